@@ -1,0 +1,414 @@
+package dev.mailstack.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+
+/** Domains, accounts and aliases: who we host and how an address routes. */
+public final class Accounts {
+    /** Alias chains deeper than this are a loop or a mistake; resolution stops there. */
+    static final int MAX_ALIAS_DEPTH = 8;
+    static final List<DefaultMailbox> DEFAULT_MAILBOXES = List.of(
+            new DefaultMailbox("INBOX", null), new DefaultMailbox("Drafts", SpecialUse.DRAFTS),
+            new DefaultMailbox("Sent", SpecialUse.SENT), new DefaultMailbox("Trash", SpecialUse.TRASH),
+            new DefaultMailbox("Junk", SpecialUse.JUNK), new DefaultMailbox("Archive", SpecialUse.ARCHIVE));
+
+    record DefaultMailbox(String name, SpecialUse use) {
+    }
+
+    private final Database db;
+
+    Accounts(Database db) {
+        this.db = db;
+    }
+
+    public static String normalize(String address) {
+        String a = address.trim();
+        int at = a.lastIndexOf('@');
+        if (at <= 0 || at == a.length() - 1) {
+            throw new StoreException(StoreFailure.INVALID_NAME, "not an address (want user@domain): " + address);
+        }
+        return a.toLowerCase(Locale.ROOT);
+    }
+
+    static String domainOf(String address) {
+        return address.substring(address.lastIndexOf('@') + 1).toLowerCase(Locale.ROOT);
+    }
+
+    // --- domains
+
+    public void addDomain(String name) {
+        String domain = name.trim().toLowerCase(Locale.ROOT);
+        if (!domain.matches("[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")) {
+            throw new StoreException(StoreFailure.INVALID_NAME, "not a domain name: " + name);
+        }
+        try (Connection c = db.connect();
+             PreparedStatement ps = c.prepareStatement("INSERT INTO domains (name, created_at) VALUES (?, ?)")) {
+            ps.setString(1, domain);
+            ps.setTimestamp(2, Timestamp.from(Instant.now()));
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            if (db.dialect().isUniqueViolation(e)) {
+                throw new StoreException(StoreFailure.ALREADY_EXISTS, "domain " + domain + " exists already");
+            }
+            throw db.failure(e, "add domain");
+        }
+    }
+
+    public void removeDomain(String name) {
+        String domain = name.trim().toLowerCase(Locale.ROOT);
+        try (Connection c = db.connect()) {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT COUNT(*) FROM accounts a JOIN domains d ON a.domain_id = d.id WHERE d.name = ?")) {
+                ps.setString(1, domain);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    if (rs.getLong(1) > 0) {
+                        throw new StoreException(StoreFailure.NO_PERMISSION,
+                                "domain " + domain + " still has " + rs.getLong(1) + " user(s): delete them first");
+                    }
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM domains WHERE name = ?")) {
+                ps.setString(1, domain);
+                if (ps.executeUpdate() == 0) {
+                    throw new StoreException(StoreFailure.NOT_FOUND, "no domain " + domain);
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM aliases WHERE address LIKE ?")) {
+                ps.setString(1, "%@" + domain);
+                ps.executeUpdate();
+            }
+        } catch (SQLException e) {
+            throw db.failure(e, "remove domain");
+        }
+    }
+
+    public List<String> domains() {
+        return strings("SELECT name FROM domains ORDER BY name");
+    }
+
+    public boolean isLocalDomain(String domain) {
+        try (Connection c = db.connect();
+             PreparedStatement ps = c.prepareStatement("SELECT 1 FROM domains WHERE name = ?")) {
+            ps.setString(1, domain.toLowerCase(Locale.ROOT));
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        } catch (SQLException e) {
+            throw db.failure(e, "look up domain");
+        }
+    }
+
+    // --- accounts
+
+    /** Creates the account with its default mailboxes; {@code passwordHash} is a {@code $6$} crypt string. */
+    public Account addUser(String address, String passwordHash) {
+        String a = normalize(address);
+        String domain = domainOf(a);
+        try (Connection c = db.connect()) {
+            c.setAutoCommit(false);
+            try {
+                long domainId;
+                try (PreparedStatement ps = c.prepareStatement("SELECT id FROM domains WHERE name = ?")) {
+                    ps.setString(1, domain);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (!rs.next()) {
+                            throw new StoreException(StoreFailure.NOT_FOUND,
+                                    "domain " + domain + " is not hosted here: add it first (mailstack domain add " + domain + ")");
+                        }
+                        domainId = rs.getLong(1);
+                    }
+                }
+                long id;
+                try (PreparedStatement ps = c.prepareStatement(
+                        "INSERT INTO accounts (domain_id, address, password_hash, created_at) VALUES (?, ?, ?, ?)",
+                        Statement.RETURN_GENERATED_KEYS)) {
+                    ps.setLong(1, domainId);
+                    ps.setString(2, a);
+                    ps.setString(3, passwordHash);
+                    ps.setTimestamp(4, Timestamp.from(Instant.now()));
+                    ps.executeUpdate();
+                    try (ResultSet rs = ps.getGeneratedKeys()) {
+                        rs.next();
+                        id = rs.getLong(1);
+                    }
+                }
+                for (DefaultMailbox m : DEFAULT_MAILBOXES) {
+                    Mailboxes.create(c, new AccountId(id), new MailboxName(m.name()), Optional.ofNullable(m.use()), true);
+                }
+                c.commit();
+                return new Account(new AccountId(id), a, false, OptionalLong.empty(), 0);
+            } catch (SQLException e) {
+                c.rollback();
+                if (db.dialect().isUniqueViolation(e)) {
+                    throw new StoreException(StoreFailure.ALREADY_EXISTS, "user " + a + " exists already");
+                }
+                throw e;
+            } catch (RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw db.failure(e, "add user");
+        }
+    }
+
+    public void setPasswordHash(String address, String passwordHash) {
+        updateAccount("UPDATE accounts SET password_hash = ? WHERE address = ?", passwordHash, address);
+    }
+
+    public void setDisabled(String address, boolean disabled) {
+        updateAccount("UPDATE accounts SET disabled = ? WHERE address = ?", disabled, address);
+    }
+
+    /** Null removes the quota. */
+    public void setQuota(String address, Long quotaBytes) {
+        updateAccount("UPDATE accounts SET quota_bytes = ? WHERE address = ?", quotaBytes, address);
+    }
+
+    private void updateAccount(String sql, Object value, String address) {
+        String a = normalize(address);
+        try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setObject(1, value);
+            ps.setString(2, a);
+            if (ps.executeUpdate() == 0) {
+                throw new StoreException(StoreFailure.NOT_FOUND, "no user " + a);
+            }
+        } catch (SQLException e) {
+            throw db.failure(e, "update user");
+        }
+    }
+
+    /** Deletes the account and its mailboxes; contents no longer referenced are left to {@code MailboxStore.collectGarbage}. */
+    public void removeUser(String address) {
+        String a = normalize(address);
+        try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement("DELETE FROM accounts WHERE address = ?")) {
+            ps.setString(1, a);
+            if (ps.executeUpdate() == 0) {
+                throw new StoreException(StoreFailure.NOT_FOUND, "no user " + a);
+            }
+        } catch (SQLException e) {
+            throw db.failure(e, "remove user");
+        }
+    }
+
+    public List<Account> users() {
+        List<Account> out = new ArrayList<>();
+        try (Connection c = db.connect();
+             PreparedStatement ps = c.prepareStatement(
+                     "SELECT id, address, disabled, quota_bytes, used_bytes FROM accounts ORDER BY address");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(account(rs));
+            }
+        } catch (SQLException e) {
+            throw db.failure(e, "list users");
+        }
+        return out;
+    }
+
+    public Optional<Account> find(String address) {
+        String a;
+        try {
+            a = normalize(address);
+        } catch (StoreException e) {
+            return Optional.empty();
+        }
+        try (Connection c = db.connect();
+             PreparedStatement ps = c.prepareStatement(
+                     "SELECT id, address, disabled, quota_bytes, used_bytes FROM accounts WHERE address = ?")) {
+            ps.setString(1, a);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(account(rs)) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw db.failure(e, "find user");
+        }
+    }
+
+    /** The enabled account whose password matches; empty for a wrong password, unknown or disabled user. */
+    public Optional<Account> authenticate(String address, String password) {
+        String a;
+        try {
+            a = normalize(address);
+        } catch (StoreException e) {
+            return Optional.empty();
+        }
+        String hash = null;
+        Account account = null;
+        try (Connection c = db.connect();
+             PreparedStatement ps = c.prepareStatement(
+                     "SELECT id, address, disabled, quota_bytes, used_bytes, password_hash FROM accounts WHERE address = ?")) {
+            ps.setString(1, a);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    account = account(rs);
+                    hash = rs.getString(6);
+                }
+            }
+        } catch (SQLException e) {
+            throw db.failure(e, "authenticate");
+        }
+        // Hash even for unknown users so response time does not reveal which addresses exist.
+        boolean ok = PasswordScheme.verify(password, hash == null ? PasswordScheme.DUMMY_HASH : hash);
+        return ok && account != null && !account.disabled() ? Optional.of(account) : Optional.empty();
+    }
+
+    private static Account account(ResultSet rs) throws SQLException {
+        long quota = rs.getLong(4);
+        OptionalLong q = rs.wasNull() ? OptionalLong.empty() : OptionalLong.of(quota);
+        return new Account(new AccountId(rs.getLong(1)), rs.getString(2), rs.getBoolean(3), q, rs.getLong(5));
+    }
+
+    // --- aliases
+
+    public void addAlias(String address, String target) {
+        String a = address.trim().toLowerCase(Locale.ROOT);
+        if (!a.startsWith("@")) {
+            a = normalize(a);
+        }
+        if (!isLocalDomain(domainOf(a))) {
+            throw new StoreException(StoreFailure.NOT_FOUND, "domain " + domainOf(a) + " is not hosted here");
+        }
+        String t = normalize(target);
+        try (Connection c = db.connect();
+             PreparedStatement ps = c.prepareStatement("INSERT INTO aliases (address, target) VALUES (?, ?)")) {
+            ps.setString(1, a);
+            ps.setString(2, t);
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            if (db.dialect().isUniqueViolation(e)) {
+                throw new StoreException(StoreFailure.ALREADY_EXISTS, "alias " + a + " -> " + t + " exists already");
+            }
+            throw db.failure(e, "add alias");
+        }
+    }
+
+    /** Removes one target of the alias, or all of them when {@code target} is null. */
+    public void removeAlias(String address, String target) {
+        String a = address.trim().toLowerCase(Locale.ROOT);
+        String sql = target == null ? "DELETE FROM aliases WHERE address = ?" : "DELETE FROM aliases WHERE address = ? AND target = ?";
+        try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, a);
+            if (target != null) {
+                ps.setString(2, normalize(target));
+            }
+            if (ps.executeUpdate() == 0) {
+                throw new StoreException(StoreFailure.NOT_FOUND, "no alias " + a + (target == null ? "" : " -> " + target));
+            }
+        } catch (SQLException e) {
+            throw db.failure(e, "remove alias");
+        }
+    }
+
+    public List<Alias> aliases() {
+        List<Alias> out = new ArrayList<>();
+        try (Connection c = db.connect();
+             PreparedStatement ps = c.prepareStatement("SELECT address, target FROM aliases ORDER BY address, target");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(new Alias(rs.getString(1), rs.getString(2)));
+            }
+        } catch (SQLException e) {
+            throw db.failure(e, "list aliases");
+        }
+        return out;
+    }
+
+    // --- routing
+
+    /**
+     * Resolves a recipient: exact account, then aliases, then {@code user+tag} as user, then the
+     * domain's catch-all. Alias targets are resolved again, up to {@link #MAX_ALIAS_DEPTH} levels.
+     */
+    public AddressResolution resolve(String address) {
+        String a;
+        try {
+            a = normalize(address);
+        } catch (StoreException e) {
+            return new AddressResolution.NoSuchUser();
+        }
+        if (!isLocalDomain(domainOf(a))) {
+            return new AddressResolution.NotLocal();
+        }
+        Set<Long> seen = new LinkedHashSet<>();
+        List<Account> accounts = new ArrayList<>();
+        List<String> forwards = new ArrayList<>();
+        if (!expand(a, 0, seen, accounts, forwards, new LinkedHashSet<>())) {
+            return new AddressResolution.NoSuchUser();
+        }
+        return new AddressResolution.Deliver(accounts, forwards);
+    }
+
+    private boolean expand(String a, int depth, Set<Long> seen, List<Account> accounts, List<String> forwards, Set<String> visited) {
+        if (depth > MAX_ALIAS_DEPTH || !visited.add(a)) {
+            return false;
+        }
+        String domain = domainOf(a);
+        if (!isLocalDomain(domain)) {
+            forwards.add(a);
+            return true;
+        }
+        Optional<Account> account = find(a);
+        if (account.isPresent()) {
+            if (seen.add(account.get().id().value())) {
+                accounts.add(account.get());
+            }
+            return true;
+        }
+        List<String> targets = aliasTargets(a);
+        if (targets.isEmpty()) {
+            String local = a.substring(0, a.lastIndexOf('@'));
+            int plus = local.indexOf('+');
+            if (plus > 0) {
+                return expand(local.substring(0, plus) + "@" + domain, depth, seen, accounts, forwards, visited);
+            }
+            targets = aliasTargets("@" + domain);
+        }
+        boolean any = false;
+        for (String t : targets) {
+            any |= expand(t, depth + 1, seen, accounts, forwards, visited);
+        }
+        return any;
+    }
+
+    private List<String> aliasTargets(String address) {
+        try (Connection c = db.connect();
+             PreparedStatement ps = c.prepareStatement("SELECT target FROM aliases WHERE address = ? ORDER BY target")) {
+            ps.setString(1, address);
+            List<String> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw db.failure(e, "resolve alias");
+        }
+    }
+
+    private List<String> strings(String sql) {
+        List<String> out = new ArrayList<>();
+        try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        } catch (SQLException e) {
+            throw db.failure(e, "query");
+        }
+        return out;
+    }
+}

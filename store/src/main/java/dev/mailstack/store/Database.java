@@ -1,0 +1,103 @@
+package dev.mailstack.store;
+
+import dev.mailstack.store.h2.H2Dialect;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.h2.jdbcx.JdbcConnectionPool;
+
+/**
+ * The SQL database behind the store: a small connection pool, a permit per connection so virtual
+ * threads queue here instead of piling into JDBC (STYLE.md §2), and Flyway migrations on open.
+ */
+public final class Database implements AutoCloseable {
+    /** About the core count: H2 serialises much of its work anyway (h2database#3824). */
+    static final int DEFAULT_CONNECTIONS = 8;
+    static final String[] MIGRATIONS = {"classpath:db/migration/store", "classpath:db/migration/queue"};
+
+    private final DataSource dataSource;
+    private final JdbcConnectionPool pool;
+    private final SqlDialect dialect;
+    private final Semaphore permits;
+
+    private Database(JdbcConnectionPool pool, SqlDialect dialect, int connections) {
+        this.pool = pool;
+        this.dataSource = pool;
+        this.dialect = dialect;
+        this.permits = new Semaphore(connections, true);
+    }
+
+    /** Opens (creating if needed) and migrates the database at {@code jdbcUrl}. */
+    public static Database open(String jdbcUrl) {
+        return open(jdbcUrl, null);
+    }
+
+    /** Opens and migrates up to {@code targetVersion} (null: latest); tests use it to build old schemas. */
+    public static Database open(String jdbcUrl, String targetVersion) {
+        if (!jdbcUrl.startsWith("jdbc:h2:")) {
+            throw new StoreException(StoreFailure.TEMPORARY,
+                    "unsupported JDBC URL " + jdbcUrl + ": this build supports H2 (jdbc:h2:...)");
+        }
+        SqlDialect dialect = new H2Dialect();
+        dialect.prepare();
+        JdbcConnectionPool pool = JdbcConnectionPool.create(jdbcUrl, "mailstack", "");
+        pool.setMaxConnections(DEFAULT_CONNECTIONS);
+        var flyway = Flyway.configure().dataSource(pool).locations(MIGRATIONS);
+        if (targetVersion != null) {
+            flyway.target(targetVersion);
+        }
+        try {
+            flyway.load().migrate();
+        } catch (RuntimeException e) {
+            pool.dispose();
+            throw new StoreException(StoreFailure.TEMPORARY, "cannot open or migrate " + jdbcUrl + ": " + e.getMessage(), e);
+        }
+        return new Database(pool, dialect, DEFAULT_CONNECTIONS);
+    }
+
+    public static String defaultUrl(Path dataDir) {
+        return H2Dialect.defaultUrl(dataDir);
+    }
+
+    SqlDialect dialect() {
+        return dialect;
+    }
+
+    /** A connection with a permit; closing it returns both. */
+    Connection connect() {
+        try {
+            if (!permits.tryAcquire(30, TimeUnit.SECONDS)) {
+                throw new StoreException(StoreFailure.TEMPORARY, "database busy: no connection within 30 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException(StoreFailure.TEMPORARY, "interrupted waiting for the database");
+        }
+        try {
+            Connection c = dataSource.getConnection();
+            return PermitConnection.wrap(c, permits::release);
+        } catch (SQLException e) {
+            permits.release();
+            throw failure(e, "connect");
+        } catch (RuntimeException e) {
+            permits.release();
+            throw e;
+        }
+    }
+
+    StoreException failure(SQLException e, String what) {
+        if (dialect.isLockTimeout(e)) {
+            return new StoreException(StoreFailure.TEMPORARY, what + ": database busy, try again", e);
+        }
+        return new StoreException(StoreFailure.TEMPORARY, what + " failed: " + e.getMessage(), e);
+    }
+
+    @Override
+    public void close() {
+        pool.dispose();
+    }
+}

@@ -1,0 +1,4 @@
+package dev.mailstack.store;
+
+public record MailboxId(long value) {
+}

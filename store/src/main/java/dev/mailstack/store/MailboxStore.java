@@ -1,0 +1,191 @@
+package dev.mailstack.store;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The mail store: accounts, mailboxes, messages and the outbound queue over one SQL database,
+ * with message octets in content-addressed files under {@code <data>/contents}. One instance per
+ * process; every protocol front-end shares it.
+ */
+public final class MailboxStore implements AutoCloseable {
+    private final Database db;
+    private final ContentFiles contents;
+    private final ChangeBus changes = new ChangeBus();
+    private final Accounts accounts;
+    private final MailQueue queue;
+
+    private MailboxStore(Database db, ContentFiles contents) {
+        this.db = db;
+        this.contents = contents;
+        this.accounts = new Accounts(db);
+        this.queue = new MailQueue(this);
+    }
+
+    /** Opens the store in {@code dataDir}; {@code jdbcUrl} null means the embedded H2 file there. */
+    public static MailboxStore open(Path dataDir, String jdbcUrl) {
+        try {
+            Files.createDirectories(dataDir);
+            ContentFiles files = new ContentFiles(dataDir.resolve("contents"));
+            Database db = Database.open(jdbcUrl == null ? Database.defaultUrl(dataDir) : jdbcUrl);
+            return new MailboxStore(db, files);
+        } catch (IOException e) {
+            throw new StoreException(StoreFailure.TEMPORARY, "cannot use data folder " + dataDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    public Accounts accounts() {
+        return accounts;
+    }
+
+    public MailQueue queue() {
+        return queue;
+    }
+
+    public ChangeBus changes() {
+        return changes;
+    }
+
+    /** The per-user context every mailbox operation goes through. */
+    public StoreSession open(AccountId account) {
+        return new StoreSession(this, account);
+    }
+
+    /** A temporary file to receive a message into, before it is appended or queued. */
+    public MessageSpool spool() throws IOException {
+        return contents.spool();
+    }
+
+    /** The message octets from {@code offset}; the caller closes the stream. */
+    public InputStream openContent(String contentKey, long offset) throws IOException {
+        return contents.open(contentKey, offset);
+    }
+
+    public MessageFacts facts(ContentId content) {
+        try (Connection c = db.connect();
+             PreparedStatement ps = c.prepareStatement("SELECT size, header_size, body_lines, summary FROM contents WHERE id = ?")) {
+            ps.setLong(1, content.value());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new StoreException(StoreFailure.EXPUNGED, "message content is gone");
+                }
+                return new MessageFacts(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getBytes(4));
+            }
+        } catch (SQLException e) {
+            throw db.failure(e, "read message facts");
+        }
+    }
+
+    /**
+     * Deletes contents that no mailbox and no queue entry points at any more, and their files.
+     * Only contents older than {@code minAge} go, so a transaction about to reuse one is not raced.
+     */
+    public int collectGarbage(Duration minAge) {
+        List<String> keys = new ArrayList<>();
+        try (Connection c = db.connect()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, sha256 FROM contents ct WHERE created_at < ?"
+                    + " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.content_id = ct.id)"
+                    + " AND NOT EXISTS (SELECT 1 FROM queue_messages q WHERE q.content_id = ct.id)");
+                 PreparedStatement del = c.prepareStatement("DELETE FROM contents WHERE id = ?")) {
+                ps.setTimestamp(1, Timestamp.from(Instant.now().minus(minAge)));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        del.setLong(1, rs.getLong(1));
+                        del.addBatch();
+                        keys.add(rs.getString(2).trim());
+                    }
+                }
+                del.executeBatch();
+                c.commit();
+            } catch (SQLException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw db.failure(e, "collect garbage");
+        }
+        for (String key : keys) {
+            try {
+                contents.delete(key);
+            } catch (IOException e) {
+                System.getLogger(MailboxStore.class.getName()).log(System.Logger.Level.WARNING,
+                        "cannot delete content file sha256=" + key + ": " + e.getMessage());
+            }
+        }
+        return keys.size();
+    }
+
+    @Override
+    public void close() {
+        db.close();
+    }
+
+    // --- shared with Transaction and MailQueue
+
+    Database db() {
+        return db;
+    }
+
+    ContentFiles contents() {
+        return contents;
+    }
+
+    /** The content row for {@code sha256}, inserted if new; the file must already be in place. */
+    ContentId ensureContent(Connection c, String sha256, MessageFacts facts) throws SQLException {
+        for (int attempt = 0; ; attempt++) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM contents WHERE sha256 = ?")) {
+                ps.setString(1, sha256);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        return new ContentId(rs.getLong(1));
+                    }
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO contents"
+                    + " (sha256, size, header_size, body_lines, summary, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    Statement.RETURN_GENERATED_KEYS)) {
+                ps.setString(1, sha256);
+                ps.setLong(2, facts.size());
+                ps.setLong(3, facts.headerSize());
+                ps.setLong(4, facts.bodyLines());
+                ps.setBytes(5, facts.summary());
+                ps.setTimestamp(6, Timestamp.from(Instant.now()));
+                ps.executeUpdate();
+                try (ResultSet rs = ps.getGeneratedKeys()) {
+                    rs.next();
+                    return new ContentId(rs.getLong(1));
+                }
+            } catch (SQLException e) {
+                // Another writer stored the same content meanwhile: use its row.
+                if (!db.dialect().isUniqueViolation(e) || attempt > 0) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    String contentKey(Connection c, ContentId content) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT sha256 FROM contents WHERE id = ?")) {
+            ps.setLong(1, content.value());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new StoreException(StoreFailure.EXPUNGED, "message content is gone");
+                }
+                return rs.getString(1).trim();
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package dev.mailstack.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Optional;
+
+/** SQL on the mailboxes table, shared by account creation and sessions. */
+final class Mailboxes {
+    static final String COLUMNS = "id, name, uid_validity, uid_next, highest_modseq, special_use, subscribed";
+
+    private Mailboxes() {
+    }
+
+    static MailboxInfo create(Connection c, AccountId account, MailboxName name, Optional<SpecialUse> use,
+                              boolean subscribed) throws SQLException {
+        long id;
+        try (PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO mailboxes (account_id, name, uid_validity, uid_next, highest_modseq, special_use, subscribed)"
+                        + " VALUES (?, ?, 0, 1, 1, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
+            ps.setLong(1, account.value());
+            ps.setString(2, name.key());
+            ps.setString(3, use.map(Enum::name).orElse(null));
+            ps.setBoolean(4, subscribed);
+            ps.executeUpdate();
+            try (ResultSet rs = ps.getGeneratedKeys()) {
+                rs.next();
+                id = rs.getLong(1);
+            }
+        }
+        // RFC 3501 §2.3.1.1: a mailbox recreated under an old name must get a new UIDVALIDITY.
+        // Mailbox ids are never reused, and time keeps values apart across restored backups.
+        long uidValidity = (System.currentTimeMillis() / 1000 + id) & 0x7FFF_FFFFL;
+        try (PreparedStatement ps = c.prepareStatement("UPDATE mailboxes SET uid_validity = ? WHERE id = ?")) {
+            ps.setLong(1, uidValidity);
+            ps.setLong(2, id);
+            ps.executeUpdate();
+        }
+        return new MailboxInfo(new MailboxId(id), name, uidValidity, 1, 1, use, subscribed);
+    }
+
+    static MailboxInfo read(ResultSet rs) throws SQLException {
+        String use = rs.getString(6);
+        return new MailboxInfo(new MailboxId(rs.getLong(1)), new MailboxName(rs.getString(2)), rs.getLong(3),
+                rs.getLong(4), rs.getLong(5), Optional.ofNullable(use).map(SpecialUse::valueOf), rs.getBoolean(7));
+    }
+
+    static Optional<MailboxInfo> find(Connection c, AccountId account, MailboxName name) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT " + COLUMNS + " FROM mailboxes WHERE account_id = ? AND name = ?")) {
+            ps.setLong(1, account.value());
+            ps.setString(2, name.key());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(read(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    static Optional<MailboxInfo> find(Connection c, MailboxId id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM mailboxes WHERE id = ?")) {
+            ps.setLong(1, id.value());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(read(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    static final String MESSAGE_COLUMNS =
+            "m.mailbox_id, m.uid, m.modseq, c.size, m.internal_date, m.flags, m.keywords, c.id, c.sha256";
+    static final String MESSAGE_FROM = " FROM messages m JOIN contents c ON c.id = m.content_id";
+
+    static MessageRef readMessage(ResultSet rs) throws SQLException {
+        return new MessageRef(new MailboxId(rs.getLong(1)), new Uid(rs.getLong(2)), rs.getLong(3), rs.getLong(4),
+                rs.getTimestamp(5).toInstant(), Flags.fromColumns(rs.getInt(6), rs.getString(7)),
+                new ContentId(rs.getLong(8)), rs.getString(9).trim());
+    }
+}

@@ -1,0 +1,93 @@
+package dev.mailstack.store;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * A message being written to a temporary file next to the content files, hashing as it goes, so
+ * storing it later is a rename, not a copy. Close without {@link #finish()} to discard it.
+ */
+public final class MessageSpool extends OutputStream {
+    private final Path file;
+    private final FileChannel channel;
+    private final OutputStream out;
+    private final MessageDigest digest;
+    private long size;
+    private boolean finished;
+    private boolean closed;
+
+    MessageSpool(Path dir) throws IOException {
+        this.file = Files.createTempFile(dir, "spool-", ".eml");
+        this.channel = FileChannel.open(file, StandardOpenOption.WRITE);
+        this.out = new java.io.BufferedOutputStream(Channels.newOutputStream(channel), 64 * 1024);
+        try {
+            this.digest = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+        out.write(b);
+        digest.update((byte) b);
+        size++;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+        out.write(b, off, len);
+        digest.update(b, off, len);
+        size += len;
+    }
+
+    public long size() {
+        return size;
+    }
+
+    /** Flushes and syncs the bytes to disk and returns them as a source for the store. */
+    public Spooled finish() throws IOException {
+        out.flush();
+        channel.force(false);
+        channel.close();
+        finished = true;
+        closed = true;
+        return new Spooled(file, size, HexFormat.of().formatHex(digest.digest()));
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            channel.close();
+        } finally {
+            if (!finished) {
+                Files.deleteIfExists(file);
+            }
+        }
+    }
+
+    /** A finished spool file. Deleting it after use is the owner's job ({@link #discard()}). */
+    public record Spooled(Path file, long size, String sha256) implements MessageSource {
+        @Override
+        public InputStream open() throws IOException {
+            return Files.newInputStream(file);
+        }
+
+        public void discard() throws IOException {
+            Files.deleteIfExists(file);
+        }
+    }
+}

@@ -1,0 +1,8 @@
+package dev.mailstack.store;
+
+import java.time.Instant;
+
+/** One line of {@code mailstack queue list}. */
+public record QueueEntry(QueueId id, String returnPath, Instant receivedAt, Instant nextAttempt, long size,
+                         int pendingRecipients, String lastReply) {
+}

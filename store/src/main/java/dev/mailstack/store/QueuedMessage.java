@@ -1,0 +1,19 @@
+package dev.mailstack.store;
+
+import java.time.Instant;
+import java.util.List;
+
+/** A queue entry claimed for delivery: the envelope, the recipients still pending, and the content. */
+public record QueuedMessage(QueueId id, MailEnvelope envelope, List<PendingRecipient> pending, ContentId content,
+                            String contentKey, long size, boolean delayWarned) {
+    public QueuedMessage {
+        pending = List.copyOf(pending);
+    }
+
+    public record PendingRecipient(int position, MailEnvelope.Recipient recipient, int attempts, String lastReply) {
+    }
+
+    public Instant receivedAt() {
+        return envelope.receivedAt();
+    }
+}

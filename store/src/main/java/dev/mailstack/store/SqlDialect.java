@@ -1,0 +1,13 @@
+package dev.mailstack.store;
+
+import java.sql.SQLException;
+
+/** The differences between SQL databases that the store has to know; H2 is the first. */
+public interface SqlDialect {
+    /** Process-wide settings needed before the first connection. */
+    void prepare();
+
+    boolean isUniqueViolation(SQLException e);
+
+    boolean isLockTimeout(SQLException e);
+}

@@ -1,0 +1,6 @@
+package dev.mailstack.store;
+
+/** The store's one failure vocabulary; each protocol maps it to replies in a single switch (STYLE.md R4). */
+public enum StoreFailure {
+    NOT_FOUND, ALREADY_EXISTS, EXPUNGED, NO_PERMISSION, OVER_QUOTA, TOO_BIG, INVALID_NAME, TEMPORARY
+}

@@ -1,0 +1,265 @@
+package dev.mailstack.store;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** One user's view of the store, like James's MailboxSession: every mailbox call names its account. */
+public final class StoreSession {
+    private final MailboxStore store;
+    private final AccountId account;
+
+    StoreSession(MailboxStore store, AccountId account) {
+        this.store = store;
+        this.account = account;
+    }
+
+    public AccountId account() {
+        return account;
+    }
+
+    /** Every mailbox of the account, sorted by name; protocols apply their own patterns. */
+    public List<MailboxInfo> list() {
+        return query("list mailboxes", c -> {
+            List<MailboxInfo> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT " + Mailboxes.COLUMNS + " FROM mailboxes WHERE account_id = ? ORDER BY name")) {
+                ps.setLong(1, account.value());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(Mailboxes.read(rs));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    public Optional<MailboxInfo> find(MailboxName name) {
+        return query("find mailbox", c -> Mailboxes.find(c, account, name));
+    }
+
+    public MailboxInfo require(MailboxName name) {
+        return find(name).orElseThrow(() -> new StoreException(StoreFailure.NOT_FOUND, "no mailbox " + name.path()));
+    }
+
+    /** Creates the mailbox and any missing parents (RFC 3501 §6.3.3 SHOULD). */
+    public MailboxInfo create(MailboxName name, Optional<SpecialUse> use) {
+        return query("create mailbox", c -> {
+            c.setAutoCommit(false);
+            try {
+                if (Mailboxes.find(c, account, name).isPresent()) {
+                    throw new StoreException(StoreFailure.ALREADY_EXISTS, "mailbox " + name.path() + " exists already");
+                }
+                List<MailboxName> parents = new ArrayList<>();
+                for (Optional<MailboxName> p = name.parent(); p.isPresent(); p = p.get().parent()) {
+                    parents.add(0, p.get());
+                }
+                for (MailboxName p : parents) {
+                    if (Mailboxes.find(c, account, p).isEmpty()) {
+                        Mailboxes.create(c, account, p, Optional.empty(), false);
+                    }
+                }
+                MailboxInfo info = Mailboxes.create(c, account, name, use, false);
+                c.commit();
+                return info;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                if (e instanceof SQLException s && store.db().dialect().isUniqueViolation(s)) {
+                    throw new StoreException(StoreFailure.ALREADY_EXISTS, "mailbox " + name.path() + " exists already");
+                }
+                throw e;
+            }
+        });
+    }
+
+    /** Deletes an empty-of-children mailbox and its messages. INBOX cannot be deleted (RFC 3501 §6.3.4). */
+    public void delete(MailboxName name) {
+        if (name.isInbox()) {
+            throw new StoreException(StoreFailure.NO_PERMISSION, "INBOX cannot be deleted");
+        }
+        query("delete mailbox", c -> {
+            MailboxInfo info = Mailboxes.find(c, account, name)
+                    .orElseThrow(() -> new StoreException(StoreFailure.NOT_FOUND, "no mailbox " + name.path()));
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT COUNT(*) FROM mailboxes WHERE account_id = ? AND name LIKE ? ESCAPE '\\'")) {
+                ps.setLong(1, account.value());
+                ps.setString(2, likePrefix(name.path() + "/"));
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    if (rs.getLong(1) > 0) {
+                        throw new StoreException(StoreFailure.NO_PERMISSION,
+                                "mailbox " + name.path() + " has children: delete them first");
+                    }
+                }
+            }
+            c.setAutoCommit(false);
+            try {
+                long size = 0;
+                try (PreparedStatement ps = c.prepareStatement("SELECT COALESCE(SUM(c.size), 0)" + Mailboxes.MESSAGE_FROM
+                        + " WHERE m.mailbox_id = ?")) {
+                    ps.setLong(1, info.id().value());
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        size = rs.getLong(1);
+                    }
+                }
+                try (PreparedStatement ps = c.prepareStatement("DELETE FROM mailboxes WHERE id = ?")) {
+                    ps.setLong(1, info.id().value());
+                    ps.executeUpdate();
+                }
+                try (PreparedStatement ps = c.prepareStatement(
+                        "UPDATE accounts SET used_bytes = GREATEST(0, used_bytes - ?) WHERE id = ?")) {
+                    ps.setLong(1, size);
+                    ps.setLong(2, account.value());
+                    ps.executeUpdate();
+                }
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Renames a mailbox and its children. Renaming INBOX moves its messages to the new name and
+     * leaves INBOX empty (RFC 3501 §6.3.5).
+     */
+    public void rename(MailboxName from, MailboxName to) {
+        if (from.isInbox()) {
+            MailboxInfo target = create(to, Optional.empty());
+            MailboxInfo inbox = require(MailboxName.INBOX);
+            try (Transaction t = begin()) {
+                List<Uid> uids = select(MailboxName.INBOX).messages().stream().map(MessageRef::uid).toList();
+                t.move(inbox.id(), uids, target.id());
+                t.commit();
+            }
+            return;
+        }
+        if (to.isInbox() || to.isInside(from)) {
+            throw new StoreException(StoreFailure.INVALID_NAME, "cannot rename " + from.path() + " to " + to.path());
+        }
+        query("rename mailbox", c -> {
+            c.setAutoCommit(false);
+            try {
+                Mailboxes.find(c, account, from)
+                        .orElseThrow(() -> new StoreException(StoreFailure.NOT_FOUND, "no mailbox " + from.path()));
+                if (Mailboxes.find(c, account, to).isPresent()) {
+                    throw new StoreException(StoreFailure.ALREADY_EXISTS, "mailbox " + to.path() + " exists already");
+                }
+                for (Optional<MailboxName> p = to.parent(); p.isPresent(); p = p.get().parent()) {
+                    if (Mailboxes.find(c, account, p.get()).isEmpty()) {
+                        Mailboxes.create(c, account, p.get(), Optional.empty(), false);
+                    }
+                }
+                List<MailboxInfo> moving = new ArrayList<>();
+                try (PreparedStatement ps = c.prepareStatement("SELECT " + Mailboxes.COLUMNS
+                        + " FROM mailboxes WHERE account_id = ? AND (name = ? OR name LIKE ? ESCAPE '\\')")) {
+                    ps.setLong(1, account.value());
+                    ps.setString(2, from.key());
+                    ps.setString(3, likePrefix(from.path() + "/"));
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            moving.add(Mailboxes.read(rs));
+                        }
+                    }
+                }
+                try (PreparedStatement ps = c.prepareStatement("UPDATE mailboxes SET name = ? WHERE id = ?")) {
+                    for (MailboxInfo m : moving) {
+                        ps.setString(1, to.path() + m.name().path().substring(from.path().length()));
+                        ps.setLong(2, m.id().value());
+                        ps.addBatch();
+                    }
+                    ps.executeBatch();
+                }
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+            return null;
+        });
+    }
+
+    public void subscribe(MailboxName name, boolean subscribed) {
+        query("subscribe", c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE mailboxes SET subscribed = ? WHERE account_id = ? AND name = ?")) {
+                ps.setBoolean(1, subscribed);
+                ps.setLong(2, account.value());
+                ps.setString(3, name.key());
+                if (ps.executeUpdate() == 0) {
+                    throw new StoreException(StoreFailure.NOT_FOUND, "no mailbox " + name.path());
+                }
+            }
+            return null;
+        });
+    }
+
+    /** Counts without loading the messages. */
+    public MailboxStatus status(MailboxName name) {
+        return query("status", c -> {
+            MailboxInfo info = Mailboxes.find(c, account, name)
+                    .orElseThrow(() -> new StoreException(StoreFailure.NOT_FOUND, "no mailbox " + name.path()));
+            try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*),"
+                    + " COALESCE(SUM(CASE WHEN BITAND(m.flags, 1) = 0 THEN 1 ELSE 0 END), 0),"
+                    + " COALESCE(SUM(CASE WHEN BITAND(m.flags, 8) <> 0 THEN 1 ELSE 0 END), 0),"
+                    + " COALESCE(SUM(c.size), 0)" + Mailboxes.MESSAGE_FROM + " WHERE m.mailbox_id = ?")) {
+                ps.setLong(1, info.id().value());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return new MailboxStatus(info, rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
+                }
+            }
+        });
+    }
+
+    /** A live view of the mailbox; close it when the session leaves the mailbox. */
+    public MailboxView select(MailboxName name) {
+        return new MailboxView(store, this, require(name));
+    }
+
+    public Transaction begin() {
+        return new Transaction(store, account);
+    }
+
+    public InputStream openContent(MessageRef message) throws IOException {
+        return store.openContent(message.contentKey(), 0);
+    }
+
+    public InputStream openContent(MessageRef message, long offset) throws IOException {
+        return store.openContent(message.contentKey(), offset);
+    }
+
+    public MessageFacts facts(MessageRef message) {
+        return store.facts(message.content());
+    }
+
+    MailboxStore store() {
+        return store;
+    }
+
+    static String likePrefix(String prefix) {
+        return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%";
+    }
+
+    interface SqlWork<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    <T> T query(String what, SqlWork<T> work) {
+        try (Connection c = store.db().connect()) {
+            return work.run(c);
+        } catch (SQLException e) {
+            throw store.db().failure(e, what);
+        }
+    }
+}

@@ -1,0 +1,358 @@
+package dev.mailstack.store;
+
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Changes to one account's mailboxes that become visible together at {@link #commit()}; closing
+ * without committing rolls back. Each mailbox touched is locked (its row) until the end, which is
+ * what makes UIDs and modseqs strictly increasing per mailbox under concurrent writers. Keep
+ * transactions short and never do network I/O inside one (STYLE.md §2).
+ */
+public final class Transaction implements AutoCloseable {
+    private final MailboxStore store;
+    private final AccountId account;
+    private final Connection c;
+    private final Map<MailboxId, Locked> locked = new LinkedHashMap<>();
+    private final List<CommitResult.Assigned> assigned = new ArrayList<>();
+    private boolean done;
+
+    /** A mailbox locked by this transaction, with the UIDs it hands out and its one new modseq. */
+    private static final class Locked {
+        final long uidValidity;
+        final long modSeq;
+        long uidNext;
+        final List<MailboxChange> changes = new ArrayList<>();
+
+        Locked(long uidValidity, long uidNext, long modSeq) {
+            this.uidValidity = uidValidity;
+            this.uidNext = uidNext;
+            this.modSeq = modSeq;
+        }
+    }
+
+    Transaction(MailboxStore store, AccountId account) {
+        this.store = store;
+        this.account = account;
+        this.c = store.db().connect();
+        try {
+            c.setAutoCommit(false);
+        } catch (SQLException e) {
+            closeQuietly();
+            throw store.db().failure(e, "begin");
+        }
+    }
+
+    /**
+     * Stores {@code source} (once, by content address) and appends it. Returns the new UID, or empty
+     * when {@code key} was delivered to this mailbox before (a retry after a crash).
+     */
+    public Optional<Uid> append(MailboxId mailbox, MessageSource source, MessageFacts facts, Flags flags,
+                                Instant internalDate, Optional<DeliveryKey> key) {
+        if (source.size() != facts.size()) {
+            throw new IllegalArgumentException("facts size " + facts.size() + " != source size " + source.size());
+        }
+        try {
+            store.contents().put(source);
+        } catch (IOException e) {
+            throw new StoreException(StoreFailure.TEMPORARY, "cannot write message content: " + e.getMessage(), e);
+        }
+        ContentId content = run("store content", () -> store.ensureContent(c, source.sha256(), facts));
+        return appendContent(mailbox, content, facts.size(), flags, internalDate, key);
+    }
+
+    /** Appends content already in the store (a queued message delivered locally): no bytes copied. */
+    public Optional<Uid> appendContent(MailboxId mailbox, ContentId content, long size, Flags flags,
+                                       Instant internalDate, Optional<DeliveryKey> key) {
+        return run("append", () -> {
+            Locked m = lock(mailbox);
+            if (key.isPresent() && delivered(mailbox, key.get())) {
+                return Optional.<Uid>empty();
+            }
+            chargeQuota(size);
+            Uid uid = new Uid(m.uidNext++);
+            insertMessage(mailbox, uid, content, m.modSeq, internalDate, flags);
+            if (key.isPresent()) {
+                try (PreparedStatement ps = c.prepareStatement(
+                        "INSERT INTO deliveries (mailbox_id, delivery_key, uid) VALUES (?, ?, ?)")) {
+                    ps.setLong(1, mailbox.value());
+                    ps.setString(2, key.get().text());
+                    ps.setLong(3, uid.value());
+                    ps.executeUpdate();
+                }
+            }
+            m.changes.add(new MailboxChange.Added(new MessageRef(mailbox, uid, m.modSeq, size, internalDate, flags,
+                    content, store.contentKey(c, content))));
+            assigned.add(new CommitResult.Assigned(mailbox, m.uidValidity, List.of(), List.of(uid)));
+            return Optional.of(uid);
+        });
+    }
+
+    /** Copies messages (RFC 3501 COPY): new UIDs in {@code to}, flags kept, contents shared. */
+    public List<Uid> copy(MailboxId from, Collection<Uid> uids, MailboxId to) {
+        return run("copy", () -> copyRows(from, uids, to, false));
+    }
+
+    /** Moves messages (RFC 6851): a copy plus an expunge of the sources, in this transaction. */
+    public List<Uid> move(MailboxId from, Collection<Uid> uids, MailboxId to) {
+        return run("move", () -> copyRows(from, uids, to, true));
+    }
+
+    private List<Uid> copyRows(MailboxId from, Collection<Uid> uids, MailboxId to, boolean expungeSource) throws SQLException {
+        Locked src = lock(from);
+        Locked dst = lock(to);
+        List<MessageRef> sources = load(from, uids);
+        long total = sources.stream().mapToLong(MessageRef::size).sum();
+        chargeQuota(total);
+        List<Uid> newUids = new ArrayList<>();
+        List<Uid> oldUids = new ArrayList<>();
+        for (MessageRef r : sources) {
+            Uid uid = new Uid(dst.uidNext++);
+            insertMessage(to, uid, r.content(), dst.modSeq, r.internalDate(), r.flags());
+            dst.changes.add(new MailboxChange.Added(new MessageRef(to, uid, dst.modSeq, r.size(), r.internalDate(),
+                    r.flags(), r.content(), r.contentKey())));
+            newUids.add(uid);
+            oldUids.add(r.uid());
+        }
+        if (expungeSource) {
+            removeRows(from, src, sources);
+        }
+        assigned.add(new CommitResult.Assigned(to, dst.uidValidity, oldUids, newUids));
+        return newUids;
+    }
+
+    /** Changes flags; returns the messages whose flags actually changed, with their new state. */
+    public List<MessageRef> setFlags(MailboxId mailbox, Collection<Uid> uids, FlagChange change) {
+        return run("set flags", () -> {
+            Locked m = lock(mailbox);
+            List<MessageRef> changed = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE messages SET flags = ?, keywords = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?")) {
+                for (MessageRef r : load(mailbox, uids)) {
+                    Flags next = change.applyTo(r.flags());
+                    if (next.equals(r.flags())) {
+                        continue;
+                    }
+                    ps.setInt(1, next.bits());
+                    ps.setString(2, next.keywordText());
+                    ps.setLong(3, m.modSeq);
+                    ps.setLong(4, mailbox.value());
+                    ps.setLong(5, r.uid().value());
+                    ps.addBatch();
+                    MessageRef updated = new MessageRef(mailbox, r.uid(), m.modSeq, r.size(), r.internalDate(), next,
+                            r.content(), r.contentKey());
+                    changed.add(updated);
+                    m.changes.add(new MailboxChange.FlagsChanged(updated));
+                }
+                ps.executeBatch();
+            }
+            return changed;
+        });
+    }
+
+    /** Removes messages for good; UIDs that are already gone are ignored. */
+    public List<Uid> expunge(MailboxId mailbox, Collection<Uid> uids) {
+        return run("expunge", () -> {
+            Locked m = lock(mailbox);
+            List<MessageRef> rows = load(mailbox, uids);
+            removeRows(mailbox, m, rows);
+            return rows.stream().map(MessageRef::uid).toList();
+        });
+    }
+
+    public CommitResult commit() {
+        if (done) {
+            throw new IllegalStateException("transaction already ended");
+        }
+        run("commit", () -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE mailboxes SET uid_next = ? WHERE id = ?")) {
+                for (Map.Entry<MailboxId, Locked> e : locked.entrySet()) {
+                    ps.setLong(1, e.getValue().uidNext);
+                    ps.setLong(2, e.getKey().value());
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            c.commit();
+            return null;
+        });
+        done = true;
+        closeQuietly();
+        for (Map.Entry<MailboxId, Locked> e : locked.entrySet()) {
+            store.changes().publish(e.getKey(), e.getValue().changes);
+        }
+        return new CommitResult(assigned);
+    }
+
+    @Override
+    public void close() {
+        if (!done) {
+            done = true;
+            try {
+                c.rollback();
+            } catch (SQLException e) {
+                // the connection is closed next; H2 rolls back an uncommitted transaction on close
+            }
+            closeQuietly();
+        }
+    }
+
+    // --- internals
+
+    private Locked lock(MailboxId mailbox) throws SQLException {
+        Locked m = locked.get(mailbox);
+        if (m != null) {
+            return m;
+        }
+        // The UPDATE takes the row lock that orders concurrent writers to this mailbox.
+        try (PreparedStatement ps = c.prepareStatement(
+                "UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ? AND account_id = ?")) {
+            ps.setLong(1, mailbox.value());
+            ps.setLong(2, account.value());
+            if (ps.executeUpdate() == 0) {
+                throw new StoreException(StoreFailure.NOT_FOUND, "no such mailbox");
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT uid_validity, uid_next, highest_modseq FROM mailboxes WHERE id = ?")) {
+            ps.setLong(1, mailbox.value());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                m = new Locked(rs.getLong(1), rs.getLong(2), rs.getLong(3));
+            }
+        }
+        locked.put(mailbox, m);
+        return m;
+    }
+
+    private boolean delivered(MailboxId mailbox, DeliveryKey key) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT 1 FROM deliveries WHERE mailbox_id = ? AND delivery_key = ?")) {
+            ps.setLong(1, mailbox.value());
+            ps.setString(2, key.text());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    private void chargeQuota(long bytes) throws SQLException {
+        if (bytes == 0) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("UPDATE accounts SET used_bytes = used_bytes + ? WHERE id = ?"
+                + " AND (quota_bytes IS NULL OR used_bytes + ? <= quota_bytes)")) {
+            ps.setLong(1, bytes);
+            ps.setLong(2, account.value());
+            ps.setLong(3, bytes);
+            if (ps.executeUpdate() == 0) {
+                throw new StoreException(StoreFailure.OVER_QUOTA, "mailbox quota exceeded");
+            }
+        }
+    }
+
+    private void insertMessage(MailboxId mailbox, Uid uid, ContentId content, long modSeq, Instant internalDate,
+                               Flags flags) throws SQLException {
+        if (uid.value() > Uid.MAX - 1) {
+            throw new StoreException(StoreFailure.TOO_BIG, "mailbox has run out of UIDs");
+        }
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO messages"
+                + " (mailbox_id, uid, content_id, modseq, internal_date, flags, keywords) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+            ps.setLong(1, mailbox.value());
+            ps.setLong(2, uid.value());
+            ps.setLong(3, content.value());
+            ps.setLong(4, modSeq);
+            ps.setTimestamp(5, Timestamp.from(internalDate));
+            ps.setInt(6, flags.bits());
+            ps.setString(7, flags.keywordText());
+            ps.executeUpdate();
+        }
+    }
+
+    private void removeRows(MailboxId mailbox, Locked m, List<MessageRef> rows) throws SQLException {
+        if (rows.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement del = c.prepareStatement("DELETE FROM messages WHERE mailbox_id = ? AND uid = ?");
+             PreparedStatement log = c.prepareStatement("INSERT INTO expunged (mailbox_id, uid, modseq) VALUES (?, ?, ?)")) {
+            long freed = 0;
+            for (MessageRef r : rows) {
+                del.setLong(1, mailbox.value());
+                del.setLong(2, r.uid().value());
+                del.addBatch();
+                log.setLong(1, mailbox.value());
+                log.setLong(2, r.uid().value());
+                log.setLong(3, m.modSeq);
+                log.addBatch();
+                freed += r.size();
+                m.changes.add(new MailboxChange.Expunged(r.uid(), m.modSeq));
+            }
+            del.executeBatch();
+            log.executeBatch();
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE accounts SET used_bytes = GREATEST(0, used_bytes - ?) WHERE id = ?")) {
+                ps.setLong(1, freed);
+                ps.setLong(2, account.value());
+                ps.executeUpdate();
+            }
+        }
+    }
+
+    /** The listed messages that exist, in UID order. */
+    private List<MessageRef> load(MailboxId mailbox, Collection<Uid> uids) throws SQLException {
+        List<MessageRef> out = new ArrayList<>();
+        if (uids.isEmpty()) {
+            return out;
+        }
+        java.util.TreeSet<Uid> wanted = new java.util.TreeSet<>(uids);
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + Mailboxes.MESSAGE_COLUMNS + Mailboxes.MESSAGE_FROM
+                + " WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid")) {
+            ps.setLong(1, mailbox.value());
+            ps.setLong(2, wanted.first().value());
+            ps.setLong(3, wanted.last().value());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    MessageRef r = Mailboxes.readMessage(rs);
+                    if (wanted.contains(r.uid())) {
+                        out.add(r);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private interface SqlWork<T> {
+        T run() throws SQLException;
+    }
+
+    private <T> T run(String what, SqlWork<T> work) {
+        if (done) {
+            throw new IllegalStateException("transaction already ended");
+        }
+        try {
+            return work.run();
+        } catch (SQLException e) {
+            throw store.db().failure(e, what);
+        }
+    }
+
+    private void closeQuietly() {
+        try {
+            c.close();
+        } catch (SQLException ignored) {
+            // nothing left to do with a connection that will not close
+        }
+    }
+}

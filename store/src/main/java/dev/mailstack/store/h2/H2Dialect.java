@@ -1,0 +1,35 @@
+package dev.mailstack.store.h2;
+
+import dev.mailstack.store.SqlDialect;
+import java.nio.file.Path;
+import java.sql.SQLException;
+
+/** Everything H2-specific in one place: the default URL, durability settings, error codes. */
+public final class H2Dialect implements SqlDialect {
+    /**
+     * WRITE_DELAY=0: H2 otherwise acknowledges a commit up to 500 ms before writing it
+     * (Constants.DEFAULT_WRITE_DELAY), and a SIGKILL in that window loses mail we said 250 to.
+     * AUTO_SERVER lets the CLI work on the data folder while the server holds it open; its port
+     * is bound to loopback only (h2.bindAddress, set in {@link #prepare()}).
+     */
+    public static String defaultUrl(Path dataDir) {
+        return "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("mailstack")
+                + ";WRITE_DELAY=0;LOCK_TIMEOUT=10000;AUTO_SERVER=TRUE;DB_CLOSE_ON_EXIT=FALSE";
+    }
+
+    @Override
+    public void prepare() {
+        System.setProperty("h2.bindAddress", "127.0.0.1");
+    }
+
+    @Override
+    public boolean isUniqueViolation(SQLException e) {
+        // 23505 is the standard SQLSTATE; H2 reports DUPLICATE_KEY_1 = 23505 as well.
+        return "23505".equals(e.getSQLState());
+    }
+
+    @Override
+    public boolean isLockTimeout(SQLException e) {
+        return e.getErrorCode() == 50200 || "HYT00".equals(e.getSQLState()) || e.getErrorCode() == 40001;
+    }
+}
