@@ -1,0 +1,312 @@
+package dev.mailstack.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MailboxStoreTest {
+    @TempDir
+    Path dir;
+    StoreFixture f;
+
+    @BeforeEach
+    void open() {
+        f = StoreFixture.create(dir);
+    }
+
+    @AfterEach
+    void close() {
+        f.close();
+    }
+
+    @Test
+    void newAccountsHaveTheSpecialUseMailboxesSubscribed() {
+        List<MailboxInfo> boxes = f.session().list();
+        assertEquals(List.of("Archive", "Drafts", "INBOX", "Junk", "Sent", "Trash"),
+                boxes.stream().map(b -> b.name().path()).toList());
+        assertTrue(boxes.stream().allMatch(MailboxInfo::subscribed));
+        assertEquals(Optional.of(SpecialUse.SENT), f.session().require(new MailboxName("Sent")).specialUse());
+    }
+
+    @Test
+    void eightConcurrentWritersGetUniqueStrictlyIncreasingUids() throws Exception {
+        StoreSession s = f.session();
+        MailboxId inbox = f.inbox();
+        int writers = 8;
+        int perWriter = 25;
+        List<List<Uid>> seen = Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch start = new CountDownLatch(1);
+        try (ExecutorService pool = Executors.newFixedThreadPool(writers)) {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int w = 0; w < writers; w++) {
+                int writer = w;
+                futures.add(pool.submit(() -> {
+                    start.await();
+                    List<Uid> mine = new ArrayList<>();
+                    for (int i = 0; i < perWriter; i++) {
+                        mine.add(TestMessages.append(s, inbox, "Subject: " + writer + "/" + i + "\r\n\r\nbody\r\n"));
+                    }
+                    seen.add(mine);
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> future : futures) {
+                future.get(60, TimeUnit.SECONDS);
+            }
+        }
+        List<Long> all = seen.stream().flatMap(List::stream).map(Uid::value).sorted().toList();
+        assertEquals(writers * perWriter, all.stream().distinct().count(), "no UID handed out twice");
+        assertEquals(1L, all.get(0));
+        assertEquals((long) writers * perWriter, all.get(all.size() - 1), "no gaps: every commit used its UID");
+        for (List<Uid> mine : seen) {
+            for (int i = 1; i < mine.size(); i++) {
+                assertTrue(mine.get(i).compareTo(mine.get(i - 1)) > 0, "each writer sees increasing UIDs");
+            }
+        }
+        assertEquals(writers * perWriter + 1, s.require(MailboxName.INBOX).uidNext());
+    }
+
+    @Test
+    void identicalContentIsStoredOnce() throws Exception {
+        f.store().accounts().addUser("bob@example.org", PasswordScheme.hash("x"));
+        StoreSession bob = f.store().open(f.store().accounts().find("bob@example.org").orElseThrow().id());
+        String text = "Subject: same\r\n\r\nthe very same bytes\r\n";
+        TestMessages.append(f.session(), f.inbox(), text);
+        TestMessages.append(bob, bob.require(MailboxName.INBOX).id(), text);
+        MessageRef a = f.session().select(MailboxName.INBOX).messages().get(0);
+        MessageRef b = bob.select(MailboxName.INBOX).messages().get(0);
+        assertEquals(a.content(), b.content());
+        try (var files = Files.walk(dir.resolve("contents"))) {
+            assertEquals(1, files.filter(p -> p.getFileName().toString().matches("[0-9a-f]{64}")).count());
+        }
+        try (InputStream in = bob.openContent(b)) {
+            assertEquals(text, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
+    void changesReachListenersAndViewsSeeThemOnRefresh() throws Exception {
+        StoreSession s = f.session();
+        MailboxId inbox = f.inbox();
+        Uid first = TestMessages.append(s, inbox, "Subject: 1\r\n\r\n1\r\n");
+        LinkedBlockingQueue<List<MailboxChange>> events = new LinkedBlockingQueue<>();
+        try (MailboxView view = s.select(MailboxName.INBOX);
+             AutoCloseable sub = f.store().changes().subscribe(inbox, events::add)) {
+            assertEquals(1, view.size());
+            Uid second = TestMessages.append(s, inbox, "Subject: 2\r\n\r\n2\r\n");
+            assertInstanceOf(MailboxChange.Added.class, events.poll(5, TimeUnit.SECONDS).get(0));
+            assertTrue(view.hasPendingChanges());
+            assertEquals(1, view.size(), "a view changes only when refreshed");
+            try (Transaction t = s.begin()) {
+                t.setFlags(inbox, List.of(first), new FlagChange(FlagChange.Mode.ADD, Flags.of(Flag.FLAGGED)));
+                t.commit();
+            }
+            assertInstanceOf(MailboxChange.FlagsChanged.class, events.poll(5, TimeUnit.SECONDS).get(0));
+            try (Transaction t = s.begin()) {
+                t.expunge(inbox, List.of(first));
+                t.commit();
+            }
+            assertInstanceOf(MailboxChange.Expunged.class, events.poll(5, TimeUnit.SECONDS).get(0));
+            List<MailboxChange> changes = view.refresh();
+            assertEquals(2, changes.size(), changes.toString());
+            assertInstanceOf(MailboxChange.Expunged.class, changes.get(0));
+            assertEquals(first, changes.get(0).uid());
+            assertInstanceOf(MailboxChange.Added.class, changes.get(1));
+            assertEquals(second, changes.get(1).uid());
+            assertEquals(List.of(second), view.messages().stream().map(MessageRef::uid).toList());
+            assertEquals(List.of(), view.refresh());
+        }
+    }
+
+    @Test
+    void quotaRefusesAppendsBeyondItAndExpungeFreesSpace() throws Exception {
+        f.store().accounts().setQuota("alice@example.org", 100L);
+        StoreSession s = f.session();
+        String fifty = "Subject: q\r\n\r\n" + "x".repeat(50 - 16) + "\r\n";
+        assertEquals(50, fifty.length());
+        Uid one = TestMessages.append(s, f.inbox(), fifty);
+        TestMessages.append(s, f.inbox(), fifty.replace('x', 'y'));
+        StoreException e = assertThrows(StoreException.class, () -> TestMessages.append(s, f.inbox(), fifty.replace('x', 'z')));
+        assertEquals(StoreFailure.OVER_QUOTA, e.failure());
+        assertEquals(2, s.status(MailboxName.INBOX).messages(), "the refused append left nothing behind");
+        try (Transaction t = s.begin()) {
+            t.expunge(f.inbox(), List.of(one));
+            t.commit();
+        }
+        TestMessages.append(s, f.inbox(), fifty.replace('x', 'z'));
+        assertEquals(100, f.store().accounts().find("alice@example.org").orElseThrow().usedBytes());
+    }
+
+    @Test
+    void deliveryKeyMakesARetryANoOp() throws Exception {
+        StoreSession s = f.session();
+        MessageSpool.Spooled m = TestMessages.spool(f.store(), "Subject: once\r\n\r\nx\r\n");
+        DeliveryKey key = new DeliveryKey(new QueueId(42), "alice@example.org");
+        for (int attempt = 0; attempt < 2; attempt++) {
+            try (Transaction t = s.begin()) {
+                Optional<Uid> uid = t.append(f.inbox(), m, TestMessages.facts(m), Flags.NONE, Instant.now(), Optional.of(key));
+                assertEquals(attempt == 0, uid.isPresent());
+                t.commit();
+            }
+        }
+        assertEquals(1, s.status(MailboxName.INBOX).messages());
+    }
+
+    @Test
+    void rollbackLeavesNoTrace() throws Exception {
+        StoreSession s = f.session();
+        MessageSpool.Spooled m = TestMessages.spool(f.store(), "Subject: no\r\n\r\nx\r\n");
+        try (Transaction t = s.begin()) {
+            t.append(f.inbox(), m, TestMessages.facts(m), Flags.NONE, Instant.now(), Optional.empty());
+        }
+        assertEquals(0, s.status(MailboxName.INBOX).messages());
+        assertEquals(1, s.require(MailboxName.INBOX).uidNext());
+    }
+
+    @Test
+    void copyMoveAndFlagsReportUidsForUidplus() throws Exception {
+        StoreSession s = f.session();
+        MailboxId inbox = f.inbox();
+        MailboxId archive = s.require(new MailboxName("Archive")).id();
+        Uid a = TestMessages.append(s, inbox, "Subject: a\r\n\r\na\r\n");
+        Uid b = TestMessages.append(s, inbox, "Subject: b\r\n\r\nb\r\n");
+        CommitResult result;
+        try (Transaction t = s.begin()) {
+            t.setFlags(inbox, List.of(a), new FlagChange(FlagChange.Mode.ADD,
+                    new Flags(java.util.EnumSet.of(Flag.SEEN), java.util.Set.of("$Label1"))));
+            t.move(inbox, List.of(a, b), archive);
+            result = t.commit();
+        }
+        CommitResult.Assigned moved = result.assigned().get(0);
+        assertEquals(List.of(a, b), moved.sourceUids());
+        assertEquals(List.of(new Uid(1), new Uid(2)), moved.uids());
+        assertEquals(0, s.status(MailboxName.INBOX).messages());
+        MessageRef first = s.select(new MailboxName("Archive")).messages().get(0);
+        assertTrue(first.flags().has(Flag.SEEN));
+        assertEquals(java.util.Set.of("$Label1"), first.flags().keywords());
+        assertEquals(1, s.status(new MailboxName("Archive")).unseen());
+    }
+
+    @Test
+    void mailboxesCreateRenameDeleteWithHierarchyAndUnicode() {
+        StoreSession s = f.session();
+        s.create(new MailboxName("工作/项目"), Optional.empty());
+        assertTrue(s.find(new MailboxName("工作")).isPresent(), "parents are created too");
+        s.rename(new MailboxName("工作"), new MailboxName("Work"));
+        assertTrue(s.find(new MailboxName("Work/项目")).isPresent(), "children follow a rename");
+        StoreException hasChildren = assertThrows(StoreException.class, () -> s.delete(new MailboxName("Work")));
+        assertEquals(StoreFailure.NO_PERMISSION, hasChildren.failure());
+        s.delete(new MailboxName("Work/项目"));
+        s.delete(new MailboxName("Work"));
+        assertFalse(s.find(new MailboxName("Work")).isPresent());
+        assertEquals(StoreFailure.ALREADY_EXISTS,
+                assertThrows(StoreException.class, () -> s.create(new MailboxName("inbox"), Optional.empty())).failure());
+        assertEquals(StoreFailure.NO_PERMISSION,
+                assertThrows(StoreException.class, () -> s.delete(MailboxName.INBOX)).failure());
+        assertEquals(StoreFailure.INVALID_NAME,
+                assertThrows(StoreException.class, () -> new MailboxName("a//b")).failure());
+    }
+
+    @Test
+    void renamingInboxMovesItsMessagesAndLeavesItEmpty() throws Exception {
+        StoreSession s = f.session();
+        TestMessages.append(s, f.inbox(), "Subject: old\r\n\r\nx\r\n");
+        long before = s.require(MailboxName.INBOX).uidValidity();
+        s.rename(MailboxName.INBOX, new MailboxName("Old"));
+        assertEquals(0, s.status(MailboxName.INBOX).messages());
+        assertEquals(1, s.status(new MailboxName("Old")).messages());
+        assertEquals(before, s.require(MailboxName.INBOX).uidValidity());
+    }
+
+    @Test
+    void recreatedMailboxGetsANewUidValidity() {
+        StoreSession s = f.session();
+        long first = s.create(new MailboxName("Temp"), Optional.empty()).uidValidity();
+        s.delete(new MailboxName("Temp"));
+        long second = s.create(new MailboxName("Temp"), Optional.empty()).uidValidity();
+        assertTrue(first != second);
+    }
+
+    @Test
+    void aFiftyMegabyteMessageStreamsInAndOutWithFlatMemory() throws Exception {
+        long size = 50L * 1024 * 1024;
+        byte[] line = "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz\r\n".getBytes(StandardCharsets.US_ASCII);
+        Runtime rt = Runtime.getRuntime();
+        System.gc();
+        long heapBefore = rt.totalMemory() - rt.freeMemory();
+        MessageSpool.Spooled m;
+        try (MessageSpool spool = f.store().spool()) {
+            spool.write("Subject: big\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            TestMessages.writeRepeated(spool, line, size - spool.size());
+            m = spool.finish();
+        }
+        try (Transaction t = f.session().begin()) {
+            t.append(f.inbox(), m, TestMessages.facts(m), Flags.NONE, Instant.now(), Optional.empty());
+            t.commit();
+        }
+        MessageRef ref = f.session().select(MailboxName.INBOX).messages().get(0);
+        assertEquals(size, ref.size());
+        long read = 0;
+        byte[] buf = new byte[8192];
+        try (InputStream in = f.session().openContent(ref)) {
+            for (int n; (n = in.read(buf)) > 0; ) {
+                read += n;
+            }
+        }
+        long heapAfter = rt.totalMemory() - rt.freeMemory();
+        assertEquals(size, read);
+        assertTrue(heapAfter - heapBefore < 20L * 1024 * 1024,
+                "heap grew by " + (heapAfter - heapBefore) + " bytes for a 50 MB message");
+        m.discard();
+    }
+
+    @Test
+    void partialContentReadsSeek() throws Exception {
+        TestMessages.append(f.session(), f.inbox(), "Subject: seek\r\n\r\n0123456789");
+        MessageRef ref = f.session().select(MailboxName.INBOX).messages().get(0);
+        try (InputStream in = f.session().openContent(ref, 17)) {
+            assertArrayEquals("0123456789".getBytes(StandardCharsets.US_ASCII), in.readAllBytes());
+        }
+    }
+
+    @Test
+    void garbageCollectionRemovesOnlyUnreferencedContent() throws Exception {
+        StoreSession s = f.session();
+        Uid gone = TestMessages.append(s, f.inbox(), "Subject: gone\r\n\r\nx\r\n");
+        TestMessages.append(s, f.inbox(), "Subject: kept\r\n\r\ny\r\n");
+        try (Transaction t = s.begin()) {
+            t.expunge(f.inbox(), List.of(gone));
+            t.commit();
+        }
+        assertEquals(1, f.store().collectGarbage(Duration.ZERO));
+        MessageRef kept = s.select(MailboxName.INBOX).messages().get(0);
+        try (InputStream in = s.openContent(kept)) {
+            assertTrue(new String(in.readAllBytes(), StandardCharsets.US_ASCII).contains("kept"));
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package dev.mailstack.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MigrationTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void freshDatabaseRoundTripsEveryTable() throws Exception {
+        try (StoreFixture f = StoreFixture.create(dir)) {
+            MailboxStore store = f.store();
+            store.accounts().addAlias("postmaster@example.org", "alice@example.org");
+            StoreSession s = f.session();
+            Uid uid = TestMessages.append(s, f.inbox(), "Subject: hi\r\n\r\nbody\r\n");
+            try (Transaction t = s.begin()) {
+                t.expunge(f.inbox(), List.of(uid));
+                t.commit();
+            }
+            MessageSpool.Spooled spooled = TestMessages.spool(store, "Subject: queued\r\n\r\nx\r\n");
+            QueueId q = store.queue().enqueue(new MailEnvelope("bob@remote.test",
+                    List.of(MailEnvelope.Recipient.of("carol@remote.test")), Optional.of("env-1"), Optional.of("HDRS"),
+                    false, false, Instant.now()), spooled, TestMessages.facts(spooled));
+            MessageSpool.Spooled other = TestMessages.spool(store, "Subject: delivered\r\n\r\ny\r\n");
+            try (Transaction t = s.begin()) {
+                t.append(f.inbox(), other, TestMessages.facts(other), Flags.of(Flag.SEEN), Instant.now(),
+                        Optional.of(new DeliveryKey(q, "alice@example.org")));
+                t.commit();
+            }
+            try (Connection c = store.db().connect(); Statement st = c.createStatement()) {
+                for (String table : List.of("domains", "accounts", "aliases", "mailboxes", "contents", "messages",
+                        "queue_messages", "queue_recipients", "expunged", "deliveries")) {
+                    try (ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + table)) {
+                        rs.next();
+                        assertTrue(rs.getLong(1) > 0, table + " holds the row written through the API");
+                    }
+                }
+            }
+            assertEquals("carol@remote.test", store.queue().claimDue(Instant.now(), Duration.ofMinutes(1))
+                    .orElseThrow().pending().get(0).recipient().address());
+            assertEquals(List.of(new Alias("postmaster@example.org", "alice@example.org")), store.accounts().aliases());
+        }
+    }
+
+    @Test
+    void opensADatabaseCreatedByThePreviousSchemaVersion() throws Exception {
+        String url = Database.defaultUrl(dir);
+        try (Database old = Database.open(url, "2"); Connection c = old.connect()) {
+            c.createStatement().executeUpdate("INSERT INTO domains (name, created_at) VALUES ('old.test', CURRENT_TIMESTAMP)");
+            c.createStatement().executeUpdate("INSERT INTO accounts (domain_id, address, password_hash, created_at)"
+                    + " SELECT id, 'u@old.test', '" + PasswordScheme.hash("pw") + "', CURRENT_TIMESTAMP FROM domains");
+            c.createStatement().executeUpdate("INSERT INTO mailboxes (account_id, name, uid_validity, uid_next, highest_modseq)"
+                    + " SELECT id, 'INBOX', 7, 1, 1 FROM accounts");
+            try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'EXPUNGED'");
+                 ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                assertEquals(0, rs.getLong(1), "version 2 has no expunge log yet");
+            }
+        }
+        try (MailboxStore store = MailboxStore.open(dir, url)) {
+            Account u = store.accounts().authenticate("u@old.test", "pw").orElseThrow();
+            StoreSession s = store.open(u.id());
+            MailboxId inbox = s.require(MailboxName.INBOX).id();
+            Uid uid = TestMessages.append(s, inbox, "Subject: after upgrade\r\n\r\nx\r\n");
+            try (Transaction t = s.begin()) {
+                t.expunge(inbox, List.of(uid));
+                t.commit();
+            }
+            assertEquals(0, s.status(MailboxName.INBOX).messages());
+            assertEquals(7, s.require(MailboxName.INBOX).uidValidity());
+        }
+    }
+}
