@@ -1,0 +1,219 @@
+package dev.mailstack.net;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.locks.ReentrantLock;
+import javax.net.ssl.SSLSocket;
+
+/**
+ * One client connection: its id (on every log line), reader, and a writer that every thread
+ * (the session, an IDLE notifier) goes through under one lock. Protocols write a whole response
+ * and then {@link #flush()} once (TCP_NODELAY is on, so one flush is one segment train).
+ */
+public final class Connection {
+    private final String id;
+    private final Endpoint endpoint;
+    private final InetSocketAddress peer;
+    private final TlsContext tls;
+    private final NetLimits limits;
+    private final ReentrantLock outputLock = new ReentrantLock();
+    private volatile Socket socket;
+    private volatile LineReader reader;
+    private volatile OutputStream out;
+    private volatile boolean awaitingCommand;
+    private volatile boolean shuttingDown;
+
+    Connection(String id, Endpoint endpoint, Socket socket, TlsContext tls, NetLimits limits) throws IOException {
+        this.id = id;
+        this.endpoint = endpoint;
+        this.socket = socket;
+        this.peer = (InetSocketAddress) socket.getRemoteSocketAddress();
+        this.tls = tls;
+        this.limits = limits;
+        attachStreams();
+    }
+
+    private void attachStreams() throws IOException {
+        this.reader = new LineReader(socket.getInputStream(), limits.maxLineBytes());
+        this.out = new BufferedOutputStream(socket.getOutputStream(), 16 * 1024);
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public Endpoint endpoint() {
+        return endpoint;
+    }
+
+    public InetAddress clientAddress() {
+        return peer.getAddress();
+    }
+
+    public boolean isLoopback() {
+        return peer.getAddress().isLoopbackAddress();
+    }
+
+    public boolean isSecure() {
+        return socket instanceof SSLSocket;
+    }
+
+    /** True when this endpoint can upgrade with STARTTLS/STLS and has not yet. */
+    public boolean canStartTls() {
+        return tls != null && !isSecure();
+    }
+
+    public LineReader reader() {
+        return reader;
+    }
+
+    public NetLimits limits() {
+        return limits;
+    }
+
+    /** Reads the next command line, marking the session as between commands so a shutdown may end it there. */
+    public String readCommand() throws IOException {
+        if (shuttingDown) {
+            throw new ShutdownException();
+        }
+        awaitingCommand = true;
+        try {
+            String line = reader.readLine();
+            if (shuttingDown && line == null) {
+                throw new ShutdownException();
+            }
+            return line;
+        } catch (IOException e) {
+            if (shuttingDown) {
+                throw new ShutdownException();
+            }
+            throw e;
+        } finally {
+            awaitingCommand = false;
+        }
+    }
+
+    public boolean shuttingDown() {
+        return shuttingDown;
+    }
+
+    /** Changes the idle timeout, e.g. to IMAP's 30 minutes after login or during IDLE. */
+    public void setIdleTimeout(java.time.Duration timeout) throws IOException {
+        socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+    }
+
+    // --- output
+
+    public void write(String text) throws IOException {
+        write(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    public void write(byte[] bytes) throws IOException {
+        write(bytes, 0, bytes.length);
+    }
+
+    public void write(byte[] bytes, int off, int len) throws IOException {
+        outputLock.lock();
+        try {
+            out.write(bytes, off, len);
+        } finally {
+            outputLock.unlock();
+        }
+    }
+
+    public void flush() throws IOException {
+        outputLock.lock();
+        try {
+            out.flush();
+        } finally {
+            outputLock.unlock();
+        }
+    }
+
+    /** Writes one line plus CRLF and flushes: a complete one-line reply. */
+    public void reply(String line) throws IOException {
+        outputLock.lock();
+        try {
+            write(line);
+            write(CRLF);
+            flush();
+        } finally {
+            outputLock.unlock();
+        }
+    }
+
+    /** Holds the writer for a multi-part response that no other thread may interleave with. */
+    public void lockOutput() {
+        outputLock.lock();
+    }
+
+    public void unlockOutput() {
+        outputLock.unlock();
+    }
+
+    /** An OutputStream onto the connection, for streaming message content; the caller flushes. */
+    public OutputStream output() {
+        return new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                Connection.this.write(new byte[]{(byte) b});
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                Connection.this.write(b, off, len);
+            }
+
+            @Override
+            public void flush() throws IOException {
+                Connection.this.flush();
+            }
+        };
+    }
+
+    private static final byte[] CRLF = {'\r', '\n'};
+
+    // --- TLS
+
+    /**
+     * Upgrades to TLS after the protocol's "go ahead" reply has been flushed. Anything the client
+     * sent after the STARTTLS command and before the handshake is dropped, never executed as if it
+     * came under TLS (CVE-2011-0411). Returns the number of bytes dropped.
+     */
+    public int startTls() throws IOException {
+        if (!canStartTls()) {
+            throw new IllegalStateException("no TLS on this connection");
+        }
+        int dropped = reader.discardBuffered();
+        socket = tls.wrap(socket, true);
+        attachStreams();
+        return dropped;
+    }
+
+    // --- lifecycle, used by the listener
+
+    void startShutdown() {
+        shuttingDown = true;
+    }
+
+    boolean awaitingCommand() {
+        return awaitingCommand;
+    }
+
+    Socket socket() {
+        return socket;
+    }
+
+    void close() {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // closing is all we wanted
+        }
+    }
+}

@@ -1,0 +1,140 @@
+package dev.mailstack.net;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * Buffered reading of a connection: command lines with a length limit (CRLF or bare LF, for
+ * telnet and netcat users), raw lines that report their terminator (for SMTP DATA, where a bare
+ * LF must not end the message), and exact byte counts (IMAP literals, BDAT chunks).
+ */
+public final class LineReader {
+    /** How a raw line ended. */
+    public enum Ending { CRLF, LF, NONE }
+
+    /** A raw line: {@code bytes[0..length)} without its terminator. */
+    public record RawLine(byte[] bytes, int length, Ending ending) {
+        public boolean is(String ascii) {
+            return length == ascii.length() && new String(bytes, 0, length, StandardCharsets.ISO_8859_1).equals(ascii);
+        }
+    }
+
+    private final InputStream in;
+    private final int maxLineBytes;
+    private final byte[] buffer = new byte[16 * 1024];
+    private int pos;
+    private int limit;
+
+    public LineReader(InputStream in, int maxLineBytes) {
+        this.in = in;
+        this.maxLineBytes = maxLineBytes;
+    }
+
+    /**
+     * A command line decoded as UTF-8 (ASCII commands read the same), without its terminator.
+     * Null at end of stream. Over the limit, the line is consumed and LineTooLongException thrown.
+     */
+    public String readLine() throws IOException {
+        RawLine line = readRaw(maxLineBytes, true);
+        if (line == null) {
+            return null;
+        }
+        int len = line.length();
+        if (line.ending() == Ending.LF && len > 0 && line.bytes()[len - 1] == '\r') {
+            len--;
+        }
+        return new String(line.bytes(), 0, len, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * A line of message data, up to {@code max} bytes before its terminator. A CR not followed by
+     * LF stays in the line's bytes; the caller decides what bare CR and LF mean. Null at end of
+     * stream; the last line of a stream may end with {@link Ending#NONE}.
+     */
+    public RawLine readRawLine(int max) throws IOException {
+        return readRaw(max, false);
+    }
+
+    private RawLine readRaw(int max, boolean strict) throws IOException {
+        byte[] out = new byte[Math.min(256, max + 2)];
+        int n = 0;
+        boolean tooLong = false;
+        while (true) {
+            if (pos == limit && !fill()) {
+                if (n == 0 && !tooLong) {
+                    return null;
+                }
+                if (tooLong) {
+                    throw new LineTooLongException(max);
+                }
+                return new RawLine(out, n, Ending.NONE);
+            }
+            byte b = buffer[pos++];
+            if (b == '\n') {
+                if (tooLong) {
+                    throw new LineTooLongException(max);
+                }
+                if (n > 0 && out[n - 1] == '\r') {
+                    return new RawLine(out, n - 1, Ending.CRLF);
+                }
+                return new RawLine(out, n, Ending.LF);
+            }
+            if (tooLong) {
+                continue;
+            }
+            if (n >= max + 1) {
+                // keep one byte of room for a CR that may precede the LF
+                tooLong = true;
+                continue;
+            }
+            if (n == out.length) {
+                out = Arrays.copyOf(out, Math.min(out.length * 2, max + 2));
+            }
+            out[n++] = b;
+        }
+    }
+
+    /** Reads exactly {@code count} bytes into {@code out}; EOFException if the stream ends first. */
+    public void readExactly(long count, OutputStream out) throws IOException {
+        long left = count;
+        while (left > 0) {
+            if (pos == limit && !fill()) {
+                throw new EOFException("connection closed with " + left + " of " + count + " bytes unread");
+            }
+            int n = (int) Math.min(left, limit - pos);
+            out.write(buffer, pos, n);
+            pos += n;
+            left -= n;
+        }
+    }
+
+    /** Reads and drops {@code count} bytes. */
+    public void skip(long count) throws IOException {
+        readExactly(count, OutputStream.nullOutputStream());
+    }
+
+    /** Drops what was read ahead but not consumed, returning how much (CVE-2011-0411, before a TLS upgrade). */
+    public int discardBuffered() {
+        int n = limit - pos;
+        pos = limit;
+        return n;
+    }
+
+    public boolean hasBuffered() {
+        return pos < limit;
+    }
+
+    private boolean fill() throws IOException {
+        int n = in.read(buffer, 0, buffer.length);
+        if (n <= 0) {
+            return false;
+        }
+        pos = 0;
+        limit = n;
+        return true;
+    }
+}

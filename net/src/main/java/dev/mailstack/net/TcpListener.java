@@ -1,0 +1,198 @@
+package dev.mailstack.net;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+
+/**
+ * Accepts connections on one endpoint and serves each on its own virtual thread. A permit is
+ * taken before a connection is served and given back on every path (Helidon, STYLE.md R13);
+ * clients over the total or per-address limit get the protocol's refusal and are closed.
+ */
+public final class TcpListener implements AutoCloseable {
+    private static final Logger LOG = System.getLogger(TcpListener.class.getName());
+    private static final AtomicLong IDS = new AtomicLong(Instant.now().getEpochSecond() % 1_000_000 * 1000);
+
+    private final Endpoint endpoint;
+    private final Protocol protocol;
+    private final NetLimits limits;
+    private final TlsContext tls;
+    private final Semaphore permits;
+    private final Map<InetAddress, AtomicInteger> perAddress = new ConcurrentHashMap<>();
+    private final Set<Connection> active = ConcurrentHashMap.newKeySet();
+    private final ServerSocket server;
+    private final Thread acceptor;
+    private volatile boolean closing;
+
+    private TcpListener(Endpoint endpoint, Protocol protocol, NetLimits limits, TlsContext tls) throws IOException {
+        if (endpoint.tls() != TlsMode.NONE && tls == null) {
+            throw new IllegalArgumentException(endpoint.name() + " needs a TLS certificate (tls.certificate / tls.key)");
+        }
+        this.endpoint = endpoint;
+        this.protocol = protocol;
+        this.limits = limits;
+        this.tls = tls;
+        this.permits = new Semaphore(limits.maxConnections());
+        this.server = new ServerSocket();
+        server.setReuseAddress(true);
+        server.bind(endpoint.address(), 128);
+        this.acceptor = Thread.ofVirtual().name(endpoint.name() + "-accept").unstarted(this::acceptLoop);
+    }
+
+    /** Binds and starts accepting; the socket is open when this returns. */
+    public static TcpListener start(Endpoint endpoint, Protocol protocol, NetLimits limits, TlsContext tls) throws IOException {
+        TcpListener l = new TcpListener(endpoint, protocol, limits, tls);
+        l.acceptor.start();
+        LOG.log(Level.INFO, "listening endpoint={0} address={1}:{2,number,#} tls={3}", endpoint.name(),
+                l.server.getInetAddress().getHostAddress(), l.port(), endpoint.tls());
+        return l;
+    }
+
+    public int port() {
+        return server.getLocalPort();
+    }
+
+    public Endpoint endpoint() {
+        return endpoint;
+    }
+
+    public int activeConnections() {
+        return active.size();
+    }
+
+    private void acceptLoop() {
+        while (!closing) {
+            Socket socket;
+            try {
+                socket = server.accept();
+            } catch (IOException e) {
+                if (!closing) {
+                    LOG.log(Level.ERROR, "accept failed endpoint=" + endpoint.name(), e);
+                }
+                return;
+            }
+            String id = Long.toString(IDS.incrementAndGet(), 36);
+            String peer = socket.getInetAddress().getHostAddress();
+            Thread.ofVirtual().name(endpoint.name() + "-" + id + "-" + peer).start(() -> handle(id, socket));
+        }
+    }
+
+    private void handle(String id, Socket socket) {
+        InetAddress address = socket.getInetAddress();
+        AtomicInteger fromAddress = perAddress.computeIfAbsent(address, a -> new AtomicInteger());
+        boolean permitted = permits.tryAcquire();
+        int count = fromAddress.incrementAndGet();
+        Connection connection = null;
+        try {
+            socket.setTcpNoDelay(true);
+            socket.setSoTimeout((int) limits.idleTimeout().toMillis());
+            if (!permitted || count > limits.maxConnectionsPerIp() || closing) {
+                LOG.log(Level.WARNING, "connection refused conn={0} client={1} reason={2}", id, address.getHostAddress(),
+                        closing ? "shutting-down" : !permitted ? "max-connections" : "max-connections-per-ip");
+                if (endpoint.tls() != TlsMode.IMPLICIT) {
+                    String refusal = closing ? protocol.shutdownReply() : protocol.tooManyConnectionsReply();
+                    socket.getOutputStream().write((refusal + "\r\n").getBytes(StandardCharsets.UTF_8));
+                    socket.getOutputStream().flush();
+                }
+                return;
+            }
+            if (endpoint.tls() == TlsMode.IMPLICIT) {
+                socket = tls.wrap(socket, true);
+            }
+            connection = new Connection(id, endpoint, socket, tls, limits);
+            active.add(connection);
+            LOG.log(Level.INFO, "connect conn={0} endpoint={1} client={2}", id, endpoint.name(), address.getHostAddress());
+            try {
+                protocol.serve(connection);
+            } catch (SocketTimeoutException e) {
+                LOG.log(Level.INFO, "idle timeout conn={0}", id);
+                connection.reply(protocol.idleTimeoutReply());
+            } catch (ShutdownException e) {
+                connection.reply(protocol.shutdownReply());
+            }
+        } catch (LineTooLongException e) {
+            LOG.log(Level.INFO, "line too long conn={0}", id);
+        } catch (SocketException | javax.net.ssl.SSLException | java.io.EOFException e) {
+            LOG.log(Level.DEBUG, "connection dropped conn={0}: {1}", id, e.getMessage());
+        } catch (IOException e) {
+            LOG.log(Level.INFO, "connection error conn={0}: {1}", id, e.toString());
+        } catch (RuntimeException e) {
+            LOG.log(Level.ERROR, "session failed conn=" + id, e);
+        } finally {
+            if (connection != null) {
+                active.remove(connection);
+                connection.close();
+                LOG.log(Level.INFO, "disconnect conn={0}", id);
+            } else {
+                try {
+                    socket.close();
+                } catch (IOException ignored) {
+                    // already gone
+                }
+            }
+            if (fromAddress.decrementAndGet() == 0) {
+                perAddress.remove(address, fromAddress);
+            }
+            if (permitted) {
+                permits.release();
+            }
+        }
+    }
+
+    /**
+     * Stops accepting, tells sessions waiting for a command goodbye, lets the others finish what
+     * they are doing (a DATA transfer, a FETCH) until {@code grace} runs out, then cuts them off.
+     */
+    public void shutdown(Duration grace) {
+        closing = true;
+        try {
+            server.close();
+        } catch (IOException ignored) {
+            // the socket is closed either way
+        }
+        Instant deadline = Instant.now().plus(grace);
+        for (Connection c : active) {
+            c.startShutdown();
+        }
+        while (!active.isEmpty() && Instant.now().isBefore(deadline)) {
+            for (Connection c : active) {
+                if (c.awaitingCommand()) {
+                    try {
+                        c.reply(protocol.shutdownReply());
+                    } catch (IOException ignored) {
+                        // the client is gone already
+                    }
+                    c.close();
+                }
+            }
+            try {
+                Thread.sleep(20); // polling a handful of sessions for a few seconds at shutdown only
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        for (Connection c : active) {
+            c.close();
+        }
+    }
+
+    @Override
+    public void close() {
+        shutdown(Duration.ZERO);
+    }
+}

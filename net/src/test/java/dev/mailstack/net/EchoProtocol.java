@@ -1,0 +1,61 @@
+package dev.mailstack.net;
+
+import java.io.IOException;
+import java.util.concurrent.CountDownLatch;
+
+/** A tiny protocol to exercise the listener: echoes commands, STARTTLS, WORK (blocks on a latch), QUIT. */
+final class EchoProtocol implements Protocol {
+    final CountDownLatch workStarted = new CountDownLatch(1);
+    final CountDownLatch finishWork = new CountDownLatch(1);
+
+    @Override
+    public void serve(Connection c) throws IOException {
+        c.reply("+OK echo ready");
+        while (true) {
+            String line;
+            try {
+                line = c.readCommand();
+            } catch (LineTooLongException e) {
+                c.reply("-ERR line too long");
+                continue;
+            }
+            if (line == null || line.equals("QUIT")) {
+                c.reply("+OK bye");
+                return;
+            }
+            switch (line) {
+                case "STARTTLS" -> {
+                    c.reply("+OK go ahead");
+                    int dropped = c.startTls();
+                    c.reply("+OK tls dropped=" + dropped);
+                }
+                case "WORK" -> {
+                    workStarted.countDown();
+                    try {
+                        finishWork.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    c.reply("+OK work done");
+                }
+                case "SECURE" -> c.reply("+OK secure=" + c.isSecure());
+                default -> c.reply("+OK " + line);
+            }
+        }
+    }
+
+    @Override
+    public String tooManyConnectionsReply() {
+        return "-ERR too many connections";
+    }
+
+    @Override
+    public String idleTimeoutReply() {
+        return "-ERR idle timeout";
+    }
+
+    @Override
+    public String shutdownReply() {
+        return "-ERR shutting down";
+    }
+}

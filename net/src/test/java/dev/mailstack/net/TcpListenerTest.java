@@ -1,0 +1,158 @@
+package dev.mailstack.net;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TcpListenerTest {
+    @TempDir
+    Path dir;
+    EchoProtocol protocol = new EchoProtocol();
+    TcpListener listener;
+
+    private TcpListener start(TlsMode mode, NetLimits limits) throws Exception {
+        TlsContext tls = mode == TlsMode.NONE ? null : TestTls.serverContext(dir);
+        if (mode == TlsMode.NONE) {
+            tls = TestTls.serverContext(dir); // STARTTLS available on the plain endpoint too
+        }
+        listener = TcpListener.start(new Endpoint("echo", new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), mode),
+                protocol, limits, tls);
+        return listener;
+    }
+
+    @AfterEach
+    void stop() {
+        if (listener != null) {
+            listener.close();
+        }
+    }
+
+    @Test
+    void acceptsBareLfAndCrlfCommands() throws Exception {
+        start(TlsMode.NONE, NetLimits.defaults());
+        try (LineClient c = new LineClient(listener.port())) {
+            c.expect("\\+OK echo ready");
+            c.sendRaw("hello\n").expect("\\+OK hello");
+            c.sendRaw("world\r\n").expect("\\+OK world");
+            c.send("QUIT").expect("\\+OK bye");
+            c.expectClosed();
+        }
+    }
+
+    @Test
+    void anOverlongLineGetsAnErrorAndTheSessionGoesOn() throws Exception {
+        start(TlsMode.NONE, new NetLimits(512, Duration.ofSeconds(30), 10, 10));
+        try (LineClient c = new LineClient(listener.port())) {
+            c.expect("\\+OK echo ready");
+            c.send("x".repeat(5000)).expect("-ERR line too long");
+            c.send("x".repeat(512)).expect("\\+OK x{512}");
+            c.send("after").expect("\\+OK after");
+        }
+    }
+
+    @Test
+    void anIdleClientIsToldAndDisconnected() throws Exception {
+        start(TlsMode.NONE, new NetLimits(1024, Duration.ofMillis(300), 10, 10));
+        try (LineClient c = new LineClient(listener.port())) {
+            c.expect("\\+OK echo ready");
+            c.expect("-ERR idle timeout");
+            c.expectClosed();
+        }
+    }
+
+    @Test
+    void connectionsPerAddressAreLimited() throws Exception {
+        start(TlsMode.NONE, new NetLimits(1024, Duration.ofSeconds(30), 10, 2));
+        try (LineClient a = new LineClient(listener.port()); LineClient b = new LineClient(listener.port())) {
+            a.expect("\\+OK echo ready");
+            b.expect("\\+OK echo ready");
+            try (LineClient third = new LineClient(listener.port())) {
+                third.expect("-ERR too many connections");
+                third.expectClosed();
+            }
+            a.send("still here").expect("\\+OK still here");
+        }
+        try (LineClient again = new LineClient(listener.port())) {
+            again.expect("\\+OK echo ready");
+        }
+    }
+
+    @Test
+    void totalConnectionsAreLimited() throws Exception {
+        start(TlsMode.NONE, new NetLimits(1024, Duration.ofSeconds(30), 1, 5));
+        try (LineClient a = new LineClient(listener.port())) {
+            a.expect("\\+OK echo ready");
+            try (LineClient b = new LineClient(listener.port())) {
+                b.expect("-ERR too many connections");
+                b.expectClosed();
+            }
+        }
+    }
+
+    @Test
+    void startTlsDropsBytesSentBeforeTheHandshake() throws Exception {
+        start(TlsMode.STARTTLS, NetLimits.defaults());
+        try (LineClient c = new LineClient(listener.port())) {
+            c.expect("\\+OK echo ready");
+            // CVE-2011-0411: a command injected after STARTTLS in the same packet must not run under TLS.
+            c.sendRaw("STARTTLS\r\nINJECTED\r\n").expect("\\+OK go ahead");
+            c.startTls();
+            c.expect("\\+OK tls dropped=10");
+            c.send("SECURE").expect("\\+OK secure=true");
+        }
+    }
+
+    @Test
+    void implicitTlsEndpointsHandshakeFirst() throws Exception {
+        start(TlsMode.IMPLICIT, NetLimits.defaults());
+        try (LineClient c = LineClient.tls(listener.port())) {
+            c.expect("\\+OK echo ready");
+            c.send("SECURE").expect("\\+OK secure=true");
+        }
+    }
+
+    @Test
+    void aSilentClientDoesNotBlockOthers() throws Exception {
+        start(TlsMode.NONE, NetLimits.defaults());
+        try (LineClient silent = new LineClient(listener.port()); LineClient tlsStall = new LineClient(listener.port())) {
+            tlsStall.expect("\\+OK echo ready");
+            tlsStall.sendRaw("partial line without end");
+            for (int i = 0; i < 5; i++) {
+                try (LineClient c = new LineClient(listener.port())) {
+                    c.expect("\\+OK echo ready");
+                    c.send("ping " + i).expect("\\+OK ping " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void gracefulShutdownLetsWorkFinishAndSaysGoodbyeToIdleSessions() throws Exception {
+        start(TlsMode.NONE, NetLimits.defaults());
+        try (LineClient idle = new LineClient(listener.port()); LineClient busy = new LineClient(listener.port())) {
+            idle.expect("\\+OK echo ready");
+            busy.expect("\\+OK echo ready");
+            busy.send("WORK");
+            assertTrue(protocol.workStarted.await(10, TimeUnit.SECONDS));
+            CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> listener.shutdown(Duration.ofSeconds(20)));
+            idle.expect("-ERR shutting down");
+            idle.expectClosed();
+            assertEquals(false, stopping.isDone(), "shutdown waits for the session at work");
+            protocol.finishWork.countDown();
+            busy.expect("\\+OK work done");
+            busy.expect("-ERR shutting down");
+            busy.expectClosed();
+            stopping.get(20, TimeUnit.SECONDS);
+            assertEquals(0, listener.activeConnections());
+        }
+    }
+}
