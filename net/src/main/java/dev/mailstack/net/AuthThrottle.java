@@ -1,0 +1,75 @@
+package dev.mailstack.net;
+
+import java.net.InetAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Growing delays after failed logins, per client address and shared by SMTP AUTH, POP3 and IMAP
+ * (so a guesser cannot switch protocols). The delay doubles with each failure from
+ * {@code firstDelay} up to {@code maxDelay}; a success or {@code forgetAfter} of quiet resets it.
+ * Sessions wait the delay before answering a failure, like Dovecot's auth_failure_delay.
+ */
+public final class AuthThrottle {
+    private record Failures(int count, Instant last) {
+    }
+
+    private final Duration firstDelay;
+    private final Duration maxDelay;
+    private final Duration forgetAfter;
+    private final Clock clock;
+    private final Map<InetAddress, Failures> failures = new ConcurrentHashMap<>();
+
+    public AuthThrottle(Duration firstDelay, Duration maxDelay, Duration forgetAfter, Clock clock) {
+        this.firstDelay = firstDelay;
+        this.maxDelay = maxDelay;
+        this.forgetAfter = forgetAfter;
+        this.clock = clock;
+    }
+
+    /** 1 s after the first failure, doubling to 30 s; forgotten after 15 quiet minutes. */
+    public static AuthThrottle defaults() {
+        return new AuthThrottle(Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofMinutes(15), Clock.systemUTC());
+    }
+
+    /** Records a failure and returns how long to wait before answering it. */
+    public Duration failed(InetAddress client) {
+        Instant now = clock.instant();
+        Failures f = failures.compute(client, (k, old) -> old == null || old.last().plus(forgetAfter).isBefore(now)
+                ? new Failures(1, now) : new Failures(old.count() + 1, now));
+        if (failures.size() > 100_000) {
+            failures.entrySet().removeIf(e -> e.getValue().last().plus(forgetAfter).isBefore(now));
+        }
+        return delayFor(f.count());
+    }
+
+    /** The delay owed before even trying, for an address that keeps failing (0 when none). */
+    public Duration pending(InetAddress client) {
+        Failures f = failures.get(client);
+        if (f == null || f.last().plus(forgetAfter).isBefore(clock.instant())) {
+            return Duration.ZERO;
+        }
+        return f.count() >= 3 ? delayFor(f.count() - 2) : Duration.ZERO;
+    }
+
+    public void succeeded(InetAddress client) {
+        failures.remove(client);
+    }
+
+    private Duration delayFor(int count) {
+        long millis = firstDelay.toMillis() << Math.min(20, count - 1);
+        return Duration.ofMillis(Math.min(millis, maxDelay.toMillis()));
+    }
+
+    /** Waits out a delay on the session's own (virtual) thread. */
+    public static void sleep(Duration delay) {
+        try {
+            Thread.sleep(delay);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package dev.mailstack.net;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.net.InetAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import org.junit.jupiter.api.Test;
+
+class AuthThrottleTest {
+    static final class MovableClock extends Clock {
+        Instant now = Instant.parse("2026-01-01T00:00:00Z");
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+
+    @Test
+    void delaysGrowPerAddressAndResetOnSuccessOrQuiet() throws Exception {
+        MovableClock clock = new MovableClock();
+        AuthThrottle t = new AuthThrottle(Duration.ofSeconds(1), Duration.ofSeconds(8), Duration.ofMinutes(15), clock);
+        InetAddress a = InetAddress.getByName("192.0.2.1");
+        InetAddress b = InetAddress.getByName("192.0.2.2");
+        assertEquals(Duration.ofSeconds(1), t.failed(a));
+        assertEquals(Duration.ofSeconds(2), t.failed(a));
+        assertEquals(Duration.ofSeconds(4), t.failed(a));
+        assertEquals(Duration.ofSeconds(8), t.failed(a));
+        assertEquals(Duration.ofSeconds(8), t.failed(a), "capped");
+        assertEquals(Duration.ofSeconds(1), t.failed(b), "other addresses are not punished");
+        assertEquals(Duration.ofSeconds(4), t.pending(a));
+        t.succeeded(a);
+        assertEquals(Duration.ZERO, t.pending(a));
+        t.failed(b);
+        clock.now = clock.now.plus(Duration.ofMinutes(16));
+        assertEquals(Duration.ofSeconds(1), t.failed(b), "forgotten after a quiet period");
+    }
+}
