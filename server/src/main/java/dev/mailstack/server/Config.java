@@ -1,0 +1,181 @@
+package dev.mailstack.server;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import dev.mailstack.net.Cidr;
+
+/**
+ * The effective configuration: defaults, then the file ({@code key = value} lines, {@code #}
+ * comments), then MAILSTACK_* environment variables, then command-line flags. Every value is
+ * checked as it is read; an error names the file, line and key.
+ */
+public final class Config {
+    /** Where a value came from, for {@code mailstack config check}. */
+    public record Value(String text, String origin) {
+    }
+
+    private final Map<ConfigKey, Value> values = new EnumMap<>(ConfigKey.class);
+
+    private Config() {
+        for (ConfigKey k : ConfigKey.values()) {
+            values.put(k, new Value(k.defaultValue(), "default"));
+        }
+    }
+
+    public static Config load(Optional<Path> file, Map<String, String> environment) {
+        Config c = new Config();
+        if (file.isPresent()) {
+            c.readFile(file.get());
+        }
+        for (ConfigKey k : ConfigKey.values()) {
+            String env = environment.get(k.environmentName());
+            if (env != null) {
+                c.set(k, env, "environment " + k.environmentName());
+            }
+        }
+        return c;
+    }
+
+    public static Config defaults() {
+        return load(Optional.empty(), Map.of());
+    }
+
+    private void readFile(Path file) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ConfigException(file + ": cannot read: " + e.getMessage());
+        }
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).strip();
+            String where = file + ":" + (i + 1);
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            int eq = line.indexOf('=');
+            if (eq < 0) {
+                throw new ConfigException(where + ": expected 'key = value', got: " + line);
+            }
+            String key = line.substring(0, eq).strip();
+            ConfigKey k = ConfigKey.byKey(key).orElseThrow(() -> new ConfigException(where + ": unknown key '" + key
+                    + "' (see docs/configuration.md)"));
+            set(k, line.substring(eq + 1).strip(), where);
+        }
+    }
+
+    /** Sets a value after checking it; {@code origin} ends up in error messages and config check. */
+    public void set(ConfigKey key, String value, String origin) {
+        String problem = check(key, value);
+        if (problem != null) {
+            throw new ConfigException(origin + ": " + key.key() + " = " + value + ": " + problem);
+        }
+        values.put(key, new Value(value, origin));
+    }
+
+    private static String check(ConfigKey key, String v) {
+        try {
+            switch (key.type()) {
+                case STRING, PATH -> {
+                    return null;
+                }
+                case INT -> {
+                    return Integer.parseInt(v) < 0 ? "must not be negative" : null;
+                }
+                case LONG -> {
+                    return Long.parseLong(v) < 0 ? "must not be negative" : null;
+                }
+                case PORT -> {
+                    if (v.equals("auto") || v.equals("off")) {
+                        return null;
+                    }
+                    int p = Integer.parseInt(v);
+                    return p < 0 || p > 65535 ? "a port is 0 to 65535, auto or off" : null;
+                }
+                case ADDRESS -> {
+                    InetAddress.getByName(v);
+                    return v.isBlank() ? "an IP address is needed" : null;
+                }
+                case PLAINTEXT -> {
+                    return List.of("never", "loopback", "always").contains(v) ? null : "must be never, loopback or always";
+                }
+                case BARE_LF -> {
+                    return List.of("normalize", "reject").contains(v) ? null : "must be normalize or reject";
+                }
+                case CIDRS -> {
+                    Cidr.parseList(v);
+                    return null;
+                }
+            }
+        } catch (NumberFormatException e) {
+            return "not a number";
+        } catch (UnknownHostException | IllegalArgumentException e) {
+            return e.getMessage();
+        }
+        return null;
+    }
+
+    public String string(ConfigKey key) {
+        return values.get(key).text();
+    }
+
+    public int integer(ConfigKey key) {
+        return Integer.parseInt(string(key));
+    }
+
+    public long number(ConfigKey key) {
+        return Long.parseLong(string(key));
+    }
+
+    public Optional<String> optional(ConfigKey key) {
+        String v = string(key);
+        return v.isBlank() ? Optional.empty() : Optional.of(v);
+    }
+
+    public Path dataDir() {
+        return Path.of(string(ConfigKey.DATA_DIR));
+    }
+
+    public String hostname() {
+        return optional(ConfigKey.HOSTNAME).orElseGet(() -> {
+            try {
+                return InetAddress.getLocalHost().getCanonicalHostName().toLowerCase(Locale.ROOT);
+            } catch (UnknownHostException e) {
+                return "localhost";
+            }
+        });
+    }
+
+    public InetAddress bind() {
+        try {
+            return InetAddress.getByName(string(ConfigKey.BIND));
+        } catch (UnknownHostException e) {
+            throw new ConfigException("bind: " + e.getMessage());
+        }
+    }
+
+    /** The port for a listener, or empty when it is off; {@code auto} picks by privilege. */
+    public Optional<Integer> port(ConfigKey key, int standard, int unprivileged) {
+        String v = string(key);
+        if (v.equals("off")) {
+            return Optional.empty();
+        }
+        if (v.equals("auto")) {
+            return Optional.of(PrivilegedPorts.canBind(standard) ? standard : unprivileged);
+        }
+        return Optional.of(Integer.parseInt(v));
+    }
+
+    public Map<ConfigKey, Value> effective() {
+        return Map.copyOf(values);
+    }
+}

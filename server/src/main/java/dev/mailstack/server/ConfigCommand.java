@@ -1,0 +1,25 @@
+package dev.mailstack.server;
+
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+@Command(name = "config", mixinStandardHelpOptions = true, description = "Check the configuration.",
+        subcommands = {ConfigCommand.Check.class})
+final class ConfigCommand {
+    @Command(name = "check", mixinStandardHelpOptions = true,
+            description = "Validate the configuration and print every effective value with where it came from.")
+    static final class Check implements Runnable {
+        @Mixin
+        StoreOptions options;
+
+        @Override
+        public void run() {
+            Map<ConfigKey, Config.Value> values = options.config().effective();
+            for (ConfigKey k : ConfigKey.values()) {
+                Config.Value v = values.get(k);
+                System.out.printf("%-28s = %-24s # %s%n", k.key(), v.text(), v.origin());
+            }
+        }
+    }
+}

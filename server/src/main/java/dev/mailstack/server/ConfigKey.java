@@ -1,0 +1,81 @@
+package dev.mailstack.server;
+
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * Every configuration key, with its default and the line docs/configuration.md shows for it
+ * (a test keeps the two in step). Values are checked when the file is read.
+ */
+public enum ConfigKey {
+    HOSTNAME("hostname", "", Type.STRING, "Name in greetings and Received: headers; empty means this machine's name."),
+    DATA_DIR("data_dir", "data", Type.PATH, "Folder for the database and message files; relative to the working directory."),
+    JDBC_URL("jdbc_url", "", Type.STRING, "Database URL; empty means an embedded H2 file in data_dir."),
+    BIND("bind", "127.0.0.1", Type.ADDRESS, "Address every listener binds; 0.0.0.0 (or ::) serves the network."),
+    SMTP_PORT("smtp.port", "auto", Type.PORT, "SMTP for other servers (MX). auto: 25 when allowed to bind it, else 2525. off disables."),
+    SUBMISSION_PORT("submission.port", "auto", Type.PORT, "Submission with STARTTLS for mail clients. auto: 587, else 2587."),
+    SUBMISSIONS_PORT("submissions.port", "auto", Type.PORT, "Submission with implicit TLS. auto: 465, else 2465. Needs a certificate."),
+    POP3_PORT("pop3.port", "auto", Type.PORT, "POP3 with STLS. auto: 110, else 1110."),
+    POP3S_PORT("pop3s.port", "auto", Type.PORT, "POP3 with implicit TLS. auto: 995, else 1995. Needs a certificate."),
+    IMAP_PORT("imap.port", "auto", Type.PORT, "IMAP with STARTTLS. auto: 143, else 1143."),
+    IMAPS_PORT("imaps.port", "auto", Type.PORT, "IMAP with implicit TLS. auto: 993, else 1993. Needs a certificate."),
+    TLS_CERTIFICATE("tls.certificate", "", Type.STRING, "PEM certificate chain (fullchain.pem); empty: no TLS."),
+    TLS_KEY("tls.key", "", Type.STRING, "PEM PKCS#8 private key (privkey.pem) for tls.certificate."),
+    PLAINTEXT_AUTH("auth.plaintext", "loopback", Type.PLAINTEXT, "Password logins without TLS: never, loopback (telnet on this machine) or always."),
+    MAX_CONNECTIONS("net.max_connections", "1000", Type.INT, "Connections served at once per listener."),
+    MAX_CONNECTIONS_PER_IP("net.max_connections_per_ip", "50", Type.INT, "Connections at once from one client address per listener."),
+    MAX_LINE_BYTES("net.max_line_bytes", "8192", Type.INT, "Longest command line."),
+    IDLE_TIMEOUT("net.idle_timeout_seconds", "300", Type.INT, "Seconds a client may stay silent (IMAP after login: 1800)."),
+    SHUTDOWN_GRACE("net.shutdown_grace_seconds", "20", Type.INT, "Seconds sessions get to finish when the server stops."),
+    MAX_MESSAGE_BYTES("smtp.max_message_bytes", "26214400", Type.LONG, "Largest message accepted (SIZE, RFC 1870); 25 MiB."),
+    MAX_RECIPIENTS("smtp.max_recipients", "1000", Type.INT, "Recipients per message (Postfix's default)."),
+    MAX_ERRORS("smtp.max_errors", "20", Type.INT, "Errors in one SMTP session before it is closed with 421."),
+    BARE_LF("smtp.bare_lf", "normalize", Type.BARE_LF, "A bare LF in DATA: normalize (to CRLF) or reject (SMTP smuggling defence either way)."),
+    TRUSTED_NETWORKS("smtp.trusted_networks", "", Type.CIDRS, "Networks allowed to relay without AUTH, e.g. 10.0.0.0/8; none by default, not even loopback."),
+    RETRY_INITIAL("queue.retry_initial_seconds", "300", Type.INT, "First retry delay for deferred mail; doubles each time."),
+    RETRY_MAX("queue.retry_max_seconds", "3600", Type.INT, "Longest retry delay."),
+    MAX_QUEUE_LIFETIME("queue.max_lifetime_hours", "120", Type.INT, "Give up and bounce after this long (5 days)."),
+    DELAY_WARNING("queue.delay_warning_hours", "4", Type.INT, "Tell the sender mail is delayed after this long; 0 disables."),
+    STATIC_ROUTES("queue.static_routes", "", Type.STRING, "domain=host:port pairs, comma-separated, used instead of MX lookups (tests, smart hosts)."),
+    RELAY_HOST("queue.relay_host", "", Type.STRING, "host:port to send all outbound mail through (a smart host); empty: MX lookups."),
+    FALLBACK_CHARSETS("mime.fallback_charsets", "GB18030", Type.STRING, "Charsets tried, in order, for raw 8-bit mail that is not UTF-8.");
+
+    enum Type { STRING, PATH, ADDRESS, PORT, INT, LONG, PLAINTEXT, BARE_LF, CIDRS }
+
+    private final String key;
+    private final String defaultValue;
+    private final Type type;
+    private final String description;
+
+    ConfigKey(String key, String defaultValue, Type type, String description) {
+        this.key = key;
+        this.defaultValue = defaultValue;
+        this.type = type;
+        this.description = description;
+    }
+
+    public String key() {
+        return key;
+    }
+
+    public String defaultValue() {
+        return defaultValue;
+    }
+
+    public String description() {
+        return description;
+    }
+
+    Type type() {
+        return type;
+    }
+
+    /** MAILSTACK_SMTP_PORT for smtp.port: the environment override for containers. */
+    public String environmentName() {
+        return "MAILSTACK_" + key.toUpperCase(java.util.Locale.ROOT).replace('.', '_');
+    }
+
+    public static Optional<ConfigKey> byKey(String key) {
+        return Arrays.stream(values()).filter(k -> k.key.equals(key)).findFirst();
+    }
+}

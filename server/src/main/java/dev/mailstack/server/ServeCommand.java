@@ -1,0 +1,62 @@
+package dev.mailstack.server;
+
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Run the server: every enabled front-end on one shared store, until SIGTERM or Ctrl-C.")
+final class ServeCommand implements Runnable {
+    @Mixin
+    StoreOptions options;
+    @Option(names = "--hostname", paramLabel = "NAME", description = "Name in greetings and Received: headers.")
+    String hostname;
+    @Option(names = "--bind", paramLabel = "ADDR", description = "Address to listen on (default 127.0.0.1).")
+    String bind;
+    @Option(names = "--smtp-port", paramLabel = "N", description = "SMTP port (default: 25, or 2525 without privilege).")
+    String smtpPort;
+    @Option(names = "--submission-port", paramLabel = "N", description = "Submission port (default: 587, or 2587).")
+    String submissionPort;
+    @Option(names = "--pop3-port", paramLabel = "N", description = "POP3 port (default: 110, or 1110).")
+    String pop3Port;
+    @Option(names = "--imap-port", paramLabel = "N", description = "IMAP port (default: 143, or 1143).")
+    String imapPort;
+
+    @Override
+    public void run() {
+        Config config = options.config();
+        set(config, ConfigKey.HOSTNAME, hostname, "--hostname");
+        set(config, ConfigKey.BIND, bind, "--bind");
+        set(config, ConfigKey.SMTP_PORT, smtpPort, "--smtp-port");
+        set(config, ConfigKey.SUBMISSION_PORT, submissionPort, "--submission-port");
+        set(config, ConfigKey.POP3_PORT, pop3Port, "--pop3-port");
+        set(config, ConfigKey.IMAP_PORT, imapPort, "--imap-port");
+        Server server;
+        try {
+            server = Server.start(config);
+        } catch (java.io.IOException e) {
+            throw new CommandFailure("cannot start: " + e.getMessage());
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Duration grace = Duration.ofSeconds(config.integer(ConfigKey.SHUTDOWN_GRACE));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.stop(grace);
+            stopped.countDown();
+        }, "shutdown"));
+        SystemdNotify.ready();
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void set(Config config, ConfigKey key, String value, String origin) {
+        if (value != null) {
+            config.set(key, value, origin);
+        }
+    }
+
+}

@@ -1,0 +1,130 @@
+package dev.mailstack.server;
+
+import dev.mailstack.net.AuthThrottle;
+import dev.mailstack.net.Endpoint;
+import dev.mailstack.net.NetLimits;
+import dev.mailstack.net.Protocol;
+import dev.mailstack.net.TcpListener;
+import dev.mailstack.net.TlsContext;
+import dev.mailstack.net.TlsMode;
+import dev.mailstack.store.MailboxStore;
+import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Everything {@code mailstack serve} runs, wired with plain constructors (STYLE.md R11): one
+ * store, the TLS identity, and a listener per enabled endpoint.
+ */
+public final class Server implements AutoCloseable {
+    private static final Logger LOG = System.getLogger(Server.class.getName());
+
+    private final Config config;
+    private final MailboxStore store;
+    private final List<TcpListener> listeners = new ArrayList<>();
+    private final List<AutoCloseable> services = new ArrayList<>();
+
+    private Server(Config config, MailboxStore store) {
+        this.config = config;
+        this.store = store;
+    }
+
+    public static Server start(Config config) throws IOException {
+        MailboxStore store = MailboxStore.open(config.dataDir(), config.optional(ConfigKey.JDBC_URL).orElse(null));
+        Server server = new Server(config, store);
+        try {
+            server.startFrontEnds();
+        } catch (IOException | RuntimeException e) {
+            server.close();
+            throw e;
+        }
+        return server;
+    }
+
+    private void startFrontEnds() throws IOException {
+        String hostname = config.hostname();
+        TlsContext tls = tls().orElse(null);
+        if (tls == null) {
+            LOG.log(Level.WARNING, "no TLS certificate configured: STARTTLS is off and the implicit-TLS ports"
+                    + " (465, 993, 995) stay closed; set tls.certificate and tls.key");
+        }
+        NetLimits limits = new NetLimits(config.integer(ConfigKey.MAX_LINE_BYTES),
+                Duration.ofSeconds(config.integer(ConfigKey.IDLE_TIMEOUT)), config.integer(ConfigKey.MAX_CONNECTIONS),
+                config.integer(ConfigKey.MAX_CONNECTIONS_PER_IP));
+        AuthThrottle throttle = AuthThrottle.defaults();
+        FrontEnds frontEnds = new FrontEnds(config, store, hostname, throttle);
+        for (FrontEnds.Planned p : frontEnds.planned()) {
+            Optional<Integer> port = config.port(p.portKey(), p.standardPort(), p.unprivilegedPort());
+            if (port.isEmpty() || (p.tls() == TlsMode.IMPLICIT && tls == null)) {
+                continue;
+            }
+            Endpoint endpoint = new Endpoint(p.name(), new InetSocketAddress(config.bind(), port.get()), p.tls());
+            listeners.add(TcpListener.start(endpoint, p.protocol(), limits, p.tls() == TlsMode.NONE ? null : tls));
+        }
+        services.addAll(frontEnds.services());
+        LOG.log(Level.INFO, "ready hostname={0} data={1} listeners={2}", hostname, config.dataDir().toAbsolutePath(),
+                listeners.size());
+    }
+
+    private Optional<TlsContext> tls() throws IOException {
+        Optional<String> cert = config.optional(ConfigKey.TLS_CERTIFICATE);
+        Optional<String> key = config.optional(ConfigKey.TLS_KEY);
+        if (cert.isEmpty() && key.isEmpty()) {
+            return Optional.empty();
+        }
+        if (cert.isEmpty() || key.isEmpty()) {
+            throw new ConfigException("tls.certificate and tls.key go together: set both or neither");
+        }
+        return Optional.of(TlsContext.fromPem(Path.of(cert.get()), Path.of(key.get())));
+    }
+
+    public MailboxStore store() {
+        return store;
+    }
+
+    public List<TcpListener> listeners() {
+        return List.copyOf(listeners);
+    }
+
+    /** The port a named endpoint listens on ("smtp", "imap", ...). */
+    public int port(String endpoint) {
+        return listeners.stream().filter(l -> l.endpoint().name().equals(endpoint)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no endpoint " + endpoint)).port();
+    }
+
+    /** Graceful stop: listeners first (sessions finish within {@code grace}), then services, then the store. */
+    public void stop(Duration grace) {
+        List<Thread> stopping = new ArrayList<>();
+        for (TcpListener l : listeners) {
+            stopping.add(Thread.ofVirtual().start(() -> l.shutdown(grace)));
+        }
+        for (Thread t : stopping) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        for (AutoCloseable s : services) {
+            try {
+                s.close();
+            } catch (Exception e) {
+                LOG.log(Level.WARNING, "stopping a service failed", e);
+            }
+        }
+        store.close();
+        LOG.log(Level.INFO, "stopped");
+    }
+
+    @Override
+    public void close() {
+        stop(Duration.ZERO);
+    }
+
+}

@@ -1,0 +1,28 @@
+package dev.mailstack.server;
+
+import dev.mailstack.store.MailboxStore;
+import java.nio.file.Path;
+import java.util.Optional;
+import picocli.CommandLine.Option;
+
+/** --config and --data, shared by every command that opens the store. */
+final class StoreOptions {
+    @Option(names = "--config", paramLabel = "FILE", description = "Configuration file (see docs/configuration.md).")
+    Path config;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "Data folder (overrides data_dir).")
+    Path data;
+
+    Config config() {
+        Config c = Config.load(Optional.ofNullable(config), System.getenv());
+        if (data != null) {
+            c.set(ConfigKey.DATA_DIR, data.toString(), "--data");
+        }
+        return c;
+    }
+
+    MailboxStore openStore() {
+        Config c = config();
+        return MailboxStore.open(c.dataDir(), c.optional(ConfigKey.JDBC_URL).orElse(null));
+    }
+}

@@ -1,0 +1,187 @@
+package dev.mailstack.server;
+
+import dev.mailstack.store.Account;
+import dev.mailstack.store.MailboxStore;
+import dev.mailstack.store.PasswordScheme;
+import dev.mailstack.store.StoreException;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "user", mixinStandardHelpOptions = true, description = "Manage mail accounts.",
+        subcommands = {UserCommand.Add.class, UserCommand.Passwd.class, UserCommand.Del.class, UserCommand.ListUsers.class,
+                UserCommand.Import.class})
+final class UserCommand {
+    /** Reads the password from stdin (one line) or asks at the terminal, twice. */
+    static String readPassword(boolean fromStdin) {
+        if (fromStdin) {
+            try {
+                String line = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+                if (line == null || line.isEmpty()) {
+                    throw new CommandFailure("no password on standard input");
+                }
+                return line;
+            } catch (IOException e) {
+                throw new CommandFailure("cannot read standard input: " + e.getMessage());
+            }
+        }
+        java.io.Console console = System.console();
+        if (console == null) {
+            throw new CommandFailure("no terminal to ask for a password: pipe it in with --password-stdin");
+        }
+        char[] first = console.readPassword("Password: ");
+        char[] second = console.readPassword("Again: ");
+        if (first == null || first.length == 0 || !java.util.Arrays.equals(first, second)) {
+            throw new CommandFailure("passwords were empty or did not match");
+        }
+        return new String(first);
+    }
+
+    @Command(name = "add", mixinStandardHelpOptions = true,
+            description = "Create an account with INBOX, Drafts, Sent, Trash, Junk and Archive.")
+    static final class Add implements Runnable {
+        @Mixin
+        StoreOptions options;
+        @Parameters(paramLabel = "ADDRESS")
+        String address;
+        @Option(names = "--password-stdin", description = "Read the password from standard input instead of asking.")
+        boolean stdin;
+        @Option(names = "--quota", paramLabel = "BYTES", description = "Storage limit in bytes (default: none).")
+        Long quota;
+
+        @Override
+        public void run() {
+            String password = readPassword(stdin);
+            try (MailboxStore store = options.openStore()) {
+                Account a = store.accounts().addUser(address, PasswordScheme.hash(password));
+                if (quota != null) {
+                    store.accounts().setQuota(a.address(), quota);
+                }
+                System.out.println("added user " + a.address());
+            }
+        }
+    }
+
+    @Command(name = "passwd", mixinStandardHelpOptions = true, description = "Change an account's password.")
+    static final class Passwd implements Runnable {
+        @Mixin
+        StoreOptions options;
+        @Parameters(paramLabel = "ADDRESS")
+        String address;
+        @Option(names = "--password-stdin", description = "Read the password from standard input instead of asking.")
+        boolean stdin;
+
+        @Override
+        public void run() {
+            String password = readPassword(stdin);
+            try (MailboxStore store = options.openStore()) {
+                store.accounts().setPasswordHash(address, PasswordScheme.hash(password));
+                System.out.println("password changed for " + address);
+            }
+        }
+    }
+
+    @Command(name = "del", mixinStandardHelpOptions = true, description = "Delete an account and all its mail.")
+    static final class Del implements Runnable {
+        @Mixin
+        StoreOptions options;
+        @Parameters(paramLabel = "ADDRESS")
+        String address;
+
+        @Override
+        public void run() {
+            try (MailboxStore store = options.openStore()) {
+                store.accounts().removeUser(address);
+                System.out.println("deleted user " + address);
+            }
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List accounts.")
+    static final class ListUsers implements Runnable {
+        @Mixin
+        StoreOptions options;
+        @Option(names = "--json", description = "One JSON object per line.")
+        boolean json;
+
+        @Override
+        public void run() {
+            try (MailboxStore store = options.openStore()) {
+                for (Account a : store.accounts().users()) {
+                    String quota = a.quotaBytes().isPresent() ? Long.toString(a.quotaBytes().getAsLong()) : "none";
+                    if (json) {
+                        System.out.printf("{\"address\":\"%s\",\"disabled\":%s,\"quota\":%s,\"used\":%d}%n", a.address(),
+                                a.disabled(), a.quotaBytes().isPresent() ? quota : "null", a.usedBytes());
+                    } else {
+                        System.out.printf("%-40s used=%d quota=%s%s%n", a.address(), a.usedBytes(), quota,
+                                a.disabled() ? " disabled" : "");
+                    }
+                }
+            }
+        }
+    }
+
+    @Command(name = "import", mixinStandardHelpOptions = true, description = {
+        "Create many accounts from FILE. Each line is either 'address password' or a Dovecot",
+        "passwd-file line 'address:{SHA512-CRYPT}$6$...:...'. Blank lines and # comments are skipped."})
+    static final class Import implements Runnable {
+        @Mixin
+        StoreOptions options;
+        @Parameters(paramLabel = "FILE")
+        Path file;
+
+        @Override
+        public void run() {
+            List<String> lines;
+            try {
+                lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new CommandFailure("cannot read " + file + ": " + e.getMessage());
+            }
+            int added = 0;
+            int failed = 0;
+            try (MailboxStore store = options.openStore()) {
+                for (int i = 0; i < lines.size(); i++) {
+                    String line = lines.get(i).strip();
+                    if (line.isEmpty() || line.startsWith("#")) {
+                        continue;
+                    }
+                    try {
+                        String[] entry = parse(line);
+                        store.accounts().addUser(entry[0], entry[1]);
+                        added++;
+                    } catch (StoreException | IllegalArgumentException e) {
+                        failed++;
+                        System.err.println(file + ":" + (i + 1) + ": " + e.getMessage());
+                    }
+                }
+            }
+            System.out.println("imported " + added + " user(s)" + (failed > 0 ? ", " + failed + " failed" : ""));
+            if (failed > 0) {
+                throw new CommandFailure(failed + " line(s) of " + file + " were not imported");
+            }
+        }
+
+        /** {address, stored hash} from one line. */
+        static String[] parse(String line) {
+            int colon = line.indexOf(':');
+            int space = line.indexOf(' ');
+            if (colon > 0 && (space < 0 || colon < space)) {
+                String[] fields = line.split(":", -1);
+                return new String[]{fields[0], PasswordScheme.fromImport(fields[1])};
+            }
+            if (space > 0) {
+                return new String[]{line.substring(0, space), PasswordScheme.hash(line.substring(space + 1).strip())};
+            }
+            throw new IllegalArgumentException("expected 'address password' or 'address:{SCHEME}hash:...'");
+        }
+    }
+}
