@@ -28,6 +28,7 @@ public final class LineReader {
     private final byte[] buffer = new byte[16 * 1024];
     private int pos;
     private int limit;
+    private Ending lastEnding = Ending.CRLF;
 
     public LineReader(InputStream in, int maxLineBytes) {
         this.in = in;
@@ -43,6 +44,7 @@ public final class LineReader {
         if (line == null) {
             return null;
         }
+        lastEnding = line.ending();
         int len = line.length();
         if (line.ending() == Ending.LF && len > 0 && line.bytes()[len - 1] == '\r') {
             len--;
@@ -96,6 +98,11 @@ public final class LineReader {
             }
             out[n++] = b;
         }
+    }
+
+    /** How the last command line from {@link #readLine()} ended: bare LF marks a netcat-style client. */
+    public Ending lastEnding() {
+        return lastEnding;
     }
 
     /** Reads exactly {@code count} bytes into {@code out}; EOFException if the stream ends first. */

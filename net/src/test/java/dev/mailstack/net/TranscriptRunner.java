@@ -10,7 +10,7 @@ import java.util.function.IntFunction;
 /**
  * Plays a protocol transcript against a server on loopback, as a telnet user would (James MPT,
  * dovecot imaptest). Lines: {@code C: text} is sent with CRLF; {@code S: regex} must match the
- * next line received; {@code SESSION n:} switches to (or opens) connection n; {@code #} comments
+ * next line received; {@code L: text} is sent with a bare LF (netcat); {@code SESSION n:} switches to (or opens) connection n; {@code #} comments
  * and blank lines are skipped; {@code CLOSED} expects the server to close the connection.
  */
 public final class TranscriptRunner {
@@ -43,6 +43,8 @@ public final class TranscriptRunner {
                 try {
                     if (line.startsWith("C: ") || line.equals("C:")) {
                         c.send(line.length() > 3 ? line.substring(3) : "");
+                    } else if (line.startsWith("L: ") || line.equals("L:")) {
+                        c.sendRaw((line.length() > 3 ? line.substring(3) : "") + "\n");
                     } else if (line.startsWith("S: ")) {
                         c.expect(line.substring(3));
                     } else if (line.equals("CLOSED")) {

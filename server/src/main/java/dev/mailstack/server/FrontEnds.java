@@ -1,11 +1,25 @@
 package dev.mailstack.server;
 
+import dev.mailstack.mime.MimeLimits;
+import dev.mailstack.mta.delivery.LocalDelivery;
+import dev.mailstack.mta.delivery.RemoteDelivery;
+import dev.mailstack.mta.delivery.Route;
+import dev.mailstack.mta.delivery.Router;
+import dev.mailstack.mta.queue.QueueIntake;
+import dev.mailstack.mta.queue.QueueRunner;
+import dev.mailstack.mta.queue.QueueSettings;
+import dev.mailstack.mta.smtp.PlaintextAuth;
+import dev.mailstack.mta.smtp.SmtpProtocol;
+import dev.mailstack.mta.smtp.SmtpSettings;
 import dev.mailstack.net.AuthThrottle;
+import dev.mailstack.net.Cidr;
 import dev.mailstack.net.Protocol;
 import dev.mailstack.net.TlsMode;
 import dev.mailstack.store.MailboxStore;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /** Which protocol runs on which endpoint; the one place a new front-end is added. */
 final class FrontEnds {
@@ -16,6 +30,31 @@ final class FrontEnds {
     private final List<AutoCloseable> services = new ArrayList<>();
 
     FrontEnds(Config config, MailboxStore store, String hostname, AuthThrottle throttle) {
+        PlaintextAuth plaintext = PlaintextAuth.valueOf(config.string(ConfigKey.PLAINTEXT_AUTH).toUpperCase(Locale.ROOT));
+
+        QueueSettings queueSettings = new QueueSettings(hostname,
+                Duration.ofSeconds(config.integer(ConfigKey.RETRY_INITIAL)),
+                Duration.ofSeconds(config.integer(ConfigKey.RETRY_MAX)),
+                Duration.ofHours(config.integer(ConfigKey.MAX_QUEUE_LIFETIME)),
+                Duration.ofHours(config.integer(ConfigKey.DELAY_WARNING)), 4, Duration.ofMinutes(15));
+        Router router = new Router(Router.parseStaticRoutes(config.string(ConfigKey.STATIC_ROUTES)),
+                config.optional(ConfigKey.RELAY_HOST).map(Route::parse), null);
+        RemoteDelivery remote = new RemoteDelivery(store, router, hostname);
+        QueueRunner runner = new QueueRunner(store, queueSettings, new LocalDelivery(store), remote);
+        QueueIntake intake = new QueueIntake(store.queue(), MimeLimits.defaults(), runner::wake);
+        runner.useIntake(intake);
+        runner.start();
+        services.add(runner);
+
+        SmtpSettings mx = new SmtpSettings(hostname, false, config.number(ConfigKey.MAX_MESSAGE_BYTES),
+                config.integer(ConfigKey.MAX_RECIPIENTS), config.integer(ConfigKey.MAX_ERRORS), plaintext,
+                Cidr.parseList(config.string(ConfigKey.TRUSTED_NETWORKS)),
+                config.string(ConfigKey.BARE_LF).equals("reject"));
+        planned.add(new Planned("smtp", ConfigKey.SMTP_PORT, 25, 2525, TlsMode.STARTTLS,
+                new SmtpProtocol(mx, store, intake, throttle)));
+        SmtpProtocol submission = new SmtpProtocol(mx.asSubmission(), store, intake, throttle);
+        planned.add(new Planned("submission", ConfigKey.SUBMISSION_PORT, 587, 2587, TlsMode.STARTTLS, submission));
+        planned.add(new Planned("submissions", ConfigKey.SUBMISSIONS_PORT, 465, 2465, TlsMode.IMPLICIT, submission));
     }
 
     List<Planned> planned() {

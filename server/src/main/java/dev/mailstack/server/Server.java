@@ -64,8 +64,10 @@ public final class Server implements AutoCloseable {
             if (port.isEmpty() || (p.tls() == TlsMode.IMPLICIT && tls == null)) {
                 continue;
             }
-            Endpoint endpoint = new Endpoint(p.name(), new InetSocketAddress(config.bind(), port.get()), p.tls());
-            listeners.add(TcpListener.start(endpoint, p.protocol(), limits, p.tls() == TlsMode.NONE ? null : tls));
+            // Without a certificate, STARTTLS endpoints run plain and do not offer the upgrade.
+            TlsMode mode = tls == null ? TlsMode.NONE : p.tls();
+            Endpoint endpoint = new Endpoint(p.name(), new InetSocketAddress(config.bind(), port.get()), mode);
+            listeners.add(TcpListener.start(endpoint, p.protocol(), limits, mode == TlsMode.NONE ? null : tls));
         }
         services.addAll(frontEnds.services());
         LOG.log(Level.INFO, "ready hostname={0} data={1} listeners={2}", hostname, config.dataDir().toAbsolutePath(),

@@ -1,0 +1,89 @@
+package dev.mailstack.mta.delivery;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Hashtable;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import javax.naming.NamingException;
+import javax.naming.directory.Attribute;
+import javax.naming.directory.Attributes;
+import javax.naming.directory.InitialDirContext;
+
+/**
+ * Where mail for a domain goes: a static route (queue.static_routes, like Postfix's transport
+ * map), else the relay host, else the domain's MX records (RFC 5321 §5.1), via the JDK's DNS
+ * provider, or the domain itself when it has no MX (implicit MX).
+ */
+public final class Router {
+    private final Map<String, Route> staticRoutes;
+    private final Optional<Route> relayHost;
+    private final String dnsServer;
+
+    /** {@code dnsServer}: e.g. "dns://127.0.0.1:5353" for a local resolver in tests; null for the system's. */
+    public Router(Map<String, Route> staticRoutes, Optional<Route> relayHost, String dnsServer) {
+        this.staticRoutes = Map.copyOf(staticRoutes);
+        this.relayHost = relayHost;
+        this.dnsServer = dnsServer;
+    }
+
+    /** Parses "example.net=127.0.0.1:2526, other.test=host:25". */
+    public static Map<String, Route> parseStaticRoutes(String text) {
+        Map<String, Route> out = new LinkedHashMap<>();
+        for (String part : text.split(",")) {
+            String p = part.strip();
+            if (p.isEmpty()) {
+                continue;
+            }
+            int eq = p.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("expected domain=host:port, got " + p);
+            }
+            out.put(p.substring(0, eq).strip().toLowerCase(Locale.ROOT), Route.parse(p.substring(eq + 1).strip()));
+        }
+        return out;
+    }
+
+    public List<Route> routes(String domain) throws NamingException {
+        String d = domain.toLowerCase(Locale.ROOT);
+        Route fixed = staticRoutes.get(d);
+        if (fixed != null) {
+            return List.of(fixed);
+        }
+        if (relayHost.isPresent()) {
+            return List.of(relayHost.get());
+        }
+        Hashtable<String, String> env = new Hashtable<>();
+        env.put("java.naming.factory.initial", "com.sun.jndi.dns.DnsContextFactory");
+        if (dnsServer != null) {
+            env.put("java.naming.provider.url", dnsServer);
+        }
+        InitialDirContext ctx = new InitialDirContext(env);
+        try {
+            Attributes attrs = ctx.getAttributes(d, new String[]{"MX"});
+            Attribute mx = attrs.get("MX");
+            if (mx == null || mx.size() == 0) {
+                return List.of(new Route(d, 25));
+            }
+            List<String[]> records = new ArrayList<>();
+            for (int i = 0; i < mx.size(); i++) {
+                records.add(mx.get(i).toString().split(" +"));
+            }
+            records.sort(Comparator.comparingInt(r -> Integer.parseInt(r[0])));
+            List<Route> out = new ArrayList<>();
+            for (String[] r : records) {
+                String host = r[1].endsWith(".") ? r[1].substring(0, r[1].length() - 1) : r[1];
+                if (host.isEmpty()) {
+                    return List.of(); // RFC 7505 null MX: the domain takes no mail
+                }
+                out.add(new Route(host, 25));
+            }
+            return out;
+        } finally {
+            ctx.close();
+        }
+    }
+}

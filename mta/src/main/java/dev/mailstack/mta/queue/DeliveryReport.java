@@ -1,0 +1,110 @@
+package dev.mailstack.mta.queue;
+
+import dev.mailstack.store.MailEnvelope;
+import dev.mailstack.store.QueuedMessage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+
+/**
+ * A delivery status notification (RFC 3464, multipart/report of RFC 6522) telling the sender
+ * which recipients failed or are delayed, with the original message or its header (RFC 3461 RET).
+ */
+final class DeliveryReport {
+    static final DateTimeFormatter DATE = DateTimeFormatter.ofPattern("EEE, d MMM yyyy HH:mm:ss Z", Locale.ROOT);
+    /** Above this size only the header goes back, whatever RET says (Postfix: bounce_size_limit 50000). */
+    static final long FULL_RETURN_LIMIT = 50_000;
+
+    enum Action { FAILED, DELAYED }
+
+    record Entry(MailEnvelope.Recipient recipient, Action action, String reply) {
+    }
+
+    private DeliveryReport() {
+    }
+
+    /** Writes the report; {@code original} is the queued message's octets. */
+    static void write(OutputStream out, String hostname, QueuedMessage message, List<Entry> entries,
+                      InputStream original) throws IOException {
+        boolean failed = entries.stream().anyMatch(e -> e.action() == Action.FAILED);
+        String boundary = "=_mailstack_" + UUID.randomUUID();
+        String now = ZonedDateTime.now(ZoneId.systemDefault()).format(DATE);
+        StringBuilder h = new StringBuilder();
+        h.append("From: Mail Delivery System <MAILER-DAEMON@").append(hostname).append(">\r\n");
+        h.append("To: <").append(message.envelope().returnPath()).append(">\r\n");
+        h.append("Subject: ").append(failed ? "Undelivered Mail Returned to Sender" : "Delayed Mail (still being retried)")
+                .append("\r\n");
+        h.append("Date: ").append(now).append("\r\n");
+        h.append("Message-ID: <").append(UUID.randomUUID()).append('@').append(hostname).append(">\r\n");
+        h.append("Auto-Submitted: auto-replied\r\n"); // RFC 3834: no replies to this
+        h.append("MIME-Version: 1.0\r\n");
+        h.append("Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"").append(boundary)
+                .append("\"\r\n\r\n");
+        h.append("This is a MIME-encapsulated delivery status notification.\r\n\r\n");
+        h.append("--").append(boundary).append("\r\n");
+        h.append("Content-Type: text/plain; charset=utf-8\r\n\r\n");
+        h.append("This is the mail system at ").append(hostname).append(".\r\n\r\n");
+        h.append(failed ? "Your message could not be delivered to one or more recipients.\r\n"
+                : "Your message has not been delivered yet; the mail system keeps trying.\r\n");
+        h.append("\r\n");
+        for (Entry e : entries) {
+            h.append("<").append(e.recipient().address()).append(">: ").append(e.reply()).append("\r\n");
+        }
+        h.append("\r\n--").append(boundary).append("\r\n");
+        h.append("Content-Type: message/delivery-status\r\n\r\n");
+        h.append("Reporting-MTA: dns; ").append(hostname).append("\r\n");
+        message.envelope().envId().ifPresent(id -> h.append("Original-Envelope-Id: ").append(id).append("\r\n"));
+        h.append("Arrival-Date: ").append(message.receivedAt().atZone(ZoneId.systemDefault()).format(DATE)).append("\r\n");
+        for (Entry e : entries) {
+            h.append("\r\n");
+            e.recipient().orcpt().ifPresent(o -> h.append("Original-Recipient: ").append(o.replaceFirst(";", "; ")).append("\r\n"));
+            h.append("Final-Recipient: rfc822; ").append(e.recipient().address()).append("\r\n");
+            h.append("Action: ").append(e.action() == Action.FAILED ? "failed" : "delayed").append("\r\n");
+            h.append("Status: ").append(status(e.reply(), e.action())).append("\r\n");
+            h.append("Diagnostic-Code: smtp; ").append(e.reply().replaceAll("[\r\n]+", " ")).append("\r\n");
+        }
+        h.append("\r\n--").append(boundary).append("\r\n");
+        boolean full = "FULL".equals(message.envelope().ret().orElse("")) && message.size() <= FULL_RETURN_LIMIT;
+        h.append("Content-Type: ").append(full ? "message/rfc822" : "text/rfc822-headers").append("\r\n\r\n");
+        out.write(h.toString().getBytes(StandardCharsets.UTF_8));
+        copyOriginal(original, out, full);
+        out.write(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /** The enhanced status in a reply ("550 5.1.1 ..."), or a generic one. */
+    static String status(String reply, Action action) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\b([245])\\.(\\d{1,3})\\.(\\d{1,3})\\b").matcher(reply);
+        if (m.find()) {
+            return m.group();
+        }
+        return action == Action.FAILED ? "5.0.0" : "4.0.0";
+    }
+
+    private static void copyOriginal(InputStream in, OutputStream out, boolean full) throws IOException {
+        byte[] buf = new byte[8192];
+        int state = 0; // counts CR LF CR LF to find the end of the header
+        for (int n; (n = in.read(buf)) > 0; ) {
+            if (full) {
+                out.write(buf, 0, n);
+                continue;
+            }
+            for (int i = 0; i < n; i++) {
+                byte b = buf[i];
+                state = (b == '\r' && (state == 0 || state == 2)) || (b == '\n' && (state == 1 || state == 3))
+                        ? state + 1 : (b == '\r' ? 1 : 0);
+                if (state == 4) {
+                    out.write(buf, 0, Math.max(0, i - 1)); // the header, ending in its last CRLF
+                    return;
+                }
+            }
+            out.write(buf, 0, n);
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package dev.mailstack.mta.smtp;
+
+import dev.mailstack.mta.queue.QueueIntake;
+import dev.mailstack.net.AuthThrottle;
+import dev.mailstack.net.Connection;
+import dev.mailstack.net.Protocol;
+import dev.mailstack.store.MailboxStore;
+import java.io.IOException;
+
+/** SMTP on one endpoint: port 25 (MX) or submission (587, 465), per {@link SmtpSettings}. */
+public final class SmtpProtocol implements Protocol {
+    private final SmtpSettings settings;
+    private final MailboxStore store;
+    private final QueueIntake intake;
+    private final AuthThrottle throttle;
+
+    public SmtpProtocol(SmtpSettings settings, MailboxStore store, QueueIntake intake, AuthThrottle throttle) {
+        this.settings = settings;
+        this.store = store;
+        this.intake = intake;
+        this.throttle = throttle;
+    }
+
+    @Override
+    public void serve(Connection connection) throws IOException {
+        new SmtpSession(connection, settings, store, intake, throttle).run();
+    }
+
+    @Override
+    public String tooManyConnectionsReply() {
+        return SmtpReplies.TOO_MANY_CONNECTIONS.wire(true).strip();
+    }
+
+    @Override
+    public String idleTimeoutReply() {
+        return SmtpReplies.IDLE_TIMEOUT.wire(true).strip();
+    }
+
+    @Override
+    public String shutdownReply() {
+        return SmtpReplies.SHUTTING_DOWN.wire(true).strip();
+    }
+}

@@ -1,0 +1,115 @@
+package dev.mailstack.mta.smtp;
+
+/** Every reply the SMTP server sends, in one place (STYLE.md R1). */
+public final class SmtpReplies {
+    private SmtpReplies() {
+    }
+
+    public static SmtpReply greeting(String hostname) {
+        return new SmtpReply(220, null, hostname + " ESMTP mailstack ready");
+    }
+
+    public static SmtpReply bye(String hostname) {
+        return new SmtpReply(221, "2.0.0", hostname + " closing connection, goodbye");
+    }
+
+    public static SmtpReply helo(String hostname, String client) {
+        return new SmtpReply(250, null, hostname + " Hello " + client);
+    }
+
+    public static final SmtpReply OK = new SmtpReply(250, "2.0.0", "Ok");
+    public static final SmtpReply SENDER_OK = new SmtpReply(250, "2.1.0", "Sender ok");
+    public static final SmtpReply RECIPIENT_OK = new SmtpReply(250, "2.1.5", "Recipient ok");
+    public static final SmtpReply RESET = new SmtpReply(250, "2.0.0", "Reset, transaction cleared");
+    public static final SmtpReply START_DATA = new SmtpReply(354, null, "End data with <CR><LF>.<CR><LF>");
+    public static final SmtpReply READY_FOR_TLS = new SmtpReply(220, "2.0.0", "Ready to start TLS");
+    public static final SmtpReply AUTH_OK = new SmtpReply(235, "2.7.0", "Authentication successful");
+    public static final SmtpReply VRFY = new SmtpReply(252, "2.5.2",
+            "Cannot VRFY user, but will accept message and attempt delivery");
+    public static final SmtpReply EXPN = new SmtpReply(502, "5.5.1", "EXPN is not offered; no list expansion here");
+
+    public static SmtpReply queued(String id) {
+        return new SmtpReply(250, "2.0.0", "Ok: queued as " + id);
+    }
+
+    public static SmtpReply chunkReceived(long size) {
+        return new SmtpReply(250, "2.0.0", "Ok: " + size + " octets received");
+    }
+
+    // --- 4xx
+    public static final SmtpReply SHUTTING_DOWN = new SmtpReply(421, "4.3.2", "Service shutting down, try again later");
+    public static final SmtpReply TOO_MANY_CONNECTIONS = new SmtpReply(421, "4.7.0", "Too many connections, try again later");
+    public static final SmtpReply IDLE_TIMEOUT = new SmtpReply(421, "4.4.2", "Timeout: no command received, closing");
+    public static final SmtpReply TOO_MANY_ERRORS = new SmtpReply(421, "4.7.0", "Too many errors, closing connection");
+    public static final SmtpReply TOO_MANY_RECIPIENTS = new SmtpReply(452, "4.5.3", "Too many recipients");
+    public static final SmtpReply STORE_BUSY = new SmtpReply(451, "4.3.0", "Temporary failure storing the message, try again later");
+    public static final SmtpReply TLS_UNAVAILABLE = new SmtpReply(454, "4.7.0", "TLS not available");
+
+    // --- 5xx syntax and sequence
+    public static final SmtpReply UNKNOWN_COMMAND = new SmtpReply(500, "5.5.2", "Command not recognized; type HELP for the list");
+    public static final SmtpReply LINE_TOO_LONG = new SmtpReply(500, "5.5.2", "Line too long");
+    public static final SmtpReply NEED_HELO = new SmtpReply(503, "5.5.1", "Say EHLO (or HELO) first, e.g. EHLO my.host.name");
+    public static final SmtpReply NEED_MAIL = new SmtpReply(503, "5.5.1", "Need MAIL FROM:<address> first");
+    public static final SmtpReply NEED_RCPT = new SmtpReply(503, "5.5.1", "Need RCPT TO:<address> first");
+    public static final SmtpReply NESTED_MAIL = new SmtpReply(503, "5.5.1", "Sender already given; RSET to start over");
+    public static final SmtpReply NO_VALID_RECIPIENTS = new SmtpReply(554, "5.5.1", "No valid recipients");
+    public static final SmtpReply ALREADY_AUTHENTICATED = new SmtpReply(503, "5.5.1", "Already authenticated");
+    public static final SmtpReply AUTH_IN_TRANSACTION = new SmtpReply(503, "5.5.1", "AUTH not allowed during a mail transaction");
+    public static final SmtpReply ALREADY_TLS = new SmtpReply(503, "5.5.1", "TLS already active");
+    public static final SmtpReply BDAT_MIXED = new SmtpReply(503, "5.5.1", "DATA cannot follow BDAT; RSET first");
+    public static final SmtpReply BINARY_NEEDS_BDAT = new SmtpReply(503, "5.5.1", "BODY=BINARYMIME needs BDAT");
+
+    // --- 5xx policy and mailbox
+    public static final SmtpReply AUTH_REQUIRED = new SmtpReply(530, "5.7.0", "Authentication required");
+    public static final SmtpReply TLS_REQUIRED_FOR_AUTH = new SmtpReply(538, "5.7.11",
+            "Encryption required for password authentication: STARTTLS first");
+    public static final SmtpReply AUTH_FAILED = new SmtpReply(535, "5.7.8", "Authentication credentials invalid");
+    public static final SmtpReply AUTH_CANCELLED = new SmtpReply(501, "5.0.0", "Authentication cancelled");
+    public static final SmtpReply AUTH_MECHANISM = new SmtpReply(504, "5.5.4", "Unrecognized authentication type; use PLAIN or LOGIN");
+    public static final SmtpReply NO_SUCH_USER = new SmtpReply(550, "5.1.1", "No such user here");
+    public static final SmtpReply RELAY_DENIED = new SmtpReply(554, "5.7.1", "Relay access denied");
+    public static final SmtpReply MESSAGE_TOO_BIG = new SmtpReply(552, "5.3.4", "Message size exceeds fixed limit");
+    public static final SmtpReply BARE_NEWLINE = new SmtpReply(550, "5.5.2",
+            "Bare LF or CR in message data; end every line with CRLF");
+    public static final SmtpReply NON_ASCII_WITHOUT_SMTPUTF8 = new SmtpReply(553, "5.6.7",
+            "Non-ASCII address needs the SMTPUTF8 parameter");
+
+    public static SmtpReply tooBig(long limit) {
+        return new SmtpReply(552, "5.3.4", "Message size exceeds fixed limit of " + limit + " bytes");
+    }
+
+    public static SmtpReply syntax(String what) {
+        return new SmtpReply(501, "5.5.4", "Syntax: " + what);
+    }
+
+    public static SmtpReply badAddress(String why) {
+        return new SmtpReply(501, "5.1.3", "Bad address syntax: " + why);
+    }
+
+    public static SmtpReply unknownParameter(String keyword) {
+        return new SmtpReply(555, "5.5.4", "Unsupported parameter " + keyword);
+    }
+
+    public static SmtpReply noSuchUser(String address) {
+        return new SmtpReply(550, "5.1.1", "<" + address + ">: no such user here");
+    }
+
+    public static SmtpReply overQuota(String address) {
+        return new SmtpReply(552, "5.2.2", "<" + address + ">: mailbox full");
+    }
+
+    public static SmtpReply help(boolean submission) {
+        return new SmtpReply(214, "2.0.0", String.join("\n",
+                "mailstack SMTP. Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT HELP VRFY STARTTLS AUTH",
+                "A message by hand:",
+                "  EHLO your.name",
+                submission ? "  AUTH PLAIN <base64 of \\0user\\0password>" : "  (AUTH PLAIN ... to send to other domains)",
+                "  MAIL FROM:<you@example.org>",
+                "  RCPT TO:<friend@example.org>",
+                "  DATA",
+                "  Subject: hello",
+                "  (blank line, your text, then a line with a single dot)",
+                "  QUIT",
+                "End of HELP"));
+    }
+}

@@ -1,0 +1,562 @@
+package dev.mailstack.mta.smtp;
+
+import dev.mailstack.mta.queue.QueueIntake;
+import dev.mailstack.net.AuthThrottle;
+import dev.mailstack.net.Connection;
+import dev.mailstack.net.LineTooLongException;
+import dev.mailstack.store.Account;
+import dev.mailstack.store.AddressResolution;
+import dev.mailstack.store.MailEnvelope;
+import dev.mailstack.store.MailboxStore;
+import dev.mailstack.store.MessageSpool;
+import dev.mailstack.store.QueueId;
+import dev.mailstack.store.StoreException;
+import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/** One SMTP conversation (RFC 5321), as a sealed state and one switch per command (STYLE.md R3). */
+final class SmtpSession {
+    private static final Logger LOG = System.getLogger(SmtpSession.class.getName());
+    static final DateTimeFormatter RFC5322_DATE = DateTimeFormatter.ofPattern("EEE, d MMM yyyy HH:mm:ss Z", Locale.ROOT);
+
+    sealed interface State {
+    }
+
+    record Connected() implements State {
+    }
+
+    record Greeted(String helo, boolean esmtp) implements State {
+    }
+
+    /** A mail transaction: MAIL given, recipients so far, and a BDAT message in progress if any. */
+    record InTransaction(Greeted greeted, String from, MailParams params, List<MailEnvelope.Recipient> recipients,
+                         Optional<Chunks> chunks) implements State {
+        InTransaction {
+            recipients = List.copyOf(recipients);
+        }
+
+        InTransaction with(MailEnvelope.Recipient r) {
+            List<MailEnvelope.Recipient> next = new ArrayList<>(recipients);
+            next.add(r);
+            return new InTransaction(greeted, from, params, next, chunks);
+        }
+    }
+
+    /** MAIL FROM parameters we act on (RFC 1870, 6152, 6531, 3461, 3030). */
+    record MailParams(boolean eightBitMime, boolean binary, boolean smtpUtf8, Optional<String> ret, Optional<String> envId) {
+    }
+
+    /** A message arriving in BDAT chunks (RFC 3030). */
+    static final class Chunks {
+        final MessageSpool spool;
+        final IncomingMessage message;
+        boolean linesOk = true;
+
+        Chunks(MessageSpool spool, IncomingMessage message) {
+            this.spool = spool;
+            this.message = message;
+        }
+    }
+
+    private final Connection connection;
+    private final SmtpSettings settings;
+    private final MailboxStore store;
+    private final QueueIntake intake;
+    private final AuthThrottle throttle;
+    private State state = new Connected();
+    private Optional<Account> user = Optional.empty();
+    private int errors;
+    private int transactions;
+    /** Every command so far ended in bare LF: a netcat user, see {@link DataReader}. */
+    private boolean lfOnly = true;
+
+    SmtpSession(Connection connection, SmtpSettings settings, MailboxStore store, QueueIntake intake, AuthThrottle throttle) {
+        this.connection = connection;
+        this.settings = settings;
+        this.store = store;
+        this.intake = intake;
+        this.throttle = throttle;
+    }
+
+    void run() throws IOException {
+        send(SmtpReplies.greeting(settings.hostname()));
+        try {
+            while (true) {
+                String line;
+                try {
+                    line = connection.readCommand();
+                } catch (LineTooLongException e) {
+                    if (error(SmtpReplies.LINE_TOO_LONG)) {
+                        return;
+                    }
+                    continue;
+                }
+                if (line == null) {
+                    return;
+                }
+                lfOnly &= connection.reader().lastEnding() == dev.mailstack.net.LineReader.Ending.LF;
+                SmtpCommand command;
+                try {
+                    command = SmtpParser.parse(line);
+                } catch (SmtpSyntaxException e) {
+                    if (error(e.reply())) {
+                        return;
+                    }
+                    continue;
+                }
+                if (!execute(command)) {
+                    return;
+                }
+            }
+        } finally {
+            abandonChunks();
+        }
+    }
+
+    /** Returns false when the session is over. */
+    private boolean execute(SmtpCommand command) throws IOException {
+        return switch (command) {
+            case SmtpCommand.Helo h -> greet(h.domain(), false);
+            case SmtpCommand.Ehlo e -> greet(e.domain(), true);
+            case SmtpCommand.Mail m -> mail(m);
+            case SmtpCommand.Rcpt r -> rcpt(r);
+            case SmtpCommand.Data d -> data();
+            case SmtpCommand.Bdat b -> bdat(b);
+            case SmtpCommand.Rset r -> {
+                abandonChunks();
+                if (state instanceof InTransaction t) {
+                    state = t.greeted();
+                }
+                yield send(SmtpReplies.RESET);
+            }
+            case SmtpCommand.Noop n -> send(SmtpReplies.OK);
+            case SmtpCommand.Quit q -> {
+                send(SmtpReplies.bye(settings.hostname()));
+                yield false;
+            }
+            case SmtpCommand.Help h -> send(SmtpReplies.help(settings.submission()));
+            case SmtpCommand.Vrfy v -> send(SmtpReplies.VRFY); // RFC 5321 §3.5.3: 252, no user enumeration
+            case SmtpCommand.Expn e -> send(SmtpReplies.EXPN);
+            case SmtpCommand.StartTls s -> startTls();
+            case SmtpCommand.Auth a -> auth(a);
+        };
+    }
+
+    private boolean greet(String helo, boolean esmtp) throws IOException {
+        abandonChunks();
+        state = new Greeted(helo, esmtp);
+        if (!esmtp) {
+            return send(SmtpReplies.helo(settings.hostname(), helo));
+        }
+        List<String> lines = new ArrayList<>();
+        lines.add(settings.hostname() + " Hello " + helo + " [" + connection.clientAddress().getHostAddress() + "]");
+        lines.add("PIPELINING");
+        lines.add("SIZE " + settings.maxMessageBytes());
+        lines.add("8BITMIME");
+        lines.add("ENHANCEDSTATUSCODES");
+        lines.add("SMTPUTF8");
+        lines.add("DSN");
+        lines.add("CHUNKING");
+        lines.add("BINARYMIME");
+        if (connection.canStartTls()) {
+            lines.add("STARTTLS");
+        }
+        if (user.isEmpty() && authAllowedHere()) {
+            lines.add("AUTH PLAIN LOGIN");
+        }
+        lines.add("HELP");
+        return send(new SmtpReply(250, null, String.join("\n", lines)));
+    }
+
+    private boolean authAllowedHere() {
+        return settings.plaintextAuth().allows(connection.isSecure(), connection.isLoopback());
+    }
+
+    private boolean mail(SmtpCommand.Mail m) throws IOException {
+        if (!(state instanceof Greeted g)) {
+            return error(state instanceof Connected ? SmtpReplies.NEED_HELO : SmtpReplies.NESTED_MAIL);
+        }
+        if (settings.submission() && user.isEmpty()) {
+            return error(SmtpReplies.AUTH_REQUIRED);
+        }
+        boolean eightBit = false;
+        boolean binary = false;
+        boolean utf8 = false;
+        Optional<String> ret = Optional.empty();
+        Optional<String> envId = Optional.empty();
+        for (Map.Entry<String, String> p : m.params().entrySet()) {
+            String v = p.getValue();
+            switch (p.getKey()) {
+                case "SIZE" -> {
+                    try {
+                        // RFC 1870 §6: refuse at once when the declared size is over the limit.
+                        if (Long.parseLong(v) > settings.maxMessageBytes()) {
+                            return error(SmtpReplies.tooBig(settings.maxMessageBytes()));
+                        }
+                    } catch (NumberFormatException e) {
+                        return error(SmtpReplies.syntax("SIZE=<number>"));
+                    }
+                }
+                case "BODY" -> {
+                    switch (v.toUpperCase(Locale.ROOT)) {
+                        case "7BIT" -> { }
+                        case "8BITMIME" -> eightBit = true;
+                        case "BINARYMIME" -> binary = true;
+                        default -> {
+                            return error(SmtpReplies.syntax("BODY=7BIT, 8BITMIME or BINARYMIME"));
+                        }
+                    }
+                }
+                case "SMTPUTF8" -> {
+                    if (!v.isEmpty()) {
+                        return error(SmtpReplies.syntax("SMTPUTF8 takes no value"));
+                    }
+                    utf8 = true;
+                }
+                case "RET" -> {
+                    if (!v.equalsIgnoreCase("FULL") && !v.equalsIgnoreCase("HDRS")) {
+                        return error(SmtpReplies.syntax("RET=FULL or RET=HDRS"));
+                    }
+                    ret = Optional.of(v.toUpperCase(Locale.ROOT));
+                }
+                case "ENVID" -> envId = Optional.of(v);
+                case "AUTH" -> { } // RFC 4954 §5: accepted; we do not pass it on
+                default -> {
+                    return error(SmtpReplies.unknownParameter(p.getKey()));
+                }
+            }
+        }
+        if (!utf8 && !MailAddress.isAscii(m.from())) {
+            return error(SmtpReplies.NON_ASCII_WITHOUT_SMTPUTF8);
+        }
+        state = new InTransaction(g, m.from(), new MailParams(eightBit, binary, utf8, ret, envId), List.of(), Optional.empty());
+        return send(SmtpReplies.SENDER_OK);
+    }
+
+    private boolean rcpt(SmtpCommand.Rcpt r) throws IOException {
+        if (!(state instanceof InTransaction t)) {
+            return error(state instanceof Connected ? SmtpReplies.NEED_HELO : SmtpReplies.NEED_MAIL);
+        }
+        Optional<String> notify = Optional.empty();
+        Optional<String> orcpt = Optional.empty();
+        for (Map.Entry<String, String> p : r.params().entrySet()) {
+            switch (p.getKey()) {
+                case "NOTIFY" -> {
+                    String v = p.getValue().toUpperCase(Locale.ROOT);
+                    List<String> items = List.of(v.split(","));
+                    boolean valid = v.equals("NEVER")
+                            || (!items.isEmpty() && items.stream().allMatch(List.of("SUCCESS", "FAILURE", "DELAY")::contains));
+                    if (!valid) {
+                        return error(SmtpReplies.syntax("NOTIFY=NEVER or NOTIFY=SUCCESS,FAILURE,DELAY"));
+                    }
+                    notify = Optional.of(v);
+                }
+                case "ORCPT" -> {
+                    if (!p.getValue().contains(";")) {
+                        return error(SmtpReplies.syntax("ORCPT=addr-type;address"));
+                    }
+                    orcpt = Optional.of(p.getValue());
+                }
+                default -> {
+                    return error(SmtpReplies.unknownParameter(p.getKey()));
+                }
+            }
+        }
+        if (!t.params().smtpUtf8() && !MailAddress.isAscii(r.to())) {
+            return error(SmtpReplies.NON_ASCII_WITHOUT_SMTPUTF8);
+        }
+        if (t.recipients().size() >= settings.maxRecipients()) {
+            return send(SmtpReplies.TOO_MANY_RECIPIENTS); // RFC 5321 §4.5.3.1.10: not an error of the client
+        }
+        String to = r.to();
+        // RFC 5321 §4.5.1: postmaster without a domain is always accepted.
+        if (to.equalsIgnoreCase("postmaster")) {
+            to = "postmaster@" + settings.hostname();
+        }
+        AddressResolution route;
+        try {
+            route = store.accounts().resolve(to);
+        } catch (StoreException e) {
+            return send(SmtpReplies.STORE_BUSY);
+        }
+        switch (route) {
+            case AddressResolution.NoSuchUser n -> {
+                return error(SmtpReplies.noSuchUser(to));
+            }
+            case AddressResolution.NotLocal n -> {
+                if (!mayRelay()) {
+                    LOG.log(Level.INFO, "relay denied conn={0} client={1} rcpt={2}", connection.id(),
+                            connection.clientAddress().getHostAddress(), to);
+                    return error(SmtpReplies.RELAY_DENIED);
+                }
+            }
+            case AddressResolution.Deliver d -> { }
+        }
+        state = t.with(new MailEnvelope.Recipient(to, notify, orcpt));
+        return send(SmtpReplies.RECIPIENT_OK);
+    }
+
+    private boolean mayRelay() {
+        return user.isPresent() || settings.trustedNetworks().stream().anyMatch(c -> c.contains(connection.clientAddress()));
+    }
+
+    private boolean data() throws IOException {
+        if (!(state instanceof InTransaction t)) {
+            return error(state instanceof Connected ? SmtpReplies.NEED_HELO : SmtpReplies.NEED_MAIL);
+        }
+        if (t.chunks().isPresent()) {
+            return error(SmtpReplies.BDAT_MIXED);
+        }
+        if (t.params().binary()) {
+            return error(SmtpReplies.BINARY_NEEDS_BDAT);
+        }
+        if (t.recipients().isEmpty()) {
+            return error(SmtpReplies.NO_VALID_RECIPIENTS);
+        }
+        send(SmtpReplies.START_DATA);
+        try (MessageSpool spool = store.spool()) {
+            IncomingMessage message = begin(spool, t);
+            boolean linesOk = DataReader.read(connection.reader(), message, lfOnly);
+            message.finish();
+            return finishMessage(t, spool, message, linesOk);
+        }
+    }
+
+    private boolean bdat(SmtpCommand.Bdat b) throws IOException {
+        if (!(state instanceof InTransaction t) || t.recipients().isEmpty()) {
+            // RFC 3030 §2: the chunk must still be read so the session stays in step.
+            connection.reader().skip(b.size());
+            return error(state instanceof InTransaction ? SmtpReplies.NO_VALID_RECIPIENTS
+                    : state instanceof Connected ? SmtpReplies.NEED_HELO : SmtpReplies.NEED_MAIL);
+        }
+        Chunks chunks = t.chunks().orElse(null);
+        if (chunks == null) {
+            MessageSpool spool = store.spool();
+            chunks = new Chunks(spool, begin(spool, t));
+            state = new InTransaction(t.greeted(), t.from(), t.params(), t.recipients(), Optional.of(chunks));
+        }
+        connection.reader().readExactly(b.size(), chunks.message);
+        if (!b.last()) {
+            if (chunks.message.overflow()) {
+                abandonChunks();
+                state = t.greeted();
+                return error(SmtpReplies.tooBig(settings.maxMessageBytes()));
+            }
+            return send(SmtpReplies.chunkReceived(b.size()));
+        }
+        chunks.message.finish();
+        try (MessageSpool spool = chunks.spool) {
+            InTransaction current = (InTransaction) state;
+            return finishMessage(current, spool, chunks.message, chunks.linesOk);
+        }
+    }
+
+    /** Writes our trace headers and returns the stream the client's octets go through. */
+    private IncomingMessage begin(MessageSpool spool, InTransaction t) throws IOException {
+        transactions++;
+        StringBuilder trace = new StringBuilder();
+        // RFC 5321 §4.4: Return-Path for final delivery; outbound relaying leaves this first line out.
+        trace.append("Return-Path: <").append(t.from()).append(">\r\n");
+        String protocol = (t.params().smtpUtf8() ? "UTF8SMTP" : t.greeted().esmtp() ? "ESMTP" : "SMTP")
+                + (connection.isSecure() ? "S" : "") + (user.isPresent() ? "A" : "");
+        if (protocol.equals("SMTPS") || protocol.equals("SMTPA") || protocol.equals("SMTPSA")) {
+            protocol = "E" + protocol; // RFC 3848 defines these only for ESMTP
+        }
+        trace.append("Received: from ").append(sanitize(t.greeted().helo())).append(" ([")
+                .append(connection.clientAddress().getHostAddress()).append("])\r\n\tby ").append(settings.hostname())
+                .append(" (mailstack) with ").append(protocol).append(" id ").append(connection.id()).append('.')
+                .append(transactions);
+        if (t.recipients().size() == 1) {
+            trace.append("\r\n\tfor <").append(t.recipients().get(0).address()).append('>');
+        }
+        trace.append("; ").append(ZonedDateTime.now(ZoneId.systemDefault()).format(RFC5322_DATE)).append("\r\n");
+        spool.write(trace.toString().getBytes(StandardCharsets.UTF_8));
+        Map<String, String> addIfMissing = new LinkedHashMap<>();
+        if (settings.submission()) {
+            addIfMissing.put("date", "Date: " + ZonedDateTime.now(ZoneId.systemDefault()).format(RFC5322_DATE));
+            addIfMissing.put("message-id", "Message-ID: <" + UUID.randomUUID() + "@" + settings.hostname() + ">");
+        }
+        return new IncomingMessage(spool, settings.maxMessageBytes(), addIfMissing);
+    }
+
+    private static String sanitize(String helo) {
+        return helo.replaceAll("[^\\x21-\\x7e]", "?");
+    }
+
+    private boolean finishMessage(InTransaction t, MessageSpool spool, IncomingMessage message, boolean linesOk)
+            throws IOException {
+        state = t.greeted();
+        if (message.overflow()) {
+            return error(SmtpReplies.tooBig(settings.maxMessageBytes()));
+        }
+        if (!linesOk) {
+            return error(SmtpReplies.LINE_TOO_LONG);
+        }
+        if (message.sawBareNewline() && settings.rejectBareNewlines()) {
+            LOG.log(Level.INFO, "bare newline rejected conn={0}", connection.id());
+            return error(SmtpReplies.BARE_NEWLINE);
+        }
+        MessageSpool.Spooled spooled = spool.finish();
+        try {
+            MailEnvelope envelope = new MailEnvelope(t.from(), t.recipients(), t.params().envId(), t.params().ret(),
+                    t.params().smtpUtf8(), t.params().eightBitMime() || t.params().binary() || message.eightBit(),
+                    Instant.now());
+            QueueId id = intake.accept(envelope, spooled);
+            LOG.log(Level.INFO, "queued conn={0} queue={1} from=<{2}> rcpts={3} size={4,number,#}", connection.id(), id,
+                    t.from(), t.recipients().size(), spooled.size());
+            return send(SmtpReplies.queued(id.toString()));
+        } catch (StoreException e) {
+            LOG.log(Level.WARNING, "enqueue failed conn=" + connection.id() + ": " + e.getMessage());
+            return send(SmtpReplies.STORE_BUSY);
+        } finally {
+            spooled.discard();
+        }
+    }
+
+    private boolean startTls() throws IOException {
+        if (connection.isSecure()) {
+            return error(SmtpReplies.ALREADY_TLS);
+        }
+        if (!connection.canStartTls()) {
+            return error(SmtpReplies.TLS_UNAVAILABLE);
+        }
+        send(SmtpReplies.READY_FOR_TLS);
+        int dropped = connection.startTls();
+        if (dropped > 0) {
+            LOG.log(Level.WARNING, "dropped {0} bytes sent before the TLS handshake conn={1}", dropped, connection.id());
+        }
+        // RFC 3207 §4.2: forget everything learnt before TLS.
+        abandonChunks();
+        state = new Connected();
+        user = Optional.empty();
+        return true;
+    }
+
+    private boolean auth(SmtpCommand.Auth a) throws IOException {
+        if (user.isPresent()) {
+            return error(SmtpReplies.ALREADY_AUTHENTICATED);
+        }
+        if (state instanceof InTransaction) {
+            return error(SmtpReplies.AUTH_IN_TRANSACTION);
+        }
+        if (state instanceof Connected) {
+            return error(SmtpReplies.NEED_HELO);
+        }
+        if (!authAllowedHere()) {
+            return error(SmtpReplies.TLS_REQUIRED_FOR_AUTH);
+        }
+        Optional<String[]> credentials;
+        switch (a.mechanism()) {
+            case "PLAIN" -> {
+                Optional<String> response = a.initialResponse().filter(r -> !r.equals("="));
+                if (a.initialResponse().isEmpty()) {
+                    response = challenge("");
+                    if (response.isEmpty()) {
+                        return error(SmtpReplies.AUTH_CANCELLED);
+                    }
+                }
+                credentials = response.flatMap(SmtpSession::decodePlain);
+            }
+            case "LOGIN" -> {
+                Optional<String> name = a.initialResponse().isPresent() ? a.initialResponse() : challenge("VXNlcm5hbWU6");
+                Optional<String> password = name.isEmpty() ? Optional.empty() : challenge("UGFzc3dvcmQ6");
+                if (name.isEmpty() || password.isEmpty()) {
+                    return error(SmtpReplies.AUTH_CANCELLED);
+                }
+                credentials = decode(name.get()).flatMap(n -> decode(password.get()).map(p -> new String[]{n, p}));
+            }
+            default -> {
+                return error(SmtpReplies.AUTH_MECHANISM);
+            }
+        }
+        Optional<Account> account = credentials.flatMap(c -> store.accounts().authenticate(c[0], c[1]));
+        if (account.isEmpty()) {
+            java.time.Duration delay = throttle.failed(connection.clientAddress());
+            LOG.log(Level.INFO, "auth failed conn={0} client={1} mechanism={2} delay_ms={3,number,#}", connection.id(),
+                    connection.clientAddress().getHostAddress(), a.mechanism(), delay.toMillis());
+            AuthThrottle.sleep(delay);
+            return error(SmtpReplies.AUTH_FAILED);
+        }
+        throttle.succeeded(connection.clientAddress());
+        user = account;
+        LOG.log(Level.INFO, "auth ok conn={0} user={1}", connection.id(), account.get().address());
+        return send(SmtpReplies.AUTH_OK);
+    }
+
+    /** Sends a 334 challenge; empty when the client cancels with "*" (RFC 4954 §4). */
+    private Optional<String> challenge(String text) throws IOException {
+        connection.reply("334 " + text);
+        String line = connection.readCommand();
+        if (line == null) {
+            throw new java.io.EOFException("connection closed during AUTH");
+        }
+        return line.equals("*") ? Optional.empty() : Optional.of(line.strip());
+    }
+
+    private static Optional<String> decode(String base64) {
+        try {
+            return Optional.of(new String(Base64.getDecoder().decode(base64), StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** RFC 4616: [authzid] NUL authcid NUL passwd; an authzid other than the user is refused. */
+    static Optional<String[]> decodePlain(String base64) {
+        return decode(base64).flatMap(text -> {
+            String[] parts = text.split("\u0000", -1);
+            if (parts.length != 3 || parts[1].isEmpty()) {
+                return Optional.empty();
+            }
+            if (!parts[0].isEmpty() && !parts[0].equalsIgnoreCase(parts[1])) {
+                return Optional.empty();
+            }
+            return Optional.of(new String[]{parts[1], parts[2]});
+        });
+    }
+
+    private void abandonChunks() {
+        if (state instanceof InTransaction t && t.chunks().isPresent()) {
+            try {
+                t.chunks().get().spool.close();
+            } catch (IOException e) {
+                LOG.log(Level.DEBUG, "cannot delete spool conn={0}", connection.id());
+            }
+            state = new InTransaction(t.greeted(), t.from(), t.params(), t.recipients(), Optional.empty());
+        }
+    }
+
+    /** Sends a reply; holds it back while pipelined commands are waiting (RFC 2920 §3.1). */
+    private boolean send(SmtpReply reply) throws IOException {
+        connection.write(reply.wire(true));
+        if (!connection.reader().hasBuffered()) {
+            connection.flush();
+        }
+        return true;
+    }
+
+    /** Sends an error reply and counts it; false (end the session) past the error limit. */
+    private boolean error(SmtpReply reply) throws IOException {
+        send(reply);
+        if (++errors >= settings.maxErrors()) {
+            connection.write(SmtpReplies.TOO_MANY_ERRORS.wire(true));
+            connection.flush();
+            return false;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,30 @@
+package dev.mailstack.mta.smtp;
+
+import dev.mailstack.net.Cidr;
+import java.util.List;
+
+/**
+ * How one SMTP endpoint behaves (STYLE.md R6: limits named, defaulted, enforced while reading).
+ *
+ * @param submission      587/465: AUTH before MAIL, Date and Message-ID added when missing (RFC 6409)
+ * @param maxMessageBytes SIZE limit (RFC 1870), enforced while reading
+ * @param maxRecipients   RCPTs per message (Postfix smtpd_recipient_limit: 1000)
+ * @param maxErrors       errors before 421 (Postfix smtpd_hard_error_limit: 20)
+ * @param trustedNetworks clients that may relay without AUTH; empty by default, not even loopback
+ * @param rejectBareNewlines reject messages with bare LF/CR instead of normalising them to CRLF
+ */
+public record SmtpSettings(String hostname, boolean submission, long maxMessageBytes, int maxRecipients, int maxErrors,
+                           PlaintextAuth plaintextAuth, List<Cidr> trustedNetworks, boolean rejectBareNewlines) {
+    public SmtpSettings {
+        trustedNetworks = List.copyOf(trustedNetworks);
+    }
+
+    public static SmtpSettings mx(String hostname) {
+        return new SmtpSettings(hostname, false, 25L * 1024 * 1024, 1000, 20, PlaintextAuth.LOOPBACK, List.of(), false);
+    }
+
+    public SmtpSettings asSubmission() {
+        return new SmtpSettings(hostname, true, maxMessageBytes, maxRecipients, maxErrors, plaintextAuth, trustedNetworks,
+                rejectBareNewlines);
+    }
+}

@@ -1,0 +1,98 @@
+package dev.mailstack.mta;
+
+import dev.mailstack.mime.MimeLimits;
+import dev.mailstack.mta.delivery.LocalDelivery;
+import dev.mailstack.mta.delivery.RemoteDelivery;
+import dev.mailstack.mta.delivery.Route;
+import dev.mailstack.mta.delivery.Router;
+import dev.mailstack.mta.queue.QueueIntake;
+import dev.mailstack.mta.queue.QueueRunner;
+import dev.mailstack.mta.queue.QueueSettings;
+import dev.mailstack.mta.smtp.SmtpProtocol;
+import dev.mailstack.mta.smtp.SmtpSettings;
+import dev.mailstack.net.AuthThrottle;
+import dev.mailstack.net.Endpoint;
+import dev.mailstack.net.LineClient;
+import dev.mailstack.net.NetLimits;
+import dev.mailstack.net.TcpListener;
+import dev.mailstack.net.TestTls;
+import dev.mailstack.net.TlsMode;
+import dev.mailstack.store.MailboxName;
+import dev.mailstack.store.MailboxStore;
+import dev.mailstack.store.StoreFixture;
+import dev.mailstack.store.StoreSession;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/** A real MTA on loopback: store on disk, queue runner, SMTP on port 0 (MX) and submission. */
+public final class MtaFixture implements AutoCloseable {
+    public final StoreFixture store;
+    public final QueueRunner runner;
+    public final TcpListener smtp;
+    public final TcpListener submission;
+
+    public MtaFixture(Path dir, Map<String, Route> routes, SmtpSettings base, QueueSettings queue) throws IOException {
+        Files.createDirectories(dir);
+        this.store = StoreFixture.create(dir.resolve("data"));
+        MailboxStore s = store.store();
+        Router router = new Router(routes, Optional.empty(), null);
+        runner = new QueueRunner(s, queue, new LocalDelivery(s), new RemoteDelivery(s, router, base.hostname()));
+        QueueIntake intake = new QueueIntake(s.queue(), MimeLimits.defaults(), runner::wake);
+        runner.useIntake(intake);
+        runner.start();
+        AuthThrottle throttle = new AuthThrottle(Duration.ofMillis(10), Duration.ofMillis(40), Duration.ofMinutes(1),
+                Clock.systemUTC());
+        var tls = TestTls.serverContext(Files.createDirectories(dir.resolve("tls")));
+        InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        smtp = TcpListener.start(new Endpoint("smtp", any, TlsMode.STARTTLS),
+                new SmtpProtocol(base, s, intake, throttle), NetLimits.defaults(), tls);
+        submission = TcpListener.start(new Endpoint("submission", any, TlsMode.STARTTLS),
+                new SmtpProtocol(base.asSubmission(), s, intake, throttle), NetLimits.defaults(), tls);
+    }
+
+    public static MtaFixture create(Path dir) throws IOException {
+        return new MtaFixture(dir, Map.of(), SmtpSettings.mx("mx.example.org"), QueueSettings.defaults("mx.example.org"));
+    }
+
+    public LineClient connect() throws IOException {
+        return new LineClient(smtp.port());
+    }
+
+    public StoreSession alice() {
+        return store.session();
+    }
+
+    /** Waits (on the change bus, not a sleep) until {@code mailbox} holds {@code count} messages. */
+    public void awaitMessages(StoreSession session, MailboxName mailbox, int count) throws Exception {
+        var id = session.require(mailbox).id();
+        CountDownLatch changed = new CountDownLatch(1);
+        try (AutoCloseable sub = store.store().changes().subscribe(id, c -> changed.countDown())) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (session.status(mailbox).messages() < count) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new AssertionError("mailbox " + mailbox.path() + " has " + session.status(mailbox).messages()
+                            + " messages, expected " + count);
+                }
+                changed.await(Math.min(left, TimeUnit.MILLISECONDS.toNanos(200)), TimeUnit.NANOSECONDS);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        smtp.close();
+        submission.close();
+        runner.close();
+        store.close();
+    }
+}

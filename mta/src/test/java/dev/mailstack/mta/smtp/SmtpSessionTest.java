@@ -1,0 +1,278 @@
+package dev.mailstack.mta.smtp;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mailstack.mta.MtaFixture;
+import dev.mailstack.net.LineClient;
+import dev.mailstack.net.TranscriptRunner;
+import dev.mailstack.store.MailboxName;
+import dev.mailstack.store.MessageRef;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SmtpSessionTest {
+    @TempDir
+    Path dir;
+    MtaFixture mta;
+
+    @BeforeEach
+    void start() throws IOException {
+        mta = MtaFixture.create(dir);
+    }
+
+    @AfterEach
+    void stop() {
+        mta.close();
+    }
+
+    private String inboxText(int index) throws IOException {
+        MessageRef ref = mta.alice().select(MailboxName.INBOX).messages().get(index);
+        try (InputStream in = mta.alice().openContent(ref)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    private static String plain(String user, String password) {
+        return Base64.getEncoder().encodeToString(("\0" + user + "\0" + password).getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aTelnetUserTypingBareLfDeliversToTheInbox() throws Exception {
+        TranscriptRunner.run("/transcripts/telnet-lf.txt", port -> {
+            try {
+                return mta.connect();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+        String text = inboxText(0);
+        assertTrue(text.startsWith("Return-Path: <bob@remote.test>\r\nReceived: from laptop ([127.0.0.1])\r\n"), text);
+        assertTrue(text.contains("Subject: typed by hand\r\n\r\nHello Alice,\r\n.leading dot\r\n"), text);
+        assertFalse(text.contains("\n\n"), "every line ends in CRLF");
+    }
+
+    @Test
+    void pipelinedCommandsGetTheirRepliesInOrder() throws Exception {
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            c.send("EHLO client.test");
+            assertTrue(c.expectEventually("250 HELP").startsWith("250"));
+            c.sendRaw("MAIL FROM:<bob@remote.test>\r\nRCPT TO:<alice@example.org>\r\nRCPT TO:<nobody@example.org>\r\n"
+                    + "RCPT TO:<alice+news@example.org>\r\nDATA\r\n");
+            c.expect("250 2.1.0 .*");
+            c.expect("250 2.1.5 .*");
+            c.expect("550 5.1.1 .*");
+            c.expect("250 2.1.5 .*");
+            c.expect("354 .*");
+            c.sendRaw("Subject: pipelined\r\n\r\nbody\r\n.\r\nQUIT\r\n");
+            c.expect("250 2.0.0 Ok: queued as Q[0-9A-F]+");
+            c.expect("221 .*");
+        }
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+        assertEquals(1, mta.alice().status(MailboxName.INBOX).messages(),
+                "alice and alice+news are one mailbox: delivered once");
+    }
+
+    @Test
+    void smugglingVariantsNeverEndTheMessage() throws Exception {
+        for (String smuggle : List.of("\n.\n", "\n.\r\n", "\r.\r\n", "\r\n.\n", "\r\n.\r")) {
+            try (LineClient c = mta.connect()) {
+                c.expect("220 .*");
+                c.send("HELO client.test").expect("250 .*");
+                c.send("MAIL FROM:<bob@remote.test>").expect("250 .*");
+                c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+                c.send("DATA").expect("354 .*");
+                c.sendRaw("Subject: smuggle\r\n\r\nbefore" + smuggle
+                        + "MAIL FROM:<evil@remote.test>\r\nRCPT TO:<alice@example.org>\r\nDATA\r\n\r\nsmuggled\r\n.\r\n");
+                c.expect("250 2.0.0 Ok: queued as .*");
+                c.send("QUIT").expect("221 .*");
+            }
+        }
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 5);
+        assertEquals(5, mta.alice().status(MailboxName.INBOX).messages(), "one message per session, nothing smuggled");
+        for (int i = 0; i < 5; i++) {
+            String text = inboxText(i);
+            assertTrue(text.contains("MAIL FROM:<evil@remote.test>"), "the smuggled commands are message text: " + text);
+            assertFalse(text.matches("(?s).*[^\r]\n.*") || text.matches("(?s).*\r[^\n].*"), "bare LF/CR normalised");
+        }
+    }
+
+    @Test
+    void bareNewlinesAreRejectedWhenConfigured() throws Exception {
+        mta.close();
+        SmtpSettings strict = SmtpSettings.mx("mx.example.org");
+        strict = new SmtpSettings(strict.hostname(), false, strict.maxMessageBytes(), strict.maxRecipients(),
+                strict.maxErrors(), strict.plaintextAuth(), strict.trustedNetworks(), true);
+        mta = new MtaFixture(dir.resolve("strict"), java.util.Map.of(), strict,
+                dev.mailstack.mta.queue.QueueSettings.defaults("mx.example.org"));
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            c.send("HELO client.test").expect("250 .*");
+            c.send("MAIL FROM:<bob@remote.test>").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+            c.send("DATA").expect("354 .*");
+            c.sendRaw("Subject: x\r\n\r\nbare\nline\r\n.\r\n").expect("550 5.5.2 .*");
+            c.send("NOOP").expect("250 .*");
+        }
+    }
+
+    @Test
+    void commandsInTheWrongOrderOrWithBadSyntaxGetClearErrors() throws Exception {
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            c.send("MAIL FROM:<bob@remote.test>").expect("503 5.5.1 Say EHLO .*");
+            c.send("HELO").expect("501 5.5.4 .*");
+            c.send("EHLO client.test");
+            c.expectEventually("250 HELP");
+            c.send("RCPT TO:<alice@example.org>").expect("503 5.5.1 Need MAIL .*");
+            c.send("DATA").expect("503 5.5.1 Need MAIL .*");
+            c.send("MAIL FROM:bob").expect("501 5.1.3 .*");
+            c.send("MAIL FROM:<bob@remote.test> FOO=1").expect("555 5.5.4 .*");
+            c.send("MAIL FROM:<bob@remote.test> SIZE=999999999999").expect("552 5.3.4 .*");
+            c.send("MAIL FROM:<bob@remote.test>").expect("250 2.1.0 .*");
+            c.send("MAIL FROM:<bob@remote.test>").expect("503 5.5.1 .*");
+            c.send("DATA").expect("554 5.5.1 No valid recipients");
+            c.send("RCPT TO:<friend@remote.test>").expect("554 5.7.1 Relay access denied");
+            c.send("RCPT TO:<ghost@example.org>").expect("550 5.1.1 .*");
+            c.send("RCPT TO:<用户@example.org>").expect("553 5.6.7 .*");
+            c.send("WHAT").expect("500 5.5.2 .*");
+            c.send("VRFY alice").expect("252 2.5.2 .*");
+            c.send("HELP").expect("214-2.0.0 .*");
+            c.expectEventually("214 2.0.0 End of HELP");
+            c.send("RSET").expect("250 .*");
+            c.send("NOOP whatever").expect("250 .*");
+            c.send("QUIT").expect("221 .*");
+            c.expectClosed();
+        }
+    }
+
+    @Test
+    void tooManyErrorsCloseTheSession() throws Exception {
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            for (int i = 0; i < 19; i++) {
+                c.send("BOGUS").expect("500 .*");
+            }
+            c.send("BOGUS").expect("500 .*");
+            c.expect("421 4.7.0 Too many errors.*");
+            c.expectClosed();
+        }
+    }
+
+    @Test
+    void oversizedMessagesAreReadToTheEndThenRefused() throws Exception {
+        mta.close();
+        SmtpSettings small = SmtpSettings.mx("mx.example.org");
+        small = new SmtpSettings(small.hostname(), false, 1000, small.maxRecipients(), small.maxErrors(),
+                small.plaintextAuth(), small.trustedNetworks(), false);
+        mta = new MtaFixture(dir.resolve("small"), java.util.Map.of(), small,
+                dev.mailstack.mta.queue.QueueSettings.defaults("mx.example.org"));
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            c.send("EHLO client.test");
+            c.expectEventually("250 HELP");
+            c.send("MAIL FROM:<bob@remote.test>").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+            c.send("DATA").expect("354 .*");
+            c.sendRaw("Subject: big\r\n\r\n" + "0123456789\r\n".repeat(200) + ".\r\n").expect("552 5.3.4 .*");
+            c.send("MAIL FROM:<bob@remote.test>").expect("250 .*");
+        }
+        assertEquals(0, mta.alice().status(MailboxName.INBOX).messages());
+    }
+
+    @Test
+    void submissionNeedsAuthAndAuthenticatedUsersMayRelay() throws Exception {
+        try (LineClient c = new LineClient(mta.submission.port())) {
+            c.expect("220 .*");
+            c.send("EHLO laptop");
+            assertTrue(c.expectEventually("250[ -]AUTH PLAIN LOGIN|250 HELP").contains("AUTH"));
+            c.expectEventually("250 HELP");
+            c.send("MAIL FROM:<alice@example.org>").expect("530 5.7.0 .*");
+            c.send("AUTH PLAIN " + plain("alice@example.org", "wrong")).expect("535 5.7.8 .*");
+            c.send("AUTH LOGIN").expect("334 VXNlcm5hbWU6");
+            c.send(Base64.getEncoder().encodeToString("alice@example.org".getBytes(StandardCharsets.UTF_8)))
+                    .expect("334 UGFzc3dvcmQ6");
+            c.send(Base64.getEncoder().encodeToString("secret".getBytes(StandardCharsets.UTF_8))).expect("235 2.7.0 .*");
+            c.send("AUTH PLAIN " + plain("alice@example.org", "secret")).expect("503 5.5.1 .*");
+            c.send("MAIL FROM:<alice@example.org>").expect("250 .*");
+            c.send("RCPT TO:<friend@remote.test>").expect("250 2.1.5 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("250 2.1.5 .*");
+            c.send("DATA").expect("354 .*");
+            c.sendRaw("Subject: no date\r\n\r\nhi\r\n.\r\n").expect("250 2.0.0 .*");
+        }
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+        String text = inboxText(0);
+        assertTrue(text.contains("\r\nDate: "), "submission adds Date: " + text);
+        assertTrue(text.contains("\r\nMessage-ID: <"), "submission adds Message-ID: " + text);
+        assertTrue(text.contains("with ESMTPA id"), text);
+    }
+
+    @Test
+    void startTlsThenAuthPlainWithInitialResponse() throws Exception {
+        try (LineClient c = new LineClient(mta.submission.port())) {
+            c.expect("220 .*");
+            c.send("EHLO laptop");
+            c.expectEventually("250 HELP");
+            c.send("STARTTLS").expect("220 2.0.0 .*");
+            c.startTls();
+            c.send("MAIL FROM:<alice@example.org>").expect("503 5.5.1 .*");
+            c.send("EHLO laptop");
+            c.expectEventually("250 HELP");
+            c.send("STARTTLS").expect("503 5.5.1 TLS already active");
+            c.send("AUTH PLAIN").expect("334 ");
+            c.send(plain("alice@example.org", "secret")).expect("235 .*");
+            c.send("MAIL FROM:<alice@example.org>").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+            c.send("DATA").expect("354 .*");
+            c.sendRaw("Subject: tls\r\n\r\nx\r\n.\r\n").expect("250 .*");
+        }
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+        assertTrue(inboxText(0).contains("with ESMTPSA id"));
+    }
+
+    @Test
+    void bdatChunksMakeOneMessage() throws Exception {
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            c.send("EHLO client.test");
+            c.expectEventually("250 HELP");
+            c.send("MAIL FROM:<bob@remote.test> BODY=BINARYMIME").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+            c.sendRaw("BDAT 20\r\nSubject: chunks\r\n\r\nab").expect("250 2.0.0 Ok: 20 octets.*");
+            c.sendRaw("BDAT 4 LAST\r\ncd\r\n").expect("250 2.0.0 Ok: queued as .*");
+        }
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+        assertTrue(inboxText(0).endsWith("Subject: chunks\r\n\r\nabcd\r\n"), inboxText(0));
+    }
+
+    @Test
+    void twoLocalRecipientsShareOneStoredCopy() throws Exception {
+        mta.store.store().accounts().addUser("bob@example.org", dev.mailstack.store.PasswordScheme.hash("x"));
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            c.send("HELO client.test").expect("250 .*");
+            c.send("MAIL FROM:<carol@remote.test>").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+            c.send("RCPT TO:<bob@example.org>").expect("250 .*");
+            c.send("DATA").expect("354 .*");
+            c.sendRaw("Subject: both\r\n\r\nshared\r\n.\r\n").expect("250 .*");
+        }
+        var bob = mta.store.store().open(mta.store.store().accounts().find("bob@example.org").orElseThrow().id());
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+        mta.awaitMessages(bob, MailboxName.INBOX, 1);
+        assertEquals(mta.alice().select(MailboxName.INBOX).messages().get(0).content(),
+                bob.select(MailboxName.INBOX).messages().get(0).content());
+    }
+}

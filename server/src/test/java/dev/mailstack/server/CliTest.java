@@ -1,0 +1,52 @@
+package dev.mailstack.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mailstack.store.MailboxStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CliTest {
+    @TempDir
+    Path dir;
+
+    private int run(String... args) {
+        return Main.run(args);
+    }
+
+    @Test
+    void domainsUsersAndAliasesFromTheCommandLine() throws Exception {
+        String data = dir.resolve("data").toString();
+        assertEquals(0, run("domain", "add", "example.org", "--data", data));
+        assertEquals(1, run("domain", "add", "example.org", "--data", data), "a duplicate fails with exit 1");
+        Path users = dir.resolve("users.txt");
+        Files.writeString(users, String.join("\n",
+                "# plain and Dovecot passwd-file lines",
+                "alice@example.org s3cret",
+                "bob@example.org:{SHA512-CRYPT}$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1:1000:1000::/home/bob::",
+                ""));
+        assertEquals(0, run("user", "import", users.toString(), "--data", data));
+        assertEquals(0, run("alias", "add", "postmaster@example.org", "alice@example.org", "--data", data));
+        assertEquals(2, run("user", "add", "--data", data), "a missing argument is a usage error");
+        try (MailboxStore store = MailboxStore.open(Path.of(data), null)) {
+            assertTrue(store.accounts().authenticate("alice@example.org", "s3cret").isPresent());
+            assertTrue(store.accounts().authenticate("bob@example.org", "Hello world!").isPresent());
+            assertEquals(1, store.accounts().aliases().size());
+        }
+    }
+
+    @Test
+    void importReportsBadLinesAndFails() throws Exception {
+        String data = dir.resolve("data").toString();
+        run("domain", "add", "example.org", "--data", data);
+        Path users = dir.resolve("users.txt");
+        Files.writeString(users, "carol@example.org pw\nnobody@unknown.test pw\nbroken\n");
+        assertEquals(1, run("user", "import", users.toString(), "--data", data));
+        try (MailboxStore store = MailboxStore.open(Path.of(data), null)) {
+            assertEquals(1, store.accounts().users().size(), "the good line was imported");
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package dev.mailstack.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void fileValuesOverrideDefaultsAndTheEnvironmentOverridesTheFile() throws Exception {
+        Path file = dir.resolve("mailstack.conf");
+        Files.writeString(file, "# comment\n\nsmtp.port = 2600\nhostname = mx.example.org\n");
+        Config c = Config.load(Optional.of(file), Map.of("MAILSTACK_SMTP_PORT", "2700"));
+        assertEquals("mx.example.org", c.hostname());
+        assertEquals(Optional.of(2700), c.port(ConfigKey.SMTP_PORT, 25, 2525));
+        assertEquals("environment MAILSTACK_SMTP_PORT", c.effective().get(ConfigKey.SMTP_PORT).origin());
+        assertEquals(file + ":4", c.effective().get(ConfigKey.HOSTNAME).origin());
+        assertEquals(Optional.empty(), Config.load(Optional.empty(), Map.of("MAILSTACK_IMAP_PORT", "off"))
+                .port(ConfigKey.IMAP_PORT, 143, 1143));
+    }
+
+    @Test
+    void errorsNameTheFileLineAndKey() throws Exception {
+        Path file = dir.resolve("bad.conf");
+        Files.writeString(file, "hostname = a\nsmtp.port = 99999\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
+        assertEquals(file + ":2: smtp.port = 99999: a port is 0 to 65535, auto or off", e.getMessage());
+        Files.writeString(file, "smtp.prot = 25\n");
+        e = assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
+        assertTrue(e.getMessage().startsWith(file + ":1: unknown key 'smtp.prot'"), e.getMessage());
+        Files.writeString(file, "auth.plaintext = sometimes\n");
+        e = assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
+        assertTrue(e.getMessage().contains("must be never, loopback or always"), e.getMessage());
+        Files.writeString(file, "smtp.trusted_networks = 10.0.0.0/33\n");
+        assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
+    }
+
+    @Test
+    void theConfigurationReferenceDocumentsEveryKeyWithItsDefault() throws Exception {
+        Path doc = Path.of("..", "docs", "configuration.md");
+        String text = Files.readString(doc);
+        for (ConfigKey k : ConfigKey.values()) {
+            String expected = "| `" + k.key() + "` | " + (k.defaultValue().isEmpty() ? "(empty)" : "`" + k.defaultValue() + "`");
+            assertTrue(text.contains(expected), "docs/configuration.md lacks " + expected);
+        }
+    }
+}
