@@ -45,8 +45,8 @@ public final class TranscriptRunner {
                         c.send(line.length() > 3 ? line.substring(3) : "");
                     } else if (line.startsWith("L: ") || line.equals("L:")) {
                         c.sendRaw((line.length() > 3 ? line.substring(3) : "") + "\n");
-                    } else if (line.startsWith("S: ")) {
-                        c.expect(line.substring(3));
+                    } else if (line.startsWith("S: ") || line.equals("S:")) {
+                        c.expect(line.length() > 3 ? line.substring(3) : "");
                     } else if (line.equals("CLOSED")) {
                         c.expectClosed();
                     } else {

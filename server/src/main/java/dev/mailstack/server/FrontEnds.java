@@ -1,5 +1,7 @@
 package dev.mailstack.server;
 
+import dev.mailstack.imapd.ImapProtocol;
+import dev.mailstack.imapd.ImapSettings;
 import dev.mailstack.mime.MimeLimits;
 import dev.mailstack.mta.delivery.LocalDelivery;
 import dev.mailstack.mta.delivery.RemoteDelivery;
@@ -8,7 +10,7 @@ import dev.mailstack.mta.delivery.Router;
 import dev.mailstack.mta.queue.QueueIntake;
 import dev.mailstack.mta.queue.QueueRunner;
 import dev.mailstack.mta.queue.QueueSettings;
-import dev.mailstack.mta.smtp.PlaintextAuth;
+import dev.mailstack.net.PlaintextAuth;
 import dev.mailstack.mta.smtp.SmtpProtocol;
 import dev.mailstack.mta.smtp.SmtpSettings;
 import dev.mailstack.net.AuthThrottle;
@@ -55,6 +57,12 @@ final class FrontEnds {
         SmtpProtocol submission = new SmtpProtocol(mx.asSubmission(), store, intake, throttle);
         planned.add(new Planned("submission", ConfigKey.SUBMISSION_PORT, 587, 2587, TlsMode.STARTTLS, submission));
         planned.add(new Planned("submissions", ConfigKey.SUBMISSIONS_PORT, 465, 2465, TlsMode.IMPLICIT, submission));
+
+        ImapSettings imapDefaults = ImapSettings.defaults(hostname);
+        ImapProtocol imap = new ImapProtocol(new ImapSettings(hostname, plaintext, imapDefaults.appendLimit(),
+                imapDefaults.preAuthLiteralLimit(), imapDefaults.authenticatedIdle()), store, throttle);
+        planned.add(new Planned("imap", ConfigKey.IMAP_PORT, 143, 1143, TlsMode.STARTTLS, imap));
+        planned.add(new Planned("imaps", ConfigKey.IMAPS_PORT, 993, 1993, TlsMode.IMPLICIT, imap));
     }
 
     List<Planned> planned() {

@@ -1,6 +1,7 @@
 package dev.mailstack.mta.smtp;
 
 import dev.mailstack.net.Cidr;
+import dev.mailstack.net.PlaintextAuth;
 import java.util.List;
 
 /**

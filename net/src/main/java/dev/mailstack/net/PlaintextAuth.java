@@ -1,6 +1,6 @@
-package dev.mailstack.mta.smtp;
+package dev.mailstack.net;
 
-/** When a password may cross the wire unencrypted. */
+/** When a password may cross the wire unencrypted (auth.plaintext); shared by SMTP, POP3 and IMAP. */
 public enum PlaintextAuth {
     NEVER, LOOPBACK, ALWAYS;
 

@@ -1,0 +1,74 @@
+package dev.mailstack.imapd;
+
+import java.util.List;
+
+/** One data item of FETCH (RFC 3501 §6.4.5). */
+sealed interface FetchItem {
+    record Flags() implements FetchItem {
+    }
+
+    record Uid() implements FetchItem {
+    }
+
+    record InternalDate() implements FetchItem {
+    }
+
+    record Size() implements FetchItem {
+    }
+
+    record Envelope() implements FetchItem {
+    }
+
+    /** BODY (non-extensible) or BODYSTRUCTURE. */
+    record Structure(boolean extensible) implements FetchItem {
+    }
+
+    record ModSeq() implements FetchItem {
+    }
+
+    enum Text { ALL, HEADER, HEADER_FIELDS, HEADER_FIELDS_NOT, TEXT, MIME }
+
+    /**
+     * BODY[part.text]<partial>, BODY.PEEK, BINARY[...] (RFC 3516), and the RFC822 aliases.
+     * {@code label} is how the response names it ("BODY", "BINARY", "RFC822", "RFC822.HEADER", ...).
+     */
+    record Section(List<Integer> part, Text text, List<String> fields, boolean peek, long offset, long length,
+                   String label, boolean binary) implements FetchItem {
+        static final long WHOLE = -1;
+
+        Section {
+            part = List.copyOf(part);
+            fields = List.copyOf(fields);
+        }
+
+        /** The name in the response: BODY[1.HEADER.FIELDS (SUBJECT)]<0>. */
+        String responseName() {
+            if (!label.equals("BODY") && !label.equals("BINARY")) {
+                return label;
+            }
+            StringBuilder sb = new StringBuilder(label).append('[');
+            for (int i = 0; i < part.size(); i++) {
+                sb.append(i > 0 ? "." : "").append(part.get(i));
+            }
+            String t = switch (text) {
+                case ALL -> "";
+                case HEADER -> "HEADER";
+                case HEADER_FIELDS -> "HEADER.FIELDS";
+                case HEADER_FIELDS_NOT -> "HEADER.FIELDS.NOT";
+                case TEXT -> "TEXT";
+                case MIME -> "MIME";
+            };
+            if (!t.isEmpty()) {
+                sb.append(part.isEmpty() ? "" : ".").append(t);
+            }
+            if (!fields.isEmpty()) {
+                sb.append(" (").append(String.join(" ", fields)).append(')');
+            }
+            sb.append(']');
+            if (offset != WHOLE) {
+                sb.append('<').append(offset).append('>');
+            }
+            return sb.toString();
+        }
+    }
+}

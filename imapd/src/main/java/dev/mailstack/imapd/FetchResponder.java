@@ -1,0 +1,209 @@
+package dev.mailstack.imapd;
+
+import dev.mailstack.net.Connection;
+import dev.mailstack.store.MailboxStore;
+import dev.mailstack.store.MessageRef;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Writes FETCH responses (RFC 3501 §7.4.2) from the store: metadata from the message row, ENVELOPE
+ * and BODYSTRUCTURE from the summary stored at delivery ({@link StoredStructure}), and body sections
+ * streamed from the content file by offset, so no message is parsed or held whole per FETCH.
+ */
+final class FetchResponder {
+    static final DateTimeFormatter INTERNAL_DATE = DateTimeFormatter.ofPattern("dd-MMM-yyyy HH:mm:ss Z", Locale.ROOT)
+            .withZone(ZoneOffset.UTC);
+    /** Headers bigger than this are not filtered for HEADER.FIELDS; they are cut (a broken message). */
+    static final int MAX_HEADER_BYTES = 1024 * 1024;
+
+    private final Connection connection;
+    private final MailboxStore store;
+
+    FetchResponder(Connection connection, MailboxStore store) {
+        this.connection = connection;
+        this.store = store;
+    }
+
+    /** One "* n FETCH (...)" response; {@code seenChanged}: \Seen was just set, so FLAGS goes too. */
+    void write(int msn, MessageRef r, List<FetchItem> items, boolean seenChanged, boolean utf8) throws IOException {
+        StoredStructure structure = null;
+        connection.lockOutput();
+        try {
+            StringBuilder text = new StringBuilder("* ").append(msn).append(" FETCH (");
+            boolean first = true;
+            boolean flagsSent = false;
+            // RFC 3501 §6.4.8 and Thunderbird: UID comes first.
+            for (FetchItem item : items) {
+                if (item instanceof FetchItem.Uid) {
+                    text.append("UID ").append(r.uid().value());
+                    first = false;
+                }
+            }
+            for (FetchItem item : items) {
+                if (item instanceof FetchItem.Uid) {
+                    continue;
+                }
+                if (!first) {
+                    text.append(' ');
+                }
+                first = false;
+                switch (item) {
+                    case FetchItem.Uid u -> { }
+                    case FetchItem.Flags f -> {
+                        text.append("FLAGS ").append(SelectedMailbox.flagList(r.flags()));
+                        flagsSent = true;
+                    }
+                    case FetchItem.InternalDate d -> text.append("INTERNALDATE \"")
+                            .append(INTERNAL_DATE.format(r.internalDate())).append('"');
+                    case FetchItem.Size s -> text.append("RFC822.SIZE ").append(r.size());
+                    case FetchItem.ModSeq m -> text.append("MODSEQ (").append(r.modSeq()).append(')');
+                    case FetchItem.Envelope e -> {
+                        structure = structure == null ? StoredStructure.of(store, r) : structure;
+                        text.append("ENVELOPE ").append(structure.envelope(utf8));
+                    }
+                    case FetchItem.Structure s -> {
+                        structure = structure == null ? StoredStructure.of(store, r) : structure;
+                        text.append(s.extensible() ? "BODYSTRUCTURE " : "BODY ").append(structure.bodyStructure(s.extensible()));
+                    }
+                    case FetchItem.Section s -> {
+                        text.append(s.responseName()).append(' ');
+                        connection.write(text.toString());
+                        text.setLength(0);
+                        structure = section(r, s, structure);
+                    }
+                }
+            }
+            if (seenChanged && !flagsSent) {
+                text.append(first ? "" : " ").append("FLAGS ").append(SelectedMailbox.flagList(r.flags()));
+            }
+            text.append(")\r\n");
+            connection.write(text.toString());
+        } finally {
+            connection.unlockOutput();
+        }
+    }
+
+    /** Writes one body section as a literal; returns the structure if it had to be loaded. */
+    private StoredStructure section(MessageRef r, FetchItem.Section s, StoredStructure structure) throws IOException {
+        if (s.part().isEmpty() && !s.binary()) {
+            switch (s.text()) {
+                case ALL -> {
+                    range(r, 0, r.size(), s);
+                    return structure;
+                }
+                case HEADER, HEADER_FIELDS, HEADER_FIELDS_NOT -> {
+                    byte[] header = readHeader(r, 0, r.size());
+                    bytes(s.text() == FetchItem.Text.HEADER ? header : HeaderFields.filter(header, s.fields(),
+                            s.text() == FetchItem.Text.HEADER_FIELDS_NOT), s);
+                    return structure;
+                }
+                case TEXT, MIME -> { }
+            }
+        }
+        StoredStructure st = structure == null ? StoredStructure.of(store, r) : structure;
+        StoredStructure.Range range;
+        try {
+            range = st.section(s.part(), s.text());
+        } catch (IllegalArgumentException noSuchPart) {
+            bytes(new byte[0], s); // RFC 3501 allows an empty string for a part that is not there
+            return st;
+        }
+        if (s.binary()) {
+            bytes(st.decoded(r, range), s);
+        } else if (s.text() == FetchItem.Text.HEADER_FIELDS || s.text() == FetchItem.Text.HEADER_FIELDS_NOT) {
+            bytes(HeaderFields.filter(readRange(r, range.start(), range.length()), s.fields(),
+                    s.text() == FetchItem.Text.HEADER_FIELDS_NOT), s);
+        } else {
+            range(r, range.start(), range.length(), s);
+        }
+        return st;
+    }
+
+    private void range(MessageRef r, long start, long length, FetchItem.Section s) throws IOException {
+        long from = start;
+        long len = length;
+        if (s.offset() != FetchItem.Section.WHOLE) {
+            long skip = Math.min(s.offset(), length);
+            from += skip;
+            len = Math.min(length - skip, s.length());
+        }
+        connection.write("{" + len + "}\r\n");
+        if (len == 0) {
+            return;
+        }
+        try (InputStream in = store.openContent(r.contentKey(), from)) {
+            byte[] buf = new byte[64 * 1024];
+            long left = len;
+            while (left > 0) {
+                int n = in.read(buf, 0, (int) Math.min(buf.length, left));
+                if (n < 0) {
+                    throw new IOException("message content shorter than recorded: " + r.contentKey());
+                }
+                connection.write(buf, 0, n);
+                left -= n;
+            }
+        }
+    }
+
+    private void bytes(byte[] data, FetchItem.Section s) throws IOException {
+        int from = 0;
+        int len = data.length;
+        if (s.offset() != FetchItem.Section.WHOLE) {
+            from = (int) Math.min(s.offset(), data.length);
+            len = (int) Math.min(data.length - from, s.length());
+        }
+        connection.write("{" + len + "}\r\n");
+        connection.write(data, from, len);
+    }
+
+    /** The header block from {@code start}: up to and including the blank line, read without a parse. */
+    private byte[] readHeader(MessageRef r, long start, long max) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(2048);
+        try (InputStream in = store.openContent(r.contentKey(), start)) {
+            byte[] buf = new byte[8192];
+            int state = 0;
+            long total = 0;
+            while (total < max && out.size() < MAX_HEADER_BYTES) {
+                int n = in.read(buf, 0, (int) Math.min(buf.length, max - total));
+                if (n < 0) {
+                    break;
+                }
+                for (int i = 0; i < n; i++) {
+                    byte b = buf[i];
+                    // CRLF CRLF, or LF LF in a stored message that was not canonical
+                    if (b == '\n') {
+                        state = state == 1 || state == 3 ? state + 1 : (state == 2 ? 4 : 2);
+                    } else if (b == '\r') {
+                        state = state == 2 ? 3 : 1;
+                    } else {
+                        state = 0;
+                    }
+                    if (state == 4) {
+                        out.write(buf, 0, i + 1);
+                        return out.toByteArray();
+                    }
+                }
+                out.write(buf, 0, n);
+                total += n;
+            }
+        }
+        return out.toByteArray();
+    }
+
+    private byte[] readRange(MessageRef r, long start, long length) throws IOException {
+        try (InputStream in = store.openContent(r.contentKey(), start)) {
+            return in.readNBytes((int) Math.min(length, MAX_HEADER_BYTES));
+        }
+    }
+
+    static String ascii(byte[] b) {
+        return new String(b, StandardCharsets.ISO_8859_1);
+    }
+}

@@ -1,0 +1,98 @@
+package dev.mailstack.imapd;
+
+import dev.mailstack.store.Flags;
+import dev.mailstack.store.MessageSpool;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/** A parsed IMAP command (STYLE.md R2); the session switches over these exhaustively. */
+sealed interface ImapCommand {
+    record Capability() implements ImapCommand {
+    }
+
+    record Noop() implements ImapCommand {
+    }
+
+    record Logout() implements ImapCommand {
+    }
+
+    record StartTls() implements ImapCommand {
+    }
+
+    record Login(String user, String password) implements ImapCommand {
+    }
+
+    record Authenticate(String mechanism, Optional<String> initialResponse) implements ImapCommand {
+    }
+
+    record Select(String mailbox, boolean readOnly, boolean condstore) implements ImapCommand {
+    }
+
+    record Create(String mailbox) implements ImapCommand {
+    }
+
+    record Delete(String mailbox) implements ImapCommand {
+    }
+
+    record Rename(String from, String to) implements ImapCommand {
+    }
+
+    record Subscribe(String mailbox, boolean subscribe) implements ImapCommand {
+    }
+
+    /** LIST and LSUB; RFC 5258 selection and return options, RFC 5819 LIST-STATUS. */
+    record ListMailboxes(String reference, List<String> patterns, boolean lsub, boolean subscribedOnly,
+                         boolean returnSubscribed, boolean returnChildren, boolean returnSpecialUse,
+                         List<String> statusItems, boolean extended) implements ImapCommand {
+    }
+
+    record Status(String mailbox, List<String> items) implements ImapCommand {
+    }
+
+    record Append(String mailbox, Flags flags, Optional<Instant> date, MessageSpool.Spooled message)
+            implements ImapCommand {
+    }
+
+    record Check() implements ImapCommand {
+    }
+
+    record Close() implements ImapCommand {
+    }
+
+    record Unselect() implements ImapCommand {
+    }
+
+    record Expunge(Optional<SequenceSet> uids) implements ImapCommand {
+    }
+
+    record Search(boolean uid, SearchKey key, boolean esearch, List<String> returnOptions) implements ImapCommand {
+    }
+
+    record Fetch(boolean uid, SequenceSet set, List<FetchItem> items, Optional<Long> changedSince) implements ImapCommand {
+    }
+
+    enum StoreMode { ADD, REMOVE, REPLACE }
+
+    record Store(boolean uid, SequenceSet set, StoreMode mode, boolean silent, Flags flags,
+                 Optional<Long> unchangedSince) implements ImapCommand {
+    }
+
+    record Copy(boolean uid, SequenceSet set, String mailbox, boolean move) implements ImapCommand {
+    }
+
+    record Idle() implements ImapCommand {
+    }
+
+    record Namespace() implements ImapCommand {
+    }
+
+    record Id() implements ImapCommand {
+    }
+
+    record Enable(List<String> capabilities) implements ImapCommand {
+    }
+
+    record Compress(String mechanism) implements ImapCommand {
+    }
+}

@@ -1,0 +1,884 @@
+package dev.mailstack.imapd;
+
+import dev.mailstack.store.Flag;
+import dev.mailstack.store.Flags;
+import dev.mailstack.store.MessageSpool;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Parses one IMAP command (RFC 3501 §9 grammar) from a line, pulling literals and the lines that
+ * follow them from a {@link Source} as it meets them, so a command arrives however it is split.
+ * Limits (literal sizes, list depth, keys) are checked here, before anything is executed.
+ */
+final class ImapParser {
+    /** Where literals and continuation lines come from: the connection, or a test's bytes. */
+    interface Source {
+        String nextLine() throws IOException;
+
+        byte[] literal(long size, boolean synchronizing) throws IOException;
+
+        MessageSpool.Spooled messageLiteral(long size, boolean synchronizing) throws IOException;
+    }
+
+    static final int MAX_DEPTH = 16;
+    static final int MAX_SEARCH_KEYS = 1000;
+    static final DateTimeFormatter DATE = DateTimeFormatter.ofPattern("d-MMM-yyyy", Locale.ROOT);
+    static final DateTimeFormatter DATE_TIME = DateTimeFormatter.ofPattern("d-MMM-yyyy HH:mm:ss Z", Locale.ROOT);
+
+    private final Source source;
+    private String line;
+    private int pos;
+    private int searchKeys;
+
+    ImapParser(String line, Source source) {
+        this.line = line;
+        this.source = source;
+    }
+
+    /** The tag of a line, for a BAD reply when the rest does not parse ("*" when there is none). */
+    static String tagOf(String line) {
+        int sp = line.indexOf(' ');
+        String tag = sp < 0 ? line : line.substring(0, sp);
+        return tag.isEmpty() || !tag.chars().allMatch(ImapParser::isTagChar) ? "*" : tag;
+    }
+
+    String tag() throws ImapSyntaxException {
+        int start = pos;
+        while (pos < line.length() && isTagChar(line.charAt(pos))) {
+            pos++;
+        }
+        if (pos == start) {
+            throw new ImapSyntaxException("missing tag: every command starts with a tag, e.g. a1 NOOP");
+        }
+        return line.substring(start, pos);
+    }
+
+    ImapCommand command() throws ImapSyntaxException, IOException {
+        sp();
+        String name = atom().toUpperCase(Locale.ROOT);
+        ImapCommand c = switch (name) {
+            case "CAPABILITY" -> new ImapCommand.Capability();
+            case "NOOP" -> new ImapCommand.Noop();
+            case "LOGOUT" -> new ImapCommand.Logout();
+            case "STARTTLS" -> new ImapCommand.StartTls();
+            case "CHECK" -> new ImapCommand.Check();
+            case "CLOSE" -> new ImapCommand.Close();
+            case "UNSELECT" -> new ImapCommand.Unselect();
+            case "EXPUNGE" -> new ImapCommand.Expunge(Optional.empty());
+            case "IDLE" -> new ImapCommand.Idle();
+            case "NAMESPACE" -> new ImapCommand.Namespace();
+            case "LOGIN" -> {
+                sp();
+                String user = astring();
+                sp();
+                yield new ImapCommand.Login(user, astring());
+            }
+            case "AUTHENTICATE" -> {
+                sp();
+                String mech = atom().toUpperCase(Locale.ROOT);
+                Optional<String> ir = Optional.empty();
+                if (peek() == ' ') {
+                    sp();
+                    ir = Optional.of(atom());
+                }
+                yield new ImapCommand.Authenticate(mech, ir);
+            }
+            case "SELECT", "EXAMINE" -> {
+                sp();
+                String box = mailbox();
+                boolean condstore = false;
+                if (peek() == ' ') {
+                    sp();
+                    for (String p : atomList()) {
+                        condstore |= p.equalsIgnoreCase("CONDSTORE");
+                    }
+                }
+                yield new ImapCommand.Select(box, name.equals("EXAMINE"), condstore);
+            }
+            case "CREATE" -> {
+                sp();
+                String box = mailbox();
+                if (peek() == ' ') { // RFC 6154 CREATE ... (USE (...)): accepted, ignored
+                    sp();
+                    skipList(0);
+                }
+                yield new ImapCommand.Create(box);
+            }
+            case "DELETE" -> {
+                sp();
+                yield new ImapCommand.Delete(mailbox());
+            }
+            case "RENAME" -> {
+                sp();
+                String from = mailbox();
+                sp();
+                yield new ImapCommand.Rename(from, mailbox());
+            }
+            case "SUBSCRIBE", "UNSUBSCRIBE" -> {
+                sp();
+                yield new ImapCommand.Subscribe(mailbox(), name.equals("SUBSCRIBE"));
+            }
+            case "LIST" -> list();
+            case "LSUB" -> {
+                sp();
+                String ref = mailbox();
+                sp();
+                yield new ImapCommand.ListMailboxes(ref, List.of(listMailbox()), true, true, false, false, false,
+                        List.of(), false);
+            }
+            case "STATUS" -> {
+                sp();
+                String box = mailbox();
+                sp();
+                yield new ImapCommand.Status(box, atomList().stream().map(s -> s.toUpperCase(Locale.ROOT)).toList());
+            }
+            case "APPEND" -> append();
+            case "SEARCH" -> search(false);
+            case "FETCH" -> fetch(false);
+            case "STORE" -> store(false);
+            case "COPY" -> copy(false, false);
+            case "MOVE" -> copy(false, true);
+            case "UID" -> uid();
+            case "ID" -> {
+                sp();
+                if (peek() == '(') {
+                    skipList(0);
+                } else {
+                    expectWord("NIL");
+                }
+                yield new ImapCommand.Id();
+            }
+            case "ENABLE" -> {
+                List<String> caps = new ArrayList<>();
+                while (peek() == ' ') {
+                    sp();
+                    caps.add(atom().toUpperCase(Locale.ROOT));
+                }
+                if (caps.isEmpty()) {
+                    throw new ImapSyntaxException("ENABLE needs at least one capability");
+                }
+                yield new ImapCommand.Enable(caps);
+            }
+            case "COMPRESS" -> {
+                sp();
+                yield new ImapCommand.Compress(atom().toUpperCase(Locale.ROOT));
+            }
+            default -> throw new ImapSyntaxException("unknown command " + name);
+        };
+        end();
+        return c;
+    }
+
+    private ImapCommand uid() throws ImapSyntaxException, IOException {
+        sp();
+        String sub = atom().toUpperCase(Locale.ROOT);
+        return switch (sub) {
+            case "FETCH" -> fetch(true);
+            case "STORE" -> store(true);
+            case "COPY" -> copy(true, false);
+            case "MOVE" -> copy(true, true);
+            case "SEARCH" -> search(true);
+            case "EXPUNGE" -> {
+                sp();
+                yield new ImapCommand.Expunge(Optional.of(sequenceSet()));
+            }
+            default -> throw new ImapSyntaxException("UID " + sub + " is not a command; use UID FETCH, STORE, COPY, MOVE, SEARCH or EXPUNGE");
+        };
+    }
+
+    // --- LIST (RFC 3501 §6.3.8, RFC 5258 LIST-EXTENDED, RFC 5819 LIST-STATUS)
+
+    private ImapCommand list() throws ImapSyntaxException, IOException {
+        sp();
+        boolean subscribedOnly = false;
+        boolean extended = false;
+        boolean returnSubscribed = false;
+        if (peek() == '(') {
+            extended = true;
+            for (String opt : atomList()) {
+                switch (opt.toUpperCase(Locale.ROOT)) {
+                    case "SUBSCRIBED" -> {
+                        subscribedOnly = true;
+                        returnSubscribed = true;
+                    }
+                    case "REMOTE", "RECURSIVEMATCH", "SPECIAL-USE" -> { }
+                    default -> throw new ImapSyntaxException("unknown LIST selection option " + opt);
+                }
+            }
+            sp();
+        }
+        String ref = mailbox();
+        sp();
+        List<String> patterns = new ArrayList<>();
+        if (peek() == '(') {
+            extended = true;
+            pos++;
+            patterns.add(listMailbox());
+            while (peek() == ' ') {
+                sp();
+                patterns.add(listMailbox());
+            }
+            expect(')');
+        } else {
+            patterns.add(listMailbox());
+        }
+        boolean children = false;
+        boolean specialUse = false;
+        List<String> status = new ArrayList<>();
+        if (peek() == ' ') {
+            sp();
+            expectWord("RETURN");
+            extended = true;
+            sp();
+            expect('(');
+            while (peek() != ')') {
+                if (peek() == ' ') {
+                    pos++;
+                }
+                String opt = atom().toUpperCase(Locale.ROOT);
+                switch (opt) {
+                    case "SUBSCRIBED" -> returnSubscribed = true;
+                    case "CHILDREN" -> children = true;
+                    case "SPECIAL-USE" -> specialUse = true;
+                    case "STATUS" -> {
+                        sp();
+                        status.addAll(atomList().stream().map(s -> s.toUpperCase(Locale.ROOT)).toList());
+                    }
+                    default -> throw new ImapSyntaxException("unknown LIST return option " + opt);
+                }
+            }
+            expect(')');
+        }
+        return new ImapCommand.ListMailboxes(ref, patterns, false, subscribedOnly, returnSubscribed, children,
+                specialUse, status, extended);
+    }
+
+    // --- APPEND (RFC 3501 §6.3.11)
+
+    private ImapCommand append() throws ImapSyntaxException, IOException {
+        sp();
+        String box = mailbox();
+        sp();
+        Flags flags = Flags.NONE;
+        if (peek() == '(') {
+            flags = flagList();
+            sp();
+        }
+        Optional<Instant> date = Optional.empty();
+        if (peek() == '"') {
+            String text = quoted();
+            try {
+                date = Optional.of(ZonedDateTime.parse(text.strip(), DATE_TIME).toInstant());
+            } catch (DateTimeParseException e) {
+                throw new ImapSyntaxException("bad date-time \"" + text + "\"; expected e.g. \"7-Feb-2026 21:52:25 +0100\"");
+            }
+            sp();
+        }
+        if (peek() != '{') {
+            throw new ImapSyntaxException("APPEND needs the message as a literal {size}");
+        }
+        long[] size = literalHeader();
+        return new ImapCommand.Append(box, flags, date, source.messageLiteral(size[0], size[1] == 0));
+    }
+
+    // --- FETCH (RFC 3501 §6.4.5)
+
+    private ImapCommand fetch(boolean uid) throws ImapSyntaxException, IOException {
+        sp();
+        SequenceSet set = sequenceSet();
+        sp();
+        List<FetchItem> items = new ArrayList<>();
+        if (peek() == '(') {
+            pos++;
+            items.addAll(fetchItem());
+            while (peek() == ' ') {
+                pos++;
+                items.addAll(fetchItem());
+            }
+            expect(')');
+        } else {
+            items.addAll(fetchItem());
+        }
+        Optional<Long> changedSince = Optional.empty();
+        if (peek() == ' ') {
+            sp();
+            expect('(');
+            expectWord("CHANGEDSINCE");
+            sp();
+            changedSince = Optional.of(number());
+            expect(')');
+        }
+        if (uid && items.stream().noneMatch(i -> i instanceof FetchItem.Uid)) {
+            items.add(0, new FetchItem.Uid()); // RFC 3501 §6.4.8: UID FETCH always returns UID
+        }
+        if (changedSince.isPresent() && items.stream().noneMatch(i -> i instanceof FetchItem.ModSeq)) {
+            items.add(new FetchItem.ModSeq());
+        }
+        return new ImapCommand.Fetch(uid, set, items, changedSince);
+    }
+
+    private List<FetchItem> fetchItem() throws ImapSyntaxException, IOException {
+        String word = fetchWord().toUpperCase(Locale.ROOT);
+        return switch (word) {
+            case "ALL" -> List.of(new FetchItem.Flags(), new FetchItem.InternalDate(), new FetchItem.Size(), new FetchItem.Envelope());
+            case "FAST" -> List.of(new FetchItem.Flags(), new FetchItem.InternalDate(), new FetchItem.Size());
+            case "FULL" -> List.of(new FetchItem.Flags(), new FetchItem.InternalDate(), new FetchItem.Size(),
+                    new FetchItem.Envelope(), new FetchItem.Structure(false));
+            case "FLAGS" -> List.of(new FetchItem.Flags());
+            case "UID" -> List.of(new FetchItem.Uid());
+            case "INTERNALDATE" -> List.of(new FetchItem.InternalDate());
+            case "RFC822.SIZE" -> List.of(new FetchItem.Size());
+            case "ENVELOPE" -> List.of(new FetchItem.Envelope());
+            case "BODYSTRUCTURE" -> List.of(new FetchItem.Structure(true));
+            case "MODSEQ" -> List.of(new FetchItem.ModSeq());
+            case "RFC822" -> List.of(new FetchItem.Section(List.of(), FetchItem.Text.ALL, List.of(), false,
+                    FetchItem.Section.WHOLE, 0, "RFC822", false));
+            case "RFC822.HEADER" -> List.of(new FetchItem.Section(List.of(), FetchItem.Text.HEADER, List.of(), true,
+                    FetchItem.Section.WHOLE, 0, "RFC822.HEADER", false));
+            case "RFC822.TEXT" -> List.of(new FetchItem.Section(List.of(), FetchItem.Text.TEXT, List.of(), false,
+                    FetchItem.Section.WHOLE, 0, "RFC822.TEXT", false));
+            case "BODY", "BODY.PEEK", "BINARY", "BINARY.PEEK" -> {
+                if (peek() != '[') {
+                    if (!word.equals("BODY")) {
+                        throw new ImapSyntaxException(word + " needs a [section]");
+                    }
+                    yield List.of(new FetchItem.Structure(false));
+                }
+                yield List.of(section(word.startsWith("BINARY") ? "BINARY" : "BODY", word.endsWith(".PEEK"),
+                        word.startsWith("BINARY")));
+            }
+            case "BINARY.SIZE" -> throw new ImapSyntaxException("BINARY.SIZE is not supported");
+            default -> throw new ImapSyntaxException("unknown FETCH item " + word);
+        };
+    }
+
+    private String fetchWord() throws ImapSyntaxException {
+        int start = pos;
+        while (pos < line.length() && (Character.isLetterOrDigit(line.charAt(pos)) || line.charAt(pos) == '.')) {
+            pos++;
+        }
+        if (start == pos) {
+            throw new ImapSyntaxException("expected a FETCH item at \"" + rest() + "\"");
+        }
+        return line.substring(start, pos);
+    }
+
+    private FetchItem.Section section(String label, boolean peek, boolean binary) throws ImapSyntaxException, IOException {
+        expect('[');
+        List<Integer> part = new ArrayList<>();
+        FetchItem.Text text = FetchItem.Text.ALL;
+        List<String> fields = new ArrayList<>();
+        while (pos < line.length() && Character.isDigit(line.charAt(pos))) {
+            long n = number();
+            if (n == 0 || n > 10_000) {
+                throw new ImapSyntaxException("bad part number " + n);
+            }
+            part.add((int) n);
+            if (peek() == '.') {
+                pos++;
+            } else {
+                break;
+            }
+        }
+        if (peek() != ']') {
+            String t = fetchWord().toUpperCase(Locale.ROOT);
+            text = switch (t) {
+                case "HEADER" -> FetchItem.Text.HEADER;
+                case "HEADER.FIELDS" -> FetchItem.Text.HEADER_FIELDS;
+                case "HEADER.FIELDS.NOT" -> FetchItem.Text.HEADER_FIELDS_NOT;
+                case "TEXT" -> FetchItem.Text.TEXT;
+                case "MIME" -> {
+                    if (part.isEmpty()) {
+                        throw new ImapSyntaxException("MIME needs a part number, e.g. BODY[1.MIME]");
+                    }
+                    yield FetchItem.Text.MIME;
+                }
+                default -> throw new ImapSyntaxException("unknown section " + t);
+            };
+            if (binary && text != FetchItem.Text.ALL) {
+                throw new ImapSyntaxException("BINARY takes part numbers only (RFC 3516)");
+            }
+            if (text == FetchItem.Text.HEADER_FIELDS || text == FetchItem.Text.HEADER_FIELDS_NOT) {
+                sp();
+                expect('(');
+                fields.add(astring().toUpperCase(Locale.ROOT));
+                while (peek() == ' ') {
+                    pos++;
+                    fields.add(astring().toUpperCase(Locale.ROOT));
+                }
+                expect(')');
+            }
+        }
+        expect(']');
+        long offset = FetchItem.Section.WHOLE;
+        long length = 0;
+        if (peek() == '<') {
+            pos++;
+            offset = number();
+            expect('.');
+            length = number();
+            if (length == 0) {
+                throw new ImapSyntaxException("a partial length must be positive");
+            }
+            expect('>');
+        }
+        return new FetchItem.Section(part, text, fields, peek, offset, length, label, binary);
+    }
+
+    // --- STORE (RFC 3501 §6.4.6, RFC 7162 UNCHANGEDSINCE)
+
+    private ImapCommand store(boolean uid) throws ImapSyntaxException, IOException {
+        sp();
+        SequenceSet set = sequenceSet();
+        sp();
+        Optional<Long> unchangedSince = Optional.empty();
+        if (peek() == '(') {
+            pos++;
+            expectWord("UNCHANGEDSINCE");
+            sp();
+            unchangedSince = Optional.of(number());
+            expect(')');
+            sp();
+        }
+        ImapCommand.StoreMode mode = ImapCommand.StoreMode.REPLACE;
+        if (peek() == '+') {
+            mode = ImapCommand.StoreMode.ADD;
+            pos++;
+        } else if (peek() == '-') {
+            mode = ImapCommand.StoreMode.REMOVE;
+            pos++;
+        }
+        String what = fetchWord().toUpperCase(Locale.ROOT);
+        boolean silent = what.endsWith(".SILENT");
+        String base = silent ? what.substring(0, what.length() - 7) : what;
+        if (!base.equals("FLAGS")) {
+            throw new ImapSyntaxException("STORE takes FLAGS, +FLAGS or -FLAGS (optionally .SILENT)");
+        }
+        sp();
+        Flags flags;
+        if (peek() == '(') {
+            flags = flagList();
+        } else {
+            Set<String> words = new LinkedHashSet<>();
+            words.add(flagWord());
+            while (peek() == ' ') {
+                pos++;
+                words.add(flagWord());
+            }
+            flags = toFlags(words);
+        }
+        return new ImapCommand.Store(uid, set, mode, silent, flags, unchangedSince);
+    }
+
+    private ImapCommand copy(boolean uid, boolean move) throws ImapSyntaxException, IOException {
+        sp();
+        SequenceSet set = sequenceSet();
+        sp();
+        return new ImapCommand.Copy(uid, set, mailbox(), move);
+    }
+
+    // --- SEARCH (RFC 3501 §6.4.4, RFC 4731 ESEARCH)
+
+    private ImapCommand search(boolean uid) throws ImapSyntaxException, IOException {
+        sp();
+        boolean esearch = false;
+        List<String> returnOptions = new ArrayList<>();
+        if (line.regionMatches(true, pos, "RETURN ", 0, 7)) {
+            pos += 7;
+            esearch = true;
+            returnOptions.addAll(atomList().stream().map(s -> s.toUpperCase(Locale.ROOT)).toList());
+            sp();
+        }
+        if (line.regionMatches(true, pos, "CHARSET ", 0, 8)) {
+            pos += 8;
+            String charset = astring();
+            if (!charset.equalsIgnoreCase("UTF-8") && !charset.equalsIgnoreCase("US-ASCII")) {
+                throw new ImapSyntaxException("[BADCHARSET (UTF-8 US-ASCII)] unsupported charset " + charset);
+            }
+            sp();
+        }
+        List<SearchKey> keys = new ArrayList<>();
+        keys.add(searchKey(0));
+        while (peek() == ' ') {
+            pos++;
+            keys.add(searchKey(0));
+        }
+        return new ImapCommand.Search(uid, keys.size() == 1 ? keys.get(0) : new SearchKey.And(keys), esearch, returnOptions);
+    }
+
+    private SearchKey searchKey(int depth) throws ImapSyntaxException, IOException {
+        if (depth > MAX_DEPTH || ++searchKeys > MAX_SEARCH_KEYS) {
+            throw new ImapSyntaxException("search too complex");
+        }
+        if (peek() == '(') {
+            pos++;
+            List<SearchKey> keys = new ArrayList<>();
+            keys.add(searchKey(depth + 1));
+            while (peek() == ' ') {
+                pos++;
+                keys.add(searchKey(depth + 1));
+            }
+            expect(')');
+            return keys.size() == 1 ? keys.get(0) : new SearchKey.And(keys);
+        }
+        if (Character.isDigit(peek()) || peek() == '*') {
+            return new SearchKey.Sequence(sequenceSet());
+        }
+        String word = atom().toUpperCase(Locale.ROOT);
+        return switch (word) {
+            case "ALL" -> new SearchKey.All();
+            case "ANSWERED" -> new SearchKey.Flag(Flag.ANSWERED, true);
+            case "DELETED" -> new SearchKey.Flag(Flag.DELETED, true);
+            case "DRAFT" -> new SearchKey.Flag(Flag.DRAFT, true);
+            case "FLAGGED" -> new SearchKey.Flag(Flag.FLAGGED, true);
+            case "SEEN" -> new SearchKey.Flag(Flag.SEEN, true);
+            case "UNANSWERED" -> new SearchKey.Flag(Flag.ANSWERED, false);
+            case "UNDELETED" -> new SearchKey.Flag(Flag.DELETED, false);
+            case "UNDRAFT" -> new SearchKey.Flag(Flag.DRAFT, false);
+            case "UNFLAGGED" -> new SearchKey.Flag(Flag.FLAGGED, false);
+            case "UNSEEN" -> new SearchKey.Flag(Flag.SEEN, false);
+            case "RECENT" -> new SearchKey.Recent(true);
+            case "OLD" -> new SearchKey.Recent(false);
+            case "NEW" -> new SearchKey.And(List.of(new SearchKey.Recent(true), new SearchKey.Flag(Flag.SEEN, false)));
+            case "KEYWORD", "UNKEYWORD" -> {
+                sp();
+                yield new SearchKey.Keyword(atom(), word.equals("KEYWORD"));
+            }
+            case "BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE" -> {
+                sp();
+                String op = word.startsWith("SENT") ? word.substring(4) : word;
+                yield new SearchKey.Date(SearchKey.DateOp.valueOf(op), date(), word.startsWith("SENT"));
+            }
+            case "LARGER", "SMALLER" -> {
+                sp();
+                yield new SearchKey.Size(word.equals("LARGER"), number());
+            }
+            case "FROM", "TO", "CC", "BCC", "SUBJECT" -> {
+                sp();
+                yield new SearchKey.Header(word, astring());
+            }
+            case "HEADER" -> {
+                sp();
+                String field = astring();
+                sp();
+                yield new SearchKey.Header(field.toUpperCase(Locale.ROOT), astring());
+            }
+            case "BODY" -> {
+                sp();
+                yield new SearchKey.Body(astring());
+            }
+            case "TEXT" -> {
+                sp();
+                yield new SearchKey.Text(astring());
+            }
+            case "UID" -> {
+                sp();
+                yield new SearchKey.Uids(sequenceSet());
+            }
+            case "MODSEQ" -> {
+                sp();
+                if (peek() == '"') { // entry-name entry-type-req: ignored (RFC 7162 §3.1.5)
+                    quoted();
+                    sp();
+                    atom();
+                    sp();
+                }
+                yield new SearchKey.ModSeq(number());
+            }
+            case "NOT" -> {
+                sp();
+                yield new SearchKey.Not(searchKey(depth + 1));
+            }
+            case "OR" -> {
+                sp();
+                SearchKey a = searchKey(depth + 1);
+                sp();
+                yield new SearchKey.Or(a, searchKey(depth + 1));
+            }
+            default -> throw new ImapSyntaxException("unknown search key " + word);
+        };
+    }
+
+    private LocalDate date() throws ImapSyntaxException, IOException {
+        String text = peek() == '"' ? quoted() : atom();
+        try {
+            return LocalDate.parse(text, DATE);
+        } catch (DateTimeParseException e) {
+            throw new ImapSyntaxException("bad date " + text + "; expected e.g. 1-Feb-2026");
+        }
+    }
+
+    // --- flags
+
+    private Flags flagList() throws ImapSyntaxException {
+        expect('(');
+        Set<String> words = new LinkedHashSet<>();
+        while (peek() != ')') {
+            if (!words.isEmpty()) {
+                sp();
+            }
+            words.add(flagWord());
+        }
+        expect(')');
+        return toFlags(words);
+    }
+
+    private String flagWord() throws ImapSyntaxException {
+        int start = pos;
+        if (peek() == '\\') {
+            pos++;
+        }
+        while (pos < line.length() && isAtomChar(line.charAt(pos))) {
+            pos++;
+        }
+        if (pos == start || (pos == start + 1 && line.charAt(start) == '\\')) {
+            throw new ImapSyntaxException("expected a flag at \"" + rest() + "\"");
+        }
+        return line.substring(start, pos);
+    }
+
+    static Flags toFlags(Set<String> words) throws ImapSyntaxException {
+        EnumSet<Flag> system = EnumSet.noneOf(Flag.class);
+        Set<String> keywords = new LinkedHashSet<>();
+        for (String w : words) {
+            if (w.startsWith("\\")) {
+                if (w.equalsIgnoreCase("\\Recent")) {
+                    continue; // RFC 3501 §2.3.2: \Recent cannot be stored
+                }
+                system.add(Flag.byWireName(w).orElseThrow(() -> new ImapSyntaxException("unknown system flag " + w)));
+            } else {
+                keywords.add(w);
+            }
+        }
+        return new Flags(system, keywords);
+    }
+
+    // --- tokens
+
+    SequenceSet sequenceSet() throws ImapSyntaxException {
+        int start = pos;
+        while (pos < line.length() && (Character.isDigit(line.charAt(pos)) || ":,*".indexOf(line.charAt(pos)) >= 0)) {
+            pos++;
+        }
+        return SequenceSet.parse(line.substring(start, pos));
+    }
+
+    String mailbox() throws ImapSyntaxException, IOException {
+        return astring();
+    }
+
+    private String listMailbox() throws ImapSyntaxException, IOException {
+        char c = peek();
+        if (c == '"' || c == '{') {
+            return string();
+        }
+        int start = pos;
+        while (pos < line.length() && (isAtomChar(line.charAt(pos)) || "%*]".indexOf(line.charAt(pos)) >= 0)) {
+            pos++;
+        }
+        if (start == pos) {
+            throw new ImapSyntaxException("expected a mailbox pattern");
+        }
+        return line.substring(start, pos);
+    }
+
+    String astring() throws ImapSyntaxException, IOException {
+        char c = peek();
+        if (c == '"' || c == '{') {
+            return string();
+        }
+        int start = pos;
+        while (pos < line.length() && (isAtomChar(line.charAt(pos)) || line.charAt(pos) == ']')) {
+            pos++;
+        }
+        if (start == pos) {
+            throw new ImapSyntaxException("expected a string at \"" + rest() + "\"");
+        }
+        return line.substring(start, pos);
+    }
+
+    private String string() throws ImapSyntaxException, IOException {
+        if (peek() == '"') {
+            return quoted();
+        }
+        long[] header = literalHeader();
+        if (header[0] > 64 * 1024) {
+            throw new ImapSyntaxException("literal too long for a string (max 65536)");
+        }
+        byte[] bytes = source.literal(header[0], header[1] == 0);
+        if (indexOf(bytes, (byte) 0) >= 0) {
+            throw new ImapSyntaxException("NUL in a literal string");
+        }
+        line = source.nextLine();
+        if (line == null) {
+            throw new IOException("connection closed inside a command");
+        }
+        pos = 0;
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    private static int indexOf(byte[] b, byte v) {
+        for (int i = 0; i < b.length; i++) {
+            if (b[i] == v) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Reads "{n}" or "{n+}" ending the line: {size, 1 if non-synchronising (RFC 7888)}. */
+    private long[] literalHeader() throws ImapSyntaxException {
+        expect('{');
+        long n = number();
+        boolean plus = peek() == '+';
+        if (plus) {
+            pos++;
+        }
+        expect('}');
+        if (pos != line.length()) {
+            throw new ImapSyntaxException("a literal {n} must end the line");
+        }
+        return new long[]{n, plus ? 1 : 0};
+    }
+
+    private String quoted() throws ImapSyntaxException {
+        expect('"');
+        StringBuilder sb = new StringBuilder();
+        while (true) {
+            if (pos >= line.length()) {
+                throw new ImapSyntaxException("unterminated quoted string");
+            }
+            char c = line.charAt(pos++);
+            if (c == '"') {
+                return sb.toString();
+            }
+            if (c == '\\') {
+                if (pos >= line.length() || (line.charAt(pos) != '"' && line.charAt(pos) != '\\')) {
+                    throw new ImapSyntaxException("only \\\" and \\\\ may be escaped in a quoted string");
+                }
+                c = line.charAt(pos++);
+            } else if (c == 0 || c == '\r' || c == '\n') {
+                throw new ImapSyntaxException("control character in a quoted string");
+            }
+            sb.append(c);
+        }
+    }
+
+    String atom() throws ImapSyntaxException {
+        int start = pos;
+        while (pos < line.length() && isAtomChar(line.charAt(pos))) {
+            pos++;
+        }
+        if (start == pos) {
+            throw new ImapSyntaxException(pos >= line.length() ? "missing argument" : "unexpected \"" + rest() + "\"");
+        }
+        return line.substring(start, pos);
+    }
+
+    private List<String> atomList() throws ImapSyntaxException {
+        expect('(');
+        List<String> out = new ArrayList<>();
+        while (peek() != ')') {
+            if (!out.isEmpty()) {
+                sp();
+            }
+            out.add(atom());
+        }
+        expect(')');
+        return out;
+    }
+
+    /** Skips a parenthesised list of any content (ID parameters, CREATE options), depth-limited. */
+    private void skipList(int depth) throws ImapSyntaxException, IOException {
+        if (depth > MAX_DEPTH) {
+            throw new ImapSyntaxException("lists nested too deep");
+        }
+        expect('(');
+        while (peek() != ')') {
+            char c = peek();
+            if (c == ' ') {
+                pos++;
+            } else if (c == '(') {
+                skipList(depth + 1);
+            } else if (c == '"' || c == '{') {
+                string();
+            } else if (c == 0) {
+                throw new ImapSyntaxException("unterminated list");
+            } else {
+                astring();
+            }
+        }
+        expect(')');
+    }
+
+    long number() throws ImapSyntaxException {
+        int start = pos;
+        while (pos < line.length() && Character.isDigit(line.charAt(pos)) && pos - start < 20) {
+            pos++;
+        }
+        if (start == pos) {
+            throw new ImapSyntaxException("expected a number at \"" + rest() + "\"");
+        }
+        try {
+            return Long.parseLong(line.substring(start, pos));
+        } catch (NumberFormatException e) {
+            throw new ImapSyntaxException("number too large");
+        }
+    }
+
+    private void expectWord(String word) throws ImapSyntaxException {
+        String a = atom();
+        if (!a.equalsIgnoreCase(word)) {
+            throw new ImapSyntaxException("expected " + word + ", got " + a);
+        }
+    }
+
+    void sp() throws ImapSyntaxException {
+        expect(' ');
+    }
+
+    private void expect(char c) throws ImapSyntaxException {
+        if (peek() != c) {
+            throw new ImapSyntaxException(pos >= line.length() ? "missing argument (expected '" + c + "')"
+                    : "expected '" + c + "' at \"" + rest() + "\"");
+        }
+        pos++;
+    }
+
+    char peek() {
+        return pos < line.length() ? line.charAt(pos) : 0;
+    }
+
+    void end() throws ImapSyntaxException {
+        if (pos != line.length()) {
+            throw new ImapSyntaxException("unexpected extra text \"" + rest() + "\"");
+        }
+    }
+
+    private String rest() {
+        String r = line.substring(Math.min(pos, line.length()));
+        return r.length() > 40 ? r.substring(0, 40) + "..." : r;
+    }
+
+    static boolean isTagChar(int c) {
+        return isAtomChar(c) && c != '+';
+    }
+
+    /** RFC 3501 ATOM-CHAR: any CHAR except atom-specials. */
+    static boolean isAtomChar(int c) {
+        return c > 0x20 && c < 0x7f && "(){%*\"\\]".indexOf(c) < 0;
+    }
+}

@@ -1,0 +1,31 @@
+package dev.mailstack.imapd;
+
+import dev.mailstack.store.StoreException;
+
+/** Response texts and codes that repeat across commands (STYLE.md R1, R4). */
+final class ImapReplies {
+    private ImapReplies() {
+    }
+
+    /** The one mapping from store failures to IMAP response codes (RFC 5530). */
+    static String forFailure(StoreException e) {
+        String code = switch (e.failure()) {
+            case NOT_FOUND -> "[NONEXISTENT]";
+            case ALREADY_EXISTS -> "[ALREADYEXISTS]";
+            case EXPUNGED -> "[EXPUNGEISSUED]";
+            case NO_PERMISSION -> "[NOPERM]";
+            case OVER_QUOTA -> "[OVERQUOTA]";
+            case TOO_BIG -> "[TOOBIG]";
+            case INVALID_NAME -> "[CANNOT]";
+            case TEMPORARY -> "[UNAVAILABLE]";
+        };
+        return code + " " + e.getMessage();
+    }
+
+    static final String NOT_AUTHENTICATED = "Log in first (LOGIN user password)";
+    static final String NOT_SELECTED = "Select a mailbox first (SELECT INBOX)";
+    static final String AUTH_FAILED = "[AUTHENTICATIONFAILED] Authentication failed";
+    static final String PRIVACY_REQUIRED = "[PRIVACYREQUIRED] Password login needs TLS: use STARTTLS first";
+    static final String READ_ONLY = "[READ-ONLY] Mailbox is open read-only (EXAMINE)";
+    static final String TRY_CREATE = "[TRYCREATE] No such mailbox: ";
+}

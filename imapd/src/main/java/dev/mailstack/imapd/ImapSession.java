@@ -1,0 +1,871 @@
+package dev.mailstack.imapd;
+
+import dev.mailstack.net.AuthThrottle;
+import dev.mailstack.net.Connection;
+import dev.mailstack.net.LineTooLongException;
+import dev.mailstack.store.Account;
+import dev.mailstack.store.CommitResult;
+import dev.mailstack.store.FlagChange;
+import dev.mailstack.store.MailboxInfo;
+import dev.mailstack.store.MailboxName;
+import dev.mailstack.store.MailboxStatus;
+import dev.mailstack.store.MailboxStore;
+import dev.mailstack.store.MessageFacts;
+import dev.mailstack.store.MessageRef;
+import dev.mailstack.store.MessageSpool;
+import dev.mailstack.store.StoreException;
+import dev.mailstack.store.StoreSession;
+import dev.mailstack.store.Transaction;
+import dev.mailstack.store.Uid;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Pattern;
+
+/** One IMAP connection (RFC 3501 with the extensions in {@link #capabilities()}): state and dispatch. */
+final class ImapSession {
+    private static final Logger LOG = System.getLogger(ImapSession.class.getName());
+
+    /** RFC 3501 §3 states, as a sealed type (STYLE.md R3). */
+    sealed interface State {
+    }
+
+    record NotAuthenticated() implements State {
+    }
+
+    record Authenticated(Account user, StoreSession store) implements State {
+    }
+
+    record Selected(Account user, StoreSession store, SelectedMailbox mailbox) implements State {
+    }
+
+    record Logout() implements State {
+    }
+
+    /** A literal the session refused (too big): answered NO [TOOBIG] after the client's bytes are skipped. */
+    static final class LiteralRefused extends IOException {
+        LiteralRefused(String message) {
+            super(message);
+        }
+    }
+
+    private final Connection connection;
+    private final ImapSettings settings;
+    private final MailboxStore store;
+    private final AuthThrottle throttle;
+    private final FetchResponder fetcher;
+    private final ReentrantLock mailboxLock = new ReentrantLock();
+    private State state = new NotAuthenticated();
+    private boolean utf8;
+    private boolean condstore;
+
+    ImapSession(Connection connection, ImapSettings settings, MailboxStore store, AuthThrottle throttle) {
+        this.connection = connection;
+        this.settings = settings;
+        this.store = store;
+        this.throttle = throttle;
+        this.fetcher = new FetchResponder(connection, store);
+    }
+
+    void run() throws IOException {
+        untagged("OK [CAPABILITY " + capabilities() + "] mailstack IMAP ready");
+        connection.flush();
+        try {
+            while (!(state instanceof Logout)) {
+                String line;
+                try {
+                    line = connection.readCommand();
+                } catch (LineTooLongException e) {
+                    connection.reply("* BAD Line too long");
+                    continue;
+                }
+                if (line == null) {
+                    return;
+                }
+                handle(line);
+                connection.flush();
+            }
+        } finally {
+            deselect();
+        }
+    }
+
+    private void handle(String line) throws IOException {
+        String tag = ImapParser.tagOf(line);
+        ImapCommand command;
+        try {
+            ImapParser parser = new ImapParser(line, source());
+            tag = parser.tag();
+            command = parser.command();
+        } catch (ImapSyntaxException e) {
+            tagged(tag, "BAD " + e.getMessage());
+            return;
+        } catch (LiteralRefused e) {
+            tagged(tag, "NO [TOOBIG] " + e.getMessage());
+            return;
+        }
+        try {
+            execute(tag, command);
+        } catch (StoreException e) {
+            tagged(tag, "NO " + ImapReplies.forFailure(e));
+        } finally {
+            if (command instanceof ImapCommand.Append a) {
+                a.message().discard();
+            }
+        }
+    }
+
+    private ImapParser.Source source() {
+        return new ImapParser.Source() {
+            @Override
+            public String nextLine() throws IOException {
+                return connection.reader().readLine();
+            }
+
+            @Override
+            public byte[] literal(long size, boolean synchronizing) throws IOException {
+                long limit = state instanceof NotAuthenticated ? settings.preAuthLiteralLimit() : 64 * 1024;
+                refuseIfOver(size, limit, synchronizing);
+                continueLiteral(synchronizing);
+                ByteArrayOutputStream out = new ByteArrayOutputStream((int) size);
+                connection.reader().readExactly(size, out);
+                return out.toByteArray();
+            }
+
+            @Override
+            public MessageSpool.Spooled messageLiteral(long size, boolean synchronizing) throws IOException {
+                long limit = state instanceof NotAuthenticated ? settings.preAuthLiteralLimit() : settings.appendLimit();
+                refuseIfOver(size, limit, synchronizing);
+                continueLiteral(synchronizing);
+                try (MessageSpool spool = store.spool()) {
+                    connection.reader().readExactly(size, spool);
+                    return spool.finish();
+                }
+            }
+        };
+    }
+
+    private void refuseIfOver(long size, long limit, boolean synchronizing) throws IOException {
+        if (size > limit) {
+            if (!synchronizing) {
+                connection.reader().skip(size); // RFC 7888: the bytes come anyway; keep in step
+                connection.reader().readLine();
+            }
+            throw new LiteralRefused("literal of " + size + " bytes is over the limit of " + limit);
+        }
+    }
+
+    private void continueLiteral(boolean synchronizing) throws IOException {
+        if (synchronizing) {
+            connection.write("+ Ready for literal data\r\n");
+            connection.flush();
+        }
+    }
+
+    String capabilities() {
+        StringBuilder caps = new StringBuilder("IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT"
+                + " CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS UTF8=ACCEPT CONDSTORE ESEARCH STATUS=SIZE APPENDLIMIT="
+                + settings.appendLimit());
+        if (state instanceof NotAuthenticated) {
+            if (connection.canStartTls()) {
+                caps.append(" STARTTLS");
+            }
+            if (plaintextAllowed()) {
+                caps.append(" AUTH=PLAIN AUTH=LOGIN");
+            } else {
+                caps.append(" LOGINDISABLED"); // RFC 3501 §6.2.3
+            }
+        }
+        return caps.toString();
+    }
+
+    private boolean plaintextAllowed() {
+        return settings.plaintextAuth().allows(connection.isSecure(), connection.isLoopback());
+    }
+
+    // --- dispatch
+
+    private void execute(String tag, ImapCommand command) throws IOException {
+        switch (command) {
+            case ImapCommand.Capability c -> {
+                untagged("CAPABILITY " + capabilities());
+                tagged(tag, "OK CAPABILITY completed");
+            }
+            case ImapCommand.Noop n -> {
+                sync(true);
+                tagged(tag, "OK NOOP completed");
+            }
+            case ImapCommand.Logout l -> {
+                untagged("BYE mailstack logging out");
+                tagged(tag, "OK LOGOUT completed");
+                deselect();
+                state = new Logout();
+            }
+            case ImapCommand.StartTls s -> startTls(tag);
+            case ImapCommand.Login l -> login(tag, l.user(), l.password());
+            case ImapCommand.Authenticate a -> authenticate(tag, a);
+            case ImapCommand.Id i -> {
+                untagged("ID (\"name\" \"mailstack\" \"version\" \"0.1.0\")");
+                tagged(tag, "OK ID completed");
+            }
+            case ImapCommand.Select s -> select(tag, s);
+            case ImapCommand.Create c -> withUser(tag, u -> {
+                // RFC 3501 §6.3.3: a trailing separator only says children are planned.
+                String wire = c.mailbox().endsWith("/") ? c.mailbox().substring(0, c.mailbox().length() - 1) : c.mailbox();
+                u.create(name(wire), Optional.empty());
+                tagged(tag, "OK CREATE completed");
+            });
+            case ImapCommand.Delete d -> withUser(tag, u -> {
+                MailboxName name = name(d.mailbox());
+                if (state instanceof Selected s && s.mailbox().view().info().name().equals(name)) {
+                    deselect();
+                    state = new Authenticated(s.user(), s.store());
+                }
+                u.delete(name);
+                tagged(tag, "OK DELETE completed");
+            });
+            case ImapCommand.Rename r -> withUser(tag, u -> {
+                u.rename(name(r.from()), name(r.to()));
+                tagged(tag, "OK RENAME completed");
+            });
+            case ImapCommand.Subscribe s -> withUser(tag, u -> {
+                u.subscribe(name(s.mailbox()), s.subscribe());
+                tagged(tag, "OK " + (s.subscribe() ? "SUBSCRIBE" : "UNSUBSCRIBE") + " completed");
+            });
+            case ImapCommand.ListMailboxes l -> withUser(tag, u -> list(tag, u, l));
+            case ImapCommand.Status s -> withUser(tag, u -> {
+                untagged("STATUS " + ImapSyntax.mailbox(name(s.mailbox()).path(), utf8) + " " + status(u, name(s.mailbox()), s.items()));
+                tagged(tag, "OK STATUS completed");
+            });
+            case ImapCommand.Append a -> withUser(tag, u -> append(tag, u, a));
+            case ImapCommand.Idle i -> withUser(tag, u -> idle(tag));
+            case ImapCommand.Namespace n -> withUser(tag, u -> {
+                untagged("NAMESPACE ((\"\" \"/\")) NIL NIL");
+                tagged(tag, "OK NAMESPACE completed");
+            });
+            case ImapCommand.Enable e -> withUser(tag, u -> {
+                List<String> enabled = new ArrayList<>();
+                for (String cap : e.capabilities()) {
+                    if (cap.equals("UTF8=ACCEPT")) {
+                        utf8 = true;
+                        enabled.add(cap);
+                    } else if (cap.equals("CONDSTORE")) {
+                        condstore = true;
+                        enabled.add(cap);
+                    }
+                }
+                untagged("ENABLED" + (enabled.isEmpty() ? "" : " " + String.join(" ", enabled)));
+                tagged(tag, "OK ENABLE completed");
+            });
+            case ImapCommand.Compress c -> tagged(tag, "NO [CANNOT] COMPRESS is not offered");
+            case ImapCommand.Check c -> withMailbox(tag, m -> {
+                sync(true);
+                tagged(tag, "OK CHECK completed");
+            });
+            case ImapCommand.Close c -> withMailbox(tag, m -> {
+                Selected s = (Selected) state;
+                if (!m.readOnly()) {
+                    expungeDeleted(s, Optional.empty());
+                }
+                deselect();
+                state = new Authenticated(s.user(), s.store());
+                tagged(tag, "OK CLOSE completed");
+            });
+            case ImapCommand.Unselect u -> withMailbox(tag, m -> {
+                Selected s = (Selected) state;
+                deselect();
+                state = new Authenticated(s.user(), s.store());
+                tagged(tag, "OK UNSELECT completed");
+            });
+            case ImapCommand.Expunge e -> withMailbox(tag, m -> {
+                if (m.readOnly()) {
+                    tagged(tag, "NO " + ImapReplies.READ_ONLY);
+                    return;
+                }
+                expungeDeleted((Selected) state, e.uids());
+                sync(true);
+                tagged(tag, "OK EXPUNGE completed");
+            });
+            case ImapCommand.Search s -> withMailbox(tag, m -> search(tag, m, s));
+            case ImapCommand.Fetch f -> withMailbox(tag, m -> fetch(tag, m, f));
+            case ImapCommand.Store s -> withMailbox(tag, m -> storeFlags(tag, m, s));
+            case ImapCommand.Copy c -> withMailbox(tag, m -> copy(tag, m, c));
+        }
+    }
+
+    private interface UserWork {
+        void run(StoreSession store) throws IOException;
+    }
+
+    private interface MailboxWork {
+        void run(SelectedMailbox mailbox) throws IOException;
+    }
+
+    private void withUser(String tag, UserWork work) throws IOException {
+        switch (state) {
+            case Authenticated a -> work.run(a.store());
+            case Selected s -> work.run(s.store());
+            case NotAuthenticated n -> tagged(tag, "NO " + ImapReplies.NOT_AUTHENTICATED);
+            case Logout l -> tagged(tag, "BAD logging out");
+        }
+    }
+
+    private void withMailbox(String tag, MailboxWork work) throws IOException {
+        switch (state) {
+            case Selected s -> work.run(s.mailbox());
+            case Authenticated a -> tagged(tag, "NO " + ImapReplies.NOT_SELECTED);
+            case NotAuthenticated n -> tagged(tag, "NO " + ImapReplies.NOT_AUTHENTICATED);
+            case Logout l -> tagged(tag, "BAD logging out");
+        }
+    }
+
+    private MailboxName name(String wire) {
+        String decoded;
+        try {
+            decoded = utf8 ? wire : ModifiedUtf7.decode(wire);
+        } catch (IllegalArgumentException e) {
+            throw new StoreException(dev.mailstack.store.StoreFailure.INVALID_NAME, e.getMessage());
+        }
+        return new MailboxName(decoded);
+    }
+
+    // --- authentication
+
+    private void startTls(String tag) throws IOException {
+        if (!(state instanceof NotAuthenticated)) {
+            tagged(tag, "BAD STARTTLS only before login");
+            return;
+        }
+        if (!connection.canStartTls()) {
+            tagged(tag, connection.isSecure() ? "BAD TLS is already active" : "NO TLS is not available");
+            return;
+        }
+        tagged(tag, "OK Begin TLS negotiation now");
+        connection.flush();
+        connection.startTls();
+    }
+
+    private void login(String tag, String user, String password) throws IOException {
+        if (!(state instanceof NotAuthenticated)) {
+            tagged(tag, "BAD Already logged in");
+            return;
+        }
+        if (!plaintextAllowed()) {
+            tagged(tag, "NO " + ImapReplies.PRIVACY_REQUIRED);
+            return;
+        }
+        completeLogin(tag, user, password);
+    }
+
+    private void completeLogin(String tag, String user, String password) throws IOException {
+        Optional<Account> account = store.accounts().authenticate(user, password);
+        if (account.isEmpty()) {
+            java.time.Duration delay = throttle.failed(connection.clientAddress());
+            LOG.log(Level.INFO, "auth failed conn={0} client={1} delay_ms={2,number,#}", connection.id(),
+                    connection.clientAddress().getHostAddress(), delay.toMillis());
+            AuthThrottle.sleep(delay);
+            tagged(tag, "NO " + ImapReplies.AUTH_FAILED);
+            return;
+        }
+        throttle.succeeded(connection.clientAddress());
+        state = new Authenticated(account.get(), store.open(account.get().id()));
+        connection.setIdleTimeout(settings.authenticatedIdle());
+        LOG.log(Level.INFO, "login conn={0} user={1}", connection.id(), account.get().address());
+        tagged(tag, "OK [CAPABILITY " + capabilities() + "] Logged in");
+    }
+
+    private void authenticate(String tag, ImapCommand.Authenticate a) throws IOException {
+        if (!(state instanceof NotAuthenticated)) {
+            tagged(tag, "BAD Already logged in");
+            return;
+        }
+        if (!plaintextAllowed()) {
+            tagged(tag, "NO " + ImapReplies.PRIVACY_REQUIRED);
+            return;
+        }
+        switch (a.mechanism()) {
+            case "PLAIN" -> {
+                Optional<String> response = a.initialResponse().isPresent()
+                        ? a.initialResponse().map(r -> r.equals("=") ? "" : r) : challenge("");
+                if (response.isEmpty()) {
+                    tagged(tag, "BAD Authentication cancelled");
+                    return;
+                }
+                Optional<String[]> credentials = decode(response.get()).flatMap(text -> {
+                    String[] parts = text.split("\u0000", -1);
+                    if (parts.length != 3 || (!parts[0].isEmpty() && !parts[0].equalsIgnoreCase(parts[1]))) {
+                        return Optional.empty();
+                    }
+                    return Optional.of(new String[]{parts[1], parts[2]});
+                });
+                if (credentials.isEmpty()) {
+                    completeLogin(tag, "", "");
+                    return;
+                }
+                completeLogin(tag, credentials.get()[0], credentials.get()[1]);
+            }
+            case "LOGIN" -> {
+                Optional<String> user = a.initialResponse().isPresent() ? a.initialResponse() : challenge("VXNlcm5hbWU6");
+                Optional<String> password = user.isEmpty() ? Optional.empty() : challenge("UGFzc3dvcmQ6");
+                if (password.isEmpty()) {
+                    tagged(tag, "BAD Authentication cancelled");
+                    return;
+                }
+                completeLogin(tag, decode(user.get()).orElse(""), decode(password.get()).orElse(""));
+            }
+            default -> tagged(tag, "NO [CANNOT] Unsupported mechanism; use PLAIN or LOGIN");
+        }
+    }
+
+    private Optional<String> challenge(String base64) throws IOException {
+        connection.write("+ " + base64 + "\r\n");
+        connection.flush();
+        String line = connection.reader().readLine();
+        if (line == null) {
+            throw new java.io.EOFException("connection closed during AUTHENTICATE");
+        }
+        return line.equals("*") ? Optional.empty() : Optional.of(line.strip());
+    }
+
+    private static Optional<String> decode(String base64) {
+        try {
+            return Optional.of(new String(Base64.getDecoder().decode(base64), StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
+    // --- mailboxes
+
+    private void select(String tag, ImapCommand.Select s) throws IOException {
+        StoreSession user;
+        Account account;
+        switch (state) {
+            case Authenticated a -> {
+                user = a.store();
+                account = a.user();
+            }
+            case Selected sel -> {
+                user = sel.store();
+                account = sel.user();
+            }
+            default -> {
+                tagged(tag, "NO " + ImapReplies.NOT_AUTHENTICATED);
+                return;
+            }
+        }
+        deselect();
+        state = new Authenticated(account, user);
+        MailboxName name = name(s.mailbox());
+        var view = user.select(name);
+        SelectedMailbox m = new SelectedMailbox(view, s.readOnly());
+        condstore |= s.condstore();
+        state = new Selected(account, user, m);
+        MailboxInfo info = view.info();
+        untagged("FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded $Junk $NotJunk)");
+        untagged("OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted");
+        untagged(m.exists() + " EXISTS");
+        untagged("0 RECENT");
+        for (int i = 1; i <= m.exists(); i++) {
+            if (!m.at(i).flags().has(dev.mailstack.store.Flag.SEEN)) {
+                untagged("OK [UNSEEN " + i + "] First unseen");
+                break;
+            }
+        }
+        untagged("OK [UIDVALIDITY " + info.uidValidity() + "] UIDs valid");
+        untagged("OK [UIDNEXT " + Math.max(info.uidNext(), m.maxUid() + 1) + "] Predicted next UID");
+        untagged("OK [HIGHESTMODSEQ " + view.highestModSeq() + "] Highest");
+        tagged(tag, "OK [" + (s.readOnly() ? "READ-ONLY" : "READ-WRITE") + "] " + (s.readOnly() ? "EXAMINE" : "SELECT")
+                + " completed");
+    }
+
+    private void deselect() {
+        if (state instanceof Selected s) {
+            s.mailbox().view().close();
+        }
+    }
+
+    private void list(String tag, StoreSession user, ImapCommand.ListMailboxes l) throws IOException {
+        String verb = l.lsub() ? "LSUB" : "LIST";
+        if (l.patterns().size() == 1 && l.patterns().get(0).isEmpty()) {
+            untagged(verb + " (\\Noselect) \"/\" \"\""); // RFC 3501 §6.3.8: the hierarchy delimiter
+            tagged(tag, "OK " + verb + " completed");
+            return;
+        }
+        List<MailboxInfo> all = user.list();
+        List<Pattern> patterns = new ArrayList<>();
+        String reference = utf8 ? l.reference() : ModifiedUtf7.decode(l.reference());
+        for (String p : l.patterns()) {
+            patterns.add(MailboxLister.pattern(reference, utf8 ? p : ModifiedUtf7.decode(p)));
+        }
+        for (MailboxInfo box : all) {
+            String path = box.name().path();
+            if (patterns.stream().noneMatch(p -> p.matcher(path).matches())) {
+                continue;
+            }
+            if (l.subscribedOnly() && !box.subscribed()) {
+                continue;
+            }
+            List<String> attrs = MailboxLister.attributes(box, all, l.returnSubscribed() || l.lsub());
+            untagged(verb + " (" + String.join(" ", attrs) + ") \"/\" " + ImapSyntax.mailbox(path, utf8));
+            if (!l.statusItems().isEmpty()) {
+                untagged("STATUS " + ImapSyntax.mailbox(path, utf8) + " " + status(user, box.name(), l.statusItems()));
+            }
+        }
+        tagged(tag, "OK " + verb + " completed");
+    }
+
+    private String status(StoreSession user, MailboxName name, List<String> items) {
+        MailboxStatus st = user.status(name);
+        List<String> out = new ArrayList<>();
+        for (String item : items) {
+            switch (item) {
+                case "MESSAGES" -> out.add("MESSAGES " + st.messages());
+                case "RECENT" -> out.add("RECENT 0");
+                case "UIDNEXT" -> out.add("UIDNEXT " + st.info().uidNext());
+                case "UIDVALIDITY" -> out.add("UIDVALIDITY " + st.info().uidValidity());
+                case "UNSEEN" -> out.add("UNSEEN " + st.unseen());
+                case "HIGHESTMODSEQ" -> out.add("HIGHESTMODSEQ " + st.info().highestModSeq());
+                case "SIZE" -> out.add("SIZE " + st.totalSize());
+                case "DELETED" -> out.add("DELETED " + st.deleted());
+                default -> throw new StoreException(dev.mailstack.store.StoreFailure.INVALID_NAME, "unknown STATUS item " + item);
+            }
+        }
+        return "(" + String.join(" ", out) + ")";
+    }
+
+    private void append(String tag, StoreSession user, ImapCommand.Append a) throws IOException {
+        MailboxName name = name(a.mailbox());
+        Optional<MailboxInfo> box = user.find(name);
+        if (box.isEmpty()) {
+            tagged(tag, "NO " + ImapReplies.TRY_CREATE + name.path());
+            return;
+        }
+        MessageFacts facts = ParsedFacts.of(a.message());
+        CommitResult result;
+        try (Transaction t = user.begin()) {
+            t.append(box.get().id(), a.message(), facts, a.flags(), a.date().orElse(Instant.now()), Optional.empty());
+            result = t.commit();
+        }
+        CommitResult.Assigned assigned = result.assigned().get(0);
+        sync(true);
+        tagged(tag, "OK [APPENDUID " + assigned.uidValidity() + " " + assigned.uids().get(0).value() + "] APPEND completed");
+    }
+
+    // --- selected state
+
+    private void fetch(String tag, SelectedMailbox m, ImapCommand.Fetch f) throws IOException {
+        List<Integer> msns = m.resolve(f.set(), f.uid());
+        boolean setsSeen = !m.readOnly() && f.items().stream()
+                .anyMatch(i -> i instanceof FetchItem.Section s && !s.peek());
+        List<Integer> nowSeen = new ArrayList<>();
+        if (setsSeen) {
+            List<Uid> unseen = new ArrayList<>();
+            for (int msn : msns) {
+                MessageRef r = m.at(msn);
+                if (!r.flags().has(dev.mailstack.store.Flag.SEEN)) {
+                    unseen.add(r.uid());
+                    nowSeen.add(msn);
+                }
+            }
+            if (!unseen.isEmpty()) {
+                try (Transaction t = userStore().begin()) {
+                    for (MessageRef changed : t.setFlags(m.view().id(), unseen,
+                            new FlagChange(FlagChange.Mode.ADD, dev.mailstack.store.Flags.of(dev.mailstack.store.Flag.SEEN)))) {
+                        m.update(changed);
+                    }
+                    t.commit();
+                }
+            }
+        }
+        for (int msn : msns) {
+            MessageRef r = m.at(msn);
+            if (f.changedSince().isPresent() && r.modSeq() <= f.changedSince().get()) {
+                continue;
+            }
+            fetcher.write(msn, r, f.items(), nowSeen.contains(msn), utf8);
+        }
+        sync(f.uid());
+        tagged(tag, "OK " + (f.uid() ? "UID FETCH" : "FETCH") + " completed");
+    }
+
+    private void storeFlags(String tag, SelectedMailbox m, ImapCommand.Store s) throws IOException {
+        if (m.readOnly()) {
+            tagged(tag, "NO " + ImapReplies.READ_ONLY);
+            return;
+        }
+        List<Integer> msns = m.resolve(s.set(), s.uid());
+        List<Uid> uids = new ArrayList<>();
+        List<Integer> modified = new ArrayList<>();
+        for (int msn : msns) {
+            MessageRef r = m.at(msn);
+            if (s.unchangedSince().isPresent() && r.modSeq() > s.unchangedSince().get()) {
+                modified.add(s.uid() ? (int) r.uid().value() : msn); // RFC 7162 §3.1.3
+            } else {
+                uids.add(r.uid());
+            }
+        }
+        FlagChange.Mode mode = switch (s.mode()) {
+            case ADD -> FlagChange.Mode.ADD;
+            case REMOVE -> FlagChange.Mode.REMOVE;
+            case REPLACE -> FlagChange.Mode.REPLACE;
+        };
+        List<MessageRef> changed;
+        try (Transaction t = userStore().begin()) {
+            changed = t.setFlags(m.view().id(), uids, new FlagChange(mode, s.flags()));
+            t.commit();
+        }
+        for (MessageRef r : changed) {
+            m.update(r);
+        }
+        if (!s.silent() || condstore) {
+            for (Uid uid : uids) {
+                int msn = m.msnOf(uid);
+                if (msn == 0) {
+                    continue;
+                }
+                MessageRef r = m.at(msn);
+                boolean changedHere = changed.stream().anyMatch(c -> c.uid().equals(uid));
+                if (s.silent() && !changedHere) {
+                    continue;
+                }
+                StringBuilder sb = new StringBuilder("* ").append(msn).append(" FETCH (");
+                if (s.uid()) {
+                    sb.append("UID ").append(uid.value()).append(' ');
+                }
+                sb.append("FLAGS ").append(SelectedMailbox.flagList(r.flags()));
+                if (condstore) {
+                    sb.append(" MODSEQ (").append(r.modSeq()).append(')');
+                }
+                connection.write(sb.append(")\r\n").toString());
+            }
+        }
+        sync(s.uid());
+        if (!modified.isEmpty()) {
+            tagged(tag, "OK [MODIFIED " + compact(modified) + "] Conditional STORE failed for some messages");
+        } else {
+            tagged(tag, "OK " + (s.uid() ? "UID STORE" : "STORE") + " completed");
+        }
+    }
+
+    private void copy(String tag, SelectedMailbox m, ImapCommand.Copy c) throws IOException {
+        if (c.move() && m.readOnly()) {
+            tagged(tag, "NO " + ImapReplies.READ_ONLY);
+            return;
+        }
+        MailboxName target = name(c.mailbox());
+        Optional<MailboxInfo> box = userStore().find(target);
+        if (box.isEmpty()) {
+            tagged(tag, "NO " + ImapReplies.TRY_CREATE + target.path());
+            return;
+        }
+        List<Uid> uids = m.resolve(c.set(), c.uid()).stream().map(msn -> m.at(msn).uid()).toList();
+        String verb = (c.uid() ? "UID " : "") + (c.move() ? "MOVE" : "COPY");
+        if (uids.isEmpty()) {
+            tagged(tag, "OK " + verb + " completed (nothing matched)");
+            return;
+        }
+        CommitResult result;
+        try (Transaction t = userStore().begin()) {
+            if (c.move()) {
+                t.move(m.view().id(), uids, box.get().id());
+            } else {
+                t.copy(m.view().id(), uids, box.get().id());
+            }
+            result = t.commit();
+        }
+        CommitResult.Assigned a = result.assigned().get(0);
+        String copyUid = "COPYUID " + a.uidValidity() + " " + compactUids(a.sourceUids()) + " " + compactUids(a.uids());
+        if (c.move()) {
+            untagged("OK [" + copyUid + "] Moved"); // RFC 6851 §4.3
+            sync(true);
+            tagged(tag, "OK " + verb + " completed");
+        } else {
+            sync(c.uid());
+            tagged(tag, "OK [" + copyUid + "] " + verb + " completed");
+        }
+    }
+
+    private void expungeDeleted(Selected s, Optional<SequenceSet> uidSet) {
+        SelectedMailbox m = s.mailbox();
+        List<Uid> doomed = new ArrayList<>();
+        for (MessageRef r : m.messages()) {
+            if (r.flags().has(dev.mailstack.store.Flag.DELETED)
+                    && (uidSet.isEmpty() || uidSet.get().contains(r.uid().value(), m.maxUid()))) {
+                doomed.add(r.uid());
+            }
+        }
+        if (doomed.isEmpty()) {
+            return;
+        }
+        try (Transaction t = s.store().begin()) {
+            t.expunge(m.view().id(), doomed);
+            t.commit();
+        }
+    }
+
+    private void search(String tag, SelectedMailbox m, ImapCommand.Search s) throws IOException {
+        List<Integer> hits = new Searcher(userStore(), m).search(s.key());
+        List<Long> numbers = new ArrayList<>();
+        for (int msn : hits) {
+            numbers.add(s.uid() ? m.at(msn).uid().value() : msn);
+        }
+        if (s.esearch()) {
+            // RFC 4731: RETURN () means ALL
+            List<String> opts = s.returnOptions().isEmpty() ? List.of("ALL") : s.returnOptions();
+            StringBuilder sb = new StringBuilder("ESEARCH (TAG \"").append(tag).append("\")");
+            if (s.uid()) {
+                sb.append(" UID");
+            }
+            if (!numbers.isEmpty()) {
+                for (String o : opts) {
+                    switch (o) {
+                        case "MIN" -> sb.append(" MIN ").append(numbers.get(0));
+                        case "MAX" -> sb.append(" MAX ").append(numbers.get(numbers.size() - 1));
+                        case "ALL" -> sb.append(" ALL ").append(compactLongs(numbers));
+                        case "COUNT" -> { }
+                        default -> { }
+                    }
+                }
+            }
+            if (opts.contains("COUNT")) {
+                sb.append(" COUNT ").append(numbers.size());
+            }
+            untagged(sb.toString());
+        } else {
+            StringBuilder sb = new StringBuilder("SEARCH");
+            for (long n : numbers) {
+                sb.append(' ').append(n);
+            }
+            untagged(sb.toString());
+        }
+        sync(s.uid());
+        tagged(tag, "OK " + (s.uid() ? "UID SEARCH" : "SEARCH") + " completed");
+    }
+
+    private void idle(String tag) throws IOException {
+        connection.write("+ idling\r\n");
+        connection.flush();
+        Semaphore wake = new Semaphore(0);
+        Thread notifier = null;
+        if (state instanceof Selected s) {
+            SelectedMailbox m = s.mailbox();
+            m.view().onChange(wake::release);
+            notifier = Thread.ofVirtual().name("idle-" + connection.id()).start(() -> {
+                try {
+                    while (true) {
+                        wake.acquire();
+                        if (Thread.currentThread().isInterrupted()) {
+                            return;
+                        }
+                        sync(true);
+                        connection.flush();
+                    }
+                } catch (InterruptedException | IOException e) {
+                    // IDLE ended or the client went away
+                }
+            });
+            if (m.view().hasPendingChanges()) {
+                wake.release();
+            }
+        }
+        try {
+            String line = connection.reader().readLine();
+            if (notifier != null) {
+                notifier.interrupt();
+                notifier.join();
+            }
+            if (line == null) {
+                return;
+            }
+            if (!line.equalsIgnoreCase("DONE")) {
+                tagged(tag, "BAD Expected DONE to end IDLE");
+                return;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            if (state instanceof Selected s) {
+                s.mailbox().view().onChange(() -> { });
+            }
+        }
+        sync(true);
+        tagged(tag, "OK IDLE terminated");
+    }
+
+    // --- helpers
+
+    private StoreSession userStore() {
+        return switch (state) {
+            case Selected s -> s.store();
+            case Authenticated a -> a.store();
+            default -> throw new IllegalStateException("not logged in");
+        };
+    }
+
+    /** Sends the untagged updates the selected mailbox has gathered, if this is a point where they may go. */
+    private void sync(boolean expungesAllowed) throws IOException {
+        if (!(state instanceof Selected s)) {
+            return;
+        }
+        mailboxLock.lock();
+        try {
+            for (String line : s.mailbox().sync(expungesAllowed, condstore)) {
+                connection.write(line + "\r\n");
+            }
+        } finally {
+            mailboxLock.unlock();
+        }
+    }
+
+    private void untagged(String text) throws IOException {
+        connection.write("* " + text + "\r\n");
+    }
+
+    private void tagged(String tag, String text) throws IOException {
+        connection.write(tag + " " + text + "\r\n");
+    }
+
+    static String compactUids(List<Uid> uids) {
+        return compactLongs(uids.stream().map(Uid::value).toList());
+    }
+
+    private static String compact(List<Integer> numbers) {
+        return compactLongs(numbers.stream().map(Integer::longValue).toList());
+    }
+
+    /** 1,2,3,5 → "1:3,5" (RFC 3501 sequence-set). */
+    static String compactLongs(List<Long> numbers) {
+        StringBuilder sb = new StringBuilder();
+        int i = 0;
+        while (i < numbers.size()) {
+            int j = i;
+            while (j + 1 < numbers.size() && numbers.get(j + 1) == numbers.get(j) + 1) {
+                j++;
+            }
+            if (sb.length() > 0) {
+                sb.append(',');
+            }
+            sb.append(numbers.get(i));
+            if (j > i) {
+                sb.append(':').append(numbers.get(j));
+            }
+            i = j + 1;
+        }
+        return sb.toString();
+    }
+
+    static String lower(String s) {
+        return s.toLowerCase(Locale.ROOT);
+    }
+}

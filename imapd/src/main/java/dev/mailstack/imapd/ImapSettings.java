@@ -1,0 +1,18 @@
+package dev.mailstack.imapd;
+
+import dev.mailstack.net.PlaintextAuth;
+import java.time.Duration;
+
+/**
+ * IMAP limits and policy (STYLE.md R6).
+ *
+ * @param appendLimit        largest APPEND literal (RFC 7889 APPENDLIMIT)
+ * @param preAuthLiteralLimit literal bytes accepted before login (James: 8192)
+ * @param authenticatedIdle  idle timeout after login (RFC 9051 §5.4: at least 30 minutes)
+ */
+public record ImapSettings(String hostname, PlaintextAuth plaintextAuth, long appendLimit, int preAuthLiteralLimit,
+                           Duration authenticatedIdle) {
+    public static ImapSettings defaults(String hostname) {
+        return new ImapSettings(hostname, PlaintextAuth.LOOPBACK, 64L * 1024 * 1024, 8192, Duration.ofMinutes(30));
+    }
+}

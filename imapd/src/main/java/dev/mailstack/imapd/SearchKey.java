@@ -1,0 +1,61 @@
+package dev.mailstack.imapd;
+
+import java.time.LocalDate;
+import java.util.List;
+
+/** A SEARCH criterion (RFC 3501 §6.4.4); a list of keys means all of them. */
+sealed interface SearchKey {
+    record All() implements SearchKey {
+    }
+
+    /** \Seen, \Deleted ... set ({@code set}) or not. */
+    record Flag(dev.mailstack.store.Flag flag, boolean set) implements SearchKey {
+    }
+
+    record Keyword(String keyword, boolean set) implements SearchKey {
+    }
+
+    /** NEW = RECENT UNSEEN; RECENT and OLD: we keep no \Recent, so RECENT matches nothing. */
+    record Recent(boolean recent) implements SearchKey {
+    }
+
+    enum DateOp { BEFORE, ON, SINCE }
+
+    /** On INTERNALDATE, or on the Date: header for SENTBEFORE/SENTON/SENTSINCE. */
+    record Date(DateOp op, LocalDate date, boolean sent) implements SearchKey {
+    }
+
+    record Size(boolean larger, long size) implements SearchKey {
+    }
+
+    /** HEADER field value, and FROM/TO/CC/BCC/SUBJECT as header searches on decoded text. */
+    record Header(String field, String value) implements SearchKey {
+    }
+
+    record Body(String text) implements SearchKey {
+    }
+
+    record Text(String text) implements SearchKey {
+    }
+
+    record Uids(SequenceSet set) implements SearchKey {
+    }
+
+    record Sequence(SequenceSet set) implements SearchKey {
+    }
+
+    record ModSeq(long modSeq) implements SearchKey {
+    }
+
+    record Not(SearchKey key) implements SearchKey {
+    }
+
+    record Or(SearchKey left, SearchKey right) implements SearchKey {
+    }
+
+    record And(List<SearchKey> keys) implements SearchKey {
+        And {
+            keys = List.copyOf(keys);
+        }
+    }
+}

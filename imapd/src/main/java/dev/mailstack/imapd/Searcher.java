@@ -1,0 +1,120 @@
+package dev.mailstack.imapd;
+
+import dev.mailstack.store.MessageRef;
+import dev.mailstack.store.StoreSession;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Evaluates SEARCH keys (RFC 3501 §6.4.4) over the selected messages. Flags, sizes, dates and
+ * numbers come from the message rows; header keys read only the header and compare decoded
+ * (RFC 2047) text; BODY and TEXT use the decoded text of every text part, whatever its charset
+ * and transfer encoding, so a Chinese word is found in GBK, quoted-printable or base64 bodies.
+ * Comparisons ignore case, as RFC 3501 asks.
+ */
+final class Searcher {
+    private final StoreSession store;
+    private final SelectedMailbox mailbox;
+    private final Map<Integer, String> headers = new HashMap<>();
+    private final Map<Integer, String> texts = new HashMap<>();
+
+    Searcher(StoreSession store, SelectedMailbox mailbox) {
+        this.store = store;
+        this.mailbox = mailbox;
+    }
+
+    List<Integer> search(SearchKey key) {
+        List<Integer> out = new ArrayList<>();
+        for (int msn = 1; msn <= mailbox.exists(); msn++) {
+            if (matches(key, msn)) {
+                out.add(msn);
+            }
+        }
+        return out;
+    }
+
+    private boolean matches(SearchKey key, int msn) {
+        MessageRef r = mailbox.at(msn);
+        return switch (key) {
+            case SearchKey.All a -> true;
+            case SearchKey.Flag f -> r.flags().has(f.flag()) == f.set();
+            case SearchKey.Keyword k -> r.flags().keywords().stream().anyMatch(w -> w.equalsIgnoreCase(k.keyword())) == k.set();
+            case SearchKey.Recent rc -> !rc.recent();
+            case SearchKey.Date d -> {
+                Optional<LocalDate> date = d.sent() ? sentDate(msn)
+                        : Optional.of(r.internalDate().atZone(ZoneOffset.UTC).toLocalDate());
+                if (date.isEmpty()) {
+                    yield false;
+                }
+                yield switch (d.op()) {
+                    case BEFORE -> date.get().isBefore(d.date());
+                    case ON -> date.get().isEqual(d.date());
+                    case SINCE -> !date.get().isBefore(d.date());
+                };
+            }
+            case SearchKey.Size s -> s.larger() ? r.size() > s.size() : r.size() < s.size();
+            case SearchKey.Header h -> headerMatches(msn, h.field(), h.value());
+            case SearchKey.Body b -> contains(text(msn, false), b.text());
+            case SearchKey.Text t -> contains(header(msn), t.text()) || contains(text(msn, false), t.text());
+            case SearchKey.Uids u -> u.set().contains(r.uid().value(), mailbox.maxUid());
+            case SearchKey.Sequence s -> s.set().contains(msn, mailbox.exists());
+            case SearchKey.ModSeq m -> r.modSeq() >= m.modSeq();
+            case SearchKey.Not n -> !matches(n.key(), msn);
+            case SearchKey.Or o -> matches(o.left(), msn) || matches(o.right(), msn);
+            case SearchKey.And a -> a.keys().stream().allMatch(k -> matches(k, msn));
+        };
+    }
+
+    private static boolean contains(String haystack, String needle) {
+        return haystack.toLowerCase(Locale.ROOT).contains(needle.toLowerCase(Locale.ROOT));
+    }
+
+    private boolean headerMatches(int msn, String field, String value) {
+        for (String v : MessageText.headerValues(header(msn), field)) {
+            if (contains(MessageText.decodeHeader(v), value)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private Optional<LocalDate> sentDate(int msn) {
+        List<String> values = MessageText.headerValues(header(msn), "DATE");
+        return values.isEmpty() ? Optional.empty() : MessageText.date(values.get(0));
+    }
+
+    /** The raw header of a message (decoded as Latin-1 so no byte is lost), read once per search. */
+    private String header(int msn) {
+        return headers.computeIfAbsent(msn, n -> {
+            MessageRef r = mailbox.at(n);
+            try (InputStream in = store.openContent(r)) {
+                byte[] head = in.readNBytes((int) Math.min(r.size(), FetchResponder.MAX_HEADER_BYTES));
+                int end = MessageText.headerEnd(head);
+                return new String(head, 0, end, StandardCharsets.ISO_8859_1);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+
+    private String text(int msn, boolean unused) {
+        return texts.computeIfAbsent(msn, n -> {
+            MessageRef r = mailbox.at(n);
+            try {
+                return MessageText.bodyText(store, r);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+}

@@ -1,0 +1,142 @@
+package dev.mailstack.imapd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mailstack.net.LineReader;
+import dev.mailstack.store.Flag;
+import dev.mailstack.store.MessageSpool;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ImapParserTest {
+    /** An input stream that hands out one byte per read, as a slow network might. */
+    static final class OneByteAtATime extends InputStream {
+        private final ByteArrayInputStream in;
+
+        OneByteAtATime(String text) {
+            in = new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8));
+        }
+
+        @Override
+        public int read() {
+            return in.read();
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) {
+            return len == 0 ? 0 : in.read(b, off, 1);
+        }
+    }
+
+    /** Parses one command from raw input, fed byte by byte, literals included. */
+    static ImapCommand parse(String raw) throws Exception {
+        LineReader reader = new LineReader(new OneByteAtATime(raw), 8192);
+        List<String> continuations = new java.util.ArrayList<>();
+        ImapParser.Source source = new ImapParser.Source() {
+            @Override
+            public String nextLine() throws IOException {
+                return reader.readLine();
+            }
+
+            @Override
+            public byte[] literal(long size, boolean synchronizing) throws IOException {
+                continuations.add(synchronizing ? "+" : "");
+                ByteArrayOutputStream out = new ByteArrayOutputStream();
+                reader.readExactly(size, out);
+                return out.toByteArray();
+            }
+
+            @Override
+            public MessageSpool.Spooled messageLiteral(long size, boolean synchronizing) {
+                throw new UnsupportedOperationException("not in these tests");
+            }
+        };
+        ImapParser p = new ImapParser(reader.readLine(), source);
+        assertEquals("a1", p.tag());
+        return p.command();
+    }
+
+    @Test
+    void loginWithSynchronisingAndNonSynchronisingLiterals() throws Exception {
+        var login = assertInstanceOf(ImapCommand.Login.class, parse("a1 LOGIN {17}\r\nalice@example.org {6+}\r\nsecret\r\n"));
+        assertEquals("alice@example.org", login.user());
+        assertEquals("secret", login.password());
+        var quoted = assertInstanceOf(ImapCommand.Login.class, parse("a1 login \"al\\\"ice\" \"p\\\\w\"\r\n"));
+        assertEquals("al\"ice", quoted.user());
+        assertEquals("p\\w", quoted.password());
+    }
+
+    @Test
+    void thunderbirdsHeaderSyncFetch() throws Exception {
+        var f = assertInstanceOf(ImapCommand.Fetch.class, parse("a1 UID fetch 132:* (UID RFC822.SIZE FLAGS "
+                + "BODY.PEEK[HEADER.FIELDS (From To Cc Bcc Subject Date Message-ID Priority X-Priority References "
+                + "Newsgroups In-Reply-To Content-Type Reply-To)])\r\n"));
+        assertTrue(f.uid());
+        assertEquals(List.of(new SequenceSet.Range(132, SequenceSet.STAR)), f.set().ranges());
+        var section = assertInstanceOf(FetchItem.Section.class, f.items().get(3));
+        assertTrue(section.peek());
+        assertEquals(FetchItem.Text.HEADER_FIELDS, section.text());
+        assertEquals(14, section.fields().size());
+        assertEquals("BODY[HEADER.FIELDS (FROM TO CC BCC SUBJECT DATE MESSAGE-ID PRIORITY X-PRIORITY REFERENCES "
+                + "NEWSGROUPS IN-REPLY-TO CONTENT-TYPE REPLY-TO)]", section.responseName());
+        var partial = assertInstanceOf(FetchItem.Section.class,
+                assertInstanceOf(ImapCommand.Fetch.class, parse("a1 UID fetch 5 (UID RFC822.SIZE BODY.PEEK[]<0.65536>)\r\n"))
+                        .items().get(2));
+        assertEquals(0, partial.offset());
+        assertEquals(65536, partial.length());
+        assertEquals("BODY[]<0>", partial.responseName());
+        var mime = assertInstanceOf(FetchItem.Section.class,
+                assertInstanceOf(ImapCommand.Fetch.class, parse("a1 FETCH 1 BODY[1.2.MIME]\r\n")).items().get(0));
+        assertEquals(List.of(1, 2), mime.part());
+        assertEquals(FetchItem.Text.MIME, mime.text());
+    }
+
+    @Test
+    void storeSearchListAndStatusForms() throws Exception {
+        var store = assertInstanceOf(ImapCommand.Store.class, parse("a1 uid store 1:3,7 +FLAGS.SILENT (\\Deleted \\Seen $Label1)\r\n"));
+        assertEquals(ImapCommand.StoreMode.ADD, store.mode());
+        assertTrue(store.silent());
+        assertTrue(store.flags().has(Flag.DELETED) && store.flags().has(Flag.SEEN));
+        assertEquals(java.util.Set.of("$Label1"), store.flags().keywords());
+        var search = assertInstanceOf(ImapCommand.Search.class,
+                parse("a1 SEARCH CHARSET UTF-8 OR FROM {6}\r\n张三 NOT (SEEN LARGER 100) UNDELETED\r\n"));
+        var and = assertInstanceOf(SearchKey.And.class, search.key());
+        var or = assertInstanceOf(SearchKey.Or.class, and.keys().get(0));
+        assertEquals(new SearchKey.Header("FROM", "张三"), or.left());
+        var list = assertInstanceOf(ImapCommand.ListMailboxes.class,
+                parse("a1 LIST (SUBSCRIBED) \"\" \"*\" RETURN (SPECIAL-USE STATUS (MESSAGES UNSEEN))\r\n"));
+        assertTrue(list.subscribedOnly() && list.returnSpecialUse());
+        assertEquals(List.of("MESSAGES", "UNSEEN"), list.statusItems());
+        var status = assertInstanceOf(ImapCommand.Status.class, parse("a1 STATUS \"Drafts\" (UIDNEXT MESSAGES UNSEEN RECENT)\r\n"));
+        assertEquals(List.of("UIDNEXT", "MESSAGES", "UNSEEN", "RECENT"), status.items());
+    }
+
+    @Test
+    void syntaxErrorsAreReportedNotThrownAsBugs() {
+        assertThrows(ImapSyntaxException.class, () -> parse("a1 FETCH 0 FLAGS\r\n"));
+        assertThrows(ImapSyntaxException.class, () -> parse("a1 FETCH 1 (FLAGS\r\n"));
+        assertThrows(ImapSyntaxException.class, () -> parse("a1 LOGIN \"unterminated\r\n"));
+        assertThrows(ImapSyntaxException.class, () -> parse("a1 BOGUS\r\n"));
+        assertThrows(ImapSyntaxException.class, () -> parse("a1 SELECT\r\n"));
+        assertThrows(ImapSyntaxException.class, () -> parse("a1 SEARCH " + "NOT ".repeat(40) + "ALL\r\n"));
+        assertThrows(ImapSyntaxException.class, () -> parse("a1 ID " + "(".repeat(40) + ")".repeat(40) + "\r\n"));
+        assertThrows(ImapSyntaxException.class, () -> parse("a1 SEARCH CHARSET KOI8-R ALL\r\n"));
+    }
+
+    @Test
+    void modifiedUtf7RoundTripsChineseAndAmpersand() {
+        assertEquals("&XeVPXA-", ModifiedUtf7.encode("工作"));
+        assertEquals("工作", ModifiedUtf7.decode("&XeVPXA-"));
+        assertEquals("Tom &- Jerry", ModifiedUtf7.encode("Tom & Jerry"));
+        assertEquals("Tom & Jerry", ModifiedUtf7.decode("Tom &- Jerry"));
+        assertEquals("~peter/mail/&U,BTFw-/&ZeVnLIqe-", ModifiedUtf7.encode("~peter/mail/台北/日本語"));
+    }
+}

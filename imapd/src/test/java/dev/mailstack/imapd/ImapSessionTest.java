@@ -1,0 +1,144 @@
+package dev.mailstack.imapd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mailstack.net.LineClient;
+import dev.mailstack.net.TranscriptRunner;
+import dev.mailstack.store.MailboxName;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ImapSessionTest {
+    static final String PLAIN = "From: Bob <bob@remote.test>\r\nTo: alice@example.org\r\nSubject: hello\r\n"
+            + "Date: Tue, 1 Dec 2026 10:00:00 +0000\r\nMessage-ID: <m1@remote.test>\r\n\r\nfirst body\r\n";
+    static final String CHINESE = "From: =?UTF-8?B?5byg5LiJ?= <zhang@remote.test>\r\nTo: alice@example.org\r\n"
+            + "Subject: =?GBK?B?1tDOxLLiytQ=?=\r\nDate: Wed, 2 Dec 2026 10:00:00 +0800\r\nMIME-Version: 1.0\r\n"
+            + "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n5L2g5aW977yM5LiW55WM\r\n";
+    static final String MULTIPART = "From: carol@remote.test\r\nSubject: parts\r\nMIME-Version: 1.0\r\n"
+            + "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\npreamble\r\n--b1\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+            + "part one\r\n--b1\r\nContent-Type: application/octet-stream; name=\"a.bin\"\r\nContent-Transfer-Encoding: base64\r\n"
+            + "Content-Disposition: attachment; filename=\"a.bin\"\r\n\r\nAAECAw==\r\n--b1--\r\n";
+
+    @TempDir
+    Path dir;
+    ImapFixture imap;
+
+    @BeforeEach
+    void start() throws IOException {
+        imap = new ImapFixture(dir);
+        imap.deliver(MailboxName.INBOX, PLAIN);
+        imap.deliver(MailboxName.INBOX, CHINESE);
+        imap.deliver(MailboxName.INBOX, MULTIPART);
+    }
+
+    @AfterEach
+    void stop() {
+        imap.close();
+    }
+
+    private LineClient connect(int ignored) {
+        try {
+            return new LineClient(imap.port());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void thunderbirdsConversation() throws Exception {
+        TranscriptRunner.run("/transcripts/thunderbird.txt", this::connect);
+    }
+
+    @Test
+    void errorsAndWrongStates() throws Exception {
+        TranscriptRunner.run("/transcripts/errors.txt", this::connect);
+    }
+
+    @Test
+    void mailboxesFoldersAndChineseNames() throws Exception {
+        TranscriptRunner.run("/transcripts/mailboxes.txt", this::connect);
+    }
+
+    @Test
+    void idleHearsADeliveryWithinASecond() throws Exception {
+        try (LineClient c = imap.login()) {
+            c.send("s SELECT INBOX");
+            c.expectEventually("s OK \\[READ-WRITE\\] SELECT completed");
+            c.send("i IDLE").expect("\\+ idling");
+            long start = System.nanoTime();
+            imap.deliver(MailboxName.INBOX, "Subject: pushed\r\n\r\nnew\r\n");
+            c.setTimeout(Duration.ofSeconds(1));
+            c.expect("\\* 4 EXISTS");
+            assertTrue(System.nanoTime() - start < Duration.ofSeconds(1).toNanos());
+            c.setTimeout(Duration.ofSeconds(10));
+            c.expect("\\* 0 RECENT");
+            c.send("DONE").expect("i OK IDLE terminated");
+        }
+    }
+
+    @Test
+    void twoSessionsSeeEachOthersChangesAtSafePoints() throws Exception {
+        try (LineClient a = imap.login(); LineClient b = imap.login()) {
+            a.send("s SELECT INBOX");
+            a.expectEventually("s OK .*");
+            b.send("s SELECT INBOX");
+            b.expectEventually("s OK .*");
+            b.send("t STORE 1 +FLAGS (\\Deleted)").expect("\\* 1 FETCH \\(FLAGS \\(\\\\Deleted\\)\\)");
+            b.expect("t OK STORE completed");
+            b.send("x EXPUNGE").expect("\\* 1 EXPUNGE");
+            b.expect("x OK EXPUNGE completed");
+            a.send("f FETCH 1 (UID)").expect("\\* 1 FETCH \\(UID 1\\)");
+            a.expect("f OK FETCH completed"); // no EXPUNGE during FETCH (RFC 3501 §7.4.1)
+            a.send("n NOOP").expect("\\* 1 EXPUNGE");
+            a.expect("n OK NOOP completed");
+            a.send("f FETCH 1 (UID)").expect("\\* 1 FETCH \\(UID 2\\)");
+            a.expect("f OK FETCH completed");
+        }
+    }
+
+    @Test
+    void searchFindsChineseInBase64BodiesAndEncodedSubjects() throws Exception {
+        try (LineClient c = imap.login()) {
+            c.send("s SELECT INBOX");
+            c.expectEventually("s OK .*");
+            c.send("a SEARCH CHARSET UTF-8 SUBJECT {6}").expect("\\+ Ready for literal data");
+            c.send("测试").expect("\\* SEARCH 2");
+            c.expect("a OK SEARCH completed");
+            c.send("b UID SEARCH CHARSET UTF-8 BODY \"世界\"").expect("\\* SEARCH 2");
+            c.expect("b OK UID SEARCH completed");
+            c.send("c SEARCH FROM \"张三\" NOT DELETED").expect("\\* SEARCH 2");
+            c.expect("c OK SEARCH completed");
+            c.send("d SEARCH HEADER Message-ID <m1@remote.test>").expect("\\* SEARCH 1");
+            c.expect("d OK SEARCH completed");
+            c.send("e SEARCH RETURN (MIN MAX COUNT) ALL").expect("\\* ESEARCH \\(TAG \"e\"\\) MIN 1 MAX 3 COUNT 3");
+            c.expect("e OK SEARCH completed");
+        }
+    }
+
+    @Test
+    void largeAppendStreamsToDiskAndFetchesBack() throws Exception {
+        int size = 5 * 1024 * 1024;
+        StringBuilder body = new StringBuilder("Subject: big\r\n\r\n");
+        while (body.length() < size - 80) {
+            body.append("0123456789012345678901234567890123456789012345678901234567890123456789012\r\n");
+        }
+        byte[] message = body.toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        try (LineClient c = imap.login()) {
+            c.send("a APPEND INBOX (\\Seen) {" + message.length + "}").expect("\\+ Ready for literal data");
+            c.sendBytes(message);
+            c.sendRaw("\r\n").expect("a OK \\[APPENDUID \\d+ 4\\] APPEND completed");
+            c.send("s SELECT INBOX");
+            c.expectEventually("s OK .*");
+            c.send("f UID FETCH 4 (RFC822.SIZE)").expect("\\* 4 FETCH \\(UID 4 RFC822.SIZE " + message.length + "\\)");
+            c.expect("f OK UID FETCH completed");
+        }
+        assertEquals(4, imap.store.session().status(MailboxName.INBOX).messages());
+    }
+}
