@@ -36,7 +36,7 @@ sealed interface FetchItem {
                    String label, boolean binary) implements FetchItem {
         static final long WHOLE = -1;
 
-        Section {
+        public Section {
             part = List.copyOf(part);
             fields = List.copyOf(fields);
         }

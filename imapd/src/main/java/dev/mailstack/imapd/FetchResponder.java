@@ -116,7 +116,7 @@ final class FetchResponder {
             return st;
         }
         if (s.binary()) {
-            bytes(st.decoded(r, range), s);
+            bytes(st.decoded(r, range, store), s);
         } else if (s.text() == FetchItem.Text.HEADER_FIELDS || s.text() == FetchItem.Text.HEADER_FIELDS_NOT) {
             bytes(HeaderFields.filter(readRange(r, range.start(), range.length()), s.fields(),
                     s.text() == FetchItem.Text.HEADER_FIELDS_NOT), s);

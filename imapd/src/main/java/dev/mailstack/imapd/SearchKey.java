@@ -54,7 +54,7 @@ sealed interface SearchKey {
     }
 
     record And(List<SearchKey> keys) implements SearchKey {
-        And {
+        public And {
             keys = List.copyOf(keys);
         }
     }

@@ -5,7 +5,6 @@ import dev.mailstack.store.StoreSession;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -100,7 +99,7 @@ final class Searcher {
             try (InputStream in = store.openContent(r)) {
                 byte[] head = in.readNBytes((int) Math.min(r.size(), FetchResponder.MAX_HEADER_BYTES));
                 int end = MessageText.headerEnd(head);
-                return new String(head, 0, end, StandardCharsets.ISO_8859_1);
+                return MessageText.headerText(head, end);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -46,7 +46,7 @@ public final class MtaFixture implements AutoCloseable {
         MailboxStore s = store.store();
         Router router = new Router(routes, Optional.empty(), null);
         runner = new QueueRunner(s, queue, new LocalDelivery(s), new RemoteDelivery(s, router, base.hostname()));
-        QueueIntake intake = new QueueIntake(s.queue(), MimeLimits.defaults(), runner::wake);
+        QueueIntake intake = new QueueIntake(s, MimeLimits.defaults(), dev.mailstack.mime.MailCharset.DEFAULT_FALLBACK, runner::wake);
         runner.useIntake(intake);
         runner.start();
         AuthThrottle throttle = new AuthThrottle(Duration.ofMillis(10), Duration.ofMillis(40), Duration.ofMinutes(1),

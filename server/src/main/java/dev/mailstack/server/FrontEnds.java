@@ -2,6 +2,7 @@ package dev.mailstack.server;
 
 import dev.mailstack.imapd.ImapProtocol;
 import dev.mailstack.imapd.ImapSettings;
+import dev.mailstack.mime.MailCharset;
 import dev.mailstack.mime.MimeLimits;
 import dev.mailstack.mta.delivery.LocalDelivery;
 import dev.mailstack.mta.delivery.RemoteDelivery;
@@ -43,7 +44,14 @@ final class FrontEnds {
                 config.optional(ConfigKey.RELAY_HOST).map(Route::parse), null);
         RemoteDelivery remote = new RemoteDelivery(store, router, hostname);
         QueueRunner runner = new QueueRunner(store, queueSettings, new LocalDelivery(store), remote);
-        QueueIntake intake = new QueueIntake(store.queue(), MimeLimits.defaults(), runner::wake);
+        List<java.nio.charset.Charset> fallback = new ArrayList<>();
+        for (String name : config.string(ConfigKey.FALLBACK_CHARSETS).split("[,\\s]+")) {
+            if (!name.isBlank()) {
+                fallback.add(MailCharset.lookup(name).orElseThrow(() ->
+                        new ConfigException("mime.fallback_charsets: unknown charset " + name)));
+            }
+        }
+        QueueIntake intake = new QueueIntake(store, MimeLimits.defaults(), fallback, runner::wake);
         runner.useIntake(intake);
         runner.start();
         services.add(runner);

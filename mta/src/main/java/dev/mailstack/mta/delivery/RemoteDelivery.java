@@ -1,6 +1,9 @@
 package dev.mailstack.mta.delivery;
 
+import dev.mailstack.mime.MessageSummary;
+import dev.mailstack.mime.SevenBitDowngrade;
 import dev.mailstack.store.MailboxStore;
+import dev.mailstack.store.MessageSpool;
 import dev.mailstack.store.QueuedMessage;
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -106,10 +109,7 @@ public final class RemoteDelivery {
             }
         }
         if (!accepted.isEmpty()) {
-            SmtpClient.Reply end;
-            try (InputStream content = withoutReturnPath(store.openContent(message.contentKey(), 0))) {
-                end = client.data(downgrading ? SevenBitTransfer.of(content) : content);
-            }
+            SmtpClient.Reply end = downgrading ? sendDowngraded(client, message) : sendAsIs(client, message);
             for (QueuedMessage.PendingRecipient r : accepted) {
                 outcomes.put(r.position(), new Outcome(r.position(), end.code(), end.text()));
             }
@@ -121,6 +121,26 @@ public final class RemoteDelivery {
             out.add(outcomes.get(r.position()));
         }
         return out;
+    }
+
+    private SmtpClient.Reply sendAsIs(SmtpClient client, QueuedMessage message) throws IOException {
+        try (InputStream content = withoutReturnPath(store.openContent(message.contentKey(), 0))) {
+            return client.data(content);
+        }
+    }
+
+    /** RFC 6152 §3: the next hop lacks 8BITMIME, so 8-bit parts go as quoted-printable or base64. */
+    private SmtpClient.Reply sendDowngraded(SmtpClient client, QueuedMessage message) throws IOException {
+        MessageSummary summary = MessageSummary.decode(store.facts(message.content()).summary());
+        try (MessageSpool spool = store.spool()) {
+            SevenBitDowngrade.write(offset -> store.openContent(message.contentKey(), offset), summary, message.size(), spool);
+            MessageSpool.Spooled sevenBit = spool.finish();
+            try (InputStream content = withoutReturnPath(sevenBit.open())) {
+                return client.data(content);
+            } finally {
+                sevenBit.discard();
+            }
+        }
     }
 
     /** RFC 5321 §4.4: Return-Path is for final delivery; a relay does not send it on. */

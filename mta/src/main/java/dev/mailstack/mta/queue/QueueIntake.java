@@ -1,42 +1,71 @@
 package dev.mailstack.mta.queue;
 
+import dev.mailstack.mime.MessageNormalizer;
 import dev.mailstack.mime.MessageSummary;
 import dev.mailstack.mime.MimeLimits;
 import dev.mailstack.store.MailEnvelope;
-import dev.mailstack.store.MailQueue;
+import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.MessageFacts;
 import dev.mailstack.store.MessageSource;
+import dev.mailstack.store.MessageSpool;
 import dev.mailstack.store.QueueId;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.Charset;
+import java.util.List;
 
 /**
- * Where every message enters the queue (SMTP, bounces): parse once for the summary IMAP needs,
- * commit durably, then wake the runner. When this returns the message is safe (STYLE.md R10).
+ * Where every message enters the queue (SMTP, bounces, forwards): raw 8-bit mail without MIME
+ * labels is labelled (mime.MessageNormalizer), the message is parsed once for the summary IMAP
+ * needs, committed durably, and the runner woken. When this returns the message is safe (R10).
  */
 public final class QueueIntake {
-    private final MailQueue queue;
+    private final MailboxStore store;
     private final MimeLimits limits;
+    private final List<Charset> fallbackCharsets;
     private final Runnable wake;
 
-    public QueueIntake(MailQueue queue, MimeLimits limits, Runnable wake) {
-        this.queue = queue;
+    public QueueIntake(MailboxStore store, MimeLimits limits, List<Charset> fallbackCharsets, Runnable wake) {
+        this.store = store;
         this.limits = limits;
+        this.fallbackCharsets = List.copyOf(fallbackCharsets);
         this.wake = wake;
     }
 
     public QueueId accept(MailEnvelope envelope, MessageSource message) throws IOException {
-        MessageFacts facts = facts(message, limits);
-        QueueId id = queue.enqueue(envelope, message, facts);
+        MessageSummary.ParsedMessage parsed = parse(message, limits);
+        if (!MessageNormalizer.needsLabels(parsed)) {
+            return enqueue(envelope, message, parsed);
+        }
+        try (MessageSpool spool = store.spool()) {
+            MessageNormalizer.label(offset -> open(message, offset), parsed, fallbackCharsets, spool);
+            MessageSpool.Spooled labelled = spool.finish();
+            try {
+                return enqueue(envelope, labelled, parse(labelled, limits));
+            } finally {
+                labelled.discard();
+            }
+        }
+    }
+
+    private QueueId enqueue(MailEnvelope envelope, MessageSource message, MessageSummary.ParsedMessage parsed) {
+        MessageFacts facts = new MessageFacts(parsed.size(), parsed.headerSize(), parsed.bodyLines(),
+                parsed.summary().encode());
+        QueueId id = store.queue().enqueue(envelope, message, facts);
         wake.run();
         return id;
     }
 
-    /** The parse-once summary of a message, as the store keeps it. */
-    public static MessageFacts facts(MessageSource message, MimeLimits limits) throws IOException {
+    static MessageSummary.ParsedMessage parse(MessageSource message, MimeLimits limits) throws IOException {
         try (InputStream in = message.open()) {
-            MessageSummary.ParsedMessage parsed = MessageSummary.parse(in, limits);
-            return new MessageFacts(parsed.size(), parsed.headerSize(), parsed.bodyLines(), parsed.summary().encode());
+            return MessageSummary.parse(in, limits);
         }
     }
+
+    private static InputStream open(MessageSource message, long offset) throws IOException {
+        InputStream in = message.open();
+        in.skipNBytes(offset);
+        return in;
+    }
+
 }

@@ -1,0 +1,188 @@
+package dev.mailstack.imapd;
+
+import dev.mailstack.mime.AddressList;
+import dev.mailstack.mime.MessageSummary;
+import dev.mailstack.mime.Rfc2047;
+import dev.mailstack.mime.TransferEncoding;
+import dev.mailstack.store.MailboxStore;
+import dev.mailstack.store.MessageRef;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * ENVELOPE, BODYSTRUCTURE and section ranges (RFC 3501 §6.4.5, §7.4.2) rendered from the summary
+ * stored at delivery; the only place imapd reads the mime summary.
+ */
+final class StoredStructure {
+    /** A byte range of the stored message. */
+    record Range(long start, long length, MessageSummary.Part part) {
+    }
+
+    private final MessageSummary summary;
+
+    private StoredStructure(MessageSummary summary) {
+        this.summary = summary;
+    }
+
+    static StoredStructure of(MailboxStore store, MessageRef r) {
+        return new StoredStructure(MessageSummary.decode(store.facts(r.content()).summary()));
+    }
+
+    String envelope(boolean utf8) {
+        return envelope(summary.envelope(), utf8);
+    }
+
+    private static String envelope(MessageSummary.Envelope e, boolean utf8) {
+        String from = addresses(e.from(), utf8);
+        String sender = e.sender() == null ? from : addresses(e.sender(), utf8);
+        String replyTo = e.replyTo() == null ? from : addresses(e.replyTo(), utf8);
+        return "(" + s(e.date(), utf8) + " " + s(e.subject(), utf8) + " " + from + " " + sender + " " + replyTo + " "
+                + addresses(e.to(), utf8) + " " + addresses(e.cc(), utf8) + " " + addresses(e.bcc(), utf8) + " "
+                + s(e.inReplyTo(), utf8) + " " + s(e.messageId(), utf8) + ")";
+    }
+
+    private static String addresses(String header, boolean utf8) {
+        List<AddressList.Address> list = AddressList.parse(header);
+        if (list.isEmpty()) {
+            return "NIL";
+        }
+        StringBuilder sb = new StringBuilder("(");
+        for (AddressList.Address a : list) {
+            sb.append('(').append(s(a.name(), utf8)).append(" NIL ").append(s(a.mailbox(), utf8)).append(' ')
+                    .append(a.isGroupStart() || a.isGroupEnd() ? "NIL" : s(a.host(), utf8)).append(')');
+        }
+        return sb.append(')').toString();
+    }
+
+    /** A string value; 8-bit text becomes encoded-words unless the client enabled UTF8=ACCEPT. */
+    private static String s(String v, boolean utf8) {
+        if (v == null) {
+            return "NIL";
+        }
+        if (!utf8 && !v.chars().allMatch(c -> c < 0x80)) {
+            v = encodeWords(v);
+        }
+        return ImapSyntax.string(v, utf8);
+    }
+
+    private static String encodeWords(String v) {
+        return Rfc2047.encode(v, StandardCharsets.UTF_8, 0).replace("\r\n ", " ");
+    }
+
+    String bodyStructure(boolean extensible) {
+        StringBuilder sb = new StringBuilder();
+        part(summary.root(), extensible, sb);
+        return sb.toString();
+    }
+
+    private void part(MessageSummary.Part p, boolean ext, StringBuilder sb) {
+        sb.append('(');
+        if (p.isMultipart() && !p.children().isEmpty()) {
+            for (MessageSummary.Part c : p.children()) {
+                part(c, ext, sb);
+            }
+            sb.append(' ').append(q(p.subtype()));
+            if (ext) {
+                sb.append(' ').append(params(p.params())).append(' ').append(disposition(p)).append(' ')
+                        .append(language(p)).append(' ').append(q(p.location()));
+            }
+            sb.append(')');
+            return;
+        }
+        String type = p.isMultipart() ? "text" : p.type();
+        String subtype = p.isMultipart() ? "plain" : p.subtype();
+        sb.append(q(type)).append(' ').append(q(subtype)).append(' ').append(params(p.params())).append(' ')
+                .append(q(p.id())).append(' ').append(q(p.description())).append(' ').append(q(p.encoding())).append(' ')
+                .append(p.bodySize());
+        if (p.isMessage() && p.subtype().equals("rfc822")) {
+            sb.append(' ').append(envelope(p.embedded().envelope(), false)).append(' ');
+            part(p.embedded().root(), ext, sb);
+            sb.append(' ').append(p.bodyLines());
+        } else if (type.equals("text")) {
+            sb.append(' ').append(p.bodyLines());
+        }
+        if (ext) {
+            sb.append(' ').append(q(p.md5())).append(' ').append(disposition(p)).append(' ').append(language(p))
+                    .append(' ').append(q(p.location()));
+        }
+        sb.append(')');
+    }
+
+    private static String params(Map<String, String> params) {
+        if (params.isEmpty()) {
+            return "NIL";
+        }
+        StringBuilder sb = new StringBuilder("(");
+        boolean first = true;
+        for (Map.Entry<String, String> e : params.entrySet()) {
+            sb.append(first ? "" : " ").append(q(e.getKey())).append(' ').append(s(e.getValue(), false));
+            first = false;
+        }
+        return sb.append(')').toString();
+    }
+
+    private static String disposition(MessageSummary.Part p) {
+        if (p.disposition() == null) {
+            return "NIL";
+        }
+        return "(" + q(p.disposition().type()) + " " + params(p.disposition().params()) + ")";
+    }
+
+    private static String language(MessageSummary.Part p) {
+        if (p.language().isEmpty()) {
+            return "NIL";
+        }
+        if (p.language().size() == 1) {
+            return q(p.language().get(0));
+        }
+        StringBuilder sb = new StringBuilder("(");
+        for (int i = 0; i < p.language().size(); i++) {
+            sb.append(i > 0 ? " " : "").append(q(p.language().get(i)));
+        }
+        return sb.append(')').toString();
+    }
+
+    private static String q(String v) {
+        return s(v, false);
+    }
+
+    /** The bytes a section with a part path names; IllegalArgumentException when there is no such part. */
+    Range section(List<Integer> path, FetchItem.Text text) {
+        MessageSummary.Part p = summary.part(path);
+        return switch (text) {
+            case ALL -> path.isEmpty() ? new Range(0, p.headerSize() + p.bodySize(), p)
+                    : new Range(p.bodyOffset(), p.bodySize(), p);
+            case MIME -> new Range(p.headerOffset(), p.headerSize(), p);
+            case HEADER, HEADER_FIELDS, HEADER_FIELDS_NOT -> {
+                MessageSummary.Part m = enclosed(p, path);
+                yield new Range(m.headerOffset(), m.headerSize(), m);
+            }
+            case TEXT -> {
+                MessageSummary.Part m = enclosed(p, path);
+                yield new Range(m.bodyOffset(), m.bodySize(), m);
+            }
+        };
+    }
+
+    /** HEADER and TEXT of a part path address the message enclosed in a message/rfc822 part. */
+    private MessageSummary.Part enclosed(MessageSummary.Part p, List<Integer> path) {
+        if (path.isEmpty()) {
+            return p;
+        }
+        if (!p.isMessage()) {
+            throw new IllegalArgumentException("part " + path + " is not a message");
+        }
+        return p.embedded().root();
+    }
+
+    /** BINARY[part] (RFC 3516): the part's body with its transfer encoding undone. */
+    byte[] decoded(MessageRef r, Range range, MailboxStore store) throws IOException {
+        byte[] raw;
+        try (var in = store.openContent(r.contentKey(), range.start())) {
+            raw = in.readNBytes((int) Math.min(range.length(), Integer.MAX_VALUE - 8));
+        }
+        return TransferEncoding.decode(raw, range.part().encoding());
+    }
+}

@@ -1,0 +1,99 @@
+package dev.mailstack.mime;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.Charset;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Charset names as mail software meets them, mapped the way mail readers do: GB2312 and GBK
+ * text is decoded as GB18030 (their superset, so the characters senders' software really used
+ * come out), ks_c_5601-1987 as windows-949, and unknown names fall back instead of failing.
+ */
+public final class MailCharset {
+    /** The fallback chain for raw 8-bit text that is not UTF-8 (config mime.fallback_charsets). */
+    public static final List<Charset> DEFAULT_FALLBACK = List.of(Charset.forName("GB18030"));
+
+    private static final Map<String, String> ALIASES = Map.ofEntries(
+            Map.entry("gb2312", "GB18030"), Map.entry("gbk", "GB18030"), Map.entry("x-gbk", "GB18030"),
+            Map.entry("cp936", "GB18030"), Map.entry("ms936", "GB18030"), Map.entry("gb_2312-80", "GB18030"),
+            Map.entry("euc-cn", "GB18030"), Map.entry("csgb2312", "GB18030"), Map.entry("chinese", "GB18030"),
+            Map.entry("ks_c_5601-1987", "x-windows-949"), Map.entry("ks_c_5601", "x-windows-949"),
+            Map.entry("euc-kr", "x-windows-949"), Map.entry("utf8", "UTF-8"), Map.entry("utf-8", "UTF-8"),
+            Map.entry("big5", "Big5-HKSCS"), Map.entry("iso-8859-8-i", "ISO-8859-8"),
+            Map.entry("unicode-1-1-utf-8", "UTF-8"), Map.entry("iso-8859-1", "windows-1252"),
+            Map.entry("latin1", "windows-1252"));
+
+    private MailCharset() {
+    }
+
+    /** The charset to decode with; empty when the name is unknown here. */
+    public static Optional<Charset> lookup(String name) {
+        if (name == null) {
+            return Optional.empty();
+        }
+        String n = name.strip().toLowerCase(Locale.ROOT);
+        int star = n.indexOf('*'); // RFC 2231 §5: charset*language
+        if (star >= 0) {
+            n = n.substring(0, star);
+        }
+        if (n.startsWith("\"") && n.endsWith("\"") && n.length() > 1) {
+            n = n.substring(1, n.length() - 1);
+        }
+        String mapped = ALIASES.get(n);
+        try {
+            return Optional.of(Charset.forName(mapped != null ? mapped : n));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Decodes with the named charset, or guesses (UTF-8, then the fallback chain) when it is unknown. */
+    public static String decode(byte[] bytes, int off, int len, String name) {
+        // "us-ascii" (also the RFC 2045 default) with 8-bit octets is a lie: guess like a mail reader.
+        if (name == null || name.equalsIgnoreCase("us-ascii") || name.equalsIgnoreCase("ascii")) {
+            return guess(bytes, off, len, DEFAULT_FALLBACK);
+        }
+        Optional<Charset> cs = lookup(name);
+        if (cs.isPresent()) {
+            return new String(bytes, off, len, cs.get());
+        }
+        return guess(bytes, off, len, DEFAULT_FALLBACK);
+    }
+
+    /** Valid UTF-8 (which covers pure ASCII) decodes as UTF-8; anything else with the first fallback. */
+    public static String guess(byte[] bytes, int off, int len, List<Charset> fallback) {
+        return new String(bytes, off, len, detect(bytes, off, len, fallback));
+    }
+
+    public static Charset detect(byte[] bytes, int off, int len, List<Charset> fallback) {
+        if (isUtf8(bytes, off, len)) {
+            return StandardCharsets.UTF_8;
+        }
+        for (Charset c : fallback) {
+            if (decodesCleanly(bytes, off, len, c)) {
+                return c;
+            }
+        }
+        return fallback.isEmpty() ? StandardCharsets.ISO_8859_1 : fallback.get(0);
+    }
+
+    public static boolean isUtf8(byte[] bytes, int off, int len) {
+        return decodesCleanly(bytes, off, len, StandardCharsets.UTF_8);
+    }
+
+    private static boolean decodesCleanly(byte[] bytes, int off, int len, Charset c) {
+        try {
+            c.newDecoder().onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes, off, len));
+            return true;
+        } catch (CharacterCodingException e) {
+            return false;
+        }
+    }
+}

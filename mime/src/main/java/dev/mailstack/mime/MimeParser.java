@@ -1,0 +1,364 @@
+package dev.mailstack.mime;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The one streaming pass behind {@link MessageSummary#parse}: reads lines (keeping at most
+ * {@link #KEEP} bytes of each, so memory stays flat for any message), tracks absolute offsets,
+ * and builds the part tree. Boundaries of every enclosing multipart end a part, so a missing
+ * close delimiter or a truncated message still yields a usable structure.
+ */
+final class MimeParser {
+    /** Bytes of a line kept for analysis; longer lines are counted, not kept. */
+    static final int KEEP = 8192;
+
+    /** A line: where it starts, its full length with terminator, the terminator length, and its kept head. */
+    private record Line(long start, long length, int terminator, byte[] head, int headLength) {
+        long end() {
+            return start + length;
+        }
+
+        boolean blank() {
+            return length - terminator == 0;
+        }
+
+        String text() {
+            return new String(head, 0, headLength, StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    private final InputStream in;
+    private final MimeLimits limits;
+    private final byte[] buf = new byte[64 * 1024];
+    private int pos;
+    private int lim;
+    private long offset;
+    private Line pushedBack;
+    private boolean eightBit;
+    private int parts;
+
+    MimeParser(InputStream in, MimeLimits limits) {
+        this.in = in;
+        this.limits = limits;
+    }
+
+    MessageSummary.ParsedMessage parse() throws IOException {
+        Built root = part(0, List.of(), 0, false);
+        // drain anything left (text after a stray boundary) so the size is exact
+        for (Line l; (l = next()) != null; ) {
+            root.extendTo(l.end());
+        }
+        long size = offset;
+        MessageSummary.Part r = root.build(size);
+        return new MessageSummary.ParsedMessage(size, r.headerSize(), r.bodyLines(), eightBit,
+                new MessageSummary(root.envelope(), r));
+    }
+
+    /** A part under construction. */
+    private final class Built {
+        final long start;
+        final Map<String, String> headers = new LinkedHashMap<>();
+        long bodyStart;
+        long bodyEnd = -1;
+        long lines;
+        long headerLines;
+        boolean explicitType;
+        HeaderValue type;
+        final List<MessageSummary.Part> children = new ArrayList<>();
+        MessageSummary embedded;
+
+        Built(long start) {
+            this.start = start;
+        }
+
+        void extendTo(long end) {
+            // text beyond the structure belongs to the body of the top-level message
+            bodyEnd = Math.max(bodyEnd, end);
+        }
+
+        MessageSummary.Envelope envelope() {
+            return new MessageSummary.Envelope(headers.get("date"), headers.get("subject"), headers.get("from"),
+                    headers.get("sender"), headers.get("reply-to"), headers.get("to"), headers.get("cc"),
+                    headers.get("bcc"), headers.get("in-reply-to"), headers.get("message-id"));
+        }
+
+        MessageSummary.Part build(long totalSize) {
+            long end = bodyEnd < 0 ? totalSize : bodyEnd;
+            HeaderValue disposition = headers.containsKey("content-disposition")
+                    ? HeaderValue.parse(headers.get("content-disposition"), limits.maxParamsPerHeader()) : null;
+            String language = headers.get("content-language");
+            String[] ts = split(type.value());
+            return new MessageSummary.Part(ts[0], ts[1], type.params(), headers.get("content-id"),
+                    headers.get("content-description"), encoding(), headers.get("content-md5"),
+                    disposition == null || disposition.value().isEmpty() ? null
+                            : new MessageSummary.Disposition(disposition.value(), disposition.params()),
+                    language == null ? List.of() : List.of(language.split("\\s*,\\s*")), headers.get("content-location"),
+                    start, bodyStart - start, bodyStart, Math.max(0, end - bodyStart), lines, explicitType, children, embedded);
+        }
+
+        String encoding() {
+            String e = headers.get("content-transfer-encoding");
+            return e == null || e.isBlank() ? "7bit" : e.strip().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    private static String[] split(String type) {
+        int slash = type.indexOf('/');
+        if (slash <= 0 || slash == type.length() - 1) {
+            return new String[]{"text", "plain"};
+        }
+        return new String[]{type.substring(0, slash).strip(), type.substring(slash + 1).strip()};
+    }
+
+    /**
+     * Parses a part starting at {@code start}. {@code boundaries} are the enclosing multipart
+     * boundaries, innermost first; a line matching any of them ends this part (it is pushed back).
+     */
+    private Built part(long start, List<String> boundaries, int depth, boolean inDigest) throws IOException {
+        parts++;
+        Built b = new Built(start);
+        readHeader(b, boundaries);
+        String ct = b.headers.get("content-type");
+        b.explicitType = ct != null;
+        HeaderValue type = ct == null ? null : HeaderValue.parse(Rfc2047.decode(ct), limits.maxParamsPerHeader());
+        if (type == null || type.value().indexOf('/') <= 0) {
+            // RFC 2045 §5.2 default; RFC 2046 §5.1.5: in multipart/digest the default is message/rfc822
+            type = new HeaderValue(inDigest ? "message/rfc822" : "text/plain",
+                    inDigest ? Map.of() : Map.of("charset", "us-ascii"));
+        }
+        b.type = type;
+        String boundary = type.params().get("boundary");
+        boolean withinLimits = depth < limits.maxDepth() && parts < limits.maxParts();
+        if (type.value().startsWith("multipart/") && boundary != null && !boundary.isEmpty() && withinLimits) {
+            multipart(b, boundary, boundaries, depth, type.value().equals("multipart/digest"));
+        } else if (type.value().equals("message/rfc822") && withinLimits && !"base64".equals(b.encoding())
+                && !"quoted-printable".equals(b.encoding())) {
+            Built inner = part(b.bodyStart, boundaries, depth + 1, false);
+            MessageSummary.Part innerPart = inner.build(offset);
+            b.embedded = new MessageSummary(inner.envelope(), innerPart);
+            b.bodyEnd = innerPart.bodyOffset() + innerPart.bodySize();
+            b.lines = inner.headerLines + inner.lines;
+        } else {
+            if (type.value().startsWith("multipart/")) {
+                b.type = new HeaderValue("text/plain", Map.of("charset", "us-ascii")); // no usable boundary
+            }
+            leaf(b, boundaries);
+        }
+        return b;
+    }
+
+    private void readHeader(Built b, List<String> boundaries) throws IOException {
+        String name = null;
+        StringBuilder value = new StringBuilder();
+        long headerBytes = 0;
+        while (true) {
+            Line l = next();
+            if (l == null) {
+                b.bodyStart = offset;
+                break;
+            }
+            if (isBoundary(l, boundaries) != null) {
+                pushedBack = l;
+                b.bodyStart = l.start();
+                break;
+            }
+            if (l.blank()) {
+                b.bodyStart = l.end();
+                b.headerLines++;
+                break;
+            }
+            String text = decodeHeaderLine(l);
+            if (text.startsWith(" ") || text.startsWith("\t")) {
+                if (name != null && headerBytes < limits.maxHeaderBytes()) {
+                    value.append(text); // RFC 5322 §2.2.3: unfolding removes only the CRLF
+                }
+            } else {
+                int colon = text.indexOf(':');
+                boolean valid = colon > 0 && text.substring(0, colon).strip().chars().allMatch(c -> c > 32 && c < 127);
+                if (!valid) {
+                    // not a header line: the body starts here, without the blank line
+                    pushedBack = l;
+                    b.bodyStart = l.start();
+                    break;
+                }
+                store(b, name, value);
+                name = text.substring(0, colon).strip().toLowerCase(Locale.ROOT);
+                value.setLength(0);
+                value.append(text.substring(colon + 1));
+            }
+            headerBytes += l.length();
+            b.headerLines++;
+        }
+        store(b, name, value);
+    }
+
+    private void store(Built b, String name, StringBuilder value) {
+        if (name != null) {
+            b.headers.putIfAbsent(name, value.toString().strip());
+        }
+    }
+
+    /** Header text: valid UTF-8 (RFC 6532) as UTF-8, other raw 8-bit with the fallback charset. */
+    private String decodeHeaderLine(Line l) {
+        int len = l.headLength();
+        byte[] h = l.head();
+        for (int i = 0; i < len; i++) {
+            if (h[i] < 0) {
+                return MailCharset.guess(h, 0, len, MailCharset.DEFAULT_FALLBACK);
+            }
+        }
+        return new String(h, 0, len, StandardCharsets.ISO_8859_1);
+    }
+
+    private void multipart(Built b, String boundary, List<String> outer, int depth, boolean digest) throws IOException {
+        List<String> active = new ArrayList<>();
+        active.add(boundary);
+        active.addAll(outer);
+        boolean closed = false;
+        int lastTerminator = 0;
+        Line l;
+        while ((l = next()) != null) {
+            String match = isBoundary(l, active);
+            if (match == null) {
+                b.lines++;
+                lastTerminator = l.terminator();
+                continue;
+            }
+            if (!match.equals(boundary)) {
+                pushedBack = l; // an outer boundary: this multipart ends unclosed
+                b.bodyEnd = Math.max(b.bodyStart, l.start() - lastTerminator);
+                return;
+            }
+            b.lines++;
+            if (isClose(l, boundary)) {
+                closed = true;
+                break;
+            }
+            if (parts >= limits.maxParts()) {
+                continue; // over the limit: the rest is counted, not parsed
+            }
+            Built child = part(l.end(), active, depth + 1, digest);
+            long childEnd = childEnd(child);
+            MessageSummary.Part built = child.build(childEnd);
+            b.children.add(built);
+            b.lines += child.headerLines + child.lines;
+            lastTerminator = 0;
+        }
+        if (closed) {
+            // epilogue: up to an outer boundary or the end
+            lastTerminator = l.terminator();
+            while ((l = next()) != null) {
+                if (isBoundary(l, outer) != null) {
+                    pushedBack = l;
+                    b.bodyEnd = Math.max(b.bodyStart, l.start() - lastTerminator);
+                    return;
+                }
+                b.lines++;
+                lastTerminator = l.terminator();
+            }
+        }
+        b.bodyEnd = offset;
+    }
+
+    /** Where a child part ended: before the CRLF that precedes the next boundary line (RFC 2046 §5.1.1). */
+    private long childEnd(Built child) {
+        return child.bodyEnd >= 0 ? child.bodyEnd : offset;
+    }
+
+    private void leaf(Built b, List<String> boundaries) throws IOException {
+        int lastTerminator = 0;
+        Line l;
+        while ((l = next()) != null) {
+            if (isBoundary(l, boundaries) != null) {
+                pushedBack = l;
+                b.bodyEnd = Math.max(b.bodyStart, l.start() - lastTerminator);
+                if (lastTerminator > 0 && b.lines > 0 && b.bodyEnd == b.bodyStart) {
+                    b.lines = 0;
+                }
+                return;
+            }
+            b.lines++;
+            lastTerminator = l.terminator();
+        }
+        b.bodyEnd = offset;
+    }
+
+    /** The boundary (of those given) that the line is a delimiter for, or null. */
+    private static String isBoundary(Line l, List<String> boundaries) {
+        if (boundaries.isEmpty() || l.headLength() < 3 || l.head()[0] != '-' || l.head()[1] != '-') {
+            return null;
+        }
+        String text = l.text();
+        for (String b : boundaries) {
+            if (text.startsWith(b, 2)) {
+                String rest = text.substring(2 + b.length());
+                if (rest.isBlank() || (rest.startsWith("--") && rest.substring(2).isBlank())) {
+                    return b;
+                }
+            }
+        }
+        return null;
+    }
+
+    private static boolean isClose(Line l, String boundary) {
+        String rest = l.text().substring(2 + boundary.length());
+        return rest.startsWith("--");
+    }
+
+    // --- lines
+
+    private Line next() throws IOException {
+        if (pushedBack != null) {
+            Line l = pushedBack;
+            pushedBack = null;
+            return l;
+        }
+        long start = offset;
+        byte[] head = new byte[128];
+        int headLength = 0;
+        long length = 0;
+        while (true) {
+            if (pos == lim) {
+                lim = in.read(buf, 0, buf.length);
+                pos = 0;
+                if (lim <= 0) {
+                    lim = 0;
+                    if (length == 0) {
+                        return null;
+                    }
+                    return finish(start, length, 0, head, headLength);
+                }
+            }
+            byte c = buf[pos++];
+            offset++;
+            length++;
+            if (c < 0) {
+                eightBit = true;
+            }
+            if (c == '\n') {
+                int term = headLength > 0 && head[headLength - 1] == '\r' && headLength <= KEEP ? 2 : 1;
+                if (term == 2) {
+                    headLength--;
+                }
+                return finish(start, length, term, head, headLength);
+            }
+            if (headLength < KEEP) {
+                if (headLength == head.length) {
+                    head = java.util.Arrays.copyOf(head, Math.min(KEEP + 1, head.length * 2));
+                }
+                head[headLength++] = c;
+            }
+        }
+    }
+
+    private static Line finish(long start, long length, int terminator, byte[] head, int headLength) {
+        return new Line(start, length, terminator, head, headLength);
+    }
+}

@@ -1,0 +1,107 @@
+package dev.mailstack.mime;
+
+import java.io.ByteArrayOutputStream;
+
+/** Content-Transfer-Encoding decoders (RFC 2045 §6) that survive real-world damage. */
+public final class TransferEncoding {
+    private static final int[] BASE64 = new int[256];
+
+    static {
+        java.util.Arrays.fill(BASE64, -1);
+        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        for (int i = 0; i < alphabet.length(); i++) {
+            BASE64[alphabet.charAt(i)] = i;
+        }
+        BASE64['-'] = 62; // base64url, seen in the wild
+        BASE64['_'] = 63;
+    }
+
+    private TransferEncoding() {
+    }
+
+    /** Base64, skipping anything outside the alphabet and stopping at padding; a truncated tail is kept. */
+    public static byte[] base64(byte[] in, int off, int len) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(len * 3 / 4 + 3);
+        int acc = 0;
+        int bits = 0;
+        for (int i = off; i < off + len; i++) {
+            int c = in[i] & 0xff;
+            if (c == '=') {
+                // padding ends a quantum; keep going: some senders concatenate encoded chunks
+                bits = 0;
+                acc = 0;
+                continue;
+            }
+            int v = BASE64[c];
+            if (v < 0) {
+                continue;
+            }
+            acc = (acc << 6) | v;
+            bits += 6;
+            if (bits >= 8) {
+                bits -= 8;
+                out.write((acc >> bits) & 0xff);
+            }
+        }
+        return out.toByteArray();
+    }
+
+    /** Quoted-printable; with {@code header} (RFC 2047 "Q") an underscore is a space. Bad escapes stay literal. */
+    public static byte[] quotedPrintable(byte[] in, int off, int len, boolean header) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(len);
+        int end = off + len;
+        for (int i = off; i < end; i++) {
+            int c = in[i] & 0xff;
+            if (c == '_' && header) {
+                out.write(' ');
+            } else if (c == '=') {
+                if (i + 2 < end && hex(in[i + 1]) >= 0 && hex(in[i + 2]) >= 0) {
+                    out.write(hex(in[i + 1]) << 4 | hex(in[i + 2]));
+                    i += 2;
+                } else {
+                    // soft line break: "=" then optional spaces then CRLF or LF
+                    int j = i + 1;
+                    while (j < end && (in[j] == ' ' || in[j] == '\t')) {
+                        j++;
+                    }
+                    if (j < end && in[j] == '\r' && j + 1 < end && in[j + 1] == '\n') {
+                        i = j + 1;
+                    } else if (j < end && in[j] == '\n') {
+                        i = j;
+                    } else if (j == end) {
+                        i = j - 1;
+                    } else {
+                        out.write(c);
+                    }
+                }
+            } else {
+                out.write(c);
+            }
+        }
+        return out.toByteArray();
+    }
+
+    private static int hex(byte b) {
+        int c = b & 0xff;
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'A' && c <= 'F') {
+            return c - 'A' + 10;
+        }
+        if (c >= 'a' && c <= 'f') {
+            return c - 'a' + 10;
+        }
+        return -1;
+    }
+
+    /** Decodes a body by its Content-Transfer-Encoding; 7bit, 8bit, binary and unknown pass through. */
+    public static byte[] decode(byte[] body, String encoding) {
+        String e = encoding == null ? "" : encoding.strip().toLowerCase(java.util.Locale.ROOT);
+        return switch (e) {
+            case "base64" -> base64(body, 0, body.length);
+            case "quoted-printable" -> quotedPrintable(body, 0, body.length, false);
+            default -> body;
+        };
+    }
+}
