@@ -100,7 +100,7 @@ final class SmtpSession {
                 try {
                     line = connection.readCommand();
                 } catch (LineTooLongException e) {
-                    if (error(SmtpReplies.LINE_TOO_LONG)) {
+                    if (!error(SmtpReplies.LINE_TOO_LONG)) {
                         return;
                     }
                     continue;
@@ -113,7 +113,7 @@ final class SmtpSession {
                 try {
                     command = SmtpParser.parse(line);
                 } catch (SmtpSyntaxException e) {
-                    if (error(e.reply())) {
+                    if (!error(e.reply())) {
                         return;
                     }
                     continue;

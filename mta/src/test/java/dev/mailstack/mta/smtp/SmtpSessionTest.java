@@ -250,7 +250,7 @@ class SmtpSessionTest {
             c.expectEventually("250 HELP");
             c.send("MAIL FROM:<bob@remote.test> BODY=BINARYMIME").expect("250 .*");
             c.send("RCPT TO:<alice@example.org>").expect("250 .*");
-            c.sendRaw("BDAT 20\r\nSubject: chunks\r\n\r\nab").expect("250 2.0.0 Ok: 20 octets.*");
+            c.sendRaw("BDAT 21\r\nSubject: chunks\r\n\r\nab").expect("250 2.0.0 Ok: 21 octets.*");
             c.sendRaw("BDAT 4 LAST\r\ncd\r\n").expect("250 2.0.0 Ok: queued as .*");
         }
         mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
