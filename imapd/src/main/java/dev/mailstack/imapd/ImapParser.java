@@ -291,7 +291,14 @@ final class ImapParser {
             throw new ImapSyntaxException("APPEND needs the message as a literal {size}");
         }
         long[] size = literalHeader();
-        return new ImapCommand.Append(box, flags, date, source.messageLiteral(size[0], size[1] == 0));
+        MessageSpool.Spooled message = source.messageLiteral(size[0], size[1] == 0);
+        line = source.nextLine(); // the rest of the command line after the literal
+        if (line == null) {
+            message.discard();
+            throw new IOException("connection closed inside APPEND");
+        }
+        pos = 0;
+        return new ImapCommand.Append(box, flags, date, message);
     }
 
     // --- FETCH (RFC 3501 §6.4.5)

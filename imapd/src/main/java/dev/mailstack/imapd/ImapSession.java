@@ -227,11 +227,11 @@ final class ImapSession {
             });
             case ImapCommand.Delete d -> withUser(tag, u -> {
                 MailboxName name = name(d.mailbox());
+                u.delete(name);
                 if (state instanceof Selected s && s.mailbox().view().info().name().equals(name)) {
                     deselect();
                     state = new Authenticated(s.user(), s.store());
                 }
-                u.delete(name);
                 tagged(tag, "OK DELETE completed");
             });
             case ImapCommand.Rename r -> withUser(tag, u -> {
