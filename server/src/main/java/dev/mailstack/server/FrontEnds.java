@@ -18,6 +18,8 @@ import dev.mailstack.net.AuthThrottle;
 import dev.mailstack.net.Cidr;
 import dev.mailstack.net.Protocol;
 import dev.mailstack.net.TlsMode;
+import dev.mailstack.pop3d.Pop3Protocol;
+import dev.mailstack.pop3d.Pop3Settings;
 import dev.mailstack.store.MailboxStore;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -65,6 +67,10 @@ final class FrontEnds {
         SmtpProtocol submission = new SmtpProtocol(mx.asSubmission(), store, intake, throttle);
         planned.add(new Planned("submission", ConfigKey.SUBMISSION_PORT, 587, 2587, TlsMode.STARTTLS, submission));
         planned.add(new Planned("submissions", ConfigKey.SUBMISSIONS_PORT, 465, 2465, TlsMode.IMPLICIT, submission));
+
+        Pop3Protocol pop3 = new Pop3Protocol(store, new Pop3Settings(hostname, plaintext), throttle);
+        planned.add(new Planned("pop3", ConfigKey.POP3_PORT, 110, 1110, TlsMode.STARTTLS, pop3));
+        planned.add(new Planned("pop3s", ConfigKey.POP3S_PORT, 995, 1995, TlsMode.IMPLICIT, pop3));
 
         ImapSettings imapDefaults = ImapSettings.defaults(hostname);
         ImapProtocol imap = new ImapProtocol(new ImapSettings(hostname, plaintext, imapDefaults.appendLimit(),
