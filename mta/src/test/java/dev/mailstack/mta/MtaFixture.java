@@ -88,6 +88,17 @@ public final class MtaFixture implements AutoCloseable {
         }
     }
 
+    /** Waits until every queued message has its outcome recorded. */
+    public void awaitQueueEmpty() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!store.store().queue().list().isEmpty()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("queue not empty: " + store.store().queue().list());
+            }
+            Thread.sleep(10); // the queue's state lives in the database: poll it
+        }
+    }
+
     @Override
     public void close() {
         smtp.close();

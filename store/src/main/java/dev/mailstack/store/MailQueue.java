@@ -184,6 +184,20 @@ public final class MailQueue {
         }
     }
 
+    /**
+     * Frees every lease. Called when the queue runner starts: one process owns a data folder (the
+     * database is locked to it), so a lease still set was held by a process that died, and
+     * waiting for it to expire would only delay mail that local delivery makes safe to retry.
+     */
+    public int releaseLeases() {
+        try (Connection c = store.db().connect();
+             PreparedStatement ps = c.prepareStatement("UPDATE queue_messages SET lease_until = NULL WHERE lease_until IS NOT NULL")) {
+            return ps.executeUpdate();
+        } catch (SQLException e) {
+            throw store.db().failure(e, "release queue leases");
+        }
+    }
+
     public void markDelayWarned(QueueId id) {
         update("UPDATE queue_messages SET delay_warned = TRUE WHERE id = ?", id);
     }

@@ -49,6 +49,16 @@ class MailQueueTest {
     }
 
     @Test
+    void leasesOfADeadProcessAreReleasedAtStart() throws Exception {
+        QueueId id = enqueue("a@remote.test");
+        Instant now = Instant.now();
+        queue.claimDue(now, Duration.ofMinutes(15)).orElseThrow();
+        assertTrue(queue.claimDue(now, Duration.ofMinutes(15)).isEmpty());
+        assertEquals(1, queue.releaseLeases());
+        assertEquals(id, queue.claimDue(now, Duration.ofMinutes(15)).orElseThrow().id());
+    }
+
+    @Test
     void retriesGoOnlyToRecipientsStillPending() throws Exception {
         QueueId id = enqueue("a@remote.test", "b@remote.test", "c@remote.test");
         Instant now = Instant.now();

@@ -41,7 +41,9 @@ public final class LocalDelivery {
         try (Transaction t = session.begin()) {
             var inbox = session.require(MailboxName.INBOX);
             t.appendContent(inbox.id(), message.content(), message.size(), Flags.NONE, message.receivedAt(),
-                    Optional.of(new DeliveryKey(message.id(), recipient + ">" + account.address())));
+                    // Keyed by the account, not the address: alice@ and alice+tag@ in one message make one
+                    // copy (Postfix's duplicate filter), and a retry after a crash makes none.
+                    Optional.of(new DeliveryKey(message.id(), account.address())));
             t.commit();
             return new Delivered("250 2.0.0 delivered to " + account.address());
         } catch (StoreException e) {

@@ -37,6 +37,8 @@ final class DeliveryReport {
         String boundary = "=_mailstack_" + UUID.randomUUID();
         String now = ZonedDateTime.now(ZoneId.systemDefault()).format(DATE);
         StringBuilder h = new StringBuilder();
+        // RFC 5321 §4.4 and §4.5.5: reports travel with the null reverse-path, recorded on delivery.
+        h.append("Return-Path: <>\r\n");
         h.append("From: Mail Delivery System <MAILER-DAEMON@").append(hostname).append(">\r\n");
         h.append("To: <").append(message.envelope().returnPath()).append(">\r\n");
         h.append("Subject: ").append(failed ? "Undelivered Mail Returned to Sender" : "Delayed Mail (still being retried)")

@@ -58,6 +58,10 @@ public final class QueueRunner implements AutoCloseable {
     }
 
     public void start() {
+        int released = store.queue().releaseLeases();
+        if (released > 0) {
+            LOG.log(Level.INFO, "resuming {0} message(s) claimed before the last stop", released);
+        }
         for (int i = 0; i < settings.workers(); i++) {
             Thread t = Thread.ofVirtual().name("queue-" + i).start(this::work);
             workers.add(t);

@@ -81,6 +81,7 @@ class SmtpSessionTest {
             c.expect("221 .*");
         }
         mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+        mta.awaitQueueEmpty();
         assertEquals(1, mta.alice().status(MailboxName.INBOX).messages(),
                 "alice and alice+news are one mailbox: delivered once");
     }

@@ -1,0 +1,61 @@
+package dev.mailstack.e2e;
+
+import dev.mailstack.server.Config;
+import dev.mailstack.server.ConfigKey;
+import dev.mailstack.server.Server;
+import dev.mailstack.store.PasswordScheme;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+
+/** A whole mailstack server in this JVM: loopback only, every port ephemeral, data in a temp folder. */
+final class RunningServer implements AutoCloseable {
+    final Server server;
+    final String domain;
+
+    private RunningServer(Server server, String domain) {
+        this.server = server;
+        this.domain = domain;
+    }
+
+    static RunningServer start(Path data, String domain, Map<ConfigKey, String> extra) throws IOException {
+        Config c = Config.defaults();
+        c.set(ConfigKey.DATA_DIR, data.toString(), "test");
+        c.set(ConfigKey.HOSTNAME, "mx." + domain, "test");
+        c.set(ConfigKey.BIND, "127.0.0.1", "test");
+        for (ConfigKey k : new ConfigKey[]{ConfigKey.SMTP_PORT, ConfigKey.SUBMISSION_PORT, ConfigKey.POP3_PORT,
+                ConfigKey.IMAP_PORT}) {
+            c.set(k, "0", "test");
+        }
+        for (ConfigKey k : new ConfigKey[]{ConfigKey.SUBMISSIONS_PORT, ConfigKey.POP3S_PORT, ConfigKey.IMAPS_PORT}) {
+            c.set(k, "off", "test");
+        }
+        extra.forEach((k, v) -> c.set(k, v, "test"));
+        Server server = Server.start(c);
+        try {
+            if (!server.store().accounts().isLocalDomain(domain)) {
+                server.store().accounts().addDomain(domain);
+            }
+        } catch (RuntimeException e) {
+            server.close();
+            throw e;
+        }
+        return new RunningServer(server, domain);
+    }
+
+    void addUser(String local, String password) {
+        String address = local + "@" + domain;
+        if (server.store().accounts().find(address).isEmpty()) {
+            server.store().accounts().addUser(address, PasswordScheme.hash(password));
+        }
+    }
+
+    int port(String endpoint) {
+        return server.port(endpoint);
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+}
