@@ -48,6 +48,15 @@ final class ImapParser {
         this.source = source;
     }
 
+    /**
+     * The size of a non-synchronising literal {n+} ending the line the parser stopped on, or -1.
+     * After a syntax error its octets are on their way anyway and must be skipped (RFC 7888 §4).
+     */
+    long pendingNonSyncLiteral() {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("~?\\{(\\d{1,19})\\+}$").matcher(line);
+        return m.find() ? Long.parseLong(m.group(1)) : -1;
+    }
+
     /** The tag of a line, for a BAD reply when the rest does not parse ("*" when there is none). */
     static String tagOf(String line) {
         int sp = line.indexOf(' ');
@@ -287,6 +296,14 @@ final class ImapParser {
             }
             sp();
         }
+        // RFC 6855 §4: after ENABLE UTF8=ACCEPT, Thunderbird sends APPEND ... UTF8 (~{n+}).
+        boolean utf8Data = line.regionMatches(true, pos, "UTF8 (", 0, 6);
+        if (utf8Data) {
+            pos += 6;
+        }
+        if (peek() == '~') {
+            pos++; // RFC 3516 literal8: the octets may hold NUL; we store them as they come
+        }
         if (peek() != '{') {
             throw new ImapSyntaxException("APPEND needs the message as a literal {size}");
         }
@@ -298,6 +315,13 @@ final class ImapParser {
             throw new IOException("connection closed inside APPEND");
         }
         pos = 0;
+        if (utf8Data) {
+            if (peek() != ')') {
+                message.discard();
+                throw new ImapSyntaxException("expected ')' after the UTF8 literal");
+            }
+            pos++;
+        }
         return new ImapCommand.Append(box, flags, date, message);
     }
 

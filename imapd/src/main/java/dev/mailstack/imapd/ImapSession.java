@@ -103,11 +103,12 @@ final class ImapSession {
     private void handle(String line) throws IOException {
         String tag = ImapParser.tagOf(line);
         ImapCommand command;
+        ImapParser parser = new ImapParser(line, source());
         try {
-            ImapParser parser = new ImapParser(line, source());
             tag = parser.tag();
             command = parser.command();
         } catch (ImapSyntaxException e) {
+            skipRestOfCommand(parser);
             tagged(tag, "BAD " + e.getMessage());
             return;
         } catch (LiteralRefused e) {
@@ -122,6 +123,18 @@ final class ImapSession {
             if (command instanceof ImapCommand.Append a) {
                 a.message().discard();
             }
+        }
+    }
+
+    /** Drops the literals still coming for a command that failed to parse, so the next line is a command. */
+    private void skipRestOfCommand(ImapParser parser) throws IOException {
+        for (long n = parser.pendingNonSyncLiteral(); n >= 0; ) {
+            connection.reader().skip(n);
+            String rest = connection.reader().readLine();
+            if (rest == null) {
+                return;
+            }
+            n = new ImapParser(rest, source()).pendingNonSyncLiteral();
         }
     }
 
