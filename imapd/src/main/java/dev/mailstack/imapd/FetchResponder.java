@@ -25,10 +25,24 @@ final class FetchResponder {
 
     private final Connection connection;
     private final MailboxStore store;
+    /** Summaries read ahead in one query for the messages of the current FETCH. */
+    private java.util.Map<dev.mailstack.store.ContentId, dev.mailstack.store.MessageFacts> prefetched = java.util.Map.of();
 
     FetchResponder(Connection connection, MailboxStore store) {
         this.connection = connection;
         this.store = store;
+    }
+
+    /** Reads the summaries of these messages in bulk when the items need them (ENVELOPE, BODYSTRUCTURE, parts). */
+    void prefetch(List<MessageRef> messages, List<FetchItem> items) {
+        boolean needs = items.stream().anyMatch(i -> i instanceof FetchItem.Envelope || i instanceof FetchItem.Structure
+                || (i instanceof FetchItem.Section s && (!s.part().isEmpty() || s.binary())));
+        prefetched = needs ? store.facts(messages.stream().map(MessageRef::content).toList()) : java.util.Map.of();
+    }
+
+    private StoredStructure structure(MessageRef r) {
+        var facts = prefetched.get(r.content());
+        return facts != null ? StoredStructure.of(facts) : StoredStructure.of(store, r);
     }
 
     /** One "* n FETCH (...)" response; {@code seenChanged}: \Seen was just set, so FLAGS goes too. */
@@ -65,11 +79,11 @@ final class FetchResponder {
                     case FetchItem.Size s -> text.append("RFC822.SIZE ").append(r.size());
                     case FetchItem.ModSeq m -> text.append("MODSEQ (").append(r.modSeq()).append(')');
                     case FetchItem.Envelope e -> {
-                        structure = structure == null ? StoredStructure.of(store, r) : structure;
+                        structure = structure == null ? structure(r) : structure;
                         text.append("ENVELOPE ").append(structure.envelope(utf8));
                     }
                     case FetchItem.Structure s -> {
-                        structure = structure == null ? StoredStructure.of(store, r) : structure;
+                        structure = structure == null ? structure(r) : structure;
                         text.append(s.extensible() ? "BODYSTRUCTURE " : "BODY ").append(structure.bodyStructure(s.extensible()));
                     }
                     case FetchItem.Section s -> {
@@ -107,7 +121,7 @@ final class FetchResponder {
                 case TEXT, MIME -> { }
             }
         }
-        StoredStructure st = structure == null ? StoredStructure.of(store, r) : structure;
+        StoredStructure st = structure == null ? structure(r) : structure;
         StoredStructure.Range range;
         try {
             range = st.section(s.part(), s.text());

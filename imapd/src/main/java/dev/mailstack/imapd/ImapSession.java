@@ -581,7 +581,7 @@ final class ImapSession {
         List<Integer> msns = m.resolve(f.set(), f.uid());
         boolean setsSeen = !m.readOnly() && f.items().stream()
                 .anyMatch(i -> i instanceof FetchItem.Section s && !s.peek());
-        List<Integer> nowSeen = new ArrayList<>();
+        java.util.Set<Integer> nowSeen = new java.util.HashSet<>();
         if (setsSeen) {
             List<Uid> unseen = new ArrayList<>();
             for (int msn : msns) {
@@ -601,6 +601,17 @@ final class ImapSession {
                 }
             }
         }
+        for (int from = 0; from < msns.size(); from += 1000) {
+            List<Integer> chunk = msns.subList(from, Math.min(msns.size(), from + 1000));
+            fetcher.prefetch(chunk.stream().map(m::at).toList(), f.items());
+            fetchChunk(m, f, chunk, nowSeen);
+        }
+        sync(f.uid());
+        tagged(tag, "OK " + (f.uid() ? "UID FETCH" : "FETCH") + " completed");
+    }
+
+    private void fetchChunk(SelectedMailbox m, ImapCommand.Fetch f, List<Integer> msns, java.util.Set<Integer> nowSeen)
+            throws IOException {
         for (int msn : msns) {
             MessageRef r = m.at(msn);
             if (f.changedSince().isPresent() && r.modSeq() <= f.changedSince().get()) {
@@ -608,8 +619,6 @@ final class ImapSession {
             }
             fetcher.write(msn, r, f.items(), nowSeen.contains(msn), utf8);
         }
-        sync(f.uid());
-        tagged(tag, "OK " + (f.uid() ? "UID FETCH" : "FETCH") + " completed");
     }
 
     private void storeFlags(String tag, SelectedMailbox m, ImapCommand.Store s) throws IOException {
@@ -641,6 +650,10 @@ final class ImapSession {
         for (MessageRef r : changed) {
             m.update(r);
         }
+        java.util.Set<Uid> changedUids = new java.util.HashSet<>();
+        for (MessageRef r : changed) {
+            changedUids.add(r.uid());
+        }
         if (!s.silent() || condstore) {
             for (Uid uid : uids) {
                 int msn = m.msnOf(uid);
@@ -648,7 +661,7 @@ final class ImapSession {
                     continue;
                 }
                 MessageRef r = m.at(msn);
-                boolean changedHere = changed.stream().anyMatch(c -> c.uid().equals(uid));
+                boolean changedHere = changedUids.contains(uid);
                 if (s.silent() && !changedHere) {
                     continue;
                 }
@@ -728,7 +741,7 @@ final class ImapSession {
     }
 
     private void search(String tag, SelectedMailbox m, ImapCommand.Search s) throws IOException {
-        List<Integer> hits = new Searcher(userStore(), m).search(s.key());
+        List<Integer> hits = new Searcher(store, userStore(), m).search(s.key());
         List<Long> numbers = new ArrayList<>();
         for (int msn : hits) {
             numbers.add(s.uid() ? m.at(msn).uid().value() : msn);

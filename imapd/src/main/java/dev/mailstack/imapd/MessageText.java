@@ -88,8 +88,7 @@ final class MessageText {
         }
     }
 
-    static String bodyText(StoreSession store, MessageRef r) throws IOException {
-        MessageSummary summary = MessageSummary.decode(store.facts(r).summary());
+    static String bodyText(StoreSession store, MessageRef r, MessageSummary summary) throws IOException {
         return TextExtractor.bodyText(summary, offset -> store.openContent(r, offset));
     }
 }

@@ -22,12 +22,16 @@ import java.util.Optional;
  * Comparisons ignore case, as RFC 3501 asks.
  */
 final class Searcher {
+    private final dev.mailstack.store.MailboxStore mailboxStore;
     private final StoreSession store;
     private final SelectedMailbox mailbox;
+    /** Summaries of every message, read in bulk the first time a key needs one. */
+    private Map<dev.mailstack.store.ContentId, dev.mailstack.store.MessageFacts> facts;
     private final Map<Integer, String> headers = new HashMap<>();
     private final Map<Integer, String> texts = new HashMap<>();
 
-    Searcher(StoreSession store, SelectedMailbox mailbox) {
+    Searcher(dev.mailstack.store.MailboxStore mailboxStore, StoreSession store, SelectedMailbox mailbox) {
+        this.mailboxStore = mailboxStore;
         this.store = store;
         this.mailbox = mailbox;
     }
@@ -79,6 +83,19 @@ final class Searcher {
     }
 
     private boolean headerMatches(int msn, String field, String value) {
+        // The envelope fields are in the stored summary: no need to read the message.
+        dev.mailstack.mime.MessageSummary.Envelope e = summary(msn).envelope();
+        String fromSummary = switch (field) {
+            case "FROM" -> e.from();
+            case "TO" -> e.to();
+            case "CC" -> e.cc();
+            case "BCC" -> e.bcc();
+            case "SUBJECT" -> e.subject();
+            default -> null;
+        };
+        if (List.of("FROM", "TO", "CC", "BCC", "SUBJECT").contains(field)) {
+            return fromSummary != null && contains(MessageText.decodeHeader(fromSummary), value);
+        }
         for (String v : MessageText.headerValues(header(msn), field)) {
             if (contains(MessageText.decodeHeader(v), value)) {
                 return true;
@@ -88,8 +105,17 @@ final class Searcher {
     }
 
     private Optional<LocalDate> sentDate(int msn) {
-        List<String> values = MessageText.headerValues(header(msn), "DATE");
-        return values.isEmpty() ? Optional.empty() : MessageText.date(values.get(0));
+        String date = summary(msn).envelope().date();
+        return date == null ? Optional.empty() : MessageText.date(date);
+    }
+
+    private dev.mailstack.mime.MessageSummary summary(int msn) {
+        if (facts == null) {
+            facts = mailboxStore.facts(mailbox.messages().stream().map(MessageRef::content).toList());
+        }
+        MessageRef r = mailbox.at(msn);
+        dev.mailstack.store.MessageFacts f = facts.get(r.content());
+        return dev.mailstack.mime.MessageSummary.decode(f != null ? f.summary() : store.facts(r).summary());
     }
 
     /** The raw header of a message (decoded as Latin-1 so no byte is lost), read once per search. */
@@ -110,7 +136,7 @@ final class Searcher {
         return texts.computeIfAbsent(msn, n -> {
             MessageRef r = mailbox.at(n);
             try {
-                return MessageText.bodyText(store, r);
+                return MessageText.bodyText(store, r, summary(n));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -30,6 +30,14 @@ final class StoredStructure {
         return new StoredStructure(MessageSummary.decode(store.facts(r.content()).summary()));
     }
 
+    static StoredStructure of(dev.mailstack.store.MessageFacts facts) {
+        return new StoredStructure(MessageSummary.decode(facts.summary()));
+    }
+
+    MessageSummary summary() {
+        return summary;
+    }
+
     String envelope(boolean utf8) {
         return envelope(summary.envelope(), utf8);
     }

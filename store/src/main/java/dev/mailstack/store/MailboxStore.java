@@ -88,6 +88,33 @@ public final class MailboxStore implements AutoCloseable {
         }
     }
 
+    /** Facts of many contents in one query per 500 (a FETCH 1:* BODYSTRUCTURE, a SEARCH). */
+    public java.util.Map<ContentId, MessageFacts> facts(java.util.Collection<ContentId> contents) {
+        java.util.Map<ContentId, MessageFacts> out = new java.util.HashMap<>();
+        List<ContentId> all = new ArrayList<>(new java.util.LinkedHashSet<>(contents));
+        try (Connection c = db.connect()) {
+            for (int from = 0; from < all.size(); from += 500) {
+                List<ContentId> chunk = all.subList(from, Math.min(all.size(), from + 500));
+                String marks = String.join(",", java.util.Collections.nCopies(chunk.size(), "?"));
+                try (PreparedStatement ps = c.prepareStatement(
+                        "SELECT id, size, header_size, body_lines, summary FROM contents WHERE id IN (" + marks + ")")) {
+                    for (int i = 0; i < chunk.size(); i++) {
+                        ps.setLong(i + 1, chunk.get(i).value());
+                    }
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            out.put(new ContentId(rs.getLong(1)),
+                                    new MessageFacts(rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getBytes(5)));
+                        }
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            throw db.failure(e, "read message facts");
+        }
+        return out;
+    }
+
     /**
      * Deletes contents that no mailbox and no queue entry points at any more, and their files.
      * Only contents older than {@code minAge} go, so a transaction about to reuse one is not raced.

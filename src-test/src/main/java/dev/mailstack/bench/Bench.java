@@ -1,0 +1,534 @@
+package dev.mailstack.bench;
+
+import dev.mailstack.mime.MessageSummary;
+import dev.mailstack.mime.MimeLimits;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The load generator (issue 9): plain sockets against any SMTP, IMAP and POP3 server, so
+ * mailstack and Postfix/Dovecot are measured the same way. Prints a table and JSON lines.
+ * Usage: {@code ./mailstack-bench <smtp|imap|pop3|mime|idle|all> [--option value]...}; see {@link #usage()}.
+ */
+public final class Bench {
+    private final Map<String, String> opt = new LinkedHashMap<>();
+    private final List<Map<String, Object>> results = new ArrayList<>();
+    private final String label;
+
+    private Bench(String[] args) {
+        for (int i = 1; i + 1 < args.length; i += 2) {
+            opt.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+        }
+        label = opt.getOrDefault("label", "server");
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 0 || args[0].equals("--help")) {
+            System.out.println(usage());
+            return;
+        }
+        Bench b = new Bench(args);
+        long cpu0 = cpu();
+        long t0 = System.nanoTime();
+        switch (args[0]) {
+            case "smtp" -> b.smtp();
+            case "imap" -> b.imap();
+            case "pop3" -> b.pop3();
+            case "mime" -> b.mime();
+            case "idle" -> b.idle();
+            case "all" -> {
+                b.mime();
+                b.smtp();
+                b.imap();
+                b.pop3();
+            }
+            default -> {
+                System.err.println(usage());
+                System.exit(2);
+            }
+        }
+        double wall = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("client cpu %.1f s over %.1f s wall (%.0f%% of one core)%n", (cpu() - cpu0) / 1e9, wall,
+                100.0 * (cpu() - cpu0) / 1e9 / wall);
+        for (Map<String, Object> r : b.results) {
+            StringBuilder json = new StringBuilder("{");
+            r.forEach((k, v) -> json.append(json.length() > 1 ? "," : "").append('"').append(k).append("\":")
+                    .append(v instanceof String ? "\"" + v + "\"" : v));
+            System.out.println(json.append('}'));
+        }
+    }
+
+    static String usage() {
+        return String.join("\n",
+                "mailstack-bench <smtp|imap|pop3|mime|idle|all> [options]",
+                "  --host 127.0.0.1 --smtp-port 2525 --imap-port 1143 --pop3-port 1110",
+                "  --user user1@example.test --password secret --rcpt user2@example.test",
+                "  smtp: --messages 2000 --clients 1,8,32 --sizes 2048,102400",
+                "  imap: --mailbox-size 10000 (populates the user's INBOX by APPEND if it holds fewer)",
+                "  idle: --connections 1000 --server-pid PID (server memory per idle IMAP connection)",
+                "  --repeat 3 (min and median) --label mailstack");
+    }
+
+    private String o(String key, String def) {
+        return opt.getOrDefault(key, def);
+    }
+
+    private int port(String proto, String def) {
+        return Integer.parseInt(o(proto + "-port", def));
+    }
+
+    private static long cpu() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    private void report(String bench, String metric, double value, String unit, Map<String, Object> extra) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("server", label);
+        r.put("bench", bench);
+        r.put("metric", metric);
+        r.put("value", Math.round(value * 100) / 100.0);
+        r.put("unit", unit);
+        r.putAll(extra);
+        results.add(r);
+        System.out.printf("%-10s %-8s %-40s %12.2f %s %s%n", label, bench, metric, value, unit, extra.isEmpty() ? "" : extra);
+    }
+
+    /** Runs {@code work} R times and reports min and median. */
+    private void timed(String bench, String metric, String unit, Measured work) throws Exception {
+        int repeat = Integer.parseInt(o("repeat", "1"));
+        List<Double> v = new ArrayList<>();
+        for (int i = 0; i < repeat; i++) {
+            v.add(work.run());
+        }
+        Collections.sort(v);
+        Map<String, Object> extra = repeat > 1 ? Map.of("min", v.get(0), "runs", repeat) : Map.of();
+        report(bench, metric, v.get(v.size() / 2), unit, extra);
+    }
+
+    interface Measured {
+        double run() throws Exception;
+    }
+
+    // --- corpus
+
+    /** Realistic varied messages: ASCII, Chinese RFC 2047 subjects, GBK bodies, multipart with attachments. */
+    static byte[] message(int i, int size) {
+        Random r = new Random(i);
+        String subject = switch (i % 4) {
+            case 0 -> "Quarterly report " + i;
+            case 1 -> "=?UTF-8?B?" + Base64.getEncoder().encodeToString(("测试邮件 " + i).getBytes(StandardCharsets.UTF_8)) + "?=";
+            case 2 -> "=?GBK?B?" + Base64.getEncoder().encodeToString(("中文主题 " + i).getBytes(Charset.forName("GBK"))) + "?=";
+            default -> "Re: meeting notes " + i;
+        };
+        StringBuilder h = new StringBuilder();
+        h.append("From: Sender ").append(i % 17).append(" <sender").append(i % 17).append("@example.net>\r\n");
+        h.append("To: user@example.test\r\nSubject: ").append(subject).append("\r\n");
+        h.append("Date: Tue, 1 Dec 2026 10:").append(String.format("%02d", i % 60)).append(":00 +0000\r\n");
+        h.append("Message-ID: <bench-").append(i).append("@example.net>\r\nMIME-Version: 1.0\r\n");
+        StringBuilder body = new StringBuilder();
+        String filler = i % 4 == 2 ? "国标编码的正文，用于搜索测试。" : "The quick brown fox jumps over the lazy dog. ";
+        while (body.length() < size * 0.8) {
+            body.append(filler).append(r.nextInt(1000)).append("\r\n");
+        }
+        byte[] text = body.toString().getBytes(i % 4 == 2 ? Charset.forName("GBK") : StandardCharsets.UTF_8);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(size + 1024);
+        if (i % 5 == 4) {
+            h.append("Content-Type: multipart/mixed; boundary=\"b").append(i).append("\"\r\n\r\n");
+            out.writeBytes(h.toString().getBytes(StandardCharsets.US_ASCII));
+            out.writeBytes(("--b" + i + "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(text, 0, Math.min(text.length, 2000));
+            out.writeBytes(("\r\n--b" + i + "\r\nContent-Type: application/octet-stream; name=\"a.bin\"\r\n"
+                    + "Content-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=\"a.bin\"\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            byte[] bin = new byte[Math.max(100, size / 2)];
+            r.nextBytes(bin);
+            out.writeBytes(Base64.getMimeEncoder().encode(bin));
+            out.writeBytes(("\r\n--b" + i + "--\r\n").getBytes(StandardCharsets.US_ASCII));
+        } else {
+            h.append("Content-Type: text/plain; charset=").append(i % 4 == 2 ? "GBK" : "UTF-8")
+                    .append("\r\nContent-Transfer-Encoding: 8bit\r\n\r\n");
+            out.writeBytes(h.toString().getBytes(StandardCharsets.US_ASCII));
+            out.writeBytes(text);
+        }
+        return out.toByteArray();
+    }
+
+    // --- SMTP
+
+    private void smtp() throws Exception {
+        String host = o("host", "127.0.0.1");
+        int port = port("smtp", "2525");
+        int n = Integer.parseInt(o("messages", "2000"));
+        String rcpt = o("rcpt", "user2@example.test");
+        for (String c : o("clients", "1,8,32").split(",")) {
+            for (String s : o("sizes", "2048,102400").split(",")) {
+                int clients = Integer.parseInt(c);
+                int size = Integer.parseInt(s);
+                int count = size > 10_000 ? Math.max(clients * 10, n / 10) : n;
+                long before = imapCount(rcpt);
+                List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
+                AtomicInteger next = new AtomicInteger();
+                byte[] body = stuffed(message(1, size));
+                long t0 = System.nanoTime();
+                try (ExecutorService pool = Executors.newFixedThreadPool(clients)) {
+                    List<Future<?>> fs = new ArrayList<>();
+                    for (int k = 0; k < clients; k++) {
+                        fs.add(pool.submit(() -> {
+                            try (Wire w = new Wire(host, port)) {
+                                w.line();
+                                w.send("EHLO bench.example.net");
+                                while (!w.line().startsWith("250 ")) {
+                                    // EHLO lines
+                                }
+                                while (next.getAndIncrement() < count) {
+                                    long s0 = System.nanoTime();
+                                    w.write(("MAIL FROM:<bench@example.net>\r\nRCPT TO:<" + rcpt + ">\r\nDATA\r\n")
+                                            .getBytes(StandardCharsets.US_ASCII));
+                                    w.flush();
+                                    expect(w.line(), "250");
+                                    expect(w.line(), "250");
+                                    expect(w.line(), "354");
+                                    w.write(body);
+                                    w.write(".\r\n".getBytes(StandardCharsets.US_ASCII));
+                                    w.flush();
+                                    expect(w.line(), "250");
+                                    latencies.add(System.nanoTime() - s0);
+                                }
+                                w.send("QUIT");
+                            }
+                            return null;
+                        }));
+                    }
+                    for (Future<?> f : fs) {
+                        f.get();
+                    }
+                }
+                double secs = (System.nanoTime() - t0) / 1e9;
+                Collections.sort(latencies);
+                Map<String, Object> extra = new LinkedHashMap<>();
+                extra.put("clients", clients);
+                extra.put("size", size);
+                extra.put("messages", count);
+                extra.put("p50_ms", latencies.get(latencies.size() / 2) / 1e6);
+                extra.put("p99_ms", latencies.get((int) (latencies.size() * 0.99)) / 1e6);
+                report("smtp", "accepted msgs/s", count / secs, "msg/s", extra);
+                // delivered: the recipient's INBOX over IMAP STATUS
+                long target = before + count;
+                while (imapCount(rcpt) < target) {
+                    Thread.sleep(20);
+                }
+                double deliveredSecs = (System.nanoTime() - t0) / 1e9;
+                report("smtp", "delivered into mailbox msgs/s", count / deliveredSecs, "msg/s",
+                        Map.of("clients", clients, "size", size));
+            }
+        }
+        deliveryLatency(host, port, rcpt);
+    }
+
+    /** 250 to visible in INBOX (IMAP STATUS polling), one message at a time. */
+    private void deliveryLatency(String host, int port, String rcpt) throws Exception {
+        List<Long> lat = new ArrayList<>();
+        try (Wire w = new Wire(host, port); Wire imap = imapLogin(rcpt)) {
+            w.line();
+            w.send("HELO bench.example.net");
+            w.line();
+            byte[] body = stuffed(message(2, 2048));
+            int tag = 0;
+            for (int i = 0; i < 200; i++) {
+                long before = status(imap, "t" + tag++);
+                w.write("MAIL FROM:<bench@example.net>\r\nRCPT TO:<".getBytes(StandardCharsets.US_ASCII));
+                w.write((rcpt + ">\r\nDATA\r\n").getBytes(StandardCharsets.US_ASCII));
+                w.flush();
+                w.line();
+                w.line();
+                w.line();
+                w.write(body);
+                w.write(".\r\n".getBytes(StandardCharsets.US_ASCII));
+                w.flush();
+                expect(w.line(), "250");
+                long t0 = System.nanoTime();
+                while (status(imap, "t" + tag++) <= before) {
+                    // poll as fast as the server answers
+                }
+                lat.add(System.nanoTime() - t0);
+            }
+        }
+        Collections.sort(lat);
+        report("smtp", "delivery latency p50 (250 -> in INBOX)", lat.get(lat.size() / 2) / 1e6, "ms",
+                Map.of("p99_ms", lat.get((int) (lat.size() * 0.99)) / 1e6));
+    }
+
+    private static void expect(String line, String code) throws IOException {
+        if (!line.startsWith(code)) {
+            throw new IOException("expected " + code + ", got: " + line);
+        }
+    }
+
+    static byte[] stuffed(byte[] message) {
+        String s = new String(message, StandardCharsets.ISO_8859_1).replace("\r\n.", "\r\n..");
+        if (!s.endsWith("\r\n")) {
+            s += "\r\n";
+        }
+        return s.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    // --- IMAP
+
+    private Wire imapLogin(String user) throws IOException {
+        Wire w = new Wire(o("host", "127.0.0.1"), port("imap", "1143"));
+        w.line();
+        w.send("l LOGIN \"" + user + "\" \"" + o("password", "secret") + "\"");
+        w.imapUntil("l");
+        return w;
+    }
+
+    private long imapCount(String user) throws IOException {
+        try (Wire w = imapLogin(user)) {
+            return status(w, "s");
+        }
+    }
+
+    private static long status(Wire w, String tag) throws IOException {
+        w.send(tag + " STATUS INBOX (MESSAGES)");
+        long n = -1;
+        while (true) {
+            String l = w.line();
+            if (l.startsWith("* STATUS")) {
+                n = Long.parseLong(l.replaceAll(".*MESSAGES (\\d+).*", "$1"));
+            } else if (l.startsWith(tag + " ")) {
+                return n;
+            }
+        }
+    }
+
+    private void imap() throws Exception {
+        String user = o("user", "user1@example.test");
+        int m = Integer.parseInt(o("mailbox-size", "10000"));
+        try (Wire w = imapLogin(user)) {
+            long have = status(w, "c");
+            long t0 = System.nanoTime();
+            for (long i = have; i < m; i++) {
+                byte[] msg = message((int) i, 2000 + (int) (i % 7) * 1500);
+                w.write(("a" + i + " APPEND INBOX {" + msg.length + "+}\r\n").getBytes(StandardCharsets.US_ASCII));
+                w.write(msg);
+                w.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+                if (i % 50 == 49 || i == m - 1) {
+                    w.flush();
+                    for (long k = i - (i % 50); k <= i; k++) {
+                        w.imapUntil("a" + k);
+                    }
+                }
+            }
+            if (have < m) {
+                report("imap", "APPEND (populate)", (m - have) / ((System.nanoTime() - t0) / 1e9), "msg/s", Map.of());
+            }
+        }
+        timed("imap", "LOGIN+SELECT", "ms", () -> {
+            long t = System.nanoTime();
+            try (Wire w = imapLogin(user)) {
+                w.send("s SELECT INBOX");
+                w.imapUntil("s");
+                return (System.nanoTime() - t) / 1e6;
+            }
+        });
+        try (Wire w = imapLogin(user)) {
+            w.send("s SELECT INBOX");
+            w.imapUntil("s");
+            timed("imap", "header sync UID FETCH 1:* (Thunderbird)", "ms", () -> fetch(w,
+                    "UID FETCH 1:* (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (From To Cc Bcc Subject Date Message-ID "
+                            + "Priority X-Priority References Newsgroups In-Reply-To Content-Type Reply-To)])"));
+            timed("imap", "UID FETCH 1:* (FLAGS)", "ms", () -> fetch(w, "UID FETCH 1:* (FLAGS)"));
+            timed("imap", "FETCH 1:* BODYSTRUCTURE", "ms", () -> fetch(w, "FETCH 1:* BODYSTRUCTURE"));
+            timed("imap", "BODY[] of every message", "MB/s", () -> {
+                long before = w.bytesRead;
+                double ms = fetch(w, "FETCH 1:* BODY.PEEK[]");
+                return (w.bytesRead - before) / 1e6 / (ms / 1000);
+            });
+            timed("imap", "SEARCH SUBJECT", "ms", () -> fetch(w, "SEARCH SUBJECT report"));
+            timed("imap", "SEARCH BODY", "ms", () -> fetch(w, "SEARCH BODY lazy"));
+            timed("imap", "STORE 1:* +FLAGS (\\Flagged)", "ms", () -> {
+                double a = fetch(w, "STORE 1:* +FLAGS (\\Flagged)");
+                fetch(w, "STORE 1:* -FLAGS.SILENT (\\Flagged)");
+                return a;
+            });
+        }
+        for (int clients : new int[]{8, 32}) {
+            mixed(user, clients);
+        }
+    }
+
+    private int tag;
+
+    private double fetch(Wire w, String command) throws IOException {
+        String t = "f" + tag++;
+        long t0 = System.nanoTime();
+        w.send(t + " " + command);
+        w.imapUntil(t);
+        return (System.nanoTime() - t0) / 1e6;
+    }
+
+    /** A mixed workload: each client selects, fetches flags of a window, a body, stores a flag, searches. */
+    private void mixed(String user, int clients) throws Exception {
+        AtomicInteger ops = new AtomicInteger();
+        long end = System.nanoTime() + 10_000_000_000L;
+        try (ExecutorService pool = Executors.newFixedThreadPool(clients)) {
+            List<Future<?>> fs = new ArrayList<>();
+            for (int c = 0; c < clients; c++) {
+                int seed = c;
+                fs.add(pool.submit(() -> {
+                    Random r = new Random(seed);
+                    try (Wire w = imapLogin(user)) {
+                        w.send("s SELECT INBOX");
+                        w.imapUntil("s");
+                        int t = 0;
+                        while (System.nanoTime() < end) {
+                            int n = 1 + r.nextInt(1000);
+                            String[] cmds = {"FETCH " + n + ":" + (n + 50) + " (FLAGS)", "FETCH " + n + " BODY.PEEK[]",
+                                    "STORE " + n + " +FLAGS.SILENT ($Bench)", "FETCH " + n + " (ENVELOPE BODYSTRUCTURE)",
+                                    "NOOP"};
+                            String tg = "m" + t++;
+                            w.send(tg + " " + cmds[r.nextInt(cmds.length)]);
+                            w.imapUntil(tg);
+                            ops.incrementAndGet();
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : fs) {
+                f.get();
+            }
+        }
+        report("imap", "mixed workload", ops.get() / 10.0, "ops/s", Map.of("clients", clients));
+    }
+
+    private void idle() throws Exception {
+        String user = o("user", "user1@example.test");
+        int n = Integer.parseInt(o("connections", "1000"));
+        String pid = o("server-pid", "");
+        long before = pid.isEmpty() ? 0 : rss(pid);
+        List<Wire> open = new ArrayList<>();
+        try {
+            for (int i = 0; i < n; i++) {
+                Wire w = imapLogin(user);
+                w.send("s SELECT INBOX");
+                w.imapUntil("s");
+                w.send("i IDLE");
+                w.line();
+                open.add(w);
+            }
+            System.gc();
+            Thread.sleep(2000);
+            if (!pid.isEmpty()) {
+                report("imap", "server memory per idle IDLE connection", (rss(pid) - before) / 1024.0 / n, "KB",
+                        Map.of("connections", n));
+            }
+        } finally {
+            for (Wire w : open) {
+                w.close();
+            }
+        }
+    }
+
+    private static long rss(String pid) throws IOException {
+        for (String l : Files.readAllLines(Path.of("/proc", pid, "status"))) {
+            if (l.startsWith("VmRSS:")) {
+                return Long.parseLong(l.replaceAll("\\D", "")) * 1024;
+            }
+        }
+        return 0;
+    }
+
+    // --- POP3
+
+    private void pop3() throws Exception {
+        String user = o("user", "user1@example.test");
+        timed("pop3", "login+STAT", "ms", () -> {
+            long t = System.nanoTime();
+            try (Wire w = popLogin(user)) {
+                w.send("STAT");
+                w.line();
+                w.send("QUIT");
+                return (System.nanoTime() - t) / 1e6;
+            }
+        });
+        try (Wire w = popLogin(user)) {
+            timed("pop3", "UIDL (whole maildrop)", "ms", () -> {
+                long t = System.nanoTime();
+                w.send("UIDL");
+                w.line();
+                w.dotted();
+                return (System.nanoTime() - t) / 1e6;
+            });
+            w.send("STAT");
+            int count = Integer.parseInt(w.line().split(" ")[1]);
+            long t = System.nanoTime();
+            long octets = 0;
+            for (int i = 1; i <= count; i++) {
+                w.write(("RETR " + i + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                if (i % 20 == 0 || i == count) {
+                    w.flush();
+                    for (int k = i - ((i - 1) % 20); k <= i; k++) {
+                        w.line();
+                        octets += w.dotted();
+                    }
+                }
+            }
+            double secs = (System.nanoTime() - t) / 1e9;
+            report("pop3", "RETR every message", count / secs, "msg/s", Map.of("MB_per_s", Math.round(octets / 1e6 / secs)));
+            w.send("QUIT");
+        }
+    }
+
+    private Wire popLogin(String user) throws IOException {
+        Wire w = new Wire(o("host", "127.0.0.1"), port("pop3", "1110"));
+        w.line();
+        w.send("USER " + user);
+        w.line();
+        w.send("PASS " + o("password", "secret"));
+        String ok = w.line();
+        if (!ok.startsWith("+OK")) {
+            throw new IOException("POP3 login failed: " + ok);
+        }
+        return w;
+    }
+
+    // --- MIME (in process)
+
+    private void mime() throws Exception {
+        List<byte[]> corpus = new ArrayList<>();
+        long bytes = 0;
+        for (int i = 0; i < 2000; i++) {
+            byte[] m = message(i, 2000 + (i % 13) * 3000);
+            corpus.add(m);
+            bytes += m.length;
+        }
+        long total = bytes;
+        for (byte[] m : corpus) {
+            MessageSummary.parse(new ByteArrayInputStream(m), MimeLimits.defaults()); // warm-up
+        }
+        timed("mime", "parse + summary", "MB/s", () -> {
+            long t = System.nanoTime();
+            for (byte[] m : corpus) {
+                MessageSummary.parse(new ByteArrayInputStream(m), MimeLimits.defaults()).summary().encode();
+            }
+            return total / 1e6 / ((System.nanoTime() - t) / 1e9);
+        });
+    }
+}
