@@ -37,6 +37,7 @@ public final class TcpListener implements AutoCloseable {
     private final ServerSocket server;
     private final Thread acceptor;
     private volatile boolean closing;
+    private final AtomicLong accepted = new AtomicLong();
 
     private TcpListener(Endpoint endpoint, Protocol protocol, NetLimits limits, TlsContext tls) throws IOException {
         if (endpoint.tls() != TlsMode.NONE && tls == null) {
@@ -74,6 +75,11 @@ public final class TcpListener implements AutoCloseable {
         return active.size();
     }
 
+    /** Connections accepted since start, refused ones included. */
+    public long acceptedConnections() {
+        return accepted.get();
+    }
+
     private void acceptLoop() {
         while (!closing) {
             Socket socket;
@@ -85,6 +91,7 @@ public final class TcpListener implements AutoCloseable {
                 }
                 return;
             }
+            accepted.incrementAndGet();
             String id = Long.toString(IDS.incrementAndGet(), 36);
             String peer = socket.getInetAddress().getHostAddress();
             Thread.ofVirtual().name(endpoint.name() + "-" + id + "-" + peer).start(() -> handle(id, socket));

@@ -56,6 +56,9 @@ final class Pop3Session {
     private final AuthThrottle throttle;
     private final MaildropLocks locks;
     private State state = new Authorization(Optional.empty());
+    /** Reused for every RETR and TOP of the session: the file's bytes and the dot-stuffed copy. */
+    private final byte[] readBuffer = new byte[16 * 1024];
+    private final byte[] stuffedBuffer = new byte[2 * 16 * 1024];
     /** The logged-in maildrop until the session ends, whatever the state: its lock is released in run(). */
     private Transaction held;
 
@@ -405,8 +408,8 @@ final class Pop3Session {
     private void send(Transaction t, MessageRef r, long bodyLines) throws IOException {
         connection.lockOutput();
         try (InputStream in = t.store().openContent(r)) {
-            byte[] buf = new byte[64 * 1024];
-            byte[] out = new byte[buf.length * 2 + 2];
+            byte[] buf = readBuffer;
+            byte[] out = stuffedBuffer;
             boolean lineStart = true;
             boolean inBody = false;
             boolean previousBlank = false;

@@ -19,6 +19,7 @@ public enum ConfigKey {
     POP3S_PORT("pop3s.port", "auto", Type.PORT, "POP3 with implicit TLS. auto: 995, else 1995. Needs a certificate."),
     IMAP_PORT("imap.port", "auto", Type.PORT, "IMAP with STARTTLS. auto: 143, else 1143."),
     IMAPS_PORT("imaps.port", "auto", Type.PORT, "IMAP with implicit TLS. auto: 993, else 1993. Needs a certificate."),
+    HTTP_PORT("http.port", "auto", Type.PORT, "HTTP for Thunderbird autoconfig (/mail/config-v1.1.xml) and Prometheus /metrics. auto: 80, else 8080."),
     TLS_CERTIFICATE("tls.certificate", "", Type.STRING, "PEM certificate chain (fullchain.pem); empty: no TLS."),
     TLS_KEY("tls.key", "", Type.STRING, "PEM PKCS#8 private key (privkey.pem) for tls.certificate."),
     PLAINTEXT_AUTH("auth.plaintext", "loopback", Type.PLAINTEXT, "Password logins without TLS: never, loopback (telnet on this machine) or always."),

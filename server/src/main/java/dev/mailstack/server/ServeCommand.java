@@ -44,7 +44,12 @@ final class ServeCommand implements Runnable {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.stop(grace);
             stopped.countDown();
+            // java.util.logging resets itself in its own shutdown hook, so this last line goes direct.
+            System.err.println("mailstack stopped cleanly");
+            // A requested stop (SIGTERM, Ctrl-C) that completed is success: exit 0, not 143.
+            Runtime.getRuntime().halt(0);
         }, "shutdown"));
+        Signals.onHangup(server::reload);
         SystemdNotify.ready();
         try {
             stopped.await();

@@ -29,6 +29,8 @@ public final class Server implements AutoCloseable {
     private final MailboxStore store;
     private final List<TcpListener> listeners = new ArrayList<>();
     private final List<AutoCloseable> services = new ArrayList<>();
+    private TlsContext tls;
+    private HttpEndpoints http;
 
     private Server(Config config, MailboxStore store) {
         this.config = config;
@@ -49,7 +51,7 @@ public final class Server implements AutoCloseable {
 
     private void startFrontEnds() throws IOException {
         String hostname = config.hostname();
-        TlsContext tls = tls().orElse(null);
+        tls = tls().orElse(null);
         if (tls == null) {
             LOG.log(Level.WARNING, "no TLS certificate configured: STARTTLS is off and the implicit-TLS ports"
                     + " (465, 993, 995) stay closed; set tls.certificate and tls.key");
@@ -70,6 +72,11 @@ public final class Server implements AutoCloseable {
             listeners.add(TcpListener.start(endpoint, p.protocol(), limits, mode == TlsMode.NONE ? null : tls));
         }
         services.addAll(frontEnds.services());
+        Optional<Integer> httpPort = config.port(ConfigKey.HTTP_PORT, 80, 8080);
+        if (httpPort.isPresent()) {
+            http = new HttpEndpoints(new InetSocketAddress(config.bind(), httpPort.get()), store, hostname, listeners);
+            services.add(0, http);
+        }
         LOG.log(Level.INFO, "ready hostname={0} data={1} listeners={2}", hostname, config.dataDir().toAbsolutePath(),
                 listeners.size());
     }
@@ -86,6 +93,20 @@ public final class Server implements AutoCloseable {
         return Optional.of(TlsContext.fromPem(Path.of(cert.get()), Path.of(key.get())));
     }
 
+    /** SIGHUP: reads the certificate files again; new connections use them, live ones keep theirs. */
+    public void reload() {
+        if (tls == null) {
+            LOG.log(Level.INFO, "reload: no TLS certificate configured, nothing to reload");
+            return;
+        }
+        try {
+            tls.reload();
+            LOG.log(Level.INFO, "reload: certificate reloaded");
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "reload failed, the previous certificate stays in use: " + e.getMessage());
+        }
+    }
+
     public MailboxStore store() {
         return store;
     }
@@ -94,8 +115,11 @@ public final class Server implements AutoCloseable {
         return List.copyOf(listeners);
     }
 
-    /** The port a named endpoint listens on ("smtp", "imap", ...). */
+    /** The port a named endpoint listens on ("smtp", "imap", ..., "http"). */
     public int port(String endpoint) {
+        if (endpoint.equals("http") && http != null) {
+            return http.port();
+        }
         return listeners.stream().filter(l -> l.endpoint().name().equals(endpoint)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no endpoint " + endpoint)).port();
     }

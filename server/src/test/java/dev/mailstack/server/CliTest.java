@@ -39,6 +39,15 @@ class CliTest {
     }
 
     @Test
+    void selfSignedCertificateLoadsAsTheServersTlsIdentity() throws Exception {
+        Path out = dir.resolve("tls");
+        assertEquals(0, run("cert", "self-signed", "--host", "mail.example.org", "--out", out.toString()));
+        var tls = dev.mailstack.net.TlsContext.fromPem(out.resolve("fullchain.pem"), out.resolve("privkey.pem"));
+        assertTrue(tls.sslContext() != null);
+        assertTrue(Files.readString(out.resolve("privkey.pem")).startsWith("-----BEGIN PRIVATE KEY-----"));
+    }
+
+    @Test
     void importReportsBadLinesAndFails() throws Exception {
         String data = dir.resolve("data").toString();
         run("domain", "add", "example.org", "--data", data);

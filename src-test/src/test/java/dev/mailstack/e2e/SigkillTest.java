@@ -28,11 +28,7 @@ class SigkillTest {
 
     private Process serve(Path data, int smtpPort) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        return new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), "dev.mailstack.server.Main",
-                "serve", "--data", data.toString(), "--bind", "127.0.0.1", "--hostname", "mx.example.org",
-                "--smtp-port", Integer.toString(smtpPort), "--submission-port", "off", "--pop3-port", "off",
-                "--imap-port", "off")
-                .redirectErrorStream(true).redirectOutput(dir.resolve("server.log").toFile()).start();
+        return ServerProcess.builder(data, smtpPort).redirectOutput(dir.resolve("server.log").toFile()).start();
     }
 
     private static int freePort() throws IOException {

@@ -1,0 +1,144 @@
+package dev.mailstack.server;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.mailstack.net.TcpListener;
+import dev.mailstack.net.TlsMode;
+import dev.mailstack.store.Account;
+import dev.mailstack.store.MailboxStore;
+import dev.mailstack.store.QueueEntry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryUsage;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+
+/**
+ * The small HTTP side: Mozilla autoconfig for Thunderbird's account wizard
+ * (/mail/config-v1.1.xml and /.well-known/autoconfig/mail/config-v1.1.xml, for hosted domains only)
+ * and Prometheus text metrics at /metrics.
+ */
+final class HttpEndpoints implements AutoCloseable {
+    private final HttpServer http;
+    private final MailboxStore store;
+    private final String hostname;
+    private final List<TcpListener> listeners;
+
+    HttpEndpoints(InetSocketAddress address, MailboxStore store, String hostname, List<TcpListener> listeners)
+            throws IOException {
+        this.store = store;
+        this.hostname = hostname;
+        this.listeners = listeners;
+        this.http = HttpServer.create(address, 64);
+        http.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        http.createContext("/mail/config-v1.1.xml", this::autoconfig);
+        http.createContext("/.well-known/autoconfig/mail/config-v1.1.xml", this::autoconfig);
+        http.createContext("/metrics", this::metrics);
+        http.start();
+        System.getLogger(HttpEndpoints.class.getName()).log(System.Logger.Level.INFO,
+                "listening endpoint=http address={0}:{1,number,#}", address.getAddress().getHostAddress(), port());
+    }
+
+    int port() {
+        return http.getAddress().getPort();
+    }
+
+    private void autoconfig(HttpExchange ex) throws IOException {
+        String query = Optional.ofNullable(ex.getRequestURI().getRawQuery()).orElse("");
+        String email = "";
+        for (String p : query.split("&")) {
+            if (p.startsWith("emailaddress=")) {
+                email = URLDecoder.decode(p.substring(13), StandardCharsets.UTF_8);
+            }
+        }
+        String domain = email.contains("@") ? email.substring(email.lastIndexOf('@') + 1).toLowerCase(Locale.ROOT)
+                : Optional.ofNullable(ex.getRequestHeaders().getFirst("Host")).orElse("").replaceFirst(":.*", "")
+                        .replaceFirst("^autoconfig\\.", "").toLowerCase(Locale.ROOT);
+        if (domain.isEmpty() || !store.accounts().isLocalDomain(domain)) {
+            send(ex, 404, "text/plain", "no mail service for this domain here\n");
+            return;
+        }
+        StringBuilder x = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<clientConfig version=\"1.1\">\n");
+        x.append("  <emailProvider id=\"").append(domain).append("\">\n");
+        x.append("    <domain>").append(domain).append("</domain>\n");
+        x.append("    <displayName>").append(domain).append(" mail</displayName>\n");
+        x.append("    <displayShortName>").append(domain).append("</displayShortName>\n");
+        server(x, "incomingServer", "imap", "imaps", "imap");
+        server(x, "incomingServer", "pop3", "pop3s", "pop3");
+        server(x, "outgoingServer", "smtp", "submissions", "submission");
+        x.append("  </emailProvider>\n</clientConfig>\n");
+        send(ex, 200, "text/xml; charset=utf-8", x.toString());
+    }
+
+    /** Prefers the implicit-TLS endpoint, then STARTTLS, then plain (loopback set-ups). */
+    private void server(StringBuilder x, String element, String type, String tlsName, String plainName) {
+        Optional<TcpListener> tls = find(tlsName);
+        Optional<TcpListener> plain = find(plainName);
+        TcpListener l = tls.or(() -> plain).orElse(null);
+        if (l == null) {
+            return;
+        }
+        String socketType = l.endpoint().tls() == TlsMode.IMPLICIT ? "SSL" : l.endpoint().tls() == TlsMode.STARTTLS ? "STARTTLS" : "plain";
+        x.append("    <").append(element).append(" type=\"").append(type).append("\">\n");
+        x.append("      <hostname>").append(hostname).append("</hostname>\n");
+        x.append("      <port>").append(l.port()).append("</port>\n");
+        x.append("      <socketType>").append(socketType).append("</socketType>\n");
+        x.append("      <authentication>password-cleartext</authentication>\n");
+        x.append("      <username>%EMAILADDRESS%</username>\n");
+        x.append("    </").append(element).append(">\n");
+    }
+
+    private Optional<TcpListener> find(String name) {
+        return listeners.stream().filter(l -> l.endpoint().name().equals(name)).findFirst();
+    }
+
+    private void metrics(HttpExchange ex) throws IOException {
+        StringBuilder m = new StringBuilder();
+        m.append("# HELP mailstack_connections_active Connections being served now.\n# TYPE mailstack_connections_active gauge\n");
+        for (TcpListener l : listeners) {
+            m.append("mailstack_connections_active{endpoint=\"").append(l.endpoint().name()).append("\"} ")
+                    .append(l.activeConnections()).append('\n');
+        }
+        m.append("# HELP mailstack_connections_total Connections accepted since start.\n# TYPE mailstack_connections_total counter\n");
+        for (TcpListener l : listeners) {
+            m.append("mailstack_connections_total{endpoint=\"").append(l.endpoint().name()).append("\"} ")
+                    .append(l.acceptedConnections()).append('\n');
+        }
+        List<QueueEntry> queue = store.queue().list();
+        long oldest = queue.stream().map(QueueEntry::receivedAt).min(Instant::compareTo)
+                .map(t -> Duration.between(t, Instant.now()).toSeconds()).orElse(0L);
+        m.append("# HELP mailstack_queue_messages Messages waiting in the queue.\n# TYPE mailstack_queue_messages gauge\n");
+        m.append("mailstack_queue_messages ").append(queue.size()).append('\n');
+        m.append("# HELP mailstack_queue_oldest_age_seconds Age of the oldest queued message.\n# TYPE mailstack_queue_oldest_age_seconds gauge\n");
+        m.append("mailstack_queue_oldest_age_seconds ").append(oldest).append('\n');
+        long stored = store.accounts().users().stream().mapToLong(Account::usedBytes).sum();
+        m.append("# HELP mailstack_store_bytes Bytes of mail in all mailboxes.\n# TYPE mailstack_store_bytes gauge\n");
+        m.append("mailstack_store_bytes ").append(stored).append('\n');
+        MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+        m.append("# HELP mailstack_jvm_heap_used_bytes JVM heap in use.\n# TYPE mailstack_jvm_heap_used_bytes gauge\n");
+        m.append("mailstack_jvm_heap_used_bytes ").append(heap.getUsed()).append('\n');
+        send(ex, 200, "text/plain; version=0.0.4", m.toString());
+    }
+
+    private static void send(HttpExchange ex, int status, String type, String body) throws IOException {
+        byte[] b = body.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", type);
+        ex.sendResponseHeaders(status, b.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(b);
+        }
+    }
+
+    @Override
+    public void close() {
+        http.stop(0);
+    }
+}

@@ -1,0 +1,19 @@
+package dev.mailstack.e2e;
+
+import java.nio.file.Path;
+
+/** {@code mailstack serve} in a child JVM: loopback, one SMTP port, the other listeners off. */
+final class ServerProcess {
+    private ServerProcess() {
+    }
+
+    static ProcessBuilder builder(Path data, int smtpPort) {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                "dev.mailstack.server.Main", "serve", "--data", data.toString(), "--bind", "127.0.0.1",
+                "--hostname", "mx.example.org", "--smtp-port", Integer.toString(smtpPort), "--submission-port", "off",
+                "--pop3-port", "off", "--imap-port", "off").redirectErrorStream(true);
+        pb.environment().put("MAILSTACK_HTTP_PORT", "off");
+        return pb;
+    }
+}
