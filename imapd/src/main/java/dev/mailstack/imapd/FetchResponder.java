@@ -36,7 +36,8 @@ final class FetchResponder {
     /** Reads the summaries of these messages in bulk when the items need them (ENVELOPE, BODYSTRUCTURE, parts). */
     void prefetch(List<MessageRef> messages, List<FetchItem> items) {
         boolean needs = items.stream().anyMatch(i -> i instanceof FetchItem.Envelope || i instanceof FetchItem.Structure
-                || (i instanceof FetchItem.Section s && (!s.part().isEmpty() || s.binary())));
+                || (i instanceof FetchItem.Section s && (!s.part().isEmpty() || s.binary() || s.text() == FetchItem.Text.HEADER
+                || s.text() == FetchItem.Text.HEADER_FIELDS || s.text() == FetchItem.Text.HEADER_FIELDS_NOT)));
         prefetched = needs ? store.facts(messages.stream().map(MessageRef::content).toList()) : java.util.Map.of();
     }
 
@@ -113,7 +114,12 @@ final class FetchResponder {
                     return structure;
                 }
                 case HEADER, HEADER_FIELDS, HEADER_FIELDS_NOT -> {
-                    byte[] header = readHeader(r, 0, r.size());
+                    // Thunderbird's header sync: from the summary read in bulk, else from the file
+                    StoredStructure st = structure != null ? structure
+                            : prefetched.containsKey(r.content()) ? structure(r) : null;
+                    byte[] header = st != null && st.summary().header() != null ? st.summary().header()
+                            : readHeader(r, 0, r.size());
+                    structure = st;
                     bytes(s.text() == FetchItem.Text.HEADER ? header : HeaderFields.filter(header, s.fields(),
                             s.text() == FetchItem.Text.HEADER_FIELDS_NOT), s);
                     return structure;

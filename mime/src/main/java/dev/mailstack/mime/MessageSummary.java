@@ -19,8 +19,41 @@ import java.util.Map;
  * with every part's type, parameters and the absolute byte offsets and sizes of its header and
  * body, so sections are served by seeking instead of parsing again.
  */
-public record MessageSummary(Envelope envelope, Part root) {
-    static final int FORMAT = 1;
+public record MessageSummary(Envelope envelope, Part root, byte[] header) {
+    /** Format 2 added the header block; format 1 summaries (without it) still decode. */
+    static final int FORMAT = 2;
+    /** Headers up to this size are kept whole in the summary, for header fetches without a file read. */
+    public static final int MAX_KEPT_HEADER = 32 * 1024;
+
+    public MessageSummary(Envelope envelope, Part root) {
+        this(envelope, root, null);
+    }
+
+    /** The message's header block (blank line included) when it was small enough to keep; else empty. */
+    public java.util.Optional<byte[]> headerBytes() {
+        return java.util.Optional.ofNullable(header).map(byte[]::clone);
+    }
+
+    @Override
+    public byte[] header() {
+        return header == null ? null : header.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof MessageSummary m && m.envelope.equals(envelope) && m.root.equals(root)
+                && java.util.Arrays.equals(m.header, header);
+    }
+
+    @Override
+    public int hashCode() {
+        return envelope.hashCode() * 31 + root.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return "MessageSummary[" + envelope + ", " + root + ", header=" + (header == null ? "none" : header.length + " bytes") + "]";
+    }
 
     /** RFC 3501 ENVELOPE fields as raw (unfolded, not yet RFC 2047-decoded) header values; null when absent. */
     public record Envelope(String date, String subject, String from, String sender, String replyTo, String to,
@@ -103,6 +136,10 @@ public record MessageSummary(Envelope envelope, Part root) {
             DataOutputStream out = new DataOutputStream(bytes);
             out.writeByte(FORMAT);
             write(out, this);
+            out.writeInt(header == null ? -1 : header.length);
+            if (header != null) {
+                out.write(header);
+            }
             out.flush();
             return bytes.toByteArray();
         } catch (IOException e) {
@@ -114,10 +151,15 @@ public record MessageSummary(Envelope envelope, Part root) {
         try {
             DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
             int format = in.readUnsignedByte();
-            if (format != FORMAT) {
+            if (format != 1 && format != FORMAT) {
                 throw new IllegalArgumentException("unknown summary format " + format);
             }
-            return read(in);
+            MessageSummary s = read(in);
+            if (format == 1) {
+                return s;
+            }
+            int n = in.readInt();
+            return n < 0 ? s : new MessageSummary(s.envelope(), s.root(), in.readNBytes(n));
         } catch (IOException e) {
             throw new IllegalArgumentException("corrupt message summary", e);
         }

@@ -43,6 +43,9 @@ final class MimeParser {
     private Line pushedBack;
     private boolean eightBit;
     private int parts;
+    /** The top-level header as read, while it stays under MessageSummary.MAX_KEPT_HEADER; null past it. */
+    private java.io.ByteArrayOutputStream rootHeader = new java.io.ByteArrayOutputStream(1024);
+    private boolean capturing = true;
 
     MimeParser(InputStream in, MimeLimits limits) {
         this.in = in;
@@ -51,6 +54,7 @@ final class MimeParser {
 
     MessageSummary.ParsedMessage parse() throws IOException {
         Built root = part(0, List.of(), 0, false);
+        byte[] header = rootHeader == null ? null : rootHeader.toByteArray();
         // drain anything left (text after a stray boundary) so the size is exact
         for (Line l; (l = next()) != null; ) {
             root.extendTo(l.end());
@@ -58,7 +62,7 @@ final class MimeParser {
         long size = offset;
         MessageSummary.Part r = root.build(size);
         return new MessageSummary.ParsedMessage(size, r.headerSize(), r.bodyLines(), eightBit,
-                new MessageSummary(root.envelope(), r));
+                new MessageSummary(root.envelope(), r, header != null && header.length == r.headerSize() ? header : null));
     }
 
     /** A part under construction. */
@@ -155,6 +159,7 @@ final class MimeParser {
     }
 
     private void readHeader(Built b, List<String> boundaries) throws IOException {
+        boolean root = b.start == 0 && capturing;
         String name = null;
         StringBuilder value = new StringBuilder();
         long headerBytes = 0;
@@ -168,6 +173,9 @@ final class MimeParser {
                 pushedBack = l;
                 b.bodyStart = l.start();
                 break;
+            }
+            if (root) {
+                keep(l);
             }
             if (l.blank()) {
                 b.bodyStart = l.end();
@@ -184,6 +192,9 @@ final class MimeParser {
                 boolean valid = colon > 0 && text.substring(0, colon).strip().chars().allMatch(c -> c > 32 && c < 127);
                 if (!valid) {
                     // not a header line: the body starts here, without the blank line
+                    if (root) {
+                        rootHeader = null; // it was kept as header above; the summary goes without
+                    }
                     pushedBack = l;
                     b.bodyStart = l.start();
                     break;
@@ -197,6 +208,27 @@ final class MimeParser {
             b.headerLines++;
         }
         store(b, name, value);
+        if (root) {
+            capturing = false;
+        }
+    }
+
+    /** Adds a root header line to the kept copy; lines cut at KEEP or a big header drop the copy. */
+    private void keep(Line l) {
+        if (rootHeader == null) {
+            return;
+        }
+        if (l.length() > l.headLength() + l.terminator() || rootHeader.size() + l.length() > MessageSummary.MAX_KEPT_HEADER) {
+            rootHeader = null;
+            return;
+        }
+        rootHeader.write(l.head(), 0, l.headLength());
+        if (l.terminator() == 2) {
+            rootHeader.write('\r');
+        }
+        if (l.terminator() >= 1) {
+            rootHeader.write('\n');
+        }
     }
 
     private void store(Built b, String name, StringBuilder value) {

@@ -1,0 +1,46 @@
+#!/bin/sh
+# Measures mailstack and the reference servers in one run and prints the ratios (issue 9).
+#   bench/compare.sh [mailbox-size]      (default 10000 messages; results also in bench/results.jsonl)
+set -eu
+cd "$(dirname "$0")/.."
+size="${1:-10000}"
+data="$(mktemp -d /tmp/mailstack-bench.XXXXXX)"
+out=bench/results.jsonl
+: > "$out"
+i=1; while [ $i -le 50 ]; do echo "user$i@example.test secret"; i=$((i + 1)); done > "$data/users.txt"
+./mailstack domain add example.test --data "$data/store" >/dev/null
+./mailstack user import "$data/users.txt" --data "$data/store" >/dev/null
+MAILSTACK_HTTP_PORT=off MAILSTACK_NET_MAX_CONNECTIONS_PER_IP=2000 ./mailstack serve --data "$data/store" --hostname bench.example.test \
+  --smtp-port 12525 --submission-port off --imap-port 12143 --pop3-port 12110 > "$data/server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true; bench/reference-servers.sh stop >/dev/null 2>&1 || true' EXIT
+bench/reference-servers.sh start
+until grep -q "ready hostname" "$data/server.log"; do sleep 0.2; done
+pid=$(pgrep -f "bench.example.test" | head -1)
+
+run() { ./mailstack-bench "$@" | tee /dev/stderr | grep '^{' >> "$out"; }
+run mime --repeat 3 --label mailstack
+run imap --label mailstack --imap-port 12143 --user user1@example.test --mailbox-size "$size" --repeat 3
+run imap --label dovecot --imap-port 20143 --user user1@example.test --mailbox-size "$size" --repeat 3
+run pop3 --label mailstack --pop3-port 12110 --user user1@example.test --repeat 3
+run pop3 --label dovecot --pop3-port 20110 --user user1@example.test --repeat 3
+run smtp --label mailstack --smtp-port 12525 --imap-port 12143 --rcpt user2@example.test --messages 1000
+run idle --label mailstack --imap-port 12143 --user user3@example.test --connections 1000 --server-pid "$pid"
+
+python3 - "$out" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+ms = {(r["bench"], r["metric"], json.dumps({k: v for k, v in r.items() if k in ("clients", "size")})): r for r in rows if r["server"] == "mailstack"}
+print("\n%-48s %14s %14s %8s" % ("metric", "mailstack", "dovecot", "ratio"))
+for r in rows:
+    if r["server"] != "dovecot":
+        continue
+    key = (r["bench"], r["metric"], json.dumps({k: v for k, v in r.items() if k in ("clients", "size")}))
+    m = ms.get(key)
+    if not m:
+        continue
+    better_high = r["unit"] in ("MB/s", "msg/s", "ops/s")
+    ratio = m["value"] / r["value"] if better_high else r["value"] / m["value"]
+    print("%-48s %11.2f %-3s %11.2f %-3s %7.2fx" % (r["bench"] + " " + r["metric"], m["value"], r["unit"][:3], r["value"], r["unit"][:3], ratio))
+print("(ratio > 1: mailstack faster)")
+PY
