@@ -3,6 +3,7 @@ package dev.mailstack.imapd;
 import dev.mailstack.net.AuthThrottle;
 import dev.mailstack.net.Connection;
 import dev.mailstack.net.LineTooLongException;
+import dev.mailstack.net.SaslCredentials;
 import dev.mailstack.store.Account;
 import dev.mailstack.store.CommitResult;
 import dev.mailstack.store.FlagChange;
@@ -24,7 +25,6 @@ import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -408,24 +408,13 @@ final class ImapSession {
         }
         switch (a.mechanism()) {
             case "PLAIN" -> {
-                Optional<String> response = a.initialResponse().isPresent()
-                        ? a.initialResponse().map(r -> r.equals("=") ? "" : r) : challenge("");
+                Optional<String> response = a.initialResponse().isPresent() ? a.initialResponse() : challenge("");
                 if (response.isEmpty()) {
                     tagged(tag, "BAD Authentication cancelled");
                     return;
                 }
-                Optional<String[]> credentials = decode(response.get()).flatMap(text -> {
-                    String[] parts = text.split("\u0000", -1);
-                    if (parts.length != 3 || (!parts[0].isEmpty() && !parts[0].equalsIgnoreCase(parts[1]))) {
-                        return Optional.empty();
-                    }
-                    return Optional.of(new String[]{parts[1], parts[2]});
-                });
-                if (credentials.isEmpty()) {
-                    completeLogin(tag, "", "");
-                    return;
-                }
-                completeLogin(tag, credentials.get()[0], credentials.get()[1]);
+                SaslCredentials c = SaslCredentials.plain(response.get()).orElse(new SaslCredentials("", ""));
+                completeLogin(tag, c.user(), c.password());
             }
             case "LOGIN" -> {
                 Optional<String> user = a.initialResponse().isPresent() ? a.initialResponse() : challenge("VXNlcm5hbWU6");
@@ -434,7 +423,8 @@ final class ImapSession {
                     tagged(tag, "BAD Authentication cancelled");
                     return;
                 }
-                completeLogin(tag, decode(user.get()).orElse(""), decode(password.get()).orElse(""));
+                SaslCredentials c = SaslCredentials.login(user.get(), password.get()).orElse(new SaslCredentials("", ""));
+                completeLogin(tag, c.user(), c.password());
             }
             default -> tagged(tag, "NO [CANNOT] Unsupported mechanism; use PLAIN or LOGIN");
         }
@@ -448,14 +438,6 @@ final class ImapSession {
             throw new java.io.EOFException("connection closed during AUTHENTICATE");
         }
         return line.equals("*") ? Optional.empty() : Optional.of(line.strip());
-    }
-
-    private static Optional<String> decode(String base64) {
-        try {
-            return Optional.of(new String(Base64.getDecoder().decode(base64), StandardCharsets.UTF_8));
-        } catch (IllegalArgumentException e) {
-            return Optional.empty();
-        }
     }
 
     // --- mailboxes

@@ -116,31 +116,12 @@ public final class AddressList {
     }
 
     private static int indexOutside(String s, char target) {
-        boolean quoted = false;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '\\' && quoted) {
-                i++;
-            } else if (c == '"') {
-                quoted = !quoted;
-            } else if (c == target && !quoted) {
-                return i;
-            }
-        }
-        return -1;
+        return HeaderSyntax.indexOutsideQuotes(s, target, 0);
     }
 
     private static String unquote(String s) {
         if (s.length() >= 2 && s.startsWith("\"") && s.endsWith("\"")) {
-            StringBuilder sb = new StringBuilder();
-            for (int i = 1; i < s.length() - 1; i++) {
-                char c = s.charAt(i);
-                if (c == '\\' && i + 1 < s.length() - 1) {
-                    c = s.charAt(++i);
-                }
-                sb.append(c);
-            }
-            return sb.toString();
+            return HeaderSyntax.unescape(s.substring(1, s.length() - 1));
         }
         return s;
     }

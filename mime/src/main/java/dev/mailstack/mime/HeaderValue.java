@@ -126,30 +126,11 @@ public record HeaderValue(String value, Map<String, String> params) {
     }
 
     private static String unquote(String s) {
-        StringBuilder sb = new StringBuilder(s.length());
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '\\' && i + 1 < s.length()) {
-                c = s.charAt(++i);
-            }
-            sb.append(c);
-        }
-        return sb.toString();
+        return HeaderSyntax.unescape(s);
     }
 
     private static int indexOutsideQuotes(String s, char target, int from) {
-        boolean quoted = false;
-        for (int i = from; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '\\' && quoted) {
-                i++;
-            } else if (c == '"') {
-                quoted = !quoted;
-            } else if (c == target && !quoted) {
-                return i;
-            }
-        }
-        return -1;
+        return HeaderSyntax.indexOutsideQuotes(s, target, from);
     }
 
     /** RFC 5322 comments "(...)" outside quotes, which some senders put in Content-Type. */

@@ -3,6 +3,7 @@ package dev.mailstack.pop3d;
 import dev.mailstack.net.AuthThrottle;
 import dev.mailstack.net.Connection;
 import dev.mailstack.net.LineTooLongException;
+import dev.mailstack.net.SaslCredentials;
 import dev.mailstack.store.Account;
 import dev.mailstack.store.Flag;
 import dev.mailstack.store.FlagChange;
@@ -21,7 +22,6 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Locale;
@@ -197,17 +197,13 @@ final class Pop3Session {
         Optional<String> initial = parts.length > 1 ? Optional.of(parts[1]) : Optional.empty();
         switch (mech) {
             case "PLAIN" -> {
-                Optional<String> response = initial.isPresent() ? initial.map(r -> r.equals("=") ? "" : r) : challenge("");
+                Optional<String> response = initial.isPresent() ? initial : challenge("");
                 if (response.isEmpty()) {
                     connection.reply(Pop3Replies.CANCELLED);
                     return;
                 }
-                Optional<String[]> creds = decode(response.get()).flatMap(text -> {
-                    String[] p = text.split("\u0000", -1);
-                    return p.length == 3 && (p[0].isEmpty() || p[0].equalsIgnoreCase(p[1]))
-                            ? Optional.of(new String[]{p[1], p[2]}) : Optional.empty();
-                });
-                login(creds.map(c -> c[0]).orElse(""), creds.map(c -> c[1]).orElse(""));
+                SaslCredentials c = SaslCredentials.plain(response.get()).orElse(new SaslCredentials("", ""));
+                login(c.user(), c.password());
             }
             case "LOGIN" -> {
                 Optional<String> user = initial.isPresent() ? initial : challenge("VXNlcm5hbWU6");
@@ -216,7 +212,8 @@ final class Pop3Session {
                     connection.reply(Pop3Replies.CANCELLED);
                     return;
                 }
-                login(decode(user.get()).orElse(""), decode(password.get()).orElse(""));
+                SaslCredentials c = SaslCredentials.login(user.get(), password.get()).orElse(new SaslCredentials("", ""));
+                login(c.user(), c.password());
             }
             default -> connection.reply(Pop3Replies.MECHANISM);
         }
@@ -229,14 +226,6 @@ final class Pop3Session {
             throw new java.io.EOFException("connection closed during AUTH");
         }
         return line.strip().equals("*") ? Optional.empty() : Optional.of(line.strip());
-    }
-
-    private static Optional<String> decode(String base64) {
-        try {
-            return Optional.of(new String(Base64.getDecoder().decode(base64), StandardCharsets.UTF_8));
-        } catch (IllegalArgumentException e) {
-            return Optional.empty();
-        }
     }
 
     private void login(String user, String password) throws IOException {

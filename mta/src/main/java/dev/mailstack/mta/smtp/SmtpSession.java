@@ -4,6 +4,7 @@ import dev.mailstack.mta.queue.QueueIntake;
 import dev.mailstack.net.AuthThrottle;
 import dev.mailstack.net.Connection;
 import dev.mailstack.net.LineTooLongException;
+import dev.mailstack.net.SaslCredentials;
 import dev.mailstack.store.Account;
 import dev.mailstack.store.AddressResolution;
 import dev.mailstack.store.MailEnvelope;
@@ -20,7 +21,6 @@ import java.time.ZoneId;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -459,17 +459,14 @@ final class SmtpSession {
         if (!authAllowedHere()) {
             return error(SmtpReplies.TLS_REQUIRED_FOR_AUTH);
         }
-        Optional<String[]> credentials;
+        Optional<SaslCredentials> credentials;
         switch (a.mechanism()) {
             case "PLAIN" -> {
-                Optional<String> response = a.initialResponse().filter(r -> !r.equals("="));
-                if (a.initialResponse().isEmpty()) {
-                    response = challenge("");
-                    if (response.isEmpty()) {
-                        return error(SmtpReplies.AUTH_CANCELLED);
-                    }
+                Optional<String> response = a.initialResponse().isPresent() ? a.initialResponse() : challenge("");
+                if (response.isEmpty()) {
+                    return error(SmtpReplies.AUTH_CANCELLED);
                 }
-                credentials = response.flatMap(SmtpSession::decodePlain);
+                credentials = SaslCredentials.plain(response.get());
             }
             case "LOGIN" -> {
                 Optional<String> name = a.initialResponse().isPresent() ? a.initialResponse() : challenge("VXNlcm5hbWU6");
@@ -477,13 +474,13 @@ final class SmtpSession {
                 if (name.isEmpty() || password.isEmpty()) {
                     return error(SmtpReplies.AUTH_CANCELLED);
                 }
-                credentials = decode(name.get()).flatMap(n -> decode(password.get()).map(p -> new String[]{n, p}));
+                credentials = SaslCredentials.login(name.get(), password.get());
             }
             default -> {
                 return error(SmtpReplies.AUTH_MECHANISM);
             }
         }
-        Optional<Account> account = credentials.flatMap(c -> store.accounts().authenticate(c[0], c[1]));
+        Optional<Account> account = credentials.flatMap(c -> store.accounts().authenticate(c.user(), c.password()));
         if (account.isEmpty()) {
             java.time.Duration delay = throttle.failed(connection.clientAddress());
             LOG.log(Level.INFO, "auth failed conn={0} client={1} mechanism={2} delay_ms={3,number,#}", connection.id(),
@@ -505,28 +502,6 @@ final class SmtpSession {
             throw new java.io.EOFException("connection closed during AUTH");
         }
         return line.equals("*") ? Optional.empty() : Optional.of(line.strip());
-    }
-
-    private static Optional<String> decode(String base64) {
-        try {
-            return Optional.of(new String(Base64.getDecoder().decode(base64), StandardCharsets.UTF_8));
-        } catch (IllegalArgumentException e) {
-            return Optional.empty();
-        }
-    }
-
-    /** RFC 4616: [authzid] NUL authcid NUL passwd; an authzid other than the user is refused. */
-    static Optional<String[]> decodePlain(String base64) {
-        return decode(base64).flatMap(text -> {
-            String[] parts = text.split("\u0000", -1);
-            if (parts.length != 3 || parts[1].isEmpty()) {
-                return Optional.empty();
-            }
-            if (!parts[0].isEmpty() && !parts[0].equalsIgnoreCase(parts[1])) {
-                return Optional.empty();
-            }
-            return Optional.of(new String[]{parts[1], parts[2]});
-        });
     }
 
     private void abandonChunks() {
