@@ -18,7 +18,11 @@ bench/reference-servers.sh start
 until grep -q "ready hostname" "$data/server.log"; do sleep 0.2; done
 pid=$(pgrep -f "bench.example.test" | head -1)
 
-run() { ./mailstack-bench "$@" | tee /dev/stderr | grep '^{' >> "$out"; }
+run() {
+  ./mailstack-bench "$@" > "$data/run.txt"
+  grep -v '^{' "$data/run.txt"
+  grep '^{' "$data/run.txt" >> "$out"
+}
 run mime --repeat 3 --label mailstack
 run imap --label mailstack --imap-port 12143 --user user1@example.test --mailbox-size "$size" --repeat 3
 run imap --label dovecot --imap-port 20143 --user user1@example.test --mailbox-size "$size" --repeat 3

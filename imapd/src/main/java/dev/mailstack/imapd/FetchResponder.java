@@ -25,12 +25,12 @@ final class FetchResponder {
 
     private final Connection connection;
     private final MailboxStore store;
-    /** Summaries read ahead in one query for the messages of the current FETCH. */
-    private java.util.Map<dev.mailstack.store.ContentId, dev.mailstack.store.MessageFacts> prefetched = java.util.Map.of();
+    private final SummaryCache summaries;
 
-    FetchResponder(Connection connection, MailboxStore store) {
+    FetchResponder(Connection connection, MailboxStore store, SummaryCache summaries) {
         this.connection = connection;
         this.store = store;
+        this.summaries = summaries;
     }
 
     /** Reads the summaries of these messages in bulk when the items need them (ENVELOPE, BODYSTRUCTURE, parts). */
@@ -38,12 +38,13 @@ final class FetchResponder {
         boolean needs = items.stream().anyMatch(i -> i instanceof FetchItem.Envelope || i instanceof FetchItem.Structure
                 || (i instanceof FetchItem.Section s && (!s.part().isEmpty() || s.binary() || s.text() == FetchItem.Text.HEADER
                 || s.text() == FetchItem.Text.HEADER_FIELDS || s.text() == FetchItem.Text.HEADER_FIELDS_NOT)));
-        prefetched = needs ? store.facts(messages.stream().map(MessageRef::content).toList()) : java.util.Map.of();
+        if (needs) {
+            summaries.load(messages);
+        }
     }
 
     private StoredStructure structure(MessageRef r) {
-        var facts = prefetched.get(r.content());
-        return facts != null ? StoredStructure.of(facts) : StoredStructure.of(store, r);
+        return StoredStructure.of(summaries.get(r));
     }
 
     /** One "* n FETCH (...)" response; {@code seenChanged}: \Seen was just set, so FLAGS goes too. */
@@ -115,8 +116,7 @@ final class FetchResponder {
                 }
                 case HEADER, HEADER_FIELDS, HEADER_FIELDS_NOT -> {
                     // Thunderbird's header sync: from the summary read in bulk, else from the file
-                    StoredStructure st = structure != null ? structure
-                            : prefetched.containsKey(r.content()) ? structure(r) : null;
+                    StoredStructure st = structure != null ? structure : structure(r);
                     byte[] header = st != null && st.summary().header() != null ? st.summary().header()
                             : readHeader(r, 0, r.size());
                     structure = st;

@@ -11,16 +11,18 @@ public final class ImapProtocol implements Protocol {
     private final ImapSettings settings;
     private final MailboxStore store;
     private final AuthThrottle throttle;
+    private final SummaryCache summaries;
 
     public ImapProtocol(ImapSettings settings, MailboxStore store, AuthThrottle throttle) {
         this.settings = settings;
         this.store = store;
         this.throttle = throttle;
+        this.summaries = new SummaryCache(store);
     }
 
     @Override
     public void serve(Connection connection) throws IOException {
-        new ImapSession(connection, settings, store, throttle).run();
+        new ImapSession(connection, settings, store, throttle, summaries).run();
     }
 
     @Override

@@ -69,12 +69,16 @@ final class ImapSession {
     private boolean utf8;
     private boolean condstore;
 
-    ImapSession(Connection connection, ImapSettings settings, MailboxStore store, AuthThrottle throttle) {
+    private final SummaryCache summaries;
+
+    ImapSession(Connection connection, ImapSettings settings, MailboxStore store, AuthThrottle throttle,
+                SummaryCache summaries) {
+        this.summaries = summaries;
         this.connection = connection;
         this.settings = settings;
         this.store = store;
         this.throttle = throttle;
-        this.fetcher = new FetchResponder(connection, store);
+        this.fetcher = new FetchResponder(connection, store, summaries);
     }
 
     void run() throws IOException {
@@ -723,7 +727,7 @@ final class ImapSession {
     }
 
     private void search(String tag, SelectedMailbox m, ImapCommand.Search s) throws IOException {
-        List<Integer> hits = new Searcher(store, userStore(), m).search(s.key());
+        List<Integer> hits = new Searcher(summaries, userStore(), m).search(s.key());
         List<Long> numbers = new ArrayList<>();
         for (int msn : hits) {
             numbers.add(s.uid() ? m.at(msn).uid().value() : msn);

@@ -22,16 +22,15 @@ import java.util.Optional;
  * Comparisons ignore case, as RFC 3501 asks.
  */
 final class Searcher {
-    private final dev.mailstack.store.MailboxStore mailboxStore;
+    private final SummaryCache summaries;
     private final StoreSession store;
     private final SelectedMailbox mailbox;
-    /** Summaries of every message, read in bulk the first time a key needs one. */
-    private Map<dev.mailstack.store.ContentId, dev.mailstack.store.MessageFacts> facts;
+    private boolean loaded;
     private final Map<Integer, String> headers = new HashMap<>();
     private final Map<Integer, String> texts = new HashMap<>();
 
-    Searcher(dev.mailstack.store.MailboxStore mailboxStore, StoreSession store, SelectedMailbox mailbox) {
-        this.mailboxStore = mailboxStore;
+    Searcher(SummaryCache summaries, StoreSession store, SelectedMailbox mailbox) {
+        this.summaries = summaries;
         this.store = store;
         this.mailbox = mailbox;
     }
@@ -110,12 +109,11 @@ final class Searcher {
     }
 
     private dev.mailstack.mime.MessageSummary summary(int msn) {
-        if (facts == null) {
-            facts = mailboxStore.facts(mailbox.messages().stream().map(MessageRef::content).toList());
+        if (!loaded) {
+            summaries.load(mailbox.messages());
+            loaded = true;
         }
-        MessageRef r = mailbox.at(msn);
-        dev.mailstack.store.MessageFacts f = facts.get(r.content());
-        return dev.mailstack.mime.MessageSummary.decode(f != null ? f.summary() : store.facts(r).summary());
+        return summaries.get(mailbox.at(msn));
     }
 
     /** The raw header of a message (decoded as Latin-1 so no byte is lost), read once per search. */

@@ -30,8 +30,8 @@ final class StoredStructure {
         return new StoredStructure(MessageSummary.decode(store.facts(r.content()).summary()));
     }
 
-    static StoredStructure of(dev.mailstack.store.MessageFacts facts) {
-        return new StoredStructure(MessageSummary.decode(facts.summary()));
+    static StoredStructure of(MessageSummary summary) {
+        return new StoredStructure(summary);
     }
 
     MessageSummary summary() {

@@ -69,7 +69,7 @@ public final class Bench {
         for (Map<String, Object> r : b.results) {
             StringBuilder json = new StringBuilder("{");
             r.forEach((k, v) -> json.append(json.length() > 1 ? "," : "").append('"').append(k).append("\":")
-                    .append(v instanceof String ? "\"" + v + "\"" : v));
+                    .append(v instanceof String str ? "\"" + str.replace("\\", "\\\\").replace("\"", "\\\"") + "\"" : v));
             System.out.println(json.append('}'));
         }
     }

@@ -1,0 +1,84 @@
+package dev.mailstack.imapd;
+
+import dev.mailstack.mime.MessageSummary;
+import dev.mailstack.store.ContentId;
+import dev.mailstack.store.MailboxStore;
+import dev.mailstack.store.MessageFacts;
+import dev.mailstack.store.MessageRef;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Decoded message summaries shared by every IMAP session of the process. A content never changes
+ * once stored, so an entry never goes stale; the least recently used are dropped past
+ * {@link #CAPACITY} (a few KB each: tens of MB at most). Like Dovecot's cache, it is what makes a
+ * second header sync or BODYSTRUCTURE of a big mailbox cheap.
+ */
+final class SummaryCache {
+    static final int CAPACITY = 20_000;
+
+    private final MailboxStore store;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final LinkedHashMap<ContentId, MessageSummary> entries = new LinkedHashMap<>(1024, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<ContentId, MessageSummary> eldest) {
+            return size() > CAPACITY;
+        }
+    };
+
+    SummaryCache(MailboxStore store) {
+        this.store = store;
+    }
+
+    MessageSummary get(MessageRef r) {
+        MessageSummary s = cached(r.content());
+        if (s == null) {
+            s = MessageSummary.decode(store.facts(r.content()).summary());
+            put(r.content(), s);
+        }
+        return s;
+    }
+
+    /** Loads the summaries of these messages that are not cached yet, in bulk. */
+    void load(Collection<MessageRef> messages) {
+        List<ContentId> missing = new ArrayList<>();
+        lock.lock();
+        try {
+            for (MessageRef r : messages) {
+                if (!entries.containsKey(r.content())) {
+                    missing.add(r.content());
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (missing.isEmpty()) {
+            return;
+        }
+        for (Map.Entry<ContentId, MessageFacts> e : store.facts(missing).entrySet()) {
+            put(e.getKey(), MessageSummary.decode(e.getValue().summary()));
+        }
+    }
+
+    private MessageSummary cached(ContentId id) {
+        lock.lock();
+        try {
+            return entries.get(id);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void put(ContentId id, MessageSummary s) {
+        lock.lock();
+        try {
+            entries.put(id, s);
+        } finally {
+            lock.unlock();
+        }
+    }
+}
