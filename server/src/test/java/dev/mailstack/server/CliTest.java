@@ -48,6 +48,41 @@ class CliTest {
     }
 
     @Test
+    void mboxAndMaildirImportThenBackupAndRestore() throws Exception {
+        String data = dir.resolve("data").toString();
+        run("domain", "add", "example.org", "--data", data);
+        Path users = dir.resolve("u.txt");
+        Files.writeString(users, "alice@example.org pw\n");
+        run("user", "import", users.toString(), "--data", data);
+        Path mbox = dir.resolve("old.mbox");
+        Files.writeString(mbox, "From someone Tue Dec  1 10:00:00 2026\nSubject: one\n\n>From the archive\n\n"
+                + "From other Tue Dec  1 11:00:00 2026\nSubject: two\n\nbody\n");
+        assertEquals(0, run("import", "mbox", mbox.toString(), "--user", "alice@example.org", "--mailbox", "Old", "--data", data));
+        Path maildir = dir.resolve("Maildir");
+        Files.createDirectories(maildir.resolve("cur"));
+        Files.createDirectories(maildir.resolve(".Work.Projects/new"));
+        Files.writeString(maildir.resolve("cur/1.host:2,SF"), "Subject: read and flagged\n\nx\n");
+        Files.writeString(maildir.resolve(".Work.Projects/new/2.host"), "Subject: new\n\ny\n");
+        assertEquals(0, run("import", "maildir", maildir.toString(), "--user", "alice@example.org", "--data", data));
+        Path backup = dir.resolve("backup.zip");
+        assertEquals(0, run("backup", backup.toString(), "--data", data));
+        Path restored = dir.resolve("restored");
+        assertEquals(0, run("restore", backup.toString(), "--data", restored.toString()));
+        try (MailboxStore store = MailboxStore.open(restored, null)) {
+            var alice = store.open(store.accounts().find("alice@example.org").orElseThrow().id());
+            var old = alice.select(new dev.mailstack.store.MailboxName("Old")).messages();
+            assertEquals(2, old.size());
+            try (var in = alice.openContent(old.get(0))) {
+                assertEquals("Subject: one\r\n\r\nFrom the archive\r\n\r\n", new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            }
+            var inbox = alice.select(dev.mailstack.store.MailboxName.INBOX).messages();
+            assertEquals(1, inbox.size());
+            assertTrue(inbox.get(0).flags().has(dev.mailstack.store.Flag.SEEN) && inbox.get(0).flags().has(dev.mailstack.store.Flag.FLAGGED));
+            assertEquals(1, alice.status(new dev.mailstack.store.MailboxName("Work/Projects")).messages());
+        }
+    }
+
+    @Test
     void importReportsBadLinesAndFails() throws Exception {
         String data = dir.resolve("data").toString();
         run("domain", "add", "example.org", "--data", data);

@@ -10,4 +10,7 @@ public interface SqlDialect {
     boolean isUniqueViolation(SQLException e);
 
     boolean isLockTimeout(SQLException e);
+
+    /** A statement that writes a consistent copy of the live database to {@code file}. */
+    String onlineBackup(java.nio.file.Path file);
 }

@@ -28,6 +28,12 @@ public final class H2Dialect implements SqlDialect {
         return "23505".equals(e.getSQLState());
     }
 
+    /** H2's BACKUP TO: a consistent zip of the database while it is in use. */
+    @Override
+    public String onlineBackup(Path file) {
+        return "BACKUP TO '" + file.toAbsolutePath().toString().replace("'", "''") + "'";
+    }
+
     @Override
     public boolean isLockTimeout(SQLException e) {
         return e.getErrorCode() == 50200 || "HYT00".equals(e.getSQLState()) || e.getErrorCode() == 40001;

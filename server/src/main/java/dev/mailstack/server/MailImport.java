@@ -1,0 +1,198 @@
+package dev.mailstack.server;
+
+import dev.mailstack.mime.MessageSummary;
+import dev.mailstack.mime.MimeLimits;
+import dev.mailstack.store.Flag;
+import dev.mailstack.store.Flags;
+import dev.mailstack.store.MailboxName;
+import dev.mailstack.store.MessageFacts;
+import dev.mailstack.store.MessageSpool;
+import dev.mailstack.store.StoreSession;
+import dev.mailstack.store.Transaction;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * Brings mail over from Dovecot (Maildir) or an mbox file, one message at a time through a spool
+ * file, so memory stays bounded whatever the size. Lines are stored with CRLF, as mail is served.
+ */
+final class MailImport {
+    private final StoreSession user;
+    private final Spools spools;
+    private int imported;
+
+    /** Where spool files come from (the store). */
+    interface Spools {
+        MessageSpool spool() throws IOException;
+    }
+
+    MailImport(StoreSession user, Spools spools) {
+        this.user = user;
+        this.spools = spools;
+    }
+
+    int imported() {
+        return imported;
+    }
+
+    /** mbox (mboxo and mboxrd): a "From " line starts each message; ">From " lines lose one '>'. */
+    void mbox(Path file, MailboxName mailbox) throws IOException {
+        ensure(mailbox);
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 64 * 1024)) {
+            MessageSpool spool = null;
+            Instant date = Instant.now();
+            try {
+                for (byte[] line; (line = line(in)) != null; ) {
+                    if (startsWith(line, 0, "From ")) {
+                        if (spool != null) {
+                            store(spool, mailbox, Flags.NONE, date);
+                        }
+                        spool = spools.spool();
+                        date = Instant.now();
+                        continue;
+                    }
+                    if (spool == null) {
+                        continue; // text before the first separator is not a message
+                    }
+                    int start = 0;
+                    while (start < line.length && line[start] == '>') {
+                        start++;
+                    }
+                    int skip = start > 0 && startsWith(line, start, "From ") ? 1 : 0;
+                    spool.write(line, skip, line.length - skip);
+                    spool.write(CRLF);
+                }
+                if (spool != null) {
+                    store(spool, mailbox, Flags.NONE, date);
+                    spool = null;
+                }
+            } finally {
+                if (spool != null) {
+                    spool.close();
+                }
+            }
+        }
+    }
+
+    /** Maildir (and Maildir++ folders ".Sub.Folder"); flags from ":2,FRST" names, date from the file time. */
+    void maildir(Path dir) throws IOException {
+        folder(dir, MailboxName.INBOX);
+        try (Stream<Path> subs = Files.list(dir)) {
+            for (Path sub : (Iterable<Path>) subs.filter(Files::isDirectory)
+                    .filter(p -> p.getFileName().toString().startsWith(".")).sorted()::iterator) {
+                String name = sub.getFileName().toString().substring(1).replace('.', '/');
+                folder(sub, new MailboxName(name));
+            }
+        }
+    }
+
+    private void folder(Path dir, MailboxName mailbox) throws IOException {
+        ensure(mailbox);
+        for (String part : List.of("cur", "new")) {
+            Path d = dir.resolve(part);
+            if (!Files.isDirectory(d)) {
+                continue;
+            }
+            try (Stream<Path> files = Files.list(d)) {
+                for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile).sorted()::iterator) {
+                    MessageSpool spool = spools.spool();
+                    try (InputStream in = new BufferedInputStream(Files.newInputStream(f), 64 * 1024)) {
+                        for (byte[] line; (line = line(in)) != null; ) {
+                            spool.write(line);
+                            spool.write(CRLF);
+                        }
+                    } catch (IOException | RuntimeException e) {
+                        spool.close();
+                        throw e;
+                    }
+                    store(spool, mailbox, flags(f.getFileName().toString()), Files.getLastModifiedTime(f).toInstant());
+                }
+            }
+        }
+    }
+
+    static Flags flags(String fileName) {
+        int info = fileName.indexOf(":2,");
+        EnumSet<Flag> set = EnumSet.noneOf(Flag.class);
+        if (info >= 0) {
+            for (char c : fileName.substring(info + 3).toCharArray()) {
+                switch (c) {
+                    case 'S' -> set.add(Flag.SEEN);
+                    case 'R' -> set.add(Flag.ANSWERED);
+                    case 'F' -> set.add(Flag.FLAGGED);
+                    case 'T' -> set.add(Flag.DELETED);
+                    case 'D' -> set.add(Flag.DRAFT);
+                    default -> { }
+                }
+            }
+        }
+        return new Flags(set, Set.of());
+    }
+
+    private void ensure(MailboxName mailbox) {
+        if (user.find(mailbox).isEmpty()) {
+            user.create(mailbox, Optional.empty());
+        }
+    }
+
+    private void store(MessageSpool spool, MailboxName mailbox, Flags flags, Instant date) throws IOException {
+        MessageSpool.Spooled m = spool.finish();
+        try {
+            MessageFacts facts;
+            try (InputStream in = m.open()) {
+                MessageSummary.ParsedMessage p = MessageSummary.parse(in, MimeLimits.defaults());
+                facts = new MessageFacts(p.size(), p.headerSize(), p.bodyLines(), p.summary().encode());
+            }
+            try (Transaction t = user.begin()) {
+                t.append(user.require(mailbox).id(), m, facts, flags, date, Optional.empty());
+                t.commit();
+            }
+            imported++;
+        } finally {
+            m.discard();
+        }
+    }
+
+    private static final byte[] CRLF = {'\r', '\n'};
+
+    /** One line without its LF or CRLF; null at the end. Lines are as long as the file has them. */
+    private static byte[] line(InputStream in) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream(128);
+        int c;
+        boolean any = false;
+        while ((c = in.read()) >= 0) {
+            any = true;
+            if (c == '\n') {
+                break;
+            }
+            b.write(c);
+        }
+        if (!any) {
+            return null;
+        }
+        byte[] out = b.toByteArray();
+        return out.length > 0 && out[out.length - 1] == '\r' ? java.util.Arrays.copyOf(out, out.length - 1) : out;
+    }
+
+    private static boolean startsWith(byte[] line, int from, String prefix) {
+        if (line.length - from < prefix.length()) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length(); i++) {
+            if (line[from + i] != prefix.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
