@@ -191,7 +191,7 @@ final class ImapSession {
 
     String capabilities() {
         StringBuilder caps = new StringBuilder("IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT"
-                + " CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS UTF8=ACCEPT CONDSTORE ESEARCH STATUS=SIZE APPENDLIMIT="
+                + " CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS UTF8=ACCEPT CONDSTORE ESEARCH STATUS=SIZE COMPRESS=DEFLATE APPENDLIMIT="
                 + settings.appendLimit());
         if (state instanceof NotAuthenticated) {
             if (connection.canStartTls()) {
@@ -284,8 +284,7 @@ final class ImapSession {
                 untagged("ENABLED" + (enabled.isEmpty() ? "" : " " + String.join(" ", enabled)));
                 tagged(tag, "OK ENABLE completed");
             });
-            // RFC 4978. Works with zlib clients (tested), but not advertised: Thunderbird 153 stalls
-            // with it on mailstack for a reason not yet found (NOTES.md), so no client is led into it.
+            // RFC 4978; Connection.flush never sends an empty deflate block, which Thunderbird takes for EOF.
             case ImapCommand.Compress c -> withUser(tag, u -> {
                 if (connection.isCompressed()) {
                     tagged(tag, "NO [COMPRESSIONACTIVE] Compression is already on");

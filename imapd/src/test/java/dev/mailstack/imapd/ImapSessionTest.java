@@ -169,6 +169,30 @@ class ImapSessionTest {
     }
 
     @Test
+    void compressedOutputNeverStartsWithAnEmptyBlock() throws Exception {
+        // Thunderbird reads a chunk that inflates to nothing as the end of the stream.
+        try (java.net.Socket socket = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), imap.port())) {
+            socket.setSoTimeout(10_000);
+            var rawIn = socket.getInputStream();
+            rawLine(rawIn);
+            socket.getOutputStream().write("a LOGIN alice@example.org secret\r\nb COMPRESS DEFLATE\r\n"
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            rawLine(rawIn);
+            assertEquals("b OK DEFLATE active", rawLine(rawIn));
+            var deflate = new java.util.zip.DeflaterOutputStream(socket.getOutputStream(), new java.util.zip.Deflater(6, true), true);
+            deflate.write("c NOOP\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            deflate.flush();
+            byte[] chunk = new byte[4096];
+            int n = rawIn.read(chunk);
+            var inflater = new java.util.zip.Inflater(true);
+            inflater.setInput(chunk, 0, n);
+            byte[] text = new byte[4096];
+            int k = inflater.inflate(text);
+            assertEquals("c OK NOOP completed\r\n", new String(text, 0, k, java.nio.charset.StandardCharsets.US_ASCII));
+        }
+    }
+
+    @Test
     void largeAppendStreamsToDiskAndFetchesBack() throws Exception {
         int size = 5 * 1024 * 1024;
         StringBuilder body = new StringBuilder("Subject: big\r\n\r\n");

@@ -26,6 +26,8 @@ public final class Connection {
     private volatile LineReader reader;
     private volatile OutputStream out;
     private volatile boolean compressed;
+    /** Bytes written since the last flush; a flush with none is skipped (see {@link #flush()}). */
+    private boolean unflushed;
     private volatile boolean awaitingCommand;
     private volatile boolean shuttingDown;
 
@@ -122,15 +124,24 @@ public final class Connection {
         outputLock.lock();
         try {
             out.write(bytes, off, len);
+            unflushed |= len > 0;
         } finally {
             outputLock.unlock();
         }
     }
 
+    /**
+     * Sends what was written. A flush with nothing written sends nothing: under COMPRESS an empty
+     * sync flush would still put a 5-byte empty block on the wire, which a client may read as
+     * end of stream (Thunderbird does).
+     */
     public void flush() throws IOException {
         outputLock.lock();
         try {
-            out.flush();
+            if (unflushed) {
+                out.flush();
+                unflushed = false;
+            }
         } finally {
             outputLock.unlock();
         }
@@ -217,6 +228,7 @@ public final class Connection {
                     limits.maxLineBytes());
             this.out = new BufferedOutputStream(new java.util.zip.DeflaterOutputStream(socket.getOutputStream(),
                     new java.util.zip.Deflater(java.util.zip.Deflater.DEFAULT_COMPRESSION, true), 16 * 1024, true), 16 * 1024);
+            unflushed = false;
             compressed = true;
         } finally {
             outputLock.unlock();
