@@ -22,6 +22,8 @@ public final class AuthThrottle {
     private final Duration forgetAfter;
     private final Clock clock;
     private final Map<InetAddress, Failures> failures = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong failedTotal = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong succeededTotal = new java.util.concurrent.atomic.AtomicLong();
 
     public AuthThrottle(Duration firstDelay, Duration maxDelay, Duration forgetAfter, Clock clock) {
         this.firstDelay = firstDelay;
@@ -37,6 +39,7 @@ public final class AuthThrottle {
 
     /** Records a failure and returns how long to wait before answering it. */
     public Duration failed(InetAddress client) {
+        failedTotal.incrementAndGet();
         Instant now = clock.instant();
         Failures f = failures.compute(client, (k, old) -> old == null || old.last().plus(forgetAfter).isBefore(now)
                 ? new Failures(1, now) : new Failures(old.count() + 1, now));
@@ -56,7 +59,18 @@ public final class AuthThrottle {
     }
 
     public void succeeded(InetAddress client) {
+        succeededTotal.incrementAndGet();
         failures.remove(client);
+    }
+
+    /** Failed logins since start, all protocols (for metrics). */
+    public long failedTotal() {
+        return failedTotal.get();
+    }
+
+    /** Successful logins since start, all protocols. */
+    public long succeededTotal() {
+        return succeededTotal.get();
     }
 
     private Duration delayFor(int count) {

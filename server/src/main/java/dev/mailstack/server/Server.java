@@ -74,7 +74,8 @@ public final class Server implements AutoCloseable {
         services.addAll(frontEnds.services());
         Optional<Integer> httpPort = config.port(ConfigKey.HTTP_PORT, 80, 8080);
         if (httpPort.isPresent()) {
-            http = new HttpEndpoints(new InetSocketAddress(config.bind(), httpPort.get()), store, hostname, listeners);
+            http = new HttpEndpoints(new InetSocketAddress(config.bind(), httpPort.get()), store, hostname, listeners,
+                    frontEnds.counters(), throttle);
             services.add(0, http);
         }
         LOG.log(Level.INFO, "ready hostname={0} data={1} listeners={2}", hostname, config.dataDir().toAbsolutePath(),
