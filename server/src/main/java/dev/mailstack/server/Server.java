@@ -91,7 +91,8 @@ public final class Server implements AutoCloseable {
         if (cert.isEmpty() || key.isEmpty()) {
             throw new ConfigException("tls.certificate and tls.key go together: set both or neither");
         }
-        return Optional.of(TlsContext.fromPem(Path.of(cert.get()), Path.of(key.get())));
+        return Optional.of(TlsContext.fromPem(Path.of(cert.get()), Path.of(key.get()),
+                config.optional(ConfigKey.TLS_CERTIFICATES_DIR).map(Path::of).orElse(null)));
     }
 
     /** SIGHUP: reads the certificate files again; new connections use them, live ones keep theirs. */
