@@ -398,10 +398,7 @@ final class ImapSession {
     private void completeLogin(String tag, String user, String password) throws IOException {
         Optional<Account> account = store.accounts().authenticate(user, password);
         if (account.isEmpty()) {
-            java.time.Duration delay = throttle.failed(connection.clientAddress());
-            LOG.log(Level.INFO, "auth failed conn={0} client={1} delay_ms={2,number,#}", connection.id(),
-                    connection.clientAddress().getHostAddress(), delay.toMillis());
-            AuthThrottle.sleep(delay);
+            throttle.failedLogin(connection, "protocol=imap");
             tagged(tag, "NO " + ImapReplies.AUTH_FAILED);
             return;
         }

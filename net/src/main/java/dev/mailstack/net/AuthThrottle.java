@@ -78,6 +78,18 @@ public final class AuthThrottle {
         return Duration.ofMillis(Math.min(millis, maxDelay.toMillis()));
     }
 
+    /**
+     * A failed login on {@code connection}: counts it, logs it with the connection id, and waits
+     * the delay on the session's own thread before the caller answers (other sessions go on).
+     */
+    public void failedLogin(Connection connection, String what) {
+        Duration delay = failed(connection.clientAddress());
+        System.getLogger(AuthThrottle.class.getName()).log(System.Logger.Level.INFO,
+                "auth failed conn={0} client={1} {2} delay_ms={3,number,#}", connection.id(),
+                connection.clientAddress().getHostAddress(), what, delay.toMillis());
+        sleep(delay);
+    }
+
     /** Waits out a delay on the session's own (virtual) thread. */
     public static void sleep(Duration delay) {
         try {

@@ -231,10 +231,7 @@ final class Pop3Session {
     private void login(String user, String password) throws IOException {
         Optional<Account> account = store.accounts().authenticate(user, password);
         if (account.isEmpty()) {
-            java.time.Duration delay = throttle.failed(connection.clientAddress());
-            LOG.log(Level.INFO, "auth failed conn={0} client={1} delay_ms={2,number,#}", connection.id(),
-                    connection.clientAddress().getHostAddress(), delay.toMillis());
-            AuthThrottle.sleep(delay);
+            throttle.failedLogin(connection, "protocol=pop3");
             state = new Authorization(Optional.empty());
             connection.reply(Pop3Replies.AUTH_FAILED);
             return;
