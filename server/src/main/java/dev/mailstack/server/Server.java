@@ -3,7 +3,6 @@ package dev.mailstack.server;
 import dev.mailstack.net.AuthThrottle;
 import dev.mailstack.net.Endpoint;
 import dev.mailstack.net.NetLimits;
-import dev.mailstack.net.Protocol;
 import dev.mailstack.net.TcpListener;
 import dev.mailstack.net.TlsContext;
 import dev.mailstack.net.TlsMode;
