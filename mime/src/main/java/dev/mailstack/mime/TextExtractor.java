@@ -32,7 +32,7 @@ public final class TextExtractor {
         }
         if (p.isMessage()) {
             MessageSummary.Envelope e = p.embedded().envelope();
-            out.append(' ').append(nz(Rfc2047.decode(e.subject()))).append(' ').append(nz(Rfc2047.decode(e.from())));
+            out.append(' ').append(nz(Rfc2047.decode(e.subject()))).append(' ').append(nz(Rfc2047.decode(e.from()))).append('\n');
             collect(p.embedded().root(), content, out, false);
             return;
         }
