@@ -556,7 +556,7 @@ final class ImapSession {
             tagged(tag, "NO " + ImapReplies.TRY_CREATE + name.path());
             return;
         }
-        MessageFacts facts = ParsedFacts.of(a.message());
+        MessageFacts facts = ParsedFacts.of(a.message(), settings.mimeLimits());
         CommitResult result;
         try (Transaction t = user.begin()) {
             t.append(box.get().id(), a.message(), facts, a.flags(), a.date().orElse(Instant.now()), Optional.empty());

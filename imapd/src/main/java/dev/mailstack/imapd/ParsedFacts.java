@@ -12,9 +12,9 @@ final class ParsedFacts {
     private ParsedFacts() {
     }
 
-    static MessageFacts of(MessageSource message) throws IOException {
+    static MessageFacts of(MessageSource message, MimeLimits limits) throws IOException {
         try (InputStream in = message.open()) {
-            MessageSummary.ParsedMessage p = MessageSummary.parse(in, MimeLimits.defaults());
+            MessageSummary.ParsedMessage p = MessageSummary.parse(in, limits);
             return new MessageFacts(p.size(), p.headerSize(), p.bodyLines(), p.summary().encode());
         }
     }

@@ -63,7 +63,7 @@ final class ImapFixture implements AutoCloseable {
             spooled = spool.finish();
         }
         try (Transaction t = session.begin()) {
-            Uid uid = t.append(session.require(mailbox).id(), spooled, ParsedFacts.of(spooled), Flags.NONE,
+            Uid uid = t.append(session.require(mailbox).id(), spooled, ParsedFacts.of(spooled, dev.mailstack.mime.MimeLimits.defaults()), Flags.NONE,
                     Instant.parse("2026-12-01T10:00:00Z"), Optional.empty()).orElseThrow();
             t.commit();
             return uid;

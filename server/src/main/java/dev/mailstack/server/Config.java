@@ -175,6 +175,12 @@ public final class Config {
         return Optional.of(Integer.parseInt(v));
     }
 
+    /** The MIME parse limits (mime.max_*). */
+    public dev.mailstack.mime.MimeLimits mimeLimits() {
+        return new dev.mailstack.mime.MimeLimits(integer(ConfigKey.MIME_MAX_DEPTH), integer(ConfigKey.MIME_MAX_PARTS),
+                integer(ConfigKey.MIME_MAX_HEADER_BYTES), integer(ConfigKey.MIME_MAX_PARAMS));
+    }
+
     public Map<ConfigKey, Value> effective() {
         return Map.copyOf(values);
     }

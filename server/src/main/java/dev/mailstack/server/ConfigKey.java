@@ -40,6 +40,10 @@ public enum ConfigKey {
     DELAY_WARNING("queue.delay_warning_hours", "4", Type.INT, "Tell the sender mail is delayed after this long; 0 disables."),
     STATIC_ROUTES("queue.static_routes", "", Type.STRING, "domain=host:port pairs, comma-separated, used instead of MX lookups (tests, smart hosts)."),
     RELAY_HOST("queue.relay_host", "", Type.STRING, "host:port to send all outbound mail through (a smart host); empty: MX lookups."),
+    MIME_MAX_DEPTH("mime.max_depth", "20", Type.INT, "Multipart and message/rfc822 nesting parsed; deeper parts are kept as one leaf."),
+    MIME_MAX_PARTS("mime.max_parts", "1000", Type.INT, "Parts parsed in one message; the rest is kept unparsed."),
+    MIME_MAX_HEADER_BYTES("mime.max_header_bytes", "1048576", Type.INT, "Header bytes analysed per part."),
+    MIME_MAX_PARAMS("mime.max_params", "100", Type.INT, "Parameters read from one Content-Type or Content-Disposition."),
     FALLBACK_CHARSETS("mime.fallback_charsets", "GB18030", Type.STRING, "Charsets tried, in order, for raw 8-bit mail that is not UTF-8.");
 
     enum Type { STRING, PATH, ADDRESS, PORT, INT, LONG, PLAINTEXT, BARE_LF, CIDRS }

@@ -3,7 +3,6 @@ package dev.mailstack.server;
 import dev.mailstack.imapd.ImapProtocol;
 import dev.mailstack.imapd.ImapSettings;
 import dev.mailstack.mime.MailCharset;
-import dev.mailstack.mime.MimeLimits;
 import dev.mailstack.mta.delivery.LocalDelivery;
 import dev.mailstack.mta.delivery.RemoteDelivery;
 import dev.mailstack.mta.delivery.Route;
@@ -55,7 +54,7 @@ final class FrontEnds {
                         new ConfigException("mime.fallback_charsets: unknown charset " + name)));
             }
         }
-        QueueIntake intake = new QueueIntake(store, MimeLimits.defaults(), fallback, runner::wake, counters);
+        QueueIntake intake = new QueueIntake(store, config.mimeLimits(), fallback, runner::wake, counters);
         runner.useIntake(intake);
         runner.start();
         services.add(runner);
@@ -76,7 +75,7 @@ final class FrontEnds {
 
         ImapSettings imapDefaults = ImapSettings.defaults(hostname);
         ImapProtocol imap = new ImapProtocol(new ImapSettings(hostname, plaintext, imapDefaults.appendLimit(),
-                imapDefaults.preAuthLiteralLimit(), imapDefaults.authenticatedIdle()), store, throttle);
+                imapDefaults.preAuthLiteralLimit(), imapDefaults.authenticatedIdle(), config.mimeLimits()), store, throttle);
         planned.add(new Planned("imap", ConfigKey.IMAP_PORT, 143, 1143, TlsMode.STARTTLS, imap));
         planned.add(new Planned("imaps", ConfigKey.IMAPS_PORT, 993, 1993, TlsMode.IMPLICIT, imap));
     }
