@@ -33,9 +33,22 @@ final class ServeCommand implements Runnable {
         set(config, ConfigKey.SUBMISSION_PORT, submissionPort, "--submission-port");
         set(config, ConfigKey.POP3_PORT, pop3Port, "--pop3-port");
         set(config, ConfigKey.IMAP_PORT, imapPort, "--imap-port");
+        // The SIGHUP handler goes in before any port opens: an unhandled SIGHUP ends the JVM, and
+        // a reload can be sent the moment systemd or a script sees the port.
+        java.util.concurrent.atomic.AtomicReference<Server> running = new java.util.concurrent.atomic.AtomicReference<>();
+        Signals.onHangup(() -> {
+            Server s = running.get();
+            if (s != null) {
+                s.reload();
+            } else {
+                System.getLogger(ServeCommand.class.getName()).log(System.Logger.Level.INFO,
+                        "reload: requested during start-up; the certificate files are being read now anyway");
+            }
+        });
         Server server;
         try {
             server = Server.start(config);
+            running.set(server);
         } catch (java.io.IOException e) {
             throw new CommandFailure("cannot start: " + e.getMessage());
         }
@@ -49,7 +62,6 @@ final class ServeCommand implements Runnable {
             // A requested stop (SIGTERM, Ctrl-C) that completed is success: exit 0, not 143.
             Runtime.getRuntime().halt(0);
         }, "shutdown"));
-        Signals.onHangup(server::reload);
         SystemdNotify.ready();
         try {
             stopped.await();
