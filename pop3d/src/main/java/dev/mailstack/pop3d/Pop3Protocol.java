@@ -5,8 +5,12 @@ import dev.mailstack.net.Connection;
 import dev.mailstack.net.Protocol;
 import dev.mailstack.store.MailboxStore;
 import java.io.IOException;
+import java.util.Objects;
 
-/** POP3 on 110 (STLS) and 995 (implicit TLS), over the shared store. */
+/**
+ * POP3 (RFC 1939) over the shared store, for port 110 (STLS) and 995 (implicit TLS): one
+ * instance per server, shared by both endpoints so the maildrop lock covers both.
+ */
 public final class Pop3Protocol implements Protocol {
     private final MailboxStore store;
     private final Pop3Settings settings;
@@ -14,9 +18,9 @@ public final class Pop3Protocol implements Protocol {
     private final MaildropLocks locks = new MaildropLocks();
 
     public Pop3Protocol(MailboxStore store, Pop3Settings settings, AuthThrottle throttle) {
-        this.store = store;
-        this.settings = settings;
-        this.throttle = throttle;
+        this.store = Objects.requireNonNull(store, "store");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.throttle = Objects.requireNonNull(throttle, "throttle");
     }
 
     @Override
@@ -26,16 +30,21 @@ public final class Pop3Protocol implements Protocol {
 
     @Override
     public String tooManyConnectionsReply() {
-        return "-ERR [SYS/TEMP] Too many connections, try again later";
+        return Pop3Replies.TOO_MANY_CONNECTIONS.line();
     }
 
     @Override
     public String idleTimeoutReply() {
-        return "-ERR Autologout; idle for too long";
+        return Pop3Replies.IDLE_TIMEOUT.line();
     }
 
     @Override
     public String shutdownReply() {
-        return "-ERR [SYS/TEMP] Server shutting down";
+        return Pop3Replies.SHUTTING_DOWN.line();
+    }
+
+    /** For tests that must wait until a session has ended. */
+    MaildropLocks locks() {
+        return locks;
     }
 }

@@ -5,47 +5,44 @@ import dev.mailstack.net.Connection;
 import dev.mailstack.net.LineTooLongException;
 import dev.mailstack.net.SaslCredentials;
 import dev.mailstack.store.Account;
-import dev.mailstack.store.Flag;
-import dev.mailstack.store.FlagChange;
-import dev.mailstack.store.Flags;
-import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.MailboxStore;
-import dev.mailstack.store.MailboxView;
-import dev.mailstack.store.MessageRef;
 import dev.mailstack.store.StoreException;
-import dev.mailstack.store.StoreSession;
-import dev.mailstack.store.Transaction;
-import dev.mailstack.store.Uid;
+import dev.mailstack.store.StoreFailure;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.nio.file.NoSuchFileException;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 
 /**
- * One POP3 session (RFC 1939, RFC 2449 CAPA, RFC 2595 STLS, RFC 5034 AUTH). The maildrop is a
- * snapshot of INBOX taken at login; DELE and RETR only mark it, and QUIT applies the marks in one
- * transaction (STYLE.md R9): a dropped connection changes nothing.
+ * One POP3 session: RFC 1939 with CAPA (RFC 2449), STLS (RFC 2595) and AUTH (RFC 5034). The
+ * state is a sealed type and each command is dispatched by one exhaustive switch per state
+ * (STYLE.md R3). Marks stay in the {@link Maildrop} until QUIT; a dropped connection changes
+ * nothing in the store.
  */
 final class Pop3Session {
     private static final Logger LOG = System.getLogger(Pop3Session.class.getName());
+    private static final int COPY_BUFFER = 16 * 1024;
+    /** Flush a long LIST/UIDL listing in pieces of about this size. */
+    private static final int LISTING_CHUNK = 32 * 1024;
 
+    /** RFC 1939 §3: AUTHORIZATION, TRANSACTION, UPDATE. */
     sealed interface State {
     }
 
-    /** Before login; {@code user} is what USER said. */
+    /** Before login; {@code user} is what USER said, if it came just before. */
     record Authorization(Optional<String> user) implements State {
+        static final Authorization START = new Authorization(Optional.empty());
     }
 
-    /** Logged in, with the maildrop snapshot and the marks made so far. */
-    record Transaction(Account account, StoreSession store, MailboxView view, List<MessageRef> messages,
-                       BitSet deleted, BitSet retrieved) implements State {
+    record Transaction(Maildrop maildrop) implements State {
     }
 
+    /** After QUIT (whether or not the update succeeded): the session ends. */
     record Update() implements State {
     }
 
@@ -54,12 +51,9 @@ final class Pop3Session {
     private final Pop3Settings settings;
     private final AuthThrottle throttle;
     private final MaildropLocks locks;
-    private State state = new Authorization(Optional.empty());
-    /** Reused for every RETR and TOP of the session: the file's bytes and the dot-stuffed copy. */
-    private final byte[] readBuffer = new byte[16 * 1024];
-    private final byte[] stuffedBuffer = new byte[2 * 16 * 1024];
-    /** The logged-in maildrop until the session ends, whatever the state: its lock is released in run(). */
-    private Transaction held;
+    private final DotStuffer stuffer = new DotStuffer(COPY_BUFFER);
+    private State state = Authorization.START;
+    private int badCommands;
 
     Pop3Session(Connection connection, MailboxStore store, Pop3Settings settings, AuthThrottle throttle,
                 MaildropLocks locks) {
@@ -70,96 +64,149 @@ final class Pop3Session {
         this.locks = locks;
     }
 
+    /** The one try/finally of the session: the maildrop (and its lock) is released on every path. */
     void run() throws IOException {
-        connection.reply("+OK mailstack POP3 ready");
         try {
+            reply(Pop3Replies.greeting(settings.hostname()));
             while (!(state instanceof Update)) {
                 String line;
                 try {
                     line = connection.readCommand();
                 } catch (LineTooLongException e) {
-                    connection.reply(Pop3Replies.LINE_TOO_LONG);
+                    LOG.log(Level.INFO, "line too long conn={0}", connection.id());
+                    if (!badCommand(Pop3Replies.LINE_TOO_LONG)) {
+                        return;
+                    }
                     continue;
                 }
                 if (line == null) {
-                    return; // RFC 1939 §6: no UPDATE state without QUIT; nothing is deleted
+                    // RFC 1939 §6: without QUIT there is no UPDATE state, so nothing is deleted
+                    if (state instanceof Transaction t) {
+                        LOG.log(Level.INFO, "dropped without QUIT conn={0} user={1} marks=discarded", connection.id(),
+                                t.maildrop().account().address());
+                    }
+                    return;
                 }
-                execute(line);
+                if (!execute(line)) {
+                    return;
+                }
             }
         } finally {
-            if (held != null) {
-                held.view().close();
-                locks.unlock(held.account().id());
+            if (state instanceof Transaction t) {
+                t.maildrop().close();
             }
         }
     }
 
-    private void execute(String line) throws IOException {
-        String trimmed = line.strip();
-        int sp = trimmed.indexOf(' ');
-        String verb = (sp < 0 ? trimmed : trimmed.substring(0, sp)).toUpperCase(Locale.ROOT);
-        String arg = sp < 0 ? "" : trimmed.substring(sp + 1).strip();
+    /** Runs one command line; false when the session must end. */
+    private boolean execute(String line) throws IOException {
+        Pop3Command command;
         try {
-            switch (state) {
-                case Authorization a -> authorization(a, verb, arg);
-                case Transaction t -> transaction(t, verb, arg);
-                case Update u -> { }
-            }
+            command = Pop3Parser.parse(line);
+        } catch (Pop3SyntaxException e) {
+            return badCommand(e.reply());
+        }
+        try {
+            return switch (state) {
+                case Authorization a -> authorization(a, command);
+                case Transaction t -> transaction(t.maildrop(), command);
+                case Update u -> throw new IllegalStateException("command after QUIT");
+            };
         } catch (StoreException e) {
-            connection.reply(Pop3Replies.forFailure(e));
+            LOG.log(Level.WARNING, "store failure conn={0} failure={1} detail={2}", connection.id(), e.failure(),
+                    e.getMessage());
+            reply(Pop3Replies.forFailure(e.failure()));
+            return true;
         }
     }
 
-    // --- AUTHORIZATION state
+    /** Replies to bad input; false when the client has sent too much of it (STYLE.md R6). */
+    private boolean badCommand(Pop3Reply reply) throws IOException {
+        if (++badCommands >= settings.maxBadCommands()) {
+            LOG.log(Level.INFO, "too many bad commands conn={0} count={1,number,#}", connection.id(), badCommands);
+            reply(Pop3Replies.TOO_MANY_ERRORS);
+            return false;
+        }
+        reply(reply);
+        return true;
+    }
 
-    private void authorization(Authorization a, String verb, String arg) throws IOException {
-        switch (verb) {
-            case "CAPA" -> capa();
-            case "USER" -> {
+    // --- AUTHORIZATION state (RFC 1939 §4, §7)
+
+    private boolean authorization(Authorization a, Pop3Command command) throws IOException {
+        switch (command) {
+            case Pop3Command.Capa c -> capabilities();
+            case Pop3Command.User u -> {
                 if (!plaintextAllowed()) {
-                    connection.reply(Pop3Replies.PLAINTEXT_DISABLED);
-                } else if (arg.isEmpty()) {
-                    connection.reply("-ERR USER needs a name");
-                } else {
-                    state = new Authorization(Optional.of(arg));
-                    connection.reply("+OK Send your password with PASS");
+                    return badCommand(Pop3Replies.PLAINTEXT_DISABLED);
                 }
+                state = new Authorization(Optional.of(u.name()));
+                reply(Pop3Replies.SEND_PASSWORD);
             }
-            case "PASS" -> {
+            case Pop3Command.Pass p -> {
                 if (a.user().isEmpty()) {
-                    connection.reply(Pop3Replies.USER_FIRST);
-                } else {
-                    // RFC 1939 §7: the password may contain spaces; take the whole rest of the line
-                    login(a.user().get(), arg);
+                    return badCommand(Pop3Replies.USER_FIRST);
                 }
+                state = Authorization.START;
+                login(a.user().get(), p.password(), "USER");
             }
-            case "AUTH" -> auth(arg);
-            case "STLS" -> {
+            case Pop3Command.Auth auth -> {
+                state = Authorization.START;
+                return authenticate(auth);
+            }
+            case Pop3Command.Stls s -> {
                 if (!connection.canStartTls()) {
-                    connection.reply(connection.isSecure() ? "-ERR TLS already active" : "-ERR TLS not available");
-                } else {
-                    connection.reply("+OK Begin TLS negotiation");
-                    connection.startTls();
-                    state = new Authorization(Optional.empty());
+                    return badCommand(connection.isSecure() ? Pop3Replies.TLS_ACTIVE : Pop3Replies.TLS_UNAVAILABLE);
                 }
+                reply(Pop3Replies.BEGIN_TLS);
+                // RFC 2595 §4 and CVE-2011-0411: whatever was pipelined after STLS is dropped unread
+                int dropped = connection.startTls();
+                state = Authorization.START;
+                LOG.log(Level.INFO, "tls started conn={0} discarded_bytes={1,number,#}", connection.id(), dropped);
             }
-            case "QUIT" -> {
-                connection.reply("+OK mailstack POP3 signing off");
+            case Pop3Command.Quit q -> {
                 state = new Update();
+                reply(Pop3Replies.signingOff());
             }
-            case "NOOP", "STAT", "LIST", "RETR", "DELE", "RSET", "TOP", "UIDL" -> connection.reply(Pop3Replies.WRONG_STATE_AUTH);
-            case "APOP" -> connection.reply("-ERR APOP is not offered; use USER/PASS or AUTH over TLS");
-            default -> connection.reply(Pop3Replies.UNKNOWN);
+            case Pop3Command.Apop ap -> {
+                return badCommand(Pop3Replies.NO_APOP);
+            }
+            case Pop3Command.Stat s -> {
+                return badCommand(Pop3Replies.NEEDS_LOGIN);
+            }
+            case Pop3Command.List l -> {
+                return badCommand(Pop3Replies.NEEDS_LOGIN);
+            }
+            case Pop3Command.Uidl u -> {
+                return badCommand(Pop3Replies.NEEDS_LOGIN);
+            }
+            case Pop3Command.Retr r -> {
+                return badCommand(Pop3Replies.NEEDS_LOGIN);
+            }
+            case Pop3Command.Top t -> {
+                return badCommand(Pop3Replies.NEEDS_LOGIN);
+            }
+            case Pop3Command.Dele d -> {
+                return badCommand(Pop3Replies.NEEDS_LOGIN);
+            }
+            case Pop3Command.Noop n -> {
+                return badCommand(Pop3Replies.NEEDS_LOGIN);
+            }
+            case Pop3Command.Rset r -> {
+                return badCommand(Pop3Replies.NEEDS_LOGIN);
+            }
         }
+        return true;
     }
 
+    /** RFC 2595 §4: no password in the clear unless the policy allows this connection. */
     private boolean plaintextAllowed() {
         return settings.plaintextAuth().allows(connection.isSecure(), connection.isLoopback());
     }
 
-    private void capa() throws IOException {
+    /** RFC 2449 §5; USER and SASL only where they may be used (RFC 2595 §4), STLS only before it. */
+    private void capabilities() throws IOException {
         List<String> lines = new ArrayList<>();
-        lines.add("+OK Capability list follows");
         lines.add("TOP");
         lines.add("UIDL");
         lines.add("RESP-CODES");
@@ -175,297 +222,295 @@ final class Pop3Session {
             }
         }
         lines.add("IMPLEMENTATION mailstack");
-        lines.add(".");
-        connection.write(String.join("\r\n", lines) + "\r\n");
-        connection.flush();
+        multiline(Pop3Replies.CAPABILITIES, lines);
     }
 
-    private void auth(String arg) throws IOException {
-        if (arg.isEmpty()) {
-            // RFC 5034 §4: AUTH with no argument lists the mechanisms (as Thunderbird probes)
-            connection.write("+OK\r\nPLAIN\r\nLOGIN\r\n.\r\n");
-            connection.flush();
-            return;
+    /** RFC 5034 AUTH, PLAIN (RFC 4616) and LOGIN, each with an optional initial response. */
+    private boolean authenticate(Pop3Command.Auth auth) throws IOException {
+        if (auth.mechanism().isEmpty()) {
+            // Not in RFC 5034: the older bare "AUTH" probe (Thunderbird sends it) lists mechanisms
+            multiline(Pop3Replies.MECHANISMS, plaintextAllowed() ? List.of("PLAIN", "LOGIN") : List.of());
+            return true;
         }
         if (!plaintextAllowed()) {
-            connection.reply(Pop3Replies.PLAINTEXT_DISABLED);
-            return;
+            return badCommand(Pop3Replies.PLAINTEXT_DISABLED);
         }
-        String[] parts = arg.split(" +");
-        String mech = parts[0].toUpperCase(Locale.ROOT);
-        Optional<String> initial = parts.length > 1 ? Optional.of(parts[1]) : Optional.empty();
-        switch (mech) {
+        Optional<SaslCredentials> credentials;
+        switch (auth.mechanism().get()) {
             case "PLAIN" -> {
-                Optional<String> response = initial.isPresent() ? initial : challenge("");
+                Optional<String> response = auth.initialResponse().isPresent() ? auth.initialResponse() : challenge("");
                 if (response.isEmpty()) {
-                    connection.reply(Pop3Replies.CANCELLED);
-                    return;
+                    return true; // cancelled, already answered
                 }
-                SaslCredentials c = SaslCredentials.plain(response.get()).orElse(new SaslCredentials("", ""));
-                login(c.user(), c.password());
+                credentials = SaslCredentials.plain(response.get());
             }
             case "LOGIN" -> {
-                Optional<String> user = initial.isPresent() ? initial : challenge("VXNlcm5hbWU6");
-                Optional<String> password = user.isEmpty() ? Optional.empty() : challenge("UGFzc3dvcmQ6");
-                if (password.isEmpty()) {
-                    connection.reply(Pop3Replies.CANCELLED);
-                    return;
+                Optional<String> user = auth.initialResponse().isPresent() ? auth.initialResponse()
+                        : challenge("VXNlcm5hbWU6"); // "Username:"
+                if (user.isEmpty()) {
+                    return true;
                 }
-                SaslCredentials c = SaslCredentials.login(user.get(), password.get()).orElse(new SaslCredentials("", ""));
-                login(c.user(), c.password());
+                Optional<String> password = challenge("UGFzc3dvcmQ6"); // "Password:"
+                if (password.isEmpty()) {
+                    return true;
+                }
+                credentials = SaslCredentials.login(user.get(), password.get());
             }
-            default -> connection.reply(Pop3Replies.MECHANISM);
+            default -> {
+                return badCommand(Pop3Replies.MECHANISM);
+            }
         }
+        if (credentials.isEmpty()) {
+            return badCommand(Pop3Replies.AUTH_MALFORMED);
+        }
+        login(credentials.get().user(), credentials.get().password(), auth.mechanism().get());
+        return true;
     }
 
+    /**
+     * Sends a SASL challenge ("+ " base64, RFC 5034 §4) and reads the answer; empty when the
+     * client cancelled with "*" or the answer was too long (both already answered with -ERR).
+     */
     private Optional<String> challenge(String base64) throws IOException {
-        connection.reply("+ " + base64);
-        String line = connection.reader().readLine();
-        if (line == null) {
-            throw new java.io.EOFException("connection closed during AUTH");
+        connection.reply(Pop3Replies.challenge(base64));
+        String line;
+        try {
+            line = connection.readCommand();
+        } catch (LineTooLongException e) {
+            reply(Pop3Replies.AUTH_RESPONSE_TOO_LONG);
+            return Optional.empty();
         }
-        return line.strip().equals("*") ? Optional.empty() : Optional.of(line.strip());
+        if (line == null) {
+            throw new EOFException("connection closed during AUTH");
+        }
+        if (line.strip().equals("*")) {
+            reply(Pop3Replies.AUTH_CANCELLED); // RFC 5034 §4: the server MUST reject with -ERR
+            return Optional.empty();
+        }
+        return Optional.of(line.strip());
     }
 
-    private void login(String user, String password) throws IOException {
+    /** Checks the password, takes the maildrop lock and the INBOX snapshot (RFC 1939 §4). */
+    private void login(String user, String password, String method) throws IOException {
         Optional<Account> account = store.accounts().authenticate(user, password);
         if (account.isEmpty()) {
-            throttle.failedLogin(connection, "protocol=pop3");
-            state = new Authorization(Optional.empty());
-            connection.reply(Pop3Replies.AUTH_FAILED);
+            throttle.failedLogin(connection, "protocol=pop3 method=" + method + " user=" + loggable(user));
+            reply(Pop3Replies.AUTH_FAILED);
             return;
         }
         throttle.succeeded(connection.clientAddress());
         Account a = account.get();
-        if (!locks.tryLock(a.id())) {
-            state = new Authorization(Optional.empty());
-            connection.reply(Pop3Replies.IN_USE);
+        Optional<MaildropLocks.Lease> lease = locks.tryLock(a.id());
+        if (lease.isEmpty()) {
+            LOG.log(Level.INFO, "maildrop in use conn={0} user={1}", connection.id(), a.address());
+            reply(Pop3Replies.IN_USE);
             return;
         }
-        try {
-            StoreSession session = store.open(a.id());
-            MailboxView view = session.select(MailboxName.INBOX);
-            List<MessageRef> messages = view.messages();
-            held = new Transaction(a, session, view, messages, new BitSet(), new BitSet());
-            state = held;
-            LOG.log(Level.INFO, "login conn={0} user={1} messages={2}", connection.id(), a.address(), messages.size());
-            connection.reply("+OK " + a.address() + " has " + messages.size() + " messages (" + total(messages) + " octets)");
-        } catch (StoreException e) {
-            locks.unlock(a.id());
-            state = new Authorization(Optional.empty());
-            throw e;
-        }
+        Maildrop drop = Maildrop.open(store, a, lease.get()); // releases the lease itself if it throws
+        state = new Transaction(drop);
+        connection.setIdleTimeout(settings.idleTimeout());
+        LOG.log(Level.INFO, "login conn={0} user={1} method={2} tls={3} messages={4,number,#} octets={5,number,#}", connection.id(),
+                a.address(), method, connection.isSecure(), drop.size(), drop.liveOctets());
+        reply(Pop3Replies.loggedIn(a.address(), drop.liveCount(), drop.liveOctets()));
     }
 
-    private static long total(List<MessageRef> messages) {
-        return messages.stream().mapToLong(MessageRef::size).sum();
+    /** A client-chosen name for a log line: a SASL name may hold CR/LF or be huge; never a password. */
+    private static String loggable(String user) {
+        String cut = user.length() > 100 ? user.substring(0, 100) + "..." : user;
+        return cut.replaceAll("[\\p{Cntrl}\\s]", "?");
     }
 
-    // --- TRANSACTION state
+    // --- TRANSACTION state (RFC 1939 §5, §7)
 
-    private void transaction(Transaction t, String verb, String arg) throws IOException {
-        switch (verb) {
-            case "STAT" -> {
-                long count = 0;
-                long octets = 0;
-                for (int i = 0; i < t.messages().size(); i++) {
-                    if (!t.deleted().get(i)) {
-                        count++;
-                        octets += t.messages().get(i).size();
+    private boolean transaction(Maildrop drop, Pop3Command command) throws IOException {
+        switch (command) {
+            case Pop3Command.Stat s -> reply(Pop3Replies.stat(drop.liveCount(), drop.liveOctets()));
+            case Pop3Command.List l -> {
+                if (l.message().isPresent()) {
+                    int n = l.message().get();
+                    Optional<Pop3Reply> bad = check(drop, n);
+                    if (bad.isPresent()) {
+                        return badCommand(bad.get());
                     }
-                }
-                connection.reply("+OK " + count + " " + octets);
-            }
-            case "LIST" -> listing(t, arg, false);
-            case "UIDL" -> listing(t, arg, true);
-            case "RETR" -> {
-                Integer n = number(t, arg);
-                if (n != null) {
-                    MessageRef r = t.messages().get(n - 1);
-                    connection.write("+OK " + r.size() + " octets\r\n");
-                    send(t, r, -1);
-                    t.retrieved().set(n - 1);
+                    reply(Pop3Replies.scanLine(n, Long.toString(drop.message(n).size())));
+                } else {
+                    listing(drop, Pop3Replies.listing(drop.liveCount(), drop.liveOctets()), false);
                 }
             }
-            case "TOP" -> {
-                String[] parts = arg.split(" +");
-                if (parts.length != 2) {
-                    connection.reply("-ERR Usage: TOP message lines");
-                    return;
-                }
-                Integer n = number(t, parts[0]);
-                if (n == null) {
-                    return;
-                }
-                long lines;
-                try {
-                    lines = Long.parseLong(parts[1]);
-                    if (lines < 0) {
-                        throw new NumberFormatException();
+            case Pop3Command.Uidl u -> {
+                if (u.message().isPresent()) {
+                    int n = u.message().get();
+                    Optional<Pop3Reply> bad = check(drop, n);
+                    if (bad.isPresent()) {
+                        return badCommand(bad.get());
                     }
-                } catch (NumberFormatException e) {
-                    connection.reply("-ERR Line count must be a number of 0 or more");
-                    return;
-                }
-                connection.write("+OK top of message follows\r\n");
-                send(t, t.messages().get(n - 1), lines);
-            }
-            case "DELE" -> {
-                Integer n = number(t, arg);
-                if (n != null) {
-                    t.deleted().set(n - 1);
-                    connection.reply("+OK message " + n + " deleted");
+                    reply(Pop3Replies.scanLine(n, drop.uniqueId(n)));
+                } else {
+                    listing(drop, Pop3Replies.uidlFollows(), true);
                 }
             }
-            case "RSET" -> {
-                t.deleted().clear();
-                connection.reply("+OK maildrop has " + t.messages().size() + " messages (" + total(t.messages()) + " octets)");
+            case Pop3Command.Retr r -> {
+                Optional<Pop3Reply> bad = check(drop, r.message());
+                if (bad.isPresent()) {
+                    return badCommand(bad.get());
+                }
+                // RFC 1939 §7 RETR: the octet count is LIST's, the size before dot-stuffing
+                if (send(drop, r.message(), Pop3Replies.retrieving(drop.message(r.message()).size()),
+                        DotStuffer.WHOLE_MESSAGE)) {
+                    drop.markRetrieved(r.message());
+                }
             }
-            case "NOOP" -> connection.reply("+OK");
-            case "QUIT" -> quit(t);
-            case "CAPA" -> capa();
-            case "USER", "PASS", "AUTH", "APOP", "STLS" -> connection.reply(Pop3Replies.WRONG_STATE_TRANSACTION);
-            default -> connection.reply(Pop3Replies.UNKNOWN);
-        }
-    }
-
-    /** A message number that exists and is not deleted; otherwise replies -ERR and returns null. */
-    private Integer number(Transaction t, String arg) throws IOException {
-        if (arg.isEmpty()) {
-            connection.reply(Pop3Replies.NEED_NUMBER);
-            return null;
-        }
-        int n;
-        try {
-            n = Integer.parseInt(arg.strip());
-        } catch (NumberFormatException e) {
-            connection.reply(Pop3Replies.BAD_NUMBER);
-            return null;
-        }
-        if (n < 1 || n > t.messages().size()) {
-            connection.reply(Pop3Replies.NO_SUCH_MESSAGE);
-            return null;
-        }
-        if (t.deleted().get(n - 1)) {
-            connection.reply(Pop3Replies.DELETED);
-            return null;
-        }
-        return n;
-    }
-
-    private void listing(Transaction t, String arg, boolean uidl) throws IOException {
-        if (!arg.isEmpty()) {
-            Integer n = number(t, arg);
-            if (n != null) {
-                connection.reply("+OK " + n + " " + value(t, n - 1, uidl));
+            case Pop3Command.Top t -> {
+                Optional<Pop3Reply> bad = check(drop, t.message());
+                if (bad.isPresent()) {
+                    return badCommand(bad.get());
+                }
+                send(drop, t.message(), Pop3Replies.TOP_FOLLOWS, t.lines()); // TOP does not mark \Seen
             }
-            return;
-        }
-        StringBuilder sb = new StringBuilder("+OK\r\n");
-        for (int i = 0; i < t.messages().size(); i++) {
-            if (!t.deleted().get(i)) {
-                sb.append(i + 1).append(' ').append(value(t, i, uidl)).append("\r\n");
+            case Pop3Command.Dele d -> {
+                Optional<Pop3Reply> bad = check(drop, d.message());
+                if (bad.isPresent()) {
+                    return badCommand(bad.get());
+                }
+                drop.markDeleted(d.message());
+                reply(Pop3Replies.deleted(d.message()));
             }
-            if (sb.length() > 64 * 1024) {
-                connection.write(sb.toString());
-                sb.setLength(0);
+            case Pop3Command.Rset r -> {
+                drop.unmarkDeleted();
+                reply(Pop3Replies.reset(drop.liveCount(), drop.liveOctets()));
+            }
+            case Pop3Command.Noop n -> reply(Pop3Replies.NOOP);
+            case Pop3Command.Capa c -> capabilities();
+            case Pop3Command.Quit q -> quit(drop);
+            case Pop3Command.User u -> {
+                return badCommand(Pop3Replies.ALREADY_LOGGED_IN);
+            }
+            case Pop3Command.Pass p -> {
+                return badCommand(Pop3Replies.ALREADY_LOGGED_IN);
+            }
+            case Pop3Command.Auth a -> {
+                return badCommand(Pop3Replies.ALREADY_LOGGED_IN);
+            }
+            case Pop3Command.Apop a -> {
+                return badCommand(Pop3Replies.ALREADY_LOGGED_IN);
+            }
+            case Pop3Command.Stls s -> {
+                return badCommand(Pop3Replies.ALREADY_LOGGED_IN); // RFC 2595 §4: STLS only in AUTHORIZATION
             }
         }
-        sb.append(".\r\n");
-        connection.write(sb.toString());
-        connection.flush();
+        return true;
     }
 
-    /**
-     * LIST size or UIDL value. The unique id joins UIDVALIDITY and UID (RFC 1939 §7: up to 70
-     * printable characters), so it is stable across sessions and restarts, and changes only if the
-     * mailbox is recreated.
-     */
-    private static String value(Transaction t, int index, boolean uidl) {
-        MessageRef r = t.messages().get(index);
-        if (!uidl) {
-            return Long.toString(r.size());
+    /** RFC 1939 §5: a message number must exist and not be marked deleted. */
+    private static Optional<Pop3Reply> check(Maildrop drop, int number) {
+        if (!drop.exists(number)) {
+            return Optional.of(Pop3Replies.NO_SUCH_MESSAGE);
         }
-        return Long.toHexString(t.view().info().uidValidity()) + "-" + Long.toHexString(r.uid().value());
+        if (drop.isDeleted(number)) {
+            return Optional.of(Pop3Replies.DELETED);
+        }
+        return Optional.empty();
     }
 
-    /** Streams the message dot-stuffed (RFC 1939 §3); {@code bodyLines} >= 0 stops after that many body lines (TOP). */
-    private void send(Transaction t, MessageRef r, long bodyLines) throws IOException {
+    /** LIST or UIDL of every message not marked deleted, written in chunks, flushed once at the end. */
+    private void listing(Maildrop drop, Pop3Reply first, boolean uidl) throws IOException {
         connection.lockOutput();
-        try (InputStream in = t.store().openContent(r)) {
-            byte[] buf = readBuffer;
-            byte[] out = stuffedBuffer;
-            boolean lineStart = true;
-            boolean inBody = false;
-            boolean previousBlank = false;
-            long lineInBody = 0;
-            int lastByte = '\n';
-            boolean done = false;
-            for (int n; !done && (n = in.read(buf)) > 0; ) {
-                int o = 0;
-                for (int i = 0; i < n; i++) {
-                    byte b = buf[i];
-                    if (lineStart) {
-                        if (inBody && bodyLines >= 0 && lineInBody >= bodyLines) {
-                            done = true;
-                            break;
-                        }
-                        if (b == '.') {
-                            out[o++] = '.';
-                        }
-                        previousBlank = b == '\r' || b == '\n';
-                    }
-                    out[o++] = b;
-                    lastByte = b;
-                    lineStart = b == '\n';
-                    if (lineStart) {
-                        if (inBody) {
-                            lineInBody++;
-                        } else if (previousBlank) {
-                            inBody = true;
-                        }
-                    }
+        try {
+            StringBuilder sb = new StringBuilder(first.line()).append("\r\n");
+            for (int n = 1; n <= drop.size(); n++) {
+                if (drop.isDeleted(n)) {
+                    continue;
                 }
-                connection.write(out, 0, o);
+                sb.append(n).append(' ');
+                if (uidl) {
+                    sb.append(drop.uniqueId(n));
+                } else {
+                    sb.append(drop.message(n).size());
+                }
+                sb.append("\r\n");
+                if (sb.length() > LISTING_CHUNK) {
+                    connection.write(sb.toString());
+                    sb.setLength(0);
+                }
             }
-            if (lastByte != '\n') {
-                connection.write("\r\n");
-            }
-            connection.write(".\r\n");
+            sb.append(".\r\n");
+            connection.write(sb.toString());
             connection.flush();
         } finally {
             connection.unlockOutput();
         }
     }
 
-    // --- UPDATE state
-
-    private void quit(Transaction t) throws IOException {
-        List<Uid> deleted = new ArrayList<>();
-        List<Uid> seen = new ArrayList<>();
-        for (int i = 0; i < t.messages().size(); i++) {
-            MessageRef r = t.messages().get(i);
-            if (t.deleted().get(i)) {
-                deleted.add(r.uid());
-            } else if (t.retrieved().get(i) && !r.flags().has(Flag.SEEN)) {
-                seen.add(r.uid());
-            }
+    /**
+     * Sends a message (RETR) or its top (TOP). The content is opened before the +OK, so a store
+     * failure is still a clean -ERR; a failure while streaming ends the session (the client could
+     * not tell a cut message from a whole one). True when the message was sent.
+     */
+    private boolean send(Maildrop drop, int number, Pop3Reply first, long bodyLines) throws IOException {
+        InputStream in;
+        try {
+            in = drop.openContent(number);
+        } catch (NoSuchFileException e) {
+            LOG.log(Level.WARNING, "message content missing conn={0} uid={1,number,#}", connection.id(),
+                    drop.message(number).uid().value());
+            reply(Pop3Replies.forFailure(StoreFailure.EXPUNGED));
+            return false;
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "message content unreadable conn={0} uid={1,number,#} detail={2}", connection.id(),
+                    drop.message(number).uid().value(), e.getMessage());
+            reply(Pop3Replies.forFailure(StoreFailure.TEMPORARY));
+            return false;
         }
-        try (dev.mailstack.store.Transaction tx = t.store().begin()) {
-            if (!seen.isEmpty()) {
-                tx.setFlags(t.view().id(), seen, new FlagChange(FlagChange.Mode.ADD, Flags.of(Flag.SEEN)));
-            }
-            if (!deleted.isEmpty()) {
-                tx.expunge(t.view().id(), deleted);
-            }
-            tx.commit();
+        connection.lockOutput();
+        try (in) {
+            connection.write(first.line() + "\r\n");
+            stuffer.copy(in, connection.output(), bodyLines);
+            connection.flush();
+        } finally {
+            connection.unlockOutput();
+        }
+        return true;
+    }
+
+    // --- UPDATE state (RFC 1939 §6)
+
+    /** Applies the marks in one store transaction, with no socket I/O while it is open. */
+    private void quit(Maildrop drop) throws IOException {
+        Maildrop.Update update;
+        try {
+            update = drop.update();
         } catch (StoreException e) {
-            state = new Update();
-            connection.reply("-ERR [SYS/TEMP] Some deleted messages not removed: " + e.getMessage());
+            LOG.log(Level.WARNING, "update failed conn={0} user={1} failure={2} detail={3}", connection.id(),
+                    drop.account().address(), e.failure(), e.getMessage());
+            endSession(drop);
+            reply(Pop3Replies.updateFailed(e.failure()));
             return;
         }
+        endSession(drop);
+        LOG.log(Level.INFO, "quit conn={0} user={1} expunged={2,number,#} seen={3,number,#}", connection.id(), drop.account().address(),
+                update.expunged(), update.seen());
+        reply(Pop3Replies.signingOff(update.expunged()));
+    }
+
+    /** Releases the maildrop (and its lock) before the last reply, so the client may log in again at once. */
+    private void endSession(Maildrop drop) {
         state = new Update();
-        LOG.log(Level.INFO, "quit conn={0} user={1} deleted={2}", connection.id(), t.account().address(), deleted.size());
-        connection.reply("+OK mailstack POP3 signing off (" + deleted.size() + " messages deleted)");
+        drop.close();
+    }
+
+    // --- output
+
+    private void reply(Pop3Reply reply) throws IOException {
+        connection.reply(reply.line());
+    }
+
+    private void multiline(Pop3Reply first, List<String> lines) throws IOException {
+        StringBuilder sb = new StringBuilder(first.line()).append("\r\n");
+        for (String l : lines) {
+            sb.append(l).append("\r\n");
+        }
+        sb.append(".\r\n");
+        connection.write(sb.toString());
+        connection.flush();
     }
 }

@@ -1,0 +1,79 @@
+package dev.mailstack.pop3d;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+
+/**
+ * Copies a stored message (CRLF already) to the client as the body of a multi-line response
+ * (RFC 1939 §3): a line starting with "." gets one more "."; the terminating ".CRLF" is added.
+ * Bytes are streamed through one small buffer, never held whole (STYLE.md R7). With a line
+ * limit it stops after the header, the blank line and that many body lines (TOP, RFC 1939 §7).
+ * One instance per session, so its buffer is reused for every RETR and TOP.
+ */
+final class DotStuffer {
+    static final long WHOLE_MESSAGE = -1;
+    private static final byte[] CRLF = {'\r', '\n'};
+    private static final byte[] TERMINATOR = {'.', '\r', '\n'};
+    private static final byte[] DOT = {'.'};
+
+    private final byte[] buffer;
+
+    DotStuffer(int bufferSize) {
+        this.buffer = new byte[bufferSize];
+    }
+
+    /**
+     * Sends {@code in} and the terminator; returns the message octets sent (before stuffing).
+     *
+     * @param bodyLines {@link #WHOLE_MESSAGE}, or how many body lines to send after the header
+     */
+    long copy(InputStream in, OutputStream out, long bodyLines) throws IOException {
+        boolean lineStart = true;
+        boolean lineHasText = false;
+        boolean inBody = false;
+        long bodyLinesSent = 0;
+        int last = '\n';
+        long octets = 0;
+        reading:
+        for (int n; (n = in.read(buffer)) >= 0; ) {
+            int from = 0; // start of the bytes not yet written
+            for (int i = 0; i < n; i++) {
+                byte b = buffer[i];
+                if (lineStart) {
+                    if (inBody && bodyLines != WHOLE_MESSAGE && bodyLinesSent >= bodyLines) {
+                        out.write(buffer, from, i - from);
+                        octets += i - from;
+                        break reading;
+                    }
+                    if (b == '.') {
+                        out.write(buffer, from, i - from);
+                        octets += i - from;
+                        out.write(DOT);
+                        from = i; // the original dot follows with the rest of the line
+                    }
+                    lineStart = false;
+                }
+                if (b == '\n') {
+                    if (inBody) {
+                        bodyLinesSent++;
+                    } else if (!lineHasText) {
+                        inBody = true; // RFC 5322 §2.1: the first empty line ends the header
+                    }
+                    lineStart = true;
+                    lineHasText = false;
+                } else if (b != '\r') {
+                    lineHasText = true;
+                }
+                last = b;
+            }
+            out.write(buffer, from, n - from);
+            octets += n - from;
+        }
+        if (last != '\n') {
+            out.write(CRLF); // the terminator must start a line even if the message does not end with one
+        }
+        out.write(TERMINATOR);
+        return octets;
+    }
+}

@@ -1,0 +1,160 @@
+package dev.mailstack.pop3d;
+
+import dev.mailstack.store.Account;
+import dev.mailstack.store.Flag;
+import dev.mailstack.store.FlagChange;
+import dev.mailstack.store.Flags;
+import dev.mailstack.store.MailboxName;
+import dev.mailstack.store.MailboxStore;
+import dev.mailstack.store.MailboxView;
+import dev.mailstack.store.MessageRef;
+import dev.mailstack.store.StoreSession;
+import dev.mailstack.store.Transaction;
+import dev.mailstack.store.Uid;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+
+/**
+ * A logged-in session's maildrop: INBOX as it was at login (RFC 1939 §4: messages delivered
+ * later are not shown), plus the marks DELE and RETR made. Nothing reaches the store before
+ * {@link #update()} (STYLE.md R9). Owns the maildrop lock until {@link #close()}.
+ */
+final class Maildrop implements AutoCloseable {
+    /** What QUIT changed in the store. */
+    record Update(int expunged, int seen) {
+    }
+
+    private final Account account;
+    private final StoreSession session;
+    private final MailboxView view;
+    private final List<MessageRef> messages;
+    private final BitSet deleted = new BitSet();
+    private final BitSet retrieved = new BitSet();
+    private final MaildropLocks.Lease lease;
+
+    private Maildrop(Account account, StoreSession session, MailboxView view, MaildropLocks.Lease lease) {
+        this.account = account;
+        this.session = session;
+        this.view = view;
+        this.messages = List.copyOf(view.messages());
+        this.lease = lease;
+    }
+
+    /** Takes the snapshot; on failure the lease is released before the exception leaves. */
+    static Maildrop open(MailboxStore store, Account account, MaildropLocks.Lease lease) {
+        MailboxView view = null;
+        try {
+            StoreSession session = store.open(account.id());
+            view = session.select(MailboxName.INBOX);
+            return new Maildrop(account, session, view, lease);
+        } catch (RuntimeException e) {
+            if (view != null) {
+                view.close();
+            }
+            lease.close();
+            throw e;
+        }
+    }
+
+    Account account() {
+        return account;
+    }
+
+    /** Messages in the snapshot, deleted ones included (numbers never shift within a session). */
+    int size() {
+        return messages.size();
+    }
+
+    boolean exists(int number) {
+        return number >= 1 && number <= messages.size();
+    }
+
+    boolean isDeleted(int number) {
+        return deleted.get(number - 1);
+    }
+
+    MessageRef message(int number) {
+        return messages.get(number - 1);
+    }
+
+    /** RFC 1939 §5 STAT: messages not marked deleted. */
+    int liveCount() {
+        return messages.size() - deleted.cardinality();
+    }
+
+    long liveOctets() {
+        long octets = 0;
+        for (int i = 0; i < messages.size(); i++) {
+            if (!deleted.get(i)) {
+                octets += messages.get(i).size();
+            }
+        }
+        return octets;
+    }
+
+    /**
+     * The UIDL value (RFC 1939 §7: 1 to 70 characters from 0x21 to 0x7E): UIDVALIDITY and UID in
+     * hex. Both survive restarts, so Thunderbird's "leave messages on server" never downloads a
+     * message twice; they change only if INBOX is recreated, and then every message is new anyway.
+     * Do not change the format: clients would fetch every message again.
+     */
+    String uniqueId(int number) {
+        return Long.toHexString(view.info().uidValidity()) + "-" + Long.toHexString(message(number).uid().value());
+    }
+
+    void markDeleted(int number) {
+        deleted.set(number - 1);
+    }
+
+    void markRetrieved(int number) {
+        retrieved.set(number - 1);
+    }
+
+    /** RFC 1939 §5 RSET: unmarks deletions. RETR marks stay: those messages were downloaded. */
+    void unmarkDeleted() {
+        deleted.clear();
+    }
+
+    InputStream openContent(int number) throws IOException {
+        return session.openContent(message(number));
+    }
+
+    /**
+     * RFC 1939 §6 UPDATE: expunges the deleted messages and sets \Seen on the retrieved ones, in
+     * one transaction. UIDs that another session expunged meanwhile are skipped by the store.
+     */
+    Update update() {
+        List<Uid> expunge = new ArrayList<>();
+        List<Uid> seen = new ArrayList<>();
+        for (int i = 0; i < messages.size(); i++) {
+            MessageRef r = messages.get(i);
+            if (deleted.get(i)) {
+                expunge.add(r.uid());
+            } else if (retrieved.get(i) && !r.flags().has(Flag.SEEN)) {
+                seen.add(r.uid());
+            }
+        }
+        if (expunge.isEmpty() && seen.isEmpty()) {
+            return new Update(0, 0);
+        }
+        try (Transaction tx = session.begin()) {
+            int flagged = seen.isEmpty() ? 0
+                    : tx.setFlags(view.id(), seen, new FlagChange(FlagChange.Mode.ADD, Flags.of(Flag.SEEN))).size();
+            int removed = expunge.isEmpty() ? 0 : tx.expunge(view.id(), expunge).size();
+            tx.commit();
+            return new Update(removed, flagged);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            view.close();
+        } finally {
+            lease.close();
+        }
+    }
+}
