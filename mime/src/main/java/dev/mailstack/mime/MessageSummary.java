@@ -94,8 +94,13 @@ public record MessageSummary(Envelope envelope, Part root, byte[] header) {
         }
     }
 
-    /** The parse result: the octet counts the store keeps, and the summary. */
-    public record ParsedMessage(long size, long headerSize, long bodyLines, boolean eightBit, MessageSummary summary) {
+    /**
+     * The parse result: the octet counts the store keeps (RFC 3501 RFC822.SIZE, the header's octets
+     * including the blank line, the body's lines), whether any octet has the high bit set, whether
+     * the top-level header has a MIME-Version field, and the summary.
+     */
+    public record ParsedMessage(long size, long headerSize, long bodyLines, boolean eightBit, boolean mimeVersion,
+                                MessageSummary summary) {
     }
 
     /** One pass over the raw message; never throws for malformed MIME, only for I/O. */

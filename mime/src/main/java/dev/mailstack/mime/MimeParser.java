@@ -62,6 +62,7 @@ final class MimeParser {
         long size = offset;
         MessageSummary.Part r = root.build(size);
         return new MessageSummary.ParsedMessage(size, r.headerSize(), r.bodyLines(), eightBit,
+                root.headers.containsKey("mime-version"),
                 new MessageSummary(root.envelope(), r, header != null && header.length == r.headerSize() ? header : null));
     }
 
@@ -131,7 +132,7 @@ final class MimeParser {
         readHeader(b, boundaries);
         String ct = b.headers.get("content-type");
         b.explicitType = ct != null;
-        HeaderValue type = ct == null ? null : HeaderValue.parse(Rfc2047.decode(ct), limits.maxParamsPerHeader());
+        HeaderValue type = ct == null ? null : HeaderValue.parse(ct, limits.maxParamsPerHeader());
         if (type == null || type.value().indexOf('/') <= 0) {
             // RFC 2045 §5.2 default; RFC 2046 §5.1.5: in multipart/digest the default is message/rfc822
             type = new HeaderValue(inDigest ? "message/rfc822" : "text/plain",
