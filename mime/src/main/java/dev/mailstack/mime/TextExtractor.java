@@ -93,7 +93,7 @@ public final class TextExtractor {
         if (p.subtype().equals("html")) {
             text = html(text);
         }
-        out.append(text).append('\n');
+        out.append(text.replace("\r\n", "\n")).append('\n');
     }
 
     /** Rough HTML to text: comments, scripts and styles dropped, tags become spaces, common entities decoded. */
