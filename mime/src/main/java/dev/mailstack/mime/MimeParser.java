@@ -42,7 +42,7 @@ final class MimeParser {
 
     private final InputStream in;
     private final MimeLimits limits;
-    private final byte[] buf = new byte[64 * 1024];
+    private final byte[] buf = new byte[16 * 1024];
     private final byte[] scratch = new byte[KEEP];
     /** LF octets read so far: line counts are LFs between two offsets, as Dovecot counts them. */
     private long lfs;
