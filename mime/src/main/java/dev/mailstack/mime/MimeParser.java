@@ -239,9 +239,13 @@ final class MimeParser {
                     break;
                 }
                 store(b, name, value);
-                name = text.substring(0, colon).strip().toLowerCase(Locale.ROOT);
                 value.setLength(0);
-                value.append(text.substring(colon + 1));
+                if (headerBytes >= limits.maxHeaderBytes()) {
+                    name = null; // past the limit (R6) the header is read to its end but nothing more is kept
+                } else {
+                    name = text.substring(0, colon).strip().toLowerCase(Locale.ROOT);
+                    value.append(text.substring(colon + 1));
+                }
             }
             headerBytes += l.length();
         }

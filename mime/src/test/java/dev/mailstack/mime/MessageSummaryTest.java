@@ -236,4 +236,21 @@ class MessageSummaryTest {
         assertEquals(longLine + "\r\n" + longLine, slice(m, part.bodyOffset(), part.bodySize()), "the CR of a long line is found");
         assertEquals(1, part.bodyLines());
     }
+
+    @Test
+    void aHeaderPastTheLimitIsCountedButNotKept() throws Exception {
+        StringBuilder m = new StringBuilder("Subject: kept\r\n");
+        for (int i = 0; i < 20_000; i++) {
+            m.append("X-Field-").append(i).append(": value ").append(i).append("\r\n");
+        }
+        m.append("Content-Type: multipart/mixed; boundary=late\r\n\r\n--late\r\n\r\nbody\r\n--late--\r\n");
+        String text = m.toString();
+        MessageSummary.ParsedMessage p = MessageSummary.parse(new ByteArrayInputStream(text.getBytes(StandardCharsets.US_ASCII)),
+                new MimeLimits(20, 1000, 64 * 1024, 100));
+        assertEquals(text.indexOf("\r\n\r\n") + 4, p.headerSize(), "the header size stays exact");
+        assertEquals("kept", p.summary().envelope().subject());
+        assertEquals("text", p.summary().root().type(), "a Content-Type past the limit is not read");
+        assertEquals(text.length(), p.size());
+        assertThrows(IllegalArgumentException.class, () -> new MimeLimits(0, 1, 1, 1));
+    }
 }
