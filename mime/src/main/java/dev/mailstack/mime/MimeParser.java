@@ -189,8 +189,10 @@ final class MimeParser {
             b.bodyEnd = innerPart.bodyOffset() + innerPart.bodySize();
             b.bodyEndLf = inner.bodyEnd < 0 ? lfs : inner.bodyEndLf;
         } else {
-            if (type.value().startsWith("multipart/")) {
-                b.type = new HeaderValue("text/plain", Map.of("charset", "us-ascii")); // no usable boundary
+            if (type.value().startsWith("multipart/") || type.value().equals("message/rfc822") && !withinLimits) {
+                // no usable boundary, or past a limit: one text part (R6), so imapd never prints a
+                // message/rfc822 without the envelope and body RFC 3501 §7.4.2 requires with it
+                b.type = new HeaderValue("text/plain", Map.of("charset", "us-ascii"));
             }
             leaf(b, boundaries);
         }
