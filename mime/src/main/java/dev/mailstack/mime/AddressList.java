@@ -67,8 +67,9 @@ public final class AddressList {
             String n = s.substring(0, lt).strip();
             name = n.isEmpty() ? null : unquote(n);
         } else {
-            // addr-spec with comments (RFC 5322 §3.2.2), "a@b (Name)" or "(Name) a@b": the first
-            // comment stands in for the display name, as mail readers show it
+            // addr-spec with comments (RFC 5322 §3.2.2): a comment after the address, "a@b (Name)",
+            // stands in for the display name as mail readers show it; one before it is dropped,
+            // as Dovecot does
             StringBuilder rest = new StringBuilder();
             StringBuilder comment = new StringBuilder();
             int depth = 0;
@@ -83,7 +84,7 @@ public final class AddressList {
                     }
                 } else if (!quoted && c == ')' && depth > 0) {
                     if (--depth == 0) {
-                        if (name == null) {
+                        if (name == null && !rest.toString().isBlank()) {
                             name = comment.toString().strip();
                         }
                         comment.setLength(0);
@@ -92,7 +93,7 @@ public final class AddressList {
                 }
                 (depth > 0 ? comment : rest).append(c);
             }
-            if (depth > 0 && name == null) {
+            if (depth > 0 && name == null && !rest.toString().isBlank()) {
                 name = comment.toString().strip(); // unclosed comment
             }
             if (name != null && name.isEmpty()) {
