@@ -22,13 +22,13 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Our summary against what Dovecot 2.3.19.1 (Debian's dovecot-imapd) says about the same
  * messages: part types, encodings, sizes and line counts of BODYSTRUCTURE, and the ENVELOPE.
- * The vectors in {@code golden/dovecot-2.3.19.1.fetch} were captured once with
+ * The vectors in {@code corpus/dovecot-2.3.19.1.fetch} were captured once with
  * {@code doveadm fetch -u tester 'uid imap.envelope imap.bodystructure' ALL} over a Maildir holding
- * the golden .eml files, uid n being the n-th file in name order (see golden/README.md).
+ * the golden .eml files, uid n being the n-th file in name order (see corpus/README.md).
  * Parameters are not compared: Dovecot lists them raw, we decode RFC 2231 and RFC 2047 on purpose.
  */
 class DovecotVectorsTest {
-    private static final Path DIR = Path.of("src/test/resources/golden");
+    private static final Path DIR = Path.of("src/test/resources/corpus");
     /**
      * Where we differ from Dovecot on purpose. 10 and 11: a line that is not a header field ends
      * the header for us (so a telnet user's text without a blank line is shown as body); Dovecot

@@ -15,14 +15,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Golden files: each {@code golden/*.eml} (written by {@code golden/make-corpus.py}) is parsed and
- * listed, and the listing must equal {@code golden/*.expected}. The listing shows every part's
+ * Golden files: each {@code corpus/*.eml} (written by {@code corpus/make-corpus.py}) is parsed and
+ * listed, and the listing must equal {@code corpus/*.expected}. The listing shows every part's
  * header and body bytes as found at its offsets, so a wrong offset shows up as wrong text. The
  * .expected files were generated with {@code -Dgolden.update=true} and then checked line by line
  * by hand against the .eml files; regenerate the same way and review the diff.
  */
 class MessageSummaryGoldenTest {
-    private static final Path DIR = Path.of("src/test/resources/golden");
+    private static final Path DIR = Path.of("src/test/resources/corpus");
 
     static Stream<String> corpus() throws IOException {
         try (Stream<Path> files = Files.list(DIR)) {

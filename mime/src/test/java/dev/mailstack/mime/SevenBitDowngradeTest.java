@@ -97,7 +97,7 @@ class SevenBitDowngradeTest {
     @Test
     void aSevenBitMessagePassesByteForByte() throws Exception {
         for (String name : List.of("02-alternative-qp.eml", "04-message-rfc822.eml", "09-missing-final-boundary.eml")) {
-            byte[] raw = java.nio.file.Files.readAllBytes(java.nio.file.Path.of("src/test/resources/golden", name));
+            byte[] raw = java.nio.file.Files.readAllBytes(java.nio.file.Path.of("src/test/resources/corpus", name));
             if (name.startsWith("02")) {
                 raw = new String(raw, StandardCharsets.UTF_8).replace("\"Zoë\"", "Zoe").getBytes(StandardCharsets.US_ASCII);
             }
@@ -107,7 +107,7 @@ class SevenBitDowngradeTest {
 
     @Test
     void everyGoldenMessageDowngradesToSevenBitWithTheSameText() throws Exception {
-        try (var files = java.nio.file.Files.list(java.nio.file.Path.of("src/test/resources/golden"))) {
+        try (var files = java.nio.file.Files.list(java.nio.file.Path.of("src/test/resources/corpus"))) {
             for (var file : files.filter(f -> f.toString().endsWith(".eml")).toList()) {
                 byte[] raw = java.nio.file.Files.readAllBytes(file);
                 MessageSummary before = MessageSummary.parse(new ByteArrayInputStream(raw), MimeLimits.defaults()).summary();

@@ -21,7 +21,7 @@ class TextExtractorTest {
     }
 
     static String extract(String goldenFile) throws Exception {
-        return extract(Files.readAllBytes(Path.of("src/test/resources/golden", goldenFile)));
+        return extract(Files.readAllBytes(Path.of("src/test/resources/corpus", goldenFile)));
     }
 
     @Test
