@@ -6,7 +6,6 @@ import dev.mailstack.store.MessageRef;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
@@ -221,9 +220,5 @@ final class FetchResponder {
         try (InputStream in = store.openContent(r.contentKey(), start)) {
             return in.readNBytes((int) Math.min(length, MAX_HEADER_BYTES));
         }
-    }
-
-    static String ascii(byte[] b) {
-        return new String(b, StandardCharsets.ISO_8859_1);
     }
 }

@@ -22,11 +22,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.locks.ReentrantLock;
@@ -191,7 +189,7 @@ final class ImapSession {
 
     String capabilities() {
         StringBuilder caps = new StringBuilder("IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT"
-                + " CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS UTF8=ACCEPT CONDSTORE ESEARCH STATUS=SIZE APPENDLIMIT="
+                + " CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS UTF8=ACCEPT CONDSTORE ESEARCH STATUS=SIZE COMPRESS=DEFLATE APPENDLIMIT="
                 + settings.appendLimit());
         if (state instanceof NotAuthenticated) {
             if (connection.canStartTls()) {
@@ -284,7 +282,18 @@ final class ImapSession {
                 untagged("ENABLED" + (enabled.isEmpty() ? "" : " " + String.join(" ", enabled)));
                 tagged(tag, "OK ENABLE completed");
             });
-            case ImapCommand.Compress c -> tagged(tag, "NO [CANNOT] COMPRESS is not offered");
+            // RFC 4978; Connection.flush never sends an empty deflate block, which Thunderbird takes for EOF.
+            case ImapCommand.Compress c -> withUser(tag, u -> {
+                if (connection.isCompressed()) {
+                    tagged(tag, "NO [COMPRESSIONACTIVE] Compression is already on");
+                } else if (!c.mechanism().equals("DEFLATE")) {
+                    tagged(tag, "BAD Only COMPRESS DEFLATE is offered");
+                } else {
+                    tagged(tag, "OK DEFLATE active");
+                    connection.flush();
+                    connection.compress(); // RFC 4978 §3: compression starts right after the OK
+                }
+            });
             case ImapCommand.Check c -> withMailbox(tag, m -> {
                 sync(true);
                 tagged(tag, "OK CHECK completed");
@@ -387,10 +396,7 @@ final class ImapSession {
     private void completeLogin(String tag, String user, String password) throws IOException {
         Optional<Account> account = store.accounts().authenticate(user, password);
         if (account.isEmpty()) {
-            java.time.Duration delay = throttle.failed(connection.clientAddress());
-            LOG.log(Level.INFO, "auth failed conn={0} client={1} delay_ms={2,number,#}", connection.id(),
-                    connection.clientAddress().getHostAddress(), delay.toMillis());
-            AuthThrottle.sleep(delay);
+            throttle.failedLogin(connection, "protocol=imap");
             tagged(tag, "NO " + ImapReplies.AUTH_FAILED);
             return;
         }
@@ -769,22 +775,25 @@ final class ImapSession {
         connection.write("+ idling\r\n");
         connection.flush();
         Semaphore wake = new Semaphore(0);
+        java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
         Thread notifier = null;
         if (state instanceof Selected s) {
             SelectedMailbox m = s.mailbox();
             m.view().onChange(wake::release);
+            // Stopped with a flag, never interrupted: interrupting a virtual thread in socket or H2
+            // file I/O closes the socket or the database file under it.
             notifier = Thread.ofVirtual().name("idle-" + connection.id()).start(() -> {
                 try {
                     while (true) {
                         wake.acquire();
-                        if (Thread.currentThread().isInterrupted()) {
+                        if (ended.get()) {
                             return;
                         }
                         sync(true);
                         connection.flush();
                     }
                 } catch (InterruptedException | IOException e) {
-                    // IDLE ended or the client went away
+                    // the client went away; the session thread notices on its next read
                 }
             });
             if (m.view().hasPendingChanges()) {
@@ -794,7 +803,8 @@ final class ImapSession {
         try {
             String line = connection.reader().readLine();
             if (notifier != null) {
-                notifier.interrupt();
+                ended.set(true);
+                wake.release();
                 notifier.join();
             }
             if (line == null) {
@@ -807,6 +817,10 @@ final class ImapSession {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            if (notifier != null) {
+                ended.set(true);
+                wake.release();
+            }
             if (state instanceof Selected s) {
                 s.mailbox().view().onChange(() -> { });
             }
@@ -875,9 +889,5 @@ final class ImapSession {
             i = j + 1;
         }
         return sb.toString();
-    }
-
-    static String lower(String s) {
-        return s.toLowerCase(Locale.ROOT);
     }
 }

@@ -26,10 +26,6 @@ final class StoredStructure {
         this.summary = summary;
     }
 
-    static StoredStructure of(MailboxStore store, MessageRef r) {
-        return new StoredStructure(MessageSummary.decode(store.facts(r.content()).summary()));
-    }
-
     static StoredStructure of(MessageSummary summary) {
         return new StoredStructure(summary);
     }

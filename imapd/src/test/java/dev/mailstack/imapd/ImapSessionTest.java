@@ -122,6 +122,76 @@ class ImapSessionTest {
         }
     }
 
+    private static String rawLine(java.io.InputStream in) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (int c; (c = in.read()) != '\n'; ) {
+            if (c < 0) {
+                throw new IOException("closed");
+            }
+            if (c != '\r') {
+                sb.append((char) c);
+            }
+        }
+        return sb.toString();
+    }
+
+    @Test
+    void compressDeflateAgainstARealInflater() throws Exception {
+        try (java.net.Socket socket = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), imap.port())) {
+            socket.setSoTimeout(10_000);
+            var rawIn = socket.getInputStream();
+            var rawOut = socket.getOutputStream();
+            // read the plain part byte by byte: the compressed stream starts right after the OK line
+            rawLine(rawIn);
+            rawOut.write("a LOGIN alice@example.org secret\r\nb COMPRESS DEFLATE\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            rawOut.flush();
+            assertTrue(rawLine(rawIn).startsWith("a OK"));
+            assertEquals("b OK DEFLATE active", rawLine(rawIn));
+            var deflate = new java.util.zip.DeflaterOutputStream(rawOut, new java.util.zip.Deflater(6, true), true);
+            // byte by byte: an InputStreamReader would block on InflaterInputStream.available(), which is always 1
+            var inflater = new java.util.zip.InflaterInputStream(rawIn, new java.util.zip.Inflater(true));
+            deflate.write("c SELECT INBOX\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            deflate.flush();
+            String line;
+            while (!(line = rawLine(inflater)).startsWith("c ")) {
+                assertTrue(line.startsWith("* "), line);
+            }
+            assertEquals("c OK [READ-WRITE] SELECT completed", line);
+            deflate.write("d FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])\r\ne COMPRESS DEFLATE\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            deflate.flush();
+            assertEquals("* 1 FETCH (BODY[HEADER.FIELDS (SUBJECT)] {18}", rawLine(inflater));
+            assertEquals("Subject: hello", rawLine(inflater));
+            assertEquals("", rawLine(inflater));
+            assertEquals(")", rawLine(inflater));
+            assertEquals("d OK FETCH completed", rawLine(inflater));
+            assertEquals("e NO [COMPRESSIONACTIVE] Compression is already on", rawLine(inflater));
+        }
+    }
+
+    @Test
+    void compressedOutputNeverStartsWithAnEmptyBlock() throws Exception {
+        // Thunderbird reads a chunk that inflates to nothing as the end of the stream.
+        try (java.net.Socket socket = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), imap.port())) {
+            socket.setSoTimeout(10_000);
+            var rawIn = socket.getInputStream();
+            rawLine(rawIn);
+            socket.getOutputStream().write("a LOGIN alice@example.org secret\r\nb COMPRESS DEFLATE\r\n"
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            rawLine(rawIn);
+            assertEquals("b OK DEFLATE active", rawLine(rawIn));
+            var deflate = new java.util.zip.DeflaterOutputStream(socket.getOutputStream(), new java.util.zip.Deflater(6, true), true);
+            deflate.write("c NOOP\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            deflate.flush();
+            byte[] chunk = new byte[4096];
+            int n = rawIn.read(chunk);
+            var inflater = new java.util.zip.Inflater(true);
+            inflater.setInput(chunk, 0, n);
+            byte[] text = new byte[4096];
+            int k = inflater.inflate(text);
+            assertEquals("c OK NOOP completed\r\n", new String(text, 0, k, java.nio.charset.StandardCharsets.US_ASCII));
+        }
+    }
+
     @Test
     void largeAppendStreamsToDiskAndFetchesBack() throws Exception {
         int size = 5 * 1024 * 1024;

@@ -39,14 +39,18 @@ public final class MtaFixture implements AutoCloseable {
     public final QueueRunner runner;
     public final TcpListener smtp;
     public final TcpListener submission;
+    public final dev.mailstack.mta.queue.MailCounters counters = new dev.mailstack.mta.queue.MailCounters();
 
     public MtaFixture(Path dir, Map<String, Route> routes, SmtpSettings base, QueueSettings queue) throws IOException {
+        this(dir, new Router(routes, Optional.empty(), null), base, queue);
+    }
+
+    public MtaFixture(Path dir, Router router, SmtpSettings base, QueueSettings queue) throws IOException {
         Files.createDirectories(dir);
         this.store = StoreFixture.create(dir.resolve("data"));
         MailboxStore s = store.store();
-        Router router = new Router(routes, Optional.empty(), null);
-        runner = new QueueRunner(s, queue, new LocalDelivery(s), new RemoteDelivery(s, router, base.hostname()));
-        QueueIntake intake = new QueueIntake(s, MimeLimits.defaults(), dev.mailstack.mime.MailCharset.DEFAULT_FALLBACK, runner::wake);
+        runner = new QueueRunner(s, queue, new LocalDelivery(s), new RemoteDelivery(s, router, base.hostname()), counters);
+        QueueIntake intake = new QueueIntake(s, MimeLimits.defaults(), dev.mailstack.mime.MailCharset.DEFAULT_FALLBACK, runner::wake, counters);
         runner.useIntake(intake);
         runner.start();
         AuthThrottle throttle = new AuthThrottle(Duration.ofMillis(10), Duration.ofMillis(40), Duration.ofMinutes(1),

@@ -22,6 +22,8 @@ public final class AuthThrottle {
     private final Duration forgetAfter;
     private final Clock clock;
     private final Map<InetAddress, Failures> failures = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong failedTotal = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong succeededTotal = new java.util.concurrent.atomic.AtomicLong();
 
     public AuthThrottle(Duration firstDelay, Duration maxDelay, Duration forgetAfter, Clock clock) {
         this.firstDelay = firstDelay;
@@ -37,6 +39,7 @@ public final class AuthThrottle {
 
     /** Records a failure and returns how long to wait before answering it. */
     public Duration failed(InetAddress client) {
+        failedTotal.incrementAndGet();
         Instant now = clock.instant();
         Failures f = failures.compute(client, (k, old) -> old == null || old.last().plus(forgetAfter).isBefore(now)
                 ? new Failures(1, now) : new Failures(old.count() + 1, now));
@@ -56,12 +59,35 @@ public final class AuthThrottle {
     }
 
     public void succeeded(InetAddress client) {
+        succeededTotal.incrementAndGet();
         failures.remove(client);
+    }
+
+    /** Failed logins since start, all protocols (for metrics). */
+    public long failedTotal() {
+        return failedTotal.get();
+    }
+
+    /** Successful logins since start, all protocols. */
+    public long succeededTotal() {
+        return succeededTotal.get();
     }
 
     private Duration delayFor(int count) {
         long millis = firstDelay.toMillis() << Math.min(20, count - 1);
         return Duration.ofMillis(Math.min(millis, maxDelay.toMillis()));
+    }
+
+    /**
+     * A failed login on {@code connection}: counts it, logs it with the connection id, and waits
+     * the delay on the session's own thread before the caller answers (other sessions go on).
+     */
+    public void failedLogin(Connection connection, String what) {
+        Duration delay = failed(connection.clientAddress());
+        System.getLogger(AuthThrottle.class.getName()).log(System.Logger.Level.INFO,
+                "auth failed conn={0} client={1} {2} delay_ms={3,number,#}", connection.id(),
+                connection.clientAddress().getHostAddress(), what, delay.toMillis());
+        sleep(delay);
     }
 
     /** Waits out a delay on the session's own (virtual) thread. */

@@ -25,6 +25,9 @@ public final class Connection {
     private volatile Socket socket;
     private volatile LineReader reader;
     private volatile OutputStream out;
+    private volatile boolean compressed;
+    /** Bytes written since the last flush; a flush with none is skipped (see {@link #flush()}). */
+    private boolean unflushed;
     private volatile boolean awaitingCommand;
     private volatile boolean shuttingDown;
 
@@ -121,15 +124,24 @@ public final class Connection {
         outputLock.lock();
         try {
             out.write(bytes, off, len);
+            unflushed |= len > 0;
         } finally {
             outputLock.unlock();
         }
     }
 
+    /**
+     * Sends what was written. A flush with nothing written sends nothing: under COMPRESS an empty
+     * sync flush would still put a 5-byte empty block on the wire, which a client may read as
+     * end of stream (Thunderbird does).
+     */
     public void flush() throws IOException {
         outputLock.lock();
         try {
-            out.flush();
+            if (unflushed) {
+                out.flush();
+                unflushed = false;
+            }
         } finally {
             outputLock.unlock();
         }
@@ -193,6 +205,34 @@ public final class Connection {
         socket = tls.wrap(socket, true);
         attachStreams();
         return dropped;
+    }
+
+    // --- compression
+
+    public boolean isCompressed() {
+        return compressed;
+    }
+
+    /**
+     * RFC 4978 COMPRESS=DEFLATE: from now on both directions are raw DEFLATE. Every flush is a
+     * sync flush, so a response is never held back in the compressor (a client would stall).
+     * Call after the tagged OK has been flushed.
+     */
+    public void compress() throws IOException {
+        outputLock.lock();
+        try {
+            out.flush();
+            java.io.InputStream raw = new java.io.SequenceInputStream(
+                    new java.io.ByteArrayInputStream(reader.takeBuffered()), socket.getInputStream());
+            this.reader = new LineReader(new java.util.zip.InflaterInputStream(raw, new java.util.zip.Inflater(true), 16 * 1024),
+                    limits.maxLineBytes());
+            this.out = new BufferedOutputStream(new java.util.zip.DeflaterOutputStream(socket.getOutputStream(),
+                    new java.util.zip.Deflater(java.util.zip.Deflater.DEFAULT_COMPRESSION, true), 16 * 1024, true), 16 * 1024);
+            unflushed = false;
+            compressed = true;
+        } finally {
+            outputLock.unlock();
+        }
     }
 
     // --- lifecycle, used by the listener

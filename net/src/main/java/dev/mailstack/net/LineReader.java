@@ -131,6 +131,13 @@ public final class LineReader {
         return n;
     }
 
+    /** Hands over what was read ahead, for a layer that takes over the stream (COMPRESS). */
+    public byte[] takeBuffered() {
+        byte[] rest = Arrays.copyOfRange(buffer, pos, limit);
+        pos = limit;
+        return rest;
+    }
+
     public boolean hasBuffered() {
         return pos < limit;
     }

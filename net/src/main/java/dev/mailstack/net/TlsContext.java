@@ -32,17 +32,30 @@ public final class TlsContext {
     private static final Pattern PEM = Pattern.compile(
             "-----BEGIN ([A-Z ]+)-----\\s*([A-Za-z0-9+/=\\s]+?)\\s*-----END \\1-----");
 
+    private static final String DEFAULT_ALIAS = "default";
+
     private final Path chainFile;
     private final Path keyFile;
+    private final Path byNameDir;
     private final AtomicReference<SSLContext> context = new AtomicReference<>();
 
-    private TlsContext(Path chainFile, Path keyFile) {
+    private TlsContext(Path chainFile, Path keyFile, Path byNameDir) {
         this.chainFile = chainFile;
         this.keyFile = keyFile;
+        this.byNameDir = byNameDir;
     }
 
     public static TlsContext fromPem(Path chainFile, Path keyFile) throws IOException {
-        TlsContext t = new TlsContext(chainFile, keyFile);
+        return fromPem(chainFile, keyFile, null);
+    }
+
+    /**
+     * With {@code byNameDir} (e.g. /etc/letsencrypt/live), each subfolder named after a host holds
+     * that host's fullchain.pem and privkey.pem, chosen by the name the client asks for (SNI,
+     * RFC 6066 §3); other clients get the default pair.
+     */
+    public static TlsContext fromPem(Path chainFile, Path keyFile, Path byNameDir) throws IOException {
+        TlsContext t = new TlsContext(chainFile, keyFile, byNameDir);
         t.reload();
         return t;
     }
@@ -50,25 +63,123 @@ public final class TlsContext {
     /** Reads the files again; on error the previous certificate stays in use and the error is thrown. */
     public void reload() throws IOException {
         try {
-            Certificate[] chain;
-            try (InputStream in = Files.newInputStream(chainFile)) {
-                chain = CertificateFactory.getInstance("X.509").generateCertificates(in).toArray(new Certificate[0]);
-            }
-            if (chain.length == 0) {
-                throw new IOException(chainFile + " holds no certificate");
-            }
-            PrivateKey key = readKey(keyFile);
             KeyStore ks = KeyStore.getInstance("PKCS12");
             ks.load(null, null);
             char[] none = new char[0];
-            ks.setKeyEntry("server", key, none, chain);
-            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            ks.setKeyEntry(DEFAULT_ALIAS, readKey(keyFile), none, readChain(chainFile));
+            if (byNameDir != null && Files.isDirectory(byNameDir)) {
+                try (var dirs = Files.list(byNameDir)) {
+                    for (Path d : (Iterable<Path>) dirs.filter(Files::isDirectory)::iterator) {
+                        Path chain = d.resolve("fullchain.pem");
+                        Path key = d.resolve("privkey.pem");
+                        if (Files.exists(chain) && Files.exists(key)) {
+                            ks.setKeyEntry(d.getFileName().toString().toLowerCase(java.util.Locale.ROOT), readKey(key), none,
+                                    readChain(chain));
+                        }
+                    }
+                }
+            }
+            // SunX509 names entries by their keystore alias, which is what ByName selects on
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance("SunX509");
             kmf.init(ks, none);
+            javax.net.ssl.X509ExtendedKeyManager base = null;
+            for (javax.net.ssl.KeyManager km : kmf.getKeyManagers()) {
+                if (km instanceof javax.net.ssl.X509ExtendedKeyManager x) {
+                    base = x;
+                }
+            }
             SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(kmf.getKeyManagers(), null, null);
+            ctx.init(new javax.net.ssl.KeyManager[]{new ByName(base, ks)}, null, null);
             context.set(ctx);
         } catch (GeneralSecurityException e) {
             throw new IOException("cannot use " + chainFile + " and " + keyFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Certificate[] readChain(Path file) throws IOException, GeneralSecurityException {
+        Certificate[] chain;
+        try (InputStream in = Files.newInputStream(file)) {
+            chain = CertificateFactory.getInstance("X.509").generateCertificates(in).toArray(new Certificate[0]);
+        }
+        if (chain.length == 0) {
+            throw new IOException(file + " holds no certificate");
+        }
+        return chain;
+    }
+
+    /** Picks the key pair by the SNI host name, falling back to the default pair. */
+    private static final class ByName extends javax.net.ssl.X509ExtendedKeyManager {
+        private final javax.net.ssl.X509ExtendedKeyManager base;
+        private final java.util.Set<String> aliases = new java.util.HashSet<>();
+
+        ByName(javax.net.ssl.X509ExtendedKeyManager base, KeyStore ks) throws GeneralSecurityException {
+            this.base = base;
+            for (String a : java.util.Collections.list(ks.aliases())) {
+                aliases.add(a);
+            }
+        }
+
+        private String choose(javax.net.ssl.SSLSession handshake) {
+            if (handshake instanceof javax.net.ssl.ExtendedSSLSession ext) {
+                for (javax.net.ssl.SNIServerName n : ext.getRequestedServerNames()) {
+                    if (n instanceof javax.net.ssl.SNIHostName host) {
+                        String name = host.getAsciiName().toLowerCase(java.util.Locale.ROOT);
+                        if (aliases.contains(name)) {
+                            return name;
+                        }
+                    }
+                }
+            }
+            return DEFAULT_ALIAS;
+        }
+
+        @Override
+        public String chooseServerAlias(String keyType, java.security.Principal[] issuers, Socket socket) {
+            return pick(socket instanceof SSLSocket ssl ? choose(ssl.getHandshakeSession()) : DEFAULT_ALIAS, keyType);
+        }
+
+        @Override
+        public String chooseEngineServerAlias(String keyType, java.security.Principal[] issuers, javax.net.ssl.SSLEngine engine) {
+            return pick(choose(engine.getHandshakeSession()), keyType);
+        }
+
+        /** The wanted pair if its key fits the signature type JSSE asks for, else the default's, else none. */
+        private String pick(String alias, String keyType) {
+            if (matches(alias, keyType)) {
+                return alias;
+            }
+            return matches(DEFAULT_ALIAS, keyType) ? DEFAULT_ALIAS : null;
+        }
+
+        private boolean matches(String alias, String keyType) {
+            PrivateKey key = base.getPrivateKey(alias);
+            String want = keyType.startsWith("EC") ? "EC" : keyType.startsWith("RSA") ? "RSA" : keyType;
+            return key != null && key.getAlgorithm().equalsIgnoreCase(want);
+        }
+
+        @Override
+        public String[] getServerAliases(String keyType, java.security.Principal[] issuers) {
+            return base.getServerAliases(keyType, issuers);
+        }
+
+        @Override
+        public java.security.cert.X509Certificate[] getCertificateChain(String alias) {
+            return base.getCertificateChain(alias);
+        }
+
+        @Override
+        public PrivateKey getPrivateKey(String alias) {
+            return base.getPrivateKey(alias);
+        }
+
+        @Override
+        public String[] getClientAliases(String keyType, java.security.Principal[] issuers) {
+            return null;
+        }
+
+        @Override
+        public String chooseClientAlias(String[] keyType, java.security.Principal[] issuers, Socket socket) {
+            return null;
         }
     }
 

@@ -20,7 +20,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -231,10 +230,7 @@ final class Pop3Session {
     private void login(String user, String password) throws IOException {
         Optional<Account> account = store.accounts().authenticate(user, password);
         if (account.isEmpty()) {
-            java.time.Duration delay = throttle.failed(connection.clientAddress());
-            LOG.log(Level.INFO, "auth failed conn={0} client={1} delay_ms={2,number,#}", connection.id(),
-                    connection.clientAddress().getHostAddress(), delay.toMillis());
-            AuthThrottle.sleep(delay);
+            throttle.failedLogin(connection, "protocol=pop3");
             state = new Authorization(Optional.empty());
             connection.reply(Pop3Replies.AUTH_FAILED);
             return;

@@ -22,6 +22,7 @@ public enum ConfigKey {
     HTTP_PORT("http.port", "auto", Type.PORT, "HTTP for Thunderbird autoconfig (/mail/config-v1.1.xml) and Prometheus /metrics. auto: 80, else 8080."),
     TLS_CERTIFICATE("tls.certificate", "", Type.STRING, "PEM certificate chain (fullchain.pem); empty: no TLS."),
     TLS_KEY("tls.key", "", Type.STRING, "PEM PKCS#8 private key (privkey.pem) for tls.certificate."),
+    TLS_CERTIFICATES_DIR("tls.certificates_dir", "", Type.STRING, "Folder with one subfolder per host name holding fullchain.pem and privkey.pem (Let's Encrypt's live/), chosen by SNI."),
     PLAINTEXT_AUTH("auth.plaintext", "loopback", Type.PLAINTEXT, "Password logins without TLS: never, loopback (telnet on this machine) or always."),
     MAX_CONNECTIONS("net.max_connections", "1000", Type.INT, "Connections served at once per listener."),
     MAX_CONNECTIONS_PER_IP("net.max_connections_per_ip", "50", Type.INT, "Connections at once from one client address per listener."),

@@ -8,6 +8,7 @@ import dev.mailstack.mta.delivery.LocalDelivery;
 import dev.mailstack.mta.delivery.RemoteDelivery;
 import dev.mailstack.mta.delivery.Route;
 import dev.mailstack.mta.delivery.Router;
+import dev.mailstack.mta.queue.MailCounters;
 import dev.mailstack.mta.queue.QueueIntake;
 import dev.mailstack.mta.queue.QueueRunner;
 import dev.mailstack.mta.queue.QueueSettings;
@@ -33,6 +34,7 @@ final class FrontEnds {
 
     private final List<Planned> planned = new ArrayList<>();
     private final List<AutoCloseable> services = new ArrayList<>();
+    private final MailCounters counters = new MailCounters();
 
     FrontEnds(Config config, MailboxStore store, String hostname, AuthThrottle throttle) {
         PlaintextAuth plaintext = PlaintextAuth.valueOf(config.string(ConfigKey.PLAINTEXT_AUTH).toUpperCase(Locale.ROOT));
@@ -45,7 +47,7 @@ final class FrontEnds {
         Router router = new Router(Router.parseStaticRoutes(config.string(ConfigKey.STATIC_ROUTES)),
                 config.optional(ConfigKey.RELAY_HOST).map(Route::parse), null);
         RemoteDelivery remote = new RemoteDelivery(store, router, hostname);
-        QueueRunner runner = new QueueRunner(store, queueSettings, new LocalDelivery(store), remote);
+        QueueRunner runner = new QueueRunner(store, queueSettings, new LocalDelivery(store), remote, counters);
         List<java.nio.charset.Charset> fallback = new ArrayList<>();
         for (String name : config.string(ConfigKey.FALLBACK_CHARSETS).split("[,\\s]+")) {
             if (!name.isBlank()) {
@@ -53,7 +55,7 @@ final class FrontEnds {
                         new ConfigException("mime.fallback_charsets: unknown charset " + name)));
             }
         }
-        QueueIntake intake = new QueueIntake(store, MimeLimits.defaults(), fallback, runner::wake);
+        QueueIntake intake = new QueueIntake(store, MimeLimits.defaults(), fallback, runner::wake, counters);
         runner.useIntake(intake);
         runner.start();
         services.add(runner);
@@ -77,6 +79,10 @@ final class FrontEnds {
                 imapDefaults.preAuthLiteralLimit(), imapDefaults.authenticatedIdle()), store, throttle);
         planned.add(new Planned("imap", ConfigKey.IMAP_PORT, 143, 1143, TlsMode.STARTTLS, imap));
         planned.add(new Planned("imaps", ConfigKey.IMAPS_PORT, 993, 1993, TlsMode.IMPLICIT, imap));
+    }
+
+    MailCounters counters() {
+        return counters;
     }
 
     List<Planned> planned() {

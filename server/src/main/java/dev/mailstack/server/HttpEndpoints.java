@@ -2,6 +2,8 @@ package dev.mailstack.server;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.mailstack.mta.queue.MailCounters;
+import dev.mailstack.net.AuthThrottle;
 import dev.mailstack.net.TcpListener;
 import dev.mailstack.net.TlsMode;
 import dev.mailstack.store.Account;
@@ -31,9 +33,13 @@ final class HttpEndpoints implements AutoCloseable {
     private final MailboxStore store;
     private final String hostname;
     private final List<TcpListener> listeners;
+    private final MailCounters counters;
+    private final AuthThrottle throttle;
 
-    HttpEndpoints(InetSocketAddress address, MailboxStore store, String hostname, List<TcpListener> listeners)
-            throws IOException {
+    HttpEndpoints(InetSocketAddress address, MailboxStore store, String hostname, List<TcpListener> listeners,
+                  MailCounters counters, AuthThrottle throttle) throws IOException {
+        this.counters = counters;
+        this.throttle = throttle;
         this.store = store;
         this.hostname = hostname;
         this.listeners = listeners;
@@ -112,6 +118,14 @@ final class HttpEndpoints implements AutoCloseable {
             m.append("mailstack_connections_total{endpoint=\"").append(l.endpoint().name()).append("\"} ")
                     .append(l.acceptedConnections()).append('\n');
         }
+        counter(m, "mailstack_auth_total", "Logins by result, all protocols.", "result=\"ok\"", throttle.succeededTotal());
+        m.append("mailstack_auth_total{result=\"failed\"} ").append(throttle.failedTotal()).append('\n');
+        counter(m, "mailstack_messages_received_total", "Messages committed to the queue.", null, counters.received());
+        counter(m, "mailstack_recipients_delivered_total", "Recipients delivered locally or to the next server.", null,
+                counters.delivered());
+        counter(m, "mailstack_recipients_deferred_total", "Delivery attempts put off for a retry.", null, counters.deferred());
+        counter(m, "mailstack_recipients_bounced_total", "Recipients given up on (5xx or expired).", null, counters.failed());
+        counter(m, "mailstack_reports_sent_total", "Delivery status notifications sent.", null, counters.reports());
         List<QueueEntry> queue = store.queue().list();
         long oldest = queue.stream().map(QueueEntry::receivedAt).min(Instant::compareTo)
                 .map(t -> Duration.between(t, Instant.now()).toSeconds()).orElse(0L);
@@ -126,6 +140,11 @@ final class HttpEndpoints implements AutoCloseable {
         m.append("# HELP mailstack_jvm_heap_used_bytes JVM heap in use.\n# TYPE mailstack_jvm_heap_used_bytes gauge\n");
         m.append("mailstack_jvm_heap_used_bytes ").append(heap.getUsed()).append('\n');
         send(ex, 200, "text/plain; version=0.0.4", m.toString());
+    }
+
+    private static void counter(StringBuilder m, String name, String help, String labels, long value) {
+        m.append("# HELP ").append(name).append(' ').append(help).append("\n# TYPE ").append(name).append(" counter\n");
+        m.append(name).append(labels == null ? "" : "{" + labels + "}").append(' ').append(value).append('\n');
     }
 
     private static void send(HttpExchange ex, int status, String type, String body) throws IOException {

@@ -164,13 +164,15 @@ final class MailImport {
     }
 
     private static final byte[] CRLF = {'\r', '\n'};
+    /** Longer lines (no mail has them) are split here, which keeps an import's memory bounded. */
+    static final int MAX_LINE = 1024 * 1024;
 
-    /** One line without its LF or CRLF; null at the end. Lines are as long as the file has them. */
+    /** One line without its LF or CRLF, at most {@link #MAX_LINE} bytes; null at the end. */
     private static byte[] line(InputStream in) throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream(128);
         int c;
         boolean any = false;
-        while ((c = in.read()) >= 0) {
+        while (b.size() < MAX_LINE && (c = in.read()) >= 0) {
             any = true;
             if (c == '\n') {
                 break;

@@ -3,7 +3,6 @@ package dev.mailstack.server;
 import dev.mailstack.net.AuthThrottle;
 import dev.mailstack.net.Endpoint;
 import dev.mailstack.net.NetLimits;
-import dev.mailstack.net.Protocol;
 import dev.mailstack.net.TcpListener;
 import dev.mailstack.net.TlsContext;
 import dev.mailstack.net.TlsMode;
@@ -74,7 +73,8 @@ public final class Server implements AutoCloseable {
         services.addAll(frontEnds.services());
         Optional<Integer> httpPort = config.port(ConfigKey.HTTP_PORT, 80, 8080);
         if (httpPort.isPresent()) {
-            http = new HttpEndpoints(new InetSocketAddress(config.bind(), httpPort.get()), store, hostname, listeners);
+            http = new HttpEndpoints(new InetSocketAddress(config.bind(), httpPort.get()), store, hostname, listeners,
+                    frontEnds.counters(), throttle);
             services.add(0, http);
         }
         LOG.log(Level.INFO, "ready hostname={0} data={1} listeners={2}", hostname, config.dataDir().toAbsolutePath(),
@@ -90,7 +90,8 @@ public final class Server implements AutoCloseable {
         if (cert.isEmpty() || key.isEmpty()) {
             throw new ConfigException("tls.certificate and tls.key go together: set both or neither");
         }
-        return Optional.of(TlsContext.fromPem(Path.of(cert.get()), Path.of(key.get())));
+        return Optional.of(TlsContext.fromPem(Path.of(cert.get()), Path.of(key.get()),
+                config.optional(ConfigKey.TLS_CERTIFICATES_DIR).map(Path::of).orElse(null)));
     }
 
     /** SIGHUP: reads the certificate files again; new connections use them, live ones keep theirs. */

@@ -83,6 +83,32 @@ class CliTest {
     }
 
     @Test
+    void queueFlushMakesDeferredMailDueNow() throws Exception {
+        String data = dir.resolve("data").toString();
+        run("domain", "add", "example.org", "--data", data);
+        dev.mailstack.store.QueueId id;
+        try (MailboxStore store = MailboxStore.open(Path.of(data), null)) {
+            var spool = store.spool();
+            spool.write("Subject: q\r\n\r\nx\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            var m = spool.finish();
+            id = store.queue().enqueue(new dev.mailstack.store.MailEnvelope("a@example.org",
+                    java.util.List.of(dev.mailstack.store.MailEnvelope.Recipient.of("b@remote.test")), java.util.Optional.empty(),
+                    java.util.Optional.empty(), false, false, java.time.Instant.now()), m,
+                    new dev.mailstack.store.MessageFacts(m.size(), 12, 1, new byte[]{1}));
+            java.time.Instant now = java.time.Instant.now();
+            store.queue().claimDue(now, java.time.Duration.ofMinutes(5)).orElseThrow();
+            store.queue().record(id, java.util.List.of(new dev.mailstack.store.RecipientOutcome.Deferred(0, "451 later",
+                    now.plus(java.time.Duration.ofHours(1)))));
+            assertTrue(store.queue().claimDue(now, java.time.Duration.ofMinutes(5)).isEmpty());
+        }
+        assertEquals(1, run("queue", "flush", "nonsense", "--data", data));
+        assertEquals(0, run("queue", "flush", id.toString(), "--data", data));
+        try (MailboxStore store = MailboxStore.open(Path.of(data), null)) {
+            assertEquals(id, store.queue().claimDue(java.time.Instant.now(), java.time.Duration.ofMinutes(5)).orElseThrow().id());
+        }
+    }
+
+    @Test
     void importReportsBadLinesAndFails() throws Exception {
         String data = dir.resolve("data").toString();
         run("domain", "add", "example.org", "--data", data);

@@ -231,7 +231,7 @@ public final class Bench {
                 // delivered: the recipient's INBOX over IMAP STATUS
                 long target = before + count;
                 while (imapCount(rcpt) < target) {
-                    Thread.sleep(20);
+                    Thread.sleep(20); // the server under test has no event to wait on: poll its mailbox
                 }
                 double deliveredSecs = (System.nanoTime() - t0) / 1e9;
                 report("smtp", "delivered into mailbox msgs/s", count / deliveredSecs, "msg/s",
@@ -434,7 +434,7 @@ public final class Bench {
                 open.add(w);
             }
             System.gc();
-            Thread.sleep(2000);
+            Thread.sleep(2000); // let the server settle after the last IDLE before reading its RSS
             if (!pid.isEmpty()) {
                 report("imap", "server memory per idle IDLE connection", (rss(pid) - before) / 1024.0 / n, "KB",
                         Map.of("connections", n));

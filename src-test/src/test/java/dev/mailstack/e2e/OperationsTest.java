@@ -44,9 +44,28 @@ class OperationsTest {
             assertTrue(config.body().contains("<username>%EMAILADDRESS%</username>"), config.body());
             assertEquals(200, get(http, "/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=bob%40example.org").statusCode());
             assertEquals(404, get(http, "/mail/config-v1.1.xml?emailaddress=x%40elsewhere.test").statusCode());
+            mx.addUser("alice", "secret");
             try (LineClient c = new LineClient(mx.port("smtp"))) {
                 c.expect("220 .*");
+                c.send("EHLO x");
+                c.expectEventually("250 HELP");
+                c.send("AUTH PLAIN " + java.util.Base64.getEncoder().encodeToString("\0alice@example.org\0secret".getBytes()))
+                        .expect("235 .*");
+                c.send("MAIL FROM:<a@remote.test>").expect("250 .*");
+                c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+                c.send("DATA").expect("354 .*");
+                c.send("Subject: counted\r\n\r\nx\r\n.").expect("250 .*");
+                Await.until("the delivery to be counted", Duration.ofSeconds(20),
+                        () -> {
+                            try {
+                                return get(http, "/metrics").body().contains("mailstack_recipients_delivered_total 1");
+                            } catch (Exception e) {
+                                return false;
+                            }
+                        });
                 String metrics = get(http, "/metrics").body();
+                assertTrue(metrics.contains("mailstack_auth_total{result=\"ok\"} 1"), metrics);
+                assertTrue(metrics.contains("mailstack_messages_received_total 1"), metrics);
                 assertTrue(metrics.contains("mailstack_connections_active{endpoint=\"smtp\"} 1"), metrics);
                 assertTrue(metrics.contains("mailstack_queue_messages 0"), metrics);
                 assertTrue(metrics.contains("mailstack_jvm_heap_used_bytes "), metrics);

@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import javax.naming.NamingException;
 
 /** Sends a queued message to the recipients of one remote domain, trying its routes in order. */
@@ -162,10 +161,5 @@ public final class RemoteDelivery {
 
     private static List<Outcome> all(List<QueuedMessage.PendingRecipient> recipients, int code, String reply) {
         return recipients.stream().map(r -> new Outcome(r.position(), code, reply)).toList();
-    }
-
-    static Optional<String> domainOf(String address) {
-        int at = address.lastIndexOf('@');
-        return at < 0 ? Optional.empty() : Optional.of(address.substring(at + 1));
     }
 }

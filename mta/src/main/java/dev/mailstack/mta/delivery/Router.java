@@ -19,15 +19,25 @@ import javax.naming.directory.InitialDirContext;
  * provider, or the domain itself when it has no MX (implicit MX).
  */
 public final class Router {
+    /** RFC 5321 §4.5.4 (and §5): mail exchangers listen on port 25. */
+    static final int SMTP_PORT = 25;
+
     private final Map<String, Route> staticRoutes;
     private final Optional<Route> relayHost;
     private final String dnsServer;
+    private final int mxPort;
 
     /** {@code dnsServer}: e.g. "dns://127.0.0.1:5353" for a local resolver in tests; null for the system's. */
     public Router(Map<String, Route> staticRoutes, Optional<Route> relayHost, String dnsServer) {
+        this(staticRoutes, relayHost, dnsServer, SMTP_PORT);
+    }
+
+    /** With the port MX hosts are reached on: 25, except in tests where servers listen on ephemeral ports. */
+    public Router(Map<String, Route> staticRoutes, Optional<Route> relayHost, String dnsServer, int mxPort) {
         this.staticRoutes = Map.copyOf(staticRoutes);
         this.relayHost = relayHost;
         this.dnsServer = dnsServer;
+        this.mxPort = mxPort;
     }
 
     /** Parses "example.net=127.0.0.1:2526, other.test=host:25". */
@@ -66,7 +76,7 @@ public final class Router {
             Attributes attrs = ctx.getAttributes(d, new String[]{"MX"});
             Attribute mx = attrs.get("MX");
             if (mx == null || mx.size() == 0) {
-                return List.of(new Route(d, 25));
+                return List.of(new Route(d, mxPort)); // RFC 5321 §5.1: no MX, the domain itself
             }
             List<String[]> records = new ArrayList<>();
             for (int i = 0; i < mx.size(); i++) {
@@ -79,7 +89,7 @@ public final class Router {
                 if (host.isEmpty()) {
                     return List.of(); // RFC 7505 null MX: the domain takes no mail
                 }
-                out.add(new Route(host, 25));
+                out.add(new Route(host, mxPort));
             }
             return out;
         } finally {

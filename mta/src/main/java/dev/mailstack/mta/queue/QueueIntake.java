@@ -24,8 +24,11 @@ public final class QueueIntake {
     private final MimeLimits limits;
     private final List<Charset> fallbackCharsets;
     private final Runnable wake;
+    private final MailCounters counters;
 
-    public QueueIntake(MailboxStore store, MimeLimits limits, List<Charset> fallbackCharsets, Runnable wake) {
+    public QueueIntake(MailboxStore store, MimeLimits limits, List<Charset> fallbackCharsets, Runnable wake,
+                       MailCounters counters) {
+        this.counters = counters;
         this.store = store;
         this.limits = limits;
         this.fallbackCharsets = List.copyOf(fallbackCharsets);
@@ -52,6 +55,7 @@ public final class QueueIntake {
         MessageFacts facts = new MessageFacts(parsed.size(), parsed.headerSize(), parsed.bodyLines(),
                 parsed.summary().encode());
         QueueId id = store.queue().enqueue(envelope, message, facts);
+        counters.received.incrementAndGet();
         wake.run();
         return id;
     }

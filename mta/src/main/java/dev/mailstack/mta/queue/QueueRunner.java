@@ -44,8 +44,11 @@ public final class QueueRunner implements AutoCloseable {
     private final List<Thread> workers = new ArrayList<>();
     private QueueIntake intake;
     private volatile boolean stopping;
+    private final MailCounters counters;
 
-    public QueueRunner(MailboxStore store, QueueSettings settings, LocalDelivery local, RemoteDelivery remote) {
+    public QueueRunner(MailboxStore store, QueueSettings settings, LocalDelivery local, RemoteDelivery remote,
+                       MailCounters counters) {
+        this.counters = counters;
         this.store = store;
         this.settings = settings;
         this.local = local;
@@ -161,6 +164,7 @@ public final class QueueRunner implements AutoCloseable {
     private RecipientOutcome classify(QueuedMessage message, QueuedMessage.PendingRecipient r, String reply, int code,
                                       Instant now, List<DeliveryReport.Entry> failures, List<DeliveryReport.Entry> delays) {
         if (code < 400) {
+            counters.delivered.incrementAndGet();
             return new RecipientOutcome.Delivered(r.position(), reply);
         }
         Duration age = Duration.between(message.receivedAt(), now);
@@ -170,6 +174,7 @@ public final class QueueRunner implements AutoCloseable {
             if (notifies(r.recipient(), "FAILURE", true)) {
                 failures.add(new DeliveryReport.Entry(r.recipient(), DeliveryReport.Action.FAILED, why));
             }
+            counters.failed.incrementAndGet();
             return new RecipientOutcome.Failed(r.position(), why);
         }
         Instant next = now.plus(settings.backoff(r.attempts() + 1));
@@ -178,6 +183,7 @@ public final class QueueRunner implements AutoCloseable {
                 && notifies(r.recipient(), "DELAY", true)) {
             delays.add(new DeliveryReport.Entry(r.recipient(), DeliveryReport.Action.DELAYED, reply));
         }
+        counters.deferred.incrementAndGet();
         return new RecipientOutcome.Deferred(r.position(), reply, next);
     }
 
@@ -200,6 +206,7 @@ public final class QueueRunner implements AutoCloseable {
                 MailEnvelope envelope = new MailEnvelope("", List.of(MailEnvelope.Recipient.of(message.envelope().returnPath())),
                         Optional.empty(), Optional.empty(), false, true, Instant.now());
                 var id = intake.accept(envelope, report);
+                counters.reports.incrementAndGet();
                 LOG.log(Level.INFO, "report queued queue={0} for={1} report={2}", message.id(), message.envelope().returnPath(), id);
             } finally {
                 report.discard();

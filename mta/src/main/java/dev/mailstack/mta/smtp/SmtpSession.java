@@ -482,10 +482,7 @@ final class SmtpSession {
         }
         Optional<Account> account = credentials.flatMap(c -> store.accounts().authenticate(c.user(), c.password()));
         if (account.isEmpty()) {
-            java.time.Duration delay = throttle.failed(connection.clientAddress());
-            LOG.log(Level.INFO, "auth failed conn={0} client={1} mechanism={2} delay_ms={3,number,#}", connection.id(),
-                    connection.clientAddress().getHostAddress(), a.mechanism(), delay.toMillis());
-            AuthThrottle.sleep(delay);
+            throttle.failedLogin(connection, "protocol=smtp mechanism=" + a.mechanism());
             return error(SmtpReplies.AUTH_FAILED);
         }
         throttle.succeeded(connection.clientAddress());

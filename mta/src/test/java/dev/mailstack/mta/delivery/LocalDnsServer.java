@@ -1,0 +1,102 @@
+package dev.mailstack.mta.delivery;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A DNS responder on loopback UDP (RFC 1035 §4) that answers MX queries from a table, so routing
+ * is tested through the JDK's real resolver without touching real DNS.
+ */
+final class LocalDnsServer implements AutoCloseable {
+    /** One MX record: preference and exchange ("." for RFC 7505's null MX). */
+    record Mx(int preference, String exchange) {
+    }
+
+    private final DatagramSocket socket;
+    private final Map<String, List<Mx>> zone;
+    private final Thread thread;
+
+    LocalDnsServer(Map<String, List<Mx>> zone) throws IOException {
+        this.zone = zone;
+        this.socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        this.thread = Thread.ofVirtual().start(this::serve);
+    }
+
+    String url() {
+        return "dns://127.0.0.1:" + socket.getLocalPort();
+    }
+
+    private void serve() {
+        byte[] buf = new byte[512];
+        while (!socket.isClosed()) {
+            DatagramPacket p = new DatagramPacket(buf, buf.length);
+            try {
+                socket.receive(p);
+                byte[] answer = answer(buf, p.getLength());
+                socket.send(new DatagramPacket(answer, answer.length, p.getSocketAddress()));
+            } catch (IOException e) {
+                return; // closed
+            }
+        }
+    }
+
+    private byte[] answer(byte[] q, int length) {
+        int pos = 12;
+        StringBuilder name = new StringBuilder();
+        while (q[pos] != 0) {
+            int len = q[pos++];
+            name.append(name.isEmpty() ? "" : ".").append(new String(q, pos, len, StandardCharsets.US_ASCII));
+            pos += len;
+        }
+        pos++;
+        int type = ((q[pos] & 0xff) << 8) | (q[pos + 1] & 0xff);
+        int questionEnd = pos + 4;
+        List<Mx> records = zone.get(name.toString().toLowerCase(Locale.ROOT));
+        boolean mx = type == 15 && records != null;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(q[0]);
+        out.write(q[1]);
+        out.write(0x81); // response, recursion desired
+        out.write(records == null ? 0x83 : 0x80); // recursion available; NXDOMAIN for unknown names
+        out.writeBytes(new byte[]{0, 1, 0, (byte) (mx ? records.size() : 0), 0, 0, 0, 0});
+        out.write(q, 12, questionEnd - 12);
+        if (mx) {
+            for (Mx r : records) {
+                byte[] exchange = labels(r.exchange());
+                out.writeBytes(new byte[]{(byte) 0xc0, 12, 0, 15, 0, 1, 0, 0, 0, 60});
+                out.write(0);
+                out.write(2 + exchange.length);
+                out.write(r.preference() >> 8);
+                out.write(r.preference());
+                out.writeBytes(exchange);
+            }
+        }
+        return out.toByteArray();
+    }
+
+    private static byte[] labels(String name) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (String label : name.split("\\.")) {
+            if (!label.isEmpty()) {
+                out.write(label.length());
+                out.writeBytes(label.getBytes(StandardCharsets.US_ASCII));
+            }
+        }
+        out.write(0);
+        return out.toByteArray();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        socket.close();
+        thread.join();
+    }
+}
