@@ -14,8 +14,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Damaged mail never makes the codec throw: every corpus message is cut, flipped and spliced
- * (seeded, so a failure repeats; {@code -Dseed=n} tries another) and then parsed, summarised, round-tripped, searched, labelled
- * and downgraded. Whatever comes out must still describe the bytes that went in.
+ * (seeded, so a failure repeats; {@code -Dseed=n} tries another) and then parsed, summarised,
+ * round-tripped, searched, labelled and downgraded. Whatever comes out must still describe the
+ * bytes that went in.
  */
 class MalformedInputTest {
     private static final byte[][] SPLICES = {"\r\n--".getBytes(StandardCharsets.US_ASCII), "\r\n\r\n".getBytes(StandardCharsets.US_ASCII),

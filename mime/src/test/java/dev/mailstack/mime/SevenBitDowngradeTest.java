@@ -9,6 +9,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -143,5 +144,64 @@ class SevenBitDowngradeTest {
         assertArrayEquals(long8, TransferEncoding.quotedPrintable(qp, 0, qp.length, false));
         assertEquals(SevenBitDowngrade.base64Length(57), 76 + 2);
         assertEquals(SevenBitDowngrade.base64Length(58), 76 + 2 + 4 + 2);
+    }
+
+    @Test
+    void aLargeEightBitPartIsDowngradedWithFlatMemory(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path file = dir.resolve("big.eml");
+        byte[] line = "这是一行很长的中文正文，用来测试大邮件的降级。The quick brown fox.\r\n".getBytes(StandardCharsets.UTF_8);
+        long size;
+        try (var out = new java.io.BufferedOutputStream(Files.newOutputStream(file))) {
+            out.write("Subject: big\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            for (int i = 0; i < 30 * 1024 * 1024 / line.length; i++) {
+                out.write(line);
+            }
+        }
+        size = Files.size(file);
+        ContentSource source = offset -> {
+            var in = Files.newInputStream(file);
+            in.skipNBytes(offset);
+            return in;
+        };
+        MessageSummary summary;
+        try (var in = new java.io.BufferedInputStream(Files.newInputStream(file))) {
+            summary = MessageSummary.parse(in, MimeLimits.defaults()).summary();
+        }
+        long[] written = {0};
+        boolean[] eightBit = {false};
+        java.io.OutputStream sink = new java.io.OutputStream() {
+            @Override
+            public void write(int b) {
+                written[0]++;
+                eightBit[0] |= b >= 0x80 || b < 0;
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                written[0] += len;
+                for (int i = off; i < off + len; i++) {
+                    eightBit[0] |= b[i] < 0;
+                }
+            }
+        };
+        Runtime rt = Runtime.getRuntime();
+        System.gc();
+        long before = rt.totalMemory() - rt.freeMemory();
+        long[] peak = {before};
+        java.io.OutputStream watched = new java.io.FilterOutputStream(sink) {
+            long calls;
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                if (++calls % 512 == 0) {
+                    peak[0] = Math.max(peak[0], rt.totalMemory() - rt.freeMemory());
+                }
+                out.write(b, off, len);
+            }
+        };
+        SevenBitDowngrade.write(source, summary, size, watched);
+        assertTrue(!eightBit[0] && written[0] > size, "7-bit, and base64 makes it larger");
+        assertTrue(peak[0] - before < 64L * 1024 * 1024, "heap grew " + (peak[0] - before) + " for a " + size + "-octet part");
     }
 }
