@@ -12,8 +12,9 @@ package dev.mailstack.mime;
  */
 public record MimeLimits(int maxDepth, int maxParts, int maxHeaderBytes, int maxParamsPerHeader) {
     public MimeLimits {
-        if (maxDepth < 1 || maxParts < 1 || maxHeaderBytes < 1 || maxParamsPerHeader < 1) {
-            throw new IllegalArgumentException("MIME limits must be positive: " + maxDepth + ", " + maxParts + ", "
+        // 0 is allowed (as the config keys allow it): structure is then not parsed, the message is one part
+        if (maxDepth < 0 || maxParts < 0 || maxHeaderBytes < 0 || maxParamsPerHeader < 0) {
+            throw new IllegalArgumentException("MIME limits must not be negative: " + maxDepth + ", " + maxParts + ", "
                     + maxHeaderBytes + ", " + maxParamsPerHeader);
         }
     }

@@ -251,6 +251,11 @@ class MessageSummaryTest {
         assertEquals("kept", p.summary().envelope().subject());
         assertEquals("text", p.summary().root().type(), "a Content-Type past the limit is not read");
         assertEquals(text.length(), p.size());
-        assertThrows(IllegalArgumentException.class, () -> new MimeLimits(0, 1, 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> new MimeLimits(-1, 1, 1, 1));
+        String multipart = "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nx\r\n--b--\r\n";
+        MessageSummary.Part flat = MessageSummary.parse(new ByteArrayInputStream(multipart.getBytes(StandardCharsets.US_ASCII)),
+                new MimeLimits(0, 0, 0, 0)).summary().root();
+        assertEquals("text", flat.type(), "zero limits: the message is one part");
+        assertEquals(multipart.length() - 4 - multipart.indexOf("\r\n\r\n"), flat.bodySize());
     }
 }
