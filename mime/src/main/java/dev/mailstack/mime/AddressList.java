@@ -67,14 +67,39 @@ public final class AddressList {
             String n = s.substring(0, lt).strip();
             name = n.isEmpty() ? null : unquote(n);
         } else {
-            int paren = indexOutside(s, '(');
-            if (paren >= 0) {
-                int close = s.lastIndexOf(')');
-                name = s.substring(paren + 1, close > paren ? close : s.length()).strip();
-                addr = s.substring(0, paren).strip();
-            } else {
-                addr = s;
+            // addr-spec with comments (RFC 5322 §3.2.2): a comment after the address, "a@b (Name)",
+            // stands in for the display name as mail readers show it; one before it is dropped,
+            // as Dovecot does
+            StringBuilder rest = new StringBuilder();
+            StringBuilder comment = new StringBuilder();
+            int depth = 0;
+            boolean quoted = false;
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                if (c == '"' && depth == 0) {
+                    quoted = !quoted;
+                } else if (!quoted && c == '(') {
+                    if (depth++ == 0) {
+                        continue;
+                    }
+                } else if (!quoted && c == ')' && depth > 0) {
+                    if (--depth == 0) {
+                        if (name == null && !rest.toString().isBlank()) {
+                            name = comment.toString().strip();
+                        }
+                        comment.setLength(0);
+                        continue;
+                    }
+                }
+                (depth > 0 ? comment : rest).append(c);
             }
+            if (depth > 0 && name == null && !rest.toString().isBlank()) {
+                name = comment.toString().strip(); // unclosed comment
+            }
+            if (name != null && name.isEmpty()) {
+                name = null;
+            }
+            addr = rest.toString().strip();
         }
         if (addr.startsWith("@") && addr.contains(":")) {
             addr = addr.substring(addr.indexOf(':') + 1); // obsolete route

@@ -16,8 +16,14 @@ import java.util.Optional;
  * come out), ks_c_5601-1987 as windows-949, and unknown names fall back instead of failing.
  */
 public final class MailCharset {
-    /** The fallback chain for raw 8-bit text that is not UTF-8 (config mime.fallback_charsets). */
-    public static final List<Charset> DEFAULT_FALLBACK = List.of(Charset.forName("GB18030"));
+    /**
+     * The fallback chain for raw 8-bit text that is not UTF-8 (config mime.fallback_charsets):
+     * GB18030 (a superset of GB2312 and GBK), then ISO-8859-1, which decodes any octets and so
+     * ends every guess without failing.
+     */
+    public static final List<Charset> DEFAULT_FALLBACK = List.of(Charset.forName("GB18030"), StandardCharsets.ISO_8859_1);
+    /** A fallback charset is still taken when at most this share of its 8-bit octets is malformed (stray bytes). */
+    private static final double TOLERATED_ERRORS = 0.01;
 
     private static final Map<String, String> ALIASES = Map.ofEntries(
             Map.entry("gb2312", "GB18030"), Map.entry("gbk", "GB18030"), Map.entry("x-gbk", "GB18030"),
@@ -53,17 +59,26 @@ public final class MailCharset {
         }
     }
 
-    /** Decodes with the named charset, or guesses (UTF-8, then the fallback chain) when it is unknown. */
+    /** Decodes with the named charset, or guesses (UTF-8, then the default fallback chain) when it is unknown. */
     public static String decode(byte[] bytes, int off, int len, String name) {
-        // "us-ascii" (also the RFC 2045 default) with 8-bit octets is a lie: guess like a mail reader.
+        return decode(bytes, off, len, name, DEFAULT_FALLBACK);
+    }
+
+    /**
+     * Decodes with the named charset; never fails. A missing, unknown or us-ascii name with 8-bit
+     * octets (a label that is a lie, as RFC 2045's default often is) is guessed: UTF-8 if the
+     * octets are valid UTF-8, else the first of {@code fallback} they decode in. Malformed octets
+     * in a known charset become U+FFFD.
+     */
+    public static String decode(byte[] bytes, int off, int len, String name, List<Charset> fallback) {
         if (name == null || name.equalsIgnoreCase("us-ascii") || name.equalsIgnoreCase("ascii")) {
-            return guess(bytes, off, len, DEFAULT_FALLBACK);
+            return guess(bytes, off, len, fallback);
         }
         Optional<Charset> cs = lookup(name);
         if (cs.isPresent()) {
             return new String(bytes, off, len, cs.get());
         }
-        return guess(bytes, off, len, DEFAULT_FALLBACK);
+        return guess(bytes, off, len, fallback);
     }
 
     /** Valid UTF-8 (which covers pure ASCII) decodes as UTF-8; anything else with the first fallback. */
@@ -71,16 +86,49 @@ public final class MailCharset {
         return new String(bytes, off, len, detect(bytes, off, len, fallback));
     }
 
+    /**
+     * The charset raw octets are in: UTF-8 (which covers ASCII) when they are valid UTF-8, else the
+     * first fallback they decode in, allowing a few stray bytes (1%), else the last fallback.
+     */
     public static Charset detect(byte[] bytes, int off, int len, List<Charset> fallback) {
         if (isUtf8(bytes, off, len)) {
             return StandardCharsets.UTF_8;
         }
+        if (fallback.isEmpty()) {
+            return StandardCharsets.ISO_8859_1;
+        }
+        long high = 0;
+        for (int i = off; i < off + len; i++) {
+            high += bytes[i] < 0 ? 1 : 0;
+        }
         for (Charset c : fallback) {
-            if (decodesCleanly(bytes, off, len, c)) {
+            if (malformed(bytes, off, len, c) <= high * TOLERATED_ERRORS) {
                 return c;
             }
         }
-        return fallback.isEmpty() ? StandardCharsets.ISO_8859_1 : fallback.get(0);
+        return fallback.get(fallback.size() - 1);
+    }
+
+    /** How many malformed or unmappable sequences decoding meets. */
+    private static long malformed(byte[] bytes, int off, int len, Charset c) {
+        java.nio.charset.CharsetDecoder d = c.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes, off, len);
+        java.nio.CharBuffer out = java.nio.CharBuffer.allocate(Math.max(16, len));
+        long errors = 0;
+        while (true) {
+            java.nio.charset.CoderResult r = d.decode(in, out, true);
+            if (r.isError()) {
+                errors++;
+                in.position(in.position() + r.length());
+                continue;
+            }
+            if (r.isOverflow()) {
+                out.clear();
+                continue;
+            }
+            return errors;
+        }
     }
 
     public static boolean isUtf8(byte[] bytes, int off, int len) {

@@ -25,10 +25,29 @@ public final class MessageNormalizer {
     private MessageNormalizer() {
     }
 
-    /** True for a message with 8-bit octets and no MIME labels of its own. */
+    /**
+     * True for a message with 8-bit octets and no MIME labels of its own: neither Content-Type
+     * nor MIME-Version in its header. A message with either is the sender's MIME and is left byte
+     * for byte as it came (DKIM and S/MIME signatures cover it), even when its labels are wrong.
+     */
     public static boolean needsLabels(MessageSummary.ParsedMessage parsed) {
         MessageSummary.Part root = parsed.summary().root();
-        return parsed.eightBit() && !root.explicitType();
+        return parsed.eightBit() && !root.explicitType() && !parsed.mimeVersion();
+    }
+
+    /**
+     * The message with one header field put in front, streamed (RFC 5321 §4.4: a relay prepends
+     * its Received trace field and changes nothing else). The field ("Name: value", without the
+     * line end) is folded at whitespace to lines of at most 78 columns where it can be (RFC 5322
+     * §2.2.3) and ended with CRLF.
+     */
+    public static InputStream prepend(String field, InputStream message) {
+        int colon = field.indexOf(':');
+        if (colon <= 0 || field.indexOf('\r') >= 0 || field.indexOf('\n') >= 0) {
+            throw new IllegalArgumentException("not a single header field: " + field);
+        }
+        byte[] line = (HeaderRewriter.fold(field) + "\r\n").getBytes(StandardCharsets.UTF_8);
+        return new java.io.SequenceInputStream(new java.io.ByteArrayInputStream(line), message);
     }
 
     /** Writes the labelled message to {@code out}; call only when {@link #needsLabels} says so. */
@@ -36,11 +55,14 @@ public final class MessageNormalizer {
                              OutputStream out) throws IOException {
         MessageSummary.Part root = parsed.summary().root();
         Charset charset = detect(content, root.bodyOffset(), root.bodySize(), fallback);
-        boolean longLines = hasLongLines(content, root.bodyOffset(), root.bodySize());
+        BodyShape shape = shape(content, root.bodyOffset(), root.bodySize());
+        // RFC 2045 §2.7-2.8: 8bit needs lines of at most 998 octets and no NUL; else base64
+        boolean base64 = shape.longLines() || shape.nul();
         List<String> extra = new ArrayList<>();
         extra.add("MIME-Version: 1.0");
         extra.add("Content-Type: text/plain; charset=" + charset.name());
-        extra.add("Content-Transfer-Encoding: " + (longLines ? "base64" : "8bit"));
+        extra.add("Content-Transfer-Encoding: " + (base64 ? "base64" : shape.eightBit() ? "8bit" : "7bit"));
+        boolean longLines = base64;
         byte[] header = content.read(0, root.headerSize());
         byte[] rewritten = HeaderRewriter.rewrite(header, fallback, extra,
                 List.of("mime-version:", "content-transfer-encoding:"));
@@ -123,21 +145,34 @@ public final class MessageNormalizer {
         }
     }
 
-    private static boolean hasLongLines(ContentSource content, long offset, long length) throws IOException {
-        try (InputStream in = new java.io.BufferedInputStream(content.open(offset))) {
+    /** What decides the transfer encoding of a body: 8-bit octets, NULs, lines over 998 octets. */
+    private record BodyShape(boolean eightBit, boolean nul, boolean longLines) {
+    }
+
+    private static BodyShape shape(ContentSource content, long offset, long length) throws IOException {
+        boolean eightBit = false;
+        boolean nul = false;
+        boolean longLines = false;
+        try (InputStream in = content.open(offset)) {
+            byte[] buf = new byte[64 * 1024];
             int line = 0;
-            for (long i = 0; i < length; i++) {
-                int b = in.read();
-                if (b < 0) {
+            long left = length;
+            while (left > 0) {
+                int n = in.read(buf, 0, (int) Math.min(buf.length, left));
+                if (n < 0) {
                     break;
                 }
-                line = b == '\n' ? 0 : line + 1;
-                if (line > MAX_LINE) {
-                    return true;
+                left -= n;
+                for (int i = 0; i < n; i++) {
+                    byte b = buf[i];
+                    eightBit |= b < 0;
+                    nul |= b == 0;
+                    line = b == '\n' ? 0 : line + 1;
+                    longLines |= line > MAX_LINE + 1; // the CR of CRLF is not part of the line
                 }
             }
         }
-        return false;
+        return new BodyShape(eightBit, nul, longLines);
     }
 
     /** Keeps the base64 encoder's close() from closing the message stream. */

@@ -67,9 +67,16 @@ public record MessageSummary(Envelope envelope, Part root, byte[] header) {
     }
 
     /**
-     * One MIME part. Offsets are absolute in the message; {@code bodySize} follows RFC 3501: for a
-     * part inside a multipart it stops before the CRLF that precedes the next boundary.
-     * {@code embedded} is the enclosed message of a message/rfc822 part.
+     * One MIME part. Offsets are absolute in the message, so BODY[n.MIME] is {@code headerOffset}
+     * + {@code headerSize} and BODY[n] is {@code bodyOffset} + {@code bodySize} (RFC 3501 §6.4.5).
+     * {@code bodySize} is the octets of the body as stored (§7.4.2 body-fld-octets); for a part
+     * inside a multipart it stops before the CRLF that precedes the next boundary (RFC 2046
+     * §5.1.1). {@code bodyLines} counts the LFs inside that body, as Dovecot does (imapd prints it
+     * for text/* and message/rfc822 only). {@code params} are decoded (RFC 2231, names lower case,
+     * header order); text/* without parameters has charset=us-ascii (RFC 2045 §5.2).
+     * {@code explicitType} is false when the part had no usable Content-Type (the RFC 2045 or
+     * digest default applies). {@code embedded} is the enclosed message of a message/rfc822 part
+     * (null when it was not parsed: base64/QP encoded, or past a limit).
      */
     public record Part(String type, String subtype, Map<String, String> params, String id, String description,
                        String encoding, String md5, Disposition disposition, List<String> language, String location,
@@ -94,8 +101,13 @@ public record MessageSummary(Envelope envelope, Part root, byte[] header) {
         }
     }
 
-    /** The parse result: the octet counts the store keeps, and the summary. */
-    public record ParsedMessage(long size, long headerSize, long bodyLines, boolean eightBit, MessageSummary summary) {
+    /**
+     * The parse result: the octet counts the store keeps (RFC 3501 RFC822.SIZE, the header's octets
+     * including the blank line, the body's lines), whether any octet has the high bit set, whether
+     * the top-level header has a MIME-Version field, and the summary.
+     */
+    public record ParsedMessage(long size, long headerSize, long bodyLines, boolean eightBit, boolean mimeVersion,
+                                MessageSummary summary) {
     }
 
     /** One pass over the raw message; never throws for malformed MIME, only for I/O. */

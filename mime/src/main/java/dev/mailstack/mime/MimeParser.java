@@ -18,9 +18,15 @@ import java.util.Map;
 final class MimeParser {
     /** Bytes of a line kept for analysis; longer lines are counted, not kept. */
     static final int KEEP = 8192;
+    private static final byte[] EMPTY = new byte[0];
 
     /** A line: where it starts, its full length with terminator, the terminator length, and its kept head. */
-    private record Line(long start, long length, int terminator, byte[] head, int headLength) {
+    private record Line(long start, long length, int terminator, byte[] head, int headLength, long lfBefore) {
+        /** LFs before the end of this line. */
+        long lfAfter() {
+            return lfBefore + (terminator > 0 ? 1 : 0);
+        }
+
         long end() {
             return start + length;
         }
@@ -36,7 +42,12 @@ final class MimeParser {
 
     private final InputStream in;
     private final MimeLimits limits;
-    private final byte[] buf = new byte[64 * 1024];
+    private final byte[] buf = new byte[16 * 1024];
+    private final byte[] scratch = new byte[KEEP];
+    /** LF octets read so far: line counts are LFs between two offsets, as Dovecot counts them. */
+    private long lfs;
+    /** True while a header is read, when every line's bytes are kept. */
+    private boolean inHeader;
     private int pos;
     private int lim;
     private long offset;
@@ -57,11 +68,12 @@ final class MimeParser {
         byte[] header = rootHeader == null ? null : rootHeader.toByteArray();
         // drain anything left (text after a stray boundary) so the size is exact
         for (Line l; (l = next()) != null; ) {
-            root.extendTo(l.end());
+            root.extendTo(l);
         }
         long size = offset;
         MessageSummary.Part r = root.build(size);
         return new MessageSummary.ParsedMessage(size, r.headerSize(), r.bodyLines(), eightBit,
+                root.headers.containsKey("mime-version"),
                 new MessageSummary(root.envelope(), r, header != null && header.length == r.headerSize() ? header : null));
     }
 
@@ -70,9 +82,10 @@ final class MimeParser {
         final long start;
         final Map<String, String> headers = new LinkedHashMap<>();
         long bodyStart;
+        long bodyStartLf;
+        /** Where the body ends, and the LFs before that point; -1 while it runs to the current end. */
         long bodyEnd = -1;
-        long lines;
-        long headerLines;
+        long bodyEndLf = -1;
         boolean explicitType;
         HeaderValue type;
         final List<MessageSummary.Part> children = new ArrayList<>();
@@ -82,9 +95,31 @@ final class MimeParser {
             this.start = start;
         }
 
-        void extendTo(long end) {
+        void extendTo(Line l) {
             // text beyond the structure belongs to the body of the top-level message
-            bodyEnd = Math.max(bodyEnd, end);
+            bodyEnd = Math.max(bodyEnd, l.end());
+            bodyEndLf = Math.max(bodyEndLf, l.lfAfter());
+        }
+
+        void startBody(long at, long lfBefore) {
+            bodyStart = at;
+            bodyStartLf = lfBefore;
+        }
+
+        /** The body ends at a cut (RFC 2046 §5.1.1: not counting the CRLF that belongs to the boundary). */
+        void endAt(Cut cut) {
+            bodyEnd = Math.max(bodyStart, cut.end());
+            bodyEndLf = Math.max(bodyStartLf, cut.lf());
+        }
+
+        void endHere() {
+            bodyEnd = offset;
+            bodyEndLf = lfs;
+        }
+
+        /** RFC 3501 §7.4.2 body lines, counted as Dovecot does: the LFs inside the body. */
+        long lines() {
+            return (bodyEnd < 0 ? lfs : bodyEndLf) - bodyStartLf;
         }
 
         MessageSummary.Envelope envelope() {
@@ -104,7 +139,7 @@ final class MimeParser {
                     disposition == null || disposition.value().isEmpty() ? null
                             : new MessageSummary.Disposition(disposition.value(), disposition.params()),
                     language == null ? List.of() : List.of(language.split("\\s*,\\s*")), headers.get("content-location"),
-                    start, bodyStart - start, bodyStart, Math.max(0, end - bodyStart), lines, explicitType, children, embedded);
+                    start, bodyStart - start, bodyStart, Math.max(0, end - bodyStart), lines(), explicitType, children, embedded);
         }
 
         String encoding() {
@@ -131,11 +166,15 @@ final class MimeParser {
         readHeader(b, boundaries);
         String ct = b.headers.get("content-type");
         b.explicitType = ct != null;
-        HeaderValue type = ct == null ? null : HeaderValue.parse(Rfc2047.decode(ct), limits.maxParamsPerHeader());
+        HeaderValue type = ct == null ? null : HeaderValue.parse(ct, limits.maxParamsPerHeader());
         if (type == null || type.value().indexOf('/') <= 0) {
             // RFC 2045 §5.2 default; RFC 2046 §5.1.5: in multipart/digest the default is message/rfc822
             type = new HeaderValue(inDigest ? "message/rfc822" : "text/plain",
                     inDigest ? Map.of() : Map.of("charset", "us-ascii"));
+        }
+        if (type.value().startsWith("text/") && type.params().isEmpty()) {
+            // RFC 2045 §5.2: text without parameters is us-ascii; Dovecot lists it that way too
+            type = new HeaderValue(type.value(), Map.of("charset", "us-ascii"));
         }
         b.type = type;
         String boundary = type.params().get("boundary");
@@ -148,10 +187,12 @@ final class MimeParser {
             MessageSummary.Part innerPart = inner.build(offset);
             b.embedded = new MessageSummary(inner.envelope(), innerPart);
             b.bodyEnd = innerPart.bodyOffset() + innerPart.bodySize();
-            b.lines = inner.headerLines + inner.lines;
+            b.bodyEndLf = inner.bodyEnd < 0 ? lfs : inner.bodyEndLf;
         } else {
-            if (type.value().startsWith("multipart/")) {
-                b.type = new HeaderValue("text/plain", Map.of("charset", "us-ascii")); // no usable boundary
+            if (type.value().startsWith("multipart/") || type.value().equals("message/rfc822") && !withinLimits) {
+                // no usable boundary, or past a limit: one text part (R6), so imapd never prints a
+                // message/rfc822 without the envelope and body RFC 3501 §7.4.2 requires with it
+                b.type = new HeaderValue("text/plain", Map.of("charset", "us-ascii"));
             }
             leaf(b, boundaries);
         }
@@ -163,23 +204,23 @@ final class MimeParser {
         String name = null;
         StringBuilder value = new StringBuilder();
         long headerBytes = 0;
+        inHeader = true;
         while (true) {
             Line l = next();
             if (l == null) {
-                b.bodyStart = offset;
+                b.startBody(offset, lfs);
                 break;
             }
             if (isBoundary(l, boundaries) != null) {
                 pushedBack = l;
-                b.bodyStart = l.start();
+                b.startBody(l.start(), l.lfBefore());
                 break;
             }
             if (root) {
                 keep(l);
             }
             if (l.blank()) {
-                b.bodyStart = l.end();
-                b.headerLines++;
+                b.startBody(l.end(), l.lfAfter());
                 break;
             }
             String text = decodeHeaderLine(l);
@@ -196,17 +237,21 @@ final class MimeParser {
                         rootHeader = null; // it was kept as header above; the summary goes without
                     }
                     pushedBack = l;
-                    b.bodyStart = l.start();
+                    b.startBody(l.start(), l.lfBefore());
                     break;
                 }
                 store(b, name, value);
-                name = text.substring(0, colon).strip().toLowerCase(Locale.ROOT);
                 value.setLength(0);
-                value.append(text.substring(colon + 1));
+                if (headerBytes >= limits.maxHeaderBytes()) {
+                    name = null; // past the limit (R6) the header is read to its end but nothing more is kept
+                } else {
+                    name = text.substring(0, colon).strip().toLowerCase(Locale.ROOT);
+                    value.append(text.substring(colon + 1));
+                }
             }
             headerBytes += l.length();
-            b.headerLines++;
         }
+        inHeader = false;
         store(b, name, value);
         if (root) {
             capturing = false;
@@ -254,49 +299,65 @@ final class MimeParser {
         active.add(boundary);
         active.addAll(outer);
         boolean closed = false;
-        int lastTerminator = 0;
+        Cut cut = new Cut(b.bodyStart, b.bodyStartLf);
         Line l;
         while ((l = next()) != null) {
             String match = isBoundary(l, active);
             if (match == null) {
-                b.lines++;
-                lastTerminator = l.terminator();
+                cut = Cut.before(l);
                 continue;
             }
             if (!match.equals(boundary)) {
                 pushedBack = l; // an outer boundary: this multipart ends unclosed
-                b.bodyEnd = Math.max(b.bodyStart, l.start() - lastTerminator);
+                b.endAt(cut);
                 return;
             }
-            b.lines++;
+            cut = Cut.before(l);
             if (isClose(l, boundary)) {
                 closed = true;
                 break;
             }
             if (parts >= limits.maxParts()) {
-                continue; // over the limit: the rest is counted, not parsed
+                // over the limit (R6): the rest of this multipart is one text part without a header,
+                // ending only at an enclosing boundary, so the message is still stored and served
+                parts++;
+                Built rest = new Built(l.end());
+                rest.startBody(l.end(), l.lfAfter());
+                rest.type = new HeaderValue("text/plain", Map.of("charset", "us-ascii"));
+                leaf(rest, outer);
+                b.children.add(rest.build(childEnd(rest)));
+                if (rest.bodyEnd < 0) {
+                    rest.endHere();
+                }
+                b.endAt(new Cut(rest.bodyEnd, rest.bodyEndLf));
+                return;
             }
             Built child = part(l.end(), active, depth + 1, digest);
-            long childEnd = childEnd(child);
-            MessageSummary.Part built = child.build(childEnd);
-            b.children.add(built);
-            b.lines += child.headerLines + child.lines;
-            lastTerminator = 0;
+            b.children.add(child.build(childEnd(child)));
+            cut = child.bodyEnd < 0 ? new Cut(offset, lfs) : new Cut(child.bodyEnd, child.bodyEndLf);
         }
         if (closed) {
             // epilogue: up to an outer boundary or the end
-            lastTerminator = l.terminator();
             while ((l = next()) != null) {
                 if (isBoundary(l, outer) != null) {
                     pushedBack = l;
-                    b.bodyEnd = Math.max(b.bodyStart, l.start() - lastTerminator);
+                    b.endAt(cut);
                     return;
                 }
-                b.lines++;
-                lastTerminator = l.terminator();
+                cut = Cut.before(l);
             }
         }
-        b.bodyEnd = offset;
+        b.endHere();
+    }
+
+    /**
+     * Where a body would end if a boundary line came next, and the LFs before that point: before
+     * the last line's line end (RFC 2046 §5.1.1: that CRLF is part of the boundary).
+     */
+    private record Cut(long end, long lf) {
+        static Cut before(Line l) {
+            return new Cut(l.end() - l.terminator(), l.lfBefore());
+        }
     }
 
     /** Where a child part ended: before the CRLF that precedes the next boundary line (RFC 2046 §5.1.1). */
@@ -305,21 +366,17 @@ final class MimeParser {
     }
 
     private void leaf(Built b, List<String> boundaries) throws IOException {
-        int lastTerminator = 0;
+        Cut cut = new Cut(b.bodyStart, b.bodyStartLf);
         Line l;
         while ((l = next()) != null) {
             if (isBoundary(l, boundaries) != null) {
                 pushedBack = l;
-                b.bodyEnd = Math.max(b.bodyStart, l.start() - lastTerminator);
-                if (lastTerminator > 0 && b.lines > 0 && b.bodyEnd == b.bodyStart) {
-                    b.lines = 0;
-                }
+                b.endAt(cut);
                 return;
             }
-            b.lines++;
-            lastTerminator = l.terminator();
+            cut = Cut.before(l);
         }
-        b.bodyEnd = offset;
+        b.endHere();
     }
 
     /** The boundary (of those given) that the line is a delimiter for, or null. */
@@ -346,6 +403,11 @@ final class MimeParser {
 
     // --- lines
 
+    /**
+     * The next line. Its bytes are kept (up to {@link #KEEP}) only where they are looked at: in a
+     * header, and for lines that start with '-' (a possible boundary); other body lines are only
+     * counted, which keeps the pass free of per-line copies.
+     */
     private Line next() throws IOException {
         if (pushedBack != null) {
             Line l = pushedBack;
@@ -353,9 +415,11 @@ final class MimeParser {
             return l;
         }
         long start = offset;
-        byte[] head = new byte[128];
+        long lfBefore = lfs;
         int headLength = 0;
         long length = 0;
+        boolean keep = inHeader;
+        byte last = 0;
         while (true) {
             if (pos == lim) {
                 lim = in.read(buf, 0, buf.length);
@@ -365,32 +429,52 @@ final class MimeParser {
                     if (length == 0) {
                         return null;
                     }
-                    return finish(start, length, 0, head, headLength);
+                    return finish(start, length, 0, headLength, lfBefore);
                 }
             }
-            byte c = buf[pos++];
-            offset++;
-            length++;
-            if (c < 0) {
+            if (length == 0 && !keep) {
+                keep = buf[pos] == '-';
+            }
+            int from = pos;
+            int end = lim;
+            int i = from;
+            byte seen = 0;
+            while (i < end && buf[i] != '\n') {
+                seen |= buf[i];
+                i++;
+            }
+            boolean found = i < end;
+            int n = i - from; // bytes before the LF (or to the end of the buffer)
+            if (seen < 0) {
                 eightBit = true;
             }
-            if (c == '\n') {
-                int term = headLength > 0 && head[headLength - 1] == '\r' && headLength <= KEEP ? 2 : 1;
-                if (term == 2) {
-                    headLength--;
-                }
-                return finish(start, length, term, head, headLength);
+            if (keep && headLength < KEEP) {
+                int copy = Math.min(n, KEEP - headLength);
+                System.arraycopy(buf, from, scratch, headLength, copy);
+                headLength += copy;
             }
-            if (headLength < KEEP) {
-                if (headLength == head.length) {
-                    head = java.util.Arrays.copyOf(head, Math.min(KEEP + 1, head.length * 2));
+            if (n > 0) {
+                last = buf[i - 1];
+            }
+            length += n;
+            offset += n;
+            pos = i;
+            if (found) {
+                pos++;
+                length++;
+                offset++;
+                lfs++;
+                int term = last == '\r' && length >= 2 ? 2 : 1;
+                if (term == 2 && headLength > 0 && headLength == length - 2 + 1) {
+                    headLength--; // the CR was kept: drop it from the text
                 }
-                head[headLength++] = c;
+                return finish(start, length, term, headLength, lfBefore);
             }
         }
     }
 
-    private static Line finish(long start, long length, int terminator, byte[] head, int headLength) {
-        return new Line(start, length, terminator, head, headLength);
+    private Line finish(long start, long length, int terminator, int headLength, long lfBefore) {
+        return new Line(start, length, terminator, headLength == 0 ? EMPTY : java.util.Arrays.copyOf(scratch, headLength), headLength,
+                lfBefore);
     }
 }

@@ -3,6 +3,9 @@ package dev.mailstack.mime;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -60,19 +63,48 @@ public final class Rfc2047 {
         pending.reset();
     }
 
+    /** {@link #encode(String, Charset, int)} for a value that starts a line (column 0). */
+    public static String encode(String text, Charset cs) {
+        return encode(text, cs, 0);
+    }
+
     /**
-     * Encodes text as B encoded-words in {@code cs}, never splitting a character, each word at most
-     * 75 characters, words separated by CRLF SP so a header folds at 78 columns.
-     * {@code firstLineUsed} is how many columns the field name already takes.
+     * Encodes text as B encoded-words in {@code cs}, never splitting a character (RFC 2047 §5:
+     * each word must decode on its own), each word at most 75 characters (§2), words separated by
+     * CRLF SP so that no line passes 78 columns (RFC 5322 §2.1.1) when the value is written after
+     * {@code firstLineUsed} columns (the field name, colon and space).
      */
     public static String encode(String text, Charset cs, int firstLineUsed) {
-        String prefix = "=?" + cs.name() + "?B?";
         StringBuilder out = new StringBuilder();
-        int room = MAX_WORD - prefix.length() - 2;
-        int maxBytes = room / 4 * 3;
+        List<String> words = words(text, cs, FOLD_AT - firstLineUsed);
+        for (String w : words) {
+            if (!out.isEmpty()) {
+                out.append("\r\n ");
+            }
+            out.append(w);
+        }
+        return out.toString();
+    }
+
+    /** RFC 5322 §2.1.1: lines SHOULD be at most 78 characters. */
+    static final int FOLD_AT = 78;
+
+    /**
+     * The encoded-words for {@code text}; the first is at most {@code firstRoom} characters when
+     * that leaves room for at least one character, every other one at most 75 (a folded line starts
+     * with one space, 1 + 75 ≤ 78).
+     */
+    static List<String> words(String text, Charset cs, int firstRoom) {
+        String prefix = "=?" + cs.name() + "?B?";
+        List<String> out = new ArrayList<>();
         int i = 0;
-        int column = firstLineUsed;
+        int room = Math.min(MAX_WORD, firstRoom);
+        int maxChar = (int) Math.ceil(cs.newEncoder().maxBytesPerChar()) * 2; // a surrogate pair at worst
+        if ((room - prefix.length() - 2) / 4 * 3 < maxChar) {
+            room = MAX_WORD; // not even one character fits: the caller folds before the first word
+        }
         while (i < text.length()) {
+            int maxBytes = (room - prefix.length() - 2) / 4 * 3;
             int j = i;
             int bytes = 0;
             while (j < text.length()) {
@@ -84,15 +116,10 @@ public final class Rfc2047 {
                 bytes += n;
                 j += Character.charCount(cp);
             }
-            String word = prefix + java.util.Base64.getEncoder().encodeToString(text.substring(i, j).getBytes(cs)) + "?=";
-            if (out.length() > 0) {
-                out.append("\r\n ");
-                column = 1;
-            }
-            out.append(word);
-            column += word.length();
+            out.add(prefix + Base64.getEncoder().encodeToString(text.substring(i, j).getBytes(cs)) + "?=");
             i = j;
+            room = MAX_WORD;
         }
-        return out.toString();
+        return out;
     }
 }

@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class CodecTest {
@@ -50,6 +51,23 @@ class CodecTest {
         byte[] gbk = "国标".getBytes(GBK);
         assertEquals("国标", MailCharset.decode(gbk, 0, gbk.length, "no-such-charset"), "unknown falls back to GB18030");
         assertEquals("国标", MailCharset.decode(gbk, 0, gbk.length, "us-ascii"), "8-bit labelled us-ascii is guessed");
+        assertEquals("GB18030", MailCharset.lookup("GB_2312-80").orElseThrow().name());
+        assertEquals("GB18030", MailCharset.lookup("cp936").orElseThrow().name());
+        assertEquals("UTF-8", MailCharset.lookup("utf8").orElseThrow().name());
+        assertEquals("UTF-8", MailCharset.lookup("\"UTF-8\"").orElseThrow().name());
+        assertEquals("UTF-8", MailCharset.lookup("utf-8*en").orElseThrow().name(), "RFC 2231 §5 language suffix");
+        assertEquals("Big5-HKSCS", MailCharset.lookup("big5").orElseThrow().name());
+        byte[] ks = "한국어".getBytes(Charset.forName("x-windows-949"));
+        assertEquals("한국어", MailCharset.decode(ks, 0, ks.length, "ks_c_5601-1987"));
+        byte[] stray = java.util.Arrays.copyOf(("很长的中文文本".repeat(20)).getBytes(GBK), 20 * 14 + 1);
+        stray[stray.length - 1] = (byte) 0xff; // one stray byte in 281: GB18030 is still the guess
+        assertEquals("GB18030", MailCharset.detect(stray, 0, stray.length, MailCharset.DEFAULT_FALLBACK).name());
+        byte[] noise = {(byte) 0xff, (byte) 0xfe, (byte) 0x80, 'a'};
+        assertEquals("ISO-8859-1", MailCharset.detect(noise, 0, noise.length, MailCharset.DEFAULT_FALLBACK).name(),
+                "what no fallback decodes ends in ISO-8859-1, which never fails");
+        assertEquals("\u00ff\u00fe\u0080a", MailCharset.decode(noise, 0, noise.length, null));
+        assertEquals("é", MailCharset.decode(new byte[]{(byte) 0xe9}, 0, 1, "x-bogus", List.of(StandardCharsets.ISO_8859_1)),
+                "the fallback chain is configurable");
     }
 
     @Test

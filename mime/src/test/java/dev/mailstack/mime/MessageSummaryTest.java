@@ -13,6 +13,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class MessageSummaryTest {
@@ -44,7 +45,7 @@ class MessageSummaryTest {
         assertEquals("text", text.type());
         assertEquals("plain text\r\nline two", slice(NESTED, text.bodyOffset(), text.bodySize()),
                 "RFC 2046: the CRLF before a boundary belongs to the boundary");
-        assertEquals(2, text.bodyLines());
+        assertEquals(1, text.bodyLines(), "lines are the LFs inside the body, as Dovecot counts them");
         assertEquals("Content-Type: text/plain; charset=utf-8\r\n\r\n", slice(NESTED, text.headerOffset(), text.headerSize()));
         MessageSummary.Part html = s.part(List.of(1, 2));
         assertEquals("<p>html</p>", slice(NESTED, html.bodyOffset(), html.bodySize()));
@@ -145,5 +146,116 @@ class MessageSummaryTest {
         assertNull(old.header());
         assertFalse(old.root().isMultipart());
         assertArrayEquals(s.header(), MessageSummary.decode(v2).header());
+    }
+
+    @Test
+    void tenThousandPartsStopAtTheLimitAndTheRestIsOneTextPart() throws Exception {
+        StringBuilder m = new StringBuilder("Subject: many\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n");
+        for (int i = 0; i < 10_000; i++) {
+            m.append("--x\r\nContent-Type: text/plain\r\n\r\npart ").append(i).append("\r\n");
+        }
+        m.append("--x--\r\n");
+        String text = m.toString();
+        MessageSummary.ParsedMessage p = parse(text);
+        MessageSummary.Part root = p.summary().root();
+        assertEquals(text.length(), p.size());
+        assertEquals(1000, root.children().size(), "999 parsed parts and the rest");
+        assertEquals("part 998", slice(text, root.children().get(998).bodyOffset(), root.children().get(998).bodySize()));
+        MessageSummary.Part rest = root.children().get(999);
+        assertEquals("text", rest.type());
+        assertEquals(0, rest.headerSize());
+        String restText = slice(text, rest.bodyOffset(), rest.bodySize());
+        assertTrue(restText.startsWith("Content-Type: text/plain\r\n\r\npart 999\r\n--x\r\n"), restText.substring(0, 60));
+        assertTrue(restText.endsWith("part 9999\r\n--x--\r\n"), "the rest runs to the end");
+        MessageSummaryGoldenTest.checkInvariants(root, p.size());
+        assertEquals(p.summary(), MessageSummary.decode(p.summary().encode()));
+    }
+
+    @Test
+    void aThousandLevelsOfMultipartAndMessageNestingStayBounded() throws Exception {
+        StringBuilder m = new StringBuilder();
+        for (int i = 0; i < 1000; i++) {
+            if (i % 2 == 0) {
+                m.append("Content-Type: multipart/mixed; boundary=b").append(i).append("\r\n\r\n--b").append(i).append("\r\n");
+            } else {
+                m.append("Content-Type: message/rfc822\r\n\r\n");
+            }
+        }
+        m.append("Content-Type: text/plain\r\n\r\nbottom\r\n");
+        for (int i = 998; i >= 0; i -= 2) {
+            m.append("--b").append(i).append("--\r\n");
+        }
+        String text = m.toString();
+        MessageSummary.ParsedMessage p = parse(text);
+        assertEquals(text.length(), p.size());
+        int depth = 0;
+        MessageSummary.Part part = p.summary().root();
+        while (part.isMultipart() || part.isMessage()) {
+            part = part.isMultipart() ? part.children().get(0) : part.embedded().root();
+            depth++;
+        }
+        assertEquals(MimeLimits.defaults().maxDepth(), depth);
+        assertEquals("text", part.type(), "past the depth limit the rest is one text part");
+        assertTrue(slice(text, part.bodyOffset(), part.bodySize()).contains("bottom"));
+        MessageSummaryGoldenTest.checkInvariants(p.summary().root(), p.size());
+        assertEquals(p.summary(), MessageSummary.decode(p.summary().encode()), "deep summaries round trip");
+    }
+
+    @Test
+    void sizesAndLinesFollowDovecotsRules() throws Exception {
+        // built like Dovecot's own bodystructure test message (src/lib-imap/test-imap-bodystructure.c):
+        // a part "hello\n\n" before a boundary is 6 octets and 1 line with LF line ends
+        String m = "Content-Type: multipart/mixed; boundary=\"a b\"\n\nprologue\n\n--a b\n"
+                + "Content-Type: text/x-own; charset=us-ascii\nContent-Language: en, fi\n\nhello\n\n--a b\n"
+                + "Content-Type: message/rfc822\n\nSubject: sub\nContent-Type: multipart/alternative; boundary=s\n\n"
+                + "--s\nContent-Type: text/html\nContent-Transfer-Encoding: 8bit\n\n<p>Hi</p>\n\n--s--\nepilogue\n\n"
+                + "--a b--\nend\n";
+        MessageSummary s = parse(m).summary();
+        MessageSummary.Part hello = s.part(List.of(1));
+        assertEquals("hello\n", slice(m, hello.bodyOffset(), hello.bodySize()));
+        assertEquals(1, hello.bodyLines());
+        assertEquals(List.of("en", "fi"), hello.language());
+        assertEquals("a b", s.root().params().get("boundary"));
+        MessageSummary.Part message = s.part(List.of(2));
+        String enclosed = slice(m, message.bodyOffset(), message.bodySize());
+        assertEquals("Subject: sub\nContent-Type: multipart/alternative; boundary=s\n\n--s\nContent-Type: text/html\n"
+                + "Content-Transfer-Encoding: 8bit\n\n<p>Hi</p>\n\n--s--\nepilogue\n", enclosed);
+        assertEquals(enclosed.chars().filter(c -> c == '\n').count(), message.bodyLines());
+        MessageSummary.Part html = s.part(List.of(2, 1));
+        assertEquals("<p>Hi</p>\n", slice(m, html.bodyOffset(), html.bodySize()));
+        assertEquals(1, html.bodyLines());
+        assertEquals(Map.of("charset", "us-ascii"), html.params(), "text without parameters is us-ascii");
+    }
+
+    @Test
+    void lineCountsSurviveLinesLongerThanWhatIsKept() throws Exception {
+        String longLine = "x".repeat(MimeParser.KEEP * 3);
+        String m = "Content-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\n\r\n" + longLine + "\r\n" + longLine
+                + "\r\n--q--\r\n";
+        MessageSummary.Part part = parse(m).summary().part(List.of(1));
+        assertEquals(longLine + "\r\n" + longLine, slice(m, part.bodyOffset(), part.bodySize()), "the CR of a long line is found");
+        assertEquals(1, part.bodyLines());
+    }
+
+    @Test
+    void aHeaderPastTheLimitIsCountedButNotKept() throws Exception {
+        StringBuilder m = new StringBuilder("Subject: kept\r\n");
+        for (int i = 0; i < 20_000; i++) {
+            m.append("X-Field-").append(i).append(": value ").append(i).append("\r\n");
+        }
+        m.append("Content-Type: multipart/mixed; boundary=late\r\n\r\n--late\r\n\r\nbody\r\n--late--\r\n");
+        String text = m.toString();
+        MessageSummary.ParsedMessage p = MessageSummary.parse(new ByteArrayInputStream(text.getBytes(StandardCharsets.US_ASCII)),
+                new MimeLimits(20, 1000, 64 * 1024, 100));
+        assertEquals(text.indexOf("\r\n\r\n") + 4, p.headerSize(), "the header size stays exact");
+        assertEquals("kept", p.summary().envelope().subject());
+        assertEquals("text", p.summary().root().type(), "a Content-Type past the limit is not read");
+        assertEquals(text.length(), p.size());
+        assertThrows(IllegalArgumentException.class, () -> new MimeLimits(-1, 1, 1, 1));
+        String multipart = "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nx\r\n--b--\r\n";
+        MessageSummary.Part flat = MessageSummary.parse(new ByteArrayInputStream(multipart.getBytes(StandardCharsets.US_ASCII)),
+                new MimeLimits(0, 0, 0, 0)).summary().root();
+        assertEquals("text", flat.type(), "zero limits: the message is one part");
+        assertEquals(multipart.length() - 4 - multipart.indexOf("\r\n\r\n"), flat.bodySize());
     }
 }
