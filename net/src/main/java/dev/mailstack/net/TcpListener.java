@@ -141,7 +141,6 @@ public final class TcpListener implements AutoCloseable {
             LOG.log(Level.ERROR, "session failed conn=" + id, e);
         } finally {
             if (connection != null) {
-                active.remove(connection);
                 connection.close();
                 LOG.log(Level.INFO, "disconnect conn={0}", id);
             } else {
@@ -156,6 +155,10 @@ public final class TcpListener implements AutoCloseable {
             }
             if (permitted) {
                 permits.release();
+            }
+            // last: once a connection is no longer counted active, its limits are released too
+            if (connection != null) {
+                active.remove(connection);
             }
         }
     }
