@@ -73,7 +73,7 @@ public final class MessageNormalizer {
         try (InputStream in = content.open(root.bodyOffset())) {
             InputStream body = new java.io.BufferedInputStream(in);
             if (longLines) {
-                OutputStream b64 = java.util.Base64.getMimeEncoder(76, new byte[]{'\r', '\n'}).wrap(new NonClosing(out));
+                OutputStream b64 = java.util.Base64.getMimeEncoder(76, new byte[]{'\r', '\n'}).wrap(new NonClosingOutputStream(out));
                 copy(body, b64, root.bodySize());
                 b64.close();
                 out.write(new byte[]{'\r', '\n'});
@@ -173,22 +173,5 @@ public final class MessageNormalizer {
             }
         }
         return new BodyShape(eightBit, nul, longLines);
-    }
-
-    /** Keeps the base64 encoder's close() from closing the message stream. */
-    static final class NonClosing extends java.io.FilterOutputStream {
-        NonClosing(OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
-        }
-
-        @Override
-        public void close() throws IOException {
-            flush();
-        }
     }
 }

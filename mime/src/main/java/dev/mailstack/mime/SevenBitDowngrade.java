@@ -1,7 +1,6 @@
 package dev.mailstack.mime;
 
 import java.io.BufferedInputStream;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -72,7 +71,7 @@ public final class SevenBitDowngrade {
                 copy(in, qp, p.bodySize());
                 qp.finish();
             } else {
-                OutputStream b64 = Base64.getMimeEncoder(76, new byte[]{'\r', '\n'}).wrap(new KeepOpen(c.out));
+                OutputStream b64 = Base64.getMimeEncoder(76, new byte[]{'\r', '\n'}).wrap(new NonClosingOutputStream(c.out));
                 copy(in, b64, p.bodySize());
                 b64.close();
                 if (p.bodySize() > 0) {
@@ -272,23 +271,6 @@ public final class SevenBitDowngrade {
                 out.write('\n');
                 column = 0;
             }
-        }
-    }
-
-    /** Keeps the base64 encoder's close() from closing the message stream. */
-    private static final class KeepOpen extends FilterOutputStream {
-        KeepOpen(OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
-        }
-
-        @Override
-        public void close() throws IOException {
-            flush();
         }
     }
 
