@@ -100,14 +100,19 @@ public final class Accounts {
     }
 
     public boolean isLocalDomain(String domain) {
-        try (Connection c = db.connect();
-             PreparedStatement ps = c.prepareStatement("SELECT 1 FROM domains WHERE name = ?")) {
+        try (Connection c = db.connect()) {
+            return isLocalDomain(c, domain);
+        } catch (SQLException e) {
+            throw db.failure(e, "look up domain");
+        }
+    }
+
+    private static boolean isLocalDomain(Connection c, String domain) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM domains WHERE name = ?")) {
             ps.setString(1, domain.toLowerCase(Locale.ROOT));
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next();
             }
-        } catch (SQLException e) {
-            throw db.failure(e, "look up domain");
         }
     }
 
@@ -226,15 +231,20 @@ public final class Accounts {
         } catch (StoreException e) {
             return Optional.empty();
         }
-        try (Connection c = db.connect();
-             PreparedStatement ps = c.prepareStatement(
-                     "SELECT id, address, disabled, quota_bytes, used_bytes FROM accounts WHERE address = ?")) {
-            ps.setString(1, a);
+        try (Connection c = db.connect()) {
+            return find(c, a);
+        } catch (SQLException e) {
+            throw db.failure(e, "find user");
+        }
+    }
+
+    private static Optional<Account> find(Connection c, String normalized) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT id, address, disabled, quota_bytes, used_bytes FROM accounts WHERE address = ?")) {
+            ps.setString(1, normalized);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? Optional.of(account(rs)) : Optional.empty();
             }
-        } catch (SQLException e) {
-            throw db.failure(e, "find user");
         }
     }
 
@@ -340,53 +350,58 @@ public final class Accounts {
         } catch (StoreException e) {
             return new AddressResolution.NoSuchUser();
         }
-        if (!isLocalDomain(domainOf(a))) {
-            return new AddressResolution.NotLocal();
+        // One connection for every lookup: resolving runs for each RCPT and each queued recipient.
+        try (Connection c = db.connect()) {
+            if (!isLocalDomain(c, domainOf(a))) {
+                return new AddressResolution.NotLocal();
+            }
+            Set<Long> seen = new LinkedHashSet<>();
+            List<Account> accounts = new ArrayList<>();
+            List<String> forwards = new ArrayList<>();
+            if (!expand(c, a, 0, seen, accounts, forwards, new LinkedHashSet<>())) {
+                return new AddressResolution.NoSuchUser();
+            }
+            return new AddressResolution.Deliver(accounts, forwards);
+        } catch (SQLException e) {
+            throw db.failure(e, "resolve address");
         }
-        Set<Long> seen = new LinkedHashSet<>();
-        List<Account> accounts = new ArrayList<>();
-        List<String> forwards = new ArrayList<>();
-        if (!expand(a, 0, seen, accounts, forwards, new LinkedHashSet<>())) {
-            return new AddressResolution.NoSuchUser();
-        }
-        return new AddressResolution.Deliver(accounts, forwards);
     }
 
-    private boolean expand(String a, int depth, Set<Long> seen, List<Account> accounts, List<String> forwards, Set<String> visited) {
+    private boolean expand(Connection c, String a, int depth, Set<Long> seen, List<Account> accounts, List<String> forwards,
+                           Set<String> visited) throws SQLException {
         if (depth > MAX_ALIAS_DEPTH || !visited.add(a)) {
             return false;
         }
         String domain = domainOf(a);
-        if (!isLocalDomain(domain)) {
+        if (!isLocalDomain(c, domain)) {
             forwards.add(a);
             return true;
         }
-        Optional<Account> account = find(a);
+        Optional<Account> account = find(c, a);
         if (account.isPresent()) {
             if (seen.add(account.get().id().value())) {
                 accounts.add(account.get());
             }
             return true;
         }
-        List<String> targets = aliasTargets(a);
+        List<String> targets = aliasTargets(c, a);
         if (targets.isEmpty()) {
             String local = a.substring(0, a.lastIndexOf('@'));
             int plus = local.indexOf('+');
             if (plus > 0) {
-                return expand(local.substring(0, plus) + "@" + domain, depth, seen, accounts, forwards, visited);
+                return expand(c, local.substring(0, plus) + "@" + domain, depth, seen, accounts, forwards, visited);
             }
-            targets = aliasTargets("@" + domain);
+            targets = aliasTargets(c, "@" + domain);
         }
         boolean any = false;
         for (String t : targets) {
-            any |= expand(t, depth + 1, seen, accounts, forwards, visited);
+            any |= expand(c, t, depth + 1, seen, accounts, forwards, visited);
         }
         return any;
     }
 
-    private List<String> aliasTargets(String address) {
-        try (Connection c = db.connect();
-             PreparedStatement ps = c.prepareStatement("SELECT target FROM aliases WHERE address = ? ORDER BY target")) {
+    private static List<String> aliasTargets(Connection c, String address) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT target FROM aliases WHERE address = ? ORDER BY target")) {
             ps.setString(1, address);
             List<String> out = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
@@ -395,8 +410,6 @@ public final class Accounts {
                 }
             }
             return out;
-        } catch (SQLException e) {
-            throw db.failure(e, "resolve alias");
         }
     }
 

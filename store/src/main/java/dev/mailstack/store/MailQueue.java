@@ -11,7 +11,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
 
 /**
  * The outbound and local-delivery queue. {@link #enqueue} returns only after the message and its
@@ -21,7 +26,12 @@ import java.util.Optional;
 public final class MailQueue {
     enum State { PENDING, DELIVERED, FAILED }
 
+    /** Entries committed together at most; the rest wait for the next group. */
+    static final int MAX_GROUP = 64;
+
     private final MailboxStore store;
+    private final ReentrantLock committer = new ReentrantLock();
+    private final Queue<Entry> waiting = new ConcurrentLinkedQueue<>();
 
     MailQueue(MailboxStore store) {
         this.store = store;
@@ -33,93 +43,167 @@ public final class MailQueue {
         } catch (IOException e) {
             throw new StoreException(StoreFailure.TEMPORARY, "cannot write message content: " + e.getMessage(), e);
         }
-        try (Connection c = store.db().connect()) {
-            c.setAutoCommit(false);
-            try {
-                ContentId content = store.ensureContent(c, source.sha256(), facts);
-                long id;
-                try (PreparedStatement ps = c.prepareStatement("INSERT INTO queue_messages (content_id, return_path, envid,"
-                        + " ret, smtputf8, body_8bit, received_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        Statement.RETURN_GENERATED_KEYS)) {
-                    ps.setLong(1, content.value());
-                    ps.setString(2, envelope.returnPath());
-                    ps.setString(3, envelope.envId().orElse(null));
-                    ps.setString(4, envelope.ret().orElse(null));
-                    ps.setBoolean(5, envelope.smtpUtf8());
-                    ps.setBoolean(6, envelope.body8bit());
-                    ps.setTimestamp(7, Timestamp.from(envelope.receivedAt()));
-                    ps.setTimestamp(8, Timestamp.from(envelope.receivedAt()));
-                    ps.executeUpdate();
-                    try (ResultSet rs = ps.getGeneratedKeys()) {
-                        rs.next();
-                        id = rs.getLong(1);
-                    }
-                }
-                try (PreparedStatement ps = c.prepareStatement("INSERT INTO queue_recipients"
-                        + " (queue_id, position, address, orcpt, notify, state) VALUES (?, ?, ?, ?, ?, ?)")) {
-                    int position = 0;
-                    for (MailEnvelope.Recipient r : envelope.recipients()) {
-                        ps.setLong(1, id);
-                        ps.setInt(2, position++);
-                        ps.setString(3, r.address());
-                        ps.setString(4, r.orcpt().orElse(null));
-                        ps.setString(5, r.dsnNotify().orElse(null));
-                        ps.setString(6, State.PENDING.name());
-                        ps.addBatch();
-                    }
-                    ps.executeBatch();
-                }
-                c.commit();
-                return new QueueId(id);
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
+        Entry entry = new Entry(envelope, source, facts);
+        waiting.add(entry);
+        // Group commit: whoever holds the lock commits every entry waiting by then in one
+        // transaction, so 32 SMTP sessions finishing DATA together cost one commit, not 32.
+        committer.lock();
+        try {
+            if (!entry.done) {
+                commitGroup(drainWaiting());
             }
-        } catch (SQLException e) {
-            throw store.db().failure(e, "enqueue");
+        } finally {
+            committer.unlock();
+        }
+        if (entry.failure != null) {
+            throw entry.failure;
+        }
+        return entry.id;
+    }
+
+    /** A message waiting for the group commit; written and read under {@link #committer}. */
+    private static final class Entry {
+        final MailEnvelope envelope;
+        final MessageSource source;
+        final MessageFacts facts;
+        boolean done;
+        QueueId id;
+        StoreException failure;
+
+        Entry(MailEnvelope envelope, MessageSource source, MessageFacts facts) {
+            this.envelope = envelope;
+            this.source = source;
+            this.facts = facts;
         }
     }
 
-    /**
-     * Claims the oldest due message for {@code lease}; a runner that dies leaves the lease to run
-     * out, and the message is claimed again after a restart.
-     */
-    public Optional<QueuedMessage> claimDue(Instant now, Duration lease) {
+    private List<Entry> drainWaiting() {
+        List<Entry> group = new ArrayList<>();
+        Entry e;
+        while (group.size() < MAX_GROUP && (e = waiting.poll()) != null) {
+            group.add(e);
+        }
+        return group;
+    }
+
+    /** Commits a group; when it fails, each entry alone, so one bad entry cannot fail the others. */
+    private void commitGroup(List<Entry> group) {
         try (Connection c = store.db().connect()) {
             c.setAutoCommit(false);
             try {
-                long id;
+                List<QueueId> ids = new ArrayList<>();
+                for (Entry e : group) {
+                    ids.add(insert(c, e));
+                }
+                c.commit();
+                for (int i = 0; i < group.size(); i++) {
+                    group.get(i).id = ids.get(i);
+                    group.get(i).done = true;
+                }
+                return;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException | RuntimeException e) {
+            if (group.size() > 1) {
+                for (Entry one : group) {
+                    commitGroup(List.of(one));
+                }
+                return;
+            }
+            Entry one = group.getFirst();
+            one.failure = e instanceof StoreException se ? se
+                    : e instanceof SQLException sql ? store.db().failure(sql, "enqueue")
+                    : new StoreException(StoreFailure.TEMPORARY, "enqueue failed: " + e.getMessage(), e);
+            one.done = true;
+        }
+    }
+
+    private QueueId insert(Connection c, Entry entry) throws SQLException {
+        MailEnvelope envelope = entry.envelope;
+        ContentId content = store.ensureContent(c, entry.source.sha256(), entry.facts);
+        long id;
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO queue_messages (content_id, return_path, envid,"
+                + " ret, smtputf8, body_8bit, received_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                Statement.RETURN_GENERATED_KEYS)) {
+            ps.setLong(1, content.value());
+            ps.setString(2, envelope.returnPath());
+            ps.setString(3, envelope.envId().orElse(null));
+            ps.setString(4, envelope.ret().orElse(null));
+            ps.setBoolean(5, envelope.smtpUtf8());
+            ps.setBoolean(6, envelope.body8bit());
+            ps.setTimestamp(7, Timestamp.from(envelope.receivedAt()));
+            ps.setTimestamp(8, Timestamp.from(envelope.receivedAt()));
+            ps.executeUpdate();
+            try (ResultSet rs = ps.getGeneratedKeys()) {
+                rs.next();
+                id = rs.getLong(1);
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO queue_recipients"
+                + " (queue_id, position, address, orcpt, notify, state) VALUES (?, ?, ?, ?, ?, ?)")) {
+            int position = 0;
+            for (MailEnvelope.Recipient r : envelope.recipients()) {
+                ps.setLong(1, id);
+                ps.setInt(2, position++);
+                ps.setString(3, r.address());
+                ps.setString(4, r.orcpt().orElse(null));
+                ps.setString(5, r.dsnNotify().orElse(null));
+                ps.setString(6, State.PENDING.name());
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+        return new QueueId(id);
+    }
+
+    /** Claims the oldest due message, if any ({@link #claimDue(Instant, Duration, int)} for one). */
+    public Optional<QueuedMessage> claimDue(Instant now, Duration lease) {
+        return claimDue(now, lease, 1).stream().findFirst();
+    }
+
+    /**
+     * Claims up to {@code max} due messages, oldest first, for {@code lease}, in one transaction; a
+     * runner that dies leaves the leases to run out, and the messages are claimed again after a restart.
+     */
+    public List<QueuedMessage> claimDue(Instant now, Duration lease, int max) {
+        try (Connection c = store.db().connect()) {
+            c.setAutoCommit(false);
+            try {
+                List<Long> due = new ArrayList<>();
                 try (PreparedStatement ps = c.prepareStatement("SELECT id FROM queue_messages WHERE next_attempt_at <= ?"
-                        + " AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_attempt_at, id FETCH FIRST 1 ROWS ONLY")) {
+                        + " AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_attempt_at, id FETCH FIRST ? ROWS ONLY")) {
                     ps.setTimestamp(1, Timestamp.from(now));
                     ps.setTimestamp(2, Timestamp.from(now));
+                    ps.setInt(3, max);
                     try (ResultSet rs = ps.executeQuery()) {
-                        if (!rs.next()) {
-                            c.rollback();
-                            return Optional.empty();
+                        while (rs.next()) {
+                            due.add(rs.getLong(1));
                         }
-                        id = rs.getLong(1);
                     }
                 }
+                List<QueuedMessage> claimed = new ArrayList<>();
                 try (PreparedStatement ps = c.prepareStatement("UPDATE queue_messages SET lease_until = ? WHERE id = ?"
                         + " AND (lease_until IS NULL OR lease_until < ?)")) {
-                    ps.setTimestamp(1, Timestamp.from(now.plus(lease)));
-                    ps.setLong(2, id);
-                    ps.setTimestamp(3, Timestamp.from(now));
-                    if (ps.executeUpdate() == 0) {
-                        c.rollback();
-                        return Optional.empty();
+                    for (long id : due) {
+                        ps.setTimestamp(1, Timestamp.from(now.plus(lease)));
+                        ps.setLong(2, id);
+                        ps.setTimestamp(3, Timestamp.from(now));
+                        // zero rows: another runner claimed it between our SELECT and UPDATE
+                        if (ps.executeUpdate() == 1) {
+                            claimed.add(read(c, id));
+                        }
                     }
                 }
-                QueuedMessage m = read(c, id);
                 c.commit();
-                return Optional.of(m);
+                return claimed;
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
                 throw e;
             }
         } catch (SQLException e) {
-            throw store.db().failure(e, "claim queue entry");
+            throw store.db().failure(e, "claim queue entries");
         }
     }
 
@@ -128,51 +212,60 @@ public final class MailQueue {
      * otherwise it is due again at the earliest deferral's next attempt.
      */
     public void record(QueueId id, List<RecipientOutcome> outcomes) {
+        record(Map.of(id, outcomes));
+    }
+
+    /** {@link #record(QueueId, List)} for several entries in one transaction. */
+    public void record(Map<QueueId, List<RecipientOutcome>> outcomesById) {
         try (Connection c = store.db().connect()) {
             c.setAutoCommit(false);
             try {
                 try (PreparedStatement ps = c.prepareStatement("UPDATE queue_recipients SET state = ?,"
                         + " attempts = attempts + 1, last_reply = ? WHERE queue_id = ? AND position = ?")) {
-                    for (RecipientOutcome o : outcomes) {
-                        String[] stateAndReply = switch (o) {
-                            case RecipientOutcome.Delivered d -> new String[]{State.DELIVERED.name(), d.reply()};
-                            case RecipientOutcome.Deferred d -> new String[]{State.PENDING.name(), d.reply()};
-                            case RecipientOutcome.Failed f -> new String[]{State.FAILED.name(), f.reply()};
-                        };
-                        ps.setString(1, stateAndReply[0]);
-                        ps.setString(2, truncate(stateAndReply[1]));
-                        ps.setLong(3, id.value());
-                        ps.setInt(4, o.position());
-                        ps.addBatch();
+                    for (Map.Entry<QueueId, List<RecipientOutcome>> entry : outcomesById.entrySet()) {
+                        for (RecipientOutcome o : entry.getValue()) {
+                            String[] stateAndReply = switch (o) {
+                                case RecipientOutcome.Delivered d -> new String[]{State.DELIVERED.name(), d.reply()};
+                                case RecipientOutcome.Deferred d -> new String[]{State.PENDING.name(), d.reply()};
+                                case RecipientOutcome.Failed f -> new String[]{State.FAILED.name(), f.reply()};
+                            };
+                            ps.setString(1, stateAndReply[0]);
+                            ps.setString(2, truncate(stateAndReply[1]));
+                            ps.setLong(3, entry.getKey().value());
+                            ps.setInt(4, o.position());
+                            ps.addBatch();
+                        }
                     }
                     ps.executeBatch();
                 }
-                Instant next = outcomes.stream()
-                        .flatMap(o -> o instanceof RecipientOutcome.Deferred d ? java.util.stream.Stream.of(d.nextAttempt())
-                                : java.util.stream.Stream.empty())
-                        .min(Instant::compareTo).orElse(null);
-                long pending;
-                try (PreparedStatement ps = c.prepareStatement(
-                        "SELECT COUNT(*) FROM queue_recipients WHERE queue_id = ? AND state = ?")) {
-                    ps.setLong(1, id.value());
-                    ps.setString(2, State.PENDING.name());
-                    try (ResultSet rs = ps.executeQuery()) {
-                        rs.next();
-                        pending = rs.getLong(1);
+                try (PreparedStatement pending = c.prepareStatement(
+                        "SELECT COUNT(*) FROM queue_recipients WHERE queue_id = ? AND state = ?");
+                     PreparedStatement delete = c.prepareStatement("DELETE FROM queue_messages WHERE id = ?");
+                     PreparedStatement reschedule = c.prepareStatement("UPDATE queue_messages SET lease_until = NULL,"
+                             + " next_attempt_at = COALESCE(?, next_attempt_at) WHERE id = ?")) {
+                    for (Map.Entry<QueueId, List<RecipientOutcome>> entry : outcomesById.entrySet()) {
+                        long id = entry.getKey().value();
+                        pending.setLong(1, id);
+                        pending.setString(2, State.PENDING.name());
+                        long left;
+                        try (ResultSet rs = pending.executeQuery()) {
+                            rs.next();
+                            left = rs.getLong(1);
+                        }
+                        if (left == 0) {
+                            delete.setLong(1, id);
+                            delete.addBatch();
+                        } else {
+                            Instant next = entry.getValue().stream()
+                                    .flatMap(o -> o instanceof RecipientOutcome.Deferred d ? Stream.of(d.nextAttempt()) : Stream.empty())
+                                    .min(Instant::compareTo).orElse(null);
+                            reschedule.setTimestamp(1, next == null ? null : Timestamp.from(next));
+                            reschedule.setLong(2, id);
+                            reschedule.addBatch();
+                        }
                     }
-                }
-                if (pending == 0) {
-                    try (PreparedStatement ps = c.prepareStatement("DELETE FROM queue_messages WHERE id = ?")) {
-                        ps.setLong(1, id.value());
-                        ps.executeUpdate();
-                    }
-                } else {
-                    try (PreparedStatement ps = c.prepareStatement("UPDATE queue_messages SET lease_until = NULL,"
-                            + " next_attempt_at = COALESCE(?, next_attempt_at) WHERE id = ?")) {
-                        ps.setTimestamp(1, next == null ? null : Timestamp.from(next));
-                        ps.setLong(2, id.value());
-                        ps.executeUpdate();
-                    }
+                    delete.executeBatch();
+                    reschedule.executeBatch();
                 }
                 c.commit();
             } catch (SQLException | RuntimeException e) {

@@ -49,6 +49,31 @@ class MailQueueTest {
     }
 
     @Test
+    void batchClaimsNeverHandTheSameMessageToTwoRunners() throws Exception {
+        for (int i = 0; i < 30; i++) {
+            enqueue("a" + i + "@remote.test");
+        }
+        Instant now = Instant.now();
+        java.util.Set<QueueId> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.concurrent.atomic.AtomicInteger claimed = new java.util.concurrent.atomic.AtomicInteger();
+        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int t = 0; t < 4; t++) {
+                threads.submit(() -> {
+                    List<QueuedMessage> batch;
+                    while (!(batch = queue.claimDue(now, Duration.ofMinutes(5), 4)).isEmpty()) {
+                        assertTrue(batch.size() <= 4);
+                        batch.forEach(m -> seen.add(m.id()));
+                        claimed.addAndGet(batch.size());
+                    }
+                    return null;
+                });
+            }
+        }
+        assertEquals(30, claimed.get(), "each message claimed exactly once");
+        assertEquals(30, seen.size());
+    }
+
+    @Test
     void leasesOfADeadProcessAreReleasedAtStart() throws Exception {
         QueueId id = enqueue("a@remote.test");
         Instant now = Instant.now();

@@ -1,6 +1,7 @@
 package dev.mailstack.mta.delivery;
 
 import dev.mailstack.store.Account;
+import dev.mailstack.store.AccountId;
 import dev.mailstack.store.DeliveryKey;
 import dev.mailstack.store.Flags;
 import dev.mailstack.store.MailboxName;
@@ -9,6 +10,10 @@ import dev.mailstack.store.QueuedMessage;
 import dev.mailstack.store.StoreException;
 import dev.mailstack.store.StoreSession;
 import dev.mailstack.store.Transaction;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -36,16 +41,48 @@ public final class LocalDelivery {
         this.store = store;
     }
 
-    public Result deliver(QueuedMessage message, String recipient, Account account) {
+    /** One local account that a claimed message goes to. */
+    public record Request(QueuedMessage message, Account account) {
+    }
+
+    /**
+     * Delivers many messages with one store transaction per account (one commit for a burst of
+     * mail to the same user); results in request order. When a shared transaction fails (a full
+     * mailbox, say), that account's messages are retried one by one so each gets its own answer.
+     */
+    public List<Result> deliverAll(List<Request> requests) {
+        Result[] results = new Result[requests.size()];
+        Map<AccountId, List<Integer>> byAccount = new LinkedHashMap<>();
+        for (int i = 0; i < requests.size(); i++) {
+            byAccount.computeIfAbsent(requests.get(i).account().id(), k -> new ArrayList<>()).add(i);
+        }
+        for (List<Integer> group : byAccount.values()) {
+            List<Request> batch = group.stream().map(requests::get).toList();
+            if (batch.size() > 1 && append(batch) instanceof Delivered) {
+                group.forEach(i -> results[i] = delivered(requests.get(i).account()));
+                continue;
+            }
+            for (int i : group) {
+                results[i] = append(List.of(requests.get(i)));
+            }
+        }
+        return List.of(results);
+    }
+
+    private Result append(List<Request> batch) {
+        Account account = batch.getFirst().account();
         StoreSession session = store.open(account.id());
         try (Transaction t = session.begin()) {
             var inbox = session.require(MailboxName.INBOX);
-            t.appendContent(inbox.id(), message.content(), message.size(), Flags.NONE, message.receivedAt(),
-                    // Keyed by the account, not the address: alice@ and alice+tag@ in one message make one
-                    // copy (Postfix's duplicate filter), and a retry after a crash makes none.
-                    Optional.of(new DeliveryKey(message.id(), account.address())));
+            for (Request r : batch) {
+                QueuedMessage message = r.message();
+                t.appendContent(inbox.id(), message.content(), message.size(), Flags.NONE, message.receivedAt(),
+                        // Keyed by the account, not the address: alice@ and alice+tag@ in one message make one
+                        // copy (Postfix's duplicate filter), and a retry after a crash makes none.
+                        Optional.of(new DeliveryKey(message.id(), account.address())));
+            }
             t.commit();
-            return new Delivered("250 2.0.0 delivered to " + account.address());
+            return delivered(account);
         } catch (StoreException e) {
             return switch (e.failure()) {
                 case OVER_QUOTA -> new Refused("552 5.2.2 <" + account.address() + ">: mailbox full");
@@ -57,4 +94,7 @@ public final class LocalDelivery {
         }
     }
 
+    private static Delivered delivered(Account account) {
+        return new Delivered("250 2.0.0 delivered to " + account.address());
+    }
 }

@@ -7,6 +7,7 @@ import dev.mailstack.store.AddressResolution;
 import dev.mailstack.store.MailEnvelope;
 import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.MessageSpool;
+import dev.mailstack.store.QueueId;
 import dev.mailstack.store.QueuedMessage;
 import dev.mailstack.store.RecipientOutcome;
 import dev.mailstack.store.StoreException;
@@ -17,11 +18,14 @@ import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
@@ -35,6 +39,8 @@ public final class QueueRunner implements AutoCloseable {
     private static final Logger LOG = System.getLogger(QueueRunner.class.getName());
     /** How often idle workers look for retries that have come due. */
     static final Duration POLL = Duration.ofSeconds(1);
+    /** Messages a worker claims at once; local deliveries among them share transactions. */
+    static final int BATCH = 32;
 
     private final MailboxStore store;
     private final QueueSettings settings;
@@ -81,9 +87,9 @@ public final class QueueRunner implements AutoCloseable {
     private void work() {
         while (!stopping) {
             try {
-                Optional<QueuedMessage> next = store.queue().claimDue(Instant.now(), settings.lease());
-                if (next.isPresent()) {
-                    deliver(next.get());
+                List<QueuedMessage> batch = store.queue().claimDue(Instant.now(), settings.lease(), BATCH);
+                if (!batch.isEmpty()) {
+                    deliver(batch);
                     continue;
                 }
                 work.tryAcquire(POLL.toMillis(), TimeUnit.MILLISECONDS);
@@ -107,81 +113,160 @@ public final class QueueRunner implements AutoCloseable {
 
     /** One delivery attempt for every pending recipient of a claimed message. */
     void deliver(QueuedMessage message) {
-        Instant now = Instant.now();
-        List<RecipientOutcome> outcomes = new ArrayList<>();
-        List<DeliveryReport.Entry> failures = new ArrayList<>();
-        List<DeliveryReport.Entry> delays = new ArrayList<>();
-        Map<String, List<QueuedMessage.PendingRecipient>> byDomain = new LinkedHashMap<>();
-        for (QueuedMessage.PendingRecipient r : message.pending()) {
-            String address = r.recipient().address();
-            AddressResolution route = store.accounts().resolve(address);
-            switch (route) {
-                case AddressResolution.Deliver d -> {
-                    String worst = null;
-                    boolean retry = false;
-                    for (Account account : d.accounts()) {
-                        LocalDelivery.Result result = local.deliver(message, address, account);
-                        switch (result) {
-                            case LocalDelivery.Delivered ok -> LOG.log(Level.INFO, "delivered queue={0} rcpt={1} mailbox={2}",
-                                    message.id(), address, account.address());
-                            case LocalDelivery.TryLater later -> {
-                                retry = true;
-                                worst = later.reply();
-                            }
-                            case LocalDelivery.Refused refused -> worst = worst == null ? refused.reply() : worst;
+        deliver(List.of(message));
+    }
+
+    /**
+     * One delivery attempt for a batch of claimed messages. Messages for local mailboxes only are
+     * delivered together (one store transaction per account, one queue update for the batch);
+     * each message with a remote recipient gets its own thread, so a slow next hop holds up no
+     * other message while its lease runs.
+     */
+    void deliver(List<QueuedMessage> batch) {
+        Map<String, AddressResolution> routes = new HashMap<>();
+        List<QueuedMessage> localOnly = new ArrayList<>();
+        List<QueuedMessage> withRemote = new ArrayList<>();
+        for (QueuedMessage m : batch) {
+            boolean remote = false;
+            for (QueuedMessage.PendingRecipient r : m.pending()) {
+                remote |= routes.computeIfAbsent(r.recipient().address(), store.accounts()::resolve)
+                        instanceof AddressResolution.NotLocal;
+            }
+            (remote ? withRemote : localOnly).add(m);
+        }
+        if (!localOnly.isEmpty()) {
+            List<Attempt> attempts = deliverLocally(localOnly, routes);
+            Map<QueueId, List<RecipientOutcome>> outcomes = new LinkedHashMap<>();
+            attempts.forEach(a -> outcomes.put(a.message.id(), a.outcomes));
+            store.queue().record(outcomes);
+            attempts.forEach(this::sendReports);
+        }
+        if (withRemote.size() == 1) {
+            deliverWithRemote(withRemote.getFirst(), routes);
+        } else if (!withRemote.isEmpty()) {
+            try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
+                for (QueuedMessage m : withRemote) {
+                    threads.execute(() -> {
+                        try {
+                            deliverWithRemote(m, routes);
+                        } catch (RuntimeException e) {
+                            LOG.log(Level.ERROR, "delivery of queue=" + m.id() + " failed; its lease will run out and it is retried", e);
                         }
-                    }
-                    if (!d.forwards().isEmpty()) {
-                        forward(message, d.forwards());
-                    }
-                    outcomes.add(classify(message, r, worst == null ? "250 2.0.0 delivered" : worst, retry ? 451 : worst == null ? 250 : 550,
-                            now, failures, delays));
+                    });
                 }
-                case AddressResolution.NoSuchUser n -> outcomes.add(classify(message, r,
-                        "550 5.1.1 <" + address + ">: no such user here", 550, now, failures, delays));
-                case AddressResolution.NotLocal n -> byDomain
-                        .computeIfAbsent(address.substring(address.lastIndexOf('@') + 1).toLowerCase(Locale.ROOT),
-                                k -> new ArrayList<>()).add(r);
             }
-        }
-        for (Map.Entry<String, List<QueuedMessage.PendingRecipient>> group : byDomain.entrySet()) {
-            List<RemoteDelivery.Outcome> results = remote.deliver(message, group.getKey(), group.getValue());
-            for (int i = 0; i < results.size(); i++) {
-                RemoteDelivery.Outcome o = results.get(i);
-                outcomes.add(classify(message, group.getValue().get(i), o.reply(), o.code(), now, failures, delays));
-            }
-        }
-        store.queue().record(message.id(), outcomes);
-        if (!failures.isEmpty()) {
-            report(message, failures);
-        }
-        if (!delays.isEmpty() && !message.delayWarned()) {
-            report(message, delays);
-            store.queue().markDelayWarned(message.id());
         }
     }
 
-    private RecipientOutcome classify(QueuedMessage message, QueuedMessage.PendingRecipient r, String reply, int code,
-                                      Instant now, List<DeliveryReport.Entry> failures, List<DeliveryReport.Entry> delays) {
+    private void deliverWithRemote(QueuedMessage message, Map<String, AddressResolution> routes) {
+        Attempt attempt = deliverLocally(List.of(message), routes).getFirst();
+        for (Map.Entry<String, List<QueuedMessage.PendingRecipient>> group : attempt.remote.entrySet()) {
+            List<RemoteDelivery.Outcome> results = remote.deliver(message, group.getKey(), group.getValue());
+            for (int i = 0; i < results.size(); i++) {
+                RemoteDelivery.Outcome o = results.get(i);
+                attempt.outcomes.add(classify(attempt, group.getValue().get(i), o.reply(), o.code()));
+            }
+        }
+        store.queue().record(message.id(), attempt.outcomes);
+        sendReports(attempt);
+    }
+
+    /** One attempt at a message: its outcomes so far, the reports they call for, its remote recipients by domain. */
+    private static final class Attempt {
+        final QueuedMessage message;
+        final Instant now;
+        final List<RecipientOutcome> outcomes = new ArrayList<>();
+        final List<DeliveryReport.Entry> failures = new ArrayList<>();
+        final List<DeliveryReport.Entry> delays = new ArrayList<>();
+        final Map<String, List<QueuedMessage.PendingRecipient>> remote = new LinkedHashMap<>();
+
+        Attempt(QueuedMessage message, Instant now) {
+            this.message = message;
+            this.now = now;
+        }
+    }
+
+    /** Delivers the local recipients of {@code messages}; remote ones are left in each attempt's {@code remote}. */
+    private List<Attempt> deliverLocally(List<QueuedMessage> messages, Map<String, AddressResolution> routes) {
+        Instant now = Instant.now();
+        List<Attempt> attempts = messages.stream().map(m -> new Attempt(m, now)).toList();
+        List<LocalDelivery.Request> requests = new ArrayList<>();
+        for (Attempt a : attempts) {
+            for (QueuedMessage.PendingRecipient r : a.message.pending()) {
+                if (routes.get(r.recipient().address()) instanceof AddressResolution.Deliver d) {
+                    d.accounts().forEach(account -> requests.add(new LocalDelivery.Request(a.message, account)));
+                }
+            }
+        }
+        Iterator<LocalDelivery.Result> results = local.deliverAll(requests).iterator();
+        for (Attempt a : attempts) {
+            for (QueuedMessage.PendingRecipient r : a.message.pending()) {
+                String address = r.recipient().address();
+                switch (routes.get(address)) {
+                    case AddressResolution.Deliver d -> {
+                        String worst = null;
+                        boolean retry = false;
+                        for (Account account : d.accounts()) {
+                            switch (results.next()) {
+                                case LocalDelivery.Delivered ok -> LOG.log(Level.INFO, "delivered queue={0} rcpt={1} mailbox={2}",
+                                        a.message.id(), address, account.address());
+                                case LocalDelivery.TryLater later -> {
+                                    retry = true;
+                                    worst = later.reply();
+                                }
+                                case LocalDelivery.Refused refused -> worst = worst == null ? refused.reply() : worst;
+                            }
+                        }
+                        // Forward only once the local copies are in, so a retry does not send the forward again.
+                        if (!retry && !d.forwards().isEmpty() && !forward(a.message, d.forwards())) {
+                            retry = true;
+                            worst = "451 4.3.0 <" + address + ">: cannot queue the forward, will retry";
+                        }
+                        a.outcomes.add(classify(a, r, worst == null ? "250 2.0.0 delivered" : worst,
+                                retry ? 451 : worst == null ? 250 : 550));
+                    }
+                    case AddressResolution.NoSuchUser n -> a.outcomes.add(classify(a, r,
+                            "550 5.1.1 <" + address + ">: no such user here", 550));
+                    case AddressResolution.NotLocal n -> a.remote
+                            .computeIfAbsent(address.substring(address.lastIndexOf('@') + 1).toLowerCase(Locale.ROOT),
+                                    k -> new ArrayList<>()).add(r);
+                }
+            }
+        }
+        return attempts;
+    }
+
+    private void sendReports(Attempt a) {
+        if (!a.failures.isEmpty()) {
+            report(a.message, a.failures);
+        }
+        if (!a.delays.isEmpty() && !a.message.delayWarned()) {
+            report(a.message, a.delays);
+            store.queue().markDelayWarned(a.message.id());
+        }
+    }
+
+    private RecipientOutcome classify(Attempt a, QueuedMessage.PendingRecipient r, String reply, int code) {
+        QueuedMessage message = a.message;
         if (code < 400) {
             counters.delivered.incrementAndGet();
             return new RecipientOutcome.Delivered(r.position(), reply);
         }
-        Duration age = Duration.between(message.receivedAt(), now);
+        Duration age = Duration.between(message.receivedAt(), a.now);
         if (code >= 500 || age.compareTo(settings.maxLifetime()) >= 0) {
             String why = code >= 500 ? reply : reply + " (gave up after " + settings.maxLifetime().toHours() + " hours)";
             LOG.log(Level.INFO, "failed queue={0} rcpt={1} reply={2}", message.id(), r.recipient().address(), why);
             if (notifies(r.recipient(), "FAILURE", true)) {
-                failures.add(new DeliveryReport.Entry(r.recipient(), DeliveryReport.Action.FAILED, why));
+                a.failures.add(new DeliveryReport.Entry(r.recipient(), DeliveryReport.Action.FAILED, why));
             }
             counters.failed.incrementAndGet();
             return new RecipientOutcome.Failed(r.position(), why);
         }
-        Instant next = now.plus(settings.backoff(r.attempts() + 1));
+        Instant next = a.now.plus(settings.backoff(r.attempts() + 1));
         LOG.log(Level.INFO, "deferred queue={0} rcpt={1} reply={2} next={3}", message.id(), r.recipient().address(), reply, next);
         if (!settings.delayWarning().isZero() && age.compareTo(settings.delayWarning()) >= 0
                 && notifies(r.recipient(), "DELAY", true)) {
-            delays.add(new DeliveryReport.Entry(r.recipient(), DeliveryReport.Action.DELAYED, reply));
+            a.delays.add(new DeliveryReport.Entry(r.recipient(), DeliveryReport.Action.DELAYED, reply));
         }
         counters.deferred.incrementAndGet();
         return new RecipientOutcome.Deferred(r.position(), reply, next);
@@ -217,9 +302,9 @@ public final class QueueRunner implements AutoCloseable {
     }
 
     /** Alias targets on other servers: a new queue entry with the original sender (like Postfix virtual aliases). */
-    private void forward(QueuedMessage message, List<String> targets) {
+    private boolean forward(QueuedMessage message, List<String> targets) {
         if (intake == null) {
-            return;
+            return true;
         }
         try (InputStream in = store.openContent(message.contentKey(), 0); MessageSpool spool = store.spool()) {
             in.transferTo(spool);
@@ -229,11 +314,13 @@ public final class QueueRunner implements AutoCloseable {
                         targets.stream().map(MailEnvelope.Recipient::of).toList(), message.envelope().envId(),
                         message.envelope().ret(), message.envelope().smtpUtf8(), message.envelope().body8bit(), Instant.now());
                 intake.accept(envelope, copy);
+                return true;
             } finally {
                 copy.discard();
             }
         } catch (IOException | StoreException e) {
-            LOG.log(Level.WARNING, "cannot forward queue=" + message.id() + ": " + e.getMessage());
+            LOG.log(Level.WARNING, "cannot forward queue=" + message.id() + ", will retry: " + e.getMessage());
+            return false;
         }
     }
 

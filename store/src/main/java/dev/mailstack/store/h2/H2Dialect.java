@@ -10,11 +10,13 @@ public final class H2Dialect implements SqlDialect {
      * WRITE_DELAY=0: H2 otherwise acknowledges a commit up to 500 ms before writing it
      * (Constants.DEFAULT_WRITE_DELAY), and a SIGKILL in that window loses mail we said 250 to.
      * AUTO_SERVER lets the CLI work on the data folder while the server holds it open; its port
-     * is bound to loopback only (h2.bindAddress, set in {@link #prepare()}).
+     * is bound to loopback only (h2.bindAddress, set in {@link #prepare()}). QUERY_CACHE_SIZE: H2
+     * keeps 8 parsed statements per connection by default, fewer than one queue pass uses, and
+     * re-parsing SQL was a tenth of the delivery path's CPU.
      */
     public static String defaultUrl(Path dataDir) {
         return "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("mailstack")
-                + ";WRITE_DELAY=0;LOCK_TIMEOUT=10000;AUTO_SERVER=TRUE";
+                + ";WRITE_DELAY=0;LOCK_TIMEOUT=10000;QUERY_CACHE_SIZE=64;AUTO_SERVER=TRUE";
     }
 
     @Override
