@@ -10,11 +10,17 @@ import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyStore;
 import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.Signature;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.KeyManagerFactory;
@@ -25,7 +31,8 @@ import javax.net.ssl.SSLSocket;
 /**
  * The server's TLS identity from PEM files in the Let's Encrypt layout (fullchain.pem with the
  * certificate chain, privkey.pem with a PKCS#8 RSA or EC key). TLS 1.2 and 1.3 only.
- * {@link #reload()} swaps in new files for connections that start afterwards.
+ * {@link #reload()} swaps in new files for connections that start afterwards; {@link #files()}
+ * names what it reads, for a {@link CertificateWatcher}.
  */
 public final class TlsContext {
     private static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
@@ -38,6 +45,7 @@ public final class TlsContext {
     private final Path keyFile;
     private final Path byNameDir;
     private final AtomicReference<SSLContext> context = new AtomicReference<>();
+    private final ReentrantLock reloading = new ReentrantLock();
 
     private TlsContext(Path chainFile, Path keyFile, Path byNameDir) {
         this.chainFile = chainFile;
@@ -60,23 +68,21 @@ public final class TlsContext {
         return t;
     }
 
-    /** Reads the files again; on error the previous certificate stays in use and the error is thrown. */
+    /**
+     * Reads the files again; on error the previous certificate stays in use and the error, naming
+     * the file at fault, is thrown. Reloads run one at a time, so a slower one that read older
+     * files cannot overwrite a newer result.
+     */
     public void reload() throws IOException {
+        reloading.lock();
         try {
             KeyStore ks = KeyStore.getInstance("PKCS12");
             ks.load(null, null);
             char[] none = new char[0];
-            ks.setKeyEntry(DEFAULT_ALIAS, readKey(keyFile), none, readChain(chainFile));
-            if (byNameDir != null && Files.isDirectory(byNameDir)) {
-                try (var dirs = Files.list(byNameDir)) {
-                    for (Path d : (Iterable<Path>) dirs.filter(Files::isDirectory)::iterator) {
-                        Path chain = d.resolve("fullchain.pem");
-                        Path key = d.resolve("privkey.pem");
-                        if (Files.exists(chain) && Files.exists(key)) {
-                            ks.setKeyEntry(d.getFileName().toString().toLowerCase(java.util.Locale.ROOT), readKey(key), none,
-                                    readChain(chain));
-                        }
-                    }
+            for (PemPair pair : pairs()) {
+                if (pair.alias().equals(DEFAULT_ALIAS) || Files.exists(pair.chain()) && Files.exists(pair.key())) {
+                    Certificate[] chain = pair.readChain();
+                    ks.setKeyEntry(pair.alias(), pair.readKey(chain[0]), none, chain);
                 }
             }
             // SunX509 names entries by their keystore alias, which is what ByName selects on
@@ -93,7 +99,83 @@ public final class TlsContext {
             context.set(ctx);
         } catch (GeneralSecurityException e) {
             throw new IOException("cannot use " + chainFile + " and " + keyFile + ": " + e.getMessage(), e);
+        } finally {
+            reloading.unlock();
         }
+    }
+
+    /**
+     * Every file {@link #reload()} reads or would read: the default pair and, for each subfolder of
+     * the SNI folder as it is now, its fullchain.pem and privkey.pem (present or not, so one that
+     * appears counts as a change).
+     */
+    public List<Path> files() throws IOException {
+        List<Path> files = new ArrayList<>();
+        for (PemPair pair : pairs()) {
+            files.add(pair.chain());
+            files.add(pair.key());
+        }
+        return files;
+    }
+
+    private List<PemPair> pairs() throws IOException {
+        List<PemPair> pairs = new ArrayList<>();
+        pairs.add(new PemPair(DEFAULT_ALIAS, chainFile, keyFile));
+        if (byNameDir != null && Files.isDirectory(byNameDir)) {
+            try (var dirs = Files.list(byNameDir)) {
+                for (Path d : (Iterable<Path>) dirs.filter(Files::isDirectory).sorted()::iterator) {
+                    pairs.add(new PemPair(d.getFileName().toString().toLowerCase(Locale.ROOT),
+                            d.resolve("fullchain.pem"), d.resolve("privkey.pem")));
+                }
+            }
+        }
+        return pairs;
+    }
+
+    /** A certificate chain and its key, kept under {@code alias} (the SNI host name, or the default). */
+    private record PemPair(String alias, Path chain, Path key) {
+        Certificate[] readChain() throws IOException {
+            try {
+                return TlsContext.readChain(chain);
+            } catch (GeneralSecurityException e) {
+                // A half-written file usually ends up here: "cannot use fullchain.pem: Could not parse certificate"
+                throw new IOException("cannot use " + chain + ": " + e.getMessage(), e);
+            }
+        }
+
+        /** The key, once it is known to belong to the chain's first certificate (JSSE would only fail at handshake time). */
+        PrivateKey readKey(Certificate leaf) throws IOException {
+            try {
+                PrivateKey k = TlsContext.readKey(key);
+                if (!belongTogether(k, leaf.getPublicKey())) {
+                    throw new IOException(key + " does not match the certificate in " + chain);
+                }
+                return k;
+            } catch (GeneralSecurityException e) {
+                throw new IOException("cannot use " + key + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** Signs a few bytes with the private key and verifies them with the certificate's public key. */
+    private static boolean belongTogether(PrivateKey key, PublicKey certified) throws GeneralSecurityException {
+        if (!key.getAlgorithm().equals(certified.getAlgorithm())) {
+            return false;
+        }
+        String algorithm = switch (key.getAlgorithm()) {
+            case "RSA" -> "SHA256withRSA";
+            case "EC" -> "SHA256withECDSA";
+            default -> key.getAlgorithm(); // Ed25519 names its own signature
+        };
+        byte[] probe = "mailstack key check".getBytes(StandardCharsets.US_ASCII);
+        Signature sign = Signature.getInstance(algorithm);
+        sign.initSign(key);
+        sign.update(probe);
+        byte[] signature = sign.sign();
+        Signature verify = Signature.getInstance(algorithm);
+        verify.initVerify(certified);
+        verify.update(probe);
+        return verify.verify(signature);
     }
 
     private static Certificate[] readChain(Path file) throws IOException, GeneralSecurityException {

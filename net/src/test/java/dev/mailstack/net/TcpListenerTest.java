@@ -136,33 +136,9 @@ class TcpListenerTest {
         TlsContext tls = TlsContext.fromPem(defaults[0], defaults[1], dir.resolve("live"));
         listener = TcpListener.start(new Endpoint("echo", new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
                 TlsMode.IMPLICIT), protocol, NetLimits.defaults(), tls);
-        assertEquals("CN=mail.other.example", serverCertificate("mail.other.example"));
-        assertEquals("CN=localhost", serverCertificate("unknown.example"));
-        assertEquals("CN=localhost", serverCertificate(null));
-    }
-
-    /** The subject of the certificate the server presents for an SNI name (or none). */
-    private String serverCertificate(String sni) throws Exception {
-        javax.net.ssl.SSLContext trustAll = javax.net.ssl.SSLContext.getInstance("TLS");
-        trustAll.init(null, new javax.net.ssl.TrustManager[]{new javax.net.ssl.X509TrustManager() {
-            public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) {
-            }
-
-            public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) {
-            }
-
-            public java.security.cert.X509Certificate[] getAcceptedIssuers() {
-                return new java.security.cert.X509Certificate[0];
-            }
-        }}, null);
-        try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) trustAll.getSocketFactory()
-                .createSocket(InetAddress.getLoopbackAddress(), listener.port())) {
-            javax.net.ssl.SSLParameters p = s.getSSLParameters();
-            p.setServerNames(sni == null ? java.util.List.of() : java.util.List.of(new javax.net.ssl.SNIHostName(sni)));
-            s.setSSLParameters(p);
-            s.startHandshake();
-            return ((java.security.cert.X509Certificate) s.getSession().getPeerCertificates()[0]).getSubjectX500Principal().getName();
-        }
+        assertEquals("CN=mail.other.example", TestTls.presentedSubject(listener.port(), "mail.other.example"));
+        assertEquals("CN=localhost", TestTls.presentedSubject(listener.port(), "unknown.example"));
+        assertEquals("CN=localhost", TestTls.presentedSubject(listener.port(), null));
     }
 
     @Test

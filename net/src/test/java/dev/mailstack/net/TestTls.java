@@ -2,14 +2,22 @@ package dev.mailstack.net;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
 
 /** The self-signed test certificate for localhost (net's test resources, shared through the test-jar). */
 public final class TestTls {
@@ -47,6 +55,43 @@ public final class TestTls {
             return ctx;
         } catch (IOException | GeneralSecurityException e) {
             throw new IllegalStateException("test certificate unusable", e);
+        }
+    }
+
+    /** The subject of the certificate a TLS server on loopback presents for an SNI name (null: none). */
+    public static String presentedSubject(int port, String sni) throws IOException {
+        try (SSLSocket s = (SSLSocket) trustAnything().getSocketFactory()
+                .createSocket(InetAddress.getLoopbackAddress(), port)) {
+            s.setSoTimeout(10_000);
+            SSLParameters p = s.getSSLParameters();
+            p.setServerNames(sni == null ? List.of() : List.of(new SNIHostName(sni)));
+            s.setSSLParameters(p);
+            s.startHandshake();
+            return ((X509Certificate) s.getSession().getPeerCertificates()[0]).getSubjectX500Principal().getName();
+        }
+    }
+
+    /** A client context that accepts any server certificate, to look at which one is presented. */
+    private static SSLContext trustAnything() {
+        try {
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(null, new TrustManager[]{new X509TrustManager() {
+                @Override
+                public void checkClientTrusted(X509Certificate[] chain, String authType) {
+                }
+
+                @Override
+                public void checkServerTrusted(X509Certificate[] chain, String authType) {
+                }
+
+                @Override
+                public X509Certificate[] getAcceptedIssuers() {
+                    return new X509Certificate[0];
+                }
+            }}, null);
+            return ctx;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("no TLS client", e);
         }
     }
 }

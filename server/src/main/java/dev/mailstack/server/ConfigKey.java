@@ -23,6 +23,7 @@ public enum ConfigKey {
     TLS_CERTIFICATE("tls.certificate", "", Type.STRING, "PEM certificate chain (fullchain.pem); empty: no TLS."),
     TLS_KEY("tls.key", "", Type.STRING, "PEM PKCS#8 private key (privkey.pem) for tls.certificate."),
     TLS_CERTIFICATES_DIR("tls.certificates_dir", "", Type.STRING, "Folder with one subfolder per host name holding fullchain.pem and privkey.pem (Let's Encrypt's live/), chosen by SNI."),
+    TLS_RELOAD_CHECK("tls.reload_check_seconds", "10", Type.INT, "Seconds between looks at the certificate files; a change (a certbot renewal) reloads them. 0: only on SIGHUP."),
     PLAINTEXT_AUTH("auth.plaintext", "loopback", Type.PLAINTEXT, "Password logins without TLS: never, loopback (telnet on this machine) or always."),
     MAX_CONNECTIONS("net.max_connections", "1000", Type.INT, "Connections served at once per listener."),
     MAX_CONNECTIONS_PER_IP("net.max_connections_per_ip", "50", Type.INT, "Connections at once from one client address per listener."),

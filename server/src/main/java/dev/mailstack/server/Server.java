@@ -1,6 +1,7 @@
 package dev.mailstack.server;
 
 import dev.mailstack.net.AuthThrottle;
+import dev.mailstack.net.CertificateWatcher;
 import dev.mailstack.net.Endpoint;
 import dev.mailstack.net.NetLimits;
 import dev.mailstack.net.TcpListener;
@@ -54,6 +55,8 @@ public final class Server implements AutoCloseable {
         if (tls == null) {
             LOG.log(Level.WARNING, "no TLS certificate configured: STARTTLS is off and the implicit-TLS ports"
                     + " (465, 993, 995) stay closed; set tls.certificate and tls.key");
+        } else {
+            watchCertificateFiles();
         }
         NetLimits limits = new NetLimits(config.integer(ConfigKey.MAX_LINE_BYTES),
                 Duration.ofSeconds(config.integer(ConfigKey.IDLE_TIMEOUT)), config.integer(ConfigKey.MAX_CONNECTIONS),
@@ -94,17 +97,31 @@ public final class Server implements AutoCloseable {
                 config.optional(ConfigKey.TLS_CERTIFICATES_DIR).map(Path::of).orElse(null)));
     }
 
+    /** Certbot renews without telling us: a change to the files reloads them like a SIGHUP. */
+    private void watchCertificateFiles() {
+        int seconds = config.integer(ConfigKey.TLS_RELOAD_CHECK);
+        if (seconds > 0) {
+            services.add(CertificateWatcher.start(tls, Duration.ofSeconds(seconds), () -> reload("files-changed")));
+        }
+    }
+
     /** SIGHUP: reads the certificate files again; new connections use them, live ones keep theirs. */
     public void reload() {
+        reload("sighup");
+    }
+
+    private void reload(String trigger) {
         if (tls == null) {
-            LOG.log(Level.INFO, "reload: no TLS certificate configured, nothing to reload");
+            LOG.log(Level.INFO, "reload: no TLS certificate configured, nothing to reload trigger={0}", trigger);
             return;
         }
         try {
             tls.reload();
-            LOG.log(Level.INFO, "reload: certificate reloaded");
+            LOG.log(Level.INFO, "reload: certificate reloaded trigger={0}", trigger);
         } catch (IOException e) {
-            LOG.log(Level.WARNING, "reload failed, the previous certificate stays in use: " + e.getMessage());
+            // A half-written renewal, or the chain renewed before the key: the next change retries.
+            LOG.log(Level.WARNING, "reload: failed, the previous certificate stays in use trigger={0} error=\"{1}\"",
+                    trigger, e.getMessage());
         }
     }
 

@@ -4,9 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mailstack.net.LineClient;
+import dev.mailstack.net.TestTls;
 import dev.mailstack.server.ConfigKey;
+import dev.mailstack.server.Server;
 import dev.mailstack.store.MailboxStore;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -16,13 +19,22 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.SimpleFormatter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Running it for real: autoconfig and metrics over HTTP, SIGTERM and SIGHUP against a real process, the unit file. */
+/**
+ * Running it for real: autoconfig and metrics over HTTP, certificate files replaced under a running
+ * server, SIGTERM and SIGHUP against a real process, the unit file.
+ */
 class OperationsTest {
     @TempDir
     Path dir;
@@ -112,6 +124,61 @@ class OperationsTest {
         } finally {
             server.destroyForcibly();
         }
+    }
+
+    @Test
+    void replacedCertificateFilesAreServedWithoutASighupAndABrokenPairIsLoggedAndSkipped() throws Exception {
+        Path[] files = TestTls.pemFiles(Files.createDirectories(dir.resolve("tls")));
+        List<String> logged = new CopyOnWriteArrayList<>();
+        java.util.logging.Logger serverLog = java.util.logging.Logger.getLogger(Server.class.getName());
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                logged.add(new SimpleFormatter().formatMessage(r));
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        serverLog.addHandler(capture);
+        try (RunningServer mx = RunningServer.start(dir.resolve("data"), "example.org", Map.of(ConfigKey.IMAPS_PORT, "0",
+                ConfigKey.TLS_CERTIFICATE, files[0].toString(), ConfigKey.TLS_KEY, files[1].toString(),
+                ConfigKey.TLS_RELOAD_CHECK, "1"))) {
+            int imaps = mx.port("imaps");
+            assertEquals("CN=localhost", TestTls.presentedSubject(imaps, null));
+
+            replace(files[0], "other-fullchain.pem"); // the renewed chain before its key
+            String failed = "reload: failed, the previous certificate stays in use trigger=files-changed error=\""
+                    + files[1] + " does not match the certificate in " + files[0] + "\"";
+            Await.until("the failed reload to be logged", Duration.ofSeconds(20), () -> logged.contains(failed));
+            assertEquals("CN=localhost", TestTls.presentedSubject(imaps, null));
+
+            replace(files[1], "other-privkey.pem");
+            Await.until("the new certificate to be presented", Duration.ofSeconds(20), () -> {
+                try {
+                    return TestTls.presentedSubject(imaps, null).equals("CN=mail.other.example");
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+            assertTrue(logged.contains("reload: certificate reloaded trigger=files-changed"), logged.toString());
+        } finally {
+            serverLog.removeHandler(capture);
+        }
+    }
+
+    /** Puts a test resource in place with a rename, as an installer or certbot would. */
+    private static void replace(Path file, String resource) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (InputStream in = TestTls.class.getResourceAsStream("/tls/" + resource)) {
+            Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+        }
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     @Test

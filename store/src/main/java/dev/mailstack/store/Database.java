@@ -23,6 +23,7 @@ public final class Database implements AutoCloseable {
     private final JdbcConnectionPool pool;
     private final SqlDialect dialect;
     private final Semaphore permits;
+    private volatile boolean closed;
 
     private Database(JdbcConnectionPool pool, SqlDialect dialect, int connections) {
         this.pool = pool;
@@ -67,8 +68,13 @@ public final class Database implements AutoCloseable {
         return dialect;
     }
 
-    /** A connection with a permit; closing it returns both. */
+    /**
+     * A connection with a permit; closing it returns both. After {@link #close()} every call fails
+     * with TEMPORARY (the caller's protocol answers "try again later"), not with the disposed
+     * pool's IllegalStateException, which the protocol edges do not map.
+     */
     Connection connect() {
+        requireOpen();
         try {
             if (!permits.tryAcquire(30, TimeUnit.SECONDS)) {
                 throw new StoreException(StoreFailure.TEMPORARY, "database busy: no connection within 30 s");
@@ -78,15 +84,27 @@ public final class Database implements AutoCloseable {
             throw new StoreException(StoreFailure.TEMPORARY, "interrupted waiting for the database");
         }
         try {
+            requireOpen(); // closed while this caller waited for a permit
             Connection c = dataSource.getConnection();
             return PermitConnection.wrap(c, permits::release);
         } catch (SQLException e) {
             permits.release();
-            throw failure(e, "connect");
+            throw closed ? closedFailure(e) : failure(e, "connect");
         } catch (RuntimeException e) {
             permits.release();
-            throw e;
+            // close() between the check and getConnection(): the pool says IllegalStateException
+            throw closed && !(e instanceof StoreException) ? closedFailure(e) : e;
         }
+    }
+
+    private void requireOpen() {
+        if (closed) {
+            throw closedFailure(null);
+        }
+    }
+
+    private static StoreException closedFailure(Exception cause) {
+        return new StoreException(StoreFailure.TEMPORARY, "store is closed", cause);
     }
 
     StoreException failure(SQLException e, String what) {
@@ -96,8 +114,14 @@ public final class Database implements AutoCloseable {
         return new StoreException(StoreFailure.TEMPORARY, what + " failed: " + e.getMessage(), e);
     }
 
+    /**
+     * Refuses new connections from now on. Connections already handed out keep working until their
+     * holder closes them (a transaction in flight at shutdown still commits or rolls back); the pool
+     * closes each as it comes back.
+     */
     @Override
     public void close() {
+        closed = true;
         pool.dispose();
     }
 }

@@ -1,0 +1,83 @@
+package dev.mailstack.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
+
+class DatabaseTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void everyCallAfterCloseFailsAsTemporaryStoreIsClosed() throws Exception {
+        StoreFixture f = StoreFixture.create(dir);
+        StoreSession session = f.session();
+        f.close();
+        List<Executable> calls = List.of(
+                () -> f.store().accounts().find("alice@example.org"),
+                () -> f.store().accounts().authenticate("alice@example.org", StoreFixture.PASSWORD),
+                () -> f.store().accounts().domains(),
+                session::list,
+                () -> session.status(MailboxName.INBOX),
+                () -> session.select(MailboxName.INBOX),
+                session::begin,
+                () -> f.store().queue().claimDue(Instant.now(), Duration.ofMinutes(1)),
+                () -> f.store().queue().list(),
+                () -> f.store().collectGarbage(Duration.ZERO));
+        for (Executable call : calls) {
+            // Not the disposed H2 pool's IllegalStateException, which no protocol edge maps (R4)
+            StoreException e = assertThrows(StoreException.class, call);
+            assertEquals(StoreFailure.TEMPORARY, e.failure());
+            assertEquals("store is closed", e.getMessage());
+        }
+        f.close(); // closing twice is harmless
+    }
+
+    @Test
+    void aCallWaitingForAConnectionWhenTheStoreClosesFailsAsClosed() throws Exception {
+        MailboxStore store = MailboxStore.open(dir, null);
+        List<Connection> held = new ArrayList<>();
+        for (int i = 0; i < Database.DEFAULT_CONNECTIONS; i++) {
+            held.add(store.db().connect());
+        }
+        CompletableFuture<Object> waiting = CompletableFuture.supplyAsync(() -> store.accounts().domains());
+        store.close();
+        for (Connection c : held) {
+            c.close();
+        }
+        ExecutionException e = assertThrows(ExecutionException.class, () -> waiting.get(30, TimeUnit.SECONDS));
+        StoreException cause = assertInstanceOf(StoreException.class, e.getCause());
+        assertEquals(StoreFailure.TEMPORARY, cause.failure());
+        assertEquals("store is closed", cause.getMessage());
+    }
+
+    @Test
+    void aTransactionBegunBeforeCloseStillCommits() throws Exception {
+        StoreFixture f = StoreFixture.create(dir);
+        StoreSession session = f.session();
+        MailboxId inbox = f.inbox();
+        MessageSpool.Spooled spooled = TestMessages.spool(f.store(), "Subject: in flight\r\n\r\nx\r\n");
+        try (Transaction t = session.begin()) {
+            t.append(inbox, spooled, TestMessages.facts(spooled), Flags.NONE, Instant.now(), java.util.Optional.empty());
+            f.close();
+            // A shutdown lets work in progress finish: the connection was handed out before close
+            assertEquals(1, t.commit().assigned().get(0).uids().size());
+        }
+        try (StoreFixture reopened = new StoreFixture(MailboxStore.open(dir, null), f.user())) {
+            assertEquals(1, reopened.session().status(MailboxName.INBOX).messages());
+        }
+    }
+}
