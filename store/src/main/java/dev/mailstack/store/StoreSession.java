@@ -209,10 +209,9 @@ public final class StoreSession {
         return query("status", c -> {
             MailboxInfo info = Mailboxes.find(c, account, name)
                     .orElseThrow(() -> new StoreException(StoreFailure.NOT_FOUND, "no mailbox " + name.path()));
-            try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*),"
-                    + " COALESCE(SUM(CASE WHEN BITAND(m.flags, 1) = 0 THEN 1 ELSE 0 END), 0),"
-                    + " COALESCE(SUM(CASE WHEN BITAND(m.flags, 8) <> 0 THEN 1 ELSE 0 END), 0),"
-                    + " COALESCE(SUM(c.size), 0)" + Mailboxes.MESSAGE_FROM + " WHERE m.mailbox_id = ?")) {
+            // Counts kept by every Transaction (V4), so this reads one row whatever the mailbox holds.
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT message_count, unseen_count, deleted_count, total_size FROM mailboxes WHERE id = ?")) {
                 ps.setLong(1, info.id().value());
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();

@@ -34,6 +34,18 @@ public final class Transaction implements AutoCloseable {
         final long modSeq;
         long uidNext;
         final List<MailboxChange> changes = new ArrayList<>();
+        /** What this transaction does to the mailbox's counts, applied at commit. */
+        long messages;
+        long unseen;
+        long deleted;
+        long size;
+
+        void count(int sign, Flags flags, long bytes) {
+            messages += sign;
+            unseen += flags.has(Flag.SEEN) ? 0 : sign;
+            deleted += flags.has(Flag.DELETED) ? sign : 0;
+            size += sign * bytes;
+        }
 
         Locked(long uidValidity, long uidNext, long modSeq) {
             this.uidValidity = uidValidity;
@@ -82,7 +94,7 @@ public final class Transaction implements AutoCloseable {
             }
             chargeQuota(size);
             Uid uid = new Uid(m.uidNext++);
-            insertMessage(mailbox, uid, content, m.modSeq, internalDate, flags);
+            insertMessage(mailbox, m, uid, content, size, internalDate, flags);
             if (key.isPresent()) {
                 try (PreparedStatement ps = c.prepareStatement(
                         "INSERT INTO deliveries (mailbox_id, delivery_key, uid) VALUES (?, ?, ?)")) {
@@ -119,7 +131,7 @@ public final class Transaction implements AutoCloseable {
         List<Uid> oldUids = new ArrayList<>();
         for (MessageRef r : sources) {
             Uid uid = new Uid(dst.uidNext++);
-            insertMessage(to, uid, r.content(), dst.modSeq, r.internalDate(), r.flags());
+            insertMessage(to, dst, uid, r.content(), r.size(), r.internalDate(), r.flags());
             dst.changes.add(new MailboxChange.Added(new MessageRef(to, uid, dst.modSeq, r.size(), r.internalDate(),
                     r.flags(), r.content(), r.contentKey())));
             newUids.add(uid);
@@ -153,6 +165,8 @@ public final class Transaction implements AutoCloseable {
                     MessageRef updated = new MessageRef(mailbox, r.uid(), m.modSeq, r.size(), r.internalDate(), next,
                             r.content(), r.contentKey());
                     changed.add(updated);
+                    m.count(-1, r.flags(), 0);
+                    m.count(1, next, 0);
                     m.changes.add(new MailboxChange.FlagsChanged(updated));
                 }
                 ps.executeBatch();
@@ -176,10 +190,17 @@ public final class Transaction implements AutoCloseable {
             throw new IllegalStateException("transaction already ended");
         }
         run("commit", () -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE mailboxes SET uid_next = ? WHERE id = ?")) {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE mailboxes SET uid_next = ?,"
+                    + " message_count = message_count + ?, unseen_count = unseen_count + ?,"
+                    + " deleted_count = deleted_count + ?, total_size = total_size + ? WHERE id = ?")) {
                 for (Map.Entry<MailboxId, Locked> e : locked.entrySet()) {
-                    ps.setLong(1, e.getValue().uidNext);
-                    ps.setLong(2, e.getKey().value());
+                    Locked m = e.getValue();
+                    ps.setLong(1, m.uidNext);
+                    ps.setLong(2, m.messages);
+                    ps.setLong(3, m.unseen);
+                    ps.setLong(4, m.deleted);
+                    ps.setLong(5, m.size);
+                    ps.setLong(6, e.getKey().value());
                     ps.addBatch();
                 }
                 ps.executeBatch();
@@ -262,7 +283,7 @@ public final class Transaction implements AutoCloseable {
         }
     }
 
-    private void insertMessage(MailboxId mailbox, Uid uid, ContentId content, long modSeq, Instant internalDate,
+    private void insertMessage(MailboxId mailbox, Locked m, Uid uid, ContentId content, long size, Instant internalDate,
                                Flags flags) throws SQLException {
         if (uid.value() > Uid.MAX - 1) {
             throw new StoreException(StoreFailure.TOO_BIG, "mailbox has run out of UIDs");
@@ -272,12 +293,13 @@ public final class Transaction implements AutoCloseable {
             ps.setLong(1, mailbox.value());
             ps.setLong(2, uid.value());
             ps.setLong(3, content.value());
-            ps.setLong(4, modSeq);
+            ps.setLong(4, m.modSeq);
             ps.setTimestamp(5, Timestamp.from(internalDate));
             ps.setInt(6, flags.bits());
             ps.setString(7, flags.keywordText());
             ps.executeUpdate();
         }
+        m.count(1, flags, size);
     }
 
     private void removeRows(MailboxId mailbox, Locked m, List<MessageRef> rows) throws SQLException {
@@ -296,6 +318,7 @@ public final class Transaction implements AutoCloseable {
                 log.setLong(3, m.modSeq);
                 log.addBatch();
                 freed += r.size();
+                m.count(-1, r.flags(), r.size());
                 m.changes.add(new MailboxChange.Expunged(r.uid(), m.modSeq));
             }
             del.executeBatch();

@@ -244,6 +244,56 @@ class MailboxStoreTest {
     }
 
     @Test
+    void statusCountsFollowEveryKindOfChange() throws Exception {
+        StoreSession s = f.session();
+        MailboxId inbox = f.inbox();
+        MailboxId archive = s.require(new MailboxName("Archive")).id();
+        Uid a = TestMessages.append(s, inbox, "Subject: a\r\n\r\naaaa\r\n");
+        Uid b = TestMessages.append(s, inbox, "Subject: b\r\n\r\nbbbbbbbb\r\n");
+        Uid c = TestMessages.append(s, inbox, "Subject: c\r\n\r\nc\r\n");
+        assertStatusMatchesContent(s, MailboxName.INBOX);
+        try (Transaction t = s.begin()) {
+            t.setFlags(inbox, List.of(a, b), new FlagChange(FlagChange.Mode.ADD, Flags.of(Flag.SEEN)));
+            t.setFlags(inbox, List.of(b), new FlagChange(FlagChange.Mode.ADD, Flags.of(Flag.DELETED)));
+            t.setFlags(inbox, List.of(a), new FlagChange(FlagChange.Mode.ADD, Flags.of(Flag.SEEN))); // no change
+            t.commit();
+        }
+        MailboxStatus flagged = s.status(MailboxName.INBOX);
+        assertEquals(List.of(3L, 1L, 1L), List.of(flagged.messages(), flagged.unseen(), flagged.deleted()));
+        assertStatusMatchesContent(s, MailboxName.INBOX);
+        try (Transaction t = s.begin()) {
+            t.copy(inbox, List.of(a), archive);
+            t.move(inbox, List.of(c), archive);
+            t.expunge(inbox, List.of(b));
+            t.commit();
+        }
+        assertStatusMatchesContent(s, MailboxName.INBOX);
+        assertStatusMatchesContent(s, new MailboxName("Archive"));
+        assertEquals(1, s.status(MailboxName.INBOX).messages());
+        assertEquals(2, s.status(new MailboxName("Archive")).messages());
+        try (Transaction t = s.begin()) {
+            t.expunge(archive, List.of(new Uid(1), new Uid(2)));
+            // no commit: the counts stay as they were
+        }
+        assertEquals(2, s.status(new MailboxName("Archive")).messages());
+        s.rename(MailboxName.INBOX, new MailboxName("Old"));
+        assertStatusMatchesContent(s, MailboxName.INBOX);
+        assertStatusMatchesContent(s, new MailboxName("Old"));
+    }
+
+    /** The kept counts equal a count of the messages themselves. */
+    private static void assertStatusMatchesContent(StoreSession s, MailboxName name) {
+        MailboxStatus status = s.status(name);
+        try (MailboxView view = s.select(name)) {
+            List<MessageRef> all = view.messages();
+            assertEquals(all.size(), status.messages(), name + " messages");
+            assertEquals(all.stream().filter(m -> !m.flags().has(Flag.SEEN)).count(), status.unseen(), name + " unseen");
+            assertEquals(all.stream().filter(m -> m.flags().has(Flag.DELETED)).count(), status.deleted(), name + " deleted");
+            assertEquals(all.stream().mapToLong(MessageRef::size).sum(), status.totalSize(), name + " size");
+        }
+    }
+
+    @Test
     void recreatedMailboxGetsANewUidValidity() {
         StoreSession s = f.session();
         long first = s.create(new MailboxName("Temp"), Optional.empty()).uidValidity();
