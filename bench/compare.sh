@@ -29,6 +29,9 @@ run imap --label dovecot --imap-port 20143 --user user1@example.test --mailbox-s
 run pop3 --label mailstack --pop3-port 12110 --user user1@example.test --repeat 3
 run pop3 --label dovecot --pop3-port 20110 --user user1@example.test --repeat 3
 run smtp --label mailstack --smtp-port 12525 --imap-port 12143 --rcpt user2@example.test --messages 1000
+# The reference's mail stays under /tmp between runs; start from an empty INBOX as mailstack's fresh
+# store does, or Dovecot rescans a maildir of every earlier run's messages on each delivery.
+doveadm -c /tmp/mailstack-reference/dovecot.conf expunge -u user2@example.test mailbox INBOX all
 run smtp --label postfix --smtp-port 20025 --imap-port 20143 --rcpt user2@example.test --messages 1000
 run idle --label mailstack --imap-port 12143 --user user3@example.test --connections 1000 --server-pid "$pid"
 
