@@ -6,9 +6,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
-import org.h2.jdbcx.JdbcConnectionPool;
 
 /**
  * The SQL database behind the store: a small connection pool, a permit per connection so virtual
@@ -19,15 +17,13 @@ public final class Database implements AutoCloseable {
     static final int DEFAULT_CONNECTIONS = 8;
     static final String[] MIGRATIONS = {"classpath:db/migration/store", "classpath:db/migration/queue"};
 
-    private final DataSource dataSource;
-    private final JdbcConnectionPool pool;
+    private final ConnectionPool pool;
     private final SqlDialect dialect;
     private final Semaphore permits;
     private volatile boolean closed;
 
-    private Database(JdbcConnectionPool pool, SqlDialect dialect, int connections) {
+    private Database(ConnectionPool pool, SqlDialect dialect, int connections) {
         this.pool = pool;
-        this.dataSource = pool;
         this.dialect = dialect;
         this.permits = new Semaphore(connections, true);
     }
@@ -45,16 +41,15 @@ public final class Database implements AutoCloseable {
         }
         SqlDialect dialect = new H2Dialect();
         dialect.prepare();
-        JdbcConnectionPool pool = JdbcConnectionPool.create(jdbcUrl, "mailstack", "");
-        pool.setMaxConnections(DEFAULT_CONNECTIONS);
-        var flyway = Flyway.configure().dataSource(pool).locations(MIGRATIONS);
+        ConnectionPool pool = new ConnectionPool(jdbcUrl);
+        var flyway = Flyway.configure().dataSource(jdbcUrl, "mailstack", "").locations(MIGRATIONS);
         if (targetVersion != null) {
             flyway.target(targetVersion);
         }
         try {
             flyway.load().migrate();
         } catch (RuntimeException e) {
-            pool.dispose();
+            pool.close();
             throw new StoreException(StoreFailure.TEMPORARY, "cannot open or migrate " + jdbcUrl + ": " + e.getMessage(), e);
         }
         return new Database(pool, dialect, DEFAULT_CONNECTIONS);
@@ -70,8 +65,7 @@ public final class Database implements AutoCloseable {
 
     /**
      * A connection with a permit; closing it returns both. After {@link #close()} every call fails
-     * with TEMPORARY (the caller's protocol answers "try again later"), not with the disposed
-     * pool's IllegalStateException, which the protocol edges do not map.
+     * with TEMPORARY (the caller's protocol answers "try again later").
      */
     Connection connect() {
         requireOpen();
@@ -85,15 +79,13 @@ public final class Database implements AutoCloseable {
         }
         try {
             requireOpen(); // closed while this caller waited for a permit
-            Connection c = dataSource.getConnection();
-            return PermitConnection.wrap(c, permits::release);
+            return pool.lend(permits::release);
         } catch (SQLException e) {
             permits.release();
             throw closed ? closedFailure(e) : failure(e, "connect");
         } catch (RuntimeException e) {
             permits.release();
-            // close() between the check and getConnection(): the pool says IllegalStateException
-            throw closed && !(e instanceof StoreException) ? closedFailure(e) : e;
+            throw e;
         }
     }
 
@@ -122,6 +114,6 @@ public final class Database implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        pool.dispose();
+        pool.close();
     }
 }

@@ -38,7 +38,7 @@ class DatabaseTest {
                 () -> f.store().queue().list(),
                 () -> f.store().collectGarbage(Duration.ZERO));
         for (Executable call : calls) {
-            // Not the disposed H2 pool's IllegalStateException, which no protocol edge maps (R4)
+            // a clear TEMPORARY failure, which every protocol edge maps to "try again later" (R4)
             StoreException e = assertThrows(StoreException.class, call);
             assertEquals(StoreFailure.TEMPORARY, e.failure());
             assertEquals("store is closed", e.getMessage());
