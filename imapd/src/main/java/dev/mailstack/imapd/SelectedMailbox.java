@@ -6,6 +6,7 @@ import dev.mailstack.store.MailboxView;
 import dev.mailstack.store.MessageRef;
 import dev.mailstack.store.Uid;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -59,27 +60,51 @@ final class SelectedMailbox {
         return messages.isEmpty() ? 0 : messages.get(messages.size() - 1).uid().value();
     }
 
-    /** Message numbers selected by a set of sequence numbers or UIDs, ascending. */
+    /**
+     * Message numbers selected by a set of sequence numbers or UIDs, ascending. Work follows the
+     * set, not the mailbox: a UID range is found by binary search (messages are in UID order), so
+     * a client fetching a few messages of a large mailbox does not pay for all of them.
+     */
     List<Integer> resolve(SequenceSet set, boolean uid) {
         List<Integer> out = new ArrayList<>();
-        if (messages.isEmpty()) {
+        int size = messages.size();
+        if (size == 0) {
             return out;
         }
-        if (!uid) {
-            for (int msn = 1; msn <= messages.size(); msn++) {
-                if (set.contains(msn, messages.size())) {
-                    out.add(msn);
+        long max = uid ? maxUid() : size;
+        BitSet selected = new BitSet(size + 1);
+        for (SequenceSet.Range r : set.ranges()) {
+            long low = r.low(max);
+            long high = Math.min(r.high(max), uid ? Long.MAX_VALUE : size);
+            if (!uid) {
+                if (low <= high) {
+                    selected.set((int) low, (int) high + 1);
                 }
+                continue;
             }
-            return out;
+            for (int i = firstAtOrAbove(low); i < size && messages.get(i).uid().value() <= high; i++) {
+                selected.set(i + 1);
+            }
         }
-        long max = maxUid();
-        for (int i = 0; i < messages.size(); i++) {
-            if (set.contains(messages.get(i).uid().value(), max)) {
-                out.add(i + 1);
-            }
+        for (int msn = selected.nextSetBit(1); msn >= 0; msn = selected.nextSetBit(msn + 1)) {
+            out.add(msn);
         }
         return out;
+    }
+
+    /** The index of the first message whose UID is at least {@code uid} (size if none). */
+    private int firstAtOrAbove(long uid) {
+        int lo = 0;
+        int hi = messages.size();
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (messages.get(mid).uid().value() < uid) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
     }
 
     /** Replaces a message's state after this session changed it (STORE), keeping its number. */
