@@ -24,6 +24,10 @@ run() {
   grep '^{' "$data/run.txt" >> "$out"
 }
 run mime --repeat 3 --label mailstack
+# One unrecorded pass first: it fills the mailbox and lets the JVM compile its hot paths, so the
+# figures are those of a server that has been running (Dovecot needs no warm-up; it gets one too).
+./mailstack-bench imap --label warmup --imap-port 12143 --user user1@example.test --mailbox-size "$size" > /dev/null
+./mailstack-bench imap --label warmup --imap-port 20143 --user user1@example.test --mailbox-size "$size" > /dev/null
 run imap --label mailstack --imap-port 12143 --user user1@example.test --mailbox-size "$size" --repeat 3
 run imap --label dovecot --imap-port 20143 --user user1@example.test --mailbox-size "$size" --repeat 3
 run pop3 --label mailstack --pop3-port 12110 --user user1@example.test --repeat 3

@@ -21,6 +21,7 @@ public final class Connection {
     private final InetSocketAddress peer;
     private final TlsContext tls;
     private final NetLimits limits;
+    private final CommandPacer pacer;
     private final ReentrantLock outputLock = new ReentrantLock();
     private volatile Socket socket;
     private volatile LineReader reader;
@@ -38,6 +39,7 @@ public final class Connection {
         this.peer = (InetSocketAddress) socket.getRemoteSocketAddress();
         this.tls = tls;
         this.limits = limits;
+        this.pacer = new CommandPacer(limits.commandsPerSecond());
         attachStreams();
     }
 
@@ -87,6 +89,12 @@ public final class Connection {
         awaitingCommand = true;
         try {
             String line = reader.readLine();
+            try {
+                pacer.pace();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while pacing commands");
+            }
             if (shuttingDown && line == null) {
                 throw new ShutdownException();
             }

@@ -12,22 +12,30 @@ import java.time.Duration;
  *                           RFC 9051 §5.4: at least 30 minutes when authenticated)
  * @param maxConnections     connections served at once on one endpoint
  * @param maxConnectionsPerIp connections from one address at once on one endpoint
+ * @param commandsPerSecond  commands one connection may send per second before it is slowed
+ *                           down (0: no limit); see {@link CommandPacer}
  */
-public record NetLimits(int maxLineBytes, Duration idleTimeout, int maxConnections, int maxConnectionsPerIp) {
+public record NetLimits(int maxLineBytes, Duration idleTimeout, int maxConnections, int maxConnectionsPerIp,
+                        int commandsPerSecond) {
     public NetLimits {
         if (maxLineBytes < 512 || maxConnections < 1 || maxConnectionsPerIp < 1 || idleTimeout.isNegative()
-                || idleTimeout.isZero()) {
+                || idleTimeout.isZero() || commandsPerSecond < 0) {
             throw new IllegalArgumentException("limits out of range: " + maxLineBytes + ", " + idleTimeout + ", "
-                    + maxConnections + ", " + maxConnectionsPerIp);
+                    + maxConnections + ", " + maxConnectionsPerIp + ", " + commandsPerSecond);
         }
     }
 
-    /** Postfix-like defaults: 300 s idle, 8 KiB lines, 1000 connections, 50 per client address. */
+    /** Limits without command pacing (tests, and callers that pace elsewhere). */
+    public NetLimits(int maxLineBytes, Duration idleTimeout, int maxConnections, int maxConnectionsPerIp) {
+        this(maxLineBytes, idleTimeout, maxConnections, maxConnectionsPerIp, 0);
+    }
+
+    /** Postfix-like defaults: 300 s idle, 8 KiB lines, 1000 connections, 50 per client address, 1000 commands/s. */
     public static NetLimits defaults() {
-        return new NetLimits(8192, Duration.ofSeconds(300), 1000, 50);
+        return new NetLimits(8192, Duration.ofSeconds(300), 1000, 50, 1000);
     }
 
     public NetLimits withIdleTimeout(Duration timeout) {
-        return new NetLimits(maxLineBytes, timeout, maxConnections, maxConnectionsPerIp);
+        return new NetLimits(maxLineBytes, timeout, maxConnections, maxConnectionsPerIp, commandsPerSecond);
     }
 }

@@ -60,6 +60,22 @@ class TcpListenerTest {
     }
 
     @Test
+    void aClientSendingCommandsFasterThanTheLimitIsSlowedNotCutOff() throws Exception {
+        start(TlsMode.NONE, new NetLimits(1024, Duration.ofSeconds(30), 10, 10, 50));
+        try (LineClient c = new LineClient(listener.port())) {
+            c.expect("\\+OK echo ready");
+            long t0 = System.nanoTime();
+            c.sendRaw("n\r\n".repeat(100)); // a burst of one second's worth passes, the rest at 50/s
+            for (int i = 0; i < 100; i++) {
+                c.expect("\\+OK n");
+            }
+            long millis = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(millis >= 900, "100 commands at 50/s with a burst of 50 take about a second, took " + millis + " ms");
+            c.send("QUIT").expect("\\+OK bye");
+        }
+    }
+
+    @Test
     void anIdleClientIsToldAndDisconnected() throws Exception {
         start(TlsMode.NONE, new NetLimits(1024, Duration.ofMillis(300), 10, 10));
         try (LineClient c = new LineClient(listener.port())) {
