@@ -47,7 +47,8 @@ final class FetchResponder {
     }
 
     /** One "* n FETCH (...)" response; {@code seenChanged}: \Seen was just set, so FLAGS goes too. */
-    void write(int msn, MessageRef r, List<FetchItem> items, boolean seenChanged, boolean utf8) throws IOException {
+    void write(int msn, MessageRef r, List<FetchItem> items, boolean seenChanged, boolean recent, boolean utf8)
+            throws IOException {
         StoredStructure structure = null;
         connection.lockOutput();
         try {
@@ -72,7 +73,7 @@ final class FetchResponder {
                 switch (item) {
                     case FetchItem.Uid u -> { }
                     case FetchItem.Flags f -> {
-                        text.append("FLAGS ").append(SelectedMailbox.flagList(r.flags()));
+                        text.append("FLAGS ").append(SelectedMailbox.flagList(r.flags(), recent));
                         flagsSent = true;
                     }
                     case FetchItem.InternalDate d -> text.append("INTERNALDATE \"")
@@ -96,7 +97,7 @@ final class FetchResponder {
                 }
             }
             if (seenChanged && !flagsSent) {
-                text.append(first ? "" : " ").append("FLAGS ").append(SelectedMailbox.flagList(r.flags()));
+                text.append(first ? "" : " ").append("FLAGS ").append(SelectedMailbox.flagList(r.flags(), recent));
             }
             text.append(")\r\n");
             connection.write(text.toString());

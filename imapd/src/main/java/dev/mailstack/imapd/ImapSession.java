@@ -473,14 +473,14 @@ final class ImapSession {
         state = new Authenticated(account, user);
         MailboxName name = name(s.mailbox());
         var view = user.select(name);
-        SelectedMailbox m = new SelectedMailbox(view, s.readOnly());
+        SelectedMailbox m = new SelectedMailbox(user, view, s.readOnly());
         condstore |= s.condstore();
         state = new Selected(account, user, m);
         MailboxInfo info = view.info();
         untagged("FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded $Junk $NotJunk)");
         untagged("OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted");
         untagged(m.exists() + " EXISTS");
-        untagged("0 RECENT");
+        untagged(m.recentCount() + " RECENT");
         for (int i = 1; i <= m.exists(); i++) {
             if (!m.at(i).flags().has(dev.mailstack.store.Flag.SEEN)) {
                 untagged("OK [UNSEEN " + i + "] First unseen");
@@ -536,7 +536,7 @@ final class ImapSession {
         for (String item : items) {
             switch (item) {
                 case "MESSAGES" -> out.add("MESSAGES " + st.messages());
-                case "RECENT" -> out.add("RECENT 0");
+                case "RECENT" -> out.add("RECENT " + st.recent());
                 case "UIDNEXT" -> out.add("UIDNEXT " + st.info().uidNext());
                 case "UIDVALIDITY" -> out.add("UIDVALIDITY " + st.info().uidValidity());
                 case "UNSEEN" -> out.add("UNSEEN " + st.unseen());
@@ -609,7 +609,7 @@ final class ImapSession {
             if (f.changedSince().isPresent() && r.modSeq() <= f.changedSince().get()) {
                 continue;
             }
-            fetcher.write(msn, r, f.items(), nowSeen.contains(msn), utf8);
+            fetcher.write(msn, r, f.items(), nowSeen.contains(msn), m.isRecent(r.uid()), utf8);
         }
     }
 
@@ -661,7 +661,7 @@ final class ImapSession {
                 if (s.uid()) {
                     sb.append("UID ").append(uid.value()).append(' ');
                 }
-                sb.append("FLAGS ").append(SelectedMailbox.flagList(r.flags()));
+                sb.append("FLAGS ").append(SelectedMailbox.flagList(r.flags(), m.isRecent(uid)));
                 if (condstore) {
                     sb.append(" MODSEQ (").append(r.modSeq()).append(')');
                 }

@@ -15,7 +15,7 @@ sealed interface SearchKey {
     record Keyword(String keyword, boolean set) implements SearchKey {
     }
 
-    /** NEW = RECENT UNSEEN; RECENT and OLD: we keep no \Recent, so RECENT matches nothing. */
+    /** RECENT and OLD (RFC 3501 §6.4.4); NEW is RECENT UNSEEN. */
     record Recent(boolean recent) implements SearchKey {
     }
 

@@ -51,7 +51,7 @@ final class Searcher {
             case SearchKey.All a -> true;
             case SearchKey.Flag f -> r.flags().has(f.flag()) == f.set();
             case SearchKey.Keyword k -> r.flags().keywords().stream().anyMatch(w -> w.equalsIgnoreCase(k.keyword())) == k.set();
-            case SearchKey.Recent rc -> !rc.recent();
+            case SearchKey.Recent rc -> mailbox.isRecent(r.uid()) == rc.recent();
             case SearchKey.Date d -> {
                 Optional<LocalDate> date = d.sent() ? sentDate(msn)
                         : Optional.of(r.internalDate().atZone(ZoneOffset.UTC).toLocalDate());

@@ -4,13 +4,16 @@ import dev.mailstack.store.Flags;
 import dev.mailstack.store.MailboxChange;
 import dev.mailstack.store.MailboxView;
 import dev.mailstack.store.MessageRef;
+import dev.mailstack.store.StoreSession;
 import dev.mailstack.store.Uid;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The selected mailbox as this session has told the client about it: message sequence numbers
@@ -22,12 +25,37 @@ final class SelectedMailbox {
     private final boolean readOnly;
     private final List<MessageRef> messages;
     private final Map<Uid, Integer> index = new HashMap<>();
+    /** RFC 3501 §2.3.2: the messages this session is the first to see. */
+    private final Set<Uid> recent = new HashSet<>();
+    private final StoreSession store;
 
-    SelectedMailbox(MailboxView view, boolean readOnly) {
+    SelectedMailbox(StoreSession store, MailboxView view, boolean readOnly) {
+        this.store = store;
         this.view = view;
         this.readOnly = readOnly;
         this.messages = new ArrayList<>(view.messages());
         reindex();
+        takeRecent();
+    }
+
+    /** Claims the messages above the mailbox's recent watermark (EXAMINE only looks, RFC 3501 §6.3.2). */
+    private void takeRecent() {
+        long max = maxUid();
+        if (max == 0) {
+            return;
+        }
+        long before = store.claimRecent(view.id(), max, !readOnly);
+        for (int i = messages.size() - 1; i >= 0 && messages.get(i).uid().value() > before; i--) {
+            recent.add(messages.get(i).uid());
+        }
+    }
+
+    int recentCount() {
+        return recent.size();
+    }
+
+    boolean isRecent(Uid uid) {
+        return recent.contains(uid);
     }
 
     MailboxView view() {
@@ -136,6 +164,7 @@ final class SelectedMailbox {
         }
         gone.sort(Collections.reverseOrder());
         for (int msn : gone) {
+            recent.remove(messages.get(msn - 1).uid());
             messages.remove(msn - 1);
             out.add("* " + msn + " EXPUNGE");
         }
@@ -161,7 +190,8 @@ final class SelectedMailbox {
                         MessageRef old = messages.get(msn - 1);
                         messages.set(msn - 1, f.message());
                         if (!old.flags().equals(f.message().flags())) {
-                            out.add("* " + msn + " FETCH (UID " + f.uid().value() + " FLAGS " + flagList(f.message().flags())
+                            out.add("* " + msn + " FETCH (UID " + f.uid().value() + " FLAGS "
+                                    + flagList(f.message().flags(), isRecent(f.uid()))
                                     + (condstore ? " MODSEQ (" + f.message().modSeq() + ")" : "") + ")");
                         }
                     }
@@ -171,8 +201,9 @@ final class SelectedMailbox {
         if (added) {
             messages.sort((a, b) -> a.uid().compareTo(b.uid()));
             reindex();
+            takeRecent();
             out.add("* " + messages.size() + " EXISTS");
-            out.add("* 0 RECENT");
+            out.add("* " + recent.size() + " RECENT");
         }
         return out;
     }
@@ -184,9 +215,13 @@ final class SelectedMailbox {
         }
     }
 
-    static String flagList(Flags flags) {
+    /** A FLAGS list; \Recent is a session flag (RFC 3501 §2.3.2), never stored. */
+    static String flagList(Flags flags, boolean recent) {
         List<String> words = new ArrayList<>();
         flags.system().forEach(f -> words.add(f.wireName()));
+        if (recent) {
+            words.add("\\Recent");
+        }
         words.addAll(flags.keywords());
         return "(" + String.join(" ", words) + ")";
     }

@@ -78,8 +78,40 @@ class ImapSessionTest {
             c.expect("\\* 4 EXISTS");
             assertTrue(System.nanoTime() - start < Duration.ofSeconds(1).toNanos());
             c.setTimeout(Duration.ofSeconds(10));
-            c.expect("\\* 0 RECENT");
+            c.expect("\\* 4 RECENT"); // the three it selected and the new one: this session saw them first
             c.send("DONE").expect("i OK IDLE terminated");
+        }
+    }
+
+    @Test
+    void recentBelongsToTheFirstSessionThatSeesAMessage() throws Exception {
+        try (LineClient a = imap.login(); LineClient b = imap.login()) {
+            a.send("s SELECT INBOX");
+            a.expectEventually("\\* 3 RECENT");
+            a.expectEventually("s OK .*");
+            a.send("f FETCH 1 (FLAGS)").expect("\\* 1 FETCH \\(FLAGS \\(\\\\Recent\\)\\)");
+            a.expect("f OK FETCH completed");
+            b.send("e EXAMINE INBOX");
+            b.expectEventually("\\* 0 RECENT");
+            b.expectEventually("e OK .*");
+            b.send("s SELECT INBOX");
+            b.expectEventually("\\* 0 RECENT");
+            b.expectEventually("s OK .*");
+            imap.deliver(MailboxName.INBOX, "Subject: new\r\n\r\nx\r\n");
+            b.send("t STATUS INBOX (RECENT)").expect("\\* STATUS \"INBOX\" \\(RECENT 1\\)"); // nobody has seen it yet
+            b.expect("t OK STATUS completed");
+            b.send("n NOOP").expect("\\* 4 EXISTS");
+            b.expect("\\* 1 RECENT");
+            b.expect("n OK NOOP completed");
+            a.send("n NOOP").expect("\\* 4 EXISTS");
+            a.expect("\\* 3 RECENT"); // b took the new one
+            a.expect("n OK NOOP completed");
+            b.send("r SEARCH RECENT").expect("\\* SEARCH 4");
+            b.expect("r OK SEARCH completed");
+            a.send("r SEARCH OLD").expect("\\* SEARCH 4");
+            a.expect("r OK SEARCH completed");
+            b.send("x STORE 4 FLAGS (\\Recent)").expect("\\* 4 FETCH \\(FLAGS \\(\\\\Recent\\)\\)");
+            b.expect("x OK STORE completed");
         }
     }
 

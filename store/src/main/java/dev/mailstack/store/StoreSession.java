@@ -210,13 +210,52 @@ public final class StoreSession {
             MailboxInfo info = Mailboxes.find(c, account, name)
                     .orElseThrow(() -> new StoreException(StoreFailure.NOT_FOUND, "no mailbox " + name.path()));
             // Counts kept by every Transaction (V4), so this reads one row whatever the mailbox holds.
+            // Recent: the messages no session has seen yet, a range scan above the watermark.
             try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT message_count, unseen_count, deleted_count, total_size FROM mailboxes WHERE id = ?")) {
+                    "SELECT message_count, unseen_count, deleted_count, total_size, (SELECT COUNT(*) FROM messages m"
+                            + " WHERE m.mailbox_id = mb.id AND m.uid > mb.recent_uid) FROM mailboxes mb WHERE mb.id = ?")) {
                 ps.setLong(1, info.id().value());
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
-                    return new MailboxStatus(info, rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
+                    return new MailboxStatus(info, rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5));
                 }
+            }
+        });
+    }
+
+    /**
+     * RFC 3501 §2.3.2 \Recent: a message is recent to the first session that sees it. Raises the
+     * mailbox's watermark to {@code upToUid} (when {@code claim}; EXAMINE only looks) and returns
+     * where it stood, so this session's recent messages are the UIDs above the returned value.
+     */
+    public long claimRecent(MailboxId mailbox, long upToUid, boolean claim) {
+        return query("claim recent", c -> {
+            c.setAutoCommit(false);
+            try {
+                long before;
+                try (PreparedStatement ps = c.prepareStatement(
+                        "SELECT recent_uid FROM mailboxes WHERE id = ? AND account_id = ? FOR UPDATE")) {
+                    ps.setLong(1, mailbox.value());
+                    ps.setLong(2, account.value());
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (!rs.next()) {
+                            throw new StoreException(StoreFailure.NOT_FOUND, "no such mailbox");
+                        }
+                        before = rs.getLong(1);
+                    }
+                }
+                if (claim && before < upToUid) {
+                    try (PreparedStatement ps = c.prepareStatement("UPDATE mailboxes SET recent_uid = ? WHERE id = ?")) {
+                        ps.setLong(1, upToUid);
+                        ps.setLong(2, mailbox.value());
+                        ps.executeUpdate();
+                    }
+                }
+                c.commit();
+                return before;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
             }
         });
     }
