@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.migration.JavaMigration;
 
 /**
  * The SQL database behind the store: a small connection pool, a permit per connection so virtual
@@ -42,7 +43,8 @@ public final class Database implements AutoCloseable {
         SqlDialect dialect = new H2Dialect();
         dialect.prepare();
         ConnectionPool pool = new ConnectionPool(jdbcUrl);
-        var flyway = Flyway.configure().dataSource(jdbcUrl, "mailstack", "").locations(MIGRATIONS);
+        var flyway = Flyway.configure().dataSource(jdbcUrl, "mailstack", "").locations(MIGRATIONS)
+                .javaMigrations(dialect.migrations().toArray(JavaMigration[]::new));
         if (targetVersion != null) {
             flyway.target(targetVersion);
         }

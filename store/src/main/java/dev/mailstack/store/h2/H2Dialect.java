@@ -3,6 +3,8 @@ package dev.mailstack.store.h2;
 import dev.mailstack.store.SqlDialect;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.util.List;
+import org.flywaydb.core.api.migration.JavaMigration;
 
 /** Everything H2-specific in one place: the default URL, durability settings, error codes. */
 public final class H2Dialect implements SqlDialect {
@@ -22,6 +24,11 @@ public final class H2Dialect implements SqlDialect {
     @Override
     public void prepare() {
         System.setProperty("h2.bindAddress", "127.0.0.1");
+    }
+
+    @Override
+    public List<JavaMigration> migrations() {
+        return List.of(new ForeignKeysOnPrimaryKeys());
     }
 
     @Override
