@@ -4,10 +4,11 @@ import dev.mailstack.store.h2.H2Dialect;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.flywaydb.core.Flyway;
-import org.flywaydb.core.api.migration.JavaMigration;
 
 /**
  * The SQL database behind the store: a small connection pool, a permit per connection so virtual
@@ -43,8 +44,9 @@ public final class Database implements AutoCloseable {
         SqlDialect dialect = new H2Dialect();
         dialect.prepare();
         ConnectionPool pool = new ConnectionPool(jdbcUrl);
-        var flyway = Flyway.configure().dataSource(jdbcUrl, "mailstack", "").locations(MIGRATIONS)
-                .javaMigrations(dialect.migrations().toArray(JavaMigration[]::new));
+        List<String> locations = new ArrayList<>(List.of(MIGRATIONS));
+        locations.addAll(dialect.migrationLocations());
+        var flyway = Flyway.configure().dataSource(jdbcUrl, "mailstack", "").locations(locations.toArray(String[]::new));
         if (targetVersion != null) {
             flyway.target(targetVersion);
         }

@@ -11,8 +11,8 @@ public interface SqlDialect {
 
     boolean isLockTimeout(SQLException e);
 
-    /** Schema steps only this database needs, merged by version with the portable SQL migrations. */
-    java.util.List<org.flywaydb.core.api.migration.JavaMigration> migrations();
+    /** Flyway locations of schema steps only this database needs, merged by version with the portable ones. */
+    java.util.List<String> migrationLocations();
 
     /** A statement that writes a consistent copy of the live database to {@code file}. */
     String onlineBackup(java.nio.file.Path file);

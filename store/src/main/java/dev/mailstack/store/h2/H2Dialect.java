@@ -4,7 +4,6 @@ import dev.mailstack.store.SqlDialect;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.util.List;
-import org.flywaydb.core.api.migration.JavaMigration;
 
 /** Everything H2-specific in one place: the default URL, durability settings, error codes. */
 public final class H2Dialect implements SqlDialect {
@@ -27,8 +26,8 @@ public final class H2Dialect implements SqlDialect {
     }
 
     @Override
-    public List<JavaMigration> migrations() {
-        return List.of(new ForeignKeysOnPrimaryKeys());
+    public List<String> migrationLocations() {
+        return List.of("classpath:db/migration/h2");
     }
 
     @Override
