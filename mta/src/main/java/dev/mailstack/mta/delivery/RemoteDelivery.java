@@ -21,8 +21,12 @@ import javax.naming.NamingException;
 public final class RemoteDelivery {
     private static final Logger LOG = System.getLogger(RemoteDelivery.class.getName());
 
-    /** The SMTP-style reply one recipient got; 2xx delivered, 4xx try later, 5xx refused. */
-    public record Outcome(int position, int code, String reply) {
+    /**
+     * The SMTP-style reply one recipient got; 2xx delivered, 4xx try later, 5xx refused.
+     * {@code nextHopReports}: the next hop took the DSN request (RFC 3461 §5.2.2), so a success
+     * notice is its to send; otherwise ours says "relayed".
+     */
+    public record Outcome(int position, int code, String reply, boolean nextHopReports) {
     }
 
     private final MailboxStore store;
@@ -104,13 +108,13 @@ public final class RemoteDelivery {
             if (reply.ok()) {
                 accepted.add(r);
             } else {
-                outcomes.put(r.position(), new Outcome(r.position(), reply.code(), reply.text()));
+                outcomes.put(r.position(), new Outcome(r.position(), reply.code(), reply.text(), false));
             }
         }
         if (!accepted.isEmpty()) {
             SmtpClient.Reply end = downgrading ? sendDowngraded(client, message) : sendAsIs(client, message);
             for (QueuedMessage.PendingRecipient r : accepted) {
-                outcomes.put(r.position(), new Outcome(r.position(), end.code(), end.text()));
+                outcomes.put(r.position(), new Outcome(r.position(), end.code(), end.text(), dsn));
             }
             LOG.log(Level.INFO, "relayed queue={0} route={1} reply={2} recipients={3}", message.id(), route, end.text(),
                     accepted.size());
@@ -160,6 +164,6 @@ public final class RemoteDelivery {
     }
 
     private static List<Outcome> all(List<QueuedMessage.PendingRecipient> recipients, int code, String reply) {
-        return recipients.stream().map(r -> new Outcome(r.position(), code, reply)).toList();
+        return recipients.stream().map(r -> new Outcome(r.position(), code, reply, false)).toList();
     }
 }

@@ -22,7 +22,8 @@ final class DeliveryReport {
     /** Above this size only the header goes back, whatever RET says (Postfix: bounce_size_limit 50000). */
     static final long FULL_RETURN_LIMIT = 50_000;
 
-    enum Action { FAILED, DELAYED }
+    /** RFC 3464 §2.3.3 actions; DELIVERED and RELAYED only for recipients that asked (NOTIFY=SUCCESS). */
+    enum Action { FAILED, DELAYED, DELIVERED, RELAYED }
 
     record Entry(MailEnvelope.Recipient recipient, Action action, String reply) {
     }
@@ -34,6 +35,7 @@ final class DeliveryReport {
     static void write(OutputStream out, String hostname, QueuedMessage message, List<Entry> entries,
                       InputStream original) throws IOException {
         boolean failed = entries.stream().anyMatch(e -> e.action() == Action.FAILED);
+        boolean delayed = !failed && entries.stream().anyMatch(e -> e.action() == Action.DELAYED);
         String boundary = "=_mailstack_" + UUID.randomUUID();
         String now = ZonedDateTime.now(ZoneId.systemDefault()).format(DATE);
         StringBuilder h = new StringBuilder();
@@ -41,8 +43,8 @@ final class DeliveryReport {
         h.append("Return-Path: <>\r\n");
         h.append("From: Mail Delivery System <MAILER-DAEMON@").append(hostname).append(">\r\n");
         h.append("To: <").append(message.envelope().returnPath()).append(">\r\n");
-        h.append("Subject: ").append(failed ? "Undelivered Mail Returned to Sender" : "Delayed Mail (still being retried)")
-                .append("\r\n");
+        h.append("Subject: ").append(failed ? "Undelivered Mail Returned to Sender"
+                : delayed ? "Delayed Mail (still being retried)" : "Successful Mail Delivery Report").append("\r\n");
         h.append("Date: ").append(now).append("\r\n");
         h.append("Message-ID: <").append(UUID.randomUUID()).append('@').append(hostname).append(">\r\n");
         h.append("Auto-Submitted: auto-replied\r\n"); // RFC 3834: no replies to this
@@ -54,7 +56,8 @@ final class DeliveryReport {
         h.append("Content-Type: text/plain; charset=utf-8\r\n\r\n");
         h.append("This is the mail system at ").append(hostname).append(".\r\n\r\n");
         h.append(failed ? "Your message could not be delivered to one or more recipients.\r\n"
-                : "Your message has not been delivered yet; the mail system keeps trying.\r\n");
+                : delayed ? "Your message has not been delivered yet; the mail system keeps trying.\r\n"
+                : "Your message was delivered to the recipients below, as you asked.\r\n");
         h.append("\r\n");
         for (Entry e : entries) {
             h.append("<").append(e.recipient().address()).append(">: ").append(e.reply()).append("\r\n");
@@ -68,7 +71,7 @@ final class DeliveryReport {
             h.append("\r\n");
             e.recipient().orcpt().ifPresent(o -> h.append("Original-Recipient: ").append(o.replaceFirst(";", "; ")).append("\r\n"));
             h.append("Final-Recipient: rfc822; ").append(e.recipient().address()).append("\r\n");
-            h.append("Action: ").append(e.action() == Action.FAILED ? "failed" : "delayed").append("\r\n");
+            h.append("Action: ").append(e.action().name().toLowerCase(java.util.Locale.ROOT)).append("\r\n");
             h.append("Status: ").append(status(e.reply(), e.action())).append("\r\n");
             h.append("Diagnostic-Code: smtp; ").append(e.reply().replaceAll("[\r\n]+", " ")).append("\r\n");
         }
@@ -86,7 +89,11 @@ final class DeliveryReport {
         if (m.find()) {
             return m.group();
         }
-        return action == Action.FAILED ? "5.0.0" : "4.0.0";
+        return switch (action) {
+            case FAILED -> "5.0.0";
+            case DELAYED -> "4.0.0";
+            case DELIVERED, RELAYED -> "2.0.0";
+        };
     }
 
     private static void copyOriginal(InputStream in, OutputStream out, boolean full) throws IOException {

@@ -164,7 +164,8 @@ public final class QueueRunner implements AutoCloseable {
             List<RemoteDelivery.Outcome> results = remote.deliver(message, group.getKey(), group.getValue());
             for (int i = 0; i < results.size(); i++) {
                 RemoteDelivery.Outcome o = results.get(i);
-                attempt.outcomes.add(classify(attempt, group.getValue().get(i), o.reply(), o.code()));
+                attempt.outcomes.add(classify(attempt, group.getValue().get(i), o.reply(), o.code(),
+                        o.nextHopReports() ? null : DeliveryReport.Action.RELAYED));
             }
         }
         store.queue().record(message.id(), attempt.outcomes);
@@ -178,6 +179,7 @@ public final class QueueRunner implements AutoCloseable {
         final List<RecipientOutcome> outcomes = new ArrayList<>();
         final List<DeliveryReport.Entry> failures = new ArrayList<>();
         final List<DeliveryReport.Entry> delays = new ArrayList<>();
+        final List<DeliveryReport.Entry> successes = new ArrayList<>();
         final Map<String, List<QueuedMessage.PendingRecipient>> remote = new LinkedHashMap<>();
 
         Attempt(QueuedMessage message, Instant now) {
@@ -223,10 +225,10 @@ public final class QueueRunner implements AutoCloseable {
                             worst = "451 4.3.0 <" + address + ">: cannot queue the forward, will retry";
                         }
                         a.outcomes.add(classify(a, r, worst == null ? "250 2.0.0 delivered" : worst,
-                                retry ? 451 : worst == null ? 250 : 550));
+                                retry ? 451 : worst == null ? 250 : 550, DeliveryReport.Action.DELIVERED));
                     }
                     case AddressResolution.NoSuchUser n -> a.outcomes.add(classify(a, r,
-                            "550 5.1.1 <" + address + ">: no such user here", 550));
+                            "550 5.1.1 <" + address + ">: no such user here", 550, null));
                     case AddressResolution.NotLocal n -> a.remote
                             .computeIfAbsent(address.substring(address.lastIndexOf('@') + 1).toLowerCase(Locale.ROOT),
                                     k -> new ArrayList<>()).add(r);
@@ -244,12 +246,21 @@ public final class QueueRunner implements AutoCloseable {
             report(a.message, a.delays);
             store.queue().markDelayWarned(a.message.id());
         }
+        if (!a.successes.isEmpty()) {
+            report(a.message, a.successes);
+        }
     }
 
-    private RecipientOutcome classify(Attempt a, QueuedMessage.PendingRecipient r, String reply, int code) {
+    /** {@code success}: what a success notice would say (null: none is ours to send). */
+    private RecipientOutcome classify(Attempt a, QueuedMessage.PendingRecipient r, String reply, int code,
+                                      DeliveryReport.Action success) {
         QueuedMessage message = a.message;
         if (code < 400) {
             counters.delivered.incrementAndGet();
+            // RFC 3461 §4.1: NOTIFY=SUCCESS asks for a notice on delivery; without NOTIFY, none.
+            if (success != null && notifies(r.recipient(), "SUCCESS", false)) {
+                a.successes.add(new DeliveryReport.Entry(r.recipient(), success, reply));
+            }
             return new RecipientOutcome.Delivered(r.position(), reply);
         }
         Duration age = Duration.between(message.receivedAt(), a.now);

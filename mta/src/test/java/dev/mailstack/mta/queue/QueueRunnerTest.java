@@ -62,10 +62,14 @@ class QueueRunnerTest {
     }
 
     private void enqueue(String from, String to, String subject, int bodyBytes) throws Exception {
+        enqueue(from, MailEnvelope.Recipient.of(to), subject, bodyBytes);
+    }
+
+    private void enqueue(String from, MailEnvelope.Recipient to, String subject, int bodyBytes) throws Exception {
         MessageSpool.Spooled m = TestMessages.spool(store, "From: <" + from + ">\r\nSubject: " + subject + "\r\n\r\n"
                 + "x".repeat(bodyBytes) + "\r\n");
         try {
-            intake.accept(new MailEnvelope(from, List.of(MailEnvelope.Recipient.of(to)), Optional.empty(),
+            intake.accept(new MailEnvelope(from, List.of(to), Optional.empty(),
                     Optional.empty(), false, false, Instant.now()), m);
         } finally {
             m.discard();
@@ -131,5 +135,23 @@ class QueueRunnerTest {
         assertEquals(1, reports.size());
         assertEquals("Undelivered Mail Returned to Sender", reports.getFirst());
         assertEquals(List.of(), store.queue().list());
+    }
+
+    @Test
+    void aRecipientThatAskedForSuccessNoticesGetsOneAndOnlyThen() throws Exception {
+        // RFC 3461 §4.1: NOTIFY=SUCCESS,FAILURE asks for a notice on delivery; no NOTIFY asks for none
+        enqueue("bob@example.org", new MailEnvelope.Recipient("alice@example.org", Optional.of("SUCCESS,FAILURE"),
+                Optional.of("rfc822;alice@example.org")), "asked", 10);
+        enqueue("bob@example.org", "alice@example.org", "not asked", 10);
+        runner.deliver(store.queue().claimDue(Instant.now(), QueueSettings.defaults("x").lease(), 10));
+        runner.deliver(store.queue().claimDue(Instant.now(), QueueSettings.defaults("x").lease(), 10));
+        assertEquals(List.of("asked", "not asked"), subjects(f.session()));
+        StoreSession bob = store.open(store.accounts().find("bob@example.org").orElseThrow().id());
+        assertEquals(List.of("Successful Mail Delivery Report"), subjects(bob));
+        try (var view = bob.select(MailboxName.INBOX); var in = bob.openContent(view.messages().getFirst())) {
+            String report = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(report.contains("Action: delivered\r\nStatus: 2.0.0"), report);
+            assertTrue(report.contains("Original-Recipient: rfc822; alice@example.org"), report);
+        }
     }
 }
