@@ -531,7 +531,7 @@ final class ImapSession {
     }
 
     private String status(StoreSession user, MailboxName name, List<String> items) {
-        MailboxStatus st = user.status(name);
+        MailboxStatus st = user.status(name, items.contains("RECENT"));
         List<String> out = new ArrayList<>();
         for (String item : items) {
             switch (item) {

@@ -204,16 +204,23 @@ public final class StoreSession {
         });
     }
 
-    /** Counts without loading the messages. */
+    /** Counts without loading the messages (recent left at 0: {@link #status(MailboxName, boolean)}). */
     public MailboxStatus status(MailboxName name) {
+        return status(name, false);
+    }
+
+    /**
+     * Counts without loading the messages. The kept counts (V4) make this one row whatever the
+     * mailbox holds; {@code withRecent} adds a range scan over the messages no session has seen yet,
+     * which for a mailbox nobody selects is all of them, so it is done only when asked for.
+     */
+    public MailboxStatus status(MailboxName name, boolean withRecent) {
         return query("status", c -> {
             MailboxInfo info = Mailboxes.find(c, account, name)
                     .orElseThrow(() -> new StoreException(StoreFailure.NOT_FOUND, "no mailbox " + name.path()));
-            // Counts kept by every Transaction (V4), so this reads one row whatever the mailbox holds.
-            // Recent: the messages no session has seen yet, a range scan above the watermark.
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT message_count, unseen_count, deleted_count, total_size, (SELECT COUNT(*) FROM messages m"
-                            + " WHERE m.mailbox_id = mb.id AND m.uid > mb.recent_uid) FROM mailboxes mb WHERE mb.id = ?")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT message_count, unseen_count, deleted_count, total_size,"
+                    + (withRecent ? " (SELECT COUNT(*) FROM messages m WHERE m.mailbox_id = mb.id AND m.uid > mb.recent_uid)"
+                    : " 0") + " FROM mailboxes mb WHERE mb.id = ?")) {
                 ps.setLong(1, info.id().value());
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
