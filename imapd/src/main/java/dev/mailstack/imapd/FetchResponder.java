@@ -1,11 +1,14 @@
 package dev.mailstack.imapd;
 
+import dev.mailstack.mime.TransferEncoding;
 import dev.mailstack.net.Connection;
 import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.MessageRef;
 import java.io.ByteArrayOutputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
@@ -136,7 +139,7 @@ final class FetchResponder {
             return st;
         }
         if (s.binary()) {
-            bytes(st.decoded(r, range, store), s);
+            binary(r, range, s, st);
         } else if (s.text() == FetchItem.Text.HEADER_FIELDS || s.text() == FetchItem.Text.HEADER_FIELDS_NOT) {
             bytes(HeaderFields.filter(readRange(r, range.start(), range.length()), s.fields(),
                     s.text() == FetchItem.Text.HEADER_FIELDS_NOT), s);
@@ -167,6 +170,89 @@ final class FetchResponder {
                     throw new IOException("message content shorter than recorded: " + r.contentKey());
                 }
                 connection.write(buf, 0, n);
+                left -= n;
+            }
+        }
+    }
+
+    /** Parts up to this size are decoded in memory; larger ones are decoded twice, to count and to send. */
+    static final long BINARY_IN_MEMORY = 256 * 1024;
+
+    /**
+     * RFC 3516 BINARY: the part with its transfer encoding undone. The literal announces the
+     * decoded size, so a large part is decoded once to count and once more onto the wire, and
+     * memory stays flat whatever its size.
+     */
+    private void binary(MessageRef r, StoredStructure.Range range, FetchItem.Section s, StoredStructure st)
+            throws IOException {
+        if (range.length() <= BINARY_IN_MEMORY) {
+            bytes(st.decoded(r, range, store), s);
+            return;
+        }
+        String encoding = range.part().encoding();
+        long size;
+        try (InputStream in = partStream(r, range)) {
+            size = TransferEncoding.decode(in, encoding, OutputStream.nullOutputStream());
+        }
+        long from = 0;
+        long len = size;
+        if (s.offset() != FetchItem.Section.WHOLE) {
+            from = Math.min(s.offset(), size);
+            len = Math.min(size - from, s.length());
+        }
+        connection.write("{" + len + "}\r\n");
+        try (InputStream in = partStream(r, range)) {
+            TransferEncoding.decode(in, encoding, new Slice(connection.output(), from, len));
+        }
+    }
+
+    private InputStream partStream(MessageRef r, StoredStructure.Range range) throws IOException {
+        InputStream in = store.openContent(r.contentKey(), range.start());
+        return new FilterInputStream(in) {
+            private long left = range.length();
+
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int n) throws IOException {
+                if (left <= 0) {
+                    return -1;
+                }
+                int got = super.read(b, off, (int) Math.min(n, left));
+                left -= Math.max(got, 0);
+                return got;
+            }
+        };
+    }
+
+    /** Passes on {@code len} octets after skipping {@code from}: a partial BINARY fetch of a decoded stream. */
+    private static final class Slice extends OutputStream {
+        private final OutputStream out;
+        private long skip;
+        private long left;
+
+        Slice(OutputStream out, long from, long len) {
+            this.out = out;
+            this.skip = from;
+            this.left = len;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[]{(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            int skipped = (int) Math.min(skip, len);
+            skip -= skipped;
+            int n = (int) Math.min(left, len - skipped);
+            if (n > 0) {
+                out.write(b, off + skipped, n);
                 left -= n;
             }
         }

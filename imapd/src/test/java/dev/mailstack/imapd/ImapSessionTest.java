@@ -243,4 +243,41 @@ class ImapSessionTest {
         }
         assertEquals(4, imap.store.session().status(MailboxName.INBOX).messages());
     }
+
+    @Test
+    void binaryFetchOfALargePartIsDecodedAndSlicedExactly() throws Exception {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; text.length() < 1_000_000; i++) {
+            text.append("line ").append(i).append(" of the attachment\r\n");
+        }
+        String encoded = java.util.Base64.getMimeEncoder().encodeToString(text.toString().getBytes(
+                java.nio.charset.StandardCharsets.US_ASCII));
+        imap.deliver(MailboxName.INBOX, "Subject: attachment\r\nMIME-Version: 1.0\r\n"
+                + "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+                + "--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n" + encoded + "\r\n--b--\r\n");
+        try (LineClient c = imap.login()) {
+            c.send("s SELECT INBOX");
+            c.expectEventually("s OK .*");
+            // larger than FetchResponder.BINARY_IN_MEMORY: decoded twice, streamed, never held whole
+            c.send("f FETCH 4 (BINARY.PEEK[2])").expect("\\* 4 FETCH \\(BINARY\\[2\\] \\{" + text.length() + "\\}");
+            assertEquals(text + ")", literalThenParen(c));
+            c.expect("f OK FETCH completed");
+            String slice = text.substring(500_000, 500_040);
+            c.send("p FETCH 4 (BINARY.PEEK[2]<500000.40>)").expect("\\* 4 FETCH \\(BINARY\\[2\\]<500000> \\{40\\}");
+            assertEquals(slice + ")", literalThenParen(c));
+            c.expect("p OK FETCH completed");
+        }
+    }
+
+    /** A literal's text (no "(" in it) and the ")" closing the response, lines joined as sent. */
+    private static String literalThenParen(LineClient c) throws IOException {
+        StringBuilder joined = new StringBuilder();
+        for (String line = c.readLine(); ; line = c.readLine()) {
+            joined.append(line);
+            if (line.endsWith(")")) {
+                return joined.toString();
+            }
+            joined.append("\r\n");
+        }
+    }
 }

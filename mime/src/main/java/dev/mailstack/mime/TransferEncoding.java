@@ -1,6 +1,9 @@
 package dev.mailstack.mime;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 
 /** Content-Transfer-Encoding decoders (RFC 2045 §6) that survive real-world damage. */
 public final class TransferEncoding {
@@ -22,33 +25,46 @@ public final class TransferEncoding {
     /** Base64, skipping anything outside the alphabet and stopping at padding; a truncated tail is kept. */
     public static byte[] base64(byte[] in, int off, int len) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(len * 3 / 4 + 3);
-        int acc = 0;
-        int bits = 0;
-        for (int i = off; i < off + len; i++) {
-            int c = in[i] & 0xff;
-            if (c == '=') {
-                // padding ends a quantum; keep going: some senders concatenate encoded chunks
-                bits = 0;
-                acc = 0;
-                continue;
-            }
-            int v = BASE64[c];
-            if (v < 0) {
-                continue;
-            }
-            acc = (acc << 6) | v;
-            bits += 6;
-            if (bits >= 8) {
-                bits -= 8;
-                out.write((acc >> bits) & 0xff);
+        new Base64Decoder().decode(in, off, len, out);
+        return out.toByteArray();
+    }
+
+    /** Base64 decoding state carried from one chunk to the next, so a stream decodes as one array would. */
+    private static final class Base64Decoder {
+        private int acc;
+        private int bits;
+
+        void decode(byte[] in, int off, int len, ByteArrayOutputStream out) {
+            for (int i = off; i < off + len; i++) {
+                int c = in[i] & 0xff;
+                if (c == '=') {
+                    // padding ends a quantum; keep going: some senders concatenate encoded chunks
+                    bits = 0;
+                    acc = 0;
+                    continue;
+                }
+                int v = BASE64[c];
+                if (v < 0) {
+                    continue;
+                }
+                acc = (acc << 6) | v;
+                bits += 6;
+                if (bits >= 8) {
+                    bits -= 8;
+                    out.write((acc >> bits) & 0xff);
+                }
             }
         }
-        return out.toByteArray();
     }
 
     /** Quoted-printable; with {@code header} (RFC 2047 "Q") an underscore is a space. Bad escapes stay literal. */
     public static byte[] quotedPrintable(byte[] in, int off, int len, boolean header) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(len);
+        quotedPrintable(in, off, len, header, out);
+        return out.toByteArray();
+    }
+
+    private static void quotedPrintable(byte[] in, int off, int len, boolean header, ByteArrayOutputStream out) {
         int end = off + len;
         for (int i = off; i < end; i++) {
             int c = in[i] & 0xff;
@@ -78,7 +94,6 @@ public final class TransferEncoding {
                 out.write(c);
             }
         }
-        return out.toByteArray();
     }
 
     private static int hex(byte b) {
@@ -91,6 +106,58 @@ public final class TransferEncoding {
         }
         if (c >= 'a' && c <= 'f') {
             return c - 'a' + 10;
+        }
+        return -1;
+    }
+
+    /**
+     * {@link #decode(byte[], String)} for a body of any size in bounded memory: the body is read in
+     * chunks, base64 with its state carried over and quoted-printable cut after a line end (an
+     * escape or soft line break never spans lines), so the output is the same. Returns the octets written.
+     */
+    public static long decode(InputStream body, String encoding, OutputStream out) throws IOException {
+        String e = encoding == null ? "" : encoding.strip().toLowerCase(java.util.Locale.ROOT);
+        if (!e.equals("base64") && !e.equals("quoted-printable")) {
+            return body.transferTo(out);
+        }
+        Base64Decoder base64 = new Base64Decoder();
+        ByteArrayOutputStream decoded = new ByteArrayOutputStream(CHUNK);
+        byte[] buf = new byte[CHUNK * 2];
+        int have = 0;
+        long written = 0;
+        for (boolean eof = false; !eof || have > 0; ) {
+            int n = eof ? -1 : body.read(buf, have, buf.length - have);
+            eof |= n < 0;
+            have += Math.max(n, 0);
+            if (!eof && have < CHUNK) {
+                continue;
+            }
+            int cut = have;
+            if (!eof && e.equals("quoted-printable")) {
+                int lf = lastIndexOf(buf, (byte) '\n', have);
+                cut = lf >= 0 ? lf + 1 : have;
+            }
+            if (e.equals("base64")) {
+                base64.decode(buf, 0, cut, decoded);
+            } else {
+                quotedPrintable(buf, 0, cut, false, decoded);
+            }
+            decoded.writeTo(out);
+            written += decoded.size();
+            decoded.reset();
+            System.arraycopy(buf, cut, buf, 0, have - cut);
+            have -= cut;
+        }
+        return written;
+    }
+
+    private static final int CHUNK = 64 * 1024;
+
+    private static int lastIndexOf(byte[] b, byte value, int end) {
+        for (int i = end - 1; i >= 0; i--) {
+            if (b[i] == value) {
+                return i;
+            }
         }
         return -1;
     }
