@@ -14,6 +14,12 @@ public interface SqlDialect {
     /** Flyway locations of schema steps only this database needs, merged by version with the portable ones. */
     java.util.List<String> migrationLocations();
 
+    /** Bitwise OR of two integer expressions (H2: BITOR(a, b); PostgreSQL: a | b). */
+    String bitOr(String a, String b);
+
+    /** Bitwise AND of two integer expressions (H2: BITAND(a, b); PostgreSQL: a & b). */
+    String bitAnd(String a, String b);
+
     /** A statement that writes a consistent copy of the live database to {@code file}. */
     String onlineBackup(java.nio.file.Path file);
 }

@@ -149,30 +149,75 @@ public final class Transaction implements AutoCloseable {
         return run("set flags", () -> {
             Locked m = lock(mailbox);
             List<MessageRef> changed = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE messages SET flags = ?, keywords = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?")) {
-                for (MessageRef r : load(mailbox, uids)) {
-                    Flags next = change.applyTo(r.flags());
-                    if (next.equals(r.flags())) {
-                        continue;
-                    }
-                    ps.setInt(1, next.bits());
-                    ps.setString(2, next.keywordText());
-                    ps.setLong(3, m.modSeq);
-                    ps.setLong(4, mailbox.value());
-                    ps.setLong(5, r.uid().value());
-                    ps.addBatch();
-                    MessageRef updated = new MessageRef(mailbox, r.uid(), m.modSeq, r.size(), r.internalDate(), next,
-                            r.content(), r.contentKey());
-                    changed.add(updated);
-                    m.count(-1, r.flags(), 0);
-                    m.count(1, next, 0);
-                    m.changes.add(new MailboxChange.FlagsChanged(updated));
+            List<Uid[]> runs = new ArrayList<>(); // [first, last] of consecutive changed messages
+            List<MessageRef> rows = loadRange(mailbox, uids);
+            java.util.Set<Uid> wanted = uids instanceof java.util.Set<Uid> set ? set : new java.util.HashSet<>(uids);
+            Uid[] open = null;
+            for (MessageRef r : rows) {
+                Flags next = wanted.contains(r.uid()) ? change.applyTo(r.flags()) : r.flags();
+                if (next.equals(r.flags())) {
+                    open = null; // an unchanged (or unrequested) message ends a run
+                    continue;
                 }
-                ps.executeBatch();
+                MessageRef updated = new MessageRef(mailbox, r.uid(), m.modSeq, r.size(), r.internalDate(), next,
+                        r.content(), r.contentKey());
+                changed.add(updated);
+                m.count(-1, r.flags(), 0);
+                m.count(1, next, 0);
+                m.changes.add(new MailboxChange.FlagsChanged(updated));
+                if (open == null) {
+                    open = new Uid[]{r.uid(), r.uid()};
+                    runs.add(open);
+                } else {
+                    open[1] = r.uid();
+                }
+            }
+            if (change.mode() != FlagChange.Mode.REPLACE && change.flags().keywords().isEmpty()) {
+                updateSystemFlags(mailbox, m.modSeq, runs, change);
+            } else {
+                updateRows(mailbox, m.modSeq, changed);
             }
             return changed;
         });
+    }
+
+    /**
+     * Adding or removing system flags, one statement per run of consecutive changed messages:
+     * STORE 1:* +FLAGS (\Seen) on a large mailbox is a few statements, not one per message.
+     * Every message in a run is known to change (the mailbox is locked), so no condition is needed.
+     */
+    private void updateSystemFlags(MailboxId mailbox, long modSeq, List<Uid[]> runs, FlagChange change) throws SQLException {
+        int bits = change.flags().bits();
+        SqlDialect sql = store.db().dialect();
+        String mask = "CAST(? AS INTEGER)";
+        String flags = change.mode() == FlagChange.Mode.ADD ? sql.bitOr("flags", mask) : sql.bitAnd("flags", mask);
+        try (PreparedStatement ps = c.prepareStatement("UPDATE messages SET flags = " + flags + ", modseq = ?"
+                + " WHERE mailbox_id = ? AND uid BETWEEN ? AND ?")) {
+            for (Uid[] run : runs) {
+                ps.setInt(1, change.mode() == FlagChange.Mode.ADD ? bits : ~bits);
+                ps.setLong(2, modSeq);
+                ps.setLong(3, mailbox.value());
+                ps.setLong(4, run[0].value());
+                ps.setLong(5, run[1].value());
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
+
+    private void updateRows(MailboxId mailbox, long modSeq, List<MessageRef> changed) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "UPDATE messages SET flags = ?, keywords = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?")) {
+            for (MessageRef r : changed) {
+                ps.setInt(1, r.flags().bits());
+                ps.setString(2, r.flags().keywordText());
+                ps.setLong(3, modSeq);
+                ps.setLong(4, mailbox.value());
+                ps.setLong(5, r.uid().value());
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
     }
 
     /** Removes messages for good; UIDs that are already gone are ignored. */
@@ -330,6 +375,28 @@ public final class Transaction implements AutoCloseable {
                 ps.executeUpdate();
             }
         }
+    }
+
+    /** Every message from the lowest to the highest of {@code uids}, requested or not, in UID order. */
+    private List<MessageRef> loadRange(MailboxId mailbox, Collection<Uid> uids) throws SQLException {
+        List<MessageRef> out = new ArrayList<>();
+        if (uids.isEmpty()) {
+            return out;
+        }
+        Uid low = java.util.Collections.min(uids);
+        Uid high = java.util.Collections.max(uids);
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + Mailboxes.MESSAGE_COLUMNS + Mailboxes.MESSAGE_FROM
+                + " WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid")) {
+            ps.setLong(1, mailbox.value());
+            ps.setLong(2, low.value());
+            ps.setLong(3, high.value());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(Mailboxes.readMessage(rs));
+                }
+            }
+        }
+        return out;
     }
 
     /** The listed messages that exist, in UID order. */

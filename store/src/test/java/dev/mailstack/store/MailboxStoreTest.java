@@ -281,6 +281,51 @@ class MailboxStoreTest {
         assertStatusMatchesContent(s, new MailboxName("Old"));
     }
 
+    @Test
+    void flagChangesTouchExactlyTheRequestedMessagesThatChange() throws Exception {
+        StoreSession s = f.session();
+        MailboxId inbox = f.inbox();
+        List<Uid> uids = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            uids.add(TestMessages.append(s, inbox, "Subject: " + i + "\r\n\r\nx\r\n"));
+        }
+        try (Transaction t = s.begin()) {
+            t.setFlags(inbox, List.of(uids.get(2), uids.get(5)), new FlagChange(FlagChange.Mode.ADD, Flags.of(Flag.FLAGGED)));
+            t.setFlags(inbox, List.of(uids.get(3)), new FlagChange(FlagChange.Mode.ADD,
+                    new Flags(java.util.EnumSet.of(Flag.SEEN), java.util.Set.of("$Label1"))));
+            t.commit();
+        }
+        long before;
+        try (MailboxView view = s.select(MailboxName.INBOX)) {
+            before = view.highestModSeq();
+        }
+        // every other message, some already flagged: runs break at gaps and at unchanged messages
+        List<Uid> odd = List.of(uids.get(1), uids.get(2), uids.get(3), uids.get(5), uids.get(7), uids.get(8), uids.get(9));
+        List<MessageRef> changed;
+        try (Transaction t = s.begin()) {
+            changed = t.setFlags(inbox, odd, new FlagChange(FlagChange.Mode.ADD, Flags.of(Flag.FLAGGED, Flag.DELETED)));
+            t.commit();
+        }
+        assertEquals(odd.size(), changed.size(), "each gains \\Deleted at least");
+        try (Transaction t = s.begin()) {
+            changed = t.setFlags(inbox, uids, new FlagChange(FlagChange.Mode.REMOVE, Flags.of(Flag.FLAGGED)));
+            t.commit();
+        }
+        assertEquals(odd.size(), changed.size(), "only the flagged ones change");
+        try (MailboxView view = s.select(MailboxName.INBOX)) {
+            for (MessageRef r : view.messages()) {
+                int i = uids.indexOf(r.uid());
+                boolean inOdd = odd.contains(r.uid());
+                assertEquals(inOdd, r.flags().has(Flag.DELETED), "deleted " + i);
+                assertTrue(!r.flags().has(Flag.FLAGGED), "flagged " + i);
+                assertEquals(i == 3, r.flags().has(Flag.SEEN), "seen " + i);
+                assertEquals(i == 3 ? java.util.Set.of("$Label1") : java.util.Set.of(), r.flags().keywords(), "keywords " + i);
+                assertEquals(inOdd, r.modSeq() > before, "modseq moves only where flags changed: " + i);
+            }
+        }
+        assertStatusMatchesContent(s, MailboxName.INBOX);
+    }
+
     /** The kept counts equal a count of the messages themselves. */
     private static void assertStatusMatchesContent(StoreSession s, MailboxName name) {
         MailboxStatus status = s.status(name);

@@ -31,6 +31,16 @@ public final class H2Dialect implements SqlDialect {
     }
 
     @Override
+    public String bitOr(String a, String b) {
+        return "BITOR(" + a + ", " + b + ")";
+    }
+
+    @Override
+    public String bitAnd(String a, String b) {
+        return "BITAND(" + a + ", " + b + ")";
+    }
+
+    @Override
     public boolean isUniqueViolation(SQLException e) {
         // 23505 is the standard SQLSTATE; H2 reports DUPLICATE_KEY_1 = 23505 as well.
         return "23505".equals(e.getSQLState());
