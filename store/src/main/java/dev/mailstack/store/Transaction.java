@@ -401,26 +401,8 @@ public final class Transaction implements AutoCloseable {
 
     /** The listed messages that exist, in UID order. */
     private List<MessageRef> load(MailboxId mailbox, Collection<Uid> uids) throws SQLException {
-        List<MessageRef> out = new ArrayList<>();
-        if (uids.isEmpty()) {
-            return out;
-        }
-        java.util.TreeSet<Uid> wanted = new java.util.TreeSet<>(uids);
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + Mailboxes.MESSAGE_COLUMNS + Mailboxes.MESSAGE_FROM
-                + " WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid")) {
-            ps.setLong(1, mailbox.value());
-            ps.setLong(2, wanted.first().value());
-            ps.setLong(3, wanted.last().value());
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    MessageRef r = Mailboxes.readMessage(rs);
-                    if (wanted.contains(r.uid())) {
-                        out.add(r);
-                    }
-                }
-            }
-        }
-        return out;
+        java.util.Set<Uid> wanted = new java.util.HashSet<>(uids);
+        return loadRange(mailbox, uids).stream().filter(r -> wanted.contains(r.uid())).toList();
     }
 
     private interface SqlWork<T> {
