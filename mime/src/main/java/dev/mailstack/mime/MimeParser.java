@@ -2,6 +2,9 @@ package dev.mailstack.mime;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -19,6 +22,11 @@ final class MimeParser {
     /** Bytes of a line kept for analysis; longer lines are counted, not kept. */
     static final int KEEP = 8192;
     private static final byte[] EMPTY = new byte[0];
+    private static final int READ_BUFFER = 8 * 1024;
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long LF_OCTETS = 0x0a0a_0a0a_0a0a_0a0aL;
+    private static final long ONE_OCTETS = 0x0101_0101_0101_0101L;
+    private static final long HIGH_BITS = 0x8080_8080_8080_8080L;
 
     /** A line: where it starts, its full length with terminator, the terminator length, and its kept head. */
     private record Line(long start, long length, int terminator, byte[] head, int headLength, long lfBefore) {
@@ -42,8 +50,10 @@ final class MimeParser {
 
     private final InputStream in;
     private final MimeLimits limits;
-    private final byte[] buf = new byte[16 * 1024];
-    private final byte[] scratch = new byte[KEEP];
+    /** Read buffer; see {@link #readBuffer}. */
+    private final byte[] buf;
+    /** The kept head of the current line; grows up to KEEP as long lines come (most are short). */
+    private byte[] scratch = new byte[256];
     /** LF octets read so far: line counts are LFs between two offsets, as Dovecot counts them. */
     private long lfs;
     /** True while a header is read, when every line's bytes are kept. */
@@ -52,23 +62,45 @@ final class MimeParser {
     private int lim;
     private long offset;
     private Line pushedBack;
+    /** The cut after the last line {@link #skipPlain} passed. */
+    private long skippedCutEnd;
+    private long skippedCutLf;
     private boolean eightBit;
     private int parts;
     /** The top-level header as read, while it stays under MessageSummary.MAX_KEPT_HEADER; null past it. */
     private java.io.ByteArrayOutputStream rootHeader = new java.io.ByteArrayOutputStream(1024);
     private boolean capturing = true;
 
-    MimeParser(InputStream in, MimeLimits limits) {
+    MimeParser(InputStream in, MimeLimits limits) throws IOException {
         this.in = in;
         this.limits = limits;
+        this.buf = readBuffer(in);
+    }
+
+    /**
+     * A read buffer no larger than the input when the stream knows its length (a message in
+     * memory, a spool file), else 8 KiB. Messages are parsed one per delivery, each with a parser
+     * of its own, so the buffers were most of what a parse allocated (issue 4: 16 KiB plus 8 KiB
+     * for a typical 20 KB message).
+     */
+    private static byte[] readBuffer(InputStream in) throws IOException {
+        int left = in.available();
+        return new byte[left > 0 && left < READ_BUFFER ? left : READ_BUFFER];
     }
 
     MessageSummary.ParsedMessage parse() throws IOException {
         Built root = part(0, List.of(), 0, false);
         byte[] header = rootHeader == null ? null : rootHeader.toByteArray();
         // drain anything left (text after a stray boundary) so the size is exact
-        for (Line l; (l = next()) != null; ) {
-            root.extendTo(l);
+        while (true) {
+            if (skipPlain(false)) {
+                root.extendTo(offset, lfs);
+            }
+            Line l = next();
+            if (l == null) {
+                break;
+            }
+            root.extendTo(l.end(), l.lfAfter());
         }
         long size = offset;
         MessageSummary.Part r = root.build(size);
@@ -95,10 +127,10 @@ final class MimeParser {
             this.start = start;
         }
 
-        void extendTo(Line l) {
-            // text beyond the structure belongs to the body of the top-level message
-            bodyEnd = Math.max(bodyEnd, l.end());
-            bodyEndLf = Math.max(bodyEndLf, l.lfAfter());
+        /** Text beyond the structure, up to {@code end}, belongs to the body of the top-level message. */
+        void extendTo(long end, long lfAfter) {
+            bodyEnd = Math.max(bodyEnd, end);
+            bodyEndLf = Math.max(bodyEndLf, lfAfter);
         }
 
         void startBody(long at, long lfBefore) {
@@ -230,7 +262,7 @@ final class MimeParser {
                 }
             } else {
                 int colon = text.indexOf(':');
-                boolean valid = colon > 0 && text.substring(0, colon).strip().chars().allMatch(c -> c > 32 && c < 127);
+                boolean valid = colon > 0 && isFieldName(text, colon);
                 if (!valid) {
                     // not a header line: the body starts here, without the blank line
                     if (root) {
@@ -246,7 +278,7 @@ final class MimeParser {
                     name = null; // past the limit (R6) the header is read to its end but nothing more is kept
                 } else {
                     name = text.substring(0, colon).strip().toLowerCase(Locale.ROOT);
-                    value.append(text.substring(colon + 1));
+                    value.append(text, colon + 1, text.length());
                 }
             }
             headerBytes += l.length();
@@ -256,6 +288,25 @@ final class MimeParser {
         if (root) {
             capturing = false;
         }
+    }
+
+    /** RFC 5322 §3.6.8: printable US-ASCII but ':' (white space before the colon is tolerated). */
+    private static boolean isFieldName(String text, int colon) {
+        int from = 0;
+        int to = colon;
+        while (from < to && Character.isWhitespace(text.charAt(from))) {
+            from++;
+        }
+        while (to > from && Character.isWhitespace(text.charAt(to - 1))) {
+            to--;
+        }
+        for (int i = from; i < to; i++) {
+            char c = text.charAt(i);
+            if (c <= 32 || c >= 127) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Adds a root header line to the kept copy; lines cut at KEEP or a big header drop the copy. */
@@ -301,7 +352,13 @@ final class MimeParser {
         boolean closed = false;
         Cut cut = new Cut(b.bodyStart, b.bodyStartLf);
         Line l;
-        while ((l = next()) != null) {
+        while (true) {
+            if (skipPlain(true)) {
+                cut = skippedCut();
+            }
+            if ((l = next()) == null) {
+                break;
+            }
             String match = isBoundary(l, active);
             if (match == null) {
                 cut = Cut.before(l);
@@ -338,7 +395,13 @@ final class MimeParser {
         }
         if (closed) {
             // epilogue: up to an outer boundary or the end
-            while ((l = next()) != null) {
+            while (true) {
+                if (skipPlain(!outer.isEmpty())) {
+                    cut = skippedCut();
+                }
+                if ((l = next()) == null) {
+                    break;
+                }
                 if (isBoundary(l, outer) != null) {
                     pushedBack = l;
                     b.endAt(cut);
@@ -368,7 +431,13 @@ final class MimeParser {
     private void leaf(Built b, List<String> boundaries) throws IOException {
         Cut cut = new Cut(b.bodyStart, b.bodyStartLf);
         Line l;
-        while ((l = next()) != null) {
+        while (true) {
+            if (skipPlain(!boundaries.isEmpty())) {
+                cut = skippedCut();
+            }
+            if ((l = next()) == null) {
+                break;
+            }
             if (isBoundary(l, boundaries) != null) {
                 pushedBack = l;
                 b.endAt(cut);
@@ -404,6 +473,109 @@ final class MimeParser {
     // --- lines
 
     /**
+     * Passes over body lines that cannot be a delimiter line, without making a {@link Line} of
+     * each: only octets, LFs and 8-bit octets are counted. Most of a message is such lines (base64,
+     * text), so this loop is where the parse spends its time (issue 4). A delimiter starts with
+     * "--" (RFC 2046 §5.1.1), so with {@code stopAtDash} it stops at the start of a line beginning
+     * with '-' and leaves that line to {@link #next()}; without it, it runs to the end of input.
+     * True when it passed at least one line; {@link #skippedCut()} is then where a body would end
+     * if a delimiter came next.
+     */
+    private boolean skipPlain(boolean stopAtDash) throws IOException {
+        if (pushedBack != null) {
+            return false;
+        }
+        boolean passed = false;
+        boolean lineStart = true;
+        long lineLfBefore = lfs;
+        byte last = 0;
+        while (true) {
+            if (pos == lim) {
+                lim = in.read(buf, 0, buf.length);
+                pos = 0;
+                if (lim <= 0) {
+                    lim = 0;
+                    if (!lineStart) { // a last line without a line end
+                        skippedCutEnd = offset;
+                        skippedCutLf = lineLfBefore;
+                        passed = true;
+                    }
+                    return passed;
+                }
+            }
+            if (lineStart) {
+                if (stopAtDash && buf[pos] == '-') {
+                    return passed;
+                }
+                lineStart = false;
+                lineLfBefore = lfs;
+                last = 0;
+            }
+            int from = pos;
+            int end = lim;
+            int i = lineFeed(from, end);
+            if (i > from) {
+                last = buf[i - 1];
+            }
+            offset += i - from;
+            pos = i;
+            if (i < end) {
+                pos++;
+                offset++;
+                // as Cut.before(line): before the line end, which is CRLF or a bare LF
+                skippedCutEnd = offset - (last == '\r' ? 2 : 1);
+                skippedCutLf = lfs;
+                lfs++;
+                lineStart = true;
+                passed = true;
+            }
+        }
+    }
+
+    /**
+     * The index of the first LF in buf[from, end), or end; notes 8-bit octets on the way. Eight
+     * octets at a time (the "has a zero byte" test on the word XOR LFs): body lines average
+     * 60-80 octets, and a loop over single bytes was most of a parse. An octet after the LF in
+     * the same word is checked for the high bit early; it is read again with its own line, so
+     * the result is the same.
+     */
+    private int lineFeed(int from, int end) {
+        int i = from;
+        long high = 0;
+        for (; i + Long.BYTES <= end; i += Long.BYTES) {
+            long word = (long) LONGS.get(buf, i);
+            high |= word;
+            long x = word ^ LF_OCTETS;
+            long lf = (x - ONE_OCTETS) & ~x & HIGH_BITS; // lowest set bit: the first LF (little endian)
+            if (lf != 0) {
+                i += Long.numberOfTrailingZeros(lf) >>> 3;
+                noteEightBit(high);
+                return i;
+            }
+        }
+        noteEightBit(high);
+        byte seen = 0;
+        while (i < end && buf[i] != '\n') {
+            seen |= buf[i];
+            i++;
+        }
+        if (seen < 0) {
+            eightBit = true;
+        }
+        return i;
+    }
+
+    private void noteEightBit(long octets) {
+        if ((octets & HIGH_BITS) != 0) {
+            eightBit = true;
+        }
+    }
+
+    private Cut skippedCut() {
+        return new Cut(skippedCutEnd, skippedCutLf);
+    }
+
+    /**
      * The next line. Its bytes are kept (up to {@link #KEEP}) only where they are looked at: in a
      * header, and for lines that start with '-' (a possible boundary); other body lines are only
      * counted, which keeps the pass free of per-line copies.
@@ -437,19 +609,14 @@ final class MimeParser {
             }
             int from = pos;
             int end = lim;
-            int i = from;
-            byte seen = 0;
-            while (i < end && buf[i] != '\n') {
-                seen |= buf[i];
-                i++;
-            }
+            int i = lineFeed(from, end);
             boolean found = i < end;
             int n = i - from; // bytes before the LF (or to the end of the buffer)
-            if (seen < 0) {
-                eightBit = true;
-            }
             if (keep && headLength < KEEP) {
                 int copy = Math.min(n, KEEP - headLength);
+                if (headLength + copy > scratch.length) {
+                    scratch = java.util.Arrays.copyOf(scratch, Math.min(KEEP, Math.max(2 * scratch.length, headLength + copy)));
+                }
                 System.arraycopy(buf, from, scratch, headLength, copy);
                 headLength += copy;
             }

@@ -228,6 +228,64 @@ class MessageSummaryTest {
     }
 
     @Test
+    void theSummaryDoesNotDependOnHowTheInputArrivesInReads() throws Exception {
+        // the parser scans eight octets at a time and across refills of its buffer: every split of
+        // the input, CRLF or bare LF, CR at a read's end, must give the same result as one read
+        String lf = NESTED.replace("\r\n", "\n");
+        for (String text : List.of(NESTED, lf, NESTED + "-\r\n-x\r\nno line end")) {
+            byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+            MessageSummary.ParsedMessage whole = MessageSummary.parse(new ByteArrayInputStream(bytes), MimeLimits.defaults());
+            for (int chunk = 1; chunk <= 17; chunk++) {
+                MessageSummary.ParsedMessage split = MessageSummary.parse(new Trickle(bytes, chunk), MimeLimits.defaults());
+                assertEquals(whole.summary(), split.summary(), "reads of " + chunk);
+                assertEquals(whole.size(), split.size());
+                assertEquals(whole.bodyLines(), split.bodyLines());
+                assertEquals(whole.headerSize(), split.headerSize());
+            }
+        }
+    }
+
+    @Test
+    void anEightBitOctetIsNoticedAtEveryPlaceInALine() throws Exception {
+        String head = "Subject: x\r\n\r\n";
+        for (int at = 0; at < 40; at++) {
+            byte[] body = ("a".repeat(40) + "\r\n" + "b".repeat(20) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+            body[at] = (byte) 0xe4;
+            byte[] m = (head + new String(body, StandardCharsets.ISO_8859_1)).getBytes(StandardCharsets.ISO_8859_1);
+            assertTrue(MessageSummary.parse(new ByteArrayInputStream(m), MimeLimits.defaults()).eightBit(), "at " + at);
+        }
+        assertFalse(parse(head + "a".repeat(40) + "\r\n").eightBit());
+    }
+
+    /** Hands out at most {@code chunk} octets per read and claims to know nothing of the length. */
+    private static final class Trickle extends InputStream {
+        private final byte[] bytes;
+        private final int chunk;
+        private int pos;
+
+        Trickle(byte[] bytes, int chunk) {
+            this.bytes = bytes;
+            this.chunk = chunk;
+        }
+
+        @Override
+        public int read() {
+            return pos < bytes.length ? bytes[pos++] & 0xff : -1;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) {
+            if (pos >= bytes.length) {
+                return -1;
+            }
+            int n = Math.min(Math.min(len, chunk), bytes.length - pos);
+            System.arraycopy(bytes, pos, b, off, n);
+            pos += n;
+            return n;
+        }
+    }
+
+    @Test
     void lineCountsSurviveLinesLongerThanWhatIsKept() throws Exception {
         String longLine = "x".repeat(MimeParser.KEEP * 3);
         String m = "Content-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\n\r\n" + longLine + "\r\n" + longLine

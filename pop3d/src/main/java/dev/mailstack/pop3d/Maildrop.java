@@ -13,8 +13,10 @@ import dev.mailstack.store.Transaction;
 import dev.mailstack.store.Uid;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -31,15 +33,29 @@ final class Maildrop implements AutoCloseable {
     private final StoreSession session;
     private final MailboxView view;
     private final List<MessageRef> messages;
+    private final long totalOctets;
+    /** "uidvalidity-" of every UIDL value, in ASCII: the same for the whole maildrop. */
+    private final byte[] uniqueIdPrefix;
     private final BitSet deleted = new BitSet();
     private final BitSet retrieved = new BitSet();
+    /** STAT's figures, kept up to date by DELE and RSET so no command counts the maildrop again. */
+    private int liveCount;
+    private long liveOctets;
     private final MaildropLocks.Lease lease;
 
     private Maildrop(Account account, StoreSession session, MailboxView view, MaildropLocks.Lease lease) {
         this.account = account;
         this.session = session;
         this.view = view;
-        this.messages = List.copyOf(view.messages());
+        this.messages = Collections.unmodifiableList(view.messages()); // already a copy of its own
+        long octets = 0;
+        for (MessageRef m : messages) {
+            octets += m.size();
+        }
+        this.totalOctets = octets;
+        this.liveCount = messages.size();
+        this.liveOctets = octets;
+        this.uniqueIdPrefix = (Long.toHexString(view.info().uidValidity()) + "-").getBytes(StandardCharsets.US_ASCII);
         this.lease = lease;
     }
 
@@ -82,17 +98,11 @@ final class Maildrop implements AutoCloseable {
 
     /** RFC 1939 §5 STAT: messages not marked deleted. */
     int liveCount() {
-        return messages.size() - deleted.cardinality();
+        return liveCount;
     }
 
     long liveOctets() {
-        long octets = 0;
-        for (int i = 0; i < messages.size(); i++) {
-            if (!deleted.get(i)) {
-                octets += messages.get(i).size();
-            }
-        }
-        return octets;
+        return liveOctets;
     }
 
     /**
@@ -102,11 +112,20 @@ final class Maildrop implements AutoCloseable {
      * Do not change the format: clients would fetch every message again.
      */
     String uniqueId(int number) {
-        return Long.toHexString(view.info().uidValidity()) + "-" + Long.toHexString(message(number).uid().value());
+        return new String(uniqueIdPrefix, StandardCharsets.US_ASCII) + Long.toHexString(message(number).uid().value());
+    }
+
+    /** What every {@link #uniqueId} starts with, for writing a whole UIDL listing without Strings. */
+    byte[] uniqueIdPrefix() {
+        return uniqueIdPrefix.clone();
     }
 
     void markDeleted(int number) {
-        deleted.set(number - 1);
+        if (!deleted.get(number - 1)) {
+            deleted.set(number - 1);
+            liveCount--;
+            liveOctets -= message(number).size();
+        }
     }
 
     void markRetrieved(int number) {
@@ -116,6 +135,8 @@ final class Maildrop implements AutoCloseable {
     /** RFC 1939 §5 RSET: unmarks deletions. RETR marks stay: those messages were downloaded. */
     void unmarkDeleted() {
         deleted.clear();
+        liveCount = messages.size();
+        liveOctets = totalOctets;
     }
 
     InputStream openContent(int number) throws IOException {

@@ -6,6 +6,7 @@ import dev.mailstack.net.LineTooLongException;
 import dev.mailstack.net.SaslCredentials;
 import dev.mailstack.store.Account;
 import dev.mailstack.store.MailboxStore;
+import dev.mailstack.store.MessageRef;
 import dev.mailstack.store.StoreException;
 import dev.mailstack.store.StoreFailure;
 import java.io.EOFException;
@@ -414,28 +415,23 @@ final class Pop3Session {
 
     /** LIST or UIDL of every message not marked deleted, written in chunks, flushed once at the end. */
     private void listing(Maildrop drop, Pop3Reply first, boolean uidl) throws IOException {
+        byte[] prefix = uidl ? drop.uniqueIdPrefix() : null;
         connection.lockOutput();
         try {
-            StringBuilder sb = new StringBuilder(first.line()).append("\r\n");
+            ScanListing listing = new ScanListing(connection.output(), LISTING_CHUNK).status(first);
             for (int n = 1; n <= drop.size(); n++) {
                 if (drop.isDeleted(n)) {
                     continue;
                 }
-                sb.append(n).append(' ');
+                MessageRef m = drop.message(n);
                 if (uidl) {
-                    sb.append(drop.uniqueId(n));
+                    listing.uniqueId(n, prefix, m.uid().value());
                 } else {
-                    sb.append(drop.message(n).size());
-                }
-                sb.append("\r\n");
-                if (sb.length() > LISTING_CHUNK) {
-                    connection.write(sb.toString());
-                    sb.setLength(0);
+                    listing.size(n, m.size());
                 }
             }
-            sb.append(".\r\n");
-            connection.write(sb.toString());
-            connection.flush();
+            listing.finish();
+            flushUnlessPipelined();
         } finally {
             connection.unlockOutput();
         }
@@ -465,7 +461,7 @@ final class Pop3Session {
         try (in) {
             connection.write(first.line() + "\r\n");
             stuffer.copy(in, connection.output(), bodyLines);
-            connection.flush();
+            flushUnlessPipelined();
         } finally {
             connection.unlockOutput();
         }
@@ -502,6 +498,18 @@ final class Pop3Session {
 
     private void reply(Pop3Reply reply) throws IOException {
         connection.reply(reply.line());
+    }
+
+    /**
+     * Sends what was written unless the client has already sent its next command: a client that
+     * pipelines RETRs (RFC 2449 §6.6) then gets several messages per write instead of one write per
+     * message, as SMTP holds back pipelined replies (RFC 2920 §3.1). Every other reply flushes, so
+     * nothing stays behind once the pipelined commands are done.
+     */
+    private void flushUnlessPipelined() throws IOException {
+        if (!connection.reader().hasBuffered()) {
+            connection.flush();
+        }
     }
 
     private void multiline(Pop3Reply first, List<String> lines) throws IOException {

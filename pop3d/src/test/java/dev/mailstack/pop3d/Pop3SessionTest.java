@@ -188,6 +188,58 @@ class Pop3SessionTest {
     }
 
     @Test
+    void pipelinedRetrsAndListingsAreAllAnsweredInOrder() throws Exception {
+        try (LineClient c = login()) {
+            // replies to pipelined RETRs may be held back; the last one must still arrive unasked
+            c.sendRaw("RETR 1\r\nRETR 2\r\nUIDL\r\nRETR 1\r\n");
+            c.expect("\\+OK " + FIRST.length() + " octets");
+            c.expect("Subject: one");
+            c.expectEventually("\\.");
+            c.expect("\\+OK " + SECOND.length() + " octets");
+            c.expectEventually("line 3");
+            c.expect("\\.");
+            c.expect("\\+OK Unique-id listing follows");
+            c.expect("1 [0-9a-f]+-1");
+            c.expect("2 [0-9a-f]+-2");
+            c.expect("\\.");
+            c.expect("\\+OK " + FIRST.length() + " octets");
+            c.expect("Subject: one");
+            c.expect("");
+            c.expect("first");
+            c.expect("\\.\\.dot line");
+            c.expect("\\.");
+        }
+    }
+
+    @Test
+    void statListAndUidlLeaveOutMessagesMarkedDeletedUntilRset() throws Exception {
+        try (LineClient c = login()) {
+            c.send("UIDL 1");
+            String first = c.expect("\\+OK 1 [0-9a-f]+-1").substring("+OK 1 ".length());
+            c.send("UIDL 2");
+            String second = c.expect("\\+OK 2 [0-9a-f]+-2").substring("+OK 2 ".length());
+            c.send("LIST").expect("\\+OK 2 messages \\(" + (FIRST.length() + SECOND.length()) + " octets\\)");
+            c.expect("1 " + FIRST.length());
+            c.expect("2 " + SECOND.length());
+            c.expect("\\.");
+            c.send("DELE 1").expect("\\+OK .*");
+            c.send("STAT").expect("\\+OK 1 " + SECOND.length());
+            c.send("LIST").expect("\\+OK 1 messages \\(" + SECOND.length() + " octets\\)");
+            c.expect("2 " + SECOND.length());
+            c.expect("\\.");
+            c.send("UIDL").expect("\\+OK .*");
+            c.expect("2 " + second); // the listing spells each unique id as UIDL n does
+            c.expect("\\.");
+            c.send("RSET").expect("\\+OK Maildrop has 2 messages \\(" + (FIRST.length() + SECOND.length()) + " octets\\)");
+            c.send("STAT").expect("\\+OK 2 " + (FIRST.length() + SECOND.length()));
+            c.send("UIDL").expect("\\+OK .*");
+            c.expect("1 " + first);
+            c.expect("2 " + second);
+            c.expect("\\.");
+        }
+    }
+
+    @Test
     void topSendsHeaderAndNLinesAndDoesNotMarkSeen() throws Exception {
         try (LineClient c = login()) {
             c.send("TOP 2 0").expect("\\+OK Top of message follows");

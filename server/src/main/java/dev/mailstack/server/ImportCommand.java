@@ -30,8 +30,9 @@ final class ImportCommand {
 
         @Override
         public void run() {
-            try (MailboxStore store = options.openStore()) {
-                MailImport importer = new MailImport(store.open(user(store, address).id()), store::spool);
+            Config config = options.config();
+            try (MailboxStore store = options.openStore(config)) {
+                MailImport importer = new MailImport(store.open(user(store, address).id()), store::spool, config.mimeLimits());
                 importer.maildir(dir);
                 System.out.println("imported " + importer.imported() + " message(s) into " + address);
             } catch (IOException e) {
@@ -53,8 +54,9 @@ final class ImportCommand {
 
         @Override
         public void run() {
-            try (MailboxStore store = options.openStore()) {
-                MailImport importer = new MailImport(store.open(user(store, address).id()), store::spool);
+            Config config = options.config();
+            try (MailboxStore store = options.openStore(config)) {
+                MailImport importer = new MailImport(store.open(user(store, address).id()), store::spool, config.mimeLimits());
                 importer.mbox(file, new MailboxName(mailbox));
                 System.out.println("imported " + importer.imported() + " message(s) into " + address + " " + mailbox);
             } catch (IOException e) {

@@ -29,6 +29,8 @@ import java.util.stream.Stream;
 final class MailImport {
     private final StoreSession user;
     private final Spools spools;
+    /** The configured mime.* limits, as SMTP intake and IMAP APPEND parse with (STYLE.md R6). */
+    private final MimeLimits limits;
     private int imported;
 
     /** Where spool files come from (the store). */
@@ -36,9 +38,10 @@ final class MailImport {
         MessageSpool spool() throws IOException;
     }
 
-    MailImport(StoreSession user, Spools spools) {
+    MailImport(StoreSession user, Spools spools, MimeLimits limits) {
         this.user = user;
         this.spools = spools;
+        this.limits = limits;
     }
 
     int imported() {
@@ -150,7 +153,7 @@ final class MailImport {
         try {
             MessageFacts facts;
             try (InputStream in = m.open()) {
-                MessageSummary.ParsedMessage p = MessageSummary.parse(in, MimeLimits.defaults());
+                MessageSummary.ParsedMessage p = MessageSummary.parse(in, limits);
                 facts = new MessageFacts(p.size(), p.headerSize(), p.bodyLines(), p.summary().encode());
             }
             try (Transaction t = user.begin()) {

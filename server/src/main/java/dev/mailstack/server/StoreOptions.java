@@ -22,7 +22,11 @@ final class StoreOptions {
     }
 
     MailboxStore openStore() {
-        Config c = config();
+        return openStore(config());
+    }
+
+    /** Opens the store of a configuration already loaded, for a command that needs more of it. */
+    MailboxStore openStore(Config c) {
         return MailboxStore.open(c.dataDir(), c.optional(ConfigKey.JDBC_URL).orElse(null));
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.mailstack.store.MailboxStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -79,6 +80,41 @@ class CliTest {
             assertEquals(1, inbox.size());
             assertTrue(inbox.get(0).flags().has(dev.mailstack.store.Flag.SEEN) && inbox.get(0).flags().has(dev.mailstack.store.Flag.FLAGGED));
             assertEquals(1, alice.status(new dev.mailstack.store.MailboxName("Work/Projects")).messages());
+        }
+    }
+
+    @Test
+    void importParsesWithTheConfiguredMimeLimits() throws Exception {
+        String data = dir.resolve("data").toString();
+        run("domain", "add", "example.org", "--data", data);
+        Path users = dir.resolve("u.txt");
+        Files.writeString(users, "alice@example.org pw\n");
+        run("user", "import", users.toString(), "--data", data);
+        Path conf = dir.resolve("mailstack.conf");
+        Files.writeString(conf, "mime.max_parts = 2\n");
+        for (String name : List.of("Limited", "Default")) {
+            // a subject of its own each: equal content is stored once, with the summary of its first import
+            Files.writeString(dir.resolve(name + ".mbox"), "From someone Tue Dec  1 10:00:00 2026\nSubject: " + name
+                    + "\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n"
+                    + "--b\n\none\n--b\n\ntwo\n--b\n\nthree\n--b--\n");
+        }
+        assertEquals(0, run("import", "mbox", dir.resolve("Limited.mbox").toString(), "--user", "alice@example.org",
+                "--mailbox", "Limited", "--data", data, "--config", conf.toString()));
+        assertEquals(0, run("import", "mbox", dir.resolve("Default.mbox").toString(), "--user", "alice@example.org",
+                "--mailbox", "Default", "--data", data));
+        try (MailboxStore store = MailboxStore.open(Path.of(data), null)) {
+            var alice = store.open(store.accounts().find("alice@example.org").orElseThrow().id());
+            // past mime.max_parts the rest of the multipart is one text part (R6): the root part and one
+            // child are parsed, "two" and "three" stay together
+            assertEquals(2, parts(alice, "Limited"));
+            assertEquals(3, parts(alice, "Default"));
+        }
+    }
+
+    private static int parts(dev.mailstack.store.StoreSession user, String mailbox) {
+        try (var view = user.select(new dev.mailstack.store.MailboxName(mailbox))) {
+            var message = view.messages().get(0);
+            return dev.mailstack.mime.MessageSummary.decode(user.facts(message).summary()).root().children().size();
         }
     }
 

@@ -61,15 +61,35 @@ public record Flags(Set<Flag> system, Set<String> keywords) {
         return String.join(" ", keywords);
     }
 
+    /**
+     * The flags of a message without keywords, one shared instance per combination of system
+     * flags: opening a mailbox of 10,000 messages then builds no sets at all (issue 6, POP3
+     * login and IMAP SELECT read every message's flags).
+     */
+    private static final Flags[] WITHOUT_KEYWORDS = new Flags[1 << Flag.values().length];
+
+    static {
+        for (int bits = 0; bits < WITHOUT_KEYWORDS.length; bits++) {
+            WITHOUT_KEYWORDS[bits] = build(bits, Set.of());
+        }
+    }
+
     static Flags fromColumns(int bits, String keywordText) {
+        if ((keywordText == null || keywordText.isBlank()) && bits >= 0 && bits < WITHOUT_KEYWORDS.length) {
+            return WITHOUT_KEYWORDS[bits];
+        }
+        Set<String> k = keywordText == null || keywordText.isBlank()
+                ? Set.of() : Set.of(keywordText.trim().split(" +"));
+        return build(bits, k);
+    }
+
+    private static Flags build(int bits, Set<String> keywords) {
         EnumSet<Flag> s = EnumSet.noneOf(Flag.class);
         for (Flag f : Flag.values()) {
             if ((bits & f.bit()) != 0) {
                 s.add(f);
             }
         }
-        Set<String> k = keywordText == null || keywordText.isBlank()
-                ? Set.of() : Set.of(keywordText.trim().split(" +"));
-        return new Flags(s, k);
+        return new Flags(s, keywords);
     }
 }
