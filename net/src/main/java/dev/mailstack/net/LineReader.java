@@ -138,8 +138,17 @@ public final class LineReader {
         return rest;
     }
 
-    public boolean hasBuffered() {
-        return pos < limit;
+    /**
+     * Whether a whole next line is already read ahead: a pipelining client's next command. Replies
+     * may then wait for it (RFC 2920 §3.1); a partial line says nothing, the client may be waiting.
+     */
+    public boolean hasBufferedLine() {
+        for (int i = pos; i < limit; i++) {
+            if (buffer[i] == '\n') {
+                return true;
+            }
+        }
+        return false;
     }
 
     private boolean fill() throws IOException {

@@ -507,7 +507,7 @@ final class Pop3Session {
      * nothing stays behind once the pipelined commands are done.
      */
     private void flushUnlessPipelined() throws IOException {
-        if (!connection.reader().hasBuffered()) {
+        if (!connection.reader().hasBufferedLine()) {
             connection.flush();
         }
     }

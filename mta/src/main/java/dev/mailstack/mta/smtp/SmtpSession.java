@@ -515,7 +515,7 @@ final class SmtpSession {
     /** Sends a reply; holds it back while pipelined commands are waiting (RFC 2920 §3.1). */
     private boolean send(SmtpReply reply) throws IOException {
         connection.write(reply.wire(true));
-        if (!connection.reader().hasBuffered()) {
+        if (!connection.reader().hasBufferedLine()) {
             connection.flush();
         }
         return true;
