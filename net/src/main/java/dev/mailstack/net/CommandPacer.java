@@ -4,7 +4,9 @@ package dev.mailstack.net;
  * Commands per second for one connection, as a token bucket holding one second's worth: a client
  * may send a burst (Thunderbird pipelines a few dozen commands), but one that sends commands as
  * fast as it can is slowed to the rate instead of taking a core from everyone else (issue 7).
- * Only the connection's own thread waits; nothing is refused.
+ * Only the connection's own thread waits; nothing is refused. The default (10,000/s) sits above
+ * what real clients do at full speed on loopback: a POP3 client pipelining RETR of a 10,000-message
+ * maildrop, or Dovecot-class IMAP benchmark clients, come to about 5,000/s here.
  */
 final class CommandPacer {
     private final int perSecond;

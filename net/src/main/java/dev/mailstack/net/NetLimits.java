@@ -30,9 +30,9 @@ public record NetLimits(int maxLineBytes, Duration idleTimeout, int maxConnectio
         this(maxLineBytes, idleTimeout, maxConnections, maxConnectionsPerIp, 0);
     }
 
-    /** Postfix-like defaults: 300 s idle, 8 KiB lines, 1000 connections, 50 per client address, 1000 commands/s. */
+    /** Postfix-like defaults: 300 s idle, 8 KiB lines, 1000 connections, 50 per client address, 10,000 commands/s. */
     public static NetLimits defaults() {
-        return new NetLimits(8192, Duration.ofSeconds(300), 1000, 50, 1000);
+        return new NetLimits(8192, Duration.ofSeconds(300), 1000, 50, 10_000);
     }
 
     public NetLimits withIdleTimeout(Duration timeout) {
