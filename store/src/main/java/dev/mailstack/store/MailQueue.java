@@ -86,7 +86,10 @@ public final class MailQueue {
         return group;
     }
 
-    /** Commits a group; when it fails, each entry alone, so one bad entry cannot fail the others. */
+    /**
+     * Commits a group; when a statement fails, each entry alone, so one bad entry cannot fail the
+     * others. Without a connection (database busy or closed) every entry gets that answer at once.
+     */
     private void commitGroup(List<Entry> group) {
         try (Connection c = store.db().connect()) {
             c.setAutoCommit(false);
@@ -100,24 +103,28 @@ public final class MailQueue {
                     group.get(i).id = ids.get(i);
                     group.get(i).done = true;
                 }
-                return;
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
                 throw e;
             }
+        } catch (StoreException e) {
+            group.forEach(one -> fail(one, e));
         } catch (SQLException | RuntimeException e) {
+            if (group.stream().anyMatch(one -> one.done)) {
+                return; // committed; only giving the connection back failed
+            }
             if (group.size() > 1) {
-                for (Entry one : group) {
-                    commitGroup(List.of(one));
-                }
+                group.forEach(one -> commitGroup(List.of(one)));
                 return;
             }
-            Entry one = group.getFirst();
-            one.failure = e instanceof StoreException se ? se
-                    : e instanceof SQLException sql ? store.db().failure(sql, "enqueue")
-                    : new StoreException(StoreFailure.TEMPORARY, "enqueue failed: " + e.getMessage(), e);
-            one.done = true;
+            fail(group.getFirst(), e instanceof SQLException sql ? store.db().failure(sql, "enqueue")
+                    : new StoreException(StoreFailure.TEMPORARY, "enqueue failed: " + e.getMessage(), e));
         }
+    }
+
+    private static void fail(Entry entry, StoreException failure) {
+        entry.failure = failure;
+        entry.done = true;
     }
 
     private QueueId insert(Connection c, Entry entry) throws SQLException {
