@@ -83,4 +83,37 @@ class MigrationTest {
             assertEquals(7, s.require(MailboxName.INBOX).uidValidity());
         }
     }
+
+    @Test
+    void countsAndTheRecentWatermarkAreFilledInForMailStoredBeforeVersion4() throws Exception {
+        String url = Database.defaultUrl(dir);
+        try (Database old = Database.open(url, "3"); Connection c = old.connect(); var st = c.createStatement()) {
+            st.executeUpdate("INSERT INTO domains (name, created_at) VALUES ('old.test', CURRENT_TIMESTAMP)");
+            st.executeUpdate("INSERT INTO accounts (domain_id, address, password_hash, created_at)"
+                    + " SELECT id, 'u@old.test', '" + PasswordScheme.hash("pw") + "', CURRENT_TIMESTAMP FROM domains");
+            st.executeUpdate("INSERT INTO mailboxes (account_id, name, uid_validity, uid_next, highest_modseq)"
+                    + " SELECT id, 'INBOX', 7, 4, 3 FROM accounts");
+            st.executeUpdate("INSERT INTO contents (sha256, size, header_size, body_lines, summary, created_at) VALUES"
+                    + " ('" + "a".repeat(64) + "', 100, 10, 1, X'00', CURRENT_TIMESTAMP),"
+                    + " ('" + "b".repeat(64) + "', 250, 10, 1, X'00', CURRENT_TIMESTAMP)");
+            // flags: 1 = \Seen, 8 = \Deleted
+            st.executeUpdate("INSERT INTO messages (mailbox_id, uid, content_id, modseq, internal_date, flags)"
+                    + " SELECT mb.id, v.uid, ct.id, v.uid, CURRENT_TIMESTAMP, v.flags FROM mailboxes mb,"
+                    + " (VALUES (1, 1, 'a'), (2, 9, 'b'), (3, 8, 'a')) v(uid, flags, c)"
+                    + " JOIN contents ct ON ct.sha256 = REPEAT(v.c, 64)");
+        }
+        try (MailboxStore store = MailboxStore.open(dir, url)) {
+            Account u = store.accounts().authenticate("u@old.test", "pw").orElseThrow();
+            StoreSession s = store.open(u.id());
+            MailboxStatus status = s.status(MailboxName.INBOX, true);
+            assertEquals(List.of(3L, 1L, 2L, 450L, 0L),
+                    List.of(status.messages(), status.unseen(), status.deleted(), status.totalSize(), status.recent()),
+                    "messages, unseen, deleted, size; mail from before the upgrade is not recent");
+            Uid uid = TestMessages.append(s, s.require(MailboxName.INBOX).id(), "Subject: new\r\n\r\nx\r\n");
+            assertEquals(4, uid.value());
+            assertEquals(1, s.status(MailboxName.INBOX, true).recent());
+            assertEquals(3, s.claimRecent(s.require(MailboxName.INBOX).id(), 4, true), "the first session takes UID 4");
+            assertEquals(0, s.status(MailboxName.INBOX, true).recent());
+        }
+    }
 }
