@@ -26,6 +26,7 @@ import java.util.stream.Stream;
 public final class MailQueue {
     enum State { PENDING, DELIVERED, FAILED }
 
+    private static final System.Logger LOG = System.getLogger(MailQueue.class.getName());
     /** Entries committed together at most; the rest wait for the next group. */
     static final int MAX_GROUP = 64;
 
@@ -103,6 +104,7 @@ public final class MailQueue {
                     group.get(i).id = ids.get(i);
                     group.get(i).done = true;
                 }
+                syncCommitted(c);
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
                 throw e;
@@ -119,6 +121,20 @@ public final class MailQueue {
             }
             fail(group.getFirst(), e instanceof SQLException sql ? store.db().failure(sql, "enqueue")
                     : new StoreException(StoreFailure.TEMPORARY, "enqueue failed: " + e.getMessage(), e));
+        }
+    }
+
+    /**
+     * Before anyone hears 250: durable against a power cut, not only a killed process. The rows are
+     * committed either way, so a failed sync is reported in the log, not to the client, who would
+     * otherwise send the message again.
+     */
+    private void syncCommitted(Connection c) {
+        try {
+            store.db().dialect().syncCommitted(c);
+        } catch (SQLException e) {
+            LOG.log(System.Logger.Level.ERROR, "cannot sync the database to disk; queued mail survives a crash of"
+                    + " the server but maybe not a power cut: " + e.getMessage());
         }
     }
 

@@ -14,6 +14,12 @@ public interface SqlDialect {
     /** Flyway locations of schema steps only this database needs, merged by version with the portable ones. */
     java.util.List<String> migrationLocations();
 
+    /**
+     * Makes everything committed so far survive a power cut, not only a killed process; called
+     * where a client is told its message is safe (SMTP 250, IMAP APPEND OK).
+     */
+    void syncCommitted(java.sql.Connection c) throws SQLException;
+
     /** Bitwise OR of two integer expressions (H2: BITOR(a, b); PostgreSQL: a | b). */
     String bitOr(String a, String b);
 

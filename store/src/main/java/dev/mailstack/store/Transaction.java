@@ -27,6 +27,8 @@ public final class Transaction implements AutoCloseable {
     private final Map<MailboxId, Locked> locked = new LinkedHashMap<>();
     private final List<CommitResult.Assigned> assigned = new ArrayList<>();
     private boolean done;
+    /** A message came in through {@link #append}: the commit syncs the database to disk. */
+    private boolean storedContent;
 
     /** A mailbox locked by this transaction, with the UIDs it hands out and its one new modseq. */
     private static final class Locked {
@@ -81,6 +83,7 @@ public final class Transaction implements AutoCloseable {
             throw new StoreException(StoreFailure.TEMPORARY, "cannot write message content: " + e.getMessage(), e);
         }
         ContentId content = run("store content", () -> store.ensureContent(c, source.sha256(), facts));
+        storedContent = true;
         return appendContent(mailbox, content, facts.size(), flags, internalDate, key);
     }
 
@@ -251,6 +254,9 @@ public final class Transaction implements AutoCloseable {
                 ps.executeBatch();
             }
             c.commit();
+            if (storedContent) {
+                syncCommitted();
+            }
             return null;
         });
         done = true;
@@ -275,6 +281,20 @@ public final class Transaction implements AutoCloseable {
     }
 
     // --- internals
+
+    /**
+     * A client's new message (IMAP APPEND, import) is synced to disk before its OK, as SMTP's 250
+     * is. The commit has happened either way: a failed sync goes to the log, not to the client,
+     * who would otherwise append the message again.
+     */
+    private void syncCommitted() {
+        try {
+            store.db().dialect().syncCommitted(c);
+        } catch (SQLException e) {
+            System.getLogger(Transaction.class.getName()).log(System.Logger.Level.ERROR,
+                    "cannot sync the database to disk after an append: " + e.getMessage());
+        }
+    }
 
     private Locked lock(MailboxId mailbox) throws SQLException {
         Locked m = locked.get(mailbox);

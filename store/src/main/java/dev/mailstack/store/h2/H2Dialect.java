@@ -30,6 +30,17 @@ public final class H2Dialect implements SqlDialect {
         return List.of("classpath:db/migration/h2");
     }
 
+    /**
+     * H2 writes each commit to the file (WRITE_DELAY=0) but never fsyncs it; CHECKPOINT SYNC forces
+     * the file to the device, about 0.3 ms here, once per group of commits.
+     */
+    @Override
+    public void syncCommitted(java.sql.Connection c) throws SQLException {
+        try (java.sql.Statement s = c.createStatement()) {
+            s.execute("CHECKPOINT SYNC");
+        }
+    }
+
     @Override
     public String bitOr(String a, String b) {
         return "BITOR(" + a + ", " + b + ")";
