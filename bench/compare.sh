@@ -45,7 +45,7 @@ python3 - "$out" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 def key(r):
-    return (r["bench"], r["metric"], json.dumps({k: v for k, v in r.items() if k in ("clients", "size")}))
+    return (r["bench"], r["metric"], json.dumps({k: v for k, v in r.items() if k in ("clients", "size")}, sort_keys=True))
 def name(r):
     extra = ", ".join("%s %s" % (k, r[k]) for k in ("clients", "size") if k in r)
     return r["bench"] + " " + r["metric"] + (" (" + extra + ")" if extra else "")
