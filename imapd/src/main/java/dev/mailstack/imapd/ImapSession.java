@@ -794,6 +794,9 @@ final class ImapSession {
                     }
                 } catch (InterruptedException | IOException e) {
                     // the client went away; the session thread notices on its next read
+                } catch (RuntimeException e) {
+                    // the session goes on without pushes; the client sees changes at its next command
+                    LOG.log(System.Logger.Level.WARNING, "IDLE updates stopped conn=" + connection.id() + ": " + e);
                 }
             });
             if (m.view().hasPendingChanges()) {

@@ -4,6 +4,7 @@ import dev.mailstack.store.Flags;
 import dev.mailstack.store.MailboxChange;
 import dev.mailstack.store.MailboxView;
 import dev.mailstack.store.MessageRef;
+import dev.mailstack.store.StoreException;
 import dev.mailstack.store.StoreSession;
 import dev.mailstack.store.Uid;
 import java.util.ArrayList;
@@ -44,7 +45,15 @@ final class SelectedMailbox {
         if (max == 0) {
             return;
         }
-        long before = store.claimRecent(view.id(), max, !readOnly);
+        long before;
+        try {
+            before = store.claimRecent(view.id(), max, !readOnly);
+        } catch (StoreException e) {
+            // a missed \Recent costs the client a hint only (RFC 3501 §2.3.2); a busy database must not fail SELECT
+            System.getLogger(SelectedMailbox.class.getName()).log(System.Logger.Level.WARNING,
+                    "recent messages not claimed mailbox=" + view.id().value() + ": " + e.getMessage());
+            return;
+        }
         for (int i = messages.size() - 1; i >= 0 && messages.get(i).uid().value() > before; i--) {
             recent.add(messages.get(i).uid());
         }
