@@ -473,7 +473,7 @@ final class ImapSession {
         state = new Authenticated(account, user);
         MailboxName name = name(s.mailbox());
         var view = user.select(name);
-        SelectedMailbox m = new SelectedMailbox(user, view, s.readOnly());
+        SelectedMailbox m = new SelectedMailbox(user, view, s.readOnly(), settings.recent());
         condstore |= s.condstore();
         state = new Selected(account, user, m);
         MailboxInfo info = view.info();
@@ -531,7 +531,7 @@ final class ImapSession {
     }
 
     private String status(StoreSession user, MailboxName name, List<String> items) {
-        MailboxStatus st = user.status(name, items.contains("RECENT"));
+        MailboxStatus st = user.status(name, settings.recent() && items.contains("RECENT"));
         List<String> out = new ArrayList<>();
         for (String item : items) {
             switch (item) {

@@ -29,9 +29,12 @@ final class SelectedMailbox {
     /** RFC 3501 §2.3.2: the messages this session is the first to see. */
     private final Set<Uid> recent = new HashSet<>();
     private final StoreSession store;
+    private final boolean claimsRecent;
 
-    SelectedMailbox(StoreSession store, MailboxView view, boolean readOnly) {
+    /** {@code claimsRecent} false: no message is \Recent to this session (see {@link ImapSettings}). */
+    SelectedMailbox(StoreSession store, MailboxView view, boolean readOnly, boolean claimsRecent) {
         this.store = store;
+        this.claimsRecent = claimsRecent;
         this.view = view;
         this.readOnly = readOnly;
         this.messages = new ArrayList<>(view.messages());
@@ -42,7 +45,7 @@ final class SelectedMailbox {
     /** Claims the messages above the mailbox's recent watermark (EXAMINE only looks, RFC 3501 §6.3.2). */
     private void takeRecent() {
         long max = maxUid();
-        if (max == 0) {
+        if (max == 0 || !claimsRecent) {
             return;
         }
         long before;

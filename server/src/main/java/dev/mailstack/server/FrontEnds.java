@@ -75,7 +75,8 @@ final class FrontEnds {
 
         ImapSettings imapDefaults = ImapSettings.defaults(hostname);
         ImapProtocol imap = new ImapProtocol(new ImapSettings(hostname, plaintext, imapDefaults.appendLimit(),
-                imapDefaults.preAuthLiteralLimit(), imapDefaults.authenticatedIdle(), config.mimeLimits()), store, throttle);
+                imapDefaults.preAuthLiteralLimit(), imapDefaults.authenticatedIdle(), config.mimeLimits(),
+                imapDefaults.recent()), store, throttle);
         planned.add(new Planned("imap", ConfigKey.IMAP_PORT, 143, 1143, TlsMode.STARTTLS, imap));
         planned.add(new Planned("imaps", ConfigKey.IMAPS_PORT, 993, 1993, TlsMode.IMPLICIT, imap));
     }
