@@ -30,6 +30,8 @@ final class CommandPacer {
         last = now;
         if (tokens < 1) {
             long waitNanos = (long) ((1 - tokens) * 1e9 / perSecond);
+            // The pause is the limit itself: this connection's own virtual thread waits for its next
+            // token (under a millisecond at the default rate); no other session is held up.
             Thread.sleep(waitNanos / 1_000_000, (int) (waitNanos % 1_000_000));
             tokens = 1;
             last = System.nanoTime();

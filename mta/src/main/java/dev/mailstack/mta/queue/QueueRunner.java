@@ -111,11 +111,6 @@ public final class QueueRunner implements AutoCloseable {
         }
     }
 
-    /** One delivery attempt for every pending recipient of a claimed message. */
-    void deliver(QueuedMessage message) {
-        deliver(List.of(message));
-    }
-
     /**
      * One delivery attempt for a batch of claimed messages. Messages for local mailboxes only are
      * delivered together (one store transaction per account, one queue update for the batch);
