@@ -111,6 +111,9 @@ public final class Config {
                 case BARE_LF -> {
                     return List.of("normalize", "reject").contains(v) ? null : "must be normalize or reject";
                 }
+                case BOOL -> {
+                    return List.of("true", "false").contains(v) ? null : "must be true or false";
+                }
                 case CIDRS -> {
                     Cidr.parseList(v);
                     return null;
@@ -126,6 +129,10 @@ public final class Config {
 
     public String string(ConfigKey key) {
         return values.get(key).text();
+    }
+
+    public boolean flag(ConfigKey key) {
+        return string(key).equals("true");
     }
 
     public int integer(ConfigKey key) {

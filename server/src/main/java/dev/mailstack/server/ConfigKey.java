@@ -12,6 +12,7 @@ public enum ConfigKey {
     DATA_DIR("data_dir", "data", Type.PATH, "Folder for the database and message files; relative to the working directory."),
     JDBC_URL("jdbc_url", "", Type.STRING, "Database URL; empty means an embedded H2 file in data_dir."),
     BIND("bind", "127.0.0.1", Type.ADDRESS, "Address every listener binds; 0.0.0.0 (or ::) serves the network."),
+    WARM_UP("warm_up", "true", Type.BOOL, "Before listening, run each protocol once against a scratch store in data_dir so the first clients meet a warm server (about a second at start)."),
     SMTP_PORT("smtp.port", "auto", Type.PORT, "SMTP for other servers (MX). auto: 25 when allowed to bind it, else 2525. off disables."),
     SUBMISSION_PORT("submission.port", "auto", Type.PORT, "Submission with STARTTLS for mail clients. auto: 587, else 2587."),
     SUBMISSIONS_PORT("submissions.port", "auto", Type.PORT, "Submission with implicit TLS. auto: 465, else 2465. Needs a certificate."),
@@ -48,7 +49,7 @@ public enum ConfigKey {
     MIME_MAX_PARAMS("mime.max_params", "100", Type.INT, "Parameters read from one Content-Type or Content-Disposition."),
     FALLBACK_CHARSETS("mime.fallback_charsets", "GB18030", Type.STRING, "Charsets tried, in order, for raw 8-bit mail that is not UTF-8.");
 
-    enum Type { STRING, PATH, ADDRESS, PORT, INT, LONG, PLAINTEXT, BARE_LF, CIDRS }
+    enum Type { STRING, PATH, ADDRESS, PORT, INT, LONG, BOOL, PLAINTEXT, BARE_LF, CIDRS }
 
     private final String key;
     private final String defaultValue;

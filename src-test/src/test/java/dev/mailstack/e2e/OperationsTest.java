@@ -86,6 +86,40 @@ class OperationsTest {
     }
 
     @Test
+    void theWarmUpAtStartRunsEveryProtocolAndLeavesNothingBehind() throws Exception {
+        List<String> logged = new CopyOnWriteArrayList<>();
+        java.util.logging.Logger warmUpLog = java.util.logging.Logger.getLogger("dev.mailstack.server.WarmUp");
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                logged.add(r.getLevel() + " " + new SimpleFormatter().formatMessage(r));
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        warmUpLog.addHandler(capture);
+        Path data = dir.resolve("data");
+        try (RunningServer mx = RunningServer.start(data, "example.org", Map.of(ConfigKey.HTTP_PORT, "0"))) {
+            assertEquals(1, logged.size(), logged.toString());
+            assertTrue(logged.get(0).startsWith("INFO warm-up: done millis="), logged.toString());
+            assertTrue(Files.notExists(data.resolve("warm-up")), "the scratch store is removed");
+            assertEquals(List.of("example.org"), mx.server.store().accounts().domains());
+            assertEquals(List.of(), mx.server.store().queue().list());
+            String metrics = get(mx.port("http"), "/metrics").body();
+            assertTrue(metrics.contains("mailstack_messages_received_total 0"), metrics);
+            assertTrue(metrics.contains("mailstack_auth_total{result=\"ok\"} 0"), metrics);
+        } finally {
+            warmUpLog.removeHandler(capture);
+        }
+    }
+
+    @Test
     void sigtermStopsGracefullyWithExitZeroAndSighupReloads() throws Exception {
         Path data = dir.resolve("data");
         try (MailboxStore store = MailboxStore.open(data, null)) {

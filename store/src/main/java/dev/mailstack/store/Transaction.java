@@ -128,8 +128,9 @@ public final class Transaction implements AutoCloseable {
         Locked src = lock(from);
         Locked dst = lock(to);
         List<MessageRef> sources = load(from, uids);
-        long total = sources.stream().mapToLong(MessageRef::size).sum();
-        chargeQuota(total);
+        if (!expungeSource) { // a move stays within the account: its usage does not change
+            chargeQuota(sources.stream().mapToLong(MessageRef::size).sum());
+        }
         List<Uid> newUids = new ArrayList<>();
         List<Uid> oldUids = new ArrayList<>();
         for (MessageRef r : sources) {
@@ -141,7 +142,7 @@ public final class Transaction implements AutoCloseable {
             oldUids.add(r.uid());
         }
         if (expungeSource) {
-            removeRows(from, src, sources);
+            removeRows(from, src, sources, false);
         }
         assigned.add(new CommitResult.Assigned(to, dst.uidValidity, oldUids, newUids));
         return newUids;
@@ -228,7 +229,7 @@ public final class Transaction implements AutoCloseable {
         return run("expunge", () -> {
             Locked m = lock(mailbox);
             List<MessageRef> rows = load(mailbox, uids);
-            removeRows(mailbox, m, rows);
+            removeRows(mailbox, m, rows, true);
             return rows.stream().map(MessageRef::uid).toList();
         });
     }
@@ -367,7 +368,7 @@ public final class Transaction implements AutoCloseable {
         m.count(1, flags, size);
     }
 
-    private void removeRows(MailboxId mailbox, Locked m, List<MessageRef> rows) throws SQLException {
+    private void removeRows(MailboxId mailbox, Locked m, List<MessageRef> rows, boolean freeQuota) throws SQLException {
         if (rows.isEmpty()) {
             return;
         }
@@ -388,6 +389,9 @@ public final class Transaction implements AutoCloseable {
             }
             del.executeBatch();
             log.executeBatch();
+            if (!freeQuota) {
+                return;
+            }
             try (PreparedStatement ps = c.prepareStatement(
                     "UPDATE accounts SET used_bytes = GREATEST(0, used_bytes - ?) WHERE id = ?")) {
                 ps.setLong(1, freed);

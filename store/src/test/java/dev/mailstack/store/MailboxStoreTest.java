@@ -158,7 +158,20 @@ class MailboxStoreTest {
             t.expunge(f.inbox(), List.of(one));
             t.commit();
         }
-        TestMessages.append(s, f.inbox(), fifty.replace('x', 'z'));
+        Uid three = TestMessages.append(s, f.inbox(), fifty.replace('x', 'z'));
+        assertEquals(100, f.store().accounts().find("alice@example.org").orElseThrow().usedBytes());
+
+        // At the quota a copy needs room, a move does not: it stays within the account.
+        MailboxId work = s.create(new MailboxName("Work"), Optional.empty()).id();
+        try (Transaction t = s.begin()) {
+            assertEquals(StoreFailure.OVER_QUOTA,
+                    assertThrows(StoreException.class, () -> t.copy(f.inbox(), List.of(three), work)).failure());
+        }
+        try (Transaction t = s.begin()) {
+            t.move(f.inbox(), List.of(three), work);
+            t.commit();
+        }
+        assertEquals(1, s.status(new MailboxName("Work")).messages());
         assertEquals(100, f.store().accounts().find("alice@example.org").orElseThrow().usedBytes());
     }
 
