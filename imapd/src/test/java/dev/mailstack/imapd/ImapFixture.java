@@ -34,7 +34,7 @@ final class ImapFixture implements AutoCloseable {
         AuthThrottle throttle = new AuthThrottle(Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofMinutes(1),
                 Clock.systemUTC());
         listener = TcpListener.start(new Endpoint("imap", new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-                TlsMode.STARTTLS), new ImapProtocol(ImapSettings.defaults("imap.example.org").withRecent(true), store.store(), throttle),
+                TlsMode.STARTTLS), new ImapProtocol(ImapSettings.defaults("imap.example.org"), store.store(), throttle),
                 NetLimits.defaults(), TestTls.serverContext(Files.createDirectories(dir.resolve("tls"))));
     }
 
