@@ -23,6 +23,10 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
+import java.util.zip.Deflater;
+import java.util.zip.DeflaterOutputStream;
+import java.util.zip.Inflater;
+import java.util.zip.InflaterInputStream;
 
 /**
  * Before the real listeners open, runs SMTP, POP3 and IMAP sessions over loopback against a scratch
@@ -153,6 +157,9 @@ final class WarmUp {
         try (Script s = new Script(port)) {
             s.imap(null);
             s.imap("LOGIN " + USER + " " + PASSWORD);
+            if (round > 0) {
+                s.compress(); // Thunderbird always turns it on
+            }
             s.imap("ENABLE UTF8=ACCEPT");
             s.imap("LIST (SUBSCRIBED) \"\" \"*\" RETURN (SPECIAL-USE)");
             s.imap("CREATE Work" + round);
@@ -200,8 +207,8 @@ final class WarmUp {
     /** One scripted connection: sends a command and reads its whole reply. Replies are not judged. */
     private static final class Script implements AutoCloseable {
         private final Socket socket;
-        private final InputStream in;
-        private final OutputStream out;
+        private InputStream in;
+        private OutputStream out;
         private int tag;
 
         Script(int port) throws IOException {
@@ -229,6 +236,13 @@ final class WarmUp {
             String t = "w" + (++tag);
             send(t + " " + command);
             untilTagged(t);
+        }
+
+        /** RFC 4978: both directions deflated from the next octet on, flushed after each command. */
+        void compress() throws IOException {
+            imap("COMPRESS DEFLATE");
+            in = new InflaterInputStream(in, new Inflater(true));
+            out = new DeflaterOutputStream(out, new Deflater(Deflater.DEFAULT_COMPRESSION, true), true);
         }
 
         /** RFC 2177: IDLE, its continuation, then DONE. */
