@@ -79,7 +79,11 @@ final class WarmUp {
         try {
             store.accounts().addDomain(DOMAIN);
             store.accounts().addUser(USER, PasswordScheme.hash(PASSWORD));
-            FrontEnds frontEnds = new FrontEnds(config, store, config.hostname(), AuthThrottle.defaults());
+            // Its own listeners are on loopback: password logins there whatever auth.plaintext says.
+            Config loopback = Config.defaults();
+            config.effective().forEach((k, v) -> loopback.set(k, v.text(), v.origin()));
+            loopback.set(ConfigKey.PLAINTEXT_AUTH, "loopback", "warm-up");
+            FrontEnds frontEnds = new FrontEnds(loopback, store, config.hostname(), AuthThrottle.defaults());
             open.addAll(0, frontEnds.services());
             int smtp = 0;
             int pop3 = 0;
@@ -228,19 +232,20 @@ final class WarmUp {
         }
 
         /** The greeting ({@code command} null), or a command until its tagged reply. */
-        void imap(String command) throws IOException {
+        String imap(String command) throws IOException {
             if (command == null) {
-                line();
-                return;
+                return line();
             }
             String t = "w" + (++tag);
             send(t + " " + command);
-            untilTagged(t);
+            return untilTagged(t);
         }
 
         /** RFC 4978: both directions deflated from the next octet on, flushed after each command. */
         void compress() throws IOException {
-            imap("COMPRESS DEFLATE");
+            if (!imap("COMPRESS DEFLATE").contains(" OK ")) {
+                return;
+            }
             in = new InflaterInputStream(in, new Inflater(true));
             out = new DeflaterOutputStream(out, new Deflater(Deflater.DEFAULT_COMPRESSION, true), true);
         }
@@ -249,17 +254,18 @@ final class WarmUp {
         void idle() throws IOException {
             String t = "w" + (++tag);
             send(t + " IDLE");
-            line();
-            send("DONE");
-            untilTagged(t);
+            if (line().startsWith("+")) {
+                send("DONE");
+                untilTagged(t);
+            }
         }
 
         /** Literals in responses are skipped whole (RFC 3501 §4.3). */
-        private void untilTagged(String t) throws IOException {
+        private String untilTagged(String t) throws IOException {
             while (true) {
                 String line = line();
                 if (line.startsWith(t + " ")) {
-                    return;
+                    return line;
                 }
                 if (line.endsWith("}") && line.lastIndexOf('{') >= 0) {
                     long n = Long.parseLong(line.substring(line.lastIndexOf('{') + 1, line.length() - 1).replace("+", ""));

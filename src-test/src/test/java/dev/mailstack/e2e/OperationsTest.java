@@ -87,6 +87,15 @@ class OperationsTest {
 
     @Test
     void theWarmUpAtStartRunsEveryProtocolAndLeavesNothingBehind() throws Exception {
+        warmUpLeavesNothingBehind(Map.of(ConfigKey.HTTP_PORT, "0"));
+    }
+
+    @Test
+    void theWarmUpLogsInOverLoopbackWhatEverAuthPlaintextSays() throws Exception {
+        warmUpLeavesNothingBehind(Map.of(ConfigKey.HTTP_PORT, "0", ConfigKey.PLAINTEXT_AUTH, "never"));
+    }
+
+    private void warmUpLeavesNothingBehind(Map<ConfigKey, String> config) throws Exception {
         List<String> logged = new CopyOnWriteArrayList<>();
         java.util.logging.Logger warmUpLog = java.util.logging.Logger.getLogger("dev.mailstack.server.WarmUp");
         Handler capture = new Handler() {
@@ -105,7 +114,7 @@ class OperationsTest {
         };
         warmUpLog.addHandler(capture);
         Path data = dir.resolve("data");
-        try (RunningServer mx = RunningServer.start(data, "example.org", Map.of(ConfigKey.HTTP_PORT, "0"))) {
+        try (RunningServer mx = RunningServer.start(data, "example.org", config)) {
             assertEquals(1, logged.size(), logged.toString());
             assertTrue(logged.get(0).startsWith("INFO warm-up: done millis="), logged.toString());
             assertTrue(Files.notExists(data.resolve("warm-up")), "the scratch store is removed");
