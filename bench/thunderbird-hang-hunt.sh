@@ -1,8 +1,10 @@
 #!/bin/sh
 # Runs ../shared/thunderbird/run.sh once against a fresh mailstack store and, if step d.2 (move a
-# message into 工作) has not finished 20 s after d.1, saves a thread dump of the server. Used to
-# chase the rare d.2 stall noted in NOTES.md (issue 7).   bench/thunderbird-hang-hunt.sh RUN-NUMBER
+# message into 工作) has not finished 20 s after d.1, saves a thread dump of the server. Written to
+# chase the d.2 stall of NOTES.md (issue 7).   bench/thunderbird-hang-hunt.sh RUN-NUMBER
 # Output under /tmp/tb: sRUN/ (harness), sRUN.out, server-sRUN.log, dumpRUN.txt (only on a stall).
+# Readable transcripts: TB_IMAP_HIDE_CAPS=COMPRESS=DEFLATE (the proxy then logs plain IMAP);
+# Thunderbird's own log: MOZ_LOG=timestamp,IMAP:5 MOZ_LOG_FILE=/tmp/tb/mozlog (both pass through).
 set -u
 run=$1
 cd "$(dirname "$0")/.."

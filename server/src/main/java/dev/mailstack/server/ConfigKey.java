@@ -12,7 +12,7 @@ public enum ConfigKey {
     DATA_DIR("data_dir", "data", Type.PATH, "Folder for the database and message files; relative to the working directory."),
     JDBC_URL("jdbc_url", "", Type.STRING, "Database URL; empty means an embedded H2 file in data_dir."),
     BIND("bind", "127.0.0.1", Type.ADDRESS, "Address every listener binds; 0.0.0.0 (or ::) serves the network."),
-    WARM_UP("warm_up", "true", Type.BOOL, "Before listening, run each protocol once against a scratch store in data_dir so the first clients meet a warm server (about a second at start)."),
+    WARM_UP("warm_up", "true", Type.BOOL, "Before listening, run each protocol once against a scratch store in data_dir so the first clients meet a warm server (about 1.5 s at start)."),
     SMTP_PORT("smtp.port", "auto", Type.PORT, "SMTP for other servers (MX). auto: 25 when allowed to bind it, else 2525. off disables."),
     SUBMISSION_PORT("submission.port", "auto", Type.PORT, "Submission with STARTTLS for mail clients. auto: 587, else 2587."),
     SUBMISSIONS_PORT("submissions.port", "auto", Type.PORT, "Submission with implicit TLS. auto: 465, else 2465. Needs a certificate."),
