@@ -56,12 +56,12 @@ final class WarmUp {
         java.util.logging.Level level = root.getLevel();
         // Its sessions would read like real traffic in the log.
         root.setLevel(java.util.logging.Level.WARNING);
+        String failure = null;
         try {
             delete(scratch);
             exercise(config, limits, scratch);
         } catch (IOException | RuntimeException e) {
-            LOG.log(Level.WARNING, "warm-up: skipped, the first clients will be served by a cold server error=\"{0}\"",
-                    String.valueOf(e.getMessage()));
+            failure = String.valueOf(e.getMessage());
         } finally {
             root.setLevel(level);
             try {
@@ -70,7 +70,12 @@ final class WarmUp {
                 LOG.log(Level.WARNING, "warm-up: cannot remove {0}: {1}", scratch, e.getMessage());
             }
         }
-        LOG.log(Level.INFO, "warm-up: done millis={0,number,#}", (System.nanoTime() - start) / 1_000_000);
+        if (failure == null) {
+            LOG.log(Level.INFO, "warm-up: done millis={0,number,#}", (System.nanoTime() - start) / 1_000_000);
+        } else {
+            LOG.log(Level.WARNING, "warm-up: skipped, the first clients will be served by a cold server error=\"{0}\"",
+                    failure);
+        }
     }
 
     private static void exercise(Config config, NetLimits limits, Path scratch) throws IOException {
