@@ -90,6 +90,8 @@ final class WarmUp {
             loopback.set(ConfigKey.PLAINTEXT_AUTH, "loopback", "warm-up");
             FrontEnds frontEnds = new FrontEnds(loopback, store, config.hostname(), AuthThrottle.defaults());
             open.addAll(0, frontEnds.services());
+            // Not paced or capped like real clients: a strict net.* setting must not stretch the start.
+            NetLimits own = new NetLimits(Math.max(limits.maxLineBytes(), 8192), limits.idleTimeout(), 16, 16, 0);
             int smtp = 0;
             int pop3 = 0;
             int imap = 0;
@@ -98,7 +100,7 @@ final class WarmUp {
                     continue;
                 }
                 TcpListener l = TcpListener.start(new Endpoint("warm-up-" + p.name(),
-                        new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), TlsMode.NONE), p.protocol(), limits, null);
+                        new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), TlsMode.NONE), p.protocol(), own, null);
                 open.add(0, l);
                 switch (p.name()) {
                     case "smtp" -> smtp = l.port();
