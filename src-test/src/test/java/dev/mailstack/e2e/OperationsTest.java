@@ -7,6 +7,7 @@ import dev.mailstack.net.LineClient;
 import dev.mailstack.net.TestTls;
 import dev.mailstack.server.ConfigKey;
 import dev.mailstack.server.Server;
+import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.MailboxStore;
 import java.io.IOException;
 import java.io.InputStream;
@@ -82,6 +83,40 @@ class OperationsTest {
                 assertTrue(metrics.contains("mailstack_queue_messages 0"), metrics);
                 assertTrue(metrics.contains("mailstack_jvm_heap_used_bytes "), metrics);
             }
+        }
+    }
+
+    @Test
+    void messageFilesNoMailboxUsesAreRemovedAtTheNextStart() throws Exception {
+        Path data = dir.resolve("data");
+        try (RunningServer mx = RunningServer.start(data, "example.org", Map.of())) {
+            mx.addUser("alice", "secret");
+            try (LineClient c = new LineClient(mx.port("smtp"))) {
+                c.expect("220 .*");
+                c.send("EHLO x");
+                c.expectEventually("250 HELP");
+                c.send("MAIL FROM:<a@remote.test>").expect("250 .*");
+                c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+                c.send("DATA").expect("354 .*");
+                c.send("Subject: soon deleted\r\n\r\nx\r\n.").expect("250 .*");
+            }
+            var alice = mx.server.store().accounts().find("alice@example.org").orElseThrow();
+            Await.until("the delivery", Duration.ofSeconds(20),
+                    () -> mx.server.store().open(alice.id()).status(MailboxName.INBOX).messages() == 1
+                            && mx.server.store().queue().list().isEmpty());
+            mx.server.store().accounts().removeUser("alice@example.org");
+        }
+        assertEquals(1, contentFiles(data), "the deleted account's message is still on disk");
+        try (RunningServer mx = RunningServer.start(data, "example.org", Map.of())) {
+            assertEquals(0, contentFiles(data));
+        }
+    }
+
+    /** Message files: named by their SHA-256 under contents/, the spool folder aside. */
+    private static long contentFiles(Path data) throws IOException {
+        try (var files = Files.walk(data.resolve("contents"))) {
+            return files.filter(Files::isRegularFile).filter(f -> !f.getParent().getFileName().toString().equals("spool"))
+                    .count();
         }
     }
 
