@@ -4,61 +4,30 @@ import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.StoreException;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Removes message contents that no mailbox and no queue entry points at any more (expunged mail,
- * a deleted account's mail): once at start, before anything else uses the store, then every hour.
- * Without it the disk only ever grows.
+ * a deleted account's mail), at start, before the queue runner or any client uses the store.
+ * Only then is it safe: while the server runs, a delivery of the same octets can reuse a content
+ * (it is found by its SHA-256 without a lock) in the moment between the sweep's check and its
+ * removal of the file. Sweeping a running server needs a protocol for that first (NOTES.md).
  */
-final class ContentSweeper implements AutoCloseable {
+final class ContentSweeper {
     private static final System.Logger LOG = System.getLogger(ContentSweeper.class.getName());
-    private static final Duration EVERY = Duration.ofHours(1);
-    /** Younger contents may be about to be reused by a transaction in flight (see collectGarbage). */
-    private static final Duration MIN_AGE = Duration.ofHours(1);
 
-    private final MailboxStore store;
-    private final CountDownLatch closed = new CountDownLatch(1);
-    private final Thread thread;
-
-    private ContentSweeper(MailboxStore store) {
-        this.store = store;
-        // Woken by the latch, never interrupted: an interrupt in H2's file I/O closes the database file.
-        this.thread = Thread.ofVirtual().name("content-sweeper").start(this::loop);
+    private ContentSweeper() {
     }
 
-    /** Sweeps once now, every content regardless of age: nothing else runs on the store yet. */
-    static ContentSweeper start(MailboxStore store) {
-        sweep(store, Duration.ZERO);
-        return new ContentSweeper(store);
-    }
-
-    private void loop() {
+    static void sweepAtStart(MailboxStore store) {
         try {
-            while (!closed.await(EVERY.toMillis(), TimeUnit.MILLISECONDS)) {
-                sweep(store, MIN_AGE);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void sweep(MailboxStore store, Duration minAge) {
-        try {
-            int removed = store.collectGarbage(minAge);
+            int removed = store.collectGarbage(Duration.ZERO);
             if (removed > 0) {
                 LOG.log(Level.INFO, "sweep: removed message contents no mailbox or queue entry uses count={0}", removed);
             }
         } catch (StoreException e) {
-            // The next sweep tries again; a content raced by a new reference is kept by its foreign key.
-            LOG.log(Level.WARNING, "sweep: failed, retried in an hour error=\"{0}\"", e.getMessage());
+            // The files stay until the next start; nothing is lost.
+            LOG.log(Level.WARNING, "sweep: failed, unused message files stay until the next start error=\"{0}\"",
+                    e.getMessage());
         }
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-        closed.countDown();
-        thread.join();
     }
 }

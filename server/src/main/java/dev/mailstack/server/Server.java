@@ -61,7 +61,7 @@ public final class Server implements AutoCloseable {
         NetLimits limits = new NetLimits(config.integer(ConfigKey.MAX_LINE_BYTES),
                 Duration.ofSeconds(config.integer(ConfigKey.IDLE_TIMEOUT)), config.integer(ConfigKey.MAX_CONNECTIONS),
                 config.integer(ConfigKey.MAX_CONNECTIONS_PER_IP), config.integer(ConfigKey.MAX_COMMANDS_PER_SECOND));
-        services.add(ContentSweeper.start(store));
+        ContentSweeper.sweepAtStart(store);
         if (config.flag(ConfigKey.WARM_UP)) {
             WarmUp.run(config, limits);
         }
