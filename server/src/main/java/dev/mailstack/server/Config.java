@@ -89,7 +89,8 @@ public final class Config {
                     return null;
                 }
                 case INT -> {
-                    return Integer.parseInt(v) < 0 ? "must not be negative" : null;
+                    int min = key.minimum();
+                    return Integer.parseInt(v) >= min ? null : min == 0 ? "must not be negative" : "must be at least " + min;
                 }
                 case LONG -> {
                     return Long.parseLong(v) < 0 ? "must not be negative" : null;

@@ -28,7 +28,7 @@ public enum ConfigKey {
     PLAINTEXT_AUTH("auth.plaintext", "loopback", Type.PLAINTEXT, "Password logins without TLS: never, loopback (telnet on this machine) or always."),
     MAX_CONNECTIONS("net.max_connections", "1000", Type.INT, "Connections served at once per listener."),
     MAX_CONNECTIONS_PER_IP("net.max_connections_per_ip", "50", Type.INT, "Connections at once from one client address per listener."),
-    MAX_LINE_BYTES("net.max_line_bytes", "8192", Type.INT, "Longest command line."),
+    MAX_LINE_BYTES("net.max_line_bytes", "8192", Type.INT, "Longest command line; at least 512."),
     MAX_COMMANDS_PER_SECOND("net.max_commands_per_second", "10000", Type.INT, "Commands one connection may send per second; faster clients are slowed down, not cut off (0: no limit)."),
     IDLE_TIMEOUT("net.idle_timeout_seconds", "300", Type.INT, "Seconds a client may stay silent (IMAP after login: 1800)."),
     SHUTDOWN_GRACE("net.shutdown_grace_seconds", "20", Type.INT, "Seconds sessions get to finish when the server stops."),
@@ -50,6 +50,15 @@ public enum ConfigKey {
     FALLBACK_CHARSETS("mime.fallback_charsets", "GB18030", Type.STRING, "Charsets tried, in order, for raw 8-bit mail that is not UTF-8.");
 
     enum Type { STRING, PATH, ADDRESS, PORT, INT, LONG, BOOL, PLAINTEXT, BARE_LF, CIDRS }
+
+    /** The smallest value an INT key takes; below it the server could not start (NetLimits). */
+    int minimum() {
+        return switch (this) {
+            case MAX_LINE_BYTES -> 512; // RFC 5321 §4.5.3.1.4: a command line is up to 512 octets
+            case MAX_CONNECTIONS, MAX_CONNECTIONS_PER_IP, IDLE_TIMEOUT -> 1;
+            default -> 0;
+        };
+    }
 
     private final String key;
     private final String defaultValue;

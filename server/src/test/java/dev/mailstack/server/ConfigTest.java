@@ -42,6 +42,12 @@ class ConfigTest {
         assertTrue(e.getMessage().contains("must be never, loopback or always"), e.getMessage());
         Files.writeString(file, "smtp.trusted_networks = 10.0.0.0/33\n");
         assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
+        Files.writeString(file, "net.max_line_bytes = 100\n"); // the server could not start with it
+        e = assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
+        assertEquals(file + ":1: net.max_line_bytes = 100: must be at least 512", e.getMessage());
+        Files.writeString(file, "warm_up = yes\n");
+        e = assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
+        assertEquals(file + ":1: warm_up = yes: must be true or false", e.getMessage());
     }
 
     @Test
