@@ -64,10 +64,7 @@ class OperationsTest {
                 c.expectEventually("250 HELP");
                 c.send("AUTH PLAIN " + java.util.Base64.getEncoder().encodeToString("\0alice@example.org\0secret".getBytes()))
                         .expect("235 .*");
-                c.send("MAIL FROM:<a@remote.test>").expect("250 .*");
-                c.send("RCPT TO:<alice@example.org>").expect("250 .*");
-                c.send("DATA").expect("354 .*");
-                c.send("Subject: counted\r\n\r\nx\r\n.").expect("250 .*");
+                sendOne(c, "alice@example.org", "counted");
                 Await.until("the delivery to be counted", Duration.ofSeconds(20),
                         () -> {
                             try {
@@ -95,10 +92,7 @@ class OperationsTest {
                 c.expect("220 .*");
                 c.send("EHLO x");
                 c.expectEventually("250 HELP");
-                c.send("MAIL FROM:<a@remote.test>").expect("250 .*");
-                c.send("RCPT TO:<alice@example.org>").expect("250 .*");
-                c.send("DATA").expect("354 .*");
-                c.send("Subject: soon deleted\r\n\r\nx\r\n.").expect("250 .*");
+                sendOne(c, "alice@example.org", "soon deleted");
             }
             var alice = mx.server.store().accounts().find("alice@example.org").orElseThrow();
             Await.until("the delivery", Duration.ofSeconds(20),
@@ -110,6 +104,14 @@ class OperationsTest {
         try (RunningServer mx = RunningServer.start(data, "example.org", Map.of())) {
             assertEquals(0, contentFiles(data));
         }
+    }
+
+    /** One message through an SMTP session that has said EHLO. */
+    private static void sendOne(LineClient c, String rcpt, String subject) throws IOException {
+        c.send("MAIL FROM:<a@remote.test>").expect("250 .*");
+        c.send("RCPT TO:<" + rcpt + ">").expect("250 .*");
+        c.send("DATA").expect("354 .*");
+        c.send("Subject: " + subject + "\r\n\r\nx\r\n.").expect("250 .*");
     }
 
     /** Message files: named by their SHA-256 under contents/, the spool folder aside. */
