@@ -13,6 +13,7 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 
 /**
@@ -24,6 +25,7 @@ public final class MailboxStore implements AutoCloseable {
     private final Database db;
     private final ContentFiles contents;
     private final ChangeBus changes = new ChangeBus();
+    private final OpenViews openViews = new OpenViews();
     private final Accounts accounts;
     private final MailQueue queue;
 
@@ -56,6 +58,10 @@ public final class MailboxStore implements AutoCloseable {
 
     public ChangeBus changes() {
         return changes;
+    }
+
+    OpenViews openViews() {
+        return openViews;
     }
 
     /** The per-user context every mailbox operation goes through. */
@@ -123,14 +129,17 @@ public final class MailboxStore implements AutoCloseable {
         List<String> keys = new ArrayList<>();
         try (Connection c = db.connect()) {
             c.setAutoCommit(false);
-            try (PreparedStatement ps = c.prepareStatement("SELECT id, sha256 FROM contents ct WHERE created_at < ?"
-                    + " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.content_id = ct.id)"
-                    + " AND NOT EXISTS (SELECT 1 FROM queue_messages q WHERE q.content_id = ct.id)");
+            BitSet used = usedContents(c);
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, sha256 FROM contents WHERE created_at < ?");
                  PreparedStatement del = c.prepareStatement("DELETE FROM contents WHERE id = ?")) {
                 ps.setTimestamp(1, Timestamp.from(Instant.now().minus(minAge)));
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        del.setLong(1, rs.getLong(1));
+                        long id = rs.getLong(1);
+                        if (id > Integer.MAX_VALUE || used.get((int) id)) {
+                            continue;
+                        }
+                        del.setLong(1, id);
                         del.addBatch();
                         keys.add(rs.getString(2).trim());
                     }
@@ -153,6 +162,27 @@ public final class MailboxStore implements AutoCloseable {
             }
         }
         return keys.size();
+    }
+
+    /**
+     * The contents some message or queue entry points at, read in one pass over each table: no
+     * index on content_id is kept for this (each index slows every flag change). Identifiers past
+     * the bit set's range are never collected.
+     */
+    private static BitSet usedContents(Connection c) throws SQLException {
+        BitSet used = new BitSet();
+        for (String table : List.of("messages", "queue_messages")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT content_id FROM " + table);
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    long id = rs.getLong(1);
+                    if (id <= Integer.MAX_VALUE) {
+                        used.set((int) id);
+                    }
+                }
+            }
+        }
+        return used;
     }
 
     @Override

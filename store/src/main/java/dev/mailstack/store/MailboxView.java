@@ -1,8 +1,11 @@
 package dev.mailstack.store;
 
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.NavigableMap;
 import java.util.TreeMap;
@@ -18,17 +21,30 @@ public final class MailboxView implements AutoCloseable {
     private final NavigableMap<Uid, MessageRef> messages = new TreeMap<>();
     private final AutoCloseable subscription;
     private volatile Runnable onChange = () -> { };
+    private static final int MAX_RANGE_LOOKUPS = 32;
+
+    private final MailboxStore store;
     private volatile boolean pending;
-    private long modSeq;
+    /** Read by flag changes on other threads deciding what of the log to prune. */
+    private volatile long modSeq;
+    /** The highest UID this view has read; anything above it is new. */
+    private long lastUid;
 
     MailboxView(MailboxStore store, StoreSession session, MailboxInfo info) {
+        this.store = store;
         this.session = session;
         this.info = info;
+        store.openViews().add(this);
         this.subscription = store.changes().subscribe(info.id(), changes -> {
             pending = true;
             onChange.run();
         });
-        load();
+        try {
+            load();
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
     }
 
     public MailboxInfo info() {
@@ -62,20 +78,11 @@ public final class MailboxView implements AutoCloseable {
         this.onChange = listener;
     }
 
-    /** Catches up with committed changes and returns them, expunges first, then adds and flag changes by UID. */
+    /** Catches up with committed changes and returns them, expunges first, then flag changes and adds by UID. */
     public List<MailboxChange> refresh() {
         pending = false;
         return session.query("refresh mailbox", c -> {
-            long highest;
-            try (PreparedStatement ps = c.prepareStatement("SELECT highest_modseq FROM mailboxes WHERE id = ?")) {
-                ps.setLong(1, info.id().value());
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        throw new StoreException(StoreFailure.NOT_FOUND, "mailbox was deleted");
-                    }
-                    highest = rs.getLong(1);
-                }
-            }
+            long highest = highestModSeq(c);
             List<MailboxChange> out = new ArrayList<>();
             if (highest == modSeq) {
                 return out;
@@ -94,21 +101,15 @@ public final class MailboxView implements AutoCloseable {
                     }
                 }
             }
-            Uid lastKnown = messages.isEmpty() ? null : messages.lastKey();
-            try (PreparedStatement ps = c.prepareStatement("SELECT " + Mailboxes.MESSAGE_COLUMNS + Mailboxes.MESSAGE_FROM
-                    + " WHERE m.mailbox_id = ? AND m.modseq > ? AND m.modseq <= ? ORDER BY m.uid")) {
-                ps.setLong(1, info.id().value());
-                ps.setLong(2, modSeq);
-                ps.setLong(3, highest);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        MessageRef r = Mailboxes.readMessage(rs);
-                        boolean known = messages.containsKey(r.uid());
-                        messages.put(r.uid(), r);
-                        boolean added = !known && (lastKnown == null || r.uid().compareTo(lastKnown) > 0);
-                        out.add(added ? new MailboxChange.Added(r) : new MailboxChange.FlagsChanged(r));
-                    }
+            for (MessageRef r : changedSince(c, changedRanges(c, highest))) {
+                if (messages.replace(r.uid(), r) != null) {
+                    out.add(new MailboxChange.FlagsChanged(r));
                 }
+            }
+            for (MessageRef r : readAbove(c, lastUid)) {
+                messages.put(r.uid(), r);
+                lastUid = r.uid().value();
+                out.add(new MailboxChange.Added(r));
             }
             modSeq = highest;
             return out;
@@ -120,32 +121,116 @@ public final class MailboxView implements AutoCloseable {
         messages.computeIfPresent(message.uid(), (k, v) -> message);
     }
 
+    /** The modseq this view has caught up to; 0 until it has read the mailbox. */
+    long caughtUpTo() {
+        return modSeq;
+    }
+
     private void load() {
         session.query("open mailbox", c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT highest_modseq FROM mailboxes WHERE id = ?")) {
-                ps.setLong(1, info.id().value());
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    modSeq = rs.getLong(1);
-                }
+            // Read before the messages: a change committed in between is then seen again at the
+            // next refresh, which is harmless; the other order could miss it.
+            long highest = highestModSeq(c);
+            for (MessageRef r : readAbove(c, 0)) {
+                messages.put(r.uid(), r);
+                lastUid = r.uid().value();
             }
-            try (PreparedStatement ps = c.prepareStatement("SELECT " + Mailboxes.MESSAGE_COLUMNS + Mailboxes.MESSAGE_FROM
-                    + " WHERE m.mailbox_id = ? AND m.modseq <= ? ORDER BY m.uid")) {
-                ps.setLong(1, info.id().value());
-                ps.setLong(2, modSeq);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        MessageRef r = Mailboxes.readMessage(rs);
-                        messages.put(r.uid(), r);
-                    }
-                }
-            }
+            modSeq = highest;
             return null;
         });
     }
 
+    private long highestModSeq(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT highest_modseq FROM mailboxes WHERE id = ?")) {
+            ps.setLong(1, info.id().value());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new StoreException(StoreFailure.NOT_FOUND, "mailbox was deleted");
+                }
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    /**
+     * Messages above {@code uid}, in UID order. UIDs are assigned under the mailbox lock and
+     * committed in order, so everything above the last UID this view has seen is new to it.
+     */
+    private List<MessageRef> readAbove(Connection c, long uid) throws SQLException {
+        List<MessageRef> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + Mailboxes.MESSAGE_COLUMNS + Mailboxes.MESSAGE_FROM
+                + " WHERE m.mailbox_id = ? AND m.uid > ? ORDER BY m.uid")) {
+            ps.setLong(1, info.id().value());
+            ps.setLong(2, uid);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(Mailboxes.readMessage(rs));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The UID ranges the flag change log names between this view's modseq and {@code highest}, merged. */
+    private List<long[]> changedRanges(Connection c, long highest) throws SQLException {
+        List<long[]> ranges = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT first_uid, last_uid FROM flag_changes"
+                + " WHERE mailbox_id = ? AND modseq > ? AND modseq <= ?")) {
+            ps.setLong(1, info.id().value());
+            ps.setLong(2, modSeq);
+            ps.setLong(3, highest);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ranges.add(new long[]{rs.getLong(1), Math.min(rs.getLong(2), lastUid)});
+                }
+            }
+        }
+        ranges.removeIf(r -> r[0] > r[1]);
+        ranges.sort(Comparator.comparingLong(r -> r[0]));
+        List<long[]> merged = new ArrayList<>();
+        for (long[] r : ranges) {
+            long[] last = merged.isEmpty() ? null : merged.get(merged.size() - 1);
+            if (last != null && r[0] <= last[1] + 1) {
+                last[1] = Math.max(last[1], r[1]);
+            } else {
+                merged.add(r);
+            }
+        }
+        return merged;
+    }
+
+    /**
+     * The messages in {@code ranges} changed after this view's modseq, in UID order. Past a few
+     * dozen ranges one scan from the first to the last is cheaper than a lookup per range.
+     */
+    private List<MessageRef> changedSince(Connection c, List<long[]> ranges) throws SQLException {
+        List<MessageRef> out = new ArrayList<>();
+        if (ranges.isEmpty()) {
+            return out;
+        }
+        if (ranges.size() > MAX_RANGE_LOOKUPS) {
+            ranges = List.of(new long[]{ranges.get(0)[0], ranges.get(ranges.size() - 1)[1]});
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + Mailboxes.MESSAGE_COLUMNS + Mailboxes.MESSAGE_FROM
+                + " WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? AND m.modseq > ? ORDER BY m.uid")) {
+            for (long[] r : ranges) {
+                ps.setLong(1, info.id().value());
+                ps.setLong(2, r[0]);
+                ps.setLong(3, r[1]);
+                ps.setLong(4, modSeq);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(Mailboxes.readMessage(rs));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
     @Override
     public void close() {
+        store.openViews().remove(this);
         try {
             subscription.close();
         } catch (Exception e) {

@@ -21,6 +21,8 @@ import java.util.Optional;
  * transactions short and never do network I/O inside one (STYLE.md §2).
  */
 public final class Transaction implements AutoCloseable {
+    private static final int MAX_LOGGED_RUNS = 32;
+
     private final MailboxStore store;
     private final AccountId account;
     private final Connection c;
@@ -181,6 +183,7 @@ public final class Transaction implements AutoCloseable {
             } else {
                 updateRows(mailbox, m.modSeq, changed);
             }
+            logFlagChanges(mailbox, m.modSeq, runs);
             return changed;
         });
     }
@@ -203,6 +206,36 @@ public final class Transaction implements AutoCloseable {
                 ps.setLong(3, mailbox.value());
                 ps.setLong(4, run[0].value());
                 ps.setLong(5, run[1].value());
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
+
+    /**
+     * Tells other sessions' views which UIDs to look at ({@link MailboxView#refresh()}), and prunes
+     * what no open view will read again. Many short runs are logged as one span: a reader checks
+     * each message's modseq anyway.
+     */
+    private void logFlagChanges(MailboxId mailbox, long modSeq, List<Uid[]> runs) throws SQLException {
+        if (runs.isEmpty()) {
+            return;
+        }
+        if (runs.size() > MAX_LOGGED_RUNS) {
+            runs = List.<Uid[]>of(new Uid[]{runs.get(0)[0], runs.get(runs.size() - 1)[1]});
+        }
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM flag_changes WHERE mailbox_id = ? AND modseq <= ?")) {
+            ps.setLong(1, mailbox.value());
+            ps.setLong(2, store.openViews().prunableUpTo(mailbox, modSeq - 1));
+            ps.executeUpdate();
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO flag_changes (mailbox_id, modseq, first_uid, last_uid) VALUES (?, ?, ?, ?)")) {
+            for (Uid[] run : runs) {
+                ps.setLong(1, mailbox.value());
+                ps.setLong(2, modSeq);
+                ps.setLong(3, run[0].value());
+                ps.setLong(4, run[1].value());
                 ps.addBatch();
             }
             ps.executeBatch();

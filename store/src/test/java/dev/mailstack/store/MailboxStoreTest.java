@@ -403,15 +403,80 @@ class MailboxStoreTest {
     }
 
     @Test
+    void viewsFindOtherSessionsFlagChangesThroughTheLogWhichKeepsOnlyWhatOpenViewsNeed() throws Exception {
+        StoreSession s = f.session();
+        MailboxId inbox = f.inbox();
+        List<Uid> uids = new ArrayList<>();
+        for (int i = 0; i < 80; i++) {
+            uids.add(TestMessages.append(s, inbox, "Subject: " + i + "\r\n\r\n" + i + "\r\n"));
+        }
+        FlagChange flag = new FlagChange(FlagChange.Mode.ADD, Flags.of(Flag.FLAGGED));
+        try (MailboxView behind = s.select(MailboxName.INBOX); MailboxView other = s.select(MailboxName.INBOX)) {
+            List<Uid> everyOther = new ArrayList<>();
+            for (int i = 0; i < uids.size(); i += 2) {
+                everyOther.add(uids.get(i));
+            }
+            setFlags(s, inbox, everyOther, flag); // 40 runs, logged as one span
+            setFlags(s, inbox, List.of(uids.get(1), uids.get(79)), flag); // two runs, two rows
+            Uid late = TestMessages.append(s, inbox, "Subject: late\r\n\r\nx\r\n");
+            setFlags(s, inbox, List.of(late), flag);
+            assertEquals(4, logRows(inbox));
+
+            List<MailboxChange> changes = behind.refresh();
+            List<Uid> flagged = changes.stream().filter(c -> c instanceof MailboxChange.FlagsChanged).map(MailboxChange::uid).toList();
+            List<Uid> expected = new ArrayList<>(everyOther);
+            expected.add(1, uids.get(1));
+            expected.add(uids.get(79));
+            assertEquals(expected, flagged, "each changed message once, in UID order, and no other");
+            assertTrue(behind.messages().stream().filter(r -> expected.contains(r.uid())).allMatch(r -> r.flags().has(Flag.FLAGGED)));
+            assertEquals(List.of(new MailboxChange.Added(behind.messages().get(80))), changes.subList(changes.size() - 1, changes.size()));
+            assertEquals(late, changes.get(changes.size() - 1).uid());
+            assertTrue(behind.messages().get(80).flags().has(Flag.FLAGGED), "a new message arrives with its current flags");
+
+            setFlags(s, inbox, List.of(uids.get(3)), flag);
+            assertEquals(5, logRows(inbox), "the other view has not caught up: nothing is pruned");
+            other.refresh();
+            setFlags(s, inbox, List.of(uids.get(5)), flag);
+            assertEquals(2, logRows(inbox), "rows both views have read are gone");
+            assertEquals(List.of(uids.get(3), uids.get(5)), behind.refresh().stream().map(MailboxChange::uid).toList());
+        }
+        setFlags(s, inbox, List.of(uids.get(7)), flag);
+        assertEquals(1, logRows(inbox), "with no view open only the newest change stays");
+    }
+
+    private static void setFlags(StoreSession s, MailboxId mailbox, List<Uid> uids, FlagChange change) {
+        try (Transaction t = s.begin()) {
+            t.setFlags(mailbox, uids, change);
+            t.commit();
+        }
+    }
+
+    private long logRows(MailboxId mailbox) throws Exception {
+        try (var c = f.store().db().connect();
+             var ps = c.prepareStatement("SELECT COUNT(*) FROM flag_changes WHERE mailbox_id = ?")) {
+            ps.setLong(1, mailbox.value());
+            try (var rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    @Test
     void garbageCollectionRemovesOnlyUnreferencedContent() throws Exception {
         StoreSession s = f.session();
         Uid gone = TestMessages.append(s, f.inbox(), "Subject: gone\r\n\r\nx\r\n");
         TestMessages.append(s, f.inbox(), "Subject: kept\r\n\r\ny\r\n");
+        MessageSpool.Spooled queued = TestMessages.spool(f.store(), "Subject: queued only\r\n\r\nz\r\n");
+        f.store().queue().enqueue(new MailEnvelope("alice@example.org",
+                List.of(MailEnvelope.Recipient.of("bob@remote.test")), Optional.empty(), Optional.empty(),
+                false, false, Instant.now()), queued, TestMessages.facts(queued));
         try (Transaction t = s.begin()) {
             t.expunge(f.inbox(), List.of(gone));
             t.commit();
         }
-        assertEquals(1, f.store().collectGarbage(Duration.ZERO));
+        assertEquals(1, f.store().collectGarbage(Duration.ZERO), "the expunged message's content, not the queued one");
+        assertEquals(0, f.store().collectGarbage(Duration.ZERO));
         MessageRef kept = s.select(MailboxName.INBOX).messages().get(0);
         try (InputStream in = s.openContent(kept)) {
             assertTrue(new String(in.readAllBytes(), StandardCharsets.US_ASCII).contains("kept"));

@@ -116,4 +116,52 @@ class MigrationTest {
             assertEquals(0, s.status(MailboxName.INBOX, true).recent());
         }
     }
+
+    @Test
+    void messagesKeepEverythingWhenVersion7RebuildsTheirTable() throws Exception {
+        String url = Database.defaultUrl(dir);
+        try (Database old = Database.open(url, "6"); Connection c = old.connect(); var st = c.createStatement()) {
+            st.executeUpdate("INSERT INTO domains (name, created_at) VALUES ('old.test', CURRENT_TIMESTAMP)");
+            st.executeUpdate("INSERT INTO accounts (domain_id, address, password_hash, created_at)"
+                    + " SELECT id, 'u@old.test', '" + PasswordScheme.hash("pw") + "', CURRENT_TIMESTAMP FROM domains");
+            st.executeUpdate("INSERT INTO mailboxes (account_id, name, uid_validity, uid_next, highest_modseq, message_count,"
+                    + " unseen_count, total_size, recent_uid) SELECT id, 'INBOX', 7, 3, 5, 2, 1, 350, 2 FROM accounts");
+            st.executeUpdate("INSERT INTO contents (sha256, size, header_size, body_lines, summary, created_at) VALUES"
+                    + " ('" + "a".repeat(64) + "', 100, 10, 1, X'00', CURRENT_TIMESTAMP),"
+                    + " ('" + "b".repeat(64) + "', 250, 10, 1, X'00', CURRENT_TIMESTAMP)");
+            st.executeUpdate("INSERT INTO messages (mailbox_id, uid, content_id, modseq, internal_date, flags, keywords)"
+                    + " SELECT mb.id, v.uid, ct.id, v.modseq, TIMESTAMP WITH TIME ZONE '2020-01-02 03:04:05+00', v.flags, v.kw"
+                    + " FROM mailboxes mb, (VALUES (1, 4, 1, '$Label1'), (2, 5, 0, '')) v(uid, modseq, flags, kw)"
+                    + " JOIN contents ct ON ct.sha256 = REPEAT(CASE v.uid WHEN 1 THEN 'a' ELSE 'b' END, 64)");
+        }
+        try (MailboxStore store = MailboxStore.open(dir, url)) {
+            StoreSession s = store.open(store.accounts().authenticate("u@old.test", "pw").orElseThrow().id());
+            try (MailboxView view = s.select(MailboxName.INBOX)) {
+                List<MessageRef> messages = view.messages();
+                assertEquals(List.of(1L, 2L), messages.stream().map(r -> r.uid().value()).toList());
+                assertEquals(List.of(4L, 5L), messages.stream().map(MessageRef::modSeq).toList());
+                assertEquals(List.of(100L, 250L), messages.stream().map(MessageRef::size).toList());
+                assertTrue(messages.get(0).flags().has(Flag.SEEN));
+                assertEquals(java.util.Set.of("$Label1"), messages.get(0).flags().keywords());
+                assertEquals(Instant.parse("2020-01-02T03:04:05Z"), messages.get(0).internalDate());
+                assertEquals(5, view.highestModSeq());
+            }
+            assertEquals(0, store.collectGarbage(Duration.ZERO), "both contents are still used");
+            MailboxId box = s.create(new MailboxName("Box"), Optional.empty()).id();
+            Uid uid = TestMessages.append(s, box, "Subject: in box\r\n\r\nx\r\n");
+            try (Transaction t = s.begin()) {
+                t.setFlags(box, List.of(uid), new FlagChange(FlagChange.Mode.ADD, Flags.of(Flag.FLAGGED)));
+                t.commit();
+            }
+            s.delete(new MailboxName("Box"));
+            try (Connection c = store.db().connect(); var st = c.createStatement()) {
+                for (String table : List.of("messages", "flag_changes")) {
+                    try (ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + table + " WHERE mailbox_id = " + box.value())) {
+                        rs.next();
+                        assertEquals(0, rs.getLong(1), table + " rows go with their mailbox");
+                    }
+                }
+            }
+        }
+    }
 }
