@@ -196,13 +196,33 @@ public final class Accounts {
         }
     }
 
-    /** Deletes the account and its mailboxes; contents no longer referenced are left to {@code MailboxStore.collectGarbage}. */
+    /** Deletes the account, its mailboxes and their messages; contents no longer referenced are left to {@code MailboxStore.collectGarbage}. */
     public void removeUser(String address) {
         String a = normalize(address);
-        try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement("DELETE FROM accounts WHERE address = ?")) {
-            ps.setString(1, a);
-            if (ps.executeUpdate() == 0) {
-                throw new StoreException(StoreFailure.NOT_FOUND, "no user " + a);
+        try (Connection c = db.connect()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement find = c.prepareStatement("SELECT mb.id FROM mailboxes mb JOIN accounts a"
+                    + " ON a.id = mb.account_id WHERE a.address = ?");
+                 PreparedStatement messages = c.prepareStatement("DELETE FROM messages WHERE id BETWEEN ? AND ?");
+                 PreparedStatement account = c.prepareStatement("DELETE FROM accounts WHERE address = ?")) {
+                find.setString(1, a);
+                try (ResultSet rs = find.executeQuery()) {
+                    while (rs.next()) {
+                        MailboxId mailbox = new MailboxId(rs.getLong(1));
+                        messages.setLong(1, Mailboxes.messageKey(mailbox, 0));
+                        messages.setLong(2, Mailboxes.keyAfter(mailbox));
+                        messages.addBatch();
+                    }
+                }
+                messages.executeBatch();
+                account.setString(1, a);
+                if (account.executeUpdate() == 0) {
+                    throw new StoreException(StoreFailure.NOT_FOUND, "no user " + a);
+                }
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
             }
         } catch (SQLException e) {
             throw db.failure(e, "remove user");

@@ -159,9 +159,9 @@ public final class MailboxView implements AutoCloseable {
     private List<MessageRef> readAbove(Connection c, long uid) throws SQLException {
         List<MessageRef> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT " + Mailboxes.MESSAGE_COLUMNS + Mailboxes.MESSAGE_FROM
-                + " WHERE m.mailbox_id = ? AND m.uid > ? ORDER BY m.uid")) {
-            ps.setLong(1, info.id().value());
-            ps.setLong(2, uid);
+                + " WHERE m.id > ? AND m.id < ? ORDER BY m.id")) {
+            ps.setLong(1, Mailboxes.messageKey(info.id(), uid));
+            ps.setLong(2, Mailboxes.keyAfter(info.id()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     out.add(Mailboxes.readMessage(rs));
@@ -212,12 +212,11 @@ public final class MailboxView implements AutoCloseable {
             ranges = List.of(new long[]{ranges.get(0)[0], ranges.get(ranges.size() - 1)[1]});
         }
         try (PreparedStatement ps = c.prepareStatement("SELECT " + Mailboxes.MESSAGE_COLUMNS + Mailboxes.MESSAGE_FROM
-                + " WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? AND m.modseq > ? ORDER BY m.uid")) {
+                + " WHERE m.id BETWEEN ? AND ? AND m.modseq > ? ORDER BY m.id")) {
             for (long[] r : ranges) {
-                ps.setLong(1, info.id().value());
-                ps.setLong(2, r[0]);
-                ps.setLong(3, r[1]);
-                ps.setLong(4, modSeq);
+                ps.setLong(1, Mailboxes.messageKey(info.id(), r[0]));
+                ps.setLong(2, Mailboxes.messageKey(info.id(), r[1]));
+                ps.setLong(3, modSeq);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         out.add(Mailboxes.readMessage(rs));

@@ -67,6 +67,22 @@ final class Mailboxes {
         }
     }
 
+    /**
+     * A message's row key (V7): mailbox id times 2^32 plus UID, so one mailbox's messages are one
+     * key range in UID order. Mailbox ids stay below 2^31, which keeps every key positive.
+     */
+    static long messageKey(MailboxId mailbox, long uid) {
+        if (mailbox.value() >= 1L << 31) {
+            throw new StoreException(StoreFailure.TOO_BIG, "mailbox id " + mailbox.value() + " is past the message key range");
+        }
+        return (mailbox.value() << 32) + uid;
+    }
+
+    /** The key above every message of {@code mailbox}. */
+    static long keyAfter(MailboxId mailbox) {
+        return messageKey(mailbox, Uid.MAX + 1);
+    }
+
     static final String MESSAGE_COLUMNS =
             "m.mailbox_id, m.uid, m.modseq, c.size, m.internal_date, m.flags, m.keywords, c.id, c.sha256";
     static final String MESSAGE_FROM = " FROM messages m JOIN contents c ON c.id = m.content_id";

@@ -102,16 +102,23 @@ public final class StoreSession {
             c.setAutoCommit(false);
             try {
                 long size = 0;
-                try (PreparedStatement ps = c.prepareStatement("SELECT COALESCE(SUM(c.size), 0)" + Mailboxes.MESSAGE_FROM
-                        + " WHERE m.mailbox_id = ?")) {
+                // The mailbox row first: its lock waits for a transaction appending to it.
+                try (PreparedStatement ps = c.prepareStatement("DELETE FROM mailboxes WHERE id = ?")) {
                     ps.setLong(1, info.id().value());
+                    ps.executeUpdate();
+                }
+                try (PreparedStatement ps = c.prepareStatement("SELECT COALESCE(SUM(c.size), 0)" + Mailboxes.MESSAGE_FROM
+                        + " WHERE m.id BETWEEN ? AND ?")) {
+                    ps.setLong(1, Mailboxes.messageKey(info.id(), 0));
+                    ps.setLong(2, Mailboxes.keyAfter(info.id()));
                     try (ResultSet rs = ps.executeQuery()) {
                         rs.next();
                         size = rs.getLong(1);
                     }
                 }
-                try (PreparedStatement ps = c.prepareStatement("DELETE FROM mailboxes WHERE id = ?")) {
-                    ps.setLong(1, info.id().value());
+                try (PreparedStatement ps = c.prepareStatement("DELETE FROM messages WHERE id BETWEEN ? AND ?")) {
+                    ps.setLong(1, Mailboxes.messageKey(info.id(), 0));
+                    ps.setLong(2, Mailboxes.keyAfter(info.id()));
                     ps.executeUpdate();
                 }
                 try (PreparedStatement ps = c.prepareStatement(
@@ -219,9 +226,14 @@ public final class StoreSession {
             MailboxInfo info = Mailboxes.find(c, account, name)
                     .orElseThrow(() -> new StoreException(StoreFailure.NOT_FOUND, "no mailbox " + name.path()));
             try (PreparedStatement ps = c.prepareStatement("SELECT message_count, unseen_count, deleted_count, total_size,"
-                    + (withRecent ? " (SELECT COUNT(*) FROM messages m WHERE m.mailbox_id = mb.id AND m.uid > mb.recent_uid)"
+                    + (withRecent ? " (SELECT COUNT(*) FROM messages m WHERE m.id > ? + mb.recent_uid AND m.id < ?)"
                     : " 0") + " FROM mailboxes mb WHERE mb.id = ?")) {
-                ps.setLong(1, info.id().value());
+                int i = 1;
+                if (withRecent) {
+                    ps.setLong(i++, Mailboxes.messageKey(info.id(), 0));
+                    ps.setLong(i++, Mailboxes.keyAfter(info.id()));
+                }
+                ps.setLong(i, info.id().value());
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
                     return new MailboxStatus(info, rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5));

@@ -199,13 +199,12 @@ public final class Transaction implements AutoCloseable {
         String mask = "CAST(? AS INTEGER)";
         String flags = change.mode() == FlagChange.Mode.ADD ? sql.bitOr("flags", mask) : sql.bitAnd("flags", mask);
         try (PreparedStatement ps = c.prepareStatement("UPDATE messages SET flags = " + flags + ", modseq = ?"
-                + " WHERE mailbox_id = ? AND uid BETWEEN ? AND ?")) {
+                + " WHERE id BETWEEN ? AND ?")) {
             for (Uid[] run : runs) {
                 ps.setInt(1, change.mode() == FlagChange.Mode.ADD ? bits : ~bits);
                 ps.setLong(2, modSeq);
-                ps.setLong(3, mailbox.value());
-                ps.setLong(4, run[0].value());
-                ps.setLong(5, run[1].value());
+                ps.setLong(3, Mailboxes.messageKey(mailbox, run[0].value()));
+                ps.setLong(4, Mailboxes.messageKey(mailbox, run[1].value()));
                 ps.addBatch();
             }
             ps.executeBatch();
@@ -244,13 +243,12 @@ public final class Transaction implements AutoCloseable {
 
     private void updateRows(MailboxId mailbox, long modSeq, List<MessageRef> changed) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
-                "UPDATE messages SET flags = ?, keywords = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?")) {
+                "UPDATE messages SET flags = ?, keywords = ?, modseq = ? WHERE id = ?")) {
             for (MessageRef r : changed) {
                 ps.setInt(1, r.flags().bits());
                 ps.setString(2, r.flags().keywordText());
                 ps.setLong(3, modSeq);
-                ps.setLong(4, mailbox.value());
-                ps.setLong(5, r.uid().value());
+                ps.setLong(4, Mailboxes.messageKey(mailbox, r.uid().value()));
                 ps.addBatch();
             }
             ps.executeBatch();
@@ -388,14 +386,15 @@ public final class Transaction implements AutoCloseable {
             throw new StoreException(StoreFailure.TOO_BIG, "mailbox has run out of UIDs");
         }
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO messages"
-                + " (mailbox_id, uid, content_id, modseq, internal_date, flags, keywords) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
-            ps.setLong(1, mailbox.value());
-            ps.setLong(2, uid.value());
-            ps.setLong(3, content.value());
-            ps.setLong(4, m.modSeq);
-            ps.setTimestamp(5, Timestamp.from(internalDate));
-            ps.setInt(6, flags.bits());
-            ps.setString(7, flags.keywordText());
+                + " (id, mailbox_id, uid, content_id, modseq, internal_date, flags, keywords) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+            ps.setLong(1, Mailboxes.messageKey(mailbox, uid.value()));
+            ps.setLong(2, mailbox.value());
+            ps.setLong(3, uid.value());
+            ps.setLong(4, content.value());
+            ps.setLong(5, m.modSeq);
+            ps.setTimestamp(6, Timestamp.from(internalDate));
+            ps.setInt(7, flags.bits());
+            ps.setString(8, flags.keywordText());
             ps.executeUpdate();
         }
         m.count(1, flags, size);
@@ -405,12 +404,11 @@ public final class Transaction implements AutoCloseable {
         if (rows.isEmpty()) {
             return;
         }
-        try (PreparedStatement del = c.prepareStatement("DELETE FROM messages WHERE mailbox_id = ? AND uid = ?");
+        try (PreparedStatement del = c.prepareStatement("DELETE FROM messages WHERE id = ?");
              PreparedStatement log = c.prepareStatement("INSERT INTO expunged (mailbox_id, uid, modseq) VALUES (?, ?, ?)")) {
             long freed = 0;
             for (MessageRef r : rows) {
-                del.setLong(1, mailbox.value());
-                del.setLong(2, r.uid().value());
+                del.setLong(1, Mailboxes.messageKey(mailbox, r.uid().value()));
                 del.addBatch();
                 log.setLong(1, mailbox.value());
                 log.setLong(2, r.uid().value());
@@ -443,10 +441,9 @@ public final class Transaction implements AutoCloseable {
         Uid low = java.util.Collections.min(uids);
         Uid high = java.util.Collections.max(uids);
         try (PreparedStatement ps = c.prepareStatement("SELECT " + Mailboxes.MESSAGE_COLUMNS + Mailboxes.MESSAGE_FROM
-                + " WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid")) {
-            ps.setLong(1, mailbox.value());
-            ps.setLong(2, low.value());
-            ps.setLong(3, high.value());
+                + " WHERE m.id BETWEEN ? AND ? ORDER BY m.id")) {
+            ps.setLong(1, Mailboxes.messageKey(mailbox, low.value()));
+            ps.setLong(2, Mailboxes.messageKey(mailbox, high.value()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     out.add(Mailboxes.readMessage(rs));

@@ -463,6 +463,25 @@ class MailboxStoreTest {
     }
 
     @Test
+    void removingAUserRemovesTheMessagesOfEveryMailboxAndFreesTheirContents() throws Exception {
+        StoreSession s = f.session();
+        TestMessages.append(s, f.inbox(), "Subject: a\r\n\r\na\r\n");
+        TestMessages.append(s, f.inbox(), "Subject: b\r\n\r\nb\r\n");
+        TestMessages.append(s, s.require(new MailboxName("Sent")).id(), "Subject: c\r\n\r\nc\r\n");
+        Account bob = f.store().accounts().addUser("bob@example.org", PasswordScheme.hash("pw"));
+        StoreSession b = f.store().open(bob.id());
+        TestMessages.append(b, b.require(MailboxName.INBOX).id(), "Subject: bob's\r\n\r\nd\r\n");
+        f.store().accounts().removeUser("alice@example.org");
+        try (var c = f.store().db().connect(); var st = c.createStatement();
+             var rs = st.executeQuery("SELECT COUNT(*) FROM messages")) {
+            rs.next();
+            assertEquals(1, rs.getLong(1), "only bob's message is left");
+        }
+        assertEquals(3, f.store().collectGarbage(Duration.ZERO));
+        assertEquals(1, b.status(MailboxName.INBOX).messages());
+    }
+
+    @Test
     void garbageCollectionRemovesOnlyUnreferencedContent() throws Exception {
         StoreSession s = f.session();
         Uid gone = TestMessages.append(s, f.inbox(), "Subject: gone\r\n\r\nx\r\n");
