@@ -11,8 +11,10 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Writes FETCH responses (RFC 3501 §7.4.2) from the store: metadata from the message row, ENVELOPE
@@ -28,6 +30,8 @@ final class FetchResponder {
     private final Connection connection;
     private final MailboxStore store;
     private final SummaryCache summaries;
+    /** Keyed by identity: a FETCH command's items are the same objects for each of its messages. */
+    private final Map<FetchItem.Section, String> sectionNames = new IdentityHashMap<>();
 
     FetchResponder(Connection connection, MailboxStore store, SummaryCache summaries) {
         this.connection = connection;
@@ -92,7 +96,7 @@ final class FetchResponder {
                         text.append(s.extensible() ? "BODYSTRUCTURE " : "BODY ").append(structure.bodyStructure(s.extensible()));
                     }
                     case FetchItem.Section s -> {
-                        text.append(s.responseName()).append(' ');
+                        text.append(responseName(s)).append(' ');
                         connection.write(text.toString());
                         text.setLength(0);
                         structure = section(r, s, structure);
@@ -107,6 +111,14 @@ final class FetchResponder {
         } finally {
             connection.unlockOutput();
         }
+    }
+
+    /** The section's response name, built once per FETCH command rather than once per message. */
+    private String responseName(FetchItem.Section s) {
+        if (sectionNames.size() > 64) {
+            sectionNames.clear();
+        }
+        return sectionNames.computeIfAbsent(s, FetchItem.Section::responseName);
     }
 
     /** Writes one body section as a literal; returns the structure if it had to be loaded. */

@@ -1,9 +1,7 @@
 package dev.mailstack.imapd;
 
 import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Locale;
 
 /** BODY[HEADER.FIELDS (...)] and .NOT (RFC 3501 §6.4.5): whole fields, folding kept, then a blank line. */
 final class HeaderFields {
@@ -29,8 +27,7 @@ final class HeaderFields {
                 while (colon < end && header[colon] != ':') {
                     colon++;
                 }
-                String name = new String(header, i, colon - i, StandardCharsets.ISO_8859_1).strip().toUpperCase(Locale.ROOT);
-                keep = names.contains(name) != not && colon < end;
+                keep = named(header, i, colon, names) != not && colon < end;
             }
             if (keep) {
                 out.write(header, i, next - i);
@@ -40,5 +37,38 @@ final class HeaderFields {
         out.write('\r');
         out.write('\n');
         return out.toByteArray();
+    }
+
+    /**
+     * Whether the field name in {@code header[from, to)}, blanks around it ignored, is one of the
+     * upper-case {@code names}; compared in place, since a header sync asks this of every line
+     * of every message.
+     */
+    private static boolean named(byte[] header, int from, int to, List<String> names) {
+        while (from < to && (header[from] == ' ' || header[from] == '\t')) {
+            from++;
+        }
+        while (to > from && (header[to - 1] == ' ' || header[to - 1] == '\t')) {
+            to--;
+        }
+        for (String name : names) {
+            if (name.length() == to - from && sameLetters(header, from, name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean sameLetters(byte[] header, int from, String upper) {
+        for (int k = 0; k < upper.length(); k++) {
+            int b = header[from + k] & 0xff;
+            if (b >= 'a' && b <= 'z') {
+                b -= 'a' - 'A';
+            }
+            if (b != upper.charAt(k)) {
+                return false;
+            }
+        }
+        return true;
     }
 }

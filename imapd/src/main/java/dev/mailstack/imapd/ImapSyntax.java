@@ -12,9 +12,8 @@ final class ImapSyntax {
         if (s == null) {
             return "NIL";
         }
-        boolean quotable = s.length() < 1000 && s.chars().allMatch(c -> c >= 0x20 && c != 0x7f && c < 0x80);
-        if (quotable) {
-            return '"' + s.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
+        if (s.length() < 1000 && quotable(s, false)) {
+            return quote(s);
         }
         byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
         return "{" + bytes.length + "}\r\n" + s;
@@ -22,10 +21,40 @@ final class ImapSyntax {
 
     /** Like {@link #nstring} but 8-bit text may be quoted (UTF8=ACCEPT, RFC 6855). */
     static String string(String s, boolean utf8) {
-        if (utf8 && s != null && s.chars().allMatch(c -> c >= 0x20 && c != 0x7f) && s.length() < 1000) {
-            return '"' + s.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
+        if (utf8 && s != null && s.length() < 1000 && quotable(s, true)) {
+            return quote(s);
         }
         return nstring(s);
+    }
+
+    static boolean isAscii(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) >= 0x80) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * RFC 3501 §9 quoted: no CR, LF or other controls; 8-bit only under UTF8=ACCEPT. A loop, not a
+     * stream: BODYSTRUCTURE of a whole mailbox calls this for every parameter of every part.
+     */
+    private static boolean quotable(String s, boolean eightBit) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c == 0x7f || (c >= 0x80 && !eightBit)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String quote(String s) {
+        if (s.indexOf('\\') < 0 && s.indexOf('"') < 0) {
+            return '"' + s + '"';
+        }
+        return '"' + s.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
     }
 
     static String mailbox(String unicodeName, boolean utf8) {

@@ -65,7 +65,7 @@ final class StoredStructure {
         if (v == null) {
             return "NIL";
         }
-        if (!utf8 && !v.chars().allMatch(c -> c < 0x80)) {
+        if (!utf8 && !ImapSyntax.isAscii(v)) {
             v = encodeWords(v);
         }
         return ImapSyntax.string(v, utf8);
