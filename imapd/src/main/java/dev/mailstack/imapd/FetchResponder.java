@@ -30,6 +30,11 @@ final class FetchResponder {
     private final Connection connection;
     private final MailboxStore store;
     private final SummaryCache summaries;
+    /**
+     * Reused by every BODY[] the session sends (allocating and zeroing one per message cost more
+     * than the copy); made on first use so that a session that only idles does not carry it.
+     */
+    private byte[] copyBuffer;
     /** Keyed by identity: a FETCH command's items are the same objects for each of its messages. */
     private final Map<FetchItem.Section, String> sectionNames = new IdentityHashMap<>();
 
@@ -173,8 +178,8 @@ final class FetchResponder {
         if (len == 0) {
             return;
         }
-        try (InputStream in = store.openContent(r.contentKey(), from)) {
-            byte[] buf = new byte[64 * 1024];
+        try (InputStream in = store.openContent(r.contentKey(), from, len)) {
+            byte[] buf = copyBuffer == null ? copyBuffer = new byte[16 * 1024] : copyBuffer;
             long left = len;
             while (left > 0) {
                 int n = in.read(buf, 0, (int) Math.min(buf.length, left));

@@ -29,6 +29,9 @@ final class DotStuffer {
      * @param bodyLines {@link #WHOLE_MESSAGE}, or how many body lines to send after the header
      */
     long copy(InputStream in, OutputStream out, long bodyLines) throws IOException {
+        if (bodyLines == WHOLE_MESSAGE) {
+            return copyWhole(in, out);
+        }
         boolean lineStart = true;
         boolean lineHasText = false;
         boolean inBody = false;
@@ -69,6 +72,38 @@ final class DotStuffer {
             }
             out.write(buffer, from, n - from);
             octets += n - from;
+        }
+        if (last != '\n') {
+            out.write(CRLF); // the terminator must start a line even if the message does not end with one
+        }
+        out.write(TERMINATOR);
+        return octets;
+    }
+
+    /** RETR: only a line-feed followed by a dot needs attention, so that is all the loop looks for. */
+    private long copyWhole(InputStream in, OutputStream out) throws IOException {
+        boolean lineStart = true;
+        int last = '\n';
+        long octets = 0;
+        for (int n; (n = in.read(buffer)) >= 0; ) {
+            if (n == 0) {
+                continue;
+            }
+            int from = 0;
+            if (lineStart && buffer[0] == '.') {
+                out.write(DOT);
+            }
+            for (int i = 0; i < n - 1; i++) {
+                if (buffer[i] == '\n' && buffer[i + 1] == '.') {
+                    out.write(buffer, from, i + 1 - from);
+                    out.write(DOT);
+                    from = i + 1;
+                }
+            }
+            out.write(buffer, from, n - from);
+            octets += n;
+            last = buffer[n - 1];
+            lineStart = last == '\n';
         }
         if (last != '\n') {
             out.write(CRLF); // the terminator must start a line even if the message does not end with one

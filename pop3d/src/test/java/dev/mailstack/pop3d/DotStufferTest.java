@@ -45,6 +45,14 @@ class DotStufferTest {
     }
 
     @Test
+    void aMessageThatStartsWithADotIsStuffedFromItsFirstByte() throws IOException {
+        for (int size = 1; size <= 6; size++) {
+            assertEquals("..a\r\n..\r\n.\r\n", copy(".a\r\n.\r\n", DotStuffer.WHOLE_MESSAGE, size), "buffer " + size);
+            assertEquals("..a\r\n\r\n.\r\n", copy(".a\r\n\r\nbody\r\n", 0, size), "buffer " + size);
+        }
+    }
+
+    @Test
     void aHeaderOnlyMessageIsSentWholeByTop() throws IOException {
         assertEquals("a: b\r\nc: d\r\n.\r\n", copy("a: b\r\nc: d\r\n", 0, 4));
     }

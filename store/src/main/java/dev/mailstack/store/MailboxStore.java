@@ -76,7 +76,12 @@ public final class MailboxStore implements AutoCloseable {
 
     /** The message octets from {@code offset}; the caller closes the stream. */
     public InputStream openContent(String contentKey, long offset) throws IOException {
-        return contents.open(contentKey, offset);
+        return contents.open(contentKey, offset, Long.MAX_VALUE);
+    }
+
+    /** At most {@code length} bytes of the content from {@code offset}: reading stops there without asking the file. */
+    public InputStream openContent(String contentKey, long offset, long length) throws IOException {
+        return contents.open(contentKey, offset, length);
     }
 
     public MessageFacts facts(ContentId content) {

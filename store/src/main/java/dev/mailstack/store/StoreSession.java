@@ -289,11 +289,11 @@ public final class StoreSession {
     }
 
     public InputStream openContent(MessageRef message) throws IOException {
-        return store.openContent(message.contentKey(), 0);
+        return store.openContent(message.contentKey(), 0, message.size());
     }
 
     public InputStream openContent(MessageRef message, long offset) throws IOException {
-        return store.openContent(message.contentKey(), offset);
+        return store.openContent(message.contentKey(), offset, Math.max(0, message.size() - offset));
     }
 
     public MessageFacts facts(MessageRef message) {
