@@ -85,7 +85,7 @@ final class FetchResponder {
                 switch (item) {
                     case FetchItem.Uid u -> { }
                     case FetchItem.Flags f -> {
-                        text.append("FLAGS ").append(SelectedMailbox.flagList(r.flags(), recent));
+                        SelectedMailbox.appendFlagList(text.append("FLAGS "), r.flags(), recent);
                         flagsSent = true;
                     }
                     case FetchItem.InternalDate d -> text.append("INTERNALDATE \"")
@@ -109,7 +109,7 @@ final class FetchResponder {
                 }
             }
             if (seenChanged && !flagsSent) {
-                text.append(first ? "" : " ").append("FLAGS ").append(SelectedMailbox.flagList(r.flags(), recent));
+                SelectedMailbox.appendFlagList(text.append(first ? "" : " ").append("FLAGS "), r.flags(), recent);
             }
             text.append(")\r\n");
             connection.write(text.toString());

@@ -661,7 +661,7 @@ final class ImapSession {
                 if (s.uid()) {
                     sb.append("UID ").append(uid.value()).append(' ');
                 }
-                sb.append("FLAGS ").append(SelectedMailbox.flagList(r.flags(), m.isRecent(uid)));
+                SelectedMailbox.appendFlagList(sb.append("FLAGS "), r.flags(), m.isRecent(uid));
                 if (condstore) {
                     sb.append(" MODSEQ (").append(r.modSeq()).append(')');
                 }

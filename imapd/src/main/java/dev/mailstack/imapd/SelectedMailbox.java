@@ -1,5 +1,6 @@
 package dev.mailstack.imapd;
 
+import dev.mailstack.store.Flag;
 import dev.mailstack.store.Flags;
 import dev.mailstack.store.MailboxChange;
 import dev.mailstack.store.MailboxView;
@@ -229,12 +230,29 @@ final class SelectedMailbox {
 
     /** A FLAGS list; \Recent is a session flag (RFC 3501 §2.3.2), never stored. */
     static String flagList(Flags flags, boolean recent) {
-        List<String> words = new ArrayList<>();
-        flags.system().forEach(f -> words.add(f.wireName()));
-        if (recent) {
-            words.add("\\Recent");
+        return appendFlagList(new StringBuilder(32), flags, recent).toString();
+    }
+
+    /** Appends "(\Seen ...)" in place: FETCH FLAGS of a whole mailbox writes one per message. */
+    static StringBuilder appendFlagList(StringBuilder sb, Flags flags, boolean recent) {
+        sb.append('(');
+        int empty = sb.length();
+        for (Flag f : flags.system()) {
+            word(sb, empty, f.wireName());
         }
-        words.addAll(flags.keywords());
-        return "(" + String.join(" ", words) + ")";
+        if (recent) {
+            word(sb, empty, "\\Recent");
+        }
+        for (String k : flags.keywords()) {
+            word(sb, empty, k);
+        }
+        return sb.append(')');
+    }
+
+    private static void word(StringBuilder sb, int empty, String word) {
+        if (sb.length() > empty) {
+            sb.append(' ');
+        }
+        sb.append(word);
     }
 }
