@@ -54,14 +54,17 @@ final class ServeCommand implements Runnable {
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Duration grace = Duration.ofSeconds(config.integer(ConfigKey.SHUTDOWN_GRACE));
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Runnable stop = () -> {
             server.stop(grace);
             stopped.countDown();
             // java.util.logging resets itself in its own shutdown hook, so this last line goes direct.
             System.err.println("mailstack stopped cleanly");
             // A requested stop (SIGTERM, Ctrl-C) that completed is success: exit 0, not 143.
             Runtime.getRuntime().halt(0);
-        }, "shutdown"));
+        };
+        if (!Signals.onTerminate(stop)) {
+            Runtime.getRuntime().addShutdownHook(new Thread(stop, "shutdown"));
+        }
         SystemdNotify.ready();
         try {
             stopped.await();

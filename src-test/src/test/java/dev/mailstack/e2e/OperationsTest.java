@@ -9,6 +9,7 @@ import dev.mailstack.server.ConfigKey;
 import dev.mailstack.server.Server;
 import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.MailboxStore;
+import dev.mailstack.store.PasswordScheme;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -171,10 +172,11 @@ class OperationsTest {
     }
 
     @Test
-    void sigtermStopsGracefullyWithExitZeroAndSighupReloads() throws Exception {
+    void sigtermLetsAMessageInFlightFinishThenExitsZeroAndSighupReloads() throws Exception {
         Path data = dir.resolve("data");
         try (MailboxStore store = MailboxStore.open(data, null)) {
             store.accounts().addDomain("example.org");
+            store.accounts().addUser("alice@example.org", PasswordScheme.hash("pw"));
         }
         int port;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
@@ -198,14 +200,29 @@ class OperationsTest {
                     return false;
                 }
             });
-            try (LineClient idle = new LineClient(port)) {
+            try (LineClient idle = new LineClient(port); LineClient sending = new LineClient(port)) {
                 idle.expect("220 .*");
+                sending.expect("220 .*");
+                sending.send("EHLO client.example").expectEventually("250 .*");
+                sending.send("MAIL FROM:<bob@remote.example>").expect("250 .*");
+                sending.send("RCPT TO:<alice@example.org>").expect("250 .*");
+                sending.send("DATA").expect("354 .*");
+                sending.sendRaw("Subject: in flight at SIGTERM\r\n\r\nfirst half\r\n");
                 server.destroy(); // SIGTERM
                 idle.expect("421 4.3.2 .*");
+                // The stop waits for the transaction (shutdown_grace); the database must still be open for it.
+                sending.sendRaw("second half\r\n.\r\n");
+                sending.expect("250 .*");
+                sending.expect("421 4.3.2 .*");
                 assertTrue(server.waitFor(30, TimeUnit.SECONDS));
             }
             assertEquals(0, server.exitValue(), "a completed graceful stop exits 0");
             assertTrue(Files.readString(log).contains("mailstack stopped cleanly"), Files.readString(log));
+            assertTrue(!Files.readString(log).contains("already closed"), Files.readString(log));
+            try (MailboxStore store = MailboxStore.open(data, null)) {
+                var alice = store.accounts().authenticate("alice@example.org", "pw").orElseThrow();
+                assertEquals(1, store.open(alice.id()).status(MailboxName.INBOX).messages(), "the message accepted during the stop");
+            }
         } finally {
             server.destroyForcibly();
         }
