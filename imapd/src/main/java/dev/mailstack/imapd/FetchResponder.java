@@ -55,7 +55,7 @@ final class FetchResponder {
     }
 
     private StoredStructure structure(MessageRef r) {
-        return StoredStructure.of(summaries.get(r));
+        return summaries.structure(r);
     }
 
     /** One "* n FETCH (...)" response; {@code seenChanged}: \Seen was just set, so FLAGS goes too. */

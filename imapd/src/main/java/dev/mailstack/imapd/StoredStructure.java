@@ -21,6 +21,9 @@ final class StoredStructure {
     }
 
     private final MessageSummary summary;
+    /** Rendered on first use and kept (the cache shares this object among sessions); a race only renders twice. */
+    private volatile String bodyStructure;
+    private volatile String body;
 
     private StoredStructure(MessageSummary summary) {
         this.summary = summary;
@@ -76,9 +79,18 @@ final class StoredStructure {
     }
 
     String bodyStructure(boolean extensible) {
-        StringBuilder sb = new StringBuilder();
-        part(summary.root(), extensible, sb);
-        return sb.toString();
+        String text = extensible ? bodyStructure : body;
+        if (text == null) {
+            StringBuilder sb = new StringBuilder();
+            part(summary.root(), extensible, sb);
+            text = sb.toString();
+            if (extensible) {
+                bodyStructure = text;
+            } else {
+                body = text;
+            }
+        }
+        return text;
     }
 
     private void part(MessageSummary.Part p, boolean ext, StringBuilder sb) {

@@ -13,19 +13,20 @@ import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Decoded message summaries shared by every IMAP session of the process. A content never changes
- * once stored, so an entry never goes stale; the least recently used are dropped past
- * {@link #CAPACITY} (a few KB each: tens of MB at most). Like Dovecot's cache, it is what makes a
- * second header sync or BODYSTRUCTURE of a big mailbox cheap.
+ * Decoded message summaries shared by every IMAP session of the process, each with the
+ * BODYSTRUCTURE text rendered from it once asked for. A content never changes once stored, so an
+ * entry never goes stale; the least recently used are dropped past {@link #CAPACITY} (a few KB
+ * each: tens of MB at most). Like Dovecot's cache, it is what makes a second header sync or
+ * BODYSTRUCTURE of a big mailbox cheap.
  */
 final class SummaryCache {
     static final int CAPACITY = 20_000;
 
     private final MailboxStore store;
     private final ReentrantLock lock = new ReentrantLock();
-    private final LinkedHashMap<ContentId, MessageSummary> entries = new LinkedHashMap<>(1024, 0.75f, true) {
+    private final LinkedHashMap<ContentId, StoredStructure> entries = new LinkedHashMap<>(1024, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<ContentId, MessageSummary> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<ContentId, StoredStructure> eldest) {
             return size() > CAPACITY;
         }
     };
@@ -35,9 +36,13 @@ final class SummaryCache {
     }
 
     MessageSummary get(MessageRef r) {
-        MessageSummary s = cached(r.content());
+        return structure(r).summary();
+    }
+
+    StoredStructure structure(MessageRef r) {
+        StoredStructure s = cached(r.content());
         if (s == null) {
-            s = MessageSummary.decode(store.facts(r.content()).summary());
+            s = StoredStructure.of(MessageSummary.decode(store.facts(r.content()).summary()));
             put(r.content(), s);
         }
         return s;
@@ -60,11 +65,11 @@ final class SummaryCache {
             return;
         }
         for (Map.Entry<ContentId, MessageFacts> e : store.facts(missing).entrySet()) {
-            put(e.getKey(), MessageSummary.decode(e.getValue().summary()));
+            put(e.getKey(), StoredStructure.of(MessageSummary.decode(e.getValue().summary())));
         }
     }
 
-    private MessageSummary cached(ContentId id) {
+    private StoredStructure cached(ContentId id) {
         lock.lock();
         try {
             return entries.get(id);
@@ -73,7 +78,7 @@ final class SummaryCache {
         }
     }
 
-    private void put(ContentId id, MessageSummary s) {
+    private void put(ContentId id, StoredStructure s) {
         lock.lock();
         try {
             entries.put(id, s);
