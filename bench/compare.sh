@@ -23,7 +23,7 @@ run() {
   grep -v '^{' "$data/run.txt"
   grep '^{' "$data/run.txt" >> "$out"
 }
-run mime --repeat 3 --label mailstack
+run mime --repeat 5 --label mailstack
 # One unrecorded pass first: it fills the mailbox and lets the JVM compile its hot paths, so the
 # figures are those of a server that has been running (Dovecot needs no warm-up; it gets one too).
 ./mailstack-bench imap --label warmup --imap-port 12143 --user user1@example.test --mailbox-size "$size" > /dev/null
