@@ -5,7 +5,6 @@ import dev.mailstack.net.Connection;
 import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.MessageRef;
 import java.io.ByteArrayOutputStream;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -224,26 +223,7 @@ final class FetchResponder {
     }
 
     private InputStream partStream(MessageRef r, StoredStructure.Range range) throws IOException {
-        InputStream in = store.openContent(r.contentKey(), range.start());
-        return new FilterInputStream(in) {
-            private long left = range.length();
-
-            @Override
-            public int read() throws IOException {
-                byte[] one = new byte[1];
-                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-            }
-
-            @Override
-            public int read(byte[] b, int off, int n) throws IOException {
-                if (left <= 0) {
-                    return -1;
-                }
-                int got = super.read(b, off, (int) Math.min(n, left));
-                left -= Math.max(got, 0);
-                return got;
-            }
-        };
+        return store.openContent(r.contentKey(), range.start(), range.length());
     }
 
     /** Passes on {@code len} octets after skipping {@code from}: a partial BINARY fetch of a decoded stream. */

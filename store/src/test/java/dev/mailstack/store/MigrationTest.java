@@ -58,11 +58,9 @@ class MigrationTest {
     @Test
     void opensADatabaseCreatedByThePreviousSchemaVersion() throws Exception {
         String url = Database.defaultUrl(dir);
-        try (Database old = Database.open(url, "2"); Connection c = old.connect()) {
-            c.createStatement().executeUpdate("INSERT INTO domains (name, created_at) VALUES ('old.test', CURRENT_TIMESTAMP)");
-            c.createStatement().executeUpdate("INSERT INTO accounts (domain_id, address, password_hash, created_at)"
-                    + " SELECT id, 'u@old.test', '" + PasswordScheme.hash("pw") + "', CURRENT_TIMESTAMP FROM domains");
-            c.createStatement().executeUpdate("INSERT INTO mailboxes (account_id, name, uid_validity, uid_next, highest_modseq)"
+        try (Database old = Database.open(url, "2"); Connection c = old.connect(); var st = c.createStatement()) {
+            addUser(st);
+            st.executeUpdate("INSERT INTO mailboxes (account_id, name, uid_validity, uid_next, highest_modseq)"
                     + " SELECT id, 'INBOX', 7, 1, 1 FROM accounts");
             try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'EXPUNGED'");
                  ResultSet rs = ps.executeQuery()) {
@@ -88,14 +86,10 @@ class MigrationTest {
     void countsAndTheRecentWatermarkAreFilledInForMailStoredBeforeVersion4() throws Exception {
         String url = Database.defaultUrl(dir);
         try (Database old = Database.open(url, "3"); Connection c = old.connect(); var st = c.createStatement()) {
-            st.executeUpdate("INSERT INTO domains (name, created_at) VALUES ('old.test', CURRENT_TIMESTAMP)");
-            st.executeUpdate("INSERT INTO accounts (domain_id, address, password_hash, created_at)"
-                    + " SELECT id, 'u@old.test', '" + PasswordScheme.hash("pw") + "', CURRENT_TIMESTAMP FROM domains");
+            addUser(st);
             st.executeUpdate("INSERT INTO mailboxes (account_id, name, uid_validity, uid_next, highest_modseq)"
                     + " SELECT id, 'INBOX', 7, 4, 3 FROM accounts");
-            st.executeUpdate("INSERT INTO contents (sha256, size, header_size, body_lines, summary, created_at) VALUES"
-                    + " ('" + "a".repeat(64) + "', 100, 10, 1, X'00', CURRENT_TIMESTAMP),"
-                    + " ('" + "b".repeat(64) + "', 250, 10, 1, X'00', CURRENT_TIMESTAMP)");
+            addContents(st);
             // flags: 1 = \Seen, 8 = \Deleted
             st.executeUpdate("INSERT INTO messages (mailbox_id, uid, content_id, modseq, internal_date, flags)"
                     + " SELECT mb.id, v.uid, ct.id, v.uid, CURRENT_TIMESTAMP, v.flags FROM mailboxes mb,"
@@ -121,14 +115,10 @@ class MigrationTest {
     void messagesKeepEverythingWhenVersion7RebuildsTheirTable() throws Exception {
         String url = Database.defaultUrl(dir);
         try (Database old = Database.open(url, "6"); Connection c = old.connect(); var st = c.createStatement()) {
-            st.executeUpdate("INSERT INTO domains (name, created_at) VALUES ('old.test', CURRENT_TIMESTAMP)");
-            st.executeUpdate("INSERT INTO accounts (domain_id, address, password_hash, created_at)"
-                    + " SELECT id, 'u@old.test', '" + PasswordScheme.hash("pw") + "', CURRENT_TIMESTAMP FROM domains");
+            addUser(st);
             st.executeUpdate("INSERT INTO mailboxes (account_id, name, uid_validity, uid_next, highest_modseq, message_count,"
                     + " unseen_count, total_size, recent_uid) SELECT id, 'INBOX', 7, 3, 5, 2, 1, 350, 2 FROM accounts");
-            st.executeUpdate("INSERT INTO contents (sha256, size, header_size, body_lines, summary, created_at) VALUES"
-                    + " ('" + "a".repeat(64) + "', 100, 10, 1, X'00', CURRENT_TIMESTAMP),"
-                    + " ('" + "b".repeat(64) + "', 250, 10, 1, X'00', CURRENT_TIMESTAMP)");
+            addContents(st);
             st.executeUpdate("INSERT INTO messages (mailbox_id, uid, content_id, modseq, internal_date, flags, keywords)"
                     + " SELECT mb.id, v.uid, ct.id, v.modseq, TIMESTAMP WITH TIME ZONE '2020-01-02 03:04:05+00', v.flags, v.kw"
                     + " FROM mailboxes mb, (VALUES (1, 4, 1, '$Label1'), (2, 5, 0, '')) v(uid, modseq, flags, kw)"
@@ -163,5 +153,19 @@ class MigrationTest {
                 }
             }
         }
+    }
+
+    /** User u@old.test (password "pw") in domain old.test, as any schema version stores them. */
+    private static void addUser(Statement st) throws Exception {
+        st.executeUpdate("INSERT INTO domains (name, created_at) VALUES ('old.test', CURRENT_TIMESTAMP)");
+        st.executeUpdate("INSERT INTO accounts (domain_id, address, password_hash, created_at)"
+                + " SELECT id, 'u@old.test', '" + PasswordScheme.hash("pw") + "', CURRENT_TIMESTAMP FROM domains");
+    }
+
+    /** Two contents, sha256 'a'×64 (100 octets) and 'b'×64 (250 octets). */
+    private static void addContents(Statement st) throws Exception {
+        st.executeUpdate("INSERT INTO contents (sha256, size, header_size, body_lines, summary, created_at) VALUES"
+                + " ('" + "a".repeat(64) + "', 100, 10, 1, X'00', CURRENT_TIMESTAMP),"
+                + " ('" + "b".repeat(64) + "', 250, 10, 1, X'00', CURRENT_TIMESTAMP)");
     }
 }
