@@ -473,7 +473,13 @@ final class ImapSession {
         state = new Authenticated(account, user);
         MailboxName name = name(s.mailbox());
         var view = user.select(name);
-        SelectedMailbox m = new SelectedMailbox(user, view, s.readOnly(), settings.recent());
+        SelectedMailbox m;
+        try {
+            m = new SelectedMailbox(user, view, s.readOnly(), settings.recent());
+        } catch (RuntimeException e) {
+            view.close(); // an open view holds its change subscription and the flag log's pruning
+            throw e;
+        }
         condstore |= s.condstore();
         state = new Selected(account, user, m);
         MailboxInfo info = view.info();
