@@ -8,6 +8,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.NoSuchFileException;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.IdentityHashMap;
@@ -173,11 +174,21 @@ final class FetchResponder {
             from += skip;
             len = Math.min(length - skip, s.length());
         }
-        connection.write("{" + len + "}\r\n");
         if (len == 0) {
+            connection.write("{0}\r\n");
             return;
         }
-        try (InputStream in = store.openContent(r.contentKey(), from, len)) {
+        InputStream opened;
+        try {
+            opened = store.openContent(r.contentKey(), from, len);
+        } catch (NoSuchFileException e) {
+            // Expunged by another session and swept since this one last looked (MailboxStore.sweepContents):
+            // the section is NIL (an nstring, RFC 3501 §7.4.2) and the session goes on.
+            connection.write("NIL");
+            return;
+        }
+        connection.write("{" + len + "}\r\n");
+        try (InputStream in = opened) {
             byte[] buf = copyBuffer == null ? copyBuffer = new byte[16 * 1024] : copyBuffer;
             long left = len;
             while (left > 0) {

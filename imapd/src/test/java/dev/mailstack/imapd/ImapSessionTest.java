@@ -136,6 +136,26 @@ class ImapSessionTest {
     }
 
     @Test
+    void aBodySweptAwayBeforeTheSessionSawItsExpungeIsNilAndTheSessionGoesOn() throws Exception {
+        try (LineClient a = imap.login(); LineClient b = imap.login()) {
+            a.send("s SELECT INBOX");
+            a.expectEventually("s OK .*");
+            b.send("s SELECT INBOX");
+            b.expectEventually("s OK .*");
+            b.send("t STORE 1 +FLAGS.SILENT (\\Deleted)").expect("t OK STORE completed");
+            b.send("x EXPUNGE").expect("\\* 1 EXPUNGE");
+            b.expect("x OK EXPUNGE completed");
+            assertEquals(0, imap.store.store().sweepContents(Duration.ofSeconds(5)), "first look: only noted");
+            assertEquals(1, imap.store.store().sweepContents(Duration.ofSeconds(5)), "second look: removed");
+            a.send("f FETCH 1 (UID BODY.PEEK[])").expect("\\* 1 FETCH \\(UID 1 BODY\\[\\] NIL\\)");
+            a.expect("f OK FETCH completed");
+            a.send("n NOOP").expect("\\* 1 EXPUNGE");
+            a.expect("n OK NOOP completed");
+            a.send("g FETCH 1 (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])").expect("\\* 1 FETCH \\(UID 2 .*");
+        }
+    }
+
+    @Test
     void searchFindsChineseInBase64BodiesAndEncodedSubjects() throws Exception {
         try (LineClient c = imap.login()) {
             c.send("s SELECT INBOX");

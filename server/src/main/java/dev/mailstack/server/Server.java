@@ -79,6 +79,7 @@ public final class Server implements AutoCloseable {
             listeners.add(TcpListener.start(endpoint, p.protocol(), limits, mode == TlsMode.NONE ? null : tls));
         }
         services.addAll(frontEnds.services());
+        services.add(ContentSweeper.start(store, ContentSweeper.intervalFor(limits.idleTimeout())));
         Optional<Integer> httpPort = config.port(ConfigKey.HTTP_PORT, 80, 8080);
         if (httpPort.isPresent()) {
             http = new HttpEndpoints(new InetSocketAddress(config.bind(), httpPort.get()), store, hostname, listeners,
@@ -91,9 +92,8 @@ public final class Server implements AutoCloseable {
 
     /**
      * Removes message contents no mailbox and no queue entry points at (expunged mail, a deleted
-     * account's mail). Only here, before the queue runner or any client uses the store: while the
-     * server runs, a delivery of the same octets can reuse a content (found by its SHA-256 without a
-     * lock) in the moment between the check and the removal of its file (NOTES.md, issue 3).
+     * account's mail) at once, before the queue runner or any client uses the store; while the
+     * server runs, {@link ContentSweeper} removes them at its second look.
      */
     private void sweepUnusedContents() {
         try {

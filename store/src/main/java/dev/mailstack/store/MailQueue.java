@@ -39,6 +39,16 @@ public final class MailQueue {
     }
 
     public QueueId enqueue(MailEnvelope envelope, MessageSource source, MessageFacts facts) {
+        store.contentWriters().lock();
+        try {
+            return enqueueHolding(envelope, source, facts);
+        } finally {
+            store.contentWriters().unlock();
+        }
+    }
+
+    /** From the content file to the committed row, under the shared hold on contents. */
+    private QueueId enqueueHolding(MailEnvelope envelope, MessageSource source, MessageFacts facts) {
         try {
             store.contents().put(source);
         } catch (IOException e) {

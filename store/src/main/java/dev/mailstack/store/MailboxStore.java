@@ -15,6 +15,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * The mail store: accounts, mailboxes, messages and the outbound queue over one SQL database,
@@ -26,6 +29,9 @@ public final class MailboxStore implements AutoCloseable {
     private final ContentFiles contents;
     private final ChangeBus changes = new ChangeBus();
     private final OpenViews openViews = new OpenViews();
+    private final ReentrantReadWriteLock contentUse = new ReentrantReadWriteLock();
+    /** Contents the previous {@link #sweepContents} found unused; the next one removes those still unused. */
+    private BitSet unusedAtLastSweep = new BitSet();
     private final Accounts accounts;
     private final MailQueue queue;
 
@@ -128,26 +134,94 @@ public final class MailboxStore implements AutoCloseable {
 
     /**
      * Deletes contents that no mailbox and no queue entry points at any more, and their files.
-     * Only contents older than {@code minAge} go, so a transaction about to reuse one is not raced.
+     * Only contents older than {@code minAge} go. For a store no session uses yet (at start): an
+     * open session may still hold a message it has not seen expunged; {@link #sweepContents} is
+     * the variant for a running server.
      */
     public int collectGarbage(Duration minAge) {
-        List<String> keys = new ArrayList<>();
+        contentUse.writeLock().lock();
+        try {
+            BitSet unused = unusedContents(Instant.now().minus(minAge));
+            return remove(unused);
+        } finally {
+            contentUse.writeLock().unlock();
+        }
+    }
+
+    /**
+     * The content sweep of a running server: removes the contents that were unused at the previous
+     * sweep and still are. Run at intervals longer than a session can go without refreshing its
+     * view (the IMAP idle timeout), so that no session can still be about to read one. Waits at
+     * most {@code lockWait} for the writers in flight (each holds {@link #contentWriters()} from
+     * writing a content file until its rows commit); returns -1 when it gave up, to try again at
+     * the next interval.
+     */
+    public int sweepContents(Duration lockWait) {
+        try {
+            if (!contentUse.writeLock().tryLock(lockWait.toMillis(), TimeUnit.MILLISECONDS)) {
+                return -1;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+        try {
+            BitSet unused = unusedContents(Instant.now());
+            BitSet due = (BitSet) unused.clone();
+            due.and(unusedAtLastSweep);
+            int removed = remove(due);
+            unused.andNot(due);
+            unusedAtLastSweep = unused;
+            return removed;
+        } finally {
+            contentUse.writeLock().unlock();
+        }
+    }
+
+    /** Taken (shared) by every writer from storing a content file until the rows pointing at it commit. */
+    Lock contentWriters() {
+        return contentUse.readLock();
+    }
+
+    /** Contents created before {@code createdBefore} that no message or queue entry points at. */
+    private BitSet unusedContents(Instant createdBefore) {
+        BitSet unused = new BitSet();
         try (Connection c = db.connect()) {
-            c.setAutoCommit(false);
             BitSet used = usedContents(c);
-            try (PreparedStatement ps = c.prepareStatement("SELECT id, sha256 FROM contents WHERE created_at < ?");
-                 PreparedStatement del = c.prepareStatement("DELETE FROM contents WHERE id = ?")) {
-                ps.setTimestamp(1, Timestamp.from(Instant.now().minus(minAge)));
+            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM contents WHERE created_at < ?")) {
+                ps.setTimestamp(1, Timestamp.from(createdBefore));
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         long id = rs.getLong(1);
-                        if (id > Integer.MAX_VALUE || used.get((int) id)) {
+                        if (id <= Integer.MAX_VALUE && !used.get((int) id)) {
+                            unused.set((int) id);
+                        }
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            throw db.failure(e, "find unused contents");
+        }
+        return unused;
+    }
+
+    /** Deletes these content rows, then their files; returns how many went. */
+    private int remove(BitSet contentIds) {
+        List<String> keys = new ArrayList<>();
+        try (Connection c = db.connect()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement find = c.prepareStatement("SELECT sha256 FROM contents WHERE id = ?");
+                 PreparedStatement del = c.prepareStatement("DELETE FROM contents WHERE id = ?")) {
+                for (int id = contentIds.nextSetBit(0); id >= 0; id = contentIds.nextSetBit(id + 1)) {
+                    find.setLong(1, id);
+                    try (ResultSet rs = find.executeQuery()) {
+                        if (!rs.next()) {
                             continue;
                         }
-                        del.setLong(1, id);
-                        del.addBatch();
-                        keys.add(rs.getString(2).trim());
+                        keys.add(rs.getString(1).trim());
                     }
+                    del.setLong(1, id);
+                    del.addBatch();
                 }
                 del.executeBatch();
                 c.commit();

@@ -29,6 +29,8 @@ public final class Transaction implements AutoCloseable {
     private final Map<MailboxId, Locked> locked = new LinkedHashMap<>();
     private final List<CommitResult.Assigned> assigned = new ArrayList<>();
     private boolean done;
+    /** The shared hold on contents ({@link MailboxStore#contentWriters()}) has been given back. */
+    private boolean released;
     /** A message came in through {@link #append}: the commit syncs the database to disk. */
     private boolean storedContent;
 
@@ -61,7 +63,13 @@ public final class Transaction implements AutoCloseable {
     Transaction(MailboxStore store, AccountId account) {
         this.store = store;
         this.account = account;
-        this.c = store.db().connect();
+        store.contentWriters().lock();
+        try {
+            this.c = store.db().connect();
+        } catch (RuntimeException e) {
+            store.contentWriters().unlock();
+            throw e;
+        }
         try {
             c.setAutoCommit(false);
         } catch (SQLException e) {
@@ -479,6 +487,11 @@ public final class Transaction implements AutoCloseable {
             c.close();
         } catch (SQLException ignored) {
             // nothing left to do with a connection that will not close
+        } finally {
+            if (!released) {
+                released = true;
+                store.contentWriters().unlock();
+            }
         }
     }
 }

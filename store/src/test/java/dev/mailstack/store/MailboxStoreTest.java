@@ -482,6 +482,50 @@ class MailboxStoreTest {
     }
 
     @Test
+    void theLiveSweepRemovesAContentAtTheSecondLookThatFindsItUnused() throws Exception {
+        StoreSession s = f.session();
+        Uid gone = TestMessages.append(s, f.inbox(), "Subject: gone\r\n\r\nx\r\n");
+        Uid back = TestMessages.append(s, f.inbox(), "Subject: back\r\n\r\ny\r\n");
+        TestMessages.append(s, f.inbox(), "Subject: kept\r\n\r\nz\r\n");
+        List<MessageRef> before = s.select(MailboxName.INBOX).messages();
+        try (Transaction t = s.begin()) {
+            t.expunge(f.inbox(), List.of(gone, back));
+            t.commit();
+        }
+        assertEquals(0, f.store().sweepContents(Duration.ofSeconds(5)), "the first look only notes them");
+        assertTrue(Files.exists(contentFile(before.get(0))));
+        TestMessages.append(s, f.inbox(), "Subject: back\r\n\r\ny\r\n"); // the same octets: the content is used again
+        assertEquals(1, f.store().sweepContents(Duration.ofSeconds(5)));
+        assertTrue(Files.notExists(contentFile(before.get(0))), "unused at both looks");
+        assertTrue(Files.exists(contentFile(before.get(1))), "used again between the looks");
+        assertEquals(0, f.store().sweepContents(Duration.ofSeconds(5)));
+        for (MessageRef r : s.select(MailboxName.INBOX).messages()) {
+            try (InputStream in = s.openContent(r)) {
+                assertEquals(r.size(), in.readAllBytes().length);
+            }
+        }
+    }
+
+    @Test
+    void theLiveSweepWaitsForWritersInFlightAndGivesUpAfterItsWait() throws Exception {
+        StoreSession s = f.session();
+        Uid gone = TestMessages.append(s, f.inbox(), "Subject: gone\r\n\r\nx\r\n");
+        try (Transaction t = s.begin()) {
+            t.expunge(f.inbox(), List.of(gone));
+            t.commit();
+        }
+        try (Transaction open = s.begin()) {
+            assertEquals(-1, f.store().sweepContents(Duration.ofMillis(50)), "a transaction is open");
+        }
+        assertEquals(0, f.store().sweepContents(Duration.ofSeconds(5)));
+        assertEquals(1, f.store().sweepContents(Duration.ofSeconds(5)));
+    }
+
+    private Path contentFile(MessageRef r) {
+        return dir.resolve("contents").resolve(r.contentKey().substring(0, 2)).resolve(r.contentKey());
+    }
+
+    @Test
     void garbageCollectionRemovesOnlyUnreferencedContent() throws Exception {
         StoreSession s = f.session();
         Uid gone = TestMessages.append(s, f.inbox(), "Subject: gone\r\n\r\nx\r\n");
