@@ -16,13 +16,13 @@ import java.util.TreeMap;
  * only says that a refresh would find something.
  */
 public final class MailboxView implements AutoCloseable {
+    private static final int MAX_RANGE_LOOKUPS = 32;
+
     private final StoreSession session;
     private final MailboxInfo info;
     private final NavigableMap<Uid, MessageRef> messages = new TreeMap<>();
     private final AutoCloseable subscription;
     private volatile Runnable onChange = () -> { };
-    private static final int MAX_RANGE_LOOKUPS = 32;
-
     private final MailboxStore store;
     private volatile boolean pending;
     /** Read by flag changes on other threads deciding what of the log to prune. */

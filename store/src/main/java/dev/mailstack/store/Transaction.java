@@ -412,6 +412,12 @@ public final class Transaction implements AutoCloseable {
         if (rows.isEmpty()) {
             return;
         }
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM expunged WHERE mailbox_id = ? AND modseq <= ?")) {
+            // the expunge log is read only by open views catching up: what all of them have read can go
+            ps.setLong(1, mailbox.value());
+            ps.setLong(2, store.openViews().prunableUpTo(mailbox, m.modSeq - 1));
+            ps.executeUpdate();
+        }
         try (PreparedStatement del = c.prepareStatement("DELETE FROM messages WHERE id = ?");
              PreparedStatement log = c.prepareStatement("INSERT INTO expunged (mailbox_id, uid, modseq) VALUES (?, ?, ?)")) {
             long freed = 0;

@@ -444,6 +444,32 @@ class MailboxStoreTest {
         assertEquals(1, logRows(inbox), "with no view open only the newest change stays");
     }
 
+    @Test
+    void theExpungeLogKeepsOnlyWhatOpenViewsHaveNotRead() throws Exception {
+        StoreSession s = f.session();
+        MailboxId inbox = f.inbox();
+        List<Uid> uids = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            uids.add(TestMessages.append(s, inbox, "Subject: " + i + "\r\n\r\n" + i + "\r\n"));
+        }
+        try (MailboxView view = s.select(MailboxName.INBOX)) {
+            expunge(s, inbox, uids.get(0));
+            expunge(s, inbox, uids.get(1));
+            assertEquals(2, rows("expunged", inbox), "the view has read neither");
+            assertEquals(List.of(uids.get(0), uids.get(1)), view.refresh().stream().map(MailboxChange::uid).toList());
+            expunge(s, inbox, uids.get(2));
+            assertEquals(1, rows("expunged", inbox));
+            assertEquals(List.of(uids.get(2)), view.refresh().stream().map(MailboxChange::uid).toList());
+        }
+    }
+
+    private static void expunge(StoreSession s, MailboxId mailbox, Uid uid) {
+        try (Transaction t = s.begin()) {
+            t.expunge(mailbox, List.of(uid));
+            t.commit();
+        }
+    }
+
     private static void setFlags(StoreSession s, MailboxId mailbox, List<Uid> uids, FlagChange change) {
         try (Transaction t = s.begin()) {
             t.setFlags(mailbox, uids, change);
@@ -452,8 +478,12 @@ class MailboxStoreTest {
     }
 
     private long logRows(MailboxId mailbox) throws Exception {
+        return rows("flag_changes", mailbox);
+    }
+
+    private long rows(String table, MailboxId mailbox) throws Exception {
         try (var c = f.store().db().connect();
-             var ps = c.prepareStatement("SELECT COUNT(*) FROM flag_changes WHERE mailbox_id = ?")) {
+             var ps = c.prepareStatement("SELECT COUNT(*) FROM " + table + " WHERE mailbox_id = ?")) {
             ps.setLong(1, mailbox.value());
             try (var rs = ps.executeQuery()) {
                 rs.next();
