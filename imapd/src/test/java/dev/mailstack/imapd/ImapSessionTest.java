@@ -117,11 +117,7 @@ class ImapSessionTest {
 
     @Test
     void twoSessionsSeeEachOthersChangesAtSafePoints() throws Exception {
-        try (LineClient a = imap.login(); LineClient b = imap.login()) {
-            a.send("s SELECT INBOX");
-            a.expectEventually("s OK .*");
-            b.send("s SELECT INBOX");
-            b.expectEventually("s OK .*");
+        try (LineClient a = selectedInbox(); LineClient b = selectedInbox()) {
             b.send("t STORE 1 +FLAGS (\\Deleted)").expect("\\* 1 FETCH \\(FLAGS \\(\\\\Deleted\\)\\)");
             b.expect("t OK STORE completed");
             b.send("x EXPUNGE").expect("\\* 1 EXPUNGE");
@@ -137,11 +133,7 @@ class ImapSessionTest {
 
     @Test
     void aBodySweptAwayBeforeTheSessionSawItsExpungeIsNilAndTheSessionGoesOn() throws Exception {
-        try (LineClient a = imap.login(); LineClient b = imap.login()) {
-            a.send("s SELECT INBOX");
-            a.expectEventually("s OK .*");
-            b.send("s SELECT INBOX");
-            b.expectEventually("s OK .*");
+        try (LineClient a = selectedInbox(); LineClient b = selectedInbox()) {
             b.send("t STORE 1 +FLAGS.SILENT (\\Deleted)").expect("t OK STORE completed");
             b.send("x EXPUNGE").expect("\\* 1 EXPUNGE");
             b.expect("x OK EXPUNGE completed");
@@ -153,6 +145,13 @@ class ImapSessionTest {
             a.expect("n OK NOOP completed");
             a.send("g FETCH 1 (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])").expect("\\* 1 FETCH \\(UID 2 .*");
         }
+    }
+
+    private LineClient selectedInbox() throws IOException {
+        LineClient c = imap.login();
+        c.send("s SELECT INBOX");
+        c.expectEventually("s OK .*");
+        return c;
     }
 
     @Test

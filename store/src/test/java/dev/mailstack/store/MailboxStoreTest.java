@@ -406,10 +406,7 @@ class MailboxStoreTest {
     void viewsFindOtherSessionsFlagChangesThroughTheLogWhichKeepsOnlyWhatOpenViewsNeed() throws Exception {
         StoreSession s = f.session();
         MailboxId inbox = f.inbox();
-        List<Uid> uids = new ArrayList<>();
-        for (int i = 0; i < 80; i++) {
-            uids.add(TestMessages.append(s, inbox, "Subject: " + i + "\r\n\r\n" + i + "\r\n"));
-        }
+        List<Uid> uids = appendNumbered(s, inbox, 80);
         FlagChange flag = new FlagChange(FlagChange.Mode.ADD, Flags.of(Flag.FLAGGED));
         try (MailboxView behind = s.select(MailboxName.INBOX); MailboxView other = s.select(MailboxName.INBOX)) {
             List<Uid> everyOther = new ArrayList<>();
@@ -448,10 +445,7 @@ class MailboxStoreTest {
     void theExpungeLogKeepsOnlyWhatOpenViewsHaveNotRead() throws Exception {
         StoreSession s = f.session();
         MailboxId inbox = f.inbox();
-        List<Uid> uids = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
-            uids.add(TestMessages.append(s, inbox, "Subject: " + i + "\r\n\r\n" + i + "\r\n"));
-        }
+        List<Uid> uids = appendNumbered(s, inbox, 4);
         try (MailboxView view = s.select(MailboxName.INBOX)) {
             expunge(s, inbox, uids.get(0));
             expunge(s, inbox, uids.get(1));
@@ -461,6 +455,15 @@ class MailboxStoreTest {
             assertEquals(1, rows("expunged", inbox));
             assertEquals(List.of(uids.get(2)), view.refresh().stream().map(MailboxChange::uid).toList());
         }
+    }
+
+    /** Messages "Subject: 0" to "Subject: n-1", each with its own content. */
+    private static List<Uid> appendNumbered(StoreSession s, MailboxId mailbox, int n) throws Exception {
+        List<Uid> uids = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            uids.add(TestMessages.append(s, mailbox, "Subject: " + i + "\r\n\r\n" + i + "\r\n"));
+        }
+        return uids;
     }
 
     private static void expunge(StoreSession s, MailboxId mailbox, Uid uid) {
