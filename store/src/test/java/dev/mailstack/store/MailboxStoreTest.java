@@ -457,6 +457,65 @@ class MailboxStoreTest {
         }
     }
 
+    @Test
+    void viewsRefreshedWhileOthersWriteEndUpEqualToAFreshView() throws Exception {
+        StoreSession s = f.session();
+        MailboxId inbox = f.inbox();
+        List<Uid> initial = appendNumbered(s, inbox, 120);
+        try (MailboxView often = s.select(MailboxName.INBOX); MailboxView seldom = s.select(MailboxName.INBOX);
+             ExecutorService pool = Executors.newFixedThreadPool(3)) {
+            Future<?> flagger = pool.submit(() -> {
+                java.util.Random r = new java.util.Random(1);
+                for (int i = 0; i < 300; i++) {
+                    List<Uid> some = new ArrayList<>();
+                    int from = r.nextInt(initial.size());
+                    for (int k = from; k < Math.min(initial.size(), from + 1 + r.nextInt(40)); k += 1 + r.nextInt(3)) {
+                        some.add(initial.get(k));
+                    }
+                    Flags flags = r.nextInt(4) == 0 ? new Flags(java.util.Set.of(), java.util.Set.of("$K" + r.nextInt(3)))
+                            : Flags.of(r.nextBoolean() ? Flag.FLAGGED : Flag.SEEN);
+                    setFlags(s, inbox, some, new FlagChange(r.nextBoolean() ? FlagChange.Mode.ADD : FlagChange.Mode.REMOVE, flags));
+                }
+                return null;
+            });
+            Future<?> mover = pool.submit(() -> {
+                java.util.Random r = new java.util.Random(2);
+                for (int i = 0; i < 60; i++) {
+                    Uid added = TestMessages.append(s, inbox, "Subject: new " + i + "\r\n\r\n" + i + "\r\n");
+                    if (r.nextBoolean()) {
+                        setFlags(s, inbox, List.of(added), new FlagChange(FlagChange.Mode.ADD, Flags.of(Flag.DRAFT)));
+                    }
+                    expunge(s, inbox, r.nextBoolean() ? added : initial.get(r.nextInt(initial.size())));
+                }
+                return null;
+            });
+            Future<?> reader = pool.submit(() -> {
+                for (int i = 0; !(flagger.isDone() && mover.isDone()); i++) {
+                    often.refresh();
+                    if (i % 25 == 0) {
+                        seldom.refresh();
+                    }
+                }
+                return null;
+            });
+            flagger.get(60, TimeUnit.SECONDS);
+            mover.get(60, TimeUnit.SECONDS);
+            reader.get(60, TimeUnit.SECONDS);
+            often.refresh();
+            seldom.refresh();
+            try (MailboxView fresh = s.select(MailboxName.INBOX)) {
+                assertEquals(state(fresh), state(often), "a view refreshed after every change");
+                assertEquals(state(fresh), state(seldom), "a view refreshed now and then");
+            }
+        }
+    }
+
+    /** UID, modseq and flags of every message: what a view's refreshes must have kept up with. */
+    private static List<String> state(MailboxView view) {
+        return view.messages().stream().map(r -> r.uid().value() + " " + r.modSeq() + " " + r.flags().system()
+                + r.flags().keywords()).toList();
+    }
+
     /** Messages "Subject: 0" to "Subject: n-1", each with its own content. */
     private static List<Uid> appendNumbered(StoreSession s, MailboxId mailbox, int n) throws Exception {
         List<Uid> uids = new ArrayList<>();
