@@ -104,7 +104,15 @@ final class FetchResponder {
                         text.append(responseName(s)).append(' ');
                         connection.write(text.toString());
                         text.setLength(0);
-                        structure = section(r, s, structure);
+                        try {
+                            structure = section(r, s, structure);
+                        } catch (NoSuchFileException e) {
+                            // Expunged by another session and swept since this one last looked
+                            // (MailboxStore.sweepContents). Every section reads the file before it
+                            // writes, so nothing of it is on the wire yet: the section is NIL (an
+                            // nstring, RFC 3501 §7.4.2) and the session goes on.
+                            connection.write("NIL");
+                        }
                     }
                 }
             }
@@ -178,15 +186,7 @@ final class FetchResponder {
             connection.write("{0}\r\n");
             return;
         }
-        InputStream opened;
-        try {
-            opened = store.openContent(r.contentKey(), from, len);
-        } catch (NoSuchFileException e) {
-            // Expunged by another session and swept since this one last looked (MailboxStore.sweepContents):
-            // the section is NIL (an nstring, RFC 3501 §7.4.2) and the session goes on.
-            connection.write("NIL");
-            return;
-        }
+        InputStream opened = store.openContent(r.contentKey(), from, len); // before the literal: see write()
         connection.write("{" + len + "}\r\n");
         try (InputStream in = opened) {
             byte[] buf = copyBuffer == null ? copyBuffer = new byte[16 * 1024] : copyBuffer;

@@ -9,10 +9,11 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Removes, while the server runs, the message files no mailbox or queue entry uses any more
- * (expunged mail, deleted users' mail), through {@link MailboxStore#sweepContents}: a content goes
- * at the second sweep that finds it unused. The interval is twice the longest a session may stay
- * silent, so no session can still hold a message it has not yet seen expunged.
+ * Removes the message files no mailbox or queue entry uses any more (expunged mail, deleted users'
+ * mail): all at once at start, before any client uses the store, and while the server runs through
+ * {@link MailboxStore#sweepContents}, where a content goes at the second sweep that finds it
+ * unused. The interval is twice the longest a session may stay silent, so no session can still
+ * hold a message it has not yet seen expunged.
  */
 final class ContentSweeper implements AutoCloseable {
     private static final Logger LOG = System.getLogger(ContentSweeper.class.getName());
@@ -29,6 +30,17 @@ final class ContentSweeper implements AutoCloseable {
         this.interval = interval;
         // Stopped by a latch, never by an interrupt: an interrupted thread in H2's file I/O closes the file under it.
         this.thread = Thread.ofVirtual().name("content-sweeper").unstarted(this::run);
+    }
+
+    /** Before the queue runner and the listeners start: nothing can be about to read an unused content. */
+    static void sweepAtStart(MailboxStore store) {
+        try {
+            report(store.collectGarbage(Duration.ZERO));
+        } catch (StoreException e) {
+            // The files stay until the first sweep while running; nothing is lost.
+            LOG.log(Level.WARNING, "sweep: failed at start, unused message files stay for now error=\"{0}\"",
+                    e.getMessage());
+        }
     }
 
     /** Every {@code interval}; {@link #intervalFor} gives the one the server uses. */
@@ -58,12 +70,18 @@ final class ContentSweeper implements AutoCloseable {
             int removed = store.sweepContents(LOCK_WAIT);
             if (removed < 0) {
                 LOG.log(Level.INFO, "sweep: deliveries kept the store busy; trying again in {0} s", interval.toSeconds());
-            } else if (removed > 0) {
-                LOG.log(Level.INFO, "sweep: removed message contents no mailbox or queue entry uses count={0}", removed);
+            } else {
+                report(removed);
             }
         } catch (StoreException e) {
             LOG.log(Level.WARNING, "sweep: failed, unused message files stay until the next sweep error=\"{0}\"",
                     e.getMessage());
+        }
+    }
+
+    private static void report(int removed) {
+        if (removed > 0) {
+            LOG.log(Level.INFO, "sweep: removed message contents no mailbox or queue entry uses count={0}", removed);
         }
     }
 

@@ -8,7 +8,6 @@ import dev.mailstack.net.TcpListener;
 import dev.mailstack.net.TlsContext;
 import dev.mailstack.net.TlsMode;
 import dev.mailstack.store.MailboxStore;
-import dev.mailstack.store.StoreException;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -62,7 +61,7 @@ public final class Server implements AutoCloseable {
         NetLimits limits = new NetLimits(config.integer(ConfigKey.MAX_LINE_BYTES),
                 Duration.ofSeconds(config.integer(ConfigKey.IDLE_TIMEOUT)), config.integer(ConfigKey.MAX_CONNECTIONS),
                 config.integer(ConfigKey.MAX_CONNECTIONS_PER_IP), config.integer(ConfigKey.MAX_COMMANDS_PER_SECOND));
-        sweepUnusedContents();
+        ContentSweeper.sweepAtStart(store);
         if (config.flag(ConfigKey.WARM_UP)) {
             WarmUp.run(config, limits);
         }
@@ -88,24 +87,6 @@ public final class Server implements AutoCloseable {
         }
         LOG.log(Level.INFO, "ready hostname={0} data={1} listeners={2}", hostname, config.dataDir().toAbsolutePath(),
                 listeners.size());
-    }
-
-    /**
-     * Removes message contents no mailbox and no queue entry points at (expunged mail, a deleted
-     * account's mail) at once, before the queue runner or any client uses the store; while the
-     * server runs, {@link ContentSweeper} removes them at its second look.
-     */
-    private void sweepUnusedContents() {
-        try {
-            int removed = store.collectGarbage(Duration.ZERO);
-            if (removed > 0) {
-                LOG.log(Level.INFO, "sweep: removed message contents no mailbox or queue entry uses count={0}", removed);
-            }
-        } catch (StoreException e) {
-            // The files stay until the next start; nothing is lost.
-            LOG.log(Level.WARNING, "sweep: failed, unused message files stay until the next start error=\"{0}\"",
-                    e.getMessage());
-        }
     }
 
     private Optional<TlsContext> tls() throws IOException {

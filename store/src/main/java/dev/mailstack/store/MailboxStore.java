@@ -14,7 +14,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -141,8 +143,7 @@ public final class MailboxStore implements AutoCloseable {
     public int collectGarbage(Duration minAge) {
         contentUse.writeLock().lock();
         try {
-            BitSet unused = unusedContents(Instant.now().minus(minAge));
-            return remove(unused);
+            return remove(unusedContents(Instant.now().minus(minAge)));
         } finally {
             contentUse.writeLock().unlock();
         }
@@ -166,13 +167,17 @@ public final class MailboxStore implements AutoCloseable {
             return -1;
         }
         try {
-            BitSet unused = unusedContents(Instant.now());
-            BitSet due = (BitSet) unused.clone();
-            due.and(unusedAtLastSweep);
-            int removed = remove(due);
-            unused.andNot(due);
-            unusedAtLastSweep = unused;
-            return removed;
+            Map<Integer, String> due = new HashMap<>();
+            BitSet stillUnused = new BitSet();
+            unusedContents(Instant.now()).forEach((id, key) -> {
+                if (unusedAtLastSweep.get(id)) {
+                    due.put(id, key);
+                } else {
+                    stillUnused.set(id);
+                }
+            });
+            unusedAtLastSweep = stillUnused;
+            return remove(due);
         } finally {
             contentUse.writeLock().unlock();
         }
@@ -183,18 +188,18 @@ public final class MailboxStore implements AutoCloseable {
         return contentUse.readLock();
     }
 
-    /** Contents created before {@code createdBefore} that no message or queue entry points at. */
-    private BitSet unusedContents(Instant createdBefore) {
-        BitSet unused = new BitSet();
+    /** Contents created before {@code createdBefore} that no message or queue entry points at: id → file key. */
+    private Map<Integer, String> unusedContents(Instant createdBefore) {
+        Map<Integer, String> unused = new HashMap<>();
         try (Connection c = db.connect()) {
             BitSet used = usedContents(c);
-            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM contents WHERE created_at < ?")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, sha256 FROM contents WHERE created_at < ?")) {
                 ps.setTimestamp(1, Timestamp.from(createdBefore));
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         long id = rs.getLong(1);
                         if (id <= Integer.MAX_VALUE && !used.get((int) id)) {
-                            unused.set((int) id);
+                            unused.put((int) id, rs.getString(2).trim());
                         }
                     }
                 }
@@ -205,21 +210,15 @@ public final class MailboxStore implements AutoCloseable {
         return unused;
     }
 
-    /** Deletes these content rows, then their files; returns how many went. */
-    private int remove(BitSet contentIds) {
-        List<String> keys = new ArrayList<>();
+    /** Deletes these content rows in one batch, then their files; returns how many went. */
+    private int remove(Map<Integer, String> contentKeys) {
+        if (contentKeys.isEmpty()) {
+            return 0;
+        }
         try (Connection c = db.connect()) {
             c.setAutoCommit(false);
-            try (PreparedStatement find = c.prepareStatement("SELECT sha256 FROM contents WHERE id = ?");
-                 PreparedStatement del = c.prepareStatement("DELETE FROM contents WHERE id = ?")) {
-                for (int id = contentIds.nextSetBit(0); id >= 0; id = contentIds.nextSetBit(id + 1)) {
-                    find.setLong(1, id);
-                    try (ResultSet rs = find.executeQuery()) {
-                        if (!rs.next()) {
-                            continue;
-                        }
-                        keys.add(rs.getString(1).trim());
-                    }
+            try (PreparedStatement del = c.prepareStatement("DELETE FROM contents WHERE id = ?")) {
+                for (int id : contentKeys.keySet()) {
                     del.setLong(1, id);
                     del.addBatch();
                 }
@@ -232,7 +231,7 @@ public final class MailboxStore implements AutoCloseable {
         } catch (SQLException e) {
             throw db.failure(e, "collect garbage");
         }
-        for (String key : keys) {
+        for (String key : contentKeys.values()) {
             try {
                 contents.delete(key);
             } catch (IOException e) {
@@ -240,7 +239,7 @@ public final class MailboxStore implements AutoCloseable {
                         "cannot delete content file sha256=" + key + ": " + e.getMessage());
             }
         }
-        return keys.size();
+        return contentKeys.size();
     }
 
     /**
