@@ -48,13 +48,18 @@ final class ImapParser {
         this.source = source;
     }
 
+    private static final java.util.regex.Pattern NON_SYNC_AT_END = java.util.regex.Pattern.compile("~?\\{(\\d+)\\+}$");
+
     /**
      * The size of a non-synchronising literal {n+} ending the line the parser stopped on, or -1.
      * After a syntax error its octets are on their way anyway and must be skipped (RFC 7888 §4).
      */
     long pendingNonSyncLiteral() {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("~?\\{(\\d{1,19})\\+}$").matcher(line);
-        return m.find() ? Long.parseLong(m.group(1)) : -1;
+        java.util.regex.Matcher m = NON_SYNC_AT_END.matcher(line);
+        if (!m.find()) {
+            return -1;
+        }
+        return m.group(1).length() > 18 ? Long.MAX_VALUE : Long.parseLong(m.group(1)); // 19+ digits: past any limit
     }
 
     /** The tag of a line, for a BAD reply when the rest does not parse ("*" when there is none). */
@@ -857,7 +862,7 @@ final class ImapParser {
 
     long number() throws ImapSyntaxException {
         int start = pos;
-        while (pos < line.length() && Character.isDigit(line.charAt(pos)) && pos - start < 20) {
+        while (pos < line.length() && line.charAt(pos) >= '0' && line.charAt(pos) <= '9' && pos - start < 20) {
             pos++;
         }
         if (start == pos) {

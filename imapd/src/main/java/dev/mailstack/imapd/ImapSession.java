@@ -50,10 +50,16 @@ final class ImapSession {
     record Logout() implements State {
     }
 
-    /** A literal the session refused (too big): answered NO [TOOBIG] after the client's bytes are skipped. */
+    /**
+     * A literal the session refused (too big): answered NO [TOOBIG] after the client's bytes are
+     * skipped, or, when the session will not read that many bytes, with BYE and the end of the session.
+     */
     static final class LiteralRefused extends IOException {
-        LiteralRefused(String message) {
+        final boolean endsSession;
+
+        LiteralRefused(String message, boolean endsSession) {
             super(message);
+            this.endsSession = endsSession;
         }
     }
 
@@ -110,11 +116,20 @@ final class ImapSession {
             tag = parser.tag();
             command = parser.command();
         } catch (ImapSyntaxException e) {
-            skipRestOfCommand(parser);
+            try {
+                skipRestOfCommand(parser);
+            } catch (LiteralRefused refused) {
+                endSession(refused);
+                return;
+            }
             tagged(tag, "BAD " + e.getMessage());
             return;
         } catch (LiteralRefused e) {
-            tagged(tag, "NO [TOOBIG] " + e.getMessage());
+            if (e.endsSession) {
+                endSession(e);
+            } else {
+                tagged(tag, "NO [TOOBIG] " + e.getMessage());
+            }
             return;
         }
         try {
@@ -128,9 +143,18 @@ final class ImapSession {
         }
     }
 
+    private void endSession(LiteralRefused e) throws IOException {
+        untagged("BYE " + e.getMessage() + "; closing the connection");
+        deselect();
+        state = new Logout();
+    }
+
     /** Drops the literals still coming for a command that failed to parse, so the next line is a command. */
     private void skipRestOfCommand(ImapParser parser) throws IOException {
         for (long n = parser.pendingNonSyncLiteral(); n >= 0; ) {
+            if (n > skippableLiteral()) {
+                throw new LiteralRefused("literal of " + n + " bytes after a bad command", true);
+            }
             connection.reader().skip(n);
             String rest = connection.reader().readLine();
             if (rest == null) {
@@ -171,13 +195,25 @@ final class ImapSession {
     }
 
     private void refuseIfOver(long size, long limit, boolean synchronizing) throws IOException {
-        if (size > limit) {
-            if (!synchronizing) {
-                connection.reader().skip(size); // RFC 7888: the bytes come anyway; keep in step
-                connection.reader().readLine();
-            }
-            throw new LiteralRefused("literal of " + size + " bytes is over the limit of " + limit);
+        if (size <= limit) {
+            return;
         }
+        String why = "literal of " + size + " bytes is over the limit of " + limit;
+        if (!synchronizing) {
+            // RFC 7888 §4: the bytes of a non-synchronizing literal come anyway. Skipping them keeps the session in
+            // step, but only for as much as a logged-in user may APPEND; beyond that reading is unbounded work.
+            if (size > skippableLiteral()) {
+                throw new LiteralRefused(why, true);
+            }
+            connection.reader().skip(size);
+            connection.reader().readLine();
+        }
+        throw new LiteralRefused(why, false);
+    }
+
+    /** The most octets of an unwanted non-synchronizing literal the session reads to stay in step. */
+    private long skippableLiteral() {
+        return state instanceof NotAuthenticated ? settings.preAuthLiteralLimit() : settings.appendLimit();
     }
 
     private void continueLiteral(boolean synchronizing) throws IOException {

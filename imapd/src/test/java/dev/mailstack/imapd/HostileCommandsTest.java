@@ -1,0 +1,194 @@
+package dev.mailstack.imapd;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.mailstack.net.LineClient;
+import dev.mailstack.net.LineMutator;
+import dev.mailstack.store.MailboxName;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Thousands of damaged commands, each followed by a NOOP on the same connection: every one must get
+ * its tagged answer and leave the session in step (DEVELOPERS.md, non-negotiable 3). A session that
+ * dies without a BYE, or an answer that never comes, fails with the input that caused it.
+ */
+class HostileCommandsTest {
+    private static final List<String> COMMANDS = List.of(
+            "CAPABILITY", "NOOP", "CHECK", "NAMESPACE", "ID (\"name\" \"fuzz\" \"version\" \"1\")",
+            "ENABLE CONDSTORE UTF8=ACCEPT",
+            "FETCH 1:* (FLAGS UID RFC822.SIZE INTERNALDATE)",
+            "UID FETCH 1:* (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (From To Cc Bcc Subject Date Message-ID"
+                    + " Priority X-Priority References Newsgroups In-Reply-To Content-Type Reply-To)])",
+            "FETCH 1 (BODY.PEEK[HEADER.FIELDS (From Subject)] BODY[TEXT]<0.10>)",
+            "FETCH 3 (BODYSTRUCTURE ENVELOPE BODY)",
+            "FETCH 3 (BODY[1.MIME] BODY[2] BINARY[2] BINARY.SIZE[2] BODY.PEEK[HEADER.FIELDS.NOT (Subject)])",
+            "FETCH 3 (BODY[1] BINARY.PEEK[1]<2.5> BODY[2.HEADER] BODY[2.TEXT])",
+            "FETCH 2 (RFC822 RFC822.HEADER RFC822.TEXT)",
+            "FETCH 1:2 (FLAGS) (CHANGEDSINCE 1)",
+            "FETCH 1 ALL", "FETCH 2 FAST", "FETCH 3 FULL",
+            "STORE 1 +FLAGS (\\Seen)",
+            "STORE 1:* -FLAGS.SILENT (\\Flagged $Label1)",
+            "STORE 2 FLAGS (\\Deleted \\Answered)",
+            "UID STORE 1:3 (UNCHANGEDSINCE 5) +FLAGS (\\Draft)",
+            "SEARCH CHARSET UTF-8 SUBJECT 中文",
+            "SEARCH OR FROM bob NOT SEEN SINCE 1-Dec-2026 LARGER 10",
+            "SEARCH HEADER Message-ID <m1@remote.test> BODY world TEXT hello UID 1:2 2,3:*",
+            "UID SEARCH RETURN (MIN MAX COUNT ALL) BEFORE 2-Dec-2027 ON 1-Dec-2026 SENTBEFORE 3-Dec-2026"
+                    + " SENTSINCE 1-Jan-2000 KEYWORD $Forwarded UNKEYWORD x NEW OLD RECENT ANSWERED DELETED DRAFT"
+                    + " FLAGGED UNANSWERED UNDELETED UNDRAFT UNFLAGGED UNSEEN SMALLER 99999 MODSEQ 1",
+            "SEARCH (OR (SUBJECT a) (CC b)) (TO c) BCC d",
+            "SEARCH CHARSET GBK BODY {4}",
+            "COPY 1:2 Archive", "UID COPY 1 &XeVPXA-", "MOVE 1 Trash", "UID MOVE 2 Archive",
+            "EXPUNGE", "UID EXPUNGE 1:2",
+            "LIST \"\" \"*\"",
+            "LIST (SUBSCRIBED) \"\" \"*\" RETURN (SPECIAL-USE CHILDREN STATUS (MESSAGES UNSEEN SIZE))",
+            "LSUB \"\" \"%\"",
+            "STATUS INBOX (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN HIGHESTMODSEQ SIZE)",
+            "CREATE Projects/2026", "RENAME Projects Old", "DELETE Old", "SUBSCRIBE Archive", "UNSUBSCRIBE Archive",
+            "APPEND INBOX (\\Seen) \"01-Dec-2026 10:00:00 +0000\" {12}",
+            "APPEND Drafts {12+}",
+            "EXAMINE INBOX", "SELECT INBOX (CONDSTORE)", "UNSELECT", "CLOSE");
+    private static final List<String> TOKENS = List.of(
+            "*", ":", ",", "(", ")", "[", "]", "<", ">", ".", "\"", "\\", " ", "%", "$", "~",
+            "{3}", "{0}", "{3+}", "{70000+}", "{4294967296}", "{99999999999999999999}", "~{2}",
+            "0", "-1", "4294967295", "4294967296", "18446744073709551616", "NIL", "中文", "&-", "&Jjo", "&AGE-",
+            "BODY[", "HEADER.FIELDS (", "1.2.3.4.5.6.7.8.9.10", "<0.0>", "<4294967295.1>", "\\Seen",
+            "((((((((((((((((((((((((((((((((((((((((", "\"\\\\\"", "MIME", "TEXT", "CHARSET", "OR OR OR", "NOT NOT",
+            "UID", "RETURN (", "CHANGEDSINCE 0", "1:*", "*:1", "BINARY[", "ALL", "INBOX", "\"\"");
+    private static final Pattern LITERAL_AT_END = Pattern.compile("\\{(\\d{1,18})(\\+?)}$");
+
+    @TempDir
+    Path dir;
+    ImapFixture imap;
+
+    @BeforeEach
+    void start() throws IOException {
+        imap = new ImapFixture(dir);
+        deliverAll();
+    }
+
+    @AfterEach
+    void stop() {
+        imap.close();
+    }
+
+    private void deliverAll() throws IOException {
+        imap.deliver(MailboxName.INBOX, ImapSessionTest.PLAIN);
+        imap.deliver(MailboxName.INBOX, ImapSessionTest.CHINESE);
+        imap.deliver(MailboxName.INBOX, ImapSessionTest.MULTIPART);
+    }
+
+    @Test
+    void everyDamagedCommandIsAnsweredAndTheSessionGoesOn() throws Exception {
+        LineMutator mutator = new LineMutator(20261205L, TOKENS);
+        LineClient c = selected();
+        int byes = 0;
+        for (int i = 0; i < 3000; i++) {
+            if (i % 25 == 24) {
+                deliverAll(); // mutated MOVE, EXPUNGE and DELETE empty the mailbox over time
+            }
+            if (i % 10 == 0) {
+                c.send("s" + i + " SELECT INBOX").expectEventually("s" + i + " OK .*"); // after CLOSE, UNSELECT, ...
+            }
+            String command = mutator.pick(COMMANDS);
+            byte[] damaged = mutator.mutate(command, i % 5 == 0 ? 0 : commandName(command));
+            String input = new String(damaged, StandardCharsets.ISO_8859_1);
+            String outcome;
+            try {
+                outcome = exchange(c, "f" + i, damaged);
+            } catch (SocketTimeoutException e) {
+                throw new AssertionError("no answer within 5 s to: f" + i + " " + input, e);
+            }
+            if (outcome.startsWith("* BYE")) {
+                byes++;
+                c.close();
+                c = selected();
+            } else if (outcome.isEmpty()) {
+                fail("connection dropped without BYE after: f" + i + " " + input);
+            }
+        }
+        c.close();
+        assertTrue(byes < 30, "sessions ended with BYE: " + byes);
+        try (LineClient check = selected()) {
+            check.send("z NOOP").expectEventually("z OK NOOP completed");
+        }
+    }
+
+    /** The command's name ("UID FETCH" counts as one), which most cases leave whole. */
+    private static int commandName(String command) {
+        int space = command.indexOf(' ', command.startsWith("UID ") ? 4 : 0);
+        return space < 0 ? command.length() : space;
+    }
+
+    private LineClient selected() throws IOException {
+        LineClient c = imap.login();
+        c.setTimeout(Duration.ofSeconds(5));
+        c.send("s SELECT INBOX").expectEventually("s OK .*");
+        return c;
+    }
+
+    /**
+     * Sends one damaged command (with the literal it announces, if the server asks for it) and a NOOP;
+     * returns the NOOP's answer, a BYE line if the server ended the session, or "" if it vanished.
+     */
+    private static String exchange(LineClient c, String tag, byte[] damaged) throws IOException {
+        ByteArrayOutputStream command = new ByteArrayOutputStream();
+        command.writeBytes((tag + " ").getBytes(StandardCharsets.US_ASCII));
+        command.writeBytes(damaged);
+        command.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
+        c.sendBytes(command.toByteArray()); // one write: split writes meet Nagle and delayed ACKs, 40 ms each
+        Matcher literal = LITERAL_AT_END.matcher(new String(damaged, StandardCharsets.ISO_8859_1));
+        String bye = null;
+        boolean answered = false;
+        if (literal.find()) {
+            long size = Long.parseLong(literal.group(1));
+            boolean synchronizing = literal.group(2).isEmpty();
+            // The server skips an unwanted non-synchronizing literal up to APPENDLIMIT and ends the session past it.
+            boolean send = !synchronizing && size <= 100_000;
+            if (synchronizing) {
+                for (String line; (line = c.readLine()) != null; ) {
+                    if (line.startsWith("+")) {
+                        send = true;
+                        break;
+                    }
+                    if (line.startsWith("* BYE")) {
+                        bye = line;
+                    }
+                    if (line.startsWith(tag + " ")) {
+                        answered = true;
+                        break;
+                    }
+                }
+            }
+            if (send) {
+                assertTrue(size <= ImapSettings.defaults("x").appendLimit(), "server took a literal of " + size + " bytes");
+                c.sendRaw("x".repeat((int) size) + "\r\n");
+            }
+        }
+        c.sendRaw("n" + tag + " NOOP\r\n");
+        for (String line; (line = c.readLine()) != null; ) {
+            if (line.startsWith("* BYE")) {
+                bye = line;
+            }
+            answered |= line.startsWith(tag + " ");
+            if (line.startsWith("n" + tag + " ")) {
+                assertTrue(answered, "no tagged answer before the next command's");
+                return line;
+            }
+        }
+        return bye == null ? "" : bye;
+    }
+}
