@@ -24,6 +24,8 @@ public final class Connection {
     private final CommandPacer pacer;
     private final ReentrantLock outputLock = new ReentrantLock();
     private volatile Socket socket;
+    /** The accepted TCP socket under any TLS layer: closing it ends a write blocked inside TLS too. */
+    private final Socket tcp;
     private volatile LineReader reader;
     private volatile OutputStream out;
     private volatile boolean compressed;
@@ -31,11 +33,17 @@ public final class Connection {
     private boolean unflushed;
     private volatile boolean awaitingCommand;
     private volatile boolean shuttingDown;
+    /** {@link System#nanoTime()} when a write to the socket began and has not returned; 0 when none is under way. */
+    private volatile long writingSince;
+    private volatile long idleTimeoutNanos;
 
-    Connection(String id, Endpoint endpoint, Socket socket, TlsContext tls, NetLimits limits) throws IOException {
+    Connection(String id, Endpoint endpoint, Socket tcp, Socket socket, TlsContext tls, NetLimits limits)
+            throws IOException {
         this.id = id;
         this.endpoint = endpoint;
+        this.tcp = tcp;
         this.socket = socket;
+        this.idleTimeoutNanos = limits.idleTimeout().toNanos();
         this.peer = (InetSocketAddress) socket.getRemoteSocketAddress();
         this.tls = tls;
         this.limits = limits;
@@ -116,6 +124,7 @@ public final class Connection {
     /** Changes the idle timeout, e.g. to IMAP's 30 minutes after login or during IDLE. */
     public void setIdleTimeout(java.time.Duration timeout) throws IOException {
         socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+        idleTimeoutNanos = timeout.toNanos();
     }
 
     // --- output
@@ -131,9 +140,11 @@ public final class Connection {
     public void write(byte[] bytes, int off, int len) throws IOException {
         outputLock.lock();
         try {
+            writingSince = System.nanoTime() | 1;
             out.write(bytes, off, len);
             unflushed |= len > 0;
         } finally {
+            writingSince = 0;
             outputLock.unlock();
         }
     }
@@ -147,10 +158,12 @@ public final class Connection {
         outputLock.lock();
         try {
             if (unflushed) {
+                writingSince = System.nanoTime() | 1;
                 out.flush();
                 unflushed = false;
             }
         } finally {
+            writingSince = 0;
             outputLock.unlock();
         }
     }
@@ -260,6 +273,25 @@ public final class Connection {
     void close() {
         try {
             socket.close();
+        } catch (IOException ignored) {
+            // closing is all we wanted
+        }
+    }
+
+    /**
+     * True when a write has waited for the client to read for longer than the client may stay idle:
+     * a client that stops reading (or a peer that vanished without a reset) holds its session, and
+     * whatever the session holds, only that long.
+     */
+    boolean writeStalled(long nowNanos) {
+        long since = writingSince;
+        return since != 0 && nowNanos - since > idleTimeoutNanos;
+    }
+
+    /** Ends the connection under any TLS layer, failing the write that waits on it. */
+    void abort() {
+        try {
+            tcp.close();
         } catch (IOException ignored) {
             // closing is all we wanted
         }

@@ -12,7 +12,9 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.lang.System.Logger;
@@ -36,6 +38,8 @@ public final class TcpListener implements AutoCloseable {
     private final Set<Connection> active = ConcurrentHashMap.newKeySet();
     private final ServerSocket server;
     private final Thread acceptor;
+    private final Thread watchdog;
+    private final CountDownLatch closed = new CountDownLatch(1);
     private volatile boolean closing;
     private final AtomicLong accepted = new AtomicLong();
 
@@ -52,12 +56,14 @@ public final class TcpListener implements AutoCloseable {
         server.setReuseAddress(true);
         server.bind(endpoint.address(), 128);
         this.acceptor = Thread.ofVirtual().name(endpoint.name() + "-accept").unstarted(this::acceptLoop);
+        this.watchdog = Thread.ofVirtual().name(endpoint.name() + "-write-watchdog").unstarted(this::watchWrites);
     }
 
     /** Binds and starts accepting; the socket is open when this returns. */
     public static TcpListener start(Endpoint endpoint, Protocol protocol, NetLimits limits, TlsContext tls) throws IOException {
         TcpListener l = new TcpListener(endpoint, protocol, limits, tls);
         l.acceptor.start();
+        l.watchdog.start();
         LOG.log(Level.INFO, "listening endpoint={0} address={1}:{2,number,#} tls={3}", endpoint.name(),
                 l.server.getInetAddress().getHostAddress(), l.port(), endpoint.tls());
         return l;
@@ -98,6 +104,27 @@ public final class TcpListener implements AutoCloseable {
         }
     }
 
+    /**
+     * Socket writes have no timeout of their own: once a second, every connection whose write has
+     * waited longer than its idle timeout for the client to read is cut off, so a client that stops
+     * reading cannot hold a session (and a POP3 maildrop, a shutdown) for ever.
+     */
+    private void watchWrites() {
+        try {
+            while (!closed.await(1, TimeUnit.SECONDS)) {
+                long now = System.nanoTime();
+                for (Connection c : active) {
+                    if (c.writeStalled(now)) {
+                        LOG.log(Level.INFO, "write timeout conn={0}: the client stopped reading; closing", c.id());
+                        c.abort();
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private void handle(String id, Socket socket) {
         InetAddress address = socket.getInetAddress();
         AtomicInteger fromAddress = perAddress.computeIfAbsent(address, a -> new AtomicInteger());
@@ -117,10 +144,11 @@ public final class TcpListener implements AutoCloseable {
                 }
                 return;
             }
+            Socket tcp = socket;
             if (endpoint.tls() == TlsMode.IMPLICIT) {
                 socket = tls.wrap(socket, true);
             }
-            connection = new Connection(id, endpoint, socket, tls, limits);
+            connection = new Connection(id, endpoint, tcp, socket, tls, limits);
             active.add(connection);
             LOG.log(Level.INFO, "connect conn={0} endpoint={1} client={2}", id, endpoint.name(), address.getHostAddress());
             try {
@@ -199,6 +227,7 @@ public final class TcpListener implements AutoCloseable {
         for (Connection c : active) {
             c.close();
         }
+        closed.countDown();
     }
 
     @Override

@@ -3,10 +3,14 @@ package dev.mailstack.net;
 import java.io.IOException;
 import java.util.concurrent.CountDownLatch;
 
-/** A tiny protocol to exercise the listener: echoes commands, STARTTLS, WORK (blocks on a latch), QUIT. */
+/**
+ * A tiny protocol to exercise the listener: echoes commands, STARTTLS, WORK (blocks on a latch),
+ * FLOOD (writes until the connection fails), QUIT.
+ */
 final class EchoProtocol implements Protocol {
     final CountDownLatch workStarted = new CountDownLatch(1);
     final CountDownLatch finishWork = new CountDownLatch(1);
+    final CountDownLatch floodEnded = new CountDownLatch(1);
 
     @Override
     public void serve(Connection c) throws IOException {
@@ -39,6 +43,17 @@ final class EchoProtocol implements Protocol {
                     c.reply("+OK work done");
                 }
                 case "SECURE" -> c.reply("+OK secure=" + c.isSecure());
+                case "FLOOD" -> {
+                    try {
+                        byte[] chunk = new byte[64 * 1024];
+                        while (true) {
+                            c.write(chunk);
+                            c.flush();
+                        }
+                    } finally {
+                        floodEnded.countDown();
+                    }
+                }
                 default -> c.reply("+OK " + line);
             }
         }

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -169,6 +170,25 @@ class TcpListenerTest {
                     c.send("ping " + i).expect("\\+OK ping " + i);
                 }
             }
+        }
+    }
+
+    @Test
+    void aClientThatStopsReadingIsCutOffAfterTheIdleTimeout() throws Exception {
+        for (TlsMode mode : new TlsMode[] {TlsMode.NONE, TlsMode.IMPLICIT}) {
+            protocol = new EchoProtocol();
+            start(mode, new NetLimits(1024, Duration.ofSeconds(1), 10, 10));
+            try (LineClient stalled = mode == TlsMode.NONE ? new LineClient(listener.port()) : LineClient.tls(listener.port())) {
+                stalled.expect("\\+OK echo ready");
+                stalled.send("FLOOD"); // and never read again: the server's write blocks once the buffers are full
+                assertTrue(protocol.floodEnded.await(10, TimeUnit.SECONDS), "the blocked write was never ended (" + mode + ")");
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (listener.activeConnections() > 0) {
+                    assertTrue(System.nanoTime() < deadline, "the stalled connection is still counted");
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+                }
+            }
+            listener.close();
         }
     }
 

@@ -647,6 +647,32 @@ class Pop3SessionTest {
     }
 
     @Test
+    void aClientThatStopsReadingMidRetrIsCutOffAndTheMaildropIsFreeAgain() throws Exception {
+        restart(Pop3Settings.defaults("pop.example.org").withIdleTimeout(Duration.ofSeconds(1)));
+        MessageSpool.Spooled m;
+        try (MessageSpool spool = store.store().spool()) {
+            spool.write("Subject: big\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            TestMessages.writeRepeated(spool, "more than the socket buffers hold\r\n".getBytes(StandardCharsets.US_ASCII),
+                    32L * 1024 * 1024);
+            m = spool.finish();
+        }
+        try (Transaction t = store.session().begin()) {
+            t.append(store.inbox(), m, TestMessages.facts(m), dev.mailstack.store.Flags.NONE, Instant.now(), Optional.empty());
+            t.commit();
+        }
+        m.discard();
+        try (LineClient stalled = login()) {
+            stalled.send("DELE 1").expect("\\+OK .*");
+            stalled.send("RETR 3").expect("\\+OK \\d+ octets");
+            // ...and reads no more: the server's write blocks until the idle timeout ends the session
+            awaitSessionEnded();
+        }
+        try (LineClient c = login()) {
+            c.send("STAT").expect("\\+OK 3 \\d+"); // a session that never reached QUIT deleted nothing
+        }
+    }
+
+    @Test
     void aFiftyMegabyteMessageIsStreamedWithExactOctets() throws Exception {
         long size = 50L * 1024 * 1024;
         MessageSpool.Spooled m;
