@@ -32,10 +32,17 @@ public final class RemoteDelivery {
     private final MailboxStore store;
     private final Router router;
     private final String hostname;
+    private final SmtpTimeouts timeouts;
+
     public RemoteDelivery(MailboxStore store, Router router, String hostname) {
+        this(store, router, hostname, SmtpTimeouts.rfc5321());
+    }
+
+    public RemoteDelivery(MailboxStore store, Router router, String hostname, SmtpTimeouts timeouts) {
         this.store = store;
         this.router = router;
         this.hostname = hostname;
+        this.timeouts = timeouts;
     }
 
     public List<Outcome> deliver(QueuedMessage message, String domain, List<QueuedMessage.PendingRecipient> recipients) {
@@ -50,7 +57,7 @@ public final class RemoteDelivery {
         }
         String lastError = "no route";
         for (Route route : routes) {
-            try (SmtpClient client = SmtpClient.connect(route)) {
+            try (SmtpClient client = SmtpClient.connect(route, timeouts)) {
                 return transaction(client, message, recipients, route);
             } catch (IOException e) {
                 lastError = "451 4.4.1 " + route + ": " + e.getMessage();

@@ -11,7 +11,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -29,9 +28,6 @@ import javax.net.ssl.X509TrustManager;
  * one after the final dot.
  */
 final class SmtpClient implements AutoCloseable {
-    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(30);
-    /** RFC 5321 §4.5.3.2: 5 minutes for most replies, 10 after the final dot. */
-    static final Duration REPLY_TIMEOUT = Duration.ofMinutes(5);
 
     /** A multi-line reply reduced to what we keep. */
     record Reply(int code, List<String> lines) {
@@ -44,22 +40,26 @@ final class SmtpClient implements AutoCloseable {
         }
     }
 
+    private final Socket tcp;
+    private final SmtpTimeouts timeouts;
     private Socket socket;
     private LineReader in;
     private OutputStream out;
     private final Set<String> extensions = new HashSet<>();
 
-    private SmtpClient(Socket socket) throws IOException {
-        attach(socket);
+    private SmtpClient(Socket tcp, SmtpTimeouts timeouts) throws IOException {
+        this.tcp = tcp;
+        this.timeouts = timeouts;
+        attach(tcp);
     }
 
-    static SmtpClient connect(Route route) throws IOException {
+    static SmtpClient connect(Route route, SmtpTimeouts timeouts) throws IOException {
         Socket s = new Socket();
         try {
-            s.connect(new InetSocketAddress(route.host(), route.port()), (int) CONNECT_TIMEOUT.toMillis());
-            s.setSoTimeout((int) REPLY_TIMEOUT.toMillis());
+            s.connect(new InetSocketAddress(route.host(), route.port()), (int) timeouts.connect().toMillis());
+            s.setSoTimeout((int) timeouts.reply().toMillis());
             s.setTcpNoDelay(true);
-            return new SmtpClient(s);
+            return new SmtpClient(s, timeouts);
         } catch (IOException e) {
             s.close();
             throw e;
@@ -69,7 +69,7 @@ final class SmtpClient implements AutoCloseable {
     private void attach(Socket s) throws IOException {
         this.socket = s;
         this.in = new LineReader(new BufferedInputStream(s.getInputStream()), 8192);
-        this.out = new BufferedOutputStream(s.getOutputStream(), 64 * 1024);
+        this.out = new BufferedOutputStream(new SendDeadline(s.getOutputStream(), tcp, timeouts.dataBlock()), 64 * 1024);
     }
 
     Reply greeting() throws IOException {
@@ -143,7 +143,7 @@ final class SmtpClient implements AutoCloseable {
         }
         out.write(".\r\n".getBytes(StandardCharsets.US_ASCII));
         out.flush();
-        socket.setSoTimeout((int) Duration.ofMinutes(10).toMillis());
+        socket.setSoTimeout((int) timeouts.finalReply().toMillis());
         return read();
     }
 

@@ -1,0 +1,18 @@
+package dev.mailstack.mta.delivery;
+
+import java.time.Duration;
+
+/**
+ * How long the outbound SMTP client waits (RFC 5321 §4.5.3.2).
+ *
+ * @param connect    to open the connection (not in the RFC; 30 s as Postfix's smtp_connect_timeout)
+ * @param reply      for a reply to a command (§4.5.3.2.1–4: 5 minutes)
+ * @param dataBlock  for one send of message data to complete (§4.5.3.2.5: 3 minutes): a server that
+ *                   stops reading mid-message fails the attempt, to be retried, instead of holding it
+ * @param finalReply for the reply after the final dot (§4.5.3.2.6: 10 minutes)
+ */
+public record SmtpTimeouts(Duration connect, Duration reply, Duration dataBlock, Duration finalReply) {
+    public static SmtpTimeouts rfc5321() {
+        return new SmtpTimeouts(Duration.ofSeconds(30), Duration.ofMinutes(5), Duration.ofMinutes(3), Duration.ofMinutes(10));
+    }
+}
