@@ -640,8 +640,19 @@ final class ImapSession {
             fetcher.prefetch(chunk.stream().map(m::at).toList(), f.items());
             fetchChunk(m, f, chunk, nowSeen);
         }
+        if (f.items().stream().anyMatch(ImapSession::returnsText) && state instanceof Selected s) {
+            // The end of a message's trail through the logs: "queued", "delivered ... uid=", then this (issue 8).
+            LOG.log(Level.INFO, "fetch conn={0} user={1} mailbox=\"{2}\" uids={3}", connection.id(), s.user().address(),
+                    m.view().info().name().path(), compactUids(msns.stream().map(i -> m.at(i).uid()).toList()));
+        }
         sync(f.uid());
         tagged(tag, "OK " + (f.uid() ? "UID FETCH" : "FETCH") + " completed");
+    }
+
+    /** A FETCH item that returns message text (a body or part), not only headers or facts about it. */
+    private static boolean returnsText(FetchItem item) {
+        return item instanceof FetchItem.Section s
+                && (s.text() == FetchItem.Text.ALL || s.text() == FetchItem.Text.TEXT);
     }
 
     private void fetchChunk(SelectedMailbox m, ImapCommand.Fetch f, List<Integer> msns, java.util.Set<Integer> nowSeen)

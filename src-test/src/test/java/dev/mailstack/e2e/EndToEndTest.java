@@ -18,8 +18,14 @@ import jakarta.mail.internet.MimeMultipart;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.logging.SimpleFormatter;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -126,6 +132,56 @@ class EndToEndTest {
         } finally {
             pop.close();
         }
+    }
+
+    @Test
+    void aMessageCanBeFollowedThroughTheLogsFromSmtpToAnImapFetchAndNoPasswordIsLogged() throws Exception {
+        List<String> logged = new CopyOnWriteArrayList<>();
+        Logger all = Logger.getLogger("dev.mailstack");
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                logged.add(new SimpleFormatter().formatMessage(r));
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        all.addHandler(capture);
+        String plain = java.util.Base64.getEncoder().encodeToString("\0alice@example.org\0secret".getBytes(StandardCharsets.UTF_8));
+        try {
+            try (LineClient smtp = new LineClient(mx.port("submission"))) {
+                smtp.expect("220 .*");
+                smtp.send("EHLO client.example").expectEventually("250 .*");
+                smtp.send("AUTH PLAIN " + plain).expect("235 .*");
+                smtp.send("MAIL FROM:<alice@example.org>").expect("250 .*");
+                smtp.send("RCPT TO:<bob@example.org>").expect("250 .*");
+                smtp.send("DATA").expect("354 .*");
+                smtp.send("Subject: follow me\r\n\r\nthrough the logs\r\n.").expect("250 .*");
+            }
+            Await.until("delivery to bob", Duration.ofSeconds(20), () -> inbox("bob@example.org") == 1);
+            try (LineClient imap = new LineClient(mx.port("imap"))) {
+                imap.expect("\\* OK .*");
+                imap.send("a LOGIN bob@example.org secret").expect("a OK .*");
+                imap.send("b SELECT INBOX").expectEventually("b OK .*");
+                imap.send("c UID FETCH 1 (BODY.PEEK[HEADER.FIELDS (Subject)])").expectEventually("c OK .*");
+                imap.send("d UID FETCH 1 (BODY.PEEK[])").expectEventually("d OK .*");
+            }
+        } finally {
+            all.removeHandler(capture);
+        }
+        String queued = logged.stream().filter(l -> l.startsWith("queued conn=")).findFirst().orElseThrow();
+        String queue = queued.replaceAll(".* queue=(\\S+) .*", "$1");
+        assertTrue(logged.contains("delivered queue=" + queue + " rcpt=bob@example.org user=bob@example.org mailbox=INBOX uid=1"),
+                logged.toString());
+        assertEquals(1, logged.stream().filter(l -> l.matches("fetch conn=\\S+ user=bob@example.org mailbox=\"INBOX\" uids=1"))
+                .count(), "one line for the body fetch, none for the headers: " + logged);
+        assertTrue(logged.stream().noneMatch(l -> l.contains("secret") || l.contains(plain)), logged.toString());
     }
 
     @Test

@@ -21,11 +21,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class ConnectionPool implements AutoCloseable {
     private final String url;
+    private final SqlDialect dialect;
     private final Deque<Connection> idle = new ConcurrentLinkedDeque<>();
     private volatile boolean closed;
 
-    ConnectionPool(String url) {
+    ConnectionPool(String url, SqlDialect dialect) {
         this.url = url;
+        this.dialect = dialect;
     }
 
     /** A connection whose close() comes back here and then runs {@code onReturn}, exactly once. */
@@ -33,6 +35,12 @@ final class ConnectionPool implements AutoCloseable {
         Connection physical = idle.pollFirst();
         if (physical == null) {
             physical = DriverManager.getConnection(url, "mailstack", "");
+            try {
+                dialect.configure(physical); // each new connection: it may be the one that (re)opened the database
+            } catch (SQLException e) {
+                physical.close();
+                throw e;
+            }
         }
         return wrap(physical, onReturn);
     }

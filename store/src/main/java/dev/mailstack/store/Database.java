@@ -43,15 +43,19 @@ public final class Database implements AutoCloseable {
         }
         SqlDialect dialect = new H2Dialect();
         dialect.prepare();
-        ConnectionPool pool = new ConnectionPool(jdbcUrl);
+        ConnectionPool pool = new ConnectionPool(jdbcUrl, dialect);
         List<String> locations = new ArrayList<>(List.of(MIGRATIONS));
         locations.addAll(dialect.migrationLocations());
         var flyway = Flyway.configure().dataSource(jdbcUrl, "mailstack", "").locations(locations.toArray(String[]::new));
         if (targetVersion != null) {
             flyway.target(targetVersion);
         }
-        try {
+        try (java.sql.Connection c = pool.lend(() -> { })) {
+            // A configured connection stays open in the pool, and with it the database, while Flyway works.
             flyway.load().migrate();
+        } catch (java.sql.SQLException e) {
+            pool.close();
+            throw new StoreException(StoreFailure.TEMPORARY, "cannot open " + jdbcUrl + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
             pool.close();
             throw new StoreException(StoreFailure.TEMPORARY, "cannot open or migrate " + jdbcUrl + ": " + e.getMessage(), e);

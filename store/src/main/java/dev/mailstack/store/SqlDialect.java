@@ -7,6 +7,9 @@ public interface SqlDialect {
     /** Process-wide settings needed before the first connection. */
     void prepare();
 
+    /** Settings of the open database that no URL may leave out; run once, right after it opens. */
+    void configure(java.sql.Connection c) throws SQLException;
+
     boolean isUniqueViolation(SQLException e);
 
     boolean isLockTimeout(SQLException e);

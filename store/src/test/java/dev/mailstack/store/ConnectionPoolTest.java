@@ -23,7 +23,7 @@ class ConnectionPoolTest {
 
     @BeforeEach
     void open() throws SQLException {
-        pool = new ConnectionPool("jdbc:h2:file:" + dir.resolve("db") + ";WRITE_DELAY=0");
+        pool = new ConnectionPool("jdbc:h2:file:" + dir.resolve("db") + ";WRITE_DELAY=0", new dev.mailstack.store.h2.H2Dialect());
         try (Connection c = pool.lend(() -> returned++); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE t (v INT)");
         }

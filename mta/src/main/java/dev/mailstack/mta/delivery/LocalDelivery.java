@@ -10,6 +10,7 @@ import dev.mailstack.store.QueuedMessage;
 import dev.mailstack.store.StoreException;
 import dev.mailstack.store.StoreSession;
 import dev.mailstack.store.Transaction;
+import dev.mailstack.store.Uid;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,7 +27,8 @@ public final class LocalDelivery {
         String reply();
     }
 
-    public record Delivered(String reply) implements Result {
+    /** {@code uid} is the new message in the INBOX; empty when an earlier attempt already delivered it. */
+    public record Delivered(String reply, Optional<Uid> uid) implements Result {
     }
 
     public record TryLater(String reply) implements Result {
@@ -58,43 +60,41 @@ public final class LocalDelivery {
         }
         for (List<Integer> group : byAccount.values()) {
             List<Request> batch = group.stream().map(requests::get).toList();
-            if (batch.size() > 1 && append(batch) instanceof Delivered) {
-                group.forEach(i -> results[i] = delivered(requests.get(i).account()));
-                continue;
-            }
-            for (int i : group) {
-                results[i] = append(List.of(requests.get(i)));
+            List<Result> together = batch.size() > 1 ? append(batch) : List.of();
+            for (int k = 0; k < group.size(); k++) {
+                results[group.get(k)] = together.size() == group.size() ? together.get(k)
+                        : append(List.of(requests.get(group.get(k)))).getFirst();
             }
         }
         return List.of(results);
     }
 
-    private Result append(List<Request> batch) {
+    /** Every request's Delivered, or one failure for the whole batch. */
+    private List<Result> append(List<Request> batch) {
         Account account = batch.getFirst().account();
         StoreSession session = store.open(account.id());
         try (Transaction t = session.begin()) {
             var inbox = session.require(MailboxName.INBOX);
+            List<Result> delivered = new ArrayList<>();
             for (Request r : batch) {
                 QueuedMessage message = r.message();
-                t.appendContent(inbox.id(), message.content(), message.size(), Flags.NONE, message.receivedAt(),
+                Optional<Uid> uid = t.appendContent(inbox.id(), message.content(), message.size(), Flags.NONE,
+                        message.receivedAt(),
                         // Keyed by the account, not the address: alice@ and alice+tag@ in one message make one
                         // copy (Postfix's duplicate filter), and a retry after a crash makes none.
                         Optional.of(new DeliveryKey(message.id(), account.address())));
+                delivered.add(new Delivered("250 2.0.0 delivered to " + account.address(), uid));
             }
             t.commit();
-            return delivered(account);
+            return delivered;
         } catch (StoreException e) {
-            return switch (e.failure()) {
+            return List.of(switch (e.failure()) {
                 case OVER_QUOTA -> new Refused("552 5.2.2 <" + account.address() + ">: mailbox full");
                 case TOO_BIG -> new Refused("552 5.3.4 <" + account.address() + ">: message too big for the mailbox");
                 case NOT_FOUND, EXPUNGED, NO_PERMISSION, INVALID_NAME, ALREADY_EXISTS ->
                         new Refused("550 5.1.1 <" + account.address() + ">: mailbox unavailable");
                 case TEMPORARY -> new TryLater("451 4.3.0 <" + account.address() + ">: store busy: " + e.getMessage());
-            };
+            });
         }
-    }
-
-    private static Delivered delivered(Account account) {
-        return new Delivered("250 2.0.0 delivered to " + account.address());
     }
 }

@@ -205,8 +205,10 @@ public final class QueueRunner implements AutoCloseable {
                         boolean retry = false;
                         for (Account account : d.accounts()) {
                             switch (results.next()) {
-                                case LocalDelivery.Delivered ok -> LOG.log(Level.INFO, "delivered queue={0} rcpt={1} mailbox={2}",
-                                        a.message.id(), address, account.address());
+                                case LocalDelivery.Delivered ok -> LOG.log(Level.INFO,
+                                        "delivered queue={0} rcpt={1} user={2} mailbox=INBOX uid={3}", a.message.id(),
+                                        address, account.address(),
+                                        ok.uid().map(u -> Long.toString(u.value())).orElse("(delivered before)"));
                                 case LocalDelivery.TryLater later -> {
                                     retry = true;
                                     worst = later.reply();
