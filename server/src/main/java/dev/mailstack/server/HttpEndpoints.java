@@ -43,6 +43,7 @@ final class HttpEndpoints implements AutoCloseable {
         this.store = store;
         this.hostname = hostname;
         this.listeners = listeners;
+        limitClients();
         this.http = HttpServer.create(address, 64);
         http.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         http.createContext("/mail/config-v1.1.xml", this::autoconfig);
@@ -55,6 +56,22 @@ final class HttpEndpoints implements AutoCloseable {
 
     int port() {
         return http.getAddress().getPort();
+    }
+
+    /** Seconds a client has to send its request (line, headers, body) before the connection is closed. */
+    static final int REQUEST_SECONDS = 10;
+    static final int MAX_CONNECTIONS = 200;
+
+    /**
+     * The JDK's server by default waits for ever for a request and takes any number of connections,
+     * so a client sending half a request line held a thread and a file descriptor for good (the
+     * endpoint is public: Thunderbird's wizard asks it). Its limits are process-wide properties,
+     * read when the first server is made; an administrator's own -D settings win.
+     */
+    private static void limitClients() {
+        System.getProperties().putIfAbsent("sun.net.httpserver.maxReqTime", Integer.toString(REQUEST_SECONDS)); // seconds
+        System.getProperties().putIfAbsent("sun.net.httpserver.maxRspTime", "60");
+        System.getProperties().putIfAbsent("jdk.httpserver.maxConnections", Integer.toString(MAX_CONNECTIONS));
     }
 
     private void autoconfig(HttpExchange ex) throws IOException {

@@ -19,6 +19,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -81,6 +82,20 @@ class OperationsTest {
                 assertTrue(metrics.contains("mailstack_queue_messages 0"), metrics);
                 assertTrue(metrics.contains("mailstack_jvm_heap_used_bytes "), metrics);
             }
+        }
+    }
+
+    @Test
+    void anHttpClientThatNeverFinishesItsRequestIsCutOffAndOthersAreServed() throws Exception {
+        try (RunningServer mx = RunningServer.start(dir.resolve("data"), "example.org", Map.of(ConfigKey.HTTP_PORT, "0"));
+             Socket slow = new Socket(InetAddress.getLoopbackAddress(), mx.port("http"))) {
+            slow.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: mail.example.org\r\n".getBytes(StandardCharsets.US_ASCII));
+            slow.getOutputStream().flush(); // ...and never the blank line that ends the request
+            long start = System.nanoTime();
+            assertEquals(200, get(mx.port("http"), "/metrics").statusCode(), "served while the slow client waits");
+            slow.setSoTimeout(60_000);
+            assertEquals(-1, slow.getInputStream().read(), "closed without a response");
+            assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(30), "cut off after about 10 s");
         }
     }
 
