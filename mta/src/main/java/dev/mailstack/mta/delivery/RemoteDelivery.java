@@ -49,6 +49,9 @@ public final class RemoteDelivery {
         List<Route> routes;
         try {
             routes = router.routes(domain);
+        } catch (javax.naming.NameNotFoundException e) {
+            // NXDOMAIN: the domain does not exist (a typo, most often); bounce now, as Postfix does, not in five days
+            return all(recipients, 550, "550 5.1.2 " + domain + ": no such domain (DNS has no name " + domain + ")");
         } catch (NamingException e) {
             return all(recipients, 451, "451 4.4.3 cannot look up mail exchangers for " + domain + ": " + e.getMessage());
         }

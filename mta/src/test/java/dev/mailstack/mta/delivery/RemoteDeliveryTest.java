@@ -70,21 +70,27 @@ class RemoteDeliveryTest {
         });
     }
 
+    /** Queues {@code message} from bob to {@code to} and claims it, as the queue runner would. */
+    private QueuedMessage queued(String to, MessageSpool.Spooled message) throws IOException {
+        try {
+            f.store().queue().enqueue(new MailEnvelope("bob@example.org", List.of(MailEnvelope.Recipient.of(to)),
+                    Optional.empty(), Optional.empty(), false, false, Instant.now()), message, TestMessages.facts(message));
+        } finally {
+            message.discard();
+        }
+        return f.store().queue().claimDue(Instant.now(), Duration.ofMinutes(5)).orElseThrow();
+    }
+
     @Test
     void aNextHopThatStopsReadingMidMessageFailsTheAttemptForARetry() throws Exception {
         stallAfterDataCommand();
-        MessageSpool.Spooled big;
+        QueuedMessage m;
         try (MessageSpool spool = f.store().spool()) {
             spool.write("From: <bob@example.org>\r\nSubject: big\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             TestMessages.writeRepeated(spool, "more than the socket buffers hold\r\n".getBytes(StandardCharsets.US_ASCII),
                     32L * 1024 * 1024);
-            big = spool.finish();
+            m = queued("carol@stalled.test", spool.finish());
         }
-        f.store().queue().enqueue(new MailEnvelope("bob@example.org",
-                List.of(MailEnvelope.Recipient.of("carol@stalled.test")), Optional.empty(), Optional.empty(), false, false,
-                Instant.now()), big, TestMessages.facts(big));
-        big.discard();
-        QueuedMessage m = f.store().queue().claimDue(Instant.now(), Duration.ofMinutes(5)).orElseThrow();
         RemoteDelivery remote = new RemoteDelivery(f.store(),
                 new Router(Map.of("stalled.test", new Route("127.0.0.1", mx.getLocalPort())), Optional.empty(), null),
                 "mx.example.org", new SmtpTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(1),
@@ -95,5 +101,21 @@ class RemoteDeliveryTest {
         assertEquals(1, outcomes.size());
         assertEquals(451, outcomes.getFirst().code(), "a temporary failure, to be retried");
         assertTrue(outcomes.getFirst().reply().contains("read nothing for 1 s"), outcomes.getFirst().reply());
+    }
+
+    @Test
+    void aDomainThatDoesNotExistIsRefusedAtOnceButAFailingResolverIsRetried() throws Exception {
+        QueuedMessage m = queued("carol@nowhere.example", TestMessages.spool(f.store(), "Subject: typo\r\n\r\nx\r\n"));
+        try (LocalDnsServer dns = new LocalDnsServer(Map.of())) { // NXDOMAIN for every name
+            RemoteDelivery remote = new RemoteDelivery(f.store(), new Router(Map.of(), Optional.empty(), dns.url()),
+                    "mx.example.org");
+            RemoteDelivery.Outcome nx = remote.deliver(m, "nowhere.example", m.pending()).getFirst();
+            assertEquals(550, nx.code(), nx.reply());
+            assertTrue(nx.reply().startsWith("550 5.1.2 nowhere.example: no such domain"), nx.reply());
+        }
+        RemoteDelivery unreachable = new RemoteDelivery(f.store(), new Router(Map.of(), Optional.empty(), "dns://127.0.0.1:9"),
+                "mx.example.org");
+        assertEquals(451, unreachable.deliver(m, "nowhere.example", m.pending()).getFirst().code(),
+                "no answer from the resolver is a reason to try later, not to bounce");
     }
 }
