@@ -26,6 +26,13 @@ sealed interface FetchItem {
     record ModSeq() implements FetchItem {
     }
 
+    /** RFC 3516 BINARY.SIZE[part]: the octets BINARY[part] would return. */
+    record BinarySize(List<Integer> part) implements FetchItem {
+        public BinarySize {
+            part = List.copyOf(part);
+        }
+    }
+
     enum Text { ALL, HEADER, HEADER_FIELDS, HEADER_FIELDS_NOT, TEXT, MIME }
 
     /**

@@ -47,7 +47,7 @@ final class FetchResponder {
     /** Reads the summaries of these messages in bulk when the items need them (ENVELOPE, BODYSTRUCTURE, parts). */
     void prefetch(List<MessageRef> messages, List<FetchItem> items) {
         boolean needs = items.stream().anyMatch(i -> i instanceof FetchItem.Envelope || i instanceof FetchItem.Structure
-                || (i instanceof FetchItem.Section s && (!s.part().isEmpty() || s.binary() || s.text() == FetchItem.Text.HEADER
+                || i instanceof FetchItem.BinarySize || (i instanceof FetchItem.Section s && (!s.part().isEmpty() || s.binary() || s.text() == FetchItem.Text.HEADER
                 || s.text() == FetchItem.Text.HEADER_FIELDS || s.text() == FetchItem.Text.HEADER_FIELDS_NOT)));
         if (needs) {
             summaries.load(messages);
@@ -61,7 +61,7 @@ final class FetchResponder {
     /** One "* n FETCH (...)" response; {@code seenChanged}: \Seen was just set, so FLAGS goes too. */
     void write(int msn, MessageRef r, List<FetchItem> items, boolean seenChanged, boolean recent, boolean utf8)
             throws IOException {
-        StoredStructure structure = null;
+        StoredStructure structure = refuseUnknownEncodings(r, items);
         connection.lockOutput();
         try {
             StringBuilder text = new StringBuilder("* ").append(msn).append(" FETCH (");
@@ -100,6 +100,11 @@ final class FetchResponder {
                         structure = structure == null ? structure(r) : structure;
                         text.append(s.extensible() ? "BODYSTRUCTURE " : "BODY ").append(structure.bodyStructure(s.extensible()));
                     }
+                    case FetchItem.BinarySize b -> {
+                        structure = structure == null ? structure(r) : structure;
+                        text.append("BINARY.SIZE[").append(partNumber(b.part())).append("] ")
+                                .append(binarySize(r, b.part(), structure));
+                    }
                     case FetchItem.Section s -> {
                         text.append(responseName(s)).append(' ');
                         connection.write(text.toString());
@@ -123,6 +128,67 @@ final class FetchResponder {
             connection.write(text.toString());
         } finally {
             connection.unlockOutput();
+        }
+    }
+
+    /** RFC 3516 §4.3: the FETCH fails with NO [UNKNOWN-CTE] when BINARY cannot undo a part's encoding. */
+    static final class UnknownEncoding extends IOException {
+        UnknownEncoding(String encoding) {
+            super("cannot decode the Content-Transfer-Encoding \"" + encoding + "\"");
+        }
+    }
+
+    /**
+     * Checked before a message's response is begun, so a refused BINARY leaves no half response on
+     * the wire; returns the structure when it had to be read.
+     */
+    private StoredStructure refuseUnknownEncodings(MessageRef r, List<FetchItem> items) throws IOException {
+        StoredStructure st = null;
+        for (FetchItem item : items) {
+            List<Integer> part = item instanceof FetchItem.BinarySize b ? b.part()
+                    : item instanceof FetchItem.Section s && s.binary() ? s.part() : null;
+            if (part == null) {
+                continue;
+            }
+            st = st == null ? structure(r) : st;
+            String encoding;
+            try {
+                encoding = st.section(part, FetchItem.Text.ALL).part().encoding();
+            } catch (IllegalArgumentException noSuchPart) {
+                continue; // answered as empty, like BODY[] of a missing part
+            }
+            if (!TransferEncoding.isKnown(encoding)) {
+                throw new UnknownEncoding(encoding);
+            }
+        }
+        return st;
+    }
+
+    private static String partNumber(List<Integer> part) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < part.size(); i++) {
+            sb.append(i > 0 ? "." : "").append(part.get(i));
+        }
+        return sb.toString();
+    }
+
+    /** The decoded size of a part, counted without holding a large one in memory. */
+    private long binarySize(MessageRef r, List<Integer> part, StoredStructure st) throws IOException {
+        StoredStructure.Range range;
+        try {
+            range = st.section(part, FetchItem.Text.ALL);
+        } catch (IllegalArgumentException noSuchPart) {
+            return 0;
+        }
+        try {
+            if (range.length() <= BINARY_IN_MEMORY) {
+                return st.decoded(r, range, store).length;
+            }
+            try (InputStream in = partStream(r, range)) {
+                return TransferEncoding.decode(in, range.part().encoding(), OutputStream.nullOutputStream());
+            }
+        } catch (NoSuchFileException swept) {
+            return 0; // expunged and swept meanwhile, as a section is NIL then
         }
     }
 

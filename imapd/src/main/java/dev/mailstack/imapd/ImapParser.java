@@ -396,7 +396,13 @@ final class ImapParser {
                 yield List.of(section(word.startsWith("BINARY") ? "BINARY" : "BODY", word.endsWith(".PEEK"),
                         word.startsWith("BINARY")));
             }
-            case "BINARY.SIZE" -> throw new ImapSyntaxException("BINARY.SIZE is not supported");
+            case "BINARY.SIZE" -> {
+                FetchItem.Section s = section("BINARY", true, true);
+                if (s.offset() != FetchItem.Section.WHOLE) {
+                    throw new ImapSyntaxException("BINARY.SIZE takes no <partial> (RFC 3516)");
+                }
+                yield List.of(new FetchItem.BinarySize(s.part()));
+            }
             default -> throw new ImapSyntaxException("unknown FETCH item " + word);
         };
     }

@@ -224,7 +224,7 @@ final class ImapSession {
     }
 
     String capabilities() {
-        StringBuilder caps = new StringBuilder("IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT"
+        StringBuilder caps = new StringBuilder("IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT BINARY"
                 + " CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS UTF8=ACCEPT CONDSTORE ESEARCH STATUS=SIZE COMPRESS=DEFLATE APPENDLIMIT="
                 + settings.appendLimit());
         if (state instanceof NotAuthenticated) {
@@ -635,10 +635,15 @@ final class ImapSession {
                 }
             }
         }
-        for (int from = 0; from < msns.size(); from += 1000) {
-            List<Integer> chunk = msns.subList(from, Math.min(msns.size(), from + 1000));
-            fetcher.prefetch(chunk.stream().map(m::at).toList(), f.items());
-            fetchChunk(m, f, chunk, nowSeen);
+        try {
+            for (int from = 0; from < msns.size(); from += 1000) {
+                List<Integer> chunk = msns.subList(from, Math.min(msns.size(), from + 1000));
+                fetcher.prefetch(chunk.stream().map(m::at).toList(), f.items());
+                fetchChunk(m, f, chunk, nowSeen);
+            }
+        } catch (FetchResponder.UnknownEncoding e) {
+            tagged(tag, "NO [UNKNOWN-CTE] " + e.getMessage() + "; fetch it with BODY[] instead");
+            return;
         }
         if (f.items().stream().anyMatch(ImapSession::returnsText) && state instanceof Selected s) {
             // The end of a message's trail through the logs: "queued", "delivered ... uid=", then this (issue 8).

@@ -56,10 +56,14 @@ final class ImapFixture implements AutoCloseable {
 
     /** Delivers a message into a mailbox the way local delivery does: parsed once, summary stored. */
     Uid deliver(MailboxName mailbox, String text) throws IOException {
+        return deliver(mailbox, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    Uid deliver(MailboxName mailbox, byte[] octets) throws IOException {
         var session = store.session();
         MessageSpool.Spooled spooled;
         try (MessageSpool spool = store.store().spool()) {
-            spool.write(text.getBytes(StandardCharsets.UTF_8));
+            spool.write(octets);
             spooled = spool.finish();
         }
         try (Transaction t = session.begin()) {

@@ -285,6 +285,24 @@ class ImapSessionTest {
             c.send("p FETCH 4 (BINARY.PEEK[2]<500000.40>)").expect("\\* 4 FETCH \\(BINARY\\[2\\]<500000> \\{40\\}");
             assertEquals(slice + ")", literalThenParen(c));
             c.expect("p OK FETCH completed");
+            // RFC 3516 §4.2: BINARY.SIZE is what BINARY would return (part 1 without the CRLF that belongs to the boundary)
+            c.send("z FETCH 4 (BINARY.SIZE[2] BINARY.SIZE[1] BINARY.SIZE[9])")
+                    .expect("\\* 4 FETCH \\(BINARY.SIZE\\[2\\] " + text.length() + " BINARY.SIZE\\[1\\] 12 BINARY.SIZE\\[9\\] 0\\)");
+            c.expect("z OK FETCH completed");
+        }
+    }
+
+    @Test
+    void binaryOfAPartInAnEncodingTheServerCannotUndoIsRefusedWithUnknownCte() throws Exception {
+        imap.deliver(MailboxName.INBOX, "Subject: old\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+                + "--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: application/octet-stream\r\n"
+                + "Content-Transfer-Encoding: x-uuencode\r\n\r\nbegin 644 a\r\n`\r\nend\r\n--b--\r\n");
+        try (LineClient c = selectedInbox()) {
+            c.send("n NOOP").expectEventually("n OK .*");
+            c.send("a FETCH 4 (BINARY.PEEK[2])").expect("a NO \\[UNKNOWN-CTE\\] .*x-uuencode.*"); // RFC 3516 §4.3
+            c.send("b FETCH 4 (BINARY.SIZE[2])").expect("b NO \\[UNKNOWN-CTE\\] .*");
+            c.send("c FETCH 4 (BINARY.PEEK[1] BODY.PEEK[2])").expect("\\* 4 FETCH \\(BINARY\\[1\\] \\{2\\}");
+            c.expectEventually("c OK FETCH completed"); // the other parts and BODY[] of it are served
         }
     }
 

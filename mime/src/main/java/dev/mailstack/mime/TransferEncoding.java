@@ -162,6 +162,19 @@ public final class TransferEncoding {
         return -1;
     }
 
+    /**
+     * True for the encodings this class undoes or that need nothing undone (RFC 2045 §6.1: 7bit,
+     * 8bit, binary, base64, quoted-printable; none given means 7bit). Another one (x-uuencode, a
+     * typo) passes through {@link #decode} unchanged, which IMAP BINARY must not call decoded.
+     */
+    public static boolean isKnown(String encoding) {
+        String e = encoding == null ? "" : encoding.strip().toLowerCase(java.util.Locale.ROOT);
+        return switch (e) {
+            case "", "7bit", "8bit", "binary", "base64", "quoted-printable" -> true;
+            default -> false;
+        };
+    }
+
     /** Decodes a body by its Content-Transfer-Encoding; 7bit, 8bit, binary and unknown pass through. */
     public static byte[] decode(byte[] body, String encoding) {
         String e = encoding == null ? "" : encoding.strip().toLowerCase(java.util.Locale.ROOT);
