@@ -30,7 +30,8 @@ final class ImapParser {
 
         byte[] literal(long size, boolean synchronizing) throws IOException;
 
-        MessageSpool.Spooled messageLiteral(long size, boolean synchronizing) throws IOException;
+        /** {@code literal8}: RFC 3516 binary octets, stored as sent; otherwise line ends are made CRLF. */
+        MessageSpool.Spooled messageLiteral(long size, boolean synchronizing, boolean literal8) throws IOException;
     }
 
     static final int MAX_DEPTH = 16;
@@ -306,14 +307,15 @@ final class ImapParser {
         if (utf8Data) {
             pos += 6;
         }
-        if (peek() == '~') {
+        boolean literal8 = peek() == '~';
+        if (literal8) {
             pos++; // RFC 3516 literal8: the octets may hold NUL; we store them as they come
         }
         if (peek() != '{') {
             throw new ImapSyntaxException("APPEND needs the message as a literal {size}");
         }
         long[] size = literalHeader();
-        MessageSpool.Spooled message = source.messageLiteral(size[0], size[1] == 0);
+        MessageSpool.Spooled message = source.messageLiteral(size[0], size[1] == 0, literal8);
         line = source.nextLine(); // the rest of the command line after the literal
         if (line == null) {
             message.discard();

@@ -1,5 +1,6 @@
 package dev.mailstack.imapd;
 
+import dev.mailstack.mime.CanonicalLineEnds;
 import dev.mailstack.net.AuthThrottle;
 import dev.mailstack.net.Connection;
 import dev.mailstack.net.LineTooLongException;
@@ -182,12 +183,20 @@ final class ImapSession {
             }
 
             @Override
-            public MessageSpool.Spooled messageLiteral(long size, boolean synchronizing) throws IOException {
+            public MessageSpool.Spooled messageLiteral(long size, boolean synchronizing, boolean literal8)
+                    throws IOException {
                 long limit = state instanceof NotAuthenticated ? settings.preAuthLiteralLimit() : settings.appendLimit();
                 refuseIfOver(size, limit, synchronizing);
                 continueLiteral(synchronizing);
                 try (MessageSpool spool = store.spool()) {
-                    connection.reader().readExactly(size, spool);
+                    if (literal8) {
+                        connection.reader().readExactly(size, spool);
+                    } else {
+                        // Scripts append with LF line ends; mail is stored and served with CRLF (RFC 3501 §2.3.1)
+                        CanonicalLineEnds crlf = new CanonicalLineEnds(spool);
+                        connection.reader().readExactly(size, crlf);
+                        crlf.finish();
+                    }
                     return spool.finish();
                 }
             }

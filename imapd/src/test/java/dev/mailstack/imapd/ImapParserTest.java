@@ -55,7 +55,7 @@ class ImapParserTest {
             }
 
             @Override
-            public MessageSpool.Spooled messageLiteral(long size, boolean synchronizing) {
+            public MessageSpool.Spooled messageLiteral(long size, boolean synchronizing, boolean literal8) {
                 throw new UnsupportedOperationException("not in these tests");
             }
         };

@@ -293,6 +293,25 @@ class ImapSessionTest {
     }
 
     @Test
+    void anAppendWithLfLineEndsIsStoredWithCrlfButALiteral8AsSent() throws Exception {
+        try (LineClient c = selectedInbox()) {
+            c.send("a APPEND INBOX {23+}");
+            c.sendRaw("Subject: lf\nX: y\n\nbody\n\r\n").expectEventually("a OK \\[APPENDUID \\d+ 4\\] APPEND completed");
+            c.send("f UID FETCH 4 (RFC822.SIZE BODY.PEEK[])")
+                    .expectEventually("\\* 4 FETCH \\(UID 4 RFC822.SIZE 27 BODY\\[\\] \\{27\\}"); // 23 octets, 4 bare LFs
+            c.expect("Subject: lf");
+            c.expect("X: y");
+            c.expect("");
+            c.expect("body");
+            c.expect("\\)");
+            c.expect("f OK UID FETCH completed");
+            c.send("b APPEND INBOX ~{7+}");
+            c.sendRaw("x\ny\rz\r\n\r\n").expectEventually("b OK \\[APPENDUID \\d+ 5\\] APPEND completed");
+            c.send("g UID FETCH 5 (RFC822.SIZE)").expectEventually("\\* \\d+ FETCH \\(UID 5 RFC822.SIZE 7\\)"); // RFC 3516: as sent
+        }
+    }
+
+    @Test
     void binaryOfAPartInAnEncodingTheServerCannotUndoIsRefusedWithUnknownCte() throws Exception {
         imap.deliver(MailboxName.INBOX, "Subject: old\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
                 + "--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: application/octet-stream\r\n"
