@@ -10,8 +10,12 @@ public final class TestMessages {
     }
 
     public static MessageSpool.Spooled spool(MailboxStore store, String text) throws IOException {
+        return spool(store, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    public static MessageSpool.Spooled spool(MailboxStore store, byte[] octets) throws IOException {
         try (MessageSpool spool = store.spool()) {
-            spool.write(text.getBytes(StandardCharsets.UTF_8));
+            spool.write(octets);
             return spool.finish();
         }
     }
@@ -22,7 +26,11 @@ public final class TestMessages {
     }
 
     public static Uid append(StoreSession session, MailboxId mailbox, String text) throws IOException {
-        MessageSpool.Spooled s = spool(session.store(), text);
+        return append(session, mailbox, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    public static Uid append(StoreSession session, MailboxId mailbox, byte[] octets) throws IOException {
+        MessageSpool.Spooled s = spool(session.store(), octets);
         try (Transaction t = session.begin()) {
             Uid uid = t.append(mailbox, s, facts(s), Flags.NONE, java.time.Instant.now(), java.util.Optional.empty())
                     .orElseThrow();
