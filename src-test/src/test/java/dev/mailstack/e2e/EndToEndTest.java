@@ -21,11 +21,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
-import java.util.logging.SimpleFormatter;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -136,25 +131,10 @@ class EndToEndTest {
 
     @Test
     void aMessageCanBeFollowedThroughTheLogsFromSmtpToAnImapFetchAndNoPasswordIsLogged() throws Exception {
-        List<String> logged = new CopyOnWriteArrayList<>();
-        Logger all = Logger.getLogger("dev.mailstack");
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                logged.add(new SimpleFormatter().formatMessage(r));
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        all.addHandler(capture);
         String plain = java.util.Base64.getEncoder().encodeToString("\0alice@example.org\0secret".getBytes(StandardCharsets.UTF_8));
-        try {
+        List<String> logged;
+        try (LogCapture log = LogCapture.of("dev.mailstack")) {
+            logged = log.lines();
             try (LineClient smtp = new LineClient(mx.port("submission"))) {
                 smtp.expect("220 .*");
                 smtp.send("EHLO client.example").expectEventually("250 .*");
@@ -172,8 +152,6 @@ class EndToEndTest {
                 imap.send("c UID FETCH 1 (BODY.PEEK[HEADER.FIELDS (Subject)])").expectEventually("c OK .*");
                 imap.send("d UID FETCH 1 (BODY.PEEK[])").expectEventually("d OK .*");
             }
-        } finally {
-            all.removeHandler(capture);
         }
         String queued = logged.stream().filter(l -> l.startsWith("queued conn=")).findFirst().orElseThrow();
         String queue = queued.replaceAll(".* queue=(\\S+) .*", "$1");

@@ -26,11 +26,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.SimpleFormatter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -152,25 +148,10 @@ class OperationsTest {
     }
 
     private void warmUpLeavesNothingBehind(Map<ConfigKey, String> config) throws Exception {
-        List<String> logged = new CopyOnWriteArrayList<>();
-        java.util.logging.Logger warmUpLog = java.util.logging.Logger.getLogger("dev.mailstack.server.WarmUp");
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                logged.add(r.getLevel() + " " + new SimpleFormatter().formatMessage(r));
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        warmUpLog.addHandler(capture);
         Path data = dir.resolve("data");
-        try (RunningServer mx = RunningServer.start(data, "example.org", config)) {
+        try (LogCapture log = LogCapture.withLevels("dev.mailstack.server.WarmUp");
+             RunningServer mx = RunningServer.start(data, "example.org", config)) {
+            List<String> logged = log.lines();
             assertEquals(1, logged.size(), logged.toString());
             assertTrue(logged.get(0).startsWith("INFO warm-up: done millis="), logged.toString());
             long millis = Long.parseLong(logged.get(0).substring("INFO warm-up: done millis=".length()));
@@ -181,8 +162,6 @@ class OperationsTest {
             String metrics = get(mx.port("http"), "/metrics").body();
             assertTrue(metrics.contains("mailstack_messages_received_total 0"), metrics);
             assertTrue(metrics.contains("mailstack_auth_total{result=\"ok\"} 0"), metrics);
-        } finally {
-            warmUpLog.removeHandler(capture);
         }
     }
 
@@ -246,26 +225,11 @@ class OperationsTest {
     @Test
     void replacedCertificateFilesAreServedWithoutASighupAndABrokenPairIsLoggedAndSkipped() throws Exception {
         Path[] files = TestTls.pemFiles(Files.createDirectories(dir.resolve("tls")));
-        List<String> logged = new CopyOnWriteArrayList<>();
-        java.util.logging.Logger serverLog = java.util.logging.Logger.getLogger(Server.class.getName());
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                logged.add(new SimpleFormatter().formatMessage(r));
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        serverLog.addHandler(capture);
-        try (RunningServer mx = RunningServer.start(dir.resolve("data"), "example.org", Map.of(ConfigKey.IMAPS_PORT, "0",
+        try (LogCapture log = LogCapture.of(Server.class.getName());
+             RunningServer mx = RunningServer.start(dir.resolve("data"), "example.org", Map.of(ConfigKey.IMAPS_PORT, "0",
                 ConfigKey.TLS_CERTIFICATE, files[0].toString(), ConfigKey.TLS_KEY, files[1].toString(),
                 ConfigKey.TLS_RELOAD_CHECK, "1"))) {
+            List<String> logged = log.lines();
             int imaps = mx.port("imaps");
             assertEquals("CN=localhost", TestTls.presentedSubject(imaps, null));
 
@@ -284,8 +248,6 @@ class OperationsTest {
                 }
             });
             assertTrue(logged.contains("reload: certificate reloaded trigger=files-changed"), logged.toString());
-        } finally {
-            serverLog.removeHandler(capture);
         }
     }
 
