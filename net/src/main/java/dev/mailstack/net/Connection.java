@@ -283,9 +283,9 @@ public final class Connection {
      * a client that stops reading (or a peer that vanished without a reset) holds its session, and
      * whatever the session holds, only that long.
      */
-    boolean writeStalled(long nowNanos) {
+    boolean writeStalled(long nowNanos, long limitNanos) {
         long since = writingSince;
-        return since != 0 && nowNanos - since > idleTimeoutNanos;
+        return since != 0 && nowNanos - since > Math.min(limitNanos, idleTimeoutNanos);
     }
 
     /** Ends the connection under any TLS layer, failing the write that waits on it. */

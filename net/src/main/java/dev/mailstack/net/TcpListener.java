@@ -113,8 +113,10 @@ public final class TcpListener implements AutoCloseable {
         try {
             while (!closed.await(1, TimeUnit.SECONDS)) {
                 long now = System.nanoTime();
+                // While stopping, goodbyes go to clients that may not read them: a second is enough.
+                long limit = closing ? TimeUnit.SECONDS.toNanos(1) : Long.MAX_VALUE;
                 for (Connection c : active) {
-                    if (c.writeStalled(now)) {
+                    if (c.writeStalled(now, limit)) {
                         LOG.log(Level.INFO, "write timeout conn={0}: the client stopped reading; closing", c.id());
                         c.abort();
                     }

@@ -193,6 +193,19 @@ class TcpListenerTest {
     }
 
     @Test
+    void aShutdownDoesNotWaitItsGraceForAClientThatStoppedReading() throws Exception {
+        start(TlsMode.NONE, NetLimits.defaults()); // 300 s idle: only the stop's own limit can end the write
+        try (LineClient stalled = new LineClient(listener.port())) {
+            stalled.expect("\\+OK echo ready");
+            stalled.send("FLOOD");
+            long start = System.nanoTime();
+            listener.shutdown(Duration.ofSeconds(60));
+            assertTrue(protocol.floodEnded.await(1, TimeUnit.SECONDS), "the blocked write was ended");
+            assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(20), "the stop took its whole grace");
+        }
+    }
+
+    @Test
     void gracefulShutdownLetsWorkFinishAndSaysGoodbyeToIdleSessions() throws Exception {
         start(TlsMode.NONE, NetLimits.defaults());
         try (LineClient idle = new LineClient(listener.port()); LineClient busy = new LineClient(listener.port())) {
