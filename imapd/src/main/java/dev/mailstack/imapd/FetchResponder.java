@@ -1,5 +1,6 @@
 package dev.mailstack.imapd;
 
+import dev.mailstack.mime.MessageSummary;
 import dev.mailstack.mime.TransferEncoding;
 import dev.mailstack.net.Connection;
 import dev.mailstack.store.MailboxStore;
@@ -151,17 +152,27 @@ final class FetchResponder {
                 continue;
             }
             st = st == null ? structure(r) : st;
-            String encoding;
+            StoredStructure.Range range;
             try {
-                encoding = st.section(part, FetchItem.Text.ALL).part().encoding();
+                range = st.section(part, FetchItem.Text.ALL);
             } catch (IllegalArgumentException noSuchPart) {
                 continue; // answered as empty, like BODY[] of a missing part
             }
+            String encoding = BinarySource.of(range, part).encoding();
             if (!TransferEncoding.isKnown(encoding)) {
                 throw new UnknownEncoding(encoding);
             }
         }
         return st;
+    }
+
+    /** Throws {@link UnknownEncoding} if BINARY of any of these messages could not be sent (checked before \Seen is set). */
+    void checkDecodable(List<MessageRef> messages, List<FetchItem> items) throws IOException {
+        if (items.stream().anyMatch(i -> i instanceof FetchItem.BinarySize || i instanceof FetchItem.Section s && s.binary())) {
+            for (MessageRef r : messages) {
+                refuseUnknownEncodings(r, items);
+            }
+        }
     }
 
     private static String partNumber(List<Integer> part) {
@@ -172,7 +183,7 @@ final class FetchResponder {
         return sb.toString();
     }
 
-    /** The decoded size of a part, counted without holding a large one in memory. */
+    /** What BINARY[part] would send, counted without holding a large part in memory. */
     private long binarySize(MessageRef r, List<Integer> part, StoredStructure st) throws IOException {
         StoredStructure.Range range;
         try {
@@ -181,12 +192,7 @@ final class FetchResponder {
             return 0;
         }
         try {
-            if (range.length() <= BINARY_IN_MEMORY) {
-                return st.decoded(r, range, store).length;
-            }
-            try (InputStream in = partStream(r, range)) {
-                return TransferEncoding.decode(in, range.part().encoding(), OutputStream.nullOutputStream());
-            }
+            return decodedLength(r, BinarySource.of(range, part)).length();
         } catch (NoSuchFileException swept) {
             return 0; // expunged and swept meanwhile, as a section is NIL then
         }
@@ -230,7 +236,7 @@ final class FetchResponder {
             return st;
         }
         if (s.binary()) {
-            binary(r, range, s, st);
+            binary(r, range, s);
         } else if (s.text() == FetchItem.Text.HEADER_FIELDS || s.text() == FetchItem.Text.HEADER_FIELDS_NOT) {
             bytes(HeaderFields.filter(readRange(r, range.start(), range.length()), s.fields(),
                     s.text() == FetchItem.Text.HEADER_FIELDS_NOT), s);
@@ -272,35 +278,69 @@ final class FetchResponder {
     static final long BINARY_IN_MEMORY = 256 * 1024;
 
     /**
-     * RFC 3516 BINARY: the part with its transfer encoding undone. The literal announces the
-     * decoded size, so a large part is decoded once to count and once more onto the wire, and
-     * memory stays flat whatever its size.
+     * What BINARY undoes (RFC 3516 §4.2): a part's body. For BINARY[] of a message that is not
+     * multipart, its header goes as stored and its body decoded; a multipart or message/* whole
+     * has no transfer encoding of its own to undo and goes as stored.
      */
-    private void binary(MessageRef r, StoredStructure.Range range, FetchItem.Section s, StoredStructure st)
-            throws IOException {
-        if (range.length() <= BINARY_IN_MEMORY) {
-            bytes(st.decoded(r, range, store), s);
-            return;
-        }
-        String encoding = range.part().encoding();
-        long size;
-        try (InputStream in = partStream(r, range)) {
-            size = TransferEncoding.decode(in, encoding, OutputStream.nullOutputStream());
-        }
-        long from = 0;
-        long len = size;
-        if (s.offset() != FetchItem.Section.WHOLE) {
-            from = Math.min(s.offset(), size);
-            len = Math.min(size - from, s.length());
-        }
-        connection.write("{" + len + "}\r\n");
-        try (InputStream in = partStream(r, range)) {
-            TransferEncoding.decode(in, encoding, new Slice(connection.output(), from, len));
+    private record BinarySource(long prefixStart, long prefixLength, long bodyStart, long bodyLength, String encoding) {
+        static BinarySource of(StoredStructure.Range range, List<Integer> part) {
+            MessageSummary.Part p = range.part();
+            if (!part.isEmpty()) {
+                return new BinarySource(0, 0, range.start(), range.length(), p.encoding());
+            }
+            if (p.isMultipart() || p.type().equals("message")) {
+                return new BinarySource(range.start(), range.length(), 0, 0, "7bit");
+            }
+            return new BinarySource(p.headerOffset(), p.headerSize(), p.bodyOffset(), p.bodySize(), p.encoding());
         }
     }
 
-    private InputStream partStream(MessageRef r, StoredStructure.Range range) throws IOException {
-        return store.openContent(r.contentKey(), range.start(), range.length());
+    /** The decoded length, and the decoded octets themselves when the body is small enough to hold. */
+    private record Decoded(long length, byte[] small) {
+    }
+
+    private Decoded decodedLength(MessageRef r, BinarySource b) throws IOException {
+        if (b.bodyLength() <= BINARY_IN_MEMORY) {
+            byte[] raw;
+            try (InputStream in = store.openContent(r.contentKey(), b.bodyStart(), b.bodyLength())) {
+                raw = in.readNBytes((int) b.bodyLength());
+            }
+            byte[] decoded = TransferEncoding.decode(raw, b.encoding());
+            return new Decoded(b.prefixLength() + decoded.length, decoded);
+        }
+        try (InputStream in = store.openContent(r.contentKey(), b.bodyStart(), b.bodyLength())) {
+            return new Decoded(b.prefixLength() + TransferEncoding.decode(in, b.encoding(), OutputStream.nullOutputStream()),
+                    null);
+        }
+    }
+
+    /**
+     * RFC 3516 BINARY, always as a literal8 ("~{n}"): decoded octets may hold NUL, which a plain
+     * literal may not (RFC 3501 CHAR8). A large body is decoded once to count and once onto the
+     * wire, so memory stays flat whatever its size; every file is opened before the literal starts.
+     */
+    private void binary(MessageRef r, StoredStructure.Range range, FetchItem.Section s) throws IOException {
+        BinarySource b = BinarySource.of(range, s.part());
+        Decoded d = decodedLength(r, b);
+        long from = 0;
+        long len = d.length();
+        if (s.offset() != FetchItem.Section.WHOLE) {
+            from = Math.min(s.offset(), d.length());
+            len = Math.min(d.length() - from, s.length());
+        }
+        InputStream prefix = b.prefixLength() == 0 ? InputStream.nullInputStream()
+                : store.openContent(r.contentKey(), b.prefixStart(), b.prefixLength());
+        try (prefix; InputStream body = d.small() != null ? InputStream.nullInputStream()
+                : store.openContent(r.contentKey(), b.bodyStart(), b.bodyLength())) {
+            connection.write("~{" + len + "}\r\n");
+            OutputStream out = new Slice(connection.output(), from, len);
+            prefix.transferTo(out);
+            if (d.small() != null) {
+                out.write(d.small());
+            } else {
+                TransferEncoding.decode(body, b.encoding(), out);
+            }
+        }
     }
 
     /** Passes on {@code len} octets after skipping {@code from}: a partial BINARY fetch of a decoded stream. */

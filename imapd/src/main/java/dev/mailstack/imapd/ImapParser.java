@@ -315,8 +315,14 @@ final class ImapParser {
             throw new ImapSyntaxException("APPEND needs the message as a literal {size}");
         }
         long[] size = literalHeader();
-        MessageSpool.Spooled message = source.messageLiteral(size[0], size[1] == 0, literal8);
-        line = source.nextLine(); // the rest of the command line after the literal
+        // RFC 6855's UTF8 (~{n}) borrows literal8's syntax for text, whose line ends are made CRLF like any other
+        MessageSpool.Spooled message = source.messageLiteral(size[0], size[1] == 0, literal8 && !utf8Data);
+        try {
+            line = source.nextLine(); // the rest of the command line after the literal
+        } catch (IOException e) {
+            message.discard();
+            throw e;
+        }
         if (line == null) {
             message.discard();
             throw new IOException("connection closed inside APPEND");

@@ -110,6 +110,15 @@ final class ImapSession {
     }
 
     private void handle(String line) throws IOException {
+        try {
+            handleCommand(line);
+        } catch (LineTooLongException e) {
+            // a line after a literal, or one read to skip a refused literal; reading resumes at the next line
+            tagged(ImapParser.tagOf(line), "BAD line too long");
+        }
+    }
+
+    private void handleCommand(String line) throws IOException {
         String tag = ImapParser.tagOf(line);
         ImapCommand command;
         ImapParser parser = new ImapParser(line, source());
@@ -152,9 +161,18 @@ final class ImapSession {
 
     /** Drops the literals still coming for a command that failed to parse, so the next line is a command. */
     private void skipRestOfCommand(ImapParser parser) throws IOException {
-        for (long n = parser.pendingNonSyncLiteral(); n >= 0; ) {
+        skipNonSyncLiterals(parser.pendingNonSyncLiteral(), "after a bad command");
+    }
+
+    /**
+     * Skips a non-synchronizing literal of {@code n} octets (RFC 7888 §4: they come anyway) and the
+     * rest of its command, which may end in another; -1 for none. Past what the session is willing
+     * to read, the session ends instead.
+     */
+    private void skipNonSyncLiterals(long first, String why) throws IOException {
+        for (long n = first; n >= 0; ) {
             if (n > skippableLiteral()) {
-                throw new LiteralRefused("literal of " + n + " bytes after a bad command", true);
+                throw new LiteralRefused("literal of " + n + " bytes " + why, true);
             }
             connection.reader().skip(n);
             String rest = connection.reader().readLine();
@@ -214,8 +232,7 @@ final class ImapSession {
             if (size > skippableLiteral()) {
                 throw new LiteralRefused(why, true);
             }
-            connection.reader().skip(size);
-            connection.reader().readLine();
+            skipNonSyncLiterals(size, "in a command refused for a literal over the limit");
         }
         throw new LiteralRefused(why, false);
     }
@@ -625,6 +642,12 @@ final class ImapSession {
         boolean setsSeen = !m.readOnly() && f.items().stream()
                 .anyMatch(i -> i instanceof FetchItem.Section s && !s.peek());
         java.util.Set<Integer> nowSeen = new java.util.HashSet<>();
+        try {
+            fetcher.checkDecodable(msns.stream().map(m::at).toList(), f.items()); // before \Seen is set for any
+        } catch (FetchResponder.UnknownEncoding e) {
+            tagged(tag, "NO [UNKNOWN-CTE] " + e.getMessage() + "; fetch it with BODY[] instead");
+            return;
+        }
         if (setsSeen) {
             List<Uid> unseen = new ArrayList<>();
             for (int msn : msns) {

@@ -3,10 +3,6 @@ package dev.mailstack.imapd;
 import dev.mailstack.mime.AddressList;
 import dev.mailstack.mime.MessageSummary;
 import dev.mailstack.mime.Rfc2047;
-import dev.mailstack.mime.TransferEncoding;
-import dev.mailstack.store.MailboxStore;
-import dev.mailstack.store.MessageRef;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -191,14 +187,5 @@ final class StoredStructure {
             throw new IllegalArgumentException("part " + path + " is not a message");
         }
         return p.embedded().root();
-    }
-
-    /** BINARY[part] (RFC 3516): the part's body with its transfer encoding undone. */
-    byte[] decoded(MessageRef r, Range range, MailboxStore store) throws IOException {
-        byte[] raw;
-        try (var in = store.openContent(r.contentKey(), range.start())) {
-            raw = in.readNBytes((int) Math.min(range.length(), Integer.MAX_VALUE - 8));
-        }
-        return TransferEncoding.decode(raw, range.part().encoding());
     }
 }

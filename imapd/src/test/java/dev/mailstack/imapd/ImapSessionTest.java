@@ -278,11 +278,11 @@ class ImapSessionTest {
             c.send("s SELECT INBOX");
             c.expectEventually("s OK .*");
             // larger than FetchResponder.BINARY_IN_MEMORY: decoded twice, streamed, never held whole
-            c.send("f FETCH 4 (BINARY.PEEK[2])").expect("\\* 4 FETCH \\(BINARY\\[2\\] \\{" + text.length() + "\\}");
+            c.send("f FETCH 4 (BINARY.PEEK[2])").expect("\\* 4 FETCH \\(BINARY\\[2\\] ~\\{" + text.length() + "\\}");
             assertEquals(text + ")", literalThenParen(c));
             c.expect("f OK FETCH completed");
             String slice = text.substring(500_000, 500_040);
-            c.send("p FETCH 4 (BINARY.PEEK[2]<500000.40>)").expect("\\* 4 FETCH \\(BINARY\\[2\\]<500000> \\{40\\}");
+            c.send("p FETCH 4 (BINARY.PEEK[2]<500000.40>)").expect("\\* 4 FETCH \\(BINARY\\[2\\]<500000> ~\\{40\\}");
             assertEquals(slice + ")", literalThenParen(c));
             c.expect("p OK FETCH completed");
             // RFC 3516 §4.2: BINARY.SIZE is what BINARY would return (part 1 without the CRLF that belongs to the boundary)
@@ -312,6 +312,37 @@ class ImapSessionTest {
     }
 
     @Test
+    void everyLiteralOfARefusedCommandIsSkippedAndAnOverlongLineAfterALiteralIsAnswered() throws Exception {
+        try (LineClient c = selectedInbox()) {
+            // RFC 7888 §4: the non-synchronizing literals of a refused command are skipped, every one of them
+            c.sendRaw("a SEARCH TEXT {70000+}\r\n" + "x".repeat(70000) + " TEXT {9+}\r\nb NOOP x\r\n");
+            c.expect("a BAD literal too long for a string .*");
+            c.send("n NOOP").expectEventually("n OK NOOP completed"); // "b NOOP x" was literal data, not a command
+            c.sendRaw("c APPEND INBOX {3+}\r\nabc " + "y".repeat(10_000) + "\r\n");
+            c.expect("c BAD line too long");
+            c.send("m NOOP").expectEventually("m OK NOOP completed");
+        }
+    }
+
+    @Test
+    void binaryOfTheWholeMessageDecodesTheBodyOfASinglePartAndLeavesAMultipartAsStored() throws Exception {
+        try (LineClient c = selectedInbox()) {
+            // message 2 is base64 text/plain: the header as stored, the body decoded (RFC 3516 §4.2)
+            String header = ImapSessionTest.CHINESE.substring(0, ImapSessionTest.CHINESE.indexOf("\r\n\r\n") + 4);
+            int decoded = "你好，世界".getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            c.send("a FETCH 2 (BINARY.SIZE[] BINARY.PEEK[]<0.5>)").expect("\\* 2 FETCH \\(BINARY.SIZE\\[\\] "
+                    + (header.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + decoded) + " BINARY\\[\\]<0> ~\\{5\\}");
+            c.expect("From:\\)");
+            c.expect("a OK FETCH completed");
+            // message 3 is multipart: nothing to undo at the top, so BINARY[] is BODY[]
+            int size = MULTIPART.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            c.send("b FETCH 3 (BINARY.SIZE[] RFC822.SIZE)").expect("\\* 3 FETCH \\(BINARY.SIZE\\[\\] " + size
+                    + " RFC822.SIZE " + size + "\\)");
+            c.expect("b OK FETCH completed");
+        }
+    }
+
+    @Test
     void binaryOfAPartInAnEncodingTheServerCannotUndoIsRefusedWithUnknownCte() throws Exception {
         imap.deliver(MailboxName.INBOX, "Subject: old\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
                 + "--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: application/octet-stream\r\n"
@@ -320,7 +351,7 @@ class ImapSessionTest {
             c.send("n NOOP").expectEventually("n OK .*");
             c.send("a FETCH 4 (BINARY.PEEK[2])").expect("a NO \\[UNKNOWN-CTE\\] .*x-uuencode.*"); // RFC 3516 §4.3
             c.send("b FETCH 4 (BINARY.SIZE[2])").expect("b NO \\[UNKNOWN-CTE\\] .*");
-            c.send("c FETCH 4 (BINARY.PEEK[1] BODY.PEEK[2])").expect("\\* 4 FETCH \\(BINARY\\[1\\] \\{2\\}");
+            c.send("c FETCH 4 (BINARY.PEEK[1] BODY.PEEK[2])").expect("\\* 4 FETCH \\(BINARY\\[1\\] ~\\{2\\}");
             c.expectEventually("c OK FETCH completed"); // the other parts and BODY[] of it are served
         }
     }
