@@ -180,6 +180,22 @@ public final class Connection {
         }
     }
 
+    /**
+     * A one-line reply unless another thread holds the writer (a stop must not queue behind a write
+     * that waits for a client who does not read); false if it was not sent.
+     */
+    boolean tryReply(String line) throws IOException {
+        if (!outputLock.tryLock()) {
+            return false;
+        }
+        try {
+            reply(line);
+            return true;
+        } finally {
+            outputLock.unlock();
+        }
+    }
+
     /** Holds the writer for a multi-part response that no other thread may interleave with. */
     public void lockOutput() {
         outputLock.lock();

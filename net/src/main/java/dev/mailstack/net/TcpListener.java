@@ -211,12 +211,17 @@ public final class TcpListener implements AutoCloseable {
         while (!active.isEmpty() && Instant.now().isBefore(deadline)) {
             for (Connection c : active) {
                 if (c.awaitingCommand()) {
+                    boolean said;
                     try {
-                        c.reply(protocol.shutdownReply());
-                    } catch (IOException ignored) {
-                        // the client is gone already
+                        said = c.tryReply(protocol.shutdownReply());
+                    } catch (IOException e) {
+                        said = false; // the client is gone already
                     }
-                    c.close();
+                    if (said) {
+                        c.close();
+                    } else {
+                        c.abort(); // another thread (an IDLE notifier) is stuck writing to it: no goodbye
+                    }
                 }
             }
             try {
@@ -227,7 +232,7 @@ public final class TcpListener implements AutoCloseable {
             }
         }
         for (Connection c : active) {
-            c.close();
+            c.abort(); // the grace is over: the TCP socket itself, so a TLS close cannot wait on a stuck write
         }
         closed.countDown();
     }
