@@ -102,7 +102,7 @@ class HostileCommandsTest {
             } catch (AssertionError e) {
                 throw new AssertionError(e.getMessage() + " after: " + input, e);
             }
-            // A session the server closed, or a stranger who got in, is dropped: not QUIT, so nothing DELE marked goes.
+            // A session the server closed (after saying so), or a stranger who got in, is dropped: not QUIT, so nothing DELE marked goes.
             if (reply == null || authorization && LOGGED_IN.matcher(reply).matches()) {
                 closed += reply == null ? 1 : 0;
                 c.close();
@@ -153,7 +153,8 @@ class HostileCommandsTest {
 
     /**
      * One damaged command, its one reply, then a NOOP whose answer must come next ("+OK", or an error
-     * before login: RFC 1939 has NOOP only in the TRANSACTION state); null if the server hung up.
+     * before login: RFC 1939 has NOOP only in the TRANSACTION state); null if the server said it
+     * closes and did. A hang-up without a reply fails the test.
      */
     private static String exchange(LineClient c, byte[] damaged, boolean authorization) throws IOException {
         ByteArrayOutputStream line = new ByteArrayOutputStream();
@@ -165,9 +166,7 @@ class HostileCommandsTest {
             c.sendRaw("*\r\n"); // a SASL challenge: cancel (RFC 5034 §4)
             first = c.readLine();
         }
-        if (first == null) {
-            return null;
-        }
+        assertTrue(first != null, "the server hung up without a reply");
         assertTrue(first.startsWith("+OK") || first.startsWith("-ERR"), "not a POP3 reply: " + first);
         if (first.startsWith("-ERR") && first.contains("closing")) {
             assertEquals(null, c.readLine(), "the server said it closes");
@@ -182,6 +181,7 @@ class HostileCommandsTest {
         String noop = authorization && !LOGGED_IN.matcher(first).matches() ? Pop3Replies.NEEDS_LOGIN.line() : "+OK";
         String answer = c.readLine();
         if (answer != null && authorization && answer.equals(Pop3Replies.TOO_MANY_ERRORS.line())) {
+            assertEquals(null, c.readLine(), "the server said it closes");
             return null; // the NOOP before login was the error too many
         }
         assertEquals(noop, answer, "out of step after the reply " + first);

@@ -113,8 +113,12 @@ class RemoteDeliveryTest {
             assertEquals(550, nx.code(), nx.reply());
             assertTrue(nx.reply().startsWith("550 5.1.2 nowhere.example: no such domain"), nx.reply());
         }
-        RemoteDelivery unreachable = new RemoteDelivery(f.store(), new Router(Map.of(), Optional.empty(), "dns://127.0.0.1:9"),
-                "mx.example.org");
+        int closedPort;
+        try (java.net.DatagramSocket nobody = new java.net.DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            closedPort = nobody.getLocalPort(); // a resolver address where nothing answers once it is closed
+        }
+        RemoteDelivery unreachable = new RemoteDelivery(f.store(),
+                new Router(Map.of(), Optional.empty(), "dns://127.0.0.1:" + closedPort), "mx.example.org");
         assertEquals(451, unreachable.deliver(m, "nowhere.example", m.pending()).getFirst().code(),
                 "no answer from the resolver is a reason to try later, not to bounce");
     }

@@ -120,7 +120,7 @@ class HostileCommandsTest {
         c.sendRaw("RSET\r\nMAIL FROM:<bob@remote.test>\r\nRCPT TO:<alice@example.org>\r\n"); // RFC 2920 pipelining
         for (int i = 0; i < 3; i++) {
             String reply = reply(c);
-            if (reply == null || reply.startsWith("421")) {
+            if (closing(c, reply)) {
                 return false;
             }
             assertTrue(reply.startsWith("250"), "an undamaged command failed: " + reply);
@@ -136,7 +136,9 @@ class HostileCommandsTest {
         String sample = mutator.pick(BODIES);
         byte[] body = mutator.mutate(sample);
         String text = new String(body, StandardCharsets.ISO_8859_1);
-        return text.contains("\r\n.\r\n") || text.startsWith(".\r\n") ? sample.getBytes(StandardCharsets.UTF_8) : body;
+        // DATA starts at a line start: the end marker sent after the body must be the first one in it
+        boolean endsEarly = ("\r\n" + text + "\r\n.\r\n").indexOf("\r\n.\r\n") != text.length() + 2;
+        return endsEarly ? sample.getBytes(StandardCharsets.UTF_8) : body;
     }
 
     /** One damaged command and its reply (a damaged message after 354, "*" after a SASL challenge), then HELP's. */
@@ -159,15 +161,25 @@ class HostileCommandsTest {
             c.sendRaw("*\r\n"); // RFC 4954 §4: cancels the exchange
             reply = reply(c);
         }
-        if (reply == null || reply.startsWith("421")) {
+        if (closing(c, reply)) {
             return false;
         }
         c.sendRaw("HELP\r\n");
         String help = reply(c);
-        if (help != null && help.startsWith("421")) {
+        if (closing(c, help)) {
             return false; // HELP came after the error that closed the session
         }
         assertTrue(help != null && help.startsWith("214"), "out of step after the reply " + reply + ": " + help);
+        return true;
+    }
+
+    /** True after a 421 and the close it announces; a hang-up without one fails the test. */
+    private static boolean closing(LineClient c, String reply) throws IOException {
+        assertTrue(reply != null, "the server hung up without a 421");
+        if (!reply.startsWith("421")) {
+            return false;
+        }
+        assertEquals(null, c.readLine(), "the server said it closes");
         return true;
     }
 
