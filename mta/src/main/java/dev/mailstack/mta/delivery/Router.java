@@ -57,6 +57,22 @@ public final class Router {
         return out;
     }
 
+    private static final java.util.regex.Pattern IPV4 = java.util.regex.Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+    private static final java.util.regex.Pattern IPV6 = java.util.regex.Pattern.compile("(?i)IPv6:([0-9a-f:.]+)");
+
+    /** RFC 5321 §4.1.3: [192.0.2.1] or [IPv6:2001:db8::1] names the host itself; no DNS is asked. */
+    private Route addressLiteral(String literal) throws javax.naming.NameNotFoundException {
+        String inside = literal.substring(1, literal.length() - 1);
+        if (IPV4.matcher(inside).matches()) {
+            return new Route(inside, mxPort);
+        }
+        java.util.regex.Matcher v6 = IPV6.matcher(inside);
+        if (v6.matches()) {
+            return new Route(v6.group(1), mxPort);
+        }
+        throw new javax.naming.NameNotFoundException(literal + " is not an address literal");
+    }
+
     public List<Route> routes(String domain) throws NamingException {
         String d = domain.toLowerCase(Locale.ROOT);
         Route fixed = staticRoutes.get(d);
@@ -65,6 +81,14 @@ public final class Router {
         }
         if (relayHost.isPresent()) {
             return List.of(relayHost.get());
+        }
+        if (d.startsWith("[") && d.endsWith("]")) {
+            return List.of(addressLiteral(d));
+        }
+        try {
+            d = java.net.IDN.toASCII(d, java.net.IDN.ALLOW_UNASSIGNED); // RFC 6531 §3.2: DNS knows only A-labels
+        } catch (IllegalArgumentException e) {
+            throw new javax.naming.NameNotFoundException(domain + " is not a valid domain name: " + e.getMessage());
         }
         Hashtable<String, String> env = new Hashtable<>();
         env.put("java.naming.factory.initial", "com.sun.jndi.dns.DnsContextFactory");

@@ -56,4 +56,16 @@ class RouterTest {
         assertEquals(List.of(new Route("127.0.0.1", 2600)), router.routes("example.net"));
         assertEquals(List.of(new Route("smart", 587)), router.routes("elsewhere.test"));
     }
+
+    @Test
+    void addressLiteralsNeedNoDnsAndUnicodeDomainsAreLookedUpAsALabels() throws Exception {
+        try (LocalDnsServer dns = new LocalDnsServer(Map.of(java.net.IDN.toASCII("邮件.example"),
+                List.of(new LocalDnsServer.Mx(10, "mx.example.net."))))) {
+            Router router = new Router(Map.of(), Optional.empty(), dns.url(), 2526);
+            assertEquals(List.of(new Route("127.0.0.1", 2526)), router.routes("[127.0.0.1]")); // RFC 5321 §4.1.3
+            assertEquals(List.of(new Route("::1", 2526)), router.routes("[IPv6:::1]"));
+            assertThrows(javax.naming.NameNotFoundException.class, () -> router.routes("[not.an.address]"));
+            assertEquals(List.of(new Route("mx.example.net", 2526)), router.routes("邮件.example"), "RFC 6531: as xn--...");
+        }
+    }
 }
