@@ -680,10 +680,19 @@ final class ImapSession {
         if (f.items().stream().anyMatch(ImapSession::returnsText) && state instanceof Selected s) {
             // The end of a message's trail through the logs: "queued", "delivered ... uid=", then this (issue 8).
             LOG.log(Level.INFO, "fetch conn={0} user={1} mailbox=\"{2}\" uids={3}", connection.id(), s.user().address(),
-                    m.view().info().name().path(), compactUids(msns.stream().map(i -> m.at(i).uid()).toList()));
+                    m.view().info().name().path(), abbreviated(compactUids(msns.stream().map(i -> m.at(i).uid()).toList())));
         }
         sync(f.uid());
         tagged(tag, "OK " + (f.uid() ? "UID FETCH" : "FETCH") + " completed");
+    }
+
+    /** A UID set for a log line: a fetch of a whole scattered mailbox must not make a line of megabytes. */
+    private static String abbreviated(String uids) {
+        if (uids.length() <= 200) {
+            return uids;
+        }
+        int cut = uids.lastIndexOf(',', 200);
+        return uids.substring(0, cut < 0 ? 200 : cut) + ",...";
     }
 
     /** A FETCH item that returns message text (a body or part), not only headers or facts about it. */

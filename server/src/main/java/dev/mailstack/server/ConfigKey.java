@@ -30,7 +30,7 @@ public enum ConfigKey {
     MAX_CONNECTIONS_PER_IP("net.max_connections_per_ip", "50", Type.INT, "Connections at once from one client address per listener."),
     MAX_LINE_BYTES("net.max_line_bytes", "8192", Type.INT, "Longest command line; at least 512."),
     MAX_COMMANDS_PER_SECOND("net.max_commands_per_second", "10000", Type.INT, "Commands one connection may send per second; faster clients are slowed down, not cut off (0: no limit)."),
-    IDLE_TIMEOUT("net.idle_timeout_seconds", "300", Type.INT, "Seconds a client may stay silent (IMAP after login: 1800)."),
+    IDLE_TIMEOUT("net.idle_timeout_seconds", "300", Type.INT, "Seconds a client may stay silent (IMAP after login: 1800), or leave a reply unread."),
     SHUTDOWN_GRACE("net.shutdown_grace_seconds", "20", Type.INT, "Seconds sessions get to finish when the server stops."),
     MAX_MESSAGE_BYTES("smtp.max_message_bytes", "26214400", Type.LONG, "Largest message accepted (SIZE, RFC 1870); 25 MiB."),
     MAX_RECIPIENTS("smtp.max_recipients", "1000", Type.INT, "Recipients per message (Postfix's default)."),

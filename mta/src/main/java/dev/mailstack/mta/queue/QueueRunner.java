@@ -208,7 +208,7 @@ public final class QueueRunner implements AutoCloseable {
                                 case LocalDelivery.Delivered ok -> LOG.log(Level.INFO,
                                         "delivered queue={0} rcpt={1} user={2} mailbox=INBOX uid={3}", a.message.id(),
                                         address, account.address(),
-                                        ok.uid().map(u -> Long.toString(u.value())).orElse("(delivered before)"));
+                                        ok.uid().map(u -> Long.toString(u.value())).orElse("already-delivered"));
                                 case LocalDelivery.TryLater later -> {
                                     retry = true;
                                     worst = later.reply();
