@@ -10,6 +10,7 @@ import java.util.concurrent.CountDownLatch;
 final class EchoProtocol implements Protocol {
     final CountDownLatch workStarted = new CountDownLatch(1);
     final CountDownLatch finishWork = new CountDownLatch(1);
+    final CountDownLatch floodStarted = new CountDownLatch(1);
     final CountDownLatch floodEnded = new CountDownLatch(1);
 
     @Override
@@ -44,6 +45,7 @@ final class EchoProtocol implements Protocol {
                 }
                 case "SECURE" -> c.reply("+OK secure=" + c.isSecure());
                 case "FLOOD" -> {
+                    floodStarted.countDown();
                     try {
                         byte[] chunk = new byte[64 * 1024];
                         while (true) {

@@ -198,6 +198,7 @@ class TcpListenerTest {
         try (LineClient stalled = new LineClient(listener.port())) {
             stalled.expect("\\+OK echo ready");
             stalled.send("FLOOD");
+            assertTrue(protocol.floodStarted.await(10, TimeUnit.SECONDS)); // at work, not waiting for a command
             long start = System.nanoTime();
             listener.shutdown(Duration.ofSeconds(60));
             assertTrue(protocol.floodEnded.await(1, TimeUnit.SECONDS), "the blocked write was ended");
