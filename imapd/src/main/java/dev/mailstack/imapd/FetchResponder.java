@@ -169,8 +169,12 @@ final class FetchResponder {
     /** Throws {@link UnknownEncoding} if BINARY of any of these messages could not be sent (checked before \Seen is set). */
     void checkDecodable(List<MessageRef> messages, List<FetchItem> items) throws IOException {
         if (items.stream().anyMatch(i -> i instanceof FetchItem.BinarySize || i instanceof FetchItem.Section s && s.binary())) {
-            for (MessageRef r : messages) {
-                refuseUnknownEncodings(r, items);
+            for (int from = 0; from < messages.size(); from += 1000) { // summaries read in bulk, as for the fetch
+                List<MessageRef> chunk = messages.subList(from, Math.min(messages.size(), from + 1000));
+                summaries.load(chunk);
+                for (MessageRef r : chunk) {
+                    refuseUnknownEncodings(r, items);
+                }
             }
         }
     }
