@@ -62,7 +62,7 @@ final class FetchResponder {
     /** One "* n FETCH (...)" response; {@code seenChanged}: \Seen was just set, so FLAGS goes too. */
     void write(int msn, MessageRef r, List<FetchItem> items, boolean seenChanged, boolean recent, boolean utf8)
             throws IOException {
-        StoredStructure structure = refuseUnknownEncodings(r, items);
+        StoredStructure structure = null;
         connection.lockOutput();
         try {
             StringBuilder text = new StringBuilder("* ").append(msn).append(" FETCH (");
@@ -139,42 +139,42 @@ final class FetchResponder {
         }
     }
 
+    /** True when the items ask for BINARY, which {@link #checkDecodable} must clear first. */
+    static boolean decodes(List<FetchItem> items) {
+        return items.stream().anyMatch(i -> i instanceof FetchItem.BinarySize || i instanceof FetchItem.Section s && s.binary());
+    }
+
     /**
-     * Checked before a message's response is begun, so a refused BINARY leaves no half response on
-     * the wire; returns the structure when it had to be read.
+     * Throws {@link UnknownEncoding} if BINARY of any of these messages could not be sent. Called
+     * before \Seen is set and before any response is begun, so a refused FETCH changes nothing and
+     * leaves no half response on the wire.
      */
-    private StoredStructure refuseUnknownEncodings(MessageRef r, List<FetchItem> items) throws IOException {
-        StoredStructure st = null;
+    void checkDecodable(List<MessageRef> messages, List<FetchItem> items) throws IOException {
+        for (int from = 0; from < messages.size(); from += 1000) { // summaries read in bulk, as for the fetch
+            List<MessageRef> chunk = messages.subList(from, Math.min(messages.size(), from + 1000));
+            summaries.load(chunk);
+            for (MessageRef r : chunk) {
+                checkDecodable(r, items);
+            }
+        }
+    }
+
+    private void checkDecodable(MessageRef r, List<FetchItem> items) throws IOException {
         for (FetchItem item : items) {
             List<Integer> part = item instanceof FetchItem.BinarySize b ? b.part()
                     : item instanceof FetchItem.Section s && s.binary() ? s.part() : null;
             if (part == null) {
                 continue;
             }
-            st = st == null ? structure(r) : st;
             StoredStructure.Range range;
             try {
-                range = st.section(part, FetchItem.Text.ALL);
+                range = structure(r).section(part, FetchItem.Text.ALL);
             } catch (IllegalArgumentException noSuchPart) {
                 continue; // answered as empty, like BODY[] of a missing part
             }
             String encoding = BinarySource.of(range, part).encoding();
             if (!TransferEncoding.isKnown(encoding)) {
                 throw new UnknownEncoding(encoding);
-            }
-        }
-        return st;
-    }
-
-    /** Throws {@link UnknownEncoding} if BINARY of any of these messages could not be sent (checked before \Seen is set). */
-    void checkDecodable(List<MessageRef> messages, List<FetchItem> items) throws IOException {
-        if (items.stream().anyMatch(i -> i instanceof FetchItem.BinarySize || i instanceof FetchItem.Section s && s.binary())) {
-            for (int from = 0; from < messages.size(); from += 1000) { // summaries read in bulk, as for the fetch
-                List<MessageRef> chunk = messages.subList(from, Math.min(messages.size(), from + 1000));
-                summaries.load(chunk);
-                for (MessageRef r : chunk) {
-                    refuseUnknownEncodings(r, items);
-                }
             }
         }
     }

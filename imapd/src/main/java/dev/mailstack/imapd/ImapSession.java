@@ -229,10 +229,7 @@ final class ImapSession {
         if (!synchronizing) {
             // RFC 7888 §4: the bytes of a non-synchronizing literal come anyway. Skipping them keeps the session in
             // step, but only for as much as a logged-in user may APPEND; beyond that reading is unbounded work.
-            if (size > skippableLiteral()) {
-                throw new LiteralRefused(why, true);
-            }
-            skipNonSyncLiterals(size, "in a command refused for a literal over the limit");
+            skipNonSyncLiterals(size, "is over the limit of " + limit);
         }
         throw new LiteralRefused(why, false);
     }
@@ -642,11 +639,13 @@ final class ImapSession {
         boolean setsSeen = !m.readOnly() && f.items().stream()
                 .anyMatch(i -> i instanceof FetchItem.Section s && !s.peek());
         java.util.Set<Integer> nowSeen = new java.util.HashSet<>();
-        try {
-            fetcher.checkDecodable(msns.stream().map(m::at).toList(), f.items()); // before \Seen is set for any
-        } catch (FetchResponder.UnknownEncoding e) {
-            tagged(tag, "NO [UNKNOWN-CTE] " + e.getMessage() + "; fetch it with BODY[] instead");
-            return;
+        if (FetchResponder.decodes(f.items())) {
+            try {
+                fetcher.checkDecodable(msns.stream().map(m::at).toList(), f.items()); // before \Seen is set for any
+            } catch (FetchResponder.UnknownEncoding e) {
+                tagged(tag, "NO [UNKNOWN-CTE] " + e.getMessage() + "; fetch it with BODY[] instead");
+                return;
+            }
         }
         if (setsSeen) {
             List<Uid> unseen = new ArrayList<>();
@@ -667,15 +666,10 @@ final class ImapSession {
                 }
             }
         }
-        try {
-            for (int from = 0; from < msns.size(); from += 1000) {
-                List<Integer> chunk = msns.subList(from, Math.min(msns.size(), from + 1000));
-                fetcher.prefetch(chunk.stream().map(m::at).toList(), f.items());
-                fetchChunk(m, f, chunk, nowSeen);
-            }
-        } catch (FetchResponder.UnknownEncoding e) {
-            tagged(tag, "NO [UNKNOWN-CTE] " + e.getMessage() + "; fetch it with BODY[] instead");
-            return;
+        for (int from = 0; from < msns.size(); from += 1000) {
+            List<Integer> chunk = msns.subList(from, Math.min(msns.size(), from + 1000));
+            fetcher.prefetch(chunk.stream().map(m::at).toList(), f.items());
+            fetchChunk(m, f, chunk, nowSeen);
         }
         if (f.items().stream().anyMatch(ImapSession::returnsText) && state instanceof Selected s) {
             // The end of a message's trail through the logs: "queued", "delivered ... uid=", then this (issue 8).
