@@ -37,7 +37,10 @@ final class ContentFiles {
         if (Files.exists(target)) {
             return;
         }
-        Files.createDirectories(target.getParent());
+        if (!Files.isDirectory(target.getParent())) {
+            // createDirectories alone throws and catches an exception for a directory that exists
+            Files.createDirectories(target.getParent());
+        }
         if (source instanceof MessageSpool.Spooled s && s.file().getParent().equals(spoolDir)) {
             // A hard link shares the already-synced spool bytes: no copy, and the caller keeps its spool.
             try {
