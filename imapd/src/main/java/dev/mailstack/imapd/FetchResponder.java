@@ -272,6 +272,7 @@ final class FetchResponder {
                 if (n < 0) {
                     throw new IOException("message content shorter than recorded: " + r.contentKey());
                 }
+                replaceNuls(buf, 0, n);
                 connection.write(buf, 0, n);
                 left -= n;
             }
@@ -383,8 +384,36 @@ final class FetchResponder {
             from = (int) Math.min(s.offset(), data.length);
             len = (int) Math.min(data.length - from, s.length());
         }
+        byte[] out = data;
+        if (containsNul(data, from, len)) {
+            out = java.util.Arrays.copyOfRange(data, from, from + len); // the summary's header is shared: copy
+            replaceNuls(out, 0, len);
+            from = 0;
+        }
         connection.write("{" + len + "}\r\n");
-        connection.write(data, from, len);
+        connection.write(out, from, len);
+    }
+
+    /**
+     * A literal may not hold NUL (RFC 3501 §4.3, CHAR8), but stored mail sometimes does; as Dovecot
+     * does, BODY and RFC822 data carry 0x80 in its place, keeping every octet count. BINARY sends
+     * the octets as they are, in a literal8.
+     */
+    static void replaceNuls(byte[] buf, int from, int len) {
+        for (int i = from, end = from + len; i < end; i++) {
+            if (buf[i] == 0) {
+                buf[i] = (byte) 0x80;
+            }
+        }
+    }
+
+    private static boolean containsNul(byte[] buf, int from, int len) {
+        for (int i = from, end = from + len; i < end; i++) {
+            if (buf[i] == 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The header block from {@code start}: up to and including the blank line, read without a parse. */

@@ -63,6 +63,20 @@ final class ImapParser {
         return m.group(1).length() > 18 ? Long.MAX_VALUE : Long.parseLong(m.group(1)); // 19+ digits: past any limit
     }
 
+    /**
+     * The size of a non-synchronizing literal announced at the end of a line dropped for being too
+     * long, from the tail the reader kept of it; -1 for none. Digits that fill the whole tail are a
+     * number past any limit.
+     */
+    static long nonSyncLiteralEnding(String tail) {
+        long n = new ImapParser(tail, null).pendingNonSyncLiteral();
+        if (n < 0 && tail.length() > 2 && tail.endsWith("+}") && tail.chars().limit(tail.length() - 2)
+                .allMatch(c -> c >= '0' && c <= '9')) {
+            return Long.MAX_VALUE;
+        }
+        return n;
+    }
+
     /** The tag of a line, for a BAD reply when the rest does not parse ("*" when there is none). */
     static String tagOf(String line) {
         int sp = line.indexOf(' ');

@@ -96,6 +96,8 @@ final class ImapSession {
                     line = connection.readCommand();
                 } catch (LineTooLongException e) {
                     connection.reply("* BAD Line too long");
+                    skipLiteralOfDroppedLine(e);
+                    connection.flush();
                     continue;
                 }
                 if (line == null) {
@@ -115,6 +117,22 @@ final class ImapSession {
         } catch (LineTooLongException e) {
             // a line after a literal, or one read to skip a refused literal; reading resumes at the next line
             tagged(ImapParser.tagOf(line), "BAD line too long");
+            skipLiteralOfDroppedLine(e);
+        }
+    }
+
+    /** A dropped line that ended in {n+}: its octets come anyway and must not be read as commands. */
+    private void skipLiteralOfDroppedLine(LineTooLongException dropped) throws IOException {
+        for (LineTooLongException e = dropped; e != null; ) {
+            try {
+                skipNonSyncLiterals(ImapParser.nonSyncLiteralEnding(e.tail()), " after a line too long");
+                e = null;
+            } catch (LiteralRefused refused) {
+                endSession(refused);
+                e = null;
+            } catch (LineTooLongException again) {
+                e = again; // the skipped literal's command went on in another over-long line
+            }
         }
     }
 
@@ -161,7 +179,7 @@ final class ImapSession {
 
     /** Drops the literals still coming for a command that failed to parse, so the next line is a command. */
     private void skipRestOfCommand(ImapParser parser) throws IOException {
-        skipNonSyncLiterals(parser.pendingNonSyncLiteral(), "after a bad command");
+        skipNonSyncLiterals(parser.pendingNonSyncLiteral(), " after a bad command");
     }
 
     /**
@@ -172,7 +190,8 @@ final class ImapSession {
     private void skipNonSyncLiterals(long first, String why) throws IOException {
         for (long n = first; n >= 0; ) {
             if (n > skippableLiteral()) {
-                throw new LiteralRefused("literal of " + n + " bytes " + why, true);
+                throw new LiteralRefused("literal of " + n + " bytes" + why + " is over the limit of "
+                        + skippableLiteral(), true);
             }
             connection.reader().skip(n);
             String rest = connection.reader().readLine();
@@ -215,7 +234,15 @@ final class ImapSession {
                         connection.reader().readExactly(size, crlf);
                         crlf.finish();
                     }
-                    return spool.finish();
+                    MessageSpool.Spooled spooled = spool.finish();
+                    if (spooled.size() > limit) {
+                        // bare LFs made CRLF can take a message past the limit its literal was under
+                        spooled.discard();
+                        skipNonSyncLiterals(0, " after a message over the limit");
+                        throw new LiteralRefused("message of " + spooled.size() + " bytes with CRLF line ends is over"
+                                + " the limit of " + limit, false);
+                    }
+                    return spooled;
                 }
             }
         };
@@ -229,7 +256,7 @@ final class ImapSession {
         if (!synchronizing) {
             // RFC 7888 §4: the bytes of a non-synchronizing literal come anyway. Skipping them keeps the session in
             // step, but only for as much as a logged-in user may APPEND; beyond that reading is unbounded work.
-            skipNonSyncLiterals(size, "is over the limit of " + limit);
+            skipNonSyncLiterals(size, "");
         }
         throw new LiteralRefused(why, false);
     }

@@ -30,11 +30,15 @@ final class ImapFixture implements AutoCloseable {
     final TcpListener listener;
 
     ImapFixture(Path dir) throws IOException {
+        this(dir, ImapSettings.defaults("imap.example.org"));
+    }
+
+    ImapFixture(Path dir, ImapSettings settings) throws IOException {
         store = StoreFixture.create(dir.resolve("data"));
         AuthThrottle throttle = new AuthThrottle(Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofMinutes(1),
                 Clock.systemUTC());
         listener = TcpListener.start(new Endpoint("imap", new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-                TlsMode.STARTTLS), new ImapProtocol(ImapSettings.defaults("imap.example.org"), store.store(), throttle),
+                TlsMode.STARTTLS), new ImapProtocol(settings, store.store(), throttle),
                 NetLimits.defaults(), TestTls.serverContext(Files.createDirectories(dir.resolve("tls"))));
     }
 

@@ -325,6 +325,55 @@ class ImapSessionTest {
     }
 
     @Test
+    void anOverlongLineEndingInANonSynchronizingLiteralHasItsOctetsSkippedNotReadAsCommands() throws Exception {
+        try (LineClient c = selectedInbox()) {
+            // RFC 7888 §4: the 20 octets come whatever the answer; read as commands they would log out
+            c.sendRaw("a NOOP " + "y".repeat(10_000) + " {20+}\r\nb LOGOUT\r\nc LOGOUT\r\n\r\n");
+            c.expect("\\* BAD Line too long");
+            c.send("n NOOP").expect("n OK NOOP completed");
+            // one past what the session reads to stay in step: it says so and closes
+            c.sendRaw("d NOOP " + "y".repeat(10_000) + " {99999999999999999999+}\r\n");
+            c.expect("\\* BAD Line too long");
+            c.expect("\\* BYE literal of 9223372036854775807 bytes after a line too long is over the limit of 67108864; closing the connection");
+            c.expectClosed();
+        }
+    }
+
+    @Test
+    void aMessageThatCrlfLineEndsTakePastTheAppendLimitIsRefusedAndTheSessionGoesOn() throws Exception {
+        ImapSettings d = ImapSettings.defaults("imap.example.org");
+        try (ImapFixture small = new ImapFixture(dir.resolve("small"), new ImapSettings(d.hostname(), d.plaintextAuth(),
+                100, d.preAuthLiteralLimit(), d.authenticatedIdle(), d.mimeLimits(), d.recent()));
+             LineClient c = small.login()) {
+            c.send("a APPEND INBOX {80+}");
+            c.sendRaw("Subject: x\n\n" + "\n".repeat(68) + "\r\n"); // 80 octets, 150 with CRLF line ends
+            c.expect("a NO \\[TOOBIG\\] message of 150 bytes with CRLF line ends is over the limit of 100");
+            c.send("b APPEND INBOX {40+}");
+            c.sendRaw("Subject: x\n\n" + "\n".repeat(28) + "\r\n"); // 70 with CRLF: stored
+            c.expect("b OK \\[APPENDUID \\d+ 1\\] APPEND completed");
+            c.send("s STATUS INBOX (MESSAGES SIZE)").expect("\\* STATUS \"INBOX\" \\(MESSAGES 1 SIZE 70\\)");
+        }
+    }
+
+    @Test
+    void nulOctetsGoOutAs0x80InBodyFetchesAndAsTheyAreInBinary() throws Exception {
+        byte[] message = "Subject: nul\r\n\r\na\0b\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        imap.deliver(MailboxName.INBOX, message);
+        try (LineClient c = selectedInbox()) {
+            c.send("n NOOP").expectEventually("n OK .*");
+            // RFC 3501 §4.3: a literal holds no NUL; the octet count stays that of the stored message
+            c.send("a FETCH 4 (BODY.PEEK[TEXT])").expect("\\* 4 FETCH \\(BODY\\[TEXT\\] \\{5\\}");
+            c.expect("a\uFFFDb");
+            c.expect("\\)");
+            c.expect("a OK FETCH completed");
+            c.send("b FETCH 4 (BINARY.PEEK[1])").expect("\\* 4 FETCH \\(BINARY\\[1\\] ~\\{5\\}");
+            c.expect("a\u0000b");
+            c.expect("\\)");
+            c.expect("b OK FETCH completed");
+        }
+    }
+
+    @Test
     void binaryOfTheWholeMessageDecodesTheBodyOfASinglePartAndLeavesAMultipartAsStored() throws Exception {
         try (LineClient c = selectedInbox()) {
             // message 2 is base64 text/plain: the header as stored, the body decoded (RFC 3516 §4.2)

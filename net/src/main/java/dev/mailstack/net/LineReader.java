@@ -23,6 +23,9 @@ public final class LineReader {
         }
     }
 
+    /** How much of the end of a dropped over-long line {@link LineTooLongException#tail()} keeps. */
+    public static final int TAIL_BYTES = 64;
+
     private final InputStream in;
     private final int maxLineBytes;
     private final byte[] buffer = new byte[16 * 1024];
@@ -65,20 +68,22 @@ public final class LineReader {
         byte[] out = new byte[Math.min(256, max + 2)];
         int n = 0;
         boolean tooLong = false;
+        byte[] tail = null; // once too long: the line's last TAIL_BYTES bytes, a ring written at tailCount
+        long tailCount = 0;
         while (true) {
             if (pos == limit && !fill()) {
                 if (n == 0 && !tooLong) {
                     return null;
                 }
                 if (tooLong) {
-                    throw new LineTooLongException(max);
+                    throw new LineTooLongException(max, tailText(tail, tailCount));
                 }
                 return new RawLine(out, n, Ending.NONE);
             }
             byte b = buffer[pos++];
             if (b == '\n') {
                 if (tooLong) {
-                    throw new LineTooLongException(max);
+                    throw new LineTooLongException(max, tailText(tail, tailCount));
                 }
                 if (n > 0 && out[n - 1] == '\r') {
                     return new RawLine(out, n - 1, Ending.CRLF);
@@ -86,11 +91,17 @@ public final class LineReader {
                 return new RawLine(out, n, Ending.LF);
             }
             if (tooLong) {
+                tail[(int) (tailCount++ % TAIL_BYTES)] = b;
                 continue;
             }
             if (n >= max + 1) {
                 // keep one byte of room for a CR that may precede the LF
                 tooLong = true;
+                tail = new byte[TAIL_BYTES];
+                for (int i = Math.max(0, n - TAIL_BYTES); i < n; i++) {
+                    tail[(int) (tailCount++ % TAIL_BYTES)] = out[i];
+                }
+                tail[(int) (tailCount++ % TAIL_BYTES)] = b;
                 continue;
             }
             if (n == out.length) {
@@ -98,6 +109,18 @@ public final class LineReader {
             }
             out[n++] = b;
         }
+    }
+
+    private static String tailText(byte[] ring, long count) {
+        int len = (int) Math.min(count, TAIL_BYTES);
+        byte[] ordered = new byte[len];
+        for (int i = 0; i < len; i++) {
+            ordered[i] = ring[(int) ((count - len + i) % TAIL_BYTES)];
+        }
+        if (len > 0 && ordered[len - 1] == '\r') {
+            len--;
+        }
+        return new String(ordered, 0, len, StandardCharsets.ISO_8859_1);
     }
 
     /** How the last command line from {@link #readLine()} ended: bare LF marks a netcat-style client. */

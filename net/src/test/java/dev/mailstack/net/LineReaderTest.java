@@ -2,6 +2,7 @@ package dev.mailstack.net;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
@@ -25,5 +26,17 @@ class LineReaderTest {
         LineReader bareLf = reader("NOOP\nQUIT\n");
         assertEquals("NOOP", bareLf.readLine());
         assertTrue(bareLf.hasBufferedLine());
+    }
+
+    @Test
+    void anOverlongLineIsDroppedWithItsLastBytesKeptAndReadingGoesOn() throws IOException {
+        LineReader r = reader("a " + "x".repeat(2000) + " {20+}\r\nNOOP\r\n" + "y".repeat(1030) + "\nshort " + "z".repeat(1020) + "\r\nQUIT\r\n");
+        LineTooLongException e = assertThrows(LineTooLongException.class, r::readLine);
+        assertEquals("x".repeat(LineReader.TAIL_BYTES - 7) + " {20+}", e.tail()); // the CR was one of the bytes kept
+        assertEquals("NOOP", r.readLine());
+        assertEquals("y".repeat(LineReader.TAIL_BYTES), assertThrows(LineTooLongException.class, r::readLine).tail());
+        // just over the limit: the tail reaches back into the bytes kept before the limit was passed
+        assertEquals("z".repeat(LineReader.TAIL_BYTES - 1), assertThrows(LineTooLongException.class, r::readLine).tail());
+        assertEquals("QUIT", r.readLine());
     }
 }
