@@ -32,6 +32,7 @@ public final class MailboxStore implements AutoCloseable {
     private final ChangeBus changes = new ChangeBus();
     private final OpenViews openViews = new OpenViews();
     private final ReentrantReadWriteLock contentUse = new ReentrantReadWriteLock();
+    private final AccountWriters accountWriters = new AccountWriters();
     /** Contents the previous {@link #sweepContents} found unused; the next one removes those still unused. */
     private BitSet unusedAtLastSweep = new BitSet();
     private final Accounts accounts;
@@ -181,6 +182,10 @@ public final class MailboxStore implements AutoCloseable {
         } finally {
             contentUse.writeLock().unlock();
         }
+    }
+
+    AccountWriters accountWriters() {
+        return accountWriters;
     }
 
     /** Taken (shared) by every writer from storing a content file until the rows pointing at it commit. */

@@ -51,7 +51,7 @@ public final class StoreSession {
 
     /** Creates the mailbox and any missing parents (RFC 3501 §6.3.3 SHOULD). */
     public MailboxInfo create(MailboxName name, Optional<SpecialUse> use) {
-        return query("create mailbox", c -> {
+        return write("create mailbox", c -> {
             c.setAutoCommit(false);
             try {
                 if (Mailboxes.find(c, account, name).isPresent()) {
@@ -84,7 +84,7 @@ public final class StoreSession {
         if (name.isInbox()) {
             throw new StoreException(StoreFailure.NO_PERMISSION, "INBOX cannot be deleted");
         }
-        query("delete mailbox", c -> {
+        write("delete mailbox", c -> {
             MailboxInfo info = Mailboxes.find(c, account, name)
                     .orElseThrow(() -> new StoreException(StoreFailure.NOT_FOUND, "no mailbox " + name.path()));
             try (PreparedStatement ps = c.prepareStatement(
@@ -154,7 +154,7 @@ public final class StoreSession {
         if (to.isInbox() || to.isInside(from)) {
             throw new StoreException(StoreFailure.INVALID_NAME, "cannot rename " + from.path() + " to " + to.path());
         }
-        query("rename mailbox", c -> {
+        write("rename mailbox", c -> {
             c.setAutoCommit(false);
             try {
                 Mailboxes.find(c, account, from)
@@ -197,7 +197,7 @@ public final class StoreSession {
     }
 
     public void subscribe(MailboxName name, boolean subscribed) {
-        query("subscribe", c -> {
+        write("subscribe", c -> {
             try (PreparedStatement ps = c.prepareStatement(
                     "UPDATE mailboxes SET subscribed = ? WHERE account_id = ? AND name = ?")) {
                 ps.setBoolean(1, subscribed);
@@ -248,7 +248,7 @@ public final class StoreSession {
      * where it stood, so this session's recent messages are the UIDs above the returned value.
      */
     public long claimRecent(MailboxId mailbox, long upToUid, boolean claim) {
-        return query("claim recent", c -> {
+        return write("claim recent", c -> {
             c.setAutoCommit(false);
             try {
                 long before;
@@ -310,6 +310,16 @@ public final class StoreSession {
 
     interface SqlWork<T> {
         T run(Connection c) throws SQLException;
+    }
+
+    /** {@link #query} as the account's one writer ({@link AccountWriters}): for work that changes its rows. */
+    private <T> T write(String what, SqlWork<T> work) {
+        store.accountWriters().lock(account);
+        try {
+            return query(what, work);
+        } finally {
+            store.accountWriters().unlock(account);
+        }
     }
 
     <T> T query(String what, SqlWork<T> work) {

@@ -33,6 +33,8 @@ public final class Transaction implements AutoCloseable {
     private boolean released;
     /** A message came in through {@link #append}: the commit syncs the database to disk. */
     private boolean storedContent;
+    /** This transaction is the account's writer ({@link AccountWriters}) until it ends. */
+    private boolean writing;
 
     /** A mailbox locked by this transaction, with the UIDs it hands out and its one new modseq. */
     private static final class Locked {
@@ -341,6 +343,10 @@ public final class Transaction implements AutoCloseable {
         if (m != null) {
             return m;
         }
+        if (!writing) {
+            store.accountWriters().lock(account);
+            writing = true;
+        }
         // The UPDATE takes the row lock that orders concurrent writers to this mailbox.
         try (PreparedStatement ps = c.prepareStatement(
                 "UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ? AND account_id = ?")) {
@@ -494,6 +500,10 @@ public final class Transaction implements AutoCloseable {
         } catch (SQLException ignored) {
             // nothing left to do with a connection that will not close
         } finally {
+            if (writing) {
+                writing = false;
+                store.accountWriters().unlock(account);
+            }
             if (!released) {
                 released = true;
                 store.contentWriters().unlock();

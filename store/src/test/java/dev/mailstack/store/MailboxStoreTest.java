@@ -91,6 +91,53 @@ class MailboxStoreTest {
         assertEquals(writers * perWriter + 1, s.require(MailboxName.INBOX).uidNext());
     }
 
+    /**
+     * H2 (2.3.232 to 2.5.252) can lose a committed update of a row when the transaction that waited
+     * for its lock was held up by one that then rolled back ({@link AccountWriters}). Every commit
+     * here raises the mailbox's modseq by one and every rollback leaves it, so nothing may go missing.
+     */
+    @Test
+    void writersThatRollBackNeverUndoAnotherWritersCommit() throws Exception {
+        StoreSession s = f.session();
+        MailboxId inbox = f.inbox();
+        int writers = 32;
+        int perWriter = 300;
+        List<Uid> own = new ArrayList<>();
+        for (int w = 0; w < writers; w++) {
+            own.add(TestMessages.append(s, inbox, "Subject: " + w + "\r\n\r\nbody\r\n"));
+        }
+        long before = s.require(MailboxName.INBOX).highestModSeq();
+        java.util.concurrent.atomic.AtomicLong commits = new java.util.concurrent.atomic.AtomicLong();
+        CountDownLatch start = new CountDownLatch(1);
+        try (ExecutorService pool = Executors.newFixedThreadPool(writers)) {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int w = 0; w < writers; w++) {
+                int writer = w;
+                futures.add(pool.submit(() -> {
+                    start.await();
+                    boolean flagged = false;
+                    for (int i = 0; i < perWriter; i++) {
+                        try (Transaction t = s.begin()) { // each writer flips the flag of its own message
+                            t.setFlags(inbox, List.of(own.get(writer)), new FlagChange(FlagChange.Mode.REPLACE,
+                                    flagged ? Flags.NONE : Flags.of(Flag.FLAGGED)));
+                            if ((writer + i) % 7 != 0) { // one in seven ends without a commit
+                                t.commit();
+                                commits.incrementAndGet();
+                                flagged = !flagged;
+                            }
+                        }
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> future : futures) {
+                future.get(120, TimeUnit.SECONDS);
+            }
+        }
+        assertEquals(before + commits.get(), s.require(MailboxName.INBOX).highestModSeq(), "one new modseq per commit");
+    }
+
     @Test
     void identicalContentIsStoredOnce() throws Exception {
         f.store().accounts().addUser("bob@example.org", PasswordScheme.hash("x"));

@@ -1,0 +1,51 @@
+package dev.mailstack.store;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One writer at a time per account in this process, from its first write to the account's rows
+ * (mailboxes, messages, quota) until its commit or rollback.
+ *
+ * <p>Why not leave it to the database's row locks: H2 (2.3.232, and 2.4.240 and 2.5.252 alike) can
+ * lose a committed update when a transaction waited for a row lock held by one that then rolled
+ * back. With 32 threads each doing {@code UPDATE ... SET n = n + 1}, one in seven rolling back,
+ * about one increment in ten thousand is lost, so a UID or modseq could be handed out twice and a
+ * view miss a change. Writers of one account that never wait on each other inside H2 never meet
+ * that path. Other accounts' writers, the queue and the content sweep are not held up. An
+ * administrator's command run from another process (through H2's auto-server) is not covered; those
+ * touch accounts, not messages.
+ */
+final class AccountWriters {
+    /** As long as the database waits for a row lock (H2Dialect's LOCK_TIMEOUT). */
+    static final Duration WAIT = Duration.ofSeconds(10);
+    private final ReentrantLock[] stripes = new ReentrantLock[64];
+
+    AccountWriters() {
+        for (int i = 0; i < stripes.length; i++) {
+            stripes[i] = new ReentrantLock();
+        }
+    }
+
+    /** Waits for the account's other writer to finish; past {@link #WAIT}, a temporary failure. */
+    void lock(AccountId account) {
+        try {
+            if (stripe(account).tryLock(WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                return;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        throw new StoreException(StoreFailure.TEMPORARY,
+                "another change to this account's mailboxes is taking too long; try again");
+    }
+
+    void unlock(AccountId account) {
+        stripe(account).unlock();
+    }
+
+    private ReentrantLock stripe(AccountId account) {
+        return stripes[Long.hashCode(account.value()) & (stripes.length - 1)];
+    }
+}
