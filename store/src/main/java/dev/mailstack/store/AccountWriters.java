@@ -6,7 +6,9 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One writer at a time per account in this process, from its first write to the account's rows
- * (mailboxes, messages, quota) until its commit or rollback.
+ * (mailboxes, messages, quota) until its commit or rollback. Taken after the writer has its
+ * database connection and never while asking for another, so that a writer cannot wait for a
+ * connection held by those waiting for it.
  *
  * <p>Why not leave it to the database's row locks: H2 (2.3.232, and 2.4.240 and 2.5.252 alike) can
  * lose a committed update when a transaction waited for a row lock held by one that then rolled

@@ -312,14 +312,20 @@ public final class StoreSession {
         T run(Connection c) throws SQLException;
     }
 
-    /** {@link #query} as the account's one writer ({@link AccountWriters}): for work that changes its rows. */
+    /**
+     * {@link #query} as the account's one writer ({@link AccountWriters}): for work that changes its
+     * rows. The connection first, then the writer's turn, as a {@link Transaction} takes them: the
+     * writer never waits for a connection that its own waiters hold.
+     */
     private <T> T write(String what, SqlWork<T> work) {
-        store.accountWriters().lock(account);
-        try {
-            return query(what, work);
-        } finally {
-            store.accountWriters().unlock(account);
-        }
+        return query(what, c -> {
+            store.accountWriters().lock(account);
+            try {
+                return work.run(c);
+            } finally {
+                store.accountWriters().unlock(account);
+            }
+        });
     }
 
     <T> T query(String what, SqlWork<T> work) {

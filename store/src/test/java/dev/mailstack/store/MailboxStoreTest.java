@@ -138,6 +138,42 @@ class MailboxStoreTest {
         assertEquals(before + commits.get(), s.require(MailboxName.INBOX).highestModSeq(), "one new modseq per commit");
     }
 
+    /** More writers of one account than the database has connections: none may wait on another's connection. */
+    @Test
+    void writersOfOneAccountBeyondTheConnectionLimitAllFinish() throws Exception {
+        StoreSession s = f.session();
+        MailboxId inbox = f.inbox();
+        int writers = Database.DEFAULT_CONNECTIONS * 3;
+        List<Uid> own = new ArrayList<>();
+        for (int w = 0; w < writers; w++) {
+            own.add(TestMessages.append(s, inbox, "Subject: " + w + "\r\n\r\nbody\r\n"));
+        }
+        CountDownLatch start = new CountDownLatch(1);
+        try (ExecutorService pool = Executors.newFixedThreadPool(writers)) {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int w = 0; w < writers; w++) {
+                int writer = w;
+                futures.add(pool.submit(() -> {
+                    start.await();
+                    for (int i = 0; i < 30; i++) {
+                        s.claimRecent(inbox, own.get(writer).value(), true); // a StoreSession write
+                        try (Transaction t = s.begin()) {
+                            t.setFlags(inbox, List.of(own.get(writer)), new FlagChange(FlagChange.Mode.REPLACE,
+                                    i % 2 == 0 ? Flags.of(Flag.FLAGGED) : Flags.NONE));
+                            t.commit();
+                        }
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> future : futures) {
+                future.get(60, TimeUnit.SECONDS); // a writer that timed out waiting fails here with its StoreException
+            }
+        }
+        assertEquals(writers, s.status(MailboxName.INBOX).messages());
+    }
+
     @Test
     void identicalContentIsStoredOnce() throws Exception {
         f.store().accounts().addUser("bob@example.org", PasswordScheme.hash("x"));
