@@ -22,6 +22,8 @@ import java.util.Optional;
  */
 public final class Transaction implements AutoCloseable {
     private static final int MAX_LOGGED_RUNS = 32;
+    /** Flag changes to at most this many messages are first checked without the lock: most change nothing. */
+    private static final int UNLOCKED_FLAG_CHECK = 64;
 
     private final MailboxStore store;
     private final AccountId account;
@@ -163,11 +165,17 @@ public final class Transaction implements AutoCloseable {
     /** Changes flags; returns the messages whose flags actually changed, with their new state. */
     public List<MessageRef> setFlags(MailboxId mailbox, Collection<Uid> uids, FlagChange change) {
         return run("set flags", () -> {
+            java.util.Set<Uid> wanted = uids instanceof java.util.Set<Uid> set ? set : new java.util.HashSet<>(uids);
+            if (!locked.containsKey(mailbox) && uids.size() <= UNLOCKED_FLAG_CHECK
+                    && loadRange(mailbox, uids).stream().noneMatch(r -> changes(r, wanted, change))) {
+                // Nothing to change (a client marking read what is read): no lock, no new modseq (RFC 7162
+                // §3.2), no commit to write; the STORE is ordered at this read.
+                return List.of();
+            }
             Locked m = lock(mailbox);
             List<MessageRef> changed = new ArrayList<>();
             List<Uid[]> runs = new ArrayList<>(); // [first, last] of consecutive changed messages
             List<MessageRef> rows = loadRange(mailbox, uids);
-            java.util.Set<Uid> wanted = uids instanceof java.util.Set<Uid> set ? set : new java.util.HashSet<>(uids);
             Uid[] open = null;
             for (MessageRef r : rows) {
                 Flags next = wanted.contains(r.uid()) ? change.applyTo(r.flags()) : r.flags();
@@ -196,6 +204,10 @@ public final class Transaction implements AutoCloseable {
             logFlagChanges(mailbox, m.modSeq, runs);
             return changed;
         });
+    }
+
+    private static boolean changes(MessageRef r, java.util.Set<Uid> wanted, FlagChange change) {
+        return wanted.contains(r.uid()) && !change.applyTo(r.flags()).equals(r.flags());
     }
 
     /**

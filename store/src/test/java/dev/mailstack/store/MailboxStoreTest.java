@@ -420,6 +420,12 @@ class MailboxStoreTest {
             }
         }
         assertStatusMatchesContent(s, MailboxName.INBOX);
+        long highest = s.require(MailboxName.INBOX).highestModSeq();
+        try (Transaction t = s.begin()) { // RFC 7162 §3.2: a STORE that changes nothing is no new modseq
+            assertEquals(List.of(), t.setFlags(inbox, odd, new FlagChange(FlagChange.Mode.ADD, Flags.of(Flag.DELETED))));
+            t.commit();
+        }
+        assertEquals(highest, s.require(MailboxName.INBOX).highestModSeq());
     }
 
     /** The kept counts equal a count of the messages themselves. */
