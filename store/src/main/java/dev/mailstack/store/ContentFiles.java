@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.CompletableFuture;
 import java.util.Objects;
 
 /**
@@ -33,24 +34,37 @@ final class ContentFiles {
 
     /** Makes the content durable under its address; copies only when the source is not our own spool file. */
     void put(MessageSource source) throws IOException {
+        BackgroundSync.await(putStarted(source));
+    }
+
+    /**
+     * Puts the content under its address and returns when it is durable: for our own spool file,
+     * linked into place, the file's sync (begun at {@link MessageSpool#finish}) and its directory's
+     * still under way; rows pointing at it are committed only after {@link BackgroundSync#await}.
+     */
+    CompletableFuture<Void> putStarted(MessageSource source) throws IOException {
         Path target = pathOf(source.sha256());
         if (Files.exists(target)) {
-            return;
+            return DURABLE;
         }
         if (!Files.isDirectory(target.getParent())) {
             // createDirectories alone throws and catches an exception for a directory that exists
             Files.createDirectories(target.getParent());
         }
         if (source instanceof MessageSpool.Spooled s && s.file().getParent().equals(spoolDir)) {
-            // A hard link shares the already-synced spool bytes: no copy, and the caller keeps its spool.
+            // A hard link shares the spool's bytes: no copy, and the caller keeps its spool.
+            boolean linked;
             try {
                 Files.createLink(target, s.file());
-                syncDirectory(target.getParent());
-                return;
+                linked = true;
             } catch (FileAlreadyExistsException e) {
-                return;
+                return DURABLE;
             } catch (IOException | UnsupportedOperationException e) {
-                // a filesystem without hard links: copy below
+                linked = false; // a filesystem without hard links: copy below
+            }
+            if (linked) {
+                Path dir = target.getParent();
+                return CompletableFuture.allOf(s.synced(), BackgroundSync.start("content-sync", () -> syncDirectory(dir)));
             }
         }
         Path temp = Files.createTempFile(spoolDir, "put-", ".eml");
@@ -66,6 +80,7 @@ final class ContentFiles {
             Files.deleteIfExists(temp);
         }
         syncDirectory(target.getParent());
+        return DURABLE;
     }
 
     /** The content from {@code offset}; at most {@code length} bytes of it (Long.MAX_VALUE: to its end). */
@@ -76,6 +91,8 @@ final class ContentFiles {
     void delete(String sha256) throws IOException {
         Files.deleteIfExists(pathOf(sha256));
     }
+
+    private static final CompletableFuture<Void> DURABLE = CompletableFuture.completedFuture(null);
 
     Path pathOf(String sha256) {
         if (!isSha256(sha256)) {

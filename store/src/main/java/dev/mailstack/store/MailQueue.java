@@ -1,6 +1,7 @@
 package dev.mailstack.store;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -14,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
@@ -49,12 +51,13 @@ public final class MailQueue {
 
     /** From the content file to the committed row, under the shared hold on contents. */
     private QueueId enqueueHolding(MailEnvelope envelope, MessageSource source, MessageFacts facts) {
+        CompletableFuture<Void> durable;
         try {
-            store.contents().put(source);
+            durable = store.contents().putStarted(source);
         } catch (IOException e) {
             throw new StoreException(StoreFailure.TEMPORARY, "cannot write message content: " + e.getMessage(), e);
         }
-        Entry entry = new Entry(envelope, source, facts);
+        Entry entry = new Entry(envelope, source, facts, durable);
         waiting.add(entry);
         // Group commit: whoever holds the lock commits every entry waiting by then in one
         // transaction, so 32 SMTP sessions finishing DATA together cost one commit, not 32.
@@ -77,14 +80,17 @@ public final class MailQueue {
         final MailEnvelope envelope;
         final MessageSource source;
         final MessageFacts facts;
+        /** The content's syncs, awaited before the commit that makes the message count. */
+        final CompletableFuture<Void> durable;
         boolean done;
         QueueId id;
         StoreException failure;
 
-        Entry(MailEnvelope envelope, MessageSource source, MessageFacts facts) {
+        Entry(MailEnvelope envelope, MessageSource source, MessageFacts facts, CompletableFuture<Void> durable) {
             this.envelope = envelope;
             this.source = source;
             this.facts = facts;
+            this.durable = durable;
         }
     }
 
@@ -108,6 +114,13 @@ public final class MailQueue {
                 List<QueueId> ids = new ArrayList<>();
                 for (Entry e : group) {
                     ids.add(insert(c, e));
+                }
+                for (Entry e : group) { // the content on disk before the rows that point at it
+                    try {
+                        BackgroundSync.await(e.durable);
+                    } catch (IOException failed) {
+                        throw new UncheckedIOException("cannot sync message content: " + failed.getMessage(), failed);
+                    }
                 }
                 c.commit();
                 for (int i = 0; i < group.size(); i++) {

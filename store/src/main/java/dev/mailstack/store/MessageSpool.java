@@ -11,6 +11,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * A message being written to a temporary file next to the content files, hashing as it goes, so
@@ -54,14 +55,23 @@ public final class MessageSpool extends OutputStream {
         return size;
     }
 
-    /** Flushes and syncs the bytes to disk and returns them as a source for the store. */
+    /**
+     * Flushes the bytes and returns them as a source for the store, their sync to disk under way:
+     * the store waits for it before the rows that make the message count are committed
+     * ({@link ContentFiles#put}), and meanwhile the message is parsed and linked into place. One
+     * client's message waits for the file's sync and its directory's at once, not one after the other.
+     */
     public Spooled finish() throws IOException {
         out.flush();
-        channel.force(false);
-        channel.close();
         finished = true;
         closed = true;
-        return new Spooled(file, size, HexFormat.of().formatHex(digest.digest()));
+        FileChannel ch = channel;
+        CompletableFuture<Void> synced = BackgroundSync.start("spool-sync", () -> {
+            try (ch) {
+                ch.force(false);
+            }
+        });
+        return new Spooled(file, size, HexFormat.of().formatHex(digest.digest()), synced);
     }
 
     @Override
@@ -80,7 +90,7 @@ public final class MessageSpool extends OutputStream {
     }
 
     /** A finished spool file. Deleting it after use is the owner's job ({@link #discard()}). */
-    public record Spooled(Path file, long size, String sha256) implements MessageSource {
+    public record Spooled(Path file, long size, String sha256, CompletableFuture<Void> synced) implements MessageSource {
         @Override
         public InputStream open() throws IOException {
             return Files.newInputStream(file);
