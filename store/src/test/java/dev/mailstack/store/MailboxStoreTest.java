@@ -59,26 +59,13 @@ class MailboxStoreTest {
         int writers = 8;
         int perWriter = 25;
         List<List<Uid>> seen = Collections.synchronizedList(new ArrayList<>());
-        CountDownLatch start = new CountDownLatch(1);
-        try (ExecutorService pool = Executors.newFixedThreadPool(writers)) {
-            List<Future<?>> futures = new ArrayList<>();
-            for (int w = 0; w < writers; w++) {
-                int writer = w;
-                futures.add(pool.submit(() -> {
-                    start.await();
-                    List<Uid> mine = new ArrayList<>();
-                    for (int i = 0; i < perWriter; i++) {
-                        mine.add(TestMessages.append(s, inbox, "Subject: " + writer + "/" + i + "\r\n\r\nbody\r\n"));
-                    }
-                    seen.add(mine);
-                    return null;
-                }));
+        inParallel(writers, 60, writer -> {
+            List<Uid> mine = new ArrayList<>();
+            for (int i = 0; i < perWriter; i++) {
+                mine.add(TestMessages.append(s, inbox, "Subject: " + writer + "/" + i + "\r\n\r\nbody\r\n"));
             }
-            start.countDown();
-            for (Future<?> future : futures) {
-                future.get(60, TimeUnit.SECONDS);
-            }
-        }
+            seen.add(mine);
+        });
         List<Long> all = seen.stream().flatMap(List::stream).map(Uid::value).sorted().toList();
         assertEquals(writers * perWriter, all.stream().distinct().count(), "no UID handed out twice");
         assertEquals(1L, all.get(0));
@@ -108,33 +95,20 @@ class MailboxStoreTest {
         }
         long before = s.require(MailboxName.INBOX).highestModSeq();
         java.util.concurrent.atomic.AtomicLong commits = new java.util.concurrent.atomic.AtomicLong();
-        CountDownLatch start = new CountDownLatch(1);
-        try (ExecutorService pool = Executors.newFixedThreadPool(writers)) {
-            List<Future<?>> futures = new ArrayList<>();
-            for (int w = 0; w < writers; w++) {
-                int writer = w;
-                futures.add(pool.submit(() -> {
-                    start.await();
-                    boolean flagged = false;
-                    for (int i = 0; i < perWriter; i++) {
-                        try (Transaction t = s.begin()) { // each writer flips the flag of its own message
-                            t.setFlags(inbox, List.of(own.get(writer)), new FlagChange(FlagChange.Mode.REPLACE,
-                                    flagged ? Flags.NONE : Flags.of(Flag.FLAGGED)));
-                            if ((writer + i) % 7 != 0) { // one in seven ends without a commit
-                                t.commit();
-                                commits.incrementAndGet();
-                                flagged = !flagged;
-                            }
-                        }
+        inParallel(writers, 120, writer -> {
+            boolean flagged = false;
+            for (int i = 0; i < perWriter; i++) {
+                try (Transaction t = s.begin()) { // each writer flips the flag of its own message
+                    t.setFlags(inbox, List.of(own.get(writer)), new FlagChange(FlagChange.Mode.REPLACE,
+                            flagged ? Flags.NONE : Flags.of(Flag.FLAGGED)));
+                    if ((writer + i) % 7 != 0) { // one in seven ends without a commit
+                        t.commit();
+                        commits.incrementAndGet();
+                        flagged = !flagged;
                     }
-                    return null;
-                }));
+                }
             }
-            start.countDown();
-            for (Future<?> future : futures) {
-                future.get(120, TimeUnit.SECONDS);
-            }
-        }
+        });
         assertEquals(before + commits.get(), s.require(MailboxName.INBOX).highestModSeq(), "one new modseq per commit");
     }
 
@@ -148,29 +122,16 @@ class MailboxStoreTest {
         for (int w = 0; w < writers; w++) {
             own.add(TestMessages.append(s, inbox, "Subject: " + w + "\r\n\r\nbody\r\n"));
         }
-        CountDownLatch start = new CountDownLatch(1);
-        try (ExecutorService pool = Executors.newFixedThreadPool(writers)) {
-            List<Future<?>> futures = new ArrayList<>();
-            for (int w = 0; w < writers; w++) {
-                int writer = w;
-                futures.add(pool.submit(() -> {
-                    start.await();
-                    for (int i = 0; i < 30; i++) {
-                        s.claimRecent(inbox, own.get(writer).value(), true); // a StoreSession write
-                        try (Transaction t = s.begin()) {
-                            t.setFlags(inbox, List.of(own.get(writer)), new FlagChange(FlagChange.Mode.REPLACE,
-                                    i % 2 == 0 ? Flags.of(Flag.FLAGGED) : Flags.NONE));
-                            t.commit();
-                        }
-                    }
-                    return null;
-                }));
+        inParallel(writers, 60, writer -> {
+            for (int i = 0; i < 30; i++) {
+                s.claimRecent(inbox, own.get(writer).value(), true); // a StoreSession write
+                try (Transaction t = s.begin()) {
+                    t.setFlags(inbox, List.of(own.get(writer)), new FlagChange(FlagChange.Mode.REPLACE,
+                            i % 2 == 0 ? Flags.of(Flag.FLAGGED) : Flags.NONE));
+                    t.commit();
+                }
             }
-            start.countDown();
-            for (Future<?> future : futures) {
-                future.get(60, TimeUnit.SECONDS); // a writer that timed out waiting fails here with its StoreException
-            }
-        }
+        });
         assertEquals(writers, s.status(MailboxName.INBOX).messages());
     }
 
@@ -426,6 +387,30 @@ class MailboxStoreTest {
             t.commit();
         }
         assertEquals(highest, s.require(MailboxName.INBOX).highestModSeq());
+    }
+
+    /** Runs {@code task} on {@code n} threads started together; fails with the first task's failure. */
+    private static void inParallel(int n, int seconds, WriterTask task) throws Exception {
+        CountDownLatch start = new CountDownLatch(1);
+        try (ExecutorService pool = Executors.newFixedThreadPool(n)) {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int w = 0; w < n; w++) {
+                int writer = w;
+                futures.add(pool.submit(() -> {
+                    start.await();
+                    task.run(writer);
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> future : futures) {
+                future.get(seconds, TimeUnit.SECONDS); // a writer's StoreException (e.g. a timed-out wait) fails here
+            }
+        }
+    }
+
+    private interface WriterTask {
+        void run(int writer) throws Exception;
     }
 
     /** The kept counts equal a count of the messages themselves. */
