@@ -46,6 +46,7 @@ doveadm -c /tmp/mailstack-reference/dovecot.conf expunge -u user2@example.test m
 i=0; until postqueue -c /tmp/mailstack-reference/postfix -p 2>/dev/null | grep -q "Mail queue is empty"; do
   i=$((i + 1)); [ $i -le 600 ] || { echo "compare: the reference Postfix queue did not drain" >&2; break; }; sleep 0.2
 done
+doveadm -c /tmp/mailstack-reference/dovecot.conf expunge -u user4@example.test mailbox INBOX all # the warm-up's
 run smtp --label postfix --smtp-port 20025 --imap-port 20143 --rcpt user2@example.test --messages 1000
 run idle --label mailstack --imap-port 12143 --user user3@example.test --connections 1000 --server-pid "$pid"
 

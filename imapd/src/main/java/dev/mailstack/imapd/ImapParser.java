@@ -49,7 +49,7 @@ final class ImapParser {
         this.source = source;
     }
 
-    private static final java.util.regex.Pattern NON_SYNC_AT_END = java.util.regex.Pattern.compile("~?\\{(\\d+)\\+}$");
+    private static final java.util.regex.Pattern NON_SYNC_AT_END = java.util.regex.Pattern.compile("~?\\{(\\d+)\\+}\\z");
 
     /**
      * The size of a non-synchronising literal {n+} ending the line the parser stopped on, or -1.

@@ -89,10 +89,7 @@ class MailboxStoreTest {
         MailboxId inbox = f.inbox();
         int writers = 32;
         int perWriter = 300;
-        List<Uid> own = new ArrayList<>();
-        for (int w = 0; w < writers; w++) {
-            own.add(TestMessages.append(s, inbox, "Subject: " + w + "\r\n\r\nbody\r\n"));
-        }
+        List<Uid> own = oneMessageEach(s, inbox, writers);
         long before = s.require(MailboxName.INBOX).highestModSeq();
         java.util.concurrent.atomic.AtomicLong commits = new java.util.concurrent.atomic.AtomicLong();
         inParallel(writers, 120, writer -> {
@@ -118,10 +115,7 @@ class MailboxStoreTest {
         StoreSession s = f.session();
         MailboxId inbox = f.inbox();
         int writers = Database.DEFAULT_CONNECTIONS * 3;
-        List<Uid> own = new ArrayList<>();
-        for (int w = 0; w < writers; w++) {
-            own.add(TestMessages.append(s, inbox, "Subject: " + w + "\r\n\r\nbody\r\n"));
-        }
+        List<Uid> own = oneMessageEach(s, inbox, writers);
         inParallel(writers, 60, writer -> {
             for (int i = 0; i < 30; i++) {
                 s.claimRecent(inbox, own.get(writer).value(), true); // a StoreSession write
@@ -387,6 +381,15 @@ class MailboxStoreTest {
             t.commit();
         }
         assertEquals(highest, s.require(MailboxName.INBOX).highestModSeq());
+    }
+
+    /** One message per writer, for writers that each change only their own. */
+    private static List<Uid> oneMessageEach(StoreSession s, MailboxId inbox, int writers) throws Exception {
+        List<Uid> own = new ArrayList<>();
+        for (int w = 0; w < writers; w++) {
+            own.add(TestMessages.append(s, inbox, "Subject: " + w + "\r\n\r\nbody\r\n"));
+        }
+        return own;
     }
 
     /** Runs {@code task} on {@code n} threads started together; fails with the first task's failure. */
