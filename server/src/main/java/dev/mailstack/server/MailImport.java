@@ -4,6 +4,7 @@ import dev.mailstack.mime.MessageSummary;
 import dev.mailstack.mime.MimeLimits;
 import dev.mailstack.store.Flag;
 import dev.mailstack.store.Flags;
+import dev.mailstack.store.MailboxId;
 import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.MessageFacts;
 import dev.mailstack.store.MessageSpool;
@@ -156,8 +157,9 @@ final class MailImport {
                 MessageSummary.ParsedMessage p = MessageSummary.parse(in, limits);
                 facts = new MessageFacts(p.size(), p.headerSize(), p.bodyLines(), p.summary().encode());
             }
+            MailboxId target = user.require(mailbox).id(); // before the transaction takes its connection
             try (Transaction t = user.begin()) {
-                t.append(user.require(mailbox).id(), m, facts, flags, date, Optional.empty());
+                t.append(target, m, facts, flags, date, Optional.empty());
                 t.commit();
             }
             imported++;

@@ -1,6 +1,8 @@
 package dev.mailstack.store;
 
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -15,39 +17,56 @@ import java.util.concurrent.locks.ReentrantLock;
  * back. With 32 threads each doing {@code UPDATE ... SET n = n + 1}, one in seven rolling back,
  * about one increment in ten thousand is lost, so a UID or modseq could be handed out twice and a
  * view miss a change. Writers of one account that never wait on each other inside H2 never meet
- * that path. Other accounts' writers, the queue and the content sweep are not held up. An
- * administrator's command run from another process (through H2's auto-server) is not covered; those
- * touch accounts, not messages.
+ * that path. Other accounts' writers (each account has a lock of its own), the queue and the
+ * content sweep are not held up. An administrator's command run from another process (through H2's
+ * auto-server) is not covered; those touch accounts, not messages.
  */
 final class AccountWriters {
     /** As long as the database waits for a row lock (H2Dialect's LOCK_TIMEOUT). */
     static final Duration WAIT = Duration.ofSeconds(10);
-    private final ReentrantLock[] stripes = new ReentrantLock[64];
+    /** The accounts with a writer or writers waiting; an account leaves when the last one is done. */
+    private final Map<AccountId, Turn> turns = new ConcurrentHashMap<>();
 
-    AccountWriters() {
-        for (int i = 0; i < stripes.length; i++) {
-            stripes[i] = new ReentrantLock();
-        }
+    private static final class Turn {
+        final ReentrantLock lock = new ReentrantLock();
+        /** Writers holding or waiting for the lock; changed only inside the map's compute. */
+        int writers;
     }
 
     /** Waits for the account's other writer to finish; past {@link #WAIT}, a temporary failure. */
     void lock(AccountId account) {
+        Turn turn = turns.compute(account, (k, t) -> {
+            Turn held = t == null ? new Turn() : t;
+            held.writers++;
+            return held;
+        });
+        boolean locked = false;
         try {
-            if (stripe(account).tryLock(WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
-                return;
-            }
+            locked = turn.lock.tryLock(WAIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            if (!locked) {
+                leave(account);
+            }
         }
-        throw new StoreException(StoreFailure.TEMPORARY,
-                "another change to this account's mailboxes is taking too long; try again");
+        if (!locked) {
+            throw new StoreException(StoreFailure.TEMPORARY,
+                    "another change to this account's mailboxes is taking too long; try again");
+        }
     }
 
     void unlock(AccountId account) {
-        stripe(account).unlock();
+        turns.get(account).lock.unlock();
+        leave(account);
     }
 
-    private ReentrantLock stripe(AccountId account) {
-        return stripes[Long.hashCode(account.value()) & (stripes.length - 1)];
+    /** Accounts with a writer or a waiting one (for tests: the map does not grow with the accounts). */
+    int busy() {
+        return turns.size();
+    }
+
+    private void leave(AccountId account) {
+        turns.computeIfPresent(account, (k, t) -> --t.writers == 0 ? null : t);
     }
 }

@@ -10,8 +10,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.concurrent.CompletableFuture;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Message octets on disk, one file per distinct content, named by its SHA-256. Files are written
@@ -21,6 +23,8 @@ import java.util.Objects;
 final class ContentFiles {
     private final Path root;
     private final Path spoolDir;
+    /** Contents placed whose sync to disk is still under way, by address. */
+    private final Map<String, CompletableFuture<Void>> syncing = new ConcurrentHashMap<>();
 
     ContentFiles(Path root) throws IOException {
         this.root = root;
@@ -43,7 +47,42 @@ final class ContentFiles {
      * still under way; rows pointing at it are committed only after {@link BackgroundSync#await}.
      */
     CompletableFuture<Void> putStarted(MessageSource source) throws IOException {
-        Path target = pathOf(source.sha256());
+        String sha256 = source.sha256();
+        // The same content from two writers at once: the second must wait for the first's sync,
+        // not take the file it finds for durable and commit before the bytes are on disk.
+        CompletableFuture<Void> mine = new CompletableFuture<>();
+        CompletableFuture<Void> earlier = syncing.putIfAbsent(sha256, mine);
+        if (earlier != null) {
+            return earlier;
+        }
+        CompletableFuture<Void> durable;
+        try {
+            durable = place(source, pathOf(sha256));
+        } catch (IOException | RuntimeException e) {
+            syncing.remove(sha256, mine);
+            mine.completeExceptionally(e);
+            throw e;
+        }
+        durable.whenComplete((ok, failed) -> {
+            if (failed != null) {
+                // Not known to be on disk: the next writer of this content writes it again.
+                try {
+                    Files.deleteIfExists(pathOf(sha256));
+                } catch (IOException ignored) {
+                    // the content's rows were never committed; the sweep removes the file later
+                }
+            }
+            syncing.remove(sha256, mine);
+            if (failed != null) {
+                mine.completeExceptionally(failed);
+            } else {
+                mine.complete(null);
+            }
+        });
+        return mine;
+    }
+
+    private CompletableFuture<Void> place(MessageSource source, Path target) throws IOException {
         if (Files.exists(target)) {
             return DURABLE;
         }

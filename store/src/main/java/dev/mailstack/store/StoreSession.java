@@ -143,10 +143,14 @@ public final class StoreSession {
     public void rename(MailboxName from, MailboxName to) {
         if (from.isInbox()) {
             MailboxInfo target = create(to, Optional.empty());
-            MailboxInfo inbox = require(MailboxName.INBOX);
+            MailboxId inbox;
+            List<Uid> uids;
+            try (MailboxView view = select(MailboxName.INBOX)) { // read before the transaction takes its connection
+                inbox = view.id();
+                uids = view.messages().stream().map(MessageRef::uid).toList();
+            }
             try (Transaction t = begin()) {
-                List<Uid> uids = select(MailboxName.INBOX).messages().stream().map(MessageRef::uid).toList();
-                t.move(inbox.id(), uids, target.id());
+                t.move(inbox, uids, target.id());
                 t.commit();
             }
             return;
@@ -248,22 +252,15 @@ public final class StoreSession {
      * where it stood, so this session's recent messages are the UIDs above the returned value.
      */
     public long claimRecent(MailboxId mailbox, long upToUid, boolean claim) {
+        long seen = query("recent", c -> recentUid(c, mailbox, false));
+        if (!claim || seen >= upToUid) {
+            return seen; // the watermark only rises: nothing to write, so no writer's turn
+        }
         return write("claim recent", c -> {
             c.setAutoCommit(false);
             try {
-                long before;
-                try (PreparedStatement ps = c.prepareStatement(
-                        "SELECT recent_uid FROM mailboxes WHERE id = ? AND account_id = ? FOR UPDATE")) {
-                    ps.setLong(1, mailbox.value());
-                    ps.setLong(2, account.value());
-                    try (ResultSet rs = ps.executeQuery()) {
-                        if (!rs.next()) {
-                            throw new StoreException(StoreFailure.NOT_FOUND, "no such mailbox");
-                        }
-                        before = rs.getLong(1);
-                    }
-                }
-                if (claim && before < upToUid) {
+                long before = recentUid(c, mailbox, true);
+                if (before < upToUid) {
                     try (PreparedStatement ps = c.prepareStatement("UPDATE mailboxes SET recent_uid = ? WHERE id = ?")) {
                         ps.setLong(1, upToUid);
                         ps.setLong(2, mailbox.value());
@@ -277,6 +274,20 @@ public final class StoreSession {
                 throw e;
             }
         });
+    }
+
+    private long recentUid(Connection c, MailboxId mailbox, boolean forUpdate) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT recent_uid FROM mailboxes WHERE id = ? AND account_id = ?"
+                + (forUpdate ? " FOR UPDATE" : ""))) {
+            ps.setLong(1, mailbox.value());
+            ps.setLong(2, account.value());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new StoreException(StoreFailure.NOT_FOUND, "no such mailbox");
+                }
+                return rs.getLong(1);
+            }
+        }
     }
 
     /** A live view of the mailbox; close it when the session leaves the mailbox. */

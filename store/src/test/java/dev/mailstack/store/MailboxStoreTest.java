@@ -107,6 +107,7 @@ class MailboxStoreTest {
             }
         });
         assertEquals(before + commits.get(), s.require(MailboxName.INBOX).highestModSeq(), "one new modseq per commit");
+        assertEquals(0, f.store().accountWriters().busy(), "every writer's turn given back, committed or not");
     }
 
     /** More writers of one account than the database has connections: none may wait on another's connection. */
@@ -127,6 +128,32 @@ class MailboxStoreTest {
             }
         });
         assertEquals(writers, s.status(MailboxName.INBOX).messages());
+        assertEquals(0, f.store().accountWriters().busy(), "every writer's turn given back");
+    }
+
+    /** The writer's turn is the account's: a long transaction of one user never holds up another's mail. */
+    @Test
+    void aWriterOfOneAccountNeverHoldsUpAnother() throws Exception {
+        StoreSession alice = f.session();
+        List<Uid> own = oneMessageEach(alice, f.inbox(), 1);
+        List<StoreSession> others = new ArrayList<>();
+        for (int i = 0; i < 70; i++) { // more accounts than a striped lock would have had stripes
+            String address = "other" + i + "@example.org";
+            f.store().accounts().addUser(address, PasswordScheme.hash("x"));
+            others.add(f.store().open(f.store().accounts().find(address).orElseThrow().id()));
+        }
+        try (Transaction held = alice.begin(); ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            held.setFlags(f.inbox(), own, new FlagChange(FlagChange.Mode.ADD, Flags.of(Flag.FLAGGED)));
+            for (StoreSession other : others) {
+                pool.submit(() -> TestMessages.append(other, other.require(MailboxName.INBOX).id(), "Subject: mine\r\n\r\nx\r\n"))
+                        .get(AccountWriters.WAIT.toSeconds() / 2, TimeUnit.SECONDS);
+            }
+            held.commit();
+        }
+        for (StoreSession other : others) {
+            assertEquals(1, other.status(MailboxName.INBOX).messages());
+        }
+        assertEquals(0, f.store().accountWriters().busy());
     }
 
     @Test

@@ -73,20 +73,23 @@ public final class LocalDelivery {
     private List<Result> append(List<Request> batch) {
         Account account = batch.getFirst().account();
         StoreSession session = store.open(account.id());
-        try (Transaction t = session.begin()) {
+        try {
+            // INBOX before the transaction: it holds a connection, and a second one could wait forever.
             var inbox = session.require(MailboxName.INBOX);
-            List<Result> delivered = new ArrayList<>();
-            for (Request r : batch) {
-                QueuedMessage message = r.message();
-                Optional<Uid> uid = t.appendContent(inbox.id(), message.content(), message.size(), Flags.NONE,
-                        message.receivedAt(),
-                        // Keyed by the account, not the address: alice@ and alice+tag@ in one message make one
-                        // copy (Postfix's duplicate filter), and a retry after a crash makes none.
-                        Optional.of(new DeliveryKey(message.id(), account.address())));
-                delivered.add(new Delivered("250 2.0.0 delivered to " + account.address(), uid));
+            try (Transaction t = session.begin()) {
+                List<Result> delivered = new ArrayList<>();
+                for (Request r : batch) {
+                    QueuedMessage message = r.message();
+                    Optional<Uid> uid = t.appendContent(inbox.id(), message.content(), message.size(), Flags.NONE,
+                            message.receivedAt(),
+                            // Keyed by the account, not the address: alice@ and alice+tag@ in one message make one
+                            // copy (Postfix's duplicate filter), and a retry after a crash makes none.
+                            Optional.of(new DeliveryKey(message.id(), account.address())));
+                    delivered.add(new Delivered("250 2.0.0 delivered to " + account.address(), uid));
+                }
+                t.commit();
+                return delivered;
             }
-            t.commit();
-            return delivered;
         } catch (StoreException e) {
             return List.of(switch (e.failure()) {
                 case OVER_QUOTA -> new Refused("552 5.2.2 <" + account.address() + ">: mailbox full");
