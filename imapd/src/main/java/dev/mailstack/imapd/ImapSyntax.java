@@ -15,8 +15,9 @@ final class ImapSyntax {
         if (s.length() < 1000 && quotable(s, false)) {
             return quote(s);
         }
-        byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
-        return "{" + bytes.length + "}\r\n" + s;
+        // RFC 3501 §9: a literal's octets are CHAR8, which leaves out NUL; a header may still carry one.
+        String text = s.indexOf('\0') < 0 ? s : s.replace('\0', '\uFFFD');
+        return "{" + text.getBytes(StandardCharsets.UTF_8).length + "}\r\n" + text;
     }
 
     /** Like {@link #nstring} but 8-bit text may be quoted (UTF8=ACCEPT, RFC 6855). */

@@ -102,6 +102,33 @@ class DamagedMailTest {
         }
     }
 
+    /** RFC 3501 §4.3: no NUL even in a literal, so a header's NUL is replaced in ENVELOPE and BODYSTRUCTURE. */
+    @Test
+    void aNulInAHeaderNeverReachesTheWire() throws Exception {
+        byte[] message = ("From: Zhang\u0000San <zhang@remote.test>\r\nSubject: a \u0000 in it\r\n"
+                + "Content-Type: text/plain; name=\"a\u0000.txt\"\r\nContent-Description: \u0000\r\n\r\nbody\r\n")
+                .getBytes(StandardCharsets.UTF_8);
+        Uid uid = imap.deliver(MailboxName.INBOX, message);
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), imap.port())) {
+            s.setSoTimeout(10_000);
+            InputStream in = new BufferedInputStream(s.getInputStream());
+            OutputStream out = s.getOutputStream();
+            response(in, null);
+            command(in, out, "a LOGIN alice@example.org secret");
+            command(in, out, "s SELECT INBOX");
+            Response f = command(in, out, "f UID FETCH " + uid.value() + " (ENVELOPE BODYSTRUCTURE BODY)");
+            assertEquals("OK UID FETCH completed", f.status());
+            assertTrue(f.literals().size() >= 4, "the fields with a NUL go as literals: " + f.text());
+            for (byte[] literal : f.literals()) {
+                for (byte b : literal) {
+                    assertTrue(b != 0, "a NUL in a literal: " + f.text());
+                }
+            }
+            byte[] name = "Zhang\uFFFDSan".getBytes(StandardCharsets.UTF_8);
+            assertTrue(f.literals().stream().anyMatch(l -> java.util.Arrays.equals(l, name)), "U+FFFD stands in for it");
+        }
+    }
+
     /** A tagged response: its status text, the untagged lines before it (literals inline), and the literals' octets. */
     record Response(String status, String text, List<byte[]> literals) {
     }
