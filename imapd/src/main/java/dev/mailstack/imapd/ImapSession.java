@@ -8,6 +8,7 @@ import dev.mailstack.net.SaslCredentials;
 import dev.mailstack.store.Account;
 import dev.mailstack.store.CommitResult;
 import dev.mailstack.store.FlagChange;
+import dev.mailstack.store.FlagsStored;
 import dev.mailstack.store.MailboxInfo;
 import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.MailboxStatus;
@@ -345,6 +346,9 @@ final class ImapSession {
             });
             case ImapCommand.ListMailboxes l -> withUser(tag, u -> list(tag, u, l));
             case ImapCommand.Status s -> withUser(tag, u -> {
+                if (s.items().contains("HIGHESTMODSEQ")) {
+                    enableCondstore();
+                }
                 untagged("STATUS " + ImapSyntax.mailbox(name(s.mailbox()).path(), utf8) + " " + status(u, name(s.mailbox()), s.items()));
                 tagged(tag, "OK STATUS completed");
             });
@@ -662,6 +666,9 @@ final class ImapSession {
     // --- selected state
 
     private void fetch(String tag, SelectedMailbox m, ImapCommand.Fetch f) throws IOException {
+        if (f.changedSince().isPresent() || f.items().stream().anyMatch(i -> i instanceof FetchItem.ModSeq)) {
+            enableCondstore();
+        }
         List<Integer> msns = m.resolve(f.set(), f.uid());
         boolean setsSeen = !m.readOnly() && f.items().stream()
                 .anyMatch(i -> i instanceof FetchItem.Section s && !s.peek());
@@ -738,26 +745,30 @@ final class ImapSession {
             tagged(tag, "NO " + ImapReplies.READ_ONLY);
             return;
         }
+        if (s.unchangedSince().isPresent()) {
+            enableCondstore();
+        }
         List<Integer> msns = m.resolve(s.set(), s.uid());
         List<Uid> uids = new ArrayList<>();
-        List<Integer> modified = new ArrayList<>();
         for (int msn : msns) {
-            MessageRef r = m.at(msn);
-            if (s.unchangedSince().isPresent() && r.modSeq() > s.unchangedSince().get()) {
-                modified.add(s.uid() ? (int) r.uid().value() : msn); // RFC 7162 §3.1.3
-            } else {
-                uids.add(r.uid());
-            }
+            uids.add(m.at(msn).uid());
         }
         FlagChange.Mode mode = switch (s.mode()) {
             case ADD -> FlagChange.Mode.ADD;
             case REMOVE -> FlagChange.Mode.REMOVE;
             case REPLACE -> FlagChange.Mode.REPLACE;
         };
-        List<MessageRef> changed;
+        FlagsStored stored;
         try (Transaction t = userStore().begin()) {
-            changed = t.setFlags(m.view().id(), uids, new FlagChange(mode, s.flags()));
+            // RFC 7162 §3.1.3: the modseq as committed decides, not this session's possibly older copy
+            stored = t.setFlags(m.view().id(), uids, new FlagChange(mode, s.flags()), s.unchangedSince().orElse(Long.MAX_VALUE));
             t.commit();
+        }
+        List<MessageRef> changed = stored.changed();
+        java.util.Set<Uid> refused = new java.util.HashSet<>(stored.modified());
+        List<Integer> modified = new ArrayList<>();
+        for (Uid uid : stored.modified()) {
+            modified.add(s.uid() ? (int) uid.value() : m.msnOf(uid));
         }
         for (MessageRef r : changed) {
             m.update(r);
@@ -769,7 +780,7 @@ final class ImapSession {
         if (!s.silent() || condstore) {
             for (Uid uid : uids) {
                 int msn = m.msnOf(uid);
-                if (msn == 0) {
+                if (msn == 0 || refused.contains(uid)) {
                     continue;
                 }
                 MessageRef r = m.at(msn);
@@ -853,11 +864,19 @@ final class ImapSession {
     }
 
     private void search(String tag, SelectedMailbox m, ImapCommand.Search s) throws IOException {
+        boolean byModSeq = mentionsModSeq(s.key());
+        if (byModSeq) {
+            enableCondstore();
+        }
         List<Integer> hits = new Searcher(summaries, userStore(), m).search(s.key());
         List<Long> numbers = new ArrayList<>();
+        long highest = 0;
         for (int msn : hits) {
             numbers.add(s.uid() ? m.at(msn).uid().value() : msn);
+            highest = Math.max(highest, m.at(msn).modSeq());
         }
+        // RFC 7162 §3.1.5: a search on MODSEQ tells the highest modseq among the hits
+        boolean tellModSeq = byModSeq && !numbers.isEmpty();
         if (s.esearch()) {
             // RFC 4731: RETURN () means ALL
             List<String> opts = s.returnOptions().isEmpty() ? List.of("ALL") : s.returnOptions();
@@ -879,16 +898,47 @@ final class ImapSession {
             if (opts.contains("COUNT")) {
                 sb.append(" COUNT ").append(numbers.size());
             }
+            if (tellModSeq) {
+                sb.append(" MODSEQ ").append(highest);
+            }
             untagged(sb.toString());
         } else {
             StringBuilder sb = new StringBuilder("SEARCH");
             for (long n : numbers) {
                 sb.append(' ').append(n);
             }
+            if (tellModSeq) {
+                sb.append(" (MODSEQ ").append(highest).append(')');
+            }
             untagged(sb.toString());
         }
         sync(s.uid());
         tagged(tag, "OK " + (s.uid() ? "UID SEARCH" : "SEARCH") + " completed");
+    }
+
+    private static boolean mentionsModSeq(SearchKey key) {
+        return switch (key) {
+            case SearchKey.ModSeq m -> true;
+            case SearchKey.Not n -> mentionsModSeq(n.key());
+            case SearchKey.Or o -> mentionsModSeq(o.left()) || mentionsModSeq(o.right());
+            case SearchKey.And a -> a.keys().stream().anyMatch(ImapSession::mentionsModSeq);
+            default -> false;
+        };
+    }
+
+    /**
+     * RFC 7162 §3.1: a CONDSTORE-enabling command (FETCH or SEARCH with MODSEQ, CHANGEDSINCE,
+     * UNCHANGEDSINCE, STATUS HIGHESTMODSEQ) turns MODSEQ on in FETCH responses for the rest of the
+     * session, and a selected mailbox's HIGHESTMODSEQ is told at once.
+     */
+    private void enableCondstore() throws IOException {
+        if (condstore) {
+            return;
+        }
+        condstore = true;
+        if (state instanceof Selected s) {
+            untagged("OK [HIGHESTMODSEQ " + s.mailbox().view().highestModSeq() + "] Highest");
+        }
     }
 
     private void idle(String tag) throws IOException {

@@ -147,6 +147,32 @@ class ImapSessionTest {
         }
     }
 
+    /** RFC 7162 §3.1.3: a change another session committed fails UNCHANGEDSINCE even before this session has heard of it. */
+    @Test
+    void conditionalStoreComparesTheCommittedModseqNotTheSessionsCopy() throws Exception {
+        try (LineClient a = selectedInbox(); LineClient b = selectedInbox()) {
+            a.send("m FETCH 1:2 (MODSEQ)").expect("\\* OK \\[HIGHESTMODSEQ \\d+\\] Highest"); // CONDSTORE on from here
+            long seen = Math.max(modSeq(a.expect("\\* 1 FETCH .*")), modSeq(a.expect("\\* 2 FETCH .*")));
+            a.expect("m OK FETCH completed");
+            b.send("t STORE 1 +FLAGS.SILENT (\\Flagged)").expectEventually("t OK .*");
+
+            a.send("c STORE 1:2 (UNCHANGEDSINCE " + seen + ") +FLAGS (\\Seen)");
+            a.expect("\\* 2 FETCH \\(FLAGS \\(\\\\Seen \\\\Recent\\) MODSEQ \\(\\d+\\)\\)");
+            assertEquals("c OK [MODIFIED 1] Conditional STORE failed for some messages",
+                    a.expectEventually("c OK .*"));
+            a.send("u UID SEARCH MODSEQ " + (seen + 1)).expect("\\* SEARCH [\\d ]+ \\(MODSEQ \\d+\\)");
+            a.expectEventually("u OK UID SEARCH completed"); // b's change to 1 is told here, at a UID command
+            a.send("f FETCH 1 (FLAGS)").expect("\\* 1 FETCH \\(FLAGS \\(\\\\Flagged \\\\Recent\\)\\)"); // not \\Seen
+            a.expect("f OK FETCH completed");
+        }
+    }
+
+    private static long modSeq(String fetch) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("MODSEQ \\((\\d+)\\)").matcher(fetch);
+        assertTrue(m.find(), fetch);
+        return Long.parseLong(m.group(1));
+    }
+
     private LineClient selectedInbox() throws IOException {
         LineClient c = imap.login();
         c.send("s SELECT INBOX");

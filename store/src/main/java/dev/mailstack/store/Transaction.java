@@ -164,13 +164,24 @@ public final class Transaction implements AutoCloseable {
 
     /** Changes flags; returns the messages whose flags actually changed, with their new state. */
     public List<MessageRef> setFlags(MailboxId mailbox, Collection<Uid> uids, FlagChange change) {
+        return setFlags(mailbox, uids, change, Long.MAX_VALUE).changed();
+    }
+
+    /**
+     * RFC 7162 §3.1.3 conditional STORE: changes flags only of the messages whose modseq is at most
+     * {@code unchangedSince} as committed, not as a session last saw them; the others are left alone
+     * and returned as modified.
+     */
+    public FlagsStored setFlags(MailboxId mailbox, Collection<Uid> uids, FlagChange change, long unchangedSince) {
         return run("set flags", () -> {
             java.util.Set<Uid> wanted = uids instanceof java.util.Set<Uid> set ? set : new java.util.HashSet<>(uids);
-            if (!locked.containsKey(mailbox) && uids.size() <= UNLOCKED_FLAG_CHECK
-                    && loadRange(mailbox, uids).stream().noneMatch(r -> changes(r, wanted, change))) {
-                // Nothing to change (a client marking read what is read): no lock, no new modseq (RFC 7162
-                // §3.2), no commit to write; the STORE is ordered at this read.
-                return List.of();
+            if (!locked.containsKey(mailbox) && uids.size() <= UNLOCKED_FLAG_CHECK) {
+                List<MessageRef> rows = loadRange(mailbox, uids);
+                if (rows.stream().noneMatch(r -> changes(r, wanted, change, unchangedSince))) {
+                    // Nothing to change (a client marking read what is read): no lock, no new modseq (RFC 7162
+                    // §3.2), no commit to write; the STORE is ordered at this read.
+                    return new FlagsStored(List.of(), modifiedSince(rows, wanted, unchangedSince));
+                }
             }
             Locked m = lock(mailbox);
             List<MessageRef> changed = new ArrayList<>();
@@ -178,11 +189,11 @@ public final class Transaction implements AutoCloseable {
             List<MessageRef> rows = loadRange(mailbox, uids);
             Uid[] open = null;
             for (MessageRef r : rows) {
-                Flags next = wanted.contains(r.uid()) ? change.applyTo(r.flags()) : r.flags();
-                if (next.equals(r.flags())) {
+                if (!changes(r, wanted, change, unchangedSince)) {
                     open = null; // an unchanged (or unrequested) message ends a run
                     continue;
                 }
+                Flags next = change.applyTo(r.flags());
                 MessageRef updated = new MessageRef(mailbox, r.uid(), m.modSeq, r.size(), r.internalDate(), next,
                         r.content(), r.contentKey());
                 changed.add(updated);
@@ -202,12 +213,22 @@ public final class Transaction implements AutoCloseable {
                 updateRows(mailbox, m.modSeq, changed);
             }
             logFlagChanges(mailbox, m.modSeq, runs);
-            return changed;
+            return new FlagsStored(changed, modifiedSince(rows, wanted, unchangedSince));
         });
     }
 
-    private static boolean changes(MessageRef r, java.util.Set<Uid> wanted, FlagChange change) {
-        return wanted.contains(r.uid()) && !change.applyTo(r.flags()).equals(r.flags());
+    private static boolean changes(MessageRef r, java.util.Set<Uid> wanted, FlagChange change, long unchangedSince) {
+        return wanted.contains(r.uid()) && r.modSeq() <= unchangedSince && !change.applyTo(r.flags()).equals(r.flags());
+    }
+
+    private static List<Uid> modifiedSince(List<MessageRef> rows, java.util.Set<Uid> wanted, long unchangedSince) {
+        List<Uid> modified = new ArrayList<>();
+        for (MessageRef r : rows) {
+            if (wanted.contains(r.uid()) && r.modSeq() > unchangedSince) {
+                modified.add(r.uid());
+            }
+        }
+        return modified;
     }
 
     /**
