@@ -766,9 +766,9 @@ final class ImapSession {
         }
         List<MessageRef> changed = stored.changed();
         java.util.Set<Uid> refused = new java.util.HashSet<>(stored.modified());
-        List<Integer> modified = new ArrayList<>();
+        List<Long> modified = new ArrayList<>();
         for (Uid uid : stored.modified()) {
-            modified.add(s.uid() ? (int) uid.value() : m.msnOf(uid));
+            modified.add(s.uid() ? uid.value() : m.msnOf(uid));
         }
         for (MessageRef r : changed) {
             m.update(r);
@@ -789,7 +789,7 @@ final class ImapSession {
                     continue;
                 }
                 StringBuilder sb = new StringBuilder("* ").append(msn).append(" FETCH (");
-                if (s.uid()) {
+                if (s.uid() || condstore) { // RFC 7162 §3.1: UID and MODSEQ in every FETCH once enabled
                     sb.append("UID ").append(uid.value()).append(' ');
                 }
                 SelectedMailbox.appendFlagList(sb.append("FLAGS "), r.flags(), m.isRecent(uid));
@@ -801,7 +801,7 @@ final class ImapSession {
         }
         sync(s.uid());
         if (!modified.isEmpty()) {
-            tagged(tag, "OK [MODIFIED " + compact(modified) + "] Conditional STORE failed for some messages");
+            tagged(tag, "OK [MODIFIED " + compactLongs(modified) + "] Conditional STORE failed for some messages");
         } else {
             tagged(tag, "OK " + (s.uid() ? "UID STORE" : "STORE") + " completed");
         }
@@ -870,13 +870,12 @@ final class ImapSession {
         }
         List<Integer> hits = new Searcher(summaries, userStore(), m).search(s.key());
         List<Long> numbers = new ArrayList<>();
-        long highest = 0;
         for (int msn : hits) {
             numbers.add(s.uid() ? m.at(msn).uid().value() : msn);
-            highest = Math.max(highest, m.at(msn).modSeq());
         }
-        // RFC 7162 §3.1.5: a search on MODSEQ tells the highest modseq among the hits
+        // RFC 7162 §3.1.5: a search on MODSEQ tells the highest modseq among the hits it returns
         boolean tellModSeq = byModSeq && !numbers.isEmpty();
+        long highest = tellModSeq ? highestModSeq(m, hits, s.esearch() ? s.returnOptions() : List.of()) : 0;
         if (s.esearch()) {
             // RFC 4731: RETURN () means ALL
             List<String> opts = s.returnOptions().isEmpty() ? List.of("ALL") : s.returnOptions();
@@ -914,6 +913,25 @@ final class ImapSession {
         }
         sync(s.uid());
         tagged(tag, "OK " + (s.uid() ? "UID SEARCH" : "SEARCH") + " completed");
+    }
+
+    /**
+     * RFC 7162 §3.1.5 with RFC 4731: ESEARCH asking only for MIN and/or MAX gets the modseq of those
+     * messages; ALL, COUNT, no option or plain SEARCH the highest of every hit.
+     */
+    private static long highestModSeq(SelectedMailbox m, List<Integer> hits, List<String> returnOptions) {
+        boolean min = returnOptions.contains("MIN");
+        boolean max = returnOptions.contains("MAX");
+        if ((min || max) && !returnOptions.contains("ALL") && !returnOptions.contains("COUNT")) {
+            long first = min ? m.at(hits.getFirst()).modSeq() : 0;
+            long last = max ? m.at(hits.getLast()).modSeq() : 0;
+            return Math.max(first, last);
+        }
+        long highest = 0;
+        for (int msn : hits) {
+            highest = Math.max(highest, m.at(msn).modSeq());
+        }
+        return highest;
     }
 
     private static boolean mentionsModSeq(SearchKey key) {
@@ -1037,10 +1055,6 @@ final class ImapSession {
 
     static String compactUids(List<Uid> uids) {
         return compactLongs(uids.stream().map(Uid::value).toList());
-    }
-
-    private static String compact(List<Integer> numbers) {
-        return compactLongs(numbers.stream().map(Integer::longValue).toList());
     }
 
     /** 1,2,3,5 → "1:3,5" (RFC 3501 sequence-set). */

@@ -157,14 +157,26 @@ class ImapSessionTest {
             b.send("t STORE 1 +FLAGS.SILENT (\\Flagged)").expectEventually("t OK .*");
 
             a.send("c STORE 1:2 (UNCHANGEDSINCE " + seen + ") +FLAGS (\\Seen)");
-            a.expect("\\* 2 FETCH \\(FLAGS \\(\\\\Seen \\\\Recent\\) MODSEQ \\(\\d+\\)\\)");
+            a.expect("\\* 2 FETCH \\(UID 2 FLAGS \\(\\\\Seen \\\\Recent\\) MODSEQ \\(\\d+\\)\\)");
             assertEquals("c OK [MODIFIED 1] Conditional STORE failed for some messages",
                     a.expectEventually("c OK .*"));
             a.send("u UID SEARCH MODSEQ " + (seen + 1)).expect("\\* SEARCH [\\d ]+ \\(MODSEQ \\d+\\)");
             a.expectEventually("u OK UID SEARCH completed"); // b's change to 1 is told here, at a UID command
+            // RFC 7162 §3.1.5: ESEARCH MIN alone tells the modseq of that message, ALL the highest of all
+            long min = esearchModSeq(a.send("e1 UID SEARCH RETURN (MIN) MODSEQ 1")
+                    .expect("\\* ESEARCH \\(TAG \"e1\"\\) UID MIN 1 MODSEQ \\d+"));
+            a.expect("e1 OK UID SEARCH completed");
+            long all = esearchModSeq(a.send("e2 UID SEARCH RETURN (ALL) MODSEQ 1")
+                    .expect("\\* ESEARCH \\(TAG \"e2\"\\) UID ALL 1:3 MODSEQ \\d+"));
+            a.expect("e2 OK UID SEARCH completed");
+            assertTrue(min < all, min + " for message 1, changed before message 2, " + all + " for all");
             a.send("f FETCH 1 (FLAGS)").expect("\\* 1 FETCH \\(FLAGS \\(\\\\Flagged \\\\Recent\\)\\)"); // not \\Seen
             a.expect("f OK FETCH completed");
         }
+    }
+
+    private static long esearchModSeq(String esearch) {
+        return Long.parseLong(esearch.substring(esearch.lastIndexOf(' ') + 1));
     }
 
     private static long modSeq(String fetch) {

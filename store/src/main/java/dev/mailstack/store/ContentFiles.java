@@ -12,6 +12,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -25,6 +26,8 @@ final class ContentFiles {
     private final Path spoolDir;
     /** Contents placed whose sync to disk is still under way, by address. */
     private final Map<String, CompletableFuture<Void>> syncing = new ConcurrentHashMap<>();
+    /** Contents whose file is there but not known to be on disk ({@link #forgetUnsynced}). */
+    private final Set<String> unsynced = ConcurrentHashMap.newKeySet();
 
     ContentFiles(Path root) throws IOException {
         this.root = root;
@@ -64,33 +67,47 @@ final class ContentFiles {
             throw e;
         }
         durable.whenComplete((ok, failed) -> {
-            if (failed != null) {
-                // Not known to be on disk: the next writer of this content writes it again.
-                try {
-                    Files.deleteIfExists(pathOf(sha256));
-                } catch (IOException ignored) {
-                    // the content's rows were never committed; the sweep removes the file later
+            try {
+                if (failed != null) {
+                    forgetUnsynced(sha256);
                 }
-            }
-            syncing.remove(sha256, mine);
-            if (failed != null) {
-                mine.completeExceptionally(failed);
-            } else {
-                mine.complete(null);
+            } finally {
+                syncing.remove(sha256, mine);
+                if (failed != null) {
+                    mine.completeExceptionally(failed);
+                } else {
+                    mine.complete(null);
+                }
             }
         });
         return mine;
     }
 
+    /**
+     * A placed file whose sync failed is not known to be on disk, and no committed row points at it
+     * yet: removed, so the next writer of this content writes it again. When even the removal fails,
+     * the address is remembered and the next writer replaces the file through a synced copy.
+     */
+    private void forgetUnsynced(String sha256) {
+        unsynced.add(sha256);
+        try {
+            Files.deleteIfExists(pathOf(sha256));
+            unsynced.remove(sha256);
+        } catch (IOException | RuntimeException e) {
+            // stays in unsynced
+        }
+    }
+
     private CompletableFuture<Void> place(MessageSource source, Path target) throws IOException {
-        if (Files.exists(target)) {
+        boolean suspect = unsynced.contains(source.sha256());
+        if (!suspect && Files.exists(target)) {
             return DURABLE;
         }
         if (!Files.isDirectory(target.getParent())) {
             // createDirectories alone throws and catches an exception for a directory that exists
             Files.createDirectories(target.getParent());
         }
-        if (source instanceof MessageSpool.Spooled s && s.file().getParent().equals(spoolDir)) {
+        if (!suspect && source instanceof MessageSpool.Spooled s && s.file().getParent().equals(spoolDir)) {
             // A hard link shares the spool's bytes: no copy, and the caller keeps its spool.
             boolean linked;
             try {
@@ -117,8 +134,12 @@ final class ContentFiles {
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
         } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {
             Files.deleteIfExists(temp);
+            if (suspect) {
+                throw new IOException("cannot replace " + target + ", a content file not known to be on disk", e);
+            }
         }
         syncDirectory(target.getParent());
+        unsynced.remove(source.sha256());
         return DURABLE;
     }
 

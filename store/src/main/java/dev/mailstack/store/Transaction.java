@@ -533,13 +533,16 @@ public final class Transaction implements AutoCloseable {
         } catch (SQLException ignored) {
             // nothing left to do with a connection that will not close
         } finally {
-            if (writing) {
-                writing = false;
-                store.accountWriters().unlock(account);
-            }
-            if (!released) {
-                released = true;
-                store.contentWriters().unlock();
+            try {
+                if (writing) {
+                    writing = false;
+                    store.accountWriters().unlock(account);
+                }
+            } finally {
+                if (!released) {
+                    released = true;
+                    store.contentWriters().unlock();
+                }
             }
         }
     }
