@@ -72,19 +72,13 @@ class DamagedMailTest {
     @Test
     void everyWayOfFetchingDamagedMailCompletesAndBodyIsTheOctetsDelivered() throws Exception {
         LineMutator mutator = new LineMutator(20261205L, TOKENS);
-        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), imap.port())) {
-            s.setSoTimeout(10_000);
-            InputStream in = new BufferedInputStream(s.getInputStream());
-            OutputStream out = s.getOutputStream();
-            response(in, null);
-            command(in, out, "a LOGIN alice@example.org secret");
-            command(in, out, "s SELECT INBOX");
+        try (Wire w = selectedInbox()) {
             for (int i = 0; i < 200; i++) {
                 byte[] message = mutator.mutate(mutator.pick(SAMPLES));
                 Uid uid = imap.deliver(MailboxName.INBOX, message);
                 String where = "message " + i + ": " + new String(message, StandardCharsets.ISO_8859_1);
-                command(in, out, "n" + i + " NOOP"); // learn of the delivery
-                Response f = command(in, out, "f" + i + " UID FETCH " + uid.value() + FETCH);
+                w.command("n" + i + " NOOP"); // learn of the delivery
+                Response f = w.command("f" + i + " UID FETCH " + uid.value() + FETCH);
                 assertTrue(f.status().startsWith("OK") || f.status().startsWith("NO [UNKNOWN-CTE]"), f.status() + " for " + where);
                 if (f.status().startsWith("OK")) {
                     Matcher size = Pattern.compile("RFC822\\.SIZE (\\d+)").matcher(f.text());
@@ -96,8 +90,8 @@ class DamagedMailTest {
                     assertTrue(f.literals().stream().anyMatch(l -> java.util.Arrays.equals(l, served)),
                             "BODY[] differs from the delivered octets: " + where);
                 }
-                assertTrue(command(in, out, "t" + i + " UID SEARCH CHARSET UTF-8 TEXT {3+}\r\n中").status().startsWith("OK"), where);
-                assertTrue(command(in, out, "b" + i + " UID SEARCH BODY plain SUBJECT x").status().startsWith("OK"), where);
+                assertTrue(w.command("t" + i + " UID SEARCH CHARSET UTF-8 TEXT {3+}\r\n中").status().startsWith("OK"), where);
+                assertTrue(w.command("b" + i + " UID SEARCH BODY plain SUBJECT x").status().startsWith("OK"), where);
             }
         }
     }
@@ -109,14 +103,8 @@ class DamagedMailTest {
                 + "Content-Type: text/plain; name=\"a\u0000.txt\"\r\nContent-Description: \u0000\r\n\r\nbody\r\n")
                 .getBytes(StandardCharsets.UTF_8);
         Uid uid = imap.deliver(MailboxName.INBOX, message);
-        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), imap.port())) {
-            s.setSoTimeout(10_000);
-            InputStream in = new BufferedInputStream(s.getInputStream());
-            OutputStream out = s.getOutputStream();
-            response(in, null);
-            command(in, out, "a LOGIN alice@example.org secret");
-            command(in, out, "s SELECT INBOX");
-            Response f = command(in, out, "f UID FETCH " + uid.value() + " (ENVELOPE BODYSTRUCTURE BODY)");
+        try (Wire w = selectedInbox()) {
+            Response f = w.command("f UID FETCH " + uid.value() + " (ENVELOPE BODYSTRUCTURE BODY)");
             assertEquals("OK UID FETCH completed", f.status());
             assertTrue(f.literals().size() >= 4, "the fields with a NUL go as literals: " + f.text());
             for (byte[] literal : f.literals()) {
@@ -126,6 +114,28 @@ class DamagedMailTest {
             }
             byte[] name = "Zhang\uFFFDSan".getBytes(StandardCharsets.UTF_8);
             assertTrue(f.literals().stream().anyMatch(l -> java.util.Arrays.equals(l, name)), "U+FFFD stands in for it");
+        }
+    }
+
+    /** A raw connection, logged in, with INBOX selected. */
+    private Wire selectedInbox() throws IOException {
+        Socket s = new Socket(InetAddress.getLoopbackAddress(), imap.port());
+        s.setSoTimeout(10_000);
+        Wire w = new Wire(s, new BufferedInputStream(s.getInputStream()), s.getOutputStream());
+        response(w.in(), null);
+        w.command("a LOGIN alice@example.org secret");
+        w.command("s SELECT INBOX");
+        return w;
+    }
+
+    private record Wire(Socket socket, InputStream in, OutputStream out) implements AutoCloseable {
+        Response command(String line) throws IOException {
+            return DamagedMailTest.command(in, out, line);
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
         }
     }
 

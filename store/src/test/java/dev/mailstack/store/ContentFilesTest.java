@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,14 +22,22 @@ class ContentFilesTest {
 
     @TempDir
     Path dir;
+    ContentFiles files;
+    /** The first writer's spool sync, which each test ends its own way. */
+    CompletableFuture<Void> firstSync = new CompletableFuture<>();
+    CompletableFuture<Void> first;
+    CompletableFuture<Void> second;
+
+    /** Two writers of the same bytes, the second's own file synced, the first's sync still under way. */
+    @BeforeEach
+    void twoWritersAtOnce() throws Exception {
+        files = new ContentFiles(dir);
+        first = files.putStarted(spooled("first", firstSync));
+        second = files.putStarted(spooled("second", CompletableFuture.completedFuture(null)));
+    }
 
     @Test
     void aSecondWriterOfTheSameContentWaitsForTheFirstWritersSync() throws Exception {
-        ContentFiles files = new ContentFiles(dir);
-        CompletableFuture<Void> firstSync = new CompletableFuture<>();
-        CompletableFuture<Void> first = files.putStarted(spooled("first", firstSync));
-        CompletableFuture<Void> second = files.putStarted(spooled("second", CompletableFuture.completedFuture(null)));
-
         assertTrue(Files.exists(files.pathOf(sha256())), "linked into place at once");
         assertFalse(second.isDone(), "the file is there, but not yet known to be on disk");
         firstSync.complete(null);
@@ -40,12 +49,7 @@ class ContentFilesTest {
 
     @Test
     void aFailedSyncFailsEveryWaiterAndTheNextWriterStoresTheContentAgain() throws Exception {
-        ContentFiles files = new ContentFiles(dir);
-        CompletableFuture<Void> firstSync = new CompletableFuture<>();
-        CompletableFuture<Void> first = files.putStarted(spooled("first", firstSync));
-        CompletableFuture<Void> second = files.putStarted(spooled("second", CompletableFuture.completedFuture(null)));
         firstSync.completeExceptionally(new IOException("disk went away"));
-
         assertThrows(IOException.class, () -> BackgroundSync.await(first));
         assertThrows(IOException.class, () -> BackgroundSync.await(second));
         assertFalse(Files.exists(files.pathOf(sha256())), "a file not known to be on disk is not left for others");
