@@ -26,7 +26,11 @@ sealed interface ImapCommand {
     record Authenticate(String mechanism, Optional<String> initialResponse) implements ImapCommand {
     }
 
-    record Select(String mailbox, boolean readOnly, boolean condstore) implements ImapCommand {
+    record Select(String mailbox, boolean readOnly, boolean condstore, Optional<Qresync> qresync) implements ImapCommand {
+    }
+
+    /** RFC 7162 §3.2.5: what a client knew of the mailbox when it last had it selected. */
+    record Qresync(long uidValidity, long modSeq, Optional<SequenceSet> knownUids) {
     }
 
     record Create(String mailbox) implements ImapCommand {
@@ -69,7 +73,9 @@ sealed interface ImapCommand {
     record Search(boolean uid, SearchKey key, boolean esearch, List<String> returnOptions) implements ImapCommand {
     }
 
-    record Fetch(boolean uid, SequenceSet set, List<FetchItem> items, Optional<Long> changedSince) implements ImapCommand {
+    /** {@code vanished}: RFC 7162 §3.2.6, also tell which UIDs of the set are gone. */
+    record Fetch(boolean uid, SequenceSet set, List<FetchItem> items, Optional<Long> changedSince, boolean vanished)
+            implements ImapCommand {
     }
 
     enum StoreMode { ADD, REMOVE, REPLACE }

@@ -129,13 +129,27 @@ final class ImapParser {
                 sp();
                 String box = mailbox();
                 boolean condstore = false;
-                if (peek() == ' ') {
+                Optional<ImapCommand.Qresync> qresync = Optional.empty();
+                if (peek() == ' ') { // RFC 4466 select-params: CONDSTORE, QRESYNC (...) (RFC 7162)
                     sp();
-                    for (String p : atomList()) {
-                        condstore |= p.equalsIgnoreCase("CONDSTORE");
+                    expect('(');
+                    while (peek() != ')') {
+                        String param = atom().toUpperCase(Locale.ROOT);
+                        if (param.equals("QRESYNC")) {
+                            sp();
+                            qresync = Optional.of(qresyncParam());
+                        } else {
+                            condstore |= param.equals("CONDSTORE");
+                        }
+                        if (peek() == ' ') {
+                            pos++;
+                        } else if (peek() != ')') {
+                            throw new ImapSyntaxException("expected a space or ')' after SELECT parameter " + param);
+                        }
                     }
+                    expect(')');
                 }
-                yield new ImapCommand.Select(box, name.equals("EXAMINE"), condstore);
+                yield new ImapCommand.Select(box, name.equals("EXAMINE"), condstore, qresync);
             }
             case "CREATE" -> {
                 sp();
@@ -371,13 +385,29 @@ final class ImapParser {
             items.addAll(fetchItem());
         }
         Optional<Long> changedSince = Optional.empty();
-        if (peek() == ' ') {
+        boolean vanished = false;
+        if (peek() == ' ') { // RFC 4466 fetch-modifiers: CHANGEDSINCE n, VANISHED (RFC 7162)
             sp();
             expect('(');
-            expectWord("CHANGEDSINCE");
-            sp();
-            changedSince = Optional.of(number());
+            while (true) {
+                String modifier = atom().toUpperCase(Locale.ROOT);
+                switch (modifier) {
+                    case "CHANGEDSINCE" -> {
+                        sp();
+                        changedSince = Optional.of(number());
+                    }
+                    case "VANISHED" -> vanished = true;
+                    default -> throw new ImapSyntaxException("unknown FETCH modifier " + modifier);
+                }
+                if (peek() != ' ') {
+                    break;
+                }
+                pos++;
+            }
             expect(')');
+            if (vanished && (!uid || changedSince.isEmpty())) {
+                throw new ImapSyntaxException("VANISHED goes with UID FETCH and CHANGEDSINCE (RFC 7162 §3.2.6)");
+            }
         }
         if (uid && items.stream().noneMatch(i -> i instanceof FetchItem.Uid)) {
             items.add(0, new FetchItem.Uid()); // RFC 3501 §6.4.8: UID FETCH always returns UID
@@ -385,7 +415,30 @@ final class ImapParser {
         if (changedSince.isPresent() && items.stream().noneMatch(i -> i instanceof FetchItem.ModSeq)) {
             items.add(new FetchItem.ModSeq());
         }
-        return new ImapCommand.Fetch(uid, set, items, changedSince);
+        return new ImapCommand.Fetch(uid, set, items, changedSince, vanished);
+    }
+
+    /** RFC 7162 §3.2.5: "(" uidvalidity SP mod-sequence [SP known-uids [SP seq-match-data]] ")". */
+    private ImapCommand.Qresync qresyncParam() throws ImapSyntaxException, IOException {
+        expect('(');
+        long uidValidity = number();
+        sp();
+        long modSeq = number();
+        Optional<SequenceSet> known = Optional.empty();
+        if (peek() == ' ') {
+            sp();
+            known = Optional.of(sequenceSet());
+            if (peek() == ' ') { // seq-match-data: a hint this server does not need
+                sp();
+                expect('(');
+                sequenceSet();
+                sp();
+                sequenceSet();
+                expect(')');
+            }
+        }
+        expect(')');
+        return new ImapCommand.Qresync(uidValidity, modSeq, known);
     }
 
     private List<FetchItem> fetchItem() throws ImapSyntaxException, IOException {

@@ -74,6 +74,8 @@ final class ImapSession {
     private State state = new NotAuthenticated();
     private boolean utf8;
     private boolean condstore;
+    /** ENABLE QRESYNC (RFC 7162 §3.2.3): expunges go out as VANISHED UID sets. */
+    private boolean qresync;
 
     private final SummaryCache summaries;
 
@@ -276,7 +278,7 @@ final class ImapSession {
 
     String capabilities() {
         StringBuilder caps = new StringBuilder("IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT BINARY"
-                + " CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS UTF8=ACCEPT CONDSTORE ESEARCH STATUS=SIZE COMPRESS=DEFLATE APPENDLIMIT="
+                + " CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS UTF8=ACCEPT CONDSTORE QRESYNC ESEARCH STATUS=SIZE COMPRESS=DEFLATE APPENDLIMIT="
                 + settings.appendLimit());
         if (state instanceof NotAuthenticated) {
             if (connection.canStartTls()) {
@@ -366,6 +368,10 @@ final class ImapSession {
                         enabled.add(cap);
                     } else if (cap.equals("CONDSTORE")) {
                         condstore = true;
+                        enabled.add(cap);
+                    } else if (cap.equals("QRESYNC")) {
+                        enableCondstore(); // RFC 7162 §3.2.3: QRESYNC implies CONDSTORE
+                        qresync = true;
                         enabled.add(cap);
                     }
                 }
@@ -559,6 +565,13 @@ final class ImapSession {
                 return;
             }
         }
+        if (s.qresync().isPresent() && !qresync) {
+            tagged(tag, "BAD QRESYNC parameter without ENABLE QRESYNC first (RFC 7162 §3.2.5)");
+            return;
+        }
+        if (qresync && state instanceof Selected) {
+            untagged("OK [CLOSED] Previous mailbox closed"); // RFC 7162 §3.2.11
+        }
         deselect();
         state = new Authenticated(account, user);
         MailboxName name = name(s.mailbox());
@@ -586,8 +599,31 @@ final class ImapSession {
         untagged("OK [UIDVALIDITY " + info.uidValidity() + "] UIDs valid");
         untagged("OK [UIDNEXT " + Math.max(info.uidNext(), m.maxUid() + 1) + "] Predicted next UID");
         untagged("OK [HIGHESTMODSEQ " + view.highestModSeq() + "] Highest");
+        if (s.qresync().isPresent() && s.qresync().get().uidValidity() == info.uidValidity()) {
+            resynchronize(m, s.qresync().get(), Math.max(info.uidNext(), m.maxUid() + 1));
+        }
         tagged(tag, "OK [" + (s.readOnly() ? "READ-ONLY" : "READ-WRITE") + "] " + (s.readOnly() ? "EXAMINE" : "SELECT")
                 + " completed");
+    }
+
+    /**
+     * RFC 7162 §3.2.5.1: what changed since the client last had the mailbox: the UIDs it knew that
+     * are gone, then the flags of those it knew that changed after its modseq.
+     */
+    private void resynchronize(SelectedMailbox m, ImapCommand.Qresync q, long uidNext) throws IOException {
+        SequenceSet known = q.knownUids().orElse(new SequenceSet(List.of(new SequenceSet.Range(1, SequenceSet.STAR))));
+        String gone = m.vanished(known, uidNext - 1, uidNext);
+        if (!gone.isEmpty()) {
+            untagged("VANISHED (EARLIER) " + gone);
+        }
+        for (int msn = 1; msn <= m.exists(); msn++) {
+            MessageRef r = m.at(msn);
+            if (r.modSeq() > q.modSeq() && known.contains(r.uid().value(), m.maxUid())) {
+                StringBuilder sb = new StringBuilder("* ").append(msn).append(" FETCH (UID ").append(r.uid().value());
+                SelectedMailbox.appendFlagList(sb.append(" FLAGS "), r.flags(), m.isRecent(r.uid()));
+                connection.write(sb.append(" MODSEQ (").append(r.modSeq()).append("))\r\n").toString());
+            }
+        }
     }
 
     private void deselect() {
@@ -666,10 +702,20 @@ final class ImapSession {
     // --- selected state
 
     private void fetch(String tag, SelectedMailbox m, ImapCommand.Fetch f) throws IOException {
+        if (f.vanished() && !qresync) {
+            tagged(tag, "BAD VANISHED without ENABLE QRESYNC first (RFC 7162 §3.2.6)");
+            return;
+        }
         if (f.changedSince().isPresent() || f.items().stream().anyMatch(i -> i instanceof FetchItem.ModSeq)) {
             enableCondstore();
         }
         List<Integer> msns = m.resolve(f.set(), f.uid());
+        if (f.vanished()) {
+            String gone = m.vanished(f.set(), m.maxUid(), Math.max(m.view().info().uidNext(), m.maxUid() + 1));
+            if (!gone.isEmpty()) {
+                untagged("VANISHED (EARLIER) " + gone);
+            }
+        }
         boolean setsSeen = !m.readOnly() && f.items().stream()
                 .anyMatch(i -> i instanceof FetchItem.Section s && !s.peek());
         java.util.Set<Integer> nowSeen = new java.util.HashSet<>();
@@ -1037,7 +1083,7 @@ final class ImapSession {
         }
         mailboxLock.lock();
         try {
-            for (String line : s.mailbox().sync(expungesAllowed, condstore)) {
+            for (String line : s.mailbox().sync(expungesAllowed, condstore, qresync)) {
                 connection.write(line + "\r\n");
             }
         } finally {

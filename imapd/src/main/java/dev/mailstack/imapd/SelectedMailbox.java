@@ -102,6 +102,45 @@ final class SelectedMailbox {
     }
 
     /**
+     * RFC 7162 §3.2.5 and §3.2.6 VANISHED (EARLIER): the UIDs of {@code set} (where {@code *} is
+     * {@code star}) up to {@code below} that are not in the mailbox, as a UID set; empty when none.
+     * The store keeps which UIDs were expunged only as long as an open view needs them, so this is
+     * every missing UID, expunged before or after the client's modseq, as RFC 7162 §4.1 allows a
+     * server that keeps no more: the client drops those it still has and ignores the rest.
+     */
+    String vanished(SequenceSet set, long star, long below) {
+        List<long[]> wanted = new ArrayList<>();
+        for (SequenceSet.Range r : set.ranges()) {
+            long low = Math.max(1, r.low(star));
+            long high = Math.min(r.high(star), below - 1);
+            if (low <= high) {
+                wanted.add(new long[]{low, high});
+            }
+        }
+        wanted.sort(java.util.Comparator.comparingLong(r -> r[0]));
+        StringBuilder out = new StringBuilder();
+        long done = 0; // every UID up to here is already written or present
+        for (long[] r : wanted) {
+            long from = Math.max(r[0], done + 1);
+            int i = firstAtOrAbove(from);
+            while (from <= r[1]) {
+                long present = i < messages.size() ? messages.get(i).uid().value() : Long.MAX_VALUE;
+                long gapEnd = Math.min(present - 1, r[1]);
+                if (from <= gapEnd) {
+                    out.append(out.isEmpty() ? "" : ",").append(from).append(from == gapEnd ? "" : ":" + gapEnd);
+                }
+                if (present > r[1]) {
+                    break;
+                }
+                from = present + 1;
+                i++;
+            }
+            done = Math.max(done, r[1]);
+        }
+        return out.toString();
+    }
+
+    /**
      * Message numbers selected by a set of sequence numbers or UIDs, ascending. Work follows the
      * set, not the mailbox: a UID range is found by binary search (messages are in UID order), so
      * a client fetching a few messages of a large mailbox does not pay for all of them.
@@ -162,7 +201,7 @@ final class SelectedMailbox {
      * first (highest number first is not required; each shifts the numbers after it).
      * With {@code expungesAllowed} false (during FETCH, STORE, SEARCH) nothing is applied.
      */
-    List<String> sync(boolean expungesAllowed, boolean condstore) {
+    List<String> sync(boolean expungesAllowed, boolean condstore, boolean qresync) {
         List<String> out = new ArrayList<>();
         if (!expungesAllowed) {
             return out;
@@ -176,10 +215,19 @@ final class SelectedMailbox {
             }
         }
         gone.sort(Collections.reverseOrder());
+        List<Long> vanished = new ArrayList<>();
         for (int msn : gone) {
-            recent.remove(messages.get(msn - 1).uid());
+            Uid uid = messages.get(msn - 1).uid();
+            recent.remove(uid);
             messages.remove(msn - 1);
-            out.add("* " + msn + " EXPUNGE");
+            if (qresync) {
+                vanished.add(0, uid.value());
+            } else {
+                out.add("* " + msn + " EXPUNGE");
+            }
+        }
+        if (!vanished.isEmpty()) {
+            out.add("* VANISHED " + ImapSession.compactLongs(vanished)); // RFC 7162 §3.2.10: UIDs, not numbers
         }
         if (!gone.isEmpty()) {
             reindex();

@@ -139,4 +139,30 @@ class ImapParserTest {
         assertEquals("Tom & Jerry", ModifiedUtf7.decode("Tom &- Jerry"));
         assertEquals("~peter/mail/&U,BTFw-/&ZeVnLIqe-", ModifiedUtf7.encode("~peter/mail/台北/日本語"));
     }
+
+    /** RFC 7162 §3.2.5 and §3.2.6: QRESYNC's SELECT parameter and FETCH's VANISHED modifier. */
+    @Test
+    void qresyncParametersParseAndMalformedOnesAreRefused() throws Exception {
+        ImapCommand.Select s = assertInstanceOf(ImapCommand.Select.class,
+                parse("a1 SELECT INBOX (QRESYNC (67890007 20050715194045000 41,43:211,214:541 (1:5 1,3,7:9)))\r\n"));
+        ImapCommand.Qresync q = s.qresync().orElseThrow();
+        assertEquals(67890007L, q.uidValidity());
+        assertEquals(20050715194045000L, q.modSeq());
+        assertTrue(q.knownUids().orElseThrow().contains(300, 1000));
+        assertTrue(!q.knownUids().orElseThrow().contains(212, 1000));
+        ImapCommand.Select both = assertInstanceOf(ImapCommand.Select.class,
+                parse("a1 EXAMINE INBOX (CONDSTORE QRESYNC (1 2))\r\n"));
+        assertTrue(both.condstore() && both.qresync().orElseThrow().knownUids().isEmpty());
+        ImapCommand.Fetch f = assertInstanceOf(ImapCommand.Fetch.class,
+                parse("a1 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 12345 VANISHED)\r\n"));
+        assertTrue(f.vanished());
+        assertEquals(12345L, f.changedSince().orElseThrow());
+
+        assertThrows(ImapSyntaxException.class, () -> parse("a1 SELECT INBOX (QRESYNC (1))\r\n"));
+        assertThrows(ImapSyntaxException.class, () -> parse("a1 SELECT INBOX (QRESYNC (1 2 1:3 (1:2)))\r\n"));
+        assertThrows(ImapSyntaxException.class, () -> parse("a1 SELECT INBOX (CONDSTORE(\r\n"));
+        assertThrows(ImapSyntaxException.class, () -> parse("a1 FETCH 1 (FLAGS) (CHANGEDSINCE 1 VANISHED)\r\n"));
+        assertThrows(ImapSyntaxException.class, () -> parse("a1 UID FETCH 1 (FLAGS) (VANISHED)\r\n"));
+        assertThrows(ImapSyntaxException.class, () -> parse("a1 UID FETCH 1 (FLAGS) (CHANGEDSINCE 1 SOON)\r\n"));
+    }
 }

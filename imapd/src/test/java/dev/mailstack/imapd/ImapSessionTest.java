@@ -175,6 +175,55 @@ class ImapSessionTest {
         }
     }
 
+    /** RFC 7162 §3.2: a client back after a while learns in its SELECT what vanished and what changed. */
+    @Test
+    void qresyncTellsAReturningClientWhatVanishedAndWhatChanged() throws Exception {
+        long uidValidity;
+        long highest;
+        try (LineClient a = imap.login()) {
+            a.send("s SELECT INBOX (CONDSTORE)");
+            uidValidity = firstNumber(a.expectEventually("\\* OK \\[UIDVALIDITY \\d+\\].*"));
+            highest = firstNumber(a.expectEventually("\\* OK \\[HIGHESTMODSEQ \\d+\\].*"));
+            a.expectEventually("s OK .*");
+        } // it knew UIDs 1:3 at that modseq
+        try (LineClient b = selectedInbox()) {
+            b.send("t UID STORE 1 +FLAGS.SILENT (\\Deleted)").expectEventually("t OK .*");
+            b.send("x EXPUNGE").expectEventually("x OK .*");
+            b.send("f UID STORE 3 +FLAGS.SILENT (\\Flagged)").expectEventually("f OK .*");
+        }
+        String resync = "SELECT INBOX (QRESYNC (" + uidValidity + " " + highest + " 1:3))";
+        try (LineClient c = imap.login()) {
+            c.send("q " + resync).expect("q BAD .*ENABLE QRESYNC.*");
+            c.send("e ENABLE QRESYNC").expect("\\* ENABLED QRESYNC");
+            c.expect("e OK ENABLE completed");
+            c.send("s " + resync);
+            c.expectEventually("\\* OK \\[HIGHESTMODSEQ \\d+\\].*");
+            c.expect("\\* VANISHED \\(EARLIER\\) 1");
+            c.expect("\\* 2 FETCH \\(UID 3 FLAGS \\(\\\\Flagged\\) MODSEQ \\(\\d+\\)\\)"); // UID 2 did not change
+            c.expect("s OK \\[READ-WRITE\\] SELECT completed");
+
+            try (LineClient d = selectedInbox()) {
+                d.send("t UID STORE 2 +FLAGS.SILENT (\\Deleted)").expectEventually("t OK .*");
+                d.send("x EXPUNGE").expectEventually("x OK .*");
+            }
+            c.send("n NOOP").expect("\\* VANISHED 2"); // RFC 7162 §3.2.10: no EXPUNGE once QRESYNC is on
+            c.expect("n OK NOOP completed");
+            c.send("v UID FETCH 1:* (FLAGS) (CHANGEDSINCE " + highest + " VANISHED)");
+            c.expect("\\* VANISHED \\(EARLIER\\) 1:2");
+            c.expect("\\* 1 FETCH \\(UID 3 .*\\\\Flagged.*MODSEQ.*");
+            c.expect("v OK UID FETCH completed");
+            c.send("w FETCH 1 (FLAGS) (CHANGEDSINCE 1 VANISHED)").expect("w BAD .*UID FETCH.*");
+            c.send("x EXAMINE Trash").expect("\\* OK \\[CLOSED\\] Previous mailbox closed");
+            c.expectEventually("x OK \\[READ-ONLY\\] EXAMINE completed");
+        }
+    }
+
+    private static long firstNumber(String line) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\d+").matcher(line);
+        assertTrue(m.find(), line);
+        return Long.parseLong(m.group());
+    }
+
     private static long esearchModSeq(String esearch) {
         return Long.parseLong(esearch.substring(esearch.lastIndexOf(' ') + 1));
     }
