@@ -757,6 +757,7 @@ final class ImapSession {
                     m.view().info().name().path(), abbreviated(compactUids(msns.stream().map(i -> m.at(i).uid()).toList())));
         }
         sync(f.uid());
+        holdBackHighestModSeq(m);
         tagged(tag, "OK " + (f.uid() ? "UID FETCH" : "FETCH") + " completed");
     }
 
@@ -846,6 +847,7 @@ final class ImapSession {
             }
         }
         sync(s.uid());
+        holdBackHighestModSeq(m);
         if (!modified.isEmpty()) {
             tagged(tag, "OK [MODIFIED " + compactLongs(modified) + "] Conditional STORE failed for some messages");
         } else {
@@ -978,6 +980,17 @@ final class ImapSession {
             highest = Math.max(highest, m.at(msn).modSeq());
         }
         return highest;
+    }
+
+    /**
+     * RFC 7162 §3.2: MODSEQs sent while other writers' changes (expunges among them) still wait for
+     * a command that may report them must not pass for a resync point: the client is told the
+     * modseq this session has caught up to, which is below those changes.
+     */
+    private void holdBackHighestModSeq(SelectedMailbox m) throws IOException {
+        if (qresync && m.view().hasPendingChanges()) {
+            untagged("OK [HIGHESTMODSEQ " + m.view().highestModSeq() + "] Highest");
+        }
     }
 
     private static boolean mentionsModSeq(SearchKey key) {

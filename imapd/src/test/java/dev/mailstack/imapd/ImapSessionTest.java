@@ -206,11 +206,17 @@ class ImapSessionTest {
                 d.send("t UID STORE 2 +FLAGS.SILENT (\\Deleted)").expectEventually("t OK .*");
                 d.send("x EXPUNGE").expectEventually("x OK .*");
             }
+            // A STORE may not report the expunge; the MODSEQ it sends must not pass for a resync point.
+            long stored = firstNumber(c.send("m STORE 2 +FLAGS (\\Seen)").expect("\\* 2 FETCH \\(UID 3 .*")
+                    .replaceAll(".*MODSEQ \\(", ""));
+            long told = firstNumber(c.expect("\\* OK \\[HIGHESTMODSEQ \\d+\\] Highest"));
+            assertTrue(told < stored, told + " is to be below " + stored + " while the expunge waits");
+            c.expect("m OK STORE completed");
             c.send("n NOOP").expect("\\* VANISHED 2"); // RFC 7162 §3.2.10: no EXPUNGE once QRESYNC is on
             c.expect("n OK NOOP completed");
             c.send("v UID FETCH 1:* (FLAGS) (CHANGEDSINCE " + highest + " VANISHED)");
             c.expect("\\* VANISHED \\(EARLIER\\) 1:2");
-            c.expect("\\* 1 FETCH \\(UID 3 .*\\\\Flagged.*MODSEQ.*");
+            c.expect("\\* 1 FETCH \\(UID 3 .*\\\\Seen \\\\Flagged.*MODSEQ.*");
             c.expect("v OK UID FETCH completed");
             c.send("w FETCH 1 (FLAGS) (CHANGEDSINCE 1 VANISHED)").expect("w BAD .*UID FETCH.*");
             c.send("x EXAMINE Trash").expect("\\* OK \\[CLOSED\\] Previous mailbox closed");
