@@ -133,19 +133,20 @@ final class ImapParser {
                 if (peek() == ' ') { // RFC 4466 select-params: CONDSTORE, QRESYNC (...) (RFC 7162)
                     sp();
                     expect('(');
-                    while (peek() != ')') {
+                    while (true) {
                         String param = atom().toUpperCase(Locale.ROOT);
-                        if (param.equals("QRESYNC")) {
-                            sp();
-                            qresync = Optional.of(qresyncParam());
-                        } else {
-                            condstore |= param.equals("CONDSTORE");
+                        switch (param) {
+                            case "QRESYNC" -> {
+                                sp();
+                                qresync = Optional.of(qresyncParam());
+                            }
+                            case "CONDSTORE" -> condstore = true;
+                            default -> throw new ImapSyntaxException("unknown " + name + " parameter " + param);
                         }
-                        if (peek() == ' ') {
-                            pos++;
-                        } else if (peek() != ')') {
-                            throw new ImapSyntaxException("expected a space or ')' after SELECT parameter " + param);
+                        if (peek() != ' ') {
+                            break;
                         }
+                        pos++;
                     }
                     expect(')');
                 }
@@ -427,9 +428,13 @@ final class ImapParser {
         Optional<SequenceSet> known = Optional.empty();
         if (peek() == ' ') {
             sp();
-            known = Optional.of(sequenceSet());
-            if (peek() == ' ') { // seq-match-data: a hint this server does not need
-                sp();
+            if (peek() != '(') {
+                known = Optional.of(sequenceSet());
+                if (peek() == ' ') {
+                    sp();
+                }
+            }
+            if (peek() == '(') { // seq-match-data: a hint this server does not need
                 expect('(');
                 sequenceSet();
                 sp();

@@ -569,8 +569,8 @@ final class ImapSession {
             tagged(tag, "BAD QRESYNC parameter without ENABLE QRESYNC first (RFC 7162 §3.2.5)");
             return;
         }
-        if (qresync && state instanceof Selected) {
-            untagged("OK [CLOSED] Previous mailbox closed"); // RFC 7162 §3.2.11
+        if (state instanceof Selected) {
+            untagged("OK [CLOSED] Previous mailbox closed"); // RFC 7162 §3.2.11: a QRESYNC server always says so
         }
         deselect();
         state = new Authenticated(account, user);
@@ -711,7 +711,9 @@ final class ImapSession {
         }
         List<Integer> msns = m.resolve(f.set(), f.uid());
         if (f.vanished()) {
-            String gone = m.vanished(f.set(), m.maxUid(), Math.max(m.view().info().uidNext(), m.maxUid() + 1));
+            // `*` here reaches UIDNEXT - 1: expunged messages above the highest one left count too
+            long uidNext = Math.max(m.view().uidNext(), m.maxUid() + 1);
+            String gone = m.vanished(f.set(), uidNext - 1, uidNext);
             if (!gone.isEmpty()) {
                 untagged("VANISHED (EARLIER) " + gone);
             }
@@ -985,7 +987,9 @@ final class ImapSession {
     /**
      * RFC 7162 §3.2: MODSEQs sent while other writers' changes (expunges among them) still wait for
      * a command that may report them must not pass for a resync point: the client is told the
-     * modseq this session has caught up to, which is below those changes.
+     * modseq this session has caught up to, which is below those changes. The view cannot tell this
+     * session's own commits from others', so after a non-UID STORE it is said even when no other
+     * writer was there; the client then resyncs from a little earlier than it could have.
      */
     private void holdBackHighestModSeq(SelectedMailbox m) throws IOException {
         if (qresync && m.view().hasPendingChanges()) {

@@ -105,7 +105,7 @@ final class SelectedMailbox {
      * RFC 7162 §3.2.5 and §3.2.6 VANISHED (EARLIER): the UIDs of {@code set} (where {@code *} is
      * {@code star}) up to {@code below} that are not in the mailbox, as a UID set; empty when none.
      * The store keeps which UIDs were expunged only as long as an open view needs them, so this is
-     * every missing UID, expunged before or after the client's modseq, as RFC 7162 §4.1 allows a
+     * every missing UID, expunged before or after the client's modseq, as RFC 7162 §5.1 allows a
      * server that keeps no more: the client drops those it still has and ignores the rest.
      */
     String vanished(SequenceSet set, long star, long below) {
@@ -221,12 +221,13 @@ final class SelectedMailbox {
             recent.remove(uid);
             messages.remove(msn - 1);
             if (qresync) {
-                vanished.add(0, uid.value());
+                vanished.add(uid.value());
             } else {
                 out.add("* " + msn + " EXPUNGE");
             }
         }
         if (!vanished.isEmpty()) {
+            Collections.reverse(vanished); // gathered highest number first
             out.add("* VANISHED " + ImapSession.compactLongs(vanished)); // RFC 7162 §3.2.10: UIDs, not numbers
         }
         if (!gone.isEmpty()) {

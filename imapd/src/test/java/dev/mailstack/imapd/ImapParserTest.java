@@ -158,7 +158,11 @@ class ImapParserTest {
         assertTrue(f.vanished());
         assertEquals(12345L, f.changedSince().orElseThrow());
 
+        assertTrue(assertInstanceOf(ImapCommand.Select.class, parse("a1 SELECT INBOX (QRESYNC (1 2 (1:5 1,3,7:9)))\r\n"))
+                .qresync().orElseThrow().knownUids().isEmpty(), "seq-match-data without known-uids");
         assertThrows(ImapSyntaxException.class, () -> parse("a1 SELECT INBOX (QRESYNC (1))\r\n"));
+        assertThrows(ImapSyntaxException.class, () -> parse("a1 SELECT INBOX ()\r\n"));
+        assertThrows(ImapSyntaxException.class, () -> parse("a1 SELECT INBOX (SOMEDAY)\r\n"));
         assertThrows(ImapSyntaxException.class, () -> parse("a1 SELECT INBOX (QRESYNC (1 2 1:3 (1:2)))\r\n"));
         assertThrows(ImapSyntaxException.class, () -> parse("a1 SELECT INBOX (CONDSTORE(\r\n"));
         assertThrows(ImapSyntaxException.class, () -> parse("a1 FETCH 1 (FLAGS) (CHANGEDSINCE 1 VANISHED)\r\n"));

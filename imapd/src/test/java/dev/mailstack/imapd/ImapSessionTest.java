@@ -193,10 +193,14 @@ class ImapSessionTest {
         }
         String resync = "SELECT INBOX (QRESYNC (" + uidValidity + " " + highest + " 1:3))";
         try (LineClient c = imap.login()) {
+            c.send("p SELECT INBOX").expectEventually("p OK .*");
+            c.send("r EXAMINE Trash").expect("\\* OK \\[CLOSED\\] Previous mailbox closed"); // §3.2.11, enabled or not
+            c.expectEventually("r OK .*");
             c.send("q " + resync).expect("q BAD .*ENABLE QRESYNC.*");
-            c.send("e ENABLE QRESYNC").expect("\\* ENABLED QRESYNC");
+            c.send("e ENABLE QRESYNC").expect("\\* OK \\[HIGHESTMODSEQ \\d+\\] Highest"); // of Trash, selected
+            c.expect("\\* ENABLED QRESYNC");
             c.expect("e OK ENABLE completed");
-            c.send("s " + resync);
+            c.send("s " + resync).expect("\\* OK \\[CLOSED\\] Previous mailbox closed");
             c.expectEventually("\\* OK \\[HIGHESTMODSEQ \\d+\\].*");
             c.expect("\\* VANISHED \\(EARLIER\\) 1");
             c.expect("\\* 2 FETCH \\(UID 3 FLAGS \\(\\\\Flagged\\) MODSEQ \\(\\d+\\)\\)"); // UID 2 did not change
@@ -219,6 +223,12 @@ class ImapSessionTest {
             c.expect("\\* 1 FETCH \\(UID 3 .*\\\\Seen \\\\Flagged.*MODSEQ.*");
             c.expect("v OK UID FETCH completed");
             c.send("w FETCH 1 (FLAGS) (CHANGEDSINCE 1 VANISHED)").expect("w BAD .*UID FETCH.*");
+            c.send("d UID STORE 3 +FLAGS.SILENT (\\Deleted)").expectEventually("d OK .*");
+            c.send("u UID EXPUNGE 3").expect("\\* VANISHED 3");
+            c.expect("u OK .*");
+            // the highest UID is gone too: `*` reaches UIDNEXT - 1, so the empty mailbox still names it
+            c.send("y UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)").expect("\\* VANISHED \\(EARLIER\\) 1:3");
+            c.expect("y OK UID FETCH completed");
             c.send("x EXAMINE Trash").expect("\\* OK \\[CLOSED\\] Previous mailbox closed");
             c.expectEventually("x OK \\[READ-ONLY\\] EXAMINE completed");
         }

@@ -68,7 +68,22 @@ public final class MailboxView implements AutoCloseable {
         return modSeq;
     }
 
-    /** True when another writer committed to this mailbox since the last refresh. */
+    /** The mailbox's UIDNEXT now, not as it was when the view opened ({@link #info()}). */
+    public long uidNext() {
+        return session.query("uidnext", c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT uid_next FROM mailboxes WHERE id = ?")) {
+                ps.setLong(1, info.id().value());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new StoreException(StoreFailure.NOT_FOUND, "mailbox was deleted");
+                    }
+                    return rs.getLong(1);
+                }
+            }
+        });
+    }
+
+    /** True when a writer (this view's own session included) committed to this mailbox since the last refresh. */
     public boolean hasPendingChanges() {
         return pending;
     }
