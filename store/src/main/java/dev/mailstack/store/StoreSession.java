@@ -143,14 +143,9 @@ public final class StoreSession {
     public void rename(MailboxName from, MailboxName to) {
         if (from.isInbox()) {
             MailboxInfo target = create(to, Optional.empty());
-            MailboxId inbox;
-            List<Uid> uids;
-            try (MailboxView view = select(MailboxName.INBOX)) { // read before the transaction takes its connection
-                inbox = view.id();
-                uids = view.messages().stream().map(MessageRef::uid).toList();
-            }
+            MailboxId inbox = require(MailboxName.INBOX).id(); // before the transaction takes its connection
             try (Transaction t = begin()) {
-                t.move(inbox, uids, target.id());
+                t.moveAll(inbox, target.id());
                 t.commit();
             }
             return;

@@ -138,6 +138,27 @@ public final class Transaction implements AutoCloseable {
         return run("move", () -> copyRows(from, uids, to, true));
     }
 
+    /**
+     * Moves every message of {@code from} (RENAME INBOX, RFC 3501 §6.3.5), read once the mailbox is
+     * locked: a message delivered meanwhile is either moved too or arrives after.
+     */
+    public List<Uid> moveAll(MailboxId from, MailboxId to) {
+        return run("move all", () -> {
+            lock(from);
+            List<Uid> uids = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT uid FROM messages WHERE id > ? AND id < ? ORDER BY id")) {
+                ps.setLong(1, Mailboxes.messageKey(from, 0));
+                ps.setLong(2, Mailboxes.keyAfter(from));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        uids.add(new Uid(rs.getLong(1)));
+                    }
+                }
+            }
+            return copyRows(from, uids, to, true);
+        });
+    }
+
     private List<Uid> copyRows(MailboxId from, Collection<Uid> uids, MailboxId to, boolean expungeSource) throws SQLException {
         Locked src = lock(from);
         Locked dst = lock(to);
