@@ -452,13 +452,16 @@ final class ImapSession {
     }
 
     private MailboxName name(String wire) {
-        String decoded;
+        return new MailboxName(decoded(wire));
+    }
+
+    /** A mailbox name or LIST pattern as sent: modified UTF-7 unless UTF8=ACCEPT (RFC 3501 §5.1.3). */
+    private String decoded(String wire) {
         try {
-            decoded = utf8 ? wire : ModifiedUtf7.decode(wire);
+            return utf8 ? wire : ModifiedUtf7.decode(wire);
         } catch (IllegalArgumentException e) {
             throw new StoreException(dev.mailstack.store.StoreFailure.INVALID_NAME, e.getMessage());
         }
-        return new MailboxName(decoded);
     }
 
     // --- authentication
@@ -641,9 +644,9 @@ final class ImapSession {
         }
         List<MailboxInfo> all = user.list();
         List<Pattern> patterns = new ArrayList<>();
-        String reference = utf8 ? l.reference() : ModifiedUtf7.decode(l.reference());
+        String reference = decoded(l.reference());
         for (String p : l.patterns()) {
-            patterns.add(MailboxLister.pattern(reference, utf8 ? p : ModifiedUtf7.decode(p)));
+            patterns.add(MailboxLister.pattern(reference, decoded(p)));
         }
         for (MailboxInfo box : all) {
             String path = box.name().path();

@@ -28,7 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
 class HostileCommandsTest {
     private static final List<String> COMMANDS = List.of(
             "CAPABILITY", "NOOP", "CHECK", "NAMESPACE", "ID (\"name\" \"fuzz\" \"version\" \"1\")",
-            "ENABLE CONDSTORE UTF8=ACCEPT",
+            "ENABLE CONDSTORE UTF8=ACCEPT", "ENABLE QRESYNC",
+            "SELECT INBOX (QRESYNC (1 1 1:3 (1:2 1,3)))", "EXAMINE INBOX (CONDSTORE QRESYNC (4294967295 0 (1 1)))",
+            "UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)", "UID FETCH 2,4:* (UID) (VANISHED CHANGEDSINCE 0)",
             "FETCH 1:* (FLAGS UID RFC822.SIZE INTERNALDATE)",
             "UID FETCH 1:* (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (From To Cc Bcc Subject Date Message-ID"
                     + " Priority X-Priority References Newsgroups In-Reply-To Content-Type Reply-To)])",
