@@ -101,7 +101,7 @@ class HostileCommandsTest {
 
     @Test
     void everyDamagedCommandIsAnsweredAndTheSessionGoesOn() throws Exception {
-        LineMutator mutator = new LineMutator(20261205L, TOKENS);
+        LineMutator mutator = new LineMutator(Long.getLong("hostile.seed", 20261205L), TOKENS); // -Dhostile.seed=N explores another sequence
         LineClient user = null;
         LineClient stranger = null;
         int byes = 0;

@@ -79,7 +79,7 @@ class HostileCommandsTest {
 
     @Test
     void everyDamagedCommandGetsOneReplyAndADroppedSessionDeletesNothing() throws Exception {
-        LineMutator mutator = new LineMutator(20261205L, TOKENS);
+        LineMutator mutator = new LineMutator(Long.getLong("hostile.seed", 20261205L), TOKENS); // -Dhostile.seed=N explores another sequence
         LineClient user = null;
         LineClient stranger = null;
         int closed = 0;

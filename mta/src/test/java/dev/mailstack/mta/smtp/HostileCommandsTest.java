@@ -63,7 +63,7 @@ class HostileCommandsTest {
 
     @Test
     void everyDamagedCommandGetsOneReplyInStep() throws Exception {
-        LineMutator mutator = new LineMutator(20261205L, TOKENS);
+        LineMutator mutator = new LineMutator(Long.getLong("hostile.seed", 20261205L), TOKENS); // -Dhostile.seed=N explores another sequence
         LineClient c = null;
         int closed = 0;
         for (int i = 0; i < 3000; i++) {
