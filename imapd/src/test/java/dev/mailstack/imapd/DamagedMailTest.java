@@ -71,7 +71,7 @@ class DamagedMailTest {
 
     @Test
     void everyWayOfFetchingDamagedMailCompletesAndBodyIsTheOctetsDelivered() throws Exception {
-        LineMutator mutator = new LineMutator(20261205L, TOKENS);
+        LineMutator mutator = new LineMutator(Long.getLong("damaged.seed", 20261205L), TOKENS); // -Ddamaged.seed=N: another sequence
         try (Wire w = selectedInbox()) {
             for (int i = 0; i < 200; i++) {
                 byte[] message = mutator.mutate(mutator.pick(SAMPLES));

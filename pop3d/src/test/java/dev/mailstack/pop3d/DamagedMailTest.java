@@ -66,7 +66,7 @@ class DamagedMailTest {
 
     @Test
     void retrGivesBackTheStoredOctetsAndTopAPrefixOfThem() throws Exception {
-        LineMutator mutator = new LineMutator(20261205L, TOKENS);
+        LineMutator mutator = new LineMutator(Long.getLong("damaged.seed", 20261205L), TOKENS); // -Ddamaged.seed=N: another sequence
         List<byte[]> stored = new ArrayList<>();
         for (int i = 0; i < 300; i++) {
             byte[] m = mutator.mutate(mutator.pick(SAMPLES));
