@@ -82,9 +82,17 @@ class HostileCommandsTest {
     Path dir;
     ImapFixture imap;
 
+    /**
+     * APPENDLIMIT for this test: a damaged APPEND announcing a non-synchronizing literal up to it is
+     * sent its octets; one past it must end the session (a literal the server would otherwise wait for).
+     */
+    private static final int APPEND_LIMIT = 100_000;
+
     @BeforeEach
     void start() throws IOException {
-        imap = new ImapFixture(dir);
+        ImapSettings d = ImapSettings.defaults("imap.example.org");
+        imap = new ImapFixture(dir, new ImapSettings(d.hostname(), d.plaintextAuth(), APPEND_LIMIT,
+                d.preAuthLiteralLimit(), d.authenticatedIdle(), d.mimeLimits(), d.recent()));
         deliverAll();
     }
 
@@ -186,7 +194,7 @@ class HostileCommandsTest {
         long size = pendingLiteral ? Long.parseLong(literal.group(1)) : 0;
         if (pendingLiteral && !literal.group(2).isEmpty()) {
             // The server skips an unwanted non-synchronizing literal up to APPENDLIMIT and ends the session past it.
-            if (size <= 100_000) {
+            if (size <= APPEND_LIMIT) {
                 c.sendRaw("x".repeat((int) size) + "\r\n");
             }
             pendingLiteral = false;
