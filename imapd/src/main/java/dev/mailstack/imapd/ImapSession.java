@@ -600,10 +600,11 @@ final class ImapSession {
             }
         }
         untagged("OK [UIDVALIDITY " + info.uidValidity() + "] UIDs valid");
-        untagged("OK [UIDNEXT " + Math.max(info.uidNext(), m.maxUid() + 1) + "] Predicted next UID");
+        long uidNext = Math.max(info.uidNext(), m.maxUid() + 1);
+        untagged("OK [UIDNEXT " + uidNext + "] Predicted next UID");
         untagged("OK [HIGHESTMODSEQ " + view.highestModSeq() + "] Highest");
         if (s.qresync().isPresent() && s.qresync().get().uidValidity() == info.uidValidity()) {
-            resynchronize(m, s.qresync().get(), Math.max(info.uidNext(), m.maxUid() + 1));
+            resynchronize(m, s.qresync().get(), uidNext);
         }
         tagged(tag, "OK [" + (s.readOnly() ? "READ-ONLY" : "READ-WRITE") + "] " + (s.readOnly() ? "EXAMINE" : "SELECT")
                 + " completed");
@@ -619,12 +620,9 @@ final class ImapSession {
         if (!gone.isEmpty()) {
             untagged("VANISHED (EARLIER) " + gone);
         }
-        for (int msn = 1; msn <= m.exists(); msn++) {
-            MessageRef r = m.at(msn);
-            if (r.modSeq() > q.modSeq() && known.contains(r.uid().value(), m.maxUid())) {
-                StringBuilder sb = new StringBuilder("* ").append(msn).append(" FETCH (UID ").append(r.uid().value());
-                SelectedMailbox.appendFlagList(sb.append(" FLAGS "), r.flags(), m.isRecent(r.uid()));
-                connection.write(sb.append(" MODSEQ (").append(r.modSeq()).append("))\r\n").toString());
+        for (int msn : m.resolve(known, true)) { // a binary search per range, not every range per message
+            if (m.at(msn).modSeq() > q.modSeq()) {
+                connection.write(m.flagsFetch(msn, true) + "\r\n");
             }
         }
     }

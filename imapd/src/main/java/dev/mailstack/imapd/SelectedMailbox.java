@@ -252,9 +252,7 @@ final class SelectedMailbox {
                         MessageRef old = messages.get(msn - 1);
                         messages.set(msn - 1, f.message());
                         if (!old.flags().equals(f.message().flags())) {
-                            out.add("* " + msn + " FETCH (UID " + f.uid().value() + " FLAGS "
-                                    + flagList(f.message().flags(), isRecent(f.uid()))
-                                    + (condstore ? " MODSEQ (" + f.message().modSeq() + ")" : "") + ")");
+                            out.add(flagsFetch(msn, condstore));
                         }
                     }
                 }
@@ -278,6 +276,13 @@ final class SelectedMailbox {
     }
 
     /** A FLAGS list; \Recent is a session flag (RFC 3501 §2.3.2), never stored. */
+    /** The unsolicited FETCH that tells a message's flags: UID first, MODSEQ when CONDSTORE is on. */
+    String flagsFetch(int msn, boolean condstore) {
+        MessageRef r = at(msn);
+        return "* " + msn + " FETCH (UID " + r.uid().value() + " FLAGS " + flagList(r.flags(), isRecent(r.uid()))
+                + (condstore ? " MODSEQ (" + r.modSeq() + ")" : "") + ")";
+    }
+
     static String flagList(Flags flags, boolean recent) {
         return appendFlagList(new StringBuilder(32), flags, recent).toString();
     }

@@ -70,17 +70,7 @@ public final class MailboxView implements AutoCloseable {
 
     /** The mailbox's UIDNEXT now, not as it was when the view opened ({@link #info()}). */
     public long uidNext() {
-        return session.query("uidnext", c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT uid_next FROM mailboxes WHERE id = ?")) {
-                ps.setLong(1, info.id().value());
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        throw new StoreException(StoreFailure.NOT_FOUND, "mailbox was deleted");
-                    }
-                    return rs.getLong(1);
-                }
-            }
-        });
+        return session.query("uidnext", c -> mailboxCounter(c, "uid_next"));
     }
 
     /** True when a writer (this view's own session included) committed to this mailbox since the last refresh. */
@@ -156,7 +146,12 @@ public final class MailboxView implements AutoCloseable {
     }
 
     private long highestModSeq(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT highest_modseq FROM mailboxes WHERE id = ?")) {
+        return mailboxCounter(c, "highest_modseq");
+    }
+
+    /** One of the mailbox row's counters ({@code uid_next}, {@code highest_modseq}) as committed. */
+    private long mailboxCounter(Connection c, String column) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + column + " FROM mailboxes WHERE id = ?")) {
             ps.setLong(1, info.id().value());
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
