@@ -5,6 +5,7 @@ import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.MailboxStore;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -13,13 +14,50 @@ import picocli.CommandLine.Parameters;
 @Command(name = "import", mixinStandardHelpOptions = true, description = "Bring mail over from Dovecot or an mbox file.",
         subcommands = {ImportCommand.Maildir.class, ImportCommand.Mbox.class})
 final class ImportCommand {
-    static Account user(MailboxStore store, String address) {
+    private static Account user(MailboxStore store, String address) {
         return store.accounts().find(address)
                 .orElseThrow(() -> new CommandFailure("no user " + address + ": create it first (mailstack user add)"));
     }
 
+    /** What one import reads. */
+    interface Source {
+        void into(MailImport importer) throws IOException;
+    }
+
+    /**
+     * Through the running server when there is one (its control socket), so the messages take
+     * turns with its own writers and its IMAP sessions see them; else into the store directly.
+     */
+    static void run(StoreOptions options, String address, String into, Source source) {
+        Config config = options.config();
+        MailImport importer = null;
+        try {
+            Optional<ControlClient> server = ControlClient.connect(config.dataDir(), address);
+            if (server.isPresent()) {
+                try (ControlClient c = server.get()) {
+                    importer = new MailImport(c);
+                    source.into(importer);
+                }
+                System.out.println("imported " + importer.imported() + " message(s) into " + into + " (through the running server)");
+                return;
+            }
+            try (MailboxStore store = options.openStore(config)) {
+                importer = new MailImport(new StoreImport(store, store.open(user(store, address).id()), config.mimeLimits()));
+                source.into(importer);
+            }
+            System.out.println("imported " + importer.imported() + " message(s) into " + into);
+        } catch (IOException | CommandFailure e) {
+            // Running it again would import the first ones twice: say how far it got.
+            String done = importer == null || importer.imported() == 0 ? ""
+                    : " after " + importer.imported() + " message(s) were imported";
+            String why = e instanceof IOException ? "import failed: " + e.getMessage() : e.getMessage();
+            throw new CommandFailure(why + done);
+        }
+    }
+
     @Command(name = "maildir", mixinStandardHelpOptions = true,
-            description = "Import a Maildir (Dovecot's layout: cur/, new/, .Sub.Folder/) into a user's mailboxes.")
+            description = "Import a Maildir (Dovecot's layout: cur/, new/, .Sub.Folder/) into a user's mailboxes;"
+                    + " works while the server runs.")
     static final class Maildir implements Runnable {
         @Mixin
         StoreOptions options;
@@ -30,18 +68,12 @@ final class ImportCommand {
 
         @Override
         public void run() {
-            Config config = options.config();
-            try (MailboxStore store = options.openStore(config)) {
-                MailImport importer = new MailImport(store.open(user(store, address).id()), store::spool, config.mimeLimits());
-                importer.maildir(dir);
-                System.out.println("imported " + importer.imported() + " message(s) into " + address);
-            } catch (IOException e) {
-                throw new CommandFailure("import failed: " + e.getMessage());
-            }
+            ImportCommand.run(options, address, address, importer -> importer.maildir(dir));
         }
     }
 
-    @Command(name = "mbox", mixinStandardHelpOptions = true, description = "Import an mbox file into one mailbox.")
+    @Command(name = "mbox", mixinStandardHelpOptions = true,
+            description = "Import an mbox file into one mailbox; works while the server runs.")
     static final class Mbox implements Runnable {
         @Mixin
         StoreOptions options;
@@ -54,14 +86,8 @@ final class ImportCommand {
 
         @Override
         public void run() {
-            Config config = options.config();
-            try (MailboxStore store = options.openStore(config)) {
-                MailImport importer = new MailImport(store.open(user(store, address).id()), store::spool, config.mimeLimits());
-                importer.mbox(file, new MailboxName(mailbox));
-                System.out.println("imported " + importer.imported() + " message(s) into " + address + " " + mailbox);
-            } catch (IOException e) {
-                throw new CommandFailure("import failed: " + e.getMessage());
-            }
+            ImportCommand.run(options, address, address + " " + mailbox,
+                    importer -> importer.mbox(file, new MailboxName(mailbox)));
         }
     }
 }

@@ -1,15 +1,8 @@
 package dev.mailstack.server;
 
-import dev.mailstack.mime.MessageSummary;
-import dev.mailstack.mime.MimeLimits;
 import dev.mailstack.store.Flag;
 import dev.mailstack.store.Flags;
-import dev.mailstack.store.MailboxId;
 import dev.mailstack.store.MailboxName;
-import dev.mailstack.store.MessageFacts;
-import dev.mailstack.store.MessageSpool;
-import dev.mailstack.store.StoreSession;
-import dev.mailstack.store.Transaction;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -19,30 +12,20 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 
 /**
- * Brings mail over from Dovecot (Maildir) or an mbox file, one message at a time through a spool
- * file, so memory stays bounded whatever the size. Lines are stored with CRLF, as mail is served.
+ * Brings mail over from Dovecot (Maildir) or an mbox file, one message at a time through a draft
+ * of the target (a file), so memory stays bounded whatever the size. Lines are stored with CRLF, as
+ * mail is served.
  */
 final class MailImport {
-    private final StoreSession user;
-    private final Spools spools;
-    /** The configured mime.* limits, as SMTP intake and IMAP APPEND parse with (STYLE.md R6). */
-    private final MimeLimits limits;
+    private final ImportTarget target;
     private int imported;
 
-    /** Where spool files come from (the store). */
-    interface Spools {
-        MessageSpool spool() throws IOException;
-    }
-
-    MailImport(StoreSession user, Spools spools, MimeLimits limits) {
-        this.user = user;
-        this.spools = spools;
-        this.limits = limits;
+    MailImport(ImportTarget target) {
+        this.target = target;
     }
 
     int imported() {
@@ -51,21 +34,22 @@ final class MailImport {
 
     /** mbox (mboxo and mboxrd): a "From " line starts each message; ">From " lines lose one '>'. */
     void mbox(Path file, MailboxName mailbox) throws IOException {
-        ensure(mailbox);
+        target.ensure(mailbox);
         try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 64 * 1024)) {
-            MessageSpool spool = null;
+            ImportTarget.Draft draft = null;
             Instant date = Instant.now();
             try {
                 for (byte[] line; (line = line(in)) != null; ) {
                     if (startsWith(line, 0, "From ")) {
-                        if (spool != null) {
-                            store(spool, mailbox, Flags.NONE, date);
+                        if (draft != null) {
+                            store(draft, mailbox, Flags.NONE, date);
+                            draft = null;
                         }
-                        spool = spools.spool();
+                        draft = target.draft();
                         date = Instant.now();
                         continue;
                     }
-                    if (spool == null) {
+                    if (draft == null) {
                         continue; // text before the first separator is not a message
                     }
                     int start = 0;
@@ -73,16 +57,16 @@ final class MailImport {
                         start++;
                     }
                     int skip = start > 0 && startsWith(line, start, "From ") ? 1 : 0;
-                    spool.write(line, skip, line.length - skip);
-                    spool.write(CRLF);
+                    draft.write(line, skip, line.length - skip);
+                    draft.write(CRLF);
                 }
-                if (spool != null) {
-                    store(spool, mailbox, Flags.NONE, date);
-                    spool = null;
+                if (draft != null) {
+                    store(draft, mailbox, Flags.NONE, date);
+                    draft = null;
                 }
             } finally {
-                if (spool != null) {
-                    spool.close();
+                if (draft != null) {
+                    draft.close();
                 }
             }
         }
@@ -101,7 +85,7 @@ final class MailImport {
     }
 
     private void folder(Path dir, MailboxName mailbox) throws IOException {
-        ensure(mailbox);
+        target.ensure(mailbox);
         for (String part : List.of("cur", "new")) {
             Path d = dir.resolve(part);
             if (!Files.isDirectory(d)) {
@@ -109,20 +93,35 @@ final class MailImport {
             }
             try (Stream<Path> files = Files.list(d)) {
                 for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile).sorted()::iterator) {
-                    MessageSpool spool = spools.spool();
+                    ImportTarget.Draft draft = target.draft();
                     try (InputStream in = new BufferedInputStream(Files.newInputStream(f), 64 * 1024)) {
                         for (byte[] line; (line = line(in)) != null; ) {
-                            spool.write(line);
-                            spool.write(CRLF);
+                            draft.write(line);
+                            draft.write(CRLF);
                         }
                     } catch (IOException | RuntimeException e) {
-                        spool.close();
+                        draft.close();
                         throw e;
                     }
-                    store(spool, mailbox, flags(f.getFileName().toString()), Files.getLastModifiedTime(f).toInstant());
+                    store(draft, mailbox, flags(f.getFileName().toString()), Files.getLastModifiedTime(f).toInstant());
                 }
             }
         }
+    }
+
+    /** The Maildir info letters of {@code flags} ("SF"), or "-" for none; {@link #flags} reads them back. */
+    static String letters(Flags flags) {
+        StringBuilder b = new StringBuilder();
+        for (Flag f : flags.system()) {
+            b.append(switch (f) {
+                case SEEN -> 'S';
+                case ANSWERED -> 'R';
+                case FLAGGED -> 'F';
+                case DELETED -> 'T';
+                case DRAFT -> 'D';
+            });
+        }
+        return b.isEmpty() ? "-" : b.toString();
     }
 
     static Flags flags(String fileName) {
@@ -143,29 +142,11 @@ final class MailImport {
         return new Flags(set, Set.of());
     }
 
-    private void ensure(MailboxName mailbox) {
-        if (user.find(mailbox).isEmpty()) {
-            user.create(mailbox, Optional.empty());
+    private void store(ImportTarget.Draft draft, MailboxName mailbox, Flags flags, Instant date) throws IOException {
+        try (draft) {
+            draft.store(mailbox, flags, date);
         }
-    }
-
-    private void store(MessageSpool spool, MailboxName mailbox, Flags flags, Instant date) throws IOException {
-        MessageSpool.Spooled m = spool.finish();
-        try {
-            MessageFacts facts;
-            try (InputStream in = m.open()) {
-                MessageSummary.ParsedMessage p = MessageSummary.parse(in, limits);
-                facts = new MessageFacts(p.size(), p.headerSize(), p.bodyLines(), p.summary().encode());
-            }
-            MailboxId target = user.require(mailbox).id(); // before the transaction takes its connection
-            try (Transaction t = user.begin()) {
-                t.append(target, m, facts, flags, date, Optional.empty());
-                t.commit();
-            }
-            imported++;
-        } finally {
-            m.discard();
-        }
+        imported++;
     }
 
     private static final byte[] CRLF = {'\r', '\n'};

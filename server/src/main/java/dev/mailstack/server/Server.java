@@ -61,6 +61,8 @@ public final class Server implements AutoCloseable {
         NetLimits limits = new NetLimits(config.integer(ConfigKey.MAX_LINE_BYTES),
                 Duration.ofSeconds(config.integer(ConfigKey.IDLE_TIMEOUT)), config.integer(ConfigKey.MAX_CONNECTIONS),
                 config.integer(ConfigKey.MAX_CONNECTIONS_PER_IP), config.integer(ConfigKey.MAX_COMMANDS_PER_SECOND));
+        // First: it finds a second server started on the same data folder before that one touches anything.
+        ControlSocket.open(config.dataDir(), store, config.mimeLimits()).ifPresent(services::add);
         ContentSweeper.sweepAtStart(store);
         if (config.flag(ConfigKey.WARM_UP)) {
             WarmUp.run(config, limits);
