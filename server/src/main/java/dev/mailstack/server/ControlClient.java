@@ -6,42 +6,41 @@ import dev.mailstack.store.MailboxName;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.ConnectException;
+import java.net.SocketException;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.Optional;
 
 /**
- * {@code mailstack import}'s end of the {@link ControlSocket}: each message goes to a temporary
- * file first (its size leads it on the wire, and memory stays bounded), then to the server.
+ * {@code mailstack import}'s end of the {@link ControlSocket}: each message goes to the server in
+ * chunks as it is read (see {@link ControlSession} for the requests), so memory stays bounded.
  */
 final class ControlClient implements ImportTarget, AutoCloseable {
+    private static final int CHUNK = 64 * 1024;
+
     private final SocketChannel channel;
     private final LineReader in;
     private final OutputStream out;
 
     private ControlClient(SocketChannel channel) {
         this.channel = channel;
-        this.in = new LineReader(Channels.newInputStream(channel), 4096);
-        this.out = new BufferedOutputStream(Channels.newOutputStream(channel), 64 * 1024);
+        this.in = new LineReader(Channels.newInputStream(channel), ControlSession.MAX_LINE);
+        this.out = new BufferedOutputStream(Channels.newOutputStream(channel), CHUNK + 128);
     }
 
-    /** The running server's door for imports into {@code address}; empty when no server runs on the data folder. */
-    static Optional<ControlClient> connect(Path dataDir, String address) throws IOException {
+    /** Connects to the server that owns the data folder, for imports into {@code address}. */
+    static ControlClient connect(Path dataDir, String address) throws IOException {
         Path path = ControlSocket.path(dataDir);
-        if (!Files.exists(path)) {
-            return Optional.empty();
-        }
         SocketChannel channel;
         try {
             channel = SocketChannel.open(UnixDomainSocketAddress.of(path));
-        } catch (ConnectException e) {
-            return Optional.empty(); // left behind by a server that was killed: none runs
+        } catch (SocketException | IllegalArgumentException e) {
+            throw new CommandFailure("another mailstack process owns " + dataDir + " (" + path.getParent().resolve("owner.lock")
+                    + " is locked) but its control socket does not answer (" + e.getMessage() + "): if it is an import,"
+                    + " wait for it to end; if it is the server, its log says why the socket is off");
         }
         ControlClient client = new ControlClient(channel);
         try {
@@ -50,7 +49,7 @@ final class ControlClient implements ImportTarget, AutoCloseable {
             client.close();
             throw e;
         }
-        return Optional.of(client);
+        return client;
     }
 
     @Override
@@ -60,19 +59,25 @@ final class ControlClient implements ImportTarget, AutoCloseable {
 
     @Override
     public Draft draft() throws IOException {
-        return new FileDraft(Files.createTempFile("mailstack-import-", ".eml"));
+        line("MESSAGE");
+        return new ChunkedDraft();
     }
 
-    private void request(String line) throws IOException {
-        out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+    private void request(String request) throws IOException {
+        line(request);
         awaitReply();
+    }
+
+    private void line(String line) throws IOException {
+        out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
     private void awaitReply() throws IOException {
         out.flush();
         String reply = in.readLine();
         if (reply == null) {
-            throw new IOException("the server closed the control connection (stopped?)");
+            throw new IOException("the server closed the control connection (stopping?); the last message may or may"
+                    + " not have been stored");
         }
         if (!reply.equals("OK")) {
             throw new CommandFailure("the server refused: " + reply.replaceFirst("^ERR ", ""));
@@ -84,40 +89,53 @@ final class ControlClient implements ImportTarget, AutoCloseable {
         channel.close();
     }
 
-    private final class FileDraft extends Draft {
-        private final Path file;
-        private final OutputStream data;
-
-        FileDraft(Path file) throws IOException {
-            this.file = file;
-            this.data = new BufferedOutputStream(Files.newOutputStream(file), 64 * 1024);
-        }
+    private final class ChunkedDraft extends Draft {
+        private final byte[] chunk = new byte[CHUNK];
+        private int used;
+        private boolean ended;
 
         @Override
         public void write(int b) throws IOException {
-            data.write(b);
+            if (used == chunk.length) {
+                send();
+            }
+            chunk[used++] = (byte) b;
         }
 
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
-            data.write(b, off, len);
+            while (len > 0) {
+                if (used == chunk.length) {
+                    send();
+                }
+                int n = Math.min(len, chunk.length - used);
+                System.arraycopy(b, off, chunk, used, n);
+                used += n;
+                off += n;
+                len -= n;
+            }
+        }
+
+        private void send() throws IOException {
+            if (used > 0) {
+                line("DATA " + used);
+                out.write(chunk, 0, used);
+                used = 0;
+            }
         }
 
         @Override
         void store(MailboxName mailbox, Flags flags, Instant internalDate) throws IOException {
-            data.close();
-            out.write(("MESSAGE " + Files.size(file) + " " + internalDate.toEpochMilli() + " " + MailImport.letters(flags)
-                    + " " + mailbox.path() + "\n").getBytes(StandardCharsets.UTF_8));
-            Files.copy(file, out);
-            awaitReply();
+            send();
+            ended = true;
+            request("END " + internalDate.toEpochMilli() + " " + MailImport.letters(flags) + " " + mailbox.path());
         }
 
         @Override
         public void close() throws IOException {
-            try {
-                data.close();
-            } finally {
-                Files.deleteIfExists(file);
+            if (!ended && channel.isOpen()) {
+                ended = true;
+                request("DROP");
             }
         }
     }

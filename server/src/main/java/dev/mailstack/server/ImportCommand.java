@@ -3,6 +3,7 @@ package dev.mailstack.server;
 import dev.mailstack.store.Account;
 import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.MailboxStore;
+import dev.mailstack.store.StoreException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -26,31 +27,34 @@ final class ImportCommand {
 
     /**
      * Through the running server when there is one (its control socket), so the messages take
-     * turns with its own writers and its IMAP sessions see them; else into the store directly.
+     * turns with its own writers and its IMAP sessions see them; else into the store directly,
+     * holding the data folder so that no server starts meanwhile.
      */
     static void run(StoreOptions options, String address, String into, Source source) {
         Config config = options.config();
+        Path data = config.dataDir();
         MailImport importer = null;
         try {
-            Optional<ControlClient> server = ControlClient.connect(config.dataDir(), address);
-            if (server.isPresent()) {
-                try (ControlClient c = server.get()) {
-                    importer = new MailImport(c);
+            Optional<DataFolderLock> owner = DataFolderLock.tryTake(data);
+            if (owner.isEmpty()) {
+                try (ControlClient server = ControlClient.connect(data, address)) {
+                    importer = new MailImport(server);
                     source.into(importer);
                 }
                 System.out.println("imported " + importer.imported() + " message(s) into " + into + " (through the running server)");
                 return;
             }
-            try (MailboxStore store = options.openStore(config)) {
+            try (DataFolderLock lock = owner.get(); MailboxStore store = options.openStore(config)) {
                 importer = new MailImport(new StoreImport(store, store.open(user(store, address).id()), config.mimeLimits()));
                 source.into(importer);
             }
             System.out.println("imported " + importer.imported() + " message(s) into " + into);
-        } catch (IOException | CommandFailure e) {
+        } catch (IOException | RuntimeException e) {
             // Running it again would import the first ones twice: say how far it got.
             String done = importer == null || importer.imported() == 0 ? ""
-                    : " after " + importer.imported() + " message(s) were imported";
-            String why = e instanceof IOException ? "import failed: " + e.getMessage() : e.getMessage();
+                    : " (" + importer.imported() + " message(s) were imported before that)";
+            String why = e instanceof CommandFailure || e instanceof ConfigException || e instanceof StoreException
+                    ? e.getMessage() : "import failed: " + e;
             throw new CommandFailure(why + done);
         }
     }

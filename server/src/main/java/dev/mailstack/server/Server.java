@@ -26,20 +26,33 @@ public final class Server implements AutoCloseable {
     private static final Logger LOG = System.getLogger(Server.class.getName());
 
     private final Config config;
+    /** Held from before the store opens until after it closes. */
+    private final DataFolderLock owner;
     private final MailboxStore store;
     private final List<TcpListener> listeners = new ArrayList<>();
     private final List<AutoCloseable> services = new ArrayList<>();
     private TlsContext tls;
     private HttpEndpoints http;
 
-    private Server(Config config, MailboxStore store) {
+    private Server(Config config, DataFolderLock owner, MailboxStore store) {
         this.config = config;
+        this.owner = owner;
         this.store = store;
     }
 
     public static Server start(Config config) throws IOException {
-        MailboxStore store = MailboxStore.open(config.dataDir(), config.optional(ConfigKey.JDBC_URL).orElse(null));
-        Server server = new Server(config, store);
+        // Before the store opens: a second server on the same folder must not migrate or sweep it.
+        DataFolderLock owner = DataFolderLock.tryTake(config.dataDir()).orElseThrow(() -> new ConfigException(
+                "another mailstack process owns the data folder " + config.dataDir().toAbsolutePath()
+                        + " (a running server, or an import): stop it first, or give this one another data_dir"));
+        MailboxStore store;
+        try {
+            store = MailboxStore.open(config.dataDir(), config.optional(ConfigKey.JDBC_URL).orElse(null));
+        } catch (RuntimeException e) {
+            owner.close();
+            throw e;
+        }
+        Server server = new Server(config, owner, store);
         try {
             server.startFrontEnds();
         } catch (IOException | RuntimeException e) {
@@ -61,9 +74,8 @@ public final class Server implements AutoCloseable {
         NetLimits limits = new NetLimits(config.integer(ConfigKey.MAX_LINE_BYTES),
                 Duration.ofSeconds(config.integer(ConfigKey.IDLE_TIMEOUT)), config.integer(ConfigKey.MAX_CONNECTIONS),
                 config.integer(ConfigKey.MAX_CONNECTIONS_PER_IP), config.integer(ConfigKey.MAX_COMMANDS_PER_SECOND));
-        // First: it finds a second server started on the same data folder before that one touches anything.
-        ControlSocket.open(config.dataDir(), store, config.mimeLimits()).ifPresent(services::add);
         ContentSweeper.sweepAtStart(store);
+        ControlSocket.open(config.dataDir(), store, config.mimeLimits(), ControlSocket.IDLE).ifPresent(services::add);
         if (config.flag(ConfigKey.WARM_UP)) {
             WarmUp.run(config, limits);
         }
@@ -170,6 +182,11 @@ public final class Server implements AutoCloseable {
             }
         }
         store.close();
+        try {
+            owner.close();
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "releasing the data folder failed error=\"{0}\"", e.getMessage());
+        }
         LOG.log(Level.INFO, "stopped");
     }
 

@@ -20,11 +20,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.EnumSet;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The control socket's requests and its answers to wrong ones, spoken raw. */
+/** The control socket's requests and its answers to wrong ones, spoken raw over the real socket. */
 class ControlSocketTest {
     @TempDir
     Path dir;
@@ -52,43 +54,98 @@ class ControlSocketTest {
         }
     }
 
+    private static String chunked(String message, String end) {
+        int half = message.length() / 2;
+        return "MESSAGE\nDATA " + half + "\n" + message.substring(0, half) + "DATA " + (message.length() - half) + "\n"
+                + message.substring(half) + end + "\n";
+    }
+
+    private MailboxStore storeWithAlice(Path data) {
+        MailboxStore store = MailboxStore.open(data, null);
+        store.accounts().addDomain("example.org");
+        store.accounts().addUser("alice@example.org", PasswordScheme.hash("pw"));
+        return store;
+    }
+
+    private static long spoolFiles(Path data) throws IOException {
+        try (Stream<Path> files = Files.list(data.resolve("contents/spool"))) {
+            return files.count();
+        }
+    }
+
     @Test
     void requestsAndTheirErrors() throws Exception {
         Path data = dir.resolve("data");
-        try (MailboxStore store = MailboxStore.open(data, null)) {
-            store.accounts().addDomain("example.org");
-            store.accounts().addUser("alice@example.org", PasswordScheme.hash("pw"));
-            try (ControlSocket control = ControlSocket.open(data, store, MimeLimits.defaults()).orElseThrow()) {
-                Path socket = ControlSocket.path(data);
-                assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket.getParent())),
-                        "only the server's user reaches the socket");
-                try (Raw c = new Raw(socket)) {
-                    assertEquals("ERR IMPORT address first", c.send("MAILBOX Old\n"));
-                    assertEquals("ERR IMPORT address first", c.send("MESSAGE 5 0 - INBOX\nhello"), "the octets are skipped");
-                    assertEquals("ERR unknown request HELLO (IMPORT, MAILBOX or MESSAGE)", c.send("HELLO\n"));
-                    assertEquals("ERR no user bob@example.org: create it first (mailstack user add)",
-                            c.send("IMPORT bob@example.org\n"));
-                    assertEquals("OK", c.send("IMPORT alice@example.org\n"));
-                    assertTrue(c.send("MAILBOX a//b\n").startsWith("ERR mailbox name has an empty level"));
-                    assertEquals("OK", c.send("MAILBOX Old\n"));
-                    String message = "Subject: hi\r\n\r\nhello\r\n";
-                    assertEquals("ERR not a time in milliseconds: soon",
-                            c.send("MESSAGE " + message.length() + " soon - Old\n" + message));
-                    assertEquals("OK", c.send("MESSAGE " + message.length() + " 1700000000000 SF Old\n" + message));
-                    assertEquals("ERR MESSAGE needs its octet count first; connection closed", c.send("MESSAGE many\n"));
-                    assertNull(c.in.readLine(), "closed");
-                }
-                try (Raw c = new Raw(socket)) {
-                    assertEquals("ERR request line over 4096 bytes; connection closed", c.send("X".repeat(5000) + "\n"));
-                }
-                var alice = store.open(store.accounts().find("alice@example.org").orElseThrow().id());
-                try (MailboxView old = alice.select(new MailboxName("Old"))) {
-                    assertEquals(1, old.size(), "only the well-formed MESSAGE was stored");
-                    assertEquals(EnumSet.of(Flag.SEEN, Flag.FLAGGED), old.messages().get(0).flags().system());
-                    assertEquals(1700000000000L, old.messages().get(0).internalDate().toEpochMilli());
-                }
+        try (MailboxStore store = storeWithAlice(data);
+             ControlSocket control = ControlSocket.open(data, store, MimeLimits.defaults(), ControlSocket.IDLE).orElseThrow()) {
+            Path socket = ControlSocket.path(data);
+            assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket.getParent())),
+                    "only the server's user and root reach the socket");
+            String message = "Subject: hi\r\n\r\nhello\r\n";
+            try (Raw c = new Raw(socket)) {
+                assertEquals("ERR IMPORT address first", c.send("MAILBOX Old\n"));
+                assertEquals("ERR IMPORT address first", c.send(chunked(message, "END 0 - INBOX")), "its chunks are skipped");
+                assertEquals("ERR unknown request HELLO (IMPORT, MAILBOX, MESSAGE)", c.send("HELLO\n"));
+                assertEquals("OK", c.send("IMPORT alice@example.org\n"));
+                assertEquals("ERR no user bob@example.org: create it first (mailstack user add)",
+                        c.send("IMPORT bob@example.org\n"));
+                assertEquals("ERR IMPORT address first", c.send("MAILBOX Old\n"), "a failed IMPORT leaves no account chosen");
+                assertEquals("OK", c.send("IMPORT alice@example.org\n"));
+                assertTrue(c.send("MAILBOX a//b\n").startsWith("ERR mailbox name has an empty level"));
+                assertEquals("OK", c.send("MAILBOX Old\n"));
+                assertEquals("ERR not a time in milliseconds: soon", c.send(chunked(message, "END soon - Old")));
+                assertTrue(c.send(chunked(message, "END 0 - Missing")).startsWith("ERR "), "no such mailbox");
+                assertEquals("OK", c.send(chunked(message, "DROP")));
+                assertEquals("OK", c.send(chunked(message, "END 1700000000000 SF Old")));
+                assertEquals("ERR DATA needs an octet count from 0 to 1073741824; connection closed",
+                        c.send("MESSAGE\nDATA many\n"));
+                assertNull(c.in.readLine(), "closed");
             }
-            assertTrue(Files.notExists(ControlSocket.path(data)), "closing removes the socket");
+            try (Raw c = new Raw(socket)) {
+                assertEquals("ERR END outside a MESSAGE; connection closed", c.send("END 0 - INBOX\n"));
+            }
+            try (Raw c = new Raw(socket)) {
+                assertEquals("ERR request line over 4096 bytes; connection closed", c.send("X".repeat(5000) + "\n"));
+            }
+            var alice = store.open(store.accounts().find("alice@example.org").orElseThrow().id());
+            try (MailboxView old = alice.select(new MailboxName("Old"))) {
+                assertEquals(1, old.size(), "only the message that ended well was stored");
+                assertEquals(EnumSet.of(Flag.SEEN, Flag.FLAGGED), old.messages().get(0).flags().system());
+                assertEquals(1700000000000L, old.messages().get(0).internalDate().toEpochMilli());
+            }
+            assertEquals(0, spoolFiles(data), "refused, dropped and broken messages leave no spool file");
+        }
+        assertTrue(Files.notExists(ControlSocket.path(data)), "closing removes the socket");
+    }
+
+    @Test
+    void silentConnectionsAreClosedAndAStopEndsAHalfSentMessage() throws Exception {
+        Path data = dir.resolve("data");
+        try (MailboxStore store = storeWithAlice(data)) {
+            Path socket = ControlSocket.path(data);
+            try (ControlSocket control = ControlSocket.open(data, store, MimeLimits.defaults(), Duration.ofMillis(400)).orElseThrow();
+                 Raw silent = new Raw(socket)) {
+                assertEquals("OK", silent.send("IMPORT alice@example.org\n"));
+                silent.out.write("MESSAGE\nDATA 100\nonly part of it".getBytes(StandardCharsets.US_ASCII));
+                silent.out.flush();
+                assertNull(silent.in.readLine(), "the watchdog closes a connection that went silent");
+            }
+            ControlSocket control = ControlSocket.open(data, store, MimeLimits.defaults(), ControlSocket.IDLE).orElseThrow();
+            try (Raw half = new Raw(socket)) {
+                assertEquals("OK", half.send("IMPORT alice@example.org\n"));
+                half.out.write("MESSAGE\nDATA 100\nonly part".getBytes(StandardCharsets.US_ASCII));
+                half.out.flush();
+                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                while (spoolFiles(data) == 0) {
+                    assertTrue(System.nanoTime() < deadline, "the server began the message");
+                    java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(5).toNanos());
+                }
+                long start = System.nanoTime();
+                control.close();
+                assertTrue(System.nanoTime() - start < Duration.ofSeconds(4).toNanos(), "a stop does not wait for the client");
+                assertNull(half.in.readLine(), "closed by the stop");
+            }
+            assertEquals(0, spoolFiles(data), "the half-sent message left no spool file");
         }
     }
 }

@@ -14,10 +14,12 @@ import dev.mailstack.store.StoreSession;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.channels.ServerSocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -42,10 +44,13 @@ class LiveImportTest {
         List<String> command = new java.util.ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
                 "dev.mailstack.server.Main"));
         command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the CLI ended");
-        return new Cli(p.exitValue(), out);
+        Path output = Files.createTempFile(dir, "cli-", ".out");
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("the CLI hung: " + Files.readString(output));
+        }
+        return new Cli(p.exitValue(), Files.readString(output));
     }
 
     @Test
@@ -92,12 +97,34 @@ class LiveImportTest {
 
             ConfigException second = assertThrows(ConfigException.class,
                     () -> RunningServer.start(data, "example.org", Map.of()).close());
-            assertTrue(second.getMessage().contains("another mailstack server runs on the data folder"), second.getMessage());
+            assertTrue(second.getMessage().contains("another mailstack process owns the data folder"), second.getMessage());
         }
         assertFalse(Files.exists(data.resolve("control/import.sock")), "a stopped server removes its socket");
         Cli direct = cli("import", "mbox", mbox.toString(), "--user", "alice@example.org", "--mailbox", "Old", "--data", data.toString());
         assertEquals(0, direct.exit(), direct.output());
         assertTrue(direct.output().contains("imported 2 message(s) into alice@example.org Old\n"), direct.output());
+    }
+
+    @Test
+    void anImportWaitsForNoOneAndServeRefusesWhileAnotherProcessOwnsTheFolder() throws Exception {
+        Path data = dir.resolve("data");
+        try (RunningServer mx = RunningServer.start(data, "example.org", Map.of())) {
+            mx.addUser("carol", "secret");
+        }
+        Path mbox = dir.resolve("one.mbox");
+        Files.writeString(mbox, "From x Tue Dec  1 10:00:00 2026\nSubject: hi\n\nhello\n");
+        // What an import holds while it writes to a stopped server's store: the folder's lock, no socket.
+        try (FileChannel lock = FileChannel.open(data.resolve("control/owner.lock"), StandardOpenOption.WRITE);
+             FileLock held = lock.lock()) {
+            Cli blocked = cli("import", "mbox", mbox.toString(), "--user", "carol@example.org", "--data", data.toString());
+            assertEquals(1, blocked.exit(), blocked.output());
+            assertTrue(blocked.output().contains("but its control socket does not answer"), blocked.output());
+            ConfigException serve = assertThrows(ConfigException.class,
+                    () -> RunningServer.start(data, "example.org", Map.of()).close());
+            assertTrue(serve.getMessage().contains("another mailstack process owns the data folder"), serve.getMessage());
+        }
+        Cli free = cli("import", "mbox", mbox.toString(), "--user", "carol@example.org", "--data", data.toString());
+        assertEquals(0, free.exit(), free.output());
     }
 
     @Test

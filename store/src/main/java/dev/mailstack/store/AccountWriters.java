@@ -18,9 +18,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * about one increment in ten thousand is lost, so a UID or modseq could be handed out twice and a
  * view miss a change. Writers of one account that never wait on each other inside H2 never meet
  * that path. Other accounts' writers (each account has a lock of its own), the queue and the
- * content sweep are not held up. Another process writing through H2's auto-server (an
- * administrator's command, or {@code mailstack import} while the server runs) is not covered: it
- * relies on H2's row locks alone, so README advises importing into an account not in use yet.
+ * content sweep are not held up. Another process writing through H2's auto-server would not be
+ * covered, which is why {@code mailstack import} hands its messages to the running server (the
+ * server module's control socket) instead; administrators' commands touch accounts, not messages.
  */
 final class AccountWriters {
     /** As long as the database waits for a row lock (H2Dialect's LOCK_TIMEOUT). */

@@ -1,0 +1,215 @@
+package dev.mailstack.server;
+
+import dev.mailstack.mime.MimeLimits;
+import dev.mailstack.net.LineReader;
+import dev.mailstack.net.LineTooLongException;
+import dev.mailstack.store.Account;
+import dev.mailstack.store.MailboxName;
+import dev.mailstack.store.MailboxStore;
+import dev.mailstack.store.StoreException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+
+/**
+ * One connection to the {@link ControlSocket}. One request per line, UTF-8, LF:
+ * <pre>
+ * IMPORT address                    OK | ERR text   the account the next requests write to
+ * MAILBOX name                      OK | ERR text   created unless it exists
+ * MESSAGE                           (no reply)      a message begins; then, repeated:
+ * DATA n                            (no reply)      followed by n octets of it
+ * END epoch-millis flags mailbox    OK | ERR text   stores it; flags are Maildir letters or "-"
+ * DROP                              OK              forgets it
+ * </pre>
+ * A message arrives in chunks so that neither side needs it whole, in memory or in a file of its
+ * own. Every chunk is read whatever happens to the message, so an ERR leaves the stream in step;
+ * a line that breaks the framing ends the connection.
+ */
+final class ControlSession {
+    private static final Logger LOG = System.getLogger(ControlSession.class.getName());
+    static final int MAX_LINE = 4096;
+    /** Far above any real message; keeps one request from filling the disk with spool. */
+    static final long MAX_MESSAGE = 1L << 30;
+
+    private final MailboxStore store;
+    private final MimeLimits limits;
+    private final String id;
+    private final OutputStream out;
+    private final LineReader in;
+    private volatile long lastActive = System.nanoTime();
+    private StoreImport target;
+    private String address;
+    private int imported;
+
+    /** Thrown when the other side breaks the framing; the connection ends after the reply. */
+    private static final class OutOfStep extends Exception {
+        OutOfStep(String message) {
+            super(message);
+        }
+    }
+
+    ControlSession(MailboxStore store, MimeLimits limits, String id, InputStream in, OutputStream out) {
+        this.store = store;
+        this.limits = limits;
+        this.id = id;
+        this.out = out;
+        this.in = new LineReader(in, MAX_LINE);
+    }
+
+    /** When the other side last sent something, for the idle watchdog. */
+    long lastActive() {
+        return lastActive;
+    }
+
+    void run() throws IOException {
+        try {
+            for (String line; (line = readLine()) != null; ) {
+                String reply;
+                try {
+                    reply = request(line);
+                } catch (OutOfStep e) {
+                    reply(e.getMessage() + "; connection closed");
+                    return;
+                }
+                if (reply != null) {
+                    reply(reply);
+                }
+            }
+        } catch (LineTooLongException e) {
+            reply("ERR request line over " + MAX_LINE + " bytes; connection closed");
+        } finally {
+            if (address != null) {
+                LOG.log(Level.INFO, "control: import conn={0} user={1} messages={2}", id, address, imported);
+            }
+        }
+    }
+
+    /** The reply to one request line; null for the ones that have none. */
+    private String request(String line) throws IOException, OutOfStep {
+        String[] words = line.split(" ", 2);
+        String arg = words.length > 1 ? words[1] : "";
+        try {
+            switch (words[0]) {
+                case "IMPORT" -> {
+                    target = null;
+                    address = null;
+                    Account account = store.accounts().find(arg).orElseThrow(() -> new IllegalArgumentException(
+                            "no user " + arg + ": create it first (mailstack user add)"));
+                    target = new StoreImport(store, store.open(account.id()), limits);
+                    address = account.address();
+                    return "OK";
+                }
+                case "MAILBOX" -> {
+                    user().ensure(new MailboxName(arg));
+                    return "OK";
+                }
+                case "MESSAGE" -> {
+                    return message();
+                }
+                case "DATA", "END", "DROP" -> throw new OutOfStep("ERR " + words[0] + " outside a MESSAGE");
+                default -> {
+                    return "ERR unknown request " + words[0] + " (IMPORT, MAILBOX, MESSAGE)";
+                }
+            }
+        } catch (IllegalArgumentException | StoreException e) {
+            return "ERR " + e.getMessage();
+        }
+    }
+
+    private StoreImport user() {
+        if (target == null) {
+            throw new IllegalArgumentException("IMPORT address first");
+        }
+        return target;
+    }
+
+    /** Reads a message's chunks to its END or DROP; stores it at END when nothing went wrong before. */
+    private String message() throws IOException, OutOfStep {
+        String refused = target == null ? "ERR IMPORT address first" : null;
+        ImportTarget.Draft draft = null;
+        long octets = 0;
+        try {
+            if (refused == null) {
+                draft = target.draft();
+            }
+            while (true) {
+                String line = readLine();
+                if (line == null) {
+                    throw new java.io.EOFException("connection closed inside a message");
+                }
+                String[] words = line.split(" ", 2);
+                String arg = words.length > 1 ? words[1] : "";
+                switch (words[0]) {
+                    case "DATA" -> {
+                        long n = count(arg);
+                        octets += n;
+                        if (refused == null && octets > MAX_MESSAGE) {
+                            refused = "ERR message over " + MAX_MESSAGE + " octets";
+                        }
+                        in.readExactly(n, refused == null ? draft : OutputStream.nullOutputStream());
+                        lastActive = System.nanoTime();
+                    }
+                    case "DROP" -> {
+                        return "OK";
+                    }
+                    case "END" -> {
+                        return refused != null ? refused : store(draft, arg);
+                    }
+                    default -> throw new OutOfStep("ERR " + words[0] + " inside a MESSAGE (DATA, END or DROP)");
+                }
+            }
+        } finally {
+            if (draft != null) {
+                draft.close();
+            }
+        }
+    }
+
+    private static long count(String arg) throws OutOfStep {
+        try {
+            long n = Long.parseLong(arg);
+            if (n >= 0 && n <= MAX_MESSAGE) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new OutOfStep("ERR DATA needs an octet count from 0 to " + MAX_MESSAGE);
+    }
+
+    /** Every octet has been read here: whatever fails now is this message's ERR, not the connection's end. */
+    private String store(ImportTarget.Draft draft, String arg) {
+        String[] f = arg.split(" ", 3);
+        if (f.length < 3) {
+            return "ERR END epoch-millis flags mailbox";
+        }
+        try {
+            Instant date = Instant.ofEpochMilli(Long.parseLong(f[0]));
+            draft.store(new MailboxName(f[2]), MailImport.flags(":2," + f[1]), date);
+            imported++;
+            return "OK";
+        } catch (NumberFormatException e) {
+            return "ERR not a time in milliseconds: " + f[0];
+        } catch (IllegalArgumentException | StoreException e) {
+            return "ERR " + e.getMessage();
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "control: cannot store an imported message conn=" + id + " user=" + address, e);
+            return "ERR cannot store the message (" + e.getMessage() + "); see the server's log";
+        }
+    }
+
+    private String readLine() throws IOException {
+        String line = in.readLine();
+        lastActive = System.nanoTime();
+        return line;
+    }
+
+    private void reply(String line) throws IOException {
+        out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+}

@@ -1,0 +1,105 @@
+package dev.mailstack.server;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * One process at a time owns the data folder: the server, or an import run while no server runs.
+ * An exclusive lock on {@code data/control/owner.lock}, held for the process's life of the folder
+ * (the operating system drops it when the process dies, SIGKILL included, so no stale state).
+ * A second {@code serve} on the same folder refuses to start before it opens the store; an
+ * import that finds the lock taken hands its mail to the owner through the {@link ControlSocket}.
+ */
+final class DataFolderLock implements AutoCloseable {
+    private final FileChannel file;
+    private final FileLock lock;
+
+    private DataFolderLock(FileChannel file, FileLock lock) {
+        this.file = file;
+        this.lock = lock;
+    }
+
+    /** {@code data/control}, made private to the server's user (and root) on first use. */
+    static Path controlFolder(Path dataDir) throws IOException {
+        Path dir = dataDir.resolve("control");
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectories(dataDir);
+            try {
+                Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            } catch (FileAlreadyExistsException e) {
+                // made by another process in the meantime: checked below like any other
+            } catch (UnsupportedOperationException e) {
+                Files.createDirectories(dir); // not a POSIX file system: no permissions to set
+            }
+        }
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            throw new ConfigException(dir + " must be a folder (not a link): remove it, mailstack makes it again");
+        }
+        return dir;
+    }
+
+    /** The lock, or empty when another process holds it (or this one, for a second server in one JVM). */
+    static Optional<DataFolderLock> tryTake(Path dataDir) throws IOException {
+        Path path = controlFolder(dataDir).resolve("owner.lock");
+        FileChannel file;
+        try {
+            file = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new ConfigException("cannot open " + path + " (permission denied): run mailstack as the user the"
+                    + " server runs as (e.g. sudo -u mailstack) or as root");
+        }
+        try {
+            FileLock lock = file.tryLock();
+            if (lock != null) {
+                return Optional.of(new DataFolderLock(file, lock));
+            }
+        } catch (OverlappingFileLockException e) {
+            // held in this JVM already
+        } catch (IOException | RuntimeException e) {
+            file.close();
+            throw e;
+        }
+        file.close();
+        return Optional.empty();
+    }
+
+    /**
+     * Makes {@code dir} rwx------ so that only its owner (the server's user) and root reach what is
+     * inside; false where that cannot be done (not the owner, or not a POSIX file system).
+     */
+    static boolean makePrivate(Path dir) throws IOException {
+        Set<PosixFilePermission> owner = PosixFilePermissions.fromString("rwx------");
+        try {
+            if (!Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS).equals(owner)) {
+                Files.setPosixFilePermissions(dir, owner);
+            }
+            return true;
+        } catch (UnsupportedOperationException | FileSystemException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (!file.isOpen()) {
+            return;
+        }
+        try {
+            lock.release();
+        } finally {
+            file.close();
+        }
+    }
+}
