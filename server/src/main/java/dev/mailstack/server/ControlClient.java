@@ -13,6 +13,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Optional;
 
 /**
  * {@code mailstack import}'s end of the {@link ControlSocket}: each message goes to the server in
@@ -31,16 +32,14 @@ final class ControlClient implements ImportTarget, AutoCloseable {
         this.out = new BufferedOutputStream(Channels.newOutputStream(channel), CHUNK + 128);
     }
 
-    /** Connects to the server that owns the data folder, for imports into {@code address}. */
-    static ControlClient connect(Path dataDir, String address) throws IOException {
+    /** Connects to the server that owns the data folder, for imports into {@code address}; empty when none answers. */
+    static Optional<ControlClient> connect(Path dataDir, String address) throws IOException {
         Path path = ControlSocket.path(dataDir);
         SocketChannel channel;
         try {
             channel = SocketChannel.open(UnixDomainSocketAddress.of(path));
         } catch (SocketException | IllegalArgumentException e) {
-            throw new CommandFailure("another mailstack process owns " + dataDir + " (" + path.getParent().resolve("owner.lock")
-                    + " is locked) but its control socket does not answer (" + e.getMessage() + "): if it is an import,"
-                    + " wait for it to end; if it is the server, its log says why the socket is off");
+            return Optional.empty(); // no socket file, or one left by a server that was killed
         }
         ControlClient client = new ControlClient(channel);
         try {
@@ -49,7 +48,7 @@ final class ControlClient implements ImportTarget, AutoCloseable {
             client.close();
             throw e;
         }
-        return client;
+        return Optional.of(client);
     }
 
     @Override
@@ -69,15 +68,29 @@ final class ControlClient implements ImportTarget, AutoCloseable {
     }
 
     private void line(String line) throws IOException {
-        out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        sending(() -> out.write((line + "\n").getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private interface Write {
+        void run() throws IOException;
+    }
+
+    /** A write the server did not take means it went away; what it was sending was not stored. */
+    private static void sending(Write write) throws IOException {
+        try {
+            write.run();
+        } catch (IOException e) {
+            throw new IOException("the connection to the server broke while sending (" + e.getMessage() + "): the message"
+                    + " being sent was not stored; the server's log says why", e);
+        }
     }
 
     private void awaitReply() throws IOException {
-        out.flush();
+        sending(out::flush);
         String reply = in.readLine();
         if (reply == null) {
-            throw new IOException("the server closed the control connection (stopping?); the last message may or may"
-                    + " not have been stored");
+            throw new IOException("the server closed the control connection without an answer (stopping?): the last"
+                    + " message may or may not have been stored; the server's log says more");
         }
         if (!reply.equals("OK")) {
             throw new CommandFailure("the server refused: " + reply.replaceFirst("^ERR ", ""));
@@ -97,7 +110,7 @@ final class ControlClient implements ImportTarget, AutoCloseable {
         @Override
         public void write(int b) throws IOException {
             if (used == chunk.length) {
-                send();
+                sendChunk();
             }
             chunk[used++] = (byte) b;
         }
@@ -106,7 +119,7 @@ final class ControlClient implements ImportTarget, AutoCloseable {
         public void write(byte[] b, int off, int len) throws IOException {
             while (len > 0) {
                 if (used == chunk.length) {
-                    send();
+                    sendChunk();
                 }
                 int n = Math.min(len, chunk.length - used);
                 System.arraycopy(b, off, chunk, used, n);
@@ -116,17 +129,17 @@ final class ControlClient implements ImportTarget, AutoCloseable {
             }
         }
 
-        private void send() throws IOException {
+        private void sendChunk() throws IOException {
             if (used > 0) {
                 line("DATA " + used);
-                out.write(chunk, 0, used);
+                sending(() -> out.write(chunk, 0, used));
                 used = 0;
             }
         }
 
         @Override
         void store(MailboxName mailbox, Flags flags, Instant internalDate) throws IOException {
-            send();
+            sendChunk();
             ended = true;
             request("END " + internalDate.toEpochMilli() + " " + MailImport.letters(flags) + " " + mailbox.path());
         }

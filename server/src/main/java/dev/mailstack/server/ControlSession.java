@@ -7,6 +7,7 @@ import dev.mailstack.store.Account;
 import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.StoreException;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -60,9 +61,13 @@ final class ControlSession {
         this.in = new LineReader(in, MAX_LINE);
     }
 
-    /** When the other side last sent something, for the idle watchdog. */
+    /** When the other side last sent something or was answered, for the idle watchdog. */
     long lastActive() {
         return lastActive;
+    }
+
+    String id() {
+        return id;
     }
 
     void run() throws IOException {
@@ -130,16 +135,16 @@ final class ControlSession {
     /** Reads a message's chunks to its END or DROP; stores it at END when nothing went wrong before. */
     private String message() throws IOException, OutOfStep {
         String refused = target == null ? "ERR IMPORT address first" : null;
-        ImportTarget.Draft draft = null;
+        Spooling spooling = null;
         long octets = 0;
         try {
             if (refused == null) {
-                draft = target.draft();
+                spooling = new Spooling(target);
             }
             while (true) {
                 String line = readLine();
                 if (line == null) {
-                    throw new java.io.EOFException("connection closed inside a message");
+                    throw new EOFException("connection closed inside a message");
                 }
                 String[] words = line.split(" ", 2);
                 String arg = words.length > 1 ? words[1] : "";
@@ -150,19 +155,64 @@ final class ControlSession {
                         if (refused == null && octets > MAX_MESSAGE) {
                             refused = "ERR message over " + MAX_MESSAGE + " octets";
                         }
-                        in.readExactly(n, refused == null ? draft : OutputStream.nullOutputStream());
+                        in.readExactly(n, refused == null ? spooling : OutputStream.nullOutputStream());
                         lastActive = System.nanoTime();
                     }
                     case "DROP" -> {
                         return "OK";
                     }
                     case "END" -> {
-                        return refused != null ? refused : store(draft, arg);
+                        if (refused == null && spooling.failure != null) {
+                            LOG.log(Level.WARNING, "control: cannot spool an imported message conn=" + id + " user="
+                                    + address, spooling.failure);
+                            refused = "ERR cannot spool the message (" + spooling.failure.getMessage() + "); see the server's log";
+                        }
+                        return refused != null ? refused : store(spooling.draft, arg);
                     }
                     default -> throw new OutOfStep("ERR " + words[0] + " inside a MESSAGE (DATA, END or DROP)");
                 }
             }
         } finally {
+            if (spooling != null) {
+                spooling.close();
+            }
+        }
+    }
+
+    /**
+     * The draft of a message, whose first write failure (a full disk) is kept for END's reply
+     * while the rest of the chunks are still read, so the connection stays in step.
+     */
+    private static final class Spooling extends OutputStream {
+        private ImportTarget.Draft draft;
+        private IOException failure;
+
+        Spooling(StoreImport target) {
+            try {
+                draft = target.draft();
+            } catch (IOException e) {
+                failure = e;
+            }
+        }
+
+        @Override
+        public void write(int b) {
+            write(new byte[]{(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            if (failure == null) {
+                try {
+                    draft.write(b, off, len);
+                } catch (IOException e) {
+                    failure = e;
+                }
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
             if (draft != null) {
                 draft.close();
             }
@@ -208,8 +258,14 @@ final class ControlSession {
         return line;
     }
 
+    /** One line whatever the text (an H2 message has line breaks), short enough for the client's reader. */
     private void reply(String line) throws IOException {
-        out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        String one = line.replaceAll("[\r\n]+", " ");
+        if (one.length() > 1000) {
+            one = one.substring(0, 1000) + "...";
+        }
+        out.write((one + "\n").getBytes(StandardCharsets.UTF_8));
         out.flush();
+        lastActive = System.nanoTime(); // only waiting for the other side counts as silence
     }
 }

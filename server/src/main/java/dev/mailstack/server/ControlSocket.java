@@ -104,6 +104,10 @@ final class ControlSocket implements AutoCloseable {
                 LockSupport.parkNanos(Duration.ofMillis(200).toNanos());
                 continue;
             }
+            if (closing) {
+                closeQuietly(client); // taken in the moment the socket closed: close() has already looked
+                return;
+            }
             String id = "ctl" + ids.incrementAndGet();
             try {
                 ControlSession session = new ControlSession(store, limits, id, Channels.newInputStream(client),
@@ -139,7 +143,8 @@ final class ControlSocket implements AutoCloseable {
             long now = System.nanoTime();
             connections.forEach((client, c) -> {
                 if (now - c.session().lastActive() > idle.toNanos()) {
-                    LOG.log(Level.INFO, "control: closing a connection silent for {0} s", idle.toSeconds());
+                    LOG.log(Level.INFO, "control: closing a connection silent for {0} ms conn={1}", idle.toMillis(),
+                            c.session().id());
                     closeQuietly(client);
                 }
             });
@@ -155,8 +160,8 @@ final class ControlSocket implements AutoCloseable {
     }
 
     /**
-     * Removes the socket, stops accepting and ends the connections; a message being stored is
-     * given a few seconds to commit (its reply may then not arrive: the import says so).
+     * Removes the socket, stops accepting and ends the connections: their input ends at once, a
+     * message being stored gets a few seconds to commit and send its OK, then what is left is closed.
      */
     @Override
     public void close() {
@@ -172,18 +177,26 @@ final class ControlSocket implements AutoCloseable {
             LOG.log(Level.WARNING, "control socket: close failed error=\"{0}\"", e.getMessage());
         }
         watchdog.interrupt(); // parked, not in I/O: an interrupt only wakes it
-        connections.keySet().forEach(ControlSocket::closeQuietly);
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         try {
             acceptor.join();
+            for (SocketChannel c : connections.keySet()) {
+                try {
+                    c.shutdownInput();
+                } catch (IOException e) {
+                    closeQuietly(c);
+                }
+            }
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
             for (Connection c : connections.values()) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0 || !c.thread().join(Duration.ofNanos(left))) {
-                    LOG.log(Level.WARNING, "control: {0} still running at stop", c.thread().getName());
+                    LOG.log(Level.WARNING, "control: {0} still running at stop, closing it", c.thread().getName());
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            connections.keySet().forEach(ControlSocket::closeQuietly);
         }
     }
 }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -14,6 +15,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One process at a time owns the data folder: the server, or an import run while no server runs.
@@ -23,10 +25,15 @@ import java.util.Set;
  * import that finds the lock taken hands its mail to the owner through the {@link ControlSocket}.
  */
 final class DataFolderLock implements AutoCloseable {
+    /** The lock files this JVM holds. */
+    private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
+
+    private final Path path;
     private final FileChannel file;
     private final FileLock lock;
 
-    private DataFolderLock(FileChannel file, FileLock lock) {
+    private DataFolderLock(Path path, FileChannel file, FileLock lock) {
+        this.path = path;
         this.file = file;
         this.lock = lock;
     }
@@ -50,20 +57,26 @@ final class DataFolderLock implements AutoCloseable {
         return dir;
     }
 
-    /** The lock, or empty when another process holds it (or this one, for a second server in one JVM). */
+    /** The lock, or empty when another process holds it (or this one: a second server in one JVM). */
     static Optional<DataFolderLock> tryTake(Path dataDir) throws IOException {
-        Path path = controlFolder(dataDir).resolve("owner.lock");
+        Path path;
         FileChannel file;
         try {
+            path = controlFolder(dataDir).resolve("owner.lock").toAbsolutePath().normalize();
+            if (HELD.contains(path)) {
+                // Not even a second channel: closing one may drop this JVM's lock on the file.
+                return Optional.empty();
+            }
             file = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        } catch (java.nio.file.AccessDeniedException e) {
-            throw new ConfigException("cannot open " + path + " (permission denied): run mailstack as the user the"
-                    + " server runs as (e.g. sudo -u mailstack) or as root");
+        } catch (AccessDeniedException e) {
+            throw new ConfigException("cannot open " + e.getFile() + " (permission denied). The data folder must belong"
+                    + " to the user the server runs as: run mailstack as that user (sudo -u mailstack ...), and if"
+                    + " root wrote there, give it back (chown -R mailstack " + dataDir.toAbsolutePath() + ")");
         }
         try {
             FileLock lock = file.tryLock();
-            if (lock != null) {
-                return Optional.of(new DataFolderLock(file, lock));
+            if (lock != null && HELD.add(path)) {
+                return Optional.of(new DataFolderLock(path, file, lock));
             }
         } catch (OverlappingFileLockException e) {
             // held in this JVM already
@@ -100,6 +113,7 @@ final class DataFolderLock implements AutoCloseable {
             lock.release();
         } finally {
             file.close();
+            HELD.remove(path);
         }
     }
 }

@@ -5,6 +5,8 @@ import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.StoreException;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
 import picocli.CommandLine.Command;
@@ -35,9 +37,24 @@ final class ImportCommand {
         Path data = config.dataDir();
         MailImport importer = null;
         try {
-            Optional<DataFolderLock> owner = DataFolderLock.tryTake(data);
-            if (owner.isEmpty()) {
-                try (ControlClient server = ControlClient.connect(data, address)) {
+            String me = System.getProperty("user.name");
+            String folderOwner = Files.exists(data) ? Files.getOwner(data).getName() : me;
+            Optional<DataFolderLock> owner = Optional.empty();
+            ControlClient server;
+            if (!folderOwner.equals(me)) {
+                // Root, say, with a Maildir only it may read: through the server or not at all, since
+                // files it wrote into the store itself could not be read by the server afterwards.
+                server = serverOrElse(data, address, "the data folder " + data + " belongs to " + folderOwner
+                        + ", so without a running server the import must run as " + folderOwner + " (sudo -u "
+                        + folderOwner + " mailstack import ...)");
+            } else {
+                owner = DataFolderLock.tryTake(data);
+                server = owner.isPresent() ? null : serverOrElse(data, address, "another mailstack process owns " + data
+                        + " (" + data.resolve("control/owner.lock") + " is locked): if it is an import, wait for it to"
+                        + " end; if it is the server, its log says why its control socket is off");
+            }
+            if (server != null) {
+                try (server) {
                     importer = new MailImport(server);
                     source.into(importer);
                 }
@@ -54,9 +71,16 @@ final class ImportCommand {
             String done = importer == null || importer.imported() == 0 ? ""
                     : " (" + importer.imported() + " message(s) were imported before that)";
             String why = e instanceof CommandFailure || e instanceof ConfigException || e instanceof StoreException
-                    ? e.getMessage() : "import failed: " + e;
+                    ? e.getMessage()
+                    : e instanceof NoSuchFileException ? "import failed: no such file or folder " + e.getMessage()
+                    : "import failed: " + (e.getMessage() != null ? e.getMessage() : e.toString());
             throw new CommandFailure(why + done);
         }
+    }
+
+    private static ControlClient serverOrElse(Path data, String address, String why) throws IOException {
+        return ControlClient.connect(data, address).orElseThrow(() -> new CommandFailure(
+                "no mailstack server answers on " + ControlSocket.path(data) + ", and " + why));
     }
 
     @Command(name = "maildir", mixinStandardHelpOptions = true,

@@ -93,6 +93,7 @@ final class MailImport {
             }
             try (Stream<Path> files = Files.list(d)) {
                 for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile).sorted()::iterator) {
+                    Instant date = Files.getLastModifiedTime(f).toInstant(); // before the draft: the file may go
                     ImportTarget.Draft draft = target.draft();
                     try (InputStream in = new BufferedInputStream(Files.newInputStream(f), 64 * 1024)) {
                         for (byte[] line; (line = line(in)) != null; ) {
@@ -103,7 +104,7 @@ final class MailImport {
                         draft.close();
                         throw e;
                     }
-                    store(draft, mailbox, flags(f.getFileName().toString()), Files.getLastModifiedTime(f).toInstant());
+                    store(draft, mailbox, flags(f.getFileName().toString()), date);
                 }
             }
         }

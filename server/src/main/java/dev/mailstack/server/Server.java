@@ -32,6 +32,7 @@ public final class Server implements AutoCloseable {
     private final List<TcpListener> listeners = new ArrayList<>();
     private final List<AutoCloseable> services = new ArrayList<>();
     private TlsContext tls;
+    private final java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
     private HttpEndpoints http;
 
     private Server(Config config, DataFolderLock owner, MailboxStore store) {
@@ -75,7 +76,8 @@ public final class Server implements AutoCloseable {
                 Duration.ofSeconds(config.integer(ConfigKey.IDLE_TIMEOUT)), config.integer(ConfigKey.MAX_CONNECTIONS),
                 config.integer(ConfigKey.MAX_CONNECTIONS_PER_IP), config.integer(ConfigKey.MAX_COMMANDS_PER_SECOND));
         ContentSweeper.sweepAtStart(store);
-        ControlSocket.open(config.dataDir(), store, config.mimeLimits(), ControlSocket.IDLE).ifPresent(services::add);
+        Optional<ControlSocket> control = ControlSocket.open(config.dataDir(), store, config.mimeLimits(), ControlSocket.IDLE);
+        control.ifPresent(services::add);
         if (config.flag(ConfigKey.WARM_UP)) {
             WarmUp.run(config, limits);
         }
@@ -99,8 +101,8 @@ public final class Server implements AutoCloseable {
                     frontEnds.counters(), throttle);
             services.add(0, http);
         }
-        LOG.log(Level.INFO, "ready hostname={0} data={1} listeners={2}", hostname, config.dataDir().toAbsolutePath(),
-                listeners.size());
+        LOG.log(Level.INFO, "ready hostname={0} data={1} listeners={2} control_socket={3}", hostname,
+                config.dataDir().toAbsolutePath(), listeners.size(), control.isPresent() ? "on" : "off");
     }
 
     private Optional<TlsContext> tls() throws IOException {
@@ -163,6 +165,9 @@ public final class Server implements AutoCloseable {
 
     /** Graceful stop: listeners first (sessions finish within {@code grace}), then services, then the store. */
     public void stop(Duration grace) {
+        if (!stopped.compareAndSet(false, true)) {
+            return; // the folder may belong to another server by now: touch nothing
+        }
         List<Thread> stopping = new ArrayList<>();
         for (TcpListener l : listeners) {
             stopping.add(Thread.ofVirtual().start(() -> l.shutdown(grace)));

@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.util.EnumSet;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The control socket's requests and its answers to wrong ones, spoken raw over the real socket. */
@@ -67,6 +68,11 @@ class ControlSocketTest {
         return store;
     }
 
+    private static ControlSocket open(Path data, MailboxStore store, Duration idle) throws IOException {
+        return ControlSocket.open(data, store, MimeLimits.defaults(), idle)
+                .orElseThrow(() -> new AssertionError("control socket off (see the warning logged): path too long?"));
+    }
+
     private static long spoolFiles(Path data) throws IOException {
         try (Stream<Path> files = Files.list(data.resolve("contents/spool"))) {
             return files.count();
@@ -77,7 +83,7 @@ class ControlSocketTest {
     void requestsAndTheirErrors() throws Exception {
         Path data = dir.resolve("data");
         try (MailboxStore store = storeWithAlice(data);
-             ControlSocket control = ControlSocket.open(data, store, MimeLimits.defaults(), ControlSocket.IDLE).orElseThrow()) {
+             ControlSocket control = open(data, store, ControlSocket.IDLE)) {
             Path socket = ControlSocket.path(data);
             assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket.getParent())),
                     "only the server's user and root reach the socket");
@@ -119,18 +125,19 @@ class ControlSocketTest {
     }
 
     @Test
+    @Timeout(60)
     void silentConnectionsAreClosedAndAStopEndsAHalfSentMessage() throws Exception {
         Path data = dir.resolve("data");
         try (MailboxStore store = storeWithAlice(data)) {
             Path socket = ControlSocket.path(data);
-            try (ControlSocket control = ControlSocket.open(data, store, MimeLimits.defaults(), Duration.ofMillis(400)).orElseThrow();
+            try (ControlSocket control = open(data, store, Duration.ofMillis(1500));
                  Raw silent = new Raw(socket)) {
                 assertEquals("OK", silent.send("IMPORT alice@example.org\n"));
                 silent.out.write("MESSAGE\nDATA 100\nonly part of it".getBytes(StandardCharsets.US_ASCII));
                 silent.out.flush();
                 assertNull(silent.in.readLine(), "the watchdog closes a connection that went silent");
             }
-            ControlSocket control = ControlSocket.open(data, store, MimeLimits.defaults(), ControlSocket.IDLE).orElseThrow();
+            ControlSocket control = open(data, store, ControlSocket.IDLE);
             try (Raw half = new Raw(socket)) {
                 assertEquals("OK", half.send("IMPORT alice@example.org\n"));
                 half.out.write("MESSAGE\nDATA 100\nonly part".getBytes(StandardCharsets.US_ASCII));

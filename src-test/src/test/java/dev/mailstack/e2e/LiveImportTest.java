@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.mailstack.net.LineClient;
 import dev.mailstack.server.ConfigException;
@@ -89,7 +90,9 @@ class LiveImportTest {
                 MessageRef flagged = inbox.messages().get(2);
                 assertEquals(java.util.EnumSet.of(Flag.SEEN, Flag.FLAGGED), flagged.flags().system(), "flags from :2,SF");
             }
-            assertTrue(alice.find(new MailboxName("Work/Projects")).isPresent(), "Maildir++ folder created");
+            try (var projects = alice.select(new MailboxName("Work/Projects"))) {
+                assertEquals(1, projects.size(), "the Maildir++ folder's message went into its own mailbox");
+            }
 
             Cli nobody = cli("import", "mbox", mbox.toString(), "--user", "nobody@example.org", "--data", data.toString());
             assertEquals(1, nobody.exit(), nobody.output());
@@ -118,13 +121,39 @@ class LiveImportTest {
              FileLock held = lock.lock()) {
             Cli blocked = cli("import", "mbox", mbox.toString(), "--user", "carol@example.org", "--data", data.toString());
             assertEquals(1, blocked.exit(), blocked.output());
-            assertTrue(blocked.output().contains("but its control socket does not answer"), blocked.output());
-            ConfigException serve = assertThrows(ConfigException.class,
-                    () -> RunningServer.start(data, "example.org", Map.of()).close());
-            assertTrue(serve.getMessage().contains("another mailstack process owns the data folder"), serve.getMessage());
+            assertTrue(blocked.output().contains("another mailstack process owns"), blocked.output());
+            Path log = dir.resolve("serve.log");
+            Process serve = ServerProcess.builder(data, 0).redirectOutput(log.toFile()).start();
+            if (!serve.waitFor(60, TimeUnit.SECONDS)) {
+                serve.destroyForcibly();
+                throw new AssertionError("serve did not refuse: " + Files.readString(log));
+            }
+            assertEquals(1, serve.exitValue(), Files.readString(log));
+            assertTrue(Files.readString(log).contains("another mailstack process owns the data folder"), Files.readString(log));
         }
         Cli free = cli("import", "mbox", mbox.toString(), "--user", "carol@example.org", "--data", data.toString());
         assertEquals(0, free.exit(), free.output());
+    }
+
+    @Test
+    void anAdministratorWhoDoesNotOwnTheFolderImportsOnlyThroughTheServer() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "only root can give the folder to another user");
+        Path data = dir.resolve("data");
+        try (RunningServer mx = RunningServer.start(data, "example.org", Map.of())) {
+            mx.addUser("dave", "secret");
+        }
+        Files.setOwner(data, data.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
+        Path mbox = dir.resolve("one.mbox");
+        Files.writeString(mbox, "From x Tue Dec  1 10:00:00 2026\nSubject: hi\n\nhello\n");
+        Cli refused = cli("import", "mbox", mbox.toString(), "--user", "dave@example.org", "--data", data.toString());
+        assertEquals(1, refused.exit(), refused.output());
+        assertTrue(refused.output().contains("belongs to nobody, so without a running server the import must run as nobody"),
+                refused.output());
+        try (RunningServer mx = RunningServer.start(data, "example.org", Map.of())) {
+            Cli through = cli("import", "mbox", mbox.toString(), "--user", "dave@example.org", "--data", data.toString());
+            assertEquals(0, through.exit(), through.output());
+            assertTrue(through.output().contains("(through the running server)"), through.output());
+        }
     }
 
     @Test
