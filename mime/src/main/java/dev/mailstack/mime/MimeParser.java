@@ -394,23 +394,10 @@ final class MimeParser {
             cut = child.bodyEnd < 0 ? new Cut(offset, lfs) : new Cut(child.bodyEnd, child.bodyEndLf);
         }
         if (closed) {
-            // epilogue: up to an outer boundary or the end
-            while (true) {
-                if (skipPlain(!outer.isEmpty())) {
-                    cut = skippedCut();
-                }
-                if ((l = next()) == null) {
-                    break;
-                }
-                if (isBoundary(l, outer) != null) {
-                    pushedBack = l;
-                    b.endAt(cut);
-                    return;
-                }
-                cut = Cut.before(l);
-            }
+            toBoundary(b, outer, cut); // the epilogue
+        } else {
+            b.endHere();
         }
-        b.endHere();
     }
 
     /**
@@ -429,14 +416,23 @@ final class MimeParser {
     }
 
     private void leaf(Built b, List<String> boundaries) throws IOException {
-        Cut cut = new Cut(b.bodyStart, b.bodyStartLf);
+        toBoundary(b, boundaries, new Cut(b.bodyStart, b.bodyStartLf));
+    }
+
+    /**
+     * Reads on to a line that is one of {@code boundaries}, pushed back for the caller, or to the
+     * end; {@code b} ends at the cut before that line, or here. {@code cut} is where it would end
+     * if the boundary came next.
+     */
+    private void toBoundary(Built b, List<String> boundaries, Cut cut) throws IOException {
         Line l;
         while (true) {
             if (skipPlain(!boundaries.isEmpty())) {
                 cut = skippedCut();
             }
             if ((l = next()) == null) {
-                break;
+                b.endHere();
+                return;
             }
             if (isBoundary(l, boundaries) != null) {
                 pushedBack = l;
@@ -445,7 +441,6 @@ final class MimeParser {
             }
             cut = Cut.before(l);
         }
-        b.endHere();
     }
 
     /** The boundary (of those given) that the line is a delimiter for, or null. */
