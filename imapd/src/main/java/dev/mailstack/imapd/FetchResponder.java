@@ -36,6 +36,9 @@ final class FetchResponder {
      * than the copy); made on first use so that a session that only idles does not carry it.
      */
     private byte[] copyBuffer;
+    private static final int BATCH = 16 * 1024;
+    /** FETCH responses not written yet (see {@link #write}). */
+    private final StringBuilder pending = new StringBuilder();
     /** Keyed by identity: a FETCH command's items are the same objects for each of its messages. */
     private final Map<FetchItem.Section, String> sectionNames = new IdentityHashMap<>();
 
@@ -59,13 +62,19 @@ final class FetchResponder {
         return summaries.structure(r);
     }
 
-    /** One "* n FETCH (...)" response; {@code seenChanged}: \Seen was just set, so FLAGS goes too. */
+    /**
+     * One "* n FETCH (...)" response; {@code seenChanged}: \Seen was just set, so FLAGS goes too.
+     * Responses without a body section are gathered and written some 16 KB at a time (a FETCH of
+     * FLAGS for 10,000 messages is 10,000 short lines); {@link #finish()} sends the rest.
+     */
     void write(int msn, MessageRef r, List<FetchItem> items, boolean seenChanged, boolean recent, boolean utf8)
             throws IOException {
         StoredStructure structure = null;
+        StringBuilder text = pending;
+        int lineStart = text.length();
         connection.lockOutput();
         try {
-            StringBuilder text = new StringBuilder("* ").append(msn).append(" FETCH (");
+            text.append("* ").append(msn).append(" FETCH (");
             boolean first = true;
             boolean flagsSent = false;
             // RFC 3501 §6.4.8 and Thunderbird: UID comes first.
@@ -110,6 +119,7 @@ final class FetchResponder {
                         text.append(responseName(s)).append(' ');
                         connection.write(text.toString());
                         text.setLength(0);
+                        lineStart = 0; // the start of the line is on the wire
                         try {
                             structure = section(r, s, structure);
                         } catch (NoSuchFileException e) {
@@ -126,9 +136,33 @@ final class FetchResponder {
                 SelectedMailbox.appendFlagList(text.append(first ? "" : " ").append("FLAGS "), r.flags(), recent);
             }
             text.append(")\r\n");
-            connection.write(text.toString());
+            if (text.length() >= BATCH) {
+                flush();
+            }
+        } catch (IOException | RuntimeException e) {
+            text.setLength(lineStart); // no half response goes out later
+            throw e;
         } finally {
             connection.unlockOutput();
+        }
+    }
+
+    /** Sends the responses gathered by {@link #write}; before anything else goes out. */
+    void flush() throws IOException {
+        if (!pending.isEmpty()) {
+            String text = pending.toString();
+            pending.setLength(0);
+            connection.write(text);
+        }
+    }
+
+    /** At the end of a FETCH: sends the rest, and an idling session keeps no batch-sized buffer. */
+    void finish() throws IOException {
+        try {
+            flush();
+        } finally {
+            pending.setLength(0);
+            pending.trimToSize();
         }
     }
 

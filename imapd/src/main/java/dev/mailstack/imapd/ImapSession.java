@@ -781,12 +781,16 @@ final class ImapSession {
 
     private void fetchChunk(SelectedMailbox m, ImapCommand.Fetch f, List<Integer> msns, java.util.Set<Integer> nowSeen)
             throws IOException {
-        for (int msn : msns) {
-            MessageRef r = m.at(msn);
-            if (f.changedSince().isPresent() && r.modSeq() <= f.changedSince().get()) {
-                continue;
+        try {
+            for (int msn : msns) {
+                MessageRef r = m.at(msn);
+                if (f.changedSince().isPresent() && r.modSeq() <= f.changedSince().get()) {
+                    continue;
+                }
+                fetcher.write(msn, r, f.items(), nowSeen.contains(msn), m.isRecent(r.uid()), utf8);
             }
-            fetcher.write(msn, r, f.items(), nowSeen.contains(msn), m.isRecent(r.uid()), utf8);
+        } finally {
+            fetcher.finish(); // the responses before a failure still precede the tagged reply
         }
     }
 
