@@ -140,7 +140,9 @@ final class FetchResponder {
                 flush();
             }
         } catch (IOException | RuntimeException e) {
-            text.setLength(lineStart); // no half response goes out later
+            if (text.length() > lineStart) {
+                text.setLength(lineStart); // no half response goes out later
+            }
             throw e;
         } finally {
             connection.unlockOutput();
