@@ -132,6 +132,29 @@ class ImapSessionTest {
     }
 
     @Test
+    void aFetchOfManyMessagesComesInOrderAcrossItsWriteBatchesAndBeforeItsTaggedReply() throws Exception {
+        for (int i = 4; i <= 900; i++) {
+            imap.deliver(MailboxName.INBOX, "Subject: n" + i + "\r\n\r\nbody " + i + "\r\n");
+        }
+        try (LineClient c = selectedInbox()) {
+            // 900 lines of about 45 octets: written in batches of 16 KB, not line by line
+            c.send("f UID FETCH 1:* (UID FLAGS RFC822.SIZE)");
+            for (int i = 1; i <= 900; i++) {
+                c.expect("\\* " + i + " FETCH \\(UID " + i + " FLAGS \\(.*\\) RFC822.SIZE \\d+\\)");
+            }
+            c.expect("f OK UID FETCH completed");
+            // with a body section, each response goes out up to the section, then the section streams
+            c.send("g FETCH 449:451 (FLAGS BODY.PEEK[TEXT])");
+            for (int i = 449; i <= 451; i++) {
+                c.expect("\\* " + i + " FETCH \\(FLAGS \\(.*\\) BODY\\[TEXT\\] \\{\\d+\\}");
+                c.expect("body " + i);
+                c.expect("\\)");
+            }
+            c.expect("g OK FETCH completed");
+        }
+    }
+
+    @Test
     void aBodySweptAwayBeforeTheSessionSawItsExpungeIsNilAndTheSessionGoesOn() throws Exception {
         try (LineClient a = selectedInbox(); LineClient b = selectedInbox()) {
             b.send("t STORE 1 +FLAGS.SILENT (\\Deleted)").expect("t OK STORE completed");
