@@ -5,6 +5,8 @@ import dev.mailstack.mime.TransferEncoding;
 import dev.mailstack.net.Connection;
 import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.MessageRef;
+import dev.mailstack.store.StoreException;
+import dev.mailstack.store.StoreFailure;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -50,12 +52,16 @@ final class FetchResponder {
 
     /** Reads the summaries of these messages in bulk when the items need them (ENVELOPE, BODYSTRUCTURE, parts). */
     void prefetch(List<MessageRef> messages, List<FetchItem> items) {
-        boolean needs = items.stream().anyMatch(i -> i instanceof FetchItem.Envelope || i instanceof FetchItem.Structure
-                || i instanceof FetchItem.BinarySize || (i instanceof FetchItem.Section s && (!s.part().isEmpty() || s.binary() || s.text() == FetchItem.Text.HEADER
-                || s.text() == FetchItem.Text.HEADER_FIELDS || s.text() == FetchItem.Text.HEADER_FIELDS_NOT)));
-        if (needs) {
+        if (needsStructure(items)) {
             summaries.load(messages);
         }
+    }
+
+    /** Items answered from the summary stored at delivery: ENVELOPE, BODYSTRUCTURE, parts, headers. */
+    private static boolean needsStructure(List<FetchItem> items) {
+        return items.stream().anyMatch(i -> i instanceof FetchItem.Envelope || i instanceof FetchItem.Structure
+                || i instanceof FetchItem.BinarySize || (i instanceof FetchItem.Section s && (!s.part().isEmpty() || s.binary() || s.text() == FetchItem.Text.HEADER
+                || s.text() == FetchItem.Text.HEADER_FIELDS || s.text() == FetchItem.Text.HEADER_FIELDS_NOT)));
     }
 
     private StoredStructure structure(MessageRef r) {
@@ -69,7 +75,9 @@ final class FetchResponder {
      */
     void write(int msn, MessageRef r, List<FetchItem> items, boolean seenChanged, boolean recent, boolean utf8)
             throws IOException {
-        StoredStructure structure = null;
+        // Read before anything of this response is written: a message swept away since this
+        // session last looked then fails the FETCH cleanly instead of in the middle of its line.
+        StoredStructure structure = needsStructure(items) ? structure(r) : null;
         StringBuilder text = pending;
         int lineStart = text.length();
         connection.lockOutput();
@@ -117,9 +125,10 @@ final class FetchResponder {
                     }
                     case FetchItem.Section s -> {
                         text.append(responseName(s)).append(' ');
-                        connection.write(text.toString());
+                        String start = text.toString();
                         text.setLength(0);
                         lineStart = 0; // the start of the line is on the wire
+                        connection.write(start);
                         try {
                             structure = section(r, s, structure);
                         } catch (NoSuchFileException e) {
@@ -128,6 +137,11 @@ final class FetchResponder {
                             // writes, so nothing of it is on the wire yet: the section is NIL (an
                             // nstring, RFC 3501 §7.4.2) and the session goes on.
                             connection.write("NIL");
+                        } catch (StoreException e) {
+                            if (e.failure() != StoreFailure.EXPUNGED) {
+                                throw e;
+                            }
+                            connection.write("NIL"); // its facts went with it, before any of it was written
                         }
                     }
                 }
@@ -139,7 +153,7 @@ final class FetchResponder {
             if (text.length() >= BATCH) {
                 flush();
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (Throwable e) {
             if (text.length() > lineStart) {
                 text.setLength(lineStart); // no half response goes out later
             }

@@ -164,6 +164,8 @@ class ImapSessionTest {
             assertEquals(1, imap.store.store().sweepContents(Duration.ofSeconds(5)), "second look: removed");
             a.send("f FETCH 1 (UID BODY.PEEK[])").expect("\\* 1 FETCH \\(UID 1 BODY\\[\\] NIL\\)");
             a.expect("f OK FETCH completed");
+            a.send("h FETCH 1 (UID BODY.PEEK[TEXT] FLAGS)").expect("\\* 1 FETCH \\(UID 1 BODY\\[TEXT\\] NIL FLAGS \\(.*\\)\\)");
+            a.expect("h OK FETCH completed");
             a.send("n NOOP").expect("\\* 1 EXPUNGE");
             a.expect("n OK NOOP completed");
             a.send("g FETCH 1 (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])").expect("\\* 1 FETCH \\(UID 2 .*");

@@ -58,11 +58,11 @@ final class DataFolderLock implements AutoCloseable {
     }
 
     /** The lock, or empty when another process holds it (or this one: a second server in one JVM). */
-    static Optional<DataFolderLock> tryTake(Path dataDir) throws IOException {
+    static synchronized Optional<DataFolderLock> tryTake(Path dataDir) throws IOException {
         Path path;
         FileChannel file;
         try {
-            path = controlFolder(dataDir).resolve("owner.lock").toAbsolutePath().normalize();
+            path = controlFolder(dataDir).toRealPath().resolve("owner.lock"); // one key however the folder is named
             if (HELD.contains(path)) {
                 // Not even a second channel: closing one may drop this JVM's lock on the file.
                 return Optional.empty();

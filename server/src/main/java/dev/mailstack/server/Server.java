@@ -50,7 +50,11 @@ public final class Server implements AutoCloseable {
         try {
             store = MailboxStore.open(config.dataDir(), config.optional(ConfigKey.JDBC_URL).orElse(null));
         } catch (RuntimeException e) {
-            owner.close();
+            try {
+                owner.close();
+            } catch (IOException closing) {
+                e.addSuppressed(closing);
+            }
             throw e;
         }
         Server server = new Server(config, owner, store);
@@ -186,11 +190,14 @@ public final class Server implements AutoCloseable {
                 LOG.log(Level.WARNING, "stopping a service failed", e);
             }
         }
-        store.close();
         try {
-            owner.close();
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, "releasing the data folder failed error=\"{0}\"", e.getMessage());
+            store.close();
+        } finally {
+            try {
+                owner.close();
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "releasing the data folder failed error=\"{0}\"", e.getMessage());
+            }
         }
         LOG.log(Level.INFO, "stopped");
     }
