@@ -79,8 +79,14 @@ final class ImportCommand {
     }
 
     private static ControlClient serverOrElse(Path data, String address, String why) throws IOException {
+        Path socket = ControlSocket.path(data);
+        if (Files.isDirectory(socket.getParent()) && !Files.isExecutable(socket.getParent())) {
+            // The socket's folder is the server user's alone: from here a running server looks like none.
+            throw new CommandFailure("cannot reach " + socket + " (permission denied): run the import as the user the"
+                    + " server runs as (sudo -u mailstack ...) or as root");
+        }
         return ControlClient.connect(data, address).orElseThrow(() -> new CommandFailure(
-                "no mailstack server answers on " + ControlSocket.path(data) + ", and " + why));
+                "no mailstack server answers on " + socket + ", and " + why));
     }
 
     @Command(name = "maildir", mixinStandardHelpOptions = true,

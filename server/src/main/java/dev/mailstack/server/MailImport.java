@@ -17,8 +17,8 @@ import java.util.stream.Stream;
 
 /**
  * Brings mail over from Dovecot (Maildir) or an mbox file, one message at a time through a draft
- * of the target (a file), so memory stays bounded whatever the size. Lines are stored with CRLF, as
- * mail is served.
+ * of the target (a spool file, or chunks to the running server), so memory stays bounded whatever
+ * the size. Lines are stored with CRLF, as mail is served.
  */
 final class MailImport {
     private final ImportTarget target;
