@@ -148,6 +148,8 @@ final class HttpEndpoints implements AutoCloseable {
                 .map(t -> Duration.between(t, Instant.now()).toSeconds()).orElse(0L);
         m.append("# HELP mailstack_queue_messages Messages waiting in the queue.\n# TYPE mailstack_queue_messages gauge\n");
         m.append("mailstack_queue_messages ").append(queue.size()).append('\n');
+        m.append("# HELP mailstack_queue_held_messages Queued messages on hold (mailstack queue hold).\n# TYPE mailstack_queue_held_messages gauge\n");
+        m.append("mailstack_queue_held_messages ").append(queue.stream().filter(QueueEntry::held).count()).append('\n');
         m.append("# HELP mailstack_queue_oldest_age_seconds Age of the oldest queued message.\n# TYPE mailstack_queue_oldest_age_seconds gauge\n");
         m.append("mailstack_queue_oldest_age_seconds ").append(oldest).append('\n');
         long stored = store.accounts().users().stream().mapToLong(Account::usedBytes).sum();

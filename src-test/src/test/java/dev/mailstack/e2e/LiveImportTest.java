@@ -36,22 +36,8 @@ class LiveImportTest {
     @TempDir
     Path dir;
 
-    /** The CLI in a child JVM, as an administrator runs it; its exit code and output. */
-    private record Cli(int exit, String output) {
-    }
-
     private Cli cli(String... args) throws IOException, InterruptedException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new java.util.ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
-                "dev.mailstack.server.Main"));
-        command.addAll(List.of(args));
-        Path output = Files.createTempFile(dir, "cli-", ".out");
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("the CLI hung: " + Files.readString(output));
-        }
-        return new Cli(p.exitValue(), Files.readString(output));
+        return Cli.run(dir, args);
     }
 
     @Test

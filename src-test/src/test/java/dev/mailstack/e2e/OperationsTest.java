@@ -38,7 +38,7 @@ class OperationsTest {
     @TempDir
     Path dir;
 
-    private static HttpResponse<String> get(int port, String path) throws Exception {
+    static HttpResponse<String> get(int port, String path) throws Exception {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
@@ -76,6 +76,7 @@ class OperationsTest {
                 assertTrue(metrics.contains("mailstack_messages_received_total 1"), metrics);
                 assertTrue(metrics.contains("mailstack_connections_active{endpoint=\"smtp\"} 1"), metrics);
                 assertTrue(metrics.contains("mailstack_queue_messages 0"), metrics);
+                assertTrue(metrics.contains("mailstack_queue_held_messages 0"), metrics);
                 assertTrue(metrics.contains("mailstack_jvm_heap_used_bytes "), metrics);
             }
         }

@@ -27,7 +27,7 @@ class RelayTest {
     @TempDir
     Path dir;
 
-    private static int freePort() throws Exception {
+    static int freePort() throws Exception {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
@@ -39,7 +39,7 @@ class RelayTest {
     }
 
     /** Sends as alice through A's submission port, the way a mail client does. */
-    private static void submit(RunningServer a, String to, String message) throws Exception {
+    static void submit(RunningServer a, String to, String message) throws Exception {
         try (LineClient c = new LineClient(a.port("submission"))) {
             c.expect("220 .*");
             c.send("EHLO laptop");
@@ -54,7 +54,7 @@ class RelayTest {
         }
     }
 
-    private static long count(RunningServer s, String user) {
+    static long count(RunningServer s, String user) {
         var account = s.server.store().accounts().find(user).orElseThrow();
         return s.server.store().open(account.id()).status(MailboxName.INBOX).messages();
     }

@@ -219,7 +219,7 @@ public final class MailQueue {
             try {
                 List<Long> due = new ArrayList<>();
                 try (PreparedStatement ps = c.prepareStatement("SELECT id FROM queue_messages WHERE next_attempt_at <= ?"
-                        + " AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_attempt_at, id FETCH FIRST ? ROWS ONLY")) {
+                        + " AND (lease_until IS NULL OR lease_until < ?) AND held = FALSE ORDER BY next_attempt_at, id FETCH FIRST ? ROWS ONLY")) {
                     ps.setTimestamp(1, Timestamp.from(now));
                     ps.setTimestamp(2, Timestamp.from(now));
                     ps.setInt(3, max);
@@ -341,34 +341,108 @@ public final class MailQueue {
         update("UPDATE queue_messages SET delay_warned = TRUE WHERE id = ?", id);
     }
 
-    /** Makes an entry due now (mailstack queue flush). */
-    public void release(QueueId id) {
-        update("UPDATE queue_messages SET next_attempt_at = received_at, lease_until = NULL WHERE id = ?", id);
+    /**
+     * Makes an entry due now (mailstack queue flush, retry); false when there is none or it is held.
+     * A lease is left alone: clearing it while a worker delivers the message would let a second
+     * worker claim it and send it to a remote server twice.
+     */
+    public boolean retryNow(QueueId id) {
+        return update("UPDATE queue_messages SET next_attempt_at = received_at WHERE id = ? AND held = FALSE", id);
     }
 
-    private void update(String sql, QueueId id) {
+    /**
+     * Keeps an entry from being claimed until {@link #release}; false when there is none. One being
+     * delivered at this moment finishes that attempt.
+     */
+    public boolean hold(QueueId id) {
+        return update("UPDATE queue_messages SET held = TRUE WHERE id = ?", id);
+    }
+
+    /** Ends a hold, making the entry due now; false when there is none or it was not held. */
+    public boolean release(QueueId id) {
+        return update("UPDATE queue_messages SET held = FALSE, next_attempt_at = received_at WHERE id = ? AND held = TRUE", id);
+    }
+
+    /**
+     * Removes an entry and its recipients without a bounce (Postfix's postsuper -d); false when
+     * there is none. A worker delivering it at this moment finishes, and its outcome then finds
+     * nothing to record; the content goes with the next sweep once nothing else uses it.
+     */
+    public boolean delete(QueueId id) {
+        return update("DELETE FROM queue_messages WHERE id = ?", id);
+    }
+
+    private boolean update(String sql, QueueId id) {
         try (Connection c = store.db().connect(); PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setLong(1, id.value());
-            ps.executeUpdate();
+            return ps.executeUpdate() > 0;
         } catch (SQLException e) {
             throw store.db().failure(e, "update queue entry");
         }
     }
 
-    public List<QueueEntry> list() {
-        List<QueueEntry> out = new ArrayList<>();
-        try (Connection c = store.db().connect();
-             PreparedStatement ps = c.prepareStatement("SELECT q.id, q.return_path, q.received_at, q.next_attempt_at, ct.size,"
-                     + " (SELECT COUNT(*) FROM queue_recipients r WHERE r.queue_id = q.id AND r.state = 'PENDING'),"
-                     + " (SELECT MAX(r.last_reply) FROM queue_recipients r WHERE r.queue_id = q.id)"
-                     + " FROM queue_messages q JOIN contents ct ON ct.id = q.content_id ORDER BY q.received_at, q.id");
-             ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                out.add(new QueueEntry(new QueueId(rs.getLong(1)), rs.getString(2), rs.getTimestamp(3).toInstant(),
-                        rs.getTimestamp(4).toInstant(), rs.getLong(5), rs.getInt(6), rs.getString(7)));
+    /** Everything {@code mailstack queue show} prints; empty when there is no such entry. */
+    public Optional<QueueDetails> details(QueueId id) {
+        try (Connection c = store.db().connect()) {
+            Optional<QueueEntry> entry = entries(c, id).stream().findFirst();
+            if (entry.isEmpty()) {
+                return Optional.empty();
+            }
+            List<QueueDetails.Recipient> recipients = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT address, state, attempts, last_reply"
+                    + " FROM queue_recipients WHERE queue_id = ? ORDER BY position")) {
+                ps.setLong(1, id.value());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        recipients.add(new QueueDetails.Recipient(rs.getString(1),
+                                rs.getString(2).toLowerCase(java.util.Locale.ROOT), rs.getInt(3), rs.getString(4)));
+                    }
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT q.envid, q.ret, q.lease_until, ct.sha256"
+                    + " FROM queue_messages q JOIN contents ct ON ct.id = q.content_id WHERE q.id = ?")) {
+                ps.setLong(1, id.value());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.empty(); // delivered or deleted between the two reads
+                    }
+                    Timestamp lease = rs.getTimestamp(3);
+                    return Optional.of(new QueueDetails(entry.get(), Optional.ofNullable(rs.getString(1)),
+                            Optional.ofNullable(rs.getString(2)), lease != null && lease.toInstant().isAfter(Instant.now()),
+                            recipients, rs.getString(4).trim()));
+                }
             }
         } catch (SQLException e) {
+            throw store.db().failure(e, "read queue entry");
+        }
+    }
+
+    /** Every entry, oldest first (mailstack queue list, the metrics). */
+    public List<QueueEntry> list() {
+        try (Connection c = store.db().connect()) {
+            return entries(c, null);
+        } catch (SQLException e) {
             throw store.db().failure(e, "list queue");
+        }
+    }
+
+    /** One entry, or with {@code id} null all of them. */
+    private static List<QueueEntry> entries(Connection c, QueueId id) throws SQLException {
+        List<QueueEntry> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT q.id, q.return_path, q.received_at, q.next_attempt_at, ct.size,"
+                + " (SELECT COUNT(*) FROM queue_recipients r WHERE r.queue_id = q.id AND r.state = 'PENDING'),"
+                + " (SELECT MAX(r.last_reply) FROM queue_recipients r WHERE r.queue_id = q.id), q.held"
+                + " FROM queue_messages q JOIN contents ct ON ct.id = q.content_id"
+                + (id == null ? "" : " WHERE q.id = ?") + " ORDER BY q.received_at, q.id")) {
+            if (id != null) {
+                ps.setLong(1, id.value());
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new QueueEntry(new QueueId(rs.getLong(1)), rs.getString(2), rs.getTimestamp(3).toInstant(),
+                            rs.getTimestamp(4).toInstant(), rs.getLong(5), rs.getInt(6), rs.getString(7), rs.getBoolean(8)));
+                }
+            }
         }
         return out;
     }

@@ -1,9 +1,12 @@
 package dev.mailstack.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -110,5 +113,88 @@ class MailQueueTest {
         queue = f.store().queue();
         assertEquals(id, queue.list().get(0).id());
         assertEquals(id, QueueId.parse(id.toString()));
+    }
+
+    @Test
+    void aHeldMessageIsNeverClaimedUntilReleasedAndIsThenDueAtOnce() throws Exception {
+        QueueId id = enqueue("a@remote.test");
+        Instant now = Instant.now();
+        queue.claimDue(now, Duration.ofMinutes(5)).orElseThrow();
+        queue.record(id, List.of(new RecipientOutcome.Deferred(0, "451 later", now.plus(Duration.ofHours(1)))));
+        assertTrue(queue.hold(id));
+        assertTrue(queue.list().getFirst().held());
+        assertTrue(queue.claimDue(now.plus(Duration.ofDays(30)), Duration.ofMinutes(5)).isEmpty(), "held, however late");
+        assertFalse(queue.retryNow(id), "a retry does not end a hold");
+        assertTrue(queue.claimDue(now, Duration.ofMinutes(5)).isEmpty());
+        assertTrue(queue.release(id));
+        assertFalse(queue.release(id), "no longer held");
+        assertFalse(queue.list().getFirst().held());
+        assertEquals(id, queue.claimDue(Instant.now(), Duration.ofMinutes(5)).orElseThrow().id(),
+                "due at once, not at the deferral's next attempt an hour away");
+        assertFalse(queue.hold(new QueueId(id.value() + 1)), "no such entry");
+    }
+
+    @Test
+    void holdingAMessageBeingDeliveredLetsThatAttemptEndAndKeepsItHeld() throws Exception {
+        QueueId id = enqueue("a@remote.test");
+        Instant now = Instant.now();
+        queue.claimDue(now, Duration.ofMinutes(5)).orElseThrow();
+        assertTrue(queue.details(id).orElseThrow().beingDelivered());
+        assertTrue(queue.hold(id));
+        queue.record(id, List.of(new RecipientOutcome.Deferred(0, "451 later", now.plusSeconds(1))));
+        assertTrue(queue.claimDue(now.plus(Duration.ofHours(2)), Duration.ofMinutes(5)).isEmpty());
+        QueueDetails d = queue.details(id).orElseThrow();
+        assertTrue(d.entry().held());
+        assertFalse(d.beingDelivered());
+    }
+
+    @Test
+    void aRetryLeavesTheLeaseOfAMessageBeingDelivered() throws Exception {
+        QueueId id = enqueue("a@remote.test");
+        Instant now = Instant.now();
+        queue.claimDue(now, Duration.ofMinutes(5)).orElseThrow();
+        assertTrue(queue.retryNow(id));
+        assertTrue(queue.claimDue(Instant.now(), Duration.ofMinutes(5)).isEmpty(),
+                "a second worker must not deliver it beside the first");
+        assertFalse(queue.retryNow(new QueueId(id.value() + 1)), "no such entry");
+    }
+
+    @Test
+    void deleteRemovesTheEntryAndALateOutcomeFindsNothingToRecord() throws Exception {
+        QueueId id = enqueue("a@remote.test", "b@remote.test");
+        queue.claimDue(Instant.now(), Duration.ofMinutes(5)).orElseThrow();
+        assertTrue(queue.delete(id));
+        assertFalse(queue.delete(id));
+        queue.record(id, List.of(new RecipientOutcome.Delivered(0, "250 ok"),
+                new RecipientOutcome.Deferred(1, "451 later", Instant.now())));
+        assertEquals(List.of(), queue.list());
+        assertEquals(Optional.empty(), queue.details(id));
+        try (Connection c = f.store().db().connect(); var st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM queue_recipients")) {
+            rs.next();
+            assertEquals(0, rs.getLong(1), "recipients go with their message");
+        }
+        assertEquals(1, f.store().collectGarbage(Duration.ZERO), "its content is no longer used");
+    }
+
+    @Test
+    void detailsNameEveryRecipientWithItsStateAndTheDsnParameters() throws Exception {
+        MessageSpool.Spooled m = TestMessages.spool(f.store(), "Subject: q\r\n\r\nx\r\n");
+        QueueId id = queue.enqueue(new MailEnvelope("sender@example.org",
+                List.of(MailEnvelope.Recipient.of("a@remote.test"), MailEnvelope.Recipient.of("b@remote.test")),
+                Optional.of("env-1"), Optional.of("HDRS"), false, false, Instant.now()), m, TestMessages.facts(m));
+        queue.claimDue(Instant.now(), Duration.ofMinutes(5)).orElseThrow();
+        queue.record(id, List.of(new RecipientOutcome.Delivered(0, "250 ok"),
+                new RecipientOutcome.Deferred(1, "451 4.4.1 later", Instant.now().plusSeconds(60))));
+        QueueDetails d = queue.details(id).orElseThrow();
+        assertEquals(List.of(new QueueDetails.Recipient("a@remote.test", "delivered", 1, "250 ok"),
+                new QueueDetails.Recipient("b@remote.test", "pending", 1, "451 4.4.1 later")), d.recipients());
+        assertEquals(Optional.of("env-1"), d.envId());
+        assertEquals(Optional.of("HDRS"), d.ret());
+        assertEquals(1, d.entry().pendingRecipients());
+        assertEquals(m.sha256(), d.contentKey());
+        try (var in = f.store().openContent(d.contentKey(), 0)) {
+            assertEquals("Subject: q\r\n\r\nx\r\n", new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII));
+        }
     }
 }
