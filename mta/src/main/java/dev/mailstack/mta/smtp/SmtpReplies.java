@@ -57,7 +57,9 @@ public final class SmtpReplies {
     public static final SmtpReply AUTH_IN_TRANSACTION = new SmtpReply(503, "5.5.1", "AUTH not allowed during a mail transaction");
     public static final SmtpReply ALREADY_TLS = new SmtpReply(503, "5.5.1", "TLS already active");
     public static final SmtpReply BDAT_MIXED = new SmtpReply(503, "5.5.1", "DATA cannot follow BDAT; RSET first");
-    public static final SmtpReply BINARY_NEEDS_BDAT = new SmtpReply(503, "5.5.1", "BODY=BINARYMIME needs BDAT");
+    /** BINARYMIME (RFC 3030 §3) is not announced; RFC 5321 §4.1.1.11: 555 for a parameter we do not implement. */
+    public static final SmtpReply BINARY_UNSUPPORTED = new SmtpReply(555, "5.5.4",
+            "BODY=BINARYMIME is not supported here; send base64 or quoted-printable parts with BODY=8BITMIME");
 
     // --- 5xx policy and mailbox
     public static final SmtpReply AUTH_REQUIRED = new SmtpReply(530, "5.7.0", "Authentication required");

@@ -57,7 +57,7 @@ final class SmtpSession {
     }
 
     /** MAIL FROM parameters we act on (RFC 1870, 6152, 6531, 3461, 3030). */
-    record MailParams(boolean eightBitMime, boolean binary, boolean smtpUtf8, Optional<String> ret, Optional<String> envId) {
+    record MailParams(boolean eightBitMime, boolean smtpUtf8, Optional<String> ret, Optional<String> envId) {
     }
 
     /** A message arriving in BDAT chunks (RFC 3030). */
@@ -170,8 +170,9 @@ final class SmtpSession {
         lines.add("ENHANCEDSTATUSCODES");
         lines.add("SMTPUTF8");
         lines.add("DSN");
+        // RFC 3030 CHUNKING without BINARYMIME: a binary body would need to pass unnormalised and
+        // be re-encoded for next hops without BINARYMIME; BDAT carries 7-bit and 8BITMIME mail.
         lines.add("CHUNKING");
-        lines.add("BINARYMIME");
         if (connection.canStartTls()) {
             lines.add("STARTTLS");
         }
@@ -180,6 +181,26 @@ final class SmtpSession {
         }
         lines.add("HELP");
         return send(new SmtpReply(250, null, String.join("\n", lines)));
+    }
+
+    /** RFC 3461 §4: printable ASCII but "+" and "=", with "+XX" (uppercase hex) for any other octet. */
+    static boolean isXtext(String v) {
+        for (int i = 0; i < v.length(); i++) {
+            char c = v.charAt(i);
+            if (c == '+') {
+                if (i + 2 >= v.length() || !isUpperHex(v.charAt(i + 1)) || !isUpperHex(v.charAt(i + 2))) {
+                    return false;
+                }
+                i += 2;
+            } else if (c < 33 || c > 126 || c == '=') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isUpperHex(char c) {
+        return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
     }
 
     private boolean authAllowedHere() {
@@ -194,7 +215,6 @@ final class SmtpSession {
             return error(SmtpReplies.AUTH_REQUIRED);
         }
         boolean eightBit = false;
-        boolean binary = false;
         boolean utf8 = false;
         Optional<String> ret = Optional.empty();
         Optional<String> envId = Optional.empty();
@@ -215,9 +235,11 @@ final class SmtpSession {
                     switch (v.toUpperCase(Locale.ROOT)) {
                         case "7BIT" -> { }
                         case "8BITMIME" -> eightBit = true;
-                        case "BINARYMIME" -> binary = true;
+                        case "BINARYMIME" -> {
+                            return error(SmtpReplies.BINARY_UNSUPPORTED);
+                        }
                         default -> {
-                            return error(SmtpReplies.syntax("BODY=7BIT, 8BITMIME or BINARYMIME"));
+                            return error(SmtpReplies.syntax("BODY=7BIT or BODY=8BITMIME"));
                         }
                     }
                 }
@@ -233,7 +255,12 @@ final class SmtpSession {
                     }
                     ret = Optional.of(v.toUpperCase(Locale.ROOT));
                 }
-                case "ENVID" -> envId = Optional.of(v);
+                case "ENVID" -> {
+                    if (v.length() > 100 || !isXtext(v)) { // RFC 3461 §4.4
+                        return error(SmtpReplies.syntax("ENVID=<xtext of at most 100 characters>"));
+                    }
+                    envId = Optional.of(v);
+                }
                 case "AUTH" -> { } // RFC 4954 §5: accepted; we do not pass it on
                 default -> {
                     return error(SmtpReplies.unknownParameter(p.getKey()));
@@ -243,7 +270,7 @@ final class SmtpSession {
         if (!utf8 && !MailAddress.isAscii(m.from())) {
             return error(SmtpReplies.NON_ASCII_WITHOUT_SMTPUTF8);
         }
-        state = new InTransaction(g, m.from(), new MailParams(eightBit, binary, utf8, ret, envId), List.of(), Optional.empty());
+        state = new InTransaction(g, m.from(), new MailParams(eightBit, utf8, ret, envId), List.of(), Optional.empty());
         return send(SmtpReplies.SENDER_OK);
     }
 
@@ -257,17 +284,22 @@ final class SmtpSession {
             switch (p.getKey()) {
                 case "NOTIFY" -> {
                     String v = p.getValue().toUpperCase(Locale.ROOT);
+                    List<String> kinds = List.of("SUCCESS", "FAILURE", "DELAY");
                     List<String> items = List.of(v.split(","));
-                    boolean valid = v.equals("NEVER")
-                            || (!items.isEmpty() && items.stream().allMatch(List.of("SUCCESS", "FAILURE", "DELAY")::contains));
+                    boolean valid = v.equals("NEVER") || (!items.isEmpty() && kinds.containsAll(items));
                     if (!valid) {
                         return error(SmtpReplies.syntax("NOTIFY=NEVER or NOTIFY=SUCCESS,FAILURE,DELAY"));
                     }
-                    notify = Optional.of(v);
+                    // RFC 3461 §4.1: each at most once; kept in one order, so "SUCCESS,SUCCESS,..." stays short
+                    notify = Optional.of(v.equals("NEVER") ? v
+                            : String.join(",", kinds.stream().filter(items::contains).toList()));
                 }
                 case "ORCPT" -> {
-                    if (!p.getValue().contains(";")) {
-                        return error(SmtpReplies.syntax("ORCPT=addr-type;address"));
+                    String v = p.getValue();
+                    int semicolon = v.indexOf(';');
+                    // RFC 3461 §4.2: addr-type ";" xtext, at most 500 characters
+                    if (semicolon <= 0 || v.length() > 500 || !isXtext(v.substring(semicolon + 1))) {
+                        return error(SmtpReplies.syntax("ORCPT=addr-type;address (xtext, at most 500 characters)"));
                     }
                     orcpt = Optional.of(p.getValue());
                 }
@@ -320,9 +352,6 @@ final class SmtpSession {
         }
         if (t.chunks().isPresent()) {
             return error(SmtpReplies.BDAT_MIXED);
-        }
-        if (t.params().binary()) {
-            return error(SmtpReplies.BINARY_NEEDS_BDAT);
         }
         if (t.recipients().isEmpty()) {
             return error(SmtpReplies.NO_VALID_RECIPIENTS);
@@ -413,7 +442,7 @@ final class SmtpSession {
         MessageSpool.Spooled spooled = spool.finish();
         try {
             MailEnvelope envelope = new MailEnvelope(t.from(), t.recipients(), t.params().envId(), t.params().ret(),
-                    t.params().smtpUtf8(), t.params().eightBitMime() || t.params().binary() || message.eightBit(),
+                    t.params().smtpUtf8(), t.params().eightBitMime() || message.eightBit(),
                     Instant.now());
             QueueId id = intake.accept(envelope, spooled);
             LOG.log(Level.INFO, "queued conn={0} queue={1} from=<{2}> rcpts={3} size={4,number,#}", connection.id(), id,

@@ -249,7 +249,8 @@ class SmtpSessionTest {
             c.expect("220 .*");
             c.send("EHLO client.test");
             c.expectEventually("250 HELP");
-            c.send("MAIL FROM:<bob@remote.test> BODY=BINARYMIME").expect("250 .*");
+            c.send("MAIL FROM:<bob@remote.test> BODY=BINARYMIME").expect("555 5.5.4 BODY=BINARYMIME is not supported.*");
+            c.send("MAIL FROM:<bob@remote.test> BODY=8BITMIME").expect("250 .*");
             c.send("RCPT TO:<alice@example.org>").expect("250 .*");
             c.sendRaw("BDAT 21\r\nSubject: chunks\r\n\r\nab").expect("250 2.0.0 Ok: 21 octets.*");
             c.sendRaw("BDAT 4 LAST\r\ncd\r\n").expect("250 2.0.0 Ok: queued as .*");
