@@ -232,6 +232,7 @@ class SmtpSessionTest {
             c.send("EHLO laptop");
             c.expectEventually("250 HELP");
             c.send("STARTTLS").expect("503 5.5.1 TLS already active");
+            c.send("AUTH CRAM-MD5").expect("504 5.5.4 .*PLAIN or LOGIN");
             c.send("AUTH PLAIN").expect("334 ");
             c.send(plain("alice@example.org", "secret")).expect("235 .*");
             c.send("MAIL FROM:<alice@example.org>").expect("250 .*");
@@ -276,5 +277,48 @@ class SmtpSessionTest {
         mta.awaitMessages(bob, MailboxName.INBOX, 1);
         assertEquals(mta.alice().select(MailboxName.INBOX).messages().get(0).content(),
                 bob.select(MailboxName.INBOX).messages().get(0).content());
+    }
+
+    @Test
+    void dsnParametersLimitsAndAuthRefusalsGetTheirOwnReplies() throws Exception {
+        mta.close();
+        SmtpSettings d = SmtpSettings.mx("mx.example.org");
+        SmtpSettings strict = new SmtpSettings(d.hostname(), false, d.maxMessageBytes(), 2, d.maxErrors(),
+                dev.mailstack.net.PlaintextAuth.NEVER, List.of(dev.mailstack.net.Cidr.parse("127.0.0.0/8")), false);
+        java.util.Map<String, dev.mailstack.mta.delivery.Route> nowhere =
+                java.util.Map.of("remote.test", new dev.mailstack.mta.delivery.Route("127.0.0.1", 9)); // never delivered
+        mta = new MtaFixture(dir.resolve("strict"), nowhere, strict,
+                dev.mailstack.mta.queue.QueueSettings.defaults("mx.example.org"));
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            c.send("EHLO client.test");
+            List<String> ehlo = new java.util.ArrayList<>();
+            for (String line = c.readLine(); !line.equals("250 HELP"); line = c.readLine()) {
+                ehlo.add(line);
+            }
+            assertTrue(ehlo.contains("250-CHUNKING") && ehlo.stream().noneMatch(l -> l.contains("BINARYMIME")), "" + ehlo);
+            assertTrue(ehlo.stream().noneMatch(l -> l.contains("AUTH")), "no AUTH offered in plaintext: " + ehlo);
+            c.send("AUTH PLAIN " + plain("alice@example.org", "secret")).expect("538 5.7.11 .*");
+            c.send("MAIL FROM:<bob@remote.test> BODY=BINARYMIME").expect("555 5.5.4 .*");
+            c.send("MAIL FROM:<bob@remote.test> ENVID=" + "x".repeat(101)).expect("501 5.5.4 .*ENVID.*");
+            c.send("MAIL FROM:<bob@remote.test> ENVID=a=b").expect("501 5.5.4 .*");
+            c.send("MAIL FROM:<bob@remote.test> ENVID=a+2").expect("501 5.5.4 .*");
+            c.send("MAIL FROM:<bob@remote.test> ENVID=QQ+2Bid RET=HDRS").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org> ORCPT=rfc822;a=b").expect("501 5.5.4 .*ORCPT.*");
+            c.send("RCPT TO:<alice@example.org> ORCPT=rfc822;" + "a".repeat(500)).expect("501 5.5.4 .*");
+            c.send("RCPT TO:<alice@example.org> NOTIFY=SUCCESS,NEVER").expect("501 5.5.4 .*NOTIFY.*");
+            // longer than the column kept for it until repeated items were dropped: then DATA got a 451
+            c.send("RCPT TO:<alice@example.org> NOTIFY=DELAY,SUCCESS,SUCCESS,SUCCESS,DELAY,FAILURE,SUCCESS"
+                    + " ORCPT=rfc822;alice+40example.org").expect("250 .*");
+            c.send("RCPT TO:<friend@remote.test>").expect("250 .*"); // a trusted network may relay
+            c.send("RCPT TO:<third@example.org>").expect("452 4.5.3 Too many recipients");
+            c.send("DATA").expect("354 .*");
+            c.sendRaw("Subject: dsn\r\n\r\nx\r\n.\r\n").expect("250 2.0.0 Ok: queued as .*");
+            c.send("MAIL FROM:<bob@remote.test> SMTPUTF8").expect("250 .*");
+            c.send("RCPT TO:<用户@example.org>").expect("550 5.1.1 .*"); // UTF-8 is an address now, just not ours
+            c.send("NOOP " + "x".repeat(9000)).expect("500 5.5.2 Line too long");
+            c.send("NOOP").expect("250 .*");
+        }
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
     }
 }
