@@ -11,6 +11,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import dev.mailstack.mta.delivery.Route;
+import dev.mailstack.mta.delivery.Router;
+import dev.mailstack.mta.delivery.TlsPolicy;
 import dev.mailstack.net.Cidr;
 
 /**
@@ -117,6 +120,24 @@ public final class Config {
                 }
                 case CIDRS -> {
                     Cidr.parseList(v);
+                    return null;
+                }
+                case ROUTES -> {
+                    Router.parseStaticRoutes(v);
+                    return null;
+                }
+                case HOST_PORT -> {
+                    if (!v.isBlank()) {
+                        Route.parse(v);
+                    }
+                    return null;
+                }
+                case TLS_POLICY -> {
+                    TlsPolicy.parse(v);
+                    return null;
+                }
+                case TLS_POLICIES -> {
+                    Router.parseTlsPolicies(v);
                     return null;
                 }
             }

@@ -41,15 +41,19 @@ public enum ConfigKey {
     RETRY_MAX("queue.retry_max_seconds", "3600", Type.INT, "Longest retry delay."),
     MAX_QUEUE_LIFETIME("queue.max_lifetime_hours", "120", Type.INT, "Give up and bounce after this long (5 days)."),
     DELAY_WARNING("queue.delay_warning_hours", "4", Type.INT, "Tell the sender mail is delayed after this long; 0 disables."),
-    STATIC_ROUTES("queue.static_routes", "", Type.STRING, "domain=host:port pairs, comma-separated, used instead of MX lookups (tests, smart hosts)."),
-    RELAY_HOST("queue.relay_host", "", Type.STRING, "host:port to send all outbound mail through (a smart host); empty: MX lookups."),
+    STATIC_ROUTES("queue.static_routes", "", Type.ROUTES, "domain=host:port pairs, comma-separated, used instead of MX lookups (tests, smart hosts)."),
+    RELAY_HOST("queue.relay_host", "", Type.HOST_PORT, "host:port to send all outbound mail through (a smart host); empty: MX lookups."),
+    RELAY_HOST_TLS("queue.relay_host_tls", "may", Type.TLS_POLICY, "TLS with the relay host: may (STARTTLS when offered), encrypt (STARTTLS required), implicit (TLS from the start, port 465) or none."),
+    RELAY_HOST_USER("queue.relay_host_user", "", Type.STRING, "Login at the relay host (AUTH PLAIN or LOGIN, only inside TLS or on loopback); empty: no login."),
+    RELAY_HOST_PASSWORD_FILE("queue.relay_host_password_file", "", Type.PATH, "File holding the relay host password on its first line (keep it chmod 600); read at start and on SIGHUP."),
+    TLS_POLICY("queue.tls_policy", "", Type.TLS_POLICIES, "domain=none|may|encrypt pairs, comma-separated: TLS with that domain's servers (default may: STARTTLS when offered; a failed handshake is retried without TLS)."),
     MIME_MAX_DEPTH("mime.max_depth", "20", Type.INT, "Multipart and message/rfc822 nesting parsed; deeper parts are kept as one leaf."),
     MIME_MAX_PARTS("mime.max_parts", "1000", Type.INT, "Parts parsed in one message; the rest is kept unparsed."),
     MIME_MAX_HEADER_BYTES("mime.max_header_bytes", "1048576", Type.INT, "Header bytes analysed per part."),
     MIME_MAX_PARAMS("mime.max_params", "100", Type.INT, "Parameters read from one Content-Type or Content-Disposition."),
     FALLBACK_CHARSETS("mime.fallback_charsets", "GB18030", Type.STRING, "Charsets tried, in order, for raw 8-bit mail that is not UTF-8.");
 
-    enum Type { STRING, PATH, ADDRESS, PORT, INT, LONG, BOOL, PLAINTEXT, BARE_LF, CIDRS }
+    enum Type { STRING, PATH, ADDRESS, PORT, INT, LONG, BOOL, PLAINTEXT, BARE_LF, CIDRS, ROUTES, HOST_PORT, TLS_POLICY, TLS_POLICIES }
 
     /** The smallest value an INT key takes; below it the server could not start (NetLimits). */
     int minimum() {

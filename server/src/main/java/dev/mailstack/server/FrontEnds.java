@@ -4,9 +4,11 @@ import dev.mailstack.imapd.ImapProtocol;
 import dev.mailstack.imapd.ImapSettings;
 import dev.mailstack.mime.MailCharset;
 import dev.mailstack.mta.delivery.LocalDelivery;
+import dev.mailstack.mta.delivery.RelayLogin;
 import dev.mailstack.mta.delivery.RemoteDelivery;
 import dev.mailstack.mta.delivery.Route;
 import dev.mailstack.mta.delivery.Router;
+import dev.mailstack.mta.delivery.TlsPolicy;
 import dev.mailstack.mta.queue.MailCounters;
 import dev.mailstack.mta.queue.QueueIntake;
 import dev.mailstack.mta.queue.QueueRunner;
@@ -21,10 +23,15 @@ import dev.mailstack.net.TlsMode;
 import dev.mailstack.pop3d.Pop3Protocol;
 import dev.mailstack.pop3d.Pop3Settings;
 import dev.mailstack.store.MailboxStore;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 
 /** Which protocol runs on which endpoint; the one place a new front-end is added. */
 final class FrontEnds {
@@ -43,8 +50,7 @@ final class FrontEnds {
                 Duration.ofSeconds(config.integer(ConfigKey.RETRY_MAX)),
                 Duration.ofHours(config.integer(ConfigKey.MAX_QUEUE_LIFETIME)),
                 Duration.ofHours(config.integer(ConfigKey.DELAY_WARNING)), 4, Duration.ofMinutes(15));
-        Router router = new Router(Router.parseStaticRoutes(config.string(ConfigKey.STATIC_ROUTES)),
-                config.optional(ConfigKey.RELAY_HOST).map(Route::parse), null);
+        Router router = router(config);
         RemoteDelivery remote = new RemoteDelivery(store, router, hostname);
         QueueRunner runner = new QueueRunner(store, queueSettings, new LocalDelivery(store), remote, counters);
         List<java.nio.charset.Charset> fallback = new ArrayList<>();
@@ -92,5 +98,31 @@ final class FrontEnds {
     /** Background services (the queue runner) to stop after the listeners. */
     List<AutoCloseable> services() {
         return services;
+    }
+
+    /** Where outbound mail goes and how: static routes, the relay host with its TLS and login, TLS per domain. */
+    static Router router(Config config) {
+        Optional<Route> relay = config.optional(ConfigKey.RELAY_HOST).map(Route::parse)
+                .map(r -> r.with(TlsPolicy.parse(config.string(ConfigKey.RELAY_HOST_TLS))));
+        Optional<String> user = config.optional(ConfigKey.RELAY_HOST_USER);
+        if (user.isPresent()) {
+            if (relay.isEmpty()) {
+                throw new ConfigException("queue.relay_host_user is set but queue.relay_host is not: set the relay host too");
+            }
+            relay = Optional.of(relay.get().with(new RelayLogin(user.get(), relayPassword(config))));
+        }
+        return new Router(Router.parseStaticRoutes(config.string(ConfigKey.STATIC_ROUTES)), relay, null, 25,
+                Router.parseTlsPolicies(config.string(ConfigKey.TLS_POLICY)));
+    }
+
+    private static String relayPassword(Config config) {
+        Path file = config.optional(ConfigKey.RELAY_HOST_PASSWORD_FILE).map(Path::of).orElseThrow(() ->
+                new ConfigException("queue.relay_host_user needs queue.relay_host_password_file: a file with the password"));
+        try (var lines = Files.lines(file, StandardCharsets.UTF_8)) {
+            return lines.findFirst().filter(p -> !p.isEmpty()).orElseThrow(() -> new ConfigException(
+                    "queue.relay_host_password_file " + file + " is empty: put the password on its first line"));
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw new ConfigException("cannot read queue.relay_host_password_file " + file + ": " + e.getMessage());
+        }
     }
 }

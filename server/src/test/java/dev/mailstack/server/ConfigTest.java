@@ -59,4 +59,31 @@ class ConfigTest {
             assertTrue(text.contains(expected), "docs/configuration.md lacks " + expected);
         }
     }
+
+    @Test
+    void outboundRoutesAndTlsPoliciesAreCheckedWhenTheFileIsRead() throws Exception {
+        Path file = dir.resolve("out.conf");
+        Files.writeString(file, "queue.tls_policy = example.net=sometimes\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
+        assertTrue(e.getMessage().startsWith(file + ":1: queue.tls_policy = example.net=sometimes: TLS policy must be none,"),
+                e.getMessage());
+        Files.writeString(file, "queue.static_routes = example.net\n");
+        e = assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
+        assertTrue(e.getMessage().contains("expected domain=host:port"), e.getMessage());
+        Files.writeString(file, "queue.relay_host = smart.example:x\n");
+        assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
+
+        Files.writeString(file, "queue.relay_host = smart.example:587\nqueue.relay_host_user = me@example.org\n");
+        Config noPassword = Config.load(Optional.of(file), Map.of());
+        e = assertThrows(ConfigException.class, () -> FrontEnds.router(noPassword));
+        assertTrue(e.getMessage().contains("needs queue.relay_host_password_file"), e.getMessage());
+        Path secret = dir.resolve("relay.secret");
+        Files.writeString(secret, "s3cret\n");
+        Files.writeString(file, "queue.relay_host = smart.example:465\nqueue.relay_host_user = me@example.org\n"
+                + "queue.relay_host_password_file = " + secret + "\nqueue.relay_host_tls = implicit\n");
+        var route = FrontEnds.router(Config.load(Optional.of(file), Map.of())).routes("anywhere.example").getFirst();
+        assertEquals(dev.mailstack.mta.delivery.TlsPolicy.IMPLICIT, route.tls());
+        assertEquals(Optional.of(new dev.mailstack.mta.delivery.RelayLogin("me@example.org", "s3cret")), route.login());
+        assertTrue(!route.login().get().toString().contains("s3cret"), "the password stays out of logs");
+    }
 }

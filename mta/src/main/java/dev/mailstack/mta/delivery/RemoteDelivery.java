@@ -9,6 +9,9 @@ import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.System.Logger;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -58,28 +61,114 @@ public final class RemoteDelivery {
         if (routes.isEmpty()) {
             return all(recipients, 556, "556 5.1.10 " + domain + " accepts no mail (null MX)");
         }
-        String lastError = "no route";
+        Failure last = new Failure(451, "451 4.4.1 no route");
+        boolean every5xx = true;
+        int tried = 0;
         for (Route route : routes) {
-            try (SmtpClient client = SmtpClient.connect(route, timeouts)) {
-                return transaction(client, message, recipients, route);
-            } catch (IOException e) {
-                lastError = "451 4.4.1 " + route + ": " + e.getMessage();
-                LOG.log(Level.INFO, "delivery attempt failed queue={0} route={1}: {2}", message.id(), route, e.getMessage());
+            List<InetAddress> addresses;
+            try {
+                addresses = List.of(InetAddress.getAllByName(route.host()));
+            } catch (UnknownHostException e) {
+                last = new Failure(451, "451 4.4.4 " + route.host() + ": no address for this mail exchanger");
+                every5xx = false;
+                continue;
+            }
+            for (InetAddress address : addresses) {
+                if (++tried > MAX_ADDRESSES) {
+                    break;
+                }
+                Attempt attempt = attempt(message, recipients, route, address, route.tls());
+                if (attempt instanceof Failure f && f.tlsBroken() && route.tls().plaintextAllowed()) {
+                    LOG.log(Level.INFO, "TLS failed, trying again without it queue={0} route={1} address={2}: {3}",
+                            message.id(), route, address.getHostAddress(), f.reply());
+                    attempt = attempt(message, recipients, route, address, TlsPolicy.NONE);
+                }
+                switch (attempt) {
+                    case Done done -> {
+                        return done.outcomes();
+                    }
+                    case Failure f -> {
+                        LOG.log(Level.INFO, "delivery attempt failed queue={0} route={1} address={2}: {3}", message.id(),
+                                route, address.getHostAddress(), f.reply());
+                        last = f;
+                        every5xx &= f.code() >= 500;
+                    }
+                }
             }
         }
-        return all(recipients, 451, lastError);
+        // A host that refuses us outright (5xx greeting) is skipped for the next, as Postfix does; only
+        // when every one of them refuses is the mail refused, otherwise it waits for a retry.
+        return every5xx ? all(recipients, last.code(), last.reply())
+                : all(recipients, 451, last.code() < 500 ? last.reply() : "451 4.4.0 " + last.reply());
+    }
+
+    /** Addresses tried in one delivery at most, over every route (Postfix's smtp_mx_address_limit is 5). */
+    static final int MAX_ADDRESSES = 10;
+
+    /** What one connection to one address came to. */
+    private sealed interface Attempt {
+    }
+
+    /** The transaction happened: every recipient has its reply. */
+    private record Done(List<Outcome> outcomes) implements Attempt {
+    }
+
+    /** No transaction with this host (no connection, refused greeting or EHLO, TLS or login trouble): try the next. */
+    private record Failure(int code, String reply, boolean tlsBroken) implements Attempt {
+        Failure(int code, String reply) {
+            this(code, reply, false);
+        }
+    }
+
+    private Attempt attempt(QueuedMessage message, List<QueuedMessage.PendingRecipient> recipients, Route route,
+                            InetAddress address, TlsPolicy tls) {
+        try (SmtpClient client = SmtpClient.connect(new InetSocketAddress(address, route.port()), tls, timeouts)) {
+            Failure refused = open(client, route, address, tls);
+            if (refused != null) {
+                return refused;
+            }
+            return new Done(transaction(client, message, recipients, route));
+        } catch (SmtpClient.TlsHandshakeFailed e) {
+            return new Failure(451, "451 4.7.5 " + route + ": " + e.getMessage(), true);
+        } catch (IOException e) {
+            return new Failure(451, "451 4.4.1 " + route + ": " + e.getMessage());
+        }
+    }
+
+    /** Greeting, EHLO, TLS as the policy wants, and the relay login; null when the session is ready for mail. */
+    private Failure open(SmtpClient client, Route route, InetAddress address, TlsPolicy tls) throws IOException {
+        SmtpClient.Reply greeting = client.greeting();
+        if (!greeting.ok()) {
+            return new Failure(greeting.code(), greeting.text() + " (greeting of " + route + ")");
+        }
+        SmtpClient.Reply hello = client.hello(hostname, tls);
+        if (!hello.ok()) {
+            return new Failure(hello.code(), hello.text() + " (reply to EHLO/HELO from " + route + ")");
+        }
+        if (!client.secure() && !tls.plaintextAllowed()) {
+            return new Failure(451, "451 4.7.4 " + route + " does not offer STARTTLS, and the TLS policy for it is "
+                    + tls.name().toLowerCase(java.util.Locale.ROOT) + " (queue.tls_policy)");
+        }
+        if (route.login().isPresent()) {
+            if (!client.secure() && !address.isLoopbackAddress()) {
+                return new Failure(451, "451 4.7.4 not sending the relay host password to " + route + " without TLS;"
+                        + " it offers no STARTTLS (queue.relay_host_tls: encrypt or implicit)");
+            }
+            SmtpClient.Reply auth = client.authenticate(route.login().get());
+            if (auth == null) {
+                return new Failure(451, "451 4.7.4 " + route + " offers no AUTH PLAIN or LOGIN for queue.relay_host_user");
+            }
+            if (!auth.ok()) {
+                // Postfix defers too (smtp_sasl_auth_soft_bounce): a fixed password must not bounce the queue.
+                return new Failure(451, "451 4.7.0 " + route + " refused our login (" + auth.text()
+                        + "); check queue.relay_host_user and queue.relay_host_password_file");
+            }
+        }
+        return null;
     }
 
     private List<Outcome> transaction(SmtpClient client, QueuedMessage message,
                                       List<QueuedMessage.PendingRecipient> recipients, Route route) throws IOException {
-        SmtpClient.Reply greeting = client.greeting();
-        if (!greeting.ok()) {
-            return all(recipients, greeting.code(), greeting.text());
-        }
-        SmtpClient.Reply hello = client.hello(hostname);
-        if (!hello.ok()) {
-            return all(recipients, hello.code(), hello.text());
-        }
         boolean utf8Needed = message.envelope().smtpUtf8();
         if (utf8Needed && !client.has("SMTPUTF8")) {
             // RFC 6531 §3.2: a message that needs SMTPUTF8 cannot go to a server without it.
@@ -102,32 +191,66 @@ public final class RemoteDelivery {
             message.envelope().ret().ifPresent(r -> mail.append(" RET=").append(r));
             message.envelope().envId().ifPresent(e -> mail.append(" ENVID=").append(e));
         }
-        SmtpClient.Reply from = client.command(mail.toString());
-        if (!from.ok()) {
-            return all(recipients, from.code(), from.text());
-        }
-        Map<Integer, Outcome> outcomes = new LinkedHashMap<>();
-        List<QueuedMessage.PendingRecipient> accepted = new ArrayList<>();
+        List<String> envelope = new ArrayList<>();
+        envelope.add(mail.toString());
         for (QueuedMessage.PendingRecipient r : recipients) {
             StringBuilder rcpt = new StringBuilder("RCPT TO:<").append(r.recipient().address()).append('>');
             if (dsn) {
                 r.recipient().dsnNotify().ifPresent(n -> rcpt.append(" NOTIFY=").append(n));
                 r.recipient().orcpt().ifPresent(o -> rcpt.append(" ORCPT=").append(o));
             }
-            SmtpClient.Reply reply = client.command(rcpt.toString());
-            if (reply.ok()) {
-                accepted.add(r);
-            } else {
-                outcomes.put(r.position(), new Outcome(r.position(), reply.code(), reply.text(), false));
+            envelope.add(rcpt.toString());
+        }
+        boolean pipelining = client.has("PIPELINING");
+        List<SmtpClient.Reply> replies;
+        SmtpClient.Reply go = null;
+        if (pipelining) {
+            // RFC 2920 §3.1: MAIL, every RCPT and DATA in one send; DATA is last in the group
+            envelope.add("DATA");
+            replies = client.pipeline(envelope);
+            go = replies.getLast();
+        } else {
+            replies = new ArrayList<>();
+            for (String command : envelope) {
+                SmtpClient.Reply reply = client.command(command);
+                replies.add(reply);
+                if (replies.size() == 1 && !reply.ok()) {
+                    break; // MAIL refused: no RCPT
+                }
             }
         }
-        if (!accepted.isEmpty()) {
-            SmtpClient.Reply end = downgrading ? sendDowngraded(client, message) : sendAsIs(client, message);
-            for (QueuedMessage.PendingRecipient r : accepted) {
-                outcomes.put(r.position(), new Outcome(r.position(), end.code(), end.text(), dsn));
+        SmtpClient.Reply from = replies.getFirst();
+        Map<Integer, Outcome> outcomes = new LinkedHashMap<>();
+        List<QueuedMessage.PendingRecipient> accepted = new ArrayList<>();
+        if (from.ok()) {
+            for (int i = 0; i < recipients.size(); i++) {
+                QueuedMessage.PendingRecipient r = recipients.get(i);
+                SmtpClient.Reply reply = replies.get(i + 1);
+                if (reply.ok()) {
+                    accepted.add(r);
+                } else {
+                    outcomes.put(r.position(), new Outcome(r.position(), reply.code(), reply.text(), false));
+                }
             }
-            LOG.log(Level.INFO, "relayed queue={0} route={1} reply={2} recipients={3}", message.id(), route, end.text(),
-                    accepted.size());
+        }
+        if (go == null && !accepted.isEmpty()) {
+            go = client.dataCommand();
+        }
+        if (go != null && go.code() == 354 && accepted.isEmpty()) {
+            // RFC 2920 §3.1: a server that took DATA with no recipient gets an empty message to close it
+            client.content(InputStream.nullInputStream());
+        }
+        if (!from.ok()) {
+            return all(recipients, from.code(), from.text());
+        }
+        if (!accepted.isEmpty()) {
+            SmtpClient.Reply end = go.code() != 354 ? go
+                    : downgrading ? sendDowngraded(client, message) : sendAsIs(client, message);
+            for (QueuedMessage.PendingRecipient r : accepted) {
+                outcomes.put(r.position(), new Outcome(r.position(), end.code(), end.text(), dsn && end.ok()));
+            }
+            LOG.log(Level.INFO, "relayed queue={0} route={1} tls={2} pipelined={3} reply={4} recipients={5}", message.id(),
+                    route, client.secure() ? "on" : "off", pipelining, end.text(), accepted.size());
         }
         List<Outcome> out = new ArrayList<>();
         for (QueuedMessage.PendingRecipient r : recipients) {
@@ -138,7 +261,7 @@ public final class RemoteDelivery {
 
     private SmtpClient.Reply sendAsIs(SmtpClient client, QueuedMessage message) throws IOException {
         try (InputStream content = withoutReturnPath(store.openContent(message.contentKey(), 0))) {
-            return client.data(content);
+            return client.content(content);
         }
     }
 
@@ -149,7 +272,7 @@ public final class RemoteDelivery {
             SevenBitDowngrade.write(offset -> store.openContent(message.contentKey(), offset), summary, message.size(), spool);
             MessageSpool.Spooled sevenBit = spool.finish();
             try (InputStream content = withoutReturnPath(sevenBit.open())) {
-                return client.data(content);
+                return client.content(content);
             } finally {
                 sevenBit.discard();
             }

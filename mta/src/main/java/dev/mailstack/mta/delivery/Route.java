@@ -1,7 +1,16 @@
 package dev.mailstack.mta.delivery;
 
-/** A host to try for a destination domain, in order of preference. */
-public record Route(String host, int port) {
+import java.util.Optional;
+
+/**
+ * A host to try for a destination domain, in order of preference, with how to talk to it: its
+ * TLS policy and, for a relay host, the login it wants.
+ */
+public record Route(String host, int port, TlsPolicy tls, Optional<RelayLogin> login) {
+    public Route(String host, int port) {
+        this(host, port, TlsPolicy.MAY, Optional.empty());
+    }
+
     public static Route parse(String hostPort) {
         int colon = hostPort.lastIndexOf(':');
         if (colon < 0) {
@@ -12,6 +21,14 @@ public record Route(String host, int port) {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("expected host:port, got " + hostPort);
         }
+    }
+
+    public Route with(TlsPolicy policy) {
+        return new Route(host, port, policy, login);
+    }
+
+    public Route with(RelayLogin relayLogin) {
+        return new Route(host, port, tls, Optional.of(relayLogin));
     }
 
     @Override

@@ -26,6 +26,7 @@ public final class Router {
     private final Optional<Route> relayHost;
     private final String dnsServer;
     private final int mxPort;
+    private final Map<String, TlsPolicy> tlsPolicies;
 
     /** {@code dnsServer}: e.g. "dns://127.0.0.1:5353" for a local resolver in tests; null for the system's. */
     public Router(Map<String, Route> staticRoutes, Optional<Route> relayHost, String dnsServer) {
@@ -34,10 +35,37 @@ public final class Router {
 
     /** With the port MX hosts are reached on: 25, except in tests where servers listen on ephemeral ports. */
     public Router(Map<String, Route> staticRoutes, Optional<Route> relayHost, String dnsServer, int mxPort) {
+        this(staticRoutes, relayHost, dnsServer, mxPort, Map.of());
+    }
+
+    /**
+     * With a TLS policy per destination domain (queue.tls_policy, like Postfix's
+     * smtp_tls_policy_maps) for static routes and MX hosts; the relay host's route carries its own.
+     */
+    public Router(Map<String, Route> staticRoutes, Optional<Route> relayHost, String dnsServer, int mxPort,
+                  Map<String, TlsPolicy> tlsPolicies) {
         this.staticRoutes = Map.copyOf(staticRoutes);
         this.relayHost = relayHost;
         this.dnsServer = dnsServer;
         this.mxPort = mxPort;
+        this.tlsPolicies = Map.copyOf(tlsPolicies);
+    }
+
+    /** Parses "example.net=encrypt, broken.test=none". */
+    public static Map<String, TlsPolicy> parseTlsPolicies(String text) {
+        Map<String, TlsPolicy> out = new LinkedHashMap<>();
+        for (String part : text.split(",")) {
+            String p = part.strip();
+            if (p.isEmpty()) {
+                continue;
+            }
+            int eq = p.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("expected domain=none|may|encrypt|implicit, got " + p);
+            }
+            out.put(p.substring(0, eq).strip().toLowerCase(Locale.ROOT), TlsPolicy.parse(p.substring(eq + 1)));
+        }
+        return out;
     }
 
     /** Parses "example.net=127.0.0.1:2526, other.test=host:25". */
@@ -75,15 +103,16 @@ public final class Router {
 
     public List<Route> routes(String domain) throws NamingException {
         String d = domain.toLowerCase(Locale.ROOT);
+        TlsPolicy tls = tlsPolicies.getOrDefault(d, TlsPolicy.MAY);
         Route fixed = staticRoutes.get(d);
         if (fixed != null) {
-            return List.of(fixed);
+            return List.of(fixed.with(tls));
         }
         if (relayHost.isPresent()) {
             return List.of(relayHost.get());
         }
         if (d.startsWith("[") && d.endsWith("]")) {
-            return List.of(addressLiteral(d));
+            return List.of(addressLiteral(d).with(tls));
         }
         try {
             d = java.net.IDN.toASCII(d, java.net.IDN.ALLOW_UNASSIGNED); // RFC 6531 §3.2: DNS knows only A-labels
@@ -100,12 +129,14 @@ public final class Router {
             Attributes attrs = ctx.getAttributes(d, new String[]{"MX"});
             Attribute mx = attrs.get("MX");
             if (mx == null || mx.size() == 0) {
-                return List.of(new Route(d, mxPort)); // RFC 5321 §5.1: no MX, the domain itself
+                return List.of(new Route(d, mxPort).with(tls)); // RFC 5321 §5.1: no MX, the domain itself
             }
             List<String[]> records = new ArrayList<>();
             for (int i = 0; i < mx.size(); i++) {
                 records.add(mx.get(i).toString().split(" +"));
             }
+            // RFC 5321 §5.1: lowest preference first, hosts of equal preference in random order
+            java.util.Collections.shuffle(records);
             records.sort(Comparator.comparingInt(r -> Integer.parseInt(r[0])));
             List<Route> out = new ArrayList<>();
             for (String[] r : records) {
@@ -113,7 +144,7 @@ public final class Router {
                 if (host.isEmpty()) {
                     return List.of(); // RFC 7505 null MX: the domain takes no mail
                 }
-                out.add(new Route(host, mxPort));
+                out.add(new Route(host, mxPort).with(tls));
             }
             return out;
         } finally {

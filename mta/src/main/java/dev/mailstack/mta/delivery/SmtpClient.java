@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -22,10 +23,10 @@ import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
 
 /**
- * One outbound SMTP transaction to one host (RFC 5321 client side): EHLO, STARTTLS when offered
- * (opportunistic, unauthenticated, like Postfix's smtp_tls_security_level=may), MAIL, one RCPT
- * per recipient, DATA, QUIT. Each recipient gets its own reply: the RCPT's if refused, else the
- * one after the final dot.
+ * One outbound SMTP session with one host (RFC 5321 client side): EHLO, STARTTLS as its
+ * {@link TlsPolicy} says, AUTH to a relay host, then transactions: MAIL, one RCPT per recipient
+ * and DATA, pipelined when the server offers PIPELINING (RFC 2920), each reply read with the
+ * time limit RFC 5321 §4.5.3.2 gives it.
  */
 final class SmtpClient implements AutoCloseable {
 
@@ -40,12 +41,20 @@ final class SmtpClient implements AutoCloseable {
         }
     }
 
+    /** The TLS handshake failed: with {@link TlsPolicy#MAY} the host is tried again without TLS. */
+    static final class TlsHandshakeFailed extends IOException {
+        TlsHandshakeFailed(IOException cause) {
+            super("TLS handshake failed: " + cause.getMessage(), cause);
+        }
+    }
+
     private final Socket tcp;
     private final SmtpTimeouts timeouts;
     private Socket socket;
     private LineReader in;
     private OutputStream out;
     private final Set<String> extensions = new HashSet<>();
+    private final Set<String> authMechanisms = new HashSet<>();
 
     private SmtpClient(Socket tcp, SmtpTimeouts timeouts) throws IOException {
         this.tcp = tcp;
@@ -53,14 +62,19 @@ final class SmtpClient implements AutoCloseable {
         attach(tcp);
     }
 
-    static SmtpClient connect(Route route, SmtpTimeouts timeouts) throws IOException {
+    /** Connects to one address of a route; with {@link TlsPolicy#IMPLICIT} the handshake comes first. */
+    static SmtpClient connect(InetSocketAddress address, TlsPolicy tls, SmtpTimeouts timeouts) throws IOException {
         Socket s = new Socket();
         try {
-            s.connect(new InetSocketAddress(route.host(), route.port()), (int) timeouts.connect().toMillis());
+            s.connect(address, (int) timeouts.connect().toMillis());
             s.setSoTimeout((int) timeouts.reply().toMillis());
             s.setTcpNoDelay(true);
-            return new SmtpClient(s, timeouts);
-        } catch (IOException e) {
+            SmtpClient client = new SmtpClient(s, timeouts);
+            if (tls == TlsPolicy.IMPLICIT) {
+                client.handshake();
+            }
+            return client;
+        } catch (IOException | RuntimeException e) {
             s.close();
             throw e;
         }
@@ -72,42 +86,85 @@ final class SmtpClient implements AutoCloseable {
         this.out = new BufferedOutputStream(new SendDeadline(s.getOutputStream(), tcp, timeouts.dataBlock()), 64 * 1024);
     }
 
+    private void handshake() throws IOException {
+        try {
+            SSLSocket ssl = (SSLSocket) anyCertificate().getSocketFactory()
+                    .createSocket(socket, socket.getInetAddress().getHostAddress(), socket.getPort(), true);
+            ssl.setUseClientMode(true);
+            ssl.setEnabledProtocols(new String[]{"TLSv1.3", "TLSv1.2"});
+            ssl.startHandshake();
+            attach(ssl);
+        } catch (IOException e) {
+            throw new TlsHandshakeFailed(e);
+        }
+    }
+
     Reply greeting() throws IOException {
         return read();
     }
 
-    /** EHLO, falling back to HELO; then STARTTLS and EHLO again when the server offers it. */
-    Reply hello(String hostname) throws IOException {
+    /**
+     * EHLO, falling back to HELO; then STARTTLS and EHLO again when the policy and the server
+     * allow. Whether the session ended up encrypted is {@link #secure()}'s to say.
+     */
+    Reply hello(String hostname, TlsPolicy tls) throws IOException {
         Reply r = command("EHLO " + hostname);
         if (!r.ok()) {
-            extensions.clear();
+            learn(new Reply(r.code(), List.of()));
             return command("HELO " + hostname);
         }
         learn(r);
-        if (has("STARTTLS") && !(socket instanceof SSLSocket)) {
-            Reply tls = command("STARTTLS");
-            if (tls.ok()) {
-                SSLSocket ssl = (SSLSocket) anyCertificate().getSocketFactory()
-                        .createSocket(socket, socket.getInetAddress().getHostAddress(), socket.getPort(), true);
-                ssl.setUseClientMode(true);
-                ssl.startHandshake();
-                attach(ssl);
-                r = command("EHLO " + hostname);
+        if (tls != TlsPolicy.NONE && has("STARTTLS") && !secure()) {
+            Reply starttls = command("STARTTLS");
+            if (starttls.ok()) {
+                handshake();
+                r = command("EHLO " + hostname); // RFC 3207 §4.2: forget what was learnt before TLS
                 learn(r);
             }
         }
         return r;
     }
 
+    boolean secure() {
+        return socket instanceof SSLSocket;
+    }
+
     private void learn(Reply ehlo) {
         extensions.clear();
+        authMechanisms.clear();
         for (int i = 1; i < ehlo.lines().size(); i++) {
-            extensions.add(ehlo.lines().get(i).toUpperCase(Locale.ROOT).split(" ")[0]);
+            String[] words = ehlo.lines().get(i).toUpperCase(Locale.ROOT).split(" ");
+            extensions.add(words[0]);
+            if (words[0].equals("AUTH")) {
+                authMechanisms.addAll(List.of(words).subList(1, words.length));
+            }
         }
     }
 
     boolean has(String extension) {
         return extensions.contains(extension);
+    }
+
+    /**
+     * Logs in (RFC 4954): PLAIN with an initial response, else LOGIN. The caller has made sure the
+     * session is encrypted or the peer is on loopback. Null when the server offers neither.
+     */
+    Reply authenticate(RelayLogin login) throws IOException {
+        if (authMechanisms.contains("PLAIN")) {
+            byte[] plain = ("\0" + login.user() + "\0" + login.password()).getBytes(StandardCharsets.UTF_8);
+            return command("AUTH PLAIN " + Base64.getEncoder().encodeToString(plain));
+        }
+        if (authMechanisms.contains("LOGIN")) {
+            Reply r = command("AUTH LOGIN");
+            if (r.code() == 334) {
+                r = command(Base64.getEncoder().encodeToString(login.user().getBytes(StandardCharsets.UTF_8)));
+            }
+            if (r.code() == 334) {
+                r = command(Base64.getEncoder().encodeToString(login.password().getBytes(StandardCharsets.UTF_8)));
+            }
+            return r;
+        }
+        return null;
     }
 
     Reply command(String line) throws IOException {
@@ -116,12 +173,31 @@ final class SmtpClient implements AutoCloseable {
         return read();
     }
 
-    /** Sends the message octets after a 354, dot-stuffed, and reads the final reply. */
-    Reply data(InputStream message) throws IOException {
-        Reply go = command("DATA");
-        if (go.code() != 354) {
-            return go;
+    /**
+     * RFC 2920 §3.1: the commands in one write, then their replies in order. DATA may only be
+     * last; its reply gets DATA's time limit.
+     */
+    List<Reply> pipeline(List<String> commands) throws IOException {
+        for (String c : commands) {
+            out.write((c + "\r\n").getBytes(StandardCharsets.UTF_8));
         }
+        out.flush();
+        List<Reply> replies = new ArrayList<>();
+        for (String c : commands) {
+            replies.add(c.equals("DATA") ? readWithin(timeouts.dataInit()) : read());
+        }
+        return replies;
+    }
+
+    /** DATA on its own (§4.5.3.2.2: 2 minutes for the 354). */
+    Reply dataCommand() throws IOException {
+        out.write("DATA\r\n".getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        return readWithin(timeouts.dataInit());
+    }
+
+    /** After a 354: the message octets, dot-stuffed, and the final reply (§4.5.3.2.6: 10 minutes). */
+    Reply content(InputStream message) throws IOException {
         byte[] buf = new byte[64 * 1024];
         boolean lineStart = true;
         boolean lastWasCr = false;
@@ -143,8 +219,16 @@ final class SmtpClient implements AutoCloseable {
         }
         out.write(".\r\n".getBytes(StandardCharsets.US_ASCII));
         out.flush();
-        socket.setSoTimeout((int) timeouts.finalReply().toMillis());
-        return read();
+        return readWithin(timeouts.finalReply());
+    }
+
+    private Reply readWithin(java.time.Duration limit) throws IOException {
+        socket.setSoTimeout((int) limit.toMillis());
+        try {
+            return read();
+        } finally {
+            socket.setSoTimeout((int) timeouts.reply().toMillis());
+        }
     }
 
     private Reply read() throws IOException {

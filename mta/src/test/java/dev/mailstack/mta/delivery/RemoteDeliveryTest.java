@@ -93,7 +93,7 @@ class RemoteDeliveryTest {
         }
         RemoteDelivery remote = new RemoteDelivery(f.store(),
                 new Router(Map.of("stalled.test", new Route("127.0.0.1", mx.getLocalPort())), Optional.empty(), null),
-                "mx.example.org", new SmtpTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(1),
+                "mx.example.org", new SmtpTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(1),
                         Duration.ofSeconds(5)));
         long start = System.nanoTime();
         List<RemoteDelivery.Outcome> outcomes = remote.deliver(m, "stalled.test", m.pending());
@@ -121,5 +121,224 @@ class RemoteDeliveryTest {
                 new Router(Map.of(), Optional.empty(), "dns://127.0.0.1:" + closedPort), "mx.example.org");
         assertEquals(451, unreachable.deliver(m, "nowhere.example", m.pending()).getFirst().code(),
                 "no answer from the resolver is a reason to try later, not to bounce");
+    }
+
+    /** One scripted connection of a peer: reads the client's lines and answers as the test wants. */
+    private interface Script {
+        void run(PeerInput in, OutputStream out, Socket socket) throws IOException;
+    }
+
+    /** The peer's reading side, noting each line in the transcript. */
+    private final class PeerInput {
+        private final LineReader in;
+        private final int connection;
+
+        PeerInput(LineReader in, int connection) {
+            this.in = in;
+            this.connection = connection;
+        }
+
+        String readLine() throws IOException {
+            String line = in.readLine();
+            transcript.add(connection + ": " + line);
+            return line;
+        }
+    }
+
+    /** What the peer read, connection by connection ("1: EHLO ..."). */
+    private final List<String> transcript = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+
+    private volatile CountDownLatch peerDone;
+
+    /** Serves one connection per script, in order, on {@link #mx}. */
+    private void peer(Script... scripts) {
+        CountDownLatch done = new CountDownLatch(1);
+        peerDone = done;
+        Thread.ofVirtual().start(() -> {
+            for (int i = 0; i < scripts.length; i++) {
+                try (Socket s = mx.accept()) {
+                    scripts[i].run(new PeerInput(new LineReader(s.getInputStream(), 8192), i + 1), s.getOutputStream(), s);
+                } catch (IOException e) {
+                    transcript.add("peer: " + e);
+                }
+            }
+            done.countDown();
+        });
+    }
+
+    /** Until the peer has served every script: what it read is then all in the transcript. */
+    private void awaitPeer() throws InterruptedException {
+        assertTrue(peerDone.await(10, TimeUnit.SECONDS), "the peer is still waiting: " + transcript);
+    }
+
+    private static void say(OutputStream out, String reply) throws IOException {
+        out.write((reply + "\r\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+
+    /** Greeting and EHLO with these extensions. */
+    private static void hello(PeerInput in, OutputStream out, String... extensions) throws IOException {
+        say(out, "220 peer.test ESMTP");
+        in.readLine();
+        String[] lines = new String[extensions.length + 1];
+        lines[0] = "peer.test";
+        System.arraycopy(extensions, 0, lines, 1, extensions.length);
+        for (int i = 0; i < lines.length; i++) {
+            say(out, "250" + (i < lines.length - 1 ? "-" : " ") + lines[i]);
+        }
+    }
+
+    /**
+     * A pipelining peer that answers nothing until DATA arrives (a client that waits for each
+     * reply would stall here), then every command at once: recipients in {@code refused} get 550.
+     */
+    private Script pipeliningPeer(java.util.Set<String> refused, boolean dataDespiteNoRecipient) {
+        return (in, out, socket) -> {
+            hello(in, out, "PIPELINING", "8BITMIME");
+            List<String> batch = new java.util.ArrayList<>();
+            for (String line; !(line = in.readLine()).equals("DATA"); ) {
+                batch.add(line);
+            }
+            boolean any = false;
+            for (String command : batch) {
+                boolean refuse = refused.stream().anyMatch(command::contains);
+                any |= command.startsWith("RCPT") && !refuse;
+                say(out, refuse ? "550 5.1.1 no such user" : "250 ok");
+            }
+            if (!any && !dataDespiteNoRecipient) {
+                say(out, "554 5.5.1 no valid recipients");
+            } else {
+                say(out, "354 go ahead");
+                boolean empty = true;
+                for (String line; !(line = in.readLine()).equals("."); ) {
+                    empty = false;
+                }
+                say(out, empty && !any ? "554 5.5.1 no valid recipients" : "250 2.0.0 queued as 1");
+            }
+            in.readLine(); // QUIT
+            say(out, "221 bye");
+        };
+    }
+
+    private QueuedMessage queuedTo(String... recipients) throws IOException {
+        MessageSpool.Spooled message = TestMessages.spool(f.store(), "From: <bob@example.org>\r\nSubject: out\r\n\r\nbody\r\n");
+        try {
+            f.store().queue().enqueue(new MailEnvelope("bob@example.org",
+                    java.util.Arrays.stream(recipients).map(MailEnvelope.Recipient::of).toList(),
+                    Optional.empty(), Optional.empty(), false, false, Instant.now()), message, TestMessages.facts(message));
+        } finally {
+            message.discard();
+        }
+        return f.store().queue().claimDue(Instant.now(), Duration.ofMinutes(5)).orElseThrow();
+    }
+
+    private RemoteDelivery toPeer(TlsPolicy tls) {
+        return new RemoteDelivery(f.store(), new Router(Map.of("peer.test", new Route("127.0.0.1", mx.getLocalPort())),
+                Optional.empty(), null, 25, Map.of("peer.test", tls)), "mx.example.org",
+                new SmtpTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(5),
+                        Duration.ofSeconds(5)));
+    }
+
+    private static List<Integer> codes(List<RemoteDelivery.Outcome> outcomes) {
+        return outcomes.stream().map(RemoteDelivery.Outcome::code).toList();
+    }
+
+    @Test
+    void theEnvelopeIsPipelinedAndEachRecipientKeepsItsOwnReply() throws Exception {
+        peer(pipeliningPeer(java.util.Set.of("ghost@peer.test"), false));
+        QueuedMessage m = queuedTo("carol@peer.test", "ghost@peer.test");
+        List<RemoteDelivery.Outcome> outcomes = toPeer(TlsPolicy.MAY).deliver(m, "peer.test", m.pending());
+        assertEquals(List.of(250, 550), codes(outcomes), "" + outcomes);
+        awaitPeer();
+        assertTrue(outcomes.get(1).reply().contains("5.1.1"), outcomes.get(1).reply());
+        assertTrue(transcript.containsAll(List.of("1: MAIL FROM:<bob@example.org>", "1: RCPT TO:<carol@peer.test>",
+                "1: RCPT TO:<ghost@peer.test>", "1: DATA", "1: Subject: out")), "" + transcript);
+    }
+
+    @Test
+    void aServerThatTakesDataWithNoRecipientGetsAnEmptyMessage() throws Exception {
+        peer(pipeliningPeer(java.util.Set.of("RCPT"), true));
+        QueuedMessage m = queuedTo("a@peer.test", "b@peer.test");
+        assertEquals(List.of(550, 550), codes(toPeer(TlsPolicy.MAY).deliver(m, "peer.test", m.pending())));
+        awaitPeer();
+        int data = transcript.indexOf("1: DATA");
+        assertEquals("1: .", transcript.get(data + 1), "the message itself is not sent: " + transcript);
+    }
+
+    @Test
+    void aFailedHandshakeIsRetriedWithoutTlsUnderMayButNotUnderEncrypt() throws Exception {
+        Script brokenTls = (in, out, socket) -> {
+            hello(in, out, "STARTTLS", "PIPELINING");
+            in.readLine(); // STARTTLS
+            say(out, "220 go ahead");
+            say(out, "this is not a TLS record");
+        };
+        peer(brokenTls, pipeliningPeer(java.util.Set.of(), false));
+        QueuedMessage m = queuedTo("carol@peer.test");
+        assertEquals(List.of(250), codes(toPeer(TlsPolicy.MAY).deliver(m, "peer.test", m.pending())), "" + transcript);
+        awaitPeer();
+        assertTrue(transcript.contains("1: STARTTLS") && transcript.contains("2: MAIL FROM:<bob@example.org>")
+                && !transcript.contains("2: STARTTLS"), "plaintext on the second connection: " + transcript);
+
+        transcript.clear();
+        peer(brokenTls);
+        RemoteDelivery.Outcome refused = toPeer(TlsPolicy.ENCRYPT).deliver(m, "peer.test", m.pending()).getFirst();
+        assertEquals(451, refused.code());
+        assertTrue(refused.reply().startsWith("451 4.7.5 ") && refused.reply().contains("TLS handshake failed"),
+                refused.reply());
+        awaitPeer();
+        assertTrue(transcript.stream().noneMatch(l -> l.contains("MAIL")), "" + transcript);
+    }
+
+    @Test
+    void encryptRefusesAServerThatOffersNoStartTls() throws Exception {
+        peer((in, out, socket) -> {
+            hello(in, out, "PIPELINING");
+            in.readLine(); // QUIT
+        });
+        QueuedMessage m = queuedTo("carol@peer.test");
+        RemoteDelivery.Outcome o = toPeer(TlsPolicy.ENCRYPT).deliver(m, "peer.test", m.pending()).getFirst();
+        assertEquals(451, o.code());
+        assertTrue(o.reply().startsWith("451 4.7.4 ") && o.reply().contains("does not offer STARTTLS"), o.reply());
+        awaitPeer();
+        assertTrue(transcript.contains("1: QUIT"), "" + transcript);
+        assertTrue(transcript.stream().noneMatch(l -> l.contains("MAIL")), "" + transcript);
+    }
+
+    @Test
+    void aRefusedGreetingIsRetriedLaterUnlessEveryHostRefusesForGood() throws Exception {
+        peer((in, out, socket) -> say(out, "421 4.3.2 busy, try later"),
+                (in, out, socket) -> say(out, "554 5.7.1 no mail from you"));
+        QueuedMessage m = queuedTo("carol@peer.test");
+        RemoteDelivery.Outcome busy = toPeer(TlsPolicy.MAY).deliver(m, "peer.test", m.pending()).getFirst();
+        assertEquals(451, busy.code(), busy.reply());
+        assertTrue(busy.reply().contains("421 4.3.2 busy"), busy.reply());
+        RemoteDelivery.Outcome refused = toPeer(TlsPolicy.MAY).deliver(m, "peer.test", m.pending()).getFirst();
+        assertEquals(554, refused.code(), refused.reply());
+    }
+
+    @Test
+    void theRelayHostLoginGoesInsideStartTlsAndAWrongPasswordWaitsForARetry() throws Exception {
+        try (dev.mailstack.mta.MtaFixture relay = dev.mailstack.mta.MtaFixture.create(dir.resolve("relay"))) {
+            Route submission = new Route("127.0.0.1", relay.submission.port()).with(TlsPolicy.ENCRYPT);
+            QueuedMessage m = queuedTo("alice@example.org");
+            RemoteDelivery wrong = new RemoteDelivery(f.store(), new Router(Map.of(),
+                    Optional.of(submission.with(new RelayLogin("alice@example.org", "wrong"))), null), "mx.example.org");
+            RemoteDelivery.Outcome refused = wrong.deliver(m, "example.org", m.pending()).getFirst();
+            assertEquals(451, refused.code(), "a bad password must not bounce the queue: " + refused.reply());
+            assertTrue(refused.reply().contains("refused our login (535"), refused.reply());
+
+            RemoteDelivery right = new RemoteDelivery(f.store(), new Router(Map.of(),
+                    Optional.of(submission.with(new RelayLogin("alice@example.org", StoreFixture.PASSWORD))), null),
+                    "mx.example.org");
+            RemoteDelivery.Outcome sent = right.deliver(m, "example.org", m.pending()).getFirst();
+            assertEquals(250, sent.code(), sent.reply());
+            relay.awaitMessages(relay.alice(), dev.mailstack.store.MailboxName.INBOX, 1);
+            var ref = relay.alice().select(dev.mailstack.store.MailboxName.INBOX).messages().getFirst();
+            try (var in = relay.alice().openContent(ref)) {
+                String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                assertTrue(text.contains("with ESMTPSA"), "submitted over TLS with a login: " + text);
+            }
+        }
     }
 }

@@ -1,0 +1,32 @@
+package dev.mailstack.mta.delivery;
+
+import java.util.Locale;
+
+/**
+ * How the outbound client uses TLS with a next hop (Postfix's smtp_tls_security_level, and
+ * smtp_tls_wrappermode for {@link #IMPLICIT}). Certificates are not verified at any level: between
+ * MTAs that is what DANE or MTA-STS are for, and Postfix's encrypt does not verify either.
+ */
+public enum TlsPolicy {
+    /** Never STARTTLS (a peer whose TLS is known broken). */
+    NONE,
+    /** STARTTLS when offered; a failed handshake is retried once without TLS (RFC 3207 §4.1 allows plaintext). */
+    MAY,
+    /** STARTTLS required: a peer that does not offer it, or whose handshake fails, is a temporary failure. */
+    ENCRYPT,
+    /** TLS from the first byte (RFC 8314 §3, port 465), for relay hosts that only take submissions that way. */
+    IMPLICIT;
+
+    public static TlsPolicy parse(String text) {
+        try {
+            return valueOf(text.strip().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("TLS policy must be none, may, encrypt or implicit, not " + text);
+        }
+    }
+
+    /** Whether a session without TLS may carry mail (and so a failed handshake may fall back to plaintext). */
+    boolean plaintextAllowed() {
+        return this == NONE || this == MAY;
+    }
+}
