@@ -8,6 +8,7 @@ import dev.mailstack.mta.delivery.RelayLogin;
 import dev.mailstack.mta.delivery.RemoteDelivery;
 import dev.mailstack.mta.delivery.Route;
 import dev.mailstack.mta.delivery.Router;
+import dev.mailstack.mta.delivery.SmtpTimeouts;
 import dev.mailstack.mta.delivery.TlsPolicy;
 import dev.mailstack.mta.queue.MailCounters;
 import dev.mailstack.mta.queue.QueueIntake;
@@ -51,7 +52,8 @@ final class FrontEnds {
                 Duration.ofHours(config.integer(ConfigKey.MAX_QUEUE_LIFETIME)),
                 Duration.ofHours(config.integer(ConfigKey.DELAY_WARNING)), 4, Duration.ofMinutes(15));
         Router router = router(config);
-        RemoteDelivery remote = new RemoteDelivery(store, router, hostname);
+        RemoteDelivery remote = new RemoteDelivery(store, router, hostname, SmtpTimeouts.rfc5321(),
+                config.integer(ConfigKey.DESTINATION_CONCURRENCY));
         QueueRunner runner = new QueueRunner(store, queueSettings, new LocalDelivery(store), remote, counters);
         List<java.nio.charset.Charset> fallback = new ArrayList<>();
         for (String name : config.string(ConfigKey.FALLBACK_CHARSETS).split("[,\\s]+")) {

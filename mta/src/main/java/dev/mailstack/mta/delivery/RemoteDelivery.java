@@ -14,14 +14,19 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import javax.naming.NamingException;
 
-/** Sends a queued message to the recipients of one remote domain, trying its routes in order. */
-public final class RemoteDelivery {
+/**
+ * Sends a queued message to the recipients of one remote domain, trying its routes in order, at
+ * most so many at once per destination, on a session kept from the last message when there is one.
+ */
+public final class RemoteDelivery implements AutoCloseable {
     private static final Logger LOG = System.getLogger(RemoteDelivery.class.getName());
 
     /**
@@ -36,16 +41,24 @@ public final class RemoteDelivery {
     private final Router router;
     private final String hostname;
     private final SmtpTimeouts timeouts;
+    private final DestinationLimits limits;
+    private final ConnectionCache sessions = new ConnectionCache();
+
+    /** Deliveries to one destination at once by default (Postfix's default_destination_concurrency_limit). */
+    public static final int DEFAULT_CONCURRENCY = 20;
+    /** How long a delivery waits for its destination's turn before it is deferred; well inside the queue's lease. */
+    static final Duration TURN_WAIT = Duration.ofMinutes(5);
 
     public RemoteDelivery(MailboxStore store, Router router, String hostname) {
-        this(store, router, hostname, SmtpTimeouts.rfc5321());
+        this(store, router, hostname, SmtpTimeouts.rfc5321(), DEFAULT_CONCURRENCY);
     }
 
-    public RemoteDelivery(MailboxStore store, Router router, String hostname, SmtpTimeouts timeouts) {
+    public RemoteDelivery(MailboxStore store, Router router, String hostname, SmtpTimeouts timeouts, int concurrency) {
         this.store = store;
         this.router = router;
         this.hostname = hostname;
         this.timeouts = timeouts;
+        this.limits = new DestinationLimits(concurrency);
     }
 
     public List<Outcome> deliver(QueuedMessage message, String domain, List<QueuedMessage.PendingRecipient> recipients) {
@@ -60,6 +73,34 @@ public final class RemoteDelivery {
         }
         if (routes.isEmpty()) {
             return all(recipients, 556, "556 5.1.10 " + domain + " accepts no mail (null MX)");
+        }
+        String destination = router.destination(domain);
+        if (!limits.acquire(destination, TURN_WAIT)) {
+            return all(recipients, 451, "451 4.4.5 no turn for " + destination + " in " + TURN_WAIT.toMinutes()
+                    + " minutes: it already has queue.destination_concurrency deliveries under way; trying later");
+        }
+        try {
+            return deliver(message, recipients, routes);
+        } finally {
+            limits.release(destination);
+        }
+    }
+
+    private List<Outcome> deliver(QueuedMessage message, List<QueuedMessage.PendingRecipient> recipients, List<Route> routes) {
+        for (Route route : routes) {
+            Optional<SmtpClient> kept = sessions.take(route);
+            if (kept.isPresent()) {
+                SmtpClient client = kept.get();
+                try {
+                    List<Outcome> outcomes = transaction(client, message, recipients, route);
+                    sessions.put(route, client);
+                    return outcomes;
+                } catch (IOException e) {
+                    client.close();
+                    // it may have got as far as the final dot: wait for the next attempt, as with any broken session
+                    return all(recipients, 451, "451 4.4.2 " + route + ": " + e.getMessage());
+                }
+            }
         }
         Failure last = new Failure(451, "451 4.4.1 no route");
         boolean every5xx = true;
@@ -122,17 +163,32 @@ public final class RemoteDelivery {
 
     private Attempt attempt(QueuedMessage message, List<QueuedMessage.PendingRecipient> recipients, Route route,
                             InetAddress address, TlsPolicy tls) {
-        try (SmtpClient client = SmtpClient.connect(new InetSocketAddress(address, route.port()), tls, timeouts)) {
+        SmtpClient client = null;
+        try {
+            client = SmtpClient.connect(new InetSocketAddress(address, route.port()), tls, timeouts);
             Failure refused = open(client, route, address, tls);
             if (refused != null) {
                 return refused;
             }
-            return new Done(transaction(client, message, recipients, route));
+            Done done = new Done(transaction(client, message, recipients, route));
+            sessions.put(route, client); // kept for the next message to this route
+            client = null;
+            return done;
         } catch (SmtpClient.TlsHandshakeFailed e) {
             return new Failure(451, "451 4.7.5 " + route + ": " + e.getMessage(), true);
         } catch (IOException e) {
             return new Failure(451, "451 4.4.1 " + route + ": " + e.getMessage());
+        } finally {
+            if (client != null) {
+                client.close();
+            }
         }
+    }
+
+    /** Says QUIT on the sessions kept for the next message. */
+    @Override
+    public void close() {
+        sessions.close();
     }
 
     /** Greeting, EHLO, TLS as the policy wants, and the relay login; null when the session is ready for mail. */

@@ -101,6 +101,15 @@ public final class Router {
         throw new javax.naming.NameNotFoundException(literal + " is not an address literal");
     }
 
+    /**
+     * What the per-destination concurrency limit counts: the relay host when everything goes
+     * through it, else the domain.
+     */
+    public String destination(String domain) {
+        String d = domain.toLowerCase(Locale.ROOT);
+        return relayHost.isPresent() && !staticRoutes.containsKey(d) ? "relay " + relayHost.get() : d;
+    }
+
     public List<Route> routes(String domain) throws NamingException {
         String d = domain.toLowerCase(Locale.ROOT);
         TlsPolicy tls = tlsPolicies.getOrDefault(d, TlsPolicy.MAY);

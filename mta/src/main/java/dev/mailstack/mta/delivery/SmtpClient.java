@@ -55,6 +55,7 @@ final class SmtpClient implements AutoCloseable {
     private OutputStream out;
     private final Set<String> extensions = new HashSet<>();
     private final Set<String> authMechanisms = new HashSet<>();
+    private int uses;
 
     private SmtpClient(Socket tcp, SmtpTimeouts timeouts) throws IOException {
         this.tcp = tcp;
@@ -123,6 +124,25 @@ final class SmtpClient implements AutoCloseable {
             }
         }
         return r;
+    }
+
+    /**
+     * RSET on a kept session before it carries another message (RFC 5321 §4.1.1.5); false when the
+     * server has closed it meanwhile. A dead peer gets the connect time limit, not five minutes.
+     */
+    boolean reset() {
+        try {
+            out.write("RSET\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            return readWithin(timeouts.connect()).ok();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Counts a finished transaction; the new count. */
+    int markUsed() {
+        return ++uses;
     }
 
     boolean secure() {

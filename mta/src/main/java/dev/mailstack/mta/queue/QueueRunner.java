@@ -344,5 +344,6 @@ public final class QueueRunner implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        remote.close(); // the sessions kept for the next message say QUIT
     }
 }

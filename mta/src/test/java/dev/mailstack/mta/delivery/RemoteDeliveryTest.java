@@ -94,7 +94,7 @@ class RemoteDeliveryTest {
         RemoteDelivery remote = new RemoteDelivery(f.store(),
                 new Router(Map.of("stalled.test", new Route("127.0.0.1", mx.getLocalPort())), Optional.empty(), null),
                 "mx.example.org", new SmtpTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(1),
-                        Duration.ofSeconds(5)));
+                        Duration.ofSeconds(5)), 20);
         long start = System.nanoTime();
         List<RemoteDelivery.Outcome> outcomes = remote.deliver(m, "stalled.test", m.pending());
         assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10), "the stalled send was cut off");
@@ -236,7 +236,7 @@ class RemoteDeliveryTest {
         return new RemoteDelivery(f.store(), new Router(Map.of("peer.test", new Route("127.0.0.1", mx.getLocalPort())),
                 Optional.empty(), null, 25, Map.of("peer.test", tls)), "mx.example.org",
                 new SmtpTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(5),
-                        Duration.ofSeconds(5)));
+                        Duration.ofSeconds(5)), 20);
     }
 
     private static List<Integer> codes(List<RemoteDelivery.Outcome> outcomes) {
@@ -247,7 +247,10 @@ class RemoteDeliveryTest {
     void theEnvelopeIsPipelinedAndEachRecipientKeepsItsOwnReply() throws Exception {
         peer(pipeliningPeer(java.util.Set.of("ghost@peer.test"), false));
         QueuedMessage m = queuedTo("carol@peer.test", "ghost@peer.test");
-        List<RemoteDelivery.Outcome> outcomes = toPeer(TlsPolicy.MAY).deliver(m, "peer.test", m.pending());
+        List<RemoteDelivery.Outcome> outcomes;
+        try (RemoteDelivery remote = toPeer(TlsPolicy.MAY)) {
+            outcomes = remote.deliver(m, "peer.test", m.pending());
+        }
         assertEquals(List.of(250, 550), codes(outcomes), "" + outcomes);
         awaitPeer();
         assertTrue(outcomes.get(1).reply().contains("5.1.1"), outcomes.get(1).reply());
@@ -259,7 +262,9 @@ class RemoteDeliveryTest {
     void aServerThatTakesDataWithNoRecipientGetsAnEmptyMessage() throws Exception {
         peer(pipeliningPeer(java.util.Set.of("RCPT"), true));
         QueuedMessage m = queuedTo("a@peer.test", "b@peer.test");
-        assertEquals(List.of(550, 550), codes(toPeer(TlsPolicy.MAY).deliver(m, "peer.test", m.pending())));
+        try (RemoteDelivery remote = toPeer(TlsPolicy.MAY)) {
+            assertEquals(List.of(550, 550), codes(remote.deliver(m, "peer.test", m.pending())));
+        }
         awaitPeer();
         int data = transcript.indexOf("1: DATA");
         assertEquals("1: .", transcript.get(data + 1), "the message itself is not sent: " + transcript);
@@ -275,7 +280,9 @@ class RemoteDeliveryTest {
         };
         peer(brokenTls, pipeliningPeer(java.util.Set.of(), false));
         QueuedMessage m = queuedTo("carol@peer.test");
-        assertEquals(List.of(250), codes(toPeer(TlsPolicy.MAY).deliver(m, "peer.test", m.pending())), "" + transcript);
+        try (RemoteDelivery remote = toPeer(TlsPolicy.MAY)) {
+            assertEquals(List.of(250), codes(remote.deliver(m, "peer.test", m.pending())), "" + transcript);
+        }
         awaitPeer();
         assertTrue(transcript.contains("1: STARTTLS") && transcript.contains("2: MAIL FROM:<bob@example.org>")
                 && !transcript.contains("2: STARTTLS"), "plaintext on the second connection: " + transcript);
@@ -340,5 +347,64 @@ class RemoteDeliveryTest {
                 assertTrue(text.contains("with ESMTPSA"), "submitted over TLS with a login: " + text);
             }
         }
+    }
+
+    @Test
+    void messagesInABurstShareOneSessionCheckedWithRset() throws Exception {
+        peer((in, out, socket) -> {
+            hello(in, out, "PIPELINING");
+            for (String line; !(line = in.readLine()).equals("QUIT"); ) {
+                if (line.equals("DATA")) {
+                    say(out, "354 go ahead");
+                    while (!in.readLine().equals(".")) {
+                        // the message
+                    }
+                    say(out, "250 2.0.0 queued");
+                } else {
+                    say(out, "250 ok");
+                }
+            }
+            say(out, "221 bye");
+        });
+        try (RemoteDelivery remote = toPeer(TlsPolicy.MAY)) {
+            for (int i = 0; i < 3; i++) {
+                QueuedMessage m = queuedTo("carol" + i + "@peer.test");
+                assertEquals(List.of(250), codes(remote.deliver(m, "peer.test", m.pending())), "" + transcript);
+                f.store().queue().record(m.id(), List.of(new dev.mailstack.store.RecipientOutcome.Delivered(0, "250")));
+            }
+        }
+        awaitPeer();
+        assertEquals(3, transcript.stream().filter(l -> l.startsWith("1: MAIL FROM")).count(), "" + transcript);
+        assertEquals(2, transcript.stream().filter(l -> l.equals("1: RSET")).count(), "checked before each reuse");
+        assertTrue(transcript.getLast().equals("1: QUIT") && transcript.stream().noneMatch(l -> l.startsWith("2:")),
+                "one connection, closed with QUIT when the delivery closes: " + transcript);
+    }
+
+    @Test
+    void aSessionTheServerClosedMeanwhileIsReplacedByANewOne() throws Exception {
+        Script oneMessageThenHangUp = (in, out, socket) -> {
+            hello(in, out);
+            for (String line; !(line = in.readLine()).equals("."); ) {
+                say(out, line.equals("DATA") ? "354 go ahead" : line.startsWith("MAIL") || line.startsWith("RCPT")
+                        ? "250 ok" : "");
+                if (line.equals("DATA")) {
+                    while (!in.readLine().equals(".")) {
+                        // the message
+                    }
+                    say(out, "250 2.0.0 queued");
+                    return; // hangs up without a word, as an idle timeout does
+                }
+            }
+        };
+        peer(oneMessageThenHangUp, oneMessageThenHangUp);
+        try (RemoteDelivery remote = toPeer(TlsPolicy.MAY)) {
+            for (int i = 0; i < 2; i++) {
+                QueuedMessage m = queuedTo("dave" + i + "@peer.test");
+                assertEquals(List.of(250), codes(remote.deliver(m, "peer.test", m.pending())), "" + transcript);
+                f.store().queue().record(m.id(), List.of(new dev.mailstack.store.RecipientOutcome.Delivered(0, "250")));
+            }
+        }
+        awaitPeer();
+        assertTrue(transcript.contains("2: MAIL FROM:<bob@example.org>"), "a second connection: " + transcript);
     }
 }
