@@ -56,6 +56,19 @@ public enum ConfigKey {
 
     enum Type { STRING, PATH, ADDRESS, PORT, INT, LONG, BOOL, PLAINTEXT, BARE_LF, CIDRS, ROUTES, HOST_PORT, TLS_POLICY, TLS_POLICIES }
 
+    /**
+     * Whether a SIGHUP applies a change to this key while the server runs (new SMTP sessions, the
+     * queue's next deliveries); other keys need a restart, which the reload's log line says.
+     */
+    boolean live() {
+        return switch (this) {
+            case RETRY_INITIAL, RETRY_MAX, MAX_QUEUE_LIFETIME, DELAY_WARNING, STATIC_ROUTES, RELAY_HOST, RELAY_HOST_TLS,
+                 RELAY_HOST_USER, RELAY_HOST_PASSWORD_FILE, TLS_POLICY, MAX_MESSAGE_BYTES, MAX_RECIPIENTS, MAX_ERRORS,
+                 TRUSTED_NETWORKS, BARE_LF -> true;
+            default -> false;
+        };
+    }
+
     /** The smallest value an INT key takes; below it the server could not start (NetLimits). */
     int minimum() {
         return switch (this) {

@@ -42,19 +42,18 @@ final class FrontEnds {
     private final List<Planned> planned = new ArrayList<>();
     private final List<AutoCloseable> services = new ArrayList<>();
     private final MailCounters counters = new MailCounters();
+    private final String hostname;
+    private final RemoteDelivery remote;
+    private final QueueRunner runner;
+    private final SmtpProtocol mxSmtp;
+    private final SmtpProtocol submissionSmtp;
 
     FrontEnds(Config config, MailboxStore store, String hostname, AuthThrottle throttle) {
-        PlaintextAuth plaintext = PlaintextAuth.valueOf(config.string(ConfigKey.PLAINTEXT_AUTH).toUpperCase(Locale.ROOT));
-
-        QueueSettings queueSettings = new QueueSettings(hostname,
-                Duration.ofSeconds(config.integer(ConfigKey.RETRY_INITIAL)),
-                Duration.ofSeconds(config.integer(ConfigKey.RETRY_MAX)),
-                Duration.ofHours(config.integer(ConfigKey.MAX_QUEUE_LIFETIME)),
-                Duration.ofHours(config.integer(ConfigKey.DELAY_WARNING)), 4, Duration.ofMinutes(15));
-        Router router = router(config);
-        RemoteDelivery remote = new RemoteDelivery(store, router, hostname, SmtpTimeouts.rfc5321(),
+        this.hostname = hostname;
+        PlaintextAuth plaintext = plaintext(config);
+        remote = new RemoteDelivery(store, router(config), hostname, SmtpTimeouts.rfc5321(),
                 config.integer(ConfigKey.DESTINATION_CONCURRENCY));
-        QueueRunner runner = new QueueRunner(store, queueSettings, new LocalDelivery(store), remote, counters);
+        runner = new QueueRunner(store, queueSettings(config, hostname), new LocalDelivery(store), remote, counters);
         List<java.nio.charset.Charset> fallback = new ArrayList<>();
         for (String name : config.string(ConfigKey.FALLBACK_CHARSETS).split("[,\\s]+")) {
             if (!name.isBlank()) {
@@ -67,15 +66,12 @@ final class FrontEnds {
         runner.start();
         services.add(runner);
 
-        SmtpSettings mx = new SmtpSettings(hostname, false, config.number(ConfigKey.MAX_MESSAGE_BYTES),
-                config.integer(ConfigKey.MAX_RECIPIENTS), config.integer(ConfigKey.MAX_ERRORS), plaintext,
-                Cidr.parseList(config.string(ConfigKey.TRUSTED_NETWORKS)),
-                config.string(ConfigKey.BARE_LF).equals("reject"));
-        planned.add(new Planned("smtp", ConfigKey.SMTP_PORT, 25, 2525, TlsMode.STARTTLS,
-                new SmtpProtocol(mx, store, intake, throttle)));
-        SmtpProtocol submission = new SmtpProtocol(mx.asSubmission(), store, intake, throttle);
-        planned.add(new Planned("submission", ConfigKey.SUBMISSION_PORT, 587, 2587, TlsMode.STARTTLS, submission));
-        planned.add(new Planned("submissions", ConfigKey.SUBMISSIONS_PORT, 465, 2465, TlsMode.IMPLICIT, submission));
+        SmtpSettings mx = smtpSettings(config, hostname);
+        mxSmtp = new SmtpProtocol(mx, store, intake, throttle);
+        planned.add(new Planned("smtp", ConfigKey.SMTP_PORT, 25, 2525, TlsMode.STARTTLS, mxSmtp));
+        submissionSmtp = new SmtpProtocol(mx.asSubmission(), store, intake, throttle);
+        planned.add(new Planned("submission", ConfigKey.SUBMISSION_PORT, 587, 2587, TlsMode.STARTTLS, submissionSmtp));
+        planned.add(new Planned("submissions", ConfigKey.SUBMISSIONS_PORT, 465, 2465, TlsMode.IMPLICIT, submissionSmtp));
 
         Pop3Protocol pop3 = new Pop3Protocol(store, new Pop3Settings(hostname, plaintext), throttle);
         planned.add(new Planned("pop3", ConfigKey.POP3_PORT, 110, 1110, TlsMode.STARTTLS, pop3));
@@ -87,6 +83,39 @@ final class FrontEnds {
                 imapDefaults.recent()), store, throttle);
         planned.add(new Planned("imap", ConfigKey.IMAP_PORT, 143, 1143, TlsMode.STARTTLS, imap));
         planned.add(new Planned("imaps", ConfigKey.IMAPS_PORT, 993, 1993, TlsMode.IMPLICIT, imap));
+    }
+
+    private static PlaintextAuth plaintext(Config config) {
+        return PlaintextAuth.valueOf(config.string(ConfigKey.PLAINTEXT_AUTH).toUpperCase(Locale.ROOT));
+    }
+
+    private static QueueSettings queueSettings(Config config, String hostname) {
+        return new QueueSettings(hostname, Duration.ofSeconds(config.integer(ConfigKey.RETRY_INITIAL)),
+                Duration.ofSeconds(config.integer(ConfigKey.RETRY_MAX)),
+                Duration.ofHours(config.integer(ConfigKey.MAX_QUEUE_LIFETIME)),
+                Duration.ofHours(config.integer(ConfigKey.DELAY_WARNING)), 4, Duration.ofMinutes(15));
+    }
+
+    private static SmtpSettings smtpSettings(Config config, String hostname) {
+        return new SmtpSettings(hostname, false, config.number(ConfigKey.MAX_MESSAGE_BYTES),
+                config.integer(ConfigKey.MAX_RECIPIENTS), config.integer(ConfigKey.MAX_ERRORS), plaintext(config),
+                Cidr.parseList(config.string(ConfigKey.TRUSTED_NETWORKS)),
+                config.string(ConfigKey.BARE_LF).equals("reject"));
+    }
+
+    /**
+     * SIGHUP: the keys {@link ConfigKey#live()} names take effect for new SMTP sessions and the
+     * queue's next deliveries; the relay password file is read again. Everything is built before
+     * anything is switched, so a bad value leaves the running configuration whole.
+     */
+    void apply(Config fresh) {
+        Router router = router(fresh);
+        QueueSettings queue = queueSettings(fresh, hostname);
+        SmtpSettings mx = smtpSettings(fresh, hostname);
+        remote.use(router);
+        runner.use(queue);
+        mxSmtp.use(mx);
+        submissionSmtp.use(mx.asSubmission());
     }
 
     MailCounters counters() {

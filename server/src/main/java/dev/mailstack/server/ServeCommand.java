@@ -24,8 +24,8 @@ final class ServeCommand implements Runnable {
     @Option(names = "--imap-port", paramLabel = "N", description = "IMAP port (default: 143, or 1143).")
     String imapPort;
 
-    @Override
-    public void run() {
+    /** The configuration as the file, the environment and this command line make it; again on each SIGHUP. */
+    private Config config() {
         Config config = options.config();
         set(config, ConfigKey.HOSTNAME, hostname, "--hostname");
         set(config, ConfigKey.BIND, bind, "--bind");
@@ -33,6 +33,12 @@ final class ServeCommand implements Runnable {
         set(config, ConfigKey.SUBMISSION_PORT, submissionPort, "--submission-port");
         set(config, ConfigKey.POP3_PORT, pop3Port, "--pop3-port");
         set(config, ConfigKey.IMAP_PORT, imapPort, "--imap-port");
+        return config;
+    }
+
+    @Override
+    public void run() {
+        Config config = config();
         // The SIGHUP handler goes in before any port opens: an unhandled SIGHUP ends the JVM, and
         // a reload can be sent the moment systemd or a script sees the port.
         java.util.concurrent.atomic.AtomicReference<Server> running = new java.util.concurrent.atomic.AtomicReference<>();
@@ -47,7 +53,7 @@ final class ServeCommand implements Runnable {
         });
         Server server;
         try {
-            server = Server.start(config);
+            server = Server.start(config, this::config);
             running.set(server);
         } catch (java.io.IOException e) {
             throw new CommandFailure("cannot start: " + e.getMessage());

@@ -26,6 +26,11 @@ public final class Server implements AutoCloseable {
     private static final Logger LOG = System.getLogger(Server.class.getName());
 
     private final Config config;
+    /** Reads the configuration again for a SIGHUP (the file, the environment, the command line). */
+    private final java.util.function.Supplier<Config> reread;
+    /** What the last reload applied: a change is reported once, not on every SIGHUP after it. */
+    private Config applied;
+    private FrontEnds frontEnds;
     /** Held from before the store opens until after it closes. */
     private final DataFolderLock owner;
     private final MailboxStore store;
@@ -35,13 +40,20 @@ public final class Server implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
     private HttpEndpoints http;
 
-    private Server(Config config, DataFolderLock owner, MailboxStore store) {
+    private Server(Config config, java.util.function.Supplier<Config> reread, DataFolderLock owner, MailboxStore store) {
         this.config = config;
+        this.reread = reread;
+        this.applied = config;
         this.owner = owner;
         this.store = store;
     }
 
     public static Server start(Config config) throws IOException {
+        return start(config, () -> config);
+    }
+
+    /** With where a SIGHUP finds the configuration again (mailstack serve: its file, environment and flags). */
+    public static Server start(Config config, java.util.function.Supplier<Config> reread) throws IOException {
         // Before the store opens: a second server on the same folder must not migrate or sweep it.
         DataFolderLock owner = DataFolderLock.tryTake(config.dataDir()).orElseThrow(() -> new ConfigException(
                 "another mailstack process owns the data folder " + config.dataDir().toAbsolutePath()
@@ -57,7 +69,7 @@ public final class Server implements AutoCloseable {
             }
             throw e;
         }
-        Server server = new Server(config, owner, store);
+        Server server = new Server(config, reread, owner, store);
         try {
             server.startFrontEnds();
         } catch (IOException | RuntimeException e) {
@@ -86,7 +98,7 @@ public final class Server implements AutoCloseable {
             WarmUp.run(config, limits);
         }
         AuthThrottle throttle = AuthThrottle.defaults();
-        FrontEnds frontEnds = new FrontEnds(config, store, hostname, throttle);
+        frontEnds = new FrontEnds(config, store, hostname, throttle);
         for (FrontEnds.Planned p : frontEnds.planned()) {
             Optional<Integer> port = config.port(p.portKey(), p.standardPort(), p.unprivilegedPort());
             if (port.isEmpty() || (p.tls() == TlsMode.IMPLICIT && tls == null)) {
@@ -130,9 +142,37 @@ public final class Server implements AutoCloseable {
         }
     }
 
-    /** SIGHUP: reads the certificate files again; new connections use them, live ones keep theirs. */
-    public void reload() {
+    /**
+     * SIGHUP: reads the configuration again and applies the keys that can change live
+     * ({@link ConfigKey#live()}), then the certificate files; new connections use them, live ones
+     * keep theirs. A configuration with an error is not applied at all.
+     */
+    public synchronized void reload() {
+        reloadConfig();
         reload("sighup");
+    }
+
+    private void reloadConfig() {
+        Config fresh;
+        try {
+            fresh = reread.get();
+            frontEnds.apply(fresh);
+        } catch (ConfigException | IllegalArgumentException e) {
+            LOG.log(Level.ERROR, "reload: configuration not applied, the running one stays error=\"{0}\"", e.getMessage());
+            return;
+        }
+        List<String> live = new ArrayList<>();
+        List<String> restart = new ArrayList<>();
+        for (ConfigKey k : ConfigKey.values()) {
+            if (!fresh.string(k).equals(applied.string(k))) {
+                (k.live() ? live : restart).add(k.key());
+            }
+        }
+        applied = fresh;
+        LOG.log(Level.INFO, "reload: configuration applied changed={0}", live.isEmpty() ? "-" : String.join(",", live));
+        if (!restart.isEmpty()) {
+            LOG.log(Level.WARNING, "reload: these changes take effect at the next restart keys={0}", String.join(",", restart));
+        }
     }
 
     private void reload(String trigger) {

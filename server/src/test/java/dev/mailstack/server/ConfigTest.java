@@ -58,6 +58,10 @@ class ConfigTest {
             String expected = "| `" + k.key() + "` | " + (k.defaultValue().isEmpty() ? "(empty)" : "`" + k.defaultValue() + "`");
             assertTrue(text.contains(expected), "docs/configuration.md lacks " + expected);
         }
+        String sighup = text.substring(text.indexOf("A SIGHUP"), text.indexOf("| Key |"));
+        for (ConfigKey k : ConfigKey.values()) {
+            assertEquals(k.live(), sighup.contains("`" + k.key() + "`"), k.key() + " in the SIGHUP paragraph");
+        }
     }
 
     @Test

@@ -280,4 +280,65 @@ class OperationsTest {
         assertEquals(0, p.exitValue(), out);
         assertTrue(!out.contains("Unknown key") && !out.contains("Invalid"), out);
     }
+
+    @Test
+    void sighupAppliesTheKeysThatCanChangeLiveAndKeepsThemWhenTheFileIsBroken() throws Exception {
+        Path data = dir.resolve("data");
+        try (MailboxStore store = MailboxStore.open(data, null)) {
+            store.accounts().addDomain("example.org");
+            store.accounts().addUser("alice@example.org", PasswordScheme.hash("pw"));
+        }
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        Path conf = dir.resolve("mailstack.conf");
+        Files.writeString(conf, "warm_up = false\n");
+        Path log = dir.resolve("server.log");
+        Process server = ServerProcess.builder(data, port, List.of("--config", conf.toString()))
+                .redirectOutput(log.toFile()).start();
+        try {
+            Await.until("listening", Duration.ofSeconds(60), () -> {
+                try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                    return true;
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+            Files.writeString(conf, "warm_up = false\nsmtp.max_recipients = 1\nnet.max_connections = 999\n");
+            new ProcessBuilder("kill", "-HUP", Long.toString(server.pid())).start().waitFor();
+            awaitLogged(log, "reload: configuration applied changed=smtp.max_recipients");
+            assertTrue(Files.readString(log).contains("take effect at the next restart keys=net.max_connections"),
+                    Files.readString(log));
+            secondRecipientIsTooMany(port);
+
+            Files.writeString(conf, "smtp.max_recipients = lots\n");
+            new ProcessBuilder("kill", "-HUP", Long.toString(server.pid())).start().waitFor();
+            awaitLogged(log, "reload: configuration not applied");
+            assertTrue(Files.readString(log).contains("smtp.max_recipients = lots: not a number"), Files.readString(log));
+            secondRecipientIsTooMany(port);
+        } finally {
+            server.destroyForcibly();
+        }
+    }
+
+    private static void awaitLogged(Path log, String text) throws InterruptedException {
+        Await.until("'" + text + "' in the log", Duration.ofSeconds(10), () -> {
+            try {
+                return Files.readString(log).contains(text);
+            } catch (IOException e) {
+                return false;
+            }
+        });
+    }
+
+    private static void secondRecipientIsTooMany(int port) throws IOException {
+        try (LineClient c = new LineClient(port)) {
+            c.expect("220 .*");
+            c.send("EHLO client.example").expectEventually("250 .*");
+            c.send("MAIL FROM:<bob@remote.example>").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("452 4.5.3 .*");
+        }
+    }
 }

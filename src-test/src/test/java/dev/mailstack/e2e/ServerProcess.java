@@ -8,11 +8,17 @@ final class ServerProcess {
     }
 
     static ProcessBuilder builder(Path data, int smtpPort) {
+        return builder(data, smtpPort, java.util.List.of());
+    }
+
+    /** With more arguments for serve, e.g. --config FILE. */
+    static ProcessBuilder builder(Path data, int smtpPort, java.util.List<String> more) {
         String java = ProcessHandle.current().info().command().orElse("java");
         ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
                 "dev.mailstack.server.Main", "serve", "--data", data.toString(), "--bind", "127.0.0.1",
                 "--hostname", "mx.example.org", "--smtp-port", Integer.toString(smtpPort), "--submission-port", "off",
                 "--pop3-port", "off", "--imap-port", "off").redirectErrorStream(true);
+        pb.command().addAll(more);
         pb.environment().put("MAILSTACK_HTTP_PORT", "off");
         return pb;
     }

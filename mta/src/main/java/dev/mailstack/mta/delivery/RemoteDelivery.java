@@ -38,7 +38,8 @@ public final class RemoteDelivery implements AutoCloseable {
     }
 
     private final MailboxStore store;
-    private final Router router;
+    /** Replaced on SIGHUP; a delivery under way keeps the routes it looked up. */
+    private volatile Router router;
     private final String hostname;
     private final SmtpTimeouts timeouts;
     private final DestinationLimits limits;
@@ -62,9 +63,10 @@ public final class RemoteDelivery implements AutoCloseable {
     }
 
     public List<Outcome> deliver(QueuedMessage message, String domain, List<QueuedMessage.PendingRecipient> recipients) {
+        Router current = router; // one view of the routes for this delivery, whatever a reload does meanwhile
         List<Route> routes;
         try {
-            routes = router.routes(domain);
+            routes = current.routes(domain);
         } catch (javax.naming.NameNotFoundException e) {
             // NXDOMAIN: the domain does not exist (a typo, most often); bounce now, as Postfix does, not in five days
             return all(recipients, 550, "550 5.1.2 " + domain + ": no such domain (DNS has no name " + domain + ")");
@@ -74,7 +76,7 @@ public final class RemoteDelivery implements AutoCloseable {
         if (routes.isEmpty()) {
             return all(recipients, 556, "556 5.1.10 " + domain + " accepts no mail (null MX)");
         }
-        String destination = router.destination(domain);
+        String destination = current.destination(domain);
         if (!limits.acquire(destination, TURN_WAIT)) {
             return all(recipients, 451, "451 4.4.5 no turn for " + destination + " in " + TURN_WAIT.toMinutes()
                     + " minutes: it already has queue.destination_concurrency deliveries under way; trying later");
@@ -183,6 +185,11 @@ public final class RemoteDelivery implements AutoCloseable {
                 client.close();
             }
         }
+    }
+
+    /** Later deliveries go by these routes, relay host and TLS policies (a configuration reload). */
+    public void use(Router changed) {
+        router = changed;
     }
 
     /** Says QUIT on the sessions kept for the next message. */

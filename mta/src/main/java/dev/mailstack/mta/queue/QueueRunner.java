@@ -43,7 +43,8 @@ public final class QueueRunner implements AutoCloseable {
     static final int BATCH = 32;
 
     private final MailboxStore store;
-    private final QueueSettings settings;
+    /** Replaced on SIGHUP (retry times, lifetime, warnings); the number of workers and the lease stay. */
+    private volatile QueueSettings settings;
     private final LocalDelivery local;
     private final RemoteDelivery remote;
     private final Semaphore work = new Semaphore(0);
@@ -75,6 +76,13 @@ public final class QueueRunner implements AutoCloseable {
             Thread t = Thread.ofVirtual().name("queue-" + i).start(this::work);
             workers.add(t);
         }
+    }
+
+    /** Retries, expiry and delay warnings from now on follow these (a configuration reload). */
+    public void use(QueueSettings changed) {
+        QueueSettings now = settings;
+        settings = new QueueSettings(changed.hostname(), changed.retryInitial(), changed.retryMax(), changed.maxLifetime(),
+                changed.delayWarning(), now.workers(), now.lease());
     }
 
     /** Tells the workers that something new is due now. */

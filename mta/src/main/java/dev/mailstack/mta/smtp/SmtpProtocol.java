@@ -9,7 +9,8 @@ import java.io.IOException;
 
 /** SMTP on one endpoint: port 25 (MX) or submission (587, 465), per {@link SmtpSettings}. */
 public final class SmtpProtocol implements Protocol {
-    private final SmtpSettings settings;
+    /** Replaced on SIGHUP; a session keeps the settings it started with. */
+    private volatile SmtpSettings settings;
     private final MailboxStore store;
     private final QueueIntake intake;
     private final AuthThrottle throttle;
@@ -19,6 +20,11 @@ public final class SmtpProtocol implements Protocol {
         this.store = store;
         this.intake = intake;
         this.throttle = throttle;
+    }
+
+    /** New sessions follow these (a configuration reload); sessions under way keep theirs. */
+    public void use(SmtpSettings changed) {
+        settings = changed;
     }
 
     @Override
