@@ -232,7 +232,7 @@ public final class RemoteDelivery implements AutoCloseable {
 
     private List<Outcome> transaction(SmtpClient client, QueuedMessage message,
                                       List<QueuedMessage.PendingRecipient> recipients, Route route) throws IOException {
-        boolean utf8Needed = message.envelope().smtpUtf8();
+        boolean utf8Needed = message.envelope().smtpUtf8() && needsSmtpUtf8(message);
         if (utf8Needed && !client.has("SMTPUTF8")) {
             // RFC 6531 §3.2: a message that needs SMTPUTF8 cannot go to a server without it.
             return all(recipients, 553, "553 5.6.7 " + route + " does not support SMTPUTF8");
@@ -320,6 +320,31 @@ public final class RemoteDelivery implements AutoCloseable {
             out.add(outcomes.get(r.position()));
         }
         return out;
+    }
+
+    /**
+     * Whether a message sent with SMTPUTF8 really needs it (RFC 6531 §3.2): a UTF-8 address or a
+     * UTF-8 header. Clients often ask for SMTPUTF8 on plain ASCII mail; such mail still goes to a
+     * next hop without SMTPUTF8 instead of bouncing (as Postfix's smtputf8_autodetect does).
+     */
+    private boolean needsSmtpUtf8(QueuedMessage message) throws IOException {
+        if (!isAscii(message.envelope().returnPath())
+                || message.envelope().recipients().stream().anyMatch(r -> !isAscii(r.address()))) {
+            return true;
+        }
+        long header = store.facts(message.content()).headerSize();
+        try (InputStream in = new BufferedInputStream(store.openContent(message.contentKey(), 0, header))) {
+            for (int b; (b = in.read()) >= 0; ) {
+                if (b >= 0x80) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static boolean isAscii(String s) {
+        return s.chars().allMatch(c -> c < 0x80);
     }
 
     private SmtpClient.Reply sendAsIs(SmtpClient client, QueuedMessage message) throws IOException {

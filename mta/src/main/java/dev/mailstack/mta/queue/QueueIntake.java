@@ -37,7 +37,9 @@ public final class QueueIntake {
 
     public QueueId accept(MailEnvelope envelope, MessageSource message) throws IOException {
         MessageSummary.ParsedMessage parsed = parse(message, limits);
-        if (!MessageNormalizer.needsLabels(parsed)) {
+        // RFC 6532: with SMTPUTF8, raw UTF-8 in the header is the message's own form; it travels
+        // unchanged to hops that announce SMTPUTF8, so it is not turned into encoded-words here.
+        if (envelope.smtpUtf8() || !MessageNormalizer.needsLabels(parsed)) {
             return enqueue(envelope, message, parsed);
         }
         try (MessageSpool spool = store.spool()) {

@@ -221,11 +221,15 @@ class RemoteDeliveryTest {
     }
 
     private QueuedMessage queuedTo(String... recipients) throws IOException {
-        MessageSpool.Spooled message = TestMessages.spool(f.store(), "From: <bob@example.org>\r\nSubject: out\r\n\r\nbody\r\n");
+        return queued(false, "From: <bob@example.org>\r\nSubject: out\r\n\r\nbody\r\n", recipients);
+    }
+
+    private QueuedMessage queued(boolean smtpUtf8, String text, String... recipients) throws IOException {
+        MessageSpool.Spooled message = TestMessages.spool(f.store(), text);
         try {
             f.store().queue().enqueue(new MailEnvelope("bob@example.org",
                     java.util.Arrays.stream(recipients).map(MailEnvelope.Recipient::of).toList(),
-                    Optional.empty(), Optional.empty(), false, false, Instant.now()), message, TestMessages.facts(message));
+                    Optional.empty(), Optional.empty(), smtpUtf8, false, Instant.now()), message, TestMessages.facts(message));
         } finally {
             message.discard();
         }
@@ -406,5 +410,25 @@ class RemoteDeliveryTest {
         }
         awaitPeer();
         assertTrue(transcript.contains("2: MAIL FROM:<bob@example.org>"), "a second connection: " + transcript);
+    }
+
+    @Test
+    void smtpUtf8IsAskedOfTheNextHopOnlyWhenTheMessageNeedsIt() throws Exception {
+        peer(pipeliningPeer(java.util.Set.of(), false));
+        QueuedMessage ascii = queued(true, "Subject: plain\r\n\r\nbody\r\n", "carol@peer.test");
+        try (RemoteDelivery remote = toPeer(TlsPolicy.MAY)) {
+            assertEquals(List.of(250), codes(remote.deliver(ascii, "peer.test", ascii.pending())), "" + transcript);
+        }
+        awaitPeer();
+        assertTrue(transcript.contains("1: MAIL FROM:<bob@example.org>"), "no SMTPUTF8 for ASCII mail: " + transcript);
+        f.store().queue().record(ascii.id(), List.of(new dev.mailstack.store.RecipientOutcome.Delivered(0, "250")));
+
+        transcript.clear();
+        peer(pipeliningPeer(java.util.Set.of(), false));
+        QueuedMessage utf8 = queued(true, "Subject: 测试\r\n\r\nbody\r\n", "carol@peer.test");
+        try (RemoteDelivery remote = toPeer(TlsPolicy.MAY)) {
+            RemoteDelivery.Outcome o = remote.deliver(utf8, "peer.test", utf8.pending()).getFirst();
+            assertEquals(553, o.code(), "a UTF-8 header cannot go to a hop without SMTPUTF8 (RFC 6531 §3.2): " + o.reply());
+        }
     }
 }

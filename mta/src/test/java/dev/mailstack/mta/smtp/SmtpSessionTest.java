@@ -321,4 +321,26 @@ class SmtpSessionTest {
         }
         mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
     }
+
+    @Test
+    void anSmtpUtf8MessageKeepsItsUtf8HeaderAndMailWithoutItGetsEncodedWords() throws Exception {
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            c.send("EHLO client.test");
+            c.expectEventually("250 HELP");
+            c.send("MAIL FROM:<bob@remote.test> SMTPUTF8").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+            c.send("DATA").expect("354 .*");
+            c.sendBytes("Subject: 测试\r\n\r\n中文\r\n.\r\n".getBytes(StandardCharsets.UTF_8));
+            c.expect("250 .*");
+            c.send("MAIL FROM:<bob@remote.test>").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+            c.send("DATA").expect("354 .*");
+            c.sendBytes("Subject: 测试\r\n\r\n中文\r\n.\r\n".getBytes(StandardCharsets.UTF_8));
+            c.expect("250 .*");
+        }
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 2);
+        assertTrue(inboxText(0).contains("\r\nSubject: 测试\r\n\r\n中文\r\n"), "RFC 6532, unchanged: " + inboxText(0));
+        assertTrue(inboxText(1).contains("Subject: =?UTF-8?"), "labelled for readers without SMTPUTF8: " + inboxText(1));
+    }
 }
