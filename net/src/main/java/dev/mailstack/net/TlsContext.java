@@ -225,12 +225,15 @@ public final class TlsContext {
             return pick(choose(engine.getHandshakeSession()), keyType);
         }
 
-        /** The wanted pair if its key fits the signature type JSSE asks for, else the default's, else none. */
+        /**
+         * The asked-for host's pair when its key fits the type JSSE asks about, else none; the
+         * default's only when no host was asked for. JSSE asks once per key type the client
+         * accepts, in the client's order (ECDSA before RSA in every TLS 1.3 client): answering a
+         * host's RSA pair's turn with an EC default would present the wrong name, while null makes
+         * JSSE ask again for the next type.
+         */
         private String pick(String alias, String keyType) {
-            if (matches(alias, keyType)) {
-                return alias;
-            }
-            return matches(DEFAULT_ALIAS, keyType) ? DEFAULT_ALIAS : null;
+            return matches(alias, keyType) ? alias : null;
         }
 
         private boolean matches(String alias, String keyType) {
