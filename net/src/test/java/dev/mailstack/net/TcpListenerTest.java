@@ -173,6 +173,21 @@ class TcpListenerTest {
     }
 
     @Test
+    void aCertificatesFolderAloneServesItsFirstCompleteFolderToClientsWithoutAKnownName() throws Exception {
+        Path live = dir.resolve("live");
+        java.nio.file.Files.createDirectories(live.resolve("a-half-made.example")); // sorts first, has no files
+        TestTls.hostFolder(live, "mail.other.example", "other-");
+        TestTls.hostFolder(live, "mail.second.example", "");
+        TlsContext tls = TlsContext.fromFolder(live);
+        assertEquals(live.resolve("mail.other.example/fullchain.pem"), tls.defaultChain());
+        listener = TcpListener.start(new Endpoint("echo", new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                TlsMode.IMPLICIT), protocol, NetLimits.defaults(), tls);
+        assertEquals("CN=localhost", TestTls.presentedSubject(listener.port(), "mail.second.example"));
+        assertEquals("CN=mail.other.example", TestTls.presentedSubject(listener.port(), "unknown.example"));
+        assertEquals("CN=mail.other.example", TestTls.presentedSubject(listener.port(), null));
+    }
+
+    @Test
     void aSilentClientDoesNotBlockOthers() throws Exception {
         start(TlsMode.NONE, NetLimits.defaults());
         try (LineClient silent = new LineClient(listener.port()); LineClient tlsStall = new LineClient(listener.port())) {

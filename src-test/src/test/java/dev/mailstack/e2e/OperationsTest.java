@@ -252,6 +252,26 @@ class OperationsTest {
         }
     }
 
+    @Test
+    void aCertificatesFolderAloneTurnsTlsOnAndTheLogNamesTheCertificateForClientsWithoutSni() throws Exception {
+        Path live = dir.resolve("live");
+        TestTls.hostFolder(live, "mail.example.org", ""); // CN=localhost, first by name
+        TestTls.hostFolder(live, "mail.other.example", "other-");
+        try (LogCapture log = LogCapture.of(Server.class.getName());
+             RunningServer mx = RunningServer.start(dir.resolve("data"), "example.org", Map.of(ConfigKey.IMAPS_PORT, "0",
+                     ConfigKey.TLS_CERTIFICATES_DIR, live.toString()))) {
+            int imaps = mx.port("imaps");
+            assertEquals("CN=localhost", TestTls.presentedSubject(imaps, null));
+            assertEquals("CN=mail.other.example", TestTls.presentedSubject(imaps, "mail.other.example"));
+            try (LineClient c = new LineClient(mx.port("imap"))) {
+                c.expect("\\* OK \\[CAPABILITY .*STARTTLS.*\\] .*");
+            }
+            assertTrue(log.lines().contains("tls: no tls.certificate set, clients without a matching SNI name get the"
+                    + " certificate of mail.example.org (the first folder by name) chain="
+                    + live.resolve("mail.example.org/fullchain.pem")), log.lines().toString());
+        }
+    }
+
     /** Puts a test resource in place with a rename, as an installer or certbot would. */
     private static void replace(Path file, String resource) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
