@@ -25,17 +25,15 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 
 /**
  * The server's TLS identity from PEM files in the Let's Encrypt layout (fullchain.pem with the
  * certificate chain, privkey.pem with a PKCS#8 RSA or EC key). TLS 1.2 and 1.3 only.
  * {@link #reload()} swaps in new files for connections that start afterwards; {@link #files()}
- * names what it reads, for a {@link CertificateWatcher}.
+ * names what it reads, for a {@link CertificateWatcher}. Protocols and cipher suites: {@link TlsPolicy}.
  */
 public final class TlsContext {
-    private static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
     private static final Pattern PEM = Pattern.compile(
             "-----BEGIN ([A-Z ]+)-----\\s*([A-Za-z0-9+/=\\s]+?)\\s*-----END \\1-----");
 
@@ -338,9 +336,7 @@ public final class TlsContext {
         SSLSocket ssl = (SSLSocket) context.get().getSocketFactory()
                 .createSocket(plain, plain.getInetAddress().getHostAddress(), plain.getPort(), autoClose);
         ssl.setUseClientMode(false);
-        SSLParameters params = ssl.getSSLParameters();
-        params.setProtocols(PROTOCOLS);
-        ssl.setSSLParameters(params);
+        TlsPolicy.apply(ssl);
         ssl.setSoTimeout(plain.getSoTimeout());
         ssl.startHandshake();
         return ssl;
