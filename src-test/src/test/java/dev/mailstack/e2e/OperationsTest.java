@@ -281,6 +281,29 @@ class OperationsTest {
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
+    /** The README's service steps must leave a user to log in as, in the folder install.sh made for the service. */
+    @Test
+    void theReadmesServiceStepsAddADomainThenAUserToInstallShsDataFolder() throws Exception {
+        String install = Files.readString(Path.of("..", "packaging", "install.sh"));
+        assertTrue(install.contains("cp -a \"$src/mailstack\"") && install.contains("/opt/mailstack.new /opt/mailstack")
+                && install.contains("data_dir = /var/lib/mailstack"), "install.sh's layout changed: update README and this test");
+        String readme = Files.readString(Path.of("..", "README.md"));
+        String section = readme.substring(readme.indexOf("## Run as a systemd service"));
+        section = section.substring(0, section.indexOf("\n## "));
+        List<String> steps = section.lines().filter(l -> l.startsWith("    sudo ")).map(String::strip).toList();
+        String cli = "sudo -u mailstack /opt/mailstack/mailstack ";
+        int domain = -1;
+        int user = -1;
+        for (int i = 0; i < steps.size(); i++) {
+            if (steps.get(i).startsWith(cli + "domain add ") && steps.get(i).contains(" --data /var/lib/mailstack")) {
+                domain = i;
+            } else if (steps.get(i).startsWith(cli + "user add ") && steps.get(i).contains(" --data /var/lib/mailstack")) {
+                user = i;
+            }
+        }
+        assertTrue(domain >= 0 && user > domain, steps.toString());
+    }
+
     @Test
     void theSystemdUnitVerifies() throws Exception {
         Path analyze = Path.of("/usr/bin/systemd-analyze");
