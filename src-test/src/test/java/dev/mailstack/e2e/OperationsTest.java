@@ -311,6 +311,14 @@ class OperationsTest {
         String text = Files.readString(unit);
         assertTrue(text.contains("Type=notify") && text.contains("AmbientCapabilities=CAP_NET_BIND_SERVICE")
                 && text.contains("ProtectSystem=strict") && text.contains("Restart=on-failure"));
+        List<String> lines = text.lines().toList();
+        for (String hardening : List.of("ProtectKernelLogs=true", "ProtectClock=true", "ProtectHostname=true",
+                "RestrictSUIDSGID=true", "UMask=0027", "SystemCallArchitectures=native",
+                "SystemCallFilter=@system-service", "SystemCallErrorNumber=EPERM")) {
+            assertTrue(lines.contains(hardening), "missing " + hardening);
+        }
+        // The JIT writes code into executable memory: with this the JVM cannot run
+        assertTrue(lines.stream().noneMatch(l -> l.startsWith("MemoryDenyWriteExecute=")), text);
         if (!Files.isExecutable(analyze)) {
             return; // systemd-analyze is not on this machine; the content checks above still ran
         }
