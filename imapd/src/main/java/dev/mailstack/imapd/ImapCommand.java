@@ -46,7 +46,13 @@ sealed interface ImapCommand {
     }
 
     /** LIST and LSUB; RFC 5258 selection and return options, RFC 5819 LIST-STATUS. */
+    /**
+     * LIST and LSUB. Selection options (RFC 5258 §3): {@code subscribedOnly} (SUBSCRIBED),
+     * {@code specialUseOnly} (SPECIAL-USE, RFC 6154 §5.1) and {@code recursiveMatch}
+     * (RECURSIVEMATCH, which the parser accepts only beside SUBSCRIBED).
+     */
     record ListMailboxes(String reference, List<String> patterns, boolean lsub, boolean subscribedOnly,
+                         boolean specialUseOnly, boolean recursiveMatch,
                          boolean returnSubscribed, boolean returnChildren, boolean returnSpecialUse,
                          List<String> statusItems, boolean extended) implements ImapCommand {
     }

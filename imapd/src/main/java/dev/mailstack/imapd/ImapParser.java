@@ -180,8 +180,8 @@ final class ImapParser {
                 sp();
                 String ref = mailbox();
                 sp();
-                yield new ImapCommand.ListMailboxes(ref, List.of(listMailbox()), true, true, false, false, false,
-                        List.of(), false);
+                yield new ImapCommand.ListMailboxes(ref, List.of(listMailbox()), true, true, false, false, false, false,
+                        false, List.of(), false);
             }
             case "STATUS" -> {
                 sp();
@@ -248,6 +248,8 @@ final class ImapParser {
     private ImapCommand list() throws ImapSyntaxException, IOException {
         sp();
         boolean subscribedOnly = false;
+        boolean specialUseOnly = false;
+        boolean recursiveMatch = false;
         boolean extended = false;
         boolean returnSubscribed = false;
         if (peek() == '(') {
@@ -258,9 +260,17 @@ final class ImapParser {
                         subscribedOnly = true;
                         returnSubscribed = true;
                     }
-                    case "REMOTE", "RECURSIVEMATCH", "SPECIAL-USE" -> { }
+                    case "SPECIAL-USE" -> specialUseOnly = true; // RFC 6154 §5.1
+                    case "RECURSIVEMATCH" -> recursiveMatch = true;
+                    case "REMOTE" -> { } // RFC 5258 §3: adds remote mailboxes, and there are none here
                     default -> throw new ImapSyntaxException("unknown LIST selection option " + opt);
                 }
+            }
+            // RFC 5258 §3 and its list-select-opts ABNF (§6): RECURSIVEMATCH modifies a base option
+            // and is BAD alone or with only independent ones (REMOTE, and SPECIAL-USE per RFC 6154 §6).
+            // SUBSCRIBED is the only base option there is.
+            if (recursiveMatch && !subscribedOnly) {
+                throw new ImapSyntaxException("RECURSIVEMATCH must be used together with SUBSCRIBED");
             }
             sp();
         }
@@ -306,8 +316,8 @@ final class ImapParser {
             }
             expect(')');
         }
-        return new ImapCommand.ListMailboxes(ref, patterns, false, subscribedOnly, returnSubscribed, children,
-                specialUse, status, extended);
+        return new ImapCommand.ListMailboxes(ref, patterns, false, subscribedOnly, specialUseOnly, recursiveMatch,
+                returnSubscribed, children, specialUse, status, extended);
     }
 
     // --- APPEND (RFC 3501 §6.3.11)

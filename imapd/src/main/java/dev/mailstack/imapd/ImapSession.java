@@ -651,11 +651,15 @@ final class ImapSession {
             if (patterns.stream().noneMatch(p -> p.matcher(path).matches())) {
                 continue;
             }
-            if (l.subscribedOnly() && !box.subscribed()) {
+            boolean childInfo = l.recursiveMatch() && MailboxLister.hasSelectedDescendant(box, all, l);
+            if (!MailboxLister.selected(box, l) && !childInfo) {
                 continue;
             }
             List<String> attrs = MailboxLister.attributes(box, all, l.returnSubscribed() || l.lsub());
-            untagged(verb + " (" + String.join(" ", attrs) + ") \"/\" " + ImapSyntax.mailbox(path, utf8));
+            // RFC 5258 §3.5: CHILDINFO names the selection option a descendant meets; SUBSCRIBED is
+            // the only one RECURSIVEMATCH is accepted with
+            untagged(verb + " (" + String.join(" ", attrs) + ") \"/\" " + ImapSyntax.mailbox(path, utf8)
+                    + (childInfo ? " (\"CHILDINFO\" (\"SUBSCRIBED\"))" : ""));
             if (!l.statusItems().isEmpty()) {
                 untagged("STATUS " + ImapSyntax.mailbox(path, utf8) + " " + status(user, box.name(), l.statusItems()));
             }

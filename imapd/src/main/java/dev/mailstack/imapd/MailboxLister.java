@@ -29,6 +29,23 @@ final class MailboxLister {
         return Pattern.compile(re.toString(), Pattern.DOTALL);
     }
 
+    /**
+     * Whether a mailbox meets the LIST selection options: subscribed for SUBSCRIBED, a special-use
+     * attribute for SPECIAL-USE (RFC 6154 §5.1), both when both are given.
+     */
+    static boolean selected(MailboxInfo box, ImapCommand.ListMailboxes l) {
+        return (!l.subscribedOnly() || box.subscribed()) && (!l.specialUseOnly() || box.specialUse().isPresent());
+    }
+
+    /**
+     * RECURSIVEMATCH (RFC 5258 §3): whether a mailbox at any depth below {@code box} meets the
+     * selection options, which makes {@code box} listed with CHILDINFO even when it does not.
+     */
+    static boolean hasSelectedDescendant(MailboxInfo box, List<MailboxInfo> all, ImapCommand.ListMailboxes l) {
+        String prefix = box.name().path() + "/";
+        return all.stream().anyMatch(m -> m.name().path().startsWith(prefix) && selected(m, l));
+    }
+
     /** Attributes of one mailbox given all of the account's mailboxes. */
     static List<String> attributes(MailboxInfo box, List<MailboxInfo> all, boolean subscribed) {
         List<String> attrs = new ArrayList<>();

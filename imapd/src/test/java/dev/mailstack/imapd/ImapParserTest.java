@@ -113,7 +113,13 @@ class ImapParserTest {
         assertEquals(new SearchKey.Header("FROM", "张三"), or.left());
         var list = assertInstanceOf(ImapCommand.ListMailboxes.class,
                 parse("a1 LIST (SUBSCRIBED) \"\" \"*\" RETURN (SPECIAL-USE STATUS (MESSAGES UNSEEN))\r\n"));
-        assertTrue(list.subscribedOnly() && list.returnSpecialUse());
+        assertTrue(list.subscribedOnly() && list.returnSpecialUse() && !list.specialUseOnly() && !list.recursiveMatch());
+        var specialUse = assertInstanceOf(ImapCommand.ListMailboxes.class,
+                parse("a1 LIST (SPECIAL-USE) \"\" \"*\"\r\n"));
+        assertTrue(specialUse.specialUseOnly() && !specialUse.subscribedOnly());
+        var recursive = assertInstanceOf(ImapCommand.ListMailboxes.class,
+                parse("a1 LIST (RECURSIVEMATCH SUBSCRIBED) \"\" \"%\"\r\n"));
+        assertTrue(recursive.recursiveMatch() && recursive.subscribedOnly());
         assertEquals(List.of("MESSAGES", "UNSEEN"), list.statusItems());
         var status = assertInstanceOf(ImapCommand.Status.class, parse("a1 STATUS \"Drafts\" (UIDNEXT MESSAGES UNSEEN RECENT)\r\n"));
         assertEquals(List.of("UIDNEXT", "MESSAGES", "UNSEEN", "RECENT"), status.items());
@@ -125,6 +131,7 @@ class ImapParserTest {
         assertThrows(ImapSyntaxException.class, () -> parse("a1 FETCH 1 (FLAGS\r\n"));
         assertThrows(ImapSyntaxException.class, () -> parse("a1 LOGIN \"unterminated\r\n"));
         assertThrows(ImapSyntaxException.class, () -> parse("a1 BOGUS\r\n"));
+        assertThrows(ImapSyntaxException.class, () -> parse("a1 LIST (RECURSIVEMATCH) \"\" \"*\"\r\n"));
         assertThrows(ImapSyntaxException.class, () -> parse("a1 SELECT\r\n"));
         assertThrows(ImapSyntaxException.class, () -> parse("a1 SEARCH " + "NOT ".repeat(40) + "ALL\r\n"));
         assertThrows(ImapSyntaxException.class, () -> parse("a1 ID " + "(".repeat(40) + ")".repeat(40) + "\r\n"));

@@ -67,6 +67,11 @@ class ImapSessionTest {
     }
 
     @Test
+    void listExtendedSelectionOptions() throws Exception {
+        TranscriptRunner.run("/transcripts/list-extended.txt", this::connect);
+    }
+
+    @Test
     void idleHearsADeliveryWithinASecond() throws Exception {
         try (LineClient c = imap.login()) {
             c.send("s SELECT INBOX");

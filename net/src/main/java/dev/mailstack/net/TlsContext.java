@@ -25,26 +25,26 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 
 /**
  * The server's TLS identity from PEM files in the Let's Encrypt layout (fullchain.pem with the
  * certificate chain, privkey.pem with a PKCS#8 RSA or EC key). TLS 1.2 and 1.3 only.
  * {@link #reload()} swaps in new files for connections that start afterwards; {@link #files()}
- * names what it reads, for a {@link CertificateWatcher}.
+ * names what it reads, for a {@link CertificateWatcher}. Protocols and cipher suites: {@link TlsPolicy}.
  */
 public final class TlsContext {
-    private static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
     private static final Pattern PEM = Pattern.compile(
             "-----BEGIN ([A-Z ]+)-----\\s*([A-Za-z0-9+/=\\s]+?)\\s*-----END \\1-----");
 
     private static final String DEFAULT_ALIAS = "default";
 
+    /** Null with {@link #fromFolder}: the default pair is then picked from {@code byNameDir} at each reload. */
     private final Path chainFile;
     private final Path keyFile;
     private final Path byNameDir;
     private final AtomicReference<SSLContext> context = new AtomicReference<>();
+    private volatile Path defaultChain;
     private final ReentrantLock reloading = new ReentrantLock();
 
     private TlsContext(Path chainFile, Path keyFile, Path byNameDir) {
@@ -69,6 +69,16 @@ public final class TlsContext {
     }
 
     /**
+     * Only the SNI folder, as certbot leaves it: clients that ask for no name, or for one without
+     * a subfolder, get the pair of the first complete subfolder by name ({@link #defaultChain()}).
+     * RFC 6066 §3 lets a server that does not recognise the name go on with any certificate, and
+     * refusing the handshake instead would lock out every client that sends no SNI.
+     */
+    public static TlsContext fromFolder(Path byNameDir) throws IOException {
+        return fromPem(null, null, byNameDir);
+    }
+
+    /**
      * Reads the files again; on error the previous certificate stays in use and the error, naming
      * the file at fault, is thrown. Reloads run one at a time, so a slower one that read older
      * files cannot overwrite a newer result.
@@ -79,8 +89,14 @@ public final class TlsContext {
             KeyStore ks = KeyStore.getInstance("PKCS12");
             ks.load(null, null);
             char[] none = new char[0];
-            for (PemPair pair : pairs()) {
-                if (pair.alias().equals(DEFAULT_ALIAS) || Files.exists(pair.chain()) && Files.exists(pair.key())) {
+            List<PemPair> pairs = pairs();
+            PemPair fallback = chainFile != null ? pairs.get(0) : firstComplete(pairs).orElseThrow(() -> new IOException(
+                    byNameDir + " has no subfolder holding both fullchain.pem and privkey.pem"));
+            if (chainFile == null) {
+                pairs.add(0, new PemPair(DEFAULT_ALIAS, fallback.chain(), fallback.key()));
+            }
+            for (PemPair pair : pairs) {
+                if (pair.alias().equals(DEFAULT_ALIAS) || pair.complete()) {
                     Certificate[] chain = pair.readChain();
                     ks.setKeyEntry(pair.alias(), pair.readKey(chain[0]), none, chain);
                 }
@@ -97,15 +113,17 @@ public final class TlsContext {
             SSLContext ctx = SSLContext.getInstance("TLS");
             ctx.init(new javax.net.ssl.KeyManager[]{new ByName(base, ks)}, null, null);
             context.set(ctx);
+            defaultChain = fallback.chain();
         } catch (GeneralSecurityException e) {
-            throw new IOException("cannot use " + chainFile + " and " + keyFile + ": " + e.getMessage(), e);
+            throw new IOException("cannot use " + (chainFile != null ? chainFile + " and " + keyFile : byNameDir)
+                    + ": " + e.getMessage(), e);
         } finally {
             reloading.unlock();
         }
     }
 
     /**
-     * Every file {@link #reload()} reads or would read: the default pair and, for each subfolder of
+     * Every file {@link #reload()} reads or would read: the configured default pair and, for each subfolder of
      * the SNI folder as it is now, its fullchain.pem and privkey.pem (present or not, so one that
      * appears counts as a change).
      */
@@ -118,9 +136,20 @@ public final class TlsContext {
         return files;
     }
 
+    /**
+     * The chain file of the pair served to clients whose SNI name matches no subfolder: the
+     * configured one, or with {@link #fromFolder} the one the last successful reload picked.
+     */
+    public Path defaultChain() {
+        return defaultChain;
+    }
+
+    /** The configured default pair (if any), then one pair per subfolder of the SNI folder, by name. */
     private List<PemPair> pairs() throws IOException {
         List<PemPair> pairs = new ArrayList<>();
-        pairs.add(new PemPair(DEFAULT_ALIAS, chainFile, keyFile));
+        if (chainFile != null) {
+            pairs.add(new PemPair(DEFAULT_ALIAS, chainFile, keyFile));
+        }
         if (byNameDir != null && Files.isDirectory(byNameDir)) {
             try (var dirs = Files.list(byNameDir)) {
                 for (Path d : (Iterable<Path>) dirs.filter(Files::isDirectory).sorted()::iterator) {
@@ -132,8 +161,18 @@ public final class TlsContext {
         return pairs;
     }
 
+    /** The first subfolder, by name, that holds both files: the same choice from one reload to the next. */
+    private static java.util.Optional<PemPair> firstComplete(List<PemPair> pairs) {
+        return pairs.stream().filter(PemPair::complete).findFirst();
+    }
+
     /** A certificate chain and its key, kept under {@code alias} (the SNI host name, or the default). */
     private record PemPair(String alias, Path chain, Path key) {
+        /** A subfolder counts once both files are there; a half-made one is skipped, not an error. */
+        boolean complete() {
+            return Files.exists(chain) && Files.exists(key);
+        }
+
         Certificate[] readChain() throws IOException {
             try {
                 return TlsContext.readChain(chain);
@@ -225,12 +264,15 @@ public final class TlsContext {
             return pick(choose(engine.getHandshakeSession()), keyType);
         }
 
-        /** The wanted pair if its key fits the signature type JSSE asks for, else the default's, else none. */
+        /**
+         * The asked-for host's pair when its key fits the type JSSE asks about, else none; the
+         * default's only when no host was asked for. JSSE asks once per key type the client
+         * accepts, in the client's order (ECDSA before RSA in every TLS 1.3 client): answering a
+         * host's RSA pair's turn with an EC default would present the wrong name, while null makes
+         * JSSE ask again for the next type.
+         */
         private String pick(String alias, String keyType) {
-            if (matches(alias, keyType)) {
-                return alias;
-            }
-            return matches(DEFAULT_ALIAS, keyType) ? DEFAULT_ALIAS : null;
+            return matches(alias, keyType) ? alias : null;
         }
 
         private boolean matches(String alias, String keyType) {
@@ -294,9 +336,7 @@ public final class TlsContext {
         SSLSocket ssl = (SSLSocket) context.get().getSocketFactory()
                 .createSocket(plain, plain.getInetAddress().getHostAddress(), plain.getPort(), autoClose);
         ssl.setUseClientMode(false);
-        SSLParameters params = ssl.getSSLParameters();
-        params.setProtocols(PROTOCOLS);
-        ssl.setSSLParameters(params);
+        TlsPolicy.apply(ssl);
         ssl.setSoTimeout(plain.getSoTimeout());
         ssl.startHandshake();
         return ssl;

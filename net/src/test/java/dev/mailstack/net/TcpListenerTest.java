@@ -159,6 +159,35 @@ class TcpListenerTest {
     }
 
     @Test
+    void anSniHostsRsaCertificateIsNotOverriddenByAnEcDefault() throws Exception {
+        Path defaults = java.nio.file.Files.createDirectories(dir.resolve("default"));
+        TestTls.hostFolder(dir, "default", "other-"); // EC P-256, CN=mail.other.example
+        TestTls.hostFolder(dir.resolve("live"), "mail.rsa.example", ""); // RSA, CN=localhost
+        TlsContext tls = TlsContext.fromPem(defaults.resolve("fullchain.pem"), defaults.resolve("privkey.pem"),
+                dir.resolve("live"));
+        listener = TcpListener.start(new Endpoint("echo", new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                TlsMode.IMPLICIT), protocol, NetLimits.defaults(), tls);
+        // The client's first choice is ECDSA, which only the default could serve
+        assertEquals("CN=localhost", TestTls.presentedSubject(listener.port(), "mail.rsa.example"));
+        assertEquals("CN=mail.other.example", TestTls.presentedSubject(listener.port(), null));
+    }
+
+    @Test
+    void aCertificatesFolderAloneServesItsFirstCompleteFolderToClientsWithoutAKnownName() throws Exception {
+        Path live = dir.resolve("live");
+        java.nio.file.Files.createDirectories(live.resolve("a-half-made.example")); // sorts first, has no files
+        TestTls.hostFolder(live, "mail.other.example", "other-");
+        TestTls.hostFolder(live, "mail.second.example", "");
+        TlsContext tls = TlsContext.fromFolder(live);
+        assertEquals(live.resolve("mail.other.example/fullchain.pem"), tls.defaultChain());
+        listener = TcpListener.start(new Endpoint("echo", new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                TlsMode.IMPLICIT), protocol, NetLimits.defaults(), tls);
+        assertEquals("CN=localhost", TestTls.presentedSubject(listener.port(), "mail.second.example"));
+        assertEquals("CN=mail.other.example", TestTls.presentedSubject(listener.port(), "unknown.example"));
+        assertEquals("CN=mail.other.example", TestTls.presentedSubject(listener.port(), null));
+    }
+
+    @Test
     void aSilentClientDoesNotBlockOthers() throws Exception {
         start(TlsMode.NONE, NetLimits.defaults());
         try (LineClient silent = new LineClient(listener.port()); LineClient tlsStall = new LineClient(listener.port())) {

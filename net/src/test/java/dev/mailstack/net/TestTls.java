@@ -36,6 +36,20 @@ public final class TestTls {
         return new Path[]{chain, key};
     }
 
+    /**
+     * A Let's Encrypt live/HOST folder under {@code live} holding the test pair named by
+     * {@code prefix}: "" for CN=localhost (RSA), "other-" for CN=mail.other.example (EC).
+     */
+    public static Path hostFolder(Path live, String host, String prefix) throws IOException {
+        Path folder = Files.createDirectories(live.resolve(host));
+        try (InputStream c = TestTls.class.getResourceAsStream("/tls/" + prefix + "fullchain.pem");
+             InputStream k = TestTls.class.getResourceAsStream("/tls/" + prefix + "privkey.pem")) {
+            Files.copy(c, folder.resolve("fullchain.pem"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(k, folder.resolve("privkey.pem"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        return folder;
+    }
+
     public static TlsContext serverContext(Path dir) throws IOException {
         Path[] files = pemFiles(dir);
         return TlsContext.fromPem(files[0], files[1]);

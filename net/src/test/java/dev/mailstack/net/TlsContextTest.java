@@ -65,6 +65,22 @@ class TlsContextTest {
                 tls.files());
     }
 
+    @Test
+    void aCertificatesFolderWithoutACompletePairIsRefusedNamingTheFolder() throws Exception {
+        Path live = Files.createDirectories(dir.resolve("live/mail.example.org"));
+        Files.writeString(live.resolve("fullchain.pem"), ""); // no privkey.pem beside it
+        IOException e = assertThrows(IOException.class, () -> TlsContext.fromFolder(dir.resolve("live")));
+        assertEquals(dir.resolve("live") + " has no subfolder holding both fullchain.pem and privkey.pem", e.getMessage());
+    }
+
+    @Test
+    void aCertificatesFolderAloneReadsOnlyItsOwnFiles() throws Exception {
+        Path live = dir.resolve("live");
+        Path folder = TestTls.hostFolder(live, "mail.other.example", "other-");
+        TlsContext tls = TlsContext.fromFolder(live);
+        assertEquals(List.of(folder.resolve("fullchain.pem"), folder.resolve("privkey.pem")), tls.files());
+    }
+
     private static void copy(String resource, Path to) throws IOException {
         try (InputStream in = TestTls.class.getResourceAsStream("/tls/" + resource)) {
             Files.copy(in, to, java.nio.file.StandardCopyOption.REPLACE_EXISTING);

@@ -84,7 +84,7 @@ public final class Server implements AutoCloseable {
         tls = tls().orElse(null);
         if (tls == null) {
             LOG.log(Level.WARNING, "no TLS certificate configured: STARTTLS is off and the implicit-TLS ports"
-                    + " (465, 993, 995) stay closed; set tls.certificate and tls.key");
+                    + " (465, 993, 995) stay closed; set tls.certificate and tls.key, or tls.certificates_dir");
         } else {
             watchCertificateFiles();
         }
@@ -124,14 +124,28 @@ public final class Server implements AutoCloseable {
     private Optional<TlsContext> tls() throws IOException {
         Optional<String> cert = config.optional(ConfigKey.TLS_CERTIFICATE);
         Optional<String> key = config.optional(ConfigKey.TLS_KEY);
+        Optional<Path> byName = config.optional(ConfigKey.TLS_CERTIFICATES_DIR).map(Path::of);
         if (cert.isEmpty() && key.isEmpty()) {
-            return Optional.empty();
+            if (byName.isEmpty()) {
+                return Optional.empty();
+            }
+            // Let's Encrypt's live/ alone is a complete setup: one of its certificates serves
+            // clients that send no SNI name or one without a folder.
+            TlsContext folderOnly = TlsContext.fromFolder(byName.get());
+            logFolderDefault(folderOnly);
+            return Optional.of(folderOnly);
         }
         if (cert.isEmpty() || key.isEmpty()) {
             throw new ConfigException("tls.certificate and tls.key go together: set both or neither");
         }
-        return Optional.of(TlsContext.fromPem(Path.of(cert.get()), Path.of(key.get()),
-                config.optional(ConfigKey.TLS_CERTIFICATES_DIR).map(Path::of).orElse(null)));
+        return Optional.of(TlsContext.fromPem(Path.of(cert.get()), Path.of(key.get()), byName.orElse(null)));
+    }
+
+    /** Without tls.certificate the default is a choice made for the operator: say which. */
+    private static void logFolderDefault(TlsContext folderOnly) {
+        Path chain = folderOnly.defaultChain();
+        LOG.log(Level.INFO, "tls: no tls.certificate set, clients without a matching SNI name get the certificate of"
+                + " {0} (the first folder by name) chain={1}", chain.getParent().getFileName(), chain);
     }
 
     /** Certbot renews without telling us: a change to the files reloads them like a SIGHUP. */
@@ -181,8 +195,12 @@ public final class Server implements AutoCloseable {
             return;
         }
         try {
+            Path defaultBefore = tls.defaultChain();
             tls.reload();
             LOG.log(Level.INFO, "reload: certificate reloaded trigger={0}", trigger);
+            if (config.optional(ConfigKey.TLS_CERTIFICATE).isEmpty() && !tls.defaultChain().equals(defaultBefore)) {
+                logFolderDefault(tls); // a folder that sorts first appeared, or the first one went
+            }
         } catch (IOException e) {
             // A half-written renewal, or the chain renewed before the key: the next change retries.
             LOG.log(Level.WARNING, "reload: failed, the previous certificate stays in use trigger={0} error=\"{1}\"",

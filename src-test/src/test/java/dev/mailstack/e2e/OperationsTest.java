@@ -252,6 +252,26 @@ class OperationsTest {
         }
     }
 
+    @Test
+    void aCertificatesFolderAloneTurnsTlsOnAndTheLogNamesTheCertificateForClientsWithoutSni() throws Exception {
+        Path live = dir.resolve("live");
+        TestTls.hostFolder(live, "mail.example.org", ""); // CN=localhost, first by name
+        TestTls.hostFolder(live, "mail.other.example", "other-");
+        try (LogCapture log = LogCapture.of(Server.class.getName());
+             RunningServer mx = RunningServer.start(dir.resolve("data"), "example.org", Map.of(ConfigKey.IMAPS_PORT, "0",
+                     ConfigKey.TLS_CERTIFICATES_DIR, live.toString()))) {
+            int imaps = mx.port("imaps");
+            assertEquals("CN=localhost", TestTls.presentedSubject(imaps, null));
+            assertEquals("CN=mail.other.example", TestTls.presentedSubject(imaps, "mail.other.example"));
+            try (LineClient c = new LineClient(mx.port("imap"))) {
+                c.expect("\\* OK \\[CAPABILITY .*STARTTLS.*\\] .*");
+            }
+            assertTrue(log.lines().contains("tls: no tls.certificate set, clients without a matching SNI name get the"
+                    + " certificate of mail.example.org (the first folder by name) chain="
+                    + live.resolve("mail.example.org/fullchain.pem")), log.lines().toString());
+        }
+    }
+
     /** Puts a test resource in place with a rename, as an installer or certbot would. */
     private static void replace(Path file, String resource) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
@@ -261,6 +281,29 @@ class OperationsTest {
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
+    /** The README's service steps must leave a user to log in as, in the folder install.sh made for the service. */
+    @Test
+    void theReadmesServiceStepsAddADomainThenAUserToInstallShsDataFolder() throws Exception {
+        String install = Files.readString(Path.of("..", "packaging", "install.sh"));
+        assertTrue(install.contains("cp -a \"$src/mailstack\"") && install.contains("/opt/mailstack.new /opt/mailstack")
+                && install.contains("data_dir = /var/lib/mailstack"), "install.sh's layout changed: update README and this test");
+        String readme = Files.readString(Path.of("..", "README.md"));
+        String section = readme.substring(readme.indexOf("## Run as a systemd service"));
+        section = section.substring(0, section.indexOf("\n## "));
+        List<String> steps = section.lines().filter(l -> l.startsWith("    sudo ")).map(String::strip).toList();
+        String cli = "sudo -u mailstack /opt/mailstack/mailstack ";
+        int domain = -1;
+        int user = -1;
+        for (int i = 0; i < steps.size(); i++) {
+            if (steps.get(i).startsWith(cli + "domain add ") && steps.get(i).contains(" --data /var/lib/mailstack")) {
+                domain = i;
+            } else if (steps.get(i).startsWith(cli + "user add ") && steps.get(i).contains(" --data /var/lib/mailstack")) {
+                user = i;
+            }
+        }
+        assertTrue(domain >= 0 && user > domain, steps.toString());
+    }
+
     @Test
     void theSystemdUnitVerifies() throws Exception {
         Path analyze = Path.of("/usr/bin/systemd-analyze");
@@ -268,6 +311,14 @@ class OperationsTest {
         String text = Files.readString(unit);
         assertTrue(text.contains("Type=notify") && text.contains("AmbientCapabilities=CAP_NET_BIND_SERVICE")
                 && text.contains("ProtectSystem=strict") && text.contains("Restart=on-failure"));
+        List<String> lines = text.lines().toList();
+        for (String hardening : List.of("ProtectKernelLogs=true", "ProtectClock=true", "ProtectHostname=true",
+                "RestrictSUIDSGID=true", "UMask=0027", "SystemCallArchitectures=native",
+                "SystemCallFilter=@system-service", "SystemCallErrorNumber=EPERM")) {
+            assertTrue(lines.contains(hardening), "missing " + hardening);
+        }
+        // The JIT writes code into executable memory: with this the JVM cannot run
+        assertTrue(lines.stream().noneMatch(l -> l.startsWith("MemoryDenyWriteExecute=")), text);
         if (!Files.isExecutable(analyze)) {
             return; // systemd-analyze is not on this machine; the content checks above still ran
         }
