@@ -49,6 +49,8 @@ done
 doveadm -c /tmp/mailstack-reference/dovecot.conf expunge -u user4@example.test mailbox INBOX all # the warm-up's
 run smtp --label postfix --smtp-port 20025 --imap-port 20143 --rcpt user2@example.test --messages 1000
 run idle --label mailstack --imap-port 12143 --user user3@example.test --connections 1000 --server-pid "$pid"
+run idle --label dovecot --imap-port 20143 --user user3@example.test --connections 1000 \
+  --server-pid "$(cat /tmp/mailstack-reference/run/master.pid)"
 
 # One table per reference label (dovecot for IMAP/POP3, postfix for SMTP): each of its rows
 # beside mailstack's row for the same bench, metric, clients and size.

@@ -31,7 +31,7 @@ import javax.net.ssl.SSLSocket;
  * The server's TLS identity from PEM files in the Let's Encrypt layout (fullchain.pem with the
  * certificate chain, privkey.pem with a PKCS#8 RSA or EC key). TLS 1.2 and 1.3 only.
  * {@link #reload()} swaps in new files for connections that start afterwards; {@link #files()}
- * names what it reads, for a {@link CertificateWatcher}. Protocols and cipher suites: {@link TlsPolicy}.
+ * names what it reads, for a {@link CertificateWatcher}. Protocols and cipher suites: {@link TlsSuites}.
  */
 public final class TlsContext {
     private static final Pattern PEM = Pattern.compile(
@@ -336,7 +336,7 @@ public final class TlsContext {
         SSLSocket ssl = (SSLSocket) context.get().getSocketFactory()
                 .createSocket(plain, plain.getInetAddress().getHostAddress(), plain.getPort(), autoClose);
         ssl.setUseClientMode(false);
-        TlsPolicy.apply(ssl);
+        TlsSuites.apply(ssl);
         ssl.setSoTimeout(plain.getSoTimeout());
         ssl.startHandshake();
         return ssl;

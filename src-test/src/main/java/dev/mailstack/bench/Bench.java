@@ -439,7 +439,8 @@ public final class Bench {
         String user = o("user", "user1@example.test");
         int n = Integer.parseInt(o("connections", "1000"));
         String pid = o("server-pid", "");
-        long before = pid.isEmpty() ? 0 : rss(pid);
+        ServerMemory memory = pid.isEmpty() ? null : ServerMemory.of(Long.parseLong(pid));
+        long before = memory == null ? 0 : memory.bytes();
         List<Wire> open = new ArrayList<>();
         try {
             for (int i = 0; i < n; i++) {
@@ -450,11 +451,10 @@ public final class Bench {
                 w.line();
                 open.add(w);
             }
-            System.gc();
-            Thread.sleep(2000); // let the server settle after the last IDLE before reading its RSS
-            if (!pid.isEmpty()) {
-                report("imap", "server memory per idle IDLE connection", (rss(pid) - before) / 1024.0 / n, "KB",
-                        Map.of("connections", n));
+            // Every session has answered "+ idling"; each one's state is built.
+            if (memory != null) {
+                report("imap", "server memory per idle IDLE connection", (memory.bytes() - before) / 1024.0 / n, "KB",
+                        Map.of("connections", n, "measure", memory.measure()));
             }
         } finally {
             for (Wire w : open) {
@@ -463,13 +463,62 @@ public final class Bench {
         }
     }
 
-    private static long rss(String pid) throws IOException {
-        for (String l : Files.readAllLines(Path.of("/proc", pid, "status"))) {
-            if (l.startsWith("VmRSS:")) {
-                return Long.parseLong(l.replaceAll("\\D", "")) * 1024;
-            }
+    /**
+     * What a server holds in memory, measured from outside the way that fits it: a JVM's heap in
+     * use right after a full collection (jcmd; its resident size never shrinks, so RSS would show
+     * nothing), and for any other server (Dovecot: a process per connection) the proportional set
+     * size of the process and all its descendants, so shared pages are counted once.
+     */
+    private record ServerMemory(long pid, Path jcmd) {
+        static ServerMemory of(long pid) {
+            ProcessHandle p = ProcessHandle.of(pid).orElseThrow(() -> new IllegalArgumentException("no process " + pid));
+            Path command = Path.of(p.info().command().orElse(""));
+            Path jcmd = command.resolveSibling("jcmd");
+            boolean jvm = command.getFileName() != null && command.getFileName().toString().equals("java")
+                    && Files.isExecutable(jcmd);
+            return new ServerMemory(pid, jvm ? jcmd : null);
         }
-        return 0;
+
+        String measure() {
+            return jcmd != null ? "JVM heap after full GC" : "PSS of the process tree";
+        }
+
+        long bytes() throws IOException, InterruptedException {
+            if (jcmd != null) {
+                run(jcmd.toString(), Long.toString(pid), "GC.run");
+                String info = run(jcmd.toString(), Long.toString(pid), "GC.heap_info");
+                java.util.regex.Matcher used = java.util.regex.Pattern.compile("used (\\d+)K").matcher(info);
+                if (!used.find()) {
+                    throw new IOException("no heap figure in jcmd's GC.heap_info: " + info);
+                }
+                return Long.parseLong(used.group(1)) * 1024;
+            }
+            long total = 0;
+            List<ProcessHandle> tree = new ArrayList<>();
+            ProcessHandle.of(pid).ifPresent(tree::add);
+            ProcessHandle.of(pid).ifPresent(h -> h.descendants().forEach(tree::add));
+            for (ProcessHandle h : tree) {
+                try {
+                    for (String l : Files.readAllLines(Path.of("/proc", Long.toString(h.pid()), "smaps_rollup"))) {
+                        if (l.startsWith("Pss:")) {
+                            total += Long.parseLong(l.replaceAll("\\D", "")) * 1024;
+                        }
+                    }
+                } catch (IOException e) {
+                    // gone meanwhile, or not ours to read
+                }
+            }
+            return total;
+        }
+
+        private static String run(String... command) throws IOException, InterruptedException {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            if (p.waitFor() != 0) {
+                throw new IOException(String.join(" ", command) + " failed: " + out);
+            }
+            return out;
+        }
     }
 
     // --- POP3

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** What a client can and cannot negotiate, on an implicit-TLS endpoint and after STARTTLS (the test certificate is RSA). */
-class TlsPolicyTest {
+class TlsSuitesTest {
     /** TLS 1.2 suites the JDK would take by default (some only on older JDKs) and the server must not. */
     static final Map<String, Integer> REFUSED_TLS12 = Map.of(
             "TLS_RSA_WITH_AES_128_CBC_SHA", 0x002f,

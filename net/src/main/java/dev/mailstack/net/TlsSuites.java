@@ -14,7 +14,7 @@ import javax.net.ssl.SSLSocket;
  * java.security. This is the set of Mozilla's "intermediate" server profile minus DHE; every mail
  * client of the last decade handshakes with it.
  */
-final class TlsPolicy {
+final class TlsSuites {
     static final List<String> PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
 
     /** In the server's order of preference, which {@link #apply} makes the one used. */
@@ -26,7 +26,7 @@ final class TlsPolicy {
             "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
             "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
 
-    private TlsPolicy() {
+    private TlsSuites() {
     }
 
     /** Restricts a server socket, before its handshake, to {@link #PROTOCOLS} and {@link #CIPHER_SUITES}. */
