@@ -1,27 +1,45 @@
 #!/bin/sh
 # Installs mailstack as a systemd service. Idempotent: run it again after an update.
 #   sudo packaging/install.sh [--hostname mail.example.org]
+# DESTDIR=/some/dir stages the same tree under that folder instead (packaging, tests): no user is
+# created, nothing is chowned and systemd is left alone.
 set -eu
 src="$(cd "$(dirname "$0")/.." && pwd)"
 hostname="$(hostname -f 2>/dev/null || hostname)"
 [ "${1:-}" = "--hostname" ] && hostname="$2"
+root="${DESTDIR:-}"
+staged() { [ -n "$root" ]; }
+systemd_runs() { ! staged && [ -d /run/systemd/system ]; }
 
-id mailstack >/dev/null 2>&1 || useradd --system --home-dir /var/lib/mailstack --shell /usr/sbin/nologin mailstack
-install -d -o mailstack -g mailstack -m 0750 /var/lib/mailstack /var/log/mailstack
-install -d -m 0755 /etc/mailstack /opt/mailstack
+if staged; then
+  owner=""
+else
+  id mailstack >/dev/null 2>&1 || useradd --system --home-dir /var/lib/mailstack --shell /usr/sbin/nologin mailstack
+  owner="-o mailstack -g mailstack"
+fi
+# shellcheck disable=SC2086 # owner is two options or none
+install -d $owner -m 0750 "$root/var/lib/mailstack" "$root/var/log/mailstack"
+install -d -m 0755 "$root/etc/mailstack" "$root/opt/mailstack" "$root/etc/systemd/system"
 
-# the program: built tree (classes + libraries) and the launcher
+# The program: built tree (classes + libraries) and the launcher. A running server loads classes
+# from this folder as it goes, so it is stopped (gracefully: SIGTERM) before the folder is replaced
+# and started again after, rather than left running on a half-replaced tree.
 (cd "$src" && ./mailstack --version >/dev/null)
-rm -rf /opt/mailstack.new && mkdir -p /opt/mailstack.new
-cp -a "$src/mailstack" "$src/README.md" /opt/mailstack.new/
-mkdir -p /opt/mailstack.new/server/target
-cp -a "$src/server/target/classes" "$src/server/target/lib" /opt/mailstack.new/server/target/
-touch /opt/mailstack.new/server/target/lib/.built
-rm -rf /opt/mailstack && mv /opt/mailstack.new /opt/mailstack
+restart=no
+if systemd_runs && systemctl is-active --quiet mailstack.service; then
+  echo "stopping the running mailstack for the update"
+  systemctl stop mailstack.service
+  restart=yes
+fi
+rm -rf "$root/opt/mailstack.new" && mkdir -p "$root/opt/mailstack.new/server/target"
+cp -a "$src/mailstack" "$src/README.md" "$root/opt/mailstack.new/"
+cp -a "$src/server/target/classes" "$src/server/target/lib" "$root/opt/mailstack.new/server/target/"
+touch "$root/opt/mailstack.new/server/target/lib/.built"
+rm -rf "$root/opt/mailstack" && mv "$root/opt/mailstack.new" "$root/opt/mailstack"
 
 # a starter configuration, never overwritten
-if [ ! -f /etc/mailstack/mailstack.conf ]; then
-  cat > /etc/mailstack/mailstack.conf <<CONF
+if [ ! -f "$root/etc/mailstack/mailstack.conf" ]; then
+  cat > "$root/etc/mailstack/mailstack.conf" <<CONF
 # mailstack configuration; every key: docs/configuration.md
 hostname = $hostname
 data_dir = /var/lib/mailstack
@@ -31,12 +49,24 @@ tls.certificate = /etc/mailstack/fullchain.pem
 tls.key = /etc/mailstack/privkey.pem
 CONF
 fi
-if [ ! -f /etc/mailstack/privkey.pem ]; then
-  /opt/mailstack/mailstack cert self-signed --host "$hostname" --out /etc/mailstack
-  chgrp mailstack /etc/mailstack/privkey.pem && chmod 0640 /etc/mailstack/privkey.pem
+if [ ! -f "$root/etc/mailstack/privkey.pem" ]; then
+  "$root/opt/mailstack/mailstack" cert self-signed --host "$hostname" --out "$root/etc/mailstack"
+  staged || chgrp mailstack /etc/mailstack/privkey.pem
+  chmod 0640 "$root/etc/mailstack/privkey.pem"
 fi
 
-install -m 0644 "$src/packaging/systemd/mailstack.service" /etc/systemd/system/mailstack.service
-systemctl daemon-reload
-systemctl enable mailstack.service
-echo "installed: start with 'systemctl start mailstack', logs with 'journalctl -u mailstack'"
+install -m 0644 "$src/packaging/systemd/mailstack.service" "$root/etc/systemd/system/mailstack.service"
+if systemd_runs; then
+  systemctl daemon-reload
+  systemctl enable mailstack.service
+  if [ "$restart" = yes ]; then
+    systemctl start mailstack.service
+    echo "updated and started again: logs with 'journalctl -u mailstack'"
+  else
+    echo "installed: start with 'systemctl start mailstack', logs with 'journalctl -u mailstack'"
+  fi
+elif staged; then
+  echo "staged under $root"
+else
+  echo "installed; systemd is not running here, so the unit in /etc/systemd/system is not enabled"
+fi

@@ -15,10 +15,12 @@ final class ConfigCommand {
 
         @Override
         public void run() {
-            Map<ConfigKey, Config.Value> values = options.config().effective();
+            Config config = options.config();
+            FrontEnds.router(config); // keys that only make sense together: a relay login needs its password file
+            Map<ConfigKey, Config.Value> values = config.effective();
             for (ConfigKey k : ConfigKey.values()) {
                 Config.Value v = values.get(k);
-                System.out.printf("%-28s = %-24s # %s%n", k.key(), v.text(), v.origin());
+                System.out.printf("%-32s = %-24s # %s%n", k.key(), v.text(), v.origin());
             }
         }
     }

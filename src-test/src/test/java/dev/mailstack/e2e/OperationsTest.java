@@ -285,7 +285,7 @@ class OperationsTest {
     @Test
     void theReadmesServiceStepsAddADomainThenAUserToInstallShsDataFolder() throws Exception {
         String install = Files.readString(Path.of("..", "packaging", "install.sh"));
-        assertTrue(install.contains("cp -a \"$src/mailstack\"") && install.contains("/opt/mailstack.new /opt/mailstack")
+        assertTrue(install.contains("cp -a \"$src/mailstack\"") && install.contains("\"$root/opt/mailstack.new\" \"$root/opt/mailstack\"")
                 && install.contains("data_dir = /var/lib/mailstack"), "install.sh's layout changed: update README and this test");
         String readme = Files.readString(Path.of("..", "README.md"));
         String section = readme.substring(readme.indexOf("## Run as a systemd service"));
@@ -333,7 +333,7 @@ class OperationsTest {
     }
 
     @Test
-    void sighupAppliesTheKeysThatCanChangeLiveAndKeepsThemWhenTheFileIsBroken() throws Exception {
+    void readinessReachesSystemdAfterTheListenersAndSighupAppliesLiveKeysAndCertificatesButNoBrokenFile() throws Exception {
         Path data = dir.resolve("data");
         try (MailboxStore store = MailboxStore.open(data, null)) {
             store.accounts().addDomain("example.org");
@@ -343,11 +343,27 @@ class OperationsTest {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
+        int imaps;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            imaps = s.getLocalPort();
+        }
+        Path[] pem = TestTls.pemFiles(Files.createDirectories(dir.resolve("tls")));
+        String tls = "imaps.port = " + imaps + "\ntls.certificate = " + pem[0] + "\ntls.key = " + pem[1]
+                + "\ntls.reload_check_seconds = 0\n";
         Path conf = dir.resolve("mailstack.conf");
-        Files.writeString(conf, "warm_up = false\n");
+        Files.writeString(conf, "warm_up = false\n" + tls);
+        // systemd's helper, faked: it notes what it was told and whether SMTP took connections by then
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        Path notified = dir.resolve("notified.txt");
+        Path notify = bin.resolve("systemd-notify");
+        Files.writeString(notify, "#!/bin/bash\nif exec 3<>/dev/tcp/127.0.0.1/" + port + "; then s=open; else s=closed; fi\n"
+                + "echo \"$* smtp=$s\" >> " + notified + "\n");
+        notify.toFile().setExecutable(true);
         Path log = dir.resolve("server.log");
-        Process server = ServerProcess.builder(data, port, List.of("--config", conf.toString()))
-                .redirectOutput(log.toFile()).start();
+        ProcessBuilder pb = ServerProcess.builder(data, port, List.of("--config", conf.toString()));
+        pb.environment().put("NOTIFY_SOCKET", dir.resolve("notify.sock").toString());
+        pb.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+        Process server = pb.redirectOutput(log.toFile()).start();
         try {
             Await.until("listening", Duration.ofSeconds(60), () -> {
                 try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
@@ -356,9 +372,18 @@ class OperationsTest {
                     return false;
                 }
             });
-            Files.writeString(conf, "warm_up = false\nsmtp.max_recipients = 1\nnet.max_connections = 999\n");
+            Await.until("systemd to hear of readiness", Duration.ofSeconds(10), () -> Files.exists(notified));
+            assertTrue(Files.readString(notified).startsWith("--ready --pid=" + server.pid() + " smtp=open"),
+                    "READY=1 only once the listeners are open: " + Files.readString(notified));
+            assertEquals("CN=localhost", TestTls.presentedSubject(imaps, null));
+
+            replace(pem[0], "other-fullchain.pem"); // certbot renewed: SIGHUP (no file watch here) serves it
+            replace(pem[1], "other-privkey.pem");
+            Files.writeString(conf, "warm_up = false\nsmtp.max_recipients = 1\nnet.max_connections = 999\n" + tls);
             new ProcessBuilder("kill", "-HUP", Long.toString(server.pid())).start().waitFor();
             awaitLogged(log, "reload: configuration applied changed=smtp.max_recipients");
+            awaitLogged(log, "reload: certificate reloaded trigger=sighup");
+            assertEquals("CN=mail.other.example", TestTls.presentedSubject(imaps, null));
             assertTrue(Files.readString(log).contains("take effect at the next restart keys=net.max_connections"),
                     Files.readString(log));
             secondRecipientIsTooMany(port);
@@ -391,5 +416,78 @@ class OperationsTest {
             c.send("RCPT TO:<alice@example.org>").expect("250 .*");
             c.send("RCPT TO:<alice@example.org>").expect("452 4.5.3 .*");
         }
+    }
+
+    /**
+     * install.sh staged under DESTDIR, twice, from a copy of the tree whose ./mailstack is a stub
+     * (the real launcher would build): the second run keeps an edited configuration and the key,
+     * and replaces the program.
+     */
+    @Test
+    void installShStagesTheServiceAndARunAgainKeepsTheConfiguration() throws Exception {
+        Path src = dir.resolve("src");
+        Files.createDirectories(src.resolve("packaging/systemd"));
+        Files.createDirectories(src.resolve("server/target/classes/dev"));
+        Files.createDirectories(src.resolve("server/target/lib"));
+        Files.copy(Path.of("..", "packaging", "install.sh"), src.resolve("packaging/install.sh"));
+        Files.copy(Path.of("..", "packaging", "systemd", "mailstack.service"), src.resolve("packaging/systemd/mailstack.service"));
+        Files.writeString(src.resolve("README.md"), "readme\n");
+        Files.writeString(src.resolve("server/target/lib/app.jar"), "version 1");
+        Path stub = src.resolve("mailstack");
+        Files.writeString(stub, """
+                #!/bin/sh
+                # a stand-in for the launcher: --version, and cert self-signed --host H --out DIR
+                [ "$1" = --version ] && exit 0
+                echo "cert for $4" > "$6/fullchain.pem"; echo key > "$6/privkey.pem"
+                """);
+        stub.toFile().setExecutable(true);
+        Path root = dir.resolve("staged");
+        for (int run = 1; run <= 2; run++) {
+            ProcessBuilder pb = new ProcessBuilder("sh", src.resolve("packaging/install.sh").toString(), "--hostname",
+                    "mail.example.test").redirectErrorStream(true);
+            pb.environment().put("DESTDIR", root.toString());
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes());
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            assertEquals(0, p.exitValue(), "run " + run + ": " + out);
+            assertTrue(out.contains("staged under " + root), out);
+            if (run == 1) {
+                Path conf = root.resolve("etc/mailstack/mailstack.conf");
+                assertTrue(Files.readString(conf).contains("hostname = mail.example.test"), Files.readString(conf));
+                Files.writeString(conf, "hostname = edited.example.test\n", java.nio.file.StandardOpenOption.APPEND);
+                Files.writeString(src.resolve("server/target/lib/app.jar"), "version 2");
+            }
+        }
+        assertTrue(Files.readString(root.resolve("etc/mailstack/mailstack.conf")).contains("edited.example.test"),
+                "a second run never overwrites the configuration");
+        assertEquals("cert for mail.example.test\n", Files.readString(root.resolve("etc/mailstack/fullchain.pem")));
+        assertEquals("rw-r-----", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(root.resolve("etc/mailstack/privkey.pem"))));
+        assertEquals("version 2", Files.readString(root.resolve("opt/mailstack/server/target/lib/app.jar")));
+        assertTrue(Files.exists(root.resolve("opt/mailstack/server/target/lib/.built")));
+        assertEquals(Files.readString(Path.of("..", "packaging", "systemd", "mailstack.service")),
+                Files.readString(root.resolve("etc/systemd/system/mailstack.service")));
+        assertTrue(Files.isDirectory(root.resolve("var/lib/mailstack")) && !Files.exists(root.resolve("opt/mailstack.new")));
+    }
+
+    @Test
+    void configCheckPrintsEveryValueWithItsOriginAndRefusesWhatCouldNotRun() throws Exception {
+        Path conf = dir.resolve("mailstack.conf");
+        Files.writeString(conf, "# a comment\nsmtp.max_recipients = 7\n");
+        Cli ok = Cli.run(dir, "config", "check", "--config", conf.toString());
+        assertEquals(0, ok.exit(), ok.output());
+        assertTrue(ok.output().lines().anyMatch(l -> l.matches("smtp\\.max_recipients += 7 +# " + java.util.regex.Pattern.quote(conf + ":2"))),
+                ok.output());
+        assertTrue(ok.output().lines().anyMatch(l -> l.matches("queue\\.destination_concurrency += 20 +# default")), ok.output());
+        assertEquals(ConfigKey.values().length, ok.output().lines().count(), "one line per key");
+
+        Files.writeString(conf, "queue.relay_host = smart.example:587\nqueue.relay_host_user = me\n");
+        Cli missing = Cli.run(dir, "config", "check", "--config", conf.toString());
+        assertEquals(1, missing.exit(), missing.output());
+        assertTrue(missing.output().contains("queue.relay_host_user needs queue.relay_host_password_file"), missing.output());
+        Files.writeString(conf, "smtp.port = 99999\n");
+        Cli bad = Cli.run(dir, "config", "check", "--config", conf.toString());
+        assertEquals(1, bad.exit(), bad.output());
+        assertTrue(bad.output().contains(conf + ":1: smtp.port = 99999: a port is 0 to 65535, auto or off"), bad.output());
     }
 }
