@@ -57,6 +57,7 @@ public final class Bench {
                 b.smtp();
                 b.imap();
                 b.pop3();
+                b.idle();
             }
             default -> {
                 System.err.println(usage());
@@ -81,8 +82,11 @@ public final class Bench {
                 "  --user user1@example.test --password secret --rcpt user2@example.test",
                 "  smtp: --messages 2000 --clients 1,8,32 --sizes 2048,102400",
                 "  imap: --mailbox-size 10000 (populates the user's INBOX by APPEND if it holds fewer)",
-                "  idle: --connections 1000 --server-pid PID (server memory per idle IMAP connection)",
-                "  --repeat 3 (min and median) --label mailstack");
+                "  idle: --connections 1000 --server-pid PID (server memory per idle IMAP connection:",
+                "        a JVM's heap after a full GC, else the PSS of the process and its children)",
+                "  all: mime, smtp, imap, pop3 and idle",
+                "  --repeat 3 (median, with the min; every figure) --label mailstack",
+                "  each figure also gives the client's own CPU use while it was measured (client_cpu_pct)");
     }
 
     private String o(String key, String def) {
@@ -97,7 +101,18 @@ public final class Bench {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
+    /** Client CPU time and wall time at the previous figure: each figure says how busy the client was for it. */
+    private long cpuMark = cpu();
+    private long wallMark = System.nanoTime();
+
     private void report(String bench, String metric, double value, String unit, Map<String, Object> extra) {
+        long cpuNow = cpu();
+        long wallNow = System.nanoTime();
+        double clientCpu = 100.0 * (cpuNow - cpuMark) / Math.max(1, wallNow - wallMark);
+        cpuMark = cpuNow;
+        wallMark = wallNow;
+        extra = new LinkedHashMap<>(extra);
+        extra.put("client_cpu_pct", Math.round(clientCpu));
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("server", label);
         r.put("bench", bench);
@@ -109,18 +124,35 @@ public final class Bench {
         System.out.printf("%-10s %-8s %-40s %12.2f %s %s%n", label, bench, metric, value, unit, extra.isEmpty() ? "" : extra);
     }
 
-    /** Runs {@code work} R times and reports min and median. */
-    /** Runs {@code work} --repeat times, reports the median and returns it. */
+    /** Runs {@code work} --repeat times, reports the median (and the min) and returns it. */
     private double timed(String bench, String metric, String unit, Measured work) throws Exception {
-        int repeat = Integer.parseInt(o("repeat", "1"));
+        return timed(bench, metric, unit, Map.of(), work);
+    }
+
+    private double timed(String bench, String metric, String unit, Map<String, Object> extra, Measured work) throws Exception {
         List<Double> v = new ArrayList<>();
-        for (int i = 0; i < repeat; i++) {
+        for (int i = 0; i < repeat(); i++) {
             v.add(work.run());
         }
+        return reportMedian(bench, metric, unit, extra, v);
+    }
+
+    private int repeat() {
+        return Integer.parseInt(o("repeat", "1"));
+    }
+
+    /** The median of several runs' values, with their min and count when there are several. */
+    private double reportMedian(String bench, String metric, String unit, Map<String, Object> extra, List<Double> values) {
+        List<Double> v = new ArrayList<>(values);
         Collections.sort(v);
-        Map<String, Object> extra = repeat > 1 ? Map.of("min", v.get(0), "runs", repeat) : Map.of();
-        report(bench, metric, v.get(v.size() / 2), unit, extra);
-        return v.get(v.size() / 2);
+        Map<String, Object> all = new LinkedHashMap<>(extra);
+        if (v.size() > 1) {
+            all.put("min", v.get(0));
+            all.put("runs", v.size());
+        }
+        double median = v.get(v.size() / 2);
+        report(bench, metric, median, unit, all);
+        return median;
     }
 
     interface Measured {
@@ -183,46 +215,14 @@ public final class Bench {
                 int clients = Integer.parseInt(c);
                 int size = Integer.parseInt(s);
                 int count = size > 10_000 ? Math.max(clients * 10, n / 10) : n;
-                // One logged-in IMAP connection watches the INBOX for the whole round: a LOGIN per
-                // poll cost Dovecot a process and an auth lookup every 20 ms, load that competed with
-                // the deliveries being measured on a small machine.
-                Wire watch = imapLogin(rcpt);
-                long before = status(watch, "b");
-                List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
-                AtomicInteger next = new AtomicInteger();
-                byte[] body = stuffed(message(1, size));
-                long t0 = System.nanoTime();
-                try (ExecutorService pool = Executors.newFixedThreadPool(clients)) {
-                    List<Future<?>> fs = new ArrayList<>();
-                    for (int k = 0; k < clients; k++) {
-                        fs.add(pool.submit(() -> {
-                            try (Wire w = new Wire(host, port)) {
-                                w.line();
-                                ehlo(w);
-                                while (next.getAndIncrement() < count) {
-                                    long s0 = System.nanoTime();
-                                    w.write(("MAIL FROM:<bench@example.net>\r\nRCPT TO:<" + rcpt + ">\r\nDATA\r\n")
-                                            .getBytes(StandardCharsets.US_ASCII));
-                                    w.flush();
-                                    expect(w.line(), "250");
-                                    expect(w.line(), "250");
-                                    expect(w.line(), "354");
-                                    w.write(body);
-                                    w.write(".\r\n".getBytes(StandardCharsets.US_ASCII));
-                                    w.flush();
-                                    expect(w.line(), "250");
-                                    latencies.add(System.nanoTime() - s0);
-                                }
-                                w.send("QUIT");
-                            }
-                            return null;
-                        }));
-                    }
-                    for (Future<?> f : fs) {
-                        f.get();
-                    }
+                List<Double> accepted = new ArrayList<>();
+                List<Double> delivered = new ArrayList<>();
+                List<Long> latencies = new ArrayList<>();
+                for (int run = 0; run < repeat(); run++) {
+                    double[] rates = smtpRound(host, port, rcpt, clients, size, count, latencies);
+                    accepted.add(rates[0]);
+                    delivered.add(rates[1]);
                 }
-                double secs = (System.nanoTime() - t0) / 1e9;
                 Collections.sort(latencies);
                 Map<String, Object> extra = new LinkedHashMap<>();
                 extra.put("clients", clients);
@@ -230,20 +230,70 @@ public final class Bench {
                 extra.put("messages", count);
                 extra.put("p50_ms", latencies.get(latencies.size() / 2) / 1e6);
                 extra.put("p99_ms", latencies.get((int) (latencies.size() * 0.99)) / 1e6);
-                report("smtp", "accepted msgs/s", count / secs, "msg/s", extra);
-                // delivered: the recipient's INBOX over IMAP STATUS
-                long target = before + count;
-                try (watch) {
-                    for (int poll = 0; status(watch, "p" + poll) < target; poll++) {
-                        Thread.sleep(20); // the server under test has no event to wait on: poll its mailbox
-                    }
-                }
-                double deliveredSecs = (System.nanoTime() - t0) / 1e9;
-                report("smtp", "delivered into mailbox msgs/s", count / deliveredSecs, "msg/s",
-                        Map.of("clients", clients, "size", size));
+                reportMedian("smtp", "accepted msgs/s", "msg/s", extra, accepted);
+                reportMedian("smtp", "delivered into mailbox msgs/s", "msg/s", Map.of("clients", clients, "size", size),
+                        delivered);
             }
         }
         deliveryLatency(host, port, rcpt);
+    }
+
+    /**
+     * One SMTP round: {@code count} messages over {@code clients} connections; its accepted and
+     * delivered-into-mailbox rates, each transaction's latency added to {@code latencies}.
+     */
+    private double[] smtpRound(String host, int port, String rcpt, int clients, int size, int count, List<Long> latencies)
+            throws Exception {
+        // One logged-in IMAP connection watches the INBOX for the whole round: a LOGIN per
+        // poll cost Dovecot a process and an auth lookup every 20 ms, load that competed with
+        // the deliveries being measured on a small machine.
+        Wire watch = imapLogin(rcpt);
+        long before = status(watch, "b");
+        List<Long> round = Collections.synchronizedList(new ArrayList<>());
+        AtomicInteger next = new AtomicInteger();
+        byte[] body = stuffed(message(1, size));
+        long t0 = System.nanoTime();
+        try (ExecutorService pool = Executors.newFixedThreadPool(clients)) {
+            List<Future<?>> fs = new ArrayList<>();
+            for (int k = 0; k < clients; k++) {
+                fs.add(pool.submit(() -> {
+                    try (Wire w = new Wire(host, port)) {
+                        w.line();
+                        ehlo(w);
+                        while (next.getAndIncrement() < count) {
+                            long s0 = System.nanoTime();
+                            w.write(("MAIL FROM:<bench@example.net>\r\nRCPT TO:<" + rcpt + ">\r\nDATA\r\n")
+                                    .getBytes(StandardCharsets.US_ASCII));
+                            w.flush();
+                            expect(w.line(), "250");
+                            expect(w.line(), "250");
+                            expect(w.line(), "354");
+                            w.write(body);
+                            w.write(".\r\n".getBytes(StandardCharsets.US_ASCII));
+                            w.flush();
+                            expect(w.line(), "250");
+                            round.add(System.nanoTime() - s0);
+                        }
+                        w.send("QUIT");
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : fs) {
+                f.get();
+            }
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        latencies.addAll(round);
+        // delivered: the recipient's INBOX over IMAP STATUS
+        long target = before + count;
+        try (watch) {
+            for (int poll = 0; status(watch, "p" + poll) < target; poll++) {
+                Thread.sleep(20); // the server under test has no event to wait on: poll its mailbox
+            }
+        }
+        double deliveredSecs = (System.nanoTime() - t0) / 1e9;
+        return new double[]{count / secs, count / deliveredSecs};
     }
 
     /** 250 to visible in INBOX (IMAP STATUS polling), one message at a time. */
@@ -386,7 +436,7 @@ public final class Bench {
             });
         }
         for (int clients : new int[]{8, 32}) {
-            mixed(user, clients);
+            timed("imap", "mixed workload", "ops/s", Map.of("clients", clients), () -> mixed(user, clients));
         }
     }
 
@@ -401,7 +451,8 @@ public final class Bench {
     }
 
     /** A mixed workload: each client selects, fetches flags of a window, a body, stores a flag, searches. */
-    private void mixed(String user, int clients) throws Exception {
+    /** Ops per second of {@code clients} clients doing a mix of IMAP commands for 10 seconds. */
+    private double mixed(String user, int clients) throws Exception {
         AtomicInteger ops = new AtomicInteger();
         long end = System.nanoTime() + 10_000_000_000L;
         try (ExecutorService pool = Executors.newFixedThreadPool(clients)) {
@@ -432,7 +483,7 @@ public final class Bench {
                 f.get();
             }
         }
-        report("imap", "mixed workload", ops.get() / 10.0, "ops/s", Map.of("clients", clients));
+        return ops.get() / 10.0;
     }
 
     private void idle() throws Exception {
@@ -539,6 +590,12 @@ public final class Bench {
             }
         });
         try (Wire w = popLogin(user)) {
+            timed("pop3", "STAT (logged in)", "ms", () -> {
+                long t = System.nanoTime();
+                w.send("STAT");
+                w.line();
+                return (System.nanoTime() - t) / 1e6;
+            });
             timed("pop3", "UIDL (whole maildrop)", "ms", () -> {
                 long t = System.nanoTime();
                 w.send("UIDL");
@@ -595,10 +652,11 @@ public final class Bench {
     // --- MIME (in process)
 
     private void mime() throws Exception {
+        // Typical mail: 4 KB to 100 KB, spread evenly (the corpus of message(): text, Chinese, GBK, attachments).
         List<byte[]> corpus = new ArrayList<>();
         long bytes = 0;
         for (int i = 0; i < 2000; i++) {
-            byte[] m = message(i, 2000 + (i % 13) * 3000);
+            byte[] m = message(i, 4_000 + (i % 25) * 4_000);
             corpus.add(m);
             bytes += m.length;
         }
@@ -606,12 +664,23 @@ public final class Bench {
         for (byte[] m : corpus) {
             MessageSummary.parse(new ByteArrayInputStream(m), MimeLimits.defaults()); // warm-up
         }
-        timed("mime", "parse + summary", "MB/s", () -> {
+        timed("mime", "parse + summary", "MB/s", Map.of("message_kb", "4-100"), () -> {
             long t = System.nanoTime();
             for (byte[] m : corpus) {
                 MessageSummary.parse(new ByteArrayInputStream(m), MimeLimits.defaults()).summary().encode();
             }
             return total / 1e6 / ((System.nanoTime() - t) / 1e9);
         });
+        // Memory independent of size: what one parse allocates, for a 4 KB and a 10 MB message of
+        // the same shape. A streaming parser allocates about the same for both.
+        for (int size : new int[]{4_000, 10_000_000}) {
+            byte[] m = message(3, size);
+            timed("mime", "bytes allocated per parse", "KB", Map.of("message_kb", m.length / 1000), () -> {
+                var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+                long before = threads.getCurrentThreadAllocatedBytes();
+                MessageSummary.parse(new ByteArrayInputStream(m), MimeLimits.defaults()).summary().encode();
+                return (threads.getCurrentThreadAllocatedBytes() - before) / 1024.0;
+            });
+        }
     }
 }
