@@ -86,12 +86,21 @@ public final class TcpListener implements AutoCloseable {
         return accepted.get();
     }
 
+    /**
+     * The connection permit is taken before accept, so no more sessions than the limit ever get a
+     * thread; a client accepted without one gets the protocol's "too many connections" reply from
+     * this thread and is closed at once (a few dozen bytes into a fresh socket's buffer never block).
+     */
     private void acceptLoop() {
         while (!closing) {
+            boolean permitted = permits.tryAcquire();
             Socket socket;
             try {
                 socket = server.accept();
             } catch (IOException e) {
+                if (permitted) {
+                    permits.release();
+                }
                 if (!closing) {
                     LOG.log(Level.ERROR, "accept failed endpoint=" + endpoint.name(), e);
                 }
@@ -99,8 +108,26 @@ public final class TcpListener implements AutoCloseable {
             }
             accepted.incrementAndGet();
             String id = Long.toString(IDS.incrementAndGet(), 36);
+            if (!permitted && !permits.tryAcquire()) { // one may have come free while accept waited
+                refuse(id, socket, "max-connections", protocol.tooManyConnectionsReply());
+                continue;
+            }
             String peer = socket.getInetAddress().getHostAddress();
             Thread.ofVirtual().name(endpoint.name() + "-" + id + "-" + peer).start(() -> handle(id, socket));
+        }
+    }
+
+    /** A clean reply where the protocol's first bytes are ours to send (not under implicit TLS), then close. */
+    private void refuse(String id, Socket socket, String reason, String reply) {
+        LOG.log(Level.WARNING, "connection refused conn={0} client={1} reason={2}", id,
+                socket.getInetAddress().getHostAddress(), reason);
+        try (socket) {
+            if (endpoint.tls() != TlsMode.IMPLICIT) {
+                socket.getOutputStream().write((reply + "\r\n").getBytes(StandardCharsets.UTF_8));
+                socket.getOutputStream().flush();
+            }
+        } catch (IOException e) {
+            // the client is gone already
         }
     }
 
@@ -127,23 +154,18 @@ public final class TcpListener implements AutoCloseable {
         }
     }
 
+    /** Serves one connection holding a permit, which it gives back on every path. */
     private void handle(String id, Socket socket) {
         InetAddress address = socket.getInetAddress();
         AtomicInteger fromAddress = perAddress.computeIfAbsent(address, a -> new AtomicInteger());
-        boolean permitted = permits.tryAcquire();
         int count = fromAddress.incrementAndGet();
         Connection connection = null;
         try {
             socket.setTcpNoDelay(true);
             socket.setSoTimeout((int) limits.idleTimeout().toMillis());
-            if (!permitted || count > limits.maxConnectionsPerIp() || closing) {
-                LOG.log(Level.WARNING, "connection refused conn={0} client={1} reason={2}", id, address.getHostAddress(),
-                        closing ? "shutting-down" : !permitted ? "max-connections" : "max-connections-per-ip");
-                if (endpoint.tls() != TlsMode.IMPLICIT) {
-                    String refusal = closing ? protocol.shutdownReply() : protocol.tooManyConnectionsReply();
-                    socket.getOutputStream().write((refusal + "\r\n").getBytes(StandardCharsets.UTF_8));
-                    socket.getOutputStream().flush();
-                }
+            if (count > limits.maxConnectionsPerIp() || closing) {
+                refuse(id, socket, closing ? "shutting-down" : "max-connections-per-ip",
+                        closing ? protocol.shutdownReply() : protocol.tooManyConnectionsReply());
                 return;
             }
             Socket tcp = socket;
@@ -183,9 +205,7 @@ public final class TcpListener implements AutoCloseable {
             if (fromAddress.decrementAndGet() == 0) {
                 perAddress.remove(address, fromAddress);
             }
-            if (permitted) {
-                permits.release();
-            }
+            permits.release();
             // last: once a connection is no longer counted active, its limits are released too
             if (connection != null) {
                 active.remove(connection);
