@@ -499,7 +499,7 @@ final class ImapSession {
             tagged(tag, "NO " + ImapReplies.AUTH_FAILED);
             return;
         }
-        throttle.succeeded(connection.clientAddress());
+        throttle.succeededLogin(connection);
         state = new Authenticated(account.get(), store.open(account.get().id()));
         connection.setIdleTimeout(settings.authenticatedIdle());
         LOG.log(Level.INFO, "login conn={0} user={1}", connection.id(), account.get().address());

@@ -24,6 +24,9 @@ public final class AuthThrottle {
     private final Map<InetAddress, Failures> failures = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.AtomicLong failedTotal = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong succeededTotal = new java.util.concurrent.atomic.AtomicLong();
+    /** Logins by endpoint name ("imap", "submission", ...), for metrics. */
+    private final Map<String, java.util.concurrent.atomic.LongAdder> okByEndpoint = new ConcurrentHashMap<>();
+    private final Map<String, java.util.concurrent.atomic.LongAdder> failedByEndpoint = new ConcurrentHashMap<>();
 
     public AuthThrottle(Duration firstDelay, Duration maxDelay, Duration forgetAfter, Clock clock) {
         this.firstDelay = firstDelay;
@@ -63,6 +66,24 @@ public final class AuthThrottle {
         failures.remove(client);
     }
 
+    /** A successful login on {@code connection}: counted for its endpoint, and its address's failures forgotten. */
+    public void succeededLogin(Connection connection) {
+        okByEndpoint.computeIfAbsent(connection.endpoint().name(), k -> new java.util.concurrent.atomic.LongAdder()).increment();
+        succeeded(connection.clientAddress());
+    }
+
+    /** Successful logins since start on one endpoint. */
+    public long succeeded(String endpoint) {
+        var n = okByEndpoint.get(endpoint);
+        return n == null ? 0 : n.sum();
+    }
+
+    /** Failed logins since start on one endpoint. */
+    public long failed(String endpoint) {
+        var n = failedByEndpoint.get(endpoint);
+        return n == null ? 0 : n.sum();
+    }
+
     /** Failed logins since start, all protocols (for metrics). */
     public long failedTotal() {
         return failedTotal.get();
@@ -83,6 +104,8 @@ public final class AuthThrottle {
      * the delay on the session's own thread before the caller answers (other sessions go on).
      */
     public void failedLogin(Connection connection, String what) {
+        failedByEndpoint.computeIfAbsent(connection.endpoint().name(), k -> new java.util.concurrent.atomic.LongAdder())
+                .increment();
         Duration delay = failed(connection.clientAddress());
         System.getLogger(AuthThrottle.class.getName()).log(System.Logger.Level.INFO,
                 "auth failed conn={0} client={1} {2} delay_ms={3,number,#}", connection.id(),

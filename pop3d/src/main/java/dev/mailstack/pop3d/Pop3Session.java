@@ -299,7 +299,7 @@ final class Pop3Session {
             reply(Pop3Replies.AUTH_FAILED);
             return;
         }
-        throttle.succeeded(connection.clientAddress());
+        throttle.succeededLogin(connection);
         Account a = account.get();
         Optional<MaildropLocks.Lease> lease = locks.tryLock(a.id());
         if (lease.isEmpty()) {

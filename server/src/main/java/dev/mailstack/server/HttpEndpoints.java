@@ -135,8 +135,14 @@ final class HttpEndpoints implements AutoCloseable {
             m.append("mailstack_connections_total{endpoint=\"").append(l.endpoint().name()).append("\"} ")
                     .append(l.acceptedConnections()).append('\n');
         }
-        counter(m, "mailstack_auth_total", "Logins by result, all protocols.", "result=\"ok\"", throttle.succeededTotal());
-        m.append("mailstack_auth_total{result=\"failed\"} ").append(throttle.failedTotal()).append('\n');
+        m.append("# HELP mailstack_auth_total Logins by endpoint and result.\n# TYPE mailstack_auth_total counter\n");
+        for (TcpListener l : listeners) {
+            String endpoint = l.endpoint().name();
+            m.append("mailstack_auth_total{endpoint=\"").append(endpoint).append("\",result=\"ok\"} ")
+                    .append(throttle.succeeded(endpoint)).append('\n');
+            m.append("mailstack_auth_total{endpoint=\"").append(endpoint).append("\",result=\"failed\"} ")
+                    .append(throttle.failed(endpoint)).append('\n');
+        }
         counter(m, "mailstack_messages_received_total", "Messages committed to the queue.", null, counters.received());
         counter(m, "mailstack_recipients_delivered_total", "Recipients delivered locally or to the next server.", null,
                 counters.delivered());
@@ -156,6 +162,10 @@ final class HttpEndpoints implements AutoCloseable {
         m.append("# HELP mailstack_store_bytes Bytes of mail in all mailboxes.\n# TYPE mailstack_store_bytes gauge\n");
         m.append("mailstack_store_bytes ").append(stored).append('\n');
         MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+        MemoryUsage nonHeap = ManagementFactory.getMemoryMXBean().getNonHeapMemoryUsage();
+        m.append("# HELP mailstack_jvm_nonheap_used_bytes JVM memory outside the heap in use (code, metaspace).\n"
+                + "# TYPE mailstack_jvm_nonheap_used_bytes gauge\n");
+        m.append("mailstack_jvm_nonheap_used_bytes ").append(nonHeap.getUsed()).append('\n');
         m.append("# HELP mailstack_jvm_heap_used_bytes JVM heap in use.\n# TYPE mailstack_jvm_heap_used_bytes gauge\n");
         m.append("mailstack_jvm_heap_used_bytes ").append(heap.getUsed()).append('\n');
         send(ex, 200, "text/plain; version=0.0.4", m.toString());

@@ -72,7 +72,9 @@ class OperationsTest {
                             }
                         });
                 String metrics = get(http, "/metrics").body();
-                assertTrue(metrics.contains("mailstack_auth_total{result=\"ok\"} 1"), metrics);
+                assertTrue(metrics.contains("mailstack_auth_total{endpoint=\"smtp\",result=\"ok\"} 1"), metrics);
+                assertTrue(metrics.contains("mailstack_auth_total{endpoint=\"imap\",result=\"ok\"} 0"), metrics);
+                assertTrue(metrics.contains("mailstack_jvm_nonheap_used_bytes "), metrics);
                 assertTrue(metrics.contains("mailstack_messages_received_total 1"), metrics);
                 assertTrue(metrics.contains("mailstack_connections_active{endpoint=\"smtp\"} 1"), metrics);
                 assertTrue(metrics.contains("mailstack_queue_messages 0"), metrics);
@@ -162,7 +164,9 @@ class OperationsTest {
             assertEquals(List.of(), mx.server.store().queue().list());
             String metrics = get(mx.port("http"), "/metrics").body();
             assertTrue(metrics.contains("mailstack_messages_received_total 0"), metrics);
-            assertTrue(metrics.contains("mailstack_auth_total{result=\"ok\"} 0"), metrics);
+            assertTrue(metrics.contains("mailstack_auth_total{endpoint=\"imap\",result=\"ok\"} 0"), metrics);
+            assertTrue(metrics.lines().filter(l -> l.startsWith("mailstack_auth_total{")).allMatch(l -> l.endsWith(" 0")),
+                    "the warm-up's logins are not counted: " + metrics);
         }
     }
 

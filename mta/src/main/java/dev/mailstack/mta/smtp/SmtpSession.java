@@ -514,7 +514,7 @@ final class SmtpSession {
             throttle.failedLogin(connection, "protocol=smtp mechanism=" + a.mechanism());
             return error(SmtpReplies.AUTH_FAILED);
         }
-        throttle.succeeded(connection.clientAddress());
+        throttle.succeededLogin(connection);
         user = account;
         LOG.log(Level.INFO, "auth ok conn={0} user={1}", connection.id(), account.get().address());
         return send(SmtpReplies.AUTH_OK);
