@@ -172,25 +172,12 @@ class OperationsTest {
 
     @Test
     void sigtermLetsAMessageInFlightFinishThenExitsZeroAndSighupReloads() throws Exception {
-        Path data = dir.resolve("data");
-        try (MailboxStore store = MailboxStore.open(data, null)) {
-            store.accounts().addDomain("example.org");
-            store.accounts().addUser("alice@example.org", PasswordScheme.hash("pw"));
-        }
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
+        Path data = dataWithAlice();
+        int port = RelayTest.freePort();
         Path log = dir.resolve("server.log");
         Process server = ServerProcess.builder(data, port).redirectOutput(log.toFile()).start();
         try {
-            Await.until("listening", Duration.ofSeconds(60), () -> {
-                try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
-                    return true;
-                } catch (IOException e) {
-                    return false;
-                }
-            });
+            awaitListening(port);
             new ProcessBuilder("kill", "-HUP", Long.toString(server.pid())).start().waitFor();
             Await.until("the reload to be logged", Duration.ofSeconds(10), () -> {
                 try {
@@ -338,19 +325,9 @@ class OperationsTest {
 
     @Test
     void readinessReachesSystemdAfterTheListenersAndSighupAppliesLiveKeysAndCertificatesButNoBrokenFile() throws Exception {
-        Path data = dir.resolve("data");
-        try (MailboxStore store = MailboxStore.open(data, null)) {
-            store.accounts().addDomain("example.org");
-            store.accounts().addUser("alice@example.org", PasswordScheme.hash("pw"));
-        }
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
-        int imaps;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            imaps = s.getLocalPort();
-        }
+        Path data = dataWithAlice();
+        int port = RelayTest.freePort();
+        int imaps = RelayTest.freePort();
         Path[] pem = TestTls.pemFiles(Files.createDirectories(dir.resolve("tls")));
         String tls = "imaps.port = " + imaps + "\ntls.certificate = " + pem[0] + "\ntls.key = " + pem[1]
                 + "\ntls.reload_check_seconds = 0\n";
@@ -369,13 +346,7 @@ class OperationsTest {
         pb.environment().put("PATH", bin + ":" + System.getenv("PATH"));
         Process server = pb.redirectOutput(log.toFile()).start();
         try {
-            Await.until("listening", Duration.ofSeconds(60), () -> {
-                try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
-                    return true;
-                } catch (IOException e) {
-                    return false;
-                }
-            });
+            awaitListening(port);
             Await.until("systemd to hear of readiness", Duration.ofSeconds(10), () -> Files.exists(notified));
             assertTrue(Files.readString(notified).startsWith("--ready --pid=" + server.pid() + " smtp=open"),
                     "READY=1 only once the listeners are open: " + Files.readString(notified));
@@ -400,6 +371,26 @@ class OperationsTest {
         } finally {
             server.destroyForcibly();
         }
+    }
+
+    /** A data folder with domain example.org and alice@example.org (password "pw"). */
+    private Path dataWithAlice() {
+        Path data = dir.resolve("data");
+        try (MailboxStore store = MailboxStore.open(data, null)) {
+            store.accounts().addDomain("example.org");
+            store.accounts().addUser("alice@example.org", PasswordScheme.hash("pw"));
+        }
+        return data;
+    }
+
+    private static void awaitListening(int port) throws InterruptedException {
+        Await.until("listening", Duration.ofSeconds(60), () -> {
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                return true;
+            } catch (IOException e) {
+                return false;
+            }
+        });
     }
 
     private static void awaitLogged(Path log, String text) throws InterruptedException {

@@ -53,24 +53,17 @@ public final class Router {
 
     /** Parses "example.net=encrypt, broken.test=none". */
     public static Map<String, TlsPolicy> parseTlsPolicies(String text) {
-        Map<String, TlsPolicy> out = new LinkedHashMap<>();
-        for (String part : text.split(",")) {
-            String p = part.strip();
-            if (p.isEmpty()) {
-                continue;
-            }
-            int eq = p.indexOf('=');
-            if (eq <= 0) {
-                throw new IllegalArgumentException("expected domain=none|may|encrypt|implicit, got " + p);
-            }
-            out.put(p.substring(0, eq).strip().toLowerCase(Locale.ROOT), TlsPolicy.parse(p.substring(eq + 1)));
-        }
-        return out;
+        return perDomain(text, "none|may|encrypt|implicit", TlsPolicy::parse);
     }
 
     /** Parses "example.net=127.0.0.1:2526, other.test=host:25". */
     public static Map<String, Route> parseStaticRoutes(String text) {
-        Map<String, Route> out = new LinkedHashMap<>();
+        return perDomain(text, "host:port", value -> Route.parse(value.strip()));
+    }
+
+    /** Comma-separated domain=value pairs, domains in lower case, in the order given. */
+    private static <V> Map<String, V> perDomain(String text, String valueForm, java.util.function.Function<String, V> value) {
+        Map<String, V> out = new LinkedHashMap<>();
         for (String part : text.split(",")) {
             String p = part.strip();
             if (p.isEmpty()) {
@@ -78,9 +71,9 @@ public final class Router {
             }
             int eq = p.indexOf('=');
             if (eq <= 0) {
-                throw new IllegalArgumentException("expected domain=host:port, got " + p);
+                throw new IllegalArgumentException("expected domain=" + valueForm + ", got " + p);
             }
-            out.put(p.substring(0, eq).strip().toLowerCase(Locale.ROOT), Route.parse(p.substring(eq + 1).strip()));
+            out.put(p.substring(0, eq).strip().toLowerCase(Locale.ROOT), value.apply(p.substring(eq + 1)));
         }
         return out;
     }
