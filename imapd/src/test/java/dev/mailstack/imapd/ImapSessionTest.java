@@ -72,6 +72,16 @@ class ImapSessionTest {
     }
 
     @Test
+    void successfulResultsOfEachCommand() throws Exception {
+        TranscriptRunner.run("/transcripts/commands.txt", this::connect);
+    }
+
+    @Test
+    void everySearchKeyWithItsExactResult() throws Exception {
+        TranscriptRunner.run("/transcripts/search.txt", this::connect);
+    }
+
+    @Test
     void idleHearsADeliveryWithinASecond() throws Exception {
         try (LineClient c = imap.login()) {
             c.send("s SELECT INBOX");
