@@ -316,6 +316,58 @@ class ImapSessionTest {
         }
     }
 
+    /**
+     * SEARCH compares decoded text (RFC 3501 §6.4.4), whatever charset and encoding the message
+     * came in: a UTF-8 search string finds 预算 in an 8-bit GBK body, a quoted-printable body split by
+     * a soft line break inside the word, a base64 GB2312 body, and a subject of RFC 2047 words.
+     */
+    @Test
+    void searchFindsChineseInAppendedGbkQuotedPrintableBase64BodiesAndAnEncodedSubject() throws Exception {
+        java.nio.charset.Charset gbk = java.nio.charset.Charset.forName("GBK");
+        byte[] gbkBody = concat(("Subject: minutes\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=GBK\r\n"
+                + "Content-Transfer-Encoding: 8bit\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+                "会议纪要：季度预算已批准\r\n".getBytes(gbk));
+        String quotedPrintable = "Subject: next week\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+                + "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+                + "=E4=B8=8B=E5=91=A8=E8=AE=A8=E8=AE=BA=E9=A2=84=E7=\r\n=AE=97=E7=BB=86=E8=8A=82\r\n"; // 下周讨论预|算细节
+        String base64 = "Subject: approved\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=GB2312\r\n"
+                + "Content-Transfer-Encoding: base64\r\n\r\nu+HS6bzN0qqjury+tsjUpMvj0tHF+te8\r\n"; // 会议纪要：季度预算已批准
+        String encodedSubject = "Subject: =?UTF-8?Q?=E5=AD=A3=E5=BA=A6?=\r\n =?UTF-8?B?6aKE566X?=\r\n\r\nplain ascii body\r\n"; // 季度 预算
+        try (LineClient c = selectedInbox()) {
+            append(c, "a4", gbkBody, 4);
+            append(c, "a5", quotedPrintable.getBytes(java.nio.charset.StandardCharsets.US_ASCII), 5);
+            append(c, "a6", base64.getBytes(java.nio.charset.StandardCharsets.US_ASCII), 6);
+            append(c, "a7", encodedSubject.getBytes(java.nio.charset.StandardCharsets.US_ASCII), 7);
+            c.send("n NOOP").expectEventually("n OK NOOP completed");
+            c.send("b SEARCH CHARSET UTF-8 BODY {6}").expect("\\+ Ready for literal data");
+            c.send("预算").expect("\\* SEARCH 4 5 6");
+            c.expect("b OK SEARCH completed");
+            c.send("s SEARCH CHARSET UTF-8 SUBJECT \"预算\"").expect("\\* SEARCH 7");
+            c.expect("s OK SEARCH completed");
+            c.send("t SEARCH CHARSET UTF-8 TEXT \"预算\"").expect("\\* SEARCH 4 5 6 7");
+            c.expect("t OK SEARCH completed");
+            // the words around the soft line break, and a word found in both GBK and GB2312 bodies
+            c.send("u UID SEARCH CHARSET UTF-8 BODY \"讨论预算细节\"").expect("\\* SEARCH 5");
+            c.expect("u OK UID SEARCH completed");
+            c.send("v SEARCH CHARSET UTF-8 BODY \"已批准\" NOT SUBJECT minutes").expect("\\* SEARCH 6");
+            c.expect("v OK SEARCH completed");
+            c.send("w SEARCH CHARSET UTF-8 TEXT \"季度预算\"").expect("\\* SEARCH 4 6 7");
+            c.expect("w OK SEARCH completed");
+        }
+    }
+
+    private static void append(LineClient c, String tag, byte[] message, long uid) throws IOException {
+        c.send(tag + " APPEND INBOX {" + message.length + "}").expect("\\+ Ready for literal data");
+        c.sendBytes(message);
+        c.sendRaw("\r\n").expectEventually(tag + " OK \\[APPENDUID \\d+ " + uid + "\\] APPEND completed");
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
     private static String rawLine(java.io.InputStream in) throws IOException {
         StringBuilder sb = new StringBuilder();
         for (int c; (c = in.read()) != '\n'; ) {
