@@ -54,10 +54,10 @@ sealed interface ImapCommand {
     record ListMailboxes(String reference, List<String> patterns, boolean lsub, boolean subscribedOnly,
                          boolean specialUseOnly, boolean recursiveMatch,
                          boolean returnSubscribed, boolean returnChildren, boolean returnSpecialUse,
-                         List<String> statusItems, boolean extended) implements ImapCommand {
+                         List<StatusItem> statusItems, boolean extended) implements ImapCommand {
     }
 
-    record Status(String mailbox, List<String> items) implements ImapCommand {
+    record Status(String mailbox, List<StatusItem> items) implements ImapCommand {
     }
 
     record Append(String mailbox, Flags flags, Optional<Instant> date, MessageSpool.Spooled message)

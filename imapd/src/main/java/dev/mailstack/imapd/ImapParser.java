@@ -187,7 +187,7 @@ final class ImapParser {
                 sp();
                 String box = mailbox();
                 sp();
-                yield new ImapCommand.Status(box, atomList().stream().map(s -> s.toUpperCase(Locale.ROOT)).toList());
+                yield new ImapCommand.Status(box, statusItems());
             }
             case "APPEND" -> append();
             case "SEARCH" -> search(false);
@@ -291,7 +291,7 @@ final class ImapParser {
         }
         boolean children = false;
         boolean specialUse = false;
-        List<String> status = new ArrayList<>();
+        List<StatusItem> status = new ArrayList<>();
         if (peek() == ' ') {
             sp();
             expectWord("RETURN");
@@ -309,7 +309,7 @@ final class ImapParser {
                     case "SPECIAL-USE" -> specialUse = true;
                     case "STATUS" -> {
                         sp();
-                        status.addAll(atomList().stream().map(s -> s.toUpperCase(Locale.ROOT)).toList());
+                        status.addAll(statusItems());
                     }
                     default -> throw new ImapSyntaxException("unknown LIST return option " + opt);
                 }
@@ -318,6 +318,18 @@ final class ImapParser {
         }
         return new ImapCommand.ListMailboxes(ref, patterns, false, subscribedOnly, specialUseOnly, recursiveMatch,
                 returnSubscribed, children, specialUse, status, extended);
+    }
+
+    /** RFC 3501 §9 "(" status-att *(SP status-att) ")": at least one item, each one this server knows. */
+    private List<StatusItem> statusItems() throws ImapSyntaxException {
+        List<StatusItem> items = new ArrayList<>();
+        for (String name : atomList()) {
+            items.add(StatusItem.named(name).orElseThrow(() -> new ImapSyntaxException("unknown STATUS item " + name)));
+        }
+        if (items.isEmpty()) {
+            throw new ImapSyntaxException("STATUS needs at least one item, e.g. (MESSAGES UNSEEN)");
+        }
+        return items;
     }
 
     // --- APPEND (RFC 3501 §6.3.11)

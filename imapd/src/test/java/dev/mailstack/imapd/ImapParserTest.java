@@ -120,9 +120,9 @@ class ImapParserTest {
         var recursive = assertInstanceOf(ImapCommand.ListMailboxes.class,
                 parse("a1 LIST (RECURSIVEMATCH SUBSCRIBED) \"\" \"%\"\r\n"));
         assertTrue(recursive.recursiveMatch() && recursive.subscribedOnly());
-        assertEquals(List.of("MESSAGES", "UNSEEN"), list.statusItems());
+        assertEquals(List.of(StatusItem.MESSAGES, StatusItem.UNSEEN), list.statusItems());
         var status = assertInstanceOf(ImapCommand.Status.class, parse("a1 STATUS \"Drafts\" (UIDNEXT MESSAGES UNSEEN RECENT)\r\n"));
-        assertEquals(List.of("UIDNEXT", "MESSAGES", "UNSEEN", "RECENT"), status.items());
+        assertEquals(List.of(StatusItem.UIDNEXT, StatusItem.MESSAGES, StatusItem.UNSEEN, StatusItem.RECENT), status.items());
     }
 
     @Test
@@ -136,6 +136,9 @@ class ImapParserTest {
         assertThrows(ImapSyntaxException.class, () -> parse("a1 SEARCH " + "NOT ".repeat(40) + "ALL\r\n"));
         assertThrows(ImapSyntaxException.class, () -> parse("a1 ID " + "(".repeat(40) + ")".repeat(40) + "\r\n"));
         assertThrows(ImapSyntaxException.class, () -> parse("a1 SEARCH CHARSET KOI8-R ALL\r\n"));
+        assertThrows(ImapSyntaxException.class, () -> parse("a1 STATUS INBOX (MESSAGES BOGUS)\r\n"));
+        assertThrows(ImapSyntaxException.class, () -> parse("a1 STATUS INBOX ()\r\n"));
+        assertThrows(ImapSyntaxException.class, () -> parse("a1 LIST \"\" \"*\" RETURN (STATUS (BOGUS))\r\n"));
     }
 
     @Test
