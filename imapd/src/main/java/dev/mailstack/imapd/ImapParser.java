@@ -646,12 +646,11 @@ final class ImapParser {
             returnOptions.addAll(atomList().stream().map(s -> s.toUpperCase(Locale.ROOT)).toList());
             sp();
         }
+        Optional<String> charset = Optional.empty();
         if (line.regionMatches(true, pos, "CHARSET ", 0, 8)) {
             pos += 8;
-            String charset = astring();
-            if (!charset.equalsIgnoreCase("UTF-8") && !charset.equalsIgnoreCase("US-ASCII")) {
-                throw new ImapSyntaxException("[BADCHARSET (UTF-8 US-ASCII)] unsupported charset " + charset);
-            }
+            // an unknown charset is not a syntax error: the session answers NO [BADCHARSET] (RFC 3501 §6.4.4)
+            charset = Optional.of(astring());
             sp();
         }
         List<SearchKey> keys = new ArrayList<>();
@@ -660,7 +659,8 @@ final class ImapParser {
             pos++;
             keys.add(searchKey(0));
         }
-        return new ImapCommand.Search(uid, keys.size() == 1 ? keys.get(0) : new SearchKey.And(keys), esearch, returnOptions);
+        return new ImapCommand.Search(uid, charset, keys.size() == 1 ? keys.get(0) : new SearchKey.And(keys), esearch,
+                returnOptions);
     }
 
     private SearchKey searchKey(int depth) throws ImapSyntaxException, IOException {

@@ -925,6 +925,10 @@ final class ImapSession {
     }
 
     private void search(String tag, SelectedMailbox m, ImapCommand.Search s) throws IOException {
+        if (!s.charsetSupported()) {
+            tagged(tag, "NO " + ImapReplies.BAD_CHARSET + s.charset().get());
+            return;
+        }
         boolean byModSeq = mentionsModSeq(s.key());
         if (byModSeq) {
             enableCondstore();
