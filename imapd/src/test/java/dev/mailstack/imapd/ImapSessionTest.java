@@ -81,6 +81,51 @@ class ImapSessionTest {
         TranscriptRunner.run("/transcripts/search.txt", this::connect);
     }
 
+    /**
+     * With auth.plaintext = never, a password waits for TLS: before STARTTLS the capabilities say
+     * LOGINDISABLED and no AUTH= (RFC 3501 §6.2.3, §7.2.1) and LOGIN and AUTHENTICATE are refused;
+     * after it (RFC 3501 §6.2.1: no new greeting, the client asks again) they are offered and work.
+     */
+    @Test
+    void withPlaintextNeverLoginWaitsForStartTls() throws Exception {
+        ImapSettings d = ImapSettings.defaults("imap.example.org");
+        ImapSettings strict = new ImapSettings(d.hostname(), dev.mailstack.net.PlaintextAuth.NEVER, d.appendLimit(),
+                d.preAuthLiteralLimit(), d.authenticatedIdle(), d.mimeLimits(), d.recent());
+        try (ImapFixture tlsOnly = new ImapFixture(dir.resolve("strict"), strict)) {
+            passwordsWaitForTls(tlsOnly);
+            try (LineClient c = new LineClient(tlsOnly.port())) { // AUTHENTICATE PLAIN too, once in TLS
+                c.expect("\\* OK .*");
+                c.send("a STARTTLS").expect("a OK Begin TLS negotiation now");
+                c.startTls();
+                c.send("b AUTHENTICATE PLAIN AGFsaWNlQGV4YW1wbGUub3JnAHNlY3JldA==").expect("b OK \\[CAPABILITY .*\\] Logged in");
+            }
+        }
+    }
+
+    private static void passwordsWaitForTls(ImapFixture tlsOnly) throws IOException {
+        try (LineClient c = new LineClient(tlsOnly.port())) {
+            String greeting = c.expect("\\* OK \\[CAPABILITY IMAP4rev1 .*\\] mailstack IMAP ready");
+            assertTrue(greeting.contains(" STARTTLS") && greeting.contains(" LOGINDISABLED") && !greeting.contains("AUTH="),
+                    greeting);
+            String before = c.send("a CAPABILITY").expect("\\* CAPABILITY .*");
+            assertTrue(before.contains(" STARTTLS") && before.contains(" LOGINDISABLED") && !before.contains("AUTH="), before);
+            c.expect("a OK CAPABILITY completed");
+            c.send("b LOGIN alice@example.org secret").expect("b NO \\[PRIVACYREQUIRED\\] .*");
+            c.send("c AUTHENTICATE PLAIN AGFsaWNlQGV4YW1wbGUub3JnAHNlY3JldA==").expect("c NO \\[PRIVACYREQUIRED\\] .*");
+            c.send("d SELECT INBOX").expect("d NO Log in first.*"); // the refusals logged nobody in
+
+            c.send("e STARTTLS").expect("e OK Begin TLS negotiation now");
+            c.startTls();
+            String after = c.send("f CAPABILITY").expect("\\* CAPABILITY .*");
+            assertTrue(after.contains(" AUTH=PLAIN AUTH=LOGIN") && !after.contains("LOGINDISABLED")
+                    && !after.contains("STARTTLS"), after);
+            c.expect("f OK CAPABILITY completed");
+            c.send("g STARTTLS").expect("g BAD TLS is already active");
+            c.send("h LOGIN alice@example.org secret").expect("h OK \\[CAPABILITY .*\\] Logged in");
+            c.send("i SELECT INBOX").expectEventually("i OK \\[READ-WRITE\\] SELECT completed");
+        }
+    }
+
     @Test
     void idleHearsADeliveryWithinASecond() throws Exception {
         try (LineClient c = imap.login()) {
