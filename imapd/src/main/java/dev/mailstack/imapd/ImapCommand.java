@@ -54,10 +54,10 @@ sealed interface ImapCommand {
     record ListMailboxes(String reference, List<String> patterns, boolean lsub, boolean subscribedOnly,
                          boolean specialUseOnly, boolean recursiveMatch,
                          boolean returnSubscribed, boolean returnChildren, boolean returnSpecialUse,
-                         List<String> statusItems, boolean extended) implements ImapCommand {
+                         List<StatusItem> statusItems, boolean extended) implements ImapCommand {
     }
 
-    record Status(String mailbox, List<String> items) implements ImapCommand {
+    record Status(String mailbox, List<StatusItem> items) implements ImapCommand {
     }
 
     record Append(String mailbox, Flags flags, Optional<Instant> date, MessageSpool.Spooled message)
@@ -76,7 +76,15 @@ sealed interface ImapCommand {
     record Expunge(Optional<SequenceSet> uids) implements ImapCommand {
     }
 
-    record Search(boolean uid, SearchKey key, boolean esearch, List<String> returnOptions) implements ImapCommand {
+    /** {@code charset}: as named after CHARSET; none means US-ASCII (RFC 3501 §6.4.4). */
+    record Search(boolean uid, Optional<String> charset, SearchKey key, boolean esearch, List<String> returnOptions)
+            implements ImapCommand {
+        /** US-ASCII, which RFC 3501 §6.4.4 requires, and UTF-8, in which every string is read. */
+        static final List<String> CHARSETS = List.of("UTF-8", "US-ASCII");
+
+        boolean charsetSupported() {
+            return charset.isEmpty() || CHARSETS.stream().anyMatch(c -> c.equalsIgnoreCase(charset.get()));
+        }
     }
 
     /** {@code vanished}: RFC 7162 §3.2.6, also tell which UIDs of the set are gone. */

@@ -187,7 +187,7 @@ final class ImapParser {
                 sp();
                 String box = mailbox();
                 sp();
-                yield new ImapCommand.Status(box, atomList().stream().map(s -> s.toUpperCase(Locale.ROOT)).toList());
+                yield new ImapCommand.Status(box, statusItems());
             }
             case "APPEND" -> append();
             case "SEARCH" -> search(false);
@@ -291,7 +291,7 @@ final class ImapParser {
         }
         boolean children = false;
         boolean specialUse = false;
-        List<String> status = new ArrayList<>();
+        List<StatusItem> status = new ArrayList<>();
         if (peek() == ' ') {
             sp();
             expectWord("RETURN");
@@ -309,7 +309,7 @@ final class ImapParser {
                     case "SPECIAL-USE" -> specialUse = true;
                     case "STATUS" -> {
                         sp();
-                        status.addAll(atomList().stream().map(s -> s.toUpperCase(Locale.ROOT)).toList());
+                        status.addAll(statusItems());
                     }
                     default -> throw new ImapSyntaxException("unknown LIST return option " + opt);
                 }
@@ -318,6 +318,18 @@ final class ImapParser {
         }
         return new ImapCommand.ListMailboxes(ref, patterns, false, subscribedOnly, specialUseOnly, recursiveMatch,
                 returnSubscribed, children, specialUse, status, extended);
+    }
+
+    /** RFC 3501 §9 "(" status-att *(SP status-att) ")": at least one item, each one this server knows. */
+    private List<StatusItem> statusItems() throws ImapSyntaxException {
+        List<StatusItem> items = new ArrayList<>();
+        for (String name : atomList()) {
+            items.add(StatusItem.named(name).orElseThrow(() -> new ImapSyntaxException("unknown STATUS item " + name)));
+        }
+        if (items.isEmpty()) {
+            throw new ImapSyntaxException("STATUS needs at least one item, e.g. (MESSAGES UNSEEN)");
+        }
+        return items;
     }
 
     // --- APPEND (RFC 3501 §6.3.11)
@@ -634,12 +646,11 @@ final class ImapParser {
             returnOptions.addAll(atomList().stream().map(s -> s.toUpperCase(Locale.ROOT)).toList());
             sp();
         }
+        Optional<String> charset = Optional.empty();
         if (line.regionMatches(true, pos, "CHARSET ", 0, 8)) {
             pos += 8;
-            String charset = astring();
-            if (!charset.equalsIgnoreCase("UTF-8") && !charset.equalsIgnoreCase("US-ASCII")) {
-                throw new ImapSyntaxException("[BADCHARSET (UTF-8 US-ASCII)] unsupported charset " + charset);
-            }
+            // an unknown charset is not a syntax error: the session answers NO [BADCHARSET] (RFC 3501 §6.4.4)
+            charset = Optional.of(astring());
             sp();
         }
         List<SearchKey> keys = new ArrayList<>();
@@ -648,7 +659,8 @@ final class ImapParser {
             pos++;
             keys.add(searchKey(0));
         }
-        return new ImapCommand.Search(uid, keys.size() == 1 ? keys.get(0) : new SearchKey.And(keys), esearch, returnOptions);
+        return new ImapCommand.Search(uid, charset, keys.size() == 1 ? keys.get(0) : new SearchKey.And(keys), esearch,
+                returnOptions);
     }
 
     private SearchKey searchKey(int depth) throws ImapSyntaxException, IOException {

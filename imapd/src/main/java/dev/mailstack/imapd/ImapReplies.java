@@ -28,4 +28,6 @@ final class ImapReplies {
     static final String PRIVACY_REQUIRED = "[PRIVACYREQUIRED] Password login needs TLS: use STARTTLS first";
     static final String READ_ONLY = "[READ-ONLY] Mailbox is open read-only (EXAMINE)";
     static final String TRY_CREATE = "[TRYCREATE] No such mailbox: ";
+    /** RFC 3501 §6.4.4: a charset the server cannot search in is NO, with the ones it can. */
+    static final String BAD_CHARSET = "[BADCHARSET (" + String.join(" ", ImapCommand.Search.CHARSETS) + ")] Cannot search in ";
 }

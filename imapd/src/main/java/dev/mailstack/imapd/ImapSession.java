@@ -348,7 +348,7 @@ final class ImapSession {
             });
             case ImapCommand.ListMailboxes l -> withUser(tag, u -> list(tag, u, l));
             case ImapCommand.Status s -> withUser(tag, u -> {
-                if (s.items().contains("HIGHESTMODSEQ")) {
+                if (s.items().contains(StatusItem.HIGHESTMODSEQ)) {
                     enableCondstore();
                 }
                 untagged("STATUS " + ImapSyntax.mailbox(name(s.mailbox()).path(), utf8) + " " + status(u, name(s.mailbox()), s.items()));
@@ -667,21 +667,23 @@ final class ImapSession {
         tagged(tag, "OK " + verb + " completed");
     }
 
-    private String status(StoreSession user, MailboxName name, List<String> items) {
-        MailboxStatus st = user.status(name, settings.recent() && items.contains("RECENT"));
+    private String status(StoreSession user, MailboxName name, List<StatusItem> items) {
+        MailboxStatus st = user.status(name, settings.recent() && items.contains(StatusItem.RECENT));
         List<String> out = new ArrayList<>();
-        for (String item : items) {
-            switch (item) {
-                case "MESSAGES" -> out.add("MESSAGES " + st.messages());
-                case "RECENT" -> out.add("RECENT " + st.recent());
-                case "UIDNEXT" -> out.add("UIDNEXT " + st.info().uidNext());
-                case "UIDVALIDITY" -> out.add("UIDVALIDITY " + st.info().uidValidity());
-                case "UNSEEN" -> out.add("UNSEEN " + st.unseen());
-                case "HIGHESTMODSEQ" -> out.add("HIGHESTMODSEQ " + st.info().highestModSeq());
-                case "SIZE" -> out.add("SIZE " + st.totalSize());
-                case "DELETED" -> out.add("DELETED " + st.deleted());
-                default -> throw new StoreException(dev.mailstack.store.StoreFailure.INVALID_NAME, "unknown STATUS item " + item);
-            }
+        for (StatusItem item : items) {
+            out.add(item + " " + switch (item) {
+                case MESSAGES -> st.messages();
+                case RECENT -> st.recent();
+                case UIDNEXT -> st.info().uidNext();
+                case UIDVALIDITY -> st.info().uidValidity();
+                case UNSEEN -> st.unseen();
+                case HIGHESTMODSEQ -> st.info().highestModSeq();
+                case SIZE -> st.totalSize();
+                case DELETED -> st.deleted();
+                // RFC 7889 §3: the limit of this mailbox; one for all of them here, the one CAPABILITY
+                // announces, so never NIL (which would say there is none)
+                case APPENDLIMIT -> settings.appendLimit();
+            });
         }
         return "(" + String.join(" ", out) + ")";
     }
@@ -923,6 +925,10 @@ final class ImapSession {
     }
 
     private void search(String tag, SelectedMailbox m, ImapCommand.Search s) throws IOException {
+        if (!s.charsetSupported()) {
+            tagged(tag, "NO " + ImapReplies.BAD_CHARSET + s.charset().get());
+            return;
+        }
         boolean byModSeq = mentionsModSeq(s.key());
         if (byModSeq) {
             enableCondstore();

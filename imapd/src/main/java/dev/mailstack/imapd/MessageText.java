@@ -65,6 +65,11 @@ final class MessageText {
         return out;
     }
 
+    /** RFC 5322 §2.2.3: a line break followed by white space is folding, and unfolding removes the break. */
+    static String unfold(String header) {
+        return header.replaceAll("\r?\n(?=[ \t])", "");
+    }
+
     static String decodeHeader(String value) {
         return Rfc2047.decode(value);
     }

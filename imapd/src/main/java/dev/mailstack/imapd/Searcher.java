@@ -27,6 +27,7 @@ final class Searcher {
     private final SelectedMailbox mailbox;
     private boolean loaded;
     private final Map<Integer, String> headers = new HashMap<>();
+    private final Map<Integer, String> decodedHeaders = new HashMap<>();
     private final Map<Integer, String> texts = new HashMap<>();
 
     Searcher(SummaryCache summaries, StoreSession store, SelectedMailbox mailbox) {
@@ -67,7 +68,7 @@ final class Searcher {
             case SearchKey.Size s -> s.larger() ? r.size() > s.size() : r.size() < s.size();
             case SearchKey.Header h -> headerMatches(msn, h.field(), h.value());
             case SearchKey.Body b -> contains(text(msn, false), b.text());
-            case SearchKey.Text t -> contains(header(msn), t.text()) || contains(text(msn, false), t.text());
+            case SearchKey.Text t -> contains(decodedHeader(msn), t.text()) || contains(text(msn, false), t.text());
             case SearchKey.Uids u -> u.set().contains(r.uid().value(), mailbox.maxUid());
             case SearchKey.Sequence s -> s.set().contains(msn, mailbox.exists());
             case SearchKey.ModSeq m -> r.modSeq() >= m.modSeq();
@@ -128,6 +129,14 @@ final class Searcher {
                 throw new UncheckedIOException(e);
             }
         });
+    }
+
+    /**
+     * The header as TEXT searches it: unfolded and with RFC 2047 words decoded, so a subject sent
+     * as =?UTF-8?...?= words is found by the words it spells, as SUBJECT finds it.
+     */
+    private String decodedHeader(int msn) {
+        return decodedHeaders.computeIfAbsent(msn, n -> MessageText.decodeHeader(MessageText.unfold(header(n))));
     }
 
     private String text(int msn, boolean unused) {

@@ -1,6 +1,7 @@
 package dev.mailstack.imapd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -120,9 +121,9 @@ class ImapParserTest {
         var recursive = assertInstanceOf(ImapCommand.ListMailboxes.class,
                 parse("a1 LIST (RECURSIVEMATCH SUBSCRIBED) \"\" \"%\"\r\n"));
         assertTrue(recursive.recursiveMatch() && recursive.subscribedOnly());
-        assertEquals(List.of("MESSAGES", "UNSEEN"), list.statusItems());
+        assertEquals(List.of(StatusItem.MESSAGES, StatusItem.UNSEEN), list.statusItems());
         var status = assertInstanceOf(ImapCommand.Status.class, parse("a1 STATUS \"Drafts\" (UIDNEXT MESSAGES UNSEEN RECENT)\r\n"));
-        assertEquals(List.of("UIDNEXT", "MESSAGES", "UNSEEN", "RECENT"), status.items());
+        assertEquals(List.of(StatusItem.UIDNEXT, StatusItem.MESSAGES, StatusItem.UNSEEN, StatusItem.RECENT), status.items());
     }
 
     @Test
@@ -135,7 +136,19 @@ class ImapParserTest {
         assertThrows(ImapSyntaxException.class, () -> parse("a1 SELECT\r\n"));
         assertThrows(ImapSyntaxException.class, () -> parse("a1 SEARCH " + "NOT ".repeat(40) + "ALL\r\n"));
         assertThrows(ImapSyntaxException.class, () -> parse("a1 ID " + "(".repeat(40) + ")".repeat(40) + "\r\n"));
-        assertThrows(ImapSyntaxException.class, () -> parse("a1 SEARCH CHARSET KOI8-R ALL\r\n"));
+        assertThrows(ImapSyntaxException.class, () -> parse("a1 STATUS INBOX (MESSAGES BOGUS)\r\n"));
+        assertThrows(ImapSyntaxException.class, () -> parse("a1 STATUS INBOX ()\r\n"));
+        assertThrows(ImapSyntaxException.class, () -> parse("a1 LIST \"\" \"*\" RETURN (STATUS (BOGUS))\r\n"));
+    }
+
+    /** RFC 3501 §6.4.4: an unknown charset is well-formed; the session refuses it with NO [BADCHARSET], not BAD. */
+    @Test
+    void anUnknownSearchCharsetParsesAndIsMarkedUnsupported() throws Exception {
+        var koi8 = assertInstanceOf(ImapCommand.Search.class, parse("a1 SEARCH CHARSET KOI8-R ALL\r\n"));
+        assertEquals(java.util.Optional.of("KOI8-R"), koi8.charset());
+        assertFalse(koi8.charsetSupported());
+        assertTrue(assertInstanceOf(ImapCommand.Search.class, parse("a1 SEARCH CHARSET utf-8 ALL\r\n")).charsetSupported());
+        assertTrue(assertInstanceOf(ImapCommand.Search.class, parse("a1 SEARCH ALL\r\n")).charsetSupported());
     }
 
     @Test

@@ -72,6 +72,61 @@ class ImapSessionTest {
     }
 
     @Test
+    void successfulResultsOfEachCommand() throws Exception {
+        TranscriptRunner.run("/transcripts/commands.txt", this::connect);
+    }
+
+    @Test
+    void everySearchKeyWithItsExactResult() throws Exception {
+        TranscriptRunner.run("/transcripts/search.txt", this::connect);
+    }
+
+    /**
+     * With auth.plaintext = never, a password waits for TLS: before STARTTLS the capabilities say
+     * LOGINDISABLED and no AUTH= (RFC 3501 §6.2.3, §7.2.1) and LOGIN and AUTHENTICATE are refused;
+     * after it (RFC 3501 §6.2.1: no new greeting, the client asks again) they are offered and work.
+     */
+    @Test
+    void withPlaintextNeverLoginWaitsForStartTls() throws Exception {
+        ImapSettings d = ImapSettings.defaults("imap.example.org");
+        ImapSettings strict = new ImapSettings(d.hostname(), dev.mailstack.net.PlaintextAuth.NEVER, d.appendLimit(),
+                d.preAuthLiteralLimit(), d.authenticatedIdle(), d.mimeLimits(), d.recent());
+        try (ImapFixture tlsOnly = new ImapFixture(dir.resolve("strict"), strict)) {
+            passwordsWaitForTls(tlsOnly);
+            try (LineClient c = new LineClient(tlsOnly.port())) { // AUTHENTICATE PLAIN too, once in TLS
+                c.expect("\\* OK .*");
+                c.send("a STARTTLS").expect("a OK Begin TLS negotiation now");
+                c.startTls();
+                c.send("b AUTHENTICATE PLAIN AGFsaWNlQGV4YW1wbGUub3JnAHNlY3JldA==").expect("b OK \\[CAPABILITY .*\\] Logged in");
+            }
+        }
+    }
+
+    private static void passwordsWaitForTls(ImapFixture tlsOnly) throws IOException {
+        try (LineClient c = new LineClient(tlsOnly.port())) {
+            String greeting = c.expect("\\* OK \\[CAPABILITY IMAP4rev1 .*\\] mailstack IMAP ready");
+            assertTrue(greeting.contains(" STARTTLS") && greeting.contains(" LOGINDISABLED") && !greeting.contains("AUTH="),
+                    greeting);
+            String before = c.send("a CAPABILITY").expect("\\* CAPABILITY .*");
+            assertTrue(before.contains(" STARTTLS") && before.contains(" LOGINDISABLED") && !before.contains("AUTH="), before);
+            c.expect("a OK CAPABILITY completed");
+            c.send("b LOGIN alice@example.org secret").expect("b NO \\[PRIVACYREQUIRED\\] .*");
+            c.send("c AUTHENTICATE PLAIN AGFsaWNlQGV4YW1wbGUub3JnAHNlY3JldA==").expect("c NO \\[PRIVACYREQUIRED\\] .*");
+            c.send("d SELECT INBOX").expect("d NO Log in first.*"); // the refusals logged nobody in
+
+            c.send("e STARTTLS").expect("e OK Begin TLS negotiation now");
+            c.startTls();
+            String after = c.send("f CAPABILITY").expect("\\* CAPABILITY .*");
+            assertTrue(after.contains(" AUTH=PLAIN AUTH=LOGIN") && !after.contains("LOGINDISABLED")
+                    && !after.contains("STARTTLS"), after);
+            c.expect("f OK CAPABILITY completed");
+            c.send("g STARTTLS").expect("g BAD TLS is already active");
+            c.send("h LOGIN alice@example.org secret").expect("h OK \\[CAPABILITY .*\\] Logged in");
+            c.send("i SELECT INBOX").expectEventually("i OK \\[READ-WRITE\\] SELECT completed");
+        }
+    }
+
+    @Test
     void idleHearsADeliveryWithinASecond() throws Exception {
         try (LineClient c = imap.login()) {
             c.send("s SELECT INBOX");
@@ -306,6 +361,58 @@ class ImapSessionTest {
         }
     }
 
+    /**
+     * SEARCH compares decoded text (RFC 3501 §6.4.4), whatever charset and encoding the message
+     * came in: a UTF-8 search string finds 预算 in an 8-bit GBK body, a quoted-printable body split by
+     * a soft line break inside the word, a base64 GB2312 body, and a subject of RFC 2047 words.
+     */
+    @Test
+    void searchFindsChineseInAppendedGbkQuotedPrintableBase64BodiesAndAnEncodedSubject() throws Exception {
+        java.nio.charset.Charset gbk = java.nio.charset.Charset.forName("GBK");
+        byte[] gbkBody = concat(("Subject: minutes\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=GBK\r\n"
+                + "Content-Transfer-Encoding: 8bit\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+                "会议纪要：季度预算已批准\r\n".getBytes(gbk));
+        String quotedPrintable = "Subject: next week\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+                + "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+                + "=E4=B8=8B=E5=91=A8=E8=AE=A8=E8=AE=BA=E9=A2=84=E7=\r\n=AE=97=E7=BB=86=E8=8A=82\r\n"; // 下周讨论预|算细节
+        String base64 = "Subject: approved\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=GB2312\r\n"
+                + "Content-Transfer-Encoding: base64\r\n\r\nu+HS6bzN0qqjury+tsjUpMvj0tHF+te8\r\n"; // 会议纪要：季度预算已批准
+        String encodedSubject = "Subject: =?UTF-8?Q?=E5=AD=A3=E5=BA=A6?=\r\n =?UTF-8?B?6aKE566X?=\r\n\r\nplain ascii body\r\n"; // 季度 预算
+        try (LineClient c = selectedInbox()) {
+            append(c, "a4", gbkBody, 4);
+            append(c, "a5", quotedPrintable.getBytes(java.nio.charset.StandardCharsets.US_ASCII), 5);
+            append(c, "a6", base64.getBytes(java.nio.charset.StandardCharsets.US_ASCII), 6);
+            append(c, "a7", encodedSubject.getBytes(java.nio.charset.StandardCharsets.US_ASCII), 7);
+            c.send("n NOOP").expectEventually("n OK NOOP completed");
+            c.send("b SEARCH CHARSET UTF-8 BODY {6}").expect("\\+ Ready for literal data");
+            c.send("预算").expect("\\* SEARCH 4 5 6");
+            c.expect("b OK SEARCH completed");
+            c.send("s SEARCH CHARSET UTF-8 SUBJECT \"预算\"").expect("\\* SEARCH 7");
+            c.expect("s OK SEARCH completed");
+            c.send("t SEARCH CHARSET UTF-8 TEXT \"预算\"").expect("\\* SEARCH 4 5 6 7");
+            c.expect("t OK SEARCH completed");
+            // the words around the soft line break, and a word found in both GBK and GB2312 bodies
+            c.send("u UID SEARCH CHARSET UTF-8 BODY \"讨论预算细节\"").expect("\\* SEARCH 5");
+            c.expect("u OK UID SEARCH completed");
+            c.send("v SEARCH CHARSET UTF-8 BODY \"已批准\" NOT SUBJECT minutes").expect("\\* SEARCH 6");
+            c.expect("v OK SEARCH completed");
+            c.send("w SEARCH CHARSET UTF-8 TEXT \"季度预算\"").expect("\\* SEARCH 4 6 7");
+            c.expect("w OK SEARCH completed");
+        }
+    }
+
+    private static void append(LineClient c, String tag, byte[] message, long uid) throws IOException {
+        c.send(tag + " APPEND INBOX {" + message.length + "}").expect("\\+ Ready for literal data");
+        c.sendBytes(message);
+        c.sendRaw("\r\n").expectEventually(tag + " OK \\[APPENDUID \\d+ " + uid + "\\] APPEND completed");
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
     private static String rawLine(java.io.InputStream in) throws IOException {
         StringBuilder sb = new StringBuilder();
         for (int c; (c = in.read()) != '\n'; ) {
@@ -376,24 +483,136 @@ class ImapSessionTest {
         }
     }
 
+    /**
+     * A 50 MB APPEND and its FETCH BODY[] go through the server as streams: the message is sent
+     * from a generator and read back as a stream, byte for byte the same (length and SHA-256). The
+     * server runs in this JVM, so its memory is this heap: measured after a full GC when 40 MB of
+     * the literal are in and again halfway through reading the FETCH (the server blocked writing),
+     * a server that held the message would show tens of MB more than before; one that streams,
+     * its buffers only.
+     */
     @Test
-    void largeAppendStreamsToDiskAndFetchesBack() throws Exception {
-        int size = 5 * 1024 * 1024;
-        StringBuilder body = new StringBuilder("Subject: big\r\n\r\n");
-        while (body.length() < size - 80) {
-            body.append("0123456789012345678901234567890123456789012345678901234567890123456789012\r\n");
-        }
-        byte[] message = body.toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        try (LineClient c = imap.login()) {
-            c.send("a APPEND INBOX (\\Seen) {" + message.length + "}").expect("\\+ Ready for literal data");
-            c.sendBytes(message);
-            c.sendRaw("\r\n").expect("a OK \\[APPENDUID \\d+ 4\\] APPEND completed");
-            c.send("s SELECT INBOX");
-            c.expectEventually("s OK .*");
-            c.send("f UID FETCH 4 (RFC822.SIZE)").expect("\\* 4 FETCH \\(UID 4 RFC822.SIZE " + message.length + "\\)");
-            c.expect("f OK UID FETCH completed");
+    void fiftyMegabyteAppendAndFetchKeepTheServersMemoryFlat() throws Exception {
+        GeneratedMessage message = new GeneratedMessage(655_360); // 16 + 655,360 lines of 80 octets: 50 MiB and 16
+        long size = message.size();
+        long flatLimit = 16L * 1024 * 1024;
+        java.security.MessageDigest sent = java.security.MessageDigest.getInstance("SHA-256");
+        java.security.MessageDigest received = java.security.MessageDigest.getInstance("SHA-256");
+        try (java.net.Socket socket = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), imap.port())) {
+            socket.setSoTimeout(60_000);
+            var in = new java.io.BufferedInputStream(socket.getInputStream(), 64 * 1024);
+            var out = socket.getOutputStream();
+            rawLine(in);
+            out.write("a LOGIN alice@example.org secret\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            assertTrue(rawLine(in).startsWith("a OK"));
+            long baseline = heapUsedAfterGc();
+
+            out.write(("b APPEND INBOX {" + size + "}\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            assertEquals("+ Ready for literal data", rawLine(in));
+            byte[] chunk = new byte[64 * 1024];
+            long duringAppend = 0;
+            for (long done = 0; done < size; ) {
+                int n = message.read(chunk);
+                out.write(chunk, 0, n);
+                sent.update(chunk, 0, n);
+                if (done < 40_000_000 && done + n >= 40_000_000) {
+                    out.flush();
+                    duringAppend = heapUsedAfterGc();
+                }
+                done += n;
+            }
+            out.write("\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            out.flush();
+            assertEquals("b OK [APPENDUID", rawLine(in).replaceAll(" \\d+ 4\\] APPEND completed$", ""));
+
+            out.write("c SELECT INBOX\r\nd UID FETCH 4 (RFC822.SIZE BODY.PEEK[])\r\n"
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            out.flush();
+            while (!rawLine(in).startsWith("c OK")) {
+                // the SELECT's untagged responses
+            }
+            assertEquals("* 4 FETCH (UID 4 RFC822.SIZE " + size + " BODY[] {" + size + "}", rawLine(in));
+            long duringFetch = 0;
+            long left = size;
+            while (left > 0) {
+                int n = in.read(chunk, 0, (int) Math.min(chunk.length, left));
+                assertTrue(n > 0, "the literal ended " + left + " octets short");
+                received.update(chunk, 0, n);
+                left -= n;
+                if (duringFetch == 0 && left <= size / 2) {
+                    duringFetch = heapUsedAfterGc();
+                }
+            }
+            assertEquals(")", rawLine(in));
+            assertEquals("d OK UID FETCH completed", rawLine(in));
+            long after = heapUsedAfterGc();
+
+            assertTrue(java.security.MessageDigest.isEqual(sent.digest(), received.digest()), "BODY[] differs from the APPEND");
+            String growth = "heap used after a full GC: " + mb(baseline) + " before, " + mb(duringAppend)
+                    + " with 40 MB appended, " + mb(duringFetch) + " halfway through the FETCH, " + mb(after) + " after";
+            assertTrue(duringAppend - baseline < flatLimit, growth);
+            assertTrue(duringFetch - baseline < flatLimit, growth);
+            assertTrue(after - baseline < flatLimit, growth);
         }
         assertEquals(4, imap.store.session().status(MailboxName.INBOX).messages());
+    }
+
+    private static long heapUsedAfterGc() {
+        System.gc(); // a full collection with G1, unless the JVM was told otherwise
+        return java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+
+    private static String mb(long bytes) {
+        return (bytes / (1024 * 1024)) + " MB";
+    }
+
+    /**
+     * A message made as it is read: "Subject: big", a blank line, then numbered lines of 80 octets,
+     * so a test can send tens of megabytes without holding them.
+     */
+    private static final class GeneratedMessage {
+        private static final byte[] HEADER = "Subject: big\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        private final byte[] line = ("line 0000000000 of a message too big to hold, sent and fetched as a stream....\r\n")
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        private final long lines;
+        private long position;
+
+        GeneratedMessage(long lines) {
+            this.lines = lines;
+            assertEquals(80, line.length);
+        }
+
+        long size() {
+            return HEADER.length + lines * line.length;
+        }
+
+        /** Fills as much of {@code buf} as is left; 0 at the end. */
+        int read(byte[] buf) {
+            int n = 0;
+            while (n < buf.length && position < size()) {
+                long offset;
+                byte[] source;
+                if (position < HEADER.length) {
+                    source = HEADER;
+                    offset = position;
+                } else {
+                    long body = position - HEADER.length;
+                    offset = body % line.length;
+                    if (offset == 0) {
+                        long number = body / line.length;
+                        for (int d = 14; d >= 5; d--, number /= 10) {
+                            line[d] = (byte) ('0' + number % 10);
+                        }
+                    }
+                    source = line;
+                }
+                int k = (int) Math.min(buf.length - n, source.length - offset);
+                System.arraycopy(source, (int) offset, buf, n, k);
+                n += k;
+                position += k;
+            }
+            return n;
+        }
     }
 
     @Test
