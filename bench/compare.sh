@@ -28,8 +28,8 @@ run mime --repeat 5 --label mailstack
 # figures are those of a server that has been running (Dovecot needs no warm-up; it gets one too).
 ./mailstack-bench imap --label warmup --imap-port 12143 --user user1@example.test --mailbox-size "$size" > /dev/null
 ./mailstack-bench imap --label warmup --imap-port 20143 --user user1@example.test --mailbox-size "$size" > /dev/null
-run imap --label mailstack --imap-port 12143 --user user1@example.test --mailbox-size "$size" --repeat 3
-run imap --label dovecot --imap-port 20143 --user user1@example.test --mailbox-size "$size" --repeat 3
+run imap --label mailstack --imap-port 12143 --user user1@example.test --mailbox-size "$size" --repeat 5
+run imap --label dovecot --imap-port 20143 --user user1@example.test --mailbox-size "$size" --repeat 5
 run pop3 --label mailstack --pop3-port 12110 --user user1@example.test --repeat 3
 run pop3 --label dovecot --pop3-port 20110 --user user1@example.test --repeat 3
 # The same for SMTP: an unrecorded round of each size at 32 clients to another user, so the JIT has
