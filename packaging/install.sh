@@ -2,7 +2,8 @@
 # Installs mailstack as a systemd service. Idempotent: run it again after an update.
 #   sudo packaging/install.sh [--hostname mail.example.org]
 # DESTDIR=/some/dir stages the same tree under that folder instead (packaging, tests): no user is
-# created, nothing is chowned and systemd is left alone.
+# created, nothing is chowned, no private key is made (each host makes its own on its first run
+# without DESTDIR) and systemd is left alone.
 set -eu
 src="$(cd "$(dirname "$0")/.." && pwd)"
 hostname="$(hostname -f 2>/dev/null || hostname)"
@@ -30,6 +31,8 @@ if systemd_runs && systemctl is-active --quiet mailstack.service; then
   echo "stopping the running mailstack for the update"
   systemctl stop mailstack.service
   restart=yes
+  # whatever fails from here on, the service does not stay down
+  trap 'if [ "$restart" = yes ]; then systemctl start mailstack.service || true; fi' EXIT
 fi
 rm -rf "$root/opt/mailstack.new" && mkdir -p "$root/opt/mailstack.new/server/target"
 cp -a "$src/mailstack" "$src/README.md" "$root/opt/mailstack.new/"
@@ -49,10 +52,9 @@ tls.certificate = /etc/mailstack/fullchain.pem
 tls.key = /etc/mailstack/privkey.pem
 CONF
 fi
-if [ ! -f "$root/etc/mailstack/privkey.pem" ]; then
-  "$root/opt/mailstack/mailstack" cert self-signed --host "$hostname" --out "$root/etc/mailstack"
-  staged || chgrp mailstack /etc/mailstack/privkey.pem
-  chmod 0640 "$root/etc/mailstack/privkey.pem"
+if ! staged && [ ! -f /etc/mailstack/privkey.pem ]; then
+  /opt/mailstack/mailstack cert self-signed --host "$hostname" --out /etc/mailstack
+  chgrp mailstack /etc/mailstack/privkey.pem && chmod 0640 /etc/mailstack/privkey.pem
 fi
 
 install -m 0644 "$src/packaging/systemd/mailstack.service" "$root/etc/systemd/system/mailstack.service"
@@ -60,6 +62,7 @@ if systemd_runs; then
   systemctl daemon-reload
   systemctl enable mailstack.service
   if [ "$restart" = yes ]; then
+    restart=no # started here, not by the trap
     systemctl start mailstack.service
     echo "updated and started again: logs with 'journalctl -u mailstack'"
   else

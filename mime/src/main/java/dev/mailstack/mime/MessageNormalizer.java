@@ -101,6 +101,14 @@ public final class MessageNormalizer {
         }
     }
 
+    /**
+     * Whether the whole message, header and body, is valid UTF-8: an SMTPUTF8 message (RFC 6532)
+     * that needs no labels to be read right, and is kept as it came.
+     */
+    public static boolean isUtf8(ContentSource content, MessageSummary.ParsedMessage parsed) throws IOException {
+        return decodes(content, 0, parsed.size(), StandardCharsets.UTF_8);
+    }
+
     /** Streams the body through a strict decoder: UTF-8 if it decodes, else the first fallback that does. */
     static Charset detect(ContentSource content, long offset, long length, List<Charset> fallback) throws IOException {
         List<Charset> candidates = new ArrayList<>();

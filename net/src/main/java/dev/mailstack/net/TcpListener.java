@@ -16,6 +16,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -101,10 +102,13 @@ public final class TcpListener implements AutoCloseable {
                 if (permitted) {
                     permits.release();
                 }
-                if (!closing) {
-                    LOG.log(Level.ERROR, "accept failed endpoint=" + endpoint.name(), e);
+                if (closing || server.isClosed()) {
+                    return;
                 }
-                return;
+                // out of file descriptors (EMFILE), say: the listener must outlive it
+                LOG.log(Level.ERROR, "accept failed endpoint=" + endpoint.name() + "; trying again in 100 ms", e);
+                LockSupport.parkNanos(100_000_000L);
+                continue;
             }
             accepted.incrementAndGet();
             String id = Long.toString(IDS.incrementAndGet(), 36);

@@ -101,13 +101,17 @@ final class QueueCommand {
             InputStream buffered = new java.io.BufferedInputStream(in);
             int previous = -1;
             int beforePrevious = -1;
-            for (int n = 0, b; n < MAX_HEADER && (b = buffered.read()) >= 0; n++) {
+            int n = 0;
+            for (int b; n < MAX_HEADER && (b = buffered.read()) >= 0; n++) {
                 out.write(b);
                 if (b == '\n' && (previous == '\n' || (previous == '\r' && beforePrevious == '\n'))) {
                     return;
                 }
                 beforePrevious = previous;
                 previous = b;
+            }
+            if (n < MAX_HEADER) {
+                return; // the whole message is header
             }
             out.println();
             out.println("(header cut at " + MAX_HEADER + " octets; --body prints the whole message)");
@@ -166,8 +170,11 @@ final class QueueCommand {
                         changed++;
                         System.out.println(id + " " + done());
                     } else {
-                        refused++;
                         Optional<QueueEntry> entry = queue.details(id).map(QueueDetails::entry);
+                        if (all && entry.isEmpty()) {
+                            continue; // delivered or bounced since the list was read: nothing left to do
+                        }
+                        refused++;
                         System.err.println(entry.isPresent() ? unchanged(entry.get()) : missing(id));
                     }
                 }

@@ -178,7 +178,9 @@ public final class Server implements AutoCloseable {
         List<String> live = new ArrayList<>();
         List<String> restart = new ArrayList<>();
         for (ConfigKey k : ConfigKey.values()) {
-            if (!fresh.string(k).equals(applied.string(k))) {
+            // live keys against what the last reload applied; the others against what the server started
+            // with, so a change that waits for a restart is reported on every SIGHUP until then
+            if (k.live() ? !fresh.string(k).equals(applied.string(k)) : !fresh.string(k).equals(config.string(k))) {
                 (k.live() ? live : restart).add(k.key());
             }
         }

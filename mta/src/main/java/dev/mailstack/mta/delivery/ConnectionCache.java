@@ -57,6 +57,9 @@ final class ConnectionCache implements AutoCloseable {
 
     /** Keeps a session that just finished a transaction, or closes it when full of years or the cache is closed. */
     void put(Route route, SmtpClient client) {
+        if (client.closed()) {
+            return; // lost while sending: nothing to keep
+        }
         if (client.markUsed() < MAX_USES) {
             synchronized (this) {
                 if (!closed) {

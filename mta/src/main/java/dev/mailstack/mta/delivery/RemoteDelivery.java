@@ -47,8 +47,11 @@ public final class RemoteDelivery implements AutoCloseable {
 
     /** Deliveries to one destination at once by default (Postfix's default_destination_concurrency_limit). */
     public static final int DEFAULT_CONCURRENCY = 20;
-    /** How long a delivery waits for its destination's turn before it is deferred; well inside the queue's lease. */
-    static final Duration TURN_WAIT = Duration.ofMinutes(5);
+    /**
+     * How long a delivery waits for its destination's turn before it is deferred: short, because
+     * the waiting holds a queue worker and the message's lease, and a stop waits for it.
+     */
+    static final Duration TURN_WAIT = Duration.ofSeconds(10);
 
     public RemoteDelivery(MailboxStore store, Router router, String hostname) {
         this(store, router, hostname, SmtpTimeouts.rfc5321(), DEFAULT_CONCURRENCY);
@@ -78,8 +81,8 @@ public final class RemoteDelivery implements AutoCloseable {
         }
         String destination = current.destination(domain);
         if (!limits.acquire(destination, TURN_WAIT)) {
-            return all(recipients, 451, "451 4.4.5 no turn for " + destination + " in " + TURN_WAIT.toMinutes()
-                    + " minutes: it already has queue.destination_concurrency deliveries under way; trying later");
+            return all(recipients, 451, "451 4.4.5 no turn for " + destination + " in " + TURN_WAIT.toSeconds()
+                    + " s: it already has queue.destination_concurrency deliveries under way; trying later");
         }
         try {
             return deliver(message, recipients, routes);
@@ -97,10 +100,13 @@ public final class RemoteDelivery implements AutoCloseable {
                     List<Outcome> outcomes = transaction(client, message, recipients, route);
                     sessions.put(route, client);
                     return outcomes;
-                } catch (IOException e) {
+                } catch (IOException | RuntimeException e) {
+                    // before the message went out (a loss after DATA's 354 is answered inside
+                    // transaction): this session is spent, a new connection below takes the message
                     client.close();
-                    // it may have got as far as the final dot: wait for the next attempt, as with any broken session
-                    return all(recipients, 451, "451 4.4.2 " + route + ": " + e.getMessage());
+                    LOG.log(Level.INFO, "kept session failed, connecting again queue={0} route={1}: {2}", message.id(),
+                            route, e.getMessage());
+                    break;
                 }
             }
         }
@@ -145,8 +151,8 @@ public final class RemoteDelivery implements AutoCloseable {
                 : all(recipients, 451, last.code() < 500 ? last.reply() : "451 4.4.0 " + last.reply());
     }
 
-    /** Addresses tried in one delivery at most, over every route (Postfix's smtp_mx_address_limit is 5). */
-    static final int MAX_ADDRESSES = 10;
+    /** Addresses tried in one delivery at most, over every route (Postfix's smtp_mx_address_limit). */
+    static final int MAX_ADDRESSES = 5;
 
     /** What one connection to one address came to. */
     private sealed interface Attempt {
@@ -167,7 +173,7 @@ public final class RemoteDelivery implements AutoCloseable {
                             InetAddress address, TlsPolicy tls) {
         SmtpClient client = null;
         try {
-            client = SmtpClient.connect(new InetSocketAddress(address, route.port()), tls, timeouts);
+            client = SmtpClient.connect(new InetSocketAddress(address, route.port()), route.host(), tls, timeouts);
             Failure refused = open(client, route, address, tls);
             if (refused != null) {
                 return refused;
@@ -232,7 +238,7 @@ public final class RemoteDelivery implements AutoCloseable {
 
     private List<Outcome> transaction(SmtpClient client, QueuedMessage message,
                                       List<QueuedMessage.PendingRecipient> recipients, Route route) throws IOException {
-        boolean utf8Needed = message.envelope().smtpUtf8() && needsSmtpUtf8(message);
+        boolean utf8Needed = message.envelope().smtpUtf8() && needsSmtpUtf8(message, recipients);
         if (utf8Needed && !client.has("SMTPUTF8")) {
             // RFC 6531 §3.2: a message that needs SMTPUTF8 cannot go to a server without it.
             return all(recipients, 553, "553 5.6.7 " + route + " does not support SMTPUTF8");
@@ -307,8 +313,16 @@ public final class RemoteDelivery implements AutoCloseable {
             return all(recipients, from.code(), from.text());
         }
         if (!accepted.isEmpty()) {
-            SmtpClient.Reply end = go.code() != 354 ? go
-                    : downgrading ? sendDowngraded(client, message) : sendAsIs(client, message);
+            SmtpClient.Reply end;
+            try {
+                end = go.code() != 354 ? go : downgrading ? sendDowngraded(client, message) : sendAsIs(client, message);
+            } catch (IOException e) {
+                // The message may have reached the server whole: no other address gets it now, the
+                // next attempt does (a duplicate then is SMTP's own risk, RFC 5321 §6.1).
+                client.close();
+                end = new SmtpClient.Reply(451, List.of("4.4.2 " + route + ": connection lost while sending the message: "
+                        + e.getMessage()));
+            }
             for (QueuedMessage.PendingRecipient r : accepted) {
                 outcomes.put(r.position(), new Outcome(r.position(), end.code(), end.text(), dsn && end.ok()));
             }
@@ -327,9 +341,11 @@ public final class RemoteDelivery implements AutoCloseable {
      * UTF-8 header. Clients often ask for SMTPUTF8 on plain ASCII mail; such mail still goes to a
      * next hop without SMTPUTF8 instead of bouncing (as Postfix's smtputf8_autodetect does).
      */
-    private boolean needsSmtpUtf8(QueuedMessage message) throws IOException {
+    private boolean needsSmtpUtf8(QueuedMessage message, List<QueuedMessage.PendingRecipient> recipients)
+            throws IOException {
+        // only this delivery's recipients: a UTF-8 address at another domain is not this hop's business
         if (!isAscii(message.envelope().returnPath())
-                || message.envelope().recipients().stream().anyMatch(r -> !isAscii(r.address()))) {
+                || recipients.stream().anyMatch(r -> !isAscii(r.recipient().address()))) {
             return true;
         }
         long header = store.facts(message.content()).headerSize();

@@ -56,6 +56,8 @@ final class SmtpClient implements AutoCloseable {
     private final Set<String> extensions = new HashSet<>();
     private final Set<String> authMechanisms = new HashSet<>();
     private int uses;
+    /** The host name the route gave (an MX or relay host), for SNI; an address when it gave one. */
+    private String serverName;
 
     private SmtpClient(Socket tcp, SmtpTimeouts timeouts) throws IOException {
         this.tcp = tcp;
@@ -64,13 +66,15 @@ final class SmtpClient implements AutoCloseable {
     }
 
     /** Connects to one address of a route; with {@link TlsPolicy#IMPLICIT} the handshake comes first. */
-    static SmtpClient connect(InetSocketAddress address, TlsPolicy tls, SmtpTimeouts timeouts) throws IOException {
+    static SmtpClient connect(InetSocketAddress address, String serverName, TlsPolicy tls, SmtpTimeouts timeouts)
+            throws IOException {
         Socket s = new Socket();
         try {
             s.connect(address, (int) timeouts.connect().toMillis());
             s.setSoTimeout((int) timeouts.reply().toMillis());
             s.setTcpNoDelay(true);
             SmtpClient client = new SmtpClient(s, timeouts);
+            client.serverName = serverName;
             if (tls == TlsPolicy.IMPLICIT) {
                 client.handshake();
             }
@@ -89,8 +93,9 @@ final class SmtpClient implements AutoCloseable {
 
     private void handshake() throws IOException {
         try {
+            // the route's host name, so the server can choose its certificate by SNI (RFC 6066 §3)
             SSLSocket ssl = (SSLSocket) anyCertificate().getSocketFactory()
-                    .createSocket(socket, socket.getInetAddress().getHostAddress(), socket.getPort(), true);
+                    .createSocket(socket, serverName, socket.getPort(), true);
             ssl.setUseClientMode(true);
             ssl.setEnabledProtocols(new String[]{"TLSv1.3", "TLSv1.2"});
             ssl.startHandshake();
@@ -143,6 +148,10 @@ final class SmtpClient implements AutoCloseable {
     /** Counts a finished transaction; the new count. */
     int markUsed() {
         return ++uses;
+    }
+
+    boolean closed() {
+        return socket.isClosed();
     }
 
     boolean secure() {

@@ -37,9 +37,11 @@ public final class QueueIntake {
 
     public QueueId accept(MailEnvelope envelope, MessageSource message) throws IOException {
         MessageSummary.ParsedMessage parsed = parse(message, limits);
-        // RFC 6532: with SMTPUTF8, raw UTF-8 in the header is the message's own form; it travels
-        // unchanged to hops that announce SMTPUTF8, so it is not turned into encoded-words here.
-        if (envelope.smtpUtf8() || !MessageNormalizer.needsLabels(parsed)) {
+        // RFC 6532: with SMTPUTF8, raw UTF-8 is the message's own form; it travels unchanged to hops
+        // that announce SMTPUTF8, so it is not turned into encoded-words here. Mail that only claims
+        // SMTPUTF8 and carries another charset is labelled like any other.
+        if (!MessageNormalizer.needsLabels(parsed)
+                || (envelope.smtpUtf8() && MessageNormalizer.isUtf8(offset -> open(message, offset), parsed))) {
             return enqueue(envelope, message, parsed);
         }
         try (MessageSpool spool = store.spool()) {
