@@ -51,34 +51,15 @@ class ImapSessionTest {
         }
     }
 
-    @Test
-    void thunderbirdsConversation() throws Exception {
-        TranscriptRunner.run("/transcripts/thunderbird.txt", this::connect);
-    }
-
-    @Test
-    void errorsAndWrongStates() throws Exception {
-        TranscriptRunner.run("/transcripts/errors.txt", this::connect);
-    }
-
-    @Test
-    void mailboxesFoldersAndChineseNames() throws Exception {
-        TranscriptRunner.run("/transcripts/mailboxes.txt", this::connect);
-    }
-
-    @Test
-    void listExtendedSelectionOptions() throws Exception {
-        TranscriptRunner.run("/transcripts/list-extended.txt", this::connect);
-    }
-
-    @Test
-    void successfulResultsOfEachCommand() throws Exception {
-        TranscriptRunner.run("/transcripts/commands.txt", this::connect);
-    }
-
-    @Test
-    void everySearchKeyWithItsExactResult() throws Exception {
-        TranscriptRunner.run("/transcripts/search.txt", this::connect);
+    /**
+     * The conversations in src/test/resources/transcripts: Thunderbird's, errors and wrong states,
+     * mailboxes with Chinese names, LIST-EXTENDED, each command's success, every SEARCH key.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"thunderbird", "errors", "mailboxes", "list-extended",
+        "commands", "search"})
+    void transcript(String name) throws Exception {
+        TranscriptRunner.run("/transcripts/" + name + ".txt", this::connect);
     }
 
     /**
