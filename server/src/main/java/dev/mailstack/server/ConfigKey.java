@@ -46,7 +46,7 @@ public enum ConfigKey {
     RELAY_HOST_TLS("queue.relay_host_tls", "may", Type.TLS_POLICY, "TLS with the relay host: may (STARTTLS when offered), encrypt (STARTTLS required), implicit (TLS from the start, port 465) or none."),
     RELAY_HOST_USER("queue.relay_host_user", "", Type.STRING, "Login at the relay host (AUTH PLAIN or LOGIN, only inside TLS or on loopback); empty: no login."),
     RELAY_HOST_PASSWORD_FILE("queue.relay_host_password_file", "", Type.PATH, "File holding the relay host password on its first line (keep it chmod 600); read at start and on SIGHUP."),
-    DESTINATION_CONCURRENCY("queue.destination_concurrency", "20", Type.INT, "Deliveries at once to one destination domain (or to the relay host); more wait their turn."),
+    DESTINATION_CONCURRENCY("queue.destination_concurrency", "20", Type.INT, "Deliveries at once to one destination domain (or to the relay host); one that finds no turn within 10 s is retried later."),
     TLS_POLICY("queue.tls_policy", "", Type.TLS_POLICIES, "domain=none|may|encrypt|implicit pairs (implicit: TLS from the first byte, for a static route to port 465), comma-separated: TLS with that domain's servers (default may: STARTTLS when offered; a failed handshake is retried without TLS)."),
     MIME_MAX_DEPTH("mime.max_depth", "20", Type.INT, "Multipart and message/rfc822 nesting parsed; deeper parts are kept as one leaf."),
     MIME_MAX_PARTS("mime.max_parts", "1000", Type.INT, "Parts parsed in one message; the rest is kept unparsed."),

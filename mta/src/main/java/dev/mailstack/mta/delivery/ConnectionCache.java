@@ -74,6 +74,7 @@ final class ConnectionCache implements AutoCloseable {
     private void evictLoop() {
         try {
             while (true) {
+                // a clock, not a condition: idle sessions age whether or not anything happens
                 Thread.sleep(IDLE.toMillis() / 2);
                 List<SmtpClient> expired = new ArrayList<>();
                 synchronized (this) {
