@@ -11,13 +11,17 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 /**
@@ -238,7 +242,7 @@ public final class MailQueue {
                         ps.setTimestamp(3, Timestamp.from(now));
                         // zero rows: another runner claimed it between our SELECT and UPDATE
                         if (ps.executeUpdate() == 1) {
-                            claimed.add(read(c, id));
+                            claimed.add(read(c, id, now));
                         }
                     }
                 }
@@ -258,46 +262,45 @@ public final class MailQueue {
      * otherwise it is due again at the earliest deferral's next attempt.
      */
     public void record(QueueId id, List<RecipientOutcome> outcomes) {
-        record(Map.of(id, outcomes));
+        record(Map.of(id, outcomes), null);
     }
 
-    /** {@link #record(QueueId, List)} for several entries in one transaction. */
-    public void record(Map<QueueId, List<RecipientOutcome>> outcomesById) {
+    /**
+     * {@link #record(QueueId, List)} for several entries claimed at {@code claimedAt}, in one
+     * transaction, ending their leases. An entry made due by {@link #retryNow} or {@link #release}
+     * after the claim stays due now instead of taking the attempt's retry time; with
+     * {@code claimedAt} null the attempt's time always wins.
+     *
+     * @return the entries still queued when the outcomes were recorded; one missing was deleted
+     *         ({@link #delete}) while it was delivered, and nothing was recorded for it
+     */
+    public Set<QueueId> record(Map<QueueId, List<RecipientOutcome>> outcomesById, Instant claimedAt) {
         try (Connection c = store.db().connect()) {
             c.setAutoCommit(false);
             try {
-                try (PreparedStatement ps = c.prepareStatement("UPDATE queue_recipients SET state = ?,"
-                        + " attempts = attempts + 1, last_reply = ? WHERE queue_id = ? AND position = ?")) {
-                    for (Map.Entry<QueueId, List<RecipientOutcome>> entry : outcomesById.entrySet()) {
-                        for (RecipientOutcome o : entry.getValue()) {
-                            String[] stateAndReply = switch (o) {
-                                case RecipientOutcome.Delivered d -> new String[]{State.DELIVERED.name(), d.reply()};
-                                case RecipientOutcome.Deferred d -> new String[]{State.PENDING.name(), d.reply()};
-                                case RecipientOutcome.Failed f -> new String[]{State.FAILED.name(), f.reply()};
-                            };
-                            ps.setString(1, stateAndReply[0]);
-                            ps.setString(2, truncate(stateAndReply[1]));
-                            ps.setLong(3, entry.getKey().value());
-                            ps.setInt(4, o.position());
-                            ps.addBatch();
-                        }
-                    }
-                    ps.executeBatch();
-                }
-                try (PreparedStatement pending = c.prepareStatement(
-                        "SELECT COUNT(*) FROM queue_recipients WHERE queue_id = ? AND state = ?");
+                updateRecipients(c, outcomesById);
+                Set<QueueId> queued = new HashSet<>();
+                try (PreparedStatement count = c.prepareStatement("SELECT COUNT(*),"
+                        + " COALESCE(SUM(CASE WHEN state = ? THEN 1 ELSE 0 END), 0) FROM queue_recipients WHERE queue_id = ?");
                      PreparedStatement delete = c.prepareStatement("DELETE FROM queue_messages WHERE id = ?");
                      PreparedStatement reschedule = c.prepareStatement("UPDATE queue_messages SET lease_until = NULL,"
-                             + " next_attempt_at = COALESCE(?, next_attempt_at) WHERE id = ?")) {
+                             + " next_attempt_at = CASE WHEN next_attempt_at > ? THEN next_attempt_at"
+                             + " ELSE COALESCE(?, next_attempt_at) END WHERE id = ?")) {
                     for (Map.Entry<QueueId, List<RecipientOutcome>> entry : outcomesById.entrySet()) {
                         long id = entry.getKey().value();
-                        pending.setLong(1, id);
-                        pending.setString(2, State.PENDING.name());
+                        count.setString(1, State.PENDING.name());
+                        count.setLong(2, id);
+                        long all;
                         long left;
-                        try (ResultSet rs = pending.executeQuery()) {
+                        try (ResultSet rs = count.executeQuery()) {
                             rs.next();
-                            left = rs.getLong(1);
+                            all = rs.getLong(1);
+                            left = rs.getLong(2);
                         }
+                        if (all == 0) {
+                            continue; // deleted meanwhile: its recipients went with it (ON DELETE CASCADE)
+                        }
+                        queued.add(entry.getKey());
                         if (left == 0) {
                             delete.setLong(1, id);
                             delete.addBatch();
@@ -305,8 +308,9 @@ public final class MailQueue {
                             Instant next = entry.getValue().stream()
                                     .flatMap(o -> o instanceof RecipientOutcome.Deferred d ? Stream.of(d.nextAttempt()) : Stream.empty())
                                     .min(Instant::compareTo).orElse(null);
-                            reschedule.setTimestamp(1, next == null ? null : Timestamp.from(next));
-                            reschedule.setLong(2, id);
+                            reschedule.setTimestamp(1, claimedAt == null ? null : Timestamp.from(claimedAt));
+                            reschedule.setTimestamp(2, next == null ? null : Timestamp.from(next));
+                            reschedule.setLong(3, id);
                             reschedule.addBatch();
                         }
                     }
@@ -314,12 +318,90 @@ public final class MailQueue {
                     reschedule.executeBatch();
                 }
                 c.commit();
+                return queued;
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
                 throw e;
             }
         } catch (SQLException e) {
             throw store.db().failure(e, "record delivery outcome");
+        }
+    }
+
+    /**
+     * Records outcomes of some recipients of an entry still being delivered, keeping its lease: a
+     * message to several domains is marked delivered at each one as soon as it has it, so a crash or
+     * a lost lease before the last domain does not send it to the first ones again.
+     *
+     * @return false when the entry is gone (deleted while it was delivered)
+     */
+    public boolean recordSome(QueueId id, List<RecipientOutcome> outcomes) {
+        try (Connection c = store.db().connect()) {
+            c.setAutoCommit(false);
+            try {
+                int updated = updateRecipients(c, Map.of(id, outcomes));
+                c.commit();
+                return updated > 0 || outcomes.isEmpty();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw store.db().failure(e, "record delivery outcome");
+        }
+    }
+
+    /** The recipients' new states; the number of rows changed. */
+    private static int updateRecipients(Connection c, Map<QueueId, List<RecipientOutcome>> outcomesById) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE queue_recipients SET state = ?,"
+                + " attempts = attempts + 1, last_reply = ? WHERE queue_id = ? AND position = ?")) {
+            for (Map.Entry<QueueId, List<RecipientOutcome>> entry : outcomesById.entrySet()) {
+                for (RecipientOutcome o : entry.getValue()) {
+                    String[] stateAndReply = switch (o) {
+                        case RecipientOutcome.Delivered d -> new String[]{State.DELIVERED.name(), d.reply()};
+                        case RecipientOutcome.Deferred d -> new String[]{State.PENDING.name(), d.reply()};
+                        case RecipientOutcome.Failed f -> new String[]{State.FAILED.name(), f.reply()};
+                    };
+                    ps.setString(1, stateAndReply[0]);
+                    ps.setString(2, truncate(stateAndReply[1]));
+                    ps.setLong(3, entry.getKey().value());
+                    ps.setInt(4, o.position());
+                    ps.addBatch();
+                }
+            }
+            return IntStream.of(ps.executeBatch()).map(n -> Math.max(n, 0)).sum();
+        }
+    }
+
+    /**
+     * Extends the leases of entries being delivered, so a delivery that outlasts one lease (slow
+     * hosts, each with RFC 5321's long timeouts) is not claimed and sent a second time.
+     *
+     * @return the entries among {@code ids} that are gone (deleted while delivered) or no longer leased
+     */
+    public Set<QueueId> renewLeases(Collection<QueueId> ids, Instant until) {
+        if (ids.isEmpty()) {
+            return Set.of();
+        }
+        try (Connection c = store.db().connect();
+             PreparedStatement ps = c.prepareStatement("UPDATE queue_messages SET lease_until = ?"
+                     + " WHERE id = ? AND lease_until IS NOT NULL")) {
+            List<QueueId> order = List.copyOf(ids);
+            for (QueueId id : order) {
+                ps.setTimestamp(1, Timestamp.from(until));
+                ps.setLong(2, id.value());
+                ps.addBatch();
+            }
+            int[] counts = ps.executeBatch();
+            Set<QueueId> gone = new HashSet<>();
+            for (int i = 0; i < order.size(); i++) {
+                if (counts[i] == 0) {
+                    gone.add(order.get(i));
+                }
+            }
+            return gone;
+        } catch (SQLException e) {
+            throw store.db().failure(e, "renew queue leases");
         }
     }
 
@@ -344,10 +426,11 @@ public final class MailQueue {
     /**
      * Makes an entry due now (mailstack queue flush, retry); false when there is none or it is held.
      * A lease is left alone: clearing it while a worker delivers the message would let a second
-     * worker claim it and send it to a remote server twice.
+     * worker claim it and send it to a remote server twice; that attempt, when it ends, leaves the
+     * entry due now instead of setting its own retry time.
      */
     public boolean retryNow(QueueId id) {
-        return update("UPDATE queue_messages SET next_attempt_at = received_at WHERE id = ? AND held = FALSE", id);
+        return dueNow("UPDATE queue_messages SET next_attempt_at = ? WHERE id = ? AND held = FALSE", id);
     }
 
     /**
@@ -360,13 +443,28 @@ public final class MailQueue {
 
     /** Ends a hold, making the entry due now; false when there is none or it was not held. */
     public boolean release(QueueId id) {
-        return update("UPDATE queue_messages SET held = FALSE, next_attempt_at = received_at WHERE id = ? AND held = TRUE", id);
+        return dueNow("UPDATE queue_messages SET held = FALSE, next_attempt_at = ? WHERE id = ? AND held = TRUE", id);
+    }
+
+    /**
+     * Runs {@code sql} with the present time as its first parameter: a later time than the claim of
+     * an attempt under way, which {@link #record(Map, Instant)} reads as "retry at once".
+     */
+    private boolean dueNow(String sql, QueueId id) {
+        try (Connection c = store.db().connect(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setTimestamp(1, Timestamp.from(Instant.now()));
+            ps.setLong(2, id.value());
+            return ps.executeUpdate() > 0;
+        } catch (SQLException e) {
+            throw store.db().failure(e, "update queue entry");
+        }
     }
 
     /**
      * Removes an entry and its recipients without a bounce (Postfix's postsuper -d); false when
-     * there is none. A worker delivering it at this moment finishes, and its outcome then finds
-     * nothing to record; the content goes with the next sweep once nothing else uses it.
+     * there is none. A worker delivering it at this moment learns of it at its next lease renewal or
+     * record, sends it to no further domain and no report about it; the content goes with the next
+     * sweep once nothing else uses it.
      */
     public boolean delete(QueueId id) {
         return update("DELETE FROM queue_messages WHERE id = ?", id);
@@ -447,7 +545,7 @@ public final class MailQueue {
         return out;
     }
 
-    private QueuedMessage read(Connection c, long id) throws SQLException {
+    private QueuedMessage read(Connection c, long id, Instant claimedAt) throws SQLException {
         MailEnvelope envelope;
         ContentId content;
         String key;
@@ -484,7 +582,7 @@ public final class MailQueue {
                 warned = rs.getBoolean(10);
             }
         }
-        return new QueuedMessage(new QueueId(id), envelope, pending, content, key, size, warned);
+        return new QueuedMessage(new QueueId(id), envelope, pending, content, key, size, warned, claimedAt);
     }
 
     private static String truncate(String reply) {

@@ -3,9 +3,14 @@ package dev.mailstack.store;
 import java.time.Instant;
 import java.util.List;
 
-/** A queue entry claimed for delivery: the envelope, the recipients still pending, and the content. */
+/**
+ * A queue entry claimed for delivery: the envelope, the recipients still pending, and the content.
+ *
+ * @param claimedAt when the claim was made (what {@link MailQueue#record(java.util.Map, Instant)} compares
+ *                  an administrator's retry with)
+ */
 public record QueuedMessage(QueueId id, MailEnvelope envelope, List<PendingRecipient> pending, ContentId content,
-                            String contentKey, long size, boolean delayWarned) {
+                            String contentKey, long size, boolean delayWarned, Instant claimedAt) {
     public QueuedMessage {
         pending = List.copyOf(pending);
     }

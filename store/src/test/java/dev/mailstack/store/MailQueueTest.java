@@ -52,6 +52,38 @@ class MailQueueTest {
     }
 
     @Test
+    void aRenewedLeaseOutlastsItsFirstTermAndADeletedEntryIsReportedGone() throws Exception {
+        QueueId kept = enqueue("a@remote.test");
+        QueueId deleted = enqueue("b@remote.test");
+        Instant now = Instant.now();
+        assertEquals(2, queue.claimDue(now, Duration.ofMinutes(5), 10).size());
+        assertTrue(queue.delete(deleted));
+        assertEquals(java.util.Set.of(deleted), queue.renewLeases(List.of(kept, deleted), now.plus(Duration.ofMinutes(20))));
+        assertTrue(queue.claimDue(now.plus(Duration.ofMinutes(6)), Duration.ofMinutes(5)).isEmpty(),
+                "renewed past the first lease's end");
+        assertEquals(kept, queue.claimDue(now.plus(Duration.ofMinutes(21)), Duration.ofMinutes(5)).orElseThrow().id());
+        queue.record(kept, List.of(new RecipientOutcome.Deferred(0, "451 later", now.plus(Duration.ofHours(1)))));
+        assertEquals(java.util.Set.of(kept), queue.renewLeases(List.of(kept), now.plus(Duration.ofHours(2))),
+                "a recorded entry is no longer leased, and renewing does not lease it again");
+        assertEquals(kept, queue.claimDue(now.plus(Duration.ofMinutes(61)), Duration.ofMinutes(5)).orElseThrow().id());
+    }
+
+    @Test
+    void recordingSomeRecipientsKeepsTheLeaseUntilTheRestAreRecorded() throws Exception {
+        QueueId id = enqueue("a@one.test", "b@two.test");
+        Instant now = Instant.now();
+        QueuedMessage m = queue.claimDue(now, Duration.ofMinutes(5)).orElseThrow();
+        assertTrue(queue.recordSome(id, List.of(new RecipientOutcome.Delivered(0, "250 ok"))));
+        assertTrue(queue.claimDue(now, Duration.ofMinutes(5)).isEmpty(), "still leased");
+        assertEquals(java.util.Set.of(id), queue.record(java.util.Map.of(id,
+                List.of(new RecipientOutcome.Deferred(1, "451 later", now.plus(Duration.ofHours(1))))), m.claimedAt()));
+        QueuedMessage again = queue.claimDue(now.plus(Duration.ofMinutes(61)), Duration.ofMinutes(5)).orElseThrow();
+        assertEquals(List.of("b@two.test"), again.pending().stream().map(r -> r.recipient().address()).toList());
+        assertTrue(queue.delete(id));
+        assertFalse(queue.recordSome(id, List.of(new RecipientOutcome.Delivered(1, "250 ok"))), "gone");
+    }
+
+    @Test
     void batchClaimsNeverHandTheSameMessageToTwoRunners() throws Exception {
         for (int i = 0; i < 30; i++) {
             enqueue("a" + i + "@remote.test");

@@ -25,6 +25,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -49,6 +51,11 @@ public final class QueueRunner implements AutoCloseable {
     private final RemoteDelivery remote;
     private final Semaphore work = new Semaphore(0);
     private final List<Thread> workers = new ArrayList<>();
+    /** Messages being delivered, whose leases the keeper renews. */
+    private final Set<QueueId> inFlight = ConcurrentHashMap.newKeySet();
+    /** Messages among them deleted by an administrator meanwhile: no further domain, no report. */
+    private final Set<QueueId> deleted = ConcurrentHashMap.newKeySet();
+    private Thread leaseKeeper;
     private QueueIntake intake;
     private volatile boolean stopping;
     private final MailCounters counters;
@@ -75,6 +82,25 @@ public final class QueueRunner implements AutoCloseable {
         for (int i = 0; i < settings.workers(); i++) {
             Thread t = Thread.ofVirtual().name("queue-" + i).start(this::work);
             workers.add(t);
+        }
+        leaseKeeper = Thread.ofVirtual().name("queue-leases").start(this::keepLeases);
+    }
+
+    /**
+     * Renews the leases of messages being delivered every third of a lease, so none is claimed a
+     * second time however long its delivery takes, and notes the ones deleted meanwhile.
+     */
+    private void keepLeases() {
+        Duration every = settings.lease().dividedBy(3);
+        while (!stopping) {
+            try {
+                Thread.sleep(every);
+                deleted.addAll(store.queue().renewLeases(Set.copyOf(inFlight), Instant.now().plus(settings.lease())));
+            } catch (InterruptedException e) {
+                return;
+            } catch (StoreException e) {
+                LOG.log(Level.WARNING, "cannot renew queue leases, trying again in " + every.toSeconds() + " s: " + e.getMessage());
+            }
         }
     }
 
@@ -126,6 +152,18 @@ public final class QueueRunner implements AutoCloseable {
      * other message while its lease runs.
      */
     void deliver(List<QueuedMessage> batch) {
+        batch.forEach(m -> inFlight.add(m.id()));
+        try {
+            deliverClaimed(batch);
+        } finally {
+            batch.forEach(m -> {
+                inFlight.remove(m.id());
+                deleted.remove(m.id());
+            });
+        }
+    }
+
+    private void deliverClaimed(List<QueuedMessage> batch) {
         Map<String, AddressResolution> routes = new HashMap<>();
         List<QueuedMessage> localOnly = new ArrayList<>();
         List<QueuedMessage> withRemote = new ArrayList<>();
@@ -141,8 +179,9 @@ public final class QueueRunner implements AutoCloseable {
             List<Attempt> attempts = deliverLocally(localOnly, routes);
             Map<QueueId, List<RecipientOutcome>> outcomes = new LinkedHashMap<>();
             attempts.forEach(a -> outcomes.put(a.message.id(), a.outcomes));
-            store.queue().record(outcomes);
-            attempts.forEach(this::sendReports);
+            Set<QueueId> recorded = store.queue().record(outcomes,
+                    localOnly.stream().map(QueuedMessage::claimedAt).max(Instant::compareTo).orElseThrow());
+            attempts.stream().filter(a -> recorded(a, recorded)).forEach(this::sendReports);
         }
         if (withRemote.size() == 1) {
             deliverWithRemote(withRemote.getFirst(), routes);
@@ -161,18 +200,44 @@ public final class QueueRunner implements AutoCloseable {
         }
     }
 
+    /**
+     * Local recipients first, then each remote domain in turn. Every domain but the last has its
+     * deliveries recorded as soon as it is done, so nothing is sent to it again if the process dies
+     * before the others are; failures and deferrals wait for the end, where their reports are sent.
+     */
     private void deliverWithRemote(QueuedMessage message, Map<String, AddressResolution> routes) {
         Attempt attempt = deliverLocally(List.of(message), routes).getFirst();
+        int left = attempt.remote.size();
         for (Map.Entry<String, List<QueuedMessage.PendingRecipient>> group : attempt.remote.entrySet()) {
+            if (deleted.contains(message.id())) {
+                break;
+            }
+            boolean last = --left == 0;
             List<RemoteDelivery.Outcome> results = remote.deliver(message, group.getKey(), group.getValue());
+            List<RecipientOutcome> done = new ArrayList<>();
             for (int i = 0; i < results.size(); i++) {
                 RemoteDelivery.Outcome o = results.get(i);
-                attempt.outcomes.add(classify(attempt, group.getValue().get(i), o.reply(), o.code(),
-                        o.nextHopReports() ? null : DeliveryReport.Action.RELAYED));
+                RecipientOutcome outcome = classify(attempt, group.getValue().get(i), o.reply(), o.code(),
+                        o.nextHopReports() ? null : DeliveryReport.Action.RELAYED);
+                (outcome instanceof RecipientOutcome.Delivered && !last ? done : attempt.outcomes).add(outcome);
+            }
+            if (!done.isEmpty() && !store.queue().recordSome(message.id(), done)) {
+                deleted.add(message.id());
             }
         }
-        store.queue().record(message.id(), attempt.outcomes);
-        sendReports(attempt);
+        Set<QueueId> recorded = store.queue().record(Map.of(message.id(), attempt.outcomes), message.claimedAt());
+        if (recorded(attempt, recorded)) {
+            sendReports(attempt);
+        }
+    }
+
+    /** False for a message deleted while it was delivered (mailstack queue delete): it gets no report. */
+    private static boolean recorded(Attempt a, Set<QueueId> recorded) {
+        if (recorded.contains(a.message.id())) {
+            return true;
+        }
+        LOG.log(Level.INFO, "deleted during delivery queue={0}; no reports sent", a.message.id());
+        return false;
     }
 
     /** One attempt at a message: its outcomes so far, the reports they call for, its remote recipients by domain. */
@@ -345,6 +410,9 @@ public final class QueueRunner implements AutoCloseable {
     public void close() {
         stopping = true;
         work.release(settings.workers());
+        if (leaseKeeper != null) {
+            leaseKeeper.interrupt();
+        }
         for (Thread t : workers) {
             try {
                 t.join(Duration.ofSeconds(30));

@@ -1,0 +1,231 @@
+package dev.mailstack.mta.queue;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mailstack.mime.MailCharset;
+import dev.mailstack.mime.MimeLimits;
+import dev.mailstack.mta.delivery.LocalDelivery;
+import dev.mailstack.mta.delivery.RemoteDelivery;
+import dev.mailstack.mta.delivery.Route;
+import dev.mailstack.mta.delivery.Router;
+import dev.mailstack.store.MailEnvelope;
+import dev.mailstack.store.MailboxName;
+import dev.mailstack.store.MailboxStore;
+import dev.mailstack.store.MessageSpool;
+import dev.mailstack.store.PasswordScheme;
+import dev.mailstack.store.QueueDetails;
+import dev.mailstack.store.QueueId;
+import dev.mailstack.store.StoreFixture;
+import dev.mailstack.store.StoreSession;
+import dev.mailstack.store.TestMessages;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A delivery under way and the queue around it: the lease is renewed while a slow next hop takes
+ * longer than one lease, a message to several domains is marked delivered at each as soon as it
+ * is, and an administrator's retry or delete during the attempt is what counts afterwards.
+ */
+class QueueLeaseTest {
+    @TempDir
+    Path dir;
+    StoreFixture f;
+    MailboxStore store;
+    ServerSocket first;
+    ServerSocket second;
+    QueueIntake intake;
+    MailCounters counters = new MailCounters();
+
+    @BeforeEach
+    void open() throws IOException {
+        f = StoreFixture.create(dir);
+        store = f.store();
+        store.accounts().addUser("bob@example.org", PasswordScheme.hash("secret"));
+        first = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        second = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        intake = new QueueIntake(store, MimeLimits.defaults(), MailCharset.DEFAULT_FALLBACK, () -> { }, counters);
+    }
+
+    @AfterEach
+    void close() throws IOException {
+        first.close();
+        second.close();
+        f.close();
+    }
+
+    private QueueRunner runner(QueueSettings settings) {
+        Router router = new Router(Map.of("first.test", new Route("127.0.0.1", first.getLocalPort()),
+                "second.test", new Route("127.0.0.1", second.getLocalPort())), Optional.empty(), null);
+        QueueRunner runner = new QueueRunner(store, settings, new LocalDelivery(store),
+                new RemoteDelivery(store, router, "mx.example.org"), counters);
+        runner.useIntake(intake);
+        return runner;
+    }
+
+    private QueueId send(String... to) throws Exception {
+        MessageSpool.Spooled m = TestMessages.spool(store, "From: <bob@example.org>\r\nSubject: hello\r\n\r\nbody\r\n");
+        try {
+            return intake.accept(new MailEnvelope("bob@example.org", List.of(to).stream().map(MailEnvelope.Recipient::of).toList(),
+                    Optional.empty(), Optional.empty(), false, false, Instant.now()), m);
+        } finally {
+            m.discard();
+        }
+    }
+
+    /**
+     * A next hop that takes every message, answering the end of each with what {@code endOfData}
+     * returns (it may block, as a slow server does); counts the messages it was sent.
+     */
+    private static AtomicInteger serve(ServerSocket socket, Supplier<String> endOfData) {
+        AtomicInteger messages = new AtomicInteger();
+        Thread.ofVirtual().start(() -> {
+            while (!socket.isClosed()) {
+                try {
+                    Socket s = socket.accept();
+                    Thread.ofVirtual().start(() -> converse(s, endOfData, messages));
+                } catch (IOException e) {
+                    return; // the test is over
+                }
+            }
+        });
+        return messages;
+    }
+
+    private static void converse(Socket s, Supplier<String> endOfData, AtomicInteger messages) {
+        try (s) {
+            var in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+            OutputStream out = s.getOutputStream();
+            out.write("220 peer.test ESMTP\r\n".getBytes(StandardCharsets.US_ASCII));
+            for (String line; (line = in.readLine()) != null; ) {
+                String reply;
+                if (line.equalsIgnoreCase("DATA")) {
+                    out.write("354 go ahead\r\n".getBytes(StandardCharsets.US_ASCII));
+                    while (!".".equals(in.readLine())) {
+                        // the message itself
+                    }
+                    messages.incrementAndGet();
+                    reply = endOfData.get();
+                } else if (line.equalsIgnoreCase("QUIT")) {
+                    out.write("221 bye\r\n".getBytes(StandardCharsets.US_ASCII));
+                    return;
+                } else {
+                    reply = "250 ok";
+                }
+                out.write((reply + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            }
+        } catch (IOException e) {
+            // the client went away
+        }
+    }
+
+    private QueueDetails.Recipient recipient(QueueId id, String address) {
+        return store.queue().details(id).orElseThrow().recipients().stream()
+                .filter(r -> r.address().equals(address)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void aDeliveryLongerThanTheLeaseIsNotClaimedASecondTime() throws Exception {
+        Duration lease = Duration.ofMillis(1500);
+        // The next hop takes three leases to say 250: a second worker polls every second meanwhile.
+        AtomicInteger received = serve(first, () -> {
+            try {
+                Thread.sleep(lease.multipliedBy(3));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return "250 2.0.0 queued as slow";
+        });
+        try (QueueRunner runner = runner(new QueueSettings("mx.example.org", Duration.ofMinutes(5), Duration.ofHours(1),
+                Duration.ofDays(5), Duration.ofHours(4), 2, lease))) {
+            runner.start();
+            send("carol@first.test");
+            runner.wake();
+            Instant deadline = Instant.now().plusSeconds(30);
+            while (!store.queue().list().isEmpty()) {
+                assertTrue(Instant.now().isBefore(deadline), "the message was never delivered");
+                Thread.sleep(20);
+            }
+        }
+        assertEquals(1, received.get(), "the next hop was sent the message once");
+        assertEquals(1, counters.delivered.get());
+    }
+
+    @Test
+    void aDomainDoneIsRecordedBeforeTheNextIsTried() throws Exception {
+        QueueId id = send("carol@first.test", "dave@second.test");
+        serve(first, () -> "250 2.0.0 first has it");
+        QueueDetails.Recipient[] seen = new QueueDetails.Recipient[1];
+        serve(second, () -> {
+            seen[0] = recipient(id, "carol@first.test"); // while the second domain has the message
+            return "451 4.3.0 try later";
+        });
+        try (QueueRunner runner = runner(QueueSettings.defaults("mx.example.org"))) {
+            runner.deliver(store.queue().claimDue(Instant.now(), Duration.ofMinutes(5), 10));
+        }
+        assertEquals("delivered", seen[0].state(), "a crash now would not send it to first.test again");
+        assertEquals("delivered", recipient(id, "carol@first.test").state());
+        assertEquals(1, recipient(id, "carol@first.test").attempts(), "recorded once");
+        assertEquals("pending", recipient(id, "dave@second.test").state());
+        assertTrue(store.queue().list().getFirst().nextAttempt().isAfter(Instant.now().plusSeconds(60)),
+                "the deferral's retry time");
+    }
+
+    @Test
+    void aRetryAskedDuringAnAttemptIsNotOverwrittenByItsDeferral() throws Exception {
+        QueueId[] id = new QueueId[1];
+        serve(first, () -> {
+            assertTrue(store.queue().retryNow(id[0])); // mailstack queue retry, while the next hop thinks
+            return "451 4.3.0 try later";
+        });
+        id[0] = send("carol@first.test");
+        try (QueueRunner runner = runner(QueueSettings.defaults("mx.example.org"))) {
+            runner.deliver(store.queue().claimDue(Instant.now(), Duration.ofMinutes(5), 10));
+        }
+        assertEquals("pending", recipient(id[0], "carol@first.test").state());
+        assertEquals(1, store.queue().claimDue(Instant.now(), Duration.ofMinutes(5), 10).size(),
+                "due at once, as the administrator asked, not in 5 minutes");
+    }
+
+    @Test
+    void aMessageDeletedDuringItsDeliveryGoesNoFurtherAndGetsNoReport() throws Exception {
+        QueueId[] id = new QueueId[1];
+        serve(first, () -> {
+            assertTrue(store.queue().delete(id[0])); // mailstack queue delete, while the first domain takes it
+            return "250 2.0.0 first has it";
+        });
+        AtomicInteger toSecond = serve(second, () -> "250 2.0.0 second has it");
+        // nobody@example.org fails at once (no such user): a bounce to bob, had the entry not been deleted
+        id[0] = send("nobody@example.org", "carol@first.test", "dave@second.test");
+        try (QueueRunner runner = runner(QueueSettings.defaults("mx.example.org"))) {
+            runner.deliver(store.queue().claimDue(Instant.now(), Duration.ofMinutes(5), 10));
+        }
+        assertTrue(store.queue().list().isEmpty(), "no report was queued");
+        assertEquals(0, toSecond.get(), "second.test was not sent it");
+        StoreSession bob = store.open(store.accounts().find("bob@example.org").orElseThrow().id());
+        var inbox = bob.select(MailboxName.INBOX);
+        try {
+            assertEquals(0, inbox.messages().size(), "no bounce reached bob");
+        } finally {
+            inbox.close();
+        }
+    }
+}
