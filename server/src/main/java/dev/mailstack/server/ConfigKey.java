@@ -43,11 +43,13 @@ public enum ConfigKey {
     DELAY_WARNING("queue.delay_warning_hours", "4", Type.INT, "Tell the sender mail is delayed after this long; 0 disables."),
     STATIC_ROUTES("queue.static_routes", "", Type.ROUTES, "domain=host:port pairs, comma-separated, used instead of MX lookups (tests, smart hosts)."),
     RELAY_HOST("queue.relay_host", "", Type.HOST_PORT, "host:port to send all outbound mail through (a smart host); empty: MX lookups."),
-    RELAY_HOST_TLS("queue.relay_host_tls", "may", Type.TLS_POLICY, "TLS with the relay host: may (STARTTLS when offered), encrypt (STARTTLS required), implicit (TLS from the start, port 465) or none."),
+    RELAY_HOST_TLS("queue.relay_host_tls", "may", Type.TLS_POLICY, "TLS with the relay host: may (STARTTLS when offered), encrypt (STARTTLS required), verify (STARTTLS and a trusted certificate naming the relay host), implicit (TLS from the start, port 465) or none."),
     RELAY_HOST_USER("queue.relay_host_user", "", Type.STRING, "Login at the relay host (AUTH PLAIN or LOGIN, only inside TLS or on loopback); empty: no login."),
     RELAY_HOST_PASSWORD_FILE("queue.relay_host_password_file", "", Type.PATH, "File holding the relay host password on its first line (keep it chmod 600); read at start and on SIGHUP."),
+    RELAY_HOST_TLS_VERIFY("queue.relay_host_tls_verify", "true", Type.BOOL, "With a relay host login: send the password only to a relay host whose certificate chains to a trusted authority (queue.tls_trust_file) and names it, whatever queue.relay_host_tls says; no retry without TLS. false: any certificate will do (a self-signed relay on your own network)."),
+    TLS_TRUST_FILE("queue.tls_trust_file", "", Type.PATH, "PEM file of the certificate authorities a verified next hop's certificate must chain to (Postfix's smtp_tls_CAfile); empty: the JDK's. Read at start and on SIGHUP."),
     DESTINATION_CONCURRENCY("queue.destination_concurrency", "20", Type.INT, "Deliveries at once to one destination domain (or to the relay host); one that finds no turn within 10 s is retried later."),
-    TLS_POLICY("queue.tls_policy", "", Type.TLS_POLICIES, "domain=none|may|encrypt|implicit pairs (implicit: TLS from the first byte, for a static route to port 465), comma-separated: TLS with that domain's servers (default may: STARTTLS when offered; a failed handshake is retried without TLS)."),
+    TLS_POLICY("queue.tls_policy", "", Type.TLS_POLICIES, "domain=none|may|encrypt|verify|implicit pairs (verify: STARTTLS and a certificate from an authority in queue.tls_trust_file naming the MX host; implicit: TLS from the first byte, for a static route to port 465), comma-separated: TLS with that domain's servers (default may: STARTTLS when offered; a failed handshake is retried without TLS)."),
     MIME_MAX_DEPTH("mime.max_depth", "20", Type.INT, "Multipart and message/rfc822 nesting parsed; deeper parts are kept as one leaf."),
     MIME_MAX_PARTS("mime.max_parts", "1000", Type.INT, "Parts parsed in one message; the rest is kept unparsed."),
     MIME_MAX_HEADER_BYTES("mime.max_header_bytes", "1048576", Type.INT, "Header bytes analysed per part."),
@@ -63,7 +65,7 @@ public enum ConfigKey {
     boolean live() {
         return switch (this) {
             case RETRY_INITIAL, RETRY_MAX, MAX_QUEUE_LIFETIME, DELAY_WARNING, STATIC_ROUTES, RELAY_HOST, RELAY_HOST_TLS,
-                 RELAY_HOST_USER, RELAY_HOST_PASSWORD_FILE, TLS_POLICY, MAX_MESSAGE_BYTES, MAX_RECIPIENTS, MAX_ERRORS,
+                 RELAY_HOST_USER, RELAY_HOST_PASSWORD_FILE, RELAY_HOST_TLS_VERIFY, TLS_TRUST_FILE, TLS_POLICY, MAX_MESSAGE_BYTES, MAX_RECIPIENTS, MAX_ERRORS,
                  TRUSTED_NETWORKS, BARE_LF -> true;
             default -> false;
         };

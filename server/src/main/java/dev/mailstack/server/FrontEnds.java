@@ -7,6 +7,7 @@ import dev.mailstack.mta.delivery.LocalDelivery;
 import dev.mailstack.mta.delivery.RelayLogin;
 import dev.mailstack.mta.delivery.RemoteDelivery;
 import dev.mailstack.mta.delivery.Route;
+import dev.mailstack.mta.delivery.NextHopTrust;
 import dev.mailstack.mta.delivery.Router;
 import dev.mailstack.mta.delivery.SmtpTimeouts;
 import dev.mailstack.mta.delivery.TlsPolicy;
@@ -140,10 +141,24 @@ final class FrontEnds {
             if (relay.isEmpty()) {
                 throw new ConfigException("queue.relay_host_user is set but queue.relay_host is not: set the relay host too");
             }
-            relay = Optional.of(relay.get().with(new RelayLogin(user.get(), relayPassword(config))));
+            relay = Optional.of(relay.get().with(new RelayLogin(user.get(), relayPassword(config),
+                    config.flag(ConfigKey.RELAY_HOST_TLS_VERIFY))));
         }
         return new Router(Router.parseStaticRoutes(config.string(ConfigKey.STATIC_ROUTES)), relay, null, 25,
-                Router.parseTlsPolicies(config.string(ConfigKey.TLS_POLICY)));
+                Router.parseTlsPolicies(config.string(ConfigKey.TLS_POLICY)), trust(config));
+    }
+
+    /** The authorities verified next hops' certificates must chain to: queue.tls_trust_file, else the JDK's. */
+    private static NextHopTrust trust(Config config) {
+        Optional<Path> file = config.optional(ConfigKey.TLS_TRUST_FILE).map(Path::of);
+        if (file.isEmpty()) {
+            return NextHopTrust.system();
+        }
+        try {
+            return NextHopTrust.fromPem(file.get());
+        } catch (IOException e) {
+            throw new ConfigException("queue.tls_trust_file: " + e.getMessage());
+        }
     }
 
     private static String relayPassword(Config config) {

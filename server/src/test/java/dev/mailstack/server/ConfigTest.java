@@ -89,5 +89,16 @@ class ConfigTest {
         assertEquals(dev.mailstack.mta.delivery.TlsPolicy.IMPLICIT, route.tls());
         assertEquals(Optional.of(new dev.mailstack.mta.delivery.RelayLogin("me@example.org", "s3cret")), route.login());
         assertTrue(!route.login().get().toString().contains("s3cret"), "the password stays out of logs");
+        assertTrue(route.verifies(), "the relay's certificate is checked before the password goes to it");
+
+        Files.writeString(file, "queue.relay_host = smart.example:465\nqueue.relay_host_user = me@example.org\n"
+                + "queue.relay_host_password_file = " + secret + "\nqueue.relay_host_tls_verify = false\n");
+        assertTrue(!FrontEnds.router(Config.load(Optional.of(file), Map.of())).routes("anywhere.example").getFirst().verifies());
+        Path notPem = Files.writeString(dir.resolve("ca.pem"), "not a certificate\n");
+        Files.writeString(file, "queue.tls_trust_file = " + notPem + "\nqueue.tls_policy = bank.example=verify\n");
+        Config badTrust = Config.load(Optional.of(file), Map.of());
+        e = assertThrows(ConfigException.class, () -> FrontEnds.router(badTrust));
+        assertTrue(e.getMessage().startsWith("queue.tls_trust_file: ") && e.getMessage().contains(notPem.toString()),
+                e.getMessage());
     }
 }

@@ -85,13 +85,14 @@ public final class RemoteDelivery implements AutoCloseable {
                     + " s: it already has queue.destination_concurrency deliveries under way; trying later");
         }
         try {
-            return deliver(message, recipients, routes);
+            return deliver(message, recipients, routes, current.trust());
         } finally {
             limits.release(destination);
         }
     }
 
-    private List<Outcome> deliver(QueuedMessage message, List<QueuedMessage.PendingRecipient> recipients, List<Route> routes) {
+    private List<Outcome> deliver(QueuedMessage message, List<QueuedMessage.PendingRecipient> recipients, List<Route> routes,
+                                  NextHopTrust trust) {
         for (Route route : routes) {
             Optional<SmtpClient> kept = sessions.take(route);
             if (kept.isPresent()) {
@@ -126,11 +127,13 @@ public final class RemoteDelivery implements AutoCloseable {
                 if (++tried > MAX_ADDRESSES) {
                     break;
                 }
-                Attempt attempt = attempt(message, recipients, route, address, route.tls());
-                if (attempt instanceof Failure f && f.tlsBroken() && route.tls().plaintextAllowed()) {
+                Attempt attempt = attempt(message, recipients, route, address, route.tls(), trust);
+                // not when the certificate had to be verified: plaintext would only hand the
+                // password to whoever made the handshake fail
+                if (attempt instanceof Failure f && f.tlsBroken() && route.tls().plaintextAllowed() && !route.verifies()) {
                     LOG.log(Level.INFO, "TLS failed, trying again without it queue={0} route={1} address={2}: {3}",
                             message.id(), route, address.getHostAddress(), f.reply());
-                    attempt = attempt(message, recipients, route, address, TlsPolicy.NONE);
+                    attempt = attempt(message, recipients, route, address, TlsPolicy.NONE, trust);
                 }
                 switch (attempt) {
                     case Done done -> {
@@ -170,10 +173,10 @@ public final class RemoteDelivery implements AutoCloseable {
     }
 
     private Attempt attempt(QueuedMessage message, List<QueuedMessage.PendingRecipient> recipients, Route route,
-                            InetAddress address, TlsPolicy tls) {
+                            InetAddress address, TlsPolicy tls, NextHopTrust trust) {
         SmtpClient client = null;
         try {
-            client = SmtpClient.connect(new InetSocketAddress(address, route.port()), route.host(), tls, timeouts);
+            client = SmtpClient.connect(new InetSocketAddress(address, route.port()), route, tls, trust, timeouts);
             Failure refused = open(client, route, address, tls);
             if (refused != null) {
                 return refused;
@@ -223,6 +226,7 @@ public final class RemoteDelivery implements AutoCloseable {
                 return new Failure(451, "451 4.7.4 not sending the relay host password to " + route + " without TLS;"
                         + " it offers no STARTTLS (queue.relay_host_tls: encrypt or implicit)");
             }
+            // with verifyCertificate, a secure session here has passed the check in the handshake
             SmtpClient.Reply auth = client.authenticate(route.login().get());
             if (auth == null) {
                 return new Failure(451, "451 4.7.4 " + route + " offers no AUTH PLAIN or LOGIN for queue.relay_host_user");

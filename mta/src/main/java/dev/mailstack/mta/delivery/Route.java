@@ -23,6 +23,11 @@ public record Route(String host, int port, TlsPolicy tls, Optional<RelayLogin> l
         }
     }
 
+    /** Whether the host's certificate is checked: the verify policy, or a login that asks for it. */
+    public boolean verifies() {
+        return tls == TlsPolicy.VERIFY || login.map(RelayLogin::verifyCertificate).orElse(false);
+    }
+
     public Route with(TlsPolicy policy) {
         return new Route(host, port, policy, login);
     }

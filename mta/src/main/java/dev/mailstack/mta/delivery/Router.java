@@ -27,6 +27,7 @@ public final class Router {
     private final String dnsServer;
     private final int mxPort;
     private final Map<String, TlsPolicy> tlsPolicies;
+    private final NextHopTrust trust;
 
     /** {@code dnsServer}: e.g. "dns://127.0.0.1:5353" for a local resolver in tests; null for the system's. */
     public Router(Map<String, Route> staticRoutes, Optional<Route> relayHost, String dnsServer) {
@@ -44,16 +45,32 @@ public final class Router {
      */
     public Router(Map<String, Route> staticRoutes, Optional<Route> relayHost, String dnsServer, int mxPort,
                   Map<String, TlsPolicy> tlsPolicies) {
+        this(staticRoutes, relayHost, dnsServer, mxPort, tlsPolicies, NextHopTrust.system());
+    }
+
+    /** With the authorities a certificate must chain to where it is verified (queue.tls_trust_file). */
+    public Router(Map<String, Route> staticRoutes, Optional<Route> relayHost, String dnsServer, int mxPort,
+                  Map<String, TlsPolicy> tlsPolicies, NextHopTrust trust) {
         this.staticRoutes = Map.copyOf(staticRoutes);
         this.relayHost = relayHost;
         this.dnsServer = dnsServer;
         this.mxPort = mxPort;
         this.tlsPolicies = Map.copyOf(tlsPolicies);
+        this.trust = trust;
+    }
+
+    /** This router with other trusted authorities. */
+    public Router with(NextHopTrust other) {
+        return new Router(staticRoutes, relayHost, dnsServer, mxPort, tlsPolicies, other);
+    }
+
+    NextHopTrust trust() {
+        return trust;
     }
 
     /** Parses "example.net=encrypt, broken.test=none". */
     public static Map<String, TlsPolicy> parseTlsPolicies(String text) {
-        return perDomain(text, "none|may|encrypt|implicit", TlsPolicy::parse);
+        return perDomain(text, "none|may|encrypt|verify|implicit", TlsPolicy::parse);
     }
 
     /** Parses "example.net=127.0.0.1:2526, other.test=host:25". */

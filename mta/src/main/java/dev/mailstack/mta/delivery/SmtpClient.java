@@ -9,18 +9,13 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
-import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 
 /**
  * One outbound SMTP session with one host (RFC 5321 client side): EHLO, STARTTLS as its
@@ -41,10 +36,13 @@ final class SmtpClient implements AutoCloseable {
         }
     }
 
-    /** The TLS handshake failed: with {@link TlsPolicy#MAY} the host is tried again without TLS. */
+    /**
+     * The TLS handshake failed: with {@link TlsPolicy#MAY} the host is tried again without TLS,
+     * unless its certificate had to be verified.
+     */
     static final class TlsHandshakeFailed extends IOException {
-        TlsHandshakeFailed(IOException cause) {
-            super("TLS handshake failed: " + cause.getMessage(), cause);
+        TlsHandshakeFailed(String what, IOException cause) {
+            super(what + ": " + cause.getMessage(), cause);
         }
     }
 
@@ -57,24 +55,32 @@ final class SmtpClient implements AutoCloseable {
     private final Set<String> authMechanisms = new HashSet<>();
     private int uses;
     /** The host name the route gave (an MX or relay host), for SNI; an address when it gave one. */
-    private String serverName;
+    private final String serverName;
+    private final NextHopTrust trust;
+    private final boolean verify;
 
-    private SmtpClient(Socket tcp, SmtpTimeouts timeouts) throws IOException {
+    private SmtpClient(Socket tcp, String serverName, NextHopTrust trust, boolean verify, SmtpTimeouts timeouts)
+            throws IOException {
         this.tcp = tcp;
+        this.serverName = serverName;
+        this.trust = trust;
+        this.verify = verify;
         this.timeouts = timeouts;
         attach(tcp);
     }
 
-    /** Connects to one address of a route; with {@link TlsPolicy#IMPLICIT} the handshake comes first. */
-    static SmtpClient connect(InetSocketAddress address, String serverName, TlsPolicy tls, SmtpTimeouts timeouts)
-            throws IOException {
+    /**
+     * Connects to one address of {@code route}; with {@link TlsPolicy#IMPLICIT} the handshake comes
+     * first. {@code tls} is the route's policy, or none for a second try without TLS.
+     */
+    static SmtpClient connect(InetSocketAddress address, Route route, TlsPolicy tls, NextHopTrust trust,
+                              SmtpTimeouts timeouts) throws IOException {
         Socket s = new Socket();
         try {
             s.connect(address, (int) timeouts.connect().toMillis());
             s.setSoTimeout((int) timeouts.reply().toMillis());
             s.setTcpNoDelay(true);
-            SmtpClient client = new SmtpClient(s, timeouts);
-            client.serverName = serverName;
+            SmtpClient client = new SmtpClient(s, route.host(), trust, route.verifies(), timeouts);
             if (tls == TlsPolicy.IMPLICIT) {
                 client.handshake();
             }
@@ -93,15 +99,13 @@ final class SmtpClient implements AutoCloseable {
 
     private void handshake() throws IOException {
         try {
-            // the route's host name, so the server can choose its certificate by SNI (RFC 6066 §3)
-            SSLSocket ssl = (SSLSocket) anyCertificate().getSocketFactory()
-                    .createSocket(socket, serverName, socket.getPort(), true);
-            ssl.setUseClientMode(true);
-            ssl.setEnabledProtocols(new String[]{"TLSv1.3", "TLSv1.2"});
-            ssl.startHandshake();
-            attach(ssl);
+            // the route's host name: SNI, so the server can choose its certificate, and what it must name
+            attach(trust.handshake(socket, serverName, verify));
+        } catch (javax.net.ssl.SSLHandshakeException e) {
+            throw new TlsHandshakeFailed(verify ? "certificate of " + serverName + " not accepted (trusted: " + trust
+                    + ")" : "TLS handshake failed", e);
         } catch (IOException e) {
-            throw new TlsHandshakeFailed(e);
+            throw new TlsHandshakeFailed("TLS handshake failed", e);
         }
     }
 
@@ -300,30 +304,6 @@ final class SmtpClient implements AutoCloseable {
             socket.close();
         } catch (IOException ignored) {
             // nothing more to do
-        }
-    }
-
-    private static SSLContext anyCertificate() throws IOException {
-        try {
-            SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(null, new TrustManager[]{new X509TrustManager() {
-                @Override
-                public void checkClientTrusted(X509Certificate[] chain, String authType) {
-                }
-
-                @Override
-                public void checkServerTrusted(X509Certificate[] chain, String authType) {
-                    // Opportunistic TLS between MTAs: encryption against passive listeners, no authentication.
-                }
-
-                @Override
-                public X509Certificate[] getAcceptedIssuers() {
-                    return new X509Certificate[0];
-                }
-            }}, new SecureRandom());
-            return ctx;
-        } catch (java.security.GeneralSecurityException e) {
-            throw new IOException("TLS unavailable: " + e.getMessage(), e);
         }
     }
 }

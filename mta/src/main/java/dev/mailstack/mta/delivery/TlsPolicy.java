@@ -4,8 +4,10 @@ import java.util.Locale;
 
 /**
  * How the outbound client uses TLS with a next hop (Postfix's smtp_tls_security_level, and
- * smtp_tls_wrappermode for {@link #IMPLICIT}). Certificates are not verified at any level: between
- * MTAs that is what DANE or MTA-STS are for, and Postfix's encrypt does not verify either.
+ * smtp_tls_wrappermode for {@link #IMPLICIT}). Only {@link #VERIFY} checks the certificate (and a
+ * relay host we log in to, {@link RelayLogin#verifyCertificate()}); at the other levels any
+ * certificate will do, as with Postfix's may and encrypt: between MTAs authentication is what
+ * DANE or MTA-STS are for.
  */
 public enum TlsPolicy {
     /** Never STARTTLS (a peer whose TLS is known broken). */
@@ -14,6 +16,11 @@ public enum TlsPolicy {
     MAY,
     /** STARTTLS required: a peer that does not offer it, or whose handshake fails, is a temporary failure. */
     ENCRYPT,
+    /**
+     * STARTTLS required, and the certificate must chain to a trusted authority ({@link NextHopTrust})
+     * and name the host as routed: the MX host or the relay host (Postfix's verify).
+     */
+    VERIFY,
     /** TLS from the first byte (RFC 8314 §3, port 465), for relay hosts that only take submissions that way. */
     IMPLICIT;
 
@@ -21,7 +28,7 @@ public enum TlsPolicy {
         try {
             return valueOf(text.strip().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("TLS policy must be none, may, encrypt or implicit, not " + text);
+            throw new IllegalArgumentException("TLS policy must be none, may, encrypt, verify or implicit, not " + text);
         }
     }
 

@@ -333,15 +333,19 @@ class RemoteDeliveryTest {
         try (dev.mailstack.mta.MtaFixture relay = dev.mailstack.mta.MtaFixture.create(dir.resolve("relay"))) {
             Route submission = new Route("127.0.0.1", relay.submission.port()).with(TlsPolicy.ENCRYPT);
             QueuedMessage m = queuedTo("alice@example.org");
+            // the relay's certificate is the test one: trusted, as the login asks (CertificateVerificationTest)
+            NextHopTrust trust = NextHopTrust.fromPem(dev.mailstack.net.TestTls.pemFiles(
+                    java.nio.file.Files.createDirectories(dir.resolve("ca")))[0]);
             RemoteDelivery wrong = new RemoteDelivery(f.store(), new Router(Map.of(),
-                    Optional.of(submission.with(new RelayLogin("alice@example.org", "wrong"))), null), "mx.example.org");
+                    Optional.of(submission.with(new RelayLogin("alice@example.org", "wrong"))), null, 25, Map.of(), trust),
+                    "mx.example.org");
             RemoteDelivery.Outcome refused = wrong.deliver(m, "example.org", m.pending()).getFirst();
             assertEquals(451, refused.code(), "a bad password must not bounce the queue: " + refused.reply());
             assertTrue(refused.reply().contains("refused our login (535"), refused.reply());
 
             RemoteDelivery right = new RemoteDelivery(f.store(), new Router(Map.of(),
-                    Optional.of(submission.with(new RelayLogin("alice@example.org", StoreFixture.PASSWORD))), null),
-                    "mx.example.org");
+                    Optional.of(submission.with(new RelayLogin("alice@example.org", StoreFixture.PASSWORD))), null, 25,
+                    Map.of(), trust), "mx.example.org");
             RemoteDelivery.Outcome sent = right.deliver(m, "example.org", m.pending()).getFirst();
             assertEquals(250, sent.code(), sent.reply());
             relay.awaitMessages(relay.alice(), dev.mailstack.store.MailboxName.INBOX, 1);

@@ -1,0 +1,129 @@
+package dev.mailstack.mta.delivery;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mailstack.mta.MtaFixture;
+import dev.mailstack.net.TestTls;
+import dev.mailstack.store.MailEnvelope;
+import dev.mailstack.store.MailboxName;
+import dev.mailstack.store.MessageSpool;
+import dev.mailstack.store.QueuedMessage;
+import dev.mailstack.store.StoreFixture;
+import dev.mailstack.store.TestMessages;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Next hops whose certificate is checked: the verify TLS policy, and a relay host we log in to.
+ * The next hop is a real mailstack on loopback with the self-signed test certificate for
+ * localhost and 127.0.0.1: trusted only when that certificate is the trust file.
+ */
+class CertificateVerificationTest {
+    @TempDir
+    Path dir;
+    StoreFixture f;
+    MtaFixture next;
+    NextHopTrust testCa;
+    NextHopTrust otherCa;
+
+    @BeforeEach
+    void open() throws Exception {
+        f = StoreFixture.create(dir.resolve("here"));
+        next = MtaFixture.create(dir.resolve("next"));
+        Path tls = Files.createDirectories(dir.resolve("ca"));
+        testCa = NextHopTrust.fromPem(TestTls.pemFiles(tls)[0]);
+        Path other = tls.resolve("other.pem");
+        try (var in = TestTls.class.getResourceAsStream("/tls/other-fullchain.pem")) {
+            Files.copy(in, other);
+        }
+        otherCa = NextHopTrust.fromPem(other);
+    }
+
+    @AfterEach
+    void close() {
+        next.close();
+        f.close();
+    }
+
+    private QueuedMessage queued() throws Exception {
+        MessageSpool.Spooled m = TestMessages.spool(f.store(), "From: <bob@example.org>\r\nSubject: checked\r\n\r\nbody\r\n");
+        try {
+            f.store().queue().enqueue(new MailEnvelope("bob@example.org", List.of(MailEnvelope.Recipient.of("alice@example.org")),
+                    Optional.empty(), Optional.empty(), false, false, Instant.now()), m, TestMessages.facts(m));
+        } finally {
+            m.discard();
+        }
+        return f.store().queue().claimDue(Instant.now(), Duration.ofMinutes(5)).orElseThrow();
+    }
+
+    private RemoteDelivery.Outcome deliver(Router router) throws Exception {
+        QueuedMessage m = queued();
+        try (RemoteDelivery remote = new RemoteDelivery(f.store(), router, "mx.here.test")) {
+            return remote.deliver(m, "example.org", m.pending()).getFirst();
+        }
+    }
+
+    private Router verifyingMx(NextHopTrust trust) {
+        return new Router(Map.of("example.org", new Route("127.0.0.1", next.smtp.port())), Optional.empty(), null, 25,
+                Map.of("example.org", TlsPolicy.VERIFY), trust);
+    }
+
+    private Router relayWithLogin(TlsPolicy tls, boolean verify, NextHopTrust trust) {
+        Route relay = new Route("127.0.0.1", next.submission.port()).with(tls)
+                .with(new RelayLogin("alice@example.org", StoreFixture.PASSWORD, verify));
+        return new Router(Map.of(), Optional.of(relay), null, 25, Map.of(), trust);
+    }
+
+    @Test
+    void verifyDeliversOnlyToACertificateFromATrustedAuthority() throws Exception {
+        RemoteDelivery.Outcome refused = deliver(verifyingMx(NextHopTrust.system()));
+        assertEquals(451, refused.code(), refused.reply());
+        assertTrue(refused.reply().contains("4.7.5") && refused.reply().contains("certificate of 127.0.0.1 not accepted"),
+                refused.reply());
+        RemoteDelivery.Outcome other = deliver(verifyingMx(otherCa));
+        assertEquals(451, other.code(), "signed by another authority: " + other.reply());
+        assertEquals(0, next.alice().status(MailboxName.INBOX).messages(), "no plaintext retry carried the message");
+
+        RemoteDelivery.Outcome sent = deliver(verifyingMx(testCa));
+        assertEquals(250, sent.code(), sent.reply());
+        next.awaitMessages(next.alice(), MailboxName.INBOX, 1);
+    }
+
+    @Test
+    void theRelayPasswordGoesOnlyToAVerifiedRelayHostEvenUnderMay() throws Exception {
+        // may, the default: without the check a failed handshake would be retried in plaintext,
+        // where loopback takes a login
+        RemoteDelivery.Outcome refused = deliver(relayWithLogin(TlsPolicy.MAY, true, NextHopTrust.system()));
+        assertEquals(451, refused.code(), refused.reply());
+        assertTrue(refused.reply().contains("not accepted"), refused.reply());
+        assertEquals(0, next.alice().status(MailboxName.INBOX).messages());
+
+        RemoteDelivery.Outcome trusted = deliver(relayWithLogin(TlsPolicy.MAY, true, testCa));
+        assertEquals(250, trusted.code(), trusted.reply());
+        next.awaitMessages(next.alice(), MailboxName.INBOX, 1);
+    }
+
+    @Test
+    void aLoginWithoutTheCheckTakesAnyCertificateAsBefore() throws Exception {
+        RemoteDelivery.Outcome sent = deliver(relayWithLogin(TlsPolicy.ENCRYPT, false, NextHopTrust.system()));
+        assertEquals(250, sent.code(), "queue.relay_host_tls_verify = false: " + sent.reply());
+        next.awaitMessages(next.alice(), MailboxName.INBOX, 1);
+    }
+
+    @Test
+    void aTrustFileWithoutCertificatesIsRefusedWithItsName() throws Exception {
+        Path empty = Files.writeString(dir.resolve("empty.pem"), "not a certificate\n");
+        var e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> NextHopTrust.fromPem(empty));
+        assertTrue(e.getMessage().contains(empty.toString()), e.getMessage());
+    }
+}
