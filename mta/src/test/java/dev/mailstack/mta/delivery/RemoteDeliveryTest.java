@@ -489,6 +489,23 @@ class RemoteDeliveryTest {
                 "the five most preferred, in order, and no more (RemoteDelivery.MAX_ADDRESSES)");
     }
 
+    @Test
+    void hostsPastTheAddressLimitAreNotLookedUpAndDoNotTurnARefusalIntoADeferral() throws Exception {
+        List<String> reached = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        int port = exchangers(6, "554 5.7.1 no mail from you", reached);
+        QueuedMessage m = queuedTo("carol@many.test");
+        // "::g" stands for an MX host with no address: the JDK refuses the name without asking DNS
+        try (LocalDnsServer dns = new LocalDnsServer(Map.of("many.test", mxRecords("127.0.0.1", "127.0.0.2", "127.0.0.3",
+                "127.0.0.4", "127.0.0.5", "127.0.0.6", "::g")));
+             RemoteDelivery remote = new RemoteDelivery(f.store(), new Router(Map.of(), Optional.empty(), dns.url(), port),
+                     "mx.example.org")) {
+            RemoteDelivery.Outcome refused = remote.deliver(m, "many.test", m.pending()).getFirst();
+            assertEquals(554, refused.code(), "every host tried refused for good: " + refused.reply());
+            assertTrue(refused.reply().contains("554 5.7.1 no mail from you"), refused.reply());
+        }
+        assertEquals(5, reached.size(), "" + reached);
+    }
+
     /** Reads a pipelined group up to and including DATA; the commands before DATA. */
     private static List<String> group(PeerInput in) throws IOException {
         List<String> commands = new java.util.ArrayList<>();
