@@ -7,6 +7,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -115,6 +117,46 @@ class TcpListenerTest {
             try (LineClient b = new LineClient(listener.port())) {
                 b.expect("-ERR too many connections");
                 b.expectClosed();
+            }
+        }
+    }
+
+    @Test
+    void pastTheConnectionLimitAClientIsRefusedAtOnceAndTheIdleOnesStayServedUntilOneLeaves() throws Exception {
+        int limit = 3;
+        start(TlsMode.NONE, new NetLimits(1024, Duration.ofSeconds(30), limit, 10));
+        List<LineClient> idle = new ArrayList<>();
+        try {
+            for (int i = 0; i < limit; i++) {
+                idle.add(new LineClient(listener.port()));
+                idle.getLast().expect("\\+OK echo ready");
+            }
+            long start = System.nanoTime();
+            try (LineClient over = new LineClient(listener.port())) {
+                over.expect("-ERR too many connections");
+                over.expectClosed();
+            }
+            // from the acceptor, not after the 30 s idle timeout of a session it would have waited for
+            assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5), "the refusal took "
+                    + (System.nanoTime() - start) / 1_000_000 + " ms");
+            for (int i = 0; i < limit; i++) {
+                idle.get(i).send("still " + i).expect("\\+OK still " + i);
+            }
+            assertEquals(limit, listener.activeConnections());
+
+            idle.removeFirst().close();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (listener.activeConnections() == limit) {
+                assertTrue(System.nanoTime() < deadline, "the closed connection is still counted");
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5)); // the server notices the close on its own thread
+            }
+            try (LineClient next = new LineClient(listener.port())) {
+                next.expect("\\+OK echo ready");
+                next.send("served").expect("\\+OK served");
+            }
+        } finally {
+            for (LineClient c : idle) {
+                c.close();
             }
         }
     }

@@ -131,4 +131,31 @@ class RelayTest {
             greenMail.stop();
         }
     }
+
+    @Test
+    void afterASighupTheNextQueuedMessageGoesByTheNewStaticRoute() throws Exception {
+        GreenMail before = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
+        GreenMail after = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
+        before.start();
+        after.start();
+        try (RunningServer a = RunningServer.start(dir.resolve("a"), "example.org",
+                routeTo("greenmail.test", before.getSmtp().getPort()));
+             LogCapture log = LogCapture.of(dev.mailstack.server.Server.class.getName())) {
+            a.addUser("alice", "secret");
+            submit(a, "carol@greenmail.test", "Subject: first\r\n\r\nby the route the server started with\r\n");
+            assertTrue(before.waitForIncomingEmail(20_000, 1), "the first message never reached the first route");
+            assertEquals("first", before.getReceivedMessages()[0].getSubject());
+
+            a.reload(routeTo("greenmail.test", after.getSmtp().getPort()));
+            assertTrue(log.lines().contains("reload: configuration applied changed=queue.static_routes"), "" + log.lines());
+            submit(a, "carol@greenmail.test", "Subject: second\r\n\r\nby the route the reload gave\r\n");
+            assertTrue(after.waitForIncomingEmail(20_000, 1), "the second message never reached the new route");
+            assertEquals("second", after.getReceivedMessages()[0].getSubject());
+            Await.until("A's queue empties", Duration.ofSeconds(10), () -> a.server.store().queue().list().isEmpty());
+            assertEquals(1, before.getReceivedMessages().length, "the old route got the second message too");
+        } finally {
+            before.stop();
+            after.stop();
+        }
+    }
 }

@@ -6,19 +6,44 @@ import dev.mailstack.server.Server;
 import dev.mailstack.store.PasswordScheme;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** A whole mailstack server in this JVM: loopback only, every port ephemeral, data in a temp folder. */
 final class RunningServer implements AutoCloseable {
     final Server server;
     final String domain;
+    private final Path data;
+    private final Map<ConfigKey, String> extra;
+    /** What the server finds when it reads its configuration again (a SIGHUP). */
+    private final AtomicReference<Config> reread;
 
-    private RunningServer(Server server, String domain) {
+    private RunningServer(Server server, String domain, Path data, Map<ConfigKey, String> extra,
+                          AtomicReference<Config> reread) {
         this.server = server;
         this.domain = domain;
+        this.data = data;
+        this.extra = extra;
+        this.reread = reread;
     }
 
     static RunningServer start(Path data, String domain, Map<ConfigKey, String> extra) throws IOException {
+        Config c = config(data, domain, extra);
+        AtomicReference<Config> reread = new AtomicReference<>(c);
+        Server server = Server.start(c, reread::get);
+        try {
+            if (!server.store().accounts().isLocalDomain(domain)) {
+                server.store().accounts().addDomain(domain);
+            }
+        } catch (RuntimeException e) {
+            server.close();
+            throw e;
+        }
+        return new RunningServer(server, domain, data, extra, reread);
+    }
+
+    private static Config config(Path data, String domain, Map<ConfigKey, String> extra) {
         Config c = Config.defaults();
         c.set(ConfigKey.DATA_DIR, data.toString(), "test");
         c.set(ConfigKey.HOSTNAME, "mx." + domain, "test");
@@ -31,16 +56,18 @@ final class RunningServer implements AutoCloseable {
             c.set(k, "off", "test");
         }
         extra.forEach((k, v) -> c.set(k, v, "test"));
-        Server server = Server.start(c);
-        try {
-            if (!server.store().accounts().isLocalDomain(domain)) {
-                server.store().accounts().addDomain(domain);
-            }
-        } catch (RuntimeException e) {
-            server.close();
-            throw e;
-        }
-        return new RunningServer(server, domain);
+        return c;
+    }
+
+    /**
+     * What a SIGHUP does after the configuration file changed: the server reads the configuration
+     * again, now with {@code changed} on top of what it started with, and applies it.
+     */
+    void reload(Map<ConfigKey, String> changed) {
+        Map<ConfigKey, String> all = new HashMap<>(extra);
+        all.putAll(changed);
+        reread.set(config(data, domain, all));
+        server.reload();
     }
 
     void addUser(String local, String password) {

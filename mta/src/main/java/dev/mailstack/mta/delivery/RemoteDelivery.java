@@ -115,6 +115,9 @@ public final class RemoteDelivery implements AutoCloseable {
         boolean every5xx = true;
         int tried = 0;
         for (Route route : routes) {
+            if (tried >= MAX_ADDRESSES) {
+                break; // the hosts left are not even looked up: one without an address must not defer a refusal
+            }
             List<InetAddress> addresses;
             try {
                 addresses = List.of(InetAddress.getAllByName(route.host()));

@@ -34,6 +34,8 @@ class RemoteDeliveryTest {
     Path dir;
     StoreFixture f;
     ServerSocket mx;
+    /** Mail exchangers on further loopback addresses, for tests that need more than one host. */
+    final List<ServerSocket> exchangers = new java.util.ArrayList<>();
     final CountDownLatch testOver = new CountDownLatch(1);
 
     @BeforeEach
@@ -46,6 +48,9 @@ class RemoteDeliveryTest {
     void close() throws IOException {
         testOver.countDown();
         mx.close();
+        for (ServerSocket s : exchangers) {
+            s.close();
+        }
         f.close();
     }
 
@@ -434,5 +439,137 @@ class RemoteDeliveryTest {
             RemoteDelivery.Outcome o = remote.deliver(utf8, "peer.test", utf8.pending()).getFirst();
             assertEquals(553, o.code(), "a UTF-8 header cannot go to a hop without SMTPUTF8 (RFC 6531 §3.2): " + o.reply());
         }
+    }
+
+    /**
+     * Mail exchangers on 127.0.0.1, 127.0.0.2, ... (all of 127/8 is loopback), on one port as MX
+     * hosts share one: each greets every connection with {@code greeting} and hangs up, noting in
+     * {@code reached} the address it was reached on before it says a word. Returns the port.
+     */
+    private int exchangers(int count, String greeting, List<String> reached) throws IOException {
+        int port = 0;
+        for (int i = 1; i <= count; i++) {
+            ServerSocket s = new ServerSocket(port, 5, InetAddress.getByAddress(new byte[]{127, 0, 0, (byte) i}));
+            exchangers.add(s);
+            port = s.getLocalPort();
+            Thread.ofVirtual().start(() -> {
+                while (true) {
+                    try (Socket c = s.accept()) {
+                        reached.add(c.getLocalAddress().getHostAddress());
+                        say(c.getOutputStream(), greeting);
+                    } catch (IOException e) {
+                        return; // the test is over
+                    }
+                }
+            });
+        }
+        return port;
+    }
+
+    /** MX records for {@code hosts}, most preferred first (distinct preferences: no shuffling). */
+    private static List<LocalDnsServer.Mx> mxRecords(String... hosts) {
+        List<LocalDnsServer.Mx> records = new java.util.ArrayList<>();
+        for (int i = 0; i < hosts.length; i++) {
+            records.add(new LocalDnsServer.Mx(10 * (i + 1), hosts[i] + "."));
+        }
+        return records;
+    }
+
+    @Test
+    void atMostFiveAddressesAreTriedInOneDeliveryAndTheRestWaitForTheRetry() throws Exception {
+        List<String> reached = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        int port = exchangers(7, "421 4.3.2 busy, try later", reached);
+        QueuedMessage m = queuedTo("carol@many.test");
+        try (LocalDnsServer dns = new LocalDnsServer(Map.of("many.test", mxRecords("127.0.0.1", "127.0.0.2", "127.0.0.3",
+                "127.0.0.4", "127.0.0.5", "127.0.0.6", "127.0.0.7")));
+             RemoteDelivery remote = new RemoteDelivery(f.store(), new Router(Map.of(), Optional.empty(), dns.url(), port),
+                     "mx.example.org")) {
+            RemoteDelivery.Outcome busy = remote.deliver(m, "many.test", m.pending()).getFirst();
+            assertEquals(451, busy.code(), "deferred, not refused: " + busy.reply());
+            assertTrue(busy.reply().contains("421 4.3.2 busy"), busy.reply());
+        }
+        // every host reached said its greeting, and deliver waits for a greeting: the list is complete
+        assertEquals(List.of("127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"), reached,
+                "the five most preferred, in order, and no more (RemoteDelivery.MAX_ADDRESSES)");
+    }
+
+    @Test
+    void hostsPastTheAddressLimitAreNotLookedUpAndDoNotTurnARefusalIntoADeferral() throws Exception {
+        List<String> reached = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        int port = exchangers(6, "554 5.7.1 no mail from you", reached);
+        QueuedMessage m = queuedTo("carol@many.test");
+        // "::g" stands for an MX host with no address: the JDK refuses the name without asking DNS
+        try (LocalDnsServer dns = new LocalDnsServer(Map.of("many.test", mxRecords("127.0.0.1", "127.0.0.2", "127.0.0.3",
+                "127.0.0.4", "127.0.0.5", "127.0.0.6", "::g")));
+             RemoteDelivery remote = new RemoteDelivery(f.store(), new Router(Map.of(), Optional.empty(), dns.url(), port),
+                     "mx.example.org")) {
+            RemoteDelivery.Outcome refused = remote.deliver(m, "many.test", m.pending()).getFirst();
+            assertEquals(554, refused.code(), "every host tried refused for good: " + refused.reply());
+            assertTrue(refused.reply().contains("554 5.7.1 no mail from you"), refused.reply());
+        }
+        assertEquals(5, reached.size(), "" + reached);
+    }
+
+    /** Reads a pipelined group up to and including DATA; the commands before DATA. */
+    private static List<String> group(PeerInput in) throws IOException {
+        List<String> commands = new java.util.ArrayList<>();
+        for (String line; !(line = in.readLine()).equals("DATA"); ) {
+            commands.add(line);
+        }
+        return commands;
+    }
+
+    /** Answers MAIL, the first of a group, with {@code mail} and each RCPT after it with {@code rcpt}. */
+    private static void answer(OutputStream out, List<String> group, String mail, String rcpt) throws IOException {
+        say(out, group.getFirst().startsWith("MAIL ") ? mail : "500 5.5.2 out of step");
+        for (String command : group.subList(1, group.size())) {
+            say(out, command.startsWith("RCPT ") ? rcpt : "500 5.5.2 out of step");
+        }
+    }
+
+    @Test
+    void aPipelinedMailFromTheNextHopRefusesGivesEveryRecipientItsReplyAndTheSessionStaysInStep() throws Exception {
+        peer((in, out, socket) -> {
+            hello(in, out, "PIPELINING");
+            // RFC 2920 §3.1: the server answers every command of the group, the ones a refused MAIL made useless too
+            answer(out, group(in), "550 5.7.1 sender refused", "503 5.5.1 need MAIL");
+            say(out, "554 5.5.1 no valid recipients");
+            say(out, in.readLine().equals("RSET") ? "250 2.0.0 ok" : "500 5.5.2 out of step");
+            answer(out, group(in), "452 4.3.1 insufficient system storage", "503 5.5.1 need MAIL");
+            say(out, "354 go ahead"); // a lax server takes DATA anyway: the client must close it with an empty message
+            say(out, in.readLine().equals(".") ? "554 5.5.1 no valid recipients" : "500 5.5.2 out of step");
+            say(out, in.readLine().equals("RSET") ? "250 2.0.0 ok" : "500 5.5.2 out of step");
+            answer(out, group(in), "250 2.1.0 ok", "250 2.1.5 ok");
+            say(out, "354 go ahead");
+            while (!in.readLine().equals(".")) {
+                // the message
+            }
+            say(out, "250 2.0.0 queued");
+            in.readLine(); // QUIT
+            say(out, "221 bye");
+        });
+        try (RemoteDelivery remote = toPeer(TlsPolicy.MAY)) {
+            QueuedMessage refused = queuedTo("a@peer.test", "b@peer.test");
+            List<RemoteDelivery.Outcome> bounced = remote.deliver(refused, "peer.test", refused.pending());
+            assertEquals(List.of(550, 550), codes(bounced), "the sender's refusal bounces every recipient: " + bounced);
+            assertTrue(bounced.stream().allMatch(o -> o.reply().equals("550 5.7.1 sender refused")), "" + bounced);
+
+            QueuedMessage full = queuedTo("c@peer.test", "d@peer.test");
+            List<RemoteDelivery.Outcome> deferred = remote.deliver(full, "peer.test", full.pending());
+            assertEquals(List.of(452, 452), codes(deferred), "a 4xx to MAIL defers every recipient: " + deferred);
+            assertTrue(deferred.stream().allMatch(o -> o.reply().startsWith("452 4.3.1")), "" + deferred);
+
+            QueuedMessage fine = queuedTo("e@peer.test", "g@peer.test");
+            assertEquals(List.of(250, 250), codes(remote.deliver(fine, "peer.test", fine.pending())), "" + transcript);
+        }
+        awaitPeer();
+        assertTrue(transcript.stream().noneMatch(l -> l.startsWith("2:") || l.startsWith("peer:")),
+                "one connection, each reply read by the command it answers: " + transcript);
+        assertEquals(2, transcript.stream().filter(l -> l.equals("1: RSET")).count(), "" + transcript);
+        int data = transcript.indexOf("1: DATA");
+        assertEquals("1: RSET", transcript.get(data + 1), "no message after a refused MAIL: " + transcript);
+        int second = transcript.subList(data + 1, transcript.size()).indexOf("1: DATA") + data + 1;
+        assertEquals("1: .", transcript.get(second + 1), "an empty message closes the DATA taken anyway: " + transcript);
+        assertTrue(transcript.contains("1: Subject: out") && transcript.getLast().equals("1: QUIT"), "" + transcript);
     }
 }
