@@ -41,23 +41,15 @@ final class ServeCommand implements Runnable {
         Config config = config();
         // The SIGHUP handler goes in before any port opens: an unhandled SIGHUP ends the JVM, and
         // a reload can be sent the moment systemd or a script sees the port.
-        java.util.concurrent.atomic.AtomicReference<Server> running = new java.util.concurrent.atomic.AtomicReference<>();
-        Signals.onHangup(() -> {
-            Server s = running.get();
-            if (s != null) {
-                s.reload();
-            } else {
-                System.getLogger(ServeCommand.class.getName()).log(System.Logger.Level.INFO,
-                        "reload: requested during start-up; the certificate files are being read now anyway");
-            }
-        });
+        HangupRequests hangups = new HangupRequests();
+        Signals.onHangup(hangups::requested);
         Server server;
         try {
             server = Server.start(config, this::config);
-            running.set(server);
         } catch (java.io.IOException e) {
             throw new CommandFailure("cannot start: " + e.getMessage());
         }
+        hangups.started(server::reload);
         CountDownLatch stopped = new CountDownLatch(1);
         Duration grace = Duration.ofSeconds(config.integer(ConfigKey.SHUTDOWN_GRACE));
         Runnable stop = () -> {
