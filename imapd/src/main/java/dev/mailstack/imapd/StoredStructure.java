@@ -122,6 +122,13 @@ final class StoredStructure {
         sb.append(')');
     }
 
+    /**
+     * body-fld-param (RFC 3501 §7.4.2). The summary holds each parameter decoded (RFC 2231
+     * continuations and charsets joined, RFC 2047 words undone), as RFC 9051 §7.5.2 asks of a
+     * server; a value that is not ASCII goes out as the RFC 2231 §4 extended value
+     * {@code name*} = {@code utf-8''%XX...}, the standard form (RFC 2047 §5 rules encoded-words
+     * out of parameters) and the one Dovecot passes on from mail that used it.
+     */
     private static String params(Map<String, String> params) {
         if (params.isEmpty()) {
             return "NIL";
@@ -129,10 +136,31 @@ final class StoredStructure {
         StringBuilder sb = new StringBuilder("(");
         boolean first = true;
         for (Map.Entry<String, String> e : params.entrySet()) {
-            sb.append(first ? "" : " ").append(q(e.getKey())).append(' ').append(s(e.getValue(), false));
+            sb.append(first ? "" : " ");
+            String v = e.getValue();
+            if (v != null && !ImapSyntax.isAscii(v)) {
+                sb.append(q(e.getKey() + "*")).append(' ').append(q(extendedValue(v)));
+            } else {
+                sb.append(q(e.getKey())).append(' ').append(q(v));
+            }
             first = false;
         }
         return sb.append(')').toString();
+    }
+
+    /** RFC 2231 §4 ext-value in UTF-8 without a language: octets outside attribute-char as %XX. */
+    private static String extendedValue(String v) {
+        StringBuilder sb = new StringBuilder("utf-8''");
+        for (byte b : v.getBytes(StandardCharsets.UTF_8)) {
+            int c = b & 0xff;
+            if (c > 0x20 && c < 0x7f && "*'%()<>@,;:\\\"/[]?=".indexOf(c) < 0) {
+                sb.append((char) c);
+            } else {
+                sb.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+            }
+        }
+        return sb.toString();
     }
 
     private static String disposition(MessageSummary.Part p) {
