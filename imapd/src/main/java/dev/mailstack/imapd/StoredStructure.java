@@ -170,12 +170,13 @@ final class StoredStructure {
         return "(" + q(p.disposition().type()) + " " + params(p.disposition().params()) + ")";
     }
 
+    /**
+     * body-fld-lang (RFC 3501 §9: nstring or a list): always a list, one tag too, which is the form
+     * clients meet from Dovecot; a bare string is grammatical but rarer on the wire.
+     */
     private static String language(MessageSummary.Part p) {
         if (p.language().isEmpty()) {
             return "NIL";
-        }
-        if (p.language().size() == 1) {
-            return q(p.language().get(0));
         }
         StringBuilder sb = new StringBuilder("(");
         for (int i = 0; i < p.language().size(); i++) {
