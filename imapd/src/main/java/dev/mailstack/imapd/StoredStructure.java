@@ -16,6 +16,8 @@ final class StoredStructure {
     record Range(long start, long length, MessageSummary.Part part) {
     }
 
+    private static final Map<String, String> DEFAULT_TEXT_PARAMS = Map.of("charset", "us-ascii");
+
     private final MessageSummary summary;
     /** Rendered on first use and kept (the cache shares this object among sessions); a race only renders twice. */
     private volatile String bodyStructure;
@@ -103,9 +105,12 @@ final class StoredStructure {
             sb.append(')');
             return;
         }
+        // A multipart without parts (its boundary never occurs) is shown as the text it is, with
+        // the default type of RFC 2045 §5.2; its boundary parameter would mean nothing on text/plain.
         String type = p.isMultipart() ? "text" : p.type();
         String subtype = p.isMultipart() ? "plain" : p.subtype();
-        sb.append(q(type)).append(' ').append(q(subtype)).append(' ').append(params(p.params())).append(' ')
+        Map<String, String> params = p.isMultipart() ? DEFAULT_TEXT_PARAMS : p.params();
+        sb.append(q(type)).append(' ').append(q(subtype)).append(' ').append(params(params)).append(' ')
                 .append(q(p.id())).append(' ').append(q(p.description())).append(' ').append(q(p.encoding())).append(' ')
                 .append(p.bodySize());
         if (p.isMessage() && p.subtype().equals("rfc822")) {
