@@ -16,6 +16,8 @@ final class StoredStructure {
     record Range(long start, long length, MessageSummary.Part part) {
     }
 
+    private static final Map<String, String> DEFAULT_TEXT_PARAMS = Map.of("charset", "us-ascii");
+
     private final MessageSummary summary;
     /** Rendered on first use and kept (the cache shares this object among sessions); a race only renders twice. */
     private volatile String bodyStructure;
@@ -103,9 +105,12 @@ final class StoredStructure {
             sb.append(')');
             return;
         }
+        // A multipart without parts (its boundary never occurs) is shown as the text it is, with
+        // the default type of RFC 2045 §5.2; its boundary parameter would mean nothing on text/plain.
         String type = p.isMultipart() ? "text" : p.type();
         String subtype = p.isMultipart() ? "plain" : p.subtype();
-        sb.append(q(type)).append(' ').append(q(subtype)).append(' ').append(params(p.params())).append(' ')
+        Map<String, String> params = p.isMultipart() ? DEFAULT_TEXT_PARAMS : p.params();
+        sb.append(q(type)).append(' ').append(q(subtype)).append(' ').append(params(params)).append(' ')
                 .append(q(p.id())).append(' ').append(q(p.description())).append(' ').append(q(p.encoding())).append(' ')
                 .append(p.bodySize());
         if (p.isMessage() && p.subtype().equals("rfc822")) {
@@ -122,6 +127,13 @@ final class StoredStructure {
         sb.append(')');
     }
 
+    /**
+     * body-fld-param (RFC 3501 §7.4.2). The summary holds each parameter decoded (RFC 2231
+     * continuations and charsets joined, RFC 2047 words undone), as RFC 9051 §7.5.2 asks of a
+     * server; a value that is not ASCII goes out as the RFC 2231 §4 extended value
+     * {@code name*} = {@code utf-8''%XX...}, the standard form (RFC 2047 §5 rules encoded-words
+     * out of parameters) and the one Dovecot passes on from mail that used it.
+     */
     private static String params(Map<String, String> params) {
         if (params.isEmpty()) {
             return "NIL";
@@ -129,10 +141,31 @@ final class StoredStructure {
         StringBuilder sb = new StringBuilder("(");
         boolean first = true;
         for (Map.Entry<String, String> e : params.entrySet()) {
-            sb.append(first ? "" : " ").append(q(e.getKey())).append(' ').append(s(e.getValue(), false));
+            sb.append(first ? "" : " ");
+            String v = e.getValue();
+            if (v != null && !ImapSyntax.isAscii(v)) {
+                sb.append(q(e.getKey() + "*")).append(' ').append(q(extendedValue(v)));
+            } else {
+                sb.append(q(e.getKey())).append(' ').append(q(v));
+            }
             first = false;
         }
         return sb.append(')').toString();
+    }
+
+    /** RFC 2231 §4 ext-value in UTF-8 without a language: octets outside attribute-char as %XX. */
+    private static String extendedValue(String v) {
+        StringBuilder sb = new StringBuilder("utf-8''");
+        for (byte b : v.getBytes(StandardCharsets.UTF_8)) {
+            int c = b & 0xff;
+            if (c > 0x20 && c < 0x7f && "*'%()<>@,;:\\\"/[]?=".indexOf(c) < 0) {
+                sb.append((char) c);
+            } else {
+                sb.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+            }
+        }
+        return sb.toString();
     }
 
     private static String disposition(MessageSummary.Part p) {
@@ -142,12 +175,13 @@ final class StoredStructure {
         return "(" + q(p.disposition().type()) + " " + params(p.disposition().params()) + ")";
     }
 
+    /**
+     * body-fld-lang (RFC 3501 §9: nstring or a list): always a list, one tag too, which is the form
+     * clients meet from Dovecot; a bare string is grammatical but rarer on the wire.
+     */
     private static String language(MessageSummary.Part p) {
         if (p.language().isEmpty()) {
             return "NIL";
-        }
-        if (p.language().size() == 1) {
-            return q(p.language().get(0));
         }
         StringBuilder sb = new StringBuilder("(");
         for (int i = 0; i < p.language().size(); i++) {
