@@ -51,8 +51,8 @@ public final class QueueRunner implements AutoCloseable {
     private final RemoteDelivery remote;
     private final Semaphore work = new Semaphore(0);
     private final List<Thread> workers = new ArrayList<>();
-    /** Messages being delivered, whose leases the keeper renews. */
-    private final Set<QueueId> inFlight = ConcurrentHashMap.newKeySet();
+    /** Messages being delivered, whose leases the keeper renews, with the time of their claim. */
+    private final Map<QueueId, Instant> inFlight = new ConcurrentHashMap<>();
     /** Messages among them deleted by an administrator meanwhile: no further domain, no report. */
     private final Set<QueueId> deleted = ConcurrentHashMap.newKeySet();
     private Thread leaseKeeper;
@@ -95,7 +95,17 @@ public final class QueueRunner implements AutoCloseable {
         while (!stopping) {
             try {
                 Thread.sleep(every);
-                deleted.addAll(store.queue().renewLeases(Set.copyOf(inFlight), Instant.now().plus(settings.lease())));
+                Map<QueueId, Instant> seen = Map.copyOf(inFlight);
+                for (QueueId gone : store.queue().renewLeases(seen.keySet(), Instant.now().plus(settings.lease()))) {
+                    // only for the attempt renewed: one that ended meanwhile cleared its lease, and a
+                    // new claim of the same entry is another attempt, not a deleted one
+                    inFlight.computeIfPresent(gone, (id, claimed) -> {
+                        if (claimed.equals(seen.get(id))) {
+                            deleted.add(id);
+                        }
+                        return claimed;
+                    });
+                }
             } catch (InterruptedException e) {
                 return;
             } catch (StoreException e) {
@@ -152,14 +162,14 @@ public final class QueueRunner implements AutoCloseable {
      * other message while its lease runs.
      */
     void deliver(List<QueuedMessage> batch) {
-        batch.forEach(m -> inFlight.add(m.id()));
+        batch.forEach(m -> inFlight.put(m.id(), m.claimedAt()));
         try {
             deliverClaimed(batch);
         } finally {
-            batch.forEach(m -> {
-                inFlight.remove(m.id());
-                deleted.remove(m.id());
-            });
+            batch.forEach(m -> inFlight.computeIfPresent(m.id(), (id, claimed) -> {
+                deleted.remove(id);
+                return null;
+            }));
         }
     }
 
