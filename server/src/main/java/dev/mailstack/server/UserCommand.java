@@ -18,8 +18,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "user", mixinStandardHelpOptions = true, description = {"Manage mail accounts.",
-        "add, passwd, del and import work while the server runs: it makes the change itself (through",
-        "data/control/import.sock), so a deleted account's IMAP and POP3 sessions end at once."},
+        "While the server runs, add, passwd, del and import hand the change to it",
+        "(data/control/import.sock): the server makes it, and a deleted account's",
+        "IMAP and POP3 sessions end at once."},
         subcommands = {UserCommand.Add.class, UserCommand.Passwd.class, UserCommand.Del.class, UserCommand.ListUsers.class,
                 UserCommand.Import.class})
 final class UserCommand {
@@ -72,7 +73,7 @@ final class UserCommand {
 
     @Command(name = "add", mixinStandardHelpOptions = true, description = {
         "Create an account with INBOX, Drafts, Sent, Trash, Junk and Archive.",
-        "While the server runs, the account is made by the server (through its control socket)."})
+        "While the server runs, the server creates it (through its control socket)."})
     static final class Add implements Runnable {
         @Mixin
         StoreOptions options;
@@ -92,8 +93,9 @@ final class UserCommand {
     }
 
     @Command(name = "passwd", mixinStandardHelpOptions = true, description = {
-        "Change an account's password. Clients already logged in stay logged in;",
-        "the next login needs the new password. While the server runs, it makes the change."})
+        "Change an account's password.",
+        "Clients already logged in stay logged in; the next login needs the new one.",
+        "While the server runs, the server makes the change."})
     static final class Passwd implements Runnable {
         @Mixin
         StoreOptions options;
@@ -113,8 +115,9 @@ final class UserCommand {
     }
 
     @Command(name = "del", mixinStandardHelpOptions = true, description = {
-        "Delete an account and all its mail. While the server runs, it makes the change and ends",
-        "the account's IMAP and POP3 sessions at once (POP3 deletions not yet confirmed by QUIT are dropped)."})
+        "Delete an account and all its mail.",
+        "While the server runs, the server deletes it and ends the account's IMAP and",
+        "POP3 sessions at once (POP3 deletions not confirmed by QUIT are dropped)."})
     static final class Del implements Runnable {
         @Mixin
         StoreOptions options;
@@ -155,8 +158,10 @@ final class UserCommand {
     }
 
     @Command(name = "import", mixinStandardHelpOptions = true, description = {
-        "Create many accounts from FILE. Each line is either 'address password' or a Dovecot",
-        "passwd-file line 'address:{SHA512-CRYPT}$6$...:...'. Blank lines and # comments are skipped."})
+        "Create many accounts from FILE.",
+        "Each line is either 'address password' or a Dovecot passwd-file line",
+        "'address:{SHA512-CRYPT}$6$...:...'. Blank lines and # comments are skipped.",
+        "While the server runs, the server creates them (through its control socket)."})
     static final class Import implements Runnable {
         @Mixin
         StoreOptions options;
