@@ -15,6 +15,6 @@ interface AccountAdmin {
     /** Open sessions go on; the next login needs the new password. */
     void changePassword(String address, String passwordHash) throws IOException;
 
-    /** Deletes the account and all its mail; the running server ends the account's IMAP and POP3 sessions. */
+    /** Deletes the account and all its mail; the running server ends the account's sessions (IMAP, POP3, SMTP). */
     void removeUser(String address) throws IOException;
 }

@@ -30,7 +30,7 @@ import java.util.OptionalLong;
  * DROP                              OK              forgets it
  * USER ADD hash quota address       OK | ERR text   mailstack user add: a $6$ hash, bytes or "-"
  * USER PASSWD hash address          OK | ERR text   mailstack user passwd; open sessions go on
- * USER DEL address                  OK | ERR text   mailstack user del; ends its IMAP and POP3 sessions
+ * USER DEL address                  OK | ERR text   mailstack user del; ends its sessions
  * </pre>
  * A message arrives in chunks so that neither side needs it whole, in memory or in a file of its
  * own. Every chunk is read whatever happens to the message, so an ERR leaves the stream in step;

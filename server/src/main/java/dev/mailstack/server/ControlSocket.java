@@ -27,8 +27,8 @@ import java.util.concurrent.locks.LockSupport;
  * runs, so they are stored by the server's own writers: in turn with deliveries and IMAP to the
  * same account (H2 must never see two writers of one account, see the store's AccountWriters) and
  * announced to the IMAP sessions and IDLE that have the mailbox open. {@code mailstack user add,
- * passwd, del} and {@code import} send their changes the same way, so a deleted account's IMAP and
- * POP3 sessions, which only hear of deletions in this process, end at once. (The file keeps the
+ * passwd, del} and {@code import} send their changes the same way, so a deleted account's IMAP,
+ * POP3 and SMTP sessions, which only hear of deletions in this process, end at once. (The file keeps the
  * name it had when imports were all it took.) Opened only by the owner of the
  * {@link DataFolderLock}, so a socket file found here was left by a server that died.
  */

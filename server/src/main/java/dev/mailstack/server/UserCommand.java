@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "user", mixinStandardHelpOptions = true, description = {"Manage mail accounts.",
         "While the server runs, add, passwd, del and import hand the change to it",
         "(data/control/import.sock): the server makes it, and a deleted account's",
-        "IMAP and POP3 sessions end at once."},
+        "IMAP, POP3 and SMTP sessions end at once."},
         subcommands = {UserCommand.Add.class, UserCommand.Passwd.class, UserCommand.Del.class, UserCommand.ListUsers.class,
                 UserCommand.Import.class})
 final class UserCommand {
@@ -116,8 +116,9 @@ final class UserCommand {
 
     @Command(name = "del", mixinStandardHelpOptions = true, description = {
         "Delete an account and all its mail.",
-        "While the server runs, the server deletes it and ends the account's IMAP and",
-        "POP3 sessions at once (POP3 deletions not confirmed by QUIT are dropped)."})
+        "While the server runs, the server deletes it and ends the account's IMAP,",
+        "POP3 and SMTP sessions at once (POP3 deletions not confirmed by QUIT are",
+        "dropped)."})
     static final class Del implements Runnable {
         @Mixin
         StoreOptions options;

@@ -9,7 +9,7 @@ import java.util.function.Consumer;
 /**
  * Tells every listener in the process, right after a commit, which mailboxes changed and how;
  * IMAP sessions and IDLE wake on it. It also tells when an account was deleted, so that the
- * account's IMAP and POP3 sessions end instead of going on with an account that is gone.
+ * account's sessions (IMAP, POP3, SMTP) end instead of going on with an account that is gone.
  * Listeners must not block: they note the change and return.
  */
 public final class ChangeBus {
