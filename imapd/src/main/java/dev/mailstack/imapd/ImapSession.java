@@ -508,8 +508,9 @@ final class ImapSession {
         }
         throttle.succeededLogin(connection);
         Account a = account.get();
-        state = new Authenticated(a, store.open(a.id()));
+        // the watch first: if it fails (a StoreException, answered NO), no one is logged in
         accountWatch = store.accounts().watch(a.id(), () -> accountDeleted(a));
+        state = new Authenticated(a, store.open(a.id()));
         connection.setIdleTimeout(settings.authenticatedIdle());
         LOG.log(Level.INFO, "login conn={0} user={1}", connection.id(), a.address());
         tagged(tag, "OK [CAPABILITY " + capabilities() + "] Logged in");

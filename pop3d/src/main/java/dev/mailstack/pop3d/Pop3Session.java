@@ -315,8 +315,13 @@ final class Pop3Session {
             return;
         }
         Maildrop drop = Maildrop.open(store, a, lease.get()); // releases the lease itself if it throws
+        try {
+            accountWatch = store.accounts().watch(a.id(), () -> accountDeleted(a));
+        } catch (RuntimeException e) {
+            drop.close(); // not logged in: the -ERR for the failure must not leave a maildrop held
+            throw e;
+        }
         state = new Transaction(drop);
-        accountWatch = store.accounts().watch(a.id(), () -> accountDeleted(a));
         connection.setIdleTimeout(settings.idleTimeout());
         LOG.log(Level.INFO, "login conn={0} user={1} method={2} tls={3} messages={4,number,#} octets={5,number,#}", connection.id(),
                 a.address(), method, connection.isSecure(), drop.size(), drop.liveOctets());

@@ -522,9 +522,9 @@ final class SmtpSession {
             return error(SmtpReplies.AUTH_FAILED);
         }
         throttle.succeededLogin(connection);
-        user = account;
         Account authenticated = account.get();
         accountWatch = store.accounts().watch(authenticated.id(), () -> accountDeleted(authenticated));
+        user = account; // after the watch: if it fails, no one is logged in
         LOG.log(Level.INFO, "auth ok conn={0} user={1}", connection.id(), authenticated.address());
         return send(SmtpReplies.AUTH_OK);
     }
