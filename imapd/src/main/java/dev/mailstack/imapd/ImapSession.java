@@ -72,6 +72,8 @@ final class ImapSession {
     private final FetchResponder fetcher;
     private final ReentrantLock mailboxLock = new ReentrantLock();
     private State state = new NotAuthenticated();
+    /** From login to the session's end: the account's deletion ends the session (Accounts.watch). */
+    private AutoCloseable accountWatch = () -> { };
     private boolean utf8;
     private boolean condstore;
     /** ENABLE QRESYNC (RFC 7162 §3.2.3): expunges go out as VANISHED UID sets. */
@@ -111,6 +113,11 @@ final class ImapSession {
             }
         } finally {
             deselect();
+            try {
+                accountWatch.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("unsubscribe cannot fail", e);
+            }
         }
     }
 
@@ -500,10 +507,23 @@ final class ImapSession {
             return;
         }
         throttle.succeededLogin(connection);
-        state = new Authenticated(account.get(), store.open(account.get().id()));
+        Account a = account.get();
+        // the watch first: if it fails (a StoreException, answered NO), no one is logged in
+        accountWatch = store.accounts().watch(a.id(), () -> accountDeleted(a));
+        state = new Authenticated(a, store.open(a.id()));
         connection.setIdleTimeout(settings.authenticatedIdle());
-        LOG.log(Level.INFO, "login conn={0} user={1}", connection.id(), account.get().address());
+        LOG.log(Level.INFO, "login conn={0} user={1}", connection.id(), a.address());
         tagged(tag, "OK [CAPABILITY " + capabilities() + "] Logged in");
+    }
+
+    /**
+     * On the thread that deleted the account, so it must not block (Connection.end does not): the
+     * session says BYE at once if it waits for the client (IDLE included), else after its command.
+     * RFC 3501 §7.1.5 lets BYE come at any time; the client learns why instead of seeing NO after NO.
+     */
+    private void accountDeleted(Account user) {
+        LOG.log(Level.INFO, "account deleted, ending the session conn={0} user={1}", connection.id(), user.address());
+        connection.end("* BYE " + ImapReplies.ACCOUNT_DELETED);
     }
 
     private void authenticate(String tag, ImapCommand.Authenticate a) throws IOException {
@@ -1070,7 +1090,9 @@ final class ImapSession {
             }
         }
         try {
-            String line = connection.reader().readLine();
+            // Read as a command: the session waits for the client with no response under way, so a
+            // stop or the account's deletion can say BYE here at once instead of when IDLE ends.
+            String line = connection.readCommand();
             if (notifier != null) {
                 ended.set(true);
                 wake.release();

@@ -124,6 +124,26 @@ class ImapSessionTest {
         }
     }
 
+    /**
+     * mailstack user del ends the account's sessions with a BYE that says why: one idling on INBOX
+     * and one between commands, at once; and the address logs in no more.
+     */
+    @Test
+    void deletingTheAccountEndsItsSessionsWithBye() throws Exception {
+        try (LineClient idling = imap.login(); LineClient waiting = imap.login()) {
+            idling.send("s SELECT INBOX").expectEventually("s OK \\[READ-WRITE\\] SELECT completed");
+            idling.send("i IDLE").expect("\\+ idling");
+            imap.store.store().accounts().removeUser("alice@example.org");
+            idling.expect("\\* BYE This account was deleted; closing the connection");
+            idling.expectClosed();
+            waiting.expect("\\* BYE This account was deleted; closing the connection");
+            waiting.expectClosed();
+        }
+        try (LineClient c = imap.connect()) {
+            c.send("a LOGIN alice@example.org secret").expect("a NO \\[AUTHENTICATIONFAILED\\] Authentication failed");
+        }
+    }
+
     @Test
     void recentBelongsToTheFirstSessionThatSeesAMessage() throws Exception {
         try (LineClient a = imap.login(); LineClient b = imap.login()) {

@@ -7,6 +7,11 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import javax.net.ssl.SSLSocket;
 
@@ -33,6 +38,10 @@ public final class Connection {
     private boolean unflushed;
     private volatile boolean awaitingCommand;
     private volatile boolean shuttingDown;
+    /** The line that ends the session, once {@link #end} was called; null while it goes on. */
+    private final AtomicReference<String> goodbye = new AtomicReference<>();
+    /** Taken by whichever thread sends {@link #goodbye}: the one that ends the session, or the session's. */
+    private final AtomicBoolean goodbyeTaken = new AtomicBoolean();
     /** {@link System#nanoTime()} when a write to the socket began and has not returned; 0 when none is under way. */
     private volatile long writingSince;
     private volatile long idleTimeoutNanos;
@@ -89,14 +98,27 @@ public final class Connection {
         return limits;
     }
 
-    /** Reads the next command line, marking the session as between commands so a shutdown may end it there. */
+    /**
+     * Reads the next command line, marking the session as between commands so a shutdown, or
+     * {@link #end}, may end it there. A session ended from outside gets {@link SessionEndedException}
+     * instead of its next command.
+     */
     public String readCommand() throws IOException {
         if (shuttingDown) {
             throw new ShutdownException();
         }
+        // end() sets goodbye, then looks at awaitingCommand; this sets awaitingCommand, then looks at
+        // goodbye: one of the two always sees the other, so a session is never left waiting unended.
         awaitingCommand = true;
         try {
+            if (goodbye.get() != null) {
+                throw ended();
+            }
             String line = reader.readLine();
+            awaitingCommand = false; // from here end() leaves the goodbye to this thread
+            if (goodbye.get() != null) {
+                throw ended(); // read while the goodbye went out: not run
+            }
             try {
                 pacer.pace();
             } catch (InterruptedException e) {
@@ -107,13 +129,61 @@ public final class Connection {
                 throw new ShutdownException();
             }
             return line;
+        } catch (SessionEndedException | ShutdownException e) {
+            throw e;
         } catch (IOException e) {
+            if (goodbye.get() != null) {
+                throw ended(); // the connection was closed under the read, after the goodbye
+            }
             if (shuttingDown) {
                 throw new ShutdownException();
             }
             throw e;
         } finally {
             awaitingCommand = false;
+        }
+    }
+
+    private SessionEndedException ended() {
+        return new SessionEndedException(goodbyeTaken.compareAndSet(false, true) ? Optional.of(goodbye.get()) : Optional.empty());
+    }
+
+    /**
+     * Ends the session from another thread, such as the one that deleted the session's account,
+     * without blocking that thread. A session waiting for its next command gets {@code goodbye}
+     * at once, from a virtual thread of its own, and the connection closes; a session in the middle
+     * of a command (a FETCH, a RETR) finishes it, then gets {@code goodbye} instead of its next
+     * command. Safe to call more than once: the first goodbye is the one said.
+     */
+    public void end(String goodbye) {
+        this.goodbye.compareAndSet(null, goodbye);
+        if (awaitingCommand) {
+            Thread.ofVirtual().name("end-" + id).start(this::sayGoodbye);
+        }
+    }
+
+    private static final Duration GOODBYE_WAIT = Duration.ofSeconds(5);
+
+    private void sayGoodbye() {
+        if (!goodbyeTaken.compareAndSet(false, true)) {
+            return; // the session's thread took it
+        }
+        try {
+            if (!outputLock.tryLock(GOODBYE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                abort(); // a write stuck on a client that does not read: no goodbye after it
+                return;
+            }
+            try {
+                reply(goodbye.get());
+                close(); // under the lock: nothing is written after the goodbye
+            } finally {
+                outputLock.unlock();
+            }
+        } catch (IOException e) {
+            close(); // the client is gone already
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            abort();
         }
     }
 

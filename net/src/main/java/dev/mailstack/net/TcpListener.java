@@ -186,6 +186,11 @@ public final class TcpListener implements AutoCloseable {
                 connection.reply(protocol.idleTimeoutReply());
             } catch (ShutdownException e) {
                 connection.reply(protocol.shutdownReply());
+            } catch (SessionEndedException e) {
+                LOG.log(Level.INFO, "session ended from outside conn={0}", id);
+                if (e.goodbye().isPresent()) {
+                    connection.reply(e.goodbye().get());
+                }
             }
         } catch (LineTooLongException e) {
             LOG.log(Level.INFO, "line too long conn={0}", id);

@@ -1,6 +1,8 @@
 package dev.mailstack.net;
 
 import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -12,9 +14,12 @@ final class EchoProtocol implements Protocol {
     final CountDownLatch finishWork = new CountDownLatch(1);
     final CountDownLatch floodStarted = new CountDownLatch(1);
     final CountDownLatch floodEnded = new CountDownLatch(1);
+    /** Every connection served, in the order their greetings went out. */
+    final List<Connection> connections = new CopyOnWriteArrayList<>();
 
     @Override
     public void serve(Connection c) throws IOException {
+        connections.add(c);
         c.reply("+OK echo ready");
         while (true) {
             String line;

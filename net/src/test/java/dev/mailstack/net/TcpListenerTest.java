@@ -297,4 +297,41 @@ class TcpListenerTest {
             assertEquals(0, listener.activeConnections());
         }
     }
+
+    /** What an account's deletion does to its sessions: one waiting is told at once, one at work after its command. */
+    @Test
+    void aSessionEndedFromOutsideIsToldNowOrRightAfterItsCommand() throws Exception {
+        start(TlsMode.NONE, NetLimits.defaults());
+        try (LineClient idle = new LineClient(listener.port())) {
+            idle.expect("\\+OK echo ready");
+            try (LineClient busy = new LineClient(listener.port())) {
+                busy.expect("\\+OK echo ready");
+                Connection waiting = protocol.connections.get(0);
+                Connection working = protocol.connections.get(1);
+                busy.send("WORK");
+                assertTrue(protocol.workStarted.await(10, TimeUnit.SECONDS));
+                waiting.end("-ERR account deleted");
+                waiting.end("-ERR said once");
+                working.end("-ERR account deleted");
+                idle.expect("-ERR account deleted");
+                idle.expectClosed();
+                protocol.finishWork.countDown();
+                busy.expect("\\+OK work done");
+                busy.expect("-ERR account deleted"); // instead of waiting for its next command
+                busy.expectClosed();
+            }
+        }
+    }
+
+    @Test
+    void aTlsSessionEndedFromOutsideGetsItsGoodbyeInsideTls() throws Exception {
+        start(TlsMode.IMPLICIT, NetLimits.defaults());
+        try (LineClient c = LineClient.tls(listener.port())) {
+            c.expect("\\+OK echo ready");
+            c.send("SECURE").expect("\\+OK secure=true");
+            protocol.connections.get(0).end("-ERR account deleted");
+            c.expect("-ERR account deleted");
+            c.expectClosed();
+        }
+    }
 }

@@ -54,6 +54,8 @@ final class Pop3Session {
     private final MaildropLocks locks;
     private final DotStuffer stuffer = new DotStuffer(COPY_BUFFER);
     private State state = Authorization.START;
+    /** From login to the session's end: the account's deletion ends the session (Accounts.watch). */
+    private AutoCloseable accountWatch = () -> { };
     private int badCommands;
 
     Pop3Session(Connection connection, MailboxStore store, Pop3Settings settings, AuthThrottle throttle,
@@ -94,7 +96,12 @@ final class Pop3Session {
             }
         } finally {
             if (state instanceof Transaction t) {
-                t.maildrop().close();
+                t.maildrop().close(); // without QUIT: the marks are dropped, nothing is deleted
+            }
+            try {
+                accountWatch.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("unsubscribe cannot fail", e);
             }
         }
     }
@@ -308,11 +315,28 @@ final class Pop3Session {
             return;
         }
         Maildrop drop = Maildrop.open(store, a, lease.get()); // releases the lease itself if it throws
+        try {
+            accountWatch = store.accounts().watch(a.id(), () -> accountDeleted(a));
+        } catch (RuntimeException e) {
+            drop.close(); // not logged in: the -ERR for the failure must not leave a maildrop held
+            throw e;
+        }
         state = new Transaction(drop);
         connection.setIdleTimeout(settings.idleTimeout());
         LOG.log(Level.INFO, "login conn={0} user={1} method={2} tls={3} messages={4,number,#} octets={5,number,#}", connection.id(),
                 a.address(), method, connection.isSecure(), drop.size(), drop.liveOctets());
         reply(Pop3Replies.loggedIn(a.address(), drop.liveCount(), drop.liveOctets()));
+    }
+
+    /**
+     * On the thread that deleted the account, so it must not block (Connection.end does not): the
+     * session gets -ERR and ends at once if it waits for a command, else after its command. Its
+     * marks are never applied: RFC 1939 §6 applies DELE only at QUIT, which this session will not see.
+     */
+    private void accountDeleted(Account a) {
+        LOG.log(Level.INFO, "account deleted, ending the session conn={0} user={1} marks=discarded", connection.id(),
+                a.address());
+        connection.end(Pop3Replies.ACCOUNT_DELETED.line());
     }
 
     /** A client-chosen name for a log line: a SASL name may hold CR/LF or be huge; never a password. */

@@ -137,6 +137,27 @@ class Pop3SessionTest {
         return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
     }
 
+    /**
+     * mailstack user del while the client is logged in: it hears why at once and the connection
+     * closes without QUIT's UPDATE (RFC 1939 §6), so its DELE marks never reach the store; the
+     * maildrop is let go and the address logs in no more.
+     */
+    @Test
+    void deletingTheAccountEndsItsSessionWithoutApplyingItsMarks() throws Exception {
+        try (LineClient c = login()) {
+            c.send("DELE 1").expect("\\+OK Message 1 deleted");
+            store.store().accounts().removeUser(USER);
+            c.expect("-ERR \\[SYS/PERM\\] This account was deleted; closing the connection");
+            c.expectClosed();
+        }
+        awaitSessionEnded();
+        try (LineClient c = new LineClient(listener.port())) {
+            c.expect("\\+OK .*");
+            c.send("USER " + USER).expect("\\+OK .*");
+            c.send("PASS secret").expect("-ERR \\[AUTH\\] Authentication failed");
+        }
+    }
+
     // --- the telnet walk-through and each command
 
     @Test

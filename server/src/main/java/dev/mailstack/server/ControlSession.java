@@ -4,8 +4,10 @@ import dev.mailstack.mime.MimeLimits;
 import dev.mailstack.net.LineReader;
 import dev.mailstack.net.LineTooLongException;
 import dev.mailstack.store.Account;
+import dev.mailstack.store.Accounts;
 import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.MailboxStore;
+import dev.mailstack.store.PasswordScheme;
 import dev.mailstack.store.StoreException;
 import java.io.EOFException;
 import java.io.IOException;
@@ -15,6 +17,7 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.OptionalLong;
 
 /**
  * One connection to the {@link ControlSocket}. One request per line, UTF-8, LF:
@@ -25,10 +28,16 @@ import java.time.Instant;
  * DATA n                            (no reply)      followed by n octets of it
  * END epoch-millis flags mailbox    OK | ERR text   stores it; flags are Maildir letters or "-"
  * DROP                              OK              forgets it
+ * USER ADD hash quota address       OK | ERR text   mailstack user add: a $6$ hash, bytes or "-"
+ * USER PASSWD hash address          OK | ERR text   mailstack user passwd; open sessions go on
+ * USER DEL address                  OK | ERR text   mailstack user del; ends its sessions
  * </pre>
  * A message arrives in chunks so that neither side needs it whole, in memory or in a file of its
  * own. Every chunk is read whatever happens to the message, so an ERR leaves the stream in step;
- * a line that breaks the framing ends the connection.
+ * a line that breaks the framing ends the connection. The USER requests are applied here as the
+ * command line applies them with no server ({@link StoreAccountAdmin}), but by the server's own
+ * store: in turn with its writers of the account, and a deletion reaches the account's sessions.
+ * The address comes last, so that nothing in it can be read as another field.
  */
 final class ControlSession {
     private static final Logger LOG = System.getLogger(ControlSession.class.getName());
@@ -37,6 +46,7 @@ final class ControlSession {
     static final long MAX_MESSAGE = 1L << 30;
 
     private final MailboxStore store;
+    private final StoreAccountAdmin accounts;
     private final MimeLimits limits;
     private final String id;
     private final OutputStream out;
@@ -55,6 +65,7 @@ final class ControlSession {
 
     ControlSession(MailboxStore store, MimeLimits limits, String id, InputStream in, OutputStream out) {
         this.store = store;
+        this.accounts = new StoreAccountAdmin(store);
         this.limits = limits;
         this.id = id;
         this.out = out;
@@ -115,14 +126,64 @@ final class ControlSession {
                 case "MESSAGE" -> {
                     return message();
                 }
+                case "USER" -> {
+                    return user(arg);
+                }
                 case "DATA", "END", "DROP" -> throw new OutOfStep("ERR " + words[0] + " outside a MESSAGE");
                 default -> {
-                    return "ERR unknown request " + words[0] + " (IMPORT, MAILBOX, MESSAGE)";
+                    return "ERR unknown request " + words[0] + " (IMPORT, MAILBOX, MESSAGE, USER)";
                 }
             }
         } catch (IllegalArgumentException | StoreException e) {
             return "ERR " + e.getMessage();
         }
+    }
+
+    /** USER ADD, PASSWD and DEL: {@code mailstack user}'s changes, logged (without the hash) for the record. */
+    private String user(String arg) {
+        String[] words = arg.split(" ", 2);
+        String rest = words.length > 1 ? words[1] : "";
+        switch (words[0]) {
+            case "ADD" -> {
+                String[] f = rest.split(" ", 3);
+                if (f.length < 3) {
+                    return "ERR USER ADD hash quota address";
+                }
+                String added = accounts.addUser(f[2], PasswordScheme.fromImport(f[0]), quota(f[1]));
+                LOG.log(Level.INFO, "control: user added conn={0} user={1} quota={2}", id, added, f[1]);
+            }
+            case "PASSWD" -> {
+                String[] f = rest.split(" ", 2);
+                if (f.length < 2) {
+                    return "ERR USER PASSWD hash address";
+                }
+                accounts.changePassword(f[1], PasswordScheme.fromImport(f[0]));
+                LOG.log(Level.INFO, "control: password changed conn={0} user={1}", id, Accounts.normalize(f[1]));
+            }
+            case "DEL" -> {
+                accounts.removeUser(rest);
+                LOG.log(Level.INFO, "control: user deleted conn={0} user={1}", id, Accounts.normalize(rest));
+            }
+            default -> {
+                return "ERR unknown request USER " + words[0] + " (USER ADD, USER PASSWD, USER DEL)";
+            }
+        }
+        return "OK";
+    }
+
+    private static OptionalLong quota(String field) {
+        if (field.equals("-")) {
+            return OptionalLong.empty();
+        }
+        try {
+            long bytes = Long.parseLong(field);
+            if (bytes >= 0) {
+                return OptionalLong.of(bytes);
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new IllegalArgumentException("not a quota in bytes (or - for none): " + field);
     }
 
     private StoreImport user() {

@@ -26,8 +26,11 @@ import java.util.concurrent.locks.LockSupport;
  * {@code mailstack import} hands its messages over here ({@link ControlSession}) while the server
  * runs, so they are stored by the server's own writers: in turn with deliveries and IMAP to the
  * same account (H2 must never see two writers of one account, see the store's AccountWriters) and
- * announced to the IMAP sessions and IDLE that have the mailbox open. Opened only by the owner of
- * the {@link DataFolderLock}, so a socket file found here was left by a server that died.
+ * announced to the IMAP sessions and IDLE that have the mailbox open. {@code mailstack user add,
+ * passwd, del} and {@code import} send their changes the same way, so a deleted account's IMAP,
+ * POP3 and SMTP sessions, which only hear of deletions in this process, end at once. (The file keeps the
+ * name it had when imports were all it took.) Opened only by the owner of the
+ * {@link DataFolderLock}, so a socket file found here was left by a server that died.
  */
 final class ControlSocket implements AutoCloseable {
     private static final Logger LOG = System.getLogger(ControlSocket.class.getName());
@@ -71,7 +74,8 @@ final class ControlSocket implements AutoCloseable {
         Path dir = DataFolderLock.controlFolder(dataDir);
         if (!DataFolderLock.makePrivate(dir)) {
             LOG.log(Level.WARNING, "control socket off: cannot make {0} private to this user (rwx------); chown it to"
-                    + " the server's user. Until then mailstack import refuses to run while the server does", dir);
+                    + " the server's user. Until then mailstack import and user add/passwd/del refuse to run while the"
+                    + " server does", dir);
             return Optional.empty();
         }
         Path path = path(dataDir);
@@ -82,7 +86,7 @@ final class ControlSocket implements AutoCloseable {
         } catch (IOException | IllegalArgumentException e) {
             channel.close();
             LOG.log(Level.WARNING, "control socket off: cannot listen on {0} error=\"{1}\". Until then mailstack import"
-                    + " refuses to run while the server does", path, e.getMessage());
+                    + " and user add/passwd/del refuse to run while the server does", path, e.getMessage());
             return Optional.empty();
         }
         ControlSocket socket = new ControlSocket(path, channel, store, limits, idle);

@@ -11,12 +11,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.OptionalLong;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "user", mixinStandardHelpOptions = true, description = "Manage mail accounts.",
+@Command(name = "user", mixinStandardHelpOptions = true, description = {"Manage mail accounts.",
+        "While the server runs, add, passwd, del and import hand the change to it",
+        "(data/control/import.sock): the server makes it, and a deleted account's",
+        "IMAP, POP3 and SMTP sessions end at once."},
         subcommands = {UserCommand.Add.class, UserCommand.Passwd.class, UserCommand.Del.class, UserCommand.ListUsers.class,
                 UserCommand.Import.class})
 final class UserCommand {
@@ -45,8 +49,31 @@ final class UserCommand {
         return new String(first);
     }
 
-    @Command(name = "add", mixinStandardHelpOptions = true,
-            description = "Create an account with INBOX, Drafts, Sent, Trash, Junk and Archive.")
+    /** A change to accounts; returns the line to print once it is made. */
+    private interface Change {
+        String apply(AccountAdmin accounts) throws IOException;
+    }
+
+    /**
+     * Through the running server when there is one (its control socket), so the change takes its
+     * turn with the server's writers of the account and a deleted account's sessions end; else into
+     * the store, owning the data folder meanwhile ({@link StoreAccess}).
+     */
+    private static void change(StoreOptions options, Change change) {
+        String done;
+        boolean throughServer;
+        try (StoreAccess access = StoreAccess.open(options, options.config(), "the command", "user")) {
+            throughServer = access instanceof StoreAccess.ThroughServer;
+            done = change.apply(access.accounts());
+        } catch (IOException e) {
+            throw new CommandFailure(e.getMessage());
+        }
+        System.out.println(done + (throughServer ? " (through the running server)" : ""));
+    }
+
+    @Command(name = "add", mixinStandardHelpOptions = true, description = {
+        "Create an account with INBOX, Drafts, Sent, Trash, Junk and Archive.",
+        "While the server runs, the server creates it (through its control socket)."})
     static final class Add implements Runnable {
         @Mixin
         StoreOptions options;
@@ -59,18 +86,16 @@ final class UserCommand {
 
         @Override
         public void run() {
-            String password = readPassword(stdin);
-            try (MailboxStore store = options.openStore()) {
-                Account a = store.accounts().addUser(address, PasswordScheme.hash(password));
-                if (quota != null) {
-                    store.accounts().setQuota(a.address(), quota);
-                }
-                System.out.println("added user " + a.address());
-            }
+            String hash = PasswordScheme.hash(readPassword(stdin));
+            OptionalLong bytes = quota == null ? OptionalLong.empty() : OptionalLong.of(quota);
+            change(options, accounts -> "added user " + accounts.addUser(address, hash, bytes));
         }
     }
 
-    @Command(name = "passwd", mixinStandardHelpOptions = true, description = "Change an account's password.")
+    @Command(name = "passwd", mixinStandardHelpOptions = true, description = {
+        "Change an account's password.",
+        "Clients already logged in stay logged in; the next login needs the new one.",
+        "While the server runs, the server makes the change."})
     static final class Passwd implements Runnable {
         @Mixin
         StoreOptions options;
@@ -81,15 +106,19 @@ final class UserCommand {
 
         @Override
         public void run() {
-            String password = readPassword(stdin);
-            try (MailboxStore store = options.openStore()) {
-                store.accounts().setPasswordHash(address, PasswordScheme.hash(password));
-                System.out.println("password changed for " + address);
-            }
+            String hash = PasswordScheme.hash(readPassword(stdin));
+            change(options, accounts -> {
+                accounts.changePassword(address, hash);
+                return "password changed for " + address;
+            });
         }
     }
 
-    @Command(name = "del", mixinStandardHelpOptions = true, description = "Delete an account and all its mail.")
+    @Command(name = "del", mixinStandardHelpOptions = true, description = {
+        "Delete an account and all its mail.",
+        "While the server runs, the server deletes it and ends the account's IMAP,",
+        "POP3 and SMTP sessions at once (POP3 deletions not confirmed by QUIT are",
+        "dropped)."})
     static final class Del implements Runnable {
         @Mixin
         StoreOptions options;
@@ -98,10 +127,10 @@ final class UserCommand {
 
         @Override
         public void run() {
-            try (MailboxStore store = options.openStore()) {
-                store.accounts().removeUser(address);
-                System.out.println("deleted user " + address);
-            }
+            change(options, accounts -> {
+                accounts.removeUser(address);
+                return "deleted user " + address;
+            });
         }
     }
 
@@ -130,8 +159,10 @@ final class UserCommand {
     }
 
     @Command(name = "import", mixinStandardHelpOptions = true, description = {
-        "Create many accounts from FILE. Each line is either 'address password' or a Dovecot",
-        "passwd-file line 'address:{SHA512-CRYPT}$6$...:...'. Blank lines and # comments are skipped."})
+        "Create many accounts from FILE.",
+        "Each line is either 'address password' or a Dovecot passwd-file line",
+        "'address:{SHA512-CRYPT}$6$...:...'. Blank lines and # comments are skipped.",
+        "While the server runs, the server creates them (through its control socket)."})
     static final class Import implements Runnable {
         @Mixin
         StoreOptions options;
@@ -148,7 +179,9 @@ final class UserCommand {
             }
             int added = 0;
             int failed = 0;
-            try (MailboxStore store = options.openStore()) {
+            boolean throughServer;
+            try (StoreAccess access = StoreAccess.open(options, options.config(), "the command", "user")) {
+                throughServer = access instanceof StoreAccess.ThroughServer;
                 for (int i = 0; i < lines.size(); i++) {
                     String line = lines.get(i).strip();
                     if (line.isEmpty() || line.startsWith("#")) {
@@ -156,15 +189,18 @@ final class UserCommand {
                     }
                     try {
                         String[] entry = parse(line);
-                        store.accounts().addUser(entry[0], entry[1]);
+                        access.accounts().addUser(entry[0], entry[1], OptionalLong.empty());
                         added++;
-                    } catch (StoreException | IllegalArgumentException e) {
-                        failed++;
+                    } catch (StoreException | IllegalArgumentException | CommandFailure e) {
+                        failed++; // the server's refusal of one line, like the store's
                         System.err.println(file + ":" + (i + 1) + ": " + e.getMessage());
                     }
                 }
+            } catch (IOException e) {
+                throw new CommandFailure(e.getMessage() + (added > 0 ? " (" + added + " user(s) were imported before that)" : ""));
             }
-            System.out.println("imported " + added + " user(s)" + (failed > 0 ? ", " + failed + " failed" : ""));
+            System.out.println("imported " + added + " user(s)" + (failed > 0 ? ", " + failed + " failed" : "")
+                    + (throughServer ? " (through the running server)" : ""));
             if (failed > 0) {
                 throw new CommandFailure(failed + " line(s) of " + file + " were not imported");
             }

@@ -39,6 +39,34 @@ class CliTest {
         }
     }
 
+    /** With no server running, user add, passwd and del write to the store themselves, as before the control socket. */
+    @Test
+    void passwordsAndDeletionsWithNoServerRunning() throws Exception {
+        String data = dir.resolve("data").toString();
+        assertEquals(0, run("domain", "add", "example.org", "--data", data));
+        java.io.InputStream stdin = System.in;
+        try {
+            System.setIn(new java.io.ByteArrayInputStream("first\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            assertEquals(0, run("user", "add", "alice@example.org", "--password-stdin", "--quota", "5000", "--data", data));
+            System.setIn(new java.io.ByteArrayInputStream("second\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            assertEquals(0, run("user", "passwd", "alice@example.org", "--password-stdin", "--data", data));
+            System.setIn(new java.io.ByteArrayInputStream("x\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            assertEquals(1, run("user", "passwd", "nobody@example.org", "--password-stdin", "--data", data));
+        } finally {
+            System.setIn(stdin);
+        }
+        try (MailboxStore store = MailboxStore.open(Path.of(data), null)) {
+            assertTrue(store.accounts().authenticate("alice@example.org", "first").isEmpty());
+            assertTrue(store.accounts().authenticate("alice@example.org", "second").isPresent());
+            assertEquals(5000, store.accounts().find("alice@example.org").orElseThrow().quotaBytes().getAsLong());
+        }
+        assertEquals(0, run("user", "del", "alice@example.org", "--data", data));
+        assertEquals(1, run("user", "del", "alice@example.org", "--data", data), "gone already");
+        try (MailboxStore store = MailboxStore.open(Path.of(data), null)) {
+            assertTrue(store.accounts().find("alice@example.org").isEmpty());
+        }
+    }
+
     @Test
     void selfSignedCertificateLoadsAsTheServersTlsIdentity() throws Exception {
         Path out = dir.resolve("tls");

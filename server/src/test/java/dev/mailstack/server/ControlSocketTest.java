@@ -1,11 +1,13 @@
 package dev.mailstack.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mailstack.mime.MimeLimits;
 import dev.mailstack.net.LineReader;
+import dev.mailstack.store.Account;
 import dev.mailstack.store.Flag;
 import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.MailboxStore;
@@ -22,6 +24,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -91,7 +94,7 @@ class ControlSocketTest {
             try (Raw c = new Raw(socket)) {
                 assertEquals("ERR IMPORT address first", c.send("MAILBOX Old\n"));
                 assertEquals("ERR IMPORT address first", c.send(chunked(message, "END 0 - INBOX")), "its chunks are skipped");
-                assertEquals("ERR unknown request HELLO (IMPORT, MAILBOX, MESSAGE)", c.send("HELLO\n"));
+                assertEquals("ERR unknown request HELLO (IMPORT, MAILBOX, MESSAGE, USER)", c.send("HELLO\n"));
                 assertEquals("OK", c.send("IMPORT alice@example.org\n"));
                 assertEquals("ERR no user bob@example.org: create it first (mailstack user add)",
                         c.send("IMPORT bob@example.org\n"));
@@ -122,6 +125,75 @@ class ControlSocketTest {
             assertEquals(0, spoolFiles(data), "refused, dropped and broken messages leave no spool file");
         }
         assertTrue(Files.notExists(ControlSocket.path(data)), "closing removes the socket");
+    }
+
+    /** mailstack user add, passwd and del as the server gets them: applied by its store, refusals in the store's words. */
+    @Test
+    void userRequestsAndTheirErrors() throws Exception {
+        Path data = dir.resolve("data");
+        try (MailboxStore store = storeWithAlice(data);
+             ControlSocket control = open(data, store, ControlSocket.IDLE)) {
+            String hash = PasswordScheme.hash("new");
+            Account alice = store.accounts().find("alice@example.org").orElseThrow();
+            AtomicInteger ended = new AtomicInteger(); // what alice's IMAP and POP3 sessions listen to
+            try (AutoCloseable session = store.accounts().watch(alice.id(), ended::incrementAndGet);
+                 Raw c = new Raw(ControlSocket.path(data))) {
+                assertEquals("ERR unknown request USER MOVE (USER ADD, USER PASSWD, USER DEL)", c.send("USER MOVE x\n"));
+                assertEquals("ERR USER ADD hash quota address", c.send("USER ADD " + hash + " bob@example.org\n"));
+                assertEquals("ERR not a SHA512-CRYPT hash ($6$...)", c.send("USER ADD secret - bob@example.org\n"));
+                assertEquals("ERR not a quota in bytes (or - for none): lots",
+                        c.send("USER ADD " + hash + " lots bob@example.org\n"));
+                assertEquals("ERR domain example.net is not hosted here: add it first (mailstack domain add example.net)",
+                        c.send("USER ADD " + hash + " - bob@example.net\n"));
+                assertEquals("OK", c.send("USER ADD " + hash + " 1000 Bob@Example.org\n"));
+                assertEquals("ERR user bob@example.org exists already", c.send("USER ADD " + hash + " - bob@example.org\n"));
+
+                assertEquals("ERR USER PASSWD hash address", c.send("USER PASSWD alice@example.org\n"));
+                assertEquals("ERR no user carol@example.org", c.send("USER PASSWD " + hash + " carol@example.org\n"));
+                assertEquals("OK", c.send("USER PASSWD " + hash + " alice@example.org\n"));
+                assertTrue(store.accounts().authenticate("alice@example.org", "pw").isEmpty(), "the old password is refused");
+                assertTrue(store.accounts().authenticate("alice@example.org", "new").isPresent());
+                assertEquals(0, ended.get(), "a new password leaves open sessions alone");
+
+                assertEquals("ERR no user carol@example.org", c.send("USER DEL carol@example.org\n"));
+                assertEquals("ERR not an address (want user@domain): ", c.send("USER DEL\n"));
+                assertEquals("OK", c.send("USER DEL alice@example.org\n"));
+                assertEquals(1, ended.get(), "the account's sessions were told before the OK");
+                assertEquals("OK", c.send("IMPORT bob@example.org\n"), "the connection goes on after USER requests");
+            }
+            assertTrue(store.accounts().find("alice@example.org").isEmpty());
+            assertEquals(1000, store.accounts().find("bob@example.org").orElseThrow().quotaBytes().getAsLong());
+            assertTrue(store.accounts().authenticate("bob@example.org", "new").isPresent());
+        }
+    }
+
+    /**
+     * The command line goes through the socket whenever another holder of the data folder answers
+     * there (here this JVM's, as a running server's would), and refuses when none does.
+     */
+    @Test
+    void userCommandsGoThroughTheServerThatOwnsTheFolder() throws Exception {
+        Path data = dir.resolve("data");
+        String folder = data.toString();
+        try (MailboxStore store = storeWithAlice(data);
+             DataFolderLock owner = DataFolderLock.tryTake(data).orElseThrow()) {
+            assertEquals(1, Main.run("user", "del", "alice@example.org", "--data", folder), "no socket: refused, not written");
+            assertTrue(store.accounts().find("alice@example.org").isPresent());
+            try (ControlSocket control = open(data, store, ControlSocket.IDLE)) {
+                AtomicInteger ended = new AtomicInteger();
+                Account alice = store.accounts().find("alice@example.org").orElseThrow();
+                try (AutoCloseable session = store.accounts().watch(alice.id(), ended::incrementAndGet)) {
+                    assertEquals(1, Main.run("user", "del", "nobody@example.org", "--data", folder));
+                    assertEquals(0, Main.run("user", "del", "alice@example.org", "--data", folder));
+                    assertEquals(1, ended.get(), "the deletion reached the server's sessions");
+                }
+                Path users = dir.resolve("users.txt");
+                Files.writeString(users, "carol@example.org pw\nnobody@example.net pw\n");
+                assertEquals(1, Main.run("user", "import", users.toString(), "--data", folder), "one of two lines failed");
+                assertTrue(store.accounts().authenticate("carol@example.org", "pw").isPresent());
+            }
+        }
+        assertFalse(Files.exists(ControlSocket.path(data)));
     }
 
     @Test

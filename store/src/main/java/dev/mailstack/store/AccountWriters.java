@@ -19,8 +19,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * view miss a change. Writers of one account that never wait on each other inside H2 never meet
  * that path. Other accounts' writers (each account has a lock of its own), the queue and the
  * content sweep are not held up. Another process writing through H2's auto-server would not be
- * covered, which is why {@code mailstack import} hands its messages to the running server (the
- * server module's control socket) instead; administrators' commands touch accounts, not messages.
+ * covered, which is why {@code mailstack import} and {@code mailstack user} hand their changes to
+ * the running server (the server module's control socket) instead: a password, a quota or the
+ * deletion of an account change the account's row, which deliveries change too ({@code used_bytes}).
  */
 final class AccountWriters {
     /** As long as the database waits for a row lock (H2Dialect's LOCK_TIMEOUT). */
@@ -68,6 +69,16 @@ final class AccountWriters {
     /** Accounts with a writer or a waiting one (for tests: the map does not grow with the accounts). */
     int busy() {
         return turns.size();
+    }
+
+    /** Writers of the account holding or waiting for its turn (for tests: that one waits). */
+    int writers(AccountId account) {
+        int[] writers = {0};
+        turns.computeIfPresent(account, (k, t) -> { // read where it is written: inside the map's compute
+            writers[0] = t.writers;
+            return t;
+        });
+        return writers[0];
     }
 
     private void leave(AccountId account) {

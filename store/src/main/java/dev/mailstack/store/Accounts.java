@@ -28,9 +28,13 @@ public final class Accounts {
     }
 
     private final Database db;
+    private final AccountWriters writers;
+    private final ChangeBus changes;
 
-    Accounts(Database db) {
+    Accounts(Database db, AccountWriters writers, ChangeBus changes) {
         this.db = db;
+        this.writers = writers;
+        this.changes = changes;
     }
 
     public static String normalize(String address) {
@@ -170,62 +174,135 @@ public final class Accounts {
         }
     }
 
+    /** Sessions logged in with the old password go on (as in Dovecot); the next login needs the new one. */
     public void setPasswordHash(String address, String passwordHash) {
-        updateAccount("UPDATE accounts SET password_hash = ? WHERE address = ?", passwordHash, address);
+        updateAccount("UPDATE accounts SET password_hash = ? WHERE id = ?", passwordHash, address);
     }
 
     public void setDisabled(String address, boolean disabled) {
-        updateAccount("UPDATE accounts SET disabled = ? WHERE address = ?", disabled, address);
+        updateAccount("UPDATE accounts SET disabled = ? WHERE id = ?", disabled, address);
     }
 
     /** Null removes the quota. */
     public void setQuota(String address, Long quotaBytes) {
-        updateAccount("UPDATE accounts SET quota_bytes = ? WHERE address = ?", quotaBytes, address);
+        updateAccount("UPDATE accounts SET quota_bytes = ? WHERE id = ?", quotaBytes, address);
     }
 
+    /**
+     * One column of the account's row, changed as the account's one writer ({@link AccountWriters}):
+     * deliveries and IMAP write {@code used_bytes} in the same row, and H2 must never see two
+     * writers of one account's rows wait on each other.
+     */
     private void updateAccount(String sql, Object value, String address) {
         String a = normalize(address);
-        try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setObject(1, value);
-            ps.setString(2, a);
-            if (ps.executeUpdate() == 0) {
-                throw new StoreException(StoreFailure.NOT_FOUND, "no user " + a);
+        try (Connection c = db.connect()) {
+            AccountId id = idOf(c, a);
+            writers.lock(id);
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setObject(1, value);
+                ps.setLong(2, id.value());
+                if (ps.executeUpdate() == 0) {
+                    throw new StoreException(StoreFailure.NOT_FOUND, "no user " + a); // deleted meanwhile
+                }
+            } finally {
+                writers.unlock(id);
             }
         } catch (SQLException e) {
             throw db.failure(e, "update user");
         }
     }
 
-    /** Deletes the account, its mailboxes and their messages; contents no longer referenced are left to {@code MailboxStore.collectGarbage}. */
+    private static AccountId idOf(Connection c, String normalized) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT id FROM accounts WHERE address = ?")) {
+            ps.setString(1, normalized);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new StoreException(StoreFailure.NOT_FOUND, "no user " + normalized);
+                }
+                return new AccountId(rs.getLong(1));
+            }
+        }
+    }
+
+    /**
+     * Deletes the account, its mailboxes and their messages; contents no longer referenced are left
+     * to {@code MailboxStore.collectGarbage}. Done as the account's one writer, so a delivery or an
+     * IMAP command under way to it finishes first and one that comes after finds no mailbox. Then
+     * the account's sessions are told ({@link #watch}), and they end.
+     */
     public void removeUser(String address) {
         String a = normalize(address);
+        AccountId id;
         try (Connection c = db.connect()) {
-            c.setAutoCommit(false);
-            try (PreparedStatement find = c.prepareStatement("SELECT mb.id FROM mailboxes mb JOIN accounts a"
-                    + " ON a.id = mb.account_id WHERE a.address = ?");
-                 PreparedStatement messages = c.prepareStatement("DELETE FROM messages WHERE id BETWEEN ? AND ?");
-                 PreparedStatement account = c.prepareStatement("DELETE FROM accounts WHERE address = ?")) {
-                find.setString(1, a);
-                try (ResultSet rs = find.executeQuery()) {
-                    while (rs.next()) {
-                        MailboxId mailbox = new MailboxId(rs.getLong(1));
-                        messages.setLong(1, Mailboxes.messageKey(mailbox, 0));
-                        messages.setLong(2, Mailboxes.keyAfter(mailbox));
-                        messages.addBatch();
-                    }
-                }
-                messages.executeBatch();
-                account.setString(1, a);
-                if (account.executeUpdate() == 0) {
-                    throw new StoreException(StoreFailure.NOT_FOUND, "no user " + a);
+            id = idOf(c, a);
+            writers.lock(id);
+            try {
+                c.setAutoCommit(false);
+                if (!deleteAccount(c, id)) {
+                    throw new StoreException(StoreFailure.NOT_FOUND, "no user " + a); // deleted meanwhile
                 }
                 c.commit();
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
                 throw e;
+            } finally {
+                writers.unlock(id);
             }
         } catch (SQLException e) {
             throw db.failure(e, "remove user");
+        }
+        changes.publishRemoved(id);
+    }
+
+    /** False when there was no such account any more. */
+    private static boolean deleteAccount(Connection c, AccountId id) throws SQLException {
+        try (PreparedStatement find = c.prepareStatement("SELECT id FROM mailboxes WHERE account_id = ?");
+             PreparedStatement messages = c.prepareStatement("DELETE FROM messages WHERE id BETWEEN ? AND ?");
+             PreparedStatement account = c.prepareStatement("DELETE FROM accounts WHERE id = ?")) {
+            find.setLong(1, id.value());
+            try (ResultSet rs = find.executeQuery()) {
+                while (rs.next()) {
+                    MailboxId mailbox = new MailboxId(rs.getLong(1));
+                    messages.setLong(1, Mailboxes.messageKey(mailbox, 0));
+                    messages.setLong(2, Mailboxes.keyAfter(mailbox));
+                    messages.addBatch();
+                }
+            }
+            messages.executeBatch();
+            account.setLong(1, id.value());
+            return account.executeUpdate() > 0;
+        }
+    }
+
+    /**
+     * Runs {@code onRemoved} once the account is deleted in this process (on the deleting thread,
+     * right after the commit; it must not block), or at once when it is gone already, so that a
+     * session that logged in just before a deletion hears of it too. It may run twice. Until the
+     * returned handle is closed.
+     */
+    public AutoCloseable watch(AccountId account, Runnable onRemoved) {
+        AutoCloseable handle = changes.subscribe(account, onRemoved);
+        boolean exists;
+        try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement("SELECT 1 FROM accounts WHERE id = ?")) {
+            ps.setLong(1, account.value());
+            try (ResultSet rs = ps.executeQuery()) {
+                exists = rs.next();
+            }
+        } catch (SQLException e) {
+            closeQuietly(handle);
+            throw db.failure(e, "watch user");
+        }
+        if (!exists) {
+            onRemoved.run();
+        }
+        return handle;
+    }
+
+    private static void closeQuietly(AutoCloseable handle) {
+        try {
+            handle.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("unsubscribe cannot fail", e);
         }
     }
 

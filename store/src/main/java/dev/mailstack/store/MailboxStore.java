@@ -41,7 +41,7 @@ public final class MailboxStore implements AutoCloseable {
     private MailboxStore(Database db, ContentFiles contents) {
         this.db = db;
         this.contents = contents;
-        this.accounts = new Accounts(db);
+        this.accounts = new Accounts(db, accountWriters, changes);
         this.queue = new MailQueue(this);
     }
 

@@ -41,6 +41,8 @@ public final class SmtpReplies {
     public static final SmtpReply TOO_MANY_CONNECTIONS = new SmtpReply(421, "4.7.0", "Too many connections, try again later");
     public static final SmtpReply IDLE_TIMEOUT = new SmtpReply(421, "4.4.2", "Timeout: no command received, closing");
     public static final SmtpReply TOO_MANY_ERRORS = new SmtpReply(421, "4.7.0", "Too many errors, closing connection");
+    /** To a session authenticated as an account that was deleted (mailstack user del). */
+    public static final SmtpReply ACCOUNT_DELETED = new SmtpReply(421, "4.7.0", "This account was deleted; closing the connection");
     public static final SmtpReply TOO_MANY_RECIPIENTS = new SmtpReply(452, "4.5.3", "Too many recipients");
     public static final SmtpReply STORE_BUSY = new SmtpReply(451, "4.3.0", "Temporary failure storing the message, try again later");
     public static final SmtpReply TLS_UNAVAILABLE = new SmtpReply(454, "4.7.0", "TLS not available");

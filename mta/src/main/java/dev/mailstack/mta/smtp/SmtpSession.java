@@ -79,6 +79,8 @@ final class SmtpSession {
     private final AuthThrottle throttle;
     private State state = new Connected();
     private Optional<Account> user = Optional.empty();
+    /** From AUTH to the session's end: the account's deletion ends the session (Accounts.watch). */
+    private AutoCloseable accountWatch = () -> { };
     private int errors;
     private int transactions;
     /** Every command so far ended in bare LF: a netcat user, see {@link DataReader}. */
@@ -124,6 +126,11 @@ final class SmtpSession {
             }
         } finally {
             abandonChunks();
+            try {
+                accountWatch.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("unsubscribe cannot fail", e);
+            }
         }
     }
 
@@ -515,9 +522,22 @@ final class SmtpSession {
             return error(SmtpReplies.AUTH_FAILED);
         }
         throttle.succeededLogin(connection);
-        user = account;
-        LOG.log(Level.INFO, "auth ok conn={0} user={1}", connection.id(), account.get().address());
+        Account authenticated = account.get();
+        accountWatch = store.accounts().watch(authenticated.id(), () -> accountDeleted(authenticated));
+        user = account; // after the watch: if it fails, no one is logged in
+        LOG.log(Level.INFO, "auth ok conn={0} user={1}", connection.id(), authenticated.address());
         return send(SmtpReplies.AUTH_OK);
+    }
+
+    /**
+     * On the thread that deleted the account, so it must not block (Connection.end does not): a
+     * deleted account sends no more mail. 421 at once if the session waits for a command (RFC 5321
+     * §3.8 allows it at any time), else after the command under way (a DATA transfer is finished and
+     * answered first: what was acknowledged with 250 is queued and goes out).
+     */
+    private void accountDeleted(Account a) {
+        LOG.log(Level.INFO, "account deleted, ending the session conn={0} user={1}", connection.id(), a.address());
+        connection.end(SmtpReplies.ACCOUNT_DELETED.wire(true).strip());
     }
 
     /** Sends a 334 challenge; empty when the client cancels with "*" (RFC 4954 §4). */

@@ -220,6 +220,20 @@ class SmtpSessionTest {
         assertTrue(text.contains("with ESMTPA id"), text);
     }
 
+    /** mailstack user del: a submission session authenticated as the account sends no more mail as it. */
+    @Test
+    void deletingTheAccountEndsItsSubmissionSession() throws Exception {
+        try (LineClient c = new LineClient(mta.submission.port())) {
+            c.expect("220 .*");
+            c.send("EHLO laptop").expectEventually("250 HELP");
+            c.send("AUTH PLAIN " + plain("alice@example.org", "secret")).expect("235 2.7.0 .*");
+            c.send("MAIL FROM:<alice@example.org>").expect("250 .*");
+            mta.store.store().accounts().removeUser("alice@example.org");
+            c.expect("421 4.7.0 This account was deleted; closing the connection");
+            c.expectClosed();
+        }
+    }
+
     @Test
     void startTlsThenAuthPlainWithInitialResponse() throws Exception {
         try (LineClient c = new LineClient(mta.submission.port())) {
