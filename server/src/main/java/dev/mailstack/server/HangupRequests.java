@@ -32,7 +32,12 @@ final class HangupRequests {
     private void take() {
         Runnable action = reload.get();
         if (action != null && pending.getAndSet(false)) {
-            action.run();
+            try {
+                action.run();
+            } catch (RuntimeException e) {
+                System.getLogger(HangupRequests.class.getName()).log(System.Logger.Level.ERROR,
+                        "reload failed; the running configuration stays", e);
+            }
         }
     }
 }

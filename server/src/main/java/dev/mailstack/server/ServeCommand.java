@@ -49,7 +49,6 @@ final class ServeCommand implements Runnable {
         } catch (java.io.IOException e) {
             throw new CommandFailure("cannot start: " + e.getMessage());
         }
-        hangups.started(server::reload);
         CountDownLatch stopped = new CountDownLatch(1);
         Duration grace = Duration.ofSeconds(config.integer(ConfigKey.SHUTDOWN_GRACE));
         Runnable stop = () -> {
@@ -64,6 +63,7 @@ final class ServeCommand implements Runnable {
             Runtime.getRuntime().addShutdownHook(new Thread(stop, "shutdown"));
         }
         SystemdNotify.ready();
+        hangups.started(server::reload); // last: a failing replayed reload must not keep the stop handler or READY away
         try {
             stopped.await();
         } catch (InterruptedException e) {

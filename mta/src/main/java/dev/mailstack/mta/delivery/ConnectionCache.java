@@ -33,8 +33,11 @@ final class ConnectionCache implements AutoCloseable {
         janitor = Thread.ofVirtual().name("smtp-connection-cache").start(this::evictLoop);
     }
 
-    /** A session to this route that still answers, or empty. */
-    Optional<SmtpClient> take(Route route) {
+    /**
+     * A session to this route that still answers, or empty. One opened under other trusted
+     * authorities (before a reload) is closed instead: its certificate check no longer counts.
+     */
+    Optional<SmtpClient> take(Route route, NextHopTrust trust) {
         while (true) {
             SmtpClient client;
             synchronized (this) {
@@ -48,10 +51,10 @@ final class ConnectionCache implements AutoCloseable {
                 }
                 client = newest.client();
             }
-            if (client.reset()) {
+            if (client.trusts(trust) && client.reset()) {
                 return Optional.of(client);
             }
-            client.close(); // the server closed it meanwhile (its idle timeout): try the next, else connect
+            client.close(); // closed by the server meanwhile (its idle timeout), or checked under other authorities
         }
     }
 

@@ -94,7 +94,7 @@ public final class RemoteDelivery implements AutoCloseable {
     private List<Outcome> deliver(QueuedMessage message, List<QueuedMessage.PendingRecipient> recipients, List<Route> routes,
                                   NextHopTrust trust) {
         for (Route route : routes) {
-            Optional<SmtpClient> kept = sessions.take(route);
+            Optional<SmtpClient> kept = sessions.take(route, trust);
             if (kept.isPresent()) {
                 SmtpClient client = kept.get();
                 try {
@@ -222,14 +222,20 @@ public final class RemoteDelivery implements AutoCloseable {
         }
         if (!client.secure() && !tls.plaintextAllowed()) {
             return new Failure(451, "451 4.7.4 " + route + " does not offer STARTTLS, and the TLS policy for it is "
-                    + tls.name().toLowerCase(java.util.Locale.ROOT) + " (queue.tls_policy)");
+                    + tls.name().toLowerCase(java.util.Locale.ROOT)
+                    + (route.login().isPresent() ? " (queue.relay_host_tls)" : " (queue.tls_policy)"));
         }
         if (route.login().isPresent()) {
-            if (!client.secure() && !address.isLoopbackAddress()) {
-                return new Failure(451, "451 4.7.4 not sending the relay host password to " + route + " without TLS;"
-                        + " it offers no STARTTLS (queue.relay_host_tls: encrypt or implicit)");
+            // with verifyCertificate a secure session has passed the check in the handshake, and
+            // none other gets the password, loopback included: a local user could be listening
+            // on a relay port above 1024 while the relay is down
+            boolean verify = route.login().get().verifyCertificate();
+            if (!client.secure() && (verify || !address.isLoopbackAddress())) {
+                return new Failure(451, "451 4.7.4 not sending the relay host password to " + route + " without "
+                        + (verify ? "a verified TLS session" : "TLS") + ": "
+                        + (tls == TlsPolicy.NONE ? "queue.relay_host_tls is none" : "it offers no STARTTLS")
+                        + (verify && address.isLoopbackAddress() ? " (on loopback, queue.relay_host_tls_verify = false allows it)" : ""));
             }
-            // with verifyCertificate, a secure session here has passed the check in the handshake
             SmtpClient.Reply auth = client.authenticate(route.login().get());
             if (auth == null) {
                 return new Failure(451, "451 4.7.4 " + route + " offers no AUTH PLAIN or LOGIN for queue.relay_host_user");

@@ -59,11 +59,6 @@ public final class Router {
         this.trust = trust;
     }
 
-    /** This router with other trusted authorities. */
-    public Router with(NextHopTrust other) {
-        return new Router(staticRoutes, relayHost, dnsServer, mxPort, tlsPolicies, other);
-    }
-
     NextHopTrust trust() {
         return trust;
     }

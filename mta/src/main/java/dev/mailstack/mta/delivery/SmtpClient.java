@@ -103,7 +103,8 @@ final class SmtpClient implements AutoCloseable {
             attach(trust.handshake(socket, serverName, verify));
         } catch (javax.net.ssl.SSLHandshakeException e) {
             throw new TlsHandshakeFailed(verify ? "certificate of " + serverName + " not accepted (trusted: " + trust
-                    + ")" : "TLS handshake failed", e);
+                    + "; queue.tls_trust_file names the authorities to trust, and for a relay host"
+                    + " queue.relay_host_tls_verify = false takes any)" : "TLS handshake failed", e);
         } catch (IOException e) {
             throw new TlsHandshakeFailed("TLS handshake failed", e);
         }
@@ -156,6 +157,11 @@ final class SmtpClient implements AutoCloseable {
 
     boolean closed() {
         return socket.isClosed();
+    }
+
+    /** Whether this session was opened under {@code current} (a reload may have changed the authorities). */
+    boolean trusts(NextHopTrust current) {
+        return trust == current;
     }
 
     boolean secure() {

@@ -53,8 +53,11 @@ public final class QueueRunner implements AutoCloseable {
     private final List<Thread> workers = new ArrayList<>();
     /** Messages being delivered, whose leases the keeper renews, with the time of their claim. */
     private final Map<QueueId, Instant> inFlight = new ConcurrentHashMap<>();
-    /** Messages among them deleted by an administrator meanwhile: no further domain, no report. */
-    private final Set<QueueId> deleted = ConcurrentHashMap.newKeySet();
+    /**
+     * Messages among them deleted by an administrator meanwhile (no further domain, no report),
+     * with the claim it applies to: a later claim of the same entry is another attempt.
+     */
+    private final Map<QueueId, Instant> deleted = new ConcurrentHashMap<>();
     private Thread leaseKeeper;
     private QueueIntake intake;
     private volatile boolean stopping;
@@ -101,15 +104,16 @@ public final class QueueRunner implements AutoCloseable {
                     // new claim of the same entry is another attempt, not a deleted one
                     inFlight.computeIfPresent(gone, (id, claimed) -> {
                         if (claimed.equals(seen.get(id))) {
-                            deleted.add(id);
+                            deleted.put(id, claimed);
                         }
                         return claimed;
                     });
                 }
             } catch (InterruptedException e) {
                 return;
-            } catch (StoreException e) {
-                LOG.log(Level.WARNING, "cannot renew queue leases, trying again in " + every.toSeconds() + " s: " + e.getMessage());
+            } catch (RuntimeException e) {
+                // a keeper that died would leave long deliveries open to a second claim: go on
+                LOG.log(Level.ERROR, "cannot renew queue leases, trying again in " + every.toMillis() + " ms", e);
             }
         }
     }
@@ -166,11 +170,18 @@ public final class QueueRunner implements AutoCloseable {
         try {
             deliverClaimed(batch);
         } finally {
-            batch.forEach(m -> inFlight.computeIfPresent(m.id(), (id, claimed) -> {
-                deleted.remove(id);
-                return null;
-            }));
+            batch.forEach(this::ended); // those whose delivery failed with an exception
         }
+    }
+
+    /** The attempt at {@code m} is over: its lease is no longer ours to renew. */
+    private void ended(QueuedMessage m) {
+        inFlight.remove(m.id(), m.claimedAt());
+        deleted.remove(m.id(), m.claimedAt());
+    }
+
+    private boolean deletedDuring(QueuedMessage m) {
+        return m.claimedAt().equals(deleted.get(m.id()));
     }
 
     private void deliverClaimed(List<QueuedMessage> batch) {
@@ -191,6 +202,7 @@ public final class QueueRunner implements AutoCloseable {
             attempts.forEach(a -> outcomes.put(a.message.id(), a.outcomes));
             Set<QueueId> recorded = store.queue().record(outcomes,
                     localOnly.stream().map(QueuedMessage::claimedAt).max(Instant::compareTo).orElseThrow());
+            localOnly.forEach(this::ended);
             attempts.stream().filter(a -> recorded(a, recorded)).forEach(this::sendReports);
         }
         if (withRemote.size() == 1) {
@@ -211,15 +223,24 @@ public final class QueueRunner implements AutoCloseable {
     }
 
     /**
-     * Local recipients first, then each remote domain in turn. Every domain but the last has its
-     * deliveries recorded as soon as it is done, so nothing is sent to it again if the process dies
-     * before the others are; failures and deferrals wait for the end, where their reports are sent.
+     * Local recipients first, then each remote domain in turn. The local deliveries, and each
+     * domain's but the last, are recorded as soon as they are done, so nothing is delivered or
+     * forwarded again if the process dies before the rest is; failures and deferrals wait for the
+     * end, where their reports are sent. Before each domain after the first the entry is looked up
+     * again (its lease renewed), so one deleted meanwhile goes no further.
      */
     private void deliverWithRemote(QueuedMessage message, Map<String, AddressResolution> routes) {
         Attempt attempt = deliverLocally(List.of(message), routes).getFirst();
+        List<RecipientOutcome> localDone = attempt.outcomes.stream().filter(o -> o instanceof RecipientOutcome.Delivered).toList();
+        attempt.outcomes.removeAll(localDone);
+        recordDone(attempt, localDone);
         int left = attempt.remote.size();
         for (Map.Entry<String, List<QueuedMessage.PendingRecipient>> group : attempt.remote.entrySet()) {
-            if (deleted.contains(message.id())) {
+            if (left < attempt.remote.size() && !store.queue().renewLeases(List.of(message.id()),
+                    Instant.now().plus(settings.lease())).isEmpty()) {
+                deleted.put(message.id(), message.claimedAt());
+            }
+            if (deletedDuring(message)) {
                 break;
             }
             boolean last = --left == 0;
@@ -231,13 +252,28 @@ public final class QueueRunner implements AutoCloseable {
                         o.nextHopReports() ? null : DeliveryReport.Action.RELAYED);
                 (outcome instanceof RecipientOutcome.Delivered && !last ? done : attempt.outcomes).add(outcome);
             }
-            if (!done.isEmpty() && !store.queue().recordSome(message.id(), done)) {
-                deleted.add(message.id());
-            }
+            recordDone(attempt, done);
         }
         Set<QueueId> recorded = store.queue().record(Map.of(message.id(), attempt.outcomes), message.claimedAt());
+        ended(message);
         if (recorded(attempt, recorded)) {
             sendReports(attempt);
+        }
+    }
+
+    /** Records deliveries while the attempt goes on; ones that cannot be recorded now wait for the end. */
+    private void recordDone(Attempt attempt, List<RecipientOutcome> done) {
+        if (done.isEmpty()) {
+            return;
+        }
+        try {
+            if (!store.queue().recordSome(attempt.message.id(), done)) {
+                deleted.put(attempt.message.id(), attempt.message.claimedAt());
+            }
+        } catch (StoreException e) {
+            LOG.log(Level.WARNING, "cannot record deliveries yet queue={0}, recording them with the rest: {1}",
+                    attempt.message.id(), e.getMessage());
+            attempt.outcomes.addAll(done);
         }
     }
 
@@ -246,7 +282,7 @@ public final class QueueRunner implements AutoCloseable {
         if (recorded.contains(a.message.id())) {
             return true;
         }
-        LOG.log(Level.INFO, "deleted during delivery queue={0}; no reports sent", a.message.id());
+        LOG.log(Level.INFO, "deleted during delivery queue={0}: nothing recorded or reported", a.message.id());
         return false;
     }
 

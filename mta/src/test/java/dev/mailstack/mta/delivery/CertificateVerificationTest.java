@@ -126,4 +126,42 @@ class CertificateVerificationTest {
         var e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> NextHopTrust.fromPem(empty));
         assertTrue(e.getMessage().contains(empty.toString()), e.getMessage());
     }
+
+    /** The server's STARTTLS offer taken up by hand, then the handshake as the client does it, naming {@code host}. */
+    private void handshake(String host) throws Exception {
+        try (java.net.Socket s = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), next.smtp.port())) {
+            s.setSoTimeout(10_000);
+            var in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(),
+                    java.nio.charset.StandardCharsets.US_ASCII));
+            in.readLine(); // greeting
+            s.getOutputStream().write("STARTTLS\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            assertTrue(in.readLine().startsWith("220"));
+            testCa.handshake(s, host, true).close();
+        }
+    }
+
+    @Test
+    void theCertificateMustNameTheHostAsRouted() throws Exception {
+        handshake("localhost"); // named in the certificate (DNS name, and SNI sent)
+        handshake("127.0.0.1"); // named as an IP address
+        var e = org.junit.jupiter.api.Assertions.assertThrows(javax.net.ssl.SSLHandshakeException.class,
+                () -> handshake("mx.other.test"));
+        assertTrue(e.getMessage().contains("mx.other.test"), e.getMessage());
+        Router byName = new Router(Map.of("example.org", new Route("localhost", next.smtp.port())), Optional.empty(), null, 25,
+                Map.of("example.org", TlsPolicy.VERIFY), testCa);
+        assertEquals(250, deliver(byName).code(), "an MX host reached by name, its certificate naming it");
+    }
+
+    @Test
+    void withTheCheckTheLoginNeverGoesInPlaintextEvenOnLoopback() throws Exception {
+        RemoteDelivery.Outcome refused = deliver(relayWithLogin(TlsPolicy.NONE, true, testCa));
+        assertEquals(451, refused.code(), refused.reply());
+        assertTrue(refused.reply().contains("without a verified TLS session")
+                && refused.reply().contains("queue.relay_host_tls_verify = false"), refused.reply());
+        assertEquals(0, next.alice().status(MailboxName.INBOX).messages());
+
+        RemoteDelivery.Outcome sent = deliver(relayWithLogin(TlsPolicy.NONE, false, NextHopTrust.system()));
+        assertEquals(250, sent.code(), "without the check a relay on loopback takes it: " + sent.reply());
+        next.awaitMessages(next.alice(), MailboxName.INBOX, 1);
+    }
 }

@@ -16,6 +16,7 @@ import dev.mailstack.store.MessageSpool;
 import dev.mailstack.store.PasswordScheme;
 import dev.mailstack.store.QueueDetails;
 import dev.mailstack.store.QueueId;
+import dev.mailstack.store.QueuedMessage;
 import dev.mailstack.store.StoreFixture;
 import dev.mailstack.store.StoreSession;
 import dev.mailstack.store.TestMessages;
@@ -33,6 +34,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
@@ -142,31 +145,88 @@ class QueueLeaseTest {
                 .filter(r -> r.address().equals(address)).findFirst().orElseThrow();
     }
 
+    private static QueueSettings withLease(int workers, Duration lease) {
+        return new QueueSettings("mx.example.org", Duration.ofMinutes(5), Duration.ofHours(1), Duration.ofDays(5),
+                Duration.ofHours(4), workers, lease);
+    }
+
+    /** A next hop that is slow on purpose: it holds its reply as long as the scenario needs. */
+    private static void hold(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void awaitQueueEmpty() throws InterruptedException {
+        Instant deadline = Instant.now().plusSeconds(40);
+        while (!store.queue().list().isEmpty()) {
+            assertTrue(Instant.now().isBefore(deadline), "the queue never emptied: " + store.queue().list());
+            Thread.sleep(20); // the queue's state lives in the database: poll it
+        }
+    }
+
     @Test
     void aDeliveryLongerThanTheLeaseIsNotClaimedASecondTime() throws Exception {
-        Duration lease = Duration.ofMillis(1500);
-        // The next hop takes three leases to say 250: a second worker polls every second meanwhile.
+        Duration lease = Duration.ofSeconds(3);
+        // The next hop takes more than two leases to say 250: a second worker polls every second meanwhile.
         AtomicInteger received = serve(first, () -> {
-            try {
-                Thread.sleep(lease.multipliedBy(3));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            hold(lease.multipliedBy(2).plusMillis(500));
             return "250 2.0.0 queued as slow";
         });
-        try (QueueRunner runner = runner(new QueueSettings("mx.example.org", Duration.ofMinutes(5), Duration.ofHours(1),
-                Duration.ofDays(5), Duration.ofHours(4), 2, lease))) {
+        try (QueueRunner runner = runner(withLease(2, lease))) {
             runner.start();
             send("carol@first.test");
             runner.wake();
-            Instant deadline = Instant.now().plusSeconds(30);
-            while (!store.queue().list().isEmpty()) {
-                assertTrue(Instant.now().isBefore(deadline), "the message was never delivered");
-                Thread.sleep(20);
-            }
+            awaitQueueEmpty();
         }
         assertEquals(1, received.get(), "the next hop was sent the message once");
         assertEquals(1, counters.delivered.get());
+    }
+
+    @Test
+    void aNewClaimIsStillRenewedWhenTheBatchOfAnEarlierOneEnds() throws Exception {
+        Duration lease = Duration.ofSeconds(3);
+        // X and Y are claimed in one batch. X is deferred at once and retried at once by an
+        // administrator; its second attempt takes more than three leases, and the first batch ends
+        // (Y is slow too) in the middle of it: the renewal must go on, or a third worker claims X.
+        AtomicInteger toFirst = new AtomicInteger();
+        AtomicInteger received = serve(first, () -> toFirst.incrementAndGet() == 1 ? "451 4.3.0 greylisted"
+                : slowly(lease.multipliedBy(3).plusSeconds(1), "250 2.0.0 first has it"));
+        serve(second, () -> slowly(lease.plusMillis(1500), "250 2.0.0 second has it"));
+        QueueId x = send("carol@first.test");
+        send("dave@second.test");
+        // no workers of its own (the lease keeper runs): the test plays them, so it decides what each claim holds
+        try (QueueRunner runner = runner(withLease(0, lease)); var workers = Executors.newVirtualThreadPerTaskExecutor()) {
+            runner.start();
+            List<QueuedMessage> batch = store.queue().claimDue(Instant.now(), lease, 10);
+            assertEquals(2, batch.size(), "one claim holds both");
+            workers.execute(() -> runner.deliver(batch));
+            Instant deadline = Instant.now().plusSeconds(20);
+            while (recipient(x, "carol@first.test").attempts() == 0) {
+                assertTrue(Instant.now().isBefore(deadline), "X was never tried");
+                Thread.sleep(20);
+            }
+            assertTrue(store.queue().retryNow(x)); // mailstack queue retry X
+            List<QueuedMessage> again = store.queue().claimDue(Instant.now(), lease, 10);
+            assertEquals(List.of(x), again.stream().map(QueuedMessage::id).toList());
+            workers.execute(() -> runner.deliver(again));
+            // a third worker, polling as the runner's own do, finds X only if its lease runs out
+            workers.execute(() -> {
+                while (!store.queue().list().isEmpty()) {
+                    runner.deliver(store.queue().claimDue(Instant.now(), lease, 10));
+                    hold(Duration.ofMillis(200));
+                }
+            });
+            awaitQueueEmpty();
+        }
+        assertEquals(2, received.get(), "once deferred, once delivered: never a second copy");
+    }
+
+    private static String slowly(Duration d, String reply) {
+        hold(d);
+        return reply;
     }
 
     @Test
@@ -192,14 +252,16 @@ class QueueLeaseTest {
     @Test
     void aRetryAskedDuringAnAttemptIsNotOverwrittenByItsDeferral() throws Exception {
         QueueId[] id = new QueueId[1];
+        AtomicBoolean retried = new AtomicBoolean();
         serve(first, () -> {
-            assertTrue(store.queue().retryNow(id[0])); // mailstack queue retry, while the next hop thinks
+            retried.set(store.queue().retryNow(id[0])); // mailstack queue retry, while the next hop thinks
             return "451 4.3.0 try later";
         });
         id[0] = send("carol@first.test");
         try (QueueRunner runner = runner(QueueSettings.defaults("mx.example.org"))) {
             runner.deliver(store.queue().claimDue(Instant.now(), Duration.ofMinutes(5), 10));
         }
+        assertTrue(retried.get(), "the retry found the entry");
         assertEquals("pending", recipient(id[0], "carol@first.test").state());
         assertEquals(1, store.queue().claimDue(Instant.now(), Duration.ofMinutes(5), 10).size(),
                 "due at once, as the administrator asked, not in 5 minutes");
@@ -208,8 +270,9 @@ class QueueLeaseTest {
     @Test
     void aMessageDeletedDuringItsDeliveryGoesNoFurtherAndGetsNoReport() throws Exception {
         QueueId[] id = new QueueId[1];
+        AtomicBoolean removed = new AtomicBoolean();
         serve(first, () -> {
-            assertTrue(store.queue().delete(id[0])); // mailstack queue delete, while the first domain takes it
+            removed.set(store.queue().delete(id[0])); // mailstack queue delete, while the first domain takes it
             return "250 2.0.0 first has it";
         });
         AtomicInteger toSecond = serve(second, () -> "250 2.0.0 second has it");
@@ -218,6 +281,7 @@ class QueueLeaseTest {
         try (QueueRunner runner = runner(QueueSettings.defaults("mx.example.org"))) {
             runner.deliver(store.queue().claimDue(Instant.now(), Duration.ofMinutes(5), 10));
         }
+        assertTrue(removed.get(), "the delete found the entry");
         assertTrue(store.queue().list().isEmpty(), "no report was queued");
         assertEquals(0, toSecond.get(), "second.test was not sent it");
         StoreSession bob = store.open(store.accounts().find("bob@example.org").orElseThrow().id());
@@ -227,5 +291,23 @@ class QueueLeaseTest {
         } finally {
             inbox.close();
         }
+    }
+
+    @Test
+    void aMessageDeletedWhileADomainDefersItGoesToNoFurtherDomain() throws Exception {
+        QueueId[] id = new QueueId[1];
+        AtomicBoolean removed = new AtomicBoolean();
+        serve(first, () -> {
+            removed.set(store.queue().delete(id[0]));
+            return "451 4.3.0 try later"; // nothing delivered here, so nothing recorded before the next domain
+        });
+        AtomicInteger toSecond = serve(second, () -> "250 2.0.0 second has it");
+        id[0] = send("carol@first.test", "dave@second.test");
+        try (QueueRunner runner = runner(QueueSettings.defaults("mx.example.org"))) {
+            runner.deliver(store.queue().claimDue(Instant.now(), Duration.ofMinutes(5), 10));
+        }
+        assertTrue(removed.get(), "the delete found the entry");
+        assertEquals(0, toSecond.get(), "second.test was not sent it");
+        assertTrue(store.queue().list().isEmpty());
     }
 }
