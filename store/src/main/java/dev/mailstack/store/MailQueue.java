@@ -235,12 +235,13 @@ public final class MailQueue {
                 }
                 List<QueuedMessage> claimed = new ArrayList<>();
                 try (PreparedStatement ps = c.prepareStatement("UPDATE queue_messages SET lease_until = ? WHERE id = ?"
-                        + " AND (lease_until IS NULL OR lease_until < ?)")) {
+                        + " AND (lease_until IS NULL OR lease_until < ?) AND held = FALSE AND next_attempt_at <= ?")) {
                     for (long id : due) {
                         ps.setTimestamp(1, Timestamp.from(now.plus(lease)));
                         ps.setLong(2, id);
                         ps.setTimestamp(3, Timestamp.from(now));
-                        // zero rows: another runner claimed it between our SELECT and UPDATE
+                        ps.setTimestamp(4, Timestamp.from(now));
+                        // zero rows: another runner claimed it, or it was held or rescheduled, between our SELECT and UPDATE
                         if (ps.executeUpdate() == 1) {
                             claimed.add(read(c, id, now));
                         }
