@@ -281,7 +281,7 @@ final class QueueCommand {
 
     @Command(name = "delete", mixinStandardHelpOptions = true, description = {
         "Remove the messages named (or ALL) from the queue without a bounce to the sender (Postfix: postsuper -d).",
-        "A message being delivered at that moment finishes that attempt."})
+        "A message being delivered at that moment goes to no further domain and gets no report."})
     static final class Delete extends Change {
         @Override
         boolean apply(MailQueue queue, QueueId id) {
