@@ -261,7 +261,12 @@ public final class QueueRunner implements AutoCloseable {
         }
     }
 
-    /** Records deliveries while the attempt goes on; ones that cannot be recorded now wait for the end. */
+    /**
+     * Records deliveries while the attempt goes on, and sends the success notices they call for
+     * (RFC 3461 NOTIFY=SUCCESS) at once: those recipients are never tried again, so a notice left
+     * for the end of the attempt would be lost with a crash before it. Ones that cannot be
+     * recorded now wait for the end.
+     */
     private void recordDone(Attempt attempt, List<RecipientOutcome> done) {
         if (done.isEmpty()) {
             return;
@@ -269,6 +274,10 @@ public final class QueueRunner implements AutoCloseable {
         try {
             if (!store.queue().recordSome(attempt.message.id(), done)) {
                 deleted.put(attempt.message.id(), attempt.message.claimedAt());
+            } else if (!attempt.successes.isEmpty()) {
+                // every success so far belongs to these deliveries: the last domain's are not recorded here
+                report(attempt.message, List.copyOf(attempt.successes));
+                attempt.successes.clear();
             }
         } catch (StoreException e) {
             LOG.log(Level.WARNING, "cannot record deliveries yet queue={0}, recording them with the rest: {1}",

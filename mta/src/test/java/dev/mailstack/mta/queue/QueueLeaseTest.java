@@ -310,4 +310,30 @@ class QueueLeaseTest {
         assertEquals(0, toSecond.get(), "second.test was not sent it");
         assertTrue(store.queue().list().isEmpty());
     }
+
+    @Test
+    void aSuccessNoticeIsQueuedWhenItsDomainIsRecorded() throws Exception {
+        MessageSpool.Spooled m = TestMessages.spool(store, "From: <bob@example.org>\r\nSubject: hello\r\n\r\nbody\r\n");
+        QueueId id;
+        try {
+            id = intake.accept(new MailEnvelope("bob@example.org", List.of(
+                    new MailEnvelope.Recipient("carol@first.test", Optional.of("SUCCESS"), Optional.empty()),
+                    MailEnvelope.Recipient.of("dave@second.test")),
+                    Optional.empty(), Optional.empty(), false, false, Instant.now()), m);
+        } finally {
+            m.discard();
+        }
+        serve(first, () -> "250 2.0.0 first has it");
+        AtomicInteger queuedMeanwhile = new AtomicInteger();
+        serve(second, () -> {
+            queuedMeanwhile.set(store.queue().list().size()); // the message itself, and the notice?
+            return "451 4.3.0 try later";
+        });
+        try (QueueRunner runner = runner(QueueSettings.defaults("mx.example.org"))) {
+            runner.deliver(store.queue().claimDue(Instant.now(), Duration.ofMinutes(5), 1));
+        }
+        assertEquals(2, queuedMeanwhile.get(), "the notice for carol was queued before second.test was tried");
+        assertEquals(2, store.queue().list().size(), "one notice, not a second at the end");
+        assertEquals(id, store.queue().list().getFirst().id());
+    }
 }
