@@ -6,6 +6,7 @@ import dev.mailstack.net.Connection;
 import dev.mailstack.net.LineTooLongException;
 import dev.mailstack.net.SaslCredentials;
 import dev.mailstack.store.Account;
+import dev.mailstack.store.AccountWatch;
 import dev.mailstack.store.CommitResult;
 import dev.mailstack.store.FlagChange;
 import dev.mailstack.store.FlagsStored;
@@ -73,7 +74,7 @@ final class ImapSession {
     private final ReentrantLock mailboxLock = new ReentrantLock();
     private State state = new NotAuthenticated();
     /** From login to the session's end: the account's deletion ends the session (Accounts.watch). */
-    private AutoCloseable accountWatch = () -> { };
+    private AccountWatch accountWatch = AccountWatch.NONE;
     private boolean utf8;
     private boolean condstore;
     /** ENABLE QRESYNC (RFC 7162 §3.2.3): expunges go out as VANISHED UID sets. */
@@ -112,11 +113,10 @@ final class ImapSession {
                 connection.flush();
             }
         } finally {
-            deselect();
             try {
+                deselect();
+            } finally {
                 accountWatch.close();
-            } catch (Exception e) {
-                throw new IllegalStateException("unsubscribe cannot fail", e);
             }
         }
     }
@@ -1111,6 +1111,9 @@ final class ImapSession {
             if (notifier != null) {
                 ended.set(true);
                 wake.release();
+                // also when the read ended with a stop or the account's deletion: no EXISTS after
+                // the BYE, and no sync running while the session closes its mailbox
+                joinQuietly(notifier);
             }
             if (state instanceof Selected s) {
                 s.mailbox().view().onChange(() -> { });
@@ -1118,6 +1121,14 @@ final class ImapSession {
         }
         sync(true);
         tagged(tag, "OK IDLE terminated");
+    }
+
+    private static void joinQuietly(Thread notifier) {
+        try {
+            notifier.join(java.time.Duration.ofSeconds(1));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     // --- helpers

@@ -5,6 +5,7 @@ import dev.mailstack.net.Connection;
 import dev.mailstack.net.LineTooLongException;
 import dev.mailstack.net.SaslCredentials;
 import dev.mailstack.store.Account;
+import dev.mailstack.store.AccountWatch;
 import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.MessageRef;
 import dev.mailstack.store.StoreException;
@@ -55,7 +56,7 @@ final class Pop3Session {
     private final DotStuffer stuffer = new DotStuffer(COPY_BUFFER);
     private State state = Authorization.START;
     /** From login to the session's end: the account's deletion ends the session (Accounts.watch). */
-    private AutoCloseable accountWatch = () -> { };
+    private AccountWatch accountWatch = AccountWatch.NONE;
     private int badCommands;
 
     Pop3Session(Connection connection, MailboxStore store, Pop3Settings settings, AuthThrottle throttle,
@@ -95,13 +96,12 @@ final class Pop3Session {
                 }
             }
         } finally {
-            if (state instanceof Transaction t) {
-                t.maildrop().close(); // without QUIT: the marks are dropped, nothing is deleted
-            }
             try {
+                if (state instanceof Transaction t) {
+                    t.maildrop().close(); // without QUIT: the marks are dropped, nothing is deleted
+                }
+            } finally {
                 accountWatch.close();
-            } catch (Exception e) {
-                throw new IllegalStateException("unsubscribe cannot fail", e);
             }
         }
     }

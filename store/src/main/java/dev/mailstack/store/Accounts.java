@@ -280,7 +280,7 @@ public final class Accounts {
      * session that logged in just before a deletion hears of it too. It may run twice. Until the
      * returned handle is closed.
      */
-    public AutoCloseable watch(AccountId account, Runnable onRemoved) {
+    public AccountWatch watch(AccountId account, Runnable onRemoved) {
         AutoCloseable handle = changes.subscribe(account, onRemoved);
         boolean exists;
         try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement("SELECT 1 FROM accounts WHERE id = ?")) {
@@ -295,7 +295,7 @@ public final class Accounts {
         if (!exists) {
             onRemoved.run();
         }
-        return handle;
+        return () -> closeQuietly(handle);
     }
 
     private static void closeQuietly(AutoCloseable handle) {

@@ -24,6 +24,12 @@ public final class PasswordScheme {
      * A stored hash from an imported value: {@code {SHA512-CRYPT}$6$...} or {@code {CRYPT}$6$...}
      * as Dovecot writes them, or a bare {@code $6$} string.
      */
+    /** crypt(3)'s $6$ form, whole: optional rounds, a salt of up to 16 characters, the 86-character digest. */
+    private static final java.util.regex.Pattern WHOLE_HASH =
+            java.util.regex.Pattern.compile("\\$6\\$(?:rounds=(\\d{1,9})\\$)?[^$:\\s]{1,16}\\$[./0-9A-Za-z]{86}");
+    /** 200 times the 5,000 rounds glibc, Dovecot and we hash with: beyond, one login costs seconds of CPU. */
+    static final long MAX_IMPORT_ROUNDS = 1_000_000;
+
     public static String fromImport(String value) {
         String v = value.trim();
         if (v.startsWith("{")) {
@@ -38,8 +44,15 @@ public final class PasswordScheme {
             }
             v = v.substring(end + 1);
         }
-        if (!v.startsWith("$6$") || Sha512Crypt.crypt("x", v).isEmpty()) {
-            throw new StoreException(StoreFailure.INVALID_NAME, "not a SHA512-CRYPT hash ($6$...)");
+        java.util.regex.Matcher m = WHOLE_HASH.matcher(v);
+        if (!m.matches() || Sha512Crypt.crypt("x", v).isEmpty()) {
+            throw new StoreException(StoreFailure.INVALID_NAME,
+                    "not a whole SHA512-CRYPT hash ($6$[rounds=N$]salt$ and 86 characters of digest)");
+        }
+        if (m.group(1) != null && Long.parseLong(m.group(1)) > MAX_IMPORT_ROUNDS) {
+            // every login with it would cost that much CPU: a door to wear the server down
+            throw new StoreException(StoreFailure.INVALID_NAME, "SHA512-CRYPT rounds above " + MAX_IMPORT_ROUNDS
+                    + " are not accepted; set a new password for this user");
         }
         return v;
     }

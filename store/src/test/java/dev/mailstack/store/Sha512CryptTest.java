@@ -34,4 +34,15 @@ class Sha512CryptTest {
         StoreException e = assertThrows(StoreException.class, () -> PasswordScheme.fromImport("{PLAIN}secret"));
         assertEquals(StoreFailure.INVALID_NAME, e.failure());
     }
+
+    @Test
+    void onlyWholeHashesWithBoundedRoundsAreImported() {
+        String digest = "svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1";
+        for (String broken : new String[]{"$6$", "$6$saltstring", "$6$saltstring$", "$6$salt string$" + digest,
+                "$6$saltstring$" + digest.substring(1), "$6$rounds=999999999$saltstring$" + digest}) {
+            assertThrows(StoreException.class, () -> PasswordScheme.fromImport(broken), broken);
+        }
+        String hash = PasswordScheme.hash("secret");
+        assertEquals(hash, PasswordScheme.fromImport(hash), "what we make ourselves passes");
+    }
 }

@@ -6,6 +6,7 @@ import dev.mailstack.net.Connection;
 import dev.mailstack.net.LineTooLongException;
 import dev.mailstack.net.SaslCredentials;
 import dev.mailstack.store.Account;
+import dev.mailstack.store.AccountWatch;
 import dev.mailstack.store.AddressResolution;
 import dev.mailstack.store.MailEnvelope;
 import dev.mailstack.store.MailboxStore;
@@ -80,7 +81,7 @@ final class SmtpSession {
     private State state = new Connected();
     private Optional<Account> user = Optional.empty();
     /** From AUTH to the session's end: the account's deletion ends the session (Accounts.watch). */
-    private AutoCloseable accountWatch = () -> { };
+    private AccountWatch accountWatch = AccountWatch.NONE;
     private int errors;
     private int transactions;
     /** Every command so far ended in bare LF: a netcat user, see {@link DataReader}. */
@@ -125,11 +126,10 @@ final class SmtpSession {
                 }
             }
         } finally {
-            abandonChunks();
             try {
-                accountWatch.close();
-            } catch (Exception e) {
-                throw new IllegalStateException("unsubscribe cannot fail", e);
+                abandonChunks();
+            } finally {
+                unwatchAccount();
             }
         }
     }
@@ -475,11 +475,18 @@ final class SmtpSession {
         if (dropped > 0) {
             LOG.log(Level.WARNING, "dropped {0} bytes sent before the TLS handshake conn={1}", dropped, connection.id());
         }
-        // RFC 3207 §4.2: forget everything learnt before TLS.
+        // RFC 3207 §4.2: forget everything learnt before TLS, the login included, and with it the
+        // watch on its account (else a second AUTH would leave it listening, ending the wrong login)
         abandonChunks();
         state = new Connected();
         user = Optional.empty();
+        unwatchAccount();
         return true;
+    }
+
+    private void unwatchAccount() {
+        accountWatch.close();
+        accountWatch = AccountWatch.NONE;
     }
 
     private boolean auth(SmtpCommand.Auth a) throws IOException {
@@ -523,6 +530,7 @@ final class SmtpSession {
         }
         throttle.succeededLogin(connection);
         Account authenticated = account.get();
+        unwatchAccount();
         accountWatch = store.accounts().watch(authenticated.id(), () -> accountDeleted(authenticated));
         user = account; // after the watch: if it fails, no one is logged in
         LOG.log(Level.INFO, "auth ok conn={0} user={1}", connection.id(), authenticated.address());

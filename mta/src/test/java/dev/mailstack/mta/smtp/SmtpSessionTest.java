@@ -234,6 +234,25 @@ class SmtpSessionTest {
         }
     }
 
+    /** RFC 3207 §4.2 forgets the login at STARTTLS: the watch on its account goes with it. */
+    @Test
+    void aLoginForgottenAtStartTlsNoLongerEndsTheSessionWhenItsAccountIsDeleted() throws Exception {
+        mta.store.store().accounts().addUser("bob@example.org", dev.mailstack.store.PasswordScheme.hash("x"));
+        try (LineClient c = new LineClient(mta.submission.port())) {
+            c.expect("220 .*");
+            c.send("EHLO laptop").expectEventually("250 HELP");
+            c.send("AUTH PLAIN " + plain("alice@example.org", "secret")).expect("235 2.7.0 .*");
+            c.send("STARTTLS").expect("220 2.0.0 .*");
+            c.startTls();
+            c.send("EHLO laptop").expectEventually("250 HELP");
+            c.send("AUTH PLAIN " + plain("bob@example.org", "x")).expect("235 2.7.0 .*");
+            mta.store.store().accounts().removeUser("alice@example.org");
+            c.send("MAIL FROM:<bob@example.org>").expect("250 .*"); // bob's session goes on
+            mta.store.store().accounts().removeUser("bob@example.org");
+            c.expect("421 4.7.0 This account was deleted; closing the connection");
+        }
+    }
+
     @Test
     void startTlsThenAuthPlainWithInitialResponse() throws Exception {
         try (LineClient c = new LineClient(mta.submission.port())) {
