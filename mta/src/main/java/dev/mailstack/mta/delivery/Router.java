@@ -1,5 +1,7 @@
 package dev.mailstack.mta.delivery;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Hashtable;
@@ -8,8 +10,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import javax.naming.NamingException;
 import javax.naming.directory.Attribute;
 import javax.naming.directory.Attributes;
@@ -18,7 +18,8 @@ import javax.naming.directory.InitialDirContext;
 /**
  * Where mail for a domain goes: a static route (queue.static_routes, like Postfix's transport
  * map), else the relay host, else the domain's MX records (RFC 5321 §5.1), via the JDK's DNS
- * provider, or the domain itself when it has no MX (implicit MX).
+ * provider, or the domain itself when it has no MX (implicit MX). For MX delivery it also says
+ * whether MTA-STS applies, and looks up the records and addresses that needs.
  */
 public final class Router {
     /** RFC 5321 §4.5.4 (and §5): mail exchangers listen on port 25. */

@@ -239,13 +239,14 @@ class MtaStsDeliveryTest {
 
     @Test
     void aCachedPolicyStillAppliesWhenItsServerIsGone() throws Exception {
-        try (RemoteDelivery remote = new RemoteDelivery(f.store(), router(dns(sts("v=STSv1; id=1"), "mx.sts.test")),
+        // the record split over two strings, which RFC 8461 §3.1 joins
+        try (RemoteDelivery remote = new RemoteDelivery(f.store(), router(dns(sts("v=STSv1; ", "id=1"), "mx.sts.test")),
                 "mx.here.test")) {
             assertEquals(250, deliver(remote).code());
             assertEquals(1, policyRequests.get());
 
-            // same id, the record split over two strings (RFC 8461 §3.1 joins them): the cache answers
-            remote.use(router(dns(sts("v=STSv1; ", "id=1"), "mx.sts.test")));
+            // same id: the cache answers
+            remote.use(router(dns(sts("v=STSv1; id=1"), "mx.sts.test")));
             assertEquals(250, deliver(remote).code());
             assertEquals(1, policyRequests.get(), "cached, not fetched again");
 
