@@ -280,4 +280,44 @@ class MtaStsDeliveryTest {
         }
         next.awaitMessages(next.alice(), MailboxName.INBOX, 1);
     }
+
+    /** A clock the test moves: no waiting for a policy to expire. */
+    static final class MovableClock extends java.time.Clock {
+        volatile Instant now = Instant.parse("2026-01-01T00:00:00Z");
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public java.time.Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+
+    @Test
+    void anExpiredCachedPolicyNoLongerAppliesWhenItCannotBeFetchedAgain() throws Exception {
+        policy = "version: STSv1\nmode: enforce\nmx: mx.sts.test\nmax_age: 60\n";
+        MovableClock clock = new MovableClock();
+        try (RemoteDelivery remote = new RemoteDelivery(f.store(), router(dns(sts("v=STSv1; id=1"), "mx.sts.test")),
+                "mx.here.test", SmtpTimeouts.rfc5321(), RemoteDelivery.DEFAULT_CONCURRENCY, new StsPolicies(clock))) {
+            assertEquals(250, deliver(remote).code());
+            policyServer.stop(0);
+            remote.use(router(dns(Optional.empty(), "mx.elsewhere.test")));
+            clock.now = clock.now.plusSeconds(59);
+            RemoteDelivery.Outcome deferred = deliver(remote);
+            assertEquals(451, deferred.code(), "no record now, but the cached policy has a second left: " + deferred.reply());
+
+            clock.now = clock.now.plusSeconds(1);
+            RemoteDelivery.Outcome sent = deliver(remote);
+            assertEquals(250, sent.code(), "max_age over: no policy any more: " + sent.reply());
+        }
+        next.awaitMessages(next.alice(), MailboxName.INBOX, 2);
+    }
 }
