@@ -269,7 +269,7 @@ public final class RemoteDelivery implements AutoCloseable {
         if (!client.secure() && !tls.plaintextAllowed()) {
             return new Failure(451, "451 4.7.4 " + route + " does not offer STARTTLS, and the TLS policy for it is "
                     + tls.name().toLowerCase(java.util.Locale.ROOT)
-                    + (route.login().isPresent() ? " (queue.relay_host_tls)" : " (queue.tls_policy)"));
+                    + (route.login().isPresent() ? " (queue.relay_host_tls)" : " (queue.tls_policy, or the domain's MTA-STS policy)"));
         }
         if (route.login().isPresent()) {
             // with verifyCertificate a secure session has passed the check in the handshake, and
