@@ -46,6 +46,12 @@ public final class MtaFixture implements AutoCloseable {
     }
 
     public MtaFixture(Path dir, Router router, SmtpSettings base, QueueSettings queue) throws IOException {
+        this(dir, router, base, queue, TestTls.serverContext(Files.createDirectories(dir.resolve("tls"))));
+    }
+
+    /** With the TLS identity both listeners present (another test certificate than localhost's). */
+    public MtaFixture(Path dir, Router router, SmtpSettings base, QueueSettings queue, dev.mailstack.net.TlsContext tls)
+            throws IOException {
         Files.createDirectories(dir);
         this.store = StoreFixture.create(dir.resolve("data"));
         MailboxStore s = store.store();
@@ -55,7 +61,6 @@ public final class MtaFixture implements AutoCloseable {
         runner.start();
         AuthThrottle throttle = new AuthThrottle(Duration.ofMillis(10), Duration.ofMillis(40), Duration.ofMinutes(1),
                 Clock.systemUTC());
-        var tls = TestTls.serverContext(Files.createDirectories(dir.resolve("tls")));
         InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         smtp = TcpListener.start(new Endpoint("smtp", any, TlsMode.STARTTLS),
                 new SmtpProtocol(base, s, intake, throttle), NetLimits.defaults(), tls);

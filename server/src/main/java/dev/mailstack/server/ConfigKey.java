@@ -50,6 +50,7 @@ public enum ConfigKey {
     TLS_TRUST_FILE("queue.tls_trust_file", "", Type.PATH, "PEM file of the certificate authorities a verified next hop's certificate must chain to (Postfix's smtp_tls_CAfile), instead of the JDK's (include public roots too if verify domains need them); empty: the JDK's. Read at start and on SIGHUP."),
     DESTINATION_CONCURRENCY("queue.destination_concurrency", "20", Type.INT, "Deliveries at once to one destination domain (or to the relay host); one that finds no turn within 10 s is retried later."),
     TLS_POLICY("queue.tls_policy", "", Type.TLS_POLICIES, "domain=none|may|encrypt|verify|implicit pairs (verify: STARTTLS and a certificate from an authority in queue.tls_trust_file naming the MX host; implicit: TLS from the first byte, for a static route to port 465), comma-separated: TLS with that domain's servers (default may: STARTTLS when offered; a failed handshake is retried without TLS)."),
+    MTA_STS("queue.mta_sts", "true", Type.BOOL, "MTA-STS (RFC 8461) for domains reached by MX without a queue.tls_policy entry: a domain whose published policy is in enforce mode gets mail only on the MX hosts it names, each with STARTTLS and a certificate naming the host that chains to an authority in queue.tls_trust_file (else the JDK's); testing mode only logs. Policies are kept in memory, not across restarts."),
     MIME_MAX_DEPTH("mime.max_depth", "20", Type.INT, "Multipart and message/rfc822 nesting parsed; deeper parts are kept as one leaf."),
     MIME_MAX_PARTS("mime.max_parts", "1000", Type.INT, "Parts parsed in one message; the rest is kept unparsed."),
     MIME_MAX_HEADER_BYTES("mime.max_header_bytes", "1048576", Type.INT, "Header bytes analysed per part."),
@@ -65,7 +66,7 @@ public enum ConfigKey {
     boolean live() {
         return switch (this) {
             case RETRY_INITIAL, RETRY_MAX, MAX_QUEUE_LIFETIME, DELAY_WARNING, STATIC_ROUTES, RELAY_HOST, RELAY_HOST_TLS,
-                 RELAY_HOST_USER, RELAY_HOST_PASSWORD_FILE, RELAY_HOST_TLS_VERIFY, TLS_TRUST_FILE, TLS_POLICY, MAX_MESSAGE_BYTES, MAX_RECIPIENTS, MAX_ERRORS,
+                 RELAY_HOST_USER, RELAY_HOST_PASSWORD_FILE, RELAY_HOST_TLS_VERIFY, TLS_TRUST_FILE, TLS_POLICY, MTA_STS, MAX_MESSAGE_BYTES, MAX_RECIPIENTS, MAX_ERRORS,
                  TRUSTED_NETWORKS, BARE_LF -> true;
             default -> false;
         };

@@ -44,6 +44,7 @@ public final class RemoteDelivery implements AutoCloseable {
     private final SmtpTimeouts timeouts;
     private final DestinationLimits limits;
     private final ConnectionCache sessions = new ConnectionCache();
+    private final StsPolicies stsPolicies;
 
     /** Deliveries to one destination at once by default (Postfix's default_destination_concurrency_limit). */
     public static final int DEFAULT_CONCURRENCY = 20;
@@ -58,6 +59,13 @@ public final class RemoteDelivery implements AutoCloseable {
     }
 
     public RemoteDelivery(MailboxStore store, Router router, String hostname, SmtpTimeouts timeouts, int concurrency) {
+        this(store, router, hostname, timeouts, concurrency, new StsPolicies(java.time.Clock.systemUTC()));
+    }
+
+    /** With the MTA-STS policies known so far (a test's clock, or a cache kept elsewhere). */
+    public RemoteDelivery(MailboxStore store, Router router, String hostname, SmtpTimeouts timeouts, int concurrency,
+                          StsPolicies stsPolicies) {
+        this.stsPolicies = stsPolicies;
         this.store = store;
         this.router = router;
         this.hostname = hostname;
@@ -79,20 +87,58 @@ public final class RemoteDelivery implements AutoCloseable {
         if (routes.isEmpty()) {
             return all(recipients, 556, "556 5.1.10 " + domain + " accepts no mail (null MX)");
         }
+        if (current.mtaStsApplies(domain)) {
+            Optional<StsPolicy> policy = stsPolicies.policy(domain, current);
+            if (policy.isPresent()) {
+                routes = underPolicy(message, domain, policy.get(), routes);
+                if (routes.isEmpty()) {
+                    return all(recipients, 451, "451 4.7.5 MTA-STS policy of " + domain + " (enforce, mx "
+                            + String.join(", ", policy.get().mxPatterns()) + ") names none of its MX hosts; trying later");
+                }
+            }
+        }
         String destination = current.destination(domain);
         if (!limits.acquire(destination, TURN_WAIT)) {
             return all(recipients, 451, "451 4.4.5 no turn for " + destination + " in " + TURN_WAIT.toSeconds()
                     + " s: it already has queue.destination_concurrency deliveries under way; trying later");
         }
         try {
-            return deliver(message, recipients, routes, current.trust());
+            return deliver(message, recipients, routes, current);
         } finally {
             limits.release(destination);
         }
     }
 
+    /**
+     * RFC 8461 §5: in enforce mode only the MX hosts the policy names, each with a certificate
+     * verified for its name (none left: the caller defers); in testing mode every host as before,
+     * the ones enforce would drop logged; mode none is no policy.
+     */
+    private static List<Route> underPolicy(QueuedMessage message, String domain, StsPolicy policy, List<Route> routes) {
+        List<Route> matching = routes.stream().filter(r -> policy.matches(r.host())).toList();
+        List<String> others = routes.stream().filter(r -> !policy.matches(r.host())).map(Route::host).toList();
+        return switch (policy.mode()) {
+            case ENFORCE -> {
+                if (!others.isEmpty()) {
+                    LOG.log(Level.WARNING, "MTA-STS enforce skips MX hosts the policy does not name queue={0} domain={1} hosts={2}",
+                            message.id(), domain, others);
+                }
+                yield matching.stream().map(r -> r.with(TlsPolicy.VERIFY)).toList();
+            }
+            case TESTING -> {
+                if (!others.isEmpty()) {
+                    LOG.log(Level.WARNING, "MTA-STS testing: enforce would skip these MX hosts queue={0} domain={1} hosts={2}",
+                            message.id(), domain, others);
+                }
+                yield routes;
+            }
+            case NONE -> routes;
+        };
+    }
+
     private List<Outcome> deliver(QueuedMessage message, List<QueuedMessage.PendingRecipient> recipients, List<Route> routes,
-                                  NextHopTrust trust) {
+                                  Router router) {
+        NextHopTrust trust = router.trust();
         for (Route route : routes) {
             Optional<SmtpClient> kept = sessions.take(route, trust);
             if (kept.isPresent()) {
@@ -120,7 +166,7 @@ public final class RemoteDelivery implements AutoCloseable {
             }
             List<InetAddress> addresses;
             try {
-                addresses = List.of(InetAddress.getAllByName(route.host()));
+                addresses = router.addresses(route.host());
             } catch (UnknownHostException e) {
                 last = new Failure(451, "451 4.4.4 " + route.host() + ": no address for this mail exchanger");
                 every5xx = false;
@@ -223,7 +269,7 @@ public final class RemoteDelivery implements AutoCloseable {
         if (!client.secure() && !tls.plaintextAllowed()) {
             return new Failure(451, "451 4.7.4 " + route + " does not offer STARTTLS, and the TLS policy for it is "
                     + tls.name().toLowerCase(java.util.Locale.ROOT)
-                    + (route.login().isPresent() ? " (queue.relay_host_tls)" : " (queue.tls_policy)"));
+                    + (route.login().isPresent() ? " (queue.relay_host_tls)" : " (queue.tls_policy, or the domain's MTA-STS policy)"));
         }
         if (route.login().isPresent()) {
             // with verifyCertificate a secure session has passed the check in the handshake, and

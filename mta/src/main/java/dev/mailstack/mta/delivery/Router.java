@@ -1,5 +1,7 @@
 package dev.mailstack.mta.delivery;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Hashtable;
@@ -16,11 +18,14 @@ import javax.naming.directory.InitialDirContext;
 /**
  * Where mail for a domain goes: a static route (queue.static_routes, like Postfix's transport
  * map), else the relay host, else the domain's MX records (RFC 5321 §5.1), via the JDK's DNS
- * provider, or the domain itself when it has no MX (implicit MX).
+ * provider, or the domain itself when it has no MX (implicit MX). For MX delivery it also says
+ * whether MTA-STS applies, and looks up the records and addresses that needs.
  */
 public final class Router {
     /** RFC 5321 §4.5.4 (and §5): mail exchangers listen on port 25. */
     static final int SMTP_PORT = 25;
+    /** RFC 8461 §3.3: the policy is fetched with HTTPS, port 443. */
+    public static final int HTTPS_PORT = 443;
 
     private final Map<String, Route> staticRoutes;
     private final Optional<Route> relayHost;
@@ -28,6 +33,8 @@ public final class Router {
     private final int mxPort;
     private final Map<String, TlsPolicy> tlsPolicies;
     private final NextHopTrust trust;
+    private final boolean mtaSts;
+    private final int stsPort;
 
     /** {@code dnsServer}: e.g. "dns://127.0.0.1:5353" for a local resolver in tests; null for the system's. */
     public Router(Map<String, Route> staticRoutes, Optional<Route> relayHost, String dnsServer) {
@@ -51,6 +58,17 @@ public final class Router {
     /** With the authorities a certificate must chain to where it is verified (queue.tls_trust_file). */
     public Router(Map<String, Route> staticRoutes, Optional<Route> relayHost, String dnsServer, int mxPort,
                   Map<String, TlsPolicy> tlsPolicies, NextHopTrust trust) {
+        this(staticRoutes, relayHost, dnsServer, mxPort, tlsPolicies, trust, false, HTTPS_PORT);
+    }
+
+    /**
+     * With MTA-STS (RFC 8461, queue.mta_sts) for domains routed by MX without a queue.tls_policy
+     * entry, the policy fetched from port {@code stsPort}: 443, except in tests.
+     */
+    public Router(Map<String, Route> staticRoutes, Optional<Route> relayHost, String dnsServer, int mxPort,
+                  Map<String, TlsPolicy> tlsPolicies, NextHopTrust trust, boolean mtaSts, int stsPort) {
+        this.mtaSts = mtaSts;
+        this.stsPort = stsPort;
         this.staticRoutes = Map.copyOf(staticRoutes);
         this.relayHost = relayHost;
         this.dnsServer = dnsServer;
@@ -61,6 +79,21 @@ public final class Router {
 
     NextHopTrust trust() {
         return trust;
+    }
+
+    int stsPort() {
+        return stsPort;
+    }
+
+    /**
+     * Whether MTA-STS decides how mail for {@code domain} goes: only when it is on, and only for
+     * delivery by MX. A static route, the relay host or an address literal names its host
+     * itself, and an explicit queue.tls_policy entry wins (as Postfix's policy maps do).
+     */
+    boolean mtaStsApplies(String domain) {
+        String d = domain.toLowerCase(Locale.ROOT);
+        return mtaSts && relayHost.isEmpty() && !staticRoutes.containsKey(d) && !tlsPolicies.containsKey(d)
+                && !(d.startsWith("[") && d.endsWith("]"));
     }
 
     /** Parses "example.net=encrypt, broken.test=none". */
@@ -128,17 +161,8 @@ public final class Router {
         if (d.startsWith("[") && d.endsWith("]")) {
             return List.of(addressLiteral(d).with(tls));
         }
-        try {
-            d = java.net.IDN.toASCII(d, java.net.IDN.ALLOW_UNASSIGNED); // RFC 6531 §3.2: DNS knows only A-labels
-        } catch (IllegalArgumentException e) {
-            throw new javax.naming.NameNotFoundException(domain + " is not a valid domain name: " + e.getMessage());
-        }
-        Hashtable<String, String> env = new Hashtable<>();
-        env.put("java.naming.factory.initial", "com.sun.jndi.dns.DnsContextFactory");
-        if (dnsServer != null) {
-            env.put("java.naming.provider.url", dnsServer);
-        }
-        InitialDirContext ctx = new InitialDirContext(env);
+        d = ascii(domain);
+        InitialDirContext ctx = dns();
         try {
             Attributes attrs = ctx.getAttributes(d, new String[]{"MX"});
             Attribute mx = attrs.get("MX");
@@ -164,5 +188,88 @@ public final class Router {
         } finally {
             ctx.close();
         }
+    }
+
+    /** RFC 6531 §3.2: DNS knows only A-labels. */
+    static String ascii(String domain) throws javax.naming.NameNotFoundException {
+        try {
+            return java.net.IDN.toASCII(domain.toLowerCase(Locale.ROOT), java.net.IDN.ALLOW_UNASSIGNED);
+        } catch (IllegalArgumentException e) {
+            throw new javax.naming.NameNotFoundException(domain + " is not a valid domain name: " + e.getMessage());
+        }
+    }
+
+    private InitialDirContext dns() throws NamingException {
+        Hashtable<String, String> env = new Hashtable<>();
+        env.put("java.naming.factory.initial", "com.sun.jndi.dns.DnsContextFactory");
+        if (dnsServer != null) {
+            env.put("java.naming.provider.url", dnsServer);
+        }
+        return new InitialDirContext(env);
+    }
+
+    /**
+     * The TXT records at {@code name}, each as one string (RFC 7208 §3.3's rule, which RFC 8461
+     * §3.1 follows: the character-strings of one record joined with nothing between); none when
+     * the name does not exist.
+     */
+    List<String> txt(String name) throws NamingException {
+        InitialDirContext ctx = dns();
+        try {
+            Attribute txt = ctx.getAttributes(ascii(name), new String[]{"TXT"}).get("TXT");
+            List<String> out = new ArrayList<>();
+            for (int i = 0; txt != null && i < txt.size(); i++) {
+                out.add(joined(txt.get(i).toString()));
+            }
+            return out;
+        } catch (javax.naming.NameNotFoundException e) {
+            return List.of();
+        } finally {
+            ctx.close();
+        }
+    }
+
+    /** JNDI gives a record's strings separated by spaces, each in quotes when it holds a space itself. */
+    static String joined(String jndi) {
+        StringBuilder out = new StringBuilder();
+        boolean quoted = false;
+        for (int i = 0; i < jndi.length(); i++) {
+            char c = jndi.charAt(i);
+            if (c == '"') {
+                quoted = !quoted;
+            } else if (c == '\\' && quoted && i + 1 < jndi.length()) {
+                out.append(jndi.charAt(++i));
+            } else if (c != ' ' || quoted) {
+                out.append(c);
+            }
+        }
+        return out.toString();
+    }
+
+    /**
+     * The addresses of {@code host}: from the system's resolver, or with a {@code dnsServer} (tests)
+     * from its A and AAAA records, the system's only for names it does not know (localhost).
+     */
+    List<InetAddress> addresses(String host) throws UnknownHostException {
+        if (dnsServer == null || IPV4.matcher(host).matches() || host.contains(":")) {
+            return List.of(InetAddress.getAllByName(host));
+        }
+        List<InetAddress> out = new ArrayList<>();
+        try {
+            InitialDirContext ctx = dns();
+            try {
+                for (String type : new String[]{"A", "AAAA"}) { // one query each: JNDI asks ANY for several
+                    Attribute records = ctx.getAttributes(ascii(host), new String[]{type}).get(type);
+                    for (int i = 0; records != null && i < records.size(); i++) {
+                        out.add(InetAddress.getByAddress(host, InetAddress.getByName(records.get(i).toString()).getAddress()));
+                    }
+                }
+            } finally {
+                ctx.close();
+            }
+        } catch (NamingException e) {
+            // not known there: the system's resolver below
+        }
+        return out.isEmpty() ? List.of(InetAddress.getAllByName(host)) : out;
     }
 }

@@ -12,19 +12,74 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * A DNS responder on loopback UDP (RFC 1035 §4) that answers MX queries from a table, so routing
- * is tested through the JDK's real resolver without touching real DNS.
+ * A DNS responder on loopback UDP (RFC 1035 §4) that answers MX, TXT and A queries from a table,
+ * so routing is tested through the JDK's real resolver without touching real DNS.
  */
 final class LocalDnsServer implements AutoCloseable {
+    /** A resource record of a name in the table, of the type it answers. */
+    sealed interface Record {
+        int type();
+
+        /** RDATA (RFC 1035 §3.3). */
+        byte[] data();
+    }
+
     /** One MX record: preference and exchange ("." for RFC 7505's null MX). */
-    record Mx(int preference, String exchange) {
+    record Mx(int preference, String exchange) implements Record {
+        public int type() {
+            return 15;
+        }
+
+        public byte[] data() {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            out.write(preference >> 8);
+            out.write(preference);
+            out.writeBytes(labels(exchange));
+            return out.toByteArray();
+        }
+    }
+
+    /** One TXT record of one or more character-strings (RFC 1035 §3.3.14), each under 256 bytes. */
+    record Txt(List<String> strings) implements Record {
+        Txt(String... strings) {
+            this(List.of(strings));
+        }
+
+        public int type() {
+            return 16;
+        }
+
+        public byte[] data() {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            for (String s : strings) {
+                byte[] b = s.getBytes(StandardCharsets.US_ASCII);
+                out.write(b.length);
+                out.writeBytes(b);
+            }
+            return out.toByteArray();
+        }
+    }
+
+    /** One A record. */
+    record A(String address) implements Record {
+        public int type() {
+            return 1;
+        }
+
+        public byte[] data() {
+            try {
+                return InetAddress.getByName(address).getAddress(); // a literal: no lookup
+            } catch (IOException e) {
+                throw new IllegalArgumentException(address, e);
+            }
+        }
     }
 
     private final DatagramSocket socket;
-    private final Map<String, List<Mx>> zone;
+    private final Map<String, ? extends List<? extends Record>> zone;
     private final Thread thread;
 
-    LocalDnsServer(Map<String, List<Mx>> zone) throws IOException {
+    LocalDnsServer(Map<String, ? extends List<? extends Record>> zone) throws IOException {
         this.zone = zone;
         this.socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         this.thread = Thread.ofVirtual().start(this::serve);
@@ -59,25 +114,21 @@ final class LocalDnsServer implements AutoCloseable {
         pos++;
         int type = ((q[pos] & 0xff) << 8) | (q[pos + 1] & 0xff);
         int questionEnd = pos + 4;
-        List<Mx> records = zone.get(name.toString().toLowerCase(Locale.ROOT));
-        boolean mx = type == 15 && records != null;
+        List<? extends Record> records = zone.get(name.toString().toLowerCase(Locale.ROOT));
+        List<? extends Record> answers = records == null ? List.of() : records.stream().filter(r -> r.type() == type).toList();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.write(q[0]);
         out.write(q[1]);
         out.write(0x81); // response, recursion desired
         out.write(records == null ? 0x83 : 0x80); // recursion available; NXDOMAIN for unknown names
-        out.writeBytes(new byte[]{0, 1, 0, (byte) (mx ? records.size() : 0), 0, 0, 0, 0});
+        out.writeBytes(new byte[]{0, 1, 0, (byte) answers.size(), 0, 0, 0, 0});
         out.write(q, 12, questionEnd - 12);
-        if (mx) {
-            for (Mx r : records) {
-                byte[] exchange = labels(r.exchange());
-                out.writeBytes(new byte[]{(byte) 0xc0, 12, 0, 15, 0, 1, 0, 0, 0, 60});
-                out.write(0);
-                out.write(2 + exchange.length);
-                out.write(r.preference() >> 8);
-                out.write(r.preference());
-                out.writeBytes(exchange);
-            }
+        for (Record r : answers) {
+            byte[] data = r.data();
+            out.writeBytes(new byte[]{(byte) 0xc0, 12, 0, (byte) r.type(), 0, 1, 0, 0, 0, 60});
+            out.write(data.length >> 8);
+            out.write(data.length);
+            out.writeBytes(data);
         }
         return out.toByteArray();
     }

@@ -2,6 +2,7 @@ package dev.mailstack.mta.delivery;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
@@ -66,6 +67,20 @@ class RouterTest {
             assertEquals(List.of(new Route("::1", 2526)), router.routes("[IPv6:::1]"));
             assertThrows(javax.naming.NameNotFoundException.class, () -> router.routes("[not.an.address]"));
             assertEquals(List.of(new Route("mx.example.net", 2526)), router.routes("邮件.example"), "RFC 6531: as xn--...");
+        }
+    }
+
+    @Test
+    void txtRecordsComeWithTheirStringsJoinedAndHostsResolveThroughTheSameServer() throws Exception {
+        try (LocalDnsServer dns = new LocalDnsServer(Map.of(
+                "_mta-sts.example.net", List.of(new LocalDnsServer.Txt("v=STSv1; ", "id=2026"), new LocalDnsServer.Txt("a \"quoted\\ one")),
+                "mx.example.net", List.of(new LocalDnsServer.A("127.0.0.2"))))) {
+            Router router = new Router(Map.of(), Optional.empty(), dns.url(), 2526);
+            assertEquals(java.util.Set.of("v=STSv1; id=2026", "a \"quoted\\ one"),
+                    java.util.Set.copyOf(router.txt("_mta-sts.example.net")));
+            assertEquals(List.of(), router.txt("_mta-sts.unknown.example"), "NXDOMAIN: no record");
+            assertEquals("127.0.0.2", router.addresses("mx.example.net").getFirst().getHostAddress());
+            assertTrue(router.addresses("localhost").getFirst().isLoopbackAddress(), "a name the server does not know: the system's");
         }
     }
 }

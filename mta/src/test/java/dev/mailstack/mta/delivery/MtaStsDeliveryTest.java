@@ -1,0 +1,323 @@
+package dev.mailstack.mta.delivery;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+import dev.mailstack.mta.MtaFixture;
+import dev.mailstack.mta.queue.QueueSettings;
+import dev.mailstack.mta.smtp.SmtpSettings;
+import dev.mailstack.net.TlsContext;
+import dev.mailstack.store.MailEnvelope;
+import dev.mailstack.store.MailboxName;
+import dev.mailstack.store.MessageSpool;
+import dev.mailstack.store.QueuedMessage;
+import dev.mailstack.store.StoreFixture;
+import dev.mailstack.store.TestMessages;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * MTA-STS end to end on loopback: a local DNS responder with the domain's MX, _mta-sts TXT and A
+ * records, an HTTPS policy server and a real mailstack as the MX, both presenting the test
+ * certificate for mta-sts.sts.test and mx.sts.test (resources/sts, signed by the test CA the
+ * sender trusts). Every host name resolves to 127.0.0.1; rogue.sts.test and mx.elsewhere.test
+ * reach the same listener under names its certificate does not carry.
+ */
+class MtaStsDeliveryTest {
+    static final String DOMAIN = "sts.test";
+    static final String ENFORCE = "version: STSv1\r\nmode: enforce\r\nmx: mx.sts.test\r\nmax_age: 86400\r\n";
+
+    @TempDir
+    Path dir;
+    StoreFixture f;
+    MtaFixture next;
+    NextHopTrust testCa;
+    TlsContext stsTls;
+    HttpsServer policyServer;
+    volatile String policy = ENFORCE;
+    volatile String mediaType = "text/plain";
+    final AtomicInteger policyRequests = new AtomicInteger();
+    final List<LocalDnsServer> dnsServers = new ArrayList<>();
+
+    @BeforeEach
+    void open() throws Exception {
+        Path sts = Files.createDirectories(dir.resolve("sts"));
+        for (String name : List.of("sts-ca.pem", "sts-fullchain.pem", "sts-privkey.pem")) {
+            try (InputStream in = getClass().getResourceAsStream("/sts/" + name)) {
+                Files.copy(in, sts.resolve(name));
+            }
+        }
+        testCa = NextHopTrust.fromPem(sts.resolve("sts-ca.pem"));
+        stsTls = TlsContext.fromPem(sts.resolve("sts-fullchain.pem"), sts.resolve("sts-privkey.pem"));
+        f = StoreFixture.create(dir.resolve("here"));
+        next = new MtaFixture(dir.resolve("next"), new Router(Map.of(), Optional.empty(), null),
+                SmtpSettings.mx("mx.example.org"), QueueSettings.defaults("mx.example.org"), stsTls);
+        policyServer = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        policyServer.setHttpsConfigurator(new HttpsConfigurator(stsTls.sslContext()));
+        policyServer.createContext("/.well-known/mta-sts.txt", exchange -> {
+            policyRequests.incrementAndGet();
+            byte[] body = policy.getBytes(StandardCharsets.US_ASCII);
+            exchange.getResponseHeaders().set("Content-Type", mediaType);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        policyServer.start();
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        policyServer.stop(0);
+        for (LocalDnsServer dns : dnsServers) {
+            dns.close();
+        }
+        next.close();
+        f.close();
+    }
+
+    /** The zone: sts.test's MX hosts (preference 10, 20, …), its _mta-sts record if any, and every host at 127.0.0.1. */
+    private static Optional<LocalDnsServer.Txt> sts(String... strings) {
+        return Optional.of(new LocalDnsServer.Txt(strings));
+    }
+
+    private LocalDnsServer dns(Optional<LocalDnsServer.Txt> stsRecord, String... mxHosts) throws Exception {
+        Map<String, List<LocalDnsServer.Record>> zone = new HashMap<>();
+        List<LocalDnsServer.Record> mx = new ArrayList<>();
+        for (int i = 0; i < mxHosts.length; i++) {
+            mx.add(new LocalDnsServer.Mx(10 * (i + 1), mxHosts[i] + "."));
+        }
+        zone.put(DOMAIN, mx);
+        stsRecord.ifPresent(r -> zone.put("_mta-sts." + DOMAIN, List.of(r, new LocalDnsServer.Txt("v=spf1 -all"))));
+        for (String host : List.of("mta-sts.sts.test", "mx.sts.test", "rogue.sts.test", "mx.elsewhere.test")) {
+            zone.put(host, List.of(new LocalDnsServer.A("127.0.0.1")));
+        }
+        LocalDnsServer dns = new LocalDnsServer(zone);
+        dnsServers.add(dns);
+        return dns;
+    }
+
+    private Router router(LocalDnsServer dns) {
+        return new Router(Map.of(), Optional.empty(), dns.url(), next.smtp.port(), Map.of(), testCa, true,
+                policyServer.getAddress().getPort());
+    }
+
+    private QueuedMessage queued() throws Exception {
+        MessageSpool.Spooled m = TestMessages.spool(f.store(), "From: <bob@example.org>\r\nSubject: sts\r\n\r\nbody\r\n");
+        try {
+            f.store().queue().enqueue(new MailEnvelope("bob@example.org", List.of(MailEnvelope.Recipient.of("alice@example.org")),
+                    Optional.empty(), Optional.empty(), false, false, Instant.now()), m, TestMessages.facts(m));
+        } finally {
+            m.discard();
+        }
+        return f.store().queue().claimDue(Instant.now(), Duration.ofMinutes(5)).orElseThrow();
+    }
+
+    private RemoteDelivery.Outcome deliver(RemoteDelivery remote) throws Exception {
+        QueuedMessage m = queued();
+        RemoteDelivery.Outcome outcome = remote.deliver(m, DOMAIN, m.pending()).getFirst();
+        return outcome;
+    }
+
+    private RemoteDelivery.Outcome deliver(Router router) throws Exception {
+        try (RemoteDelivery remote = new RemoteDelivery(f.store(), router, "mx.here.test")) {
+            return deliver(remote);
+        }
+    }
+
+    private long received() throws Exception {
+        return next.alice().status(MailboxName.INBOX).messages();
+    }
+
+    @Test
+    void enforceDeliversToAnMxThePolicyNamesWithAVerifiedCertificate() throws Exception {
+        RemoteDelivery.Outcome sent = deliver(router(dns(sts("v=STSv1; id=1"), "mx.sts.test")));
+        assertEquals(250, sent.code(), sent.reply());
+        next.awaitMessages(next.alice(), MailboxName.INBOX, 1);
+        assertEquals(1, policyRequests.get());
+    }
+
+    @Test
+    void enforceDefersWhenThePolicyNamesNoMxHostAndSendsNothing() throws Exception {
+        RemoteDelivery.Outcome deferred = deliver(router(dns(sts("v=STSv1; id=1"), "mx.elsewhere.test")));
+        assertEquals(451, deferred.code(), deferred.reply());
+        assertTrue(deferred.reply().contains("MTA-STS") && deferred.reply().contains("mx.sts.test"), deferred.reply());
+        assertEquals(0, received());
+    }
+
+    @Test
+    void enforceRefusesACertificateNotNamingTheMxAndNeverFallsBackToPlaintext() throws Exception {
+        policy = "version: STSv1\nmode: enforce\nmx: *.sts.test\nmax_age: 86400\n";
+        RemoteDelivery.Outcome deferred = deliver(router(dns(sts("v=STSv1; id=1"), "rogue.sts.test")));
+        assertEquals(451, deferred.code(), deferred.reply());
+        assertTrue(deferred.reply().contains("4.7.5") && deferred.reply().contains("rogue.sts.test"), deferred.reply());
+        assertEquals(0, received(), "no plaintext retry carried the message");
+
+        // the next MX the policy names, with a certificate for its name, takes it
+        RemoteDelivery.Outcome sent = deliver(router(dns(sts("v=STSv1; id=1"), "rogue.sts.test", "mx.sts.test")));
+        assertEquals(250, sent.code(), sent.reply());
+        next.awaitMessages(next.alice(), MailboxName.INBOX, 1);
+    }
+
+    @Test
+    void enforceRefusesAnMxCertificateFromAnotherAuthority() throws Exception {
+        // the policy comes from the cache (fetched under the test CA); the MX is then checked
+        // against the JDK's authorities, which do not know the test CA
+        LocalDnsServer dns = dns(sts("v=STSv1; id=1"), "mx.sts.test");
+        StsPolicies policies = new StsPolicies(java.time.Clock.systemUTC());
+        try (RemoteDelivery remote = new RemoteDelivery(f.store(), router(dns), "mx.here.test", SmtpTimeouts.rfc5321(),
+                RemoteDelivery.DEFAULT_CONCURRENCY, policies)) {
+            assertEquals(250, deliver(remote).code());
+        }
+        next.awaitMessages(next.alice(), MailboxName.INBOX, 1);
+        Router systemTrust = new Router(Map.of(), Optional.empty(), dns.url(), next.smtp.port(), Map.of(),
+                NextHopTrust.system(), true, policyServer.getAddress().getPort());
+        try (RemoteDelivery remote = new RemoteDelivery(f.store(), systemTrust, "mx.here.test", SmtpTimeouts.rfc5321(),
+                RemoteDelivery.DEFAULT_CONCURRENCY, policies)) {
+            RemoteDelivery.Outcome deferred = deliver(remote);
+            assertEquals(451, deferred.code(), deferred.reply());
+            assertTrue(deferred.reply().contains("4.7.5"), deferred.reply());
+        }
+        assertEquals(1, received(), "the untrusted session carried nothing");
+    }
+
+    @Test
+    void testingModeDeliversToAnMxThePolicyDoesNotName() throws Exception {
+        policy = "version: STSv1\nmode: testing\nmx: mx.sts.test\nmax_age: 86400\n";
+        RemoteDelivery.Outcome sent = deliver(router(dns(sts("v=STSv1; id=1"), "mx.elsewhere.test")));
+        assertEquals(250, sent.code(), sent.reply());
+        next.awaitMessages(next.alice(), MailboxName.INBOX, 1);
+        assertEquals(1, policyRequests.get(), "the policy was fetched, and did not stop delivery");
+    }
+
+    @Test
+    void withoutAnStsRecordMailGoesAsBeforeAndNoPolicyIsFetched() throws Exception {
+        RemoteDelivery.Outcome sent = deliver(router(dns(Optional.empty(), "mx.elsewhere.test")));
+        assertEquals(250, sent.code(), sent.reply());
+        next.awaitMessages(next.alice(), MailboxName.INBOX, 1);
+        assertEquals(0, policyRequests.get());
+    }
+
+    @Test
+    void aPolicyServedAsAnotherMediaTypeIsNoPolicy() throws Exception {
+        mediaType = "text/html";
+        RemoteDelivery.Outcome sent = deliver(router(dns(sts("v=STSv1; id=1"), "mx.elsewhere.test")));
+        assertEquals(250, sent.code(), "enforce policy not taken, discovery fails soft: " + sent.reply());
+        next.awaitMessages(next.alice(), MailboxName.INBOX, 1);
+        assertEquals(1, policyRequests.get());
+    }
+
+    @Test
+    void anExplicitTlsPolicyOrMtaStsOffLeavesThePolicyUnasked() throws Exception {
+        LocalDnsServer dns = dns(sts("v=STSv1; id=1"), "mx.elsewhere.test");
+        Router explicit = new Router(Map.of(), Optional.empty(), dns.url(), next.smtp.port(), Map.of(DOMAIN, TlsPolicy.MAY),
+                testCa, true, policyServer.getAddress().getPort());
+        assertEquals(250, deliver(explicit).code());
+        Router off = new Router(Map.of(), Optional.empty(), dns.url(), next.smtp.port(), Map.of(), testCa, false,
+                policyServer.getAddress().getPort());
+        assertEquals(250, deliver(off).code());
+        next.awaitMessages(next.alice(), MailboxName.INBOX, 2);
+        assertEquals(0, policyRequests.get());
+    }
+
+    @Test
+    void aCachedPolicyStillAppliesWhenItsServerIsGone() throws Exception {
+        // the record split over two strings, which RFC 8461 §3.1 joins
+        try (RemoteDelivery remote = new RemoteDelivery(f.store(), router(dns(sts("v=STSv1; ", "id=1"), "mx.sts.test")),
+                "mx.here.test")) {
+            assertEquals(250, deliver(remote).code());
+            assertEquals(1, policyRequests.get());
+
+            // same id: the cache answers
+            remote.use(router(dns(sts("v=STSv1; id=1"), "mx.sts.test")));
+            assertEquals(250, deliver(remote).code());
+            assertEquals(1, policyRequests.get(), "cached, not fetched again");
+
+            // a new id with the server down: the cached enforce policy still refuses an MX it does not name
+            policyServer.stop(0);
+            remote.use(router(dns(sts("v=STSv1; id=2"), "mx.elsewhere.test")));
+            RemoteDelivery.Outcome deferred = deliver(remote);
+            assertEquals(451, deferred.code(), deferred.reply());
+            assertTrue(deferred.reply().contains("MTA-STS"), deferred.reply());
+        }
+        next.awaitMessages(next.alice(), MailboxName.INBOX, 2);
+        // and without that cache, the same failed discovery lets the mail go as before (RFC 8461 §5.1)
+        RemoteDelivery.Outcome sent = deliver(router(dns(sts("v=STSv1; id=2"), "mx.elsewhere.test")));
+        assertEquals(250, sent.code(), sent.reply());
+        next.awaitMessages(next.alice(), MailboxName.INBOX, 3);
+    }
+
+    @Test
+    void thePolicyIsFetchedAgainOnlyWhenTheRecordIdChanges() throws Exception {
+        try (RemoteDelivery remote = new RemoteDelivery(f.store(), router(dns(sts("v=STSv1; id=1"), "mx.elsewhere.test")),
+                "mx.here.test")) {
+            assertEquals(451, deliver(remote).code(), "enforce, MX not named");
+            policy = "version: STSv1\nmode: testing\nmx: mx.sts.test\nmax_age: 86400\n";
+            assertEquals(451, deliver(remote).code(), "same id: the cached enforce policy, the new one unseen");
+            assertEquals(1, policyRequests.get());
+
+            remote.use(router(dns(sts("v=STSv1; id=2"), "mx.elsewhere.test")));
+            RemoteDelivery.Outcome sent = deliver(remote);
+            assertEquals(250, sent.code(), "new id: the testing policy fetched: " + sent.reply());
+            assertEquals(2, policyRequests.get());
+        }
+        next.awaitMessages(next.alice(), MailboxName.INBOX, 1);
+    }
+
+    /** A clock the test moves: no waiting for a policy to expire. */
+    static final class MovableClock extends java.time.Clock {
+        volatile Instant now = Instant.parse("2026-01-01T00:00:00Z");
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public java.time.Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+
+    @Test
+    void anExpiredCachedPolicyNoLongerAppliesWhenItCannotBeFetchedAgain() throws Exception {
+        policy = "version: STSv1\nmode: enforce\nmx: mx.sts.test\nmax_age: 60\n";
+        MovableClock clock = new MovableClock();
+        try (RemoteDelivery remote = new RemoteDelivery(f.store(), router(dns(sts("v=STSv1; id=1"), "mx.sts.test")),
+                "mx.here.test", SmtpTimeouts.rfc5321(), RemoteDelivery.DEFAULT_CONCURRENCY, new StsPolicies(clock))) {
+            assertEquals(250, deliver(remote).code());
+            policyServer.stop(0);
+            remote.use(router(dns(Optional.empty(), "mx.elsewhere.test")));
+            clock.now = clock.now.plusSeconds(59);
+            RemoteDelivery.Outcome deferred = deliver(remote);
+            assertEquals(451, deferred.code(), "no record now, but the cached policy has a second left: " + deferred.reply());
+
+            clock.now = clock.now.plusSeconds(1);
+            RemoteDelivery.Outcome sent = deliver(remote);
+            assertEquals(250, sent.code(), "max_age over: no policy any more: " + sent.reply());
+        }
+        next.awaitMessages(next.alice(), MailboxName.INBOX, 2);
+    }
+}
