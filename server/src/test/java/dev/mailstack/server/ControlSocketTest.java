@@ -140,7 +140,7 @@ class ControlSocketTest {
                  Raw c = new Raw(ControlSocket.path(data))) {
                 assertEquals("ERR unknown request USER MOVE (USER ADD, USER PASSWD, USER DEL)", c.send("USER MOVE x\n"));
                 assertEquals("ERR USER ADD hash quota address", c.send("USER ADD " + hash + " bob@example.org\n"));
-                assertEquals("ERR not a SHA512-CRYPT hash ($6$...)", c.send("USER ADD secret - bob@example.org\n"));
+                assertEquals("ERR not a whole SHA512-CRYPT hash ($6$[rounds=N$]salt$ and 86 characters of digest)", c.send("USER ADD secret - bob@example.org\n"));
                 assertEquals("ERR not a quota in bytes (or - for none): lots",
                         c.send("USER ADD " + hash + " lots bob@example.org\n"));
                 assertEquals("ERR domain example.net is not hosted here: add it first (mailstack domain add example.net)",
