@@ -97,7 +97,7 @@ public final class QueueRunner implements AutoCloseable {
         Duration every = settings.lease().dividedBy(3);
         while (!stopping) {
             try {
-                Thread.sleep(every);
+                Thread.sleep(every); // a clock, not a condition: leases age whether or not anything happens
                 Map<QueueId, Instant> seen = Map.copyOf(inFlight);
                 for (QueueId gone : store.queue().renewLeases(seen.keySet(), Instant.now().plus(settings.lease()))) {
                     // only for the attempt renewed: one that ended meanwhile cleared its lease, and a

@@ -206,7 +206,7 @@ class QueueLeaseTest {
             Instant deadline = Instant.now().plusSeconds(20);
             while (recipient(x, "carol@first.test").attempts() == 0) {
                 assertTrue(Instant.now().isBefore(deadline), "X was never tried");
-                Thread.sleep(20);
+                Thread.sleep(20); // the attempt count lives in the database: poll it
             }
             assertTrue(store.queue().retryNow(x)); // mailstack queue retry X
             List<QueuedMessage> again = store.queue().claimDue(Instant.now(), lease, 10);
