@@ -21,6 +21,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
@@ -276,6 +277,43 @@ public final class MailQueue {
      *         ({@link #delete}) while it was delivered, and nothing was recorded for it
      */
     public Set<QueueId> record(Map<QueueId, List<RecipientOutcome>> outcomesById, Instant claimedAt) {
+        return record(outcomesById, claimedAt, List.of()).queued();
+    }
+
+    /**
+     * A delivery status notification to queue in the same transaction as the outcomes it reports
+     * ({@code about}'s), so that a crash can neither lose it after they are recorded nor send it
+     * twice before. Dropped with the outcomes when {@code about} was deleted meanwhile. A
+     * {@code delayWarning} marks {@code about} as warned in that transaction: one warning per message.
+     */
+    public record Report(QueueId about, boolean delayWarning, MailEnvelope envelope, MessageSource source,
+                         MessageFacts facts) {
+    }
+
+    /** What {@link #record(Map, Instant, List)} did: the entries still queued, and each report's new entry. */
+    public record Recorded(Set<QueueId> queued, List<Optional<QueueId>> reports) {
+    }
+
+    /**
+     * {@link #record(Map, Instant)}, queuing {@code reports} in the same transaction.
+     *
+     * @return the entries still queued, and for each report (in order) its queue id, or empty
+     *         when the entry it reports on was deleted and it was not queued
+     */
+    public Recorded record(Map<QueueId, List<RecipientOutcome>> outcomesById, Instant claimedAt, List<Report> reports) {
+        if (reports.isEmpty()) {
+            return recordHolding(outcomesById, claimedAt, reports);
+        }
+        store.contentWriters().lock(); // as enqueue: no sweep of the reports' files before their rows exist
+        try {
+            return recordHolding(outcomesById, claimedAt, reports);
+        } finally {
+            store.contentWriters().unlock();
+        }
+    }
+
+    private Recorded recordHolding(Map<QueueId, List<RecipientOutcome>> outcomesById, Instant claimedAt, List<Report> reports) {
+        List<CompletableFuture<Void>> durable = putReports(reports);
         try (Connection c = store.db().connect()) {
             c.setAutoCommit(false);
             try {
@@ -318,8 +356,9 @@ public final class MailQueue {
                     delete.executeBatch();
                     reschedule.executeBatch();
                 }
+                List<Optional<QueueId>> ids = insertReports(c, reports, queued::contains, durable);
                 c.commit();
-                return queued;
+                return new Recorded(queued, ids);
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
                 throw e;
@@ -327,6 +366,45 @@ public final class MailQueue {
         } catch (SQLException e) {
             throw store.db().failure(e, "record delivery outcome");
         }
+    }
+
+    /** The reports' contents written, their syncs under way (awaited before the commit). */
+    private List<CompletableFuture<Void>> putReports(List<Report> reports) {
+        List<CompletableFuture<Void>> durable = new ArrayList<>();
+        for (Report r : reports) {
+            try {
+                durable.add(store.contents().putStarted(r.source()));
+            } catch (IOException e) {
+                throw new StoreException(StoreFailure.TEMPORARY, "cannot write a delivery report: " + e.getMessage(), e);
+            }
+        }
+        return durable;
+    }
+
+    /** Inserts the reports on entries that {@code kept}, once their contents are on disk. */
+    private List<Optional<QueueId>> insertReports(Connection c, List<Report> reports, Predicate<QueueId> kept,
+                                                  List<CompletableFuture<Void>> durable) throws SQLException {
+        List<Optional<QueueId>> ids = new ArrayList<>();
+        for (int i = 0; i < reports.size(); i++) {
+            Report r = reports.get(i);
+            if (!kept.test(r.about())) {
+                ids.add(Optional.empty());
+                continue;
+            }
+            try {
+                BackgroundSync.await(durable.get(i));
+            } catch (IOException failed) {
+                throw new StoreException(StoreFailure.TEMPORARY, "cannot sync a delivery report: " + failed.getMessage(), failed);
+            }
+            ids.add(Optional.of(insert(c, new Entry(r.envelope(), r.source(), r.facts(), durable.get(i)))));
+            if (r.delayWarning()) {
+                try (PreparedStatement ps = c.prepareStatement("UPDATE queue_messages SET delay_warned = TRUE WHERE id = ?")) {
+                    ps.setLong(1, r.about().value());
+                    ps.executeUpdate();
+                }
+            }
+        }
+        return ids;
     }
 
     /**
@@ -337,12 +415,40 @@ public final class MailQueue {
      * @return false when the entry is gone (deleted while it was delivered)
      */
     public boolean recordSome(QueueId id, List<RecipientOutcome> outcomes) {
+        return recordSome(id, outcomes, List.of()).isPresent();
+    }
+
+    /**
+     * {@link #recordSome(QueueId, List)}, queuing {@code reports} (the success notices these
+     * deliveries call for) in the same transaction.
+     *
+     * @return the reports' queue ids, in order; empty when the entry is gone and nothing was recorded
+     */
+    public Optional<List<QueueId>> recordSome(QueueId id, List<RecipientOutcome> outcomes, List<Report> reports) {
+        if (reports.isEmpty()) {
+            return recordSomeHolding(id, outcomes, reports);
+        }
+        store.contentWriters().lock();
+        try {
+            return recordSomeHolding(id, outcomes, reports);
+        } finally {
+            store.contentWriters().unlock();
+        }
+    }
+
+    private Optional<List<QueueId>> recordSomeHolding(QueueId id, List<RecipientOutcome> outcomes, List<Report> reports) {
+        List<CompletableFuture<Void>> durable = putReports(reports);
         try (Connection c = store.db().connect()) {
             c.setAutoCommit(false);
             try {
                 int updated = updateRecipients(c, Map.of(id, outcomes));
+                if (updated == 0 && !outcomes.isEmpty()) {
+                    c.rollback();
+                    return Optional.empty();
+                }
+                List<Optional<QueueId>> ids = insertReports(c, reports, about -> true, durable);
                 c.commit();
-                return updated > 0 || outcomes.isEmpty();
+                return Optional.of(ids.stream().map(Optional::orElseThrow).toList());
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
                 throw e;
@@ -418,10 +524,6 @@ public final class MailQueue {
         } catch (SQLException e) {
             throw store.db().failure(e, "release queue leases");
         }
-    }
-
-    public void markDelayWarned(QueueId id) {
-        update("UPDATE queue_messages SET delay_warned = TRUE WHERE id = ?", id);
     }
 
     /**

@@ -83,6 +83,87 @@ class MailQueueTest {
         assertFalse(queue.recordSome(id, List.of(new RecipientOutcome.Delivered(1, "250 ok"))), "gone");
     }
 
+    private MailQueue.Report report(QueueId about, boolean delayWarning) throws Exception {
+        MessageSpool.Spooled m = TestMessages.spool(f.store(), "Subject: report on " + about + "\r\n\r\nx\r\n");
+        return new MailQueue.Report(about, delayWarning, new MailEnvelope("", List.of(MailEnvelope.Recipient.of("sender@example.org")),
+                Optional.empty(), Optional.empty(), false, true, Instant.now()), m, TestMessages.facts(m));
+    }
+
+    private List<String> queuedTo() {
+        return queue.list().stream().flatMap(e -> queue.details(e.id()).orElseThrow().recipients().stream())
+                .filter(r -> r.state().equalsIgnoreCase("pending")).map(r -> r.address()).sorted().toList();
+    }
+
+    @Test
+    void aReportIsQueuedInTheTransactionThatRecordsItsOutcomesAndNotForADeletedEntry() throws Exception {
+        QueueId failed = enqueue("a@remote.test");
+        QueueId deleted = enqueue("b@remote.test");
+        Instant now = Instant.now();
+        QueuedMessage m = queue.claimDue(now, Duration.ofMinutes(5), 10).getFirst();
+        assertTrue(queue.delete(deleted));
+        MailQueue.Recorded recorded = queue.record(java.util.Map.of(
+                failed, List.of(new RecipientOutcome.Failed(0, "550 no")),
+                deleted, List.of(new RecipientOutcome.Failed(0, "550 no"))), m.claimedAt(),
+                List.of(report(failed, false), report(deleted, false)));
+        assertEquals(java.util.Set.of(failed), recorded.queued());
+        assertTrue(recorded.reports().get(0).isPresent());
+        assertEquals(Optional.empty(), recorded.reports().get(1), "a deleted entry gets no report");
+        assertEquals(List.of("sender@example.org"), queuedTo(), "only the one report is left in the queue");
+    }
+
+    @Test
+    void aReportThatCannotBeWrittenRecordsNothing() throws Exception {
+        QueueId id = enqueue("a@remote.test");
+        QueuedMessage m = queue.claimDue(Instant.now(), Duration.ofMinutes(5)).orElseThrow();
+        MailQueue.Report good = report(id, false);
+        MessageSource unreadable = new MessageSource() {
+            @Override
+            public long size() {
+                return good.source().size();
+            }
+
+            @Override
+            public String sha256() {
+                return "0".repeat(64);
+            }
+
+            @Override
+            public java.io.InputStream open() throws java.io.IOException {
+                throw new java.io.IOException("disk gone");
+            }
+        };
+        MailQueue.Report broken = new MailQueue.Report(id, false, good.envelope(), unreadable, good.facts());
+        assertEquals(StoreFailure.TEMPORARY, org.junit.jupiter.api.Assertions.assertThrows(StoreException.class,
+                () -> queue.record(java.util.Map.of(id, List.of(new RecipientOutcome.Failed(0, "550 no"))),
+                        m.claimedAt(), List.of(broken))).failure());
+        assertEquals(List.of("a@remote.test"), queuedTo(), "neither the outcome nor a report");
+        assertEquals(List.of(StoreFailure.TEMPORARY), List.of(org.junit.jupiter.api.Assertions.assertThrows(
+                StoreException.class, () -> queue.recordSome(id, List.of(new RecipientOutcome.Delivered(0, "250 ok")),
+                        List.of(broken))).failure()));
+        assertEquals(1, queue.claimDue(Instant.now().plus(Duration.ofMinutes(6)), Duration.ofMinutes(5)).orElseThrow()
+                .pending().size(), "the recipient still pending");
+    }
+
+    @Test
+    void aSuccessNoticeGoesWithTheDeliveriesRecordedEarlyAndADelayWarningIsSentOnce() throws Exception {
+        QueueId id = enqueue("a@one.test", "b@two.test");
+        Instant now = Instant.now();
+        QueuedMessage m = queue.claimDue(now, Duration.ofMinutes(5)).orElseThrow();
+        assertFalse(m.delayWarned());
+        assertEquals(1, queue.recordSome(id, List.of(new RecipientOutcome.Delivered(0, "250 ok")),
+                List.of(report(id, false))).orElseThrow().size());
+        queue.record(java.util.Map.of(id, List.of(new RecipientOutcome.Deferred(1, "451 later", now.plus(Duration.ofHours(1))))),
+                m.claimedAt(), List.of(report(id, true)));
+        assertEquals(List.of("b@two.test", "sender@example.org", "sender@example.org"), queuedTo());
+        QueuedMessage again = queue.claimDue(now.plus(Duration.ofMinutes(61)), Duration.ofMinutes(5), 10).stream()
+                .filter(q -> q.id().equals(id)).findFirst().orElseThrow();
+        assertTrue(again.delayWarned(), "marked in the transaction that queued the warning");
+        assertTrue(queue.delete(id));
+        assertEquals(Optional.empty(), queue.recordSome(id, List.of(new RecipientOutcome.Delivered(1, "250 ok")),
+                List.of(report(id, false))), "gone: nothing recorded, no notice");
+        assertEquals(List.of("sender@example.org", "sender@example.org"), queuedTo());
+    }
+
     @Test
     void batchClaimsNeverHandTheSameMessageToTwoRunners() throws Exception {
         for (int i = 0; i < 30; i++) {

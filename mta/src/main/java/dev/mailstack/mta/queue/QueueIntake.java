@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.Charset;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Where every message enters the queue (SMTP, bounces, forwards): raw 8-bit mail without MIME
@@ -36,32 +37,60 @@ public final class QueueIntake {
     }
 
     public QueueId accept(MailEnvelope envelope, MessageSource message) throws IOException {
+        try (Prepared prepared = prepare(envelope, message)) {
+            QueueId id = store.queue().enqueue(envelope, prepared.source(), prepared.facts());
+            queued(1);
+            return id;
+        }
+    }
+
+    /**
+     * A message labelled where it needs it and parsed, ready to be queued by {@link
+     * dev.mailstack.store.MailQueue} together with something else (a delivery report with the
+     * outcomes it reports); {@link #queued} once it is. Closing it deletes a labelled copy.
+     */
+    Prepared prepare(MailEnvelope envelope, MessageSource message) throws IOException {
         MessageSummary.ParsedMessage parsed = parse(message, limits);
         // RFC 6532: with SMTPUTF8, raw UTF-8 is the message's own form; it travels unchanged to hops
         // that announce SMTPUTF8, so it is not turned into encoded-words here. Mail that only claims
         // SMTPUTF8 and carries another charset is labelled like any other.
         if (!MessageNormalizer.needsLabels(parsed)
                 || (envelope.smtpUtf8() && MessageNormalizer.isUtf8(offset -> open(message, offset), parsed))) {
-            return enqueue(envelope, message, parsed);
+            return new Prepared(message, facts(parsed), Optional.empty());
         }
         try (MessageSpool spool = store.spool()) {
             MessageNormalizer.label(offset -> open(message, offset), parsed, fallbackCharsets, spool);
             MessageSpool.Spooled labelled = spool.finish();
             try {
-                return enqueue(envelope, labelled, parse(labelled, limits));
-            } finally {
+                return new Prepared(labelled, facts(parse(labelled, limits)), Optional.of(labelled));
+            } catch (IOException | RuntimeException e) {
                 labelled.discard();
+                throw e;
             }
         }
     }
 
-    private QueueId enqueue(MailEnvelope envelope, MessageSource message, MessageSummary.ParsedMessage parsed) {
-        MessageFacts facts = new MessageFacts(parsed.size(), parsed.headerSize(), parsed.bodyLines(),
-                parsed.summary().encode());
-        QueueId id = store.queue().enqueue(envelope, message, facts);
-        counters.received.incrementAndGet();
-        wake.run();
-        return id;
+    /** {@code count} prepared messages were committed to the queue: counted, and the runner woken. */
+    void queued(int count) {
+        if (count > 0) {
+            counters.received.addAndGet(count);
+            wake.run();
+        }
+    }
+
+    /** What {@link #prepare} made: the octets to queue, their facts, and the labelled copy to delete after. */
+    record Prepared(MessageSource source, MessageFacts facts, Optional<MessageSpool.Spooled> labelled)
+            implements AutoCloseable {
+        @Override
+        public void close() throws IOException {
+            if (labelled.isPresent()) {
+                labelled.get().discard();
+            }
+        }
+    }
+
+    private static MessageFacts facts(MessageSummary.ParsedMessage parsed) {
+        return new MessageFacts(parsed.size(), parsed.headerSize(), parsed.bodyLines(), parsed.summary().encode());
     }
 
     static MessageSummary.ParsedMessage parse(MessageSource message, MimeLimits limits) throws IOException {

@@ -5,6 +5,7 @@ import dev.mailstack.mta.delivery.RemoteDelivery;
 import dev.mailstack.store.Account;
 import dev.mailstack.store.AddressResolution;
 import dev.mailstack.store.MailEnvelope;
+import dev.mailstack.store.MailQueue;
 import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.MessageSpool;
 import dev.mailstack.store.QueueId;
@@ -200,10 +201,11 @@ public final class QueueRunner implements AutoCloseable {
             List<Attempt> attempts = deliverLocally(localOnly, routes);
             Map<QueueId, List<RecipientOutcome>> outcomes = new LinkedHashMap<>();
             attempts.forEach(a -> outcomes.put(a.message.id(), a.outcomes));
-            Set<QueueId> recorded = store.queue().record(outcomes,
-                    localOnly.stream().map(QueuedMessage::claimedAt).max(Instant::compareTo).orElseThrow());
+            Set<QueueId> recorded = record(outcomes,
+                    localOnly.stream().map(QueuedMessage::claimedAt).max(Instant::compareTo).orElseThrow(),
+                    attempts.stream().flatMap(a -> endReports(a).stream()).toList());
             localOnly.forEach(this::ended);
-            attempts.stream().filter(a -> recorded(a, recorded)).forEach(this::sendReports);
+            attempts.forEach(a -> recorded(a, recorded));
         }
         if (withRemote.size() == 1) {
             deliverWithRemote(withRemote.getFirst(), routes);
@@ -254,10 +256,32 @@ public final class QueueRunner implements AutoCloseable {
             }
             recordDone(attempt, done);
         }
-        Set<QueueId> recorded = store.queue().record(Map.of(message.id(), attempt.outcomes), message.claimedAt());
+        Set<QueueId> recorded = record(Map.of(message.id(), attempt.outcomes), message.claimedAt(), endReports(attempt));
         ended(message);
-        if (recorded(attempt, recorded)) {
-            sendReports(attempt);
+        recorded(attempt, recorded);
+    }
+
+    /**
+     * Records the outcomes of an attempt's end and queues the reports they call for, in one
+     * transaction. When the reports cannot be queued the outcomes are recorded without them (and
+     * the loss logged): a delivery recorded late would be made again.
+     */
+    private Set<QueueId> record(Map<QueueId, List<RecipientOutcome>> outcomes, Instant claimedAt, List<WrittenReport> reports) {
+        try {
+            MailQueue.Recorded recorded;
+            try {
+                recorded = store.queue().record(outcomes, claimedAt, reports.stream().map(WrittenReport::report).toList());
+            } catch (StoreException e) {
+                if (reports.isEmpty()) {
+                    throw e;
+                }
+                LOG.log(Level.WARNING, "cannot queue delivery reports, recording the outcomes without them: " + e.getMessage());
+                return store.queue().record(outcomes, claimedAt);
+            }
+            queued(reports, recorded.reports());
+            return recorded.queued();
+        } finally {
+            reports.forEach(WrittenReport::close);
         }
     }
 
@@ -271,18 +295,34 @@ public final class QueueRunner implements AutoCloseable {
         if (done.isEmpty()) {
             return;
         }
+        QueueId id = attempt.message.id();
+        // every success so far belongs to these deliveries: the last domain's are not recorded here
+        List<WrittenReport> reports = write(attempt.message, attempt.successes, false).stream().toList();
         try {
-            if (!store.queue().recordSome(attempt.message.id(), done)) {
-                deleted.put(attempt.message.id(), attempt.message.claimedAt());
-            } else if (!attempt.successes.isEmpty()) {
-                // every success so far belongs to these deliveries: the last domain's are not recorded here
-                report(attempt.message, List.copyOf(attempt.successes));
-                attempt.successes.clear();
+            Optional<List<QueueId>> recorded;
+            try {
+                recorded = store.queue().recordSome(id, done, reports.stream().map(WrittenReport::report).toList());
+                recorded.ifPresent(ids -> {
+                    queued(reports, ids.stream().map(Optional::of).toList());
+                    attempt.successes.clear();
+                });
+            } catch (StoreException e) {
+                if (reports.isEmpty()) {
+                    throw e;
+                }
+                // the notice goes with the attempt's end instead
+                LOG.log(Level.WARNING, "cannot queue a success notice yet queue={0}: {1}", id, e.getMessage());
+                recorded = store.queue().recordSome(id, done) ? Optional.of(List.of()) : Optional.empty();
+            }
+            if (recorded.isEmpty()) {
+                deleted.put(id, attempt.message.claimedAt());
             }
         } catch (StoreException e) {
             LOG.log(Level.WARNING, "cannot record deliveries yet queue={0}, recording them with the rest: {1}",
-                    attempt.message.id(), e.getMessage());
+                    id, e.getMessage());
             attempt.outcomes.addAll(done);
+        } finally {
+            reports.forEach(WrittenReport::close);
         }
     }
 
@@ -363,17 +403,15 @@ public final class QueueRunner implements AutoCloseable {
         return attempts;
     }
 
-    private void sendReports(Attempt a) {
-        if (!a.failures.isEmpty()) {
-            report(a.message, a.failures);
+    /** The reports an attempt's end calls for: failures, a first delay warning, success notices. */
+    private List<WrittenReport> endReports(Attempt a) {
+        List<WrittenReport> reports = new ArrayList<>();
+        write(a.message, a.failures, false).ifPresent(reports::add);
+        if (!a.message.delayWarned()) {
+            write(a.message, a.delays, true).ifPresent(reports::add);
         }
-        if (!a.delays.isEmpty() && !a.message.delayWarned()) {
-            report(a.message, a.delays);
-            store.queue().markDelayWarned(a.message.id());
-        }
-        if (!a.successes.isEmpty()) {
-            report(a.message, a.successes);
-        }
+        write(a.message, a.successes, false).ifPresent(reports::add);
+        return reports;
     }
 
     /** {@code success}: what a success notice would say (null: none is ours to send). */
@@ -413,27 +451,66 @@ public final class QueueRunner implements AutoCloseable {
         return r.dsnNotify().map(n -> List.of(n.split(",")).contains(event)).orElse(byDefault);
     }
 
-    /** Sends a DSN to the sender; never for the null sender, so reports cannot loop (RFC 5321 §4.5.5). */
-    private void report(QueuedMessage message, List<DeliveryReport.Entry> entries) {
-        if (message.envelope().returnPath().isEmpty() || intake == null) {
-            return;
+    /**
+     * A DSN to the sender, written to a spool and prepared for the queue, to be queued with the
+     * outcomes it reports. Never for the null sender, so reports cannot loop (RFC 5321 §4.5.5).
+     * Empty when there is nothing to report, or it cannot be written (then logged: the outcomes
+     * are recorded all the same).
+     */
+    private Optional<WrittenReport> write(QueuedMessage message, List<DeliveryReport.Entry> entries, boolean delay) {
+        if (entries.isEmpty() || message.envelope().returnPath().isEmpty() || intake == null) {
+            return Optional.empty();
         }
+        MessageSpool.Spooled written = null;
         try (MessageSpool spool = store.spool()) {
             try (InputStream original = store.openContent(message.contentKey(), 0)) {
-                DeliveryReport.write(spool, settings.hostname(), message, entries, original);
+                DeliveryReport.write(spool, settings.hostname(), message, List.copyOf(entries), original);
             }
-            MessageSpool.Spooled report = spool.finish();
-            try {
-                MailEnvelope envelope = new MailEnvelope("", List.of(MailEnvelope.Recipient.of(message.envelope().returnPath())),
-                        Optional.empty(), Optional.empty(), false, true, Instant.now());
-                var id = intake.accept(envelope, report);
-                counters.reports.incrementAndGet();
-                LOG.log(Level.INFO, "report queued queue={0} for={1} report={2}", message.id(), message.envelope().returnPath(), id);
-            } finally {
-                report.discard();
-            }
+            written = spool.finish();
+            MailEnvelope envelope = new MailEnvelope("", List.of(MailEnvelope.Recipient.of(message.envelope().returnPath())),
+                    Optional.empty(), Optional.empty(), false, true, Instant.now());
+            QueueIntake.Prepared prepared = intake.prepare(envelope, written);
+            return Optional.of(new WrittenReport(
+                    new MailQueue.Report(message.id(), delay, envelope, prepared.source(), prepared.facts()), written, prepared));
         } catch (IOException | StoreException e) {
-            LOG.log(Level.WARNING, "cannot queue a delivery report queue=" + message.id() + ": " + e.getMessage());
+            LOG.log(Level.WARNING, "cannot write a delivery report queue=" + message.id() + ": " + e.getMessage());
+            if (written != null) {
+                new WrittenReport(null, written, null).close();
+            }
+            return Optional.empty();
+        }
+    }
+
+    /** Reports committed with their outcomes ({@code ids} in the same order; empty: not queued). */
+    private void queued(List<WrittenReport> reports, List<Optional<QueueId>> ids) {
+        int count = 0;
+        for (int i = 0; i < reports.size(); i++) {
+            if (ids.get(i).isEmpty()) {
+                continue;
+            }
+            MailQueue.Report r = reports.get(i).report();
+            count++;
+            counters.reports.incrementAndGet();
+            LOG.log(Level.INFO, "report queued queue={0} for={1} report={2}", r.about(),
+                    r.envelope().recipients().getFirst().address(), ids.get(i).get());
+        }
+        intake.queued(count);
+    }
+
+    /** A report ready for the queue, and the spool files to delete once it is queued (or not). */
+    private record WrittenReport(MailQueue.Report report, MessageSpool.Spooled written, QueueIntake.Prepared prepared) {
+        void close() {
+            try {
+                try {
+                    if (prepared != null) {
+                        prepared.close();
+                    }
+                } finally {
+                    written.discard();
+                }
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "cannot delete a report's spool file: " + e.getMessage());
+            }
         }
     }
 
