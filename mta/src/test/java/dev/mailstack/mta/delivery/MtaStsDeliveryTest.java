@@ -11,6 +11,7 @@ import dev.mailstack.mta.smtp.SmtpSettings;
 import dev.mailstack.net.TlsContext;
 import dev.mailstack.store.MailEnvelope;
 import dev.mailstack.store.MailboxName;
+import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.MessageSpool;
 import dev.mailstack.store.QueuedMessage;
 import dev.mailstack.store.StoreFixture;
@@ -54,6 +55,7 @@ class MtaStsDeliveryTest {
     HttpsServer policyServer;
     volatile String policy = ENFORCE;
     volatile String mediaType = "text/plain";
+    volatile int status = 200;
     final AtomicInteger policyRequests = new AtomicInteger();
     final List<LocalDnsServer> dnsServers = new ArrayList<>();
 
@@ -76,7 +78,7 @@ class MtaStsDeliveryTest {
             policyRequests.incrementAndGet();
             byte[] body = policy.getBytes(StandardCharsets.US_ASCII);
             exchange.getResponseHeaders().set("Content-Type", mediaType);
-            exchange.sendResponseHeaders(200, body.length);
+            exchange.sendResponseHeaders(status, body.length);
             exchange.getResponseBody().write(body);
             exchange.close();
         });
@@ -94,11 +96,16 @@ class MtaStsDeliveryTest {
     }
 
     /** The zone: sts.test's MX hosts (preference 10, 20, …), its _mta-sts record if any, and every host at 127.0.0.1. */
-    private static Optional<LocalDnsServer.Txt> sts(String... strings) {
+    private static Optional<LocalDnsServer.Record> sts(String... strings) {
         return Optional.of(new LocalDnsServer.Txt(strings));
     }
 
-    private LocalDnsServer dns(Optional<LocalDnsServer.Txt> stsRecord, String... mxHosts) throws Exception {
+    /** The _mta-sts lookup fails (SERVFAIL), as when an attacker blocks it. */
+    private static Optional<LocalDnsServer.Record> blocked() {
+        return Optional.of(new LocalDnsServer.ServFail());
+    }
+
+    private LocalDnsServer dns(Optional<LocalDnsServer.Record> stsRecord, String... mxHosts) throws Exception {
         Map<String, List<LocalDnsServer.Record>> zone = new HashMap<>();
         List<LocalDnsServer.Record> mx = new ArrayList<>();
         for (int i = 0; i < mxHosts.length; i++) {
@@ -140,6 +147,18 @@ class MtaStsDeliveryTest {
         try (RemoteDelivery remote = new RemoteDelivery(f.store(), router, "mx.here.test")) {
             return deliver(remote);
         }
+    }
+
+    /** A delivery that goes by {@code policies}: the cache a test keeps, on its clock or in the store. */
+    private RemoteDelivery remote(Router router, StsPolicies policies) {
+        return new RemoteDelivery(f.store(), router, "mx.here.test", SmtpTimeouts.rfc5321(), RemoteDelivery.DEFAULT_CONCURRENCY,
+                policies);
+    }
+
+    /** The sender stopped and started again: its store closed, then opened over the same files. */
+    private void restart() {
+        f.close();
+        f = new StoreFixture(MailboxStore.open(dir.resolve("here"), null), f.user());
     }
 
     private long received() throws Exception {
@@ -317,6 +336,105 @@ class MtaStsDeliveryTest {
             clock.now = clock.now.plusSeconds(1);
             RemoteDelivery.Outcome sent = deliver(remote);
             assertEquals(250, sent.code(), "max_age over: no policy any more: " + sent.reply());
+        }
+        next.awaitMessages(next.alice(), MailboxName.INBOX, 2);
+    }
+
+    @Test
+    void anEnforcePolicyKeptInTheStoreOutlivesARestartWhileItsDiscoveryIsBlocked() throws Exception {
+        try (RemoteDelivery remote = remote(router(dns(sts("v=STSv1; id=1"), "mx.sts.test")),
+                new StsPolicies(java.time.Clock.systemUTC(), f.store().domainPolicies()))) {
+            assertEquals(250, deliver(remote).code());
+        }
+        next.awaitMessages(next.alice(), MailboxName.INBOX, 1);
+
+        // after the restart an attacker blocks the TXT lookup, takes the policy host down and
+        // answers the MX lookup with a host of its own
+        restart();
+        policyServer.stop(0);
+        Router attacked = router(dns(blocked(), "mx.elsewhere.test"));
+        try (RemoteDelivery remote = remote(attacked, new StsPolicies(java.time.Clock.systemUTC(), f.store().domainPolicies()))) {
+            RemoteDelivery.Outcome deferred = deliver(remote);
+            assertEquals(451, deferred.code(), deferred.reply());
+            assertTrue(deferred.reply().contains("4.7.5") && deferred.reply().contains("MTA-STS"), deferred.reply());
+        }
+        assertEquals(1, received(), "nothing went to the MX the policy does not name");
+        assertEquals(1, policyRequests.get());
+
+        // what a sender that keeps policies in memory only would have done after its restart
+        RemoteDelivery.Outcome downgraded = deliver(attacked);
+        assertEquals(250, downgraded.code(), downgraded.reply());
+        next.awaitMessages(next.alice(), MailboxName.INBOX, 2);
+    }
+
+    @Test
+    void aFailedFetchIsRememberedForItsRecordIdAndNotTriedAgainForFiveMinutes() throws Exception {
+        status = 503;
+        MovableClock clock = new MovableClock();
+        try (RemoteDelivery remote = remote(router(dns(sts("v=STSv1; id=1"), "mx.elsewhere.test")), new StsPolicies(clock))) {
+            assertEquals(250, deliver(remote).code(), "no policy: mail goes as before");
+            assertEquals(1, policyRequests.get());
+            assertEquals(250, deliver(remote).code());
+            assertEquals(1, policyRequests.get(), "the second delivery did not wait on the policy host again");
+
+            status = 200;
+            clock.now = clock.now.plus(StsPolicies.FAILURE_MEMORY).minusSeconds(1);
+            assertEquals(250, deliver(remote).code(), "still remembered: the enforce policy now served is unseen");
+            assertEquals(1, policyRequests.get());
+
+            clock.now = clock.now.plusSeconds(1);
+            RemoteDelivery.Outcome deferred = deliver(remote);
+            assertEquals(451, deferred.code(), "five minutes on, fetched again: " + deferred.reply());
+            assertEquals(2, policyRequests.get());
+        }
+        next.awaitMessages(next.alice(), MailboxName.INBOX, 3);
+    }
+
+    @Test
+    void whileAFailedFetchIsRememberedTheCachedPolicyApplies() throws Exception {
+        MovableClock clock = new MovableClock();
+        try (RemoteDelivery remote = remote(router(dns(sts("v=STSv1; id=1"), "mx.sts.test")), new StsPolicies(clock))) {
+            assertEquals(250, deliver(remote).code());
+            assertEquals(1, policyRequests.get());
+
+            // a new id, and the policy host failing: a new record id is fetched at once (RFC 8461
+            // §3.3 limits attempts per version ID), its failure remembered, the cached policy kept
+            status = 503;
+            remote.use(router(dns(sts("v=STSv1; id=2"), "mx.elsewhere.test")));
+            for (int i = 0; i < 2; i++) {
+                RemoteDelivery.Outcome deferred = deliver(remote);
+                assertEquals(451, deferred.code(), deferred.reply());
+                assertTrue(deferred.reply().contains("MTA-STS"), deferred.reply());
+            }
+            assertEquals(2, policyRequests.get(), "one attempt for id 2, not one a delivery");
+        }
+        assertEquals(1, received());
+    }
+
+    @Test
+    void aPolicyPastHalfItsMaxAgeIsFetchedAgainAndAFailedRefreshKeepsIt() throws Exception {
+        policy = "version: STSv1\nmode: enforce\nmx: mx.sts.test\nmax_age: 3600\n";
+        MovableClock clock = new MovableClock();
+        Instant fetched = clock.now;
+        try (RemoteDelivery remote = remote(router(dns(sts("v=STSv1; id=1"), "mx.sts.test")), new StsPolicies(clock))) {
+            assertEquals(250, deliver(remote).code());
+            remote.use(router(dns(sts("v=STSv1; id=1"), "mx.elsewhere.test")));
+            clock.now = fetched.plusSeconds(1799);
+            assertEquals(451, deliver(remote).code(), "enforce, from the cache");
+            assertEquals(1, policyRequests.get(), "not yet half its max_age");
+
+            status = 503;
+            clock.now = fetched.plusSeconds(1800);
+            RemoteDelivery.Outcome kept = deliver(remote);
+            assertEquals(451, kept.code(), "the refresh failed, the cached enforce policy still counts: " + kept.reply());
+            assertEquals(2, policyRequests.get(), "refreshed at half its max_age, same record id");
+
+            status = 200;
+            policy = "version: STSv1\nmode: testing\nmx: mx.sts.test\nmax_age: 3600\n";
+            clock.now = clock.now.plus(StsPolicies.FAILURE_MEMORY);
+            RemoteDelivery.Outcome sent = deliver(remote);
+            assertEquals(250, sent.code(), "refreshed: the testing policy now served replaced it: " + sent.reply());
+            assertEquals(3, policyRequests.get());
         }
         next.awaitMessages(next.alice(), MailboxName.INBOX, 2);
     }
