@@ -56,6 +56,7 @@ class MtaStsDeliveryTest {
     volatile String policy = ENFORCE;
     volatile String mediaType = "text/plain";
     volatile int status = 200;
+    volatile boolean chunked;
     final AtomicInteger policyRequests = new AtomicInteger();
     final List<LocalDnsServer> dnsServers = new ArrayList<>();
 
@@ -78,7 +79,7 @@ class MtaStsDeliveryTest {
             policyRequests.incrementAndGet();
             byte[] body = policy.getBytes(StandardCharsets.US_ASCII);
             exchange.getResponseHeaders().set("Content-Type", mediaType);
-            exchange.sendResponseHeaders(status, body.length);
+            exchange.sendResponseHeaders(status, chunked ? 0 : body.length);
             exchange.getResponseBody().write(body);
             exchange.close();
         });
@@ -437,5 +438,61 @@ class MtaStsDeliveryTest {
             assertEquals(3, policyRequests.get());
         }
         next.awaitMessages(next.alice(), MailboxName.INBOX, 2);
+    }
+
+    @Test
+    void enforceDefersWhenTheNamedMxOffersNoStarttlsAndNeverSendsInPlaintext() throws Exception {
+        try (MtaFixture plain = new MtaFixture(dir.resolve("plain"), new Router(Map.of(), Optional.empty(), null),
+                SmtpSettings.mx("mx.example.org"), QueueSettings.defaults("mx.example.org"), null)) {
+            LocalDnsServer dns = dns(sts("v=STSv1; id=1"), "mx.sts.test");
+            Router toPlain = new Router(Map.of(), Optional.empty(), dns.url(), plain.smtp.port(), Map.of(), testCa, true,
+                    policyServer.getAddress().getPort());
+            RemoteDelivery.Outcome deferred = deliver(toPlain);
+            assertEquals(451, deferred.code(), deferred.reply());
+            assertTrue(deferred.reply().contains("does not offer STARTTLS") && deferred.reply().contains("MTA-STS"),
+                    deferred.reply());
+            assertEquals(0, plain.alice().status(MailboxName.INBOX).messages(), "nothing went in plaintext");
+            assertEquals(1, policyRequests.get());
+        }
+    }
+
+    @Test
+    void aPolicyLargerThanSixtyFourKibIsNoPolicyAndIsLogged() throws Exception {
+        // a valid enforce policy, made too large by an extension field (RFC 8461 §3.3: 64 KiB at most)
+        policy = ENFORCE + "x_padding: " + "a".repeat(64 * 1024) + "\r\n";
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger(StsPolicies.class.getName());
+        List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getLevel() == java.util.logging.Level.WARNING) {
+                    warnings.add(new java.util.logging.SimpleFormatter().formatMessage(r));
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        logger.addHandler(capture);
+        try {
+            for (boolean asChunks : List.of(false, true)) {
+                chunked = asChunks; // with Content-Length, then in chunks without one
+                RemoteDelivery.Outcome sent = deliver(router(dns(sts("v=STSv1; id=1"), "mx.elsewhere.test")));
+                assertEquals(250, sent.code(), "chunked=" + asChunks + ": the enforce policy not taken: " + sent.reply());
+            }
+        } finally {
+            logger.removeHandler(capture);
+        }
+        next.awaitMessages(next.alice(), MailboxName.INBOX, 2);
+        assertEquals(2, policyRequests.get());
+        assertEquals(2, warnings.size(), warnings.toString());
+        for (String w : warnings) {
+            assertTrue(w.contains("MTA-STS policy unavailable domain=sts.test") && w.contains("than 65536"), w);
+        }
     }
 }
