@@ -9,20 +9,13 @@ import dev.mailstack.mta.MtaFixture;
 import dev.mailstack.mta.queue.QueueSettings;
 import dev.mailstack.mta.smtp.SmtpSettings;
 import dev.mailstack.net.TlsContext;
-import dev.mailstack.store.MailEnvelope;
 import dev.mailstack.store.MailboxName;
-import dev.mailstack.store.MailboxStore;
-import dev.mailstack.store.MessageSpool;
-import dev.mailstack.store.QueuedMessage;
-import dev.mailstack.store.StoreFixture;
-import dev.mailstack.store.TestMessages;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -48,7 +41,7 @@ class MtaStsDeliveryTest {
 
     @TempDir
     Path dir;
-    StoreFixture f;
+    SendingStore sender;
     MtaFixture next;
     NextHopTrust testCa;
     TlsContext stsTls;
@@ -70,7 +63,7 @@ class MtaStsDeliveryTest {
         }
         testCa = NextHopTrust.fromPem(sts.resolve("sts-ca.pem"));
         stsTls = TlsContext.fromPem(sts.resolve("sts-fullchain.pem"), sts.resolve("sts-privkey.pem"));
-        f = StoreFixture.create(dir.resolve("here"));
+        sender = new SendingStore(dir.resolve("here"));
         next = new MtaFixture(dir.resolve("next"), new Router(Map.of(), Optional.empty(), null),
                 SmtpSettings.mx("mx.example.org"), QueueSettings.defaults("mx.example.org"), stsTls);
         policyServer = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -93,7 +86,7 @@ class MtaStsDeliveryTest {
             dns.close();
         }
         next.close();
-        f.close();
+        sender.close();
     }
 
     /** The zone: sts.test's MX hosts (preference 10, 20, …), its _mta-sts record if any, and every host at 127.0.0.1. */
@@ -127,39 +120,12 @@ class MtaStsDeliveryTest {
                 policyServer.getAddress().getPort());
     }
 
-    private QueuedMessage queued() throws Exception {
-        MessageSpool.Spooled m = TestMessages.spool(f.store(), "From: <bob@example.org>\r\nSubject: sts\r\n\r\nbody\r\n");
-        try {
-            f.store().queue().enqueue(new MailEnvelope("bob@example.org", List.of(MailEnvelope.Recipient.of("alice@example.org")),
-                    Optional.empty(), Optional.empty(), false, false, Instant.now()), m, TestMessages.facts(m));
-        } finally {
-            m.discard();
-        }
-        return f.store().queue().claimDue(Instant.now(), Duration.ofMinutes(5)).orElseThrow();
-    }
-
     private RemoteDelivery.Outcome deliver(RemoteDelivery remote) throws Exception {
-        QueuedMessage m = queued();
-        RemoteDelivery.Outcome outcome = remote.deliver(m, DOMAIN, m.pending()).getFirst();
-        return outcome;
+        return sender.deliver(remote, DOMAIN);
     }
 
     private RemoteDelivery.Outcome deliver(Router router) throws Exception {
-        try (RemoteDelivery remote = new RemoteDelivery(f.store(), router, "mx.here.test")) {
-            return deliver(remote);
-        }
-    }
-
-    /** A delivery that goes by {@code policies}: the cache a test keeps, on its clock or in the store. */
-    private RemoteDelivery remote(Router router, StsPolicies policies) {
-        return new RemoteDelivery(f.store(), router, "mx.here.test", SmtpTimeouts.rfc5321(), RemoteDelivery.DEFAULT_CONCURRENCY,
-                policies);
-    }
-
-    /** The sender stopped and started again: its store closed, then opened over the same files. */
-    private void restart() {
-        f.close();
-        f = new StoreFixture(MailboxStore.open(dir.resolve("here"), null), f.user());
+        return sender.deliver(router, DOMAIN);
     }
 
     private long received() throws Exception {
@@ -202,15 +168,13 @@ class MtaStsDeliveryTest {
         // against the JDK's authorities, which do not know the test CA
         LocalDnsServer dns = dns(sts("v=STSv1; id=1"), "mx.sts.test");
         StsPolicies policies = new StsPolicies(java.time.Clock.systemUTC());
-        try (RemoteDelivery remote = new RemoteDelivery(f.store(), router(dns), "mx.here.test", SmtpTimeouts.rfc5321(),
-                RemoteDelivery.DEFAULT_CONCURRENCY, policies)) {
+        try (RemoteDelivery remote = sender.remote(router(dns), policies)) {
             assertEquals(250, deliver(remote).code());
         }
         next.awaitMessages(next.alice(), MailboxName.INBOX, 1);
         Router systemTrust = new Router(Map.of(), Optional.empty(), dns.url(), next.smtp.port(), Map.of(),
                 NextHopTrust.system(), true, policyServer.getAddress().getPort());
-        try (RemoteDelivery remote = new RemoteDelivery(f.store(), systemTrust, "mx.here.test", SmtpTimeouts.rfc5321(),
-                RemoteDelivery.DEFAULT_CONCURRENCY, policies)) {
+        try (RemoteDelivery remote = sender.remote(systemTrust, policies)) {
             RemoteDelivery.Outcome deferred = deliver(remote);
             assertEquals(451, deferred.code(), deferred.reply());
             assertTrue(deferred.reply().contains("4.7.5"), deferred.reply());
@@ -260,8 +224,7 @@ class MtaStsDeliveryTest {
     @Test
     void aCachedPolicyStillAppliesWhenItsServerIsGone() throws Exception {
         // the record split over two strings, which RFC 8461 §3.1 joins
-        try (RemoteDelivery remote = new RemoteDelivery(f.store(), router(dns(sts("v=STSv1; ", "id=1"), "mx.sts.test")),
-                "mx.here.test")) {
+        try (RemoteDelivery remote = sender.remote(router(dns(sts("v=STSv1; ", "id=1"), "mx.sts.test")))) {
             assertEquals(250, deliver(remote).code());
             assertEquals(1, policyRequests.get());
 
@@ -286,8 +249,7 @@ class MtaStsDeliveryTest {
 
     @Test
     void thePolicyIsFetchedAgainOnlyWhenTheRecordIdChanges() throws Exception {
-        try (RemoteDelivery remote = new RemoteDelivery(f.store(), router(dns(sts("v=STSv1; id=1"), "mx.elsewhere.test")),
-                "mx.here.test")) {
+        try (RemoteDelivery remote = sender.remote(router(dns(sts("v=STSv1; id=1"), "mx.elsewhere.test")))) {
             assertEquals(451, deliver(remote).code(), "enforce, MX not named");
             policy = "version: STSv1\nmode: testing\nmx: mx.sts.test\nmax_age: 86400\n";
             assertEquals(451, deliver(remote).code(), "same id: the cached enforce policy, the new one unseen");
@@ -325,8 +287,7 @@ class MtaStsDeliveryTest {
     void anExpiredCachedPolicyNoLongerAppliesWhenItCannotBeFetchedAgain() throws Exception {
         policy = "version: STSv1\nmode: enforce\nmx: mx.sts.test\nmax_age: 60\n";
         MovableClock clock = new MovableClock();
-        try (RemoteDelivery remote = new RemoteDelivery(f.store(), router(dns(sts("v=STSv1; id=1"), "mx.sts.test")),
-                "mx.here.test", SmtpTimeouts.rfc5321(), RemoteDelivery.DEFAULT_CONCURRENCY, new StsPolicies(clock))) {
+        try (RemoteDelivery remote = sender.remote(router(dns(sts("v=STSv1; id=1"), "mx.sts.test")), new StsPolicies(clock))) {
             assertEquals(250, deliver(remote).code());
             policyServer.stop(0);
             remote.use(router(dns(Optional.empty(), "mx.elsewhere.test")));
@@ -343,18 +304,19 @@ class MtaStsDeliveryTest {
 
     @Test
     void anEnforcePolicyKeptInTheStoreOutlivesARestartWhileItsDiscoveryIsBlocked() throws Exception {
-        try (RemoteDelivery remote = remote(router(dns(sts("v=STSv1; id=1"), "mx.sts.test")),
-                new StsPolicies(java.time.Clock.systemUTC(), f.store().domainPolicies()))) {
+        try (RemoteDelivery remote = sender.remote(router(dns(sts("v=STSv1; id=1"), "mx.sts.test")),
+                new StsPolicies(java.time.Clock.systemUTC(), sender.store().domainPolicies()))) {
             assertEquals(250, deliver(remote).code());
         }
         next.awaitMessages(next.alice(), MailboxName.INBOX, 1);
 
         // after the restart an attacker blocks the TXT lookup, takes the policy host down and
         // answers the MX lookup with a host of its own
-        restart();
+        sender.restart();
         policyServer.stop(0);
         Router attacked = router(dns(blocked(), "mx.elsewhere.test"));
-        try (RemoteDelivery remote = remote(attacked, new StsPolicies(java.time.Clock.systemUTC(), f.store().domainPolicies()))) {
+        try (RemoteDelivery remote = sender.remote(attacked,
+                new StsPolicies(java.time.Clock.systemUTC(), sender.store().domainPolicies()))) {
             RemoteDelivery.Outcome deferred = deliver(remote);
             assertEquals(451, deferred.code(), deferred.reply());
             assertTrue(deferred.reply().contains("4.7.5") && deferred.reply().contains("MTA-STS"), deferred.reply());
@@ -372,7 +334,7 @@ class MtaStsDeliveryTest {
     void aFailedFetchIsRememberedForItsRecordIdAndNotTriedAgainForFiveMinutes() throws Exception {
         status = 503;
         MovableClock clock = new MovableClock();
-        try (RemoteDelivery remote = remote(router(dns(sts("v=STSv1; id=1"), "mx.elsewhere.test")), new StsPolicies(clock))) {
+        try (RemoteDelivery remote = sender.remote(router(dns(sts("v=STSv1; id=1"), "mx.elsewhere.test")), new StsPolicies(clock))) {
             assertEquals(250, deliver(remote).code(), "no policy: mail goes as before");
             assertEquals(1, policyRequests.get());
             assertEquals(250, deliver(remote).code());
@@ -394,7 +356,7 @@ class MtaStsDeliveryTest {
     @Test
     void whileAFailedFetchIsRememberedTheCachedPolicyApplies() throws Exception {
         MovableClock clock = new MovableClock();
-        try (RemoteDelivery remote = remote(router(dns(sts("v=STSv1; id=1"), "mx.sts.test")), new StsPolicies(clock))) {
+        try (RemoteDelivery remote = sender.remote(router(dns(sts("v=STSv1; id=1"), "mx.sts.test")), new StsPolicies(clock))) {
             assertEquals(250, deliver(remote).code());
             assertEquals(1, policyRequests.get());
 
@@ -417,7 +379,7 @@ class MtaStsDeliveryTest {
         policy = "version: STSv1\nmode: enforce\nmx: mx.sts.test\nmax_age: 3600\n";
         MovableClock clock = new MovableClock();
         Instant fetched = clock.now;
-        try (RemoteDelivery remote = remote(router(dns(sts("v=STSv1; id=1"), "mx.sts.test")), new StsPolicies(clock))) {
+        try (RemoteDelivery remote = sender.remote(router(dns(sts("v=STSv1; id=1"), "mx.sts.test")), new StsPolicies(clock))) {
             assertEquals(250, deliver(remote).code());
             remote.use(router(dns(sts("v=STSv1; id=1"), "mx.elsewhere.test")));
             clock.now = fetched.plusSeconds(1799);
