@@ -49,7 +49,10 @@ public final class MtaFixture implements AutoCloseable {
         this(dir, router, base, queue, TestTls.serverContext(Files.createDirectories(dir.resolve("tls"))));
     }
 
-    /** With the TLS identity both listeners present (another test certificate than localhost's). */
+    /**
+     * With the TLS identity both listeners present (another test certificate than localhost's);
+     * with none, listeners that offer no STARTTLS at all.
+     */
     public MtaFixture(Path dir, Router router, SmtpSettings base, QueueSettings queue, dev.mailstack.net.TlsContext tls)
             throws IOException {
         Files.createDirectories(dir);
@@ -62,9 +65,10 @@ public final class MtaFixture implements AutoCloseable {
         AuthThrottle throttle = new AuthThrottle(Duration.ofMillis(10), Duration.ofMillis(40), Duration.ofMinutes(1),
                 Clock.systemUTC());
         InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
-        smtp = TcpListener.start(new Endpoint("smtp", any, TlsMode.STARTTLS),
+        TlsMode mode = tls == null ? TlsMode.NONE : TlsMode.STARTTLS;
+        smtp = TcpListener.start(new Endpoint("smtp", any, mode),
                 new SmtpProtocol(base, s, intake, throttle), NetLimits.defaults(), tls);
-        submission = TcpListener.start(new Endpoint("submission", any, TlsMode.STARTTLS),
+        submission = TcpListener.start(new Endpoint("submission", any, mode),
                 new SmtpProtocol(base.asSubmission(), s, intake, throttle), NetLimits.defaults(), tls);
     }
 

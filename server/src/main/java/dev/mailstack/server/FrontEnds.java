@@ -10,6 +10,7 @@ import dev.mailstack.mta.delivery.Route;
 import dev.mailstack.mta.delivery.NextHopTrust;
 import dev.mailstack.mta.delivery.Router;
 import dev.mailstack.mta.delivery.SmtpTimeouts;
+import dev.mailstack.mta.delivery.StsPolicies;
 import dev.mailstack.mta.delivery.TlsPolicy;
 import dev.mailstack.mta.queue.MailCounters;
 import dev.mailstack.mta.queue.QueueIntake;
@@ -29,6 +30,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,8 +54,10 @@ final class FrontEnds {
     FrontEnds(Config config, MailboxStore store, String hostname, AuthThrottle throttle) {
         this.hostname = hostname;
         PlaintextAuth plaintext = plaintext(config);
+        // MTA-STS policies on disk too: a restart must not forget an enforce policy (RFC 8461 §10.2)
         remote = new RemoteDelivery(store, router(config), hostname, SmtpTimeouts.rfc5321(),
-                config.integer(ConfigKey.DESTINATION_CONCURRENCY));
+                config.integer(ConfigKey.DESTINATION_CONCURRENCY),
+                new StsPolicies(Clock.systemUTC(), store.domainPolicies()));
         runner = new QueueRunner(store, queueSettings(config, hostname), new LocalDelivery(store), remote, counters);
         List<java.nio.charset.Charset> fallback = new ArrayList<>();
         for (String name : config.string(ConfigKey.FALLBACK_CHARSETS).split("[,\\s]+")) {

@@ -37,12 +37,14 @@ public final class MailboxStore implements AutoCloseable {
     private BitSet unusedAtLastSweep = new BitSet();
     private final Accounts accounts;
     private final MailQueue queue;
+    private final DomainPolicies domainPolicies;
 
     private MailboxStore(Database db, ContentFiles contents) {
         this.db = db;
         this.contents = contents;
         this.accounts = new Accounts(db, accountWriters, changes);
         this.queue = new MailQueue(this);
+        this.domainPolicies = new DomainPolicies(db);
     }
 
     /** Opens the store in {@code dataDir}; {@code jdbcUrl} null means the embedded H2 file there. */
@@ -63,6 +65,11 @@ public final class MailboxStore implements AutoCloseable {
 
     public MailQueue queue() {
         return queue;
+    }
+
+    /** Policies destination domains published for mail to them, kept across restarts. */
+    public DomainPolicies domainPolicies() {
+        return domainPolicies;
     }
 
     public ChangeBus changes() {

@@ -1,9 +1,14 @@
 package dev.mailstack.mta.delivery;
 
+import dev.mailstack.store.DomainPolicies;
+import dev.mailstack.store.DomainPolicy;
+import dev.mailstack.store.StoreException;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.net.InetAddress;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -13,22 +18,65 @@ import javax.naming.NamingException;
 
 /**
  * The MTA-STS policies of destination domains (RFC 8461 §3, §5.1): discovered by their TXT
- * record, fetched over HTTPS, kept in memory until they expire or the record's id changes. Kept
- * across configuration reloads (they belong to the domains, not to our routes), but not across
- * restarts: after one, the first delivery to a domain fetches its policy again.
+ * record, fetched over HTTPS, kept until they expire or the record's id changes, and fetched
+ * again from half their max_age on. Kept across configuration reloads (they belong to the
+ * domains, not to our routes), and, with the store's {@link DomainPolicies}, across restarts.
  */
 public final class StsPolicies {
     private static final Logger LOG = System.getLogger(StsPolicies.class.getName());
 
-    /** A fetched policy, the TXT id it was fetched for, and when it stops counting (its max_age). */
-    private record Cached(String id, StsPolicy policy, Instant expires) {
+    /**
+     * How long a failed fetch is remembered for the record id it was made for. Meanwhile the
+     * domain's mail goes by its cached policy, or none, without another fetch that could hold each
+     * delivery for up to {@link StsPolicyClient#TIMEOUT}: RFC 8461 §3.3 suggests limiting attempts
+     * after a failure "to a period of five minutes or longer per version ID".
+     */
+    static final Duration FAILURE_MEMORY = Duration.ofMinutes(5);
+
+    /** A fetched policy, the TXT id it was fetched for, when, and when it stops counting (its max_age). */
+    private record Cached(String id, StsPolicy policy, Instant fetched, Instant expires) {
+        /**
+         * RFC 8461 §10.2: a policy refreshed before it expires is one an attacker must keep from
+         * us for its whole max_age, not only on the day it runs out. Half of it is our choice.
+         */
+        boolean refreshDue(Instant now) {
+            return !now.isBefore(fetched.plus(policy.maxAge().dividedBy(2)));
+        }
+    }
+
+    /** The fetch for record id {@code id} failed; none other is made for it before {@code until}. */
+    private record Failed(String id, Instant until) {
     }
 
     private final Map<String, Cached> byDomain = new ConcurrentHashMap<>();
+    private final Map<String, Failed> failures = new ConcurrentHashMap<>();
     private final Clock clock;
+    private final Optional<DomainPolicies> durable;
 
+    /** Policies in memory only (tests, and senders without a store). */
     public StsPolicies(Clock clock) {
         this.clock = clock;
+        this.durable = Optional.empty();
+    }
+
+    /**
+     * Policies kept in {@code durable} too, and those it holds taken up now: a restart does not
+     * forget an enforce policy (RFC 8461 §10.2).
+     */
+    public StsPolicies(Clock clock, DomainPolicies durable) {
+        this.clock = clock;
+        this.durable = Optional.of(durable);
+        for (DomainPolicy kept : durable.unexpired(clock.instant())) {
+            try {
+                byDomain.put(kept.domain(), new Cached(kept.policyId(), StsPolicy.parse(kept.text()), kept.fetchedAt(),
+                        kept.expires()));
+            } catch (IllegalArgumentException e) {
+                // it parsed when it was fetched: a kept text that no longer does is a bug, not the domain's
+                LOG.log(Level.WARNING, "MTA-STS policy kept for {0} no longer parses, left out: {1}", kept.domain(),
+                        e.getMessage());
+            }
+        }
+        LOG.log(Level.INFO, "MTA-STS policies kept from before count={0}", byDomain.size());
     }
 
     /**
@@ -57,20 +105,45 @@ public final class StsPolicies {
             // RFC 8461 §5.1: no live record, but an unexpired cached policy still applies
             return cached.map(Cached::policy);
         }
-        if (cached.isPresent() && cached.get().id().equals(id.get())) {
+        boolean refresh = cached.isPresent() && cached.get().id().equals(id.get());
+        if (refresh && !cached.get().refreshDue(now)) {
+            return cached.map(Cached::policy);
+        }
+        Failed failed = failures.get(d);
+        if (failed != null && failed.id().equals(id.get()) && failed.until().isAfter(now)) {
+            LOG.log(Level.DEBUG, "MTA-STS fetch failed recently, not tried again domain={0} id={1} until={2} cached={3}", d,
+                    id.get(), failed.until(), cached.isPresent());
             return cached.map(Cached::policy);
         }
         try {
-            List<java.net.InetAddress> addresses = router.addresses("mta-sts." + d);
-            StsPolicy policy = StsPolicy.parse(StsPolicyClient.fetch(d, addresses, router.stsPort(), router.trust()));
-            byDomain.put(d, new Cached(id.get(), policy, now.plus(policy.maxAge())));
-            LOG.log(Level.INFO, "MTA-STS policy fetched domain={0} id={1} policy={2}", d, id.get(), policy);
+            List<InetAddress> addresses = router.addresses("mta-sts." + d);
+            String text = StsPolicyClient.fetch(d, addresses, router.stsPort(), router.trust());
+            StsPolicy policy = StsPolicy.parse(text);
+            Cached fresh = new Cached(id.get(), policy, now, now.plus(policy.maxAge()));
+            byDomain.put(d, fresh);
+            failures.remove(d);
+            keep(d, fresh, text);
+            LOG.log(Level.INFO, "MTA-STS policy {0} domain={1} id={2} policy={3}", refresh ? "refreshed" : "fetched", d,
+                    id.get(), policy);
             return Optional.of(policy);
         } catch (IOException | IllegalArgumentException e) {
             // IllegalArgumentException: the body is no valid policy, which counts as none (RFC 8461 §3.3)
-            LOG.log(Level.WARNING, "MTA-STS policy unavailable domain={0} id={1} cached={2}: {3}", d, id.get(),
-                    cached.isPresent(), e.getMessage());
+            failures.put(d, new Failed(id.get(), now.plus(FAILURE_MEMORY)));
+            LOG.log(Level.WARNING, "MTA-STS policy unavailable domain={0} id={1} cached={2} retry_after={3}: {4}", d, id.get(),
+                    cached.isPresent(), FAILURE_MEMORY.toSeconds() + "s", e.getMessage());
             return cached.map(Cached::policy);
+        }
+    }
+
+    /** Written through to the store; when that fails the policy still counts, until a restart. */
+    private void keep(String domain, Cached fresh, String text) {
+        if (durable.isEmpty()) {
+            return;
+        }
+        try {
+            durable.get().put(new DomainPolicy(domain, fresh.id(), text, fresh.fetched(), fresh.expires()));
+        } catch (StoreException | IllegalArgumentException e) {
+            LOG.log(Level.WARNING, "MTA-STS policy not kept on disk domain={0} id={1}: {2}", domain, fresh.id(), e.getMessage());
         }
     }
 }

@@ -5,17 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mailstack.mta.MtaFixture;
 import dev.mailstack.net.TestTls;
-import dev.mailstack.store.MailEnvelope;
 import dev.mailstack.store.MailboxName;
-import dev.mailstack.store.MessageSpool;
-import dev.mailstack.store.QueuedMessage;
 import dev.mailstack.store.StoreFixture;
-import dev.mailstack.store.TestMessages;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
@@ -31,14 +24,14 @@ import org.junit.jupiter.api.io.TempDir;
 class CertificateVerificationTest {
     @TempDir
     Path dir;
-    StoreFixture f;
+    SendingStore sender;
     MtaFixture next;
     NextHopTrust testCa;
     NextHopTrust otherCa;
 
     @BeforeEach
     void open() throws Exception {
-        f = StoreFixture.create(dir.resolve("here"));
+        sender = new SendingStore(dir.resolve("here"));
         next = MtaFixture.create(dir.resolve("next"));
         Path tls = Files.createDirectories(dir.resolve("ca"));
         testCa = NextHopTrust.fromPem(TestTls.pemFiles(tls)[0]);
@@ -52,25 +45,11 @@ class CertificateVerificationTest {
     @AfterEach
     void close() {
         next.close();
-        f.close();
-    }
-
-    private QueuedMessage queued() throws Exception {
-        MessageSpool.Spooled m = TestMessages.spool(f.store(), "From: <bob@example.org>\r\nSubject: checked\r\n\r\nbody\r\n");
-        try {
-            f.store().queue().enqueue(new MailEnvelope("bob@example.org", List.of(MailEnvelope.Recipient.of("alice@example.org")),
-                    Optional.empty(), Optional.empty(), false, false, Instant.now()), m, TestMessages.facts(m));
-        } finally {
-            m.discard();
-        }
-        return f.store().queue().claimDue(Instant.now(), Duration.ofMinutes(5)).orElseThrow();
+        sender.close();
     }
 
     private RemoteDelivery.Outcome deliver(Router router) throws Exception {
-        QueuedMessage m = queued();
-        try (RemoteDelivery remote = new RemoteDelivery(f.store(), router, "mx.here.test")) {
-            return remote.deliver(m, "example.org", m.pending()).getFirst();
-        }
+        return sender.deliver(router, "example.org");
     }
 
     private Router verifyingMx(NextHopTrust trust) {

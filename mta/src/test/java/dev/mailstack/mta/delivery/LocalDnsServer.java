@@ -75,6 +75,17 @@ final class LocalDnsServer implements AutoCloseable {
         }
     }
 
+    /** Not a record: every query for the name fails with SERVFAIL (RFC 1035 §4.1.1 RCODE 2), as a blocked lookup does. */
+    record ServFail() implements Record {
+        public int type() {
+            return -1; // answers no query type
+        }
+
+        public byte[] data() {
+            return new byte[0];
+        }
+    }
+
     private final DatagramSocket socket;
     private final Map<String, ? extends List<? extends Record>> zone;
     private final Thread thread;
@@ -120,7 +131,8 @@ final class LocalDnsServer implements AutoCloseable {
         out.write(q[0]);
         out.write(q[1]);
         out.write(0x81); // response, recursion desired
-        out.write(records == null ? 0x83 : 0x80); // recursion available; NXDOMAIN for unknown names
+        boolean failing = records != null && records.stream().anyMatch(r -> r instanceof ServFail);
+        out.write(records == null ? 0x83 : failing ? 0x82 : 0x80); // recursion available; NXDOMAIN for unknown names
         out.writeBytes(new byte[]{0, 1, 0, (byte) answers.size(), 0, 0, 0, 0});
         out.write(q, 12, questionEnd - 12);
         for (Record r : answers) {

@@ -9,19 +9,13 @@ import dev.mailstack.mta.MtaFixture;
 import dev.mailstack.mta.queue.QueueSettings;
 import dev.mailstack.mta.smtp.SmtpSettings;
 import dev.mailstack.net.TlsContext;
-import dev.mailstack.store.MailEnvelope;
 import dev.mailstack.store.MailboxName;
-import dev.mailstack.store.MessageSpool;
-import dev.mailstack.store.QueuedMessage;
-import dev.mailstack.store.StoreFixture;
-import dev.mailstack.store.TestMessages;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -47,13 +41,15 @@ class MtaStsDeliveryTest {
 
     @TempDir
     Path dir;
-    StoreFixture f;
+    SendingStore sender;
     MtaFixture next;
     NextHopTrust testCa;
     TlsContext stsTls;
     HttpsServer policyServer;
     volatile String policy = ENFORCE;
     volatile String mediaType = "text/plain";
+    volatile int status = 200;
+    volatile boolean chunked;
     final AtomicInteger policyRequests = new AtomicInteger();
     final List<LocalDnsServer> dnsServers = new ArrayList<>();
 
@@ -67,7 +63,7 @@ class MtaStsDeliveryTest {
         }
         testCa = NextHopTrust.fromPem(sts.resolve("sts-ca.pem"));
         stsTls = TlsContext.fromPem(sts.resolve("sts-fullchain.pem"), sts.resolve("sts-privkey.pem"));
-        f = StoreFixture.create(dir.resolve("here"));
+        sender = new SendingStore(dir.resolve("here"));
         next = new MtaFixture(dir.resolve("next"), new Router(Map.of(), Optional.empty(), null),
                 SmtpSettings.mx("mx.example.org"), QueueSettings.defaults("mx.example.org"), stsTls);
         policyServer = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -76,7 +72,7 @@ class MtaStsDeliveryTest {
             policyRequests.incrementAndGet();
             byte[] body = policy.getBytes(StandardCharsets.US_ASCII);
             exchange.getResponseHeaders().set("Content-Type", mediaType);
-            exchange.sendResponseHeaders(200, body.length);
+            exchange.sendResponseHeaders(status, chunked ? 0 : body.length);
             exchange.getResponseBody().write(body);
             exchange.close();
         });
@@ -90,15 +86,20 @@ class MtaStsDeliveryTest {
             dns.close();
         }
         next.close();
-        f.close();
+        sender.close();
     }
 
     /** The zone: sts.test's MX hosts (preference 10, 20, …), its _mta-sts record if any, and every host at 127.0.0.1. */
-    private static Optional<LocalDnsServer.Txt> sts(String... strings) {
+    private static Optional<LocalDnsServer.Record> sts(String... strings) {
         return Optional.of(new LocalDnsServer.Txt(strings));
     }
 
-    private LocalDnsServer dns(Optional<LocalDnsServer.Txt> stsRecord, String... mxHosts) throws Exception {
+    /** The _mta-sts lookup fails (SERVFAIL), as when an attacker blocks it. */
+    private static Optional<LocalDnsServer.Record> blocked() {
+        return Optional.of(new LocalDnsServer.ServFail());
+    }
+
+    private LocalDnsServer dns(Optional<LocalDnsServer.Record> stsRecord, String... mxHosts) throws Exception {
         Map<String, List<LocalDnsServer.Record>> zone = new HashMap<>();
         List<LocalDnsServer.Record> mx = new ArrayList<>();
         for (int i = 0; i < mxHosts.length; i++) {
@@ -119,27 +120,12 @@ class MtaStsDeliveryTest {
                 policyServer.getAddress().getPort());
     }
 
-    private QueuedMessage queued() throws Exception {
-        MessageSpool.Spooled m = TestMessages.spool(f.store(), "From: <bob@example.org>\r\nSubject: sts\r\n\r\nbody\r\n");
-        try {
-            f.store().queue().enqueue(new MailEnvelope("bob@example.org", List.of(MailEnvelope.Recipient.of("alice@example.org")),
-                    Optional.empty(), Optional.empty(), false, false, Instant.now()), m, TestMessages.facts(m));
-        } finally {
-            m.discard();
-        }
-        return f.store().queue().claimDue(Instant.now(), Duration.ofMinutes(5)).orElseThrow();
-    }
-
     private RemoteDelivery.Outcome deliver(RemoteDelivery remote) throws Exception {
-        QueuedMessage m = queued();
-        RemoteDelivery.Outcome outcome = remote.deliver(m, DOMAIN, m.pending()).getFirst();
-        return outcome;
+        return sender.deliver(remote, DOMAIN);
     }
 
     private RemoteDelivery.Outcome deliver(Router router) throws Exception {
-        try (RemoteDelivery remote = new RemoteDelivery(f.store(), router, "mx.here.test")) {
-            return deliver(remote);
-        }
+        return sender.deliver(router, DOMAIN);
     }
 
     private long received() throws Exception {
@@ -182,15 +168,13 @@ class MtaStsDeliveryTest {
         // against the JDK's authorities, which do not know the test CA
         LocalDnsServer dns = dns(sts("v=STSv1; id=1"), "mx.sts.test");
         StsPolicies policies = new StsPolicies(java.time.Clock.systemUTC());
-        try (RemoteDelivery remote = new RemoteDelivery(f.store(), router(dns), "mx.here.test", SmtpTimeouts.rfc5321(),
-                RemoteDelivery.DEFAULT_CONCURRENCY, policies)) {
+        try (RemoteDelivery remote = sender.remote(router(dns), policies)) {
             assertEquals(250, deliver(remote).code());
         }
         next.awaitMessages(next.alice(), MailboxName.INBOX, 1);
         Router systemTrust = new Router(Map.of(), Optional.empty(), dns.url(), next.smtp.port(), Map.of(),
                 NextHopTrust.system(), true, policyServer.getAddress().getPort());
-        try (RemoteDelivery remote = new RemoteDelivery(f.store(), systemTrust, "mx.here.test", SmtpTimeouts.rfc5321(),
-                RemoteDelivery.DEFAULT_CONCURRENCY, policies)) {
+        try (RemoteDelivery remote = sender.remote(systemTrust, policies)) {
             RemoteDelivery.Outcome deferred = deliver(remote);
             assertEquals(451, deferred.code(), deferred.reply());
             assertTrue(deferred.reply().contains("4.7.5"), deferred.reply());
@@ -240,8 +224,7 @@ class MtaStsDeliveryTest {
     @Test
     void aCachedPolicyStillAppliesWhenItsServerIsGone() throws Exception {
         // the record split over two strings, which RFC 8461 §3.1 joins
-        try (RemoteDelivery remote = new RemoteDelivery(f.store(), router(dns(sts("v=STSv1; ", "id=1"), "mx.sts.test")),
-                "mx.here.test")) {
+        try (RemoteDelivery remote = sender.remote(router(dns(sts("v=STSv1; ", "id=1"), "mx.sts.test")))) {
             assertEquals(250, deliver(remote).code());
             assertEquals(1, policyRequests.get());
 
@@ -266,8 +249,7 @@ class MtaStsDeliveryTest {
 
     @Test
     void thePolicyIsFetchedAgainOnlyWhenTheRecordIdChanges() throws Exception {
-        try (RemoteDelivery remote = new RemoteDelivery(f.store(), router(dns(sts("v=STSv1; id=1"), "mx.elsewhere.test")),
-                "mx.here.test")) {
+        try (RemoteDelivery remote = sender.remote(router(dns(sts("v=STSv1; id=1"), "mx.elsewhere.test")))) {
             assertEquals(451, deliver(remote).code(), "enforce, MX not named");
             policy = "version: STSv1\nmode: testing\nmx: mx.sts.test\nmax_age: 86400\n";
             assertEquals(451, deliver(remote).code(), "same id: the cached enforce policy, the new one unseen");
@@ -305,8 +287,7 @@ class MtaStsDeliveryTest {
     void anExpiredCachedPolicyNoLongerAppliesWhenItCannotBeFetchedAgain() throws Exception {
         policy = "version: STSv1\nmode: enforce\nmx: mx.sts.test\nmax_age: 60\n";
         MovableClock clock = new MovableClock();
-        try (RemoteDelivery remote = new RemoteDelivery(f.store(), router(dns(sts("v=STSv1; id=1"), "mx.sts.test")),
-                "mx.here.test", SmtpTimeouts.rfc5321(), RemoteDelivery.DEFAULT_CONCURRENCY, new StsPolicies(clock))) {
+        try (RemoteDelivery remote = sender.remote(router(dns(sts("v=STSv1; id=1"), "mx.sts.test")), new StsPolicies(clock))) {
             assertEquals(250, deliver(remote).code());
             policyServer.stop(0);
             remote.use(router(dns(Optional.empty(), "mx.elsewhere.test")));
@@ -319,5 +300,161 @@ class MtaStsDeliveryTest {
             assertEquals(250, sent.code(), "max_age over: no policy any more: " + sent.reply());
         }
         next.awaitMessages(next.alice(), MailboxName.INBOX, 2);
+    }
+
+    @Test
+    void anEnforcePolicyKeptInTheStoreOutlivesARestartWhileItsDiscoveryIsBlocked() throws Exception {
+        try (RemoteDelivery remote = sender.remote(router(dns(sts("v=STSv1; id=1"), "mx.sts.test")),
+                new StsPolicies(java.time.Clock.systemUTC(), sender.store().domainPolicies()))) {
+            assertEquals(250, deliver(remote).code());
+        }
+        next.awaitMessages(next.alice(), MailboxName.INBOX, 1);
+
+        // after the restart an attacker blocks the TXT lookup, takes the policy host down and
+        // answers the MX lookup with a host of its own
+        sender.restart();
+        policyServer.stop(0);
+        Router attacked = router(dns(blocked(), "mx.elsewhere.test"));
+        try (RemoteDelivery remote = sender.remote(attacked,
+                new StsPolicies(java.time.Clock.systemUTC(), sender.store().domainPolicies()))) {
+            RemoteDelivery.Outcome deferred = deliver(remote);
+            assertEquals(451, deferred.code(), deferred.reply());
+            assertTrue(deferred.reply().contains("4.7.5") && deferred.reply().contains("MTA-STS"), deferred.reply());
+        }
+        assertEquals(1, received(), "nothing went to the MX the policy does not name");
+        assertEquals(1, policyRequests.get());
+
+        // what a sender that keeps policies in memory only would have done after its restart
+        RemoteDelivery.Outcome downgraded = deliver(attacked);
+        assertEquals(250, downgraded.code(), downgraded.reply());
+        next.awaitMessages(next.alice(), MailboxName.INBOX, 2);
+    }
+
+    @Test
+    void aFailedFetchIsRememberedForItsRecordIdAndNotTriedAgainForFiveMinutes() throws Exception {
+        status = 503;
+        MovableClock clock = new MovableClock();
+        try (RemoteDelivery remote = sender.remote(router(dns(sts("v=STSv1; id=1"), "mx.elsewhere.test")), new StsPolicies(clock))) {
+            assertEquals(250, deliver(remote).code(), "no policy: mail goes as before");
+            assertEquals(1, policyRequests.get());
+            assertEquals(250, deliver(remote).code());
+            assertEquals(1, policyRequests.get(), "the second delivery did not wait on the policy host again");
+
+            status = 200;
+            clock.now = clock.now.plus(StsPolicies.FAILURE_MEMORY).minusSeconds(1);
+            assertEquals(250, deliver(remote).code(), "still remembered: the enforce policy now served is unseen");
+            assertEquals(1, policyRequests.get());
+
+            clock.now = clock.now.plusSeconds(1);
+            RemoteDelivery.Outcome deferred = deliver(remote);
+            assertEquals(451, deferred.code(), "five minutes on, fetched again: " + deferred.reply());
+            assertEquals(2, policyRequests.get());
+        }
+        next.awaitMessages(next.alice(), MailboxName.INBOX, 3);
+    }
+
+    @Test
+    void whileAFailedFetchIsRememberedTheCachedPolicyApplies() throws Exception {
+        MovableClock clock = new MovableClock();
+        try (RemoteDelivery remote = sender.remote(router(dns(sts("v=STSv1; id=1"), "mx.sts.test")), new StsPolicies(clock))) {
+            assertEquals(250, deliver(remote).code());
+            assertEquals(1, policyRequests.get());
+
+            // a new id, and the policy host failing: a new record id is fetched at once (RFC 8461
+            // §3.3 limits attempts per version ID), its failure remembered, the cached policy kept
+            status = 503;
+            remote.use(router(dns(sts("v=STSv1; id=2"), "mx.elsewhere.test")));
+            for (int i = 0; i < 2; i++) {
+                RemoteDelivery.Outcome deferred = deliver(remote);
+                assertEquals(451, deferred.code(), deferred.reply());
+                assertTrue(deferred.reply().contains("MTA-STS"), deferred.reply());
+            }
+            assertEquals(2, policyRequests.get(), "one attempt for id 2, not one a delivery");
+        }
+        assertEquals(1, received());
+    }
+
+    @Test
+    void aPolicyPastHalfItsMaxAgeIsFetchedAgainAndAFailedRefreshKeepsIt() throws Exception {
+        policy = "version: STSv1\nmode: enforce\nmx: mx.sts.test\nmax_age: 3600\n";
+        MovableClock clock = new MovableClock();
+        Instant fetched = clock.now;
+        try (RemoteDelivery remote = sender.remote(router(dns(sts("v=STSv1; id=1"), "mx.sts.test")), new StsPolicies(clock))) {
+            assertEquals(250, deliver(remote).code());
+            remote.use(router(dns(sts("v=STSv1; id=1"), "mx.elsewhere.test")));
+            clock.now = fetched.plusSeconds(1799);
+            assertEquals(451, deliver(remote).code(), "enforce, from the cache");
+            assertEquals(1, policyRequests.get(), "not yet half its max_age");
+
+            status = 503;
+            clock.now = fetched.plusSeconds(1800);
+            RemoteDelivery.Outcome kept = deliver(remote);
+            assertEquals(451, kept.code(), "the refresh failed, the cached enforce policy still counts: " + kept.reply());
+            assertEquals(2, policyRequests.get(), "refreshed at half its max_age, same record id");
+
+            status = 200;
+            policy = "version: STSv1\nmode: testing\nmx: mx.sts.test\nmax_age: 3600\n";
+            clock.now = clock.now.plus(StsPolicies.FAILURE_MEMORY);
+            RemoteDelivery.Outcome sent = deliver(remote);
+            assertEquals(250, sent.code(), "refreshed: the testing policy now served replaced it: " + sent.reply());
+            assertEquals(3, policyRequests.get());
+        }
+        next.awaitMessages(next.alice(), MailboxName.INBOX, 2);
+    }
+
+    @Test
+    void enforceDefersWhenTheNamedMxOffersNoStarttlsAndNeverSendsInPlaintext() throws Exception {
+        try (MtaFixture plain = new MtaFixture(dir.resolve("plain"), new Router(Map.of(), Optional.empty(), null),
+                SmtpSettings.mx("mx.example.org"), QueueSettings.defaults("mx.example.org"), null)) {
+            LocalDnsServer dns = dns(sts("v=STSv1; id=1"), "mx.sts.test");
+            Router toPlain = new Router(Map.of(), Optional.empty(), dns.url(), plain.smtp.port(), Map.of(), testCa, true,
+                    policyServer.getAddress().getPort());
+            RemoteDelivery.Outcome deferred = deliver(toPlain);
+            assertEquals(451, deferred.code(), deferred.reply());
+            assertTrue(deferred.reply().contains("does not offer STARTTLS") && deferred.reply().contains("MTA-STS"),
+                    deferred.reply());
+            assertEquals(0, plain.alice().status(MailboxName.INBOX).messages(), "nothing went in plaintext");
+            assertEquals(1, policyRequests.get());
+        }
+    }
+
+    @Test
+    void aPolicyLargerThanSixtyFourKibIsNoPolicyAndIsLogged() throws Exception {
+        // a valid enforce policy, made too large by an extension field (RFC 8461 §3.3: 64 KiB at most)
+        policy = ENFORCE + "x_padding: " + "a".repeat(64 * 1024) + "\r\n";
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger(StsPolicies.class.getName());
+        List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getLevel() == java.util.logging.Level.WARNING) {
+                    warnings.add(new java.util.logging.SimpleFormatter().formatMessage(r));
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        logger.addHandler(capture);
+        try {
+            for (boolean asChunks : List.of(false, true)) {
+                chunked = asChunks; // with Content-Length, then in chunks without one
+                RemoteDelivery.Outcome sent = deliver(router(dns(sts("v=STSv1; id=1"), "mx.elsewhere.test")));
+                assertEquals(250, sent.code(), "chunked=" + asChunks + ": the enforce policy not taken: " + sent.reply());
+            }
+        } finally {
+            logger.removeHandler(capture);
+        }
+        next.awaitMessages(next.alice(), MailboxName.INBOX, 2);
+        assertEquals(2, policyRequests.get());
+        assertEquals(2, warnings.size(), warnings.toString());
+        for (String w : warnings) {
+            assertTrue(w.contains("MTA-STS policy unavailable domain=sts.test") && w.contains("than 65536"), w);
+        }
     }
 }
