@@ -276,9 +276,10 @@ public final class QueueRunner implements AutoCloseable {
                     throw e;
                 }
                 LOG.log(Level.WARNING, "cannot queue delivery reports, recording the outcomes without them: " + e.getMessage());
-                return store.queue().record(outcomes, claimedAt);
+                recorded = new MailQueue.Recorded(store.queue().record(outcomes, claimedAt), List.of());
             }
             queued(reports, recorded.reports());
+            recorded.queued().forEach(id -> count(outcomes.get(id)));
             return recorded.queued();
         } finally {
             reports.forEach(WrittenReport::close);
@@ -316,6 +317,8 @@ public final class QueueRunner implements AutoCloseable {
             }
             if (recorded.isEmpty()) {
                 deleted.put(id, attempt.message.claimedAt());
+            } else {
+                count(done);
             }
         } catch (StoreException e) {
             LOG.log(Level.WARNING, "cannot record deliveries yet queue={0}, recording them with the rest: {1}",
@@ -419,7 +422,6 @@ public final class QueueRunner implements AutoCloseable {
                                       DeliveryReport.Action success) {
         QueuedMessage message = a.message;
         if (code < 400) {
-            counters.delivered.incrementAndGet();
             // RFC 3461 §4.1: NOTIFY=SUCCESS asks for a notice on delivery; without NOTIFY, none.
             if (success != null && notifies(r.recipient(), "SUCCESS", false)) {
                 a.successes.add(new DeliveryReport.Entry(r.recipient(), success, reply));
@@ -433,7 +435,6 @@ public final class QueueRunner implements AutoCloseable {
             if (notifies(r.recipient(), "FAILURE", true)) {
                 a.failures.add(new DeliveryReport.Entry(r.recipient(), DeliveryReport.Action.FAILED, why));
             }
-            counters.failed.incrementAndGet();
             return new RecipientOutcome.Failed(r.position(), why);
         }
         Instant next = a.now.plus(settings.backoff(r.attempts() + 1));
@@ -442,7 +443,6 @@ public final class QueueRunner implements AutoCloseable {
                 && notifies(r.recipient(), "DELAY", true)) {
             a.delays.add(new DeliveryReport.Entry(r.recipient(), DeliveryReport.Action.DELAYED, reply));
         }
-        counters.deferred.incrementAndGet();
         return new RecipientOutcome.Deferred(r.position(), reply, next);
     }
 
@@ -481,10 +481,21 @@ public final class QueueRunner implements AutoCloseable {
         }
     }
 
+    /** Metrics count outcomes once recorded: none of an entry deleted while it was delivered. */
+    private void count(List<RecipientOutcome> outcomes) {
+        for (RecipientOutcome o : outcomes) {
+            (switch (o) {
+                case RecipientOutcome.Delivered d -> counters.delivered;
+                case RecipientOutcome.Deferred d -> counters.deferred;
+                case RecipientOutcome.Failed f -> counters.failed;
+            }).incrementAndGet();
+        }
+    }
+
     /** Reports committed with their outcomes ({@code ids} in the same order; empty: not queued). */
     private void queued(List<WrittenReport> reports, List<Optional<QueueId>> ids) {
         int count = 0;
-        for (int i = 0; i < reports.size(); i++) {
+        for (int i = 0; i < ids.size(); i++) { // none when the outcomes went without their reports
             if (ids.get(i).isEmpty()) {
                 continue;
             }
@@ -494,7 +505,9 @@ public final class QueueRunner implements AutoCloseable {
             LOG.log(Level.INFO, "report queued queue={0} for={1} report={2}", r.about(),
                     r.envelope().recipients().getFirst().address(), ids.get(i).get());
         }
-        intake.queued(count);
+        if (count > 0) {
+            intake.queued(count);
+        }
     }
 
     /** A report ready for the queue, and the spool files to delete once it is queued (or not). */
