@@ -313,7 +313,6 @@ public final class MailQueue {
     }
 
     private Recorded recordHolding(Map<QueueId, List<RecipientOutcome>> outcomesById, Instant claimedAt, List<Report> reports) {
-        List<CompletableFuture<Void>> durable = putReports(reports);
         try (Connection c = store.db().connect()) {
             c.setAutoCommit(false);
             try {
@@ -356,7 +355,7 @@ public final class MailQueue {
                     delete.executeBatch();
                     reschedule.executeBatch();
                 }
-                List<Optional<QueueId>> ids = insertReports(c, reports, queued::contains, durable);
+                List<Optional<QueueId>> ids = insertReports(c, reports, queued::contains);
                 c.commit();
                 return new Recorded(queued, ids);
             } catch (SQLException | RuntimeException e) {
@@ -368,26 +367,25 @@ public final class MailQueue {
         }
     }
 
-    /** The reports' contents written, their syncs under way (awaited before the commit). */
-    private List<CompletableFuture<Void>> putReports(List<Report> reports) {
+    /**
+     * Writes the contents of the reports on entries that {@code kept} and inserts them. Called
+     * once the outcomes' updates hold the entries' rows, so none of them can be deleted before the
+     * commit and no report's file is written for an entry that is gone.
+     */
+    private List<Optional<QueueId>> insertReports(Connection c, List<Report> reports, Predicate<QueueId> kept)
+            throws SQLException {
         List<CompletableFuture<Void>> durable = new ArrayList<>();
         for (Report r : reports) {
             try {
-                durable.add(store.contents().putStarted(r.source()));
+                durable.add(kept.test(r.about()) ? store.contents().putStarted(r.source()) : null);
             } catch (IOException e) {
                 throw new StoreException(StoreFailure.TEMPORARY, "cannot write a delivery report: " + e.getMessage(), e);
             }
         }
-        return durable;
-    }
-
-    /** Inserts the reports on entries that {@code kept}, once their contents are on disk. */
-    private List<Optional<QueueId>> insertReports(Connection c, List<Report> reports, Predicate<QueueId> kept,
-                                                  List<CompletableFuture<Void>> durable) throws SQLException {
         List<Optional<QueueId>> ids = new ArrayList<>();
         for (int i = 0; i < reports.size(); i++) {
             Report r = reports.get(i);
-            if (!kept.test(r.about())) {
+            if (durable.get(i) == null) {
                 ids.add(Optional.empty());
                 continue;
             }
@@ -437,7 +435,6 @@ public final class MailQueue {
     }
 
     private Optional<List<QueueId>> recordSomeHolding(QueueId id, List<RecipientOutcome> outcomes, List<Report> reports) {
-        List<CompletableFuture<Void>> durable = putReports(reports);
         try (Connection c = store.db().connect()) {
             c.setAutoCommit(false);
             try {
@@ -446,7 +443,7 @@ public final class MailQueue {
                     c.rollback();
                     return Optional.empty();
                 }
-                List<Optional<QueueId>> ids = insertReports(c, reports, about -> true, durable);
+                List<Optional<QueueId>> ids = insertReports(c, reports, about -> true);
                 c.commit();
                 return Optional.of(ids.stream().map(Optional::orElseThrow).toList());
             } catch (SQLException | RuntimeException e) {

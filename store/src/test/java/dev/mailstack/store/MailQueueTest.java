@@ -101,10 +101,13 @@ class MailQueueTest {
         Instant now = Instant.now();
         QueuedMessage m = queue.claimDue(now, Duration.ofMinutes(5), 10).getFirst();
         assertTrue(queue.delete(deleted));
+        MailQueue.Report unwanted = report(deleted, false);
         MailQueue.Recorded recorded = queue.record(java.util.Map.of(
                 failed, List.of(new RecipientOutcome.Failed(0, "550 no")),
                 deleted, List.of(new RecipientOutcome.Failed(0, "550 no"))), m.claimedAt(),
-                List.of(report(failed, false), report(deleted, false)));
+                List.of(report(failed, false), unwanted));
+        assertFalse(java.nio.file.Files.exists(f.store().contents().pathOf(unwanted.source().sha256())),
+                "no content file for it either (no row would ever point at it)");
         assertEquals(java.util.Set.of(failed), recorded.queued());
         assertTrue(recorded.reports().get(0).isPresent());
         assertEquals(Optional.empty(), recorded.reports().get(1), "a deleted entry gets no report");

@@ -40,9 +40,11 @@ class MigrationTest {
                         Optional.of(new DeliveryKey(q, "alice@example.org")));
                 t.commit();
             }
+            store.domainPolicies().put(new DomainPolicy("example.net", "1", "version: STSv1\nmode: enforce\n",
+                    Instant.now(), Instant.now().plus(Duration.ofDays(1))));
             try (Connection c = store.db().connect(); Statement st = c.createStatement()) {
                 for (String table : List.of("domains", "accounts", "aliases", "mailboxes", "contents", "messages",
-                        "queue_messages", "queue_recipients", "expunged", "deliveries")) {
+                        "queue_messages", "queue_recipients", "expunged", "deliveries", "domain_policies")) {
                     try (ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + table)) {
                         rs.next();
                         assertTrue(rs.getLong(1) > 0, table + " holds the row written through the API");

@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.naming.NamingException;
 
@@ -32,15 +33,19 @@ public final class StsPolicies {
      * after a failure "to a period of five minutes or longer per version ID".
      */
     static final Duration FAILURE_MEMORY = Duration.ofMinutes(5);
+    /** A cached policy is fetched again after a day at the latest (RFC 8461 §5.1's example). */
+    static final Duration REFRESH_AT_MOST = Duration.ofDays(1);
 
     /** A fetched policy, the TXT id it was fetched for, when, and when it stops counting (its max_age). */
     private record Cached(String id, StsPolicy policy, Instant fetched, Instant expires) {
         /**
          * RFC 8461 §10.2: a policy refreshed before it expires is one an attacker must keep from
-         * us for its whole max_age, not only on the day it runs out. Half of it is our choice.
+         * us for its whole max_age, not only on the day it runs out; §5.1 suggests refreshing
+         * daily. Half its max_age, at most a day, is our choice.
          */
         boolean refreshDue(Instant now) {
-            return !now.isBefore(fetched.plus(policy.maxAge().dividedBy(2)));
+            Duration half = policy.maxAge().dividedBy(2);
+            return !now.isBefore(fetched.plus(half.compareTo(REFRESH_AT_MOST) < 0 ? half : REFRESH_AT_MOST));
         }
     }
 
@@ -50,6 +55,8 @@ public final class StsPolicies {
 
     private final Map<String, Cached> byDomain = new ConcurrentHashMap<>();
     private final Map<String, Failed> failures = new ConcurrentHashMap<>();
+    /** Fetches under way, one per domain: deliveries at once to a domain share it. */
+    private final Map<String, CompletableFuture<Optional<StsPolicy>>> fetching = new ConcurrentHashMap<>();
     private final Clock clock;
     private final Optional<DomainPolicies> durable;
 
@@ -82,8 +89,11 @@ public final class StsPolicies {
     /**
      * The policy {@code domain}'s mail goes by now, if it has one. Discovery fails soft (RFC 8461
      * §5.1): when DNS or HTTPS gives no policy, an unexpired cached one still counts; without
-     * one, mail goes as if the domain had no policy. Two deliveries to a domain at once may both
-     * fetch; the later answer is kept, which is as good as the earlier.
+     * one, mail goes as if the domain had no policy. A cached policy due for its refresh is
+     * fetched again even when its record cannot be seen (under the id it was fetched for; the
+     * fetch is over verified HTTPS), so blocking the TXT lookup does not run it out (RFC 8461
+     * §10.2). One fetch per domain at a time: a delivery that finds one under way goes by the
+     * cached policy, or, with none, waits for that fetch.
      */
     Optional<StsPolicy> policy(String domain, Router router) {
         String d;
@@ -99,11 +109,15 @@ public final class StsPolicies {
             id = StsPolicy.recordId(router.txt("_mta-sts." + d));
         } catch (NamingException e) {
             LOG.log(Level.INFO, "MTA-STS record lookup failed domain={0} cached={1}: {2}", d, cached.isPresent(), e.getMessage());
-            return cached.map(Cached::policy);
+            id = Optional.empty();
         }
         if (id.isEmpty()) {
-            // RFC 8461 §5.1: no live record, but an unexpired cached policy still applies
-            return cached.map(Cached::policy);
+            // RFC 8461 §5.1: no live record, but an unexpired cached policy still applies, and is
+            // refreshed when due under the id it has
+            if (cached.isEmpty() || !cached.get().refreshDue(now)) {
+                return cached.map(Cached::policy);
+            }
+            id = Optional.of(cached.get().id());
         }
         boolean refresh = cached.isPresent() && cached.get().id().equals(id.get());
         if (refresh && !cached.get().refreshDue(now)) {
@@ -115,21 +129,40 @@ public final class StsPolicies {
                     id.get(), failed.until(), cached.isPresent());
             return cached.map(Cached::policy);
         }
+        CompletableFuture<Optional<StsPolicy>> mine = new CompletableFuture<>();
+        CompletableFuture<Optional<StsPolicy>> underWay = fetching.putIfAbsent(d, mine);
+        if (underWay != null) {
+            return cached.isPresent() ? cached.map(Cached::policy) : underWay.join();
+        }
+        try {
+            Optional<StsPolicy> result = fetch(d, id.get(), cached, refresh, now, router);
+            mine.complete(result);
+            return result;
+        } catch (RuntimeException e) {
+            mine.completeExceptionally(e);
+            throw e;
+        } finally {
+            fetching.remove(d, mine);
+        }
+    }
+
+    private Optional<StsPolicy> fetch(String d, String id, Optional<Cached> cached, boolean refresh, Instant now,
+                                      Router router) {
         try {
             List<InetAddress> addresses = router.addresses("mta-sts." + d);
             String text = StsPolicyClient.fetch(d, addresses, router.stsPort(), router.trust());
             StsPolicy policy = StsPolicy.parse(text);
-            Cached fresh = new Cached(id.get(), policy, now, now.plus(policy.maxAge()));
+            Cached fresh = new Cached(id, policy, now, now.plus(policy.maxAge()));
             byDomain.put(d, fresh);
             failures.remove(d);
             keep(d, fresh, text);
             LOG.log(Level.INFO, "MTA-STS policy {0} domain={1} id={2} policy={3}", refresh ? "refreshed" : "fetched", d,
-                    id.get(), policy);
+                    id, policy);
             return Optional.of(policy);
         } catch (IOException | IllegalArgumentException e) {
             // IllegalArgumentException: the body is no valid policy, which counts as none (RFC 8461 §3.3)
-            failures.put(d, new Failed(id.get(), now.plus(FAILURE_MEMORY)));
-            LOG.log(Level.WARNING, "MTA-STS policy unavailable domain={0} id={1} cached={2} retry_after={3}: {4}", d, id.get(),
+            failures.put(d, new Failed(id, now.plus(FAILURE_MEMORY)));
+            LOG.log(Level.WARNING, "MTA-STS policy unavailable domain={0} id={1} cached={2} retry_after={3}: {4}", d, id,
                     cached.isPresent(), FAILURE_MEMORY.toSeconds() + "s", e.getMessage());
             return cached.map(Cached::policy);
         }
@@ -137,8 +170,8 @@ public final class StsPolicies {
 
     /** Written through to the store; when that fails the policy still counts, until a restart. */
     private void keep(String domain, Cached fresh, String text) {
-        if (durable.isEmpty()) {
-            return;
+        if (durable.isEmpty() || !fresh.expires().isAfter(fresh.fetched())) {
+            return; // max_age 0: the domain asks us not to keep it
         }
         try {
             durable.get().put(new DomainPolicy(domain, fresh.id(), text, fresh.fetched(), fresh.expires()));

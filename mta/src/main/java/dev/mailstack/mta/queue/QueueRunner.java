@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -263,27 +264,51 @@ public final class QueueRunner implements AutoCloseable {
 
     /**
      * Records the outcomes of an attempt's end and queues the reports they call for, in one
-     * transaction. When the reports cannot be queued the outcomes are recorded without them (and
-     * the loss logged): a delivery recorded late would be made again.
+     * transaction. When the reports cannot be queued, a batch is recorded message by message, so
+     * one message's report holds back no other's; a message's outcomes then go without its
+     * reports, each failure as a deferral, so that the next attempt fails it again and reports it
+     * then. Its deliveries are recorded all the same: one recorded late would be made again.
      */
     private Set<QueueId> record(Map<QueueId, List<RecipientOutcome>> outcomes, Instant claimedAt, List<WrittenReport> reports) {
         try {
-            MailQueue.Recorded recorded;
-            try {
-                recorded = store.queue().record(outcomes, claimedAt, reports.stream().map(WrittenReport::report).toList());
-            } catch (StoreException e) {
-                if (reports.isEmpty()) {
-                    throw e;
-                }
-                LOG.log(Level.WARNING, "cannot queue delivery reports, recording the outcomes without them: " + e.getMessage());
-                recorded = new MailQueue.Recorded(store.queue().record(outcomes, claimedAt), List.of());
-            }
-            queued(reports, recorded.reports());
-            recorded.queued().forEach(id -> count(outcomes.get(id)));
-            return recorded.queued();
+            return recordOrSplit(outcomes, claimedAt, reports);
         } finally {
             reports.forEach(WrittenReport::close);
         }
+    }
+
+    private Set<QueueId> recordOrSplit(Map<QueueId, List<RecipientOutcome>> outcomes, Instant claimedAt,
+                                       List<WrittenReport> reports) {
+        MailQueue.Recorded recorded;
+        try {
+            recorded = store.queue().record(outcomes, claimedAt, reports.stream().map(WrittenReport::report).toList());
+        } catch (StoreException e) {
+            if (reports.isEmpty()) {
+                throw e;
+            }
+            if (outcomes.size() > 1) {
+                Set<QueueId> queued = new HashSet<>();
+                for (Map.Entry<QueueId, List<RecipientOutcome>> one : outcomes.entrySet()) {
+                    queued.addAll(recordOrSplit(Map.of(one.getKey(), one.getValue()), claimedAt,
+                            reports.stream().filter(r -> r.report().about().equals(one.getKey())).toList()));
+                }
+                return queued;
+            }
+            QueueId id = outcomes.keySet().iterator().next();
+            LOG.log(Level.WARNING, "cannot queue delivery reports queue={0}, its failures wait for the next attempt: {1}",
+                    id, e.getMessage());
+            Instant next = Instant.now().plus(settings.retryInitial());
+            List<RecipientOutcome> deferred = outcomes.get(id).stream().map(o -> o instanceof RecipientOutcome.Failed f
+                    ? new RecipientOutcome.Deferred(f.position(), f.reply(), next) : o).toList();
+            Set<QueueId> queued = store.queue().record(Map.of(id, deferred), claimedAt);
+            if (queued.contains(id)) {
+                count(deferred);
+            }
+            return queued;
+        }
+        queued(reports, recorded.reports());
+        recorded.queued().forEach(id -> count(outcomes.get(id)));
+        return recorded.queued();
     }
 
     /**
@@ -329,13 +354,11 @@ public final class QueueRunner implements AutoCloseable {
         }
     }
 
-    /** False for a message deleted while it was delivered (mailstack queue delete): it gets no report. */
-    private static boolean recorded(Attempt a, Set<QueueId> recorded) {
-        if (recorded.contains(a.message.id())) {
-            return true;
+    /** Logs a message deleted while it was delivered (mailstack queue delete): nothing recorded, no report. */
+    private static void recorded(Attempt a, Set<QueueId> recorded) {
+        if (!recorded.contains(a.message.id())) {
+            LOG.log(Level.INFO, "deleted during delivery queue={0}: nothing recorded or reported", a.message.id());
         }
-        LOG.log(Level.INFO, "deleted during delivery queue={0}: nothing recorded or reported", a.message.id());
-        return false;
     }
 
     /** One attempt at a message: its outcomes so far, the reports they call for, its remote recipients by domain. */
@@ -472,8 +495,11 @@ public final class QueueRunner implements AutoCloseable {
             QueueIntake.Prepared prepared = intake.prepare(envelope, written);
             return Optional.of(new WrittenReport(
                     new MailQueue.Report(message.id(), delay, envelope, prepared.source(), prepared.facts()), written, prepared));
-        } catch (IOException | StoreException e) {
-            LOG.log(Level.WARNING, "cannot write a delivery report queue=" + message.id() + ": " + e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            // RuntimeException too: this runs before the outcomes are recorded, and a delivery left
+            // unrecorded by a bug in writing its report would be made again when the lease runs out
+            LOG.log(e instanceof IOException || e instanceof StoreException ? Level.WARNING : Level.ERROR,
+                    "cannot write a delivery report queue=" + message.id() + ": " + e, e);
             if (written != null) {
                 new WrittenReport(null, written, null).close();
             }
@@ -522,7 +548,8 @@ public final class QueueRunner implements AutoCloseable {
                     written.discard();
                 }
             } catch (IOException e) {
-                LOG.log(Level.WARNING, "cannot delete a report's spool file: " + e.getMessage());
+                LOG.log(Level.WARNING, "cannot delete a report's spool file queue="
+                        + (report == null ? "?" : report.about()) + ": " + e.getMessage());
             }
         }
     }

@@ -403,6 +403,28 @@ class MtaStsDeliveryTest {
     }
 
     @Test
+    void aPolicyIsRefreshedAfterADayAtMostEvenWhileItsRecordIsBlocked() throws Exception {
+        policy = "version: STSv1\nmode: enforce\nmx: mx.sts.test\nmax_age: 604800\n";
+        MovableClock clock = new MovableClock();
+        Instant fetched = clock.now;
+        try (RemoteDelivery remote = sender.remote(router(dns(sts("v=STSv1; id=1"), "mx.sts.test")), new StsPolicies(clock))) {
+            assertEquals(250, deliver(remote).code());
+            // an attacker blocks the record from here on, hoping the policy runs out unrefreshed
+            remote.use(router(dns(blocked(), "mx.elsewhere.test")));
+            clock.now = fetched.plus(StsPolicies.REFRESH_AT_MOST).minusSeconds(1);
+            assertEquals(451, deliver(remote).code(), "enforce, from the cache");
+            assertEquals(1, policyRequests.get(), "a week's max_age: not yet a day old");
+
+            policy = "version: STSv1\nmode: testing\nmx: mx.sts.test\nmax_age: 604800\n";
+            clock.now = fetched.plus(StsPolicies.REFRESH_AT_MOST);
+            RemoteDelivery.Outcome sent = deliver(remote);
+            assertEquals(2, policyRequests.get(), "fetched again after a day, under the id it had, record or not");
+            assertEquals(250, sent.code(), "the testing policy now served replaced it: " + sent.reply());
+        }
+        next.awaitMessages(next.alice(), MailboxName.INBOX, 2);
+    }
+
+    @Test
     void enforceDefersWhenTheNamedMxOffersNoStarttlsAndNeverSendsInPlaintext() throws Exception {
         try (MtaFixture plain = new MtaFixture(dir.resolve("plain"), new Router(Map.of(), Optional.empty(), null),
                 SmtpSettings.mx("mx.example.org"), QueueSettings.defaults("mx.example.org"), null)) {
