@@ -19,7 +19,7 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "user", mixinStandardHelpOptions = true, description = {"Manage mail accounts.",
         "While the server runs, add, passwd, del and import hand the change to it",
-        "(data/control/import.sock): the server makes it, and a deleted account's",
+        "(data/control/control.sock): the server makes it, and a deleted account's",
         "IMAP, POP3 and SMTP sessions end at once."},
         subcommands = {UserCommand.Add.class, UserCommand.Passwd.class, UserCommand.Del.class, UserCommand.ListUsers.class,
                 UserCommand.Import.class})

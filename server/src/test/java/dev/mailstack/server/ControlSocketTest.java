@@ -15,8 +15,10 @@ import dev.mailstack.store.MailboxView;
 import dev.mailstack.store.PasswordScheme;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -194,6 +196,27 @@ class ControlSocketTest {
             }
         }
         assertFalse(Files.exists(ControlSocket.path(data)));
+    }
+
+    /**
+     * The socket is named for what it carries; one a server of the former name left behind (killed,
+     * or stopped for an update) is removed, so only the live socket is there to be found.
+     */
+    @Test
+    void theSocketIsControlSockAndAFormerImportSockIsRemoved() throws Exception {
+        Path data = dir.resolve("data");
+        Path former = DataFolderLock.controlFolder(data).resolve("import.sock");
+        try (ServerSocketChannel dead = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            dead.bind(UnixDomainSocketAddress.of(former)); // closing leaves the file, as SIGKILL does
+        }
+        try (MailboxStore store = storeWithAlice(data);
+             ControlSocket control = open(data, store, ControlSocket.IDLE)) {
+            assertEquals(data.resolve("control/control.sock"), ControlSocket.path(data));
+            assertTrue(Files.notExists(former), "the former socket is gone");
+            try (Raw c = new Raw(ControlSocket.path(data))) {
+                assertEquals("OK", c.send("IMPORT alice@example.org\n"));
+            }
+        }
     }
 
     @Test
