@@ -13,8 +13,12 @@ import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.MailboxView;
 import dev.mailstack.store.PasswordScheme;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.PrintStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
@@ -216,6 +220,47 @@ class ControlSocketTest {
             try (Raw c = new Raw(ControlSocket.path(data))) {
                 assertEquals("OK", c.send("IMPORT alice@example.org\n"));
             }
+        }
+    }
+
+    /** A negative --quota is a usage error before anything is asked or sent, with no server and with one. */
+    @Test
+    void aNegativeQuotaIsRefusedWithAndWithoutAServer() throws Exception {
+        Path data = dir.resolve("data");
+        String folder = data.toString();
+        try (MailboxStore store = storeWithAlice(data)) {
+            // store open, lock free: the command would write to the store itself
+        }
+        assertEquals(2, userAdd("bob@example.org", folder, "--quota", "-5"), "no server: refused as a usage error");
+        String refusal = lastErr.toString(StandardCharsets.UTF_8);
+        assertTrue(refusal.contains("--quota is a number of bytes, 0 or more (leave it out for no limit): -5"), refusal);
+        try (MailboxStore store = MailboxStore.open(data, null);
+             DataFolderLock owner = DataFolderLock.tryTake(data).orElseThrow();
+             ControlSocket control = open(data, store, ControlSocket.IDLE)) {
+            assertTrue(store.accounts().find("bob@example.org").isEmpty(), "nothing was made");
+            assertEquals(2, userAdd("bob@example.org", folder, "--quota", "-1"), "through a server: refused the same way");
+            assertTrue(lastErr.toString(StandardCharsets.UTF_8).contains("0 or more"));
+            assertEquals(0, userAdd("bob@example.org", folder, "--quota", "0"), "0 is a limit (nothing may be stored)");
+            assertEquals(0, store.accounts().find("bob@example.org").orElseThrow().quotaBytes().getAsLong());
+        }
+    }
+
+    private ByteArrayOutputStream lastErr = new ByteArrayOutputStream();
+
+    /** mailstack user add with the password on standard input; what it wrote to standard error is in lastErr. */
+    private int userAdd(String address, String folder, String... more) {
+        InputStream stdin = System.in;
+        PrintStream stderr = System.err;
+        lastErr = new ByteArrayOutputStream();
+        try {
+            System.setIn(new ByteArrayInputStream("pw\n".getBytes(StandardCharsets.UTF_8)));
+            System.setErr(new PrintStream(lastErr, true, StandardCharsets.UTF_8));
+            String[] args = Stream.concat(Stream.of("user", "add", address, "--password-stdin", "--data", folder),
+                    Stream.of(more)).toArray(String[]::new);
+            return Main.run(args);
+        } finally {
+            System.setIn(stdin);
+            System.setErr(stderr);
         }
     }
 
