@@ -1,5 +1,6 @@
 package dev.mailstack.server;
 
+import com.sun.security.auth.module.UnixSystem;
 import dev.mailstack.mime.MimeLimits;
 import dev.mailstack.store.Account;
 import dev.mailstack.store.MailboxStore;
@@ -81,13 +82,13 @@ sealed interface StoreAccess extends AutoCloseable {
      */
     static StoreAccess open(StoreOptions options, Config config, String what, String command) throws IOException {
         Path data = config.dataDir();
-        String me = System.getProperty("user.name");
-        String folderOwner = Files.exists(data) ? Files.getOwner(data).getName() : me;
-        if (!folderOwner.equals(me)) {
+        if (Files.exists(data) && !ownedByThisUser(data)) {
             // Root, say, with a Maildir only it may read: through the server or not at all.
+            String folderOwner = Files.getOwner(data).getName(); // the uid's number when it has no name
+            String sudo = folderOwner.chars().allMatch(Character::isDigit) ? "'#" + folderOwner + "'" : folderOwner;
             return new ThroughServer(server(data, what, "the data folder " + data + " belongs to " + folderOwner
                     + ", so without a running server " + what + " must run as " + folderOwner + " (sudo -u "
-                    + folderOwner + " mailstack " + command + " ...)"));
+                    + sudo + " mailstack " + command + " ...)"));
         }
         Optional<DataFolderLock> owner = DataFolderLock.tryTake(data);
         if (owner.isEmpty()) {
@@ -105,6 +106,15 @@ sealed interface StoreAccess extends AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /**
+     * By uid, not by name: a container's uid often has no passwd entry, and then the JDK names
+     * this process's user "?" while the folder's owner shows as the number, so names never match.
+     */
+    private static boolean ownedByThisUser(Path data) throws IOException {
+        int folder = (Integer) Files.getAttribute(data, "unix:uid");
+        return folder == new UnixSystem().getUid();
     }
 
     private static ControlClient server(Path data, String what, String whyNotWithout) throws IOException {
