@@ -30,6 +30,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -183,7 +186,11 @@ class ControlSocketTest {
         String folder = data.toString();
         try (MailboxStore store = storeWithAlice(data);
              DataFolderLock owner = DataFolderLock.tryTake(data).orElseThrow()) {
-            assertEquals(1, Main.run("user", "del", "alice@example.org", "--data", folder), "no socket: refused, not written");
+            assertEquals(1, cli("user", "del", "alice@example.org", "--data", folder), "no socket: refused, not written");
+            String refusal = lastErr.toString(StandardCharsets.UTF_8);
+            assertTrue(refusal.contains("no server answered on " + ControlSocket.path(data) + " for 10 s: a server that is"
+                    + " still starting (try again in a moment), an import with no server running (wait for it to end), or"
+                    + " a server whose control socket is off (its log says why)"), refusal);
             assertTrue(store.accounts().find("alice@example.org").isPresent());
             try (ControlSocket control = open(data, store, ControlSocket.IDLE)) {
                 AtomicInteger ended = new AtomicInteger();
@@ -247,20 +254,76 @@ class ControlSocketTest {
 
     private ByteArrayOutputStream lastErr = new ByteArrayOutputStream();
 
-    /** mailstack user add with the password on standard input; what it wrote to standard error is in lastErr. */
+    /** mailstack user add with the password on standard input. */
     private int userAdd(String address, String folder, String... more) {
+        return cli(Stream.concat(Stream.of("user", "add", address, "--password-stdin", "--data", folder), Stream.of(more))
+                .toArray(String[]::new));
+    }
+
+    /** The command line with "pw" on standard input; what it wrote to standard error is in lastErr. */
+    private int cli(String... args) {
         InputStream stdin = System.in;
         PrintStream stderr = System.err;
         lastErr = new ByteArrayOutputStream();
         try {
             System.setIn(new ByteArrayInputStream("pw\n".getBytes(StandardCharsets.UTF_8)));
             System.setErr(new PrintStream(lastErr, true, StandardCharsets.UTF_8));
-            String[] args = Stream.concat(Stream.of("user", "add", address, "--password-stdin", "--data", folder),
-                    Stream.of(more)).toArray(String[]::new);
             return Main.run(args);
         } finally {
             System.setIn(stdin);
             System.setErr(stderr);
+        }
+    }
+
+    /**
+     * A server takes the data folder before it opens its store and its socket after: a command run
+     * in between says it waits, and goes through the socket once it opens.
+     */
+    @Test
+    @Timeout(60)
+    void aCommandRunWhileTheServerStartsWaitsForItsSocket() throws Exception {
+        Path data = dir.resolve("data");
+        String folder = data.toString();
+        try (MailboxStore store = storeWithAlice(data);
+             DataFolderLock owner = DataFolderLock.tryTake(data).orElseThrow()) { // the server, not yet listening
+            CountDownLatch waitingOrDone = new CountDownLatch(1);
+            StringBuffer said = new StringBuffer();
+            OutputStream stderr = new OutputStream() {
+                @Override
+                public void write(int b) {
+                    write(new byte[]{(byte) b}, 0, 1);
+                }
+
+                @Override
+                public void write(byte[] b, int off, int len) {
+                    said.append(new String(b, off, len, StandardCharsets.UTF_8));
+                    if (said.indexOf("waiting up to 10 s") >= 0) {
+                        waitingOrDone.countDown();
+                    }
+                }
+            };
+            PrintStream before = System.err;
+            System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
+            try {
+                FutureTask<Integer> del = new FutureTask<>(() -> {
+                    try {
+                        return Main.run("user", "del", "alice@example.org", "--data", folder);
+                    } finally {
+                        waitingOrDone.countDown();
+                    }
+                });
+                Thread.ofVirtual().start(del);
+                assertTrue(waitingOrDone.await(30, TimeUnit.SECONDS));
+                assertFalse(del.isDone(), "still waiting for the socket; said: " + said);
+                assertTrue(said.indexOf("another mailstack process owns " + folder + " and has no control socket yet"
+                        + " (a server starting?); waiting up to 10 s for it") >= 0, said.toString());
+                try (ControlSocket control = open(data, store, ControlSocket.IDLE)) {
+                    assertEquals(0, del.get(30, TimeUnit.SECONDS), said.toString());
+                }
+            } finally {
+                System.setErr(before);
+            }
+            assertTrue(store.accounts().find("alice@example.org").isEmpty(), "deleted by the server it waited for");
         }
     }
 
