@@ -33,7 +33,11 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class ControlSocket implements AutoCloseable {
     private static final Logger LOG = System.getLogger(ControlSocket.class.getName());
-    /** A connection silent this long is closed: an import sends a chunk at least every few milliseconds. */
+    /**
+     * A connection whose other side is silent this long (sends nothing, or takes no reply) is
+     * closed: an import sends a chunk at least every few milliseconds. Time the server spends on a
+     * request (a long USER DEL, say) does not count ({@link ControlSession#idleNanos}).
+     */
     static final Duration IDLE = Duration.ofMinutes(5);
 
     private final Path path;
@@ -155,7 +159,7 @@ final class ControlSocket implements AutoCloseable {
             LockSupport.parkNanos(Math.min(idle.toNanos() / 4, Duration.ofSeconds(15).toNanos()));
             long now = System.nanoTime();
             connections.forEach((client, c) -> {
-                if (now - c.session().lastActive() > idle.toNanos()) {
+                if (c.session().idleNanos(now) > idle.toNanos()) {
                     LOG.log(Level.INFO, "control: closing a connection silent for {0} ms conn={1}", idle.toMillis(),
                             c.session().id());
                     closeQuietly(client);

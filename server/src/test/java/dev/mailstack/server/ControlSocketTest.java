@@ -210,6 +210,47 @@ class ControlSocketTest {
     }
 
     /**
+     * The watchdog counts only the time the server waits on its client: a request the server works
+     * on longer than the limit (a USER DEL of an account with very many messages) gets its answer,
+     * while a silent connection opened after it began is cut. The account's watcher stands in for
+     * the long work: it runs on the deleting thread and holds it until released.
+     */
+    @Test
+    @Timeout(60)
+    void aRequestLongerThanTheIdleLimitIsAnsweredWhileASilentClientIsCut() throws Exception {
+        Path data = dir.resolve("data");
+        try (MailboxStore store = storeWithAlice(data);
+             ControlSocket control = open(data, store, Duration.ofMillis(1500))) {
+            Path socket = ControlSocket.path(data);
+            Account alice = store.accounts().find("alice@example.org").orElseThrow();
+            CountDownLatch deleting = new CountDownLatch(1);
+            CountDownLatch finish = new CountDownLatch(1);
+            Runnable slowWork = () -> {
+                deleting.countDown();
+                try {
+                    finish.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            };
+            try (AutoCloseable watch = store.accounts().watch(alice.id(), slowWork);
+                 Raw busy = new Raw(socket)) {
+                busy.out.write("USER DEL alice@example.org\n".getBytes(StandardCharsets.US_ASCII));
+                busy.out.flush();
+                assertTrue(deleting.await(20, TimeUnit.SECONDS), "the deletion began");
+                try (Raw silent = new Raw(socket)) {
+                    // Silent since after the deletion began: once it is cut, the busy connection has
+                    // been "silent" longer and would have been cut in the same pass or before.
+                    assertNull(silent.in.readLine(), "the watchdog closes a silent connection");
+                }
+                finish.countDown();
+                assertEquals("OK", busy.in.readLine(), "the long request was answered");
+                assertEquals("ERR no user alice@example.org", busy.send("USER DEL alice@example.org\n"), "and goes on");
+            }
+        }
+    }
+
+    /**
      * The socket is named for what it carries; one a server of the former name left behind (killed,
      * or stopped for an update) is removed, so only the live socket is there to be found.
      */
