@@ -51,7 +51,10 @@ final class ControlSession {
     private final String id;
     private final OutputStream out;
     private final LineReader in;
-    private volatile long lastActive = System.nanoTime();
+    /** Marks {@link #waitingSince} while the server works on a request, which is never silence. */
+    private static final long WORKING = Long.MIN_VALUE;
+    /** When this session began to wait on the other side (to read from it or write to it); WORKING meanwhile. */
+    private volatile long waitingSince = System.nanoTime();
     private StoreImport target;
     private String address;
     private int imported;
@@ -72,9 +75,15 @@ final class ControlSession {
         this.in = new LineReader(in, MAX_LINE);
     }
 
-    /** When the other side last sent something or was answered, for the idle watchdog. */
-    long lastActive() {
-        return lastActive;
+    /**
+     * How long this session has waited on the other side, for the idle watchdog; 0 while it works
+     * on a request. A deletion of an account with very many messages, or the store of a large one,
+     * takes as long as it takes and is not the client's silence; a client that sends nothing, or
+     * takes no reply, is still cut after the watchdog's limit, however long the work before.
+     */
+    long idleNanos(long now) {
+        long since = waitingSince;
+        return since == WORKING ? 0 : now - since;
     }
 
     String id() {
@@ -216,8 +225,8 @@ final class ControlSession {
                         if (refused == null && octets > MAX_MESSAGE) {
                             refused = "ERR message over " + MAX_MESSAGE + " octets";
                         }
-                        in.readExactly(n, refused == null ? spooling : OutputStream.nullOutputStream());
-                        lastActive = System.nanoTime();
+                        OutputStream to = refused == null ? spooling : OutputStream.nullOutputStream();
+                        waitingOnClient(() -> in.readExactly(n, to));
                     }
                     case "DROP" -> {
                         return "OK";
@@ -314,9 +323,23 @@ final class ControlSession {
     }
 
     private String readLine() throws IOException {
-        String line = in.readLine();
-        lastActive = System.nanoTime();
-        return line;
+        String[] line = new String[1];
+        waitingOnClient(() -> line[0] = in.readLine());
+        return line[0];
+    }
+
+    private interface ClientIo {
+        void run() throws IOException;
+    }
+
+    /** Reading from or writing to the other side: the only time that counts for the idle watchdog. */
+    private void waitingOnClient(ClientIo io) throws IOException {
+        waitingSince = System.nanoTime();
+        try {
+            io.run();
+        } finally {
+            waitingSince = WORKING;
+        }
     }
 
     /** One line whatever the text (an H2 message has line breaks), short enough for the client's reader. */
@@ -325,8 +348,10 @@ final class ControlSession {
         if (one.length() > 1000) {
             one = one.substring(0, 1000) + "...";
         }
-        out.write((one + "\n").getBytes(StandardCharsets.UTF_8));
-        out.flush();
-        lastActive = System.nanoTime(); // only waiting for the other side counts as silence
+        byte[] bytes = (one + "\n").getBytes(StandardCharsets.UTF_8);
+        waitingOnClient(() -> {
+            out.write(bytes);
+            out.flush();
+        });
     }
 }

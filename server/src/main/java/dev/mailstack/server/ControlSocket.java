@@ -22,19 +22,22 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The running server's door for its own command line: a Unix domain socket at
- * {@code data/control/import.sock}, in a folder only the server's user and root may enter.
+ * {@code data/control/control.sock}, in a folder only the server's user and root may enter.
  * {@code mailstack import} hands its messages over here ({@link ControlSession}) while the server
  * runs, so they are stored by the server's own writers: in turn with deliveries and IMAP to the
  * same account (H2 must never see two writers of one account, see the store's AccountWriters) and
  * announced to the IMAP sessions and IDLE that have the mailbox open. {@code mailstack user add,
  * passwd, del} and {@code import} send their changes the same way, so a deleted account's IMAP,
- * POP3 and SMTP sessions, which only hear of deletions in this process, end at once. (The file keeps the
- * name it had when imports were all it took.) Opened only by the owner of the
- * {@link DataFolderLock}, so a socket file found here was left by a server that died.
+ * POP3 and SMTP sessions, which only hear of deletions in this process, end at once. Opened only by
+ * the owner of the {@link DataFolderLock}, so a socket file found here was left by a server that died.
  */
 final class ControlSocket implements AutoCloseable {
     private static final Logger LOG = System.getLogger(ControlSocket.class.getName());
-    /** A connection silent this long is closed: an import sends a chunk at least every few milliseconds. */
+    /**
+     * A connection whose other side is silent this long (sends nothing, or takes no reply) is
+     * closed: an import sends a chunk at least every few milliseconds. Time the server spends on a
+     * request (a long USER DEL, say) does not count ({@link ControlSession#idleNanos}).
+     */
     static final Duration IDLE = Duration.ofMinutes(5);
 
     private final Path path;
@@ -62,6 +65,15 @@ final class ControlSocket implements AutoCloseable {
     }
 
     static Path path(Path dataDir) {
+        return dataDir.resolve("control").resolve("control.sock");
+    }
+
+    /**
+     * Where versions before the rename listened, when imports were all the socket took. No client
+     * looks there any more; a file left by such a server (stopped by the update, or killed) is
+     * removed at start so that nobody takes it for a way in.
+     */
+    static Path formerPath(Path dataDir) {
         return dataDir.resolve("control").resolve("import.sock");
     }
 
@@ -80,6 +92,7 @@ final class ControlSocket implements AutoCloseable {
         }
         Path path = path(dataDir);
         Files.deleteIfExists(path);
+        Files.deleteIfExists(formerPath(dataDir));
         ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
             channel.bind(UnixDomainSocketAddress.of(path));
@@ -146,7 +159,7 @@ final class ControlSocket implements AutoCloseable {
             LockSupport.parkNanos(Math.min(idle.toNanos() / 4, Duration.ofSeconds(15).toNanos()));
             long now = System.nanoTime();
             connections.forEach((client, c) -> {
-                if (now - c.session().lastActive() > idle.toNanos()) {
+                if (c.session().idleNanos(now) > idle.toNanos()) {
                     LOG.log(Level.INFO, "control: closing a connection silent for {0} ms conn={1}", idle.toMillis(),
                             c.session().id());
                     closeQuietly(client);

@@ -1,12 +1,15 @@
 package dev.mailstack.server;
 
+import com.sun.security.auth.module.UnixSystem;
 import dev.mailstack.mime.MimeLimits;
 import dev.mailstack.store.Account;
 import dev.mailstack.store.MailboxStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * How a command that writes to the store reaches it ({@code mailstack import}, {@code mailstack
@@ -73,33 +76,70 @@ sealed interface StoreAccess extends AutoCloseable {
     void close() throws IOException;
 
     /**
+     * How long a command waits for a server that holds the data folder but has no control socket
+     * yet: it takes the folder before it opens its store (migrations, the sweep of unused files)
+     * and opens the socket after that, a few seconds as a rule. Bounded, because the holder may
+     * as well be an import run with no server, or a server whose socket is off.
+     */
+    Duration STARTING_SERVER_WAIT = Duration.ofSeconds(10);
+    /** Between looks at the folder's lock and socket while waiting; neither tells anyone when it changes. */
+    Duration POLL = Duration.ofMillis(100);
+
+    /**
      * The running server when one answers, else the store owned by this process. Refuses (a
      * {@link CommandFailure} that says what to do) when another process owns the folder and no
-     * server answers, and when the folder belongs to another user and no server runs: what this
-     * user wrote into the store could not be read by the server afterwards. {@code what} and
-     * {@code command} name the command in those messages ("the import", "import").
+     * server answers within {@link #STARTING_SERVER_WAIT}, and when the folder belongs to another
+     * user and no server runs: what this user wrote into the store could not be read by the server
+     * afterwards. {@code what} and {@code command} name the command in those messages ("the
+     * import", "import").
      */
     static StoreAccess open(StoreOptions options, Config config, String what, String command) throws IOException {
         Path data = config.dataDir();
-        String me = System.getProperty("user.name");
-        String folderOwner = Files.exists(data) ? Files.getOwner(data).getName() : me;
-        if (!folderOwner.equals(me)) {
+        if (Files.exists(data) && !ownedByThisUser(data)) {
             // Root, say, with a Maildir only it may read: through the server or not at all.
-            return new ThroughServer(server(data, what, "the data folder " + data + " belongs to " + folderOwner
-                    + ", so without a running server " + what + " must run as " + folderOwner + " (sudo -u "
-                    + folderOwner + " mailstack " + command + " ...)"));
+            String folderOwner = Files.getOwner(data).getName(); // the uid's number when it has no name
+            String sudo = folderOwner.chars().allMatch(Character::isDigit) ? "'#" + folderOwner + "'" : folderOwner;
+            return new ThroughServer(server(data, what).orElseThrow(() -> new CommandFailure("no mailstack server"
+                    + " answers on " + ControlSocket.path(data) + ", and the data folder " + data + " belongs to "
+                    + folderOwner + ", so without a running server " + what + " must run as " + folderOwner
+                    + " (sudo -u " + sudo + " mailstack " + command + " ...)")));
         }
-        Optional<DataFolderLock> owner = DataFolderLock.tryTake(data);
-        if (owner.isEmpty()) {
-            return new ThroughServer(server(data, what, "another mailstack process owns " + data + " ("
-                    + data.resolve("control/owner.lock") + " is locked): if it is an import, wait for it to end; if it"
-                    + " is the server, its log says why its control socket is off"));
+        // A user who runs a command just after starting the server wants the change made, not a
+        // message to try again: so wait a little for a starting server's socket (or for the folder
+        // to be free, when the holder was a short import), saying so, then give up with every reason.
+        long deadline = System.nanoTime() + STARTING_SERVER_WAIT.toNanos();
+        boolean told = false;
+        while (true) {
+            Optional<DataFolderLock> owner = DataFolderLock.tryTake(data);
+            if (owner.isPresent()) {
+                return owning(owner.get(), options, config);
+            }
+            Optional<ControlClient> server = server(data, what);
+            if (server.isPresent()) {
+                return new ThroughServer(server.get());
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                throw new CommandFailure("another mailstack process owns " + data + " (" + data.resolve("control/owner.lock")
+                        + " is locked) and no server answered on " + ControlSocket.path(data) + " for "
+                        + STARTING_SERVER_WAIT.toSeconds() + " s: a server that is still starting (try again in a"
+                        + " moment), an import with no server running (wait for it to end), or a server whose control"
+                        + " socket is off (its log says why)");
+            }
+            if (!told) {
+                System.err.println("mailstack: another mailstack process owns " + data + " and has no control socket yet"
+                        + " (a server starting?); waiting up to " + STARTING_SERVER_WAIT.toSeconds() + " s for it");
+                told = true;
+            }
+            LockSupport.parkNanos(POLL.toNanos());
         }
+    }
+
+    private static StoreAccess owning(DataFolderLock owner, StoreOptions options, Config config) throws IOException {
         try {
-            return new Owner(owner.get(), options.openStore(config), config.mimeLimits());
+            return new Owner(owner, options.openStore(config), config.mimeLimits());
         } catch (RuntimeException e) {
             try {
-                owner.get().close();
+                owner.close();
             } catch (IOException closing) {
                 e.addSuppressed(closing);
             }
@@ -107,14 +147,23 @@ sealed interface StoreAccess extends AutoCloseable {
         }
     }
 
-    private static ControlClient server(Path data, String what, String whyNotWithout) throws IOException {
+    /**
+     * By uid, not by name: a container's uid often has no passwd entry, and then the JDK names
+     * this process's user "?" while the folder's owner shows as the number, so names never match.
+     */
+    private static boolean ownedByThisUser(Path data) throws IOException {
+        int folder = (Integer) Files.getAttribute(data, "unix:uid");
+        return folder == new UnixSystem().getUid();
+    }
+
+    /** The server on its control socket; empty when none answers there. */
+    private static Optional<ControlClient> server(Path data, String what) throws IOException {
         Path socket = ControlSocket.path(data);
         if (Files.isDirectory(socket.getParent()) && !Files.isExecutable(socket.getParent())) {
             // The socket's folder is the server user's alone: from here a running server looks like none.
             throw new CommandFailure("cannot reach " + socket + " (permission denied): run " + what + " as the user the"
                     + " server runs as (sudo -u mailstack ...) or as root");
         }
-        return ControlClient.connect(data).orElseThrow(() -> new CommandFailure(
-                "no mailstack server answers on " + socket + ", and " + whyNotWithout));
+        return ControlClient.connect(data);
     }
 }

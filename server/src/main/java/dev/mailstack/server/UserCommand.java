@@ -14,12 +14,15 @@ import java.util.List;
 import java.util.OptionalLong;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 @Command(name = "user", mixinStandardHelpOptions = true, description = {"Manage mail accounts.",
         "While the server runs, add, passwd, del and import hand the change to it",
-        "(data/control/import.sock): the server makes it, and a deleted account's",
+        "(data/control/control.sock): the server makes it, and a deleted account's",
         "IMAP, POP3 and SMTP sessions end at once."},
         subcommands = {UserCommand.Add.class, UserCommand.Passwd.class, UserCommand.Del.class, UserCommand.ListUsers.class,
                 UserCommand.Import.class})
@@ -81,11 +84,19 @@ final class UserCommand {
         String address;
         @Option(names = "--password-stdin", description = "Read the password from standard input instead of asking.")
         boolean stdin;
-        @Option(names = "--quota", paramLabel = "BYTES", description = "Storage limit in bytes (default: none).")
+        @Option(names = "--quota", paramLabel = "BYTES", description = "Storage limit in bytes, 0 or more (default: none).")
         Long quota;
+        @Spec
+        CommandSpec spec;
 
         @Override
         public void run() {
+            // Here, where both ways start (through the server and into the store), and before the
+            // password is asked for: the store would keep a negative limit as it is.
+            if (quota != null && quota < 0) {
+                throw new ParameterException(spec.commandLine(), "--quota is a number of bytes, 0 or more (leave it out"
+                        + " for no limit): " + quota);
+            }
             String hash = PasswordScheme.hash(readPassword(stdin));
             OptionalLong bytes = quota == null ? OptionalLong.empty() : OptionalLong.of(quota);
             change(options, accounts -> "added user " + accounts.addUser(address, hash, bytes));

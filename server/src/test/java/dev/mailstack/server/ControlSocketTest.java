@@ -13,10 +13,16 @@ import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.MailboxView;
 import dev.mailstack.store.PasswordScheme;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,6 +30,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -177,7 +186,11 @@ class ControlSocketTest {
         String folder = data.toString();
         try (MailboxStore store = storeWithAlice(data);
              DataFolderLock owner = DataFolderLock.tryTake(data).orElseThrow()) {
-            assertEquals(1, Main.run("user", "del", "alice@example.org", "--data", folder), "no socket: refused, not written");
+            assertEquals(1, cli("user", "del", "alice@example.org", "--data", folder), "no socket: refused, not written");
+            String refusal = lastErr.toString(StandardCharsets.UTF_8);
+            assertTrue(refusal.contains("no server answered on " + ControlSocket.path(data) + " for 10 s: a server that is"
+                    + " still starting (try again in a moment), an import with no server running (wait for it to end), or"
+                    + " a server whose control socket is off (its log says why)"), refusal);
             assertTrue(store.accounts().find("alice@example.org").isPresent());
             try (ControlSocket control = open(data, store, ControlSocket.IDLE)) {
                 AtomicInteger ended = new AtomicInteger();
@@ -194,6 +207,165 @@ class ControlSocketTest {
             }
         }
         assertFalse(Files.exists(ControlSocket.path(data)));
+    }
+
+    /**
+     * The watchdog counts only the time the server waits on its client: a request the server works
+     * on longer than the limit (a USER DEL of an account with very many messages) gets its answer,
+     * while a silent connection opened after it began is cut. The account's watcher stands in for
+     * the long work: it runs on the deleting thread and holds it until released.
+     */
+    @Test
+    @Timeout(60)
+    void aRequestLongerThanTheIdleLimitIsAnsweredWhileASilentClientIsCut() throws Exception {
+        Path data = dir.resolve("data");
+        try (MailboxStore store = storeWithAlice(data);
+             ControlSocket control = open(data, store, Duration.ofMillis(1500))) {
+            Path socket = ControlSocket.path(data);
+            Account alice = store.accounts().find("alice@example.org").orElseThrow();
+            CountDownLatch deleting = new CountDownLatch(1);
+            CountDownLatch finish = new CountDownLatch(1);
+            Runnable slowWork = () -> {
+                deleting.countDown();
+                try {
+                    finish.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            };
+            try (AutoCloseable watch = store.accounts().watch(alice.id(), slowWork);
+                 Raw busy = new Raw(socket)) {
+                busy.out.write("USER DEL alice@example.org\n".getBytes(StandardCharsets.US_ASCII));
+                busy.out.flush();
+                assertTrue(deleting.await(20, TimeUnit.SECONDS), "the deletion began");
+                try (Raw silent = new Raw(socket)) {
+                    // Silent since after the deletion began: once it is cut, the busy connection has
+                    // been "silent" longer and would have been cut in the same pass or before.
+                    assertNull(silent.in.readLine(), "the watchdog closes a silent connection");
+                }
+                finish.countDown();
+                assertEquals("OK", busy.in.readLine(), "the long request was answered");
+                assertEquals("ERR no user alice@example.org", busy.send("USER DEL alice@example.org\n"), "and goes on");
+            }
+        }
+    }
+
+    /**
+     * The socket is named for what it carries; one a server of the former name left behind (killed,
+     * or stopped for an update) is removed, so only the live socket is there to be found.
+     */
+    @Test
+    void theSocketIsControlSockAndAFormerImportSockIsRemoved() throws Exception {
+        Path data = dir.resolve("data");
+        Path former = DataFolderLock.controlFolder(data).resolve("import.sock");
+        try (ServerSocketChannel dead = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            dead.bind(UnixDomainSocketAddress.of(former)); // closing leaves the file, as SIGKILL does
+        }
+        try (MailboxStore store = storeWithAlice(data);
+             ControlSocket control = open(data, store, ControlSocket.IDLE)) {
+            assertEquals(data.resolve("control/control.sock"), ControlSocket.path(data));
+            assertTrue(Files.notExists(former), "the former socket is gone");
+            try (Raw c = new Raw(ControlSocket.path(data))) {
+                assertEquals("OK", c.send("IMPORT alice@example.org\n"));
+            }
+        }
+    }
+
+    /** A negative --quota is a usage error before anything is asked or sent, with no server and with one. */
+    @Test
+    void aNegativeQuotaIsRefusedWithAndWithoutAServer() throws Exception {
+        Path data = dir.resolve("data");
+        String folder = data.toString();
+        try (MailboxStore store = storeWithAlice(data)) {
+            // store open, lock free: the command would write to the store itself
+        }
+        assertEquals(2, userAdd("bob@example.org", folder, "--quota", "-5"), "no server: refused as a usage error");
+        String refusal = lastErr.toString(StandardCharsets.UTF_8);
+        assertTrue(refusal.contains("--quota is a number of bytes, 0 or more (leave it out for no limit): -5"), refusal);
+        try (MailboxStore store = MailboxStore.open(data, null);
+             DataFolderLock owner = DataFolderLock.tryTake(data).orElseThrow();
+             ControlSocket control = open(data, store, ControlSocket.IDLE)) {
+            assertTrue(store.accounts().find("bob@example.org").isEmpty(), "nothing was made");
+            assertEquals(2, userAdd("bob@example.org", folder, "--quota", "-1"), "through a server: refused the same way");
+            assertTrue(lastErr.toString(StandardCharsets.UTF_8).contains("0 or more"));
+            assertEquals(0, userAdd("bob@example.org", folder, "--quota", "0"), "0 is a limit (nothing may be stored)");
+            assertEquals(0, store.accounts().find("bob@example.org").orElseThrow().quotaBytes().getAsLong());
+        }
+    }
+
+    private ByteArrayOutputStream lastErr = new ByteArrayOutputStream();
+
+    /** mailstack user add with the password on standard input. */
+    private int userAdd(String address, String folder, String... more) {
+        return cli(Stream.concat(Stream.of("user", "add", address, "--password-stdin", "--data", folder), Stream.of(more))
+                .toArray(String[]::new));
+    }
+
+    /** The command line with "pw" on standard input; what it wrote to standard error is in lastErr. */
+    private int cli(String... args) {
+        InputStream stdin = System.in;
+        PrintStream stderr = System.err;
+        lastErr = new ByteArrayOutputStream();
+        try {
+            System.setIn(new ByteArrayInputStream("pw\n".getBytes(StandardCharsets.UTF_8)));
+            System.setErr(new PrintStream(lastErr, true, StandardCharsets.UTF_8));
+            return Main.run(args);
+        } finally {
+            System.setIn(stdin);
+            System.setErr(stderr);
+        }
+    }
+
+    /**
+     * A server takes the data folder before it opens its store and its socket after: a command run
+     * in between says it waits, and goes through the socket once it opens.
+     */
+    @Test
+    @Timeout(60)
+    void aCommandRunWhileTheServerStartsWaitsForItsSocket() throws Exception {
+        Path data = dir.resolve("data");
+        String folder = data.toString();
+        try (MailboxStore store = storeWithAlice(data);
+             DataFolderLock owner = DataFolderLock.tryTake(data).orElseThrow()) { // the server, not yet listening
+            CountDownLatch waitingOrDone = new CountDownLatch(1);
+            StringBuffer said = new StringBuffer();
+            OutputStream stderr = new OutputStream() {
+                @Override
+                public void write(int b) {
+                    write(new byte[]{(byte) b}, 0, 1);
+                }
+
+                @Override
+                public void write(byte[] b, int off, int len) {
+                    said.append(new String(b, off, len, StandardCharsets.UTF_8));
+                    if (said.indexOf("waiting up to 10 s") >= 0) {
+                        waitingOrDone.countDown();
+                    }
+                }
+            };
+            PrintStream before = System.err;
+            System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
+            try {
+                FutureTask<Integer> del = new FutureTask<>(() -> {
+                    try {
+                        return Main.run("user", "del", "alice@example.org", "--data", folder);
+                    } finally {
+                        waitingOrDone.countDown();
+                    }
+                });
+                Thread.ofVirtual().start(del);
+                assertTrue(waitingOrDone.await(30, TimeUnit.SECONDS));
+                assertFalse(del.isDone(), "still waiting for the socket; said: " + said);
+                assertTrue(said.indexOf("another mailstack process owns " + folder + " and has no control socket yet"
+                        + " (a server starting?); waiting up to 10 s for it") >= 0, said.toString());
+                try (ControlSocket control = open(data, store, ControlSocket.IDLE)) {
+                    assertEquals(0, del.get(30, TimeUnit.SECONDS), said.toString());
+                }
+            } finally {
+                System.setErr(before);
+            }
+            assertTrue(store.accounts().find("alice@example.org").isEmpty(), "deleted by the server it waited for");
+        }
     }
 
     @Test

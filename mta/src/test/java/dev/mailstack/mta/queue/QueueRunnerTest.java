@@ -137,6 +137,50 @@ class QueueRunnerTest {
         assertEquals(List.of(), store.queue().list());
     }
 
+    /**
+     * mailstack user del while a message for the account is in DATA or in the queue: SMTP accepted
+     * it (one reply for all recipients, RFC 5321 §4.2.5), and the queue, which looks every
+     * recipient up again at delivery, finds no user: a 5.1.1 bounce to the sender, no retry.
+     */
+    @Test
+    void mailQueuedForAnAccountDeletedBeforeDeliveryBouncesAsAnUnknownUser() throws Exception {
+        enqueue("bob@example.org", "alice@example.org", "too late", 10);
+        store.accounts().removeUser("alice@example.org");
+        runner.deliver(store.queue().claimDue(Instant.now(), QueueSettings.defaults("x").lease(), 10));
+        runner.deliver(store.queue().claimDue(Instant.now(), QueueSettings.defaults("x").lease(), 10)); // the report
+        assertBounced511();
+    }
+
+    /**
+     * The narrower race: the account is deleted after the runner looked the recipient up and before
+     * the append. The store refuses the append (its INBOX is gone) rather than storing a message in
+     * no mailbox, and the recipient bounces as an unknown user, not deferred.
+     */
+    @Test
+    void anAccountDeletedBetweenLookupAndAppendBouncesAsAnUnknownUser() throws Exception {
+        enqueue("bob@example.org", "alice@example.org", "too late", 10);
+        var alice = store.accounts().find("alice@example.org").orElseThrow();
+        List<QueuedMessage> claimed = store.queue().claimDue(Instant.now(), QueueSettings.defaults("x").lease(), 10);
+        store.accounts().removeUser("alice@example.org");
+        List<LocalDelivery.Result> results = new LocalDelivery(store)
+                .deliverAll(List.of(new LocalDelivery.Request(claimed.getFirst(), alice)));
+        assertEquals(List.of(new LocalDelivery.Refused("550 5.1.1 <alice@example.org>: mailbox unavailable")), results);
+        runner.deliver(claimed);
+        runner.deliver(store.queue().claimDue(Instant.now(), QueueSettings.defaults("x").lease(), 10)); // the report
+        assertBounced511();
+    }
+
+    private void assertBounced511() throws Exception {
+        assertEquals(List.of(), store.queue().list(), "done with: not deferred, not retried");
+        StoreSession bob = store.open(store.accounts().find("bob@example.org").orElseThrow().id());
+        assertEquals(List.of("Undelivered Mail Returned to Sender"), subjects(bob));
+        try (var view = bob.select(MailboxName.INBOX); var in = bob.openContent(view.messages().getFirst())) {
+            String report = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(report.contains("Final-Recipient: rfc822; alice@example.org"), report);
+            assertTrue(report.contains("Action: failed\r\nStatus: 5.1.1"), report);
+        }
+    }
+
     @Test
     void aRecipientThatAskedForSuccessNoticesGetsOneAndOnlyThen() throws Exception {
         // RFC 3461 §4.1: NOTIFY=SUCCESS,FAILURE asks for a notice on delivery; no NOTIFY asks for none

@@ -1,0 +1,127 @@
+package dev.mailstack.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.sun.security.auth.module.UnixSystem;
+import dev.mailstack.store.MailboxStore;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Who may write to the store with no server running: the data folder's owner, told apart by uid. */
+class StoreAccessTest {
+    /** A uid with no passwd entry, as a container's often is (checked below: it must show as its number). */
+    private static final int NAMELESS = 54321;
+
+    @TempDir
+    Path dir;
+
+    /**
+     * As root (the only way a test can own files as another uid): a data folder of a nameless uid
+     * is written offline by a process of that uid, though the JDK calls its user "?", and refused
+     * to root, whose uid differs, with the uid in the sudo hint.
+     */
+    @Test
+    @Timeout(120)
+    void theFolderOwnerIsToldByUidEvenWithoutAName() throws Exception {
+        Path setpriv = Path.of("/usr/bin/setpriv");
+        assumeTrue(new UnixSystem().getUid() == 0 && Files.isExecutable(setpriv), "needs root and setpriv");
+        Path data = dir.resolve("data");
+        try (MailboxStore store = MailboxStore.open(data, null)) {
+            store.accounts().addDomain("example.org");
+        }
+        assertEquals(0, userAdd(data, "root@example.org"), "the owner's own uid: written offline");
+        chown(data, NAMELESS);
+        assumeTrue(Files.getOwner(data).getName().equals(Integer.toString(NAMELESS)), NAMELESS + " has a passwd entry here");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+
+        assertEquals(1, userAdd(data, "other@example.org"), "another uid, no server: refused");
+        assertTrue(err.contains("belongs to " + NAMELESS + ", so without a running server the command must run as "
+                + NAMELESS + " (sudo -u '#" + NAMELESS + "' mailstack user ...)"), err);
+
+        Process p = new ProcessBuilder(setpriv.toString(), "--reuid=" + NAMELESS, "--regid=" + NAMELESS, "--clear-groups",
+                ProcessHandle.current().info().command().orElseThrow(), "-XX:-UsePerfData", "-cp", readableClassPath(),
+                "dev.mailstack.server.Main", "user", "add", "nameless@example.org", "--password-stdin", "--data", data.toString())
+                .redirectErrorStream(true).start();
+        p.getOutputStream().write("pw\n".getBytes(StandardCharsets.UTF_8));
+        p.getOutputStream().close();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), "the folder's own uid, nameless: written offline\n" + output);
+        assertEquals("added user nameless@example.org", output.strip());
+        try (MailboxStore store = MailboxStore.open(data, null)) {
+            assertTrue(store.accounts().authenticate("nameless@example.org", "pw").isPresent());
+            assertFalse(store.accounts().find("other@example.org").isPresent());
+        }
+    }
+
+    private String err = "";
+
+    private int userAdd(Path data, String address) {
+        InputStream stdin = System.in;
+        PrintStream stderr = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        try {
+            System.setIn(new ByteArrayInputStream("pw\n".getBytes(StandardCharsets.UTF_8)));
+            System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+            return Main.run("user", "add", address, "--password-stdin", "--data", data.toString());
+        } finally {
+            System.setIn(stdin);
+            System.setErr(stderr);
+            err = captured.toString(StandardCharsets.UTF_8);
+        }
+    }
+
+    private static void chown(Path tree, int uid) throws IOException {
+        try (Stream<Path> all = Files.walk(tree)) {
+            for (Path p : (Iterable<Path>) all::iterator) {
+                Files.setAttribute(p, "unix:uid", uid);
+                Files.setAttribute(p, "unix:gid", uid);
+            }
+        }
+    }
+
+    /** This JVM's class path copied where another uid may read it (the Maven repository may be root's alone). */
+    private String readableClassPath() throws IOException {
+        Path copy = Files.createDirectory(dir.resolve("classpath"));
+        List<String> entries = new ArrayList<>();
+        int n = 0;
+        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            Path from = Path.of(entry);
+            Path to = copy.resolve(n++ + "-" + from.getFileName());
+            if (Files.isDirectory(from)) {
+                try (Stream<Path> tree = Files.walk(from)) {
+                    for (Path p : (Iterable<Path>) tree::iterator) {
+                        Files.copy(p, to.resolve(from.relativize(p).toString()));
+                    }
+                }
+            } else if (Files.exists(from)) {
+                Files.copy(from, to);
+            }
+            entries.add(to.toString());
+        }
+        try (Stream<Path> all = Files.walk(copy)) {
+            for (Path p : (Iterable<Path>) all::iterator) {
+                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(Files.isDirectory(p) ? "rwxr-xr-x" : "rw-r--r--"));
+            }
+        }
+        return String.join(File.pathSeparator, entries);
+    }
+}
