@@ -63,6 +63,11 @@ public final class DomainPolicies {
                 c.commit();
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
+                if (e instanceof SQLException sql && db.dialect().isUniqueViolation(sql)) {
+                    // a concurrent put for the domain inserted first (read committed, as on
+                    // PostgreSQL): its policy, as fresh as this one, is the one kept
+                    return;
+                }
                 throw e;
             }
         } catch (SQLException e) {

@@ -16,8 +16,4 @@ public record DomainPolicy(String domain, String policyId, String text, Instant 
             throw new IllegalArgumentException("policy of " + domain + " expires " + expires + ", not after it was fetched");
         }
     }
-
-    public boolean expired(Instant now) {
-        return !expires.isAfter(now);
-    }
 }
