@@ -89,6 +89,33 @@ final class DataFolderLock implements AutoCloseable {
     }
 
     /**
+     * Whether another process (or this JVM) holds the folder, looked at without taking it and
+     * without creating anything: root must not leave a root-owned lock file in a server's folder.
+     * False when the lock file is missing or cannot be read.
+     */
+    static synchronized boolean heldByAnother(Path dataDir) {
+        Path path;
+        try {
+            path = dataDir.resolve("control").toRealPath().resolve("owner.lock");
+        } catch (IOException e) {
+            return false;
+        }
+        if (HELD.contains(path)) {
+            return true; // not even a second channel: closing it would drop this JVM's lock
+        }
+        try (FileChannel file = FileChannel.open(path, StandardOpenOption.READ)) {
+            FileLock probe = file.tryLock(0, Long.MAX_VALUE, true);
+            if (probe == null) {
+                return true;
+            }
+            probe.release();
+            return false;
+        } catch (IOException | OverlappingFileLockException e) {
+            return false;
+        }
+    }
+
+    /**
      * Makes {@code dir} rwx------ so that only its owner (the server's user) and root reach what is
      * inside; false where that cannot be done (not the owner, or not a POSIX file system).
      */

@@ -99,10 +99,19 @@ sealed interface StoreAccess extends AutoCloseable {
             // Root, say, with a Maildir only it may read: through the server or not at all.
             String folderOwner = Files.getOwner(data).getName(); // the uid's number when it has no name
             String sudo = folderOwner.chars().allMatch(Character::isDigit) ? "'#" + folderOwner + "'" : folderOwner;
-            return new ThroughServer(server(data, what).orElseThrow(() -> new CommandFailure("no mailstack server"
-                    + " answers on " + ControlSocket.path(data) + ", and the data folder " + data + " belongs to "
-                    + folderOwner + ", so without a running server " + what + " must run as " + folderOwner
-                    + " (sudo -u " + sudo + " mailstack " + command + " ...)")));
+            Optional<ControlClient> server = server(data, what);
+            // as below, a server that is starting is waited for, seen by its lock (never taken here)
+            long deadline = System.nanoTime() + STARTING_SERVER_WAIT.toNanos();
+            boolean told = false;
+            while (server.isEmpty() && System.nanoTime() - deadline < 0 && DataFolderLock.heldByAnother(data)) {
+                told = tellWaiting(data, told);
+                LockSupport.parkNanos(POLL.toNanos());
+                server = server(data, what);
+            }
+            return new ThroughServer(server.orElseThrow(() -> new CommandFailure("no mailstack server"
+                    + " answers on " + ControlSocket.path(data) + " (one still starting? try again in a moment), and the"
+                    + " data folder " + data + " belongs to " + folderOwner + ", so without a running server " + what
+                    + " must run as " + folderOwner + " (sudo -u " + sudo + " mailstack " + command + " ...)")));
         }
         // A user who runs a command just after starting the server wants the change made, not a
         // message to try again: so wait a little for a starting server's socket (or for the folder
@@ -125,13 +134,18 @@ sealed interface StoreAccess extends AutoCloseable {
                         + " moment), an import with no server running (wait for it to end), or a server whose control"
                         + " socket is off (its log says why)");
             }
-            if (!told) {
-                System.err.println("mailstack: another mailstack process owns " + data + " and has no control socket yet"
-                        + " (a server starting?); waiting up to " + STARTING_SERVER_WAIT.toSeconds() + " s for it");
-                told = true;
-            }
+            told = tellWaiting(data, told);
             LockSupport.parkNanos(POLL.toNanos());
         }
+    }
+
+    /** Says once that the command waits, and why; true from then on. */
+    private static boolean tellWaiting(Path data, boolean told) {
+        if (!told) {
+            System.err.println("mailstack: another mailstack process owns " + data + " and has no control socket yet"
+                    + " (a server starting?); waiting up to " + STARTING_SERVER_WAIT.toSeconds() + " s for it");
+        }
+        return true;
     }
 
     private static StoreAccess owning(DataFolderLock owner, StoreOptions options, Config config) throws IOException {
