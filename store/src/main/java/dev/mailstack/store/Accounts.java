@@ -183,8 +183,11 @@ public final class Accounts {
         updateAccount("UPDATE accounts SET disabled = ? WHERE id = ?", disabled, address);
     }
 
-    /** Null removes the quota. */
+    /** Null removes the quota; a negative one is refused (every caller's check ends here). */
     public void setQuota(String address, Long quotaBytes) {
+        if (quotaBytes != null && quotaBytes < 0) {
+            throw new IllegalArgumentException("a quota is a number of bytes, 0 or more: " + quotaBytes);
+        }
         updateAccount("UPDATE accounts SET quota_bytes = ? WHERE id = ?", quotaBytes, address);
     }
 
