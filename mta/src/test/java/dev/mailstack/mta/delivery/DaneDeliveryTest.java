@@ -122,6 +122,12 @@ class DaneDeliveryTest {
                 Router.HTTPS_PORT, true);
     }
 
+    /** How DANE has the first MX host reached under {@code router}: what the delivery went by. */
+    static TlsPolicy daneLevel(Router router) throws Exception {
+        DaneLookup.Result result = router.dane(DOMAIN).orElseThrow().apply(DOMAIN, router.routes(DOMAIN));
+        return ((DaneLookup.Secure) result).routes().getFirst().tls();
+    }
+
     long received() throws Exception {
         return next.alice().status(MailboxName.INBOX).messages();
     }
@@ -136,7 +142,9 @@ class DaneDeliveryTest {
 
     @Test
     void daneEeMatchingTheMxCertificateDeliversOverTls() throws Exception {
-        RemoteDelivery.Outcome sent = sender.deliver(router(dns(true, Map.of(MX, List.of(eeSpki())), MX)), DOMAIN);
+        Router router = router(dns(true, Map.of(MX, List.of(eeSpki())), MX));
+        assertEquals(TlsPolicy.DANE, daneLevel(router), "the certificate had to match");
+        RemoteDelivery.Outcome sent = sender.deliver(router, DOMAIN);
         assertEquals(250, sent.code(), sent.reply());
         assertTrue(firstMessage().contains("with ESMTPS"), "received over TLS");
     }
@@ -144,7 +152,9 @@ class DaneDeliveryTest {
     @Test
     void daneEeIgnoresTheNamesOfTheCertificate() throws Exception {
         // RFC 7672 §3.1.1: the MX is reached as mx.elsewhere.test, which the certificate does not name
-        RemoteDelivery.Outcome sent = sender.deliver(router(dns(true, Map.of(OTHER_MX, List.of(eeSpki())), OTHER_MX)), DOMAIN);
+        Router router = router(dns(true, Map.of(OTHER_MX, List.of(eeSpki())), OTHER_MX));
+        assertEquals(TlsPolicy.DANE, daneLevel(router));
+        RemoteDelivery.Outcome sent = sender.deliver(router, DOMAIN);
         assertEquals(250, sent.code(), sent.reply());
         next.awaitMessages(next.alice(), MailboxName.INBOX, 1);
     }
@@ -205,7 +215,9 @@ class DaneDeliveryTest {
 
     @Test
     void daneTaMatchingTheTestCaDeliversToTheHostTheCertificateNames() throws Exception {
-        RemoteDelivery.Outcome sent = sender.deliver(router(dns(true, Map.of(MX, List.of(taCertificate())), MX)), DOMAIN);
+        Router router = router(dns(true, Map.of(MX, List.of(taCertificate())), MX));
+        assertEquals(TlsPolicy.DANE, daneLevel(router));
+        RemoteDelivery.Outcome sent = sender.deliver(router, DOMAIN);
         assertEquals(250, sent.code(), sent.reply());
         assertTrue(firstMessage().contains("with ESMTPS"));
 
