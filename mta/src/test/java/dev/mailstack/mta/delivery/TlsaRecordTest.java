@@ -56,10 +56,4 @@ class TlsaRecordTest {
         assertFalse(new TlsaRecord(2, 0, 3, sha256).usable(), "unknown matching type");
         assertFalse(new TlsaRecord(2, 0, 2, sha256).usable(), "a SHA-512 record of 32 octets");
     }
-
-    @Test
-    void daneTaNamesAreCheckedAgainstTheCertificatesDnsNames() {
-        assertTrue(DaneTrustManager.namesOneOf(leaf, List.of("elsewhere.test", "MX.sts.test.")));
-        assertFalse(DaneTrustManager.namesOneOf(leaf, List.of("other.sts.test", "sts.test")));
-    }
 }
