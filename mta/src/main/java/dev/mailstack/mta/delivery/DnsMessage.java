@@ -131,23 +131,27 @@ final class DnsMessage {
         int questions = u16(m, 4);
         int answers = u16(m, 6);
         int pos = 12;
-        for (int i = 0; i < questions; i++) {
-            pos = skipName(m, pos) + 4;
-        }
         List<Answer> out = new ArrayList<>();
         boolean truncated = (flags & 0x0200) != 0;
-        for (int i = 0; i < answers; i++) {
-            if (truncated && pos >= m.length) {
-                break; // a truncated answer may end anywhere; the caller asks again over TCP
+        try {
+            for (int i = 0; i < questions; i++) {
+                pos = skipName(m, pos) + 4;
             }
-            StringBuilder owner = new StringBuilder();
-            pos = readName(m, pos, owner);
-            need(m, pos + 10);
-            int type = u16(m, pos);
-            int length = u16(m, pos + 8);
-            need(m, pos + 10 + length);
-            out.add(new Answer(owner.toString(), type, m, pos + 10, length));
-            pos += 10 + length;
+            for (int i = 0; i < answers; i++) {
+                StringBuilder owner = new StringBuilder();
+                pos = readName(m, pos, owner);
+                need(m, pos + 10);
+                int type = u16(m, pos);
+                int length = u16(m, pos + 8);
+                need(m, pos + 10 + length);
+                out.add(new Answer(owner.toString(), type, m, pos + 10, length));
+                pos += 10 + length;
+            }
+        } catch (MalformedDnsException e) {
+            if (!truncated) {
+                throw e;
+            }
+            // a truncated answer may end anywhere, even inside a record; the caller asks again over TCP
         }
         return new Response(id, flags & 0x000f, (flags & 0x0020) != 0, truncated, out);
     }

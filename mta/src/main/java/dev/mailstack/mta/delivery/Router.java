@@ -21,7 +21,8 @@ import javax.naming.directory.InitialDirContext;
  * Where mail for a domain goes: a static route (queue.static_routes, like Postfix's transport
  * map), else the relay host, else the domain's MX records (RFC 5321 §5.1), via the JDK's DNS
  * provider, or the domain itself when it has no MX (implicit MX). For MX delivery it also says
- * whether MTA-STS applies, and looks up the records and addresses that needs.
+ * whether MTA-STS and DANE apply, and looks up the records and addresses MTA-STS needs (DANE asks
+ * through its own {@link DnssecResolver}, which sees the AD bit).
  */
 public final class Router {
     private static final System.Logger LOG = System.getLogger(Router.class.getName());

@@ -121,6 +121,11 @@ class DnsMessageTest {
         DnsMessage.Response r = DnsMessage.parse(w.bytes());
         assertTrue(r.truncated());
         assertEquals(List.of(), r.answers());
+        // cut inside a record, as a resolver may cut it
+        w.record(12, 15, 20).u16(10);
+        DnsMessage.Response cut = DnsMessage.parse(w.bytes());
+        assertTrue(cut.truncated());
+        assertEquals(List.of(), cut.answers());
     }
 
     @Test
