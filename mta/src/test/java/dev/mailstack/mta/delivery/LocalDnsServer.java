@@ -110,6 +110,17 @@ final class LocalDnsServer implements AutoCloseable {
         }
     }
 
+    /** Not a record: queries for the name get no answer at all, as when a lookup times out. */
+    record Silent() implements Record {
+        public int type() {
+            return -1;
+        }
+
+        public byte[] data() {
+            return new byte[0];
+        }
+    }
+
     /** Not a record: every query for the name fails with SERVFAIL (RFC 1035 §4.1.1 RCODE 2), as a blocked lookup does. */
     record ServFail() implements Record {
         public int type() {
@@ -171,6 +182,9 @@ final class LocalDnsServer implements AutoCloseable {
             try {
                 socket.receive(p);
                 byte[] answer = answer(buf, p.getLength(), truncateUdp);
+                if (answer == null) {
+                    continue;
+                }
                 socket.send(new DatagramPacket(answer, answer.length, p.getSocketAddress()));
             } catch (IOException e) {
                 return; // closed
@@ -185,6 +199,9 @@ final class LocalDnsServer implements AutoCloseable {
                 byte[] q = in.readNBytes(in.readUnsignedShort());
                 tcpQueries.incrementAndGet();
                 byte[] answer = answer(q, q.length, false);
+                if (answer == null) {
+                    continue;
+                }
                 OutputStream out = s.getOutputStream();
                 out.write(new byte[]{(byte) (answer.length >> 8), (byte) answer.length});
                 out.write(answer);
@@ -210,6 +227,9 @@ final class LocalDnsServer implements AutoCloseable {
         int questionEnd = pos + 4;
         List<? extends Record> records = zone.get(name.toString().toLowerCase(Locale.ROOT));
         queries.add(name.toString().toLowerCase(Locale.ROOT) + "/" + type);
+        if (records != null && records.stream().anyMatch(r -> r instanceof Silent)) {
+            return null;
+        }
         List<? extends Record> answers = records == null || truncate ? List.of()
                 : records.stream().filter(r -> r.type() == type).toList();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
