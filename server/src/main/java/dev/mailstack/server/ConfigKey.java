@@ -51,6 +51,7 @@ public enum ConfigKey {
     DESTINATION_CONCURRENCY("queue.destination_concurrency", "20", Type.INT, "Deliveries at once to one destination domain (or to the relay host); one that finds no turn within 10 s is retried later."),
     TLS_POLICY("queue.tls_policy", "", Type.TLS_POLICIES, "domain=none|may|encrypt|verify|implicit pairs (verify: STARTTLS and a certificate from an authority in queue.tls_trust_file naming the MX host; implicit: TLS from the first byte, for a static route to port 465), comma-separated: TLS with that domain's servers (default may: STARTTLS when offered; a failed handshake is retried without TLS)."),
     MTA_STS("queue.mta_sts", "true", Type.BOOL, "MTA-STS (RFC 8461) for domains reached by MX without a queue.tls_policy entry: a domain whose published policy is in enforce mode gets mail only on the MX hosts it names, each with STARTTLS and a certificate naming the host that chains to an authority in queue.tls_trust_file (else the JDK's); testing mode only logs. Fetched policies are kept in the store until their max_age, across restarts, and fetched again from half their max_age on; a failed fetch is not tried again for 5 minutes."),
+    DANE("queue.dane", "true", Type.BOOL, "DANE (RFC 7672) for domains reached by MX without a queue.tls_policy entry, as Postfix's dane level: where DNSSEC validates the MX hosts and their TLSA records (_25._tcp.HOST), STARTTLS is required and the certificate must match a DANE-EE or DANE-TA record (else 451 4.7.5, never plaintext); all records unusable: TLS required; a failed TLSA lookup: that host is not used. Takes precedence over MTA-STS. Active only when the resolver (the first nameserver of /etc/resolv.conf) is on loopback, a validating one such as unbound, and answers with the AD bit; otherwise off, and the log says why at start."),
     MIME_MAX_DEPTH("mime.max_depth", "20", Type.INT, "Multipart and message/rfc822 nesting parsed; deeper parts are kept as one leaf."),
     MIME_MAX_PARTS("mime.max_parts", "1000", Type.INT, "Parts parsed in one message; the rest is kept unparsed."),
     MIME_MAX_HEADER_BYTES("mime.max_header_bytes", "1048576", Type.INT, "Header bytes analysed per part."),
@@ -66,7 +67,7 @@ public enum ConfigKey {
     boolean live() {
         return switch (this) {
             case RETRY_INITIAL, RETRY_MAX, MAX_QUEUE_LIFETIME, DELAY_WARNING, STATIC_ROUTES, RELAY_HOST, RELAY_HOST_TLS,
-                 RELAY_HOST_USER, RELAY_HOST_PASSWORD_FILE, RELAY_HOST_TLS_VERIFY, TLS_TRUST_FILE, TLS_POLICY, MTA_STS, MAX_MESSAGE_BYTES, MAX_RECIPIENTS, MAX_ERRORS,
+                 RELAY_HOST_USER, RELAY_HOST_PASSWORD_FILE, RELAY_HOST_TLS_VERIFY, TLS_TRUST_FILE, TLS_POLICY, MTA_STS, DANE, MAX_MESSAGE_BYTES, MAX_RECIPIENTS, MAX_ERRORS,
                  TRUSTED_NETWORKS, BARE_LF -> true;
             default -> false;
         };

@@ -136,7 +136,7 @@ final class FrontEnds {
         return services;
     }
 
-    /** Where outbound mail goes and how: static routes, the relay host with its TLS and login, TLS per domain, MTA-STS. */
+    /** Where outbound mail goes and how: static routes, the relay host with its TLS and login, TLS per domain, MTA-STS, DANE. */
     static Router router(Config config) {
         Optional<Route> relay = config.optional(ConfigKey.RELAY_HOST).map(Route::parse)
                 .map(r -> r.with(TlsPolicy.parse(config.string(ConfigKey.RELAY_HOST_TLS))));
@@ -150,7 +150,7 @@ final class FrontEnds {
         }
         return new Router(Router.parseStaticRoutes(config.string(ConfigKey.STATIC_ROUTES)), relay, null, 25,
                 Router.parseTlsPolicies(config.string(ConfigKey.TLS_POLICY)), trust(config), config.flag(ConfigKey.MTA_STS),
-                Router.HTTPS_PORT);
+                Router.HTTPS_PORT, config.flag(ConfigKey.DANE));
     }
 
     /** The authorities verified next hops' certificates must chain to: queue.tls_trust_file, else the JDK's. */

@@ -90,12 +90,30 @@ public final class NextHopTrust {
      * (RFC 6125 matching of DNS names and IP addresses, as JSSE does it for HTTPS).
      */
     SSLSocket handshake(Socket socket, String host, boolean verify) throws IOException {
-        SSLSocket ssl = (SSLSocket) (verify ? verifying : anyCertificate).getSocketFactory()
-                .createSocket(socket, host, socket.getPort(), true);
+        return handshake(verify ? verifying : anyCertificate, socket, host, verify);
+    }
+
+    /**
+     * A client handshake under DANE: the certificate must match one of {@code tlsa}'s records
+     * ({@link DaneTrustManager}); these authorities play no part (RFC 7672 §3.1). SNI names the
+     * MX host, the TLSA base domain (RFC 7672 §8.1).
+     */
+    SSLSocket handshake(Socket socket, String host, TlsaRecords tlsa) throws IOException {
+        try {
+            SSLContext dane = SSLContext.getInstance("TLS");
+            dane.init(null, new TrustManager[]{new DaneTrustManager(tlsa, host)}, new SecureRandom());
+            return handshake(dane, socket, host, false);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("this JDK has no TLS: " + e.getMessage(), e);
+        }
+    }
+
+    private static SSLSocket handshake(SSLContext context, Socket socket, String host, boolean identify) throws IOException {
+        SSLSocket ssl = (SSLSocket) context.getSocketFactory().createSocket(socket, host, socket.getPort(), true);
         ssl.setUseClientMode(true);
         SSLParameters parameters = ssl.getSSLParameters();
         parameters.setProtocols(new String[]{"TLSv1.3", "TLSv1.2"});
-        if (verify) {
+        if (identify) {
             parameters.setEndpointIdentificationAlgorithm("HTTPS");
         }
         ssl.setSSLParameters(parameters);

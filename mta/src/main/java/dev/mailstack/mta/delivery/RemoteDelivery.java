@@ -87,7 +87,34 @@ public final class RemoteDelivery implements AutoCloseable {
         if (routes.isEmpty()) {
             return all(recipients, 556, "556 5.1.10 " + domain + " accepts no mail (null MX)");
         }
-        if (current.mtaStsApplies(domain)) {
+        boolean daneDecides = false;
+        Optional<DaneLookup> dane = current.dane(domain);
+        if (dane.isPresent()) {
+            String ascii;
+            try {
+                ascii = Router.ascii(domain);
+            } catch (javax.naming.NameNotFoundException e) {
+                return all(recipients, 550, "550 5.1.2 " + domain + ": no such domain (" + e.getMessage() + ")");
+            }
+            switch (dane.get().apply(ascii, routes)) {
+                case DaneLookup.Insecure insecure -> LOG.log(Level.DEBUG, "DANE does not apply queue={0} domain={1}: {2}",
+                        message.id(), domain, insecure.why());
+                case DaneLookup.Secure secure -> {
+                    if (secure.routes().isEmpty()) {
+                        // RFC 7672 §2.2: a host whose TLSA lookup failed is not used, and none is left
+                        return all(recipients, 451, "451 4.7.5 DANE: the TLSA lookup failed for every MX host of " + domain
+                                + " (" + String.join(", ", secure.failed()) + "); trying later");
+                    }
+                    routes = secure.routes();
+                    daneDecides = secure.authenticates();
+                    LOG.log(Level.INFO, "DANE queue={0} domain={1} routes={2} failed={3}", message.id(), domain,
+                            routes.stream().map(r -> r.host() + "=" + r.tls().name().toLowerCase(java.util.Locale.ROOT)).toList(),
+                            secure.failed());
+                }
+            }
+        }
+        // RFC 8461 §2: where DANE authenticates the MX hosts, MTA-STS is not consulted
+        if (!daneDecides && current.mtaStsApplies(domain)) {
             Optional<StsPolicy> policy = stsPolicies.policy(domain, current);
             if (policy.isPresent()) {
                 routes = underPolicy(message, domain, policy.get(), routes);
@@ -269,7 +296,9 @@ public final class RemoteDelivery implements AutoCloseable {
         if (!client.secure() && !tls.plaintextAllowed()) {
             return new Failure(451, "451 4.7.4 " + route + " does not offer STARTTLS, and the TLS policy for it is "
                     + tls.name().toLowerCase(java.util.Locale.ROOT)
-                    + (route.login().isPresent() ? " (queue.relay_host_tls)" : " (queue.tls_policy, or the domain's MTA-STS policy)"));
+                    + (route.login().isPresent() ? " (queue.relay_host_tls)"
+                    : tls == TlsPolicy.DANE ? " (its TLSA records: DANE, RFC 7672 §2.2)"
+                    : " (queue.tls_policy, the domain's MTA-STS policy, or unusable TLSA records)"));
         }
         if (route.login().isPresent()) {
             // with verifyCertificate a secure session has passed the check in the handshake, and

@@ -4,11 +4,16 @@ import java.util.Optional;
 
 /**
  * A host to try for a destination domain, in order of preference, with how to talk to it: its
- * TLS policy and, for a relay host, the login it wants.
+ * TLS policy, for a relay host the login it wants, and under DANE the TLSA records its
+ * certificate must match.
  */
-public record Route(String host, int port, TlsPolicy tls, Optional<RelayLogin> login) {
+public record Route(String host, int port, TlsPolicy tls, Optional<RelayLogin> login, Optional<TlsaRecords> tlsa) {
     public Route(String host, int port) {
         this(host, port, TlsPolicy.MAY, Optional.empty());
+    }
+
+    public Route(String host, int port, TlsPolicy tls, Optional<RelayLogin> login) {
+        this(host, port, tls, login, Optional.empty());
     }
 
     public static Route parse(String hostPort) {
@@ -29,11 +34,16 @@ public record Route(String host, int port, TlsPolicy tls, Optional<RelayLogin> l
     }
 
     public Route with(TlsPolicy policy) {
-        return new Route(host, port, policy, login);
+        return new Route(host, port, policy, login, policy == TlsPolicy.DANE ? tlsa : Optional.empty());
     }
 
     public Route with(RelayLogin relayLogin) {
-        return new Route(host, port, tls, Optional.of(relayLogin));
+        return new Route(host, port, tls, Optional.of(relayLogin), tlsa);
+    }
+
+    /** Under DANE (RFC 7672 §2.2.3): STARTTLS, and a certificate that one of {@code records} matches. */
+    Route with(TlsaRecords records) {
+        return new Route(host, port, TlsPolicy.DANE, login, Optional.of(records));
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.mailstack.mta.delivery;
 
+import java.io.IOException;
+import java.lang.System.Logger.Level;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
@@ -19,9 +21,11 @@ import javax.naming.directory.InitialDirContext;
  * Where mail for a domain goes: a static route (queue.static_routes, like Postfix's transport
  * map), else the relay host, else the domain's MX records (RFC 5321 §5.1), via the JDK's DNS
  * provider, or the domain itself when it has no MX (implicit MX). For MX delivery it also says
- * whether MTA-STS applies, and looks up the records and addresses that needs.
+ * whether MTA-STS and DANE apply, and looks up the records and addresses MTA-STS needs (DANE asks
+ * through its own {@link DnssecResolver}, which sees the AD bit).
  */
 public final class Router {
+    private static final System.Logger LOG = System.getLogger(Router.class.getName());
     /** RFC 5321 §4.5.4 (and §5): mail exchangers listen on port 25. */
     static final int SMTP_PORT = 25;
     /** RFC 8461 §3.3: the policy is fetched with HTTPS, port 443. */
@@ -35,6 +39,8 @@ public final class Router {
     private final NextHopTrust trust;
     private final boolean mtaSts;
     private final int stsPort;
+    /** Present when DANE is on and its resolver's AD bit can be believed. */
+    private final Optional<DaneLookup> dane;
 
     /** {@code dnsServer}: e.g. "dns://127.0.0.1:5353" for a local resolver in tests; null for the system's. */
     public Router(Map<String, Route> staticRoutes, Optional<Route> relayHost, String dnsServer) {
@@ -67,6 +73,17 @@ public final class Router {
      */
     public Router(Map<String, Route> staticRoutes, Optional<Route> relayHost, String dnsServer, int mxPort,
                   Map<String, TlsPolicy> tlsPolicies, NextHopTrust trust, boolean mtaSts, int stsPort) {
+        this(staticRoutes, relayHost, dnsServer, mxPort, tlsPolicies, trust, mtaSts, stsPort, false);
+    }
+
+    /**
+     * With DANE (RFC 7672, queue.dane) for the same domains as MTA-STS, when the resolver, {@code
+     * dnsServer} or else the first nameserver of /etc/resolv.conf, is on loopback; otherwise DANE
+     * stays off and the log says why, once for this configuration.
+     */
+    public Router(Map<String, Route> staticRoutes, Optional<Route> relayHost, String dnsServer, int mxPort,
+                  Map<String, TlsPolicy> tlsPolicies, NextHopTrust trust, boolean mtaSts, int stsPort, boolean dane) {
+        this.dane = dane ? daneLookup(dnsServer) : Optional.empty();
         this.mtaSts = mtaSts;
         this.stsPort = stsPort;
         this.staticRoutes = Map.copyOf(staticRoutes);
@@ -91,9 +108,41 @@ public final class Router {
      * itself, and an explicit queue.tls_policy entry wins (as Postfix's policy maps do).
      */
     boolean mtaStsApplies(String domain) {
+        return mtaSts && routedByMxAlone(domain);
+    }
+
+    /** The DANE lookup for {@code domain}'s MX hosts, under the same conditions as MTA-STS (RFC 7672 §2.2 is about MX routing). */
+    Optional<DaneLookup> dane(String domain) {
+        return routedByMxAlone(domain) ? dane : Optional.empty();
+    }
+
+    private boolean routedByMxAlone(String domain) {
         String d = domain.toLowerCase(Locale.ROOT);
-        return mtaSts && relayHost.isEmpty() && !staticRoutes.containsKey(d) && !tlsPolicies.containsKey(d)
+        return relayHost.isEmpty() && !staticRoutes.containsKey(d) && !tlsPolicies.containsKey(d)
                 && !(d.startsWith("[") && d.endsWith("]"));
+    }
+
+    private static Optional<DaneLookup> daneLookup(String dnsServer) {
+        Optional<DnssecResolver> resolver;
+        try {
+            resolver = DnssecResolver.of(dnsServer);
+        } catch (IOException | IllegalArgumentException e) {
+            LOG.log(Level.WARNING, "DANE off: cannot tell which resolver to ask: {0}", e.getMessage());
+            return Optional.empty();
+        }
+        if (resolver.isEmpty()) {
+            LOG.log(Level.WARNING, "DANE off: no nameserver in /etc/resolv.conf to ask");
+            return Optional.empty();
+        }
+        if (!resolver.get().onLoopback()) {
+            // RFC 7672 §2.1 and RFC 4035 §4.9.3: the AD bit is worth only the path it came over
+            LOG.log(Level.WARNING, "DANE off: the resolver {0} is not on this machine, so its AD bit could be forged on"
+                    + " the way; run a validating resolver (unbound) on 127.0.0.1 and name it in /etc/resolv.conf",
+                    resolver.get());
+            return Optional.empty();
+        }
+        LOG.log(Level.INFO, "DANE on resolver={0}", resolver.get());
+        return Optional.of(new DaneLookup(resolver.get()));
     }
 
     /** Parses "example.net=encrypt, broken.test=none". */

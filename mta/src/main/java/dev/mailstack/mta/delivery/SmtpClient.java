@@ -58,13 +58,16 @@ final class SmtpClient implements AutoCloseable {
     private final String serverName;
     private final NextHopTrust trust;
     private final boolean verify;
+    /** Under DANE: the records the certificate must match instead of {@link #trust}. */
+    private final java.util.Optional<TlsaRecords> tlsa;
 
-    private SmtpClient(Socket tcp, String serverName, NextHopTrust trust, boolean verify, SmtpTimeouts timeouts)
-            throws IOException {
+    private SmtpClient(Socket tcp, String serverName, NextHopTrust trust, boolean verify,
+                       java.util.Optional<TlsaRecords> tlsa, SmtpTimeouts timeouts) throws IOException {
         this.tcp = tcp;
         this.serverName = serverName;
         this.trust = trust;
         this.verify = verify;
+        this.tlsa = tlsa;
         this.timeouts = timeouts;
         attach(tcp);
     }
@@ -80,7 +83,8 @@ final class SmtpClient implements AutoCloseable {
             s.connect(address, (int) timeouts.connect().toMillis());
             s.setSoTimeout((int) timeouts.reply().toMillis());
             s.setTcpNoDelay(true);
-            SmtpClient client = new SmtpClient(s, route.host(), trust, route.verifies(), timeouts);
+            SmtpClient client = new SmtpClient(s, route.host(), trust, route.verifies(),
+                    tls == TlsPolicy.DANE ? route.tlsa() : java.util.Optional.empty(), timeouts);
             if (tls == TlsPolicy.IMPLICIT) {
                 client.handshake();
             }
@@ -100,9 +104,10 @@ final class SmtpClient implements AutoCloseable {
     private void handshake() throws IOException {
         try {
             // the route's host name: SNI, so the server can choose its certificate, and what it must name
-            attach(trust.handshake(socket, serverName, verify));
+            attach(tlsa.isPresent() ? trust.handshake(socket, serverName, tlsa.get()) : trust.handshake(socket, serverName, verify));
         } catch (javax.net.ssl.SSLHandshakeException e) {
-            throw new TlsHandshakeFailed(verify ? "certificate of " + serverName + " not accepted (trusted: " + trust
+            throw new TlsHandshakeFailed(tlsa.isPresent() ? "DANE (RFC 7672): certificate of " + serverName
+                    + " not accepted under its TLSA records" : verify ? "certificate of " + serverName + " not accepted (trusted: " + trust
                     + "; queue.tls_trust_file names the authorities to trust, and for a relay host"
                     + " queue.relay_host_tls_verify = false takes any)" : "TLS handshake failed", e);
         } catch (IOException e) {

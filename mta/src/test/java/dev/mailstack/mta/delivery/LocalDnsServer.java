@@ -1,19 +1,27 @@
 package dev.mailstack.mta.delivery;
 
 import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A DNS responder on loopback UDP (RFC 1035 §4) that answers MX, TXT and A queries from a table,
- * so routing is tested through the JDK's real resolver without touching real DNS.
+ * A DNS responder on loopback UDP and TCP (RFC 1035 §4) that answers MX, TXT, A and TLSA queries
+ * from a table, so routing is tested through the JDK's real resolver without touching real DNS.
+ * A signed table plays a validating resolver's answers for a DNSSEC-signed zone: every answer
+ * carries the AD bit (RFC 4035 §3.2.3), except for names marked {@link Unsigned}.
  */
 final class LocalDnsServer implements AutoCloseable {
     /** A resource record of a name in the table, of the type it answers. */
@@ -75,6 +83,44 @@ final class LocalDnsServer implements AutoCloseable {
         }
     }
 
+    /** One TLSA record (RFC 6698 §2.1). */
+    record Tlsa(int usage, int selector, int matchingType, byte[] association) implements Record {
+        public int type() {
+            return 52;
+        }
+
+        public byte[] data() {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            out.write(usage);
+            out.write(selector);
+            out.write(matchingType);
+            out.writeBytes(association);
+            return out.toByteArray();
+        }
+    }
+
+    /** Not a record: answers for the name carry no AD bit, as for a name in an unsigned zone. */
+    record Unsigned() implements Record {
+        public int type() {
+            return -1;
+        }
+
+        public byte[] data() {
+            return new byte[0];
+        }
+    }
+
+    /** Not a record: queries for the name get no answer at all, as when a lookup times out. */
+    record Silent() implements Record {
+        public int type() {
+            return -1;
+        }
+
+        public byte[] data() {
+            return new byte[0];
+        }
+    }
+
     /** Not a record: every query for the name fails with SERVFAIL (RFC 1035 §4.1.1 RCODE 2), as a blocked lookup does. */
     record ServFail() implements Record {
         public int type() {
@@ -87,13 +133,42 @@ final class LocalDnsServer implements AutoCloseable {
     }
 
     private final DatagramSocket socket;
+    private final ServerSocket tcp;
     private final Map<String, ? extends List<? extends Record>> zone;
+    private final boolean signed;
     private final Thread thread;
+    private final Thread tcpThread;
+    /** Over UDP, answer with TC and no records, so the client asks again over TCP (RFC 7766 §5). */
+    volatile boolean truncateUdp;
+    final AtomicInteger tcpQueries = new AtomicInteger();
+    /** Every query's name and type, as "name/type", in order. */
+    final List<String> queries = new CopyOnWriteArrayList<>();
 
     LocalDnsServer(Map<String, ? extends List<? extends Record>> zone) throws IOException {
+        this(zone, false);
+    }
+
+    /** {@code signed}: the answers carry the AD bit, as a validating resolver's for a signed zone. */
+    LocalDnsServer(Map<String, ? extends List<? extends Record>> zone, boolean signed) throws IOException {
         this.zone = zone;
-        this.socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        this.signed = signed;
+        DatagramSocket udp = null;
+        ServerSocket stream = null;
+        for (int tries = 0; stream == null; tries++) { // the same port for both, as a resolver has
+            udp = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            try {
+                stream = new ServerSocket(udp.getLocalPort(), 50, InetAddress.getLoopbackAddress());
+            } catch (IOException e) {
+                udp.close();
+                if (tries > 20) {
+                    throw e;
+                }
+            }
+        }
+        this.socket = udp;
+        this.tcp = stream;
         this.thread = Thread.ofVirtual().start(this::serve);
+        this.tcpThread = Thread.ofVirtual().start(this::serveTcp);
     }
 
     String url() {
@@ -106,7 +181,10 @@ final class LocalDnsServer implements AutoCloseable {
             DatagramPacket p = new DatagramPacket(buf, buf.length);
             try {
                 socket.receive(p);
-                byte[] answer = answer(buf, p.getLength());
+                byte[] answer = answer(buf, p.getLength(), truncateUdp);
+                if (answer == null) {
+                    continue;
+                }
                 socket.send(new DatagramPacket(answer, answer.length, p.getSocketAddress()));
             } catch (IOException e) {
                 return; // closed
@@ -114,7 +192,29 @@ final class LocalDnsServer implements AutoCloseable {
         }
     }
 
-    private byte[] answer(byte[] q, int length) {
+    private void serveTcp() {
+        while (!tcp.isClosed()) {
+            try (Socket s = tcp.accept()) {
+                DataInputStream in = new DataInputStream(s.getInputStream());
+                byte[] q = in.readNBytes(in.readUnsignedShort());
+                tcpQueries.incrementAndGet();
+                byte[] answer = answer(q, q.length, false);
+                if (answer == null) {
+                    continue;
+                }
+                OutputStream out = s.getOutputStream();
+                out.write(new byte[]{(byte) (answer.length >> 8), (byte) answer.length});
+                out.write(answer);
+                out.flush();
+            } catch (IOException e) {
+                if (tcp.isClosed()) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private byte[] answer(byte[] q, int length, boolean truncate) {
         int pos = 12;
         StringBuilder name = new StringBuilder();
         while (q[pos] != 0) {
@@ -126,13 +226,20 @@ final class LocalDnsServer implements AutoCloseable {
         int type = ((q[pos] & 0xff) << 8) | (q[pos + 1] & 0xff);
         int questionEnd = pos + 4;
         List<? extends Record> records = zone.get(name.toString().toLowerCase(Locale.ROOT));
-        List<? extends Record> answers = records == null ? List.of() : records.stream().filter(r -> r.type() == type).toList();
+        queries.add(name.toString().toLowerCase(Locale.ROOT) + "/" + type);
+        if (records != null && records.stream().anyMatch(r -> r instanceof Silent)) {
+            return null;
+        }
+        List<? extends Record> answers = records == null || truncate ? List.of()
+                : records.stream().filter(r -> r.type() == type).toList();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.write(q[0]);
         out.write(q[1]);
-        out.write(0x81); // response, recursion desired
+        out.write(truncate ? 0x83 : 0x81); // response, recursion desired; TC
         boolean failing = records != null && records.stream().anyMatch(r -> r instanceof ServFail);
-        out.write(records == null ? 0x83 : failing ? 0x82 : 0x80); // recursion available; NXDOMAIN for unknown names
+        boolean authenticated = signed && !failing && (records == null || records.stream().noneMatch(r -> r instanceof Unsigned));
+        // recursion available; AD; NXDOMAIN for unknown names
+        out.write((records == null ? 0x83 : failing ? 0x82 : 0x80) | (authenticated ? 0x20 : 0));
         out.writeBytes(new byte[]{0, 1, 0, (byte) answers.size(), 0, 0, 0, 0});
         out.write(q, 12, questionEnd - 12);
         for (Record r : answers) {
@@ -158,8 +265,10 @@ final class LocalDnsServer implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() throws InterruptedException, IOException {
         socket.close();
+        tcp.close();
         thread.join();
+        tcpThread.join();
     }
 }

@@ -16,6 +16,9 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -422,6 +425,43 @@ class MtaStsDeliveryTest {
             assertEquals(250, sent.code(), "the testing policy now served replaced it: " + sent.reply());
         }
         next.awaitMessages(next.alice(), MailboxName.INBOX, 2);
+    }
+
+    @Test
+    void daneTakesPrecedenceOverAnEnforcePolicyWhereTheMxHasUsableTlsaRecords() throws Exception {
+        // the enforce policy names only mx.sts.test; mx.elsewhere.test has a DANE-EE record its
+        // certificate matches, in a signed zone: RFC 8461 §2, DANE decides and the policy is not asked
+        X509Certificate leaf;
+        try (InputStream in = Files.newInputStream(dir.resolve("sts/sts-fullchain.pem"))) {
+            leaf = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+        }
+        byte[] spki = MessageDigest.getInstance("SHA-256").digest(leaf.getPublicKey().getEncoded());
+        for (boolean tlsa : List.of(true, false)) {
+            Map<String, List<LocalDnsServer.Record>> zone = new HashMap<>();
+            zone.put(DOMAIN, List.of(new LocalDnsServer.Mx(10, "mx.elsewhere.test.")));
+            zone.put("_mta-sts." + DOMAIN, List.of(new LocalDnsServer.Txt("v=STSv1; id=1")));
+            for (String host : List.of("mta-sts.sts.test", "mx.elsewhere.test")) {
+                zone.put(host, List.of(new LocalDnsServer.A("127.0.0.1")));
+            }
+            if (tlsa) {
+                zone.put("_" + next.smtp.port() + "._tcp.mx.elsewhere.test", List.of(new LocalDnsServer.Tlsa(3, 1, 1, spki)));
+            }
+            LocalDnsServer dns = new LocalDnsServer(zone, true);
+            dnsServers.add(dns);
+            Router daneAndSts = new Router(Map.of(), Optional.empty(), dns.url(), next.smtp.port(), Map.of(), testCa, true,
+                    policyServer.getAddress().getPort(), true);
+            RemoteDelivery.Outcome outcome = deliver(daneAndSts);
+            if (tlsa) {
+                assertEquals(250, outcome.code(), "DANE authenticated the MX the policy does not name: " + outcome.reply());
+                assertEquals(0, policyRequests.get(), "MTA-STS not consulted");
+            } else {
+                // without TLSA records (securely denied) the enforce policy decides, as before
+                assertEquals(451, outcome.code(), outcome.reply());
+                assertTrue(outcome.reply().contains("MTA-STS"), outcome.reply());
+                assertEquals(1, policyRequests.get());
+            }
+        }
+        assertEquals(1, received());
     }
 
     @Test

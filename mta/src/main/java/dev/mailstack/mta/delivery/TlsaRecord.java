@@ -1,0 +1,81 @@
+package dev.mailstack.mta.delivery;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.X509Certificate;
+import java.util.Arrays;
+import java.util.HexFormat;
+
+/**
+ * One TLSA record (RFC 6698 §2.1): which certificate it stands for (usage), which part of it is
+ * matched (selector) and how (matching type), and the data to match.
+ */
+record TlsaRecord(int usage, int selector, int matchingType, byte[] data) {
+    /** RFC 7218 §2.1: the certificate usages. */
+    static final int PKIX_TA = 0;
+    static final int PKIX_EE = 1;
+    static final int DANE_TA = 2;
+    static final int DANE_EE = 3;
+
+    TlsaRecord {
+        data = data.clone();
+    }
+
+    /** The RDATA of a TLSA answer (RFC 6698 §2.1): usage, selector, matching type, then the data. */
+    static TlsaRecord parse(byte[] rdata) throws DnsMessage.MalformedDnsException {
+        if (rdata.length < 4) {
+            throw new DnsMessage.MalformedDnsException("TLSA record of " + rdata.length + " octets");
+        }
+        return new TlsaRecord(rdata[0] & 0xff, rdata[1] & 0xff, rdata[2] & 0xff, Arrays.copyOfRange(rdata, 3, rdata.length));
+    }
+
+    /**
+     * Whether an SMTP client can use it: RFC 7672 §3.1.3 makes PKIX-TA(0) and PKIX-EE(1)
+     * unusable (there is no agreed set of authorities between MTAs), and a selector or matching
+     * type we do not know is unusable as well (RFC 7671 §4). Only full certificate or SPKI
+     * (selector 0, 1), and exact, SHA-256 or SHA-512 matching (0, 1, 2; RFC 6698 §2.1.3).
+     */
+    boolean usable() {
+        return (usage == DANE_TA || usage == DANE_EE) && (selector == 0 || selector == 1) && matchingType <= 2
+                && (matchingType != 1 || data.length == 32) && (matchingType != 2 || data.length == 64);
+    }
+
+    /** Whether {@code certificate} is the one this record stands for (RFC 6698 §2.1.2, §2.1.3). */
+    boolean matches(X509Certificate certificate) {
+        try {
+            byte[] selected = selector == 0 ? certificate.getEncoded() : certificate.getPublicKey().getEncoded();
+            byte[] value = switch (matchingType) {
+                case 0 -> selected;
+                case 1 -> MessageDigest.getInstance("SHA-256").digest(selected);
+                case 2 -> MessageDigest.getInstance("SHA-512").digest(selected);
+                default -> null;
+            };
+            return value != null && MessageDigest.isEqual(value, data);
+        } catch (CertificateEncodingException | NoSuchAlgorithmException e) {
+            return false; // a certificate we cannot encode matches nothing
+        }
+    }
+
+    @Override
+    public byte[] data() {
+        return data.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof TlsaRecord t && usage == t.usage && selector == t.selector && matchingType == t.matchingType
+                && Arrays.equals(data, t.data);
+    }
+
+    @Override
+    public int hashCode() {
+        return ((usage * 31 + selector) * 31 + matchingType) * 31 + Arrays.hashCode(data);
+    }
+
+    /** As in a zone file: "3 1 1 ab12…". */
+    @Override
+    public String toString() {
+        return usage + " " + selector + " " + matchingType + " " + HexFormat.of().formatHex(data);
+    }
+}
