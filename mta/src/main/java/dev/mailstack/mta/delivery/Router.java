@@ -40,7 +40,9 @@ public final class Router {
     private final boolean mtaSts;
     private final int stsPort;
     /** Present when DANE is on and its resolver's AD bit can be believed. */
-    private final Optional<DaneLookup> dane;
+    private final boolean daneWanted;
+    /** Decided at the first MX delivery, not here: {@code mailstack config check} builds a Router too. */
+    private volatile Optional<DaneLookup> dane;
 
     /** {@code dnsServer}: e.g. "dns://127.0.0.1:5353" for a local resolver in tests; null for the system's. */
     public Router(Map<String, Route> staticRoutes, Optional<Route> relayHost, String dnsServer) {
@@ -83,7 +85,7 @@ public final class Router {
      */
     public Router(Map<String, Route> staticRoutes, Optional<Route> relayHost, String dnsServer, int mxPort,
                   Map<String, TlsPolicy> tlsPolicies, NextHopTrust trust, boolean mtaSts, int stsPort, boolean dane) {
-        this.dane = dane ? daneLookup(dnsServer) : Optional.empty();
+        this.daneWanted = dane;
         this.mtaSts = mtaSts;
         this.stsPort = stsPort;
         this.staticRoutes = Map.copyOf(staticRoutes);
@@ -113,7 +115,22 @@ public final class Router {
 
     /** The DANE lookup for {@code domain}'s MX hosts, under the same conditions as MTA-STS (RFC 7672 §2.2 is about MX routing). */
     Optional<DaneLookup> dane(String domain) {
-        return routedByMxAlone(domain) ? dane : Optional.empty();
+        return routedByMxAlone(domain) ? daneLookup() : Optional.empty();
+    }
+
+    /** The resolver DANE asks, looked for (and the reason for none logged) once per Router. */
+    private Optional<DaneLookup> daneLookup() {
+        Optional<DaneLookup> d = dane;
+        if (d == null) {
+            synchronized (this) {
+                d = dane;
+                if (d == null) {
+                    d = daneWanted ? daneLookup(dnsServer) : Optional.empty();
+                    dane = d;
+                }
+            }
+        }
+        return d;
     }
 
     private boolean routedByMxAlone(String domain) {
