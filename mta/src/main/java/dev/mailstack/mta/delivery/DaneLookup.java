@@ -15,11 +15,19 @@ final class DaneLookup {
     private static final Logger LOG = System.getLogger(DaneLookup.class.getName());
 
     /** What DANE made of the routes. */
-    sealed interface Result permits Insecure, Secure {
+    sealed interface Result permits Insecure, Secure, Failed {
     }
 
-    /** DNSSEC does not vouch for the MX RRset (or it could not be asked): the routes go as they were. */
+    /** DNSSEC does not vouch for the MX RRset (the zone is not signed): the routes go as they were. */
     record Insecure(String why) implements Result {
+    }
+
+    /**
+     * The MX lookup failed (SERVFAIL, as for a bogus answer, or no answer at all): RFC 7672 §2.1.1
+     * makes that a temporary failure, not an insecure zone, or an attacker who breaks validation
+     * would turn DANE off.
+     */
+    record Failed(String why) implements Result {
     }
 
     /**
@@ -32,9 +40,9 @@ final class DaneLookup {
             failed = List.copyOf(failed);
         }
 
-        /** Whether some host has usable TLSA records: DANE, not MTA-STS, then decides (RFC 8461 §2). */
-        boolean authenticates() {
-            return routes.stream().anyMatch(r -> r.tls() == TlsPolicy.DANE);
+        /** Whether every host has usable TLSA records: no MTA-STS policy is needed then (RFC 8461 §2). */
+        boolean authenticatesEvery() {
+            return routes.stream().allMatch(r -> r.tls() == TlsPolicy.DANE);
         }
     }
 
@@ -54,19 +62,42 @@ final class DaneLookup {
         try {
             mx = resolver.query(domain, DnsMessage.MX);
         } catch (IOException e) {
-            return new Insecure("MX lookup failed: " + e.getMessage());
+            return new Failed("MX lookup failed: " + e.getMessage());
+        }
+        if (!answered(mx)) {
+            return new Failed("MX lookup answered rcode=" + mx.rcode());
         }
         // RFC 7672 §2.2.1: a validated MX RRset, or a validated denial of one (the domain is its
         // own host then, RFC 5321 §5.1)
-        if (!validated(mx)) {
+        if (!mx.authenticated()) {
             return new Insecure("MX RRset not validated (rcode=" + mx.rcode() + " ad=" + mx.authenticated() + ")");
+        }
+        // only hosts the validated RRset names: the routes came from another lookup (the JDK's,
+        // which may have asked another server), and a forged host must not ride on this one's AD bit
+        java.util.Set<String> named = new java.util.HashSet<>();
+        try {
+            for (DnsMessage.Answer a : mx.of(DnsMessage.MX)) {
+                named.add(hostName(DnsMessage.mx(a).exchange()));
+            }
+        } catch (DnsMessage.MalformedDnsException e) {
+            return new Failed("MX answer malformed: " + e.getMessage());
+        }
+        if (named.isEmpty()) {
+            named.add(hostName(domain));
         }
         List<Route> out = new ArrayList<>();
         List<String> failed = new ArrayList<>();
         for (Route route : routes) {
+            if (!named.contains(hostName(route.host()))) {
+                LOG.log(Level.WARNING, "DANE: MX host not in the validated MX records, not used domain={0} host={1}",
+                        domain, route.host());
+                failed.add(route.host());
+                continue;
+            }
             try {
                 out.add(apply(domain, route));
-            } catch (IOException e) {
+            } catch (IOException | IllegalArgumentException e) {
+                // IllegalArgumentException: a name too long to ask for (a TLSA name over 255 octets)
                 LOG.log(Level.WARNING, "DANE lookup failed, MX host not used domain={0} host={1}: {2}", domain,
                         route.host(), e.getMessage());
                 failed.add(route.host());
@@ -126,7 +157,8 @@ final class DaneLookup {
         return r.rcode() == DnsMessage.NOERROR || r.rcode() == DnsMessage.NXDOMAIN;
     }
 
-    private static boolean validated(DnsMessage.Response r) {
-        return answered(r) && r.authenticated();
+    private static String hostName(String name) {
+        String n = name.toLowerCase(java.util.Locale.ROOT);
+        return n.endsWith(".") ? n.substring(0, n.length() - 1) : n;
     }
 }

@@ -75,6 +75,12 @@ final class DnssecResolver {
         return Optional.empty();
     }
 
+    /** systemd-resolved's stub (127.0.0.53, 127.0.0.54) or Docker's embedded forwarder (127.0.0.11). */
+    boolean forwardingStub() {
+        String a = server.getAddress().getHostAddress();
+        return a.equals("127.0.0.53") || a.equals("127.0.0.54") || a.equals("127.0.0.11");
+    }
+
     /** Whether its AD bit can be believed: only a resolver on this machine's loopback. */
     boolean onLoopback() {
         return server.getAddress().isLoopbackAddress();

@@ -99,6 +99,10 @@ public final class RemoteDelivery implements AutoCloseable {
             switch (dane.get().apply(ascii, routes)) {
                 case DaneLookup.Insecure insecure -> LOG.log(Level.DEBUG, "DANE does not apply queue={0} domain={1}: {2}",
                         message.id(), domain, insecure.why());
+                case DaneLookup.Failed failed -> {
+                    return all(recipients, 451, "451 4.7.5 DANE: the DNSSEC lookup of the MX records of " + domain
+                            + " failed (" + failed.why() + "); trying later");
+                }
                 case DaneLookup.Secure secure -> {
                     if (secure.routes().isEmpty()) {
                         // RFC 7672 §2.2: a host whose TLSA lookup failed is not used, and none is left
@@ -106,14 +110,15 @@ public final class RemoteDelivery implements AutoCloseable {
                                 + " (" + String.join(", ", secure.failed()) + "); trying later");
                     }
                     routes = secure.routes();
-                    daneDecides = secure.authenticates();
+                    daneDecides = secure.authenticatesEvery();
                     LOG.log(Level.INFO, "DANE queue={0} domain={1} routes={2} failed={3}", message.id(), domain,
                             routes.stream().map(r -> r.host() + "=" + r.tls().name().toLowerCase(java.util.Locale.ROOT)).toList(),
                             secure.failed());
                 }
             }
         }
-        // RFC 8461 §2: where DANE authenticates the MX hosts, MTA-STS is not consulted
+        // RFC 8461 §2: where DANE authenticates every MX host, MTA-STS is not consulted; where it
+        // authenticates some, the policy applies to the others (underPolicy leaves DANE routes alone)
         if (!daneDecides && current.mtaStsApplies(domain)) {
             Optional<StsPolicy> policy = stsPolicies.policy(domain, current);
             if (policy.isPresent()) {
@@ -142,15 +147,17 @@ public final class RemoteDelivery implements AutoCloseable {
      * the ones enforce would drop logged; mode none is no policy.
      */
     private static List<Route> underPolicy(QueuedMessage message, String domain, StsPolicy policy, List<Route> routes) {
-        List<Route> matching = routes.stream().filter(r -> policy.matches(r.host())).toList();
-        List<String> others = routes.stream().filter(r -> !policy.matches(r.host())).map(Route::host).toList();
+        // a host DANE authenticates stays as it is: MTA-STS must not override DANE (RFC 8461 §2)
+        List<Route> matching = routes.stream().filter(r -> r.tls() == TlsPolicy.DANE || policy.matches(r.host())).toList();
+        List<String> others = routes.stream().filter(r -> r.tls() != TlsPolicy.DANE && !policy.matches(r.host()))
+                .map(Route::host).toList();
         return switch (policy.mode()) {
             case ENFORCE -> {
                 if (!others.isEmpty()) {
                     LOG.log(Level.WARNING, "MTA-STS enforce skips MX hosts the policy does not name queue={0} domain={1} hosts={2}",
                             message.id(), domain, others);
                 }
-                yield matching.stream().map(r -> r.with(TlsPolicy.VERIFY)).toList();
+                yield matching.stream().map(r -> r.tls() == TlsPolicy.DANE ? r : r.with(TlsPolicy.VERIFY)).toList();
             }
             case TESTING -> {
                 if (!others.isEmpty()) {

@@ -151,6 +151,13 @@ public final class Router {
             LOG.log(Level.WARNING, "DANE off: no nameserver in /etc/resolv.conf to ask");
             return Optional.empty();
         }
+        if (resolver.get().forwardingStub()) {
+            // systemd-resolved's 127.0.0.53 has passed on its upstream's AD bit unvalidated
+            // (systemd issue 34121), and Docker's 127.0.0.11 forwards: neither proves a signature
+            LOG.log(Level.WARNING, "DANE off: the resolver {0} is a forwarding stub whose AD bit proves nothing; run a"
+                    + " validating resolver (unbound) on 127.0.0.1 and name it first in /etc/resolv.conf", resolver.get());
+            return Optional.empty();
+        }
         if (!resolver.get().onLoopback()) {
             // RFC 7672 §2.1 and RFC 4035 §4.9.3: the AD bit is worth only the path it came over
             LOG.log(Level.WARNING, "DANE off: the resolver {0} is not on this machine, so its AD bit could be forged on"

@@ -42,8 +42,46 @@ class DaneLookupTest {
                 "_25._tcp.mx.dane.test", List.of(new LocalDnsServer.ServFail())), true)) {
             DaneLookup.Secure secure = assertInstanceOf(DaneLookup.Secure.class, lookup(dns).apply("dane.test", List.of(MX)));
             assertEquals(List.of(MX), secure.routes());
-            assertFalse(secure.authenticates());
+            assertFalse(secure.authenticatesEvery());
             assertFalse(dns.queries.contains("_25._tcp.mx.dane.test/52"), dns.queries.toString());
+        }
+    }
+
+    @Test
+    void anMxLookupThatFailsIsATemporaryFailureNotAnUnsignedZone() throws Exception {
+        // RFC 7672 §2.1.1: SERVFAIL (a bogus answer) or silence must not turn DANE off
+        for (LocalDnsServer.Record broken : List.of(new LocalDnsServer.ServFail(), new LocalDnsServer.Silent())) {
+            try (LocalDnsServer dns = new LocalDnsServer(Map.of("dane.test", List.of(broken)), true)) {
+                assertInstanceOf(DaneLookup.Failed.class, lookup(dns).apply("dane.test", List.of(MX)), broken.toString());
+            }
+        }
+    }
+
+    @Test
+    void aRouteTheValidatedMxRecordsDoNotNameIsLeftOut() throws Exception {
+        // the routes come from the JDK's lookup, which may have asked another server and got a forgery
+        Route forged = new Route("mx.attacker.test", 25);
+        try (LocalDnsServer dns = new LocalDnsServer(Map.of(
+                "dane.test", List.of(new LocalDnsServer.Mx(10, "mx.dane.test.")),
+                "mx.dane.test", List.of(new LocalDnsServer.A("127.0.0.1")),
+                "mx.attacker.test", List.of(new LocalDnsServer.A("127.0.0.1"))), true)) {
+            DaneLookup.Secure secure = assertInstanceOf(DaneLookup.Secure.class,
+                    lookup(dns).apply("dane.test", List.of(forged, MX)));
+            assertEquals(List.of(MX), secure.routes());
+            assertEquals(List.of("mx.attacker.test"), secure.failed());
+        }
+    }
+
+    @Test
+    void aTlsaNameTooLongToAskLeavesTheHostOutInsteadOfFailingTheDelivery() throws Exception {
+        String host = "a".repeat(63) + "." + "b".repeat(63) + "." + "c".repeat(63) + "." + "d".repeat(55) + ".test";
+        Route longRoute = new Route(host, 25);
+        try (LocalDnsServer dns = new LocalDnsServer(Map.of(
+                "dane.test", List.of(new LocalDnsServer.Mx(10, host + ".")),
+                host, List.of(new LocalDnsServer.A("127.0.0.1"))), true)) {
+            DaneLookup.Secure secure = assertInstanceOf(DaneLookup.Secure.class,
+                    lookup(dns).apply("dane.test", List.of(longRoute)));
+            assertEquals(List.of(host), secure.failed());
         }
     }
 }

@@ -465,6 +465,27 @@ class MtaStsDeliveryTest {
     }
 
     @Test
+    void anEnforcePolicyStillRulesTheMxHostsDaneDoesNotAuthenticate() throws Exception {
+        // mx.sts.test has a TLSA record its certificate does not match (an attacker's MX would not
+        // either); mx.elsewhere.test has none and the enforce policy does not name it: DANE for one
+        // host must not switch the policy off for the other (RFC 8461 §2 only keeps it from DANE's)
+        Map<String, List<LocalDnsServer.Record>> zone = new HashMap<>();
+        zone.put(DOMAIN, List.of(new LocalDnsServer.Mx(10, "mx.sts.test."), new LocalDnsServer.Mx(20, "mx.elsewhere.test.")));
+        zone.put("_mta-sts." + DOMAIN, List.of(new LocalDnsServer.Txt("v=STSv1; id=1")));
+        for (String host : List.of("mta-sts.sts.test", "mx.sts.test", "mx.elsewhere.test")) {
+            zone.put(host, List.of(new LocalDnsServer.A("127.0.0.1")));
+        }
+        zone.put("_" + next.smtp.port() + "._tcp.mx.sts.test", List.of(new LocalDnsServer.Tlsa(3, 1, 1, new byte[32])));
+        LocalDnsServer dns = new LocalDnsServer(zone, true);
+        dnsServers.add(dns);
+        RemoteDelivery.Outcome outcome = deliver(new Router(Map.of(), Optional.empty(), dns.url(), next.smtp.port(), Map.of(),
+                testCa, true, policyServer.getAddress().getPort(), true));
+        assertEquals(451, outcome.code(), outcome.reply());
+        assertEquals(1, policyRequests.get(), "the policy was asked for the host DANE does not cover");
+        assertEquals(0, received(), "not sent to the host the policy does not name");
+    }
+
+    @Test
     void enforceDefersWhenTheNamedMxOffersNoStarttlsAndNeverSendsInPlaintext() throws Exception {
         try (MtaFixture plain = new MtaFixture(dir.resolve("plain"), new Router(Map.of(), Optional.empty(), null),
                 SmtpSettings.mx("mx.example.org"), QueueSettings.defaults("mx.example.org"), null)) {
