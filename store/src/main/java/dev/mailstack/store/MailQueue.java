@@ -301,12 +301,17 @@ public final class MailQueue {
      *         when the entry it reports on was deleted and it was not queued
      */
     public Recorded record(Map<QueueId, List<RecipientOutcome>> outcomesById, Instant claimedAt, List<Report> reports) {
+        return holdingContentsFor(reports, () -> recordHolding(outcomesById, claimedAt, reports));
+    }
+
+    /** As enqueue: with reports to write, no sweep of their files before their rows commit. */
+    private <T> T holdingContentsFor(List<Report> reports, java.util.function.Supplier<T> work) {
         if (reports.isEmpty()) {
-            return recordHolding(outcomesById, claimedAt, reports);
+            return work.get();
         }
-        store.contentWriters().lock(); // as enqueue: no sweep of the reports' files before their rows exist
+        store.contentWriters().lock();
         try {
-            return recordHolding(outcomesById, claimedAt, reports);
+            return work.get();
         } finally {
             store.contentWriters().unlock();
         }
@@ -423,15 +428,7 @@ public final class MailQueue {
      * @return the reports' queue ids, in order; empty when the entry is gone and nothing was recorded
      */
     public Optional<List<QueueId>> recordSome(QueueId id, List<RecipientOutcome> outcomes, List<Report> reports) {
-        if (reports.isEmpty()) {
-            return recordSomeHolding(id, outcomes, reports);
-        }
-        store.contentWriters().lock();
-        try {
-            return recordSomeHolding(id, outcomes, reports);
-        } finally {
-            store.contentWriters().unlock();
-        }
+        return holdingContentsFor(reports, () -> recordSomeHolding(id, outcomes, reports));
     }
 
     private Optional<List<QueueId>> recordSomeHolding(QueueId id, List<RecipientOutcome> outcomes, List<Report> reports) {

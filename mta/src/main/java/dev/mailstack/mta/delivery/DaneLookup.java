@@ -4,7 +4,10 @@ import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 
 /**
  * DANE for SMTP (RFC 7672 §2.2) applied to a domain's MX routes: when DNSSEC vouches for the MX
@@ -74,7 +77,7 @@ final class DaneLookup {
         }
         // only hosts the validated RRset names: the routes came from another lookup (the JDK's,
         // which may have asked another server), and a forged host must not ride on this one's AD bit
-        java.util.Set<String> named = new java.util.HashSet<>();
+        Set<String> named = new HashSet<>();
         try {
             for (DnsMessage.Answer a : mx.of(DnsMessage.MX)) {
                 named.add(hostName(DnsMessage.mx(a).exchange()));
@@ -112,7 +115,7 @@ final class DaneLookup {
      * ones. An exception when a lookup failed: the host is not to be used.
      */
     private Route apply(String domain, Route route) throws IOException {
-        String host = route.host().toLowerCase(java.util.Locale.ROOT);
+        String host = route.host().toLowerCase(Locale.ROOT);
         for (int type : new int[]{DnsMessage.A, DnsMessage.AAAA}) {
             DnsMessage.Response addresses = resolver.query(host, type);
             if (!answered(addresses)) {
@@ -158,7 +161,7 @@ final class DaneLookup {
     }
 
     private static String hostName(String name) {
-        String n = name.toLowerCase(java.util.Locale.ROOT);
+        String n = name.toLowerCase(Locale.ROOT);
         return n.endsWith(".") ? n.substring(0, n.length() - 1) : n;
     }
 }
