@@ -235,7 +235,7 @@ public final class MailQueue {
                     }
                 }
                 List<QueuedMessage> claimed = new ArrayList<>();
-                try (PreparedStatement ps = c.prepareStatement("UPDATE queue_messages SET lease_until = ? WHERE id = ?"
+                try (PreparedStatement ps = c.prepareStatement("UPDATE queue_messages SET lease_until = ?, retry_asked = FALSE WHERE id = ?"
                         + " AND (lease_until IS NULL OR lease_until < ?) AND held = FALSE AND next_attempt_at <= ?")) {
                     for (long id : due) {
                         ps.setTimestamp(1, Timestamp.from(now.plus(lease)));
@@ -327,8 +327,8 @@ public final class MailQueue {
                         + " COALESCE(SUM(CASE WHEN state = ? THEN 1 ELSE 0 END), 0) FROM queue_recipients WHERE queue_id = ?");
                      PreparedStatement delete = c.prepareStatement("DELETE FROM queue_messages WHERE id = ?");
                      PreparedStatement reschedule = c.prepareStatement("UPDATE queue_messages SET lease_until = NULL,"
-                             + " next_attempt_at = CASE WHEN next_attempt_at > ? THEN next_attempt_at"
-                             + " ELSE COALESCE(?, next_attempt_at) END WHERE id = ?")) {
+                             + " next_attempt_at = CASE WHEN retry_asked AND ? THEN next_attempt_at"
+                             + " ELSE COALESCE(?, next_attempt_at) END, retry_asked = FALSE WHERE id = ?")) {
                     for (Map.Entry<QueueId, List<RecipientOutcome>> entry : outcomesById.entrySet()) {
                         long id = entry.getKey().value();
                         count.setString(1, State.PENDING.name());
@@ -351,7 +351,7 @@ public final class MailQueue {
                             Instant next = entry.getValue().stream()
                                     .flatMap(o -> o instanceof RecipientOutcome.Deferred d ? Stream.of(d.nextAttempt()) : Stream.empty())
                                     .min(Instant::compareTo).orElse(null);
-                            reschedule.setTimestamp(1, claimedAt == null ? null : Timestamp.from(claimedAt));
+                            reschedule.setBoolean(1, claimedAt != null);
                             reschedule.setTimestamp(2, next == null ? null : Timestamp.from(next));
                             reschedule.setLong(3, id);
                             reschedule.addBatch();
@@ -527,7 +527,7 @@ public final class MailQueue {
      * entry due now instead of setting its own retry time.
      */
     public boolean retryNow(QueueId id) {
-        return dueNow("UPDATE queue_messages SET next_attempt_at = ? WHERE id = ? AND held = FALSE", id);
+        return dueNow("UPDATE queue_messages SET next_attempt_at = ?, retry_asked = TRUE WHERE id = ? AND held = FALSE", id);
     }
 
     /**
@@ -540,12 +540,14 @@ public final class MailQueue {
 
     /** Ends a hold, making the entry due now; false when there is none or it was not held. */
     public boolean release(QueueId id) {
-        return dueNow("UPDATE queue_messages SET held = FALSE, next_attempt_at = ? WHERE id = ? AND held = TRUE", id);
+        return dueNow("UPDATE queue_messages SET held = FALSE, next_attempt_at = ?, retry_asked = TRUE WHERE id = ?"
+                + " AND held = TRUE", id);
     }
 
     /**
-     * Runs {@code sql} with the present time as its first parameter: a later time than the claim of
-     * an attempt under way, which {@link #record(Map, Instant)} reads as "retry at once".
+     * Runs {@code sql} with the present time as its first parameter; the statement also sets
+     * retry_asked, which {@link #record(Map, Instant)} reads as "retry at once" for an attempt
+     * under way (a claim clears it).
      */
     private boolean dueNow(String sql, QueueId id) {
         try (Connection c = store.db().connect(); PreparedStatement ps = c.prepareStatement(sql)) {

@@ -276,6 +276,22 @@ class MailQueueTest {
     }
 
     @Test
+    void aRetryDuringAnAttemptWinsOverItsRetryTimeEvenWhenTheClockSteppedBack() throws Exception {
+        QueueId id = enqueue("a@remote.test");
+        // claimed a minute "later" than the retry below: as if NTP stepped the clock back meanwhile
+        Instant claimedAt = Instant.now().plus(Duration.ofMinutes(1));
+        queue.claimDue(claimedAt, Duration.ofMinutes(5)).orElseThrow();
+        assertTrue(queue.retryNow(id));
+        queue.record(java.util.Map.of(id, List.of(new RecipientOutcome.Deferred(0, "451 later",
+                claimedAt.plus(Duration.ofHours(1))))), claimedAt);
+        assertTrue(queue.claimDue(claimedAt, Duration.ofMinutes(5)).isPresent(), "the retry asked for stays due");
+        queue.record(java.util.Map.of(id, List.of(new RecipientOutcome.Deferred(0, "451 later",
+                claimedAt.plus(Duration.ofHours(1))))), claimedAt);
+        assertTrue(queue.claimDue(claimedAt.plus(Duration.ofMinutes(59)), Duration.ofMinutes(5)).isEmpty(),
+                "a later attempt, with no retry asked for, sets its own time again");
+    }
+
+    @Test
     void deleteRemovesTheEntryAndALateOutcomeFindsNothingToRecord() throws Exception {
         QueueId id = enqueue("a@remote.test", "b@remote.test");
         queue.claimDue(Instant.now(), Duration.ofMinutes(5)).orElseThrow();
