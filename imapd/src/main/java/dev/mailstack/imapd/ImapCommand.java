@@ -115,4 +115,14 @@ sealed interface ImapCommand {
 
     record Compress(String mechanism) implements ImapCommand {
     }
+
+    /** RFC 9208 §4.1: GETQUOTA, GETQUOTAROOT and SETQUOTA (whose limits are left unread: it is refused). */
+    record GetQuota(String root) implements ImapCommand {
+    }
+
+    record GetQuotaRoot(String mailbox) implements ImapCommand {
+    }
+
+    record SetQuota(String root) implements ImapCommand {
+    }
 }

@@ -220,6 +220,24 @@ final class ImapParser {
                 sp();
                 yield new ImapCommand.Compress(atom().toUpperCase(Locale.ROOT));
             }
+            case "GETQUOTA" -> {
+                sp();
+                yield new ImapCommand.GetQuota(astring());
+            }
+            case "GETQUOTAROOT" -> {
+                sp();
+                yield new ImapCommand.GetQuotaRoot(mailbox());
+            }
+            case "SETQUOTA" -> { // RFC 9208 §4.1.3: SETQUOTA root (resource limit ...)
+                sp();
+                String root = astring();
+                sp();
+                if (peek() != '(') {
+                    throw new ImapSyntaxException("SETQUOTA needs a list of limits, e.g. SETQUOTA \"\" (STORAGE 512)");
+                }
+                skipList(0);
+                yield new ImapCommand.SetQuota(root);
+            }
             default -> throw new ImapSyntaxException("unknown command " + name);
         };
         end();

@@ -285,7 +285,7 @@ final class ImapSession {
 
     String capabilities() {
         StringBuilder caps = new StringBuilder("IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT BINARY"
-                + " CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS UTF8=ACCEPT CONDSTORE QRESYNC ESEARCH STATUS=SIZE COMPRESS=DEFLATE APPENDLIMIT="
+                + " CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS UTF8=ACCEPT CONDSTORE QRESYNC ESEARCH STATUS=SIZE COMPRESS=DEFLATE QUOTA QUOTA=RES-STORAGE APPENDLIMIT="
                 + settings.appendLimit());
         if (state instanceof NotAuthenticated) {
             if (connection.canStartTls()) {
@@ -397,6 +397,29 @@ final class ImapSession {
                     connection.compress(); // RFC 4978 §3: compression starts right after the OK
                 }
             });
+            case ImapCommand.GetQuotaRoot q -> withUser(tag, u -> {
+                MailboxName name = name(q.mailbox());
+                u.require(name); // RFC 9208 §4.1.2: NO for a mailbox that does not exist
+                Optional<QuotaRoot> root = QuotaRoot.of(u.quota());
+                untagged("QUOTAROOT " + ImapSyntax.mailbox(name.path(), utf8)
+                        + (root.isPresent() ? " " + ImapSyntax.nstring(QuotaRoot.NAME) : ""));
+                if (root.isPresent()) {
+                    untagged(root.get().response());
+                }
+                tagged(tag, "OK GETQUOTAROOT completed");
+            });
+            case ImapCommand.GetQuota q -> withUser(tag, u -> {
+                Optional<QuotaRoot> root = QuotaRoot.of(u.quota());
+                if (root.isEmpty() || !q.root().equals(QuotaRoot.NAME)) {
+                    tagged(tag, "NO [NONEXISTENT] No quota root " + ImapSyntax.nstring(q.root())
+                            + (root.isEmpty() ? "; this account has no quota" : "; the account's root is \"" + QuotaRoot.NAME + "\""));
+                    return;
+                }
+                untagged(root.get().response());
+                tagged(tag, "OK GETQUOTA completed");
+            });
+            // RFC 9208 §4.1.3: no QUOTASET capability, so limits are the administrator's (mailstack user quota)
+            case ImapCommand.SetQuota q -> withUser(tag, u -> tagged(tag, "NO [NOPERM] Quotas are set by the server's administrator"));
             case ImapCommand.Check c -> withMailbox(tag, m -> {
                 sync(true);
                 tagged(tag, "OK CHECK completed");
@@ -691,7 +714,7 @@ final class ImapSession {
         MailboxStatus st = user.status(name, settings.recent() && items.contains(StatusItem.RECENT));
         List<String> out = new ArrayList<>();
         for (StatusItem item : items) {
-            out.add(item + " " + switch (item) {
+            out.add(item.wire() + " " + switch (item) {
                 case MESSAGES -> st.messages();
                 case RECENT -> st.recent();
                 case UIDNEXT -> st.info().uidNext();
@@ -703,6 +726,8 @@ final class ImapSession {
                 // RFC 7889 §3: the limit of this mailbox; one for all of them here, the one CAPABILITY
                 // announces, so never NIL (which would say there is none)
                 case APPENDLIMIT -> settings.appendLimit();
+                // RFC 9208 §4.2: what EXPUNGE would give back, in the STORAGE resource's units
+                case DELETED_STORAGE -> QuotaRoot.kilobytesUp(st.deleted() == 0 ? 0 : user.deletedSize(name));
             });
         }
         return "(" + String.join(" ", out) + ")";

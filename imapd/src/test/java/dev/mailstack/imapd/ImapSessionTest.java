@@ -758,6 +758,52 @@ class ImapSessionTest {
         }
     }
 
+    /**
+     * RFC 9208: an account without a quota has its mailboxes under no root; with one, GETQUOTAROOT
+     * and GETQUOTA report use (rounded up) and limit in KiB, STATUS DELETED-STORAGE what an EXPUNGE
+     * gives back, an APPEND past the limit gets [OVERQUOTA], and SETQUOTA is the administrator's.
+     */
+    @Test
+    void quotaIsReportedOverImap() throws Exception {
+        try (LineClient c = selectedInbox()) {
+            c.send("a GETQUOTAROOT INBOX").expect("\\* QUOTAROOT \"INBOX\"");
+            c.expect("a OK GETQUOTAROOT completed");
+            c.send("b GETQUOTA \"User quota\"").expect("b NO \\[NONEXISTENT\\] .*this account has no quota");
+            c.send("c GETQUOTAROOT Nowhere").expect("c NO \\[NONEXISTENT\\] .*");
+
+            imap.store.store().accounts().setQuota("alice@example.org", 10_500L);
+            long used = imap.store.session().quota().usedBytes();
+            assertEquals(java.util.stream.Stream.of(PLAIN, CHINESE, MULTIPART)
+                    .mapToLong(m -> m.getBytes(java.nio.charset.StandardCharsets.UTF_8).length).sum(), used);
+            String quota = "\\* QUOTA \"User quota\" \\(STORAGE " + (used + 1023) / 1024 + " 10\\)";
+            c.send("d GETQUOTAROOT inbox").expect("\\* QUOTAROOT \"INBOX\" \"User quota\"");
+            c.expect(quota);
+            c.expect("d OK GETQUOTAROOT completed");
+            c.send("e GETQUOTA \"User quota\"").expect(quota);
+            c.expect("e OK GETQUOTA completed");
+            c.send("f GETQUOTA \"\"").expect("f NO \\[NONEXISTENT\\] .*");
+            c.send("g SETQUOTA \"User quota\" (STORAGE 100000)").expect("g NO \\[NOPERM\\] .*");
+            c.send("h SETQUOTA \"User quota\"").expect("h BAD .*");
+
+            c.send("i STATUS INBOX (DELETED DELETED-STORAGE)").expect("\\* STATUS \"INBOX\" \\(DELETED 0 DELETED-STORAGE 0\\)");
+            c.expect("i OK STATUS completed");
+            c.send("j STORE 3 +FLAGS.SILENT (\\Deleted)").expect("j OK .*");
+            long third = MULTIPART.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            c.send("k STATUS INBOX (DELETED-STORAGE)").expect("\\* STATUS \"INBOX\" \\(DELETED-STORAGE " + (third + 1023) / 1024 + "\\)");
+            c.expect("k OK STATUS completed");
+            c.send("l STATUS INBOX (DELETED_STORAGE)").expect("l BAD .*");
+
+            byte[] big = ("Subject: big\r\n\r\n" + "x".repeat(10_000) + "\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            c.send("m APPEND INBOX {" + big.length + "}").expect("\\+ Ready for literal data");
+            c.sendBytes(big);
+            c.send("").expect("m NO \\[OVERQUOTA\\] .*");
+            c.send("n EXPUNGE").expect("\\* 3 EXPUNGE");
+            c.expect("n OK EXPUNGE completed");
+            c.send("o GETQUOTA \"User quota\"").expect("\\* QUOTA \"User quota\" \\(STORAGE " + (used - third + 1023) / 1024 + " 10\\)");
+            c.expect("o OK GETQUOTA completed");
+        }
+    }
+
     /** A literal's text (no "(" in it) and the ")" closing the response, lines joined as sent. */
     private static String literalThenParen(LineClient c) throws IOException {
         StringBuilder joined = new StringBuilder();

@@ -15,6 +15,9 @@ interface AccountAdmin {
     /** Open sessions go on; the next login needs the new password. */
     void changePassword(String address, String passwordHash) throws IOException;
 
+    /** Sets the account's storage limit (empty: none); mail over a new, lower limit stays, new mail is refused. */
+    void setQuota(String address, OptionalLong quotaBytes) throws IOException;
+
     /** Deletes the account and all its mail; the running server ends the account's sessions (IMAP, POP3, SMTP). */
     void removeUser(String address) throws IOException;
 }

@@ -54,14 +54,18 @@ final class ControlClient implements ImportTarget, AccountAdmin, AutoCloseable {
 
     @Override
     public String addUser(String address, String passwordHash, OptionalLong quotaBytes) throws IOException {
-        change("USER ADD " + passwordHash + " " + (quotaBytes.isPresent() ? Long.toString(quotaBytes.getAsLong()) : "-")
-                + " " + address);
+        change("USER ADD " + passwordHash + " " + ControlSession.quotaField(quotaBytes) + " " + address);
         return Accounts.normalize(address);
     }
 
     @Override
     public void changePassword(String address, String passwordHash) throws IOException {
         change("USER PASSWD " + passwordHash + " " + address);
+    }
+
+    @Override
+    public void setQuota(String address, OptionalLong quotaBytes) throws IOException {
+        change("USER QUOTA " + ControlSession.quotaField(quotaBytes) + " " + address);
     }
 
     @Override

@@ -30,6 +30,7 @@ import java.util.OptionalLong;
  * DROP                              OK              forgets it
  * USER ADD hash quota address       OK | ERR text   mailstack user add: a $6$ hash, bytes or "-"
  * USER PASSWD hash address          OK | ERR text   mailstack user passwd; open sessions go on
+ * USER QUOTA quota address          OK | ERR text   mailstack user quota: bytes or "-" for none
  * USER DEL address                  OK | ERR text   mailstack user del; ends its sessions
  * </pre>
  * A message arrives in chunks so that neither side needs it whole, in memory or in a file of its
@@ -148,7 +149,7 @@ final class ControlSession {
         }
     }
 
-    /** USER ADD, PASSWD and DEL: {@code mailstack user}'s changes, logged (without the hash) for the record. */
+    /** USER ADD, PASSWD, QUOTA and DEL: {@code mailstack user}'s changes, logged (without the hash) for the record. */
     private String user(String arg) {
         String[] words = arg.split(" ", 2);
         String rest = words.length > 1 ? words[1] : "";
@@ -169,15 +170,28 @@ final class ControlSession {
                 accounts.changePassword(f[1], PasswordScheme.fromImport(f[0]));
                 LOG.log(Level.INFO, "control: password changed conn={0} user={1}", id, Accounts.normalize(f[1]));
             }
+            case "QUOTA" -> {
+                String[] f = rest.split(" ", 2);
+                if (f.length < 2) {
+                    return "ERR USER QUOTA quota address";
+                }
+                accounts.setQuota(f[1], quota(f[0]));
+                LOG.log(Level.INFO, "control: quota set conn={0} user={1} quota={2}", id, Accounts.normalize(f[1]), f[0]);
+            }
             case "DEL" -> {
                 accounts.removeUser(rest);
                 LOG.log(Level.INFO, "control: user deleted conn={0} user={1}", id, Accounts.normalize(rest));
             }
             default -> {
-                return "ERR unknown request USER " + words[0] + " (USER ADD, USER PASSWD, USER DEL)";
+                return "ERR unknown request USER " + words[0] + " (USER ADD, USER PASSWD, USER QUOTA, USER DEL)";
             }
         }
         return "OK";
+    }
+
+    /** A quota as USER ADD and USER QUOTA carry it: bytes, or "-" for none. */
+    static String quotaField(OptionalLong quotaBytes) {
+        return quotaBytes.isPresent() ? Long.toString(quotaBytes.getAsLong()) : "-";
     }
 
     private static OptionalLong quota(String field) {

@@ -26,6 +26,11 @@ record StoreAccountAdmin(MailboxStore store) implements AccountAdmin {
     }
 
     @Override
+    public void setQuota(String address, OptionalLong quotaBytes) {
+        store.accounts().setQuota(address, quotaBytes.isPresent() ? quotaBytes.getAsLong() : null);
+    }
+
+    @Override
     public void removeUser(String address) {
         store.accounts().removeUser(address);
     }

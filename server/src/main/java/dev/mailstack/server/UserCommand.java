@@ -21,10 +21,10 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "user", mixinStandardHelpOptions = true, description = {"Manage mail accounts.",
-        "While the server runs, add, passwd, del and import hand the change to it",
+        "While the server runs, add, passwd, quota, del and import hand the change to it",
         "(data/control/control.sock): the server makes it, and a deleted account's",
         "IMAP, POP3 and SMTP sessions end at once."},
-        subcommands = {UserCommand.Add.class, UserCommand.Passwd.class, UserCommand.Del.class, UserCommand.ListUsers.class,
+        subcommands = {UserCommand.Add.class, UserCommand.Passwd.class, UserCommand.Quota.class, UserCommand.Del.class, UserCommand.ListUsers.class,
                 UserCommand.Import.class})
 final class UserCommand {
     /** Reads the password from stdin (one line) or asks at the terminal, twice. */
@@ -84,21 +84,18 @@ final class UserCommand {
         String address;
         @Option(names = "--password-stdin", description = "Read the password from standard input instead of asking.")
         boolean stdin;
-        @Option(names = "--quota", paramLabel = "BYTES", description = "Storage limit in bytes, 0 or more (default: none).")
-        Long quota;
+        @Option(names = "--quota", paramLabel = "LIMIT", description = "Storage limit: bytes, or with K, M, G or T"
+                + " (1024-based; e.g. 2G) (default: none; change it later with user quota).")
+        String quota;
         @Spec
         CommandSpec spec;
 
         @Override
         public void run() {
             // Here, where both ways start (through the server and into the store), and before the
-            // password is asked for: the store would keep a negative limit as it is.
-            if (quota != null && quota < 0) {
-                throw new ParameterException(spec.commandLine(), "--quota is a number of bytes, 0 or more (leave it out"
-                        + " for no limit): " + quota);
-            }
+            // password is asked for.
+            OptionalLong bytes = quota == null ? OptionalLong.empty() : limit(spec, "--quota", quota);
             String hash = PasswordScheme.hash(readPassword(stdin));
-            OptionalLong bytes = quota == null ? OptionalLong.empty() : OptionalLong.of(quota);
             change(options, accounts -> "added user " + accounts.addUser(address, hash, bytes));
         }
     }
@@ -122,6 +119,40 @@ final class UserCommand {
                 accounts.changePassword(address, hash);
                 return "password changed for " + address;
             });
+        }
+    }
+
+    @Command(name = "quota", mixinStandardHelpOptions = true, description = {
+        "Set or remove an account's storage limit.",
+        "Mail already stored stays when the limit goes below it; new mail is refused",
+        "(SMTP 552, IMAP [OVERQUOTA]) until there is room. IMAP clients see use and",
+        "limit (RFC 9208 QUOTA; Thunderbird's quota meter).",
+        "While the server runs, the server makes the change."})
+    static final class Quota implements Runnable {
+        @Mixin
+        StoreOptions options;
+        @Parameters(index = "0", paramLabel = "ADDRESS")
+        String address;
+        @Parameters(index = "1", paramLabel = "LIMIT", description = "Bytes, or with K, M, G or T (1024-based; e.g. 500M, 2G), or none.")
+        String limit;
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public void run() {
+            OptionalLong bytes = limit(spec, "LIMIT", limit);
+            change(options, accounts -> {
+                accounts.setQuota(address, bytes);
+                return "quota of " + address + " set to " + new QuotaLimit(bytes);
+            });
+        }
+    }
+
+    private static OptionalLong limit(CommandSpec spec, String what, String text) {
+        try {
+            return QuotaLimit.parse(text).bytes();
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), what + ": " + e.getMessage());
         }
     }
 

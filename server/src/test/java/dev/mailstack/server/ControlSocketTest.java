@@ -147,7 +147,7 @@ class ControlSocketTest {
             AtomicInteger ended = new AtomicInteger(); // what alice's IMAP and POP3 sessions listen to
             try (AutoCloseable session = store.accounts().watch(alice.id(), ended::incrementAndGet);
                  Raw c = new Raw(ControlSocket.path(data))) {
-                assertEquals("ERR unknown request USER MOVE (USER ADD, USER PASSWD, USER DEL)", c.send("USER MOVE x\n"));
+                assertEquals("ERR unknown request USER MOVE (USER ADD, USER PASSWD, USER QUOTA, USER DEL)", c.send("USER MOVE x\n"));
                 assertEquals("ERR USER ADD hash quota address", c.send("USER ADD " + hash + " bob@example.org\n"));
                 assertEquals("ERR not a whole SHA512-CRYPT hash ($6$[rounds=N$]salt$ and 86 characters of digest)", c.send("USER ADD secret - bob@example.org\n"));
                 assertEquals("ERR not a quota in bytes (or - for none): lots",
@@ -163,6 +163,14 @@ class ControlSocketTest {
                 assertTrue(store.accounts().authenticate("alice@example.org", "pw").isEmpty(), "the old password is refused");
                 assertTrue(store.accounts().authenticate("alice@example.org", "new").isPresent());
                 assertEquals(0, ended.get(), "a new password leaves open sessions alone");
+
+                assertEquals("ERR USER QUOTA quota address", c.send("USER QUOTA alice@example.org\n"));
+                assertEquals("ERR not a quota in bytes (or - for none): -3", c.send("USER QUOTA -3 alice@example.org\n"));
+                assertEquals("ERR no user carol@example.org", c.send("USER QUOTA 5 carol@example.org\n"));
+                assertEquals("OK", c.send("USER QUOTA 4096 alice@example.org\n"));
+                assertEquals(4096, store.accounts().find("alice@example.org").orElseThrow().quotaBytes().getAsLong());
+                assertEquals("OK", c.send("USER QUOTA - alice@example.org\n"));
+                assertTrue(store.accounts().find("alice@example.org").orElseThrow().quotaBytes().isEmpty());
 
                 assertEquals("ERR no user carol@example.org", c.send("USER DEL carol@example.org\n"));
                 assertEquals("ERR not an address (want user@domain): ", c.send("USER DEL\n"));
@@ -271,9 +279,12 @@ class ControlSocketTest {
         }
     }
 
-    /** A negative --quota is a usage error before anything is asked or sent, with no server and with one. */
+    /**
+     * A negative --quota is a usage error before anything is asked or sent, with no server and with
+     * one; user quota changes the limit both ways, in bytes or with a 1024-based suffix.
+     */
     @Test
-    void aNegativeQuotaIsRefusedWithAndWithoutAServer() throws Exception {
+    void quotasWithAndWithoutAServer() throws Exception {
         Path data = dir.resolve("data");
         String folder = data.toString();
         try (MailboxStore store = storeWithAlice(data)) {
@@ -281,15 +292,25 @@ class ControlSocketTest {
         }
         assertEquals(2, userAdd("bob@example.org", folder, "--quota", "-5"), "no server: refused as a usage error");
         String refusal = lastErr.toString(StandardCharsets.UTF_8);
-        assertTrue(refusal.contains("--quota is a number of bytes, 0 or more (leave it out for no limit): -5"), refusal);
+        assertTrue(refusal.contains("--quota: not a quota: \"-5\" (bytes, or a number with K, M, G or T"), refusal);
+        assertEquals(0, cli("user", "quota", "alice@example.org", "500M", "--data", folder), "no server: into the store");
+        assertEquals(2, cli("user", "quota", "alice@example.org", "lots", "--data", folder));
+        assertEquals(1, cli("user", "quota", "carol@example.org", "1K", "--data", folder), "no such user");
         try (MailboxStore store = MailboxStore.open(data, null);
              DataFolderLock owner = DataFolderLock.tryTake(data).orElseThrow();
              ControlSocket control = open(data, store, ControlSocket.IDLE)) {
             assertTrue(store.accounts().find("bob@example.org").isEmpty(), "nothing was made");
             assertEquals(2, userAdd("bob@example.org", folder, "--quota", "-1"), "through a server: refused the same way");
-            assertTrue(lastErr.toString(StandardCharsets.UTF_8).contains("0 or more"));
+            assertTrue(lastErr.toString(StandardCharsets.UTF_8).contains("not a quota"));
             assertEquals(0, userAdd("bob@example.org", folder, "--quota", "0"), "0 is a limit (nothing may be stored)");
             assertEquals(0, store.accounts().find("bob@example.org").orElseThrow().quotaBytes().getAsLong());
+            assertEquals(500L << 20, store.accounts().find("alice@example.org").orElseThrow().quotaBytes().getAsLong());
+            assertEquals(0, cli("user", "quota", "alice@example.org", "2g", "--data", folder), "through the server");
+            assertEquals(2L << 30, store.accounts().find("alice@example.org").orElseThrow().quotaBytes().getAsLong());
+            assertEquals(0, cli("user", "quota", "alice@example.org", "none", "--data", folder));
+            assertTrue(store.accounts().find("alice@example.org").orElseThrow().quotaBytes().isEmpty());
+            assertEquals(1, cli("user", "quota", "carol@example.org", "1K", "--data", folder), "no such user, said by the server");
+            assertTrue(lastErr.toString(StandardCharsets.UTF_8).contains("no user carol@example.org"), lastErr.toString(StandardCharsets.UTF_8));
         }
     }
 

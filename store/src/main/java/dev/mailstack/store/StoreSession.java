@@ -9,6 +9,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /** One user's view of the store, like James's MailboxSession: every mailbox call names its account. */
 public final class StoreSession {
@@ -236,6 +237,43 @@ public final class StoreSession {
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
                     return new MailboxStatus(info, rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5));
+                }
+            }
+        });
+    }
+
+    /** The account's quota and what it uses now (both change with every delivery and expunge). */
+    public Quota quota() {
+        return query("read quota", c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT quota_bytes, used_bytes FROM accounts WHERE id = ?")) {
+                ps.setLong(1, account.value());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new StoreException(StoreFailure.NOT_FOUND, "the account was deleted");
+                    }
+                    long limit = rs.getLong(1);
+                    return new Quota(rs.wasNull() ? OptionalLong.empty() : OptionalLong.of(limit), rs.getLong(2));
+                }
+            }
+        });
+    }
+
+    /**
+     * The octets of the mailbox's messages marked \Deleted: what an EXPUNGE would take off the
+     * account's use. A range scan over the mailbox's messages, so asked for only when wanted.
+     */
+    public long deletedSize(MailboxName name) {
+        return query("deleted size", c -> {
+            MailboxInfo info = Mailboxes.find(c, account, name)
+                    .orElseThrow(() -> new StoreException(StoreFailure.NOT_FOUND, "no mailbox " + name.path()));
+            try (PreparedStatement ps = c.prepareStatement("SELECT COALESCE(SUM(ct.size), 0) FROM messages m"
+                    + " JOIN contents ct ON ct.id = m.content_id WHERE m.id > ? AND m.id < ? AND "
+                    + store.db().dialect().bitAnd("m.flags", Integer.toString(Flag.DELETED.bit())) + " <> 0")) {
+                ps.setLong(1, Mailboxes.messageKey(info.id(), 0));
+                ps.setLong(2, Mailboxes.keyAfter(info.id()));
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
                 }
             }
         });
