@@ -7,22 +7,22 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
+
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.Signature;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
-import java.security.spec.PKCS8EncodedKeySpec;
+
 import java.util.ArrayList;
-import java.util.Base64;
+
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+
+
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
@@ -34,9 +34,6 @@ import javax.net.ssl.SSLSocket;
  * names what it reads, for a {@link CertificateWatcher}. Protocols and cipher suites: {@link TlsSuites}.
  */
 public final class TlsContext {
-    private static final Pattern PEM = Pattern.compile(
-            "-----BEGIN ([A-Z ]+)-----\\s*([A-Za-z0-9+/=\\s]+?)\\s*-----END \\1-----");
-
     private static final String DEFAULT_ALIAS = "default";
 
     /** Null with {@link #fromFolder}: the default pair is then picked from {@code byNameDir} at each reload. */
@@ -185,7 +182,7 @@ public final class TlsContext {
         /** The key, once it is known to belong to the chain's first certificate (JSSE would only fail at handshake time). */
         PrivateKey readKey(Certificate leaf) throws IOException {
             try {
-                PrivateKey k = TlsContext.readKey(key);
+                PrivateKey k = PemPrivateKey.read(key);
                 if (!belongTogether(k, leaf.getPublicKey())) {
                     throw new IOException(key + " does not match the certificate in " + chain);
                 }
@@ -305,30 +302,6 @@ public final class TlsContext {
         public String chooseClientAlias(String[] keyType, java.security.Principal[] issuers, Socket socket) {
             return null;
         }
-    }
-
-    private static PrivateKey readKey(Path file) throws IOException, GeneralSecurityException {
-        String text = Files.readString(file, StandardCharsets.US_ASCII);
-        Matcher m = PEM.matcher(text);
-        while (m.find()) {
-            if (m.group(1).equals("PRIVATE KEY")) {
-                byte[] der = Base64.getMimeDecoder().decode(m.group(2));
-                PKCS8EncodedKeySpec spec = new PKCS8EncodedKeySpec(der);
-                for (String algorithm : new String[]{"RSA", "EC", "Ed25519"}) {
-                    try {
-                        return KeyFactory.getInstance(algorithm).generatePrivate(spec);
-                    } catch (GeneralSecurityException tryNext) {
-                        // the key is of another algorithm
-                    }
-                }
-                throw new IOException(file + ": unsupported private key algorithm");
-            }
-            if (m.group(1).endsWith("PRIVATE KEY")) {
-                throw new IOException(file + " holds a '" + m.group(1) + "'; convert it to PKCS#8: "
-                        + "openssl pkcs8 -topk8 -nocrypt -in " + file.getFileName() + " -out privkey.pem");
-            }
-        }
-        throw new IOException(file + " holds no 'BEGIN PRIVATE KEY' block");
     }
 
     /** Wraps an accepted socket (implicit TLS) or a live one (STARTTLS) and completes the handshake. */

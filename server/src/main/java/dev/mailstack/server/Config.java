@@ -91,6 +91,10 @@ public final class Config {
                 case STRING, PATH -> {
                     return null;
                 }
+                case SELECTOR -> { // RFC 6376 §3.1: sub-domain labels, dot-separated
+                    return v.matches("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")
+                            ? null : "a selector is letters, digits and hyphens, in dot-separated labels (e.g. mail2026)";
+                }
                 case INT -> {
                     int min = key.minimum();
                     return Integer.parseInt(v) >= min ? null : min == 0 ? "must not be negative" : "must be at least " + min;

@@ -13,6 +13,7 @@ import dev.mailstack.mta.delivery.SmtpTimeouts;
 import dev.mailstack.mta.delivery.StsPolicies;
 import dev.mailstack.mta.delivery.TlsPolicy;
 import dev.mailstack.mta.queue.MailCounters;
+import dev.mailstack.mta.dkim.DkimSigner;
 import dev.mailstack.mta.queue.QueueIntake;
 import dev.mailstack.mta.queue.QueueRunner;
 import dev.mailstack.mta.queue.QueueSettings;
@@ -66,7 +67,8 @@ final class FrontEnds {
                         new ConfigException("mime.fallback_charsets: unknown charset " + name)));
             }
         }
-        QueueIntake intake = new QueueIntake(store, config.mimeLimits(), fallback, runner::wake, counters);
+        QueueIntake intake = new QueueIntake(store, config.mimeLimits(), fallback, runner::wake, counters,
+                new DkimSigner(DkimCommand.keys(config.dataDir()), config.string(ConfigKey.DKIM_SELECTOR)));
         runner.useIntake(intake);
         runner.start();
         services.add(runner);

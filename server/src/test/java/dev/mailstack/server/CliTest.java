@@ -67,6 +67,35 @@ class CliTest {
         }
     }
 
+    /** dkim keygen writes a key only its owner reads and prints the record; show prints it again; nothing is replaced. */
+    @Test
+    void dkimKeysAndTheirDnsRecords() throws Exception {
+        String data = dir.resolve("data").toString();
+        java.io.PrintStream stdout = System.out;
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try {
+            System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals(0, run("dkim", "keygen", "Example.ORG", "--data", data));
+            assertEquals(1, run("dkim", "keygen", "example.org", "--data", data), "an existing key is never replaced");
+            assertEquals(0, run("dkim", "keygen", "example.org", "--selector", "s2027", "--data", data));
+            assertEquals(1, run("dkim", "keygen", "example.org", "--selector", "bad_selector", "--data", data));
+            assertEquals(1, run("dkim", "keygen", "../etc", "--data", data));
+            assertEquals(1, run("dkim", "show", "example.net", "--data", data), "no key");
+            out.reset();
+            assertEquals(0, run("dkim", "show", "example.org", "--data", data));
+        } finally {
+            System.setOut(stdout);
+        }
+        Path key = dir.resolve("data/dkim/example.org/mailstack.pem");
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(key)));
+        assertTrue(Files.exists(dir.resolve("data/dkim/example.org/s2027.pem")));
+        dev.mailstack.mta.dkim.DkimKey read = dev.mailstack.mta.dkim.DkimKey.read(key, "example.org", "mailstack");
+        assertEquals(read.zoneLine() + "\n", out.toString(java.nio.charset.StandardCharsets.UTF_8));
+        assertTrue(read.zoneLine().startsWith("mailstack._domainkey.example.org. IN TXT ( \"v=DKIM1; k=rsa; p=MIIBIjAN"),
+                read.zoneLine());
+        assertEquals(2048, read.privateKey().getModulus().bitLength());
+    }
+
     @Test
     void selfSignedCertificateLoadsAsTheServersTlsIdentity() throws Exception {
         Path out = dir.resolve("tls");

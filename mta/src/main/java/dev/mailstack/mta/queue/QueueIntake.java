@@ -1,8 +1,12 @@
 package dev.mailstack.mta.queue;
 
+import dev.mailstack.mime.AddressList;
 import dev.mailstack.mime.MessageNormalizer;
 import dev.mailstack.mime.MessageSummary;
 import dev.mailstack.mime.MimeLimits;
+import dev.mailstack.mime.SevenBitDowngrade;
+import dev.mailstack.mta.dkim.DkimKey;
+import dev.mailstack.mta.dkim.DkimSigner;
 import dev.mailstack.store.MailEnvelope;
 import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.MessageFacts;
@@ -12,6 +16,8 @@ import dev.mailstack.store.QueueId;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.Charset;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -26,9 +32,16 @@ public final class QueueIntake {
     private final List<Charset> fallbackCharsets;
     private final Runnable wake;
     private final MailCounters counters;
+    private final DkimSigner signer;
 
     public QueueIntake(MailboxStore store, MimeLimits limits, List<Charset> fallbackCharsets, Runnable wake,
                        MailCounters counters) {
+        this(store, limits, fallbackCharsets, wake, counters, DkimSigner.OFF);
+    }
+
+    public QueueIntake(MailboxStore store, MimeLimits limits, List<Charset> fallbackCharsets, Runnable wake,
+                       MailCounters counters, DkimSigner signer) {
+        this.signer = signer;
         this.counters = counters;
         this.store = store;
         this.limits = limits;
@@ -37,11 +50,61 @@ public final class QueueIntake {
     }
 
     public QueueId accept(MailEnvelope envelope, MessageSource message) throws IOException {
+        return accept(envelope, message, false);
+    }
+
+    /**
+     * {@code ourSender}: the client logged in or relays from a trusted network, so its mail From: a
+     * domain with a DKIM key is signed (never mail from outside: that would vouch for a forgery).
+     */
+    public QueueId accept(MailEnvelope envelope, MessageSource message, boolean ourSender) throws IOException {
         try (Prepared prepared = prepare(envelope, message)) {
-            QueueId id = store.queue().enqueue(envelope, prepared.source(), prepared.facts());
+            Optional<DkimKey> key = ourSender ? signer.keyFor(fromDomain(prepared.facts())) : Optional.empty();
+            QueueId id = key.isPresent() ? enqueueSigned(envelope, prepared, key.get())
+                    : store.queue().enqueue(envelope, prepared.source(), prepared.facts());
             queued(1);
             return id;
         }
+    }
+
+    /**
+     * RFC 6376 §5.3: 8-bit content is made 7-bit before signing, since a next hop without 8BITMIME
+     * would have it re-encoded (RFC 6152 §3) and the signature broken; SMTPUTF8 mail stays as it is.
+     */
+    private QueueId enqueueSigned(MailEnvelope envelope, Prepared prepared, DkimKey key) throws IOException {
+        List<MessageSpool.Spooled> copies = new ArrayList<>();
+        try {
+            MessageSource source = prepared.source();
+            MailEnvelope sent = envelope;
+            if (envelope.body8bit() && !envelope.smtpUtf8()) {
+                try (MessageSpool spool = store.spool()) {
+                    MessageSource from = source;
+                    SevenBitDowngrade.write(offset -> open(from, offset), MessageSummary.decode(prepared.facts().summary()),
+                            source.size(), spool);
+                    copies.add(spool.finish());
+                }
+                source = copies.getLast();
+                sent = new MailEnvelope(envelope.returnPath(), envelope.recipients(), envelope.envId(), envelope.ret(),
+                        envelope.smtpUtf8(), false, envelope.receivedAt());
+            }
+            try (MessageSpool spool = store.spool()) {
+                signer.writeSigned(key, source, spool, Instant.now());
+                copies.add(spool.finish());
+            }
+            MessageSource signed = copies.getLast();
+            return store.queue().enqueue(sent, signed, facts(parse(signed, limits)));
+        } finally {
+            for (MessageSpool.Spooled copy : copies) {
+                copy.discard();
+            }
+        }
+    }
+
+    /** The domain of the first From address, where the signature's d= must be for DMARC (RFC 7489 §3.1.1). */
+    private static String fromDomain(MessageFacts facts) {
+        String from = MessageSummary.decode(facts.summary()).envelope().from();
+        List<AddressList.Address> addresses = from == null ? List.of() : AddressList.parse(from);
+        return addresses.isEmpty() || addresses.getFirst().host() == null ? "" : addresses.getFirst().host();
     }
 
     /**

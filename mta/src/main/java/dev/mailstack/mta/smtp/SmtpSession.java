@@ -451,7 +451,7 @@ final class SmtpSession {
             MailEnvelope envelope = new MailEnvelope(t.from(), t.recipients(), t.params().envId(), t.params().ret(),
                     t.params().smtpUtf8(), t.params().eightBitMime() || message.eightBit(),
                     Instant.now());
-            QueueId id = intake.accept(envelope, spooled);
+            QueueId id = intake.accept(envelope, spooled, mayRelay());
             LOG.log(Level.INFO, "queued conn={0} queue={1} from=<{2}> rcpts={3} size={4,number,#}", connection.id(), id,
                     t.from(), t.recipients().size(), spooled.size());
             return send(SmtpReplies.queued(id.toString()));

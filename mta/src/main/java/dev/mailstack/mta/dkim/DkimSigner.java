@@ -1,0 +1,217 @@
+package dev.mailstack.mta.dkim;
+
+import dev.mailstack.store.MessageSource;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.security.DigestOutputStream;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.Signature;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Signs outgoing mail with DKIM (RFC 6376): rsa-sha256, relaxed/relaxed, the header fields a
+ * reader sees and a receiver's filters weigh, From signed once more than it occurs so that no From
+ * can be added after signing (RFC 6376 §8.15). A domain's key is {@code <keys>/<domain>/<selector>.pem}
+ * ({@code mailstack dkim keygen} makes it); a domain without one is not signed. Keys are read
+ * again when their file changes, so a new domain's key counts without a restart.
+ */
+public final class DkimSigner {
+    private static final System.Logger LOG = System.getLogger(DkimSigner.class.getName());
+    /** Signed when present; each field as often as it occurs. */
+    private static final List<String> SIGNED = List.of("from", "reply-to", "subject", "date", "to", "cc",
+            "message-id", "in-reply-to", "references", "mime-version", "content-type", "content-transfer-encoding");
+    /** Past this a header block is not ours to sign (the store's own limit is far lower in practice). */
+    private static final int MAX_HEADER_BYTES = 1 << 20;
+    public static final DkimSigner OFF = new DkimSigner(null, "");
+
+    private final Path keys;
+    private final String selector;
+    private final Map<Path, Loaded> cache = new ConcurrentHashMap<>();
+
+    private record Loaded(FileTime modified, DkimKey key) {
+    }
+
+    /** {@code keys}: the folder of per-domain key folders; null signs nothing. */
+    public DkimSigner(Path keys, String selector) {
+        this.keys = keys;
+        this.selector = selector;
+    }
+
+    public static Path keyFile(Path keys, String domain, String selector) {
+        return keys.resolve(domain.toLowerCase(Locale.ROOT)).resolve(selector + ".pem");
+    }
+
+    /** The domain's key under the configured selector; empty when it has none or it cannot be read (logged). */
+    public Optional<DkimKey> keyFor(String domain) {
+        if (keys == null || domain.isEmpty() || domain.contains("/") || domain.startsWith(".")) {
+            return Optional.empty();
+        }
+        Path file = keyFile(keys, domain, selector);
+        try {
+            FileTime modified = Files.getLastModifiedTime(file);
+            Loaded loaded = cache.get(file);
+            if (loaded == null || !loaded.modified().equals(modified)) {
+                loaded = new Loaded(modified, DkimKey.read(file, domain, selector));
+                cache.put(file, loaded);
+            }
+            return Optional.of(loaded.key());
+        } catch (java.nio.file.NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "dkim: mail from {0} goes unsigned: {1}", domain, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * The DKIM-Signature field (with its CRLF) for {@code message}, to be put in its header. A
+     * header that does not end within {@link #MAX_HEADER_BYTES} gives an IOException.
+     */
+    public String signature(DkimKey key, InputStream message, Instant now) throws IOException {
+        BufferedInputStream in = new BufferedInputStream(message, 64 * 1024);
+        List<String> fields = headerFields(in);
+        MessageDigest bodyHash = sha256();
+        try (OutputStream body = new RelaxedCanonicalization.Body(new DigestOutputStream(OutputStream.nullOutputStream(), bodyHash))) {
+            in.transferTo(body);
+        }
+        Map<String, List<String>> byName = new HashMap<>();
+        for (String field : fields) {
+            byName.computeIfAbsent(name(field), n -> new ArrayList<>()).add(field);
+        }
+        List<String> names = new ArrayList<>();
+        for (String name : SIGNED) {
+            for (int i = byName.getOrDefault(name, List.of()).size(); i > 0; i--) {
+                names.add(name);
+            }
+        }
+        names.add("from"); // one From more than there is: a verifier hashes nothing for it, and fails if one is added
+        String unsigned = "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=" + key.domain() + "; s=" + key.selector()
+                + ";\r\n\tt=" + now.getEpochSecond() + "; h=" + String.join(":", names)
+                + ";\r\n\tbh=" + Base64.getEncoder().encodeToString(bodyHash.digest()) + ";\r\n\tb=";
+        StringBuilder signed = new StringBuilder();
+        Map<String, Integer> used = new LinkedHashMap<>();
+        for (String name : names) {
+            // RFC 6376 §5.4.2: several instances are signed from the bottom up
+            List<String> instances = byName.getOrDefault(name, List.of());
+            int n = used.merge(name, 1, Integer::sum);
+            if (n <= instances.size()) {
+                signed.append(RelaxedCanonicalization.header(instances.get(instances.size() - n)));
+            }
+        }
+        String own = RelaxedCanonicalization.header(unsigned);
+        signed.append(own, 0, own.length() - 2); // RFC 6376 §3.7: the signature's own field without its CRLF
+        try {
+            Signature rsa = Signature.getInstance("SHA256withRSA");
+            rsa.initSign(key.privateKey());
+            rsa.update(signed.toString().getBytes(StandardCharsets.ISO_8859_1));
+            String b = Base64.getEncoder().encodeToString(rsa.sign());
+            StringBuilder folded = new StringBuilder(unsigned);
+            for (int i = 0; i < b.length(); i += 72) {
+                folded.append(i == 0 ? "" : "\r\n\t ").append(b, i, Math.min(b.length(), i + 72));
+            }
+            return folded.append("\r\n").toString();
+        } catch (GeneralSecurityException e) {
+            throw new IOException("cannot sign with the DKIM key of " + key.domain() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Writes {@code message} signed: its DKIM-Signature first, after our Return-Path line when it
+     * starts with one (a relay drops that line, RFC 5321 §4.4, so it is not signed and must stay first).
+     */
+    public void writeSigned(DkimKey key, MessageSource message, OutputStream out, Instant now) throws IOException {
+        String signature;
+        try (InputStream in = message.open()) {
+            signature = signature(key, in, now);
+        }
+        try (InputStream in = new BufferedInputStream(message.open(), 64 * 1024)) {
+            in.mark(16);
+            byte[] head = in.readNBytes(12);
+            in.reset();
+            if (new String(head, StandardCharsets.US_ASCII).equalsIgnoreCase("Return-Path:")) {
+                for (int b; (b = in.read()) >= 0; ) {
+                    out.write(b);
+                    if (b == '\n') {
+                        break;
+                    }
+                }
+            }
+            out.write(signature.getBytes(StandardCharsets.US_ASCII));
+            in.transferTo(out);
+        }
+    }
+
+    /** The header's fields as written (folding kept, CRLF dropped), as ISO-8859-1 so 8-bit octets stay as they are. */
+    private static List<String> headerFields(InputStream in) throws IOException {
+        List<String> fields = new ArrayList<>();
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        StringBuilder field = null;
+        long read = 0;
+        for (int b; ; ) {
+            b = in.read();
+            if (b < 0 && line.size() == 0) {
+                break;
+            }
+            if (++read > MAX_HEADER_BYTES) {
+                throw new IOException("header over " + MAX_HEADER_BYTES + " bytes");
+            }
+            if (b >= 0 && b != '\n') {
+                line.write(b);
+                continue;
+            }
+            String text = line.toString(StandardCharsets.ISO_8859_1);
+            line.reset();
+            if (text.endsWith("\r")) {
+                text = text.substring(0, text.length() - 1);
+            }
+            if (text.isEmpty()) {
+                break; // the blank line: the body follows
+            }
+            if ((text.charAt(0) == ' ' || text.charAt(0) == '\t') && field != null) {
+                field.append("\r\n").append(text);
+            } else {
+                if (field != null) {
+                    fields.add(field.toString());
+                }
+                field = text.indexOf(':') > 0 ? new StringBuilder(text) : null; // not a field: never signed
+            }
+            if (b < 0) {
+                break;
+            }
+        }
+        if (field != null) {
+            fields.add(field.toString());
+        }
+        return fields;
+    }
+
+    private static String name(String field) {
+        return field.substring(0, field.indexOf(':')).strip().toLowerCase(Locale.ROOT);
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("SHA-256 is in every JDK", e);
+        }
+    }
+}

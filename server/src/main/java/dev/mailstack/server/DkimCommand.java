@@ -1,0 +1,101 @@
+package dev.mailstack.server;
+
+import dev.mailstack.mta.dkim.DkimKey;
+import dev.mailstack.mta.dkim.DkimSigner;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.UserPrincipal;
+import java.security.GeneralSecurityException;
+import java.util.Locale;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "dkim", mixinStandardHelpOptions = true, description = {"DKIM signing keys (RFC 6376).",
+        "Mail that logged-in clients send From: a domain with a key is signed; receivers",
+        "check the signature against the DNS record these commands print."},
+        subcommands = {DkimCommand.Keygen.class, DkimCommand.Show.class})
+final class DkimCommand {
+    /** Where the keys live: one folder per domain, one SELECTOR.pem per key. */
+    static Path keys(Path dataDir) {
+        return dataDir.resolve("dkim");
+    }
+
+    @Command(name = "keygen", mixinStandardHelpOptions = true, description = {
+        "Make a 2048-bit RSA key for DOMAIN and print the DNS TXT record to publish.",
+        "Signing starts at once (no restart): publish the record first, or send",
+        "nothing From: the domain until it is visible. An existing key is never replaced."})
+    static final class Keygen implements Runnable {
+        @Mixin
+        StoreOptions options;
+        @Parameters(paramLabel = "DOMAIN")
+        String domain;
+        @Option(names = "--selector", paramLabel = "NAME", description = "Selector (default: dkim.selector, mailstack).")
+        String selector;
+
+        @Override
+        public void run() {
+            Config config = options.config();
+            String s = selector == null ? config.string(ConfigKey.DKIM_SELECTOR) : selector;
+            config.set(ConfigKey.DKIM_SELECTOR, s, "--selector"); // the same check as the file's
+            String d = domain.toLowerCase(Locale.ROOT);
+            if (!d.matches("[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")) {
+                throw new CommandFailure("not a domain name: " + domain);
+            }
+            Path file = DkimSigner.keyFile(keys(config.dataDir()), d, s);
+            if (Files.exists(file)) {
+                throw new CommandFailure(file + " exists already (its record may be published): mailstack dkim show "
+                        + d + " prints it; for a new key choose another --selector");
+            }
+            try {
+                DkimKey key = DkimKey.generate(d, s);
+                key.write(file);
+                ownedLikeTheDataFolder(config.dataDir(), file);
+                System.out.println("wrote " + file);
+                System.out.println("publish this DNS record:");
+                System.out.println(key.zoneLine());
+            } catch (IOException | GeneralSecurityException e) {
+                throw new CommandFailure("cannot make the key: " + e.getMessage());
+            }
+        }
+
+        /** Run as root for a service's data folder, the key must still be the service's to read. */
+        private static void ownedLikeTheDataFolder(Path dataDir, Path file) throws IOException {
+            UserPrincipal owner = Files.getOwner(dataDir);
+            if (!Files.getOwner(file).equals(owner)) {
+                for (Path p = file; p != null && !p.equals(dataDir); p = p.getParent()) {
+                    Files.setOwner(p, owner);
+                }
+            }
+        }
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true, description = "Print the DNS TXT record of DOMAIN's key.")
+    static final class Show implements Runnable {
+        @Mixin
+        StoreOptions options;
+        @Parameters(paramLabel = "DOMAIN")
+        String domain;
+        @Option(names = "--selector", paramLabel = "NAME", description = "Selector (default: dkim.selector, mailstack).")
+        String selector;
+
+        @Override
+        public void run() {
+            Config config = options.config();
+            String s = selector == null ? config.string(ConfigKey.DKIM_SELECTOR) : selector;
+            String d = domain.toLowerCase(Locale.ROOT);
+            Path file = DkimSigner.keyFile(keys(config.dataDir()), d, s);
+            if (!Files.exists(file)) {
+                throw new CommandFailure("no key for " + d + " under selector " + s + " (" + file
+                        + "): mailstack dkim keygen " + d + " makes one");
+            }
+            try {
+                System.out.println(DkimKey.read(file, d, s).zoneLine());
+            } catch (IOException e) {
+                throw new CommandFailure(e.getMessage());
+            }
+        }
+    }
+}
