@@ -79,7 +79,7 @@ final class DaneLookup {
         // which may have asked another server), and a forged host must not ride on this one's AD bit
         Set<String> named = new HashSet<>();
         try {
-            for (DnsMessage.Answer a : mx.of(DnsMessage.MX)) {
+            for (DnsMessage.Answer a : mx.records(domain, DnsMessage.MX)) {
                 named.add(hostName(DnsMessage.mx(a).exchange()));
             }
         } catch (DnsMessage.MalformedDnsException e) {
@@ -136,7 +136,7 @@ final class DaneLookup {
         }
         List<TlsaRecord> usable = new ArrayList<>();
         int all = 0;
-        for (DnsMessage.Answer a : tlsa.of(DnsMessage.TLSA)) {
+        for (DnsMessage.Answer a : tlsa.records(name, DnsMessage.TLSA)) {
             all++;
             TlsaRecord r = TlsaRecord.parse(a.data());
             if (r.usable()) {
