@@ -166,18 +166,22 @@ final class DaneLookup {
         if (!tlsa.authenticated()) {
             return route; // insecure TLSA records are ignored (RFC 7672 §2.2.3)
         }
-        List<TlsaRecord> usable = new ArrayList<>();
-        int all = 0;
-        for (DnsMessage.Answer a : tlsa.records(name, DnsMessage.TLSA)) {
-            all++;
-            TlsaRecord r = TlsaRecord.parse(a.data());
-            if (r.usable()) {
-                usable.add(r);
-            }
-        }
-        if (all == 0) {
+        List<DnsMessage.Answer> answers = tlsa.records(name, DnsMessage.TLSA);
+        if (answers.isEmpty()) {
             return route; // a validated denial: no DANE for this host, opportunistic TLS as before
         }
+        List<TlsaRecord> rrset = new ArrayList<>();
+        for (DnsMessage.Answer a : answers) {
+            try {
+                rrset.add(TlsaRecord.parse(a.data()));
+            } catch (DnsMessage.MalformedDnsException e) {
+                // RFC 7672 §2.2: a malformed record is unusable, not a failed lookup; it counts
+                // among the records present, so the host is still reached with TLS
+                LOG.log(Level.INFO, "DANE: malformed TLSA record ignored domain={0} host={1}: {2}", domain, host,
+                        e.getMessage());
+            }
+        }
+        List<TlsaRecord> usable = TlsaRecords.usable(rrset);
         if (usable.isEmpty()) {
             // RFC 7672 §3.1.3 (and §2.2: "unusable" TLSA records): encrypt, without authentication
             LOG.log(Level.INFO, "DANE: TLSA records present but none usable, TLS required unauthenticated domain={0} host={1}",

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 /**
  * RFC 7672 §2.2's decisions per MX host that the delivery tests do not reach: a lookup that times
  * out or runs past the deadline, unsigned addresses, the hosts a delivery would not try, records
- * of other owners.
+ * of other owners, malformed records and digest agility.
  */
 class DaneLookupTest {
     static final Route MX = new Route("mx.dane.test", 25);
@@ -195,5 +195,30 @@ class DaneLookupTest {
                 "tlsa.shared.test", List.of(new LocalDnsServer.Tlsa(3, 1, 1, DIGEST))));
         assertEquals(TlsPolicy.DANE, route.tls());
         assertEquals(List.of(new TlsaRecord(3, 1, 1, DIGEST)), route.tlsa().orElseThrow().records());
+    }
+
+    @Test
+    void malformedTlsaRecordsAreUnusableAndDoNotLeaveTheHostOut() throws Exception {
+        // RFC 7672 §2.2: too short to hold the three fields, or no data at all: unusable, not a failed lookup
+        for (byte[] rdata : List.of(new byte[]{3, 1}, new byte[]{3, 1, 1}, new byte[]{3, 1, 0})) {
+            Route alone = only(Map.of("_25._tcp.mx.dane.test", List.of(new LocalDnsServer.Rdata(DnsMessage.TLSA, rdata))));
+            assertEquals(TlsPolicy.ENCRYPT, alone.tls(), "all unusable: TLS without authentication");
+            Route beside = only(Map.of("_25._tcp.mx.dane.test", List.of(new LocalDnsServer.Rdata(DnsMessage.TLSA, rdata),
+                    new LocalDnsServer.Tlsa(3, 1, 1, DIGEST))));
+            assertEquals(List.of(new TlsaRecord(3, 1, 1, DIGEST)), beside.tlsa().orElseThrow().records());
+        }
+        // wrong lengths for SHA-256 and SHA-512, an unknown usage
+        Route unusable = only(Map.of("_25._tcp.mx.dane.test", List.of(new LocalDnsServer.Tlsa(3, 1, 1, new byte[31]),
+                new LocalDnsServer.Tlsa(3, 1, 2, new byte[32]), new LocalDnsServer.Tlsa(4, 1, 1, DIGEST))));
+        assertEquals(TlsPolicy.ENCRYPT, unusable.tls());
+    }
+
+    @Test
+    void ofTwoDigestsForTheSameUsageAndSelectorOnlyTheStrongerIsUsed() throws Exception {
+        // RFC 7671 §9: a key matching only the 3 1 1 beside a 3 1 2 must not be accepted
+        byte[] sha512 = new byte[64];
+        Route route = only(Map.of("_25._tcp.mx.dane.test", List.of(new LocalDnsServer.Tlsa(3, 1, 1, DIGEST),
+                new LocalDnsServer.Tlsa(3, 1, 2, sha512))));
+        assertEquals(List.of(new TlsaRecord(3, 1, 2, sha512)), route.tlsa().orElseThrow().records());
     }
 }
