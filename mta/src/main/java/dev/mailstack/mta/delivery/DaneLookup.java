@@ -3,6 +3,7 @@ package dev.mailstack.mta.delivery;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -49,10 +50,26 @@ final class DaneLookup {
         }
     }
 
+    /**
+     * How long the DNS work of one delivery's DANE lookup may take, the MX RRset and every host's
+     * addresses and TLSA records together: twice what one unanswered query takes ({@link
+     * DnssecResolver#TRIES} waits of {@link DnssecResolver#TIMEOUT}), 12 s. A resolver that answers
+     * finishes in milliseconds; against one that has gone silent, a delivery waits this long instead
+     * of 6 s for each of up to 16 queries (the MX RRset, then A, AAAA and TLSA of 5 hosts).
+     */
+    static final Duration DEADLINE = DnssecResolver.TIMEOUT.multipliedBy(2L * DnssecResolver.TRIES);
+
     private final DnssecResolver resolver;
+    private final Duration deadline;
 
     DaneLookup(DnssecResolver resolver) {
+        this(resolver, DEADLINE);
+    }
+
+    /** With another deadline for each {@link #apply} (tests of slow hosts). */
+    DaneLookup(DnssecResolver resolver, Duration deadline) {
         this.resolver = resolver;
+        this.deadline = deadline;
     }
 
     DnssecResolver resolver() {
@@ -61,9 +78,10 @@ final class DaneLookup {
 
     /** {@code domain} in A-labels; {@code routes} its MX hosts as the Router found them. */
     Result apply(String domain, List<Route> routes) {
+        DnssecResolver.Deadline by = DnssecResolver.Deadline.after(deadline);
         DnsMessage.Response mx;
         try {
-            mx = resolver.query(domain, DnsMessage.MX);
+            mx = resolver.query(domain, DnsMessage.MX, by);
         } catch (IOException e) {
             return new Failed("MX lookup failed: " + e.getMessage());
         }
@@ -79,7 +97,7 @@ final class DaneLookup {
         // which may have asked another server), and a forged host must not ride on this one's AD bit
         Set<String> named = new HashSet<>();
         try {
-            for (DnsMessage.Answer a : mx.of(DnsMessage.MX)) {
+            for (DnsMessage.Answer a : mx.records(domain, DnsMessage.MX)) {
                 named.add(hostName(DnsMessage.mx(a).exchange()));
             }
         } catch (DnsMessage.MalformedDnsException e) {
@@ -90,6 +108,8 @@ final class DaneLookup {
         }
         List<Route> out = new ArrayList<>();
         List<String> failed = new ArrayList<>();
+        List<String> untried = new ArrayList<>();
+        int looked = 0;
         for (Route route : routes) {
             if (!named.contains(hostName(route.host()))) {
                 LOG.log(Level.WARNING, "DANE: MX host not in the validated MX records, not used domain={0} host={1}",
@@ -97,14 +117,26 @@ final class DaneLookup {
                 failed.add(route.host());
                 continue;
             }
+            // a delivery connects to RemoteDelivery.MAX_ADDRESSES addresses at most, so to no more
+            // hosts than that: the ones after them would never be tried and need no lookup
+            if (looked == RemoteDelivery.MAX_ADDRESSES) {
+                untried.add(route.host());
+                continue;
+            }
+            looked++;
             try {
-                out.add(apply(domain, route));
+                // a lookup the deadline cuts short throws like any other failed one (RFC 7672 §2.2)
+                out.add(apply(domain, route, by));
             } catch (IOException | IllegalArgumentException e) {
                 // IllegalArgumentException: a name too long to ask for (a TLSA name over 255 octets)
                 LOG.log(Level.WARNING, "DANE lookup failed, MX host not used domain={0} host={1}: {2}", domain,
                         route.host(), e.getMessage());
                 failed.add(route.host());
             }
+        }
+        if (!untried.isEmpty()) {
+            LOG.log(Level.INFO, "DANE: MX hosts past the {0} a delivery tries are neither looked up nor used domain={1} hosts={2}",
+                    RemoteDelivery.MAX_ADDRESSES, domain, untried);
         }
         return new Secure(out, failed);
     }
@@ -114,10 +146,10 @@ final class DaneLookup {
      * records (§2.2.3); STARTTLS required when every TLSA record is unusable; DANE with the usable
      * ones. An exception when a lookup failed: the host is not to be used.
      */
-    private Route apply(String domain, Route route) throws IOException {
+    private Route apply(String domain, Route route, DnssecResolver.Deadline by) throws IOException {
         String host = route.host().toLowerCase(Locale.ROOT);
         for (int type : new int[]{DnsMessage.A, DnsMessage.AAAA}) {
-            DnsMessage.Response addresses = resolver.query(host, type);
+            DnsMessage.Response addresses = resolver.query(host, type, by);
             if (!answered(addresses)) {
                 throw new IOException((type == DnsMessage.A ? "A" : "AAAA") + " lookup answered rcode=" + addresses.rcode());
             }
@@ -127,25 +159,29 @@ final class DaneLookup {
         }
         // RFC 6698 §3: _port._tcp.host; for MX hosts the port is 25 (RFC 7672 §2.2.3), tests use another
         String name = "_" + route.port() + "._tcp." + host;
-        DnsMessage.Response tlsa = resolver.query(name, DnsMessage.TLSA);
+        DnsMessage.Response tlsa = resolver.query(name, DnsMessage.TLSA, by);
         if (!answered(tlsa)) {
             throw new IOException("TLSA lookup of " + name + " answered rcode=" + tlsa.rcode());
         }
         if (!tlsa.authenticated()) {
             return route; // insecure TLSA records are ignored (RFC 7672 §2.2.3)
         }
-        List<TlsaRecord> usable = new ArrayList<>();
-        int all = 0;
-        for (DnsMessage.Answer a : tlsa.of(DnsMessage.TLSA)) {
-            all++;
-            TlsaRecord r = TlsaRecord.parse(a.data());
-            if (r.usable()) {
-                usable.add(r);
-            }
-        }
-        if (all == 0) {
+        List<DnsMessage.Answer> answers = tlsa.records(name, DnsMessage.TLSA);
+        if (answers.isEmpty()) {
             return route; // a validated denial: no DANE for this host, opportunistic TLS as before
         }
+        List<TlsaRecord> rrset = new ArrayList<>();
+        for (DnsMessage.Answer a : answers) {
+            try {
+                rrset.add(TlsaRecord.parse(a.data()));
+            } catch (DnsMessage.MalformedDnsException e) {
+                // RFC 7672 §2.2: a malformed record is unusable, not a failed lookup; it counts
+                // among the records present, so the host is still reached with TLS
+                LOG.log(Level.INFO, "DANE: malformed TLSA record ignored domain={0} host={1}: {2}", domain, host,
+                        e.getMessage());
+            }
+        }
+        List<TlsaRecord> usable = TlsaRecords.usable(rrset);
         if (usable.isEmpty()) {
             // RFC 7672 §3.1.3 (and §2.2: "unusable" TLSA records): encrypt, without authentication
             LOG.log(Level.INFO, "DANE: TLSA records present but none usable, TLS required unauthenticated domain={0} host={1}",

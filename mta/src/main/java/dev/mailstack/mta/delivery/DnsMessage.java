@@ -25,8 +25,12 @@ final class DnsMessage {
     static final int SERVFAIL = 2;
     static final int NXDOMAIN = 3;
 
+    static final int IN = 1;
+
     /** RFC 6891 §6.2.5: a payload size that avoids IP fragmentation (the DNS flag day 2020 figure). */
     static final int UDP_PAYLOAD = 1232;
+    /** CNAME links followed in one answer (RFC 1034 §3.6.2 allows chains but discourages them); more is a loop or abuse. */
+    static final int MAX_CNAMES = 8;
 
     private DnsMessage() {
     }
@@ -51,17 +55,54 @@ final class DnsMessage {
         }
     }
 
+    /** One entry of the question section (RFC 1035 §4.1.2); the name in lower case, no trailing dot. */
+    record Question(String name, int type, int dnsClass) {
+    }
+
     /**
      * A response: its RCODE, whether the resolver says it validated every record in it (AD, RFC 4035
-     * §3.2.3; RFC 6840 §5.8), whether it was cut short (TC, RFC 1035 §4.1.1) and its answers.
+     * §3.2.3; RFC 6840 §5.8), whether it was cut short (TC, RFC 1035 §4.1.1), its question section
+     * and its answers.
      */
-    record Response(int id, int rcode, boolean authenticated, boolean truncated, List<Answer> answers) {
+    record Response(int id, int rcode, boolean authenticated, boolean truncated, List<Question> questions,
+                    List<Answer> answers) {
         Response {
+            questions = List.copyOf(questions);
             answers = List.copyOf(answers);
         }
 
-        List<Answer> of(int type) {
-            return answers.stream().filter(a -> a.type() == type).toList();
+        /**
+         * Whether this answers the query {@code id} for {@code type} records of {@code name} in
+         * class IN: RFC 5452 §4.2 and §9.1 ask for the id and the question (name compared
+         * case-insensitively, RFC 4343), not the id alone, before a response is believed.
+         */
+        boolean isAnswerTo(int id, String name, int type) {
+            return this.id == id && questions.size() == 1
+                    && questions.getFirst().equals(new Question(canonical(name), type, IN));
+        }
+
+        /**
+         * The {@code type} records of {@code name}: only those whose owner is that name, or the end
+         * of the CNAME chain that starts at it in this answer (RFC 1034 §3.6.2: a resolver adds the
+         * chain and the target's records), so a record some other owner slipped in counts for
+         * nothing. A chain longer than {@link #MAX_CNAMES} or with a loop is malformed.
+         */
+        List<Answer> records(String name, int type) throws MalformedDnsException {
+            String owner = canonical(name);
+            for (int links = 0; type != CNAME; links++) {
+                String at = owner;
+                List<Answer> alias = answers.stream().filter(a -> a.type() == CNAME && a.owner().equals(at)).toList();
+                if (alias.isEmpty()) {
+                    break;
+                }
+                if (alias.size() > 1 || links == MAX_CNAMES) {
+                    throw new MalformedDnsException(alias.size() > 1 ? "two CNAME records for " + at
+                            : "a CNAME chain longer than " + MAX_CNAMES + " from " + name);
+                }
+                owner = cname(alias.getFirst());
+            }
+            String target = owner;
+            return answers.stream().filter(a -> a.type() == type && a.owner().equals(target)).toList();
         }
     }
 
@@ -120,6 +161,16 @@ final class DnsMessage {
 
     /** Parses a response; a malformed one throws. */
     static Response parse(byte[] m) throws MalformedDnsException {
+        return parse(m, false);
+    }
+
+    /**
+     * Parses a response that is {@code cut} short when the datagram was larger than the buffer it
+     * was read into: it counts as truncated, TC or not, so the caller asks again over TCP instead of
+     * taking what fitted (RFC 6891 §6.2.3: the payload size we advertise is the most we take; a
+     * responder that sends more must not cost us records).
+     */
+    static Response parse(byte[] m, boolean cut) throws MalformedDnsException {
         if (m.length < 12) {
             throw new MalformedDnsException("shorter than a header: " + m.length + " octets");
         }
@@ -131,11 +182,16 @@ final class DnsMessage {
         int questions = u16(m, 4);
         int answers = u16(m, 6);
         int pos = 12;
+        List<Question> asked = new ArrayList<>();
         List<Answer> out = new ArrayList<>();
-        boolean truncated = (flags & 0x0200) != 0;
+        boolean truncated = cut || (flags & 0x0200) != 0;
         try {
             for (int i = 0; i < questions; i++) {
-                pos = skipName(m, pos) + 4;
+                StringBuilder name = new StringBuilder();
+                pos = readName(m, pos, name);
+                need(m, pos + 4);
+                asked.add(new Question(name.toString(), u16(m, pos), u16(m, pos + 2)));
+                pos += 4;
             }
             for (int i = 0; i < answers; i++) {
                 StringBuilder owner = new StringBuilder();
@@ -153,7 +209,13 @@ final class DnsMessage {
             }
             // a truncated answer may end anywhere, even inside a record; the caller asks again over TCP
         }
-        return new Response(id, flags & 0x000f, (flags & 0x0020) != 0, truncated, out);
+        return new Response(id, flags & 0x000f, (flags & 0x0020) != 0, truncated, asked, out);
+    }
+
+    /** A name as {@link #readName} gives it: lower case, no trailing dot (RFC 4343: case does not count). */
+    static String canonical(String name) {
+        String n = name.toLowerCase(Locale.ROOT);
+        return n.endsWith(".") ? n.substring(0, n.length() - 1) : n;
     }
 
     static Mx mx(Answer a) throws MalformedDnsException {
@@ -168,6 +230,16 @@ final class DnsMessage {
         return new Mx(u16(a.message(), a.dataOffset()), exchange.toString());
     }
 
+    /** The target of a CNAME record (RFC 1035 §3.3.1). */
+    static String cname(Answer a) throws MalformedDnsException {
+        StringBuilder target = new StringBuilder();
+        int end = readName(a.message(), a.dataOffset(), target);
+        if (end > a.dataOffset() + a.dataLength()) {
+            throw new MalformedDnsException("CNAME target runs past its record");
+        }
+        return target.toString();
+    }
+
     private static int u16(byte[] m, int at) {
         return ((m[at] & 0xff) << 8) | (m[at + 1] & 0xff);
     }
@@ -176,10 +248,6 @@ final class DnsMessage {
         if (end > m.length) {
             throw new MalformedDnsException("record runs past the end of the message");
         }
-    }
-
-    private static int skipName(byte[] m, int pos) throws MalformedDnsException {
-        return readName(m, pos, new StringBuilder());
     }
 
     /**

@@ -214,6 +214,23 @@ class DaneDeliveryTest {
     }
 
     @Test
+    void aSha256MatchBesideASha512RecordThatDoesNotMatchIsNotEnough() throws Exception {
+        // RFC 7671 §9: the strongest digest of 3 1 decides; the SHA-256 one is there for older clients
+        LocalDnsServer.Tlsa wrongSha512 = new LocalDnsServer.Tlsa(3, 1, 2, new byte[64]);
+        RemoteDelivery.Outcome deferred = sender.deliver(router(dns(true, Map.of(MX, List.of(eeSpki(), wrongSha512)), MX)),
+                DOMAIN);
+        assertEquals(451, deferred.code(), deferred.reply());
+        assertTrue(deferred.reply().startsWith("451 4.7.5") && deferred.reply().contains("DANE"), deferred.reply());
+        assertEquals(0, received());
+        // with the SHA-512 of the same key published too, it matches
+        LocalDnsServer.Tlsa sha512 = new LocalDnsServer.Tlsa(3, 1, 2,
+                MessageDigest.getInstance("SHA-512").digest(leaf.getPublicKey().getEncoded()));
+        RemoteDelivery.Outcome sent = sender.deliver(router(dns(true, Map.of(MX, List.of(eeSpki(), sha512)), MX)), DOMAIN);
+        assertEquals(250, sent.code(), sent.reply());
+        next.awaitMessages(next.alice(), MailboxName.INBOX, 1);
+    }
+
+    @Test
     void daneTaMatchingTheTestCaDeliversToTheHostTheCertificateNames() throws Exception {
         Router router = router(dns(true, Map.of(MX, List.of(taCertificate())), MX));
         assertEquals(TlsPolicy.DANE, daneLevel(router));

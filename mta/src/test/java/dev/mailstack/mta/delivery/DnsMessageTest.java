@@ -84,7 +84,7 @@ class DnsMessageTest {
         assertEquals(DnsMessage.NOERROR, r.rcode());
         assertTrue(r.authenticated());
         assertFalse(r.truncated());
-        assertEquals(2, r.of(DnsMessage.MX).size());
+        assertEquals(2, r.records("example.net", DnsMessage.MX).size());
         assertEquals("example.net", r.answers().getFirst().owner());
         assertEquals(new DnsMessage.Mx(10, "mx.example.net"), DnsMessage.mx(r.answers().get(0)));
         assertEquals(new DnsMessage.Mx(20, "backup.mx.example.net"), DnsMessage.mx(r.answers().get(1)));
@@ -100,7 +100,7 @@ class DnsMessageTest {
         w.out.writeBytes(digest);
         DnsMessage.Response r = DnsMessage.parse(w.bytes());
         assertEquals("_25._tcp.mx.example.net", r.answers().getFirst().owner());
-        TlsaRecord tlsa = TlsaRecord.parse(r.of(DnsMessage.TLSA).getFirst().data());
+        TlsaRecord tlsa = TlsaRecord.parse(r.records("_25._tcp.mx.example.net", DnsMessage.TLSA).getFirst().data());
         assertEquals(new TlsaRecord(3, 1, 1, digest), tlsa);
         assertTrue(tlsa.usable());
         assertEquals("3 1 1 " + "ab".repeat(32), tlsa.toString());
@@ -126,6 +126,73 @@ class DnsMessageTest {
         DnsMessage.Response cut = DnsMessage.parse(w.bytes());
         assertTrue(cut.truncated());
         assertEquals(List.of(), cut.answers());
+    }
+
+    @Test
+    void aResponseAnswersOnlyTheQueryWhoseIdNameTypeAndClassItRepeats() throws Exception {
+        // RFC 5452 §9.1: the id alone is 16 bits a forger can guess
+        Wire w = new Wire(9, 0x81a0, 1, 0);
+        w.label("Example").label("NET").bytes(0).u16(15).u16(1);
+        DnsMessage.Response r = DnsMessage.parse(w.bytes());
+        assertEquals(List.of(new DnsMessage.Question("example.net", 15, 1)), r.questions());
+        assertTrue(r.isAnswerTo(9, "example.net", DnsMessage.MX));
+        assertTrue(r.isAnswerTo(9, "EXAMPLE.net.", DnsMessage.MX), "names compare without case (RFC 4343)");
+        assertFalse(r.isAnswerTo(10, "example.net", DnsMessage.MX), "another id");
+        assertFalse(r.isAnswerTo(9, "example.org", DnsMessage.MX), "another name");
+        assertFalse(r.isAnswerTo(9, "example.net", DnsMessage.TLSA), "another type");
+        Wire chaos = new Wire(9, 0x81a0, 1, 0);
+        chaos.label("example").label("net").bytes(0).u16(15).u16(3);
+        assertFalse(DnsMessage.parse(chaos.bytes()).isAnswerTo(9, "example.net", DnsMessage.MX), "class CH, not IN");
+        assertFalse(DnsMessage.parse(new Wire(9, 0x8182, 0, 0).bytes()).isAnswerTo(9, "example.net", DnsMessage.MX),
+                "no question at all");
+    }
+
+    @Test
+    void onlyRecordsOwnedByTheNameAskedOrItsCnameTargetCount() throws Exception {
+        Wire w = new Wire(1, 0x81a0, 1, 4);
+        int question = w.size();
+        w.label("alias").label("example").label("net").bytes(0).u16(15).u16(1);
+        int exampleNet = question + 6;
+        // alias.example.net is a CNAME of target.example.net
+        w.record(question, DnsMessage.CNAME, 7 + 2);
+        int target = w.size();
+        w.label("target").u16(0xc000 | exampleNet);
+        // the target's MX record: the one that counts
+        w.record(target, 15, 2 + 3 + 2).u16(10).label("mx").u16(0xc000 | exampleNet);
+        // an MX record at the alias itself, and one of another owner altogether, both slipped in
+        w.record(question, 15, 2 + 3 + 2).u16(5).label("aa").u16(0xc000 | exampleNet);
+        w.label("evil").label("test").bytes(0).u16(15).u16(1).u16(0).u16(60).u16(2 + 3 + 2).u16(5).label("bb")
+                .u16(0xc000 | exampleNet);
+        DnsMessage.Response r = DnsMessage.parse(w.bytes());
+        assertEquals(4, r.answers().size());
+        List<DnsMessage.Answer> mx = r.records("Alias.Example.net.", DnsMessage.MX);
+        assertEquals(1, mx.size(), mx.toString());
+        assertEquals(new DnsMessage.Mx(10, "mx.example.net"), DnsMessage.mx(mx.getFirst()));
+        assertEquals(List.of(), r.records("example.net", DnsMessage.MX), "no record is owned by the parent");
+        assertEquals(1, r.records("evil.test", DnsMessage.MX).size(), "asked for by name, a record is found");
+        assertEquals("target.example.net", DnsMessage.cname(r.records("alias.example.net", DnsMessage.CNAME).getFirst()));
+
+        // a loop of CNAMEs ends as a malformed answer, not a hang
+        Wire loop = new Wire(2, 0x81a0, 1, 2);
+        loop.label("a").label("test").bytes(0).u16(15).u16(1);
+        loop.record(question, DnsMessage.CNAME, 2 + 2);
+        int b = loop.size();
+        loop.label("b").u16(0xc000 | (question + 2));
+        loop.record(b, DnsMessage.CNAME, 2).u16(0xc000 | question);
+        DnsMessage.Response looped = DnsMessage.parse(loop.bytes());
+        assertThrows(DnsMessage.MalformedDnsException.class, () -> looped.records("a.test", DnsMessage.MX));
+    }
+
+    @Test
+    void aResponseCutToFitTheBufferCountsAsTruncated() throws Exception {
+        // RFC 6891 §6.2.3: a datagram larger than we advertised was cut by receive(); ask again over TCP
+        Wire w = new Wire(3, 0x8180, 1, 2); // no TC
+        w.label("example").label("net").bytes(0).u16(15).u16(1);
+        w.record(12, 15, 20).u16(10);
+        assertThrows(DnsMessage.MalformedDnsException.class, () -> DnsMessage.parse(w.bytes()));
+        DnsMessage.Response cut = DnsMessage.parse(w.bytes(), true);
+        assertTrue(cut.truncated());
+        assertTrue(cut.isAnswerTo(3, "example.net", DnsMessage.MX));
     }
 
     @Test

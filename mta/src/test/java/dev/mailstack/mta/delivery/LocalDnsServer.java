@@ -99,6 +99,35 @@ final class LocalDnsServer implements AutoCloseable {
         }
     }
 
+    /** A CNAME record (RFC 1035 §3.3.1): queries for other types get it and then the target's records, as from a recursive resolver. */
+    record Cname(String target) implements Record {
+        public int type() {
+            return 5;
+        }
+
+        public byte[] data() {
+            return labels(target);
+        }
+    }
+
+    /** Any RDATA of any type, as given: a malformed record. */
+    record Rdata(int type, byte[] bytes) implements Record {
+        public byte[] data() {
+            return bytes.clone();
+        }
+    }
+
+    /** A record sent in the answer section under another owner name than the question's, as a forger would slip it in. */
+    record Owned(String owner, Record record) implements Record {
+        public int type() {
+            return -1; // answers no query under the name it is listed at: it is added by hand
+        }
+
+        public byte[] data() {
+            return record.data();
+        }
+    }
+
     /** Not a record: answers for the name carry no AD bit, as for a name in an unsigned zone. */
     record Unsigned() implements Record {
         public int type() {
@@ -138,8 +167,19 @@ final class LocalDnsServer implements AutoCloseable {
     private final boolean signed;
     private final Thread thread;
     private final Thread tcpThread;
+    /** A question a forged answer names: its name and type. */
+    record Question(String name, int type) {
+    }
+
     /** Over UDP, answer with TC and no records, so the client asks again over TCP (RFC 7766 §5). */
     volatile boolean truncateUdp;
+    /** Over TCP as well: TC set and no records. */
+    volatile boolean truncateTcp;
+    /**
+     * Over UDP, before each real answer, send one with the same id that answers this other
+     * question, as an off-path forger who guessed the id would (RFC 5452 §4).
+     */
+    volatile Question forgedFirst;
     final AtomicInteger tcpQueries = new AtomicInteger();
     /** Every query's name and type, as "name/type", in order. */
     final List<String> queries = new CopyOnWriteArrayList<>();
@@ -181,6 +221,12 @@ final class LocalDnsServer implements AutoCloseable {
             DatagramPacket p = new DatagramPacket(buf, buf.length);
             try {
                 socket.receive(p);
+                Question forged = forgedFirst;
+                if (forged != null) {
+                    byte[] query = DnsMessage.query(((buf[0] & 0xff) << 8) | (buf[1] & 0xff), forged.name(), forged.type());
+                    byte[] lie = answer(query, query.length, false);
+                    socket.send(new DatagramPacket(lie, lie.length, p.getSocketAddress()));
+                }
                 byte[] answer = answer(buf, p.getLength(), truncateUdp);
                 if (answer == null) {
                     continue;
@@ -198,7 +244,7 @@ final class LocalDnsServer implements AutoCloseable {
                 DataInputStream in = new DataInputStream(s.getInputStream());
                 byte[] q = in.readNBytes(in.readUnsignedShort());
                 tcpQueries.incrementAndGet();
-                byte[] answer = answer(q, q.length, false);
+                byte[] answer = answer(q, q.length, truncateTcp);
                 if (answer == null) {
                     continue;
                 }
@@ -230,8 +276,35 @@ final class LocalDnsServer implements AutoCloseable {
         if (records != null && records.stream().anyMatch(r -> r instanceof Silent)) {
             return null;
         }
-        List<? extends Record> answers = records == null || truncate ? List.of()
-                : records.stream().filter(r -> r.type() == type).toList();
+        String owner = name.toString().toLowerCase(Locale.ROOT);
+        ByteArrayOutputStream rrs = new ByteArrayOutputStream();
+        int count = 0;
+        if (records != null && !truncate) {
+            // a recursive resolver follows CNAMEs (RFC 1034 §4.3.2): the alias, then the target's records
+            List<? extends Record> at = records;
+            for (int links = 0; at != null && type != 5 && links < 10; links++) {
+                Cname alias = at.stream().filter(Cname.class::isInstance).map(Cname.class::cast).findFirst().orElse(null);
+                if (alias == null) {
+                    break;
+                }
+                rr(rrs, owner, name.toString(), alias);
+                count++;
+                owner = alias.target().toLowerCase(Locale.ROOT).replaceAll("\\.$", "");
+                at = zone.get(owner);
+            }
+            for (Record r : at == null ? List.<Record>of() : at) {
+                if (r.type() == type) {
+                    rr(rrs, owner, name.toString(), r);
+                    count++;
+                }
+            }
+            for (Record r : records) {
+                if (r instanceof Owned o && o.record().type() == type) {
+                    rr(rrs, o.owner(), name.toString(), o.record());
+                    count++;
+                }
+            }
+        }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.write(q[0]);
         out.write(q[1]);
@@ -240,16 +313,24 @@ final class LocalDnsServer implements AutoCloseable {
         boolean authenticated = signed && !failing && (records == null || records.stream().noneMatch(r -> r instanceof Unsigned));
         // recursion available; AD; NXDOMAIN for unknown names
         out.write((records == null ? 0x83 : failing ? 0x82 : 0x80) | (authenticated ? 0x20 : 0));
-        out.writeBytes(new byte[]{0, 1, 0, (byte) answers.size(), 0, 0, 0, 0});
+        out.writeBytes(new byte[]{0, 1, (byte) (count >> 8), (byte) count, 0, 0, 0, 0});
         out.write(q, 12, questionEnd - 12);
-        for (Record r : answers) {
-            byte[] data = r.data();
-            out.writeBytes(new byte[]{(byte) 0xc0, 12, 0, (byte) r.type(), 0, 1, 0, 0, 0, 60});
-            out.write(data.length >> 8);
-            out.write(data.length);
-            out.writeBytes(data);
-        }
+        out.writeBytes(rrs.toByteArray());
         return out.toByteArray();
+    }
+
+    /** One resource record; an owner that is the question's name points at it (RFC 1035 §4.1.4). */
+    private static void rr(ByteArrayOutputStream out, String owner, String question, Record r) {
+        if (owner.equalsIgnoreCase(question)) {
+            out.writeBytes(new byte[]{(byte) 0xc0, 12});
+        } else {
+            out.writeBytes(labels(owner));
+        }
+        byte[] data = r.data();
+        out.writeBytes(new byte[]{(byte) (r.type() >> 8), (byte) r.type(), 0, 1, 0, 0, 0, 60});
+        out.write(data.length >> 8);
+        out.write(data.length);
+        out.writeBytes(data);
     }
 
     private static byte[] labels(String name) {
