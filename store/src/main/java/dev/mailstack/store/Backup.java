@@ -20,6 +20,8 @@ import java.util.zip.ZipOutputStream;
  */
 public final class Backup {
     static final String DATABASE_ENTRY = "database.zip";
+    /** The DKIM signing keys (mta's dkim keygen writes them), restored readable by their owner only. */
+    static final String KEYS = "dkim";
 
     private Backup() {
     }
@@ -40,6 +42,14 @@ public final class Backup {
                     for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)
                             .filter(f -> !f.getParent().getFileName().toString().equals("spool"))::iterator) {
                         add(zip, "contents/" + contents.relativize(f).toString().replace('\\', '/'), f);
+                    }
+                }
+                Path keys = dataDir.resolve(KEYS);
+                if (Files.isDirectory(keys)) {
+                    try (Stream<Path> files = Files.walk(keys)) {
+                        for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+                            add(zip, KEYS + "/" + keys.relativize(f).toString().replace('\\', '/'), f);
+                        }
                     }
                 }
             }
@@ -69,6 +79,11 @@ public final class Backup {
                     Path target = dataDir.resolve(e.getName());
                     Files.createDirectories(target.getParent());
                     Files.copy(zip, target);
+                } else if (e.getName().startsWith(KEYS + "/") && !e.getName().contains("..")) {
+                    Path target = dataDir.resolve(e.getName());
+                    Files.createDirectories(target.getParent());
+                    Files.copy(zip, target);
+                    Files.setPosixFilePermissions(target, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
                 }
             }
         }

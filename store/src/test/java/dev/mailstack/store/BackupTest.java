@@ -19,11 +19,16 @@ class BackupTest {
         Path file = dir.resolve("backup.zip");
         try (StoreFixture f = StoreFixture.create(data)) {
             TestMessages.append(f.session(), f.inbox(), "Subject: kept\r\n\r\n备份\r\n");
+            java.nio.file.Files.createDirectories(data.resolve("dkim/example.org"));
+            java.nio.file.Files.writeString(data.resolve("dkim/example.org/mailstack.pem"), "the signing key");
             Backup.write(f.store(), data, file);
             TestMessages.append(f.session(), f.inbox(), "Subject: after the backup\r\n\r\nx\r\n");
         }
         Path restored = dir.resolve("restored");
         Backup.restore(file, restored);
+        Path key = restored.resolve("dkim/example.org/mailstack.pem");
+        assertEquals("the signing key", java.nio.file.Files.readString(key), "the DKIM keys go with the mail");
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(key)));
         try (MailboxStore store = MailboxStore.open(restored, null)) {
             Account alice = store.accounts().authenticate("alice@example.org", StoreFixture.PASSWORD).orElseThrow();
             StoreSession s = store.open(alice.id());
