@@ -16,6 +16,8 @@ rm -rf /tmp/tb/fresh
 ./mailstack user import /tmp/tb/users.txt --data /tmp/tb/fresh >/dev/null || exit 1
 # a quota, so that Thunderbird's GETQUOTAROOT gets a root and a QUOTA response to read (RFC 9208)
 ./mailstack user quota user40@example.test 1G --data /tmp/tb/fresh >/dev/null || exit 1
+# a DKIM key, so that what Thunderbird sends goes through the signing path (RFC 6376)
+./mailstack dkim keygen example.test --data /tmp/tb/fresh >/dev/null || exit 1
 nohup ./mailstack serve --data /tmp/tb/fresh --hostname mail.example.test --smtp-port 10025 --submission-port 10587 --imap-port 10143 --pop3-port 10110 > /tmp/tb/server-s$run.log 2>&1 &
 i=0; until grep -q "ready hostname" /tmp/tb/server-s$run.log; do sleep 0.5; i=$((i+1)); [ $i -gt 120 ] && exit 1; done
 pid=$(pgrep -f "mail.example.test" | head -1)
