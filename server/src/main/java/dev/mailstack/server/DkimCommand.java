@@ -23,11 +23,8 @@ final class DkimCommand {
         return dataDir.resolve("dkim");
     }
 
-    @Command(name = "keygen", mixinStandardHelpOptions = true, description = {
-        "Make a 2048-bit RSA key for DOMAIN and print the DNS TXT record to publish.",
-        "Signing starts at once (no restart): publish the record first, or send",
-        "nothing From: the domain until it is visible. An existing key is never replaced."})
-    static final class Keygen implements Runnable {
+    /** DOMAIN and --selector, checked the way the configuration file's dkim.selector is. */
+    static final class KeyOptions {
         @Mixin
         StoreOptions options;
         @Parameters(paramLabel = "DOMAIN")
@@ -35,15 +32,36 @@ final class DkimCommand {
         @Option(names = "--selector", paramLabel = "NAME", description = "Selector (default: dkim.selector, mailstack).")
         String selector;
 
-        @Override
-        public void run() {
-            Config config = options.config();
-            String s = selector == null ? config.string(ConfigKey.DKIM_SELECTOR) : selector;
-            config.set(ConfigKey.DKIM_SELECTOR, s, "--selector"); // the same check as the file's
+        String selector(Config config) {
+            if (selector != null) {
+                config.set(ConfigKey.DKIM_SELECTOR, selector, "--selector");
+            }
+            return config.string(ConfigKey.DKIM_SELECTOR);
+        }
+
+        /** Lower case, and a host name, so that it is a folder name and nothing else. */
+        String domain() {
             String d = domain.toLowerCase(Locale.ROOT);
             if (!d.matches("[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")) {
                 throw new CommandFailure("not a domain name: " + domain);
             }
+            return d;
+        }
+    }
+
+    @Command(name = "keygen", mixinStandardHelpOptions = true, description = {
+        "Make a 2048-bit RSA key for DOMAIN and print the DNS TXT record to publish.",
+        "Signing starts at once (no restart): publish the record first, or send",
+        "nothing From: the domain until it is visible. An existing key is never replaced."})
+    static final class Keygen implements Runnable {
+        @Mixin
+        KeyOptions key;
+
+        @Override
+        public void run() {
+            Config config = key.options.config();
+            String s = key.selector(config);
+            String d = key.domain();
             Path file = DkimSigner.keyFile(keys(config.dataDir()), d, s);
             if (Files.exists(file)) {
                 throw new CommandFailure(file + " exists already (its record may be published): mailstack dkim show "
@@ -75,17 +93,13 @@ final class DkimCommand {
     @Command(name = "show", mixinStandardHelpOptions = true, description = "Print the DNS TXT record of DOMAIN's key.")
     static final class Show implements Runnable {
         @Mixin
-        StoreOptions options;
-        @Parameters(paramLabel = "DOMAIN")
-        String domain;
-        @Option(names = "--selector", paramLabel = "NAME", description = "Selector (default: dkim.selector, mailstack).")
-        String selector;
+        KeyOptions key;
 
         @Override
         public void run() {
-            Config config = options.config();
-            String s = selector == null ? config.string(ConfigKey.DKIM_SELECTOR) : selector;
-            String d = domain.toLowerCase(Locale.ROOT);
+            Config config = key.options.config();
+            String s = key.selector(config);
+            String d = key.domain();
             Path file = DkimSigner.keyFile(keys(config.dataDir()), d, s);
             if (!Files.exists(file)) {
                 throw new CommandFailure("no key for " + d + " under selector " + s + " (" + file
