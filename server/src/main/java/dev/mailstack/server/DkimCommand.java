@@ -55,13 +55,13 @@ final class DkimCommand {
         "nothing From: the domain until it is visible. An existing key is never replaced."})
     static final class Keygen implements Runnable {
         @Mixin
-        KeyOptions key;
+        KeyOptions target;
 
         @Override
         public void run() {
-            Config config = key.options.config();
-            String s = key.selector(config);
-            String d = key.domain();
+            Config config = target.options.config();
+            String s = target.selector(config);
+            String d = target.domain();
             Path file = DkimSigner.keyFile(keys(config.dataDir()), d, s);
             if (Files.exists(file)) {
                 throw new CommandFailure(file + " exists already (its record may be published): mailstack dkim show "
@@ -93,13 +93,13 @@ final class DkimCommand {
     @Command(name = "show", mixinStandardHelpOptions = true, description = "Print the DNS TXT record of DOMAIN's key.")
     static final class Show implements Runnable {
         @Mixin
-        KeyOptions key;
+        KeyOptions target;
 
         @Override
         public void run() {
-            Config config = key.options.config();
-            String s = key.selector(config);
-            String d = key.domain();
+            Config config = target.options.config();
+            String s = target.selector(config);
+            String d = target.domain();
             Path file = DkimSigner.keyFile(keys(config.dataDir()), d, s);
             if (!Files.exists(file)) {
                 throw new CommandFailure("no key for " + d + " under selector " + s + " (" + file
