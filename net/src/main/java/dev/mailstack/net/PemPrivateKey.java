@@ -28,7 +28,12 @@ public final class PemPrivateKey {
         Matcher m = PEM.matcher(text);
         while (m.find()) {
             if (m.group(1).equals("PRIVATE KEY")) {
-                byte[] der = Base64.getMimeDecoder().decode(m.group(2));
+                byte[] der;
+                try {
+                    der = Base64.getMimeDecoder().decode(m.group(2));
+                } catch (IllegalArgumentException e) { // a truncated or hand-edited file
+                    throw new IOException(file + ": the key's base64 is damaged: " + e.getMessage(), e);
+                }
                 PKCS8EncodedKeySpec spec = new PKCS8EncodedKeySpec(der);
                 for (String algorithm : new String[]{"RSA", "EC", "Ed25519"}) {
                     try {

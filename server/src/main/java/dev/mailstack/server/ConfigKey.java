@@ -57,7 +57,7 @@ public enum ConfigKey {
     MIME_MAX_HEADER_BYTES("mime.max_header_bytes", "1048576", Type.INT, "Header bytes analysed per part."),
     MIME_MAX_PARAMS("mime.max_params", "100", Type.INT, "Parameters read from one Content-Type or Content-Disposition."),
     FALLBACK_CHARSETS("mime.fallback_charsets", "GB18030", Type.STRING, "Charsets tried, in order, for raw 8-bit mail that is not UTF-8."),
-    DKIM_SELECTOR("dkim.selector", "mailstack", Type.SELECTOR, "DKIM selector (RFC 6376): mail that logged-in clients (or smtp.trusted_networks) send From: a domain with a key in data_dir/dkim/DOMAIN/SELECTOR.pem is signed (rsa-sha256, relaxed/relaxed); mailstack dkim keygen DOMAIN makes the key and prints the DNS record to publish. A domain without a key is sent unsigned. To change keys, make one under a new selector, publish its record, then set this key and restart.");
+    DKIM_SELECTOR("dkim.selector", "mailstack", Type.SELECTOR, "DKIM selector (RFC 6376) a domain's key is looked for under first: data_dir/dkim/DOMAIN/SELECTOR.pem, else the domain's only key there. Signed (rsa-sha256, relaxed/relaxed): mail from a logged-in client From: one of its account's addresses, and mail from smtp.trusted_networks; never mail from other servers. mailstack dkim keygen DOMAIN makes a key and prints the DNS record to publish; a domain without a key sends unsigned.");
 
     enum Type { STRING, SELECTOR, PATH, ADDRESS, PORT, INT, LONG, BOOL, PLAINTEXT, BARE_LF, CIDRS, ROUTES, HOST_PORT, TLS_POLICY, TLS_POLICIES }
 

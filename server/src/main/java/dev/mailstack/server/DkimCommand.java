@@ -10,8 +10,11 @@ import java.security.GeneralSecurityException;
 import java.util.Locale;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 @Command(name = "dkim", mixinStandardHelpOptions = true, description = {"DKIM signing keys (RFC 6376).",
         "Mail that logged-in clients send From: a domain with a key is signed; receivers",
@@ -32,9 +35,16 @@ final class DkimCommand {
         @Option(names = "--selector", paramLabel = "NAME", description = "Selector (default: dkim.selector, mailstack).")
         String selector;
 
+        @Spec(Spec.Target.MIXEE)
+        CommandSpec spec;
+
         String selector(Config config) {
             if (selector != null) {
-                config.set(ConfigKey.DKIM_SELECTOR, selector, "--selector");
+                try {
+                    config.set(ConfigKey.DKIM_SELECTOR, selector, "--selector");
+                } catch (ConfigException e) {
+                    throw new ParameterException(spec.commandLine(), e.getMessage());
+                }
             }
             return config.string(ConfigKey.DKIM_SELECTOR);
         }
@@ -42,8 +52,8 @@ final class DkimCommand {
         /** Lower case, and a host name, so that it is a folder name and nothing else. */
         String domain() {
             String d = domain.toLowerCase(Locale.ROOT);
-            if (!d.matches("[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")) {
-                throw new CommandFailure("not a domain name: " + domain);
+            if (!DkimSigner.HOST.matcher(d).matches()) {
+                throw new ParameterException(spec.commandLine(), "not a domain name: " + domain);
             }
             return d;
         }

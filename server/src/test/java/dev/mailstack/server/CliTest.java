@@ -78,8 +78,9 @@ class CliTest {
             assertEquals(0, run("dkim", "keygen", "Example.ORG", "--data", data));
             assertEquals(1, run("dkim", "keygen", "example.org", "--data", data), "an existing key is never replaced");
             assertEquals(0, run("dkim", "keygen", "example.org", "--selector", "s2027", "--data", data));
-            assertEquals(1, run("dkim", "keygen", "example.org", "--selector", "bad_selector", "--data", data));
-            assertEquals(1, run("dkim", "keygen", "../etc", "--data", data));
+            assertEquals(2, run("dkim", "keygen", "example.org", "--selector", "bad_selector", "--data", data), "usage");
+            assertEquals(2, run("dkim", "keygen", "../etc", "--data", data));
+            assertEquals(2, run("dkim", "show", "../../x", "--selector", "y", "--data", data));
             assertEquals(1, run("dkim", "show", "example.net", "--data", data), "no key");
             out.reset();
             assertEquals(0, run("dkim", "show", "example.org", "--data", data));

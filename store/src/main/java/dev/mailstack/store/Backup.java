@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -82,8 +83,10 @@ public final class Backup {
                 } else if (e.getName().startsWith(KEYS + "/") && !e.getName().contains("..")) {
                     Path target = dataDir.resolve(e.getName());
                     Files.createDirectories(target.getParent());
-                    Files.copy(zip, target);
-                    Files.setPosixFilePermissions(target, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+                    try (OutputStream out = Files.newOutputStream(Files.createFile(target,
+                            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))))) {
+                        zip.transferTo(out); // readable by the owner from the first byte
+                    }
                 }
             }
         }

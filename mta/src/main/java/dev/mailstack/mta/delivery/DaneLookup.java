@@ -109,7 +109,6 @@ final class DaneLookup {
         List<Route> out = new ArrayList<>();
         List<String> failed = new ArrayList<>();
         List<String> untried = new ArrayList<>();
-        int looked = 0;
         for (Route route : routes) {
             if (!named.contains(hostName(route.host()))) {
                 LOG.log(Level.WARNING, "DANE: MX host not in the validated MX records, not used domain={0} host={1}",
@@ -118,12 +117,12 @@ final class DaneLookup {
                 continue;
             }
             // a delivery connects to RemoteDelivery.MAX_ADDRESSES addresses at most, so to no more
-            // hosts than that: the ones after them would never be tried and need no lookup
-            if (looked == RemoteDelivery.MAX_ADDRESSES) {
+            // hosts than that: once that many are usable, the ones after them would never be tried
+            // and need no lookup (a host whose lookup failed takes no turn; the deadline bounds them)
+            if (out.size() == RemoteDelivery.MAX_ADDRESSES) {
                 untried.add(route.host());
                 continue;
             }
-            looked++;
             try {
                 // a lookup the deadline cuts short throws like any other failed one (RFC 7672 §2.2)
                 out.add(apply(domain, route, by));

@@ -4,6 +4,7 @@ import dev.mailstack.net.PemPrivateKey;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPairGenerator;
@@ -37,6 +38,10 @@ public record DkimKey(String domain, String selector, RSAPrivateCrtKey privateKe
             if (!(key instanceof RSAPrivateCrtKey rsa)) {
                 throw new IOException(file + ": a DKIM key here is RSA (openssl genpkey -algorithm RSA"
                         + " -pkeyopt rsa_keygen_bits:2048)");
+            }
+            if (rsa.getModulus().bitLength() < 1024) { // RFC 8301 §3.2: verifiers reject shorter keys
+                throw new IOException(file + ": a " + rsa.getModulus().bitLength() + "-bit key is too short to verify"
+                        + " anywhere; mailstack dkim keygen makes one of " + BITS + " bits");
             }
             return new DkimKey(domain, selector, rsa);
         } catch (GeneralSecurityException e) {
@@ -80,7 +85,7 @@ public record DkimKey(String domain, String selector, RSAPrivateCrtKey privateKe
     /** Writes the key readable by its owner only; refuses to replace one (a published record names it). */
     public void write(Path file) throws IOException {
         Files.createDirectories(file.getParent());
-        Files.writeString(Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"))), pem());
+        Files.writeString(Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))),
+                pem());
     }
 }

@@ -9,6 +9,7 @@ import java.io.OutputStream;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.security.DigestOutputStream;
@@ -25,6 +26,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
 
 /**
  * Signs outgoing mail with DKIM (RFC 6376): rsa-sha256, relaxed/relaxed, the header fields a
@@ -40,13 +42,17 @@ public final class DkimSigner {
             "message-id", "in-reply-to", "references", "mime-version", "content-type", "content-transfer-encoding");
     /** Past this a header block is not ours to sign (the store's own limit is far lower in practice). */
     private static final int MAX_HEADER_BYTES = 1 << 20;
+    /** A host name as a folder name: letters, digits and hyphens in dot-separated labels, lower case. */
+    public static final Pattern HOST =
+            Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+");
     public static final DkimSigner OFF = new DkimSigner(null, "");
 
     private final Path keys;
     private final String selector;
-    private final Map<Path, Loaded> cache = new ConcurrentHashMap<>();
+    private final Map<String, Choice> cache = new ConcurrentHashMap<>();
 
-    private record Loaded(FileTime modified, DkimKey key) {
+    /** A domain's key as last read, with the times that say when to read it again; empty when none serves. */
+    private record Choice(FileTime folderModified, FileTime fileModified, Optional<DkimKey> key) {
     }
 
     /** {@code keys}: the folder of per-domain key folders; null signs nothing. */
@@ -59,26 +65,59 @@ public final class DkimSigner {
         return keys.resolve(domain.toLowerCase(Locale.ROOT)).resolve(selector + ".pem");
     }
 
-    /** The domain's key under the configured selector; empty when it has none or it cannot be read (logged). */
+    /**
+     * The domain's key: the one under the configured selector, else the domain's only key (so one
+     * domain can change keys on its own: a key under a new selector, its record published, then
+     * the old file removed). Empty when there is none, when several leave the choice open, or
+     * when it cannot be read; the last two are logged once per change of the files.
+     */
     public Optional<DkimKey> keyFor(String domain) {
-        if (keys == null || domain.isEmpty() || domain.contains("/") || domain.startsWith(".")) {
-            return Optional.empty();
+        String d = domain.toLowerCase(Locale.ROOT);
+        if (keys == null || !HOST.matcher(d).matches()) {
+            return Optional.empty(); // also what keeps a From: host from naming a path outside the folder
         }
-        Path file = keyFile(keys, domain, selector);
+        Path folder = keys.resolve(d);
         try {
-            FileTime modified = Files.getLastModifiedTime(file);
-            Loaded loaded = cache.get(file);
-            if (loaded == null || !loaded.modified().equals(modified)) {
-                loaded = new Loaded(modified, DkimKey.read(file, domain, selector));
-                cache.put(file, loaded);
+            FileTime folderModified = Files.getLastModifiedTime(folder);
+            Path file = folder.resolve(selector + ".pem");
+            if (!Files.exists(file)) {
+                List<Path> all;
+                try (var files = Files.list(folder)) {
+                    all = files.filter(f -> f.getFileName().toString().endsWith(".pem")).toList();
+                }
+                if (all.size() != 1) {
+                    return remember(d, new Choice(folderModified, null, Optional.empty()), all.isEmpty() ? null
+                            : "keys under " + all.size() + " selectors and none under dkim.selector " + selector
+                            + ": remove the retired ones from " + folder);
+                }
+                file = all.getFirst();
             }
-            return Optional.of(loaded.key());
-        } catch (java.nio.file.NoSuchFileException e) {
+            FileTime fileModified = Files.getLastModifiedTime(file);
+            Choice known = cache.get(d);
+            if (known != null && known.folderModified().equals(folderModified) && fileModified.equals(known.fileModified())) {
+                return known.key();
+            }
+            String name = file.getFileName().toString();
+            try {
+                return remember(d, new Choice(folderModified, fileModified,
+                        Optional.of(DkimKey.read(file, d, name.substring(0, name.length() - 4)))), null);
+            } catch (IOException e) {
+                return remember(d, new Choice(folderModified, fileModified, Optional.empty()), e.getMessage());
+            }
+        } catch (NoSuchFileException e) {
             return Optional.empty();
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, "dkim: mail from {0} goes unsigned: {1}", domain, e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "dkim: mail from {0} goes unsigned: {1}", d, e.toString());
             return Optional.empty();
         }
+    }
+
+    private Optional<DkimKey> remember(String domain, Choice choice, String problem) {
+        Choice before = cache.put(domain, choice);
+        if (problem != null && !choice.equals(before)) {
+            LOG.log(Level.WARNING, "dkim: mail from {0} goes unsigned: {1}", domain, problem);
+        }
+        return choice.key();
     }
 
     /**
@@ -104,7 +143,7 @@ public final class DkimSigner {
         }
         names.add("from"); // one From more than there is: a verifier hashes nothing for it, and fails if one is added
         String unsigned = "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=" + key.domain() + "; s=" + key.selector()
-                + ";\r\n\tt=" + now.getEpochSecond() + "; h=" + String.join(":", names)
+                + ";\r\n\tt=" + now.getEpochSecond() + "; h=" + folded(names)
                 + ";\r\n\tbh=" + Base64.getEncoder().encodeToString(bodyHash.digest()) + ";\r\n\tb=";
         StringBuilder signed = new StringBuilder();
         Map<String, Integer> used = new LinkedHashMap<>();
@@ -159,6 +198,24 @@ public final class DkimSigner {
         }
     }
 
+    /** The h= list, folded after a colon before a line passes 78 characters (FWS is allowed there, RFC 6376 §3.5). */
+    private static String folded(List<String> names) {
+        StringBuilder out = new StringBuilder();
+        int line = 20; // "\tt=<10 digits>; h=" starts the line
+        for (String name : names) {
+            if (!out.isEmpty()) {
+                out.append(':');
+                if (line + name.length() > 76) {
+                    out.append("\r\n\t ");
+                    line = 2;
+                }
+            }
+            out.append(name);
+            line += name.length() + 1;
+        }
+        return out.toString();
+    }
+
     /** The header's fields as written (folding kept, CRLF dropped), as ISO-8859-1 so 8-bit octets stay as they are. */
     private static List<String> headerFields(InputStream in) throws IOException {
         List<String> fields = new ArrayList<>();
@@ -204,7 +261,7 @@ public final class DkimSigner {
     }
 
     private static String name(String field) {
-        return field.substring(0, field.indexOf(':')).strip().toLowerCase(Locale.ROOT);
+        return RelaxedCanonicalization.trim(field.substring(0, field.indexOf(':'))).toLowerCase(Locale.ROOT);
     }
 
     private static MessageDigest sha256() {

@@ -20,9 +20,22 @@ final class RelaxedCanonicalization {
      */
     static String header(String field) {
         int colon = field.indexOf(':');
-        String name = field.substring(0, colon).strip().toLowerCase(Locale.ROOT);
-        String value = field.substring(colon + 1).replace("\r\n", "").replaceAll("[ \t]+", " ").strip();
+        String name = trim(field.substring(0, colon)).toLowerCase(Locale.ROOT);
+        String value = trim(field.substring(colon + 1).replace("\r\n", "").replaceAll("[ \t]+", " "));
         return name + ":" + value + "\r\n";
+    }
+
+    /** Without the spaces and tabs at either end: only those are whitespace here (RFC 5234 WSP), not VT or FF. */
+    static String trim(String s) {
+        int start = 0;
+        int end = s.length();
+        while (start < end && (s.charAt(start) == ' ' || s.charAt(start) == '\t')) {
+            start++;
+        }
+        while (end > start && (s.charAt(end - 1) == ' ' || s.charAt(end - 1) == '\t')) {
+            end--;
+        }
+        return s.substring(start, end);
     }
 
     /**

@@ -7,6 +7,7 @@ import dev.mailstack.mime.MimeLimits;
 import dev.mailstack.mime.SevenBitDowngrade;
 import dev.mailstack.mta.dkim.DkimKey;
 import dev.mailstack.mta.dkim.DkimSigner;
+import dev.mailstack.store.AddressResolution;
 import dev.mailstack.store.MailEnvelope;
 import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.MessageFacts;
@@ -15,6 +16,7 @@ import dev.mailstack.store.MessageSpool;
 import dev.mailstack.store.QueueId;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.System.Logger.Level;
 import java.nio.charset.Charset;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -27,6 +29,7 @@ import java.util.Optional;
  * needs, committed durably, and the runner woken. When this returns the message is safe (R10).
  */
 public final class QueueIntake {
+    private static final System.Logger LOG = System.getLogger(QueueIntake.class.getName());
     private final MailboxStore store;
     private final MimeLimits limits;
     private final List<Charset> fallbackCharsets;
@@ -50,28 +53,64 @@ public final class QueueIntake {
     }
 
     public QueueId accept(MailEnvelope envelope, MessageSource message) throws IOException {
-        return accept(envelope, message, false);
+        return accept(envelope, message, new Origin.Outside());
     }
 
     /**
-     * {@code ourSender}: the client logged in or relays from a trusted network, so its mail From: a
-     * domain with a DKIM key is signed (never mail from outside: that would vouch for a forgery).
+     * Mail from inside ({@link Origin}) From: a domain with a DKIM key is queued signed; when
+     * signing fails it goes unsigned rather than not at all (logged).
      */
-    public QueueId accept(MailEnvelope envelope, MessageSource message, boolean ourSender) throws IOException {
+    public QueueId accept(MailEnvelope envelope, MessageSource message, Origin origin) throws IOException {
         try (Prepared prepared = prepare(envelope, message)) {
-            Optional<DkimKey> key = ourSender ? signer.keyFor(fromDomain(prepared.facts())) : Optional.empty();
-            QueueId id = key.isPresent() ? enqueueSigned(envelope, prepared, key.get())
-                    : store.queue().enqueue(envelope, prepared.source(), prepared.facts());
-            queued(1);
-            return id;
+            Optional<DkimKey> key = signingKey(origin, prepared.facts());
+            try (Signed signed = key.isPresent() ? sign(envelope, prepared, key.get()) : Signed.as(envelope, prepared)) {
+                QueueId id = store.queue().enqueue(signed.envelope(), signed.source(), signed.facts());
+                queued(1);
+                return id;
+            }
+        }
+    }
+
+    /** The key to sign with, when the message is ours to vouch for and its From: domain has one. */
+    private Optional<DkimKey> signingKey(Origin origin, MessageFacts facts) {
+        if (origin instanceof Origin.Outside) {
+            return Optional.empty();
+        }
+        String from = MessageSummary.decode(facts.summary()).envelope().from();
+        List<AddressList.Address> addresses = from == null ? List.of() : AddressList.parse(from);
+        if (addresses.isEmpty() || addresses.getFirst().mailbox() == null || addresses.getFirst().host() == null) {
+            return Optional.empty();
+        }
+        // the first From address: where the signature's d= must be for DMARC (RFC 7489 §3.1.1)
+        AddressList.Address first = addresses.getFirst();
+        if (origin instanceof Origin.LoggedIn in && !(store.accounts().resolve(first.mailbox() + "@" + first.host())
+                instanceof AddressResolution.Deliver d && d.accounts().stream().anyMatch(a -> a.id().equals(in.account())))) {
+            return Optional.empty(); // another account's address, or a domain not hosted here: not this login's to sign
+        }
+        return signer.keyFor(first.host());
+    }
+
+    /** What goes into the queue: the prepared message, or its signed copy (deleted on close). */
+    private record Signed(MailEnvelope envelope, MessageSource source, MessageFacts facts, List<MessageSpool.Spooled> copies)
+            implements AutoCloseable {
+        static Signed as(MailEnvelope envelope, Prepared prepared) {
+            return new Signed(envelope, prepared.source(), prepared.facts(), List.of());
+        }
+
+        @Override
+        public void close() throws IOException {
+            for (MessageSpool.Spooled copy : copies) {
+                copy.discard();
+            }
         }
     }
 
     /**
      * RFC 6376 §5.3: 8-bit content is made 7-bit before signing, since a next hop without 8BITMIME
      * would have it re-encoded (RFC 6152 §3) and the signature broken; SMTPUTF8 mail stays as it is.
+     * A failure (a damaged key, a header past the signer's limit) leaves the message as prepared.
      */
-    private QueueId enqueueSigned(MailEnvelope envelope, Prepared prepared, DkimKey key) throws IOException {
+    private Signed sign(MailEnvelope envelope, Prepared prepared, DkimKey key) {
         List<MessageSpool.Spooled> copies = new ArrayList<>();
         try {
             MessageSource source = prepared.source();
@@ -91,22 +130,20 @@ public final class QueueIntake {
                 signer.writeSigned(key, source, spool, Instant.now());
                 copies.add(spool.finish());
             }
-            MessageSource signed = copies.getLast();
-            return store.queue().enqueue(sent, signed, facts(parse(signed, limits)));
-        } finally {
+            MessageSpool.Spooled signed = copies.getLast();
+            return new Signed(sent, signed, facts(parse(signed, limits)), copies);
+        } catch (IOException | RuntimeException e) {
             for (MessageSpool.Spooled copy : copies) {
-                copy.discard();
+                try {
+                    copy.discard();
+                } catch (IOException | RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
             }
+            LOG.log(Level.WARNING, "dkim: queued unsigned, signing failed domain={0}: {1}", key.domain(), e.toString());
+            return Signed.as(envelope, prepared);
         }
     }
-
-    /** The domain of the first From address, where the signature's d= must be for DMARC (RFC 7489 §3.1.1). */
-    private static String fromDomain(MessageFacts facts) {
-        String from = MessageSummary.decode(facts.summary()).envelope().from();
-        List<AddressList.Address> addresses = from == null ? List.of() : AddressList.parse(from);
-        return addresses.isEmpty() || addresses.getFirst().host() == null ? "" : addresses.getFirst().host();
-    }
-
     /**
      * A message labelled where it needs it and parsed, ready to be queued by {@link
      * dev.mailstack.store.MailQueue} together with something else (a delivery report with the

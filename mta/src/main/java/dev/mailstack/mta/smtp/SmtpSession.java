@@ -1,5 +1,6 @@
 package dev.mailstack.mta.smtp;
 
+import dev.mailstack.mta.queue.Origin;
 import dev.mailstack.mta.queue.QueueIntake;
 import dev.mailstack.net.AuthThrottle;
 import dev.mailstack.net.Connection;
@@ -350,7 +351,18 @@ final class SmtpSession {
     }
 
     private boolean mayRelay() {
-        return user.isPresent() || settings.trustedNetworks().stream().anyMatch(c -> c.contains(connection.clientAddress()));
+        return user.isPresent() || fromTrustedNetwork();
+    }
+
+    private boolean fromTrustedNetwork() {
+        return settings.trustedNetworks().stream().anyMatch(c -> c.contains(connection.clientAddress()));
+    }
+
+    private Origin origin() {
+        if (user.isPresent()) {
+            return new Origin.LoggedIn(user.get().id());
+        }
+        return fromTrustedNetwork() ? new Origin.TrustedNetwork() : new Origin.Outside();
     }
 
     private boolean data() throws IOException {
@@ -451,7 +463,7 @@ final class SmtpSession {
             MailEnvelope envelope = new MailEnvelope(t.from(), t.recipients(), t.params().envId(), t.params().ret(),
                     t.params().smtpUtf8(), t.params().eightBitMime() || message.eightBit(),
                     Instant.now());
-            QueueId id = intake.accept(envelope, spooled, mayRelay());
+            QueueId id = intake.accept(envelope, spooled, origin());
             LOG.log(Level.INFO, "queued conn={0} queue={1} from=<{2}> rcpts={3} size={4,number,#}", connection.id(), id,
                     t.from(), t.recipients().size(), spooled.size());
             return send(SmtpReplies.queued(id.toString()));

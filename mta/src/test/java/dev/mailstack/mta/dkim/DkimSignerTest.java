@@ -8,10 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.mailstack.mime.MailCharset;
 import dev.mailstack.mime.MimeLimits;
 import dev.mailstack.mta.queue.MailCounters;
+import dev.mailstack.mta.queue.Origin;
 import dev.mailstack.mta.queue.QueueIntake;
+import dev.mailstack.store.AccountId;
 import dev.mailstack.store.MailEnvelope;
 import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.MessageSpool;
+import dev.mailstack.store.PasswordScheme;
 import dev.mailstack.store.QueuedMessage;
 import dev.mailstack.store.StoreFixture;
 import dev.mailstack.store.TestMessages;
@@ -68,6 +71,7 @@ class DkimSignerTest {
     void relaxedCanonicalizationMatchesTheRfcExample() throws Exception {
         assertEquals("a:X\r\n", RelaxedCanonicalization.header("A: X"));
         assertEquals("b:Y Z\r\n", RelaxedCanonicalization.header("B : Y\t\r\n\tZ  "));
+        assertEquals("c:a\u000b\r\n", RelaxedCanonicalization.header("C: a\u000b "), "only spaces and tabs are trimmed");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (RelaxedCanonicalization.Body body = new RelaxedCanonicalization.Body(out)) {
             body.write(" C \r\nD \t E\r\n\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
@@ -117,30 +121,38 @@ class DkimSignerTest {
     }
 
     /**
-     * Through the queue's intake as SMTP hands mail to it: a logged-in sender's mail is signed, a
-     * stranger's (port 25, no login) never is, a domain without a key goes unsigned, and 8-bit mail
-     * is made 7-bit before it is signed (RFC 6376 §5.3), so no next hop's downgrade breaks it.
+     * Through the queue's intake as SMTP hands mail to it: a logged-in sender's mail From: its own
+     * address or alias is signed, From: another account's address never; a trusted network's mail
+     * is signed, a stranger's (port 25, no login) never; a domain without a key goes unsigned; and
+     * 8-bit mail is made 7-bit before it is signed (RFC 6376 §5.3), so no next hop's downgrade breaks it.
      */
     @Test
-    void theIntakeSignsOnlyOurSendersMailFromADomainWithAKey() throws Exception {
+    void theIntakeSignsOnlyMailThatIsOursToVouchFor() throws Exception {
         Path keys = dir.resolve("dkim");
         key.write(DkimSigner.keyFile(keys, "example.org", "sel1"));
         QueueIntake intake = new QueueIntake(store, MimeLimits.defaults(), MailCharset.DEFAULT_FALLBACK, () -> { },
                 new MailCounters(), new DkimSigner(keys, "sel1"));
+        AccountId alice = store.accounts().find("alice@example.org").orElseThrow().id();
+        store.accounts().addUser("ceo@example.org", PasswordScheme.hash("x"));
+        store.accounts().addAlias("sales@example.org", "alice@example.org");
+        Origin loggedIn = new Origin.LoggedIn(alice);
         String ascii = "From: alice@example.org\r\nTo: bob@remote.test\r\nSubject: hi\r\n\r\nhello\r\n";
 
-        QueuedMessage ours = queue(intake, ascii, false, true);
-        String stored = content(ours);
+        String stored = content(queue(intake, ascii, false, loggedIn));
         assertTrue(stored.startsWith("Return-Path: <alice@example.org>\r\nDKIM-Signature: "), stored);
         verify(stored);
+        verify(content(queue(intake, ascii.replace("From: alice@", "From: Sales <sales@").replace("org\r\nTo", "org>\r\nTo"),
+                false, loggedIn)));
+        verify(content(queue(intake, ascii.replace("alice@", "anyone@"), false, new Origin.TrustedNetwork())));
 
-        assertFalse(content(queue(intake, ascii, false, false)).contains("DKIM-Signature"), "a stranger's mail");
-        assertFalse(content(queue(intake, ascii.replace("alice@example.org", "alice@other.test"), false, true))
-                .contains("DKIM-Signature"), "no key for other.test");
+        assertUnsigned(queue(intake, ascii.replace("alice@", "ceo@"), false, loggedIn), "another account's address");
+        assertUnsigned(queue(intake, ascii, false, new Origin.Outside()), "a stranger's mail");
+        assertUnsigned(queue(intake, ascii.replace("alice@example.org", "alice@other.test"), false, new Origin.TrustedNetwork()),
+                "no key for other.test");
 
         String eightBit = "From: alice@example.org\r\nTo: bob@remote.test\r\nSubject: hi\r\nMIME-Version: 1.0\r\n"
                 + "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n你好，世界\r\n";
-        QueuedMessage downgraded = queue(intake, eightBit, true, true);
+        QueuedMessage downgraded = queue(intake, eightBit, true, loggedIn);
         assertFalse(downgraded.envelope().body8bit(), "queued as 7-bit");
         String sevenBit = content(downgraded);
         assertTrue(sevenBit.chars().allMatch(c -> c < 0x80), sevenBit);
@@ -148,22 +160,85 @@ class DkimSignerTest {
         verify(sevenBit);
     }
 
+    /** A damaged key costs the signature, never the message: it is queued unsigned. */
     @Test
-    void anUnreadableKeyLeavesMailUnsignedRatherThanRefused() throws Exception {
+    void aDamagedKeyLeavesMailUnsignedRatherThanRefused() throws Exception {
         Path keys = dir.resolve("dkim");
         Path file = DkimSigner.keyFile(keys, "example.org", "sel1");
         Files.createDirectories(file.getParent());
+        Files.writeString(file, "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAAS=x\n-----END PRIVATE KEY-----\n");
+        DkimSigner signer = new DkimSigner(keys, "sel1");
+        assertEquals(Optional.empty(), signer.keyFor("example.org"), "bad base64");
+        QueueIntake intake = new QueueIntake(store, MimeLimits.defaults(), MailCharset.DEFAULT_FALLBACK, () -> { },
+                new MailCounters(), signer);
+        AccountId alice = store.accounts().find("alice@example.org").orElseThrow().id();
+        assertUnsigned(queue(intake, "From: alice@example.org\r\n\r\nx\r\n", false, new Origin.LoggedIn(alice)),
+                "queued all the same");
+        Files.delete(file);
+        key.write(file);
+        String hugeHeader = "From: alice@example.org\r\nX-Big: " + "a".repeat(1_100_000) + "\r\n\r\nx\r\n";
+        assertUnsigned(queue(intake, hugeHeader, false, new Origin.LoggedIn(alice)), "a header past the signer's limit");
         Files.writeString(file, "not a key");
-        assertEquals(Optional.empty(), new DkimSigner(keys, "sel1").keyFor("example.org"));
-        assertEquals(Optional.empty(), new DkimSigner(keys, "sel1").keyFor("../example.org"));
+        assertEquals(Optional.empty(), signer.keyFor("example.org"));
+        assertEquals(Optional.empty(), signer.keyFor("../example.org"));
+        assertEquals(Optional.empty(), signer.keyFor("exam\0ple.org"));
         assertEquals(Optional.empty(), DkimSigner.OFF.keyFor("example.org"));
     }
 
-    private QueuedMessage queue(QueueIntake intake, String text, boolean eightBit, boolean ourSender) throws Exception {
+    /**
+     * A domain signs with its key under the configured selector, else with its only key, so one
+     * domain can move to a new key alone; with several and none under the selector it signs none.
+     */
+    @Test
+    void eachDomainChoosesItsOwnKey() throws Exception {
+        Path keys = dir.resolve("dkim");
+        DkimSigner signer = new DkimSigner(keys, "sel1");
+        DkimKey.generate("example.net", "s2027").write(DkimSigner.keyFile(keys, "example.net", "s2027"));
+        assertEquals("s2027", signer.keyFor("example.net").orElseThrow().selector(), "its only key");
+        DkimKey.generate("example.net", "s2028").write(DkimSigner.keyFile(keys, "example.net", "s2028"));
+        assertEquals(Optional.empty(), signer.keyFor("example.net"), "two keys and neither is sel1's");
+        Files.delete(DkimSigner.keyFile(keys, "example.net", "s2027"));
+        assertEquals("s2028", signer.keyFor("example.net").orElseThrow().selector(), "the old one retired");
+        key.write(DkimSigner.keyFile(keys, "example.net", "sel1"));
+        assertEquals("sel1", signer.keyFor("Example.NET").orElseThrow().selector(), "the configured selector first");
+    }
+
+    /** RFC 8301 §3.2: verifiers refuse RSA keys under 1024 bits, so such a key is no key. */
+    @Test
+    void aShortKeyIsRefused() throws Exception {
+        java.security.KeyPairGenerator generator = java.security.KeyPairGenerator.getInstance("RSA");
+        generator.initialize(768);
+        Path file = dir.resolve("short.pem");
+        Files.writeString(file, dev.mailstack.net.PemPrivateKey.pem(generator.generateKeyPair().getPrivate()));
+        java.io.IOException e = assertThrows(java.io.IOException.class, () -> DkimKey.read(file, "example.org", "s"));
+        assertTrue(e.getMessage().contains("768-bit key is too short"), e.getMessage());
+    }
+
+    /** Many signed fields: h= folds, and the signature still verifies. */
+    @Test
+    void aLongSignedHeaderListIsFoldedAndVerifies() throws Exception {
+        StringBuilder m = new StringBuilder("From: alice@example.org\r\nSubject: many\r\n");
+        for (int i = 0; i < 60; i++) {
+            m.append("To: r").append(i).append("@remote.test\r\n");
+        }
+        String signed = sign(m.append("\r\nbody\r\n").toString());
+        String field = signed.substring(0, signed.indexOf("\r\nFrom: "));
+        for (String line : field.split("\r\n")) {
+            assertTrue(line.length() <= 80, "a line of " + line.length() + ": " + line);
+        }
+        verify(signed);
+    }
+
+    private void assertUnsigned(QueuedMessage q, String why) throws Exception {
+        String text = content(q);
+        assertFalse(text.contains("DKIM-Signature"), why + ": " + text);
+    }
+
+    private QueuedMessage queue(QueueIntake intake, String text, boolean eightBit, Origin origin) throws Exception {
         MessageSpool.Spooled m = TestMessages.spool(store, "Return-Path: <alice@example.org>\r\n" + text);
         try {
             intake.accept(new MailEnvelope("alice@example.org", List.of(MailEnvelope.Recipient.of("bob@remote.test")),
-                    Optional.empty(), Optional.empty(), false, eightBit, Instant.now()), m, ourSender);
+                    Optional.empty(), Optional.empty(), false, eightBit, Instant.now()), m, origin);
         } finally {
             m.discard();
         }
