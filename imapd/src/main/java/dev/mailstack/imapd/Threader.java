@@ -137,7 +137,7 @@ final class Threader {
         int hit = -1;
         Container parent;
         List<Container> children = List.of();
-        /** What it sorts by: its own, or for a dummy its first child's after sorting (RFC 5256 §3 steps 4, 6). */
+        /** What it sorts by: a message's sent date and place, a dummy's first child's after sorting (steps 4, 6). */
         long date;
         int order;
 
@@ -210,7 +210,7 @@ final class Threader {
 
         // (4) the threads by sent date, a dummy by its oldest child
         for (Container c : roots) {
-            date(c);
+            dateDummy(c);
         }
         roots.sort(BY_DATE);
 
@@ -264,7 +264,7 @@ final class Threader {
             if (c.children.size() > 1) {
                 c.children.sort(BY_DATE);
             }
-            date(c);
+            dateDummy(c);
         }
         roots.sort(BY_DATE);
         return nodes(roots, all, msns);
@@ -281,6 +281,8 @@ final class Threader {
             self = new Container(); // no Message-ID, or one an earlier message has: an id of its own
         }
         self.hit = hit;
+        self.date = dates[hit];
+        self.order = hit;
         List<String> refs = MessageIds.last(headerValue(r, s, "References"), MAX_REFERENCES);
         if (refs.isEmpty()) {
             String parent = MessageIds.first(s.envelope().inReplyTo());
@@ -290,7 +292,7 @@ final class Threader {
         for (String ref : refs) {
             Container c = byId.computeIfAbsent(ref, k -> new Container());
             // 1.A: a container that already has a parent keeps it (the list may have been cut)
-            if (previous != null && c.parent == null && c != previous && !previous.descendsFrom(c)) {
+            if (previous != null && c.parent == null && canAdopt(previous, c)) {
                 previous.add(c);
             }
             previous = c;
@@ -298,11 +300,19 @@ final class Threader {
         // 1.B: the last reference is the parent, replacing a link made from someone's cut list
         if (self.parent != previous) {
             self.unlink();
-            if (previous != null && previous != self && !previous.descendsFrom(self)) {
+            if (previous != null && canAdopt(previous, self)) {
                 previous.add(self);
             }
         }
         return self;
+    }
+
+    /**
+     * Whether {@code parent} may take {@code child} without making a loop: it must not be the child
+     * or below it. A child without children of its own (a new message, mostly) needs no walk up.
+     */
+    private static boolean canAdopt(Container parent, Container child) {
+        return parent != child && (child.children.isEmpty() || !parent.descendsFrom(child));
     }
 
     private static Container only(Container dummy) {
@@ -317,7 +327,8 @@ final class Threader {
         return m.dummy() ? "" : subjects[m.hit];
     }
 
-    private void date(Container c) {
+    /** A dummy sorts as its oldest child (RFC 5256 §3 steps 4 and 6); a message has its own date from step 1. */
+    private static void dateDummy(Container c) {
         if (c.dummy()) {
             if (c.children.size() > 1) {
                 c.children.sort(BY_DATE);
@@ -325,9 +336,6 @@ final class Threader {
             Container first = c.children.get(0);
             c.date = first.date;
             c.order = first.order;
-        } else {
-            c.date = dates[c.hit];
-            c.order = c.hit;
         }
     }
 
