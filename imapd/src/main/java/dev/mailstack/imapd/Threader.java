@@ -3,7 +3,6 @@ package dev.mailstack.imapd;
 import dev.mailstack.mime.MessageSummary;
 import dev.mailstack.store.MessageRef;
 import dev.mailstack.store.StoreSession;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -418,24 +417,10 @@ final class Threader {
     }
 
     private byte[] readHeader(MessageRef r) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
         try (InputStream in = store.openContent(r)) {
-            byte[] buf = new byte[8192];
-            while (out.size() < FetchResponder.MAX_HEADER_BYTES) {
-                int n = in.read(buf);
-                if (n < 0) {
-                    break;
-                }
-                out.write(buf, 0, n);
-                byte[] sofar = out.toByteArray();
-                int end = MessageText.headerEnd(sofar);
-                if (end < sofar.length) {
-                    return Arrays.copyOf(sofar, end);
-                }
-            }
+            return FetchResponder.headerBlock(in, r.size());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return out.toByteArray();
     }
 }

@@ -862,6 +862,8 @@ class ImapSessionTest {
             answer(c, "k", "UID SORT RETURN () (REVERSE SUBJECT) UTF-8 UID 4:*", "* ESEARCH (TAG \"k\") UID ALL 4:6,9,7:8");
             answer(c, "l", "SORT RETURN (COUNT) (DATE) UTF-8 SUBJECT nowhere", "* ESEARCH (TAG \"l\") COUNT 0");
             answer(c, "m", "SORT (SUBJECT) UTF-8 SUBJECT nowhere", "* SORT");
+            // a criterion named again decides nothing more: it is not kept a second time
+            answer(c, "n", "SORT (DATE REVERSE DATE DATE SUBJECT) UTF-8 ALL", "* SORT 1 3 6 2 4 5 7 8 9");
         }
     }
 
@@ -884,6 +886,21 @@ class ImapSessionTest {
             answer(c, "c", "THREAD REFERENCES UTF-8 UID 5:11", "* THREAD ((5 6)(7)(11))((9)(8)(10))");
             answer(c, "d", "THREAD REFERENCES US-ASCII SUBJECT nowhere", "* THREAD");
             answer(c, "e", "THREAD ORDEREDSUBJECT UTF-8 1:3", "* THREAD (1)(3)(2)");
+        }
+    }
+
+    /**
+     * References of a message whose header was too big to be kept with its summary (32 KiB) come
+     * from the file, read up to the blank line only.
+     */
+    @Test
+    void referencesBeyondTheKeptHeaderAreReadFromTheFile() throws Exception {
+        deliverThreadingMessages("t01");
+        imap.deliver(MailboxName.INBOX, "From: bob@remote.test\r\nSubject: long header\r\n"
+                + ("X-Padding: " + "x".repeat(70) + "\r\n").repeat(600)
+                + "Message-ID: <long@thread.test>\r\nReferences: <plan@thread.test>\r\n\r\nbody\r\n");
+        try (LineClient c = selectedInbox()) {
+            answer(c, "a", "UID THREAD REFERENCES UTF-8 UID 4:*", "* THREAD (4 5)");
         }
     }
 
