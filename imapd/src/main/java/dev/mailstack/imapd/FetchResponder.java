@@ -468,34 +468,43 @@ final class FetchResponder {
 
     /** The header block from {@code start}: up to and including the blank line, read without a parse. */
     private byte[] readHeader(MessageRef r, long start, long max) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(2048);
         try (InputStream in = store.openContent(r.contentKey(), start)) {
-            byte[] buf = new byte[8192];
-            int state = 0;
-            long total = 0;
-            while (total < max && out.size() < MAX_HEADER_BYTES) {
-                int n = in.read(buf, 0, (int) Math.min(buf.length, max - total));
-                if (n < 0) {
-                    break;
-                }
-                for (int i = 0; i < n; i++) {
-                    byte b = buf[i];
-                    // CRLF CRLF, or LF LF in a stored message that was not canonical
-                    if (b == '\n') {
-                        state = state == 1 || state == 3 ? state + 1 : (state == 2 ? 4 : 2);
-                    } else if (b == '\r') {
-                        state = state == 2 ? 3 : 1;
-                    } else {
-                        state = 0;
-                    }
-                    if (state == 4) {
-                        out.write(buf, 0, i + 1);
-                        return out.toByteArray();
-                    }
-                }
-                out.write(buf, 0, n);
-                total += n;
+            return headerBlock(in, max);
+        }
+    }
+
+    /**
+     * The octets of {@code in} up to and including the blank line that ends a header, at most
+     * {@code max} and {@link #MAX_HEADER_BYTES}; for SORT and THREAD too, which need a field the
+     * summary does not hold.
+     */
+    static byte[] headerBlock(InputStream in, long max) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(2048);
+        byte[] buf = new byte[8192];
+        int state = 0;
+        long total = 0;
+        while (total < max && out.size() < MAX_HEADER_BYTES) {
+            int n = in.read(buf, 0, (int) Math.min(buf.length, max - total));
+            if (n < 0) {
+                break;
             }
+            for (int i = 0; i < n; i++) {
+                byte b = buf[i];
+                // CRLF CRLF, or LF LF in a stored message that was not canonical
+                if (b == '\n') {
+                    state = state == 1 || state == 3 ? state + 1 : (state == 2 ? 4 : 2);
+                } else if (b == '\r') {
+                    state = state == 2 ? 3 : 1;
+                } else {
+                    state = 0;
+                }
+                if (state == 4) {
+                    out.write(buf, 0, i + 1);
+                    return out.toByteArray();
+                }
+            }
+            out.write(buf, 0, n);
+            total += n;
         }
         return out.toByteArray();
     }

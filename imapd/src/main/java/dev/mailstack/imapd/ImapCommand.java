@@ -83,8 +83,33 @@ sealed interface ImapCommand {
         static final List<String> CHARSETS = List.of("UTF-8", "US-ASCII");
 
         boolean charsetSupported() {
-            return charset.isEmpty() || CHARSETS.stream().anyMatch(c -> c.equalsIgnoreCase(charset.get()));
+            return charset.isEmpty() || supports(charset.get());
         }
+
+        /** Whether strings of search keys in this charset can be read; SORT and THREAD accept the same. */
+        static boolean supports(String charset) {
+            return CHARSETS.stream().anyMatch(c -> c.equalsIgnoreCase(charset));
+        }
+    }
+
+    /**
+     * RFC 5256 SORT and UID SORT: the messages {@code key} finds, in the order of {@code criteria}.
+     * {@code charset} is mandatory here (§3). {@code esearch}: RFC 5267 §3 ESORT, RETURN (...)
+     * answered with an ESEARCH response whose numbers are in sort order.
+     */
+    record Sort(boolean uid, List<SortCriterion> criteria, String charset, SearchKey key, boolean esearch,
+                List<String> returnOptions) implements ImapCommand {
+        public Sort {
+            criteria = List.copyOf(criteria);
+            returnOptions = List.copyOf(returnOptions);
+        }
+    }
+
+    /** RFC 5256 §3 threading algorithms (the THREAD= capabilities). */
+    enum ThreadAlgorithm { ORDEREDSUBJECT, REFERENCES }
+
+    /** RFC 5256 THREAD and UID THREAD (a name that does not hide java.lang.Thread). */
+    record ThreadMessages(boolean uid, ThreadAlgorithm algorithm, String charset, SearchKey key) implements ImapCommand {
     }
 
     /** {@code vanished}: RFC 7162 §3.2.6, also tell which UIDs of the set are gone. */

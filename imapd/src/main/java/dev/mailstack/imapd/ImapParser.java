@@ -191,6 +191,8 @@ final class ImapParser {
             }
             case "APPEND" -> append();
             case "SEARCH" -> search(false);
+            case "SORT" -> sort(false);
+            case "THREAD" -> thread(false);
             case "FETCH" -> fetch(false);
             case "STORE" -> store(false);
             case "COPY" -> copy(false, false);
@@ -253,11 +255,13 @@ final class ImapParser {
             case "COPY" -> copy(true, false);
             case "MOVE" -> copy(true, true);
             case "SEARCH" -> search(true);
+            case "SORT" -> sort(true);
+            case "THREAD" -> thread(true);
             case "EXPUNGE" -> {
                 sp();
                 yield new ImapCommand.Expunge(Optional.of(sequenceSet()));
             }
-            default -> throw new ImapSyntaxException("UID " + sub + " is not a command; use UID FETCH, STORE, COPY, MOVE, SEARCH or EXPUNGE");
+            default -> throw new ImapSyntaxException("UID " + sub + " is not a command; use UID FETCH, STORE, COPY, MOVE, SEARCH, SORT, THREAD or EXPUNGE");
         };
     }
 
@@ -656,14 +660,7 @@ final class ImapParser {
 
     private ImapCommand search(boolean uid) throws ImapSyntaxException, IOException {
         sp();
-        boolean esearch = false;
-        List<String> returnOptions = new ArrayList<>();
-        if (line.regionMatches(true, pos, "RETURN ", 0, 7)) {
-            pos += 7;
-            esearch = true;
-            returnOptions.addAll(atomList().stream().map(s -> s.toUpperCase(Locale.ROOT)).toList());
-            sp();
-        }
+        Optional<List<String>> returnOptions = returnOptions();
         Optional<String> charset = Optional.empty();
         if (line.regionMatches(true, pos, "CHARSET ", 0, 8)) {
             pos += 8;
@@ -671,14 +668,100 @@ final class ImapParser {
             charset = Optional.of(astring());
             sp();
         }
+        return new ImapCommand.Search(uid, charset, searchKeys(), returnOptions.isPresent(),
+                returnOptions.orElse(List.of()));
+    }
+
+    /** RFC 4731 "RETURN (...)" before the search keys (and the sort criteria, RFC 5267 §3), if there. */
+    private Optional<List<String>> returnOptions() throws ImapSyntaxException {
+        if (!line.regionMatches(true, pos, "RETURN ", 0, 7)) {
+            return Optional.empty();
+        }
+        pos += 7;
+        List<String> options = atomList().stream().map(s -> s.toUpperCase(Locale.ROOT)).toList();
+        sp();
+        return Optional.of(options);
+    }
+
+    /** One or more search keys, which all must match. */
+    private SearchKey searchKeys() throws ImapSyntaxException, IOException {
         List<SearchKey> keys = new ArrayList<>();
         keys.add(searchKey(0));
         while (peek() == ' ') {
             pos++;
             keys.add(searchKey(0));
         }
-        return new ImapCommand.Search(uid, charset, keys.size() == 1 ? keys.get(0) : new SearchKey.And(keys), esearch,
-                returnOptions);
+        return keys.size() == 1 ? keys.get(0) : new SearchKey.And(keys);
+    }
+
+    // --- SORT and THREAD (RFC 5256 §3, RFC 5957 DISPLAYFROM/DISPLAYTO, RFC 5267 §3 ESORT)
+
+    private ImapCommand sort(boolean uid) throws ImapSyntaxException, IOException {
+        sp();
+        Optional<List<String>> returnOptions = returnOptions();
+        if (peek() != '(') {
+            throw new ImapSyntaxException("SORT needs a list of sort criteria, e.g. SORT (REVERSE DATE) UTF-8 ALL");
+        }
+        List<SortCriterion> criteria = new ArrayList<>();
+        pos++;
+        while (true) {
+            String word = atom().toUpperCase(Locale.ROOT);
+            boolean reverse = word.equals("REVERSE");
+            if (reverse) {
+                sp();
+                word = atom().toUpperCase(Locale.ROOT);
+            }
+            criteria.add(new SortCriterion(sortKey(word), reverse));
+            if (peek() != ' ') {
+                break;
+            }
+            pos++;
+        }
+        expect(')');
+        String charset = charset("SORT (DATE) UTF-8 ALL");
+        return new ImapCommand.Sort(uid, criteria, charset, searchKeys(), returnOptions.isPresent(),
+                returnOptions.orElse(List.of()));
+    }
+
+    private static SortCriterion.Key sortKey(String word) throws ImapSyntaxException {
+        for (SortCriterion.Key k : SortCriterion.Key.values()) {
+            if (k.name().equals(word)) {
+                return k;
+            }
+        }
+        throw new ImapSyntaxException("unknown sort criterion " + word
+                + "; use ARRIVAL, CC, DATE, FROM, SIZE, SUBJECT, TO, DISPLAYFROM or DISPLAYTO, each may follow REVERSE");
+    }
+
+    private ImapCommand thread(boolean uid) throws ImapSyntaxException, IOException {
+        sp();
+        String name = atom().toUpperCase(Locale.ROOT);
+        ImapCommand.ThreadAlgorithm algorithm = switch (name) {
+            case "ORDEREDSUBJECT" -> ImapCommand.ThreadAlgorithm.ORDEREDSUBJECT;
+            case "REFERENCES" -> ImapCommand.ThreadAlgorithm.REFERENCES;
+            default -> throw new ImapSyntaxException("unknown threading algorithm " + name
+                    + "; use REFERENCES or ORDEREDSUBJECT");
+        };
+        String charset = charset("THREAD REFERENCES UTF-8 ALL");
+        return new ImapCommand.ThreadMessages(uid, algorithm, charset, searchKeys());
+    }
+
+    /**
+     * RFC 5256 §3: unlike SEARCH, SORT and THREAD always name the charset of their search keys. A
+     * charset this server does not know parses, and the session answers NO [BADCHARSET].
+     */
+    private String charset(String example) throws ImapSyntaxException, IOException {
+        String missing = "missing charset or search keys: e.g. " + example;
+        if (peek() != ' ') {
+            throw new ImapSyntaxException(missing);
+        }
+        sp();
+        String charset = astring();
+        if (peek() != ' ') {
+            throw new ImapSyntaxException(missing);
+        }
+        sp();
+        return charset;
     }
 
     private SearchKey searchKey(int depth) throws ImapSyntaxException, IOException {

@@ -285,7 +285,9 @@ final class ImapSession {
 
     String capabilities() {
         StringBuilder caps = new StringBuilder("IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT BINARY"
-                + " CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS UTF8=ACCEPT CONDSTORE QRESYNC ESEARCH STATUS=SIZE COMPRESS=DEFLATE QUOTA QUOTA=RES-STORAGE APPENDLIMIT="
+                + " CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS UTF8=ACCEPT CONDSTORE QRESYNC ESEARCH"
+                + " SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES" // RFC 5256, 5957, 5267 §3
+                + " STATUS=SIZE COMPRESS=DEFLATE QUOTA QUOTA=RES-STORAGE APPENDLIMIT="
                 + settings.appendLimit());
         if (state instanceof NotAuthenticated) {
             if (connection.canStartTls()) {
@@ -449,6 +451,8 @@ final class ImapSession {
                 tagged(tag, "OK EXPUNGE completed");
             });
             case ImapCommand.Search s -> withMailbox(tag, m -> search(tag, m, s));
+            case ImapCommand.Sort s -> withMailbox(tag, m -> sort(tag, m, s));
+            case ImapCommand.ThreadMessages t -> withMailbox(tag, m -> thread(tag, m, t));
             case ImapCommand.Fetch f -> withMailbox(tag, m -> fetch(tag, m, f));
             case ImapCommand.Store s -> withMailbox(tag, m -> storeFlags(tag, m, s));
             case ImapCommand.Copy c -> withMailbox(tag, m -> copy(tag, m, c));
@@ -979,18 +983,60 @@ final class ImapSession {
             enableCondstore();
         }
         List<Integer> hits = new Searcher(summaries, userStore(), m).search(s.key());
+        answer(tag, m, "SEARCH", s.uid(), hits, byModSeq, s.esearch(), s.returnOptions());
+    }
+
+    /** RFC 5256 §3 SORT: SEARCH's messages in the order asked, answered as SEARCH is (ESORT: RFC 5267 §3). */
+    private void sort(String tag, SelectedMailbox m, ImapCommand.Sort s) throws IOException {
+        if (!ImapCommand.Search.supports(s.charset())) {
+            tagged(tag, "NO " + ImapReplies.BAD_CHARSET + s.charset());
+            return;
+        }
+        boolean byModSeq = mentionsModSeq(s.key());
+        if (byModSeq) {
+            enableCondstore();
+        }
+        List<Integer> hits = new Searcher(summaries, userStore(), m).search(s.key());
+        List<Integer> sorted = new Sorter(summaries, m).sort(hits, s.criteria());
+        answer(tag, m, "SORT", s.uid(), sorted, byModSeq, s.esearch(), s.returnOptions());
+    }
+
+    /** RFC 5256 §3 THREAD over the messages the search keys find. */
+    private void thread(String tag, SelectedMailbox m, ImapCommand.ThreadMessages t) throws IOException {
+        if (!ImapCommand.Search.supports(t.charset())) {
+            tagged(tag, "NO " + ImapReplies.BAD_CHARSET + t.charset());
+            return;
+        }
+        if (mentionsModSeq(t.key())) {
+            enableCondstore();
+        }
+        List<Integer> hits = new Searcher(summaries, userStore(), m).search(t.key());
+        List<Threader.Node> threads = new Threader(summaries, userStore(), m).thread(hits, t.algorithm());
+        untagged(Threader.response(threads, msn -> t.uid() ? m.at(msn).uid().value() : msn));
+        sync(t.uid()); // RFC 5256 §3: no EXPUNGE during THREAD, but during UID THREAD
+        tagged(tag, "OK " + (t.uid() ? "UID THREAD" : "THREAD") + " completed");
+    }
+
+    /**
+     * The response of SEARCH or SORT ({@code verb}) with the messages {@code hits} in the order they
+     * go out: numbers as asked, ESEARCH for RETURN (RFC 4731; ESORT, RFC 5267 §3, where MIN and MAX
+     * are the first and last in sort order and ALL keeps that order), the highest modseq when the
+     * search was on MODSEQ (RFC 7162 §3.1.5, which extends SORT's response the same way).
+     */
+    private void answer(String tag, SelectedMailbox m, String verb, boolean uid, List<Integer> hits, boolean byModSeq,
+                        boolean esearch, List<String> returnOptions) throws IOException {
         List<Long> numbers = new ArrayList<>();
         for (int msn : hits) {
-            numbers.add(s.uid() ? m.at(msn).uid().value() : msn);
+            numbers.add(uid ? m.at(msn).uid().value() : msn);
         }
         // RFC 7162 §3.1.5: a search on MODSEQ tells the highest modseq among the hits it returns
         boolean tellModSeq = byModSeq && !numbers.isEmpty();
-        long highest = tellModSeq ? highestModSeq(m, hits, s.esearch() ? s.returnOptions() : List.of()) : 0;
-        if (s.esearch()) {
+        long highest = tellModSeq ? highestModSeq(m, hits, esearch ? returnOptions : List.of()) : 0;
+        if (esearch) {
             // RFC 4731: RETURN () means ALL
-            List<String> opts = s.returnOptions().isEmpty() ? List.of("ALL") : s.returnOptions();
+            List<String> opts = returnOptions.isEmpty() ? List.of("ALL") : returnOptions;
             StringBuilder sb = new StringBuilder("ESEARCH (TAG \"").append(tag).append("\")");
-            if (s.uid()) {
+            if (uid) {
                 sb.append(" UID");
             }
             if (!numbers.isEmpty()) {
@@ -998,6 +1044,7 @@ final class ImapSession {
                     switch (o) {
                         case "MIN" -> sb.append(" MIN ").append(numbers.get(0));
                         case "MAX" -> sb.append(" MAX ").append(numbers.get(numbers.size() - 1));
+                        // RFC 5267 §3.2: only ascending runs become ranges, so a sorted ALL keeps its order
                         case "ALL" -> sb.append(" ALL ").append(compactLongs(numbers));
                         case "COUNT" -> { }
                         default -> { }
@@ -1012,7 +1059,7 @@ final class ImapSession {
             }
             untagged(sb.toString());
         } else {
-            StringBuilder sb = new StringBuilder("SEARCH");
+            StringBuilder sb = new StringBuilder(verb);
             for (long n : numbers) {
                 sb.append(' ').append(n);
             }
@@ -1021,8 +1068,8 @@ final class ImapSession {
             }
             untagged(sb.toString());
         }
-        sync(s.uid());
-        tagged(tag, "OK " + (s.uid() ? "UID SEARCH" : "SEARCH") + " completed");
+        sync(uid); // RFC 5256 §3: as for SEARCH, no EXPUNGE during SORT, but during UID SORT
+        tagged(tag, "OK " + (uid ? "UID " : "") + verb + " completed");
     }
 
     /**

@@ -189,4 +189,47 @@ class ImapParserTest {
         assertThrows(ImapSyntaxException.class, () -> parse("a1 UID FETCH 1 (FLAGS) (VANISHED)\r\n"));
         assertThrows(ImapSyntaxException.class, () -> parse("a1 UID FETCH 1 (FLAGS) (CHANGEDSINCE 1 SOON)\r\n"));
     }
+
+    /** RFC 5256 §5 sort and thread, RFC 5267 §3 sort-return-opts, RFC 5957 DISPLAYFROM/DISPLAYTO. */
+    @Test
+    void sortAndThreadTakeCriteriaACharsetAndSearchKeys() throws Exception {
+        var sort = assertInstanceOf(ImapCommand.Sort.class,
+                parse("a1 sort (reverse DATE subject DISPLAYFROM) UTF-8 UNSEEN SUBJECT {6}\r\n预算\r\n"));
+        assertEquals(List.of(new SortCriterion(SortCriterion.Key.DATE, true),
+                new SortCriterion(SortCriterion.Key.SUBJECT, false),
+                new SortCriterion(SortCriterion.Key.DISPLAYFROM, false)), sort.criteria());
+        assertEquals("UTF-8", sort.charset());
+        assertFalse(sort.uid() || sort.esearch());
+        assertEquals(new SearchKey.And(List.of(new SearchKey.Flag(Flag.SEEN, false), new SearchKey.Header("SUBJECT", "预算"))),
+                sort.key());
+        var esort = assertInstanceOf(ImapCommand.Sort.class,
+                parse("a1 UID SORT RETURN (min MAX count) (ARRIVAL) \"us-ascii\" UID 1:*\r\n"));
+        assertTrue(esort.uid() && esort.esearch());
+        assertEquals(List.of("MIN", "MAX", "COUNT"), esort.returnOptions());
+        assertEquals("us-ascii", esort.charset());
+        assertInstanceOf(SearchKey.Uids.class, esort.key());
+        var all = assertInstanceOf(ImapCommand.Sort.class, parse("a1 SORT RETURN () (SIZE) UTF-8 ALL\r\n"));
+        assertTrue(all.esearch() && all.returnOptions().isEmpty());
+        var thread = assertInstanceOf(ImapCommand.ThreadMessages.class, parse("a1 UID THREAD references utf-8 SINCE 1-Feb-2026\r\n"));
+        assertTrue(thread.uid());
+        assertEquals(ImapCommand.ThreadAlgorithm.REFERENCES, thread.algorithm());
+        assertInstanceOf(SearchKey.Date.class, thread.key());
+        assertEquals(ImapCommand.ThreadAlgorithm.ORDEREDSUBJECT,
+                assertInstanceOf(ImapCommand.ThreadMessages.class, parse("a1 THREAD ORDEREDSUBJECT US-ASCII ALL\r\n")).algorithm());
+    }
+
+    /** RFC 5256 §3: NO for a charset the server cannot search in, BAD for the rest (decided in the session and here). */
+    @Test
+    void sortAndThreadSyntaxErrors() throws Exception {
+        var koi8 = assertInstanceOf(ImapCommand.Sort.class, parse("a1 SORT (DATE) KOI8-R ALL\r\n"));
+        assertFalse(ImapCommand.Search.supports(koi8.charset()));
+        assertTrue(ImapCommand.Search.supports("utf-8") && ImapCommand.Search.supports("US-ASCII"));
+        for (String bad : List.of("SORT (BOGUS) UTF-8 ALL", "SORT (DATE) ALL", "SORT (DATE) UTF-8", "SORT (DATE)",
+                "SORT DATE UTF-8 ALL", "SORT () UTF-8 ALL", "SORT (REVERSE) UTF-8 ALL", "SORT (REVERSE REVERSE DATE) UTF-8 ALL",
+                "SORT (DATE  SIZE) UTF-8 ALL", "SORT (DATE) UTF-8 BOGUS", "UID SORT RETURN (ALL (DATE) UTF-8 ALL",
+                "THREAD BOGUS UTF-8 ALL", "THREAD REFERENCES UTF-8", "THREAD REFERENCES", "THREAD (REFERENCES) UTF-8 ALL",
+                "UID THREAD REFERENCES ALL", "SORT (DATE) UTF-8 " + "NOT ".repeat(40) + "ALL")) {
+            assertThrows(ImapSyntaxException.class, () -> parse("a1 " + bad + "\r\n"), bad);
+        }
+    }
 }

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -813,6 +814,138 @@ class ImapSessionTest {
                 return joined.toString();
             }
             joined.append("\r\n");
+        }
+    }
+
+    /** Delivers sort/tNN-*.eml (the threading messages DovecotSortTest also uses) into INBOX, in this order. */
+    private void deliverThreadingMessages(String... names) throws IOException {
+        for (String name : names) {
+            try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(Path.of("src/test/resources/sort"))) {
+                Path file = files.filter(p -> p.getFileName().toString().startsWith(name + "-")).findFirst().orElseThrow();
+                imap.deliver(MailboxName.INBOX, java.nio.file.Files.readAllBytes(file));
+            }
+        }
+    }
+
+    private static void answer(LineClient c, String tag, String command, String response) throws IOException {
+        c.send(tag + " " + command).expect(java.util.regex.Pattern.quote(response));
+        c.expect(tag + " OK .*completed");
+    }
+
+    /**
+     * RFC 5256 §3 SORT over 1 "hello" (Bob, 1 Dec 10:00Z), 2 GBK-encoded 中文测试 (张三, 2 Dec +0800),
+     * 3 "parts" (carol, no Date), 4 项目计划 and 5 "Re: 项目计划" in UTF-8 words, 6 "Zebra notes"
+     * (Zoë Ångström, no Date), 7 and 8 "equal" (same sender, date and size), 9 "Fwd: Re: Lunch?",
+     * all with the same INTERNALDATE, 1 Dec 10:00Z: base subjects, sent dates with INTERNALDATE for
+     * a missing Date:, the first address, display names; ties by sequence number, which REVERSE
+     * leaves ascending.
+     */
+    @Test
+    void sortOrdersByBaseSubjectSentDateAndAddressWithTiesBySequence() throws Exception {
+        deliverThreadingMessages("t01", "t02", "t09", "t13", "t14", "t16");
+        try (LineClient c = selectedInbox()) {
+            answer(c, "a", "SORT (SUBJECT) UTF-8 ALL", "* SORT 7 8 1 9 3 6 2 4 5");
+            answer(c, "b", "SORT (REVERSE SUBJECT) UTF-8 ALL", "* SORT 4 5 2 6 3 9 1 7 8");
+            answer(c, "c", "SORT (DATE) UTF-8 ALL", "* SORT 1 3 6 2 4 5 7 8 9");
+            answer(c, "d", "SORT (REVERSE DATE) US-ASCII ALL", "* SORT 9 7 8 5 4 2 1 3 6");
+            answer(c, "e", "SORT (REVERSE ARRIVAL) UTF-8 ALL", "* SORT 1 2 3 4 5 6 7 8 9");
+            answer(c, "f", "SORT (FROM) UTF-8 ALL", "* SORT 1 5 3 9 7 8 2 4 6");
+            answer(c, "g", "SORT (DISPLAYFROM) UTF-8 ALL", "* SORT 1 5 3 9 7 8 6 2 4");
+            answer(c, "h", "SORT (SUBJECT REVERSE DATE) UTF-8 ALL", "* SORT 7 8 1 9 3 6 2 5 4");
+            answer(c, "i", "SORT (CC SIZE) UTF-8 UNDELETED NOT UID 1:3", "* SORT 6 7 8 9 4 5");
+            c.send("u UID SORT (REVERSE DATE) UTF-8 SUBJECT {12}").expect("\\+ Ready for literal data");
+            c.send("项目计划").expect("\\* SORT 5 4");
+            c.expect("u OK UID SORT completed");
+            // RFC 5267 §3 ESORT: MIN and MAX are the first and last in sort order, ALL keeps the order
+            answer(c, "j", "SORT RETURN (MIN MAX ALL COUNT) (DATE) UTF-8 ALL",
+                    "* ESEARCH (TAG \"j\") MIN 1 MAX 9 ALL 1,3,6,2,4:5,7:9 COUNT 9");
+            answer(c, "k", "UID SORT RETURN () (REVERSE SUBJECT) UTF-8 UID 4:*", "* ESEARCH (TAG \"k\") UID ALL 4:6,9,7:8");
+            answer(c, "l", "SORT RETURN (COUNT) (DATE) UTF-8 SUBJECT nowhere", "* ESEARCH (TAG \"l\") COUNT 0");
+            answer(c, "m", "SORT (SUBJECT) UTF-8 SUBJECT nowhere", "* SORT");
+            // a criterion named again decides nothing more: it is not kept a second time
+            answer(c, "n", "SORT (DATE REVERSE DATE DATE SUBJECT) UTF-8 ALL", "* SORT 1 3 6 2 4 5 7 8 9");
+        }
+    }
+
+    /**
+     * RFC 5256 §3 THREAD over sort/t01..t16 (INBOX 4 to 19): a reply chain, a References chain
+     * broken by a message never delivered (7), two replies to a missing parent (8, 9) and a later
+     * message with their subject (10), a forward gathered by subject (11), a missing Date (12), a
+     * duplicate Message-ID (13), a References loop (14, 15), equal subjects and dates (16, 17).
+     */
+    @Test
+    void threadByReferencesAndByOrderedSubject() throws Exception {
+        deliverThreadingMessages("t01", "t02", "t03", "t04", "t05", "t06", "t07", "t08", "t09", "t10", "t11", "t12", "t13",
+                "t14", "t15", "t16");
+        try (LineClient c = selectedInbox()) {
+            answer(c, "a", "UID THREAD REFERENCES UTF-8 UID 4:*",
+                    "* THREAD (12 18)(4 (5 6)(7)(11))((9)(8)(10))(13)(15 14)((16)(17))(19)");
+            answer(c, "b", "UID THREAD ORDEREDSUBJECT UTF-8 UID 4:*",
+                    "* THREAD (12 18)(4 (5)(6)(7)(11))(9 (8)(10))(13)(14 15)(16 17)(19)");
+            // without the thread's first message its replies hang under a dummy, which the answer leaves out
+            answer(c, "c", "THREAD REFERENCES UTF-8 UID 5:11", "* THREAD ((5 6)(7)(11))((9)(8)(10))");
+            answer(c, "d", "THREAD REFERENCES US-ASCII SUBJECT nowhere", "* THREAD");
+            answer(c, "e", "THREAD ORDEREDSUBJECT UTF-8 1:3", "* THREAD (1)(3)(2)");
+        }
+    }
+
+    /**
+     * References of a message whose header was too big to be kept with its summary (32 KiB) come
+     * from the file, read up to the blank line only.
+     */
+    @Test
+    void referencesBeyondTheKeptHeaderAreReadFromTheFile() throws Exception {
+        deliverThreadingMessages("t01");
+        imap.deliver(MailboxName.INBOX, "From: bob@remote.test\r\nSubject: long header\r\n"
+                + ("X-Padding: " + "x".repeat(70) + "\r\n").repeat(600)
+                + "Message-ID: <long@thread.test>\r\nReferences: <plan@thread.test>\r\n\r\nbody\r\n");
+        try (LineClient c = selectedInbox()) {
+            answer(c, "a", "UID THREAD REFERENCES UTF-8 UID 4:*", "* THREAD (4 5)");
+        }
+    }
+
+    /** RFC 5256 §3: the charset is mandatory, and NO [BADCHARSET] for one the server cannot search in; SORT needs a mailbox. */
+    @Test
+    void sortAndThreadRefuseBadArgumentsAndNeedASelectedMailbox() throws Exception {
+        try (LineClient c = imap.connect()) {
+            c.send("a SORT (DATE) UTF-8 ALL").expect("a NO Log in first.*");
+        }
+        try (LineClient c = imap.login()) {
+            String caps = c.send("c CAPABILITY").expect("\\* CAPABILITY .*");
+            c.expect("c OK CAPABILITY completed");
+            for (String cap : List.of("SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES")) {
+                assertTrue(List.of(caps.split(" ")).contains(cap), cap + " in " + caps);
+            }
+            c.send("n SORT (DATE) UTF-8 ALL").expect("n NO \\[?.*Select a mailbox first.*");
+            c.send("t UID THREAD REFERENCES UTF-8 ALL").expect("t NO .*Select a mailbox first.*");
+            c.send("s SELECT INBOX").expectEventually("s OK .*");
+            c.send("b1 SORT (BOGUS) UTF-8 ALL").expect("b1 BAD unknown sort criterion BOGUS.*");
+            c.send("b2 SORT (DATE) ALL").expect("b2 BAD missing charset or search keys.*");
+            c.send("b3 SORT DATE UTF-8 ALL").expect("b3 BAD SORT needs a list of sort criteria.*");
+            c.send("b4 SORT (REVERSE) UTF-8 ALL").expect("b4 BAD .*");
+            c.send("b5 THREAD BOGUS UTF-8 ALL").expect("b5 BAD unknown threading algorithm BOGUS.*");
+            c.send("b6 UID THREAD REFERENCES ALL").expect("b6 BAD missing charset or search keys.*");
+            c.send("n1 SORT (DATE) KOI8-R ALL").expect("n1 NO \\[BADCHARSET \\(UTF-8 US-ASCII\\)\\] Cannot search in KOI8-R");
+            c.send("n2 THREAD REFERENCES KOI8-R ALL").expect("n2 NO \\[BADCHARSET \\(UTF-8 US-ASCII\\)\\] .*");
+            c.send("z NOOP").expect("z OK NOOP completed"); // the session goes on
+        }
+    }
+
+    /**
+     * Sort values and threading links come from what was stored at delivery: with every message
+     * file gone, SORT and THREAD still answer (FETCH BODY[] would not).
+     */
+    @Test
+    void sortAndThreadReadNoMessageFile() throws Exception {
+        deliverThreadingMessages("t01", "t02", "t03", "t04");
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(dir.resolve("data/contents"))) {
+            for (Path f : files.filter(java.nio.file.Files::isRegularFile).toList()) {
+                java.nio.file.Files.delete(f);
+            }
+        }
+        try (LineClient c = selectedInbox()) {
+            answer(c, "a", "UID THREAD REFERENCES UTF-8 ALL", "* THREAD (1)(3)(2)(4 (5 6)(7))");
+            answer(c, "b", "SORT (REVERSE SUBJECT) UTF-8 ALL", "* SORT 4 5 6 7 2 3 1");
         }
     }
 }
