@@ -83,11 +83,12 @@ public final class QueueIntake {
         }
         // the first From address: where the signature's d= must be for DMARC (RFC 7489 §3.1.1)
         AddressList.Address first = addresses.getFirst();
-        if (origin instanceof Origin.LoggedIn in && !(store.accounts().resolve(first.mailbox() + "@" + first.host())
+        Optional<DkimKey> key = signer.keyFor(first.host()); // first: most mail has none, and this asks no database
+        if (key.isPresent() && origin instanceof Origin.LoggedIn in && !(store.accounts().resolve(first.mailbox() + "@" + first.host())
                 instanceof AddressResolution.Deliver d && d.accounts().stream().anyMatch(a -> a.id().equals(in.account())))) {
             return Optional.empty(); // another account's address, or a domain not hosted here: not this login's to sign
         }
-        return signer.keyFor(first.host());
+        return key;
     }
 
     /** What goes into the queue: the prepared message, or its signed copy (deleted on close). */
