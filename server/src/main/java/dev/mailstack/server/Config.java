@@ -14,6 +14,7 @@ import java.util.Optional;
 import dev.mailstack.mta.delivery.Route;
 import dev.mailstack.mta.delivery.Router;
 import dev.mailstack.mta.delivery.TlsPolicy;
+import dev.mailstack.mta.smtp.DnsBlocklists;
 import dev.mailstack.net.Cidr;
 
 /**
@@ -89,6 +90,10 @@ public final class Config {
         try {
             switch (key.type()) {
                 case STRING, PATH -> {
+                    return null;
+                }
+                case ZONES -> {
+                    DnsBlocklists.parseZones(v);
                     return null;
                 }
                 case SELECTOR -> { // RFC 6376 §3.1: sub-domain labels, dot-separated

@@ -37,6 +37,7 @@ public enum ConfigKey {
     MAX_ERRORS("smtp.max_errors", "20", Type.INT, "Errors in one SMTP session before it is closed with 421."),
     BARE_LF("smtp.bare_lf", "normalize", Type.BARE_LF, "A bare LF in DATA: normalize (to CRLF) or reject (SMTP smuggling defence either way)."),
     TRUSTED_NETWORKS("smtp.trusted_networks", "", Type.CIDRS, "Networks allowed to relay without AUTH, e.g. 10.0.0.0/8; none by default, not even loopback."),
+    DNSBL("smtp.dnsbl", "", Type.ZONES, "DNS blocklists (RFC 5782) asked about clients of the MX port that neither log in nor relay from smtp.trusted_networks, e.g. zen.spamhaus.org (comma-separated); a listed client gets 554 5.7.1 at RCPT, as Postfix's reject_rbl_client. A list that cannot be asked lets mail through. Most lists refuse queries from public resolvers: use a resolver of your own."),
     RETRY_INITIAL("queue.retry_initial_seconds", "300", Type.INT, "First retry delay for deferred mail; doubles each time."),
     RETRY_MAX("queue.retry_max_seconds", "3600", Type.INT, "Longest retry delay."),
     MAX_QUEUE_LIFETIME("queue.max_lifetime_hours", "120", Type.INT, "Give up and bounce after this long (5 days)."),
@@ -59,7 +60,7 @@ public enum ConfigKey {
     FALLBACK_CHARSETS("mime.fallback_charsets", "GB18030", Type.STRING, "Charsets tried, in order, for raw 8-bit mail that is not UTF-8."),
     DKIM_SELECTOR("dkim.selector", "mailstack", Type.SELECTOR, "DKIM selector (RFC 6376) a domain's key is looked for under first: data_dir/dkim/DOMAIN/SELECTOR.pem, else the domain's only key there. Signed (rsa-sha256, relaxed/relaxed): mail from a logged-in client From: one of its account's addresses, and mail from smtp.trusted_networks; never mail from other servers. mailstack dkim keygen DOMAIN makes a key and prints the DNS record to publish; a domain without a key sends unsigned.");
 
-    enum Type { STRING, SELECTOR, PATH, ADDRESS, PORT, INT, LONG, BOOL, PLAINTEXT, BARE_LF, CIDRS, ROUTES, HOST_PORT, TLS_POLICY, TLS_POLICIES }
+    enum Type { STRING, SELECTOR, ZONES, PATH, ADDRESS, PORT, INT, LONG, BOOL, PLAINTEXT, BARE_LF, CIDRS, ROUTES, HOST_PORT, TLS_POLICY, TLS_POLICIES }
 
     /**
      * Whether a SIGHUP applies a change to this key while the server runs (new SMTP sessions, the
@@ -69,7 +70,7 @@ public enum ConfigKey {
         return switch (this) {
             case RETRY_INITIAL, RETRY_MAX, MAX_QUEUE_LIFETIME, DELAY_WARNING, STATIC_ROUTES, RELAY_HOST, RELAY_HOST_TLS,
                  RELAY_HOST_USER, RELAY_HOST_PASSWORD_FILE, RELAY_HOST_TLS_VERIFY, TLS_TRUST_FILE, TLS_POLICY, MTA_STS, DANE, MAX_MESSAGE_BYTES, MAX_RECIPIENTS, MAX_ERRORS,
-                 TRUSTED_NETWORKS, BARE_LF -> true;
+                 TRUSTED_NETWORKS, DNSBL, BARE_LF -> true;
             default -> false;
         };
     }

@@ -18,6 +18,7 @@ import dev.mailstack.mta.queue.QueueIntake;
 import dev.mailstack.mta.queue.QueueRunner;
 import dev.mailstack.mta.queue.QueueSettings;
 import dev.mailstack.net.PlaintextAuth;
+import dev.mailstack.mta.smtp.DnsBlocklists;
 import dev.mailstack.mta.smtp.SmtpProtocol;
 import dev.mailstack.mta.smtp.SmtpSettings;
 import dev.mailstack.net.AuthThrottle;
@@ -107,7 +108,8 @@ final class FrontEnds {
         return new SmtpSettings(hostname, false, config.number(ConfigKey.MAX_MESSAGE_BYTES),
                 config.integer(ConfigKey.MAX_RECIPIENTS), config.integer(ConfigKey.MAX_ERRORS), plaintext(config),
                 Cidr.parseList(config.string(ConfigKey.TRUSTED_NETWORKS)),
-                config.string(ConfigKey.BARE_LF).equals("reject"));
+                config.string(ConfigKey.BARE_LF).equals("reject"),
+                new DnsBlocklists(DnsBlocklists.parseZones(config.string(ConfigKey.DNSBL)), null));
     }
 
     /**

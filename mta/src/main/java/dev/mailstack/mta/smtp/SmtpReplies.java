@@ -32,6 +32,12 @@ public final class SmtpReplies {
         return new SmtpReply(250, "2.0.0", "Ok: queued as " + id);
     }
 
+    /** Postfix's wording for reject_rbl_client, with the list's own reason when it gives one (RFC 5782 §2.2). */
+    public static SmtpReply blocklisted(String client, DnsBlocklists.Listing listing) {
+        return new SmtpReply(554, "5.7.1", "Service unavailable; client host [" + client + "] blocked using "
+                + listing.zone() + (listing.reason().isEmpty() ? "" : "; " + listing.reason()));
+    }
+
     public static SmtpReply chunkReceived(long size) {
         return new SmtpReply(250, "2.0.0", "Ok: " + size + " octets received");
     }

@@ -81,6 +81,8 @@ final class SmtpSession {
     private final AuthThrottle throttle;
     private State state = new Connected();
     private Optional<Account> user = Optional.empty();
+    /** Null until the first RCPT asks ({@link #blocklisted}). */
+    private Optional<DnsBlocklists.Listing> blocklisting;
     /** From AUTH to the session's end: the account's deletion ends the session (Accounts.watch). */
     private AccountWatch accountWatch = AccountWatch.NONE;
     private int errors;
@@ -322,6 +324,12 @@ final class SmtpSession {
         if (t.recipients().size() >= settings.maxRecipients()) {
             return send(SmtpReplies.TOO_MANY_RECIPIENTS); // RFC 5321 §4.5.3.1.10: not an error of the client
         }
+        Optional<DnsBlocklists.Listing> listed = blocklisted();
+        if (listed.isPresent()) {
+            LOG.log(Level.INFO, "blocklisted conn={0} client={1} zone={2} rcpt={3}", connection.id(),
+                    connection.clientAddress().getHostAddress(), listed.get().zone(), r.to());
+            return error(SmtpReplies.blocklisted(connection.clientAddress().getHostAddress(), listed.get()));
+        }
         String to = r.to();
         // RFC 5321 §4.5.1: postmaster without a domain is always accepted.
         if (to.equalsIgnoreCase("postmaster")) {
@@ -348,6 +356,20 @@ final class SmtpSession {
         }
         state = t.with(new MailEnvelope.Recipient(to, notify, orcpt));
         return send(SmtpReplies.RECIPIENT_OK);
+    }
+
+    /**
+     * Whether a blocklist names this MX client, asked once per session, at its first RCPT (so the
+     * log has sender and recipient, as Postfix's reject_rbl_client in smtpd_recipient_restrictions).
+     */
+    private Optional<DnsBlocklists.Listing> blocklisted() {
+        if (settings.submission() || mayRelay()) {
+            return Optional.empty(); // a login (even one after a refused RCPT) or a trusted network
+        }
+        if (blocklisting == null) {
+            blocklisting = settings.blocklists().listing(connection.clientAddress());
+        }
+        return blocklisting;
     }
 
     private boolean mayRelay() {

@@ -13,11 +13,20 @@ import java.util.List;
  * @param maxErrors       errors before 421 (Postfix smtpd_hard_error_limit: 20)
  * @param trustedNetworks clients that may relay without AUTH; empty by default, not even loopback
  * @param rejectBareNewlines reject messages with bare LF/CR instead of normalising them to CRLF
+ * @param blocklists      DNS blocklists asked about MX clients that neither logged in nor relay from trustedNetworks
  */
 public record SmtpSettings(String hostname, boolean submission, long maxMessageBytes, int maxRecipients, int maxErrors,
-                           PlaintextAuth plaintextAuth, List<Cidr> trustedNetworks, boolean rejectBareNewlines) {
+                           PlaintextAuth plaintextAuth, List<Cidr> trustedNetworks, boolean rejectBareNewlines,
+                           DnsBlocklists blocklists) {
     public SmtpSettings {
         trustedNetworks = List.copyOf(trustedNetworks);
+    }
+
+    /** Without blocklists. */
+    public SmtpSettings(String hostname, boolean submission, long maxMessageBytes, int maxRecipients, int maxErrors,
+                        PlaintextAuth plaintextAuth, List<Cidr> trustedNetworks, boolean rejectBareNewlines) {
+        this(hostname, submission, maxMessageBytes, maxRecipients, maxErrors, plaintextAuth, trustedNetworks,
+                rejectBareNewlines, DnsBlocklists.NONE);
     }
 
     public static SmtpSettings mx(String hostname) {
@@ -25,7 +34,8 @@ public record SmtpSettings(String hostname, boolean submission, long maxMessageB
     }
 
     public SmtpSettings asSubmission() {
+        // mail clients log in: blocklists (of spam sources, dial-up and home ranges) are not for them
         return new SmtpSettings(hostname, true, maxMessageBytes, maxRecipients, maxErrors, plaintextAuth, trustedNetworks,
-                rejectBareNewlines);
+                rejectBareNewlines, DnsBlocklists.NONE);
     }
 }

@@ -23,9 +23,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A signed table plays a validating resolver's answers for a DNSSEC-signed zone: every answer
  * carries the AD bit (RFC 4035 §3.2.3), except for names marked {@link Unsigned}.
  */
-final class LocalDnsServer implements AutoCloseable {
+public final class LocalDnsServer implements AutoCloseable {
     /** A resource record of a name in the table, of the type it answers. */
-    sealed interface Record {
+    public sealed interface Record {
         int type();
 
         /** RDATA (RFC 1035 §3.3). */
@@ -48,8 +48,8 @@ final class LocalDnsServer implements AutoCloseable {
     }
 
     /** One TXT record of one or more character-strings (RFC 1035 §3.3.14), each under 256 bytes. */
-    record Txt(List<String> strings) implements Record {
-        Txt(String... strings) {
+    public record Txt(List<String> strings) implements Record {
+        public Txt(String... strings) {
             this(List.of(strings));
         }
 
@@ -69,7 +69,7 @@ final class LocalDnsServer implements AutoCloseable {
     }
 
     /** One A record. */
-    record A(String address) implements Record {
+    public record A(String address) implements Record {
         public int type() {
             return 1;
         }
@@ -182,9 +182,9 @@ final class LocalDnsServer implements AutoCloseable {
     volatile Question forgedFirst;
     final AtomicInteger tcpQueries = new AtomicInteger();
     /** Every query's name and type, as "name/type", in order. */
-    final List<String> queries = new CopyOnWriteArrayList<>();
+    public final List<String> queries = new CopyOnWriteArrayList<>();
 
-    LocalDnsServer(Map<String, ? extends List<? extends Record>> zone) throws IOException {
+    public LocalDnsServer(Map<String, ? extends List<? extends Record>> zone) throws IOException {
         this(zone, false);
     }
 
@@ -211,7 +211,7 @@ final class LocalDnsServer implements AutoCloseable {
         this.tcpThread = Thread.ofVirtual().start(this::serveTcp);
     }
 
-    String url() {
+    public String url() {
         return "dns://127.0.0.1:" + socket.getLocalPort();
     }
 

@@ -312,6 +312,45 @@ class SmtpSessionTest {
                 bob.select(MailboxName.INBOX).messages().get(0).content());
     }
 
+    /**
+     * smtp.dnsbl: an MX client a blocklist names gets 554 5.7.1 at RCPT with the list's reason
+     * (Postfix's reject_rbl_client); the same client after logging in, and the submission port, are
+     * not asked about.
+     */
+    @Test
+    void aBlocklistedClientIsRefusedAtRcptUnlessItLogsIn() throws Exception {
+        mta.close();
+        try (dev.mailstack.mta.delivery.LocalDnsServer dns = new dev.mailstack.mta.delivery.LocalDnsServer(java.util.Map.of(
+                "1.0.0.127.bl.test", List.of(new dev.mailstack.mta.delivery.LocalDnsServer.A("127.0.0.2"),
+                        new dev.mailstack.mta.delivery.LocalDnsServer.Txt("spam source"))))) {
+            SmtpSettings d = SmtpSettings.mx("mx.example.org");
+            SmtpSettings listed = new SmtpSettings(d.hostname(), false, d.maxMessageBytes(), d.maxRecipients(), d.maxErrors(),
+                    d.plaintextAuth(), List.of(), false, new DnsBlocklists(List.of("bl.test"), dns.url()));
+            mta = new MtaFixture(dir.resolve("listed"), java.util.Map.of(), listed,
+                    dev.mailstack.mta.queue.QueueSettings.defaults("mx.example.org"));
+            try (LineClient c = mta.connect()) {
+                c.expect("220 .*");
+                c.send("EHLO spammer.test").expectEventually("250 HELP");
+                c.send("MAIL FROM:<x@spammer.test>").expect("250 .*");
+                c.send("RCPT TO:<alice@example.org>").expect(
+                        "554 5\\.7\\.1 Service unavailable; client host \\[127\\.0\\.0\\.1\\] blocked using bl\\.test; spam source");
+                c.send("RSET").expect("250 .*");
+                c.send("AUTH PLAIN " + plain("alice@example.org", "secret")).expect("235 .*");
+                c.send("MAIL FROM:<alice@example.org>").expect("250 .*");
+                c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+            }
+            try (LineClient c = new LineClient(mta.submission.port())) {
+                c.expect("220 .*");
+                c.send("EHLO laptop").expectEventually("250 HELP");
+                c.send("AUTH PLAIN " + plain("alice@example.org", "secret")).expect("235 .*");
+                c.send("MAIL FROM:<alice@example.org>").expect("250 .*");
+                c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+            }
+            assertEquals(1, dns.queries.stream().filter(q -> q.startsWith("1.0.0.127.bl.test/")).filter(q -> q.endsWith("/1")).count(),
+                    "asked once, at the first RCPT: " + dns.queries);
+        }
+    }
+
     @Test
     void dsnParametersLimitsAndAuthRefusalsGetTheirOwnReplies() throws Exception {
         mta.close();

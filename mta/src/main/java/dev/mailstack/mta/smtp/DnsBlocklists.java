@@ -1,0 +1,138 @@
+package dev.mailstack.mta.smtp;
+
+import java.lang.System.Logger.Level;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import javax.naming.NameNotFoundException;
+import javax.naming.NamingException;
+import javax.naming.directory.Attribute;
+import javax.naming.directory.InitialDirContext;
+
+/**
+ * DNS blocklists (RFC 5782) for the clients of the MX port, as Postfix's reject_rbl_client: the
+ * client's address, reversed, under each zone; an A record in 127.0.0.0/8 lists it. A lookup that
+ * fails or times out lists nothing (mail is not refused because a list is down), and neither do
+ * Spamhaus's error answers in 127.255.255.0/24, which say the query was refused (a public
+ * resolver), not that the client is listed. RFC 5782 §5 keeps 127.0.0.1 out of every list, so a
+ * telnet session on this machine is never refused.
+ */
+public final class DnsBlocklists {
+    private static final System.Logger LOG = System.getLogger(DnsBlocklists.class.getName());
+    public static final DnsBlocklists NONE = new DnsBlocklists(List.of(), null);
+    /** One query's first wait, then one retry with twice as long (JNDI's DNS provider doubles it). */
+    private static final String TIMEOUT_MILLIS = "1000";
+    private static final int MAX_REASON = 200;
+
+    private final List<String> zones;
+    private final String dnsServer;
+
+    /** {@code dnsServer}: e.g. "dns://127.0.0.1:5353" (tests); null for the system's resolver. */
+    public DnsBlocklists(List<String> zones, String dnsServer) {
+        this.zones = List.copyOf(zones);
+        this.dnsServer = dnsServer;
+    }
+
+    /** The zones of a comma- or space-separated list, each a host name (checked when the config is read). */
+    public static List<String> parseZones(String text) {
+        List<String> out = text.isBlank() ? List.of() : List.of(text.strip().toLowerCase(Locale.ROOT).split("[,\\s]+"));
+        for (String zone : out) {
+            if (!zone.matches("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+")) {
+                throw new IllegalArgumentException("not a DNS zone: " + zone);
+            }
+        }
+        return out;
+    }
+
+    public boolean isEmpty() {
+        return zones.isEmpty();
+    }
+
+    /** A zone that lists a client, and the reason its TXT record gives (empty when it has none). */
+    public record Listing(String zone, String reason) {
+    }
+
+    /** The first zone that lists {@code client}; empty when none does or none could be asked. */
+    public Optional<Listing> listing(InetAddress client) {
+        if (zones.isEmpty()) {
+            return Optional.empty();
+        }
+        String reversed = reversed(client);
+        for (String zone : zones) {
+            String name = reversed + zone;
+            try {
+                InitialDirContext dns = dns();
+                try {
+                    if (listed(dns, name, zone)) {
+                        return Optional.of(new Listing(zone, reason(dns, name)));
+                    }
+                } finally {
+                    dns.close();
+                }
+            } catch (NameNotFoundException e) {
+                // NXDOMAIN: not listed there
+            } catch (NamingException e) {
+                LOG.log(Level.WARNING, "dnsbl: {0} not asked, the client is let through: {1}", zone, e.toString());
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static boolean listed(InitialDirContext dns, String name, String zone) throws NamingException {
+        Attribute a = dns.getAttributes(name, new String[]{"A"}).get("A");
+        for (int i = 0; a != null && i < a.size(); i++) {
+            String answer = a.get(i).toString();
+            if (answer.startsWith("127.255.255.")) {
+                LOG.log(Level.WARNING, "dnsbl: {0} refused the query ({1}): it does not answer through this resolver;"
+                        + " use a resolver of your own (e.g. unbound on 127.0.0.1)", zone, answer);
+            } else if (answer.startsWith("127.")) {
+                return true; // RFC 5782 §2.3: entries answer 127.0.0.0/8
+            }
+        }
+        return false;
+    }
+
+    /** The TXT record's text, cut and made printable: it goes into our reply line. */
+    private static String reason(InitialDirContext dns, String name) {
+        try {
+            Attribute txt = dns.getAttributes(name, new String[]{"TXT"}).get("TXT");
+            if (txt == null || txt.size() == 0) {
+                return "";
+            }
+            String text = txt.get(0).toString().replace("\"", "").replaceAll("[^\\x20-\\x7e]", "?").strip();
+            return text.length() > MAX_REASON ? text.substring(0, MAX_REASON) : text;
+        } catch (NamingException e) {
+            return "";
+        }
+    }
+
+    /** RFC 5782 §2.1 and §2.4: IPv4 octets, or IPv6 nibbles, in reverse order, each followed by a dot. */
+    static String reversed(InetAddress address) {
+        byte[] b = address.getAddress();
+        StringBuilder out = new StringBuilder();
+        if (address instanceof Inet4Address) {
+            for (int i = b.length - 1; i >= 0; i--) {
+                out.append(b[i] & 0xff).append('.');
+            }
+        } else {
+            for (int i = b.length - 1; i >= 0; i--) {
+                out.append(Character.forDigit(b[i] & 0xf, 16)).append('.').append(Character.forDigit((b[i] >> 4) & 0xf, 16)).append('.');
+            }
+        }
+        return out.toString();
+    }
+
+    private InitialDirContext dns() throws NamingException {
+        Hashtable<String, String> env = new Hashtable<>();
+        env.put("java.naming.factory.initial", "com.sun.jndi.dns.DnsContextFactory");
+        env.put("com.sun.jndi.dns.timeout.initial", TIMEOUT_MILLIS);
+        env.put("com.sun.jndi.dns.timeout.retries", "2");
+        if (dnsServer != null) {
+            env.put("java.naming.provider.url", dnsServer);
+        }
+        return new InitialDirContext(env);
+    }
+}
