@@ -50,6 +50,9 @@ bind = 0.0.0.0
 # Let's Encrypt layout, or: mailstack cert self-signed --host $hostname --out /etc/mailstack
 tls.certificate = /etc/mailstack/fullchain.pem
 tls.key = /etc/mailstack/privkey.pem
+# refuse known spam sources on port 25 (needs a resolver of your own, e.g. unbound on 127.0.0.1)
+# smtp.dnsbl = zen.spamhaus.org
+# DKIM: sudo -u mailstack /opt/mailstack/mailstack dkim keygen example.org --config /etc/mailstack/mailstack.conf
 CONF
 fi
 if ! staged && [ ! -f /etc/mailstack/privkey.pem ]; then
