@@ -948,4 +948,34 @@ class ImapSessionTest {
             answer(c, "b", "SORT (REVERSE SUBJECT) UTF-8 ALL", "* SORT 4 5 6 7 2 3 1");
         }
     }
+
+    /** A header value of about {@code chars} characters: {@code unit} repeated, folded every 25 units. */
+    private static String folded(String unit, int chars) {
+        StringBuilder sb = new StringBuilder(chars + chars / 20);
+        for (int i = 0; sb.length() < chars; i++) {
+            sb.append(i > 0 && i % 25 == 0 ? "\r\n " : "").append(unit);
+        }
+        return sb.toString();
+    }
+
+    /**
+     * A Subject: of a MiB of "[a]" blobs, References of '<' with nothing to close them, an
+     * In-Reply-To whose id is followed by more of them (each folded, the header within
+     * MimeLimits.maxHeaderBytes) took minutes of CPU per SORT or THREAD: they are read in part,
+     * and linearly, so the answers come at once.
+     */
+    @Test
+    void sortAndThreadAnswerPromptlyOverMebibyteHeaders() throws Exception {
+        imap.deliver(MailboxName.INBOX, "From: x@remote.test\r\nSubject: " + folded("[a]", 1000 * 1024)
+                + "\r\nMessage-ID: <blobs@remote.test>\r\n\r\nbody\r\n");
+        imap.deliver(MailboxName.INBOX, "From: x@remote.test\r\nSubject: refs\r\nReferences: " + folded("<", 600 * 1024)
+                + "\r\nIn-Reply-To: <m1@remote.test> " + folded("<", 300 * 1024) + "\r\n\r\nbody\r\n");
+        try (LineClient c = selectedInbox()) {
+            c.setTimeout(Duration.ofSeconds(5));
+            // 4's base subject starts with a blob's '[', which sorts after H, P and R
+            answer(c, "a", "SORT (SUBJECT) UTF-8 ALL", "* SORT 1 3 5 4 2");
+            answer(c, "b", "THREAD REFERENCES UTF-8 ALL", "* THREAD (1 5)(3)(4)(2)");
+            answer(c, "c", "THREAD ORDEREDSUBJECT UTF-8 ALL", "* THREAD (1)(3)(4)(5)(2)");
+        }
+    }
 }
