@@ -17,8 +17,11 @@ import java.util.List;
  * failed the same way.
  */
 final class MessageIds {
-    /** An id longer than this is not one a mail program made; it is skipped rather than kept in memory. */
-    static final int MAX_ID_CHARS = 1000;
+    /**
+     * An id longer than this is not one a mail program made (theirs are well under 100 characters):
+     * it is skipped, as one without '@' is.
+     */
+    static final int MAX_ID_CHARS = 250;
     /**
      * What is read of a Message-ID or In-Reply-To value: its start, where the id is. A header may be
      * up to a MiB (MimeLimits.maxHeaderBytes), and no id worth comparing needs more than this.

@@ -6,6 +6,10 @@ import dev.mailstack.store.StoreSession;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -26,8 +30,9 @@ import java.util.function.IntToLongFunction;
  * Message-ID and In-Reply-To from the envelope, References from the header block kept with the
  * summary (read from the file up to the blank line only for a header too big to have been kept).
  * Messages are read in batches of {@link Sorter#BATCH}; what stays in memory is a date, a subject
- * key and a flag per message and one node per distinct Message-ID. Every walk over the tree is a
- * loop, not a recursion, so a reply chain thousands deep cannot overflow the stack.
+ * key and a flag per message and one node per distinct Message-ID, found by a 16-byte digest of
+ * the id rather than the id itself. Every walk over the tree is a loop, not a recursion, so a
+ * reply chain thousands deep cannot overflow the stack.
  */
 final class Threader {
     /** References kept per message: the last ones, which name its nearest ancestors (MUAs cut the list the same way). */
@@ -40,9 +45,23 @@ final class Threader {
         }
     }
 
+    /**
+     * 128 bits of SHA-256 of a Message-ID: what REFERENCES finds a node by. Ids are only compared
+     * for equality (RFC 5256 §3), and keeping 16 bytes instead of the id itself (up to
+     * MessageIds.MAX_ID_CHARS, a hundred per message from References) keeps a THREAD of a big
+     * mailbox from holding every id of it for the whole command.
+     */
+    private record Digest(long high, long low) {
+        static Digest of(MessageDigest sha256, String text) {
+            ByteBuffer d = ByteBuffer.wrap(sha256.digest(text.getBytes(StandardCharsets.UTF_8)));
+            return new Digest(d.getLong(), d.getLong());
+        }
+    }
+
     private final SummaryCache summaries;
     private final StoreSession store;
     private final SelectedMailbox mailbox;
+    private final MessageDigest sha256;
 
     /** Per searched message (by its index in the search's result): sent date, base subject key, reply or forward. */
     private long[] dates;
@@ -53,6 +72,11 @@ final class Threader {
         this.summaries = summaries;
         this.store = store;
         this.mailbox = mailbox;
+        try {
+            this.sha256 = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
+        }
     }
 
     List<Node> thread(List<Integer> msns, ImapCommand.ThreadAlgorithm algorithm) {
@@ -171,7 +195,7 @@ final class Threader {
     }
 
     private List<Node> references(List<Integer> msns) {
-        Map<String, Container> byId = new HashMap<>();
+        Map<Digest, Container> byId = new HashMap<>();
         Container[] messages = new Container[msns.size()];
         read(msns, (hit, r, s) -> messages[hit] = link(hit, byId, r, s));
 
@@ -273,9 +297,9 @@ final class Threader {
      * Step (1) for one message: its references linked parent to child, then the message under the
      * last of them (RFC 5256 §3, REFERENCES 1.A and 1.B), with no link that would make a loop.
      */
-    private Container link(int hit, Map<String, Container> byId, MessageRef r, MessageSummary s) {
+    private Container link(int hit, Map<Digest, Container> byId, MessageRef r, MessageSummary s) {
         String id = MessageIds.first(s.envelope().messageId());
-        Container self = id == null ? null : byId.computeIfAbsent(id, k -> new Container());
+        Container self = id == null ? null : byId.computeIfAbsent(Digest.of(sha256, id), k -> new Container());
         if (self == null || !self.dummy()) {
             self = new Container(); // no Message-ID, or one an earlier message has: an id of its own
         }
@@ -289,7 +313,7 @@ final class Threader {
         }
         Container previous = null;
         for (String ref : refs) {
-            Container c = byId.computeIfAbsent(ref, k -> new Container());
+            Container c = byId.computeIfAbsent(Digest.of(sha256, ref), k -> new Container());
             // 1.A: a container that already has a parent keeps it (the list may have been cut)
             if (previous != null && c.parent == null && canAdopt(previous, c)) {
                 previous.add(c);

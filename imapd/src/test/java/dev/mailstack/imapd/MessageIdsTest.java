@@ -30,6 +30,15 @@ class MessageIdsTest {
         assertEquals(List.of(), MessageIds.last("<" + "x".repeat(MessageIds.MAX_ID_CHARS) + "@y>", 100));
     }
 
+    /** THREAD keeps no id longer than real mail programs make (theirs are well under 100 characters). */
+    @Test
+    void idsLongerThan250CharactersAreSkipped() {
+        String longest = "x".repeat(248) + "@y";
+        assertEquals(List.of(longest), MessageIds.last("<" + longest + ">", 100));
+        assertEquals(List.of(), MessageIds.last("<x" + longest + ">", 100));
+        assertNull(MessageIds.first("<x" + longest + ">"));
+    }
+
     /**
      * A header may be up to a MiB (MimeLimits.maxHeaderBytes). '<' after '<' with nothing to close
      * them, ids without '@', quotes and comments left open: each is read a few times at most, not
