@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
@@ -86,7 +87,11 @@ final class Threader {
         };
     }
 
-    /** What every message needs (and, for REFERENCES, what links it), read in batches, in sequence order. */
+    /**
+     * What every message needs (and, for REFERENCES, what links it), read in batches, in sequence
+     * order. {@code summary} is null for a message whose content was swept away before this session
+     * heard of its expunge ({@link SummaryCache#stored}): it threads as one without headers.
+     */
     private interface Visitor {
         void visit(int hit, MessageRef r, MessageSummary summary);
     }
@@ -105,9 +110,10 @@ final class Threader {
             summaries.load(batch);
             for (int i = from; i < to; i++) {
                 MessageRef r = batch.get(i - from);
-                MessageSummary s = summaries.get(r);
-                dates[i] = SortKeys.sentDate(s.envelope(), r);
-                BaseSubject subject = BaseSubject.of(s.envelope().subject());
+                MessageSummary s = summaries.stored(r).orElse(null);
+                MessageSummary.Envelope e = s == null ? SortKeys.NO_HEADERS : s.envelope();
+                dates[i] = SortKeys.sentDate(e, r);
+                BaseSubject subject = BaseSubject.of(e.subject());
                 String key = UnicodeCasemap.key(subject.text());
                 subjects[i] = interned.computeIfAbsent(key, k -> k);
                 replies.set(i, subject.replyOrForward());
@@ -298,7 +304,8 @@ final class Threader {
      * last of them (RFC 5256 §3, REFERENCES 1.A and 1.B), with no link that would make a loop.
      */
     private Container link(int hit, Map<Digest, Container> byId, MessageRef r, MessageSummary s) {
-        String id = MessageIds.first(s.envelope().messageId());
+        MessageSummary.Envelope e = s == null ? SortKeys.NO_HEADERS : s.envelope();
+        String id = MessageIds.first(e.messageId());
         Container self = id == null ? null : byId.computeIfAbsent(Digest.of(sha256, id), k -> new Container());
         if (self == null || !self.dummy()) {
             self = new Container(); // no Message-ID, or one an earlier message has: an id of its own
@@ -306,9 +313,9 @@ final class Threader {
         self.hit = hit;
         self.date = dates[hit];
         self.order = hit;
-        List<String> refs = MessageIds.last(headerValue(r, s, "References"), MAX_REFERENCES);
+        List<String> refs = s == null ? List.of() : MessageIds.last(headerValue(r, s, "References"), MAX_REFERENCES);
         if (refs.isEmpty()) {
-            String parent = MessageIds.first(s.envelope().inReplyTo());
+            String parent = MessageIds.first(e.inReplyTo());
             refs = parent == null ? List.of() : List.of(parent);
         }
         Container previous = null;
@@ -443,6 +450,10 @@ final class Threader {
     private byte[] readHeader(MessageRef r) {
         try (InputStream in = store.openContent(r)) {
             return FetchResponder.headerBlock(in, r.size());
+        } catch (NoSuchFileException e) {
+            // Swept away since this session last looked while its summary stayed cached: no
+            // References, as FETCH sends the section NIL
+            return new byte[0];
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

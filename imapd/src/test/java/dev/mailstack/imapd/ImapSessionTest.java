@@ -978,4 +978,36 @@ class ImapSessionTest {
             answer(c, "c", "THREAD ORDEREDSUBJECT UTF-8 ALL", "* THREAD (1)(3)(4)(5)(2)");
         }
     }
+
+    /**
+     * Messages another session expunged and the sweep removed (MailboxStore.sweepContents) before
+     * this session heard of it: SORT and THREAD take each as one without headers (subject "",
+     * INTERNALDATE for its date, no references) and answer OK with it, as FETCH sends its body as
+     * NIL. 4's header is too big to have been kept with its summary (32 KiB): its References would
+     * have been read from the file, which is gone while its summary is still cached.
+     */
+    @Test
+    void sortAndThreadTakeAMessageSweptAwayBeforeTheSessionSawItsExpungeAsOneWithoutHeaders() throws Exception {
+        imap.deliver(MailboxName.INBOX, "From: bob@remote.test\r\nSubject: big\r\n"
+                + ("X-Padding: " + "x".repeat(70) + "\r\n").repeat(600)
+                + "Message-ID: <big@remote.test>\r\nReferences: <m1@remote.test>\r\n\r\nbody\r\n");
+        try (LineClient a = selectedInbox(); LineClient b = selectedInbox()) {
+            answer(a, "t", "THREAD REFERENCES UTF-8 4", "* THREAD (4)"); // 4's summary is cached from here on
+            b.send("s STORE 1,4 +FLAGS.SILENT (\\Deleted)").expect("s OK STORE completed");
+            b.send("x EXPUNGE").expect("\\* 4 EXPUNGE");
+            b.expect("\\* 1 EXPUNGE");
+            b.expect("x OK EXPUNGE completed");
+            assertEquals(0, imap.store.store().sweepContents(Duration.ofSeconds(5)), "first look: only noted");
+            assertEquals(2, imap.store.store().sweepContents(Duration.ofSeconds(5)), "second look: removed");
+
+            answer(a, "a", "SORT (SUBJECT) UTF-8 ALL", "* SORT 1 4 3 2"); // 4's subject is in the cached summary
+            answer(a, "b", "SORT (DATE) UTF-8 ALL", "* SORT 1 3 4 2");
+            answer(a, "c", "THREAD REFERENCES UTF-8 4", "* THREAD (4)");
+            answer(a, "d", "THREAD REFERENCES UTF-8 ALL", "* THREAD (1)(3)(4)(2)");
+            answer(a, "e", "THREAD ORDEREDSUBJECT UTF-8 ALL", "* THREAD (1)(3)(4)(2)");
+            a.send("n NOOP").expect("\\* 4 EXPUNGE");
+            a.expect("\\* 1 EXPUNGE");
+            a.expect("n OK NOOP completed");
+        }
+    }
 }
