@@ -31,9 +31,9 @@ import java.util.function.IntToLongFunction;
  * Message-ID and In-Reply-To from the envelope, References from the header block kept with the
  * summary (read from the file up to the blank line only for a header too big to have been kept).
  * Messages are read in batches of {@link Sorter#BATCH}; what stays in memory is a date, a subject
- * key and a flag per message and one node per distinct Message-ID, found by a 16-byte digest of
- * the id rather than the id itself. Every walk over the tree is a loop, not a recursion, so a
- * reply chain thousands deep cannot overflow the stack.
+ * (key and digest) and a flag per message and one node per distinct Message-ID, found by a 16-byte
+ * digest of the id rather than the id itself. Every walk over the tree is a loop, not a recursion,
+ * so a reply chain thousands deep cannot overflow the stack.
  */
 final class Threader {
     /** References kept per message: the last ones, which name its nearest ancestors (MUAs cut the list the same way). */
@@ -50,13 +50,24 @@ final class Threader {
      * 128 bits of SHA-256 of a Message-ID: what REFERENCES finds a node by. Ids are only compared
      * for equality (RFC 5256 §3), and keeping 16 bytes instead of the id itself (up to
      * MessageIds.MAX_ID_CHARS, a hundred per message from References) keeps a THREAD of a big
-     * mailbox from holding every id of it for the whole command.
+     * mailbox from holding every id of it for the whole command. Also of a whole subject key.
      */
     private record Digest(long high, long low) {
         static Digest of(MessageDigest sha256, String text) {
             ByteBuffer d = ByteBuffer.wrap(sha256.digest(text.getBytes(StandardCharsets.UTF_8)));
             return new Digest(d.getLong(), d.getLong());
         }
+
+        static final Comparator<Digest> ORDER = Comparator.comparingLong(Digest::high).thenComparingLong(Digest::low);
+    }
+
+    /**
+     * A base subject as THREAD compares it: SORT's collation key, cut to
+     * {@link UnicodeCasemap#MAX_KEY_CHARS}, to order by, and a digest of the whole key, so that two
+     * long subjects alike as far as the key goes are still two threads.
+     */
+    private record Subject(String key, Digest whole) {
+        static final Subject NONE = new Subject("", null);
     }
 
     private final SummaryCache summaries;
@@ -64,9 +75,9 @@ final class Threader {
     private final SelectedMailbox mailbox;
     private final MessageDigest sha256;
 
-    /** Per searched message (by its index in the search's result): sent date, base subject key, reply or forward. */
+    /** Per searched message (by its index in the search's result): sent date, base subject, reply or forward. */
     private long[] dates;
-    private String[] subjects;
+    private Subject[] subjects;
     private final BitSet replies = new BitSet();
 
     Threader(SummaryCache summaries, StoreSession store, SelectedMailbox mailbox) {
@@ -99,8 +110,8 @@ final class Threader {
     private void read(List<Integer> msns, Visitor then) {
         int n = msns.size();
         dates = new long[n];
-        subjects = new String[n];
-        Map<String, String> interned = new HashMap<>();
+        subjects = new Subject[n];
+        Map<Subject, Subject> interned = new HashMap<>();
         for (int from = 0; from < n; from += Sorter.BATCH) {
             int to = Math.min(n, from + Sorter.BATCH);
             List<MessageRef> batch = new ArrayList<>(to - from);
@@ -114,8 +125,9 @@ final class Threader {
                 MessageSummary.Envelope e = s == null ? SortKeys.NO_HEADERS : s.envelope();
                 dates[i] = SortKeys.sentDate(e, r);
                 BaseSubject subject = BaseSubject.of(e.subject());
-                String key = UnicodeCasemap.key(subject.text());
-                subjects[i] = interned.computeIfAbsent(key, k -> k);
+                Subject compared = new Subject(UnicodeCasemap.key(subject.text()),
+                        Digest.of(sha256, UnicodeCasemap.key(subject.text(), Integer.MAX_VALUE)));
+                subjects[i] = interned.computeIfAbsent(compared, k -> k);
                 replies.set(i, subject.replyOrForward());
                 if (then != null) {
                     then.visit(i, r, s);
@@ -138,7 +150,9 @@ final class Threader {
         for (int i = 0; i < n; i++) {
             order[i] = i;
         }
-        Arrays.sort(order, Comparator.<Integer, String>comparing(i -> subjects[i], UnicodeCasemap::compare)
+        // subjects alike as far as the key goes are kept apart by their digests, in no order of meaning
+        Arrays.sort(order, Comparator.<Integer, String>comparing(i -> subjects[i].key(), UnicodeCasemap::compare)
+                .thenComparing(i -> subjects[i].whole(), Digest.ORDER)
                 .thenComparingLong(i -> dates[i]).thenComparingInt(i -> i));
         List<Integer> firsts = new ArrayList<>();
         Map<Integer, List<Node>> children = new HashMap<>();
@@ -244,10 +258,10 @@ final class Threader {
         roots.sort(BY_DATE);
 
         // (5) threads whose (first) message has the same base subject are gathered
-        Map<String, Container> table = new HashMap<>();
+        Map<Subject, Container> table = new HashMap<>();
         for (Container c : roots) {
-            String subject = subject(c);
-            if (subject.isEmpty()) {
+            Subject subject = subject(c);
+            if (subject.key().isEmpty()) {
                 continue;
             }
             Container t = table.get(subject);
@@ -257,8 +271,8 @@ final class Threader {
         }
         List<Container> merged = new ArrayList<>();
         for (Container c : new ArrayList<>(roots)) {
-            String subject = subject(c);
-            Container t = subject.isEmpty() ? c : table.get(subject);
+            Subject subject = subject(c);
+            Container t = subject.key().isEmpty() ? c : table.get(subject);
             if (c.parent != null || t == c) {
                 continue; // already under a dummy made below, or the message the subject table keeps
             }
@@ -352,9 +366,9 @@ final class Threader {
     }
 
     /** The base subject of a thread: its message's, or a dummy's first child's. */
-    private String subject(Container c) {
+    private Subject subject(Container c) {
         Container m = c.dummy() ? c.children.get(0) : c;
-        return m.dummy() ? "" : subjects[m.hit];
+        return m.dummy() ? Subject.NONE : subjects[m.hit];
     }
 
     /** A dummy sorts as its oldest child (RFC 5256 §3 steps 4 and 6); a message has its own date from step 1. */

@@ -1010,4 +1010,21 @@ class ImapSessionTest {
             a.expect("n OK NOOP completed");
         }
     }
+
+    /**
+     * THREAD compares base subjects by a key of UnicodeCasemap.MAX_KEY_CHARS and a digest of the
+     * whole: two subjects alike for their first 300 characters are two threads, and a reply to one
+     * joins that one (RFC 5256 §3, REFERENCES step 5; ORDEREDSUBJECT).
+     */
+    @Test
+    void longSubjectsAlikeBeyondTheKeyAreDifferentThreads() throws Exception {
+        String common = "Quarterly planning notes ".repeat(12);
+        imap.deliver(MailboxName.INBOX, "From: bob@remote.test\r\nSubject: " + common + "north\r\n\r\nbody\r\n");
+        imap.deliver(MailboxName.INBOX, "From: bob@remote.test\r\nSubject: " + common + "south\r\n\r\nbody\r\n");
+        imap.deliver(MailboxName.INBOX, "From: bob@remote.test\r\nSubject: Re: " + common.toUpperCase() + "NORTH\r\n\r\nbody\r\n");
+        try (LineClient c = selectedInbox()) {
+            answer(c, "a", "THREAD REFERENCES UTF-8 4:*", "* THREAD (4 6)(5)");
+            answer(c, "b", "THREAD ORDEREDSUBJECT UTF-8 4:*", "* THREAD (4 6)(5)");
+        }
+    }
 }
