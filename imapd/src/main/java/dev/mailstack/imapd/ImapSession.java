@@ -1046,8 +1046,8 @@ final class ImapSession {
                         case "MAX" -> sb.append(" MAX ").append(numbers.get(numbers.size() - 1));
                         // RFC 5267 §3.2: only ascending runs become ranges, so a sorted ALL keeps its order
                         case "ALL" -> sb.append(" ALL ").append(compactLongs(numbers));
-                        case "COUNT" -> { }
-                        default -> { }
+                        case "COUNT" -> { } // below: it is there when nothing was found, too
+                        default -> throw new IllegalStateException("a return option the parser let through: " + o);
                     }
                 }
             }
