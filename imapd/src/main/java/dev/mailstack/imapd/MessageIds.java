@@ -9,7 +9,8 @@ import java.util.List;
  * msg-ids (RFC 5322 §3.6.4) as THREAD=REFERENCES compares them (RFC 5256 §3): normalised, so
  * that {@code <"a.b"@example.org>} and {@code <a.b@example.org>} are one id, and compared
  * case-sensitively. Like Dovecot: an id without '@' is not valid and is skipped, white space and
- * comments inside are dropped, quotes around the local part removed.
+ * comments inside are dropped, quotes around the local part removed. An id inside a comment is
+ * none.
  *
  * <p>One value is read in one pass: where an id turns out not to be one, the search for the next
  * goes on from where that was found, not from the character after its '<' (which read a MiB of
@@ -74,8 +75,7 @@ final class MessageIds {
 
     private List<String> ids(int max, boolean first) {
         Deque<String> ids = new ArrayDeque<>();
-        for (int lt = s.indexOf('<'); lt >= 0; lt = s.indexOf('<', pos)) {
-            pos = lt + 1;
+        while (toNextId()) {
             String id = id();
             if (id != null && id.length() <= MAX_ID_CHARS) {
                 ids.addLast(id);
@@ -90,6 +90,23 @@ final class MessageIds {
         return new ArrayList<>(ids);
     }
 
+    /**
+     * Moves past the next '<' that is not in a comment: RFC 5322 §3.2.2, a comment is no part of the
+     * value, so "(see <x@y>) <a@b>" names a@b alone. False when there is none.
+     */
+    private boolean toNextId() {
+        while (pos < s.length()) {
+            char c = s.charAt(pos);
+            if (c == '<') {
+                pos++;
+                return true;
+            }
+            int close = c == '(' && comments ? commentEnd(pos) : -1;
+            pos = close < 0 ? pos + 1 : close;
+        }
+        return false;
+    }
+
     /** The id whose text starts at {@code pos} (after '<'), or null; {@code pos} left past it or where it failed. */
     private String id() {
         int p = pos;
@@ -100,6 +117,10 @@ final class MessageIds {
             if (c == '>' || c == '"' || c == '(' || c == '[') {
                 break;
             }
+            if (c == '<') { // no id holds one: the id starts again after it
+                p = q + 1;
+                at = false;
+            }
             at |= c == '@';
             q++;
         }
@@ -108,11 +129,12 @@ final class MessageIds {
             return null;
         }
         if (s.charAt(q) == '>') { // the usual form: take it as it is, less any white space
-            pos = q + 1; // an id at a '<' before q would end at the same '>', with no more '@' than this one
+            pos = q + 1;
             return at ? s.substring(p, q).replaceAll("[ \t\r\n]", "") : null;
         }
         // quotes or comments: local-part "@" domain read token by token
         stop = q;
+        pos = p;
         StringBuilder id = new StringBuilder();
         if (!addrSpec(id)) {
             return null;
@@ -217,14 +239,16 @@ final class MessageIds {
     }
 
     /**
-     * Past the ')' that closes the comment (nested ones inside) opened at {@code open}; -1, and no
-     * comments from here on, when it is never closed.
+     * Past the ')' that closes the comment (nested ones and quoted-pairs inside, RFC 5322 §3.2.2)
+     * opened at {@code open}; -1, and no comments from here on, when it is never closed.
      */
     private int commentEnd(int open) {
         int depth = 0;
         for (int p = open; p < s.length(); p++) {
             char c = s.charAt(p);
-            if (c == '(') {
+            if (c == '\\') {
+                p++;
+            } else if (c == '(') {
                 depth++;
             } else if (c == ')' && --depth == 0) {
                 return p + 1;

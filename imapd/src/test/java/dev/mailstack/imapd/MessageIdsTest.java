@@ -30,6 +30,15 @@ class MessageIdsTest {
         assertEquals(List.of(), MessageIds.last("<" + "x".repeat(MessageIds.MAX_ID_CHARS) + "@y>", 100));
     }
 
+    /** RFC 5322 §3.2.2: a comment is no part of the value, so an id quoted in one is not the message's. */
+    @Test
+    void idsInsideCommentsAreSkipped() {
+        assertEquals("a@b", MessageIds.first("(see <x@y>) <a@b>"));
+        assertEquals(List.of("a@b", "c@d"), MessageIds.last("<a@b> (nested (<x@y>) \\) <z@y>) <c@d>", 100));
+        assertEquals("x@y", MessageIds.first("(never closed <x@y>")); // a sloppy '(' is taken as text
+        assertEquals("a@b", MessageIds.first("<x <a@b>")); // '<' cannot be in an id: the id starts again after it
+    }
+
     /** THREAD keeps no id longer than real mail programs make (theirs are well under 100 characters). */
     @Test
     void idsLongerThan250CharactersAreSkipped() {
