@@ -8,60 +8,88 @@ package dev.mailstack.imapd;
  */
 record BaseSubject(String text, boolean replyOrForward) {
     static final BaseSubject NONE = new BaseSubject("", false);
+    /**
+     * What is read of a Subject: value: its start. A header may be up to a MiB
+     * (MimeLimits.maxHeaderBytes); real subjects are a line or two, and what SORT compares of one is
+     * a key of {@link UnicodeCasemap#MAX_KEY_CHARS}.
+     */
+    static final int MAX_SUBJECT_CHARS = 8 * 1024;
+    /** Positions the scans below return: no subj-refwd there, and not looked for yet. */
+    private static final int NONE_FOUND = -1;
+    private static final int UNKNOWN = -2;
 
     /** From the Subject: value as stored (unfolded, RFC 2047 words not yet decoded); null when there is none. */
     static BaseSubject of(String raw) {
+        return of(raw, MAX_SUBJECT_CHARS);
+    }
+
+    /**
+     * {@link #of(String)} reading at most {@code maxChars} of the value. Every step works on one
+     * string by index, each character read a few times at most, so even a value read whole takes
+     * linear time (tested so): a MiB of "[a]" took minutes when each pass looked through the whole
+     * run of blobs again and each "[fwd:" unwrapped copied the rest.
+     */
+    static BaseSubject of(String raw, int maxChars) {
         if (raw == null) {
             return NONE;
         }
         // (1) encoded-words to text; tabs, line ends and runs of spaces to one space
-        String s = spaces(MessageText.decodeHeader(raw));
+        String s = spaces(MessageText.decodeHeader(raw.length() <= maxChars ? raw : raw.substring(0, maxChars)));
         boolean marked = false;
+        int from = 0; // the base subject so far is s[from, to)
+        int to = s.length();
         while (true) {
             // (2) trailers: "(fwd)" and white space, as often as they occur
-            int end = s.length();
-            while (end > 0) {
-                if (s.charAt(end - 1) == ' ') {
-                    end--;
-                } else if (end >= 5 && s.regionMatches(true, end - 5, "(fwd)", 0, 5)) {
-                    end -= 5;
+            while (to > from) {
+                if (s.charAt(to - 1) == ' ') {
+                    to--;
+                } else if (to - from >= 5 && s.regionMatches(true, to - 5, "(fwd)", 0, 5)) {
+                    to -= 5;
                     marked = true;
                 } else {
                     break;
                 }
             }
-            s = s.substring(0, end);
             // (3) a leader: one space, or *subj-blob subj-refwd; (4) a blob, unless nothing would be left;
             // (5) again until neither matches
-            int start = 0;
+            int refwd = UNKNOWN; // where *subj-blob subj-refwd from `from` ends, or NONE_FOUND
             while (true) {
-                int next = start;
-                if (next < s.length() && s.charAt(next) == ' ') {
+                int next = from;
+                boolean blobOnly = false;
+                if (next < to && s.charAt(next) == ' ') {
                     next++;
                 } else {
-                    int refwd = refwdAfterBlobs(s, next);
-                    if (refwd > next) {
+                    if (refwd == UNKNOWN) {
+                        refwd = refwdAt(s, blobsEnd(s, next, to), to);
+                    }
+                    if (refwd != NONE_FOUND) {
                         next = refwd;
                         marked = true;
                     }
                 }
-                int blob = blob(s, next);
-                if (blob > next && blob < s.length()) {
+                int blob = blob(s, next, to);
+                if (blob > next && blob < to) {
+                    blobOnly = next == from;
                     next = blob;
                 }
-                if (next == start) {
+                if (next == from) {
                     break;
                 }
-                start = next;
+                from = next;
+                if (!blobOnly) {
+                    // a blob taken alone leaves the rest of its run and what follows it: the subj-refwd
+                    // looked for stays valid; after a space or a subj-refwd it is looked for again
+                    refwd = UNKNOWN;
+                }
             }
-            s = s.substring(start);
             // (6) "[fwd:" ... "]" around it all: unwrap and start again from (2)
-            if (s.length() >= 6 && s.regionMatches(true, 0, "[fwd:", 0, 5) && s.endsWith("]")) {
-                s = s.substring(5, s.length() - 1);
+            if (to - from >= 6 && s.regionMatches(true, from, "[fwd:", 0, 5) && s.charAt(to - 1) == ']') {
+                from += 5;
+                to--;
                 marked = true;
                 continue;
             }
-            return new BaseSubject(s, marked);
+            return new BaseSubject(s.substring(from, to), marked);
         }
     }
 
@@ -84,46 +112,52 @@ record BaseSubject(String text, boolean replyOrForward) {
         return out.toString();
     }
 
-    /** *subj-blob subj-refwd from {@code i}: where it ends, or -1 when there is none. */
-    private static int refwdAfterBlobs(String s, int i) {
-        int p = i;
-        for (int b = blob(s, p); b > p; b = blob(s, p)) {
+    /** Where the run of subj-blobs from {@code p} ends ({@code p} when there is none). */
+    private static int blobsEnd(String s, int p, int to) {
+        for (int b = blob(s, p, to); b > p; b = blob(s, p, to)) {
             p = b;
         }
-        return refwdAt(s, p);
+        return p;
     }
 
-    /** subj-refwd = ("re" / ("fw" ["d"])) *WSP [subj-blob] ":"; where it ends, or -1. */
-    private static int refwdAt(String s, int p) {
-        if (s.regionMatches(true, p, "re", 0, 2)) {
+    /** subj-refwd = ("re" / ("fw" ["d"])) *WSP [subj-blob] ":" at {@code p}, before {@code to}; where it ends, or -1. */
+    private static int refwdAt(String s, int p, int to) {
+        if (at(s, p, to, "re")) {
             p += 2;
-        } else if (s.regionMatches(true, p, "fwd", 0, 3)) {
+        } else if (at(s, p, to, "fwd")) {
             p += 3;
-        } else if (s.regionMatches(true, p, "fw", 0, 2)) {
+        } else if (at(s, p, to, "fw")) {
             p += 2;
         } else {
-            return -1;
+            return NONE_FOUND;
         }
-        if (p < s.length() && s.charAt(p) == ' ') {
+        if (p < to && s.charAt(p) == ' ') {
             p++;
         }
-        p = blob(s, p);
-        return p < s.length() && s.charAt(p) == ':' ? p + 1 : -1;
+        p = blob(s, p, to);
+        return p < to && s.charAt(p) == ':' ? p + 1 : NONE_FOUND;
     }
 
-    /** subj-blob = "[" *BLOBCHAR "]" *WSP, BLOBCHAR being anything but '[' and ']'; where it ends, or {@code p}. */
-    private static int blob(String s, int p) {
-        if (p >= s.length() || s.charAt(p) != '[') {
+    private static boolean at(String s, int p, int to, String word) {
+        return p + word.length() <= to && s.regionMatches(true, p, word, 0, word.length());
+    }
+
+    /**
+     * subj-blob = "[" *BLOBCHAR "]" *WSP, BLOBCHAR being anything but '[' and ']', at {@code p}
+     * before {@code to}; where it ends, or {@code p}.
+     */
+    private static int blob(String s, int p, int to) {
+        if (p >= to || s.charAt(p) != '[') {
             return p;
         }
         int q = p + 1;
-        while (q < s.length() && s.charAt(q) != '[' && s.charAt(q) != ']') {
+        while (q < to && s.charAt(q) != '[' && s.charAt(q) != ']') {
             q++;
         }
-        if (q >= s.length() || s.charAt(q) != ']') {
+        if (q >= to || s.charAt(q) != ']') {
             return p;
         }
         q++;
-        return q < s.length() && s.charAt(q) == ' ' ? q + 1 : q;
+        return q < to && s.charAt(q) == ' ' ? q + 1 : q;
     }
 }

@@ -672,13 +672,24 @@ final class ImapParser {
                 returnOptions.orElse(List.of()));
     }
 
-    /** RFC 4731 "RETURN (...)" before the search keys (and the sort criteria, RFC 5267 §3), if there. */
+    /** All the return options there are here: SAVE needs SEARCHRES (RFC 5182), PARTIAL RFC 9394, neither offered. */
+    private static final List<String> RETURN_OPTIONS = List.of("MIN", "MAX", "ALL", "COUNT");
+
+    /**
+     * RFC 4731 "RETURN (...)" before the search keys (and the sort criteria, RFC 5267 §3), if there.
+     * RFC 4466 §2.6.1: a return option the server does not know makes the command BAD.
+     */
     private Optional<List<String>> returnOptions() throws ImapSyntaxException {
         if (!line.regionMatches(true, pos, "RETURN ", 0, 7)) {
             return Optional.empty();
         }
         pos += 7;
         List<String> options = atomList().stream().map(s -> s.toUpperCase(Locale.ROOT)).toList();
+        for (String option : options) {
+            if (!RETURN_OPTIONS.contains(option)) {
+                throw new ImapSyntaxException("unknown return option " + option);
+            }
+        }
         sp();
         return Optional.of(options);
     }

@@ -1013,7 +1013,7 @@ final class ImapSession {
         List<Integer> hits = new Searcher(summaries, userStore(), m).search(t.key());
         List<Threader.Node> threads = new Threader(summaries, userStore(), m).thread(hits, t.algorithm());
         untagged(Threader.response(threads, msn -> t.uid() ? m.at(msn).uid().value() : msn));
-        sync(t.uid()); // RFC 5256 §3: no EXPUNGE during THREAD, but during UID THREAD
+        sync(t.uid()); // RFC 3501 §7.4.1: no EXPUNGE during THREAD (as during SEARCH), but during UID THREAD
         tagged(tag, "OK " + (t.uid() ? "UID THREAD" : "THREAD") + " completed");
     }
 
@@ -1046,8 +1046,8 @@ final class ImapSession {
                         case "MAX" -> sb.append(" MAX ").append(numbers.get(numbers.size() - 1));
                         // RFC 5267 §3.2: only ascending runs become ranges, so a sorted ALL keeps its order
                         case "ALL" -> sb.append(" ALL ").append(compactLongs(numbers));
-                        case "COUNT" -> { }
-                        default -> { }
+                        case "COUNT" -> { } // below: it is there when nothing was found, too
+                        default -> throw new IllegalStateException("a return option the parser let through: " + o);
                     }
                 }
             }
@@ -1068,7 +1068,7 @@ final class ImapSession {
             }
             untagged(sb.toString());
         }
-        sync(uid); // RFC 5256 §3: as for SEARCH, no EXPUNGE during SORT, but during UID SORT
+        sync(uid); // RFC 3501 §7.4.1: no EXPUNGE during SEARCH or SORT, but during UID SEARCH and UID SORT
         tagged(tag, "OK " + (uid ? "UID " : "") + verb + " completed");
     }
 

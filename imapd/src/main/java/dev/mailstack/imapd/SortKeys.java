@@ -12,6 +12,14 @@ import java.util.List;
  * (RFC 5256 §3).
  */
 final class SortKeys {
+    /**
+     * The envelope of a message whose content was swept away before the session heard of its
+     * expunge ({@link SummaryCache#stored}): every header absent, so its keys are "" and its sent
+     * date is INTERNALDATE.
+     */
+    static final MessageSummary.Envelope NO_HEADERS = new MessageSummary.Envelope(null, null, null, null, null, null,
+            null, null, null, null);
+
     private SortKeys() {
     }
 

@@ -49,7 +49,8 @@ final class Sorter {
             }
             for (int i = from; i < to; i++) {
                 MessageRef r = batch.get(i - from);
-                MessageSummary.Envelope e = needsSummary ? summaries.get(r).envelope() : null;
+                MessageSummary.Envelope e = needsSummary
+                        ? summaries.stored(r).map(MessageSummary::envelope).orElse(SortKeys.NO_HEADERS) : null;
                 for (int c = 0; c < distinct.size(); c++) {
                     SortCriterion.Key key = distinct.get(c).key();
                     if (values[c] instanceof long[] longs) {

@@ -5,11 +5,14 @@ import dev.mailstack.store.ContentId;
 import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.MessageFacts;
 import dev.mailstack.store.MessageRef;
+import dev.mailstack.store.StoreException;
+import dev.mailstack.store.StoreFailure;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -37,6 +40,23 @@ final class SummaryCache {
 
     MessageSummary get(MessageRef r) {
         return structure(r).summary();
+    }
+
+    /**
+     * The summary, or empty when its content is gone: expunged by another session and swept
+     * (MailboxStore.sweepContents) before this one heard of it, so the store has no facts for it.
+     * For SORT and THREAD, which then take the message as one without headers, as FETCH sends its
+     * body sections as NIL.
+     */
+    Optional<MessageSummary> stored(MessageRef r) {
+        try {
+            return Optional.of(get(r));
+        } catch (StoreException e) {
+            if (e.failure() != StoreFailure.EXPUNGED) {
+                throw e;
+            }
+            return Optional.empty();
+        }
     }
 
     StoredStructure structure(MessageRef r) {

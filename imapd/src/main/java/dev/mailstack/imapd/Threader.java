@@ -6,6 +6,11 @@ import dev.mailstack.store.StoreSession;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -26,8 +31,9 @@ import java.util.function.IntToLongFunction;
  * Message-ID and In-Reply-To from the envelope, References from the header block kept with the
  * summary (read from the file up to the blank line only for a header too big to have been kept).
  * Messages are read in batches of {@link Sorter#BATCH}; what stays in memory is a date, a subject
- * key and a flag per message and one node per distinct Message-ID. Every walk over the tree is a
- * loop, not a recursion, so a reply chain thousands deep cannot overflow the stack.
+ * (key and digest) and a flag per message and one node per distinct Message-ID, found by a 16-byte
+ * digest of the id rather than the id itself. Every walk over the tree is a loop, not a recursion,
+ * so a reply chain thousands deep cannot overflow the stack.
  */
 final class Threader {
     /** References kept per message: the last ones, which name its nearest ancestors (MUAs cut the list the same way). */
@@ -40,19 +46,49 @@ final class Threader {
         }
     }
 
+    /**
+     * 128 bits of SHA-256 of a Message-ID: what REFERENCES finds a node by. Ids are only compared
+     * for equality (RFC 5256 §3), and keeping 16 bytes instead of the id itself (up to
+     * MessageIds.MAX_ID_CHARS, a hundred per message from References) keeps a THREAD of a big
+     * mailbox from holding every id of it for the whole command. Also of a whole subject key.
+     */
+    private record Digest(long high, long low) {
+        static Digest of(MessageDigest sha256, String text) {
+            ByteBuffer d = ByteBuffer.wrap(sha256.digest(text.getBytes(StandardCharsets.UTF_8)));
+            return new Digest(d.getLong(), d.getLong());
+        }
+
+        static final Comparator<Digest> ORDER = Comparator.comparingLong(Digest::high).thenComparingLong(Digest::low);
+    }
+
+    /**
+     * A base subject as THREAD compares it: SORT's collation key, cut to
+     * {@link UnicodeCasemap#MAX_KEY_CHARS}, to order by, and a digest of the whole key, so that two
+     * long subjects alike as far as the key goes are still two threads.
+     */
+    private record Subject(String key, Digest whole) {
+        static final Subject NONE = new Subject("", null);
+    }
+
     private final SummaryCache summaries;
     private final StoreSession store;
     private final SelectedMailbox mailbox;
+    private final MessageDigest sha256;
 
-    /** Per searched message (by its index in the search's result): sent date, base subject key, reply or forward. */
+    /** Per searched message (by its index in the search's result): sent date, base subject, reply or forward. */
     private long[] dates;
-    private String[] subjects;
+    private Subject[] subjects;
     private final BitSet replies = new BitSet();
 
     Threader(SummaryCache summaries, StoreSession store, SelectedMailbox mailbox) {
         this.summaries = summaries;
         this.store = store;
         this.mailbox = mailbox;
+        try {
+            this.sha256 = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
+        }
     }
 
     List<Node> thread(List<Integer> msns, ImapCommand.ThreadAlgorithm algorithm) {
@@ -62,7 +98,11 @@ final class Threader {
         };
     }
 
-    /** What every message needs (and, for REFERENCES, what links it), read in batches, in sequence order. */
+    /**
+     * What every message needs (and, for REFERENCES, what links it), read in batches, in sequence
+     * order. {@code summary} is null for a message whose content was swept away before this session
+     * heard of its expunge ({@link SummaryCache#stored}): it threads as one without headers.
+     */
     private interface Visitor {
         void visit(int hit, MessageRef r, MessageSummary summary);
     }
@@ -70,8 +110,8 @@ final class Threader {
     private void read(List<Integer> msns, Visitor then) {
         int n = msns.size();
         dates = new long[n];
-        subjects = new String[n];
-        Map<String, String> interned = new HashMap<>();
+        subjects = new Subject[n];
+        Map<Subject, Subject> interned = new HashMap<>();
         for (int from = 0; from < n; from += Sorter.BATCH) {
             int to = Math.min(n, from + Sorter.BATCH);
             List<MessageRef> batch = new ArrayList<>(to - from);
@@ -81,11 +121,13 @@ final class Threader {
             summaries.load(batch);
             for (int i = from; i < to; i++) {
                 MessageRef r = batch.get(i - from);
-                MessageSummary s = summaries.get(r);
-                dates[i] = SortKeys.sentDate(s.envelope(), r);
-                BaseSubject subject = BaseSubject.of(s.envelope().subject());
-                String key = UnicodeCasemap.key(subject.text());
-                subjects[i] = interned.computeIfAbsent(key, k -> k);
+                MessageSummary s = summaries.stored(r).orElse(null);
+                MessageSummary.Envelope e = s == null ? SortKeys.NO_HEADERS : s.envelope();
+                dates[i] = SortKeys.sentDate(e, r);
+                BaseSubject subject = BaseSubject.of(e.subject());
+                Subject compared = new Subject(UnicodeCasemap.key(subject.text()),
+                        Digest.of(sha256, UnicodeCasemap.key(subject.text(), Integer.MAX_VALUE)));
+                subjects[i] = interned.computeIfAbsent(compared, k -> k);
                 replies.set(i, subject.replyOrForward());
                 if (then != null) {
                     then.visit(i, r, s);
@@ -108,7 +150,9 @@ final class Threader {
         for (int i = 0; i < n; i++) {
             order[i] = i;
         }
-        Arrays.sort(order, Comparator.<Integer, String>comparing(i -> subjects[i], UnicodeCasemap::compare)
+        // subjects alike as far as the key goes are kept apart by their digests, in no order of meaning
+        Arrays.sort(order, Comparator.<Integer, String>comparing(i -> subjects[i].key(), UnicodeCasemap::compare)
+                .thenComparing(i -> subjects[i].whole(), Digest.ORDER)
                 .thenComparingLong(i -> dates[i]).thenComparingInt(i -> i));
         List<Integer> firsts = new ArrayList<>();
         Map<Integer, List<Node>> children = new HashMap<>();
@@ -171,7 +215,7 @@ final class Threader {
     }
 
     private List<Node> references(List<Integer> msns) {
-        Map<String, Container> byId = new HashMap<>();
+        Map<Digest, Container> byId = new HashMap<>();
         Container[] messages = new Container[msns.size()];
         read(msns, (hit, r, s) -> messages[hit] = link(hit, byId, r, s));
 
@@ -214,10 +258,10 @@ final class Threader {
         roots.sort(BY_DATE);
 
         // (5) threads whose (first) message has the same base subject are gathered
-        Map<String, Container> table = new HashMap<>();
+        Map<Subject, Container> table = new HashMap<>();
         for (Container c : roots) {
-            String subject = subject(c);
-            if (subject.isEmpty()) {
+            Subject subject = subject(c);
+            if (subject.key().isEmpty()) {
                 continue;
             }
             Container t = table.get(subject);
@@ -227,8 +271,8 @@ final class Threader {
         }
         List<Container> merged = new ArrayList<>();
         for (Container c : new ArrayList<>(roots)) {
-            String subject = subject(c);
-            Container t = subject.isEmpty() ? c : table.get(subject);
+            Subject subject = subject(c);
+            Container t = subject.key().isEmpty() ? c : table.get(subject);
             if (c.parent != null || t == c) {
                 continue; // already under a dummy made below, or the message the subject table keeps
             }
@@ -273,23 +317,24 @@ final class Threader {
      * Step (1) for one message: its references linked parent to child, then the message under the
      * last of them (RFC 5256 §3, REFERENCES 1.A and 1.B), with no link that would make a loop.
      */
-    private Container link(int hit, Map<String, Container> byId, MessageRef r, MessageSummary s) {
-        String id = MessageIds.first(s.envelope().messageId());
-        Container self = id == null ? null : byId.computeIfAbsent(id, k -> new Container());
+    private Container link(int hit, Map<Digest, Container> byId, MessageRef r, MessageSummary s) {
+        MessageSummary.Envelope e = s == null ? SortKeys.NO_HEADERS : s.envelope();
+        String id = MessageIds.first(e.messageId());
+        Container self = id == null ? null : byId.computeIfAbsent(Digest.of(sha256, id), k -> new Container());
         if (self == null || !self.dummy()) {
             self = new Container(); // no Message-ID, or one an earlier message has: an id of its own
         }
         self.hit = hit;
         self.date = dates[hit];
         self.order = hit;
-        List<String> refs = MessageIds.last(headerValue(r, s, "References"), MAX_REFERENCES);
+        List<String> refs = s == null ? List.of() : MessageIds.last(headerValue(r, s, "References"), MAX_REFERENCES);
         if (refs.isEmpty()) {
-            String parent = MessageIds.first(s.envelope().inReplyTo());
+            String parent = MessageIds.first(e.inReplyTo());
             refs = parent == null ? List.of() : List.of(parent);
         }
         Container previous = null;
         for (String ref : refs) {
-            Container c = byId.computeIfAbsent(ref, k -> new Container());
+            Container c = byId.computeIfAbsent(Digest.of(sha256, ref), k -> new Container());
             // 1.A: a container that already has a parent keeps it (the list may have been cut)
             if (previous != null && c.parent == null && canAdopt(previous, c)) {
                 previous.add(c);
@@ -321,9 +366,9 @@ final class Threader {
     }
 
     /** The base subject of a thread: its message's, or a dummy's first child's. */
-    private String subject(Container c) {
+    private Subject subject(Container c) {
         Container m = c.dummy() ? c.children.get(0) : c;
-        return m.dummy() ? "" : subjects[m.hit];
+        return m.dummy() ? Subject.NONE : subjects[m.hit];
     }
 
     /** A dummy sorts as its oldest child (RFC 5256 §3 steps 4 and 6); a message has its own date from step 1. */
@@ -419,6 +464,10 @@ final class Threader {
     private byte[] readHeader(MessageRef r) {
         try (InputStream in = store.openContent(r)) {
             return FetchResponder.headerBlock(in, r.size());
+        } catch (NoSuchFileException e) {
+            // Swept away since this session last looked while its summary stayed cached: no
+            // References, as FETCH sends the section NIL
+            return new byte[0];
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

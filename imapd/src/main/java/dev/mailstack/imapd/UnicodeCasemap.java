@@ -12,7 +12,8 @@ final class UnicodeCasemap {
     /**
      * Keys are cut to this many UTF-16 units: a sort holds one key per message and criterion, and
      * a header may be up to a MiB long. Two keys alike this far count as equal (the next
-     * criterion or the sequence number decides), which real subjects and addresses never meet.
+     * criterion or the sequence number decides), which real subjects and addresses never meet;
+     * THREAD, which groups by subject, also compares a digest of the whole key.
      */
     static final int MAX_KEY_CHARS = 256;
 
@@ -20,11 +21,16 @@ final class UnicodeCasemap {
     }
 
     static String key(String text) {
+        return key(text, MAX_KEY_CHARS);
+    }
+
+    /** The key cut to {@code maxChars}; THREAD digests the whole key ({@code Integer.MAX_VALUE}) beside the cut one. */
+    static String key(String text, int maxChars) {
         if (text == null || text.isEmpty()) {
             return "";
         }
-        StringBuilder sb = new StringBuilder(Math.min(text.length(), MAX_KEY_CHARS + 8));
-        for (int i = 0; i < text.length() && sb.length() < MAX_KEY_CHARS; ) {
+        StringBuilder sb = new StringBuilder(Math.min(text.length(), maxChars) + 8);
+        for (int i = 0; i < text.length() && sb.length() < maxChars; ) {
             int cp = text.codePointAt(i);
             sb.appendCodePoint(Character.toTitleCase(cp));
             i += Character.charCount(cp);
@@ -32,8 +38,8 @@ final class UnicodeCasemap {
         String titled = sb.toString();
         String key = Normalizer.isNormalized(titled, Normalizer.Form.NFD) ? titled
                 : Normalizer.normalize(titled, Normalizer.Form.NFD);
-        if (key.length() > MAX_KEY_CHARS) {
-            int cut = MAX_KEY_CHARS;
+        if (key.length() > maxChars) {
+            int cut = maxChars;
             if (Character.isHighSurrogate(key.charAt(cut - 1))) {
                 cut--;
             }

@@ -1,8 +1,11 @@
 package dev.mailstack.imapd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class BaseSubjectTest {
@@ -28,11 +31,35 @@ class BaseSubjectTest {
         base("hello (FWD) (fwd)  ", "hello", true);
         base("[Fwd: hello]", "hello", true);
         base("[fwd: Re: [fwd: hello] (fwd)]", "hello", true);
+        base("[a][b] Re: [c] hello", "hello", true);
+        base("[a][b]Re[c]: [d]", "[d]", true);
+        base("[fwd: [fwd: x] ]", "x", true);
+        base("[fwd:re:]", "", true);
         base("Reply: hello", "Reply: hello", false); // "re" must be followed by ":" (or a blob and ":")
         base("Fwd hello", "Fwd hello", false);
         base("回复: 你好", "回复: 你好", false); // §7: translated prefixes are not removed
         base("   ", "", false);
         base(null, "", false);
+    }
+
+    /**
+     * A Subject: may be up to a MiB (MimeLimits.maxHeaderBytes). Runs of blobs, "[fwd:" wrappers,
+     * prefixes and trailers are each read a few times at most, not once per blob or wrapper (a MiB
+     * of "[a]" took minutes), even without the cut in front of it.
+     */
+    @Test
+    void aMebibyteOfBlobsWrappersOrPrefixesIsReadInLinearTime() {
+        int mib = 1 << 20;
+        List<String> hostile = List.of("[a]".repeat(mib / 3), "[a] ".repeat(mib / 4), "[a]".repeat(mib / 6) + "Re: x",
+                "[fwd:".repeat(mib / 10) + "x" + "]".repeat(mib / 10), "[fwd: [a]".repeat(mib / 18) + "]".repeat(mib / 18),
+                "Re: ".repeat(mib / 4) + "x", "re[".repeat(mib / 3), "Re[a]".repeat(mib / 5), "[".repeat(mib),
+                "(fwd)".repeat(mib / 5), "x" + " (fwd)".repeat(mib / 6), "[a]re:".repeat(mib / 6));
+        for (String raw : hostile) {
+            assertTimeoutPreemptively(Duration.ofSeconds(2), () -> {
+                BaseSubject.of(raw);
+                BaseSubject.of(raw, Integer.MAX_VALUE);
+            }, raw.substring(0, 12));
+        }
     }
 
     /** Step (1): encoded-words decoded first (a Chinese subject in GBK, a prefix inside the encoding), white space packed. */

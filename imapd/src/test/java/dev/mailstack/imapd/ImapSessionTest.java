@@ -925,6 +925,9 @@ class ImapSessionTest {
             c.send("b4 SORT (REVERSE) UTF-8 ALL").expect("b4 BAD .*");
             c.send("b5 THREAD BOGUS UTF-8 ALL").expect("b5 BAD unknown threading algorithm BOGUS.*");
             c.send("b6 UID THREAD REFERENCES ALL").expect("b6 BAD missing charset or search keys.*");
+            // RFC 4466 §2.6.1: an unknown return option is BAD, for SORT as for SEARCH
+            c.send("b7 SORT RETURN (BOGUS) (DATE) UTF-8 ALL").expect("b7 BAD unknown return option BOGUS.*");
+            c.send("b8 SEARCH RETURN (SAVE) ALL").expect("b8 BAD unknown return option SAVE.*");
             c.send("n1 SORT (DATE) KOI8-R ALL").expect("n1 NO \\[BADCHARSET \\(UTF-8 US-ASCII\\)\\] Cannot search in KOI8-R");
             c.send("n2 THREAD REFERENCES KOI8-R ALL").expect("n2 NO \\[BADCHARSET \\(UTF-8 US-ASCII\\)\\] .*");
             c.send("z NOOP").expect("z OK NOOP completed"); // the session goes on
@@ -946,6 +949,85 @@ class ImapSessionTest {
         try (LineClient c = selectedInbox()) {
             answer(c, "a", "UID THREAD REFERENCES UTF-8 ALL", "* THREAD (1)(3)(2)(4 (5 6)(7))");
             answer(c, "b", "SORT (REVERSE SUBJECT) UTF-8 ALL", "* SORT 4 5 6 7 2 3 1");
+        }
+    }
+
+    /** A header value of about {@code chars} characters: {@code unit} repeated, folded every 25 units. */
+    private static String folded(String unit, int chars) {
+        StringBuilder sb = new StringBuilder(chars + chars / 20);
+        for (int i = 0; sb.length() < chars; i++) {
+            sb.append(i > 0 && i % 25 == 0 ? "\r\n " : "").append(unit);
+        }
+        return sb.toString();
+    }
+
+    /**
+     * A Subject: of a MiB of "[a]" blobs, References of '<' with nothing to close them, an
+     * In-Reply-To whose id is followed by more of them (each folded, the header within
+     * MimeLimits.maxHeaderBytes) took minutes of CPU per SORT or THREAD: they are read in part,
+     * and linearly, so the answers come at once.
+     */
+    @Test
+    void sortAndThreadAnswerPromptlyOverMebibyteHeaders() throws Exception {
+        imap.deliver(MailboxName.INBOX, "From: x@remote.test\r\nSubject: " + folded("[a]", 1000 * 1024)
+                + "\r\nMessage-ID: <blobs@remote.test>\r\n\r\nbody\r\n");
+        imap.deliver(MailboxName.INBOX, "From: x@remote.test\r\nSubject: refs\r\nReferences: " + folded("<", 600 * 1024)
+                + "\r\nIn-Reply-To: <m1@remote.test> " + folded("<", 300 * 1024) + "\r\n\r\nbody\r\n");
+        try (LineClient c = selectedInbox()) {
+            c.setTimeout(Duration.ofSeconds(5));
+            // 4's base subject starts with a blob's '[', which sorts after H, P and R
+            answer(c, "a", "SORT (SUBJECT) UTF-8 ALL", "* SORT 1 3 5 4 2");
+            answer(c, "b", "THREAD REFERENCES UTF-8 ALL", "* THREAD (1 5)(3)(4)(2)");
+            answer(c, "c", "THREAD ORDEREDSUBJECT UTF-8 ALL", "* THREAD (1)(3)(4)(5)(2)");
+        }
+    }
+
+    /**
+     * Messages another session expunged and the sweep removed (MailboxStore.sweepContents) before
+     * this session heard of it: SORT and THREAD take each as one without headers (subject "",
+     * INTERNALDATE for its date, no references) and answer OK with it, as FETCH sends its body as
+     * NIL. 4's header is too big to have been kept with its summary (32 KiB): its References would
+     * have been read from the file, which is gone while its summary is still cached.
+     */
+    @Test
+    void sortAndThreadTakeAMessageSweptAwayBeforeTheSessionSawItsExpungeAsOneWithoutHeaders() throws Exception {
+        imap.deliver(MailboxName.INBOX, "From: bob@remote.test\r\nSubject: big\r\n"
+                + ("X-Padding: " + "x".repeat(70) + "\r\n").repeat(600)
+                + "Message-ID: <big@remote.test>\r\nReferences: <m1@remote.test>\r\n\r\nbody\r\n");
+        try (LineClient a = selectedInbox(); LineClient b = selectedInbox()) {
+            answer(a, "t", "THREAD REFERENCES UTF-8 4", "* THREAD (4)"); // 4's summary is cached from here on
+            b.send("s STORE 1,4 +FLAGS.SILENT (\\Deleted)").expect("s OK STORE completed");
+            b.send("x EXPUNGE").expect("\\* 4 EXPUNGE");
+            b.expect("\\* 1 EXPUNGE");
+            b.expect("x OK EXPUNGE completed");
+            assertEquals(0, imap.store.store().sweepContents(Duration.ofSeconds(5)), "first look: only noted");
+            assertEquals(2, imap.store.store().sweepContents(Duration.ofSeconds(5)), "second look: removed");
+
+            answer(a, "a", "SORT (SUBJECT) UTF-8 ALL", "* SORT 1 4 3 2"); // 4's subject is in the cached summary
+            answer(a, "b", "SORT (DATE) UTF-8 ALL", "* SORT 1 3 4 2");
+            answer(a, "c", "THREAD REFERENCES UTF-8 4", "* THREAD (4)");
+            answer(a, "d", "THREAD REFERENCES UTF-8 ALL", "* THREAD (1)(3)(4)(2)");
+            answer(a, "e", "THREAD ORDEREDSUBJECT UTF-8 ALL", "* THREAD (1)(3)(4)(2)");
+            a.send("n NOOP").expect("\\* 4 EXPUNGE");
+            a.expect("\\* 1 EXPUNGE");
+            a.expect("n OK NOOP completed");
+        }
+    }
+
+    /**
+     * THREAD compares base subjects by a key of UnicodeCasemap.MAX_KEY_CHARS and a digest of the
+     * whole: two subjects alike for their first 300 characters are two threads, and a reply to one
+     * joins that one (RFC 5256 §3, REFERENCES step 5; ORDEREDSUBJECT).
+     */
+    @Test
+    void longSubjectsAlikeBeyondTheKeyAreDifferentThreads() throws Exception {
+        String common = "Quarterly planning notes ".repeat(12);
+        imap.deliver(MailboxName.INBOX, "From: bob@remote.test\r\nSubject: " + common + "north\r\n\r\nbody\r\n");
+        imap.deliver(MailboxName.INBOX, "From: bob@remote.test\r\nSubject: " + common + "south\r\n\r\nbody\r\n");
+        imap.deliver(MailboxName.INBOX, "From: bob@remote.test\r\nSubject: Re: " + common.toUpperCase() + "NORTH\r\n\r\nbody\r\n");
+        try (LineClient c = selectedInbox()) {
+            answer(c, "a", "THREAD REFERENCES UTF-8 4:*", "* THREAD (4 6)(5)");
+            answer(c, "b", "THREAD ORDEREDSUBJECT UTF-8 4:*", "* THREAD (4 6)(5)");
         }
     }
 }
