@@ -5,6 +5,7 @@ import dev.mailstack.store.StoreSession;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.file.NoSuchFileException;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -84,7 +85,11 @@ final class Searcher {
 
     private boolean headerMatches(int msn, String field, String value) {
         // The envelope fields are in the stored summary: no need to read the message.
-        dev.mailstack.mime.MessageSummary.Envelope e = summary(msn).envelope();
+        Optional<dev.mailstack.mime.MessageSummary> summary = summary(msn);
+        if (summary.isEmpty()) {
+            return false;
+        }
+        dev.mailstack.mime.MessageSummary.Envelope e = summary.get().envelope();
         String fromSummary = switch (field) {
             case "FROM" -> e.from();
             case "TO" -> e.to();
@@ -105,16 +110,21 @@ final class Searcher {
     }
 
     private Optional<LocalDate> sentDate(int msn) {
-        String date = summary(msn).envelope().date();
+        String date = summary(msn).map(s -> s.envelope().date()).orElse(null);
         return date == null ? Optional.empty() : MessageText.date(date);
     }
 
-    private dev.mailstack.mime.MessageSummary summary(int msn) {
+    /**
+     * Empty for a message whose content another session's expunge and the sweep took away before
+     * this session heard of it: it is searched as a message without header or body, and the search
+     * goes on (as FETCH sends such a body as NIL, and SORT takes it as one without headers).
+     */
+    private Optional<dev.mailstack.mime.MessageSummary> summary(int msn) {
         if (!loaded) {
             summaries.load(mailbox.messages());
             loaded = true;
         }
-        return summaries.get(mailbox.at(msn));
+        return summaries.stored(mailbox.at(msn));
     }
 
     /** The raw header of a message (decoded as Latin-1 so no byte is lost), read once per search. */
@@ -125,6 +135,8 @@ final class Searcher {
                 byte[] head = in.readNBytes((int) Math.min(r.size(), FetchResponder.MAX_HEADER_BYTES));
                 int end = MessageText.headerEnd(head);
                 return MessageText.headerText(head, end);
+            } catch (NoSuchFileException e) {
+                return ""; // swept away (see summary): no header to match
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -142,8 +154,11 @@ final class Searcher {
     private String text(int msn, boolean unused) {
         return texts.computeIfAbsent(msn, n -> {
             MessageRef r = mailbox.at(n);
+            Optional<dev.mailstack.mime.MessageSummary> summary = summary(n);
             try {
-                return MessageText.bodyText(store, r, summary(n));
+                return summary.isEmpty() ? "" : MessageText.bodyText(store, r, summary.get());
+            } catch (NoSuchFileException e) {
+                return ""; // swept away between its summary and its text
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -234,6 +234,35 @@ class ImapSessionTest {
         }
     }
 
+    /**
+     * SEARCH over a message another session expunged and the sweep removed before this session
+     * heard of it: it is taken as a message without header or body (as SORT takes it), so no key
+     * that reads them matches it and NOT such a key does, and the search answers OK (it used to
+     * answer NO [EXPUNGEISSUED], or drop the connection for BODY and HEADER).
+     */
+    @Test
+    void searchPassesOverAMessageSweptAwayBeforeTheSessionSawItsExpunge() throws Exception {
+        try (LineClient a = selectedInbox(); LineClient b = selectedInbox()) {
+            b.send("t STORE 1 +FLAGS.SILENT (\\Deleted)").expect("t OK STORE completed");
+            b.send("x EXPUNGE").expect("\\* 1 EXPUNGE");
+            b.expect("x OK EXPUNGE completed");
+            assertEquals(0, imap.store.store().sweepContents(Duration.ofSeconds(5)), "first look: only noted");
+            assertEquals(1, imap.store.store().sweepContents(Duration.ofSeconds(5)), "second look: removed");
+            a.send("a SEARCH BODY first").expect("\\* SEARCH");
+            a.expect("a OK SEARCH completed");
+            a.send("b SEARCH HEADER Message-ID m1").expect("\\* SEARCH");
+            a.expect("b OK SEARCH completed");
+            a.send("c SEARCH OR SUBJECT hello TEXT hello").expect("\\* SEARCH");
+            a.expect("c OK SEARCH completed");
+            a.send("d SEARCH SENTBEFORE 1-Jan-2030").expect("\\* SEARCH 2");
+            a.expect("d OK SEARCH completed");
+            a.send("e SEARCH 1:* NOT BODY nothing-like-this").expect("\\* SEARCH 1 2 3");
+            a.expect("e OK SEARCH completed");
+            a.send("n NOOP").expect("\\* 1 EXPUNGE");
+            a.expect("n OK NOOP completed");
+        }
+    }
+
     /** RFC 7162 §3.1.3: a change another session committed fails UNCHANGEDSINCE even before this session has heard of it. */
     @Test
     void conditionalStoreComparesTheCommittedModseqNotTheSessionsCopy() throws Exception {
