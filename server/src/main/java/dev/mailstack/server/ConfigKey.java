@@ -38,6 +38,7 @@ public enum ConfigKey {
     BARE_LF("smtp.bare_lf", "normalize", Type.BARE_LF, "A bare LF in DATA: normalize (to CRLF) or reject (SMTP smuggling defence either way)."),
     TRUSTED_NETWORKS("smtp.trusted_networks", "", Type.CIDRS, "Networks allowed to relay without AUTH, e.g. 10.0.0.0/8; none by default, not even loopback."),
     DNSBL("smtp.dnsbl", "", Type.ZONES, "DNS blocklists (RFC 5782) asked about clients of the MX port that neither log in nor relay from smtp.trusted_networks, e.g. zen.spamhaus.org (comma-separated); a listed client gets 554 5.7.1 at RCPT, as Postfix's reject_rbl_client. A list that cannot be asked lets mail through. Most lists refuse queries from public resolvers: use a resolver of your own."),
+    SENDER_LOGIN_MATCH("smtp.sender_login_match", "false", Type.BOOL, "Whether a logged-in client's MAIL FROM must be one of its own account's addresses (aliases and +tag forms included; the null sender passes), as Postfix's reject_sender_login_mismatch: otherwise 553 5.7.1. Off by default, as in Postfix, so an identity at another provider still sends; DKIM signs only the account's own addresses either way."),
     RETRY_INITIAL("queue.retry_initial_seconds", "300", Type.INT, "First retry delay for deferred mail; doubles each time."),
     RETRY_MAX("queue.retry_max_seconds", "3600", Type.INT, "Longest retry delay."),
     MAX_QUEUE_LIFETIME("queue.max_lifetime_hours", "120", Type.INT, "Give up and bounce after this long (5 days)."),
@@ -70,7 +71,7 @@ public enum ConfigKey {
         return switch (this) {
             case RETRY_INITIAL, RETRY_MAX, MAX_QUEUE_LIFETIME, DELAY_WARNING, STATIC_ROUTES, RELAY_HOST, RELAY_HOST_TLS,
                  RELAY_HOST_USER, RELAY_HOST_PASSWORD_FILE, RELAY_HOST_TLS_VERIFY, TLS_TRUST_FILE, TLS_POLICY, MTA_STS, DANE, MAX_MESSAGE_BYTES, MAX_RECIPIENTS, MAX_ERRORS,
-                 TRUSTED_NETWORKS, DNSBL, BARE_LF -> true;
+                 TRUSTED_NETWORKS, DNSBL, SENDER_LOGIN_MATCH, BARE_LF -> true;
             default -> false;
         };
     }

@@ -109,7 +109,8 @@ final class FrontEnds {
                 config.integer(ConfigKey.MAX_RECIPIENTS), config.integer(ConfigKey.MAX_ERRORS), plaintext(config),
                 Cidr.parseList(config.string(ConfigKey.TRUSTED_NETWORKS)),
                 config.string(ConfigKey.BARE_LF).equals("reject"),
-                new DnsBlocklists(DnsBlocklists.parseZones(config.string(ConfigKey.DNSBL)), null));
+                new DnsBlocklists(DnsBlocklists.parseZones(config.string(ConfigKey.DNSBL)), null),
+                config.flag(ConfigKey.SENDER_LOGIN_MATCH));
     }
 
     /**

@@ -32,6 +32,11 @@ public final class SmtpReplies {
         return new SmtpReply(250, "2.0.0", "Ok: queued as " + id);
     }
 
+    /** Postfix's wording for reject_sender_login_mismatch. */
+    public static SmtpReply senderNotOwned(String from, String user) {
+        return new SmtpReply(553, "5.7.1", "<" + from + ">: Sender address rejected: not owned by user " + user);
+    }
+
     /** Postfix's wording for reject_rbl_client, with the list's own reason when it gives one (RFC 5782 §2.2). */
     public static SmtpReply blocklisted(String client, DnsBlocklists.Listing listing) {
         return new SmtpReply(554, "5.7.1", "Service unavailable; client host [" + client + "] blocked using "

@@ -280,6 +280,17 @@ final class SmtpSession {
         if (!utf8 && !MailAddress.isAscii(m.from())) {
             return error(SmtpReplies.NON_ASCII_WITHOUT_SMTPUTF8);
         }
+        boolean owned;
+        try {
+            owned = user.isEmpty() || !settings.senderLoginMatch() || m.from().isEmpty() || ownsAddress(user.get(), m.from());
+        } catch (StoreException e) {
+            return send(SmtpReplies.STORE_BUSY);
+        }
+        if (!owned) {
+            LOG.log(Level.INFO, "sender not owned by login conn={0} user={1} from=<{2}>", connection.id(),
+                    user.get().address(), m.from());
+            return error(SmtpReplies.senderNotOwned(m.from(), user.get().address()));
+        }
         state = new InTransaction(g, m.from(), new MailParams(eightBit, utf8, ret, envId), List.of(), Optional.empty());
         return send(SmtpReplies.SENDER_OK);
     }
@@ -356,6 +367,12 @@ final class SmtpSession {
         }
         state = t.with(new MailEnvelope.Recipient(to, notify, orcpt));
         return send(SmtpReplies.RECIPIENT_OK);
+    }
+
+    /** Whether {@code address} delivers to {@code account}: its own, an alias of it, its +tag form. */
+    private boolean ownsAddress(Account account, String address) {
+        return store.accounts().resolve(address) instanceof AddressResolution.Deliver d
+                && d.accounts().stream().anyMatch(a -> a.id().equals(account.id()));
     }
 
     /**

@@ -14,19 +14,21 @@ import java.util.List;
  * @param trustedNetworks clients that may relay without AUTH; empty by default, not even loopback
  * @param rejectBareNewlines reject messages with bare LF/CR instead of normalising them to CRLF
  * @param blocklists      DNS blocklists asked about MX clients that neither logged in nor relay from trustedNetworks
+ * @param senderLoginMatch a logged-in client's MAIL FROM must be one of its account's addresses
+ *                        (Postfix's reject_sender_login_mismatch); off by default, as there
  */
 public record SmtpSettings(String hostname, boolean submission, long maxMessageBytes, int maxRecipients, int maxErrors,
                            PlaintextAuth plaintextAuth, List<Cidr> trustedNetworks, boolean rejectBareNewlines,
-                           DnsBlocklists blocklists) {
+                           DnsBlocklists blocklists, boolean senderLoginMatch) {
     public SmtpSettings {
         trustedNetworks = List.copyOf(trustedNetworks);
     }
 
-    /** Without blocklists. */
+    /** Without blocklists or sender checks. */
     public SmtpSettings(String hostname, boolean submission, long maxMessageBytes, int maxRecipients, int maxErrors,
                         PlaintextAuth plaintextAuth, List<Cidr> trustedNetworks, boolean rejectBareNewlines) {
         this(hostname, submission, maxMessageBytes, maxRecipients, maxErrors, plaintextAuth, trustedNetworks,
-                rejectBareNewlines, DnsBlocklists.NONE);
+                rejectBareNewlines, DnsBlocklists.NONE, false);
     }
 
     public static SmtpSettings mx(String hostname) {
@@ -36,6 +38,6 @@ public record SmtpSettings(String hostname, boolean submission, long maxMessageB
     public SmtpSettings asSubmission() {
         // mail clients log in: blocklists (of spam sources, dial-up and home ranges) are not for them
         return new SmtpSettings(hostname, true, maxMessageBytes, maxRecipients, maxErrors, plaintextAuth, trustedNetworks,
-                rejectBareNewlines, DnsBlocklists.NONE);
+                rejectBareNewlines, DnsBlocklists.NONE, senderLoginMatch);
     }
 }

@@ -313,6 +313,40 @@ class SmtpSessionTest {
     }
 
     /**
+     * smtp.sender_login_match: after login, MAIL FROM must deliver to the login's own account (its
+     * address, an alias, a +tag form; the null sender passes); another user's address or a foreign
+     * one gets 553 5.7.1 in Postfix's words and the session goes on. Off, anything goes as before.
+     */
+    @Test
+    void withSenderLoginMatchALoginSendsOnlyAsItself() throws Exception {
+        mta.close();
+        SmtpSettings d = SmtpSettings.mx("mx.example.org");
+        SmtpSettings strict = new SmtpSettings(d.hostname(), false, d.maxMessageBytes(), d.maxRecipients(), d.maxErrors(),
+                d.plaintextAuth(), List.of(), false, DnsBlocklists.NONE, true);
+        mta = new MtaFixture(dir.resolve("strict"), java.util.Map.of(), strict,
+                dev.mailstack.mta.queue.QueueSettings.defaults("mx.example.org"));
+        mta.store.store().accounts().addUser("bob@example.org", dev.mailstack.store.PasswordScheme.hash("x"));
+        mta.store.store().accounts().addAlias("sales@example.org", "alice@example.org");
+        try (LineClient c = new LineClient(mta.submission.port())) {
+            c.expect("220 .*");
+            c.send("EHLO laptop").expectEventually("250 HELP");
+            c.send("AUTH PLAIN " + plain("alice@example.org", "secret")).expect("235 .*");
+            c.send("MAIL FROM:<bob@example.org>").expect(
+                    "553 5\\.7\\.1 <bob@example\\.org>: Sender address rejected: not owned by user alice@example\\.org");
+            c.send("MAIL FROM:<alice@gmail.test>").expect("553 5\\.7\\.1 .*");
+            for (String mine : List.of("alice@example.org", "ALICE@example.org", "sales@example.org", "alice+lists@example.org", "")) {
+                c.send("MAIL FROM:<" + mine + ">").expect("250 .*");
+                c.send("RSET").expect("250 .*");
+            }
+        }
+        try (LineClient c = mta.connect()) { // port 25 without a login: not this check's business
+            c.expect("220 .*");
+            c.send("EHLO remote.test").expectEventually("250 HELP");
+            c.send("MAIL FROM:<bob@example.org>").expect("250 .*");
+        }
+    }
+
+    /**
      * smtp.dnsbl: an MX client a blocklist names gets 554 5.7.1 at RCPT with the list's reason
      * (Postfix's reject_rbl_client); the same client after logging in, and the submission port, are
      * not asked about.
@@ -325,7 +359,7 @@ class SmtpSessionTest {
                         new dev.mailstack.mta.delivery.LocalDnsServer.Txt("spam source"))))) {
             SmtpSettings d = SmtpSettings.mx("mx.example.org");
             SmtpSettings listed = new SmtpSettings(d.hostname(), false, d.maxMessageBytes(), d.maxRecipients(), d.maxErrors(),
-                    d.plaintextAuth(), List.of(), false, new DnsBlocklists(List.of("bl.test"), dns.url()));
+                    d.plaintextAuth(), List.of(), false, new DnsBlocklists(List.of("bl.test"), dns.url()), false);
             mta = new MtaFixture(dir.resolve("listed"), java.util.Map.of(), listed,
                     dev.mailstack.mta.queue.QueueSettings.defaults("mx.example.org"));
             try (LineClient c = mta.connect()) {
