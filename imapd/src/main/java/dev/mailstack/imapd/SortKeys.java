@@ -61,8 +61,12 @@ final class SortKeys {
         return r.internalDate().getEpochSecond();
     }
 
+    /** Only the first address counts, so only the start of a header (up to 1 MiB from a stranger) is read. */
+    static final int MAX_ADDRESS_HEADER_CHARS = 8 * 1024;
+
     private static AddressList.Address firstAddress(String header) {
-        List<AddressList.Address> list = AddressList.parse(header);
+        List<AddressList.Address> list = AddressList.parse(header == null || header.length() <= MAX_ADDRESS_HEADER_CHARS
+                ? header : header.substring(0, MAX_ADDRESS_HEADER_CHARS));
         return list.isEmpty() ? null : list.get(0);
     }
 

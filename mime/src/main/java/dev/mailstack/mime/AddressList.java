@@ -71,6 +71,7 @@ public final class AddressList {
             // stands in for the display name as mail readers show it; one before it is dropped,
             // as Dovecot does
             StringBuilder rest = new StringBuilder();
+            boolean restHasText = false; // kept as it goes: asking rest at every ")" was quadratic
             StringBuilder comment = new StringBuilder();
             int depth = 0;
             boolean quoted = false;
@@ -84,16 +85,21 @@ public final class AddressList {
                     }
                 } else if (!quoted && c == ')' && depth > 0) {
                     if (--depth == 0) {
-                        if (name == null && !rest.toString().isBlank()) {
+                        if (name == null && restHasText) {
                             name = comment.toString().strip();
                         }
                         comment.setLength(0);
                         continue;
                     }
                 }
-                (depth > 0 ? comment : rest).append(c);
+                if (depth > 0) {
+                    comment.append(c);
+                } else {
+                    rest.append(c);
+                    restHasText |= !Character.isWhitespace(c);
+                }
             }
-            if (depth > 0 && name == null && !rest.toString().isBlank()) {
+            if (depth > 0 && name == null && restHasText) {
                 name = comment.toString().strip(); // unclosed comment
             }
             if (name != null && name.isEmpty()) {

@@ -3,10 +3,20 @@ package dev.mailstack.mta.smtp;
 import java.lang.System.Logger.Level;
 import java.net.Inet4Address;
 import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import javax.naming.NameNotFoundException;
 import javax.naming.NamingException;
 import javax.naming.directory.Attribute;
@@ -55,30 +65,72 @@ public final class DnsBlocklists {
     public record Listing(String zone, String reason) {
     }
 
-    /** The first zone that lists {@code client}; empty when none does or none could be asked. */
+    /**
+     * The first zone (in the configured order) that lists {@code client}; empty when none does or
+     * none could be asked. The zones are asked at once, each on a virtual thread, and all within
+     * {@link #BUDGET}: a slow list costs a connection that long at most, never one wait per zone.
+     */
     public Optional<Listing> listing(InetAddress client) {
         if (zones.isEmpty()) {
             return Optional.empty();
         }
         String reversed = reversed(client);
-        for (String zone : zones) {
-            String name = reversed + zone;
-            try {
-                InitialDirContext dns = dns();
-                try {
-                    if (listed(dns, name, zone)) {
-                        return Optional.of(new Listing(zone, reason(dns, name)));
-                    }
-                } finally {
-                    dns.close();
-                }
-            } catch (NameNotFoundException e) {
-                // NXDOMAIN: not listed there
-            } catch (NamingException e) {
-                LOG.log(Level.WARNING, "dnsbl: {0} not asked, the client is let through: {1}", zone, e.toString());
+        List<Future<Optional<Listing>>> asked = new ArrayList<>();
+        ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+        try {
+            for (String zone : zones) {
+                asked.add(threads.submit(() -> ask(zone, reversed + zone)));
             }
+            long deadline = System.nanoTime() + BUDGET.toNanos();
+            for (int i = 0; i < asked.size(); i++) {
+                try {
+                    Optional<Listing> found = asked.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                    if (found.isPresent()) {
+                        return found;
+                    }
+                } catch (TimeoutException e) {
+                    unanswered(zones.get(i), "no answer within " + BUDGET.toSeconds() + " s");
+                } catch (ExecutionException e) {
+                    unanswered(zones.get(i), e.getCause().toString());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        } finally {
+            threads.shutdownNow(); // lookups past the budget are interrupted, not waited for
         }
         return Optional.empty();
+    }
+
+    /** All the lists of one check together; past it the client is let through. */
+    static final Duration BUDGET = Duration.ofSeconds(4);
+    /** How long a list that did not answer is left out, so that each connection does not wait on it again. */
+    static final Duration RESTING = Duration.ofMinutes(1);
+    private final Map<String, Long> restingUntil = new ConcurrentHashMap<>();
+
+    private Optional<Listing> ask(String zone, String name) throws NamingException {
+        Long until = restingUntil.get(zone);
+        if (until != null && System.nanoTime() - until < 0) {
+            return Optional.empty();
+        }
+        try {
+            InitialDirContext dns = dns();
+            try {
+                return listed(dns, name, zone) ? Optional.of(new Listing(zone, reason(dns, name))) : Optional.empty();
+            } finally {
+                dns.close();
+            }
+        } catch (NameNotFoundException e) {
+            return Optional.empty(); // NXDOMAIN: not listed there
+        }
+    }
+
+    /** Left out for a while, and logged then: each connection would otherwise wait on it and log it again. */
+    private void unanswered(String zone, String why) {
+        restingUntil.put(zone, System.nanoTime() + RESTING.toNanos());
+        LOG.log(Level.WARNING, "dnsbl: {0} not asked for {1} s, clients are let through: {2}", zone,
+                RESTING.toSeconds(), why);
     }
 
     private static boolean listed(InitialDirContext dns, String name, String zone) throws NamingException {
@@ -88,8 +140,10 @@ public final class DnsBlocklists {
             if (answer.startsWith("127.255.255.")) {
                 LOG.log(Level.WARNING, "dnsbl: {0} refused the query ({1}): it does not answer through this resolver;"
                         + " use a resolver of your own (e.g. unbound on 127.0.0.1)", zone, answer);
-            } else if (answer.startsWith("127.")) {
-                return true; // RFC 5782 §2.3: entries answer 127.0.0.0/8
+            } else if (answer.startsWith("127.") && !answer.equals("127.0.0.1")) {
+                // RFC 5782 §2.3: entries answer 127.0.0.0/8; §5: never 127.0.0.1, which some lists
+                // answer to say the query was refused
+                return true;
             }
         }
         return false;

@@ -335,7 +335,8 @@ final class SmtpSession {
         if (t.recipients().size() >= settings.maxRecipients()) {
             return send(SmtpReplies.TOO_MANY_RECIPIENTS); // RFC 5321 §4.5.3.1.10: not an error of the client
         }
-        Optional<DnsBlocklists.Listing> listed = blocklisted();
+        // RFC 5321 §4.5.1: postmaster stays reachable, so a listed sender can ask why
+        Optional<DnsBlocklists.Listing> listed = isPostmaster(r.to()) ? Optional.empty() : blocklisted();
         if (listed.isPresent()) {
             LOG.log(Level.INFO, "blocklisted conn={0} client={1} zone={2} rcpt={3}", connection.id(),
                     connection.clientAddress().getHostAddress(), listed.get().zone(), r.to());
@@ -367,6 +368,12 @@ final class SmtpSession {
         }
         state = t.with(new MailEnvelope.Recipient(to, notify, orcpt));
         return send(SmtpReplies.RECIPIENT_OK);
+    }
+
+    private boolean isPostmaster(String to) {
+        int at = to.indexOf('@');
+        return (at < 0 ? to : to.substring(0, at)).equalsIgnoreCase("postmaster")
+                && (at < 0 || store.accounts().isLocalDomain(to.substring(at + 1)));
     }
 
     /** Whether {@code address} delivers to {@code account}: its own, an alias of it, its +tag form. */
