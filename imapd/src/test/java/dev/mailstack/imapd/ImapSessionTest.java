@@ -219,11 +219,7 @@ class ImapSessionTest {
     @Test
     void aBodySweptAwayBeforeTheSessionSawItsExpungeIsNilAndTheSessionGoesOn() throws Exception {
         try (LineClient a = selectedInbox(); LineClient b = selectedInbox()) {
-            b.send("t STORE 1 +FLAGS.SILENT (\\Deleted)").expect("t OK STORE completed");
-            b.send("x EXPUNGE").expect("\\* 1 EXPUNGE");
-            b.expect("x OK EXPUNGE completed");
-            assertEquals(0, imap.store.store().sweepContents(Duration.ofSeconds(5)), "first look: only noted");
-            assertEquals(1, imap.store.store().sweepContents(Duration.ofSeconds(5)), "second look: removed");
+            expungeFirstAndSweep(b);
             a.send("f FETCH 1 (UID BODY.PEEK[])").expect("\\* 1 FETCH \\(UID 1 BODY\\[\\] NIL\\)");
             a.expect("f OK FETCH completed");
             a.send("h FETCH 1 (UID BODY.PEEK[TEXT] FLAGS)").expect("\\* 1 FETCH \\(UID 1 BODY\\[TEXT\\] NIL FLAGS \\(.*\\)\\)");
@@ -243,11 +239,7 @@ class ImapSessionTest {
     @Test
     void searchPassesOverAMessageSweptAwayBeforeTheSessionSawItsExpunge() throws Exception {
         try (LineClient a = selectedInbox(); LineClient b = selectedInbox()) {
-            b.send("t STORE 1 +FLAGS.SILENT (\\Deleted)").expect("t OK STORE completed");
-            b.send("x EXPUNGE").expect("\\* 1 EXPUNGE");
-            b.expect("x OK EXPUNGE completed");
-            assertEquals(0, imap.store.store().sweepContents(Duration.ofSeconds(5)), "first look: only noted");
-            assertEquals(1, imap.store.store().sweepContents(Duration.ofSeconds(5)), "second look: removed");
+            expungeFirstAndSweep(b);
             a.send("a SEARCH BODY first").expect("\\* SEARCH");
             a.expect("a OK SEARCH completed");
             a.send("b SEARCH HEADER Message-ID m1").expect("\\* SEARCH");
@@ -832,6 +824,15 @@ class ImapSessionTest {
             c.send("o GETQUOTA \"User quota\"").expect("\\* QUOTA \"User quota\" \\(STORAGE " + (used - third + 1023) / 1024 + " 10\\)");
             c.expect("o OK GETQUOTA completed");
         }
+    }
+
+    /** {@code b} expunges message 1 and the sweep removes its content (two looks), before any other session hears of it. */
+    private void expungeFirstAndSweep(LineClient b) throws IOException {
+        b.send("t STORE 1 +FLAGS.SILENT (\\Deleted)").expect("t OK STORE completed");
+        b.send("x EXPUNGE").expect("\\* 1 EXPUNGE");
+        b.expect("x OK EXPUNGE completed");
+        assertEquals(0, imap.store.store().sweepContents(Duration.ofSeconds(5)), "first look: only noted");
+        assertEquals(1, imap.store.store().sweepContents(Duration.ofSeconds(5)), "second look: removed");
     }
 
     /** A literal's text (no "(" in it) and the ")" closing the response, lines joined as sent. */

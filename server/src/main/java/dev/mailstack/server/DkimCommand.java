@@ -26,6 +26,9 @@ final class DkimCommand {
         return dataDir.resolve("dkim");
     }
 
+    record Target(Path dataDir, String domain, String selector, Path file) {
+    }
+
     /** DOMAIN and --selector, checked the way the configuration file's dkim.selector is. */
     static final class KeyOptions {
         @Mixin
@@ -49,6 +52,14 @@ final class DkimCommand {
             return config.string(ConfigKey.DKIM_SELECTOR);
         }
 
+        /** The domain, the selector and the key's file the options name, checked. */
+        Target resolve() {
+            Config config = options.config();
+            String s = selector(config);
+            String d = domain();
+            return new Target(config.dataDir(), d, s, DkimSigner.keyFile(keys(config.dataDir()), d, s));
+        }
+
         /** Lower case, and a host name, so that it is a folder name and nothing else. */
         String domain() {
             String d = domain.toLowerCase(Locale.ROOT);
@@ -69,18 +80,17 @@ final class DkimCommand {
 
         @Override
         public void run() {
-            Config config = target.options.config();
-            String s = target.selector(config);
-            String d = target.domain();
-            Path file = DkimSigner.keyFile(keys(config.dataDir()), d, s);
+            Target t = target.resolve();
+            String d = t.domain();
+            Path file = t.file();
             if (Files.exists(file)) {
                 throw new CommandFailure(file + " exists already (its record may be published): mailstack dkim show "
                         + d + " prints it; for a new key choose another --selector");
             }
             try {
-                DkimKey key = DkimKey.generate(d, s);
+                DkimKey key = DkimKey.generate(d, t.selector());
                 key.write(file);
-                ownedLikeTheDataFolder(config.dataDir(), file);
+                ownedLikeTheDataFolder(t.dataDir(), file);
                 System.out.println("wrote " + file);
                 System.out.println("publish this DNS record:");
                 System.out.println(key.zoneLine());
@@ -107,10 +117,10 @@ final class DkimCommand {
 
         @Override
         public void run() {
-            Config config = target.options.config();
-            String s = target.selector(config);
-            String d = target.domain();
-            Path file = DkimSigner.keyFile(keys(config.dataDir()), d, s);
+            Target t = target.resolve();
+            String d = t.domain();
+            String s = t.selector();
+            Path file = t.file();
             if (!Files.exists(file)) {
                 throw new CommandFailure("no key for " + d + " under selector " + s + " (" + file
                         + "): mailstack dkim keygen " + d + " makes one");
