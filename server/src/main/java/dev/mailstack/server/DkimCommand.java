@@ -2,6 +2,7 @@ package dev.mailstack.server;
 
 import dev.mailstack.mta.dkim.DkimKey;
 import dev.mailstack.mta.dkim.DkimSigner;
+import dev.mailstack.net.HostName;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,7 +64,7 @@ final class DkimCommand {
         /** Lower case, and a host name, so that it is a folder name and nothing else. */
         String domain() {
             String d = domain.toLowerCase(Locale.ROOT);
-            if (!DkimSigner.HOST.matcher(d).matches()) {
+            if (!HostName.isValid(d)) {
                 throw new ParameterException(spec.commandLine(), "not a domain name: " + domain);
             }
             return d;

@@ -1,5 +1,6 @@
 package dev.mailstack.mta.dkim;
 
+import dev.mailstack.net.HostName;
 import dev.mailstack.store.MessageSource;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
@@ -26,7 +27,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Pattern;
 
 /**
  * Signs outgoing mail with DKIM (RFC 6376): rsa-sha256, relaxed/relaxed, the header fields a
@@ -42,9 +42,6 @@ public final class DkimSigner {
             "message-id", "in-reply-to", "references", "mime-version", "content-type", "content-transfer-encoding");
     /** Past this a header block is not ours to sign (the store's own limit is far lower in practice). */
     private static final int MAX_HEADER_BYTES = 1 << 20;
-    /** A host name as a folder name: letters, digits and hyphens in dot-separated labels, lower case. */
-    public static final Pattern HOST =
-            Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+");
     public static final DkimSigner OFF = new DkimSigner(null, "");
 
     private final Path keys;
@@ -73,7 +70,7 @@ public final class DkimSigner {
      */
     public Optional<DkimKey> keyFor(String domain) {
         String d = domain.toLowerCase(Locale.ROOT);
-        if (keys == null || !HOST.matcher(d).matches()) {
+        if (keys == null || !HostName.isValid(d)) {
             return Optional.empty(); // also what keeps a From: host from naming a path outside the folder
         }
         Path folder = keys.resolve(d);

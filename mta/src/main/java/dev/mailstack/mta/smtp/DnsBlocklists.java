@@ -1,5 +1,6 @@
 package dev.mailstack.mta.smtp;
 
+import dev.mailstack.net.HostName;
 import java.lang.System.Logger.Level;
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -50,7 +51,7 @@ public final class DnsBlocklists {
     public static List<String> parseZones(String text) {
         List<String> out = text.isBlank() ? List.of() : List.of(text.strip().toLowerCase(Locale.ROOT).split("[,\\s]+"));
         for (String zone : out) {
-            if (!zone.matches("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+")) {
+            if (!HostName.isValid(zone)) {
                 throw new IllegalArgumentException("not a DNS zone: " + zone);
             }
         }
