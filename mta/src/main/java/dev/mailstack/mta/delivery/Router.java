@@ -1,5 +1,6 @@
 package dev.mailstack.mta.delivery;
 
+import dev.mailstack.mta.dns.DnsLookup;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.InetAddress;
@@ -281,42 +282,13 @@ public final class Router {
         return new InitialDirContext(env);
     }
 
-    /**
-     * The TXT records at {@code name}, each as one string (RFC 7208 §3.3's rule, which RFC 8461
-     * §3.1 follows: the character-strings of one record joined with nothing between); none when
-     * the name does not exist.
-     */
+    /** The TXT records at {@code name}, each as one string; none when the name does not exist. */
     List<String> txt(String name) throws NamingException {
-        InitialDirContext ctx = dns();
         try {
-            Attribute txt = ctx.getAttributes(ascii(name), new String[]{"TXT"}).get("TXT");
-            List<String> out = new ArrayList<>();
-            for (int i = 0; txt != null && i < txt.size(); i++) {
-                out.add(joined(txt.get(i).toString()));
-            }
-            return out;
-        } catch (javax.naming.NameNotFoundException e) {
-            return List.of();
-        } finally {
-            ctx.close();
+            return new DnsLookup(dnsServer).txt(name);
+        } catch (DnsLookup.DnsFailure e) {
+            throw new javax.naming.ServiceUnavailableException(e.getMessage());
         }
-    }
-
-    /** JNDI gives a record's strings separated by spaces, each in quotes when it holds a space itself. */
-    static String joined(String jndi) {
-        StringBuilder out = new StringBuilder();
-        boolean quoted = false;
-        for (int i = 0; i < jndi.length(); i++) {
-            char c = jndi.charAt(i);
-            if (c == '"') {
-                quoted = !quoted;
-            } else if (c == '\\' && quoted && i + 1 < jndi.length()) {
-                out.append(jndi.charAt(++i));
-            } else if (c != ' ' || quoted) {
-                out.append(c);
-            }
-        }
-        return out.toString();
     }
 
     /**
