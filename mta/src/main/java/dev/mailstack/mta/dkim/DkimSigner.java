@@ -3,7 +3,6 @@ package dev.mailstack.mta.dkim;
 import dev.mailstack.net.HostName;
 import dev.mailstack.store.MessageSource;
 import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -123,14 +122,14 @@ public final class DkimSigner {
      */
     public String signature(DkimKey key, InputStream message, Instant now) throws IOException {
         BufferedInputStream in = new BufferedInputStream(message, 64 * 1024);
-        List<String> fields = headerFields(in);
+        List<String> fields = HeaderFields.read(in, MAX_HEADER_BYTES);
         MessageDigest bodyHash = sha256();
         try (OutputStream body = new RelaxedCanonicalization.Body(new DigestOutputStream(OutputStream.nullOutputStream(), bodyHash))) {
             in.transferTo(body);
         }
         Map<String, List<String>> byName = new HashMap<>();
         for (String field : fields) {
-            byName.computeIfAbsent(name(field), n -> new ArrayList<>()).add(field);
+            byName.computeIfAbsent(HeaderFields.name(field), n -> new ArrayList<>()).add(field);
         }
         List<String> names = new ArrayList<>();
         for (String name : SIGNED) {
@@ -211,54 +210,6 @@ public final class DkimSigner {
             line += name.length() + 1;
         }
         return out.toString();
-    }
-
-    /** The header's fields as written (folding kept, CRLF dropped), as ISO-8859-1 so 8-bit octets stay as they are. */
-    private static List<String> headerFields(InputStream in) throws IOException {
-        List<String> fields = new ArrayList<>();
-        ByteArrayOutputStream line = new ByteArrayOutputStream();
-        StringBuilder field = null;
-        long read = 0;
-        for (int b; ; ) {
-            b = in.read();
-            if (b < 0 && line.size() == 0) {
-                break;
-            }
-            if (++read > MAX_HEADER_BYTES) {
-                throw new IOException("header over " + MAX_HEADER_BYTES + " bytes");
-            }
-            if (b >= 0 && b != '\n') {
-                line.write(b);
-                continue;
-            }
-            String text = line.toString(StandardCharsets.ISO_8859_1);
-            line.reset();
-            if (text.endsWith("\r")) {
-                text = text.substring(0, text.length() - 1);
-            }
-            if (text.isEmpty()) {
-                break; // the blank line: the body follows
-            }
-            if ((text.charAt(0) == ' ' || text.charAt(0) == '\t') && field != null) {
-                field.append("\r\n").append(text);
-            } else {
-                if (field != null) {
-                    fields.add(field.toString());
-                }
-                field = text.indexOf(':') > 0 ? new StringBuilder(text) : null; // not a field: never signed
-            }
-            if (b < 0) {
-                break;
-            }
-        }
-        if (field != null) {
-            fields.add(field.toString());
-        }
-        return fields;
-    }
-
-    private static String name(String field) {
-        return RelaxedCanonicalization.trim(field.substring(0, field.indexOf(':'))).toLowerCase(Locale.ROOT);
     }
 
     private static MessageDigest sha256() {

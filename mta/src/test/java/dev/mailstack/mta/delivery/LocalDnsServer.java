@@ -140,7 +140,7 @@ public final class LocalDnsServer implements AutoCloseable {
     }
 
     /** Not a record: queries for the name get no answer at all, as when a lookup times out. */
-    record Silent() implements Record {
+    public record Silent() implements Record {
         public int type() {
             return -1;
         }
@@ -151,7 +151,7 @@ public final class LocalDnsServer implements AutoCloseable {
     }
 
     /** Not a record: every query for the name fails with SERVFAIL (RFC 1035 §4.1.1 RCODE 2), as a blocked lookup does. */
-    record ServFail() implements Record {
+    public record ServFail() implements Record {
         public int type() {
             return -1; // answers no query type
         }

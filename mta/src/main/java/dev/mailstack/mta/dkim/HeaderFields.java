@@ -1,0 +1,68 @@
+package dev.mailstack.mta.dkim;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** A message's header fields as DKIM hashes them, for signing and verifying alike. */
+final class HeaderFields {
+    private HeaderFields() {
+    }
+
+    /**
+     * The header's fields as written (folding kept, CRLF dropped), as ISO-8859-1 so 8-bit octets
+     * stay as they are; {@code in} is left at the first octet of the body. A header longer than
+     * {@code maxBytes} gives an IOException.
+     */
+    static List<String> read(InputStream in, int maxBytes) throws IOException {
+        List<String> fields = new ArrayList<>();
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        StringBuilder field = null;
+        long read = 0;
+        for (int b; ; ) {
+            b = in.read();
+            if (b < 0 && line.size() == 0) {
+                break;
+            }
+            if (++read > maxBytes) {
+                throw new IOException("header over " + maxBytes + " bytes");
+            }
+            if (b >= 0 && b != '\n') {
+                line.write(b);
+                continue;
+            }
+            String text = line.toString(StandardCharsets.ISO_8859_1);
+            line.reset();
+            if (text.endsWith("\r")) {
+                text = text.substring(0, text.length() - 1);
+            }
+            if (text.isEmpty()) {
+                break; // the blank line: the body follows
+            }
+            if ((text.charAt(0) == ' ' || text.charAt(0) == '\t') && field != null) {
+                field.append("\r\n").append(text);
+            } else {
+                if (field != null) {
+                    fields.add(field.toString());
+                }
+                field = text.indexOf(':') > 0 ? new StringBuilder(text) : null; // not a field: never signed
+            }
+            if (b < 0) {
+                break;
+            }
+        }
+        if (field != null) {
+            fields.add(field.toString());
+        }
+        return fields;
+    }
+
+    /** The field's name in lower case, as h= lists compare it (RFC 6376 §3.5). */
+    static String name(String field) {
+        return RelaxedCanonicalization.trim(field.substring(0, field.indexOf(':'))).toLowerCase(Locale.ROOT);
+    }
+}
