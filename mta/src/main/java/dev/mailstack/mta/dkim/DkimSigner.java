@@ -1,5 +1,6 @@
 package dev.mailstack.mta.dkim;
 
+import dev.mailstack.mime.TraceField;
 import dev.mailstack.net.HostName;
 import dev.mailstack.store.MessageSource;
 import java.io.BufferedInputStream;
@@ -177,20 +178,8 @@ public final class DkimSigner {
         try (InputStream in = message.open()) {
             signature = signature(key, in, now);
         }
-        try (InputStream in = new BufferedInputStream(message.open(), 64 * 1024)) {
-            in.mark(16);
-            byte[] head = in.readNBytes(12);
-            in.reset();
-            if (new String(head, StandardCharsets.US_ASCII).equalsIgnoreCase("Return-Path:")) {
-                for (int b; (b = in.read()) >= 0; ) {
-                    out.write(b);
-                    if (b == '\n') {
-                        break;
-                    }
-                }
-            }
-            out.write(signature.getBytes(StandardCharsets.US_ASCII));
-            in.transferTo(out);
+        try (InputStream in = message.open()) {
+            TraceField.write(in, signature, field -> false, out);
         }
     }
 
