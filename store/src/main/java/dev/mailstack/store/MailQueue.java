@@ -176,7 +176,7 @@ public final class MailQueue {
         ContentId content = store.ensureContent(c, entry.source.sha256(), entry.facts);
         long id;
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO queue_messages (content_id, return_path, envid,"
-                + " ret, smtputf8, body_8bit, received_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                + " ret, smtputf8, body_8bit, received_at, next_attempt_at, junk) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 Statement.RETURN_GENERATED_KEYS)) {
             ps.setLong(1, content.value());
             ps.setString(2, envelope.returnPath());
@@ -186,6 +186,7 @@ public final class MailQueue {
             ps.setBoolean(6, envelope.body8bit());
             ps.setTimestamp(7, Timestamp.from(envelope.receivedAt()));
             ps.setTimestamp(8, Timestamp.from(envelope.receivedAt()));
+            ps.setBoolean(9, envelope.junk());
             ps.executeUpdate();
             try (ResultSet rs = ps.getGeneratedKeys()) {
                 rs.next();
@@ -667,14 +668,14 @@ public final class MailQueue {
             }
         }
         try (PreparedStatement ps = c.prepareStatement("SELECT q.return_path, q.envid, q.ret, q.smtputf8, q.body_8bit,"
-                + " q.received_at, q.content_id, ct.sha256, ct.size, q.delay_warned"
+                + " q.received_at, q.content_id, ct.sha256, ct.size, q.delay_warned, q.junk"
                 + " FROM queue_messages q JOIN contents ct ON ct.id = q.content_id WHERE q.id = ?")) {
             ps.setLong(1, id);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 envelope = new MailEnvelope(rs.getString(1), all, Optional.ofNullable(rs.getString(2)),
                         Optional.ofNullable(rs.getString(3)), rs.getBoolean(4), rs.getBoolean(5),
-                        rs.getTimestamp(6).toInstant());
+                        rs.getTimestamp(6).toInstant(), rs.getBoolean(11));
                 content = new ContentId(rs.getLong(7));
                 key = rs.getString(8).trim();
                 size = rs.getLong(9);

@@ -7,6 +7,7 @@ import dev.mailstack.store.Flags;
 import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.QueuedMessage;
+import dev.mailstack.store.SpecialUse;
 import dev.mailstack.store.StoreException;
 import dev.mailstack.store.StoreSession;
 import dev.mailstack.store.Transaction;
@@ -18,7 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Puts a queued message into a local account's INBOX by reference to the content the queue
+ * Puts a queued message into a local account's INBOX (its Junk mailbox for mail marked as junk) by reference to the content the queue
  * already holds: no bytes copied. The delivery key makes a repeat after a crash a no-op.
  */
 public final class LocalDelivery {
@@ -74,13 +75,15 @@ public final class LocalDelivery {
         Account account = batch.getFirst().account();
         StoreSession session = store.open(account.id());
         try {
-            // INBOX before the transaction: it holds a connection, and a second one could wait forever.
+            // Mailboxes before the transaction: it holds a connection, and a second one could wait forever.
             var inbox = session.require(MailboxName.INBOX);
+            var junk = batch.stream().anyMatch(r -> r.message().envelope().junk()) ? session.list().stream()
+                    .filter(m -> m.specialUse().equals(Optional.of(SpecialUse.JUNK))).findFirst().orElse(inbox) : inbox;
             try (Transaction t = session.begin()) {
                 List<Result> delivered = new ArrayList<>();
                 for (Request r : batch) {
                     QueuedMessage message = r.message();
-                    Optional<Uid> uid = t.appendContent(inbox.id(), message.content(), message.size(), Flags.NONE,
+                    Optional<Uid> uid = t.appendContent((message.envelope().junk() ? junk : inbox).id(), message.content(), message.size(), Flags.NONE,
                             message.receivedAt(),
                             // Keyed by the account, not the address: alice@ and alice+tag@ in one message make one
                             // copy (Postfix's duplicate filter), and a retry after a crash makes none.

@@ -125,7 +125,7 @@ public final class QueueIntake {
                 }
                 source = copies.getLast();
                 sent = new MailEnvelope(envelope.returnPath(), envelope.recipients(), envelope.envId(), envelope.ret(),
-                        envelope.smtpUtf8(), false, envelope.receivedAt());
+                        envelope.smtpUtf8(), false, envelope.receivedAt(), envelope.junk());
             }
             try (MessageSpool spool = store.spool()) {
                 signer.writeSigned(key, source, spool, Instant.now());

@@ -565,7 +565,8 @@ public final class QueueRunner implements AutoCloseable {
             try {
                 MailEnvelope envelope = new MailEnvelope(message.envelope().returnPath(),
                         targets.stream().map(MailEnvelope.Recipient::of).toList(), message.envelope().envId(),
-                        message.envelope().ret(), message.envelope().smtpUtf8(), message.envelope().body8bit(), Instant.now());
+                        message.envelope().ret(), message.envelope().smtpUtf8(), message.envelope().body8bit(), Instant.now(),
+                        message.envelope().junk());
                 intake.accept(envelope, copy);
                 return true;
             } finally {
