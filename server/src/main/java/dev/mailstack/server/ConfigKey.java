@@ -39,6 +39,10 @@ public enum ConfigKey {
     TRUSTED_NETWORKS("smtp.trusted_networks", "", Type.CIDRS, "Networks allowed to relay without AUTH, e.g. 10.0.0.0/8; none by default, not even loopback."),
     DNSBL("smtp.dnsbl", "", Type.ZONES, "DNS blocklists (RFC 5782) asked about clients of the MX port that neither log in nor relay from smtp.trusted_networks, e.g. zen.spamhaus.org (comma-separated); a listed client gets 554 5.7.1 at RCPT, as Postfix's reject_rbl_client. A list that cannot be asked lets mail through. Most lists refuse queries from public resolvers: use a resolver of your own."),
     SENDER_LOGIN_MATCH("smtp.sender_login_match", "false", Type.BOOL, "Whether a logged-in client's MAIL FROM must be one of its own account's addresses (aliases and +tag forms included; the null sender passes), as Postfix's reject_sender_login_mismatch: otherwise 553 5.7.1. Off by default, as in Postfix, so an identity at another provider still sends; DKIM signs only the account's own addresses either way."),
+    SENDER_CHECKS("smtp.sender_checks", "true", Type.BOOL, "SPF (RFC 7208), DKIM (RFC 6376) and DMARC (RFC 7489, with RFC 9989's DNS tree walk) for mail from clients of the MX port that neither log in nor relay from smtp.trusted_networks, as Postfix with policyd-spf, OpenDKIM and OpenDMARC: each accepted message gets an Authentication-Results field (RFC 8601) with the three results; forged ones in our name are removed. What is refused is set by smtp.spf_reject and smtp.dmarc_enforce."),
+    SENDER_CHECKS_SKIP("smtp.sender_checks_skip", "127.0.0.0/8, ::1", Type.CIDRS, "Clients the sender checks leave alone (policyd-spf's skip_addresses): this machine by default, so a telnet session on it is not refused for its sender's SPF record."),
+    SPF_REJECT("smtp.spf_reject", "true", Type.BOOL, "Refuse mail whose SPF result is fail (the sender's domain says this client may not send for it) with 550 5.7.23 at RCPT, as policyd-spf does; softfail, neutral and errors are only noted. Postmaster stays reachable."),
+    DMARC_ENFORCE("smtp.dmarc_enforce", "true", Type.BOOL, "Follow the author domain's DMARC policy for mail that neither SPF nor DKIM authenticates for it: p=reject is refused with 550 5.7.26 after DATA, p=quarantine goes to the recipients' Junk mailbox; false only notes the result."),
     RETRY_INITIAL("queue.retry_initial_seconds", "300", Type.INT, "First retry delay for deferred mail; doubles each time."),
     RETRY_MAX("queue.retry_max_seconds", "3600", Type.INT, "Longest retry delay."),
     MAX_QUEUE_LIFETIME("queue.max_lifetime_hours", "120", Type.INT, "Give up and bounce after this long (5 days)."),
@@ -71,7 +75,7 @@ public enum ConfigKey {
         return switch (this) {
             case RETRY_INITIAL, RETRY_MAX, MAX_QUEUE_LIFETIME, DELAY_WARNING, STATIC_ROUTES, RELAY_HOST, RELAY_HOST_TLS,
                  RELAY_HOST_USER, RELAY_HOST_PASSWORD_FILE, RELAY_HOST_TLS_VERIFY, TLS_TRUST_FILE, TLS_POLICY, MTA_STS, DANE, MAX_MESSAGE_BYTES, MAX_RECIPIENTS, MAX_ERRORS,
-                 TRUSTED_NETWORKS, DNSBL, SENDER_LOGIN_MATCH, BARE_LF -> true;
+                 TRUSTED_NETWORKS, DNSBL, SENDER_LOGIN_MATCH, SENDER_CHECKS, SENDER_CHECKS_SKIP, SPF_REJECT, DMARC_ENFORCE, BARE_LF -> true;
             default -> false;
         };
     }

@@ -13,6 +13,8 @@ import dev.mailstack.mta.delivery.SmtpTimeouts;
 import dev.mailstack.mta.delivery.StsPolicies;
 import dev.mailstack.mta.delivery.TlsPolicy;
 import dev.mailstack.mta.dkim.DkimSigner;
+import dev.mailstack.mta.dns.DnsLookup;
+import dev.mailstack.mta.inbound.InboundChecks;
 import dev.mailstack.mta.queue.MailCounters;
 import dev.mailstack.mta.queue.QueueIntake;
 import dev.mailstack.mta.queue.QueueRunner;
@@ -110,7 +112,11 @@ final class FrontEnds {
                 Cidr.parseList(config.string(ConfigKey.TRUSTED_NETWORKS)),
                 config.string(ConfigKey.BARE_LF).equals("reject"),
                 new DnsBlocklists(DnsBlocklists.parseZones(config.string(ConfigKey.DNSBL)), null),
-                config.flag(ConfigKey.SENDER_LOGIN_MATCH));
+                config.flag(ConfigKey.SENDER_LOGIN_MATCH),
+                !config.flag(ConfigKey.SENDER_CHECKS) ? InboundChecks.OFF
+                        : new InboundChecks(new DnsLookup(null), config.flag(ConfigKey.SPF_REJECT),
+                        config.flag(ConfigKey.DMARC_ENFORCE), Cidr.parseList(config.string(ConfigKey.SENDER_CHECKS_SKIP)),
+                        hostname));
     }
 
     /**

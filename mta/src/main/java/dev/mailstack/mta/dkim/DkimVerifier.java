@@ -32,7 +32,7 @@ import java.util.Map;
  */
 public final class DkimVerifier {
     static final int MAX_SIGNATURES = 5;
-    private static final int MAX_HEADER_BYTES = 1 << 20;
+    public static final int MAX_HEADER_BYTES = 1 << 20;
     /** SubjectPublicKeyInfo's prefix for a raw 32-byte Ed25519 key (RFC 8410 §4), which is how RFC 8463 §4 publishes it. */
     private static final byte[] ED25519_SPKI = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
 
@@ -51,7 +51,11 @@ public final class DkimVerifier {
     /** One result per DKIM-Signature field looked at, top first; none when the message has none (dkim=none). */
     public List<DkimResult> verify(InputStream message) throws IOException {
         BufferedInputStream in = new BufferedInputStream(message, 64 * 1024);
-        List<String> fields = HeaderFields.read(in, MAX_HEADER_BYTES);
+        return verify(HeaderFields.read(in, MAX_HEADER_BYTES), in);
+    }
+
+    /** As {@link #verify(InputStream)}, for a header already read ({@link HeaderFields#read}) and the body after it. */
+    public List<DkimResult> verify(List<String> fields, InputStream in) throws IOException {
         List<Check> checks = new ArrayList<>();
         for (String field : fields) {
             if (checks.size() < MAX_SIGNATURES && HeaderFields.name(field).equals("dkim-signature")) {
@@ -201,7 +205,10 @@ public final class DkimVerifier {
 
         @Override
         public void write(int b) {
-            write(new byte[]{(byte) b}, 0, 1);
+            if (length < 0 || counted < length) {
+                digest.update((byte) b);
+            }
+            counted++;
         }
 
         @Override

@@ -9,16 +9,23 @@ import java.util.List;
 import java.util.Locale;
 
 /** A message's header fields as DKIM hashes them, for signing and verifying alike. */
-final class HeaderFields {
+public final class HeaderFields {
     private HeaderFields() {
+    }
+
+    /** A header that does not end within the limit. */
+    public static final class TooLong extends IOException {
+        TooLong(String message) {
+            super(message);
+        }
     }
 
     /**
      * The header's fields as written (folding kept, CRLF dropped), as ISO-8859-1 so 8-bit octets
      * stay as they are; {@code in} is left at the first octet of the body. A header longer than
-     * {@code maxBytes} gives an IOException.
+     * {@code maxBytes} gives {@link TooLong}.
      */
-    static List<String> read(InputStream in, int maxBytes) throws IOException {
+    public static List<String> read(InputStream in, int maxBytes) throws IOException {
         List<String> fields = new ArrayList<>();
         ByteArrayOutputStream line = new ByteArrayOutputStream();
         StringBuilder field = null;
@@ -29,7 +36,7 @@ final class HeaderFields {
                 break;
             }
             if (++read > maxBytes) {
-                throw new IOException("header over " + maxBytes + " bytes");
+                throw new TooLong("header over " + maxBytes + " bytes");
             }
             if (b >= 0 && b != '\n') {
                 line.write(b);
@@ -62,7 +69,7 @@ final class HeaderFields {
     }
 
     /** The field's name in lower case, as h= lists compare it (RFC 6376 §3.5). */
-    static String name(String field) {
+    public static String name(String field) {
         return RelaxedCanonicalization.trim(field.substring(0, field.indexOf(':'))).toLowerCase(Locale.ROOT);
     }
 }

@@ -1,5 +1,7 @@
 package dev.mailstack.mta.smtp;
 
+import dev.mailstack.mta.inbound.DmarcResult;
+import dev.mailstack.mta.inbound.SpfResult;
 /** Every reply the SMTP server sends, in one place (STYLE.md R1). */
 public final class SmtpReplies {
     private SmtpReplies() {
@@ -41,6 +43,17 @@ public final class SmtpReplies {
     public static SmtpReply blocklisted(String client, DnsBlocklists.Listing listing) {
         return new SmtpReply(554, "5.7.1", "Service unavailable; client host [" + client + "] blocked using "
                 + listing.zone() + (listing.reason().isEmpty() ? "" : "; " + listing.reason()));
+    }
+
+    /** RFC 7372 §3.2: X.7.23, SPF validation failed; the text is the domain's explanation (RFC 7208 §6.2) or ours. */
+    public static SmtpReply spfFailed(SpfResult spf) {
+        return new SmtpReply(550, "5.7.23", "SPF fail: " + spf.explanation());
+    }
+
+    /** RFC 7372 §3.2: X.7.26, multiple authentication checks failed (neither SPF nor DKIM passed for the From domain). */
+    public static SmtpReply dmarcRejected(DmarcResult dmarc) {
+        return new SmtpReply(550, "5.7.26", "Unauthenticated mail from " + dmarc.fromDomain()
+                + " is refused by its DMARC policy (p=reject): neither SPF nor DKIM passed for it");
     }
 
     public static SmtpReply chunkReceived(long size) {

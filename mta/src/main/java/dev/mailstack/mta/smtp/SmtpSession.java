@@ -1,5 +1,9 @@
 package dev.mailstack.mta.smtp;
 
+import dev.mailstack.mime.TraceField;
+import dev.mailstack.mta.inbound.AuthenticationResults;
+import dev.mailstack.mta.inbound.InboundChecks;
+import dev.mailstack.mta.inbound.SpfResult;
 import dev.mailstack.mta.queue.Origin;
 import dev.mailstack.mta.queue.QueueIntake;
 import dev.mailstack.net.AuthThrottle;
@@ -15,6 +19,7 @@ import dev.mailstack.store.MessageSpool;
 import dev.mailstack.store.QueueId;
 import dev.mailstack.store.StoreException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
@@ -58,6 +63,9 @@ final class SmtpSession {
         }
     }
 
+    private record SpfOf(String from, String helo, SpfResult result) {
+    }
+
     /** MAIL FROM parameters we act on (RFC 1870, 6152, 6531, 3461, 3030). */
     record MailParams(boolean eightBitMime, boolean smtpUtf8, Optional<String> ret, Optional<String> envId) {
     }
@@ -83,6 +91,8 @@ final class SmtpSession {
     private Optional<Account> user = Optional.empty();
     /** Null until the first RCPT asks ({@link #blocklisted}). */
     private Optional<DnsBlocklists.Listing> blocklisting;
+    /** The last SPF check, for the transaction of the same sender and HELO ({@link #spf}). */
+    private SpfOf lastSpf;
     /** From AUTH to the session's end: the account's deletion ends the session (Accounts.watch). */
     private AccountWatch accountWatch = AccountWatch.NONE;
     private int errors;
@@ -364,7 +374,14 @@ final class SmtpSession {
                     return error(SmtpReplies.RELAY_DENIED);
                 }
             }
-            case AddressResolution.Deliver d -> { }
+            case AddressResolution.Deliver d -> {
+                Optional<SpfResult> spf = isPostmaster(to) ? Optional.empty() : spf(t);
+                if (spf.isPresent() && settings.senderChecks().refuses(spf.get())) {
+                    LOG.log(Level.INFO, "spf fail conn={0} client={1} from=<{2}> rcpt={3}", connection.id(),
+                            connection.clientAddress().getHostAddress(), t.from(), to);
+                    return error(SmtpReplies.spfFailed(spf.get()));
+                }
+            }
         }
         state = t.with(new MailEnvelope.Recipient(to, notify, orcpt));
         return send(SmtpReplies.RECIPIENT_OK);
@@ -394,6 +411,22 @@ final class SmtpSession {
             blocklisting = settings.blocklists().listing(connection.clientAddress());
         }
         return blocklisting;
+    }
+
+    /**
+     * The SPF result for this transaction's sender, when the sender checks apply to this client
+     * (the MX port, no login, not a trusted network, not skipped): asked at the first RCPT, once
+     * for a sender and HELO however many transactions repeat them.
+     */
+    private Optional<SpfResult> spf(InTransaction t) {
+        if (settings.submission() || mayRelay() || !settings.senderChecks().appliesTo(connection.clientAddress())) {
+            return Optional.empty();
+        }
+        String helo = t.greeted().helo();
+        if (lastSpf == null || !lastSpf.from().equals(t.from()) || !lastSpf.helo().equals(helo)) {
+            lastSpf = new SpfOf(t.from(), helo, settings.senderChecks().spf(connection.clientAddress(), helo, t.from()));
+        }
+        return Optional.of(lastSpf.result());
     }
 
     private boolean mayRelay() {
@@ -505,19 +538,50 @@ final class SmtpSession {
             return error(SmtpReplies.BARE_NEWLINE);
         }
         MessageSpool.Spooled spooled = spool.finish();
+        MessageSpool.Spooled marked = null;
         try {
             MailEnvelope envelope = new MailEnvelope(t.from(), t.recipients(), t.params().envId(), t.params().ret(),
                     t.params().smtpUtf8(), t.params().eightBitMime() || message.eightBit(),
                     Instant.now());
-            QueueId id = intake.accept(envelope, spooled, origin());
+            Optional<SpfResult> spf = spf(t);
+            if (spf.isPresent()) {
+                InboundChecks.Verdict verdict;
+                try (InputStream in = spooled.open()) {
+                    verdict = settings.senderChecks().verdict(in, spf.get(), t.from().isEmpty(), t.greeted().helo());
+                }
+                LOG.log(Level.INFO, "checked conn={0} from=<{1}> {2}", connection.id(), t.from(),
+                        verdict.field().substring(verdict.field().indexOf(';') + 1).replaceAll("\\s+", " ").strip());
+                if (verdict instanceof InboundChecks.Verdict.Refuse refuse) {
+                    return error(SmtpReplies.dmarcRejected(refuse.dmarc()));
+                }
+                marked = marked(spooled, verdict.field());
+                envelope = verdict instanceof InboundChecks.Verdict.Junk ? envelope.asJunk() : envelope;
+            }
+            MessageSpool.Spooled accepted = marked == null ? spooled : marked;
+            QueueId id = intake.accept(envelope, accepted, origin());
             LOG.log(Level.INFO, "queued conn={0} queue={1} from=<{2}> rcpts={3} size={4,number,#}", connection.id(), id,
-                    t.from(), t.recipients().size(), spooled.size());
+                    t.from(), t.recipients().size(), accepted.size());
             return send(SmtpReplies.queued(id.toString()));
         } catch (StoreException e) {
             LOG.log(Level.WARNING, "enqueue failed conn=" + connection.id() + ": " + e.getMessage());
             return send(SmtpReplies.STORE_BUSY);
         } finally {
             spooled.discard();
+            if (marked != null) {
+                marked.discard();
+            }
+        }
+    }
+
+    /**
+     * A copy of the message with our Authentication-Results at its top, and without the ones that
+     * claim our name (RFC 8601 §5: only we may write those, and a sender could have).
+     */
+    private MessageSpool.Spooled marked(MessageSpool.Spooled message, String field) throws IOException {
+        String ours = settings.senderChecks().authservId();
+        try (MessageSpool copy = store.spool(); InputStream in = message.open()) {
+            TraceField.write(in, field, f -> AuthenticationResults.claimsToBe(f, ours), copy);
+            return copy.finish();
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.mailstack.mta.smtp;
 
+import dev.mailstack.mta.inbound.InboundChecks;
 import dev.mailstack.net.Cidr;
 import dev.mailstack.net.PlaintextAuth;
 import java.util.List;
@@ -16,10 +17,11 @@ import java.util.List;
  * @param blocklists      DNS blocklists asked about MX clients that neither logged in nor relay from trustedNetworks
  * @param senderLoginMatch a logged-in client's MAIL FROM must be one of its account's addresses
  *                        (Postfix's reject_sender_login_mismatch); off by default, as there
+ * @param senderChecks    SPF, DKIM and DMARC for the same MX clients as the blocklists
  */
 public record SmtpSettings(String hostname, boolean submission, long maxMessageBytes, int maxRecipients, int maxErrors,
                            PlaintextAuth plaintextAuth, List<Cidr> trustedNetworks, boolean rejectBareNewlines,
-                           DnsBlocklists blocklists, boolean senderLoginMatch) {
+                           DnsBlocklists blocklists, boolean senderLoginMatch, InboundChecks senderChecks) {
     public SmtpSettings {
         trustedNetworks = List.copyOf(trustedNetworks);
     }
@@ -28,7 +30,7 @@ public record SmtpSettings(String hostname, boolean submission, long maxMessageB
     public SmtpSettings(String hostname, boolean submission, long maxMessageBytes, int maxRecipients, int maxErrors,
                         PlaintextAuth plaintextAuth, List<Cidr> trustedNetworks, boolean rejectBareNewlines) {
         this(hostname, submission, maxMessageBytes, maxRecipients, maxErrors, plaintextAuth, trustedNetworks,
-                rejectBareNewlines, DnsBlocklists.NONE, false);
+                rejectBareNewlines, DnsBlocklists.NONE, false, InboundChecks.OFF);
     }
 
     public static SmtpSettings mx(String hostname) {
@@ -36,8 +38,13 @@ public record SmtpSettings(String hostname, boolean submission, long maxMessageB
     }
 
     public SmtpSettings asSubmission() {
-        // mail clients log in: blocklists (of spam sources, dial-up and home ranges) are not for them
+        // mail clients log in: blocklists (of spam sources, dial-up and home ranges) and SPF are not for them
         return new SmtpSettings(hostname, true, maxMessageBytes, maxRecipients, maxErrors, plaintextAuth, trustedNetworks,
-                rejectBareNewlines, DnsBlocklists.NONE, senderLoginMatch);
+                rejectBareNewlines, DnsBlocklists.NONE, senderLoginMatch, InboundChecks.OFF);
+    }
+
+    public SmtpSettings withSenderChecks(InboundChecks checks) {
+        return new SmtpSettings(hostname, submission, maxMessageBytes, maxRecipients, maxErrors, plaintextAuth, trustedNetworks,
+                rejectBareNewlines, blocklists, senderLoginMatch, checks);
     }
 }

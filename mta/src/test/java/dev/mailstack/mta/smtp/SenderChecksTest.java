@@ -1,0 +1,171 @@
+package dev.mailstack.mta.smtp;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mailstack.mta.MtaFixture;
+import dev.mailstack.mta.delivery.LocalDnsServer;
+import dev.mailstack.mta.dkim.DkimResult;
+import dev.mailstack.mta.dkim.DkimVerifier;
+import dev.mailstack.mta.dns.DnsLookup;
+import dev.mailstack.mta.inbound.InboundChecks;
+import dev.mailstack.mta.queue.QueueSettings;
+import dev.mailstack.net.Cidr;
+import dev.mailstack.net.LineClient;
+import dev.mailstack.store.MailboxName;
+import dev.mailstack.store.MessageRef;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * SPF, DKIM and DMARC on the MX port, end to end: a real DNS server on loopback publishes the
+ * senders' records, a raw-socket client talks SMTP, and what reaches the store is read back.
+ */
+class SenderChecksTest {
+    private static final String HOST = "mx.example.org";
+    @TempDir
+    Path dir;
+    LocalDnsServer dns;
+    MtaFixture mta;
+
+    @BeforeEach
+    void start() throws IOException {
+        Map<String, List<LocalDnsServer.Record>> zone = new HashMap<>();
+        zone.put("example.com", List.of(new LocalDnsServer.Txt("v=spf1 ip4:127.0.0.1 -all")));
+        zone.put("_dmarc.example.com", List.of(new LocalDnsServer.Txt("v=DMARC1; p=reject")));
+        zone.put("forged.example", List.of(new LocalDnsServer.Txt("v=spf1 ip4:192.0.2.1 -all")));
+        zone.put("soft.example", List.of(new LocalDnsServer.Txt("v=spf1 ~all")));
+        zone.put("_dmarc.soft.example", List.of(new LocalDnsServer.Txt("v=DMARC1; p=quarantine")));
+        zone.put("_dmarc.bank.example", List.of(new LocalDnsServer.Txt("v=DMARC1; p=reject")));
+        String key = Files.readAllLines(Path.of("src/test/resources/dkim/keys.txt")).getFirst().split("\t")[1];
+        zone.put("rsa._domainkey.example.com", List.of(new LocalDnsServer.Txt(key.substring(0, 200), key.substring(200))));
+        dns = new LocalDnsServer(zone);
+        mta = fixture(List.of());
+    }
+
+    private MtaFixture fixture(List<Cidr> skip) throws IOException {
+        InboundChecks checks = new InboundChecks(new DnsLookup(dns.url()), true, true, skip, HOST);
+        MtaFixture f = new MtaFixture(dir.resolve("mta" + System.nanoTime()), Map.of(),
+                SmtpSettings.mx(HOST).withSenderChecks(checks), QueueSettings.defaults(HOST));
+        f.store.store().accounts().addAlias("postmaster@example.org", "alice@example.org");
+        return f;
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        mta.close();
+        dns.close();
+    }
+
+    private LineClient session(String mailFrom) throws IOException {
+        LineClient c = mta.connect();
+        c.expect("220 .*");
+        c.send("EHLO client.example.net").expectEventually("250 HELP");
+        c.send("MAIL FROM:<" + mailFrom + ">").expect("250 .*");
+        return c;
+    }
+
+    private static void data(LineClient c, String message) throws IOException {
+        c.send("DATA").expect("354 .*");
+        c.sendRaw(message + ".\r\n");
+    }
+
+    private String text(MailboxName mailbox) throws IOException {
+        MessageRef ref = mta.alice().select(mailbox).messages().getFirst();
+        try (InputStream in = mta.alice().openContent(ref)) {
+            return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    @Test
+    void anSpfFailIsRefusedAtRcptButPostmasterStaysReachable() throws Exception {
+        try (LineClient c = session("boss@forged.example")) {
+            c.send("RCPT TO:<alice@example.org>").expect(
+                    "550 5\\.7\\.23 SPF fail: forged\\.example does not designate 127\\.0\\.0\\.1 as permitted sender.*");
+            c.send("RCPT TO:<postmaster@example.org>").expect("250 .*");
+        }
+        assertEquals(1, dns.queries.stream().filter(q -> q.equals("forged.example/16")).count(), "asked once: " + dns.queries);
+    }
+
+    @Test
+    void aSignedMessageGetsOurResultsAndLosesForgedOnesWithItsSignatureIntact() throws Exception {
+        String signed = Files.readString(Path.of("src/test/resources/dkim/rsa-relaxed.eml"), StandardCharsets.ISO_8859_1);
+        try (LineClient c = session("bounces@example.com")) {
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+            data(c, "Authentication-Results: " + HOST + "; dkim=pass header.d=bank.example\r\n" + signed);
+            c.expect("250 .*");
+        }
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+        String stored = text(MailboxName.INBOX);
+        assertTrue(stored.startsWith("Return-Path: <bounces@example.com>\r\nAuthentication-Results: " + HOST + ";\r\n"
+                + "\tspf=pass smtp.mailfrom=example.com;\r\n\tdkim=pass header.d=example.com header.s=rsa header.b="), stored);
+        assertTrue(stored.contains(";\r\n\tdmarc=pass header.from=example.com\r\nReceived: from client.example.net"), stored);
+        assertEquals(1, stored.split("Authentication-Results:", -1).length - 1, "the forged field is gone: " + stored);
+        List<DkimResult> again = new DkimVerifier(new DnsLookup(dns.url()))
+                .verify(new ByteArrayInputStream(stored.getBytes(StandardCharsets.ISO_8859_1)));
+        assertEquals(1, again.size());
+        assertTrue(again.getFirst().passed(), again.getFirst().reason());
+    }
+
+    @Test
+    void aDmarcFailUnderPRejectIsRefusedAfterDataAndTheSessionGoesOn() throws Exception {
+        try (LineClient c = session("newsletter@other.example")) {
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+            data(c, "From: Bank <security@bank.example>\r\nSubject: verify your account\r\n\r\nclick here\r\n");
+            c.expect("550 5\\.7\\.26 Unauthenticated mail from bank\\.example is refused by its DMARC policy \\(p=reject\\).*");
+            c.send("RSET").expect("250 .*");
+        }
+        assertEquals(List.of(), mta.store.store().queue().list(), "nothing accepted");
+    }
+
+    @Test
+    void aDmarcFailUnderPQuarantineGoesToJunk() throws Exception {
+        try (LineClient c = session("promo@soft.example")) {
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+            data(c, "From: promo@soft.example\r\nSubject: offer\r\n\r\nbuy now\r\n");
+            c.expect("250 .*");
+        }
+        MailboxName junk = new MailboxName("Junk");
+        mta.awaitMessages(mta.alice(), junk, 1);
+        mta.awaitQueueEmpty();
+        assertEquals(0, mta.alice().status(MailboxName.INBOX).messages());
+        String stored = text(junk);
+        assertTrue(stored.contains("\tspf=softfail"), stored);
+        assertTrue(stored.contains("\tdkim=none;\r\n\tdmarc=fail (no aligned SPF or DKIM pass for soft.example (p=quarantine)"), stored);
+    }
+
+    @Test
+    void skippedClientsAndLoginsAreNotChecked() throws Exception {
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            c.send("EHLO laptop").expectEventually("250 HELP");
+            c.send("AUTH PLAIN " + java.util.Base64.getEncoder().encodeToString(
+                    "\0alice@example.org\0secret".getBytes(StandardCharsets.UTF_8))).expect("235 .*");
+            c.send("MAIL FROM:<boss@forged.example>").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+        }
+        assertEquals(List.of(), dns.queries, "a login is not asked about");
+        mta.close();
+        mta = fixture(List.of(Cidr.parse("127.0.0.0/8")));
+        try (LineClient c = session("boss@forged.example")) {
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+            data(c, "From: boss@forged.example\r\n\r\nhi\r\n");
+            c.expect("250 .*");
+        }
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+        assertFalse(text(MailboxName.INBOX).contains("Authentication-Results"));
+        assertEquals(List.of(), dns.queries);
+    }
+}
