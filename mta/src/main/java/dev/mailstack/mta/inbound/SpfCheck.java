@@ -74,7 +74,7 @@ public final class SpfCheck {
         String outOfTime = "no SPF result within " + (budget.toMillis() % 1000 == 0 ? budget.toSeconds() + " s" : budget.toMillis() + " ms");
         SpfEvaluation evaluation = new SpfEvaluation(dns, ip, System.nanoTime() + budget.toNanos(), outOfTime);
         SpfMacros macros = new SpfMacros(localPart, checked, checked, ip, heloName, receiver,
-                Instant.now().getEpochSecond(), () -> evaluation.validatedName(checked));
+                Instant.now().getEpochSecond(), evaluation::validatedName);
         // the lookups run on a thread of their own so that the budget holds however slowly DNS answers
         FutureTask<SpfResult> task = new FutureTask<>(() -> result(evaluation, checked, macros, ip));
         Thread thread = Thread.ofVirtual().name("spf-" + checked).start(task);

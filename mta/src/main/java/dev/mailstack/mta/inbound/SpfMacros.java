@@ -6,17 +6,17 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 /**
  * The macro language of RFC 7208 §7 and the values its letters stand for in one check_host():
  * {@code localPart}, {@code senderDomain} (together the sender, %{s}), {@code domain} (%{d}, the
  * domain whose record is being read), the client {@code ip}, the {@code helo} name, the
  * {@code receiver} (%{r}), the {@code time} in seconds (%{t}) and the client's validated name
- * (%{p}), asked for only when a macro uses it: it costs DNS lookups.
+ * for a domain (%{p}), asked for only when a macro uses it: it costs DNS lookups.
  */
 record SpfMacros(String localPart, String senderDomain, String domain, InetAddress ip, String helo,
-                 String receiver, long time, Supplier<String> validatedName) {
+                 String receiver, long time, UnaryOperator<String> validatedName) {
     /** RFC 7208 §7.1: the characters a macro may split its value on. */
     private static final String DELIMITERS = ".-+,/_=";
     /** RFC 1035 §2.3.4 in text form, without the trailing dot. */
@@ -156,7 +156,7 @@ record SpfMacros(String localPart, String senderDomain, String domain, InetAddre
             case 'o' -> senderDomain;
             case 'd' -> domain;
             case 'i' -> dotted(ip);
-            case 'p' -> validatedName.get();
+            case 'p' -> validatedName.apply(domain);
             case 'v' -> ip instanceof Inet4Address ? "in-addr" : "ip6";
             case 'h' -> helo;
             case 'c' -> readable(ip);

@@ -461,7 +461,10 @@ class SpfCheckTest {
                 .spf("trail.test", "v=spf1 exp=msg.trail.test. -all").add("msg.trail.test", new Txt("This is a test."))
                 .spf("p.test", "v=spf1 -all exp=pmsg.test").add("pmsg.test", new Txt("connect from %{p}"))
                 .add("41.2.0.192.in-addr.arpa", new Ptr("mx.p.test.")).add("40.2.0.192.in-addr.arpa", new Ptr("mx.p.test."))
-                .add("mx.p.test", new A("192.0.2.41"));
+                .add("mx.p.test", new A("192.0.2.41"), new A("192.0.2.42"))
+                .spf("e7p.test", "v=spf1 -all exp=pmsg.test") // p-macro-multiple: a name under the domain first
+                .add("42.2.0.192.in-addr.arpa", new Ptr("mx.p.test."), new Ptr("mx.e7p.test."))
+                .add("mx.e7p.test", new A("192.0.2.42"));
         assertEquals(new SpfResult(Kind.FAIL, "exp.test", "192.0.2.3 is not one of exp.test's designated mail servers."),
                 check(zone, "192.0.2.3", "a@exp.test"));
         assertResult(Kind.FAIL, "e1.test does not designate 192.0.2.3 as permitted sender", check(zone, "192.0.2.3", "a@e1.test"));
@@ -477,6 +480,8 @@ class SpfCheckTest {
         assertResult(Kind.FAIL, "This is a test.", check(zone, "192.0.2.3", "a@trail.test")); // trailing-dot-exp
         assertResult(Kind.FAIL, "connect from mx.p.test", check(zone, "192.0.2.41", "a@p.test")); // p-macro-ip4-valid
         assertResult(Kind.FAIL, "connect from unknown", check(zone, "192.0.2.40", "a@p.test")); // p-macro-ip4-novalid
+        assertResult(Kind.FAIL, "connect from mx.e7p.test", check(zone, "192.0.2.42", "a@e7p.test"));
+        assertResult(Kind.FAIL, "connect from mx.p.test", check(zone, "192.0.2.42", "a@p.test"));
     }
 
     @Test

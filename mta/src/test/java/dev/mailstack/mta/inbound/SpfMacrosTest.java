@@ -15,7 +15,7 @@ class SpfMacrosTest {
     private static SpfMacros values(String ip) {
         try {
             return new SpfMacros("strong-bad", "email.example.com", "email.example.com", InetAddress.getByName(ip),
-                    "mx.example.org", "mx.receiver.example", 1_700_000_000L, () -> "mx.example.org");
+                    "mx.example.org", "mx.receiver.example", 1_700_000_000L, d -> "mx.example.org");
         } catch (java.net.UnknownHostException e) {
             throw new AssertionError(e);
         }
@@ -61,7 +61,7 @@ class SpfMacrosTest {
                         + " / " + SpfMacros.readable(InetAddress.getByName("::1")) + " / " + SpfMacros.readable(InetAddress.getByName("1::")),
                 "RFC 5952: the first longest run of zero groups is shortened");
         SpfMacros plus = new SpfMacros("foo-bar+zip+quux", "example.com", "example.com", InetAddress.getByName("192.0.2.3"),
-                "mx.example.org", "unknown", 0, () -> "unknown");
+                "mx.example.org", "unknown", 0, d -> "unknown");
         assertEquals("bar.foo", plus.expand("%{l2r+-}", false), "several delimiters at once");
     }
 
