@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Locale;
+import javax.naming.CompositeName;
 import javax.naming.NameNotFoundException;
 import javax.naming.NamingException;
 import javax.naming.directory.Attribute;
@@ -93,7 +94,8 @@ public final class DnsLookup {
         try {
             InitialDirContext dns = dns();
             try {
-                Attribute found = dns.getAttributes(ascii, new String[]{type}).get(type);
+                // one component: as a String, JNDI would read a '/' in the name as a composite-name separator
+                Attribute found = dns.getAttributes(new CompositeName().add(ascii), new String[]{type}).get(type);
                 List<String> out = new ArrayList<>();
                 for (int i = 0; found != null && i < found.size(); i++) {
                     out.add(found.get(i).toString());

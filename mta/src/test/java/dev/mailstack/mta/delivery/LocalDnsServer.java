@@ -18,7 +18,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A DNS responder on loopback UDP and TCP (RFC 1035 §4) that answers MX, TXT, A and TLSA queries
+ * A DNS responder on loopback UDP and TCP (RFC 1035 §4) that answers MX, TXT, A, AAAA, PTR and TLSA queries
  * from a table, so routing is tested through the JDK's real resolver without touching real DNS.
  * A signed table plays a validating resolver's answers for a DNSSEC-signed zone: every answer
  * carries the AD bit (RFC 4035 §3.2.3), except for names marked {@link Unsigned}.
@@ -33,7 +33,7 @@ public final class LocalDnsServer implements AutoCloseable {
     }
 
     /** One MX record: preference and exchange ("." for RFC 7505's null MX). */
-    record Mx(int preference, String exchange) implements Record {
+    public record Mx(int preference, String exchange) implements Record {
         public int type() {
             return 15;
         }
@@ -80,6 +80,40 @@ public final class LocalDnsServer implements AutoCloseable {
             } catch (IOException e) {
                 throw new IllegalArgumentException(address, e);
             }
+        }
+    }
+
+    /** One AAAA record (RFC 3596 §2.2). */
+    public record Aaaa(String address) implements Record {
+        public int type() {
+            return 28;
+        }
+
+        public byte[] data() {
+            try {
+                byte[] b = InetAddress.getByName(address).getAddress(); // a literal: no lookup
+                if (b.length == 16) {
+                    return b;
+                }
+                byte[] mapped = new byte[16]; // the JDK gives ::ffff:a.b.c.d as an IPv4 address
+                mapped[10] = (byte) 0xff;
+                mapped[11] = (byte) 0xff;
+                System.arraycopy(b, 0, mapped, 12, 4);
+                return mapped;
+            } catch (IOException e) {
+                throw new IllegalArgumentException(address, e);
+            }
+        }
+    }
+
+    /** One PTR record (RFC 1035 §3.3.12), as listed under a reverse name such as "4.3.2.1.in-addr.arpa". */
+    public record Ptr(String host) implements Record {
+        public int type() {
+            return 12;
+        }
+
+        public byte[] data() {
+            return labels(host);
         }
     }
 
