@@ -73,7 +73,7 @@ public final class DmarcCheck {
                 policy = policy.milder(); // testing (RFC 9989's t=y; RFC 7489's pct=0 meant the same in practice)
             }
             return new DmarcResult(Kind.FAIL, fromDomain, policy, "no aligned SPF or DKIM pass for " + fromDomain
-                    + " (p=" + requested + ")");
+                    + ", p=" + requested);
         } catch (DnsLookup.DnsFailure e) {
             return new DmarcResult(Kind.TEMPERROR, fromDomain, Policy.NONE, e.getMessage());
         }

@@ -54,7 +54,7 @@ class DmarcCheckTest {
         DmarcResult r = check("example.com", "evil.example", "evil.example");
         assertEquals(Kind.FAIL, r.kind());
         assertEquals(Policy.REJECT, r.policy());
-        assertEquals("no aligned SPF or DKIM pass for example.com (p=reject)", r.reason());
+        assertEquals("no aligned SPF or DKIM pass for example.com, p=reject", r.reason());
         assertEquals(Policy.REJECT, check("example.com", null).policy());
     }
 
