@@ -1,6 +1,5 @@
 package dev.mailstack.mta.smtp;
 
-import dev.mailstack.net.HostName;
 import java.lang.System.Logger.Level;
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -25,7 +24,8 @@ import javax.naming.directory.InitialDirContext;
 
 /**
  * DNS blocklists (RFC 5782) for the clients of the MX port, as Postfix's reject_rbl_client: the
- * client's address, reversed, under each zone; an A record in 127.0.0.0/8 lists it. A lookup that
+ * client's address, reversed, under each zone; an A record in 127.0.0.0/8 lists it, or one the
+ * zone's answer filter matches ({@link BlocklistZone}). A lookup that
  * fails or times out lists nothing (mail is not refused because a list is down), and neither do
  * Spamhaus's error answers in 127.255.255.0/24, which say the query was refused (a public
  * resolver), not that the client is listed. RFC 5782 §5 keeps 127.0.0.1 out of every list, so a
@@ -38,23 +38,25 @@ public final class DnsBlocklists {
     private static final String TIMEOUT_MILLIS = "1000";
     private static final int MAX_REASON = 200;
 
-    private final List<String> zones;
+    private final List<BlocklistZone> zones;
     private final String dnsServer;
 
-    /** {@code dnsServer}: e.g. "dns://127.0.0.1:5353" (tests); null for the system's resolver. */
+    /**
+     * {@code zones}: as {@link #parseZones} gives them; {@code dnsServer}: e.g.
+     * "dns://127.0.0.1:5353" (tests); null for the system's resolver.
+     */
     public DnsBlocklists(List<String> zones, String dnsServer) {
-        this.zones = List.copyOf(zones);
+        this.zones = zones.stream().map(BlocklistZone::parse).toList();
         this.dnsServer = dnsServer;
     }
 
-    /** The zones of a comma- or space-separated list, each a host name (checked when the config is read). */
+    /**
+     * The lists of a comma- or space-separated text, each a zone with an optional answer filter
+     * ({@link BlocklistZone}), checked when the config is read.
+     */
     public static List<String> parseZones(String text) {
         List<String> out = text.isBlank() ? List.of() : List.of(text.strip().toLowerCase(Locale.ROOT).split("[,\\s]+"));
-        for (String zone : out) {
-            if (!HostName.isValid(zone)) {
-                throw new IllegalArgumentException("not a DNS zone: " + zone);
-            }
-        }
+        out.forEach(BlocklistZone::parse);
         return out;
     }
 
@@ -79,8 +81,8 @@ public final class DnsBlocklists {
         List<Future<Optional<Listing>>> asked = new ArrayList<>();
         ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
         try {
-            for (String zone : zones) {
-                asked.add(threads.submit(() -> ask(zone, reversed + zone)));
+            for (BlocklistZone zone : zones) {
+                asked.add(threads.submit(() -> ask(zone, reversed + zone.name())));
             }
             long deadline = System.nanoTime() + BUDGET.toNanos();
             for (int i = 0; i < asked.size(); i++) {
@@ -90,9 +92,9 @@ public final class DnsBlocklists {
                         return found;
                     }
                 } catch (TimeoutException e) {
-                    unanswered(zones.get(i), "no answer within " + BUDGET.toSeconds() + " s");
+                    unanswered(zones.get(i).name(), "no answer within " + BUDGET.toSeconds() + " s");
                 } catch (ExecutionException e) {
-                    unanswered(zones.get(i), e.getCause().toString());
+                    unanswered(zones.get(i).name(), e.getCause().toString());
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     break;
@@ -110,15 +112,15 @@ public final class DnsBlocklists {
     static final Duration RESTING = Duration.ofMinutes(1);
     private final Map<String, Long> restingUntil = new ConcurrentHashMap<>();
 
-    private Optional<Listing> ask(String zone, String name) throws NamingException {
-        Long until = restingUntil.get(zone);
+    private Optional<Listing> ask(BlocklistZone zone, String name) throws NamingException {
+        Long until = restingUntil.get(zone.name());
         if (until != null && System.nanoTime() - until < 0) {
             return Optional.empty();
         }
         try {
             InitialDirContext dns = dns();
             try {
-                return listed(dns, name, zone) ? Optional.of(new Listing(zone, reason(dns, name))) : Optional.empty();
+                return listed(dns, name, zone) ? Optional.of(new Listing(zone.name(), reason(dns, name))) : Optional.empty();
             } finally {
                 dns.close();
             }
@@ -134,16 +136,14 @@ public final class DnsBlocklists {
                 RESTING.toSeconds(), why);
     }
 
-    private static boolean listed(InitialDirContext dns, String name, String zone) throws NamingException {
+    private static boolean listed(InitialDirContext dns, String name, BlocklistZone zone) throws NamingException {
         Attribute a = dns.getAttributes(name, new String[]{"A"}).get("A");
         for (int i = 0; a != null && i < a.size(); i++) {
             String answer = a.get(i).toString();
             if (answer.startsWith("127.255.255.")) {
                 LOG.log(Level.WARNING, "dnsbl: {0} refused the query ({1}): it does not answer through this resolver;"
-                        + " use a resolver of your own (e.g. unbound on 127.0.0.1)", zone, answer);
-            } else if (answer.startsWith("127.") && !answer.equals("127.0.0.1")) {
-                // RFC 5782 §2.3: entries answer 127.0.0.0/8; §5: never 127.0.0.1, which some lists
-                // answer to say the query was refused
+                        + " use a resolver of your own (e.g. unbound on 127.0.0.1)", zone.name(), answer);
+            } else if (zone.lists(answer)) {
                 return true;
             }
         }

@@ -2,6 +2,7 @@ package dev.mailstack.mta.smtp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mailstack.mta.delivery.LocalDnsServer;
 import java.net.DatagramSocket;
@@ -74,10 +75,32 @@ class DnsBlocklistsTest {
     }
 
     @Test
-    void zonesAreHostNames() {
+    void zonesAreHostNamesWithOptionalAnswerFilters() {
         assertEquals(List.of("zen.spamhaus.org", "bl.example"), DnsBlocklists.parseZones(" zen.spamhaus.org, BL.example "));
+        assertEquals(List.of("zen.spamhaus.org=127.0.0.[2..11]"), DnsBlocklists.parseZones("zen.spamhaus.org=127.0.0.[2..11]"));
         assertEquals(List.of(), DnsBlocklists.parseZones(""));
-        assertThrows(IllegalArgumentException.class, () -> DnsBlocklists.parseZones("bad_zone.org"));
+        for (String bad : List.of("bad_zone.org", "bl.example=127.0.0", "bl.example=127.0.0.256", "bl.example=127.0.0.[5..2]",
+                "bl.example=127.0.0.2..4", "bl.example=127.0.0.[2;x]", "bl.example=127.0.0.2;3")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DnsBlocklists.parseZones(bad), bad);
+            assertTrue(e.getMessage().startsWith("not a DNS zone") || e.getMessage().startsWith("answer filter"), e.getMessage());
+        }
+    }
+
+    /** Postfix's zone=d.d.d.d: only the answers the filter matches list a client, 127.0.0.1 included if it says so. */
+    @Test
+    void anAnswerFilterDecidesWhichAnswersList() throws Exception {
+        try (LocalDnsServer dns = new LocalDnsServer(Map.of(
+                "99.2.0.192.zen.test", List.of(new LocalDnsServer.A("127.0.0.4")),
+                "98.2.0.192.zen.test", List.of(new LocalDnsServer.A("127.0.0.11")),
+                "97.2.0.192.zen.test", List.of(new LocalDnsServer.A("127.0.0.3"), new LocalDnsServer.A("127.0.0.9"))))) {
+            DnsBlocklists exploits = new DnsBlocklists(List.of("zen.test=127.0.0.[4..7;9]"), dns.url());
+            assertEquals("zen.test", exploits.listing(LISTED).orElseThrow().zone());
+            assertEquals(Optional.empty(), exploits.listing(address("192.0.2.98")), "11 is outside the filter");
+            assertTrue(exploits.listing(address("192.0.2.97")).isPresent(), "one answer of two in the filter is enough");
+            DnsBlocklists policy = new DnsBlocklists(List.of("zen.test=127.0.0.11"), dns.url());
+            assertTrue(policy.listing(address("192.0.2.98")).isPresent());
+            assertEquals(Optional.empty(), policy.listing(LISTED));
+        }
     }
 
     private static InetAddress address(String text) {
