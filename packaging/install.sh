@@ -52,6 +52,10 @@ tls.certificate = /etc/mailstack/fullchain.pem
 tls.key = /etc/mailstack/privkey.pem
 # refuse known spam sources on port 25 (needs a resolver of your own, e.g. unbound on 127.0.0.1)
 # smtp.dnsbl = zen.spamhaus.org
+# mail from other servers is checked (SPF, DKIM, DMARC; results in Authentication-Results);
+# set these to false to only note failures instead of refusing them (or quarantining to Junk)
+# smtp.spf_reject = true
+# smtp.dmarc_enforce = true
 # DKIM: sudo -u mailstack /opt/mailstack/mailstack dkim keygen example.org --config /etc/mailstack/mailstack.conf
 CONF
 fi

@@ -13,6 +13,7 @@ import java.security.MessageDigest;
 import java.security.PublicKey;
 import java.security.Signature;
 import java.security.interfaces.RSAPublicKey;
+import java.security.spec.InvalidKeySpecException;
 import java.security.spec.X509EncodedKeySpec;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -62,12 +63,15 @@ public final class DkimVerifier {
                 checks.add(Check.of(field, fields, clock.instant().getEpochSecond()));
             }
         }
-        List<BodyHash> bodies = new ArrayList<>();
+        // one hash per canonicalization and length: signatures that share them share the work
+        Map<String, BodyHash> byForm = new HashMap<>();
         for (Check check : checks) {
             if (check.problem == null) {
-                bodies.add(check.body);
+                check.body = byForm.computeIfAbsent(check.relaxedBody + "/" + check.length,
+                        k -> new BodyHash(check.relaxedBody, check.length));
             }
         }
+        List<BodyHash> bodies = List.copyOf(byForm.values());
         if (!bodies.isEmpty()) {
             byte[] buffer = new byte[64 * 1024];
             for (int n; (n = in.read(buffer)) > 0; ) {
@@ -91,7 +95,7 @@ public final class DkimVerifier {
         if (c.body.length >= 0 && c.body.counted < c.body.length) {
             return c.result(Kind.PERMERROR, "l=" + c.body.length + " is longer than the body");
         }
-        if (!MessageDigest.isEqual(c.body.digest.digest(), c.bodyHash)) {
+        if (!MessageDigest.isEqual(c.body.hash(), c.bodyHash)) {
             return c.result(Kind.FAIL, "body hash did not verify");
         }
         String keyName = c.selector + "._domainkey." + c.domain;
@@ -131,6 +135,11 @@ public final class DkimVerifier {
                 rsa.initVerify(publicKey);
                 rsa.update(c.signedHeader);
                 good = rsa.verify(c.signature);
+            }
+            if (good && c.body.length >= 0 && c.body.counted > c.body.length) {
+                // RFC 6376 §8.2: text added past l= would ride on the signature; it vouches for
+                // part of the message only, so it counts for nothing (RFC 8601 §2.7.1 "policy")
+                return c.result(Kind.POLICY, "body has text past l=" + c.body.length + " that the signature does not cover");
             }
             if (good) {
                 return c.result(Kind.PASS, "");
@@ -174,7 +183,7 @@ public final class DkimVerifier {
     private static PublicKey publicKey(String algorithm, byte[] encoded) throws GeneralSecurityException {
         if (algorithm.equals("ed25519-sha256")) {
             if (encoded.length != 32) {
-                throw new java.security.spec.InvalidKeySpecException("Ed25519 key of " + encoded.length + " bytes");
+                throw new InvalidKeySpecException("Ed25519 key of " + encoded.length + " bytes");
             }
             byte[] spki = Arrays.copyOf(ED25519_SPKI, ED25519_SPKI.length + 32);
             System.arraycopy(encoded, 0, spki, ED25519_SPKI.length, 32);
@@ -197,6 +206,15 @@ public final class DkimVerifier {
         final long length;
         long counted;
         final OutputStream canonical;
+        private byte[] hash;
+
+        /** The digest, taken once: signatures sharing this body ask for it each. */
+        byte[] hash() {
+            if (hash == null) {
+                hash = digest.digest();
+            }
+            return hash;
+        }
 
         BodyHash(boolean relaxed, long length) {
             this.length = length;
@@ -229,6 +247,8 @@ public final class DkimVerifier {
         byte[] bodyHash;
         byte[] signature;
         byte[] signedHeader;
+        boolean relaxedBody;
+        long length = -1;
         BodyHash body;
         /** Set when the field alone already decides: the result without any DNS. */
         DkimResult problem;
@@ -249,8 +269,11 @@ public final class DkimVerifier {
 
         private void read(String field, List<String> fields, long now) {
             Map<String, String> tags = TagList.parse(field.substring(field.indexOf(':') + 1));
-            domain = tags.getOrDefault("d", "").toLowerCase(Locale.ROOT);
-            selector = tags.getOrDefault("s", "");
+            // kept for the result only when they are names: they go into our header field
+            String d = tags.getOrDefault("d", "").toLowerCase(Locale.ROOT);
+            String s = tags.getOrDefault("s", "");
+            domain = d.length() <= 253 && d.matches("[a-z0-9_-]+(\\.[a-z0-9_-]+)*") ? d : "";
+            selector = s.length() <= 253 && s.matches("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*") ? s : "";
             String b = TagList.base64(tags.getOrDefault("b", ""));
             bPrefix = b.substring(0, Math.min(8, b.length())).replaceAll("[^A-Za-z0-9+/=]", "");
             for (String required : List.of("v", "a", "b", "bh", "d", "h", "s")) {
@@ -261,7 +284,7 @@ public final class DkimVerifier {
             if (!tags.get("v").equals("1")) {
                 throw new IllegalArgumentException("signature of version " + tags.get("v"));
             }
-            if (domain.isEmpty() || !domain.matches("[a-z0-9._-]+") || !selector.matches("[A-Za-z0-9._-]+")) {
+            if (domain.isEmpty() || selector.isEmpty()) {
                 throw new IllegalArgumentException("bad d= or s=");
             }
             algorithm = tags.get("a").toLowerCase(Locale.ROOT);
@@ -279,6 +302,9 @@ public final class DkimVerifier {
                 throw new IllegalArgumentException("From not signed");
             }
             String identity = tags.getOrDefault("i", "@" + domain);
+            if (identity.indexOf('@') < 0) {
+                throw new IllegalArgumentException("i= without @");
+            }
             identityDomain = identity.substring(identity.lastIndexOf('@') + 1).toLowerCase(Locale.ROOT);
             if (!identityDomain.equals(domain) && !identityDomain.endsWith("." + domain)) {
                 throw new IllegalArgumentException("i= not within d=");
@@ -297,7 +323,7 @@ public final class DkimVerifier {
             }
             String[] canon = tags.getOrDefault("c", "simple/simple").toLowerCase(Locale.ROOT).split("/", -1);
             boolean relaxedHeader = canonicalization(canon[0]);
-            boolean relaxedBody = canon.length > 1 && canonicalization(canon[1]);
+            boolean relaxedBodyCanon = canon.length > 1 && canonicalization(canon[1]);
             if (canon.length > 2) {
                 throw new IllegalArgumentException("bad c=");
             }
@@ -307,7 +333,8 @@ public final class DkimVerifier {
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("bh= or b= is not base64");
             }
-            body = new BodyHash(relaxedBody, tags.containsKey("l") ? number(tags.get("l"), "l") : -1);
+            relaxedBody = relaxedBodyCanon;
+            length = tags.containsKey("l") ? number(tags.get("l"), "l") : -1;
             signedHeader = signedHeader(field, fields, signedNames, relaxedHeader);
         }
 
@@ -362,7 +389,7 @@ public final class DkimVerifier {
                     end = field.length();
                 }
                 int eq = field.indexOf('=', start);
-                if (eq > 0 && eq < end && field.substring(start, eq).replaceAll("[ \t\r\n]", "").equalsIgnoreCase("b")) {
+                if (eq > 0 && eq < end && field.substring(start, eq).replaceAll("[ \t\r\n]", "").equals("b")) {
                     return field.substring(0, eq + 1) + field.substring(end);
                 }
                 start = end + 1;

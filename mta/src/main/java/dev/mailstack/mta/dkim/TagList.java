@@ -1,12 +1,11 @@
 package dev.mailstack.mta.dkim;
 
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 
 /**
- * The tag=value lists of DKIM-Signature fields and key records (RFC 6376 §3.2): tags in lower case,
- * values with the folding whitespace around them removed. A tag given twice, or an entry without
+ * The tag=value lists of DKIM-Signature fields and key records (RFC 6376 §3.2): tag names as
+ * written (they are case-sensitive), values with the folding whitespace around them removed. A tag given twice, or an entry without
  * '=', makes the whole list invalid (IllegalArgumentException).
  */
 final class TagList {
@@ -23,8 +22,8 @@ final class TagList {
             if (eq < 0) {
                 throw new IllegalArgumentException("no '=' in \"" + entry.strip() + "\"");
             }
-            String name = unfolded(entry.substring(0, eq)).toLowerCase(Locale.ROOT);
-            if (name.isEmpty() || !name.matches("[a-z][a-z0-9_]*")) {
+            String name = unfolded(entry.substring(0, eq)); // RFC 6376 §3.2: names are case-sensitive
+            if (!name.matches("[A-Za-z][A-Za-z0-9_]*")) {
                 throw new IllegalArgumentException("bad tag name \"" + name + "\"");
             }
             if (tags.put(name, unfolded(entry.substring(eq + 1))) != null) {

@@ -21,7 +21,7 @@ public final class AuthenticationResults {
 
     /**
      * Adds one result, e.g. ("dkim", "pass", "", "header.d", "example.com", "header.s", "sel1").
-     * {@code properties} are ptype.property and value pairs.
+     * {@code properties} are ptype.property and value pairs; a pair with an empty value is left out.
      */
     public AuthenticationResults add(String method, String result, String comment, String... properties) {
         StringBuilder entry = new StringBuilder(method).append('=').append(result);
@@ -30,7 +30,9 @@ public final class AuthenticationResults {
             entry.append(" (").append(why).append(')');
         }
         for (int i = 0; i + 1 < properties.length; i += 2) {
-            entry.append(' ').append(properties[i]).append('=').append(value(properties[i + 1]));
+            if (!properties[i + 1].isEmpty()) { // unknown (a signature without a usable d=): left out
+                entry.append(' ').append(properties[i]).append('=').append(value(properties[i + 1]));
+            }
         }
         entries.add(entry.toString());
         return this;
@@ -46,19 +48,48 @@ public final class AuthenticationResults {
 
     /**
      * Whether a field of the message claims to come from a server named {@code authservId}: RFC
-     * 8601 §5 has such fields removed on arrival, since anyone could have written them.
+     * 8601 §5 has such fields removed on arrival, since anyone could have written them. The
+     * authserv-id is the value's first token or quoted-string, after any comments (nested, §2.2).
      */
     public static boolean claimsToBe(String field, String authservId) {
         int colon = field.indexOf(':');
         if (colon < 0 || !field.substring(0, colon).strip().equalsIgnoreCase("Authentication-Results")) {
             return false;
         }
-        String value = field.substring(colon + 1).replaceAll("\\([^)]*\\)", " ").strip(); // comments are CFWS
-        int end = 0;
-        while (end < value.length() && value.charAt(end) != ';' && !Character.isWhitespace(value.charAt(end))) {
-            end++;
+        String v = field.substring(colon + 1);
+        int i = skipCfws(v, 0);
+        StringBuilder id = new StringBuilder();
+        if (i < v.length() && v.charAt(i) == '"') {
+            for (i++; i < v.length() && v.charAt(i) != '"'; i++) {
+                if (v.charAt(i) == '\\' && i + 1 < v.length()) {
+                    i++;
+                }
+                id.append(v.charAt(i));
+            }
+        } else {
+            for (; i < v.length() && ";( \t\r\n\"".indexOf(v.charAt(i)) < 0; i++) {
+                id.append(v.charAt(i));
+            }
         }
-        return value.substring(0, end).toLowerCase(Locale.ROOT).equals(authservId.toLowerCase(Locale.ROOT));
+        return id.toString().equalsIgnoreCase(authservId);
+    }
+
+    /** Past whitespace and comments, which nest and may hold quoted pairs (RFC 5322 §3.2.2). */
+    private static int skipCfws(String v, int i) {
+        int depth = 0;
+        for (; i < v.length(); i++) {
+            char c = v.charAt(i);
+            if (c == '(') {
+                depth++;
+            } else if (c == ')' && depth > 0) {
+                depth--;
+            } else if (c == '\\' && depth > 0) {
+                i++;
+            } else if (depth == 0 && c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+                return i;
+            }
+        }
+        return i;
     }
 
     /** A comment's text: printable ASCII, no parentheses or backslashes, cut to a line's worth. */

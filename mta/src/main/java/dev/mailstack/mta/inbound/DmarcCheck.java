@@ -62,8 +62,16 @@ public final class DmarcCheck {
             if (spfAligned || dkimAligned) {
                 return new DmarcResult(Kind.PASS, fromDomain, Policy.NONE, "");
             }
-            // the author domain's own record says p=; a parent's says sp= for its subdomains (RFC 7489 §6.6.3)
-            String requested = found.domain().equals(fromDomain) ? found.tag("p", "none") : found.tag("sp", found.tag("p", "none"));
+            // the author domain's own record says p=; a parent's says sp= for its subdomains (RFC 7489
+            // §6.6.3), and np= for those that do not exist at all (RFC 9989 §4.7), as forgers invent them
+            String requested;
+            if (found.domain().equals(fromDomain)) {
+                requested = found.tag("p", "none");
+            } else if (found.tags().containsKey("np") && !exists(fromDomain)) {
+                requested = found.tag("np", "none");
+            } else {
+                requested = found.tag("sp", found.tag("p", "none"));
+            }
             Policy policy = switch (requested) {
                 case "reject" -> Policy.REJECT;
                 case "quarantine" -> Policy.QUARANTINE;
@@ -77,6 +85,11 @@ public final class DmarcCheck {
         } catch (DnsLookup.DnsFailure e) {
             return new DmarcResult(Kind.TEMPERROR, fromDomain, Policy.NONE, e.getMessage());
         }
+    }
+
+    /** RFC 9989 §3.2.10: a domain exists for mail when it has an A, AAAA or MX record. */
+    private boolean exists(String domain) throws DnsLookup.DnsFailure {
+        return !dns.addresses(domain, false).isEmpty() || !dns.addresses(domain, true).isEmpty() || !dns.mx(domain).isEmpty();
     }
 
     /** RFC 7489 §3.1.1/§3.1.2: strict is the same name; relaxed, the same organizational domain. */

@@ -1,6 +1,5 @@
 package dev.mailstack.mta.inbound;
 
-import dev.mailstack.mime.AddressList;
 import dev.mailstack.mta.dkim.DkimResult;
 import dev.mailstack.mta.dkim.DkimVerifier;
 import dev.mailstack.mta.dkim.HeaderFields;
@@ -9,12 +8,16 @@ import dev.mailstack.net.Cidr;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.IDN;
 import java.net.InetAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * SPF, DKIM and DMARC for mail that arrives from outside on the MX port, and what follows from
@@ -56,20 +59,19 @@ public final class InboundChecks {
         }
 
         /** DMARC p=quarantine: accepted, for the recipients' Junk mailboxes. */
-        record Junk(String field, DmarcResult dmarc) implements Verdict {
+        record Junk(String field) implements Verdict {
         }
 
-        /** DMARC p=reject: refused before 250, so nothing is accepted that will not be delivered. */
-        record Refuse(String field, DmarcResult dmarc) implements Verdict {
+        /**
+         * Refused before 250, so nothing is accepted that will not be delivered: DMARC p=reject, or
+         * a message whose author cannot be checked: the reply's code, enhanced code (RFC 3463) and text.
+         */
+        record Refuse(String field, int code, String status, String text) implements Verdict {
         }
     }
 
     public boolean appliesTo(InetAddress client) {
         return dns != null && skip.stream().noneMatch(c -> c.contains(client));
-    }
-
-    public String authservId() {
-        return authservId;
     }
 
     /** RFC 7208 §2.4: MAIL FROM's domain, or for the null sender the HELO name's. */
@@ -82,18 +84,45 @@ public final class InboundChecks {
         return spfReject && spf.kind() == SpfResult.Kind.FAIL;
     }
 
-    /** DKIM and DMARC over the spooled message, with the transaction's SPF result. */
+    /**
+     * DKIM and DMARC over the spooled message, with the transaction's SPF result, all within
+     * {@link #BUDGET}: past it, what is still unknown is a temporary error, and the message is
+     * delivered as a failed lookup would have it.
+     */
     public Verdict verdict(InputStream message, SpfResult spf, boolean nullSender, String helo) throws IOException {
-        BufferedInputStream in = new BufferedInputStream(message, 64 * 1024);
         AuthenticationResults results = new AuthenticationResults(authservId);
         results.add("spf", spf.kind().keyword(), spf.kind() == SpfResult.Kind.PASS ? "" : spf.explanation(),
                 nullSender ? "smtp.helo" : "smtp.mailfrom", nullSender ? helo : spf.domain());
+        ExecutorService thread = Executors.newVirtualThreadPerTaskExecutor();
+        try {
+            return thread.submit(() -> verdict(message, spf, results)).get(BUDGET.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            String why = "no answer within " + BUDGET.toSeconds() + " s";
+            return new Verdict.Deliver(results.add("dkim", "temperror", why).add("dmarc", "temperror", why).field());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while checking the message");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IllegalStateException("checking the message failed", e.getCause());
+        } finally {
+            thread.shutdownNow(); // a lookup past the budget is not waited for
+        }
+    }
+
+    /** All the checks of one message take at most this long; a client waits for the reply to DATA meanwhile. */
+    static final Duration BUDGET = Duration.ofSeconds(30);
+
+    private Verdict verdict(InputStream message, SpfResult spf, AuthenticationResults results) throws IOException {
+        BufferedInputStream in = new BufferedInputStream(message, 64 * 1024);
         List<String> fields;
         try {
             fields = HeaderFields.read(in, DkimVerifier.MAX_HEADER_BYTES);
         } catch (HeaderFields.TooLong e) {
-            // not a header anyone signs or reads: nothing to check, and nothing to refuse on
-            return new Verdict.Deliver(results.add("dkim", "permerror", e.getMessage()).add("dmarc", "permerror", e.getMessage()).field());
+            // no one signs or reads such a header, and its From could hide past what we read
+            return new Verdict.Refuse(results.field(), 552, "5.3.4", "Message header too large (" + e.getMessage() + ")");
         }
         List<DkimResult> dkim = new DkimVerifier(dns).verify(fields, in);
         if (dkim.isEmpty()) {
@@ -107,56 +136,39 @@ public final class InboundChecks {
                 dkimPasses.add(r.domain());
             }
         }
-        Optional<String> author = authorDomain(fields);
-        DmarcResult dmarc = author.isEmpty()
-                ? new DmarcResult(DmarcResult.Kind.PERMERROR, "", DmarcResult.Policy.NONE, "not exactly one From domain")
-                : new DmarcCheck(dns).evaluate(author.get(),
-                        spf.kind() == SpfResult.Kind.PASS ? Optional.of(spf.domain()) : Optional.empty(), dkimPasses);
-        results.add("dmarc", dmarc.kind().keyword(), dmarc.reason(), "header.from", author.orElse(""));
-        String field = results.field();
-        if (dmarcEnforce && dmarc.kind() == DmarcResult.Kind.FAIL) {
-            switch (dmarc.policy()) {
-                case REJECT -> {
-                    return new Verdict.Refuse(field, dmarc);
+        Optional<String> spfPass = spf.kind() == SpfResult.Kind.PASS
+                ? Optional.ofNullable(AuthorDomains.dnsName(spf.domain())) : Optional.empty();
+        switch (AuthorDomains.of(fields)) {
+            case AuthorDomains.Unusable u -> {
+                results.add("dmarc", "permerror", u.why());
+                if (dmarcEnforce) {
+                    // RFC 7489 §6.6.1: a From that names no one domain cannot be held to a policy,
+                    // and what readers show may be the part no check looked at
+                    return new Verdict.Refuse(results.field(), 550, "5.7.1",
+                            "Messages need one From field with valid addresses (RFC 5322 section 3.6.2): " + u.why());
                 }
-                case QUARANTINE -> {
-                    return new Verdict.Junk(field, dmarc);
+                return new Verdict.Deliver(results.field());
+            }
+            case AuthorDomains.Found found -> {
+                DmarcCheck check = new DmarcCheck(dns);
+                DmarcResult strictest = null;
+                for (String domain : found.domains()) {
+                    DmarcResult dmarc = check.evaluate(domain, spfPass, dkimPasses);
+                    results.add("dmarc", dmarc.kind().keyword(), dmarc.reason(), "header.from", domain);
+                    if (dmarc.kind() == DmarcResult.Kind.FAIL
+                            && (strictest == null || dmarc.policy().compareTo(strictest.policy()) > 0)) {
+                        strictest = dmarc;
+                    }
                 }
-                case NONE -> {
+                if (dmarcEnforce && strictest != null && strictest.policy() == DmarcResult.Policy.REJECT) {
+                    return new Verdict.Refuse(results.field(), 550, "5.7.26", "Unauthenticated mail from " + strictest.fromDomain()
+                            + " is refused by its DMARC policy (p=reject): neither SPF nor DKIM passed for it");
                 }
+                if (dmarcEnforce && strictest != null && strictest.policy() == DmarcResult.Policy.QUARANTINE) {
+                    return new Verdict.Junk(results.field());
+                }
+                return new Verdict.Deliver(results.field());
             }
-        }
-        return new Verdict.Deliver(field);
-    }
-
-    /**
-     * RFC 7489 §6.6.1: the domain of the one From field's address(es), lower case, in A-labels as
-     * DNS and d= write it; none when there is no From, more than one, or addresses of different domains.
-     */
-    static Optional<String> authorDomain(List<String> fields) {
-        List<String> from = fields.stream().filter(f -> HeaderFields.name(f).equals("from")).toList();
-        if (from.size() != 1) {
-            return Optional.empty();
-        }
-        String value = from.getFirst().substring(from.getFirst().indexOf(':') + 1).replace("\r\n", "");
-        String domain = null;
-        for (AddressList.Address a : AddressList.parse(value)) {
-            if (a.host() == null) {
-                continue; // a group's markers
-            }
-            String d = a.host().toLowerCase(Locale.ROOT);
-            if (domain != null && !domain.equals(d)) {
-                return Optional.empty();
-            }
-            domain = d;
-        }
-        if (domain == null || domain.isEmpty()) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(IDN.toASCII(domain, IDN.ALLOW_UNASSIGNED).toLowerCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            return Optional.empty();
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.mailstack.mta.smtp;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -7,6 +8,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * The message as it arrives (DATA lines or BDAT chunks), on its way to the spool:
@@ -16,11 +18,16 @@ import java.util.Map;
  *       added at the end of the header when absent; text that starts without a header gets a blank
  *       line first, so it is all body;</li>
  *   <li>octets past {@code maxBytes} are counted and dropped (the session replies 552 at the end);</li>
- *   <li>8-bit octets are noted, for BODY=8BITMIME checks and downgrades.</li>
+ *   <li>8-bit octets are noted, for BODY=8BITMIME checks and downgrades;</li>
+ *   <li>header fields {@code forged} names are left out: Authentication-Results in this server's
+ *       name, which only its own checks may write (RFC 8601 §5), whoever the client is.</li>
  * </ul>
  */
 final class IncomingMessage extends OutputStream {
     private static final int MAX_HEADER_LINE = 64 * 1024;
+    /** Past this much of a held field, it is judged by what came so far (its name and first words decide). */
+    private static final int MAX_HELD = 64 * 1024;
+    private static final byte[] HELD_NAME = "authentication-results".getBytes(StandardCharsets.US_ASCII);
 
     private final OutputStream spool;
     private final long maxBytes;
@@ -33,12 +40,21 @@ final class IncomingMessage extends OutputStream {
     private boolean inHeader = true;
     private byte[] line = new byte[256];
     private int lineLength;
+    private final Predicate<String> forged;
+    /** An Authentication-Results field being read, held back until it is known whether it is forged. */
+    private ByteArrayOutputStream held;
+    /** The continuation lines of a field found forged are left out too. */
+    private boolean dropping;
 
-    /** {@code addIfMissing}: lower-case header name to the complete header line (without CRLF). */
-    IncomingMessage(OutputStream spool, long maxBytes, Map<String, String> addIfMissing) {
+    /**
+     * {@code addIfMissing}: lower-case header name to the complete header line (without CRLF);
+     * {@code forged}: given an Authentication-Results field (ISO-8859-1, folding kept), whether to leave it out.
+     */
+    IncomingMessage(OutputStream spool, long maxBytes, Map<String, String> addIfMissing, Predicate<String> forged) {
         this.spool = spool;
         this.maxBytes = maxBytes;
         this.missing = new LinkedHashMap<>(addIfMissing);
+        this.forged = forged;
     }
 
     @Override
@@ -132,12 +148,66 @@ final class IncomingMessage extends OutputStream {
         if (!looksLikeHeader()) {
             endHeader(false);
             emit(CRLF, 0, 2); // the blank line that makes what follows body
+        } else if (line[0] == ' ' || line[0] == '\t') {
+            if (held != null || dropping) {
+                hold();
+                return;
+            }
         } else {
+            release();
+            dropping = false; // a new field: whatever was dropped ended with the last one
+            if (startsWithName(HELD_NAME)) {
+                held = new ByteArrayOutputStream();
+                hold();
+                return;
+            }
             noteHeader();
         }
         emit(line, 0, lineLength);
         emit(CRLF, 0, 2);
         lineLength = 0;
+    }
+
+    /** Adds the line to the held field (or drops it, after a forged one); judges the field once it is long. */
+    private void hold() throws IOException {
+        if (held != null) {
+            held.write(line, 0, lineLength);
+            held.write(CRLF, 0, 2);
+            if (held.size() > MAX_HELD) {
+                release(); // what follows is dropped or written as the judgement went
+            }
+        }
+        lineLength = 0;
+    }
+
+    /** Ends the held field: left out when forged (and its further continuation lines with it), else written. */
+    private void release() throws IOException {
+        if (held == null) {
+            return;
+        }
+        byte[] field = held.toByteArray();
+        held = null;
+        dropping = forged.test(new String(field, StandardCharsets.ISO_8859_1));
+        if (!dropping) {
+            emit(field, 0, field.length);
+        }
+    }
+
+    /** Whether the line is a field of this (lower-case) name: the name, optional spaces, a colon. */
+    private boolean startsWithName(byte[] name) {
+        if (lineLength <= name.length) {
+            return false;
+        }
+        for (int i = 0; i < name.length; i++) {
+            if (Character.toLowerCase(line[i]) != name[i]) {
+                return false;
+            }
+        }
+        int i = name.length;
+        while (i < lineLength && (line[i] == ' ' || line[i] == '\t')) {
+            i++;
+        }
+        return i < lineLength && line[i] == ':';
     }
 
     private boolean looksLikeHeader() {
@@ -168,6 +238,8 @@ final class IncomingMessage extends OutputStream {
 
     /** Leaves the header: adds the missing fields; the caller writes the separating CRLF. */
     private void endHeader(boolean blankLineFollows) throws IOException {
+        release();
+        dropping = false;
         inHeader = false;
         for (String header : missing.values()) {
             byte[] h = header.getBytes(StandardCharsets.UTF_8);
@@ -196,9 +268,7 @@ final class IncomingMessage extends OutputStream {
         if (inHeader) {
             if (lineLength > 0) {
                 if (looksLikeHeader()) {
-                    noteHeader();
-                    emit(line, 0, lineLength);
-                    emit(CRLF, 0, 2);
+                    lineEnd();
                 } else {
                     endHeader(false);
                     emit(CRLF, 0, 2);

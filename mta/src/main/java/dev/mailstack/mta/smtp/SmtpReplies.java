@@ -1,7 +1,8 @@
 package dev.mailstack.mta.smtp;
 
-import dev.mailstack.mta.inbound.DmarcResult;
+import dev.mailstack.mta.inbound.InboundChecks;
 import dev.mailstack.mta.inbound.SpfResult;
+
 /** Every reply the SMTP server sends, in one place (STYLE.md R1). */
 public final class SmtpReplies {
     private SmtpReplies() {
@@ -50,10 +51,9 @@ public final class SmtpReplies {
         return new SmtpReply(550, "5.7.23", "SPF fail: " + spf.explanation());
     }
 
-    /** RFC 7372 §3.2: X.7.26, multiple authentication checks failed (neither SPF nor DKIM passed for the From domain). */
-    public static SmtpReply dmarcRejected(DmarcResult dmarc) {
-        return new SmtpReply(550, "5.7.26", "Unauthenticated mail from " + dmarc.fromDomain()
-                + " is refused by its DMARC policy (p=reject): neither SPF nor DKIM passed for it");
+    /** What the sender checks refused a message for (DMARC p=reject, an unusable From, an oversized header). */
+    public static SmtpReply refused(InboundChecks.Verdict.Refuse refuse) {
+        return new SmtpReply(refuse.code(), refuse.status(), refuse.text());
     }
 
     public static SmtpReply chunkReceived(long size) {
@@ -69,6 +69,7 @@ public final class SmtpReplies {
     public static final SmtpReply ACCOUNT_DELETED = new SmtpReply(421, "4.7.0", "This account was deleted; closing the connection");
     public static final SmtpReply TOO_MANY_RECIPIENTS = new SmtpReply(452, "4.5.3", "Too many recipients");
     public static final SmtpReply STORE_BUSY = new SmtpReply(451, "4.3.0", "Temporary failure storing the message, try again later");
+    public static final SmtpReply CHECKS_FAILED = new SmtpReply(451, "4.3.0", "Temporary failure checking the message, try again later");
     public static final SmtpReply TLS_UNAVAILABLE = new SmtpReply(454, "4.7.0", "TLS not available");
 
     // --- 5xx syntax and sequence

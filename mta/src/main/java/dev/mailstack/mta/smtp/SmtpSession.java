@@ -517,7 +517,9 @@ final class SmtpSession {
             addIfMissing.put("date", "Date: " + ZonedDateTime.now(ZoneId.systemDefault()).format(RFC5322_DATE));
             addIfMissing.put("message-id", "Message-ID: <" + UUID.randomUUID() + "@" + settings.hostname() + ">");
         }
-        return new IncomingMessage(spool, settings.maxMessageBytes(), addIfMissing);
+        String ours = settings.hostname();
+        return new IncomingMessage(spool, settings.maxMessageBytes(), addIfMissing,
+                field -> AuthenticationResults.claimsToBe(field, ours));
     }
 
     private static String sanitize(String helo) {
@@ -548,11 +550,15 @@ final class SmtpSession {
                 InboundChecks.Verdict verdict;
                 try (InputStream in = spooled.open()) {
                     verdict = settings.senderChecks().verdict(in, spf.get(), t.from().isEmpty(), t.greeted().helo());
+                } catch (IOException | RuntimeException e) {
+                    // our own failure, not the client's: it may send again, and nothing is lost
+                    LOG.log(Level.WARNING, "sender checks failed conn=" + connection.id() + ": " + e);
+                    return send(SmtpReplies.CHECKS_FAILED);
                 }
                 LOG.log(Level.INFO, "checked conn={0} from=<{1}> {2}", connection.id(), t.from(),
                         verdict.field().substring(verdict.field().indexOf(';') + 1).replaceAll("\\s+", " ").strip());
                 if (verdict instanceof InboundChecks.Verdict.Refuse refuse) {
-                    return error(SmtpReplies.dmarcRejected(refuse.dmarc()));
+                    return error(SmtpReplies.refused(refuse));
                 }
                 marked = marked(spooled, verdict.field());
                 envelope = verdict instanceof InboundChecks.Verdict.Junk ? envelope.asJunk() : envelope;
@@ -566,21 +572,20 @@ final class SmtpSession {
             LOG.log(Level.WARNING, "enqueue failed conn=" + connection.id() + ": " + e.getMessage());
             return send(SmtpReplies.STORE_BUSY);
         } finally {
-            spooled.discard();
-            if (marked != null) {
-                marked.discard();
+            try {
+                spooled.discard();
+            } finally {
+                if (marked != null) {
+                    marked.discard();
+                }
             }
         }
     }
 
-    /**
-     * A copy of the message with our Authentication-Results at its top, and without the ones that
-     * claim our name (RFC 8601 §5: only we may write those, and a sender could have).
-     */
+    /** A copy of the message with our Authentication-Results at its top (forged ones were left out on arrival). */
     private MessageSpool.Spooled marked(MessageSpool.Spooled message, String field) throws IOException {
-        String ours = settings.senderChecks().authservId();
         try (MessageSpool copy = store.spool(); InputStream in = message.open()) {
-            TraceField.write(in, field, f -> AuthenticationResults.claimsToBe(f, ours), copy);
+            TraceField.write(in, field, copy);
             return copy.finish();
         }
     }

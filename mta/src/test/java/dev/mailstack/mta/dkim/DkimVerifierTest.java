@@ -101,8 +101,12 @@ class DkimVerifierTest {
             assertEquals(Kind.FAIL, r.kind(), name);
             assertEquals("body hash did not verify", r.reason());
         }
-        // l= covers what was signed; text added after it does not count (RFC 6376 §3.5)
-        assertEquals(Kind.PASS, only(message("rsa-length.eml") + "appended by a list\r\n").kind());
+        // l= covers what was signed; text added after it is not vouched for, so the signature
+        // verifies but counts for nothing (RFC 6376 §8.2)
+        assertEquals(Kind.PASS, only(message("rsa-length.eml")).kind());
+        DkimResult appended = only(message("rsa-length.eml") + "appended by a phisher\r\n");
+        assertEquals(Kind.POLICY, appended.kind());
+        assertTrue(appended.reason().startsWith("body has text past l="), appended.reason());
         assertEquals(Kind.FAIL, only(message("rsa-length.eml").replace("indented line", "indented 1ine")).kind());
     }
 
@@ -205,6 +209,10 @@ class DkimVerifierTest {
         assertEquals("tag d= given twice", only(relaxed.replace("v=1;", "v=1; d=example.net;")).reason());
         assertEquals("i= not within d=", only(relaxed.replace("i=@example.com;", "i=@evil.example;")).reason());
         assertEquals("signature without bh=", only(relaxed.replace("bh=", "bx=")).reason());
+        assertEquals("signature without v=", only(relaxed.replace("v=1;", "V=1;")).reason(), "tag names are case-sensitive");
+        assertEquals("i= without @", only(relaxed.replace("i=@example.com;", "i=example.com;")).reason());
+        DkimResult huge = only(relaxed.replace("d=example.com;", "d=" + "x".repeat(300) + ".example;"));
+        assertEquals("", huge.domain(), "a d= that is no name is not repeated in our header");
         assertEquals(List.of(), dns.queries, "no key was asked for");
     }
 

@@ -29,5 +29,9 @@ class AuthenticationResultsTest {
         assertFalse(AuthenticationResults.claimsToBe("Authentication-Results: mx.google.com; spf=pass", "mx.example.test"));
         assertFalse(AuthenticationResults.claimsToBe("Authentication-Results: mx.example.test.evil; spf=pass", "mx.example.test"));
         assertFalse(AuthenticationResults.claimsToBe("Received: from mx.example.test", "mx.example.test"));
+        assertTrue(AuthenticationResults.claimsToBe("Authentication-Results: (a (nested) one) mx.example.test; x", "mx.example.test"));
+        assertTrue(AuthenticationResults.claimsToBe("Authentication-Results: \"mx.example.test\"; dmarc=pass", "mx.example.test"));
+        assertTrue(AuthenticationResults.claimsToBe("Authentication-Results:\r\n mx.example.test 1; spf=pass", "mx.example.test"),
+                "a version after the id (RFC 8601 §2.2)");
     }
 }

@@ -76,6 +76,17 @@ class DmarcCheckTest {
     }
 
     @Test
+    void aSubdomainThatDoesNotExistTakesTheNonExistentPolicy() throws IOException {
+        record("example.com", "v=DMARC1; p=none; sp=none; np=reject");
+        zone.put("shop.example.com", List.of(new LocalDnsServer.A("192.0.2.1")));
+        zone.put("mail.example.com", List.of(new LocalDnsServer.Mx(10, "mx.example.com")));
+        assertEquals(Policy.REJECT, check("invented.example.com", null).policy());
+        assertEquals(Policy.NONE, check("shop.example.com", null).policy(), "it exists: sp=");
+        assertEquals(Policy.NONE, check("mail.example.com", null).policy(), "an MX is existence too");
+        assertEquals(Policy.NONE, check("example.com", null).policy(), "the domain's own record: p=");
+    }
+
+    @Test
     void testingMakesThePolicyMilder() throws IOException {
         record("example.com", "v=DMARC1; p=reject; t=y");
         record("example.org", "v=DMARC1; p=quarantine; pct=0");

@@ -49,6 +49,7 @@ class SenderChecksTest {
         zone.put("soft.example", List.of(new LocalDnsServer.Txt("v=spf1 ~all")));
         zone.put("_dmarc.soft.example", List.of(new LocalDnsServer.Txt("v=DMARC1; p=quarantine")));
         zone.put("_dmarc.bank.example", List.of(new LocalDnsServer.Txt("v=DMARC1; p=reject")));
+        zone.put("_dmarc.xn--bcher-kva.example", List.of(new LocalDnsServer.Txt("v=DMARC1; p=reject")));
         String key = Files.readAllLines(Path.of("src/test/resources/dkim/keys.txt")).getFirst().split("\t")[1];
         zone.put("rsa._domainkey.example.com", List.of(new LocalDnsServer.Txt(key.substring(0, 200), key.substring(200))));
         dns = new LocalDnsServer(zone);
@@ -130,6 +131,38 @@ class SenderChecksTest {
         assertEquals(List.of(), mta.store.store().queue().list(), "nothing accepted");
     }
 
+    /**
+     * RFC 7489 §6.6.1: a From that does not name its domain plainly cannot be held to a policy,
+     * so it is refused: two From fields, a domain the JDK's IDNA2003 would turn into another
+     * (faß → fass), a header too long to read whole. An internationalized domain is asked for in
+     * A-labels, whatever octets the client sent.
+     */
+    @Test
+    void authorsThatCannotBeCheckedAreRefusedAndInternationalOnesAreChecked() throws Exception {
+        Map<String, String> refused = Map.of(
+                "From: a@example.com\r\nFrom: security@bank.example\r\n\r\nx\r\n", "550 5\\.7\\.1 .*: 2 From fields",
+                "From: boss@fa\u00df.example\r\n\r\nx\r\n", "550 5\\.7\\.1 .*From domain fa\\?\\.example is not a valid domain name",
+                "Subject: none\r\n\r\nx\r\n", "550 5\\.7\\.1 .*: no From field",
+                "From: security@bank.example\r\n" + ("X-Pad: " + "p".repeat(990) + "\r\n").repeat(1100) + "\r\nx\r\n",
+                "552 5\\.3\\.4 Message header too large.*");
+        for (Map.Entry<String, String> e : refused.entrySet()) {
+            try (LineClient c = session("x@other.example")) {
+                c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+                c.sendBytes(("DATA\r\n").getBytes(StandardCharsets.US_ASCII));
+                c.expect("354 .*");
+                c.sendBytes((e.getKey() + ".\r\n").getBytes(StandardCharsets.UTF_8));
+                c.expect(e.getValue());
+            }
+        }
+        try (LineClient c = session("x@other.example")) {
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+            c.send("DATA").expect("354 .*");
+            c.sendBytes("From: Verlag <info@b\u00fccher.example>\r\n\r\nx\r\n.\r\n".getBytes(StandardCharsets.UTF_8));
+            c.expect("550 5\\.7\\.26 Unauthenticated mail from xn--bcher-kva\\.example .*");
+        }
+        assertEquals(List.of(), mta.store.store().queue().list(), "nothing accepted");
+    }
+
     @Test
     void aDmarcFailUnderPQuarantineGoesToJunk() throws Exception {
         try (LineClient c = session("promo@soft.example")) {
@@ -157,6 +190,24 @@ class SenderChecksTest {
             c.send("RCPT TO:<alice@example.org>").expect("250 .*");
         }
         assertEquals(List.of(), dns.queries, "a login is not asked about");
+        // but what it writes in our name is left out all the same (RFC 8601 §5), folded lines with it
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            c.send("EHLO laptop").expectEventually("250 HELP");
+            c.send("AUTH PLAIN " + java.util.Base64.getEncoder().encodeToString(
+                    "\0alice@example.org\0secret".getBytes(StandardCharsets.UTF_8))).expect("235 .*");
+            c.send("MAIL FROM:<alice@example.org>").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+            data(c, "Authentication-Results: (nested (comment)) " + HOST + ";\r\n\tdmarc=pass header.from=bank.example\r\n"
+                    + "Authentication-Results: mx.google.com; spf=pass\r\n"
+                    + "Authentication-Results:\r\n \"" + HOST + "\";\r\n" + ("\tdkim=pass" + "x".repeat(1000) + "\r\n").repeat(80)
+                    + "From: alice@example.org\r\nSubject: kept\r\n\r\nbody\r\n");
+            c.expect("250 .*");
+        }
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+        String own = text(MailboxName.INBOX);
+        assertFalse(own.contains("bank.example") || own.contains("dkim=pass"), own);
+        assertTrue(own.contains("\r\nAuthentication-Results: mx.google.com; spf=pass\r\nFrom: alice@example.org\r\nSubject: kept\r\n"), own);
         mta.close();
         mta = fixture(List.of(Cidr.parse("127.0.0.0/8")));
         try (LineClient c = session("boss@forged.example")) {
@@ -165,7 +216,7 @@ class SenderChecksTest {
             c.expect("250 .*");
         }
         mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
-        assertFalse(text(MailboxName.INBOX).contains("Authentication-Results"));
+        assertFalse(text(MailboxName.INBOX).contains("Authentication-Results"), "a fresh fixture: its own INBOX");
         assertEquals(List.of(), dns.queries);
     }
 }
