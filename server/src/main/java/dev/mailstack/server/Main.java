@@ -7,8 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "mailstack", mixinStandardHelpOptions = true, version = "mailstack 0.1.0",
         description = "A mail server: SMTP, POP3 and IMAP on one store.",
         subcommands = {ServeCommand.class, DomainCommand.class, UserCommand.class, AliasCommand.class,
-                QueueCommand.class, ConfigCommand.class, CertCommand.class, DkimCommand.class, BackupCommand.class,
-                BackupCommand.Restore.class, ImportCommand.class, CommandLine.HelpCommand.class})
+                QueueCommand.class, ConfigCommand.class, CertCommand.class, DkimCommand.class, DnsCommand.class,
+                BackupCommand.class, BackupCommand.Restore.class, ImportCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
     public static void main(String[] args) {
         LogFormat.install();
