@@ -14,9 +14,9 @@ final class RelaxedCanonicalization {
     }
 
     /**
-     * One header field (its octets as ISO-8859-1 chars, so 8-bit text hashes as it was written), as it was written (name, colon, value with any folding), in relaxed form:
-     * name in lower case, unfolded, runs of whitespace as one space, none around the colon or at
-     * the end, then CRLF.
+     * One header field as it was written (name, colon, value with any folding; its octets as
+     * ISO-8859-1 chars, so 8-bit text hashes as it was written), in relaxed form: name in lower
+     * case, unfolded, runs of whitespace as one space, none around the colon or at the end, then CRLF.
      */
     static String header(String field) {
         int colon = field.indexOf(':');

@@ -22,10 +22,6 @@ public record DmarcResult(Kind kind, String fromDomain, Policy policy, String re
     public enum Policy {
         NONE, QUARANTINE, REJECT;
 
-        public String keyword() {
-            return name().toLowerCase(Locale.ROOT);
-        }
-
         /** One step milder: what t=y asks for (RFC 9989 §4.7). */
         Policy milder() {
             return this == REJECT ? QUARANTINE : NONE;
