@@ -28,6 +28,7 @@ import java.util.concurrent.TimeoutException;
  * not checked: a telnet session on the server itself has no SPF record to pass.
  */
 public final class InboundChecks {
+    private static final System.Logger LOG = System.getLogger(InboundChecks.class.getName());
     public static final InboundChecks OFF = new InboundChecks(null, false, false, List.of(), "");
 
     private final DnsLookup dns;
@@ -76,7 +77,14 @@ public final class InboundChecks {
 
     /** RFC 7208 §2.4: MAIL FROM's domain, or for the null sender the HELO name's. */
     public SpfResult spf(InetAddress client, String helo, String mailFrom) {
-        return new SpfCheck(dns, authservId, SpfCheck.BUDGET).check(client, helo, mailFrom);
+        try {
+            return new SpfCheck(dns, authservId, SpfCheck.BUDGET).check(client, helo, mailFrom);
+        } catch (RuntimeException e) {
+            // a fault of ours must not end the client's session: as if DNS had not answered (RFC 7208 §2.6.6)
+            LOG.log(System.Logger.Level.WARNING, "spf check failed for <" + mailFrom + ">: " + e);
+            int at = mailFrom.lastIndexOf('@');
+            return new SpfResult(SpfResult.Kind.TEMPERROR, at < 0 ? helo : mailFrom.substring(at + 1), "internal error");
+        }
     }
 
     /** Whether this SPF result refuses the mail (only fail does: softfail and errors are marked, not refused). */

@@ -1,11 +1,11 @@
 package dev.mailstack.mta.smtp;
 
+import dev.mailstack.mta.dns.DnsLookup;
 import java.lang.System.Logger.Level;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Hashtable;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -17,10 +17,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import javax.naming.NameNotFoundException;
-import javax.naming.NamingException;
-import javax.naming.directory.Attribute;
-import javax.naming.directory.InitialDirContext;
 
 /**
  * DNS blocklists (RFC 5782) for the clients of the MX port, as Postfix's reject_rbl_client: the
@@ -34,12 +30,10 @@ import javax.naming.directory.InitialDirContext;
 public final class DnsBlocklists {
     private static final System.Logger LOG = System.getLogger(DnsBlocklists.class.getName());
     public static final DnsBlocklists NONE = new DnsBlocklists(List.of(), null);
-    /** One query's first wait, then one retry with twice as long (JNDI's DNS provider doubles it). */
-    private static final String TIMEOUT_MILLIS = "1000";
     private static final int MAX_REASON = 200;
 
     private final List<BlocklistZone> zones;
-    private final String dnsServer;
+    private final DnsLookup dns;
 
     /**
      * {@code zones}: as {@link #parseZones} gives them; {@code dnsServer}: e.g.
@@ -47,7 +41,7 @@ public final class DnsBlocklists {
      */
     public DnsBlocklists(List<String> zones, String dnsServer) {
         this.zones = zones.stream().map(BlocklistZone::parse).toList();
-        this.dnsServer = dnsServer;
+        this.dns = new DnsLookup(dnsServer);
     }
 
     /**
@@ -112,21 +106,12 @@ public final class DnsBlocklists {
     static final Duration RESTING = Duration.ofMinutes(1);
     private final Map<String, Long> restingUntil = new ConcurrentHashMap<>();
 
-    private Optional<Listing> ask(BlocklistZone zone, String name) throws NamingException {
+    private Optional<Listing> ask(BlocklistZone zone, String name) throws DnsLookup.DnsFailure {
         Long until = restingUntil.get(zone.name());
         if (until != null && System.nanoTime() - until < 0) {
             return Optional.empty();
         }
-        try {
-            InitialDirContext dns = dns();
-            try {
-                return listed(dns, name, zone) ? Optional.of(new Listing(zone.name(), reason(dns, name))) : Optional.empty();
-            } finally {
-                dns.close();
-            }
-        } catch (NameNotFoundException e) {
-            return Optional.empty(); // NXDOMAIN: not listed there
-        }
+        return listed(name, zone) ? Optional.of(new Listing(zone.name(), reason(name))) : Optional.empty(); // NXDOMAIN: no answers
     }
 
     /** Left out for a while, and logged then: each connection would otherwise wait on it and log it again. */
@@ -136,10 +121,9 @@ public final class DnsBlocklists {
                 RESTING.toSeconds(), why);
     }
 
-    private static boolean listed(InitialDirContext dns, String name, BlocklistZone zone) throws NamingException {
-        Attribute a = dns.getAttributes(name, new String[]{"A"}).get("A");
-        for (int i = 0; a != null && i < a.size(); i++) {
-            String answer = a.get(i).toString();
+    private boolean listed(String name, BlocklistZone zone) throws DnsLookup.DnsFailure {
+        for (InetAddress a : dns.addresses(name, false)) {
+            String answer = a.getHostAddress();
             if (answer.startsWith("127.255.255.")) {
                 LOG.log(Level.WARNING, "dnsbl: {0} refused the query ({1}): it does not answer through this resolver;"
                         + " use a resolver of your own (e.g. unbound on 127.0.0.1)", zone.name(), answer);
@@ -151,15 +135,15 @@ public final class DnsBlocklists {
     }
 
     /** The TXT record's text, cut and made printable: it goes into our reply line. */
-    private static String reason(InitialDirContext dns, String name) {
+    private String reason(String name) {
         try {
-            Attribute txt = dns.getAttributes(name, new String[]{"TXT"}).get("TXT");
-            if (txt == null || txt.size() == 0) {
+            List<String> txt = dns.txt(name);
+            if (txt.isEmpty()) {
                 return "";
             }
-            String text = txt.get(0).toString().replace("\"", "").replaceAll("[^\\x20-\\x7e]", "?").strip();
+            String text = txt.getFirst().replaceAll("[^\\x20-\\x7e]", "?").strip();
             return text.length() > MAX_REASON ? text.substring(0, MAX_REASON) : text;
-        } catch (NamingException e) {
+        } catch (DnsLookup.DnsFailure e) {
             return "";
         }
     }
@@ -178,16 +162,5 @@ public final class DnsBlocklists {
             }
         }
         return out.toString();
-    }
-
-    private InitialDirContext dns() throws NamingException {
-        Hashtable<String, String> env = new Hashtable<>();
-        env.put("java.naming.factory.initial", "com.sun.jndi.dns.DnsContextFactory");
-        env.put("com.sun.jndi.dns.timeout.initial", TIMEOUT_MILLIS);
-        env.put("com.sun.jndi.dns.timeout.retries", "2");
-        if (dnsServer != null) {
-            env.put("java.naming.provider.url", dnsServer);
-        }
-        return new InitialDirContext(env);
     }
 }

@@ -550,17 +550,17 @@ final class SmtpSession {
                 InboundChecks.Verdict verdict;
                 try (InputStream in = spooled.open()) {
                     verdict = settings.senderChecks().verdict(in, spf.get(), t.from().isEmpty(), t.greeted().helo());
+                    LOG.log(Level.INFO, "checked conn={0} from=<{1}> {2}", connection.id(), t.from(),
+                            verdict.field().substring(verdict.field().indexOf(';') + 1).replaceAll("\\s+", " ").strip());
+                    if (verdict instanceof InboundChecks.Verdict.Refuse refuse) {
+                        return error(SmtpReplies.refused(refuse));
+                    }
+                    marked = marked(spooled, verdict.field());
                 } catch (IOException | RuntimeException e) {
                     // our own failure, not the client's: it may send again, and nothing is lost
                     LOG.log(Level.WARNING, "sender checks failed conn=" + connection.id() + ": " + e);
                     return send(SmtpReplies.CHECKS_FAILED);
                 }
-                LOG.log(Level.INFO, "checked conn={0} from=<{1}> {2}", connection.id(), t.from(),
-                        verdict.field().substring(verdict.field().indexOf(';') + 1).replaceAll("\\s+", " ").strip());
-                if (verdict instanceof InboundChecks.Verdict.Refuse refuse) {
-                    return error(SmtpReplies.refused(refuse));
-                }
-                marked = marked(spooled, verdict.field());
                 envelope = verdict instanceof InboundChecks.Verdict.Junk ? envelope.asJunk() : envelope;
             }
             MessageSpool.Spooled accepted = marked == null ? spooled : marked;

@@ -78,6 +78,15 @@ class SenderChecksTest {
         return c;
     }
 
+    private LineClient loggedIn() throws IOException {
+        LineClient c = mta.connect();
+        c.expect("220 .*");
+        c.send("EHLO laptop").expectEventually("250 HELP");
+        c.send("AUTH PLAIN " + java.util.Base64.getEncoder().encodeToString(
+                "\0alice@example.org\0secret".getBytes(StandardCharsets.UTF_8))).expect("235 .*");
+        return c;
+    }
+
     private static void data(LineClient c, String message) throws IOException {
         c.send("DATA").expect("354 .*");
         c.sendBytes((message + ".\r\n").getBytes(StandardCharsets.ISO_8859_1)); // the 8-bit octets as they are
@@ -181,21 +190,13 @@ class SenderChecksTest {
 
     @Test
     void skippedClientsAndLoginsAreNotChecked() throws Exception {
-        try (LineClient c = mta.connect()) {
-            c.expect("220 .*");
-            c.send("EHLO laptop").expectEventually("250 HELP");
-            c.send("AUTH PLAIN " + java.util.Base64.getEncoder().encodeToString(
-                    "\0alice@example.org\0secret".getBytes(StandardCharsets.UTF_8))).expect("235 .*");
+        try (LineClient c = loggedIn()) {
             c.send("MAIL FROM:<boss@forged.example>").expect("250 .*");
             c.send("RCPT TO:<alice@example.org>").expect("250 .*");
         }
         assertEquals(List.of(), dns.queries, "a login is not asked about");
         // but what it writes in our name is left out all the same (RFC 8601 §5), folded lines with it
-        try (LineClient c = mta.connect()) {
-            c.expect("220 .*");
-            c.send("EHLO laptop").expectEventually("250 HELP");
-            c.send("AUTH PLAIN " + java.util.Base64.getEncoder().encodeToString(
-                    "\0alice@example.org\0secret".getBytes(StandardCharsets.UTF_8))).expect("235 .*");
+        try (LineClient c = loggedIn()) {
             c.send("MAIL FROM:<alice@example.org>").expect("250 .*");
             c.send("RCPT TO:<alice@example.org>").expect("250 .*");
             data(c, "Authentication-Results: (nested (comment)) " + HOST + ";\r\n\tdmarc=pass header.from=bank.example\r\n"
