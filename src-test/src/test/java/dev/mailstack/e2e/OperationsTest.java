@@ -79,6 +79,8 @@ class OperationsTest {
                 assertTrue(metrics.contains("mailstack_connections_active{endpoint=\"smtp\"} 1"), metrics);
                 assertTrue(metrics.contains("mailstack_queue_messages 0"), metrics);
                 assertTrue(metrics.contains("mailstack_queue_held_messages 0"), metrics);
+                assertTrue(metrics.contains("mailstack_smtp_refused_total{reason=\"spf\"} 0\n")
+                        && metrics.contains("mailstack_messages_quarantined_total 0\n"), metrics);
                 assertTrue(metrics.contains("mailstack_jvm_heap_used_bytes "), metrics);
             }
         }

@@ -68,6 +68,10 @@ public final class InboundChecks {
          * a message whose author cannot be checked: the reply's code, enhanced code (RFC 3463) and text.
          */
         record Refuse(String field, int code, String status, String text) implements Verdict {
+            /** Refused by the author domain's DMARC policy (RFC 7372's X.7.26), not for an author that cannot be checked. */
+            public boolean byPolicy() {
+                return status.equals("5.7.26");
+            }
         }
     }
 

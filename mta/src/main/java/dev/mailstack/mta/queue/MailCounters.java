@@ -1,5 +1,7 @@
 package dev.mailstack.mta.queue;
 
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** Running totals of the mail flow since start, for the metrics endpoint. */
@@ -9,6 +11,47 @@ public final class MailCounters {
     final AtomicLong deferred = new AtomicLong();
     final AtomicLong failed = new AtomicLong();
     final AtomicLong reports = new AtomicLong();
+    private final Map<Refusal, AtomicLong> refused = new EnumMap<>(Refusal.class);
+    private final AtomicLong quarantined = new AtomicLong();
+
+    /** Why the SMTP server refused mail from another server, for mailstack_smtp_refused_total. */
+    public enum Refusal {
+        /** A DNS blocklist named the client. */
+        DNSBL,
+        /** The sender's SPF record does not allow the client. */
+        SPF,
+        /** The author domain's DMARC policy is reject. */
+        DMARC,
+        /** The From field names no domain that can be checked, or the header is too large to read. */
+        UNCHECKABLE;
+
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    public MailCounters() {
+        for (Refusal r : Refusal.values()) {
+            refused.put(r, new AtomicLong());
+        }
+    }
+
+    public void refused(Refusal why) {
+        refused.get(why).incrementAndGet();
+    }
+
+    public long refusals(Refusal why) {
+        return refused.get(why).get();
+    }
+
+    /** Messages accepted for the recipients' Junk mailboxes (DMARC p=quarantine). */
+    public void quarantined() {
+        quarantined.incrementAndGet();
+    }
+
+    public long quarantines() {
+        return quarantined.get();
+    }
 
     /** Messages committed to the queue (SMTP, reports, forwards). */
     public long received() {

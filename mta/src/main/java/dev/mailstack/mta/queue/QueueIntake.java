@@ -52,6 +52,11 @@ public final class QueueIntake {
         this.wake = wake;
     }
 
+    /** The running totals this intake counts into, which the SMTP server adds its refusals to. */
+    public MailCounters counters() {
+        return counters;
+    }
+
     public QueueId accept(MailEnvelope envelope, MessageSource message) throws IOException {
         return accept(envelope, message, new Origin.Outside());
     }

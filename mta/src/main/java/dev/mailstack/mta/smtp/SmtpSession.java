@@ -4,6 +4,7 @@ import dev.mailstack.mime.TraceField;
 import dev.mailstack.mta.inbound.AuthenticationResults;
 import dev.mailstack.mta.inbound.InboundChecks;
 import dev.mailstack.mta.inbound.SpfResult;
+import dev.mailstack.mta.queue.MailCounters;
 import dev.mailstack.mta.queue.Origin;
 import dev.mailstack.mta.queue.QueueIntake;
 import dev.mailstack.net.AuthThrottle;
@@ -350,6 +351,7 @@ final class SmtpSession {
         if (listed.isPresent()) {
             LOG.log(Level.INFO, "blocklisted conn={0} client={1} zone={2} rcpt={3}", connection.id(),
                     connection.clientAddress().getHostAddress(), listed.get().zone(), r.to());
+            intake.counters().refused(MailCounters.Refusal.DNSBL);
             return error(SmtpReplies.blocklisted(connection.clientAddress().getHostAddress(), listed.get()));
         }
         String to = r.to();
@@ -379,6 +381,7 @@ final class SmtpSession {
                 if (spf.isPresent() && settings.senderChecks().refuses(spf.get())) {
                     LOG.log(Level.INFO, "spf fail conn={0} client={1} from=<{2}> rcpt={3}", connection.id(),
                             connection.clientAddress().getHostAddress(), t.from(), to);
+                    intake.counters().refused(MailCounters.Refusal.SPF);
                     return error(SmtpReplies.spfFailed(spf.get()));
                 }
             }
@@ -553,6 +556,8 @@ final class SmtpSession {
                     LOG.log(Level.INFO, "checked conn={0} from=<{1}> {2}", connection.id(), t.from(),
                             verdict.field().substring(verdict.field().indexOf(';') + 1).replaceAll("\\s+", " ").strip());
                     if (verdict instanceof InboundChecks.Verdict.Refuse refuse) {
+                        intake.counters().refused(refuse.byPolicy() ? MailCounters.Refusal.DMARC
+                                : MailCounters.Refusal.UNCHECKABLE);
                         return error(SmtpReplies.refused(refuse));
                     }
                     marked = marked(spooled, verdict.field());
@@ -561,7 +566,10 @@ final class SmtpSession {
                     LOG.log(Level.WARNING, "sender checks failed conn=" + connection.id() + ": " + e);
                     return send(SmtpReplies.CHECKS_FAILED);
                 }
-                envelope = verdict instanceof InboundChecks.Verdict.Junk ? envelope.asJunk() : envelope;
+                if (verdict instanceof InboundChecks.Verdict.Junk) {
+                    envelope = envelope.asJunk();
+                    intake.counters().quarantined();
+                }
             }
             MessageSpool.Spooled accepted = marked == null ? spooled : marked;
             QueueId id = intake.accept(envelope, accepted, origin());

@@ -10,6 +10,7 @@ import dev.mailstack.mta.dkim.DkimResult;
 import dev.mailstack.mta.dkim.DkimVerifier;
 import dev.mailstack.mta.dns.DnsLookup;
 import dev.mailstack.mta.inbound.InboundChecks;
+import dev.mailstack.mta.queue.MailCounters;
 import dev.mailstack.mta.queue.QueueSettings;
 import dev.mailstack.net.Cidr;
 import dev.mailstack.net.LineClient;
@@ -107,6 +108,7 @@ class SenderChecksTest {
             c.send("RCPT TO:<postmaster@example.org>").expect("250 .*");
         }
         assertEquals(1, dns.queries.stream().filter(q -> q.equals("forged.example/16")).count(), "asked once: " + dns.queries);
+        assertEquals(1, mta.counters.refusals(MailCounters.Refusal.SPF), "counted for the metrics");
     }
 
     @Test
@@ -170,6 +172,8 @@ class SenderChecksTest {
             c.expect("550 5\\.7\\.26 Unauthenticated mail from xn--bcher-kva\\.example .*");
         }
         assertEquals(List.of(), mta.store.store().queue().list(), "nothing accepted");
+        assertEquals(1, mta.counters.refusals(MailCounters.Refusal.DMARC));
+        assertEquals(4, mta.counters.refusals(MailCounters.Refusal.UNCHECKABLE));
     }
 
     @Test
@@ -183,6 +187,7 @@ class SenderChecksTest {
         mta.awaitMessages(mta.alice(), junk, 1);
         mta.awaitQueueEmpty();
         assertEquals(0, mta.alice().status(MailboxName.INBOX).messages());
+        assertEquals(1, mta.counters.quarantines());
         String stored = text(junk);
         assertTrue(stored.contains("\tspf=softfail"), stored);
         assertTrue(stored.contains("\tdkim=none;\r\n\tdmarc=fail (no aligned SPF or DKIM pass for soft.example, p=quarantine)"), stored);
