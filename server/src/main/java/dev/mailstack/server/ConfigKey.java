@@ -47,6 +47,7 @@ public enum ConfigKey {
     RETRY_MAX("queue.retry_max_seconds", "3600", Type.INT, "Longest retry delay."),
     MAX_QUEUE_LIFETIME("queue.max_lifetime_hours", "120", Type.INT, "Give up and bounce after this long (5 days)."),
     DELAY_WARNING("queue.delay_warning_hours", "4", Type.INT, "Tell the sender mail is delayed after this long; 0 disables."),
+    SRS("queue.srs", "true", Type.BOOL, "Sender Rewriting Scheme for mail an alias forwards to another server, as postsrsd does for Postfix: it is sent from SRS0=...@the-alias-domain instead of its original sender, whose SPF record does not list this server; bounces to that address go back to the original sender for 21 days. The key is data/srs/secret (made on first start, kept by mailstack backup). Needs a restart."),
     STATIC_ROUTES("queue.static_routes", "", Type.ROUTES, "domain=host:port pairs, comma-separated, used instead of MX lookups (tests, smart hosts)."),
     RELAY_HOST("queue.relay_host", "", Type.HOST_PORT, "host:port to send all outbound mail through (a smart host); empty: MX lookups."),
     RELAY_HOST_TLS("queue.relay_host_tls", "may", Type.TLS_POLICY, "TLS with the relay host: may (STARTTLS when offered), encrypt (STARTTLS required), verify (STARTTLS and a trusted certificate naming the relay host), implicit (TLS from the start, port 465) or none."),

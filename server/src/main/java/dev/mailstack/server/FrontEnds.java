@@ -19,6 +19,7 @@ import dev.mailstack.mta.queue.MailCounters;
 import dev.mailstack.mta.queue.QueueIntake;
 import dev.mailstack.mta.queue.QueueRunner;
 import dev.mailstack.mta.queue.QueueSettings;
+import dev.mailstack.mta.queue.SenderRewriting;
 import dev.mailstack.net.PlaintextAuth;
 import dev.mailstack.mta.smtp.DnsBlocklists;
 import dev.mailstack.mta.smtp.SmtpProtocol;
@@ -54,9 +55,17 @@ final class FrontEnds {
     private final QueueRunner runner;
     private final SmtpProtocol mxSmtp;
     private final SmtpProtocol submissionSmtp;
+    /** Made once: its key must not change under forwards already sent (queue.srs needs a restart). */
+    private final SenderRewriting srs;
 
     FrontEnds(Config config, MailboxStore store, String hostname, AuthThrottle throttle) {
         this.hostname = hostname;
+        try {
+            srs = config.flag(ConfigKey.SRS) ? SenderRewriting.load(config.dataDir().resolve("srs")) : SenderRewriting.OFF;
+        } catch (java.io.IOException e) {
+            throw new ConfigException("queue.srs: cannot read or make the key in " + config.dataDir().resolve("srs") + ": "
+                    + e.getMessage());
+        }
         PlaintextAuth plaintext = plaintext(config);
         // MTA-STS policies on disk too: a restart must not forget an enforce policy (RFC 8461 §10.2)
         remote = new RemoteDelivery(store, router(config), hostname, SmtpTimeouts.rfc5321(),
@@ -73,10 +82,11 @@ final class FrontEnds {
         QueueIntake intake = new QueueIntake(store, config.mimeLimits(), fallback, runner::wake, counters,
                 new DkimSigner(DkimCommand.keys(config.dataDir()), config.string(ConfigKey.DKIM_SELECTOR)));
         runner.useIntake(intake);
+        runner.useSenderRewriting(srs);
         runner.start();
         services.add(runner);
 
-        SmtpSettings mx = smtpSettings(config, hostname);
+        SmtpSettings mx = smtpSettings(config, hostname).withSenderRewriting(srs);
         mxSmtp = new SmtpProtocol(mx, store, intake, throttle);
         planned.add(new Planned("smtp", ConfigKey.SMTP_PORT, 25, 2525, TlsMode.STARTTLS, mxSmtp));
         submissionSmtp = new SmtpProtocol(mx.asSubmission(), store, intake, throttle);
@@ -116,7 +126,7 @@ final class FrontEnds {
                 !config.flag(ConfigKey.SENDER_CHECKS) ? InboundChecks.OFF
                         : new InboundChecks(new DnsLookup(null), config.flag(ConfigKey.SPF_REJECT),
                         config.flag(ConfigKey.DMARC_ENFORCE), Cidr.parseList(config.string(ConfigKey.SENDER_CHECKS_SKIP)),
-                        hostname));
+                        hostname), SenderRewriting.OFF);
     }
 
     /**
@@ -127,7 +137,7 @@ final class FrontEnds {
     void apply(Config fresh) {
         Router router = router(fresh);
         QueueSettings queue = queueSettings(fresh, hostname);
-        SmtpSettings mx = smtpSettings(fresh, hostname);
+        SmtpSettings mx = smtpSettings(fresh, hostname).withSenderRewriting(srs);
         remote.use(router);
         runner.use(queue);
         mxSmtp.use(mx);

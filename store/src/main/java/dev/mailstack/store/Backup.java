@@ -9,6 +9,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
@@ -21,8 +22,12 @@ import java.util.zip.ZipOutputStream;
  */
 public final class Backup {
     static final String DATABASE_ENTRY = "database.zip";
-    /** The DKIM signing keys (mta's dkim keygen writes them), restored readable by their owner only. */
-    static final String KEYS = "dkim";
+    /**
+     * Folders of secrets, restored readable by their owner only: the DKIM signing keys (mta's dkim
+     * keygen writes them) and the key of the sender rewriting scheme (bounces to forwarded mail
+     * still find their way back after a restore).
+     */
+    static final List<String> SECRETS = List.of("dkim", "srs");
 
     private Backup() {
     }
@@ -45,11 +50,13 @@ public final class Backup {
                         add(zip, "contents/" + contents.relativize(f).toString().replace('\\', '/'), f);
                     }
                 }
-                Path keys = dataDir.resolve(KEYS);
-                if (Files.isDirectory(keys)) {
-                    try (Stream<Path> files = Files.walk(keys)) {
-                        for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
-                            add(zip, KEYS + "/" + keys.relativize(f).toString().replace('\\', '/'), f);
+                for (String folder : SECRETS) {
+                    Path keys = dataDir.resolve(folder);
+                    if (Files.isDirectory(keys)) {
+                        try (Stream<Path> files = Files.walk(keys)) {
+                            for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+                                add(zip, folder + "/" + keys.relativize(f).toString().replace('\\', '/'), f);
+                            }
                         }
                     }
                 }
@@ -57,6 +64,10 @@ public final class Backup {
         } finally {
             Files.deleteIfExists(dbCopy);
         }
+    }
+
+    private static boolean isSecret(String entry) {
+        return SECRETS.stream().anyMatch(folder -> entry.startsWith(folder + "/"));
     }
 
     private static void add(ZipOutputStream zip, String name, Path file) throws IOException {
@@ -80,7 +91,7 @@ public final class Backup {
                     Path target = dataDir.resolve(e.getName());
                     Files.createDirectories(target.getParent());
                     Files.copy(zip, target);
-                } else if (e.getName().startsWith(KEYS + "/") && !e.getName().contains("..")) {
+                } else if (isSecret(e.getName()) && !e.getName().contains("..")) {
                     Path target = dataDir.resolve(e.getName());
                     Files.createDirectories(target.getParent());
                     try (OutputStream out = Files.newOutputStream(Files.createFile(target,

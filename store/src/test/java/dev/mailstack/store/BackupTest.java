@@ -21,6 +21,8 @@ class BackupTest {
             TestMessages.append(f.session(), f.inbox(), "Subject: kept\r\n\r\n备份\r\n");
             java.nio.file.Files.createDirectories(data.resolve("dkim/example.org"));
             java.nio.file.Files.writeString(data.resolve("dkim/example.org/mailstack.pem"), "the signing key");
+            java.nio.file.Files.createDirectories(data.resolve("srs"));
+            java.nio.file.Files.writeString(data.resolve("srs/secret"), "the srs key");
             Backup.write(f.store(), data, file);
             TestMessages.append(f.session(), f.inbox(), "Subject: after the backup\r\n\r\nx\r\n");
         }
@@ -29,6 +31,9 @@ class BackupTest {
         Path key = restored.resolve("dkim/example.org/mailstack.pem");
         assertEquals("the signing key", java.nio.file.Files.readString(key), "the DKIM keys go with the mail");
         assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(key)));
+        Path srs = restored.resolve("srs/secret");
+        assertEquals("the srs key", java.nio.file.Files.readString(srs), "bounces to forwards sent before still verify");
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(srs)));
         try (MailboxStore store = MailboxStore.open(restored, null)) {
             Account alice = store.accounts().authenticate("alice@example.org", StoreFixture.PASSWORD).orElseThrow();
             StoreSession s = store.open(alice.id());

@@ -64,6 +64,7 @@ public final class QueueRunner implements AutoCloseable {
     private QueueIntake intake;
     private volatile boolean stopping;
     private final MailCounters counters;
+    private volatile SenderRewriting srs = SenderRewriting.OFF;
 
     public QueueRunner(MailboxStore store, QueueSettings settings, LocalDelivery local, RemoteDelivery remote,
                        MailCounters counters) {
@@ -77,6 +78,11 @@ public final class QueueRunner implements AutoCloseable {
     /** The intake bounces go through (built with this runner's {@link #wake()}). */
     public void useIntake(QueueIntake intake) {
         this.intake = intake;
+    }
+
+    /** How forwards to other servers say who sent them ({@link SenderRewriting}); off unless set. */
+    public void useSenderRewriting(SenderRewriting rewriting) {
+        this.srs = rewriting;
     }
 
     public void start() {
@@ -411,7 +417,7 @@ public final class QueueRunner implements AutoCloseable {
                             }
                         }
                         // Forward only once the local copies are in, so a retry does not send the forward again.
-                        if (!retry && !d.forwards().isEmpty() && !forward(a.message, d.forwards())) {
+                        if (!retry && !d.forwards().isEmpty() && !forward(a.message, address, d.forwards())) {
                             retry = true;
                             worst = "451 4.3.0 <" + address + ">: cannot queue the forward, will retry";
                         }
@@ -554,8 +560,12 @@ public final class QueueRunner implements AutoCloseable {
         }
     }
 
-    /** Alias targets on other servers: a new queue entry with the original sender (like Postfix virtual aliases). */
-    private boolean forward(QueuedMessage message, List<String> targets) {
+    /**
+     * Alias targets on other servers: a new queue entry (like Postfix virtual aliases), sent from
+     * the original sender, or with SRS from an address of the alias's domain when the sender is
+     * someone else's (their SPF does not list us).
+     */
+    private boolean forward(QueuedMessage message, String alias, List<String> targets) {
         if (intake == null) {
             return true;
         }
@@ -563,7 +573,12 @@ public final class QueueRunner implements AutoCloseable {
             in.transferTo(spool);
             MessageSpool.Spooled copy = spool.finish();
             try {
-                MailEnvelope envelope = new MailEnvelope(message.envelope().returnPath(),
+                String sender = message.envelope().returnPath();
+                int at = sender.lastIndexOf('@');
+                if (at > 0 && !store.accounts().isLocalDomain(sender.substring(at + 1))) {
+                    sender = srs.forward(sender, alias.substring(alias.lastIndexOf('@') + 1));
+                }
+                MailEnvelope envelope = new MailEnvelope(sender,
                         targets.stream().map(MailEnvelope.Recipient::of).toList(), message.envelope().envId(),
                         message.envelope().ret(), message.envelope().smtpUtf8(), message.envelope().body8bit(), Instant.now(),
                         message.envelope().junk());

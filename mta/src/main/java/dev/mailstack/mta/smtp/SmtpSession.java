@@ -359,6 +359,11 @@ final class SmtpSession {
         if (to.equalsIgnoreCase("postmaster")) {
             to = "postmaster@" + settings.hostname();
         }
+        Optional<String> bounceBack = srsOrigin(to);
+        if (bounceBack.isPresent()) {
+            LOG.log(Level.INFO, "srs bounce conn={0} rcpt={1} to=<{2}>", connection.id(), to, bounceBack.get());
+            to = bounceBack.get();
+        }
         AddressResolution route;
         try {
             route = store.accounts().resolve(to);
@@ -370,7 +375,7 @@ final class SmtpSession {
                 return error(SmtpReplies.noSuchUser(to));
             }
             case AddressResolution.NotLocal n -> {
-                if (!mayRelay()) {
+                if (!mayRelay() && bounceBack.isEmpty()) {
                     LOG.log(Level.INFO, "relay denied conn={0} client={1} rcpt={2}", connection.id(),
                             connection.clientAddress().getHostAddress(), to);
                     return error(SmtpReplies.RELAY_DENIED);
@@ -388,6 +393,18 @@ final class SmtpSession {
         }
         state = t.with(new MailEnvelope.Recipient(to, notify, orcpt));
         return send(SmtpReplies.RECIPIENT_OK);
+    }
+
+    /**
+     * For an SRS address of one of our domains whose hash verifies (mail our aliases forwarded,
+     * coming back): the sender it goes back to, which may be on another server.
+     */
+    private Optional<String> srsOrigin(String to) {
+        int at = to.lastIndexOf('@');
+        if (at < 0 || !settings.srs().isOn() || !store.accounts().isLocalDomain(to.substring(at + 1))) {
+            return Optional.empty();
+        }
+        return settings.srs().reverse(to);
     }
 
     private boolean isPostmaster(String to) {

@@ -1,6 +1,7 @@
 package dev.mailstack.mta.smtp;
 
 import dev.mailstack.mta.inbound.InboundChecks;
+import dev.mailstack.mta.queue.SenderRewriting;
 import dev.mailstack.net.Cidr;
 import dev.mailstack.net.PlaintextAuth;
 import java.util.List;
@@ -18,10 +19,12 @@ import java.util.List;
  * @param senderLoginMatch a logged-in client's MAIL FROM must be one of its account's addresses
  *                        (Postfix's reject_sender_login_mismatch); off by default, as there
  * @param senderChecks    SPF, DKIM and DMARC for the same MX clients as the blocklists
+ * @param srs             lets bounces to the addresses our forwards were sent from back to their senders
  */
 public record SmtpSettings(String hostname, boolean submission, long maxMessageBytes, int maxRecipients, int maxErrors,
                            PlaintextAuth plaintextAuth, List<Cidr> trustedNetworks, boolean rejectBareNewlines,
-                           DnsBlocklists blocklists, boolean senderLoginMatch, InboundChecks senderChecks) {
+                           DnsBlocklists blocklists, boolean senderLoginMatch, InboundChecks senderChecks,
+                           SenderRewriting srs) {
     public SmtpSettings {
         trustedNetworks = List.copyOf(trustedNetworks);
     }
@@ -30,7 +33,7 @@ public record SmtpSettings(String hostname, boolean submission, long maxMessageB
     public SmtpSettings(String hostname, boolean submission, long maxMessageBytes, int maxRecipients, int maxErrors,
                         PlaintextAuth plaintextAuth, List<Cidr> trustedNetworks, boolean rejectBareNewlines) {
         this(hostname, submission, maxMessageBytes, maxRecipients, maxErrors, plaintextAuth, trustedNetworks,
-                rejectBareNewlines, DnsBlocklists.NONE, false, InboundChecks.OFF);
+                rejectBareNewlines, DnsBlocklists.NONE, false, InboundChecks.OFF, SenderRewriting.OFF);
     }
 
     public static SmtpSettings mx(String hostname) {
@@ -40,11 +43,16 @@ public record SmtpSettings(String hostname, boolean submission, long maxMessageB
     public SmtpSettings asSubmission() {
         // mail clients log in: blocklists (of spam sources, dial-up and home ranges) and SPF are not for them
         return new SmtpSettings(hostname, true, maxMessageBytes, maxRecipients, maxErrors, plaintextAuth, trustedNetworks,
-                rejectBareNewlines, DnsBlocklists.NONE, senderLoginMatch, InboundChecks.OFF);
+                rejectBareNewlines, DnsBlocklists.NONE, senderLoginMatch, InboundChecks.OFF, srs);
     }
 
     public SmtpSettings withSenderChecks(InboundChecks checks) {
         return new SmtpSettings(hostname, submission, maxMessageBytes, maxRecipients, maxErrors, plaintextAuth, trustedNetworks,
-                rejectBareNewlines, blocklists, senderLoginMatch, checks);
+                rejectBareNewlines, blocklists, senderLoginMatch, checks, srs);
+    }
+
+    public SmtpSettings withSenderRewriting(SenderRewriting rewriting) {
+        return new SmtpSettings(hostname, submission, maxMessageBytes, maxRecipients, maxErrors, plaintextAuth, trustedNetworks,
+                rejectBareNewlines, blocklists, senderLoginMatch, senderChecks, rewriting);
     }
 }

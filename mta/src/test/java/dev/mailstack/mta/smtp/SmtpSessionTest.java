@@ -322,7 +322,8 @@ class SmtpSessionTest {
         mta.close();
         SmtpSettings d = SmtpSettings.mx("mx.example.org");
         SmtpSettings strict = new SmtpSettings(d.hostname(), false, d.maxMessageBytes(), d.maxRecipients(), d.maxErrors(),
-                d.plaintextAuth(), List.of(), false, DnsBlocklists.NONE, true, dev.mailstack.mta.inbound.InboundChecks.OFF);
+                d.plaintextAuth(), List.of(), false, DnsBlocklists.NONE, true, dev.mailstack.mta.inbound.InboundChecks.OFF,
+                dev.mailstack.mta.queue.SenderRewriting.OFF);
         mta = new MtaFixture(dir.resolve("strict"), java.util.Map.of(), strict,
                 dev.mailstack.mta.queue.QueueSettings.defaults("mx.example.org"));
         mta.store.store().accounts().addUser("bob@example.org", dev.mailstack.store.PasswordScheme.hash("x"));
@@ -359,7 +360,8 @@ class SmtpSessionTest {
                         new dev.mailstack.mta.delivery.LocalDnsServer.Txt("spam source"))))) {
             SmtpSettings d = SmtpSettings.mx("mx.example.org");
             SmtpSettings listed = new SmtpSettings(d.hostname(), false, d.maxMessageBytes(), d.maxRecipients(), d.maxErrors(),
-                    d.plaintextAuth(), List.of(), false, new DnsBlocklists(List.of("bl.test"), dns.url()), false, dev.mailstack.mta.inbound.InboundChecks.OFF);
+                    d.plaintextAuth(), List.of(), false, new DnsBlocklists(List.of("bl.test"), dns.url()), false, dev.mailstack.mta.inbound.InboundChecks.OFF,
+                dev.mailstack.mta.queue.SenderRewriting.OFF);
             mta = new MtaFixture(dir.resolve("listed"), java.util.Map.of(), listed,
                     dev.mailstack.mta.queue.QueueSettings.defaults("mx.example.org"));
             mta.store.store().accounts().addAlias("postmaster@example.org", "alice@example.org");
