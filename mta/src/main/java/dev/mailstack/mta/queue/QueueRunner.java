@@ -496,7 +496,7 @@ public final class QueueRunner implements AutoCloseable {
                 DeliveryReport.write(spool, settings.hostname(), message, List.copyOf(entries), original);
             }
             written = spool.finish();
-            MailEnvelope envelope = new MailEnvelope("", List.of(MailEnvelope.Recipient.of(message.envelope().returnPath())),
+            MailEnvelope envelope = new MailEnvelope("", List.of(MailEnvelope.Recipient.of(reportTo(message.envelope().returnPath()))),
                     Optional.empty(), Optional.empty(), false, true, Instant.now());
             QueueIntake.Prepared prepared = intake.prepare(envelope, written);
             return Optional.of(new WrittenReport(
@@ -511,6 +511,18 @@ public final class QueueRunner implements AutoCloseable {
             }
             return Optional.empty();
         }
+    }
+
+    /**
+     * Where a report about a message goes: its sender, or for a forward we sent from an SRS
+     * address (an alias's domain is ours, so that address has no mailbox here), the sender it stands for.
+     */
+    private String reportTo(String returnPath) {
+        int at = returnPath.lastIndexOf('@');
+        if (at > 0 && store.accounts().isLocalDomain(returnPath.substring(at + 1))) {
+            return srs.reverse(returnPath).orElse(returnPath);
+        }
+        return returnPath;
     }
 
     /** Metrics count outcomes once recorded: none of an entry deleted while it was delivered. */

@@ -80,6 +80,14 @@ class SrsForwardingTest {
 
                 send(front, "", m.group(1).replaceFirst("=carol@", "=mallory@"), "550 5\\.1\\.1 .*");
                 send(front, "x@spam.test", "carol@sender.test", "554 5\\.7\\.1 .*"); // still no open relay
+
+                // a forward the next server refuses: our own bounce goes to carol, not to the SRS address
+                front.store.store().accounts().addAlias("lost@forward.test", "nobody@next.test");
+                send(front, "carol@sender.test", "lost@forward.test", "250 .*");
+                next.awaitMessages(next.alice(), MailboxName.INBOX, 3);
+                String report = inbox(next, 2);
+                assertTrue(report.startsWith("Return-Path: <>") && report.contains("multipart/report")
+                        && report.contains("nobody@next.test") && report.contains("for <carol@sender.test>"), report);
             }
         }
     }
