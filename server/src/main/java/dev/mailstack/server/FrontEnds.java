@@ -62,7 +62,7 @@ final class FrontEnds {
         this.hostname = hostname;
         try {
             srs = config.flag(ConfigKey.SRS) ? SenderRewriting.load(config.dataDir().resolve("srs")) : SenderRewriting.OFF;
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new ConfigException("queue.srs: cannot read or make the key in " + config.dataDir().resolve("srs") + ": "
                     + e.getMessage());
         }

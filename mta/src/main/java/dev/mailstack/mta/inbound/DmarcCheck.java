@@ -62,29 +62,47 @@ public final class DmarcCheck {
             if (spfAligned || dkimAligned) {
                 return new DmarcResult(Kind.PASS, fromDomain, Policy.NONE, "");
             }
-            // the author domain's own record says p=; a parent's says sp= for its subdomains (RFC 7489
-            // §6.6.3), and np= for those that do not exist at all (RFC 9989 §4.7), as forgers invent them
-            String requested;
-            if (found.domain().equals(fromDomain)) {
-                requested = found.tag("p", "none");
-            } else if (found.tags().containsKey("np") && !exists(fromDomain)) {
-                requested = found.tag("np", "none");
-            } else {
-                requested = found.tag("sp", found.tag("p", "none"));
-            }
-            Policy policy = switch (requested) {
-                case "reject" -> Policy.REJECT;
-                case "quarantine" -> Policy.QUARANTINE;
-                default -> Policy.NONE; // none, or not a policy: RFC 9989 §4.7 reads it as none
-            };
-            if (found.tag("t", "n").equals("y") || found.tag("pct", "100").equals("0")) {
-                policy = policy.milder(); // testing (RFC 9989's t=y; RFC 7489's pct=0 meant the same in practice)
-            }
-            return new DmarcResult(Kind.FAIL, fromDomain, policy, "no aligned SPF or DKIM pass for " + fromDomain
-                    + ", p=" + requested);
+            String requested = requested(found, fromDomain);
+            return new DmarcResult(Kind.FAIL, fromDomain, policy(requested, found), "no aligned SPF or DKIM pass for "
+                    + fromDomain + ", p=" + requested);
         } catch (DnsLookup.DnsFailure e) {
             return new DmarcResult(Kind.TEMPERROR, fromDomain, Policy.NONE, e.getMessage());
         }
+    }
+
+    /**
+     * The policy the author domain asks for mail that fails, whatever this message's SPF and DKIM
+     * say: for when those could not be learnt in time, and the mail must not get in for that.
+     */
+    public Policy policy(String fromDomain) throws DnsLookup.DnsFailure {
+        List<Record> walk = walk(fromDomain, new HashMap<>());
+        return walk.isEmpty() ? Policy.NONE : policy(requested(walk.getFirst(), fromDomain), walk.getFirst());
+    }
+
+    /**
+     * The author domain's own record says p=; a parent's says sp= for its subdomains (RFC 7489
+     * §6.6.3), and np= for those that do not exist at all (RFC 9989 §4.7), as forgers invent them.
+     */
+    private String requested(Record found, String fromDomain) throws DnsLookup.DnsFailure {
+        if (found.domain().equals(fromDomain)) {
+            return found.tag("p", "none");
+        }
+        if (found.tags().containsKey("np") && !exists(fromDomain)) {
+            return found.tag("np", "none");
+        }
+        return found.tag("sp", found.tag("p", "none"));
+    }
+
+    private static Policy policy(String requested, Record found) {
+        Policy policy = switch (requested) {
+            case "reject" -> Policy.REJECT;
+            case "quarantine" -> Policy.QUARANTINE;
+            default -> Policy.NONE; // none, or not a policy: RFC 9989 §4.7 reads it as none
+        };
+        if (found.tag("t", "n").equals("y") || found.tag("pct", "100").equals("0")) {
+            policy = policy.milder(); // testing (RFC 9989's t=y; RFC 7489's pct=0 meant the same in practice)
+        }
+        return policy;
     }
 
     /** RFC 9989 §3.2.10: a domain exists for mail when it has an A, AAAA or MX record. */

@@ -8,6 +8,7 @@ import dev.mailstack.net.Cidr;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,6 +30,8 @@ import java.util.concurrent.TimeoutException;
  */
 public final class InboundChecks {
     private static final System.Logger LOG = System.getLogger(InboundChecks.class.getName());
+    /** All the checks of one message take at most this long by default; a client waits for the reply to DATA meanwhile. */
+    public static final Duration BUDGET = Duration.ofSeconds(30);
     public static final InboundChecks OFF = new InboundChecks(null, false, false, List.of(), "");
 
     private final DnsLookup dns;
@@ -36,6 +39,7 @@ public final class InboundChecks {
     private final boolean dmarcEnforce;
     private final List<Cidr> skip;
     private final String authservId;
+    private final Duration budget;
 
     /**
      * @param dns          null turns every check off
@@ -45,6 +49,13 @@ public final class InboundChecks {
      * @param authservId   this server's name in the Authentication-Results field (smtp.hostname)
      */
     public InboundChecks(DnsLookup dns, boolean spfReject, boolean dmarcEnforce, List<Cidr> skip, String authservId) {
+        this(dns, spfReject, dmarcEnforce, skip, authservId, BUDGET);
+    }
+
+    /** {@code budget}: how long all the checks of one message may take (tests shorten it). */
+    public InboundChecks(DnsLookup dns, boolean spfReject, boolean dmarcEnforce, List<Cidr> skip, String authservId,
+                         Duration budget) {
+        this.budget = budget;
         this.dns = dns;
         this.spfReject = spfReject;
         this.dmarcEnforce = dmarcEnforce;
@@ -97,23 +108,38 @@ public final class InboundChecks {
     }
 
     /**
-     * DKIM and DMARC over the spooled message, with the transaction's SPF result, all within
-     * {@link #BUDGET}: past it, what is still unknown is a temporary error, and the message is
-     * delivered as a failed lookup would have it.
+     * DKIM and DMARC over the spooled message, with the transaction's SPF result, all within the
+     * budget. Past it the author domain's policy still decides: a sender whose DNS never answers
+     * must not get mail past p=reject by running out our time.
      */
     public Verdict verdict(InputStream message, SpfResult spf, boolean nullSender, String helo) throws IOException {
         AuthenticationResults results = new AuthenticationResults(authservId);
         results.add("spf", spf.kind().keyword(), spf.kind() == SpfResult.Kind.PASS ? "" : spf.explanation(),
                 nullSender ? "smtp.helo" : "smtp.mailfrom", nullSender ? helo : spf.domain());
+        BufferedInputStream in = new BufferedInputStream(message, 64 * 1024);
+        List<String> fields;
+        try {
+            fields = HeaderFields.read(in, DkimVerifier.MAX_HEADER_BYTES);
+        } catch (HeaderFields.TooLong e) {
+            // no one signs or reads such a header, and its From could hide past what we read
+            return new Verdict.Refuse(results.field(), 552, "5.3.4", "Message header too large (" + e.getMessage() + ")");
+        }
+        AuthorDomains authors = AuthorDomains.of(fields);
+        if (authors instanceof AuthorDomains.Unusable u && dmarcEnforce) {
+            // RFC 7489 §6.6.1: a From that names no one domain cannot be held to a policy, and what
+            // readers show may be the part no check looked at; no DNS needed to say so
+            results.add("dmarc", "permerror", u.why());
+            return new Verdict.Refuse(results.field(), 550, "5.7.1",
+                    "Messages need one From field with valid addresses (RFC 5322 section 3.6.2): " + u.why());
+        }
         ExecutorService thread = Executors.newVirtualThreadPerTaskExecutor();
         try {
-            return thread.submit(() -> verdict(message, spf, results)).get(BUDGET.toMillis(), TimeUnit.MILLISECONDS);
+            return thread.submit(() -> verdict(fields, in, spf, authors, results)).get(budget.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            String why = "no answer within " + BUDGET.toSeconds() + " s";
-            return new Verdict.Deliver(results.add("dkim", "temperror", why).add("dmarc", "temperror", why).field());
+            return pastBudget(authors, results, thread);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted while checking the message");
+            throw new InterruptedIOException("interrupted while checking the message");
         } catch (ExecutionException e) {
             if (e.getCause() instanceof IOException io) {
                 throw io;
@@ -124,18 +150,42 @@ public final class InboundChecks {
         }
     }
 
-    /** All the checks of one message take at most this long; a client waits for the reply to DATA meanwhile. */
-    static final Duration BUDGET = Duration.ofSeconds(30);
-
-    private Verdict verdict(InputStream message, SpfResult spf, AuthenticationResults results) throws IOException {
-        BufferedInputStream in = new BufferedInputStream(message, 64 * 1024);
-        List<String> fields;
-        try {
-            fields = HeaderFields.read(in, DkimVerifier.MAX_HEADER_BYTES);
-        } catch (HeaderFields.TooLong e) {
-            // no one signs or reads such a header, and its From could hide past what we read
-            return new Verdict.Refuse(results.field(), 552, "5.3.4", "Message header too large (" + e.getMessage() + ")");
+    /**
+     * The author domains' policies alone, asked anew within a third of the budget: under p=reject
+     * the client is asked to try again later (451), under p=quarantine the mail goes to Junk.
+     */
+    private Verdict pastBudget(AuthorDomains authors, AuthenticationResults results, ExecutorService thread) {
+        String why = "no answer within " + budget.toMillis() / 1000.0 + " s";
+        String field = results.add("dkim", "temperror", why).add("dmarc", "temperror", why).field();
+        if (!dmarcEnforce || !(authors instanceof AuthorDomains.Found found)) {
+            return new Verdict.Deliver(field);
         }
+        DmarcResult.Policy strictest = DmarcResult.Policy.NONE;
+        try {
+            strictest = thread.submit(() -> {
+                DmarcCheck check = new DmarcCheck(dns);
+                DmarcResult.Policy worst = DmarcResult.Policy.NONE;
+                for (String domain : found.domains()) {
+                    DmarcResult.Policy p = check.policy(domain);
+                    worst = p.compareTo(worst) > 0 ? p : worst;
+                }
+                return worst;
+            }).get(budget.toMillis() / 3, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            return new Verdict.Deliver(field); // the author domain's own DNS does not answer: its policy is unknown
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return switch (strictest) {
+            case REJECT -> new Verdict.Refuse(field, 451, "4.4.3", "Could not check who sent this in time (DNS did not answer);"
+                    + " try again later");
+            case QUARANTINE -> new Verdict.Junk(field);
+            case NONE -> new Verdict.Deliver(field);
+        };
+    }
+
+    private Verdict verdict(List<String> fields, InputStream in, SpfResult spf, AuthorDomains authors,
+                            AuthenticationResults results) throws IOException {
         List<DkimResult> dkim = new DkimVerifier(dns).verify(fields, in);
         if (dkim.isEmpty()) {
             results.add("dkim", "none", "");
@@ -150,16 +200,9 @@ public final class InboundChecks {
         }
         Optional<String> spfPass = spf.kind() == SpfResult.Kind.PASS
                 ? Optional.ofNullable(AuthorDomains.dnsName(spf.domain())) : Optional.empty();
-        switch (AuthorDomains.of(fields)) {
+        switch (authors) {
             case AuthorDomains.Unusable u -> {
-                results.add("dmarc", "permerror", u.why());
-                if (dmarcEnforce) {
-                    // RFC 7489 §6.6.1: a From that names no one domain cannot be held to a policy,
-                    // and what readers show may be the part no check looked at
-                    return new Verdict.Refuse(results.field(), 550, "5.7.1",
-                            "Messages need one From field with valid addresses (RFC 5322 section 3.6.2): " + u.why());
-                }
-                return new Verdict.Deliver(results.field());
+                return new Verdict.Deliver(results.add("dmarc", "permerror", u.why()).field()); // not enforced: noted
             }
             case AuthorDomains.Found found -> {
                 DmarcCheck check = new DmarcCheck(dns);

@@ -32,7 +32,8 @@ final class DeliveryReport {
     }
 
     /** Writes the report; {@code original} is the queued message's octets. */
-    static void write(OutputStream out, String hostname, QueuedMessage message, List<Entry> entries,
+    /** {@code to}: where the report goes, the message's sender (or the one its SRS address stands for). */
+    static void write(OutputStream out, String hostname, QueuedMessage message, String to, List<Entry> entries,
                       InputStream original) throws IOException {
         boolean failed = entries.stream().anyMatch(e -> e.action() == Action.FAILED);
         boolean delayed = !failed && entries.stream().anyMatch(e -> e.action() == Action.DELAYED);
@@ -42,7 +43,7 @@ final class DeliveryReport {
         // RFC 5321 §4.4 and §4.5.5: reports travel with the null reverse-path, recorded on delivery.
         h.append("Return-Path: <>\r\n");
         h.append("From: Mail Delivery System <MAILER-DAEMON@").append(hostname).append(">\r\n");
-        h.append("To: <").append(message.envelope().returnPath()).append(">\r\n");
+        h.append("To: <").append(to).append(">\r\n");
         h.append("Subject: ").append(failed ? "Undelivered Mail Returned to Sender"
                 : delayed ? "Delayed Mail (still being retried)" : "Successful Mail Delivery Report").append("\r\n");
         h.append("Date: ").append(now).append("\r\n");

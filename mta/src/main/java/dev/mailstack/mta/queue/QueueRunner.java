@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -417,7 +418,7 @@ public final class QueueRunner implements AutoCloseable {
                             }
                         }
                         // Forward only once the local copies are in, so a retry does not send the forward again.
-                        if (!retry && !d.forwards().isEmpty() && !forward(a.message, address, d.forwards())) {
+                        if (!retry && !d.forwards().isEmpty() && !forward(a.message, r.recipient(), d.forwards())) {
                             retry = true;
                             worst = "451 4.3.0 <" + address + ">: cannot queue the forward, will retry";
                         }
@@ -492,11 +493,12 @@ public final class QueueRunner implements AutoCloseable {
         }
         MessageSpool.Spooled written = null;
         try (MessageSpool spool = store.spool()) {
+            String to = reportTo(message.envelope().returnPath());
             try (InputStream original = store.openContent(message.contentKey(), 0)) {
-                DeliveryReport.write(spool, settings.hostname(), message, List.copyOf(entries), original);
+                DeliveryReport.write(spool, settings.hostname(), message, to, List.copyOf(entries), original);
             }
             written = spool.finish();
-            MailEnvelope envelope = new MailEnvelope("", List.of(MailEnvelope.Recipient.of(reportTo(message.envelope().returnPath()))),
+            MailEnvelope envelope = new MailEnvelope("", List.of(MailEnvelope.Recipient.of(to)),
                     Optional.empty(), Optional.empty(), false, true, Instant.now());
             QueueIntake.Prepared prepared = intake.prepare(envelope, written);
             return Optional.of(new WrittenReport(
@@ -577,7 +579,7 @@ public final class QueueRunner implements AutoCloseable {
      * the original sender, or with SRS from an address of the alias's domain when the sender is
      * someone else's (their SPF does not list us).
      */
-    private boolean forward(QueuedMessage message, String alias, List<String> targets) {
+    private boolean forward(QueuedMessage message, MailEnvelope.Recipient alias, List<String> targets) {
         if (intake == null) {
             return true;
         }
@@ -588,10 +590,13 @@ public final class QueueRunner implements AutoCloseable {
                 String sender = message.envelope().returnPath();
                 int at = sender.lastIndexOf('@');
                 if (at > 0 && !store.accounts().isLocalDomain(sender.substring(at + 1))) {
-                    sender = srs.forward(sender, alias.substring(alias.lastIndexOf('@') + 1));
+                    sender = srs.forward(sender, alias.address().substring(alias.address().lastIndexOf('@') + 1));
                 }
+                // RFC 3461 §5.2.7: the sender's NOTIFY goes with the forward, and ORCPT names what it wrote
+                Optional<String> orcpt = Optional.of(alias.orcpt().orElse("rfc822;" + xtext(alias.address())));
                 MailEnvelope envelope = new MailEnvelope(sender,
-                        targets.stream().map(MailEnvelope.Recipient::of).toList(), message.envelope().envId(),
+                        targets.stream().map(to -> new MailEnvelope.Recipient(to, alias.dsnNotify(), orcpt)).toList(),
+                        message.envelope().envId(),
                         message.envelope().ret(), message.envelope().smtpUtf8(), message.envelope().body8bit(), Instant.now(),
                         message.envelope().junk());
                 intake.accept(envelope, copy);
@@ -603,6 +608,20 @@ public final class QueueRunner implements AutoCloseable {
             LOG.log(Level.WARNING, "cannot forward queue=" + message.id() + ", will retry: " + e.getMessage());
             return false;
         }
+    }
+
+    /** RFC 3461 §4: '+', '=' and what is not printable ASCII as "+XX". */
+    static String xtext(String address) {
+        StringBuilder out = new StringBuilder();
+        for (byte b : address.getBytes(StandardCharsets.UTF_8)) {
+            int c = b & 0xff;
+            if (c < 33 || c > 126 || c == '+' || c == '=') {
+                out.append('+').append(String.format("%02X", c));
+            } else {
+                out.append((char) c);
+            }
+        }
+        return out.toString();
     }
 
     /** Stops the workers after their current message; an interrupted delivery is retried after a restart. */

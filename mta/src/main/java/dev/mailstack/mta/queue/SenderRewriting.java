@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -20,17 +21,19 @@ import javax.crypto.spec.SecretKeySpec;
  * The Sender Rewriting Scheme, in the address forms libsrs2 and postsrsd write, for mail an alias
  * forwards to another server. Forwarded with its original envelope sender, such mail fails SPF
  * at the next server, which sees us send for a domain that does not list us (RFC 7208 §9.3,
- * "forwarding"); rewritten as {@code SRS0=HHHH=TT=example.com=alice@our-alias-domain}, it is ours
- * to send. A bounce to that address goes back to alice@example.com, once its hash (a keyed MAC,
- * so no one else can make us relay) verifies and it is at most {@link #MAX_AGE_DAYS} days old.
+ * "forwarding"); rewritten as {@code SRS0=HHHHHHHH=TT=example.com=alice@our-alias-domain}, it is ours
+ * to send. A bounce (null sender) to that address goes back to alice@example.com, once its hash
+ * (a keyed MAC, so no one else can make us relay) verifies and it is at most {@link #MAX_AGE_DAYS}
+ * days old; anyone who saw the address could otherwise send alice anything through us.
  * An address that is already SRS0 becomes SRS1 (one more forwarder on the way).
  */
 public final class SenderRewriting {
     public static final SenderRewriting OFF = new SenderRewriting(null, Clock.systemUTC());
     static final int MAX_AGE_DAYS = 21;
     private static final String BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    /** libsrs2 takes 4; 6 case-insensitive base64 characters make a forged address far harder to guess. */
-    private static final int HASH_LENGTH = 6;
+    /** Bytes of the MAC kept, as base32: 40 bits in 8 characters that compare case-insensitively (libsrs2 keeps about 24). */
+    private static final int HASH_BYTES = 5;
+    private static final int MIN_KEY_BYTES = 16;
 
     private final byte[] secret;
     private final Clock clock;
@@ -47,19 +50,27 @@ public final class SenderRewriting {
             Files.createDirectories(folder);
             byte[] key = new byte[32];
             new SecureRandom().nextBytes(key);
+            // written whole under another name first: a crash must not leave an empty key behind
+            Path partial = Files.createTempFile(folder, "secret", ".new",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(partial, Base64.getEncoder().encodeToString(key) + "\n");
             try {
-                Files.writeString(Files.createFile(file,
-                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))),
-                        Base64.getEncoder().encodeToString(key) + "\n");
+                Files.move(partial, file, StandardCopyOption.ATOMIC_MOVE);
             } catch (FileAlreadyExistsException raced) {
-                // another process made it first: read theirs
+                Files.deleteIfExists(partial); // another process made it first: read theirs
             }
         }
+        byte[] key;
         try {
-            return new SenderRewriting(Base64.getDecoder().decode(Files.readString(file).strip()), Clock.systemUTC());
+            key = Base64.getDecoder().decode(Files.readString(file).strip());
         } catch (IllegalArgumentException e) {
             throw new IOException(file + " is not a base64 key: remove it to make a new one", e);
         }
+        if (key.length < MIN_KEY_BYTES) {
+            throw new IOException(file + " holds a key of " + key.length + " bytes, under " + MIN_KEY_BYTES
+                    + ": remove it to make a new one");
+        }
+        return new SenderRewriting(key, Clock.systemUTC());
     }
 
     public boolean isOn() {
@@ -77,6 +88,9 @@ public final class SenderRewriting {
         }
         String local = sender.substring(0, at);
         String host = sender.substring(at + 1);
+        if (local.startsWith("\"") || host.startsWith("[")) {
+            return sender; // a quoted local part or an address literal would not survive as one of ours
+        }
         String upper = local.toUpperCase(Locale.ROOT);
         if (upper.startsWith("SRS1=")) {
             // SRS1=HHHH=orighost==rest: already through several forwarders; we vouch for it anew
@@ -111,7 +125,10 @@ public final class SenderRewriting {
             }
         } else if (upper.equals("SRS1=")) {
             String[] parts = local.substring(5).split("=", 3);
-            if (parts.length == 3 && parts[2].startsWith("=") && matches(parts[0], hash(parts[1], parts[2]))) {
+            // the SRS0 inside keeps its first forwarder's time: a bounce of an old one is refused too
+            String[] inner = parts.length == 3 ? parts[2].split("=", 4) : new String[0];
+            if (parts.length == 3 && parts[2].startsWith("=") && matches(parts[0], hash(parts[1], parts[2]))
+                    && inner.length == 4 && fresh(inner[2])) {
                 return Optional.of("SRS0" + parts[2] + "@" + parts[1]);
             }
         }
@@ -144,7 +161,7 @@ public final class SenderRewriting {
                 expected.toLowerCase(Locale.ROOT).getBytes(StandardCharsets.US_ASCII));
     }
 
-    /** The first characters of the keyed MAC (HMAC-SHA256) of the parts, lower case, as base64. */
+    /** The first {@link #HASH_BYTES} bytes of the keyed MAC (HMAC-SHA256) of the parts, case-folded, in base32. */
     private String hash(String... parts) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
@@ -153,8 +170,16 @@ public final class SenderRewriting {
                 mac.update(part.toLowerCase(Locale.ROOT).getBytes(StandardCharsets.UTF_8));
                 mac.update((byte) 0); // "ab"+"c" and "a"+"bc" differ
             }
-            String b64 = Base64.getEncoder().withoutPadding().encodeToString(mac.doFinal());
-            return b64.replace('+', 'A').replace('/', 'B').substring(0, HASH_LENGTH);
+            byte[] digest = mac.doFinal();
+            long bits = 0;
+            for (int i = 0; i < HASH_BYTES; i++) {
+                bits = bits << 8 | (digest[i] & 0xff);
+            }
+            StringBuilder out = new StringBuilder();
+            for (int shift = HASH_BYTES * 8 - 5; shift >= 0; shift -= 5) {
+                out.append(BASE32.charAt((int) (bits >> shift) & 31));
+            }
+            return out.toString();
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA256 is in every JDK", e);
         }

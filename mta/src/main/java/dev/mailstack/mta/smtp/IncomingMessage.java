@@ -25,7 +25,7 @@ import java.util.function.Predicate;
  */
 final class IncomingMessage extends OutputStream {
     private static final int MAX_HEADER_LINE = 64 * 1024;
-    /** Past this much of a held field, it is judged by what came so far (its name and first words decide). */
+    /** Past this much, a held field is dropped unread. */
     private static final int MAX_HELD = 64 * 1024;
     private static final byte[] HELD_NAME = "authentication-results".getBytes(StandardCharsets.US_ASCII);
 
@@ -119,7 +119,10 @@ final class IncomingMessage extends OutputStream {
         if (inHeader) {
             if (lineLength == line.length) {
                 if (line.length >= MAX_HEADER_LINE) {
+                    // no header line is this long: it and what follows are body, after the blank
+                    // line that makes them so (else the next reader would take it for a field)
                     endHeader(false);
+                    emit(CRLF, 0, 2);
                     emit(line, 0, lineLength);
                     lineLength = 0;
                     emit(new byte[]{b}, 0, 1);
@@ -168,13 +171,18 @@ final class IncomingMessage extends OutputStream {
         lineLength = 0;
     }
 
-    /** Adds the line to the held field (or drops it, after a forged one); judges the field once it is long. */
-    private void hold() throws IOException {
+    /**
+     * Adds the line to the held field (or drops it, after a forged one). A field past {@link
+     * #MAX_HELD} is dropped whatever it says: a comment could hide whose it is past what we read,
+     * and no real one is that long.
+     */
+    private void hold() {
         if (held != null) {
             held.write(line, 0, lineLength);
             held.write(CRLF, 0, 2);
             if (held.size() > MAX_HELD) {
-                release(); // what follows is dropped or written as the judgement went
+                held = null;
+                dropping = true;
             }
         }
         lineLength = 0;

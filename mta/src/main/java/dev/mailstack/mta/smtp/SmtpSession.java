@@ -359,7 +359,14 @@ final class SmtpSession {
         if (to.equalsIgnoreCase("postmaster")) {
             to = "postmaster@" + settings.hostname();
         }
-        Optional<String> bounceBack = srsOrigin(to);
+        Optional<String> bounceBack;
+        try {
+            // only bounces and auto-replies (null sender) go back through an SRS address: whoever
+            // saw a forward's return path could otherwise send its original sender anything through us
+            bounceBack = t.from().isEmpty() ? srsOrigin(to) : Optional.empty();
+        } catch (StoreException e) {
+            return send(SmtpReplies.STORE_BUSY);
+        }
         if (bounceBack.isPresent()) {
             LOG.log(Level.INFO, "srs bounce conn={0} rcpt={1} to=<{2}>", connection.id(), to, bounceBack.get());
             to = bounceBack.get();

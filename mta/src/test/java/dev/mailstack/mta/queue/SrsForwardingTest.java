@@ -1,5 +1,6 @@
 package dev.mailstack.mta.queue;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mailstack.mta.MtaFixture;
@@ -40,7 +41,9 @@ class SrsForwardingTest {
             c.expect("220 .*");
             c.send("EHLO client.test").expectEventually("250 HELP");
             c.send("MAIL FROM:<" + from + ">").expect("250 .*");
-            c.send("RCPT TO:<" + rcpt + ">").expect(rcptReply);
+            int space = rcpt.indexOf(' '); // "address PARAMETERS"
+            c.send(space < 0 ? "RCPT TO:<" + rcpt + ">" : "RCPT TO:<" + rcpt.substring(0, space) + ">" + rcpt.substring(space))
+                    .expect(rcptReply);
             if (rcptReply.startsWith("250")) {
                 c.send("DATA").expect("354 .*");
                 c.sendRaw("From: " + (from.isEmpty() ? "MAILER-DAEMON@next.test" : from) + "\r\nSubject: s\r\n\r\nhi\r\n.\r\n");
@@ -79,15 +82,25 @@ class SrsForwardingTest {
                         "" + both);
 
                 send(front, "", m.group(1).replaceFirst("=carol@", "=mallory@"), "550 5\\.1\\.1 .*");
+                // only bounces go back: whoever saw the address must not send carol anything through us
+                send(front, "spammer@spam.test", m.group(1), "550 5\\.1\\.1 .*");
                 send(front, "x@spam.test", "carol@sender.test", "554 5\\.7\\.1 .*"); // still no open relay
 
-                // a forward the next server refuses: our own bounce goes to carol, not to the SRS address
+                // a forward the next server refuses: our own bounce goes to carol, not to the SRS
+                // address, and only when she asked for one (her NOTIFY goes with the forward)
                 front.store.store().accounts().addAlias("lost@forward.test", "nobody@next.test");
+                send(front, "carol@sender.test", "lost@forward.test NOTIFY=NEVER", "250 .*");
+                front.awaitQueueEmpty();
                 send(front, "carol@sender.test", "lost@forward.test", "250 .*");
                 next.awaitMessages(next.alice(), MailboxName.INBOX, 3);
+                front.awaitQueueEmpty();
+                next.awaitQueueEmpty(); // a report for the first would be in by now
                 String report = inbox(next, 2);
                 assertTrue(report.startsWith("Return-Path: <>") && report.contains("multipart/report")
-                        && report.contains("nobody@next.test") && report.contains("for <carol@sender.test>"), report);
+                        && report.contains("nobody@next.test") && report.contains("for <carol@sender.test>")
+                        && report.contains("Original-Recipient: rfc822; lost@forward.test")
+                        && report.contains("To: <carol@sender.test>"), report);
+                assertEquals(3, next.alice().status(MailboxName.INBOX).messages(), "no report for NOTIFY=NEVER");
             }
         }
     }

@@ -22,6 +22,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,10 +41,11 @@ class SenderChecksTest {
     Path dir;
     LocalDnsServer dns;
     MtaFixture mta;
+    final Map<String, List<LocalDnsServer.Record>> zone = new HashMap<>();
 
     @BeforeEach
     void start() throws IOException {
-        Map<String, List<LocalDnsServer.Record>> zone = new HashMap<>();
+        zone.clear();
         zone.put("example.com", List.of(new LocalDnsServer.Txt("v=spf1 ip4:127.0.0.1 -all")));
         zone.put("_dmarc.example.com", List.of(new LocalDnsServer.Txt("v=DMARC1; p=reject")));
         zone.put("forged.example", List.of(new LocalDnsServer.Txt("v=spf1 ip4:192.0.2.1 -all")));
@@ -176,6 +178,30 @@ class SenderChecksTest {
         assertEquals(4, mta.counters.refusals(MailCounters.Refusal.UNCHECKABLE));
     }
 
+    /**
+     * A sender whose DNS never answers must not run out our time to get past p=reject: the
+     * author's policy is asked alone, and the client told to come back later.
+     */
+    @Test
+    void runningOutTheBudgetUnderPRejectIsATemporaryRefusal() throws Exception {
+        zone.put("slow._domainkey.slow.example", List.of(new LocalDnsServer.Silent()));
+        mta.close();
+        InboundChecks checks = new InboundChecks(new DnsLookup(dns.url()), true, true, List.of(), HOST, Duration.ofMillis(900));
+        mta = new MtaFixture(dir.resolve("budget"), Map.of(), SmtpSettings.mx(HOST).withSenderChecks(checks),
+                QueueSettings.defaults(HOST));
+        // a body hash that verifies, so the key is asked for: from a server that never answers
+        String bodyHash = java.util.Base64.getEncoder().encodeToString(java.security.MessageDigest.getInstance("SHA-256")
+                .digest("x\r\n".getBytes(StandardCharsets.US_ASCII)));
+        String signature = "DKIM-Signature: v=1; a=rsa-sha256; d=slow.example; s=slow; h=from; bh=" + bodyHash + "; b=AAAA\r\n";
+        try (LineClient c = session("x@other.example")) {
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+            data(c, signature + "From: security@bank.example\r\n\r\nx\r\n");
+            c.expect("451 4\\.4\\.3 Could not check who sent this in time.*");
+            c.send("RSET").expect("250 .*");
+        }
+        assertEquals(List.of(), mta.store.store().queue().list());
+    }
+
     @Test
     void aDmarcFailUnderPQuarantineGoesToJunk() throws Exception {
         try (LineClient c = session("promo@soft.example")) {
@@ -213,6 +239,26 @@ class SenderChecksTest {
         mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
         String own = text(MailboxName.INBOX);
         assertFalse(own.contains("bank.example") || own.contains("dkim=pass"), own);
+        // a field too long to judge is dropped whatever a comment hides; a header line too long for
+        // any field makes it and what follows body
+        try (LineClient c = loggedIn()) {
+            c.send("MAIL FROM:<alice@example.org>").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+            data(c, "Authentication-Results: (\r\n" + (" " + "c".repeat(1000) + "\r\n").repeat(70) + " ) " + HOST
+                    + "; dmarc=pass header.from=bank.example\r\n"
+                    + "Subject: second\r\nX-Long: " + "l".repeat(70 * 1024) + "\r\nAuthentication-Results: " + HOST
+                    + "; dkim=pass header.d=bank.example\r\n\r\nbody\r\n");
+            c.expect("250 .*");
+        }
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 2);
+        MessageRef second = mta.alice().select(MailboxName.INBOX).messages().get(1);
+        String stored;
+        try (InputStream in = mta.alice().openContent(second)) {
+            stored = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+        String header = stored.substring(0, stored.indexOf("\r\n\r\n"));
+        assertFalse(header.contains("bank.example") || header.contains("X-Long"), header);
+        assertTrue(header.endsWith("Subject: second"), header.substring(Math.max(0, header.length() - 300)));
         assertTrue(own.contains("\r\nAuthentication-Results: mx.google.com; spf=pass\r\nFrom: alice@example.org\r\nSubject: kept\r\n"), own);
         mta.close();
         mta = fixture(List.of(Cidr.parse("127.0.0.0/8")));
