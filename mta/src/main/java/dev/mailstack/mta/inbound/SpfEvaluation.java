@@ -3,6 +3,7 @@ package dev.mailstack.mta.inbound;
 import dev.mailstack.mta.dns.DnsLookup;
 import dev.mailstack.mta.inbound.SpfRecord.All;
 import dev.mailstack.mta.inbound.SpfResult.Kind;
+import dev.mailstack.net.Cidr;
 import java.net.IDN;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
@@ -161,17 +162,7 @@ final class SpfEvaluation {
 
     /** Whether the client's first {@code prefix} bits are the network's (§5.6). */
     private boolean inNetwork(byte[] network, int prefix) {
-        byte[] client = ip.getAddress();
-        if (client.length != network.length) {
-            return false;
-        }
-        for (int bit = 0; bit < prefix; bit++) {
-            int mask = 0x80 >> (bit % 8);
-            if ((client[bit / 8] & mask) != (network[bit / 8] & mask)) {
-                return false;
-            }
-        }
-        return true;
+        return new Cidr(network, prefix).contains(ip);
     }
 
     /** An address as 16 bytes: Java reads ::ffff:a.b.c.d as IPv4, but an ip6 network is IPv6 (§5.6). */
