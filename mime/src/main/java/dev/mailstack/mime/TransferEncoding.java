@@ -22,6 +22,14 @@ public final class TransferEncoding {
     private TransferEncoding() {
     }
 
+    /**
+     * RFC 2045 §6.7 quoted-printable of a whole (small) text, for mail we write ourselves: CRLF or a
+     * bare LF becomes a hard line break, lines are at most 76 characters, and the result is 7-bit.
+     */
+    public static byte[] encodeQuotedPrintable(byte[] text) {
+        return SevenBitDowngrade.quotedPrintable(text);
+    }
+
     /** Base64, skipping anything outside the alphabet and stopping at padding; a truncated tail is kept. */
     public static byte[] base64(byte[] in, int off, int len) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(len * 3 / 4 + 3);

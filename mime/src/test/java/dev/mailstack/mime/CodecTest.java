@@ -81,6 +81,17 @@ class CodecTest {
     }
 
     @Test
+    void quotedPrintableWeWriteIsSevenBitAndDecodesBack() {
+        byte[] text = "我在度假。\n下周一回来。 \n".getBytes(StandardCharsets.UTF_8);
+        byte[] qp = TransferEncoding.encodeQuotedPrintable(text);
+        for (byte b : qp) {
+            assertTrue(b > 0, "7-bit");
+        }
+        assertEquals("我在度假。\r\n下周一回来。 \r\n", new String(TransferEncoding.quotedPrintable(qp, 0, qp.length, false),
+                StandardCharsets.UTF_8), "LF became CRLF; the trailing space survived");
+    }
+
+    @Test
     void textExtractionFindsChineseInGbkQuotedPrintableAndBase64() throws Exception {
         String qp = new String(SevenBitDowngrade.quotedPrintable("季度报告\r\n".getBytes(GBK)), StandardCharsets.US_ASCII);
         String m = "Subject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"

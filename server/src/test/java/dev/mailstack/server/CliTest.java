@@ -67,6 +67,53 @@ class CliTest {
         }
     }
 
+    /** user vacation sets, shows and clears an account's out-of-office reply; bad dates and combinations are usage errors. */
+    @Test
+    void vacationRepliesFromTheCommandLine() throws Exception {
+        String data = dir.resolve("data").toString();
+        try (MailboxStore store = MailboxStore.open(Path.of(data), null)) {
+            store.accounts().addDomain("example.org");
+            store.accounts().addUser("alice@example.org", dev.mailstack.store.PasswordScheme.hash("pw"));
+        }
+        Path text = dir.resolve("away.txt");
+        Files.writeString(text, "我在度假。\n下周一回来。\n", java.nio.charset.StandardCharsets.UTF_8);
+        java.time.LocalDate last = java.time.LocalDate.now().plusDays(3);
+        java.io.PrintStream stdout = System.out;
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try {
+            System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals(0, run("user", "vacation", "alice@example.org", "--subject", "不在办公室", "--message-file",
+                    text.toString(), "--until", last.toString(), "--data", data));
+            assertEquals(2, run("user", "vacation", "alice@example.org", "--message", "x", "--until", "2000-01-01",
+                    "--data", data), "a day in the past");
+            assertEquals(2, run("user", "vacation", "alice@example.org", "--message", "x", "--until", "tomorrow",
+                    "--data", data));
+            assertEquals(2, run("user", "vacation", "alice@example.org", "--off", "--message", "x", "--data", data));
+            assertEquals(2, run("user", "vacation", "alice@example.org", "--subject", "s", "--data", data), "no text");
+            assertEquals(2, run("user", "vacation", "alice@example.org", "--message", "x", "--message-file",
+                    text.toString(), "--data", data));
+            assertEquals(1, run("user", "vacation", "nobody@example.org", "--message", "x", "--data", data), "no such user");
+            assertEquals(1, run("user", "vacation", "nobody@example.org", "--data", data));
+            out.reset();
+            assertEquals(0, run("user", "vacation", "alice@example.org", "--data", data));
+        } finally {
+            System.setOut(stdout);
+        }
+        String shown = out.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(shown.contains("on until the end of " + last) && shown.contains("Subject: 不在办公室")
+                && shown.contains("我在度假。\n下周一回来。"), shown);
+        try (MailboxStore store = MailboxStore.open(Path.of(data), null)) {
+            var alice = store.accounts().find("alice@example.org").orElseThrow();
+            assertEquals(new dev.mailstack.store.Vacation("不在办公室", "我在度假。\n下周一回来。",
+                    java.util.Optional.of(last.plusDays(1).atStartOfDay(java.time.ZoneId.systemDefault()).toInstant())),
+                    store.accounts().vacation(alice.id()).orElseThrow(), "as set: the usage errors changed nothing");
+        }
+        assertEquals(0, run("user", "vacation", "alice@example.org", "--off", "--data", data));
+        try (MailboxStore store = MailboxStore.open(Path.of(data), null)) {
+            assertTrue(store.accounts().vacationSetting("alice@example.org").isEmpty());
+        }
+    }
+
     /** dkim keygen writes a key only its owner reads and prints the record; show prints it again; nothing is replaced. */
     @Test
     void dkimKeysAndTheirDnsRecords() throws Exception {

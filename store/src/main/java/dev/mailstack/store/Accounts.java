@@ -6,6 +6,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -435,6 +436,149 @@ public final class Accounts {
             throw db.failure(e, "list aliases");
         }
         return out;
+    }
+
+    // --- vacations
+
+    /**
+     * Sets the account's out-of-office reply, or clears it ({@code vacation} empty). Either way the
+     * record of senders already answered starts afresh: a new message is another vacation action
+     * (RFC 5230 §4.2, a :handle per reason). Done as the account's one writer, like deliveries,
+     * which record their replies in the same account's rows ({@link #claimVacationReply}).
+     */
+    public void setVacation(String address, Optional<Vacation> vacation) {
+        String a = normalize(address);
+        try (Connection c = db.connect()) {
+            AccountId id = idOf(c, a);
+            writers.lock(id);
+            try {
+                c.setAutoCommit(false);
+                try (PreparedStatement exists = c.prepareStatement("SELECT 1 FROM accounts WHERE id = ?")) {
+                    exists.setLong(1, id.value());
+                    try (ResultSet rs = exists.executeQuery()) {
+                        if (!rs.next()) {
+                            throw new StoreException(StoreFailure.NOT_FOUND, "no user " + a); // deleted meanwhile
+                        }
+                    }
+                }
+                for (String sql : List.of("DELETE FROM vacations WHERE account_id = ?",
+                        "DELETE FROM vacation_replies WHERE account_id = ?")) {
+                    try (PreparedStatement ps = c.prepareStatement(sql)) {
+                        ps.setLong(1, id.value());
+                        ps.executeUpdate();
+                    }
+                }
+                if (vacation.isPresent()) {
+                    Vacation v = vacation.get();
+                    try (PreparedStatement ps = c.prepareStatement(
+                            "INSERT INTO vacations (account_id, subject, body, ends_at) VALUES (?, ?, ?, ?)")) {
+                        ps.setLong(1, id.value());
+                        ps.setString(2, v.subject());
+                        ps.setString(3, v.body());
+                        ps.setTimestamp(4, v.endsAt().map(Timestamp::from).orElse(null));
+                        ps.executeUpdate();
+                    }
+                }
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                writers.unlock(id);
+            }
+        } catch (SQLException e) {
+            throw db.failure(e, "set vacation");
+        }
+    }
+
+    /** The account's out-of-office reply if replies go out now: empty when none is set or it has ended. */
+    public Optional<Vacation> vacation(AccountId account) {
+        Instant now = Instant.now();
+        try (Connection c = db.connect()) {
+            return vacation(c, account).filter(v -> v.activeAt(now));
+        } catch (SQLException e) {
+            throw db.failure(e, "read vacation");
+        }
+    }
+
+    /** The vacation as set for {@code address}, ended or not (for the administrator to see). */
+    public Optional<Vacation> vacationSetting(String address) {
+        String a = normalize(address);
+        try (Connection c = db.connect()) {
+            return vacation(c, idOf(c, a));
+        } catch (SQLException e) {
+            throw db.failure(e, "read vacation");
+        }
+    }
+
+    private static Optional<Vacation> vacation(Connection c, AccountId account) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT subject, body, ends_at FROM vacations WHERE account_id = ?")) {
+            ps.setLong(1, account.value());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                Timestamp ends = rs.getTimestamp(3);
+                return Optional.of(new Vacation(rs.getString(1), rs.getString(2),
+                        Optional.ofNullable(ends).map(Timestamp::toInstant)));
+            }
+        }
+    }
+
+    /**
+     * Records that the account answers {@code sender} at {@code now}, and says whether it may: true
+     * when it has not answered them within {@code interval} before (RFC 5230 §4.6, :days; RFC 3834
+     * §2: no more than one reply per sender in a period). False leaves the earlier reply's time as it
+     * was, so a sender who keeps writing hears again one interval after the last reply, not after
+     * their last message. Answers older than the interval are forgotten on the way.
+     */
+    public boolean claimVacationReply(AccountId account, String sender, Instant now, Duration interval) {
+        String s = sender.trim().toLowerCase(Locale.ROOT);
+        try (Connection c = db.connect()) {
+            writers.lock(account);
+            try {
+                c.setAutoCommit(false);
+                try (PreparedStatement prune = c.prepareStatement(
+                        "DELETE FROM vacation_replies WHERE account_id = ? AND replied_at <= ?")) {
+                    prune.setLong(1, account.value());
+                    prune.setTimestamp(2, Timestamp.from(now.minus(interval)));
+                    prune.executeUpdate();
+                }
+                try (PreparedStatement find = c.prepareStatement(
+                        "SELECT 1 FROM vacation_replies WHERE account_id = ? AND sender = ?")) {
+                    find.setLong(1, account.value());
+                    find.setString(2, s);
+                    try (ResultSet rs = find.executeQuery()) {
+                        if (rs.next()) {
+                            c.commit();
+                            return false;
+                        }
+                    }
+                }
+                try (PreparedStatement insert = c.prepareStatement(
+                        "INSERT INTO vacation_replies (account_id, sender, replied_at) VALUES (?, ?, ?)")) {
+                    insert.setLong(1, account.value());
+                    insert.setString(2, s);
+                    insert.setTimestamp(3, Timestamp.from(now));
+                    insert.executeUpdate();
+                }
+                c.commit();
+                return true;
+            } catch (SQLException e) {
+                c.rollback();
+                if (db.dialect().isUniqueViolation(e)) {
+                    return false; // another process answered them first (read committed)
+                }
+                throw e;
+            } catch (RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                writers.unlock(account);
+            }
+        } catch (SQLException e) {
+            throw db.failure(e, "record a vacation reply");
+        }
     }
 
     // --- routing

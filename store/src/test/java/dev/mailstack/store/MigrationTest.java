@@ -42,9 +42,13 @@ class MigrationTest {
             }
             store.domainPolicies().put(new DomainPolicy("example.net", "1", "version: STSv1\nmode: enforce\n",
                     Instant.now(), Instant.now().plus(Duration.ofDays(1))));
+            store.accounts().setVacation("alice@example.org", Optional.of(new Vacation("Away", "Back on Monday.",
+                    Optional.of(Instant.now().plus(Duration.ofDays(2))))));
+            assertTrue(store.accounts().claimVacationReply(f.user().id(), "bob@remote.test", Instant.now(), Duration.ofDays(7)));
             try (Connection c = store.db().connect(); Statement st = c.createStatement()) {
                 for (String table : List.of("domains", "accounts", "aliases", "mailboxes", "contents", "messages",
-                        "queue_messages", "queue_recipients", "expunged", "deliveries", "domain_policies")) {
+                        "queue_messages", "queue_recipients", "expunged", "deliveries", "domain_policies",
+                        "vacations", "vacation_replies")) {
                     try (ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + table)) {
                         rs.next();
                         assertTrue(rs.getLong(1) > 0, table + " holds the row written through the API");
@@ -54,6 +58,7 @@ class MigrationTest {
             assertEquals("carol@remote.test", store.queue().claimDue(Instant.now(), Duration.ofMinutes(1))
                     .orElseThrow().pending().get(0).recipient().address());
             assertEquals(List.of(new Alias("postmaster@example.org", "alice@example.org")), store.accounts().aliases());
+            assertEquals("Back on Monday.", store.accounts().vacation(f.user().id()).orElseThrow().body());
         }
     }
 

@@ -63,6 +63,8 @@ public final class QueueRunner implements AutoCloseable {
     private final Map<QueueId, Instant> deleted = new ConcurrentHashMap<>();
     private Thread leaseKeeper;
     private QueueIntake intake;
+    /** Out-of-office replies to what is delivered locally; none until there is an intake to queue them. */
+    private VacationResponder vacations;
     private volatile boolean stopping;
     private final MailCounters counters;
     private volatile SenderRewriting srs = SenderRewriting.OFF;
@@ -79,6 +81,7 @@ public final class QueueRunner implements AutoCloseable {
     /** The intake bounces go through (built with this runner's {@link #wake()}). */
     public void useIntake(QueueIntake intake) {
         this.intake = intake;
+        this.vacations = new VacationResponder(store, intake);
     }
 
     /** How forwards to other servers say who sent them ({@link SenderRewriting}); off unless set. */
@@ -406,10 +409,16 @@ public final class QueueRunner implements AutoCloseable {
                         boolean retry = false;
                         for (Account account : d.accounts()) {
                             switch (results.next()) {
-                                case LocalDelivery.Delivered ok -> LOG.log(Level.INFO,
-                                        "delivered queue={0} rcpt={1} user={2} mailbox=INBOX uid={3}", a.message.id(),
-                                        address, account.address(),
-                                        ok.uid().map(u -> Long.toString(u.value())).orElse("already-delivered"));
+                                case LocalDelivery.Delivered ok -> {
+                                    LOG.log(Level.INFO,
+                                            "delivered queue={0} rcpt={1} user={2} mailbox=INBOX uid={3}", a.message.id(),
+                                            address, account.address(),
+                                            ok.uid().map(u -> Long.toString(u.value())).orElse("already-delivered"));
+                                    // Only a new copy is answered: an empty uid is a repeat of an earlier attempt's.
+                                    if (ok.uid().isPresent() && vacations != null) {
+                                        vacations.answer(a.message, account, address);
+                                    }
+                                }
                                 case LocalDelivery.TryLater later -> {
                                     retry = true;
                                     worst = later.reply();

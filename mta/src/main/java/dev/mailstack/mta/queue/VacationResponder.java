@@ -1,0 +1,287 @@
+package dev.mailstack.mta.queue;
+
+import dev.mailstack.mime.AddressList;
+import dev.mailstack.mime.Rfc2047;
+import dev.mailstack.mime.TransferEncoding;
+import dev.mailstack.mta.dkim.HeaderFields;
+import dev.mailstack.store.Account;
+import dev.mailstack.store.MailEnvelope;
+import dev.mailstack.store.MailboxStore;
+import dev.mailstack.store.MessageSpool;
+import dev.mailstack.store.QueueId;
+import dev.mailstack.store.QueuedMessage;
+import dev.mailstack.store.Vacation;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Out-of-office replies (RFC 5230's vacation action, set by the administrator with {@code mailstack
+ * user vacation}) to mail just delivered to an account, by the rules of RFC 3834 and RFC 5230
+ * §4.5-4.6: never to the null sender, to lists, to bulk or automatic mail, or to mail that does not
+ * name the account in To or Cc; once per sender per week. The reply leaves with the null sender,
+ * signed like the account's own mail. Reads only the header of the message answered.
+ */
+final class VacationResponder {
+    private static final Logger LOG = System.getLogger(VacationResponder.class.getName());
+    /** RFC 5230 §4.6: :days defaults to 7. */
+    static final Duration INTERVAL = Duration.ofDays(7);
+    /** The most of the answered message that is read: a header longer than this gets no reply. */
+    static final int HEADER_LIMIT = 64 * 1024;
+    /** Message-IDs carried over from the answered message's References (its thread's latest). */
+    static final int MAX_REFERENCES = 20;
+    /** Room left in a 998-octet line (RFC 5322 §2.1.1) for "Subject: Auto: " and an original subject. */
+    static final int MAX_ORIGINAL_SUBJECT = 900;
+
+    /**
+     * Local parts of senders that are programs or lists, never people (RFC 5230 §4.6 names
+     * MAILER-DAEMON, owner-* and *-request; the rest are their present-day kin).
+     */
+    private static final Set<String> SYSTEM_SENDERS = Set.of("mailer-daemon", "postmaster", "listserv", "majordomo",
+            "mailman", "noreply", "no-reply", "donotreply", "do-not-reply");
+    private static final List<String> SYSTEM_PREFIXES = List.of("owner-");
+    private static final List<String> SYSTEM_SUFFIXES = List.of("-request", "-owner", "-bounces", "-bounce");
+    /** RFC 2369 and RFC 2919 list fields: any of them marks mail from a list. */
+    private static final Set<String> LIST_FIELDS = Set.of("list-id", "list-help", "list-subscribe", "list-unsubscribe",
+            "list-post", "list-owner", "list-archive");
+    private static final Pattern MESSAGE_ID = Pattern.compile("<[^<>\\s]+>");
+
+    private final MailboxStore store;
+    private final QueueIntake intake;
+
+    VacationResponder(MailboxStore store, QueueIntake intake) {
+        this.store = store;
+        this.intake = intake;
+    }
+
+    /** Whether a message gets a reply, and if not, why not (for the log). */
+    sealed interface Verdict {
+        record Reply(Vacation vacation, Header original) implements Verdict {
+        }
+
+        record Silent(String why) implements Verdict {
+        }
+    }
+
+    /**
+     * Answers {@code message}, newly delivered to {@code account} through the envelope recipient
+     * {@code recipient}, when the account has a vacation and the rules allow. Never throws: a reply
+     * that cannot be sent is logged, and the delivery stands.
+     */
+    void answer(QueuedMessage message, Account account, String recipient) {
+        try {
+            Optional<Vacation> vacation = store.accounts().vacation(account.id());
+            if (vacation.isEmpty()) {
+                return;
+            }
+            switch (decide(message, account, recipient, vacation.get())) {
+                case Verdict.Silent s -> LOG.log(Level.DEBUG, "vacation: no reply queue={0} user={1} why={2}",
+                        message.id(), account.address(), s.why());
+                case Verdict.Reply r -> send(message, account, r);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(e instanceof IOException ? Level.WARNING : Level.ERROR,
+                    "vacation: cannot reply queue=" + message.id() + " user=" + account.address() + ": " + e, e);
+        }
+    }
+
+    private Verdict decide(QueuedMessage message, Account account, String recipient, Vacation vacation) throws IOException {
+        String sender = message.envelope().returnPath();
+        if (sender.isEmpty()) {
+            return new Verdict.Silent("null sender"); // RFC 3834 §2, RFC 5230 §4.6: MUST NOT
+        }
+        if (message.envelope().junk()) {
+            return new Verdict.Silent("marked as junk"); // a reply would confirm the address to a forger
+        }
+        if (isSystemSender(sender)) {
+            return new Verdict.Silent("sender is a program or a list");
+        }
+        Set<String> own = new HashSet<>(List.of(untagged(account.address()), untagged(recipient)));
+        if (own.contains(untagged(sender))) {
+            return new Verdict.Silent("sent by the account itself"); // RFC 5230 §4.6
+        }
+        Header header;
+        try (InputStream in = new BufferedInputStream(store.openContent(message.contentKey(), 0))) {
+            header = new Header(HeaderFields.read(in, HEADER_LIMIT));
+        } catch (HeaderFields.TooLong e) {
+            return new Verdict.Silent("header over " + HEADER_LIMIT + " octets");
+        }
+        // RFC 3834 §2 and §5: anything but Auto-Submitted: no was sent by a program.
+        Optional<String> autoSubmitted = header.first("auto-submitted");
+        if (autoSubmitted.isPresent() && !keyword(autoSubmitted.get()).equals("no")) {
+            return new Verdict.Silent("Auto-Submitted: " + autoSubmitted.get());
+        }
+        if (LIST_FIELDS.stream().anyMatch(header::has)) {
+            return new Verdict.Silent("mail from a list"); // RFC 3834 §2: not to lists
+        }
+        // Not in any RFC but kept by lists and bulk senders since long before (RFC 3834 §3.1.8 notes it).
+        Optional<String> precedence = header.first("precedence");
+        if (precedence.isPresent() && Set.of("bulk", "list", "junk").contains(keyword(precedence.get()))) {
+            return new Verdict.Silent("Precedence: " + precedence.get());
+        }
+        // RFC 5230 §4.5: only mail sent to the user, not a Bcc or a list's copy.
+        boolean named = false;
+        for (String field : List.of("to", "cc")) {
+            for (String value : header.values(field)) {
+                for (AddressList.Address a : AddressList.parse(value)) {
+                    named |= a.host() != null && a.mailbox() != null && own.contains(untagged(a.mailbox() + "@" + a.host()));
+                }
+            }
+        }
+        if (!named) {
+            return new Verdict.Silent("the account is in neither To nor Cc");
+        }
+        // Last: the claim records a reply, and only a message that gets one may count.
+        if (!store.accounts().claimVacationReply(account.id(), sender, Instant.now(), INTERVAL)) {
+            return new Verdict.Silent("answered within " + INTERVAL.toDays() + " days");
+        }
+        return new Verdict.Reply(vacation, header);
+    }
+
+    private void send(QueuedMessage message, Account account, Verdict.Reply reply) throws IOException {
+        String sender = message.envelope().returnPath();
+        byte[] written = write(account.address(), sender, reply.vacation(), reply.original());
+        // RFC 6531: a non-ASCII address in the envelope or the header needs SMTPUTF8 all the way.
+        boolean utf8 = !StandardCharsets.US_ASCII.newEncoder().canEncode(sender + account.address());
+        // RFC 3834 §3.3: the reply goes with the null reverse-path, so nothing answers it in turn.
+        MailEnvelope envelope = new MailEnvelope("", List.of(MailEnvelope.Recipient.of(sender)), Optional.empty(),
+                Optional.empty(), utf8, false, Instant.now());
+        QueueId id;
+        try (MessageSpool spool = store.spool()) {
+            spool.write(written);
+            MessageSpool.Spooled spooled = spool.finish();
+            try {
+                id = intake.accept(envelope, spooled, new Origin.LoggedIn(account.id()));
+            } finally {
+                spooled.discard();
+            }
+        }
+        LOG.log(Level.INFO, "vacation reply queued queue={0} user={1} to={2} reply={3}", message.id(), account.address(),
+                sender, id);
+    }
+
+    /** The reply as octets: a 7-bit text/plain message (RFC 3834 §3.1, RFC 5230 §5). */
+    static byte[] write(String from, String to, Vacation vacation, Header original) {
+        StringBuilder h = new StringBuilder();
+        h.append("Return-Path: <>\r\n"); // as delivered, should it stay here (RFC 5321 §4.4)
+        h.append("From: <").append(from).append(">\r\n");
+        h.append("To: <").append(to).append(">\r\n");
+        String subject = vacation.subject().isEmpty()
+                ? "Auto: " + oneLine(original.text("subject").orElse(""), MAX_ORIGINAL_SUBJECT) // RFC 5230 §4.3
+                : vacation.subject();
+        // RFC 2047 for non-ASCII text (and to fold a subject too long for one line, RFC 5322 §2.1.1)
+        boolean plain = StandardCharsets.US_ASCII.newEncoder().canEncode(subject) && subject.length() <= 998 - "Subject: ".length();
+        h.append("Subject: ").append(plain ? subject : Rfc2047.encode(subject, StandardCharsets.UTF_8, "Subject: ".length()))
+                .append("\r\n");
+        h.append("Date: ").append(ZonedDateTime.now(ZoneId.systemDefault()).format(DeliveryReport.DATE)).append("\r\n");
+        h.append("Message-ID: <").append(UUID.randomUUID()).append('@').append(from.substring(from.lastIndexOf('@') + 1))
+                .append(">\r\n");
+        // RFC 3834 §3.1.5 and RFC 5322 §3.6.4: the reply joins the thread of the message it answers.
+        Optional<String> messageId = original.first("message-id").flatMap(VacationResponder::firstId);
+        if (messageId.isPresent()) {
+            h.append("In-Reply-To: ").append(messageId.get()).append("\r\n");
+            List<String> references = new ArrayList<>(ids(original.first("references").orElse("")));
+            references.add(messageId.get());
+            h.append("References: ").append(String.join("\r\n ",
+                    references.subList(Math.max(0, references.size() - MAX_REFERENCES - 1), references.size()))).append("\r\n");
+        }
+        h.append("Auto-Submitted: auto-replied\r\n"); // RFC 3834 §5
+        h.append("MIME-Version: 1.0\r\n");
+        h.append("Content-Type: text/plain; charset=UTF-8\r\n");
+        h.append("Content-Transfer-Encoding: quoted-printable\r\n\r\n");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(h.toString().getBytes(StandardCharsets.UTF_8));
+        out.writeBytes(TransferEncoding.encodeQuotedPrintable(vacation.body().getBytes(StandardCharsets.UTF_8)));
+        out.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
+        return out.toByteArray();
+    }
+
+    /** The answered message's header fields, read as far as the blank line. */
+    record Header(List<String> fields) {
+        Header {
+            fields = List.copyOf(fields);
+        }
+
+        /** Each value of the named field, unfolded, its octets read as UTF-8 (RFC 6532 allows it raw). */
+        List<String> values(String name) {
+            List<String> out = new ArrayList<>();
+            for (String f : fields) {
+                if (HeaderFields.name(f).equals(name)) {
+                    String value = f.substring(f.indexOf(':') + 1).replace("\r\n", "").strip();
+                    out.add(new String(value.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8));
+                }
+            }
+            return out;
+        }
+
+        Optional<String> first(String name) {
+            return values(name).stream().findFirst();
+        }
+
+        boolean has(String name) {
+            return fields.stream().anyMatch(f -> HeaderFields.name(f).equals(name));
+        }
+
+        /** The first value with its encoded-words decoded (RFC 2047). */
+        Optional<String> text(String name) {
+            return first(name).map(Rfc2047::decode);
+        }
+    }
+
+    /** A field's keyword: before any parameters or comment, in lower case ("auto-generated; x=y"). */
+    private static String keyword(String value) {
+        return value.split("[;(]", 2)[0].strip().toLowerCase(Locale.ROOT);
+    }
+
+    /** Control characters (an encoded CR LF among them) become spaces: the text goes into one header line. */
+    private static String oneLine(String text, int max) {
+        String line = text.replaceAll("[\\p{Cntrl}&&[^\t]]", " ").strip();
+        return line.length() <= max ? line : line.substring(0, max);
+    }
+
+    private static Optional<String> firstId(String value) {
+        List<String> ids = ids(value);
+        return ids.isEmpty() ? Optional.empty() : Optional.of(ids.getFirst());
+    }
+
+    private static List<String> ids(String value) {
+        List<String> out = new ArrayList<>();
+        Matcher m = MESSAGE_ID.matcher(value);
+        while (m.find()) {
+            out.add(m.group());
+        }
+        return out;
+    }
+
+    /** The address in lower case without a +tag: alice+news@example.org is alice@example.org. */
+    static String untagged(String address) {
+        String a = address.strip().toLowerCase(Locale.ROOT);
+        int at = a.lastIndexOf('@');
+        int plus = a.indexOf('+');
+        return plus > 0 && at > plus ? a.substring(0, plus) + a.substring(at) : a;
+    }
+
+    static boolean isSystemSender(String sender) {
+        String a = untagged(sender);
+        String local = a.substring(0, Math.max(0, a.lastIndexOf('@')));
+        return SYSTEM_SENDERS.contains(local) || SYSTEM_PREFIXES.stream().anyMatch(local::startsWith)
+                || SYSTEM_SUFFIXES.stream().anyMatch(local::endsWith);
+    }
+}
