@@ -19,6 +19,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 /**
  * SPF, DKIM and DMARC for mail that arrives from outside on the MX port, and what follows from
@@ -113,9 +114,11 @@ public final class InboundChecks {
      * must not get mail past p=reject by running out our time.
      */
     public Verdict verdict(InputStream message, SpfResult spf, boolean nullSender, String helo) throws IOException {
-        AuthenticationResults results = new AuthenticationResults(authservId);
-        results.add("spf", spf.kind().keyword(), spf.kind() == SpfResult.Kind.PASS ? "" : spf.explanation(),
+        // a field of its own for each path: a check past the budget may still be writing to its own
+        Supplier<AuthenticationResults> withSpf = () -> new AuthenticationResults(authservId).add("spf",
+                spf.kind().keyword(), spf.kind() == SpfResult.Kind.PASS ? "" : spf.explanation(),
                 nullSender ? "smtp.helo" : "smtp.mailfrom", nullSender ? helo : spf.domain());
+        AuthenticationResults results = withSpf.get();
         BufferedInputStream in = new BufferedInputStream(message, 64 * 1024);
         List<String> fields;
         try {
@@ -136,7 +139,7 @@ public final class InboundChecks {
         try {
             return thread.submit(() -> verdict(fields, in, spf, authors, results)).get(budget.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            return pastBudget(authors, results, thread);
+            return pastBudget(authors, withSpf.get(), thread);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while checking the message");
