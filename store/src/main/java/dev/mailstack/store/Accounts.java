@@ -239,23 +239,41 @@ public final class Accounts {
         AccountId id;
         try (Connection c = db.connect()) {
             id = idOf(c, a);
-            writers.lock(id);
-            try {
-                c.setAutoCommit(false);
+            asWriter(c, id, () -> {
                 if (!deleteAccount(c, id)) {
                     throw new StoreException(StoreFailure.NOT_FOUND, "no user " + a); // deleted meanwhile
                 }
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                writers.unlock(id);
-            }
+                return null;
+            });
         } catch (SQLException e) {
             throw db.failure(e, "remove user");
         }
         changes.publishRemoved(id);
+    }
+
+    /** Work on one account's rows in one connection's transaction. */
+    private interface SqlWork<T> {
+        T run() throws SQLException;
+    }
+
+    /**
+     * Runs {@code work} in one transaction as the account's one writer ({@link AccountWriters}):
+     * deliveries and IMAP write the same account's rows, and H2 must never see two writers of one
+     * account wait on each other. Rolled back on any failure.
+     */
+    private <T> T asWriter(Connection c, AccountId id, SqlWork<T> work) throws SQLException {
+        writers.lock(id);
+        try {
+            c.setAutoCommit(false);
+            T result = work.run();
+            c.commit();
+            return result;
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            writers.unlock(id);
+        }
     }
 
     /** False when there was no such account any more. */
@@ -450,9 +468,7 @@ public final class Accounts {
         String a = normalize(address);
         try (Connection c = db.connect()) {
             AccountId id = idOf(c, a);
-            writers.lock(id);
-            try {
-                c.setAutoCommit(false);
+            asWriter(c, id, () -> {
                 try (PreparedStatement exists = c.prepareStatement("SELECT 1 FROM accounts WHERE id = ?")) {
                     exists.setLong(1, id.value());
                     try (ResultSet rs = exists.executeQuery()) {
@@ -479,13 +495,8 @@ public final class Accounts {
                         ps.executeUpdate();
                     }
                 }
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                writers.unlock(id);
-            }
+                return null;
+            });
         } catch (SQLException e) {
             throw db.failure(e, "set vacation");
         }
@@ -535,9 +546,7 @@ public final class Accounts {
     public boolean claimVacationReply(AccountId account, String sender, Instant now, Duration interval) {
         String s = sender.trim().toLowerCase(Locale.ROOT);
         try (Connection c = db.connect()) {
-            writers.lock(account);
-            try {
-                c.setAutoCommit(false);
+            return asWriter(c, account, () -> {
                 try (PreparedStatement prune = c.prepareStatement(
                         "DELETE FROM vacation_replies WHERE account_id = ? AND replied_at <= ?")) {
                     prune.setLong(1, account.value());
@@ -550,7 +559,6 @@ public final class Accounts {
                     find.setString(2, s);
                     try (ResultSet rs = find.executeQuery()) {
                         if (rs.next()) {
-                            c.commit();
                             return false;
                         }
                     }
@@ -562,21 +570,12 @@ public final class Accounts {
                     insert.setTimestamp(3, Timestamp.from(now));
                     insert.executeUpdate();
                 }
-                c.commit();
                 return true;
-            } catch (SQLException e) {
-                c.rollback();
-                if (db.dialect().isUniqueViolation(e)) {
-                    return false; // another process answered them first (read committed)
-                }
-                throw e;
-            } catch (RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                writers.unlock(account);
-            }
+            });
         } catch (SQLException e) {
+            if (db.dialect().isUniqueViolation(e)) {
+                return false; // another process answered them first (read committed); rolled back
+            }
             throw db.failure(e, "record a vacation reply");
         }
     }
