@@ -9,7 +9,8 @@ import java.util.List;
  * msg-ids (RFC 5322 §3.6.4) as THREAD=REFERENCES compares them (RFC 5256 §3): normalised, so
  * that {@code <"a.b"@example.org>} and {@code <a.b@example.org>} are one id, and compared
  * case-sensitively. Like Dovecot: an id without '@' is not valid and is skipped, white space and
- * comments inside are dropped, quotes around the local part removed. An id inside a comment is
+ * comments inside are dropped, quotes around the local part removed; a domain literal
+ * ({@code <x@[10.0.0.1]>}, §3.6.4's no-fold-literal) is kept as written. An id inside a comment is
  * none.
  *
  * <p>One value is read in one pass: where an id turns out not to be one, the search for the next
@@ -172,11 +173,34 @@ final class MessageIds {
         out.append('@');
         pos++;
         skipSpaceAndComments();
-        if (!dotAtom(out)) {
+        if (pos < s.length() && s.charAt(pos) == '[' ? !domainLiteral(out) : !dotAtom(out)) {
             return false;
         }
         skipSpaceAndComments();
         return pos < s.length() && s.charAt(pos) == '>';
+    }
+
+    /**
+     * RFC 5322 §3.6.4 no-fold-literal: "[" dtext* "]", taken as written (an id's domain literal
+     * names the host that made it, {@code [10.0.0.1]}, and is compared as text like the rest).
+     */
+    private boolean domainLiteral(StringBuilder out) {
+        // One scan to the first character that ends or spoils it; a failure leaves pos there, so
+        // no stretch of the value is scanned twice (a MiB of "<a@[" stays linear).
+        for (int p = pos + 1; p < s.length(); p++) {
+            char c = s.charAt(p);
+            if (c == ']') {
+                out.append(s, pos, p + 1);
+                pos = p + 1;
+                return true;
+            }
+            if (c == '[' || c == '\\' || c == '<' || c == '>' || Character.isWhitespace(c)) {
+                pos = p;
+                return false;
+            }
+        }
+        pos = s.length();
+        return false;
     }
 
     private boolean quoted(StringBuilder out) {

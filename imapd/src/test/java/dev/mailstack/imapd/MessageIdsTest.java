@@ -39,6 +39,17 @@ class MessageIdsTest {
         assertEquals("a@b", MessageIds.first("<x <a@b>")); // '<' cannot be in an id: the id starts again after it
     }
 
+    /** RFC 5322 §3.6.4: the right side may be a domain literal; it is kept as written and compared as text. */
+    @Test
+    void domainLiteralsAreIds() {
+        assertEquals("1234.5@[10.0.0.1]", MessageIds.first("<1234.5@[10.0.0.1]>"));
+        assertEquals("a.b@[IPv6:2001:db8::1]", MessageIds.first("<\"a.b\" @ [IPv6:2001:db8::1]>"));
+        assertEquals(List.of("x@[10.0.0.1]", "y@[10.0.0.2]"), MessageIds.last("<x@[10.0.0.1]> (c) <y@[10.0.0.2]>", 100));
+        assertEquals("b@c", MessageIds.first("<a@[10.0.0.1 <b@c>")); // never closed: the next id is still found
+        assertNull(MessageIds.first("<a@[10.0.[0].1]>")); // no dtext holds '['
+        assertNull(MessageIds.first("<a@[10.0.0.1] x>"));
+    }
+
     /** THREAD keeps no id longer than real mail programs make (theirs are well under 100 characters). */
     @Test
     void idsLongerThan250CharactersAreSkipped() {
@@ -60,7 +71,8 @@ class MessageIdsTest {
         List<String> hostile = List.of("<".repeat(mib), "<a".repeat(mib / 2), "<a>".repeat(mib / 3), "<a b ".repeat(mib / 5),
                 "<\"".repeat(mib / 2), "<(".repeat(mib / 2), "<a (".repeat(mib / 4), "(".repeat(mib), "(<".repeat(mib / 2),
                 "<a@b ".repeat(mib / 5), "<a.".repeat(mib / 3), "<a@b.".repeat(mib / 5), "<a ".repeat(mib / 3) + ">",
-                "<a b ".repeat(mib / 5) + "(", "<".repeat(mib) + "[", "<a\"".repeat(mib / 3) + "\"");
+                "<a b ".repeat(mib / 5) + "(", "<".repeat(mib) + "[", "<a\"".repeat(mib / 3) + "\"",
+                "<a@[".repeat(mib / 4), "<a@[x".repeat(mib / 5), "<a@[x ".repeat(mib / 6) + "]>", "<a@" + "[".repeat(mib));
         for (String value : hostile) {
             assertTimeoutPreemptively(Duration.ofSeconds(2), () -> {
                 MessageIds.first(value);
