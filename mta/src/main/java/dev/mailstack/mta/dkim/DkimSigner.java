@@ -1,5 +1,6 @@
 package dev.mailstack.mta.dkim;
 
+import dev.mailstack.mime.HeaderFields;
 import dev.mailstack.mime.TraceField;
 import dev.mailstack.net.HostName;
 import dev.mailstack.store.MessageSource;

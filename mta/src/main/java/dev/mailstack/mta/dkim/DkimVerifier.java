@@ -1,5 +1,6 @@
 package dev.mailstack.mta.dkim;
 
+import dev.mailstack.mime.HeaderFields;
 import dev.mailstack.mta.dkim.DkimResult.Kind;
 import dev.mailstack.mta.dns.DnsLookup;
 import java.io.BufferedInputStream;

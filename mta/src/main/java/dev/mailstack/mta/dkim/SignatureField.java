@@ -1,5 +1,6 @@
 package dev.mailstack.mta.dkim;
 
+import dev.mailstack.mime.HeaderFields;
 import dev.mailstack.mta.dkim.DkimResult.Kind;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

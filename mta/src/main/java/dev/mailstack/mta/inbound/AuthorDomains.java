@@ -1,7 +1,7 @@
 package dev.mailstack.mta.inbound;
 
 import dev.mailstack.mime.AddressList;
-import dev.mailstack.mta.dkim.HeaderFields;
+import dev.mailstack.mime.HeaderFields;
 import dev.mailstack.net.HostName;
 import java.net.IDN;
 import java.nio.ByteBuffer;

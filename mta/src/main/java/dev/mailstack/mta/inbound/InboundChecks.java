@@ -2,7 +2,7 @@ package dev.mailstack.mta.inbound;
 
 import dev.mailstack.mta.dkim.DkimResult;
 import dev.mailstack.mta.dkim.DkimVerifier;
-import dev.mailstack.mta.dkim.HeaderFields;
+import dev.mailstack.mime.HeaderFields;
 import dev.mailstack.mta.dns.DnsLookup;
 import dev.mailstack.net.Cidr;
 import java.io.BufferedInputStream;

@@ -3,7 +3,7 @@ package dev.mailstack.mta.queue;
 import dev.mailstack.mime.AddressList;
 import dev.mailstack.mime.Rfc2047;
 import dev.mailstack.mime.TransferEncoding;
-import dev.mailstack.mta.dkim.HeaderFields;
+import dev.mailstack.mime.HeaderFields;
 import dev.mailstack.store.Account;
 import dev.mailstack.store.MailEnvelope;
 import dev.mailstack.store.MailboxStore;

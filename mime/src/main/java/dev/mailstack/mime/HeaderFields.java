@@ -1,4 +1,4 @@
-package dev.mailstack.mta.dkim;
+package dev.mailstack.mime;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -8,7 +8,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-/** A message's header fields as DKIM hashes them, for signing and verifying alike. */
+/**
+ * A message's header fields as written, read up to the blank line: what DKIM hashes (signing and
+ * verifying alike), and what the inbound checks, vacation replies and Sieve look up by name.
+ */
 public final class HeaderFields {
     private HeaderFields() {
     }
@@ -68,8 +71,12 @@ public final class HeaderFields {
         return fields;
     }
 
-    /** The field's name in lower case, as h= lists compare it (RFC 6376 §3.5). */
+    /**
+     * The field's name in lower case, without the white space RFC 5322 §4.5.3's obsolete syntax
+     * allows before the colon: as DKIM's h= lists compare it (RFC 6376 §3.5), and as every lookup by
+     * name does.
+     */
     public static String name(String field) {
-        return RelaxedCanonicalization.trim(field.substring(0, field.indexOf(':'))).toLowerCase(Locale.ROOT);
+        return field.substring(0, field.indexOf(':')).strip().toLowerCase(Locale.ROOT);
     }
 }
