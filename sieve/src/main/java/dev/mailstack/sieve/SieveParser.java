@@ -33,6 +33,8 @@ final class SieveParser {
     private final Set<String> required = new LinkedHashSet<>();
     private final Set<String> variableNames = new HashSet<>();
     private boolean pastRequires;
+    /** The line of the token consumed last: where a missing ";" belongs. */
+    private int lastLine = 1;
 
     private SieveParser(String text) throws SieveException {
         this.lexer = new SieveLexer(text);
@@ -54,6 +56,7 @@ final class SieveParser {
 
     private Token advance() throws SieveException {
         Token t = current;
+        lastLine = t.line();
         current = lexer.next();
         return t;
     }
@@ -108,12 +111,12 @@ final class SieveParser {
             }
             block = commands(depth + 1);
             if (current.kind() != Token.Kind.RIGHT_BRACE) {
-                throw new SieveException(current.line(), "block opened on line " + line + " is never closed with \"}\"");
+                throw new SieveException(line, sig.name() + " block opened here is never closed with \"}\"");
             }
             advance();
         } else {
             if (current.kind() != Token.Kind.SEMICOLON) {
-                throw new SieveException(current.line(), "expected \";\" after " + sig.name() + ", found " + current.describe());
+                throw new SieveException(lastLine, "expected \";\" after " + sig.name() + ", found " + current.describe());
             }
             advance();
         }
@@ -125,17 +128,12 @@ final class SieveParser {
     private List<Test> nestedTests(Signature sig, List<Argument> raw, int line, int depth) throws SieveException {
         boolean wantsOne = sig.nested() == Nested.TEST || sig.nested() == Nested.TEST_AND_BLOCK;
         boolean wantsList = sig.nested() == Nested.TEST_LIST;
-        if (current.kind() == Token.Kind.IDENTIFIER) {
-            if (!wantsOne) {
-                throw new SieveException(current.line(), sig.name() + " takes no test here, found " + current.describe()
-                        + (sig.nested() == Nested.NOTHING && Vocabulary.COMMANDS.containsKey(sig.name()) ? " (missing \";\"?)" : ""));
-            }
+        // a test or list the signature does not take is left for the caller to report in context
+        // ("expected ;", "needs a block"), which says more than "unexpected test" would
+        if (current.kind() == Token.Kind.IDENTIFIER && wantsOne) {
             return List.of(test(depth + 1));
         }
-        if (current.kind() == Token.Kind.LEFT_PAREN) {
-            if (!wantsList) {
-                throw new SieveException(current.line(), sig.name() + " does not take a test list in ( )");
-            }
+        if (current.kind() == Token.Kind.LEFT_PAREN && wantsList) {
             advance();
             List<Test> tests = new ArrayList<>();
             while (true) {
