@@ -64,19 +64,19 @@ final class Variables {
                 break;
             }
             out.append(s, i, open);
-            int close = s.indexOf('}', open + 2);
-            if (close < 0) {
-                out.append(s, open, s.length());
-                break;
+            // the reference ends at the first character that cannot be in a name: scanning only
+            // that far keeps a string full of "${" linear
+            int end = open + 2;
+            while (end < s.length() && isNameChar(s.charAt(end))) {
+                end++;
             }
-            String ref = s.substring(open + 2, close);
-            String value = lookup(ref);
+            String value = end < s.length() && s.charAt(end) == '}' ? lookup(s.substring(open + 2, end)) : null;
             if (value == null) {
                 out.append("${");
-                i = open + 2; // a "${" inside the bad reference may still start a good one
+                i = open + 2;
             } else {
                 out.append(value);
-                i = close + 1;
+                i = end + 1;
             }
             if (out.length() > MAX_VALUE_LENGTH * 4) {
                 break; // the caller truncates; no need to build more
@@ -85,6 +85,11 @@ final class Variables {
         return out.toString();
     }
 
+    private static boolean isNameChar(char c) {
+        return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_';
+    }
+
+    /** The value of a name or a match-variable number; null when the text is neither. */
     private String lookup(String ref) {
         if (!ref.isEmpty() && ref.chars().allMatch(c -> c >= '0' && c <= '9')) {
             String digits = ref.replaceFirst("^0+(?=.)", "");

@@ -99,4 +99,13 @@ class VariablesTest {
     void variablesAreOnlyExpandedWhenRequired() {
         assertEquals(List.of(fileinto("${x}")), actions("require \"fileinto\"; fileinto \"${x}\";"));
     }
+
+    @Test
+    void aStringFullOfOpenReferencesExpandsInLinearTime() {
+        String many = "${".repeat(50_000) + "x}";
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(2), () -> {
+            SieveOutcome o = SampleMessage.run(REQUIRE + "set \"a\" \"" + many + "\"; set :length \"n\" \"${a}\"; fileinto \"${n}\";");
+            assertEquals(List.of(fileinto(String.valueOf(Variables.MAX_VALUE_LENGTH))), o.actions());
+        });
+    }
 }
