@@ -98,8 +98,9 @@ final class Interpreter {
                 case "discard" -> actions.discard();
                 case "fileinto" -> {
                     String mailbox = expand(a.positionalString(0));
-                    if (mailbox.isEmpty()) {
-                        throw new Failure(c.line(), "fileinto needs a mailbox name, not \"\"");
+                    if (!isMailboxName(mailbox)) {
+                        throw new Failure(c.line(), "\"" + mailbox + "\" is not a mailbox name: use names like"
+                                + " \"Lists/sieve\", '/' between levels, no empty level, no control characters");
                     }
                     actions.fileInto(mailbox, flagsOf(a), a.has("create"), a.has("copy"));
                 }
@@ -119,6 +120,17 @@ final class Interpreter {
         } catch (ActionList.LimitReached e) {
             throw new Failure(c.line(), e.getMessage());
         }
+    }
+
+    /**
+     * A name fileinto can hand to the store: UTF-8 text with '/' between levels, no empty level
+     * (leading, trailing or doubled '/'), no control characters. The store may still refuse it.
+     */
+    static boolean isMailboxName(String name) {
+        if (name.isEmpty() || name.startsWith("/") || name.endsWith("/") || name.contains("//")) {
+            return false;
+        }
+        return name.chars().noneMatch(ch -> ch < 0x20 || ch == 0x7f);
     }
 
     /** RFC 5232 §5: :flags replaces the internal variable for this action; else its current value. */
@@ -170,7 +182,8 @@ final class Interpreter {
             // RFC 5230 §4.1: fewer than one day is raised to one; a site may cap the upper end
             period = clamp(Duration.ofDays(Math.min(a.number("days"), MAX_PERIOD.toDays() + 1)), MIN_DAYS);
         } else if (a.has("seconds")) {
-            // RFC 6131 §2: :seconds 0 asks for a reply to every message; the site cap still holds
+            // RFC 6131 §2: the minimum is normally 0 (a reply to every message; §4.5's loop rules still
+            // apply); a site minimum would have to stay under one day, so we keep 0. The cap still holds
             period = clamp(Duration.ofSeconds(Math.min(a.number("seconds"), MAX_PERIOD.toSeconds() + 1)), Duration.ZERO);
         }
         Optional<String> subject = a.has("subject") ? Optional.of(expand(a.string("subject"))) : Optional.empty();

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+/** The :matches glob: edge cases, escapes, captures (RFC 5229 match variables) and its cost. */
 class GlobMatcherTest {
 
     private static boolean matches(String pattern, String subject) {

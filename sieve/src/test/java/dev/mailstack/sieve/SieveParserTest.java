@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+/** Lexing, parsing and parse-time checks: every error names its line and what to change. */
 class SieveParserTest {
 
     private static SieveException error(String script) {

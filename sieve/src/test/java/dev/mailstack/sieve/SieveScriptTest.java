@@ -248,10 +248,14 @@ class SieveScriptTest {
     }
 
     @Test
-    void emptyMailboxNameIsARuntimeError() {
-        SieveOutcome o = SampleMessage.run("require \"fileinto\";\nfileinto \"\";");
-        assertTrue(o.failed());
-        assertTrue(o.errors().get(0).startsWith("line 2: "), o.errors().toString());
+    void badMailboxNamesAreRuntimeErrors() {
+        for (String name : new String[] {"", "/a", "a/", "a//b", "a\tb"}) {
+            SieveOutcome o = SampleMessage.run("require \"fileinto\";\nfileinto \"" + name + "\";");
+            assertTrue(o.failed(), name);
+            assertTrue(o.errors().get(0).startsWith("line 2: "), o.errors().toString());
+            assertEquals(List.of(keep()), o.actions());
+        }
+        assertEquals(List.of(fileinto("Archiv/2026/发票")), SampleMessage.actions("require \"fileinto\"; fileinto \"Archiv/2026/发票\";"));
     }
 
     @Test
