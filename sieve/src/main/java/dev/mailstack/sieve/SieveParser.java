@@ -98,7 +98,7 @@ final class SieveParser {
             throw new SieveException(line, sig.name() + " must follow an if or elsif block");
         }
         List<Argument> raw = arguments();
-        List<Test> tests = nestedTests(sig, raw, line, depth);
+        List<Test> tests = nestedTests(sig, line, depth);
         Arguments args = resolve(sig, raw, line);
         List<Command> block = List.of();
         if (sig.nested() == Nested.TEST_AND_BLOCK || sig.nested() == Nested.BLOCK) {
@@ -125,7 +125,7 @@ final class SieveParser {
         return c;
     }
 
-    private List<Test> nestedTests(Signature sig, List<Argument> raw, int line, int depth) throws SieveException {
+    private List<Test> nestedTests(Signature sig, int line, int depth) throws SieveException {
         boolean wantsOne = sig.nested() == Nested.TEST || sig.nested() == Nested.TEST_AND_BLOCK;
         boolean wantsList = sig.nested() == Nested.TEST_LIST;
         // a test or list the signature does not take is left for the caller to report in context
@@ -175,7 +175,7 @@ final class SieveParser {
         }
         needs(sig.name(), sig.extension(), line);
         List<Argument> raw = arguments();
-        List<Test> tests = nestedTests(sig, raw, line, depth);
+        List<Test> tests = nestedTests(sig, line, depth);
         Test t = new Test(sig.name(), resolve(sig, raw, line), tests, line);
         checkTest(t);
         return t;

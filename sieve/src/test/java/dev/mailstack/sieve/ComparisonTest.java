@@ -102,7 +102,8 @@ class ComparisonTest {
         assertFalse(holds("size :over 2048"));
         assertTrue(holds("size :under 2049"));
         assertFalse(holds("size :under 2048"));
-        assertTrue(holds("size :under 2K") == false && holds("size :over 1K"));
+        assertFalse(holds("size :under 2K"), "2K is 2048");
+        assertTrue(holds("size :over 1K"));
     }
 
     @Test
