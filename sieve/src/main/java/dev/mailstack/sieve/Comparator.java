@@ -79,8 +79,11 @@ enum Comparator {
 
     /** RFC 5228 §2.7.1 :contains. */
     boolean contains(String haystack, String needle) {
-        int[] h = haystack.codePoints().toArray();
-        int[] n = needle.codePoints().toArray();
+        return contains(haystack.codePoints().toArray(), needle.codePoints().toArray());
+    }
+
+    /** :contains on code points, for callers that test one value against many keys. */
+    boolean contains(int[] h, int[] n) {
         outer:
         for (int start = 0; start + n.length <= h.length; start++) {
             for (int k = 0; k < n.length; k++) {

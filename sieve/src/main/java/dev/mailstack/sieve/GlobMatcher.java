@@ -51,7 +51,11 @@ final class GlobMatcher {
      * what each wildcard ({@code *} or {@code ?}) matched, in pattern order.
      */
     Optional<List<String>> match(String subject, Comparator comparator) {
-        int[] s = subject.codePoints().toArray();
+        return match(subject.codePoints().toArray(), subject, comparator);
+    }
+
+    /** As {@link #match(String, Comparator)}, with the subject's code points already taken out. */
+    Optional<List<String>> match(int[] s, String subject, Comparator comparator) {
         int n = segments.size();
         int[] first = segments.get(0);
         if (n == 1) {

@@ -385,7 +385,10 @@ final class Interpreter {
             return keys.stream().anyMatch(k -> r.holds(comparator.compare(counted, k)));
         }
         List<GlobMatcher> globs = "matches".equals(type) ? keys.stream().map(GlobMatcher::compile).toList() : List.of();
+        List<int[]> keyPoints = "contains".equals(type) ? keys.stream().map(k -> k.codePoints().toArray()).toList() : List.of();
         for (String value : values) {
+            // taken out once per value, not once per key: a long header against a long key list
+            int[] valuePoints = globs.isEmpty() && keyPoints.isEmpty() ? null : value.codePoints().toArray();
             for (int k = 0; k < keys.size(); k++) {
                 String key = keys.get(k);
                 if (type == null || type.equals("is")) {
@@ -393,7 +396,7 @@ final class Interpreter {
                         return true;
                     }
                 } else if (type.equals("contains")) {
-                    if (comparator.contains(value, key)) {
+                    if (comparator.contains(valuePoints, keyPoints.get(k))) {
                         return true;
                     }
                 } else if (type.equals("value")) {
@@ -401,7 +404,7 @@ final class Interpreter {
                         return true;
                     }
                 } else {
-                    Optional<List<String>> m = globs.get(k).match(value, comparator);
+                    Optional<List<String>> m = globs.get(k).match(valuePoints, value, comparator);
                     if (m.isPresent()) {
                         if (variablesOn) {
                             variables.setMatches(m.get());

@@ -104,4 +104,20 @@ class GlobMatcherTest {
             assertEquals(false, SampleMessage.holds(m, "header :matches \"subject\" \"*a*a*a*a*a*b\""));
         });
     }
+
+    @Test
+    void manyKeysAgainstALongHeaderStayFast() {
+        // the worst a script can ask of one test: the longest key list, each key a near miss
+        String header = "Subject: " + "ab".repeat(50_000) + "\n";
+        SieveMessage m = SampleMessage.of(header, 1, "", "u@example.org");
+        StringBuilder keys = new StringBuilder("[");
+        for (int i = 0; i < SieveParser.MAX_STRING_LIST; i++) {
+            keys.append(i == 0 ? "" : ", ").append("\"abababac").append(i).append('"');
+        }
+        keys.append(']');
+        assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
+            assertEquals(false, SampleMessage.holds(m, "header :contains \"subject\" " + keys));
+            assertEquals(false, SampleMessage.holds(m, "header :matches \"subject\" " + keys.toString().replace("\"a", "\"*a")));
+        });
+    }
 }
