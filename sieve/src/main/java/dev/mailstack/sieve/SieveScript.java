@@ -1,17 +1,52 @@
 package dev.mailstack.sieve;
 
 import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Predicate;
 
-/** A Sieve script (RFC 5228) parsed and checked, ready to run against any number of messages. */
+/**
+ * A Sieve script (RFC 5228) parsed and checked, ready to run against any number of messages.
+ * Immutable and safe to share between threads; each {@link #run} has its own state. The text's
+ * size is the caller's to limit (ManageSieve's quota); everything else is bounded here: nesting
+ * ({@value SieveParser#MAX_NESTING}), string lists ({@value SieveParser#MAX_STRING_LIST}),
+ * variables ({@value SieveParser#MAX_VARIABLES}, each {@value Variables#MAX_VALUE_LENGTH}
+ * characters), actions ({@value ActionList#MAX_ACTIONS}) and redirects
+ * ({@value ActionList#MAX_REDIRECTS}) per run.
+ */
 public final class SieveScript {
     /** The extensions this implementation offers, as `require` and ManageSieve's SIEVE capability name them. */
-    public static final List<String> EXTENSIONS = List.of("fileinto");
+    public static final List<String> EXTENSIONS = List.of("fileinto", "envelope", "encoded-character", "imap4flags",
+            "copy", "subaddress", "vacation", "vacation-seconds", "mailbox", "relational",
+            "comparator-i;ascii-numeric", "variables");
 
-    private SieveScript() {
+    private final List<Command> commands;
+    private final Set<String> required;
+
+    private SieveScript(List<Command> commands, Set<String> required) {
+        this.commands = commands;
+        this.required = required;
     }
 
     /** Parses and checks a script; throws with the line and a reason a user can act on. */
     public static SieveScript parse(String text) throws SieveException {
-        return new SieveScript();
+        SieveParser.Parsed parsed = SieveParser.parse(Objects.requireNonNull(text, "text"));
+        return new SieveScript(parsed.commands(), parsed.required());
+    }
+
+    /** The extensions the script requires, lower-cased. */
+    public Set<String> required() {
+        return required;
+    }
+
+    /**
+     * Runs the script against one message. {@code mailboxExists} answers the mailbox extension's
+     * {@code mailboxexists} test (RFC 5490 §3.1) for the user being delivered to, with names as
+     * fileinto gives them (UTF-8, '/' between levels); INBOX always exists. Never throws for
+     * anything the script does: runtime errors are in the outcome.
+     */
+    public SieveOutcome run(SieveMessage message, Predicate<String> mailboxExists) {
+        return new Interpreter(Objects.requireNonNull(message, "message"),
+                Objects.requireNonNull(mailboxExists, "mailboxExists"), required).run(commands);
     }
 }

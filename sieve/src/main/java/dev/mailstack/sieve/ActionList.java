@@ -1,0 +1,124 @@
+package dev.mailstack.sieve;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The actions a run has gathered so far, merged as RFC 5228 §2.10.3 asks (a keep and a fileinto
+ * "INBOX" are one delivery; two fileintos to one mailbox are one; one redirect per address),
+ * counted against the limits, and whether the implicit keep is still due (§2.10.2).
+ */
+final class ActionList {
+    /** Distinct actions one run may produce. */
+    static final int MAX_ACTIONS = 32;
+    /** Redirects one run may produce (Dovecot Pigeonhole's sieve_max_redirects default). */
+    static final int MAX_REDIRECTS = 4;
+
+    private final List<SieveAction> actions = new ArrayList<>();
+    private boolean implicitKeepCancelled;
+    private int redirects;
+
+    /** Why an action could not be added; the interpreter turns it into a runtime error. */
+    static final class LimitReached extends Exception {
+        LimitReached(String message) {
+            super(message);
+        }
+    }
+
+    /** RFC 5228 §4.5. */
+    void discard() {
+        implicitKeepCancelled = true;
+    }
+
+    void keep(List<String> flags) throws LimitReached {
+        implicitKeepCancelled = true;
+        for (int i = 0; i < actions.size(); i++) {
+            if (actions.get(i) instanceof SieveAction.Keep k) {
+                actions.set(i, new SieveAction.Keep(union(k.flags(), flags)));
+                return;
+            }
+        }
+        add(new SieveAction.Keep(flags));
+    }
+
+    /** RFC 3894: with :copy the implicit keep is left as it was. */
+    void fileInto(String mailbox, List<String> flags, boolean create, boolean copy) throws LimitReached {
+        // RFC 3501 §5.1: INBOX is case-insensitive; filing there is a keep
+        if (mailbox.equalsIgnoreCase("INBOX")) {
+            boolean cancelled = implicitKeepCancelled;
+            keep(flags);
+            implicitKeepCancelled = cancelled || !copy;
+            return;
+        }
+        if (!copy) {
+            implicitKeepCancelled = true;
+        }
+        for (int i = 0; i < actions.size(); i++) {
+            if (actions.get(i) instanceof SieveAction.FileInto f && f.mailbox().equals(mailbox)) {
+                actions.set(i, new SieveAction.FileInto(mailbox, union(f.flags(), flags), f.create() || create));
+                return;
+            }
+        }
+        add(new SieveAction.FileInto(mailbox, flags, create));
+    }
+
+    void redirect(String address, boolean copy) throws LimitReached {
+        if (!copy) {
+            implicitKeepCancelled = true;
+        }
+        for (int i = 0; i < actions.size(); i++) {
+            if (actions.get(i) instanceof SieveAction.Redirect r && r.address().equalsIgnoreCase(address)) {
+                actions.set(i, new SieveAction.Redirect(r.address(), r.copy() && copy));
+                return;
+            }
+        }
+        if (++redirects > MAX_REDIRECTS) {
+            throw new LimitReached("more than " + MAX_REDIRECTS + " redirects in one run");
+        }
+        add(new SieveAction.Redirect(address, copy));
+    }
+
+    /** RFC 5230 §4.7 allows one vacation action per run. */
+    void vacation(SieveAction.Vacation v) throws LimitReached {
+        for (SieveAction a : actions) {
+            if (a instanceof SieveAction.Vacation) {
+                throw new LimitReached("vacation may only be used once per run");
+            }
+        }
+        add(v);
+    }
+
+    private void add(SieveAction a) throws LimitReached {
+        if (actions.size() >= MAX_ACTIONS) {
+            throw new LimitReached("more than " + MAX_ACTIONS + " actions in one run");
+        }
+        actions.add(a);
+    }
+
+    /** The final outcome: the actions, plus the implicit keep with these flags if still due. */
+    SieveOutcome outcome(List<String> implicitKeepFlags) {
+        if (implicitKeepCancelled) {
+            return new SieveOutcome(actions, false, List.of());
+        }
+        List<SieveAction> all = new ArrayList<>(actions);
+        all.add(new SieveAction.Keep(implicitKeepFlags));
+        return new SieveOutcome(all, true, List.of());
+    }
+
+    /** Flags are case-insensitive (RFC 3501 §2.3.2); the first spelling wins. */
+    static List<String> union(List<String> a, List<String> b) {
+        Set<String> seen = new LinkedHashSet<>();
+        List<String> out = new ArrayList<>();
+        for (List<String> list : List.of(a, b)) {
+            for (String f : list) {
+                if (seen.add(f.toLowerCase(Locale.ROOT))) {
+                    out.add(f);
+                }
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,419 @@
+package dev.mailstack.sieve;
+
+import dev.mailstack.mime.AddressList;
+import dev.mailstack.mime.Rfc2047;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * Runs a checked script against one message (RFC 5228 §2.10): walks the commands, evaluates tests
+ * with short-circuit (§5.2, §5.3), gathers actions in an {@link ActionList}, and keeps the run's
+ * state: variables (RFC 5229) and the internal flags variable (RFC 5232 §3). One instance per run.
+ */
+final class Interpreter {
+    /** RFC 5230 §4.1: default and minimum reply period for :days. */
+    static final Duration DEFAULT_PERIOD = Duration.ofDays(7);
+    static final Duration MIN_DAYS = Duration.ofDays(1);
+    /** RFC 5230 §4.1 lets a site cap the period; 90 days, as Pigeonhole's default maximum. */
+    static final Duration MAX_PERIOD = Duration.ofDays(90);
+
+    private final SieveMessage message;
+    private final Predicate<String> mailboxExists;
+    private final boolean variablesOn;
+    private final boolean flagsOn;
+    private final Variables variables = new Variables();
+    private final ActionList actions = new ActionList();
+    private List<String> internalFlags = List.of();
+    private boolean stopped;
+
+    /** A runtime error (§2.10.6): carries "line N: reason". */
+    private static final class Failure extends Exception {
+        Failure(int line, String reason) {
+            super("line " + line + ": " + reason);
+        }
+    }
+
+    Interpreter(SieveMessage message, Predicate<String> mailboxExists, Set<String> required) {
+        this.message = message;
+        this.mailboxExists = mailboxExists;
+        this.variablesOn = required.contains("variables");
+        this.flagsOn = required.contains("imap4flags");
+    }
+
+    SieveOutcome run(List<Command> script) {
+        try {
+            execute(script);
+            return actions.outcome(internalFlags);
+        } catch (Failure f) {
+            // §2.10.6: on a runtime error the implicit keep is done and nothing else
+            return new SieveOutcome(List.of(new SieveAction.Keep(internalFlags)), true, List.of(f.getMessage()));
+        }
+    }
+
+    private void execute(List<Command> commands) throws Failure {
+        boolean branchTaken = false;
+        for (Command c : commands) {
+            if (stopped) {
+                return;
+            }
+            switch (c.name()) {
+                case "if" -> {
+                    branchTaken = test(c.tests().get(0));
+                    if (branchTaken) {
+                        execute(c.block());
+                    }
+                }
+                case "elsif" -> {
+                    if (!branchTaken) {
+                        branchTaken = test(c.tests().get(0));
+                        if (branchTaken) {
+                            execute(c.block());
+                        }
+                    }
+                }
+                case "else" -> {
+                    if (!branchTaken) {
+                        execute(c.block());
+                    }
+                }
+                default -> action(c);
+            }
+        }
+    }
+
+    private void action(Command c) throws Failure {
+        Arguments a = c.arguments();
+        try {
+            switch (c.name()) {
+                case "require" -> {
+                }
+                case "stop" -> stopped = true;
+                case "keep" -> actions.keep(flagsOf(a));
+                case "discard" -> actions.discard();
+                case "fileinto" -> {
+                    String mailbox = expand(a.positionalString(0));
+                    if (!isMailboxName(mailbox)) {
+                        throw new Failure(c.line(), "\"" + mailbox + "\" is not a mailbox name: use names like"
+                                + " \"Lists/sieve\", '/' between levels, no empty level, no control characters");
+                    }
+                    actions.fileInto(mailbox, flagsOf(a), a.has("create"), a.has("copy"));
+                }
+                case "redirect" -> {
+                    String written = expand(a.positionalString(0));
+                    String address = RedirectAddress.parse(written);
+                    if (address == null) {
+                        throw new Failure(c.line(), "redirect needs one address like user@example.org, not \"" + written + "\"");
+                    }
+                    actions.redirect(address, a.has("copy"));
+                }
+                case "setflag", "addflag", "removeflag" -> changeFlags(c);
+                case "set" -> variables.set(a.positionalString(0), Variables.modify(expand(a.positionalString(1)), a));
+                case "vacation" -> actions.vacation(vacation(c));
+                default -> throw new IllegalStateException("checked script holds unknown command " + c.name());
+            }
+        } catch (ActionList.LimitReached e) {
+            throw new Failure(c.line(), e.getMessage());
+        }
+    }
+
+    /**
+     * A name fileinto can hand to the store: UTF-8 text with '/' between levels, no empty level
+     * (leading, trailing or doubled '/'), no control characters. The store may still refuse it.
+     */
+    static boolean isMailboxName(String name) {
+        if (name.isEmpty() || name.startsWith("/") || name.endsWith("/") || name.contains("//")) {
+            return false;
+        }
+        return name.chars().noneMatch(ch -> ch < 0x20 || ch == 0x7f);
+    }
+
+    /** RFC 5232 §5: :flags replaces the internal variable for this action; else its current value. */
+    private List<String> flagsOf(Arguments a) {
+        if (!flagsOn) {
+            return List.of();
+        }
+        return a.has("flags") ? flagList(expandAll(a.strings("flags"))) : internalFlags;
+    }
+
+    /** RFC 5232 §3: a flag list is any number of strings, each holding flags separated by spaces. */
+    static List<String> flagList(List<String> strings) {
+        List<String> words = new ArrayList<>();
+        for (String s : strings) {
+            for (String w : s.split(" ")) {
+                if (!w.isEmpty()) {
+                    words.add(w);
+                }
+            }
+        }
+        return ActionList.union(List.of(), words);
+    }
+
+    private void changeFlags(Command c) {
+        Arguments a = c.arguments();
+        boolean named = a.positional().size() == 2;
+        List<String> given = flagList(expandAll(a.positionalStrings(named ? 1 : 0)));
+        List<String> current = named ? flagList(List.of(variables.get(a.positionalString(0)))) : internalFlags;
+        List<String> result = switch (c.name()) {
+            case "setflag" -> given;
+            case "addflag" -> ActionList.union(current, given);
+            default -> {
+                Set<String> remove = new LinkedHashSet<>();
+                given.forEach(f -> remove.add(f.toLowerCase(Locale.ROOT)));
+                yield current.stream().filter(f -> !remove.contains(f.toLowerCase(Locale.ROOT))).toList();
+            }
+        };
+        if (named) {
+            variables.set(a.positionalString(0), String.join(" ", result));
+        } else {
+            internalFlags = List.copyOf(result);
+        }
+    }
+
+    private SieveAction.Vacation vacation(Command c) throws Failure {
+        Arguments a = c.arguments();
+        Duration period = DEFAULT_PERIOD;
+        if (a.has("days")) {
+            // RFC 5230 §4.1: fewer than one day is raised to one; a site may cap the upper end
+            period = clamp(Duration.ofDays(Math.min(a.number("days"), MAX_PERIOD.toDays() + 1)), MIN_DAYS);
+        } else if (a.has("seconds")) {
+            // RFC 6131 §2: the minimum is normally 0 (a reply to every message; §4.5's loop rules still
+            // apply); a site minimum would have to stay under one day, so we keep 0. The cap still holds
+            period = clamp(Duration.ofSeconds(Math.min(a.number("seconds"), MAX_PERIOD.toSeconds() + 1)), Duration.ZERO);
+        }
+        Optional<String> subject = a.has("subject") ? Optional.of(expand(a.string("subject"))) : Optional.empty();
+        Optional<String> from = Optional.empty();
+        if (a.has("from")) {
+            String f = expand(a.string("from"));
+            if (AddressList.parse(f).stream().noneMatch(x -> x.host() != null && !x.host().isEmpty())) {
+                throw new Failure(c.line(), "vacation :from needs an address like user@example.org, not \"" + f + "\"");
+            }
+            from = Optional.of(f);
+        }
+        List<String> addresses = a.has("addresses") ? expandAll(a.strings("addresses")) : List.of();
+        String reason = expand(a.positionalString(0));
+        // RFC 5230 §4.2: without :handle, replies with the same texts count as the same vacation
+        String handle = a.has("handle") ? expand(a.string("handle"))
+                : "auto:" + Integer.toHexString((reason + "\0" + subject.orElse("") + "\0" + from.orElse("")
+                        + "\0" + a.has("mime")).hashCode());
+        return new SieveAction.Vacation(reason, subject, from, addresses, period, a.has("mime"), handle);
+    }
+
+    private static Duration clamp(Duration d, Duration min) {
+        if (d.compareTo(min) < 0) {
+            return min;
+        }
+        return d.compareTo(MAX_PERIOD) > 0 ? MAX_PERIOD : d;
+    }
+
+    private String expand(String s) {
+        return variablesOn ? Variables.truncate(variables.expand(s)) : s;
+    }
+
+    private List<String> expandAll(List<String> list) {
+        if (!variablesOn) {
+            return list;
+        }
+        List<String> out = new ArrayList<>(list.size());
+        for (String s : list) {
+            out.add(expand(s));
+        }
+        return out;
+    }
+
+    private boolean test(Test t) throws Failure {
+        Arguments a = t.arguments();
+        return switch (t.name()) {
+            case "true" -> true;
+            case "false" -> false;
+            case "not" -> !test(t.tests().get(0));
+            case "allof" -> {
+                for (Test sub : t.tests()) {
+                    if (!test(sub)) {
+                        yield false;
+                    }
+                }
+                yield true;
+            }
+            case "anyof" -> {
+                for (Test sub : t.tests()) {
+                    if (test(sub)) {
+                        yield true;
+                    }
+                }
+                yield false;
+            }
+            case "exists" -> {
+                for (String name : expandAll(a.positionalStrings(0))) {
+                    if (message.header(name).isEmpty()) {
+                        yield false;
+                    }
+                }
+                yield true;
+            }
+            // RFC 5228 §5.9: strictly over or under
+            case "size" -> a.has("over") ? message.size() > a.number("over") : message.size() < a.number("under");
+            case "header" -> compare(a, headerValues(expandAll(a.positionalStrings(0))), 1);
+            case "address" -> compare(a, addressValues(a, expandAll(a.positionalStrings(0))), 1);
+            case "envelope" -> compare(a, envelopeValues(a, expandAll(a.positionalStrings(0))), 1);
+            case "string" -> compare(a, stringValues(a, expandAll(a.positionalStrings(0))), 1);
+            case "hasflag" -> compare(a, flagValues(a), a.positional().size() - 1);
+            case "mailboxexists" -> {
+                // RFC 5490 §3.1: true only if every named mailbox exists
+                for (String name : expandAll(a.positionalStrings(0))) {
+                    if (!(name.equalsIgnoreCase("INBOX") || mailboxExists.test(name))) {
+                        yield false;
+                    }
+                }
+                yield true;
+            }
+            default -> throw new IllegalStateException("checked script holds unknown test " + t.name());
+        };
+    }
+
+    /**
+     * RFC 5228 §2.7.2: header values unfolded (RFC 5322 §2.2.3), RFC 2047 encoded-words decoded,
+     * leading and trailing white space removed.
+     */
+    private List<String> headerValues(List<String> names) {
+        List<String> out = new ArrayList<>();
+        for (String name : names) {
+            for (String raw : message.header(name)) {
+                out.add(Rfc2047.decode(unfold(raw)).strip());
+            }
+        }
+        return out;
+    }
+
+    static String unfold(String raw) {
+        return raw.replaceAll("\r?\n(?=[ \t])", "").replace("\r", "").replace("\n", "");
+    }
+
+    /** RFC 5228 §5.1: each address in the named fields, cut to the address part; display names never count. */
+    private List<String> addressValues(Arguments a, List<String> names) {
+        List<String> out = new ArrayList<>();
+        for (String name : names) {
+            for (String raw : message.header(name)) {
+                for (AddressList.Address addr : AddressList.parse(unfold(raw))) {
+                    if (addr.isGroupStart() || addr.isGroupEnd() || addr.mailbox() == null) {
+                        continue;
+                    }
+                    String local = addr.mailbox();
+                    String domain = addr.host() == null || addr.host().isEmpty() ? null : addr.host();
+                    addressPart(a, local, domain).ifPresent(out::add);
+                }
+            }
+        }
+        return out;
+    }
+
+    private List<String> envelopeValues(Arguments a, List<String> parts) {
+        List<String> out = new ArrayList<>();
+        for (String part : parts) {
+            String address = switch (part.toLowerCase(Locale.ROOT)) {
+                case "from" -> message.envelopeFrom();
+                case "to" -> message.envelopeTo();
+                default -> null; // a part named through a variable that we do not know: no value
+            };
+            if (address == null) {
+                continue;
+            }
+            if (address.isEmpty()) {
+                out.add(""); // RFC 5228 §5.4: the null sender is "" whatever the address part
+                continue;
+            }
+            int at = address.lastIndexOf('@');
+            String local = at < 0 ? address : address.substring(0, at);
+            String domain = at < 0 ? null : address.substring(at + 1);
+            addressPart(a, local, domain).ifPresent(out::add);
+        }
+        return out;
+    }
+
+    /**
+     * RFC 5228 §2.7.4 and RFC 5233 §4 ('+' separates user and detail). An address without a domain
+     * has no :domain; one without '+' has no :detail, so neither matches anything.
+     */
+    private static Optional<String> addressPart(Arguments a, String local, String domain) {
+        String part = a.firstOf("localpart", "domain", "user", "detail");
+        if (part == null) {
+            return Optional.of(domain == null ? local : local + "@" + domain);
+        }
+        int plus = local.indexOf('+');
+        return Optional.ofNullable(switch (part) {
+            case "localpart" -> local;
+            case "domain" -> domain;
+            case "user" -> plus < 0 ? local : local.substring(0, plus);
+            default -> plus < 0 ? null : local.substring(plus + 1);
+        });
+    }
+
+    /** RFC 5229 §5: for :count, an empty source string is no value at all. */
+    private static List<String> stringValues(Arguments a, List<String> sources) {
+        return a.has("count") ? sources.stream().filter(s -> !s.isEmpty()).toList() : sources;
+    }
+
+    private List<String> flagValues(Arguments a) {
+        if (a.positional().size() == 2) {
+            List<String> contents = new ArrayList<>();
+            for (String v : a.positionalStrings(0)) {
+                contents.add(variables.get(v));
+            }
+            return flagList(contents);
+        }
+        return internalFlags;
+    }
+
+    /**
+     * Compares values against the keys in positional argument {@code keyIndex}: true when any value
+     * matches any key (RFC 5228 §2.7.1); :count compares the number of values (RFC 5231 §4.2).
+     */
+    private boolean compare(Arguments a, List<String> values, int keyIndex) {
+        List<String> keys = expandAll(a.positionalStrings(keyIndex));
+        Comparator comparator = a.has("comparator")
+                ? Comparator.named(a.string("comparator")).orElseThrow() : Comparator.ASCII_CASEMAP;
+        String type = a.firstOf("is", "contains", "matches", "value", "count");
+        if ("count".equals(type)) {
+            Relation r = Relation.named(a.string("count")).orElseThrow();
+            long count = values.size();
+            String counted = String.valueOf(count);
+            return keys.stream().anyMatch(k -> r.holds(comparator.compare(counted, k)));
+        }
+        List<GlobMatcher> globs = "matches".equals(type) ? keys.stream().map(GlobMatcher::compile).toList() : List.of();
+        List<int[]> keyPoints = "contains".equals(type) ? keys.stream().map(k -> k.codePoints().toArray()).toList() : List.of();
+        for (String value : values) {
+            // taken out once per value, not once per key: a long header against a long key list
+            int[] valuePoints = globs.isEmpty() && keyPoints.isEmpty() ? null : value.codePoints().toArray();
+            for (int k = 0; k < keys.size(); k++) {
+                String key = keys.get(k);
+                if (type == null || type.equals("is")) {
+                    if (comparator.equal(value, key)) {
+                        return true;
+                    }
+                } else if (type.equals("contains")) {
+                    if (comparator.contains(valuePoints, keyPoints.get(k))) {
+                        return true;
+                    }
+                } else if (type.equals("value")) {
+                    if (Relation.named(a.string("value")).orElseThrow().holds(comparator.compare(value, key))) {
+                        return true;
+                    }
+                } else {
+                    Optional<List<String>> m = globs.get(k).match(valuePoints, value, comparator);
+                    if (m.isPresent()) {
+                        if (variablesOn) {
+                            variables.setMatches(m.get());
+                        }
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+}

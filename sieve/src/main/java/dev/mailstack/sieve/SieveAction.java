@@ -1,0 +1,53 @@
+package dev.mailstack.sieve;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One thing the delivery side must do for the message after a run. There is no discard: a
+ * message is discarded when the outcome holds no {@link Keep}, {@link FileInto} or
+ * {@link Redirect} (RFC 5228 §4.5: discard only cancels the implicit keep).
+ */
+public sealed interface SieveAction {
+
+    /** Store in the user's INBOX with these IMAP flags (RFC 5228 §4.3; flags from RFC 5232). */
+    record Keep(List<String> flags) implements SieveAction {
+        public Keep {
+            flags = List.copyOf(flags);
+        }
+    }
+
+    /**
+     * Store in {@code mailbox}: UTF-8, '/' between hierarchy levels, never INBOX (that is a
+     * {@link Keep}). {@code create}: make the mailbox if it is missing (RFC 5490 §3.2); without it
+     * a missing mailbox means the deliverer files into INBOX instead, as RFC 5228 §4.1 suggests.
+     */
+    record FileInto(String mailbox, List<String> flags, boolean create) implements SieveAction {
+        public FileInto {
+            flags = List.copyOf(flags);
+        }
+    }
+
+    /**
+     * Resend the message unchanged to {@code address} (local@domain) with the original envelope
+     * sender (RFC 5228 §4.2). {@code copy} says the script also kept a copy (RFC 3894), which the
+     * outcome shows as a separate keep or fileinto; the deliverer needs it only for logging.
+     */
+    record Redirect(String address, boolean copy) implements SieveAction {
+    }
+
+    /**
+     * Send an auto-reply (RFC 5230) unless one went to this sender for this {@code handle} within
+     * {@code period}. The deliverer still applies §4.5's rules (no reply to the null sender, to
+     * lists or to auto-submitted mail; only when the user's address is in a recipient field,
+     * counting {@code addresses}) and §5's reply format. {@code subject} and {@code from} are
+     * empty when the script gave none; {@code mime} says {@code reason} is a MIME entity, not text.
+     */
+    record Vacation(String reason, Optional<String> subject, Optional<String> from, List<String> addresses,
+            Duration period, boolean mime, String handle) implements SieveAction {
+        public Vacation {
+            addresses = List.copyOf(addresses);
+        }
+    }
+}

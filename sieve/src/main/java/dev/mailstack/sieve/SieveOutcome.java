@@ -1,0 +1,22 @@
+package dev.mailstack.sieve;
+
+import java.util.List;
+
+/**
+ * The result of running a script against one message: the actions to carry out, in the order
+ * the script gave them, duplicates merged (RFC 5228 §2.10.3); whether the {@link SieveAction.Keep}
+ * among them is the implicit keep (§2.10.2); and the runtime errors, each "line N: reason". After
+ * a runtime error the actions are just the implicit keep (§2.10.6): nothing the script did before
+ * the error is carried out.
+ */
+public record SieveOutcome(List<SieveAction> actions, boolean implicitKeep, List<String> errors) {
+    public SieveOutcome {
+        actions = List.copyOf(actions);
+        errors = List.copyOf(errors);
+    }
+
+    /** Whether the script failed at run time (the actions are then the implicit keep alone). */
+    public boolean failed() {
+        return !errors.isEmpty();
+    }
+}

@@ -1,0 +1,116 @@
+package dev.mailstack.sieve;
+
+import dev.mailstack.sieve.Signature.Kind;
+import dev.mailstack.sieve.Signature.Nested;
+import dev.mailstack.sieve.Signature.TagSpec;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * Every command and test this implementation knows, with its {@link Signature}: the base language
+ * of RFC 5228 and the extensions in {@link SieveScript#EXTENSIONS}.
+ */
+final class Vocabulary {
+    private static final String MATCH = "match type";
+    private static final String COMPARATOR = "comparator";
+    private static final String ADDRESS_PART = "address part";
+
+    /** RFC 5228 §2.7.1 match types, with RFC 5231's :value and :count. */
+    private static final List<TagSpec> MATCH_TYPES = List.of(
+            new TagSpec("is", Kind.NONE, MATCH, null),
+            new TagSpec("contains", Kind.NONE, MATCH, null),
+            new TagSpec("matches", Kind.NONE, MATCH, null),
+            new TagSpec("value", Kind.STRING, MATCH, "relational"),
+            new TagSpec("count", Kind.STRING, MATCH, "relational"));
+    /** RFC 5228 §2.7.3. */
+    private static final List<TagSpec> COMPARATORS = List.of(new TagSpec("comparator", Kind.STRING, COMPARATOR, null));
+    /** RFC 5228 §2.7.4, with RFC 5233's :user and :detail. */
+    private static final List<TagSpec> ADDRESS_PARTS = List.of(
+            new TagSpec("all", Kind.NONE, ADDRESS_PART, null),
+            new TagSpec("localpart", Kind.NONE, ADDRESS_PART, null),
+            new TagSpec("domain", Kind.NONE, ADDRESS_PART, null),
+            new TagSpec("user", Kind.NONE, ADDRESS_PART, "subaddress"),
+            new TagSpec("detail", Kind.NONE, ADDRESS_PART, "subaddress"));
+
+    static final Map<String, Signature> COMMANDS = index(List.of(
+            new Signature("require", null, List.of(), List.of(Kind.STRING_LIST), 0, Nested.NOTHING),
+            new Signature("if", null, List.of(), List.of(), 0, Nested.TEST_AND_BLOCK),
+            new Signature("elsif", null, List.of(), List.of(), 0, Nested.TEST_AND_BLOCK),
+            new Signature("else", null, List.of(), List.of(), 0, Nested.BLOCK),
+            new Signature("stop", null, List.of(), List.of(), 0, Nested.NOTHING),
+            new Signature("keep", null, List.of(new TagSpec("flags", Kind.STRING_LIST, null, "imap4flags")),
+                    List.of(), 0, Nested.NOTHING),
+            new Signature("discard", null, List.of(), List.of(), 0, Nested.NOTHING),
+            new Signature("redirect", null, List.of(new TagSpec("copy", Kind.NONE, null, "copy")),
+                    List.of(Kind.STRING), 0, Nested.NOTHING),
+            new Signature("fileinto", "fileinto", List.of(
+                    new TagSpec("copy", Kind.NONE, null, "copy"),
+                    new TagSpec("flags", Kind.STRING_LIST, null, "imap4flags"),
+                    new TagSpec("create", Kind.NONE, null, "mailbox")),
+                    List.of(Kind.STRING), 0, Nested.NOTHING),
+            flagCommand("setflag"), flagCommand("addflag"), flagCommand("removeflag"),
+            new Signature("vacation", "vacation", List.of(
+                    new TagSpec("days", Kind.NUMBER, "period", null),
+                    new TagSpec("seconds", Kind.NUMBER, "period", "vacation-seconds"),
+                    new TagSpec("subject", Kind.STRING, null, null),
+                    new TagSpec("from", Kind.STRING, null, null),
+                    new TagSpec("addresses", Kind.STRING_LIST, null, null),
+                    new TagSpec("mime", Kind.NONE, null, null),
+                    new TagSpec("handle", Kind.STRING, null, null)),
+                    List.of(Kind.STRING), 0, Nested.NOTHING),
+            // RFC 5229 §4.1: one modifier per precedence level
+            new Signature("set", "variables", List.of(
+                    new TagSpec("lower", Kind.NONE, "case modifier", null),
+                    new TagSpec("upper", Kind.NONE, "case modifier", null),
+                    new TagSpec("lowerfirst", Kind.NONE, "first-letter modifier", null),
+                    new TagSpec("upperfirst", Kind.NONE, "first-letter modifier", null),
+                    new TagSpec("quotewildcard", Kind.NONE, null, null),
+                    new TagSpec("length", Kind.NONE, null, null)),
+                    List.of(Kind.STRING, Kind.STRING), 0, Nested.NOTHING)));
+
+    static final Map<String, Signature> TESTS = index(List.of(
+            new Signature("address", null, concat(COMPARATORS, ADDRESS_PARTS, MATCH_TYPES),
+                    List.of(Kind.STRING_LIST, Kind.STRING_LIST), 0, Nested.NOTHING),
+            new Signature("envelope", "envelope", concat(COMPARATORS, ADDRESS_PARTS, MATCH_TYPES),
+                    List.of(Kind.STRING_LIST, Kind.STRING_LIST), 0, Nested.NOTHING),
+            new Signature("header", null, concat(COMPARATORS, MATCH_TYPES),
+                    List.of(Kind.STRING_LIST, Kind.STRING_LIST), 0, Nested.NOTHING),
+            new Signature("exists", null, List.of(), List.of(Kind.STRING_LIST), 0, Nested.NOTHING),
+            new Signature("size", null, List.of(
+                    new TagSpec("over", Kind.NUMBER, "size", null),
+                    new TagSpec("under", Kind.NUMBER, "size", null)), List.of(), 0, Nested.NOTHING),
+            new Signature("allof", null, List.of(), List.of(), 0, Nested.TEST_LIST),
+            new Signature("anyof", null, List.of(), List.of(), 0, Nested.TEST_LIST),
+            new Signature("not", null, List.of(), List.of(), 0, Nested.TEST),
+            new Signature("true", null, List.of(), List.of(), 0, Nested.NOTHING),
+            new Signature("false", null, List.of(), List.of(), 0, Nested.NOTHING),
+            new Signature("hasflag", "imap4flags", concat(COMPARATORS, MATCH_TYPES),
+                    List.of(Kind.STRING_LIST, Kind.STRING_LIST), 1, Nested.NOTHING),
+            new Signature("mailboxexists", "mailbox", List.of(), List.of(Kind.STRING_LIST), 0, Nested.NOTHING),
+            new Signature("string", "variables", concat(COMPARATORS, MATCH_TYPES),
+                    List.of(Kind.STRING_LIST, Kind.STRING_LIST), 0, Nested.NOTHING)));
+
+    private Vocabulary() {
+    }
+
+    /** RFC 5232 §4: setflag/addflag/removeflag [<variablename: string>] <list-of-flags: string-list>. */
+    private static Signature flagCommand(String name) {
+        return new Signature(name, "imap4flags", List.of(), List.of(Kind.STRING, Kind.STRING_LIST), 1, Nested.NOTHING);
+    }
+
+    @SafeVarargs
+    private static List<TagSpec> concat(List<TagSpec>... lists) {
+        List<TagSpec> all = new ArrayList<>();
+        for (List<TagSpec> l : lists) {
+            all.addAll(l);
+        }
+        return all;
+    }
+
+    private static Map<String, Signature> index(List<Signature> signatures) {
+        return signatures.stream().collect(Collectors.toUnmodifiableMap(Signature::name, Function.identity()));
+    }
+}
