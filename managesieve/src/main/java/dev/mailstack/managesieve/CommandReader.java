@@ -42,9 +42,9 @@ final class CommandReader {
     /**
      * RFC 5804 §4 literal-c2s is {n+}. {n} is taken the same way: ManageSieve has no continuation
      * for a synchronizing literal (the server never says "go ahead"), older clients and telnet users
-     * send it, and Dovecot takes it too.
+     * send it, and Dovecot takes it too. Blanks after it are forgiven (telnet users leave them).
      */
-    private static final Pattern LITERAL = Pattern.compile("\\{(\\d{1,10})(\\+?)}$");
+    static final Pattern LITERAL = Pattern.compile("\\{(\\d+)(\\+?)}[ \\t]*$");
 
     private final Connection connection;
 
@@ -53,14 +53,14 @@ final class CommandReader {
     }
 
     /**
-     * Reads the next command. Strings of more than {@code maxStringBytes} octets are refused: read
-     * and dropped when {@code drainLimit} allows (the session stays in step), else {@link Fatal}.
-     * {@code first} says whether the first line is a command (true) or a SASL response.
+     * Reads the next command, or a SASL response (one string). Strings of more than
+     * {@code maxStringBytes} octets are refused: read and dropped when {@code drainLimit} allows
+     * (the session stays in step), else {@link Fatal}.
      */
-    Read next(long maxStringBytes, long drainLimit, boolean first) throws IOException {
+    Read next(long maxStringBytes, long drainLimit) throws IOException {
         String line;
         try {
-            line = first ? connection.readCommand() : connection.reader().readLine();
+            line = connection.readCommand();
         } catch (LineTooLongException e) {
             return lineTooLong(e, maxStringBytes, drainLimit);
         }
@@ -116,7 +116,7 @@ final class CommandReader {
     private Read lineTooLong(LineTooLongException e, long maxStringBytes, long drainLimit) throws IOException {
         Matcher m = LITERAL.matcher(e.tail());
         if (m.find()) {
-            long octets = Long.parseLong(m.group(1));
+            long octets = octets(m.group(1));
             if (octets > Math.max(maxStringBytes, drainLimit)) {
                 return new Fatal(ManageSieveReplies.stringTooLongClosing(octets, maxStringBytes));
             }
@@ -136,7 +136,7 @@ final class CommandReader {
         Optional<Long> literal = Optional.empty();
         String body = line;
         if (m.find()) {
-            literal = Optional.of(Long.parseLong(m.group(1)));
+            literal = Optional.of(octets(m.group(1)));
             body = line.substring(0, m.start());
         }
         int i = 0;
@@ -178,6 +178,12 @@ final class CommandReader {
             }
         }
         return new Line(Optional.empty(), literal);
+    }
+
+    /** A literal's size; one too large for a long is simply too large (Long.MAX_VALUE). */
+    private static long octets(String digits) {
+        String d = digits.replaceFirst("^0+(?=.)", "");
+        return d.length() > 18 ? Long.MAX_VALUE : Long.parseLong(d);
     }
 
     private static Optional<String> utf8(byte[] bytes) {

@@ -71,7 +71,7 @@ final class ManageSieveSession {
         try {
             capabilities(); // RFC 5804 §1.7: the greeting is the capability list and an OK
             while (!(state instanceof LoggedOut)) {
-                CommandReader.Read read = reader.next(maxStringBytes(), drainLimit(), true);
+                CommandReader.Read read = reader.next(maxStringBytes(), drainLimit());
                 boolean goOn = switch (read) {
                     case CommandReader.End e -> false;
                     case CommandReader.Fatal f -> {
@@ -262,7 +262,7 @@ final class ManageSieveSession {
      */
     private Optional<String> challenge(String base64) throws IOException {
         connection.reply(SieveStrings.quoted(base64));
-        CommandReader.Read read = reader.next(settings.preAuthStringBytes(), 0, false);
+        CommandReader.Read read = reader.next(settings.preAuthStringBytes(), 0);
         switch (read) {
             case CommandReader.End e -> throw new EOFException("connection closed during AUTHENTICATE");
             case CommandReader.Fatal f -> {
