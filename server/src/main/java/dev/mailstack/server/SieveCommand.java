@@ -47,7 +47,11 @@ final class SieveCommand implements Runnable {
 
     /** Opens the store, finds the account and runs {@code work} on it; returns what to print. */
     String withAccount(StoreOptions options, BiFunction<MailboxStore, Account, String> work) {
-        Config config = options.config();
+        return withAccount(options, options.config(), work);
+    }
+
+    /** The same with the configuration already loaded (put needs its limits too). */
+    String withAccount(StoreOptions options, Config config, BiFunction<MailboxStore, Account, String> work) {
         try (MailboxStore store = options.openStore(config)) {
             Account account = store.accounts().find(address)
                     .orElseThrow(() -> new CommandFailure("no user " + address));
@@ -102,7 +106,7 @@ final class SieveCommand implements Runnable {
                 throw new CommandFailure(file + ": " + e.getMessage()); // "line N: ...", as ManageSieve says it
             }
             Config config = options.config();
-            System.out.println(parent.withAccount(options, (store, account) -> {
+            System.out.println(parent.withAccount(options, config, (store, account) -> {
                 store.sieveScripts().put(account.id(), name, text, config.sieveLimits());
                 if (activate) {
                     store.sieveScripts().activate(account.id(), name);
