@@ -102,7 +102,11 @@ public final class Config {
                 }
                 case INT -> {
                     int min = key.minimum();
-                    return Integer.parseInt(v) >= min ? null : min == 0 ? "must not be negative" : "must be at least " + min;
+                    int n = Integer.parseInt(v);
+                    if (n > key.maximum()) {
+                        return "must be at most " + key.maximum();
+                    }
+                    return n >= min ? null : min == 0 ? "must not be negative" : "must be at least " + min;
                 }
                 case LONG -> {
                     return Long.parseLong(v) < 0 ? "must not be negative" : null;
@@ -217,6 +221,11 @@ public final class Config {
     public dev.mailstack.mime.MimeLimits mimeLimits() {
         return new dev.mailstack.mime.MimeLimits(integer(ConfigKey.MIME_MAX_DEPTH), integer(ConfigKey.MIME_MAX_PARTS),
                 integer(ConfigKey.MIME_MAX_HEADER_BYTES), integer(ConfigKey.MIME_MAX_PARAMS));
+    }
+
+    /** The Sieve script limits (sieve.max_*), for ManageSieve and the CLI alike. */
+    public dev.mailstack.store.SieveLimits sieveLimits() {
+        return new dev.mailstack.store.SieveLimits(integer(ConfigKey.SIEVE_MAX_SCRIPTS), integer(ConfigKey.SIEVE_MAX_SCRIPT_BYTES));
     }
 
     public Map<ConfigKey, Value> effective() {

@@ -20,6 +20,7 @@ public enum ConfigKey {
     POP3S_PORT("pop3s.port", "auto", Type.PORT, "POP3 with implicit TLS. auto: 995, else 1995. Needs a certificate."),
     IMAP_PORT("imap.port", "auto", Type.PORT, "IMAP with STARTTLS. auto: 143, else 1143."),
     IMAPS_PORT("imaps.port", "auto", Type.PORT, "IMAP with implicit TLS. auto: 993, else 1993. Needs a certificate."),
+    MANAGESIEVE_PORT("managesieve.port", "auto", Type.PORT, "ManageSieve (RFC 5804) with STARTTLS, for mail clients to edit their Sieve filters. auto: 4190 (IANA's sieve port, unprivileged). off disables."),
     HTTP_PORT("http.port", "auto", Type.PORT, "HTTP for Thunderbird autoconfig (/mail/config-v1.1.xml) and Prometheus /metrics. auto: 80, else 8080."),
     TLS_CERTIFICATE("tls.certificate", "", Type.STRING, "PEM certificate chain (fullchain.pem); empty: no TLS."),
     TLS_KEY("tls.key", "", Type.STRING, "PEM PKCS#8 private key (privkey.pem) for tls.certificate."),
@@ -64,6 +65,8 @@ public enum ConfigKey {
     MIME_MAX_HEADER_BYTES("mime.max_header_bytes", "1048576", Type.INT, "Header bytes analysed per part."),
     MIME_MAX_PARAMS("mime.max_params", "100", Type.INT, "Parameters read from one Content-Type or Content-Disposition."),
     FALLBACK_CHARSETS("mime.fallback_charsets", "GB18030", Type.STRING, "Charsets tried, in order, for raw 8-bit mail that is not UTF-8."),
+    SIEVE_MAX_SCRIPTS("sieve.max_scripts", "20", Type.INT, "Sieve scripts one account may keep, the active one included; one more is refused (ManageSieve QUOTA/MAXSCRIPTS)."),
+    SIEVE_MAX_SCRIPT_BYTES("sieve.max_script_bytes", "65536", Type.INT, "Octets (UTF-8) of one Sieve script, at most 1000000; a larger one is refused (ManageSieve QUOTA/MAXSIZE)."),
     DKIM_SELECTOR("dkim.selector", "mailstack", Type.SELECTOR, "DKIM selector (RFC 6376) a domain's key is looked for under first: data_dir/dkim/DOMAIN/SELECTOR.pem, else the domain's only key there. Signed (rsa-sha256, relaxed/relaxed): mail from a logged-in client From: one of its account's addresses, and mail from smtp.trusted_networks; never mail from other servers. mailstack dkim keygen DOMAIN makes a key and prints the DNS record to publish; a domain without a key sends unsigned.");
 
     enum Type { STRING, SELECTOR, ZONES, PATH, ADDRESS, PORT, INT, LONG, BOOL, PLAINTEXT, BARE_LF, CIDRS, ROUTES, HOST_PORT, TLS_POLICY, TLS_POLICIES }
@@ -85,8 +88,17 @@ public enum ConfigKey {
     int minimum() {
         return switch (this) {
             case MAX_LINE_BYTES -> 512; // RFC 5321 §4.5.3.1.4: a command line is up to 512 octets
-            case MAX_CONNECTIONS, MAX_CONNECTIONS_PER_IP, IDLE_TIMEOUT, DESTINATION_CONCURRENCY -> 1;
+            case MAX_CONNECTIONS, MAX_CONNECTIONS_PER_IP, IDLE_TIMEOUT, DESTINATION_CONCURRENCY, SIEVE_MAX_SCRIPTS,
+                 SIEVE_MAX_SCRIPT_BYTES -> 1;
             default -> 0;
+        };
+    }
+
+    /** The largest value an INT key takes. */
+    int maximum() {
+        return switch (this) {
+            case SIEVE_MAX_SCRIPT_BYTES -> dev.mailstack.store.SieveLimits.MAX_SCRIPT_BYTES; // the content column's bound
+            default -> Integer.MAX_VALUE;
         };
     }
 

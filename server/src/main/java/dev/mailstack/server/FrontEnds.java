@@ -2,6 +2,8 @@ package dev.mailstack.server;
 
 import dev.mailstack.imapd.ImapProtocol;
 import dev.mailstack.imapd.ImapSettings;
+import dev.mailstack.managesieve.ManageSieveProtocol;
+import dev.mailstack.managesieve.ManageSieveSettings;
 import dev.mailstack.mime.MailCharset;
 import dev.mailstack.mta.delivery.LocalDelivery;
 import dev.mailstack.mta.delivery.RelayLogin;
@@ -103,6 +105,11 @@ final class FrontEnds {
                 imapDefaults.recent()), store, throttle);
         planned.add(new Planned("imap", ConfigKey.IMAP_PORT, 143, 1143, TlsMode.STARTTLS, imap));
         planned.add(new Planned("imaps", ConfigKey.IMAPS_PORT, 993, 1993, TlsMode.IMPLICIT, imap));
+
+        // RFC 5804 §1.8: 4190, above 1024, so auto is 4190 with or without privilege
+        ManageSieveProtocol sieve = new ManageSieveProtocol(store,
+                new ManageSieveSettings(hostname, plaintext, config.sieveLimits()), throttle);
+        planned.add(new Planned("managesieve", ConfigKey.MANAGESIEVE_PORT, 4190, 4190, TlsMode.STARTTLS, sieve));
     }
 
     private static PlaintextAuth plaintext(Config config) {

@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 
 /** {@code mailstack <noun> <verb>}: exit 0 ok, 1 failure, 2 usage (STYLE.md §5). */
 @Command(name = "mailstack", mixinStandardHelpOptions = true, version = "mailstack 0.1.0",
-        description = "A mail server: SMTP, POP3 and IMAP on one store.",
+        description = "A mail server: SMTP, POP3, IMAP and ManageSieve on one store.",
         subcommands = {ServeCommand.class, DomainCommand.class, UserCommand.class, AliasCommand.class,
                 QueueCommand.class, ConfigCommand.class, CertCommand.class, DkimCommand.class, DnsCommand.class,
                 BackupCommand.class, BackupCommand.Restore.class, ImportCommand.class, CommandLine.HelpCommand.class})

@@ -23,6 +23,8 @@ final class ServeCommand implements Runnable {
     String pop3Port;
     @Option(names = "--imap-port", paramLabel = "N", description = "IMAP port (default: 143, or 1143).")
     String imapPort;
+    @Option(names = "--managesieve-port", paramLabel = "N", description = "ManageSieve port (default: 4190; off disables).")
+    String manageSievePort;
 
     /** The configuration as the file, the environment and this command line make it; again on each SIGHUP. */
     private Config config() {
@@ -33,6 +35,7 @@ final class ServeCommand implements Runnable {
         set(config, ConfigKey.SUBMISSION_PORT, submissionPort, "--submission-port");
         set(config, ConfigKey.POP3_PORT, pop3Port, "--pop3-port");
         set(config, ConfigKey.IMAP_PORT, imapPort, "--imap-port");
+        set(config, ConfigKey.MANAGESIEVE_PORT, manageSievePort, "--managesieve-port");
         return config;
     }
 

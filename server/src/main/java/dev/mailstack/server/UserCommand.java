@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
         "(data/control/control.sock): the server makes it, and a deleted account's",
         "IMAP, POP3 and SMTP sessions end at once."},
         subcommands = {UserCommand.Add.class, UserCommand.Passwd.class, UserCommand.Quota.class, UserCommand.Del.class, UserCommand.ListUsers.class,
-                UserCommand.Import.class, VacationCommand.class})
+                UserCommand.Import.class, VacationCommand.class, SieveCommand.class})
 final class UserCommand {
     /** Reads the password from stdin (one line) or asks at the terminal, twice. */
     static String readPassword(boolean fromStdin) {

@@ -114,6 +114,65 @@ class CliTest {
         }
     }
 
+    /** user sieve: put (checked, with the configured limits), list, get octet for octet, activate, delete refused while active. */
+    @Test
+    void sieveScriptsFromTheCommandLine() throws Exception {
+        String data = dir.resolve("data").toString();
+        assertEquals(0, run("domain", "add", "example.org", "--data", data));
+        try (MailboxStore store = MailboxStore.open(Path.of(data), null)) {
+            store.accounts().addUser("alice@example.org", dev.mailstack.store.PasswordScheme.hash("pw"));
+        }
+        String script = "# 把邮件列表放进文件夹\r\nrequire \"fileinto\";\r\nfileinto \"Lists\";\r\n";
+        Path file = dir.resolve("lists.sieve");
+        Files.writeString(file, script, java.nio.charset.StandardCharsets.UTF_8);
+        Path latin1 = dir.resolve("latin1.sieve");
+        Files.write(latin1, new byte[]{'#', ' ', (byte) 0xE9, '\n'});
+        Path conf = dir.resolve("small.conf");
+        Files.writeString(conf, "sieve.max_script_bytes = 16\n");
+        java.io.PrintStream stdout = System.out;
+        java.io.PrintStream stderr = System.err;
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        try {
+            System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+            System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals(0, run("user", "sieve", "alice@example.org", "list", "--data", data));
+            assertEquals(0, run("user", "sieve", "alice@example.org", "put", "lists", file.toString(), "--activate", "--data", data));
+            assertEquals(0, run("user", "sieve", "alice@example.org", "put", "spare", file.toString(), "--data", data));
+            assertEquals(1, run("user", "sieve", "alice@example.org", "put", "big", file.toString(), "--config", conf.toString(),
+                    "--data", data), "over sieve.max_script_bytes");
+            assertEquals(1, run("user", "sieve", "alice@example.org", "put", "x", latin1.toString(), "--data", data));
+            assertEquals(1, run("user", "sieve", "alice@example.org", "delete", "lists", "--data", data), "active");
+            assertEquals(1, run("user", "sieve", "nobody@example.org", "list", "--data", data));
+            assertEquals(2, run("user", "sieve", "alice@example.org", "--data", data), "no verb");
+            assertEquals(2, run("user", "sieve", "alice@example.org", "put", "lists", "--data", data), "no file");
+            assertEquals(0, run("user", "sieve", "alice@example.org", "list", "--data", data));
+            String listed = out.toString(java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(listed.contains("no sieve scripts for alice@example.org\n") && listed.endsWith("lists  (active)\nspare\n"),
+                    listed);
+            out.reset();
+            assertEquals(0, run("user", "sieve", "alice@example.org", "get", "lists", "--data", data));
+            assertEquals(script, out.toString(java.nio.charset.StandardCharsets.UTF_8), "octet for octet");
+            assertEquals(0, run("user", "sieve", "alice@example.org", "activate", "spare", "--data", data));
+            assertEquals(0, run("user", "sieve", "alice@example.org", "delete", "lists", "--data", data));
+            assertEquals(0, run("user", "sieve", "alice@example.org", "deactivate", "--data", data));
+            assertEquals(0, run("user", "sieve", "alice@example.org", "delete", "spare", "--data", data));
+            assertEquals(1, run("user", "sieve", "alice@example.org", "get", "spare", "--data", data));
+        } finally {
+            System.setOut(stdout);
+            System.setErr(stderr);
+        }
+        String errors = err.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(errors.contains("mailstack: a script is at most 16 octets; this one has 74"), errors);
+        assertTrue(errors.contains("latin1.sieve is not UTF-8"), errors);
+        assertTrue(errors.contains("script lists is active: deactivate it or activate another first"), errors);
+        assertTrue(errors.contains("no user nobody@example.org"), errors);
+        try (MailboxStore store = MailboxStore.open(Path.of(data), null)) {
+            var alice = store.accounts().find("alice@example.org").orElseThrow();
+            assertEquals(List.of(), store.sieveScripts().list(alice.id()));
+        }
+    }
+
     /** dkim keygen writes a key only its owner reads and prints the record; show prints it again; nothing is replaced. */
     @Test
     void dkimKeysAndTheirDnsRecords() throws Exception {

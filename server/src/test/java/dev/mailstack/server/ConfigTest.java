@@ -45,6 +45,12 @@ class ConfigTest {
         Files.writeString(file, "net.max_line_bytes = 100\n"); // the server could not start with it
         e = assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
         assertEquals(file + ":1: net.max_line_bytes = 100: must be at least 512", e.getMessage());
+        Files.writeString(file, "sieve.max_script_bytes = 2000000\n"); // past the store's column
+        e = assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
+        assertEquals(file + ":1: sieve.max_script_bytes = 2000000: must be at most 1000000", e.getMessage());
+        assertEquals(Optional.of(4190), Config.load(Optional.empty(), Map.of()).port(ConfigKey.MANAGESIEVE_PORT, 4190, 4190));
+        assertEquals(Optional.empty(), Config.load(Optional.empty(), Map.of("MAILSTACK_MANAGESIEVE_PORT", "off"))
+                .port(ConfigKey.MANAGESIEVE_PORT, 4190, 4190));
         Files.writeString(file, "warm_up = yes\n");
         e = assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
         assertEquals(file + ":1: warm_up = yes: must be true or false", e.getMessage());

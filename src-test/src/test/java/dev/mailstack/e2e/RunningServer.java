@@ -49,7 +49,7 @@ final class RunningServer implements AutoCloseable {
         c.set(ConfigKey.HOSTNAME, "mx." + domain, "test");
         c.set(ConfigKey.BIND, "127.0.0.1", "test");
         for (ConfigKey k : new ConfigKey[]{ConfigKey.SMTP_PORT, ConfigKey.SUBMISSION_PORT, ConfigKey.POP3_PORT,
-                ConfigKey.IMAP_PORT, ConfigKey.HTTP_PORT}) {
+                ConfigKey.IMAP_PORT, ConfigKey.MANAGESIEVE_PORT, ConfigKey.HTTP_PORT}) {
             c.set(k, "0", "test");
         }
         for (ConfigKey k : new ConfigKey[]{ConfigKey.SUBMISSIONS_PORT, ConfigKey.POP3S_PORT, ConfigKey.IMAPS_PORT}) {

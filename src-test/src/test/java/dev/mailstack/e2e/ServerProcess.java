@@ -17,7 +17,8 @@ final class ServerProcess {
         ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
                 "dev.mailstack.server.Main", "serve", "--data", data.toString(), "--bind", "127.0.0.1",
                 "--hostname", "mx.example.org", "--smtp-port", Integer.toString(smtpPort), "--submission-port", "off",
-                "--pop3-port", "off", "--imap-port", "off").redirectErrorStream(true);
+                "--pop3-port", "off", "--imap-port", "off",
+                "--managesieve-port", "off").redirectErrorStream(true);
         pb.command().addAll(more);
         pb.environment().put("MAILSTACK_HTTP_PORT", "off");
         return pb;

@@ -38,6 +38,7 @@ public final class MailboxStore implements AutoCloseable {
     private final Accounts accounts;
     private final MailQueue queue;
     private final DomainPolicies domainPolicies;
+    private final SieveScripts sieveScripts;
 
     private MailboxStore(Database db, ContentFiles contents) {
         this.db = db;
@@ -45,6 +46,7 @@ public final class MailboxStore implements AutoCloseable {
         this.accounts = new Accounts(db, accountWriters, changes);
         this.queue = new MailQueue(this);
         this.domainPolicies = new DomainPolicies(db);
+        this.sieveScripts = new SieveScripts(db, accountWriters);
     }
 
     /** Opens the store in {@code dataDir}; {@code jdbcUrl} null means the embedded H2 file there. */
@@ -70,6 +72,11 @@ public final class MailboxStore implements AutoCloseable {
     /** Policies destination domains published for mail to them, kept across restarts. */
     public DomainPolicies domainPolicies() {
         return domainPolicies;
+    }
+
+    /** Accounts' Sieve scripts, managed with ManageSieve and the CLI, run by local delivery. */
+    public SieveScripts sieveScripts() {
+        return sieveScripts;
     }
 
     public ChangeBus changes() {

@@ -45,10 +45,12 @@ class MigrationTest {
             store.accounts().setVacation("alice@example.org", Optional.of(new Vacation("Away", "Back on Monday.",
                     Optional.of(Instant.now().plus(Duration.ofDays(2))))));
             assertTrue(store.accounts().claimVacationReply(f.user().id(), "bob@remote.test", Instant.now(), Duration.ofDays(7)));
+            store.sieveScripts().put(f.user().id(), "过滤", "# 中文\r\nkeep;\r\n", SieveLimits.defaults());
+            store.sieveScripts().activate(f.user().id(), "过滤");
             try (Connection c = store.db().connect(); Statement st = c.createStatement()) {
                 for (String table : List.of("domains", "accounts", "aliases", "mailboxes", "contents", "messages",
                         "queue_messages", "queue_recipients", "expunged", "deliveries", "domain_policies",
-                        "vacations", "vacation_replies")) {
+                        "vacations", "vacation_replies", "sieve_scripts")) {
                     try (ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + table)) {
                         rs.next();
                         assertTrue(rs.getLong(1) > 0, table + " holds the row written through the API");
@@ -59,6 +61,26 @@ class MigrationTest {
                     .orElseThrow().pending().get(0).recipient().address());
             assertEquals(List.of(new Alias("postmaster@example.org", "alice@example.org")), store.accounts().aliases());
             assertEquals("Back on Monday.", store.accounts().vacation(f.user().id()).orElseThrow().body());
+            assertEquals(Optional.of("# 中文\r\nkeep;\r\n"), store.sieveScripts().activeSieveScript(f.user().id()));
+            assertEquals(List.of(new SieveScriptEntry("过滤", true)), store.sieveScripts().list(f.user().id()));
+        }
+    }
+
+    @Test
+    void accountsOfVersion12GetSieveScriptsAfterTheUpgrade() throws Exception {
+        String url = Database.defaultUrl(dir);
+        try (Database old = Database.open(url, "12"); Connection c = old.connect(); var st = c.createStatement()) {
+            addUser(st);
+            st.executeUpdate("INSERT INTO vacations (account_id, subject, body) SELECT id, 'Away', 'Gone.' FROM accounts");
+        }
+        try (MailboxStore store = MailboxStore.open(dir, url)) {
+            Account u = store.accounts().authenticate("u@old.test", "pw").orElseThrow();
+            assertEquals(List.of(), store.sieveScripts().list(u.id()));
+            assertEquals(Optional.empty(), store.sieveScripts().activeSieveScript(u.id()));
+            store.sieveScripts().put(u.id(), "main", "keep;", SieveLimits.defaults());
+            store.sieveScripts().activate(u.id(), "main");
+            assertEquals(Optional.of("keep;"), store.sieveScripts().activeSieveScript(u.id()));
+            assertEquals("Gone.", store.accounts().vacationSetting("u@old.test").orElseThrow().body());
         }
     }
 
