@@ -1,5 +1,8 @@
 package dev.mailstack.store;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -9,6 +12,7 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -478,7 +482,7 @@ public final class Accounts {
                     }
                 }
                 for (String sql : List.of("DELETE FROM vacations WHERE account_id = ?",
-                        "DELETE FROM vacation_replies WHERE account_id = ?")) {
+                        "DELETE FROM vacation_replies WHERE account_id = ? AND handle = ''")) {
                     try (PreparedStatement ps = c.prepareStatement(sql)) {
                         ps.setLong(1, id.value());
                         ps.executeUpdate();
@@ -536,27 +540,36 @@ public final class Accounts {
         }
     }
 
-    /**
-     * Records that the account answers {@code sender} at {@code now}, and says whether it may: true
-     * when it has not answered them within {@code interval} before (RFC 5230 §4.6, :days; RFC 3834
-     * §2: no more than one reply per sender in a period). False leaves the earlier reply's time as it
-     * was, so a sender who keeps writing hears again one interval after the last reply, not after
-     * their last message. Answers older than the interval are forgotten on the way.
-     */
+    /** {@link #claimVacationReply(AccountId, String, String, Instant, Duration)} for the administrator's vacation. */
     public boolean claimVacationReply(AccountId account, String sender, Instant now, Duration interval) {
+        return claimVacationReply(account, sender, "", now, interval);
+    }
+
+    /**
+     * Records that the account answers {@code sender} at {@code now} for the vacation action named
+     * {@code handle} ("" for the administrator's; RFC 5230 §4.2: each of a script's actions is
+     * tracked on its own), and says whether it may: true when that action has not answered them
+     * within {@code interval} before (§4.6, :days or RFC 6131's :seconds; RFC 3834 §2: no more than
+     * one reply per sender in a period). False leaves the earlier reply as it was, so a sender who
+     * keeps writing hears again one interval after the last reply, not after their last message.
+     * Lapsed answers are forgotten on the way.
+     */
+    public boolean claimVacationReply(AccountId account, String sender, String handle, Instant now, Duration interval) {
         String s = sender.trim().toLowerCase(Locale.ROOT);
+        String h = handleKey(handle);
         try (Connection c = db.connect()) {
             return asWriter(c, account, () -> {
                 try (PreparedStatement prune = c.prepareStatement(
-                        "DELETE FROM vacation_replies WHERE account_id = ? AND replied_at <= ?")) {
+                        "DELETE FROM vacation_replies WHERE account_id = ? AND lapses_at <= ?")) {
                     prune.setLong(1, account.value());
-                    prune.setTimestamp(2, Timestamp.from(now.minus(interval)));
+                    prune.setTimestamp(2, Timestamp.from(now));
                     prune.executeUpdate();
                 }
                 try (PreparedStatement find = c.prepareStatement(
-                        "SELECT 1 FROM vacation_replies WHERE account_id = ? AND sender = ?")) {
+                        "SELECT 1 FROM vacation_replies WHERE account_id = ? AND sender = ? AND handle = ?")) {
                     find.setLong(1, account.value());
                     find.setString(2, s);
+                    find.setString(3, h);
                     try (ResultSet rs = find.executeQuery()) {
                         if (rs.next()) {
                             return false;
@@ -564,10 +577,11 @@ public final class Accounts {
                     }
                 }
                 try (PreparedStatement insert = c.prepareStatement(
-                        "INSERT INTO vacation_replies (account_id, sender, replied_at) VALUES (?, ?, ?)")) {
+                        "INSERT INTO vacation_replies (account_id, sender, handle, lapses_at) VALUES (?, ?, ?, ?)")) {
                     insert.setLong(1, account.value());
                     insert.setString(2, s);
-                    insert.setTimestamp(3, Timestamp.from(now));
+                    insert.setString(3, h);
+                    insert.setTimestamp(4, Timestamp.from(now.plus(interval)));
                     insert.executeUpdate();
                 }
                 return true;
@@ -577,6 +591,19 @@ public final class Accounts {
                 return false; // another process answered them first (read committed); rolled back
             }
             throw db.failure(e, "record a vacation reply");
+        }
+    }
+
+    /** A handle as the column holds it: a script's own is any length, so a long one is kept as its SHA-256. */
+    private static String handleKey(String handle) {
+        if (handle.length() <= 64) {
+            return handle;
+        }
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(handle.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java has SHA-256", e);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.mailstack.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -63,6 +64,23 @@ class MigrationTest {
             assertEquals("Back on Monday.", store.accounts().vacation(f.user().id()).orElseThrow().body());
             assertEquals(Optional.of("# 中文\r\nkeep;\r\n"), store.sieveScripts().activeSieveScript(f.user().id()));
             assertEquals(List.of(new SieveScriptEntry("过滤", true)), store.sieveScripts().list(f.user().id()));
+        }
+    }
+
+    @Test
+    void repliesOfVersion13AreTrackedPerHandleAfterTheUpgrade() throws Exception {
+        String url = Database.defaultUrl(dir);
+        try (Database old = Database.open(url, "13"); Connection c = old.connect(); var st = c.createStatement()) {
+            addUser(st);
+            st.executeUpdate("INSERT INTO vacations (account_id, subject, body) SELECT id, 'Away', 'Gone.' FROM accounts");
+            st.executeUpdate("INSERT INTO vacation_replies (account_id, sender, replied_at) SELECT id, 'bob@remote.test',"
+                    + " CURRENT_TIMESTAMP FROM accounts");
+        }
+        try (MailboxStore store = MailboxStore.open(dir, url)) {
+            Account u = store.accounts().authenticate("u@old.test", "pw").orElseThrow();
+            assertEquals("Gone.", store.accounts().vacationSetting("u@old.test").orElseThrow().body());
+            assertTrue(store.accounts().claimVacationReply(u.id(), "bob@remote.test", "h", Instant.now(), Duration.ofDays(7)));
+            assertFalse(store.accounts().claimVacationReply(u.id(), "bob@remote.test", "h", Instant.now(), Duration.ofDays(7)));
         }
     }
 

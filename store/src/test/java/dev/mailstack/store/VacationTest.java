@@ -93,6 +93,28 @@ class VacationTest {
         assertFalse(accounts.claimVacationReply(alice, "carol@remote.test", T0.plus(WEEK).plusSeconds(2), WEEK));
     }
 
+    /** RFC 5230 §4.2: each vacation action of a script is tracked on its own, with its own interval. */
+    @Test
+    void eachHandleIsTrackedOnItsOwnWithItsOwnInterval() {
+        AccountId alice = f.user().id();
+        Duration minute = Duration.ofMinutes(1);
+        assertTrue(accounts.claimVacationReply(alice, "bob@remote.test", "away", T0, WEEK));
+        assertTrue(accounts.claimVacationReply(alice, "bob@remote.test", "x".repeat(500), T0, minute));
+        assertTrue(accounts.claimVacationReply(alice, "bob@remote.test", T0, WEEK), "the administrator's is another");
+        assertFalse(accounts.claimVacationReply(alice, "bob@remote.test", "x".repeat(500), T0.plusSeconds(59), minute));
+        assertTrue(accounts.claimVacationReply(alice, "bob@remote.test", "x".repeat(499) + "y", T0.plusSeconds(59), minute),
+                "long handles are told apart by their hash");
+        assertTrue(accounts.claimVacationReply(alice, "bob@remote.test", "x".repeat(500), T0.plusSeconds(60), minute),
+                "a minute's handle lapses after a minute");
+        assertFalse(accounts.claimVacationReply(alice, "bob@remote.test", "away", T0.plusSeconds(61), WEEK),
+                "and its pruning kept the week-long one's reply");
+        accounts.setVacation("alice@example.org", Optional.of(new Vacation("", "Away.", Optional.empty())));
+        assertTrue(accounts.claimVacationReply(alice, "bob@remote.test", T0.plusSeconds(62), WEEK),
+                "setting the vacation again starts the administrator's afresh");
+        assertFalse(accounts.claimVacationReply(alice, "bob@remote.test", "away", T0.plusSeconds(62), WEEK),
+                "but not a script's");
+    }
+
     @Test
     void settingTheVacationAgainAnswersEveryoneAfresh() {
         AccountId alice = f.user().id();
