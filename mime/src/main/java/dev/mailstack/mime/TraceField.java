@@ -12,6 +12,11 @@ import java.nio.charset.StandardCharsets;
  */
 public final class TraceField {
     private static final byte[] RETURN_PATH = "return-path:".getBytes(StandardCharsets.US_ASCII);
+    /**
+     * Received fields past which a message is taken to be going round in a loop: RFC 5321 §6.3
+     * asks for a large threshold, "normally at least 100 Received entries".
+     */
+    public static final int MAX_HOPS = 100;
 
     private TraceField() {
     }

@@ -4,23 +4,28 @@ import dev.mailstack.store.Account;
 import dev.mailstack.store.AccountId;
 import dev.mailstack.store.DeliveryKey;
 import dev.mailstack.store.Flags;
+import dev.mailstack.store.MailboxId;
+import dev.mailstack.store.MailboxInfo;
 import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.QueuedMessage;
 import dev.mailstack.store.SpecialUse;
 import dev.mailstack.store.StoreException;
+import dev.mailstack.store.StoreFailure;
 import dev.mailstack.store.StoreSession;
 import dev.mailstack.store.Transaction;
 import dev.mailstack.store.Uid;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * Puts a queued message into a local account's INBOX (its Junk mailbox for mail marked as junk) by reference to the content the queue
- * already holds: no bytes copied. The delivery key makes a repeat after a crash a no-op.
+ * Puts a queued message into a local account's INBOX (its Junk mailbox for mail marked as junk),
+ * or where the account's Sieve script says ({@link SieveFilter}), by reference to the content the
+ * queue already holds: no bytes copied. The delivery key makes a repeat after a crash a no-op.
  */
 public final class LocalDelivery {
     /** What happened, as an SMTP-style reply line for the queue record and DSNs. */
@@ -28,8 +33,23 @@ public final class LocalDelivery {
         String reply();
     }
 
-    /** {@code uid} is the new message in the INBOX; empty when an earlier attempt already delivered it. */
-    public record Delivered(String reply, Optional<Uid> uid) implements Result {
+    /**
+     * {@code filed}: each mailbox it went into (none when a script discarded it); {@code
+     * disposition}: what the account's script asked for besides, redirects and a vacation reply.
+     */
+    public record Delivered(String reply, List<Filed> filed, SieveFilter.Disposition disposition) implements Result {
+        public Delivered {
+            filed = List.copyOf(filed);
+        }
+
+        /** A new copy went in, or none was wanted: false for a repeat of an earlier attempt's delivery. */
+        public boolean fresh() {
+            return filed.isEmpty() || filed.stream().anyMatch(f -> f.uid().isPresent());
+        }
+    }
+
+    /** A copy in {@code mailbox}; {@code uid} empty when an earlier attempt already put it there. */
+    public record Filed(MailboxName mailbox, Optional<Uid> uid) {
     }
 
     public record TryLater(String reply) implements Result {
@@ -39,13 +59,15 @@ public final class LocalDelivery {
     }
 
     private final MailboxStore store;
+    private final SieveFilter filter;
 
     public LocalDelivery(MailboxStore store) {
         this.store = store;
+        this.filter = new SieveFilter(store);
     }
 
-    /** One local account that a claimed message goes to. */
-    public record Request(QueuedMessage message, Account account) {
+    /** One local account that a claimed message goes to, through the envelope recipient {@code recipient}. */
+    public record Request(QueuedMessage message, Account account, String recipient) {
     }
 
     /**
@@ -76,19 +98,33 @@ public final class LocalDelivery {
         StoreSession session = store.open(account.id());
         try {
             // Mailboxes before the transaction: it holds a connection, and a second one could wait forever.
-            var inbox = session.require(MailboxName.INBOX);
-            var junk = batch.stream().anyMatch(r -> r.message().envelope().junk()) ? session.list().stream()
-                    .filter(m -> m.specialUse().equals(Optional.of(SpecialUse.JUNK))).findFirst().orElse(inbox) : inbox;
+            List<SieveFilter.Disposition> dispositions = new ArrayList<>();
+            List<Map<MailboxId, Flags>> targets = new ArrayList<>();
+            Mailboxes boxes = new Mailboxes(session);
+            for (Request r : batch) {
+                SieveFilter.Disposition d = filter.decide(r.message(), account, r.recipient(), session);
+                dispositions.add(d);
+                Map<MailboxId, Flags> into = new LinkedHashMap<>(); // two placements in one mailbox make one copy
+                for (SieveFilter.Placement p : d.placements()) {
+                    into.merge(boxes.resolve(p, r.message().envelope().junk()).id(), p.flags(), Flags::with);
+                }
+                targets.add(into);
+            }
             try (Transaction t = session.begin()) {
                 List<Result> delivered = new ArrayList<>();
-                for (Request r : batch) {
-                    QueuedMessage message = r.message();
-                    Optional<Uid> uid = t.appendContent((message.envelope().junk() ? junk : inbox).id(), message.content(), message.size(), Flags.NONE,
-                            message.receivedAt(),
-                            // Keyed by the account, not the address: alice@ and alice+tag@ in one message make one
-                            // copy (Postfix's duplicate filter), and a retry after a crash makes none.
-                            Optional.of(new DeliveryKey(message.id(), account.address())));
-                    delivered.add(new Delivered("250 2.0.0 delivered to " + account.address(), uid));
+                for (int i = 0; i < batch.size(); i++) {
+                    QueuedMessage message = batch.get(i).message();
+                    List<Filed> filed = new ArrayList<>();
+                    for (Map.Entry<MailboxId, Flags> into : targets.get(i).entrySet()) {
+                        Optional<Uid> uid = t.appendContent(into.getKey(), message.content(), message.size(),
+                                into.getValue(), message.receivedAt(),
+                                // Keyed by the account, not the address: alice@ and alice+tag@ in one message make one
+                                // copy (Postfix's duplicate filter), and a retry after a crash makes none.
+                                Optional.of(new DeliveryKey(message.id(), account.address())));
+                        filed.add(new Filed(boxes.name(into.getKey()), uid));
+                    }
+                    delivered.add(new Delivered(filed.isEmpty() ? "250 2.0.0 discarded by the Sieve filter of " + account.address()
+                            : "250 2.0.0 delivered to " + account.address(), filed, dispositions.get(i)));
                 }
                 t.commit();
                 return delivered;
@@ -101,6 +137,64 @@ public final class LocalDelivery {
                         new Refused("550 5.1.1 <" + account.address() + ">: mailbox unavailable");
                 case TEMPORARY -> new TryLater("451 4.3.0 <" + account.address() + ">: store busy: " + e.getMessage());
             });
+        }
+    }
+
+    /** The account's mailboxes as placements name them, each looked up once per batch. */
+    private static final class Mailboxes {
+        private final StoreSession session;
+        private final Map<Optional<MailboxName>, MailboxInfo> found = new HashMap<>();
+        private final Map<MailboxId, MailboxName> names = new HashMap<>();
+        private MailboxInfo junk;
+
+        Mailboxes(StoreSession session) {
+            this.session = session;
+        }
+
+        MailboxInfo resolve(SieveFilter.Placement p, boolean junkMail) {
+            if (p.mailbox().isEmpty()) {
+                return junkMail ? junk() : inbox();
+            }
+            MailboxInfo known = found.get(p.mailbox());
+            if (known != null) {
+                return known;
+            }
+            Optional<MailboxInfo> box = session.find(p.mailbox().get());
+            if (box.isEmpty() && p.create()) {
+                try {
+                    box = Optional.of(session.create(p.mailbox().get(), Optional.empty())); // RFC 5490 §3.2
+                } catch (StoreException e) {
+                    if (e.failure() == StoreFailure.TEMPORARY) {
+                        throw e; // the delivery is tried again
+                    }
+                    box = session.find(p.mailbox().get()); // made meanwhile by another session, or not to be made
+                }
+            }
+            // RFC 5228 §4.1: a fileinto to a mailbox that is not there goes where keep would
+            MailboxInfo target = box.orElseGet(() -> junkMail ? junk() : inbox());
+            found.put(p.mailbox(), target);
+            return named(target);
+        }
+
+        MailboxName name(MailboxId id) {
+            return names.get(id);
+        }
+
+        private MailboxInfo named(MailboxInfo box) {
+            names.put(box.id(), box.name());
+            return box;
+        }
+
+        private MailboxInfo inbox() {
+            return named(found.computeIfAbsent(Optional.empty(), k -> session.require(MailboxName.INBOX)));
+        }
+
+        private MailboxInfo junk() {
+            if (junk == null) {
+                junk = session.list().stream().filter(m -> m.specialUse().equals(Optional.of(SpecialUse.JUNK)))
+                        .findFirst().orElseGet(this::inbox);
+            }
+            return named(junk);
         }
     }
 }

@@ -1,5 +1,7 @@
 package dev.mailstack.mta.queue;
 
+import dev.mailstack.mime.HeaderFields;
+import dev.mailstack.mime.TraceField;
 import dev.mailstack.mta.delivery.LocalDelivery;
 import dev.mailstack.mta.delivery.RemoteDelivery;
 import dev.mailstack.store.Account;
@@ -12,6 +14,7 @@ import dev.mailstack.store.QueueId;
 import dev.mailstack.store.QueuedMessage;
 import dev.mailstack.store.RecipientOutcome;
 import dev.mailstack.store.StoreException;
+import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.System.Logger;
@@ -19,6 +22,8 @@ import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -44,6 +49,8 @@ public final class QueueRunner implements AutoCloseable {
     private static final Logger LOG = System.getLogger(QueueRunner.class.getName());
     /** How often idle workers look for retries that have come due. */
     static final Duration POLL = Duration.ofSeconds(1);
+    /** What of a header is read to count its hops: SMTP takes none longer (552 5.3.4 past a MiB). */
+    private static final int MAX_HEADER_BYTES = 1024 * 1024;
     /** Messages a worker claims at once; local deliveries among them share transactions. */
     static final int BATCH = 32;
 
@@ -395,7 +402,8 @@ public final class QueueRunner implements AutoCloseable {
         for (Attempt a : attempts) {
             for (QueuedMessage.PendingRecipient r : a.message.pending()) {
                 if (routes.get(r.recipient().address()) instanceof AddressResolution.Deliver d) {
-                    d.accounts().forEach(account -> requests.add(new LocalDelivery.Request(a.message, account)));
+                    d.accounts().forEach(account -> requests.add(
+                            new LocalDelivery.Request(a.message, account, r.recipient().address())));
                 }
             }
         }
@@ -407,16 +415,25 @@ public final class QueueRunner implements AutoCloseable {
                     case AddressResolution.Deliver d -> {
                         String worst = null;
                         boolean retry = false;
+                        Map<Account, List<String>> redirects = new LinkedHashMap<>();
                         for (Account account : d.accounts()) {
                             switch (results.next()) {
                                 case LocalDelivery.Delivered ok -> {
-                                    LOG.log(Level.INFO,
-                                            "delivered queue={0} rcpt={1} user={2} mailbox=INBOX uid={3}", a.message.id(),
-                                            address, account.address(),
-                                            ok.uid().map(u -> Long.toString(u.value())).orElse("already-delivered"));
-                                    // Only a new copy is answered: an empty uid is a repeat of an earlier attempt's.
-                                    if (ok.uid().isPresent() && vacations != null) {
-                                        vacations.answer(a.message, account, address);
+                                    for (LocalDelivery.Filed f : ok.filed()) {
+                                        LOG.log(Level.INFO, "delivered queue={0} rcpt={1} user={2} mailbox=\"{3}\" uid={4}",
+                                                a.message.id(), address, account.address(), f.mailbox().path(),
+                                                f.uid().map(u -> Long.toString(u.value())).orElse("already-delivered"));
+                                    }
+                                    if (ok.filed().isEmpty()) {
+                                        LOG.log(Level.INFO, "discarded queue={0} rcpt={1} user={2} by its Sieve filter",
+                                                a.message.id(), address, account.address());
+                                    }
+                                    if (!ok.disposition().redirects().isEmpty()) {
+                                        redirects.put(account, ok.disposition().redirects());
+                                    }
+                                    // Only a new copy is answered: a repeat of an earlier attempt's was already.
+                                    if (ok.fresh() && vacations != null) {
+                                        vacations.answer(a.message, account, address, ok.disposition());
                                     }
                                 }
                                 case LocalDelivery.TryLater later -> {
@@ -426,10 +443,24 @@ public final class QueueRunner implements AutoCloseable {
                                 case LocalDelivery.Refused refused -> worst = worst == null ? refused.reply() : worst;
                             }
                         }
-                        // Forward only once the local copies are in, so a retry does not send the forward again.
-                        if (!retry && !d.forwards().isEmpty() && !forward(a.message, r.recipient(), d.forwards())) {
-                            retry = true;
-                            worst = "451 4.3.0 <" + address + ">: cannot queue the forward, will retry";
+                        // Forward (and redirect, RFC 5228 §4.2) only once the local copies are in, so a retry
+                        // does not send them again.
+                        if (!retry && !d.forwards().isEmpty()) {
+                            String domain = address.substring(address.lastIndexOf('@') + 1);
+                            Optional<String> failed = resend(a.message, r.recipient(), d.forwards(), domain, "forward");
+                            retry = failed.filter(f -> f.startsWith("4")).isPresent();
+                            worst = failed.orElse(worst);
+                        }
+                        for (Map.Entry<Account, List<String>> e : retry ? List.<Map.Entry<Account, List<String>>>of()
+                                : redirects.entrySet()) {
+                            String own = e.getKey().address();
+                            Optional<String> failed = resend(a.message, r.recipient(), e.getValue(),
+                                    own.substring(own.lastIndexOf('@') + 1), "Sieve redirect of " + own);
+                            retry = failed.filter(f -> f.startsWith("4")).isPresent();
+                            worst = failed.orElse(worst);
+                            if (retry) {
+                                break;
+                            }
                         }
                         a.outcomes.add(classify(a, r, worst == null ? "250 2.0.0 delivered" : worst,
                                 retry ? 451 : worst == null ? 250 : 550, DeliveryReport.Action.DELIVERED));
@@ -584,38 +615,61 @@ public final class QueueRunner implements AutoCloseable {
     }
 
     /**
-     * Alias targets on other servers: a new queue entry (like Postfix virtual aliases), sent from
-     * the original sender, or with SRS from an address of the alias's domain when the sender is
-     * someone else's (their SPF does not list us).
+     * Sends the message on to {@code targets} as a new queue entry: an alias's targets on other
+     * servers (like Postfix virtual aliases) or a Sieve script's redirects (RFC 5228 §4.2). It leaves
+     * from the original sender, or with SRS from an address of {@code domain} when the sender is
+     * someone else's (their SPF does not list us), with a Received field of ours on top (RFC 5321
+     * §4.4), whose count ends a loop (§6.3). Empty when queued; else the reply for the recipient:
+     * 451 to try again, 554 for a loop.
      */
-    private boolean forward(QueuedMessage message, MailEnvelope.Recipient alias, List<String> targets) {
+    private Optional<String> resend(QueuedMessage message, MailEnvelope.Recipient via, List<String> targets, String domain,
+                                    String what) {
         if (intake == null) {
-            return true;
+            return Optional.empty();
         }
-        try (InputStream in = store.openContent(message.contentKey(), 0); MessageSpool spool = store.spool()) {
-            in.transferTo(spool);
-            MessageSpool.Spooled copy = spool.finish();
-            try {
-                String sender = message.envelope().returnPath();
-                int at = sender.lastIndexOf('@');
-                if (at > 0 && !store.accounts().isLocalDomain(sender.substring(at + 1))) {
-                    sender = srs.forward(sender, alias.address().substring(alias.address().lastIndexOf('@') + 1));
+        try {
+            int hops;
+            try (InputStream in = new BufferedInputStream(store.openContent(message.contentKey(), 0))) {
+                hops = (int) HeaderFields.read(in, MAX_HEADER_BYTES).stream()
+                        .filter(f -> HeaderFields.name(f).equals("received")).count();
+            } catch (HeaderFields.TooLong e) {
+                hops = TraceField.MAX_HOPS; // a header SMTP would not take: no further
+            }
+            if (hops >= TraceField.MAX_HOPS) {
+                LOG.log(Level.WARNING, "mail loop: {0} not sent queue={1} rcpt={2} received={3}", what, message.id(),
+                        via.address(), hops);
+                return Optional.of("554 5.4.6 <" + via.address() + ">: too many hops (" + hops
+                        + " Received fields), a mail loop: " + what + " not sent");
+            }
+            try (InputStream in = store.openContent(message.contentKey(), 0); MessageSpool spool = store.spool()) {
+                TraceField.write(in, "Received: by " + settings.hostname() + " (mailstack) id " + message.id()
+                        + "\r\n\tfor <" + via.address() + ">; " + ZonedDateTime.now(ZoneId.systemDefault()).format(DeliveryReport.DATE)
+                        + "\r\n", spool);
+                MessageSpool.Spooled copy = spool.finish();
+                try {
+                    String sender = message.envelope().returnPath();
+                    int at = sender.lastIndexOf('@');
+                    if (at > 0 && !store.accounts().isLocalDomain(sender.substring(at + 1))) {
+                        sender = srs.forward(sender, domain);
+                    }
+                    // RFC 3461 §5.2.7: the sender's NOTIFY goes with the forward, and ORCPT names what it wrote
+                    Optional<String> orcpt = Optional.of(via.orcpt().orElse("rfc822;" + xtext(via.address())));
+                    MailEnvelope envelope = new MailEnvelope(sender,
+                            targets.stream().map(to -> new MailEnvelope.Recipient(to, via.dsnNotify(), orcpt)).toList(),
+                            message.envelope().envId(),
+                            message.envelope().ret(), message.envelope().smtpUtf8(), message.envelope().body8bit(), Instant.now(),
+                            message.envelope().junk());
+                    QueueId id = intake.accept(envelope, copy);
+                    LOG.log(Level.INFO, "{0} queued queue={1} rcpt={2} to={3} as={4}", what, message.id(), via.address(),
+                            targets, id);
+                    return Optional.empty();
+                } finally {
+                    copy.discard();
                 }
-                // RFC 3461 §5.2.7: the sender's NOTIFY goes with the forward, and ORCPT names what it wrote
-                Optional<String> orcpt = Optional.of(alias.orcpt().orElse("rfc822;" + xtext(alias.address())));
-                MailEnvelope envelope = new MailEnvelope(sender,
-                        targets.stream().map(to -> new MailEnvelope.Recipient(to, alias.dsnNotify(), orcpt)).toList(),
-                        message.envelope().envId(),
-                        message.envelope().ret(), message.envelope().smtpUtf8(), message.envelope().body8bit(), Instant.now(),
-                        message.envelope().junk());
-                intake.accept(envelope, copy);
-                return true;
-            } finally {
-                copy.discard();
             }
         } catch (IOException | StoreException e) {
-            LOG.log(Level.WARNING, "cannot forward queue=" + message.id() + ", will retry: " + e.getMessage());
-            return false;
+            LOG.log(Level.WARNING, "cannot queue the " + what + " queue=" + message.id() + ", will retry: " + e.getMessage());
+            return Optional.of("451 4.3.0 <" + via.address() + ">: cannot queue the " + what + ", will retry");
         }
     }
 

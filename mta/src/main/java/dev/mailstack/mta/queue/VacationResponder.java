@@ -4,7 +4,10 @@ import dev.mailstack.mime.AddressList;
 import dev.mailstack.mime.Rfc2047;
 import dev.mailstack.mime.TransferEncoding;
 import dev.mailstack.mime.HeaderFields;
+import dev.mailstack.mta.delivery.SieveFilter;
+import dev.mailstack.sieve.SieveAction;
 import dev.mailstack.store.Account;
+import dev.mailstack.store.AddressResolution;
 import dev.mailstack.store.MailEnvelope;
 import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.MessageSpool;
@@ -33,11 +36,12 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Out-of-office replies (RFC 5230's vacation action, set by the administrator with {@code mailstack
- * user vacation}) to mail just delivered to an account, by the rules of RFC 3834 and RFC 5230
- * §4.5-4.6: never to the null sender, to lists, to bulk or automatic mail, or to mail that does not
- * name the account in To or Cc; once per sender per week. The reply leaves with the null sender,
- * signed like the account's own mail. Reads only the header of the message answered.
+ * Out-of-office replies (RFC 5230's vacation action: a Sieve script's, or the one the administrator
+ * sets with {@code mailstack user vacation}) to mail just delivered to an account, by the rules of
+ * RFC 3834 and RFC 5230 §4.5-4.6: never to the null sender, to lists, to bulk or automatic mail, or
+ * to mail that does not name the account (or the script's :addresses) in To or Cc; once per sender
+ * per interval and vacation action. The reply leaves with the null sender, signed like the
+ * account's own mail. Reads only the header of the message answered.
  */
 final class VacationResponder {
     private static final Logger LOG = System.getLogger(VacationResponder.class.getName());
@@ -71,9 +75,31 @@ final class VacationResponder {
         this.intake = intake;
     }
 
+    /**
+     * One vacation action: {@code subject} "" for "Auto: " and the original's; {@code mime}: {@code
+     * body} is a MIME entity (RFC 5230 §5.7), not text; {@code from} an address of the account's
+     * the reply comes from; {@code addresses}: more of the user's own (§4.5); {@code handle}: what
+     * its replies are tracked under ("" for the administrator's).
+     */
+    record AutoReply(String subject, String body, boolean mime, Optional<String> from, List<String> addresses,
+                     Duration interval, String handle) {
+        AutoReply {
+            addresses = List.copyOf(addresses);
+        }
+
+        static AutoReply of(Vacation v) {
+            return new AutoReply(v.subject(), v.body(), false, Optional.empty(), List.of(), INTERVAL, "");
+        }
+
+        static AutoReply of(SieveAction.Vacation v) {
+            return new AutoReply(v.subject().map(s -> oneLine(s, MAX_ORIGINAL_SUBJECT)).orElse(""), v.reason(), v.mime(),
+                    v.from(), v.addresses(), v.period(), v.handle());
+        }
+    }
+
     /** Whether a message gets a reply, and if not, why not (for the log). */
     sealed interface Verdict {
-        record Reply(Vacation vacation, Header original) implements Verdict {
+        record Reply(AutoReply vacation, Header original, String from) implements Verdict {
         }
 
         record Silent(String why) implements Verdict {
@@ -82,12 +108,14 @@ final class VacationResponder {
 
     /**
      * Answers {@code message}, newly delivered to {@code account} through the envelope recipient
-     * {@code recipient}, when the account has a vacation and the rules allow. Never throws: a reply
-     * that cannot be sent is logged, and the delivery stands.
+     * {@code recipient}, with the vacation action of the account's Sieve script, or else the
+     * administrator's, when there is one and the rules allow. Never throws: a reply that cannot be
+     * sent is logged, and the delivery stands.
      */
-    void answer(QueuedMessage message, Account account, String recipient) {
+    void answer(QueuedMessage message, Account account, String recipient, SieveFilter.Disposition disposition) {
         try {
-            Optional<Vacation> vacation = store.accounts().vacation(account.id());
+            Optional<AutoReply> vacation = disposition.vacation().map(AutoReply::of)
+                    .or(() -> store.accounts().vacation(account.id()).map(AutoReply::of));
             if (vacation.isEmpty()) {
                 return;
             }
@@ -102,7 +130,7 @@ final class VacationResponder {
         }
     }
 
-    private Verdict decide(QueuedMessage message, Account account, String recipient, Vacation vacation) throws IOException {
+    private Verdict decide(QueuedMessage message, Account account, String recipient, AutoReply vacation) throws IOException {
         String sender = message.envelope().returnPath();
         if (sender.isEmpty()) {
             return new Verdict.Silent("null sender"); // RFC 3834 §2, RFC 5230 §4.6: MUST NOT
@@ -117,6 +145,14 @@ final class VacationResponder {
         if (own.contains(untagged(sender))) {
             return new Verdict.Silent("sent by the account itself"); // RFC 5230 §4.6
         }
+        // RFC 5230 §4.2: :from may name another of the user's addresses; not someone else's, so the
+        // reply cannot be made to come from anyone (nor a line break carry another field into it).
+        String from = vacation.from().flatMap(VacationResponder::address)
+                .filter(a -> own.contains(untagged(a)) || vacation.addresses().stream().anyMatch(x -> untagged(x).equals(untagged(a))))
+                .filter(a -> store.accounts().resolve(a) instanceof AddressResolution.Deliver d
+                        && d.accounts().stream().anyMatch(x -> x.id().equals(account.id())))
+                .orElse(account.address());
+        vacation.addresses().forEach(a -> own.add(untagged(a)));
         Header header;
         try (InputStream in = new BufferedInputStream(store.openContent(message.contentKey(), 0))) {
             header = new Header(HeaderFields.read(in, HEADER_LIMIT));
@@ -149,20 +185,21 @@ final class VacationResponder {
             return new Verdict.Silent("the account is in neither To nor Cc");
         }
         // Last: the claim records a reply, and only a message that gets one may count.
-        if (!store.accounts().claimVacationReply(account.id(), sender, Instant.now(), INTERVAL)) {
-            return new Verdict.Silent("answered within " + INTERVAL.toDays() + " days");
+        if (!store.accounts().claimVacationReply(account.id(), sender, vacation.handle(), Instant.now(), vacation.interval())) {
+            return new Verdict.Silent("answered within " + vacation.interval());
         }
-        return new Verdict.Reply(vacation, header);
+        return new Verdict.Reply(vacation, header, from);
     }
 
     private void send(QueuedMessage message, Account account, Verdict.Reply reply) throws IOException {
         String sender = message.envelope().returnPath();
-        byte[] written = write(account.address(), sender, reply.vacation(), reply.original());
+        byte[] written = write(reply.from(), sender, reply.vacation(), reply.original());
         // RFC 6531: a non-ASCII address in the envelope or the header needs SMTPUTF8 all the way.
-        boolean utf8 = !StandardCharsets.US_ASCII.newEncoder().canEncode(sender + account.address());
+        boolean utf8 = !StandardCharsets.US_ASCII.newEncoder().canEncode(sender + reply.from());
+        boolean eightBit = reply.vacation().mime() && !StandardCharsets.US_ASCII.newEncoder().canEncode(reply.vacation().body());
         // RFC 3834 §3.3: the reply goes with the null reverse-path, so nothing answers it in turn.
         MailEnvelope envelope = new MailEnvelope("", List.of(MailEnvelope.Recipient.of(sender)), Optional.empty(),
-                Optional.empty(), utf8, false, Instant.now());
+                Optional.empty(), utf8, eightBit, Instant.now());
         QueueId id;
         try (MessageSpool spool = store.spool()) {
             spool.write(written);
@@ -178,7 +215,7 @@ final class VacationResponder {
     }
 
     /** The reply as octets: a 7-bit text/plain message (RFC 3834 §3.1, RFC 5230 §5). */
-    static byte[] write(String from, String to, Vacation vacation, Header original) {
+    static byte[] write(String from, String to, AutoReply vacation, Header original) {
         StringBuilder h = new StringBuilder();
         h.append("Return-Path: <>\r\n"); // as delivered, should it stay here (RFC 5321 §4.4)
         h.append("From: <").append(from).append(">\r\n");
@@ -204,9 +241,17 @@ final class VacationResponder {
         }
         h.append("Auto-Submitted: auto-replied\r\n"); // RFC 3834 §5
         h.append("MIME-Version: 1.0\r\n");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        if (vacation.mime()) {
+            // RFC 5230 §4.2 :mime: the reason is the reply's MIME entity, its own header fields first
+            String entity = vacation.body().replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n");
+            out.writeBytes(h.toString().getBytes(StandardCharsets.UTF_8));
+            out.writeBytes(entity.getBytes(StandardCharsets.UTF_8));
+            out.writeBytes(entity.endsWith("\r\n") ? new byte[0] : "\r\n".getBytes(StandardCharsets.US_ASCII));
+            return out.toByteArray();
+        }
         h.append("Content-Type: text/plain; charset=UTF-8\r\n");
         h.append("Content-Transfer-Encoding: quoted-printable\r\n\r\n");
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.writeBytes(h.toString().getBytes(StandardCharsets.UTF_8));
         out.writeBytes(TransferEncoding.encodeQuotedPrintable(vacation.body().getBytes(StandardCharsets.UTF_8)));
         out.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
@@ -245,6 +290,13 @@ final class VacationResponder {
         }
     }
 
+    /** The addr-spec of an address as a script may write it ("Alice <alice@example.org>"), if it has one. */
+    private static Optional<String> address(String text) {
+        List<AddressList.Address> parsed = AddressList.parse(text);
+        return parsed.size() == 1 && parsed.getFirst().mailbox() != null && parsed.getFirst().host() != null
+                ? Optional.of(parsed.getFirst().mailbox() + "@" + parsed.getFirst().host()) : Optional.empty();
+    }
+
     /** A field's keyword: before any parameters or comment, in lower case ("auto-generated; x=y"). */
     private static String keyword(String value) {
         return value.split("[;(]", 2)[0].strip().toLowerCase(Locale.ROOT);
@@ -252,7 +304,7 @@ final class VacationResponder {
 
     /** Control characters (an encoded CR LF among them) become spaces: the text goes into one header line. */
     private static String oneLine(String text, int max) {
-        String line = text.replaceAll("[\\p{Cntrl}&&[^\t]]", " ").strip();
+        String line = text.replaceAll("[\\p{Cntrl}&&[^\t]]+", " ").strip();
         return line.length() <= max ? line : line.substring(0, max);
     }
 

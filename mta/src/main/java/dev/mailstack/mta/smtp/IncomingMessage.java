@@ -45,6 +45,8 @@ final class IncomingMessage extends OutputStream {
     private ByteArrayOutputStream held;
     /** The continuation lines of a field found forged are left out too. */
     private boolean dropping;
+    /** Received fields the client sent: hops already taken (RFC 5321 §6.3). */
+    private int received;
 
     /**
      * {@code addIfMissing}: lower-case header name to the complete header line (without CRLF);
@@ -240,7 +242,11 @@ final class IncomingMessage extends OutputStream {
             colon++;
         }
         if (colon < lineLength) {
-            missing.remove(new String(line, 0, colon, StandardCharsets.US_ASCII).toLowerCase(Locale.ROOT));
+            String name = new String(line, 0, colon, StandardCharsets.US_ASCII).strip().toLowerCase(Locale.ROOT);
+            missing.remove(name);
+            if (name.equals("received")) {
+                received++;
+            }
         }
     }
 
@@ -292,6 +298,11 @@ final class IncomingMessage extends OutputStream {
 
     long size() {
         return size;
+    }
+
+    /** How many Received fields the client's header holds. */
+    int receivedFields() {
+        return received;
     }
 
     boolean overflow() {

@@ -103,6 +103,12 @@ public final class SmtpReplies {
     public static final SmtpReply NON_ASCII_WITHOUT_SMTPUTF8 = new SmtpReply(553, "5.6.7",
             "Non-ASCII address needs the SMTPUTF8 parameter");
 
+    /** RFC 5321 §6.3: a message that has passed this many hosts is in a loop. */
+    public static SmtpReply tooManyHops(int received) {
+        return new SmtpReply(554, "5.4.6", "Too many hops (" + received
+                + " Received fields): a mail loop; check the forwarding between the servers named in them");
+    }
+
     public static SmtpReply tooBig(long limit) {
         return new SmtpReply(552, "5.3.4", "Message size exceeds fixed limit of " + limit + " bytes");
     }

@@ -566,6 +566,11 @@ final class SmtpSession {
             LOG.log(Level.INFO, "bare newline rejected conn={0}", connection.id());
             return error(SmtpReplies.BARE_NEWLINE);
         }
+        if (message.receivedFields() >= TraceField.MAX_HOPS) { // ours makes one more
+            LOG.log(Level.INFO, "mail loop refused conn={0} from=<{1}> received={2}", connection.id(), t.from(),
+                    message.receivedFields());
+            return error(SmtpReplies.tooManyHops(message.receivedFields() + 1));
+        }
         MessageSpool.Spooled spooled = spool.finish();
         MessageSpool.Spooled marked = null;
         try {

@@ -163,7 +163,7 @@ class QueueRunnerTest {
         List<QueuedMessage> claimed = store.queue().claimDue(Instant.now(), QueueSettings.defaults("x").lease(), 10);
         store.accounts().removeUser("alice@example.org");
         List<LocalDelivery.Result> results = new LocalDelivery(store)
-                .deliverAll(List.of(new LocalDelivery.Request(claimed.getFirst(), alice)));
+                .deliverAll(List.of(new LocalDelivery.Request(claimed.getFirst(), alice, "alice@example.org")));
         assertEquals(List.of(new LocalDelivery.Refused("550 5.1.1 <alice@example.org>: mailbox unavailable")), results);
         runner.deliver(claimed);
         runner.deliver(store.queue().claimDue(Instant.now(), QueueSettings.defaults("x").lease(), 10)); // the report

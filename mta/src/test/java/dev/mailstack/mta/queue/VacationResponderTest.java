@@ -206,4 +206,39 @@ class VacationResponderTest {
         assertEquals("<erin@remote.test>", field(replies.get(1), "To"));
         assertFalse(replies.stream().anyMatch(r -> r.contains("carol@remote.test") || r.contains("dave@remote.test")));
     }
+
+    /**
+     * A script's vacation action (RFC 5230): its :subject, its :addresses counted as alice's, its
+     * :from refused when it is not hers, tracked under its :handle apart from the administrator's;
+     * a script without one leaves the administrator's vacation answering.
+     */
+    @Test
+    void aSieveVacationAnswersWithItsOwnSettings() throws Exception {
+        var sieve = home.store.store().sieveScripts();
+        var alice = home.store.user().id();
+        sieve.put(alice, "away", """
+                require ["vacation", "fileinto"];
+                if header :contains "subject" "Trip" {
+                    vacation :days 3 :subject "Re: your trip\r\nBcc: mallory@remote.test" :from "boss@example.org"
+                        :addresses ["team@remote.test"] :handle "trips" "On the road, back soon.";
+                }
+                """, dev.mailstack.store.SieveLimits.defaults());
+        sieve.activate(alice, "away");
+        deliver("bob@remote.test", "alice@example.org", header("bob@remote.test", "team@remote.test", "s1@remote.test")
+                .replace("Subject: Hello", "Subject: Trip plans"));
+        List<String> replies = repliesOnceSettled(1);
+        String reply = replies.getFirst();
+        assertEquals("Re: your trip Bcc: mallory@remote.test", field(reply, "Subject"), "one line: no field smuggled in");
+        assertEquals("<alice@example.org>", field(reply, "From"), "boss@ is not hers");
+        String body = reply.substring(reply.indexOf("\r\n\r\n") + 4);
+        assertEquals("On the road, back soon.\r\n", body);
+
+        // the same sender, same handle: nothing; no vacation action: the administrator's answers
+        deliver("bob@remote.test", "alice@example.org", header("bob@remote.test", "team@remote.test", "s2@remote.test")
+                .replace("Subject: Hello", "Subject: Trip again"));
+        deliver("bob@remote.test", "alice@example.org", header("bob@remote.test", "alice@example.org", "s3@remote.test"));
+        replies = repliesOnceSettled(2);
+        assertEquals(2, replies.size(), "" + replies);
+        assertEquals(SUBJECT, Rfc2047.decode(field(replies.get(1), "Subject")));
+    }
 }

@@ -110,6 +110,26 @@ class SmtpSessionTest {
         }
     }
 
+    /** RFC 5321 §6.3: a message that has passed 100 hosts is going round in a loop; 99 is still mail. */
+    @Test
+    void aMessageWithAHundredHopsIsRefusedAsALoop() throws Exception {
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            c.send("HELO client.test").expect("250 .*");
+            for (int hops : List.of(100, 99)) {
+                c.send("MAIL FROM:<bob@remote.test>").expect("250 .*");
+                c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+                c.send("DATA").expect("354 .*");
+                c.sendRaw("Received: from a by b; Sun, 6 Dec 2026 10:00:00 +0000\r\n".repeat(hops)
+                        + "Subject: round and round\r\n\r\nx\r\n.\r\n");
+                c.expect(hops == 100 ? "554 5.4.6 Too many hops \\(101 Received fields\\).*" : "250 2.0.0 .*");
+            }
+            c.send("QUIT").expect("221 .*");
+        }
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+        assertEquals(1, mta.alice().status(MailboxName.INBOX).messages());
+    }
+
     @Test
     void bareNewlinesAreRejectedWhenConfigured() throws Exception {
         mta.close();

@@ -1,0 +1,212 @@
+package dev.mailstack.mta.delivery;
+
+import dev.mailstack.sieve.SieveAction;
+import dev.mailstack.sieve.SieveException;
+import dev.mailstack.sieve.SieveMessage;
+import dev.mailstack.sieve.SieveOutcome;
+import dev.mailstack.sieve.SieveScript;
+import dev.mailstack.store.Account;
+import dev.mailstack.store.Flag;
+import dev.mailstack.store.Flags;
+import dev.mailstack.store.MailboxName;
+import dev.mailstack.store.MailboxStore;
+import dev.mailstack.store.QueuedMessage;
+import dev.mailstack.store.StoreException;
+import dev.mailstack.store.StoreSession;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Runs an account's active Sieve script (RFC 5228; set with {@code mailstack user sieve} or over
+ * ManageSieve) on a message being delivered to it, and says where the message goes: the
+ * account's mailboxes with their flags, addresses to redirect it to, a vacation reply to send. An
+ * account without a script, and a script that fails, get the implicit keep (§2.10.6), so mail is
+ * never lost to a filter. Reads only the message's header, up to {@link #HEADER_LIMIT}.
+ */
+public final class SieveFilter {
+    private static final Logger LOG = System.getLogger(SieveFilter.class.getName());
+    /** What of a header the tests see: a header longer than this is matched on its start. */
+    static final int HEADER_LIMIT = 64 * 1024;
+    /** Scripts parsed once and kept by their text: a script runs for every message its account gets. */
+    private static final int PARSED_SCRIPTS = 256;
+    /** RFC 3501 §9 atom-specials and '\' and ']': what a keyword may not hold. */
+    private static final String NOT_IN_KEYWORDS = "(){ %*\"\\]";
+
+    /** Where one copy goes: {@code mailbox} empty for the keep's place (INBOX, or Junk for quarantined mail). */
+    public record Placement(Optional<MailboxName> mailbox, Flags flags, boolean create) {
+    }
+
+    /** What becomes of a message for one account. No placements: the script discarded it. */
+    public record Disposition(List<Placement> placements, List<String> redirects,
+                              Optional<SieveAction.Vacation> vacation) {
+        public Disposition {
+            placements = List.copyOf(placements);
+            redirects = List.copyOf(redirects);
+        }
+
+        static final Disposition KEEP = new Disposition(
+                List.of(new Placement(Optional.empty(), Flags.NONE, false)), List.of(), Optional.empty());
+    }
+
+    private final MailboxStore store;
+    private final Map<String, SieveScript> parsed = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, SieveScript> eldest) {
+            return size() > PARSED_SCRIPTS;
+        }
+    };
+
+    public SieveFilter(MailboxStore store) {
+        this.store = store;
+    }
+
+    /** Where {@code message}, sent to {@code recipient}, goes for {@code account}. */
+    public Disposition decide(QueuedMessage message, Account account, String recipient, StoreSession session) {
+        Optional<String> text = store.sieveScripts().activeSieveScript(account.id());
+        if (text.isEmpty()) {
+            return Disposition.KEEP;
+        }
+        Optional<SieveScript> script = parse(text.get(), account);
+        if (script.isEmpty()) {
+            return Disposition.KEEP;
+        }
+        byte[] header;
+        try (InputStream in = new BufferedInputStream(store.openContent(message.contentKey(), 0), 8192)) {
+            header = header(in);
+        } catch (IOException e) {
+            // the deliverer reads the same content next and fails the same way: it retries
+            LOG.log(Level.WARNING, "sieve: cannot read the header queue=" + message.id() + ": " + e);
+            return Disposition.KEEP;
+        }
+        SieveOutcome outcome = script.get().run(
+                SieveMessage.of(header, message.size(), message.envelope().returnPath(), recipient),
+                name -> exists(session, name));
+        for (String error : outcome.errors()) {
+            LOG.log(Level.WARNING, "sieve: script failed, message kept queue={0} user={1}: {2}", message.id(),
+                    account.address(), error);
+        }
+        Disposition d = disposition(outcome);
+        LOG.log(Level.INFO, "sieve queue={0} user={1} actions={2}", message.id(), account.address(), describe(outcome));
+        return d;
+    }
+
+    private Optional<SieveScript> parse(String text, Account account) {
+        synchronized (parsed) {
+            SieveScript known = parsed.get(text);
+            if (known != null) {
+                return Optional.of(known);
+            }
+        }
+        try {
+            SieveScript script = SieveScript.parse(text);
+            synchronized (parsed) {
+                parsed.put(text, script);
+            }
+            return Optional.of(script);
+        } catch (SieveException e) {
+            // checked when it was stored; a script an older version took may fail a newer one's checks
+            LOG.log(Level.WARNING, "sieve: the active script of {0} does not parse, mail is kept: {1}",
+                    account.address(), e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    private static boolean exists(StoreSession session, String name) {
+        try {
+            return session.find(new MailboxName(name)).isPresent();
+        } catch (StoreException e) {
+            return false; // not a name a mailbox can have
+        }
+    }
+
+    static Disposition disposition(SieveOutcome outcome) {
+        List<Placement> placements = new ArrayList<>();
+        List<String> redirects = new ArrayList<>();
+        Optional<SieveAction.Vacation> vacation = Optional.empty();
+        for (SieveAction action : outcome.actions()) {
+            switch (action) {
+                case SieveAction.Keep k -> placements.add(new Placement(Optional.empty(), flags(k.flags()), false));
+                case SieveAction.FileInto f -> {
+                    Optional<MailboxName> name = mailboxName(f.mailbox());
+                    // RFC 5228 §4.1: a name no mailbox can have is an error, and the copy goes where keep would
+                    placements.add(new Placement(name, flags(f.flags()), f.create() && name.isPresent()));
+                }
+                case SieveAction.Redirect r -> redirects.add(r.address());
+                case SieveAction.Vacation v -> vacation = Optional.of(v);
+            }
+        }
+        return new Disposition(placements, redirects, vacation);
+    }
+
+    private static Optional<MailboxName> mailboxName(String name) {
+        try {
+            return Optional.of(new MailboxName(name));
+        } catch (StoreException e) {
+            LOG.log(Level.WARNING, "sieve: fileinto \"{0}\": {1}; kept instead", name, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * RFC 5232 flags as the store keeps them: system flags by name, keywords as IMAP atoms. A name
+     * that is neither (\Recent, which no one may set, or one with spaces or specials) is left out.
+     */
+    static Flags flags(List<String> names) {
+        Set<Flag> system = EnumSet.noneOf(Flag.class);
+        Set<String> keywords = new TreeSet<>();
+        for (String name : names) {
+            if (name.startsWith("\\")) {
+                Flag.byWireName(name).ifPresent(system::add);
+            } else if (!name.isEmpty() && name.length() <= 100 && name.chars().allMatch(c -> c > 0x20 && c < 0x7f
+                    && NOT_IN_KEYWORDS.indexOf(c) < 0)) {
+                keywords.add(name);
+            }
+        }
+        return new Flags(system, keywords);
+    }
+
+    private static String describe(SieveOutcome outcome) {
+        if (outcome.actions().isEmpty()) {
+            return "discard";
+        }
+        List<String> out = new ArrayList<>();
+        for (SieveAction action : outcome.actions()) {
+            out.add(switch (action) {
+                case SieveAction.Keep k -> outcome.implicitKeep() ? "implicit-keep" : "keep";
+                case SieveAction.FileInto f -> "fileinto:\"" + f.mailbox() + "\"";
+                case SieveAction.Redirect r -> "redirect:<" + r.address() + ">";
+                case SieveAction.Vacation v -> "vacation";
+            });
+        }
+        return String.join(",", out);
+    }
+
+    /** The header section's octets, through its blank line, or the first {@link #HEADER_LIMIT} of them. */
+    static byte[] header(InputStream in) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
+        int previous = -1;
+        int beforePrevious = -1;
+        for (int b; out.size() < HEADER_LIMIT && (b = in.read()) >= 0; ) {
+            out.write(b);
+            // CRLF CRLF, or LF LF from a sloppier source
+            if (b == '\n' && (previous == '\n' || previous == '\r' && beforePrevious == '\n')) {
+                break;
+            }
+            beforePrevious = previous;
+            previous = b;
+        }
+        return out.toByteArray();
+    }
+}

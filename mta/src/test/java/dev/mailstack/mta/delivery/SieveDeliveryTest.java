@@ -1,0 +1,197 @@
+package dev.mailstack.mta.delivery;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mailstack.mta.MtaFixture;
+import dev.mailstack.net.LineClient;
+import dev.mailstack.store.Account;
+import dev.mailstack.store.Flag;
+import dev.mailstack.store.MailboxName;
+import dev.mailstack.store.MessageRef;
+import dev.mailstack.store.PasswordScheme;
+import dev.mailstack.store.SieveLimits;
+import dev.mailstack.store.StoreSession;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Sieve scripts (RFC 5228) at local delivery, end to end: mail sent over SMTP, the script stored as
+ * ManageSieve and the CLI store it, the result read from the mailboxes.
+ */
+class SieveDeliveryTest {
+    /** "发票" (invoice) in GBK, base64: how an older Chinese mail program writes the subject. */
+    private static final String GBK_SUBJECT = "=?GBK?B?" + java.util.Base64.getEncoder().encodeToString(
+            "3月发票".getBytes(java.nio.charset.Charset.forName("GBK"))) + "?=";
+
+    @TempDir
+    Path dir;
+    MtaFixture mta;
+    Account bob;
+    Account carol;
+
+    @BeforeEach
+    void start() throws IOException {
+        mta = MtaFixture.create(dir);
+        bob = mta.store.store().accounts().addUser("bob@example.org", PasswordScheme.hash("secret"));
+        carol = mta.store.store().accounts().addUser("carol@example.org", PasswordScheme.hash("secret"));
+    }
+
+    @AfterEach
+    void stop() {
+        mta.close();
+    }
+
+    private void script(Account account, String text) {
+        mta.store.store().sieveScripts().put(account.id(), "main", text, SieveLimits.defaults());
+        mta.store.store().sieveScripts().activate(account.id(), "main");
+    }
+
+    private void send(String from, String rcpt, String header) throws IOException {
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            c.send("HELO client.test").expect("250 .*");
+            c.send("MAIL FROM:<" + from + ">").expect("250 .*");
+            c.send("RCPT TO:<" + rcpt + ">").expect("250 .*");
+            c.send("DATA").expect("354 .*");
+            c.sendRaw(header + "\r\nbody\r\n.\r\n");
+            c.expect("250 .*");
+            c.send("QUIT").expect("221 .*");
+        }
+    }
+
+    private StoreSession session(Account account) {
+        return mta.store.store().open(account.id());
+    }
+
+    private long count(StoreSession s, String mailbox) {
+        return s.find(new MailboxName(mailbox)).isPresent() ? s.status(new MailboxName(mailbox)).messages() : 0;
+    }
+
+    private static String text(StoreSession s, MessageRef ref) throws IOException {
+        try (InputStream in = s.openContent(ref)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    @Test
+    void fileintoSortsByDecodedSubjectAndSenderWithFlagsAndMakesTheMailboxWhenAsked() throws Exception {
+        script(mta.store.user(), """
+                require ["fileinto", "imap4flags", "mailbox"];
+                # 发票 go to the accounts folder, read and labelled
+                if header :contains "subject" "发票" {
+                    fileinto :create :flags ["\\\\Seen", "$Invoice", "bad flag("] "财务/发票";
+                    stop;
+                }
+                if address :domain :is "from" "lists.test" { fileinto "Lists"; }
+                """);
+        send("shop@remote.test", "alice@example.org", "From: shop@remote.test\r\nSubject: " + GBK_SUBJECT + "\r\n");
+        send("dev@lists.test", "alice@example.org", "From: Dev List <dev@lists.test>\r\nSubject: release\r\n");
+        send("bob@remote.test", "alice@example.org", "From: bob@remote.test\r\nSubject: lunch\r\n");
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 2);
+        mta.awaitQueueEmpty();
+        StoreSession alice = mta.alice();
+        assertEquals(1, count(alice, "财务/发票"), "made by :create, parent too");
+        MessageRef invoice = alice.select(new MailboxName("财务/发票")).messages().getFirst();
+        assertTrue(invoice.flags().has(Flag.SEEN));
+        assertEquals(Set.of("$Invoice", "bad"), invoice.flags().keywords(),
+                "\"bad flag(\" is two flags (RFC 5232 §3), and one no IMAP keyword can be is left out");
+        assertEquals(2, count(alice, "INBOX"), "Lists does not exist: RFC 5228 §4.1, kept instead");
+        assertFalse(alice.find(new MailboxName("Lists")).isPresent(), "no :create, none made");
+    }
+
+    @Test
+    void discardKeepsNothingAndKeepWithFileintoMakesTwoCopies() throws Exception {
+        script(mta.store.user(), """
+                require "fileinto";
+                if header :is "X-Spam-Flag" "YES" { discard; stop; }
+                if header :matches "subject" "*[urgent]*" { fileinto "Archive"; keep; }
+                """);
+        send("spammer@remote.test", "alice@example.org", "X-Spam-Flag: YES\r\nSubject: win\r\n");
+        send("bob@remote.test", "alice@example.org", "Subject: read this [urgent] now\r\n");
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+        mta.awaitQueueEmpty();
+        assertEquals(1, count(mta.alice(), "INBOX"));
+        assertEquals(1, count(mta.alice(), "Archive"));
+        assertTrue(text(mta.alice(), mta.alice().select(MailboxName.INBOX).messages().getFirst()).contains("[urgent]"),
+                "the discarded message is nowhere");
+    }
+
+    @Test
+    void redirectSendsItOnWithOurTraceAndCopyKeepsItToo() throws Exception {
+        script(mta.store.user(), """
+                require "copy";
+                redirect :copy "bob@example.org";
+                redirect "carol@example.org";
+                """);
+        send("dave@remote.test", "alice@example.org", "Subject: for the team\r\n");
+        mta.awaitMessages(session(carol), MailboxName.INBOX, 1);
+        mta.awaitQueueEmpty();
+        assertEquals(0, count(mta.alice(), "INBOX"), "a plain redirect cancels the implicit keep");
+        String atBob = text(session(bob), session(bob).select(MailboxName.INBOX).messages().getFirst());
+        assertTrue(atBob.startsWith("Return-Path: <dave@remote.test>\r\nReceived: by mx.example.org (mailstack) id "), atBob);
+        assertTrue(atBob.contains("\tfor <alice@example.org>;"), atBob);
+        assertEquals(1, count(session(carol), "INBOX"));
+    }
+
+    /** RFC 5228 §4.2 asks for loop control: two users redirecting to each other end with a bounce, not forever. */
+    @Test
+    void aRedirectLoopEndsInABounceToTheSender() throws Exception {
+        script(mta.store.user(), "redirect \"bob@example.org\";");
+        script(bob, "redirect \"alice@example.org\";");
+        send("carol@example.org", "alice@example.org", "From: carol@example.org\r\nSubject: ping\r\n");
+        mta.awaitMessages(session(carol), MailboxName.INBOX, 1);
+        mta.awaitQueueEmpty();
+        String bounce = text(session(carol), session(carol).select(MailboxName.INBOX).messages().getFirst());
+        assertTrue(bounce.contains("5.4.6"), bounce);
+        assertEquals(0, count(mta.alice(), "INBOX"));
+        assertEquals(0, count(session(bob), "INBOX"));
+    }
+
+    /** RFC 5228 §2.10.6: a script that fails at run time keeps the message, and none of its actions run. */
+    @Test
+    void aScriptThatFailsKeepsTheMessage() throws Exception {
+        script(mta.store.user(), """
+                require "fileinto";
+                fileinto "Archive";
+                redirect "a@example.org"; redirect "b@example.org"; redirect "c@example.org";
+                redirect "d@example.org"; redirect "e@example.org";
+                """);
+        send("dave@remote.test", "alice@example.org", "Subject: too many redirects\r\n");
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+        mta.awaitQueueEmpty();
+        assertEquals(0, count(mta.alice(), "Archive"));
+        assertEquals(List.of(), mta.store.store().queue().list());
+    }
+
+    /** Mail the sender's domain asked to quarantine: keep means Junk, an explicit fileinto is obeyed. */
+    @Test
+    void keepOfQuarantinedMailIsItsJunkMailbox() throws Exception {
+        script(mta.store.user(), "require \"fileinto\"; if header :contains \"subject\" \"invoice\" { fileinto \"Archive\"; }");
+        for (String subject : List.of("hello", "invoice")) {
+            var spooled = dev.mailstack.store.TestMessages.spool(mta.store.store(), "Subject: " + subject + "\r\n\r\nx\r\n");
+            try {
+                mta.store.store().queue().enqueue(new dev.mailstack.store.MailEnvelope("judy@remote.test",
+                        List.of(dev.mailstack.store.MailEnvelope.Recipient.of("alice@example.org")), java.util.Optional.empty(),
+                        java.util.Optional.empty(), false, false, java.time.Instant.now()).asJunk(),
+                        spooled, dev.mailstack.store.TestMessages.facts(spooled));
+            } finally {
+                spooled.discard();
+            }
+        }
+        mta.runner.wake();
+        mta.awaitMessages(mta.alice(), new MailboxName("Junk"), 1);
+        mta.awaitMessages(mta.alice(), new MailboxName("Archive"), 1);
+        mta.awaitQueueEmpty();
+        assertEquals(0, count(mta.alice(), "INBOX"));
+    }
+}
