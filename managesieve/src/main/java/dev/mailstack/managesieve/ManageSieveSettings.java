@@ -1,6 +1,7 @@
 package dev.mailstack.managesieve;
 
 import dev.mailstack.net.PlaintextAuth;
+import dev.mailstack.sieve.SieveScript;
 import dev.mailstack.store.SieveLimits;
 import java.time.Duration;
 import java.util.Objects;
@@ -18,7 +19,7 @@ import java.util.Objects;
  *                           NetLimits idle timeout applies
  * @param maxBadCommands     bad commands (unknown, malformed, overlong, wrong state) before BYE
  * @param maxRedirects       the MAXREDIRECTS capability (RFC 5804 §1.7): redirects one script may
- *                           do per message; the interpreter must apply the same number
+ *                           do per message, the number the interpreter applies
  */
 public record ManageSieveSettings(String hostname, PlaintextAuth plaintextAuth, SieveLimits limits, int preAuthStringBytes,
                                   Duration idleTimeout, int maxBadCommands, int maxRedirects) {
@@ -26,8 +27,7 @@ public record ManageSieveSettings(String hostname, PlaintextAuth plaintextAuth, 
     /** As IMAP's autologout floor (RFC 9051 §5.4); an editor in a mail client stays connected while the user types. */
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(30);
     public static final int DEFAULT_MAX_BAD_COMMANDS = 20;
-    /** Dovecot Pigeonhole's sieve_max_redirects default. */
-    public static final int DEFAULT_MAX_REDIRECTS = 4;
+    public static final int DEFAULT_MAX_REDIRECTS = SieveScript.MAX_REDIRECTS;
 
     public ManageSieveSettings {
         Objects.requireNonNull(hostname, "hostname");

@@ -15,6 +15,8 @@ import java.util.function.Predicate;
  * ({@value ActionList#MAX_REDIRECTS}) per run.
  */
 public final class SieveScript {
+    /** Redirects one run may do (Dovecot Pigeonhole's sieve_max_redirects); ManageSieve announces it as MAXREDIRECTS. */
+    public static final int MAX_REDIRECTS = ActionList.MAX_REDIRECTS;
     /** The extensions this implementation offers, as `require` and ManageSieve's SIEVE capability name them. */
     public static final List<String> EXTENSIONS = List.of("fileinto", "envelope", "encoded-character", "imap4flags",
             "copy", "subaddress", "vacation", "vacation-seconds", "mailbox", "relational",
