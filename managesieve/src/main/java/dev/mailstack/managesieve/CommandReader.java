@@ -20,6 +20,10 @@ import java.util.regex.Pattern;
  * to its end all the same, literals included, so the next command starts where the client thinks.
  */
 final class CommandReader {
+    /** Literals one command may carry: PUTSCRIPT and RENAMESCRIPT take two strings, AUTHENTICATE two or three. */
+    static final int MAX_LITERALS = 4;
+    /** Room beside the one big string (a script) for the small ones of the same command (names). */
+    static final long NAME_ROOM = 4096;
     /** What reading a command gave. */
     sealed interface Read {
     }
@@ -69,6 +73,10 @@ final class CommandReader {
         }
         List<Token> tokens = new ArrayList<>();
         Optional<SieveResponse> error = Optional.empty();
+        // The command as a whole is bounded too: no command takes more than a few strings, and
+        // literal after literal on one command would otherwise be read (or held) without end.
+        long octetsSoFar = 0;
+        int literals = 0;
         while (true) {
             Line parsed = tokenize(line, tokens);
             if (error.isEmpty()) {
@@ -78,6 +86,11 @@ final class CommandReader {
                 break;
             }
             long octets = parsed.literal().get();
+            octetsSoFar += octets;
+            if (++literals > MAX_LITERALS || octetsSoFar > Math.max(maxStringBytes, drainLimit) + NAME_ROOM) {
+                return new Fatal(drainLimit == 0 ? ManageSieveReplies.STRING_TOO_LONG_BEFORE_LOGIN
+                        : ManageSieveReplies.stringTooLongClosing(octetsSoFar, maxStringBytes));
+            }
             if (octets > maxStringBytes) {
                 if (octets > drainLimit) {
                     return new Fatal(drainLimit == 0 ? ManageSieveReplies.STRING_TOO_LONG_BEFORE_LOGIN

@@ -12,6 +12,7 @@ import dev.mailstack.net.TcpListener;
 import dev.mailstack.net.TestTls;
 import dev.mailstack.net.TlsMode;
 import dev.mailstack.net.TranscriptRunner;
+import dev.mailstack.sieve.SieveScript;
 import dev.mailstack.store.SieveLimits;
 import dev.mailstack.store.SieveScriptEntry;
 import dev.mailstack.store.StoreFixture;
@@ -164,6 +165,22 @@ class ManageSieveSessionTest {
         }
     }
 
+    /** Small literals, one after another on one command: the command as a whole is bounded, before login too. */
+    @Test
+    void literalAfterLiteralOnOneCommandEndsTheSession() throws IOException {
+        try (LineClient c = connect()) {
+            c.sendRaw("NOOP {4000+}\r\n" + "x".repeat(4000) + " {4000+}\r\n" + "x".repeat(4000) + " {4000+}\r\n"
+                    + "x".repeat(4000) + " {4000+}\r\n");
+            c.expect("BYE \\(QUOTA/MAXSIZE\\) .*"); // 16,000 octets: past 8 KiB and room for names
+            c.expectClosed();
+        }
+        try (LineClient c = connect()) {
+            c.sendRaw("NOOP {1+}\r\na {1+}\r\nb {1+}\r\nc {1+}\r\nd {1+}\r\ne\r\n");
+            c.expect("BYE \\(QUOTA/MAXSIZE\\) .*"); // five strings: no command takes that many
+            c.expectClosed();
+        }
+    }
+
     @Test
     void tooManyScriptsAreRefusedWithMaxScripts() throws IOException {
         restart(new ManageSieveSettings("sieve.example.org", PlaintextAuth.LOOPBACK, new SieveLimits(1, 1000)));
@@ -187,14 +204,14 @@ class ManageSieveSessionTest {
             c.startTls();
             c.expect("\"IMPLEMENTATION\" \"mailstack\""); // RFC 5804 §2.2: capabilities again
             c.expect("\"SASL\" \"PLAIN LOGIN\"");
-            c.expect("\"SIEVE\" \"fileinto\"");
+            c.expect("\"SIEVE\" \"" + String.join(" ", SieveScript.EXTENSIONS) + "\"");
             c.expect("\"MAXREDIRECTS\" \"4\""); // no STARTTLS any more
             c.expectEventually("OK");
             c.send("STARTTLS").expect("NO \"TLS already active\"");
             c.send("AUTHENTICATE \"PLAIN\" \"" + PLAIN + "\"").expect("OK \"Logged in as alice@example\\.org\"");
             c.send("CAPABILITY").expect("\"IMPLEMENTATION\" \"mailstack\"");
             c.expect("\"SASL\" \"\"");
-            c.expect("\"SIEVE\" \"fileinto\"");
+            c.expect("\"SIEVE\" \"" + String.join(" ", SieveScript.EXTENSIONS) + "\"");
             c.expect("\"MAXREDIRECTS\" \"4\"");
             c.expect("\"OWNER\" \"alice@example\\.org\"");
             c.expectEventually("OK");

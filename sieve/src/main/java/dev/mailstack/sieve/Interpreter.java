@@ -4,6 +4,7 @@ import dev.mailstack.mime.AddressList;
 import dev.mailstack.mime.Rfc2047;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -38,6 +39,10 @@ final class Interpreter {
             super("line " + line + ": " + reason);
         }
     }
+
+    /** Character comparisons one run may make: a fraction of a second, far beyond what real scripts need. */
+    static final long MAX_WORK = 100_000_000;
+    private long work;
 
     Interpreter(SieveMessage message, Predicate<String> mailboxExists, Set<String> required) {
         this.message = message;
@@ -258,11 +263,11 @@ final class Interpreter {
             }
             // RFC 5228 §5.9: strictly over or under
             case "size" -> a.has("over") ? message.size() > a.number("over") : message.size() < a.number("under");
-            case "header" -> compare(a, headerValues(expandAll(a.positionalStrings(0))), 1);
-            case "address" -> compare(a, addressValues(a, expandAll(a.positionalStrings(0))), 1);
-            case "envelope" -> compare(a, envelopeValues(a, expandAll(a.positionalStrings(0))), 1);
-            case "string" -> compare(a, stringValues(a, expandAll(a.positionalStrings(0))), 1);
-            case "hasflag" -> compare(a, flagValues(a), a.positional().size() - 1);
+            case "header" -> compare(t, a, headerValues(expandAll(a.positionalStrings(0))), 1);
+            case "address" -> compare(t, a, addressValues(a, expandAll(a.positionalStrings(0))), 1);
+            case "envelope" -> compare(t, a, envelopeValues(a, expandAll(a.positionalStrings(0))), 1);
+            case "string" -> compare(t, a, stringValues(a, expandAll(a.positionalStrings(0))), 1);
+            case "hasflag" -> compare(t, a, flagValues(a), a.positional().size() - 1);
             case "mailboxexists" -> {
                 // RFC 5490 §3.1: true only if every named mailbox exists
                 for (String name : expandAll(a.positionalStrings(0))) {
@@ -282,12 +287,21 @@ final class Interpreter {
      */
     private List<String> headerValues(List<String> names) {
         List<String> out = new ArrayList<>();
-        for (String name : names) {
+        for (String name : distinct(names)) {
             for (String raw : message.header(name)) {
                 out.add(Rfc2047.decode(unfold(raw)).strip());
             }
         }
         return out;
+    }
+
+    /** Field names once each, whatever their case: naming a field twice matches nothing more (RFC 5228 §2.7.1). */
+    private static Collection<String> distinct(List<String> names) {
+        Set<String> seen = new LinkedHashSet<>();
+        for (String name : names) {
+            seen.add(name.toLowerCase(Locale.ROOT));
+        }
+        return seen;
     }
 
     static String unfold(String raw) {
@@ -297,7 +311,7 @@ final class Interpreter {
     /** RFC 5228 §5.1: each address in the named fields, cut to the address part; display names never count. */
     private List<String> addressValues(Arguments a, List<String> names) {
         List<String> out = new ArrayList<>();
-        for (String name : names) {
+        for (String name : distinct(names)) {
             for (String raw : message.header(name)) {
                 for (AddressList.Address addr : AddressList.parse(unfold(raw))) {
                     if (addr.isGroupStart() || addr.isGroupEnd() || addr.mailbox() == null) {
@@ -373,7 +387,7 @@ final class Interpreter {
      * Compares values against the keys in positional argument {@code keyIndex}: true when any value
      * matches any key (RFC 5228 §2.7.1); :count compares the number of values (RFC 5231 §4.2).
      */
-    private boolean compare(Arguments a, List<String> values, int keyIndex) {
+    private boolean compare(Test t, Arguments a, List<String> values, int keyIndex) throws Failure {
         List<String> keys = expandAll(a.positionalStrings(keyIndex));
         Comparator comparator = a.has("comparator")
                 ? Comparator.named(a.string("comparator")).orElseThrow() : Comparator.ASCII_CASEMAP;
@@ -391,6 +405,13 @@ final class Interpreter {
             int[] valuePoints = globs.isEmpty() && keyPoints.isEmpty() ? null : value.codePoints().toArray();
             for (int k = 0; k < keys.size(); k++) {
                 String key = keys.get(k);
+                // each comparison costs at most about value × key characters; a run is bounded as a
+                // whole, so a script cannot hold a delivery worker (Pigeonhole's sieve_max_cpu_time)
+                work += (long) (value.length() + 1) * (key.length() + 1);
+                if (work > MAX_WORK) {
+                    throw new Failure(t.line(), "too much matching for one message (over " + MAX_WORK
+                            + " character comparisons); match fewer or shorter values");
+                }
                 if (type == null || type.equals("is")) {
                     if (comparator.equal(value, key)) {
                         return true;

@@ -57,6 +57,26 @@ class SieveScriptTest {
         return SampleMessage.of(header, 1000, "sender@elsewhere.test", "me@example.com");
     }
 
+    /**
+     * A script whose matching would take minutes (100 keys of 10,000 characters against 300
+     * Received fields, repeated names counting once) ends in a runtime error, hence the implicit
+     * keep, within the run's budget of comparisons.
+     */
+    @Test
+    void matchingWorkIsBoundedPerRun() {
+        String key = "\"" + "x".repeat(10_000) + "\"";
+        String keys = String.join(", ", java.util.Collections.nCopies(100, key));
+        String names = String.join(", ", java.util.Collections.nCopies(1000, "\"Received\""));
+        String header = ("Received: from " + "a".repeat(200) + "\n").repeat(300);
+        long start = System.nanoTime();
+        SieveOutcome o = SampleMessage.run("require \"fileinto\";\nif header :contains [" + names + "] [" + keys
+                + "] { fileinto \"x\"; }", mail(header));
+        assertTrue(o.failed(), "" + o.errors());
+        assertTrue(o.errors().getFirst().startsWith("line 2: too much matching"), o.errors().getFirst());
+        assertEquals(List.of(keep()), o.actions());
+        assertTrue(System.nanoTime() - start < 5_000_000_000L, "bounded, not minutes");
+    }
+
     @Test
     void rfc5228ExampleFilesListMail() {
         SieveOutcome o = SampleMessage.run(RFC5228_EXAMPLE,

@@ -15,6 +15,7 @@ import dev.mailstack.store.StoreFailure;
 import dev.mailstack.store.StoreSession;
 import dev.mailstack.store.Transaction;
 import dev.mailstack.store.Uid;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -96,6 +97,7 @@ public final class LocalDelivery {
     private List<Result> append(List<Request> batch) {
         Account account = batch.getFirst().account();
         StoreSession session = store.open(account.id());
+        boolean named = false;
         try {
             // Mailboxes before the transaction: it holds a connection, and a second one could wait forever.
             List<SieveFilter.Disposition> dispositions = new ArrayList<>();
@@ -106,6 +108,7 @@ public final class LocalDelivery {
                 dispositions.add(d);
                 Map<MailboxId, Flags> into = new LinkedHashMap<>(); // two placements in one mailbox make one copy
                 for (SieveFilter.Placement p : d.placements()) {
+                    named |= p.mailbox().isPresent();
                     into.merge(boxes.resolve(p, r.message().envelope().junk()).id(), p.flags(), Flags::with);
                 }
                 targets.add(into);
@@ -129,7 +132,16 @@ public final class LocalDelivery {
                 t.commit();
                 return delivered;
             }
+        } catch (IOException e) {
+            // the script needs the header, and the content cannot be read now
+            return List.of(new TryLater("451 4.3.0 <" + account.address() + ">: cannot read the message to filter it: "
+                    + e.getMessage()));
         } catch (StoreException e) {
+            if (e.failure() == StoreFailure.NOT_FOUND && named) {
+                // a mailbox the script files into was deleted between its lookup and the append: the
+                // next attempt looks again (and keeps the message if it is gone, RFC 5228 §4.1)
+                return List.of(new TryLater("451 4.2.0 <" + account.address() + ">: a mailbox was deleted meanwhile"));
+            }
             return List.of(switch (e.failure()) {
                 case OVER_QUOTA -> new Refused("552 5.2.2 <" + account.address() + ">: mailbox full");
                 case TOO_BIG -> new Refused("552 5.3.4 <" + account.address() + ">: message too big for the mailbox");
@@ -163,6 +175,9 @@ public final class LocalDelivery {
             if (box.isEmpty() && p.create()) {
                 try {
                     box = Optional.of(session.create(p.mailbox().get(), Optional.empty())); // RFC 5490 §3.2
+                    // subscribed too, as Dovecot's lda_mailbox_autosubscribe does: Thunderbird shows
+                    // only subscribed folders, and a filter's new folder must not hide its mail
+                    session.subscribe(p.mailbox().get(), true);
                 } catch (StoreException e) {
                     if (e.failure() == StoreFailure.TEMPORARY) {
                         throw e; // the delivery is tried again

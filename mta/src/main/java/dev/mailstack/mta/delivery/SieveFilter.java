@@ -1,5 +1,6 @@
 package dev.mailstack.mta.delivery;
 
+import dev.mailstack.mime.HeaderFields;
 import dev.mailstack.sieve.SieveAction;
 import dev.mailstack.sieve.SieveException;
 import dev.mailstack.sieve.SieveMessage;
@@ -14,6 +15,7 @@ import dev.mailstack.store.QueuedMessage;
 import dev.mailstack.store.StoreException;
 import dev.mailstack.store.StoreSession;
 import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,6 +25,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -72,8 +75,12 @@ public final class SieveFilter {
         this.store = store;
     }
 
-    /** Where {@code message}, sent to {@code recipient}, goes for {@code account}. */
-    public Disposition decide(QueuedMessage message, Account account, String recipient, StoreSession session) {
+    /**
+     * Where {@code message}, sent to {@code recipient}, goes for {@code account}. Throws when the
+     * message or the store cannot be read just now: the delivery is tried again, unfiltered never.
+     */
+    public Disposition decide(QueuedMessage message, Account account, String recipient, StoreSession session)
+            throws IOException {
         Optional<String> text = store.sieveScripts().activeSieveScript(account.id());
         if (text.isEmpty()) {
             return Disposition.KEEP;
@@ -85,10 +92,6 @@ public final class SieveFilter {
         byte[] header;
         try (InputStream in = new BufferedInputStream(store.openContent(message.contentKey(), 0), 8192)) {
             header = header(in);
-        } catch (IOException e) {
-            // the deliverer reads the same content next and fails the same way: it retries
-            LOG.log(Level.WARNING, "sieve: cannot read the header queue=" + message.id() + ": " + e);
-            return Disposition.KEEP;
         }
         SieveOutcome outcome = script.get().run(
                 SieveMessage.of(header, message.size(), message.envelope().returnPath(), recipient),
@@ -97,9 +100,42 @@ public final class SieveFilter {
             LOG.log(Level.WARNING, "sieve: script failed, message kept queue={0} user={1}: {2}", message.id(),
                     account.address(), error);
         }
-        Disposition d = disposition(outcome);
         LOG.log(Level.INFO, "sieve queue={0} user={1} actions={2}", message.id(), account.address(), describe(outcome));
+        Disposition d = disposition(outcome);
+        if (message.envelope().junk() && (!d.redirects().isEmpty() || d.placements().stream().anyMatch(p -> p.mailbox().isPresent()))) {
+            // Quarantined because its From fails DMARC (a forgery, likely phishing): a rule matching its
+            // subject must not lift it out of Junk, nor send it on from our address.
+            LOG.log(Level.INFO, "sieve: quarantined mail stays in Junk, not filed or redirected queue={0} user={1}",
+                    message.id(), account.address());
+            d = new Disposition(d.placements().isEmpty() ? List.of() : Disposition.KEEP.placements(), List.of(), d.vacation());
+        }
+        if (!d.redirects().isEmpty() && redirectedBefore(header, account.address(), recipient)) {
+            // RFC 5228 §4.2 loop control: this account sent it on once already (our Received field
+            // of a redirect names it). Not again: kept instead, so a loop ends with the mail in a mailbox.
+            LOG.log(Level.WARNING, "sieve: redirect loop, kept instead queue={0} user={1}", message.id(), account.address());
+            d = new Disposition(d.placements().isEmpty() ? Disposition.KEEP.placements() : d.placements(), List.of(),
+                    d.vacation());
+        }
         return d;
+    }
+
+    /**
+     * Whether a Received field of our redirects ("Received: by HOST (mailstack) id Q ... for <ADDRESS>",
+     * as QueueRunner writes it) names the account or the address it came through.
+     */
+    static boolean redirectedBefore(byte[] header, String account, String recipient) throws IOException {
+        for (String field : HeaderFields.read(new ByteArrayInputStream(header), HEADER_LIMIT + 1)) {
+            if (!HeaderFields.name(field).equals("received")) {
+                continue;
+            }
+            String value = field.substring(field.indexOf(':') + 1).replaceAll("\\s+", " ").strip().toLowerCase(Locale.ROOT);
+            if (value.startsWith("by ") && value.contains(" (mailstack) id ")
+                    && (value.contains(" for <" + account.toLowerCase(Locale.ROOT) + ">")
+                    || value.contains(" for <" + recipient.toLowerCase(Locale.ROOT) + ">"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private Optional<SieveScript> parse(String text, Account account) {
@@ -124,11 +160,15 @@ public final class SieveFilter {
     }
 
     private static boolean exists(StoreSession session, String name) {
+        MailboxName mailbox;
         try {
-            return session.find(new MailboxName(name)).isPresent();
+            mailbox = new MailboxName(name);
         } catch (StoreException e) {
             return false; // not a name a mailbox can have
         }
+        // a store that cannot answer now fails the delivery, to be tried again: an "else discard"
+        // must not run on a busy database
+        return session.find(mailbox).isPresent();
     }
 
     static Disposition disposition(SieveOutcome outcome) {
@@ -165,7 +205,7 @@ public final class SieveFilter {
      */
     static Flags flags(List<String> names) {
         Set<Flag> system = EnumSet.noneOf(Flag.class);
-        Set<String> keywords = new TreeSet<>();
+        Set<String> keywords = new TreeSet<>(String.CASE_INSENSITIVE_ORDER); // RFC 3501 §2.3.2: one keyword, whatever its case
         for (String name : names) {
             if (name.startsWith("\\")) {
                 Flag.byWireName(name).ifPresent(system::add);

@@ -387,6 +387,11 @@ public final class QueueRunner implements AutoCloseable {
         final List<DeliveryReport.Entry> delays = new ArrayList<>();
         final List<DeliveryReport.Entry> successes = new ArrayList<>();
         final Map<String, List<QueuedMessage.PendingRecipient>> remote = new LinkedHashMap<>();
+        /**
+         * Sieve redirects queued in this attempt, as "account id target": alice@ and alice+tag@ (or
+         * an alias of hers) in one message run her script twice, and the redirect goes once.
+         */
+        final Set<String> redirected = new HashSet<>();
 
         Attempt(QueuedMessage message, Instant now) {
             this.message = message;
@@ -454,10 +459,19 @@ public final class QueueRunner implements AutoCloseable {
                         for (Map.Entry<Account, List<String>> e : retry ? List.<Map.Entry<Account, List<String>>>of()
                                 : redirects.entrySet()) {
                             String own = e.getKey().address();
-                            Optional<String> failed = resend(a.message, r.recipient(), e.getValue(),
+                            List<String> keys = e.getValue().stream().map(to -> e.getKey().id().value() + " " + to).toList();
+                            List<String> targets = e.getValue().stream()
+                                    .filter(to -> !a.redirected.contains(e.getKey().id().value() + " " + to)).toList();
+                            if (targets.isEmpty()) {
+                                continue;
+                            }
+                            Optional<String> failed = resend(a.message, r.recipient(), targets,
                                     own.substring(own.lastIndexOf('@') + 1), "Sieve redirect of " + own);
                             retry = failed.filter(f -> f.startsWith("4")).isPresent();
                             worst = failed.orElse(worst);
+                            if (failed.isEmpty()) {
+                                a.redirected.addAll(keys);
+                            }
                             if (retry) {
                                 break;
                             }

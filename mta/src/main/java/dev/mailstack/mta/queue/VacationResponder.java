@@ -66,6 +66,8 @@ final class VacationResponder {
     private static final Set<String> LIST_FIELDS = Set.of("list-id", "list-help", "list-subscribe", "list-unsubscribe",
             "list-post", "list-owner", "list-archive");
     private static final Pattern MESSAGE_ID = Pattern.compile("<[^<>\\s]+>");
+    /** RFC 5322 §3.6.8: a field name (printable ASCII but ':') and its colon. */
+    private static final Pattern FIELD_START = Pattern.compile("[!-9;-~]+:");
 
     private final MailboxStore store;
     private final QueueIntake intake;
@@ -244,7 +246,7 @@ final class VacationResponder {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         if (vacation.mime()) {
             // RFC 5230 §4.2 :mime: the reason is the reply's MIME entity, its own header fields first
-            String entity = vacation.body().replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n");
+            String entity = mimeEntity(vacation.body());
             out.writeBytes(h.toString().getBytes(StandardCharsets.UTF_8));
             out.writeBytes(entity.getBytes(StandardCharsets.UTF_8));
             out.writeBytes(entity.endsWith("\r\n") ? new byte[0] : "\r\n".getBytes(StandardCharsets.US_ASCII));
@@ -288,6 +290,33 @@ final class VacationResponder {
         Optional<String> text(String name) {
             return first(name).map(Rfc2047::decode);
         }
+    }
+
+    /**
+     * A :mime reason as the reply's MIME entity, in CRLF lines: of its header only the Content-*
+     * fields (RFC 2045 §9), so that it cannot add a From, To or Bcc of its own to the reply.
+     */
+    static String mimeEntity(String reason) {
+        String text = reason.replace("\r\n", "\n").replace("\r", "\n");
+        boolean hasHeader = FIELD_START.matcher(text).lookingAt(); // else it is all body, no header of its own
+        int end = hasHeader ? text.indexOf("\n\n") : -1;
+        String head = !hasHeader ? "" : end < 0 ? text : text.substring(0, end);
+        String body = !hasHeader ? text : end < 0 ? "" : text.substring(end + 2);
+        StringBuilder kept = new StringBuilder();
+        boolean keeping = false;
+        for (String line : head.isEmpty() ? new String[0] : head.split("\n")) {
+            if (!line.isEmpty() && (line.charAt(0) == ' ' || line.charAt(0) == '\t')) {
+                if (keeping) {
+                    kept.append(line).append("\r\n");
+                }
+                continue;
+            }
+            keeping = line.regionMatches(true, 0, "Content-", 0, 8) && line.indexOf(':') > 8;
+            if (keeping) {
+                kept.append(line).append("\r\n");
+            }
+        }
+        return kept + "\r\n" + body.replace("\n", "\r\n");
     }
 
     /** The addr-spec of an address as a script may write it ("Alice <alice@example.org>"), if it has one. */

@@ -241,4 +241,13 @@ class VacationResponderTest {
         assertEquals(2, replies.size(), "" + replies);
         assertEquals(SUBJECT, Rfc2047.decode(field(replies.get(1), "Subject")));
     }
+
+    /** RFC 5230 :mime: the reason's Content-* fields make the reply's entity; any other field it holds is dropped. */
+    @Test
+    void aMimeReasonBringsOnlyItsContentFields() {
+        assertEquals("Content-Type: text/plain; charset=UTF-8\r\n\tformat=flowed\r\n\r\n不在\r\nback soon\r\n",
+                VacationResponder.mimeEntity("From: ceo@example.org\nContent-Type: text/plain; charset=UTF-8\n\tformat=flowed\n"
+                        + "Bcc: x@remote.test\n continued\n\n不在\nback soon\n"));
+        assertEquals("\r\nno header here\r\n", VacationResponder.mimeEntity("no header here\n"));
+    }
 }
