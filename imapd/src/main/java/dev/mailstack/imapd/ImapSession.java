@@ -4,7 +4,7 @@ import dev.mailstack.mime.CanonicalLineEnds;
 import dev.mailstack.net.AuthThrottle;
 import dev.mailstack.net.Connection;
 import dev.mailstack.net.LineTooLongException;
-import dev.mailstack.net.SaslCredentials;
+import dev.mailstack.net.SaslExchange;
 import dev.mailstack.store.Account;
 import dev.mailstack.store.AccountWatch;
 import dev.mailstack.store.CommitResult;
@@ -562,27 +562,11 @@ final class ImapSession {
             tagged(tag, "NO " + ImapReplies.PRIVACY_REQUIRED);
             return;
         }
-        switch (a.mechanism()) {
-            case "PLAIN" -> {
-                Optional<String> response = a.initialResponse().isPresent() ? a.initialResponse() : challenge("");
-                if (response.isEmpty()) {
-                    tagged(tag, "BAD Authentication cancelled");
-                    return;
-                }
-                SaslCredentials c = SaslCredentials.plain(response.get()).orElse(new SaslCredentials("", ""));
-                completeLogin(tag, c.user(), c.password());
-            }
-            case "LOGIN" -> {
-                Optional<String> user = a.initialResponse().isPresent() ? a.initialResponse() : challenge("VXNlcm5hbWU6");
-                Optional<String> password = user.isEmpty() ? Optional.empty() : challenge("UGFzc3dvcmQ6");
-                if (password.isEmpty()) {
-                    tagged(tag, "BAD Authentication cancelled");
-                    return;
-                }
-                SaslCredentials c = SaslCredentials.login(user.get(), password.get()).orElse(new SaslCredentials("", ""));
-                completeLogin(tag, c.user(), c.password());
-            }
-            default -> tagged(tag, "NO [CANNOT] Unsupported mechanism; use PLAIN or LOGIN");
+        switch (SaslExchange.run(a.mechanism(), a.initialResponse(), this::challenge)) {
+            case SaslExchange.Outcome.Credentials c -> completeLogin(tag, c.credentials().user(), c.credentials().password());
+            case SaslExchange.Outcome.Cancelled c -> tagged(tag, "BAD Authentication cancelled");
+            case SaslExchange.Outcome.Malformed m -> completeLogin(tag, "", ""); // fails, and counts, as a bad password does
+            case SaslExchange.Outcome.UnknownMechanism u -> tagged(tag, "NO [CANNOT] Unsupported mechanism; use PLAIN or LOGIN");
         }
     }
 

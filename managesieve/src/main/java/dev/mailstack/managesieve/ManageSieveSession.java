@@ -3,6 +3,7 @@ package dev.mailstack.managesieve;
 import dev.mailstack.net.AuthThrottle;
 import dev.mailstack.net.Connection;
 import dev.mailstack.net.SaslCredentials;
+import dev.mailstack.net.SaslExchange;
 import dev.mailstack.sieve.SieveException;
 import dev.mailstack.sieve.SieveScript;
 import dev.mailstack.store.Account;
@@ -224,35 +225,20 @@ final class ManageSieveSession {
         if (!plaintextAllowed()) {
             return badCommand(ManageSieveReplies.ENCRYPT_NEEDED);
         }
-        Optional<SaslCredentials> credentials;
-        switch (auth.mechanism()) {
-            case "PLAIN" -> {
-                Optional<String> response = auth.initialResponse().isPresent() ? auth.initialResponse() : challenge("");
-                if (response.isEmpty()) {
-                    return true; // cancelled, already answered
-                }
-                credentials = SaslCredentials.plain(response.get());
+        SaslCredentials credentials;
+        switch (SaslExchange.run(auth.mechanism(), auth.initialResponse(), this::challenge)) {
+            case SaslExchange.Outcome.Credentials c -> credentials = c.credentials();
+            case SaslExchange.Outcome.Cancelled c -> {
+                return true; // cancelled, already answered
             }
-            case "LOGIN" -> {
-                Optional<String> user = auth.initialResponse().isPresent() ? auth.initialResponse()
-                        : challenge("VXNlcm5hbWU6"); // "Username:"
-                if (user.isEmpty()) {
-                    return true;
-                }
-                Optional<String> password = challenge("UGFzc3dvcmQ6"); // "Password:"
-                if (password.isEmpty()) {
-                    return true;
-                }
-                credentials = SaslCredentials.login(user.get(), password.get());
+            case SaslExchange.Outcome.Malformed m -> {
+                return badCommand(ManageSieveReplies.AUTH_MALFORMED);
             }
-            default -> {
+            case SaslExchange.Outcome.UnknownMechanism u -> {
                 return badCommand(ManageSieveReplies.MECHANISM);
             }
         }
-        if (credentials.isEmpty()) {
-            return badCommand(ManageSieveReplies.AUTH_MALFORMED);
-        }
-        login(credentials.get(), auth.mechanism());
+        login(credentials, auth.mechanism());
         return true;
     }
 

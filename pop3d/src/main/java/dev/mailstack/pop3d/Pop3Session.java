@@ -4,6 +4,7 @@ import dev.mailstack.net.AuthThrottle;
 import dev.mailstack.net.Connection;
 import dev.mailstack.net.LineTooLongException;
 import dev.mailstack.net.SaslCredentials;
+import dev.mailstack.net.SaslExchange;
 import dev.mailstack.store.Account;
 import dev.mailstack.store.AccountWatch;
 import dev.mailstack.store.MailboxStore;
@@ -243,35 +244,20 @@ final class Pop3Session {
         if (!plaintextAllowed()) {
             return badCommand(Pop3Replies.PLAINTEXT_DISABLED);
         }
-        Optional<SaslCredentials> credentials;
-        switch (auth.mechanism().get()) {
-            case "PLAIN" -> {
-                Optional<String> response = auth.initialResponse().isPresent() ? auth.initialResponse() : challenge("");
-                if (response.isEmpty()) {
-                    return true; // cancelled, already answered
-                }
-                credentials = SaslCredentials.plain(response.get());
+        SaslCredentials credentials;
+        switch (SaslExchange.run(auth.mechanism().get(), auth.initialResponse(), this::challenge)) {
+            case SaslExchange.Outcome.Credentials c -> credentials = c.credentials();
+            case SaslExchange.Outcome.Cancelled c -> {
+                return true; // cancelled, already answered
             }
-            case "LOGIN" -> {
-                Optional<String> user = auth.initialResponse().isPresent() ? auth.initialResponse()
-                        : challenge("VXNlcm5hbWU6"); // "Username:"
-                if (user.isEmpty()) {
-                    return true;
-                }
-                Optional<String> password = challenge("UGFzc3dvcmQ6"); // "Password:"
-                if (password.isEmpty()) {
-                    return true;
-                }
-                credentials = SaslCredentials.login(user.get(), password.get());
+            case SaslExchange.Outcome.Malformed m -> {
+                return badCommand(Pop3Replies.AUTH_MALFORMED);
             }
-            default -> {
+            case SaslExchange.Outcome.UnknownMechanism u -> {
                 return badCommand(Pop3Replies.MECHANISM);
             }
         }
-        if (credentials.isEmpty()) {
-            return badCommand(Pop3Replies.AUTH_MALFORMED);
-        }
-        login(credentials.get().user(), credentials.get().password(), auth.mechanism().get());
+        login(credentials.user(), credentials.password(), auth.mechanism().get());
         return true;
     }
 

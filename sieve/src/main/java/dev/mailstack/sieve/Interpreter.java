@@ -40,8 +40,12 @@ final class Interpreter {
         }
     }
 
-    /** Character comparisons one run may make: a fraction of a second, far beyond what real scripts need. */
-    static final long MAX_WORK = 100_000_000;
+    /**
+     * What one run may ask of the matchers, as the sum of value length × key length over the pairs
+     * compared (an upper bound of their character comparisons): about a second at worst, and a
+     * thousand times what real scripts ask.
+     */
+    static final long MAX_WORK = 2_000_000_000L;
     private long work;
 
     Interpreter(SieveMessage message, Predicate<String> mailboxExists, Set<String> required) {
@@ -410,7 +414,7 @@ final class Interpreter {
                 work += (long) (value.length() + 1) * (key.length() + 1);
                 if (work > MAX_WORK) {
                     throw new Failure(t.line(), "too much matching for one message (over " + MAX_WORK
-                            + " character comparisons); match fewer or shorter values");
+                            + " value × key characters); match fewer or shorter values");
                 }
                 if (type == null || type.equals("is")) {
                     if (comparator.equal(value, key)) {

@@ -11,6 +11,7 @@ import dev.mailstack.net.AuthThrottle;
 import dev.mailstack.net.Connection;
 import dev.mailstack.net.LineTooLongException;
 import dev.mailstack.net.SaslCredentials;
+import dev.mailstack.net.SaslExchange;
 import dev.mailstack.store.Account;
 import dev.mailstack.store.AccountWatch;
 import dev.mailstack.store.AddressResolution;
@@ -667,23 +668,13 @@ final class SmtpSession {
             return error(SmtpReplies.TLS_REQUIRED_FOR_AUTH);
         }
         Optional<SaslCredentials> credentials;
-        switch (a.mechanism()) {
-            case "PLAIN" -> {
-                Optional<String> response = a.initialResponse().isPresent() ? a.initialResponse() : challenge("");
-                if (response.isEmpty()) {
-                    return error(SmtpReplies.AUTH_CANCELLED);
-                }
-                credentials = SaslCredentials.plain(response.get());
+        switch (SaslExchange.run(a.mechanism(), a.initialResponse(), this::challenge)) {
+            case SaslExchange.Outcome.Credentials c -> credentials = Optional.of(c.credentials());
+            case SaslExchange.Outcome.Malformed m -> credentials = Optional.empty(); // a failed login, counted as one
+            case SaslExchange.Outcome.Cancelled c -> {
+                return error(SmtpReplies.AUTH_CANCELLED);
             }
-            case "LOGIN" -> {
-                Optional<String> name = a.initialResponse().isPresent() ? a.initialResponse() : challenge("VXNlcm5hbWU6");
-                Optional<String> password = name.isEmpty() ? Optional.empty() : challenge("UGFzc3dvcmQ6");
-                if (name.isEmpty() || password.isEmpty()) {
-                    return error(SmtpReplies.AUTH_CANCELLED);
-                }
-                credentials = SaslCredentials.login(name.get(), password.get());
-            }
-            default -> {
+            case SaslExchange.Outcome.UnknownMechanism u -> {
                 return error(SmtpReplies.AUTH_MECHANISM);
             }
         }
