@@ -155,7 +155,7 @@ class EndToEndTest {
         }
         String queued = logged.stream().filter(l -> l.startsWith("queued conn=")).findFirst().orElseThrow();
         String queue = queued.replaceAll(".* queue=(\\S+) .*", "$1");
-        assertTrue(logged.contains("delivered queue=" + queue + " rcpt=bob@example.org user=bob@example.org mailbox=INBOX uid=1"),
+        assertTrue(logged.contains("delivered queue=" + queue + " rcpt=bob@example.org user=bob@example.org mailbox=\"INBOX\" uid=1"),
                 logged.toString());
         assertEquals(1, logged.stream().filter(l -> l.matches("fetch conn=\\S+ user=bob@example.org mailbox=\"INBOX\" uids=1"))
                 .count(), "one line for the body fetch, none for the headers: " + logged);
