@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "user", mixinStandardHelpOptions = true, description = {"Manage mail accounts.",
         "While the server runs, add, passwd, quota, del and import hand the change to it",
         "(data/control/control.sock): the server makes it, and a deleted account's",
-        "IMAP, POP3 and SMTP sessions end at once."},
+        "IMAP, POP3, SMTP and ManageSieve sessions end at once."},
         subcommands = {UserCommand.Add.class, UserCommand.Passwd.class, UserCommand.Quota.class, UserCommand.Del.class, UserCommand.ListUsers.class,
                 UserCommand.Import.class, VacationCommand.class, SieveCommand.class})
 final class UserCommand {
