@@ -103,10 +103,15 @@ public final class MtaFixture implements AutoCloseable {
 
     /** Waits until every queued message has its outcome recorded. */
     public void awaitQueueEmpty() throws InterruptedException {
+        awaitQueue("queue empty", () -> store.store().queue().list().isEmpty());
+    }
+
+    /** Waits until {@code condition} on the queue holds, for at most 20 s. */
+    public void awaitQueue(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!store.store().queue().list().isEmpty()) {
+        while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("queue not empty: " + store.store().queue().list());
+                throw new AssertionError("not " + what + ": " + store.store().queue().list());
             }
             Thread.sleep(10); // the queue's state lives in the database: poll it
         }

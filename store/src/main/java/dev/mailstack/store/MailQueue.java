@@ -282,32 +282,33 @@ public final class MailQueue {
     }
 
     /**
-     * A delivery status notification to queue in the same transaction as the outcomes it reports
-     * ({@code about}'s), so that a crash can neither lose it after they are recorded nor send it
-     * twice before. Dropped with the outcomes when {@code about} was deleted meanwhile. A
-     * {@code delayWarning} marks {@code about} as warned in that transaction: one warning per message.
+     * A message that outcomes of {@code about} call for — a delivery status notification, or a copy
+     * sent on for a recipient (an alias's forward, a Sieve redirect) — queued in the same
+     * transaction as those outcomes, so that a crash can neither lose it after they are recorded
+     * nor send it twice before. Dropped with the outcomes when {@code about} was deleted meanwhile.
+     * A {@code delayWarning} marks {@code about} as warned in that transaction: one warning per message.
      */
-    public record Report(QueueId about, boolean delayWarning, MailEnvelope envelope, MessageSource source,
+    public record FollowUp(QueueId about, boolean delayWarning, MailEnvelope envelope, MessageSource source,
                          MessageFacts facts) {
     }
 
-    /** What {@link #record(Map, Instant, List)} did: the entries still queued, and each report's new entry. */
-    public record Recorded(Set<QueueId> queued, List<Optional<QueueId>> reports) {
+    /** What {@link #record(Map, Instant, List)} did: the entries still queued, and each follow-up's new entry. */
+    public record Recorded(Set<QueueId> queued, List<Optional<QueueId>> followUps) {
     }
 
     /**
-     * {@link #record(Map, Instant)}, queuing {@code reports} in the same transaction.
+     * {@link #record(Map, Instant)}, queuing {@code followUps} in the same transaction.
      *
-     * @return the entries still queued, and for each report (in order) its queue id, or empty
-     *         when the entry it reports on was deleted and it was not queued
+     * @return the entries still queued, and for each follow-up (in order) its queue id, or empty
+     *         when the entry it follows from was deleted and it was not queued
      */
-    public Recorded record(Map<QueueId, List<RecipientOutcome>> outcomesById, Instant claimedAt, List<Report> reports) {
-        return holdingContentsFor(reports, () -> recordHolding(outcomesById, claimedAt, reports));
+    public Recorded record(Map<QueueId, List<RecipientOutcome>> outcomesById, Instant claimedAt, List<FollowUp> followUps) {
+        return holdingContentsFor(followUps, () -> recordHolding(outcomesById, claimedAt, followUps));
     }
 
-    /** As enqueue: with reports to write, no sweep of their files before their rows commit. */
-    private <T> T holdingContentsFor(List<Report> reports, java.util.function.Supplier<T> work) {
-        if (reports.isEmpty()) {
+    /** As enqueue: with follow-ups to write, no sweep of their files before their rows commit. */
+    private <T> T holdingContentsFor(List<FollowUp> followUps, java.util.function.Supplier<T> work) {
+        if (followUps.isEmpty()) {
             return work.get();
         }
         store.contentWriters().lock();
@@ -318,7 +319,7 @@ public final class MailQueue {
         }
     }
 
-    private Recorded recordHolding(Map<QueueId, List<RecipientOutcome>> outcomesById, Instant claimedAt, List<Report> reports) {
+    private Recorded recordHolding(Map<QueueId, List<RecipientOutcome>> outcomesById, Instant claimedAt, List<FollowUp> followUps) {
         try (Connection c = store.db().connect()) {
             c.setAutoCommit(false);
             try {
@@ -361,7 +362,7 @@ public final class MailQueue {
                     delete.executeBatch();
                     reschedule.executeBatch();
                 }
-                List<Optional<QueueId>> ids = insertReports(c, reports, queued::contains);
+                List<Optional<QueueId>> ids = insertFollowUps(c, followUps, queued::contains);
                 c.commit();
                 return new Recorded(queued, ids);
             } catch (SQLException | RuntimeException e) {
@@ -374,23 +375,23 @@ public final class MailQueue {
     }
 
     /**
-     * Writes the contents of the reports on entries that {@code kept} and inserts them. Called
+     * Writes the contents of the follow-ups of entries that {@code kept} and inserts them. Called
      * once the outcomes' updates hold the entries' rows, so none of them can be deleted before the
-     * commit and no report's file is written for an entry that is gone.
+     * commit and no follow-up's file is written for an entry that is gone.
      */
-    private List<Optional<QueueId>> insertReports(Connection c, List<Report> reports, Predicate<QueueId> kept)
+    private List<Optional<QueueId>> insertFollowUps(Connection c, List<FollowUp> followUps, Predicate<QueueId> kept)
             throws SQLException {
         List<CompletableFuture<Void>> durable = new ArrayList<>();
-        for (Report r : reports) {
+        for (FollowUp r : followUps) {
             try {
                 durable.add(kept.test(r.about()) ? store.contents().putStarted(r.source()) : null);
             } catch (IOException e) {
-                throw new StoreException(StoreFailure.TEMPORARY, "cannot write a delivery report: " + e.getMessage(), e);
+                throw new StoreException(StoreFailure.TEMPORARY, "cannot write a message to queue: " + e.getMessage(), e);
             }
         }
         List<Optional<QueueId>> ids = new ArrayList<>();
-        for (int i = 0; i < reports.size(); i++) {
-            Report r = reports.get(i);
+        for (int i = 0; i < followUps.size(); i++) {
+            FollowUp r = followUps.get(i);
             if (durable.get(i) == null) {
                 ids.add(Optional.empty());
                 continue;
@@ -398,7 +399,7 @@ public final class MailQueue {
             try {
                 BackgroundSync.await(durable.get(i));
             } catch (IOException failed) {
-                throw new StoreException(StoreFailure.TEMPORARY, "cannot sync a delivery report: " + failed.getMessage(), failed);
+                throw new StoreException(StoreFailure.TEMPORARY, "cannot sync a message to queue: " + failed.getMessage(), failed);
             }
             ids.add(Optional.of(insert(c, new Entry(r.envelope(), r.source(), r.facts(), durable.get(i)))));
             if (r.delayWarning()) {
@@ -423,16 +424,16 @@ public final class MailQueue {
     }
 
     /**
-     * {@link #recordSome(QueueId, List)}, queuing {@code reports} (the success notices these
-     * deliveries call for) in the same transaction.
+     * {@link #recordSome(QueueId, List)}, queuing {@code followUps} (the success notices and
+     * forwards these deliveries call for) in the same transaction.
      *
-     * @return the reports' queue ids, in order; empty when the entry is gone and nothing was recorded
+     * @return the follow-ups' queue ids, in order; empty when the entry is gone and nothing was recorded
      */
-    public Optional<List<QueueId>> recordSome(QueueId id, List<RecipientOutcome> outcomes, List<Report> reports) {
-        return holdingContentsFor(reports, () -> recordSomeHolding(id, outcomes, reports));
+    public Optional<List<QueueId>> recordSome(QueueId id, List<RecipientOutcome> outcomes, List<FollowUp> followUps) {
+        return holdingContentsFor(followUps, () -> recordSomeHolding(id, outcomes, followUps));
     }
 
-    private Optional<List<QueueId>> recordSomeHolding(QueueId id, List<RecipientOutcome> outcomes, List<Report> reports) {
+    private Optional<List<QueueId>> recordSomeHolding(QueueId id, List<RecipientOutcome> outcomes, List<FollowUp> followUps) {
         try (Connection c = store.db().connect()) {
             c.setAutoCommit(false);
             try {
@@ -441,7 +442,7 @@ public final class MailQueue {
                     c.rollback();
                     return Optional.empty();
                 }
-                List<Optional<QueueId>> ids = insertReports(c, reports, about -> true);
+                List<Optional<QueueId>> ids = insertFollowUps(c, followUps, about -> true);
                 c.commit();
                 return Optional.of(ids.stream().map(Optional::orElseThrow).toList());
             } catch (SQLException | RuntimeException e) {

@@ -83,9 +83,9 @@ class MailQueueTest {
         assertFalse(queue.recordSome(id, List.of(new RecipientOutcome.Delivered(1, "250 ok"))), "gone");
     }
 
-    private MailQueue.Report report(QueueId about, boolean delayWarning) throws Exception {
+    private MailQueue.FollowUp report(QueueId about, boolean delayWarning) throws Exception {
         MessageSpool.Spooled m = TestMessages.spool(f.store(), "Subject: report on " + about + "\r\n\r\nx\r\n");
-        return new MailQueue.Report(about, delayWarning, new MailEnvelope("", List.of(MailEnvelope.Recipient.of("sender@example.org")),
+        return new MailQueue.FollowUp(about, delayWarning, new MailEnvelope("", List.of(MailEnvelope.Recipient.of("sender@example.org")),
                 Optional.empty(), Optional.empty(), false, true, Instant.now()), m, TestMessages.facts(m));
     }
 
@@ -101,7 +101,7 @@ class MailQueueTest {
         Instant now = Instant.now();
         QueuedMessage m = queue.claimDue(now, Duration.ofMinutes(5), 10).getFirst();
         assertTrue(queue.delete(deleted));
-        MailQueue.Report unwanted = report(deleted, false);
+        MailQueue.FollowUp unwanted = report(deleted, false);
         MailQueue.Recorded recorded = queue.record(java.util.Map.of(
                 failed, List.of(new RecipientOutcome.Failed(0, "550 no")),
                 deleted, List.of(new RecipientOutcome.Failed(0, "550 no"))), m.claimedAt(),
@@ -109,8 +109,8 @@ class MailQueueTest {
         assertFalse(java.nio.file.Files.exists(f.store().contents().pathOf(unwanted.source().sha256())),
                 "no content file for it either (no row would ever point at it)");
         assertEquals(java.util.Set.of(failed), recorded.queued());
-        assertTrue(recorded.reports().get(0).isPresent());
-        assertEquals(Optional.empty(), recorded.reports().get(1), "a deleted entry gets no report");
+        assertTrue(recorded.followUps().get(0).isPresent());
+        assertEquals(Optional.empty(), recorded.followUps().get(1), "a deleted entry gets no report");
         assertEquals(List.of("sender@example.org"), queuedTo(), "only the one report is left in the queue");
     }
 
@@ -118,7 +118,7 @@ class MailQueueTest {
     void aReportThatCannotBeWrittenRecordsNothing() throws Exception {
         QueueId id = enqueue("a@remote.test");
         QueuedMessage m = queue.claimDue(Instant.now(), Duration.ofMinutes(5)).orElseThrow();
-        MailQueue.Report good = report(id, false);
+        MailQueue.FollowUp good = report(id, false);
         MessageSource unreadable = new MessageSource() {
             @Override
             public long size() {
@@ -135,7 +135,7 @@ class MailQueueTest {
                 throw new java.io.IOException("disk gone");
             }
         };
-        MailQueue.Report broken = new MailQueue.Report(id, false, good.envelope(), unreadable, good.facts());
+        MailQueue.FollowUp broken = new MailQueue.FollowUp(id, false, good.envelope(), unreadable, good.facts());
         assertEquals(StoreFailure.TEMPORARY, org.junit.jupiter.api.Assertions.assertThrows(StoreException.class,
                 () -> queue.record(java.util.Map.of(id, List.of(new RecipientOutcome.Failed(0, "550 no"))),
                         m.claimedAt(), List.of(broken))).failure());

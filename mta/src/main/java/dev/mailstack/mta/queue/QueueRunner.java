@@ -221,7 +221,7 @@ public final class QueueRunner implements AutoCloseable {
             attempts.forEach(a -> outcomes.put(a.message.id(), a.outcomes));
             Set<QueueId> recorded = record(outcomes,
                     localOnly.stream().map(QueuedMessage::claimedAt).max(Instant::compareTo).orElseThrow(),
-                    attempts.stream().flatMap(a -> endReports(a).stream()).toList());
+                    attempts.stream().flatMap(a -> endFollowUps(a).stream()).toList());
             localOnly.forEach(this::ended);
             attempts.forEach(a -> recorded(a, recorded));
         }
@@ -243,10 +243,10 @@ public final class QueueRunner implements AutoCloseable {
     }
 
     /**
-     * Local recipients first, then each remote domain in turn. The local deliveries, and each
-     * domain's but the last, are recorded as soon as they are done, so nothing is delivered or
-     * forwarded again if the process dies before the rest is; failures and deferrals wait for the
-     * end, where their reports are sent. Before each domain after the first the entry is looked up
+     * Local recipients first, then each remote domain in turn. The local deliveries (with the
+     * forwards they call for), and each domain's but the last, are recorded as soon as they are
+     * done, so nothing is delivered or forwarded again if the process dies before the rest is;
+     * failures and deferrals wait for the end, where their reports are sent. Before each domain after the first the entry is looked up
      * again (its lease renewed), so one deleted meanwhile goes no further.
      */
     private void deliverWithRemote(QueuedMessage message, Map<String, AddressResolution> routes) {
@@ -274,65 +274,79 @@ public final class QueueRunner implements AutoCloseable {
             }
             recordDone(attempt, done);
         }
-        Set<QueueId> recorded = record(Map.of(message.id(), attempt.outcomes), message.claimedAt(), endReports(attempt));
+        Set<QueueId> recorded = record(Map.of(message.id(), attempt.outcomes), message.claimedAt(), endFollowUps(attempt));
         ended(message);
         recorded(attempt, recorded);
     }
 
     /**
-     * Records the outcomes of an attempt's end and queues the reports they call for, in one
-     * transaction. When the reports cannot be queued, a batch is recorded message by message, so
-     * one message's report holds back no other's; a message's outcomes then go without its
-     * reports, each failure as a deferral, so that the next attempt fails it again and reports it
-     * then. Its deliveries are recorded all the same: one recorded late would be made again.
+     * Records the outcomes of an attempt's end and queues the reports and forwards they call for,
+     * in one transaction. When those cannot be queued, a batch is recorded message by message, so
+     * one message's holds back no other's; a message's outcomes then go without them, each
+     * failure and each delivery that had a forward as a deferral, so that the next attempt fails
+     * it again and reports it then, or forwards it then. Its other deliveries are recorded all the
+     * same: one recorded late would be made again.
      */
-    private Set<QueueId> record(Map<QueueId, List<RecipientOutcome>> outcomes, Instant claimedAt, List<WrittenReport> reports) {
+    private Set<QueueId> record(Map<QueueId, List<RecipientOutcome>> outcomes, Instant claimedAt,
+                                List<FollowUpFiles> followUps) {
         try {
-            return recordOrSplit(outcomes, claimedAt, reports);
+            return recordOrSplit(outcomes, claimedAt, followUps);
         } finally {
-            reports.forEach(WrittenReport::close);
+            followUps.forEach(FollowUpFiles::close);
         }
     }
 
     private Set<QueueId> recordOrSplit(Map<QueueId, List<RecipientOutcome>> outcomes, Instant claimedAt,
-                                       List<WrittenReport> reports) {
+                                       List<FollowUpFiles> followUps) {
         MailQueue.Recorded recorded;
         try {
-            recorded = store.queue().record(outcomes, claimedAt, reports.stream().map(WrittenReport::report).toList());
+            recorded = store.queue().record(outcomes, claimedAt, followUps.stream().map(FollowUpFiles::followUp).toList());
         } catch (StoreException e) {
-            if (reports.isEmpty()) {
+            if (followUps.isEmpty()) {
                 throw e;
             }
             if (outcomes.size() > 1) {
                 Set<QueueId> queued = new HashSet<>();
                 for (Map.Entry<QueueId, List<RecipientOutcome>> one : outcomes.entrySet()) {
                     queued.addAll(recordOrSplit(Map.of(one.getKey(), one.getValue()), claimedAt,
-                            reports.stream().filter(r -> r.report().about().equals(one.getKey())).toList()));
+                            followUps.stream().filter(r -> r.followUp().about().equals(one.getKey())).toList()));
                 }
                 return queued;
             }
             QueueId id = outcomes.keySet().iterator().next();
-            LOG.log(Level.WARNING, "cannot queue delivery reports queue={0}, its failures wait for the next attempt: {1}",
-                    id, e.getMessage());
+            LOG.log(Level.WARNING, "cannot queue the reports or forwards of queue={0}, those recipients wait for the"
+                    + " next attempt: {1}", id, e.getMessage());
             Instant next = Instant.now().plus(settings.retryInitial());
-            List<RecipientOutcome> deferred = outcomes.get(id).stream().map(o -> o instanceof RecipientOutcome.Failed f
-                    ? new RecipientOutcome.Deferred(f.position(), f.reply(), next) : o).toList();
+            Set<Integer> forwarded = forwardedPositions(followUps);
+            List<RecipientOutcome> deferred = outcomes.get(id).stream().map(o -> switch (o) {
+                case RecipientOutcome.Failed f -> new RecipientOutcome.Deferred(f.position(), f.reply(), next);
+                case RecipientOutcome.Delivered d when forwarded.contains(d.position()) -> new RecipientOutcome.Deferred(
+                        d.position(), "451 4.3.0 delivered here, but the copy to send on could not be queued; will retry", next);
+                default -> o;
+            }).toList();
             Set<QueueId> queued = store.queue().record(Map.of(id, deferred), claimedAt);
             if (queued.contains(id)) {
                 count(deferred);
             }
             return queued;
         }
-        queued(reports, recorded.reports());
+        queued(followUps, recorded.followUps());
         recorded.queued().forEach(id -> count(outcomes.get(id)));
         return recorded.queued();
     }
 
+    /** The recipients that {@code followUps} forward for. */
+    private static Set<Integer> forwardedPositions(List<FollowUpFiles> followUps) {
+        Set<Integer> positions = new HashSet<>();
+        followUps.forEach(f -> f.forRecipient().ifPresent(r -> positions.add(r.position())));
+        return positions;
+    }
+
     /**
-     * Records deliveries while the attempt goes on, and sends the success notices they call for
-     * (RFC 3461 NOTIFY=SUCCESS) at once: those recipients are never tried again, so a notice left
-     * for the end of the attempt would be lost with a crash before it. Ones that cannot be
-     * recorded now wait for the end.
+     * Records deliveries while the attempt goes on, and queues the forwards and the success notices
+     * they call for (RFC 3461 NOTIFY=SUCCESS) with them: those recipients are never tried again,
+     * so a notice or forward left for the end of the attempt would be lost with a crash before it.
+     * Ones that cannot be recorded now wait for the end.
      */
     private void recordDone(Attempt attempt, List<RecipientOutcome> done) {
         if (done.isEmpty()) {
@@ -340,34 +354,42 @@ public final class QueueRunner implements AutoCloseable {
         }
         QueueId id = attempt.message.id();
         // every success so far belongs to these deliveries: the last domain's are not recorded here
-        List<WrittenReport> reports = write(attempt.message, attempt.successes, false).stream().toList();
+        List<FollowUpFiles> notices = write(attempt.message, attempt.successes, false).stream().toList();
+        List<FollowUpFiles> followUps = new ArrayList<>(notices);
+        followUps.addAll(attempt.resends);
         try {
             Optional<List<QueueId>> recorded;
+            List<RecipientOutcome> now = done;
             try {
-                recorded = store.queue().recordSome(id, done, reports.stream().map(WrittenReport::report).toList());
+                recorded = store.queue().recordSome(id, done, followUps.stream().map(FollowUpFiles::followUp).toList());
                 recorded.ifPresent(ids -> {
-                    queued(reports, ids.stream().map(Optional::of).toList());
+                    queued(followUps, ids.stream().map(Optional::of).toList());
                     attempt.successes.clear();
                 });
+                attempt.resends.forEach(FollowUpFiles::close); // queued, or dropped with the deleted entry
+                attempt.resends.clear();
             } catch (StoreException e) {
-                if (reports.isEmpty()) {
+                if (followUps.isEmpty()) {
                     throw e;
                 }
-                // the notice goes with the attempt's end instead
-                LOG.log(Level.WARNING, "cannot queue a success notice yet queue={0}: {1}", id, e.getMessage());
-                recorded = store.queue().recordSome(id, done) ? Optional.of(List.of()) : Optional.empty();
+                // the notice and the forwards go with the attempt's end instead, and so do the deliveries they are for
+                LOG.log(Level.WARNING, "cannot queue a success notice or a forward yet queue={0}: {1}", id, e.getMessage());
+                Set<Integer> forwarded = forwardedPositions(attempt.resends);
+                now = done.stream().filter(o -> !forwarded.contains(o.position())).toList();
+                recorded = now.isEmpty() || store.queue().recordSome(id, now) ? Optional.of(List.of()) : Optional.empty();
+                attempt.outcomes.addAll(done.stream().filter(o -> forwarded.contains(o.position())).toList());
             }
             if (recorded.isEmpty()) {
                 deleted.put(id, attempt.message.claimedAt());
             } else {
-                count(done);
+                count(now);
             }
         } catch (StoreException e) {
             LOG.log(Level.WARNING, "cannot record deliveries yet queue={0}, recording them with the rest: {1}",
                     id, e.getMessage());
             attempt.outcomes.addAll(done);
         } finally {
-            reports.forEach(WrittenReport::close);
+            notices.forEach(FollowUpFiles::close);
         }
     }
 
@@ -378,7 +400,10 @@ public final class QueueRunner implements AutoCloseable {
         }
     }
 
-    /** One attempt at a message: its outcomes so far, the reports they call for, its remote recipients by domain. */
+    /**
+     * One attempt at a message: its outcomes so far, the reports and forwards they call for, its
+     * remote recipients by domain.
+     */
     private static final class Attempt {
         final QueuedMessage message;
         final Instant now;
@@ -392,6 +417,8 @@ public final class QueueRunner implements AutoCloseable {
          * an alias of hers) in one message run her script twice, and the redirect goes once.
          */
         final Set<String> redirected = new HashSet<>();
+        /** Copies sent on for delivered recipients (forwards, redirects), to be queued with their outcomes. */
+        final List<FollowUpFiles> resends = new ArrayList<>();
 
         Attempt(QueuedMessage message, Instant now) {
             this.message = message;
@@ -448,11 +475,13 @@ public final class QueueRunner implements AutoCloseable {
                                 case LocalDelivery.Refused refused -> worst = worst == null ? refused.reply() : worst;
                             }
                         }
-                        // Forward (and redirect, RFC 5228 §4.2) only once the local copies are in, so a retry
-                        // does not send them again.
+                        // Forward (and redirect, RFC 5228 §4.2) only once the local copies are in, and
+                        // queue them with this recipient's outcome, so a retry does not send them again.
+                        List<FollowUpFiles> sends = new ArrayList<>();
+                        List<String> redirectedNow = new ArrayList<>();
                         if (!retry && !d.forwards().isEmpty()) {
                             String domain = address.substring(address.lastIndexOf('@') + 1);
-                            Optional<String> failed = resend(a.message, r.recipient(), d.forwards(), domain, "forward");
+                            Optional<String> failed = resend(a.message, r, d.forwards(), domain, "forward", sends);
                             retry = failed.filter(f -> f.startsWith("4")).isPresent();
                             worst = failed.orElse(worst);
                         }
@@ -465,19 +494,26 @@ public final class QueueRunner implements AutoCloseable {
                             if (targets.isEmpty()) {
                                 continue;
                             }
-                            Optional<String> failed = resend(a.message, r.recipient(), targets,
-                                    own.substring(own.lastIndexOf('@') + 1), "Sieve redirect of " + own);
+                            Optional<String> failed = resend(a.message, r, targets,
+                                    own.substring(own.lastIndexOf('@') + 1), "Sieve redirect of " + own, sends);
                             retry = failed.filter(f -> f.startsWith("4")).isPresent();
                             worst = failed.orElse(worst);
                             if (failed.isEmpty()) {
-                                a.redirected.addAll(keys);
+                                redirectedNow.addAll(keys);
                             }
                             if (retry) {
                                 break;
                             }
                         }
-                        a.outcomes.add(classify(a, r, worst == null ? "250 2.0.0 delivered" : worst,
-                                retry ? 451 : worst == null ? 250 : 550, DeliveryReport.Action.DELIVERED));
+                        RecipientOutcome outcome = classify(a, r, worst == null ? "250 2.0.0 delivered" : worst,
+                                retry ? 451 : worst == null ? 250 : 550, DeliveryReport.Action.DELIVERED);
+                        a.outcomes.add(outcome);
+                        if (outcome instanceof RecipientOutcome.Deferred) {
+                            sends.forEach(FollowUpFiles::close); // all of them go with the attempt that delivers it
+                        } else {
+                            a.resends.addAll(sends);
+                            a.redirected.addAll(redirectedNow);
+                        }
                     }
                     case AddressResolution.NoSuchUser n -> a.outcomes.add(classify(a, r,
                             "550 5.1.1 <" + address + ">: no such user here", 550, null));
@@ -490,15 +526,19 @@ public final class QueueRunner implements AutoCloseable {
         return attempts;
     }
 
-    /** The reports an attempt's end calls for: failures, a first delay warning, success notices. */
-    private List<WrittenReport> endReports(Attempt a) {
-        List<WrittenReport> reports = new ArrayList<>();
-        write(a.message, a.failures, false).ifPresent(reports::add);
+    /**
+     * What an attempt's end queues with its outcomes: reports of failures, a first delay warning,
+     * success notices, and the forwards not yet queued.
+     */
+    private List<FollowUpFiles> endFollowUps(Attempt a) {
+        List<FollowUpFiles> followUps = new ArrayList<>();
+        write(a.message, a.failures, false).ifPresent(followUps::add);
         if (!a.message.delayWarned()) {
-            write(a.message, a.delays, true).ifPresent(reports::add);
+            write(a.message, a.delays, true).ifPresent(followUps::add);
         }
-        write(a.message, a.successes, false).ifPresent(reports::add);
-        return reports;
+        write(a.message, a.successes, false).ifPresent(followUps::add);
+        followUps.addAll(a.resends);
+        return followUps;
     }
 
     /** {@code success}: what a success notice would say (null: none is ours to send). */
@@ -541,7 +581,7 @@ public final class QueueRunner implements AutoCloseable {
      * Empty when there is nothing to report, or it cannot be written (then logged: the outcomes
      * are recorded all the same).
      */
-    private Optional<WrittenReport> write(QueuedMessage message, List<DeliveryReport.Entry> entries, boolean delay) {
+    private Optional<FollowUpFiles> write(QueuedMessage message, List<DeliveryReport.Entry> entries, boolean delay) {
         if (entries.isEmpty() || message.envelope().returnPath().isEmpty() || intake == null) {
             return Optional.empty();
         }
@@ -555,15 +595,16 @@ public final class QueueRunner implements AutoCloseable {
             MailEnvelope envelope = new MailEnvelope("", List.of(MailEnvelope.Recipient.of(to)),
                     Optional.empty(), Optional.empty(), false, true, Instant.now());
             QueueIntake.Prepared prepared = intake.prepare(envelope, written);
-            return Optional.of(new WrittenReport(
-                    new MailQueue.Report(message.id(), delay, envelope, prepared.source(), prepared.facts()), written, prepared));
+            return Optional.of(new FollowUpFiles(
+                    new MailQueue.FollowUp(message.id(), delay, envelope, prepared.source(), prepared.facts()),
+                    Optional.empty(), "report", written, prepared));
         } catch (IOException | RuntimeException e) {
             // RuntimeException too: this runs before the outcomes are recorded, and a delivery left
             // unrecorded by a bug in writing its report would be made again when the lease runs out
             LOG.log(e instanceof IOException || e instanceof StoreException ? Level.WARNING : Level.ERROR,
                     "cannot write a delivery report queue=" + message.id() + ": " + e, e);
             if (written != null) {
-                new WrittenReport(null, written, null).close();
+                new FollowUpFiles(null, Optional.empty(), "report", written, null).close();
             }
             return Optional.empty();
         }
@@ -592,26 +633,38 @@ public final class QueueRunner implements AutoCloseable {
         }
     }
 
-    /** Reports committed with their outcomes ({@code ids} in the same order; empty: not queued). */
-    private void queued(List<WrittenReport> reports, List<Optional<QueueId>> ids) {
+    /** Reports and forwards committed with their outcomes ({@code ids} in the same order; empty: not queued). */
+    private void queued(List<FollowUpFiles> followUps, List<Optional<QueueId>> ids) {
         int count = 0;
-        for (int i = 0; i < ids.size(); i++) { // none when the outcomes went without their reports
+        for (int i = 0; i < ids.size(); i++) { // none when the outcomes went without them
             if (ids.get(i).isEmpty()) {
                 continue;
             }
-            MailQueue.Report r = reports.get(i).report();
+            FollowUpFiles f = followUps.get(i);
+            MailQueue.FollowUp r = f.followUp();
             count++;
-            counters.reports.incrementAndGet();
-            LOG.log(Level.INFO, "report queued queue={0} for={1} report={2}", r.about(),
-                    r.envelope().recipients().getFirst().address(), ids.get(i).get());
+            if (f.forRecipient().isEmpty()) {
+                counters.reports.incrementAndGet();
+                LOG.log(Level.INFO, "report queued queue={0} for={1} report={2}", r.about(),
+                        r.envelope().recipients().getFirst().address(), ids.get(i).get());
+            } else {
+                LOG.log(Level.INFO, "{0} queued queue={1} rcpt={2} to={3} as={4}", f.what(), r.about(),
+                        f.forRecipient().get().recipient().address(),
+                        r.envelope().recipients().stream().map(MailEnvelope.Recipient::address).toList(), ids.get(i).get());
+            }
         }
         if (count > 0) {
             intake.queued(count);
         }
     }
 
-    /** A report ready for the queue, and the spool files to delete once it is queued (or not). */
-    private record WrittenReport(MailQueue.Report report, MessageSpool.Spooled written, QueueIntake.Prepared prepared) {
+    /**
+     * A message ready to queue with outcomes — a report, or a copy sent on for {@code forRecipient}
+     * ({@code what}: "forward", "Sieve redirect of ...") — and the spool files to delete once it is
+     * queued (or not).
+     */
+    private record FollowUpFiles(MailQueue.FollowUp followUp, Optional<QueuedMessage.PendingRecipient> forRecipient,
+                                 String what, MessageSpool.Spooled written, QueueIntake.Prepared prepared) {
         void close() {
             try {
                 try {
@@ -622,25 +675,27 @@ public final class QueueRunner implements AutoCloseable {
                     written.discard();
                 }
             } catch (IOException e) {
-                LOG.log(Level.WARNING, "cannot delete a report's spool file queue="
-                        + (report == null ? "?" : report.about()) + ": " + e.getMessage());
+                LOG.log(Level.WARNING, "cannot delete the spool file of a " + what + " queue="
+                        + (followUp == null ? "?" : followUp.about()) + ": " + e.getMessage());
             }
         }
     }
 
     /**
      * Sends the message on to {@code targets} as a new queue entry: an alias's targets on other
-     * servers (like Postfix virtual aliases) or a Sieve script's redirects (RFC 5228 §4.2). It leaves
-     * from the original sender, or with SRS from an address of {@code domain} when the sender is
+     * servers (like Postfix virtual aliases) or a Sieve script's redirects (RFC 5228 §4.2),
+     * prepared in {@code sends} to be queued with the outcome of {@code recipient}. It leaves from
+     * the original sender, or with SRS from an address of {@code domain} when the sender is
      * someone else's (their SPF does not list us), with a Received field of ours on top (RFC 5321
-     * §4.4), whose count ends a loop (§6.3). Empty when queued; else the reply for the recipient:
-     * 451 to try again, 554 for a loop.
+     * §4.4), whose count ends a loop (§6.3). Empty when prepared; else the reply for the
+     * recipient: 451 to try again, 554 for a loop.
      */
-    private Optional<String> resend(QueuedMessage message, MailEnvelope.Recipient via, List<String> targets, String domain,
-                                    String what) {
+    private Optional<String> resend(QueuedMessage message, QueuedMessage.PendingRecipient recipient, List<String> targets,
+                                    String domain, String what, List<FollowUpFiles> sends) {
         if (intake == null) {
             return Optional.empty();
         }
+        MailEnvelope.Recipient via = recipient.recipient();
         try {
             int hops;
             try (InputStream in = new BufferedInputStream(store.openContent(message.contentKey(), 0))) {
@@ -660,6 +715,7 @@ public final class QueueRunner implements AutoCloseable {
                         + "\r\n\tfor <" + via.address() + ">; " + ZonedDateTime.now(ZoneId.systemDefault()).format(DeliveryReport.DATE)
                         + "\r\n", spool);
                 MessageSpool.Spooled copy = spool.finish();
+                boolean prepared = false;
                 try {
                     String sender = message.envelope().returnPath();
                     int at = sender.lastIndexOf('@');
@@ -673,12 +729,15 @@ public final class QueueRunner implements AutoCloseable {
                             message.envelope().envId(),
                             message.envelope().ret(), message.envelope().smtpUtf8(), message.envelope().body8bit(), Instant.now(),
                             message.envelope().junk());
-                    QueueId id = intake.accept(envelope, copy);
-                    LOG.log(Level.INFO, "{0} queued queue={1} rcpt={2} to={3} as={4}", what, message.id(), via.address(),
-                            targets, id);
+                    QueueIntake.Prepared ready = intake.prepare(envelope, copy);
+                    sends.add(new FollowUpFiles(new MailQueue.FollowUp(message.id(), false, envelope, ready.source(),
+                            ready.facts()), Optional.of(recipient), what, copy, ready));
+                    prepared = true;
                     return Optional.empty();
                 } finally {
-                    copy.discard();
+                    if (!prepared) {
+                        copy.discard();
+                    }
                 }
             }
         } catch (IOException | StoreException e) {

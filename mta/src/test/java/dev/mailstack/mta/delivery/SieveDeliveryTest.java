@@ -13,10 +13,15 @@ import dev.mailstack.store.MessageRef;
 import dev.mailstack.store.PasswordScheme;
 import dev.mailstack.store.SieveLimits;
 import dev.mailstack.store.StoreSession;
+import dev.mailstack.store.Database;
+import dev.mailstack.store.QueueId;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
@@ -160,6 +165,38 @@ class SieveDeliveryTest {
         mta.awaitMessages(session(bob), MailboxName.INBOX, 1);
         mta.awaitQueueEmpty();
         assertEquals(1, count(session(bob), "INBOX"));
+    }
+
+    /**
+     * A redirect is queued in the transaction that records the delivery it follows (Pigeonhole keeps
+     * a duplicate database for this): when that transaction fails — here a constraint refuses to
+     * mark alice's copy delivered, as a full disk would — the redirect goes nowhere, the recipient
+     * waits for the next attempt, which finds her copy already delivered and sends it on, once.
+     */
+    @Test
+    void aRedirectGoesOnceWhenTheDeliveryItFollowsCannotBeRecordedAtFirst() throws Exception {
+        script(mta.store.user(), "require \"copy\"; redirect :copy \"bob@example.org\";");
+        QueueId id;
+        try (Connection db = DriverManager.getConnection(Database.defaultUrl(dir.resolve("data")), "mailstack", "");
+             Statement sql = db.createStatement()) {
+            sql.execute("ALTER TABLE queue_recipients ADD CONSTRAINT refuse_alice CHECK"
+                    + " (state <> 'DELIVERED' OR address <> 'alice@example.org')");
+            send("dave@remote.test", "alice@example.org", "Subject: to be redirected\r\n");
+            id = mta.store.store().queue().list().getFirst().id();
+            mta.awaitQueue("the attempt ended", () -> mta.store.store().queue().details(id)
+                    .map(d -> d.recipients().getFirst().attempts() == 1).orElse(false));
+            assertTrue(mta.store.store().queue().details(id).orElseThrow().recipients().getFirst().lastReply()
+                    .startsWith("451 4.3.0 delivered here, but the copy to send on could not be queued"));
+            assertEquals(1, count(mta.alice(), "INBOX"), "her copy is in");
+            assertEquals(1, mta.store.store().queue().list().size(), "and no redirect queued");
+            sql.execute("ALTER TABLE queue_recipients DROP CONSTRAINT refuse_alice");
+        }
+        assertTrue(mta.store.store().queue().retryNow(id));
+        mta.runner.wake();
+        mta.awaitMessages(session(bob), MailboxName.INBOX, 1);
+        mta.awaitQueueEmpty();
+        assertEquals(1, count(session(bob), "INBOX"), "redirected once");
+        assertEquals(1, count(mta.alice(), "INBOX"), "and delivered to her once");
     }
 
     /**
