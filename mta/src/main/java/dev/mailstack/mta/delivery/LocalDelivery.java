@@ -16,6 +16,8 @@ import dev.mailstack.store.StoreSession;
 import dev.mailstack.store.Transaction;
 import dev.mailstack.store.Uid;
 import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -29,6 +31,7 @@ import java.util.Optional;
  * queue already holds: no bytes copied. The delivery key makes a repeat after a crash a no-op.
  */
 public final class LocalDelivery {
+    private static final Logger LOG = System.getLogger(LocalDelivery.class.getName());
     /** What happened, as an SMTP-style reply line for the queue record and DSNs. */
     public sealed interface Result {
         String reply();
@@ -97,46 +100,31 @@ public final class LocalDelivery {
     private List<Result> append(List<Request> batch) {
         Account account = batch.getFirst().account();
         StoreSession session = store.open(account.id());
-        boolean named = false;
+        List<SieveFilter.Disposition> dispositions = new ArrayList<>();
         try {
-            // Mailboxes before the transaction: it holds a connection, and a second one could wait forever.
-            List<SieveFilter.Disposition> dispositions = new ArrayList<>();
-            List<Map<MailboxId, Flags>> targets = new ArrayList<>();
-            Mailboxes boxes = new Mailboxes(session);
             for (Request r : batch) {
-                SieveFilter.Disposition d = filter.decide(r.message(), account, r.recipient(), session);
-                dispositions.add(d);
-                Map<MailboxId, Flags> into = new LinkedHashMap<>(); // two placements in one mailbox make one copy
-                for (SieveFilter.Placement p : d.placements()) {
-                    named |= p.mailbox().isPresent();
-                    into.merge(boxes.resolve(p, r.message().envelope().junk()).id(), p.flags(), Flags::with);
-                }
-                targets.add(into);
+                dispositions.add(filter.decide(r.message(), account, r.recipient(), session));
             }
-            try (Transaction t = session.begin()) {
-                List<Result> delivered = new ArrayList<>();
-                for (int i = 0; i < batch.size(); i++) {
-                    QueuedMessage message = batch.get(i).message();
-                    List<Filed> filed = new ArrayList<>();
-                    for (Map.Entry<MailboxId, Flags> into : targets.get(i).entrySet()) {
-                        Optional<Uid> uid = t.appendContent(into.getKey(), message.content(), message.size(),
-                                into.getValue(), message.receivedAt(),
-                                // Keyed by the account, not the address: alice@ and alice+tag@ in one message make one
-                                // copy (Postfix's duplicate filter), and a retry after a crash makes none.
-                                Optional.of(new DeliveryKey(message.id(), account.address())));
-                        filed.add(new Filed(boxes.name(into.getKey()), uid));
-                    }
-                    delivered.add(new Delivered(filed.isEmpty() ? "250 2.0.0 discarded by the Sieve filter of " + account.address()
-                            : "250 2.0.0 delivered to " + account.address(), filed, dispositions.get(i)));
+            try {
+                return file(batch, dispositions, session);
+            } catch (StoreException e) {
+                if (e.failure() != StoreFailure.OVER_QUOTA || batch.size() > 1
+                        || dispositions.getFirst().placements().size() < 2) {
+                    throw e;
                 }
-                t.commit();
-                return delivered;
+                // The script's copies do not fit, one may: its actions fail, and RFC 5228 §2.10.6
+                // falls back to the implicit keep (as Pigeonhole does) rather than refusing them all.
+                LOG.log(Level.INFO, "mailbox nearly full queue={0} user={1}: the Sieve filter''s {2} copies do not"
+                        + " fit, keeping one", batch.getFirst().message().id(), account.address(),
+                        dispositions.getFirst().placements().size());
+                return file(batch, List.of(SieveFilter.Disposition.KEEP), session);
             }
         } catch (IOException e) {
             // the script needs the header, and the content cannot be read now
             return List.of(new TryLater("451 4.3.0 <" + account.address() + ">: cannot read the message to filter it: "
                     + e.getMessage()));
         } catch (StoreException e) {
+            boolean named = dispositions.stream().flatMap(d -> d.placements().stream()).anyMatch(p -> p.mailbox().isPresent());
             if (e.failure() == StoreFailure.NOT_FOUND && named) {
                 // a mailbox the script files into was deleted between its lookup and the append: the
                 // next attempt looks again (and keeps the message if it is gone, RFC 5228 §4.1)
@@ -149,6 +137,40 @@ public final class LocalDelivery {
                         new Refused("550 5.1.1 <" + account.address() + ">: mailbox unavailable");
                 case TEMPORARY -> new TryLater("451 4.3.0 <" + account.address() + ">: store busy: " + e.getMessage());
             });
+        }
+    }
+
+    /** Puts each message where its disposition says, in one transaction of the account's. */
+    private List<Result> file(List<Request> batch, List<SieveFilter.Disposition> dispositions, StoreSession session) {
+        Account account = batch.getFirst().account();
+        // Mailboxes before the transaction: it holds a connection, and a second one could wait forever.
+        List<Map<MailboxId, Flags>> targets = new ArrayList<>();
+        Mailboxes boxes = new Mailboxes(session);
+        for (int i = 0; i < batch.size(); i++) {
+            Map<MailboxId, Flags> into = new LinkedHashMap<>(); // two placements in one mailbox make one copy
+            for (SieveFilter.Placement p : dispositions.get(i).placements()) {
+                into.merge(boxes.resolve(p, batch.get(i).message().envelope().junk()).id(), p.flags(), Flags::with);
+            }
+            targets.add(into);
+        }
+        try (Transaction t = session.begin()) {
+            List<Result> delivered = new ArrayList<>();
+            for (int i = 0; i < batch.size(); i++) {
+                QueuedMessage message = batch.get(i).message();
+                List<Filed> filed = new ArrayList<>();
+                for (Map.Entry<MailboxId, Flags> into : targets.get(i).entrySet()) {
+                    Optional<Uid> uid = t.appendContent(into.getKey(), message.content(), message.size(),
+                            into.getValue(), message.receivedAt(),
+                            // Keyed by the account, not the address: alice@ and alice+tag@ in one message make one
+                            // copy (Postfix's duplicate filter), and a retry after a crash makes none.
+                            Optional.of(new DeliveryKey(message.id(), account.address())));
+                    filed.add(new Filed(boxes.name(into.getKey()), uid));
+                }
+                delivered.add(new Delivered(filed.isEmpty() ? "250 2.0.0 discarded by the Sieve filter of " + account.address()
+                        : "250 2.0.0 delivered to " + account.address(), filed, dispositions.get(i)));
+            }
+            t.commit();
+            return delivered;
         }
     }
 

@@ -132,6 +132,27 @@ class SieveDeliveryTest {
                 "the discarded message is nowhere");
     }
 
+    /**
+     * RFC 5228 §2.10.6: when the script's two copies do not fit in what is left of the quota, its
+     * actions fail and the implicit keep's one copy is made, rather than refusing the message.
+     */
+    @Test
+    void aNearlyFullMailboxKeepsOneCopyWhenTheScriptsTwoDoNotFit() throws Exception {
+        script(mta.store.user(), "require \"fileinto\"; fileinto \"Archive\"; keep;");
+        mta.store.store().accounts().setQuota("alice@example.org", 1_500L);
+        send("bob@remote.test", "alice@example.org", "Subject: big\r\nX-Filler: " + "x".repeat(900) + "\r\n");
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+        mta.awaitQueueEmpty(); // and so no bounce to bob
+        assertEquals(1, count(mta.alice(), "INBOX"));
+        assertEquals(0, count(mta.alice(), "Archive"));
+        send("bob@remote.test", "alice@example.org", "Subject: big again\r\nX-Filler: " + "x".repeat(900) + "\r\n");
+        mta.awaitQueue("the second message refused", () -> mta.store.store().queue().list().stream()
+                .noneMatch(e -> e.returnPath().equals("bob@remote.test")));
+        assertEquals(1, count(mta.alice(), "INBOX"), "no room for even one copy: refused");
+        assertEquals(List.of(""), mta.store.store().queue().list().stream().map(e -> e.returnPath()).toList(),
+                "and bounced to bob");
+    }
+
     @Test
     void redirectSendsItOnWithOurTraceAndCopyKeepsItToo() throws Exception {
         script(mta.store.user(), """
