@@ -107,9 +107,10 @@ final class SieveCommand implements Runnable {
             }
             Config config = options.config();
             System.out.println(parent.withAccount(options, config, (store, account) -> {
-                store.sieveScripts().put(account.id(), name, text, config.sieveLimits());
                 if (activate) {
-                    store.sieveScripts().activate(account.id(), name);
+                    store.sieveScripts().putActive(account.id(), name, text, config.sieveLimits());
+                } else {
+                    store.sieveScripts().put(account.id(), name, text, config.sieveLimits());
                 }
                 return "stored sieve script " + name + " for " + account.address() + (activate ? ", active" : "");
             }));

@@ -120,27 +120,42 @@ public final class SieveScripts {
     public void put(AccountId account, String name, String content, SieveLimits limits) {
         String n = checkName(name);
         checkSize(content.getBytes(StandardCharsets.UTF_8).length, limits);
-        inTransaction(account, "store sieve script", c -> {
-            requireAccount(c, account);
-            if (exists(c, account, n)) {
-                try (PreparedStatement ps = c.prepareStatement(
-                        "UPDATE sieve_scripts SET content = ? WHERE account_id = ? AND name = ?")) {
-                    ps.setString(1, content);
-                    ps.setLong(2, account.value());
-                    ps.setString(3, n);
-                    ps.executeUpdate();
-                }
-            } else {
-                checkCount(c, account, limits);
-                try (PreparedStatement ps = c.prepareStatement(
-                        "INSERT INTO sieve_scripts (account_id, name, content) VALUES (?, ?, ?)")) {
-                    ps.setLong(1, account.value());
-                    ps.setString(2, n);
-                    ps.setString(3, content);
-                    ps.executeUpdate();
-                }
-            }
+        inTransaction(account, "store sieve script", c -> store(c, account, n, content, limits));
+    }
+
+    /**
+     * {@link #put} and {@link #activate} in one transaction: the new script runs from the moment it
+     * is stored, and a refused one leaves the script that was active running.
+     */
+    public void putActive(AccountId account, String name, String content, SieveLimits limits) {
+        String n = checkName(name);
+        checkSize(content.getBytes(StandardCharsets.UTF_8).length, limits);
+        inTransaction(account, "store and activate sieve script", c -> {
+            store(c, account, n, content, limits);
+            makeActive(c, account, n);
         });
+    }
+
+    private void store(Connection c, AccountId account, String n, String content, SieveLimits limits) throws SQLException {
+        requireAccount(c, account);
+        if (exists(c, account, n)) {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE sieve_scripts SET content = ? WHERE account_id = ? AND name = ?")) {
+                ps.setString(1, content);
+                ps.setLong(2, account.value());
+                ps.setString(3, n);
+                ps.executeUpdate();
+            }
+        } else {
+            checkCount(c, account, limits);
+            try (PreparedStatement ps = c.prepareStatement(
+                    "INSERT INTO sieve_scripts (account_id, name, content) VALUES (?, ?, ?)")) {
+                ps.setLong(1, account.value());
+                ps.setString(2, n);
+                ps.setString(3, content);
+                ps.executeUpdate();
+            }
+        }
     }
 
     /**
@@ -203,14 +218,18 @@ public final class SieveScripts {
             if (!exists(c, account, n)) {
                 throw new StoreException(StoreFailure.NOT_FOUND, "no script named " + n);
             }
-            clearActive(c, account);
-            try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE sieve_scripts SET active_for = account_id WHERE account_id = ? AND name = ?")) {
-                ps.setLong(1, account.value());
-                ps.setString(2, n);
-                ps.executeUpdate();
-            }
+            makeActive(c, account, n);
         });
+    }
+
+    private static void makeActive(Connection c, AccountId account, String n) throws SQLException {
+        clearActive(c, account);
+        try (PreparedStatement ps = c.prepareStatement(
+                "UPDATE sieve_scripts SET active_for = account_id WHERE account_id = ? AND name = ?")) {
+            ps.setLong(1, account.value());
+            ps.setString(2, n);
+            ps.executeUpdate();
+        }
     }
 
     /** Leaves the account with no active script: delivery files everything into INBOX again. */

@@ -65,6 +65,21 @@ class SieveScriptsTest {
         assertEquals(StoreFailure.NOT_FOUND, assertThrows(StoreException.class, () -> scripts.activate(alice, "zz")).failure());
     }
 
+    /** `mailstack user sieve put --activate`: both or neither, so a refused script leaves the old one running. */
+    @Test
+    void putActiveStoresAndActivatesInOneStep() {
+        SieveLimits two = new SieveLimits(2, 100);
+        scripts.putActive(alice, "a", "keep;", two);
+        scripts.put(alice, "b", "discard;", two);
+        assertEquals(Optional.of("keep;"), scripts.activeSieveScript(alice));
+        scripts.putActive(alice, "b", "stop;", two);
+        assertEquals(List.of(new SieveScriptEntry("a", false), new SieveScriptEntry("b", true)), scripts.list(alice));
+        assertEquals(StoreFailure.OVER_QUOTA, assertThrows(StoreException.class,
+                () -> scripts.putActive(alice, "c", "discard;", two)).failure());
+        assertEquals(Optional.of("stop;"), scripts.activeSieveScript(alice), "the refused one is neither stored nor active");
+        assertEquals(2, scripts.list(alice).size());
+    }
+
     @Test
     void theActiveScriptCannotBeDeleted() {
         scripts.put(alice, "a", "keep;", LIMITS);
