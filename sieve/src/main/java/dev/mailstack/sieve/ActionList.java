@@ -34,6 +34,7 @@ final class ActionList {
     }
 
     void keep(List<String> flags) throws LimitReached {
+        refuseWithReject("keep");
         implicitKeepCancelled = true;
         for (int i = 0; i < actions.size(); i++) {
             if (actions.get(i) instanceof SieveAction.Keep k) {
@@ -46,6 +47,7 @@ final class ActionList {
 
     /** RFC 3894: with :copy the implicit keep is left as it was. */
     void fileInto(String mailbox, List<String> flags, boolean create, boolean copy) throws LimitReached {
+        refuseWithReject("fileinto");
         // RFC 3501 §5.1: INBOX is case-insensitive; filing there is a keep
         if (mailbox.equalsIgnoreCase("INBOX")) {
             boolean cancelled = implicitKeepCancelled;
@@ -66,6 +68,7 @@ final class ActionList {
     }
 
     void redirect(String address, boolean copy) throws LimitReached {
+        refuseWithReject("redirect");
         if (!copy) {
             implicitKeepCancelled = true;
         }
@@ -83,12 +86,45 @@ final class ActionList {
 
     /** RFC 5230 §4.7 allows one vacation action per run. */
     void vacation(SieveAction.Vacation v) throws LimitReached {
+        refuseWithReject("vacation");
         for (SieveAction a : actions) {
             if (a instanceof SieveAction.Vacation) {
                 throw new LimitReached("vacation may only be used once per run");
             }
         }
         add(v);
+    }
+
+    /**
+     * RFC 5429: a message refused is not also stored, sent on or answered, and refused once; a
+     * script that asks for both fails at run time, so the implicit keep applies (RFC 5228 §2.10.6).
+     */
+    void reject(String reason, boolean extended) throws LimitReached {
+        if (!actions.isEmpty()) {
+            throw new LimitReached((extended ? "ereject" : "reject") + " cannot be used with "
+                    + command(actions.getFirst()) + " in one run (RFC 5429)");
+        }
+        implicitKeepCancelled = true;
+        add(new SieveAction.Reject(reason, extended));
+    }
+
+    private void refuseWithReject(String command) throws LimitReached {
+        for (SieveAction a : actions) {
+            if (a instanceof SieveAction.Reject r) {
+                throw new LimitReached(command + " cannot be used with " + command(r) + " in one run (RFC 5429)");
+            }
+        }
+    }
+
+    /** The command that makes {@code a}, for errors. */
+    private static String command(SieveAction a) {
+        return switch (a) {
+            case SieveAction.Keep k -> "keep";
+            case SieveAction.FileInto f -> "fileinto";
+            case SieveAction.Redirect r -> "redirect";
+            case SieveAction.Vacation v -> "vacation";
+            case SieveAction.Reject r -> r.extended() ? "ereject" : "reject";
+        };
     }
 
     private void add(SieveAction a) throws LimitReached {

@@ -124,6 +124,7 @@ final class Interpreter {
                 case "setflag", "addflag", "removeflag" -> changeFlags(c);
                 case "set" -> variables.set(a.positionalString(0), Variables.modify(expand(a.positionalString(1)), a));
                 case "vacation" -> actions.vacation(vacation(c));
+                case "reject", "ereject" -> actions.reject(expand(a.positionalString(0)), c.name().equals("ereject"));
                 default -> throw new IllegalStateException("checked script holds unknown command " + c.name());
             }
         } catch (ActionList.LimitReached e) {

@@ -6,8 +6,8 @@ import java.util.Optional;
 
 /**
  * One thing the delivery side must do for the message after a run. There is no discard: a
- * message is discarded when the outcome holds no {@link Keep}, {@link FileInto} or
- * {@link Redirect} (RFC 5228 §4.5: discard only cancels the implicit keep).
+ * message is discarded when the outcome holds no {@link Keep}, {@link FileInto}, {@link Redirect}
+ * or {@link Reject} (RFC 5228 §4.5: discard only cancels the implicit keep).
  */
 public sealed interface SieveAction {
 
@@ -35,6 +35,16 @@ public sealed interface SieveAction {
      * outcome shows as a separate keep or fileinto; the deliverer needs it only for logging.
      */
     record Redirect(String address, boolean copy) implements SieveAction {
+    }
+
+    /**
+     * Refuse the message, telling its sender {@code reason} (RFC 5429): at the SMTP level when the
+     * deliverer still can, else with a delivery status notification. {@code extended} is ereject,
+     * which §2.1 requires to refuse in the protocol whenever possible. The outcome holds no other
+     * action with it but a discard's absence of one: §2.2 makes it incompatible with storing,
+     * sending on or answering the message.
+     */
+    record Reject(String reason, boolean extended) implements SieveAction {
     }
 
     /**

@@ -20,7 +20,7 @@ public final class SieveScript {
     /** The extensions this implementation offers, as `require` and ManageSieve's SIEVE capability name them. */
     public static final List<String> EXTENSIONS = List.of("fileinto", "envelope", "encoded-character", "imap4flags",
             "copy", "subaddress", "vacation", "vacation-seconds", "mailbox", "relational",
-            "comparator-i;ascii-numeric", "variables");
+            "comparator-i;ascii-numeric", "variables", "reject", "ereject");
 
     private final List<Command> commands;
     private final Set<String> required;

@@ -44,6 +44,9 @@ final class Vocabulary {
             new Signature("keep", null, List.of(new TagSpec("flags", Kind.STRING_LIST, null, "imap4flags")),
                     List.of(), 0, Nested.NOTHING),
             new Signature("discard", null, List.of(), List.of(), 0, Nested.NOTHING),
+            // RFC 5429 §2.1, §2.2: refuse the message with a reason for its sender
+            new Signature("reject", "reject", List.of(), List.of(Kind.STRING), 0, Nested.NOTHING),
+            new Signature("ereject", "ereject", List.of(), List.of(Kind.STRING), 0, Nested.NOTHING),
             new Signature("redirect", null, List.of(new TagSpec("copy", Kind.NONE, null, "copy")),
                     List.of(Kind.STRING), 0, Nested.NOTHING),
             new Signature("fileinto", "fileinto", List.of(

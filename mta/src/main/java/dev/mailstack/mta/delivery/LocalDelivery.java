@@ -32,6 +32,8 @@ import java.util.Optional;
  */
 public final class LocalDelivery {
     private static final Logger LOG = System.getLogger(LocalDelivery.class.getName());
+    /** What of a Sieve reject's reason goes into the reply: one line of a queue record and a DSN. */
+    private static final int MAX_REASON_CHARS = 300;
     /** What happened, as an SMTP-style reply line for the queue record and DSNs. */
     public sealed interface Result {
         String reply();
@@ -157,6 +159,11 @@ public final class LocalDelivery {
             List<Result> delivered = new ArrayList<>();
             for (int i = 0; i < batch.size(); i++) {
                 QueuedMessage message = batch.get(i).message();
+                Optional<String> rejection = dispositions.get(i).rejection();
+                if (rejection.isPresent()) {
+                    delivered.add(refusal(account, rejection.get()));
+                    continue;
+                }
                 List<Filed> filed = new ArrayList<>();
                 for (Map.Entry<MailboxId, Flags> into : targets.get(i).entrySet()) {
                     Optional<Uid> uid = t.appendContent(into.getKey(), message.content(), message.size(),
@@ -172,6 +179,20 @@ public final class LocalDelivery {
             t.commit();
             return delivered;
         }
+    }
+
+    /**
+     * A Sieve reject (RFC 5429): the script runs after the message was accepted, so it cannot be
+     * refused in SMTP (ereject's first choice, §2.1); the recipient fails instead and the sender
+     * gets the reason in a delivery status notification (§2.1.1, §2.2.1), unless there is no sender.
+     */
+    private static Refused refusal(Account account, String reason) {
+        String line = reason.replaceAll("\\s+", " ").strip();
+        if (line.codePointCount(0, line.length()) > MAX_REASON_CHARS) {
+            line = line.substring(0, line.offsetByCodePoints(0, MAX_REASON_CHARS)) + "...";
+        }
+        return new Refused("550 5.7.1 <" + account.address() + ">: refused by the recipient's filter: "
+                + (line.isEmpty() ? "no reason given" : line));
     }
 
     /** The account's mailboxes as placements name them, each looked up once per batch. */

@@ -51,16 +51,19 @@ public final class SieveFilter {
     public record Placement(Optional<MailboxName> mailbox, Flags flags, boolean create) {
     }
 
-    /** What becomes of a message for one account. No placements: the script discarded it. */
+    /**
+     * What becomes of a message for one account. No placements: the script discarded it, or
+     * refused it with {@code rejection}'s reason (RFC 5429), which no other action goes with.
+     */
     public record Disposition(List<Placement> placements, List<String> redirects,
-                              Optional<SieveAction.Vacation> vacation) {
+                              Optional<SieveAction.Vacation> vacation, Optional<String> rejection) {
         public Disposition {
             placements = List.copyOf(placements);
             redirects = List.copyOf(redirects);
         }
 
         static final Disposition KEEP = new Disposition(
-                List.of(new Placement(Optional.empty(), Flags.NONE, false)), List.of(), Optional.empty());
+                List.of(new Placement(Optional.empty(), Flags.NONE, false)), List.of(), Optional.empty(), Optional.empty());
     }
 
     private final MailboxStore store;
@@ -102,19 +105,22 @@ public final class SieveFilter {
         }
         LOG.log(Level.INFO, "sieve queue={0} user={1} actions={2}", message.id(), account.address(), describe(outcome));
         Disposition d = disposition(outcome);
-        if (message.envelope().junk() && (!d.redirects().isEmpty() || d.placements().stream().anyMatch(p -> p.mailbox().isPresent()))) {
+        if (message.envelope().junk() && (!d.redirects().isEmpty() || d.rejection().isPresent()
+                || d.placements().stream().anyMatch(p -> p.mailbox().isPresent()))) {
             // Quarantined because its From fails DMARC (a forgery, likely phishing): a rule matching its
-            // subject must not lift it out of Junk, nor send it on from our address.
-            LOG.log(Level.INFO, "sieve: quarantined mail stays in Junk, not filed or redirected queue={0} user={1}",
+            // subject must not lift it out of Junk, nor send it on from our address, nor send a
+            // rejection to a sender who most likely never wrote it (backscatter).
+            LOG.log(Level.INFO, "sieve: quarantined mail stays in Junk, not filed, redirected or rejected queue={0} user={1}",
                     message.id(), account.address());
-            d = new Disposition(d.placements().isEmpty() ? List.of() : Disposition.KEEP.placements(), List.of(), d.vacation());
+            d = new Disposition(d.placements().isEmpty() && d.rejection().isEmpty() ? List.of()
+                    : Disposition.KEEP.placements(), List.of(), d.vacation(), Optional.empty());
         }
         if (!d.redirects().isEmpty() && redirectedBefore(header, account.address(), recipient)) {
             // RFC 5228 §4.2 loop control: this account sent it on once already (our Received field
             // of a redirect names it). Not again: kept instead, so a loop ends with the mail in a mailbox.
             LOG.log(Level.WARNING, "sieve: redirect loop, kept instead queue={0} user={1}", message.id(), account.address());
             d = new Disposition(d.placements().isEmpty() ? Disposition.KEEP.placements() : d.placements(), List.of(),
-                    d.vacation());
+                    d.vacation(), Optional.empty());
         }
         return d;
     }
@@ -175,6 +181,7 @@ public final class SieveFilter {
         List<Placement> placements = new ArrayList<>();
         List<String> redirects = new ArrayList<>();
         Optional<SieveAction.Vacation> vacation = Optional.empty();
+        Optional<String> rejection = Optional.empty();
         for (SieveAction action : outcome.actions()) {
             switch (action) {
                 case SieveAction.Keep k -> placements.add(new Placement(Optional.empty(), flags(k.flags()), false));
@@ -185,9 +192,10 @@ public final class SieveFilter {
                 }
                 case SieveAction.Redirect r -> redirects.add(r.address());
                 case SieveAction.Vacation v -> vacation = Optional.of(v);
+                case SieveAction.Reject r -> rejection = Optional.of(r.reason());
             }
         }
-        return new Disposition(placements, redirects, vacation);
+        return new Disposition(placements, redirects, vacation, rejection);
     }
 
     private static Optional<MailboxName> mailboxName(String name) {
@@ -228,6 +236,7 @@ public final class SieveFilter {
                 case SieveAction.FileInto f -> "fileinto:\"" + f.mailbox() + "\"";
                 case SieveAction.Redirect r -> "redirect:<" + r.address() + ">";
                 case SieveAction.Vacation v -> "vacation";
+                case SieveAction.Reject r -> r.extended() ? "ereject" : "reject";
             });
         }
         return String.join(",", out);

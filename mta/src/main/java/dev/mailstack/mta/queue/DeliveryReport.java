@@ -54,7 +54,9 @@ final class DeliveryReport {
                 .append("\"\r\n\r\n");
         h.append("This is a MIME-encapsulated delivery status notification.\r\n\r\n");
         h.append("--").append(boundary).append("\r\n");
-        h.append("Content-Type: text/plain; charset=utf-8\r\n\r\n");
+        // 8bit: a reply may carry UTF-8 (a Sieve reject's reason, an SMTPUTF8 address); the queue
+        // downgrades it for a next hop without 8BITMIME (RFC 6152 §3)
+        h.append("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n");
         h.append("This is the mail system at ").append(hostname).append(".\r\n\r\n");
         h.append(failed ? "Your message could not be delivered to one or more recipients.\r\n"
                 : delayed ? "Your message has not been delivered yet; the mail system keeps trying.\r\n"
@@ -74,7 +76,9 @@ final class DeliveryReport {
             h.append("Final-Recipient: rfc822; ").append(e.recipient().address()).append("\r\n");
             h.append("Action: ").append(e.action().name().toLowerCase(java.util.Locale.ROOT)).append("\r\n");
             h.append("Status: ").append(status(e.reply(), e.action())).append("\r\n");
-            h.append("Diagnostic-Code: smtp; ").append(e.reply().replaceAll("[\r\n]+", " ")).append("\r\n");
+            // RFC 3464 §2.1.2: message/delivery-status is US-ASCII; the reply in full is in the text part
+            h.append("Diagnostic-Code: smtp; ").append(e.reply().replaceAll("[\r\n]+", " ")
+                    .replaceAll("[^\\x20-\\x7e]", "?")).append("\r\n");
         }
         h.append("\r\n--").append(boundary).append("\r\n");
         boolean full = "FULL".equals(message.envelope().ret().orElse("")) && message.size() <= FULL_RETURN_LIMIT;

@@ -153,6 +153,31 @@ class SieveDeliveryTest {
                 "and bounced to bob");
     }
 
+    /**
+     * RFC 5429: the script runs after the message was accepted, so a reject reaches the sender as a
+     * delivery status notification with the reason (in UTF-8 in its text, in ASCII in its status
+     * part), and alice gets nothing.
+     */
+    @Test
+    void rejectSendsTheReasonBackToTheSender() throws Exception {
+        script(mta.store.user(), """
+                require ["reject", "ereject"];
+                if header :contains "subject" "money" { reject "我不收垃圾邮件 - no spam, please"; }
+                """);
+        send("carol@example.org", "alice@example.org", "From: carol@example.org\r\nSubject: make money fast\r\n");
+        send("carol@example.org", "alice@example.org", "From: carol@example.org\r\nSubject: lunch\r\n");
+        mta.awaitMessages(session(carol), MailboxName.INBOX, 1);
+        mta.awaitQueueEmpty();
+        assertEquals(1, count(mta.alice(), "INBOX"), "only lunch");
+        String report = text(session(carol), session(carol).select(MailboxName.INBOX).messages().getFirst());
+        assertTrue(report.contains("Subject: Undelivered Mail Returned to Sender"), report);
+        assertTrue(report.contains("<alice@example.org>: 550 5.7.1 <alice@example.org>: refused by the recipient's filter:"
+                + " 我不收垃圾邮件 - no spam, please"), report);
+        assertTrue(report.contains("Status: 5.7.1"), report);
+        assertTrue(report.contains("Diagnostic-Code: smtp; 550 5.7.1 <alice@example.org>: refused by the recipient's"
+                + " filter: ??????? - no spam, please"), report);
+    }
+
     @Test
     void redirectSendsItOnWithOurTraceAndCopyKeepsItToo() throws Exception {
         script(mta.store.user(), """
