@@ -95,6 +95,8 @@ final class SmtpSession {
     private Optional<DnsBlocklists.Listing> blocklisting;
     /** The last SPF check, for the transaction of the same sender and HELO ({@link #spf}). */
     private SpfOf lastSpf;
+    /** The HELO identity's SPF result, for transactions with a sender ({@link #heloSpf}). */
+    private SpfOf lastHeloSpf;
     /** From AUTH to the session's end: the account's deletion ends the session (Accounts.watch). */
     private AccountWatch accountWatch = AccountWatch.NONE;
     private int errors;
@@ -390,7 +392,8 @@ final class SmtpSession {
                 }
             }
             case AddressResolution.Deliver d -> {
-                Optional<SpfResult> spf = isPostmaster(to) ? Optional.empty() : spf(t);
+                Optional<SpfResult> spf = isPostmaster(to) ? Optional.empty()
+                        : spf(t).filter(settings.senderChecks()::refuses).or(() -> heloSpf(t));
                 if (spf.isPresent() && settings.senderChecks().refuses(spf.get())) {
                     LOG.log(Level.INFO, "spf fail conn={0} client={1} from=<{2}> rcpt={3}", connection.id(),
                             connection.clientAddress().getHostAddress(), t.from(), to);
@@ -455,6 +458,26 @@ final class SmtpSession {
             lastSpf = new SpfOf(t.from(), helo, settings.senderChecks().spf(connection.clientAddress(), helo, t.from()));
         }
         return Optional.of(lastSpf.result());
+    }
+
+    /**
+     * RFC 7208 §2.3 recommends checking the HELO identity as well as MAIL FROM's: a HELO name whose
+     * own policy excludes the client is refused too (policyd-spf's HELO_reject = Fail). Only this
+     * refusal uses it; Authentication-Results and DMARC go by MAIL FROM's result. Empty for the
+     * null sender, whose {@link #spf} result is the HELO identity's already.
+     */
+    private Optional<SpfResult> heloSpf(InTransaction t) {
+        if (t.from().isEmpty()) {
+            return Optional.empty();
+        }
+        return spf(t).map(ofSender -> {
+            String helo = t.greeted().helo();
+            if (lastHeloSpf == null || !lastHeloSpf.helo().equals(helo)) {
+                SpfResult r = settings.senderChecks().spf(connection.clientAddress(), helo, "");
+                lastHeloSpf = new SpfOf("", helo, new SpfResult(r.kind(), r.domain(), "HELO " + r.explanation()));
+            }
+            return lastHeloSpf.result();
+        });
     }
 
     private boolean mayRelay() {

@@ -113,6 +113,20 @@ class SenderChecksTest {
         assertEquals(1, mta.counters.refusals(MailCounters.Refusal.SPF), "counted for the metrics");
     }
 
+    /** RFC 7208 §2.3: a HELO name whose own SPF policy excludes the client is refused, whatever MAIL FROM says. */
+    @Test
+    void aHeloNameThatFailsSpfIsRefusedToo() throws Exception {
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            c.send("EHLO forged.example").expectEventually("250 HELP");
+            c.send("MAIL FROM:<bounces@example.com>").expect("250 .*"); // example.com's policy passes 127.0.0.1
+            c.send("RCPT TO:<alice@example.org>").expect(
+                    "550 5\\.7\\.23 SPF fail: HELO forged\\.example does not designate 127\\.0\\.0\\.1 as permitted sender.*");
+            c.send("RCPT TO:<postmaster@example.org>").expect("250 .*");
+        }
+        assertEquals(1, mta.counters.refusals(MailCounters.Refusal.SPF));
+    }
+
     @Test
     void aSignedMessageGetsOurResultsAndLosesForgedOnesWithItsSignatureIntact() throws Exception {
         String signed = Files.readString(Path.of("src/test/resources/dkim/rsa-relaxed.eml"), StandardCharsets.ISO_8859_1);
