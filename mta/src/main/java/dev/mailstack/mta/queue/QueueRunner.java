@@ -246,8 +246,9 @@ public final class QueueRunner implements AutoCloseable {
      * Local recipients first, then each remote domain in turn. The local deliveries (with the
      * forwards they call for), and each domain's but the last, are recorded as soon as they are
      * done, so nothing is delivered or forwarded again if the process dies before the rest is;
-     * failures and deferrals wait for the end, where their reports are sent. Before each domain after the first the entry is looked up
-     * again (its lease renewed), so one deleted meanwhile goes no further.
+     * failures and deferrals wait for the end, where their reports are sent. Before each domain
+     * after the first the entry is looked up again (its lease renewed), so one deleted meanwhile
+     * goes no further.
      */
     private void deliverWithRemote(QueuedMessage message, Map<String, AddressResolution> routes) {
         Attempt attempt = deliverLocally(List.of(message), routes).getFirst();
@@ -355,8 +356,13 @@ public final class QueueRunner implements AutoCloseable {
         QueueId id = attempt.message.id();
         // every success so far belongs to these deliveries: the last domain's are not recorded here
         List<FollowUpFiles> notices = write(attempt.message, attempt.successes, false).stream().toList();
+        // only the forwards of these deliveries: any other goes with the outcome it follows from
+        Set<Integer> positions = new HashSet<>();
+        done.forEach(o -> positions.add(o.position()));
+        List<FollowUpFiles> sends = attempt.resends.stream()
+                .filter(f -> positions.contains(f.forRecipient().orElseThrow().position())).toList();
         List<FollowUpFiles> followUps = new ArrayList<>(notices);
-        followUps.addAll(attempt.resends);
+        followUps.addAll(sends);
         try {
             Optional<List<QueueId>> recorded;
             List<RecipientOutcome> now = done;
@@ -366,15 +372,15 @@ public final class QueueRunner implements AutoCloseable {
                     queued(followUps, ids.stream().map(Optional::of).toList());
                     attempt.successes.clear();
                 });
-                attempt.resends.forEach(FollowUpFiles::close); // queued, or dropped with the deleted entry
-                attempt.resends.clear();
+                sends.forEach(FollowUpFiles::close); // queued, or dropped with the deleted entry
+                attempt.resends.removeAll(sends);
             } catch (StoreException e) {
                 if (followUps.isEmpty()) {
                     throw e;
                 }
                 // the notice and the forwards go with the attempt's end instead, and so do the deliveries they are for
                 LOG.log(Level.WARNING, "cannot queue a success notice or a forward yet queue={0}: {1}", id, e.getMessage());
-                Set<Integer> forwarded = forwardedPositions(attempt.resends);
+                Set<Integer> forwarded = forwardedPositions(sends);
                 now = done.stream().filter(o -> !forwarded.contains(o.position())).toList();
                 recorded = now.isEmpty() || store.queue().recordSome(id, now) ? Optional.of(List.of()) : Optional.empty();
                 attempt.outcomes.addAll(done.stream().filter(o -> forwarded.contains(o.position())).toList());

@@ -198,4 +198,47 @@ class QueueRunnerTest {
             assertTrue(report.contains("Original-Recipient: rfc822; alice@example.org"), report);
         }
     }
+
+    /**
+     * A message for a local account whose Sieve script redirects, and for a remote domain: the
+     * redirect is queued with the local delivery's record, before the remote attempt, so the
+     * retries of the remote recipient send it no second time.
+     */
+    @Test
+    void aRedirectOfAMessageWithARemoteRecipientGoesOnceAcrossItsRetries() throws Exception {
+        var alice = store.accounts().find("alice@example.org").orElseThrow();
+        store.sieveScripts().put(alice.id(), "main", "require \"copy\"; redirect :copy \"bob@example.org\";",
+                dev.mailstack.store.SieveLimits.defaults());
+        store.sieveScripts().activate(alice.id(), "main");
+        MessageSpool.Spooled m = TestMessages.spool(store, "From: <carol@example.org>\r\nSubject: both\r\n\r\nx\r\n");
+        try {
+            intake.accept(new MailEnvelope("carol@example.org", List.of(MailEnvelope.Recipient.of("alice@example.org"),
+                    MailEnvelope.Recipient.of("someone@remote.test")), Optional.empty(), Optional.empty(), false, false,
+                    Instant.now()), m);
+        } finally {
+            m.discard();
+        }
+        var original = store.queue().list().getFirst().id();
+        int closed;
+        try (var socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closed = socket.getLocalPort(); // nothing listens there once closed: the remote domain defers
+        }
+        QueueRunner deferring = new QueueRunner(store, QueueSettings.defaults("mx.example.org"), new LocalDelivery(store),
+                new RemoteDelivery(store, new Router(Map.of("remote.test",
+                        new dev.mailstack.mta.delivery.Route("127.0.0.1", closed)), Optional.empty(), null), "mx.example.org"),
+                new MailCounters());
+        deferring.useIntake(intake);
+        for (int attempt = 0; attempt < 3; attempt++) {
+            assertTrue(store.queue().retryNow(original));
+            deferring.deliver(store.queue().claimDue(Instant.now(), QueueSettings.defaults("x").lease(), 10));
+            var details = store.queue().details(original).orElseThrow();
+            assertEquals(List.of("delivered", "pending"), details.recipients().stream().map(r -> r.state()).toList(),
+                    "alice has it; the remote domain is deferred: " + details);
+        }
+        assertEquals(List.of(original), store.queue().list().stream().map(e -> e.id()).toList(),
+                "the redirect was delivered on the way");
+        assertEquals(List.of("both"), subjects(f.session()));
+        assertEquals(List.of("both"), subjects(store.open(store.accounts().find("bob@example.org").orElseThrow().id())),
+                "redirected once");
+    }
 }
