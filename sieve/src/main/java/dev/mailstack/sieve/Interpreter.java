@@ -3,12 +3,14 @@ package dev.mailstack.sieve;
 import dev.mailstack.mime.AddressList;
 import dev.mailstack.mime.Rfc2047;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.function.Predicate;
 
@@ -26,6 +28,9 @@ final class Interpreter {
 
     private final SieveMessage message;
     private final Predicate<String> mailboxExists;
+    private final SieveEnvironment environment;
+    /** RFC 5260 §5: every currentdate of one run sees the same instant, taken when the run starts. */
+    private final long startSecond;
     private final boolean variablesOn;
     private final boolean flagsOn;
     private final Variables variables = new Variables();
@@ -48,9 +53,12 @@ final class Interpreter {
     static final long MAX_WORK = 2_000_000_000L;
     private long work;
 
-    Interpreter(SieveMessage message, Predicate<String> mailboxExists, Set<String> required) {
+    Interpreter(SieveMessage message, Predicate<String> mailboxExists, SieveEnvironment environment,
+            Set<String> required) {
         this.message = message;
         this.mailboxExists = mailboxExists;
+        this.environment = environment;
+        this.startSecond = environment.clock().instant().getEpochSecond();
         this.variablesOn = required.contains("variables");
         this.flagsOn = required.contains("imap4flags");
     }
@@ -125,6 +133,8 @@ final class Interpreter {
                 case "set" -> variables.set(a.positionalString(0), Variables.modify(expand(a.positionalString(1)), a));
                 case "vacation" -> actions.vacation(vacation(c));
                 case "reject", "ereject" -> actions.reject(expand(a.positionalString(0)), c.name().equals("ereject"));
+                // RFC 5463 §5: the script ends as on any runtime error, with the script's own words
+                case "error" -> throw new Failure(c.line(), expand(a.positionalString(0)));
                 default -> throw new IllegalStateException("checked script holds unknown command " + c.name());
             }
         } catch (ActionList.LimitReached e) {
@@ -268,8 +278,18 @@ final class Interpreter {
             }
             // RFC 5228 §5.9: strictly over or under
             case "size" -> a.has("over") ? message.size() > a.number("over") : message.size() < a.number("under");
-            case "header" -> compare(t, a, headerValues(expandAll(a.positionalStrings(0))), 1);
+            case "header" -> compare(t, a, headerValues(a, expandAll(a.positionalStrings(0))), 1);
             case "address" -> compare(t, a, addressValues(a, expandAll(a.positionalStrings(0))), 1);
+            case "date" -> compare(t, a, dateValues(a), 2);
+            case "currentdate" -> compare(t, a, datePart(a, expand(a.positionalString(0)),
+                    new ZonedTime(startSecond, 0)).stream().toList(), 1);
+            case "environment" -> {
+                // RFC 5183 §4: an item that is not there fails the test, even :count "eq" "0"
+                Optional<String> item = environmentItem(expand(a.positionalString(0)));
+                yield item.isPresent() && compare(t, a, stringValues(a, List.of(item.get())), 1);
+            }
+            // RFC 5463 §4: the names are taken as written, never expanded, like require's
+            case "ihave" -> a.positionalStrings(0).stream().map(n -> n.toLowerCase(Locale.ROOT)).allMatch(SieveScript::supports);
             case "envelope" -> compare(t, a, envelopeValues(a, expandAll(a.positionalStrings(0))), 1);
             case "string" -> compare(t, a, stringValues(a, expandAll(a.positionalStrings(0))), 1);
             case "hasflag" -> compare(t, a, flagValues(a), a.positional().size() - 1);
@@ -290,14 +310,87 @@ final class Interpreter {
      * RFC 5228 §2.7.2: header values unfolded (RFC 5322 §2.2.3), RFC 2047 encoded-words decoded,
      * leading and trailing white space removed.
      */
-    private List<String> headerValues(List<String> names) {
+    private List<String> headerValues(Arguments a, List<String> names) {
         List<String> out = new ArrayList<>();
         for (String name : distinct(names)) {
-            for (String raw : message.header(name)) {
+            for (String raw : indexed(a, message.header(name))) {
                 out.add(Rfc2047.decode(unfold(raw)).strip());
             }
         }
         return out;
+    }
+
+    /**
+     * RFC 5260 §6: with :index N, only the Nth occurrence of the field, counted from the first
+     * (from the last with :last); none when there are fewer. Each field name is counted apart.
+     */
+    private static List<String> indexed(Arguments a, List<String> fields) {
+        if (!a.has("index")) {
+            return fields;
+        }
+        long n = a.number("index");
+        if (n > fields.size()) {
+            return List.of();
+        }
+        int i = (int) n - 1;
+        return List.of(fields.get(a.has("last") ? fields.size() - 1 - i : i));
+    }
+
+    /**
+     * RFC 5260 §4: the date-part of every occurrence of the field that holds a date-time; an
+     * occurrence that does not is skipped, so a field with no date makes the test false.
+     */
+    private List<String> dateValues(Arguments a) {
+        String field = expand(a.positionalString(0));
+        String part = expand(a.positionalString(1));
+        List<String> out = new ArrayList<>();
+        for (String raw : indexed(a, message.header(field))) {
+            DateTimeField.parse(unfold(raw)).flatMap(time -> datePart(a, part, time)).ifPresent(out::add);
+        }
+        return out;
+    }
+
+    /**
+     * The date-part of a time, shown in the zone the test asks for (RFC 5260 §4.1): the zone of
+     * :zone, the time's own with :originalzone, else the local zone of the environment's clock at
+     * that instant. Empty for a date-part named through a variable that is no date-part.
+     */
+    private Optional<String> datePart(Arguments a, String part, ZonedTime time) {
+        Optional<DatePart> p = DatePart.named(part);
+        if (p.isEmpty()) {
+            return Optional.empty();
+        }
+        ZonedTime shown;
+        if (a.has("originalzone")) {
+            shown = time;
+        } else {
+            // a :zone through a variable that is no zone: the local zone, as Pigeonhole does,
+            // rather than failing the whole script for it
+            OptionalInt zone = a.has("zone") ? ZonedTime.parseZone(expand(a.string("zone"))) : OptionalInt.empty();
+            shown = time.inZone(zone.isPresent() ? zone.getAsInt() : localOffsetMinutes(time));
+        }
+        return Optional.of(p.get().of(shown));
+    }
+
+    private int localOffsetMinutes(ZonedTime time) {
+        return environment.clock().getZone().getRules().getOffset(Instant.ofEpochSecond(time.epochSecond()))
+                .getTotalSeconds() / 60;
+    }
+
+    /** RFC 5183 §4.1's items; those the caller left empty, and names we do not know, are not there. */
+    private Optional<String> environmentItem(String name) {
+        String value = switch (name.toLowerCase(Locale.ROOT)) {
+            case "domain" -> environment.domain();
+            case "host" -> environment.host();
+            case "location" -> SieveEnvironment.LOCATION;
+            case "name" -> SieveEnvironment.NAME;
+            case "phase" -> SieveEnvironment.PHASE;
+            case "remote-host" -> environment.remoteHost();
+            case "remote-ip" -> environment.remoteIp();
+            case "version" -> environment.version();
+            default -> "";
+        };
+        return value.isEmpty() ? Optional.empty() : Optional.of(value);
     }
 
     /** Field names once each, whatever their case: naming a field twice matches nothing more (RFC 5228 §2.7.1). */
@@ -317,7 +410,7 @@ final class Interpreter {
     private List<String> addressValues(Arguments a, List<String> names) {
         List<String> out = new ArrayList<>();
         for (String name : distinct(names)) {
-            for (String raw : message.header(name)) {
+            for (String raw : indexed(a, message.header(name))) {
                 for (AddressList.Address addr : AddressList.parse(unfold(raw))) {
                     if (addr.isGroupStart() || addr.isGroupEnd() || addr.mailbox() == null) {
                         continue;

@@ -109,7 +109,13 @@ final class SieveParser {
             if (depth + 1 >= MAX_NESTING) {
                 throw new SieveException(line, "blocks and tests nest deeper than " + MAX_NESTING + " levels");
             }
-            block = commands(depth + 1);
+            if (sig.nested() == Nested.TEST_AND_BLOCK && lacksCapability(tests.get(0))) {
+                // RFC 5463 §4: a block guarded by ihave of an extension we lack may use that
+                // extension's commands, unknown to us; it can never run, so it is not checked
+                skipBlock(line);
+            } else {
+                block = commands(depth + 1);
+            }
             if (current.kind() != Token.Kind.RIGHT_BRACE) {
                 throw new SieveException(line, sig.name() + " block opened here is never closed with \"}\"");
             }
@@ -123,6 +129,37 @@ final class SieveParser {
         Command c = new Command(sig.name(), args, tests, block, line);
         checkCommand(c);
         return c;
+    }
+
+    /**
+     * Whether a test is false whatever the message, because it is an ihave of an extension this
+     * server lacks, or an allof holding one.
+     */
+    private static boolean lacksCapability(Test t) {
+        return switch (t.name()) {
+            case "ihave" -> !lowerCase(t.arguments().positionalStrings(0)).stream().allMatch(SieveScript::supports);
+            case "allof" -> t.tests().stream().anyMatch(SieveParser::lacksCapability);
+            default -> false;
+        };
+    }
+
+    private static List<String> lowerCase(List<String> names) {
+        return names.stream().map(n -> n.toLowerCase(Locale.ROOT)).toList();
+    }
+
+    /** Passes over the tokens of a block up to its closing "}", which is left as the current token. */
+    private void skipBlock(int line) throws SieveException {
+        int depth = 0;
+        while (depth > 0 || current.kind() != Token.Kind.RIGHT_BRACE) {
+            switch (current.kind()) {
+                case END -> throw new SieveException(line, "block opened here is never closed with \"}\"");
+                case LEFT_BRACE -> depth++;
+                case RIGHT_BRACE -> depth--;
+                default -> {
+                }
+            }
+            advance();
+        }
     }
 
     private List<Test> nestedTests(Signature sig, int line, int depth) throws SieveException {
@@ -311,9 +348,7 @@ final class SieveParser {
             case "require" -> {
                 for (String ext : a.positionalStrings(0)) {
                     String e = ext.toLowerCase(Locale.ROOT);
-                    // RFC 5228 §2.7.3: the two base comparators may be required, needlessly
-                    if (!SieveScript.EXTENSIONS.contains(e) && !e.equals("comparator-i;octet")
-                            && !e.equals("comparator-i;ascii-casemap")) {
+                    if (!SieveScript.supports(e)) {
                         throw new SieveException(c.line(), "extension \"" + ext + "\" is not supported; this server offers "
                                 + String.join(", ", SieveScript.EXTENSIONS));
                     }
@@ -383,7 +418,29 @@ final class SieveParser {
         if (matchTag != null && !comparator.matchesSubstrings()) {
             throw new SieveException(t.line(), "comparator " + comparator.wireName + " cannot do \":" + matchTag + "\"; use :is or :value");
         }
+        // RFC 5260 §6: :last reverses the count of :index, and fields are counted from 1
+        if (a.has("last") && !a.has("index")) {
+            throw new SieveException(t.line(), ":last needs :index N, as in :index 1 :last for the last field");
+        }
+        if (a.has("index") && a.number("index") < 1) {
+            throw new SieveException(t.line(), ":index counts fields from 1, not " + a.number("index"));
+        }
         switch (t.name()) {
+            case "date" -> {
+                String field = a.positionalString(0);
+                if (isConstant(field) && !HeaderSection.isFieldName(field)) {
+                    throw new SieveException(t.line(), "\"" + field + "\" is not a header field name");
+                }
+                checkDate(t, a.positionalString(1));
+            }
+            case "currentdate" -> checkDate(t, a.positionalString(0));
+            case "ihave" -> {
+                // RFC 5463 §4: what ihave finds is there from here on, as if required
+                List<String> names = lowerCase(a.positionalStrings(0));
+                if (names.stream().allMatch(SieveScript::supports)) {
+                    required.addAll(names);
+                }
+            }
             case "envelope" -> {
                 for (String part : a.positionalStrings(0)) {
                     String p = part.toLowerCase(Locale.ROOT);
@@ -407,6 +464,20 @@ final class SieveParser {
                 }
             }
             default -> {
+            }
+        }
+    }
+
+    /** RFC 5260 §4.1, §4.2: a constant date-part must be known and a constant :zone well formed. */
+    private void checkDate(Test t, String part) throws SieveException {
+        if (isConstant(part) && DatePart.named(part).isEmpty()) {
+            throw new SieveException(t.line(), "unknown date-part \"" + part + "\"; use one of " + DatePart.names());
+        }
+        if (t.arguments().has("zone")) {
+            String zone = t.arguments().string("zone");
+            if (isConstant(zone) && ZonedTime.parseZone(zone).isEmpty()) {
+                throw new SieveException(t.line(), ":zone needs an offset like \"+0200\" or \"-0500\" (+ or -, hours, minutes), not \""
+                        + zone + "\"");
             }
         }
     }

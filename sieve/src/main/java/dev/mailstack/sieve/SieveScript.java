@@ -20,7 +20,17 @@ public final class SieveScript {
     /** The extensions this implementation offers, as `require` and ManageSieve's SIEVE capability name them. */
     public static final List<String> EXTENSIONS = List.of("fileinto", "envelope", "encoded-character", "imap4flags",
             "copy", "subaddress", "vacation", "vacation-seconds", "mailbox", "relational",
-            "comparator-i;ascii-numeric", "variables", "reject", "ereject");
+            "comparator-i;ascii-numeric", "variables", "reject", "ereject", "date", "index", "environment", "ihave");
+
+    /**
+     * Whether {@code require} and {@code ihave} (RFC 5463 §4) find this extension, named in lower
+     * case: one of {@link #EXTENSIONS}, or one of the two comparators every script has, which RFC
+     * 5228 §2.7.3 lets a script require needlessly.
+     */
+    static boolean supports(String extension) {
+        return EXTENSIONS.contains(extension) || extension.equals("comparator-i;octet")
+                || extension.equals("comparator-i;ascii-casemap");
+    }
 
     private final List<Command> commands;
     private final Set<String> required;
@@ -48,7 +58,17 @@ public final class SieveScript {
      * anything the script does: runtime errors are in the outcome.
      */
     public SieveOutcome run(SieveMessage message, Predicate<String> mailboxExists) {
+        return run(message, mailboxExists, SieveEnvironment.local());
+    }
+
+    /**
+     * Runs the script as {@link #run(SieveMessage, Predicate)} does, in a given environment: the
+     * clock and zone the date extension reads (RFC 5260) and the items of the environment test
+     * (RFC 5183). The two-argument run uses {@link SieveEnvironment#local()}.
+     */
+    public SieveOutcome run(SieveMessage message, Predicate<String> mailboxExists, SieveEnvironment environment) {
         return new Interpreter(Objects.requireNonNull(message, "message"),
-                Objects.requireNonNull(mailboxExists, "mailboxExists"), required).run(commands);
+                Objects.requireNonNull(mailboxExists, "mailboxExists"),
+                Objects.requireNonNull(environment, "environment"), required).run(commands);
     }
 }

@@ -35,6 +35,14 @@ final class Vocabulary {
             new TagSpec("user", Kind.NONE, ADDRESS_PART, "subaddress"),
             new TagSpec("detail", Kind.NONE, ADDRESS_PART, "subaddress"));
 
+    /** RFC 5260 §6: which occurrence of a header field header, address and date look at. */
+    private static final List<TagSpec> INDEX = List.of(
+            new TagSpec("index", Kind.NUMBER, null, "index"),
+            new TagSpec("last", Kind.NONE, null, "index"));
+    /** RFC 5260 §4.1: the zone a date is shown in; the two exclude each other. */
+    private static final TagSpec ZONE = new TagSpec("zone", Kind.STRING, "zone", null);
+    private static final TagSpec ORIGINAL_ZONE = new TagSpec("originalzone", Kind.NONE, "zone", null);
+
     static final Map<String, Signature> COMMANDS = index(List.of(
             new Signature("require", null, List.of(), List.of(Kind.STRING_LIST), 0, Nested.NOTHING),
             new Signature("if", null, List.of(), List.of(), 0, Nested.TEST_AND_BLOCK),
@@ -72,14 +80,16 @@ final class Vocabulary {
                     new TagSpec("upperfirst", Kind.NONE, "first-letter modifier", null),
                     new TagSpec("quotewildcard", Kind.NONE, null, null),
                     new TagSpec("length", Kind.NONE, null, null)),
-                    List.of(Kind.STRING, Kind.STRING), 0, Nested.NOTHING)));
+                    List.of(Kind.STRING, Kind.STRING), 0, Nested.NOTHING),
+            // RFC 5463 §5
+            new Signature("error", "ihave", List.of(), List.of(Kind.STRING), 0, Nested.NOTHING)));
 
     static final Map<String, Signature> TESTS = index(List.of(
-            new Signature("address", null, concat(COMPARATORS, ADDRESS_PARTS, MATCH_TYPES),
+            new Signature("address", null, concat(COMPARATORS, ADDRESS_PARTS, MATCH_TYPES, INDEX),
                     List.of(Kind.STRING_LIST, Kind.STRING_LIST), 0, Nested.NOTHING),
             new Signature("envelope", "envelope", concat(COMPARATORS, ADDRESS_PARTS, MATCH_TYPES),
                     List.of(Kind.STRING_LIST, Kind.STRING_LIST), 0, Nested.NOTHING),
-            new Signature("header", null, concat(COMPARATORS, MATCH_TYPES),
+            new Signature("header", null, concat(COMPARATORS, MATCH_TYPES, INDEX),
                     List.of(Kind.STRING_LIST, Kind.STRING_LIST), 0, Nested.NOTHING),
             new Signature("exists", null, List.of(), List.of(Kind.STRING_LIST), 0, Nested.NOTHING),
             new Signature("size", null, List.of(
@@ -94,7 +104,18 @@ final class Vocabulary {
                     List.of(Kind.STRING_LIST, Kind.STRING_LIST), 1, Nested.NOTHING),
             new Signature("mailboxexists", "mailbox", List.of(), List.of(Kind.STRING_LIST), 0, Nested.NOTHING),
             new Signature("string", "variables", concat(COMPARATORS, MATCH_TYPES),
-                    List.of(Kind.STRING_LIST, Kind.STRING_LIST), 0, Nested.NOTHING)));
+                    List.of(Kind.STRING_LIST, Kind.STRING_LIST), 0, Nested.NOTHING),
+            // RFC 5260 §4: date [:zone / :originalzone] [COMPARATOR] [MATCH-TYPE] <header-name> <date-part> <key-list>
+            new Signature("date", "date", concat(List.of(ZONE, ORIGINAL_ZONE), COMPARATORS, MATCH_TYPES, INDEX),
+                    List.of(Kind.STRING, Kind.STRING, Kind.STRING_LIST), 0, Nested.NOTHING),
+            // RFC 5260 §5: currentdate [:zone] [COMPARATOR] [MATCH-TYPE] <date-part> <key-list>
+            new Signature("currentdate", "date", concat(List.of(ZONE), COMPARATORS, MATCH_TYPES),
+                    List.of(Kind.STRING, Kind.STRING_LIST), 0, Nested.NOTHING),
+            // RFC 5183 §4: environment [COMPARATOR] [MATCH-TYPE] <name> <key-list>
+            new Signature("environment", "environment", concat(COMPARATORS, MATCH_TYPES),
+                    List.of(Kind.STRING, Kind.STRING_LIST), 0, Nested.NOTHING),
+            // RFC 5463 §4
+            new Signature("ihave", "ihave", List.of(), List.of(Kind.STRING_LIST), 0, Nested.NOTHING)));
 
     private Vocabulary() {
     }

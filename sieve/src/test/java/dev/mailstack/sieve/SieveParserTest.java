@@ -125,7 +125,7 @@ class SieveParserTest {
         assertError(1, "not supported", "require \"body\";");
         assertError(1, "not supported", "require \"include\";");
         assertError(1, "not supported", "require \"editheader\";");
-        assertError(1, "not supported", "require \"date\";");
+        assertError(1, "not supported", "require \"spamtest\";");
     }
 
     @Test
@@ -238,7 +238,8 @@ class SieveParserTest {
     @Test
     void extensionsAreTheOfferedList() {
         assertEquals(List.of("fileinto", "envelope", "encoded-character", "imap4flags", "copy", "subaddress", "vacation",
-                "vacation-seconds", "mailbox", "relational", "comparator-i;ascii-numeric", "variables", "reject", "ereject"),
+                "vacation-seconds", "mailbox", "relational", "comparator-i;ascii-numeric", "variables", "reject", "ereject",
+                "date", "index", "environment", "ihave"),
                 SieveScript.EXTENSIONS);
     }
 }

@@ -1,0 +1,42 @@
+package dev.mailstack.sieve;
+
+import java.time.Clock;
+import java.util.Objects;
+
+/**
+ * Where and when a script runs, as only the delivery side knows it: the clock the date extension
+ * reads (RFC 5260 §5 currentdate, and the local zone of §4.1 that dates are shown in by default),
+ * and the environment items of RFC 5183 §4.1 that depend on the installation and the connection.
+ * An empty string is an item the caller does not know: an {@code environment} test on it is false.
+ *
+ * @param clock      the current instant and the local time zone
+ * @param domain     RFC 5183 "domain": the primary DNS domain of this server, e.g. example.org
+ * @param host       RFC 5183 "host": this server's fully qualified host name
+ * @param remoteHost RFC 5183 "remote-host": the host name of the SMTP client that handed the
+ *                   message over, as its address resolved (not its HELO); "" when not known
+ * @param remoteIp   RFC 5183 "remote-ip": that client's IP address in text form; "" when not known
+ * @param version    RFC 5183 "version": the server's version
+ */
+public record SieveEnvironment(Clock clock, String domain, String host, String remoteHost, String remoteIp,
+        String version) {
+    /** RFC 5183 §4.1 "location": scripts run at final delivery, in the mail delivery agent. */
+    public static final String LOCATION = "MDA";
+    /** RFC 5183 §4.1 "name": the product name of this Sieve interpreter. */
+    public static final String NAME = "mailstack";
+    /** RFC 5183 §4.1 "phase": scripts run while the message is being delivered. */
+    public static final String PHASE = "during";
+
+    public SieveEnvironment {
+        Objects.requireNonNull(clock, "clock");
+        domain = Objects.requireNonNullElse(domain, "");
+        host = Objects.requireNonNullElse(host, "");
+        remoteHost = Objects.requireNonNullElse(remoteHost, "");
+        remoteIp = Objects.requireNonNullElse(remoteIp, "");
+        version = Objects.requireNonNullElse(version, "");
+    }
+
+    /** The system clock and time zone, no other item known: what a run without an environment uses. */
+    public static SieveEnvironment local() {
+        return new SieveEnvironment(Clock.systemDefaultZone(), "", "", "", "", "");
+    }
+}
