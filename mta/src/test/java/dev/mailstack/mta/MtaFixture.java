@@ -58,7 +58,7 @@ public final class MtaFixture implements AutoCloseable {
         Files.createDirectories(dir);
         this.store = StoreFixture.create(dir.resolve("data"));
         MailboxStore s = store.store();
-        runner = new QueueRunner(s, queue, new LocalDelivery(s), new RemoteDelivery(s, router, base.hostname()), counters);
+        runner = new QueueRunner(s, queue, new LocalDelivery(s, base.hostname()), new RemoteDelivery(s, router, base.hostname()), counters);
         QueueIntake intake = new QueueIntake(s, MimeLimits.defaults(), dev.mailstack.mime.MailCharset.DEFAULT_FALLBACK, runner::wake, counters);
         runner.useIntake(intake);
         runner.start();

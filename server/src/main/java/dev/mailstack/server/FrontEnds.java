@@ -73,7 +73,7 @@ final class FrontEnds {
         remote = new RemoteDelivery(store, router(config), hostname, SmtpTimeouts.rfc5321(),
                 config.integer(ConfigKey.DESTINATION_CONCURRENCY),
                 new StsPolicies(Clock.systemUTC(), store.domainPolicies()));
-        runner = new QueueRunner(store, queueSettings(config, hostname), new LocalDelivery(store), remote, counters);
+        runner = new QueueRunner(store, queueSettings(config, hostname), new LocalDelivery(store, hostname), remote, counters);
         List<java.nio.charset.Charset> fallback = new ArrayList<>();
         for (String name : config.string(ConfigKey.FALLBACK_CHARSETS).split("[,\\s]+")) {
             if (!name.isBlank()) {

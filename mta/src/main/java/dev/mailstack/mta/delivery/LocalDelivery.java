@@ -68,8 +68,13 @@ public final class LocalDelivery {
     private final SieveFilter filter;
 
     public LocalDelivery(MailboxStore store) {
+        this(store, "");
+    }
+
+    /** {@code hostname}: this server's name, as Sieve's environment test shows it ("" when unknown). */
+    public LocalDelivery(MailboxStore store, String hostname) {
         this.store = store;
-        this.filter = new SieveFilter(store);
+        this.filter = new SieveFilter(store, hostname);
     }
 
     /** One local account that a claimed message goes to, through the envelope recipient {@code recipient}. */

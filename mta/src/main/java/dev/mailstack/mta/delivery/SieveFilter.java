@@ -3,6 +3,7 @@ package dev.mailstack.mta.delivery;
 import dev.mailstack.mime.HeaderFields;
 import dev.mailstack.sieve.SieveAction;
 import dev.mailstack.sieve.SieveException;
+import dev.mailstack.sieve.SieveEnvironment;
 import dev.mailstack.sieve.SieveMessage;
 import dev.mailstack.sieve.SieveOutcome;
 import dev.mailstack.sieve.SieveScript;
@@ -21,6 +22,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -67,6 +69,8 @@ public final class SieveFilter {
     }
 
     private final MailboxStore store;
+    /** This server's name, for the environment test (RFC 5183 "host"). */
+    private final String hostname;
     private final Map<String, SieveScript> parsed = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, SieveScript> eldest) {
@@ -74,8 +78,9 @@ public final class SieveFilter {
         }
     };
 
-    public SieveFilter(MailboxStore store) {
+    public SieveFilter(MailboxStore store, String hostname) {
         this.store = store;
+        this.hostname = hostname;
     }
 
     /**
@@ -96,9 +101,12 @@ public final class SieveFilter {
         try (InputStream in = new BufferedInputStream(store.openContent(message.contentKey(), 0), 8192)) {
             header = header(in);
         }
+        // RFC 5183: the queue keeps no record of the SMTP client, so remote-host and remote-ip are unknown
+        String domain = account.address().substring(account.address().lastIndexOf('@') + 1);
         SieveOutcome outcome = script.get().run(
                 SieveMessage.of(header, message.size(), message.envelope().returnPath(), recipient),
-                name -> exists(session, name));
+                name -> exists(session, name),
+                new SieveEnvironment(Clock.systemDefaultZone(), domain, hostname, "", "", ""));
         for (String error : outcome.errors()) {
             LOG.log(Level.WARNING, "sieve: script failed, message kept queue={0} user={1}: {2}", message.id(),
                     account.address(), error);

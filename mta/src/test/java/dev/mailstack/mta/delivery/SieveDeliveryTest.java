@@ -178,6 +178,28 @@ class SieveDeliveryTest {
                 + " filter: ??????? - no spam, please"), report);
     }
 
+    /** RFC 5260 on a Date field as mail programs write it, and RFC 5183 with what delivery knows of itself. */
+    @Test
+    void dateAndEnvironmentTestsSeeTheMessageAndTheServer() throws Exception {
+        script(mta.store.user(), """
+                require ["date", "environment", "fileinto", "mailbox", "relational", "imap4flags"];
+                if allof (environment :is "host" "mx.example.org", environment :is "domain" "example.org",
+                          environment :is "location" "MDA", not environment :matches "remote-ip" "*") {
+                    addflag "$Here";
+                }
+                if date :value "lt" :originalzone "date" "year" "2020" { fileinto :create "Old"; }
+                """);
+        send("bob@remote.test", "alice@example.org", "Date: Tue, 31 Dec 2019 23:30:00 -0800 (PST)\r\nSubject: old\r\n");
+        send("bob@remote.test", "alice@example.org", "Date: 1 Jan 2020 07:30 +0000\r\nSubject: new\r\n");
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+        mta.awaitQueueEmpty();
+        assertEquals(1, count(mta.alice(), "Old"), "2019 in the sender's own zone, although 2020 in UTC");
+        assertEquals(1, count(mta.alice(), "INBOX"));
+        for (String box : List.of("Old", "INBOX")) {
+            assertEquals(Set.of("$Here"), mta.alice().select(new MailboxName(box)).messages().getFirst().flags().keywords(), box);
+        }
+    }
+
     @Test
     void redirectSendsItOnWithOurTraceAndCopyKeepsItToo() throws Exception {
         script(mta.store.user(), """
