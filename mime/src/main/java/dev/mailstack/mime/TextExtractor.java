@@ -2,13 +2,16 @@ package dev.mailstack.mime;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
  * The decoded text of a message for SEARCH (RFC 3501 §6.4.4 TEXT, BODY, HEADER): header field
  * values with RFC 2047 encoded-words decoded, and every text/* part (and those of enclosed
- * messages) with its transfer encoding and charset undone and HTML tags dropped. Bounded per part.
+ * messages) with its transfer encoding and charset undone and HTML tags dropped; and, part by
+ * part, what Sieve's body test matches. Bounded per part.
  */
 public final class TextExtractor {
     /** Text read from one part at most; enough for search, bounded for hostile messages. */
@@ -87,13 +90,97 @@ public final class TextExtractor {
         if (!p.isText()) {
             return;
         }
-        byte[] raw = cursor.read(p.bodyOffset(), Math.min(p.bodySize(), MAX_PART_BYTES));
-        byte[] decoded = TransferEncoding.decode(raw, p.encoding());
-        String text = MailCharset.decode(decoded, 0, decoded.length, p.params().get("charset"));
+        String text = decoded(p, cursor.read(p.bodyOffset(), Math.min(p.bodySize(), MAX_PART_BYTES)));
         if (p.subtype().equals("html")) {
             text = html(text);
         }
         out.append(text.replace("\r\n", "\n")).append('\n');
+    }
+
+    /**
+     * What one part holds itself, apart from its child parts, for a filter that looks at parts one
+     * by one (Sieve's body :content, RFC 5173 §5.2): a leaf's body with its transfer encoding undone
+     * and its charset converted (HTML stays markup; other types' octets are read as text by
+     * guessing, as a label-less text part would be); a multipart's preamble and epilogue (RFC 2046
+     * §5.1.1), not its parts; an enclosed message's header fields as {@link #headerText} gives
+     * them, not its body. Reads at most {@code maxBytes} octets of each section it looks at: a
+     * longer one is taken by its start.
+     */
+    public static String partContent(MessageSummary.Part part, ContentSource content, int maxBytes) throws IOException {
+        if (part.isMultipart()) {
+            return preambleAndEpilogue(part, content, maxBytes);
+        }
+        if (part.isMessage()) {
+            MessageSummary.Part enclosed = part.embedded().root();
+            return headerText(content.read(enclosed.headerOffset(), Math.min(enclosed.headerSize(), maxBytes)));
+        }
+        return decoded(part, content.read(part.bodyOffset(), Math.min(part.bodySize(), maxBytes)));
+    }
+
+    /** {@link #partContent}, with an HTML part turned into text as SEARCH sees it. */
+    public static String partText(MessageSummary.Part part, ContentSource content, int maxBytes) throws IOException {
+        String text = partContent(part, content, maxBytes);
+        return part.isText() && part.subtype().equals("html") ? html(text) : text;
+    }
+
+    /** A leaf's octets with the transfer encoding undone (RFC 2045 §6) and the charset converted. */
+    private static String decoded(MessageSummary.Part p, byte[] raw) {
+        byte[] decoded = TransferEncoding.decode(raw, p.encoding());
+        return MailCharset.decode(decoded, 0, decoded.length, p.params().get("charset"));
+    }
+
+    /**
+     * RFC 2046 §5.1.1: the preamble is what comes before the first delimiter line, the epilogue
+     * what follows the close delimiter's line; the line break before a delimiter belongs to it. A
+     * multipart the parser found no parts in is all preamble.
+     */
+    private static String preambleAndEpilogue(MessageSummary.Part p, ContentSource content, int maxBytes)
+            throws IOException {
+        long end = p.bodyOffset() + p.bodySize();
+        if (p.children().isEmpty()) {
+            byte[] all = content.read(p.bodyOffset(), Math.min(p.bodySize(), maxBytes));
+            return MailCharset.guess(all, 0, all.length, MailCharset.DEFAULT_FALLBACK);
+        }
+        byte[] delimiter = ("--" + p.params().getOrDefault("boundary", "")).getBytes(StandardCharsets.ISO_8859_1);
+        long firstPart = p.children().getFirst().headerOffset();
+        byte[] before = content.read(p.bodyOffset(), Math.min(firstPart - p.bodyOffset(), maxBytes));
+        int open = lineStarting(before, delimiter);
+        int preambleEnd = open < 0 ? before.length : open;
+        if (preambleEnd > 0 && open >= 0 && before[preambleEnd - 1] == '\n') {
+            preambleEnd -= preambleEnd > 1 && before[preambleEnd - 2] == '\r' ? 2 : 1;
+        }
+        MessageSummary.Part last = p.children().getLast();
+        long lastEnd = last.bodyOffset() + last.bodySize();
+        byte[] after = content.read(lastEnd, Math.min(Math.max(0, end - lastEnd), maxBytes));
+        int close = lineStarting(after, closeDelimiter(delimiter));
+        int epilogueStart = after.length;
+        if (close >= 0) {
+            int eol = close;
+            while (eol < after.length && after[eol] != '\n') {
+                eol++;
+            }
+            epilogueStart = Math.min(eol + 1, after.length);
+        }
+        String preamble = MailCharset.guess(before, 0, preambleEnd, MailCharset.DEFAULT_FALLBACK);
+        String epilogue = MailCharset.guess(after, epilogueStart, after.length - epilogueStart, MailCharset.DEFAULT_FALLBACK);
+        return preamble.isEmpty() || epilogue.isEmpty() ? preamble + epilogue : preamble + "\r\n" + epilogue;
+    }
+
+    private static byte[] closeDelimiter(byte[] delimiter) {
+        byte[] close = Arrays.copyOf(delimiter, delimiter.length + 2);
+        close[delimiter.length] = '-';
+        close[delimiter.length + 1] = '-';
+        return close;
+    }
+
+    /** Where the first line that starts with {@code prefix} begins; -1 when none does. */
+    private static int lineStarting(byte[] b, byte[] prefix) {
+        for (int i = 0; i + prefix.length <= b.length; i++) {
+            if ((i == 0 || b[i - 1] == '\n') && Arrays.equals(b, i, i + prefix.length, prefix, 0, prefix.length)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** Rough HTML to text: comments, scripts and styles dropped, tags become spaces, common entities decoded. */

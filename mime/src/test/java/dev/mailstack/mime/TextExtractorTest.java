@@ -74,4 +74,79 @@ class TextExtractorTest {
         byte[] header = "Subject: =?UTF-8?B?5Lit?=\r\n =?UTF-8?B?5paH?= tail\r\nX-Empty:\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
         assertEquals(List.of("Subject: 中文 tail", "X-Empty: "), List.of(TextExtractor.headerText(header).split("\n")));
     }
+
+    /** RFC 5173 §5.2's example: a multipart/mixed holding a multipart/alternative and a message/rfc822. */
+    static final String NESTED = """
+            From: Whomever
+            Subject: whatever
+            Content-Type: multipart/mixed; boundary=outer
+
+            This is a multi-part message in MIME format.
+
+            --outer
+            Content-Type: multipart/alternative; boundary=inner
+
+            This is a nested multi-part message in MIME format.
+
+            --inner
+            Content-Type: text/plain; charset="us-ascii"
+
+            Hello
+
+            --inner
+            Content-Type: text/html; charset="us-ascii"
+
+            <html><body>Hello</body></html>
+
+            --inner--
+
+            This is the end of the inner MIME multipart.
+
+            --outer
+            Content-Type: message/rfc822
+
+            From: Someone Else
+            Subject: hello request
+
+            Please say Hello
+
+            --outer--
+
+            This is the end of the outer MIME multipart.
+            """.replace("\n", "\r\n");
+
+    @Test
+    void aPartsOwnContentLeavesOutItsChildren() throws Exception {
+        byte[] raw = NESTED.getBytes(StandardCharsets.US_ASCII);
+        MessageSummary s = MessageSummary.parse(new ByteArrayInputStream(raw), MimeLimits.defaults()).summary();
+        ContentSource source = CodecTest.source(raw);
+        assertEquals("This is a multi-part message in MIME format.\r\n\r\n\r\nThis is the end of the outer MIME multipart.\r\n",
+                TextExtractor.partContent(s.root(), source, TextExtractor.MAX_PART_BYTES), "preamble and epilogue only");
+        assertEquals("This is a nested multi-part message in MIME format.\r\n\r\n\r\nThis is the end of the inner MIME multipart.\r\n",
+                TextExtractor.partContent(s.part(List.of(1)), source, TextExtractor.MAX_PART_BYTES));
+        assertEquals("From: Someone Else\nSubject: hello request\n",
+                TextExtractor.partContent(s.part(List.of(2)), source, TextExtractor.MAX_PART_BYTES), "the enclosed header only");
+        MessageSummary.Part html = s.part(List.of(1, 2));
+        assertEquals("<html><body>Hello</body></html>\r\n", TextExtractor.partContent(html, source, TextExtractor.MAX_PART_BYTES));
+        assertEquals(" Hello ", TextExtractor.partText(html, source, TextExtractor.MAX_PART_BYTES).replaceAll("\\s+", " "));
+    }
+
+    @Test
+    void aPartIsDecodedAndReadOnlyUpToTheLimit() throws Exception {
+        byte[] raw = ("Content-Type: text/plain; charset=gbk\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                + Base64.getMimeEncoder().encodeToString("请查收发票附件".getBytes(Charset.forName("GBK"))) + "\r\n")
+                .getBytes(StandardCharsets.US_ASCII);
+        MessageSummary s = MessageSummary.parse(new ByteArrayInputStream(raw), MimeLimits.defaults()).summary();
+        assertEquals("请查收发票附件", TextExtractor.partContent(s.root(), CodecTest.source(raw), 100));
+        // 8 base64 characters are 6 GBK octets: the first three characters
+        assertEquals("请查收", TextExtractor.partContent(s.root(), CodecTest.source(raw), 8));
+    }
+
+    @Test
+    void aMultipartWithoutItsCloseDelimiterHasNoEpilogue() throws Exception {
+        byte[] raw = "Content-Type: multipart/mixed; boundary=b\r\n\r\nbefore\r\n--b\r\n\r\npart\r\n"
+                .getBytes(StandardCharsets.US_ASCII);
+        MessageSummary s = MessageSummary.parse(new ByteArrayInputStream(raw), MimeLimits.defaults()).summary();
+        assertEquals("before", TextExtractor.partContent(s.root(), CodecTest.source(raw), 1000));
+    }
 }

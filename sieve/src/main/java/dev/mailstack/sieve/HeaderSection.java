@@ -3,12 +3,15 @@ package dev.mailstack.sieve;
 import dev.mailstack.mime.MailCharset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A {@link SieveMessage} over the fields of a raw header section (RFC 5322 §2.2), split once when
- * it is built. Field values stay folded; the interpreter unfolds them.
+ * it is built, and the body if the caller has it. Field values stay folded; the interpreter unfolds them.
  */
-record HeaderSection(List<Field> fields, long size, String envelopeFrom, String envelopeTo) implements SieveMessage {
+record HeaderSection(List<Field> fields, long size, String envelopeFrom, String envelopeTo, Optional<MessageBody> body)
+        implements SieveMessage {
 
     /** One header field: its name as written and its raw value after the colon. */
     record Field(String name, String value) {
@@ -18,6 +21,7 @@ record HeaderSection(List<Field> fields, long size, String envelopeFrom, String 
         fields = List.copyOf(fields);
         envelopeFrom = envelopeFrom == null ? "" : envelopeFrom;
         envelopeTo = envelopeTo == null ? "" : envelopeTo;
+        body = Objects.requireNonNull(body, "body");
     }
 
     @Override

@@ -37,6 +37,8 @@ final class Interpreter {
     private final ActionList actions = new ActionList();
     private List<String> internalFlags = List.of();
     private boolean stopped;
+    /** The body test's values, read when one first runs (RFC 5173). */
+    private BodyValues body;
 
     /** A runtime error (§2.10.6): carries "line N: reason". */
     private static final class Failure extends Exception {
@@ -292,6 +294,7 @@ final class Interpreter {
             case "ihave" -> a.positionalStrings(0).stream().map(n -> n.toLowerCase(Locale.ROOT)).allMatch(SieveScript::supports);
             case "envelope" -> compare(t, a, envelopeValues(a, expandAll(a.positionalStrings(0))), 1);
             case "string" -> compare(t, a, stringValues(a, expandAll(a.positionalStrings(0))), 1);
+            case "body" -> compare(t, a, bodyValues(a), 0);
             case "hasflag" -> compare(t, a, flagValues(a), a.positional().size() - 1);
             case "mailboxexists" -> {
                 // RFC 5490 §3.1: true only if every named mailbox exists
@@ -465,6 +468,20 @@ final class Interpreter {
         });
     }
 
+    /** RFC 5173 §5: what the transform (:text unless another is given) makes of the body, read once per run. */
+    private List<String> bodyValues(Arguments a) {
+        if (message.body().isEmpty()) {
+            return List.of();
+        }
+        if (body == null) {
+            body = new BodyValues(message.body().get());
+        }
+        if (a.has("raw")) {
+            return body.raw();
+        }
+        return a.has("content") ? body.content(expandAll(a.strings("content"))) : body.text();
+    }
+
     /** RFC 5229 §5: for :count, an empty source string is no value at all. */
     private static List<String> stringValues(Arguments a, List<String> sources) {
         return a.has("count") ? sources.stream().filter(s -> !s.isEmpty()).toList() : sources;
@@ -525,7 +542,7 @@ final class Interpreter {
                 } else {
                     Optional<List<String>> m = globs.get(k).match(valuePoints, value, comparator);
                     if (m.isPresent()) {
-                        if (variablesOn) {
+                        if (variablesOn && !t.name().equals("body")) { // RFC 5173 §6: body sets no match variables
                             variables.setMatches(m.get());
                         }
                         return true;

@@ -18,7 +18,7 @@ public final class SieveScript {
     /** Redirects one run may do (Dovecot Pigeonhole's sieve_max_redirects); ManageSieve announces it as MAXREDIRECTS. */
     public static final int MAX_REDIRECTS = ActionList.MAX_REDIRECTS;
     /** The extensions this implementation offers, as `require` and ManageSieve's SIEVE capability name them. */
-    public static final List<String> EXTENSIONS = List.of("fileinto", "envelope", "encoded-character", "imap4flags",
+    public static final List<String> EXTENSIONS = List.of("fileinto", "envelope", "body", "encoded-character", "imap4flags",
             "copy", "subaddress", "vacation", "vacation-seconds", "mailbox", "relational",
             "comparator-i;ascii-numeric", "variables", "reject", "ereject", "date", "index", "environment", "ihave");
 
@@ -55,7 +55,8 @@ public final class SieveScript {
      * Runs the script against one message. {@code mailboxExists} answers the mailbox extension's
      * {@code mailboxexists} test (RFC 5490 §3.1) for the user being delivered to, with names as
      * fileinto gives them (UTF-8, '/' between levels); INBOX always exists. Never throws for
-     * anything the script does: runtime errors are in the outcome.
+     * anything the script does: runtime errors are in the outcome. Throws {@link
+     * java.io.UncheckedIOException} when a body test cannot read the message's body.
      */
     public SieveOutcome run(SieveMessage message, Predicate<String> mailboxExists) {
         return run(message, mailboxExists, SieveEnvironment.local());

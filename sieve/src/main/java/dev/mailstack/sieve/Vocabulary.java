@@ -95,6 +95,12 @@ final class Vocabulary {
             new Signature("size", null, List.of(
                     new TagSpec("over", Kind.NUMBER, "size", null),
                     new TagSpec("under", Kind.NUMBER, "size", null)), List.of(), 0, Nested.NOTHING),
+            // RFC 5173 §4: body [COMPARATOR] [MATCH-TYPE] [BODY-TRANSFORM] <key-list: string-list>
+            new Signature("body", "body", concat(COMPARATORS, MATCH_TYPES, List.of(
+                    new TagSpec("raw", Kind.NONE, "body transform", null),
+                    new TagSpec("content", Kind.STRING_LIST, "body transform", null),
+                    new TagSpec("text", Kind.NONE, "body transform", null))),
+                    List.of(Kind.STRING_LIST), 0, Nested.NOTHING),
             new Signature("allof", null, List.of(), List.of(), 0, Nested.TEST_LIST),
             new Signature("anyof", null, List.of(), List.of(), 0, Nested.TEST_LIST),
             new Signature("not", null, List.of(), List.of(), 0, Nested.TEST),

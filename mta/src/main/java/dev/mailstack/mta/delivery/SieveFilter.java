@@ -1,6 +1,8 @@
 package dev.mailstack.mta.delivery;
 
 import dev.mailstack.mime.HeaderFields;
+import dev.mailstack.mime.MessageSummary;
+import dev.mailstack.sieve.MessageBody;
 import dev.mailstack.sieve.SieveAction;
 import dev.mailstack.sieve.SieveException;
 import dev.mailstack.sieve.SieveEnvironment;
@@ -20,6 +22,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
@@ -38,7 +41,8 @@ import java.util.TreeSet;
  * ManageSieve) on a message being delivered to it, and says where the message goes: the
  * account's mailboxes with their flags, addresses to redirect it to, a vacation reply to send. An
  * account without a script, and a script that fails, get the implicit keep (§2.10.6), so mail is
- * never lost to a filter. Reads only the message's header, up to {@link #HEADER_LIMIT}.
+ * never lost to a filter. Reads the message's header, up to {@link #HEADER_LIMIT}, and its body only
+ * when a script's body test asks for it.
  */
 public final class SieveFilter {
     private static final Logger LOG = System.getLogger(SieveFilter.class.getName());
@@ -103,10 +107,13 @@ public final class SieveFilter {
         }
         // RFC 5183: the queue keeps no record of the SMTP client, so remote-host and remote-ip are unknown
         String domain = account.address().substring(account.address().lastIndexOf('@') + 1);
-        SieveOutcome outcome = script.get().run(
-                SieveMessage.of(header, message.size(), message.envelope().returnPath(), recipient),
-                name -> exists(session, name),
-                new SieveEnvironment(Clock.systemDefaultZone(), domain, hostname, "", "", ""));
+        SieveOutcome outcome;
+        try {
+            outcome = script.get().run(sieveMessage(script.get(), message, header, recipient), name -> exists(session, name),
+                    new SieveEnvironment(Clock.systemDefaultZone(), domain, hostname, "", "", ""));
+        } catch (UncheckedIOException e) {
+            throw e.getCause(); // a body test could not read the content now: tried again, as for the header
+        }
         for (String error : outcome.errors()) {
             LOG.log(Level.WARNING, "sieve: script failed, message kept queue={0} user={1}: {2}", message.id(),
                     account.address(), error);
@@ -131,6 +138,21 @@ public final class SieveFilter {
                     d.vacation(), Optional.empty());
         }
         return d;
+    }
+
+    /**
+     * The message as the script sees it. A script that may test the body (RFC 5173) gets it through
+     * the MIME summary parsed at delivery and the queued content: read only if a body test runs,
+     * only the parts it asks for, bounded per part and per message by the sieve module.
+     */
+    private SieveMessage sieveMessage(SieveScript script, QueuedMessage message, byte[] header, String recipient) {
+        String from = message.envelope().returnPath();
+        if (!script.required().contains("body")) {
+            return SieveMessage.of(header, message.size(), from, recipient);
+        }
+        MessageSummary summary = MessageSummary.decode(store.facts(message.content()).summary());
+        return SieveMessage.of(header, message.size(), from, recipient,
+                new MessageBody(summary, offset -> store.openContent(message.contentKey(), offset)));
     }
 
     /**

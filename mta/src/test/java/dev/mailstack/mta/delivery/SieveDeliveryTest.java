@@ -62,13 +62,17 @@ class SieveDeliveryTest {
     }
 
     private void send(String from, String rcpt, String header) throws IOException {
+        send(from, rcpt, header, "body\r\n");
+    }
+
+    private void send(String from, String rcpt, String header, String body) throws IOException {
         try (LineClient c = mta.connect()) {
             c.expect("220 .*");
             c.send("HELO client.test").expect("250 .*");
             c.send("MAIL FROM:<" + from + ">").expect("250 .*");
             c.send("RCPT TO:<" + rcpt + ">").expect("250 .*");
             c.send("DATA").expect("354 .*");
-            c.sendRaw(header + "\r\nbody\r\n.\r\n");
+            c.sendRaw(header + "\r\n" + body + ".\r\n");
             c.expect("250 .*");
             c.send("QUIT").expect("221 .*");
         }
@@ -113,6 +117,32 @@ class SieveDeliveryTest {
                 "\"bad flag(\" is two flags (RFC 5232 §3), and one no IMAP keyword can be is left out");
         assertEquals(2, count(alice, "INBOX"), "Lists does not exist: RFC 5228 §4.1, kept instead");
         assertFalse(alice.find(new MailboxName("Lists")).isPresent(), "no :create, none made");
+    }
+
+    /** A GBK text/plain body in base64, as older Chinese mail programs send it. */
+    private static String gbkBase64(String text) {
+        return java.util.Base64.getMimeEncoder().encodeToString(text.getBytes(java.nio.charset.Charset.forName("GBK"))) + "\r\n";
+    }
+
+    @Test
+    void bodyFindsAChineseWordInAGbkBase64BodyAndFilesIt() throws Exception {
+        script(mta.store.user(), """
+                require ["body", "fileinto"];
+                if body :text :contains "发票" { fileinto "Invoices"; }
+                """);
+        mta.alice().create(new MailboxName("Invoices"), java.util.Optional.empty());
+        String gbk = "From: shop@remote.test\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=GBK\r\n"
+                + "Content-Transfer-Encoding: base64\r\n";
+        send("shop@remote.test", "alice@example.org", gbk + "Subject: March\r\n", gbkBase64("附件是三月的发票，请查收。"));
+        send("shop@remote.test", "alice@example.org", gbk + "Subject: April\r\n", gbkBase64("四月没有账单。"));
+        send("shop@remote.test", "alice@example.org", "From: shop@remote.test\r\nSubject: " + GBK_SUBJECT + "\r\n",
+                "only the subject says it\r\n");
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 2);
+        mta.awaitQueueEmpty();
+        StoreSession alice = mta.alice();
+        assertEquals(1, count(alice, "Invoices"));
+        assertTrue(text(alice, alice.select(new MailboxName("Invoices")).messages().getFirst()).contains("Subject: March"));
+        assertEquals(2, count(alice, "INBOX"), "a body without the word, and the word in the subject only, stay");
     }
 
     @Test
