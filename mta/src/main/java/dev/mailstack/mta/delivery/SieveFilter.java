@@ -147,7 +147,8 @@ public final class SieveFilter {
      */
     private SieveMessage sieveMessage(SieveScript script, QueuedMessage message, byte[] header, String recipient) {
         String from = message.envelope().returnPath();
-        if (!script.required().contains("body")) {
+        // ihave (RFC 5463) may turn body on while the script runs: the summary is read for it too
+        if (!script.required().contains("body") && !script.required().contains("ihave")) {
             return SieveMessage.of(header, message.size(), from, recipient);
         }
         MessageSummary summary = MessageSummary.decode(store.facts(message.content()).summary());
