@@ -77,6 +77,10 @@ public final class Connection {
         return peer.getAddress();
     }
 
+    public int clientPort() {
+        return peer.getPort();
+    }
+
     public boolean isLoopback() {
         return peer.getAddress().isLoopbackAddress();
     }

@@ -13,6 +13,8 @@ import java.util.Map;
 import java.util.Optional;
 import dev.mailstack.mta.delivery.Route;
 import dev.mailstack.mta.delivery.Router;
+import dev.mailstack.mta.milter.MilterAddress;
+import dev.mailstack.mta.milter.MilterSettings;
 import dev.mailstack.mta.delivery.TlsPolicy;
 import dev.mailstack.mta.smtp.DnsBlocklists;
 import dev.mailstack.net.Cidr;
@@ -151,6 +153,14 @@ public final class Config {
                 }
                 case TLS_POLICIES -> {
                     Router.parseTlsPolicies(v);
+                    return null;
+                }
+                case MILTERS -> {
+                    MilterAddress.parseList(v);
+                    return null;
+                }
+                case MILTER_ACTION -> {
+                    MilterSettings.DefaultAction.parse(v);
                     return null;
                 }
             }

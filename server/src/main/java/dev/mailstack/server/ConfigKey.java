@@ -44,6 +44,12 @@ public enum ConfigKey {
     SENDER_CHECKS_SKIP("smtp.sender_checks_skip", "127.0.0.0/8, ::1", Type.CIDRS, "Clients the sender checks leave alone (policyd-spf's skip_addresses): this machine by default, so a telnet session on it is not refused for its sender's SPF record."),
     SPF_REJECT("smtp.spf_reject", "true", Type.BOOL, "Refuse mail whose SPF result is fail (the sender's domain says this client may not send for it) with 550 5.7.23 at RCPT, as policyd-spf does, and mail from a client whose HELO name's own SPF policy excludes it (RFC 7208 §2.3, policyd-spf's HELO_reject = Fail); softfail, neutral and errors are only noted. Postmaster stays reachable."),
     DMARC_ENFORCE("smtp.dmarc_enforce", "true", Type.BOOL, "Follow the author domain's DMARC policy for mail that neither SPF nor DKIM authenticates for it: p=reject is refused with 550 5.7.26 after DATA, p=quarantine goes to the recipients' Junk mailbox; false only notes the result."),
+    MILTERS("smtp.milters", "", Type.MILTERS, "Milters (spam and virus filters speaking the Sendmail milter protocol: rspamd, spamass-milter, clamav-milter, OpenDKIM, OpenDMARC) asked about each SMTP session and message, in order, as Postfix's smtpd_milters: inet:HOST:PORT or unix:/PATH, comma-separated; empty: none. A reject or tempfail at CONNECT answers every MAIL, at HELO, MAIL, RCPT or DATA that command, at the end of the message the DATA (the milter's own reply text when it gives one); discard accepts the message and delivers it to no one; quarantine delivers it to the recipients' Junk mailbox; added header fields go on top of the header."),
+    MILTER_DEFAULT_ACTION("smtp.milter_default_action", "tempfail", Type.MILTER_ACTION, "What a milter that cannot be reached, is too slow or breaks the protocol amounts to, for the rest of the session (Postfix's milter_default_action): tempfail (451 4.3.5 to the command and to each MAIL after it), accept (the milter is skipped) or reject (550 5.5.0)."),
+    MILTER_CONNECT_TIMEOUT("smtp.milter_connect_timeout_seconds", "30", Type.INT, "Seconds to connect to a milter and negotiate with it (Postfix's milter_connect_timeout)."),
+    MILTER_COMMAND_TIMEOUT("smtp.milter_command_timeout_seconds", "30", Type.INT, "Seconds a milter may take over each step before the message content: CONNECT, HELO, MAIL, RCPT, DATA (Postfix's milter_command_timeout); a progress reply starts it over."),
+    MILTER_CONTENT_TIMEOUT("smtp.milter_content_timeout_seconds", "300", Type.INT, "Seconds a milter may take over each step of the message content: a header field, a body chunk, the end of the message (Postfix's milter_content_timeout)."),
+    MILTER_SUBMISSION("smtp.milter_submission", "true", Type.BOOL, "Whether the submission ports (587, 465) ask smtp.milters too, as Postfix's smtpd_milters serve every smtpd unless master.cf overrides them: mail clients' outgoing mail gets the same virus scan. false: only the MX port."),
     RETRY_INITIAL("queue.retry_initial_seconds", "300", Type.INT, "First retry delay for deferred mail; doubles each time."),
     RETRY_MAX("queue.retry_max_seconds", "3600", Type.INT, "Longest retry delay."),
     MAX_QUEUE_LIFETIME("queue.max_lifetime_hours", "120", Type.INT, "Give up and bounce after this long (5 days)."),
@@ -69,7 +75,7 @@ public enum ConfigKey {
     SIEVE_MAX_SCRIPT_BYTES("sieve.max_script_bytes", "65536", Type.INT, "Octets (UTF-8) of one Sieve script, at most 1000000; a larger one is refused (ManageSieve QUOTA/MAXSIZE)."),
     DKIM_SELECTOR("dkim.selector", "mailstack", Type.SELECTOR, "DKIM selector (RFC 6376) a domain's key is looked for under first: data_dir/dkim/DOMAIN/SELECTOR.pem, else the domain's only key there. Signed (rsa-sha256, relaxed/relaxed): mail from a logged-in client From: one of its account's addresses, and mail from smtp.trusted_networks; never mail from other servers. mailstack dkim keygen DOMAIN makes a key and prints the DNS record to publish; a domain without a key sends unsigned.");
 
-    enum Type { STRING, SELECTOR, ZONES, PATH, ADDRESS, PORT, INT, LONG, BOOL, PLAINTEXT, BARE_LF, CIDRS, ROUTES, HOST_PORT, TLS_POLICY, TLS_POLICIES }
+    enum Type { STRING, SELECTOR, ZONES, PATH, ADDRESS, PORT, INT, LONG, BOOL, PLAINTEXT, BARE_LF, CIDRS, ROUTES, HOST_PORT, TLS_POLICY, TLS_POLICIES, MILTERS, MILTER_ACTION }
 
     /**
      * Whether a SIGHUP applies a change to this key while the server runs (new SMTP sessions, the
@@ -79,7 +85,9 @@ public enum ConfigKey {
         return switch (this) {
             case RETRY_INITIAL, RETRY_MAX, MAX_QUEUE_LIFETIME, DELAY_WARNING, STATIC_ROUTES, RELAY_HOST, RELAY_HOST_TLS,
                  RELAY_HOST_USER, RELAY_HOST_PASSWORD_FILE, RELAY_HOST_TLS_VERIFY, TLS_TRUST_FILE, TLS_POLICY, MTA_STS, DANE, MAX_MESSAGE_BYTES, MAX_RECIPIENTS, MAX_ERRORS,
-                 TRUSTED_NETWORKS, DNSBL, SENDER_LOGIN_MATCH, SENDER_CHECKS, SENDER_CHECKS_SKIP, SPF_REJECT, DMARC_ENFORCE, BARE_LF -> true;
+                 TRUSTED_NETWORKS, DNSBL, SENDER_LOGIN_MATCH, SENDER_CHECKS, SENDER_CHECKS_SKIP, SPF_REJECT, DMARC_ENFORCE, BARE_LF,
+                 MILTERS, MILTER_DEFAULT_ACTION, MILTER_CONNECT_TIMEOUT, MILTER_COMMAND_TIMEOUT, MILTER_CONTENT_TIMEOUT,
+                 MILTER_SUBMISSION -> true;
             default -> false;
         };
     }
@@ -89,7 +97,7 @@ public enum ConfigKey {
         return switch (this) {
             case MAX_LINE_BYTES -> 512; // RFC 5321 §4.5.3.1.4: a command line is up to 512 octets
             case MAX_CONNECTIONS, MAX_CONNECTIONS_PER_IP, IDLE_TIMEOUT, DESTINATION_CONCURRENCY, SIEVE_MAX_SCRIPTS,
-                 SIEVE_MAX_SCRIPT_BYTES -> 1;
+                 SIEVE_MAX_SCRIPT_BYTES, MILTER_CONNECT_TIMEOUT, MILTER_COMMAND_TIMEOUT, MILTER_CONTENT_TIMEOUT -> 1;
             default -> 0;
         };
     }

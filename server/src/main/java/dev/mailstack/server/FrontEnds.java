@@ -25,6 +25,7 @@ import dev.mailstack.mta.queue.SenderRewriting;
 import dev.mailstack.net.PlaintextAuth;
 import dev.mailstack.mta.smtp.DnsBlocklists;
 import dev.mailstack.mta.smtp.SmtpProtocol;
+import dev.mailstack.mta.milter.MilterSettings;
 import dev.mailstack.mta.smtp.SmtpSettings;
 import dev.mailstack.net.AuthThrottle;
 import dev.mailstack.net.Cidr;
@@ -133,7 +134,10 @@ final class FrontEnds {
                 !config.flag(ConfigKey.SENDER_CHECKS) ? InboundChecks.OFF
                         : new InboundChecks(new DnsLookup(null), config.flag(ConfigKey.SPF_REJECT),
                         config.flag(ConfigKey.DMARC_ENFORCE), Cidr.parseList(config.string(ConfigKey.SENDER_CHECKS_SKIP)),
-                        hostname), SenderRewriting.OFF);
+                        hostname), SenderRewriting.OFF,
+                MilterSettings.of(config.string(ConfigKey.MILTERS), config.string(ConfigKey.MILTER_DEFAULT_ACTION),
+                        config.integer(ConfigKey.MILTER_CONNECT_TIMEOUT), config.integer(ConfigKey.MILTER_COMMAND_TIMEOUT),
+                        config.integer(ConfigKey.MILTER_CONTENT_TIMEOUT), config.flag(ConfigKey.MILTER_SUBMISSION)));
     }
 
     /**

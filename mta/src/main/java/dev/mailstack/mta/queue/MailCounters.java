@@ -24,7 +24,9 @@ public final class MailCounters {
         /** The author domain's DMARC policy is reject. */
         DMARC,
         /** The From field names no domain that can be checked, or the header is too large to read. */
-        UNCHECKABLE;
+        UNCHECKABLE,
+        /** A milter refused (reject or tempfail), or failed with milter_default_action tempfail or reject. */
+        MILTER;
 
         public String label() {
             return name().toLowerCase(Locale.ROOT);
@@ -45,7 +47,7 @@ public final class MailCounters {
         return refused.get(why).get();
     }
 
-    /** Messages accepted for the recipients' Junk mailboxes (DMARC p=quarantine). */
+    /** Messages accepted for the recipients' Junk mailboxes (DMARC p=quarantine, a milter's quarantine). */
     public void quarantined() {
         quarantined.incrementAndGet();
     }

@@ -56,6 +56,14 @@ public final class SmtpReplies {
         return new SmtpReply(refuse.code(), refuse.status(), refuse.text());
     }
 
+    /** A milter's reply (SMFIR_REPLYCODE, or the defaults for reject and tempfail), passed on as it is. */
+    public static SmtpReply milter(int code, String enhanced, String text) {
+        return new SmtpReply(code, enhanced, text.isEmpty() ? " " : text);
+    }
+
+    /** A message a milter discarded: accepted, delivered to no one; the client is not told (Postfix says "queued"). */
+    public static final SmtpReply DISCARDED = new SmtpReply(250, "2.0.0", "Ok: message accepted");
+
     public static SmtpReply chunkReceived(long size) {
         return new SmtpReply(250, "2.0.0", "Ok: " + size + " octets received");
     }

@@ -4,6 +4,9 @@ import dev.mailstack.mime.TraceField;
 import dev.mailstack.mta.inbound.AuthenticationResults;
 import dev.mailstack.mta.inbound.InboundChecks;
 import dev.mailstack.mta.inbound.SpfResult;
+import dev.mailstack.mta.milter.EditedHeader;
+import dev.mailstack.mta.milter.MilterSession;
+import dev.mailstack.mta.milter.MilterVerdict;
 import dev.mailstack.mta.queue.MailCounters;
 import dev.mailstack.mta.queue.Origin;
 import dev.mailstack.mta.queue.QueueIntake;
@@ -103,6 +106,8 @@ final class SmtpSession {
     private int transactions;
     /** Every command so far ended in bare LF: a netcat user, see {@link DataReader}. */
     private boolean lfOnly = true;
+    /** The milters of this session, connected at its start (Postfix's smtpd_milters). */
+    private MilterSession milters;
 
     SmtpSession(Connection connection, SmtpSettings settings, MailboxStore store, QueueIntake intake, AuthThrottle throttle) {
         this.connection = connection;
@@ -113,8 +118,11 @@ final class SmtpSession {
     }
 
     void run() throws IOException {
-        send(SmtpReplies.greeting(settings.hostname()));
+        // CONNECT before the greeting, as Postfix: a refusal there is the answer to every MAIL
+        milters = MilterSession.open(settings.milters(), new MilterSession.Client(connection.id(), settings.hostname(),
+                connection.endpoint().name(), connection.clientAddress(), connection.clientPort()));
         try {
+            send(SmtpReplies.greeting(settings.hostname()));
             while (true) {
                 String line;
                 try {
@@ -146,7 +154,11 @@ final class SmtpSession {
             try {
                 abandonChunks();
             } finally {
-                unwatchAccount();
+                try {
+                    unwatchAccount();
+                } finally {
+                    milters.close();
+                }
             }
         }
     }
@@ -162,6 +174,7 @@ final class SmtpSession {
             case SmtpCommand.Bdat b -> bdat(b);
             case SmtpCommand.Rset r -> {
                 abandonChunks();
+                milters.abort();
                 if (state instanceof InTransaction t) {
                     state = t.greeted();
                 }
@@ -182,6 +195,11 @@ final class SmtpSession {
 
     private boolean greet(String helo, boolean esmtp) throws IOException {
         abandonChunks();
+        milters.abort();
+        if (milters.helo(helo) instanceof MilterVerdict.Refuse refuse) {
+            state = new Connected();
+            return milterRefused(refuse);
+        }
         state = new Greeted(helo, esmtp);
         if (!esmtp) {
             return send(SmtpReplies.helo(settings.hostname(), helo));
@@ -305,6 +323,13 @@ final class SmtpSession {
                     user.get().address(), m.from());
             return error(SmtpReplies.senderNotOwned(m.from(), user.get().address()));
         }
+        List<String> params = m.params().entrySet().stream()
+                .map(p -> p.getValue().isEmpty() ? p.getKey() : p.getKey() + "=" + p.getValue()).toList();
+        // the "i" macro: our queue id comes only once the message is in, so the id of our Received field
+        if (milters.mail(m.from(), params, user.map(Account::address), connection.id() + "." + (transactions + 1))
+                instanceof MilterVerdict.Refuse refuse) {
+            return milterRefused(refuse);
+        }
         state = new InTransaction(g, m.from(), new MailParams(eightBit, utf8, ret, envId), List.of(), Optional.empty());
         return send(SmtpReplies.SENDER_OK);
     }
@@ -401,6 +426,10 @@ final class SmtpSession {
                     return error(SmtpReplies.spfFailed(spf.get()));
                 }
             }
+        }
+        List<String> params = r.params().entrySet().stream().map(p -> p.getKey() + "=" + p.getValue()).toList();
+        if (milters.rcpt(to, params) instanceof MilterVerdict.Refuse refuse) {
+            return milterRefused(refuse);
         }
         state = t.with(new MailEnvelope.Recipient(to, notify, orcpt));
         return send(SmtpReplies.RECIPIENT_OK);
@@ -505,6 +534,11 @@ final class SmtpSession {
         if (t.recipients().isEmpty()) {
             return error(SmtpReplies.NO_VALID_RECIPIENTS);
         }
+        if (milters.data() instanceof MilterVerdict.Refuse refuse) {
+            milters.abort();
+            state = t.greeted();
+            return milterRefused(refuse);
+        }
         send(SmtpReplies.START_DATA);
         try (MessageSpool spool = store.spool()) {
             IncomingMessage message = begin(spool, t);
@@ -523,6 +557,12 @@ final class SmtpSession {
         }
         Chunks chunks = t.chunks().orElse(null);
         if (chunks == null) {
+            if (milters.data() instanceof MilterVerdict.Refuse refuse) {
+                connection.reader().skip(b.size()); // RFC 3030 §2: read, so the session stays in step
+                milters.abort();
+                state = t.greeted();
+                return milterRefused(refuse);
+            }
             MessageSpool spool = store.spool();
             chunks = new Chunks(spool, begin(spool, t));
             state = new InTransaction(t.greeted(), t.from(), t.params(), t.recipients(), Optional.of(chunks));
@@ -579,6 +619,15 @@ final class SmtpSession {
 
     private boolean finishMessage(InTransaction t, MessageSpool spool, IncomingMessage message, boolean linesOk)
             throws IOException {
+        try {
+            return finishChecked(t, spool, message, linesOk);
+        } finally {
+            milters.abort(); // the message is over, whatever became of it
+        }
+    }
+
+    private boolean finishChecked(InTransaction t, MessageSpool spool, IncomingMessage message, boolean linesOk)
+            throws IOException {
         state = t.greeted();
         if (message.overflow()) {
             return error(SmtpReplies.tooBig(settings.maxMessageBytes()));
@@ -597,6 +646,7 @@ final class SmtpSession {
         }
         MessageSpool.Spooled spooled = spool.finish();
         MessageSpool.Spooled marked = null;
+        MessageSpool.Spooled edited = null;
         try {
             MailEnvelope envelope = new MailEnvelope(t.from(), t.recipients(), t.params().envId(), t.params().ret(),
                     t.params().smtpUtf8(), t.params().eightBitMime() || message.eightBit(),
@@ -625,6 +675,31 @@ final class SmtpSession {
                 }
             }
             MessageSpool.Spooled accepted = marked == null ? spooled : marked;
+            MilterVerdict.OfMessage filtered = milters.endOfMessage(accepted);
+            switch (filtered.verdict()) {
+                case MilterVerdict.Refuse refuse -> {
+                    return milterRefused(refuse);
+                }
+                case MilterVerdict.Discard discard -> {
+                    LOG.log(Level.INFO, "discarded conn={0} from=<{1}> rcpts={2} milter={3}", connection.id(), t.from(),
+                            t.recipients().size(), discard.milter());
+                    return send(SmtpReplies.DISCARDED);
+                }
+                case MilterVerdict.Pass pass -> { }
+            }
+            if (!filtered.changes().isEmpty()) {
+                try {
+                    edited = edited(accepted, filtered.changes());
+                } catch (IOException e) {
+                    LOG.log(Level.WARNING, "milter header changes failed conn=" + connection.id() + ": " + e);
+                    return send(SmtpReplies.CHECKS_FAILED);
+                }
+                accepted = edited;
+            }
+            if (filtered.quarantine().isPresent() && !envelope.junk()) {
+                envelope = envelope.asJunk();
+                intake.counters().quarantined();
+            }
             QueueId id = intake.accept(envelope, accepted, origin());
             LOG.log(Level.INFO, "queued conn={0} queue={1} from=<{2}> rcpts={3} size={4,number,#}", connection.id(), id,
                     t.from(), t.recipients().size(), accepted.size());
@@ -636,11 +711,32 @@ final class SmtpSession {
             try {
                 spooled.discard();
             } finally {
-                if (marked != null) {
-                    marked.discard();
+                try {
+                    if (marked != null) {
+                        marked.discard();
+                    }
+                } finally {
+                    if (edited != null) {
+                        edited.discard();
+                    }
                 }
             }
         }
+    }
+
+    /** A copy of the message with the milters' header changes. */
+    private MessageSpool.Spooled edited(MessageSpool.Spooled message, List<dev.mailstack.mta.milter.MilterReply.HeaderChange> changes)
+            throws IOException {
+        try (MessageSpool copy = store.spool(); InputStream in = message.open()) {
+            EditedHeader.write(in, changes, copy, MilterSession.MAX_HEADER_BYTES);
+            return copy.finish();
+        }
+    }
+
+    /** A milter's refusal (or its default action) as the reply to the command under way. */
+    private boolean milterRefused(MilterVerdict.Refuse refuse) throws IOException {
+        intake.counters().refused(MailCounters.Refusal.MILTER);
+        return error(SmtpReplies.milter(refuse.code(), refuse.enhanced(), refuse.text()));
     }
 
     /** A copy of the message with our Authentication-Results at its top (forged ones were left out on arrival). */
@@ -666,6 +762,7 @@ final class SmtpSession {
         // RFC 3207 §4.2: forget everything learnt before TLS, the login included, and with it the
         // watch on its account (else a second AUTH would leave it listening, ending the wrong login)
         abandonChunks();
+        milters.abort();
         state = new Connected();
         user = Optional.empty();
         unwatchAccount();

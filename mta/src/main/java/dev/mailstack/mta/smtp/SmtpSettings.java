@@ -1,6 +1,7 @@
 package dev.mailstack.mta.smtp;
 
 import dev.mailstack.mta.inbound.InboundChecks;
+import dev.mailstack.mta.milter.MilterSettings;
 import dev.mailstack.mta.queue.SenderRewriting;
 import dev.mailstack.net.Cidr;
 import dev.mailstack.net.PlaintextAuth;
@@ -20,13 +21,23 @@ import java.util.List;
  *                        (Postfix's reject_sender_login_mismatch); off by default, as there
  * @param senderChecks    SPF, DKIM and DMARC for the same MX clients as the blocklists
  * @param srs             lets bounces to the addresses our forwards were sent from back to their senders
+ * @param milters         spam and virus filters asked about each session and message (Postfix's smtpd_milters)
  */
 public record SmtpSettings(String hostname, boolean submission, long maxMessageBytes, int maxRecipients, int maxErrors,
                            PlaintextAuth plaintextAuth, List<Cidr> trustedNetworks, boolean rejectBareNewlines,
                            DnsBlocklists blocklists, boolean senderLoginMatch, InboundChecks senderChecks,
-                           SenderRewriting srs) {
+                           SenderRewriting srs, MilterSettings milters) {
     public SmtpSettings {
         trustedNetworks = List.copyOf(trustedNetworks);
+    }
+
+    /** Without milters. */
+    public SmtpSettings(String hostname, boolean submission, long maxMessageBytes, int maxRecipients, int maxErrors,
+                        PlaintextAuth plaintextAuth, List<Cidr> trustedNetworks, boolean rejectBareNewlines,
+                        DnsBlocklists blocklists, boolean senderLoginMatch, InboundChecks senderChecks,
+                        SenderRewriting srs) {
+        this(hostname, submission, maxMessageBytes, maxRecipients, maxErrors, plaintextAuth, trustedNetworks,
+                rejectBareNewlines, blocklists, senderLoginMatch, senderChecks, srs, MilterSettings.OFF);
     }
 
     /** Without blocklists or sender checks. */
@@ -43,16 +54,21 @@ public record SmtpSettings(String hostname, boolean submission, long maxMessageB
     public SmtpSettings asSubmission() {
         // mail clients log in: blocklists (of spam sources, dial-up and home ranges) and SPF are not for them
         return new SmtpSettings(hostname, true, maxMessageBytes, maxRecipients, maxErrors, plaintextAuth, trustedNetworks,
-                rejectBareNewlines, DnsBlocklists.NONE, senderLoginMatch, InboundChecks.OFF, srs);
+                rejectBareNewlines, DnsBlocklists.NONE, senderLoginMatch, InboundChecks.OFF, srs, milters.forSubmission());
     }
 
     public SmtpSettings withSenderChecks(InboundChecks checks) {
         return new SmtpSettings(hostname, submission, maxMessageBytes, maxRecipients, maxErrors, plaintextAuth, trustedNetworks,
-                rejectBareNewlines, blocklists, senderLoginMatch, checks, srs);
+                rejectBareNewlines, blocklists, senderLoginMatch, checks, srs, milters);
     }
 
     public SmtpSettings withSenderRewriting(SenderRewriting rewriting) {
         return new SmtpSettings(hostname, submission, maxMessageBytes, maxRecipients, maxErrors, plaintextAuth, trustedNetworks,
-                rejectBareNewlines, blocklists, senderLoginMatch, senderChecks, rewriting);
+                rejectBareNewlines, blocklists, senderLoginMatch, senderChecks, rewriting, milters);
+    }
+
+    public SmtpSettings withMilters(MilterSettings changed) {
+        return new SmtpSettings(hostname, submission, maxMessageBytes, maxRecipients, maxErrors, plaintextAuth, trustedNetworks,
+                rejectBareNewlines, blocklists, senderLoginMatch, senderChecks, srs, changed);
     }
 }

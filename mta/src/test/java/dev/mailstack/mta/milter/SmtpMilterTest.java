@@ -1,0 +1,356 @@
+package dev.mailstack.mta.milter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mailstack.mta.MtaFixture;
+import dev.mailstack.mta.queue.MailCounters;
+import dev.mailstack.mta.queue.QueueSettings;
+import dev.mailstack.mta.smtp.SmtpSettings;
+import dev.mailstack.net.LineClient;
+import dev.mailstack.store.MailboxName;
+import dev.mailstack.store.MessageRef;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Milters end to end: a real MTA on loopback, scripted milters on loopback, SMTP spoken as telnet would. */
+class SmtpMilterTest {
+    private static final String HOST = "mx.example.org";
+    private static final int ALL_ACTIONS = MilterOptions.ADDHDRS | MilterOptions.CHGHDRS | MilterOptions.QUARANTINE;
+    @TempDir
+    Path dir;
+    private MtaFixture mta;
+    private final List<TestMilter> milters = new ArrayList<>();
+
+    @AfterEach
+    void stop() throws IOException {
+        if (mta != null) {
+            mta.close();
+        }
+        for (TestMilter m : milters) {
+            m.close();
+        }
+    }
+
+    private TestMilter milter(int actions, int protocol, Function<TestMilter.Received, List<byte[]>> script) throws IOException {
+        TestMilter m = new TestMilter(actions, protocol, script);
+        milters.add(m);
+        return m;
+    }
+
+    private void start(MilterSettings.DefaultAction action, Duration timeout, String... addresses) throws IOException {
+        MilterSettings settings = new MilterSettings(MilterAddress.parseList(String.join(",", addresses)), action,
+                timeout, timeout, timeout, false);
+        mta = new MtaFixture(dir.resolve("mta"), Map.of(), SmtpSettings.mx(HOST).withMilters(settings),
+                QueueSettings.defaults(HOST));
+        // a recipient we would take, so that only a milter refuses it
+        mta.store.store().accounts().addAlias("spamtrap@example.org", "alice@example.org");
+    }
+
+    private void start(String... addresses) throws IOException {
+        start(MilterSettings.DefaultAction.TEMPFAIL, Duration.ofSeconds(10), addresses);
+    }
+
+    private LineClient greeted() throws IOException {
+        LineClient c = mta.connect();
+        c.expect("220 .*");
+        c.send("EHLO client.example.net").expectEventually("250 HELP");
+        return c;
+    }
+
+    private static void send(LineClient c, String subject) throws IOException {
+        c.send("MAIL FROM:<bob@example.net>").expect("250 .*");
+        c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+        c.send("DATA").expect("354 .*");
+        c.sendRaw("From: bob@example.net\r\nSubject: " + subject + "\r\n\r\nhello\r\n.\r\n");
+    }
+
+    private String text(MailboxName mailbox, int index) throws IOException {
+        MessageRef ref = mta.alice().select(mailbox).messages().get(index);
+        try (InputStream in = mta.alice().openContent(ref)) {
+            return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    /** Sends a message that passes and waits for it: whatever was to be stored before it is there by then. */
+    private void passAndAwait(int inboxCount) throws Exception {
+        try (LineClient c = greeted()) {
+            send(c, "marker");
+            c.expect("250 2\\.0\\.0 Ok: queued as .*");
+        }
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, inboxCount);
+        mta.awaitQueueEmpty();
+    }
+
+    @Test
+    void negotiationOffersOnlyWhatIsImplementedAndEveryStepCarriesItsMacros() throws Exception {
+        TestMilter m = milter(ALL_ACTIONS, 0, r -> null);
+        start(m.address());
+        try (LineClient c = greeted()) {
+            send(c, "hi");
+            c.expect("250 2\\.0\\.0 Ok: queued as .*");
+            c.send("QUIT").expect("221 .*");
+        }
+        TestMilter.Received optneg = m.await('O');
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(optneg.data());
+        assertEquals(6, b.getInt());
+        assertEquals(ALL_ACTIONS, b.getInt(), "add/change headers and quarantine; no recipient, sender or body changes");
+        assertEquals(0, b.getInt() & MilterOptions.RCPT_REJ);
+        m.await('Q');
+        assertTrue(m.codes().matches("ODCHDMDRDTLLLDNBDEAQ"), m.codes());
+        TestMilter.Received connect = m.received.stream().filter(r -> r.code() == 'C').findFirst().orElseThrow();
+        assertEquals("[127.0.0.1]", connect.strings(0).get(0));
+        assertEquals('4', (char) connect.data()[12]);
+        Map<String, String> atConnect = m.macrosFor('C');
+        assertEquals(HOST, atConnect.get("j"));
+        assertEquals("127.0.0.1", atConnect.get("{client_addr}"));
+        assertEquals("smtp", atConnect.get("{daemon_name}"));
+        assertTrue(atConnect.containsKey("_") && atConnect.containsKey("{client_name}"), atConnect.toString());
+        assertEquals("bob@example.net", m.macrosFor('M').get("{mail_addr}"));
+        assertTrue(m.macrosFor('M').get("i").matches(".+\\.1"), m.macrosFor('M').toString());
+        assertEquals("alice@example.org", m.macrosFor('R').get("{rcpt_addr}"));
+        List<String> headers = new ArrayList<>();
+        m.received.stream().filter(r -> r.code() == 'L').forEach(r -> headers.add(String.join(": ", r.strings(0))));
+        assertTrue(headers.get(0).startsWith("Received: from client.example.net ([127.0.0.1])\n\tby " + HOST), headers.get(0));
+        assertTrue(headers.contains("Subject: hi"), headers.toString());
+        assertFalse(headers.stream().anyMatch(h -> h.startsWith("Return-Path")), headers.toString());
+        TestMilter.Received body = m.received.stream().filter(r -> r.code() == 'B').findFirst().orElseThrow();
+        assertEquals("hello\r\n", body.text());
+    }
+
+    @Test
+    void skippedStepsAreNotSentAndUnansweredOnesNotAwaited() throws Exception {
+        int protocol = MilterOptions.NOCONNECT | MilterOptions.NOHELO | MilterOptions.NOHDRS | MilterOptions.NOBODY
+                | MilterOptions.NR_MAIL | MilterOptions.NR_RCPT | MilterOptions.NR_EOH | MilterOptions.NODATA;
+        TestMilter m = milter(ALL_ACTIONS, protocol, r -> null); // answering MAIL anyway would shift every reply
+        start(m.address());
+        try (LineClient c = greeted()) {
+            send(c, "hi");
+            c.expect("250 2\\.0\\.0 Ok: queued as .*");
+        }
+        m.await('E');
+        assertEquals("ODMDRDNDE", m.codes().substring(0, 9), m.codes());
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+    }
+
+    @Test
+    void aRejectAtRcptIsTheReplyToRcpt() throws Exception {
+        TestMilter m = milter(ALL_ACTIONS, 0, r -> r.code() == 'R' && r.text().contains("spamtrap")
+                ? List.of(TestMilter.reject()) : null);
+        start(m.address());
+        try (LineClient c = greeted()) {
+            c.send("MAIL FROM:<bob@example.net>").expect("250 .*");
+            c.send("RCPT TO:<spamtrap@example.org>").expect("550 5\\.7\\.1 Command rejected");
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+        }
+        assertEquals(1, mta.counters.refusals(MailCounters.Refusal.MILTER));
+    }
+
+    @Test
+    void aTempfailAtMailIsTheReplyToMail() throws Exception {
+        TestMilter m = milter(ALL_ACTIONS, 0, r -> r.code() == 'M' ? List.of(TestMilter.progress(), TestMilter.tempfail()) : null);
+        start(m.address());
+        try (LineClient c = greeted()) {
+            c.send("MAIL FROM:<bob@example.net>").expect("451 4\\.7\\.1 Service unavailable - try again later");
+            c.send("RCPT TO:<alice@example.org>").expect("503 .*"); // no transaction began
+        }
+        m.await('A'); // the milter is told the transaction is gone
+    }
+
+    @Test
+    void aMultiLineReplyCodeIsPassedOn() throws Exception {
+        TestMilter m = milter(ALL_ACTIONS, 0, r -> r.code() == 'R'
+                ? List.of(TestMilter.replyCode("550-5.7.1 Listed at our trap\r\n550 5.7.1 See https://example.org/why")) : null);
+        start(m.address());
+        try (LineClient c = greeted()) {
+            c.send("MAIL FROM:<bob@example.net>").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("550-5\\.7\\.1 Listed at our trap");
+            c.expect("550 5\\.7\\.1 See https://example\\.org/why");
+        }
+    }
+
+    @Test
+    void aMalformedReplyCodeGetsTheDefaultAction() throws Exception {
+        TestMilter m = milter(ALL_ACTIONS, 0, r -> r.code() == 'R' ? List.of(TestMilter.replyCode("250 2.0.0 fine")) : null);
+        start(m.address());
+        try (LineClient c = greeted()) {
+            c.send("MAIL FROM:<bob@example.net>").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("451 4\\.3\\.5 Server configuration problem - try again later");
+            c.send("MAIL FROM:<bob@example.net>").expect("503 .*"); // still in the transaction
+            c.send("RSET").expect("250 .*");
+            c.send("MAIL FROM:<bob@example.net>").expect("451 4\\.3\\.5 .*"); // the milter is gone for the session
+        }
+    }
+
+    @Test
+    void endOfDataRejectDiscardAndQuarantine() throws Exception {
+        List<String> subject = new java.util.concurrent.CopyOnWriteArrayList<>();
+        TestMilter decider = milter(ALL_ACTIONS, 0, r -> {
+            if (r.code() == 'L' && r.strings(0).get(0).equals("Subject")) {
+                subject.add(r.strings(0).get(1));
+            }
+            if (r.code() != 'E') {
+                return null;
+            }
+            return switch (subject.getLast()) {
+                case "virus" -> List.of(TestMilter.replyCode("554 5.7.1 Virus found: Eicar-Test-Signature"));
+                case "drop" -> List.of(TestMilter.discard());
+                case "spam" -> List.of(TestMilter.quarantine("rspamd: add header"), TestMilter.accept());
+                default -> List.of(TestMilter.cont());
+            };
+        });
+        start(decider.address());
+        try (LineClient c = greeted()) {
+            send(c, "virus");
+            c.expect("554 5\\.7\\.1 Virus found: Eicar-Test-Signature");
+            send(c, "drop");
+            c.expect("250 2\\.0\\.0 Ok: message accepted");
+            send(c, "spam");
+            c.expect("250 2\\.0\\.0 Ok: queued as .*");
+        }
+        MailboxName junk = new MailboxName("Junk");
+        mta.awaitMessages(mta.alice(), junk, 1);
+        assertTrue(text(junk, 0).contains("Subject: spam"));
+        passAndAwait(1);
+        assertTrue(text(MailboxName.INBOX, 0).contains("Subject: marker"), "neither the virus nor the dropped one");
+        assertEquals(1, mta.counters.quarantines());
+    }
+
+    @Test
+    void headerChangesAreInTheStoredMessage() throws Exception {
+        TestMilter m = milter(ALL_ACTIONS, 0, r -> r.code() == 'E' ? List.of(
+                TestMilter.addHeader("X-Spamd-Result", "default: False [1.20 / 15.00]\n\tR_SPF_NA(0.00)"),
+                TestMilter.indexed('i', 1, "X-Inserted", "second"),
+                TestMilter.indexed('m', 1, "Subject", "[SPAM] hi"),
+                TestMilter.indexed('m', 1, "X-Remove-Me", ""),
+                TestMilter.cont()) : null);
+        start(m.address());
+        try (LineClient c = greeted()) {
+            c.send("MAIL FROM:<bob@example.net>").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+            c.send("DATA").expect("354 .*");
+            c.sendRaw("From: bob@example.net\r\nX-Remove-Me: yes\r\nSubject: hi\r\n\r\nhello\r\n.\r\n");
+            c.expect("250 2\\.0\\.0 Ok: queued as .*");
+        }
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+        String stored = text(MailboxName.INBOX, 0);
+        assertTrue(stored.startsWith("Return-Path: <bob@example.net>\r\n"
+                + "X-Spamd-Result: default: False [1.20 / 15.00]\r\n\tR_SPF_NA(0.00)\r\n"
+                + "X-Inserted: second\r\nReceived: from client.example.net"), stored);
+        assertTrue(stored.contains("\r\nSubject: [SPAM] hi\r\n"), stored);
+        assertFalse(stored.contains("X-Remove-Me"), stored);
+        assertTrue(stored.endsWith("\r\n\r\nhello\r\n"), stored);
+    }
+
+    @Test
+    void aMilterThatIsDownTempfailsByDefault() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort(); // closed again: connecting is refused
+        }
+        start("inet:127.0.0.1:" + port);
+        try (LineClient c = greeted()) {
+            c.send("MAIL FROM:<bob@example.net>").expect("451 4\\.3\\.5 Server configuration problem - try again later");
+        }
+    }
+
+    @Test
+    void aMilterThatIsDownIsSkippedWithAccept() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        start(MilterSettings.DefaultAction.ACCEPT, Duration.ofSeconds(10), "inet:127.0.0.1:" + port);
+        passAndAwait(1);
+    }
+
+    @Test
+    void aSilentMilterTimesOutAndRejectsWhenConfigured() throws Exception {
+        TestMilter m = milter(ALL_ACTIONS, 0, r -> r.code() == 'M' ? List.of() : null); // never answers MAIL
+        start(MilterSettings.DefaultAction.REJECT, Duration.ofMillis(300), m.address());
+        try (LineClient c = greeted()) {
+            long started = System.nanoTime();
+            c.send("MAIL FROM:<bob@example.net>").expect("550 5\\.5\\.0 Service unavailable");
+            assertTrue(System.nanoTime() - started >= Duration.ofMillis(300).toNanos());
+        }
+    }
+
+    @Test
+    void garbageAndOversizedRepliesAreProtocolErrors() throws Exception {
+        TestMilter garbage = milter(ALL_ACTIONS, 0, r -> r.code() == 'R'
+                ? List.of(TestMilter.packet('Z', "HTTP/1.1 400 Bad Request".getBytes(StandardCharsets.US_ASCII))) : null);
+        TestMilter huge = milter(ALL_ACTIONS, 0, r -> r.code() == 'R'
+                ? List.of(java.nio.ByteBuffer.allocate(5).putInt(MilterPacket.MAX_DATA + 2).put((byte) 'h').array()) : null);
+        for (TestMilter m : List.of(garbage, huge)) {
+            start(m.address());
+            try (LineClient c = greeted()) {
+                c.send("MAIL FROM:<bob@example.net>").expect("250 .*");
+                c.send("RCPT TO:<alice@example.org>").expect("451 4\\.3\\.5 .*");
+                c.send("NOOP").expect("250 .*"); // the session goes on
+            }
+            mta.close();
+            mta = null;
+            dir = dir.resolve("next");
+        }
+    }
+
+    @Test
+    void rsetAbortsAndTwoMessagesGoThroughOneConnection() throws Exception {
+        TestMilter m = milter(ALL_ACTIONS, 0, r -> null);
+        start(m.address());
+        try (LineClient c = greeted()) {
+            c.send("MAIL FROM:<bob@example.net>").expect("250 .*");
+            c.send("RSET").expect("250 .*");
+            m.await('A');
+            send(c, "one");
+            c.expect("250 2\\.0\\.0 Ok: queued as .*");
+            send(c, "two");
+            c.expect("250 2\\.0\\.0 Ok: queued as .*");
+            c.send("QUIT").expect("221 .*");
+        }
+        m.await('Q');
+        assertEquals(1, m.codes().chars().filter(ch -> ch == 'O').count(), "one milter connection: " + m.codes());
+        assertEquals(2, m.codes().chars().filter(ch -> ch == 'E').count(), m.codes());
+        assertTrue(m.codes().matches("ODCHDMA(DMDRDTL+DNBDEA){2}Q"), m.codes());
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 2);
+    }
+
+    @Test
+    void twoMiltersInOrderTheFirstRejectWinsAndHeaderChangesStack() throws Exception {
+        TestMilter first = milter(ALL_ACTIONS, 0, r -> switch (r.code()) {
+            case 'R' -> r.text().contains("trap") ? List.of(TestMilter.reject()) : null;
+            case 'E' -> List.of(TestMilter.addHeader("X-First", "1"), TestMilter.cont());
+            default -> null;
+        });
+        TestMilter second = milter(ALL_ACTIONS, 0, r -> r.code() == 'E'
+                ? List.of(TestMilter.addHeader("X-Second", "2"), TestMilter.cont()) : null);
+        start(first.address(), second.address());
+        try (LineClient c = greeted()) {
+            c.send("MAIL FROM:<bob@example.net>").expect("250 .*");
+            c.send("RCPT TO:<spamtrap@example.org>").expect("550 5\\.7\\.1 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+            c.send("DATA").expect("354 .*");
+            c.sendRaw("Subject: both\r\n\r\nhello\r\n.\r\n");
+            c.expect("250 2\\.0\\.0 Ok: queued as .*");
+        }
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+        assertTrue(text(MailboxName.INBOX, 0).startsWith("Return-Path: <bob@example.net>\r\nX-First: 1\r\nX-Second: 2\r\n"),
+                text(MailboxName.INBOX, 0));
+        second.await('E');
+        long rcpts = second.received.stream().filter(r -> r.code() == 'R').count();
+        assertEquals(1, rcpts, "the second milter never saw the recipient the first refused: " + second.codes());
+    }
+}
