@@ -32,6 +32,9 @@ import dev.mailstack.net.Protocol;
 import dev.mailstack.net.TlsMode;
 import dev.mailstack.pop3d.Pop3Protocol;
 import dev.mailstack.pop3d.Pop3Settings;
+import dev.mailstack.sieve.AdminScripts;
+import dev.mailstack.sieve.SieveException;
+import dev.mailstack.sieve.SieveScript;
 import dev.mailstack.store.MailboxStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -55,6 +58,7 @@ final class FrontEnds {
     private final String hostname;
     private final RemoteDelivery remote;
     private final QueueRunner runner;
+    private final LocalDelivery local;
     private final SmtpProtocol mxSmtp;
     private final SmtpProtocol submissionSmtp;
     /** Made once: its key must not change under forwards already sent (queue.srs needs a restart). */
@@ -73,7 +77,9 @@ final class FrontEnds {
         remote = new RemoteDelivery(store, router(config), hostname, SmtpTimeouts.rfc5321(),
                 config.integer(ConfigKey.DESTINATION_CONCURRENCY),
                 new StsPolicies(Clock.systemUTC(), store.domainPolicies()));
-        runner = new QueueRunner(store, queueSettings(config, hostname), new LocalDelivery(store, hostname), remote, counters);
+        local = new LocalDelivery(store, hostname);
+        local.use(adminScripts(config));
+        runner = new QueueRunner(store, queueSettings(config, hostname), local, remote, counters);
         List<java.nio.charset.Charset> fallback = new ArrayList<>();
         for (String name : config.string(ConfigKey.FALLBACK_CHARSETS).split("[,\\s]+")) {
             if (!name.isBlank()) {
@@ -145,10 +151,44 @@ final class FrontEnds {
         Router router = router(fresh);
         QueueSettings queue = queueSettings(fresh, hostname);
         SmtpSettings mx = smtpSettings(fresh, hostname).withSenderRewriting(srs);
+        AdminScripts sieve = adminScripts(fresh); // the files again, changed or not
         remote.use(router);
+        local.use(sieve);
         runner.use(queue);
         mxSmtp.use(mx);
         submissionSmtp.use(mx.asSubmission());
+    }
+
+    /**
+     * The administrator's Sieve scripts of sieve.before and sieve.after, read and checked now: a
+     * file that cannot be read or a script that does not compile is a configuration error naming
+     * the key, the file and the line.
+     */
+    static AdminScripts adminScripts(Config config) {
+        return new AdminScripts(sieveFiles(config, ConfigKey.SIEVE_BEFORE), sieveFiles(config, ConfigKey.SIEVE_AFTER));
+    }
+
+    private static List<SieveScript> sieveFiles(Config config, ConfigKey key) {
+        List<SieveScript> scripts = new ArrayList<>();
+        for (String name : config.string(key).split(",")) {
+            if (name.isBlank()) {
+                continue;
+            }
+            Path file = Path.of(name.strip());
+            String text;
+            try {
+                // RFC 5228 §2.1: scripts are UTF-8; a malformed file is refused, not guessed at
+                text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file))).toString();
+            } catch (IOException e) {
+                throw new ConfigException(key.key() + ": cannot read " + file + " as UTF-8: " + e.getMessage());
+            }
+            try {
+                scripts.add(SieveScript.parse(text));
+            } catch (SieveException e) {
+                throw new ConfigException(key.key() + ": " + file + ": " + e.getMessage()); // "line N: ..."
+            }
+        }
+        return scripts;
     }
 
     MailCounters counters() {

@@ -28,6 +28,37 @@ final class ActionList {
         }
     }
 
+    /** The list as it was before a script ran: what a runtime error in that script goes back to. */
+    record Snapshot(List<SieveAction> actions, boolean implicitKeepCancelled, int redirects) {
+        Snapshot {
+            actions = List.copyOf(actions);
+        }
+    }
+
+    Snapshot snapshot() {
+        return new Snapshot(actions, implicitKeepCancelled, redirects);
+    }
+
+    /**
+     * The outcome of an execution whose script failed at run time: the actions of the scripts
+     * before it ({@code before}), and RFC 5228 §2.10.6's implicit keep for the failed one, unless
+     * an earlier script rejected the message (RFC 5429: nothing is stored with a reject).
+     */
+    static SieveOutcome failed(Snapshot before, List<String> implicitKeepFlags, String error) {
+        List<SieveAction> all = new ArrayList<>(before.actions());
+        boolean rejected = all.stream().anyMatch(a -> a instanceof SieveAction.Reject);
+        boolean keepAdded = !rejected && all.stream().noneMatch(a -> a instanceof SieveAction.Keep);
+        if (keepAdded) {
+            all.add(new SieveAction.Keep(implicitKeepFlags));
+        }
+        return new SieveOutcome(all, !rejected, List.of(error));
+    }
+
+    /** Whether the implicit keep has been cancelled (RFC 5228 §2.10.2). */
+    boolean implicitKeepCancelled() {
+        return implicitKeepCancelled;
+    }
+
     /** RFC 5228 §4.5. */
     void discard() {
         implicitKeepCancelled = true;

@@ -12,12 +12,12 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
-import java.util.function.Predicate;
 
 /**
  * Runs a checked script against one message (RFC 5228 §2.10): walks the commands, evaluates tests
  * with short-circuit (§5.2, §5.3), gathers actions in an {@link ActionList}, and keeps the run's
- * state: variables (RFC 5229) and the internal flags variable (RFC 5232 §3). One instance per run.
+ * state: variables (RFC 5229). One instance per script per {@link Execution}, which holds what the
+ * scripts of one delivery share (actions, implicit keep, internal flags, stop).
  */
 final class Interpreter {
     /** RFC 5230 §4.1: default and minimum reply period for :days. */
@@ -26,22 +26,16 @@ final class Interpreter {
     /** RFC 5230 §4.1 lets a site cap the period; 90 days, as Pigeonhole's default maximum. */
     static final Duration MAX_PERIOD = Duration.ofDays(90);
 
+    private final Execution run;
     private final SieveMessage message;
-    private final Predicate<String> mailboxExists;
     private final SieveEnvironment environment;
-    /** RFC 5260 §5: every currentdate of one run sees the same instant, taken when the run starts. */
-    private final long startSecond;
+    private final ActionList actions;
     private final boolean variablesOn;
     private final boolean flagsOn;
     private final Variables variables = new Variables();
-    private final ActionList actions = new ActionList();
-    private List<String> internalFlags = List.of();
-    private boolean stopped;
-    /** The body test's values, read when one first runs (RFC 5173). */
-    private BodyValues body;
 
     /** A runtime error (§2.10.6): carries "line N: reason". */
-    private static final class Failure extends Exception {
+    static final class Failure extends Exception {
         Failure(int line, String reason) {
             super("line " + line + ": " + reason);
         }
@@ -53,32 +47,26 @@ final class Interpreter {
      * thousand times what real scripts ask.
      */
     static final long MAX_WORK = 2_000_000_000L;
-    private long work;
 
-    Interpreter(SieveMessage message, Predicate<String> mailboxExists, SieveEnvironment environment,
-            Set<String> required) {
-        this.message = message;
-        this.mailboxExists = mailboxExists;
-        this.environment = environment;
-        this.startSecond = environment.clock().instant().getEpochSecond();
+    /** One script's interpreter, in an execution it shares with the other scripts of the delivery. */
+    Interpreter(Execution run, Set<String> required) {
+        this.run = run;
+        this.message = run.message;
+        this.environment = run.environment;
+        this.actions = run.actions;
         this.variablesOn = required.contains("variables");
         this.flagsOn = required.contains("imap4flags");
     }
 
-    SieveOutcome run(List<Command> script) {
-        try {
-            execute(script);
-            return actions.outcome(internalFlags);
-        } catch (Failure f) {
-            // §2.10.6: on a runtime error the implicit keep is done and nothing else
-            return new SieveOutcome(List.of(new SieveAction.Keep(internalFlags)), true, List.of(f.getMessage()));
-        }
+    /** Runs a script's commands; returns at its end or at a {@code stop}; throws on a runtime error. */
+    void run(List<Command> script) throws Failure {
+        execute(script);
     }
 
     private void execute(List<Command> commands) throws Failure {
         boolean branchTaken = false;
         for (Command c : commands) {
-            if (stopped) {
+            if (run.stopped) {
                 return;
             }
             switch (c.name()) {
@@ -112,7 +100,7 @@ final class Interpreter {
             switch (c.name()) {
                 case "require" -> {
                 }
-                case "stop" -> stopped = true;
+                case "stop" -> run.stopped = true;
                 case "keep" -> actions.keep(flagsOf(a));
                 case "discard" -> actions.discard();
                 case "fileinto" -> {
@@ -160,7 +148,7 @@ final class Interpreter {
         if (!flagsOn) {
             return List.of();
         }
-        return a.has("flags") ? flagList(expandAll(a.strings("flags"))) : internalFlags;
+        return a.has("flags") ? flagList(expandAll(a.strings("flags"))) : run.internalFlags;
     }
 
     /** RFC 5232 §3: a flag list is any number of strings, each holding flags separated by spaces. */
@@ -180,7 +168,7 @@ final class Interpreter {
         Arguments a = c.arguments();
         boolean named = a.positional().size() == 2;
         List<String> given = flagList(expandAll(a.positionalStrings(named ? 1 : 0)));
-        List<String> current = named ? flagList(List.of(variables.get(a.positionalString(0)))) : internalFlags;
+        List<String> current = named ? flagList(List.of(variables.get(a.positionalString(0)))) : run.internalFlags;
         List<String> result = switch (c.name()) {
             case "setflag" -> given;
             case "addflag" -> ActionList.union(current, given);
@@ -193,7 +181,7 @@ final class Interpreter {
         if (named) {
             variables.set(a.positionalString(0), String.join(" ", result));
         } else {
-            internalFlags = List.copyOf(result);
+            run.internalFlags = List.copyOf(result);
         }
     }
 
@@ -284,7 +272,7 @@ final class Interpreter {
             case "address" -> compare(t, a, addressValues(a, expandAll(a.positionalStrings(0))), 1);
             case "date" -> compare(t, a, dateValues(a), 2);
             case "currentdate" -> compare(t, a, datePart(a, expand(a.positionalString(0)),
-                    new ZonedTime(startSecond, 0)).stream().toList(), 1);
+                    new ZonedTime(run.startSecond, 0)).stream().toList(), 1);
             case "environment" -> {
                 // RFC 5183 §4: an item that is not there fails the test, even :count "eq" "0"
                 Optional<String> item = environmentItem(expand(a.positionalString(0)));
@@ -299,7 +287,7 @@ final class Interpreter {
             case "mailboxexists" -> {
                 // RFC 5490 §3.1: true only if every named mailbox exists
                 for (String name : expandAll(a.positionalStrings(0))) {
-                    if (!(name.equalsIgnoreCase("INBOX") || mailboxExists.test(name))) {
+                    if (!(name.equalsIgnoreCase("INBOX") || run.account.mailboxExists(name))) {
                         yield false;
                     }
                 }
@@ -473,13 +461,13 @@ final class Interpreter {
         if (message.body().isEmpty()) {
             return List.of();
         }
-        if (body == null) {
-            body = new BodyValues(message.body().get());
+        if (run.body == null) {
+            run.body = new BodyValues(message.body().get());
         }
         if (a.has("raw")) {
-            return body.raw();
+            return run.body.raw();
         }
-        return a.has("content") ? body.content(expandAll(a.strings("content"))) : body.text();
+        return a.has("content") ? run.body.content(expandAll(a.strings("content"))) : run.body.text();
     }
 
     /** RFC 5229 §5: for :count, an empty source string is no value at all. */
@@ -495,7 +483,7 @@ final class Interpreter {
             }
             return flagList(contents);
         }
-        return internalFlags;
+        return run.internalFlags;
     }
 
     /**
@@ -522,8 +510,8 @@ final class Interpreter {
                 String key = keys.get(k);
                 // each comparison costs at most about value × key characters; a run is bounded as a
                 // whole, so a script cannot hold a delivery worker (Pigeonhole's sieve_max_cpu_time)
-                work += (long) (value.length() + 1) * (key.length() + 1);
-                if (work > MAX_WORK) {
+                run.work += (long) (value.length() + 1) * (key.length() + 1);
+                if (run.work > MAX_WORK) {
                     throw new Failure(t.line(), "too much matching for one message (over " + MAX_WORK
                             + " value × key characters); match fewer or shorter values");
                 }

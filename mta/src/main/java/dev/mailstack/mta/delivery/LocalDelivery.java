@@ -77,6 +77,14 @@ public final class LocalDelivery {
         this.filter = new SieveFilter(store, hostname);
     }
 
+    /**
+     * The administrator's Sieve scripts that run before and after every account's own (Pigeonhole's
+     * sieve_before and sieve_after), for deliveries from now on.
+     */
+    public void use(dev.mailstack.sieve.AdminScripts scripts) {
+        filter.use(scripts);
+    }
+
     /** One local account that a claimed message goes to, through the envelope recipient {@code recipient}. */
     public record Request(QueuedMessage message, Account account, String recipient) {
     }

@@ -2,6 +2,7 @@ package dev.mailstack.mta.delivery;
 
 import dev.mailstack.mime.HeaderFields;
 import dev.mailstack.mime.MessageSummary;
+import dev.mailstack.sieve.AdminScripts;
 import dev.mailstack.sieve.MessageBody;
 import dev.mailstack.sieve.SieveAction;
 import dev.mailstack.sieve.SieveException;
@@ -38,9 +39,11 @@ import java.util.TreeSet;
 
 /**
  * Runs an account's active Sieve script (RFC 5228; set with {@code mailstack user sieve} or over
- * ManageSieve) on a message being delivered to it, and says where the message goes: the
+ * ManageSieve) on a message being delivered to it, between the administrator's before- and
+ * after-scripts ({@link AdminScripts}, config sieve.before and sieve.after), and says where the
+ * message goes: the
  * account's mailboxes with their flags, addresses to redirect it to, a vacation reply to send. An
- * account without a script, and a script that fails, get the implicit keep (§2.10.6), so mail is
+ * account without any script to run, and a script that fails, get the implicit keep (§2.10.6), so mail is
  * never lost to a filter. Reads the message's header, up to {@link #HEADER_LIMIT}, and its body only
  * when a script's body test asks for it.
  */
@@ -75,6 +78,8 @@ public final class SieveFilter {
     private final MailboxStore store;
     /** This server's name, for the environment test (RFC 5183 "host"). */
     private final String hostname;
+    /** Replaced whole on SIGHUP; a delivery uses the set it read at its start. */
+    private volatile AdminScripts adminScripts = AdminScripts.NONE;
     private final Map<String, SieveScript> parsed = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, SieveScript> eldest) {
@@ -87,18 +92,22 @@ public final class SieveFilter {
         this.hostname = hostname;
     }
 
+    /** The administrator's scripts for the deliveries from now on (at start and on SIGHUP). */
+    public void use(AdminScripts scripts) {
+        adminScripts = java.util.Objects.requireNonNull(scripts, "scripts");
+    }
+
     /**
      * Where {@code message}, sent to {@code recipient}, goes for {@code account}. Throws when the
      * message or the store cannot be read just now: the delivery is tried again, unfiltered never.
      */
     public Disposition decide(QueuedMessage message, Account account, String recipient, StoreSession session)
             throws IOException {
+        AdminScripts admin = adminScripts;
         Optional<String> text = store.sieveScripts().activeSieveScript(account.id());
-        if (text.isEmpty()) {
-            return Disposition.KEEP;
-        }
-        Optional<SieveScript> script = parse(text.get(), account);
-        if (script.isEmpty()) {
+        // a user script that does not parse is left out; the administrator's still run around it
+        Optional<SieveScript> script = text.flatMap(t -> parse(t, account));
+        if (script.isEmpty() && admin.isEmpty()) {
             return Disposition.KEEP;
         }
         byte[] header;
@@ -107,9 +116,12 @@ public final class SieveFilter {
         }
         // RFC 5183: the queue keeps no record of the SMTP client, so remote-host and remote-ip are unknown
         String domain = account.address().substring(account.address().lastIndexOf('@') + 1);
+        boolean needsBody = script.filter(SieveFilter::needsBody).isPresent()
+                || admin.before().stream().anyMatch(SieveFilter::needsBody)
+                || admin.after().stream().anyMatch(SieveFilter::needsBody);
         SieveOutcome outcome;
         try {
-            outcome = script.get().run(sieveMessage(script.get(), message, header, recipient), name -> exists(session, name),
+            outcome = admin.run(script, sieveMessage(needsBody, message, header, recipient), name -> exists(session, name),
                     new SieveEnvironment(Clock.systemDefaultZone(), domain, hostname, "", "", ""));
         } catch (UncheckedIOException e) {
             throw e.getCause(); // a body test could not read the content now: tried again, as for the header
@@ -145,14 +157,18 @@ public final class SieveFilter {
      * the MIME summary parsed at delivery and the queued content: read only if a body test runs,
      * only the parts it asks for, bounded per part and per message by the sieve module.
      */
-    private SieveMessage sieveMessage(SieveScript script, QueuedMessage message, byte[] header, String recipient) {
+    private SieveMessage sieveMessage(boolean needsBody, QueuedMessage message, byte[] header, String recipient) {
         String from = message.envelope().returnPath();
-        if (!script.required().contains("body")) {
+        if (!needsBody) {
             return SieveMessage.of(header, message.size(), from, recipient);
         }
         MessageSummary summary = MessageSummary.decode(store.facts(message.content()).summary());
         return SieveMessage.of(header, message.size(), from, recipient,
                 new MessageBody(summary, offset -> store.openContent(message.contentKey(), offset)));
+    }
+
+    private static boolean needsBody(SieveScript script) {
+        return script.required().contains("body");
     }
 
     /**

@@ -367,4 +367,36 @@ class SieveDeliveryTest {
         assertEquals(0, count(mta.alice(), "INBOX"));
         assertEquals(0, count(mta.alice(), "Archive"));
     }
+
+    private static dev.mailstack.sieve.SieveScript parsed(String text) throws dev.mailstack.sieve.SieveException {
+        return dev.mailstack.sieve.SieveScript.parse(text);
+    }
+
+    /** Pigeonhole's sieve_before with rspamd's X-Spam-Flag, for an account with a script and one without. */
+    @Test
+    void theAdministratorsBeforeScriptFilesSpamForEveryAccountAndItsStopOutranksTheUsersScript() throws Exception {
+        // alice's script would keep everything in INBOX with a flag; accounts start with a Junk mailbox
+        script(mta.store.user(), "require \"imap4flags\"; addflag \"$Seen-By-Alice\"; keep;");
+        mta.local.use(new dev.mailstack.sieve.AdminScripts(List.of(parsed("""
+                require "fileinto";
+                if header :is "X-Spam-Flag" "YES" { fileinto "Junk"; stop; }
+                """)), List.of(parsed("""
+                require ["fileinto", "mailbox"];
+                if header :contains "subject" "[dev]" { fileinto :create "Lists"; }
+                """))));
+        send("spammer@remote.test", "alice@example.org", "From: spammer@remote.test\r\nX-Spam-Flag: YES\r\nSubject: win\r\n");
+        send("spammer@remote.test", "bob@example.org", "From: spammer@remote.test\r\nX-Spam-Flag: YES\r\nSubject: win\r\n");
+        send("dev@remote.test", "alice@example.org", "From: dev@remote.test\r\nSubject: [dev] release\r\n");
+        send("dev@remote.test", "bob@example.org", "From: dev@remote.test\r\nSubject: [dev] release\r\n");
+        mta.awaitQueueEmpty();
+        StoreSession alice = mta.alice();
+        StoreSession b = session(bob);
+        assertEquals(1, count(alice, "Junk"), "the user's keep never ran: stop in the before-script");
+        assertEquals(1, count(b, "Junk"), "no script of his own, still filtered");
+        assertEquals(1, count(alice, "INBOX"), "her explicit keep cancels the implicit keep: no after-script");
+        assertTrue(alice.select(MailboxName.INBOX).messages().getFirst().flags().keywords().contains("$Seen-By-Alice"));
+        assertEquals(0, count(alice, "Lists"));
+        assertEquals(1, count(b, "Lists"), "implicit keep still in effect: the after-script ran");
+        assertEquals(0, count(b, "INBOX"));
+    }
 }
