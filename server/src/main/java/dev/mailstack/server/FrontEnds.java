@@ -11,6 +11,7 @@ import dev.mailstack.mta.delivery.RemoteDelivery;
 import dev.mailstack.mta.delivery.Route;
 import dev.mailstack.mta.delivery.NextHopTrust;
 import dev.mailstack.mta.delivery.Router;
+import dev.mailstack.mta.delivery.SieveSettings;
 import dev.mailstack.mta.delivery.SmtpTimeouts;
 import dev.mailstack.mta.delivery.StsPolicies;
 import dev.mailstack.mta.delivery.TlsPolicy;
@@ -78,7 +79,7 @@ final class FrontEnds {
                 config.integer(ConfigKey.DESTINATION_CONCURRENCY),
                 new StsPolicies(Clock.systemUTC(), store.domainPolicies()));
         local = new LocalDelivery(store, hostname);
-        local.use(adminScripts(config));
+        local.use(sieveSettings(config));
         runner = new QueueRunner(store, queueSettings(config, hostname), local, remote, counters);
         List<java.nio.charset.Charset> fallback = new ArrayList<>();
         for (String name : config.string(ConfigKey.FALLBACK_CHARSETS).split("[,\\s]+")) {
@@ -151,7 +152,7 @@ final class FrontEnds {
         Router router = router(fresh);
         QueueSettings queue = queueSettings(fresh, hostname);
         SmtpSettings mx = smtpSettings(fresh, hostname).withSenderRewriting(srs);
-        AdminScripts sieve = adminScripts(fresh); // the files again, changed or not
+        SieveSettings sieve = sieveSettings(fresh); // the files again, changed or not
         remote.use(router);
         local.use(sieve);
         runner.use(queue);
@@ -160,12 +161,17 @@ final class FrontEnds {
     }
 
     /**
-     * The administrator's Sieve scripts of sieve.before and sieve.after, read and checked now: a
-     * file that cannot be read or a script that does not compile is a configuration error naming
-     * the key, the file and the line.
+     * The site's Sieve settings: the administrator's scripts of sieve.before and sieve.after, read
+     * and checked now (a file that cannot be read or a script that does not compile is a
+     * configuration error naming the key, the file and the line), and sieve.global_dir.
      */
-    static AdminScripts adminScripts(Config config) {
-        return new AdminScripts(sieveFiles(config, ConfigKey.SIEVE_BEFORE), sieveFiles(config, ConfigKey.SIEVE_AFTER));
+    static SieveSettings sieveSettings(Config config) {
+        Optional<Path> global = config.optional(ConfigKey.SIEVE_GLOBAL_DIR).map(Path::of);
+        if (global.isPresent() && !Files.isDirectory(global.get())) {
+            throw new ConfigException("sieve.global_dir: " + global.get() + " is not a folder");
+        }
+        return new SieveSettings(new AdminScripts(sieveFiles(config, ConfigKey.SIEVE_BEFORE),
+                sieveFiles(config, ConfigKey.SIEVE_AFTER)), global);
     }
 
     private static List<SieveScript> sieveFiles(Config config, ConfigKey key) {

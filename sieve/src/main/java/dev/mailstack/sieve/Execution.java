@@ -1,6 +1,11 @@
 package dev.mailstack.sieve;
 
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * The state one delivery's execution shares across every script it runs: the administrator's
@@ -22,6 +27,14 @@ final class Execution {
     BodyValues body;
     /** Matching done so far, against {@link Interpreter#MAX_WORK}. */
     long work;
+    /** RFC 6609 §3.4: the variables declared global, shared by every script of the execution; names lower-cased. */
+    final Map<String, String> globals = new HashMap<>();
+    /** RFC 6609 §3.2: the included scripts being run, innermost last ("personal:NAME", "global:NAME"), for loops. */
+    final List<String> includeStack = new ArrayList<>();
+    /** Every script included so far, for :once. */
+    final Set<String> included = new HashSet<>();
+    /** Includes run so far, against {@link Interpreter#MAX_INCLUDES}. */
+    int includes;
 
     Execution(SieveMessage message, SieveAccount account, SieveEnvironment environment) {
         this.message = message;

@@ -32,12 +32,23 @@ final class Interpreter {
     private final ActionList actions;
     private final boolean variablesOn;
     private final boolean flagsOn;
-    private final Variables variables = new Variables();
+    private final Variables variables;
+    /** RFC 6609 §3.3: a return ended this (included) script. */
+    private boolean returned;
+
+    /** RFC 6609 §3.2: included scripts nested at most this deep (Pigeonhole's sieve_include_max_nesting_depth). */
+    static final int MAX_INCLUDE_DEPTH = 10;
+    /** Includes one execution may run (Pigeonhole's sieve_include_max_includes). */
+    static final int MAX_INCLUDES = 255;
 
     /** A runtime error (§2.10.6): carries "line N: reason". */
     static final class Failure extends Exception {
         Failure(int line, String reason) {
-            super("line " + line + ": " + reason);
+            this("line " + line + ": " + reason);
+        }
+
+        Failure(String message) {
+            super(message);
         }
     }
 
@@ -56,6 +67,7 @@ final class Interpreter {
         this.actions = run.actions;
         this.variablesOn = required.contains("variables");
         this.flagsOn = required.contains("imap4flags");
+        this.variables = new Variables(run.globals, required.contains("include"));
     }
 
     /** Runs a script's commands; returns at its end or at a {@code stop}; throws on a runtime error. */
@@ -66,7 +78,7 @@ final class Interpreter {
     private void execute(List<Command> commands) throws Failure {
         boolean branchTaken = false;
         for (Command c : commands) {
-            if (run.stopped) {
+            if (run.stopped || returned) {
                 return;
             }
             switch (c.name()) {
@@ -101,6 +113,16 @@ final class Interpreter {
                 case "require" -> {
                 }
                 case "stop" -> run.stopped = true;
+                // RFC 6609 §3.3: return ends the included script; in the top-level one it is a stop
+                case "return" -> {
+                    if (run.includeStack.isEmpty()) {
+                        run.stopped = true;
+                    } else {
+                        returned = true;
+                    }
+                }
+                case "include" -> include(c);
+                case "global" -> a.positionalStrings(0).forEach(variables::declareGlobal);
                 case "keep" -> actions.keep(flagsOf(a));
                 case "discard" -> actions.discard();
                 case "fileinto" -> {
@@ -129,6 +151,53 @@ final class Interpreter {
             }
         } catch (ActionList.LimitReached e) {
             throw new Failure(c.line(), e.getMessage());
+        }
+    }
+
+    /**
+     * RFC 6609 §3.2: runs the named script here, with its own requires and variables (but the
+     * globals), sharing the actions and the implicit keep. The name is taken as written, never
+     * expanded. A missing script is an error unless :optional; a script that includes itself,
+     * directly or not, is an error unless :once, which also skips a script included before.
+     */
+    private void include(Command c) throws Failure {
+        Arguments a = c.arguments();
+        boolean global = a.has("global");
+        String name = a.positionalString(0);
+        String key = (global ? "global:" : "personal:") + name;
+        String shown = (global ? ":global " : ":personal ") + "\"" + name + "\"";
+        if (a.has("once") && run.included.contains(key)) {
+            return; // §3.2: an include :once of a script on the stack counts as included already
+        }
+        if (run.includeStack.contains(key)) {
+            throw new Failure(c.line(), "include " + shown + " includes itself (a loop of includes)");
+        }
+        if (run.includeStack.size() >= MAX_INCLUDE_DEPTH) {
+            throw new Failure(c.line(), "includes nest deeper than " + MAX_INCLUDE_DEPTH + " levels");
+        }
+        if (++run.includes > MAX_INCLUDES) {
+            throw new Failure(c.line(), "more than " + MAX_INCLUDES + " includes in one run");
+        }
+        Optional<SieveScript> script;
+        try {
+            script = global ? run.account.globalScript(name) : run.account.personalScript(name);
+        } catch (SieveException e) {
+            throw new Failure(c.line(), "included script " + shown + " does not compile: " + e.getMessage());
+        }
+        if (script.isEmpty()) {
+            if (a.has("optional")) {
+                return; // §3.2: an optional script that is not there is skipped
+            }
+            throw new Failure(c.line(), "included script " + shown + " not found");
+        }
+        run.included.add(key);
+        run.includeStack.add(key);
+        try {
+            script.get().runIn(run);
+        } catch (Failure f) {
+            throw new Failure(c.line(), "in included script " + shown + ", " + f.getMessage());
+        } finally {
+            run.includeStack.removeLast();
         }
     }
 

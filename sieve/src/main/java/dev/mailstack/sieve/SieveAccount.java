@@ -1,11 +1,12 @@
 package dev.mailstack.sieve;
 
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Predicate;
 
 /**
  * What a script may ask about the account it runs for, which only the delivery side knows: its
- * mailboxes. Answers may throw the caller's own unchecked exceptions (a store that cannot answer
+ * mailboxes and the scripts include finds (RFC 6609). Answers may throw the caller's own unchecked exceptions (a store that cannot answer
  * now); they pass through the run unchanged, so the delivery can be tried again.
  */
 public interface SieveAccount {
@@ -14,6 +15,22 @@ public interface SieveAccount {
      * gives it (UTF-8, '/' between levels). INBOX is never asked about: it always exists.
      */
     boolean mailboxExists(String name);
+
+    /**
+     * RFC 6609 §3.2 {@code include :personal}: the account's own script of that name (a stored
+     * script, active or not), parsed; empty when there is none. Throws when it does not parse.
+     */
+    default Optional<SieveScript> personalScript(String name) throws SieveException {
+        return Optional.empty();
+    }
+
+    /**
+     * RFC 6609 §3.2 {@code include :global}: the site's script of that name, parsed; empty when
+     * there is none (or no place for global scripts is configured). Throws when it does not parse.
+     */
+    default Optional<SieveScript> globalScript(String name) throws SieveException {
+        return Optional.empty();
+    }
 
     /** An account that only answers mailboxexists, through {@code mailboxExists}. */
     static SieveAccount of(Predicate<String> mailboxExists) {

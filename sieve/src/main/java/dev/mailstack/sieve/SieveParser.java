@@ -361,9 +361,28 @@ final class SieveParser {
                     throw new SieveException(c.line(), "redirect needs one address like user@example.org, not \"" + to + "\"");
                 }
             }
+            case "include" -> {
+                // RFC 6609 §3.2: the name is a constant, never expanded; whether the script exists is
+                // known only when the include runs, so a script may be uploaded before those it includes
+                String name = a.positionalString(0);
+                if (name.isEmpty() || name.chars().anyMatch(ch -> ch < 0x20 || ch == 0x7f)) {
+                    throw new SieveException(c.line(), "include needs a script name, without control characters");
+                }
+            }
+            case "global" -> {
+                // RFC 6609 §3.4: global variables need the variables extension too
+                needs("global", "variables", c.line());
+                for (String name : a.positionalStrings(0)) {
+                    if (!Variables.isName(name)) {
+                        throw new SieveException(c.line(), "\"" + name + "\" is not a variable name: use letters, digits and _");
+                    }
+                }
+            }
             case "set" -> {
                 String name = a.positionalString(0);
-                if (!Variables.isName(name)) {
+                // RFC 6609 §3.5: set "global.NAME" sets the global variable NAME
+                boolean global = required.contains("include") && Variables.globalName(name) != null;
+                if (!global && !Variables.isName(name)) {
                     throw new SieveException(c.line(), "\"" + name + "\" is not a variable name: use letters, digits and _");
                 }
                 variableNames.add(name.toLowerCase(Locale.ROOT));

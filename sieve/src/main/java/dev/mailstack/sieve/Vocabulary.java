@@ -82,7 +82,17 @@ final class Vocabulary {
                     new TagSpec("length", Kind.NONE, null, null)),
                     List.of(Kind.STRING, Kind.STRING), 0, Nested.NOTHING),
             // RFC 5463 §5
-            new Signature("error", "ihave", List.of(), List.of(Kind.STRING), 0, Nested.NOTHING)));
+            new Signature("error", "ihave", List.of(), List.of(Kind.STRING), 0, Nested.NOTHING),
+            // RFC 6609 §3.2: include [LOCATION] [":once"] [":optional"] <value: string>
+            new Signature("include", "include", List.of(
+                    new TagSpec("personal", Kind.NONE, "location", null),
+                    new TagSpec("global", Kind.NONE, "location", null),
+                    new TagSpec("once", Kind.NONE, null, null),
+                    new TagSpec("optional", Kind.NONE, null, null)),
+                    List.of(Kind.STRING), 0, Nested.NOTHING),
+            // RFC 6609 §3.3, §3.4
+            new Signature("return", "include", List.of(), List.of(), 0, Nested.NOTHING),
+            new Signature("global", "include", List.of(), List.of(Kind.STRING_LIST), 0, Nested.NOTHING)));
 
     static final Map<String, Signature> TESTS = index(List.of(
             new Signature("address", null, concat(COMPARATORS, ADDRESS_PARTS, MATCH_TYPES, INDEX),

@@ -78,11 +78,12 @@ public final class LocalDelivery {
     }
 
     /**
-     * The administrator's Sieve scripts that run before and after every account's own (Pigeonhole's
-     * sieve_before and sieve_after), for deliveries from now on.
+     * The site's Sieve settings for deliveries from now on: the administrator's scripts that run
+     * before and after every account's own (Pigeonhole's sieve_before and sieve_after), and where
+     * include :global finds scripts.
      */
-    public void use(dev.mailstack.sieve.AdminScripts scripts) {
-        filter.use(scripts);
+    public void use(SieveSettings settings) {
+        filter.use(settings);
     }
 
     /** One local account that a claimed message goes to, through the envelope recipient {@code recipient}. */

@@ -78,8 +78,8 @@ public final class SieveFilter {
     private final MailboxStore store;
     /** This server's name, for the environment test (RFC 5183 "host"). */
     private final String hostname;
-    /** Replaced whole on SIGHUP; a delivery uses the set it read at its start. */
-    private volatile AdminScripts adminScripts = AdminScripts.NONE;
+    /** Replaced whole on SIGHUP; a delivery uses the settings it read at its start. */
+    private volatile SieveSettings settings = SieveSettings.NONE;
     private final Map<String, SieveScript> parsed = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, SieveScript> eldest) {
@@ -92,9 +92,9 @@ public final class SieveFilter {
         this.hostname = hostname;
     }
 
-    /** The administrator's scripts for the deliveries from now on (at start and on SIGHUP). */
-    public void use(AdminScripts scripts) {
-        adminScripts = java.util.Objects.requireNonNull(scripts, "scripts");
+    /** The site's Sieve settings for the deliveries from now on (at start and on SIGHUP). */
+    public void use(SieveSettings settings) {
+        this.settings = java.util.Objects.requireNonNull(settings, "settings");
     }
 
     /**
@@ -103,7 +103,8 @@ public final class SieveFilter {
      */
     public Disposition decide(QueuedMessage message, Account account, String recipient, StoreSession session)
             throws IOException {
-        AdminScripts admin = adminScripts;
+        SieveSettings site = settings;
+        AdminScripts admin = site.adminScripts();
         Optional<String> text = store.sieveScripts().activeSieveScript(account.id());
         // a user script that does not parse is left out; the administrator's still run around it
         Optional<SieveScript> script = text.flatMap(t -> parse(t, account));
@@ -121,7 +122,8 @@ public final class SieveFilter {
                 || admin.after().stream().anyMatch(SieveFilter::needsBody);
         SieveOutcome outcome;
         try {
-            outcome = admin.run(script, sieveMessage(needsBody, message, header, recipient), name -> exists(session, name),
+            outcome = admin.run(script, sieveMessage(needsBody, message, header, recipient),
+                    new Recipient(account, session, site.globalDir()),
                     new SieveEnvironment(Clock.systemDefaultZone(), domain, hostname, "", "", ""));
         } catch (UncheckedIOException e) {
             throw e.getCause(); // a body test could not read the content now: tried again, as for the header
@@ -190,19 +192,77 @@ public final class SieveFilter {
         return false;
     }
 
-    private Optional<SieveScript> parse(String text, Account account) {
+    /**
+     * The account as its scripts see it: its mailboxes, and the scripts include finds (RFC 6609
+     * §3.2): its own stored scripts by name, and the site's NAME.sieve files in sieve.global_dir.
+     */
+    private final class Recipient implements dev.mailstack.sieve.SieveAccount {
+        private final Account account;
+        private final StoreSession session;
+        private final Optional<java.nio.file.Path> globalDir;
+
+        Recipient(Account account, StoreSession session, Optional<java.nio.file.Path> globalDir) {
+            this.account = account;
+            this.session = session;
+            this.globalDir = globalDir;
+        }
+
+        @Override
+        public boolean mailboxExists(String name) {
+            return exists(session, name);
+        }
+
+        @Override
+        public Optional<SieveScript> personalScript(String name) throws SieveException {
+            Optional<String> text;
+            try {
+                text = store.sieveScripts().get(account.id(), name);
+            } catch (StoreException e) {
+                if (e.failure() == dev.mailstack.store.StoreFailure.TEMPORARY) {
+                    throw e; // the delivery is tried again
+                }
+                return Optional.empty(); // not a name a script can have
+            }
+            return text.isEmpty() ? Optional.empty() : Optional.of(parsed(text.get()));
+        }
+
+        @Override
+        public Optional<SieveScript> globalScript(String name) throws SieveException {
+            // a plain file name only: "../x" or "a/b" must not reach outside the directory
+            if (globalDir.isEmpty() || name.contains("/") || name.contains("\\") || name.startsWith(".")
+                    || name.indexOf(0) >= 0) {
+                return Optional.empty();
+            }
+            java.nio.file.Path file = globalDir.get().resolve(name + ".sieve");
+            if (!java.nio.file.Files.isRegularFile(file)) {
+                return Optional.empty();
+            }
+            try {
+                return Optional.of(parsed(java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.UTF_8)));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e); // unreadable now: the delivery is tried again, as for the message
+            }
+        }
+    }
+
+    /** A script parsed once and kept by its text. */
+    private SieveScript parsed(String text) throws SieveException {
         synchronized (parsed) {
             SieveScript known = parsed.get(text);
             if (known != null) {
-                return Optional.of(known);
+                return known;
             }
         }
+        SieveScript script = SieveScript.parse(text);
+        synchronized (parsed) {
+            parsed.put(text, script);
+        }
+        return script;
+    }
+
+    private Optional<SieveScript> parse(String text, Account account) {
         try {
-            SieveScript script = SieveScript.parse(text);
-            synchronized (parsed) {
-                parsed.put(text, script);
-            }
-            return Optional.of(script);
+            return Optional.of(parsed(text));
         } catch (SieveException e) {
             // checked when it was stored; a script an older version took may fail a newer one's checks
             LOG.log(Level.WARNING, "sieve: the active script of {0} does not parse, mail is kept: {1}",

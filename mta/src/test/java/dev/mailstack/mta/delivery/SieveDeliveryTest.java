@@ -377,13 +377,13 @@ class SieveDeliveryTest {
     void theAdministratorsBeforeScriptFilesSpamForEveryAccountAndItsStopOutranksTheUsersScript() throws Exception {
         // alice's script would keep everything in INBOX with a flag; accounts start with a Junk mailbox
         script(mta.store.user(), "require \"imap4flags\"; addflag \"$Seen-By-Alice\"; keep;");
-        mta.local.use(new dev.mailstack.sieve.AdminScripts(List.of(parsed("""
+        mta.local.use(new SieveSettings(new dev.mailstack.sieve.AdminScripts(List.of(parsed("""
                 require "fileinto";
                 if header :is "X-Spam-Flag" "YES" { fileinto "Junk"; stop; }
                 """)), List.of(parsed("""
                 require ["fileinto", "mailbox"];
                 if header :contains "subject" "[dev]" { fileinto :create "Lists"; }
-                """))));
+                """))), java.util.Optional.empty()));
         send("spammer@remote.test", "alice@example.org", "From: spammer@remote.test\r\nX-Spam-Flag: YES\r\nSubject: win\r\n");
         send("spammer@remote.test", "bob@example.org", "From: spammer@remote.test\r\nX-Spam-Flag: YES\r\nSubject: win\r\n");
         send("dev@remote.test", "alice@example.org", "From: dev@remote.test\r\nSubject: [dev] release\r\n");
@@ -398,5 +398,44 @@ class SieveDeliveryTest {
         assertEquals(0, count(alice, "Lists"));
         assertEquals(1, count(b, "Lists"), "implicit keep still in effect: the after-script ran");
         assertEquals(0, count(b, "INBOX"));
+    }
+
+    /** RFC 6609: the active script includes another of the account's and a site script from sieve.global_dir. */
+    @Test
+    void includeRunsTheAccountsOtherScriptsAndTheSitesGlobalOnes() throws Exception {
+        java.nio.file.Path global = java.nio.file.Files.createDirectories(dir.resolve("sieve-global"));
+        java.nio.file.Files.writeString(global.resolve("lists.sieve"), """
+                require ["fileinto", "mailbox", "variables", "include"];
+                global "folder";
+                if header :contains "list-id" "dev.example.org" { fileinto :create "${folder}"; }
+                """);
+        mta.local.use(new SieveSettings(dev.mailstack.sieve.AdminScripts.NONE, java.util.Optional.of(global)));
+        // stored, not active: include finds it by name
+        mta.store.store().sieveScripts().put(mta.store.user().id(), "invoices", """
+                require ["fileinto", "include"];
+                if header :contains "subject" "invoice" { fileinto "Archive"; return; }
+                """, SieveLimits.defaults());
+        script(mta.store.user(), """
+                require ["include", "variables"];
+                global "folder";
+                set "folder" "Lists/dev";
+                include :personal "invoices";
+                include :global "lists";
+                include :optional :global "not-there";
+                """);
+        send("shop@remote.test", "alice@example.org", "From: shop@remote.test\r\nSubject: your invoice\r\n");
+        send("dev@remote.test", "alice@example.org", "From: dev@remote.test\r\nList-Id: <dev.example.org>\r\nSubject: hi\r\n");
+        send("x@remote.test", "alice@example.org", "From: x@remote.test\r\nSubject: hello\r\n");
+        mta.awaitQueueEmpty();
+        StoreSession alice = mta.alice();
+        assertEquals(1, count(alice, "Archive"));
+        assertEquals(1, count(alice, "Lists/dev"), "the global script saw the global variable");
+        assertEquals(1, count(alice, "INBOX"));
+        // no global folder configured: the include finds nothing, a runtime error, and the message is kept
+        mta.local.use(SieveSettings.NONE);
+        send("dev@remote.test", "alice@example.org", "From: dev@remote.test\r\nList-Id: <dev.example.org>\r\nSubject: 2\r\n");
+        mta.awaitQueueEmpty();
+        assertEquals(2, count(alice, "INBOX"));
+        assertEquals(1, count(alice, "Lists/dev"));
     }
 }
