@@ -163,7 +163,8 @@ final class FrontEnds {
     /**
      * The site's Sieve settings: the administrator's scripts of sieve.before and sieve.after, read
      * and checked now (a file that cannot be read or a script that does not compile is a
-     * configuration error naming the key, the file and the line), and sieve.global_dir.
+     * configuration error naming the key, the file and the line), sieve.global_dir and the cap of
+     * the duplicate test's period.
      */
     static SieveSettings sieveSettings(Config config) {
         Optional<Path> global = config.optional(ConfigKey.SIEVE_GLOBAL_DIR).map(Path::of);
@@ -171,7 +172,8 @@ final class FrontEnds {
             throw new ConfigException("sieve.global_dir: " + global.get() + " is not a folder");
         }
         return new SieveSettings(new AdminScripts(sieveFiles(config, ConfigKey.SIEVE_BEFORE),
-                sieveFiles(config, ConfigKey.SIEVE_AFTER)), global);
+                sieveFiles(config, ConfigKey.SIEVE_AFTER)), global,
+                Duration.ofSeconds(config.integer(ConfigKey.SIEVE_DUPLICATE_MAX_PERIOD)));
     }
 
     private static List<SieveScript> sieveFiles(Config config, ConfigKey key) {

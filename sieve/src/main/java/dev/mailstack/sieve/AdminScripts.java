@@ -55,7 +55,8 @@ public record AdminScripts(List<SieveScript> before, List<SieveScript> after) {
                 return ActionList.failed(snapshot, run.internalFlags, where(i, personal.isPresent()) + f.getMessage());
             }
         }
-        return run.actions.outcome(run.internalFlags);
+        SieveOutcome done = run.actions.outcome(run.internalFlags);
+        return new SieveOutcome(done.actions(), done.implicitKeep(), done.errors(), run.duplicateChecks());
     }
 
     /** Which script of the sequence failed: nothing for the user's own, so its errors read as before. */

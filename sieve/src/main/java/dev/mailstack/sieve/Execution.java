@@ -3,6 +3,7 @@ package dev.mailstack.sieve;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -35,6 +36,26 @@ final class Execution {
     final Set<String> included = new HashSet<>();
     /** Includes run so far, against {@link Interpreter#MAX_INCLUDES}. */
     int includes;
+    /** RFC 7352 §3: what duplicate found for each handle and ID, so every test of one run agrees. */
+    private final Map<String, Boolean> duplicates = new HashMap<>();
+    /** The IDs to remember once the message is delivered, by handle and ID. */
+    private final Map<String, DuplicateCheck> checks = new LinkedHashMap<>();
+
+    /**
+     * RFC 7352 §3: whether the ID was seen in an earlier execution; never because of a test earlier
+     * in this one, so two tests with the same arguments (in included scripts too) yield the same.
+     */
+    boolean duplicate(DuplicateCheck check) {
+        String key = check.handle() + "\0" + check.id();
+        // two tests of one ID with other periods: the longer period, :last if either says so
+        checks.merge(key, check, (a, b) -> new DuplicateCheck(a.handle(), a.id(),
+                a.period().compareTo(b.period()) >= 0 ? a.period() : b.period(), a.last() || b.last()));
+        return duplicates.computeIfAbsent(key, k -> account.seenBefore(check.handle(), check.id()));
+    }
+
+    List<DuplicateCheck> duplicateChecks() {
+        return List.copyOf(checks.values());
+    }
 
     Execution(SieveMessage message, SieveAccount account, SieveEnvironment environment) {
         this.message = message;

@@ -348,6 +348,7 @@ final class Interpreter {
                 yield item.isPresent() && compare(t, a, stringValues(a, List.of(item.get())), 1);
             }
             // RFC 5463 §4: the names are taken as written, never expanded, like require's
+            case "duplicate" -> duplicate(a);
             case "ihave" -> a.positionalStrings(0).stream().map(n -> n.toLowerCase(Locale.ROOT)).allMatch(SieveScript::supports);
             case "envelope" -> compare(t, a, envelopeValues(a, expandAll(a.positionalStrings(0))), 1);
             case "string" -> compare(t, a, stringValues(a, expandAll(a.positionalStrings(0))), 1);
@@ -364,6 +365,27 @@ final class Interpreter {
             }
             default -> throw new IllegalStateException("checked script holds unknown test " + t.name());
         };
+    }
+
+    /**
+     * RFC 7352 §3: the message's unique ID (its Message-ID, the first of the :header field, or
+     * :uniqueid) seen by an earlier delivery under the same handle. A message without the field
+     * has no ID: the test is false and nothing is tracked.
+     */
+    private boolean duplicate(Arguments a) {
+        String id;
+        if (a.has("uniqueid")) {
+            id = expand(a.string("uniqueid"));
+        } else {
+            List<String> fields = message.header(a.has("header") ? expand(a.string("header")) : "message-id");
+            id = fields.isEmpty() ? "" : unfold(fields.getFirst()).strip();
+            if (id.isEmpty()) {
+                return false;
+            }
+        }
+        String handle = a.has("handle") ? expand(a.string("handle")) : "";
+        Duration period = a.has("seconds") ? Duration.ofSeconds(a.number("seconds")) : DuplicateCheck.DEFAULT_PERIOD;
+        return run.duplicate(new DuplicateCheck(handle, id, period, a.has("last")));
     }
 
     /**

@@ -32,6 +32,14 @@ public interface SieveAccount {
         return Optional.empty();
     }
 
+    /**
+     * RFC 7352 {@code duplicate}: whether an earlier delivered message's run recorded this ID under
+     * this handle, and it has not expired. Asked at most once per handle and ID in a run.
+     */
+    default boolean seenBefore(String handle, String id) {
+        return false;
+    }
+
     /** An account that only answers mailboxexists, through {@code mailboxExists}. */
     static SieveAccount of(Predicate<String> mailboxExists) {
         Objects.requireNonNull(mailboxExists, "mailboxExists");

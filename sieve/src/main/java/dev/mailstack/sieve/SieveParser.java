@@ -438,7 +438,7 @@ final class SieveParser {
             throw new SieveException(t.line(), "comparator " + comparator.wireName + " cannot do \":" + matchTag + "\"; use :is or :value");
         }
         // RFC 5260 §6: :last reverses the count of :index, and fields are counted from 1
-        if (a.has("last") && !a.has("index")) {
+        if (a.has("last") && !a.has("index") && !t.name().equals("duplicate")) { // duplicate's :last is RFC 7352's own
             throw new SieveException(t.line(), ":last needs :index N, as in :index 1 :last for the last field");
         }
         if (a.has("index") && a.number("index") < 1) {
@@ -466,6 +466,11 @@ final class SieveParser {
                     if (isConstant(part) && !p.equals("from") && !p.equals("to")) {
                         throw new SieveException(t.line(), "envelope part \"" + part + "\" is not supported; use \"from\" or \"to\"");
                     }
+                }
+            }
+            case "duplicate" -> {
+                if (a.has("header") && isConstant(a.string("header")) && !HeaderSection.isFieldName(a.string("header"))) {
+                    throw new SieveException(t.line(), "\"" + a.string("header") + "\" is not a header field name");
                 }
             }
             case "header", "address", "exists" -> {

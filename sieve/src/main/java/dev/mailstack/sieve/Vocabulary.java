@@ -131,7 +131,16 @@ final class Vocabulary {
             new Signature("environment", "environment", concat(COMPARATORS, MATCH_TYPES),
                     List.of(Kind.STRING, Kind.STRING_LIST), 0, Nested.NOTHING),
             // RFC 5463 §4
-            new Signature("ihave", "ihave", List.of(), List.of(Kind.STRING_LIST), 0, Nested.NOTHING)));
+            new Signature("ihave", "ihave", List.of(), List.of(Kind.STRING_LIST), 0, Nested.NOTHING),
+            // RFC 7352 §3: duplicate [":handle" <handle: string>] [":header" <header-name: string> /
+            // ":uniqueid" <value: string>] [":seconds" <timeout: number>] [":last"]
+            new Signature("duplicate", "duplicate", List.of(
+                    new TagSpec("handle", Kind.STRING, null, null),
+                    new TagSpec("header", Kind.STRING, "unique ID source", null),
+                    new TagSpec("uniqueid", Kind.STRING, "unique ID source", null),
+                    new TagSpec("seconds", Kind.NUMBER, null, null),
+                    new TagSpec("last", Kind.NONE, null, null)),
+                    List.of(), 0, Nested.NOTHING)));
 
     private Vocabulary() {
     }

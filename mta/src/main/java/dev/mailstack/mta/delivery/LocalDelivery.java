@@ -191,7 +191,31 @@ public final class LocalDelivery {
                         : "250 2.0.0 delivered to " + account.address(), filed, dispositions.get(i)));
             }
             t.commit();
+            remember(account, delivered);
             return delivered;
+        }
+    }
+
+    /**
+     * RFC 7352 §3: the IDs a script's duplicate test looked at are kept once the message is
+     * delivered (discarded by the script counts; refused does not). After the commit, so a failed
+     * or deferred delivery is not its own duplicate when it is tried again; a failure to record is
+     * logged and costs at most one duplicate let through later.
+     */
+    private void remember(Account account, List<Result> results) {
+        List<dev.mailstack.store.SieveDuplicates.Mark> marks = new ArrayList<>();
+        for (Result r : results) {
+            if (r instanceof Delivered d) {
+                marks.addAll(d.disposition().duplicates());
+            }
+        }
+        if (marks.isEmpty()) {
+            return;
+        }
+        try {
+            store.sieveDuplicates().record(account.id(), marks, java.time.Instant.now());
+        } catch (StoreException e) {
+            LOG.log(Level.WARNING, "sieve: duplicate tracking not recorded user={0}: {1}", account.address(), e.getMessage());
         }
     }
 

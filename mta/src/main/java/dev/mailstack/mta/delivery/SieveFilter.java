@@ -16,6 +16,7 @@ import dev.mailstack.store.Flags;
 import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.QueuedMessage;
+import dev.mailstack.store.SieveDuplicates;
 import dev.mailstack.store.StoreException;
 import dev.mailstack.store.StoreSession;
 import java.io.BufferedInputStream;
@@ -63,12 +64,21 @@ public final class SieveFilter {
     /**
      * What becomes of a message for one account. No placements: the script discarded it, or
      * refused it with {@code rejection}'s reason (RFC 5429), which no other action goes with.
+     * {@code duplicates}: the IDs the duplicate test looked at, to record once the message is
+     * delivered (RFC 7352 §3), their periods already capped by sieve.duplicate_max_period_seconds.
      */
     public record Disposition(List<Placement> placements, List<String> redirects,
-                              Optional<SieveAction.Vacation> vacation, Optional<String> rejection) {
+                              Optional<SieveAction.Vacation> vacation, Optional<String> rejection,
+                              List<SieveDuplicates.Mark> duplicates) {
         public Disposition {
             placements = List.copyOf(placements);
             redirects = List.copyOf(redirects);
+            duplicates = List.copyOf(duplicates);
+        }
+
+        public Disposition(List<Placement> placements, List<String> redirects, Optional<SieveAction.Vacation> vacation,
+                Optional<String> rejection) {
+            this(placements, redirects, vacation, rejection, List.of());
         }
 
         static final Disposition KEEP = new Disposition(
@@ -134,6 +144,9 @@ public final class SieveFilter {
         }
         LOG.log(Level.INFO, "sieve queue={0} user={1} actions={2}", message.id(), account.address(), describe(outcome));
         Disposition d = disposition(outcome);
+        List<SieveDuplicates.Mark> duplicates = outcome.duplicates().stream().map(c -> new SieveDuplicates.Mark(c.handle(),
+                c.id(), c.period().compareTo(site.duplicateMaxPeriod()) > 0 ? site.duplicateMaxPeriod() : c.period(),
+                c.last())).toList();
         if (message.envelope().junk() && (!d.redirects().isEmpty() || d.rejection().isPresent()
                 || d.placements().stream().anyMatch(p -> p.mailbox().isPresent()))) {
             // Quarantined because its From fails DMARC (a forgery, likely phishing): a rule matching its
@@ -151,7 +164,7 @@ public final class SieveFilter {
             d = new Disposition(d.placements().isEmpty() ? Disposition.KEEP.placements() : d.placements(), List.of(),
                     d.vacation(), Optional.empty());
         }
-        return d;
+        return new Disposition(d.placements(), d.redirects(), d.vacation(), d.rejection(), duplicates);
     }
 
     /**
@@ -210,6 +223,11 @@ public final class SieveFilter {
         @Override
         public boolean mailboxExists(String name) {
             return exists(session, name);
+        }
+
+        @Override
+        public boolean seenBefore(String handle, String id) {
+            return store.sieveDuplicates().seen(account.id(), handle, id, java.time.Instant.now());
         }
 
         @Override

@@ -383,7 +383,7 @@ class SieveDeliveryTest {
                 """)), List.of(parsed("""
                 require ["fileinto", "mailbox"];
                 if header :contains "subject" "[dev]" { fileinto :create "Lists"; }
-                """))), java.util.Optional.empty()));
+                """))), java.util.Optional.empty(), SieveSettings.DEFAULT_DUPLICATE_MAX_PERIOD));
         send("spammer@remote.test", "alice@example.org", "From: spammer@remote.test\r\nX-Spam-Flag: YES\r\nSubject: win\r\n");
         send("spammer@remote.test", "bob@example.org", "From: spammer@remote.test\r\nX-Spam-Flag: YES\r\nSubject: win\r\n");
         send("dev@remote.test", "alice@example.org", "From: dev@remote.test\r\nSubject: [dev] release\r\n");
@@ -409,7 +409,8 @@ class SieveDeliveryTest {
                 global "folder";
                 if header :contains "list-id" "dev.example.org" { fileinto :create "${folder}"; }
                 """);
-        mta.local.use(new SieveSettings(dev.mailstack.sieve.AdminScripts.NONE, java.util.Optional.of(global)));
+        mta.local.use(new SieveSettings(dev.mailstack.sieve.AdminScripts.NONE, java.util.Optional.of(global),
+                SieveSettings.DEFAULT_DUPLICATE_MAX_PERIOD));
         // stored, not active: include finds it by name
         mta.store.store().sieveScripts().put(mta.store.user().id(), "invoices", """
                 require ["fileinto", "include"];
@@ -437,5 +438,37 @@ class SieveDeliveryTest {
         mta.awaitQueueEmpty();
         assertEquals(2, count(alice, "INBOX"));
         assertEquals(1, count(alice, "Lists/dev"));
+    }
+
+    /** RFC 7352: a message sent twice (a list and a direct copy) is filed apart the second time; IDs are per account. */
+    @Test
+    void duplicateFindsAMessageIdDeliveredBeforeToTheSameAccount() throws Exception {
+        String dedup = """
+                require ["duplicate", "fileinto", "mailbox"];
+                if duplicate { fileinto :create "Duplicates"; }
+                """;
+        script(mta.store.user(), dedup);
+        script(bob, dedup);
+        String header = "From: dev@remote.test\r\nMessage-ID: <release-1@remote.test>\r\nSubject: release\r\n";
+        send("dev@remote.test", "alice@example.org", header);
+        mta.awaitQueueEmpty();
+        send("list@remote.test", "alice@example.org", header);
+        send("dev@remote.test", "bob@example.org", header);
+        mta.awaitQueueEmpty();
+        // refused messages are not delivered, so not remembered (§3)
+        script(carol, "require [\"duplicate\", \"reject\"]; if not duplicate { reject \"no\"; }");
+        send("dev@remote.test", "carol@example.org", header);
+        mta.awaitQueueEmpty();
+        assertFalse(mta.store.store().sieveDuplicates().seen(carol.id(), "", "<release-1@remote.test>",
+                java.time.Instant.now()));
+        StoreSession alice = mta.alice();
+        assertEquals(1, count(alice, "INBOX"));
+        assertEquals(1, count(alice, "Duplicates"));
+        assertEquals(1, count(session(bob), "INBOX"), "bob's first copy: tracking is per account");
+        assertEquals(0, count(session(bob), "Duplicates"));
+        send("x@remote.test", "alice@example.org", "From: x@remote.test\r\nSubject: no id\r\n");
+        send("x@remote.test", "alice@example.org", "From: x@remote.test\r\nSubject: no id\r\n");
+        mta.awaitQueueEmpty();
+        assertEquals(3, count(alice, "INBOX"), "no Message-ID: never a duplicate");
     }
 }
