@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -78,6 +79,12 @@ final class ActionList {
 
     /** RFC 3894: with :copy the implicit keep is left as it was. */
     void fileInto(String mailbox, List<String> flags, boolean create, boolean copy) throws LimitReached {
+        fileInto(mailbox, flags, create, Optional.empty(), copy);
+    }
+
+    /** {@code specialUse}: the attribute a mailbox made by :create gets (RFC 8579 §4). */
+    void fileInto(String mailbox, List<String> flags, boolean create, Optional<String> specialUse, boolean copy)
+            throws LimitReached {
         refuseWithReject("fileinto");
         // RFC 3501 §5.1: INBOX is case-insensitive; filing there is a keep
         if (mailbox.equalsIgnoreCase("INBOX")) {
@@ -91,11 +98,12 @@ final class ActionList {
         }
         for (int i = 0; i < actions.size(); i++) {
             if (actions.get(i) instanceof SieveAction.FileInto f && f.mailbox().equals(mailbox)) {
-                actions.set(i, new SieveAction.FileInto(mailbox, union(f.flags(), flags), f.create() || create));
+                actions.set(i, new SieveAction.FileInto(mailbox, union(f.flags(), flags), f.create() || create,
+                        f.specialUse().or(() -> specialUse)));
                 return;
             }
         }
-        add(new SieveAction.FileInto(mailbox, flags, create));
+        add(new SieveAction.FileInto(mailbox, flags, create, specialUse));
     }
 
     void redirect(String address, boolean copy) throws LimitReached {

@@ -131,7 +131,22 @@ final class Interpreter {
                         throw new Failure(c.line(), "\"" + mailbox + "\" is not a mailbox name: use names like"
                                 + " \"Lists/sieve\", '/' between levels, no empty level, no control characters");
                     }
-                    actions.fileInto(mailbox, flagsOf(a), a.has("create"), a.has("copy"));
+                    Optional<String> specialUse = Optional.empty();
+                    if (a.has("specialuse")) {
+                        // RFC 8579 §4: the mailbox with the attribute if there is one, else the named one,
+                        // which :create makes with the attribute
+                        String attribute = expand(a.string("specialuse"));
+                        if (!isSpecialUse(attribute)) {
+                            throw new Failure(c.line(), "\"" + attribute + "\" is not a special-use attribute like \"\\\\Junk\"");
+                        }
+                        Optional<String> found = run.account.mailboxWithSpecialUse(attribute);
+                        if (found.isPresent()) {
+                            mailbox = found.get();
+                        } else if (a.has("create")) {
+                            specialUse = Optional.of(attribute);
+                        }
+                    }
+                    actions.fileInto(mailbox, flagsOf(a), a.has("create"), specialUse, a.has("copy"));
                 }
                 case "redirect" -> {
                     String written = expand(a.positionalString(0));
@@ -349,6 +364,7 @@ final class Interpreter {
             }
             // RFC 5463 §4: the names are taken as written, never expanded, like require's
             case "duplicate" -> duplicate(a);
+            case "specialuse_exists" -> specialUseExists(a);
             case "ihave" -> a.positionalStrings(0).stream().map(n -> n.toLowerCase(Locale.ROOT)).allMatch(SieveScript::supports);
             case "envelope" -> compare(t, a, envelopeValues(a, expandAll(a.positionalStrings(0))), 1);
             case "string" -> compare(t, a, stringValues(a, expandAll(a.positionalStrings(0))), 1);
@@ -386,6 +402,32 @@ final class Interpreter {
         String handle = a.has("handle") ? expand(a.string("handle")) : "";
         Duration period = a.has("seconds") ? Duration.ofSeconds(a.number("seconds")) : DuplicateCheck.DEFAULT_PERIOD;
         return run.duplicate(new DuplicateCheck(handle, id, period, a.has("last")));
+    }
+
+    /**
+     * RFC 8579 §3: without a mailbox, whether every attribute is some mailbox's; with one, whether
+     * it exists and has them all. An attribute that is no special-use attribute is no mailbox's.
+     */
+    private boolean specialUseExists(Arguments a) {
+        boolean named = a.positional().size() == 2;
+        String mailbox = named ? expand(a.positionalString(0)) : null;
+        for (String attribute : expandAll(a.positionalStrings(named ? 1 : 0))) {
+            if (!isSpecialUse(attribute)) {
+                return false;
+            }
+            boolean found = named ? run.account.hasSpecialUse(mailbox, attribute)
+                    : run.account.mailboxWithSpecialUse(attribute).isPresent();
+            if (!found) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** RFC 6154 §2 (use-attr: "\\" atom): a backslash and atom characters. */
+    static boolean isSpecialUse(String s) {
+        return s.length() > 1 && s.charAt(0) == '\\' && s.substring(1).chars().allMatch(ch -> ch > 0x20 && ch < 0x7f
+                && "(){%*\"\\]".indexOf(ch) < 0);
     }
 
     /**

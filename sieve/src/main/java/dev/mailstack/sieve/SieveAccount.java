@@ -40,6 +40,19 @@ public interface SieveAccount {
         return false;
     }
 
+    /**
+     * RFC 8579: the name of a mailbox of the account's with this special-use attribute (RFC 6154,
+     * e.g. "\\Junk"; case-insensitive), as fileinto names it; empty when none has it.
+     */
+    default Optional<String> mailboxWithSpecialUse(String attribute) {
+        return Optional.empty();
+    }
+
+    /** RFC 8579 §3: whether the mailbox exists and has this special-use attribute. */
+    default boolean hasSpecialUse(String mailbox, String attribute) {
+        return false;
+    }
+
     /** An account that only answers mailboxexists, through {@code mailboxExists}. */
     static SieveAccount of(Predicate<String> mailboxExists) {
         Objects.requireNonNull(mailboxExists, "mailboxExists");

@@ -355,6 +355,11 @@ final class SieveParser {
                     required.add(e);
                 }
             }
+            case "fileinto" -> {
+                if (a.has("specialuse")) {
+                    specialUse(a.string("specialuse"), c.line());
+                }
+            }
             case "redirect" -> {
                 String to = a.positionalString(0);
                 if (isConstant(to) && RedirectAddress.parse(to) == null) {
@@ -406,6 +411,13 @@ final class SieveParser {
             }
             default -> {
             }
+        }
+    }
+
+    /** RFC 8579 §3, §4: a constant special-use attribute must be one (RFC 6154 §2: "\\" atom). */
+    private void specialUse(String attribute, int line) throws SieveException {
+        if (isConstant(attribute) && !Interpreter.isSpecialUse(attribute)) {
+            throw new SieveException(line, "\"" + attribute + "\" is not a special-use attribute; use one like \"\\\\Junk\"");
         }
     }
 
@@ -466,6 +478,11 @@ final class SieveParser {
                     if (isConstant(part) && !p.equals("from") && !p.equals("to")) {
                         throw new SieveException(t.line(), "envelope part \"" + part + "\" is not supported; use \"from\" or \"to\"");
                     }
+                }
+            }
+            case "specialuse_exists" -> {
+                for (String attribute : a.positionalStrings(a.positional().size() - 1)) {
+                    specialUse(attribute, t.line());
                 }
             }
             case "duplicate" -> {

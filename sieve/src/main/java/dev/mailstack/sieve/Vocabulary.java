@@ -60,7 +60,9 @@ final class Vocabulary {
             new Signature("fileinto", "fileinto", List.of(
                     new TagSpec("copy", Kind.NONE, null, "copy"),
                     new TagSpec("flags", Kind.STRING_LIST, null, "imap4flags"),
-                    new TagSpec("create", Kind.NONE, null, "mailbox")),
+                    new TagSpec("create", Kind.NONE, null, "mailbox"),
+                    // RFC 8579 §4
+                    new TagSpec("specialuse", Kind.STRING, null, "special-use")),
                     List.of(Kind.STRING), 0, Nested.NOTHING),
             flagCommand("setflag"), flagCommand("addflag"), flagCommand("removeflag"),
             new Signature("vacation", "vacation", List.of(
@@ -132,6 +134,9 @@ final class Vocabulary {
                     List.of(Kind.STRING, Kind.STRING_LIST), 0, Nested.NOTHING),
             // RFC 5463 §4
             new Signature("ihave", "ihave", List.of(), List.of(Kind.STRING_LIST), 0, Nested.NOTHING),
+            // RFC 8579 §3: specialuse_exists [<mailbox: string>] <special-use-attrs: string-list>
+            new Signature("specialuse_exists", "special-use", List.of(), List.of(Kind.STRING, Kind.STRING_LIST), 1,
+                    Nested.NOTHING),
             // RFC 7352 §3: duplicate [":handle" <handle: string>] [":header" <header-name: string> /
             // ":uniqueid" <value: string>] [":seconds" <timeout: number>] [":last"]
             new Signature("duplicate", "duplicate", List.of(

@@ -255,7 +255,8 @@ public final class LocalDelivery {
             Optional<MailboxInfo> box = session.find(p.mailbox().get());
             if (box.isEmpty() && p.create()) {
                 try {
-                    box = Optional.of(session.create(p.mailbox().get(), Optional.empty())); // RFC 5490 §3.2
+                    // RFC 5490 §3.2; RFC 8579 §4: with the special-use attribute no mailbox had
+                    box = Optional.of(session.create(p.mailbox().get(), p.specialUse()));
                     // subscribed too, as Dovecot's lda_mailbox_autosubscribe does: Thunderbird shows
                     // only subscribed folders, and a filter's new folder must not hide its mail
                     session.subscribe(p.mailbox().get(), true);

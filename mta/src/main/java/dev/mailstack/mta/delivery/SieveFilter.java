@@ -17,6 +17,7 @@ import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.QueuedMessage;
 import dev.mailstack.store.SieveDuplicates;
+import dev.mailstack.store.SpecialUse;
 import dev.mailstack.store.StoreException;
 import dev.mailstack.store.StoreSession;
 import java.io.BufferedInputStream;
@@ -57,8 +58,14 @@ public final class SieveFilter {
     /** RFC 3501 §9 atom-specials and '\' and ']': what a keyword may not hold. */
     private static final String NOT_IN_KEYWORDS = "(){ %*\"\\]";
 
-    /** Where one copy goes: {@code mailbox} empty for the keep's place (INBOX, or Junk for quarantined mail). */
-    public record Placement(Optional<MailboxName> mailbox, Flags flags, boolean create) {
+    /**
+     * Where one copy goes: {@code mailbox} empty for the keep's place (INBOX, or Junk for quarantined
+     * mail). {@code specialUse}: the attribute a mailbox made by {@code create} gets (RFC 8579 §4).
+     */
+    public record Placement(Optional<MailboxName> mailbox, Flags flags, boolean create, Optional<SpecialUse> specialUse) {
+        public Placement(Optional<MailboxName> mailbox, Flags flags, boolean create) {
+            this(mailbox, flags, create, Optional.empty());
+        }
     }
 
     /**
@@ -226,6 +233,31 @@ public final class SieveFilter {
         }
 
         @Override
+        public Optional<String> mailboxWithSpecialUse(String attribute) {
+            Optional<SpecialUse> use = specialUse(attribute);
+            if (use.isEmpty()) {
+                return Optional.empty();
+            }
+            return session.list().stream().filter(m -> m.specialUse().equals(use)).map(m -> m.name().path()).findFirst();
+        }
+
+        @Override
+        public boolean hasSpecialUse(String mailbox, String attribute) {
+            Optional<SpecialUse> use = specialUse(attribute);
+            if (use.isEmpty()) {
+                return false;
+            }
+            try {
+                return session.find(new MailboxName(mailbox)).filter(m -> m.specialUse().equals(use)).isPresent();
+            } catch (StoreException e) {
+                if (e.failure() == dev.mailstack.store.StoreFailure.TEMPORARY) {
+                    throw e;
+                }
+                return false; // not a name a mailbox can have
+            }
+        }
+
+        @Override
         public boolean seenBefore(String handle, String id) {
             return store.sieveDuplicates().seen(account.id(), handle, id, java.time.Instant.now());
         }
@@ -312,7 +344,8 @@ public final class SieveFilter {
                 case SieveAction.FileInto f -> {
                     Optional<MailboxName> name = mailboxName(f.mailbox());
                     // RFC 5228 §4.1: a name no mailbox can have is an error, and the copy goes where keep would
-                    placements.add(new Placement(name, flags(f.flags()), f.create() && name.isPresent()));
+                    placements.add(new Placement(name, flags(f.flags()), f.create() && name.isPresent(),
+                            f.specialUse().flatMap(SieveFilter::specialUse)));
                 }
                 case SieveAction.Redirect r -> redirects.add(r.address());
                 case SieveAction.Vacation v -> vacation = Optional.of(v);
@@ -320,6 +353,16 @@ public final class SieveFilter {
             }
         }
         return new Disposition(placements, redirects, vacation, rejection);
+    }
+
+    /** The store's special-use role for an RFC 6154 attribute, whatever its case; empty for one the store lacks. */
+    static Optional<SpecialUse> specialUse(String attribute) {
+        for (SpecialUse u : SpecialUse.values()) {
+            if (u.attribute().equalsIgnoreCase(attribute)) {
+                return Optional.of(u);
+            }
+        }
+        return Optional.empty();
     }
 
     private static Optional<MailboxName> mailboxName(String name) {

@@ -471,4 +471,33 @@ class SieveDeliveryTest {
         mta.awaitQueueEmpty();
         assertEquals(3, count(alice, "INBOX"), "no Message-ID: never a duplicate");
     }
+
+    /** RFC 8579: filing by special-use attribute, whatever the mailbox is called, and :create giving it. */
+    @Test
+    void fileintoSpecialUseFindsTheMailboxByItsAttributeAndCreateAssignsIt() throws Exception {
+        String script = """
+                require ["fileinto", "special-use", "mailbox", "imap4flags"];
+                if not specialuse_exists "\\\\Archive" { addflag "$NoArchiveYet"; }
+                fileinto :specialuse "\\\\Archive" :create "Old mail";
+                """;
+        script(mta.store.user(), script);
+        StoreSession alice = mta.alice();
+        alice.rename(new MailboxName("Archive"), new MailboxName("Kept"));
+        script(bob, script);
+        session(bob).delete(new MailboxName("Archive"));
+        send("x@remote.test", "alice@example.org", "From: x@remote.test\r\nSubject: a\r\n");
+        send("x@remote.test", "bob@example.org", "From: x@remote.test\r\nSubject: b1\r\n");
+        mta.awaitQueueEmpty();
+        send("x@remote.test", "bob@example.org", "From: x@remote.test\r\nSubject: b2\r\n");
+        mta.awaitQueueEmpty();
+        assertEquals(1, count(alice, "Kept"), "her \\Archive mailbox, renamed");
+        assertFalse(alice.find(new MailboxName("Old mail")).isPresent());
+        StoreSession b = session(bob);
+        assertEquals(java.util.Optional.of(dev.mailstack.store.SpecialUse.ARCHIVE),
+                b.find(new MailboxName("Old mail")).orElseThrow().specialUse(), "made with the attribute none had");
+        assertEquals(2, count(b, "Old mail"), "the second found it by its attribute");
+        List<MessageRef> old = b.select(new MailboxName("Old mail")).messages();
+        assertTrue(old.get(0).flags().keywords().contains("$NoArchiveYet"));
+        assertFalse(old.get(1).flags().keywords().contains("$NoArchiveYet"));
+    }
 }
