@@ -181,6 +181,17 @@ class ManageSieveSessionTest {
         }
     }
 
+    /** RFC 6609 §3.2: whether an included script exists is known when the include runs, not at upload. */
+    @Test
+    void aScriptIncludingOneNotUploadedYetIsStored() throws IOException {
+        try (LineClient c = login()) {
+            c.send("PUTSCRIPT \"main\" \"require \\\"include\\\"; include :personal \\\"later\\\";\"")
+                    .expect("OK \"Script stored\"");
+            c.send("CHECKSCRIPT \"require \\\"include\\\"; include :global \\\"site\\\";\"").expect("OK.*");
+            c.send("CHECKSCRIPT \"include \\\"x\\\";\"").expect("NO .*include needs require.*");
+        }
+    }
+
     @Test
     void tooManyScriptsAreRefusedWithMaxScripts() throws IOException {
         restart(new ManageSieveSettings("sieve.example.org", PlaintextAuth.LOOPBACK, new SieveLimits(1, 1000)));

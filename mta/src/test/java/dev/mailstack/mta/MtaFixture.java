@@ -37,6 +37,8 @@ import java.util.concurrent.TimeUnit;
 public final class MtaFixture implements AutoCloseable {
     public final StoreFixture store;
     public final QueueRunner runner;
+    /** Local delivery, for tests that set the administrator's Sieve scripts. */
+    public final LocalDelivery local;
     public final TcpListener smtp;
     public final TcpListener submission;
     public final dev.mailstack.mta.queue.MailCounters counters = new dev.mailstack.mta.queue.MailCounters();
@@ -58,7 +60,8 @@ public final class MtaFixture implements AutoCloseable {
         Files.createDirectories(dir);
         this.store = StoreFixture.create(dir.resolve("data"));
         MailboxStore s = store.store();
-        runner = new QueueRunner(s, queue, new LocalDelivery(s, base.hostname()), new RemoteDelivery(s, router, base.hostname()), counters);
+        local = new LocalDelivery(s, base.hostname());
+        runner = new QueueRunner(s, queue, local, new RemoteDelivery(s, router, base.hostname()), counters);
         QueueIntake intake = new QueueIntake(s, MimeLimits.defaults(), dev.mailstack.mime.MailCharset.DEFAULT_FALLBACK, runner::wake, counters);
         runner.useIntake(intake);
         runner.start();

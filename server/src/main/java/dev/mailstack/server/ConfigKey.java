@@ -73,6 +73,10 @@ public enum ConfigKey {
     FALLBACK_CHARSETS("mime.fallback_charsets", "GB18030", Type.STRING, "Charsets tried, in order, for raw 8-bit mail that is not UTF-8."),
     SIEVE_MAX_SCRIPTS("sieve.max_scripts", "20", Type.INT, "Sieve scripts one account may keep, the active one included; one more is refused (ManageSieve QUOTA/MAXSCRIPTS)."),
     SIEVE_MAX_SCRIPT_BYTES("sieve.max_script_bytes", "65536", Type.INT, "Octets (UTF-8) of one Sieve script, at most 1000000; a larger one is refused (ManageSieve QUOTA/MAXSIZE)."),
+    SIEVE_BEFORE("sieve.before", "", Type.STRING, "Sieve script files (comma-separated) run before every account's own script at delivery, as Pigeonhole's sieve_before; read and checked at start and on SIGHUP. stop in one ends the execution."),
+    SIEVE_AFTER("sieve.after", "", Type.STRING, "Sieve script files (comma-separated) run after every account's own script, while the implicit keep is still in effect, as Pigeonhole's sieve_after; read and checked at start and on SIGHUP."),
+    SIEVE_GLOBAL_DIR("sieve.global_dir", "", Type.PATH, "Folder of the site's global Sieve scripts: include :global \"NAME\" (RFC 6609) runs NAME.sieve from it; empty: none, such an include finds nothing (a runtime error unless :optional)."),
+    SIEVE_DUPLICATE_MAX_PERIOD("sieve.duplicate_max_period_seconds", "604800", Type.INT, "Longest a Sieve duplicate test (RFC 7352) remembers a message's ID, capping its :seconds (Pigeonhole's sieve_duplicate_max_period); a week. Without :seconds: a week too."),
     DKIM_SELECTOR("dkim.selector", "mailstack", Type.SELECTOR, "DKIM selector (RFC 6376) a domain's key is looked for under first: data_dir/dkim/DOMAIN/SELECTOR.pem, else the domain's only key there. Signed (rsa-sha256, relaxed/relaxed): mail from a logged-in client From: one of its account's addresses, and mail from smtp.trusted_networks; never mail from other servers. mailstack dkim keygen DOMAIN makes a key and prints the DNS record to publish; a domain without a key sends unsigned.");
 
     enum Type { STRING, SELECTOR, ZONES, PATH, ADDRESS, PORT, INT, LONG, BOOL, PLAINTEXT, BARE_LF, CIDRS, ROUTES, HOST_PORT, TLS_POLICY, TLS_POLICIES, MILTERS, MILTER_ACTION }
@@ -88,6 +92,7 @@ public enum ConfigKey {
                  TRUSTED_NETWORKS, DNSBL, SENDER_LOGIN_MATCH, SENDER_CHECKS, SENDER_CHECKS_SKIP, SPF_REJECT, DMARC_ENFORCE, BARE_LF,
                  MILTERS, MILTER_DEFAULT_ACTION, MILTER_CONNECT_TIMEOUT, MILTER_COMMAND_TIMEOUT, MILTER_CONTENT_TIMEOUT,
                  MILTER_SUBMISSION -> true;
+            case SIEVE_BEFORE, SIEVE_AFTER, SIEVE_GLOBAL_DIR, SIEVE_DUPLICATE_MAX_PERIOD -> true;
             default -> false;
         };
     }

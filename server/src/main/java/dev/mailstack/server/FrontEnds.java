@@ -11,6 +11,7 @@ import dev.mailstack.mta.delivery.RemoteDelivery;
 import dev.mailstack.mta.delivery.Route;
 import dev.mailstack.mta.delivery.NextHopTrust;
 import dev.mailstack.mta.delivery.Router;
+import dev.mailstack.mta.delivery.SieveSettings;
 import dev.mailstack.mta.delivery.SmtpTimeouts;
 import dev.mailstack.mta.delivery.StsPolicies;
 import dev.mailstack.mta.delivery.TlsPolicy;
@@ -33,6 +34,9 @@ import dev.mailstack.net.Protocol;
 import dev.mailstack.net.TlsMode;
 import dev.mailstack.pop3d.Pop3Protocol;
 import dev.mailstack.pop3d.Pop3Settings;
+import dev.mailstack.sieve.AdminScripts;
+import dev.mailstack.sieve.SieveException;
+import dev.mailstack.sieve.SieveScript;
 import dev.mailstack.store.MailboxStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -56,6 +60,7 @@ final class FrontEnds {
     private final String hostname;
     private final RemoteDelivery remote;
     private final QueueRunner runner;
+    private final LocalDelivery local;
     private final SmtpProtocol mxSmtp;
     private final SmtpProtocol submissionSmtp;
     /** Made once: its key must not change under forwards already sent (queue.srs needs a restart). */
@@ -74,7 +79,9 @@ final class FrontEnds {
         remote = new RemoteDelivery(store, router(config), hostname, SmtpTimeouts.rfc5321(),
                 config.integer(ConfigKey.DESTINATION_CONCURRENCY),
                 new StsPolicies(Clock.systemUTC(), store.domainPolicies()));
-        runner = new QueueRunner(store, queueSettings(config, hostname), new LocalDelivery(store, hostname), remote, counters);
+        local = new LocalDelivery(store, hostname);
+        local.use(sieveSettings(config));
+        runner = new QueueRunner(store, queueSettings(config, hostname), local, remote, counters);
         List<java.nio.charset.Charset> fallback = new ArrayList<>();
         for (String name : config.string(ConfigKey.FALLBACK_CHARSETS).split("[,\\s]+")) {
             if (!name.isBlank()) {
@@ -149,10 +156,51 @@ final class FrontEnds {
         Router router = router(fresh);
         QueueSettings queue = queueSettings(fresh, hostname);
         SmtpSettings mx = smtpSettings(fresh, hostname).withSenderRewriting(srs);
+        SieveSettings sieve = sieveSettings(fresh); // the files again, changed or not
         remote.use(router);
+        local.use(sieve);
         runner.use(queue);
         mxSmtp.use(mx);
         submissionSmtp.use(mx.asSubmission());
+    }
+
+    /**
+     * The site's Sieve settings: the administrator's scripts of sieve.before and sieve.after, read
+     * and checked now (a file that cannot be read or a script that does not compile is a
+     * configuration error naming the key, the file and the line), sieve.global_dir and the cap of
+     * the duplicate test's period.
+     */
+    static SieveSettings sieveSettings(Config config) {
+        Optional<Path> global = config.optional(ConfigKey.SIEVE_GLOBAL_DIR).map(Path::of);
+        if (global.isPresent() && !Files.isDirectory(global.get())) {
+            throw new ConfigException("sieve.global_dir: " + global.get() + " is not a folder");
+        }
+        return new SieveSettings(new AdminScripts(sieveFiles(config, ConfigKey.SIEVE_BEFORE),
+                sieveFiles(config, ConfigKey.SIEVE_AFTER)), global,
+                Duration.ofSeconds(config.integer(ConfigKey.SIEVE_DUPLICATE_MAX_PERIOD)));
+    }
+
+    private static List<SieveScript> sieveFiles(Config config, ConfigKey key) {
+        List<SieveScript> scripts = new ArrayList<>();
+        for (String name : config.string(key).split(",")) {
+            if (name.isBlank()) {
+                continue;
+            }
+            Path file = Path.of(name.strip());
+            String text;
+            try {
+                // RFC 5228 §2.1: scripts are UTF-8; a malformed file is refused, not guessed at
+                text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file))).toString();
+            } catch (IOException e) {
+                throw new ConfigException(key.key() + ": cannot read " + file + " as UTF-8: " + e.getMessage());
+            }
+            try {
+                scripts.add(SieveScript.parse(text));
+            } catch (SieveException e) {
+                throw new ConfigException(key.key() + ": " + file + ": " + e.getMessage()); // "line N: ..."
+            }
+        }
+        return scripts;
     }
 
     MailCounters counters() {

@@ -107,4 +107,26 @@ class ConfigTest {
         assertTrue(e.getMessage().startsWith("queue.tls_trust_file: ") && e.getMessage().contains(notPem.toString()),
                 e.getMessage());
     }
+
+    /** sieve.before/sieve.after: a script that does not compile stops the start (or a reload) naming file and line. */
+    @Test
+    void administratorSieveScriptsAreCheckedWhenReadNamingFileAndLine() throws Exception {
+        Path good = dir.resolve("spam.sieve");
+        Files.writeString(good, "require \"fileinto\";\nif header :is \"X-Spam-Flag\" \"YES\" { fileinto \"Junk\"; stop; }\n");
+        Path bad = dir.resolve("bad.sieve");
+        Files.writeString(bad, "require \"fileinto\";\nfileinto \"Junk\"\n");
+        Map<String, String> env = Map.of("MAILSTACK_SIEVE_BEFORE", good.toString(), "MAILSTACK_SIEVE_AFTER", good + ", " + good);
+        var settings = FrontEnds.sieveSettings(Config.load(Optional.empty(), env));
+        assertEquals(1, settings.adminScripts().before().size());
+        assertEquals(2, settings.adminScripts().after().size());
+        ConfigException e = assertThrows(ConfigException.class, () -> FrontEnds.sieveSettings(
+                Config.load(Optional.empty(), Map.of("MAILSTACK_SIEVE_AFTER", good + "," + bad))));
+        assertTrue(e.getMessage().startsWith("sieve.after: " + bad + ": line 2: "), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> FrontEnds.sieveSettings(
+                Config.load(Optional.empty(), Map.of("MAILSTACK_SIEVE_BEFORE", dir.resolve("missing.sieve").toString()))));
+        assertTrue(e.getMessage().startsWith("sieve.before: cannot read " + dir.resolve("missing.sieve")), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> FrontEnds.sieveSettings(
+                Config.load(Optional.empty(), Map.of("MAILSTACK_SIEVE_GLOBAL_DIR", good.toString()))));
+        assertEquals("sieve.global_dir: " + good + " is not a folder", e.getMessage());
+    }
 }

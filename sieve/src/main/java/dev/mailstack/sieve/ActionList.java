@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -28,6 +29,37 @@ final class ActionList {
         }
     }
 
+    /** The list as it was before a script ran: what a runtime error in that script goes back to. */
+    record Snapshot(List<SieveAction> actions, boolean implicitKeepCancelled, int redirects) {
+        Snapshot {
+            actions = List.copyOf(actions);
+        }
+    }
+
+    Snapshot snapshot() {
+        return new Snapshot(actions, implicitKeepCancelled, redirects);
+    }
+
+    /**
+     * The outcome of an execution whose script failed at run time: the actions of the scripts
+     * before it ({@code before}), and RFC 5228 §2.10.6's implicit keep for the failed one, unless
+     * an earlier script rejected the message (RFC 5429: nothing is stored with a reject).
+     */
+    static SieveOutcome failed(Snapshot before, List<String> implicitKeepFlags, String error) {
+        List<SieveAction> all = new ArrayList<>(before.actions());
+        boolean rejected = all.stream().anyMatch(a -> a instanceof SieveAction.Reject);
+        boolean keepAdded = !rejected && all.stream().noneMatch(a -> a instanceof SieveAction.Keep);
+        if (keepAdded) {
+            all.add(new SieveAction.Keep(implicitKeepFlags));
+        }
+        return new SieveOutcome(all, !rejected, List.of(error));
+    }
+
+    /** Whether the implicit keep has been cancelled (RFC 5228 §2.10.2). */
+    boolean implicitKeepCancelled() {
+        return implicitKeepCancelled;
+    }
+
     /** RFC 5228 §4.5. */
     void discard() {
         implicitKeepCancelled = true;
@@ -47,6 +79,12 @@ final class ActionList {
 
     /** RFC 3894: with :copy the implicit keep is left as it was. */
     void fileInto(String mailbox, List<String> flags, boolean create, boolean copy) throws LimitReached {
+        fileInto(mailbox, flags, create, Optional.empty(), copy);
+    }
+
+    /** {@code specialUse}: the attribute a mailbox made by :create gets (RFC 8579 §4). */
+    void fileInto(String mailbox, List<String> flags, boolean create, Optional<String> specialUse, boolean copy)
+            throws LimitReached {
         refuseWithReject("fileinto");
         // RFC 3501 §5.1: INBOX is case-insensitive; filing there is a keep
         if (mailbox.equalsIgnoreCase("INBOX")) {
@@ -60,11 +98,12 @@ final class ActionList {
         }
         for (int i = 0; i < actions.size(); i++) {
             if (actions.get(i) instanceof SieveAction.FileInto f && f.mailbox().equals(mailbox)) {
-                actions.set(i, new SieveAction.FileInto(mailbox, union(f.flags(), flags), f.create() || create));
+                actions.set(i, new SieveAction.FileInto(mailbox, union(f.flags(), flags), f.create() || create,
+                        f.specialUse().or(() -> specialUse)));
                 return;
             }
         }
-        add(new SieveAction.FileInto(mailbox, flags, create));
+        add(new SieveAction.FileInto(mailbox, flags, create, specialUse));
     }
 
     void redirect(String address, boolean copy) throws LimitReached {

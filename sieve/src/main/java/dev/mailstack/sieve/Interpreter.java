@@ -12,12 +12,12 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
-import java.util.function.Predicate;
 
 /**
  * Runs a checked script against one message (RFC 5228 §2.10): walks the commands, evaluates tests
  * with short-circuit (§5.2, §5.3), gathers actions in an {@link ActionList}, and keeps the run's
- * state: variables (RFC 5229) and the internal flags variable (RFC 5232 §3). One instance per run.
+ * state: variables (RFC 5229). One instance per script per {@link Execution}, which holds what the
+ * scripts of one delivery share (actions, implicit keep, internal flags, stop).
  */
 final class Interpreter {
     /** RFC 5230 §4.1: default and minimum reply period for :days. */
@@ -26,24 +26,29 @@ final class Interpreter {
     /** RFC 5230 §4.1 lets a site cap the period; 90 days, as Pigeonhole's default maximum. */
     static final Duration MAX_PERIOD = Duration.ofDays(90);
 
+    private final Execution run;
     private final SieveMessage message;
-    private final Predicate<String> mailboxExists;
     private final SieveEnvironment environment;
-    /** RFC 5260 §5: every currentdate of one run sees the same instant, taken when the run starts. */
-    private final long startSecond;
+    private final ActionList actions;
     private final boolean variablesOn;
     private final boolean flagsOn;
-    private final Variables variables = new Variables();
-    private final ActionList actions = new ActionList();
-    private List<String> internalFlags = List.of();
-    private boolean stopped;
-    /** The body test's values, read when one first runs (RFC 5173). */
-    private BodyValues body;
+    private final Variables variables;
+    /** RFC 6609 §3.3: a return ended this (included) script. */
+    private boolean returned;
+
+    /** RFC 6609 §3.2: included scripts nested at most this deep (Pigeonhole's sieve_include_max_nesting_depth). */
+    static final int MAX_INCLUDE_DEPTH = 10;
+    /** Includes one execution may run (Pigeonhole's sieve_include_max_includes). */
+    static final int MAX_INCLUDES = 255;
 
     /** A runtime error (§2.10.6): carries "line N: reason". */
-    private static final class Failure extends Exception {
+    static final class Failure extends Exception {
         Failure(int line, String reason) {
-            super("line " + line + ": " + reason);
+            this("line " + line + ": " + reason);
+        }
+
+        Failure(String message) {
+            super(message);
         }
     }
 
@@ -53,32 +58,27 @@ final class Interpreter {
      * thousand times what real scripts ask.
      */
     static final long MAX_WORK = 2_000_000_000L;
-    private long work;
 
-    Interpreter(SieveMessage message, Predicate<String> mailboxExists, SieveEnvironment environment,
-            Set<String> required) {
-        this.message = message;
-        this.mailboxExists = mailboxExists;
-        this.environment = environment;
-        this.startSecond = environment.clock().instant().getEpochSecond();
+    /** One script's interpreter, in an execution it shares with the other scripts of the delivery. */
+    Interpreter(Execution run, Set<String> required) {
+        this.run = run;
+        this.message = run.message;
+        this.environment = run.environment;
+        this.actions = run.actions;
         this.variablesOn = required.contains("variables");
         this.flagsOn = required.contains("imap4flags");
+        this.variables = new Variables(run.globals, required.contains("include"));
     }
 
-    SieveOutcome run(List<Command> script) {
-        try {
-            execute(script);
-            return actions.outcome(internalFlags);
-        } catch (Failure f) {
-            // §2.10.6: on a runtime error the implicit keep is done and nothing else
-            return new SieveOutcome(List.of(new SieveAction.Keep(internalFlags)), true, List.of(f.getMessage()));
-        }
+    /** Runs a script's commands; returns at its end or at a {@code stop}; throws on a runtime error. */
+    void run(List<Command> script) throws Failure {
+        execute(script);
     }
 
     private void execute(List<Command> commands) throws Failure {
         boolean branchTaken = false;
         for (Command c : commands) {
-            if (stopped) {
+            if (run.stopped || returned) {
                 return;
             }
             switch (c.name()) {
@@ -112,7 +112,17 @@ final class Interpreter {
             switch (c.name()) {
                 case "require" -> {
                 }
-                case "stop" -> stopped = true;
+                case "stop" -> run.stopped = true;
+                // RFC 6609 §3.3: return ends the included script; in the top-level one it is a stop
+                case "return" -> {
+                    if (run.includeStack.isEmpty()) {
+                        run.stopped = true;
+                    } else {
+                        returned = true;
+                    }
+                }
+                case "include" -> include(c);
+                case "global" -> a.positionalStrings(0).forEach(variables::declareGlobal);
                 case "keep" -> actions.keep(flagsOf(a));
                 case "discard" -> actions.discard();
                 case "fileinto" -> {
@@ -121,7 +131,22 @@ final class Interpreter {
                         throw new Failure(c.line(), "\"" + mailbox + "\" is not a mailbox name: use names like"
                                 + " \"Lists/sieve\", '/' between levels, no empty level, no control characters");
                     }
-                    actions.fileInto(mailbox, flagsOf(a), a.has("create"), a.has("copy"));
+                    Optional<String> specialUse = Optional.empty();
+                    if (a.has("specialuse")) {
+                        // RFC 8579 §4: the mailbox with the attribute if there is one, else the named one,
+                        // which :create makes with the attribute
+                        String attribute = expand(a.string("specialuse"));
+                        if (!isSpecialUse(attribute)) {
+                            throw new Failure(c.line(), "\"" + attribute + "\" is not a special-use attribute like \"\\\\Junk\"");
+                        }
+                        Optional<String> found = run.account.mailboxWithSpecialUse(attribute);
+                        if (found.isPresent()) {
+                            mailbox = found.get();
+                        } else if (a.has("create")) {
+                            specialUse = Optional.of(attribute);
+                        }
+                    }
+                    actions.fileInto(mailbox, flagsOf(a), a.has("create"), specialUse, a.has("copy"));
                 }
                 case "redirect" -> {
                     String written = expand(a.positionalString(0));
@@ -145,6 +170,53 @@ final class Interpreter {
     }
 
     /**
+     * RFC 6609 §3.2: runs the named script here, with its own requires and variables (but the
+     * globals), sharing the actions and the implicit keep. The name is taken as written, never
+     * expanded. A missing script is an error unless :optional; a script that includes itself,
+     * directly or not, is an error unless :once, which also skips a script included before.
+     */
+    private void include(Command c) throws Failure {
+        Arguments a = c.arguments();
+        boolean global = a.has("global");
+        String name = a.positionalString(0);
+        String key = (global ? "global:" : "personal:") + name;
+        String shown = (global ? ":global " : ":personal ") + "\"" + name + "\"";
+        if (a.has("once") && run.included.contains(key)) {
+            return; // §3.2: an include :once of a script on the stack counts as included already
+        }
+        if (run.includeStack.contains(key)) {
+            throw new Failure(c.line(), "include " + shown + " includes itself (a loop of includes)");
+        }
+        if (run.includeStack.size() >= MAX_INCLUDE_DEPTH) {
+            throw new Failure(c.line(), "includes nest deeper than " + MAX_INCLUDE_DEPTH + " levels");
+        }
+        if (++run.includes > MAX_INCLUDES) {
+            throw new Failure(c.line(), "more than " + MAX_INCLUDES + " includes in one run");
+        }
+        Optional<SieveScript> script;
+        try {
+            script = global ? run.account.globalScript(name) : run.account.personalScript(name);
+        } catch (SieveException e) {
+            throw new Failure(c.line(), "included script " + shown + " does not compile: " + e.getMessage());
+        }
+        if (script.isEmpty()) {
+            if (a.has("optional")) {
+                return; // §3.2: an optional script that is not there is skipped
+            }
+            throw new Failure(c.line(), "included script " + shown + " not found");
+        }
+        run.included.add(key);
+        run.includeStack.add(key);
+        try {
+            script.get().runIn(run);
+        } catch (Failure f) {
+            throw new Failure(c.line(), "in included script " + shown + ", " + f.getMessage());
+        } finally {
+            run.includeStack.removeLast();
+        }
+    }
+
+    /**
      * A name fileinto can hand to the store: UTF-8 text with '/' between levels, no empty level
      * (leading, trailing or doubled '/'), no control characters. The store may still refuse it.
      */
@@ -160,7 +232,7 @@ final class Interpreter {
         if (!flagsOn) {
             return List.of();
         }
-        return a.has("flags") ? flagList(expandAll(a.strings("flags"))) : internalFlags;
+        return a.has("flags") ? flagList(expandAll(a.strings("flags"))) : run.internalFlags;
     }
 
     /** RFC 5232 §3: a flag list is any number of strings, each holding flags separated by spaces. */
@@ -180,7 +252,7 @@ final class Interpreter {
         Arguments a = c.arguments();
         boolean named = a.positional().size() == 2;
         List<String> given = flagList(expandAll(a.positionalStrings(named ? 1 : 0)));
-        List<String> current = named ? flagList(List.of(variables.get(a.positionalString(0)))) : internalFlags;
+        List<String> current = named ? flagList(List.of(variables.get(a.positionalString(0)))) : run.internalFlags;
         List<String> result = switch (c.name()) {
             case "setflag" -> given;
             case "addflag" -> ActionList.union(current, given);
@@ -193,7 +265,7 @@ final class Interpreter {
         if (named) {
             variables.set(a.positionalString(0), String.join(" ", result));
         } else {
-            internalFlags = List.copyOf(result);
+            run.internalFlags = List.copyOf(result);
         }
     }
 
@@ -284,13 +356,15 @@ final class Interpreter {
             case "address" -> compare(t, a, addressValues(a, expandAll(a.positionalStrings(0))), 1);
             case "date" -> compare(t, a, dateValues(a), 2);
             case "currentdate" -> compare(t, a, datePart(a, expand(a.positionalString(0)),
-                    new ZonedTime(startSecond, 0)).stream().toList(), 1);
+                    new ZonedTime(run.startSecond, 0)).stream().toList(), 1);
             case "environment" -> {
                 // RFC 5183 §4: an item that is not there fails the test, even :count "eq" "0"
                 Optional<String> item = environmentItem(expand(a.positionalString(0)));
                 yield item.isPresent() && compare(t, a, stringValues(a, List.of(item.get())), 1);
             }
             // RFC 5463 §4: the names are taken as written, never expanded, like require's
+            case "duplicate" -> duplicate(a);
+            case "specialuse_exists" -> specialUseExists(a);
             case "ihave" -> a.positionalStrings(0).stream().map(n -> n.toLowerCase(Locale.ROOT)).allMatch(SieveScript::supports);
             case "envelope" -> compare(t, a, envelopeValues(a, expandAll(a.positionalStrings(0))), 1);
             case "string" -> compare(t, a, stringValues(a, expandAll(a.positionalStrings(0))), 1);
@@ -299,7 +373,7 @@ final class Interpreter {
             case "mailboxexists" -> {
                 // RFC 5490 §3.1: true only if every named mailbox exists
                 for (String name : expandAll(a.positionalStrings(0))) {
-                    if (!(name.equalsIgnoreCase("INBOX") || mailboxExists.test(name))) {
+                    if (!(name.equalsIgnoreCase("INBOX") || run.account.mailboxExists(name))) {
                         yield false;
                     }
                 }
@@ -307,6 +381,53 @@ final class Interpreter {
             }
             default -> throw new IllegalStateException("checked script holds unknown test " + t.name());
         };
+    }
+
+    /**
+     * RFC 7352 §3: the message's unique ID (its Message-ID, the first of the :header field, or
+     * :uniqueid) seen by an earlier delivery under the same handle. A message without the field
+     * has no ID: the test is false and nothing is tracked.
+     */
+    private boolean duplicate(Arguments a) {
+        String id;
+        if (a.has("uniqueid")) {
+            id = expand(a.string("uniqueid"));
+        } else {
+            List<String> fields = message.header(a.has("header") ? expand(a.string("header")) : "message-id");
+            id = fields.isEmpty() ? "" : unfold(fields.getFirst()).strip();
+            if (id.isEmpty()) {
+                return false;
+            }
+        }
+        String handle = a.has("handle") ? expand(a.string("handle")) : "";
+        Duration period = a.has("seconds") ? Duration.ofSeconds(a.number("seconds")) : DuplicateCheck.DEFAULT_PERIOD;
+        return run.duplicate(new DuplicateCheck(handle, id, period, a.has("last")));
+    }
+
+    /**
+     * RFC 8579 §3: without a mailbox, whether every attribute is some mailbox's; with one, whether
+     * it exists and has them all. An attribute that is no special-use attribute is no mailbox's.
+     */
+    private boolean specialUseExists(Arguments a) {
+        boolean named = a.positional().size() == 2;
+        String mailbox = named ? expand(a.positionalString(0)) : null;
+        for (String attribute : expandAll(a.positionalStrings(named ? 1 : 0))) {
+            if (!isSpecialUse(attribute)) {
+                return false;
+            }
+            boolean found = named ? run.account.hasSpecialUse(mailbox, attribute)
+                    : run.account.mailboxWithSpecialUse(attribute).isPresent();
+            if (!found) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** RFC 6154 §2 (use-attr: "\\" atom): a backslash and atom characters. */
+    static boolean isSpecialUse(String s) {
+        return s.length() > 1 && s.charAt(0) == '\\' && s.substring(1).chars().allMatch(ch -> ch > 0x20 && ch < 0x7f
+                && "(){%*\"\\]".indexOf(ch) < 0);
     }
 
     /**
@@ -473,13 +594,13 @@ final class Interpreter {
         if (message.body().isEmpty()) {
             return List.of();
         }
-        if (body == null) {
-            body = new BodyValues(message.body().get());
+        if (run.body == null) {
+            run.body = new BodyValues(message.body().get());
         }
         if (a.has("raw")) {
-            return body.raw();
+            return run.body.raw();
         }
-        return a.has("content") ? body.content(expandAll(a.strings("content"))) : body.text();
+        return a.has("content") ? run.body.content(expandAll(a.strings("content"))) : run.body.text();
     }
 
     /** RFC 5229 §5: for :count, an empty source string is no value at all. */
@@ -495,7 +616,7 @@ final class Interpreter {
             }
             return flagList(contents);
         }
-        return internalFlags;
+        return run.internalFlags;
     }
 
     /**
@@ -522,8 +643,8 @@ final class Interpreter {
                 String key = keys.get(k);
                 // each comparison costs at most about value × key characters; a run is bounded as a
                 // whole, so a script cannot hold a delivery worker (Pigeonhole's sieve_max_cpu_time)
-                work += (long) (value.length() + 1) * (key.length() + 1);
-                if (work > MAX_WORK) {
+                run.work += (long) (value.length() + 1) * (key.length() + 1);
+                if (run.work > MAX_WORK) {
                     throw new Failure(t.line(), "too much matching for one message (over " + MAX_WORK
                             + " value × key characters); match fewer or shorter values");
                 }

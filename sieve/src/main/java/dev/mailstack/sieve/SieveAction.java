@@ -2,6 +2,7 @@ package dev.mailstack.sieve;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -22,10 +23,18 @@ public sealed interface SieveAction {
      * Store in {@code mailbox}: UTF-8, '/' between hierarchy levels, never INBOX (that is a
      * {@link Keep}). {@code create}: make the mailbox if it is missing (RFC 5490 §3.2); without it
      * a missing mailbox means the deliverer files into INBOX instead, as RFC 5228 §4.1 suggests.
+     * {@code specialUse} (RFC 8579 §4, fileinto :specialuse with :create): no mailbox had that
+     * special-use attribute (e.g. "\\Junk"), so the one made gets it; empty otherwise.
      */
-    record FileInto(String mailbox, List<String> flags, boolean create) implements SieveAction {
+    record FileInto(String mailbox, List<String> flags, boolean create, Optional<String> specialUse)
+            implements SieveAction {
         public FileInto {
             flags = List.copyOf(flags);
+            Objects.requireNonNull(specialUse, "specialUse");
+        }
+
+        public FileInto(String mailbox, List<String> flags, boolean create) {
+            this(mailbox, flags, create, Optional.empty());
         }
     }
 

@@ -7,12 +7,19 @@ import java.util.List;
  * the script gave them, duplicates merged (RFC 5228 §2.10.3); whether the {@link SieveAction.Keep}
  * among them is the implicit keep (§2.10.2); and the runtime errors, each "line N: reason". After
  * a runtime error the actions are just the implicit keep (§2.10.6): nothing the script did before
- * the error is carried out.
+ * the error is carried out. {@code duplicates}: the IDs the duplicate test looked at (RFC 7352),
+ * for the deliverer to remember once the message is delivered; none after a runtime error (§3).
  */
-public record SieveOutcome(List<SieveAction> actions, boolean implicitKeep, List<String> errors) {
+public record SieveOutcome(List<SieveAction> actions, boolean implicitKeep, List<String> errors,
+        List<DuplicateCheck> duplicates) {
     public SieveOutcome {
         actions = List.copyOf(actions);
         errors = List.copyOf(errors);
+        duplicates = List.copyOf(duplicates);
+    }
+
+    public SieveOutcome(List<SieveAction> actions, boolean implicitKeep, List<String> errors) {
+        this(actions, implicitKeep, errors, List.of());
     }
 
     /** Whether the script failed at run time (the actions are then the implicit keep alone). */

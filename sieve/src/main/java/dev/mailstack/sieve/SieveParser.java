@@ -355,15 +355,39 @@ final class SieveParser {
                     required.add(e);
                 }
             }
+            case "fileinto" -> {
+                if (a.has("specialuse")) {
+                    specialUse(a.string("specialuse"), c.line());
+                }
+            }
             case "redirect" -> {
                 String to = a.positionalString(0);
                 if (isConstant(to) && RedirectAddress.parse(to) == null) {
                     throw new SieveException(c.line(), "redirect needs one address like user@example.org, not \"" + to + "\"");
                 }
             }
+            case "include" -> {
+                // RFC 6609 §3.2: the name is a constant, never expanded; whether the script exists is
+                // known only when the include runs, so a script may be uploaded before those it includes
+                String name = a.positionalString(0);
+                if (name.isEmpty() || name.chars().anyMatch(ch -> ch < 0x20 || ch == 0x7f)) {
+                    throw new SieveException(c.line(), "include needs a script name, without control characters");
+                }
+            }
+            case "global" -> {
+                // RFC 6609 §3.4: global variables need the variables extension too
+                needs("global", "variables", c.line());
+                for (String name : a.positionalStrings(0)) {
+                    if (!Variables.isName(name)) {
+                        throw new SieveException(c.line(), "\"" + name + "\" is not a variable name: use letters, digits and _");
+                    }
+                }
+            }
             case "set" -> {
                 String name = a.positionalString(0);
-                if (!Variables.isName(name)) {
+                // RFC 6609 §3.5: set "global.NAME" sets the global variable NAME
+                boolean global = required.contains("include") && Variables.globalName(name) != null;
+                if (!global && !Variables.isName(name)) {
                     throw new SieveException(c.line(), "\"" + name + "\" is not a variable name: use letters, digits and _");
                 }
                 variableNames.add(name.toLowerCase(Locale.ROOT));
@@ -387,6 +411,13 @@ final class SieveParser {
             }
             default -> {
             }
+        }
+    }
+
+    /** RFC 8579 §3, §4: a constant special-use attribute must be one (RFC 6154 §2: "\\" atom). */
+    private void specialUse(String attribute, int line) throws SieveException {
+        if (isConstant(attribute) && !Interpreter.isSpecialUse(attribute)) {
+            throw new SieveException(line, "\"" + attribute + "\" is not a special-use attribute; use one like \"\\\\Junk\"");
         }
     }
 
@@ -419,7 +450,7 @@ final class SieveParser {
             throw new SieveException(t.line(), "comparator " + comparator.wireName + " cannot do \":" + matchTag + "\"; use :is or :value");
         }
         // RFC 5260 §6: :last reverses the count of :index, and fields are counted from 1
-        if (a.has("last") && !a.has("index")) {
+        if (a.has("last") && !a.has("index") && !t.name().equals("duplicate")) { // duplicate's :last is RFC 7352's own
             throw new SieveException(t.line(), ":last needs :index N, as in :index 1 :last for the last field");
         }
         if (a.has("index") && a.number("index") < 1) {
@@ -447,6 +478,16 @@ final class SieveParser {
                     if (isConstant(part) && !p.equals("from") && !p.equals("to")) {
                         throw new SieveException(t.line(), "envelope part \"" + part + "\" is not supported; use \"from\" or \"to\"");
                     }
+                }
+            }
+            case "specialuse_exists" -> {
+                for (String attribute : a.positionalStrings(a.positional().size() - 1)) {
+                    specialUse(attribute, t.line());
+                }
+            }
+            case "duplicate" -> {
+                if (a.has("header") && isConstant(a.string("header")) && !HeaderSection.isFieldName(a.string("header"))) {
+                    throw new SieveException(t.line(), "\"" + a.string("header") + "\" is not a header field name");
                 }
             }
             case "header", "address", "exists" -> {

@@ -2,6 +2,7 @@ package dev.mailstack.sieve;
 
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
 
@@ -20,7 +21,7 @@ public final class SieveScript {
     /** The extensions this implementation offers, as `require` and ManageSieve's SIEVE capability name them. */
     public static final List<String> EXTENSIONS = List.of("fileinto", "envelope", "body", "encoded-character", "imap4flags",
             "copy", "subaddress", "vacation", "vacation-seconds", "mailbox", "relational",
-            "comparator-i;ascii-numeric", "variables", "reject", "ereject", "date", "index", "environment", "ihave");
+            "comparator-i;ascii-numeric", "variables", "reject", "ereject", "date", "index", "environment", "ihave", "include", "duplicate", "special-use");
 
     /**
      * Whether {@code require} and {@code ihave} (RFC 5463 §4) find this extension, named in lower
@@ -59,17 +60,21 @@ public final class SieveScript {
      * java.io.UncheckedIOException} when a body test cannot read the message's body.
      */
     public SieveOutcome run(SieveMessage message, Predicate<String> mailboxExists) {
-        return run(message, mailboxExists, SieveEnvironment.local());
+        return run(message, SieveAccount.of(mailboxExists), SieveEnvironment.local());
     }
 
     /**
      * Runs the script as {@link #run(SieveMessage, Predicate)} does, in a given environment: the
      * clock and zone the date extension reads (RFC 5260) and the items of the environment test
-     * (RFC 5183). The two-argument run uses {@link SieveEnvironment#local()}.
+     * (RFC 5183), asking {@code account} what the tests need to know of the account. The
+     * two-argument run uses {@link SieveEnvironment#local()}.
      */
-    public SieveOutcome run(SieveMessage message, Predicate<String> mailboxExists, SieveEnvironment environment) {
-        return new Interpreter(Objects.requireNonNull(message, "message"),
-                Objects.requireNonNull(mailboxExists, "mailboxExists"),
-                Objects.requireNonNull(environment, "environment"), required).run(commands);
+    public SieveOutcome run(SieveMessage message, SieveAccount account, SieveEnvironment environment) {
+        return AdminScripts.NONE.run(Optional.of(this), message, account, environment);
+    }
+
+    /** Runs the script's commands within an execution it may share with other scripts. */
+    void runIn(Execution run) throws Interpreter.Failure {
+        new Interpreter(run, required).run(commands);
     }
 }

@@ -1,6 +1,8 @@
 package dev.mailstack.sieve;
 
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -17,7 +19,31 @@ final class Variables {
     static final int MATCH_VARIABLES = 10;
 
     private final Map<String, String> named = new HashMap<>();
+    /** RFC 6609 §3.4: the execution's global variables, which this script sees once it declares them. */
+    private final Map<String, String> globals;
+    private final Set<String> declaredGlobal = new HashSet<>();
+    /** Whether the script required include, which brings the "global." namespace (RFC 6609 §3.5). */
+    private final boolean globalNamespace;
     private List<String> matches = List.of();
+
+    Variables() {
+        this(new HashMap<>(), false);
+    }
+
+    Variables(Map<String, String> globals, boolean globalNamespace) {
+        this.globals = globals;
+        this.globalNamespace = globalNamespace;
+    }
+
+    /** RFC 6609 §3.5: "global.NAME" names the global variable NAME; null for any other name. */
+    static String globalName(String s) {
+        return s.length() > 7 && s.regionMatches(true, 0, "global.", 0, 7) && isName(s.substring(7)) ? s.substring(7) : null;
+    }
+
+    /** RFC 6609 §3.4: from here on, {@code name} is the execution's global variable of that name. */
+    void declareGlobal(String name) {
+        declaredGlobal.add(name.toLowerCase(Locale.ROOT));
+    }
 
     /** RFC 5229 §3: identifier = (ALPHA / "_") *(ALPHA / DIGIT / "_"). */
     static boolean isName(String s) {
@@ -34,11 +60,15 @@ final class Variables {
     }
 
     void set(String name, String value) {
-        named.put(name.toLowerCase(Locale.ROOT), truncate(value));
+        String global = globalNamespace ? globalName(name) : null;
+        String key = (global == null ? name : global).toLowerCase(Locale.ROOT);
+        (global != null || declaredGlobal.contains(key) ? globals : named).put(key, truncate(value));
     }
 
     String get(String name) {
-        return named.getOrDefault(name.toLowerCase(Locale.ROOT), "");
+        String global = globalNamespace ? globalName(name) : null;
+        String key = (global == null ? name : global).toLowerCase(Locale.ROOT);
+        return (global != null || declaredGlobal.contains(key) ? globals : named).getOrDefault(key, "");
     }
 
     /** RFC 5229 §3.2: a successful :matches replaces all the match variables. */
@@ -67,7 +97,7 @@ final class Variables {
             // the reference ends at the first character that cannot be in a name: scanning only
             // that far keeps a string full of "${" linear
             int end = open + 2;
-            while (end < s.length() && isNameChar(s.charAt(end))) {
+            while (end < s.length() && (isNameChar(s.charAt(end)) || s.charAt(end) == '.')) {
                 end++;
             }
             String value = end < s.length() && s.charAt(end) == '}' ? lookup(s.substring(open + 2, end)) : null;
@@ -99,7 +129,10 @@ final class Variables {
             int n = Integer.parseInt(digits);
             return n < matches.size() ? matches.get(n) : "";
         }
-        return isName(ref) ? get(ref) : null;
+        if (globalNamespace && globalName(ref) != null) {
+            return get(ref);
+        }
+        return isName(ref) ? get(ref) : null; // another namespace (RFC 5229 §3): left as written
     }
 
     static String truncate(String value) {

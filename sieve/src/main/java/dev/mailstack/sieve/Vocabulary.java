@@ -60,7 +60,9 @@ final class Vocabulary {
             new Signature("fileinto", "fileinto", List.of(
                     new TagSpec("copy", Kind.NONE, null, "copy"),
                     new TagSpec("flags", Kind.STRING_LIST, null, "imap4flags"),
-                    new TagSpec("create", Kind.NONE, null, "mailbox")),
+                    new TagSpec("create", Kind.NONE, null, "mailbox"),
+                    // RFC 8579 §4
+                    new TagSpec("specialuse", Kind.STRING, null, "special-use")),
                     List.of(Kind.STRING), 0, Nested.NOTHING),
             flagCommand("setflag"), flagCommand("addflag"), flagCommand("removeflag"),
             new Signature("vacation", "vacation", List.of(
@@ -82,7 +84,17 @@ final class Vocabulary {
                     new TagSpec("length", Kind.NONE, null, null)),
                     List.of(Kind.STRING, Kind.STRING), 0, Nested.NOTHING),
             // RFC 5463 §5
-            new Signature("error", "ihave", List.of(), List.of(Kind.STRING), 0, Nested.NOTHING)));
+            new Signature("error", "ihave", List.of(), List.of(Kind.STRING), 0, Nested.NOTHING),
+            // RFC 6609 §3.2: include [LOCATION] [":once"] [":optional"] <value: string>
+            new Signature("include", "include", List.of(
+                    new TagSpec("personal", Kind.NONE, "location", null),
+                    new TagSpec("global", Kind.NONE, "location", null),
+                    new TagSpec("once", Kind.NONE, null, null),
+                    new TagSpec("optional", Kind.NONE, null, null)),
+                    List.of(Kind.STRING), 0, Nested.NOTHING),
+            // RFC 6609 §3.3, §3.4
+            new Signature("return", "include", List.of(), List.of(), 0, Nested.NOTHING),
+            new Signature("global", "include", List.of(), List.of(Kind.STRING_LIST), 0, Nested.NOTHING)));
 
     static final Map<String, Signature> TESTS = index(List.of(
             new Signature("address", null, concat(COMPARATORS, ADDRESS_PARTS, MATCH_TYPES, INDEX),
@@ -121,7 +133,19 @@ final class Vocabulary {
             new Signature("environment", "environment", concat(COMPARATORS, MATCH_TYPES),
                     List.of(Kind.STRING, Kind.STRING_LIST), 0, Nested.NOTHING),
             // RFC 5463 §4
-            new Signature("ihave", "ihave", List.of(), List.of(Kind.STRING_LIST), 0, Nested.NOTHING)));
+            new Signature("ihave", "ihave", List.of(), List.of(Kind.STRING_LIST), 0, Nested.NOTHING),
+            // RFC 8579 §3: specialuse_exists [<mailbox: string>] <special-use-attrs: string-list>
+            new Signature("specialuse_exists", "special-use", List.of(), List.of(Kind.STRING, Kind.STRING_LIST), 1,
+                    Nested.NOTHING),
+            // RFC 7352 §3: duplicate [":handle" <handle: string>] [":header" <header-name: string> /
+            // ":uniqueid" <value: string>] [":seconds" <timeout: number>] [":last"]
+            new Signature("duplicate", "duplicate", List.of(
+                    new TagSpec("handle", Kind.STRING, null, null),
+                    new TagSpec("header", Kind.STRING, "unique ID source", null),
+                    new TagSpec("uniqueid", Kind.STRING, "unique ID source", null),
+                    new TagSpec("seconds", Kind.NUMBER, null, null),
+                    new TagSpec("last", Kind.NONE, null, null)),
+                    List.of(), 0, Nested.NOTHING)));
 
     private Vocabulary() {
     }

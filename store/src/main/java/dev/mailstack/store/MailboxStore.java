@@ -39,6 +39,7 @@ public final class MailboxStore implements AutoCloseable {
     private final MailQueue queue;
     private final DomainPolicies domainPolicies;
     private final SieveScripts sieveScripts;
+    private final SieveDuplicates sieveDuplicates;
 
     private MailboxStore(Database db, ContentFiles contents) {
         this.db = db;
@@ -47,6 +48,7 @@ public final class MailboxStore implements AutoCloseable {
         this.queue = new MailQueue(this);
         this.domainPolicies = new DomainPolicies(db);
         this.sieveScripts = new SieveScripts(db, accountWriters);
+        this.sieveDuplicates = new SieveDuplicates(db, accountWriters);
     }
 
     /** Opens the store in {@code dataDir}; {@code jdbcUrl} null means the embedded H2 file there. */
@@ -77,6 +79,11 @@ public final class MailboxStore implements AutoCloseable {
     /** Accounts' Sieve scripts, managed with ManageSieve and the CLI, run by local delivery. */
     public SieveScripts sieveScripts() {
         return sieveScripts;
+    }
+
+    /** What the Sieve duplicate test (RFC 7352) remembers per account. */
+    public SieveDuplicates sieveDuplicates() {
+        return sieveDuplicates;
     }
 
     public ChangeBus changes() {

@@ -77,6 +77,15 @@ public final class LocalDelivery {
         this.filter = new SieveFilter(store, hostname);
     }
 
+    /**
+     * The site's Sieve settings for deliveries from now on: the administrator's scripts that run
+     * before and after every account's own (Pigeonhole's sieve_before and sieve_after), and where
+     * include :global finds scripts.
+     */
+    public void use(SieveSettings settings) {
+        filter.use(settings);
+    }
+
     /** One local account that a claimed message goes to, through the envelope recipient {@code recipient}. */
     public record Request(QueuedMessage message, Account account, String recipient) {
     }
@@ -182,7 +191,31 @@ public final class LocalDelivery {
                         : "250 2.0.0 delivered to " + account.address(), filed, dispositions.get(i)));
             }
             t.commit();
+            remember(account, delivered);
             return delivered;
+        }
+    }
+
+    /**
+     * RFC 7352 §3: the IDs a script's duplicate test looked at are kept once the message is
+     * delivered (discarded by the script counts; refused does not). After the commit, so a failed
+     * or deferred delivery is not its own duplicate when it is tried again; a failure to record is
+     * logged and costs at most one duplicate let through later.
+     */
+    private void remember(Account account, List<Result> results) {
+        List<dev.mailstack.store.SieveDuplicates.Mark> marks = new ArrayList<>();
+        for (Result r : results) {
+            if (r instanceof Delivered d) {
+                marks.addAll(d.disposition().duplicates());
+            }
+        }
+        if (marks.isEmpty()) {
+            return;
+        }
+        try {
+            store.sieveDuplicates().record(account.id(), marks, java.time.Instant.now());
+        } catch (StoreException e) {
+            LOG.log(Level.WARNING, "sieve: duplicate tracking not recorded user={0}: {1}", account.address(), e.getMessage());
         }
     }
 
@@ -222,7 +255,8 @@ public final class LocalDelivery {
             Optional<MailboxInfo> box = session.find(p.mailbox().get());
             if (box.isEmpty() && p.create()) {
                 try {
-                    box = Optional.of(session.create(p.mailbox().get(), Optional.empty())); // RFC 5490 §3.2
+                    // RFC 5490 §3.2; RFC 8579 §4: with the special-use attribute no mailbox had
+                    box = Optional.of(session.create(p.mailbox().get(), p.specialUse()));
                     // subscribed too, as Dovecot's lda_mailbox_autosubscribe does: Thunderbird shows
                     // only subscribed folders, and a filter's new folder must not hide its mail
                     session.subscribe(p.mailbox().get(), true);

@@ -2,6 +2,7 @@ package dev.mailstack.mta.delivery;
 
 import dev.mailstack.mime.HeaderFields;
 import dev.mailstack.mime.MessageSummary;
+import dev.mailstack.sieve.AdminScripts;
 import dev.mailstack.sieve.MessageBody;
 import dev.mailstack.sieve.SieveAction;
 import dev.mailstack.sieve.SieveException;
@@ -15,6 +16,8 @@ import dev.mailstack.store.Flags;
 import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.QueuedMessage;
+import dev.mailstack.store.SieveDuplicates;
+import dev.mailstack.store.SpecialUse;
 import dev.mailstack.store.StoreException;
 import dev.mailstack.store.StoreSession;
 import java.io.BufferedInputStream;
@@ -38,9 +41,11 @@ import java.util.TreeSet;
 
 /**
  * Runs an account's active Sieve script (RFC 5228; set with {@code mailstack user sieve} or over
- * ManageSieve) on a message being delivered to it, and says where the message goes: the
+ * ManageSieve) on a message being delivered to it, between the administrator's before- and
+ * after-scripts ({@link AdminScripts}, config sieve.before and sieve.after), and says where the
+ * message goes: the
  * account's mailboxes with their flags, addresses to redirect it to, a vacation reply to send. An
- * account without a script, and a script that fails, get the implicit keep (§2.10.6), so mail is
+ * account without any script to run, and a script that fails, get the implicit keep (§2.10.6), so mail is
  * never lost to a filter. Reads the message's header, up to {@link #HEADER_LIMIT}, and its body only
  * when a script's body test asks for it.
  */
@@ -53,19 +58,34 @@ public final class SieveFilter {
     /** RFC 3501 §9 atom-specials and '\' and ']': what a keyword may not hold. */
     private static final String NOT_IN_KEYWORDS = "(){ %*\"\\]";
 
-    /** Where one copy goes: {@code mailbox} empty for the keep's place (INBOX, or Junk for quarantined mail). */
-    public record Placement(Optional<MailboxName> mailbox, Flags flags, boolean create) {
+    /**
+     * Where one copy goes: {@code mailbox} empty for the keep's place (INBOX, or Junk for quarantined
+     * mail). {@code specialUse}: the attribute a mailbox made by {@code create} gets (RFC 8579 §4).
+     */
+    public record Placement(Optional<MailboxName> mailbox, Flags flags, boolean create, Optional<SpecialUse> specialUse) {
+        public Placement(Optional<MailboxName> mailbox, Flags flags, boolean create) {
+            this(mailbox, flags, create, Optional.empty());
+        }
     }
 
     /**
      * What becomes of a message for one account. No placements: the script discarded it, or
      * refused it with {@code rejection}'s reason (RFC 5429), which no other action goes with.
+     * {@code duplicates}: the IDs the duplicate test looked at, to record once the message is
+     * delivered (RFC 7352 §3), their periods already capped by sieve.duplicate_max_period_seconds.
      */
     public record Disposition(List<Placement> placements, List<String> redirects,
-                              Optional<SieveAction.Vacation> vacation, Optional<String> rejection) {
+                              Optional<SieveAction.Vacation> vacation, Optional<String> rejection,
+                              List<SieveDuplicates.Mark> duplicates) {
         public Disposition {
             placements = List.copyOf(placements);
             redirects = List.copyOf(redirects);
+            duplicates = List.copyOf(duplicates);
+        }
+
+        public Disposition(List<Placement> placements, List<String> redirects, Optional<SieveAction.Vacation> vacation,
+                Optional<String> rejection) {
+            this(placements, redirects, vacation, rejection, List.of());
         }
 
         static final Disposition KEEP = new Disposition(
@@ -75,6 +95,8 @@ public final class SieveFilter {
     private final MailboxStore store;
     /** This server's name, for the environment test (RFC 5183 "host"). */
     private final String hostname;
+    /** Replaced whole on SIGHUP; a delivery uses the settings it read at its start. */
+    private volatile SieveSettings settings = SieveSettings.NONE;
     private final Map<String, SieveScript> parsed = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, SieveScript> eldest) {
@@ -87,18 +109,23 @@ public final class SieveFilter {
         this.hostname = hostname;
     }
 
+    /** The site's Sieve settings for the deliveries from now on (at start and on SIGHUP). */
+    public void use(SieveSettings settings) {
+        this.settings = java.util.Objects.requireNonNull(settings, "settings");
+    }
+
     /**
      * Where {@code message}, sent to {@code recipient}, goes for {@code account}. Throws when the
      * message or the store cannot be read just now: the delivery is tried again, unfiltered never.
      */
     public Disposition decide(QueuedMessage message, Account account, String recipient, StoreSession session)
             throws IOException {
+        SieveSettings site = settings;
+        AdminScripts admin = site.adminScripts();
         Optional<String> text = store.sieveScripts().activeSieveScript(account.id());
-        if (text.isEmpty()) {
-            return Disposition.KEEP;
-        }
-        Optional<SieveScript> script = parse(text.get(), account);
-        if (script.isEmpty()) {
+        // a user script that does not parse is left out; the administrator's still run around it
+        Optional<SieveScript> script = text.flatMap(t -> parse(t, account));
+        if (script.isEmpty() && admin.isEmpty()) {
             return Disposition.KEEP;
         }
         byte[] header;
@@ -107,9 +134,13 @@ public final class SieveFilter {
         }
         // RFC 5183: the queue keeps no record of the SMTP client, so remote-host and remote-ip are unknown
         String domain = account.address().substring(account.address().lastIndexOf('@') + 1);
+        boolean needsBody = script.filter(SieveFilter::needsBody).isPresent()
+                || admin.before().stream().anyMatch(SieveFilter::needsBody)
+                || admin.after().stream().anyMatch(SieveFilter::needsBody);
         SieveOutcome outcome;
         try {
-            outcome = script.get().run(sieveMessage(script.get(), message, header, recipient), name -> exists(session, name),
+            outcome = admin.run(script, sieveMessage(needsBody, message, header, recipient),
+                    new Recipient(account, session, site.globalDir()),
                     new SieveEnvironment(Clock.systemDefaultZone(), domain, hostname, "", "", ""));
         } catch (UncheckedIOException e) {
             throw e.getCause(); // a body test could not read the content now: tried again, as for the header
@@ -120,6 +151,9 @@ public final class SieveFilter {
         }
         LOG.log(Level.INFO, "sieve queue={0} user={1} actions={2}", message.id(), account.address(), describe(outcome));
         Disposition d = disposition(outcome);
+        List<SieveDuplicates.Mark> duplicates = outcome.duplicates().stream().map(c -> new SieveDuplicates.Mark(c.handle(),
+                c.id(), c.period().compareTo(site.duplicateMaxPeriod()) > 0 ? site.duplicateMaxPeriod() : c.period(),
+                c.last())).toList();
         if (message.envelope().junk() && (!d.redirects().isEmpty() || d.rejection().isPresent()
                 || d.placements().stream().anyMatch(p -> p.mailbox().isPresent()))) {
             // Quarantined because its From fails DMARC (a forgery, likely phishing): a rule matching its
@@ -137,7 +171,7 @@ public final class SieveFilter {
             d = new Disposition(d.placements().isEmpty() ? Disposition.KEEP.placements() : d.placements(), List.of(),
                     d.vacation(), Optional.empty());
         }
-        return d;
+        return new Disposition(d.placements(), d.redirects(), d.vacation(), d.rejection(), duplicates);
     }
 
     /**
@@ -145,15 +179,23 @@ public final class SieveFilter {
      * the MIME summary parsed at delivery and the queued content: read only if a body test runs,
      * only the parts it asks for, bounded per part and per message by the sieve module.
      */
-    private SieveMessage sieveMessage(SieveScript script, QueuedMessage message, byte[] header, String recipient) {
+    private SieveMessage sieveMessage(boolean needsBody, QueuedMessage message, byte[] header, String recipient) {
         String from = message.envelope().returnPath();
-        // ihave (RFC 5463) may turn body on while the script runs: the summary is read for it too
-        if (!script.required().contains("body") && !script.required().contains("ihave")) {
+        if (!needsBody) {
             return SieveMessage.of(header, message.size(), from, recipient);
         }
         MessageSummary summary = MessageSummary.decode(store.facts(message.content()).summary());
         return SieveMessage.of(header, message.size(), from, recipient,
                 new MessageBody(summary, offset -> store.openContent(message.contentKey(), offset)));
+    }
+
+    /**
+     * Whether a run of {@code script} may test the body: it requires "body", or may turn it on
+     * while it runs (ihave, RFC 5463) or reach a script that requires it (include, RFC 6609).
+     */
+    private static boolean needsBody(SieveScript script) {
+        return script.required().contains("body") || script.required().contains("ihave")
+                || script.required().contains("include");
     }
 
     /**
@@ -175,19 +217,107 @@ public final class SieveFilter {
         return false;
     }
 
-    private Optional<SieveScript> parse(String text, Account account) {
+    /**
+     * The account as its scripts see it: its mailboxes, and the scripts include finds (RFC 6609
+     * §3.2): its own stored scripts by name, and the site's NAME.sieve files in sieve.global_dir.
+     */
+    private final class Recipient implements dev.mailstack.sieve.SieveAccount {
+        private final Account account;
+        private final StoreSession session;
+        private final Optional<java.nio.file.Path> globalDir;
+
+        Recipient(Account account, StoreSession session, Optional<java.nio.file.Path> globalDir) {
+            this.account = account;
+            this.session = session;
+            this.globalDir = globalDir;
+        }
+
+        @Override
+        public boolean mailboxExists(String name) {
+            return exists(session, name);
+        }
+
+        @Override
+        public Optional<String> mailboxWithSpecialUse(String attribute) {
+            Optional<SpecialUse> use = specialUse(attribute);
+            if (use.isEmpty()) {
+                return Optional.empty();
+            }
+            return session.list().stream().filter(m -> m.specialUse().equals(use)).map(m -> m.name().path()).findFirst();
+        }
+
+        @Override
+        public boolean hasSpecialUse(String mailbox, String attribute) {
+            Optional<SpecialUse> use = specialUse(attribute);
+            if (use.isEmpty()) {
+                return false;
+            }
+            try {
+                return session.find(new MailboxName(mailbox)).filter(m -> m.specialUse().equals(use)).isPresent();
+            } catch (StoreException e) {
+                if (e.failure() == dev.mailstack.store.StoreFailure.TEMPORARY) {
+                    throw e;
+                }
+                return false; // not a name a mailbox can have
+            }
+        }
+
+        @Override
+        public boolean seenBefore(String handle, String id) {
+            return store.sieveDuplicates().seen(account.id(), handle, id, java.time.Instant.now());
+        }
+
+        @Override
+        public Optional<SieveScript> personalScript(String name) throws SieveException {
+            Optional<String> text;
+            try {
+                text = store.sieveScripts().get(account.id(), name);
+            } catch (StoreException e) {
+                if (e.failure() == dev.mailstack.store.StoreFailure.TEMPORARY) {
+                    throw e; // the delivery is tried again
+                }
+                return Optional.empty(); // not a name a script can have
+            }
+            return text.isEmpty() ? Optional.empty() : Optional.of(parsed(text.get()));
+        }
+
+        @Override
+        public Optional<SieveScript> globalScript(String name) throws SieveException {
+            // a plain file name only: "../x" or "a/b" must not reach outside the directory
+            if (globalDir.isEmpty() || name.contains("/") || name.contains("\\") || name.startsWith(".")
+                    || name.indexOf(0) >= 0) {
+                return Optional.empty();
+            }
+            java.nio.file.Path file = globalDir.get().resolve(name + ".sieve");
+            if (!java.nio.file.Files.isRegularFile(file)) {
+                return Optional.empty();
+            }
+            try {
+                return Optional.of(parsed(java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.UTF_8)));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e); // unreadable now: the delivery is tried again, as for the message
+            }
+        }
+    }
+
+    /** A script parsed once and kept by its text. */
+    private SieveScript parsed(String text) throws SieveException {
         synchronized (parsed) {
             SieveScript known = parsed.get(text);
             if (known != null) {
-                return Optional.of(known);
+                return known;
             }
         }
+        SieveScript script = SieveScript.parse(text);
+        synchronized (parsed) {
+            parsed.put(text, script);
+        }
+        return script;
+    }
+
+    private Optional<SieveScript> parse(String text, Account account) {
         try {
-            SieveScript script = SieveScript.parse(text);
-            synchronized (parsed) {
-                parsed.put(text, script);
-            }
-            return Optional.of(script);
+            return Optional.of(parsed(text));
         } catch (SieveException e) {
             // checked when it was stored; a script an older version took may fail a newer one's checks
             LOG.log(Level.WARNING, "sieve: the active script of {0} does not parse, mail is kept: {1}",
@@ -219,7 +349,8 @@ public final class SieveFilter {
                 case SieveAction.FileInto f -> {
                     Optional<MailboxName> name = mailboxName(f.mailbox());
                     // RFC 5228 §4.1: a name no mailbox can have is an error, and the copy goes where keep would
-                    placements.add(new Placement(name, flags(f.flags()), f.create() && name.isPresent()));
+                    placements.add(new Placement(name, flags(f.flags()), f.create() && name.isPresent(),
+                            f.specialUse().flatMap(SieveFilter::specialUse)));
                 }
                 case SieveAction.Redirect r -> redirects.add(r.address());
                 case SieveAction.Vacation v -> vacation = Optional.of(v);
@@ -227,6 +358,16 @@ public final class SieveFilter {
             }
         }
         return new Disposition(placements, redirects, vacation, rejection);
+    }
+
+    /** The store's special-use role for an RFC 6154 attribute, whatever its case; empty for one the store lacks. */
+    static Optional<SpecialUse> specialUse(String attribute) {
+        for (SpecialUse u : SpecialUse.values()) {
+            if (u.attribute().equalsIgnoreCase(attribute)) {
+                return Optional.of(u);
+            }
+        }
+        return Optional.empty();
     }
 
     private static Optional<MailboxName> mailboxName(String name) {

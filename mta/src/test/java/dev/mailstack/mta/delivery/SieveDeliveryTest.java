@@ -365,4 +365,137 @@ class SieveDeliveryTest {
         assertEquals(0, count(mta.alice(), "INBOX"));
         assertEquals(0, count(mta.alice(), "Archive"));
     }
+
+    private static dev.mailstack.sieve.SieveScript parsed(String text) throws dev.mailstack.sieve.SieveException {
+        return dev.mailstack.sieve.SieveScript.parse(text);
+    }
+
+    /** Pigeonhole's sieve_before with rspamd's X-Spam-Flag, for an account with a script and one without. */
+    @Test
+    void theAdministratorsBeforeScriptFilesSpamForEveryAccountAndItsStopOutranksTheUsersScript() throws Exception {
+        // alice's script would keep everything in INBOX with a flag; accounts start with a Junk mailbox
+        script(mta.store.user(), "require \"imap4flags\"; addflag \"$Seen-By-Alice\"; keep;");
+        mta.local.use(new SieveSettings(new dev.mailstack.sieve.AdminScripts(List.of(parsed("""
+                require "fileinto";
+                if header :is "X-Spam-Flag" "YES" { fileinto "Junk"; stop; }
+                """)), List.of(parsed("""
+                require ["fileinto", "mailbox"];
+                if header :contains "subject" "[dev]" { fileinto :create "Lists"; }
+                """))), java.util.Optional.empty(), SieveSettings.DEFAULT_DUPLICATE_MAX_PERIOD));
+        send("spammer@remote.test", "alice@example.org", "From: spammer@remote.test\r\nX-Spam-Flag: YES\r\nSubject: win\r\n");
+        send("spammer@remote.test", "bob@example.org", "From: spammer@remote.test\r\nX-Spam-Flag: YES\r\nSubject: win\r\n");
+        send("dev@remote.test", "alice@example.org", "From: dev@remote.test\r\nSubject: [dev] release\r\n");
+        send("dev@remote.test", "bob@example.org", "From: dev@remote.test\r\nSubject: [dev] release\r\n");
+        mta.awaitQueueEmpty();
+        StoreSession alice = mta.alice();
+        StoreSession b = session(bob);
+        assertEquals(1, count(alice, "Junk"), "the user's keep never ran: stop in the before-script");
+        assertEquals(1, count(b, "Junk"), "no script of his own, still filtered");
+        assertEquals(1, count(alice, "INBOX"), "her explicit keep cancels the implicit keep: no after-script");
+        assertTrue(alice.select(MailboxName.INBOX).messages().getFirst().flags().keywords().contains("$Seen-By-Alice"));
+        assertEquals(0, count(alice, "Lists"));
+        assertEquals(1, count(b, "Lists"), "implicit keep still in effect: the after-script ran");
+        assertEquals(0, count(b, "INBOX"));
+    }
+
+    /** RFC 6609: the active script includes another of the account's and a site script from sieve.global_dir. */
+    @Test
+    void includeRunsTheAccountsOtherScriptsAndTheSitesGlobalOnes() throws Exception {
+        java.nio.file.Path global = java.nio.file.Files.createDirectories(dir.resolve("sieve-global"));
+        java.nio.file.Files.writeString(global.resolve("lists.sieve"), """
+                require ["fileinto", "mailbox", "variables", "include"];
+                global "folder";
+                if header :contains "list-id" "dev.example.org" { fileinto :create "${folder}"; }
+                """);
+        mta.local.use(new SieveSettings(dev.mailstack.sieve.AdminScripts.NONE, java.util.Optional.of(global),
+                SieveSettings.DEFAULT_DUPLICATE_MAX_PERIOD));
+        // stored, not active: include finds it by name
+        mta.store.store().sieveScripts().put(mta.store.user().id(), "invoices", """
+                require ["fileinto", "include"];
+                if header :contains "subject" "invoice" { fileinto "Archive"; return; }
+                """, SieveLimits.defaults());
+        script(mta.store.user(), """
+                require ["include", "variables"];
+                global "folder";
+                set "folder" "Lists/dev";
+                include :personal "invoices";
+                include :global "lists";
+                include :optional :global "not-there";
+                """);
+        send("shop@remote.test", "alice@example.org", "From: shop@remote.test\r\nSubject: your invoice\r\n");
+        send("dev@remote.test", "alice@example.org", "From: dev@remote.test\r\nList-Id: <dev.example.org>\r\nSubject: hi\r\n");
+        send("x@remote.test", "alice@example.org", "From: x@remote.test\r\nSubject: hello\r\n");
+        mta.awaitQueueEmpty();
+        StoreSession alice = mta.alice();
+        assertEquals(1, count(alice, "Archive"));
+        assertEquals(1, count(alice, "Lists/dev"), "the global script saw the global variable");
+        assertEquals(1, count(alice, "INBOX"));
+        // no global folder configured: the include finds nothing, a runtime error, and the message is kept
+        mta.local.use(SieveSettings.NONE);
+        send("dev@remote.test", "alice@example.org", "From: dev@remote.test\r\nList-Id: <dev.example.org>\r\nSubject: 2\r\n");
+        mta.awaitQueueEmpty();
+        assertEquals(2, count(alice, "INBOX"));
+        assertEquals(1, count(alice, "Lists/dev"));
+    }
+
+    /** RFC 7352: a message sent twice (a list and a direct copy) is filed apart the second time; IDs are per account. */
+    @Test
+    void duplicateFindsAMessageIdDeliveredBeforeToTheSameAccount() throws Exception {
+        String dedup = """
+                require ["duplicate", "fileinto", "mailbox"];
+                if duplicate { fileinto :create "Duplicates"; }
+                """;
+        script(mta.store.user(), dedup);
+        script(bob, dedup);
+        String header = "From: dev@remote.test\r\nMessage-ID: <release-1@remote.test>\r\nSubject: release\r\n";
+        send("dev@remote.test", "alice@example.org", header);
+        mta.awaitQueueEmpty();
+        send("list@remote.test", "alice@example.org", header);
+        send("dev@remote.test", "bob@example.org", header);
+        mta.awaitQueueEmpty();
+        // refused messages are not delivered, so not remembered (§3)
+        script(carol, "require [\"duplicate\", \"reject\"]; if not duplicate { reject \"no\"; }");
+        send("dev@remote.test", "carol@example.org", header);
+        mta.awaitQueueEmpty();
+        assertFalse(mta.store.store().sieveDuplicates().seen(carol.id(), "", "<release-1@remote.test>",
+                java.time.Instant.now()));
+        StoreSession alice = mta.alice();
+        assertEquals(1, count(alice, "INBOX"));
+        assertEquals(1, count(alice, "Duplicates"));
+        assertEquals(1, count(session(bob), "INBOX"), "bob's first copy: tracking is per account");
+        assertEquals(0, count(session(bob), "Duplicates"));
+        send("x@remote.test", "alice@example.org", "From: x@remote.test\r\nSubject: no id\r\n");
+        send("x@remote.test", "alice@example.org", "From: x@remote.test\r\nSubject: no id\r\n");
+        mta.awaitQueueEmpty();
+        assertEquals(3, count(alice, "INBOX"), "no Message-ID: never a duplicate");
+    }
+
+    /** RFC 8579: filing by special-use attribute, whatever the mailbox is called, and :create giving it. */
+    @Test
+    void fileintoSpecialUseFindsTheMailboxByItsAttributeAndCreateAssignsIt() throws Exception {
+        String script = """
+                require ["fileinto", "special-use", "mailbox", "imap4flags"];
+                if not specialuse_exists "\\\\Archive" { addflag "$NoArchiveYet"; }
+                fileinto :specialuse "\\\\Archive" :create "Old mail";
+                """;
+        script(mta.store.user(), script);
+        StoreSession alice = mta.alice();
+        alice.rename(new MailboxName("Archive"), new MailboxName("Kept"));
+        script(bob, script);
+        session(bob).delete(new MailboxName("Archive"));
+        send("x@remote.test", "alice@example.org", "From: x@remote.test\r\nSubject: a\r\n");
+        send("x@remote.test", "bob@example.org", "From: x@remote.test\r\nSubject: b1\r\n");
+        mta.awaitQueueEmpty();
+        send("x@remote.test", "bob@example.org", "From: x@remote.test\r\nSubject: b2\r\n");
+        mta.awaitQueueEmpty();
+        assertEquals(1, count(alice, "Kept"), "her \\Archive mailbox, renamed");
+        assertFalse(alice.find(new MailboxName("Old mail")).isPresent());
+        StoreSession b = session(bob);
+        assertEquals(java.util.Optional.of(dev.mailstack.store.SpecialUse.ARCHIVE),
+                b.find(new MailboxName("Old mail")).orElseThrow().specialUse(), "made with the attribute none had");
+        assertEquals(2, count(b, "Old mail"), "the second found it by its attribute");
+        List<MessageRef> old = b.select(new MailboxName("Old mail")).messages();
+        assertTrue(old.get(0).flags().keywords().contains("$NoArchiveYet"));
+        assertFalse(old.get(1).flags().keywords().contains("$NoArchiveYet"));
+    }
 }

@@ -1,0 +1,31 @@
+package dev.mailstack.mta.delivery;
+
+import dev.mailstack.sieve.AdminScripts;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The site's Sieve settings for local delivery, replaced whole at start and on SIGHUP.
+ *
+ * @param adminScripts the administrator's scripts around every account's (sieve.before, sieve.after)
+ * @param globalDir    where {@code include :global "NAME"} finds NAME.sieve (RFC 6609 §3.2;
+ *                     sieve.global_dir); empty: no global scripts, every such include finds nothing
+ * @param duplicateMaxPeriod the longest a duplicate test's ID is remembered (RFC 7352 §3.3 lets a
+ *                     site cap :seconds; sieve.duplicate_max_period_seconds, as Pigeonhole's
+ *                     sieve_duplicate_max_period)
+ */
+public record SieveSettings(AdminScripts adminScripts, Optional<Path> globalDir, Duration duplicateMaxPeriod) {
+    /** Pigeonhole's default cap: a week. */
+    public static final Duration DEFAULT_DUPLICATE_MAX_PERIOD = Duration.ofDays(7);
+    /** No administrator scripts, no global scripts, the default cap. */
+    public static final SieveSettings NONE = new SieveSettings(AdminScripts.NONE, Optional.empty(),
+            DEFAULT_DUPLICATE_MAX_PERIOD);
+
+    public SieveSettings {
+        Objects.requireNonNull(adminScripts, "adminScripts");
+        Objects.requireNonNull(globalDir, "globalDir");
+        Objects.requireNonNull(duplicateMaxPeriod, "duplicateMaxPeriod");
+    }
+}

@@ -1,0 +1,73 @@
+package dev.mailstack.sieve;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The administrator's scripts that run around every user's script at delivery, as Dovecot
+ * Pigeonhole's sieve_before and sieve_after: the before-scripts first, then the user's active
+ * script (if any), then the after-scripts, as one execution with one action list and one implicit
+ * keep. {@code stop} in any of them ends the whole execution, so a before-script's
+ * {@code fileinto "Junk"; stop;} keeps a user's script from filing spam back into INBOX.
+ * After-scripts run only while the implicit keep is still in effect (Pigeonhole: "only when keep
+ * is still in effect"), so they cannot second-guess where the user's script filed a message. Each
+ * script has its own {@code require}s and variables; the internal flags variable of imap4flags
+ * (RFC 5232 §3) is the execution's, so a before-script's {@code addflag} marks the implicit keep.
+ */
+public record AdminScripts(List<SieveScript> before, List<SieveScript> after) {
+    /** No administrator scripts: only the user's runs. */
+    public static final AdminScripts NONE = new AdminScripts(List.of(), List.of());
+
+    public AdminScripts {
+        before = List.copyOf(before);
+        after = List.copyOf(after);
+    }
+
+    public boolean isEmpty() {
+        return before.isEmpty() && after.isEmpty();
+    }
+
+    /**
+     * Runs the before-scripts, {@code personal} and the after-scripts against one message. A
+     * runtime error in one of them ends the execution: the actions of the scripts before it stand,
+     * its own are dropped, and the implicit keep is added (RFC 5228 §2.10.6, as Pigeonhole's
+     * multiscript does); the error says which script it was in. Never throws for anything a script
+     * does; what {@code account} throws passes through.
+     */
+    public SieveOutcome run(Optional<SieveScript> personal, SieveMessage message, SieveAccount account,
+            SieveEnvironment environment) {
+        Execution run = new Execution(Objects.requireNonNull(message, "message"), Objects.requireNonNull(account, "account"),
+                Objects.requireNonNull(environment, "environment"));
+        List<SieveScript> sequence = new ArrayList<>(before);
+        personal.ifPresent(sequence::add);
+        int firstAfter = sequence.size();
+        sequence.addAll(after);
+        for (int i = 0; i < sequence.size() && !run.stopped; i++) {
+            if (i >= firstAfter && run.actions.implicitKeepCancelled()) {
+                break;
+            }
+            ActionList.Snapshot snapshot = run.actions.snapshot();
+            try {
+                sequence.get(i).runIn(run);
+            } catch (Interpreter.Failure f) {
+                return ActionList.failed(snapshot, run.internalFlags, where(i, personal.isPresent()) + f.getMessage());
+            }
+        }
+        SieveOutcome done = run.actions.outcome(run.internalFlags);
+        return new SieveOutcome(done.actions(), done.implicitKeep(), done.errors(), run.duplicateChecks());
+    }
+
+    /** Which script of the sequence failed: nothing for the user's own, so its errors read as before. */
+    private String where(int index, boolean hasPersonal) {
+        if (index < before.size()) {
+            return "sieve.before script " + (index + 1) + ", ";
+        }
+        int personalCount = hasPersonal ? 1 : 0;
+        if (index < before.size() + personalCount) {
+            return "";
+        }
+        return "sieve.after script " + (index - before.size() - personalCount + 1) + ", ";
+    }
+}

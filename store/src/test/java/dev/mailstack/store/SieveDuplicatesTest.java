@@ -1,0 +1,53 @@
+package dev.mailstack.store;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The duplicate test's memory (RFC 7352): per account and handle, until expiry; :last moves the expiry. */
+class SieveDuplicatesTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void idsAreKeptPerAccountAndHandleUntilTheyExpire() {
+        try (StoreFixture f = StoreFixture.create(dir)) {
+            SieveDuplicates d = f.store().sieveDuplicates();
+            AccountId alice = f.user().id();
+            AccountId bob = f.store().accounts().addUser("bob@example.org", PasswordScheme.hash("x")).id();
+            Instant t0 = Instant.parse("2026-01-01T00:00:00Z");
+            assertFalse(d.seen(alice, "", "<a@x>", t0));
+            d.record(alice, List.of(new SieveDuplicates.Mark("", "<a@x>", Duration.ofHours(1), false)), t0);
+            assertTrue(d.seen(alice, "", "<a@x>", t0.plusSeconds(60)));
+            assertFalse(d.seen(alice, "h", "<a@x>", t0.plusSeconds(60)), "another handle");
+            assertFalse(d.seen(bob, "", "<a@x>", t0.plusSeconds(60)), "another account");
+            assertFalse(d.seen(alice, "", "<a@x>", t0.plus(Duration.ofHours(1))), "expired");
+        }
+    }
+
+    @Test
+    void withoutLastTheFirstSightingCountsWithLastTheLatest() {
+        try (StoreFixture f = StoreFixture.create(dir)) {
+            SieveDuplicates d = f.store().sieveDuplicates();
+            AccountId alice = f.user().id();
+            Instant t0 = Instant.parse("2026-01-01T00:00:00Z");
+            Instant t1 = t0.plus(Duration.ofMinutes(50));
+            d.record(alice, List.of(new SieveDuplicates.Mark("", "first", Duration.ofHours(1), false),
+                    new SieveDuplicates.Mark("", "last", Duration.ofHours(1), true)), t0);
+            d.record(alice, List.of(new SieveDuplicates.Mark("", "first", Duration.ofHours(1), false),
+                    new SieveDuplicates.Mark("", "last", Duration.ofHours(1), true)), t1);
+            Instant t2 = t0.plus(Duration.ofMinutes(70));
+            assertFalse(d.seen(alice, "", "first", t2), "expires an hour after it was first seen");
+            assertTrue(d.seen(alice, "", "last", t2), ":last: an hour after it was last seen");
+            // an expired ID recorded again counts afresh (the old row is pruned first)
+            d.record(alice, List.of(new SieveDuplicates.Mark("", "first", Duration.ofHours(1), false)), t2);
+            assertTrue(d.seen(alice, "", "first", t2.plusSeconds(1)));
+        }
+    }
+}
