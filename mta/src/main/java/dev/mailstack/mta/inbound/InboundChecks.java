@@ -108,6 +108,11 @@ public final class InboundChecks {
         return spfReject && spf.kind() == SpfResult.Kind.FAIL;
     }
 
+    /** Whether an SPF fail refuses mail at all (smtp.spf_reject): the HELO check is asked only then. */
+    public boolean refusesFails() {
+        return spfReject;
+    }
+
     /**
      * DKIM and DMARC over the spooled message, with the transaction's SPF result, all within the
      * budget. Past it the author domain's policy still decides: a sender whose DNS never answers

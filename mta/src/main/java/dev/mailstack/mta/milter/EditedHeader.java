@@ -52,12 +52,14 @@ public final class EditedHeader {
     private void apply(MilterReply.HeaderChange change) {
         switch (change) {
             case MilterReply.AddHeader a -> fields.add(added++, field(a.name(), a.value()));
-            case MilterReply.InsertHeader i -> fields.add(Math.min(i.index(), fields.size()), field(i.name(), i.value()));
+            // Indexes count in the header the milters saw: the fields added on top are not in it.
+            case MilterReply.InsertHeader i -> fields.add(added + Math.min(i.index(), fields.size() - added),
+                    field(i.name(), i.value()));
             case MilterReply.ChangeHeader c -> {
                 // smfi_chgheader: index from 1 (0 counts as 1); past the last such field, the field is added
                 int wanted = Math.max(c.index(), 1);
                 int seen = 0;
-                for (int i = 0; i < fields.size(); i++) {
+                for (int i = added; i < fields.size(); i++) {
                     if (HeaderFields.name(fields.get(i)).equalsIgnoreCase(c.name()) && ++seen == wanted) {
                         if (c.value().isBlank()) {
                             fields.remove(i);

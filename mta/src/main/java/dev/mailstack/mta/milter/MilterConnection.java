@@ -27,6 +27,10 @@ final class MilterConnection implements AutoCloseable {
     boolean inMessage;
     /** What the milter asked for at the end of the message. */
     final List<MilterReply.HeaderChange> changes = new ArrayList<>();
+    /** Octets of names and values in {@link #changes}, bounded like a header. */
+    private int changedBytes;
+    /** How many timeouts of a step SMFIR_PROGRESS replies may stretch it to. */
+    static final int MAX_PROGRESS = 10;
     Optional<String> quarantine = Optional.empty();
 
     private MilterConnection(MilterAddress address, MilterChannel channel, MilterOptions options, Duration commandTimeout) {
@@ -117,6 +121,10 @@ final class MilterConnection implements AutoCloseable {
                     if (!options.may(needed)) {
                         throw new MilterProtocolException("header change not negotiated: " + c);
                     }
+                    changedBytes += c.name().length() + c.value().length();
+                    if (changedBytes > MilterSession.MAX_HEADER_BYTES) {
+                        throw new MilterProtocolException("header changes past " + MilterSession.MAX_HEADER_BYTES + " octets");
+                    }
                     changes.add(leadingSpace(c));
                 }
                 case MilterReply.Quarantine q -> {
@@ -152,8 +160,7 @@ final class MilterConnection implements AutoCloseable {
     void abort() throws IOException {
         inMessage = false;
         messageDone = false;
-        changes.clear();
-        quarantine = Optional.empty();
+        forgetChanges();
         channel.send(MilterPacket.abort(), commandTimeout);
     }
 
@@ -168,12 +175,26 @@ final class MilterConnection implements AutoCloseable {
         }
     }
 
-    /** The next reply that is not SMFIR_PROGRESS, which restarts the timeout. */
+    /** This message's header changes and quarantine, which a new message or a failure drops. */
+    void forgetChanges() {
+        changes.clear();
+        changedBytes = 0;
+        quarantine = Optional.empty();
+    }
+
+    /**
+     * The next reply that is not SMFIR_PROGRESS, which restarts the timeout, up to
+     * {@link #MAX_PROGRESS} timeouts in all: a milter cannot hold the session for ever.
+     */
     private MilterReply next(Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.multipliedBy(MAX_PROGRESS).toNanos();
         while (true) {
             MilterReply r = MilterReply.parse(channel.receive(timeout));
             if (!(r instanceof MilterReply.Progress)) {
                 return r;
+            }
+            if (System.nanoTime() - deadline > 0) {
+                throw new MilterProtocolException("still asking for more time after " + MAX_PROGRESS + " timeouts");
             }
         }
     }

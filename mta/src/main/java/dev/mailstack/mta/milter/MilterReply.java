@@ -54,6 +54,8 @@ public sealed interface MilterReply {
     /** Changes to the header, at the end of the message. Names and values are ISO-8859-1 (octets as they are). */
     sealed interface HeaderChange extends MilterReply {
         String name();
+
+        String value();
     }
 
     /** SMFIR_ADDHEADER. */

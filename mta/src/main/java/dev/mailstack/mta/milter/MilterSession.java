@@ -159,6 +159,9 @@ public final class MilterSession implements AutoCloseable {
         Optional<String> quarantine = Optional.empty();
         if (v instanceof MilterVerdict.Pass) {
             for (MilterConnection m : milters) {
+                if (m.done) {
+                    continue; // failed, or accepted the session before this message
+                }
                 changes.addAll(m.changes);
                 if (m.quarantine.isPresent()) {
                     quarantine = m.quarantine;
@@ -280,6 +283,7 @@ public final class MilterSession implements AutoCloseable {
     private MilterVerdict failed(MilterConnection m, MilterAddress address, String stage, Exception e) {
         if (m != null) {
             m.done = true;
+            m.forgetChanges(); // what it sent before failing is not applied, to this message or a later one
             m.close();
         }
         String action = settings.defaultAction().name().toLowerCase(java.util.Locale.ROOT);

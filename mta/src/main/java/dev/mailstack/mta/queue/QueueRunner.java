@@ -252,6 +252,15 @@ public final class QueueRunner implements AutoCloseable {
      */
     private void deliverWithRemote(QueuedMessage message, Map<String, AddressResolution> routes) {
         Attempt attempt = deliverLocally(List.of(message), routes).getFirst();
+        try {
+            deliverWithRemote(attempt, routes);
+        } finally {
+            attempt.resends.forEach(FollowUpFiles::close); // what a failure left unqueued; the lease's retry prepares it again
+        }
+    }
+
+    private void deliverWithRemote(Attempt attempt, Map<String, AddressResolution> routes) {
+        QueuedMessage message = attempt.message;
         List<RecipientOutcome> localDone = attempt.outcomes.stream().filter(o -> o instanceof RecipientOutcome.Delivered).toList();
         attempt.outcomes.removeAll(localDone);
         recordDone(attempt, localDone);
@@ -354,11 +363,14 @@ public final class QueueRunner implements AutoCloseable {
             return;
         }
         QueueId id = attempt.message.id();
-        // every success so far belongs to these deliveries: the last domain's are not recorded here
-        List<FollowUpFiles> notices = write(attempt.message, attempt.successes, false).stream().toList();
-        // only the forwards of these deliveries: any other goes with the outcome it follows from
+        // only the notices and forwards of these deliveries: any other goes with the outcome it follows from
         Set<Integer> positions = new HashSet<>();
         done.forEach(o -> positions.add(o.position()));
+        Set<MailEnvelope.Recipient> recipients = new HashSet<>();
+        attempt.message.pending().stream().filter(p -> positions.contains(p.position()))
+                .forEach(p -> recipients.add(p.recipient()));
+        List<DeliveryReport.Entry> noticed = attempt.successes.stream().filter(e -> recipients.contains(e.recipient())).toList();
+        List<FollowUpFiles> notices = write(attempt.message, noticed, false).stream().toList();
         List<FollowUpFiles> sends = attempt.resends.stream()
                 .filter(f -> positions.contains(f.forRecipient().orElseThrow().position())).toList();
         List<FollowUpFiles> followUps = new ArrayList<>(notices);
@@ -370,7 +382,7 @@ public final class QueueRunner implements AutoCloseable {
                 recorded = store.queue().recordSome(id, done, followUps.stream().map(FollowUpFiles::followUp).toList());
                 recorded.ifPresent(ids -> {
                     queued(followUps, ids.stream().map(Optional::of).toList());
-                    attempt.successes.clear();
+                    attempt.successes.removeAll(noticed);
                 });
                 sends.forEach(FollowUpFiles::close); // queued, or dropped with the deleted entry
                 attempt.resends.removeAll(sends);
@@ -446,6 +458,18 @@ public final class QueueRunner implements AutoCloseable {
             }
         }
         Iterator<LocalDelivery.Result> results = local.deliverAll(requests).iterator();
+        try {
+            resolveOutcomes(attempts, routes, results);
+        } catch (RuntimeException e) {
+            attempts.forEach(a -> a.resends.forEach(FollowUpFiles::close));
+            throw e;
+        }
+        return attempts;
+    }
+
+    /** Each attempt's outcomes from the local deliveries' {@code results} (in request order), with the forwards they call for. */
+    private void resolveOutcomes(List<Attempt> attempts, Map<String, AddressResolution> routes,
+                                 Iterator<LocalDelivery.Result> results) {
         for (Attempt a : attempts) {
             for (QueuedMessage.PendingRecipient r : a.message.pending()) {
                 String address = r.recipient().address();
@@ -529,7 +553,6 @@ public final class QueueRunner implements AutoCloseable {
                 }
             }
         }
-        return attempts;
     }
 
     /**

@@ -427,7 +427,8 @@ final class SmtpSession {
                 }
             }
         }
-        List<String> params = r.params().entrySet().stream().map(p -> p.getKey() + "=" + p.getValue()).toList();
+        List<String> params = r.params().entrySet().stream()
+                .map(p -> p.getValue().isEmpty() ? p.getKey() : p.getKey() + "=" + p.getValue()).toList();
         if (milters.rcpt(to, params) instanceof MilterVerdict.Refuse refuse) {
             return milterRefused(refuse);
         }
@@ -496,7 +497,7 @@ final class SmtpSession {
      * null sender, whose {@link #spf} result is the HELO identity's already.
      */
     private Optional<SpfResult> heloSpf(InTransaction t) {
-        if (t.from().isEmpty()) {
+        if (t.from().isEmpty() || !settings.senderChecks().refusesFails()) {
             return Optional.empty();
         }
         return spf(t).map(ofSender -> {

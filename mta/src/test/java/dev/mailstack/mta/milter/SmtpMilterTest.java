@@ -249,7 +249,9 @@ class SmtpMilterTest {
         String stored = text(MailboxName.INBOX, 0);
         assertTrue(stored.startsWith("Return-Path: <bob@example.net>\r\n"
                 + "X-Spamd-Result: default: False [1.20 / 15.00]\r\n\tR_SPF_NA(0.00)\r\n"
-                + "X-Inserted: second\r\nReceived: from client.example.net"), stored);
+                + "Received: from client.example.net"), stored);
+        // index 1 of the header the milter saw: after our Received field, the added field not counted
+        assertTrue(stored.contains("\r\nX-Inserted: second\r\nFrom: bob@example.net\r\n"), stored);
         assertTrue(stored.contains("\r\nSubject: [SPAM] hi\r\n"), stored);
         assertFalse(stored.contains("X-Remove-Me"), stored);
         assertTrue(stored.endsWith("\r\n\r\nhello\r\n"), stored);
@@ -352,5 +354,45 @@ class SmtpMilterTest {
         second.await('E');
         long rcpts = second.received.stream().filter(r -> r.code() == 'R').count();
         assertEquals(1, rcpts, "the second milter never saw the recipient the first refused: " + second.codes());
+    }
+
+    /** Each milter's indexes count in the header it saw: a field another milter added on top is not one of them. */
+    @Test
+    void aChangeByIndexMeansTheFieldTheMilterSawNotOneAddedOnTop() throws Exception {
+        TestMilter first = milter(ALL_ACTIONS, 0, r -> r.code() == 'E'
+                ? List.of(TestMilter.addHeader("X-Spam-Flag", "YES"), TestMilter.cont()) : null);
+        TestMilter second = milter(ALL_ACTIONS, 0, r -> r.code() == 'E'
+                ? List.of(TestMilter.indexed('m', 1, "X-Spam-Flag", ""), TestMilter.cont()) : null);
+        start(first.address(), second.address());
+        try (LineClient c = greeted()) {
+            c.send("MAIL FROM:<bob@example.net>").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+            c.send("DATA").expect("354 .*");
+            c.sendRaw("X-Spam-Flag: NO\r\nSubject: forged flag\r\n\r\nhello\r\n.\r\n");
+            c.expect("250 2\\.0\\.0 Ok: queued as .*");
+        }
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+        String stored = text(MailboxName.INBOX, 0);
+        assertTrue(stored.startsWith("Return-Path: <bob@example.net>\r\nX-Spam-Flag: YES\r\n"), stored);
+        assertFalse(stored.contains("X-Spam-Flag: NO"), "the sender's forged one is the one removed: " + stored);
+    }
+
+    /** What a milter sent before it broke is applied to no message: not this one, not a later one. */
+    @Test
+    void aMilterThatBreaksAfterAHeaderChangeLeavesNoChangeBehind() throws Exception {
+        TestMilter m = milter(ALL_ACTIONS, 0, r -> r.code() == 'E' ? List.of(TestMilter.addHeader("X-Partial", "1"),
+                TestMilter.quarantine("half"), TestMilter.packet('Z', new byte[] {1})) : null);
+        start(MilterSettings.DefaultAction.ACCEPT, Duration.ofSeconds(10), m.address());
+        try (LineClient c = greeted()) {
+            send(c, "one");
+            c.expect("250 2\\.0\\.0 Ok: queued as .*");
+            send(c, "two");
+            c.expect("250 2\\.0\\.0 Ok: queued as .*");
+        }
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 2);
+        for (int i = 0; i < 2; i++) {
+            assertFalse(text(MailboxName.INBOX, i).contains("X-Partial"), text(MailboxName.INBOX, i));
+        }
+        assertEquals(0, mta.alice().status(new MailboxName("Junk")).messages(), "nor its quarantine");
     }
 }
