@@ -9,10 +9,11 @@ import java.util.Optional;
  * The administrator's scripts that run around every user's script at delivery, as Dovecot
  * Pigeonhole's sieve_before and sieve_after: the before-scripts first, then the user's active
  * script (if any), then the after-scripts, as one execution with one action list and one implicit
- * keep. {@code stop} in any of them ends the whole execution, so a before-script's
- * {@code fileinto "Junk"; stop;} keeps a user's script from filing spam back into INBOX.
- * After-scripts run only while the implicit keep is still in effect (Pigeonhole: "only when keep
- * is still in effect"), so they cannot second-guess where the user's script filed a message. Each
+ * keep. As Pigeonhole's multiscript does, the next script runs only while the implicit keep is
+ * still in effect: a before-script's {@code fileinto "Junk";} keeps a user's script from filing
+ * spam back into INBOX, and after-scripts cannot second-guess where the user's script filed a
+ * message; {@code stop} ends only the script it is in, so a before-script's allow-list rule that
+ * stops leaves the user's own filters to run. Each
  * script has its own {@code require}s and variables; the internal flags variable of imap4flags
  * (RFC 5232 §3) is the execution's, so a before-script's {@code addflag} marks the implicit keep.
  */
@@ -44,16 +45,14 @@ public record AdminScripts(List<SieveScript> before, List<SieveScript> after) {
         personal.ifPresent(sequence::add);
         int firstAfter = sequence.size();
         sequence.addAll(after);
-        for (int i = 0; i < sequence.size() && !run.stopped; i++) {
-            if (i >= firstAfter && run.actions.implicitKeepCancelled()) {
-                break;
-            }
+        for (int i = 0; i < sequence.size() && !run.actions.implicitKeepCancelled(); i++) {
             ActionList.Snapshot snapshot = run.actions.snapshot();
             try {
                 sequence.get(i).runIn(run);
             } catch (Interpreter.Failure f) {
                 return ActionList.failed(snapshot, run.internalFlags, where(i, personal.isPresent()) + f.getMessage());
             }
+            run.stopped = false; // RFC 5228 §3.3's stop ends this script; the next one starts afresh
         }
         SieveOutcome done = run.actions.outcome(run.internalFlags);
         return new SieveOutcome(done.actions(), done.implicitKeep(), done.errors(), run.duplicateChecks());

@@ -36,6 +36,8 @@ final class Execution {
     final Set<String> included = new HashSet<>();
     /** Includes run so far, against {@link Interpreter#MAX_INCLUDES}. */
     int includes;
+    /** Distinct handle and ID pairs the duplicate tests of one run may ask about. */
+    static final int MAX_DUPLICATE_IDS = 32;
     /** RFC 7352 §3: what duplicate found for each handle and ID, so every test of one run agrees. */
     private final Map<String, Boolean> duplicates = new HashMap<>();
     /** The IDs to remember once the message is delivered, by handle and ID. */
@@ -45,8 +47,12 @@ final class Execution {
      * RFC 7352 §3: whether the ID was seen in an earlier execution; never because of a test earlier
      * in this one, so two tests with the same arguments (in included scripts too) yield the same.
      */
-    boolean duplicate(DuplicateCheck check) {
+    boolean duplicate(DuplicateCheck check) throws Interpreter.Failure {
         String key = check.handle() + "\0" + check.id();
+        if (!checks.containsKey(key) && checks.size() >= MAX_DUPLICATE_IDS) {
+            // each is a store lookup now and a row later: a script cannot make thousands per message
+            throw new Interpreter.Failure("more than " + MAX_DUPLICATE_IDS + " IDs tested for duplicates in one run");
+        }
         // two tests of one ID with other periods: the longer period, :last if either says so
         checks.merge(key, check, (a, b) -> new DuplicateCheck(a.handle(), a.id(),
                 a.period().compareTo(b.period()) >= 0 ? a.period() : b.period(), a.last() || b.last()));

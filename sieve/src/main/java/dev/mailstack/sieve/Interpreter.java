@@ -388,7 +388,7 @@ final class Interpreter {
      * :uniqueid) seen by an earlier delivery under the same handle. A message without the field
      * has no ID: the test is false and nothing is tracked.
      */
-    private boolean duplicate(Arguments a) {
+    private boolean duplicate(Arguments a) throws Failure {
         String id;
         if (a.has("uniqueid")) {
             id = expand(a.string("uniqueid"));

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class AdminScriptsTest {
     private static final String SPAM = """
             require "fileinto";
-            if header :is "X-Spam-Flag" "YES" { fileinto "Junk"; stop; }
+            if header :is "X-Spam-Flag" "YES" { fileinto "Junk"; }
             """;
     private static final SieveMessage SPAM_MAIL = SampleMessage.of("X-Spam-Flag: YES\r\nSubject: cheap\r\n", 100,
             "x@example.net", "me@example.com");
@@ -45,13 +45,23 @@ class AdminScriptsTest {
         return new SieveAction.FileInto(mailbox, List.of(), false);
     }
 
+    /** Pigeonhole: the next script runs only while the implicit keep holds, so a before-script's fileinto ends the sequence. */
     @Test
-    void stopInABeforeScriptEndsTheWholeExecutionSoTheUsersScriptCannotUndoIt() {
+    void aBeforeScriptThatFilesTheMessageEndsTheSequenceSoTheUsersScriptCannotUndoIt() {
         String user = "require [\"fileinto\", \"copy\"]; fileinto :copy \"Everything\"; keep;";
         assertEquals(List.of(fileinto("Junk")), run(before(SPAM), user, SPAM_MAIL).actions());
         SieveOutcome ham = run(before(SPAM), user, HAM_MAIL);
         assertEquals(List.of(fileinto("Everything"), keep()), ham.actions());
         assertFalse(ham.implicitKeep());
+    }
+
+    /** stop ends only the script it is in: an allow-list rule that stops leaves the user's filters to run. */
+    @Test
+    void stopInABeforeScriptEndsOnlyThatScript() {
+        AdminScripts allow = before("if header :contains \"subject\" \"lunch\" { stop; } discard;");
+        assertEquals(List.of(fileinto("Mine")), run(allow, "require \"fileinto\"; fileinto \"Mine\";", HAM_MAIL).actions());
+        assertEquals(List.of(), run(allow, "require \"fileinto\"; fileinto \"Mine\";", SPAM_MAIL).actions(),
+                "discarded by the before-script: the user's does not run");
     }
 
     @Test
@@ -99,7 +109,8 @@ class AdminScriptsTest {
         AdminScripts admin = after("require \"fileinto\"; if header :contains \"list-id\" \"dev\" { fileinto \"Dev\"; }");
         assertEquals(List.of(fileinto("Dev")), run(admin, "if false { discard; }", HAM_MAIL).actions());
         assertEquals(List.of(fileinto("Dev")), run(admin, null, HAM_MAIL).actions());
-        assertEquals(List.of(keep()), run(admin, "stop;", HAM_MAIL).actions(), "stop ends the whole execution");
+        assertEquals(List.of(fileinto("Dev")), run(admin, "stop;", HAM_MAIL).actions(),
+                "stop ends only the user's script: the keep still holds");
         assertEquals(List.of(new SieveAction.FileInto("Mine", List.of(), false)),
                 run(admin, "require \"fileinto\"; fileinto \"Mine\";", HAM_MAIL).actions());
     }

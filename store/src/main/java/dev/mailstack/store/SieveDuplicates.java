@@ -44,13 +44,18 @@ public final class SieveDuplicates {
         }
     }
 
-    /** Whether the account's duplicate tracking holds {@code id} under {@code handle}, unexpired at {@code now}. */
-    public boolean seen(AccountId account, String handle, String id, Instant now) {
-        try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(
-                "SELECT 1 FROM sieve_duplicates WHERE account_id = ? AND id_hash = ? AND expires_at > ?")) {
+    /**
+     * Whether the account's duplicate tracking holds {@code id} under {@code handle}, unexpired at
+     * {@code now}, from the delivery of another message than {@code delivering}: a message tried
+     * again after its first delivery was recorded is not a duplicate of itself.
+     */
+    public boolean seen(AccountId account, String handle, String id, Instant now, QueueId delivering) {
+        try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement("SELECT 1 FROM sieve_duplicates"
+                + " WHERE account_id = ? AND id_hash = ? AND expires_at > ? AND queue_id <> ?")) {
             ps.setLong(1, account.value());
             ps.setString(2, hash(handle, id));
             ps.setTimestamp(3, Timestamp.from(now));
+            ps.setLong(4, delivering.value());
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next();
             }
@@ -63,7 +68,7 @@ public final class SieveDuplicates {
      * Records the IDs a delivered message's run looked at, as the account's one writer, in one
      * transaction, and prunes the account's expired ones on the way.
      */
-    public void record(AccountId account, List<Mark> marks, Instant now) {
+    public void record(AccountId account, List<Mark> marks, Instant now, QueueId delivered) {
         if (marks.isEmpty()) {
             return;
         }
@@ -78,7 +83,7 @@ public final class SieveDuplicates {
                     prune.executeUpdate();
                 }
                 for (Mark m : marks) {
-                    write(c, account, m, now);
+                    write(c, account, m, now, delivered);
                 }
                 c.commit();
             } catch (SQLException | RuntimeException e) {
@@ -92,15 +97,16 @@ public final class SieveDuplicates {
         }
     }
 
-    private static void write(Connection c, AccountId account, Mark m, Instant now) throws SQLException {
+    private static void write(Connection c, AccountId account, Mark m, Instant now, QueueId delivered) throws SQLException {
         String key = hash(m.handle(), m.id());
         Timestamp expires = Timestamp.from(now.plus(m.period()));
         // the expired rows are gone: a row still here is tracked, and only :last moves its expiry
         try (PreparedStatement update = c.prepareStatement(
-                "UPDATE sieve_duplicates SET expires_at = ? WHERE account_id = ? AND id_hash = ?")) {
+                "UPDATE sieve_duplicates SET expires_at = ?, queue_id = ? WHERE account_id = ? AND id_hash = ?")) {
             update.setTimestamp(1, expires);
-            update.setLong(2, account.value());
-            update.setString(3, key);
+            update.setLong(2, delivered.value());
+            update.setLong(3, account.value());
+            update.setString(4, key);
             if (!m.last()) {
                 try (PreparedStatement find = c.prepareStatement(
                         "SELECT 1 FROM sieve_duplicates WHERE account_id = ? AND id_hash = ?")) {
@@ -117,10 +123,11 @@ public final class SieveDuplicates {
             }
         }
         try (PreparedStatement insert = c.prepareStatement(
-                "INSERT INTO sieve_duplicates (account_id, id_hash, expires_at) VALUES (?, ?, ?)")) {
+                "INSERT INTO sieve_duplicates (account_id, id_hash, expires_at, queue_id) VALUES (?, ?, ?, ?)")) {
             insert.setLong(1, account.value());
             insert.setString(2, key);
             insert.setTimestamp(3, expires);
+            insert.setLong(4, delivered.value());
             insert.executeUpdate();
         }
     }

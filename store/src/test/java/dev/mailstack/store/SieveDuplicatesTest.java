@@ -14,6 +14,9 @@ import org.junit.jupiter.api.io.TempDir;
 class SieveDuplicatesTest {
     @TempDir
     Path dir;
+    /** The queued message whose delivery recorded the IDs, and another one asking later. */
+    private static final QueueId FIRST = new QueueId(1);
+    private static final QueueId LATER = new QueueId(2);
 
     @Test
     void idsAreKeptPerAccountAndHandleUntilTheyExpire() {
@@ -22,12 +25,12 @@ class SieveDuplicatesTest {
             AccountId alice = f.user().id();
             AccountId bob = f.store().accounts().addUser("bob@example.org", PasswordScheme.hash("x")).id();
             Instant t0 = Instant.parse("2026-01-01T00:00:00Z");
-            assertFalse(d.seen(alice, "", "<a@x>", t0));
-            d.record(alice, List.of(new SieveDuplicates.Mark("", "<a@x>", Duration.ofHours(1), false)), t0);
-            assertTrue(d.seen(alice, "", "<a@x>", t0.plusSeconds(60)));
-            assertFalse(d.seen(alice, "h", "<a@x>", t0.plusSeconds(60)), "another handle");
-            assertFalse(d.seen(bob, "", "<a@x>", t0.plusSeconds(60)), "another account");
-            assertFalse(d.seen(alice, "", "<a@x>", t0.plus(Duration.ofHours(1))), "expired");
+            assertFalse(d.seen(alice, "", "<a@x>", t0, LATER));
+            d.record(alice, List.of(new SieveDuplicates.Mark("", "<a@x>", Duration.ofHours(1), false)), t0, FIRST);
+            assertTrue(d.seen(alice, "", "<a@x>", t0.plusSeconds(60), LATER));
+            assertFalse(d.seen(alice, "h", "<a@x>", t0.plusSeconds(60), LATER), "another handle");
+            assertFalse(d.seen(bob, "", "<a@x>", t0.plusSeconds(60), LATER), "another account");
+            assertFalse(d.seen(alice, "", "<a@x>", t0.plus(Duration.ofHours(1)), LATER), "expired");
         }
     }
 
@@ -39,15 +42,28 @@ class SieveDuplicatesTest {
             Instant t0 = Instant.parse("2026-01-01T00:00:00Z");
             Instant t1 = t0.plus(Duration.ofMinutes(50));
             d.record(alice, List.of(new SieveDuplicates.Mark("", "first", Duration.ofHours(1), false),
-                    new SieveDuplicates.Mark("", "last", Duration.ofHours(1), true)), t0);
+                    new SieveDuplicates.Mark("", "last", Duration.ofHours(1), true)), t0, FIRST);
             d.record(alice, List.of(new SieveDuplicates.Mark("", "first", Duration.ofHours(1), false),
-                    new SieveDuplicates.Mark("", "last", Duration.ofHours(1), true)), t1);
+                    new SieveDuplicates.Mark("", "last", Duration.ofHours(1), true)), t1, FIRST);
             Instant t2 = t0.plus(Duration.ofMinutes(70));
-            assertFalse(d.seen(alice, "", "first", t2), "expires an hour after it was first seen");
-            assertTrue(d.seen(alice, "", "last", t2), ":last: an hour after it was last seen");
+            assertFalse(d.seen(alice, "", "first", t2, LATER), "expires an hour after it was first seen");
+            assertTrue(d.seen(alice, "", "last", t2, LATER), ":last: an hour after it was last seen");
             // an expired ID recorded again counts afresh (the old row is pruned first)
-            d.record(alice, List.of(new SieveDuplicates.Mark("", "first", Duration.ofHours(1), false)), t2);
-            assertTrue(d.seen(alice, "", "first", t2.plusSeconds(1)));
+            d.record(alice, List.of(new SieveDuplicates.Mark("", "first", Duration.ofHours(1), false)), t2, FIRST);
+            assertTrue(d.seen(alice, "", "first", t2.plusSeconds(1), LATER));
+        }
+    }
+
+    /** A message tried again after its delivery recorded its IDs is not a duplicate of itself. */
+    @Test
+    void theMessageThatRecordedAnIdIsNoDuplicateOfItself() {
+        try (StoreFixture f = StoreFixture.create(dir)) {
+            SieveDuplicates d = f.store().sieveDuplicates();
+            AccountId alice = f.user().id();
+            Instant t0 = Instant.parse("2026-01-01T00:00:00Z");
+            d.record(alice, List.of(new SieveDuplicates.Mark("", "<a@x>", Duration.ofHours(1), false)), t0, FIRST);
+            assertFalse(d.seen(alice, "", "<a@x>", t0.plusSeconds(1), FIRST), "its own retry");
+            assertTrue(d.seen(alice, "", "<a@x>", t0.plusSeconds(1), LATER), "another copy");
         }
     }
 }

@@ -18,7 +18,10 @@ import dev.mailstack.store.Uid;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Set;
+import java.util.HashSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -117,9 +120,16 @@ public final class LocalDelivery {
         Account account = batch.getFirst().account();
         StoreSession session = store.open(account.id());
         List<SieveFilter.Disposition> dispositions = new ArrayList<>();
+        // the IDs the batch's earlier messages will be remembered by: two copies of one message in a
+        // batch (a list's and the sender's own) are duplicates although neither is recorded yet
+        Set<String> earlier = new HashSet<>();
         try {
             for (Request r : batch) {
-                dispositions.add(filter.decide(r.message(), account, r.recipient(), session));
+                SieveFilter.Disposition d = filter.decide(r.message(), account, r.recipient(), session, earlier);
+                dispositions.add(d);
+                if (d.rejection().isEmpty()) {
+                    d.duplicates().forEach(m -> earlier.add(SieveFilter.duplicateKey(m.handle(), m.id())));
+                }
             }
             try {
                 return file(batch, dispositions, session);
@@ -191,7 +201,7 @@ public final class LocalDelivery {
                         : "250 2.0.0 delivered to " + account.address(), filed, dispositions.get(i)));
             }
             t.commit();
-            remember(account, delivered);
+            remember(account, batch, delivered);
             return delivered;
         }
     }
@@ -202,20 +212,18 @@ public final class LocalDelivery {
      * or deferred delivery is not its own duplicate when it is tried again; a failure to record is
      * logged and costs at most one duplicate let through later.
      */
-    private void remember(Account account, List<Result> results) {
-        List<dev.mailstack.store.SieveDuplicates.Mark> marks = new ArrayList<>();
-        for (Result r : results) {
-            if (r instanceof Delivered d) {
-                marks.addAll(d.disposition().duplicates());
+    private void remember(Account account, List<Request> batch, List<Result> results) {
+        for (int i = 0; i < results.size(); i++) {
+            if (!(results.get(i) instanceof Delivered d) || d.disposition().duplicates().isEmpty()) {
+                continue;
             }
-        }
-        if (marks.isEmpty()) {
-            return;
-        }
-        try {
-            store.sieveDuplicates().record(account.id(), marks, java.time.Instant.now());
-        } catch (StoreException e) {
-            LOG.log(Level.WARNING, "sieve: duplicate tracking not recorded user={0}: {1}", account.address(), e.getMessage());
+            try {
+                store.sieveDuplicates().record(account.id(), d.disposition().duplicates(), Instant.now(),
+                        batch.get(i).message().id());
+            } catch (StoreException e) {
+                LOG.log(Level.WARNING, "sieve: duplicate tracking not recorded user={0}: {1}", account.address(),
+                        e.getMessage());
+            }
         }
     }
 

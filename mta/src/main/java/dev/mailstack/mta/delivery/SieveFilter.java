@@ -13,8 +13,10 @@ import dev.mailstack.sieve.SieveScript;
 import dev.mailstack.store.Account;
 import dev.mailstack.store.Flag;
 import dev.mailstack.store.Flags;
+import dev.mailstack.store.MailboxInfo;
 import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.MailboxStore;
+import dev.mailstack.store.QueueId;
 import dev.mailstack.store.QueuedMessage;
 import dev.mailstack.store.SieveDuplicates;
 import dev.mailstack.store.SpecialUse;
@@ -31,6 +33,7 @@ import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -120,6 +123,16 @@ public final class SieveFilter {
      */
     public Disposition decide(QueuedMessage message, Account account, String recipient, StoreSession session)
             throws IOException {
+        return decide(message, account, recipient, session, Set.of());
+    }
+
+    /**
+     * {@link #decide(QueuedMessage, Account, String, StoreSession)}, where the duplicate test also
+     * finds the IDs in {@code earlier} ({@link #duplicateKey}): those of messages delivered in the
+     * same batch, not recorded yet.
+     */
+    public Disposition decide(QueuedMessage message, Account account, String recipient, StoreSession session,
+                              Set<String> earlier) throws IOException {
         SieveSettings site = settings;
         AdminScripts admin = site.adminScripts();
         Optional<String> text = store.sieveScripts().activeSieveScript(account.id());
@@ -140,7 +153,7 @@ public final class SieveFilter {
         SieveOutcome outcome;
         try {
             outcome = admin.run(script, sieveMessage(needsBody, message, header, recipient),
-                    new Recipient(account, session, site.globalDir()),
+                    new Recipient(account, session, site.globalDir(), message.id(), earlier),
                     new SieveEnvironment(Clock.systemDefaultZone(), domain, hostname, "", "", ""));
         } catch (UncheckedIOException e) {
             throw e.getCause(); // a body test could not read the content now: tried again, as for the header
@@ -198,6 +211,11 @@ public final class SieveFilter {
                 || script.required().contains("include");
     }
 
+    /** A duplicate test's handle and ID as one key, for the IDs of a batch's earlier messages. */
+    static String duplicateKey(String handle, String id) {
+        return handle + "\0" + id;
+    }
+
     /**
      * Whether a Received field of our redirects ("Received: by HOST (mailstack) id Q ... for <ADDRESS>",
      * as QueueRunner writes it) names the account or the address it came through.
@@ -225,16 +243,31 @@ public final class SieveFilter {
         private final Account account;
         private final StoreSession session;
         private final Optional<java.nio.file.Path> globalDir;
+        private final QueueId delivering;
+        private final Set<String> earlier;
+        /** Lookups of one run, each asked of the store once however often (and from however many includes) a test asks. */
+        private final Map<String, Boolean> exists = new HashMap<>();
+        private List<MailboxInfo> mailboxes;
 
-        Recipient(Account account, StoreSession session, Optional<java.nio.file.Path> globalDir) {
+        Recipient(Account account, StoreSession session, Optional<java.nio.file.Path> globalDir, QueueId delivering,
+                  Set<String> earlier) {
             this.account = account;
             this.session = session;
             this.globalDir = globalDir;
+            this.delivering = delivering;
+            this.earlier = earlier;
         }
 
         @Override
         public boolean mailboxExists(String name) {
-            return exists(session, name);
+            return exists.computeIfAbsent(name, n -> exists(session, n));
+        }
+
+        private List<MailboxInfo> mailboxes() {
+            if (mailboxes == null) {
+                mailboxes = session.list();
+            }
+            return mailboxes;
         }
 
         @Override
@@ -243,7 +276,7 @@ public final class SieveFilter {
             if (use.isEmpty()) {
                 return Optional.empty();
             }
-            return session.list().stream().filter(m -> m.specialUse().equals(use)).map(m -> m.name().path()).findFirst();
+            return mailboxes().stream().filter(m -> m.specialUse().equals(use)).map(m -> m.name().path()).findFirst();
         }
 
         @Override
@@ -264,7 +297,8 @@ public final class SieveFilter {
 
         @Override
         public boolean seenBefore(String handle, String id) {
-            return store.sieveDuplicates().seen(account.id(), handle, id, java.time.Instant.now());
+            return earlier.contains(duplicateKey(handle, id))
+                    || store.sieveDuplicates().seen(account.id(), handle, id, java.time.Instant.now(), delivering);
         }
 
         @Override

@@ -271,13 +271,15 @@ class SieveDeliveryTest {
      */
     @Test
     void aRedirectGoesOnceWhenTheDeliveryItFollowsCannotBeRecordedAtFirst() throws Exception {
-        script(mta.store.user(), "require \"copy\"; redirect :copy \"bob@example.org\";");
+        // and the retry is no duplicate of itself (RFC 7352): its ID was remembered by the first attempt
+        script(mta.store.user(), "require [\"copy\", \"duplicate\", \"fileinto\", \"mailbox\"];"
+                + " if duplicate { fileinto :create \"Dups\"; stop; } redirect :copy \"bob@example.org\";");
         QueueId id;
         try (Connection db = DriverManager.getConnection(Database.defaultUrl(dir.resolve("data")), "mailstack", "");
              Statement sql = db.createStatement()) {
             sql.execute("ALTER TABLE queue_recipients ADD CONSTRAINT refuse_alice CHECK"
                     + " (state <> 'DELIVERED' OR address <> 'alice@example.org')");
-            send("dave@remote.test", "alice@example.org", "Subject: to be redirected\r\n");
+            send("dave@remote.test", "alice@example.org", "Message-ID: <once@remote.test>\r\nSubject: to be redirected\r\n");
             id = mta.store.store().queue().list().getFirst().id();
             mta.awaitQueue("the attempt ended", () -> mta.store.store().queue().details(id)
                     .map(d -> d.recipients().getFirst().attempts() == 1).orElse(false));
@@ -293,6 +295,7 @@ class SieveDeliveryTest {
         mta.awaitQueueEmpty();
         assertEquals(1, count(session(bob), "INBOX"), "redirected once");
         assertEquals(1, count(mta.alice(), "INBOX"), "and delivered to her once");
+        assertEquals(0, count(mta.alice(), "Dups"), "not a duplicate of itself");
     }
 
     /**
@@ -458,7 +461,7 @@ class SieveDeliveryTest {
         send("dev@remote.test", "carol@example.org", header);
         mta.awaitQueueEmpty();
         assertFalse(mta.store.store().sieveDuplicates().seen(carol.id(), "", "<release-1@remote.test>",
-                java.time.Instant.now()));
+                java.time.Instant.now(), new dev.mailstack.store.QueueId(Long.MAX_VALUE)));
         StoreSession alice = mta.alice();
         assertEquals(1, count(alice, "INBOX"));
         assertEquals(1, count(alice, "Duplicates"));

@@ -241,4 +241,31 @@ class QueueRunnerTest {
         assertEquals(List.of("both"), subjects(store.open(store.accounts().find("bob@example.org").orElseThrow().id())),
                 "redirected once");
     }
+
+    /** RFC 7352: two copies of one message in one batch (a list's and the sender's own): the second is the duplicate. */
+    @Test
+    void twoCopiesOfAMessageInOneBatchAreDuplicatesOfEachOther() throws Exception {
+        var alice = store.accounts().find("alice@example.org").orElseThrow();
+        store.sieveScripts().put(alice.id(), "main", "require [\"duplicate\", \"fileinto\", \"mailbox\"];"
+                + " if duplicate { fileinto :create \"Dups\"; }",
+                dev.mailstack.store.SieveLimits.defaults());
+        store.sieveScripts().activate(alice.id(), "main");
+        for (String via : List.of("direct", "list")) {
+            MessageSpool.Spooled m = TestMessages.spool(store, "Message-ID: <one@example.org>\r\nSubject: " + via + "\r\n\r\nx\r\n");
+            try {
+                intake.accept(new MailEnvelope("bob@example.org", List.of(MailEnvelope.Recipient.of("alice@example.org")),
+                        Optional.empty(), Optional.empty(), false, false, Instant.now()), m);
+            } finally {
+                m.discard();
+            }
+        }
+        List<QueuedMessage> batch = store.queue().claimDue(Instant.now(), QueueSettings.defaults("x").lease(), 10);
+        assertEquals(2, batch.size(), "one batch");
+        runner.deliver(batch);
+        assertEquals(List.of("direct"), subjects(f.session()));
+        StoreSession session = f.session();
+        try (var dups = session.select(new MailboxName("Dups"))) {
+            assertEquals(1, dups.messages().size(), "the list's copy");
+        }
+    }
 }
