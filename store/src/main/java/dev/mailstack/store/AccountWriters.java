@@ -58,6 +58,33 @@ final class AccountWriters {
         }
     }
 
+    /** What one transaction does with its connection. */
+    interface Work {
+        void run(java.sql.Connection c) throws java.sql.SQLException;
+    }
+
+    /**
+     * {@code work} in one transaction of its own, as the account's one writer: committed, or rolled
+     * back when anything fails. {@code what} names it in a failure.
+     */
+    void inTransaction(Database db, AccountId account, String what, Work work) {
+        try (java.sql.Connection c = db.connect()) {
+            lock(account);
+            try {
+                c.setAutoCommit(false);
+                work.run(c);
+                c.commit();
+            } catch (java.sql.SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                unlock(account);
+            }
+        } catch (java.sql.SQLException e) {
+            throw db.failure(e, what);
+        }
+    }
+
     void unlock(AccountId account) {
         try {
             turns.get(account).lock.unlock();

@@ -72,54 +72,44 @@ public final class SieveDuplicates {
         if (marks.isEmpty()) {
             return;
         }
-        try (Connection c = db.connect()) {
-            writers.lock(account);
-            try {
-                c.setAutoCommit(false);
-                try (PreparedStatement prune = c.prepareStatement(
-                        "DELETE FROM sieve_duplicates WHERE account_id = ? AND expires_at <= ?")) {
-                    prune.setLong(1, account.value());
-                    prune.setTimestamp(2, Timestamp.from(now));
-                    prune.executeUpdate();
-                }
-                for (Mark m : marks) {
-                    write(c, account, m, now, delivered);
-                }
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                writers.unlock(account);
+        writers.inTransaction(db, account, "record sieve duplicate tracking", c -> {
+            try (PreparedStatement prune = c.prepareStatement(
+                    "DELETE FROM sieve_duplicates WHERE account_id = ? AND expires_at <= ?")) {
+                prune.setLong(1, account.value());
+                prune.setTimestamp(2, Timestamp.from(now));
+                prune.executeUpdate();
             }
-        } catch (SQLException e) {
-            throw db.failure(e, "record sieve duplicate tracking");
-        }
+            for (Mark m : marks) {
+                write(c, account, m, now, delivered);
+            }
+        });
     }
 
     private static void write(Connection c, AccountId account, Mark m, Instant now, QueueId delivered) throws SQLException {
         String key = hash(m.handle(), m.id());
         Timestamp expires = Timestamp.from(now.plus(m.period()));
         // the expired rows are gone: a row still here is tracked, and only :last moves its expiry
-        try (PreparedStatement update = c.prepareStatement(
-                "UPDATE sieve_duplicates SET expires_at = ?, queue_id = ? WHERE account_id = ? AND id_hash = ?")) {
-            update.setTimestamp(1, expires);
-            update.setLong(2, delivered.value());
-            update.setLong(3, account.value());
-            update.setString(4, key);
-            if (!m.last()) {
-                try (PreparedStatement find = c.prepareStatement(
-                        "SELECT 1 FROM sieve_duplicates WHERE account_id = ? AND id_hash = ?")) {
-                    find.setLong(1, account.value());
-                    find.setString(2, key);
-                    try (ResultSet rs = find.executeQuery()) {
-                        if (rs.next()) {
-                            return;
-                        }
+        if (m.last()) {
+            try (PreparedStatement update = c.prepareStatement(
+                    "UPDATE sieve_duplicates SET expires_at = ?, queue_id = ? WHERE account_id = ? AND id_hash = ?")) {
+                update.setTimestamp(1, expires);
+                update.setLong(2, delivered.value());
+                update.setLong(3, account.value());
+                update.setString(4, key);
+                if (update.executeUpdate() > 0) {
+                    return;
+                }
+            }
+        } else {
+            try (PreparedStatement find = c.prepareStatement(
+                    "SELECT 1 FROM sieve_duplicates WHERE account_id = ? AND id_hash = ?")) {
+                find.setLong(1, account.value());
+                find.setString(2, key);
+                try (ResultSet rs = find.executeQuery()) {
+                    if (rs.next()) {
+                        return;
                     }
                 }
-            } else if (update.executeUpdate() > 0) {
-                return;
             }
         }
         try (PreparedStatement insert = c.prepareStatement(

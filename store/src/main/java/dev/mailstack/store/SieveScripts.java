@@ -286,29 +286,8 @@ public final class SieveScripts {
     }
 
     /** Work on one account's script rows in one transaction. */
-    private interface Work {
-        void run(Connection c) throws SQLException;
-    }
-
-    /**
-     * Runs {@code work} in one transaction as the account's one writer, rolled back on any failure
-     * (the same discipline as Accounts' asWriter, which is private to that class).
-     */
-    private void inTransaction(AccountId account, String what, Work work) {
-        try (Connection c = db.connect()) {
-            writers.lock(account);
-            try {
-                c.setAutoCommit(false);
-                work.run(c);
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                writers.unlock(account);
-            }
-        } catch (SQLException e) {
-            throw db.failure(e, what);
-        }
+    /** Runs {@code work} in one transaction as the account's one writer, rolled back on any failure. */
+    private void inTransaction(AccountId account, String what, AccountWriters.Work work) {
+        writers.inTransaction(db, account, what, work);
     }
 }
