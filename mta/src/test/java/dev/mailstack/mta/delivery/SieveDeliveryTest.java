@@ -501,4 +501,37 @@ class SieveDeliveryTest {
         assertTrue(old.get(0).flags().keywords().contains("$NoArchiveYet"));
         assertFalse(old.get(1).flags().keywords().contains("$NoArchiveYet"));
     }
+
+    /**
+     * RFC 5435 notify with RFC 5436's mailto method: bob hears of alice's mail in a notification
+     * marked auto-notified; mail that is itself automatic notifies nobody.
+     */
+    @Test
+    void notifyMailsAnAutoNotifiedNoticeButNeverAboutAutomaticMail() throws Exception {
+        script(mta.store.user(), """
+                require ["enotify", "variables"];
+                if header :matches "subject" "*" { set "s" "${1}"; }
+                notify :importance "1" :message "Mail about ${s}" "mailto:bob@example.org";
+                """);
+        send("carol@remote.test", "alice@example.org", "From: Carol <carol@remote.test>\r\nSubject: 午餐 lunch\r\n");
+        StoreSession b = session(bob);
+        mta.awaitMessages(b, MailboxName.INBOX, 1);
+        mta.awaitQueueEmpty();
+        assertEquals(1, count(mta.alice(), "INBOX"), "notify keeps the message (RFC 5435 §3)");
+        String notice = text(b, b.select(MailboxName.INBOX).messages().getFirst());
+        String head = "\r\n" + notice.substring(0, notice.indexOf("\r\n\r\n") + 2);
+        assertTrue(head.contains("\r\nAuto-Submitted: auto-notified; owner-email=\"alice@example.org\"\r\n"), head);
+        assertTrue(head.contains("\r\nFrom: <alice@example.org>\r\n"), head);
+        assertTrue(head.contains("\r\nTo: <bob@example.org>\r\n"), head);
+        assertTrue(head.contains("\r\nImportance: high\r\n"), head);
+        String subject = head.lines().filter(l -> l.startsWith("Subject: ")).findFirst().orElseThrow();
+        assertEquals("Mail about 午餐 lunch", dev.mailstack.mime.Rfc2047.decode(subject.substring(9)));
+        assertTrue(notice.contains("From: Carol <carol@remote.test>"), notice);
+
+        send("robot@remote.test", "alice@example.org",
+                "From: robot@remote.test\r\nSubject: out of office\r\nAuto-Submitted: auto-replied\r\n");
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 2);
+        mta.awaitQueueEmpty();
+        assertEquals(1, count(session(bob), "INBOX"), "RFC 5436 §2.7: no notification about automatic mail");
+    }
 }
