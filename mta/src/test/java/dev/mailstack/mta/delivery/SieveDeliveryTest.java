@@ -346,11 +346,13 @@ class SieveDeliveryTest {
 
     /**
      * Mail the sender's domain asked to quarantine (its From fails DMARC: likely a forgery) stays in
-     * Junk whatever the script says: a rule on its subject must not lift a phishing mail out of it.
+     * Junk whatever the script says: a rule on its subject must not lift a phishing mail out of it,
+     * and a notify must not invite anyone to open it.
      */
     @Test
     void keepOfQuarantinedMailIsItsJunkMailbox() throws Exception {
-        script(mta.store.user(), "require \"fileinto\"; if header :contains \"subject\" \"invoice\" { fileinto \"Archive\"; }");
+        script(mta.store.user(), "require [\"fileinto\", \"enotify\"]; notify \"mailto:bob@example.org\";"
+                + " if header :contains \"subject\" \"invoice\" { fileinto \"Archive\"; }");
         for (String subject : List.of("hello", "invoice")) {
             var spooled = dev.mailstack.store.TestMessages.spool(mta.store.store(), "Subject: " + subject + "\r\n\r\nx\r\n");
             try {
@@ -367,6 +369,7 @@ class SieveDeliveryTest {
         mta.awaitQueueEmpty();
         assertEquals(0, count(mta.alice(), "INBOX"));
         assertEquals(0, count(mta.alice(), "Archive"));
+        assertEquals(0, count(session(bob), "INBOX"), "nor does it notify anyone of it");
     }
 
     private static dev.mailstack.sieve.SieveScript parsed(String text) throws dev.mailstack.sieve.SieveException {
