@@ -17,6 +17,8 @@ final class ActionList {
     static final int MAX_ACTIONS = 32;
     /** Redirects one run may produce (Dovecot Pigeonhole's sieve_max_redirects default). */
     static final int MAX_REDIRECTS = 4;
+    /** Distinct notifications one run may send (RFC 5435 §3 lets a site limit them; Pigeonhole's default is 12). */
+    static final int MAX_NOTIFICATIONS = 4;
 
     private final List<SieveAction> actions = new ArrayList<>();
     private boolean implicitKeepCancelled;
@@ -135,13 +137,36 @@ final class ActionList {
     }
 
     /**
+     * RFC 5435 §3: notify goes with any other action and leaves the implicit keep as it is. Two with
+     * the same method and options are one (RFC 5435 §3: duplicate notifications), the first one's :from, :importance and
+     * :message kept; at most {@value #MAX_NOTIFICATIONS} distinct ones per run.
+     */
+    void notify(SieveAction.Notify n) throws LimitReached {
+        int count = 0;
+        for (SieveAction a : actions) {
+            if (a instanceof SieveAction.Notify other) {
+                if (other.method().equals(n.method()) && other.options().equals(n.options())) {
+                    return;
+                }
+                count++;
+            }
+        }
+        if (count >= MAX_NOTIFICATIONS) {
+            throw new LimitReached("more than " + MAX_NOTIFICATIONS + " notifications in one run");
+        }
+        add(n);
+    }
+
+    /**
      * RFC 5429: a message refused is not also stored, sent on or answered, and refused once; a
      * script that asks for both fails at run time, so the implicit keep applies (RFC 5228 §2.10.6).
      */
     void reject(String reason, boolean extended) throws LimitReached {
-        if (!actions.isEmpty()) {
+        // a notification tells the user, not the sender, so it may go with a reject
+        Optional<SieveAction> other = actions.stream().filter(a -> !(a instanceof SieveAction.Notify)).findFirst();
+        if (other.isPresent()) {
             throw new LimitReached((extended ? "ereject" : "reject") + " cannot be used with "
-                    + command(actions.getFirst()) + " in one run (RFC 5429)");
+                    + command(other.get()) + " in one run (RFC 5429)");
         }
         implicitKeepCancelled = true;
         add(new SieveAction.Reject(reason, extended));
@@ -163,6 +188,7 @@ final class ActionList {
             case SieveAction.Redirect r -> "redirect";
             case SieveAction.Vacation v -> "vacation";
             case SieveAction.Reject r -> r.extended() ? "ereject" : "reject";
+            case SieveAction.Notify n -> "notify";
         };
     }
 

@@ -159,6 +159,7 @@ final class Interpreter {
                 case "setflag", "addflag", "removeflag" -> changeFlags(c);
                 case "set" -> variables.set(a.positionalString(0), Variables.modify(expand(a.positionalString(1)), a));
                 case "vacation" -> actions.vacation(vacation(c));
+                case "notify" -> actions.notify(notify(c));
                 case "reject", "ereject" -> actions.reject(expand(a.positionalString(0)), c.name().equals("ereject"));
                 // RFC 5463 §5: the script ends as on any runtime error, with the script's own words
                 case "error" -> throw new Failure(c.line(), expand(a.positionalString(0)));
@@ -298,6 +299,39 @@ final class Interpreter {
         return new SieveAction.Vacation(reason, subject, from, addresses, period, a.has("mime"), handle);
     }
 
+    /**
+     * RFC 5435 §3: the notify action with its arguments expanded. A method that is no longer one
+     * we support once its variables are expanded is a runtime error (§3.8), as are a bad
+     * :importance or :from reached through variables.
+     */
+    private SieveAction.Notify notify(Command c) throws Failure {
+        Arguments a = c.arguments();
+        String method = expand(a.positionalString(0));
+        if (!MailtoUri.supported(method)) {
+            throw new Failure(c.line(), MailtoUri.unsupported(method));
+        }
+        int importance = 2; // §3.4: "2" (normal) unless given
+        if (a.has("importance")) {
+            String given = expand(a.string("importance"));
+            OptionalInt i = SieveAction.Notify.importance(given);
+            if (i.isEmpty()) {
+                throw new Failure(c.line(), ":importance needs \"1\", \"2\" or \"3\", not \"" + given + "\"");
+            }
+            importance = i.getAsInt();
+        }
+        Optional<String> from = Optional.empty();
+        if (a.has("from")) {
+            String f = expand(a.string("from"));
+            if (RedirectAddress.parse(f) == null) {
+                throw new Failure(c.line(), "notify :from needs an address like user@example.org, not \"" + f + "\"");
+            }
+            from = Optional.of(f);
+        }
+        List<String> options = a.has("options") ? expandAll(a.strings("options")) : List.of();
+        Optional<String> text = a.has("message") ? Optional.of(expand(a.string("message"))) : Optional.empty();
+        return new SieveAction.Notify(method, from, importance, options, text);
+    }
+
     private static Duration clamp(Duration d, Duration min) {
         if (d.compareTo(min) < 0) {
             return min;
@@ -365,6 +399,10 @@ final class Interpreter {
             // RFC 5463 §4: the names are taken as written, never expanded, like require's
             case "duplicate" -> duplicate(a);
             case "specialuse_exists" -> specialUseExists(a);
+            // RFC 5435 §5: true only if every URI is one notify could use
+            case "valid_notify_method" -> expandAll(a.positionalStrings(0)).stream().allMatch(MailtoUri::supported);
+            case "notify_method_capability" -> compare(t, a, capability(expand(a.positionalString(0)),
+                    expand(a.positionalString(1))), 2);
             case "ihave" -> a.positionalStrings(0).stream().map(n -> n.toLowerCase(Locale.ROOT)).allMatch(SieveScript::supports);
             case "envelope" -> compare(t, a, envelopeValues(a, expandAll(a.positionalStrings(0))), 1);
             case "string" -> compare(t, a, stringValues(a, expandAll(a.positionalStrings(0))), 1);
@@ -402,6 +440,18 @@ final class Interpreter {
         String handle = a.has("handle") ? expand(a.string("handle")) : "";
         Duration period = a.has("seconds") ? Duration.ofSeconds(a.number("seconds")) : DuplicateCheck.DEFAULT_PERIOD;
         return run.duplicate(new DuplicateCheck(handle, id, period, a.has("last")));
+    }
+
+    /**
+     * RFC 5435 §6: the value of a capability of a notification method. The one capability defined,
+     * "online", is "maybe" for mailto (RFC 5436 §2.2): mail says nothing of whether its reader is
+     * there. An unsupported method or an unknown capability has no value, so the test is false.
+     */
+    private static List<String> capability(String method, String name) {
+        if (!MailtoUri.supported(method) || !name.equalsIgnoreCase("online")) {
+            return List.of();
+        }
+        return List.of("maybe");
     }
 
     /**

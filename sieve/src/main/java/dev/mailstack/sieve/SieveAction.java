@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * One thing the delivery side must do for the message after a run. There is no discard: a
@@ -51,7 +52,7 @@ public sealed interface SieveAction {
      * deliverer still can, else with a delivery status notification. {@code extended} is ereject,
      * which §2.1 requires to refuse in the protocol whenever possible. The outcome holds no other
      * action with it but a discard's absence of one: §2.2 makes it incompatible with storing,
-     * sending on or answering the message.
+     * sending on or answering the message; only {@link Notify}, which tells the user, may go with it.
      */
     record Reject(String reason, boolean extended) implements SieveAction {
     }
@@ -67,6 +68,38 @@ public sealed interface SieveAction {
             Duration period, boolean mime, String handle) implements SieveAction {
         public Vacation {
             addresses = List.copyOf(addresses);
+        }
+    }
+
+    /**
+     * Tell someone about the message through an enotify method (RFC 5435 §3): {@code method} a
+     * URI, so far always a "mailto:" one that {@link MailtoUri#parse} reads (RFC 5436).
+     * {@code from}: who the notification says it is from, as the script wrote it, empty when it
+     * gave none; the deliverer still checks it is the user's own. {@code importance} 1 (high) to 3
+     * (low), 2 by default (§3.4); {@code options} method-specific, none for mailto (RFC 5436 §2.5);
+     * {@code message} the script's short text, empty for the method's default (§3.5). The
+     * deliverer sends nothing about mail that is itself automatic (RFC 5436 §2.7).
+     */
+    record Notify(String method, Optional<String> from, int importance, List<String> options, Optional<String> message)
+            implements SieveAction {
+        public Notify {
+            Objects.requireNonNull(method, "method");
+            Objects.requireNonNull(from, "from");
+            Objects.requireNonNull(message, "message");
+            options = List.copyOf(options);
+            if (importance < 1 || importance > 3) {
+                throw new IllegalArgumentException("importance is 1, 2 or 3, not " + importance);
+            }
+        }
+
+        /** RFC 5435 §3.4: :importance "1", "2" or "3"; empty for anything else. */
+        static OptionalInt importance(String text) {
+            return switch (text) {
+                case "1" -> OptionalInt.of(1);
+                case "2" -> OptionalInt.of(2);
+                case "3" -> OptionalInt.of(3);
+                default -> OptionalInt.empty();
+            };
         }
     }
 }

@@ -400,6 +400,22 @@ final class SieveParser {
                     flagVariable(a.positionalString(0), c.line());
                 }
             }
+            case "notify" -> {
+                // RFC 5435 §3.8: a method known when the script is checked must be one we can use
+                String method = a.positionalString(0);
+                if (isConstant(method) && !MailtoUri.supported(method)) {
+                    throw new SieveException(c.line(), MailtoUri.unsupported(method));
+                }
+                if (a.has("importance") && isConstant(a.string("importance"))
+                        && SieveAction.Notify.importance(a.string("importance")).isEmpty()) {
+                    throw new SieveException(c.line(), ":importance needs \"1\" (high), \"2\" (normal) or \"3\" (low), not \""
+                            + a.string("importance") + "\"");
+                }
+                if (a.has("from") && isConstant(a.string("from")) && RedirectAddress.parse(a.string("from")) == null) {
+                    throw new SieveException(c.line(), "notify :from needs an address like user@example.org, not \""
+                            + a.string("from") + "\"");
+                }
+            }
             case "vacation" -> {
                 if (a.has("addresses")) {
                     for (String addr : a.strings("addresses")) {

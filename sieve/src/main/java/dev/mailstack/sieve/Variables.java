@@ -148,7 +148,7 @@ final class Variables {
 
     /**
      * Applies set's modifiers in RFC 5229 §4.1's order of precedence: :lower/:upper (40),
-     * :lowerfirst/:upperfirst (30), :quotewildcard (20), :length (10).
+     * :lowerfirst/:upperfirst (30), :quotewildcard (20), RFC 5435 §4.1's :encodeurl (15), :length (10).
      */
     static String modify(String value, Arguments a) {
         String v = value;
@@ -172,6 +172,9 @@ final class Variables {
                 q.append(c);
             }
             v = q.toString();
+        }
+        if (a.has("encodeurl")) {
+            v = MailtoUri.encode(v);
         }
         if (a.has("length")) {
             v = String.valueOf(v.codePointCount(0, v.length()));

@@ -81,8 +81,18 @@ final class Vocabulary {
                     new TagSpec("lowerfirst", Kind.NONE, "first-letter modifier", null),
                     new TagSpec("upperfirst", Kind.NONE, "first-letter modifier", null),
                     new TagSpec("quotewildcard", Kind.NONE, null, null),
+                    // RFC 5435 §4.1, precedence 15
+                    new TagSpec("encodeurl", Kind.NONE, null, "enotify"),
                     new TagSpec("length", Kind.NONE, null, null)),
                     List.of(Kind.STRING, Kind.STRING), 0, Nested.NOTHING),
+            // RFC 5435 §3: notify [":from" string] [":importance" <"1" / "2" / "3">]
+            // [":options" string-list] [":message" string] <method: string>
+            new Signature("notify", "enotify", List.of(
+                    new TagSpec("from", Kind.STRING, null, null),
+                    new TagSpec("importance", Kind.STRING, null, null),
+                    new TagSpec("options", Kind.STRING_LIST, null, null),
+                    new TagSpec("message", Kind.STRING, null, null)),
+                    List.of(Kind.STRING), 0, Nested.NOTHING),
             // RFC 5463 §5
             new Signature("error", "ihave", List.of(), List.of(Kind.STRING), 0, Nested.NOTHING),
             // RFC 6609 §3.2: include [LOCATION] [":once"] [":optional"] <value: string>
@@ -132,6 +142,12 @@ final class Vocabulary {
             // RFC 5183 §4: environment [COMPARATOR] [MATCH-TYPE] <name> <key-list>
             new Signature("environment", "environment", concat(COMPARATORS, MATCH_TYPES),
                     List.of(Kind.STRING, Kind.STRING_LIST), 0, Nested.NOTHING),
+            // RFC 5435 §5: valid_notify_method <notification-uris: string-list>
+            new Signature("valid_notify_method", "enotify", List.of(), List.of(Kind.STRING_LIST), 0, Nested.NOTHING),
+            // RFC 5435 §6: notify_method_capability [COMPARATOR] [MATCH-TYPE] <notification-uri: string>
+            // <notification-capability: string> <key-list: string-list>
+            new Signature("notify_method_capability", "enotify", concat(COMPARATORS, MATCH_TYPES),
+                    List.of(Kind.STRING, Kind.STRING, Kind.STRING_LIST), 0, Nested.NOTHING),
             // RFC 5463 §4
             new Signature("ihave", "ihave", List.of(), List.of(Kind.STRING_LIST), 0, Nested.NOTHING),
             // RFC 8579 §3: specialuse_exists [<mailbox: string>] <special-use-attrs: string-list>

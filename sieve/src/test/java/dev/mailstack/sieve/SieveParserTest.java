@@ -238,7 +238,7 @@ class SieveParserTest {
     void extensionsAreTheOfferedList() {
         assertEquals(List.of("fileinto", "envelope", "body", "encoded-character", "imap4flags", "copy", "subaddress",
                 "vacation", "vacation-seconds", "mailbox", "relational", "comparator-i;ascii-numeric", "variables", "reject",
-                "ereject", "date", "index", "environment", "ihave", "include", "duplicate", "special-use"),
+                "ereject", "date", "index", "environment", "ihave", "include", "duplicate", "special-use", "enotify"),
                 SieveScript.EXTENSIONS);
     }
 }

@@ -76,19 +76,21 @@ public final class SieveFilter {
      * refused it with {@code rejection}'s reason (RFC 5429), which no other action goes with.
      * {@code duplicates}: the IDs the duplicate test looked at, to record once the message is
      * delivered (RFC 7352 §3), their periods already capped by sieve.duplicate_max_period_seconds.
+     * {@code notifications}: the script's notify actions (RFC 5435), sent once the message is in.
      */
     public record Disposition(List<Placement> placements, List<String> redirects,
                               Optional<SieveAction.Vacation> vacation, Optional<String> rejection,
-                              List<SieveDuplicates.Mark> duplicates) {
+                              List<SieveDuplicates.Mark> duplicates, List<SieveAction.Notify> notifications) {
         public Disposition {
             placements = List.copyOf(placements);
             redirects = List.copyOf(redirects);
             duplicates = List.copyOf(duplicates);
+            notifications = List.copyOf(notifications);
         }
 
         public Disposition(List<Placement> placements, List<String> redirects, Optional<SieveAction.Vacation> vacation,
                 Optional<String> rejection) {
-            this(placements, redirects, vacation, rejection, List.of());
+            this(placements, redirects, vacation, rejection, List.of(), List.of());
         }
 
         static final Disposition KEEP = new Disposition(
@@ -177,14 +179,19 @@ public final class SieveFilter {
             d = new Disposition(d.placements().isEmpty() && d.rejection().isEmpty() ? List.of()
                     : Disposition.KEEP.placements(), List.of(), d.vacation(), Optional.empty());
         }
+        if (message.envelope().junk() && !d.notifications().isEmpty()) {
+            // nor tell anyone of it: a notification is an invitation to open a phishing mail
+            LOG.log(Level.INFO, "sieve: quarantined mail notifies nobody queue={0} user={1}", message.id(), account.address());
+            d = new Disposition(d.placements(), d.redirects(), d.vacation(), d.rejection(), List.of(), List.of());
+        }
         if (!d.redirects().isEmpty() && redirectedBefore(header, account.address(), recipient)) {
             // RFC 5228 §4.2 loop control: this account sent it on once already (our Received field
             // of a redirect names it). Not again: kept instead, so a loop ends with the mail in a mailbox.
             LOG.log(Level.WARNING, "sieve: redirect loop, kept instead queue={0} user={1}", message.id(), account.address());
             d = new Disposition(d.placements().isEmpty() ? Disposition.KEEP.placements() : d.placements(), List.of(),
-                    d.vacation(), Optional.empty());
+                    d.vacation(), Optional.empty(), List.of(), d.notifications());
         }
-        return new Disposition(d.placements(), d.redirects(), d.vacation(), d.rejection(), duplicates);
+        return new Disposition(d.placements(), d.redirects(), d.vacation(), d.rejection(), duplicates, d.notifications());
     }
 
     /**
@@ -377,6 +384,7 @@ public final class SieveFilter {
         List<String> redirects = new ArrayList<>();
         Optional<SieveAction.Vacation> vacation = Optional.empty();
         Optional<String> rejection = Optional.empty();
+        List<SieveAction.Notify> notifications = new ArrayList<>();
         for (SieveAction action : outcome.actions()) {
             switch (action) {
                 case SieveAction.Keep k -> placements.add(new Placement(Optional.empty(), flags(k.flags()), false));
@@ -389,9 +397,10 @@ public final class SieveFilter {
                 case SieveAction.Redirect r -> redirects.add(r.address());
                 case SieveAction.Vacation v -> vacation = Optional.of(v);
                 case SieveAction.Reject r -> rejection = Optional.of(r.reason());
+                case SieveAction.Notify n -> notifications.add(n);
             }
         }
-        return new Disposition(placements, redirects, vacation, rejection);
+        return new Disposition(placements, redirects, vacation, rejection, List.of(), notifications);
     }
 
     /** The store's special-use role for an RFC 6154 attribute, whatever its case; empty for one the store lacks. */
@@ -443,6 +452,7 @@ public final class SieveFilter {
                 case SieveAction.Redirect r -> "redirect:<" + r.address() + ">";
                 case SieveAction.Vacation v -> "vacation";
                 case SieveAction.Reject r -> r.extended() ? "ereject" : "reject";
+                case SieveAction.Notify n -> "notify";
             });
         }
         return String.join(",", out);

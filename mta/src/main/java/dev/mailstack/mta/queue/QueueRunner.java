@@ -72,6 +72,8 @@ public final class QueueRunner implements AutoCloseable {
     private QueueIntake intake;
     /** Out-of-office replies to what is delivered locally; none until there is an intake to queue them. */
     private VacationResponder vacations;
+    /** Sieve notifications (RFC 5435) about what is delivered locally; none until there is an intake. */
+    private Notifier notifier;
     private volatile boolean stopping;
     private final MailCounters counters;
     private volatile SenderRewriting srs = SenderRewriting.OFF;
@@ -89,6 +91,7 @@ public final class QueueRunner implements AutoCloseable {
     public void useIntake(QueueIntake intake) {
         this.intake = intake;
         this.vacations = new VacationResponder(store, intake);
+        this.notifier = new Notifier(store, intake);
     }
 
     /** How forwards to other servers say who sent them ({@link SenderRewriting}); off unless set. */
@@ -496,6 +499,9 @@ public final class QueueRunner implements AutoCloseable {
                                     // Only a new copy is answered: a repeat of an earlier attempt's was already.
                                     if (ok.fresh() && vacations != null) {
                                         vacations.answer(a.message, account, address, ok.disposition());
+                                    }
+                                    if (ok.fresh() && notifier != null) {
+                                        notifier.notifyOf(a.message, account, ok.disposition());
                                     }
                                 }
                                 case LocalDelivery.TryLater later -> {

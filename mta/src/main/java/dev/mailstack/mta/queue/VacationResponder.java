@@ -320,19 +320,19 @@ final class VacationResponder {
     }
 
     /** The addr-spec of an address as a script may write it ("Alice <alice@example.org>"), if it has one. */
-    private static Optional<String> address(String text) {
+    static Optional<String> address(String text) {
         List<AddressList.Address> parsed = AddressList.parse(text);
         return parsed.size() == 1 && parsed.getFirst().mailbox() != null && parsed.getFirst().host() != null
                 ? Optional.of(parsed.getFirst().mailbox() + "@" + parsed.getFirst().host()) : Optional.empty();
     }
 
     /** A field's keyword: before any parameters or comment, in lower case ("auto-generated; x=y"). */
-    private static String keyword(String value) {
+    static String keyword(String value) {
         return value.split("[;(]", 2)[0].strip().toLowerCase(Locale.ROOT);
     }
 
     /** Control characters (an encoded CR LF among them) become spaces: the text goes into one header line. */
-    private static String oneLine(String text, int max) {
+    static String oneLine(String text, int max) {
         String line = text.replaceAll("[\\p{Cntrl}&&[^\t]]+", " ").strip();
         return line.length() <= max ? line : line.substring(0, max);
     }

@@ -346,11 +346,13 @@ class SieveDeliveryTest {
 
     /**
      * Mail the sender's domain asked to quarantine (its From fails DMARC: likely a forgery) stays in
-     * Junk whatever the script says: a rule on its subject must not lift a phishing mail out of it.
+     * Junk whatever the script says: a rule on its subject must not lift a phishing mail out of it,
+     * and a notify must not invite anyone to open it.
      */
     @Test
     void keepOfQuarantinedMailIsItsJunkMailbox() throws Exception {
-        script(mta.store.user(), "require \"fileinto\"; if header :contains \"subject\" \"invoice\" { fileinto \"Archive\"; }");
+        script(mta.store.user(), "require [\"fileinto\", \"enotify\"]; notify \"mailto:bob@example.org\";"
+                + " if header :contains \"subject\" \"invoice\" { fileinto \"Archive\"; }");
         for (String subject : List.of("hello", "invoice")) {
             var spooled = dev.mailstack.store.TestMessages.spool(mta.store.store(), "Subject: " + subject + "\r\n\r\nx\r\n");
             try {
@@ -367,6 +369,7 @@ class SieveDeliveryTest {
         mta.awaitQueueEmpty();
         assertEquals(0, count(mta.alice(), "INBOX"));
         assertEquals(0, count(mta.alice(), "Archive"));
+        assertEquals(0, count(session(bob), "INBOX"), "nor does it notify anyone of it");
     }
 
     private static dev.mailstack.sieve.SieveScript parsed(String text) throws dev.mailstack.sieve.SieveException {
@@ -500,5 +503,38 @@ class SieveDeliveryTest {
         List<MessageRef> old = b.select(new MailboxName("Old mail")).messages();
         assertTrue(old.get(0).flags().keywords().contains("$NoArchiveYet"));
         assertFalse(old.get(1).flags().keywords().contains("$NoArchiveYet"));
+    }
+
+    /**
+     * RFC 5435 notify with RFC 5436's mailto method: bob hears of alice's mail in a notification
+     * marked auto-notified; mail that is itself automatic notifies nobody.
+     */
+    @Test
+    void notifyMailsAnAutoNotifiedNoticeButNeverAboutAutomaticMail() throws Exception {
+        script(mta.store.user(), """
+                require ["enotify", "variables"];
+                if header :matches "subject" "*" { set "s" "${1}"; }
+                notify :importance "1" :message "Mail about ${s}" "mailto:bob@example.org";
+                """);
+        send("carol@remote.test", "alice@example.org", "From: Carol <carol@remote.test>\r\nSubject: 午餐 lunch\r\n");
+        StoreSession b = session(bob);
+        mta.awaitMessages(b, MailboxName.INBOX, 1);
+        mta.awaitQueueEmpty();
+        assertEquals(1, count(mta.alice(), "INBOX"), "notify keeps the message (RFC 5435 §3)");
+        String notice = text(b, b.select(MailboxName.INBOX).messages().getFirst());
+        String head = "\r\n" + notice.substring(0, notice.indexOf("\r\n\r\n") + 2);
+        assertTrue(head.contains("\r\nAuto-Submitted: auto-notified; owner-email=\"alice@example.org\"\r\n"), head);
+        assertTrue(head.contains("\r\nFrom: <alice@example.org>\r\n"), head);
+        assertTrue(head.contains("\r\nTo: <bob@example.org>\r\n"), head);
+        assertTrue(head.contains("\r\nImportance: high\r\n"), head);
+        String subject = head.lines().filter(l -> l.startsWith("Subject: ")).findFirst().orElseThrow();
+        assertEquals("Mail about 午餐 lunch", dev.mailstack.mime.Rfc2047.decode(subject.substring(9)));
+        assertTrue(notice.contains("From: Carol <carol@remote.test>"), notice);
+
+        send("robot@remote.test", "alice@example.org",
+                "From: robot@remote.test\r\nSubject: out of office\r\nAuto-Submitted: auto-replied\r\n");
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 2);
+        mta.awaitQueueEmpty();
+        assertEquals(1, count(session(bob), "INBOX"), "RFC 5436 §2.7: no notification about automatic mail");
     }
 }
