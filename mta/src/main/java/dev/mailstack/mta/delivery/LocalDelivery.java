@@ -20,13 +20,14 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Set;
-import java.util.HashSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Puts a queued message into a local account's INBOX (its Junk mailbox for mail marked as junk),
@@ -68,6 +69,8 @@ public final class LocalDelivery {
     }
 
     private final MailboxStore store;
+    /** Turns of the accounts whose filters test for duplicates, a few locks shared by all accounts. */
+    private final ReentrantLock[] duplicateTurns = turns(16);
     private final SieveFilter filter;
 
     public LocalDelivery(MailboxStore store) {
@@ -106,13 +109,42 @@ public final class LocalDelivery {
         }
         for (List<Integer> group : byAccount.values()) {
             List<Request> batch = group.stream().map(requests::get).toList();
-            List<Result> together = batch.size() > 1 ? append(batch) : List.of();
+            List<Result> together = batch.size() > 1 ? appendInTurn(batch) : List.of();
             for (int k = 0; k < group.size(); k++) {
                 results[group.get(k)] = together.size() == group.size() ? together.get(k)
-                        : append(List.of(requests.get(group.get(k)))).getFirst();
+                        : appendInTurn(List.of(requests.get(group.get(k)))).getFirst();
             }
         }
         return List.of(results);
+    }
+
+    private static ReentrantLock[] turns(int count) {
+        ReentrantLock[] locks = new ReentrantLock[count];
+        for (int i = 0; i < count; i++) {
+            locks[i] = new ReentrantLock();
+        }
+        return locks;
+    }
+
+    /**
+     * {@link #append}, taking turns with other deliveries to the account when its filters may test
+     * for duplicates (RFC 7352): from the run that asks whether an ID was seen to the record of the
+     * IDs, so that two copies of one message delivered at the same moment by two queue workers
+     * (a list's copy and the sender's own) do not both pass. Taken before the store's writer lock,
+     * never while holding it.
+     */
+    private List<Result> appendInTurn(List<Request> batch) {
+        Account account = batch.getFirst().account();
+        if (!filter.mayTestDuplicates(account)) {
+            return append(batch);
+        }
+        ReentrantLock turn = duplicateTurns[Math.floorMod(account.id().hashCode(), duplicateTurns.length)];
+        turn.lock();
+        try {
+            return append(batch);
+        } finally {
+            turn.unlock();
+        }
     }
 
     /** Every request's Delivered, or one failure for the whole batch. */

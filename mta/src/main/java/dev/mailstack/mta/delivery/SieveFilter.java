@@ -218,6 +218,25 @@ public final class SieveFilter {
                 || script.required().contains("include");
     }
 
+    /**
+     * Whether a delivery to {@code account} may run a duplicate test (RFC 7352): its active script
+     * or the administrator's require it, or may reach one through include or ihave.
+     */
+    boolean mayTestDuplicates(Account account) {
+        AdminScripts admin = settings.adminScripts();
+        if (admin.before().stream().anyMatch(SieveFilter::testsDuplicates)
+                || admin.after().stream().anyMatch(SieveFilter::testsDuplicates)) {
+            return true;
+        }
+        return store.sieveScripts().activeSieveScript(account.id()).flatMap(t -> parse(t, account))
+                .filter(SieveFilter::testsDuplicates).isPresent();
+    }
+
+    private static boolean testsDuplicates(SieveScript script) {
+        return script.required().contains("duplicate") || script.required().contains("include")
+                || script.required().contains("ihave");
+    }
+
     /** A duplicate test's handle and ID as one key, for the IDs of a batch's earlier messages. */
     static String duplicateKey(String handle, String id) {
         return handle + "\0" + id;

@@ -268,4 +268,54 @@ class QueueRunnerTest {
             assertEquals(1, dups.messages().size(), "the list's copy");
         }
     }
+
+    /**
+     * The same, with each copy in a batch of its own delivered at the same moment, as two queue
+     * workers do: the account's deliveries take turns from the filter's run to the record of the IDs.
+     */
+    @Test
+    void twoCopiesDeliveredAtTheSameMomentByTwoWorkersAreDuplicatesOfEachOther() throws Exception {
+        var alice = store.accounts().find("alice@example.org").orElseThrow();
+        store.sieveScripts().put(alice.id(), "main", "require [\"duplicate\", \"fileinto\", \"mailbox\"];"
+                + " if duplicate { fileinto :create \"Dups\"; }", dev.mailstack.store.SieveLimits.defaults());
+        store.sieveScripts().activate(alice.id(), "main");
+        int pairs = 5;
+        for (int p = 0; p < pairs; p++) {
+            for (String via : List.of("direct", "list")) {
+                MessageSpool.Spooled m = TestMessages.spool(store, "Message-ID: <pair" + p + "@example.org>\r\nSubject: "
+                        + via + "\r\n\r\nx\r\n");
+                try {
+                    intake.accept(new MailEnvelope("bob@example.org", List.of(MailEnvelope.Recipient.of("alice@example.org")),
+                            Optional.empty(), Optional.empty(), false, false, Instant.now()), m);
+                } finally {
+                    m.discard();
+                }
+            }
+        }
+        List<QueuedMessage> claimed = store.queue().claimDue(Instant.now(), QueueSettings.defaults("x").lease(), 100);
+        assertEquals(2 * pairs, claimed.size());
+        for (int p = 0; p < pairs; p++) {
+            var start = new java.util.concurrent.CountDownLatch(1);
+            List<QueuedMessage> two = claimed.subList(2 * p, 2 * p + 2);
+            try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
+                List<Future<?>> done = new ArrayList<>();
+                for (QueuedMessage one : two) {
+                    done.add(threads.submit(() -> {
+                        start.await();
+                        runner.deliver(List.of(one));
+                        return null;
+                    }));
+                }
+                start.countDown();
+                for (Future<?> d : done) {
+                    d.get();
+                }
+            }
+        }
+        StoreSession session = f.session();
+        assertEquals(pairs, subjects(session).size(), "one copy of each pair in INBOX");
+        try (var dups = session.select(new MailboxName("Dups"))) {
+            assertEquals(pairs, dups.messages().size(), "the other in Dups");
+        }
+    }
 }
