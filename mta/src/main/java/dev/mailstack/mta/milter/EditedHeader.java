@@ -8,6 +8,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A message's header with the milters' changes applied (SMFIR_ADDHEADER, SMFIR_INSHEADER,
@@ -15,7 +16,8 @@ import java.util.List;
  * not counted: milters never saw it. Added fields go on top, in the order they came, where trace
  * and authentication fields go: a DKIM verifier reads a signed field's last instance, bottom up
  * (RFC 6376 §5.4.2), so a field added on top cannot break a signature (sendmail appends them at
- * the bottom instead).
+ * the bottom instead). A sender changed by a milter (SMFIR_CHGFROM) replaces the Return-Path,
+ * which records the envelope's (RFC 5321 §4.4).
  */
 public final class EditedHeader {
     private final String returnPath;
@@ -27,9 +29,12 @@ public final class EditedHeader {
         this.fields = fields;
     }
 
-    /** Reads the header of {@code message}, applies {@code changes}, writes the whole message to {@code out}. */
-    public static void write(InputStream message, List<MilterReply.HeaderChange> changes, OutputStream out,
-                             int maxHeaderBytes) throws IOException {
+    /**
+     * Reads the header of {@code message}, applies {@code changes} and the new return path if
+     * any, writes the whole message to {@code out}.
+     */
+    public static void write(InputStream message, List<MilterReply.HeaderChange> changes, Optional<String> sender,
+                             OutputStream out, int maxHeaderBytes) throws IOException {
         BufferedInputStream in = new BufferedInputStream(message, 64 * 1024);
         List<String> read = new ArrayList<>(HeaderFields.read(in, maxHeaderBytes));
         String returnPath = !read.isEmpty() && HeaderFields.name(read.get(0)).equals("return-path") ? read.remove(0) : null;
@@ -38,7 +43,12 @@ public final class EditedHeader {
             header.apply(c);
         }
         StringBuilder text = new StringBuilder();
-        if (returnPath != null) {
+        if (sender.isPresent()) {
+            // the header is kept as octets (ISO-8859-1 here); the address is UTF-8, as written at DATA
+            text.append("Return-Path: <")
+                    .append(new String(sender.get().getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1))
+                    .append(">\r\n");
+        } else if (returnPath != null) {
             text.append(returnPath).append("\r\n");
         }
         for (String f : header.fields) {

@@ -27,6 +27,8 @@ final class MilterConnection implements AutoCloseable {
     boolean inMessage;
     /** What the milter asked for at the end of the message. */
     final List<MilterReply.HeaderChange> changes = new ArrayList<>();
+    /** The envelope changes it asked for at the end of the message, in order. */
+    final List<MilterReply.EnvelopeChange> envelopeChanges = new ArrayList<>();
     /** Octets of names and values in {@link #changes}, bounded like a header. */
     private int changedBytes;
     /** How many timeouts of a step SMFIR_PROGRESS replies may stretch it to. */
@@ -105,14 +107,15 @@ final class MilterConnection implements AutoCloseable {
     }
 
     /**
-     * End of the message (SMFIC_BODYEOB): header changes and a quarantine, each only if it was
-     * negotiated, until the decision.
+     * End of the message (SMFIC_BODYEOB): header and envelope changes and a quarantine, each only
+     * if it was negotiated, until the decision.
      */
-    Decision endOfMessage(Map<String, String> macros, Duration timeout) throws IOException {
+    Decision endOfMessage(Map<String, String> macros, Duration timeout, EnvelopeRules rules) throws IOException {
         if (!macros.isEmpty()) {
             channel.send(MilterPacket.macros(MilterPacket.BODYEOB, macros), timeout);
         }
         channel.send(MilterPacket.endOfBody(), timeout);
+        int recipientChanges = 0;
         while (true) {
             MilterReply r = next(timeout);
             switch (r) {
@@ -126,6 +129,25 @@ final class MilterConnection implements AutoCloseable {
                         throw new MilterProtocolException("header changes past " + MilterSession.MAX_HEADER_BYTES + " octets");
                     }
                     changes.add(leadingSpace(c));
+                }
+                case MilterReply.EnvelopeChange c -> {
+                    int needed = switch (c) {
+                        case MilterReply.AddRecipient a -> a.withArguments() ? MilterOptions.ADDRCPT_PAR : MilterOptions.ADDRCPT;
+                        case MilterReply.DeleteRecipient x -> MilterOptions.DELRCPT;
+                        case MilterReply.ChangeSender x -> MilterOptions.CHGFROM;
+                    };
+                    if (!options.may(needed)) {
+                        throw new MilterProtocolException("envelope change not negotiated: " + c);
+                    }
+                    boolean nullSender = c instanceof MilterReply.ChangeSender && c.address().isEmpty();
+                    if (!nullSender && !rules.validAddress().test(c.address())) {
+                        throw new MilterProtocolException("not a valid address: <"
+                                + c.address().replaceAll("[^\\x20-\\x7e]", "?") + ">");
+                    }
+                    if (!(c instanceof MilterReply.ChangeSender) && ++recipientChanges > rules.maxRecipientChanges()) {
+                        throw new MilterProtocolException("more than " + rules.maxRecipientChanges() + " recipients added or removed");
+                    }
+                    envelopeChanges.add(c);
                 }
                 case MilterReply.Quarantine q -> {
                     if (!options.may(MilterOptions.QUARANTINE)) {
@@ -175,10 +197,16 @@ final class MilterConnection implements AutoCloseable {
         }
     }
 
-    /** This message's header changes and quarantine, which a new message or a failure drops. */
+    /** Recipients it added or removed in this message. */
+    int recipientChanges() {
+        return (int) envelopeChanges.stream().filter(c -> !(c instanceof MilterReply.ChangeSender)).count();
+    }
+
+    /** This message's header and envelope changes and quarantine, which a new message or a failure drops. */
     void forgetChanges() {
         changes.clear();
         changedBytes = 0;
+        envelopeChanges.clear();
         quarantine = Optional.empty();
     }
 

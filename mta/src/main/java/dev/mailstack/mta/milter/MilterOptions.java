@@ -14,6 +14,7 @@ public record MilterOptions(int version, int actions, int protocol) {
     public static final int CHGHDRS = 0x10;
     public static final int QUARANTINE = 0x20;
     public static final int CHGFROM = 0x40;
+    public static final int ADDRCPT_PAR = 0x80;
 
     // Protocol steps (SMFIP_*)
     public static final int NOCONNECT = 0x01;
@@ -42,13 +43,15 @@ public record MilterOptions(int version, int actions, int protocol) {
     public static final int VERSION = 6;
 
     /**
-     * Our offer: add, insert and change header fields, quarantine. Not offered (a milter that
-     * needs them fails its own negotiation, as with an MTA that lacks them): recipients added or
-     * removed, sender changed, body replaced. Every step may be skipped or left unanswered, SKIP
-     * is honoured in the body, and header values may keep their leading space. RCPT_REJ is not
+     * Our offer: add, insert and change header fields, quarantine, and the envelope changes at
+     * the end of the message (recipients added, with or without ESMTP arguments, or removed;
+     * sender changed). Not offered (a milter that needs it fails its own negotiation, as with an
+     * MTA that lacks it): body replaced. Every step may be skipped or left unanswered, SKIP is
+     * honoured in the body, and header values may keep their leading space. RCPT_REJ is not
      * offered (refused recipients are not shown to milters); SMFIC_UNKNOWN is never sent.
      */
-    public static final MilterOptions OFFER = new MilterOptions(VERSION, ADDHDRS | CHGHDRS | QUARANTINE,
+    public static final MilterOptions OFFER = new MilterOptions(VERSION,
+            ADDHDRS | CHGHDRS | QUARANTINE | ADDRCPT | ADDRCPT_PAR | DELRCPT | CHGFROM,
             NOCONNECT | NOHELO | NOMAIL | NORCPT | NOBODY | NOHDRS | NOEOH | NR_HDR | NOUNKNOWN | NODATA | SKIP
                     | NR_CONN | NR_HELO | NR_MAIL | NR_RCPT | NR_DATA | NR_UNKN | NR_EOH | NR_BODY | HDR_LEADSPC);
 

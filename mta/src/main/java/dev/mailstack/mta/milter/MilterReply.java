@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -70,6 +71,31 @@ public sealed interface MilterReply {
     record ChangeHeader(int index, String name, String value) implements HeaderChange {
     }
 
+    /**
+     * Changes to the envelope, at the end of the message. Addresses are as in a path without
+     * its angle brackets; their syntax is checked against the session's rules when they arrive
+     * ({@link MilterConnection#endOfMessage}).
+     */
+    sealed interface EnvelopeChange extends MilterReply {
+        String address();
+    }
+
+    /**
+     * SMFIR_ADDRCPT, or SMFIR_ADDRCPT_PAR ({@code withArguments}, negotiated on its own) with
+     * the DSN arguments RCPT TO takes (RFC 3461).
+     */
+    record AddRecipient(String address, Optional<String> dsnNotify, Optional<String> orcpt, boolean withArguments)
+            implements EnvelopeChange {
+    }
+
+    /** SMFIR_DELRCPT: the recipient as given at RCPT TO, compared without regard to case. */
+    record DeleteRecipient(String address) implements EnvelopeChange {
+    }
+
+    /** SMFIR_CHGFROM: the new return path (empty: the null sender), with the DSN arguments MAIL FROM takes. */
+    record ChangeSender(String address, Optional<String> ret, Optional<String> envId) implements EnvelopeChange {
+    }
+
     /** Parses a reply; anything else, or a reply with malformed data, is a protocol error. */
     static MilterReply parse(MilterPacket p) throws MilterProtocolException {
         byte[] d = p.data();
@@ -99,6 +125,19 @@ public sealed interface MilterReply {
                 yield p.code() == 'i' ? new InsertHeader(index, name(s.get(0)), s.get(1))
                         : new ChangeHeader(index, name(s.get(0)), s.get(1));
             }
+            case '+' -> new AddRecipient(path(strings(d, 1).get(0), false), Optional.empty(), Optional.empty(), false);
+            case '2' -> {
+                // smfi_addrcpt_par: the address, then its arguments (libmilter leaves them out when there are none)
+                List<String> s = stringsWithArguments(d);
+                EsmtpArguments a = EsmtpArguments.parse(s.size() > 1 ? s.get(1) : "", EsmtpArguments.RCPT);
+                yield new AddRecipient(path(s.get(0), false), a.get("NOTIFY"), a.get("ORCPT"), true);
+            }
+            case '-' -> new DeleteRecipient(path(strings(d, 1).get(0), false));
+            case 'e' -> {
+                List<String> s = stringsWithArguments(d);
+                EsmtpArguments a = EsmtpArguments.parse(s.size() > 1 ? s.get(1) : "", EsmtpArguments.MAIL);
+                yield new ChangeSender(path(s.get(0), true), a.get("RET"), a.get("ENVID"));
+            }
             case 'O' -> {
                 if (d.length < 12) {
                     throw new MilterProtocolException("option negotiation reply of " + d.length + " octets");
@@ -114,6 +153,37 @@ public sealed interface MilterReply {
 
     private static String printable(byte code) {
         return code >= 0x21 && code < 0x7f ? String.valueOf((char) code) : String.format("0x%02x", code & 0xff);
+    }
+
+    /**
+     * An address as libmilter passes it: in angle brackets or bare (both occur: smfi_addrcpt
+     * documents the brackets as optional). Source routes (RFC 5321 §4.1.2) are not taken. Its
+     * syntax is checked later, against the session's rules.
+     */
+    private static String path(String text, boolean nullAllowed) throws MilterProtocolException {
+        // addresses travel as UTF-8 (SMTPUTF8), as we send them
+        String a = new String(text.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8).strip();
+        if (a.startsWith("<") && a.endsWith(">") && a.length() >= 2) {
+            a = a.substring(1, a.length() - 1);
+        }
+        if ((a.isEmpty() && !nullAllowed) || a.indexOf('<') >= 0 || a.indexOf('>') >= 0 || a.startsWith("@")
+                || a.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            throw new MilterProtocolException("malformed address '" + printableText(text) + "'");
+        }
+        return a;
+    }
+
+    private static String printableText(String s) {
+        return s.replaceAll("[^\\x20-\\x7e]", "?");
+    }
+
+    /** One or two NUL-terminated strings: an address and, if given, its ESMTP arguments. */
+    private static List<String> stringsWithArguments(byte[] d) throws MilterProtocolException {
+        int nuls = 0;
+        for (byte b : d) {
+            nuls += b == 0 ? 1 : 0;
+        }
+        return strings(d, nuls == 2 ? 2 : 1);
     }
 
     /** A header field name (RFC 5322 §3.6.8: printable ASCII but colon). */

@@ -144,18 +144,19 @@ public final class MilterSession implements AutoCloseable {
      * by one (folding kept, as LF, as sendmail and Postfix send them), end of header, the body in
      * chunks, end of message.
      */
-    public MilterVerdict.OfMessage endOfMessage(MessageSource message) {
+    public MilterVerdict.OfMessage endOfMessage(MessageSource message, EnvelopeRules rules) {
         if (discardedBy != null) {
-            return new MilterVerdict.OfMessage(new MilterVerdict.Discard(discardedBy), List.of(), Optional.empty());
+            return MilterVerdict.OfMessage.only(new MilterVerdict.Discard(discardedBy));
         }
-        MilterVerdict v = each("content", false, m -> content(m, message));
+        MilterVerdict v = each("content", false, m -> content(m, message, rules));
         if (v instanceof MilterVerdict.Discard) {
-            return new MilterVerdict.OfMessage(v, List.of(), Optional.empty());
+            return MilterVerdict.OfMessage.only(v);
         }
         if (discardedBy != null) {
-            return new MilterVerdict.OfMessage(new MilterVerdict.Discard(discardedBy), List.of(), Optional.empty());
+            return MilterVerdict.OfMessage.only(new MilterVerdict.Discard(discardedBy));
         }
         List<MilterReply.HeaderChange> changes = new ArrayList<>();
+        List<MilterReply.EnvelopeChange> envelope = new ArrayList<>();
         Optional<String> quarantine = Optional.empty();
         if (v instanceof MilterVerdict.Pass) {
             for (MilterConnection m : milters) {
@@ -163,6 +164,10 @@ public final class MilterSession implements AutoCloseable {
                     continue; // failed, or accepted the session before this message
                 }
                 changes.addAll(m.changes);
+                envelope.addAll(m.envelopeChanges);
+                for (MilterReply.EnvelopeChange c : m.envelopeChanges) {
+                    logChange(m.address, c);
+                }
                 if (m.quarantine.isPresent()) {
                     quarantine = m.quarantine;
                     LOG.log(Level.INFO, "milter conn={0} stage=end action=quarantine milter={1} reason=\"{2}\"",
@@ -170,10 +175,23 @@ public final class MilterSession implements AutoCloseable {
                 }
             }
         }
-        return new MilterVerdict.OfMessage(v, changes, quarantine);
+        return new MilterVerdict.OfMessage(v, changes, envelope, quarantine);
     }
 
-    private Decision content(MilterConnection m, MessageSource message) throws IOException {
+    private void logChange(MilterAddress milter, MilterReply.EnvelopeChange change) {
+        String address = "<" + change.address() + ">";
+        String[] what = switch (change) {
+            case MilterReply.AddRecipient a -> new String[] {"addrcpt", "rcpt=" + address
+                    + a.dsnNotify().map(n -> " notify=" + n).orElse("") + a.orcpt().map(o -> " orcpt=" + o).orElse("")};
+            case MilterReply.DeleteRecipient d -> new String[] {"delrcpt", "rcpt=" + address};
+            case MilterReply.ChangeSender c -> new String[] {"chgfrom", "from=" + address
+                    + c.ret().map(r -> " ret=" + r).orElse("") + c.envId().map(e -> " envid=" + e).orElse("")};
+        };
+        LOG.log(Level.INFO, "milter conn={0} stage=end action={1} milter={2} {3}", client.sessionId(), what[0], milter,
+                printable(what[1]));
+    }
+
+    private Decision content(MilterConnection m, MessageSource message, EnvelopeRules rules) throws IOException {
         Duration t = settings.contentTimeout();
         MilterOptions o = m.options();
         try (InputStream raw = message.open()) {
@@ -214,7 +232,11 @@ public final class MilterSession implements AutoCloseable {
                 }
             }
         }
-        return m.endOfMessage(Map.of("i", messageId), t);
+        // the recipient changes of all milters together are bounded: those before this one count
+        int before = milters.stream().takeWhile(other -> other != m).filter(other -> !other.done)
+                .mapToInt(MilterConnection::recipientChanges).sum();
+        return m.endOfMessage(Map.of("i", messageId), t,
+                new EnvelopeRules(rules.validAddress(), rules.maxRecipientChanges() - before));
     }
 
     /**

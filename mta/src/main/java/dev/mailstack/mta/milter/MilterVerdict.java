@@ -27,12 +27,20 @@ public sealed interface MilterVerdict {
     }
 
     /**
-     * The end of a message: the verdict; for a message that passes, the header changes (each
-     * milter's in turn) and a quarantine if any milter asked for one.
+     * The end of a message: the verdict; for a message that passes, the header and envelope
+     * changes (each milter's in turn: each saw the original envelope, its changes apply after
+     * those of the milters before it) and a quarantine if any milter asked for one.
      */
-    record OfMessage(MilterVerdict verdict, List<MilterReply.HeaderChange> changes, Optional<String> quarantine) {
+    record OfMessage(MilterVerdict verdict, List<MilterReply.HeaderChange> changes,
+                     List<MilterReply.EnvelopeChange> envelope, Optional<String> quarantine) {
         public OfMessage {
             changes = List.copyOf(changes);
+            envelope = List.copyOf(envelope);
+        }
+
+        /** A verdict with no change. */
+        static OfMessage only(MilterVerdict verdict) {
+            return new OfMessage(verdict, List.of(), List.of(), Optional.empty());
         }
     }
 }

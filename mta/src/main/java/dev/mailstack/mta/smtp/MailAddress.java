@@ -50,6 +50,16 @@ final class MailAddress {
         }
     }
 
+    /** Whether {@code address} passes {@link #check}: for addresses that come from elsewhere than a client. */
+    static boolean isValid(String address) {
+        try {
+            check(address);
+            return true;
+        } catch (SmtpSyntaxException e) {
+            return false;
+        }
+    }
+
     private static boolean isAtext(int c) {
         return (c < 0x80 && (Character.isLetterOrDigit(c) || ATEXT.indexOf(c) >= 0)) || c >= 0x80;
     }

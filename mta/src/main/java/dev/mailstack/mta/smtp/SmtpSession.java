@@ -5,6 +5,8 @@ import dev.mailstack.mta.inbound.AuthenticationResults;
 import dev.mailstack.mta.inbound.InboundChecks;
 import dev.mailstack.mta.inbound.SpfResult;
 import dev.mailstack.mta.milter.EditedHeader;
+import dev.mailstack.mta.milter.EnvelopeRules;
+import dev.mailstack.mta.milter.MilterReply;
 import dev.mailstack.mta.milter.MilterSession;
 import dev.mailstack.mta.milter.MilterVerdict;
 import dev.mailstack.mta.queue.MailCounters;
@@ -676,7 +678,10 @@ final class SmtpSession {
                 }
             }
             MessageSpool.Spooled accepted = marked == null ? spooled : marked;
-            MilterVerdict.OfMessage filtered = milters.endOfMessage(accepted);
+            // a milter's addresses are held to what MAIL and RCPT take in this transaction
+            EnvelopeRules rules = new EnvelopeRules(a -> MailAddress.isValid(a)
+                    && (t.params().smtpUtf8() || MailAddress.isAscii(a)), settings.maxRecipients());
+            MilterVerdict.OfMessage filtered = milters.endOfMessage(accepted, rules);
             switch (filtered.verdict()) {
                 case MilterVerdict.Refuse refuse -> {
                     return milterRefused(refuse);
@@ -688,9 +693,23 @@ final class SmtpSession {
                 }
                 case MilterVerdict.Pass pass -> { }
             }
-            if (!filtered.changes().isEmpty()) {
+            Optional<String> newSender = Optional.empty();
+            if (!filtered.envelope().isEmpty()) {
+                EditedEnvelope e = EditedEnvelope.of(envelope.returnPath(), envelope.recipients(), envelope.envId(),
+                        envelope.ret(), filtered.envelope(), store.accounts(), connection.id());
+                if (e.recipients().isEmpty()) {
+                    // every recipient removed: taken and dropped, as a discard (Postfix does the same)
+                    LOG.log(Level.INFO, "discarded conn={0} from=<{1}> rcpts=0 reason=\"milters removed every recipient\"",
+                            connection.id(), e.from());
+                    return send(SmtpReplies.DISCARDED);
+                }
+                envelope = new MailEnvelope(e.from(), e.recipients(), e.envId(), e.ret(), envelope.smtpUtf8(),
+                        envelope.body8bit(), envelope.receivedAt(), envelope.junk());
+                newSender = e.senderChanged() ? Optional.of(e.from()) : Optional.empty();
+            }
+            if (!filtered.changes().isEmpty() || newSender.isPresent()) {
                 try {
-                    edited = edited(accepted, filtered.changes());
+                    edited = edited(accepted, filtered.changes(), newSender);
                 } catch (IOException e) {
                     LOG.log(Level.WARNING, "milter header changes failed conn=" + connection.id() + ": " + e);
                     return send(SmtpReplies.CHECKS_FAILED);
@@ -703,7 +722,7 @@ final class SmtpSession {
             }
             QueueId id = intake.accept(envelope, accepted, origin());
             LOG.log(Level.INFO, "queued conn={0} queue={1} from=<{2}> rcpts={3} size={4,number,#}", connection.id(), id,
-                    t.from(), t.recipients().size(), accepted.size());
+                    envelope.returnPath(), envelope.recipients().size(), accepted.size());
             return send(SmtpReplies.queued(id.toString()));
         } catch (StoreException e) {
             LOG.log(Level.WARNING, "enqueue failed conn=" + connection.id() + ": " + e.getMessage());
@@ -725,11 +744,11 @@ final class SmtpSession {
         }
     }
 
-    /** A copy of the message with the milters' header changes. */
-    private MessageSpool.Spooled edited(MessageSpool.Spooled message, List<dev.mailstack.mta.milter.MilterReply.HeaderChange> changes)
-            throws IOException {
+    /** A copy of the message with the milters' header changes, and the Return-Path of the sender they set. */
+    private MessageSpool.Spooled edited(MessageSpool.Spooled message, List<MilterReply.HeaderChange> changes,
+                                        Optional<String> newSender) throws IOException {
         try (MessageSpool copy = store.spool(); InputStream in = message.open()) {
-            EditedHeader.write(in, changes, copy, MilterSession.MAX_HEADER_BYTES);
+            EditedHeader.write(in, changes, newSender, copy, MilterSession.MAX_HEADER_BYTES);
             return copy.finish();
         }
     }

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class MilterReplyTest {
@@ -64,9 +65,41 @@ class MilterReplyTest {
                 new MilterReply.AddHeader("X-Score", " 9.1\n\tmore"),
                 new MilterReply.ChangeHeader(2, "subject", " [SPAM] two"),
                 new MilterReply.ChangeHeader(1, "X-Old", ""),
-                new MilterReply.InsertHeader(3, "X-Here", " 3")), out, 1 << 20);
+                new MilterReply.InsertHeader(3, "X-Here", " 3")), Optional.empty(), out, 1 << 20);
         // index 3 counts in the header the milter saw (without the fields added on top): after its third field
         assertEquals("Return-Path: <a@b>\r\nX-Spam: yes\r\nX-Score: 9.1\r\n\tmore\r\nReceived: by us\r\n"
                 + "Subject: one\r\nsubject: [SPAM] two\r\nX-Here: 3\r\n\r\nbody\r\n", out.toString(StandardCharsets.US_ASCII));
+    }
+
+    @Test
+    void aChangedSenderReplacesTheReturnPath() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        EditedHeader.write(new ByteArrayInputStream("Return-Path: <a@b>\r\nSubject: x\r\n\r\nbody\r\n"
+                .getBytes(StandardCharsets.US_ASCII)), List.of(), Optional.of("bounces@example.org"), out, 1 << 20);
+        assertEquals("Return-Path: <bounces@example.org>\r\nSubject: x\r\n\r\nbody\r\n", out.toString(StandardCharsets.US_ASCII));
+    }
+
+    @Test
+    void envelopeChangesAreParsedWithTheirArguments() throws Exception {
+        assertEquals(new MilterReply.AddRecipient("bob@example.org", Optional.empty(), Optional.empty(), false),
+                parse(TestMilter.strings('+', "<bob@example.org>")));
+        assertEquals(new MilterReply.AddRecipient("bob@example.org", Optional.empty(), Optional.empty(), false),
+                parse(TestMilter.strings('+', "bob@example.org")));
+        assertEquals(new MilterReply.AddRecipient("bob@example.org", Optional.of("SUCCESS,FAILURE"),
+                        Optional.of("rfc822;bob@example.org"), true),
+                parse(TestMilter.strings('2', "<bob@example.org>", "notify=success,failure ORCPT=rfc822;bob@example.org")));
+        assertEquals(new MilterReply.AddRecipient("bob@example.org", Optional.empty(), Optional.empty(), true),
+                parse(TestMilter.strings('2', "<bob@example.org>")));
+        assertEquals(new MilterReply.DeleteRecipient("Alice@Example.org"), parse(TestMilter.strings('-', "<Alice@Example.org>")));
+        assertEquals(new MilterReply.ChangeSender("", Optional.empty(), Optional.empty()), parse(TestMilter.strings('e', "<>")));
+        assertEquals(new MilterReply.ChangeSender("srs@example.org", Optional.of("HDRS"), Optional.of("id+2B1")),
+                parse(TestMilter.strings('e', "<srs@example.org>", "RET=hdrs ENVID=id+2B1 SIZE=100 BODY=8BITMIME")));
+        for (byte[] bad : List.of(TestMilter.strings('+', "<>"), TestMilter.strings('-', ""),
+                TestMilter.strings('+', "<a@b"), TestMilter.strings('+', "<@relay:a@b>"),
+                TestMilter.strings('2', "<a@b>", "XFORWARD=1"), TestMilter.strings('2', "<a@b>", "NOTIFY=SOMETIMES"),
+                TestMilter.strings('2', "<a@b>", "NOTIFY=NEVER NOTIFY=NEVER"), TestMilter.strings('e', "<a@b>", "NOTIFY=NEVER"),
+                TestMilter.strings('e', "<a@b>", "RET=ALL"), TestMilter.strings('+', "<a@b>", "extra"))) {
+            assertThrows(MilterProtocolException.class, () -> parse(bad), new String(bad, StandardCharsets.ISO_8859_1));
+        }
     }
 }

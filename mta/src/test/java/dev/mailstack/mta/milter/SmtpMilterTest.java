@@ -9,8 +9,11 @@ import dev.mailstack.mta.queue.MailCounters;
 import dev.mailstack.mta.queue.QueueSettings;
 import dev.mailstack.mta.smtp.SmtpSettings;
 import dev.mailstack.net.LineClient;
+import dev.mailstack.store.Account;
 import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.MessageRef;
+import dev.mailstack.store.PasswordScheme;
+import dev.mailstack.store.StoreSession;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -30,6 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
 class SmtpMilterTest {
     private static final String HOST = "mx.example.org";
     private static final int ALL_ACTIONS = MilterOptions.ADDHDRS | MilterOptions.CHGHDRS | MilterOptions.QUARANTINE;
+    private static final int ENVELOPE_ACTIONS = MilterOptions.ADDRCPT | MilterOptions.ADDRCPT_PAR | MilterOptions.DELRCPT
+            | MilterOptions.CHGFROM;
     @TempDir
     Path dir;
     private MtaFixture mta;
@@ -97,7 +102,7 @@ class SmtpMilterTest {
 
     @Test
     void negotiationOffersOnlyWhatIsImplementedAndEveryStepCarriesItsMacros() throws Exception {
-        TestMilter m = milter(ALL_ACTIONS, 0, r -> null);
+        TestMilter m = milter(ALL_ACTIONS | ENVELOPE_ACTIONS | MilterOptions.CHGBODY, 0, r -> null);
         start(m.address());
         try (LineClient c = greeted()) {
             send(c, "hi");
@@ -107,7 +112,7 @@ class SmtpMilterTest {
         TestMilter.Received optneg = m.await('O');
         java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(optneg.data());
         assertEquals(6, b.getInt());
-        assertEquals(ALL_ACTIONS, b.getInt(), "add/change headers and quarantine; no recipient, sender or body changes");
+        assertEquals(ALL_ACTIONS | ENVELOPE_ACTIONS, b.getInt(), "header, envelope changes and quarantine; no body changes");
         assertEquals(0, b.getInt() & MilterOptions.RCPT_REJ);
         m.await('Q');
         assertTrue(m.codes().matches("ODCHDMDRDTLLLDNBDEAQ"), m.codes());
@@ -394,5 +399,136 @@ class SmtpMilterTest {
             assertFalse(text(MailboxName.INBOX, i).contains("X-Partial"), text(MailboxName.INBOX, i));
         }
         assertEquals(0, mta.alice().status(new MailboxName("Junk")).messages(), "nor its quarantine");
+    }
+
+    private Account bob() {
+        return mta.store.store().accounts().addUser("bob@example.org", PasswordScheme.hash("secret"));
+    }
+
+    private StoreSession session(Account account) {
+        return mta.store.store().open(account.id());
+    }
+
+    private static String text(StoreSession session, MailboxName mailbox, int index) throws IOException {
+        MessageRef ref = session.select(mailbox).messages().get(index);
+        try (InputStream in = session.openContent(ref)) {
+            return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    /** A milter that answers the end of each message with {@code replies}, then continue. */
+    private TestMilter atEnd(byte[]... replies) throws IOException {
+        List<byte[]> answer = new ArrayList<>(List.of(replies));
+        answer.add(TestMilter.cont());
+        return milter(ALL_ACTIONS | ENVELOPE_ACTIONS, 0, r -> r.code() == 'E' ? answer : null);
+    }
+
+    @Test
+    void anAddedLocalRecipientGetsTheMessageAndAnUnknownOneIsLeftOut() throws Exception {
+        TestMilter m = atEnd(TestMilter.strings('+', "<bob@example.org>"), TestMilter.strings('+', "nobody@example.org"));
+        start(m.address());
+        Account bob = bob();
+        try (LineClient c = greeted()) {
+            send(c, "copy to bob");
+            c.expect("250 2\\.0\\.0 Ok: queued as .*");
+        }
+        mta.awaitMessages(session(bob), MailboxName.INBOX, 1);
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+        mta.awaitQueueEmpty();
+        assertTrue(text(session(bob), MailboxName.INBOX, 0).contains("Subject: copy to bob"));
+        assertEquals(0, mta.counters.reports(), "no bounce for the unknown address the milter added");
+    }
+
+    @Test
+    void deletingTheOnlyRecipientAcceptsTheMessageForNoOne() throws Exception {
+        List<String> subject = new java.util.concurrent.CopyOnWriteArrayList<>();
+        TestMilter m = milter(ALL_ACTIONS | ENVELOPE_ACTIONS, 0, r -> {
+            if (r.code() == 'L' && r.strings(0).get(0).equals("Subject")) {
+                subject.add(r.strings(0).get(1));
+            }
+            return r.code() == 'E' && subject.getLast().equals("drop")
+                    ? List.of(TestMilter.strings('-', "<Alice@Example.ORG>"), TestMilter.cont()) : null;
+        });
+        start(m.address());
+        try (LineClient c = greeted()) {
+            send(c, "drop");
+            c.expect("250 2\\.0\\.0 Ok: message accepted");
+        }
+        passAndAwait(1);
+        assertTrue(text(MailboxName.INBOX, 0).contains("Subject: marker"), "only the marker arrived");
+    }
+
+    @Test
+    void deletingOneOfTwoRecipientsLeavesTheOther() throws Exception {
+        TestMilter m = atEnd(TestMilter.strings('-', "bob@example.org"));
+        start(m.address());
+        Account bob = bob();
+        try (LineClient c = greeted()) {
+            c.send("MAIL FROM:<carol@example.net>").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+            c.send("RCPT TO:<bob@example.org>").expect("250 .*");
+            c.send("DATA").expect("354 .*");
+            c.sendRaw("Subject: for alice only\r\n\r\nhello\r\n.\r\n");
+            c.expect("250 2\\.0\\.0 Ok: queued as .*");
+        }
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+        mta.awaitQueueEmpty();
+        assertEquals(0, session(bob).status(MailboxName.INBOX).messages());
+    }
+
+    @Test
+    void aChangedSenderIsTheStoredReturnPath() throws Exception {
+        TestMilter m = atEnd(TestMilter.strings('e', "<bounces@lists.example.net>", "RET=HDRS"));
+        start(m.address());
+        try (LineClient c = greeted()) {
+            send(c, "new sender");
+            c.expect("250 2\\.0\\.0 Ok: queued as .*");
+        }
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+        String stored = text(MailboxName.INBOX, 0);
+        assertTrue(stored.startsWith("Return-Path: <bounces@lists.example.net>\r\nReceived: "), stored);
+    }
+
+    @Test
+    void aMalformedAddedAddressIsAProtocolError() throws Exception {
+        TestMilter m = atEnd(TestMilter.strings('+', "<bob@exa mple.org>"));
+        start(m.address());
+        try (LineClient c = greeted()) {
+            send(c, "malformed");
+            c.expect("451 4\\.3\\.5 Server configuration problem - try again later");
+        }
+    }
+
+    @Test
+    void anEnvelopeChangeThatWasNotNegotiatedIsAProtocolError() throws Exception {
+        TestMilter m = milter(ALL_ACTIONS | MilterOptions.ADDRCPT, 0, r -> r.code() == 'E'
+                ? List.of(TestMilter.strings('2', "<bob@example.org>", "NOTIFY=NEVER"), TestMilter.cont()) : null);
+        start(MilterSettings.DefaultAction.ACCEPT, Duration.ofSeconds(10), m.address());
+        Account bob = bob();
+        try (LineClient c = greeted()) {
+            send(c, "unasked");
+            c.expect("250 2\\.0\\.0 Ok: queued as .*"); // accept: as if the milter were not there
+        }
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+        mta.awaitQueueEmpty();
+        assertEquals(0, session(bob).status(MailboxName.INBOX).messages());
+    }
+
+    /** Each milter saw the original envelope; the second's changes apply after the first's. */
+    @Test
+    void twoMiltersChangeTheEnvelopeInOrder() throws Exception {
+        TestMilter first = atEnd(TestMilter.strings('+', "<bob@example.org>"), TestMilter.strings('e', "<first@example.net>"));
+        TestMilter second = atEnd(TestMilter.strings('-', "<alice@example.org>"), TestMilter.strings('e', "<second@example.net>"));
+        start(first.address(), second.address());
+        Account bob = bob();
+        try (LineClient c = greeted()) {
+            send(c, "both");
+            c.expect("250 2\\.0\\.0 Ok: queued as .*");
+        }
+        mta.awaitMessages(session(bob), MailboxName.INBOX, 1);
+        mta.awaitQueueEmpty();
+        assertTrue(text(session(bob), MailboxName.INBOX, 0).startsWith("Return-Path: <second@example.net>\r\n"));
+        assertEquals(0, mta.alice().status(MailboxName.INBOX).messages());
+        assertEquals(1, second.received.stream().filter(r -> r.code() == 'R').count(), "it saw only alice");
     }
 }
