@@ -39,6 +39,16 @@ public record AdminScripts(List<SieveScript> before, List<SieveScript> after) {
      */
     public SieveOutcome run(Optional<SieveScript> personal, SieveMessage message, SieveAccount account,
             SieveEnvironment environment) {
+        return run(personal, Optional.empty(), message, account, environment);
+    }
+
+    /**
+     * {@link #run(Optional, SieveMessage, SieveAccount, SieveEnvironment)}, knowing the name the
+     * account stored its script under: an include of that name from within it is a loop, and an
+     * include :once of it is skipped (RFC 6609 §3.2), as for any script already running.
+     */
+    public SieveOutcome run(Optional<SieveScript> personal, Optional<String> personalName, SieveMessage message,
+            SieveAccount account, SieveEnvironment environment) {
         Execution run = new Execution(Objects.requireNonNull(message, "message"), Objects.requireNonNull(account, "account"),
                 Objects.requireNonNull(environment, "environment"));
         List<SieveScript> sequence = new ArrayList<>(before);
@@ -47,10 +57,17 @@ public record AdminScripts(List<SieveScript> before, List<SieveScript> after) {
         sequence.addAll(after);
         for (int i = 0; i < sequence.size() && !run.actions.implicitKeepCancelled(); i++) {
             ActionList.Snapshot snapshot = run.actions.snapshot();
+            boolean isPersonal = personal.isPresent() && i == before.size();
+            run.runningPersonal = isPersonal ? personalName.map(n -> "personal:" + n).orElse(null) : null;
+            if (run.runningPersonal != null) {
+                run.included.add(run.runningPersonal); // counts as included for :once
+            }
             try {
                 sequence.get(i).runIn(run);
             } catch (Interpreter.Failure f) {
                 return ActionList.failed(snapshot, run.internalFlags, where(i, personal.isPresent()) + f.getMessage());
+            } finally {
+                run.runningPersonal = null;
             }
             run.stopped = false; // RFC 5228 §3.3's stop ends this script; the next one starts afresh
         }

@@ -32,6 +32,11 @@ final class Execution {
     final Map<String, String> globals = new HashMap<>();
     /** RFC 6609 §3.2: the included scripts being run, innermost last ("personal:NAME", "global:NAME"), for loops. */
     final List<String> includeStack = new ArrayList<>();
+    /**
+     * The account's own script while it runs as the top-level script ("personal:NAME"), null
+     * otherwise: an include of it from within is an include of itself (RFC 6609 §3.2).
+     */
+    String runningPersonal;
     /** Every script included so far, for :once. */
     final Set<String> included = new HashSet<>();
     /** Includes run so far, against {@link Interpreter#MAX_INCLUDES}. */

@@ -185,7 +185,7 @@ final class Interpreter {
         if (a.has("once") && run.included.contains(key)) {
             return; // §3.2: an include :once of a script on the stack counts as included already
         }
-        if (run.includeStack.contains(key)) {
+        if (run.includeStack.contains(key) || key.equals(run.runningPersonal)) {
             throw new Failure(c.line(), "include " + shown + " includes itself (a loop of includes)");
         }
         if (run.includeStack.size() >= MAX_INCLUDE_DEPTH) {

@@ -182,6 +182,35 @@ class IncludeTest {
         assertEquals(List.of("personal:c", "personal:c"), lookedUp, ":once skips the second; a plain include runs again");
     }
 
+    /** The account's active script, run by its name: including that name from within is including itself. */
+    @Test
+    void theActiveScriptIncludingItselfByNameIsALoopAndOnceSkipsIt() {
+        String main = "require [\"include\", \"fileinto\"];\nfileinto \"in-main\";\ninclude \"main\";";
+        personal.put("main", main);
+        AdminScripts none = AdminScripts.NONE;
+        SieveMessage m = SampleMessage.of("Subject: x\r\n", 100, "x@example.net", "me@example.com");
+        SieveOutcome loop;
+        try {
+            loop = none.run(Optional.of(SieveScript.parse(main)), Optional.of("main"), m, account, SieveEnvironment.local());
+        } catch (SieveException e) {
+            throw new AssertionError(e);
+        }
+        assertEquals(List.of(keep()), loop.actions());
+        assertEquals(List.of("line 3: include :personal \"main\" includes itself (a loop of includes)"), loop.errors(),
+                "caught at once, not after running it a second time");
+        String once = "require [\"include\", \"fileinto\"];\nfileinto \"in-main\";\ninclude :once \"main\";";
+        personal.put("main", once);
+        lookedUp.clear();
+        SieveOutcome skipped;
+        try {
+            skipped = none.run(Optional.of(SieveScript.parse(once)), Optional.of("main"), m, account, SieveEnvironment.local());
+        } catch (SieveException e) {
+            throw new AssertionError(e);
+        }
+        assertEquals(List.of(fileinto("in-main")), skipped.actions());
+        assertEquals(List.of(), lookedUp, ":once: the running script counts as included");
+    }
+
     @Test
     void includesAreBoundedInDepthAndNumber() {
         for (int i = 0; i < 12; i++) {

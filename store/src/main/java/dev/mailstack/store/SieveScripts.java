@@ -84,11 +84,20 @@ public final class SieveScripts {
      * One probe of the unique index on active_for, for every message delivered.
      */
     public Optional<String> activeSieveScript(AccountId account) {
+        return activeScript(account).map(ActiveScript::content);
+    }
+
+    /** The account's active script with its name (an include of that name is the script itself, RFC 6609 §3.2). */
+    public record ActiveScript(String name, String content) {
+    }
+
+    /** The active script and its name, as delivery runs it; one lookup by the unique index. */
+    public Optional<ActiveScript> activeScript(AccountId account) {
         try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(
-                "SELECT content FROM sieve_scripts WHERE active_for = ?")) {
+                "SELECT name, content FROM sieve_scripts WHERE active_for = ?")) {
             ps.setLong(1, account.value());
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+                return rs.next() ? Optional.of(new ActiveScript(rs.getString(1), rs.getString(2))) : Optional.empty();
             }
         } catch (SQLException e) {
             throw db.failure(e, "read active sieve script");

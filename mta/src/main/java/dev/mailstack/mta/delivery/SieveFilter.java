@@ -19,6 +19,7 @@ import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.QueueId;
 import dev.mailstack.store.QueuedMessage;
 import dev.mailstack.store.SieveDuplicates;
+import dev.mailstack.store.SieveScripts;
 import dev.mailstack.store.SpecialUse;
 import dev.mailstack.store.StoreException;
 import dev.mailstack.store.StoreSession;
@@ -137,9 +138,9 @@ public final class SieveFilter {
                               Set<String> earlier) throws IOException {
         SieveSettings site = settings;
         AdminScripts admin = site.adminScripts();
-        Optional<String> text = store.sieveScripts().activeSieveScript(account.id());
+        Optional<SieveScripts.ActiveScript> active = store.sieveScripts().activeScript(account.id());
         // a user script that does not parse is left out; the administrator's still run around it
-        Optional<SieveScript> script = text.flatMap(t -> parse(t, account));
+        Optional<SieveScript> script = active.flatMap(t -> parse(t.content(), account));
         if (script.isEmpty() && admin.isEmpty()) {
             return Disposition.KEEP;
         }
@@ -154,7 +155,7 @@ public final class SieveFilter {
                 || admin.after().stream().anyMatch(SieveFilter::needsBody);
         SieveOutcome outcome;
         try {
-            outcome = admin.run(script, sieveMessage(needsBody, message, header, recipient),
+            outcome = admin.run(script, active.map(SieveScripts.ActiveScript::name), sieveMessage(needsBody, message, header, recipient),
                     new Recipient(account, session, site.globalDir(), message.id(), earlier),
                     new SieveEnvironment(Clock.systemDefaultZone(), domain, hostname, "", "", ""));
         } catch (UncheckedIOException e) {
