@@ -52,16 +52,17 @@ final class Execution {
      * RFC 7352 §3: whether the ID was seen in an earlier execution; never because of a test earlier
      * in this one, so two tests with the same arguments (in included scripts too) yield the same.
      */
-    boolean duplicate(DuplicateCheck check) throws Interpreter.Failure {
+    boolean duplicate(DuplicateCheck check) {
         String key = check.handle() + "\0" + check.id();
-        if (!checks.containsKey(key) && checks.size() >= MAX_DUPLICATE_IDS) {
-            // each is a store lookup now and a row later: a script cannot make thousands per message
-            throw new Interpreter.Failure("more than " + MAX_DUPLICATE_IDS + " IDs tested for duplicates in one run");
-        }
         // two tests of one ID with other periods: the longer period, :last if either says so
         checks.merge(key, check, (a, b) -> new DuplicateCheck(a.handle(), a.id(),
                 a.period().compareTo(b.period()) >= 0 ? a.period() : b.period(), a.last() || b.last()));
         return duplicates.computeIfAbsent(key, k -> account.seenBefore(check.handle(), check.id()));
+    }
+
+    /** Whether this ID was tested already, or there is room for one more ({@link #MAX_DUPLICATE_IDS}). */
+    boolean mayCheckDuplicate(String handle, String id) {
+        return checks.size() < MAX_DUPLICATE_IDS || checks.containsKey(handle + "\0" + id);
     }
 
     List<DuplicateCheck> duplicateChecks() {

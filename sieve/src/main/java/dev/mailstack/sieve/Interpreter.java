@@ -397,7 +397,7 @@ final class Interpreter {
                 yield item.isPresent() && compare(t, a, stringValues(a, List.of(item.get())), 1);
             }
             // RFC 5463 §4: the names are taken as written, never expanded, like require's
-            case "duplicate" -> duplicate(a);
+            case "duplicate" -> duplicate(a, t.line());
             case "specialuse_exists" -> specialUseExists(a);
             // RFC 5435 §5: true only if every URI is one notify could use
             case "valid_notify_method" -> expandAll(a.positionalStrings(0)).stream().allMatch(MailtoUri::supported);
@@ -426,7 +426,7 @@ final class Interpreter {
      * :uniqueid) seen by an earlier delivery under the same handle. A message without the field
      * has no ID: the test is false and nothing is tracked.
      */
-    private boolean duplicate(Arguments a) throws Failure {
+    private boolean duplicate(Arguments a, int line) throws Failure {
         String id;
         if (a.has("uniqueid")) {
             id = expand(a.string("uniqueid"));
@@ -439,6 +439,10 @@ final class Interpreter {
         }
         String handle = a.has("handle") ? expand(a.string("handle")) : "";
         Duration period = a.has("seconds") ? Duration.ofSeconds(a.number("seconds")) : DuplicateCheck.DEFAULT_PERIOD;
+        if (!run.mayCheckDuplicate(handle, id)) {
+            // each ID is a store lookup now and a row later: a script cannot make thousands per message
+            throw new Failure(line, "more than " + Execution.MAX_DUPLICATE_IDS + " IDs tested for duplicates in one run");
+        }
         return run.duplicate(new DuplicateCheck(handle, id, period, a.has("last")));
     }
 

@@ -126,4 +126,19 @@ class DuplicateTest {
         assertThrows(SieveException.class, () -> SieveScript.parse("require \"duplicate\"; if duplicate :header \"a b\" { stop; }"));
         assertThrows(SieveException.class, () -> SieveScript.parse("require \"duplicate\"; if duplicate \"x\" { stop; }"));
     }
+
+    /** Each distinct ID is a store lookup now and a row later: past the bound a run fails, and keeps the message. */
+    @Test
+    void moreDistinctIdsThanTheBoundIsARuntimeError() {
+        StringBuilder script = new StringBuilder("require [\"duplicate\", \"fileinto\"];\n");
+        for (int n = 0; n <= Execution.MAX_DUPLICATE_IDS; n++) {
+            script.append("if duplicate :uniqueid \"id").append(n).append("\" { fileinto \"Dups\"; }\n");
+        }
+        SieveOutcome o = run(script.toString(), "Subject: hi\r\n");
+        assertEquals(List.of(keep()), o.actions());
+        assertEquals(List.of("line " + (Execution.MAX_DUPLICATE_IDS + 2) + ": more than " + Execution.MAX_DUPLICATE_IDS
+                + " IDs tested for duplicates in one run"), o.errors());
+        assertEquals(Execution.MAX_DUPLICATE_IDS, asked.size(), "none asked past the bound");
+        assertEquals(List.of(), o.duplicates(), "and none remembered");
+    }
 }

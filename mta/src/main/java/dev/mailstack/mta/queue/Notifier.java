@@ -10,7 +10,6 @@ import dev.mailstack.store.Account;
 import dev.mailstack.store.AddressResolution;
 import dev.mailstack.store.MailEnvelope;
 import dev.mailstack.store.MailboxStore;
-import dev.mailstack.store.MessageSpool;
 import dev.mailstack.store.QueueId;
 import dev.mailstack.store.QueuedMessage;
 import java.io.BufferedInputStream;
@@ -104,16 +103,7 @@ final class Notifier {
         // RFC 5436 §2.7: the null reverse-path, as for any automatic message (RFC 3834 §3.3)
         MailEnvelope envelope = new MailEnvelope("", recipients.stream().map(MailEnvelope.Recipient::of).toList(),
                 Optional.empty(), Optional.empty(), utf8, false, Instant.now());
-        QueueId id;
-        try (MessageSpool spool = store.spool()) {
-            spool.write(written);
-            MessageSpool.Spooled spooled = spool.finish();
-            try {
-                id = intake.accept(envelope, spooled, new Origin.LoggedIn(account.id()));
-            } finally {
-                spooled.discard();
-            }
-        }
+        QueueId id = intake.accept(envelope, written, new Origin.LoggedIn(account.id()));
         LOG.log(Level.INFO, "notification queued queue={0} user={1} to={2} notification={3}", message.id(),
                 account.address(), String.join(",", recipients), id);
     }

@@ -76,6 +76,22 @@ public final class QueueIntake {
         }
     }
 
+    /**
+     * A message the server writes itself (an auto-reply, a notification), spooled and queued as
+     * {@link #accept(MailEnvelope, MessageSource, Origin)} queues any; the spool file goes after.
+     */
+    QueueId accept(MailEnvelope envelope, byte[] octets, Origin origin) throws IOException {
+        try (MessageSpool spool = store.spool()) {
+            spool.write(octets);
+            MessageSpool.Spooled spooled = spool.finish();
+            try {
+                return accept(envelope, spooled, origin);
+            } finally {
+                spooled.discard();
+            }
+        }
+    }
+
     /** The key to sign with, when the message is ours to vouch for and its From: domain has one. */
     private Optional<DkimKey> signingKey(Origin origin, MessageFacts facts) {
         if (origin instanceof Origin.Outside) {

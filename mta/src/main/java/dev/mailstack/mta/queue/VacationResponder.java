@@ -10,7 +10,6 @@ import dev.mailstack.store.Account;
 import dev.mailstack.store.AddressResolution;
 import dev.mailstack.store.MailEnvelope;
 import dev.mailstack.store.MailboxStore;
-import dev.mailstack.store.MessageSpool;
 import dev.mailstack.store.QueueId;
 import dev.mailstack.store.QueuedMessage;
 import dev.mailstack.store.Vacation;
@@ -202,16 +201,7 @@ final class VacationResponder {
         // RFC 3834 §3.3: the reply goes with the null reverse-path, so nothing answers it in turn.
         MailEnvelope envelope = new MailEnvelope("", List.of(MailEnvelope.Recipient.of(sender)), Optional.empty(),
                 Optional.empty(), utf8, eightBit, Instant.now());
-        QueueId id;
-        try (MessageSpool spool = store.spool()) {
-            spool.write(written);
-            MessageSpool.Spooled spooled = spool.finish();
-            try {
-                id = intake.accept(envelope, spooled, new Origin.LoggedIn(account.id()));
-            } finally {
-                spooled.discard();
-            }
-        }
+        QueueId id = intake.accept(envelope, written, new Origin.LoggedIn(account.id()));
         LOG.log(Level.INFO, "vacation reply queued queue={0} user={1} to={2} reply={3}", message.id(), account.address(),
                 sender, id);
     }

@@ -531,4 +531,19 @@ class SmtpMilterTest {
         assertEquals(0, mta.alice().status(MailboxName.INBOX).messages());
         assertEquals(1, second.received.stream().filter(r -> r.code() == 'R').count(), "it saw only alice");
     }
+
+    /** Header changes add up to at most a header's size (MilterSession.MAX_HEADER_BYTES): past it, a broken milter. */
+    @Test
+    void headerChangesPastAHeadersSizeAreAProtocolError() throws Exception {
+        String big = "x".repeat(MilterSession.MAX_HEADER_BYTES / 2);
+        TestMilter m = milter(ALL_ACTIONS, 0, r -> r.code() == 'E' ? List.of(TestMilter.addHeader("X-A", big),
+                TestMilter.addHeader("X-B", big), TestMilter.addHeader("X-C", big), TestMilter.cont()) : null);
+        start(m.address());
+        try (LineClient c = greeted()) {
+            send(c, "too much");
+            c.expect("451 4\\.3\\.5 .*");
+            c.send("NOOP").expect("250 .*"); // the session goes on
+        }
+        assertEquals(List.of(), mta.store.store().queue().list(), "nothing queued");
+    }
 }
