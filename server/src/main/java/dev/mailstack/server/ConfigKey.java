@@ -33,6 +33,8 @@ public enum ConfigKey {
     MAX_COMMANDS_PER_SECOND("net.max_commands_per_second", "10000", Type.INT, "Commands one connection may send per second; faster clients are slowed down, not cut off (0: no limit)."),
     IDLE_TIMEOUT("net.idle_timeout_seconds", "300", Type.INT, "Seconds a client may stay silent (IMAP after login: 1800), or leave a reply unread."),
     SHUTDOWN_GRACE("net.shutdown_grace_seconds", "20", Type.INT, "Seconds sessions get to finish when the server stops."),
+    AUTOEXPUNGE_TRASH("mailbox.autoexpunge_trash_days", "0", Type.INT, "Days mail stays in each account's Trash (special-use \\Trash), counted from when it was put there, before it is expunged for good, as Dovecot's autoexpunge; checked hourly. 0: kept until the user empties it."),
+    AUTOEXPUNGE_JUNK("mailbox.autoexpunge_junk_days", "0", Type.INT, "Days mail stays in each account's Junk (special-use \\Junk), counted from when it was put there (delivered as spam, or moved there); 30 is common. 0: kept for ever."),
     MAX_MESSAGE_BYTES("smtp.max_message_bytes", "26214400", Type.LONG, "Largest message accepted (SIZE, RFC 1870); 25 MiB."),
     MAX_RECIPIENTS("smtp.max_recipients", "1000", Type.INT, "Recipients per message (Postfix's default)."),
     MAX_ERRORS("smtp.max_errors", "20", Type.INT, "Errors in one SMTP session before it is closed with 421."),
@@ -93,6 +95,7 @@ public enum ConfigKey {
                  MILTERS, MILTER_DEFAULT_ACTION, MILTER_CONNECT_TIMEOUT, MILTER_COMMAND_TIMEOUT, MILTER_CONTENT_TIMEOUT,
                  MILTER_SUBMISSION -> true;
             case SIEVE_BEFORE, SIEVE_AFTER, SIEVE_GLOBAL_DIR, SIEVE_DUPLICATE_MAX_PERIOD -> true;
+            case AUTOEXPUNGE_TRASH, AUTOEXPUNGE_JUNK -> true;
             default -> false;
         };
     }

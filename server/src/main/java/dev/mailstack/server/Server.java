@@ -13,6 +13,7 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,6 +32,7 @@ public final class Server implements AutoCloseable {
     /** What the last reload applied: a change is reported once, not on every SIGHUP after it. */
     private Config applied;
     private FrontEnds frontEnds;
+    private Housekeeping housekeeping;
     /** Held from before the store opens until after it closes. */
     private final DataFolderLock owner;
     private final MailboxStore store;
@@ -91,7 +93,7 @@ public final class Server implements AutoCloseable {
         NetLimits limits = new NetLimits(config.integer(ConfigKey.MAX_LINE_BYTES),
                 Duration.ofSeconds(config.integer(ConfigKey.IDLE_TIMEOUT)), config.integer(ConfigKey.MAX_CONNECTIONS),
                 config.integer(ConfigKey.MAX_CONNECTIONS_PER_IP), config.integer(ConfigKey.MAX_COMMANDS_PER_SECOND));
-        ContentSweeper.sweepAtStart(store);
+        Housekeeping.sweepAtStart(store);
         Optional<ControlSocket> control = ControlSocket.open(config.dataDir(), store, config.mimeLimits(), ControlSocket.IDLE);
         control.ifPresent(services::add);
         if (config.flag(ConfigKey.WARM_UP)) {
@@ -110,7 +112,9 @@ public final class Server implements AutoCloseable {
             listeners.add(TcpListener.start(endpoint, p.protocol(), limits, mode == TlsMode.NONE ? null : tls));
         }
         services.addAll(frontEnds.services());
-        services.add(ContentSweeper.start(store, ContentSweeper.intervalFor(limits.idleTimeout())));
+        housekeeping = Housekeeping.start(store, Housekeeping.intervalFor(limits.idleTimeout()),
+                Housekeeping.Retention.of(config), Clock.systemUTC());
+        services.add(housekeeping);
         Optional<Integer> httpPort = config.port(ConfigKey.HTTP_PORT, 80, 8080);
         if (httpPort.isPresent()) {
             http = new HttpEndpoints(new InetSocketAddress(config.bind(), httpPort.get()), store, hostname, listeners,
@@ -171,6 +175,7 @@ public final class Server implements AutoCloseable {
         try {
             fresh = reread.get();
             frontEnds.apply(fresh);
+            housekeeping.apply(Housekeeping.Retention.of(fresh));
         } catch (ConfigException | IllegalArgumentException e) {
             LOG.log(Level.ERROR, "reload: configuration not applied, the running one stays error=\"{0}\"", e.getMessage());
             return;

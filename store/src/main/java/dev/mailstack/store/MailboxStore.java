@@ -157,6 +157,34 @@ public final class MailboxStore implements AutoCloseable {
     }
 
     /**
+     * Expunges every message that was put into a mailbox of special use {@code use} (any account's
+     * Trash, say) before {@code savedBefore}; returns how many went. Dovecot's {@code autoexpunge}.
+     */
+    public int autoexpunge(SpecialUse use, Instant savedBefore) {
+        return new Autoexpunge(this).run(use, savedBefore);
+    }
+
+    /**
+     * Deletes the vacation replies and Sieve duplicate IDs that lapsed before {@code now}, of every
+     * account: each account prunes its own when it next gets mail, this is for those that get none.
+     */
+    public int pruneExpiredTracking(Instant now) {
+        try (Connection c = db.connect()) {
+            int pruned = 0;
+            for (String sql : List.of("DELETE FROM sieve_duplicates WHERE expires_at <= ?",
+                    "DELETE FROM vacation_replies WHERE lapses_at <= ?")) {
+                try (PreparedStatement ps = c.prepareStatement(sql)) {
+                    ps.setTimestamp(1, Timestamp.from(now));
+                    pruned += ps.executeUpdate(); // each its own commit: an expired row is no one's
+                }
+            }
+            return pruned;
+        } catch (SQLException e) {
+            throw db.failure(e, "prune lapsed vacation replies and duplicate IDs");
+        }
+    }
+
+    /**
      * Deletes contents that no mailbox and no queue entry points at any more, and their files.
      * Only contents older than {@code minAge} go. For a store no session uses yet (at start): an
      * open session may still hold a message it has not seen expunged; {@link #sweepContents} is

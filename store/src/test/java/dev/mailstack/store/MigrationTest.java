@@ -68,6 +68,26 @@ class MigrationTest {
     }
 
     @Test
+    void messagesOfVersion15CountAsSavedOnTheDayOfTheUpgrade() throws Exception {
+        String url = Database.defaultUrl(dir);
+        try (Database old = Database.open(url, "15"); Connection c = old.connect(); var st = c.createStatement()) {
+            addUser(st);
+            st.executeUpdate("INSERT INTO mailboxes (account_id, name, uid_validity, uid_next, highest_modseq, special_use,"
+                    + " message_count, unseen_count, total_size) SELECT id, 'Trash', 7, 2, 1, 'TRASH', 1, 1, 100 FROM accounts");
+            addContents(st);
+            st.executeUpdate("INSERT INTO messages (id, mailbox_id, uid, content_id, modseq, internal_date, flags)"
+                    + " SELECT mb.id * 4294967296 + 1, mb.id, 1, ct.id, 1, TIMESTAMP WITH TIME ZONE '2020-01-02 03:04:05+00', 0"
+                    + " FROM mailboxes mb JOIN contents ct ON ct.sha256 = REPEAT('a', 64)");
+            st.executeUpdate("UPDATE accounts SET used_bytes = 100");
+        }
+        try (MailboxStore store = MailboxStore.open(dir, url)) {
+            assertEquals(0, store.autoexpunge(SpecialUse.TRASH, Instant.now().minus(Duration.ofDays(1))),
+                    "mail older than the period but stored before the upgrade is not removed at once");
+            assertEquals(1, store.autoexpunge(SpecialUse.TRASH, Instant.now().plusSeconds(1)));
+        }
+    }
+
+    @Test
     void repliesOfVersion13AreTrackedPerHandleAfterTheUpgrade() throws Exception {
         String url = Database.defaultUrl(dir);
         try (Database old = Database.open(url, "13"); Connection c = old.connect(); var st = c.createStatement()) {
