@@ -8,6 +8,7 @@ import dev.mailstack.mta.delivery.Router;
 import dev.mailstack.mta.queue.QueueIntake;
 import dev.mailstack.mta.queue.QueueRunner;
 import dev.mailstack.mta.queue.QueueSettings;
+import dev.mailstack.mta.smtp.SendingRates;
 import dev.mailstack.mta.smtp.SmtpProtocol;
 import dev.mailstack.mta.smtp.SmtpSettings;
 import dev.mailstack.net.AuthThrottle;
@@ -42,6 +43,8 @@ public final class MtaFixture implements AutoCloseable {
     public final TcpListener smtp;
     public final TcpListener submission;
     public final dev.mailstack.mta.queue.MailCounters counters = new dev.mailstack.mta.queue.MailCounters();
+    /** No limit until a test sets one; shared by both listeners, as in the server. */
+    public final SendingRates rates = SendingRates.unlimited();
 
     public MtaFixture(Path dir, Map<String, Route> routes, SmtpSettings base, QueueSettings queue) throws IOException {
         this(dir, new Router(routes, Optional.empty(), null), base, queue);
@@ -70,9 +73,9 @@ public final class MtaFixture implements AutoCloseable {
         InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         TlsMode mode = tls == null ? TlsMode.NONE : TlsMode.STARTTLS;
         smtp = TcpListener.start(new Endpoint("smtp", any, mode),
-                new SmtpProtocol(base, s, intake, throttle), NetLimits.defaults(), tls);
+                new SmtpProtocol(base, s, intake, throttle, rates), NetLimits.defaults(), tls);
         submission = TcpListener.start(new Endpoint("submission", any, mode),
-                new SmtpProtocol(base.asSubmission(), s, intake, throttle), NetLimits.defaults(), tls);
+                new SmtpProtocol(base.asSubmission(), s, intake, throttle, rates), NetLimits.defaults(), tls);
     }
 
     public static MtaFixture create(Path dir) throws IOException {

@@ -37,6 +37,7 @@ public enum ConfigKey {
     AUTOEXPUNGE_JUNK("mailbox.autoexpunge_junk_days", "0", Type.INT, "Days mail stays in each account's Junk (special-use \\Junk), counted from when it was put there (delivered as spam, or moved there); 30 is common. 0: kept for ever."),
     MAX_MESSAGE_BYTES("smtp.max_message_bytes", "26214400", Type.LONG, "Largest message accepted (SIZE, RFC 1870); 25 MiB."),
     MAX_RECIPIENTS("smtp.max_recipients", "1000", Type.INT, "Recipients per message (Postfix's default)."),
+    MAX_RECIPIENTS_PER_HOUR("smtp.max_recipients_per_hour", "1000", Type.INT, "Recipients one logged-in account may send to in any hour, on all SMTP ports together; past it each RCPT gets 450 4.7.1 (try again later) and a warning is logged, since a stolen password is the usual cause (as rspamd's user ratelimit). Counted in memory, in one-minute steps; relaying from smtp.trusted_networks is not counted. 0: no limit."),
     MAX_ERRORS("smtp.max_errors", "20", Type.INT, "Errors in one SMTP session before it is closed with 421."),
     BARE_LF("smtp.bare_lf", "normalize", Type.BARE_LF, "A bare LF in DATA: normalize (to CRLF) or reject (SMTP smuggling defence either way)."),
     TRUSTED_NETWORKS("smtp.trusted_networks", "", Type.CIDRS, "Networks allowed to relay without AUTH, e.g. 10.0.0.0/8; none by default, not even loopback."),
@@ -93,7 +94,7 @@ public enum ConfigKey {
                  RELAY_HOST_USER, RELAY_HOST_PASSWORD_FILE, RELAY_HOST_TLS_VERIFY, TLS_TRUST_FILE, TLS_POLICY, MTA_STS, DANE, MAX_MESSAGE_BYTES, MAX_RECIPIENTS, MAX_ERRORS,
                  TRUSTED_NETWORKS, DNSBL, SENDER_LOGIN_MATCH, SENDER_CHECKS, SENDER_CHECKS_SKIP, SPF_REJECT, DMARC_ENFORCE, BARE_LF,
                  MILTERS, MILTER_DEFAULT_ACTION, MILTER_CONNECT_TIMEOUT, MILTER_COMMAND_TIMEOUT, MILTER_CONTENT_TIMEOUT,
-                 MILTER_SUBMISSION -> true;
+                 MILTER_SUBMISSION, MAX_RECIPIENTS_PER_HOUR -> true;
             case SIEVE_BEFORE, SIEVE_AFTER, SIEVE_GLOBAL_DIR, SIEVE_DUPLICATE_MAX_PERIOD -> true;
             case AUTOEXPUNGE_TRASH, AUTOEXPUNGE_JUNK -> true;
             default -> false;

@@ -25,6 +25,7 @@ import dev.mailstack.mta.queue.QueueSettings;
 import dev.mailstack.mta.queue.SenderRewriting;
 import dev.mailstack.net.PlaintextAuth;
 import dev.mailstack.mta.smtp.DnsBlocklists;
+import dev.mailstack.mta.smtp.SendingRates;
 import dev.mailstack.mta.smtp.SmtpProtocol;
 import dev.mailstack.mta.milter.MilterSettings;
 import dev.mailstack.mta.smtp.SmtpSettings;
@@ -62,6 +63,7 @@ final class FrontEnds {
     private final QueueRunner runner;
     private final LocalDelivery local;
     private final SmtpProtocol mxSmtp;
+    private final SendingRates sendingRates;
     private final SmtpProtocol submissionSmtp;
     /** Made once: its key must not change under forwards already sent (queue.srs needs a restart). */
     private final SenderRewriting srs;
@@ -97,9 +99,10 @@ final class FrontEnds {
         services.add(runner);
 
         SmtpSettings mx = smtpSettings(config, hostname).withSenderRewriting(srs);
-        mxSmtp = new SmtpProtocol(mx, store, intake, throttle);
+        sendingRates = new SendingRates(config.integer(ConfigKey.MAX_RECIPIENTS_PER_HOUR), Clock.systemUTC());
+        mxSmtp = new SmtpProtocol(mx, store, intake, throttle, sendingRates);
         planned.add(new Planned("smtp", ConfigKey.SMTP_PORT, 25, 2525, TlsMode.STARTTLS, mxSmtp));
-        submissionSmtp = new SmtpProtocol(mx.asSubmission(), store, intake, throttle);
+        submissionSmtp = new SmtpProtocol(mx.asSubmission(), store, intake, throttle, sendingRates);
         planned.add(new Planned("submission", ConfigKey.SUBMISSION_PORT, 587, 2587, TlsMode.STARTTLS, submissionSmtp));
         planned.add(new Planned("submissions", ConfigKey.SUBMISSIONS_PORT, 465, 2465, TlsMode.IMPLICIT, submissionSmtp));
 
@@ -162,6 +165,7 @@ final class FrontEnds {
         runner.use(queue);
         mxSmtp.use(mx);
         submissionSmtp.use(mx.asSubmission());
+        sendingRates.limit(fresh.integer(ConfigKey.MAX_RECIPIENTS_PER_HOUR));
     }
 
     /**

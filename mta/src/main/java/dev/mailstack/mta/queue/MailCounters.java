@@ -15,7 +15,7 @@ public final class MailCounters {
     private final Map<Refusal, AtomicLong> refused = new EnumMap<>(Refusal.class);
     private final AtomicLong quarantined = new AtomicLong();
 
-    /** Why the SMTP server refused mail from another server, for mailstack_smtp_refused_total. */
+    /** Why the SMTP server refused mail (from another server, or past an account's rate), for mailstack_smtp_refused_total. */
     public enum Refusal {
         /** A DNS blocklist named the client. */
         DNSBL,
@@ -26,7 +26,9 @@ public final class MailCounters {
         /** The From field names no domain that can be checked, or the header is too large to read. */
         UNCHECKABLE,
         /** A milter refused (reject or tempfail), or failed with milter_default_action tempfail or reject. */
-        MILTER;
+        MILTER,
+        /** A logged-in account reached smtp.max_recipients_per_hour. */
+        RATE_LIMIT;
 
         public String label() {
             return name().toLowerCase(Locale.ROOT);

@@ -14,12 +14,16 @@ public final class SmtpProtocol implements Protocol {
     private final MailboxStore store;
     private final QueueIntake intake;
     private final AuthThrottle throttle;
+    private final SendingRates rates;
 
-    public SmtpProtocol(SmtpSettings settings, MailboxStore store, QueueIntake intake, AuthThrottle throttle) {
+    /** {@code rates}: shared by every endpoint, so an account's hour counts on 25, 587 and 465 together. */
+    public SmtpProtocol(SmtpSettings settings, MailboxStore store, QueueIntake intake, AuthThrottle throttle,
+                        SendingRates rates) {
         this.settings = settings;
         this.store = store;
         this.intake = intake;
         this.throttle = throttle;
+        this.rates = rates;
     }
 
     /** New sessions follow these (a configuration reload); sessions under way keep theirs. */
@@ -29,7 +33,7 @@ public final class SmtpProtocol implements Protocol {
 
     @Override
     public void serve(Connection connection) throws IOException {
-        new SmtpSession(connection, settings, store, intake, throttle).run();
+        new SmtpSession(connection, settings, store, intake, throttle, rates).run();
     }
 
     @Override

@@ -76,6 +76,12 @@ public final class SmtpReplies {
     /** To a session authenticated as an account that was deleted (mailstack user del). */
     public static final SmtpReply ACCOUNT_DELETED = new SmtpReply(421, "4.7.0", "This account was deleted; closing the connection");
     public static final SmtpReply TOO_MANY_RECIPIENTS = new SmtpReply(452, "4.5.3", "Too many recipients");
+
+    /** smtp.max_recipients_per_hour reached by a logged-in account (as Postfix's anvil: 450 4.7.1). */
+    public static SmtpReply rateLimited(int perHour) {
+        return new SmtpReply(450, "4.7.1", "Too many recipients from this account in the last hour (at most " + perHour
+                + "); try again later");
+    }
     public static final SmtpReply STORE_BUSY = new SmtpReply(451, "4.3.0", "Temporary failure storing the message, try again later");
     public static final SmtpReply CHECKS_FAILED = new SmtpReply(451, "4.3.0", "Temporary failure checking the message, try again later");
     public static final SmtpReply TLS_UNAVAILABLE = new SmtpReply(454, "4.7.0", "TLS not available");

@@ -94,6 +94,7 @@ final class SmtpSession {
     private final MailboxStore store;
     private final QueueIntake intake;
     private final AuthThrottle throttle;
+    private final SendingRates rates;
     private State state = new Connected();
     private Optional<Account> user = Optional.empty();
     /** Null until the first RCPT asks ({@link #blocklisted}). */
@@ -111,12 +112,14 @@ final class SmtpSession {
     /** The milters of this session, connected at its start (Postfix's smtpd_milters). */
     private MilterSession milters;
 
-    SmtpSession(Connection connection, SmtpSettings settings, MailboxStore store, QueueIntake intake, AuthThrottle throttle) {
+    SmtpSession(Connection connection, SmtpSettings settings, MailboxStore store, QueueIntake intake, AuthThrottle throttle,
+                SendingRates rates) {
         this.connection = connection;
         this.settings = settings;
         this.store = store;
         this.intake = intake;
         this.throttle = throttle;
+        this.rates = rates;
     }
 
     void run() throws IOException {
@@ -375,6 +378,12 @@ final class SmtpSession {
         }
         if (t.recipients().size() >= settings.maxRecipients()) {
             return send(SmtpReplies.TOO_MANY_RECIPIENTS); // RFC 5321 §4.5.3.1.10: not an error of the client
+        }
+        if (user.isPresent() && !rates.allows(user.get().id(), t.recipients().size() + 1)) {
+            LOG.log(Level.WARNING, "rate limited conn={0} user={1} rcpt={2} limit={3} reason=\"recipients in the last hour;"
+                    + " a stolen password?\"", connection.id(), user.get().address(), r.to(), rates.limit());
+            intake.counters().refused(MailCounters.Refusal.RATE_LIMIT);
+            return send(SmtpReplies.rateLimited(rates.limit())); // temporary, as RFC 5321 §4.5.3.1.10's limit
         }
         // RFC 5321 §4.5.1: postmaster stays reachable, so a listed sender can ask why
         Optional<DnsBlocklists.Listing> listed = isPostmaster(r.to()) ? Optional.empty() : blocklisted();
@@ -721,6 +730,9 @@ final class SmtpSession {
                 intake.counters().quarantined();
             }
             QueueId id = intake.accept(envelope, accepted, origin());
+            if (user.isPresent()) {
+                rates.record(user.get().id(), envelope.recipients().size());
+            }
             LOG.log(Level.INFO, "queued conn={0} queue={1} from=<{2}> rcpts={3} size={4,number,#}", connection.id(), id,
                     envelope.returnPath(), envelope.recipients().size(), accepted.size());
             return send(SmtpReplies.queued(id.toString()));

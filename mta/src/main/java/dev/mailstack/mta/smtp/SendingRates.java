@@ -1,0 +1,106 @@
+package dev.mailstack.mta.smtp;
+
+import dev.mailstack.store.AccountId;
+import java.time.Clock;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * How many recipients each logged-in account sent to in the last hour, on every SMTP endpoint,
+ * held to {@code smtp.max_recipients_per_hour}: a stolen password otherwise sends thousands of
+ * messages before anyone notices and puts the server's address on every blocklist (what rspamd's
+ * per-user ratelimit and Postfix's anvil rates are used for). Counted in one-minute slots, so the
+ * window slides a minute at a time. Kept in memory: a restart forgets, erring toward delivering.
+ */
+public final class SendingRates {
+    private static final int SLOTS = 60;
+    private static final long SLOT_MILLIS = 60_000;
+
+    private final Clock clock;
+    private final ConcurrentHashMap<AccountId, Window> windows = new ConcurrentHashMap<>();
+    /** 0: no limit. Replaced by a SIGHUP. */
+    private volatile int perHour;
+
+    public SendingRates(int perHour, Clock clock) {
+        this.clock = clock;
+        limit(perHour);
+    }
+
+    /** No limit: for tests and tools that do not configure one. */
+    public static SendingRates unlimited() {
+        return new SendingRates(0, Clock.systemUTC());
+    }
+
+    public void limit(int recipientsPerHour) {
+        if (recipientsPerHour < 0) {
+            throw new IllegalArgumentException("negative rate: " + recipientsPerHour);
+        }
+        perHour = recipientsPerHour;
+    }
+
+    public int limit() {
+        return perHour;
+    }
+
+    /** Whether {@code account} may send to {@code recipients} more in this hour. */
+    public boolean allows(AccountId account, int recipients) {
+        int max = perHour;
+        if (max == 0) {
+            return true;
+        }
+        Window w = windows.get(account);
+        return (w == null ? 0 : w.sum(minute())) + recipients <= max;
+    }
+
+    /** A message the account sent (committed to the queue) to {@code recipients} addresses. */
+    public void record(AccountId account, int recipients) {
+        if (perHour == 0) {
+            return;
+        }
+        long now = minute();
+        windows.compute(account, (a, w) -> {
+            Window window = w == null ? new Window() : w;
+            window.add(now, recipients);
+            return window;
+        });
+        // accounts that sent nothing for an hour hold no memory: checked now and then, not per message
+        if (now % 10 == 0 && windows.size() > 64) {
+            for (AccountId idle : windows.keySet()) {
+                windows.computeIfPresent(idle, (a, w) -> w.sum(now) == 0 ? null : w);
+            }
+        }
+    }
+
+    /** Accounts with a window held: bounded by those that sent in the last hour, and a few more. */
+    int remembered() {
+        return windows.size();
+    }
+
+    private long minute() {
+        return clock.millis() / SLOT_MILLIS;
+    }
+
+    /** Recipients per minute of the last hour, as a ring of slots stamped with their minute. */
+    private static final class Window {
+        private final long[] minutes = new long[SLOTS];
+        private final int[] counts = new int[SLOTS];
+
+        synchronized void add(long minute, int recipients) {
+            int slot = (int) (minute % SLOTS);
+            if (minutes[slot] != minute) {
+                minutes[slot] = minute;
+                counts[slot] = 0;
+            }
+            counts[slot] += recipients;
+        }
+
+        synchronized int sum(long minute) {
+            int total = 0;
+            for (int i = 0; i < SLOTS; i++) {
+                if (minute - minutes[i] < SLOTS && counts[i] > 0) {
+                    total += counts[i];
+                }
+            }
+            return total;
+        }
+    }
+}
