@@ -42,6 +42,8 @@ public final class MtaFixture implements AutoCloseable {
     public final LocalDelivery local;
     public final TcpListener smtp;
     public final TcpListener submission;
+    /** LMTP (RFC 2033), as an MTA in front would use it. */
+    public final TcpListener lmtp;
     public final dev.mailstack.mta.queue.MailCounters counters = new dev.mailstack.mta.queue.MailCounters();
     /** No limit until a test sets one; shared by both listeners, as in the server. */
     public final SendingRates rates = SendingRates.unlimited();
@@ -76,6 +78,8 @@ public final class MtaFixture implements AutoCloseable {
                 new SmtpProtocol(base, s, intake, throttle, rates), NetLimits.defaults(), tls);
         submission = TcpListener.start(new Endpoint("submission", any, mode),
                 new SmtpProtocol(base.asSubmission(), s, intake, throttle, rates), NetLimits.defaults(), tls);
+        lmtp = TcpListener.start(new Endpoint("lmtp", any, TlsMode.NONE), SmtpProtocol.lmtp(base, s, intake, throttle),
+                NetLimits.defaults(), null);
     }
 
     public static MtaFixture create(Path dir) throws IOException {
@@ -127,6 +131,7 @@ public final class MtaFixture implements AutoCloseable {
     public void close() {
         smtp.close();
         submission.close();
+        lmtp.close();
         runner.close();
         store.close();
     }

@@ -21,6 +21,7 @@ public enum ConfigKey {
     IMAP_PORT("imap.port", "auto", Type.PORT, "IMAP with STARTTLS. auto: 143, else 1143."),
     IMAPS_PORT("imaps.port", "auto", Type.PORT, "IMAP with implicit TLS. auto: 993, else 1993. Needs a certificate."),
     MANAGESIEVE_PORT("managesieve.port", "auto", Type.PORT, "ManageSieve (RFC 5804) with STARTTLS, for mail clients to edit their Sieve filters. auto: 4190 (IANA's sieve port, unprivileged). off disables."),
+    LMTP_PORT("lmtp.port", "off", Type.PORT, "LMTP (RFC 2033) for an MTA in front of mailstack, as Dovecot's: Postfix's virtual_transport = lmtp:inet:127.0.0.1:24 delivers into our mailboxes. Only this machine and smtp.trusted_networks may use it; local mailboxes only; the MTA in front makes the checks. auto: 24, else 2424. Off by default."),
     HTTP_PORT("http.port", "auto", Type.PORT, "HTTP for Thunderbird autoconfig (/mail/config-v1.1.xml) and Prometheus /metrics. auto: 80, else 8080."),
     TLS_CERTIFICATE("tls.certificate", "", Type.STRING, "PEM certificate chain (fullchain.pem); empty: no TLS."),
     TLS_KEY("tls.key", "", Type.STRING, "PEM PKCS#8 private key (privkey.pem) for tls.certificate."),

@@ -64,6 +64,7 @@ final class FrontEnds {
     private final LocalDelivery local;
     private final SmtpProtocol mxSmtp;
     private final SendingRates sendingRates;
+    private final SmtpProtocol lmtp;
     private final SmtpProtocol submissionSmtp;
     /** Made once: its key must not change under forwards already sent (queue.srs needs a restart). */
     private final SenderRewriting srs;
@@ -105,6 +106,8 @@ final class FrontEnds {
         submissionSmtp = new SmtpProtocol(mx.asSubmission(), store, intake, throttle, sendingRates);
         planned.add(new Planned("submission", ConfigKey.SUBMISSION_PORT, 587, 2587, TlsMode.STARTTLS, submissionSmtp));
         planned.add(new Planned("submissions", ConfigKey.SUBMISSIONS_PORT, 465, 2465, TlsMode.IMPLICIT, submissionSmtp));
+        lmtp = SmtpProtocol.lmtp(mx, store, intake, throttle);
+        planned.add(new Planned("lmtp", ConfigKey.LMTP_PORT, 24, 2424, TlsMode.NONE, lmtp));
 
         Pop3Protocol pop3 = new Pop3Protocol(store, new Pop3Settings(hostname, plaintext), throttle);
         planned.add(new Planned("pop3", ConfigKey.POP3_PORT, 110, 1110, TlsMode.STARTTLS, pop3));
@@ -165,6 +168,7 @@ final class FrontEnds {
         runner.use(queue);
         mxSmtp.use(mx);
         submissionSmtp.use(mx.asSubmission());
+        lmtp.use(mx);
         sendingRates.limit(fresh.integer(ConfigKey.MAX_RECIPIENTS_PER_HOUR));
     }
 

@@ -25,6 +25,8 @@ final class ServeCommand implements Runnable {
     String imapPort;
     @Option(names = "--managesieve-port", paramLabel = "N", description = "ManageSieve port (default: 4190; off disables).")
     String manageSievePort;
+    @Option(names = "--lmtp-port", paramLabel = "N", description = "LMTP port for an MTA in front, e.g. Postfix (default: off; auto: 24, or 2424).")
+    String lmtpPort;
 
     /** The configuration as the file, the environment and this command line make it; again on each SIGHUP. */
     private Config config() {
@@ -36,6 +38,7 @@ final class ServeCommand implements Runnable {
         set(config, ConfigKey.POP3_PORT, pop3Port, "--pop3-port");
         set(config, ConfigKey.IMAP_PORT, imapPort, "--imap-port");
         set(config, ConfigKey.MANAGESIEVE_PORT, manageSievePort, "--managesieve-port");
+        set(config, ConfigKey.LMTP_PORT, lmtpPort, "--lmtp-port");
         return config;
     }
 

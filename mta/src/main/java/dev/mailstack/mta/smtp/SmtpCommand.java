@@ -11,6 +11,10 @@ public sealed interface SmtpCommand {
     record Ehlo(String domain) implements SmtpCommand {
     }
 
+    /** LMTP's greeting (RFC 2033 §4.1), in place of EHLO. */
+    record Lhlo(String domain) implements SmtpCommand {
+    }
+
     /** {@code from} is empty for the null reverse-path {@code <>}. */
     record Mail(String from, Map<String, String> params) implements SmtpCommand {
     }

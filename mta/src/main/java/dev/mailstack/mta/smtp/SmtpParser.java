@@ -18,6 +18,7 @@ public final class SmtpParser {
         return switch (verb) {
             case "HELO" -> new SmtpCommand.Helo(requireDomain(arg, "HELO your.host.name"));
             case "EHLO" -> new SmtpCommand.Ehlo(requireDomain(arg, "EHLO your.host.name"));
+            case "LHLO" -> new SmtpCommand.Lhlo(requireDomain(arg, "LHLO your.host.name"));
             case "MAIL" -> mail(arg);
             case "RCPT" -> rcpt(arg);
             case "DATA" -> noArgument(arg, "DATA", new SmtpCommand.Data());

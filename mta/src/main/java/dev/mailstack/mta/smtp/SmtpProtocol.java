@@ -1,5 +1,7 @@
 package dev.mailstack.mta.smtp;
 
+import dev.mailstack.mta.inbound.InboundChecks;
+import dev.mailstack.mta.milter.MilterSettings;
 import dev.mailstack.mta.queue.QueueIntake;
 import dev.mailstack.net.AuthThrottle;
 import dev.mailstack.net.Connection;
@@ -15,25 +17,46 @@ public final class SmtpProtocol implements Protocol {
     private final QueueIntake intake;
     private final AuthThrottle throttle;
     private final SendingRates rates;
+    private final boolean lmtp;
 
     /** {@code rates}: shared by every endpoint, so an account's hour counts on 25, 587 and 465 together. */
     public SmtpProtocol(SmtpSettings settings, MailboxStore store, QueueIntake intake, AuthThrottle throttle,
                         SendingRates rates) {
+        this(settings, store, intake, throttle, rates, false);
+    }
+
+    private SmtpProtocol(SmtpSettings settings, MailboxStore store, QueueIntake intake, AuthThrottle throttle,
+                         SendingRates rates, boolean lmtp) {
         this.settings = settings;
         this.store = store;
         this.intake = intake;
         this.throttle = throttle;
         this.rates = rates;
+        this.lmtp = lmtp;
+    }
+
+    /**
+     * LMTP (RFC 2033) for the MTA in front of us, as Dovecot's: Postfix with {@code
+     * virtual_transport = lmtp:inet:127.0.0.1:24} hands over mail for our mailboxes. It made the
+     * checks already, so none are made again (DNS blocklists, SPF, DKIM, DMARC, milters); clients
+     * other than this machine and smtp.trusted_networks are turned away at the greeting.
+     */
+    public static SmtpProtocol lmtp(SmtpSettings mx, MailboxStore store, QueueIntake intake, AuthThrottle throttle) {
+        return new SmtpProtocol(lmtpSettings(mx), store, intake, throttle, SendingRates.unlimited(), true);
+    }
+
+    private static SmtpSettings lmtpSettings(SmtpSettings mx) {
+        return mx.withSenderChecks(InboundChecks.OFF).withMilters(MilterSettings.OFF);
     }
 
     /** New sessions follow these (a configuration reload); sessions under way keep theirs. */
     public void use(SmtpSettings changed) {
-        settings = changed;
+        settings = lmtp ? lmtpSettings(changed) : changed;
     }
 
     @Override
     public void serve(Connection connection) throws IOException {
-        new SmtpSession(connection, settings, store, intake, throttle, rates).run();
+        new SmtpSession(connection, settings, store, intake, throttle, rates, lmtp).run();
     }
 
     @Override

@@ -12,6 +12,20 @@ public final class SmtpReplies {
         return new SmtpReply(220, null, hostname + " ESMTP mailstack ready");
     }
 
+    public static SmtpReply lmtpGreeting(String hostname) {
+        return new SmtpReply(220, null, hostname + " LMTP mailstack ready");
+    }
+
+    /** RFC 2033 §4.1: LMTP knows no HELO or EHLO; SMTP knows no LHLO. */
+    public static final SmtpReply LMTP_ONLY = new SmtpReply(500, "5.5.1", "This is LMTP: say LHLO your.host.name");
+    public static final SmtpReply NOT_LMTP = new SmtpReply(500, "5.5.1", "This is SMTP, not LMTP: say EHLO your.host.name");
+    public static final SmtpReply LMTP_NOT_FOR_YOU = new SmtpReply(554, "5.7.1",
+            "LMTP is for the mail server on this machine or smtp.trusted_networks only; send to port 25");
+    public static final SmtpReply NO_AUTH_IN_LMTP = new SmtpReply(503, "5.5.1",
+            "No AUTH in LMTP: the client is trusted for where it connects from");
+    public static final SmtpReply NOT_LOCAL_LMTP = new SmtpReply(550, "5.1.1",
+            "Not a mailbox of this server: LMTP delivers to local mailboxes only");
+
     public static SmtpReply bye(String hostname) {
         return new SmtpReply(221, "2.0.0", hostname + " closing connection, goodbye");
     }
@@ -90,6 +104,7 @@ public final class SmtpReplies {
     public static final SmtpReply UNKNOWN_COMMAND = new SmtpReply(500, "5.5.2", "Command not recognized; type HELP for the list");
     public static final SmtpReply LINE_TOO_LONG = new SmtpReply(500, "5.5.2", "Line too long");
     public static final SmtpReply NEED_HELO = new SmtpReply(503, "5.5.1", "Say EHLO (or HELO) first, e.g. EHLO my.host.name");
+    public static final SmtpReply NEED_LHLO = new SmtpReply(503, "5.5.1", "Say LHLO first, e.g. LHLO my.host.name");
     public static final SmtpReply NEED_MAIL = new SmtpReply(503, "5.5.1", "Need MAIL FROM:<address> first");
     public static final SmtpReply NEED_RCPT = new SmtpReply(503, "5.5.1", "Need RCPT TO:<address> first");
     public static final SmtpReply NESTED_MAIL = new SmtpReply(503, "5.5.1", "Sender already given; RSET to start over");

@@ -95,6 +95,13 @@ final class SmtpSession {
     private final QueueIntake intake;
     private final AuthThrottle throttle;
     private final SendingRates rates;
+    /** RFC 2033 LMTP from the MTA in front (Postfix's lmtp transport) rather than SMTP. */
+    private final boolean lmtp;
+    /**
+     * How many times the next reply is sent: LMTP answers the end of a message once per accepted
+     * recipient (RFC 2033 §4.2); here they all share one outcome, as the message is queued once.
+     */
+    private int replyCopies = 1;
     private State state = new Connected();
     private Optional<Account> user = Optional.empty();
     /** Null until the first RCPT asks ({@link #blocklisted}). */
@@ -113,13 +120,14 @@ final class SmtpSession {
     private MilterSession milters;
 
     SmtpSession(Connection connection, SmtpSettings settings, MailboxStore store, QueueIntake intake, AuthThrottle throttle,
-                SendingRates rates) {
+                SendingRates rates, boolean lmtp) {
         this.connection = connection;
         this.settings = settings;
         this.store = store;
         this.intake = intake;
         this.throttle = throttle;
         this.rates = rates;
+        this.lmtp = lmtp;
     }
 
     void run() throws IOException {
@@ -127,7 +135,14 @@ final class SmtpSession {
         milters = MilterSession.open(settings.milters(), new MilterSession.Client(connection.id(), settings.hostname(),
                 connection.endpoint().name(), connection.clientAddress(), connection.clientPort()));
         try {
-            send(SmtpReplies.greeting(settings.hostname()));
+            if (lmtp && !connection.isLoopback() && !fromTrustedNetwork()) {
+                // LMTP skips every check port 25 makes: only the MTA in front may use it
+                LOG.log(Level.WARNING, "lmtp refused conn={0} client={1}", connection.id(),
+                        connection.clientAddress().getHostAddress());
+                send(SmtpReplies.LMTP_NOT_FOR_YOU);
+                return;
+            }
+            send(lmtp ? SmtpReplies.lmtpGreeting(settings.hostname()) : SmtpReplies.greeting(settings.hostname()));
             while (true) {
                 String line;
                 try {
@@ -171,8 +186,9 @@ final class SmtpSession {
     /** Returns false when the session is over. */
     private boolean execute(SmtpCommand command) throws IOException {
         return switch (command) {
-            case SmtpCommand.Helo h -> greet(h.domain(), false);
-            case SmtpCommand.Ehlo e -> greet(e.domain(), true);
+            case SmtpCommand.Helo h -> lmtp ? error(SmtpReplies.LMTP_ONLY) : greet(h.domain(), false);
+            case SmtpCommand.Ehlo e -> lmtp ? error(SmtpReplies.LMTP_ONLY) : greet(e.domain(), true);
+            case SmtpCommand.Lhlo l -> lmtp ? greet(l.domain(), true) : error(SmtpReplies.NOT_LMTP);
             case SmtpCommand.Mail m -> mail(m);
             case SmtpCommand.Rcpt r -> rcpt(r);
             case SmtpCommand.Data d -> data();
@@ -194,7 +210,7 @@ final class SmtpSession {
             case SmtpCommand.Vrfy v -> send(SmtpReplies.VRFY); // RFC 5321 §3.5.3: 252, no user enumeration
             case SmtpCommand.Expn e -> send(SmtpReplies.EXPN);
             case SmtpCommand.StartTls s -> startTls();
-            case SmtpCommand.Auth a -> auth(a);
+            case SmtpCommand.Auth a -> lmtp ? error(SmtpReplies.NO_AUTH_IN_LMTP) : auth(a);
         };
     }
 
@@ -217,6 +233,10 @@ final class SmtpSession {
         lines.add("ENHANCEDSTATUSCODES");
         lines.add("SMTPUTF8");
         lines.add("DSN");
+        if (lmtp) { // the MTA in front: no BDAT, TLS or AUTH on this machine's own hop
+            lines.add("HELP");
+            return send(new SmtpReply(250, null, String.join("\n", lines)));
+        }
         // RFC 3030 CHUNKING without BINARYMIME: a binary body would need to pass unnormalised and
         // be re-encoded for next hops without BINARYMIME; BDAT carries 7-bit and 8BITMIME mail.
         lines.add("CHUNKING");
@@ -256,7 +276,7 @@ final class SmtpSession {
 
     private boolean mail(SmtpCommand.Mail m) throws IOException {
         if (!(state instanceof Greeted g)) {
-            return error(state instanceof Connected ? SmtpReplies.NEED_HELO : SmtpReplies.NESTED_MAIL);
+            return error(state instanceof Connected ? needHelo() : SmtpReplies.NESTED_MAIL);
         }
         if (settings.submission() && user.isEmpty()) {
             return error(SmtpReplies.AUTH_REQUIRED);
@@ -341,7 +361,7 @@ final class SmtpSession {
 
     private boolean rcpt(SmtpCommand.Rcpt r) throws IOException {
         if (!(state instanceof InTransaction t)) {
-            return error(state instanceof Connected ? SmtpReplies.NEED_HELO : SmtpReplies.NEED_MAIL);
+            return error(state instanceof Connected ? needHelo() : SmtpReplies.NEED_MAIL);
         }
         Optional<String> notify = Optional.empty();
         Optional<String> orcpt = Optional.empty();
@@ -386,7 +406,7 @@ final class SmtpSession {
             return send(SmtpReplies.rateLimited(rates.limit())); // temporary, as RFC 5321 §4.5.3.1.10's limit
         }
         // RFC 5321 §4.5.1: postmaster stays reachable, so a listed sender can ask why
-        Optional<DnsBlocklists.Listing> listed = isPostmaster(r.to()) ? Optional.empty() : blocklisted();
+        Optional<DnsBlocklists.Listing> listed = lmtp || isPostmaster(r.to()) ? Optional.empty() : blocklisted();
         if (listed.isPresent()) {
             LOG.log(Level.INFO, "blocklisted conn={0} client={1} zone={2} rcpt={3}", connection.id(),
                     connection.clientAddress().getHostAddress(), listed.get().zone(), r.to());
@@ -402,7 +422,7 @@ final class SmtpSession {
         try {
             // only bounces and auto-replies (null sender) go back through an SRS address: whoever
             // saw a forward's return path could otherwise send its original sender anything through us
-            bounceBack = t.from().isEmpty() ? srsOrigin(to) : Optional.empty();
+            bounceBack = t.from().isEmpty() && !lmtp ? srsOrigin(to) : Optional.empty();
         } catch (StoreException e) {
             return send(SmtpReplies.STORE_BUSY);
         }
@@ -421,6 +441,9 @@ final class SmtpSession {
                 return error(SmtpReplies.noSuchUser(to));
             }
             case AddressResolution.NotLocal n -> {
+                if (lmtp) {
+                    return error(SmtpReplies.NOT_LOCAL_LMTP);
+                }
                 if (!mayRelay() && bounceBack.isEmpty()) {
                     LOG.log(Level.INFO, "relay denied conn={0} client={1} rcpt={2}", connection.id(),
                             connection.clientAddress().getHostAddress(), to);
@@ -428,7 +451,7 @@ final class SmtpSession {
                 }
             }
             case AddressResolution.Deliver d -> {
-                Optional<SpfResult> spf = isPostmaster(to) ? Optional.empty()
+                Optional<SpfResult> spf = lmtp || isPostmaster(to) ? Optional.empty()
                         : spf(t).filter(settings.senderChecks()::refuses).or(() -> heloSpf(t));
                 if (spf.isPresent() && settings.senderChecks().refuses(spf.get())) {
                     LOG.log(Level.INFO, "spf fail conn={0} client={1} from=<{2}> rcpt={3}", connection.id(),
@@ -521,6 +544,10 @@ final class SmtpSession {
         });
     }
 
+    private SmtpReply needHelo() {
+        return lmtp ? SmtpReplies.NEED_LHLO : SmtpReplies.NEED_HELO;
+    }
+
     private boolean mayRelay() {
         return user.isPresent() || fromTrustedNetwork();
     }
@@ -538,7 +565,7 @@ final class SmtpSession {
 
     private boolean data() throws IOException {
         if (!(state instanceof InTransaction t)) {
-            return error(state instanceof Connected ? SmtpReplies.NEED_HELO : SmtpReplies.NEED_MAIL);
+            return error(state instanceof Connected ? needHelo() : SmtpReplies.NEED_MAIL);
         }
         if (t.chunks().isPresent()) {
             return error(SmtpReplies.BDAT_MIXED);
@@ -565,7 +592,7 @@ final class SmtpSession {
             // RFC 3030 §2: the chunk must still be read so the session stays in step.
             connection.reader().skip(b.size());
             return error(state instanceof InTransaction ? SmtpReplies.NO_VALID_RECIPIENTS
-                    : state instanceof Connected ? SmtpReplies.NEED_HELO : SmtpReplies.NEED_MAIL);
+                    : state instanceof Connected ? needHelo() : SmtpReplies.NEED_MAIL);
         }
         Chunks chunks = t.chunks().orElse(null);
         if (chunks == null) {
@@ -601,7 +628,8 @@ final class SmtpSession {
         StringBuilder trace = new StringBuilder();
         // RFC 5321 §4.4: Return-Path for final delivery; outbound relaying leaves this first line out.
         trace.append("Return-Path: <").append(t.from()).append(">\r\n");
-        String protocol = (t.params().smtpUtf8() ? "UTF8SMTP" : t.greeted().esmtp() ? "ESMTP" : "SMTP")
+        String protocol = lmtp ? (t.params().smtpUtf8() ? "UTF8LMTP" : "LMTP") // RFC 3848, RFC 6531 §3.7.4
+                : (t.params().smtpUtf8() ? "UTF8SMTP" : t.greeted().esmtp() ? "ESMTP" : "SMTP")
                 + (connection.isSecure() ? "S" : "") + (user.isPresent() ? "A" : "");
         if (protocol.equals("SMTPS") || protocol.equals("SMTPA") || protocol.equals("SMTPSA")) {
             protocol = "E" + protocol; // RFC 3848 defines these only for ESMTP
@@ -622,7 +650,8 @@ final class SmtpSession {
         }
         String ours = settings.hostname();
         return new IncomingMessage(spool, settings.maxMessageBytes(), addIfMissing,
-                field -> AuthenticationResults.claimsToBe(field, ours));
+                // the MTA in front wrote its own checks' results, in our name if it shares it: kept
+                field -> !lmtp && AuthenticationResults.claimsToBe(field, ours));
     }
 
     private static String sanitize(String helo) {
@@ -631,9 +660,11 @@ final class SmtpSession {
 
     private boolean finishMessage(InTransaction t, MessageSpool spool, IncomingMessage message, boolean linesOk)
             throws IOException {
+        replyCopies = lmtp ? t.recipients().size() : 1;
         try {
             return finishChecked(t, spool, message, linesOk);
         } finally {
+            replyCopies = 1;
             milters.abort(); // the message is over, whatever became of it
         }
     }
@@ -814,7 +845,7 @@ final class SmtpSession {
             return error(SmtpReplies.AUTH_IN_TRANSACTION);
         }
         if (state instanceof Connected) {
-            return error(SmtpReplies.NEED_HELO);
+            return error(needHelo());
         }
         if (!authAllowedHere()) {
             return error(SmtpReplies.TLS_REQUIRED_FOR_AUTH);
@@ -878,7 +909,10 @@ final class SmtpSession {
 
     /** Sends a reply; holds it back while pipelined commands are waiting (RFC 2920 §3.1). */
     private boolean send(SmtpReply reply) throws IOException {
-        connection.write(reply.wire(true));
+        for (int i = 0; i < replyCopies; i++) {
+            connection.write(reply.wire(true));
+        }
+        replyCopies = 1;
         if (!connection.reader().hasBufferedLine()) {
             connection.flush();
         }
