@@ -57,6 +57,7 @@ tls.key = /etc/mailstack/privkey.pem
 # smtp.spf_reject = true
 # smtp.dmarc_enforce = true
 # DKIM: sudo -u mailstack /opt/mailstack/mailstack dkim keygen example.org --config /etc/mailstack/mailstack.conf
+# (then the same with --type ed25519 to sign with both, RFC 8463)
 CONF
 fi
 if ! staged && [ ! -f /etc/mailstack/privkey.pem ]; then

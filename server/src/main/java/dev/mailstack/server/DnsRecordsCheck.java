@@ -1,6 +1,7 @@
 package dev.mailstack.server;
 
 import dev.mailstack.mta.dkim.DkimKey;
+import dev.mailstack.mta.dkim.DomainKeys;
 import dev.mailstack.mta.dns.DnsLookup;
 import dev.mailstack.mta.dns.DnsLookup.DnsFailure;
 import dev.mailstack.mta.inbound.SpfCheck;
@@ -8,7 +9,6 @@ import dev.mailstack.mta.inbound.SpfResult;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -84,7 +84,7 @@ final class DnsRecordsCheck {
             out.add(ptr(ip, own));
         }
         out.addAll(spf(domain, checked));
-        out.add(dkim(domain));
+        out.addAll(dkim(domain));
         out.add(dmarc(domain));
         return out;
     }
@@ -204,36 +204,40 @@ final class DnsRecordsCheck {
         return out;
     }
 
-    /** The local key the signer uses for the domain against the public key published for it. */
-    private Finding dkim(String domain) {
+    /**
+     * Each local key the signer uses for the domain (DomainKeys: RSA, Ed25519 or both) against the
+     * public key published for it, then what leaves a key out.
+     */
+    private List<Finding> dkim(String domain) {
         Path folder = keys.resolve(domain);
-        Path file = folder.resolve(selector + ".pem");
-        String keygen = "mail from " + domain + " is sent unsigned; mailstack dkim keygen " + domain
-                + " makes a key and prints its record";
-        if (!Files.exists(file)) {
-            // DkimSigner.keyFor: the key under dkim.selector, else the domain's only key
-            List<Path> all;
-            try (var files = Files.list(folder)) {
-                all = files.filter(f -> f.getFileName().toString().endsWith(".pem")).sorted().toList();
-            } catch (IOException e) {
-                all = List.of(); // no folder: no key
-            }
-            if (all.isEmpty()) {
-                return new Finding("DKIM", "no key for " + domain + " in " + folder, Status.WARN, keygen);
-            }
-            if (all.size() > 1) {
-                return new Finding("DKIM", all.size() + " keys for " + domain + " in " + folder, Status.WARN,
-                        "none under dkim.selector " + selector + ", so mail is sent unsigned: remove the retired ones");
-            }
-            file = all.getFirst();
-        }
-        String name = file.getFileName().toString();
-        DkimKey key;
+        DomainKeys chosen;
         try {
-            key = DkimKey.read(file, domain, name.substring(0, name.length() - ".pem".length()));
+            chosen = DomainKeys.read(folder, domain, selector);
         } catch (IOException e) {
-            return new Finding("DKIM", file.toString(), Status.FAIL, "mail is sent unsigned: " + e.getMessage());
+            return List.of(new Finding("DKIM", folder.toString(), Status.FAIL, "mail is sent unsigned: " + e.getMessage()));
         }
+        List<Finding> out = new ArrayList<>();
+        for (DkimKey key : chosen.signing()) {
+            out.add(dkim(key, folder.resolve(key.selector() + ".pem")));
+        }
+        for (DomainKeys.Problem problem : chosen.problems()) {
+            out.add(switch (problem) {
+                case DomainKeys.Unreadable u -> new Finding("DKIM", u.file().toString(), Status.FAIL,
+                        (chosen.signing().isEmpty() ? "mail is sent unsigned: " : "not used: ") + u.reason());
+                case DomainKeys.Undecided u -> new Finding("DKIM", u.files().size() + " " + u.kind().k() + " keys for " + domain
+                        + " in " + folder, Status.WARN, "none under dkim.selector as " + u.selector() + ".pem, so mail is not"
+                        + " signed with " + u.kind().k() + ": remove the retired ones");
+            });
+        }
+        if (out.isEmpty()) {
+            out.add(new Finding("DKIM", "no key for " + domain + " in " + folder, Status.WARN, "mail from " + domain
+                    + " is sent unsigned; mailstack dkim keygen " + domain + " makes a key and prints its record"));
+        }
+        return out;
+    }
+
+    /** One key against its record: the same p=, and a k= that names its kind (RFC 6376 §3.6.1: none means rsa). */
+    private Finding dkim(DkimKey key, Path file) {
         List<Map<String, String>> published;
         try {
             published = dns.txt(key.dnsName()).stream().map(DnsRecordsCheck::tags).filter(t -> t.containsKey("p")).toList();
@@ -245,11 +249,17 @@ final class DnsRecordsCheck {
             return new Finding("DKIM", key.dnsName() + " -> no DKIM record", Status.FAIL, publish);
         }
         String ours = tags(key.dnsText()).get("p");
-        if (published.stream().noneMatch(t -> t.get("p").equals(ours))) {
+        List<Map<String, String>> same = published.stream().filter(t -> t.get("p").equals(ours)).toList();
+        if (same.isEmpty()) {
             String which = published.stream().allMatch(t -> t.get("p").isEmpty())
                     ? "a revoked key (empty p=)" : "another key";
             return new Finding("DKIM", key.dnsName() + " holds " + which + " than " + file, Status.FAIL,
                     "receivers cannot verify what this server signs; " + publish);
+        }
+        String k = same.getFirst().getOrDefault("k", "rsa");
+        if (!k.equalsIgnoreCase(key.kind().k())) {
+            return new Finding("DKIM", key.dnsName() + " holds the key of " + file + " as k=" + k, Status.FAIL,
+                    "it is an " + key.kind().k() + " key: receivers read it as " + k + " and fail every signature; " + publish);
         }
         if (published.size() > 1) {
             return new Finding("DKIM", key.dnsName() + " -> " + published.size() + " key records", Status.WARN,

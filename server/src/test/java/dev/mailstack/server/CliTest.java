@@ -200,7 +200,52 @@ class CliTest {
         assertEquals(read.zoneLine() + "\n", out.toString(java.nio.charset.StandardCharsets.UTF_8));
         assertTrue(read.zoneLine().startsWith("mailstack._domainkey.example.org. IN TXT ( \"v=DKIM1; k=rsa; p=MIIBIjAN"),
                 read.zoneLine());
-        assertEquals(2048, read.privateKey().getModulus().bitLength());
+        assertEquals(2048, ((java.security.interfaces.RSAPrivateCrtKey) read.privateKey()).getModulus().bitLength());
+    }
+
+    /**
+     * keygen --type ed25519 writes SELECTOR-ed25519.pem beside the RSA key and prints its record
+     * (k=ed25519, the bare 32-byte key); that record read back is the key's, and show then prints
+     * both records, RSA first, as the domain signs with both.
+     */
+    @Test
+    void dkimEd25519KeysAndTheirDnsRecords() throws Exception {
+        String data = dir.resolve("data").toString();
+        java.io.PrintStream stdout = System.out;
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        String keygen;
+        try {
+            System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals(0, run("dkim", "keygen", "example.org", "--type", "ed25519", "--data", data));
+            keygen = out.toString(java.nio.charset.StandardCharsets.UTF_8);
+            assertEquals(1, run("dkim", "keygen", "example.org", "--type", "ed25519", "--data", data), "never replaced");
+            assertEquals(2, run("dkim", "keygen", "example.org", "--type", "dsa", "--data", data), "usage");
+            assertEquals(0, run("dkim", "keygen", "example.org", "--data", data));
+            out.reset();
+            assertEquals(0, run("dkim", "show", "example.org", "--data", data));
+        } finally {
+            System.setOut(stdout);
+        }
+        Path file = dir.resolve("data/dkim/example.org/mailstack-ed25519.pem");
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+        assertTrue(Files.readString(file).startsWith("-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEI"), "PKCS#8, as openssl writes it");
+        var printed = java.util.regex.Pattern.compile("(?m)^mailstack-ed25519\\._domainkey\\.example\\.org\\. IN TXT \\( "
+                + "\"v=DKIM1; k=ed25519; p=([A-Za-z0-9+/]{43}=)\" \\)$").matcher(keygen);
+        assertTrue(printed.find(), keygen);
+        assertTrue(keygen.startsWith("wrote " + file + "\npublish this DNS record:\n"), keygen);
+        dev.mailstack.mta.dkim.DkimKey ed = dev.mailstack.mta.dkim.DkimKey.read(file, "example.org", "mailstack-ed25519");
+        assertEquals(dev.mailstack.mta.dkim.DkimKey.Kind.ED25519, ed.kind());
+        // the printed key verifies what the file's key signs: the record is this key's
+        byte[] raw = java.util.Base64.getDecoder().decode(printed.group(1));
+        byte[] spki = java.util.HexFormat.of().parseHex("302a300506032b6570032100" + java.util.HexFormat.of().formatHex(raw));
+        var verifier = java.security.Signature.getInstance("Ed25519");
+        verifier.initVerify(java.security.KeyFactory.getInstance("Ed25519").generatePublic(new java.security.spec.X509EncodedKeySpec(spki)));
+        byte[] headerData = "header data".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        verifier.update(java.security.MessageDigest.getInstance("SHA-256").digest(headerData));
+        assertTrue(verifier.verify(ed.sign(headerData)));
+        dev.mailstack.mta.dkim.DkimKey rsa = dev.mailstack.mta.dkim.DkimKey.read(
+                dir.resolve("data/dkim/example.org/mailstack.pem"), "example.org", "mailstack");
+        assertEquals(rsa.zoneLine() + "\n" + ed.zoneLine() + "\n", out.toString(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     @Test

@@ -141,6 +141,63 @@ class DnsCheckTest {
         assertTrue(out.text().contains("DKIM   mailstack._domainkey.example.org matches "), out.text());
     }
 
+    /** With an Ed25519 key beside the RSA one, each has its own line, and both published as keygen printed them are ok. */
+    @Test
+    void anEd25519KeyIsCheckedBesideTheRsaOne() throws Exception {
+        DkimKey ed = ed25519Key();
+        Map<String, List<Record>> zone = zone();
+        zone.put("mailstack-ed25519._domainkey.example.org", new ArrayList<>(List.of(published(ed))));
+        Output out = check(zone);
+        assertEquals(0, out.status(), out.text());
+        List<String> lines = out.text().lines().toList();
+        assertEquals(List.of("MX", "A", "PTR", "SPF", "DKIM", "DKIM", "DMARC"), lines.stream().map(l -> l.split(" +")[0]).toList());
+        assertTrue(lines.get(5).startsWith("DKIM   mailstack-ed25519._domainkey.example.org matches "
+                + Path.of(data, "dkim", "example.org", "mailstack-ed25519.pem") + " "), lines.get(5));
+
+        zone.remove("mailstack-ed25519._domainkey.example.org");
+        out = check(zone);
+        assertEquals(1, out.status(), out.text());
+        assertLine(out, "DKIM   mailstack-ed25519._domainkey.example.org -> no DKIM record", "FAIL", "publish " + ed.zoneLine());
+        assertTrue(ed.zoneLine().contains("\"v=DKIM1; k=ed25519; p="), ed.zoneLine());
+    }
+
+    /**
+     * The two ways an Ed25519 record goes wrong by hand: the key without k=ed25519 (read as RSA,
+     * RFC 6376 §3.6.1), and the key as SubjectPublicKeyInfo where RFC 8463 §4 wants the bare 32 bytes.
+     */
+    @Test
+    void anEd25519RecordWithoutItsTypeOrInTheWrongFormFails() throws Exception {
+        DkimKey ed = ed25519Key();
+        String p = DnsRecordsCheck.tags(ed.dnsText()).get("p");
+        Map<String, List<Record>> zone = zone();
+        zone.put("mailstack-ed25519._domainkey.example.org", new ArrayList<>(List.of(new Txt("v=DKIM1; p=" + p))));
+        Output out = check(zone);
+        assertEquals(1, out.status(), out.text());
+        assertLine(out, "DKIM   mailstack-ed25519._domainkey.example.org holds the key of "
+                + Path.of(data, "dkim", "example.org", "mailstack-ed25519.pem") + " as k=rsa", "FAIL",
+                "it is an ed25519 key: receivers read it as rsa and fail every signature; publish " + ed.zoneLine());
+
+        byte[] spkiPrefix = java.util.HexFormat.of().parseHex("302a300506032b6570032100"); // RFC 8410 §4
+        zone.put("mailstack-ed25519._domainkey.example.org", new ArrayList<>(List.of(new Txt("v=DKIM1; k=ed25519; p="
+                + java.util.Base64.getEncoder().encodeToString(concat(spkiPrefix, java.util.Base64.getDecoder().decode(p)))))));
+        out = check(zone);
+        assertEquals(1, out.status(), out.text());
+        assertLine(out, "DKIM   mailstack-ed25519._domainkey.example.org holds another key than", "FAIL",
+                "receivers cannot verify what this server signs; publish " + ed.zoneLine());
+    }
+
+    /** Two Ed25519 keys and neither under dkim.selector: a warning for that kind, while RSA signs on. */
+    @Test
+    void twoEd25519KeysAndNoneUnderTheSelectorWarn() throws Exception {
+        assertEquals(0, quietly("dkim", "keygen", "example.org", "--type", "ed25519", "--selector", "e2026", "--data", data));
+        assertEquals(0, quietly("dkim", "keygen", "example.org", "--type", "ed25519", "--selector", "e2027", "--data", data));
+        Output out = check(zone());
+        assertEquals(0, out.status(), out.text());
+        assertTrue(out.text().contains("DKIM   mailstack._domainkey.example.org matches "), out.text());
+        assertLine(out, "DKIM   2 ed25519 keys for example.org in " + Path.of(data, "dkim", "example.org"), "warn",
+                "none under dkim.selector as mailstack-ed25519.pem, so mail is not signed with ed25519: remove the retired ones");
+    }
+
     @Test
     void noLocalKeyOnlyWarns() throws Exception {
         Output out = check(zone(), "--data", dir.resolve("other").toString());
@@ -252,6 +309,18 @@ class DnsCheckTest {
         zone.put("mailstack._domainkey.example.org", new ArrayList<>(List.of(dkimRecord)));
         zone.put("_dmarc.example.org", new ArrayList<>(List.of(new Txt("v=DMARC1; p=quarantine; rua=mailto:postmaster@example.org"))));
         return zone;
+    }
+
+    /** The Ed25519 key dkim keygen --type ed25519 makes beside the RSA one. */
+    private DkimKey ed25519Key() throws Exception {
+        assertEquals(0, quietly("dkim", "keygen", "example.org", "--type", "ed25519", "--data", data));
+        return DkimKey.read(dir.resolve("data/dkim/example.org/mailstack-ed25519.pem"), "example.org", "mailstack-ed25519");
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     /** A key's record as zone files carry it: strings of at most 255 characters. */

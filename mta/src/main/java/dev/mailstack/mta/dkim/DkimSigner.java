@@ -17,7 +17,6 @@ import java.nio.file.attribute.FileTime;
 import java.security.DigestOutputStream;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
-import java.security.Signature;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -26,19 +25,23 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
 
 /**
- * Signs outgoing mail with DKIM (RFC 6376): rsa-sha256, relaxed/relaxed, the header fields a
- * reader sees and a receiver's filters weigh, From signed once more than it occurs so that no From
- * can be added after signing (RFC 6376 §8.15). A domain's key is {@code <keys>/<domain>/<selector>.pem}
- * ({@code mailstack dkim keygen} makes it); a domain without one is not signed. Keys are read
- * again when their file changes, so a new domain's key counts without a restart.
+ * Signs outgoing mail with DKIM (RFC 6376): relaxed/relaxed, the header fields a reader sees and a
+ * receiver's filters weigh, From signed once more than it occurs so that no From can be added
+ * after signing (RFC 6376 §8.15). A domain's keys are in {@code <keys>/<domain>/}, one {@code
+ * <selector>.pem} each ({@code mailstack dkim keygen} makes them); {@link DomainKeys} says which
+ * sign: rsa-sha256, ed25519-sha256 (RFC 8463), or both. A domain without one is not signed. Keys
+ * are read again when their files change, so a new domain's key counts without a restart.
  */
 public final class DkimSigner {
     private static final System.Logger LOG = System.getLogger(DkimSigner.class.getName());
-    /** Signed when present; each field as often as it occurs. */
+    /**
+     * Signed when present; each field as often as it occurs. No DKIM-Signature: each of a dual
+     * signature's fields leaves the other out, so both verify whichever a relay keeps.
+     */
     private static final List<String> SIGNED = List.of("from", "reply-to", "subject", "date", "to", "cc",
             "message-id", "in-reply-to", "references", "mime-version", "content-type", "content-transfer-encoding");
     /** Past this a header block is not ours to sign (the store's own limit is far lower in practice). */
@@ -49,8 +52,8 @@ public final class DkimSigner {
     private final String selector;
     private final Map<String, Choice> cache = new ConcurrentHashMap<>();
 
-    /** A domain's key as last read, with the times that say when to read it again; empty when none serves. */
-    private record Choice(FileTime folderModified, FileTime fileModified, Optional<DkimKey> key) {
+    /** A domain's keys as last read, with the times that say when to read them again. */
+    private record Choice(FileTime folderModified, Map<Path, FileTime> files, DomainKeys keys) {
     }
 
     /** {@code keys}: the folder of per-domain key folders; null signs nothing. */
@@ -64,58 +67,41 @@ public final class DkimSigner {
     }
 
     /**
-     * The domain's key: the one under the configured selector, else the domain's only key (so one
-     * domain can change keys on its own: a key under a new selector, its record published, then
-     * the old file removed). Empty when there is none, when several leave the choice open, or
-     * when it cannot be read; the last two are logged once per change of the files.
+     * The keys the domain signs with, RSA first ({@link DomainKeys}); none when it has none or
+     * when they cannot be used. Each problem is logged once, when it first shows.
      */
-    public Optional<DkimKey> keyFor(String domain) {
+    public List<DkimKey> keysFor(String domain) {
         String d = domain.toLowerCase(Locale.ROOT);
         if (keys == null || !HostName.isValid(d)) {
-            return Optional.empty(); // also what keeps a From: host from naming a path outside the folder
+            return List.of(); // also what keeps a From: host from naming a path outside the folder
         }
         Path folder = keys.resolve(d);
         try {
             FileTime folderModified = Files.getLastModifiedTime(folder);
-            Path file = folder.resolve(selector + ".pem");
-            if (!Files.exists(file)) {
-                List<Path> all;
-                try (var files = Files.list(folder)) {
-                    all = files.filter(f -> f.getFileName().toString().endsWith(".pem")).toList();
-                }
-                if (all.size() != 1) {
-                    return remember(d, new Choice(folderModified, null, Optional.empty()), all.isEmpty() ? null
-                            : "keys under " + all.size() + " selectors and none under dkim.selector " + selector
-                            + ": remove the retired ones from " + folder);
-                }
-                file = all.getFirst();
+            Map<Path, FileTime> files = new HashMap<>();
+            for (Path file : DomainKeys.files(folder)) {
+                files.put(file, Files.getLastModifiedTime(file));
             }
-            FileTime fileModified = Files.getLastModifiedTime(file);
             Choice known = cache.get(d);
-            if (known != null && known.folderModified().equals(folderModified) && fileModified.equals(known.fileModified())) {
-                return known.key();
+            if (known != null && known.folderModified().equals(folderModified) && known.files().equals(files)) {
+                return known.keys().signing();
             }
-            String name = file.getFileName().toString();
-            try {
-                return remember(d, new Choice(folderModified, fileModified,
-                        Optional.of(DkimKey.read(file, d, name.substring(0, name.length() - 4)))), null);
-            } catch (IOException e) {
-                return remember(d, new Choice(folderModified, fileModified, Optional.empty()), e.getMessage());
+            DomainKeys chosen = DomainKeys.read(folder, d, selector);
+            Choice before = cache.put(d, new Choice(folderModified, files, chosen));
+            String outcome = chosen.signing().isEmpty() ? "goes unsigned"
+                    : "is signed with " + chosen.signing().stream().map(DkimKey::selector).collect(Collectors.joining(", ")) + " only";
+            for (DomainKeys.Problem problem : chosen.problems()) {
+                if (before == null || !before.keys().problems().contains(problem)) {
+                    LOG.log(Level.WARNING, "dkim: mail from {0} {1}: {2}", d, outcome, problem.text());
+                }
             }
+            return chosen.signing();
         } catch (NoSuchFileException e) {
-            return Optional.empty();
+            return List.of();
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.WARNING, "dkim: mail from {0} goes unsigned: {1}", d, e.toString());
-            return Optional.empty();
+            return List.of();
         }
-    }
-
-    private Optional<DkimKey> remember(String domain, Choice choice, String problem) {
-        Choice before = cache.put(domain, choice);
-        if (problem != null && !choice.equals(before)) {
-            LOG.log(Level.WARNING, "dkim: mail from {0} goes unsigned: {1}", domain, problem);
-        }
-        return choice.key();
     }
 
     /**
@@ -123,12 +109,25 @@ public final class DkimSigner {
      * header that does not end within {@link #MAX_HEADER_BYTES} gives an IOException.
      */
     public String signature(DkimKey key, InputStream message, Instant now) throws IOException {
+        return signatures(List.of(key), message, now);
+    }
+
+    /**
+     * One DKIM-Signature field per key, in the order of {@code keys}, each over the message as
+     * given: none signs another's field, so each verifies on its own and the order only says which
+     * a verifier meets first. RSA goes on top, as {@link DomainKeys} lists it: it is the one every
+     * verifier knows (RFC 8463 §3 signs with both for those that know no Ed25519), and it is as if
+     * it were signed last (RFC 6376 §5.6: a new field goes before the ones already there). The
+     * message is read once; the body hash is the same for every key.
+     */
+    public String signatures(List<DkimKey> keys, InputStream message, Instant now) throws IOException {
         BufferedInputStream in = new BufferedInputStream(message, 64 * 1024);
         List<String> fields = HeaderFields.read(in, MAX_HEADER_BYTES);
         MessageDigest bodyHash = sha256();
         try (OutputStream body = new RelaxedCanonicalization.Body(new DigestOutputStream(OutputStream.nullOutputStream(), bodyHash))) {
             in.transferTo(body);
         }
+        String bh = Base64.getEncoder().encodeToString(bodyHash.digest());
         Map<String, List<String>> byName = new HashMap<>();
         for (String field : fields) {
             byName.computeIfAbsent(HeaderFields.name(field), n -> new ArrayList<>()).add(field);
@@ -140,9 +139,6 @@ public final class DkimSigner {
             }
         }
         names.add("from"); // one From more than there is: a verifier hashes nothing for it, and fails if one is added
-        String unsigned = "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=" + key.domain() + "; s=" + key.selector()
-                + ";\r\n\tt=" + now.getEpochSecond() + "; h=" + folded(names)
-                + ";\r\n\tbh=" + Base64.getEncoder().encodeToString(bodyHash.digest()) + ";\r\n\tb=";
         StringBuilder signed = new StringBuilder();
         Map<String, Integer> used = new LinkedHashMap<>();
         for (String name : names) {
@@ -153,31 +149,37 @@ public final class DkimSigner {
                 signed.append(RelaxedCanonicalization.header(instances.get(instances.size() - n)));
             }
         }
-        String own = RelaxedCanonicalization.header(unsigned);
-        signed.append(own, 0, own.length() - 2); // RFC 6376 §3.7: the signature's own field without its CRLF
-        try {
-            Signature rsa = Signature.getInstance("SHA256withRSA");
-            rsa.initSign(key.privateKey());
-            rsa.update(signed.toString().getBytes(StandardCharsets.ISO_8859_1));
-            String b = Base64.getEncoder().encodeToString(rsa.sign());
-            StringBuilder folded = new StringBuilder(unsigned);
-            for (int i = 0; i < b.length(); i += 72) {
-                folded.append(i == 0 ? "" : "\r\n\t ").append(b, i, Math.min(b.length(), i + 72));
+        StringBuilder out = new StringBuilder();
+        for (DkimKey key : keys) {
+            String unsigned = "DKIM-Signature: v=1; a=" + key.kind().algorithm() + "; c=relaxed/relaxed; d=" + key.domain()
+                    + "; s=" + key.selector() + ";\r\n\tt=" + now.getEpochSecond() + "; h=" + folded(names)
+                    + ";\r\n\tbh=" + bh + ";\r\n\tb=";
+            String own = RelaxedCanonicalization.header(unsigned);
+            // RFC 6376 §3.7: the signature's own field without its CRLF
+            String data = signed + own.substring(0, own.length() - 2);
+            try {
+                String b = Base64.getEncoder().encodeToString(key.sign(data.getBytes(StandardCharsets.ISO_8859_1)));
+                out.append(unsigned);
+                for (int i = 0; i < b.length(); i += 72) {
+                    out.append(i == 0 ? "" : "\r\n\t ").append(b, i, Math.min(b.length(), i + 72));
+                }
+                out.append("\r\n");
+            } catch (GeneralSecurityException e) {
+                throw new IOException("cannot sign with the DKIM key " + key.selector() + " of " + key.domain() + ": "
+                        + e.getMessage(), e);
             }
-            return folded.append("\r\n").toString();
-        } catch (GeneralSecurityException e) {
-            throw new IOException("cannot sign with the DKIM key of " + key.domain() + ": " + e.getMessage(), e);
         }
+        return out.toString();
     }
 
     /**
-     * Writes {@code message} signed: its DKIM-Signature first, after our Return-Path line when it
+     * Writes {@code message} signed: its DKIM-Signature fields first, after our Return-Path line when it
      * starts with one (a relay drops that line, RFC 5321 §4.4, so it is not signed and must stay first).
      */
-    public void writeSigned(DkimKey key, MessageSource message, OutputStream out, Instant now) throws IOException {
+    public void writeSigned(List<DkimKey> keys, MessageSource message, OutputStream out, Instant now) throws IOException {
         String signature;
         try (InputStream in = message.open()) {
-            signature = signature(key, in, now);
+            signature = signatures(keys, in, now);
         }
         try (InputStream in = message.open()) {
             TraceField.write(in, signature, out);

@@ -67,8 +67,8 @@ public final class QueueIntake {
      */
     public QueueId accept(MailEnvelope envelope, MessageSource message, Origin origin) throws IOException {
         try (Prepared prepared = prepare(envelope, message)) {
-            Optional<DkimKey> key = signingKey(origin, prepared.facts());
-            try (Signed signed = key.isPresent() ? sign(envelope, prepared, key.get()) : Signed.as(envelope, prepared)) {
+            List<DkimKey> keys = signingKeys(origin, prepared.facts());
+            try (Signed signed = keys.isEmpty() ? Signed.as(envelope, prepared) : sign(envelope, prepared, keys)) {
                 QueueId id = store.queue().enqueue(signed.envelope(), signed.source(), signed.facts());
                 queued(1);
                 return id;
@@ -92,24 +92,24 @@ public final class QueueIntake {
         }
     }
 
-    /** The key to sign with, when the message is ours to vouch for and its From: domain has one. */
-    private Optional<DkimKey> signingKey(Origin origin, MessageFacts facts) {
+    /** The keys to sign with, when the message is ours to vouch for and its From: domain has any. */
+    private List<DkimKey> signingKeys(Origin origin, MessageFacts facts) {
         if (origin instanceof Origin.Outside) {
-            return Optional.empty();
+            return List.of();
         }
         String from = MessageSummary.decode(facts.summary()).envelope().from();
         List<AddressList.Address> addresses = from == null ? List.of() : AddressList.parse(from);
         if (addresses.isEmpty() || addresses.getFirst().mailbox() == null || addresses.getFirst().host() == null) {
-            return Optional.empty();
+            return List.of();
         }
         // the first From address: where the signature's d= must be for DMARC (RFC 7489 §3.1.1)
         AddressList.Address first = addresses.getFirst();
-        Optional<DkimKey> key = signer.keyFor(first.host()); // first: most mail has none, and this asks no database
-        if (key.isPresent() && origin instanceof Origin.LoggedIn in && !(store.accounts().resolve(first.mailbox() + "@" + first.host())
+        List<DkimKey> keys = signer.keysFor(first.host()); // first: most mail has none, and this asks no database
+        if (!keys.isEmpty() && origin instanceof Origin.LoggedIn in && !(store.accounts().resolve(first.mailbox() + "@" + first.host())
                 instanceof AddressResolution.Deliver d && d.accounts().stream().anyMatch(a -> a.id().equals(in.account())))) {
-            return Optional.empty(); // another account's address, or a domain not hosted here: not this login's to sign
+            return List.of(); // another account's address, or a domain not hosted here: not this login's to sign
         }
-        return key;
+        return keys;
     }
 
     /** What goes into the queue: the prepared message, or its signed copy (deleted on close). */
@@ -132,7 +132,7 @@ public final class QueueIntake {
      * would have it re-encoded (RFC 6152 §3) and the signature broken; SMTPUTF8 mail stays as it is.
      * A failure (a damaged key, a header past the signer's limit) leaves the message as prepared.
      */
-    private Signed sign(MailEnvelope envelope, Prepared prepared, DkimKey key) {
+    private Signed sign(MailEnvelope envelope, Prepared prepared, List<DkimKey> keys) {
         List<MessageSpool.Spooled> copies = new ArrayList<>();
         try {
             MessageSource source = prepared.source();
@@ -149,7 +149,7 @@ public final class QueueIntake {
                         envelope.smtpUtf8(), false, envelope.receivedAt(), envelope.junk());
             }
             try (MessageSpool spool = store.spool()) {
-                signer.writeSigned(key, source, spool, Instant.now());
+                signer.writeSigned(keys, source, spool, Instant.now());
                 copies.add(spool.finish());
             }
             MessageSpool.Spooled signed = copies.getLast();
@@ -162,7 +162,7 @@ public final class QueueIntake {
                     e.addSuppressed(suppressed);
                 }
             }
-            LOG.log(Level.WARNING, "dkim: queued unsigned, signing failed domain={0}: {1}", key.domain(), e.toString());
+            LOG.log(Level.WARNING, "dkim: queued unsigned, signing failed domain={0}: {1}", keys.getFirst().domain(), e.toString());
             return Signed.as(envelope, prepared);
         }
     }

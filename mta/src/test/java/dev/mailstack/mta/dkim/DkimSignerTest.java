@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mailstack.mime.MailCharset;
 import dev.mailstack.mime.MimeLimits;
+import dev.mailstack.mta.delivery.LocalDnsServer;
+import dev.mailstack.mta.dns.DnsLookup;
 import dev.mailstack.mta.queue.MailCounters;
 import dev.mailstack.mta.queue.Origin;
 import dev.mailstack.mta.queue.QueueIntake;
@@ -27,6 +29,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.apache.james.jdkim.DKIMVerifier;
 import org.apache.james.jdkim.api.SignatureRecord;
@@ -168,7 +171,7 @@ class DkimSignerTest {
         Files.createDirectories(file.getParent());
         Files.writeString(file, "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAAS=x\n-----END PRIVATE KEY-----\n");
         DkimSigner signer = new DkimSigner(keys, "sel1");
-        assertEquals(Optional.empty(), signer.keyFor("example.org"), "bad base64");
+        assertEquals(List.of(), signer.keysFor("example.org"), "bad base64");
         QueueIntake intake = new QueueIntake(store, MimeLimits.defaults(), MailCharset.DEFAULT_FALLBACK, () -> { },
                 new MailCounters(), signer);
         AccountId alice = store.accounts().find("alice@example.org").orElseThrow().id();
@@ -179,10 +182,10 @@ class DkimSignerTest {
         String hugeHeader = "From: alice@example.org\r\nX-Big: " + "a".repeat(1_100_000) + "\r\n\r\nx\r\n";
         assertUnsigned(queue(intake, hugeHeader, false, new Origin.LoggedIn(alice)), "a header past the signer's limit");
         Files.writeString(file, "not a key");
-        assertEquals(Optional.empty(), signer.keyFor("example.org"));
-        assertEquals(Optional.empty(), signer.keyFor("../example.org"));
-        assertEquals(Optional.empty(), signer.keyFor("exam\0ple.org"));
-        assertEquals(Optional.empty(), DkimSigner.OFF.keyFor("example.org"));
+        assertEquals(List.of(), signer.keysFor("example.org"));
+        assertEquals(List.of(), signer.keysFor("../example.org"));
+        assertEquals(List.of(), signer.keysFor("exam\0ple.org"));
+        assertEquals(List.of(), DkimSigner.OFF.keysFor("example.org"));
     }
 
     /**
@@ -194,13 +197,112 @@ class DkimSignerTest {
         Path keys = dir.resolve("dkim");
         DkimSigner signer = new DkimSigner(keys, "sel1");
         DkimKey.generate("example.net", "s2027").write(DkimSigner.keyFile(keys, "example.net", "s2027"));
-        assertEquals("s2027", signer.keyFor("example.net").orElseThrow().selector(), "its only key");
+        assertEquals(List.of("s2027"), selectors(signer, "example.net"), "its only key");
         DkimKey.generate("example.net", "s2028").write(DkimSigner.keyFile(keys, "example.net", "s2028"));
-        assertEquals(Optional.empty(), signer.keyFor("example.net"), "two keys and neither is sel1's");
+        assertEquals(List.of(), selectors(signer, "example.net"), "two keys and neither is sel1's");
         Files.delete(DkimSigner.keyFile(keys, "example.net", "s2027"));
-        assertEquals("s2028", signer.keyFor("example.net").orElseThrow().selector(), "the old one retired");
+        assertEquals(List.of("s2028"), selectors(signer, "example.net"), "the old one retired");
         key.write(DkimSigner.keyFile(keys, "example.net", "sel1"));
-        assertEquals("sel1", signer.keyFor("Example.NET").orElseThrow().selector(), "the configured selector first");
+        assertEquals(List.of("sel1"), selectors(signer, "Example.NET"), "the configured selector first");
+    }
+
+    /**
+     * A domain with an RSA and an Ed25519 key signs with both (RFC 8463 §3): through the intake,
+     * the message gets two fields, RSA's on top; a verifier that knows only RSA (jDKIM) passes it,
+     * and ours passes both against the records keygen prints.
+     */
+    @Test
+    void theIntakeSignsWithBothKindsAndEachSignatureVerifies() throws Exception {
+        Path keys = dir.resolve("dkim");
+        key.write(DkimSigner.keyFile(keys, "example.org", "sel1"));
+        DkimKey ed = DkimKey.generate("example.org", "sel1-ed25519", DkimKey.Kind.ED25519);
+        ed.write(DkimSigner.keyFile(keys, "example.org", "sel1-ed25519"));
+        QueueIntake intake = new QueueIntake(store, MimeLimits.defaults(), MailCharset.DEFAULT_FALLBACK, () -> { },
+                new MailCounters(), new DkimSigner(keys, "sel1"));
+        AccountId alice = store.accounts().find("alice@example.org").orElseThrow().id();
+        String stored = content(queue(intake, "From: alice@example.org\r\nTo: bob@remote.test\r\nSubject: hi\r\n\r\nhello\r\n",
+                false, new Origin.LoggedIn(alice)));
+        assertTrue(stored.startsWith("Return-Path: <alice@example.org>\r\nDKIM-Signature: v=1; a=rsa-sha256;"), stored);
+        assertTrue(stored.contains("\r\nDKIM-Signature: v=1; a=ed25519-sha256; c=relaxed/relaxed; d=example.org; s=sel1-ed25519;"),
+                stored);
+        List<SignatureRecord> rsaOnly = verify(stored, Map.of(key.dnsName(), key.dnsText(), ed.dnsName(), ed.dnsText()));
+        assertEquals(List.of("sel1"), rsaOnly.stream().map(r -> r.getSelector().toString()).toList());
+        Map<String, List<LocalDnsServer.Record>> zone = Map.of(key.dnsName(), List.of(txt(key.dnsText())),
+                ed.dnsName(), List.of(txt(ed.dnsText())));
+        try (LocalDnsServer dns = new LocalDnsServer(zone)) {
+            List<DkimResult> results = new DkimVerifier(new DnsLookup(dns.url()))
+                    .verify(new ByteArrayInputStream(stored.getBytes(StandardCharsets.UTF_8)));
+            assertEquals(List.of("sel1 PASS", "sel1-ed25519 PASS"), results.stream().map(r -> r.selector() + " " + r.kind()).toList(),
+                    results.toString());
+        }
+    }
+
+    /**
+     * Of each kind the key under the selector (SELECTOR.pem for RSA, SELECTOR-ed25519.pem for
+     * Ed25519), else the only one of that kind, whatever its name: so the Ed25519 key changes on
+     * its own as the RSA key does, and a domain without an Ed25519 key signs as before.
+     */
+    @Test
+    void eachKindIsChosenOnItsOwn() throws Exception {
+        Path keys = dir.resolve("dkim");
+        DkimSigner signer = new DkimSigner(keys, "sel1");
+        DkimKey.generate("example.net", "e2026", DkimKey.Kind.ED25519).write(DkimSigner.keyFile(keys, "example.net", "e2026"));
+        assertEquals(List.of("e2026"), selectors(signer, "example.net"), "an Ed25519 key alone signs alone");
+        key.write(DkimSigner.keyFile(keys, "example.net", "sel1"));
+        assertEquals(List.of("sel1", "e2026"), selectors(signer, "example.net"), "both kinds, RSA first");
+        DkimKey.generate("example.net", "e2027", DkimKey.Kind.ED25519).write(DkimSigner.keyFile(keys, "example.net", "e2027"));
+        assertEquals(List.of("sel1"), selectors(signer, "example.net"), "two Ed25519 keys, neither under sel1-ed25519");
+        DomainKeys read = DomainKeys.read(keys.resolve("example.net"), "example.net", "sel1");
+        assertEquals(List.of("2 ed25519 keys (e2026.pem, e2027.pem) and none under dkim.selector as sel1-ed25519.pem:"
+                + " remove the retired ones from " + keys.resolve("example.net")), read.problems().stream().map(DomainKeys.Problem::text).toList());
+        DkimKey.generate("example.net", "sel1-ed25519", DkimKey.Kind.ED25519)
+                .write(DkimSigner.keyFile(keys, "example.net", "sel1-ed25519"));
+        assertEquals(List.of("sel1", "sel1-ed25519"), selectors(signer, "example.net"), "the one under the selector");
+        for (String retired : List.of("e2026", "e2027", "sel1")) {
+            Files.delete(DkimSigner.keyFile(keys, "example.net", retired));
+        }
+        assertEquals(List.of("sel1-ed25519"), selectors(signer, "example.net"));
+    }
+
+    /**
+     * A damaged key under the selector is not replaced by another of the folder's keys (whose
+     * record may be gone); the other kind signs on, and the problem names the file.
+     */
+    @Test
+    void aDamagedKeyUnderTheSelectorIsNotReplacedByAnother() throws Exception {
+        Path keys = dir.resolve("dkim");
+        Path damaged = DkimSigner.keyFile(keys, "example.org", "sel1");
+        Files.createDirectories(damaged.getParent());
+        Files.writeString(damaged, "-----BEGIN RSA PRIVATE KEY-----\nMIIEvQIBADANBg==\n-----END RSA PRIVATE KEY-----\n");
+        DkimKey.generate("example.org", "s2026").write(DkimSigner.keyFile(keys, "example.org", "s2026"));
+        DkimKey.generate("example.org", "sel1-ed25519", DkimKey.Kind.ED25519)
+                .write(DkimSigner.keyFile(keys, "example.org", "sel1-ed25519"));
+        assertEquals(List.of("sel1-ed25519"), selectors(new DkimSigner(keys, "sel1"), "example.org"));
+        DomainKeys read = DomainKeys.read(damaged.getParent(), "example.org", "sel1");
+        assertEquals(List.of(new DomainKeys.Unreadable(damaged, damaged + " holds a 'RSA PRIVATE KEY'; convert it to PKCS#8:"
+                + " openssl pkcs8 -topk8 -nocrypt -in sel1.pem -out privkey.pem")), read.problems());
+    }
+
+    /** What is no DKIM key is refused with an error that names the file and says what would do. */
+    @Test
+    void aKeyFileOfAnotherAlgorithmIsRefusedNamingTheFile() throws Exception {
+        java.security.KeyPairGenerator ec = java.security.KeyPairGenerator.getInstance("EC");
+        ec.initialize(256);
+        Path file = dir.resolve("ec.pem");
+        Files.writeString(file, dev.mailstack.net.PemPrivateKey.pem(ec.generateKeyPair().getPrivate()));
+        java.io.IOException e = assertThrows(java.io.IOException.class, () -> DkimKey.read(file, "example.org", "ec"));
+        assertTrue(e.getMessage().startsWith(file + ": a DKIM key is RSA or Ed25519, not EC (openssl genpkey"), e.getMessage());
+
+        Path ed448 = dir.resolve("ed448.pem");
+        Files.writeString(ed448, dev.mailstack.net.PemPrivateKey.pem(
+                java.security.KeyPairGenerator.getInstance("Ed448").generateKeyPair().getPrivate()));
+        e = assertThrows(java.io.IOException.class, () -> DkimKey.read(ed448, "example.org", "ed448"));
+        assertTrue(e.getMessage().startsWith(ed448.toString()), e.getMessage());
+
+        Path text = dir.resolve("notes.pem");
+        Files.writeString(text, "selector notes");
+        e = assertThrows(java.io.IOException.class, () -> DkimKey.read(text, "example.org", "notes"));
+        assertEquals(text + " holds no 'BEGIN PRIVATE KEY' block", e.getMessage());
     }
 
     /** RFC 8301 §3.2: verifiers refuse RSA keys under 1024 bits, so such a key is no key. */
@@ -227,6 +329,19 @@ class DkimSignerTest {
             assertTrue(line.length() <= 80, "a line of " + line.length() + ": " + line);
         }
         verify(signed);
+    }
+
+    private static List<String> selectors(DkimSigner signer, String domain) {
+        return signer.keysFor(domain).stream().map(DkimKey::selector).toList();
+    }
+
+    /** A TXT record of strings of at most 255 characters, as a zone holds a long key. */
+    private static LocalDnsServer.Txt txt(String text) {
+        List<String> strings = new java.util.ArrayList<>();
+        for (int i = 0; i < text.length(); i += 255) {
+            strings.add(text.substring(i, Math.min(text.length(), i + 255)));
+        }
+        return new LocalDnsServer.Txt(strings);
     }
 
     private void assertUnsigned(QueuedMessage q, String why) throws Exception {
@@ -259,9 +374,15 @@ class DkimSignerTest {
     }
 
     private static List<SignatureRecord> verify(String message) throws Exception {
+        return verify(message, Map.of(key.dnsName(), key.dnsText()));
+    }
+
+    /** {@code records}: the key records by name, as DNS would give them. */
+    private static List<SignatureRecord> verify(String message, Map<String, String> records) throws Exception {
         DKIMVerifier verifier = new DKIMVerifier((method, selector, domain) -> {
-            assertEquals("sel1._domainkey.example.org", selector + "._domainkey." + domain);
-            return List.of(key.dnsText());
+            String name = selector + "._domainkey." + domain;
+            assertTrue(records.containsKey(name), "looked up " + name);
+            return List.of(records.get(name));
         });
         List<SignatureRecord> ok = verifier.verify(new ByteArrayInputStream(message.getBytes(StandardCharsets.UTF_8)));
         assertFalse(ok == null || ok.isEmpty(), "no valid signature: " + verifier.getResults());

@@ -1,8 +1,10 @@
 package dev.mailstack.mta.dkim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mailstack.mime.HeaderFields;
 import dev.mailstack.mta.delivery.LocalDnsServer;
 import dev.mailstack.mta.dkim.DkimResult.Kind;
 import dev.mailstack.mta.dns.DnsLookup;
@@ -15,12 +17,14 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * DKIM verification of mail signed by another implementation (dkimpy, see
@@ -29,6 +33,8 @@ import org.junit.jupiter.api.Test;
  * missing key gets the result RFC 6376 and RFC 8301 give it.
  */
 class DkimVerifierTest {
+    @TempDir
+    Path dir;
     private LocalDnsServer dns;
     private DkimVerifier verifier;
     private final Map<String, List<LocalDnsServer.Record>> zone = new HashMap<>();
@@ -146,6 +152,112 @@ class DkimVerifierTest {
         DkimResult r = only(signature + body);
         assertEquals(Kind.PASS, r.kind(), r.reason());
         assertEquals("sel1", r.selector());
+    }
+
+    /** RFC 8463: ed25519-sha256 from our signer passes, and fails for a changed body or signed header as RSA does. */
+    @Test
+    void ourEd25519SignaturesVerify() throws Exception {
+        DkimKey key = DkimKey.generate("example.org", "sel1-ed25519", DkimKey.Kind.ED25519);
+        zone.put(key.dnsName(), List.of(txt(key.dnsText())));
+        String body = "From: a@example.org\r\nTo: b@example.net\r\nSubject: round trip\r\n\r\nline  one \r\n\r\n\r\n";
+        String signature = DkimSigner.OFF.signature(key, new ByteArrayInputStream(body.getBytes(StandardCharsets.US_ASCII)),
+                Instant.now());
+        assertTrue(signature.startsWith("DKIM-Signature: v=1; a=ed25519-sha256; c=relaxed/relaxed; d=example.org;"
+                + " s=sel1-ed25519;\r\n"), signature);
+        DkimResult r = only(signature + body);
+        assertEquals(Kind.PASS, r.kind(), r.reason());
+        assertEquals("sel1-ed25519", r.selector());
+        assertEquals(Kind.FAIL, only(signature + body.replace("line  one", "line  1")).kind(), "a changed body");
+        DkimResult subject = only(signature + body.replace("round trip", "round trap"));
+        assertEquals("signature did not verify", subject.reason(), "a changed subject");
+    }
+
+    /**
+     * RFC 8463 §3's dual signing: one field per key, RSA on top, neither signing the other, so
+     * each verifies on its own, and a verifier without the Ed25519 key still passes the RSA one.
+     */
+    @Test
+    void aDualSignedMessagePassesOnceForEachKey() throws Exception {
+        DkimKey rsa = DkimKey.generate("example.org", "sel1");
+        DkimKey ed = DkimKey.generate("example.org", "sel1-ed25519", DkimKey.Kind.ED25519);
+        zone.put(rsa.dnsName(), List.of(txt(rsa.dnsText())));
+        zone.put(ed.dnsName(), List.of(txt(ed.dnsText())));
+        String body = "From: a@example.org\r\nTo: b@example.net\r\nSubject: both\r\nDate: Fri, 4 Dec 2026 10:00:00 +0000\r\n"
+                + "\r\nHello\r\n";
+        String signatures = DkimSigner.OFF.signatures(List.of(rsa, ed), new ByteArrayInputStream(body.getBytes(StandardCharsets.US_ASCII)),
+                Instant.now());
+        assertTrue(signatures.startsWith("DKIM-Signature: v=1; a=rsa-sha256;"), signatures);
+        assertTrue(signatures.contains("\r\nDKIM-Signature: v=1; a=ed25519-sha256;"), signatures);
+        assertFalse(signatures.contains("dkim-signature"), "neither signs the other: " + signatures);
+        List<DkimResult> results = verify(signatures + body);
+        assertEquals(List.of(Kind.PASS, Kind.PASS), results.stream().map(DkimResult::kind).toList(), results.toString());
+        assertEquals(List.of("sel1", "sel1-ed25519"), results.stream().map(DkimResult::selector).toList());
+        // a relay that drops one of them leaves the other valid
+        String withoutRsa = signatures.substring(signatures.indexOf("DKIM-Signature: v=1; a=ed25519"));
+        assertEquals(Kind.PASS, only(withoutRsa + body).kind());
+
+        stop();
+        zone.remove(ed.dnsName());
+        start();
+        results = verify(signatures + body);
+        assertEquals(Kind.PASS, results.get(0).kind(), "the RSA signature needs no Ed25519 key");
+        assertEquals(Kind.PERMERROR, results.get(1).kind());
+    }
+
+    /**
+     * RFC 8463 Appendix A: its key (the RFC 8032 §7.1 test 1 key, as openssl writes it), its
+     * record, and its message signed with both algorithms. Ed25519 is deterministic, so our key
+     * over the same header data gives the RFC's b= octet for octet.
+     */
+    @Test
+    void theRfc8463ExampleVerifiesAndOurKeySignsItOctetForOctet() throws Exception {
+        String record = "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+        zone.put("brisbane._domainkey.football.example.com", List.of(txt(record)));
+        zone.put("test._domainkey.football.example.com", List.of(txt("v=DKIM1; k=rsa;"
+                + " p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3idY6Wk08a5qhdR6wy5bdOKb2jLQiY/J16JYi0Qvx/byYzCNb3W91y3"
+                + "FutACDfzwQ/BC/e/8uBsCR+yz1Lxj+PL6lHvqMKrM3rG4hstT5QjvHO9PzoxZyVYLzBfO2EeC3Ip3G+2kryOTIKT+l/K4w3QIDAQAB")));
+        String message = String.join("\r\n",
+                "DKIM-Signature: v=1; a=ed25519-sha256; c=relaxed/relaxed;",
+                " d=football.example.com; i=@football.example.com;",
+                " q=dns/txt; s=brisbane; t=1528637909; h=from : to :",
+                " subject : date : message-id : from : subject : date;",
+                " bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;",
+                " b=/gCrinpcQOoIfuHNQIbq4pgh9kyIK3AQUdt9OdqQehSwhEIug4D11Bus",
+                " Fa3bT3FY5OsU7ZbnKELq+eXdp1Q1Dw==",
+                "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed;",
+                " d=football.example.com; i=@football.example.com;",
+                " q=dns/txt; s=test; t=1528637909; h=from : to : subject :",
+                " date : message-id : from : subject : date;",
+                " bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;",
+                " b=F45dVWDfMbQDGHJFlXUNB2HKfbCeLRyhDXgFpEL8GwpsRe0IeIixNTe3",
+                " DhCVlUrSjV4BwcVcOF6+FF3Zo9Rpo1tFOeS9mPYQTnGdaSGsgeefOsk2Jz",
+                " dA+L10TeYt9BgDfQNZtKdN1WO//KgIqXP7OdEFE4LjFYNcUxZQ4FADY+8=",
+                "From: Joe SixPack <joe@football.example.com>",
+                "To: Suzie Q <suzie@shopping.example.net>",
+                "Subject: Is dinner ready?",
+                "Date: Fri, 11 Jul 2003 21:00:37 -0700 (PDT)",
+                "Message-ID: <20030712040037.46341.5F8J@football.example.com>",
+                "",
+                "Hi.",
+                "",
+                "We lost the game.  Are you hungry yet?",
+                "",
+                "Joe.",
+                "");
+        List<DkimResult> results = verify(message);
+        assertEquals(List.of(Kind.PASS, Kind.PASS), results.stream().map(DkimResult::kind).toList(), results.toString());
+
+        Path file = dir.resolve("brisbane.pem");
+        Files.writeString(file, "-----BEGIN PRIVATE KEY-----\n"
+                + "MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n-----END PRIVATE KEY-----\n");
+        DkimKey key = DkimKey.read(file, "football.example.com", "brisbane");
+        assertEquals(DkimKey.Kind.ED25519, key.kind());
+        assertEquals(record, key.dnsText(), "RFC 8463 §4: p= is the bare 32-byte key");
+        List<String> fields = HeaderFields.read(new ByteArrayInputStream(message.getBytes(StandardCharsets.US_ASCII)),
+                DkimVerifier.MAX_HEADER_BYTES);
+        SignatureField ed = ((SignatureField.Usable) SignatureField.read(fields.getFirst(), fields, 0)).field();
+        assertEquals("/gCrinpcQOoIfuHNQIbq4pgh9kyIK3AQUdt9OdqQehSwhEIug4D11BusFa3bT3FY5OsU7ZbnKELq+eXdp1Q1Dw==",
+                Base64.getEncoder().encodeToString(key.sign(ed.signedHeader())));
     }
 
     @Test
