@@ -21,6 +21,10 @@ public final class SmtpReplies {
     public static final SmtpReply NOT_LMTP = new SmtpReply(500, "5.5.1", "This is SMTP, not LMTP: say EHLO your.host.name");
     public static final SmtpReply LMTP_NOT_FOR_YOU = new SmtpReply(554, "5.7.1",
             "LMTP is for the mail server on this machine or smtp.trusted_networks only; send to port 25");
+    public static final SmtpReply LMTP_HELP = new SmtpReply(214, "2.0.0", String.join("\n",
+            "mailstack LMTP (RFC 2033), for the mail server in front. Commands: LHLO MAIL RCPT DATA RSET NOOP QUIT HELP VRFY",
+            "  LHLO your.name / MAIL FROM:<sender> / RCPT TO:<local user> (one or more) / DATA",
+            "After the message's final \".\", one reply per recipient taken."));
     public static final SmtpReply NO_AUTH_IN_LMTP = new SmtpReply(503, "5.5.1",
             "No AUTH in LMTP: the client is trusted for where it connects from");
     public static final SmtpReply NOT_LOCAL_LMTP = new SmtpReply(550, "5.1.1",

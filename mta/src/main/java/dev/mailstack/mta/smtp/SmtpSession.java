@@ -206,7 +206,7 @@ final class SmtpSession {
                 send(SmtpReplies.bye(settings.hostname()));
                 yield false;
             }
-            case SmtpCommand.Help h -> send(SmtpReplies.help(settings.submission()));
+            case SmtpCommand.Help h -> send(lmtp ? SmtpReplies.LMTP_HELP : SmtpReplies.help(settings.submission()));
             case SmtpCommand.Vrfy v -> send(SmtpReplies.VRFY); // RFC 5321 §3.5.3: 252, no user enumeration
             case SmtpCommand.Expn e -> send(SmtpReplies.EXPN);
             case SmtpCommand.StartTls s -> startTls();

@@ -93,6 +93,8 @@ class LmtpSessionTest {
                 assertFalse(caps.toString().contains(keyword), caps.toString());
             }
             c.send("AUTH PLAIN AGFsaWNlQGV4YW1wbGUub3JnAHNlY3JldA==").expect("503 5\\.5\\.1 No AUTH in LMTP.*");
+            c.send("HELP").expect("214-2\\.0\\.0 mailstack LMTP .*");
+            c.expectEventually("214 2\\.0\\.0 After the message.*");
             c.send("MAIL FROM:<carol@remote.test>").expect("250 .*");
         }
         try (LineClient c = new LineClient(mta.smtp.port())) {
