@@ -822,6 +822,14 @@ final class ImapParser {
                 sp();
                 yield new SearchKey.Size(word.equals("LARGER"), number());
             }
+            case "OLDER", "YOUNGER" -> { // RFC 5032 §4: nz-number of seconds
+                sp();
+                long seconds = number();
+                if (seconds == 0) {
+                    throw new ImapSyntaxException(word + " takes a number of seconds above 0 (RFC 5032)");
+                }
+                yield new SearchKey.Age(word.equals("OLDER"), seconds);
+            }
             case "FROM", "TO", "CC", "BCC", "SUBJECT" -> {
                 sp();
                 yield new SearchKey.Header(word, astring());

@@ -287,7 +287,7 @@ final class ImapSession {
         StringBuilder caps = new StringBuilder("IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT BINARY"
                 + " CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS UTF8=ACCEPT CONDSTORE QRESYNC ESEARCH"
                 + " SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES" // RFC 5256, 5957, 5267 §3
-                + " STATUS=SIZE COMPRESS=DEFLATE QUOTA QUOTA=RES-STORAGE APPENDLIMIT="
+                + " STATUS=SIZE COMPRESS=DEFLATE QUOTA QUOTA=RES-STORAGE WITHIN APPENDLIMIT="
                 + settings.appendLimit());
         if (state instanceof NotAuthenticated) {
             if (connection.canStartTls()) {

@@ -25,6 +25,10 @@ sealed interface SearchKey {
     record Date(DateOp op, LocalDate date, boolean sent) implements SearchKey {
     }
 
+    /** RFC 5032 WITHIN: OLDER and YOUNGER, an INTERNALDATE more or less than {@code seconds} before now. */
+    record Age(boolean older, long seconds) implements SearchKey {
+    }
+
     record Size(boolean larger, long size) implements SearchKey {
     }
 

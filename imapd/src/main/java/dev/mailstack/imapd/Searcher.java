@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -26,6 +27,8 @@ final class Searcher {
     private final SummaryCache summaries;
     private final StoreSession store;
     private final SelectedMailbox mailbox;
+    /** One "now" for a whole SEARCH, so OLDER and YOUNGER split the mailbox consistently. */
+    private final Instant now = Instant.now();
     private boolean loaded;
     private final Map<Integer, String> headers = new HashMap<>();
     private final Map<Integer, String> decodedHeaders = new HashMap<>();
@@ -65,6 +68,11 @@ final class Searcher {
                     case ON -> date.get().isEqual(d.date());
                     case SINCE -> !date.get().isBefore(d.date());
                 };
+            }
+            case SearchKey.Age a -> {
+                // RFC 5032 §3: the moment of interest is now less the interval; YOUNGER includes it
+                Instant moment = now.minusSeconds(a.seconds());
+                yield a.older() ? r.internalDate().isBefore(moment) : !r.internalDate().isBefore(moment);
             }
             case SearchKey.Size s -> s.larger() ? r.size() > s.size() : r.size() < s.size();
             case SearchKey.Header h -> headerMatches(msn, h.field(), h.value());

@@ -384,6 +384,30 @@ class ImapSessionTest {
         }
     }
 
+    /** RFC 5032 WITHIN: OLDER and YOUNGER count seconds back from now on INTERNALDATE. */
+    @Test
+    void olderAndYoungerSplitTheMailboxByInternalDate() throws Exception {
+        try (LineClient c = selectedInbox()) {
+            String old = "Subject: from 2000\r\n\r\nx\r\n";
+            c.send("a APPEND INBOX \"01-Jan-2000 00:00:00 +0000\" {" + old.length() + "}").expect("\\+ Ready for literal data");
+            c.sendRaw(old + "\r\n").expectEventually("a OK \\[APPENDUID \\d+ 4\\] APPEND completed");
+            String fresh = "Subject: now\r\n\r\ny\r\n";
+            c.send("b APPEND INBOX {" + fresh.length() + "}").expect("\\+ Ready for literal data");
+            c.sendRaw(fresh + "\r\n").expectEventually("b OK \\[APPENDUID \\d+ 5\\] APPEND completed");
+            c.send("n NOOP").expectEventually("n OK .*");
+            c.send("c SEARCH YOUNGER 3600").expect("\\* SEARCH 5");
+            c.expect("c OK SEARCH completed");
+            c.send("d SEARCH OLDER 3600").expect("\\* SEARCH 1 2 3 4");
+            c.expect("d OK SEARCH completed");
+            // the fixture's messages are days old, the appended one 2000's: 20 years splits them
+            c.send("e UID SEARCH OLDER 3600 YOUNGER 630720000").expect("\\* SEARCH 1 2 3");
+            c.expect("e OK UID SEARCH completed");
+            c.send("f SEARCH OLDER 0").expect("f BAD .*RFC 5032.*");
+            c.send("g CAPABILITY").expect("\\* CAPABILITY .* WITHIN .*");
+            c.expect("g OK .*");
+        }
+    }
+
     /**
      * SEARCH compares decoded text (RFC 3501 §6.4.4), whatever charset and encoding the message
      * came in: a UTF-8 search string finds 预算 in an 8-bit GBK body, a quoted-printable body split by
