@@ -403,6 +403,9 @@ final class Interpreter {
             case "valid_notify_method" -> expandAll(a.positionalStrings(0)).stream().allMatch(MailtoUri::supported);
             case "notify_method_capability" -> compare(t, a, capability(expand(a.positionalString(0)),
                     expand(a.positionalString(1))), 2);
+            // RFC 5235 §3: the scanners' verdicts, "0" when the message was not tested
+            case "spamtest" -> compare(t, a, List.of(environment.spamTest().value(this::firstField, 10, a.has("percent"))), 0);
+            case "virustest" -> compare(t, a, List.of(environment.virusTest().value(this::firstField, 5, false)), 0);
             case "ihave" -> a.positionalStrings(0).stream().map(n -> n.toLowerCase(Locale.ROOT)).allMatch(SieveScript::supports);
             case "envelope" -> compare(t, a, envelopeValues(a, expandAll(a.positionalStrings(0))), 1);
             case "string" -> compare(t, a, stringValues(a, expandAll(a.positionalStrings(0))), 1);
@@ -496,6 +499,12 @@ final class Interpreter {
             }
         }
         return out;
+    }
+
+    /** The first field of this name, unfolded, RFC 2047 decoded and stripped, as a scanner's verdict is read. */
+    private Optional<String> firstField(String name) {
+        List<String> fields = message.header(name);
+        return fields.isEmpty() ? Optional.empty() : Optional.of(Rfc2047.decode(unfold(fields.getFirst())).strip());
     }
 
     /**

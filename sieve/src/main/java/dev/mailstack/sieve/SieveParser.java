@@ -353,6 +353,9 @@ final class SieveParser {
                                 + String.join(", ", SieveScript.EXTENSIONS));
                     }
                     required.add(e);
+                    if (e.equals("spamtestplus")) {
+                        required.add("spamtest"); // RFC 5235 §3.2: spamtestplus is spamtest with :percent
+                    }
                 }
             }
             case "fileinto" -> {

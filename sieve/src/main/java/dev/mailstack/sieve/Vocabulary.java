@@ -148,6 +148,12 @@ final class Vocabulary {
             // <notification-capability: string> <key-list: string-list>
             new Signature("notify_method_capability", "enotify", concat(COMPARATORS, MATCH_TYPES),
                     List.of(Kind.STRING, Kind.STRING, Kind.STRING_LIST), 0, Nested.NOTHING),
+            // RFC 5235 §3.1, §3.2: spamtest [":percent"] [COMPARATOR] [MATCH-TYPE] <value: string>
+            new Signature("spamtest", "spamtest", concat(List.of(new TagSpec("percent", Kind.NONE, null, "spamtestplus")),
+                    COMPARATORS, MATCH_TYPES), List.of(Kind.STRING), 0, Nested.NOTHING),
+            // RFC 5235 §3.3: virustest [COMPARATOR] [MATCH-TYPE] <value: string>
+            new Signature("virustest", "virustest", concat(COMPARATORS, MATCH_TYPES), List.of(Kind.STRING), 0,
+                    Nested.NOTHING),
             // RFC 5463 §4
             new Signature("ihave", "ihave", List.of(), List.of(Kind.STRING_LIST), 0, Nested.NOTHING),
             // RFC 8579 §3: specialuse_exists [<mailbox: string>] <special-use-attrs: string-list>

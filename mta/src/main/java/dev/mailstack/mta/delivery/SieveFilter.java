@@ -157,7 +157,8 @@ public final class SieveFilter {
         try {
             outcome = admin.run(script, active.map(SieveScripts.ActiveScript::name), sieveMessage(needsBody, message, header, recipient),
                     new Recipient(account, session, site.globalDir(), message.id(), earlier),
-                    new SieveEnvironment(Clock.systemDefaultZone(), domain, hostname, "", "", ""));
+                    new SieveEnvironment(Clock.systemDefaultZone(), domain, hostname, "", "", "")
+                            .withScanners(site.spamTest(), site.virusTest()));
         } catch (UncheckedIOException e) {
             throw e.getCause(); // a body test could not read the content now: tried again, as for the header
         }
