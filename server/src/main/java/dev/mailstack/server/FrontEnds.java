@@ -82,7 +82,7 @@ final class FrontEnds {
         remote = new RemoteDelivery(store, router(config), hostname, SmtpTimeouts.rfc5321(),
                 config.integer(ConfigKey.DESTINATION_CONCURRENCY),
                 new StsPolicies(Clock.systemUTC(), store.domainPolicies()));
-        local = new LocalDelivery(store, hostname);
+        local = new LocalDelivery(store, hostname, config.mimeLimits());
         local.use(sieveSettings(config));
         runner = new QueueRunner(store, queueSettings(config, hostname), local, remote, counters);
         List<java.nio.charset.Charset> fallback = new ArrayList<>();
