@@ -18,6 +18,7 @@ import dev.mailstack.mta.milter.MilterSettings;
 import dev.mailstack.mta.delivery.TlsPolicy;
 import dev.mailstack.mta.smtp.DnsBlocklists;
 import dev.mailstack.net.Cidr;
+import dev.mailstack.sieve.ScannerVerdict;
 
 /**
  * The effective configuration: defaults, then the file ({@code key = value} lines, {@code #}
@@ -162,6 +163,28 @@ public final class Config {
                 case MILTER_ACTION -> {
                     MilterSettings.DefaultAction.parse(v);
                     return null;
+                }
+                case SCANNER_FIELD -> {
+                    if (!v.isBlank()) {
+                        ScannerVerdict.FieldPattern.parse(v);
+                    }
+                    return null;
+                }
+                case SCANNER_TYPE -> {
+                    ScannerVerdict.Type.named(v);
+                    return null;
+                }
+                case SCANNER_TEXTS -> {
+                    // RFC 5235 §3.1, §3.3: spamtest goes to 10, virustest to 5
+                    ScannerVerdict.textValues(v, key == ConfigKey.SIEVE_VIRUSTEST_TEXT_VALUES ? 5 : 10);
+                    return null;
+                }
+                case DECIMAL -> {
+                    if (v.isBlank()) {
+                        return null;
+                    }
+                    double d = Double.parseDouble(v);
+                    return d > 0 && Double.isFinite(d) ? null : "must be a number above 0";
                 }
             }
         } catch (NumberFormatException e) {

@@ -81,9 +81,20 @@ public enum ConfigKey {
     SIEVE_AFTER("sieve.after", "", Type.STRING, "Sieve script files (comma-separated) run after every account's own script, while the implicit keep is still in effect, as Pigeonhole's sieve_after; read and checked at start and on SIGHUP."),
     SIEVE_GLOBAL_DIR("sieve.global_dir", "", Type.PATH, "Folder of the site's global Sieve scripts: include :global \"NAME\" (RFC 6609) runs NAME.sieve from it; empty: none, such an include finds nothing (a runtime error unless :optional)."),
     SIEVE_DUPLICATE_MAX_PERIOD("sieve.duplicate_max_period_seconds", "604800", Type.INT, "Longest a Sieve duplicate test (RFC 7352) remembers a message's ID, capping its :seconds (Pigeonhole's sieve_duplicate_max_period); a week. Without :seconds: a week too."),
+    SIEVE_SPAMTEST_STATUS_HEADER("sieve.spamtest_status_header", "", Type.SCANNER_FIELD, "Where the Sieve spamtest test (RFC 5235) reads the spam scanner's verdict: a header field name, optionally a colon and a Java regular expression whose first group is the value (Pigeonhole's sieve_spamtest_status_header). Empty: not configured, every spamtest yields 0 (untested)."),
+    SIEVE_SPAMTEST_STATUS_TYPE("sieve.spamtest_status_type", "score", Type.SCANNER_TYPE, "What that value is: score (a number), strlen (a run of one character, e.g. *****) or text (a word listed in sieve.spamtest_text_values)."),
+    SIEVE_SPAMTEST_MAX_VALUE("sieve.spamtest_max_value", "", Type.DECIMAL, "The score at the top of spamtest's scale (10, or 100 with :percent), for score and strlen; or sieve.spamtest_max_header."),
+    SIEVE_SPAMTEST_MAX_HEADER("sieve.spamtest_max_header", "", Type.SCANNER_FIELD, "Where the scanner writes that top score itself (SpamAssassin's required=), written as sieve.spamtest_status_header; used instead of sieve.spamtest_max_value."),
+    SIEVE_SPAMTEST_TEXT_VALUES("sieve.spamtest_text_values", "", Type.SCANNER_TEXTS, "For the text type: VALUE=TEXT pairs, comma-separated, values 0 to 10 (Pigeonhole's sieve_spamtest_text_valueN), e.g. 1=No, 10=Yes."),
+    SIEVE_VIRUSTEST_STATUS_HEADER("sieve.virustest_status_header", "", Type.SCANNER_FIELD, "Where the Sieve virustest test (RFC 5235) reads the virus scanner's verdict, written as sieve.spamtest_status_header. Empty: every virustest yields 0 (untested)."),
+    SIEVE_VIRUSTEST_STATUS_TYPE("sieve.virustest_status_type", "score", Type.SCANNER_TYPE, "score, strlen or text, as sieve.spamtest_status_type."),
+    SIEVE_VIRUSTEST_MAX_VALUE("sieve.virustest_max_value", "", Type.DECIMAL, "The score at the top of virustest's scale (5), for score and strlen; or sieve.virustest_max_header."),
+    SIEVE_VIRUSTEST_MAX_HEADER("sieve.virustest_max_header", "", Type.SCANNER_FIELD, "Where the scanner writes that top score itself, as sieve.spamtest_max_header."),
+    SIEVE_VIRUSTEST_TEXT_VALUES("sieve.virustest_text_values", "", Type.SCANNER_TEXTS, "For the text type: VALUE=TEXT pairs, values 0 to 5, e.g. 1=clean, 5=infected."),
     DKIM_SELECTOR("dkim.selector", "mailstack", Type.SELECTOR, "DKIM selector (RFC 6376) a domain's keys are looked for under first, one of each kind: data_dir/dkim/DOMAIN/SELECTOR.pem for RSA, SELECTOR-ed25519.pem for Ed25519 (RFC 8463); else the domain's only key of that kind there (the kind is what the file holds; its name without .pem is its selector). A domain with both kinds signs with both, RSA's field on top (RFC 8463 §3: many verifiers know only RSA). Signed (rsa-sha256, ed25519-sha256; relaxed/relaxed): mail from a logged-in client From: one of its account's addresses, and mail from smtp.trusted_networks; never mail from other servers. mailstack dkim keygen DOMAIN [--type ed25519] makes a key and prints the DNS record to publish; a domain without a key sends unsigned.");
 
-    enum Type { STRING, SELECTOR, ZONES, PATH, ADDRESS, PORT, INT, LONG, BOOL, PLAINTEXT, BARE_LF, CIDRS, ROUTES, HOST_PORT, TLS_POLICY, TLS_POLICIES, MILTERS, MILTER_ACTION }
+    enum Type { STRING, SELECTOR, ZONES, PATH, ADDRESS, PORT, INT, LONG, BOOL, PLAINTEXT, BARE_LF, CIDRS, ROUTES, HOST_PORT, TLS_POLICY, TLS_POLICIES, MILTERS, MILTER_ACTION,
+        SCANNER_FIELD, SCANNER_TYPE, SCANNER_TEXTS, DECIMAL }
 
     /**
      * Whether a SIGHUP applies a change to this key while the server runs (new SMTP sessions, the
@@ -98,6 +109,9 @@ public enum ConfigKey {
                  MILTER_SUBMISSION, MAX_RECIPIENTS_PER_HOUR -> true;
             case SIEVE_BEFORE, SIEVE_AFTER, SIEVE_GLOBAL_DIR, SIEVE_DUPLICATE_MAX_PERIOD -> true;
             case AUTOEXPUNGE_TRASH, AUTOEXPUNGE_JUNK -> true;
+            case SIEVE_SPAMTEST_STATUS_HEADER, SIEVE_SPAMTEST_STATUS_TYPE, SIEVE_SPAMTEST_MAX_VALUE, SIEVE_SPAMTEST_MAX_HEADER,
+                 SIEVE_SPAMTEST_TEXT_VALUES, SIEVE_VIRUSTEST_STATUS_HEADER, SIEVE_VIRUSTEST_STATUS_TYPE,
+                 SIEVE_VIRUSTEST_MAX_VALUE, SIEVE_VIRUSTEST_MAX_HEADER, SIEVE_VIRUSTEST_TEXT_VALUES -> true;
             default -> false;
         };
     }

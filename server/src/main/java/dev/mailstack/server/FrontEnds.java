@@ -36,6 +36,7 @@ import dev.mailstack.net.TlsMode;
 import dev.mailstack.pop3d.Pop3Protocol;
 import dev.mailstack.pop3d.Pop3Settings;
 import dev.mailstack.sieve.AdminScripts;
+import dev.mailstack.sieve.ScannerVerdict;
 import dev.mailstack.sieve.SieveException;
 import dev.mailstack.sieve.SieveScript;
 import dev.mailstack.store.MailboxStore;
@@ -48,7 +49,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 
 /** Which protocol runs on which endpoint; the one place a new front-end is added. */
 final class FrontEnds {
@@ -82,7 +85,7 @@ final class FrontEnds {
         remote = new RemoteDelivery(store, router(config), hostname, SmtpTimeouts.rfc5321(),
                 config.integer(ConfigKey.DESTINATION_CONCURRENCY),
                 new StsPolicies(Clock.systemUTC(), store.domainPolicies()));
-        local = new LocalDelivery(store, hostname);
+        local = new LocalDelivery(store, hostname, config.mimeLimits());
         local.use(sieveSettings(config));
         runner = new QueueRunner(store, queueSettings(config, hostname), local, remote, counters);
         List<java.nio.charset.Charset> fallback = new ArrayList<>();
@@ -185,7 +188,37 @@ final class FrontEnds {
         }
         return new SieveSettings(new AdminScripts(sieveFiles(config, ConfigKey.SIEVE_BEFORE),
                 sieveFiles(config, ConfigKey.SIEVE_AFTER)), global,
-                Duration.ofSeconds(config.integer(ConfigKey.SIEVE_DUPLICATE_MAX_PERIOD)));
+                Duration.ofSeconds(config.integer(ConfigKey.SIEVE_DUPLICATE_MAX_PERIOD)),
+                scanner(config, ConfigKey.SIEVE_SPAMTEST_STATUS_HEADER, ConfigKey.SIEVE_SPAMTEST_STATUS_TYPE,
+                        ConfigKey.SIEVE_SPAMTEST_MAX_VALUE, ConfigKey.SIEVE_SPAMTEST_MAX_HEADER, ConfigKey.SIEVE_SPAMTEST_TEXT_VALUES, 10),
+                scanner(config, ConfigKey.SIEVE_VIRUSTEST_STATUS_HEADER, ConfigKey.SIEVE_VIRUSTEST_STATUS_TYPE,
+                        ConfigKey.SIEVE_VIRUSTEST_MAX_VALUE, ConfigKey.SIEVE_VIRUSTEST_MAX_HEADER, ConfigKey.SIEVE_VIRUSTEST_TEXT_VALUES, 5));
+    }
+
+    /**
+     * Where spamtest or virustest (RFC 5235) reads its scanner's verdict, as Pigeonhole's
+     * sieve_spamtest_* settings; each key was checked when read, and here they are checked together:
+     * a score needs its top value, a text its words. No status header: not configured.
+     */
+    private static ScannerVerdict scanner(Config config, ConfigKey status, ConfigKey type, ConfigKey maxValue,
+                                          ConfigKey maxHeader, ConfigKey texts, int top) {
+        Optional<String> field = config.optional(status);
+        if (field.isEmpty()) {
+            return ScannerVerdict.NONE;
+        }
+        ScannerVerdict.Type kind = ScannerVerdict.Type.named(config.string(type));
+        OptionalDouble max = config.optional(maxValue).map(v -> OptionalDouble.of(Double.parseDouble(v)))
+                .orElse(OptionalDouble.empty());
+        Optional<ScannerVerdict.FieldPattern> maxField = config.optional(maxHeader).map(ScannerVerdict.FieldPattern::parse);
+        Map<Integer, String> words = ScannerVerdict.textValues(config.string(texts), top);
+        if (kind != ScannerVerdict.Type.TEXT && max.isEmpty() && maxField.isEmpty()) {
+            throw new ConfigException(type.key() + " = " + config.string(type) + " needs " + maxValue.key() + " or "
+                    + maxHeader.key() + ": the score at the top of the scale");
+        }
+        if (kind == ScannerVerdict.Type.TEXT && words.isEmpty()) {
+            throw new ConfigException(type.key() + " = text needs " + texts.key() + ", e.g. 1=No, " + top + "=Yes");
+        }
+        return new ScannerVerdict(kind, Optional.of(ScannerVerdict.FieldPattern.parse(field.get())), max, maxField, words);
     }
 
     private static List<SieveScript> sieveFiles(Config config, ConfigKey key) {

@@ -129,4 +129,41 @@ class ConfigTest {
                 Config.load(Optional.empty(), Map.of("MAILSTACK_SIEVE_GLOBAL_DIR", good.toString()))));
         assertEquals("sieve.global_dir: " + good + " is not a folder", e.getMessage());
     }
+
+    /** RFC 5235's scanners as Pigeonhole configures them: each key checked when read, the set when the settings are built. */
+    @Test
+    void spamAndVirusTestSettingsAreCheckedNamingTheKey() throws Exception {
+        Path file = dir.resolve("scan.conf");
+        Files.writeString(file, """
+                sieve.spamtest_status_header = X-Spam-Status: score=(-?[0-9]+\\.?[0-9]*)
+                sieve.spamtest_max_header = X-Spam-Status: required=([0-9]+\\.?[0-9]*)
+                sieve.virustest_status_header = X-Virus-Scan: Found to be (.+)\\.
+                sieve.virustest_status_type = text
+                sieve.virustest_text_values = 1=clean, 5=infected
+                """);
+        var settings = FrontEnds.sieveSettings(Config.load(Optional.of(file), Map.of()));
+        assertTrue(settings.spamTest().configured());
+        assertEquals(Map.of(1, "clean", 5, "infected"), settings.virusTest().textValues());
+        assertTrue(!FrontEnds.sieveSettings(Config.load(Optional.empty(), Map.of())).spamTest().configured());
+
+        Files.writeString(file, "sieve.spamtest_status_header = X-Spam-Status: score=[0-9]+\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
+        assertTrue(e.getMessage().startsWith(file + ":1: sieve.spamtest_status_header = ") && e.getMessage().contains("group"),
+                e.getMessage());
+        Files.writeString(file, "sieve.virustest_text_values = 7=infected\n");
+        e = assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
+        assertTrue(e.getMessage().startsWith(file + ":1: sieve.virustest_text_values = 7=infected: expected VALUE=TEXT"),
+                e.getMessage());
+        Files.writeString(file, "sieve.spamtest_status_type = stars\n");
+        e = assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
+        assertEquals(file + ":1: sieve.spamtest_status_type = stars: must be score, strlen or text", e.getMessage());
+        Files.writeString(file, "sieve.spamtest_max_value = 0\n");
+        e = assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
+        assertEquals(file + ":1: sieve.spamtest_max_value = 0: must be a number above 0", e.getMessage());
+        Files.writeString(file, "sieve.spamtest_status_header = X-Spam-Score\n");
+        Config noMax = Config.load(Optional.of(file), Map.of());
+        e = assertThrows(ConfigException.class, () -> FrontEnds.sieveSettings(noMax));
+        assertEquals("sieve.spamtest_status_type = score needs sieve.spamtest_max_value or sieve.spamtest_max_header:"
+                + " the score at the top of the scale", e.getMessage());
+    }
 }

@@ -72,7 +72,7 @@ public record AdminScripts(List<SieveScript> before, List<SieveScript> after) {
             run.stopped = false; // RFC 5228 §3.3's stop ends this script; the next one starts afresh
         }
         SieveOutcome done = run.actions.outcome(run.internalFlags);
-        return new SieveOutcome(done.actions(), done.implicitKeep(), done.errors(), run.duplicateChecks());
+        return new SieveOutcome(done.actions(), done.implicitKeep(), done.errors(), run.duplicateChecks(), run.headerEdits());
     }
 
     /** Which script of the sequence failed: nothing for the user's own, so its errors read as before. */

@@ -41,6 +41,27 @@ final class Execution {
     final Set<String> included = new HashSet<>();
     /** Includes run so far, against {@link Interpreter#MAX_INCLUDES}. */
     int includes;
+    /** The header as editheader (RFC 5293) left it; null until the first edit. */
+    private EditableHeader edited;
+
+    /** The raw values of the fields of this name, as the edits so far leave them (RFC 5293 §7). */
+    List<String> header(String name) {
+        return edited == null ? message.header(name) : edited.header(name);
+    }
+
+    /** The header to edit, taken from the message at the first edit. */
+    EditableHeader editable() {
+        if (edited == null) {
+            edited = new EditableHeader(((HeaderSection) message).fields());
+        }
+        return edited;
+    }
+
+    /** What the edits left, for the deliverer; empty when no script edited the header. */
+    java.util.Optional<HeaderEdits> headerEdits() {
+        return edited == null ? java.util.Optional.empty() : java.util.Optional.of(edited.edits());
+    }
+
     /** Distinct handle and ID pairs the duplicate tests of one run may ask about. */
     static final int MAX_DUPLICATE_IDS = 32;
     /** RFC 7352 §3: what duplicate found for each handle and ID, so every test of one run agrees. */

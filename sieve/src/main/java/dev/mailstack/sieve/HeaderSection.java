@@ -13,8 +13,12 @@ import java.util.Optional;
 record HeaderSection(List<Field> fields, long size, String envelopeFrom, String envelopeTo, Optional<MessageBody> body)
         implements SieveMessage {
 
-    /** One header field: its name as written and its raw value after the colon. */
-    record Field(String name, String value) {
+    /**
+     * One header field: its name as written and its raw value after the colon; {@code start} and
+     * {@code next} are where its octets begin and where the line after it begins, its line ending
+     * included, so an edited header (RFC 5293) writes the fields it keeps byte for byte.
+     */
+    record Field(String name, String value, int start, int next) {
     }
 
     HeaderSection {
@@ -58,6 +62,7 @@ record HeaderSection(List<Field> fields, long size, String envelopeFrom, String 
         int pos = 0;
         int fieldStart = -1;
         int fieldEnd = -1;
+        int fieldNext = -1;
         while (pos < raw.length) {
             int eol = pos;
             while (eol < raw.length && raw[eol] != '\n') {
@@ -70,17 +75,18 @@ record HeaderSection(List<Field> fields, long size, String envelopeFrom, String 
             }
             boolean continuation = raw[pos] == ' ' || raw[pos] == '\t';
             if (!continuation) {
-                addField(out, raw, fieldStart, fieldEnd);
+                addField(out, raw, fieldStart, fieldEnd, fieldNext);
                 fieldStart = pos;
             }
             fieldEnd = contentEnd; // a field's inner line breaks stay: the value is still folded
+            fieldNext = next;
             pos = next;
         }
-        addField(out, raw, fieldStart, fieldEnd);
+        addField(out, raw, fieldStart, fieldEnd, fieldNext);
         return out;
     }
 
-    private static void addField(List<Field> out, byte[] raw, int start, int end) {
+    private static void addField(List<Field> out, byte[] raw, int start, int end, int next) {
         if (start < 0 || end <= start) {
             return;
         }
@@ -94,6 +100,6 @@ record HeaderSection(List<Field> fields, long size, String envelopeFrom, String 
         if (!isFieldName(name)) {
             return;
         }
-        out.add(new Field(name, text.substring(colon + 1)));
+        out.add(new Field(name, text.substring(colon + 1), start, next));
     }
 }

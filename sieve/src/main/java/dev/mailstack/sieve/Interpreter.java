@@ -161,6 +161,8 @@ final class Interpreter {
                 case "vacation" -> actions.vacation(vacation(c));
                 case "notify" -> actions.notify(notify(c));
                 case "reject", "ereject" -> actions.reject(expand(a.positionalString(0)), c.name().equals("ereject"));
+                case "addheader" -> addHeader(c);
+                case "deleteheader" -> deleteHeader(c);
                 // RFC 5463 §5: the script ends as on any runtime error, with the script's own words
                 case "error" -> throw new Failure(c.line(), expand(a.positionalString(0)));
                 default -> throw new IllegalStateException("checked script holds unknown command " + c.name());
@@ -168,6 +170,52 @@ final class Interpreter {
         } catch (ActionList.LimitReached e) {
             throw new Failure(c.line(), e.getMessage());
         }
+    }
+
+    /**
+     * RFC 5293 §4: addheader [":last"] <field-name> <value>. A name or value that is not valid once
+     * expanded is a runtime error; a protected field is left alone, silently (§6).
+     */
+    private void addHeader(Command c) throws Failure {
+        Arguments a = c.arguments();
+        String name = expand(a.positionalString(0));
+        String value = expand(a.positionalString(1));
+        if (!HeaderSection.isFieldName(name)) {
+            throw new Failure(c.line(), "addheader: \"" + name + "\" is not a header field name");
+        }
+        String invalid = EditableHeader.invalidValue(value);
+        if (invalid != null) {
+            throw new Failure(c.line(), "addheader " + name + ": " + invalid);
+        }
+        try {
+            run.editable().add(name, value, a.has("last"));
+        } catch (EditableHeader.LimitReached e) {
+            throw new Failure(c.line(), e.getMessage());
+        }
+    }
+
+    /**
+     * RFC 5293 §5: deleteheader [":index" N [":last"]] [COMPARATOR] [MATCH-TYPE] <field-name>
+     * [<value-patterns>]: the fields of that name (only the Nth with :index, counted from the end
+     * with :last) whose decoded value matches a pattern, all of them without patterns. A protected
+     * field is left alone, silently (§6). Matching sets no match variables: this is no test.
+     */
+    private void deleteHeader(Command c) throws Failure {
+        Arguments a = c.arguments();
+        String name = expand(a.positionalString(0));
+        if (!HeaderSection.isFieldName(name)) {
+            throw new Failure(c.line(), "deleteheader: \"" + name + "\" is not a header field name");
+        }
+        List<String> patterns = a.positional().size() > 1 ? expandAll(a.positionalStrings(1)) : null;
+        run.editable().delete(name, (position, count, raw) -> {
+            if (a.has("index")) {
+                long n = a.number("index");
+                if (n != (a.has("last") ? count - position + 1 : position)) {
+                    return false;
+                }
+            }
+            return patterns == null || matches(c.line(), a, List.of(Rfc2047.decode(unfold(raw)).strip()), patterns, false);
+        });
     }
 
     /**
@@ -378,7 +426,7 @@ final class Interpreter {
             }
             case "exists" -> {
                 for (String name : expandAll(a.positionalStrings(0))) {
-                    if (message.header(name).isEmpty()) {
+                    if (run.header(name).isEmpty()) {
                         yield false;
                     }
                 }
@@ -403,6 +451,9 @@ final class Interpreter {
             case "valid_notify_method" -> expandAll(a.positionalStrings(0)).stream().allMatch(MailtoUri::supported);
             case "notify_method_capability" -> compare(t, a, capability(expand(a.positionalString(0)),
                     expand(a.positionalString(1))), 2);
+            // RFC 5235 §3: the scanners' verdicts, "0" when the message was not tested
+            case "spamtest" -> compare(t, a, List.of(environment.spamTest().value(this::firstField, 10, a.has("percent"))), 0);
+            case "virustest" -> compare(t, a, List.of(environment.virusTest().value(this::firstField, 5, false)), 0);
             case "ihave" -> a.positionalStrings(0).stream().map(n -> n.toLowerCase(Locale.ROOT)).allMatch(SieveScript::supports);
             case "envelope" -> compare(t, a, envelopeValues(a, expandAll(a.positionalStrings(0))), 1);
             case "string" -> compare(t, a, stringValues(a, expandAll(a.positionalStrings(0))), 1);
@@ -431,7 +482,7 @@ final class Interpreter {
         if (a.has("uniqueid")) {
             id = expand(a.string("uniqueid"));
         } else {
-            List<String> fields = message.header(a.has("header") ? expand(a.string("header")) : "message-id");
+            List<String> fields = run.header(a.has("header") ? expand(a.string("header")) : "message-id");
             id = fields.isEmpty() ? "" : unfold(fields.getFirst()).strip();
             if (id.isEmpty()) {
                 return false;
@@ -491,11 +542,17 @@ final class Interpreter {
     private List<String> headerValues(Arguments a, List<String> names) {
         List<String> out = new ArrayList<>();
         for (String name : distinct(names)) {
-            for (String raw : indexed(a, message.header(name))) {
+            for (String raw : indexed(a, run.header(name))) {
                 out.add(Rfc2047.decode(unfold(raw)).strip());
             }
         }
         return out;
+    }
+
+    /** The first field of this name, unfolded, RFC 2047 decoded and stripped, as a scanner's verdict is read. */
+    private Optional<String> firstField(String name) {
+        List<String> fields = run.header(name);
+        return fields.isEmpty() ? Optional.empty() : Optional.of(Rfc2047.decode(unfold(fields.getFirst())).strip());
     }
 
     /**
@@ -522,7 +579,7 @@ final class Interpreter {
         String field = expand(a.positionalString(0));
         String part = expand(a.positionalString(1));
         List<String> out = new ArrayList<>();
-        for (String raw : indexed(a, message.header(field))) {
+        for (String raw : indexed(a, run.header(field))) {
             DateTimeField.parse(unfold(raw)).flatMap(time -> datePart(a, part, time)).ifPresent(out::add);
         }
         return out;
@@ -588,7 +645,7 @@ final class Interpreter {
     private List<String> addressValues(Arguments a, List<String> names) {
         List<String> out = new ArrayList<>();
         for (String name : distinct(names)) {
-            for (String raw : indexed(a, message.header(name))) {
+            for (String raw : indexed(a, run.header(name))) {
                 for (AddressList.Address addr : AddressList.parse(unfold(raw))) {
                     if (addr.isGroupStart() || addr.isGroupEnd() || addr.mailbox() == null) {
                         continue;
@@ -678,7 +735,13 @@ final class Interpreter {
      * matches any key (RFC 5228 §2.7.1); :count compares the number of values (RFC 5231 §4.2).
      */
     private boolean compare(Test t, Arguments a, List<String> values, int keyIndex) throws Failure {
-        List<String> keys = expandAll(a.positionalStrings(keyIndex));
+        // RFC 5173 §6: body sets no match variables
+        return matches(t.line(), a, values, expandAll(a.positionalStrings(keyIndex)), !t.name().equals("body"));
+    }
+
+    /** Whether any value matches any key, as the comparator and match type in {@code a} say. */
+    private boolean matches(int line, Arguments a, List<String> values, List<String> keys, boolean setsVariables)
+            throws Failure {
         Comparator comparator = a.has("comparator")
                 ? Comparator.named(a.string("comparator")).orElseThrow() : Comparator.ASCII_CASEMAP;
         String type = a.firstOf("is", "contains", "matches", "value", "count");
@@ -699,7 +762,7 @@ final class Interpreter {
                 // whole, so a script cannot hold a delivery worker (Pigeonhole's sieve_max_cpu_time)
                 run.work += (long) (value.length() + 1) * (key.length() + 1);
                 if (run.work > MAX_WORK) {
-                    throw new Failure(t.line(), "too much matching for one message (over " + MAX_WORK
+                    throw new Failure(line, "too much matching for one message (over " + MAX_WORK
                             + " value × key characters); match fewer or shorter values");
                 }
                 if (type == null || type.equals("is")) {
@@ -717,7 +780,7 @@ final class Interpreter {
                 } else {
                     Optional<List<String>> m = globs.get(k).match(valuePoints, value, comparator);
                     if (m.isPresent()) {
-                        if (variablesOn && !t.name().equals("body")) { // RFC 5173 §6: body sets no match variables
+                        if (variablesOn && setsVariables) {
                             variables.setMatches(m.get());
                         }
                         return true;

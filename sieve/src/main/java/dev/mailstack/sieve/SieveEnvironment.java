@@ -16,9 +16,11 @@ import java.util.Objects;
  *                   message over, as its address resolved (not its HELO); "" when not known
  * @param remoteIp   RFC 5183 "remote-ip": that client's IP address in text form; "" when not known
  * @param version    RFC 5183 "version": the server's version
+ * @param spamTest   where the spamtest test (RFC 5235 §3.1, §3.2) finds the spam scanner's verdict
+ * @param virusTest  where the virustest test (RFC 5235 §3.3) finds the virus scanner's verdict
  */
 public record SieveEnvironment(Clock clock, String domain, String host, String remoteHost, String remoteIp,
-        String version) {
+        String version, ScannerVerdict spamTest, ScannerVerdict virusTest) {
     /** RFC 5183 §4.1 "location": scripts run at final delivery, in the mail delivery agent. */
     public static final String LOCATION = "MDA";
     /** RFC 5183 §4.1 "name": the product name of this Sieve interpreter. */
@@ -33,6 +35,18 @@ public record SieveEnvironment(Clock clock, String domain, String host, String r
         remoteHost = Objects.requireNonNullElse(remoteHost, "");
         remoteIp = Objects.requireNonNullElse(remoteIp, "");
         version = Objects.requireNonNullElse(version, "");
+        Objects.requireNonNull(spamTest, "spamTest");
+        Objects.requireNonNull(virusTest, "virusTest");
+    }
+
+    /** An environment without spam or virus scanners: spamtest and virustest yield "0" (RFC 5235 §3.1). */
+    public SieveEnvironment(Clock clock, String domain, String host, String remoteHost, String remoteIp, String version) {
+        this(clock, domain, host, remoteHost, remoteIp, version, ScannerVerdict.NONE, ScannerVerdict.NONE);
+    }
+
+    /** This environment with the site's scanners' verdicts read as {@code spam} and {@code virus} say. */
+    public SieveEnvironment withScanners(ScannerVerdict spam, ScannerVerdict virus) {
+        return new SieveEnvironment(clock, domain, host, remoteHost, remoteIp, version, spam, virus);
     }
 
     /** The system clock and time zone, no other item known: what a run without an environment uses. */

@@ -1,6 +1,8 @@
 package dev.mailstack.sieve;
 
 import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The result of running a script against one message: the actions to carry out, in the order
@@ -9,13 +11,22 @@ import java.util.List;
  * a runtime error the actions are just the implicit keep (§2.10.6): nothing the script did before
  * the error is carried out. {@code duplicates}: the IDs the duplicate test looked at (RFC 7352),
  * for the deliverer to remember once the message is delivered; none after a runtime error (§3).
+ * {@code header}: the header as the editheader actions left it (RFC 5293), for every copy the
+ * deliverer stores or sends on; empty when no script edited it, and after a runtime error, whose
+ * implicit keep stores the original header (§7).
  */
 public record SieveOutcome(List<SieveAction> actions, boolean implicitKeep, List<String> errors,
-        List<DuplicateCheck> duplicates) {
+        List<DuplicateCheck> duplicates, Optional<HeaderEdits> header) {
     public SieveOutcome {
         actions = List.copyOf(actions);
         errors = List.copyOf(errors);
         duplicates = List.copyOf(duplicates);
+        Objects.requireNonNull(header, "header");
+    }
+
+    public SieveOutcome(List<SieveAction> actions, boolean implicitKeep, List<String> errors,
+            List<DuplicateCheck> duplicates) {
+        this(actions, implicitKeep, errors, duplicates, Optional.empty());
     }
 
     public SieveOutcome(List<SieveAction> actions, boolean implicitKeep, List<String> errors) {

@@ -353,6 +353,9 @@ final class SieveParser {
                                 + String.join(", ", SieveScript.EXTENSIONS));
                     }
                     required.add(e);
+                    if (e.equals("spamtestplus")) {
+                        required.add("spamtest"); // RFC 5235 §3.2: spamtestplus is spamtest with :percent
+                    }
                 }
             }
             case "fileinto" -> {
@@ -416,6 +419,33 @@ final class SieveParser {
                             + a.string("from") + "\"");
                 }
             }
+            case "addheader" -> {
+                fieldName("addheader", a.positionalString(0), c.line());
+                String value = a.positionalString(1);
+                String invalid = isConstant(value) ? EditableHeader.invalidValue(value) : null;
+                if (invalid != null) {
+                    throw new SieveException(c.line(), "addheader: " + invalid);
+                }
+            }
+            case "deleteheader" -> {
+                // RFC 5293 §5: the field name comes first and is one string; the patterns may follow.
+                // (a lone argument was taken for the patterns' place: the signature's optional one leads)
+                if (((Argument.Strings) a.positional().getFirst()).bracketed()) {
+                    throw new SieveException(c.line(), "deleteheader needs one field name as its first argument, not a list");
+                }
+                fieldName("deleteheader", a.positionalString(0), c.line());
+                checkMatching(a, c.line());
+                if (a.has("count")) {
+                    throw new SieveException(c.line(), "deleteheader cannot use :count; match the values with :is,"
+                            + " :contains, :matches or :value");
+                }
+                if (a.has("last") && !a.has("index")) {
+                    throw new SieveException(c.line(), ":last needs :index N, as in :index 1 :last for the last field");
+                }
+                if (a.has("index") && a.number("index") < 1) {
+                    throw new SieveException(c.line(), ":index counts fields from 1, not " + a.number("index"));
+                }
+            }
             case "vacation" -> {
                 if (a.has("addresses")) {
                     for (String addr : a.strings("addresses")) {
@@ -445,26 +475,42 @@ final class SieveParser {
         }
     }
 
+    /** RFC 5293 §4, §5: a constant field name must be one (RFC 5322 §3.6.8's ftext). */
+    private void fieldName(String command, String name, int line) throws SieveException {
+        if (isConstant(name) && !HeaderSection.isFieldName(name)) {
+            throw new SieveException(line, command + ": \"" + name + "\" is not a header field name");
+        }
+    }
+
     private void checkTest(Test t) throws SieveException {
-        Arguments a = t.arguments();
+        checkMatching(t.arguments(), t.line());
+        checkTestArguments(t);
+    }
+
+    /** RFC 5228 §2.7.3 and RFC 5231: a comparator we have and may use, a relation, a match type it can do. */
+    private void checkMatching(Arguments a, int line) throws SieveException {
         Comparator comparator = Comparator.ASCII_CASEMAP;
         if (a.has("comparator")) {
             String name = a.string("comparator");
-            comparator = Comparator.named(name).orElseThrow(() -> new SieveException(t.line(),
+            comparator = Comparator.named(name).orElseThrow(() -> new SieveException(line,
                     "unknown comparator \"" + name + "\"; use i;octet, i;ascii-casemap or i;ascii-numeric"));
-            needs("comparator " + comparator.wireName, comparator.extension, t.line());
+            needs("comparator " + comparator.wireName, comparator.extension, line);
         }
         String relationTag = a.firstOf("value", "count");
         if (relationTag != null) {
             String rel = a.string(relationTag);
             if (Relation.named(rel).isEmpty()) {
-                throw new SieveException(t.line(), "\":" + relationTag + "\" needs one of \"gt\", \"ge\", \"lt\", \"le\", \"eq\", \"ne\", not \"" + rel + "\"");
+                throw new SieveException(line, "\":" + relationTag + "\" needs one of \"gt\", \"ge\", \"lt\", \"le\", \"eq\", \"ne\", not \"" + rel + "\"");
             }
         }
         String matchTag = a.firstOf("contains", "matches");
         if (matchTag != null && !comparator.matchesSubstrings()) {
-            throw new SieveException(t.line(), "comparator " + comparator.wireName + " cannot do \":" + matchTag + "\"; use :is or :value");
+            throw new SieveException(line, "comparator " + comparator.wireName + " cannot do \":" + matchTag + "\"; use :is or :value");
         }
+    }
+
+    private void checkTestArguments(Test t) throws SieveException {
+        Arguments a = t.arguments();
         // RFC 5260 §6: :last reverses the count of :index, and fields are counted from 1
         if (a.has("last") && !a.has("index") && !t.name().equals("duplicate")) { // duplicate's :last is RFC 7352's own
             throw new SieveException(t.line(), ":last needs :index N, as in :index 1 :last for the last field");

@@ -21,7 +21,8 @@ public final class SieveScript {
     /** The extensions this implementation offers, as `require` and ManageSieve's SIEVE capability name them. */
     public static final List<String> EXTENSIONS = List.of("fileinto", "envelope", "body", "encoded-character", "imap4flags",
             "copy", "subaddress", "vacation", "vacation-seconds", "mailbox", "relational",
-            "comparator-i;ascii-numeric", "variables", "reject", "ereject", "date", "index", "environment", "ihave", "include", "duplicate", "special-use", "enotify");
+            "comparator-i;ascii-numeric", "variables", "reject", "ereject", "date", "index", "environment", "ihave", "include", "duplicate", "special-use", "enotify",
+            "spamtest", "spamtestplus", "virustest", "editheader");
 
     /**
      * Whether {@code require} and {@code ihave} (RFC 5463 §4) find this extension, named in lower

@@ -93,6 +93,15 @@ final class Vocabulary {
                     new TagSpec("options", Kind.STRING_LIST, null, null),
                     new TagSpec("message", Kind.STRING, null, null)),
                     List.of(Kind.STRING), 0, Nested.NOTHING),
+            // RFC 5293 §4: addheader [":last"] <field-name: string> <value: string>
+            new Signature("addheader", "editheader", List.of(new TagSpec("last", Kind.NONE, null, null)),
+                    List.of(Kind.STRING, Kind.STRING), 0, Nested.NOTHING),
+            // RFC 5293 §5: deleteheader [":index" <fieldno: number> [":last"]] [COMPARATOR] [MATCH-TYPE]
+            // <field-name: string> [<value-patterns: string-list>]; its :index is its own, no "index" needed
+            new Signature("deleteheader", "editheader", concat(List.of(
+                    new TagSpec("index", Kind.NUMBER, null, null),
+                    new TagSpec("last", Kind.NONE, null, null)), COMPARATORS, MATCH_TYPES),
+                    List.of(Kind.STRING, Kind.STRING_LIST), 1, Nested.NOTHING),
             // RFC 5463 §5
             new Signature("error", "ihave", List.of(), List.of(Kind.STRING), 0, Nested.NOTHING),
             // RFC 6609 §3.2: include [LOCATION] [":once"] [":optional"] <value: string>
@@ -148,6 +157,12 @@ final class Vocabulary {
             // <notification-capability: string> <key-list: string-list>
             new Signature("notify_method_capability", "enotify", concat(COMPARATORS, MATCH_TYPES),
                     List.of(Kind.STRING, Kind.STRING, Kind.STRING_LIST), 0, Nested.NOTHING),
+            // RFC 5235 §3.1, §3.2: spamtest [":percent"] [COMPARATOR] [MATCH-TYPE] <value: string>
+            new Signature("spamtest", "spamtest", concat(List.of(new TagSpec("percent", Kind.NONE, null, "spamtestplus")),
+                    COMPARATORS, MATCH_TYPES), List.of(Kind.STRING), 0, Nested.NOTHING),
+            // RFC 5235 §3.3: virustest [COMPARATOR] [MATCH-TYPE] <value: string>
+            new Signature("virustest", "virustest", concat(COMPARATORS, MATCH_TYPES), List.of(Kind.STRING), 0,
+                    Nested.NOTHING),
             // RFC 5463 §4
             new Signature("ihave", "ihave", List.of(), List.of(Kind.STRING_LIST), 0, Nested.NOTHING),
             // RFC 8579 §3: specialuse_exists [<mailbox: string>] <special-use-attrs: string-list>

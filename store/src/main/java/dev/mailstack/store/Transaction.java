@@ -91,6 +91,12 @@ public final class Transaction implements AutoCloseable {
         if (source.size() != facts.size()) {
             throw new IllegalArgumentException("facts size " + facts.size() + " != source size " + source.size());
         }
+        if (key.isPresent() && run("append", () -> {
+            lock(mailbox);
+            return delivered(mailbox, key.get());
+        })) {
+            return Optional.empty(); // a retry: its content, maybe written anew (a Sieve-edited copy), is not stored again
+        }
         try {
             store.contents().put(source);
         } catch (IOException e) {

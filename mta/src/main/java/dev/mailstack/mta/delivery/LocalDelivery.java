@@ -1,5 +1,7 @@
 package dev.mailstack.mta.delivery;
 
+import dev.mailstack.mime.MessageSummary;
+import dev.mailstack.mime.MimeLimits;
 import dev.mailstack.store.Account;
 import dev.mailstack.store.AccountId;
 import dev.mailstack.store.DeliveryKey;
@@ -8,6 +10,8 @@ import dev.mailstack.store.MailboxId;
 import dev.mailstack.store.MailboxInfo;
 import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.MailboxStore;
+import dev.mailstack.store.MessageFacts;
+import dev.mailstack.store.MessageSpool;
 import dev.mailstack.store.QueuedMessage;
 import dev.mailstack.store.SpecialUse;
 import dev.mailstack.store.StoreException;
@@ -16,6 +20,7 @@ import dev.mailstack.store.StoreSession;
 import dev.mailstack.store.Transaction;
 import dev.mailstack.store.Uid;
 import java.io.IOException;
+import java.io.InputStream;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Instant;
@@ -72,6 +77,8 @@ public final class LocalDelivery {
     /** Turns of the accounts whose filters test for duplicates, a few locks shared by all accounts. */
     private final ReentrantLock[] duplicateTurns = turns(16);
     private final SieveFilter filter;
+    /** How a copy a Sieve script edited (RFC 5293) is parsed for its own MIME summary. */
+    private final MimeLimits limits;
 
     public LocalDelivery(MailboxStore store) {
         this(store, "");
@@ -79,8 +86,14 @@ public final class LocalDelivery {
 
     /** {@code hostname}: this server's name, as Sieve's environment test shows it ("" when unknown). */
     public LocalDelivery(MailboxStore store, String hostname) {
+        this(store, hostname, MimeLimits.defaults());
+    }
+
+    /** {@code limits}: the mime.* limits edited copies are parsed with, as the queue parses messages. */
+    public LocalDelivery(MailboxStore store, String hostname, MimeLimits limits) {
         this.store = store;
         this.filter = new SieveFilter(store, hostname);
+        this.limits = limits;
     }
 
     /**
@@ -175,7 +188,7 @@ public final class LocalDelivery {
                 LOG.log(Level.INFO, "mailbox nearly full queue={0} user={1}: the Sieve filter''s {2} copies do not"
                         + " fit, keeping one", batch.getFirst().message().id(), account.address(),
                         dispositions.getFirst().placements().size());
-                return file(batch, List.of(SieveFilter.Disposition.KEEP), session);
+                return file(batch, List.of(dispositions.getFirst().keepOnly()), session);
             }
         } catch (IOException e) {
             // the script needs the header, and the content cannot be read now
@@ -198,8 +211,57 @@ public final class LocalDelivery {
         }
     }
 
-    /** Puts each message where its disposition says, in one transaction of the account's. */
-    private List<Result> file(List<Request> batch, List<SieveFilter.Disposition> dispositions, StoreSession session) {
+    /**
+     * Puts each message where its disposition says, in one transaction of the account's. A message
+     * the account's script edited (RFC 5293) is stored as a content of its own, written and parsed
+     * before the transaction; the delivery key is the same as for an unedited copy, so a retry finds
+     * the copy already there (whatever its content) and stores none.
+     */
+    private List<Result> file(List<Request> batch, List<SieveFilter.Disposition> dispositions, StoreSession session)
+            throws IOException {
+        List<Optional<EditedSource>> edited = new ArrayList<>();
+        try {
+            for (int i = 0; i < batch.size(); i++) {
+                Optional<EditedCopy> copy = dispositions.get(i).placements().isEmpty() ? Optional.empty()
+                        : dispositions.get(i).edited();
+                edited.add(copy.isEmpty() ? Optional.empty()
+                        : Optional.of(write(batch.get(i).message(), copy.get())));
+            }
+            return file(batch, dispositions, edited, session);
+        } finally {
+            for (Optional<EditedSource> e : edited) {
+                if (e.isPresent()) {
+                    try {
+                        e.get().spooled().discard(); // stored by now (moved into place) or not to be
+                    } catch (IOException ex) {
+                        LOG.log(Level.WARNING, "cannot delete the spool file of an edited copy: " + ex.getMessage());
+                    }
+                }
+            }
+        }
+    }
+
+    /** An edited copy spooled and parsed: its octets and its own MIME summary ("parse once" for this content). */
+    private record EditedSource(MessageSpool.Spooled spooled, MessageFacts facts) {
+    }
+
+    private EditedSource write(QueuedMessage message, EditedCopy copy) throws IOException {
+        MessageSpool.Spooled spooled;
+        try (MessageSpool spool = store.spool(); InputStream in = copy.open(store, message.contentKey())) {
+            in.transferTo(spool);
+            spooled = spool.finish();
+        }
+        try (InputStream in = spooled.open()) {
+            MessageSummary.ParsedMessage p = MessageSummary.parse(in, limits);
+            return new EditedSource(spooled, new MessageFacts(p.size(), p.headerSize(), p.bodyLines(), p.summary().encode()));
+        } catch (IOException | RuntimeException e) {
+            spooled.discard();
+            throw e;
+        }
+    }
+
+    private List<Result> file(List<Request> batch, List<SieveFilter.Disposition> dispositions,
+                              List<Optional<EditedSource>> edited, StoreSession session) {
         Account account = batch.getFirst().account();
         // Mailboxes before the transaction: it holds a connection, and a second one could wait forever.
         List<Map<MailboxId, Flags>> targets = new ArrayList<>();
@@ -222,11 +284,14 @@ public final class LocalDelivery {
                 }
                 List<Filed> filed = new ArrayList<>();
                 for (Map.Entry<MailboxId, Flags> into : targets.get(i).entrySet()) {
-                    Optional<Uid> uid = t.appendContent(into.getKey(), message.content(), message.size(),
-                            into.getValue(), message.receivedAt(),
-                            // Keyed by the account, not the address: alice@ and alice+tag@ in one message make one
-                            // copy (Postfix's duplicate filter), and a retry after a crash makes none.
-                            Optional.of(new DeliveryKey(message.id(), account.address())));
+                    // Keyed by the account, not the address: alice@ and alice+tag@ in one message make one
+                    // copy (Postfix's duplicate filter), and a retry after a crash makes none.
+                    Optional<DeliveryKey> key = Optional.of(new DeliveryKey(message.id(), account.address()));
+                    Optional<Uid> uid = edited.get(i).isPresent()
+                            ? t.append(into.getKey(), edited.get(i).get().spooled(), edited.get(i).get().facts(),
+                                    into.getValue(), message.receivedAt(), key)
+                            : t.appendContent(into.getKey(), message.content(), message.size(), into.getValue(),
+                                    message.receivedAt(), key);
                     filed.add(new Filed(boxes.name(into.getKey()), uid));
                 }
                 delivered.add(new Delivered(filed.isEmpty() ? "250 2.0.0 discarded by the Sieve filter of " + account.address()

@@ -78,15 +78,30 @@ public final class SieveFilter {
      * {@code duplicates}: the IDs the duplicate test looked at, to record once the message is
      * delivered (RFC 7352 §3), their periods already capped by sieve.duplicate_max_period_seconds.
      * {@code notifications}: the script's notify actions (RFC 5435), sent once the message is in.
+     * {@code edited}: the message as editheader left it (RFC 5293), what the placements store and
+     * the redirects send; empty: the queued message itself.
      */
     public record Disposition(List<Placement> placements, List<String> redirects,
                               Optional<SieveAction.Vacation> vacation, Optional<String> rejection,
-                              List<SieveDuplicates.Mark> duplicates, List<SieveAction.Notify> notifications) {
+                              List<SieveDuplicates.Mark> duplicates, List<SieveAction.Notify> notifications,
+                              Optional<EditedCopy> edited) {
         public Disposition {
             placements = List.copyOf(placements);
             redirects = List.copyOf(redirects);
             duplicates = List.copyOf(duplicates);
             notifications = List.copyOf(notifications);
+            java.util.Objects.requireNonNull(edited, "edited");
+        }
+
+        public Disposition(List<Placement> placements, List<String> redirects, Optional<SieveAction.Vacation> vacation,
+                Optional<String> rejection, List<SieveDuplicates.Mark> duplicates, List<SieveAction.Notify> notifications) {
+            this(placements, redirects, vacation, rejection, duplicates, notifications, Optional.empty());
+        }
+
+        /** The implicit keep alone, of the message as the script edited it: what a full mailbox still takes. */
+        Disposition keepOnly() {
+            return new Disposition(KEEP.placements(), List.of(), Optional.empty(), Optional.empty(), List.of(), List.of(),
+                    edited);
         }
 
         public Disposition(List<Placement> placements, List<String> redirects, Optional<SieveAction.Vacation> vacation,
@@ -157,7 +172,8 @@ public final class SieveFilter {
         try {
             outcome = admin.run(script, active.map(SieveScripts.ActiveScript::name), sieveMessage(needsBody, message, header, recipient),
                     new Recipient(account, session, site.globalDir(), message.id(), earlier),
-                    new SieveEnvironment(Clock.systemDefaultZone(), domain, hostname, "", "", ""));
+                    new SieveEnvironment(Clock.systemDefaultZone(), domain, hostname, "", "", "")
+                            .withScanners(site.spamTest(), site.virusTest()));
         } catch (UncheckedIOException e) {
             throw e.getCause(); // a body test could not read the content now: tried again, as for the header
         }
@@ -192,7 +208,33 @@ public final class SieveFilter {
             d = new Disposition(d.placements().isEmpty() ? Disposition.KEEP.placements() : d.placements(), List.of(),
                     d.vacation(), Optional.empty(), List.of(), d.notifications());
         }
-        return new Disposition(d.placements(), d.redirects(), d.vacation(), d.rejection(), duplicates, d.notifications());
+        return new Disposition(d.placements(), d.redirects(), d.vacation(), d.rejection(), duplicates, d.notifications(),
+                edited(outcome, header, message, account));
+    }
+
+    /**
+     * The message as the scripts' editheader actions left it (RFC 5293), when they changed it:
+     * its new header section before the queued body. Not when the header was longer than the
+     * scripts saw ({@link #HEADER_LIMIT}): what lay past it would be lost, so the edits are
+     * dropped (logged) and the message stored as it came.
+     */
+    private static Optional<EditedCopy> edited(SieveOutcome outcome, byte[] header, QueuedMessage message, Account account) {
+        if (outcome.header().isEmpty()) {
+            return Optional.empty();
+        }
+        boolean whole = header.length == message.size() || header.length >= 2 && header[header.length - 1] == '\n'
+                && (header[header.length - 2] == '\n' || header.length >= 3 && header[header.length - 2] == '\r'
+                && header[header.length - 3] == '\n');
+        if (!whole) {
+            LOG.log(Level.WARNING, "sieve: header longer than {0} octets, editheader changes dropped queue={1} user={2}",
+                    HEADER_LIMIT, message.id(), account.address());
+            return Optional.empty();
+        }
+        byte[] edited = outcome.header().get().write(header);
+        if (java.util.Arrays.equals(edited, header)) {
+            return Optional.empty(); // edits that undo each other: the queued content itself, no copy to make
+        }
+        return Optional.of(new EditedCopy(edited, header.length));
     }
 
     /**

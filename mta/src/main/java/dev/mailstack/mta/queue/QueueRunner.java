@@ -2,7 +2,9 @@ package dev.mailstack.mta.queue;
 
 import dev.mailstack.mime.HeaderFields;
 import dev.mailstack.mime.TraceField;
+import dev.mailstack.mta.delivery.EditedCopy;
 import dev.mailstack.mta.delivery.LocalDelivery;
+import dev.mailstack.mta.delivery.SieveFilter;
 import dev.mailstack.mta.delivery.RemoteDelivery;
 import dev.mailstack.store.Account;
 import dev.mailstack.store.AddressResolution;
@@ -480,7 +482,7 @@ public final class QueueRunner implements AutoCloseable {
                     case AddressResolution.Deliver d -> {
                         String worst = null;
                         boolean retry = false;
-                        Map<Account, List<String>> redirects = new LinkedHashMap<>();
+                        Map<Account, SieveFilter.Disposition> redirects = new LinkedHashMap<>();
                         for (Account account : d.accounts()) {
                             switch (results.next()) {
                                 case LocalDelivery.Delivered ok -> {
@@ -494,7 +496,7 @@ public final class QueueRunner implements AutoCloseable {
                                                 a.message.id(), address, account.address());
                                     }
                                     if (!ok.disposition().redirects().isEmpty()) {
-                                        redirects.put(account, ok.disposition().redirects());
+                                        redirects.put(account, ok.disposition());
                                     }
                                     // Only a new copy is answered: a repeat of an earlier attempt's was already.
                                     if (ok.fresh() && vacations != null) {
@@ -517,20 +519,22 @@ public final class QueueRunner implements AutoCloseable {
                         List<String> redirectedNow = new ArrayList<>();
                         if (!retry && !d.forwards().isEmpty()) {
                             String domain = address.substring(address.lastIndexOf('@') + 1);
-                            Optional<String> failed = resend(a.message, r, d.forwards(), domain, "forward", sends);
+                            Optional<String> failed = resend(a.message, Optional.empty(), r, d.forwards(), domain, "forward", sends);
                             retry = failed.filter(f -> f.startsWith("4")).isPresent();
                             worst = failed.orElse(worst);
                         }
-                        for (Map.Entry<Account, List<String>> e : retry ? List.<Map.Entry<Account, List<String>>>of()
-                                : redirects.entrySet()) {
+                        for (Map.Entry<Account, SieveFilter.Disposition> e : retry
+                                ? List.<Map.Entry<Account, SieveFilter.Disposition>>of() : redirects.entrySet()) {
                             String own = e.getKey().address();
-                            List<String> keys = e.getValue().stream().map(to -> e.getKey().id().value() + " " + to).toList();
-                            List<String> targets = e.getValue().stream()
-                                    .filter(to -> !a.redirected.contains(e.getKey().id().value() + " " + to)).toList();
+                            List<String> to = e.getValue().redirects();
+                            List<String> keys = to.stream().map(t -> e.getKey().id().value() + " " + t).toList();
+                            List<String> targets = to.stream()
+                                    .filter(t -> !a.redirected.contains(e.getKey().id().value() + " " + t)).toList();
                             if (targets.isEmpty()) {
                                 continue;
                             }
-                            Optional<String> failed = resend(a.message, r, targets,
+                            // RFC 5293 §7: the message as the account's script edited it
+                            Optional<String> failed = resend(a.message, e.getValue().edited(), r, targets,
                                     own.substring(own.lastIndexOf('@') + 1), "Sieve redirect of " + own, sends);
                             retry = failed.filter(f -> f.startsWith("4")).isPresent();
                             worst = failed.orElse(worst);
@@ -725,7 +729,8 @@ public final class QueueRunner implements AutoCloseable {
      * §4.4), whose count ends a loop (§6.3). Empty when prepared; else the reply for the
      * recipient: 451 to try again, 554 for a loop.
      */
-    private Optional<String> resend(QueuedMessage message, QueuedMessage.PendingRecipient recipient, List<String> targets,
+    private Optional<String> resend(QueuedMessage message, Optional<EditedCopy> edited,
+                                    QueuedMessage.PendingRecipient recipient, List<String> targets,
                                     String domain, String what, List<FollowUpFiles> sends) {
         if (intake == null) {
             return Optional.empty();
@@ -733,7 +738,7 @@ public final class QueueRunner implements AutoCloseable {
         MailEnvelope.Recipient via = recipient.recipient();
         try {
             int hops;
-            try (InputStream in = new BufferedInputStream(store.openContent(message.contentKey(), 0))) {
+            try (InputStream in = new BufferedInputStream(open(message, edited))) {
                 hops = (int) HeaderFields.read(in, MAX_HEADER_BYTES).stream()
                         .filter(f -> HeaderFields.name(f).equals("received")).count();
             } catch (HeaderFields.TooLong e) {
@@ -745,7 +750,7 @@ public final class QueueRunner implements AutoCloseable {
                 return Optional.of("554 5.4.6 <" + via.address() + ">: too many hops (" + hops
                         + " Received fields), a mail loop: " + what + " not sent");
             }
-            try (InputStream in = store.openContent(message.contentKey(), 0); MessageSpool spool = store.spool()) {
+            try (InputStream in = open(message, edited); MessageSpool spool = store.spool()) {
                 TraceField.write(in, "Received: by " + settings.hostname() + " (mailstack) id " + message.id()
                         + "\r\n\tfor <" + via.address() + ">; " + ZonedDateTime.now(ZoneId.systemDefault()).format(DeliveryReport.DATE)
                         + "\r\n", spool);
@@ -779,6 +784,11 @@ public final class QueueRunner implements AutoCloseable {
             LOG.log(Level.WARNING, "cannot queue the " + what + " queue=" + message.id() + ", will retry: " + e.getMessage());
             return Optional.of("451 4.3.0 <" + via.address() + ">: cannot queue the " + what + ", will retry");
         }
+    }
+
+    /** The octets to send on: the queued message, or the copy a Sieve script edited (RFC 5293). */
+    private InputStream open(QueuedMessage message, Optional<EditedCopy> edited) throws IOException {
+        return edited.isPresent() ? edited.get().open(store, message.contentKey()) : store.openContent(message.contentKey(), 0);
     }
 
     /** RFC 3461 §4: '+', '=' and what is not printable ASCII as "+XX". */

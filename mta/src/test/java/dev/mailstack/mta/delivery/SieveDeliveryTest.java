@@ -537,4 +537,124 @@ class SieveDeliveryTest {
         mta.awaitQueueEmpty();
         assertEquals(1, count(session(bob), "INBOX"), "RFC 5436 §2.7: no notification about automatic mail");
     }
+
+    /** The subject IMAP shows for a stored message: from the MIME summary parsed when it was stored. */
+    private static String summarySubject(StoreSession s, MessageRef ref) {
+        return dev.mailstack.mime.Rfc2047.decode(dev.mailstack.mime.MessageSummary.decode(s.facts(ref).summary())
+                .envelope().subject());
+    }
+
+    /**
+     * RFC 5293: the script's header edits are what keep and fileinto store, with their own MIME
+     * summary (IMAP's ENVELOPE shows the new subject), and what redirect sends, our trace on top;
+     * the body is the queued one, unchanged; Received stays (§6).
+     */
+    @Test
+    void editheaderChangesWhatIsStoredAndWhatIsRedirected() throws Exception {
+        script(mta.store.user(), """
+                require ["editheader", "fileinto", "copy", "variables", "mailbox"];
+                if header :matches "subject" "*" { set "s" "${1}"; }
+                deleteheader "subject";
+                addheader "Subject" "[报告] ${s}";
+                addheader :last "X-Filtered" "by alice";
+                deleteheader "Received";
+                if header :contains "subject" "报告" { fileinto :create :copy "Reports"; }
+                redirect :copy "bob@example.org";
+                """);
+        send("dave@remote.test", "alice@example.org", "From: dave@remote.test\r\nSubject: weekly\r\n", "the body\r\n");
+        mta.awaitMessages(session(bob), MailboxName.INBOX, 1);
+        mta.awaitQueueEmpty();
+        StoreSession alice = mta.alice();
+        for (String box : List.of("INBOX", "Reports")) {
+            MessageRef ref = alice.select(new MailboxName(box)).messages().getFirst();
+            String stored = text(alice, ref);
+            assertTrue(stored.startsWith("Return-Path: <dave@remote.test>\r\nSubject: =?UTF-8?B?"), stored);
+            assertTrue(stored.contains("\r\nReceived: from client.test"), "Received is never deleted: " + stored);
+            assertTrue(stored.endsWith("\r\nX-Filtered: by alice\r\n\r\nthe body\r\n"), stored);
+            assertFalse(stored.contains("Subject: weekly"), stored);
+            assertEquals("[报告] weekly", summarySubject(alice, ref), box);
+            assertEquals(stored.getBytes(StandardCharsets.UTF_8).length, ref.size(), "charged at the edited size");
+        }
+        MessageRef atBob = session(bob).select(MailboxName.INBOX).messages().getFirst();
+        String redirected = text(session(bob), atBob);
+        assertTrue(redirected.startsWith("Return-Path: <dave@remote.test>\r\nReceived: by mx.example.org (mailstack) id "),
+                redirected);
+        assertTrue(redirected.contains("\r\nX-Filtered: by alice\r\n"), redirected);
+        assertEquals("[报告] weekly", summarySubject(session(bob), atBob));
+    }
+
+    /**
+     * An edited copy is stored under the same delivery key as the queued content would be: when the
+     * attempt's outcome cannot be recorded, the retry finds alice's edited copy there, stores no
+     * second one, and sends the edited redirect once.
+     */
+    @Test
+    void anEditedCopyIsStoredOnceWhenTheDeliveryIsTriedAgain() throws Exception {
+        script(mta.store.user(), """
+                require ["editheader", "copy"];
+                addheader "X-Seen-By" "alice's filter";
+                redirect :copy "bob@example.org";
+                """);
+        QueueId id;
+        try (Connection db = DriverManager.getConnection(Database.defaultUrl(dir.resolve("data")), "mailstack", "");
+             Statement sql = db.createStatement()) {
+            sql.execute("ALTER TABLE queue_recipients ADD CONSTRAINT refuse_alice CHECK"
+                    + " (state <> 'DELIVERED' OR address <> 'alice@example.org')");
+            send("dave@remote.test", "alice@example.org", "Subject: edited once\r\n");
+            id = mta.store.store().queue().list().getFirst().id();
+            mta.awaitQueue("the attempt ended", () -> mta.store.store().queue().details(id)
+                    .map(d -> d.recipients().getFirst().attempts() == 1).orElse(false));
+            assertEquals(1, count(mta.alice(), "INBOX"), "her edited copy is in");
+            sql.execute("ALTER TABLE queue_recipients DROP CONSTRAINT refuse_alice");
+        }
+        assertTrue(mta.store.store().queue().retryNow(id));
+        mta.runner.wake();
+        mta.awaitMessages(session(bob), MailboxName.INBOX, 1);
+        mta.awaitQueueEmpty();
+        assertEquals(1, count(mta.alice(), "INBOX"), "no second copy");
+        assertTrue(text(mta.alice(), mta.alice().select(MailboxName.INBOX).messages().getFirst())
+                .contains("\r\nX-Seen-By: alice's filter\r\n"));
+        assertEquals(1, count(session(bob), "INBOX"), "redirected once");
+        assertTrue(text(session(bob), session(bob).select(MailboxName.INBOX).messages().getFirst())
+                .contains("\r\nX-Seen-By: alice's filter\r\n"));
+    }
+
+    /**
+     * RFC 5235 with Pigeonhole-style settings, and the administrator's before-script marking the
+     * verdict with addheader: the account's own script sees the mark (multiscript), and the copy
+     * stored carries it; a message without the scanner's field counts as untested.
+     */
+    @Test
+    void spamtestReadsTheScannersVerdictAndABeforeScriptsMarkReachesTheUsersScript() throws Exception {
+        var spamAssassin = new dev.mailstack.sieve.ScannerVerdict(dev.mailstack.sieve.ScannerVerdict.Type.SCORE,
+                java.util.Optional.of(dev.mailstack.sieve.ScannerVerdict.FieldPattern.parse("X-Spam-Status: score=(-?[0-9.]+)")),
+                java.util.OptionalDouble.empty(),
+                java.util.Optional.of(dev.mailstack.sieve.ScannerVerdict.FieldPattern.parse("X-Spam-Status: required=([0-9.]+)")),
+                java.util.Map.of());
+        mta.local.use(new SieveSettings(new dev.mailstack.sieve.AdminScripts(List.of(parsed("""
+                require ["spamtestplus", "editheader", "relational", "comparator-i;ascii-numeric", "variables"];
+                if spamtest :percent :matches "*" { addheader "X-Spam-Percent" "${1}"; }
+                """)), List.of()), java.util.Optional.empty(), SieveSettings.DEFAULT_DUPLICATE_MAX_PERIOD, spamAssassin,
+                dev.mailstack.sieve.ScannerVerdict.NONE));
+        script(mta.store.user(), """
+                require ["fileinto", "relational", "comparator-i;ascii-numeric"];
+                if header :value "ge" :comparator "i;ascii-numeric" "x-spam-percent" "80" { fileinto "Junk"; }
+                """);
+        send("spammer@remote.test", "alice@example.org",
+                "X-Spam-Status: Yes, score=9.1 required=5.0 tests=URIBL_BLACK\r\nSubject: win\r\n");
+        send("bob@remote.test", "alice@example.org", "X-Spam-Status: No, score=1.0 required=5.0\r\nSubject: lunch\r\n");
+        send("carol@remote.test", "alice@example.org", "Subject: unscanned\r\n");
+        mta.awaitQueueEmpty();
+        StoreSession alice = mta.alice();
+        assertEquals(1, count(alice, "Junk"));
+        assertTrue(text(alice, alice.select(new MailboxName("Junk")).messages().getFirst()).contains("\r\nX-Spam-Percent: 100\r\n"));
+        assertEquals(2, count(alice, "INBOX"));
+        List<String> inbox = new java.util.ArrayList<>();
+        for (MessageRef ref : alice.select(MailboxName.INBOX).messages()) {
+            inbox.add(text(alice, ref));
+        }
+        assertTrue(inbox.stream().anyMatch(m -> m.contains("X-Spam-Percent: 20\r\n") && m.contains("Subject: lunch")), inbox.toString());
+        assertTrue(inbox.stream().anyMatch(m -> m.contains("X-Spam-Percent: 0\r\n") && m.contains("Subject: unscanned")),
+                "not tested: 0 (RFC 5235 §3.1): " + inbox);
+    }
 }
