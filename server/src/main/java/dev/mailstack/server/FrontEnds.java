@@ -236,7 +236,7 @@ final class FrontEnds {
                 throw new ConfigException(key.key() + ": cannot read " + file + " as UTF-8: " + e.getMessage());
             }
             try {
-                scripts.add(SieveScript.parse(text));
+                scripts.add(SieveScript.parse(text, Optional.of(file.toString())));
             } catch (SieveException e) {
                 throw new ConfigException(key.key() + ": " + file + ": " + e.getMessage()); // "line N: ..."
             }

@@ -65,7 +65,8 @@ public record AdminScripts(List<SieveScript> before, List<SieveScript> after) {
             try {
                 sequence.get(i).runIn(run);
             } catch (Interpreter.Failure f) {
-                return ActionList.failed(snapshot, run.internalFlags, where(i, personal.isPresent()) + f.getMessage());
+                return ActionList.failed(snapshot, run.internalFlags, where(i, sequence.get(i), personal.isPresent())
+                        + f.getMessage());
             } finally {
                 run.runningPersonal = null;
             }
@@ -75,15 +76,18 @@ public record AdminScripts(List<SieveScript> before, List<SieveScript> after) {
         return new SieveOutcome(done.actions(), done.implicitKeep(), done.errors(), run.duplicateChecks(), run.headerEdits());
     }
 
-    /** Which script of the sequence failed: nothing for the user's own, so its errors read as before. */
-    private String where(int index, boolean hasPersonal) {
-        if (index < before.size()) {
-            return "sieve.before script " + (index + 1) + ", ";
-        }
+    /**
+     * Which script of the sequence failed, by its file when it was read from one: nothing for the
+     * user's own, so its errors read as before.
+     */
+    private String where(int index, SieveScript script, boolean hasPersonal) {
         int personalCount = hasPersonal ? 1 : 0;
-        if (index < before.size() + personalCount) {
+        if (index >= before.size() && index < before.size() + personalCount) {
             return "";
         }
-        return "sieve.after script " + (index - before.size() - personalCount + 1) + ", ";
+        boolean isBefore = index < before.size();
+        String key = isBefore ? "sieve.before " : "sieve.after ";
+        int position = isBefore ? index + 1 : index - before.size() - personalCount + 1;
+        return key + script.origin().orElse("script " + position) + ", ";
     }
 }

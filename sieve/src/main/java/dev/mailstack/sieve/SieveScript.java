@@ -36,16 +36,29 @@ public final class SieveScript {
 
     private final List<Command> commands;
     private final Set<String> required;
+    /** Where the script came from (an administrator's file), for its runtime errors; empty for a user's. */
+    private final Optional<String> origin;
 
-    private SieveScript(List<Command> commands, Set<String> required) {
+    private SieveScript(List<Command> commands, Set<String> required, Optional<String> origin) {
         this.commands = commands;
         this.required = required;
+        this.origin = origin;
     }
 
     /** Parses and checks a script; throws with the line and a reason a user can act on. */
     public static SieveScript parse(String text) throws SieveException {
+        return parse(text, Optional.empty());
+    }
+
+    /** As {@link #parse(String)}, for a script read from {@code origin} (a file), which its runtime errors then name. */
+    public static SieveScript parse(String text, Optional<String> origin) throws SieveException {
         SieveParser.Parsed parsed = SieveParser.parse(Objects.requireNonNull(text, "text"));
-        return new SieveScript(parsed.commands(), parsed.required());
+        return new SieveScript(parsed.commands(), parsed.required(), origin);
+    }
+
+    /** The file the script was read from, if it was given. */
+    public Optional<String> origin() {
+        return origin;
     }
 
     /** The extensions the script requires, lower-cased. */

@@ -125,5 +125,18 @@ class AdminScriptsTest {
         SieveOutcome inBefore = run(before("require \"ihave\";\nerror \"admin\";"), "discard;", HAM_MAIL);
         assertEquals(List.of(keep()), inBefore.actions());
         assertEquals(List.of("sieve.before script 1, line 2: admin"), inBefore.errors());
+        AdminScripts fromFiles = new AdminScripts(List.of(), List.of(script("# nothing to do"), parse("require \"ihave\";\nerror \"late\";",
+                "/etc/mailstack/after.sieve")));
+        SieveOutcome inAfterFile = run(fromFiles, "# the user's script leaves the implicit keep", HAM_MAIL);
+        assertEquals(List.of("sieve.after /etc/mailstack/after.sieve, line 2: late"), inAfterFile.errors(),
+                "a script read from a file is named by it");
+    }
+
+    private static SieveScript parse(String text, String file) {
+        try {
+            return SieveScript.parse(text, java.util.Optional.of(file));
+        } catch (SieveException e) {
+            throw new AssertionError(e);
+        }
     }
 }
