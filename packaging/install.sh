@@ -58,6 +58,13 @@ tls.key = /etc/mailstack/privkey.pem
 # smtp.dmarc_enforce = true
 # DKIM: sudo -u mailstack /opt/mailstack/mailstack dkim keygen example.org --config /etc/mailstack/mailstack.conf
 # (then the same with --type ed25519 to sign with both, RFC 8463)
+# empty Junk and Trash of what has lain there this many days (Dovecot's autoexpunge); 0 keeps it
+# mailbox.autoexpunge_junk_days = 30
+# mailbox.autoexpunge_trash_days = 30
+# a logged-in account may send to this many recipients an hour (a stolen password's brake)
+# smtp.max_recipients_per_hour = 1000
+# keep Postfix in front: virtual_transport = lmtp:inet:127.0.0.1:24 there, and here
+# lmtp.port = 24
 CONF
 fi
 if ! staged && [ ! -f /etc/mailstack/privkey.pem ]; then
