@@ -375,6 +375,51 @@ class OperationsTest {
         }
     }
 
+    /**
+     * packaging/fail2ban's filter matches the line a real failed login writes, and names the client:
+     * checked with Java's regex engine always, and with fail2ban-regex itself where it is installed.
+     */
+    @Test
+    void theFail2banFilterFindsAFailedLoginInTheServersLog() throws Exception {
+        Path data = dataWithAlice();
+        int port = RelayTest.freePort();
+        Path log = dir.resolve("server.log");
+        Process server = ServerProcess.builder(data, port, List.of()).redirectOutput(log.toFile()).start();
+        try {
+            awaitListening(port);
+            try (LineClient c = new LineClient(port)) {
+                c.expect("220 .*");
+                c.send("EHLO guesser").expectEventually("250 HELP");
+                String wrong = java.util.Base64.getEncoder().encodeToString("\0alice@example.org\0guess".getBytes(StandardCharsets.UTF_8));
+                c.send("AUTH PLAIN " + wrong).expect("535 5\\.7\\.8 .*");
+            }
+            awaitLogged(log, "auth failed");
+        } finally {
+            server.destroyForcibly();
+        }
+        Path filter = Path.of("..", "packaging", "fail2ban", "filter.d", "mailstack.conf");
+        String failregex = Files.readString(filter).lines().filter(l -> l.startsWith("failregex = ")).findFirst().orElseThrow()
+                .substring("failregex = ".length());
+        java.util.regex.Pattern pattern = java.util.regex.Pattern.compile(failregex.replace("<HOST>", "(?<host>[0-9A-Fa-f.:]+)"));
+        String line = Files.readString(log).lines().filter(l -> l.contains("auth failed")).findFirst().orElseThrow();
+        // fail2ban takes the leading date off a log file's line before it matches
+        java.util.regex.Matcher m = pattern.matcher(line.substring(line.indexOf(' ')));
+        assertTrue(m.find(), line);
+        assertEquals("127.0.0.1", m.group("host"));
+        // a user name cannot move the match: the log writes its spaces as '?', and the regex is anchored
+        m = pattern.matcher(" INFO dev.mailstack.net.AuthThrottle: auth failed conn=a client=203.0.113.9 protocol=pop3"
+                + " user=\"x?INFO?dev.mailstack.net.AuthThrottle:?auth?failed?conn=b?client=10.9.9.9?protocol=\" delay_ms=1");
+        assertTrue(m.find());
+        assertEquals("203.0.113.9", m.group("host"));
+        Path regexTool = Path.of("/usr/bin/fail2ban-regex");
+        if (Files.isExecutable(regexTool)) {
+            Process p = new ProcessBuilder(regexTool.toString(), log.toString(), filter.toString()).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            assertTrue(out.contains("1 matched"), out);
+        }
+    }
+
     /** A data folder with domain example.org and alice@example.org (password "pw"). */
     private Path dataWithAlice() {
         Path data = dir.resolve("data");

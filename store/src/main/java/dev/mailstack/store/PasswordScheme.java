@@ -45,15 +45,23 @@ public final class PasswordScheme {
             v = v.substring(end + 1);
         }
         java.util.regex.Matcher m = WHOLE_HASH.matcher(v);
-        if (!m.matches() || Sha512Crypt.crypt("x", v).isEmpty()) {
-            throw new StoreException(StoreFailure.INVALID_NAME,
-                    "not a whole SHA512-CRYPT hash ($6$[rounds=N$]salt$ and 86 characters of digest)");
+        if (!m.matches()) {
+            throw notWhole();
         }
+        // before any hashing: checking a hash of a billion rounds would itself cost minutes of CPU
         if (m.group(1) != null && Long.parseLong(m.group(1)) > MAX_IMPORT_ROUNDS) {
             // every login with it would cost that much CPU: a door to wear the server down
             throw new StoreException(StoreFailure.INVALID_NAME, "SHA512-CRYPT rounds above " + MAX_IMPORT_ROUNDS
                     + " are not accepted; set a new password for this user");
         }
+        if (Sha512Crypt.crypt("x", v).isEmpty()) {
+            throw notWhole();
+        }
         return v;
+    }
+
+    private static StoreException notWhole() {
+        return new StoreException(StoreFailure.INVALID_NAME,
+                "not a whole SHA512-CRYPT hash ($6$[rounds=N$]salt$ and 86 characters of digest)");
     }
 }

@@ -13,6 +13,7 @@ import dev.mailstack.mta.queue.MailCounters;
 import dev.mailstack.mta.queue.Origin;
 import dev.mailstack.mta.queue.QueueIntake;
 import dev.mailstack.net.AuthThrottle;
+import dev.mailstack.net.Cidr;
 import dev.mailstack.net.Connection;
 import dev.mailstack.net.LineTooLongException;
 import dev.mailstack.net.SaslCredentials;
@@ -29,6 +30,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -135,7 +137,7 @@ final class SmtpSession {
         milters = MilterSession.open(settings.milters(), new MilterSession.Client(connection.id(), settings.hostname(),
                 connection.endpoint().name(), connection.clientAddress(), connection.clientPort()));
         try {
-            if (lmtp && !connection.isLoopback() && !fromTrustedNetwork()) {
+            if (lmtp && !mayUseLmtp(connection.clientAddress(), settings.trustedNetworks())) {
                 // LMTP skips every check port 25 makes: only the MTA in front may use it
                 LOG.log(Level.WARNING, "lmtp refused conn={0} client={1}", connection.id(),
                         connection.clientAddress().getHostAddress());
@@ -542,6 +544,11 @@ final class SmtpSession {
             }
             return lastHeloSpf.result();
         });
+    }
+
+    /** LMTP makes none of port 25's checks: only this machine and the trusted networks may hand mail over. */
+    static boolean mayUseLmtp(InetAddress client, List<Cidr> trusted) {
+        return client.isLoopbackAddress() || trusted.stream().anyMatch(c -> c.contains(client));
     }
 
     private SmtpReply needHelo() {

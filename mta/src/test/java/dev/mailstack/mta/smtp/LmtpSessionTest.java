@@ -121,6 +121,17 @@ class LmtpSessionTest {
         assertEquals(0, mta.alice().status(MailboxName.INBOX).messages());
     }
 
+    /** The greeting's gate (tests listen on loopback only, so the refusal itself is not reached here). */
+    @Test
+    void onlyThisMachineAndTrustedNetworksMayUseLmtp() throws Exception {
+        var trusted = java.util.List.of(dev.mailstack.net.Cidr.parse("10.1.0.0/16"));
+        assertTrue(SmtpSession.mayUseLmtp(java.net.InetAddress.getByName("127.0.0.1"), java.util.List.of()));
+        assertTrue(SmtpSession.mayUseLmtp(java.net.InetAddress.getByName("::1"), java.util.List.of()));
+        assertTrue(SmtpSession.mayUseLmtp(java.net.InetAddress.getByName("10.1.2.3"), trusted));
+        assertFalse(SmtpSession.mayUseLmtp(java.net.InetAddress.getByName("10.2.2.3"), trusted));
+        assertFalse(SmtpSession.mayUseLmtp(java.net.InetAddress.getByName("192.0.2.1"), java.util.List.of()));
+    }
+
     private static String text(StoreSession session, int index) throws IOException {
         MessageRef ref = session.select(MailboxName.INBOX).messages().get(index);
         try (InputStream in = session.openContent(ref)) {
