@@ -825,8 +825,8 @@ final class ImapParser {
             case "OLDER", "YOUNGER" -> { // RFC 5032 §4: nz-number of seconds
                 sp();
                 long seconds = number();
-                if (seconds == 0) {
-                    throw new ImapSyntaxException(word + " takes a number of seconds above 0 (RFC 5032)");
+                if (seconds == 0 || seconds > 0xFFFF_FFFFL) { // RFC 3501 §9: a number is 32-bit
+                    throw new ImapSyntaxException(word + " takes a number of seconds from 1 to 4294967295 (RFC 5032)");
                 }
                 yield new SearchKey.Age(word.equals("OLDER"), seconds);
             }

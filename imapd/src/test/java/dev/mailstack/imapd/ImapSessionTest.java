@@ -403,6 +403,9 @@ class ImapSessionTest {
             c.send("e UID SEARCH OLDER 3600 YOUNGER 630720000").expect("\\* SEARCH 1 2 3");
             c.expect("e OK UID SEARCH completed");
             c.send("f SEARCH OLDER 0").expect("f BAD .*RFC 5032.*");
+            c.send("h SEARCH YOUNGER 100000000000000000").expect("h BAD .*RFC 5032.*"); // past any date: a BAD, not a crash
+            c.send("i SEARCH YOUNGER 4294967295").expect("\\* SEARCH 1 2 3 4 5");
+            c.expect("i OK SEARCH completed");
             c.send("g CAPABILITY").expect("\\* CAPABILITY .* WITHIN .*");
             c.expect("g OK .*");
         }

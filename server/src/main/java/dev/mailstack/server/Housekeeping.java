@@ -97,7 +97,7 @@ final class Housekeeping implements AutoCloseable {
         autoexpunge(SpecialUse.JUNK, r.junkDays());
         try {
             store.pruneExpiredTracking(clock.instant());
-        } catch (StoreException e) {
+        } catch (RuntimeException e) { // StoreException, or a bug: the thread must outlive it, or nothing is swept again
             LOG.log(Level.WARNING, "prune: lapsed vacation replies and duplicate IDs stay until the next round"
                     + " error=\"{0}\"", e.getMessage());
         }
@@ -113,7 +113,7 @@ final class Housekeeping implements AutoCloseable {
                 LOG.log(Level.INFO, "autoexpunge: removed mail kept longer than its period mailbox={0} days={1} count={2}",
                         use.attribute(), days, expunged);
             }
-        } catch (StoreException e) {
+        } catch (RuntimeException e) {
             // what was expunged before the failure stays expunged; the rest goes at the next round
             LOG.log(Level.WARNING, "autoexpunge: failed, the rest waits for the next round mailbox={0} error=\"{1}\"",
                     use.attribute(), e.getMessage());
@@ -128,7 +128,7 @@ final class Housekeeping implements AutoCloseable {
             } else {
                 report(removed);
             }
-        } catch (StoreException e) {
+        } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "sweep: failed, unused message files stay until the next sweep error=\"{0}\"",
                     e.getMessage());
         }

@@ -21,8 +21,12 @@ final class EditableHeader {
      * the envelope at final delivery (RFC 5321 §4.4). Attempts are ignored, as §6 requires.
      */
     static final Set<String> NOT_DELETED = Set.of("received", "auto-submitted", "return-path");
-    /** Trace fields are the transport's to write (RFC 5321 §4.4): our loop checks count and read them. */
-    static final Set<String> NOT_ADDED = Set.of("received", "return-path");
+    /**
+     * Trace fields are the transport's to write (RFC 5321 §4.4): our loop checks count and read them.
+     * Authentication-Results too (RFC 8601 §5: only the verifier writes it, and SMTP removes the ones
+     * naming us): a user's script could otherwise vouch for any sender in a copy it redirects.
+     */
+    static final Set<String> NOT_ADDED = Set.of("received", "return-path", "authentication-results");
     /** Octets of one added field's value, as Pigeonhole's sieve_editheader_max_header_size default. */
     static final int MAX_VALUE_BYTES = 2048;
     /** Octets of added fields in one execution: a header section stays of a size mail programs read. */

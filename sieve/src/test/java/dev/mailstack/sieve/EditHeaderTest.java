@@ -135,6 +135,7 @@ class EditHeaderTest {
         SieveOutcome o = run("""
                 deleteheader "Received"; deleteheader "auto-submitted"; deleteheader "Return-Path";
                 addheader "Received" "from forged.example"; addheader :last "return-path" "<x@example.net>";
+                addheader "Authentication-Results" "mx.example.org; dmarc=pass header.from=bank.example";
                 deleteheader "Subject"; addheader "Subject" "new";
                 if header :is "subject" "new" { fileinto "subject changed"; }
                 """, raw(HEADER));
@@ -145,6 +146,7 @@ class EditHeaderTest {
         assertTrue(h.contains("\r\nAuto-Submitted: no\r\n"), h);
         assertTrue(h.startsWith("Return-Path: <alice@example.com>\r\nSubject: new\r\n"), h);
         assertFalse(h.contains("x@example.net"), h);
+        assertFalse(h.contains("bank.example"), "a script cannot vouch for a sender: " + h);
     }
 
     @Test

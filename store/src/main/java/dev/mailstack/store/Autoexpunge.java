@@ -4,7 +4,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,22 +29,36 @@ final class Autoexpunge {
 
     int run(SpecialUse use, Instant savedBefore) {
         int expunged = 0;
+        StoreException failed = null;
         for (Box box : mailboxes(use)) {
-            while (true) {
-                List<Uid> due = due(box.mailbox(), savedBefore);
-                if (due.isEmpty()) {
-                    break;
-                }
-                try (Transaction tx = store.open(box.account()).begin()) {
-                    expunged += tx.expunge(box.mailbox(), due).size();
-                    tx.commit();
-                }
-                if (due.size() < BATCH) {
-                    break;
-                }
+            try {
+                expunged += run(box, savedBefore);
+            } catch (StoreException e) {
+                // one mailbox's trouble (deleted meanwhile, a busy account) does not hold back the others
+                failed = failed == null ? e : failed;
             }
         }
+        if (failed != null && expunged == 0) {
+            throw failed;
+        }
         return expunged;
+    }
+
+    private int run(Box box, Instant savedBefore) {
+        int expunged = 0;
+        while (true) {
+            List<Uid> due = due(box.mailbox(), savedBefore);
+            if (due.isEmpty()) {
+                return expunged;
+            }
+            try (Transaction tx = store.open(box.account()).begin()) {
+                expunged += tx.expunge(box.mailbox(), due).size();
+                tx.commit();
+            }
+            if (due.size() < BATCH) {
+                return expunged;
+            }
+        }
     }
 
     private List<Box> mailboxes(SpecialUse use) {
@@ -64,17 +77,22 @@ final class Autoexpunge {
         }
     }
 
+    /**
+     * The oldest messages of the mailbox, in UID order, up to the first one not yet due: UIDs are
+     * handed out in the order messages are saved, so the due ones come first and a mailbox with
+     * nothing due costs one row read, not a scan (a clock stepped back may leave a few due ones
+     * behind a younger one until it is due too).
+     */
     private List<Uid> due(MailboxId mailbox, Instant savedBefore) {
         try (Connection c = store.db().connect();
-             PreparedStatement ps = c.prepareStatement("SELECT uid FROM messages WHERE id > ? AND id < ? AND saved_at < ?"
+             PreparedStatement ps = c.prepareStatement("SELECT uid, saved_at FROM messages WHERE id > ? AND id < ?"
                      + " ORDER BY id FETCH FIRST ? ROWS ONLY")) {
             ps.setLong(1, Mailboxes.messageKey(mailbox, 0));
             ps.setLong(2, Mailboxes.keyAfter(mailbox));
-            ps.setTimestamp(3, Timestamp.from(savedBefore));
-            ps.setInt(4, BATCH);
+            ps.setInt(3, BATCH);
             List<Uid> out = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
+                while (rs.next() && rs.getTimestamp(2).toInstant().isBefore(savedBefore)) {
                     out.add(new Uid(rs.getLong(1)));
                 }
             }

@@ -3,6 +3,7 @@ package dev.mailstack.mta.smtp;
 import dev.mailstack.store.AccountId;
 import java.time.Clock;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * How many recipients each logged-in account sent to in the last hour, on every SMTP endpoint,
@@ -19,6 +20,7 @@ public final class SendingRates {
     private final ConcurrentHashMap<AccountId, Window> windows = new ConcurrentHashMap<>();
     /** 0: no limit. Replaced by a SIGHUP. */
     private volatile int perHour;
+    private final AtomicLong lastSweep = new AtomicLong(-1);
 
     public SendingRates(int perHour, Clock clock) {
         this.clock = clock;
@@ -62,10 +64,50 @@ public final class SendingRates {
             window.add(now, recipients);
             return window;
         });
-        // accounts that sent nothing for an hour hold no memory: checked now and then, not per message
-        if (now % 10 == 0 && windows.size() > 64) {
+        sweep(now);
+    }
+
+    /**
+     * Takes {@code recipients} from the account's hour if they fit, in one step, so that sessions
+     * of one account side by side cannot each pass a check that only looked ({@link #allows}).
+     */
+    public boolean tryRecord(AccountId account, int recipients) {
+        int max = perHour;
+        if (max == 0) {
+            return true;
+        }
+        long now = minute();
+        boolean[] taken = new boolean[1];
+        windows.compute(account, (a, w) -> {
+            Window window = w == null ? new Window() : w;
+            if (window.sum(now) + recipients <= max) {
+                window.add(now, recipients);
+                taken[0] = true;
+            }
+            return window;
+        });
+        sweep(now);
+        return taken[0];
+    }
+
+    /** Gives back what {@link #tryRecord} took for a message that was not sent after all. */
+    public void giveBack(AccountId account, int recipients) {
+        if (perHour == 0) {
+            return;
+        }
+        long now = minute();
+        windows.computeIfPresent(account, (a, w) -> {
+            w.add(now, -recipients);
+            return w;
+        });
+    }
+
+    /** Accounts that sent nothing for an hour hold no memory: looked for once a minute, by one caller. */
+    private void sweep(long now) {
+        long last = lastSweep.get();
+        if (now != last && windows.size() > 64 && lastSweep.compareAndSet(last, now)) {
             for (AccountId idle : windows.keySet()) {
-                windows.computeIfPresent(idle, (a, w) -> w.sum(now) == 0 ? null : w);
+                windows.computeIfPresent(idle, (a, w) -> w.sum(now) <= 0 ? null : w);
             }
         }
     }
@@ -96,7 +138,7 @@ public final class SendingRates {
         synchronized int sum(long minute) {
             int total = 0;
             for (int i = 0; i < SLOTS; i++) {
-                if (minute - minutes[i] < SLOTS && counts[i] > 0) {
+                if (minute - minutes[i] < SLOTS) {
                     total += counts[i];
                 }
             }

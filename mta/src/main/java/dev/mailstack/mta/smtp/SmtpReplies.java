@@ -113,6 +113,7 @@ public final class SmtpReplies {
     public static final SmtpReply NEED_RCPT = new SmtpReply(503, "5.5.1", "Need RCPT TO:<address> first");
     public static final SmtpReply NESTED_MAIL = new SmtpReply(503, "5.5.1", "Sender already given; RSET to start over");
     public static final SmtpReply NO_VALID_RECIPIENTS = new SmtpReply(554, "5.5.1", "No valid recipients");
+    public static final SmtpReply NO_VALID_RECIPIENTS_LMTP = new SmtpReply(503, "5.5.1", "No valid recipients");
     public static final SmtpReply ALREADY_AUTHENTICATED = new SmtpReply(503, "5.5.1", "Already authenticated");
     public static final SmtpReply AUTH_IN_TRANSACTION = new SmtpReply(503, "5.5.1", "AUTH not allowed during a mail transaction");
     public static final SmtpReply ALREADY_TLS = new SmtpReply(503, "5.5.1", "TLS already active");

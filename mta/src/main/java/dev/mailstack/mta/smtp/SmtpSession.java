@@ -440,11 +440,12 @@ final class SmtpSession {
         }
         switch (route) {
             case AddressResolution.NoSuchUser n -> {
-                return error(SmtpReplies.noSuchUser(to));
+                // LMTP: a front MTA's unknown recipients are its users' typing, not a client misbehaving
+                return lmtp ? send(SmtpReplies.noSuchUser(to)) : error(SmtpReplies.noSuchUser(to));
             }
             case AddressResolution.NotLocal n -> {
                 if (lmtp) {
-                    return error(SmtpReplies.NOT_LOCAL_LMTP);
+                    return send(SmtpReplies.NOT_LOCAL_LMTP);
                 }
                 if (!mayRelay() && bounceBack.isEmpty()) {
                     LOG.log(Level.INFO, "relay denied conn={0} client={1} rcpt={2}", connection.id(),
@@ -551,6 +552,11 @@ final class SmtpSession {
         return client.isLoopbackAddress() || trusted.stream().anyMatch(c -> c.contains(client));
     }
 
+    /** RFC 2033 §4.2: LMTP answers DATA without an accepted recipient with 503. */
+    private SmtpReply noValidRecipients() {
+        return lmtp ? SmtpReplies.NO_VALID_RECIPIENTS_LMTP : SmtpReplies.NO_VALID_RECIPIENTS;
+    }
+
     private SmtpReply needHelo() {
         return lmtp ? SmtpReplies.NEED_LHLO : SmtpReplies.NEED_HELO;
     }
@@ -564,6 +570,10 @@ final class SmtpSession {
     }
 
     private Origin origin() {
+        if (lmtp) {
+            // mail from anywhere that the front MTA hands on: never ours to DKIM-sign, whatever its client address
+            return new Origin.Outside();
+        }
         if (user.isPresent()) {
             return new Origin.LoggedIn(user.get().id());
         }
@@ -578,7 +588,7 @@ final class SmtpSession {
             return error(SmtpReplies.BDAT_MIXED);
         }
         if (t.recipients().isEmpty()) {
-            return error(SmtpReplies.NO_VALID_RECIPIENTS);
+            return error(noValidRecipients());
         }
         if (milters.data() instanceof MilterVerdict.Refuse refuse) {
             milters.abort();
@@ -598,7 +608,7 @@ final class SmtpSession {
         if (!(state instanceof InTransaction t) || t.recipients().isEmpty()) {
             // RFC 3030 §2: the chunk must still be read so the session stays in step.
             connection.reader().skip(b.size());
-            return error(state instanceof InTransaction ? SmtpReplies.NO_VALID_RECIPIENTS
+            return error(state instanceof InTransaction ? noValidRecipients()
                     : state instanceof Connected ? needHelo() : SmtpReplies.NEED_MAIL);
         }
         Chunks chunks = t.chunks().orElse(null);
@@ -767,9 +777,22 @@ final class SmtpSession {
                 envelope = envelope.asJunk();
                 intake.counters().quarantined();
             }
-            QueueId id = intake.accept(envelope, accepted, origin());
-            if (user.isPresent()) {
-                rates.record(user.get().id(), envelope.recipients().size());
+            // RCPT only looked; this takes the recipients from the hour, so sessions side by side cannot all pass
+            if (user.isPresent() && !rates.tryRecord(user.get().id(), envelope.recipients().size())) {
+                LOG.log(Level.WARNING, "rate limited conn={0} user={1} rcpts={2} limit={3} reason=\"recipients in the last"
+                        + " hour; a stolen password?\"", connection.id(), user.get().address(), envelope.recipients().size(),
+                        rates.limit());
+                intake.counters().refused(MailCounters.Refusal.RATE_LIMIT);
+                return send(SmtpReplies.rateLimited(rates.limit()));
+            }
+            QueueId id;
+            try {
+                id = intake.accept(envelope, accepted, origin());
+            } catch (IOException | RuntimeException e) {
+                if (user.isPresent()) { // not sent: the hour keeps only what went
+                    rates.giveBack(user.get().id(), envelope.recipients().size());
+                }
+                throw e;
             }
             LOG.log(Level.INFO, "queued conn={0} queue={1} from=<{2}> rcpts={3} size={4,number,#}", connection.id(), id,
                     envelope.returnPath(), envelope.recipients().size(), accepted.size());

@@ -163,6 +163,35 @@ class DkimSignerTest {
         verify(sevenBit);
     }
 
+    /**
+     * Mail a front MTA hands over by LMTP came from anywhere: never signed, even when that MTA is in
+     * smtp.trusted_networks (whose own mail on port 25 is signed) and From: one of our domains.
+     */
+    @Test
+    void mailHandedOverByLmtpIsNeverSignedEvenFromATrustedNetwork() throws Exception {
+        Path keys = dir.resolve("dkim");
+        key.write(DkimSigner.keyFile(keys, "example.org", "sel1"));
+        QueueIntake intake = new QueueIntake(store, MimeLimits.defaults(), MailCharset.DEFAULT_FALLBACK, () -> { },
+                new MailCounters(), new DkimSigner(keys, "sel1"));
+        var settings = new dev.mailstack.mta.smtp.SmtpSettings("mx.example.org", false, 1 << 20, 100, 20,
+                dev.mailstack.net.PlaintextAuth.LOOPBACK, List.of(dev.mailstack.net.Cidr.parse("127.0.0.0/8")), false);
+        var throttle = dev.mailstack.net.AuthThrottle.defaults();
+        try (var lmtp = dev.mailstack.net.TcpListener.start(new dev.mailstack.net.Endpoint("lmtp",
+                        new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), dev.mailstack.net.TlsMode.NONE),
+                dev.mailstack.mta.smtp.SmtpProtocol.lmtp(settings, store, intake, throttle),
+                dev.mailstack.net.NetLimits.defaults(), null);
+             var c = new dev.mailstack.net.LineClient(lmtp.port())) {
+            c.expect("220 .*");
+            c.send("LHLO front.example.org").expectEventually("250 HELP");
+            c.send("MAIL FROM:<ceo@example.org>").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+            c.send("DATA").expect("354 .*");
+            c.sendRaw("From: ceo@example.org\r\nSubject: wire the money\r\n\r\nnow\r\n.\r\n").expect("250 .*");
+        }
+        QueuedMessage q = store.queue().claimDue(Instant.now().plusSeconds(1), Duration.ofMinutes(1)).orElseThrow();
+        assertUnsigned(q, "a forged From: of ours, relayed in by the front MTA");
+    }
+
     /** A damaged key costs the signature, never the message: it is queued unsigned. */
     @Test
     void aDamagedKeyLeavesMailUnsignedRatherThanRefused() throws Exception {

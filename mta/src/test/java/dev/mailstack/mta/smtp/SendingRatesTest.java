@@ -48,6 +48,23 @@ class SendingRatesTest {
         assertThrows(IllegalArgumentException.class, () -> rates.limit(-1));
     }
 
+    /** Two sessions of one account checked at RCPT together: only what fits is taken at the end of DATA. */
+    @Test
+    void takingIsAllOrNothingAndAMessageNotSentIsGivenBack() {
+        MovableClock clock = new MovableClock();
+        SendingRates rates = new SendingRates(10, clock);
+        assertTrue(rates.allows(ALICE, 8) && rates.allows(ALICE, 8), "both sessions' RCPTs looked at an empty hour");
+        assertTrue(rates.tryRecord(ALICE, 8));
+        assertFalse(rates.tryRecord(ALICE, 8), "the second message does not fit any more");
+        assertTrue(rates.tryRecord(ALICE, 2));
+        rates.giveBack(ALICE, 2); // its queueing failed
+        assertTrue(rates.allows(ALICE, 2));
+        assertFalse(rates.allows(ALICE, 3));
+        clock.advance(Duration.ofMinutes(1));
+        rates.giveBack(ALICE, 0);
+        assertTrue(rates.allows(ALICE, 2), "a give-back in a later minute still counts against the take");
+    }
+
     @Test
     void manyAccountsThatStopSendingAreForgotten() {
         MovableClock clock = new MovableClock();

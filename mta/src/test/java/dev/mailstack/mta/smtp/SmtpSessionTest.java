@@ -511,6 +511,7 @@ class SmtpSessionTest {
             c.sendBytes("Subject: gbk\r\n\r\n中文\r\n.\r\n".getBytes(java.nio.charset.Charset.forName("GBK")));
             c.expect("250 .*");
         }
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 3);
         assertTrue(inboxText(0).contains("\r\nSubject: 测试\r\n\r\n中文\r\n"), "RFC 6532, unchanged: " + inboxText(0));
         assertTrue(inboxText(1).contains("Subject: =?UTF-8?"), "labelled for readers without SMTPUTF8: " + inboxText(1));
         assertTrue(inboxText(2).contains("charset=GB18030"), "not UTF-8 whatever the envelope said: " + inboxText(2));
