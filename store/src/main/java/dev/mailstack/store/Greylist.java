@@ -122,19 +122,21 @@ public final class Greylist {
             }
             String local = s.substring(0, at);
             String domain = s.substring(at);
+            String kept = "";
             String[] parts = local.split("=", -1);
             if (parts[0].equals("prvs") && parts.length == 3) {
                 boolean tagFirst = BATV_TAG.matcher(parts[1]).matches();
                 boolean tagLast = BATV_TAG.matcher(parts[2]).matches();
                 local = tagLast && !tagFirst ? parts[1] : parts[2];
             } else if (parts[0].equals("srs0") && parts.length >= 5) {
-                local = "srs0=" + parts[3] + "=" + String.join("=", Arrays.copyOfRange(parts, 4, parts.length));
+                kept = "srs0=" + parts[3] + "="; // the original domain, digits and all
+                local = String.join("=", Arrays.copyOfRange(parts, 4, parts.length));
             }
             int plus = local.indexOf('+');
             if (plus > 0) {
                 local = local.substring(0, plus);
             }
-            return DIGITS.matcher(local).replaceAll("#") + domain;
+            return kept + DIGITS.matcher(local).replaceAll("#") + domain;
         }
 
         /** SHA-256 of the three with NUL between, hex: a fixed-size key that does not keep the addresses. */
@@ -161,8 +163,8 @@ public final class Greylist {
     public record Pass(Duration delayed, boolean whitelisted) implements Verdict {
     }
 
-    /** Try again in {@code wait}; {@code retry}: the triplet was seen before (an early retry), not new. */
-    public record Defer(Duration wait, boolean retry) implements Verdict {
+    /** Try again in {@code retryIn}; {@code retry}: the triplet was seen before (an early retry), not new. */
+    public record Defer(Duration retryIn, boolean retry) implements Verdict {
     }
 
     private record Seen(Instant firstSeen, Instant passedAt, Instant expires) {
