@@ -43,6 +43,10 @@ public enum ConfigKey {
     BARE_LF("smtp.bare_lf", "normalize", Type.BARE_LF, "A bare LF in DATA: normalize (to CRLF) or reject (SMTP smuggling defence either way)."),
     TRUSTED_NETWORKS("smtp.trusted_networks", "", Type.CIDRS, "Networks allowed to relay without AUTH, e.g. 10.0.0.0/8; none by default, not even loopback."),
     DNSBL("smtp.dnsbl", "", Type.ZONES, "DNS blocklists (RFC 5782) asked about clients of the MX port that neither log in nor relay from smtp.trusted_networks, e.g. zen.spamhaus.org (comma-separated); a listed client gets 554 5.7.1 at RCPT, as Postfix's reject_rbl_client. As there, zone=127.0.0.[2..11] counts only the answers the filter matches (each octet a number or a bracketed list of numbers and ranges, ; between). A list that cannot be asked lets mail through. Most lists refuse queries from public resolvers: use a resolver of your own."),
+    GREYLIST("smtp.greylist", "false", Type.BOOL, "Greylisting on the MX port, as Postfix with postgrey: the first mail of a client network (IPv4 /24, IPv6 /64), envelope sender and recipient gets 450 4.7.1 at RCPT, and the same triplet passes when the client tries again after smtp.greylist_delay_seconds and within 2 days. Only for clients that neither log in nor relay from smtp.trusted_networks, only for recipients delivered here, never postmaster. Off by default: new correspondents' first mail waits for their server's retry."),
+    GREYLIST_DELAY("smtp.greylist_delay_seconds", "300", Type.INT, "Seconds a new triplet is deferred before a retry passes (postgrey's --delay)."),
+    GREYLIST_MAX_AGE("smtp.greylist_max_age_days", "35", Type.INT, "Days a triplet that passed, and an auto-whitelisted client network, are remembered after their last mail (postgrey's --max-age)."),
+    GREYLIST_AUTO_WHITELIST("smtp.greylist_auto_whitelist", "5", Type.INT, "Passed triplets (at most one counted an hour) after which a client network is no longer greylisted, for smtp.greylist_max_age_days after its last mail (postgrey's --auto-whitelist-clients). 0: never."),
     SENDER_LOGIN_MATCH("smtp.sender_login_match", "false", Type.BOOL, "Whether a logged-in client's MAIL FROM must be one of its own account's addresses (aliases and +tag forms included; the null sender passes), as Postfix's reject_sender_login_mismatch: otherwise 553 5.7.1. Off by default, as in Postfix, so an identity at another provider still sends; DKIM signs only the account's own addresses either way."),
     SENDER_CHECKS("smtp.sender_checks", "true", Type.BOOL, "SPF (RFC 7208), DKIM (RFC 6376) and DMARC (RFC 7489, with RFC 9989's DNS tree walk) for mail from clients of the MX port that neither log in nor relay from smtp.trusted_networks, as Postfix with policyd-spf, OpenDKIM and OpenDMARC: each accepted message gets an Authentication-Results field (RFC 8601) with the three results; forged ones in our name are removed. What is refused is set by smtp.spf_reject and smtp.dmarc_enforce."),
     SENDER_CHECKS_SKIP("smtp.sender_checks_skip", "127.0.0.0/8, ::1", Type.CIDRS, "Clients the sender checks leave alone (policyd-spf's skip_addresses): this machine by default, so a telnet session on it is not refused for its sender's SPF record."),
@@ -107,6 +111,7 @@ public enum ConfigKey {
                  TRUSTED_NETWORKS, DNSBL, SENDER_LOGIN_MATCH, SENDER_CHECKS, SENDER_CHECKS_SKIP, SPF_REJECT, DMARC_ENFORCE, BARE_LF,
                  MILTERS, MILTER_DEFAULT_ACTION, MILTER_CONNECT_TIMEOUT, MILTER_COMMAND_TIMEOUT, MILTER_CONTENT_TIMEOUT,
                  MILTER_SUBMISSION, MAX_RECIPIENTS_PER_HOUR -> true;
+            case GREYLIST, GREYLIST_DELAY, GREYLIST_MAX_AGE, GREYLIST_AUTO_WHITELIST -> true;
             case SIEVE_BEFORE, SIEVE_AFTER, SIEVE_GLOBAL_DIR, SIEVE_DUPLICATE_MAX_PERIOD -> true;
             case AUTOEXPUNGE_TRASH, AUTOEXPUNGE_JUNK -> true;
             case SIEVE_SPAMTEST_STATUS_HEADER, SIEVE_SPAMTEST_STATUS_TYPE, SIEVE_SPAMTEST_MAX_VALUE, SIEVE_SPAMTEST_MAX_HEADER,
@@ -121,7 +126,8 @@ public enum ConfigKey {
         return switch (this) {
             case MAX_LINE_BYTES -> 512; // RFC 5321 §4.5.3.1.4: a command line is up to 512 octets
             case MAX_CONNECTIONS, MAX_CONNECTIONS_PER_IP, IDLE_TIMEOUT, DESTINATION_CONCURRENCY, SIEVE_MAX_SCRIPTS,
-                 SIEVE_MAX_SCRIPT_BYTES, MILTER_CONNECT_TIMEOUT, MILTER_COMMAND_TIMEOUT, MILTER_CONTENT_TIMEOUT -> 1;
+                 SIEVE_MAX_SCRIPT_BYTES, MILTER_CONNECT_TIMEOUT, MILTER_COMMAND_TIMEOUT, MILTER_CONTENT_TIMEOUT,
+                 GREYLIST_DELAY, GREYLIST_MAX_AGE -> 1;
             default -> 0;
         };
     }
@@ -130,6 +136,8 @@ public enum ConfigKey {
     int maximum() {
         return switch (this) {
             case SIEVE_MAX_SCRIPT_BYTES -> dev.mailstack.store.SieveLimits.MAX_SCRIPT_BYTES; // the content column's bound
+            case GREYLIST_DELAY -> 86400; // a day: shorter than the 2-day retry window, or nothing would ever pass
+            case GREYLIST_MAX_AGE -> 3650;
             default -> Integer.MAX_VALUE;
         };
     }

@@ -25,6 +25,7 @@ import dev.mailstack.mta.queue.QueueSettings;
 import dev.mailstack.mta.queue.SenderRewriting;
 import dev.mailstack.net.PlaintextAuth;
 import dev.mailstack.mta.smtp.DnsBlocklists;
+import dev.mailstack.mta.smtp.Greylisting;
 import dev.mailstack.mta.smtp.SendingRates;
 import dev.mailstack.mta.smtp.SmtpProtocol;
 import dev.mailstack.mta.milter.MilterSettings;
@@ -39,6 +40,7 @@ import dev.mailstack.sieve.AdminScripts;
 import dev.mailstack.sieve.ScannerVerdict;
 import dev.mailstack.sieve.SieveException;
 import dev.mailstack.sieve.SieveScript;
+import dev.mailstack.store.Greylist;
 import dev.mailstack.store.MailboxStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -153,7 +155,19 @@ final class FrontEnds {
                         hostname), SenderRewriting.OFF,
                 MilterSettings.of(config.string(ConfigKey.MILTERS), config.string(ConfigKey.MILTER_DEFAULT_ACTION),
                         config.integer(ConfigKey.MILTER_CONNECT_TIMEOUT), config.integer(ConfigKey.MILTER_COMMAND_TIMEOUT),
-                        config.integer(ConfigKey.MILTER_CONTENT_TIMEOUT), config.flag(ConfigKey.MILTER_SUBMISSION)));
+                        config.integer(ConfigKey.MILTER_CONTENT_TIMEOUT), config.flag(ConfigKey.MILTER_SUBMISSION)),
+                greylisting(config));
+    }
+
+    /** smtp.greylist and its numbers; the retry window is postgrey's 2 days. */
+    private static Greylisting greylisting(Config config) {
+        if (!config.flag(ConfigKey.GREYLIST)) {
+            return Greylisting.OFF;
+        }
+        return Greylisting.of(Greylist.Policy.POSTGREY
+                .withDelay(Duration.ofSeconds(config.integer(ConfigKey.GREYLIST_DELAY)))
+                .withMaxAge(Duration.ofDays(config.integer(ConfigKey.GREYLIST_MAX_AGE)))
+                .withAutoWhitelistAfter(config.integer(ConfigKey.GREYLIST_AUTO_WHITELIST)), Clock.systemUTC());
     }
 
     /**

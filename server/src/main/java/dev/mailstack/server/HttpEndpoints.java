@@ -149,7 +149,7 @@ final class HttpEndpoints implements AutoCloseable {
         counter(m, "mailstack_recipients_deferred_total", "Delivery attempts put off for a retry.", null, counters.deferred());
         counter(m, "mailstack_recipients_bounced_total", "Recipients given up on (5xx or expired).", null, counters.failed());
         counter(m, "mailstack_reports_sent_total", "Delivery status notifications sent.", null, counters.reports());
-        m.append("# HELP mailstack_smtp_refused_total Mail refused at SMTP, by reason (rate_limit: a logged-in account past its hourly recipients).\n"
+        m.append("# HELP mailstack_smtp_refused_total Mail refused at SMTP, by reason (rate_limit: a logged-in account past its hourly recipients; greylist: a recipient deferred by greylisting).\n"
                 + "# TYPE mailstack_smtp_refused_total counter\n");
         for (MailCounters.Refusal r : MailCounters.Refusal.values()) {
             m.append("mailstack_smtp_refused_total{reason=\"").append(r.label()).append("\"} ").append(counters.refusals(r)).append('\n');

@@ -40,6 +40,7 @@ public final class MailboxStore implements AutoCloseable {
     private final DomainPolicies domainPolicies;
     private final SieveScripts sieveScripts;
     private final SieveDuplicates sieveDuplicates;
+    private final Greylist greylist;
 
     private MailboxStore(Database db, ContentFiles contents) {
         this.db = db;
@@ -49,6 +50,7 @@ public final class MailboxStore implements AutoCloseable {
         this.domainPolicies = new DomainPolicies(db);
         this.sieveScripts = new SieveScripts(db, accountWriters);
         this.sieveDuplicates = new SieveDuplicates(db, accountWriters);
+        this.greylist = new Greylist(db);
     }
 
     /** Opens the store in {@code dataDir}; {@code jdbcUrl} null means the embedded H2 file there. */
@@ -84,6 +86,11 @@ public final class MailboxStore implements AutoCloseable {
     /** What the Sieve duplicate test (RFC 7352) remembers per account. */
     public SieveDuplicates sieveDuplicates() {
         return sieveDuplicates;
+    }
+
+    /** The triplets and client networks greylisting (smtp.greylist) has seen. */
+    public Greylist greylist() {
+        return greylist;
     }
 
     public ChangeBus changes() {
@@ -166,7 +173,8 @@ public final class MailboxStore implements AutoCloseable {
 
     /**
      * Deletes the vacation replies and Sieve duplicate IDs that lapsed before {@code now}, of every
-     * account: each account prunes its own when it next gets mail, this is for those that get none.
+     * account (each account prunes its own when it next gets mail, this is for those that get none),
+     * and the greylist's lapsed triplets and client networks (a greylist check never deletes).
      */
     public int pruneExpiredTracking(Instant now) {
         try (Connection c = db.connect()) {
@@ -178,9 +186,9 @@ public final class MailboxStore implements AutoCloseable {
                     pruned += ps.executeUpdate(); // each its own commit: an expired row is no one's
                 }
             }
-            return pruned;
+            return pruned + greylist.prune(c, now);
         } catch (SQLException e) {
-            throw db.failure(e, "prune lapsed vacation replies and duplicate IDs");
+            throw db.failure(e, "prune lapsed vacation replies, duplicate IDs and greylist entries");
         }
     }
 

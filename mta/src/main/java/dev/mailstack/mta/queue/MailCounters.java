@@ -28,7 +28,9 @@ public final class MailCounters {
         /** A milter refused (reject or tempfail), or failed with milter_default_action tempfail or reject. */
         MILTER,
         /** A logged-in account reached smtp.max_recipients_per_hour. */
-        RATE_LIMIT;
+        RATE_LIMIT,
+        /** A recipient deferred by greylisting (smtp.greylist): a new triplet, or a retry before the delay. */
+        GREYLIST;
 
         public String label() {
             return name().toLowerCase(Locale.ROOT);

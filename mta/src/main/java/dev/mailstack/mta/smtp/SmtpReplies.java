@@ -100,6 +100,16 @@ public final class SmtpReplies {
         return new SmtpReply(450, "4.7.1", "Too many recipients from this account in the last hour (at most " + perHour
                 + "); try again later");
     }
+
+    /**
+     * Greylisting (smtp.greylist): RFC 5321 §4.2.5's transient failure, which a real MTA retries;
+     * X.7.1 (delivery not authorized) as Postfix gives postgrey's DEFER_IF_PERMIT.
+     */
+    public static SmtpReply greylisted(String recipient, long seconds) {
+        return new SmtpReply(450, "4.7.1", "<" + recipient + ">: greylisted, try again in " + seconds
+                + " seconds (first mail from this sender to this recipient from your network)");
+    }
+
     public static final SmtpReply STORE_BUSY = new SmtpReply(451, "4.3.0", "Temporary failure storing the message, try again later");
     public static final SmtpReply CHECKS_FAILED = new SmtpReply(451, "4.3.0", "Temporary failure checking the message, try again later");
     public static final SmtpReply TLS_UNAVAILABLE = new SmtpReply(454, "4.7.0", "TLS not available");

@@ -21,6 +21,7 @@ import dev.mailstack.net.SaslExchange;
 import dev.mailstack.store.Account;
 import dev.mailstack.store.AccountWatch;
 import dev.mailstack.store.AddressResolution;
+import dev.mailstack.store.Greylist;
 import dev.mailstack.store.MailEnvelope;
 import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.MessageSpool;
@@ -32,6 +33,7 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZonedDateTime;
@@ -58,17 +60,25 @@ final class SmtpSession {
     record Greeted(String helo, boolean esmtp) implements State {
     }
 
-    /** A mail transaction: MAIL given, recipients so far, and a BDAT message in progress if any. */
+    /**
+     * A mail transaction: MAIL given, recipients so far, a BDAT message in progress if any, and the
+     * longest any recipient's triplet was greylisted before it passed now (zero: none was).
+     */
     record InTransaction(Greeted greeted, String from, MailParams params, List<MailEnvelope.Recipient> recipients,
-                         Optional<Chunks> chunks) implements State {
+                         Optional<Chunks> chunks, Duration greylisted) implements State {
         InTransaction {
             recipients = List.copyOf(recipients);
         }
 
-        InTransaction with(MailEnvelope.Recipient r) {
+        InTransaction with(MailEnvelope.Recipient r, Duration delayed) {
             List<MailEnvelope.Recipient> next = new ArrayList<>(recipients);
             next.add(r);
-            return new InTransaction(greeted, from, params, next, chunks);
+            return new InTransaction(greeted, from, params, next, chunks,
+                    delayed.compareTo(greylisted) > 0 ? delayed : greylisted);
+        }
+
+        InTransaction with(Optional<Chunks> changed) {
+            return new InTransaction(greeted, from, params, recipients, changed, greylisted);
         }
     }
 
@@ -357,7 +367,8 @@ final class SmtpSession {
                 instanceof MilterVerdict.Refuse refuse) {
             return milterRefused(refuse);
         }
-        state = new InTransaction(g, m.from(), new MailParams(eightBit, utf8, ret, envId), List.of(), Optional.empty());
+        state = new InTransaction(g, m.from(), new MailParams(eightBit, utf8, ret, envId), List.of(), Optional.empty(),
+                Duration.ZERO);
         return send(SmtpReplies.SENDER_OK);
     }
 
@@ -433,6 +444,7 @@ final class SmtpSession {
             to = bounceBack.get();
         }
         AddressResolution route;
+        Duration greylisted = Duration.ZERO;
         try {
             route = store.accounts().resolve(to);
         } catch (StoreException e) {
@@ -462,6 +474,31 @@ final class SmtpSession {
                     intake.counters().refused(MailCounters.Refusal.SPF);
                     return error(SmtpReplies.spfFailed(spf.get()));
                 }
+                Greylist.Verdict grey;
+                try {
+                    grey = greylist(t, r.to());
+                } catch (StoreException e) {
+                    return send(SmtpReplies.STORE_BUSY);
+                }
+                switch (grey) {
+                    case Greylist.Defer defer -> {
+                        long seconds = defer.retryIn().plusMillis(999).toSeconds();
+                        LOG.log(Level.INFO, "greylisted conn={0} client={1} from=<{2}> rcpt={3} retry_in={4} reason={5}",
+                                connection.id(), connection.clientAddress().getHostAddress(), t.from(), r.to(), seconds,
+                                defer.retry() ? "early-retry" : "new");
+                        intake.counters().refused(MailCounters.Refusal.GREYLIST);
+                        // send, not error: a deferral is no mistake of the client's, it must not count towards max_errors
+                        return send(SmtpReplies.greylisted(r.to(), seconds));
+                    }
+                    case Greylist.Pass pass -> {
+                        if (pass.delayed().isPositive()) {
+                            LOG.log(Level.INFO, "greylist passed conn={0} client={1} from=<{2}> rcpt={3} delay={4}",
+                                    connection.id(), connection.clientAddress().getHostAddress(), t.from(), r.to(),
+                                    pass.delayed().toSeconds());
+                        }
+                        greylisted = pass.delayed();
+                    }
+                }
             }
         }
         List<String> params = r.params().entrySet().stream()
@@ -469,7 +506,7 @@ final class SmtpSession {
         if (milters.rcpt(to, params) instanceof MilterVerdict.Refuse refuse) {
             return milterRefused(refuse);
         }
-        state = t.with(new MailEnvelope.Recipient(to, notify, orcpt));
+        state = t.with(new MailEnvelope.Recipient(to, notify, orcpt), greylisted);
         return send(SmtpReplies.RECIPIENT_OK);
     }
 
@@ -483,6 +520,21 @@ final class SmtpSession {
             return Optional.empty();
         }
         return settings.srs().reverse(to);
+    }
+
+    /**
+     * Greylisting's verdict on this recipient (smtp.greylist, postgrey behind Postfix's
+     * check_policy_service): for the MX clients the blocklists ask about, asked after every other
+     * check of the RCPT so that a refused client leaves no triplet behind. Postmaster is never
+     * greylisted (RFC 5321 §4.5.1), nor is the MTA in front on LMTP.
+     */
+    private Greylist.Verdict greylist(InTransaction t, String to) {
+        Greylisting g = settings.greylisting();
+        if (!g.on() || lmtp || settings.submission() || mayRelay() || isPostmaster(to)) {
+            return new Greylist.Pass(Duration.ZERO, false);
+        }
+        return store.greylist().check(Greylist.Triplet.of(connection.clientAddress(), t.from(), to), g.policy(),
+                g.clock().instant());
     }
 
     private boolean isPostmaster(String to) {
@@ -621,7 +673,7 @@ final class SmtpSession {
             }
             MessageSpool spool = store.spool();
             chunks = new Chunks(spool, begin(spool, t));
-            state = new InTransaction(t.greeted(), t.from(), t.params(), t.recipients(), Optional.of(chunks));
+            state = t.with(Optional.of(chunks));
         }
         connection.reader().readExactly(b.size(), chunks.message);
         if (!b.last()) {
@@ -658,7 +710,13 @@ final class SmtpSession {
         if (t.recipients().size() == 1) {
             trace.append("\r\n\tfor <").append(t.recipients().get(0).address()).append('>');
         }
-        trace.append("; ").append(ZonedDateTime.now(ZoneId.systemDefault()).format(RFC5322_DATE)).append("\r\n");
+        String date = ZonedDateTime.now(ZoneId.systemDefault()).format(RFC5322_DATE);
+        trace.append("; ").append(date).append("\r\n");
+        if (t.greylisted().isPositive()) {
+            // postgrey's X-Greylist, so that whoever wonders why this mail came late can see it
+            trace.append("X-Greylist: delayed ").append(t.greylisted().toSeconds()).append(" seconds by mailstack at ")
+                    .append(settings.hostname()).append("; ").append(date).append("\r\n");
+        }
         spool.write(trace.toString().getBytes(StandardCharsets.UTF_8));
         Map<String, String> addIfMissing = new LinkedHashMap<>();
         if (settings.submission()) {
@@ -933,7 +991,7 @@ final class SmtpSession {
             } catch (IOException e) {
                 LOG.log(Level.DEBUG, "cannot delete spool conn={0}", connection.id());
             }
-            state = new InTransaction(t.greeted(), t.from(), t.params(), t.recipients(), Optional.empty());
+            state = t.with(Optional.empty());
         }
     }
 

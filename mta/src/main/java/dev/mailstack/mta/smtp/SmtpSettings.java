@@ -22,13 +22,23 @@ import java.util.List;
  * @param senderChecks    SPF, DKIM and DMARC for the same MX clients as the blocklists
  * @param srs             lets bounces to the addresses our forwards were sent from back to their senders
  * @param milters         spam and virus filters asked about each session and message (Postfix's smtpd_milters)
+ * @param greylisting     postgrey's greylisting for the same MX clients as the blocklists; off by default
  */
 public record SmtpSettings(String hostname, boolean submission, long maxMessageBytes, int maxRecipients, int maxErrors,
                            PlaintextAuth plaintextAuth, List<Cidr> trustedNetworks, boolean rejectBareNewlines,
                            DnsBlocklists blocklists, boolean senderLoginMatch, InboundChecks senderChecks,
-                           SenderRewriting srs, MilterSettings milters) {
+                           SenderRewriting srs, MilterSettings milters, Greylisting greylisting) {
     public SmtpSettings {
         trustedNetworks = List.copyOf(trustedNetworks);
+    }
+
+    /** Without greylisting. */
+    public SmtpSettings(String hostname, boolean submission, long maxMessageBytes, int maxRecipients, int maxErrors,
+                        PlaintextAuth plaintextAuth, List<Cidr> trustedNetworks, boolean rejectBareNewlines,
+                        DnsBlocklists blocklists, boolean senderLoginMatch, InboundChecks senderChecks,
+                        SenderRewriting srs, MilterSettings milters) {
+        this(hostname, submission, maxMessageBytes, maxRecipients, maxErrors, plaintextAuth, trustedNetworks,
+                rejectBareNewlines, blocklists, senderLoginMatch, senderChecks, srs, milters, Greylisting.OFF);
     }
 
     /** Without milters. */
@@ -52,23 +62,29 @@ public record SmtpSettings(String hostname, boolean submission, long maxMessageB
     }
 
     public SmtpSettings asSubmission() {
-        // mail clients log in: blocklists (of spam sources, dial-up and home ranges) and SPF are not for them
+        // mail clients log in: blocklists (of spam sources, dial-up and home ranges), SPF and greylisting are not for them
         return new SmtpSettings(hostname, true, maxMessageBytes, maxRecipients, maxErrors, plaintextAuth, trustedNetworks,
-                rejectBareNewlines, DnsBlocklists.NONE, senderLoginMatch, InboundChecks.OFF, srs, milters.forSubmission());
+                rejectBareNewlines, DnsBlocklists.NONE, senderLoginMatch, InboundChecks.OFF, srs, milters.forSubmission(),
+                Greylisting.OFF);
     }
 
     public SmtpSettings withSenderChecks(InboundChecks checks) {
         return new SmtpSettings(hostname, submission, maxMessageBytes, maxRecipients, maxErrors, plaintextAuth, trustedNetworks,
-                rejectBareNewlines, blocklists, senderLoginMatch, checks, srs, milters);
+                rejectBareNewlines, blocklists, senderLoginMatch, checks, srs, milters, greylisting);
     }
 
     public SmtpSettings withSenderRewriting(SenderRewriting rewriting) {
         return new SmtpSettings(hostname, submission, maxMessageBytes, maxRecipients, maxErrors, plaintextAuth, trustedNetworks,
-                rejectBareNewlines, blocklists, senderLoginMatch, senderChecks, rewriting, milters);
+                rejectBareNewlines, blocklists, senderLoginMatch, senderChecks, rewriting, milters, greylisting);
     }
 
     public SmtpSettings withMilters(MilterSettings changed) {
         return new SmtpSettings(hostname, submission, maxMessageBytes, maxRecipients, maxErrors, plaintextAuth, trustedNetworks,
-                rejectBareNewlines, blocklists, senderLoginMatch, senderChecks, srs, changed);
+                rejectBareNewlines, blocklists, senderLoginMatch, senderChecks, srs, changed, greylisting);
+    }
+
+    public SmtpSettings withGreylisting(Greylisting changed) {
+        return new SmtpSettings(hostname, submission, maxMessageBytes, maxRecipients, maxErrors, plaintextAuth, trustedNetworks,
+                rejectBareNewlines, blocklists, senderLoginMatch, senderChecks, srs, milters, changed);
     }
 }

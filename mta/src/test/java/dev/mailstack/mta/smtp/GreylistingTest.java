@@ -1,0 +1,127 @@
+package dev.mailstack.mta.smtp;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mailstack.mta.MtaFixture;
+import dev.mailstack.mta.queue.MailCounters;
+import dev.mailstack.mta.queue.QueueSettings;
+import dev.mailstack.net.LineClient;
+import dev.mailstack.net.MovableClock;
+import dev.mailstack.store.Greylist;
+import dev.mailstack.store.MailboxName;
+import dev.mailstack.store.MessageRef;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** smtp.greylist at RCPT, as postgrey behind Postfix: 450 for a new triplet, 250 for its retry after the delay. */
+class GreylistingTest {
+    static final String GREYLISTED = "450 4\\.7\\.1 <alice@example\\.org>: greylisted, try again in %d seconds"
+            + " \\(first mail from this sender to this recipient from your network\\)";
+
+    @TempDir
+    Path dir;
+    MtaFixture mta;
+    final MovableClock clock = new MovableClock();
+
+    @BeforeEach
+    void start() throws Exception {
+        SmtpSettings greylisting = SmtpSettings.mx("mx.example.org")
+                .withGreylisting(Greylisting.of(Greylist.Policy.POSTGREY, clock));
+        mta = new MtaFixture(dir, Map.of(), greylisting, QueueSettings.defaults("mx.example.org"));
+        mta.store.store().accounts().addAlias("postmaster@example.org", "alice@example.org");
+    }
+
+    @AfterEach
+    void stop() {
+        mta.close();
+    }
+
+    private static String plain(String user, String password) {
+        return Base64.getEncoder().encodeToString(("\0" + user + "\0" + password).getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aNewTripletIsDeferredAndItsRetryAfterTheDelayDelivers() throws Exception {
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            c.send("EHLO mail.remote.test").expectEventually("250 HELP");
+            c.send("MAIL FROM:<bob@remote.test>").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect(GREYLISTED.formatted(300));
+            c.send("RCPT TO:<nobody@example.org>").expect("550 5\\.1\\.1 .*"); // refusals come first, and leave no triplet
+            clock.advance(Duration.ofSeconds(120));
+            for (int i = 0; i < 25; i++) { // more than smtp.max_errors (20): a deferral is no client error
+                c.send("RCPT TO:<alice@example.org>").expect(GREYLISTED.formatted(180));
+            }
+            c.send("QUIT").expect("221 .*");
+        }
+        clock.advance(Duration.ofSeconds(300)); // the sending server's next try
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            c.send("EHLO mail.remote.test").expectEventually("250 HELP");
+            c.send("MAIL FROM:<bob@remote.test>").expect("250 .*");
+            c.send("RCPT TO:<ALICE@example.org>").expect("250 2\\.1\\.5 .*");
+            c.send("DATA").expect("354 .*");
+            c.sendRaw("Subject: at last\r\n\r\nhello\r\n.\r\n");
+            c.expect("250 2\\.0\\.0 .*");
+            c.send("MAIL FROM:<bob@remote.test>").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*"); // known now
+            c.send("QUIT").expect("221 .*");
+        }
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+        MessageRef ref = mta.alice().select(MailboxName.INBOX).messages().get(0);
+        String text;
+        try (InputStream in = mta.alice().openContent(ref)) {
+            text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        assertTrue(text.matches("(?s)Return-Path: <bob@remote\\.test>\r\nReceived: .*\r\n"
+                + "X-Greylist: delayed 420 seconds by mailstack at mx\\.example\\.org; [^\r\n]+\r\nSubject: at last\r\n.*"), text);
+        assertEquals(26, mta.counters.refusals(MailCounters.Refusal.GREYLIST));
+    }
+
+    @Test
+    void postmasterLoginsAndSubmissionAreNeverGreylisted() throws Exception {
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            c.send("EHLO mail.remote.test").expectEventually("250 HELP");
+            c.send("MAIL FROM:<bob@remote.test>").expect("250 .*");
+            c.send("RCPT TO:<Postmaster@example.org>").expect("250 .*"); // RFC 5321 §4.5.1
+            c.send("RCPT TO:<alice@example.org>").expect("450 4\\.7\\.1 .*");
+            c.send("RSET").expect("250 .*");
+            c.send("AUTH PLAIN " + plain("alice@example.org", "secret")).expect("235 .*");
+            c.send("MAIL FROM:<carol@remote.test>").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+        }
+        try (LineClient c = new LineClient(mta.submission.port())) {
+            c.expect("220 .*");
+            c.send("EHLO laptop").expectEventually("250 HELP");
+            c.send("AUTH PLAIN " + plain("alice@example.org", "secret")).expect("235 .*");
+            c.send("MAIL FROM:<alice@example.org>").expect("250 .*");
+            c.send("RCPT TO:<alice+self@example.org>").expect("250 .*");
+        }
+        assertEquals(1, mta.counters.refusals(MailCounters.Refusal.GREYLIST));
+    }
+
+    @Test
+    void lmtpIsNeverGreylisted() throws Exception {
+        try (LineClient c = new LineClient(mta.lmtp.port())) {
+            c.expect("220 .*");
+            c.send("LHLO postfix.example.org").expectEventually("250 HELP");
+            c.send("MAIL FROM:<dave@remote.test>").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*"); // the MTA in front greylists, if anyone
+            c.send("DATA").expect("354 .*");
+            c.sendRaw("Subject: through postfix\r\n\r\nhello\r\n.\r\n");
+            c.expect("250 2\\.0\\.0 .*");
+        }
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+        assertEquals(0, mta.counters.refusals(MailCounters.Refusal.GREYLIST));
+    }
+}
