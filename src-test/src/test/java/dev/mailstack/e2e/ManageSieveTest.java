@@ -48,7 +48,7 @@ class ManageSieveTest {
                 byte[] broken = "require \"fileinto\";\r\nfileinto \"x\"\r\n".getBytes(StandardCharsets.UTF_8);
                 c.sendRaw("CHECKSCRIPT {" + broken.length + "+}\r\n").sendBytes(broken).sendRaw("\r\n");
                 c.expect("NO \"line 2: .*\""); // the Sieve language's own check, with the line
-                c.send("CHECKSCRIPT \"require \\\"editheader\\\";\"").expect("NO \"line 1: .*editheader.*\"");
+                c.send("CHECKSCRIPT \"require \\\"foreverypart\\\";\"").expect("NO \"line 1: .*foreverypart.*\"");
                 c.sendRaw("PUTSCRIPT \"lists\" {" + script.length + "+}\r\n").sendBytes(script).sendRaw("\r\n");
                 c.expect("OK \"Script stored\"");
                 c.send("PUTSCRIPT \"second\" \"keep;\"").expect("NO \\(QUOTA/MAXSCRIPTS\\) .*"); // sieve.max_scripts
