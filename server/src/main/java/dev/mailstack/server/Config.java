@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import dev.mailstack.mta.delivery.QuotaWarnings;
 import dev.mailstack.mta.delivery.Route;
 import dev.mailstack.mta.delivery.Router;
 import dev.mailstack.mta.milter.MilterAddress;
@@ -177,6 +178,10 @@ public final class Config {
                 case SCANNER_TEXTS -> {
                     // RFC 5235 §3.1, §3.3: spamtest goes to 10, virustest to 5
                     ScannerVerdict.textValues(v, key == ConfigKey.SIEVE_VIRUSTEST_TEXT_VALUES ? 5 : 10);
+                    return null;
+                }
+                case PERCENTS -> {
+                    QuotaWarnings.parse(v);
                     return null;
                 }
                 case DECIMAL -> {

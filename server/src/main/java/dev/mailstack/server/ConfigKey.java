@@ -36,6 +36,7 @@ public enum ConfigKey {
     SHUTDOWN_GRACE("net.shutdown_grace_seconds", "20", Type.INT, "Seconds sessions get to finish when the server stops."),
     AUTOEXPUNGE_TRASH("mailbox.autoexpunge_trash_days", "0", Type.INT, "Days mail stays in each account's Trash (special-use \\Trash), counted from when it was put there, before it is expunged for good, as Dovecot's autoexpunge; checked hourly. 0: kept until the user empties it."),
     AUTOEXPUNGE_JUNK("mailbox.autoexpunge_junk_days", "0", Type.INT, "Days mail stays in each account's Junk (special-use \\Junk), counted from when it was put there (delivered as spam, or moved there); 30 is common. 0: kept for ever."),
+    QUOTA_WARNING_PERCENT("mailbox.quota_warning_percent", "90", Type.PERCENTS, "Shares of an account's quota, in percent (1 to 99, comma-separated, at most 5, e.g. 80,95), at which a delivery that takes the account's use from below to at or above one puts a short warning into its INBOX, as Dovecot's quota_warning: once per crossing, only the highest share crossed; accounts without a quota never. Empty: no warnings."),
     MAX_MESSAGE_BYTES("smtp.max_message_bytes", "26214400", Type.LONG, "Largest message accepted (SIZE, RFC 1870); 25 MiB."),
     MAX_RECIPIENTS("smtp.max_recipients", "1000", Type.INT, "Recipients per message (Postfix's default)."),
     MAX_RECIPIENTS_PER_HOUR("smtp.max_recipients_per_hour", "1000", Type.INT, "Recipients one logged-in account may send to in any hour, on all SMTP ports together; past it each RCPT gets 450 4.7.1 (try again later) and a warning is logged, since a stolen password is the usual cause (as rspamd's user ratelimit). Counted in memory, in one-minute steps; relaying from smtp.trusted_networks is not counted. 0: no limit."),
@@ -98,7 +99,7 @@ public enum ConfigKey {
     DKIM_SELECTOR("dkim.selector", "mailstack", Type.SELECTOR, "DKIM selector (RFC 6376) a domain's keys are looked for under first, one of each kind: data_dir/dkim/DOMAIN/SELECTOR.pem for RSA, SELECTOR-ed25519.pem for Ed25519 (RFC 8463); else the domain's only key of that kind there (the kind is what the file holds; its name without .pem is its selector). A domain with both kinds signs with both, RSA's field on top (RFC 8463 §3: many verifiers know only RSA). Signed (rsa-sha256, ed25519-sha256; relaxed/relaxed): mail from a logged-in client From: one of its account's addresses, and mail from smtp.trusted_networks; never mail from other servers. mailstack dkim keygen DOMAIN [--type ed25519] makes a key and prints the DNS record to publish; a domain without a key sends unsigned.");
 
     enum Type { STRING, SELECTOR, ZONES, PATH, ADDRESS, PORT, INT, LONG, BOOL, PLAINTEXT, BARE_LF, CIDRS, ROUTES, HOST_PORT, TLS_POLICY, TLS_POLICIES, MILTERS, MILTER_ACTION,
-        SCANNER_FIELD, SCANNER_TYPE, SCANNER_TEXTS, DECIMAL }
+        SCANNER_FIELD, SCANNER_TYPE, SCANNER_TEXTS, DECIMAL, PERCENTS }
 
     /**
      * Whether a SIGHUP applies a change to this key while the server runs (new SMTP sessions, the
@@ -113,7 +114,7 @@ public enum ConfigKey {
                  MILTER_SUBMISSION, MAX_RECIPIENTS_PER_HOUR -> true;
             case GREYLIST, GREYLIST_DELAY, GREYLIST_MAX_AGE, GREYLIST_AUTO_WHITELIST -> true;
             case SIEVE_BEFORE, SIEVE_AFTER, SIEVE_GLOBAL_DIR, SIEVE_DUPLICATE_MAX_PERIOD -> true;
-            case AUTOEXPUNGE_TRASH, AUTOEXPUNGE_JUNK -> true;
+            case AUTOEXPUNGE_TRASH, AUTOEXPUNGE_JUNK, QUOTA_WARNING_PERCENT -> true;
             case SIEVE_SPAMTEST_STATUS_HEADER, SIEVE_SPAMTEST_STATUS_TYPE, SIEVE_SPAMTEST_MAX_VALUE, SIEVE_SPAMTEST_MAX_HEADER,
                  SIEVE_SPAMTEST_TEXT_VALUES, SIEVE_VIRUSTEST_STATUS_HEADER, SIEVE_VIRUSTEST_STATUS_TYPE,
                  SIEVE_VIRUSTEST_MAX_VALUE, SIEVE_VIRUSTEST_MAX_HEADER, SIEVE_VIRUSTEST_TEXT_VALUES -> true;

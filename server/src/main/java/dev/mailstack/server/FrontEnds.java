@@ -10,6 +10,7 @@ import dev.mailstack.mta.delivery.RelayLogin;
 import dev.mailstack.mta.delivery.RemoteDelivery;
 import dev.mailstack.mta.delivery.Route;
 import dev.mailstack.mta.delivery.NextHopTrust;
+import dev.mailstack.mta.delivery.QuotaWarnings;
 import dev.mailstack.mta.delivery.Router;
 import dev.mailstack.mta.delivery.SieveSettings;
 import dev.mailstack.mta.delivery.SmtpTimeouts;
@@ -89,6 +90,7 @@ final class FrontEnds {
                 new StsPolicies(Clock.systemUTC(), store.domainPolicies()));
         local = new LocalDelivery(store, hostname, config.mimeLimits());
         local.use(sieveSettings(config));
+        local.use(QuotaWarnings.parse(config.string(ConfigKey.QUOTA_WARNING_PERCENT)));
         runner = new QueueRunner(store, queueSettings(config, hostname), local, remote, counters);
         List<java.nio.charset.Charset> fallback = new ArrayList<>();
         for (String name : config.string(ConfigKey.FALLBACK_CHARSETS).split("[,\\s]+")) {
@@ -180,8 +182,10 @@ final class FrontEnds {
         QueueSettings queue = queueSettings(fresh, hostname);
         SmtpSettings mx = smtpSettings(fresh, hostname).withSenderRewriting(srs);
         SieveSettings sieve = sieveSettings(fresh); // the files again, changed or not
+        QuotaWarnings warnings = QuotaWarnings.parse(fresh.string(ConfigKey.QUOTA_WARNING_PERCENT));
         remote.use(router);
         local.use(sieve);
+        local.use(warnings);
         runner.use(queue);
         mxSmtp.use(mx);
         submissionSmtp.use(mx.asSubmission());

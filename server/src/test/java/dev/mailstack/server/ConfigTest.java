@@ -51,6 +51,14 @@ class ConfigTest {
         assertEquals(Optional.of(4190), Config.load(Optional.empty(), Map.of()).port(ConfigKey.MANAGESIEVE_PORT, 4190, 4190));
         assertEquals(Optional.empty(), Config.load(Optional.empty(), Map.of("MAILSTACK_MANAGESIEVE_PORT", "off"))
                 .port(ConfigKey.MANAGESIEVE_PORT, 4190, 4190));
+        Files.writeString(file, "mailbox.quota_warning_percent = 80,100\n");
+        e = assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
+        assertEquals(file + ":1: mailbox.quota_warning_percent = 80,100: a percentage is 1 to 99: 100", e.getMessage());
+        Files.writeString(file, "mailbox.quota_warning_percent = 50,60,70,80,90,95\n");
+        e = assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
+        assertTrue(e.getMessage().endsWith("at most 5 percentages"), e.getMessage());
+        Files.writeString(file, "mailbox.quota_warning_percent =\n"); // empty: off
+        assertEquals("", Config.load(Optional.of(file), Map.of()).string(ConfigKey.QUOTA_WARNING_PERCENT));
         Files.writeString(file, "warm_up = yes\n");
         e = assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
         assertEquals(file + ":1: warm_up = yes: must be true or false", e.getMessage());

@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * Changes to one account's mailboxes that become visible together at {@link #commit()}; closing
@@ -37,6 +38,8 @@ public final class Transaction implements AutoCloseable {
     private boolean storedContent;
     /** This transaction is the account's writer ({@link AccountWriters}) until it ends. */
     private boolean writing;
+    /** Octets this transaction has added to the account's use so far, less what its expunges freed. */
+    private long charged;
 
     /** A mailbox locked by this transaction, with the UIDs it hands out and its one new modseq. */
     private static final class Locked {
@@ -97,6 +100,66 @@ public final class Transaction implements AutoCloseable {
         })) {
             return Optional.empty(); // a retry: its content, maybe written anew (a Sieve-edited copy), is not stored again
         }
+        ContentId content = storeContent(source, facts);
+        return appendContent(mailbox, content, facts.size(), flags, internalDate, key);
+    }
+
+    /**
+     * Appends a short message the server itself writes to the user (a quota warning), counted in the
+     * account's use like any other but never refused for its quota: a warning that the mailbox is
+     * nearly full must not be what makes the delivery it rides with fail, and it must reach the user
+     * most when there is least room (Dovecot delivers its quota warnings past the quota too). The use
+     * may so end a little above the limit, as when a limit is lowered; the next delivery is refused
+     * until the user makes room.
+     */
+    public Uid appendPastQuota(MailboxId mailbox, MessageSource source, MessageFacts facts, Flags flags,
+                               Instant internalDate) {
+        if (source.size() != facts.size()) {
+            throw new IllegalArgumentException("facts size " + facts.size() + " != source size " + source.size());
+        }
+        ContentId content = storeContent(source, facts);
+        return run("append", () -> insert(mailbox, content, facts.size(), flags, internalDate, Optional.empty(), false));
+    }
+
+    /** Appends content already in the store (a queued message delivered locally): no bytes copied. */
+    public Optional<Uid> appendContent(MailboxId mailbox, ContentId content, long size, Flags flags,
+                                       Instant internalDate, Optional<DeliveryKey> key) {
+        return run("append", () -> {
+            lock(mailbox);
+            if (key.isPresent() && delivered(mailbox, key.get())) {
+                return Optional.<Uid>empty();
+            }
+            return Optional.of(insert(mailbox, content, size, flags, internalDate, key, true));
+        });
+    }
+
+    /**
+     * The account's limit and its use before and with this transaction's changes so far, read as the
+     * account's writer: no other writer's change to its use can come between this and the commit.
+     */
+    public QuotaChange quotaChange() {
+        return run("read quota", () -> {
+            if (!writing) {
+                store.accountWriters().lock(account);
+                writing = true;
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT quota_bytes, used_bytes FROM accounts WHERE id = ?")) {
+                ps.setLong(1, account.value());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new StoreException(StoreFailure.NOT_FOUND, "no such account");
+                    }
+                    long limit = rs.getLong(1);
+                    OptionalLong limitBytes = rs.wasNull() ? OptionalLong.empty() : OptionalLong.of(limit);
+                    long used = rs.getLong(2);
+                    return new QuotaChange(limitBytes, Math.max(0, used - charged), used);
+                }
+            }
+        });
+    }
+
+    /** Writes {@code source} into the content files (once, by its address) and records it. */
+    private ContentId storeContent(MessageSource source, MessageFacts facts) {
         try {
             store.contents().put(source);
         } catch (IOException e) {
@@ -104,34 +167,29 @@ public final class Transaction implements AutoCloseable {
         }
         ContentId content = run("store content", () -> store.ensureContent(c, source.sha256(), facts));
         storedContent = true;
-        return appendContent(mailbox, content, facts.size(), flags, internalDate, key);
+        return content;
     }
 
-    /** Appends content already in the store (a queued message delivered locally): no bytes copied. */
-    public Optional<Uid> appendContent(MailboxId mailbox, ContentId content, long size, Flags flags,
-                                       Instant internalDate, Optional<DeliveryKey> key) {
-        return run("append", () -> {
-            Locked m = lock(mailbox);
-            if (key.isPresent() && delivered(mailbox, key.get())) {
-                return Optional.<Uid>empty();
+    /** One new message in {@code mailbox}, charged to the quota, which refuses it past the limit when {@code enforce}. */
+    private Uid insert(MailboxId mailbox, ContentId content, long size, Flags flags, Instant internalDate,
+                       Optional<DeliveryKey> key, boolean enforce) throws SQLException {
+        Locked m = lock(mailbox);
+        chargeQuota(size, enforce);
+        Uid uid = new Uid(m.uidNext++);
+        insertMessage(mailbox, m, uid, content, size, internalDate, flags);
+        if (key.isPresent()) {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "INSERT INTO deliveries (mailbox_id, delivery_key, uid) VALUES (?, ?, ?)")) {
+                ps.setLong(1, mailbox.value());
+                ps.setString(2, key.get().text());
+                ps.setLong(3, uid.value());
+                ps.executeUpdate();
             }
-            chargeQuota(size);
-            Uid uid = new Uid(m.uidNext++);
-            insertMessage(mailbox, m, uid, content, size, internalDate, flags);
-            if (key.isPresent()) {
-                try (PreparedStatement ps = c.prepareStatement(
-                        "INSERT INTO deliveries (mailbox_id, delivery_key, uid) VALUES (?, ?, ?)")) {
-                    ps.setLong(1, mailbox.value());
-                    ps.setString(2, key.get().text());
-                    ps.setLong(3, uid.value());
-                    ps.executeUpdate();
-                }
-            }
-            m.changes.add(new MailboxChange.Added(new MessageRef(mailbox, uid, m.modSeq, size, internalDate, flags,
-                    content, store.contentKey(c, content))));
-            assigned.add(new CommitResult.Assigned(mailbox, m.uidValidity, List.of(), List.of(uid)));
-            return Optional.of(uid);
-        });
+        }
+        m.changes.add(new MailboxChange.Added(new MessageRef(mailbox, uid, m.modSeq, size, internalDate, flags,
+                content, store.contentKey(c, content))));
+        assigned.add(new CommitResult.Assigned(mailbox, m.uidValidity, List.of(), List.of(uid)));
+        return uid;
     }
 
     /** Copies messages (RFC 3501 COPY): new UIDs in {@code to}, flags kept, contents shared. */
@@ -170,7 +228,7 @@ public final class Transaction implements AutoCloseable {
         Locked dst = lock(to);
         List<MessageRef> sources = load(from, uids);
         if (!expungeSource) { // a move stays within the account: its usage does not change
-            chargeQuota(sources.stream().mapToLong(MessageRef::size).sum());
+            chargeQuota(sources.stream().mapToLong(MessageRef::size).sum(), true);
         }
         List<Uid> newUids = new ArrayList<>();
         List<Uid> oldUids = new ArrayList<>();
@@ -439,19 +497,23 @@ public final class Transaction implements AutoCloseable {
         }
     }
 
-    private void chargeQuota(long bytes) throws SQLException {
+    private void chargeQuota(long bytes, boolean enforce) throws SQLException {
         if (bytes == 0) {
             return;
         }
         try (PreparedStatement ps = c.prepareStatement("UPDATE accounts SET used_bytes = used_bytes + ? WHERE id = ?"
-                + " AND (quota_bytes IS NULL OR used_bytes + ? <= quota_bytes)")) {
+                + (enforce ? " AND (quota_bytes IS NULL OR used_bytes + ? <= quota_bytes)" : ""))) {
             ps.setLong(1, bytes);
             ps.setLong(2, account.value());
-            ps.setLong(3, bytes);
+            if (enforce) {
+                ps.setLong(3, bytes);
+            }
             if (ps.executeUpdate() == 0) {
-                throw new StoreException(StoreFailure.OVER_QUOTA, "mailbox quota exceeded");
+                throw enforce ? new StoreException(StoreFailure.OVER_QUOTA, "mailbox quota exceeded")
+                        : new StoreException(StoreFailure.NOT_FOUND, "no such account");
             }
         }
+        charged += bytes;
     }
 
     private void insertMessage(MailboxId mailbox, Locked m, Uid uid, ContentId content, long size, Instant internalDate,
@@ -509,6 +571,7 @@ public final class Transaction implements AutoCloseable {
                 ps.setLong(2, account.value());
                 ps.executeUpdate();
             }
+            charged -= freed;
         }
     }
 

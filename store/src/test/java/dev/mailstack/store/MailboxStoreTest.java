@@ -240,6 +240,41 @@ class MailboxStoreTest {
         assertEquals(100, f.store().accounts().find("alice@example.org").orElseThrow().usedBytes());
     }
 
+    /**
+     * What local delivery judges a quota warning from: the use before and with the transaction's
+     * changes, read as the account's writer; and the warning itself, counted but never refused.
+     */
+    @Test
+    void aTransactionTellsItsQuotaChangeAndAppendsPastTheQuotaOnlyWhenAsked() throws Exception {
+        f.store().accounts().setQuota("alice@example.org", 100L);
+        StoreSession s = f.session();
+        String fifty = "Subject: q\r\n\r\n" + "x".repeat(50 - 16) + "\r\n";
+        Uid one = TestMessages.append(s, f.inbox(), fifty);
+        MessageSpool.Spooled second = TestMessages.spool(f.store(), fifty.replace('x', 'y'));
+        MessageSpool.Spooled notice = TestMessages.spool(f.store(), fifty.replace('x', 'n'));
+        try (Transaction t = s.begin()) {
+            assertEquals(new QuotaChange(java.util.OptionalLong.of(100), 50, 50), t.quotaChange());
+            t.append(f.inbox(), second, TestMessages.facts(second), Flags.NONE, Instant.now(), Optional.empty());
+            assertEquals(new QuotaChange(java.util.OptionalLong.of(100), 50, 100), t.quotaChange());
+            t.appendPastQuota(f.inbox(), notice, TestMessages.facts(notice), Flags.NONE, Instant.now());
+            assertEquals(new QuotaChange(java.util.OptionalLong.of(100), 50, 150), t.quotaChange());
+            t.expunge(f.inbox(), List.of(one));
+            assertEquals(new QuotaChange(java.util.OptionalLong.of(100), 50, 100), t.quotaChange());
+            t.commit();
+        } finally {
+            second.discard();
+            notice.discard();
+        }
+        assertEquals(100, f.store().accounts().find("alice@example.org").orElseThrow().usedBytes());
+        assertEquals(2, s.status(MailboxName.INBOX).messages());
+        StoreException e = assertThrows(StoreException.class, () -> TestMessages.append(s, f.inbox(), "Subject: z\r\n\r\nz\r\n"));
+        assertEquals(StoreFailure.OVER_QUOTA, e.failure(), "an ordinary append is still refused");
+        f.store().accounts().setQuota("alice@example.org", null);
+        try (Transaction t = s.begin()) {
+            assertEquals(new QuotaChange(java.util.OptionalLong.empty(), 100, 100), t.quotaChange());
+        }
+    }
+
     @Test
     void deliveryKeyMakesARetryANoOp() throws Exception {
         StoreSession s = f.session();

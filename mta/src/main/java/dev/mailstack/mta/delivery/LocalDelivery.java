@@ -13,17 +13,21 @@ import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.MessageFacts;
 import dev.mailstack.store.MessageSpool;
 import dev.mailstack.store.QueuedMessage;
+import dev.mailstack.store.QuotaChange;
 import dev.mailstack.store.SpecialUse;
 import dev.mailstack.store.StoreException;
 import dev.mailstack.store.StoreFailure;
 import dev.mailstack.store.StoreSession;
 import dev.mailstack.store.Transaction;
 import dev.mailstack.store.Uid;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -31,6 +35,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -38,6 +43,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * Puts a queued message into a local account's INBOX (its Junk mailbox for mail marked as junk),
  * or where the account's Sieve script says ({@link SieveFilter}), by reference to the content the
  * queue already holds: no bytes copied. The delivery key makes a repeat after a crash a no-op.
+ * A delivery that takes the account past a configured share of its quota also puts a warning
+ * into its INBOX ({@link QuotaWarnings}), in the same transaction.
  */
 public final class LocalDelivery {
     private static final Logger LOG = System.getLogger(LocalDelivery.class.getName());
@@ -77,8 +84,12 @@ public final class LocalDelivery {
     /** Turns of the accounts whose filters test for duplicates, a few locks shared by all accounts. */
     private final ReentrantLock[] duplicateTurns = turns(16);
     private final SieveFilter filter;
-    /** How a copy a Sieve script edited (RFC 5293) is parsed for its own MIME summary. */
+    /** How a copy a Sieve script edited (RFC 5293), or a quota warning, is parsed for its own MIME summary. */
     private final MimeLimits limits;
+    /** This server's name, for the Message-ID of a quota warning ("" when unknown). */
+    private final String hostname;
+    /** Replaced whole on SIGHUP; read once per transaction. */
+    private volatile QuotaWarnings quotaWarnings = QuotaWarnings.OFF;
 
     public LocalDelivery(MailboxStore store) {
         this(store, "");
@@ -94,6 +105,7 @@ public final class LocalDelivery {
         this.store = store;
         this.filter = new SieveFilter(store, hostname);
         this.limits = limits;
+        this.hostname = hostname;
     }
 
     /**
@@ -103,6 +115,14 @@ public final class LocalDelivery {
      */
     public void use(SieveSettings settings) {
         filter.use(settings);
+    }
+
+    /**
+     * The shares of an account's quota at which deliveries from now on warn the user
+     * (mailbox.quota_warning_percent); {@link QuotaWarnings#OFF} until the server sets them.
+     */
+    public void use(QuotaWarnings warnings) {
+        quotaWarnings = warnings;
     }
 
     /** One local account that a claimed message goes to, through the envelope recipient {@code recipient}. */
@@ -219,7 +239,7 @@ public final class LocalDelivery {
      */
     private List<Result> file(List<Request> batch, List<SieveFilter.Disposition> dispositions, StoreSession session)
             throws IOException {
-        List<Optional<EditedSource>> edited = new ArrayList<>();
+        List<Optional<ParsedSource>> edited = new ArrayList<>();
         try {
             for (int i = 0; i < batch.size(); i++) {
                 Optional<EditedCopy> copy = dispositions.get(i).placements().isEmpty() ? Optional.empty()
@@ -229,7 +249,7 @@ public final class LocalDelivery {
             }
             return file(batch, dispositions, edited, session);
         } finally {
-            for (Optional<EditedSource> e : edited) {
+            for (Optional<ParsedSource> e : edited) {
                 if (e.isPresent()) {
                     try {
                         e.get().spooled().discard(); // stored by now (moved into place) or not to be
@@ -241,19 +261,28 @@ public final class LocalDelivery {
         }
     }
 
-    /** An edited copy spooled and parsed: its octets and its own MIME summary ("parse once" for this content). */
-    private record EditedSource(MessageSpool.Spooled spooled, MessageFacts facts) {
+    /**
+     * A message we store as a content of its own (an edited copy, a quota warning), spooled and
+     * parsed: its octets and its own MIME summary ("parse once" for this content).
+     */
+    private record ParsedSource(MessageSpool.Spooled spooled, MessageFacts facts) {
     }
 
-    private EditedSource write(QueuedMessage message, EditedCopy copy) throws IOException {
+    private ParsedSource write(QueuedMessage message, EditedCopy copy) throws IOException {
+        try (InputStream in = copy.open(store, message.contentKey())) {
+            return write(in);
+        }
+    }
+
+    private ParsedSource write(InputStream content) throws IOException {
         MessageSpool.Spooled spooled;
-        try (MessageSpool spool = store.spool(); InputStream in = copy.open(store, message.contentKey())) {
-            in.transferTo(spool);
+        try (MessageSpool spool = store.spool()) {
+            content.transferTo(spool);
             spooled = spool.finish();
         }
         try (InputStream in = spooled.open()) {
             MessageSummary.ParsedMessage p = MessageSummary.parse(in, limits);
-            return new EditedSource(spooled, new MessageFacts(p.size(), p.headerSize(), p.bodyLines(), p.summary().encode()));
+            return new ParsedSource(spooled, new MessageFacts(p.size(), p.headerSize(), p.bodyLines(), p.summary().encode()));
         } catch (IOException | RuntimeException e) {
             spooled.discard();
             throw e;
@@ -261,7 +290,7 @@ public final class LocalDelivery {
     }
 
     private List<Result> file(List<Request> batch, List<SieveFilter.Disposition> dispositions,
-                              List<Optional<EditedSource>> edited, StoreSession session) {
+                              List<Optional<ParsedSource>> edited, StoreSession session) {
         Account account = batch.getFirst().account();
         // Mailboxes before the transaction: it holds a connection, and a second one could wait forever.
         List<Map<MailboxId, Flags>> targets = new ArrayList<>();
@@ -273,6 +302,10 @@ public final class LocalDelivery {
             }
             targets.add(into);
         }
+        QuotaWarnings warnings = quotaWarnings;
+        Optional<MailboxId> warnInto = warnings.off() || account.quotaBytes().isEmpty() ? Optional.empty()
+                : Optional.of(boxes.inbox().id());
+        Optional<QuotaWarning> warned = Optional.empty();
         try (Transaction t = session.begin()) {
             List<Result> delivered = new ArrayList<>();
             for (int i = 0; i < batch.size(); i++) {
@@ -297,10 +330,60 @@ public final class LocalDelivery {
                 delivered.add(new Delivered(filed.isEmpty() ? "250 2.0.0 discarded by the Sieve filter of " + account.address()
                         : "250 2.0.0 delivered to " + account.address(), filed, dispositions.get(i)));
             }
+            boolean stored = delivered.stream().anyMatch(r -> r instanceof Delivered d
+                    && d.filed().stream().anyMatch(f -> f.uid().isPresent()));
+            if (warnInto.isPresent() && stored) {
+                warned = warnIfFilling(t, account, warnInto.get(), warnings);
+            }
             t.commit();
+            if (warned.isPresent()) {
+                LOG.log(Level.INFO, "quota warning delivered queue={0} user={1} percent={2} used={3} limit={4}",
+                        batch.getFirst().message().id(), account.address(), warned.get().percent(),
+                        warned.get().usedBytes(), warned.get().limitBytes());
+            }
             remember(account, batch, delivered);
             return delivered;
         }
+    }
+
+    /**
+     * Dovecot's quota_warning: when this transaction's deliveries took the account's use past one of
+     * the configured shares of its quota, a warning into its INBOX, in the same transaction. So it is
+     * stored with the deliveries or not at all (a delivery refused for quota rolls back and warns of
+     * nothing), a retry that finds its delivery key stores nothing and so crosses nothing, and two
+     * deliveries at once cannot both warn of one crossing: the use before and after is read as the
+     * account's one writer, which the transaction is from its first append to its commit. A burst
+     * of mail delivered in one transaction is one delivery here. The warning is counted in the use
+     * but never refused for the quota ({@link Transaction#appendPastQuota}). Mail the user saves
+     * (IMAP APPEND, COPY) does not warn: that user is at their mail program, which shows the quota.
+     */
+    private Optional<QuotaWarning> warnIfFilling(Transaction t, Account account, MailboxId inbox, QuotaWarnings warnings) {
+        QuotaChange change = t.quotaChange();
+        OptionalInt crossed = warnings.crossed(change);
+        if (crossed.isEmpty()) {
+            return Optional.empty();
+        }
+        QuotaWarning warning = new QuotaWarning(crossed.getAsInt(), change.usedAfter(), change.limitBytes().getAsLong());
+        ParsedSource source;
+        try {
+            // written inside the transaction, which only now knows the use: a small file, no network
+            source = write(new ByteArrayInputStream(warning.write(account.address(), hostname,
+                    ZonedDateTime.now(ZoneId.systemDefault()))));
+        } catch (IOException e) {
+            // the deliveries matter more than their warning: they go in without it
+            LOG.log(Level.WARNING, "quota warning not written user={0}: {1}", account.address(), e.getMessage());
+            return Optional.empty();
+        }
+        try {
+            t.appendPastQuota(inbox, source.spooled(), source.facts(), Flags.NONE, Instant.now());
+        } finally {
+            try {
+                source.spooled().discard(); // moved into place by now, or not to be
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "cannot delete the spool file of a quota warning: " + e.getMessage());
+            }
+        }
+        return Optional.of(warning);
     }
 
     /**
@@ -387,7 +470,7 @@ public final class LocalDelivery {
             return box;
         }
 
-        private MailboxInfo inbox() {
+        MailboxInfo inbox() {
             return named(found.computeIfAbsent(Optional.empty(), k -> session.require(MailboxName.INBOX)));
         }
 
