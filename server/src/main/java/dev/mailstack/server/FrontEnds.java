@@ -166,10 +166,11 @@ final class FrontEnds {
         if (!config.flag(ConfigKey.GREYLIST)) {
             return Greylisting.OFF;
         }
-        return Greylisting.of(Greylist.Policy.POSTGREY
+        return new Greylisting(true, Greylist.Policy.POSTGREY
                 .withDelay(Duration.ofSeconds(config.integer(ConfigKey.GREYLIST_DELAY)))
                 .withMaxAge(Duration.ofDays(config.integer(ConfigKey.GREYLIST_MAX_AGE)))
-                .withAutoWhitelistAfter(config.integer(ConfigKey.GREYLIST_AUTO_WHITELIST)), Clock.systemUTC());
+                .withAutoWhitelistAfter(config.integer(ConfigKey.GREYLIST_AUTO_WHITELIST)), Clock.systemUTC(),
+                Cidr.parseList(config.string(ConfigKey.SENDER_CHECKS_SKIP)));
     }
 
     /**

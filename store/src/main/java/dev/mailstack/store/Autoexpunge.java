@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,6 +16,7 @@ import java.util.List;
  * account's own transaction, so quota, counters and open IMAP sessions learn of it as of any other.
  */
 final class Autoexpunge {
+    private static final System.Logger LOG = System.getLogger(Autoexpunge.class.getName());
     /** Messages per transaction: one account's writer is never held long. */
     static final int BATCH = 500;
 
@@ -35,6 +37,8 @@ final class Autoexpunge {
                 expunged += run(box, savedBefore);
             } catch (StoreException e) {
                 // one mailbox's trouble (deleted meanwhile, a busy account) does not hold back the others
+                LOG.log(System.Logger.Level.WARNING, "autoexpunge: mailbox skipped this round mailbox_id={0} error=\"{1}\"",
+                        box.mailbox().value(), e.getMessage());
                 failed = failed == null ? e : failed;
             }
         }
@@ -91,9 +95,16 @@ final class Autoexpunge {
             ps.setLong(2, Mailboxes.keyAfter(mailbox));
             ps.setInt(3, BATCH);
             List<Uid> out = new ArrayList<>();
+            Instant future = Instant.now().plus(Duration.ofMinutes(1));
             try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next() && rs.getTimestamp(2).toInstant().isBefore(savedBefore)) {
-                    out.add(new Uid(rs.getLong(1)));
+                while (rs.next()) {
+                    Instant saved = rs.getTimestamp(2).toInstant();
+                    if (saved.isBefore(savedBefore)) {
+                        out.add(new Uid(rs.getLong(1)));
+                    } else if (!saved.isAfter(future)) {
+                        break; // the first one not yet due: those after it were saved later still
+                    }
+                    // saved "in the future" by a clock that ran ahead: read past it, or it would hold back the rest
                 }
             }
             return out;

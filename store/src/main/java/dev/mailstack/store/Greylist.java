@@ -87,7 +87,7 @@ public final class Greylist {
 
         /** The triplet of a client at {@code client} sending from {@code sender} to {@code recipient}. */
         public static Triplet of(InetAddress client, String sender, String recipient) {
-            return new Triplet(network(client), sender(sender), recipient.toLowerCase(Locale.ROOT));
+            return new Triplet(network(client), sender(sender), recipient(recipient));
         }
 
         /**
@@ -104,6 +104,17 @@ public final class Greylist {
             } catch (UnknownHostException e) {
                 throw new IllegalStateException("4 or 16 bytes are an address", e);
             }
+        }
+
+        /**
+         * The recipient lowercased, without a +tag: alice+1@, alice+2@ ... all reach alice, and
+         * as separate triplets each would be a row of its own (a client could write rows without end).
+         */
+        static String recipient(String recipient) {
+            String r = recipient.toLowerCase(Locale.ROOT);
+            int at = r.lastIndexOf('@');
+            int plus = r.indexOf('+');
+            return plus > 0 && (at < 0 || plus < at) ? r.substring(0, plus) + (at < 0 ? "" : r.substring(at)) : r;
         }
 
         /**
@@ -207,6 +218,10 @@ public final class Greylist {
                 update(c, "UPDATE greylist_triplets SET passed_at = ?, expires_at = ? WHERE triplet_hash = ?",
                         now, now.plus(policy.maxAge()), key);
             }
+            if (policy.autoWhitelistAfter() > 0) {
+                // as postgrey, every passing delivery counts for the network, at most one an hour (no write otherwise)
+                countPass(c, triplet.network(), client, policy, now);
+            }
             return new Pass(Duration.ZERO, false);
         } catch (SQLException e) {
             throw db.failure(e, "check the greylist");
@@ -258,10 +273,10 @@ public final class Greylist {
 
     private void firstSight(Connection c, String key, boolean stale, Policy policy, Instant now) throws SQLException {
         Instant expires = now.plus(policy.retryWindow());
-        if (stale) {
-            // another session may have started it again meanwhile: its first attempt is as good as ours
-            update(c, "UPDATE greylist_triplets SET first_seen = ?, passed_at = NULL, expires_at = ?"
-                    + " WHERE triplet_hash = ? AND expires_at <= ?", now, expires, key, now);
+        // another session may have started it again meanwhile (its first attempt is as good as ours,
+        // and the insert below then finds its row); or the prune took the row since we read it
+        if (stale && update(c, "UPDATE greylist_triplets SET first_seen = ?, passed_at = NULL, expires_at = ?"
+                + " WHERE triplet_hash = ? AND expires_at <= ?", now, expires, key, now)) {
             return;
         }
         try (PreparedStatement ps = c.prepareStatement(

@@ -179,14 +179,25 @@ public final class MailboxStore implements AutoCloseable {
     public int pruneExpiredTracking(Instant now) {
         try (Connection c = db.connect()) {
             int pruned = 0;
+            SQLException failed = null;
             for (String sql : List.of("DELETE FROM sieve_duplicates WHERE expires_at <= ?",
                     "DELETE FROM vacation_replies WHERE lapses_at <= ?")) {
                 try (PreparedStatement ps = c.prepareStatement(sql)) {
                     ps.setTimestamp(1, Timestamp.from(now));
                     pruned += ps.executeUpdate(); // each its own commit: an expired row is no one's
+                } catch (SQLException e) {
+                    failed = e; // one table's trouble does not keep the others' rows
                 }
             }
-            return pruned + greylist.prune(c, now);
+            try {
+                pruned += greylist.prune(c, now);
+            } catch (SQLException e) {
+                failed = e;
+            }
+            if (failed != null) {
+                throw failed;
+            }
+            return pruned;
         } catch (SQLException e) {
             throw db.failure(e, "prune lapsed vacation replies, duplicate IDs and greylist entries");
         }

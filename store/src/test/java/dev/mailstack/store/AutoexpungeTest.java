@@ -82,6 +82,22 @@ class AutoexpungeTest {
         }
     }
 
+    /** A clock that ran ahead stamped one message "in the future": the due ones after it still go. */
+    @Test
+    void aMessageSavedInTheFutureDoesNotHoldBackTheDueOnesAfterIt() throws Exception {
+        try (StoreFixture f = StoreFixture.create(dir)) {
+            StoreSession s = f.session();
+            MailboxId trash = s.require(new MailboxName("Trash")).id();
+            Uid future = TestMessages.append(s, trash, "Subject: stamped 2100\r\n\r\nx\r\n");
+            Uid old = TestMessages.append(s, trash, "Subject: old\r\n\r\ny\r\n");
+            Uid fresh = TestMessages.append(s, trash, "Subject: today\r\n\r\nz\r\n");
+            saved(f.store(), trash, future, Instant.parse("2100-01-01T00:00:00Z"));
+            saved(f.store(), trash, old, Instant.now().minus(Duration.ofDays(40)));
+            assertEquals(1, f.store().autoexpunge(SpecialUse.TRASH, Instant.now().minus(Duration.ofDays(30))));
+            assertEquals(List.of(future, fresh), uids(s, "Trash"));
+        }
+    }
+
     @Test
     void aFullMailboxGoesInSeveralTransactions() throws Exception {
         try (StoreFixture f = StoreFixture.create(dir)) {

@@ -1,18 +1,32 @@
 package dev.mailstack.mta.smtp;
 
+import dev.mailstack.net.Cidr;
 import dev.mailstack.store.Greylist;
+import java.net.InetAddress;
 import java.time.Clock;
+import java.util.List;
 
 /**
  * smtp.greylist: whether the MX port greylists, as Postfix with postgrey's {@code
  * check_policy_service}, by which policy, and by which clock (a test's, to move by hand). Only
  * clients that neither log in nor relay from the trusted networks, only recipients delivered here,
- * never postmaster, never submission or LMTP.
+ * never postmaster, never submission or LMTP, and never the clients of {@code skip} (the server
+ * takes smtp.sender_checks_skip's: this machine by default, whose cron jobs and web apps on
+ * localhost:25 seldom retry).
  */
-public record Greylisting(boolean on, Greylist.Policy policy, Clock clock) {
-    public static final Greylisting OFF = new Greylisting(false, Greylist.Policy.POSTGREY, Clock.systemUTC());
+public record Greylisting(boolean on, Greylist.Policy policy, Clock clock, List<Cidr> skip) {
+    public static final Greylisting OFF = new Greylisting(false, Greylist.Policy.POSTGREY, Clock.systemUTC(), List.of());
 
+    public Greylisting {
+        skip = List.copyOf(skip);
+    }
+
+    /** Every client of the MX port that neither logs in nor relays (tests, whose clients are on loopback). */
     public static Greylisting of(Greylist.Policy policy, Clock clock) {
-        return new Greylisting(true, policy, clock);
+        return new Greylisting(true, policy, clock, List.of());
+    }
+
+    public boolean skips(InetAddress client) {
+        return skip.stream().anyMatch(c -> c.contains(client));
     }
 }

@@ -2,6 +2,7 @@ package dev.mailstack.mta.smtp;
 
 import dev.mailstack.store.AccountId;
 import java.time.Clock;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -67,14 +68,20 @@ public final class SendingRates {
         sweep(now);
     }
 
+    /** What {@link #tryRecord} took: so much in that minute's slot (none when there is no limit). */
+    public record Taken(long minute, int recipients) {
+        static final Taken NOTHING = new Taken(-1, 0);
+    }
+
     /**
      * Takes {@code recipients} from the account's hour if they fit, in one step, so that sessions
-     * of one account side by side cannot each pass a check that only looked ({@link #allows}).
+     * of one account side by side cannot each pass a check that only looked ({@link #allows});
+     * empty when they do not fit.
      */
-    public boolean tryRecord(AccountId account, int recipients) {
+    public Optional<Taken> tryRecord(AccountId account, int recipients) {
         int max = perHour;
         if (max == 0) {
-            return true;
+            return Optional.of(Taken.NOTHING);
         }
         long now = minute();
         boolean[] taken = new boolean[1];
@@ -87,17 +94,19 @@ public final class SendingRates {
             return window;
         });
         sweep(now);
-        return taken[0];
+        return taken[0] ? Optional.of(new Taken(now, recipients)) : Optional.empty();
     }
 
-    /** Gives back what {@link #tryRecord} took for a message that was not sent after all. */
-    public void giveBack(AccountId account, int recipients) {
-        if (perHour == 0) {
+    /**
+     * Gives back what {@link #tryRecord} took for a message that was not sent after all: from the
+     * slot it went into, if that slot still holds its minute (later, it has lapsed anyway).
+     */
+    public void giveBack(AccountId account, Taken taken) {
+        if (taken.recipients() == 0) {
             return;
         }
-        long now = minute();
         windows.computeIfPresent(account, (a, w) -> {
-            w.add(now, -recipients);
+            w.takeBack(taken.minute(), taken.recipients());
             return w;
         });
     }
@@ -133,6 +142,13 @@ public final class SendingRates {
                 counts[slot] = 0;
             }
             counts[slot] += recipients;
+        }
+
+        synchronized void takeBack(long minute, int recipients) {
+            int slot = (int) (minute % SLOTS);
+            if (minutes[slot] == minute) {
+                counts[slot] = Math.max(0, counts[slot] - recipients);
+            }
         }
 
         synchronized int sum(long minute) {

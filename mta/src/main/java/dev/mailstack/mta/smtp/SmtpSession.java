@@ -125,6 +125,8 @@ final class SmtpSession {
     /** From AUTH to the session's end: the account's deletion ends the session (Accounts.watch). */
     private AccountWatch accountWatch = AccountWatch.NONE;
     private int errors;
+    /** Recipients greylisting deferred in this session ({@link #rcpt}). */
+    private int greylistDeferrals;
     private int transactions;
     /** Every command so far ended in bare LF: a netcat user, see {@link DataReader}. */
     private boolean lfOnly = true;
@@ -487,8 +489,10 @@ final class SmtpSession {
                                 connection.id(), connection.clientAddress().getHostAddress(), t.from(), r.to(), seconds,
                                 defer.retry() ? "early-retry" : "new");
                         intake.counters().refused(MailCounters.Refusal.GREYLIST);
-                        // send, not error: a deferral is no mistake of the client's, it must not count towards max_errors
-                        return send(SmtpReplies.greylisted(r.to(), seconds));
+                        // send, not error: a deferral is no mistake of the client's; but past max_recipients of
+                        // them in one session it is a client writing triplets without end, and they count
+                        return ++greylistDeferrals > settings.maxRecipients()
+                                ? error(SmtpReplies.greylisted(r.to(), seconds)) : send(SmtpReplies.greylisted(r.to(), seconds));
                     }
                     case Greylist.Pass pass -> {
                         if (pass.delayed().isPositive()) {
@@ -526,11 +530,11 @@ final class SmtpSession {
      * Greylisting's verdict on this recipient (smtp.greylist, postgrey behind Postfix's
      * check_policy_service): for the MX clients the blocklists ask about, asked after every other
      * check of the RCPT so that a refused client leaves no triplet behind. Postmaster is never
-     * greylisted (RFC 5321 §4.5.1), nor is the MTA in front on LMTP.
+     * greylisted (RFC 5321 §4.5.1), nor is the MTA in front on LMTP, nor a client greylisting skips.
      */
     private Greylist.Verdict greylist(InTransaction t, String to) {
         Greylisting g = settings.greylisting();
-        if (!g.on() || lmtp || settings.submission() || mayRelay() || isPostmaster(to)) {
+        if (!g.on() || lmtp || settings.submission() || mayRelay() || g.skips(connection.clientAddress()) || isPostmaster(to)) {
             return new Greylist.Pass(Duration.ZERO, false);
         }
         return store.greylist().check(Greylist.Triplet.of(connection.clientAddress(), t.from(), to), g.policy(),
@@ -640,7 +644,8 @@ final class SmtpSession {
             return error(SmtpReplies.BDAT_MIXED);
         }
         if (t.recipients().isEmpty()) {
-            return error(noValidRecipients());
+            // LMTP: the front MTA's transaction whose recipients were all refused is no client error either
+            return lmtp ? send(noValidRecipients()) : error(noValidRecipients());
         }
         if (milters.data() instanceof MilterVerdict.Refuse refuse) {
             milters.abort();
@@ -836,7 +841,9 @@ final class SmtpSession {
                 intake.counters().quarantined();
             }
             // RCPT only looked; this takes the recipients from the hour, so sessions side by side cannot all pass
-            if (user.isPresent() && !rates.tryRecord(user.get().id(), envelope.recipients().size())) {
+            Optional<SendingRates.Taken> taken = user.isPresent()
+                    ? rates.tryRecord(user.get().id(), envelope.recipients().size()) : Optional.of(SendingRates.Taken.NOTHING);
+            if (taken.isEmpty()) {
                 LOG.log(Level.WARNING, "rate limited conn={0} user={1} rcpts={2} limit={3} reason=\"recipients in the last"
                         + " hour; a stolen password?\"", connection.id(), user.get().address(), envelope.recipients().size(),
                         rates.limit());
@@ -846,10 +853,9 @@ final class SmtpSession {
             QueueId id;
             try {
                 id = intake.accept(envelope, accepted, origin());
-            } catch (IOException | RuntimeException e) {
-                if (user.isPresent()) { // not sent: the hour keeps only what went
-                    rates.giveBack(user.get().id(), envelope.recipients().size());
-                }
+            } catch (StoreException e) {
+                // the queue's commit failed: not sent, so the hour keeps only what went
+                user.ifPresent(u -> rates.giveBack(u.id(), taken.get()));
                 throw e;
             }
             LOG.log(Level.INFO, "queued conn={0} queue={1} from=<{2}> rcpts={3} size={4,number,#}", connection.id(), id,

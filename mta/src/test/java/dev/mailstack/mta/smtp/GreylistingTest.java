@@ -49,6 +49,47 @@ class GreylistingTest {
         return Base64.getEncoder().encodeToString(("\0" + user + "\0" + password).getBytes(StandardCharsets.UTF_8));
     }
 
+    /**
+     * A client writing new triplets without end (alice+1@, alice+2@ ... are one triplet anyway):
+     * past smtp.max_recipients deferrals in a session they count as errors and it is closed.
+     */
+    @Test
+    void tagsAreOneTripletAndEndlessDeferralsEndTheSession() throws Exception {
+        mta.close();
+        SmtpSettings d = SmtpSettings.mx("mx.example.org");
+        SmtpSettings few = new SmtpSettings(d.hostname(), false, d.maxMessageBytes(), 3, 2, d.plaintextAuth(),
+                d.trustedNetworks(), false).withGreylisting(Greylisting.of(Greylist.Policy.POSTGREY, clock));
+        mta = new MtaFixture(dir.resolve("few"), Map.of(), few, QueueSettings.defaults("mx.example.org"));
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            c.send("EHLO mail.remote.test").expectEventually("250 HELP");
+            c.send("MAIL FROM:<bob@remote.test>").expect("250 .*");
+            c.send("RCPT TO:<alice+1@example.org>").expect("450 4\\.7\\.1 .*try again in 300 seconds.*");
+            clock.advance(Duration.ofSeconds(10));
+            c.send("RCPT TO:<alice+2@example.org>").expect("450 4\\.7\\.1 .*try again in 290 seconds.*"); // the same triplet
+            c.send("RCPT TO:<alice+3@example.org>").expect("450 .*");
+            c.send("RCPT TO:<alice+4@example.org>").expect("450 .*"); // the 4th deferral, past max_recipients (3): an error
+            c.send("RCPT TO:<alice+5@example.org>").expect("450 .*"); // the 2nd error: smtp.max_errors reached
+            c.expect("421 .*");
+            c.expectClosed();
+        }
+    }
+
+    /** Clients greylisting skips (smtp.sender_checks_skip in the server: this machine by default) pass at once. */
+    @Test
+    void skippedClientsAreNeverGreylisted() throws Exception {
+        mta.close();
+        SmtpSettings skipping = SmtpSettings.mx("mx.example.org").withGreylisting(new Greylisting(true,
+                Greylist.Policy.POSTGREY, clock, java.util.List.of(dev.mailstack.net.Cidr.parse("127.0.0.0/8"))));
+        mta = new MtaFixture(dir.resolve("skip"), Map.of(), skipping, QueueSettings.defaults("mx.example.org"));
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            c.send("EHLO cron.localhost").expectEventually("250 HELP");
+            c.send("MAIL FROM:<root@localhost.test>").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+        }
+    }
+
     @Test
     void aNewTripletIsDeferredAndItsRetryAfterTheDelayDelivers() throws Exception {
         try (LineClient c = mta.connect()) {

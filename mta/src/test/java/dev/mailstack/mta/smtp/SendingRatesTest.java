@@ -54,15 +54,23 @@ class SendingRatesTest {
         MovableClock clock = new MovableClock();
         SendingRates rates = new SendingRates(10, clock);
         assertTrue(rates.allows(ALICE, 8) && rates.allows(ALICE, 8), "both sessions' RCPTs looked at an empty hour");
-        assertTrue(rates.tryRecord(ALICE, 8));
-        assertFalse(rates.tryRecord(ALICE, 8), "the second message does not fit any more");
-        assertTrue(rates.tryRecord(ALICE, 2));
-        rates.giveBack(ALICE, 2); // its queueing failed
+        assertTrue(rates.tryRecord(ALICE, 8).isPresent());
+        assertTrue(rates.tryRecord(ALICE, 8).isEmpty(), "the second message does not fit any more");
+        SendingRates.Taken two = rates.tryRecord(ALICE, 2).orElseThrow();
+        rates.giveBack(ALICE, two); // its queueing failed
         assertTrue(rates.allows(ALICE, 2));
         assertFalse(rates.allows(ALICE, 3));
+        SendingRates.Taken late = rates.tryRecord(ALICE, 2).orElseThrow();
         clock.advance(Duration.ofMinutes(1));
-        rates.giveBack(ALICE, 0);
-        assertTrue(rates.allows(ALICE, 2), "a give-back in a later minute still counts against the take");
+        rates.giveBack(ALICE, late); // in a later minute: from the slot it was taken in, not this one
+        assertTrue(rates.allows(ALICE, 2));
+        assertFalse(rates.allows(ALICE, 3), "the 8 taken before still count");
+        SendingRates unlimited = new SendingRates(0, clock);
+        SendingRates.Taken nothing = unlimited.tryRecord(ALICE, 5).orElseThrow();
+        unlimited.limit(3); // a SIGHUP between the take and a failed queueing
+        unlimited.giveBack(ALICE, nothing);
+        unlimited.record(ALICE, 3);
+        assertFalse(unlimited.allows(ALICE, 1), "nothing taken, nothing given back: the hour never goes below zero");
     }
 
     @Test
