@@ -279,18 +279,9 @@ public final class Greylist {
                 + " WHERE triplet_hash = ? AND expires_at <= ?", now, expires, key, now)) {
             return;
         }
-        try (PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO greylist_triplets (triplet_hash, first_seen, passed_at, expires_at) VALUES (?, ?, NULL, ?)")) {
-            ps.setString(1, key);
-            ps.setTimestamp(2, Timestamp.from(now));
-            ps.setTimestamp(3, Timestamp.from(expires));
-            ps.executeUpdate();
-        } catch (SQLException e) {
-            if (!db.dialect().isUniqueViolation(e)) {
-                throw e;
-            }
-            // a session with the same triplet inserted first (two RCPTs in parallel): its row is the one
-        }
+        // a session with the same triplet may insert first (two RCPTs in parallel): its row is the one
+        insertOnce(c, "INSERT INTO greylist_triplets (triplet_hash, first_seen, passed_at, expires_at) VALUES (?, ?, NULL, ?)",
+                key, now, expires);
     }
 
     /**
@@ -300,18 +291,9 @@ public final class Greylist {
     private void countPass(Connection c, String network, Client client, Policy policy, Instant now) throws SQLException {
         Instant expires = now.plus(policy.maxAge());
         if (client == null) {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "INSERT INTO greylist_clients (network, passes, last_pass, expires_at) VALUES (?, 1, ?, ?)")) {
-                ps.setString(1, network);
-                ps.setTimestamp(2, Timestamp.from(now));
-                ps.setTimestamp(3, Timestamp.from(expires));
-                ps.executeUpdate();
-            } catch (SQLException e) {
-                if (!db.dialect().isUniqueViolation(e)) {
-                    throw e;
-                }
-                // another session counted this network's pass in the same moment: one pass an hour
-            }
+            // another session may count this network's pass in the same moment: one pass an hour
+            insertOnce(c, "INSERT INTO greylist_clients (network, passes, last_pass, expires_at) VALUES (?, 1, ?, ?)",
+                    network, now, expires);
         } else if (client.passes() == 0) { // lapsed: counting starts over
             update(c, "UPDATE greylist_clients SET passes = 1, last_pass = ?, expires_at = ? WHERE network = ?",
                     now, expires, network);
@@ -338,6 +320,17 @@ public final class Greylist {
                 }
             }
             return ps.executeUpdate() > 0;
+        }
+    }
+
+    /** An insert another session may have made first: its row stands (autocommit, so nothing else is undone). */
+    private void insertOnce(Connection c, String sql, Object... values) throws SQLException {
+        try {
+            update(c, sql, values);
+        } catch (SQLException e) {
+            if (!db.dialect().isUniqueViolation(e)) {
+                throw e;
+            }
         }
     }
 }
