@@ -23,7 +23,7 @@ final class ImapReplies {
     }
 
     /** The BYE a session of an account gets when the account is deleted (mailstack user del). */
-    static final String ACCOUNT_DELETED = "This account was deleted; closing the connection";
+    static final String ACCOUNT_DELETED = "This account was deleted or disabled; closing the connection";
     static final String NOT_AUTHENTICATED = "Log in first (LOGIN user password)";
     static final String NOT_SELECTED = "Select a mailbox first (SELECT INBOX)";
     static final String AUTH_FAILED = "[AUTHENTICATIONFAILED] Authentication failed";

@@ -135,9 +135,9 @@ class ImapSessionTest {
             idling.send("s SELECT INBOX").expectEventually("s OK \\[READ-WRITE\\] SELECT completed");
             idling.send("i IDLE").expect("\\+ idling");
             imap.store.store().accounts().removeUser("alice@example.org");
-            idling.expect("\\* BYE This account was deleted; closing the connection");
+            idling.expect("\\* BYE This account was deleted or disabled; closing the connection");
             idling.expectClosed();
-            waiting.expect("\\* BYE This account was deleted; closing the connection");
+            waiting.expect("\\* BYE This account was deleted or disabled; closing the connection");
             waiting.expectClosed();
         }
         try (LineClient c = imap.connect()) {

@@ -14,7 +14,7 @@ final class ManageSieveReplies {
     static final SieveResponse IDLE_TIMEOUT = SieveResponse.bye("Idle for too long; closing the connection");
     static final SieveResponse SHUTTING_DOWN = SieveResponse.bye(Code.TRYLATER, "Server shutting down, try again later");
     static final SieveResponse TOO_MANY_ERRORS = SieveResponse.bye("Too many bad commands; closing the connection");
-    static final SieveResponse ACCOUNT_DELETED = SieveResponse.bye("This account was deleted; closing the connection");
+    static final SieveResponse ACCOUNT_DELETED = SieveResponse.bye("This account was deleted or disabled; closing the connection");
     static final SieveResponse LINE_TOO_LONG = SieveResponse.no("Line too long");
     static final SieveResponse LOGOUT = SieveResponse.ok("Logout completed");
 

@@ -302,7 +302,7 @@ class ManageSieveSessionTest {
     void deletingTheAccountEndsItsSession() throws IOException {
         try (LineClient c = login()) {
             store.store().accounts().removeUser("alice@example.org");
-            c.expect("BYE \"This account was deleted; closing the connection\"");
+            c.expect("BYE \"This account was deleted or disabled; closing the connection\"");
             c.expectClosed();
         }
     }

@@ -16,7 +16,7 @@ final class Pop3Replies {
     static final Pop3Reply TOO_MANY_ERRORS = Pop3Reply.err("Too many bad commands; closing the connection");
     /** RFC 3206 §4 SYS/PERM: logging in again will not help. Unasked for: the client reads it as its next reply. */
     static final Pop3Reply ACCOUNT_DELETED = Pop3Reply.err(Code.SYS_PERM,
-            "This account was deleted; closing the connection");
+            "This account was deleted or disabled; closing the connection");
 
     // --- syntax (Pop3Parser)
     static final Pop3Reply UNKNOWN = Pop3Reply.err("Unknown command; try CAPA");

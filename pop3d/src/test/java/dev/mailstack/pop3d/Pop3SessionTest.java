@@ -147,7 +147,7 @@ class Pop3SessionTest {
         try (LineClient c = login()) {
             c.send("DELE 1").expect("\\+OK Message 1 deleted");
             store.store().accounts().removeUser(USER);
-            c.expect("-ERR \\[SYS/PERM\\] This account was deleted; closing the connection");
+            c.expect("-ERR \\[SYS/PERM\\] This account was deleted or disabled; closing the connection");
             c.expectClosed();
         }
         awaitSessionEnded();

@@ -20,4 +20,10 @@ interface AccountAdmin {
 
     /** Deletes the account and all its mail; the running server ends the account's sessions (IMAP, POP3, SMTP). */
     void removeUser(String address) throws IOException;
+
+    /**
+     * Disables the account (no login anywhere; the running server ends its sessions; its mail is
+     * kept and still delivered) or enables it again.
+     */
+    void setDisabled(String address, boolean disabled) throws IOException;
 }

@@ -73,6 +73,11 @@ final class ControlClient implements ImportTarget, AccountAdmin, AutoCloseable {
         change("USER DEL " + address);
     }
 
+    @Override
+    public void setDisabled(String address, boolean disabled) throws IOException {
+        change((disabled ? "USER DISABLE " : "USER ENABLE ") + address);
+    }
+
     /** A change to an account: the server's refusal is the command's failure, worded as the store words it. */
     private void change(String request) throws IOException {
         line(request, "the change was not made");

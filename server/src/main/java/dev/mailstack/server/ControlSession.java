@@ -32,6 +32,8 @@ import java.util.OptionalLong;
  * USER PASSWD hash address          OK | ERR text   mailstack user passwd; open sessions go on
  * USER QUOTA quota address          OK | ERR text   mailstack user quota: bytes or "-" for none
  * USER DEL address                  OK | ERR text   mailstack user del; ends its sessions
+ * USER DISABLE address              OK | ERR text   mailstack user disable; ends its sessions
+ * USER ENABLE address               OK | ERR text   mailstack user enable
  * </pre>
  * A message arrives in chunks so that neither side needs it whole, in memory or in a file of its
  * own. Every chunk is read whatever happens to the message, so an ERR leaves the stream in step;
@@ -149,7 +151,7 @@ final class ControlSession {
         }
     }
 
-    /** USER ADD, PASSWD, QUOTA and DEL: {@code mailstack user}'s changes, logged (without the hash) for the record. */
+    /** USER ADD, PASSWD, QUOTA, DEL, DISABLE and ENABLE: {@code mailstack user}'s changes, logged (without the hash) for the record. */
     private String user(String arg) {
         String[] words = arg.split(" ", 2);
         String rest = words.length > 1 ? words[1] : "";
@@ -182,8 +184,14 @@ final class ControlSession {
                 accounts.removeUser(rest);
                 LOG.log(Level.INFO, "control: user deleted conn={0} user={1}", id, Accounts.normalize(rest));
             }
+            case "DISABLE", "ENABLE" -> {
+                accounts.setDisabled(rest, words[0].equals("DISABLE"));
+                LOG.log(Level.INFO, "control: user {0} conn={1} user={2}", words[0].equals("DISABLE") ? "disabled" : "enabled",
+                        id, Accounts.normalize(rest));
+            }
             default -> {
-                return "ERR unknown request USER " + words[0] + " (USER ADD, USER PASSWD, USER QUOTA, USER DEL)";
+                return "ERR unknown request USER " + words[0]
+                        + " (USER ADD, USER PASSWD, USER QUOTA, USER DEL, USER DISABLE, USER ENABLE)";
             }
         }
         return "OK";

@@ -34,4 +34,9 @@ record StoreAccountAdmin(MailboxStore store) implements AccountAdmin {
     public void removeUser(String address) {
         store.accounts().removeUser(address);
     }
+
+    @Override
+    public void setDisabled(String address, boolean disabled) {
+        store.accounts().setDisabled(address, disabled);
+    }
 }

@@ -21,10 +21,11 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "user", mixinStandardHelpOptions = true, description = {"Manage mail accounts.",
-        "While the server runs, add, passwd, quota, del and import hand the change to it",
-        "(data/control/control.sock): the server makes it, and a deleted account's",
-        "IMAP, POP3, SMTP and ManageSieve sessions end at once."},
-        subcommands = {UserCommand.Add.class, UserCommand.Passwd.class, UserCommand.Quota.class, UserCommand.Del.class, UserCommand.ListUsers.class,
+        "While the server runs, add, passwd, quota, del, disable, enable and import hand the",
+        "change to it (data/control/control.sock): the server makes it, and a deleted or",
+        "disabled account's IMAP, POP3, SMTP and ManageSieve sessions end at once."},
+        subcommands = {UserCommand.Add.class, UserCommand.Passwd.class, UserCommand.Quota.class, UserCommand.Del.class,
+                UserCommand.Disable.class, UserCommand.Enable.class, UserCommand.ListUsers.class,
                 UserCommand.Import.class, VacationCommand.class, SieveCommand.class})
 final class UserCommand {
     /** Reads the password from stdin (one line) or asks at the terminal, twice. */
@@ -172,6 +173,41 @@ final class UserCommand {
             change(options, accounts -> {
                 accounts.removeUser(address);
                 return "deleted user " + address;
+            });
+        }
+    }
+
+    @Command(name = "disable", mixinStandardHelpOptions = true, description = {
+        "Stop an account from logging in (SMTP AUTH, IMAP, POP3, ManageSieve), e.g. when its",
+        "password was stolen: the running server ends its sessions at once. Its mail is kept",
+        "and still delivered; user enable lets it log in again (with user passwd first)."})
+    static final class Disable implements Runnable {
+        @Mixin
+        StoreOptions options;
+        @Parameters(paramLabel = "ADDRESS")
+        String address;
+
+        @Override
+        public void run() {
+            change(options, accounts -> {
+                accounts.setDisabled(address, true);
+                return "disabled user " + address;
+            });
+        }
+    }
+
+    @Command(name = "enable", mixinStandardHelpOptions = true, description = "Let a disabled account log in again.")
+    static final class Enable implements Runnable {
+        @Mixin
+        StoreOptions options;
+        @Parameters(paramLabel = "ADDRESS")
+        String address;
+
+        @Override
+        public void run() {
+            change(options, accounts -> {
+                accounts.setDisabled(address, false);
+                return "enabled user " + address;
             });
         }
     }

@@ -147,7 +147,8 @@ class ControlSocketTest {
             AtomicInteger ended = new AtomicInteger(); // what alice's IMAP and POP3 sessions listen to
             try (AutoCloseable session = store.accounts().watch(alice.id(), ended::incrementAndGet);
                  Raw c = new Raw(ControlSocket.path(data))) {
-                assertEquals("ERR unknown request USER MOVE (USER ADD, USER PASSWD, USER QUOTA, USER DEL)", c.send("USER MOVE x\n"));
+                assertEquals("ERR unknown request USER MOVE (USER ADD, USER PASSWD, USER QUOTA, USER DEL, USER DISABLE, USER ENABLE)",
+                        c.send("USER MOVE x\n"));
                 assertEquals("ERR USER ADD hash quota address", c.send("USER ADD " + hash + " bob@example.org\n"));
                 assertEquals("ERR not a whole SHA512-CRYPT hash ($6$[rounds=N$]salt$ and 86 characters of digest)", c.send("USER ADD secret - bob@example.org\n"));
                 assertEquals("ERR not a quota in bytes (or - for none): lots",
@@ -171,6 +172,15 @@ class ControlSocketTest {
                 assertEquals(4096, store.accounts().find("alice@example.org").orElseThrow().quotaBytes().getAsLong());
                 assertEquals("OK", c.send("USER QUOTA - alice@example.org\n"));
                 assertTrue(store.accounts().find("alice@example.org").orElseThrow().quotaBytes().isEmpty());
+
+                assertEquals("ERR no user carol@example.org", c.send("USER DISABLE carol@example.org\n"));
+                assertEquals("OK", c.send("USER DISABLE alice@example.org\n"));
+                assertEquals(1, ended.get(), "disabling ends the account's sessions");
+                assertTrue(store.accounts().authenticate("alice@example.org", "new").isEmpty());
+                assertEquals("OK", c.send("USER ENABLE alice@example.org\n"));
+                assertTrue(store.accounts().authenticate("alice@example.org", "new").isPresent());
+                ended.set(0);
+                store.accounts().watch(alice.id(), ended::incrementAndGet); // a session of the enabled account; told below
 
                 assertEquals("ERR no user carol@example.org", c.send("USER DEL carol@example.org\n"));
                 assertEquals("ERR not an address (want user@domain): ", c.send("USER DEL\n"));

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
  * told and closed, and new logins follow the change.
  */
 class LiveUserAdminTest {
-    private static final String BYE = "\\* BYE This account was deleted; closing the connection";
-    private static final String POP3_GONE = "-ERR \\[SYS/PERM\\] This account was deleted; closing the connection";
+    private static final String BYE = "\\* BYE This account was deleted or disabled; closing the connection";
+    private static final String POP3_GONE = "-ERR \\[SYS/PERM\\] This account was deleted or disabled; closing the connection";
 
     @TempDir
     Path dir;
@@ -94,6 +94,43 @@ class LiveUserAdminTest {
             Cli again = user("", "del", "alice@example.org");
             assertEquals(1, again.exit(), again.output());
             assertTrue(again.output().contains("mailstack: no user alice@example.org"), again.output());
+        }
+    }
+
+    /** user disable (a stolen password): the sessions end, logins are refused, mail still arrives; enable undoes it. */
+    @Test
+    void disablingAUserEndsItsSessionsRefusesItsLoginsAndKeepsItsMailComing() throws Exception {
+        try (RunningServer mx = RunningServer.start(dir.resolve("data"), "example.org", Map.of())) {
+            mx.addUser("alice", "secret");
+            try (LineClient idling = imapLogin(mx, "alice@example.org", "secret")) {
+                idling.send("s SELECT INBOX").expectEventually("s OK \\[READ-WRITE\\] SELECT completed");
+                idling.send("i IDLE").expect("\\+ idling");
+                Cli disable = user("", "disable", "alice@example.org");
+                assertEquals(0, disable.exit(), disable.output());
+                assertTrue(disable.output().contains("disabled user alice@example.org (through the running server)"),
+                        disable.output());
+                idling.expect(BYE);
+                idling.expectClosed();
+            }
+            imapRefuses(mx, "alice@example.org", "secret");
+            pop3Refuses(mx, "alice@example.org", "secret");
+            try (LineClient smtp = new LineClient(mx.port("smtp"))) { // another server's mail to her
+                smtp.expect("220 .*");
+                smtp.send("EHLO mail.remote.test").expectEventually("250 HELP");
+                smtp.send("MAIL FROM:<bob@remote.test>").expect("250 .*");
+                smtp.send("RCPT TO:<alice@example.org>").expect("250 .*");
+                smtp.send("DATA").expect("354 .*");
+                smtp.sendRaw("Subject: still delivered\r\n\r\nhello\r\n.\r\n").expect("250 .*");
+            }
+            Await.until("the message in alice's INBOX", Duration.ofSeconds(20),
+                    () -> RelayTest.count(mx, "alice@example.org") == 1);
+
+            Cli enable = user("", "enable", "alice@example.org");
+            assertEquals(0, enable.exit(), enable.output());
+            try (LineClient pop3 = pop3Login(mx, "alice@example.org", "secret")) {
+                pop3.send("STAT").expect("\\+OK 1 .*");
+                pop3.send("QUIT").expect("\\+OK .*");
+            }
         }
     }
 

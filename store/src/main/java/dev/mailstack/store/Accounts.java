@@ -184,8 +184,16 @@ public final class Accounts {
         updateAccount("UPDATE accounts SET password_hash = ? WHERE id = ?", passwordHash, address);
     }
 
+    /**
+     * A disabled account logs in nowhere and its sessions end at once (they are told as of a
+     * deletion, {@link #watch}); its mail is kept and still delivered, as Dovecot's nologin.
+     */
     public void setDisabled(String address, boolean disabled) {
         updateAccount("UPDATE accounts SET disabled = ? WHERE id = ?", disabled, address);
+        if (disabled) {
+            changes.publishRemoved(find(address).orElseThrow(
+                    () -> new StoreException(StoreFailure.NOT_FOUND, "no user " + normalize(address))).id());
+        }
     }
 
     /** Null removes the quota; a negative one is refused (every caller's check ends here). */
@@ -301,15 +309,16 @@ public final class Accounts {
     }
 
     /**
-     * Runs {@code onRemoved} once the account is deleted in this process (on the deleting thread,
-     * right after the commit; it must not block), or at once when it is gone already, so that a
-     * session that logged in just before a deletion hears of it too. It may run twice. Until the
+     * Runs {@code onRemoved} once the account is deleted or disabled in this process (on the
+     * changing thread, right after the commit; it must not block), or at once when it is gone or
+     * disabled already, so that a session that logged in just before hears of it too. It may run twice. Until the
      * returned handle is closed.
      */
     public AccountWatch watch(AccountId account, Runnable onRemoved) {
         AutoCloseable handle = changes.subscribe(account, onRemoved);
         boolean exists;
-        try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement("SELECT 1 FROM accounts WHERE id = ?")) {
+        try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(
+                "SELECT 1 FROM accounts WHERE id = ? AND disabled = FALSE")) {
             ps.setLong(1, account.value());
             try (ResultSet rs = ps.executeQuery()) {
                 exists = rs.next();

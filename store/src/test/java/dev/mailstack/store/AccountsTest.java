@@ -39,8 +39,18 @@ class AccountsTest {
         assertTrue(accounts.authenticate("Alice@Example.ORG", StoreFixture.PASSWORD).isPresent());
         assertTrue(accounts.authenticate("alice@example.org", "wrong").isEmpty());
         assertTrue(accounts.authenticate("nobody@example.org", StoreFixture.PASSWORD).isEmpty());
+        java.util.concurrent.atomic.AtomicInteger ended = new java.util.concurrent.atomic.AtomicInteger();
+        AccountWatch session = accounts.watch(f.user().id(), ended::incrementAndGet);
         accounts.setDisabled("alice@example.org", true);
         assertTrue(accounts.authenticate("alice@example.org", StoreFixture.PASSWORD).isEmpty());
+        assertEquals(1, ended.get(), "a disabled account's sessions are told to end, as of a deletion");
+        AccountWatch late = accounts.watch(f.user().id(), ended::incrementAndGet);
+        assertEquals(2, ended.get(), "a session that logged in just before the disabling hears of it too");
+        accounts.setDisabled("alice@example.org", false);
+        assertTrue(accounts.authenticate("alice@example.org", StoreFixture.PASSWORD).isPresent());
+        assertEquals(2, ended.get(), "enabling ends nothing");
+        session.close();
+        late.close();
     }
 
     @Test

@@ -92,7 +92,7 @@ public final class SmtpReplies {
     public static final SmtpReply IDLE_TIMEOUT = new SmtpReply(421, "4.4.2", "Timeout: no command received, closing");
     public static final SmtpReply TOO_MANY_ERRORS = new SmtpReply(421, "4.7.0", "Too many errors, closing connection");
     /** To a session authenticated as an account that was deleted (mailstack user del). */
-    public static final SmtpReply ACCOUNT_DELETED = new SmtpReply(421, "4.7.0", "This account was deleted; closing the connection");
+    public static final SmtpReply ACCOUNT_DELETED = new SmtpReply(421, "4.7.0", "This account was deleted or disabled; closing the connection");
     public static final SmtpReply TOO_MANY_RECIPIENTS = new SmtpReply(452, "4.5.3", "Too many recipients");
 
     /** smtp.max_recipients_per_hour reached by a logged-in account (as Postfix's anvil: 450 4.7.1). */

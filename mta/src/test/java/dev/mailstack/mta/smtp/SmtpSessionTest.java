@@ -291,7 +291,7 @@ class SmtpSessionTest {
             c.send("AUTH PLAIN " + plain("alice@example.org", "secret")).expect("235 2.7.0 .*");
             c.send("MAIL FROM:<alice@example.org>").expect("250 .*");
             mta.store.store().accounts().removeUser("alice@example.org");
-            c.expect("421 4.7.0 This account was deleted; closing the connection");
+            c.expect("421 4.7.0 This account was deleted or disabled; closing the connection");
             c.expectClosed();
         }
     }
@@ -311,7 +311,7 @@ class SmtpSessionTest {
             mta.store.store().accounts().removeUser("alice@example.org");
             c.send("MAIL FROM:<bob@example.org>").expect("250 .*"); // bob's session goes on
             mta.store.store().accounts().removeUser("bob@example.org");
-            c.expect("421 4.7.0 This account was deleted; closing the connection");
+            c.expect("421 4.7.0 This account was deleted or disabled; closing the connection");
         }
     }
 
