@@ -181,33 +181,36 @@ final class UserCommand {
         "Stop an account from logging in (SMTP AUTH, IMAP, POP3, ManageSieve), e.g. when its",
         "password was stolen: the running server ends its sessions at once. Its mail is kept",
         "and still delivered; user enable lets it log in again (with user passwd first)."})
-    static final class Disable implements Runnable {
-        @Mixin
-        StoreOptions options;
-        @Parameters(paramLabel = "ADDRESS")
-        String address;
-
-        @Override
-        public void run() {
-            change(options, accounts -> {
-                accounts.setDisabled(address, true);
-                return "disabled user " + address;
-            });
+    static final class Disable extends Switch {
+        Disable() {
+            super(true);
         }
     }
 
     @Command(name = "enable", mixinStandardHelpOptions = true, description = "Let a disabled account log in again.")
-    static final class Enable implements Runnable {
+    static final class Enable extends Switch {
+        Enable() {
+            super(false);
+        }
+    }
+
+    /** user disable and user enable: one flag of the account, either way. */
+    abstract static class Switch implements Runnable {
         @Mixin
         StoreOptions options;
         @Parameters(paramLabel = "ADDRESS")
         String address;
+        private final boolean disable;
+
+        Switch(boolean disable) {
+            this.disable = disable;
+        }
 
         @Override
         public void run() {
             change(options, accounts -> {
-                accounts.setDisabled(address, false);
-                return "enabled user " + address;
+                accounts.setDisabled(address, disable);
+                return (disable ? "disabled user " : "enabled user ") + address;
             });
         }
     }
