@@ -178,9 +178,10 @@ final class UserCommand {
     }
 
     @Command(name = "disable", mixinStandardHelpOptions = true, description = {
-        "Stop an account from logging in (SMTP AUTH, IMAP, POP3, ManageSieve), e.g. when its",
-        "password was stolen: the running server ends its sessions at once. Its mail is kept",
-        "and still delivered; user enable lets it log in again (with user passwd first)."})
+        "Stop an account from logging in (SMTP AUTH, IMAP, POP3, ManageSieve), e.g.",
+        "when its password was stolen: the running server ends its sessions at once.",
+        "Its mail is kept and still delivered; user enable lets it log in again",
+        "(after user passwd)."})
     static final class Disable extends Switch {
         Disable() {
             super(true);
