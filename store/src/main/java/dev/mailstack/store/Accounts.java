@@ -189,10 +189,9 @@ public final class Accounts {
      * deletion, {@link #watch}); its mail is kept and still delivered, as Dovecot's nologin.
      */
     public void setDisabled(String address, boolean disabled) {
-        updateAccount("UPDATE accounts SET disabled = ? WHERE id = ?", disabled, address);
+        AccountId id = updateAccount("UPDATE accounts SET disabled = ? WHERE id = ?", disabled, address);
         if (disabled) {
-            changes.publishRemoved(find(address).orElseThrow(
-                    () -> new StoreException(StoreFailure.NOT_FOUND, "no user " + normalize(address))).id());
+            changes.publishRemoved(id);
         }
     }
 
@@ -209,7 +208,7 @@ public final class Accounts {
      * deliveries and IMAP write {@code used_bytes} in the same row, and H2 must never see two
      * writers of one account's rows wait on each other.
      */
-    private void updateAccount(String sql, Object value, String address) {
+    private AccountId updateAccount(String sql, Object value, String address) {
         String a = normalize(address);
         try (Connection c = db.connect()) {
             AccountId id = idOf(c, a);
@@ -223,6 +222,7 @@ public final class Accounts {
             } finally {
                 writers.unlock(id);
             }
+            return id;
         } catch (SQLException e) {
             throw db.failure(e, "update user");
         }

@@ -54,20 +54,6 @@ public final class SendingRates {
         return (w == null ? 0 : w.sum(minute())) + recipients <= max;
     }
 
-    /** A message the account sent (committed to the queue) to {@code recipients} addresses. */
-    public void record(AccountId account, int recipients) {
-        if (perHour == 0) {
-            return;
-        }
-        long now = minute();
-        windows.compute(account, (a, w) -> {
-            Window window = w == null ? new Window() : w;
-            window.add(now, recipients);
-            return window;
-        });
-        sweep(now);
-    }
-
     /** What {@link #tryRecord} took: so much in that minute's slot (none when there is no limit). */
     public record Taken(long minute, int recipients) {
         static final Taken NOTHING = new Taken(-1, 0);

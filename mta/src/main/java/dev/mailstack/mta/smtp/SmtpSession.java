@@ -605,7 +605,11 @@ final class SmtpSession {
 
     /** LMTP makes none of port 25's checks: only this machine and the trusted networks may hand mail over. */
     static boolean mayUseLmtp(InetAddress client, List<Cidr> trusted) {
-        return client.isLoopbackAddress() || trusted.stream().anyMatch(c -> c.contains(client));
+        return client.isLoopbackAddress() || inAny(client, trusted);
+    }
+
+    private static boolean inAny(InetAddress client, List<Cidr> networks) {
+        return networks.stream().anyMatch(c -> c.contains(client));
     }
 
     /** RFC 2033 §4.2: LMTP answers DATA without an accepted recipient with 503. */
@@ -622,7 +626,7 @@ final class SmtpSession {
     }
 
     private boolean fromTrustedNetwork() {
-        return settings.trustedNetworks().stream().anyMatch(c -> c.contains(connection.clientAddress()));
+        return inAny(connection.clientAddress(), settings.trustedNetworks());
     }
 
     private Origin origin() {

@@ -17,9 +17,9 @@ class SendingRatesTest {
     void anAccountsRecipientsCountForAnHourThenLapseMinuteByMinute() {
         MovableClock clock = new MovableClock();
         SendingRates rates = new SendingRates(10, clock);
-        rates.record(ALICE, 4);
+        rates.tryRecord(ALICE, 4);
         clock.advance(Duration.ofMinutes(30));
-        rates.record(ALICE, 6);
+        rates.tryRecord(ALICE, 6);
         assertTrue(rates.allows(ALICE, 0));
         assertFalse(rates.allows(ALICE, 1), "10 of 10 in the last hour");
         assertTrue(rates.allows(BOB, 10), "each account has its own hour");
@@ -36,7 +36,7 @@ class SendingRatesTest {
     void aWholeHourOfSilenceAndALimitChangedLiveAreHonoured() {
         MovableClock clock = new MovableClock();
         SendingRates rates = new SendingRates(5, clock);
-        rates.record(ALICE, 5);
+        rates.tryRecord(ALICE, 5);
         assertFalse(rates.allows(ALICE, 1));
         rates.limit(0);
         assertTrue(rates.allows(ALICE, 1000), "0: no limit (a SIGHUP turned it off)");
@@ -69,7 +69,7 @@ class SendingRatesTest {
         SendingRates.Taken nothing = unlimited.tryRecord(ALICE, 5).orElseThrow();
         unlimited.limit(3); // a SIGHUP between the take and a failed queueing
         unlimited.giveBack(ALICE, nothing);
-        unlimited.record(ALICE, 3);
+        unlimited.tryRecord(ALICE, 3);
         assertFalse(unlimited.allows(ALICE, 1), "nothing taken, nothing given back: the hour never goes below zero");
     }
 
@@ -78,12 +78,12 @@ class SendingRatesTest {
         MovableClock clock = new MovableClock();
         SendingRates rates = new SendingRates(100, clock);
         for (int i = 0; i < 1000; i++) {
-            rates.record(new AccountId(i), 1);
+            rates.tryRecord(new AccountId(i), 1);
         }
         clock.advance(Duration.ofMinutes(60));
         for (int minute = 0; minute < 10; minute++) { // the sweep's turn comes once in ten minutes
             clock.advance(Duration.ofMinutes(1));
-            rates.record(ALICE, 1);
+            rates.tryRecord(ALICE, 1);
         }
         assertTrue(rates.remembered() <= 1, "idle accounts dropped: " + rates.remembered());
     }
