@@ -19,6 +19,7 @@ import dev.mailstack.mta.milter.MilterSettings;
 import dev.mailstack.mta.delivery.TlsPolicy;
 import dev.mailstack.mta.smtp.DnsBlocklists;
 import dev.mailstack.net.Cidr;
+import dev.mailstack.sieve.EditHeaderRules;
 import dev.mailstack.sieve.ScannerVerdict;
 
 /**
@@ -182,6 +183,10 @@ public final class Config {
                 }
                 case PERCENTS -> {
                     QuotaWarnings.parse(v);
+                    return null;
+                }
+                case FIELD_NAMES -> {
+                    EditHeaderRules.names(v);
                     return null;
                 }
                 case DECIMAL -> {

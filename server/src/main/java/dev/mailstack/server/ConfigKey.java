@@ -96,10 +96,12 @@ public enum ConfigKey {
     SIEVE_VIRUSTEST_MAX_VALUE("sieve.virustest_max_value", "", Type.DECIMAL, "The score at the top of virustest's scale (5), for score and strlen; or sieve.virustest_max_header."),
     SIEVE_VIRUSTEST_MAX_HEADER("sieve.virustest_max_header", "", Type.SCANNER_FIELD, "Where the scanner writes that top score itself, as sieve.spamtest_max_header."),
     SIEVE_VIRUSTEST_TEXT_VALUES("sieve.virustest_text_values", "", Type.SCANNER_TEXTS, "For the text type: VALUE=TEXT pairs, values 0 to 5, e.g. 1=clean, 5=infected."),
+    SIEVE_EDITHEADER_FORBID_ADD("sieve.editheader_forbid_add", "", Type.FIELD_NAMES, "Header fields Sieve scripts may not add with editheader (RFC 5293), comma- or space-separated, as Pigeonhole's sieve_editheader_forbid_add; an attempt is ignored. Received, Return-Path and Authentication-Results are never added; Subject cannot be forbidden."),
+    SIEVE_EDITHEADER_FORBID_DELETE("sieve.editheader_forbid_delete", "", Type.FIELD_NAMES, "Header fields Sieve scripts may not delete, as sieve.editheader_forbid_add (Pigeonhole's sieve_editheader_forbid_delete). Received, Auto-Submitted and Return-Path are never deleted; Subject cannot be forbidden."),
     DKIM_SELECTOR("dkim.selector", "mailstack", Type.SELECTOR, "DKIM selector (RFC 6376) a domain's keys are looked for under first, one of each kind: data_dir/dkim/DOMAIN/SELECTOR.pem for RSA, SELECTOR-ed25519.pem for Ed25519 (RFC 8463); else the domain's only key of that kind there (the kind is what the file holds; its name without .pem is its selector). A domain with both kinds signs with both, RSA's field on top (RFC 8463 §3: many verifiers know only RSA). Signed (rsa-sha256, ed25519-sha256; relaxed/relaxed): mail from a logged-in client From: one of its account's addresses, and mail from smtp.trusted_networks; never mail from other servers. mailstack dkim keygen DOMAIN [--type ed25519] makes a key and prints the DNS record to publish; a domain without a key sends unsigned.");
 
     enum Type { STRING, SELECTOR, ZONES, PATH, ADDRESS, PORT, INT, LONG, BOOL, PLAINTEXT, BARE_LF, CIDRS, ROUTES, HOST_PORT, TLS_POLICY, TLS_POLICIES, MILTERS, MILTER_ACTION,
-        SCANNER_FIELD, SCANNER_TYPE, SCANNER_TEXTS, DECIMAL, PERCENTS }
+        SCANNER_FIELD, SCANNER_TYPE, SCANNER_TEXTS, DECIMAL, PERCENTS, FIELD_NAMES }
 
     /**
      * Whether a SIGHUP applies a change to this key while the server runs (new SMTP sessions, the
@@ -117,7 +119,8 @@ public enum ConfigKey {
             case AUTOEXPUNGE_TRASH, AUTOEXPUNGE_JUNK, QUOTA_WARNING_PERCENT -> true;
             case SIEVE_SPAMTEST_STATUS_HEADER, SIEVE_SPAMTEST_STATUS_TYPE, SIEVE_SPAMTEST_MAX_VALUE, SIEVE_SPAMTEST_MAX_HEADER,
                  SIEVE_SPAMTEST_TEXT_VALUES, SIEVE_VIRUSTEST_STATUS_HEADER, SIEVE_VIRUSTEST_STATUS_TYPE,
-                 SIEVE_VIRUSTEST_MAX_VALUE, SIEVE_VIRUSTEST_MAX_HEADER, SIEVE_VIRUSTEST_TEXT_VALUES -> true;
+                 SIEVE_VIRUSTEST_MAX_VALUE, SIEVE_VIRUSTEST_MAX_HEADER, SIEVE_VIRUSTEST_TEXT_VALUES,
+                 SIEVE_EDITHEADER_FORBID_ADD, SIEVE_EDITHEADER_FORBID_DELETE -> true;
             default -> false;
         };
     }

@@ -38,6 +38,7 @@ import dev.mailstack.net.TlsMode;
 import dev.mailstack.pop3d.Pop3Protocol;
 import dev.mailstack.pop3d.Pop3Settings;
 import dev.mailstack.sieve.AdminScripts;
+import dev.mailstack.sieve.EditHeaderRules;
 import dev.mailstack.sieve.ScannerVerdict;
 import dev.mailstack.sieve.SieveException;
 import dev.mailstack.sieve.SieveScript;
@@ -211,7 +212,9 @@ final class FrontEnds {
                 scanner(config, ConfigKey.SIEVE_SPAMTEST_STATUS_HEADER, ConfigKey.SIEVE_SPAMTEST_STATUS_TYPE,
                         ConfigKey.SIEVE_SPAMTEST_MAX_VALUE, ConfigKey.SIEVE_SPAMTEST_MAX_HEADER, ConfigKey.SIEVE_SPAMTEST_TEXT_VALUES, 10),
                 scanner(config, ConfigKey.SIEVE_VIRUSTEST_STATUS_HEADER, ConfigKey.SIEVE_VIRUSTEST_STATUS_TYPE,
-                        ConfigKey.SIEVE_VIRUSTEST_MAX_VALUE, ConfigKey.SIEVE_VIRUSTEST_MAX_HEADER, ConfigKey.SIEVE_VIRUSTEST_TEXT_VALUES, 5));
+                        ConfigKey.SIEVE_VIRUSTEST_MAX_VALUE, ConfigKey.SIEVE_VIRUSTEST_MAX_HEADER, ConfigKey.SIEVE_VIRUSTEST_TEXT_VALUES, 5),
+                new EditHeaderRules(EditHeaderRules.names(config.string(ConfigKey.SIEVE_EDITHEADER_FORBID_ADD)),
+                        EditHeaderRules.names(config.string(ConfigKey.SIEVE_EDITHEADER_FORBID_DELETE))));
     }
 
     /**

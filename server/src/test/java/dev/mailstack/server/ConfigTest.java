@@ -174,4 +174,16 @@ class ConfigTest {
         assertEquals("sieve.spamtest_status_type = score needs sieve.spamtest_max_value or sieve.spamtest_max_header:"
                 + " the score at the top of the scale", e.getMessage());
     }
+
+    @Test
+    void editheaderListsAreFieldNamesAndSubjectStaysEditable() throws Exception {
+        Path file = dir.resolve("edit.conf");
+        Files.writeString(file, "sieve.editheader_forbid_add = X-Verified, subject\nsieve.editheader_forbid_delete = X-Seen X-Verified\n");
+        var rules = FrontEnds.sieveSettings(Config.load(Optional.of(file), Map.of())).editHeader();
+        assertEquals(java.util.Set.of("x-verified"), rules.forbidAdd());
+        assertEquals(java.util.Set.of("x-seen", "x-verified"), rules.forbidDelete());
+        Files.writeString(file, "sieve.editheader_forbid_delete = X-Seen, X:Bad\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
+        assertEquals(file + ":1: sieve.editheader_forbid_delete = X-Seen, X:Bad: \"X:Bad\" is not a header field name", e.getMessage());
+    }
 }

@@ -4,7 +4,6 @@ import dev.mailstack.mime.Rfc2047;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -37,9 +36,11 @@ final class EditableHeader {
     }
 
     private final List<Entry> entries = new ArrayList<>();
+    private final EditHeaderRules rules;
     private int addedBytes;
 
-    EditableHeader(List<HeaderSection.Field> fields) {
+    EditableHeader(List<HeaderSection.Field> fields, EditHeaderRules rules) {
+        this.rules = rules;
         for (int i = 0; i < fields.size(); i++) {
             entries.add(new Entry(fields.get(i).name(), fields.get(i).value(), new HeaderEdits.Kept(i)));
         }
@@ -77,11 +78,12 @@ final class EditableHeader {
     /**
      * RFC 5293 §4: adds the field first (after our Return-Path, which stays on top) or with
      * {@code last} at the end. Non-ASCII text is RFC 2047 encoded (§4: "SHOULD be encoded");
-     * long values are folded. False when the field is protected, and nothing changes. The name
-     * and value are valid ({@link HeaderSection#isFieldName}, {@link #invalidValue}).
+     * long values are folded. False when the field is protected or the site forbids adding it
+     * ({@link EditHeaderRules}), and nothing changes. The name and value are valid
+     * ({@link HeaderSection#isFieldName}, {@link #invalidValue}).
      */
     boolean add(String name, String value, boolean last) throws LimitReached {
-        if (NOT_ADDED.contains(name.toLowerCase(Locale.ROOT))) {
+        if (!rules.mayAdd(name)) {
             return false;
         }
         String written = " " + encode(Interpreter.unfold(value).strip(), name.length() + 2);
@@ -102,10 +104,10 @@ final class EditableHeader {
     /**
      * RFC 5293 §5: deletes the fields of this name that {@code which} picks, given each one's
      * position among the fields of the name (from 1) and their count. False when the field is
-     * protected, and nothing changes.
+     * protected or the site forbids deleting it ({@link EditHeaderRules}), and nothing changes.
      */
     boolean delete(String name, Picker which) throws Interpreter.Failure {
-        if (NOT_DELETED.contains(name.toLowerCase(Locale.ROOT))) {
+        if (!rules.mayDelete(name)) {
             return false;
         }
         List<Integer> positions = new ArrayList<>();

@@ -52,7 +52,7 @@ final class Execution {
     /** The header to edit, taken from the message at the first edit. */
     EditableHeader editable() {
         if (edited == null) {
-            edited = new EditableHeader(((HeaderSection) message).fields());
+            edited = new EditableHeader(((HeaderSection) message).fields(), environment.editHeader());
         }
         return edited;
     }

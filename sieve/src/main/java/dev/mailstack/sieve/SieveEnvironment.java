@@ -18,9 +18,10 @@ import java.util.Objects;
  * @param version    RFC 5183 "version": the server's version
  * @param spamTest   where the spamtest test (RFC 5235 §3.1, §3.2) finds the spam scanner's verdict
  * @param virusTest  where the virustest test (RFC 5235 §3.3) finds the virus scanner's verdict
+ * @param editHeader the fields the site keeps addheader and deleteheader from (RFC 5293 §6)
  */
 public record SieveEnvironment(Clock clock, String domain, String host, String remoteHost, String remoteIp,
-        String version, ScannerVerdict spamTest, ScannerVerdict virusTest) {
+        String version, ScannerVerdict spamTest, ScannerVerdict virusTest, EditHeaderRules editHeader) {
     /** RFC 5183 §4.1 "location": scripts run at final delivery, in the mail delivery agent. */
     public static final String LOCATION = "MDA";
     /** RFC 5183 §4.1 "name": the product name of this Sieve interpreter. */
@@ -37,16 +38,22 @@ public record SieveEnvironment(Clock clock, String domain, String host, String r
         version = Objects.requireNonNullElse(version, "");
         Objects.requireNonNull(spamTest, "spamTest");
         Objects.requireNonNull(virusTest, "virusTest");
+        Objects.requireNonNull(editHeader, "editHeader");
     }
 
     /** An environment without spam or virus scanners: spamtest and virustest yield "0" (RFC 5235 §3.1). */
     public SieveEnvironment(Clock clock, String domain, String host, String remoteHost, String remoteIp, String version) {
-        this(clock, domain, host, remoteHost, remoteIp, version, ScannerVerdict.NONE, ScannerVerdict.NONE);
+        this(clock, domain, host, remoteHost, remoteIp, version, ScannerVerdict.NONE, ScannerVerdict.NONE, EditHeaderRules.NONE);
     }
 
     /** This environment with the site's scanners' verdicts read as {@code spam} and {@code virus} say. */
     public SieveEnvironment withScanners(ScannerVerdict spam, ScannerVerdict virus) {
-        return new SieveEnvironment(clock, domain, host, remoteHost, remoteIp, version, spam, virus);
+        return new SieveEnvironment(clock, domain, host, remoteHost, remoteIp, version, spam, virus, editHeader);
+    }
+
+    /** This environment with the site's editheader rules. */
+    public SieveEnvironment withEditHeader(EditHeaderRules rules) {
+        return new SieveEnvironment(clock, domain, host, remoteHost, remoteIp, version, spamTest, virusTest, rules);
     }
 
     /** The system clock and time zone, no other item known: what a run without an environment uses. */

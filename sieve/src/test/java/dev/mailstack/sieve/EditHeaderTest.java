@@ -150,6 +150,31 @@ class EditHeaderTest {
     }
 
     @Test
+    void theSitesForbiddenFieldsAreLeftAloneButSubjectStaysEditable() throws SieveException {
+        EditHeaderRules rules = new EditHeaderRules(java.util.Set.of("X-Verified", "Subject"), java.util.Set.of("x-hello", "SUBJECT"));
+        SieveEnvironment site = SieveEnvironment.local().withEditHeader(rules);
+        byte[] raw = raw(HEADER);
+        SieveOutcome o = SieveScript.parse(REQUIRE + """
+                addheader "X-Verified" "yes"; addheader "x-other" "kept";
+                deleteheader "X-Hello"; deleteheader "From";
+                deleteheader "Subject"; addheader "Subject" "new";
+                if header :is "x-verified" "yes" { fileinto "forged"; }
+                if header :is "subject" "new" { fileinto "subject changed"; }
+                """).run(SieveMessage.of(raw, raw.length + 100, "a@example.com", "b@example.org"), SieveAccount.of(name -> false), site);
+        assertFalse(o.failed(), () -> o.errors().toString());
+        assertEquals(List.of("subject changed"), o.actions().stream().filter(a -> a instanceof SieveAction.FileInto)
+                .map(a -> ((SieveAction.FileInto) a).mailbox()).toList(), "a forbidden addheader adds nothing a test could see");
+        String h = new String(o.header().orElseThrow().write(raw), StandardCharsets.UTF_8);
+        assertFalse(h.contains("X-Verified"), h);
+        assertTrue(h.contains("x-other: kept"), h);
+        assertEquals(3, h.split("X-Hello:", -1).length - 1, "X-Hello may not be deleted here: " + h);
+        assertFalse(h.contains("From:"), "other fields stay deletable: " + h);
+        assertTrue(h.contains("Subject: new"), h);
+        assertFalse(h.contains("Subject: Hello"), h);
+        assertThrows(IllegalArgumentException.class, () -> new EditHeaderRules(java.util.Set.of("bad name:"), java.util.Set.of()));
+    }
+
+    @Test
     void badNamesAndValuesAreCheckErrorsOrRuntimeErrorsThatKeepTheOriginal() {
         assertThrows(SieveException.class, () -> SieveScript.parse(REQUIRE + "addheader \"X Bad\" \"v\";"));
         assertThrows(SieveException.class, () -> SieveScript.parse(REQUIRE + "deleteheader \"X:Bad\";"));

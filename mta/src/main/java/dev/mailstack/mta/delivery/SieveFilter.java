@@ -173,7 +173,7 @@ public final class SieveFilter {
             outcome = admin.run(script, active.map(SieveScripts.ActiveScript::name), sieveMessage(needsBody, message, header, recipient),
                     new Recipient(account, session, site.globalDir(), message.id(), earlier),
                     new SieveEnvironment(Clock.systemDefaultZone(), domain, hostname, "", "", "")
-                            .withScanners(site.spamTest(), site.virusTest()));
+                            .withScanners(site.spamTest(), site.virusTest()).withEditHeader(site.editHeader()));
         } catch (UncheckedIOException e) {
             throw e.getCause(); // a body test could not read the content now: tried again, as for the header
         }

@@ -1,6 +1,7 @@
 package dev.mailstack.mta.delivery;
 
 import dev.mailstack.sieve.AdminScripts;
+import dev.mailstack.sieve.EditHeaderRules;
 import dev.mailstack.sieve.ScannerVerdict;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,14 +20,16 @@ import java.util.Optional;
  * @param spamTest     where the spamtest test finds the spam scanner's verdict (RFC 5235;
  *                     sieve.spamtest_*, as Pigeonhole's sieve_spamtest_*); none: every test yields "0"
  * @param virusTest    the same for virustest (sieve.virustest_*)
+ * @param editHeader   the fields scripts may not add or delete (RFC 5293 §6; sieve.editheader_forbid_add
+ *                     and _delete, as Pigeonhole's sieve_editheader_forbid_add and _delete)
  */
 public record SieveSettings(AdminScripts adminScripts, Optional<Path> globalDir, Duration duplicateMaxPeriod,
-        ScannerVerdict spamTest, ScannerVerdict virusTest) {
+        ScannerVerdict spamTest, ScannerVerdict virusTest, EditHeaderRules editHeader) {
     /** Pigeonhole's default cap: a week. */
     public static final Duration DEFAULT_DUPLICATE_MAX_PERIOD = Duration.ofDays(7);
     /** No administrator scripts, no global scripts, the default cap. */
     public static final SieveSettings NONE = new SieveSettings(AdminScripts.NONE, Optional.empty(),
-            DEFAULT_DUPLICATE_MAX_PERIOD, ScannerVerdict.NONE, ScannerVerdict.NONE);
+            DEFAULT_DUPLICATE_MAX_PERIOD, ScannerVerdict.NONE, ScannerVerdict.NONE, EditHeaderRules.NONE);
 
     public SieveSettings {
         Objects.requireNonNull(adminScripts, "adminScripts");
@@ -34,10 +37,11 @@ public record SieveSettings(AdminScripts adminScripts, Optional<Path> globalDir,
         Objects.requireNonNull(duplicateMaxPeriod, "duplicateMaxPeriod");
         Objects.requireNonNull(spamTest, "spamTest");
         Objects.requireNonNull(virusTest, "virusTest");
+        Objects.requireNonNull(editHeader, "editHeader");
     }
 
     /** No spam or virus scanner configured. */
     public SieveSettings(AdminScripts adminScripts, Optional<Path> globalDir, Duration duplicateMaxPeriod) {
-        this(adminScripts, globalDir, duplicateMaxPeriod, ScannerVerdict.NONE, ScannerVerdict.NONE);
+        this(adminScripts, globalDir, duplicateMaxPeriod, ScannerVerdict.NONE, ScannerVerdict.NONE, EditHeaderRules.NONE);
     }
 }

@@ -12,10 +12,8 @@ import dev.mailstack.store.MailEnvelope;
 import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.QueueId;
 import dev.mailstack.store.QueuedMessage;
-import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
@@ -63,8 +61,8 @@ final class Notifier {
         }
         try {
             VacationResponder.Header header;
-            try (InputStream in = new BufferedInputStream(store.openContent(message.contentKey(), 0))) {
-                header = new VacationResponder.Header(HeaderFields.read(in, HEADER_LIMIT));
+            try {
+                header = VacationResponder.Header.of(store, message, disposition, HEADER_LIMIT);
             } catch (HeaderFields.TooLong e) {
                 LOG.log(Level.INFO, "notify: none, header over {0} octets queue={1} user={2}", HEADER_LIMIT, message.id(),
                         account.address());

@@ -14,6 +14,7 @@ import dev.mailstack.store.QueueId;
 import dev.mailstack.store.QueuedMessage;
 import dev.mailstack.store.Vacation;
 import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -120,7 +121,7 @@ final class VacationResponder {
             if (vacation.isEmpty()) {
                 return;
             }
-            switch (decide(message, account, recipient, vacation.get())) {
+            switch (decide(message, account, recipient, vacation.get(), disposition)) {
                 case Verdict.Silent s -> LOG.log(Level.DEBUG, "vacation: no reply queue={0} user={1} why={2}",
                         message.id(), account.address(), s.why());
                 case Verdict.Reply r -> send(message, account, r);
@@ -131,7 +132,8 @@ final class VacationResponder {
         }
     }
 
-    private Verdict decide(QueuedMessage message, Account account, String recipient, AutoReply vacation) throws IOException {
+    private Verdict decide(QueuedMessage message, Account account, String recipient, AutoReply vacation,
+                           SieveFilter.Disposition disposition) throws IOException {
         String sender = message.envelope().returnPath();
         if (sender.isEmpty()) {
             return new Verdict.Silent("null sender"); // RFC 3834 §2, RFC 5230 §4.6: MUST NOT
@@ -155,8 +157,8 @@ final class VacationResponder {
                 .orElse(account.address());
         vacation.addresses().forEach(a -> own.add(untagged(a)));
         Header header;
-        try (InputStream in = new BufferedInputStream(store.openContent(message.contentKey(), 0))) {
-            header = new Header(HeaderFields.read(in, HEADER_LIMIT));
+        try {
+            header = Header.of(store, message, disposition, HEADER_LIMIT);
         } catch (HeaderFields.TooLong e) {
             return new Verdict.Silent("header over " + HEADER_LIMIT + " octets");
         }
@@ -254,6 +256,23 @@ final class VacationResponder {
     record Header(List<String> fields) {
         Header {
             fields = List.copyOf(fields);
+        }
+
+        /**
+         * The header a reply or a notification about {@code message} reads: as the account's script
+         * left it when it edited it (RFC 5293 §7: actions see the header's current state; Pigeonhole's
+         * vacation and notify read the edited message too), else the message's own.
+         *
+         * @throws HeaderFields.TooLong past {@code limit} octets
+         */
+        static Header of(MailboxStore store, QueuedMessage message, SieveFilter.Disposition disposition, int limit)
+                throws IOException {
+            if (disposition.edited().isPresent()) {
+                return new Header(HeaderFields.read(new ByteArrayInputStream(disposition.edited().get().header()), limit));
+            }
+            try (InputStream in = new BufferedInputStream(store.openContent(message.contentKey(), 0))) {
+                return new Header(HeaderFields.read(in, limit));
+            }
         }
 
         /** Each value of the named field, unfolded, its octets read as UTF-8 (RFC 6532 allows it raw). */

@@ -538,6 +538,29 @@ class SieveDeliveryTest {
         assertEquals(1, count(session(bob), "INBOX"), "RFC 5436 §2.7: no notification about automatic mail");
     }
 
+    /** RFC 5293 §7: a notification tells of the message as the script's edits left it (Pigeonhole's too). */
+    @Test
+    void notifyTellsOfTheHeaderAsTheScriptsEditsLeftIt() throws Exception {
+        script(mta.store.user(), """
+                require ["enotify", "editheader", "variables"];
+                if header :matches "subject" "*" { set "s" "${1}"; }
+                deleteheader "subject";
+                addheader "Subject" "[外部] ${s}";
+                notify "mailto:bob@example.org";
+                """);
+        send("carol@remote.test", "alice@example.org", "From: Carol <carol@remote.test>\r\nSubject: lunch\r\n");
+        StoreSession b = session(bob);
+        mta.awaitMessages(b, MailboxName.INBOX, 1);
+        String notice = text(b, b.select(MailboxName.INBOX).messages().getFirst());
+        String body = notice.substring(notice.indexOf("\r\n\r\n") + 4);
+        assertTrue(decodedQuotedPrintable(body).contains("Subject: [外部] lunch\r\n"), notice);
+    }
+
+    private static String decodedQuotedPrintable(String body) {
+        byte[] octets = body.getBytes(StandardCharsets.US_ASCII);
+        return new String(dev.mailstack.mime.TransferEncoding.quotedPrintable(octets, 0, octets.length, false), StandardCharsets.UTF_8);
+    }
+
     /** The subject IMAP shows for a stored message: from the MIME summary parsed when it was stored. */
     private static String summarySubject(StoreSession s, MessageRef ref) {
         return dev.mailstack.mime.Rfc2047.decode(dev.mailstack.mime.MessageSummary.decode(s.facts(ref).summary())
@@ -635,7 +658,7 @@ class SieveDeliveryTest {
                 require ["spamtestplus", "editheader", "relational", "comparator-i;ascii-numeric", "variables"];
                 if spamtest :percent :matches "*" { addheader "X-Spam-Percent" "${1}"; }
                 """)), List.of()), java.util.Optional.empty(), SieveSettings.DEFAULT_DUPLICATE_MAX_PERIOD, spamAssassin,
-                dev.mailstack.sieve.ScannerVerdict.NONE));
+                dev.mailstack.sieve.ScannerVerdict.NONE, dev.mailstack.sieve.EditHeaderRules.NONE));
         script(mta.store.user(), """
                 require ["fileinto", "relational", "comparator-i;ascii-numeric"];
                 if header :value "ge" :comparator "i;ascii-numeric" "x-spam-percent" "80" { fileinto "Junk"; }

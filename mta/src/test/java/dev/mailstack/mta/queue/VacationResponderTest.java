@@ -153,6 +153,31 @@ class VacationResponderTest {
         assertEquals("<m0@remote.test> <m3@remote.test>", field(replies.get(1), "References"));
     }
 
+    /**
+     * RFC 5293 §7: a script's vacation reads the header as the script's edits left it, as Pigeonhole
+     * does: a Precedence: bulk it adds keeps the reply from going (RFC 3834 §3.1.8), and the reply's
+     * In-Reply-To names the Message-ID the script wrote.
+     */
+    @Test
+    void theScriptsVacationReadsTheHeaderAsItsEditsLeftIt() throws Exception {
+        home.store.store().sieveScripts().put(home.store.user().id(), "main", """
+                require ["vacation", "editheader"];
+                if header :contains "subject" "newsletter" { addheader "Precedence" "bulk"; }
+                if header :contains "subject" "renumber" { deleteheader "message-id"; addheader "Message-ID" "<new@example.org>"; }
+                vacation :subject "Away" "Back on Monday.";
+                """, dev.mailstack.store.SieveLimits.defaults());
+        home.store.store().sieveScripts().activate(home.store.user().id(), "main");
+        deliver("bob@remote.test", "alice@example.org", "From: <bob@remote.test>\r\nTo: alice@example.org\r\n"
+                + "Subject: Our newsletter\r\nMessage-ID: <n1@remote.test>\r\n");
+        deliver("carol@remote.test", "alice@example.org", "From: <carol@remote.test>\r\nTo: alice@example.org\r\n"
+                + "Subject: renumber me\r\nMessage-ID: <c1@remote.test>\r\n");
+        List<String> replies = repliesOnceSettled(1);
+        assertEquals(1, replies.size(), "no reply to what the script marked as bulk: " + replies);
+        assertEquals("<carol@remote.test>", field(replies.getFirst(), "To"));
+        assertEquals("Away", field(replies.getFirst(), "Subject"));
+        assertEquals("<new@example.org>", field(replies.getFirst(), "In-Reply-To"));
+    }
+
     @Test
     void listsProgramsBccAndTheNullSenderGetNoReply() throws Exception {
         deliver("erin@remote.test", "alice@example.org", header("erin@remote.test", "alice@example.org", "l1@remote.test",
