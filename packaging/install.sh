@@ -68,6 +68,8 @@ tls.key = /etc/mailstack/privkey.pem
 # smtp.max_recipients_per_hour = 1000
 # keep Postfix in front: virtual_transport = lmtp:inet:127.0.0.1:24 there, and here
 # lmtp.port = 24
+# or lmtp:unix:/run/mailstack/lmtp there (Postfix's user in group mailstack), and here
+# lmtp.socket = /run/mailstack/lmtp
 CONF
 fi
 # greylisting's starter list of clients (smtp.greylist_whitelist_clients), never overwritten either

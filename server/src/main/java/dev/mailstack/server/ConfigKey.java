@@ -22,6 +22,7 @@ public enum ConfigKey {
     IMAPS_PORT("imaps.port", "auto", Type.PORT, "IMAP with implicit TLS. auto: 993, else 1993. Needs a certificate."),
     MANAGESIEVE_PORT("managesieve.port", "auto", Type.PORT, "ManageSieve (RFC 5804) with STARTTLS, for mail clients to edit their Sieve filters. auto: 4190 (IANA's sieve port, unprivileged). off disables."),
     LMTP_PORT("lmtp.port", "off", Type.PORT, "LMTP (RFC 2033) for an MTA in front of mailstack, as Dovecot's: Postfix's virtual_transport = lmtp:inet:127.0.0.1:24 delivers into our mailboxes. Only this machine and smtp.trusted_networks may use it; local mailboxes only; the MTA in front makes the checks. auto: 24, else 2424. Off by default."),
+    LMTP_SOCKET("lmtp.socket", "", Type.PATH, "Unix domain socket for LMTP, e.g. /run/mailstack/lmtp (systemd's RuntimeDirectory), for Postfix's mailbox_transport or virtual_transport = lmtp:unix:/run/mailstack/lmtp; the same LMTP as lmtp.port, made with mode 0660 (the server's user and group may connect), without TLS; a socket file left by a server that was killed is replaced, and the file is removed at stop. Empty: none."),
     HTTP_PORT("http.port", "auto", Type.PORT, "HTTP for Thunderbird autoconfig (/mail/config-v1.1.xml) and Prometheus /metrics. auto: 80, else 8080."),
     TLS_CERTIFICATE("tls.certificate", "", Type.STRING, "PEM certificate chain (fullchain.pem); empty: no TLS."),
     TLS_KEY("tls.key", "", Type.STRING, "PEM PKCS#8 private key (privkey.pem) for tls.certificate."),

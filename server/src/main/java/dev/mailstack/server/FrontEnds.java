@@ -305,6 +305,11 @@ final class FrontEnds {
         return counters;
     }
 
+    /** LMTP's protocol, for lmtp.socket as well as lmtp.port: one session code, one reload. */
+    SmtpProtocol lmtp() {
+        return lmtp;
+    }
+
     List<Planned> planned() {
         return planned;
     }
