@@ -61,11 +61,20 @@ tls.key = /etc/mailstack/privkey.pem
 # empty Junk and Trash of what has lain there this many days (Dovecot's autoexpunge); 0 keeps it
 # mailbox.autoexpunge_junk_days = 30
 # mailbox.autoexpunge_trash_days = 30
+# greylisting, as postgrey; large providers' pools listed in whitelist_clients pass at once
+# smtp.greylist = true
+# smtp.greylist_whitelist_clients = /etc/mailstack/whitelist_clients
 # a logged-in account may send to this many recipients an hour (a stolen password's brake)
 # smtp.max_recipients_per_hour = 1000
 # keep Postfix in front: virtual_transport = lmtp:inet:127.0.0.1:24 there, and here
 # lmtp.port = 24
+# or lmtp:unix:/run/mailstack/lmtp there (Postfix's user in group mailstack), and here
+# lmtp.socket = /run/mailstack/lmtp
 CONF
+fi
+# greylisting's starter list of clients (smtp.greylist_whitelist_clients), never overwritten either
+if [ ! -f "$root/etc/mailstack/whitelist_clients" ]; then
+  install -m 0644 "$src/packaging/whitelist_clients" "$root/etc/mailstack/whitelist_clients"
 fi
 if ! staged && [ ! -f /etc/mailstack/privkey.pem ]; then
   /opt/mailstack/mailstack cert self-signed --host "$hostname" --out /etc/mailstack

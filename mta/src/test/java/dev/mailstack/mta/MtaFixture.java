@@ -44,6 +44,8 @@ public final class MtaFixture implements AutoCloseable {
     public final TcpListener submission;
     /** LMTP (RFC 2033), as an MTA in front would use it. */
     public final TcpListener lmtp;
+    /** LMTP's protocol, for a test's own listener (a Unix domain socket). */
+    public final SmtpProtocol lmtpProtocol;
     public final dev.mailstack.mta.queue.MailCounters counters = new dev.mailstack.mta.queue.MailCounters();
     /** No limit until a test sets one; shared by both listeners, as in the server. */
     public final SendingRates rates = SendingRates.unlimited();
@@ -78,8 +80,8 @@ public final class MtaFixture implements AutoCloseable {
                 new SmtpProtocol(base, s, intake, throttle, rates), NetLimits.defaults(), tls);
         submission = TcpListener.start(new Endpoint("submission", any, mode),
                 new SmtpProtocol(base.asSubmission(), s, intake, throttle, rates), NetLimits.defaults(), tls);
-        lmtp = TcpListener.start(new Endpoint("lmtp", any, TlsMode.NONE), SmtpProtocol.lmtp(base, s, intake, throttle),
-                NetLimits.defaults(), null);
+        lmtpProtocol = SmtpProtocol.lmtp(base, s, intake, throttle);
+        lmtp = TcpListener.start(new Endpoint("lmtp", any, TlsMode.NONE), lmtpProtocol, NetLimits.defaults(), null);
     }
 
     public static MtaFixture create(Path dir) throws IOException {

@@ -6,6 +6,9 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
@@ -28,9 +31,20 @@ public final class Connection {
     private final NetLimits limits;
     private final CommandPacer pacer;
     private final ReentrantLock outputLock = new ReentrantLock();
+    /** Null on a Unix domain socket. */
     private volatile Socket socket;
-    /** The accepted TCP socket under any TLS layer: closing it ends a write blocked inside TLS too. */
+    /** The accepted TCP socket under any TLS layer: closing it ends a write blocked inside TLS too; null on a Unix domain socket. */
     private final Socket tcp;
+    /**
+     * A Unix domain socket's channel (an MTA on this machine, as Postfix's lmtp:unix:); null on TCP.
+     * A channel has no SO_TIMEOUT: the listener's watchdog ends a read that waited past the idle
+     * timeout instead ({@link #readStalled}).
+     */
+    private final SocketChannel channel;
+    /** {@link System#nanoTime()} when a read from the channel began and has not returned; 0 when none is waiting. */
+    private volatile long readingSince;
+    /** Set by the watchdog before it shuts the channel's input: the read's end of stream is then a timeout. */
+    private volatile boolean readTimedOut;
     private volatile LineReader reader;
     private volatile OutputStream out;
     private volatile boolean compressed;
@@ -52,6 +66,7 @@ public final class Connection {
         this.endpoint = endpoint;
         this.tcp = tcp;
         this.socket = socket;
+        this.channel = null;
         this.idleTimeoutNanos = limits.idleTimeout().toNanos();
         this.peer = (InetSocketAddress) socket.getRemoteSocketAddress();
         this.tls = tls;
@@ -60,9 +75,66 @@ public final class Connection {
         attachStreams();
     }
 
+    /**
+     * A connection on a Unix domain socket: only processes on this machine that may open the
+     * socket file reach it, so it counts as a loopback client (its {@link #clientAddress()} is the
+     * loopback address, port 0); no TLS is offered, as there is no network to protect.
+     */
+    Connection(String id, Endpoint endpoint, SocketChannel channel, NetLimits limits) throws IOException {
+        this.id = id;
+        this.endpoint = endpoint;
+        this.tcp = null;
+        this.socket = null;
+        this.channel = channel;
+        this.idleTimeoutNanos = limits.idleTimeout().toNanos();
+        this.peer = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        this.tls = null;
+        this.limits = limits;
+        this.pacer = new CommandPacer(limits.commandsPerSecond());
+        attachStreams();
+    }
+
     private void attachStreams() throws IOException {
-        this.reader = new LineReader(socket.getInputStream(), limits.maxLineBytes());
-        this.out = new BufferedOutputStream(socket.getOutputStream(), 16 * 1024);
+        this.reader = new LineReader(rawInput(), limits.maxLineBytes());
+        this.out = new BufferedOutputStream(rawOutput(), 16 * 1024);
+    }
+
+    private java.io.InputStream rawInput() throws IOException {
+        if (channel == null) {
+            return socket.getInputStream();
+        }
+        java.io.InputStream in = Channels.newInputStream(channel);
+        return new java.io.FilterInputStream(in) {
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                int n = read(one, 0, 1);
+                return n < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                readingSince = System.nanoTime() | 1;
+                try {
+                    int n = super.read(b, off, len);
+                    if (readTimedOut) {
+                        throw new SocketTimeoutException("idle on the Unix domain socket");
+                    }
+                    return n;
+                } catch (IOException e) {
+                    if (readTimedOut) {
+                        throw new SocketTimeoutException("idle on the Unix domain socket");
+                    }
+                    throw e;
+                } finally {
+                    readingSince = 0;
+                }
+            }
+        };
+    }
+
+    private OutputStream rawOutput() throws IOException {
+        return channel == null ? socket.getOutputStream() : Channels.newOutputStream(channel);
     }
 
     public String id() {
@@ -197,7 +269,9 @@ public final class Connection {
 
     /** Changes the idle timeout, e.g. to IMAP's 30 minutes after login or during IDLE. */
     public void setIdleTimeout(java.time.Duration timeout) throws IOException {
-        socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+        if (socket != null) {
+            socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+        }
         idleTimeoutNanos = timeout.toNanos();
     }
 
@@ -334,10 +408,10 @@ public final class Connection {
         try {
             out.flush();
             java.io.InputStream raw = new java.io.SequenceInputStream(
-                    new java.io.ByteArrayInputStream(reader.takeBuffered()), socket.getInputStream());
+                    new java.io.ByteArrayInputStream(reader.takeBuffered()), rawInput());
             this.reader = new LineReader(new java.util.zip.InflaterInputStream(raw, new java.util.zip.Inflater(true), 16 * 1024),
                     limits.maxLineBytes());
-            this.out = new BufferedOutputStream(new java.util.zip.DeflaterOutputStream(socket.getOutputStream(),
+            this.out = new BufferedOutputStream(new java.util.zip.DeflaterOutputStream(rawOutput(),
                     new java.util.zip.Deflater(java.util.zip.Deflater.DEFAULT_COMPRESSION, true), 16 * 1024, true), 16 * 1024);
             unflushed = false;
             compressed = true;
@@ -356,15 +430,37 @@ public final class Connection {
         return awaitingCommand;
     }
 
-    Socket socket() {
-        return socket;
-    }
-
     void close() {
         try {
-            socket.close();
+            if (channel != null) {
+                channel.close();
+            } else {
+                socket.close();
+            }
         } catch (IOException ignored) {
             // closing is all we wanted
+        }
+    }
+
+    /**
+     * True when a read from a Unix domain socket has waited longer than the client may stay idle
+     * (TCP's reads end by SO_TIMEOUT and are never reported here).
+     */
+    boolean readStalled(long nowNanos) {
+        long since = readingSince;
+        return channel != null && since != 0 && nowNanos - since > idleTimeoutNanos;
+    }
+
+    /**
+     * Ends the stalled read as SO_TIMEOUT would: the read sees the end of its input and reports a
+     * timeout, so the session says its idle-timeout goodbye on the output, still open.
+     */
+    void timeOutRead() {
+        readTimedOut = true;
+        try {
+            channel.shutdownInput();
+        } catch (IOException e) {
+            abort();
         }
     }
 
@@ -381,6 +477,10 @@ public final class Connection {
     /** Ends the connection under any TLS layer, failing the write that waits on it. */
     void abort() {
         try {
+            if (channel != null) {
+                channel.close();
+                return;
+            }
             tcp.close();
         } catch (IOException ignored) {
             // closing is all we wanted

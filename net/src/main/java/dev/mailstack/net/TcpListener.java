@@ -6,6 +6,14 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,7 +32,9 @@ import java.lang.System.Logger.Level;
 /**
  * Accepts connections on one endpoint and serves each on its own virtual thread. A permit is
  * taken before a connection is served and given back on every path (Helidon, STYLE.md R13);
- * clients over the total or per-address limit get the protocol's refusal and are closed.
+ * clients over the total or per-address limit get the protocol's refusal and are closed. The
+ * endpoint is a TCP port or, for a peer on this machine (Postfix's {@code lmtp:unix:}), a Unix
+ * domain socket ({@link #startUnix}), served by the same session code.
  */
 public final class TcpListener implements AutoCloseable {
     private static final Logger LOG = System.getLogger(TcpListener.class.getName());
@@ -37,7 +47,11 @@ public final class TcpListener implements AutoCloseable {
     private final Semaphore permits;
     private final Map<InetAddress, AtomicInteger> perAddress = new ConcurrentHashMap<>();
     private final Set<Connection> active = ConcurrentHashMap.newKeySet();
+    /** The TCP socket; null on a Unix domain socket. */
     private final ServerSocket server;
+    /** The Unix domain socket and its file; null on TCP. */
+    private final ServerSocketChannel unix;
+    private final Path socketFile;
     private final Thread acceptor;
     private final Thread watchdog;
     private final CountDownLatch closed = new CountDownLatch(1);
@@ -54,10 +68,73 @@ public final class TcpListener implements AutoCloseable {
         this.tls = tls;
         this.permits = new Semaphore(limits.maxConnections());
         this.server = new ServerSocket();
+        this.unix = null;
+        this.socketFile = null;
         server.setReuseAddress(true);
         server.bind(endpoint.address(), 128);
         this.acceptor = Thread.ofVirtual().name(endpoint.name() + "-accept").unstarted(this::acceptLoop);
         this.watchdog = Thread.ofVirtual().name(endpoint.name() + "-write-watchdog").unstarted(this::watchWrites);
+    }
+
+    private TcpListener(Endpoint endpoint, Protocol protocol, NetLimits limits, Path socketFile,
+                        Set<PosixFilePermission> mode) throws IOException {
+        this.endpoint = endpoint;
+        this.protocol = protocol;
+        this.limits = limits;
+        this.tls = null;
+        this.permits = new Semaphore(limits.maxConnections());
+        this.server = null;
+        this.socketFile = socketFile;
+        removeStale(socketFile);
+        this.unix = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            unix.bind(UnixDomainSocketAddress.of(socketFile), 128);
+            // the umask decided the mode bind gave it; who may connect is decided here
+            Files.setPosixFilePermissions(socketFile, mode);
+        } catch (IOException | RuntimeException e) {
+            unix.close();
+            Files.deleteIfExists(socketFile);
+            throw e;
+        }
+        this.acceptor = Thread.ofVirtual().name(endpoint.name() + "-accept").unstarted(this::acceptLoop);
+        this.watchdog = Thread.ofVirtual().name(endpoint.name() + "-write-watchdog").unstarted(this::watchWrites);
+    }
+
+    /**
+     * A file left at {@code path} by a server that was killed is removed, as Postfix and Dovecot
+     * do with their sockets at start; anything else there (a file, a folder, a socket another
+     * process still listens on) is an error rather than something to delete.
+     */
+    private static void removeStale(Path path) throws IOException {
+        if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        Object mode = Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        if (!(mode instanceof Integer m) || (m & 0170000) != 0140000) { // S_IFSOCK
+            throw new IOException(path + " exists and is not a socket: not removed; remove it or choose another path");
+        }
+        try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
+            throw new IOException(path + " is in use: another process listens on it");
+        } catch (java.net.ConnectException e) {
+            Files.delete(path); // nobody listens: left by a server that did not stop cleanly
+        }
+    }
+
+    /**
+     * Listens on a Unix domain socket at {@code socketFile}, made with {@code mode} (0660: the
+     * server's user and group), replacing a stale socket file; the file is removed at shutdown.
+     * Its clients count as this machine's ({@link Connection#isLoopback()}); TLS is never offered.
+     */
+    public static TcpListener startUnix(Endpoint endpoint, Path socketFile, Set<PosixFilePermission> mode, Protocol protocol,
+                                        NetLimits limits) throws IOException {
+        if (endpoint.tls() != TlsMode.NONE) {
+            throw new IllegalArgumentException(endpoint.name() + ": no TLS on a Unix domain socket");
+        }
+        TcpListener l = new TcpListener(endpoint, protocol, limits, socketFile, mode);
+        l.acceptor.start();
+        l.watchdog.start();
+        LOG.log(Level.INFO, "listening endpoint={0} socket={1} tls={2}", endpoint.name(), socketFile, endpoint.tls());
+        return l;
     }
 
     /** Binds and starts accepting; the socket is open when this returns. */
@@ -70,8 +147,14 @@ public final class TcpListener implements AutoCloseable {
         return l;
     }
 
+    /** The TCP port; -1 on a Unix domain socket. */
     public int port() {
-        return server.getLocalPort();
+        return server == null ? -1 : server.getLocalPort();
+    }
+
+    /** The Unix domain socket's file, if this listens on one. */
+    public java.util.Optional<Path> socketFile() {
+        return java.util.Optional.ofNullable(socketFile);
     }
 
     public Endpoint endpoint() {
@@ -96,13 +179,19 @@ public final class TcpListener implements AutoCloseable {
         while (!closing) {
             boolean permitted = permits.tryAcquire();
             Socket socket;
+            SocketChannel channel = null;
             try {
-                socket = server.accept();
+                if (unix != null) {
+                    channel = unix.accept();
+                    socket = null;
+                } else {
+                    socket = server.accept();
+                }
             } catch (IOException e) {
                 if (permitted) {
                     permits.release();
                 }
-                if (closing || server.isClosed()) {
+                if (closing || (server != null ? server.isClosed() : !unix.isOpen())) {
                     return;
                 }
                 // out of file descriptors (EMFILE), say: the listener must outlive it
@@ -112,6 +201,15 @@ public final class TcpListener implements AutoCloseable {
             }
             accepted.incrementAndGet();
             String id = Long.toString(IDS.incrementAndGet(), 36);
+            if (channel != null) {
+                SocketChannel local = channel;
+                if (!permitted && !permits.tryAcquire()) {
+                    refuse(id, local, "max-connections", protocol.tooManyConnectionsReply());
+                    continue;
+                }
+                Thread.ofVirtual().name(endpoint.name() + "-" + id + "-local").start(() -> handleLocal(id, local));
+                continue;
+            }
             if (!permitted && !permits.tryAcquire()) { // one may have come free while accept waited
                 refuse(id, socket, "max-connections", protocol.tooManyConnectionsReply());
                 continue;
@@ -135,6 +233,15 @@ public final class TcpListener implements AutoCloseable {
         }
     }
 
+    private void refuse(String id, SocketChannel channel, String reason, String reply) {
+        LOG.log(Level.WARNING, "connection refused conn={0} client=local reason={1}", id, reason);
+        try (channel) {
+            channel.write(java.nio.ByteBuffer.wrap((reply + "\r\n").getBytes(StandardCharsets.UTF_8)));
+        } catch (IOException e) {
+            // the client is gone already
+        }
+    }
+
     /**
      * Socket writes have no timeout of their own: once a second, every connection whose write has
      * waited longer than its idle timeout for the client to read is cut off, so a client that stops
@@ -150,6 +257,8 @@ public final class TcpListener implements AutoCloseable {
                     if (c.writeStalled(now, limit)) {
                         LOG.log(Level.INFO, "write timeout conn={0}: the client stopped reading; closing", c.id());
                         c.abort();
+                    } else if (c.readStalled(now)) {
+                        c.timeOutRead(); // a Unix domain socket has no SO_TIMEOUT: its idle timeout is kept here
                     }
                 }
             }
@@ -179,19 +288,7 @@ public final class TcpListener implements AutoCloseable {
             connection = new Connection(id, endpoint, tcp, socket, tls, limits);
             active.add(connection);
             LOG.log(Level.INFO, "connect conn={0} endpoint={1} client={2}", id, endpoint.name(), address.getHostAddress());
-            try {
-                protocol.serve(connection);
-            } catch (SocketTimeoutException e) {
-                LOG.log(Level.INFO, "idle timeout conn={0}", id);
-                connection.reply(protocol.idleTimeoutReply());
-            } catch (ShutdownException e) {
-                connection.reply(protocol.shutdownReply());
-            } catch (SessionEndedException e) {
-                LOG.log(Level.INFO, "session ended from outside conn={0}", id);
-                if (e.goodbye().isPresent()) {
-                    connection.reply(e.goodbye().get());
-                }
-            }
+            serve(id, connection);
         } catch (LineTooLongException e) {
             LOG.log(Level.INFO, "line too long conn={0}", id);
         } catch (SocketException | javax.net.ssl.SSLException | java.io.EOFException e) {
@@ -222,6 +319,65 @@ public final class TcpListener implements AutoCloseable {
         }
     }
 
+    /** The protocol's session, and the goodbye its ending asks for. */
+    private void serve(String id, Connection connection) throws IOException {
+        try {
+            protocol.serve(connection);
+        } catch (SocketTimeoutException e) {
+            LOG.log(Level.INFO, "idle timeout conn={0}", id);
+            connection.reply(protocol.idleTimeoutReply());
+        } catch (ShutdownException e) {
+            connection.reply(protocol.shutdownReply());
+        } catch (SessionEndedException e) {
+            LOG.log(Level.INFO, "session ended from outside conn={0}", id);
+            if (e.goodbye().isPresent()) {
+                connection.reply(e.goodbye().get());
+            }
+        }
+    }
+
+    /**
+     * Serves one connection of the Unix domain socket holding a permit, which it gives back on
+     * every path. No per-address limit: every client is this machine (the MTA in front, whose own
+     * limit, Postfix's lmtp_destination_concurrency_limit, applies), and only the total counts.
+     */
+    private void handleLocal(String id, SocketChannel channel) {
+        Connection connection = null;
+        try {
+            if (closing) {
+                refuse(id, channel, "shutting-down", protocol.shutdownReply());
+                return;
+            }
+            connection = new Connection(id, endpoint, channel, limits);
+            active.add(connection);
+            LOG.log(Level.INFO, "connect conn={0} endpoint={1} client=local", id, endpoint.name());
+            serve(id, connection);
+        } catch (LineTooLongException e) {
+            LOG.log(Level.INFO, "line too long conn={0}", id);
+        } catch (java.nio.channels.ClosedChannelException | java.io.EOFException e) {
+            LOG.log(Level.DEBUG, "connection dropped conn={0}: {1}", id, e.toString());
+        } catch (IOException e) {
+            LOG.log(Level.INFO, "connection error conn={0}: {1}", id, e.toString());
+        } catch (RuntimeException e) {
+            LOG.log(Level.ERROR, "session failed conn=" + id, e);
+        } finally {
+            if (connection != null) {
+                connection.close();
+                LOG.log(Level.INFO, "disconnect conn={0}", id);
+            } else {
+                try {
+                    channel.close();
+                } catch (IOException ignored) {
+                    // already gone
+                }
+            }
+            permits.release();
+            if (connection != null) {
+                active.remove(connection);
+            }
+        }
+    }
+
     /**
      * Stops accepting, tells sessions waiting for a command goodbye, lets the others finish what
      * they are doing (a DATA transfer, a FETCH) until {@code grace} runs out, then cuts them off.
@@ -229,7 +385,12 @@ public final class TcpListener implements AutoCloseable {
     public void shutdown(Duration grace) {
         closing = true;
         try {
-            server.close();
+            if (unix != null) {
+                Files.deleteIfExists(socketFile); // first: no client finds a socket that takes no connections
+                unix.close();
+            } else {
+                server.close();
+            }
         } catch (IOException ignored) {
             // the socket is closed either way
         }

@@ -22,6 +22,7 @@ public enum ConfigKey {
     IMAPS_PORT("imaps.port", "auto", Type.PORT, "IMAP with implicit TLS. auto: 993, else 1993. Needs a certificate."),
     MANAGESIEVE_PORT("managesieve.port", "auto", Type.PORT, "ManageSieve (RFC 5804) with STARTTLS, for mail clients to edit their Sieve filters. auto: 4190 (IANA's sieve port, unprivileged). off disables."),
     LMTP_PORT("lmtp.port", "off", Type.PORT, "LMTP (RFC 2033) for an MTA in front of mailstack, as Dovecot's: Postfix's virtual_transport = lmtp:inet:127.0.0.1:24 delivers into our mailboxes. Only this machine and smtp.trusted_networks may use it; local mailboxes only; the MTA in front makes the checks. auto: 24, else 2424. Off by default."),
+    LMTP_SOCKET("lmtp.socket", "", Type.PATH, "Unix domain socket for LMTP, e.g. /run/mailstack/lmtp (systemd's RuntimeDirectory), for Postfix's mailbox_transport or virtual_transport = lmtp:unix:/run/mailstack/lmtp; the same LMTP as lmtp.port, made with mode 0660 (the server's user and group may connect), without TLS; a socket file left by a server that was killed is replaced, and the file is removed at stop. Empty: none."),
     HTTP_PORT("http.port", "auto", Type.PORT, "HTTP for Thunderbird autoconfig (/mail/config-v1.1.xml) and Prometheus /metrics. auto: 80, else 8080."),
     TLS_CERTIFICATE("tls.certificate", "", Type.STRING, "PEM certificate chain (fullchain.pem); empty: no TLS."),
     TLS_KEY("tls.key", "", Type.STRING, "PEM PKCS#8 private key (privkey.pem) for tls.certificate."),
@@ -46,6 +47,9 @@ public enum ConfigKey {
     DNSBL("smtp.dnsbl", "", Type.ZONES, "DNS blocklists (RFC 5782) asked about clients of the MX port that neither log in nor relay from smtp.trusted_networks, e.g. zen.spamhaus.org (comma-separated); a listed client gets 554 5.7.1 at RCPT, as Postfix's reject_rbl_client. As there, zone=127.0.0.[2..11] counts only the answers the filter matches (each octet a number or a bracketed list of numbers and ranges, ; between). A list that cannot be asked lets mail through. Most lists refuse queries from public resolvers: use a resolver of your own."),
     GREYLIST("smtp.greylist", "false", Type.BOOL, "Greylisting on the MX port, as Postfix with postgrey: the first mail of a client network (IPv4 /24, IPv6 /64), envelope sender and recipient gets 450 4.7.1 at RCPT, and the same triplet passes when the client tries again after smtp.greylist_delay_seconds and within 2 days. Only for clients that neither log in nor relay from smtp.trusted_networks, only for recipients delivered here, never postmaster. Off by default: new correspondents' first mail waits for their server's retry."),
     GREYLIST_DELAY("smtp.greylist_delay_seconds", "300", Type.INT, "Seconds a new triplet is deferred before a retry passes (postgrey's --delay)."),
+    GREYLIST_RETRY_WINDOW("smtp.greylist_retry_window_hours", "48", Type.INT, "Hours after a triplet's first attempt within which a retry passes (postgrey's --retry-window); a later one starts it over. 1 to 720, and longer than smtp.greylist_delay_seconds."),
+    GREYLIST_WHITELIST_CLIENTS("smtp.greylist_whitelist_clients", "", Type.PATH, "File of clients never greylisted, in the format of postgrey's whitelist_clients: a host name or domain (matching the client's forward-confirmed reverse DNS name and the names under it), /regex/, an address or a network, one a line; read at start and on SIGHUP. Empty: none."),
+    GREYLIST_WHITELIST_RECIPIENTS("smtp.greylist_whitelist_recipients", "", Type.PATH, "File of recipients never greylisted, in the format of postgrey's whitelist_recipients: user@domain, domain, user@ or /regex/, one a line; read at start and on SIGHUP. Empty: none."),
     GREYLIST_MAX_AGE("smtp.greylist_max_age_days", "35", Type.INT, "Days a triplet that passed, and an auto-whitelisted client network, are remembered after their last mail (postgrey's --max-age)."),
     GREYLIST_AUTO_WHITELIST("smtp.greylist_auto_whitelist", "5", Type.INT, "Passed triplets (at most one counted an hour) after which a client network is no longer greylisted, for smtp.greylist_max_age_days after its last mail (postgrey's --auto-whitelist-clients). 0: never."),
     SENDER_LOGIN_MATCH("smtp.sender_login_match", "false", Type.BOOL, "Whether a logged-in client's MAIL FROM must be one of its own account's addresses (aliases and +tag forms included; the null sender passes), as Postfix's reject_sender_login_mismatch: otherwise 553 5.7.1. Off by default, as in Postfix, so an identity at another provider still sends; DKIM signs only the account's own addresses either way."),
@@ -114,7 +118,8 @@ public enum ConfigKey {
                  TRUSTED_NETWORKS, DNSBL, SENDER_LOGIN_MATCH, SENDER_CHECKS, SENDER_CHECKS_SKIP, SPF_REJECT, DMARC_ENFORCE, BARE_LF,
                  MILTERS, MILTER_DEFAULT_ACTION, MILTER_CONNECT_TIMEOUT, MILTER_COMMAND_TIMEOUT, MILTER_CONTENT_TIMEOUT,
                  MILTER_SUBMISSION, MAX_RECIPIENTS_PER_HOUR -> true;
-            case GREYLIST, GREYLIST_DELAY, GREYLIST_MAX_AGE, GREYLIST_AUTO_WHITELIST -> true;
+            case GREYLIST, GREYLIST_DELAY, GREYLIST_RETRY_WINDOW, GREYLIST_MAX_AGE, GREYLIST_AUTO_WHITELIST,
+                 GREYLIST_WHITELIST_CLIENTS, GREYLIST_WHITELIST_RECIPIENTS -> true;
             case SIEVE_BEFORE, SIEVE_AFTER, SIEVE_GLOBAL_DIR, SIEVE_DUPLICATE_MAX_PERIOD -> true;
             case AUTOEXPUNGE_TRASH, AUTOEXPUNGE_JUNK, QUOTA_WARNING_PERCENT -> true;
             case SIEVE_SPAMTEST_STATUS_HEADER, SIEVE_SPAMTEST_STATUS_TYPE, SIEVE_SPAMTEST_MAX_VALUE, SIEVE_SPAMTEST_MAX_HEADER,
@@ -131,7 +136,7 @@ public enum ConfigKey {
             case MAX_LINE_BYTES -> 512; // RFC 5321 §4.5.3.1.4: a command line is up to 512 octets
             case MAX_CONNECTIONS, MAX_CONNECTIONS_PER_IP, IDLE_TIMEOUT, DESTINATION_CONCURRENCY, SIEVE_MAX_SCRIPTS,
                  SIEVE_MAX_SCRIPT_BYTES, MILTER_CONNECT_TIMEOUT, MILTER_COMMAND_TIMEOUT, MILTER_CONTENT_TIMEOUT,
-                 GREYLIST_DELAY, GREYLIST_MAX_AGE -> 1;
+                 GREYLIST_DELAY, GREYLIST_RETRY_WINDOW, GREYLIST_MAX_AGE -> 1;
             default -> 0;
         };
     }
@@ -140,7 +145,9 @@ public enum ConfigKey {
     int maximum() {
         return switch (this) {
             case SIEVE_MAX_SCRIPT_BYTES -> dev.mailstack.store.SieveLimits.MAX_SCRIPT_BYTES; // the content column's bound
-            case GREYLIST_DELAY -> 86400; // a day: shorter than the 2-day retry window, or nothing would ever pass
+            case GREYLIST_DELAY -> 86400; // a day: shorter than the retry window is checked with both read
+            // 30 days: a first attempt never retried (most are spam) is a row kept this long
+            case GREYLIST_RETRY_WINDOW -> 720;
             case GREYLIST_MAX_AGE -> 3650;
             default -> Integer.MAX_VALUE;
         };

@@ -26,7 +26,10 @@ import dev.mailstack.mta.queue.QueueSettings;
 import dev.mailstack.mta.queue.SenderRewriting;
 import dev.mailstack.net.PlaintextAuth;
 import dev.mailstack.mta.smtp.DnsBlocklists;
+import dev.mailstack.mta.smtp.ClientNames;
+import dev.mailstack.mta.smtp.ClientWhitelist;
 import dev.mailstack.mta.smtp.Greylisting;
+import dev.mailstack.mta.smtp.RecipientWhitelist;
 import dev.mailstack.mta.smtp.SendingRates;
 import dev.mailstack.mta.smtp.SmtpProtocol;
 import dev.mailstack.mta.milter.MilterSettings;
@@ -162,16 +165,51 @@ final class FrontEnds {
                 greylisting(config));
     }
 
-    /** smtp.greylist and its numbers; the retry window is postgrey's 2 days. */
-    private static Greylisting greylisting(Config config) {
+    /**
+     * smtp.greylist, its numbers and postgrey's whitelist files, read again on each SIGHUP (a bad
+     * line is a configuration error naming the key, file and line, so a reload keeps the lists it had).
+     */
+    static Greylisting greylisting(Config config) {
         if (!config.flag(ConfigKey.GREYLIST)) {
             return Greylisting.OFF;
         }
+        Duration delay = Duration.ofSeconds(config.integer(ConfigKey.GREYLIST_DELAY));
+        Duration window = Duration.ofHours(config.integer(ConfigKey.GREYLIST_RETRY_WINDOW));
+        if (window.compareTo(delay) <= 0) {
+            throw new ConfigException(ConfigKey.GREYLIST_RETRY_WINDOW.key() + " = " + window.toHours() + " must be longer than "
+                    + ConfigKey.GREYLIST_DELAY.key() + " = " + delay.toSeconds() + ", or no retry could ever pass");
+        }
+        ClientWhitelist clients = whitelist(config, ConfigKey.GREYLIST_WHITELIST_CLIENTS, ClientWhitelist::read,
+                ClientWhitelist.NONE);
+        RecipientWhitelist recipients = whitelist(config, ConfigKey.GREYLIST_WHITELIST_RECIPIENTS, RecipientWhitelist::read,
+                RecipientWhitelist.NONE);
+        // the names are Postfix's client_name: PTR confirmed by A/AAAA, through the system's resolver
+        ClientNames names = clients.hasNames() ? ClientNames.dns(new DnsLookup(null)) : ClientNames.NONE;
         return new Greylisting(true, Greylist.Policy.POSTGREY
-                .withDelay(Duration.ofSeconds(config.integer(ConfigKey.GREYLIST_DELAY)))
+                .withDelay(delay)
+                .withRetryWindow(window)
                 .withMaxAge(Duration.ofDays(config.integer(ConfigKey.GREYLIST_MAX_AGE)))
                 .withAutoWhitelistAfter(config.integer(ConfigKey.GREYLIST_AUTO_WHITELIST)), Clock.systemUTC(),
-                Cidr.parseList(config.string(ConfigKey.SENDER_CHECKS_SKIP)));
+                Cidr.parseList(config.string(ConfigKey.SENDER_CHECKS_SKIP))).withWhitelists(clients, recipients, names);
+    }
+
+    private interface WhitelistReader<T> {
+        T read(Path file) throws IOException;
+    }
+
+    private static <T> T whitelist(Config config, ConfigKey key, WhitelistReader<T> reader, T none) {
+        Optional<Path> file = config.optional(key).map(Path::of);
+        if (file.isEmpty()) {
+            return none;
+        }
+        try {
+            return reader.read(file.get());
+        } catch (IOException e) {
+            throw new ConfigException(key.key() + ": cannot read " + file.get() + " as UTF-8: "
+                    + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage()));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(key.key() + ": " + e.getMessage()); // "file:line: entry: why"
+        }
     }
 
     /**
@@ -268,6 +306,11 @@ final class FrontEnds {
 
     MailCounters counters() {
         return counters;
+    }
+
+    /** LMTP's protocol, for lmtp.socket as well as lmtp.port: one session code, one reload. */
+    SmtpProtocol lmtp() {
+        return lmtp;
     }
 
     List<Planned> planned() {

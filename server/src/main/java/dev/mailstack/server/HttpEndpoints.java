@@ -154,6 +154,12 @@ final class HttpEndpoints implements AutoCloseable {
         for (MailCounters.Refusal r : MailCounters.Refusal.values()) {
             m.append("mailstack_smtp_refused_total{reason=\"").append(r.label()).append("\"} ").append(counters.refusals(r)).append('\n');
         }
+        m.append("# HELP mailstack_greylist_whitelisted_total Recipients greylisting let through at once by smtp.greylist_whitelist_clients or smtp.greylist_whitelist_recipients, by list.\n"
+                + "# TYPE mailstack_greylist_whitelisted_total counter\n");
+        for (MailCounters.Whitelist w : MailCounters.Whitelist.values()) {
+            m.append("mailstack_greylist_whitelisted_total{list=\"").append(w.label()).append("\"} ")
+                    .append(counters.whitelistings(w)).append('\n');
+        }
         counter(m, "mailstack_messages_quarantined_total", "Messages accepted for the Junk mailbox (DMARC p=quarantine).", null,
                 counters.quarantines());
         List<QueueEntry> queue = store.queue().list();

@@ -27,6 +27,8 @@ final class ServeCommand implements Runnable {
     String manageSievePort;
     @Option(names = "--lmtp-port", paramLabel = "N", description = "LMTP port for an MTA in front, e.g. Postfix (default: off; auto: 24, or 2424).")
     String lmtpPort;
+    @Option(names = "--lmtp-socket", paramLabel = "PATH", description = "LMTP on a Unix domain socket, for Postfix's lmtp:unix:PATH (default: none).")
+    String lmtpSocket;
 
     /** The configuration as the file, the environment and this command line make it; again on each SIGHUP. */
     private Config config() {
@@ -39,6 +41,7 @@ final class ServeCommand implements Runnable {
         set(config, ConfigKey.IMAP_PORT, imapPort, "--imap-port");
         set(config, ConfigKey.MANAGESIEVE_PORT, manageSievePort, "--managesieve-port");
         set(config, ConfigKey.LMTP_PORT, lmtpPort, "--lmtp-port");
+        set(config, ConfigKey.LMTP_SOCKET, lmtpSocket, "--lmtp-socket");
         return config;
     }
 

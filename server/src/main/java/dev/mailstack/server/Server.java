@@ -11,8 +11,10 @@ import dev.mailstack.store.MailboxStore;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -110,6 +112,17 @@ public final class Server implements AutoCloseable {
             TlsMode mode = tls == null ? TlsMode.NONE : p.tls();
             Endpoint endpoint = new Endpoint(p.name(), new InetSocketAddress(config.bind(), port.get()), mode);
             listeners.add(TcpListener.start(endpoint, p.protocol(), limits, mode == TlsMode.NONE ? null : tls));
+        }
+        Optional<Path> lmtpSocket = config.optional(ConfigKey.LMTP_SOCKET).map(Path::of);
+        if (lmtpSocket.isPresent()) {
+            // a local socket: no address, no TLS; the endpoint's address stands for "this machine"
+            Endpoint local = new Endpoint("lmtp-unix", new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), TlsMode.NONE);
+            try {
+                listeners.add(TcpListener.startUnix(local, lmtpSocket.get(), PosixFilePermissions.fromString("rw-rw----"),
+                        frontEnds.lmtp(), limits));
+            } catch (IOException e) {
+                throw new IOException("lmtp.socket: cannot listen on " + lmtpSocket.get() + ": " + e.getMessage(), e);
+            }
         }
         services.addAll(frontEnds.services());
         housekeeping = Housekeeping.start(store, Housekeeping.intervalFor(limits.idleTimeout()),

@@ -186,4 +186,41 @@ class ConfigTest {
         ConfigException e = assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
         assertEquals(file + ":1: sieve.editheader_forbid_delete = X-Seen, X:Bad: \"X:Bad\" is not a header field name", e.getMessage());
     }
+
+    /** postgrey's whitelist files and retry window: checked when the settings are built, at start and on SIGHUP. */
+    @Test
+    void greylistWhitelistFilesAndTheRetryWindowAreCheckedNamingKeyFileAndLine() throws Exception {
+        Path clients = Files.writeString(dir.resolve("whitelist_clients"), "# pools\nbigmail.example\n192.0.2.0/24\n");
+        Path recipients = Files.writeString(dir.resolve("whitelist_recipients"), "abuse@\n");
+        Map<String, String> env = Map.of("MAILSTACK_SMTP_GREYLIST", "true",
+                "MAILSTACK_SMTP_GREYLIST_WHITELIST_CLIENTS", clients.toString(),
+                "MAILSTACK_SMTP_GREYLIST_WHITELIST_RECIPIENTS", recipients.toString(),
+                "MAILSTACK_SMTP_GREYLIST_RETRY_WINDOW_HOURS", "12");
+        var g = FrontEnds.greylisting(Config.load(Optional.empty(), env));
+        assertEquals(java.time.Duration.ofHours(12), g.policy().retryWindow());
+        assertEquals(Optional.of("bigmail.example"), g.clients().byName("out-1.bigmail.example"));
+        assertEquals(Optional.of("abuse@"), g.recipients().find("abuse@example.org"));
+        assertEquals(java.time.Duration.ofDays(2), FrontEnds.greylisting(Config.load(Optional.empty(),
+                Map.of("MAILSTACK_SMTP_GREYLIST", "true"))).policy().retryWindow(), "postgrey's default");
+
+        Files.writeString(recipients, "abuse@\nnot an address\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> FrontEnds.greylisting(Config.load(Optional.empty(), env)));
+        assertTrue(e.getMessage().startsWith("smtp.greylist_whitelist_recipients: " + recipients + ":2: not an address"),
+                e.getMessage());
+        Map<String, String> missing = new java.util.HashMap<>(env);
+        missing.put("MAILSTACK_SMTP_GREYLIST_WHITELIST_RECIPIENTS", "");
+        missing.put("MAILSTACK_SMTP_GREYLIST_WHITELIST_CLIENTS", dir.resolve("nowhere").toString());
+        e = assertThrows(ConfigException.class, () -> FrontEnds.greylisting(Config.load(Optional.empty(), missing)));
+        assertEquals("smtp.greylist_whitelist_clients: cannot read " + dir.resolve("nowhere") + " as UTF-8: no such file",
+                e.getMessage());
+
+        Map<String, String> shortWindow = Map.of("MAILSTACK_SMTP_GREYLIST", "true",
+                "MAILSTACK_SMTP_GREYLIST_RETRY_WINDOW_HOURS", "1", "MAILSTACK_SMTP_GREYLIST_DELAY_SECONDS", "3600");
+        e = assertThrows(ConfigException.class, () -> FrontEnds.greylisting(Config.load(Optional.empty(), shortWindow)));
+        assertEquals("smtp.greylist_retry_window_hours = 1 must be longer than smtp.greylist_delay_seconds = 3600,"
+                + " or no retry could ever pass", e.getMessage());
+        e = assertThrows(ConfigException.class, () -> Config.load(Optional.empty(),
+                Map.of("MAILSTACK_SMTP_GREYLIST_RETRY_WINDOW_HOURS", "721")));
+        assertTrue(e.getMessage().contains("must be at most 720"), e.getMessage());
+    }
 }

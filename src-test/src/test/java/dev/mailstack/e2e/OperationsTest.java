@@ -473,6 +473,7 @@ class OperationsTest {
         Files.createDirectories(src.resolve("server/target/lib"));
         Files.copy(Path.of("..", "packaging", "install.sh"), src.resolve("packaging/install.sh"));
         Files.copy(Path.of("..", "packaging", "systemd", "mailstack.service"), src.resolve("packaging/systemd/mailstack.service"));
+        Files.copy(Path.of("..", "packaging", "whitelist_clients"), src.resolve("packaging/whitelist_clients"));
         Files.writeString(src.resolve("README.md"), "readme\n");
         Files.writeString(src.resolve("server/target/lib/app.jar"), "version 1");
         Path stub = src.resolve("mailstack");
@@ -497,11 +498,16 @@ class OperationsTest {
                 Path conf = root.resolve("etc/mailstack/mailstack.conf");
                 assertTrue(Files.readString(conf).contains("hostname = mail.example.test"), Files.readString(conf));
                 Files.writeString(conf, "hostname = edited.example.test\n", java.nio.file.StandardOpenOption.APPEND);
+                Files.writeString(root.resolve("etc/mailstack/whitelist_clients"), "mx.partner.example\n",
+                        java.nio.file.StandardOpenOption.APPEND);
                 Files.writeString(src.resolve("server/target/lib/app.jar"), "version 2");
             }
         }
         assertTrue(Files.readString(root.resolve("etc/mailstack/mailstack.conf")).contains("edited.example.test"),
                 "a second run never overwrites the configuration");
+        String clients = Files.readString(root.resolve("etc/mailstack/whitelist_clients"));
+        assertTrue(clients.startsWith(Files.readString(Path.of("..", "packaging", "whitelist_clients")))
+                && clients.endsWith("mx.partner.example\n"), "the starter whitelist is installed once, then left as edited");
         assertTrue(Files.notExists(root.resolve("etc/mailstack/privkey.pem")),
                 "no private key in a staged tree: every host that installs it would share it");
         assertEquals("version 2", Files.readString(root.resolve("opt/mailstack/server/target/lib/app.jar")));

@@ -60,6 +60,10 @@ public final class Greylist {
             return new Policy(d, retryWindow, maxAge, autoWhitelistAfter);
         }
 
+        public Policy withRetryWindow(Duration window) {
+            return new Policy(delay, window, maxAge, autoWhitelistAfter);
+        }
+
         public Policy withMaxAge(Duration age) {
             return new Policy(delay, retryWindow, age, autoWhitelistAfter);
         }

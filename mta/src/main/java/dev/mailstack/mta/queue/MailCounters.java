@@ -14,6 +14,7 @@ public final class MailCounters {
     final AtomicLong reports = new AtomicLong();
     private final Map<Refusal, AtomicLong> refused = new EnumMap<>(Refusal.class);
     private final AtomicLong quarantined = new AtomicLong();
+    private final Map<Whitelist, AtomicLong> whitelisted = new EnumMap<>(Whitelist.class);
 
     /** Why the SMTP server refused mail (from another server, or past an account's rate), for mailstack_smtp_refused_total. */
     public enum Refusal {
@@ -37,10 +38,34 @@ public final class MailCounters {
         }
     }
 
+    /**
+     * Which of postgrey's whitelists let a recipient skip greylisting (smtp.greylist_whitelist_clients,
+     * smtp.greylist_whitelist_recipients), for mailstack_greylist_whitelisted_total.
+     */
+    public enum Whitelist {
+        CLIENTS,
+        RECIPIENTS;
+
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
     public MailCounters() {
         for (Refusal r : Refusal.values()) {
             refused.put(r, new AtomicLong());
         }
+        for (Whitelist w : Whitelist.values()) {
+            whitelisted.put(w, new AtomicLong());
+        }
+    }
+
+    public void whitelisted(Whitelist list) {
+        whitelisted.get(list).incrementAndGet();
+    }
+
+    public long whitelistings(Whitelist list) {
+        return whitelisted.get(list).get();
     }
 
     public void refused(Refusal why) {

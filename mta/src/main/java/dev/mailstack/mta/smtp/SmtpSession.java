@@ -125,6 +125,11 @@ final class SmtpSession {
     /** From AUTH to the session's end: the account's deletion ends the session (Accounts.watch). */
     private AccountWatch accountWatch = AccountWatch.NONE;
     private int errors;
+    /**
+     * The client's forward-confirmed name, looked up when a greylisting whitelist of names first
+     * needs it; null until then (empty: it has none).
+     */
+    private Optional<String> clientName;
     /** Recipients greylisting deferred in this session ({@link #rcpt}). */
     private int greylistDeferrals;
     private int transactions;
@@ -530,15 +535,43 @@ final class SmtpSession {
      * Greylisting's verdict on this recipient (smtp.greylist, postgrey behind Postfix's
      * check_policy_service): for the MX clients the blocklists ask about, asked after every other
      * check of the RCPT so that a refused client leaves no triplet behind. Postmaster is never
-     * greylisted (RFC 5321 §4.5.1), nor is the MTA in front on LMTP, nor a client greylisting skips.
+     * greylisted (RFC 5321 §4.5.1), nor is the MTA in front on LMTP, nor a client greylisting skips,
+     * nor what postgrey's whitelists name: the recipient first (no DNS), then the client's address,
+     * then its verified name.
      */
     private Greylist.Verdict greylist(InTransaction t, String to) {
         Greylisting g = settings.greylisting();
         if (!g.on() || lmtp || settings.submission() || mayRelay() || g.skips(connection.clientAddress()) || isPostmaster(to)) {
             return new Greylist.Pass(Duration.ZERO, false);
         }
+        Optional<String> recipientEntry = g.recipients().find(to);
+        if (recipientEntry.isPresent()) {
+            return whitelisted(MailCounters.Whitelist.RECIPIENTS, recipientEntry.get(), to);
+        }
+        Optional<String> clientEntry = g.clients().byAddress(connection.clientAddress());
+        if (clientEntry.isEmpty() && g.clients().hasNames()) {
+            if (clientName == null) {
+                clientName = g.names().verified(connection.clientAddress()); // DNS, so once a session
+            }
+            clientEntry = clientName.flatMap(g.clients()::byName);
+        }
+        if (clientEntry.isPresent()) {
+            return whitelisted(MailCounters.Whitelist.CLIENTS, clientEntry.get(), to);
+        }
         return store.greylist().check(Greylist.Triplet.of(connection.clientAddress(), t.from(), to), g.policy(),
                 g.clock().instant());
+    }
+
+    /**
+     * A recipient one of postgrey's whitelists lets through: counted by list for the metrics, and
+     * logged at debug only, as a whitelisted provider sends much of a server's mail.
+     */
+    private Greylist.Verdict whitelisted(MailCounters.Whitelist list, String entry, String to) {
+        intake.counters().whitelisted(list);
+        LOG.log(Level.DEBUG, "greylist skipped conn={0} client={1} name={2} rcpt={3} greylist=whitelisted list={4} entry=\"{5}\"",
+                connection.id(), connection.clientAddress().getHostAddress(),
+                clientName == null ? "-" : clientName.orElse("unknown"), to, list.label(), entry);
+        return new Greylist.Pass(Duration.ZERO, false);
     }
 
     private boolean isPostmaster(String to) {

@@ -13,6 +13,7 @@ import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.MessageRef;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
@@ -164,5 +165,103 @@ class GreylistingTest {
         }
         mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
         assertEquals(0, mta.counters.refusals(MailCounters.Refusal.GREYLIST));
+    }
+
+    /** The fixture again, greylisting as {@code g}; carol is a second local user. */
+    private void restart(String name, Greylisting g) throws Exception {
+        mta.close();
+        mta = new MtaFixture(dir.resolve(name), Map.of(), SmtpSettings.mx("mx.example.org").withGreylisting(g),
+                QueueSettings.defaults("mx.example.org"));
+        mta.store.store().accounts().addUser("carol@example.org", dev.mailstack.store.PasswordScheme.hash("pw"));
+    }
+
+    private static void rcpt(LineClient c, String from, String to, String reply) throws Exception {
+        c.send("RSET").expect("250 .*");
+        c.send("MAIL FROM:<" + from + ">").expect("250 .*");
+        c.send("RCPT TO:<" + to + ">").expect(reply);
+    }
+
+    /** postgrey's --whitelist-clients: by address, by network, and by the client's verified name only. */
+    @Test
+    void whitelistedClientsSkipGreylistingByAddressNetworkOrVerifiedName() throws Exception {
+        Greylisting on = Greylisting.of(Greylist.Policy.POSTGREY, clock);
+        for (String entry : new String[]{"127.0.0.1", "127.0.0.0/8", "127.0.0"}) {
+            Path list = Files.writeString(dir.resolve("whitelist_clients"), "# ours\n" + entry + "\n");
+            restart("address-" + entry.replace('/', '_'),
+                    on.withWhitelists(ClientWhitelist.read(list), RecipientWhitelist.NONE, ClientNames.NONE));
+            try (LineClient c = mta.connect()) {
+                c.expect("220 .*");
+                c.send("EHLO out-3.pool.bigmail.test").expectEventually("250 HELP");
+                rcpt(c, "bob@remote.test", "alice@example.org", "250 .*");
+                rcpt(c, "dave@remote.test", "carol@example.org", "250 .*");
+            }
+            assertEquals(2, mta.counters.whitelistings(MailCounters.Whitelist.CLIENTS), entry);
+            assertEquals(0, mta.counters.refusals(MailCounters.Refusal.GREYLIST), entry);
+        }
+
+        Path names = Files.writeString(dir.resolve("whitelist_clients"), "192.0.2.1\nbigmail.test\n/^mx[0-9]+\\.other\\.test$/\n");
+        java.util.concurrent.atomic.AtomicInteger lookups = new java.util.concurrent.atomic.AtomicInteger();
+        ClientNames verified = client -> {
+            lookups.incrementAndGet();
+            return java.util.Optional.of("out-3.pool.bigmail.test");
+        };
+        restart("name", on.withWhitelists(ClientWhitelist.read(names), RecipientWhitelist.NONE, verified));
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            c.send("EHLO anything.test").expectEventually("250 HELP"); // HELO proves nothing: only the verified name counts
+            rcpt(c, "bob@remote.test", "alice@example.org", "250 .*");
+            rcpt(c, "bob@remote.test", "carol@example.org", "250 .*");
+        }
+        assertEquals(1, lookups.get(), "the name is looked up once a session");
+        assertEquals(2, mta.counters.whitelistings(MailCounters.Whitelist.CLIENTS));
+
+        // a PTR that does not confirm is no name (Postfix's "unknown"): the client is greylisted as any other
+        restart("unverified", on.withWhitelists(ClientWhitelist.read(names), RecipientWhitelist.NONE, ClientNames.NONE));
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            c.send("EHLO out-3.pool.bigmail.test").expectEventually("250 HELP");
+            rcpt(c, "bob@remote.test", "alice@example.org", "450 4\\.7\\.1 .*");
+        }
+        assertEquals(0, mta.counters.whitelistings(MailCounters.Whitelist.CLIENTS));
+        assertEquals(1, mta.counters.refusals(MailCounters.Refusal.GREYLIST));
+    }
+
+    /** postgrey's --whitelist-recipients: those recipients pass at once, the others of the same mail are deferred. */
+    @Test
+    void whitelistedRecipientsSkipGreylistingWhileOthersAreStillDeferred() throws Exception {
+        Path list = Files.writeString(dir.resolve("whitelist_recipients"), "# role and sign-up addresses\nalice@\n");
+        restart("recipients", Greylisting.of(Greylist.Policy.POSTGREY, clock)
+                .withWhitelists(ClientWhitelist.NONE, RecipientWhitelist.read(list), ClientNames.NONE));
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            c.send("EHLO mail.remote.test").expectEventually("250 HELP");
+            c.send("MAIL FROM:<bob@remote.test>").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+            c.send("RCPT TO:<carol@example.org>").expect("450 4\\.7\\.1 <carol@example\\.org>: greylisted.*");
+            c.send("DATA").expect("354 .*");
+            c.sendRaw("Subject: sign-up code\r\n\r\n123456\r\n.\r\n");
+            c.expect("250 2\\.0\\.0 .*");
+        }
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+        assertEquals(1, mta.counters.whitelistings(MailCounters.Whitelist.RECIPIENTS));
+        assertEquals(1, mta.counters.refusals(MailCounters.Refusal.GREYLIST));
+    }
+
+    /** postgrey's --retry-window: a retry after it is a first attempt again, deferred for the whole delay. */
+    @Test
+    void aRetryAfterTheRetryWindowStartsOver() throws Exception {
+        restart("window", Greylisting.of(Greylist.Policy.POSTGREY.withRetryWindow(Duration.ofHours(1)), clock));
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            c.send("EHLO mail.remote.test").expectEventually("250 HELP");
+            rcpt(c, "bob@remote.test", "alice@example.org", GREYLISTED.formatted(300));
+            rcpt(c, "bob@remote.test", "carol@example.org", GREYLISTED.replace("alice", "carol").formatted(300));
+            clock.advance(Duration.ofMinutes(59));
+            rcpt(c, "bob@remote.test", "carol@example.org", "250 .*"); // within the hour
+            clock.advance(Duration.ofMinutes(2)); // alice's window is over: her retry is a first attempt again
+            rcpt(c, "bob@remote.test", "alice@example.org", GREYLISTED.formatted(300));
+            clock.advance(Duration.ofSeconds(300));
+            rcpt(c, "bob@remote.test", "alice@example.org", "250 .*");
+        }
     }
 }

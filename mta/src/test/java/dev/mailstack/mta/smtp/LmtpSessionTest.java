@@ -13,7 +13,18 @@ import dev.mailstack.store.StoreSession;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.net.InetSocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import dev.mailstack.net.Endpoint;
+import dev.mailstack.net.NetLimits;
+import dev.mailstack.net.TcpListener;
+import dev.mailstack.net.TlsMode;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -130,6 +141,142 @@ class LmtpSessionTest {
         assertTrue(SmtpSession.mayUseLmtp(java.net.InetAddress.getByName("10.1.2.3"), trusted));
         assertFalse(SmtpSession.mayUseLmtp(java.net.InetAddress.getByName("10.2.2.3"), trusted));
         assertFalse(SmtpSession.mayUseLmtp(java.net.InetAddress.getByName("192.0.2.1"), java.util.List.of()));
+    }
+
+    /** A client of a Unix domain socket, line by line (LineClient speaks TCP). */
+    private static final class UnixClient implements AutoCloseable {
+        final SocketChannel channel;
+        final java.io.BufferedReader in;
+
+        UnixClient(Path socket) throws IOException {
+            channel = SocketChannel.open(UnixDomainSocketAddress.of(socket));
+            in = new java.io.BufferedReader(new java.io.InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
+        }
+
+        UnixClient send(String text) throws IOException {
+            channel.write(java.nio.ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
+            return this;
+        }
+
+        String expect(String regex) throws IOException {
+            String line = in.readLine();
+            assertTrue(line != null && line.matches(regex), "expected " + regex + ", got " + line);
+            return line;
+        }
+
+        @Override
+        public void close() throws IOException {
+            channel.close();
+        }
+    }
+
+    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> RW_RW =
+            java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw----");
+
+    /** A folder under /tmp: a socket's path must fit sun_path (108 bytes). */
+    private static Path shortDir() throws IOException {
+        return Files.createTempDirectory(Path.of("/tmp"), "lmtp");
+    }
+
+    private TcpListener unixLmtp(Path socket, NetLimits limits) throws IOException {
+        InetSocketAddress local = new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0);
+        return TcpListener.startUnix(new Endpoint("lmtp-unix", local, TlsMode.NONE), socket, RW_RW, mta.lmtpProtocol, limits);
+    }
+
+    /** Postfix's lmtp:unix:/run/mailstack/lmtp: the same LMTP, one reply per recipient, as from this machine. */
+    @Test
+    @Timeout(60)
+    void aTransactionOverTheUnixSocketIsDeliveredAndTheSocketFileGoesAtStop() throws Exception {
+        Path folder = shortDir();
+        Path socket = folder.resolve("lmtp");
+        try {
+            TcpListener listener = unixLmtp(socket, NetLimits.defaults());
+            assertEquals(RW_RW, Files.getPosixFilePermissions(socket));
+            try (UnixClient c = new UnixClient(socket)) {
+                c.expect("220 mx\\.example\\.org LMTP mailstack ready");
+                c.send("LHLO postfix.example.org\r\n");
+                StringBuilder caps = new StringBuilder();
+                String line;
+                do {
+                    line = c.expect("250[ -].*");
+                    caps.append(line).append('\n');
+                } while (line.startsWith("250-"));
+                assertFalse(caps.toString().contains("STARTTLS"), "no TLS on a local socket: " + caps);
+                c.send("MAIL FROM:<carol@remote.test>\r\nRCPT TO:<alice@example.org>\r\nRCPT TO:<nobody@example.org>\r\n"
+                        + "RCPT TO:<bob@example.org>\r\nDATA\r\n");
+                c.expect("250 .*");
+                c.expect("250 .*");
+                c.expect("550 5\\.1\\.1 .*");
+                c.expect("250 .*");
+                c.expect("354 .*");
+                c.send("Subject: by the socket\r\n\r\nhello\r\n.\r\n");
+                c.expect("250 2\\.0\\.0 .*");
+                c.expect("250 2\\.0\\.0 .*");
+                c.send("QUIT\r\n").expect("221 .*");
+            }
+            mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+            mta.awaitMessages(bob, MailboxName.INBOX, 1);
+            String text = text(bob, 0);
+            assertTrue(text.contains("Subject: by the socket") && text.contains("with LMTP id"), text);
+            listener.close();
+            assertFalse(Files.exists(socket, java.nio.file.LinkOption.NOFOLLOW_LINKS), "the socket file goes at stop");
+        } finally {
+            Files.deleteIfExists(socket);
+            Files.delete(folder);
+        }
+    }
+
+    /** A socket file a killed server left is replaced; a file that is no socket, or one in use, is left alone. */
+    @Test
+    @Timeout(60)
+    void aStaleSocketFileIsReplacedButNothingElseIs() throws Exception {
+        Path folder = shortDir();
+        Path socket = folder.resolve("lmtp");
+        try {
+            ServerSocketChannel killed = ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX);
+            killed.bind(UnixDomainSocketAddress.of(socket));
+            killed.close(); // as after a SIGKILL: the file stays, nobody listens
+            assertTrue(Files.exists(socket, java.nio.file.LinkOption.NOFOLLOW_LINKS));
+            try (TcpListener listener = unixLmtp(socket, NetLimits.defaults());
+                 UnixClient c = new UnixClient(socket)) {
+                c.expect("220 .*LMTP.*");
+                IOException inUse = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+                        () -> unixLmtp(socket, NetLimits.defaults()));
+                assertTrue(inUse.getMessage().contains("in use"), inUse.getMessage());
+            }
+            Files.writeString(socket, "not a socket");
+            IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+                    () -> unixLmtp(socket, NetLimits.defaults()));
+            assertTrue(e.getMessage().contains("is not a socket"), e.getMessage());
+            assertEquals("not a socket", Files.readString(socket));
+        } finally {
+            Files.deleteIfExists(socket);
+            Files.delete(folder);
+        }
+    }
+
+    /** A channel has no SO_TIMEOUT: the idle timeout still ends a silent client, with SMTP's 421. */
+    @Test
+    @Timeout(60)
+    void anIdleClientOfTheUnixSocketIsTimedOut() throws Exception {
+        Path folder = shortDir();
+        Path socket = folder.resolve("lmtp");
+        try (TcpListener listener = unixLmtp(socket, NetLimits.defaults().withIdleTimeout(java.time.Duration.ofSeconds(1)));
+             UnixClient c = new UnixClient(socket)) {
+            c.expect("220 .*");
+            c.send("LHLO postfix.example.org\r\n");
+            String line;
+            do {
+                line = c.expect("250[ -].*");
+            } while (line.startsWith("250-"));
+            long start = System.nanoTime();
+            c.expect("421 4\\.4\\.2 .*"); // the read blocks until the server gives up on us
+            assertTrue(c.in.readLine() == null, "closed after the goodbye");
+            assertTrue(System.nanoTime() - start >= java.time.Duration.ofSeconds(1).toNanos());
+        } finally {
+            Files.deleteIfExists(socket);
+            Files.delete(folder);
+        }
     }
 
     private static String text(StoreSession session, int index) throws IOException {
