@@ -724,6 +724,11 @@ final class ImapSession {
     }
 
     private void append(String tag, StoreSession user, ImapCommand.Append a) throws IOException {
+        if (a.messages().stream().anyMatch(m -> m.message().size() == 0)) {
+            // RFC 3502 §6.3.11: a zero-length message literal is an error, a client's way to cancel the command
+            tagged(tag, "NO Zero-length message literal; nothing appended");
+            return;
+        }
         MailboxName name = name(a.mailbox());
         Optional<MailboxInfo> box = user.find(name);
         if (box.isEmpty()) {

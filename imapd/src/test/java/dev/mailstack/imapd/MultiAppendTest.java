@@ -67,7 +67,7 @@ class MultiAppendTest {
     /**
      * RFC 3502 §6.3.11: a message that cannot be appended fails the whole command. A bad second date
      * is BAD, a second literal over APPENDLIMIT (announced, or reached once bare LFs became CRLF) NO
-     * [TOOBIG], a missing mailbox NO [TRYCREATE]; the session stays in step, nothing is appended and
+     * [TOOBIG], a missing mailbox NO [TRYCREATE], an empty message NO; the session stays in step, nothing is appended and
      * no spooled message is left behind.
      */
     @Test
@@ -84,6 +84,11 @@ class MultiAppendTest {
             c.expect("d NO \\[TOOBIG\\] message of \\d+ bytes with CRLF line ends is over the limit of 200");
             c.sendRaw("e APPEND Nowhere {" + size(ONE) + "+}\r\n" + ONE + " {" + size(TWO) + "+}\r\n" + TWO + "\r\n");
             c.expect("e NO \\[TRYCREATE\\] .*");
+            // RFC 3502 §6.3.11: a zero-length literal is how a client cancels the command
+            c.sendRaw("f APPEND INBOX {" + size(ONE) + "+}\r\n" + ONE + " {0}\r\n");
+            c.expect("\\+ .*");
+            c.sendRaw("\r\n");
+            c.expect("f NO Zero-length message literal; nothing appended");
             c.send("g NOOP").expect("g OK NOOP completed");
             c.send("h STATUS INBOX (MESSAGES UIDNEXT)").expect("\\* STATUS \"INBOX\" \\(MESSAGES 0 UIDNEXT 1\\)");
             c.expect("h OK STATUS completed");
