@@ -26,11 +26,11 @@ sealed interface FetchItem {
     record ModSeq() implements FetchItem {
     }
 
-    /** RFC 8514 §3 SAVEDATE. */
+    /** RFC 8514 §4.2 SAVEDATE. */
     record SaveDate() implements FetchItem {
     }
 
-    /** RFC 8474 §5 EMAILID ({@code thread} false) and THREADID. */
+    /** RFC 8474 §5.3 EMAILID ({@code thread} false) and THREADID. */
     record ObjectId(boolean thread) implements FetchItem {
     }
 

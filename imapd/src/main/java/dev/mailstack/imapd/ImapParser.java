@@ -850,7 +850,7 @@ final class ImapParser {
                 String op = word.substring(field == SearchKey.DateField.INTERNAL ? 0 : field.name().length());
                 yield new SearchKey.Date(SearchKey.DateOp.valueOf(op), date(), field);
             }
-            case "SAVEDATESUPPORTED" -> new SearchKey.SaveDateSupported(); // RFC 8514 §4
+            case "SAVEDATESUPPORTED" -> new SearchKey.SaveDateSupported(); // RFC 8514 §4.3
             case "EMAILID", "THREADID" -> { // RFC 8474 §6: an objectid, no string or literal
                 sp();
                 yield new SearchKey.ObjectId(objectId(), word.equals("THREADID"));

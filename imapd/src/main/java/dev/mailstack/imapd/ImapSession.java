@@ -717,7 +717,7 @@ final class ImapSession {
                 case APPENDLIMIT -> settings.appendLimit();
                 // RFC 9208 §4.2: what EXPUNGE would give back, in the STORAGE resource's units
                 case DELETED_STORAGE -> QuotaRoot.kilobytesUp(st.deleted() == 0 ? 0 : user.deletedSize(name));
-                case MAILBOXID -> "(" + st.info().objectId() + ")"; // RFC 8474 §4.4
+                case MAILBOXID -> "(" + st.info().objectId() + ")"; // RFC 8474 §4.3
             });
         }
         return "(" + String.join(" ", out) + ")";

@@ -23,14 +23,14 @@ sealed interface SearchKey {
 
     /**
      * Which date a date key compares: INTERNALDATE (BEFORE, ON, SINCE), the Date: header (SENTBEFORE,
-     * SENTON, SENTSINCE) or the save date (RFC 8514 §4: SAVEDBEFORE, SAVEDON, SAVEDSINCE).
+     * SENTON, SENTSINCE) or the save date (RFC 8514 §4.3: SAVEDBEFORE, SAVEDON, SAVEDSINCE).
      */
     enum DateField { INTERNAL, SENT, SAVED }
 
     record Date(DateOp op, LocalDate date, DateField field) implements SearchKey {
     }
 
-    /** RFC 8514 §4 SAVEDATESUPPORTED: every message when the mailbox keeps save dates, none when not. */
+    /** RFC 8514 §4.3 SAVEDATESUPPORTED: every message when the mailbox keeps save dates, none when not. */
     record SaveDateSupported() implements SearchKey {
     }
 

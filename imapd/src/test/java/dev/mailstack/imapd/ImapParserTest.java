@@ -248,7 +248,7 @@ class ImapParserTest {
                 parse("a1 SEARCH RETURN (min max all count) ALL\r\n")).returnOptions());
     }
 
-    /** RFC 8514 §4 and RFC 8474 §6 search keys, and §7's objectid syntax: anything else is BAD. */
+    /** RFC 8514 §4.3 and RFC 8474 §6 search keys, and §7's objectid syntax: anything else is BAD. */
     @Test
     void saveDateAndObjectIdSearchKeys() throws Exception {
         var search = assertInstanceOf(ImapCommand.Search.class,

@@ -51,7 +51,7 @@ class SaveDateAndObjectIdTest {
     }
 
     /**
-     * RFC 8514 §3-4: SAVEDATE is the date the message came into this mailbox, not INTERNALDATE, and
+     * RFC 8514 §3, §4.2-4.3: SAVEDATE is the date the message came into this mailbox, not INTERNALDATE, and
      * SAVEDBEFORE/SAVEDON/SAVEDSINCE compare its day as BEFORE/ON/SINCE compare INTERNALDATE's, in
      * SEARCH, UID SEARCH, ESEARCH and SORT alike, and inside NOT and OR.
      */
@@ -92,7 +92,7 @@ class SaveDateAndObjectIdTest {
             c.send("o SEARCH SAVEDSINCE").expect("o BAD .*");
             c.send("p FETCH 1 SAVEDATE.PEEK").expect("p BAD .*");
 
-            // RFC 8514 §2: a copy is saved into its mailbox when it is copied there
+            // RFC 8514 §3: a copy is saved into its mailbox when it is copied there
             c.send("q COPY 1 Archive").expect("q OK \\[COPYUID .*");
             c.send("r EXAMINE Archive").expectEventually("r OK \\[READ-ONLY\\] EXAMINE completed");
             String copy = c.send("t FETCH 1 SAVEDATE").expect("\\* 1 FETCH \\(SAVEDATE \".*\"\\)");
@@ -102,8 +102,8 @@ class SaveDateAndObjectIdTest {
     }
 
     /**
-     * RFC 8474 §4: MAILBOXID on CREATE, SELECT, EXAMINE and STATUS, the same through RENAME and a
-     * restart; §5: EMAILID the same for a copy and a move of a message, THREADID NIL (§5.2); §6: the
+     * RFC 8474 §4.1-4.3: MAILBOXID on CREATE, SELECT, EXAMINE and STATUS, the same through RENAME and
+     * a restart; §5.1-5.3: EMAILID the same for a copy and a move of a message, THREADID NIL; §6: the
      * EMAILID and THREADID search keys.
      */
     @Test

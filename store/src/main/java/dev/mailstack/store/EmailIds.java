@@ -71,7 +71,7 @@ final class EmailIds {
         }
     }
 
-    /** "M" and 24 characters of base64url: RFC 8474 §5.1's objectid syntax (1*255 of A-Z a-z 0-9 _ -). */
+    /** "M" and 24 characters of base64url: RFC 8474 §7's objectid syntax (1*255 of A-Z a-z 0-9 _ -). */
     String of(String contentKey) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");

@@ -240,7 +240,7 @@ public final class Transaction implements AutoCloseable {
         List<Uid> oldUids = new ArrayList<>();
         for (MessageRef r : sources) {
             Uid uid = new Uid(dst.uidNext++);
-            // RFC 8514 §2: a copy or a move is saved anew, so its save date is now, not the source's
+            // RFC 8514 §3: a copy or a move is saved anew, so its save date is now, not the source's
             Instant saved = insertMessage(to, dst, uid, r.content(), r.size(), r.internalDate(), r.flags());
             dst.changes.add(new MailboxChange.Added(new MessageRef(to, uid, dst.modSeq, r.size(), r.internalDate(),
                     r.flags(), r.content(), r.contentKey(), saved)));

@@ -779,7 +779,7 @@ class MailboxStoreTest {
 
     /**
      * RFC 8474 §5.1: COPY and MOVE keep a message's EMAILID, other content gets another, and the id
-     * stays after a restart; RFC 8514 §2: the copy's save date is when it was copied, not the source's.
+     * stays after a restart; RFC 8514 §3: the copy's save date is when it was copied, not the source's.
      */
     @Test
     void copiesAndMovesKeepTheEmailIdAndAreSavedAnew() throws Exception {
