@@ -26,6 +26,14 @@ sealed interface FetchItem {
     record ModSeq() implements FetchItem {
     }
 
+    /** RFC 8514 §4.2 SAVEDATE. */
+    record SaveDate() implements FetchItem {
+    }
+
+    /** RFC 8474 §5.3 EMAILID ({@code thread} false) and THREADID. */
+    record ObjectId(boolean thread) implements FetchItem {
+    }
+
     /** RFC 3516 BINARY.SIZE[part]: the octets BINARY[part] would return. */
     record BinarySize(List<Integer> part) implements FetchItem {
         public BinarySize {

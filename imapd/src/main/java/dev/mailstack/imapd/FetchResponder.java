@@ -110,6 +110,12 @@ final class FetchResponder {
                             .append(INTERNAL_DATE.format(r.internalDate())).append('"');
                     case FetchItem.Size s -> text.append("RFC822.SIZE ").append(r.size());
                     case FetchItem.ModSeq m -> text.append("MODSEQ (").append(r.modSeq()).append(')');
+                    // RFC 8514 §4.2: a date-time as INTERNALDATE's; never NIL, every message has one here
+                    case FetchItem.SaveDate d -> text.append("SAVEDATE \"")
+                            .append(INTERNAL_DATE.format(r.savedAt())).append('"');
+                    // RFC 8474 §5.1 EMAILID; §5.2 lets a server that does not thread say NIL for THREADID
+                    case FetchItem.ObjectId o -> text.append(o.thread() ? "THREADID NIL"
+                            : "EMAILID (" + store.emailId(r) + ")");
                     case FetchItem.Envelope e -> {
                         structure = structure == null ? structure(r) : structure;
                         text.append("ENVELOPE ").append(structure.envelope(utf8));

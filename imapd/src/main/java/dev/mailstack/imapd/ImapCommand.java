@@ -60,8 +60,21 @@ sealed interface ImapCommand {
     record Status(String mailbox, List<StatusItem> items) implements ImapCommand {
     }
 
-    record Append(String mailbox, Flags flags, Optional<Instant> date, MessageSpool.Spooled message)
-            implements ImapCommand {
+    /** APPEND, with RFC 3502 MULTIAPPEND's one or more messages, appended all or none. */
+    record Append(String mailbox, List<AppendMessage> messages) implements ImapCommand {
+        public Append {
+            messages = List.copyOf(messages);
+        }
+
+        /** Deletes the spooled messages (appending moved those it stored into the store already). */
+        void discard() throws java.io.IOException {
+            for (AppendMessage m : messages) {
+                m.message().discard();
+            }
+        }
+    }
+
+    record AppendMessage(Flags flags, Optional<Instant> date, MessageSpool.Spooled message) {
     }
 
     record Check() implements ImapCommand {

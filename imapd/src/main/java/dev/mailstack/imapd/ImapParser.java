@@ -36,6 +36,11 @@ final class ImapParser {
 
     static final int MAX_DEPTH = 16;
     static final int MAX_SEARCH_KEYS = 1000;
+    /**
+     * Messages in one MULTIAPPEND (RFC 3502). Each is spooled to a file as it comes and bounded by
+     * the APPEND limit; this bounds how many files one command holds before the quota is checked.
+     */
+    static final int MAX_APPEND_MESSAGES = 1000;
     static final DateTimeFormatter DATE = DateTimeFormatter.ofPattern("d-MMM-yyyy", Locale.ROOT);
     static final DateTimeFormatter DATE_TIME = DateTimeFormatter.ofPattern("d-MMM-yyyy HH:mm:ss Z", Locale.ROOT);
 
@@ -354,12 +359,34 @@ final class ImapParser {
         return items;
     }
 
-    // --- APPEND (RFC 3501 §6.3.11)
+    // --- APPEND (RFC 3501 §6.3.11, RFC 3502 MULTIAPPEND)
 
+    /**
+     * RFC 3502 §6: append = "APPEND" SP mailbox 1*append-message, each message's options and literal
+     * after a space. A message is spooled as its literal arrives; a failure anywhere in the command
+     * (a bad date, a literal over the limit) drops those spooled before it, so nothing is appended.
+     */
     private ImapCommand append() throws ImapSyntaxException, IOException {
         sp();
         String box = mailbox();
-        sp();
+        List<ImapCommand.AppendMessage> messages = new ArrayList<>();
+        try {
+            do {
+                sp();
+                if (messages.size() == MAX_APPEND_MESSAGES) {
+                    throw new ImapSyntaxException("too many messages in one APPEND (at most " + MAX_APPEND_MESSAGES + ")");
+                }
+                messages.add(appendMessage());
+            } while (peek() == ' ');
+        } catch (ImapSyntaxException | IOException | RuntimeException e) {
+            new ImapCommand.Append(box, messages).discard();
+            throw e;
+        }
+        return new ImapCommand.Append(box, messages);
+    }
+
+    /** RFC 3502 §6 append-message: [flag-list SP] [date-time SP] literal, or RFC 6855's UTF8 (literal8). */
+    private ImapCommand.AppendMessage appendMessage() throws ImapSyntaxException, IOException {
         Flags flags = Flags.NONE;
         if (peek() == '(') {
             flags = flagList();
@@ -408,7 +435,7 @@ final class ImapParser {
             }
             pos++;
         }
-        return new ImapCommand.Append(box, flags, date, message);
+        return new ImapCommand.AppendMessage(flags, date, message);
     }
 
     // --- FETCH (RFC 3501 §6.4.5)
@@ -504,6 +531,9 @@ final class ImapParser {
             case "ENVELOPE" -> List.of(new FetchItem.Envelope());
             case "BODYSTRUCTURE" -> List.of(new FetchItem.Structure(true));
             case "MODSEQ" -> List.of(new FetchItem.ModSeq());
+            case "SAVEDATE" -> List.of(new FetchItem.SaveDate());
+            case "EMAILID" -> List.of(new FetchItem.ObjectId(false));
+            case "THREADID" -> List.of(new FetchItem.ObjectId(true));
             case "RFC822" -> List.of(new FetchItem.Section(List.of(), FetchItem.Text.ALL, List.of(), false,
                     FetchItem.Section.WHOLE, 0, "RFC822", false));
             case "RFC822.HEADER" -> List.of(new FetchItem.Section(List.of(), FetchItem.Text.HEADER, List.of(), true,
@@ -813,10 +843,17 @@ final class ImapParser {
                 sp();
                 yield new SearchKey.Keyword(atom(), word.equals("KEYWORD"));
             }
-            case "BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE" -> {
+            case "BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE", "SAVEDBEFORE", "SAVEDON", "SAVEDSINCE" -> {
                 sp();
-                String op = word.startsWith("SENT") ? word.substring(4) : word;
-                yield new SearchKey.Date(SearchKey.DateOp.valueOf(op), date(), word.startsWith("SENT"));
+                SearchKey.DateField field = word.startsWith("SENT") ? SearchKey.DateField.SENT
+                        : word.startsWith("SAVED") ? SearchKey.DateField.SAVED : SearchKey.DateField.INTERNAL;
+                String op = word.substring(field == SearchKey.DateField.INTERNAL ? 0 : field.name().length());
+                yield new SearchKey.Date(SearchKey.DateOp.valueOf(op), date(), field);
+            }
+            case "SAVEDATESUPPORTED" -> new SearchKey.SaveDateSupported(); // RFC 8514 §4.3
+            case "EMAILID", "THREADID" -> { // RFC 8474 §6: an objectid, no string or literal
+                sp();
+                yield new SearchKey.ObjectId(objectId(), word.equals("THREADID"));
             }
             case "LARGER", "SMALLER" -> {
                 sp();
@@ -874,6 +911,22 @@ final class ImapParser {
             }
             default -> throw new ImapSyntaxException("unknown search key " + word);
         };
+    }
+
+    /** RFC 8474 §7 objectid = 1*255(ALPHA / DIGIT / "_" / "-"); anything else is BAD. */
+    private String objectId() throws ImapSyntaxException {
+        int start = pos;
+        while (pos < line.length() && pos - start <= 255 && isObjectIdChar(line.charAt(pos))) {
+            pos++;
+        }
+        if (pos == start || pos - start > 255 || (pos < line.length() && line.charAt(pos) != ' ' && line.charAt(pos) != ')')) {
+            throw new ImapSyntaxException("bad object id at \"" + rest() + "\"; ids are 1 to 255 of A-Z a-z 0-9 _ -");
+        }
+        return line.substring(start, pos);
+    }
+
+    private static boolean isObjectIdChar(char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
     }
 
     private LocalDate date() throws ImapSyntaxException, IOException {

@@ -176,7 +176,7 @@ final class ImapSession {
             tagged(tag, "NO " + ImapReplies.forFailure(e));
         } finally {
             if (command instanceof ImapCommand.Append a) {
-                a.message().discard();
+                a.discard();
             }
         }
     }
@@ -287,7 +287,7 @@ final class ImapSession {
         StringBuilder caps = new StringBuilder("IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT BINARY"
                 + " CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS UTF8=ACCEPT CONDSTORE QRESYNC ESEARCH"
                 + " SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES" // RFC 5256, 5957, 5267 §3
-                + " STATUS=SIZE COMPRESS=DEFLATE QUOTA QUOTA=RES-STORAGE WITHIN APPENDLIMIT="
+                + " STATUS=SIZE COMPRESS=DEFLATE QUOTA QUOTA=RES-STORAGE WITHIN MULTIAPPEND OBJECTID SAVEDATE APPENDLIMIT="
                 + settings.appendLimit());
         if (state instanceof NotAuthenticated) {
             if (connection.canStartTls()) {
@@ -335,8 +335,8 @@ final class ImapSession {
             case ImapCommand.Create c -> withUser(tag, u -> {
                 // RFC 3501 §6.3.3: a trailing separator only says children are planned.
                 String wire = c.mailbox().endsWith("/") ? c.mailbox().substring(0, c.mailbox().length() - 1) : c.mailbox();
-                u.create(name(wire), Optional.empty());
-                tagged(tag, "OK CREATE completed");
+                MailboxInfo created = u.create(name(wire), Optional.empty());
+                tagged(tag, "OK [MAILBOXID (" + created.objectId() + ")] CREATE completed"); // RFC 8474 §4.1
             });
             case ImapCommand.Delete d -> withUser(tag, u -> {
                 MailboxName name = name(d.mailbox());
@@ -634,6 +634,7 @@ final class ImapSession {
         long uidNext = Math.max(info.uidNext(), m.maxUid() + 1);
         untagged("OK [UIDNEXT " + uidNext + "] Predicted next UID");
         untagged("OK [HIGHESTMODSEQ " + view.highestModSeq() + "] Highest");
+        untagged("OK [MAILBOXID (" + info.objectId() + ")] Ok"); // RFC 8474 §4.2
         if (s.qresync().isPresent() && s.qresync().get().uidValidity() == info.uidValidity()) {
             resynchronize(m, s.qresync().get(), uidNext);
         }
@@ -716,27 +717,43 @@ final class ImapSession {
                 case APPENDLIMIT -> settings.appendLimit();
                 // RFC 9208 §4.2: what EXPUNGE would give back, in the STORAGE resource's units
                 case DELETED_STORAGE -> QuotaRoot.kilobytesUp(st.deleted() == 0 ? 0 : user.deletedSize(name));
+                case MAILBOXID -> "(" + st.info().objectId() + ")"; // RFC 8474 §4.3
             });
         }
         return "(" + String.join(" ", out) + ")";
     }
 
     private void append(String tag, StoreSession user, ImapCommand.Append a) throws IOException {
+        if (a.messages().stream().anyMatch(m -> m.message().size() == 0)) {
+            // RFC 3502 §6.3.11: a zero-length message literal is an error, a client's way to cancel the command
+            tagged(tag, "NO Zero-length message literal; nothing appended");
+            return;
+        }
         MailboxName name = name(a.mailbox());
         Optional<MailboxInfo> box = user.find(name);
         if (box.isEmpty()) {
             tagged(tag, "NO " + ImapReplies.TRY_CREATE + name.path());
             return;
         }
-        MessageFacts facts = ParsedFacts.of(a.message(), settings.mimeLimits());
+        List<MessageFacts> facts = new ArrayList<>();
+        for (ImapCommand.AppendMessage m : a.messages()) {
+            facts.add(ParsedFacts.of(m.message(), settings.mimeLimits()));
+        }
+        // RFC 3502 §6.3.11: all or none, so one transaction; its quota check covers the whole set
         CommitResult result;
+        Instant now = Instant.now();
         try (Transaction t = user.begin()) {
-            t.append(box.get().id(), a.message(), facts, a.flags(), a.date().orElse(Instant.now()), Optional.empty());
+            for (int i = 0; i < a.messages().size(); i++) {
+                ImapCommand.AppendMessage m = a.messages().get(i);
+                t.append(box.get().id(), m.message(), facts.get(i), m.flags(), m.date().orElse(now), Optional.empty());
+            }
             result = t.commit();
         }
-        CommitResult.Assigned assigned = result.assigned().get(0);
+        // RFC 4315 §3: APPENDUID's uid-set lists every appended message's UID, in the order of the messages
+        List<Uid> uids = result.assigned().stream().flatMap(assigned -> assigned.uids().stream()).toList();
         sync(true);
-        tagged(tag, "OK [APPENDUID " + assigned.uidValidity() + " " + assigned.uids().get(0).value() + "] APPEND completed");
+        tagged(tag, "OK [APPENDUID " + result.assigned().get(0).uidValidity() + " " + compactUids(uids)
+                + "] APPEND completed");
     }
 
     // --- selected state

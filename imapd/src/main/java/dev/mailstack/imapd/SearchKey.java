@@ -21,8 +21,21 @@ sealed interface SearchKey {
 
     enum DateOp { BEFORE, ON, SINCE }
 
-    /** On INTERNALDATE, or on the Date: header for SENTBEFORE/SENTON/SENTSINCE. */
-    record Date(DateOp op, LocalDate date, boolean sent) implements SearchKey {
+    /**
+     * Which date a date key compares: INTERNALDATE (BEFORE, ON, SINCE), the Date: header (SENTBEFORE,
+     * SENTON, SENTSINCE) or the save date (RFC 8514 §4.3: SAVEDBEFORE, SAVEDON, SAVEDSINCE).
+     */
+    enum DateField { INTERNAL, SENT, SAVED }
+
+    record Date(DateOp op, LocalDate date, DateField field) implements SearchKey {
+    }
+
+    /** RFC 8514 §4.3 SAVEDATESUPPORTED: every message when the mailbox keeps save dates, none when not. */
+    record SaveDateSupported() implements SearchKey {
+    }
+
+    /** RFC 8474 §6 EMAILID and THREADID: the message with that id ({@code thread}: in that thread). */
+    record ObjectId(String id, boolean thread) implements SearchKey {
     }
 
     /** RFC 5032 WITHIN: OLDER and YOUNGER, an INTERNALDATE more or less than {@code seconds} before now. */

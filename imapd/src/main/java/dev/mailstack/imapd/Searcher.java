@@ -58,8 +58,12 @@ final class Searcher {
             case SearchKey.Keyword k -> r.flags().keywords().stream().anyMatch(w -> w.equalsIgnoreCase(k.keyword())) == k.set();
             case SearchKey.Recent rc -> mailbox.isRecent(r.uid()) == rc.recent();
             case SearchKey.Date d -> {
-                Optional<LocalDate> date = d.sent() ? sentDate(msn)
-                        : Optional.of(r.internalDate().atZone(ZoneOffset.UTC).toLocalDate());
+                Optional<LocalDate> date = switch (d.field()) {
+                    case INTERNAL -> Optional.of(r.internalDate().atZone(ZoneOffset.UTC).toLocalDate());
+                    case SENT -> sentDate(msn);
+                    // RFC 8514 §4.3: as BEFORE, ON and SINCE, with the save date in their place
+                    case SAVED -> Optional.of(r.savedAt().atZone(ZoneOffset.UTC).toLocalDate());
+                };
                 if (date.isEmpty()) {
                     yield false;
                 }
@@ -74,6 +78,10 @@ final class Searcher {
                 Instant moment = now.minusSeconds(a.seconds());
                 yield a.older() ? r.internalDate().isBefore(moment) : !r.internalDate().isBefore(moment);
             }
+            case SearchKey.SaveDateSupported s -> true; // every message here has a save date (RFC 8514 §4.3)
+            // RFC 8474 §6: EMAILID matches the message with that id (case matters: ids are compared
+            // as sent); no message has a THREADID here (§5.2's NIL), so THREADID matches none
+            case SearchKey.ObjectId o -> !o.thread() && o.id().equals(store.emailId(r));
             case SearchKey.Size s -> s.larger() ? r.size() > s.size() : r.size() < s.size();
             case SearchKey.Header h -> headerMatches(msn, h.field(), h.value());
             case SearchKey.Body b -> contains(text(msn, false), b.text());

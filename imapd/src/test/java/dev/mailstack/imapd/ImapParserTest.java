@@ -247,4 +247,21 @@ class ImapParserTest {
         assertEquals(List.of("MIN", "MAX", "ALL", "COUNT"), assertInstanceOf(ImapCommand.Search.class,
                 parse("a1 SEARCH RETURN (min max all count) ALL\r\n")).returnOptions());
     }
+
+    /** RFC 8514 §4.3 and RFC 8474 §6 search keys, and §7's objectid syntax: anything else is BAD. */
+    @Test
+    void saveDateAndObjectIdSearchKeys() throws Exception {
+        var search = assertInstanceOf(ImapCommand.Search.class,
+                parse("a1 SEARCH OR SAVEDON 2-Jan-2020 NOT SAVEDATESUPPORTED (EMAILID M_a-1 THREADID T9)\r\n"));
+        assertEquals(new SearchKey.And(List.of(
+                new SearchKey.Or(new SearchKey.Date(SearchKey.DateOp.ON, java.time.LocalDate.of(2020, 1, 2),
+                        SearchKey.DateField.SAVED), new SearchKey.Not(new SearchKey.SaveDateSupported())),
+                new SearchKey.And(List.of(new SearchKey.ObjectId("M_a-1", false), new SearchKey.ObjectId("T9", true))))),
+                search.key());
+        for (String bad : List.of("EMAILID M.1", "EMAILID \"M1\"", "THREADID ", "EMAILID " + "M".repeat(256), "SAVEDSINCE 1-Foo-2020")) {
+            assertThrows(ImapSyntaxException.class, () -> parse("a1 SEARCH " + bad + "\r\n"), bad);
+        }
+        var max = assertInstanceOf(ImapCommand.Search.class, parse("a1 SEARCH EMAILID " + "M".repeat(255) + "\r\n"));
+        assertEquals(new SearchKey.ObjectId("M".repeat(255), false), max.key());
+    }
 }

@@ -310,6 +310,7 @@ class ImapSessionTest {
             c.expect("e OK ENABLE completed");
             c.send("s " + resync).expect("\\* OK \\[CLOSED\\] Previous mailbox closed");
             c.expectEventually("\\* OK \\[HIGHESTMODSEQ \\d+\\].*");
+            c.expect("\\* OK \\[MAILBOXID \\([A-Za-z0-9_-]+\\)\\] Ok"); // RFC 8474 §4.2
             c.expect("\\* VANISHED \\(EARLIER\\) 1");
             c.expect("\\* 2 FETCH \\(UID 3 FLAGS \\(\\\\Flagged\\) MODSEQ \\(\\d+\\)\\)"); // UID 2 did not change
             c.expect("s OK \\[READ-WRITE\\] SELECT completed");

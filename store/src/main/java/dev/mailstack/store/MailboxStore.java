@@ -41,6 +41,7 @@ public final class MailboxStore implements AutoCloseable {
     private final SieveScripts sieveScripts;
     private final SieveDuplicates sieveDuplicates;
     private final Greylist greylist;
+    private final EmailIds emailIds;
 
     private MailboxStore(Database db, ContentFiles contents) {
         this.db = db;
@@ -51,6 +52,7 @@ public final class MailboxStore implements AutoCloseable {
         this.sieveScripts = new SieveScripts(db, accountWriters);
         this.sieveDuplicates = new SieveDuplicates(db, accountWriters);
         this.greylist = new Greylist(db);
+        this.emailIds = EmailIds.load(db);
     }
 
     /** Opens the store in {@code dataDir}; {@code jdbcUrl} null means the embedded H2 file there. */
@@ -59,7 +61,12 @@ public final class MailboxStore implements AutoCloseable {
             Files.createDirectories(dataDir);
             ContentFiles files = new ContentFiles(dataDir.resolve("contents"));
             Database db = Database.open(jdbcUrl == null ? Database.defaultUrl(dataDir) : jdbcUrl);
-            return new MailboxStore(db, files);
+            try {
+                return new MailboxStore(db, files);
+            } catch (RuntimeException e) {
+                db.close();
+                throw e;
+            }
         } catch (IOException e) {
             throw new StoreException(StoreFailure.TEMPORARY, "cannot use data folder " + dataDir + ": " + e.getMessage(), e);
         }
@@ -119,6 +126,11 @@ public final class MailboxStore implements AutoCloseable {
     /** At most {@code length} bytes of the content from {@code offset}: reading stops there without asking the file. */
     public InputStream openContent(String contentKey, long offset, long length) throws IOException {
         return contents.open(contentKey, offset, length);
+    }
+
+    /** The message's RFC 8474 EMAILID: the same for all its copies, kept across restarts (see {@link EmailIds}). */
+    public String emailId(MessageRef message) {
+        return emailIds.of(message.contentKey());
     }
 
     public MessageFacts facts(ContentId content) {

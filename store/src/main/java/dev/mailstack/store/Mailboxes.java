@@ -1,15 +1,18 @@
 package dev.mailstack.store;
 
+import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Base64;
 import java.util.Optional;
 
 /** SQL on the mailboxes table, shared by account creation and sessions. */
 final class Mailboxes {
-    static final String COLUMNS = "id, name, uid_validity, uid_next, highest_modseq, special_use, subscribed";
+    static final String COLUMNS = "id, name, uid_validity, uid_next, highest_modseq, special_use, subscribed, object_id";
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private Mailboxes() {
     }
@@ -17,13 +20,15 @@ final class Mailboxes {
     static MailboxInfo create(Connection c, AccountId account, MailboxName name, Optional<SpecialUse> use,
                               boolean subscribed) throws SQLException {
         long id;
-        try (PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO mailboxes (account_id, name, uid_validity, uid_next, highest_modseq, special_use, subscribed)"
-                        + " VALUES (?, ?, 0, 1, 1, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
+        String objectId = newObjectId();
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO mailboxes"
+                + " (account_id, name, uid_validity, uid_next, highest_modseq, special_use, subscribed, object_id)"
+                + " VALUES (?, ?, 0, 1, 1, ?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
             ps.setLong(1, account.value());
             ps.setString(2, name.key());
             ps.setString(3, use.map(Enum::name).orElse(null));
             ps.setBoolean(4, subscribed);
+            ps.setString(5, objectId);
             ps.executeUpdate();
             try (ResultSet rs = ps.getGeneratedKeys()) {
                 rs.next();
@@ -38,13 +43,25 @@ final class Mailboxes {
             ps.setLong(2, id);
             ps.executeUpdate();
         }
-        return new MailboxInfo(new MailboxId(id), name, uidValidity, 1, 1, use, subscribed);
+        return new MailboxInfo(new MailboxId(id), name, uidValidity, 1, 1, use, subscribed, objectId);
+    }
+
+    /**
+     * RFC 8474 §4: a MAILBOXID (1 to 255 of A-Z a-z 0-9 _ -) that no other mailbox ever had. 128
+     * random bits make a repeat as unlikely as a UUID's, also across restored backups, and tell a
+     * client nothing of other accounts (a row id would count the server's mailboxes).
+     */
+    private static String newObjectId() {
+        byte[] bits = new byte[16];
+        RANDOM.nextBytes(bits);
+        return "F" + Base64.getUrlEncoder().withoutPadding().encodeToString(bits);
     }
 
     static MailboxInfo read(ResultSet rs) throws SQLException {
         String use = rs.getString(6);
         return new MailboxInfo(new MailboxId(rs.getLong(1)), new MailboxName(rs.getString(2)), rs.getLong(3),
-                rs.getLong(4), rs.getLong(5), Optional.ofNullable(use).map(SpecialUse::valueOf), rs.getBoolean(7));
+                rs.getLong(4), rs.getLong(5), Optional.ofNullable(use).map(SpecialUse::valueOf), rs.getBoolean(7),
+                rs.getString(8));
     }
 
     static Optional<MailboxInfo> find(Connection c, AccountId account, MailboxName name) throws SQLException {
@@ -84,12 +101,12 @@ final class Mailboxes {
     }
 
     static final String MESSAGE_COLUMNS =
-            "m.mailbox_id, m.uid, m.modseq, c.size, m.internal_date, m.flags, m.keywords, c.id, c.sha256";
+            "m.mailbox_id, m.uid, m.modseq, c.size, m.internal_date, m.flags, m.keywords, c.id, c.sha256, m.saved_at";
     static final String MESSAGE_FROM = " FROM messages m JOIN contents c ON c.id = m.content_id";
 
     static MessageRef readMessage(ResultSet rs) throws SQLException {
         return new MessageRef(new MailboxId(rs.getLong(1)), new Uid(rs.getLong(2)), rs.getLong(3), rs.getLong(4),
                 rs.getTimestamp(5).toInstant(), Flags.fromColumns(rs.getInt(6), rs.getString(7)),
-                new ContentId(rs.getLong(8)), rs.getString(9).trim());
+                new ContentId(rs.getLong(8)), rs.getString(9).trim(), rs.getTimestamp(10).toInstant());
     }
 }

@@ -340,6 +340,11 @@ public final class StoreSession {
         return store.openContent(message.contentKey(), offset, Math.max(0, message.size() - offset));
     }
 
+    /** The message's RFC 8474 EMAILID ({@link MailboxStore#emailId}). */
+    public String emailId(MessageRef message) {
+        return store.emailId(message);
+    }
+
     public MessageFacts facts(MessageRef message) {
         return store.facts(message.content());
     }

@@ -7,6 +7,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -40,6 +41,11 @@ public final class Transaction implements AutoCloseable {
     private boolean writing;
     /** Octets this transaction has added to the account's use so far, less what its expunges freed. */
     private long charged;
+    /**
+     * The save date (RFC 8514) of every message this transaction puts into a mailbox: one moment for
+     * all of them, as they appear together. Microseconds, as the column keeps them.
+     */
+    private Instant savedAt;
 
     /** A mailbox locked by this transaction, with the UIDs it hands out and its one new modseq. */
     private static final class Locked {
@@ -176,7 +182,7 @@ public final class Transaction implements AutoCloseable {
         Locked m = lock(mailbox);
         chargeQuota(size, enforce);
         Uid uid = new Uid(m.uidNext++);
-        insertMessage(mailbox, m, uid, content, size, internalDate, flags);
+        Instant saved = insertMessage(mailbox, m, uid, content, size, internalDate, flags);
         if (key.isPresent()) {
             try (PreparedStatement ps = c.prepareStatement(
                     "INSERT INTO deliveries (mailbox_id, delivery_key, uid) VALUES (?, ?, ?)")) {
@@ -187,7 +193,7 @@ public final class Transaction implements AutoCloseable {
             }
         }
         m.changes.add(new MailboxChange.Added(new MessageRef(mailbox, uid, m.modSeq, size, internalDate, flags,
-                content, store.contentKey(c, content))));
+                content, store.contentKey(c, content), saved)));
         assigned.add(new CommitResult.Assigned(mailbox, m.uidValidity, List.of(), List.of(uid)));
         return uid;
     }
@@ -234,9 +240,10 @@ public final class Transaction implements AutoCloseable {
         List<Uid> oldUids = new ArrayList<>();
         for (MessageRef r : sources) {
             Uid uid = new Uid(dst.uidNext++);
-            insertMessage(to, dst, uid, r.content(), r.size(), r.internalDate(), r.flags());
+            // RFC 8514 §3: a copy or a move is saved anew, so its save date is now, not the source's
+            Instant saved = insertMessage(to, dst, uid, r.content(), r.size(), r.internalDate(), r.flags());
             dst.changes.add(new MailboxChange.Added(new MessageRef(to, uid, dst.modSeq, r.size(), r.internalDate(),
-                    r.flags(), r.content(), r.contentKey())));
+                    r.flags(), r.content(), r.contentKey(), saved)));
             newUids.add(uid);
             oldUids.add(r.uid());
         }
@@ -280,7 +287,7 @@ public final class Transaction implements AutoCloseable {
                 }
                 Flags next = change.applyTo(r.flags());
                 MessageRef updated = new MessageRef(mailbox, r.uid(), m.modSeq, r.size(), r.internalDate(), next,
-                        r.content(), r.contentKey());
+                        r.content(), r.contentKey(), r.savedAt());
                 changed.add(updated);
                 m.count(-1, r.flags(), 0);
                 m.count(1, next, 0);
@@ -516,13 +523,17 @@ public final class Transaction implements AutoCloseable {
         charged += bytes;
     }
 
-    private void insertMessage(MailboxId mailbox, Locked m, Uid uid, ContentId content, long size, Instant internalDate,
-                               Flags flags) throws SQLException {
+    /** Returns the message's save date. */
+    private Instant insertMessage(MailboxId mailbox, Locked m, Uid uid, ContentId content, long size, Instant internalDate,
+                                  Flags flags) throws SQLException {
         if (uid.value() > Uid.MAX - 1) {
             throw new StoreException(StoreFailure.TOO_BIG, "mailbox has run out of UIDs");
         }
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO messages"
-                + " (id, mailbox_id, uid, content_id, modseq, internal_date, flags, keywords) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+        if (savedAt == null) {
+            savedAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
+        }
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO messages (id, mailbox_id, uid, content_id, modseq,"
+                + " internal_date, flags, keywords, saved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
             ps.setLong(1, Mailboxes.messageKey(mailbox, uid.value()));
             ps.setLong(2, mailbox.value());
             ps.setLong(3, uid.value());
@@ -531,9 +542,11 @@ public final class Transaction implements AutoCloseable {
             ps.setTimestamp(6, Timestamp.from(internalDate));
             ps.setInt(7, flags.bits());
             ps.setString(8, flags.keywordText());
+            ps.setTimestamp(9, Timestamp.from(savedAt));
             ps.executeUpdate();
         }
         m.count(1, flags, size);
+        return savedAt;
     }
 
     private void removeRows(MailboxId mailbox, Locked m, List<MessageRef> rows, boolean freeQuota) throws SQLException {

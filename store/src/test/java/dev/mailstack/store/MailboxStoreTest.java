@@ -776,4 +776,75 @@ class MailboxStoreTest {
             assertTrue(new String(in.readAllBytes(), StandardCharsets.US_ASCII).contains("kept"));
         }
     }
+
+    /**
+     * RFC 8474 §5.1: COPY and MOVE keep a message's EMAILID, other content gets another, and the id
+     * stays after a restart; RFC 8514 §3: the copy's save date is when it was copied, not the source's.
+     */
+    @Test
+    void copiesAndMovesKeepTheEmailIdAndAreSavedAnew() throws Exception {
+        StoreSession s = f.session();
+        MailboxId archive = s.require(new MailboxName("Archive")).id();
+        MailboxId trash = s.require(new MailboxName("Trash")).id();
+        Uid first = TestMessages.append(s, f.inbox(), "Subject: one\r\n\r\nbody\r\n");
+        TestMessages.append(s, f.inbox(), "Subject: two\r\n\r\nbody\r\n");
+        Instant longAgo = Instant.parse("2020-01-02T03:04:05Z");
+        try (var c = f.store().db().connect();
+             var ps = c.prepareStatement("UPDATE messages SET saved_at = ? WHERE mailbox_id = ? AND uid = ?")) {
+            ps.setTimestamp(1, java.sql.Timestamp.from(longAgo));
+            ps.setLong(2, f.inbox().value());
+            ps.setLong(3, first.value());
+            assertEquals(1, ps.executeUpdate());
+        }
+        List<MessageRef> inbox = messages(s, "INBOX");
+        assertEquals(longAgo, inbox.get(0).savedAt(), "read with the rest of the row");
+        String id = f.store().emailId(inbox.get(0));
+        assertTrue(id.matches("[A-Za-z0-9_-]{1,255}"), id);
+        assertFalse(id.contains(inbox.get(0).contentKey().substring(0, 8)), "the content's hash is not shown");
+        assertFalse(id.equals(f.store().emailId(inbox.get(1))), "other octets, another message");
+
+        Instant beforeCopy = Instant.now().minusSeconds(1);
+        try (Transaction t = s.begin()) {
+            t.copy(f.inbox(), List.of(first), archive);
+            t.move(f.inbox(), List.of(first), trash);
+            t.commit();
+        }
+        MessageRef copied = messages(s, "Archive").get(0);
+        MessageRef moved = messages(s, "Trash").get(0);
+        assertEquals(id, f.store().emailId(copied));
+        assertEquals(id, f.store().emailId(moved));
+        assertTrue(copied.savedAt().isAfter(beforeCopy) && moved.savedAt().isAfter(beforeCopy),
+                copied.savedAt() + " " + moved.savedAt());
+
+        f.close();
+        f = new StoreFixture(MailboxStore.open(dir, null), f.user());
+        assertEquals(id, f.store().emailId(messages(f.session(), "Trash").get(0)), "the same after a restart");
+    }
+
+    /** RFC 8474 §4: a MAILBOXID is the mailbox's for life, through RENAME and restarts, and never another's. */
+    @Test
+    void aMailboxKeepsItsIdThroughRenameAndRestart() {
+        StoreSession s = f.session();
+        String id = s.create(new MailboxName("Projects"), Optional.empty()).objectId();
+        assertTrue(id.matches("[A-Za-z0-9_-]{1,255}"), id);
+        s.rename(new MailboxName("Projects"), new MailboxName("Work/Projects"));
+        assertEquals(id, s.require(new MailboxName("Work/Projects")).objectId());
+        String inbox = s.require(MailboxName.INBOX).objectId();
+        s.rename(MailboxName.INBOX, new MailboxName("Old"));
+        assertEquals(inbox, s.require(MailboxName.INBOX).objectId(), "INBOX stays; its messages move to a new mailbox");
+        assertFalse(inbox.equals(s.require(new MailboxName("Old")).objectId()));
+        s.create(new MailboxName("Projects"), Optional.empty());
+        assertFalse(id.equals(s.require(new MailboxName("Projects")).objectId()), "a new mailbox under the old name");
+        assertEquals(s.list().size(), s.list().stream().map(MailboxInfo::objectId).distinct().count());
+
+        f.close();
+        f = new StoreFixture(MailboxStore.open(dir, null), f.user());
+        assertEquals(id, f.session().require(new MailboxName("Work/Projects")).objectId());
+    }
+
+    private static List<MessageRef> messages(StoreSession s, String mailbox) {
+        try (MailboxView view = s.select(new MailboxName(mailbox))) {
+            return view.messages();
+        }
+    }
 }

@@ -51,7 +51,7 @@ class MigrationTest {
             try (Connection c = store.db().connect(); Statement st = c.createStatement()) {
                 for (String table : List.of("domains", "accounts", "aliases", "mailboxes", "contents", "messages",
                         "queue_messages", "queue_recipients", "expunged", "deliveries", "domain_policies",
-                        "vacations", "vacation_replies", "sieve_scripts")) {
+                        "vacations", "vacation_replies", "sieve_scripts", "server_keys")) {
                     try (ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + table)) {
                         rs.next();
                         assertTrue(rs.getLong(1) > 0, table + " holds the row written through the API");
@@ -84,6 +84,30 @@ class MigrationTest {
             assertEquals(0, store.autoexpunge(SpecialUse.TRASH, Instant.now().minus(Duration.ofDays(1))),
                     "mail older than the period but stored before the upgrade is not removed at once");
             assertEquals(1, store.autoexpunge(SpecialUse.TRASH, Instant.now().plusSeconds(1)));
+        }
+    }
+
+    @Test
+    void mailboxesOfVersion17GetMailboxIdsThatStay() throws Exception {
+        String url = Database.defaultUrl(dir);
+        try (Database old = Database.open(url, "17"); Connection c = old.connect(); var st = c.createStatement()) {
+            addUser(st);
+            st.executeUpdate("INSERT INTO mailboxes (account_id, name, uid_validity, uid_next, highest_modseq)"
+                    + " SELECT id, v.name, v.validity, 1, 1 FROM accounts, (VALUES ('INBOX', 7), ('Old', 8)) v(name, validity)");
+        }
+        List<String> ids;
+        try (MailboxStore store = MailboxStore.open(dir, url)) {
+            StoreSession s = store.open(store.accounts().authenticate("u@old.test", "pw").orElseThrow().id());
+            ids = s.list().stream().map(MailboxInfo::objectId).toList();
+            assertEquals(2, ids.stream().distinct().count(), ids.toString());
+            assertTrue(ids.stream().allMatch(id -> id.matches("[A-Za-z0-9_-]{1,255}")), ids.toString());
+            s.rename(new MailboxName("Old"), new MailboxName("Older"));
+            assertEquals(ids.get(1), s.require(new MailboxName("Older")).objectId());
+            assertEquals(ids.get(0), s.require(MailboxName.INBOX).objectId());
+        }
+        try (MailboxStore store = MailboxStore.open(dir, url)) {
+            StoreSession s = store.open(store.accounts().authenticate("u@old.test", "pw").orElseThrow().id());
+            assertEquals(ids, s.list().stream().map(MailboxInfo::objectId).toList(), "the same after a restart");
         }
     }
 

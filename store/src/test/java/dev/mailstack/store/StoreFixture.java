@@ -1,6 +1,11 @@
 package dev.mailstack.store;
 
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
 
 /** A real store on disk in a test's temporary folder, with one domain and user ready. */
 public record StoreFixture(MailboxStore store, Account user) implements AutoCloseable {
@@ -11,6 +16,25 @@ public record StoreFixture(MailboxStore store, Account user) implements AutoClos
         store.accounts().addDomain("example.org");
         Account user = store.accounts().addUser("alice@example.org", PasswordScheme.hash(PASSWORD));
         return new StoreFixture(store, user);
+    }
+
+    /** The store of an earlier {@link #create} in {@code dir} opened again, as after a restart. */
+    public static StoreFixture reopen(Path dir) {
+        MailboxStore store = MailboxStore.open(dir, null);
+        return new StoreFixture(store, store.accounts().authenticate("alice@example.org", PASSWORD).orElseThrow());
+    }
+
+    /** Sets when a message counts as saved into its mailbox (RFC 8514), as if it came then. */
+    public void savedAt(MailboxName mailbox, Uid uid, Instant at) throws SQLException {
+        try (Connection c = store.db().connect();
+             PreparedStatement ps = c.prepareStatement("UPDATE messages SET saved_at = ? WHERE mailbox_id = ? AND uid = ?")) {
+            ps.setTimestamp(1, Timestamp.from(at));
+            ps.setLong(2, session().require(mailbox).id().value());
+            ps.setLong(3, uid.value());
+            if (ps.executeUpdate() != 1) {
+                throw new IllegalArgumentException("no message " + uid + " in " + mailbox.path());
+            }
+        }
     }
 
     public StoreSession session() {

@@ -1,0 +1,120 @@
+package dev.mailstack.imapd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.mailstack.net.LineClient;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * RFC 3502 MULTIAPPEND through a raw socket (Angus Mail's Folder.appendMessages sends one APPEND per
+ * message, so no client library exercises it): all messages or none, synchronizing and
+ * non-synchronizing literals mixed, one APPENDUID for the set.
+ */
+class MultiAppendTest {
+    private static final long APPEND_LIMIT = 200;
+    private static final String ONE = "Subject: one\r\n\r\nfirst\r\n";
+    private static final String TWO = "Subject: two\r\n\r\nsecond\r\n";
+    /** Bare LFs, as a script sends: stored with CRLF (RFC 3501 §2.3.1). */
+    private static final String THREE = "Subject: three\n\nthird\n";
+
+    @TempDir
+    Path dir;
+    ImapFixture imap;
+
+    @BeforeEach
+    void start() throws IOException {
+        ImapSettings d = ImapSettings.defaults("imap.example.org");
+        imap = new ImapFixture(dir, new ImapSettings(d.hostname(), d.plaintextAuth(), APPEND_LIMIT,
+                d.preAuthLiteralLimit(), d.authenticatedIdle(), d.mimeLimits(), d.recent()));
+    }
+
+    @AfterEach
+    void stop() {
+        imap.close();
+    }
+
+    @Test
+    void everyMessageGoesInWithItsFlagsAndDateAndOneAppendUidNamesThemAll() throws IOException {
+        try (LineClient c = imap.login(); LineClient watcher = imap.login()) {
+            watcher.send("w SELECT Archive").expectEventually("w OK \\[READ-WRITE\\] SELECT completed");
+            c.sendRaw("a APPEND Archive (\\Seen) \"1-Jan-2020 00:00:00 +0000\" {" + size(ONE) + "}\r\n");
+            c.expect("\\+ .*");
+            c.sendRaw(ONE + " (\\Flagged $Work) {" + size(TWO) + "+}\r\n" + TWO + " {" + size(THREE) + "}\r\n");
+            c.expect("\\+ .*");
+            c.sendRaw(THREE + "\r\n");
+            c.expect("a OK \\[APPENDUID \\d+ 1:3\\] APPEND completed");
+
+            watcher.send("n NOOP").expect("\\* 3 EXISTS");
+            watcher.expectEventually("n OK NOOP completed");
+            watcher.send("f FETCH 1:3 (FLAGS INTERNALDATE RFC822.SIZE)");
+            watcher.expect("\\* 1 FETCH \\(FLAGS \\(\\\\Seen( \\\\Recent)?\\) INTERNALDATE \"01-Jan-2020 00:00:00 \\+0000\" RFC822.SIZE "
+                    + size(ONE) + "\\)");
+            watcher.expect("\\* 2 FETCH \\(FLAGS \\(\\\\Flagged( \\\\Recent)? \\$Work\\) INTERNALDATE \".*\" RFC822.SIZE "
+                    + size(TWO) + "\\)");
+            watcher.expect("\\* 3 FETCH \\(FLAGS \\((\\\\Recent)?\\) INTERNALDATE \".*\" RFC822.SIZE " + (size(THREE) + 3) + "\\)");
+            watcher.expect("f OK FETCH completed");
+        }
+    }
+
+    /**
+     * RFC 3502 §6.3.11: a message that cannot be appended fails the whole command. A bad second date
+     * is BAD, a second literal over APPENDLIMIT (announced, or reached once bare LFs became CRLF) NO
+     * [TOOBIG], a missing mailbox NO [TRYCREATE], an empty message NO; the session stays in step, nothing is appended and
+     * no spooled message is left behind.
+     */
+    @Test
+    void aBadMessageAnywhereInTheCommandAppendsNothing() throws IOException {
+        String overOnceCrlf = "Subject: x\n\n" + "a\n".repeat(80);
+        try (LineClient c = imap.login()) {
+            c.sendRaw("a APPEND INBOX {" + size(ONE) + "+}\r\n" + ONE + " \"99-Foo-2020 00:00:00 +0000\" {"
+                    + size(TWO) + "+}\r\n" + TWO + "\r\n");
+            c.expect("a BAD bad date-time .*");
+            c.sendRaw("b APPEND INBOX {" + size(ONE) + "+}\r\n" + ONE + " {300}\r\n");
+            c.expect("b NO \\[TOOBIG\\] literal of 300 bytes is over the limit of 200");
+            c.sendRaw("d APPEND INBOX {" + size(ONE) + "+}\r\n" + ONE + " {" + size(overOnceCrlf) + "+}\r\n" + overOnceCrlf
+                    + " {" + size(TWO) + "+}\r\n" + TWO + "\r\n");
+            c.expect("d NO \\[TOOBIG\\] message of \\d+ bytes with CRLF line ends is over the limit of 200");
+            c.sendRaw("e APPEND Nowhere {" + size(ONE) + "+}\r\n" + ONE + " {" + size(TWO) + "+}\r\n" + TWO + "\r\n");
+            c.expect("e NO \\[TRYCREATE\\] .*");
+            // RFC 3502 §6.3.11: a zero-length literal is how a client cancels the command
+            c.sendRaw("f APPEND INBOX {" + size(ONE) + "+}\r\n" + ONE + " {0}\r\n");
+            c.expect("\\+ .*");
+            c.sendRaw("\r\n");
+            c.expect("f NO Zero-length message literal; nothing appended");
+            c.send("g NOOP").expect("g OK NOOP completed");
+            c.send("h STATUS INBOX (MESSAGES UIDNEXT)").expect("\\* STATUS \"INBOX\" \\(MESSAGES 0 UIDNEXT 1\\)");
+            c.expect("h OK STATUS completed");
+        }
+        try (Stream<Path> left = Files.list(dir.resolve("data/contents/spool"))) {
+            assertEquals(0, left.count(), "spooled messages of failed APPENDs are deleted");
+        }
+    }
+
+    /** RFC 3502 §6.3.11 with RFC 9208 §5.1: the quota is checked for the set, and a set over it appends nothing. */
+    @Test
+    void aSetOverTheQuotaAppendsNothing() throws IOException {
+        long used = imap.store.session().quota().usedBytes();
+        imap.store.store().accounts().setQuota("alice@example.org", used + size(ONE) + size(TWO) - 1);
+        try (LineClient c = imap.login()) {
+            c.sendRaw("a APPEND INBOX {" + size(ONE) + "+}\r\n" + ONE + " {" + size(TWO) + "+}\r\n" + TWO + "\r\n");
+            c.expect("a NO \\[OVERQUOTA\\] .*");
+            c.send("b STATUS INBOX (MESSAGES)").expect("\\* STATUS \"INBOX\" \\(MESSAGES 0\\)");
+            c.expect("b OK STATUS completed");
+            c.sendRaw("d APPEND INBOX {" + size(ONE) + "+}\r\n" + ONE + "\r\n");
+            c.expect("d OK \\[APPENDUID \\d+ \\d+\\] APPEND completed");
+        }
+        assertEquals(used + size(ONE), imap.store.session().quota().usedBytes());
+    }
+
+    private static int size(String message) {
+        return message.getBytes(StandardCharsets.US_ASCII).length;
+    }
+}
