@@ -18,6 +18,7 @@ import dev.mailstack.store.MessageFacts;
 import dev.mailstack.store.MessageRef;
 import dev.mailstack.store.MessageSpool;
 import dev.mailstack.store.StoreException;
+import dev.mailstack.store.Quota;
 import dev.mailstack.store.StoreSession;
 import dev.mailstack.store.Transaction;
 import dev.mailstack.store.Uid;
@@ -29,6 +30,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
@@ -59,10 +61,17 @@ final class ImapSession {
      */
     static final class LiteralRefused extends IOException {
         final boolean endsSession;
+        /** The response code of the tagged NO: TOOBIG (RFC 7889 §4), or OVERQUOTA (RFC 9208 §5.1). */
+        final String code;
 
         LiteralRefused(String message, boolean endsSession) {
+            this(message, endsSession, "TOOBIG");
+        }
+
+        LiteralRefused(String message, boolean endsSession, String code) {
             super(message);
             this.endsSession = endsSession;
+            this.code = code;
         }
     }
 
@@ -166,7 +175,7 @@ final class ImapSession {
             if (e.endsSession) {
                 endSession(e);
             } else {
-                tagged(tag, "NO [TOOBIG] " + e.getMessage());
+                tagged(tag, "NO [" + e.code + "] " + e.getMessage());
             }
             return;
         }
@@ -229,11 +238,16 @@ final class ImapSession {
                 return out.toByteArray();
             }
 
+            /** Octets of this command's messages so far, and the room the account's quota leaves (read once). */
+            private long spooledOctets;
+            private OptionalLong room;
+
             @Override
             public MessageSpool.Spooled messageLiteral(long size, boolean synchronizing, boolean literal8)
                     throws IOException {
                 long limit = state instanceof NotAuthenticated ? settings.preAuthLiteralLimit() : settings.appendLimit();
                 refuseIfOver(size, limit, synchronizing);
+                refuseIfPastQuota(size, synchronizing);
                 continueLiteral(synchronizing);
                 try (MessageSpool spool = store.spool()) {
                     if (literal8) {
@@ -254,6 +268,36 @@ final class ImapSession {
                     }
                     return spooled;
                 }
+            }
+
+            /**
+             * RFC 3502 §6.3.11: the messages of one APPEND are appended together or not at all, so once
+             * they pass the room the account's quota leaves, none can be: the literal is refused as it is
+             * announced, before it is spooled, and one command cannot fill the disk with a thousand
+             * messages the commit would refuse. The commit checks again (bare LFs made CRLF grow a message).
+             */
+            private void refuseIfPastQuota(long size, boolean synchronizing) throws IOException {
+                StoreSession user = switch (state) {
+                    case Authenticated a -> a.store();
+                    case Selected sel -> sel.store();
+                    default -> null;
+                };
+                if (user == null) {
+                    return;
+                }
+                if (room == null) {
+                    Quota quota = user.quota();
+                    room = quota.limitBytes().isEmpty() ? OptionalLong.empty()
+                            : OptionalLong.of(Math.max(0, quota.limitBytes().getAsLong() - quota.usedBytes()));
+                }
+                if (room.isPresent() && spooledOctets + size > room.getAsLong()) {
+                    if (!synchronizing) {
+                        skipNonSyncLiterals(size, "");
+                    }
+                    throw new LiteralRefused("the message" + (spooledOctets > 0 ? "s" : "") + " would take the mailbox past its"
+                            + " quota (" + room.getAsLong() + " bytes left)", false, "OVERQUOTA");
+                }
+                spooledOctets += size;
             }
         };
     }

@@ -114,6 +114,20 @@ class MultiAppendTest {
         assertEquals(used + size(ONE), imap.store.session().quota().usedBytes());
     }
 
+    /** A literal that would pass the quota is refused as it is announced: no "+" to send it, nothing spooled. */
+    @Test
+    void aLiteralPastTheQuotaIsRefusedBeforeItIsSent() throws IOException {
+        long used = imap.store.session().quota().usedBytes();
+        imap.store.store().accounts().setQuota("alice@example.org", used + size(ONE) + 10);
+        try (LineClient c = imap.login()) {
+            c.sendRaw("a APPEND INBOX {" + size(ONE) + "+}\r\n" + ONE + " {150}\r\n");
+            c.expect("a NO \\[OVERQUOTA\\] the messages would take the mailbox past its quota \\(" + (size(ONE) + 10) + " bytes left\\)");
+            c.send("b STATUS INBOX (MESSAGES)").expect("\\* STATUS \"INBOX\" \\(MESSAGES 0\\)");
+            c.expect("b OK STATUS completed");
+        }
+        assertEquals(used, imap.store.session().quota().usedBytes());
+    }
+
     private static int size(String message) {
         return message.getBytes(StandardCharsets.US_ASCII).length;
     }
