@@ -46,23 +46,37 @@ public final class MailQueue {
     }
 
     public QueueId enqueue(MailEnvelope envelope, MessageSource source, MessageFacts facts) {
+        return enqueue(envelope, source, facts, Optional.empty()).id();
+    }
+
+    /**
+     * A message queued, and with {@code claimFor}, claimed in the same transaction for its first
+     * attempt: the caller hands it to a worker at once, and no claim costs another commit. A
+     * process that dies with it unattempted leaves the lease, which a restart releases.
+     *
+     * @param claimed the claim, when one was asked for
+     */
+    public record Enqueued(QueueId id, Optional<QueuedMessage> claimed) {
+    }
+
+    public Enqueued enqueue(MailEnvelope envelope, MessageSource source, MessageFacts facts, Optional<Duration> claimFor) {
         store.contentWriters().lock();
         try {
-            return enqueueHolding(envelope, source, facts);
+            return enqueueHolding(envelope, source, facts, claimFor);
         } finally {
             store.contentWriters().unlock();
         }
     }
 
     /** From the content file to the committed row, under the shared hold on contents. */
-    private QueueId enqueueHolding(MailEnvelope envelope, MessageSource source, MessageFacts facts) {
+    private Enqueued enqueueHolding(MailEnvelope envelope, MessageSource source, MessageFacts facts, Optional<Duration> claimFor) {
         CompletableFuture<Void> durable;
         try {
             durable = store.contents().putStarted(source);
         } catch (IOException e) {
             throw new StoreException(StoreFailure.TEMPORARY, "cannot write message content: " + e.getMessage(), e);
         }
-        Entry entry = new Entry(envelope, source, facts, durable);
+        Entry entry = new Entry(envelope, source, facts, durable, claimFor);
         waiting.add(entry);
         // Group commit: whoever holds the lock commits every entry waiting by then in one
         // transaction, so 32 SMTP sessions finishing DATA together cost one commit, not 32.
@@ -77,7 +91,7 @@ public final class MailQueue {
         if (entry.failure != null) {
             throw entry.failure;
         }
-        return entry.id;
+        return new Enqueued(entry.id, Optional.ofNullable(entry.claimed));
     }
 
     /** A message waiting for the group commit; written and read under {@link #committer}. */
@@ -87,15 +101,19 @@ public final class MailQueue {
         final MessageFacts facts;
         /** The content's syncs, awaited before the commit that makes the message count. */
         final CompletableFuture<Void> durable;
+        final Optional<Duration> claimFor;
         boolean done;
         QueueId id;
+        QueuedMessage claimed;
         StoreException failure;
 
-        Entry(MailEnvelope envelope, MessageSource source, MessageFacts facts, CompletableFuture<Void> durable) {
+        Entry(MailEnvelope envelope, MessageSource source, MessageFacts facts, CompletableFuture<Void> durable,
+              Optional<Duration> claimFor) {
             this.envelope = envelope;
             this.source = source;
             this.facts = facts;
             this.durable = durable;
+            this.claimFor = claimFor;
         }
     }
 
@@ -116,9 +134,9 @@ public final class MailQueue {
         try (Connection c = store.db().connect()) {
             c.setAutoCommit(false);
             try {
-                List<QueueId> ids = new ArrayList<>();
+                List<QueuedMessage> inserted = new ArrayList<>();
                 for (Entry e : group) {
-                    ids.add(insert(c, e));
+                    inserted.add(insert(c, e));
                 }
                 for (Entry e : group) { // the content on disk before the rows that point at it
                     try {
@@ -129,8 +147,10 @@ public final class MailQueue {
                 }
                 c.commit();
                 for (int i = 0; i < group.size(); i++) {
-                    group.get(i).id = ids.get(i);
-                    group.get(i).done = true;
+                    Entry e = group.get(i);
+                    e.id = inserted.get(i).id();
+                    e.claimed = e.claimFor.isPresent() ? inserted.get(i) : null;
+                    e.done = true;
                 }
                 syncCommitted(c);
             } catch (SQLException | RuntimeException e) {
@@ -171,12 +191,14 @@ public final class MailQueue {
         entry.done = true;
     }
 
-    private QueueId insert(Connection c, Entry entry) throws SQLException {
+    /** The entry's rows; what a claim made with them reads (claimDue's read() of the same rows). */
+    private QueuedMessage insert(Connection c, Entry entry) throws SQLException {
         MailEnvelope envelope = entry.envelope;
         ContentId content = store.ensureContent(c, entry.source.sha256(), entry.facts);
+        Instant now = Instant.now();
         long id;
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO queue_messages (content_id, return_path, envid,"
-                + " ret, smtputf8, body_8bit, received_at, next_attempt_at, junk) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                + " ret, smtputf8, body_8bit, received_at, next_attempt_at, junk, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 Statement.RETURN_GENERATED_KEYS)) {
             ps.setLong(1, content.value());
             ps.setString(2, envelope.returnPath());
@@ -187,16 +209,19 @@ public final class MailQueue {
             ps.setTimestamp(7, Timestamp.from(envelope.receivedAt()));
             ps.setTimestamp(8, Timestamp.from(envelope.receivedAt()));
             ps.setBoolean(9, envelope.junk());
+            ps.setTimestamp(10, entry.claimFor.map(lease -> Timestamp.from(now.plus(lease))).orElse(null));
             ps.executeUpdate();
             try (ResultSet rs = ps.getGeneratedKeys()) {
                 rs.next();
                 id = rs.getLong(1);
             }
         }
+        List<QueuedMessage.PendingRecipient> pending = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO queue_recipients"
                 + " (queue_id, position, address, orcpt, notify, state) VALUES (?, ?, ?, ?, ?, ?)")) {
             int position = 0;
             for (MailEnvelope.Recipient r : envelope.recipients()) {
+                pending.add(new QueuedMessage.PendingRecipient(position, r, 0, null));
                 ps.setLong(1, id);
                 ps.setInt(2, position++);
                 ps.setString(3, r.address());
@@ -207,7 +232,7 @@ public final class MailQueue {
             }
             ps.executeBatch();
         }
-        return new QueueId(id);
+        return new QueuedMessage(new QueueId(id), envelope, pending, content, entry.source.sha256(), entry.facts.size(), false, now);
     }
 
     /** Claims the oldest due message, if any ({@link #claimDue(Instant, Duration, int)} for one). */
@@ -401,7 +426,7 @@ public final class MailQueue {
             } catch (IOException failed) {
                 throw new StoreException(StoreFailure.TEMPORARY, "cannot sync a message to queue: " + failed.getMessage(), failed);
             }
-            ids.add(Optional.of(insert(c, new Entry(r.envelope(), r.source(), r.facts(), durable.get(i)))));
+            ids.add(Optional.of(insert(c, new Entry(r.envelope(), r.source(), r.facts(), durable.get(i), Optional.empty())).id()));
             if (r.delayWarning()) {
                 try (PreparedStatement ps = c.prepareStatement("UPDATE queue_messages SET delay_warned = TRUE WHERE id = ?")) {
                     ps.setLong(1, r.about().value());

@@ -51,6 +51,26 @@ class MailQueueTest {
                 "an expired lease (a runner that died) frees the message again");
     }
 
+    /** Queued already claimed: what a later claim of the same rows would read, and no claim finds it while leased. */
+    @Test
+    void aMessageQueuedClaimedIsWhatAClaimWouldReadAndIsLeased() throws Exception {
+        MessageSpool.Spooled spooled = TestMessages.spool(f.store(), "Subject: q\r\n\r\nx\r\n");
+        MailEnvelope envelope = new MailEnvelope("sender@example.org", List.of(MailEnvelope.Recipient.of("a@remote.test"),
+                MailEnvelope.Recipient.of("b@remote.test")), Optional.of("env-1"), Optional.empty(), false, false,
+                Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+        MailQueue.Enqueued queued = queue.enqueue(envelope, spooled, TestMessages.facts(spooled), Optional.of(Duration.ofMinutes(5)));
+        QueuedMessage claimed = queued.claimed().orElseThrow();
+        Instant now = Instant.now();
+        assertTrue(queue.claimDue(now, Duration.ofMinutes(5)).isEmpty(), "leased from the start");
+        QueuedMessage read = queue.claimDue(now.plus(Duration.ofMinutes(6)), Duration.ofMinutes(5)).orElseThrow();
+        assertEquals(read.id(), claimed.id());
+        assertEquals(read.envelope(), claimed.envelope());
+        assertEquals(read.pending(), claimed.pending());
+        assertEquals(List.of(read.content(), read.contentKey(), read.size(), read.delayWarned()),
+                List.of(claimed.content(), claimed.contentKey(), claimed.size(), claimed.delayWarned()));
+        assertTrue(queue.enqueue(envelope, spooled, TestMessages.facts(spooled), Optional.empty()).claimed().isEmpty());
+    }
+
     @Test
     void aRenewedLeaseOutlastsItsFirstTermAndADeletedEntryIsReportedGone() throws Exception {
         QueueId kept = enqueue("a@remote.test");

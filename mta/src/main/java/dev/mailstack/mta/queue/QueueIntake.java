@@ -9,6 +9,7 @@ import dev.mailstack.mta.dkim.DkimKey;
 import dev.mailstack.mta.dkim.DkimSigner;
 import dev.mailstack.store.AddressResolution;
 import dev.mailstack.store.MailEnvelope;
+import dev.mailstack.store.MailQueue;
 import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.MessageFacts;
 import dev.mailstack.store.MessageSource;
@@ -36,6 +37,8 @@ public final class QueueIntake {
     private final Runnable wake;
     private final MailCounters counters;
     private final DkimSigner signer;
+    /** Where a message goes for its first attempt straight from here ({@link QueueRunner#handOff}); none: woken to claim it. */
+    private volatile QueueRunner runner;
 
     public QueueIntake(MailboxStore store, MimeLimits limits, List<Charset> fallbackCharsets, Runnable wake,
                        MailCounters counters) {
@@ -50,6 +53,11 @@ public final class QueueIntake {
         this.limits = limits;
         this.fallbackCharsets = List.copyOf(fallbackCharsets);
         this.wake = wake;
+    }
+
+    /** From now on what is queued here is handed to {@code runner}'s workers claimed, without a claim of their own. */
+    void handOffTo(QueueRunner runner) {
+        this.runner = runner;
     }
 
     /** The running totals this intake counts into, which the SMTP server adds its refusals to. */
@@ -69,9 +77,16 @@ public final class QueueIntake {
         try (Prepared prepared = prepare(envelope, message)) {
             List<DkimKey> keys = signingKeys(origin, prepared.facts());
             try (Signed signed = keys.isEmpty() ? Signed.as(envelope, prepared) : sign(envelope, prepared, keys)) {
-                QueueId id = store.queue().enqueue(signed.envelope(), signed.source(), signed.facts());
-                queued(1);
-                return id;
+                QueueRunner to = runner;
+                MailQueue.Enqueued queued = store.queue().enqueue(signed.envelope(), signed.source(), signed.facts(),
+                        to == null ? Optional.empty() : to.firstAttemptLease());
+                counters.received.incrementAndGet();
+                if (queued.claimed().isPresent()) {
+                    to.handOff(queued.claimed().get());
+                } else {
+                    wake.run();
+                }
+                return queued.id();
             }
         }
     }

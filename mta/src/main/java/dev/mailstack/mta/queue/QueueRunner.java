@@ -35,11 +35,14 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Delivers what the queue holds (STYLE.md §1 steps 4-6): claims due messages with a lease,
@@ -55,6 +58,8 @@ public final class QueueRunner implements AutoCloseable {
     private static final int MAX_HEADER_BYTES = 1024 * 1024;
     /** Messages a worker claims at once; local deliveries among them share transactions. */
     static final int BATCH = 32;
+    /** Messages handed off and waiting at most; past it new mail waits in the queue for a claim. */
+    static final int MAX_HANDED_OFF = 1024;
 
     private final MailboxStore store;
     /** Replaced on SIGHUP (retry times, lifetime, warnings); the number of workers and the lease stay. */
@@ -62,7 +67,7 @@ public final class QueueRunner implements AutoCloseable {
     private final LocalDelivery local;
     private final RemoteDelivery remote;
     private final Semaphore work = new Semaphore(0);
-    private final List<Thread> workers = new ArrayList<>();
+    private final List<Thread> workers = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Messages being delivered, whose leases the keeper renews, with the time of their claim. */
     private final Map<QueueId, Instant> inFlight = new ConcurrentHashMap<>();
     /**
@@ -70,6 +75,12 @@ public final class QueueRunner implements AutoCloseable {
      * with the claim it applies to: a later claim of the same entry is another attempt.
      */
     private final Map<QueueId, Instant> deleted = new ConcurrentHashMap<>();
+    /**
+     * Messages the intake queued already claimed for their first attempt ({@link #handOff}),
+     * waiting for a worker; their leases are renewed as any delivery's while they wait.
+     */
+    private final Queue<QueuedMessage> handedOff = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger handedOffCount = new AtomicInteger();
     private Thread leaseKeeper;
     private QueueIntake intake;
     /** Out-of-office replies to what is delivered locally; none until there is an intake to queue them. */
@@ -92,6 +103,7 @@ public final class QueueRunner implements AutoCloseable {
     /** The intake bounces go through (built with this runner's {@link #wake()}). */
     public void useIntake(QueueIntake intake) {
         this.intake = intake;
+        intake.handOffTo(this);
         this.vacations = new VacationResponder(store, intake);
         this.notifier = new Notifier(store, intake);
     }
@@ -149,6 +161,40 @@ public final class QueueRunner implements AutoCloseable {
                 changed.delayWarning(), now.workers(), now.lease());
     }
 
+    /**
+     * The lease a message being queued now is claimed with for its first attempt, in the
+     * transaction that queues it, so that its delivery costs no claim of its own (a commit, most of
+     * a single client's message at a time); empty when enough such messages wait already, or the
+     * runner has no workers (not started, or stopping): then it waits in the queue for a worker's
+     * claim, as retries do.
+     */
+    Optional<Duration> firstAttemptLease() {
+        return workers.isEmpty() || stopping || handedOffCount.get() >= MAX_HANDED_OFF ? Optional.empty()
+                : Optional.of(settings.lease());
+    }
+
+    /** A message queued already claimed ({@link #firstAttemptLease}): a worker takes it before it looks for more. */
+    void handOff(QueuedMessage claimed) {
+        inFlight.put(claimed.id(), claimed.claimedAt()); // from now on its lease is renewed
+        handedOffCount.incrementAndGet();
+        handedOff.add(claimed);
+        wake();
+    }
+
+    private List<QueuedMessage> takeHandedOff() {
+        List<QueuedMessage> batch = new ArrayList<>();
+        QueuedMessage m;
+        while (batch.size() < BATCH && (m = handedOff.poll()) != null) {
+            handedOffCount.decrementAndGet();
+            if (deletedDuring(m)) {
+                ended(m); // an administrator deleted it while it waited: as a claim would no longer find it
+            } else {
+                batch.add(m);
+            }
+        }
+        return batch;
+    }
+
     /** Tells the workers that something new is due now. */
     public void wake() {
         if (work.availablePermits() < settings.workers()) {
@@ -159,7 +205,10 @@ public final class QueueRunner implements AutoCloseable {
     private void work() {
         while (!stopping) {
             try {
-                List<QueuedMessage> batch = store.queue().claimDue(Instant.now(), settings.lease(), BATCH);
+                List<QueuedMessage> batch = takeHandedOff();
+                if (batch.isEmpty()) {
+                    batch = store.queue().claimDue(Instant.now(), settings.lease(), BATCH);
+                }
                 if (!batch.isEmpty()) {
                     deliver(batch);
                     continue;
