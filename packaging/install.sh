@@ -16,6 +16,10 @@ if staged; then
   owner=""
 else
   id mailstack >/dev/null 2>&1 || useradd --system --home-dir /var/lib/mailstack --shell /usr/sbin/nologin mailstack
+  # lmtp.socket_group: the group an MTA on this machine joins to deliver over the LMTP socket,
+  # rather than mailstack's own (which reads the TLS key and the mail)
+  getent group mailstack-lmtp >/dev/null 2>&1 || groupadd --system mailstack-lmtp
+  id -nG mailstack | tr ' ' '\n' | grep -qx mailstack-lmtp || usermod -aG mailstack-lmtp mailstack
   owner="-o mailstack -g mailstack"
 fi
 # shellcheck disable=SC2086 # owner is two options or none
@@ -68,8 +72,9 @@ tls.key = /etc/mailstack/privkey.pem
 # smtp.max_recipients_per_hour = 1000
 # keep Postfix in front: virtual_transport = lmtp:inet:127.0.0.1:24 there, and here
 # lmtp.port = 24
-# or lmtp:unix:/run/mailstack/lmtp there (Postfix's user in group mailstack), and here
+# or lmtp:unix:/run/mailstack/lmtp there (usermod -aG mailstack-lmtp postfix), and here
 # lmtp.socket = /run/mailstack/lmtp
+# lmtp.socket_group = mailstack-lmtp
 CONF
 fi
 # greylisting's starter list of clients (smtp.greylist_whitelist_clients), never overwritten either

@@ -59,9 +59,15 @@ final class ImapSession {
      * A literal the session refused (too big): answered NO [TOOBIG] after the client's bytes are
      * skipped, or, when the session will not read that many bytes, with BYE and the end of the session.
      */
+    /**
+     * The messages of one APPEND (RFC 3502 MULTIAPPEND) come to at most this many times APPENDLIMIT,
+     * which bounds a single message (RFC 7889): all of them are spooled before any is stored.
+     */
+    static final int MAX_APPEND_COMMAND_LIMITS = 4;
+
     static final class LiteralRefused extends IOException {
         final boolean endsSession;
-        /** The response code of the tagged NO: TOOBIG (RFC 7889 §4), or OVERQUOTA (RFC 9208 §5.1). */
+        /** The response code of the tagged NO: TOOBIG (RFC 7889 §4), OVERQUOTA (RFC 9208 §5.1) or LIMIT (RFC 5530 §3). */
         final String code;
 
         LiteralRefused(String message, boolean endsSession) {
@@ -284,6 +290,15 @@ final class ImapSession {
                 };
                 if (user == null) {
                     return;
+                }
+                // R6: with no quota, the disk would be the only bound on what one command spools
+                long most = settings.appendLimit() * MAX_APPEND_COMMAND_LIMITS;
+                if (spooledOctets + size > most) {
+                    if (!synchronizing) {
+                        skipNonSyncLiterals(size, "");
+                    }
+                    throw new LiteralRefused("the messages of one APPEND come to at most " + most + " bytes ("
+                            + MAX_APPEND_COMMAND_LIMITS + " times APPENDLIMIT); append the rest in another", false, "LIMIT");
                 }
                 if (room == null) {
                     Quota quota = user.quota();

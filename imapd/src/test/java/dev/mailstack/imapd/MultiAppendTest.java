@@ -128,6 +128,25 @@ class MultiAppendTest {
         assertEquals(used, imap.store.session().quota().usedBytes());
     }
 
+    /** Without a quota, what one APPEND spools is still bounded: four times APPENDLIMIT (R6), then NO [LIMIT] as announced. */
+    @Test
+    void oneAppendSpoolsAtMostFourTimesTheAppendLimit() throws IOException {
+        String message = "Subject: x\r\n\r\n" + "y".repeat(190 - 16) + "\r\n";
+        assertEquals(190, size(message));
+        try (LineClient c = imap.login()) {
+            StringBuilder command = new StringBuilder("a APPEND INBOX");
+            for (int i = 0; i < 4; i++) {
+                command.append(" {190+}\r\n").append(message);
+            }
+            c.sendRaw(command.append(" {190}\r\n").toString());
+            c.expect("a NO \\[LIMIT\\] the messages of one APPEND come to at most 800 bytes .*");
+            c.send("b STATUS INBOX (MESSAGES)").expect("\\* STATUS \"INBOX\" \\(MESSAGES 0\\)");
+            c.expect("b OK STATUS completed");
+            c.sendRaw("d APPEND INBOX {190+}\r\n" + message + " {190+}\r\n" + message + "\r\n");
+            c.expect("d OK \\[APPENDUID \\d+ \\d+:\\d+\\] APPEND completed");
+        }
+    }
+
     private static int size(String message) {
         return message.getBytes(StandardCharsets.US_ASCII).length;
     }

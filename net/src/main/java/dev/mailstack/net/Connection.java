@@ -41,8 +41,13 @@ public final class Connection {
      * timeout instead ({@link #readStalled}).
      */
     private final SocketChannel channel;
-    /** {@link System#nanoTime()} when a read from the channel began and has not returned; 0 when none is waiting. */
-    private volatile long readingSince;
+    /**
+     * {@link System#nanoTime()} (made odd) when a read from the channel began and has not returned;
+     * 0 when none is waiting; {@link #TIMED_OUT} once the watchdog has ended that read. Changed by
+     * compare-and-set only, so the watchdog ends the read it saw stall and never the next one.
+     */
+    private final java.util.concurrent.atomic.AtomicLong readingSince = new java.util.concurrent.atomic.AtomicLong();
+    private static final long TIMED_OUT = -2; // even: no start time is
     /** Set by the watchdog before it shuts the channel's input: the read's end of stream is then a timeout. */
     private volatile boolean readTimedOut;
     private volatile LineReader reader;
@@ -114,21 +119,26 @@ public final class Connection {
 
             @Override
             public int read(byte[] b, int off, int len) throws IOException {
-                readingSince = System.nanoTime() | 1;
-                try {
-                    int n = super.read(b, off, len);
-                    if (readTimedOut) {
-                        throw new SocketTimeoutException("idle on the Unix domain socket");
-                    }
-                    return n;
-                } catch (IOException e) {
-                    if (readTimedOut) {
-                        throw new SocketTimeoutException("idle on the Unix domain socket");
-                    }
-                    throw e;
-                } finally {
-                    readingSince = 0;
+                if (readTimedOut) {
+                    throw new SocketTimeoutException("idle on the Unix domain socket");
                 }
+                long since = System.nanoTime() | 1;
+                readingSince.set(since);
+                IOException failed = null;
+                int n = -1;
+                try {
+                    n = super.read(b, off, len);
+                } catch (IOException e) {
+                    failed = e;
+                }
+                // the watchdog took this read first (its input is being shut): a timeout, whatever came
+                if (!readingSince.compareAndSet(since, 0) || readTimedOut) {
+                    throw new SocketTimeoutException("idle on the Unix domain socket");
+                }
+                if (failed != null) {
+                    throw failed;
+                }
+                return n;
             }
         };
     }
@@ -447,15 +457,20 @@ public final class Connection {
      * (TCP's reads end by SO_TIMEOUT and are never reported here).
      */
     boolean readStalled(long nowNanos) {
-        long since = readingSince;
-        return channel != null && since != 0 && nowNanos - since > idleTimeoutNanos;
+        long since = readingSince.get();
+        return channel != null && since > 0 && nowNanos - since > idleTimeoutNanos;
     }
 
     /**
      * Ends the stalled read as SO_TIMEOUT would: the read sees the end of its input and reports a
      * timeout, so the session says its idle-timeout goodbye on the output, still open.
      */
-    void timeOutRead() {
+    void timeOutRead(long nowNanos) {
+        long since = readingSince.get();
+        // only the read that is still the stalled one: one that returned meanwhile took its start time back
+        if (since <= 0 || nowNanos - since <= idleTimeoutNanos || !readingSince.compareAndSet(since, TIMED_OUT)) {
+            return;
+        }
         readTimedOut = true;
         try {
             channel.shutdownInput();

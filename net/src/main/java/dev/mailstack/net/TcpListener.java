@@ -13,11 +13,13 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -77,7 +79,7 @@ public final class TcpListener implements AutoCloseable {
     }
 
     private TcpListener(Endpoint endpoint, Protocol protocol, NetLimits limits, Path socketFile,
-                        Set<PosixFilePermission> mode) throws IOException {
+                        Set<PosixFilePermission> mode, Optional<String> group) throws IOException {
         this.endpoint = endpoint;
         this.protocol = protocol;
         this.limits = limits;
@@ -89,8 +91,22 @@ public final class TcpListener implements AutoCloseable {
         this.unix = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
             unix.bind(UnixDomainSocketAddress.of(socketFile), 128);
-            // the umask decided the mode bind gave it; who may connect is decided here
-            Files.setPosixFilePermissions(socketFile, mode);
+        } catch (IOException | RuntimeException e) {
+            unix.close(); // the file there, if any, is not ours: another server may have bound it meanwhile
+            throw e;
+        }
+        try {
+            // the umask decided the mode bind gave it; who may connect is decided here, on the socket we
+            // just made (not through a link put in its place: the folder is ours, see lmtp.socket)
+            if (!Files.isSymbolicLink(socketFile)) {
+                // (a view that follows no links opens the file, which a socket refuses: ENXIO)
+                PosixFileAttributeView view = Files.getFileAttributeView(socketFile, PosixFileAttributeView.class);
+                if (group.isPresent()) {
+                    view.setGroup(socketFile.getFileSystem().getUserPrincipalLookupService()
+                            .lookupPrincipalByGroupName(group.get()));
+                }
+                view.setPermissions(mode);
+            }
         } catch (IOException | RuntimeException e) {
             unix.close();
             Files.deleteIfExists(socketFile);
@@ -122,15 +138,17 @@ public final class TcpListener implements AutoCloseable {
 
     /**
      * Listens on a Unix domain socket at {@code socketFile}, made with {@code mode} (0660: the
-     * server's user and group), replacing a stale socket file; the file is removed at shutdown.
+     * server's user and group) and given {@code group} when there is one (a group of its own, so
+     * the MTA connecting need not join the server's, which reads its keys and mail), replacing a
+     * stale socket file; the file is removed at shutdown.
      * Its clients count as this machine's ({@link Connection#isLoopback()}); TLS is never offered.
      */
-    public static TcpListener startUnix(Endpoint endpoint, Path socketFile, Set<PosixFilePermission> mode, Protocol protocol,
-                                        NetLimits limits) throws IOException {
+    public static TcpListener startUnix(Endpoint endpoint, Path socketFile, Set<PosixFilePermission> mode,
+                                        Optional<String> group, Protocol protocol, NetLimits limits) throws IOException {
         if (endpoint.tls() != TlsMode.NONE) {
             throw new IllegalArgumentException(endpoint.name() + ": no TLS on a Unix domain socket");
         }
-        TcpListener l = new TcpListener(endpoint, protocol, limits, socketFile, mode);
+        TcpListener l = new TcpListener(endpoint, protocol, limits, socketFile, mode, group);
         l.acceptor.start();
         l.watchdog.start();
         LOG.log(Level.INFO, "listening endpoint={0} socket={1} tls={2}", endpoint.name(), socketFile, endpoint.tls());
@@ -258,7 +276,7 @@ public final class TcpListener implements AutoCloseable {
                         LOG.log(Level.INFO, "write timeout conn={0}: the client stopped reading; closing", c.id());
                         c.abort();
                     } else if (c.readStalled(now)) {
-                        c.timeOutRead(); // a Unix domain socket has no SO_TIMEOUT: its idle timeout is kept here
+                        c.timeOutRead(now); // a Unix domain socket has no SO_TIMEOUT: its idle timeout is kept here
                     }
                 }
             }

@@ -119,7 +119,7 @@ public final class Server implements AutoCloseable {
             Endpoint local = new Endpoint("lmtp-unix", new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), TlsMode.NONE);
             try {
                 listeners.add(TcpListener.startUnix(local, lmtpSocket.get(), PosixFilePermissions.fromString("rw-rw----"),
-                        frontEnds.lmtp(), limits));
+                        config.optional(ConfigKey.LMTP_SOCKET_GROUP), frontEnds.lmtp(), limits));
             } catch (IOException e) {
                 throw new IOException("lmtp.socket: cannot listen on " + lmtpSocket.get() + ": " + e.getMessage(), e);
             }

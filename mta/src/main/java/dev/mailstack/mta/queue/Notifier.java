@@ -70,8 +70,8 @@ final class Notifier {
             }
             // RFC 5436 §2.7 (and RFC 3834 §2): nothing is sent about mail a program sent, notifications
             // and auto-replies among it, so that two notifying accounts cannot feed each other
-            Optional<String> autoSubmitted = header.first("auto-submitted");
-            if (autoSubmitted.isPresent() && !VacationResponder.keyword(autoSubmitted.get()).equals("no")) {
+            Optional<String> autoSubmitted = header.automatic();
+            if (autoSubmitted.isPresent()) {
                 LOG.log(Level.INFO, "notify: none about automatic mail queue={0} user={1} auto-submitted=\"{2}\"",
                         message.id(), account.address(), autoSubmitted.get());
                 return;

@@ -163,8 +163,8 @@ final class VacationResponder {
             return new Verdict.Silent("header over " + HEADER_LIMIT + " octets");
         }
         // RFC 3834 §2 and §5: anything but Auto-Submitted: no was sent by a program.
-        Optional<String> autoSubmitted = header.first("auto-submitted");
-        if (autoSubmitted.isPresent() && !keyword(autoSubmitted.get()).equals("no")) {
+        Optional<String> autoSubmitted = header.automatic();
+        if (autoSubmitted.isPresent()) {
             return new Verdict.Silent("Auto-Submitted: " + autoSubmitted.get());
         }
         if (LIST_FIELDS.stream().anyMatch(header::has)) {
@@ -289,6 +289,15 @@ final class VacationResponder {
 
         Optional<String> first(String name) {
             return values(name).stream().findFirst();
+        }
+
+        /**
+         * The first Auto-Submitted value other than "no" (RFC 3834 §5), among all of them: a script
+         * may add the field (RFC 5293) but never delete the message's own, so an added
+         * "Auto-Submitted: no" above an "auto-replied" cannot make automatic mail look sent by a person.
+         */
+        Optional<String> automatic() {
+            return values("auto-submitted").stream().filter(v -> !keyword(v).equals("no")).findFirst();
         }
 
         boolean has(String name) {

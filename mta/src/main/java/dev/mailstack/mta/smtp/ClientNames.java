@@ -21,16 +21,27 @@ public interface ClientNames {
 
     /** PTR names tried at most, as RFC 7208 §5.5 caps its validation (a client may publish hundreds). */
     int MAX_NAMES = 10;
+    /**
+     * The most the lookups for one client take, whatever its zones' servers do (the client writes
+     * its PTR zone, and may make every answer slow): past it the client has no name, as one whose
+     * lookups failed. A RCPT waits about this long at most (the lookup under way ends by its own
+     * timeout), once per session.
+     */
+    java.time.Duration BUDGET = java.time.Duration.ofSeconds(5);
 
     Optional<String> verified(InetAddress client);
 
     /** Through {@code dns}: the first PTR name (of {@link #MAX_NAMES}) whose A or AAAA records hold the client. */
     static ClientNames dns(DnsLookup dns) {
         return client -> {
+            long deadline = System.nanoTime() + BUDGET.toNanos();
             try {
                 List<String> names = dns.ptr(DnsBlocklists.reversed(client)
                         + (client instanceof Inet4Address ? "in-addr.arpa" : "ip6.arpa"));
                 for (String name : names.subList(0, Math.min(names.size(), MAX_NAMES))) {
+                    if (System.nanoTime() - deadline > 0) {
+                        break; // out of time: unconfirmed, so no name
+                    }
                     try {
                         if (dns.addresses(name, client instanceof Inet6Address).contains(client)) {
                             return Optional.of(name.toLowerCase(Locale.ROOT));

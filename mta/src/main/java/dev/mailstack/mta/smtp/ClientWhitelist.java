@@ -83,6 +83,10 @@ public final class ClientWhitelist {
                     throw line.error("not an address prefix");
                 }
             } else if (WhitelistFile.isDomain(text)) {
+                if (!text.contains(".")) {
+                    // as postgrey's host entries: "com" would let every name under a top-level domain pass
+                    throw line.error("a host name or domain needs a dot (a top-level domain alone would whitelist too much)");
+                }
                 domains.put(text.toLowerCase(Locale.ROOT), text);
             } else {
                 throw line.error("not a host name, address, network or /regex/");

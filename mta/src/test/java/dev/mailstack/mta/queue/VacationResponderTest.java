@@ -164,6 +164,7 @@ class VacationResponderTest {
                 require ["vacation", "editheader"];
                 if header :contains "subject" "newsletter" { addheader "Precedence" "bulk"; }
                 if header :contains "subject" "renumber" { deleteheader "message-id"; addheader "Message-ID" "<new@example.org>"; }
+                addheader "Auto-Submitted" "no";
                 vacation :subject "Away" "Back on Monday.";
                 """, dev.mailstack.store.SieveLimits.defaults());
         home.store.store().sieveScripts().activate(home.store.user().id(), "main");
@@ -171,8 +172,11 @@ class VacationResponderTest {
                 + "Subject: Our newsletter\r\nMessage-ID: <n1@remote.test>\r\n");
         deliver("carol@remote.test", "alice@example.org", "From: <carol@remote.test>\r\nTo: alice@example.org\r\n"
                 + "Subject: renumber me\r\nMessage-ID: <c1@remote.test>\r\n");
+        // the added "Auto-Submitted: no" cannot hide the message's own (RFC 3834 §2: never answer a program)
+        deliver("robot@remote.test", "alice@example.org", "From: <robot@remote.test>\r\nTo: alice@example.org\r\n"
+                + "Subject: out of office\r\nAuto-Submitted: auto-replied\r\n");
         List<String> replies = repliesOnceSettled(1);
-        assertEquals(1, replies.size(), "no reply to what the script marked as bulk: " + replies);
+        assertEquals(1, replies.size(), "no reply to what the script marked as bulk, nor to an auto-reply: " + replies);
         assertEquals("<carol@remote.test>", field(replies.getFirst(), "To"));
         assertEquals("Away", field(replies.getFirst(), "Subject"));
         assertEquals("<new@example.org>", field(replies.getFirst(), "In-Reply-To"));

@@ -64,7 +64,8 @@ class ClientWhitelistTest {
                 {"# c\n999.0.0.1\n", "2: 999.0.0.1: not an address or network"},
                 {"192.0.2.0/33\n", "1: 192.0.2.0/33: not an address or network"},
                 {"mail example.test\n", "1: mail example.test: not a host name, address, network or /regex/"},
-                {"*.example.test\n", "1: *.example.test: not a host name"}}) {
+                {"*.example.test\n", "1: *.example.test: not a host name"},
+                {"ok.test\ncom\n", "2: com: a host name or domain needs a dot"}}) {
             Files.writeString(file, bad[0]);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ClientWhitelist.read(file));
             assertTrue(e.getMessage().startsWith(file + ":" + bad[1]), e.getMessage());
