@@ -307,25 +307,10 @@ public final class TcpListener implements AutoCloseable {
             active.add(connection);
             LOG.log(Level.INFO, "connect conn={0} endpoint={1} client={2}", id, endpoint.name(), address.getHostAddress());
             serve(id, connection);
-        } catch (LineTooLongException e) {
-            LOG.log(Level.INFO, "line too long conn={0}", id);
-        } catch (SocketException | javax.net.ssl.SSLException | java.io.EOFException e) {
-            LOG.log(Level.DEBUG, "connection dropped conn={0}: {1}", id, e.getMessage());
-        } catch (IOException e) {
-            LOG.log(Level.INFO, "connection error conn={0}: {1}", id, e.toString());
-        } catch (RuntimeException e) {
-            LOG.log(Level.ERROR, "session failed conn=" + id, e);
+        } catch (IOException | RuntimeException e) {
+            ended(id, e);
         } finally {
-            if (connection != null) {
-                connection.close();
-                LOG.log(Level.INFO, "disconnect conn={0}", id);
-            } else {
-                try {
-                    socket.close();
-                } catch (IOException ignored) {
-                    // already gone
-                }
-            }
+            close(id, connection, socket);
             if (fromAddress.decrementAndGet() == 0) {
                 perAddress.remove(address, fromAddress);
             }
@@ -334,6 +319,34 @@ public final class TcpListener implements AutoCloseable {
             if (connection != null) {
                 active.remove(connection);
             }
+        }
+    }
+
+    /** How a session's thread ended on an exception, in the log: a client gone is no server error. */
+    private static void ended(String id, Exception e) {
+        switch (e) {
+            case LineTooLongException tooLong -> LOG.log(Level.INFO, "line too long conn={0}", id);
+            case SocketException dropped -> LOG.log(Level.DEBUG, "connection dropped conn={0}: {1}", id, e.toString());
+            case javax.net.ssl.SSLException dropped -> LOG.log(Level.DEBUG, "connection dropped conn={0}: {1}", id, e.toString());
+            case java.nio.channels.ClosedChannelException dropped ->
+                    LOG.log(Level.DEBUG, "connection dropped conn={0}: {1}", id, e.toString());
+            case java.io.EOFException dropped -> LOG.log(Level.DEBUG, "connection dropped conn={0}: {1}", id, e.toString());
+            case IOException failed -> LOG.log(Level.INFO, "connection error conn={0}: {1}", id, e.toString());
+            default -> LOG.log(Level.ERROR, "session failed conn=" + id, e);
+        }
+    }
+
+    /** The session's connection closed (and logged), or without one, what was accepted. */
+    private static void close(String id, Connection connection, java.io.Closeable accepted) {
+        if (connection != null) {
+            connection.close();
+            LOG.log(Level.INFO, "disconnect conn={0}", id);
+            return;
+        }
+        try {
+            accepted.close();
+        } catch (IOException ignored) {
+            // already gone
         }
     }
 
@@ -370,25 +383,10 @@ public final class TcpListener implements AutoCloseable {
             active.add(connection);
             LOG.log(Level.INFO, "connect conn={0} endpoint={1} client=local", id, endpoint.name());
             serve(id, connection);
-        } catch (LineTooLongException e) {
-            LOG.log(Level.INFO, "line too long conn={0}", id);
-        } catch (java.nio.channels.ClosedChannelException | java.io.EOFException e) {
-            LOG.log(Level.DEBUG, "connection dropped conn={0}: {1}", id, e.toString());
-        } catch (IOException e) {
-            LOG.log(Level.INFO, "connection error conn={0}: {1}", id, e.toString());
-        } catch (RuntimeException e) {
-            LOG.log(Level.ERROR, "session failed conn=" + id, e);
+        } catch (IOException | RuntimeException e) {
+            ended(id, e);
         } finally {
-            if (connection != null) {
-                connection.close();
-                LOG.log(Level.INFO, "disconnect conn={0}", id);
-            } else {
-                try {
-                    channel.close();
-                } catch (IOException ignored) {
-                    // already gone
-                }
-            }
+            close(id, connection, channel);
             permits.release();
             if (connection != null) {
                 active.remove(connection);
