@@ -129,6 +129,13 @@ final class ConnectionPool implements AutoCloseable {
         }
     }
 
+    /** After {@link #close()}, with no connection lent: closes the database itself ({@link SqlDialect#shutdown}). */
+    void shutdownDatabase() throws SQLException {
+        try (Connection c = DriverManager.getConnection(url, "mailstack", "")) {
+            dialect.shutdown(c);
+        }
+    }
+
     private static void closeQuietly(Connection c) {
         try {
             c.close();

@@ -123,5 +123,20 @@ public final class Database implements AutoCloseable {
     public void close() {
         closed = true;
         pool.close();
+        // With every connection back (none lent can come later: closed), the database is shut here
+        // rather than by the JVM's exit, so that it compacts its file; otherwise it closes when the last
+        // lent connection comes back.
+        if (permits.tryAcquire(DEFAULT_CONNECTIONS)) {
+            try {
+                pool.shutdownDatabase();
+            } catch (SQLException e) {
+                LOG.log(System.Logger.Level.WARNING, "database shutdown: " + e.getMessage());
+            }
+        } else {
+            LOG.log(System.Logger.Level.INFO, "database closes when its " + (DEFAULT_CONNECTIONS - permits.availablePermits())
+                    + " connection(s) in use come back");
+        }
     }
+
+    private static final System.Logger LOG = System.getLogger(Database.class.getName());
 }

@@ -31,4 +31,10 @@ public interface SqlDialect {
 
     /** A statement that writes a consistent copy of the live database to {@code file}. */
     String onlineBackup(java.nio.file.Path file);
+
+    /**
+     * Closes the database for good through {@code c}, the only connection left, the way that
+     * leaves its files tidiest (H2: compacted).
+     */
+    void shutdown(java.sql.Connection c) throws SQLException;
 }

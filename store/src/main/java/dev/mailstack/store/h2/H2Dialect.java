@@ -70,6 +70,18 @@ public final class H2Dialect implements SqlDialect {
         return "23505".equals(e.getSQLState());
     }
 
+    /**
+     * SHUTDOWN compacts the file for up to MAX_COMPACT_TIME (200 ms) as it closes: the space a burst
+     * of mail left behind (H2 keeps freed chunks 45 s, RETENTION_TIME) is given back. H2 does the same
+     * when its last connection closes, but not when a JVM shutdown hook closes it.
+     */
+    @Override
+    public void shutdown(java.sql.Connection c) throws SQLException {
+        try (java.sql.Statement s = c.createStatement()) {
+            s.execute("SHUTDOWN");
+        }
+    }
+
     /** H2's BACKUP TO: a consistent zip of the database while it is in use. */
     @Override
     public String onlineBackup(Path file) {
