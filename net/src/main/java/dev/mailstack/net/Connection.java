@@ -381,11 +381,16 @@ public final class Connection {
      * Upgrades to TLS after the protocol's "go ahead" reply has been flushed. Anything the client
      * sent after the STARTTLS command and before the handshake is dropped, never executed as if it
      * came under TLS (CVE-2011-0411). Returns the number of bytes dropped.
+     * <p>
+     * The "go ahead" is flushed here even if the protocol held it back for a pipelined command (SMTP
+     * does, RFC 2920 §3.1): that command is about to be dropped, and the plaintext writer with it,
+     * so a reply left in it would never be sent and both sides would wait for each other.
      */
     public int startTls() throws IOException {
         if (!canStartTls()) {
             throw new IllegalStateException("no TLS on this connection");
         }
+        flush();
         int dropped = reader.discardBuffered();
         socket = tls.wrap(socket, true);
         attachStreams();
