@@ -38,7 +38,7 @@ public final class Connection {
     /**
      * A Unix domain socket's channel (an MTA on this machine, as Postfix's lmtp:unix:); null on TCP.
      * A channel has no SO_TIMEOUT: the listener's watchdog ends a read that waited past the idle
-     * timeout instead ({@link #readStalled}).
+     * timeout, or past the command line's deadline, instead ({@link #readStalled}).
      */
     private final SocketChannel channel;
     /** {@link System#nanoTime()} when a read from the channel began and has not returned; 0 when none is waiting. */
@@ -59,6 +59,11 @@ public final class Connection {
     /** {@link System#nanoTime()} when a write to the socket began and has not returned; 0 when none is under way. */
     private volatile long writingSince;
     private volatile long idleTimeoutNanos;
+    /**
+     * {@link System#nanoTime()} by which the command line being read must have arrived whole; 0
+     * while no command is read. Each read waits at most until then, not a fresh idle timeout.
+     */
+    private volatile long lineDeadline;
 
     Connection(String id, Endpoint endpoint, Socket tcp, Socket socket, TlsContext tls, NetLimits limits)
             throws IOException {
@@ -101,7 +106,22 @@ public final class Connection {
 
     private java.io.InputStream rawInput() throws IOException {
         if (channel == null) {
-            return socket.getInputStream();
+            Socket s = socket;
+            return new java.io.FilterInputStream(s.getInputStream()) {
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    long deadline = lineDeadline;
+                    if (deadline != 0) {
+                        // what is left of the line's time, never more than the idle timeout (set after it)
+                        long left = Math.min(deadline - System.nanoTime(), idleTimeoutNanos);
+                        if (left <= 0) {
+                            throw new SocketTimeoutException("command line not complete within the idle timeout");
+                        }
+                        s.setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(left))));
+                    }
+                    return super.read(b, off, len);
+                }
+            };
         }
         java.io.InputStream in = Channels.newInputStream(channel);
         return new java.io.FilterInputStream(in) {
@@ -190,7 +210,7 @@ public final class Connection {
             if (goodbye.get() != null) {
                 throw ended();
             }
-            String line = reader.readLine();
+            String line = readLineByDeadline();
             awaitingCommand = false; // from here end() leaves the goodbye to this thread
             if (goodbye.get() != null) {
                 throw ended(); // read while the goodbye went out: not run
@@ -217,6 +237,27 @@ public final class Connection {
             throw e;
         } finally {
             awaitingCommand = false;
+        }
+    }
+
+    /**
+     * A command line that must arrive whole within the idle timeout. A per-read timeout alone lets a
+     * client that trickles a byte at a time (slowloris) hold its session, and a connection permit,
+     * for as long as it likes; Postfix's smtpd_per_record_deadline closes the same gap.
+     */
+    private String readLineByDeadline() throws IOException {
+        lineDeadline = (System.nanoTime() + idleTimeoutNanos) | 1;
+        try {
+            return reader.readLine();
+        } finally {
+            lineDeadline = 0;
+            if (socket != null) {
+                try {
+                    socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(idleTimeoutNanos)));
+                } catch (java.net.SocketException e) {
+                    // closed under the read: what the read threw says why
+                }
+            }
         }
     }
 
@@ -453,7 +494,9 @@ public final class Connection {
      */
     boolean readStalled(long nowNanos) {
         long since = readingSince;
-        return channel != null && since != 0 && nowNanos - since > idleTimeoutNanos;
+        long deadline = lineDeadline;
+        return channel != null && since != 0
+                && (nowNanos - since > idleTimeoutNanos || deadline != 0 && nowNanos - deadline > 0);
     }
 
     /**
