@@ -81,6 +81,9 @@ final class ImapSession {
         }
     }
 
+    /** Octets of one string literal, and of all of one command's string literals together. */
+    static final int MAX_STRING_LITERAL_OCTETS = 64 * 1024;
+
     private final Connection connection;
     private final ImapSettings settings;
     private final MailboxStore store;
@@ -229,6 +232,9 @@ final class ImapSession {
 
     private ImapParser.Source source() {
         return new ImapParser.Source() {
+            /** Octets of this command's string literals so far, all held in memory until it runs. */
+            private long stringOctets;
+
             @Override
             public String nextLine() throws IOException {
                 return connection.reader().readLine();
@@ -236,8 +242,14 @@ final class ImapSession {
 
             @Override
             public byte[] literal(long size, boolean synchronizing) throws IOException {
-                long limit = state instanceof NotAuthenticated ? settings.preAuthLiteralLimit() : 64 * 1024;
+                long limit = state instanceof NotAuthenticated ? settings.preAuthLiteralLimit() : MAX_STRING_LITERAL_OCTETS;
                 refuseIfOver(size, limit, synchronizing);
+                // A command may carry any number of strings (LIST patterns, SEARCH keys): together they
+                // are bounded too, as Dovecot counts literals in imap_max_line_length (64 KiB).
+                refuseIfOver(size, stringOctets + size, MAX_STRING_LITERAL_OCTETS, synchronizing,
+                        "string literals of " + (stringOctets + size) + " bytes in one command are over the limit of "
+                                + MAX_STRING_LITERAL_OCTETS);
+                stringOctets += size;
                 continueLiteral(synchronizing);
                 ByteArrayOutputStream out = new ByteArrayOutputStream((int) size);
                 connection.reader().readExactly(size, out);
@@ -318,10 +330,14 @@ final class ImapSession {
     }
 
     private void refuseIfOver(long size, long limit, boolean synchronizing) throws IOException {
-        if (size <= limit) {
+        refuseIfOver(size, size, limit, synchronizing, "literal of " + size + " bytes is over the limit of " + limit);
+    }
+
+    /** Refuses the literal of {@code size} octets when {@code counted} (it, or it and those before it) passes {@code limit}. */
+    private void refuseIfOver(long size, long counted, long limit, boolean synchronizing, String why) throws IOException {
+        if (counted <= limit) {
             return;
         }
-        String why = "literal of " + size + " bytes is over the limit of " + limit;
         if (!synchronizing) {
             // RFC 7888 §4: the bytes of a non-synchronizing literal come anyway. Skipping them keeps the session in
             // step, but only for as much as a logged-in user may APPEND; beyond that reading is unbounded work.

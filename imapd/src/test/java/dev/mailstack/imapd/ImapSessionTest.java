@@ -366,6 +366,26 @@ class ImapSessionTest {
         return c;
     }
 
+    /**
+     * Each string literal is capped at 64 KiB, but a command may carry any number of them (LIST's
+     * patterns, SEARCH keys): all are held in memory until it runs. Together they are capped too
+     * (as Dovecot's imap_max_line_length counts them), the rest of the command is skipped unread
+     * into memory, and the session goes on.
+     */
+    @Test
+    void theStringLiteralsOfOneCommandTogetherAreBounded() throws Exception {
+        String pattern = "x".repeat(60_000);
+        try (LineClient c = imap.login()) {
+            StringBuilder command = new StringBuilder("a LIST \"\" (");
+            for (int i = 0; i < 100; i++) {
+                command.append(i == 0 ? "" : " ").append("{60000+}\r\n").append(pattern);
+            }
+            c.sendRaw(command.append(")\r\n").toString());
+            c.expect("a NO \\[TOOBIG\\] .*");
+            c.send("b NOOP").expect("b OK .*");
+        }
+    }
+
     @Test
     void searchFindsChineseInBase64BodiesAndEncodedSubjects() throws Exception {
         try (LineClient c = imap.login()) {

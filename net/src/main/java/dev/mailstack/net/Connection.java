@@ -38,7 +38,7 @@ public final class Connection {
     /**
      * A Unix domain socket's channel (an MTA on this machine, as Postfix's lmtp:unix:); null on TCP.
      * A channel has no SO_TIMEOUT: the listener's watchdog ends a read that waited past the idle
-     * timeout instead ({@link #readStalled}).
+     * timeout, or past the command line's deadline, instead ({@link #readStalled}).
      */
     private final SocketChannel channel;
     /**
@@ -64,6 +64,11 @@ public final class Connection {
     /** {@link System#nanoTime()} when a write to the socket began and has not returned; 0 when none is under way. */
     private volatile long writingSince;
     private volatile long idleTimeoutNanos;
+    /**
+     * {@link System#nanoTime()} by which the command line being read must have arrived whole; 0
+     * while no command is read. Each read waits at most until then, not a fresh idle timeout.
+     */
+    private volatile long lineDeadline;
 
     Connection(String id, Endpoint endpoint, Socket tcp, Socket socket, TlsContext tls, NetLimits limits)
             throws IOException {
@@ -106,7 +111,22 @@ public final class Connection {
 
     private java.io.InputStream rawInput() throws IOException {
         if (channel == null) {
-            return socket.getInputStream();
+            Socket s = socket;
+            return new java.io.FilterInputStream(s.getInputStream()) {
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    long deadline = lineDeadline;
+                    if (deadline != 0) {
+                        // what is left of the line's time, never more than the idle timeout (set after it)
+                        long left = Math.min(deadline - System.nanoTime(), idleTimeoutNanos);
+                        if (left <= 0) {
+                            throw new SocketTimeoutException("command line not complete within the idle timeout");
+                        }
+                        s.setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(left))));
+                    }
+                    return super.read(b, off, len);
+                }
+            };
         }
         java.io.InputStream in = Channels.newInputStream(channel);
         return new java.io.FilterInputStream(in) {
@@ -200,7 +220,7 @@ public final class Connection {
             if (goodbye.get() != null) {
                 throw ended();
             }
-            String line = reader.readLine();
+            String line = readLineByDeadline();
             awaitingCommand = false; // from here end() leaves the goodbye to this thread
             if (goodbye.get() != null) {
                 throw ended(); // read while the goodbye went out: not run
@@ -227,6 +247,27 @@ public final class Connection {
             throw e;
         } finally {
             awaitingCommand = false;
+        }
+    }
+
+    /**
+     * A command line that must arrive whole within the idle timeout. A per-read timeout alone lets a
+     * client that trickles a byte at a time (slowloris) hold its session, and a connection permit,
+     * for as long as it likes; Postfix's smtpd_per_record_deadline closes the same gap.
+     */
+    private String readLineByDeadline() throws IOException {
+        lineDeadline = (System.nanoTime() + idleTimeoutNanos) | 1;
+        try {
+            return reader.readLine();
+        } finally {
+            lineDeadline = 0;
+            if (socket != null) {
+                try {
+                    socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(idleTimeoutNanos)));
+                } catch (java.net.SocketException e) {
+                    // closed under the read: what the read threw says why
+                }
+            }
         }
     }
 
@@ -391,11 +432,16 @@ public final class Connection {
      * Upgrades to TLS after the protocol's "go ahead" reply has been flushed. Anything the client
      * sent after the STARTTLS command and before the handshake is dropped, never executed as if it
      * came under TLS (CVE-2011-0411). Returns the number of bytes dropped.
+     * <p>
+     * The "go ahead" is flushed here even if the protocol held it back for a pipelined command (SMTP
+     * does, RFC 2920 §3.1): that command is about to be dropped, and the plaintext writer with it,
+     * so a reply left in it would never be sent and both sides would wait for each other.
      */
     public int startTls() throws IOException {
         if (!canStartTls()) {
             throw new IllegalStateException("no TLS on this connection");
         }
+        flush();
         int dropped = reader.discardBuffered();
         socket = tls.wrap(socket, true);
         attachStreams();
@@ -457,8 +503,13 @@ public final class Connection {
      * (TCP's reads end by SO_TIMEOUT and are never reported here).
      */
     boolean readStalled(long nowNanos) {
-        long since = readingSince.get();
-        return channel != null && since > 0 && nowNanos - since > idleTimeoutNanos;
+        return channel != null && stalled(readingSince.get(), nowNanos);
+    }
+
+    /** A read begun at {@code since} has waited past the idle timeout, or its command line past its deadline. */
+    private boolean stalled(long since, long nowNanos) {
+        long deadline = lineDeadline;
+        return since > 0 && (nowNanos - since > idleTimeoutNanos || deadline != 0 && nowNanos - deadline > 0);
     }
 
     /**
@@ -468,7 +519,7 @@ public final class Connection {
     void timeOutRead(long nowNanos) {
         long since = readingSince.get();
         // only the read that is still the stalled one: one that returned meanwhile took its start time back
-        if (since <= 0 || nowNanos - since <= idleTimeoutNanos || !readingSince.compareAndSet(since, TIMED_OUT)) {
+        if (!stalled(since, nowNanos) || !readingSince.compareAndSet(since, TIMED_OUT)) {
             return;
         }
         readTimedOut = true;

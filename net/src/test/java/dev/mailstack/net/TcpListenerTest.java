@@ -88,6 +88,40 @@ class TcpListenerTest {
         }
     }
 
+    /**
+     * Slowloris: a byte every 300 ms keeps each read well inside the 1 s idle timeout, but the
+     * command line as a whole must arrive within it (Postfix's smtpd_per_record_deadline), or one
+     * client holds a connection permit for as long as it likes.
+     */
+    @Test
+    void aClientTricklingOneCommandLineIsTimedOutLikeAnIdleOne() throws Exception {
+        start(TlsMode.NONE, new NetLimits(1024, Duration.ofSeconds(1), 10, 10));
+        try (LineClient c = new LineClient(listener.port())) {
+            c.setTimeout(Duration.ofSeconds(8));
+            c.expect("\\+OK echo ready");
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread trickle = Thread.ofVirtual().start(() -> {
+                try {
+                    while (!stop.get()) {
+                        c.sendRaw("x");
+                        Thread.sleep(300); // the pace is what the test is about
+                    }
+                } catch (java.io.IOException | InterruptedException e) {
+                    // the server closed the connection: the trickle is over
+                }
+            });
+            try {
+                long start = System.nanoTime();
+                c.expect("-ERR idle timeout");
+                assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(4), "timed out only after "
+                        + (System.nanoTime() - start) / 1_000_000 + " ms");
+            } finally {
+                stop.set(true);
+                trickle.join();
+            }
+        }
+    }
+
     @Test
     void connectionsPerAddressAreLimited() throws Exception {
         start(TlsMode.NONE, new NetLimits(1024, Duration.ofSeconds(30), 10, 2));

@@ -315,6 +315,23 @@ class SmtpSessionTest {
         }
     }
 
+    /**
+     * CVE-2011-0411: a command pipelined after STARTTLS in the same packet is dropped, never run under
+     * TLS; the 220 still goes out (it used to stay in the buffer, held back for the pipelined line,
+     * and was lost with the plaintext writer, leaving both sides waiting).
+     */
+    @Test
+    void aCommandPipelinedAfterStartTlsIsDroppedAndThe220StillComes() throws Exception {
+        try (LineClient c = new LineClient(mta.submission.port())) {
+            c.setTimeout(java.time.Duration.ofSeconds(5));
+            c.expect("220 .*");
+            c.send("EHLO laptop").expectEventually("250 HELP");
+            c.sendRaw("STARTTLS\r\nHELP\r\n").expect("220 2.0.0 .*");
+            c.startTls();
+            c.send("NOOP").expect("250 .*"); // HELP's 214 never comes
+        }
+    }
+
     @Test
     void startTlsThenAuthPlainWithInitialResponse() throws Exception {
         try (LineClient c = new LineClient(mta.submission.port())) {
