@@ -34,7 +34,8 @@ public interface SqlDialect {
 
     /**
      * Closes the database for good through {@code c}, the only connection left, the way that
-     * leaves its files tidiest (H2: compacted).
+     * leaves its files tidiest (H2: compacted), when this process is the one holding it open; a
+     * process that reaches another's database (the CLI beside a running server) leaves it alone.
      */
     void shutdown(java.sql.Connection c) throws SQLException;
 }

@@ -3,6 +3,7 @@ package dev.mailstack.store;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -44,6 +45,27 @@ class DatabaseTest {
             assertEquals("store is closed", e.getMessage());
         }
         f.close(); // closing twice is harmless
+    }
+
+    /**
+     * H2 keeps what each commit frees for 45 s, so a burst of commits grows the file; the store's
+     * close gives it back (H2 compacts as the database shuts), as a server's stop does after a burst.
+     */
+    @Test
+    void closingTheStoreCompactsWhatABurstOfCommitsGrewTheFileBy() throws Exception {
+        StoreFixture f = StoreFixture.create(dir);
+        for (int i = 0; i < 2000; i++) {
+            f.store().accounts().setQuota("alice@example.org", 1_000_000L + i);
+        }
+        Path file = dir.resolve("mailstack.mv.db");
+        long grown = java.nio.file.Files.size(file);
+        f.close();
+        long closed = java.nio.file.Files.size(file);
+        assertTrue(grown > 4 * 1024 * 1024, "the burst grew the file: " + grown);
+        assertTrue(closed < grown / 4, "compacted at close: " + grown + " -> " + closed);
+        StoreFixture again = StoreFixture.reopen(dir);
+        assertEquals(java.util.OptionalLong.of(1_001_999L), again.session().quota().limitBytes(), "and nothing lost");
+        again.close();
     }
 
     @Test

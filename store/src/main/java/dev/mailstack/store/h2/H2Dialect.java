@@ -78,6 +78,15 @@ public final class H2Dialect implements SqlDialect {
     @Override
     public void shutdown(java.sql.Connection c) throws SQLException {
         try (java.sql.Statement s = c.createStatement()) {
+            // Only the process that holds the database open: with AUTO_SERVER, the CLI run beside a
+            // server reaches the server's database over TCP (its session has a client address), and
+            // a SHUTDOWN from it would close the database under the running server.
+            try (java.sql.ResultSet rs = s.executeQuery(
+                    "SELECT CLIENT_ADDR FROM INFORMATION_SCHEMA.SESSIONS WHERE SESSION_ID = SESSION_ID()")) {
+                if (!rs.next() || rs.getString(1) != null) {
+                    return;
+                }
+            }
             s.execute("SHUTDOWN");
         }
     }
