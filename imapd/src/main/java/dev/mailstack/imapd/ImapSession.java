@@ -14,9 +14,9 @@ import dev.mailstack.store.MailboxInfo;
 import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.MailboxStatus;
 import dev.mailstack.store.MailboxStore;
-import dev.mailstack.store.MessageFacts;
 import dev.mailstack.store.MessageRef;
 import dev.mailstack.store.MessageSpool;
+import dev.mailstack.store.NewMessage;
 import dev.mailstack.store.StoreException;
 import dev.mailstack.store.Quota;
 import dev.mailstack.store.StoreSession;
@@ -810,20 +810,15 @@ final class ImapSession {
             tagged(tag, "NO " + ImapReplies.TRY_CREATE + name.path());
             return;
         }
-        List<MessageFacts> facts = new ArrayList<>();
-        for (ImapCommand.AppendMessage m : a.messages()) {
-            facts.add(ParsedFacts.of(m.message(), settings.mimeLimits()));
-        }
-        // RFC 3502 §6.3.11: all or none, so one transaction; its quota check covers the whole set
-        CommitResult result;
         Instant now = Instant.now();
-        try (Transaction t = user.begin()) {
-            for (int i = 0; i < a.messages().size(); i++) {
-                ImapCommand.AppendMessage m = a.messages().get(i);
-                t.append(box.get().id(), m.message(), facts.get(i), m.flags(), m.date().orElse(now), Optional.empty());
-            }
-            result = t.commit();
+        List<NewMessage> messages = new ArrayList<>();
+        for (ImapCommand.AppendMessage m : a.messages()) {
+            messages.add(new NewMessage(m.message(), ParsedFacts.of(m.message(), settings.mimeLimits()), m.flags(),
+                    m.date().orElse(now)));
         }
+        // RFC 3502 §6.3.11: all or none, so one transaction, whose quota check covers the whole set; the
+        // contents are made durable before it begins, so it holds the mailbox and account for the inserts only
+        CommitResult result = user.append(box.get().id(), messages);
         // RFC 4315 §3: APPENDUID's uid-set lists every appended message's UID, in the order of the messages
         List<Uid> uids = result.assigned().stream().flatMap(assigned -> assigned.uids().stream()).toList();
         sync(true);

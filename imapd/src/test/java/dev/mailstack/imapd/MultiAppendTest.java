@@ -3,10 +3,16 @@ package dev.mailstack.imapd;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.mailstack.net.LineClient;
+import dev.mailstack.store.MailboxName;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -114,6 +120,57 @@ class MultiAppendTest {
         assertEquals(used + size(ONE), imap.store.session().quota().usedBytes());
     }
 
+    /**
+     * The commit's quota check, which the one as literals are announced cannot replace: literals that
+     * fit the room left, whose bare LFs made CRLF take the set past it. The whole set is refused, the
+     * first message's insert rolled back with the second's, and no spooled message is left behind.
+     */
+    @Test
+    void aSetThatCrlfLineEndsTakePastTheQuotaIsRolledBackAtTheCommit() throws IOException {
+        long used = imap.store.session().quota().usedBytes();
+        imap.store.store().accounts().setQuota("alice@example.org", used + size(ONE) + size(THREE));
+        try (LineClient c = imap.login()) {
+            c.sendRaw("a APPEND INBOX {" + size(ONE) + "+}\r\n" + ONE + " {" + size(THREE) + "+}\r\n" + THREE + "\r\n");
+            c.expect("a NO \\[OVERQUOTA\\] .*");
+            c.send("b STATUS INBOX (MESSAGES UIDNEXT)").expect("\\* STATUS \"INBOX\" \\(MESSAGES 0 UIDNEXT 1\\)");
+            c.expect("b OK STATUS completed");
+        }
+        assertEquals(used, imap.store.session().quota().usedBytes());
+        try (Stream<Path> left = Files.list(dir.resolve("data/contents/spool"))) {
+            assertEquals(0, left.count(), "the spooled messages of a refused set are deleted");
+        }
+    }
+
+    /**
+     * Content first, rows after: while the contents of a MULTIAPPEND are synced, neither its mailbox's
+     * lock nor its account's writer turn is held, so a STORE in that mailbox and a delivery to the
+     * account go ahead meanwhile (they would wait for the set's syncs if its first insert came before
+     * them). The set's UIDs are taken at its commit, after the delivery's.
+     */
+    @Test
+    void aStoreAndADeliveryGoAheadWhileTheContentsOfAMultiAppendAreSynced() throws Exception {
+        imap.deliver(MailboxName.INBOX, "Subject: earlier\r\n\r\nx\r\n");
+        CompletableFuture<Void> syncing = new CompletableFuture<>();
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        // a slow disk for the set's second message only: the first is durable at once
+        imap.store.slowContentSync(sha256(TWO), syncing, release);
+        try (LineClient c = imap.login(); LineClient other = imap.login()) {
+            other.send("s SELECT INBOX").expectEventually("s OK \\[READ-WRITE\\] SELECT completed");
+            c.sendRaw("a APPEND INBOX {" + size(ONE) + "+}\r\n" + ONE + " {" + size(TWO) + "+}\r\n" + TWO
+                    + " {" + size(THREE) + "+}\r\n" + THREE + "\r\n");
+            syncing.get(10, TimeUnit.SECONDS);
+
+            other.send("t STORE 1 +FLAGS (\\Flagged)").expectEventually("t OK .*STORE completed");
+            assertEquals(2, imap.deliver(MailboxName.INBOX, "Subject: meanwhile\r\n\r\ny\r\n").value());
+
+            release.complete(null);
+            c.expect("a OK \\[APPENDUID \\d+ 3:5\\] APPEND completed");
+        } finally {
+            release.complete(null);
+        }
+        assertEquals(5, imap.store.session().status(MailboxName.INBOX).messages());
+    }
+
     /** A literal that would pass the quota is refused as it is announced: no "+" to send it, nothing spooled. */
     @Test
     void aLiteralPastTheQuotaIsRefusedBeforeItIsSent() throws IOException {
@@ -145,6 +202,10 @@ class MultiAppendTest {
             c.sendRaw("d APPEND INBOX {190+}\r\n" + message + " {190+}\r\n" + message + "\r\n");
             c.expect("d OK \\[APPENDUID \\d+ \\d+:\\d+\\] APPEND completed");
         }
+    }
+
+    private static String sha256(String message) throws NoSuchAlgorithmException {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(message.getBytes(StandardCharsets.US_ASCII)));
     }
 
     private static int size(String message) {

@@ -10,11 +10,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
  * Message octets on disk, one file per distinct content, named by its SHA-256. Files are written
@@ -28,6 +31,11 @@ final class ContentFiles {
     private final Map<String, CompletableFuture<Void>> syncing = new ConcurrentHashMap<>();
     /** Contents whose file is there but not known to be on disk ({@link #forgetUnsynced}). */
     private final Set<String> unsynced = ConcurrentHashMap.newKeySet();
+    /**
+     * Test hook, null outside tests (set by the test fixture StoreFixture): given a content's address
+     * as its put begins, a moment its durability also waits for, as if the disk were slow to sync it.
+     */
+    volatile Function<String, CompletableFuture<Void>> slowSync;
 
     ContentFiles(Path root) throws IOException {
         this.root = root;
@@ -42,6 +50,20 @@ final class ContentFiles {
     /** Makes the content durable under its address; copies only when the source is not our own spool file. */
     void put(MessageSource source) throws IOException {
         BackgroundSync.await(putStarted(source));
+    }
+
+    /**
+     * Puts every content, their syncs under way together, and returns once all are durable: a set
+     * of messages waits about as long as its slowest sync, not for the sum of them.
+     */
+    void putAll(List<? extends MessageSource> sources) throws IOException {
+        List<CompletableFuture<Void>> durable = new ArrayList<>(sources.size());
+        for (MessageSource source : sources) {
+            durable.add(putStarted(source));
+        }
+        for (CompletableFuture<Void> sync : durable) {
+            BackgroundSync.await(sync);
+        }
     }
 
     /**
@@ -61,6 +83,10 @@ final class ContentFiles {
         CompletableFuture<Void> durable;
         try {
             durable = place(source, pathOf(sha256));
+            Function<String, CompletableFuture<Void>> slow = slowSync;
+            if (slow != null) {
+                durable = CompletableFuture.allOf(durable, slow.apply(sha256));
+            }
         } catch (IOException | RuntimeException e) {
             syncing.remove(sha256, mine);
             mine.completeExceptionally(e);

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.migration.JavaMigration;
 
 /**
  * The SQL database behind the store: a small connection pool, a permit per connection so virtual
@@ -18,6 +19,8 @@ public final class Database implements AutoCloseable {
     /** About the core count: H2 serialises much of its work anyway (h2database#3824). */
     static final int DEFAULT_CONNECTIONS = 8;
     static final String[] MIGRATIONS = {"classpath:db/migration/store", "classpath:db/migration/queue"};
+    /** Migrations in Java, between the SQL ones by version: what SQL shared by H2 and PostgreSQL cannot do. */
+    private static final List<JavaMigration> JAVA_MIGRATIONS = List.of(new RandomMailboxIds());
 
     private final ConnectionPool pool;
     private final SqlDialect dialect;
@@ -46,7 +49,8 @@ public final class Database implements AutoCloseable {
         ConnectionPool pool = new ConnectionPool(jdbcUrl, dialect);
         List<String> locations = new ArrayList<>(List.of(MIGRATIONS));
         locations.addAll(dialect.migrationLocations());
-        var flyway = Flyway.configure().dataSource(jdbcUrl, "mailstack", "").locations(locations.toArray(String[]::new));
+        var flyway = Flyway.configure().dataSource(jdbcUrl, "mailstack", "").locations(locations.toArray(String[]::new))
+                .javaMigrations(JAVA_MIGRATIONS.toArray(JavaMigration[]::new));
         if (targetVersion != null) {
             flyway.target(targetVersion);
         }

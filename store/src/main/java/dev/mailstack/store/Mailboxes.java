@@ -49,9 +49,10 @@ final class Mailboxes {
     /**
      * RFC 8474 §4: a MAILBOXID (1 to 255 of A-Z a-z 0-9 _ -) that no other mailbox ever had. 128
      * random bits make a repeat as unlikely as a UUID's, also across restored backups, and tell a
-     * client nothing of other accounts (a row id would count the server's mailboxes).
+     * client nothing of other accounts (a row id would count the server's mailboxes). Mailboxes from
+     * before schema version 18 get theirs from here too ({@link RandomMailboxIds}).
      */
-    private static String newObjectId() {
+    static String newObjectId() {
         byte[] bits = new byte[16];
         RANDOM.nextBytes(bits);
         return "F" + Base64.getUrlEncoder().withoutPadding().encodeToString(bits);

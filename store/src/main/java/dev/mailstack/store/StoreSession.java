@@ -332,6 +332,38 @@ public final class StoreSession {
         return new Transaction(store, account);
     }
 
+    /**
+     * Appends {@code messages} to {@code mailbox} together or not at all (RFC 3502 MULTIAPPEND; one
+     * APPEND is a set of one), the quota checked for the set at the commit. Content first, rows after,
+     * as {@link MailQueue#enqueue} does: every content is written and synced, all at once, before the
+     * transaction begins, so the mailbox's lock and the account's writer turn ({@link AccountWriters})
+     * are held for the inserts only, and a thousand messages' syncs do not hold up deliveries to the
+     * account or a STORE in the mailbox. The shared hold on contents ({@link MailboxStore#contentWriters()})
+     * spans from the first file to the commit, so no sweep removes a file its row is about to point at.
+     * A set that fails (over the quota, say) leaves its files unreferenced, for the sweep.
+     */
+    public CommitResult append(MailboxId mailbox, List<NewMessage> messages) {
+        if (messages.isEmpty()) {
+            throw new IllegalArgumentException("no messages to append");
+        }
+        store.contentWriters().lock();
+        try {
+            try {
+                store.contents().putAll(messages.stream().map(NewMessage::source).toList());
+            } catch (IOException e) {
+                throw new StoreException(StoreFailure.TEMPORARY, "cannot write message content: " + e.getMessage(), e);
+            }
+            try (Transaction t = begin()) {
+                for (NewMessage m : messages) {
+                    t.appendDurable(mailbox, m);
+                }
+                return t.commit();
+            }
+        } finally {
+            store.contentWriters().unlock();
+        }
+    }
+
     public InputStream openContent(MessageRef message) throws IOException {
         return store.openContent(message.contentKey(), 0, message.size());
     }

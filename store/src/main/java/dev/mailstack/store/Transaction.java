@@ -164,6 +164,16 @@ public final class Transaction implements AutoCloseable {
         });
     }
 
+    /**
+     * Appends a message whose content the caller has made durable already, under the shared hold on
+     * contents it took before ({@link StoreSession#append}): the rows only, the quota enforced.
+     */
+    Uid appendDurable(MailboxId mailbox, NewMessage message) {
+        ContentId content = recordContent(message.source(), message.facts());
+        return run("append", () -> insert(mailbox, content, message.facts().size(), message.flags(),
+                message.internalDate(), Optional.empty(), true));
+    }
+
     /** Writes {@code source} into the content files (once, by its address) and records it. */
     private ContentId storeContent(MessageSource source, MessageFacts facts) {
         try {
@@ -171,6 +181,11 @@ public final class Transaction implements AutoCloseable {
         } catch (IOException e) {
             throw new StoreException(StoreFailure.TEMPORARY, "cannot write message content: " + e.getMessage(), e);
         }
+        return recordContent(source, facts);
+    }
+
+    /** The content's row, for a file already durable; the commit then syncs the database too. */
+    private ContentId recordContent(MessageSource source, MessageFacts facts) {
         ContentId content = run("store content", () -> store.ensureContent(c, source.sha256(), facts));
         storedContent = true;
         return content;

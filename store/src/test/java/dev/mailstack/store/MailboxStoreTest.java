@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -750,6 +751,59 @@ class MailboxStoreTest {
         }
         assertEquals(0, f.store().sweepContents(Duration.ofSeconds(5)));
         assertEquals(1, f.store().sweepContents(Duration.ofSeconds(5)));
+    }
+
+    /**
+     * StoreSession.append makes a set's contents durable before its transaction: meanwhile the contents
+     * are held (a sweep gives up) but the mailbox and the account are not (another writer appends).
+     */
+    @Test
+    void aSetAppendedTogetherHoldsTheContentsButNotTheMailboxWhileItsContentsSync() throws Exception {
+        StoreSession s = f.session();
+        MessageSpool.Spooled one = TestMessages.spool(f.store(), "Subject: one\r\n\r\n1\r\n");
+        MessageSpool.Spooled two = TestMessages.spool(f.store(), "Subject: two\r\n\r\n2\r\n");
+        CompletableFuture<Void> syncing = new CompletableFuture<>();
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        f.slowContentSync(two.sha256(), syncing, release);
+        ExecutorService writer = Executors.newVirtualThreadPerTaskExecutor();
+        try {
+            Future<CommitResult> appended = writer.submit(() -> s.append(f.inbox(), List.of(
+                    new NewMessage(one, TestMessages.facts(one), Flags.of(Flag.SEEN), Instant.now()),
+                    new NewMessage(two, TestMessages.facts(two), Flags.NONE, Instant.now()))));
+            syncing.get(10, TimeUnit.SECONDS);
+            assertEquals(-1, f.store().sweepContents(Duration.ofMillis(50)), "the set's files are held from the sweep");
+            assertEquals(new Uid(1), TestMessages.append(s, f.inbox(), "Subject: meanwhile\r\n\r\nm\r\n"),
+                    "the mailbox and the account are free while the set's contents sync");
+            release.complete(null);
+            CommitResult result = appended.get(10, TimeUnit.SECONDS);
+            assertEquals(List.of(new Uid(2), new Uid(3)),
+                    result.assigned().stream().flatMap(a -> a.uids().stream()).toList());
+        } finally {
+            release.complete(null);
+            writer.close();
+            one.discard();
+            two.discard();
+        }
+        assertEquals(3, s.status(MailboxName.INBOX).messages());
+    }
+
+    /** A content that does not reach the disk appends none of its set, and holds nothing after. */
+    @Test
+    void aSetWithAContentThatFailsToSyncAppendsNothing() throws Exception {
+        StoreSession s = f.session();
+        MessageSpool.Spooled one = TestMessages.spool(f.store(), "Subject: one\r\n\r\n1\r\n");
+        MessageSpool.Spooled two = TestMessages.spool(f.store(), "Subject: two\r\n\r\n2\r\n");
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        release.completeExceptionally(new java.io.IOException("device gone"));
+        f.slowContentSync(two.sha256(), new CompletableFuture<>(), release);
+        StoreException e = assertThrows(StoreException.class, () -> s.append(f.inbox(), List.of(
+                new NewMessage(one, TestMessages.facts(one), Flags.NONE, Instant.now()),
+                new NewMessage(two, TestMessages.facts(two), Flags.NONE, Instant.now()))));
+        assertEquals(StoreFailure.TEMPORARY, e.failure());
+        assertEquals(0, s.status(MailboxName.INBOX).messages());
+        assertEquals(0, f.store().sweepContents(Duration.ofMillis(50)), "no hold is left behind");
+        one.discard();
+        two.discard();
     }
 
     private Path contentFile(MessageRef r) {

@@ -98,16 +98,32 @@ class MigrationTest {
         List<String> ids;
         try (MailboxStore store = MailboxStore.open(dir, url)) {
             StoreSession s = store.open(store.accounts().authenticate("u@old.test", "pw").orElseThrow().id());
-            ids = s.list().stream().map(MailboxInfo::objectId).toList();
+            List<MailboxInfo> old = s.list();
+            ids = old.stream().map(MailboxInfo::objectId).toList();
             assertEquals(2, ids.stream().distinct().count(), ids.toString());
-            assertTrue(ids.stream().allMatch(id -> id.matches("[A-Za-z0-9_-]{1,255}")), ids.toString());
+            // random, as a new mailbox's: 'F' and 128 bits of base64url, nothing made from the row id or UIDVALIDITY
+            String fresh = s.create(new MailboxName("New"), Optional.empty()).objectId();
+            for (String id : List.of(fresh, ids.get(0), ids.get(1))) {
+                assertTrue(id.matches("F[A-Za-z0-9_-]{22}"), id);
+            }
+            for (MailboxInfo m : old) {
+                assertFalse(m.objectId().equals("F" + m.id().value() + "-" + m.uidValidity()), m.objectId());
+                assertFalse(m.objectId().startsWith("F" + m.id().value() + "-"), m.objectId());
+            }
+            try (Connection c = store.db().connect(); var st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT IS_NULLABLE FROM INFORMATION_SCHEMA.COLUMNS"
+                         + " WHERE TABLE_NAME = 'MAILBOXES' AND COLUMN_NAME = 'OBJECT_ID'")) {
+                rs.next();
+                assertEquals("NO", rs.getString(1), "every mailbox has an id, so the column takes no NULL");
+            }
             s.rename(new MailboxName("Old"), new MailboxName("Older"));
             assertEquals(ids.get(1), s.require(new MailboxName("Older")).objectId());
             assertEquals(ids.get(0), s.require(MailboxName.INBOX).objectId());
         }
         try (MailboxStore store = MailboxStore.open(dir, url)) {
             StoreSession s = store.open(store.accounts().authenticate("u@old.test", "pw").orElseThrow().id());
-            assertEquals(ids, s.list().stream().map(MailboxInfo::objectId).toList(), "the same after a restart");
+            assertEquals(ids, s.list().stream().filter(m -> !m.name().path().equals("New"))
+                    .map(MailboxInfo::objectId).toList(), "the same after a restart");
         }
     }
 

@@ -6,6 +6,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
 
 /** A real store on disk in a test's temporary folder, with one domain and user ready. */
 public record StoreFixture(MailboxStore store, Account user) implements AutoCloseable {
@@ -35,6 +36,21 @@ public record StoreFixture(MailboxStore store, Account user) implements AutoClos
                 throw new IllegalArgumentException("no message " + uid + " in " + mailbox.path());
             }
         }
+    }
+
+    /**
+     * Makes the content with SHA-256 {@code sha256} durable only once {@code release} completes, as
+     * a disk slow to sync it would; {@code started} completes when its put begins. Other contents
+     * are not held. Through a hook of the content files that only tests set.
+     */
+    public void slowContentSync(String sha256, CompletableFuture<Void> started, CompletableFuture<Void> release) {
+        store.contents().slowSync = key -> {
+            if (!key.equals(sha256)) {
+                return CompletableFuture.completedFuture(null);
+            }
+            started.complete(null);
+            return release;
+        };
     }
 
     public StoreSession session() {
