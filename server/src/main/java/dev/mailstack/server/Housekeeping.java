@@ -57,6 +57,21 @@ final class Housekeeping implements AutoCloseable {
             LOG.log(Level.WARNING, "sweep: failed at start, unused message files stay for now error=\"{0}\"",
                     e.getMessage());
         }
+        removeLeftovers(store);
+    }
+
+    /** A file a writer has not committed within this long was left by one that died (or was refused). */
+    static final Duration LEFTOVER_AGE = Duration.ofHours(1);
+
+    private static void removeLeftovers(MailboxStore store) {
+        try {
+            int removed = store.removeLeftovers(LEFTOVER_AGE);
+            if (removed > 0) {
+                LOG.log(Level.INFO, "sweep: removed files a stopped or refused write left behind count={0}", removed);
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "sweep: leftover files stay until the next round error=\"{0}\"", e.getMessage());
+        }
     }
 
     /**
@@ -121,6 +136,7 @@ final class Housekeeping implements AutoCloseable {
     }
 
     private void sweep() {
+        removeLeftovers(store);
         try {
             int removed = store.sweepContents(LOCK_WAIT);
             if (removed < 0) {

@@ -12,6 +12,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -167,6 +168,40 @@ final class ContentFiles {
         syncDirectory(target.getParent());
         unsynced.remove(source.sha256());
         return DURABLE;
+    }
+
+    /**
+     * Removes the files last changed before {@code cutoff} that nothing will read: every spool file
+     * (its writer is gone: SMTP and IMAP delete theirs when done), and every content file whose
+     * address {@code referenced} does not know, asked one folder (two hex digits) at a time.
+     * Returns how many went.
+     */
+    int removeLeftovers(Instant cutoff, java.util.function.Function<String, java.util.Set<String>> referenced) throws IOException {
+        int removed = removeOld(spoolDir, cutoff, name -> false);
+        try (java.util.stream.Stream<Path> dirs = Files.list(root)) {
+            for (Path dir : dirs.filter(d -> isPrefix(d.getFileName().toString()) && Files.isDirectory(d)).sorted().toList()) {
+                java.util.Set<String> known = referenced.apply(dir.getFileName().toString());
+                removed += removeOld(dir, cutoff, known::contains);
+            }
+        }
+        return removed;
+    }
+
+    private static boolean isPrefix(String name) {
+        return name.length() == 2 && name.chars().allMatch(c -> c >= '0' && c <= '9' || c >= 'a' && c <= 'f');
+    }
+
+    private static int removeOld(Path dir, Instant cutoff, java.util.function.Predicate<String> keep) throws IOException {
+        int removed = 0;
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                if (!keep.test(f.getFileName().toString()) && Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                        && Files.getLastModifiedTime(f).toInstant().isBefore(cutoff) && Files.deleteIfExists(f)) {
+                    removed++;
+                }
+            }
+        }
+        return removed;
     }
 
     /** The content from {@code offset}; at most {@code length} bytes of it (Long.MAX_VALUE: to its end). */

@@ -231,6 +231,37 @@ public final class MailboxStore implements AutoCloseable {
     }
 
     /**
+     * Removes the files a crash or a refused write left behind, older than {@code minAge}: spool
+     * files, and content files no content row names (a process killed between writing a message's
+     * file and committing the rows that point at it; an APPEND refused at its commit). Files newer
+     * than that are left, as another process (the CLI) may be between its write and its commit.
+     */
+    public int removeLeftovers(Duration minAge) {
+        try (Connection c = db.connect();
+             PreparedStatement ps = c.prepareStatement("SELECT sha256 FROM contents WHERE sha256 >= ? AND sha256 < ?")) {
+            return contents.removeLeftovers(Instant.now().minus(minAge), prefix -> {
+                java.util.Set<String> known = new java.util.HashSet<>();
+                try {
+                    ps.setString(1, prefix);
+                    ps.setString(2, prefix + "g"); // every sha256 of the prefix sorts before it: hex digits < 'g'
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            known.add(rs.getString(1).trim());
+                        }
+                    }
+                } catch (SQLException e) {
+                    throw new java.io.UncheckedIOException(new IOException("read the contents of " + prefix + ": " + e.getMessage(), e));
+                }
+                return known;
+            });
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw new StoreException(StoreFailure.TEMPORARY, "remove leftover files: " + e.getMessage(), e);
+        } catch (SQLException e) {
+            throw db.failure(e, "remove leftover files");
+        }
+    }
+
+    /**
      * The content sweep of a running server: removes the contents that were unused at the previous
      * sweep and still are. Run at intervals longer than a session can go without refreshing its
      * view (the IMAP idle timeout), so that no session can still be about to read one. Waits at

@@ -901,4 +901,37 @@ class MailboxStoreTest {
             return view.messages();
         }
     }
+
+    /**
+     * What a killed writer or a refused APPEND leaves (a spool file, a content file no row names) goes
+     * once it is older than the age a writer may take; referenced files and young files stay.
+     */
+    @Test
+    void leftoverFilesGoOnceOldAndReferencedOrYoungOnesStay() throws Exception {
+        String text = "Subject: kept\r\n\r\nkept\r\n";
+        TestMessages.append(f.session(), f.inbox(), text);
+        String keptKey = TestMessages.spool(f.store(), text).sha256();
+        Path contents = dir.resolve("contents");
+        Path kept = contents.resolve(keptKey.substring(0, 2)).resolve(keptKey);
+        String orphanKey = "ab" + "0".repeat(62);
+        Path orphan = Files.createDirectories(contents.resolve("ab")).resolve(orphanKey);
+        Files.writeString(orphan, "Subject: nobody's\r\n\r\n");
+        Path young = contents.resolve("ab").resolve("ab" + "1".repeat(62));
+        Files.writeString(young, "Subject: being written\r\n\r\n");
+        MessageSpool.Spooled oldSpool = TestMessages.spool(f.store(), "Subject: killed mid-DATA\r\n\r\n");
+        java.nio.file.attribute.FileTime twoHoursAgo = java.nio.file.attribute.FileTime.from(Instant.now().minus(Duration.ofHours(2)));
+        for (Path p : List.of(kept, orphan, oldSpool.file())) {
+            Files.setLastModifiedTime(p, twoHoursAgo);
+        }
+        Path youngSpool = TestMessages.spool(f.store(), "Subject: arriving\r\n\r\n").file();
+
+        assertEquals(2, f.store().removeLeftovers(Duration.ofHours(1)));
+        assertFalse(Files.exists(orphan));
+        assertFalse(Files.exists(oldSpool.file()));
+        assertTrue(Files.exists(kept), "a content a message points at stays, however old");
+        assertTrue(Files.exists(young) && Files.exists(youngSpool), "a writer may be between its file and its commit");
+        try (var in = f.session().openContent(f.session().select(MailboxName.INBOX).messages().getFirst())) {
+            assertEquals(text, new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+        }
+    }
 }
