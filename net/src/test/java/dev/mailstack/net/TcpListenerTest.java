@@ -133,28 +133,17 @@ class TcpListenerTest {
             c.setTimeout(Duration.ofSeconds(8));
             c.expect("\\+OK echo ready");
             c.send("PAYLOAD 1000").expect("\\+OK send 1000");
-            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-            Thread trickle = Thread.ofVirtual().start(() -> {
-                try {
-                    while (!stop.get()) {
-                        c.sendRaw("x");
-                        Thread.sleep(200); // the pace is what the test is about
-                    }
-                } catch (java.io.IOException | InterruptedException e) {
-                    // the server closed the connection: the trickle is over
-                }
-            });
+            long start = System.nanoTime();
+            Trickle trickle = Trickle.start(c::sendRaw, "x", Duration.ofMillis(200));
             try {
-                long start = System.nanoTime();
                 c.expect("-ERR idle timeout");
-                long took = System.nanoTime() - start;
-                // 1 s, plus 10 ms for each of the few bytes that came meanwhile
-                assertTrue(took > TimeUnit.MILLISECONDS.toNanos(900) && took < TimeUnit.SECONDS.toNanos(3),
-                        "timed out after " + took / 1_000_000 + " ms");
             } finally {
-                stop.set(true);
-                trickle.join();
+                trickle.close();
             }
+            long took = System.nanoTime() - start;
+            // 1 s, plus 10 ms for each of the few bytes that came meanwhile
+            assertTrue(took > TimeUnit.MILLISECONDS.toNanos(900) && took < TimeUnit.SECONDS.toNanos(3),
+                    "timed out after " + took / 1_000_000 + " ms");
         }
     }
 
