@@ -216,17 +216,35 @@ final class ImapSession {
      * to read, the session ends instead.
      */
     private void skipNonSyncLiterals(long first, String why) throws IOException {
-        for (long n = first; n >= 0; ) {
-            if (n > skippableLiteral()) {
-                throw new LiteralRefused("literal of " + n + " bytes" + why + " is over the limit of "
-                        + skippableLiteral(), true);
+        if (first < 0) {
+            return;
+        }
+        // all of it, literals and the lines between, at net.min_data_rate: what is skipped could
+        // otherwise be trickled for days, before login too
+        try (Connection.Payload payload = connection.payload()) {
+            for (long n = first; n >= 0; ) {
+                if (n > skippableLiteral()) {
+                    throw new LiteralRefused("literal of " + n + " bytes" + why + " is over the limit of "
+                            + skippableLiteral(), true);
+                }
+                payload.reader().skip(n);
+                String rest = payload.reader().readLine();
+                if (rest == null) {
+                    return;
+                }
+                n = new ImapParser(rest, source()).pendingNonSyncLiteral();
             }
-            connection.reader().skip(n);
-            String rest = connection.reader().readLine();
-            if (rest == null) {
-                return;
-            }
-            n = new ImapParser(rest, source()).pendingNonSyncLiteral();
+        }
+    }
+
+    /**
+     * Reads a literal's octets at net.min_data_rate (Postfix's smtpd_min_data_rate), not only an idle
+     * timeout per read: a 64 MiB APPEND, or a login's literal, trickled a byte per idle period would
+     * hold the session and a connection permit for days.
+     */
+    private void readLiteral(long size, java.io.OutputStream out) throws IOException {
+        try (Connection.Payload payload = connection.payload()) {
+            payload.reader().readExactly(size, out);
         }
     }
 
@@ -252,7 +270,7 @@ final class ImapSession {
                 stringOctets += size;
                 continueLiteral(synchronizing);
                 ByteArrayOutputStream out = new ByteArrayOutputStream((int) size);
-                connection.reader().readExactly(size, out);
+                readLiteral(size, out);
                 return out.toByteArray();
             }
 
@@ -269,11 +287,11 @@ final class ImapSession {
                 continueLiteral(synchronizing);
                 try (MessageSpool spool = store.spool()) {
                     if (literal8) {
-                        connection.reader().readExactly(size, spool);
+                        readLiteral(size, spool);
                     } else {
                         // Scripts append with LF line ends; mail is stored and served with CRLF (RFC 3501 §2.3.1)
                         CanonicalLineEnds crlf = new CanonicalLineEnds(spool);
-                        connection.reader().readExactly(size, crlf);
+                        readLiteral(size, crlf);
                         crlf.finish();
                     }
                     MessageSpool.Spooled spooled = spool.finish();

@@ -34,21 +34,27 @@ final class ImapFixture implements AutoCloseable {
     }
 
     ImapFixture(Path dir, ImapSettings settings) throws IOException {
-        this(dir, settings, StoreFixture.create(dir.resolve("data")));
+        this(dir, settings, NetLimits.defaults());
     }
 
-    private ImapFixture(Path dir, ImapSettings settings, StoreFixture store) throws IOException {
+    /** With the connection limits the listener applies (a short idle timeout, a data rate). */
+    ImapFixture(Path dir, ImapSettings settings, NetLimits limits) throws IOException {
+        this(dir, settings, StoreFixture.create(dir.resolve("data")), limits);
+    }
+
+    private ImapFixture(Path dir, ImapSettings settings, StoreFixture store, NetLimits limits) throws IOException {
         this.store = store;
         AuthThrottle throttle = new AuthThrottle(Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofMinutes(1),
                 Clock.systemUTC());
         listener = TcpListener.start(new Endpoint("imap", new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
                 TlsMode.STARTTLS), new ImapProtocol(settings, store.store(), throttle),
-                NetLimits.defaults(), TestTls.serverContext(Files.createDirectories(dir.resolve("tls"))));
+                limits, TestTls.serverContext(Files.createDirectories(dir.resolve("tls"))));
     }
 
     /** The server and store of an earlier fixture in {@code dir} (closed by now) started again. */
     static ImapFixture restart(Path dir) throws IOException {
-        return new ImapFixture(dir, ImapSettings.defaults("imap.example.org"), StoreFixture.reopen(dir.resolve("data")));
+        return new ImapFixture(dir, ImapSettings.defaults("imap.example.org"), StoreFixture.reopen(dir.resolve("data")),
+                NetLimits.defaults());
     }
 
     int port() {

@@ -84,6 +84,78 @@ class ImapSessionTest {
         }
     }
 
+    /**
+     * IMAP at a test's scale of Postfix's smtpd_min_data_rate: 1 s idle, before and after login,
+     * and 100 bytes/s for every literal.
+     */
+    private ImapFixture rated() throws IOException {
+        ImapSettings d = ImapSettings.defaults("imap.example.org");
+        ImapSettings quick = new ImapSettings(d.hostname(), d.plaintextAuth(), d.appendLimit(), d.preAuthLiteralLimit(),
+                Duration.ofSeconds(1), d.mimeLimits(), d.recent());
+        return new ImapFixture(dir.resolve("rated"), quick,
+                new dev.mailstack.net.NetLimits(1024, Duration.ofSeconds(1), 10, 10).withMinDataRate(100));
+    }
+
+    /** Trickles a byte every 200 ms, each read inside the idle timeout, until the server says goodbye. */
+    private static void assertTrickleEndsWithBye(LineClient c) throws Exception {
+        long start = System.nanoTime();
+        dev.mailstack.net.Trickle trickle = dev.mailstack.net.Trickle.start(c::sendRaw, "x", Duration.ofMillis(200));
+        try {
+            c.expect("\\* BYE .*");
+        } finally {
+            trickle.close();
+        }
+        long took = System.nanoTime() - start;
+        assertTrue(took < Duration.ofSeconds(3).toNanos(), "cut off only after " + took / 1_000_000 + " ms");
+        c.expectClosed();
+    }
+
+    @Test
+    void anAppendTrickledUnderTheMinimumDataRateEndsWithByeAndAppendsNothing() throws Exception {
+        try (ImapFixture slow = rated(); LineClient c = slow.login()) {
+            c.setTimeout(Duration.ofSeconds(8));
+            c.send("a APPEND INBOX {1000}").expect("\\+ Ready for literal data");
+            c.sendRaw("Subject: slow\r\n\r\n");
+            assertTrickleEndsWithBye(c);
+            assertEquals(0, slow.store.session().status(MailboxName.INBOX).messages());
+        }
+    }
+
+    /** Before login too: a LOGIN's literal, and a refused non-synchronizing one the server skips. */
+    @Test
+    void literalsTrickledBeforeLoginEndWithBye() throws Exception {
+        try (ImapFixture slow = rated()) {
+            try (LineClient c = slow.connect()) {
+                c.setTimeout(Duration.ofSeconds(8));
+                c.send("a LOGIN {4000}").expect("\\+ Ready for literal data");
+                assertTrickleEndsWithBye(c);
+            }
+            try (LineClient c = slow.connect()) {
+                c.setTimeout(Duration.ofSeconds(8));
+                c.send("a NOSUCHCOMMAND {4000+}"); // RFC 7888 §4: its octets come anyway, and are read to be skipped
+                assertTrickleEndsWithBye(c);
+            }
+        }
+    }
+
+    /** A message above the minimum rate is appended however long it takes, with a pause of almost the idle timeout. */
+    @Test
+    void anAppendAboveTheMinimumDataRateIsAppendedHoweverLongItTakes() throws Exception {
+        try (ImapFixture slow = rated(); LineClient c = slow.login()) {
+            c.setTimeout(Duration.ofSeconds(8));
+            String line = "z".repeat(48) + "\r\n";
+            String header = "Subject: steady\r\n\r\n";
+            c.send("a APPEND INBOX {" + (header.length() + 40 * line.length()) + "}").expect("\\+ Ready for literal data");
+            c.sendRaw(header);
+            for (int i = 0; i < 40; i++) {
+                c.sendRaw(line);
+                Thread.sleep(i == 20 ? 800 : 50); // 1,000 bytes/s, and once almost the idle timeout
+            }
+            c.sendRaw("\r\n").expect("a OK \\[APPENDUID \\d+ 1\\] APPEND completed");
+            assertEquals(1, slow.store.session().status(MailboxName.INBOX).messages());
+        }
+    }
+
     private static void passwordsWaitForTls(ImapFixture tlsOnly) throws IOException {
         try (LineClient c = new LineClient(tlsOnly.port())) {
             String greeting = c.expect("\\* OK \\[CAPABILITY IMAP4rev1 .*\\] mailstack IMAP ready");

@@ -96,13 +96,17 @@ final class CommandReader {
                     return new Fatal(drainLimit == 0 ? ManageSieveReplies.STRING_TOO_LONG_BEFORE_LOGIN
                             : ManageSieveReplies.stringTooLongClosing(octets, maxStringBytes));
                 }
-                connection.reader().skip(octets);
+                skipLiteral(octets);
                 if (error.isEmpty()) {
                     error = Optional.of(ManageSieveReplies.stringTooLong(octets, maxStringBytes));
                 }
             } else {
                 ByteArrayOutputStream bytes = new ByteArrayOutputStream((int) octets);
-                connection.reader().readExactly(octets, bytes);
+                // at net.min_data_rate (Postfix's smtpd_min_data_rate): a script trickled a byte per
+                // idle period would hold the session and a connection permit for days
+                try (Connection.Payload payload = connection.payload()) {
+                    payload.reader().readExactly(octets, bytes);
+                }
                 Optional<String> text = utf8(bytes.toByteArray());
                 if (text.isPresent()) {
                     tokens.add(new Token.Str(text.get()));
@@ -133,10 +137,17 @@ final class CommandReader {
             if (octets > Math.max(maxStringBytes, drainLimit)) {
                 return new Fatal(ManageSieveReplies.stringTooLongClosing(octets, maxStringBytes));
             }
-            connection.reader().skip(octets);
+            skipLiteral(octets);
             connection.reader().readLine();
         }
         return new Bad(ManageSieveReplies.LINE_TOO_LONG);
+    }
+
+    /** Drops a refused literal's octets, at the rate a taken one must come. */
+    private void skipLiteral(long octets) throws IOException {
+        try (Connection.Payload payload = connection.payload()) {
+            payload.reader().skip(octets);
+        }
     }
 
     /** One line's tokens, the first error in it, and the size of the literal that ends it, if one does. */

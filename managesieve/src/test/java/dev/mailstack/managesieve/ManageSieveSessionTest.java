@@ -51,9 +51,13 @@ class ManageSieveSessionTest {
     }
 
     private void listen(ManageSieveSettings settings) throws IOException {
+        listen(settings, NetLimits.defaults());
+    }
+
+    private void listen(ManageSieveSettings settings, NetLimits limits) throws IOException {
         throttle = new AuthThrottle(Duration.ofMillis(10), Duration.ofMillis(40), Duration.ofMinutes(1), Clock.systemUTC());
         listener = TcpListener.start(new Endpoint("sieve", new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-                TlsMode.STARTTLS), new ManageSieveProtocol(store.store(), settings, throttle), NetLimits.defaults(),
+                TlsMode.STARTTLS), new ManageSieveProtocol(store.store(), settings, throttle), limits,
                 TestTls.serverContext(Files.createDirectories(dir.resolve("tls"))));
     }
 
@@ -87,6 +91,30 @@ class ManageSieveSessionTest {
 
     private List<SieveScriptEntry> scripts() {
         return store.store().sieveScripts().list(store.user().id());
+    }
+
+    /**
+     * A literal trickled a byte every 200 ms, each read inside the 1 s idle timeout but far under the
+     * 100 bytes/s asked (Postfix's smtpd_min_data_rate), ends the session as an idle one, before login too.
+     */
+    @Test
+    void aLiteralTrickledUnderTheMinimumDataRateEndsWithBye() throws Exception {
+        listener.close();
+        listen(ManageSieveSettings.defaults("sieve.example.org"),
+                new NetLimits(1024, Duration.ofSeconds(1), 10, 10).withMinDataRate(100));
+        try (LineClient c = connect()) {
+            c.setTimeout(Duration.ofSeconds(8));
+            c.send("AUTHENTICATE \"PLAIN\" {4000+}");
+            long start = System.nanoTime();
+            dev.mailstack.net.Trickle trickle = dev.mailstack.net.Trickle.start(c::sendRaw, "x", Duration.ofMillis(200));
+            try {
+                c.expect("BYE .*Idle for too long.*");
+            } finally {
+                trickle.close();
+            }
+            long took = System.nanoTime() - start;
+            assertTrue(took < Duration.ofSeconds(3).toNanos(), "cut off only after " + took / 1_000_000 + " ms");
+        }
     }
 
     @Test

@@ -64,6 +64,12 @@ public final class MtaFixture implements AutoCloseable {
      */
     public MtaFixture(Path dir, Router router, SmtpSettings base, QueueSettings queue, dev.mailstack.net.TlsContext tls)
             throws IOException {
+        this(dir, router, base, queue, tls, NetLimits.defaults());
+    }
+
+    /** With the connection limits every listener applies (a short idle timeout, a data rate). */
+    public MtaFixture(Path dir, Router router, SmtpSettings base, QueueSettings queue, dev.mailstack.net.TlsContext tls,
+                      NetLimits limits) throws IOException {
         Files.createDirectories(dir);
         this.store = StoreFixture.create(dir.resolve("data"));
         MailboxStore s = store.store();
@@ -77,15 +83,22 @@ public final class MtaFixture implements AutoCloseable {
         InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         TlsMode mode = tls == null ? TlsMode.NONE : TlsMode.STARTTLS;
         smtp = TcpListener.start(new Endpoint("smtp", any, mode),
-                new SmtpProtocol(base, s, intake, throttle, rates), NetLimits.defaults(), tls);
+                new SmtpProtocol(base, s, intake, throttle, rates), limits, tls);
         submission = TcpListener.start(new Endpoint("submission", any, mode),
-                new SmtpProtocol(base.asSubmission(), s, intake, throttle, rates), NetLimits.defaults(), tls);
+                new SmtpProtocol(base.asSubmission(), s, intake, throttle, rates), limits, tls);
         lmtpProtocol = SmtpProtocol.lmtp(base, s, intake, throttle);
-        lmtp = TcpListener.start(new Endpoint("lmtp", any, TlsMode.NONE), lmtpProtocol, NetLimits.defaults(), null);
+        lmtp = TcpListener.start(new Endpoint("lmtp", any, TlsMode.NONE), lmtpProtocol, limits, null);
     }
 
     public static MtaFixture create(Path dir) throws IOException {
         return new MtaFixture(dir, Map.of(), SmtpSettings.mx("mx.example.org"), QueueSettings.defaults("mx.example.org"));
+    }
+
+    /** As {@link #create(Path)}, with these connection limits. */
+    public static MtaFixture create(Path dir, NetLimits limits) throws IOException {
+        return new MtaFixture(dir, new Router(Map.of(), Optional.empty(), null), SmtpSettings.mx("mx.example.org"),
+                QueueSettings.defaults("mx.example.org"), TestTls.serverContext(Files.createDirectories(dir.resolve("tls"))),
+                limits);
     }
 
     public LineClient connect() throws IOException {

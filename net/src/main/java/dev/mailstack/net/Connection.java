@@ -38,7 +38,7 @@ public final class Connection {
     /**
      * A Unix domain socket's channel (an MTA on this machine, as Postfix's lmtp:unix:); null on TCP.
      * A channel has no SO_TIMEOUT: the listener's watchdog ends a read that waited past the idle
-     * timeout, or past the command line's deadline, instead ({@link #readStalled}).
+     * timeout, or past what is left of its request's time, instead ({@link #readStalled}).
      */
     private final SocketChannel channel;
     /**
@@ -64,11 +64,23 @@ public final class Connection {
     /** {@link System#nanoTime()} when a write to the socket began and has not returned; 0 when none is under way. */
     private volatile long writingSince;
     private volatile long idleTimeoutNanos;
-    /**
-     * {@link System#nanoTime()} by which the command line being read must have arrived whole; 0
-     * while no command is read. Each read waits at most until then, not a fresh idle timeout.
+    /*
+     * Postfix 3.7's smtpd_per_request_deadline and smtpd_min_data_rate, for every protocol. While a
+     * request is read (a command line, or a payload: DATA, a BDAT chunk, a literal) each read waits
+     * only for what is left of the request's time, not a fresh idle timeout, and its wait is taken
+     * from it: a client that trickles a byte at a time cannot hold its session, and a connection
+     * permit, for as long as it likes. A payload's bytes give time back (1 s per net.min_data_rate
+     * bytes, never more than the idle timeout), so a large message at a fair pace is never cut.
+     * Read and changed only by the session's thread, which alone reads.
      */
-    private volatile long lineDeadline;
+    /** Whether a request is being read against its deadline; if not, each read waits an idle timeout. */
+    private boolean inRequest;
+    /** What is left of the request's time for reads. */
+    private long requestNanosLeft;
+    /** What each byte read gives back: 1 s / net.min_data_rate in a payload, 0 in a command line. */
+    private long nanosPerByte;
+    /** The longest the read under way may wait, for the watchdog of a Unix domain socket. */
+    private volatile long readWaitNanos = Long.MAX_VALUE;
 
     Connection(String id, Endpoint endpoint, Socket tcp, Socket socket, TlsContext tls, NetLimits limits)
             throws IOException {
@@ -114,17 +126,22 @@ public final class Connection {
             Socket s = socket;
             return new java.io.FilterInputStream(s.getInputStream()) {
                 @Override
+                public int read() throws IOException {
+                    byte[] one = new byte[1];
+                    int n = read(one, 0, 1);
+                    return n < 0 ? -1 : one[0] & 0xff;
+                }
+
+                @Override
                 public int read(byte[] b, int off, int len) throws IOException {
-                    long deadline = lineDeadline;
-                    if (deadline != 0) {
-                        // what is left of the line's time, never more than the idle timeout (set after it)
-                        long left = Math.min(deadline - System.nanoTime(), idleTimeoutNanos);
-                        if (left <= 0) {
-                            throw new SocketTimeoutException("command line not complete within the idle timeout");
-                        }
-                        s.setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(left))));
+                    long wait = readWait();
+                    if (inRequest) {
+                        s.setSoTimeout(soTimeout(wait)); // the idle timeout is set back when the request ends
                     }
-                    return super.read(b, off, len);
+                    long start = System.nanoTime();
+                    int n = super.read(b, off, len);
+                    readDone(start, n);
+                    return n;
                 }
             };
         }
@@ -142,6 +159,7 @@ public final class Connection {
                 if (readTimedOut) {
                     throw new SocketTimeoutException("idle on the Unix domain socket");
                 }
+                readWaitNanos = readWait(); // before its start time: the watchdog that sees one sees both
                 long since = System.nanoTime() | 1;
                 readingSince.set(since);
                 IOException failed = null;
@@ -158,9 +176,66 @@ public final class Connection {
                 if (failed != null) {
                     throw failed;
                 }
+                readDone(since, n);
                 return n;
             }
         };
+    }
+
+    /**
+     * How long the next read may wait: an idle timeout, or within a request what is left of its
+     * time; a SocketTimeoutException once that is spent, so the session ends as an idle one does.
+     */
+    private long readWait() throws SocketTimeoutException {
+        if (!inRequest) {
+            return idleTimeoutNanos;
+        }
+        long left = Math.min(requestNanosLeft, idleTimeoutNanos);
+        if (left <= 0) {
+            throw new SocketTimeoutException(nanosPerByte == 0 ? "command line not complete within the idle timeout"
+                    : "payload slower than the minimum data rate");
+        }
+        return left;
+    }
+
+    /**
+     * Takes a read's wait from its request's time and gives back what its {@code n} bytes earned,
+     * as Postfix's smtpd_min_data_rate: "after the DATA or BDAT request deadline is decremented by
+     * the elapsed time of that read operation, [it] is incremented by N/smtpd_min_data_rate
+     * seconds", never beyond the idle timeout. Only waiting counts: time the server spends between
+     * reads (spooling, a milter) is not the client's.
+     */
+    private void readDone(long startNanos, int n) {
+        if (!inRequest) {
+            return;
+        }
+        long left = requestNanosLeft - (System.nanoTime() - startNanos);
+        if (n > 0 && nanosPerByte > 0) {
+            left = Math.min(left + n * nanosPerByte, idleTimeoutNanos);
+        }
+        requestNanosLeft = left;
+    }
+
+    private void beginRequest(long nanosPerByte) {
+        this.nanosPerByte = nanosPerByte;
+        requestNanosLeft = idleTimeoutNanos;
+        inRequest = true;
+    }
+
+    private void endRequest() {
+        inRequest = false;
+        readWaitNanos = Long.MAX_VALUE;
+        if (socket != null) {
+            try {
+                socket.setSoTimeout(soTimeout(idleTimeoutNanos));
+            } catch (java.net.SocketException e) {
+                // closed under the read: what the read threw says why
+            }
+        }
+    }
+
+    private static int soTimeout(long nanos) {
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(nanos)));
     }
 
     private OutputStream rawOutput() throws IOException {
@@ -256,17 +331,49 @@ public final class Connection {
      * for as long as it likes; Postfix's smtpd_per_record_deadline closes the same gap.
      */
     private String readLineByDeadline() throws IOException {
-        lineDeadline = (System.nanoTime() + idleTimeoutNanos) | 1;
+        beginRequest(0);
         try {
             return reader.readLine();
         } finally {
-            lineDeadline = 0;
-            if (socket != null) {
-                try {
-                    socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(idleTimeoutNanos)));
-                } catch (java.net.SocketException e) {
-                    // closed under the read: what the read threw says why
-                }
+            endRequest();
+        }
+    }
+
+    /**
+     * Starts reading a payload the client sends after a command (SMTP DATA from the 354 to the final
+     * dot, a BDAT chunk, an IMAP or ManageSieve literal) under {@code net.min_data_rate}, Postfix's
+     * smtpd_min_data_rate: it has the idle timeout, and every byte read adds 1 s / rate to what is
+     * left of it, up to the idle timeout again. A client at least that fast, that never pauses for
+     * an idle timeout, is never cut; one that trickles is, after at most an idle timeout plus
+     * its bytes' worth, with a SocketTimeoutException as if idle. Read through {@link
+     * Payload#reader()}; closing the payload ends it. A payload begun inside another is part of
+     * it. With a rate of 0, each read waits an idle timeout, as before.
+     */
+    public Payload payload() {
+        if (inRequest || limits.minDataRate() == 0) {
+            return new Payload(false);
+        }
+        beginRequest(Math.max(1, TimeUnit.SECONDS.toNanos(1) / limits.minDataRate()));
+        return new Payload(true);
+    }
+
+    /** A payload being read under the minimum data rate, see {@link #payload()}. */
+    public final class Payload implements AutoCloseable {
+        private final boolean ends;
+
+        private Payload(boolean ends) {
+            this.ends = ends;
+        }
+
+        /** The connection's reader, for the payload's bytes. */
+        public LineReader reader() {
+            return reader;
+        }
+
+        @Override
+        public void close() {
+            if (ends) {
+                endRequest();
             }
         }
     }
@@ -506,10 +613,9 @@ public final class Connection {
         return channel != null && stalled(readingSince.get(), nowNanos);
     }
 
-    /** A read begun at {@code since} has waited past the idle timeout, or its command line past its deadline. */
+    /** A read begun at {@code since} has waited past the idle timeout, or past what was left of its request's time. */
     private boolean stalled(long since, long nowNanos) {
-        long deadline = lineDeadline;
-        return since > 0 && (nowNanos - since > idleTimeoutNanos || deadline != 0 && nowNanos - deadline > 0);
+        return since > 0 && nowNanos - since > Math.min(readWaitNanos, idleTimeoutNanos);
     }
 
     /**

@@ -7,7 +7,7 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * A tiny protocol to exercise the listener: echoes commands, STARTTLS, WORK (blocks on a latch),
- * FLOOD (writes until the connection fails), QUIT.
+ * FLOOD (writes until the connection fails), PAYLOAD n (reads n bytes as a payload), QUIT.
  */
 final class EchoProtocol implements Protocol {
     final CountDownLatch workStarted = new CountDownLatch(1);
@@ -49,6 +49,14 @@ final class EchoProtocol implements Protocol {
                     c.reply("+OK work done");
                 }
                 case "SECURE" -> c.reply("+OK secure=" + c.isSecure());
+                case String p when p.startsWith("PAYLOAD ") -> {
+                    long size = Long.parseLong(p.substring("PAYLOAD ".length()));
+                    c.reply("+OK send " + size);
+                    try (Connection.Payload payload = c.payload()) {
+                        payload.reader().skip(size);
+                    }
+                    c.reply("+OK payload " + size);
+                }
                 case "FLOOD" -> {
                     floodStarted.countDown();
                     try {

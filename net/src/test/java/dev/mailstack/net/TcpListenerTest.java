@@ -64,7 +64,7 @@ class TcpListenerTest {
 
     @Test
     void aClientSendingCommandsFasterThanTheLimitIsSlowedNotCutOff() throws Exception {
-        start(TlsMode.NONE, new NetLimits(1024, Duration.ofSeconds(30), 10, 10, 50));
+        start(TlsMode.NONE, new NetLimits(1024, Duration.ofSeconds(30), 10, 10, 50, NetLimits.DEFAULT_MIN_DATA_RATE));
         try (LineClient c = new LineClient(listener.port())) {
             c.expect("\\+OK echo ready");
             long t0 = System.nanoTime();
@@ -119,6 +119,67 @@ class TcpListenerTest {
                 stop.set(true);
                 trickle.join();
             }
+        }
+    }
+
+    /**
+     * Postfix's smtpd_min_data_rate: a payload byte every 200 ms keeps each read inside the 1 s idle
+     * timeout, but at 5 bytes/s, far under the 100 bytes/s asked, the payload's time runs out.
+     */
+    @Test
+    void aPayloadTrickledBelowTheMinimumDataRateIsTimedOutLikeAnIdleOne() throws Exception {
+        start(TlsMode.NONE, new NetLimits(1024, Duration.ofSeconds(1), 10, 10).withMinDataRate(100));
+        try (LineClient c = new LineClient(listener.port())) {
+            c.setTimeout(Duration.ofSeconds(8));
+            c.expect("\\+OK echo ready");
+            c.send("PAYLOAD 1000").expect("\\+OK send 1000");
+            long start = System.nanoTime();
+            Trickle trickle = Trickle.start(c::sendRaw, "x", Duration.ofMillis(200));
+            try {
+                c.expect("-ERR idle timeout");
+            } finally {
+                trickle.close();
+            }
+            long took = System.nanoTime() - start;
+            // 1 s, plus 10 ms for each of the few bytes that came meanwhile
+            assertTrue(took > TimeUnit.MILLISECONDS.toNanos(900) && took < TimeUnit.SECONDS.toNanos(3),
+                    "timed out after " + took / 1_000_000 + " ms");
+        }
+    }
+
+    /**
+     * A payload above the minimum rate takes as long as it takes (here three idle timeouts), and a
+     * pause of almost an idle timeout in it is no harm: each byte gave its time back.
+     */
+    @Test
+    void aPayloadAboveTheMinimumDataRateIsNotCutHoweverLongItTakes() throws Exception {
+        start(TlsMode.NONE, new NetLimits(1024, Duration.ofSeconds(1), 10, 10).withMinDataRate(100));
+        try (LineClient c = new LineClient(listener.port())) {
+            c.setTimeout(Duration.ofSeconds(10));
+            c.expect("\\+OK echo ready");
+            c.send("PAYLOAD 1500").expect("\\+OK send 1500");
+            for (int i = 0; i < 30; i++) {
+                c.sendRaw("y".repeat(50));
+                Thread.sleep(i == 10 ? 800 : 100); // 500 bytes/s, and once almost the idle timeout
+            }
+            c.expect("\\+OK payload 1500");
+            c.send("QUIT").expect("\\+OK bye");
+        }
+    }
+
+    /** net.min_data_rate = 0: a payload's reads wait an idle timeout each, however slow it is overall. */
+    @Test
+    void withNoMinimumDataRateOnlyEachReadIsTimed() throws Exception {
+        start(TlsMode.NONE, new NetLimits(1024, Duration.ofSeconds(1), 10, 10).withMinDataRate(0));
+        try (LineClient c = new LineClient(listener.port())) {
+            c.setTimeout(Duration.ofSeconds(10));
+            c.expect("\\+OK echo ready");
+            c.send("PAYLOAD 10").expect("\\+OK send 10");
+            for (int i = 0; i < 10; i++) {
+                c.sendRaw("z");
+                Thread.sleep(250); // 2.5 s in all, 4 bytes/s
+            }
+            c.expect("\\+OK payload 10");
         }
     }
 

@@ -94,7 +94,8 @@ public final class Server implements AutoCloseable {
         }
         NetLimits limits = new NetLimits(config.integer(ConfigKey.MAX_LINE_BYTES),
                 Duration.ofSeconds(config.integer(ConfigKey.IDLE_TIMEOUT)), config.integer(ConfigKey.MAX_CONNECTIONS),
-                config.integer(ConfigKey.MAX_CONNECTIONS_PER_IP), config.integer(ConfigKey.MAX_COMMANDS_PER_SECOND));
+                config.integer(ConfigKey.MAX_CONNECTIONS_PER_IP), config.integer(ConfigKey.MAX_COMMANDS_PER_SECOND),
+                config.integer(ConfigKey.MIN_DATA_RATE));
         Housekeeping.sweepAtStart(store);
         Optional<ControlSocket> control = ControlSocket.open(config.dataDir(), store, config.mimeLimits(), ControlSocket.IDLE);
         control.ifPresent(services::add);

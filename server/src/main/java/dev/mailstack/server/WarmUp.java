@@ -91,7 +91,7 @@ final class WarmUp {
             FrontEnds frontEnds = new FrontEnds(loopback, store, config.hostname(), AuthThrottle.defaults());
             open.addAll(0, frontEnds.services());
             // Not paced or capped like real clients: a strict net.* setting must not stretch the start.
-            NetLimits own = new NetLimits(Math.max(limits.maxLineBytes(), 8192), limits.idleTimeout(), 16, 16, 0);
+            NetLimits own = new NetLimits(Math.max(limits.maxLineBytes(), 8192), limits.idleTimeout(), 16, 16, 0, limits.minDataRate());
             int smtp = 0;
             int pop3 = 0;
             int imap = 0;

@@ -692,7 +692,12 @@ final class SmtpSession {
         send(SmtpReplies.START_DATA);
         try (MessageSpool spool = store.spool()) {
             IncomingMessage message = begin(spool, t);
-            boolean linesOk = DataReader.read(connection.reader(), message, lfOnly);
+            boolean linesOk;
+            // from the 354 to the final dot at net.min_data_rate (Postfix's smtpd_min_data_rate), not
+            // only an idle timeout per read: a trickling client would hold the session for days
+            try (Connection.Payload payload = connection.payload()) {
+                linesOk = DataReader.read(payload.reader(), message, lfOnly);
+            }
             message.finish();
             return finishMessage(t, spool, message, linesOk);
         }
@@ -701,14 +706,14 @@ final class SmtpSession {
     private boolean bdat(SmtpCommand.Bdat b) throws IOException {
         if (!(state instanceof InTransaction t) || t.recipients().isEmpty()) {
             // RFC 3030 §2: the chunk must still be read so the session stays in step.
-            connection.reader().skip(b.size());
+            skipChunk(b);
             return error(state instanceof InTransaction ? noValidRecipients()
                     : state instanceof Connected ? needHelo() : SmtpReplies.NEED_MAIL);
         }
         Chunks chunks = t.chunks().orElse(null);
         if (chunks == null) {
             if (milters.data() instanceof MilterVerdict.Refuse refuse) {
-                connection.reader().skip(b.size()); // RFC 3030 §2: read, so the session stays in step
+                skipChunk(b); // RFC 3030 §2: read, so the session stays in step
                 milters.abort();
                 state = t.greeted();
                 return milterRefused(refuse);
@@ -717,7 +722,10 @@ final class SmtpSession {
             chunks = new Chunks(spool, begin(spool, t));
             state = t.with(Optional.of(chunks));
         }
-        connection.reader().readExactly(b.size(), chunks.message);
+        // each chunk at net.min_data_rate, as Postfix times each BDAT request (smtpd_min_data_rate)
+        try (Connection.Payload payload = connection.payload()) {
+            payload.reader().readExactly(b.size(), chunks.message);
+        }
         if (!b.last()) {
             if (chunks.message.overflow()) {
                 abandonChunks();
@@ -730,6 +738,13 @@ final class SmtpSession {
         try (MessageSpool spool = chunks.spool) {
             InTransaction current = (InTransaction) state;
             return finishMessage(current, spool, chunks.message, chunks.linesOk);
+        }
+    }
+
+    /** Reads and drops a chunk that is refused, at the same rate as one that is taken. */
+    private void skipChunk(SmtpCommand.Bdat b) throws IOException {
+        try (Connection.Payload payload = connection.payload()) {
+            payload.reader().skip(b.size());
         }
     }
 

@@ -287,6 +287,47 @@ class LmtpSessionTest {
         }
     }
 
+    /**
+     * The watchdog keeps a Unix domain socket's payload to the minimum data rate too: DATA trickled at
+     * a byte every 200 ms, each read well inside the 1 s idle timeout, ends with 421 and no delivery.
+     */
+    @Test
+    @Timeout(60)
+    void aMessageTrickledOverTheUnixSocketEndsWith421() throws Exception {
+        Path folder = shortDir();
+        Path socket = folder.resolve("lmtp");
+        NetLimits limits = new NetLimits(1024, java.time.Duration.ofSeconds(1), 10, 10).withMinDataRate(100);
+        try (TcpListener listener = unixLmtp(socket, limits);
+             UnixClient c = new UnixClient(socket)) {
+            c.expect("220 .*");
+            c.send("LHLO postfix.example.org\r\n");
+            String line;
+            do {
+                line = c.expect("250[ -].*");
+            } while (line.startsWith("250-"));
+            c.send("MAIL FROM:<carol@remote.test>\r\n").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>\r\n").expect("250 .*");
+            c.send("DATA\r\n").expect("354 .*");
+            c.send("Subject: slow\r\n\r\n");
+            long start = System.nanoTime();
+            dev.mailstack.net.Trickle trickle = dev.mailstack.net.Trickle.start(c::send, "x", java.time.Duration.ofMillis(200));
+            try {
+                c.expect("421 4\\.4\\.2 .*");
+            } finally {
+                trickle.close();
+            }
+            // the watchdog looks once a second: the 1 s and its bytes' 10 ms each, and up to a second more
+            long took = System.nanoTime() - start;
+            assertTrue(took < java.time.Duration.ofMillis(3500).toNanos(), "cut off only after " + took / 1_000_000 + " ms");
+            assertTrue(c.in.readLine() == null, "closed after the goodbye");
+        } finally {
+            Files.deleteIfExists(socket);
+            Files.delete(folder);
+        }
+        assertTrue(mta.store.store().queue().list().isEmpty(), "nothing queued");
+        assertEquals(0, mta.alice().status(MailboxName.INBOX).messages());
+    }
+
     private static String text(StoreSession session, int index) throws IOException {
         MessageRef ref = session.select(MailboxName.INBOX).messages().get(index);
         try (InputStream in = session.openContent(ref)) {

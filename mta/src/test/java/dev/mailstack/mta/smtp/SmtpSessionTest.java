@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mailstack.mta.MtaFixture;
 import dev.mailstack.net.LineClient;
+import dev.mailstack.net.NetLimits;
+import dev.mailstack.net.Trickle;
 import dev.mailstack.net.TranscriptRunner;
 import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.MessageRef;
@@ -14,6 +16,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -370,6 +373,93 @@ class SmtpSessionTest {
         }
         mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
         assertTrue(inboxText(0).endsWith("Subject: chunks\r\n\r\nabcd\r\n"), inboxText(0));
+    }
+
+    /** A 1 s idle timeout and 100 bytes/s: Postfix's smtpd_min_data_rate, at a test's scale. */
+    private void restartWithMinDataRate() throws IOException {
+        mta.close();
+        mta = MtaFixture.create(dir.resolve("rated"), new NetLimits(1024, Duration.ofSeconds(1), 10, 10).withMinDataRate(100));
+    }
+
+    /** Up to a transaction's 354 or to just before a BDAT chunk's octets, the client's line at a time. */
+    private static void transaction(LineClient c) throws IOException {
+        c.setTimeout(Duration.ofSeconds(8));
+        c.expect("220 .*");
+        c.send("EHLO client.test");
+        c.expectEventually("250 HELP");
+        c.send("MAIL FROM:<bob@remote.test>").expect("250 .*");
+        c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+    }
+
+    /**
+     * A byte every 200 ms keeps each read inside the idle timeout, but is far under the minimum data
+     * rate: the message's time runs out, the session ends as an idle one does, and nothing is queued.
+     */
+    @Test
+    void aMessageTrickledUnderTheMinimumDataRateEndsWith421AndIsNotQueued() throws Exception {
+        restartWithMinDataRate();
+        try (LineClient c = mta.connect()) {
+            transaction(c);
+            c.send("DATA").expect("354 .*");
+            c.sendRaw("Subject: slow\r\n\r\n");
+            assertTimedOut(c);
+        }
+        assertNothingQueued();
+    }
+
+    @Test
+    void aBdatChunkTrickledUnderTheMinimumDataRateEndsWith421AndIsNotQueued() throws Exception {
+        restartWithMinDataRate();
+        try (LineClient c = mta.connect()) {
+            transaction(c);
+            c.sendRaw("BDAT 1000 LAST\r\nSubject: slow\r\n\r\n");
+            assertTimedOut(c);
+        }
+        assertNothingQueued();
+    }
+
+    /** Trickles until the server gives up, which it must within the idle timeout and a little. */
+    private static void assertTimedOut(LineClient c) throws Exception {
+        long start = System.nanoTime();
+        Trickle trickle = Trickle.start(c::sendRaw, "x", Duration.ofMillis(200));
+        try {
+            c.expect("421 4\\.4\\.2 .*");
+        } finally {
+            trickle.close();
+        }
+        long took = System.nanoTime() - start;
+        assertTrue(took < Duration.ofSeconds(3).toNanos(), "cut off only after " + took / 1_000_000 + " ms");
+        c.expectClosed();
+    }
+
+    private void assertNothingQueued() throws IOException {
+        // the session is over: an enqueue would have come before a 250, never after the 421
+        assertTrue(mta.store.store().queue().list().isEmpty(), "nothing queued");
+        assertEquals(0, mta.alice().status(MailboxName.INBOX).messages());
+    }
+
+    /**
+     * Above the minimum rate a message may take several idle timeouts (here 3 s, slower than any
+     * network) and pause for almost one: every byte gives time back.
+     */
+    @Test
+    void aMessageAboveTheMinimumDataRateIsQueuedHoweverLongItTakes() throws Exception {
+        restartWithMinDataRate();
+        try (LineClient c = mta.connect()) {
+            transaction(c);
+            c.send("DATA").expect("354 .*");
+            c.sendRaw("Subject: steady\r\n\r\n");
+            String line = "z".repeat(48) + "\r\n";
+            for (int i = 0; i < 60; i++) {
+                c.sendRaw(line);
+                Thread.sleep(i == 30 ? 800 : 50); // 1,000 bytes/s, and once almost the idle timeout
+            }
+            c.sendRaw(".\r\n").expect("250 2.0.0 Ok: queued as .*");
+            c.send("NOOP").expect("250 .*"); // and the session goes on
+            c.send("QUIT").expect("221 .*");
+        }
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+        assertTrue(inboxText(0).endsWith("z".repeat(48) + "\r\n"), "all of it");
     }
 
     @Test
