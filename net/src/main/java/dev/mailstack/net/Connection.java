@@ -121,17 +121,24 @@ public final class Connection {
         this.out = new BufferedOutputStream(rawOutput(), 16 * 1024);
     }
 
+    /** An input whose every read is timed: single bytes go through the timed bulk read too. */
+    private static class TimedInput extends java.io.FilterInputStream {
+        TimedInput(java.io.InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xff;
+        }
+    }
+
     private java.io.InputStream rawInput() throws IOException {
         if (channel == null) {
             Socket s = socket;
-            return new java.io.FilterInputStream(s.getInputStream()) {
-                @Override
-                public int read() throws IOException {
-                    byte[] one = new byte[1];
-                    int n = read(one, 0, 1);
-                    return n < 0 ? -1 : one[0] & 0xff;
-                }
-
+            return new TimedInput(s.getInputStream()) {
                 @Override
                 public int read(byte[] b, int off, int len) throws IOException {
                     long wait = readWait();
@@ -146,14 +153,7 @@ public final class Connection {
             };
         }
         java.io.InputStream in = Channels.newInputStream(channel);
-        return new java.io.FilterInputStream(in) {
-            @Override
-            public int read() throws IOException {
-                byte[] one = new byte[1];
-                int n = read(one, 0, 1);
-                return n < 0 ? -1 : one[0] & 0xff;
-            }
-
+        return new TimedInput(in) {
             @Override
             public int read(byte[] b, int off, int len) throws IOException {
                 if (readTimedOut) {
