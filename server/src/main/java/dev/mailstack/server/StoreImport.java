@@ -8,11 +8,12 @@ import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.MessageFacts;
 import dev.mailstack.store.MessageSpool;
+import dev.mailstack.store.NewMessage;
 import dev.mailstack.store.StoreSession;
-import dev.mailstack.store.Transaction;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 /** Imported messages into one user's mailboxes: spooled, parsed once, appended in a transaction each. */
@@ -67,10 +68,9 @@ final class StoreImport implements ImportTarget {
                     facts = new MessageFacts(p.size(), p.headerSize(), p.bodyLines(), p.summary().encode());
                 }
                 MailboxId target = user.require(mailbox).id(); // before the transaction takes its connection
-                try (Transaction t = user.begin()) {
-                    t.append(target, m, facts, flags, internalDate, Optional.empty());
-                    t.commit();
-                }
+                // content synced before the mailbox is locked: an import beside a running server
+                // does not hold up the user's mail program or deliveries for each file's sync
+                user.append(target, List.of(new NewMessage(m, facts, flags, internalDate)));
             } finally {
                 m.discard();
             }

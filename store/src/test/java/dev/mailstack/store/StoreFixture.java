@@ -1,5 +1,9 @@
 package dev.mailstack.store;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -49,6 +53,25 @@ public record StoreFixture(MailboxStore store, Account user) implements AutoClos
                 return CompletableFuture.completedFuture(null);
             }
             started.complete(null);
+            return release;
+        };
+    }
+
+    /**
+     * As {@link #slowContentSync}, for the first content put whose octets contain {@code marker}:
+     * for a content the server writes itself (a Sieve-edited copy), whose address a test cannot know.
+     */
+    public void slowContentSyncOf(String marker, CompletableFuture<Void> started, CompletableFuture<Void> release) {
+        store.contents().slowSync = key -> {
+            String octets;
+            try {
+                octets = Files.readString(store.contents().pathOf(key), StandardCharsets.ISO_8859_1);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            if (!octets.contains(marker) || !started.complete(null)) {
+                return CompletableFuture.completedFuture(null);
+            }
             return release;
         };
     }

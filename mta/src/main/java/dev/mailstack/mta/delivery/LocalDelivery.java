@@ -307,6 +307,8 @@ public final class LocalDelivery {
                 : Optional.of(boxes.inbox().id());
         Optional<QuotaWarning> warned = Optional.empty();
         try (Transaction t = session.begin()) {
+            // edited copies synced before the first lock: meanwhile the account's mail and flags go on
+            t.storeContents(edited.stream().flatMap(Optional::stream).map(ParsedSource::spooled).toList());
             List<Result> delivered = new ArrayList<>();
             for (int i = 0; i < batch.size(); i++) {
                 QueuedMessage message = batch.get(i).message();

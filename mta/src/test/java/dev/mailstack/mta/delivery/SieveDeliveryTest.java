@@ -13,6 +13,8 @@ import dev.mailstack.store.MessageRef;
 import dev.mailstack.store.PasswordScheme;
 import dev.mailstack.store.SieveLimits;
 import dev.mailstack.store.StoreSession;
+import dev.mailstack.store.TestMessages;
+import dev.mailstack.store.Uid;
 import dev.mailstack.store.Database;
 import dev.mailstack.store.QueueId;
 import java.io.IOException;
@@ -24,6 +26,11 @@ import java.sql.DriverManager;
 import java.sql.Statement;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -604,6 +611,37 @@ class SieveDeliveryTest {
                 redirected);
         assertTrue(redirected.contains("\r\nX-Filtered: by alice\r\n"), redirected);
         assertEquals("[报告] weekly", summarySubject(session(bob), atBob));
+    }
+
+    /**
+     * An edited copy is a content of its own, synced before the delivery takes the mailbox's lock:
+     * while a slow disk syncs it, alice's mail program still stores into her INBOX at once.
+     */
+    @Test
+    void anEditedCopySyncsWithoutHoldingTheMailbox() throws Exception {
+        script(mta.store.user(), """
+                require ["editheader"];
+                addheader "X-Seen-By" "alice's filter";
+                """);
+        CompletableFuture<Void> syncing = new CompletableFuture<>();
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        mta.store.slowContentSyncOf("X-Seen-By: alice's filter", syncing, release);
+        try (ExecutorService meanwhile = Executors.newVirtualThreadPerTaskExecutor()) {
+            send("dave@remote.test", "alice@example.org", "Subject: edited\r\n");
+            syncing.get(10, TimeUnit.SECONDS);
+            StoreSession alice = mta.alice();
+            Future<Uid> saved = meanwhile.submit(() -> TestMessages.append(alice, alice.require(MailboxName.INBOX).id(),
+                    "Subject: a draft saved meanwhile\r\n\r\nx\r\n"));
+            assertEquals(new Uid(1), saved.get(10, TimeUnit.SECONDS), "the INBOX is not locked during the sync");
+            release.complete(null);
+            mta.awaitMessages(alice, MailboxName.INBOX, 2);
+        } finally {
+            release.complete(null);
+        }
+        mta.awaitQueueEmpty();
+        StoreSession alice = mta.alice();
+        MessageRef delivered = alice.select(MailboxName.INBOX).messages().get(1);
+        assertTrue(text(alice, delivered).contains("\r\nX-Seen-By: alice's filter\r\n"));
     }
 
     /**
