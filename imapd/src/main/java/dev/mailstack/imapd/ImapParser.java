@@ -534,6 +534,7 @@ final class ImapParser {
             case "SAVEDATE" -> List.of(new FetchItem.SaveDate());
             case "EMAILID" -> List.of(new FetchItem.ObjectId(false));
             case "THREADID" -> List.of(new FetchItem.ObjectId(true));
+            case "PREVIEW" -> List.of(new FetchItem.Preview(previewModifiers()));
             case "RFC822" -> List.of(new FetchItem.Section(List.of(), FetchItem.Text.ALL, List.of(), false,
                     FetchItem.Section.WHOLE, 0, "RFC822", false));
             case "RFC822.HEADER" -> List.of(new FetchItem.Section(List.of(), FetchItem.Text.HEADER, List.of(), true,
@@ -559,6 +560,30 @@ final class ImapParser {
             }
             default -> throw new ImapSyntaxException("unknown FETCH item " + word);
         };
+    }
+
+    /**
+     * RFC 8970 §5: "PREVIEW" [SP "(" preview-mod *(SP preview-mod) ")"], preview-mod = "LAZY".
+     * Told from the fetch modifiers that may follow a lone item ("FETCH 1 PREVIEW (CHANGEDSINCE 5)")
+     * by the word after the parenthesis. Returns whether LAZY was given.
+     */
+    private boolean previewModifiers() throws ImapSyntaxException {
+        if (!line.regionMatches(true, pos, " (LAZY", 0, 6)) {
+            return false;
+        }
+        pos += 2;
+        while (true) {
+            String mod = atom();
+            if (!mod.equalsIgnoreCase("LAZY")) {
+                throw new ImapSyntaxException("unknown PREVIEW modifier " + mod + " (RFC 8970 knows LAZY)");
+            }
+            if (peek() != ' ') {
+                break;
+            }
+            pos++;
+        }
+        expect(')');
+        return true;
     }
 
     private String fetchWord() throws ImapSyntaxException {
