@@ -34,6 +34,14 @@ sealed interface FetchItem {
     record ObjectId(boolean thread) implements FetchItem {
     }
 
+    /**
+     * RFC 8970 PREVIEW, with the LAZY modifier or not (§3.2). LAZY lets a server answer NIL when a
+     * preview would be costly now; here it never is (a few KiB read from one part), so both are
+     * answered alike.
+     */
+    record Preview(boolean lazy) implements FetchItem {
+    }
+
     /** RFC 3516 BINARY.SIZE[part]: the octets BINARY[part] would return. */
     record BinarySize(List<Integer> part) implements FetchItem {
         public BinarySize {

@@ -60,7 +60,7 @@ final class FetchResponder {
     /** Items answered from the summary stored at delivery: ENVELOPE, BODYSTRUCTURE, parts, headers. */
     private static boolean needsStructure(List<FetchItem> items) {
         return items.stream().anyMatch(i -> i instanceof FetchItem.Envelope || i instanceof FetchItem.Structure
-                || i instanceof FetchItem.BinarySize || (i instanceof FetchItem.Section s && (!s.part().isEmpty() || s.binary() || s.text() == FetchItem.Text.HEADER
+                || i instanceof FetchItem.BinarySize || i instanceof FetchItem.Preview || (i instanceof FetchItem.Section s && (!s.part().isEmpty() || s.binary() || s.text() == FetchItem.Text.HEADER
                 || s.text() == FetchItem.Text.HEADER_FIELDS || s.text() == FetchItem.Text.HEADER_FIELDS_NOT)));
     }
 
@@ -129,6 +129,10 @@ final class FetchResponder {
                         text.append("BINARY.SIZE[").append(partNumber(b.part())).append("] ")
                                 .append(binarySize(r, b.part(), structure));
                     }
+                    case FetchItem.Preview p -> {
+                        structure = structure == null ? structure(r) : structure;
+                        text.append("PREVIEW ").append(preview(r, structure, utf8));
+                    }
                     case FetchItem.Section s -> {
                         text.append(responseName(s)).append(' ');
                         String start = text.toString();
@@ -167,6 +171,21 @@ final class FetchResponder {
         } finally {
             connection.unlockOutput();
         }
+    }
+
+    /**
+     * RFC 8970 §3: the preview as an nstring of UTF-8 text (a literal for 8-bit text unless the
+     * client enabled UTF8=ACCEPT; RFC 3501 literals may carry it). NIL only for a message whose
+     * content was swept away meanwhile, as its body sections are then.
+     */
+    private String preview(MessageRef r, StoredStructure structure, boolean utf8) throws IOException {
+        String preview;
+        try {
+            preview = structure.preview(offset -> store.openContent(r.contentKey(), offset, Math.max(0, r.size() - offset)));
+        } catch (NoSuchFileException swept) {
+            return "NIL";
+        }
+        return ImapSyntax.string(preview, utf8);
     }
 
     /** Sends the responses gathered by {@link #write}; before anything else goes out. */

@@ -95,6 +95,11 @@ sealed interface ImapCommand {
         /** US-ASCII, which RFC 3501 §6.4.4 requires, and UTF-8, in which every string is read. */
         static final List<String> CHARSETS = List.of("UTF-8", "US-ASCII");
 
+        /** RFC 5182 §2.1 SAVE: the result becomes {@code $}. */
+        boolean saves() {
+            return returnOptions.contains("SAVE");
+        }
+
         boolean charsetSupported() {
             return charset.isEmpty() || supports(charset.get());
         }
@@ -115,6 +120,11 @@ sealed interface ImapCommand {
         public Sort {
             criteria = List.copyOf(criteria);
             returnOptions = List.copyOf(returnOptions);
+        }
+
+        /** RFC 5182 §2.1 SAVE, with ESORT (RFC 5267 §3). */
+        boolean saves() {
+            return returnOptions.contains("SAVE");
         }
     }
 

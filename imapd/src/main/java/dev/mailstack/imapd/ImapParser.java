@@ -48,6 +48,8 @@ final class ImapParser {
     private String line;
     private int pos;
     private int searchKeys;
+    /** RETURN (... SAVE ...) was read: a BAD for the rest of the command still resets $ (RFC 5182 §2.1). */
+    private boolean savesResult;
 
     ImapParser(String line, Source source) {
         this.line = line;
@@ -80,6 +82,11 @@ final class ImapParser {
             return Long.MAX_VALUE;
         }
         return n;
+    }
+
+    /** Whether the command read so far asked SEARCH or SORT to SAVE its result (RFC 5182). */
+    boolean savesResult() {
+        return savesResult;
     }
 
     /** The tag of a line, for a BAD reply when the rest does not parse ("*" when there is none). */
@@ -534,6 +541,7 @@ final class ImapParser {
             case "SAVEDATE" -> List.of(new FetchItem.SaveDate());
             case "EMAILID" -> List.of(new FetchItem.ObjectId(false));
             case "THREADID" -> List.of(new FetchItem.ObjectId(true));
+            case "PREVIEW" -> List.of(new FetchItem.Preview(previewModifiers()));
             case "RFC822" -> List.of(new FetchItem.Section(List.of(), FetchItem.Text.ALL, List.of(), false,
                     FetchItem.Section.WHOLE, 0, "RFC822", false));
             case "RFC822.HEADER" -> List.of(new FetchItem.Section(List.of(), FetchItem.Text.HEADER, List.of(), true,
@@ -559,6 +567,30 @@ final class ImapParser {
             }
             default -> throw new ImapSyntaxException("unknown FETCH item " + word);
         };
+    }
+
+    /**
+     * RFC 8970 §5: "PREVIEW" [SP "(" preview-mod *(SP preview-mod) ")"], preview-mod = "LAZY".
+     * Told from the fetch modifiers that may follow a lone item ("FETCH 1 PREVIEW (CHANGEDSINCE 5)")
+     * by the word after the parenthesis. Returns whether LAZY was given.
+     */
+    private boolean previewModifiers() throws ImapSyntaxException {
+        if (!line.regionMatches(true, pos, " (LAZY", 0, 6)) {
+            return false;
+        }
+        pos += 2;
+        while (true) {
+            String mod = atom();
+            if (!mod.equalsIgnoreCase("LAZY")) {
+                throw new ImapSyntaxException("unknown PREVIEW modifier " + mod + " (RFC 8970 knows LAZY)");
+            }
+            if (peek() != ' ') {
+                break;
+            }
+            pos++;
+        }
+        expect(')');
+        return true;
     }
 
     private String fetchWord() throws ImapSyntaxException {
@@ -702,8 +734,8 @@ final class ImapParser {
                 returnOptions.orElse(List.of()));
     }
 
-    /** All the return options there are here: SAVE needs SEARCHRES (RFC 5182), PARTIAL RFC 9394, neither offered. */
-    private static final List<String> RETURN_OPTIONS = List.of("MIN", "MAX", "ALL", "COUNT");
+    /** All the return options there are here: RFC 4731's and SAVE (RFC 5182 SEARCHRES); not PARTIAL (RFC 9394). */
+    private static final List<String> RETURN_OPTIONS = List.of("MIN", "MAX", "ALL", "COUNT", "SAVE");
 
     /**
      * RFC 4731 "RETURN (...)" before the search keys (and the sort criteria, RFC 5267 §3), if there.
@@ -715,6 +747,7 @@ final class ImapParser {
         }
         pos += 7;
         List<String> options = atomList().stream().map(s -> s.toUpperCase(Locale.ROOT)).toList();
+        savesResult = options.contains("SAVE");
         for (String option : options) {
             if (!RETURN_OPTIONS.contains(option)) {
                 throw new ImapSyntaxException("unknown return option " + option);
@@ -820,7 +853,7 @@ final class ImapParser {
             expect(')');
             return keys.size() == 1 ? keys.get(0) : new SearchKey.And(keys);
         }
-        if (Character.isDigit(peek()) || peek() == '*') {
+        if (Character.isDigit(peek()) || peek() == '*' || peek() == '$') {
             return new SearchKey.Sequence(sequenceSet());
         }
         String word = atom().toUpperCase(Locale.ROOT);
@@ -986,6 +1019,10 @@ final class ImapParser {
     // --- tokens
 
     SequenceSet sequenceSet() throws ImapSyntaxException {
+        if (peek() == '$') { // RFC 5182 §3: sequence-set =/ seq-last-command, "$" on its own
+            pos++;
+            return SequenceSet.SAVED;
+        }
         int start = pos;
         while (pos < line.length() && (Character.isDigit(line.charAt(pos)) || ":,*".indexOf(line.charAt(pos)) >= 0)) {
             pos++;

@@ -172,6 +172,7 @@ final class ImapSession {
             tag = parser.tag();
             command = parser.command();
         } catch (ImapSyntaxException e) {
+            forgetSavedResult(parser.savesResult());
             try {
                 skipRestOfCommand(parser);
             } catch (LiteralRefused refused) {
@@ -191,11 +192,23 @@ final class ImapSession {
         try {
             execute(tag, command);
         } catch (StoreException e) {
+            forgetSavedResult(command instanceof ImapCommand.Search search && search.saves()
+                    || command instanceof ImapCommand.Sort sort && sort.saves());
             tagged(tag, "NO " + ImapReplies.forFailure(e));
         } finally {
             if (command instanceof ImapCommand.Append a) {
                 a.discard();
             }
+        }
+    }
+
+    /**
+     * RFC 5182 §2.1: a SEARCH (or SORT) with SAVE that fails, with NO or BAD, leaves {@code $}
+     * empty, so that a pipelined command using it acts on nothing rather than on an older result.
+     */
+    private void forgetSavedResult(boolean saving) {
+        if (saving && state instanceof Selected s) {
+            s.mailbox().forgetSaved();
         }
     }
 
@@ -380,7 +393,8 @@ final class ImapSession {
         StringBuilder caps = new StringBuilder("IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT BINARY"
                 + " CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS UTF8=ACCEPT CONDSTORE QRESYNC ESEARCH"
                 + " SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES" // RFC 5256, 5957, 5267 §3
-                + " STATUS=SIZE COMPRESS=DEFLATE QUOTA QUOTA=RES-STORAGE WITHIN MULTIAPPEND OBJECTID SAVEDATE APPENDLIMIT="
+                + " STATUS=SIZE COMPRESS=DEFLATE QUOTA QUOTA=RES-STORAGE WITHIN MULTIAPPEND OBJECTID SAVEDATE"
+                + " PREVIEW SEARCHRES APPENDLIMIT=" // RFC 8970, RFC 5182
                 + settings.appendLimit());
         if (state instanceof NotAuthenticated) {
             if (connection.canStartTls()) {
@@ -1047,9 +1061,11 @@ final class ImapSession {
     private void expungeDeleted(Selected s, Optional<SequenceSet> uidSet) {
         SelectedMailbox m = s.mailbox();
         List<Uid> doomed = new ArrayList<>();
-        for (MessageRef r : m.messages()) {
+        List<MessageRef> messages = m.messages();
+        for (int i = 0; i < messages.size(); i++) {
+            MessageRef r = messages.get(i);
             if (r.flags().has(dev.mailstack.store.Flag.DELETED)
-                    && (uidSet.isEmpty() || uidSet.get().contains(r.uid().value(), m.maxUid()))) {
+                    && (uidSet.isEmpty() || m.selects(uidSet.get(), true, i + 1, r))) {
                 doomed.add(r.uid());
             }
         }
@@ -1064,6 +1080,7 @@ final class ImapSession {
 
     private void search(String tag, SelectedMailbox m, ImapCommand.Search s) throws IOException {
         if (!s.charsetSupported()) {
+            forgetSavedResult(s.saves());
             tagged(tag, "NO " + ImapReplies.BAD_CHARSET + s.charset().get());
             return;
         }
@@ -1078,6 +1095,7 @@ final class ImapSession {
     /** RFC 5256 §3 SORT: SEARCH's messages in the order asked, answered as SEARCH is (ESORT: RFC 5267 §3). */
     private void sort(String tag, SelectedMailbox m, ImapCommand.Sort s) throws IOException {
         if (!ImapCommand.Search.supports(s.charset())) {
+            forgetSavedResult(s.saves());
             tagged(tag, "NO " + ImapReplies.BAD_CHARSET + s.charset());
             return;
         }
@@ -1114,6 +1132,16 @@ final class ImapSession {
      */
     private void answer(String tag, SelectedMailbox m, String verb, boolean uid, List<Integer> hits, boolean byModSeq,
                         boolean esearch, List<String> returnOptions) throws IOException {
+        if (returnOptions.contains("SAVE")) {
+            m.save(saved(hits, returnOptions));
+            // RFC 5182 §2.1: SAVE is no data of ESEARCH, and SAVE alone is answered with no ESEARCH
+            returnOptions = returnOptions.stream().filter(o -> !o.equals("SAVE")).toList();
+            if (returnOptions.isEmpty()) {
+                sync(uid);
+                tagged(tag, "OK " + (uid ? "UID " : "") + verb + " completed");
+                return;
+            }
+        }
         List<Long> numbers = new ArrayList<>();
         for (int msn : hits) {
             numbers.add(uid ? m.at(msn).uid().value() : msn);
@@ -1159,6 +1187,27 @@ final class ImapSession {
         }
         sync(uid); // RFC 3501 §7.4.1: no EXPUNGE during SEARCH or SORT, but during UID SEARCH and UID SORT
         tagged(tag, "OK " + (uid ? "UID " : "") + verb + " completed");
+    }
+
+    /**
+     * RFC 5182 §2.1: what SAVE keeps of the hits. With MIN and/or MAX and neither ALL nor COUNT,
+     * only those messages (the first and last in sort order for SORT, RFC 5267 §3); otherwise all
+     * of them.
+     */
+    private static List<Integer> saved(List<Integer> hits, List<String> returnOptions) {
+        boolean min = returnOptions.contains("MIN");
+        boolean max = returnOptions.contains("MAX");
+        if (hits.isEmpty() || (!min && !max) || returnOptions.contains("ALL") || returnOptions.contains("COUNT")) {
+            return hits;
+        }
+        List<Integer> kept = new ArrayList<>();
+        if (min) {
+            kept.add(hits.getFirst());
+        }
+        if (max) {
+            kept.add(hits.getLast());
+        }
+        return kept;
     }
 
     /**

@@ -86,8 +86,8 @@ final class Searcher {
             case SearchKey.Header h -> headerMatches(msn, h.field(), h.value());
             case SearchKey.Body b -> contains(text(msn, false), b.text());
             case SearchKey.Text t -> contains(decodedHeader(msn), t.text()) || contains(text(msn, false), t.text());
-            case SearchKey.Uids u -> u.set().contains(r.uid().value(), mailbox.maxUid());
-            case SearchKey.Sequence s -> s.set().contains(msn, mailbox.exists());
+            case SearchKey.Uids u -> mailbox.selects(u.set(), true, msn, r);
+            case SearchKey.Sequence s -> mailbox.selects(s.set(), false, msn, r);
             case SearchKey.ModSeq m -> r.modSeq() >= m.modSeq();
             case SearchKey.Not n -> !matches(n.key(), msn);
             case SearchKey.Or o -> matches(o.left(), msn) || matches(o.right(), msn);

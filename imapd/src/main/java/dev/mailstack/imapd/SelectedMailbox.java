@@ -31,6 +31,13 @@ final class SelectedMailbox {
     private final Set<Uid> recent = new HashSet<>();
     private final StoreSession store;
     private final boolean claimsRecent;
+    /**
+     * RFC 5182 §2.1: what the last SEARCH RETURN (SAVE) found, as UIDs, so that it keeps naming
+     * the same messages after expunges, less those expunged (§2.2). Starts empty: {@code $} before
+     * any SAVE is the empty set, and a new selection (SELECT, EXAMINE) makes a new object, which
+     * is the reset §2.1 asks for there, as leaving the Selected state (CLOSE, UNSELECT) drops it.
+     */
+    private SequenceSet saved = new SequenceSet(List.of());
 
     /** {@code claimsRecent} false: no message is \Recent to this session (see {@link ImapSettings}). */
     SelectedMailbox(StoreSession store, MailboxView view, boolean readOnly, boolean claimsRecent) {
@@ -109,6 +116,9 @@ final class SelectedMailbox {
      * server that keeps no more: the client drops those it still has and ignores the rest.
      */
     String vanished(SequenceSet set, long star, long below) {
+        if (set.saved()) {
+            set = saved; // UIDs already: the saved ones that are gone since
+        }
         List<long[]> wanted = new ArrayList<>();
         for (SequenceSet.Range r : set.ranges()) {
             long low = Math.max(1, r.low(star));
@@ -140,12 +150,42 @@ final class SelectedMailbox {
         return out.toString();
     }
 
+    /** RFC 5182 §2.1: keeps these messages (by number) as the result {@code $} names from now on. */
+    void save(List<Integer> msns) {
+        long[] uids = new long[msns.size()];
+        for (int i = 0; i < uids.length; i++) {
+            uids[i] = at(msns.get(i)).uid().value();
+        }
+        saved = SequenceSet.ofUids(uids);
+    }
+
+    /** RFC 5182 §2.1: a SEARCH with SAVE that fails leaves {@code $} empty. */
+    void forgetSaved() {
+        saved = new SequenceSet(List.of());
+    }
+
     /**
-     * Message numbers selected by a set of sequence numbers or UIDs, ascending. Work follows the
+     * Whether the message {@code r}, number {@code msn}, is in a set of numbers ({@code uid}
+     * false) or UIDs; {@code $} is the saved UIDs either way (RFC 5182 §2.2).
+     */
+    boolean selects(SequenceSet set, boolean uid, int msn, MessageRef r) {
+        if (set.saved()) {
+            return saved.contains(r.uid().value(), maxUid());
+        }
+        return uid ? set.contains(r.uid().value(), maxUid()) : set.contains(msn, messages.size());
+    }
+
+    /**
+     * Message numbers selected by a set of sequence numbers or UIDs, ascending; {@code $} (RFC
+     * 5182 §2.2) is the saved result, whose expunged messages are simply not found. Work follows the
      * set, not the mailbox: a UID range is found by binary search (messages are in UID order), so
      * a client fetching a few messages of a large mailbox does not pay for all of them.
      */
     List<Integer> resolve(SequenceSet set, boolean uid) {
+        if (set.saved()) {
+            set = saved;
+            uid = true;
+        }
         List<Integer> out = new ArrayList<>();
         int size = messages.size();
         if (size == 0) {

@@ -5,10 +5,14 @@ import java.util.List;
 
 /**
  * A sequence set (RFC 3501 §9 "sequence-set"): ranges of message numbers or UIDs, where
- * {@code *} is the largest one in use. Stored unresolved; the session resolves it against its view.
+ * {@code *} is the largest one in use; or {@code $} (RFC 5182 §2.2 seq-last-command), the
+ * result the last SEARCH RETURN (SAVE) saved, with {@code saved} true and no ranges. Stored
+ * unresolved; the selected mailbox resolves it against its view and its saved result.
  */
-record SequenceSet(List<Range> ranges) {
+record SequenceSet(List<Range> ranges, boolean saved) {
     static final long STAR = -1;
+    /** RFC 5182 §2.2: "$". */
+    static final SequenceSet SAVED = new SequenceSet(List.of(), true);
 
     record Range(long from, long to) {
         long low(long max) {
@@ -26,9 +30,39 @@ record SequenceSet(List<Range> ranges) {
 
     SequenceSet {
         ranges = List.copyOf(ranges);
+        if (saved && !ranges.isEmpty()) {
+            throw new IllegalArgumentException("$ stands alone (RFC 5182 §3)");
+        }
     }
 
+    SequenceSet(List<Range> ranges) {
+        this(ranges, false);
+    }
+
+    /**
+     * Exactly these UIDs, ascending and as ranges of consecutive values: a range never takes in a
+     * UID that was not one of them, so it stays exact whatever comes into the mailbox later.
+     */
+    static SequenceSet ofUids(long[] uids) {
+        long[] sorted = uids.clone();
+        java.util.Arrays.sort(sorted);
+        List<Range> out = new ArrayList<>();
+        for (int i = 0; i < sorted.length; ) {
+            int j = i;
+            while (j + 1 < sorted.length && sorted[j + 1] <= sorted[j] + 1) {
+                j++;
+            }
+            out.add(new Range(sorted[i], sorted[j]));
+            i = j + 1;
+        }
+        return new SequenceSet(out);
+    }
+
+    /** Whether {@code n} is in the set; not for {@code $}, which only the selected mailbox can resolve. */
     boolean contains(long n, long max) {
+        if (saved) {
+            throw new IllegalStateException("$ resolved without the saved search result");
+        }
         for (Range r : ranges) {
             if (n >= r.low(max) && n <= r.high(max)) {
                 return true;

@@ -1,8 +1,11 @@
 package dev.mailstack.imapd;
 
 import dev.mailstack.mime.AddressList;
+import dev.mailstack.mime.ContentSource;
 import dev.mailstack.mime.MessageSummary;
 import dev.mailstack.mime.Rfc2047;
+import dev.mailstack.mime.TextPreview;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +25,11 @@ final class StoredStructure {
     /** Rendered on first use and kept (the cache shares this object among sessions); a race only renders twice. */
     private volatile String bodyStructure;
     private volatile String body;
+    /**
+     * RFC 8970 PREVIEW text, made on first use from a bounded prefix of one part and kept here so
+     * the summary cache bounds it too (256 characters at most per entry).
+     */
+    private volatile String preview;
 
     private StoredStructure(MessageSummary summary) {
         this.summary = summary;
@@ -33,6 +41,16 @@ final class StoredStructure {
 
     MessageSummary summary() {
         return summary;
+    }
+
+    /** The preview text, read from the content the first time (a race only reads twice). */
+    String preview(ContentSource content) throws IOException {
+        String p = preview;
+        if (p == null) {
+            p = TextPreview.of(summary, content);
+            preview = p;
+        }
+        return p;
     }
 
     String envelope(boolean utf8) {

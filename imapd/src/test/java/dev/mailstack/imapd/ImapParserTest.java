@@ -235,17 +235,18 @@ class ImapParserTest {
 
     /**
      * RFC 4466 §2.6.1 (and RFC 4731 §3): a return option the server does not know is BAD, for SEARCH
-     * and for SORT (RFC 5267 §3). MIN, MAX, ALL and COUNT are all there are here: no SAVE (SEARCHRES
-     * is not offered), no PARTIAL.
+     * and for SORT (RFC 5267 §3). MIN, MAX, ALL, COUNT and SAVE (RFC 5182) are all there are here: no
+     * PARTIAL, no CONTEXT=SEARCH's UPDATE.
      */
     @Test
     void unknownReturnOptionsAreBad() throws Exception {
-        for (String bad : List.of("SEARCH RETURN (SAVE) ALL", "SEARCH RETURN (MIN BOGUS) ALL", "UID SEARCH RETURN (PARTIAL 1:10) ALL",
+        for (String bad : List.of("SEARCH RETURN (UPDATE) ALL", "SEARCH RETURN (MIN BOGUS) ALL", "UID SEARCH RETURN (PARTIAL 1:10) ALL",
                 "SORT RETURN (BOGUS) (DATE) UTF-8 ALL", "UID SORT RETURN (MIN COUNT X) (DATE) UTF-8 ALL")) {
             assertThrows(ImapSyntaxException.class, () -> parse("a1 " + bad + "\r\n"), bad);
         }
         assertEquals(List.of("MIN", "MAX", "ALL", "COUNT"), assertInstanceOf(ImapCommand.Search.class,
                 parse("a1 SEARCH RETURN (min max all count) ALL\r\n")).returnOptions());
+        assertTrue(assertInstanceOf(ImapCommand.Search.class, parse("a1 SEARCH RETURN (save min) $\r\n")).saves());
     }
 
     /** RFC 8514 §4.3 and RFC 8474 §6 search keys, and §7's objectid syntax: anything else is BAD. */

@@ -1076,7 +1076,7 @@ class ImapSessionTest {
             c.send("b6 UID THREAD REFERENCES ALL").expect("b6 BAD missing charset or search keys.*");
             // RFC 4466 §2.6.1: an unknown return option is BAD, for SORT as for SEARCH
             c.send("b7 SORT RETURN (BOGUS) (DATE) UTF-8 ALL").expect("b7 BAD unknown return option BOGUS.*");
-            c.send("b8 SEARCH RETURN (SAVE) ALL").expect("b8 BAD unknown return option SAVE.*");
+            c.send("b8 SEARCH RETURN (UPDATE) ALL").expect("b8 BAD unknown return option UPDATE.*");
             c.send("n1 SORT (DATE) KOI8-R ALL").expect("n1 NO \\[BADCHARSET \\(UTF-8 US-ASCII\\)\\] Cannot search in KOI8-R");
             c.send("n2 THREAD REFERENCES KOI8-R ALL").expect("n2 NO \\[BADCHARSET \\(UTF-8 US-ASCII\\)\\] .*");
             c.send("z NOOP").expect("z OK NOOP completed"); // the session goes on

@@ -224,6 +224,24 @@ public final class TextExtractor {
             case "gt" -> ">";
             case "quot" -> "\"";
             case "apos" -> "'";
+            // what mass mail uses most besides those, so that previews and searches read as shown
+            case "zwnj", "zwj", "shy" -> "";
+            case "ensp", "emsp", "thinsp" -> " ";
+            case "ndash" -> "\u2013";
+            case "mdash" -> "\u2014";
+            case "hellip" -> "\u2026";
+            case "lsquo" -> "\u2018";
+            case "rsquo" -> "\u2019";
+            case "ldquo" -> "\u201C";
+            case "rdquo" -> "\u201D";
+            case "laquo" -> "\u00AB";
+            case "raquo" -> "\u00BB";
+            case "bull" -> "\u2022";
+            case "middot" -> "\u00B7";
+            case "copy" -> "\u00A9";
+            case "reg" -> "\u00AE";
+            case "trade" -> "\u2122";
+            case "euro" -> "\u20AC";
             default -> null;
         };
     }
