@@ -29,7 +29,15 @@ final class Searcher {
     private final SelectedMailbox mailbox;
     /** One "now" for a whole SEARCH, so OLDER and YOUNGER split the mailbox consistently. */
     private final Instant now = Instant.now();
-    private boolean loaded;
+    /**
+     * Summaries are read in bulk for this many messages at a time, as the search reaches them: all
+     * of a 100,000-message mailbox at once would not fit the shared cache and be read twice.
+     */
+    private static final int WINDOW = 1000;
+    /** The first message of the window whose summaries were loaded; 0 before the first. */
+    private int window;
+    // The message being matched, read once however many keys look at it, then let go: a mailbox's
+    // decoded texts are never all in memory together.
     private final Map<Integer, String> headers = new HashMap<>();
     private final Map<Integer, String> decodedHeaders = new HashMap<>();
     private final Map<Integer, String> texts = new HashMap<>();
@@ -46,6 +54,9 @@ final class Searcher {
             if (matches(key, msn)) {
                 out.add(msn);
             }
+            headers.clear();
+            decodedHeaders.clear();
+            texts.clear();
         }
         return out;
     }
@@ -136,9 +147,9 @@ final class Searcher {
      * goes on (as FETCH sends such a body as NIL, and SORT takes it as one without headers).
      */
     private Optional<dev.mailstack.mime.MessageSummary> summary(int msn) {
-        if (!loaded) {
-            summaries.load(mailbox.messages());
-            loaded = true;
+        if (window == 0 || msn < window || msn >= window + WINDOW) {
+            window = msn;
+            summaries.load(mailbox.messages().subList(msn - 1, Math.min(mailbox.exists(), msn - 1 + WINDOW)));
         }
         return summaries.stored(mailbox.at(msn));
     }

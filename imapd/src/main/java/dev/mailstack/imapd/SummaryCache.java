@@ -18,12 +18,14 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * Decoded message summaries shared by every IMAP session of the process, each with the
  * BODYSTRUCTURE text rendered from it once asked for. A content never changes once stored, so an
- * entry never goes stale; the least recently used are dropped past {@link #CAPACITY} (a few KB
- * each: tens of MB at most). Like Dovecot's cache, it is what makes a second header sync or
- * BODYSTRUCTURE of a big mailbox cheap.
+ * entry never goes stale; the least recently used are dropped past {@link #CAPACITY}. Like
+ * Dovecot's cache, it is what makes a second header sync or BODYSTRUCTURE of a big mailbox cheap,
+ * so it holds as many as a twentieth of the heap takes (an entry weighs about 2 KB: 150,000 in the
+ * 6 GB a JVM takes by default on a 24 GB machine, the most it holds), and never fewer than 20,000:
+ * a mailbox bigger than the cache is read from the database on every full sync, each time.
  */
 final class SummaryCache {
-    static final int CAPACITY = 20_000;
+    static final int CAPACITY = Math.clamp(Runtime.getRuntime().maxMemory() / 20 / 2048, 20_000, 150_000);
 
     private final MailboxStore store;
     private final ReentrantLock lock = new ReentrantLock();

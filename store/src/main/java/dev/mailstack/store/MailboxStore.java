@@ -155,12 +155,15 @@ public final class MailboxStore implements AutoCloseable {
         try (Connection c = db.connect()) {
             for (int from = 0; from < all.size(); from += 500) {
                 List<ContentId> chunk = all.subList(from, Math.min(all.size(), from + 500));
-                String marks = String.join(",", java.util.Collections.nCopies(chunk.size(), "?"));
+                // The ids written into the statement, not bound: H2 matches a list of constants
+                // through a hash set, but compares each row with every parameter of a list of
+                // them, which made this a third of a cold FETCH 1:* BODYSTRUCTURE. Numbers only.
+                StringBuilder ids = new StringBuilder();
+                for (ContentId id : chunk) {
+                    ids.append(ids.isEmpty() ? "" : ",").append(id.value());
+                }
                 try (PreparedStatement ps = c.prepareStatement(
-                        "SELECT id, size, header_size, body_lines, summary FROM contents WHERE id IN (" + marks + ")")) {
-                    for (int i = 0; i < chunk.size(); i++) {
-                        ps.setLong(i + 1, chunk.get(i).value());
-                    }
+                        "SELECT id, size, header_size, body_lines, summary FROM contents WHERE id IN (" + ids + ")")) {
                     try (ResultSet rs = ps.executeQuery()) {
                         while (rs.next()) {
                             out.put(new ContentId(rs.getLong(1)),
