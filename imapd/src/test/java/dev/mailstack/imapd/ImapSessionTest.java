@@ -138,6 +138,43 @@ class ImapSessionTest {
         }
     }
 
+    /**
+     * The rest of a command line after a literal must come whole within the idle timeout, as the
+     * line before it: trickled a byte every 200 ms it ends with BYE, where each read alone would
+     * have waited a whole idle timeout, max_line_bytes times over. A client at an ordinary pace logs in.
+     */
+    @Test
+    void theLineAfterALiteralTrickledEndsWithBye() throws Exception {
+        try (ImapFixture slow = rated()) {
+            try (LineClient c = slow.connect()) {
+                c.setTimeout(Duration.ofSeconds(8));
+                c.send("a LOGIN {17}").expect("\\+ Ready for literal data");
+                c.sendRaw("alice@example.org");
+                assertTrickleEndsWithBye(c);
+            }
+            try (LineClient c = slow.connect()) {
+                c.send("a LOGIN {17}").expect("\\+ Ready for literal data");
+                c.send("alice@example.org secret").expect("a OK .*Logged in");
+            }
+        }
+    }
+
+    /** So must an AUTHENTICATE response (RFC 3501 §6.2.2), a line of its own after the server's "+". */
+    @Test
+    void anAuthenticateResponseTrickledEndsWithBye() throws Exception {
+        try (ImapFixture slow = rated()) {
+            try (LineClient c = slow.connect()) {
+                c.setTimeout(Duration.ofSeconds(8));
+                c.send("a AUTHENTICATE PLAIN").expect("\\+ ?");
+                assertTrickleEndsWithBye(c);
+            }
+            try (LineClient c = slow.connect()) {
+                c.send("a AUTHENTICATE PLAIN").expect("\\+ ?");
+                c.send("AGFsaWNlQGV4YW1wbGUub3JnAHNlY3JldA==").expect("a OK .*Logged in");
+            }
+        }
+    }
+
     /** A message above the minimum rate is appended however long it takes, with a pause of almost the idle timeout. */
     @Test
     void anAppendAboveTheMinimumDataRateIsAppendedHoweverLongItTakes() throws Exception {
