@@ -582,6 +582,12 @@ public final class Connection {
      * RFC 4978 COMPRESS=DEFLATE: from now on both directions are raw DEFLATE. Every flush is a
      * sync flush, so a response is never held back in the compressor (a client would stall).
      * Call after the tagged OK has been flushed.
+     * <p>
+     * The inflater reads from the timed input, not the other way round: a payload's time is given
+     * back for the compressed bytes that came (decrypted, under TLS), not for what they inflate to.
+     * Counted after inflation, a literal of zeros, some 1,000 times smaller on the wire, would earn
+     * net.min_data_rate's time a thousand times faster than the client sends it. Decrypted rather
+     * than TLS record bytes: they are what this layer sees, and within a few percent of the wire.
      */
     public void compress() throws IOException {
         outputLock.lock();
