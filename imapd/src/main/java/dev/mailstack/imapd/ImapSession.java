@@ -241,7 +241,8 @@ final class ImapSession {
                             + skippableLiteral(), true);
                 }
                 payload.reader().skip(n);
-                String rest = payload.reader().readLine();
+                // at the payload's rate; with net.min_data_rate = 0, whole within the idle timeout
+                String rest = connection.readContinuation();
                 if (rest == null) {
                     return;
                 }
@@ -268,7 +269,7 @@ final class ImapSession {
 
             @Override
             public String nextLine() throws IOException {
-                return connection.reader().readLine();
+                return connection.readContinuation(); // whole within the idle timeout, as the line before the literal
             }
 
             @Override
@@ -680,7 +681,7 @@ final class ImapSession {
     private Optional<String> challenge(String base64) throws IOException {
         connection.write("+ " + base64 + "\r\n");
         connection.flush();
-        String line = connection.reader().readLine();
+        String line = connection.readContinuation(); // RFC 3501 §6.2.2: the client's response is a line of its own
         if (line == null) {
             throw new java.io.EOFException("connection closed during AUTHENTICATE");
         }

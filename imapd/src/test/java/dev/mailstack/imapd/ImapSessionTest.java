@@ -138,6 +138,43 @@ class ImapSessionTest {
         }
     }
 
+    /**
+     * The rest of a command line after a literal must come whole within the idle timeout, as the
+     * line before it: trickled a byte every 200 ms it ends with BYE, where each read alone would
+     * have waited a whole idle timeout, max_line_bytes times over. A client at an ordinary pace logs in.
+     */
+    @Test
+    void theLineAfterALiteralTrickledEndsWithBye() throws Exception {
+        try (ImapFixture slow = rated()) {
+            try (LineClient c = slow.connect()) {
+                c.setTimeout(Duration.ofSeconds(8));
+                c.send("a LOGIN {17}").expect("\\+ Ready for literal data");
+                c.sendRaw("alice@example.org");
+                assertTrickleEndsWithBye(c);
+            }
+            try (LineClient c = slow.connect()) {
+                c.send("a LOGIN {17}").expect("\\+ Ready for literal data");
+                c.send("alice@example.org secret").expect("a OK .*Logged in");
+            }
+        }
+    }
+
+    /** So must an AUTHENTICATE response (RFC 3501 §6.2.2), a line of its own after the server's "+". */
+    @Test
+    void anAuthenticateResponseTrickledEndsWithBye() throws Exception {
+        try (ImapFixture slow = rated()) {
+            try (LineClient c = slow.connect()) {
+                c.setTimeout(Duration.ofSeconds(8));
+                c.send("a AUTHENTICATE PLAIN").expect("\\+ ?");
+                assertTrickleEndsWithBye(c);
+            }
+            try (LineClient c = slow.connect()) {
+                c.send("a AUTHENTICATE PLAIN").expect("\\+ ?");
+                c.send("AGFsaWNlQGV4YW1wbGUub3JnAHNlY3JldA==").expect("a OK .*Logged in");
+            }
+        }
+    }
+
     /** A message above the minimum rate is appended however long it takes, with a pause of almost the idle timeout. */
     @Test
     void anAppendAboveTheMinimumDataRateIsAppendedHoweverLongItTakes() throws Exception {
@@ -599,6 +636,91 @@ class ImapSessionTest {
             assertEquals(")", rawLine(inflater));
             assertEquals("d OK FETCH completed", rawLine(inflater));
             assertEquals("e NO [COMPRESSIONACTIVE] Compression is already on", rawLine(inflater));
+        }
+    }
+
+    /** A rated server's session after LOGIN and COMPRESS DEFLATE, spoken through a real Deflater and Inflater. */
+    private record Compressed(java.net.Socket socket, java.io.OutputStream deflate, java.io.InputStream inflate,
+                              java.util.concurrent.atomic.AtomicLong wireBytes) implements AutoCloseable {
+        static Compressed open(ImapFixture server) throws IOException {
+            java.net.Socket socket = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), server.port());
+            socket.setSoTimeout(10_000);
+            var rawIn = socket.getInputStream();
+            rawLine(rawIn);
+            socket.getOutputStream().write("a LOGIN alice@example.org secret\r\nb COMPRESS DEFLATE\r\n"
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            assertTrue(rawLine(rawIn).startsWith("a OK"));
+            assertEquals("b OK DEFLATE active", rawLine(rawIn));
+            var wireBytes = new java.util.concurrent.atomic.AtomicLong();
+            var counted = new java.io.FilterOutputStream(socket.getOutputStream()) {
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    wireBytes.addAndGet(len);
+                    out.write(b, off, len);
+                }
+            };
+            var deflate = new java.util.zip.DeflaterOutputStream(counted, new java.util.zip.Deflater(9, true), true);
+            return new Compressed(socket, deflate, new java.util.zip.InflaterInputStream(rawIn, new java.util.zip.Inflater(true)),
+                    wireBytes);
+        }
+
+        /** Sends text as one sync-flushed deflate block. */
+        void send(String text) throws IOException {
+            deflate.write(text.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            deflate.flush();
+        }
+
+        String line() throws IOException {
+            return rawLine(inflate);
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+
+    /**
+     * Under COMPRESS=DEFLATE (RFC 4978) a literal earns net.min_data_rate's credit by the bytes that
+     * come over the wire, not by what they inflate to: here each block of 8,000 octets is some 30
+     * bytes on the wire, sent every 700 ms, far under 100 bytes/s, so the APPEND is cut with BYE as an
+     * uncompressed one would be. Counted after inflation, each block would earn the whole idle
+     * timeout back and the literal could be stretched without end.
+     */
+    @Test
+    void aCompressedLiteralTrickledUnderTheMinimumDataRateOnTheWireEndsWithBye() throws Exception {
+        String block = ("x".repeat(78) + "\r\n").repeat(100);
+        try (ImapFixture slow = rated(); Compressed c = Compressed.open(slow)) {
+            c.send("c APPEND INBOX {" + (1000 * block.length()) + "}\r\n");
+            assertEquals("+ Ready for literal data", c.line());
+            long start = System.nanoTime();
+            long sentBefore = c.wireBytes().get();
+            dev.mailstack.net.Trickle trickle = dev.mailstack.net.Trickle.start(c::send, block, Duration.ofMillis(700));
+            String reply;
+            try {
+                reply = c.line();
+            } finally {
+                trickle.close();
+            }
+            long took = System.nanoTime() - start;
+            assertTrue(reply.startsWith("* BYE "), reply);
+            assertTrue(took < Duration.ofSeconds(5).toNanos(), "cut off only after " + took / 1_000_000 + " ms");
+            long wireRate = (c.wireBytes().get() - sentBefore) * 1_000_000_000L / took;
+            assertTrue(wireRate < 100, "the client sent " + wireRate + " bytes/s on the wire");
+            assertEquals(0, slow.store.session().status(MailboxName.INBOX).messages());
+        }
+    }
+
+    /** An ordinary compressed APPEND, the message sent at once, is appended and reads back whole. */
+    @Test
+    void aCompressedAppendAtAFairPaceIsAppended() throws Exception {
+        String message = "Subject: squeezed\r\n\r\n" + ("y".repeat(78) + "\r\n").repeat(2000);
+        try (ImapFixture slow = rated(); Compressed c = Compressed.open(slow)) {
+            c.send("c APPEND INBOX {" + message.length() + "}\r\n");
+            assertEquals("+ Ready for literal data", c.line());
+            c.send(message + "\r\n");
+            assertTrue(c.line().matches("c OK \\[APPENDUID \\d+ 1\\] APPEND completed"));
+            assertEquals(1, slow.store.session().status(MailboxName.INBOX).messages());
         }
     }
 

@@ -56,15 +56,32 @@ final class CommandReader {
         this.connection = connection;
     }
 
+    /** How the first line is read: as a command, or as the rest of one. */
+    @FunctionalInterface
+    private interface FirstLine {
+        String read() throws IOException;
+    }
+
     /**
-     * Reads the next command, or a SASL response (one string). Strings of more than
-     * {@code maxStringBytes} octets are refused: read and dropped when {@code drainLimit} allows
-     * (the session stays in step), else {@link Fatal}.
+     * Reads the next command. Strings of more than {@code maxStringBytes} octets are refused: read
+     * and dropped when {@code drainLimit} allows (the session stays in step), else {@link Fatal}.
      */
     Read next(long maxStringBytes, long drainLimit) throws IOException {
+        return read(connection::readCommand, maxStringBytes, drainLimit);
+    }
+
+    /**
+     * Reads a SASL response (one string, RFC 5804 §2.1) as {@link #next} reads a command, but as part
+     * of the AUTHENTICATE under way: a stop or the account's deletion lets the exchange finish.
+     */
+    Read response(long maxStringBytes, long drainLimit) throws IOException {
+        return read(connection::readContinuation, maxStringBytes, drainLimit);
+    }
+
+    private Read read(FirstLine first, long maxStringBytes, long drainLimit) throws IOException {
         String line;
         try {
-            line = connection.readCommand();
+            line = first.read();
         } catch (LineTooLongException e) {
             return lineTooLong(e, maxStringBytes, drainLimit);
         }
@@ -115,7 +132,8 @@ final class CommandReader {
                 }
             }
             try {
-                line = connection.reader().readLine(); // what follows the literal on its line
+                // what follows the literal on its line, whole within the idle timeout as the line before it
+                line = connection.readContinuation();
             } catch (LineTooLongException e) {
                 return lineTooLong(e, maxStringBytes, drainLimit);
             }
@@ -138,7 +156,7 @@ final class CommandReader {
                 return new Fatal(ManageSieveReplies.stringTooLongClosing(octets, maxStringBytes));
             }
             skipLiteral(octets);
-            connection.reader().readLine();
+            connection.readContinuation();
         }
         return new Bad(ManageSieveReplies.LINE_TOO_LONG);
     }

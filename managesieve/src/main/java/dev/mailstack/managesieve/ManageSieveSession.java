@@ -248,7 +248,7 @@ final class ManageSieveSession {
      */
     private Optional<String> challenge(String base64) throws IOException {
         connection.reply(SieveStrings.quoted(base64));
-        CommandReader.Read read = reader.next(settings.preAuthStringBytes(), 0);
+        CommandReader.Read read = reader.response(settings.preAuthStringBytes(), 0);
         switch (read) {
             case CommandReader.End e -> throw new EOFException("connection closed during AUTHENTICATE");
             case CommandReader.Fatal f -> {

@@ -105,16 +105,41 @@ class ManageSieveSessionTest {
         try (LineClient c = connect()) {
             c.setTimeout(Duration.ofSeconds(8));
             c.send("AUTHENTICATE \"PLAIN\" {4000+}");
-            long start = System.nanoTime();
-            dev.mailstack.net.Trickle trickle = dev.mailstack.net.Trickle.start(c::sendRaw, "x", Duration.ofMillis(200));
-            try {
-                c.expect("BYE .*Idle for too long.*");
-            } finally {
-                trickle.close();
-            }
-            long took = System.nanoTime() - start;
-            assertTrue(took < Duration.ofSeconds(3).toNanos(), "cut off only after " + took / 1_000_000 + " ms");
+            assertTrickleEndsWithBye(c);
         }
+    }
+
+    /**
+     * What follows a literal on its line (RFC 5804 §4) must come whole within the idle timeout, as
+     * the line before it: trickled a byte every 200 ms it ends the session, where each read alone
+     * would have waited a whole idle timeout, max_line_bytes times over. At an ordinary pace it logs in.
+     */
+    @Test
+    void theLineAfterALiteralTrickledEndsWithBye() throws Exception {
+        listener.close();
+        listen(ManageSieveSettings.defaults("sieve.example.org"), new NetLimits(1024, Duration.ofSeconds(1), 10, 10));
+        String withLiteral = "AUTHENTICATE \"PLAIN\" {" + PLAIN.length() + "+}\r\n" + PLAIN;
+        try (LineClient c = connect()) {
+            c.setTimeout(Duration.ofSeconds(8));
+            c.sendRaw(withLiteral);
+            assertTrickleEndsWithBye(c);
+        }
+        try (LineClient c = connect()) {
+            c.sendRaw(withLiteral + "\r\n").expect("OK \"Logged in as alice@example\\.org\"");
+        }
+    }
+
+    /** Trickles a byte every 200 ms, each read inside the 1 s idle timeout, until the server says goodbye. */
+    private static void assertTrickleEndsWithBye(LineClient c) throws Exception {
+        long start = System.nanoTime();
+        dev.mailstack.net.Trickle trickle = dev.mailstack.net.Trickle.start(c::sendRaw, "x", Duration.ofMillis(200));
+        try {
+            c.expect("BYE .*Idle for too long.*");
+        } finally {
+            trickle.close();
+        }
+        long took = System.nanoTime() - start;
+        assertTrue(took < Duration.ofSeconds(3).toNanos(), "cut off only after " + took / 1_000_000 + " ms");
     }
 
     @Test

@@ -326,6 +326,23 @@ public final class Connection {
     }
 
     /**
+     * Reads a line that goes on a command already under way: the rest of a command line after a
+     * literal (IMAP, ManageSieve), a SASL response after a challenge (SMTP, POP3, IMAP and
+     * ManageSieve AUTH). Like a command line it must arrive whole within the idle timeout; read
+     * with only a per-read timeout, a client trickling a byte per idle period would hold its
+     * session for max_line_bytes idle timeouts. Unlike {@link #readCommand}, the session is not
+     * between commands: a shutdown, or {@link #end}, lets the command finish first. Within a
+     * payload (the lines between skipped literals) the line is part of the payload, read at its
+     * rate; no second deadline begins.
+     */
+    public String readContinuation() throws IOException {
+        if (inRequest) {
+            return reader.readLine();
+        }
+        return readLineByDeadline();
+    }
+
+    /**
      * A command line that must arrive whole within the idle timeout. A per-read timeout alone lets a
      * client that trickles a byte at a time (slowloris) hold its session, and a connection permit,
      * for as long as it likes; Postfix's smtpd_per_record_deadline closes the same gap.
@@ -565,6 +582,12 @@ public final class Connection {
      * RFC 4978 COMPRESS=DEFLATE: from now on both directions are raw DEFLATE. Every flush is a
      * sync flush, so a response is never held back in the compressor (a client would stall).
      * Call after the tagged OK has been flushed.
+     * <p>
+     * The inflater reads from the timed input, not the other way round: a payload's time is given
+     * back for the compressed bytes that came (decrypted, under TLS), not for what they inflate to.
+     * Counted after inflation, a literal of zeros, some 1,000 times smaller on the wire, would earn
+     * net.min_data_rate's time a thousand times faster than the client sends it. Decrypted rather
+     * than TLS record bytes: they are what this layer sees, and within a few percent of the wire.
      */
     public void compress() throws IOException {
         outputLock.lock();

@@ -49,6 +49,10 @@ final class EchoProtocol implements Protocol {
                     c.reply("+OK work done");
                 }
                 case "SECURE" -> c.reply("+OK secure=" + c.isSecure());
+                case "ASK" -> { // a command that goes on in a line of its own, as an AUTH response
+                    c.reply("+ go on");
+                    c.reply("+OK answered " + c.readContinuation());
+                }
                 case String p when p.startsWith("PAYLOAD ") -> {
                     long size = Long.parseLong(p.substring("PAYLOAD ".length()));
                     c.reply("+OK send " + size);

@@ -122,6 +122,47 @@ class TcpListenerTest {
         }
     }
 
+    /** The line that goes on a command (an AUTH response, the rest of a line after a literal) is held to the same deadline. */
+    @Test
+    void aClientTricklingAContinuationLineIsTimedOutLikeAnIdleOne() throws Exception {
+        start(TlsMode.NONE, new NetLimits(1024, Duration.ofSeconds(1), 10, 10));
+        try (LineClient c = new LineClient(listener.port())) {
+            c.setTimeout(Duration.ofSeconds(8));
+            c.expect("\\+OK echo ready");
+            c.send("ASK").expect("\\+ go on");
+            long start = System.nanoTime();
+            Trickle trickle = Trickle.start(c::sendRaw, "x", Duration.ofMillis(200));
+            try {
+                c.expect("-ERR idle timeout");
+            } finally {
+                trickle.close();
+            }
+            long took = System.nanoTime() - start;
+            assertTrue(took < TimeUnit.SECONDS.toNanos(3), "timed out only after " + took / 1_000_000 + " ms");
+        }
+    }
+
+    /**
+     * A session reading the line that goes on its command is not between commands: a stop says
+     * goodbye to the idle session at once (so it has looked at both), and to this one only after its
+     * command is answered.
+     */
+    @Test
+    void aStopLetsACommandWaitingForItsContinuationFinish() throws Exception {
+        start(TlsMode.NONE, NetLimits.defaults());
+        try (LineClient idle = new LineClient(listener.port()); LineClient asking = new LineClient(listener.port())) {
+            idle.expect("\\+OK echo ready");
+            asking.expect("\\+OK echo ready");
+            asking.send("ASK").expect("\\+ go on");
+            CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> listener.shutdown(Duration.ofSeconds(20)));
+            idle.expect("-ERR shutting down");
+            asking.send("yes").expect("\\+OK answered yes");
+            asking.expect("-ERR shutting down");
+            asking.expectClosed();
+            stopping.get(20, TimeUnit.SECONDS);
+        }
+    }
+
     /**
      * Postfix's smtpd_min_data_rate: a payload byte every 200 ms keeps each read inside the 1 s idle
      * timeout, but at 5 bytes/s, far under the 100 bytes/s asked, the payload's time runs out.

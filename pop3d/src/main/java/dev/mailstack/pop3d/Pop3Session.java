@@ -269,7 +269,7 @@ final class Pop3Session {
         connection.reply(Pop3Replies.challenge(base64));
         String line;
         try {
-            line = connection.readCommand();
+            line = connection.readContinuation(); // part of the AUTH command, not the next one
         } catch (LineTooLongException e) {
             reply(Pop3Replies.AUTH_RESPONSE_TOO_LONG);
             return Optional.empty();

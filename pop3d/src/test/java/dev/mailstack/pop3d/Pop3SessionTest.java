@@ -472,6 +472,27 @@ class Pop3SessionTest {
         }
     }
 
+    /**
+     * An AUTH exchange under way (RFC 5034 §4) is part of one command, not a wait between two: a
+     * stop says goodbye to a session waiting for its next command at once (so it has looked at
+     * both), and to one in the middle of AUTH only after the exchange is answered.
+     */
+    @Test
+    void aStopLetsAnAuthExchangeUnderWayFinish() throws Exception {
+        try (LineClient idle = new LineClient(listener.port()); LineClient c = new LineClient(listener.port())) {
+            idle.expect("\\+OK .*");
+            c.expect("\\+OK .*");
+            c.send("AUTH PLAIN").expect("\\+ ?");
+            java.util.concurrent.CompletableFuture<Void> stopping = java.util.concurrent.CompletableFuture.runAsync(
+                    () -> listener.shutdown(Duration.ofSeconds(20)));
+            idle.expect("-ERR .*shutting down.*");
+            c.send(plain(USER, "secret")).expect("\\+OK alice@example.org has \\d+ messages .*");
+            c.expect("-ERR .*shutting down.*");
+            c.expectClosed();
+            stopping.get(20, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
     @Test
     void implicitTlsServesTheSameMaildrop() throws Exception {
         try (LineClient c = LineClient.tls(implicitTls.port())) {

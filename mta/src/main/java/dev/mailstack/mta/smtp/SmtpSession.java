@@ -1035,7 +1035,8 @@ final class SmtpSession {
     /** Sends a 334 challenge; empty when the client cancels with "*" (RFC 4954 §4). */
     private Optional<String> challenge(String text) throws IOException {
         connection.reply("334 " + text);
-        String line = connection.readCommand();
+        // part of the AUTH command, not the next one: a stop lets the exchange finish (RFC 4954 §4)
+        String line = connection.readContinuation();
         if (line == null) {
             throw new java.io.EOFException("connection closed during AUTH");
         }

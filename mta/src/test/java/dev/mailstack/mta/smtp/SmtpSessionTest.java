@@ -418,6 +418,48 @@ class SmtpSessionTest {
         assertNothingQueued();
     }
 
+    /**
+     * An AUTH response (RFC 4954 §4) is a line of its own that must come whole within the idle
+     * timeout, as a command line must: trickled, the session ends with the idle timeout's 421.
+     */
+    @Test
+    void anAuthResponseTrickledEndsWith421() throws Exception {
+        restartWithMinDataRate();
+        try (LineClient c = new LineClient(mta.submission.port())) {
+            c.setTimeout(Duration.ofSeconds(8));
+            c.expect("220 .*");
+            c.send("EHLO laptop");
+            c.expectEventually("250 HELP");
+            c.send("AUTH LOGIN").expect("334 VXNlcm5hbWU6");
+            assertTimedOut(c);
+        }
+    }
+
+    /**
+     * An AUTH exchange under way is part of one command, not a wait between two: a stop says 421 to
+     * a session waiting for its next command at once (so it has looked at both), and to one in the
+     * middle of AUTH only after the exchange is answered.
+     */
+    @Test
+    void aStopLetsAnAuthExchangeUnderWayFinish() throws Exception {
+        try (LineClient idle = new LineClient(mta.submission.port()); LineClient c = new LineClient(mta.submission.port())) {
+            idle.expect("220 .*");
+            c.expect("220 .*");
+            c.send("EHLO laptop");
+            c.expectEventually("250 HELP");
+            c.send("AUTH LOGIN").expect("334 VXNlcm5hbWU6");
+            c.send(Base64.getEncoder().encodeToString("alice@example.org".getBytes(StandardCharsets.UTF_8)))
+                    .expect("334 UGFzc3dvcmQ6");
+            java.util.concurrent.CompletableFuture<Void> stopping = java.util.concurrent.CompletableFuture.runAsync(
+                    () -> mta.submission.shutdown(Duration.ofSeconds(20)));
+            idle.expect("421 4\\.3\\.2 .*");
+            c.send(Base64.getEncoder().encodeToString("secret".getBytes(StandardCharsets.UTF_8))).expect("235 2.7.0 .*");
+            c.expect("421 4\\.3\\.2 .*");
+            c.expectClosed();
+            stopping.get(20, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
     /** Trickles until the server gives up, which it must within the idle timeout and a little. */
     private static void assertTimedOut(LineClient c) throws Exception {
         long start = System.nanoTime();
