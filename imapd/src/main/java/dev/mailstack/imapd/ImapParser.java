@@ -48,7 +48,7 @@ final class ImapParser {
     private String line;
     private int pos;
     private int searchKeys;
-    /** RETURN (... SAVE ...) was read: a BAD for the rest of the command still resets $ (RFC 5182 §2.1). */
+    /** RETURN (... SAVE ...) was read: a literal refused later in the command (NO) empties $ (RFC 5182 §2.1). */
     private boolean savesResult;
 
     ImapParser(String line, Source source) {
@@ -507,21 +507,34 @@ final class ImapParser {
         if (peek() == ' ') {
             sp();
             if (peek() != '(') {
-                known = Optional.of(sequenceSet());
+                known = Optional.of(selectedSet());
                 if (peek() == ' ') {
                     sp();
                 }
             }
             if (peek() == '(') { // seq-match-data: a hint this server does not need
                 expect('(');
-                sequenceSet();
+                selectedSet();
                 sp();
-                sequenceSet();
+                selectedSet();
                 expect(')');
             }
         }
         expect(')');
         return new ImapCommand.Qresync(uidValidity, modSeq, known);
+    }
+
+    /**
+     * A set given with SELECT: "$" would name the result of a search in the mailbox selected
+     * before, which SELECT forgets (RFC 5182 §2.1), so the client's QRESYNC would be answered
+     * about nothing and it would take that for no change.
+     */
+    private SequenceSet selectedSet() throws ImapSyntaxException {
+        SequenceSet set = sequenceSet();
+        if (set.saved()) {
+            throw new ImapSyntaxException("$ cannot be used in SELECT: it is emptied by the SELECT itself");
+        }
+        return set;
     }
 
     private List<FetchItem> fetchItem() throws ImapSyntaxException, IOException {

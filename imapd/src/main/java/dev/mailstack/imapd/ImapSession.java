@@ -28,6 +28,7 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -172,7 +173,7 @@ final class ImapSession {
             tag = parser.tag();
             command = parser.command();
         } catch (ImapSyntaxException e) {
-            forgetSavedResult(parser.savesResult());
+            // RFC 5182 §2.1: a SEARCH answered BAD leaves $ as it was, even with SAVE
             try {
                 skipRestOfCommand(parser);
             } catch (LiteralRefused refused) {
@@ -185,6 +186,7 @@ final class ImapSession {
             if (e.endsSession) {
                 endSession(e);
             } else {
+                forgetSavedResult(parser.savesResult()); // §2.1: a SAVE answered NO empties $
                 tagged(tag, "NO [" + e.code + "] " + e.getMessage());
             }
             return;
@@ -1063,10 +1065,10 @@ final class ImapSession {
         SelectedMailbox m = s.mailbox();
         List<Uid> doomed = new ArrayList<>();
         List<MessageRef> messages = m.messages();
+        BitSet chosen = uidSet.map(set -> m.selection(set, true)).orElse(null);
         for (int i = 0; i < messages.size(); i++) {
             MessageRef r = messages.get(i);
-            if (r.flags().has(dev.mailstack.store.Flag.DELETED)
-                    && (uidSet.isEmpty() || m.selects(uidSet.get(), true, i + 1, r))) {
+            if (r.flags().has(dev.mailstack.store.Flag.DELETED) && (chosen == null || chosen.get(i + 1))) {
                 doomed.add(r.uid());
             }
         }

@@ -10,7 +10,9 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -41,6 +43,7 @@ final class Searcher {
     private final Map<Integer, String> headers = new HashMap<>();
     private final Map<Integer, String> decodedHeaders = new HashMap<>();
     private final Map<Integer, String> texts = new HashMap<>();
+    private final Map<SequenceSet, BitSet> selections = new IdentityHashMap<>();
 
     Searcher(SummaryCache summaries, StoreSession store, SelectedMailbox mailbox) {
         this.summaries = summaries;
@@ -97,13 +100,18 @@ final class Searcher {
             case SearchKey.Header h -> headerMatches(msn, h.field(), h.value());
             case SearchKey.Body b -> contains(text(msn, false), b.text());
             case SearchKey.Text t -> contains(decodedHeader(msn), t.text()) || contains(text(msn, false), t.text());
-            case SearchKey.Uids u -> mailbox.selects(u.set(), true, msn, r);
-            case SearchKey.Sequence s -> mailbox.selects(s.set(), false, msn, r);
+            case SearchKey.Uids u -> selection(u.set(), true).get(msn);
+            case SearchKey.Sequence s -> selection(s.set(), false).get(msn);
             case SearchKey.ModSeq m -> r.modSeq() >= m.modSeq();
             case SearchKey.Not n -> !matches(n.key(), msn);
             case SearchKey.Or o -> matches(o.left(), msn) || matches(o.right(), msn);
             case SearchKey.And a -> a.keys().stream().allMatch(k -> matches(k, msn));
         };
+    }
+
+    /** A set's messages, resolved once for the whole search (a key object is one set). */
+    private BitSet selection(SequenceSet set, boolean uid) {
+        return selections.computeIfAbsent(set, k -> mailbox.selection(set, uid));
     }
 
     private static boolean contains(String haystack, String needle) {

@@ -165,34 +165,36 @@ final class SelectedMailbox {
     }
 
     /**
-     * Whether the message {@code r}, number {@code msn}, is in a set of numbers ({@code uid}
-     * false) or UIDs; {@code $} is the saved UIDs either way (RFC 5182 §2.2).
-     */
-    boolean selects(SequenceSet set, boolean uid, int msn, MessageRef r) {
-        if (set.saved()) {
-            return saved.contains(r.uid().value(), maxUid());
-        }
-        return uid ? set.contains(r.uid().value(), maxUid()) : set.contains(msn, messages.size());
-    }
-
-    /**
      * Message numbers selected by a set of sequence numbers or UIDs, ascending; {@code $} (RFC
      * 5182 §2.2) is the saved result, whose expunged messages are simply not found. Work follows the
      * set, not the mailbox: a UID range is found by binary search (messages are in UID order), so
      * a client fetching a few messages of a large mailbox does not pay for all of them.
      */
     List<Integer> resolve(SequenceSet set, boolean uid) {
+        List<Integer> out = new ArrayList<>();
+        BitSet selected = selection(set, uid);
+        for (int msn = selected.nextSetBit(1); msn >= 0; msn = selected.nextSetBit(msn + 1)) {
+            out.add(msn);
+        }
+        return out;
+    }
+
+    /**
+     * The message numbers a set selects, as bits: resolved once for a command that asks of every
+     * message whether the set takes it in (SEARCH UID 1:1000,..., UID EXPUNGE $), so that a saved
+     * result of 50,000 ranges is not looked through once per message.
+     */
+    BitSet selection(SequenceSet set, boolean uid) {
         if (set.saved()) {
             set = saved;
             uid = true;
         }
-        List<Integer> out = new ArrayList<>();
         int size = messages.size();
+        BitSet selected = new BitSet(size + 1);
         if (size == 0) {
-            return out;
+            return selected;
         }
         long max = uid ? maxUid() : size;
-        BitSet selected = new BitSet(size + 1);
         for (SequenceSet.Range r : set.ranges()) {
             long low = r.low(max);
             long high = Math.min(r.high(max), uid ? Long.MAX_VALUE : size);
@@ -202,14 +204,13 @@ final class SelectedMailbox {
                 }
                 continue;
             }
-            for (int i = firstAtOrAbove(low); i < size && messages.get(i).uid().value() <= high; i++) {
-                selected.set(i + 1);
+            int from = firstAtOrAbove(low);
+            int to = high >= max ? size : firstAtOrAbove(high + 1); // two binary searches a range
+            if (from < to) {
+                selected.set(from + 1, to + 1);
             }
         }
-        for (int msn = selected.nextSetBit(1); msn >= 0; msn = selected.nextSetBit(msn + 1)) {
-            out.add(msn);
-        }
-        return out;
+        return selected;
     }
 
     /** The index of the first message whose UID is at least {@code uid} (size if none). */

@@ -58,19 +58,6 @@ record SequenceSet(List<Range> ranges, boolean saved) {
         return new SequenceSet(out);
     }
 
-    /** Whether {@code n} is in the set; not for {@code $}, which only the selected mailbox can resolve. */
-    boolean contains(long n, long max) {
-        if (saved) {
-            throw new IllegalStateException("$ resolved without the saved search result");
-        }
-        for (Range r : ranges) {
-            if (n >= r.low(max) && n <= r.high(max)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     static SequenceSet parse(String text) throws ImapSyntaxException {
         List<Range> out = new ArrayList<>();
         if (text.isEmpty()) {

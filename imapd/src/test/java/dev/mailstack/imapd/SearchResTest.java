@@ -116,7 +116,7 @@ class SearchResTest {
         }
     }
 
-    /** RFC 5182 §2.1: a SEARCH with SAVE that fails, NO or BAD, empties "$" (the RFC's COPY example). */
+    /** RFC 5182 §2.1: a SEARCH with SAVE answered NO empties "$" (the RFC's COPY example). */
     @Test
     void aFailedSaveEmptiesTheResult() throws IOException {
         try (LineClient c = imap.login()) {
@@ -126,9 +126,24 @@ class SearchResTest {
             c.sendRaw("A300 SEARCH RETURN (SAVE) CHARSET KOI8-R FROM \"Smith\"\r\nA301 COPY $ Other\r\n");
             c.expect("A300 NO \\[BADCHARSET .*");
             c.expect("A301 OK COPY completed \\(nothing matched\\)");
-            c.send("b SEARCH RETURN (SAVE) ALL").expect("b OK SEARCH completed");
+        }
+    }
+
+    /** RFC 5182 §2.1: a SEARCH answered BAD does not change $, SAVE or not. */
+    @Test
+    void aSaveAnsweredBadLeavesTheResult() throws IOException {
+        try (LineClient c = selected()) {
+            c.send("b SEARCH RETURN (SAVE) FROM Smith").expect("b OK SEARCH completed");
             c.send("d SEARCH RETURN (SAVE) NOSUCHKEY").expect("d BAD .*");
-            c.send("e FETCH $ (UID)").expect("e OK FETCH completed");
+            c.send("e SEARCH RETURN (SAVE UPDATE) ALL").expect("e BAD .*");
+            // a search string over the limit is refused as BAD too (its octets read and dropped)
+            c.sendRaw("k SEARCH RETURN (SAVE) TEXT {" + (ImapSession.MAX_STRING_LITERAL_OCTETS + 1) + "+}\r\n"
+                    + "x".repeat(ImapSession.MAX_STRING_LITERAL_OCTETS + 1) + "\r\n");
+            c.expect("k BAD .*");
+            c.send("f UID FETCH $ (UID)").expect("\\* 2 FETCH \\(UID 2\\)");
+            c.expect("\\* 4 FETCH \\(UID 4\\)");
+            c.expect("\\* 6 FETCH \\(UID 6\\)");
+            c.expect("f OK UID FETCH completed");
         }
     }
 
@@ -196,6 +211,22 @@ class SearchResTest {
                 c.send("k " + leave).expect("k OK " + leave + " completed");
                 c.send("l FETCH $ (UID)").expect("l NO .*");
             }
+        }
+    }
+
+    /** The SELECT that would use "$" empties it first: a QRESYNC about nothing is refused, not answered. */
+    @Test
+    void dollarInAQresyncSelectIsBad() throws IOException {
+        try (LineClient c = imap.login()) {
+            c.send("a ENABLE QRESYNC").expect("\\* ENABLED QRESYNC");
+            c.expect("a OK .*");
+            String validity = c.send("b SELECT INBOX").expectEventually("\\* OK \\[UIDVALIDITY \\d+\\].*")
+                    .replaceAll("\\D*(\\d+).*", "$1");
+            c.expectEventually("b OK \\[READ-WRITE\\] SELECT completed");
+            c.send("c SEARCH RETURN (SAVE) ALL").expect("c OK SEARCH completed");
+            c.send("d SELECT INBOX (QRESYNC (" + validity + " 1 $))").expect("d BAD .*\\$.*");
+            c.send("e SELECT INBOX (QRESYNC (" + validity + " 1 1:6 ($ 1:6)))").expect("e BAD .*\\$.*");
+            c.send("f SELECT INBOX (QRESYNC (" + validity + " 1 1:6))").expectEventually("f OK \\[READ-WRITE\\] SELECT completed");
         }
     }
 }

@@ -346,19 +346,33 @@ public final class StoreSession {
         if (messages.isEmpty()) {
             throw new IllegalArgumentException("no messages to append");
         }
+        try (Transaction t = begin(messages.stream().map(NewMessage::source).toList())) {
+            for (NewMessage m : messages) {
+                t.appendDurable(mailbox, m);
+            }
+            return t.commit();
+        }
+    }
+
+    /**
+     * Begins a transaction once {@code contents} are durable, their syncs under way together before
+     * it takes a database connection, a mailbox's lock or the account's writer turn: its appends of
+     * them ({@link Transaction#append}) find each file in place and wait for no disk, so a message
+     * rewritten at delivery (a Sieve-edited copy) does not hold up a STORE, another delivery or a
+     * database permit while it syncs. The shared hold on contents is taken before the first file
+     * and kept by the transaction until it ends, so no sweep removes a file a row is about to point
+     * at. A content never appended (its delivery key found, the transaction rolled back) is left
+     * for the sweep.
+     */
+    public Transaction begin(List<? extends MessageSource> contents) {
         store.contentWriters().lock();
         try {
             try {
-                store.contents().putAll(messages.stream().map(NewMessage::source).toList());
+                store.contents().putAll(contents);
             } catch (IOException e) {
                 throw new StoreException(StoreFailure.TEMPORARY, "cannot write message content: " + e.getMessage(), e);
             }
-            try (Transaction t = begin()) {
-                for (NewMessage m : messages) {
-                    t.appendDurable(mailbox, m);
-                }
-                return t.commit();
-            }
+            return begin(); // takes its own hold (a shared lock, reentrant) before this one is let go
         } finally {
             store.contentWriters().unlock();
         }

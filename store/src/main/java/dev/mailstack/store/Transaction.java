@@ -92,25 +92,6 @@ public final class Transaction implements AutoCloseable {
     }
 
     /**
-     * Makes {@code sources} durable now, their syncs under way together, before this transaction
-     * takes a mailbox's lock or the account's writer turn: {@link #append} of them later finds each
-     * file in place and waits for no disk, so a message rewritten at delivery (a Sieve-edited copy)
-     * does not hold up a STORE or another delivery to the account while it syncs. The shared hold on
-     * contents this transaction took at its start keeps the sweep away until the commit. A content
-     * never appended (its delivery key found, the transaction rolled back) is left for the sweep.
-     */
-    public void storeContents(List<? extends MessageSource> sources) {
-        if (writing || !locked.isEmpty()) {
-            throw new IllegalStateException("contents are stored before the transaction's first lock");
-        }
-        try {
-            store.contents().putAll(sources);
-        } catch (IOException e) {
-            throw new StoreException(StoreFailure.TEMPORARY, "cannot write message content: " + e.getMessage(), e);
-        }
-    }
-
-    /**
      * Stores {@code source} (once, by content address) and appends it. Returns the new UID, or empty
      * when {@code key} was delivered to this mailbox before (a retry after a crash).
      */

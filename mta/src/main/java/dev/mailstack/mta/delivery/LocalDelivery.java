@@ -306,9 +306,14 @@ public final class LocalDelivery {
         Optional<MailboxId> warnInto = warnings.off() || account.quotaBytes().isEmpty() ? Optional.empty()
                 : Optional.of(boxes.inbox().id());
         Optional<QuotaWarning> warned = Optional.empty();
-        try (Transaction t = session.begin()) {
-            // edited copies synced before the first lock: meanwhile the account's mail and flags go on
-            t.storeContents(edited.stream().flatMap(Optional::stream).map(ParsedSource::spooled).toList());
+        // edited copies synced before the transaction: meanwhile the account's mail and flags go on
+        List<MessageSpool.Spooled> copies = new ArrayList<>();
+        for (int i = 0; i < batch.size(); i++) {
+            if (dispositions.get(i).rejection().isEmpty() && edited.get(i).isPresent()) {
+                copies.add(edited.get(i).get().spooled());
+            }
+        }
+        try (Transaction t = session.begin(copies)) {
             List<Result> delivered = new ArrayList<>();
             for (int i = 0; i < batch.size(); i++) {
                 QueuedMessage message = batch.get(i).message();
