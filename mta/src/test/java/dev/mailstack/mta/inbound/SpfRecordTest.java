@@ -41,4 +41,14 @@ class SpfRecordTest {
         assertTimeoutPreemptively(Duration.ofSeconds(2), () -> assertThrows(SpfError.class,
                 () -> SpfRecord.parse("v=spf1 ip6:" + ":".repeat(60_000) + "g -all")));
     }
+
+    /** Found by fuzzing: cutting a long name to 253 characters copied the rest once per label dropped. */
+    @Test
+    void longNamesAreCutInLinearTime() throws Exception {
+        SpfMacros values = new SpfMacros("a", "example.com", "example.com", java.net.InetAddress.getByName("192.0.2.3"),
+                "mx.example.org", "mx.receiver.example", 1_700_000_000L, d -> d);
+        String spec = "a.".repeat(500_000) + "example.com";
+        String name = assertTimeoutPreemptively(Duration.ofSeconds(2), () -> values.name(spec));
+        assertEquals(("a.".repeat(121) + "example.com"), name);
+    }
 }
