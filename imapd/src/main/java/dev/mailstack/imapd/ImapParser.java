@@ -1022,8 +1022,11 @@ final class ImapParser {
                     continue; // RFC 3501 §2.3.2: \Recent cannot be stored
                 }
                 system.add(Flag.byWireName(w).orElseThrow(() -> new ImapSyntaxException("unknown system flag " + w)));
-            } else {
+            } else if (Flags.isKeyword(w)) {
                 keywords.add(w);
+            } else {
+                // an atom the store cannot keep (over MAX_KEYWORD characters): a syntax error, not a crash
+                throw new ImapSyntaxException("keyword the store cannot keep: over " + Flags.MAX_KEYWORD + " characters");
             }
         }
         return new Flags(system, keywords);

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class ImapParserTest {
@@ -139,6 +140,17 @@ class ImapParserTest {
         assertThrows(ImapSyntaxException.class, () -> parse("a1 STATUS INBOX (MESSAGES BOGUS)\r\n"));
         assertThrows(ImapSyntaxException.class, () -> parse("a1 STATUS INBOX ()\r\n"));
         assertThrows(ImapSyntaxException.class, () -> parse("a1 LIST \"\" \"*\" RETURN (STATUS (BOGUS))\r\n"));
+    }
+
+    /** Found by fuzzing: a keyword over the store's limit threw IllegalArgumentException out of the parser. */
+    @Test
+    void keywordTooLongForTheStoreIsASyntaxError() throws Exception {
+        String longest = "k".repeat(dev.mailstack.store.Flags.MAX_KEYWORD);
+        assertEquals(Set.of(longest), assertInstanceOf(ImapCommand.Store.class,
+                parse("a1 STORE 1 +FLAGS (" + longest + ")\r\n")).flags().keywords());
+        assertThrows(ImapSyntaxException.class, () -> parse("a1 STORE 1 +FLAGS (" + longest + "k)\r\n"));
+        assertThrows(ImapSyntaxException.class, () -> parse("a1 UID STORE 1 FLAGS " + longest + "k\r\n"));
+        assertThrows(ImapSyntaxException.class, () -> parse("a1 APPEND INBOX (\\Seen " + longest + "k) {1}\r\nx\r\n"));
     }
 
     /** RFC 3501 §6.4.4: an unknown charset is well-formed; the session refuses it with NO [BADCHARSET], not BAD. */

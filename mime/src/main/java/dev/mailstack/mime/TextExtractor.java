@@ -5,7 +5,6 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Locale;
-import java.util.regex.Pattern;
 
 /**
  * The decoded text of a message for SEARCH (RFC 3501 §6.4.4 TEXT, BODY, HEADER): header field
@@ -16,9 +15,6 @@ import java.util.regex.Pattern;
 public final class TextExtractor {
     /** Text read from one part at most; enough for search, bounded for hostile messages. */
     public static final int MAX_PART_BYTES = 4 * 1024 * 1024;
-    private static final Pattern TAG = Pattern.compile("<[^>]{0,2000}>");
-    private static final Pattern COMMENT_OR_SCRIPT = Pattern.compile(
-            "(?is)<!--.{0,100000}?-->|<(script|style)\\b[^>]{0,2000}>.{0,1000000}?</\\1\\s*>");
 
     private TextExtractor() {
     }
@@ -185,8 +181,7 @@ public final class TextExtractor {
 
     /** Rough HTML to text: comments, scripts and styles dropped, tags become spaces, common entities decoded. */
     static String html(String html) {
-        String t = COMMENT_OR_SCRIPT.matcher(html).replaceAll(" ");
-        t = TAG.matcher(t).replaceAll(" ");
+        String t = HtmlMarkup.dropTags(HtmlMarkup.dropCommentsAndScripts(html));
         if (t.indexOf('&') < 0) {
             return t;
         }

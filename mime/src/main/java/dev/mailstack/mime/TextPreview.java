@@ -2,7 +2,6 @@ package dev.mailstack.mime;
 
 import java.io.IOException;
 import java.util.Locale;
-import java.util.regex.Pattern;
 
 /**
  * A short plain-text preview of a message (IMAP PREVIEW, RFC 8970): the start of the first text
@@ -20,16 +19,6 @@ public final class TextPreview {
      * the first read; the preview is then built from what this much holds.
      */
     static final int MAX_READ = 64 * 1024;
-
-    /**
-     * Markup that holds no text a reader sees: comments, styles and scripts (left open when the
-     * prefix ends inside one), and the head with its title (only when closed: HTML may omit the
-     * end tag, and then the body would go with it).
-     */
-    private static final Pattern INVISIBLE = Pattern.compile(
-            "(?is)<!--.*?(-->|\\z)|<(style|script)\\b[^>]*>.*?(</\\2\\s*>|\\z)|<(head|title)\\b[^>]*>.*?</\\4\\s*>");
-    /** A tag cut off by the end of the prefix. */
-    private static final Pattern OPEN_TAG_AT_END = Pattern.compile("<[^>]*\\z");
 
     private TextPreview() {
     }
@@ -112,9 +101,12 @@ public final class TextPreview {
             text = stripTrailing(text, '\uFFFD');
         }
         if (isHtml(part)) {
-            text = INVISIBLE.matcher(text).replaceAll(" ");
+            // markup that holds no text a reader sees: comments, styles and scripts (left open when the
+            // prefix ends inside one), and the head with its title (only when closed: HTML may omit
+            // the end tag, and then the body would go with it); then a tag cut off by the prefix's end
+            text = HtmlMarkup.dropInvisible(text);
             if (cut) {
-                text = OPEN_TAG_AT_END.matcher(text).replaceAll("");
+                text = HtmlMarkup.dropOpenTagAtEnd(text);
             }
             text = TextExtractor.html(text);
         }

@@ -15,10 +15,18 @@ public record Flags(Set<Flag> system, Set<String> keywords) {
         system = Collections.unmodifiableSet(copy);
         keywords = Collections.unmodifiableSet(new TreeSet<>(keywords));
         for (String k : keywords) {
-            if (k.isEmpty() || k.length() > 100 || !k.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+            if (!isKeyword(k)) {
                 throw new IllegalArgumentException("bad keyword: " + k);
             }
         }
+    }
+
+    /** Characters of a keyword at most (R6): a client's STORE or APPEND must check before it builds Flags. */
+    public static final int MAX_KEYWORD = 100;
+
+    /** Whether the store keeps {@code k} as a keyword: 1 to {@link #MAX_KEYWORD} printable US-ASCII characters. */
+    public static boolean isKeyword(String k) {
+        return !k.isEmpty() && k.length() <= MAX_KEYWORD && k.chars().allMatch(c -> c > 0x20 && c < 0x7f);
     }
 
     public static Flags of(Flag... flags) {

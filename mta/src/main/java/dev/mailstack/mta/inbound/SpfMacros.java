@@ -50,10 +50,13 @@ record SpfMacros(String localPart, String senderDomain, String domain, InetAddre
         if (name.endsWith(".")) {
             name = name.substring(0, name.length() - 1);
         }
-        while (name.length() > MAX_NAME && name.indexOf('.') >= 0) {
-            name = name.substring(name.indexOf('.') + 1);
+        // left-hand labels go until it fits; moving an index, not copying the rest for each label
+        // (a record of many short labels made that quadratic)
+        int start = 0;
+        while (name.length() - start > MAX_NAME && name.indexOf('.', start) >= 0) {
+            start = name.indexOf('.', start) + 1;
         }
-        return name;
+        return name.substring(start);
     }
 
     private static String expand(String text, boolean explanation, SpfMacros values) throws SpfError {

@@ -23,10 +23,8 @@ record SpfRecord(List<Mechanism> mechanisms, Optional<String> redirect, Optional
     private static final Pattern DUAL_CIDR = Pattern.compile("(.*?)(?:/([0-9]+))?(?://([0-9]+))?");
     private static final Pattern IP4 = Pattern.compile("((?:0|[1-9][0-9]{0,2})(?:\\.(?:0|[1-9][0-9]{0,2})){3})(?:/([0-9]+))?");
     private static final Pattern IP6 = Pattern.compile("([0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)(?:/([0-9]+))?");
-    /** §7.1: domain-end = ( "." toplabel [ "." ] ) / macro-expand. */
-    private static final Pattern DOMAIN_END = Pattern.compile(
-            ".*\\.([A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*|[A-Za-z0-9]+-[A-Za-z0-9-]*[A-Za-z0-9])\\.?|.*(%\\{[^}]*}|%%|%_|%-)",
-            Pattern.DOTALL);
+    /** An IPv6 address in text is at most 45 characters (RFC 4291 §2.2 with an IPv4 tail), and "/128". */
+    private static final int MAX_IP6 = 45 + 4;
 
     /** A mechanism (§5) and the result it gives when it matches. */
     sealed interface Mechanism permits All, Include, A, Mx, Ptr, Ip, Exists {
@@ -159,13 +157,55 @@ record SpfRecord(List<Mechanism> mechanisms, Optional<String> redirect, Optional
 
     /** §7.1: a macro-string that ends in a top label (not all digits) or a macro. */
     private static void domainSpec(String spec, String term) throws SpfError {
-        if (spec.isEmpty() || !DOMAIN_END.matcher(spec).matches()) {
+        if (spec.isEmpty() || !endsAsDomain(spec)) {
             throw SpfError.permanent("not a domain: " + term);
         }
         SpfMacros.checkSyntax(spec, false);
     }
 
+    /**
+     * §7.1: domain-end = ( "." toplabel [ "." ] ) / macro-expand, at the end of the spec. Read from
+     * the end instead of with {@code .*\\.(toplabel)\\.?|.*(macro)}, which backtracked without
+     * bound: a record (the sender's own, from DNS) with a long label made parsing take seconds.
+     */
+    static boolean endsAsDomain(String spec) {
+        if (spec.endsWith("%%") || spec.endsWith("%_") || spec.endsWith("%-")) {
+            return true;
+        }
+        if (spec.endsWith("}") && spec.indexOf("%{", spec.lastIndexOf('}', spec.length() - 2) + 1) >= 0) {
+            return true; // "%{" ... "}" with no "}" inside
+        }
+        String domain = spec.endsWith(".") ? spec.substring(0, spec.length() - 1) : spec;
+        int dot = domain.lastIndexOf('.');
+        return dot >= 0 && isTopLabel(domain.substring(dot + 1));
+    }
+
+    /** §7.1: toplabel = ( *alphanum ALPHA *alphanum ) / ( 1*alphanum "-" *( alphanum / "-" ) alphanum ). */
+    private static boolean isTopLabel(String label) {
+        boolean letter = false;
+        boolean hyphen = false;
+        for (int i = 0; i < label.length(); i++) {
+            char c = label.charAt(i);
+            letter |= c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z';
+            hyphen |= c == '-';
+            if (!isAlphanum(c) && c != '-') {
+                return false;
+            }
+        }
+        if (!hyphen) {
+            return letter;
+        }
+        return isAlphanum(label.charAt(0)) && isAlphanum(label.charAt(label.length() - 1));
+    }
+
+    private static boolean isAlphanum(char c) {
+        return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9';
+    }
+
     private static Ip ip(Kind qualifier, boolean ipv6, String argument, String term) throws SpfError {
+        if (argument.length() > 1 + MAX_IP6) {
+            throw SpfError.permanent("not a network: " + term); // and IP6's two runs of ':' need not backtrack
+        }
         Matcher m = (ipv6 ? IP6 : IP4).matcher(argument.startsWith(":") ? argument.substring(1) : "");
         if (!m.matches()) {
             throw SpfError.permanent("not a network: " + term);
