@@ -340,11 +340,34 @@ public final class RemoteDelivery implements AutoCloseable {
         }
         boolean eightBit = message.envelope().body8bit();
         boolean downgrading = eightBit && !client.has("8BITMIME");
+        if (!downgrading) {
+            return transaction(client, message, recipients, route, utf8Needed, eightBit, Optional.empty());
+        }
+        // Converted before the envelope goes out: a message the conversion cannot make all 7-bit
+        // (8-bit octets in an address, a field name, a line that is no field: malformed mail) is
+        // refused here, not sent in a DATA that would have to be broken off.
+        MessageSpool.Spooled sevenBit = downgraded(message);
+        try {
+            if (!isSevenBit(sevenBit)) {
+                // RFC 6152 §3: no 8-bit data to a server without 8BITMIME; RFC 3463 5.6.3
+                return all(recipients, 554, "554 5.6.3 " + route + " does not support 8BITMIME and the message"
+                        + " has 8-bit octets that cannot be converted to 7 bits");
+            }
+            return transaction(client, message, recipients, route, utf8Needed, false, Optional.of(sevenBit));
+        } finally {
+            sevenBit.discard();
+        }
+    }
+
+    /** One SMTP transaction; {@code sevenBit}, when present, is what DATA sends (RFC 6152 §3's downgrade). */
+    private List<Outcome> transaction(SmtpClient client, QueuedMessage message, List<QueuedMessage.PendingRecipient> recipients,
+                                      Route route, boolean utf8Needed, boolean eightBit,
+                                      Optional<MessageSpool.Spooled> sevenBit) throws IOException {
         StringBuilder mail = new StringBuilder("MAIL FROM:<").append(message.envelope().returnPath()).append('>');
         if (client.has("SIZE")) {
-            mail.append(" SIZE=").append(message.size());
+            mail.append(" SIZE=").append(sevenBit.isPresent() ? sevenBit.get().size() : message.size()); // what DATA sends
         }
-        if (eightBit && !downgrading) {
+        if (eightBit) {
             mail.append(" BODY=8BITMIME");
         }
         if (utf8Needed) {
@@ -410,7 +433,7 @@ public final class RemoteDelivery implements AutoCloseable {
         if (!accepted.isEmpty()) {
             SmtpClient.Reply end;
             try {
-                end = go.code() != 354 ? go : downgrading ? sendDowngraded(client, message) : sendAsIs(client, message);
+                end = go.code() != 354 ? go : sevenBit.isPresent() ? send(client, sevenBit.get()) : sendAsIs(client, message);
             } catch (IOException e) {
                 // The message may have reached the server whole: no other address gets it now, the
                 // next attempt does (a duplicate then is SMTP's own risk, RFC 5321 §6.1).
@@ -465,16 +488,31 @@ public final class RemoteDelivery implements AutoCloseable {
     }
 
     /** RFC 6152 §3: the next hop lacks 8BITMIME, so 8-bit parts go as quoted-printable or base64. */
-    private SmtpClient.Reply sendDowngraded(SmtpClient client, QueuedMessage message) throws IOException {
+    private MessageSpool.Spooled downgraded(QueuedMessage message) throws IOException {
         MessageSummary summary = MessageSummary.decode(store.facts(message.content()).summary());
         try (MessageSpool spool = store.spool()) {
             SevenBitDowngrade.write(offset -> store.openContent(message.contentKey(), offset), summary, message.size(), spool);
-            MessageSpool.Spooled sevenBit = spool.finish();
-            try (InputStream content = withoutReturnPath(sevenBit.open())) {
-                return client.content(content);
-            } finally {
-                sevenBit.discard();
+            return spool.finish();
+        }
+    }
+
+    private static boolean isSevenBit(MessageSpool.Spooled message) throws IOException {
+        try (InputStream in = message.open()) {
+            byte[] buffer = new byte[64 * 1024];
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                for (int i = 0; i < n; i++) {
+                    if (buffer[i] < 0) {
+                        return false;
+                    }
+                }
             }
+        }
+        return true;
+    }
+
+    private SmtpClient.Reply send(SmtpClient client, MessageSpool.Spooled content) throws IOException {
+        try (InputStream in = withoutReturnPath(content.open())) {
+            return client.content(in);
         }
     }
 

@@ -3,8 +3,11 @@ package dev.mailstack.mta.delivery;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mailstack.mime.MessageSummary;
+import dev.mailstack.mime.MimeLimits;
 import dev.mailstack.net.LineReader;
 import dev.mailstack.store.MailEnvelope;
+import dev.mailstack.store.MessageFacts;
 import dev.mailstack.store.MessageSpool;
 import dev.mailstack.store.QueuedMessage;
 import dev.mailstack.store.StoreFixture;
@@ -265,6 +268,70 @@ class RemoteDeliveryTest {
         assertTrue(outcomes.get(1).reply().contains("5.1.1"), outcomes.get(1).reply());
         assertTrue(transcript.containsAll(List.of("1: MAIL FROM:<bob@example.org>", "1: RCPT TO:<carol@peer.test>",
                 "1: RCPT TO:<ghost@peer.test>", "1: DATA", "1: Subject: out")), "" + transcript);
+    }
+
+    /** A message queued with BODY=8BITMIME, as a client sent it. */
+    private QueuedMessage queuedEightBit(String text, String to) throws IOException {
+        MessageSpool.Spooled message = TestMessages.spool(f.store(), text.getBytes(StandardCharsets.UTF_8));
+        try (java.io.InputStream in = message.open()) {
+            // the real summary: the conversion works from it
+            MessageSummary.ParsedMessage p = MessageSummary.parse(in, MimeLimits.defaults());
+            f.store().queue().enqueue(new MailEnvelope("bob@example.org", List.of(MailEnvelope.Recipient.of(to)),
+                    Optional.empty(), Optional.empty(), false, true, Instant.now()), message,
+                    new MessageFacts(p.size(), p.headerSize(), p.bodyLines(), p.summary().encode()));
+        } finally {
+            message.discard();
+        }
+        return f.store().queue().claimDue(Instant.now(), Duration.ofMinutes(5)).orElseThrow();
+    }
+
+    /** A next hop without 8BITMIME that takes whatever it is sent. */
+    private Script sevenBitPeer() {
+        return (in, out, socket) -> {
+            hello(in, out, "PIPELINING", "SIZE");
+            for (String line; (line = in.readLine()) != null; ) {
+                if (line.equals("QUIT")) {
+                    say(out, "221 bye");
+                    return;
+                }
+                if (line.equals("DATA")) {
+                    say(out, "354 go ahead");
+                    while (!in.readLine().equals(".")) {
+                        // the message, in the transcript
+                    }
+                }
+                say(out, "250 ok");
+            }
+        };
+    }
+
+    /**
+     * RFC 6152 §3: 8-bit mail for a next hop without 8BITMIME goes converted, or not at all: octets
+     * the conversion cannot turn into 7 bits (an 8-bit address in a From field) bounce with 5.6.3
+     * before any envelope is sent, instead of reaching a server that never agreed to them.
+     */
+    @Test
+    void eightBitMailThatCannotBeMadeSevenBitIsRefusedBeforeTheEnvelope() throws Exception {
+        peer(sevenBitPeer(), sevenBitPeer());
+        QueuedMessage body = queuedEightBit("From: <bob@example.org>\r\nSubject: body\r\nMIME-Version: 1.0\r\n"
+                + "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n发票已开\r\n", "carol@peer.test");
+        try (RemoteDelivery remote = toPeer(TlsPolicy.MAY)) {
+            assertEquals(List.of(250), codes(remote.deliver(body, "peer.test", body.pending())), "a body is converted");
+        }
+        QueuedMessage address = queuedEightBit("From: <jürgen@example.org>\r\nSubject: address\r\n\r\nhallo\r\n",
+                "carol@peer.test");
+        List<RemoteDelivery.Outcome> outcomes;
+        try (RemoteDelivery remote = toPeer(TlsPolicy.MAY)) {
+            outcomes = remote.deliver(address, "peer.test", address.pending());
+        }
+        awaitPeer();
+        assertEquals(List.of(554), codes(outcomes), "" + outcomes);
+        assertTrue(outcomes.getFirst().reply().startsWith("554 5.6.3 "), outcomes.getFirst().reply());
+        assertTrue(transcript.stream().noneMatch(l -> l.startsWith("2: MAIL")), "no envelope for it: " + transcript);
+        assertTrue(transcript.stream().anyMatch(l -> l.startsWith("1: MAIL FROM:<bob@example.org> SIZE=")), "" + transcript);
+        assertTrue(transcript.stream().noneMatch(l -> l.contains("BODY=8BITMIME")), "" + transcript);
+        assertTrue(transcript.stream().filter(l -> l.startsWith("1: ")).allMatch(l -> l.chars().allMatch(c -> c < 0x80)),
+                "the converted message is 7-bit: " + transcript);
     }
 
     @Test
