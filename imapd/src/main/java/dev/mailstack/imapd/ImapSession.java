@@ -98,6 +98,14 @@ final class ImapSession {
     private boolean condstore;
     /** ENABLE QRESYNC (RFC 7162 §3.2.3): expunges go out as VANISHED UID sets. */
     private boolean qresync;
+    /**
+     * ENABLE IMAP4rev2 (RFC 9051 §6.3.1): the session speaks RFC 9051 from then on, and RFC 3501
+     * until then (§6.1.1 lets a server offer both), so an IMAP4rev1 client sees no change. The
+     * differences (Appendix E) are switched on this flag alone: UTF-8 mailbox names and strings as
+     * with UTF8=ACCEPT, SEARCH answered with ESEARCH, no \Recent, RECENT or UNSEEN in SELECT, RECENT
+     * no STATUS item, a LIST response in SELECT, and HASCHILDREN for DELETE of a parent.
+     */
+    private boolean rev2;
 
     private final SummaryCache summaries;
 
@@ -393,7 +401,7 @@ final class ImapSession {
     }
 
     String capabilities() {
-        StringBuilder caps = new StringBuilder("IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT BINARY"
+        StringBuilder caps = new StringBuilder("IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT BINARY"
                 + " CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS UTF8=ACCEPT CONDSTORE QRESYNC ESEARCH"
                 + " SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES" // RFC 5256, 5957, 5267 §3
                 + " STATUS=SIZE COMPRESS=DEFLATE QUOTA QUOTA=RES-STORAGE WITHIN MULTIAPPEND OBJECTID SAVEDATE"
@@ -450,6 +458,11 @@ final class ImapSession {
             });
             case ImapCommand.Delete d -> withUser(tag, u -> {
                 MailboxName name = name(d.mailbox());
+                // RFC 9051 §6.3.4 and §7.1: the code says why; the store keeps no \Noselect parents to leave behind
+                if (rev2 && !name.isInbox() && MailboxLister.hasChildren(name, u.list())) {
+                    tagged(tag, "NO [HASCHILDREN] The mailbox has inferior hierarchical names: delete them first");
+                    return;
+                }
                 u.delete(name);
                 if (state instanceof Selected s && s.mailbox().view().info().name().equals(name)) {
                     deselect();
@@ -465,8 +478,15 @@ final class ImapSession {
                 u.subscribe(name(s.mailbox()), s.subscribe());
                 tagged(tag, "OK " + (s.subscribe() ? "SUBSCRIBE" : "UNSUBSCRIBE") + " completed");
             });
-            case ImapCommand.ListMailboxes l -> withUser(tag, u -> list(tag, u, l));
+            case ImapCommand.ListMailboxes l -> withUser(tag, u -> {
+                if (!refusesRecent(tag, l.statusItems())) {
+                    list(tag, u, l);
+                }
+            });
             case ImapCommand.Status s -> withUser(tag, u -> {
+                if (refusesRecent(tag, s.items())) {
+                    return;
+                }
                 if (s.items().contains(StatusItem.HIGHESTMODSEQ)) {
                     enableCondstore();
                 }
@@ -492,6 +512,12 @@ final class ImapSession {
                         enableCondstore(); // RFC 7162 §3.2.3: QRESYNC implies CONDSTORE
                         qresync = true;
                         enabled.add(cap);
+                    } else if (cap.equals("IMAP4REV2") && !(state instanceof Selected)) {
+                        // RFC 9051 §6.3.1: valid in the authenticated state only; a mailbox selected
+                        // under IMAP4rev1 has handed out \Recent, which rev2 cannot take back
+                        rev2 = true;
+                        utf8 = true; // RFC 9051 holds all of UTF8=ACCEPT (draft-ietf-extra-6855bis §1)
+                        enabled.add("IMAP4rev2");
                     }
                 }
                 untagged("ENABLED" + (enabled.isEmpty() ? "" : " " + String.join(" ", enabled)));
@@ -719,10 +745,13 @@ final class ImapSession {
         deselect();
         state = new Authenticated(account, user);
         MailboxName name = name(s.mailbox());
+        // for IMAP4rev2's LIST response, read before the view opens: a failure then leaves nothing open
+        List<MailboxInfo> boxes = rev2 ? user.list() : List.of();
         var view = user.select(name);
         SelectedMailbox m;
         try {
-            m = new SelectedMailbox(user, view, s.readOnly(), settings.recent());
+            // an IMAP4rev2 session claims no \Recent: it could not tell the client, and a rev1 session still can
+            m = new SelectedMailbox(user, view, s.readOnly(), settings.recent() && !rev2, !rev2);
         } catch (RuntimeException e) {
             view.close(); // an open view holds its change subscription and the flag log's pruning
             throw e;
@@ -733,11 +762,18 @@ final class ImapSession {
         untagged("FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded $Junk $NotJunk)");
         untagged("OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted");
         untagged(m.exists() + " EXISTS");
-        untagged(m.recentCount() + " RECENT");
-        for (int i = 1; i <= m.exists(); i++) {
-            if (!m.at(i).flags().has(dev.mailstack.store.Flag.SEEN)) {
-                untagged("OK [UNSEEN " + i + "] First unseen");
-                break;
+        if (rev2) {
+            // RFC 9051 §6.3.2: a LIST response with the mailbox's name and accurate attributes; no
+            // RECENT (the \Recent flag is gone) and no UNSEEN code (a client asks SEARCH UNSEEN)
+            untagged("LIST (" + String.join(" ", MailboxLister.attributes(info, boxes, false)) + ") \"/\" "
+                    + ImapSyntax.mailbox(info.name().path(), utf8));
+        } else {
+            untagged(m.recentCount() + " RECENT");
+            for (int i = 1; i <= m.exists(); i++) {
+                if (!m.at(i).flags().has(dev.mailstack.store.Flag.SEEN)) {
+                    untagged("OK [UNSEEN " + i + "] First unseen");
+                    break;
+                }
             }
         }
         untagged("OK [UIDVALIDITY " + info.uidValidity() + "] UIDs valid");
@@ -807,6 +843,18 @@ final class ImapSession {
             }
         }
         tagged(tag, "OK " + verb + " completed");
+    }
+
+    /**
+     * RFC 9051 §6.3.11 and Appendix E: IMAP4rev2 has no RECENT status item, so its grammar makes
+     * asking for one a syntax error, answered BAD as any unknown item is; rev1 sessions still get it.
+     */
+    private boolean refusesRecent(String tag, List<StatusItem> items) throws IOException {
+        if (rev2 && items.contains(StatusItem.RECENT)) {
+            tagged(tag, "BAD unknown STATUS item RECENT (IMAP4rev2 has no \\Recent)");
+            return true;
+        }
+        return false;
     }
 
     private String status(StoreSession user, MailboxName name, List<StatusItem> items) {
@@ -1092,7 +1140,8 @@ final class ImapSession {
             enableCondstore();
         }
         List<Integer> hits = new Searcher(summaries, userStore(), m).search(s.key());
-        answer(tag, m, "SEARCH", s.uid(), hits, byModSeq, s.esearch(), s.returnOptions());
+        // RFC 9051 §6.4.4 and §7.3.4: IMAP4rev2 has no SEARCH response; no RETURN is RETURN (ALL)
+        answer(tag, m, "SEARCH", s.uid(), hits, byModSeq, s.esearch() || rev2, s.returnOptions());
     }
 
     /** RFC 5256 §3 SORT: SEARCH's messages in the order asked, answered as SEARCH is (ESORT: RFC 5267 §3). */

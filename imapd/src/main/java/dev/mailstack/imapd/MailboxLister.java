@@ -1,6 +1,7 @@
 package dev.mailstack.imapd;
 
 import dev.mailstack.store.MailboxInfo;
+import dev.mailstack.store.MailboxName;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -46,12 +47,16 @@ final class MailboxLister {
         return all.stream().anyMatch(m -> m.name().path().startsWith(prefix) && selected(m, l));
     }
 
+    /** Whether any of the account's mailboxes {@code all} is below {@code name}. */
+    static boolean hasChildren(MailboxName name, List<MailboxInfo> all) {
+        String prefix = name.path() + "/";
+        return all.stream().anyMatch(m -> m.name().path().startsWith(prefix));
+    }
+
     /** Attributes of one mailbox given all of the account's mailboxes. */
     static List<String> attributes(MailboxInfo box, List<MailboxInfo> all, boolean subscribed) {
         List<String> attrs = new ArrayList<>();
-        String prefix = box.name().path() + "/";
-        boolean children = all.stream().anyMatch(m -> m.name().path().startsWith(prefix));
-        attrs.add(children ? "\\HasChildren" : "\\HasNoChildren"); // RFC 3348 CHILDREN
+        attrs.add(hasChildren(box.name(), all) ? "\\HasChildren" : "\\HasNoChildren"); // RFC 3348 CHILDREN
         if (subscribed && box.subscribed()) {
             attrs.add("\\Subscribed");
         }

@@ -31,6 +31,8 @@ final class SelectedMailbox {
     private final Set<Uid> recent = new HashSet<>();
     private final StoreSession store;
     private final boolean claimsRecent;
+    /** RFC 9051 (Appendix E) has no RECENT response: an IMAP4rev2 session gets none after EXISTS. */
+    private final boolean tellsRecent;
     /**
      * RFC 5182 §2.1: what the last SEARCH RETURN (SAVE) found, as UIDs, so that it keeps naming
      * the same messages after expunges, less those expunged (§2.2). Starts empty: {@code $} before
@@ -39,10 +41,14 @@ final class SelectedMailbox {
      */
     private SequenceSet saved = new SequenceSet(List.of());
 
-    /** {@code claimsRecent} false: no message is \Recent to this session (see {@link ImapSettings}). */
-    SelectedMailbox(StoreSession store, MailboxView view, boolean readOnly, boolean claimsRecent) {
+    /**
+     * {@code claimsRecent} false: no message is \Recent to this session (see {@link ImapSettings}).
+     * {@code tellsRecent} false: no untagged RECENT goes out either (IMAP4rev2).
+     */
+    SelectedMailbox(StoreSession store, MailboxView view, boolean readOnly, boolean claimsRecent, boolean tellsRecent) {
         this.store = store;
         this.claimsRecent = claimsRecent;
+        this.tellsRecent = tellsRecent;
         this.view = view;
         this.readOnly = readOnly;
         this.messages = new ArrayList<>(view.messages());
@@ -304,7 +310,9 @@ final class SelectedMailbox {
             reindex();
             takeRecent();
             out.add("* " + messages.size() + " EXISTS");
-            out.add("* " + recent.size() + " RECENT");
+            if (tellsRecent) {
+                out.add("* " + recent.size() + " RECENT");
+            }
         }
         return out;
     }
