@@ -99,7 +99,7 @@ final class HtmlMarkup {
         }
         for (String name : preview ? new String[]{"style", "script", "head", "title"} : new String[]{"script", "style"}) {
             int afterName = i + 1 + name.length();
-            if (!html.regionMatches(true, i + 1, name, 0, name.length())
+            if (!asciiMatches(html, i + 1, name)
                     || afterName < html.length() && isWordChar(html.charAt(afterName))) {
                 continue; // not this name, or the name goes on (\b)
             }
@@ -123,6 +123,23 @@ final class HtmlMarkup {
     }
 
     /** {@code \b} word characters (ASCII, as java.util.regex counts them since JDK 19). */
+    /**
+     * Whether {@code lower} (lower case) is at {@code at}, ignoring the case of ASCII letters only,
+     * as the patterns this replaced did ((?i) without UNICODE_CASE): "ſtyle" is no "style".
+     */
+    private static boolean asciiMatches(String text, int at, String lower) {
+        if (at + lower.length() > text.length()) {
+            return false;
+        }
+        for (int k = 0; k < lower.length(); k++) {
+            char c = text.charAt(at + k);
+            if (c != lower.charAt(k) && !(c >= 'A' && c <= 'Z' && c + ('a' - 'A') == lower.charAt(k))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static boolean isWordChar(char c) {
         return c < 128 && (Character.isLetterOrDigit(c) || c == '_');
     }
@@ -150,7 +167,7 @@ final class HtmlMarkup {
                 return found;
             }
             for (int i = at; i + target.length() <= text.length(); i++) {
-                if (text.regionMatches(true, i, target, 0, target.length())) {
+                if (asciiMatches(text, i, target)) {
                     int end = i + target.length();
                     if (endTag) {
                         while (end < text.length() && isRegexSpace(text.charAt(end))) {

@@ -188,7 +188,9 @@ public final class TextExtractor {
         StringBuilder out = new StringBuilder(t.length());
         for (int i = 0; i < t.length(); i++) {
             char c = t.charAt(i);
-            int semi = c == '&' ? t.indexOf(';', i) : -1;
+            // the ';' looked for within an entity's length only: a part of a million '&' is read once
+            int semi = c == '&' ? t.substring(i, Math.min(t.length(), i + 11)).indexOf(';') : -1;
+            semi = semi < 0 ? -1 : i + semi;
             if (semi > i + 1 && semi - i <= 10) {
                 String entity = entity(t.substring(i + 1, semi));
                 if (entity != null) {

@@ -23,6 +23,8 @@ public record Flags(Set<Flag> system, Set<String> keywords) {
 
     /** Characters of a keyword at most (R6): a client's STORE or APPEND must check before it builds Flags. */
     public static final int MAX_KEYWORD = 100;
+    /** The most a message's keywords take together, spaces between them included: the column's size. */
+    public static final int MAX_KEYWORD_TEXT = 4000;
 
     /** Whether the store keeps {@code k} as a keyword: 1 to {@link #MAX_KEYWORD} printable US-ASCII characters. */
     public static boolean isKeyword(String k) {

@@ -194,6 +194,7 @@ public final class Transaction implements AutoCloseable {
     /** One new message in {@code mailbox}, charged to the quota, which refuses it past the limit when {@code enforce}. */
     private Uid insert(MailboxId mailbox, ContentId content, long size, Flags flags, Instant internalDate,
                        Optional<DeliveryKey> key, boolean enforce) throws SQLException {
+        requireStorable(flags);
         Locked m = lock(mailbox);
         chargeQuota(size, enforce);
         Uid uid = new Uid(m.uidNext++);
@@ -301,6 +302,7 @@ public final class Transaction implements AutoCloseable {
                     continue;
                 }
                 Flags next = change.applyTo(r.flags());
+                requireStorable(next);
                 MessageRef updated = new MessageRef(mailbox, r.uid(), m.modSeq, r.size(), r.internalDate(), next,
                         r.content(), r.contentKey(), r.savedAt());
                 changed.add(updated);
@@ -475,6 +477,14 @@ public final class Transaction implements AutoCloseable {
         } catch (SQLException e) {
             System.getLogger(Transaction.class.getName()).log(System.Logger.Level.ERROR,
                     "cannot sync the database to disk after an append: " + e.getMessage());
+        }
+    }
+
+    /** Refused as the client's doing, not as a temporary failure it would try again forever. */
+    private static void requireStorable(Flags flags) {
+        if (flags.keywordText().length() > Flags.MAX_KEYWORD_TEXT) {
+            throw new StoreException(StoreFailure.TOO_BIG, "a message has at most " + Flags.MAX_KEYWORD_TEXT
+                    + " characters of keywords");
         }
     }
 

@@ -806,6 +806,35 @@ class MailboxStoreTest {
         two.discard();
     }
 
+    /**
+     * Keywords past what a message's row holds are the client's doing: TOO_BIG, for a NO it will
+     * not retry, not a database error it would take for a passing failure; the message keeps its flags.
+     */
+    @Test
+    void keywordsPastWhatAMessageHoldsAreRefusedAsTooBig() throws Exception {
+        StoreSession s = f.session();
+        Uid uid = TestMessages.append(s, f.inbox(), "Subject: k\r\n\r\nk\r\n");
+        java.util.Set<String> many = new java.util.TreeSet<>();
+        for (int i = 0; i < 41; i++) {
+            many.add(String.format("k%02d", i) + "x".repeat(Flags.MAX_KEYWORD - 3));
+        }
+        Flags tooMany = new Flags(java.util.Set.of(), many);
+        try (Transaction t = s.begin()) {
+            StoreException e = assertThrows(StoreException.class,
+                    () -> t.setFlags(f.inbox(), List.of(uid), new FlagChange(FlagChange.Mode.ADD, tooMany)));
+            assertEquals(StoreFailure.TOO_BIG, e.failure(), e.getMessage());
+        }
+        assertEquals(Flags.NONE, s.select(MailboxName.INBOX).messages().getFirst().flags());
+        MessageSpool.Spooled m = TestMessages.spool(f.store(), "Subject: k2\r\n\r\nk\r\n");
+        try {
+            StoreException e = assertThrows(StoreException.class, () -> s.append(f.inbox(),
+                    List.of(new NewMessage(m, TestMessages.facts(m), tooMany, Instant.now()))));
+            assertEquals(StoreFailure.TOO_BIG, e.failure(), e.getMessage());
+        } finally {
+            m.discard();
+        }
+    }
+
     private Path contentFile(MessageRef r) {
         return dir.resolve("contents").resolve(r.contentKey().substring(0, 2)).resolve(r.contentKey());
     }

@@ -172,15 +172,29 @@ public final class RemoteDelivery implements AutoCloseable {
 
     private List<Outcome> deliver(QueuedMessage message, List<QueuedMessage.PendingRecipient> recipients, List<Route> routes,
                                   Router router) {
+        try (SevenBitCopy sevenBit = new SevenBitCopy(message)) {
+            return deliver(message, recipients, routes, router, sevenBit);
+        }
+    }
+
+    private List<Outcome> deliver(QueuedMessage message, List<QueuedMessage.PendingRecipient> recipients, List<Route> routes,
+                                  Router router, SevenBitCopy sevenBit) {
         NextHopTrust trust = router.trust();
+        Failure last = new Failure(451, "451 4.4.1 no route");
+        boolean every5xx = true;
         for (Route route : routes) {
             Optional<SmtpClient> kept = sessions.take(route, trust);
             if (kept.isPresent()) {
                 SmtpClient client = kept.get();
                 try {
-                    List<Outcome> outcomes = transaction(client, message, recipients, route);
+                    List<Outcome> outcomes = transaction(client, message, recipients, route, sevenBit);
                     sessions.put(route, client);
                     return outcomes;
+                } catch (Unsuitable u) {
+                    sessions.put(route, client); // fine for other mail; this message tries the other hosts
+                    last = u.failure;
+                    every5xx = u.failure.code() >= 500;
+                    break;
                 } catch (IOException | RuntimeException e) {
                     // before the message went out (a loss after DATA's 354 is answered inside
                     // transaction): this session is spent, a new connection below takes the message
@@ -191,8 +205,6 @@ public final class RemoteDelivery implements AutoCloseable {
                 }
             }
         }
-        Failure last = new Failure(451, "451 4.4.1 no route");
-        boolean every5xx = true;
         int tried = 0;
         for (Route route : routes) {
             if (tried >= MAX_ADDRESSES) {
@@ -210,13 +222,13 @@ public final class RemoteDelivery implements AutoCloseable {
                 if (++tried > MAX_ADDRESSES) {
                     break;
                 }
-                Attempt attempt = attempt(message, recipients, route, address, route.tls(), trust);
+                Attempt attempt = attempt(message, recipients, route, address, route.tls(), trust, sevenBit);
                 // not when the certificate had to be verified: plaintext would only hand the
                 // password to whoever made the handshake fail
                 if (attempt instanceof Failure f && f.tlsBroken() && route.tls().plaintextAllowed() && !route.verifies()) {
                     LOG.log(Level.INFO, "TLS failed, trying again without it queue={0} route={1} address={2}: {3}",
                             message.id(), route, address.getHostAddress(), f.reply());
-                    attempt = attempt(message, recipients, route, address, TlsPolicy.NONE, trust);
+                    attempt = attempt(message, recipients, route, address, TlsPolicy.NONE, trust, sevenBit);
                 }
                 switch (attempt) {
                     case Done done -> {
@@ -248,15 +260,32 @@ public final class RemoteDelivery implements AutoCloseable {
     private record Done(List<Outcome> outcomes) implements Attempt {
     }
 
-    /** No transaction with this host (no connection, refused greeting or EHLO, TLS or login trouble): try the next. */
+    /**
+     * No transaction with this host (no connection, refused greeting or EHLO, TLS or login trouble,
+     * an extension this message needs missing): try the next.
+     */
     private record Failure(int code, String reply, boolean tlsBroken) implements Attempt {
         Failure(int code, String reply) {
             this(code, reply, false);
         }
     }
 
+    /**
+     * A host that lacks what this message needs (SMTPUTF8, or 8BITMIME for 8-bit octets no
+     * conversion can encode): said of this host only, so the other MX hosts are tried, and the
+     * message bounces only when every one of them lacks it.
+     */
+    private static final class Unsuitable extends Exception {
+        final Failure failure;
+
+        Unsuitable(int code, String reply) {
+            super(reply, null, false, false);
+            this.failure = new Failure(code, reply);
+        }
+    }
+
     private Attempt attempt(QueuedMessage message, List<QueuedMessage.PendingRecipient> recipients, Route route,
-                            InetAddress address, TlsPolicy tls, NextHopTrust trust) {
+                            InetAddress address, TlsPolicy tls, NextHopTrust trust, SevenBitCopy sevenBit) {
         SmtpClient client = null;
         try {
             client = SmtpClient.connect(new InetSocketAddress(address, route.port()), route, tls, trust, timeouts);
@@ -264,10 +293,14 @@ public final class RemoteDelivery implements AutoCloseable {
             if (refused != null) {
                 return refused;
             }
-            Done done = new Done(transaction(client, message, recipients, route));
+            Done done = new Done(transaction(client, message, recipients, route, sevenBit));
             sessions.put(route, client); // kept for the next message to this route
             client = null;
             return done;
+        } catch (Unsuitable u) {
+            sessions.put(route, client); // no transaction began: fine for the next message
+            client = null;
+            return u.failure;
         } catch (SmtpClient.TlsHandshakeFailed e) {
             return new Failure(451, "451 4.7.5 " + route + ": " + e.getMessage(), true);
         } catch (IOException e) {
@@ -331,32 +364,27 @@ public final class RemoteDelivery implements AutoCloseable {
         return null;
     }
 
-    private List<Outcome> transaction(SmtpClient client, QueuedMessage message,
-                                      List<QueuedMessage.PendingRecipient> recipients, Route route) throws IOException {
+    private List<Outcome> transaction(SmtpClient client, QueuedMessage message, List<QueuedMessage.PendingRecipient> recipients,
+                                      Route route, SevenBitCopy sevenBit) throws IOException, Unsuitable {
         boolean utf8Needed = message.envelope().smtpUtf8() && needsSmtpUtf8(message, recipients);
         if (utf8Needed && !client.has("SMTPUTF8")) {
             // RFC 6531 §3.2: a message that needs SMTPUTF8 cannot go to a server without it.
-            return all(recipients, 553, "553 5.6.7 " + route + " does not support SMTPUTF8");
+            throw new Unsuitable(553, "553 5.6.7 " + route + " does not support SMTPUTF8");
         }
         boolean eightBit = message.envelope().body8bit();
-        boolean downgrading = eightBit && !client.has("8BITMIME");
-        if (!downgrading) {
+        if (!eightBit || client.has("8BITMIME")) {
             return transaction(client, message, recipients, route, utf8Needed, eightBit, Optional.empty());
         }
         // Converted before the envelope goes out: a message the conversion cannot make all 7-bit
         // (8-bit octets in an address, a field name, a line that is no field: malformed mail) is
         // refused here, not sent in a DATA that would have to be broken off.
-        MessageSpool.Spooled sevenBit = downgraded(message);
-        try {
-            if (!isSevenBit(sevenBit)) {
-                // RFC 6152 §3: no 8-bit data to a server without 8BITMIME; RFC 3463 5.6.3
-                return all(recipients, 554, "554 5.6.3 " + route + " does not support 8BITMIME and the message"
-                        + " has 8-bit octets that cannot be converted to 7 bits");
-            }
-            return transaction(client, message, recipients, route, utf8Needed, false, Optional.of(sevenBit));
-        } finally {
-            sevenBit.discard();
+        Optional<MessageSpool.Spooled> converted = sevenBit.get();
+        if (converted.isEmpty()) {
+            // RFC 6152 §3: no 8-bit data to a server without 8BITMIME; RFC 3463 X.6.3
+            throw new Unsuitable(554, "554 5.6.3 " + route + " does not support 8BITMIME and the message"
+                    + " has 8-bit octets that cannot be converted to 7 bits");
         }
+        return transaction(client, message, recipients, route, utf8Needed, false, converted);
     }
 
     /** One SMTP transaction; {@code sevenBit}, when present, is what DATA sends (RFC 6152 §3's downgrade). */
@@ -487,27 +515,69 @@ public final class RemoteDelivery implements AutoCloseable {
         }
     }
 
-    /** RFC 6152 §3: the next hop lacks 8BITMIME, so 8-bit parts go as quoted-printable or base64. */
-    private MessageSpool.Spooled downgraded(QueuedMessage message) throws IOException {
-        MessageSummary summary = MessageSummary.decode(store.facts(message.content()).summary());
-        try (MessageSpool spool = store.spool()) {
-            SevenBitDowngrade.write(offset -> store.openContent(message.contentKey(), offset), summary, message.size(), spool);
-            return spool.finish();
-        }
-    }
+    /**
+     * The message as RFC 6152 §3 has it sent to a next hop without 8BITMIME (8-bit parts as
+     * quoted-printable or base64): made when the first such host is met, shared by the hosts
+     * after it in the same delivery, and deleted when the delivery ends.
+     */
+    private final class SevenBitCopy implements AutoCloseable {
+        private final QueuedMessage message;
+        private MessageSpool.Spooled copy;
+        private boolean eightBitLeft;
 
-    private static boolean isSevenBit(MessageSpool.Spooled message) throws IOException {
-        try (InputStream in = message.open()) {
-            byte[] buffer = new byte[64 * 1024];
-            for (int n; (n = in.read(buffer)) > 0; ) {
-                for (int i = 0; i < n; i++) {
-                    if (buffer[i] < 0) {
-                        return false;
-                    }
+        SevenBitCopy(QueuedMessage message) {
+            this.message = message;
+        }
+
+        /** The converted message; empty when it still has octets no conversion could encode. */
+        Optional<MessageSpool.Spooled> get() throws IOException {
+            if (copy == null) {
+                MessageSummary summary = MessageSummary.decode(store.facts(message.content()).summary());
+                try (MessageSpool spool = store.spool()) {
+                    EightBitWatch out = new EightBitWatch(spool);
+                    SevenBitDowngrade.write(offset -> store.openContent(message.contentKey(), offset), summary,
+                            message.size(), out);
+                    eightBitLeft = out.seen;
+                    copy = spool.finish();
+                }
+            }
+            return eightBitLeft ? Optional.empty() : Optional.of(copy);
+        }
+
+        @Override
+        public void close() {
+            if (copy != null) {
+                try {
+                    copy.discard();
+                } catch (IOException e) {
+                    // the delivery's outcome stands; the spool's leftovers are swept
+                    LOG.log(Level.WARNING, "cannot delete the 7-bit copy of queue={0}: {1}", message.id(), e.getMessage());
                 }
             }
         }
-        return true;
+    }
+
+    /** Passes bytes on, noting whether any had the high bit set. */
+    private static final class EightBitWatch extends java.io.FilterOutputStream {
+        boolean seen;
+
+        EightBitWatch(java.io.OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            seen |= (b & 0x80) != 0;
+            out.write(b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            for (int i = off; i < off + len && !seen; i++) {
+                seen = b[i] < 0;
+            }
+            out.write(b, off, len);
+        }
     }
 
     private SmtpClient.Reply send(SmtpClient client, MessageSpool.Spooled content) throws IOException {

@@ -168,7 +168,14 @@ public final class QueueIntake {
                 copies.add(spool.finish());
             }
             MessageSpool.Spooled signed = copies.getLast();
-            return new Signed(sent, signed, facts(parse(signed, limits)), copies);
+            MessageSummary.ParsedMessage parsed = parse(signed, limits);
+            if (!sent.body8bit() && parsed.eightBit()) {
+                // 8-bit octets the conversion could not encode (an address, a line that is no field):
+                // still 8-bit mail, for RemoteDelivery to send only where 8BITMIME is announced
+                sent = new MailEnvelope(envelope.returnPath(), envelope.recipients(), envelope.envId(), envelope.ret(),
+                        envelope.smtpUtf8(), true, envelope.receivedAt(), envelope.junk());
+            }
+            return new Signed(sent, signed, facts(parsed), copies);
         } catch (IOException | RuntimeException e) {
             for (MessageSpool.Spooled copy : copies) {
                 try {

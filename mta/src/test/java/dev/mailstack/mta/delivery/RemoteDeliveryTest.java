@@ -287,8 +287,13 @@ class RemoteDeliveryTest {
 
     /** A next hop without 8BITMIME that takes whatever it is sent. */
     private Script sevenBitPeer() {
+        return acceptingPeer("PIPELINING", "SIZE");
+    }
+
+    /** A next hop with these extensions that takes whatever it is sent. */
+    private Script acceptingPeer(String... extensions) {
         return (in, out, socket) -> {
-            hello(in, out, "PIPELINING", "SIZE");
+            hello(in, out, extensions);
             for (String line; (line = in.readLine()) != null; ) {
                 if (line.equals("QUIT")) {
                     say(out, "221 bye");
@@ -332,6 +337,37 @@ class RemoteDeliveryTest {
         assertTrue(transcript.stream().noneMatch(l -> l.contains("BODY=8BITMIME")), "" + transcript);
         assertTrue(transcript.stream().filter(l -> l.startsWith("1: ")).allMatch(l -> l.chars().allMatch(c -> c < 0x80)),
                 "the converted message is 7-bit: " + transcript);
+    }
+
+    /** The refusal is this host's, not the domain's: the next MX, with 8BITMIME, takes the message. */
+    @Test
+    void eightBitMailOneHostCannotTakeGoesToTheNextMx() throws Exception {
+        peer(sevenBitPeer());
+        ServerSocket second = new ServerSocket(mx.getLocalPort(), 5, InetAddress.getByAddress(new byte[]{127, 0, 0, 2}));
+        exchangers.add(second);
+        CountDownLatch secondDone = new CountDownLatch(1);
+        Thread.ofVirtual().start(() -> {
+            try (Socket s = second.accept()) {
+                acceptingPeer("PIPELINING", "8BITMIME").run(new PeerInput(new LineReader(s.getInputStream(), 8192), 2),
+                        s.getOutputStream(), s);
+            } catch (IOException e) {
+                transcript.add("second: " + e);
+            }
+            secondDone.countDown();
+        });
+        QueuedMessage m = queuedEightBit("From: <jürgen@example.org>\r\nSubject: address\r\n\r\nhallo\r\n", "carol@two.test");
+        List<RemoteDelivery.Outcome> outcomes;
+        try (LocalDnsServer dns = new LocalDnsServer(Map.of("two.test", mxRecords("127.0.0.1", "127.0.0.2")));
+             RemoteDelivery remote = new RemoteDelivery(f.store(), new Router(Map.of(), Optional.empty(), dns.url(),
+                     mx.getLocalPort()), "mx.example.org")) {
+            outcomes = remote.deliver(m, "two.test", m.pending());
+        }
+        awaitPeer();
+        assertTrue(secondDone.await(10, TimeUnit.SECONDS), "" + transcript);
+        assertEquals(List.of(250), codes(outcomes), "" + outcomes);
+        assertTrue(transcript.stream().noneMatch(l -> l.startsWith("1: MAIL")), "" + transcript);
+        assertTrue(transcript.stream().anyMatch(l -> l.startsWith("2: MAIL FROM:<bob@example.org>") && l.contains("BODY=8BITMIME")),
+                "" + transcript);
     }
 
     @Test

@@ -161,6 +161,11 @@ class DkimSignerTest {
         assertTrue(sevenBit.chars().allMatch(c -> c < 0x80), sevenBit);
         assertTrue(sevenBit.contains("Content-Transfer-Encoding: base64") || sevenBit.contains("quoted-printable"), sevenBit);
         verify(sevenBit);
+        // an 8-bit address no conversion can encode: signed, but still 8-bit mail, which RemoteDelivery
+        // sends only where 8BITMIME is announced (RFC 6152 §3)
+        QueuedMessage leftOver = queue(intake, eightBit.replace("To: bob@", "To: jürgen@"), true, loggedIn);
+        assertTrue(content(leftOver).contains("rgen@remote.test\r\n"), "left as it was: " + content(leftOver));
+        assertTrue(leftOver.envelope().body8bit(), "still 8-bit mail");
     }
 
     /**
