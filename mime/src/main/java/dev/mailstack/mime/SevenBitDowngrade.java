@@ -14,8 +14,9 @@ import java.util.Locale;
  * for non-text, RFC 2045 §6.7 quoted-printable only suits mostly-ASCII text), with its
  * Content-Transfer-Encoding rewritten; 8-bit header text becomes RFC 2047 encoded-words; an
  * "8bit" or "binary" label on a part that is now 7-bit becomes "7bit"; everything else,
- * multipart structure included, is copied byte for byte. A message without 8-bit octets comes out
- * identical. Streaming: memory does not grow with the message or part size (each 8-bit part is
+ * multipart structure included, is copied byte for byte, except that 8-bit octets in a preamble or
+ * epilogue become '?' (RFC 2046 §5.1.1: readers ignore that text, and it has no charset to encode
+ * it in). A message without 8-bit octets comes out identical. Streaming: memory does not grow with the message or part size (each 8-bit part is
  * read three times from the content source: check, measure, encode).
  */
 public final class SevenBitDowngrade {
@@ -299,12 +300,21 @@ public final class SevenBitDowngrade {
             out.write(b);
         }
 
+        /**
+         * Copies up to {@code offset}: delimiters, preambles, epilogues and bodies found 7-bit,
+         * so any 8-bit octet here is in a preamble or an epilogue.
+         */
         void copyTo(long offset) throws IOException {
             byte[] buf = new byte[BUFFER];
             while (position < offset) {
                 int n = in.read(buf, 0, (int) Math.min(buf.length, offset - position));
                 if (n < 0) {
                     return;
+                }
+                for (int i = 0; i < n; i++) {
+                    if (buf[i] < 0) {
+                        buf[i] = '?';
+                    }
                 }
                 out.write(buf, 0, n);
                 position += n;

@@ -82,6 +82,22 @@ class SevenBitDowngradeTest {
     }
 
     @Test
+    void eightBitPreambleAndEpilogueOctetsBecomeQuestionMarks() throws Exception {
+        byte[] raw = ("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n这是前言\r\n--b\r\n"
+                + "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n正文\r\n"
+                + "--b--\r\n结语 end\r\n").getBytes(StandardCharsets.UTF_8);
+        byte[] seven = downgrade(raw);
+        assertSevenBit(seven);
+        String text = new String(seven, StandardCharsets.US_ASCII);
+        assertTrue(text.startsWith("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+                + "?".repeat(12) + "\r\n--b\r\n"), text);
+        assertTrue(text.endsWith("--b--\r\n" + "?".repeat(6) + " end\r\n"), text);
+        MessageSummary after = MessageSummary.parse(new ByteArrayInputStream(seven), MimeLimits.defaults()).summary();
+        assertEquals(1, after.root().children().size());
+        assertEquals("正文", new String(decodedBody(seven, List.of(1)), StandardCharsets.UTF_8));
+    }
+
+    @Test
     void eightBitHeadersInsidePartsAndEnclosedMessagesAreEncoded() throws Exception {
         byte[] raw = ("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
                 + "Content-Type: message/rfc822\r\nContent-Transfer-Encoding: 8bit\r\n\r\nSubject: 内部主题\r\n\r\n内部正文\r\n"
