@@ -14,6 +14,8 @@ final class ImapReplies {
             case ALREADY_EXISTS -> "[ALREADYEXISTS]";
             case EXPUNGED -> "[EXPUNGEISSUED]";
             case NO_PERMISSION -> "[NOPERM]";
+            // RFC 9051 §7.1; a rev1 client ignores a code it does not know (RFC 3501 §7.1)
+            case HAS_CHILDREN -> "[HASCHILDREN]";
             case OVER_QUOTA -> "[OVERQUOTA]";
             case TOO_BIG -> "[TOOBIG]";
             case INVALID_NAME -> "[CANNOT]";

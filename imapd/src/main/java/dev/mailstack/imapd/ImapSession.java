@@ -103,7 +103,7 @@ final class ImapSession {
      * until then (§6.1.1 lets a server offer both), so an IMAP4rev1 client sees no change. The
      * differences (Appendix E) are switched on this flag alone: UTF-8 mailbox names and strings as
      * with UTF8=ACCEPT, SEARCH answered with ESEARCH, no \Recent, RECENT or UNSEEN in SELECT, RECENT
-     * no STATUS item, a LIST response in SELECT, and HASCHILDREN for DELETE of a parent.
+     * no STATUS item and a LIST response in SELECT.
      */
     private boolean rev2;
 
@@ -458,11 +458,7 @@ final class ImapSession {
             });
             case ImapCommand.Delete d -> withUser(tag, u -> {
                 MailboxName name = name(d.mailbox());
-                // RFC 9051 §6.3.4 and §7.1: the code says why; the store keeps no \Noselect parents to leave behind
-                if (rev2 && !name.isInbox() && MailboxLister.hasChildren(name, u.list())) {
-                    tagged(tag, "NO [HASCHILDREN] The mailbox has inferior hierarchical names: delete them first");
-                    return;
-                }
+                // RFC 9051 §6.3.4: a parent is refused with [HASCHILDREN] (the store keeps no \Noselect names)
                 u.delete(name);
                 if (state instanceof Selected s && s.mailbox().view().info().name().equals(name)) {
                     deselect();

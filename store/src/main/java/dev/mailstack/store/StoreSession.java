@@ -95,7 +95,7 @@ public final class StoreSession {
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
                     if (rs.getLong(1) > 0) {
-                        throw new StoreException(StoreFailure.NO_PERMISSION,
+                        throw new StoreException(StoreFailure.HAS_CHILDREN,
                                 "mailbox " + name.path() + " has children: delete them first");
                     }
                 }

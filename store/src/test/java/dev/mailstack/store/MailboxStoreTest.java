@@ -334,7 +334,7 @@ class MailboxStoreTest {
         s.rename(new MailboxName("工作"), new MailboxName("Work"));
         assertTrue(s.find(new MailboxName("Work/项目")).isPresent(), "children follow a rename");
         StoreException hasChildren = assertThrows(StoreException.class, () -> s.delete(new MailboxName("Work")));
-        assertEquals(StoreFailure.NO_PERMISSION, hasChildren.failure());
+        assertEquals(StoreFailure.HAS_CHILDREN, hasChildren.failure());
         s.delete(new MailboxName("Work/项目"));
         s.delete(new MailboxName("Work"));
         assertFalse(s.find(new MailboxName("Work")).isPresent());
