@@ -59,6 +59,42 @@ final class HtmlMarkup {
         return out.toString();
     }
 
+    /**
+     * The text outside blockquote elements, nested ones counted: where a reply quotes the mail it
+     * answers (Thunderbird's cite, Gmail's gmail_quote). One pass; a blockquote left open (the
+     * text was cut inside it) drops the rest.
+     */
+    static String dropBlockquotes(String html) {
+        StringBuilder out = new StringBuilder(html.length());
+        int depth = 0;
+        int copied = 0;
+        for (int i = html.indexOf('<'); i >= 0; i = html.indexOf('<', i + 1)) {
+            boolean end = i + 1 < html.length() && html.charAt(i + 1) == '/';
+            int name = i + (end ? 2 : 1);
+            int after = name + "blockquote".length();
+            if (!asciiMatches(html, name, "blockquote") || after < html.length() && isWordChar(html.charAt(after))) {
+                continue;
+            }
+            if (!end) {
+                if (depth++ == 0) {
+                    out.append(html, copied, i).append(' '); // a block's edge separates words
+                }
+            } else if (depth > 0 && --depth == 0) {
+                copied = after;
+                for (int k = after; k < Math.min(html.length(), after + MAX_TAG); k++) { // bounded: one pass
+                    if (html.charAt(k) == '>') {
+                        copied = k + 1;
+                        break;
+                    }
+                }
+            }
+        }
+        if (depth == 0) {
+            out.append(html, Math.min(copied, html.length()), html.length());
+        }
+        return out.toString();
+    }
+
     /** {@code <[^>]*\z} removed: a tag cut off by the end of the text. */
     static String dropOpenTagAtEnd(String text) {
         int open = text.indexOf('<', text.lastIndexOf('>') + 1);
@@ -122,7 +158,6 @@ final class HtmlMarkup {
         return -1;
     }
 
-    /** {@code \b} word characters (ASCII, as java.util.regex counts them since JDK 19). */
     /**
      * Whether {@code lower} (lower case) is at {@code at}, ignoring the case of ASCII letters only,
      * as the patterns this replaced did ((?i) without UNICODE_CASE): "ſtyle" is no "style".
@@ -140,6 +175,7 @@ final class HtmlMarkup {
         return true;
     }
 
+    /** {@code \b} word characters (ASCII, as java.util.regex counts them since JDK 19). */
     private static boolean isWordChar(char c) {
         return c < 128 && (Character.isLetterOrDigit(c) || c == '_');
     }

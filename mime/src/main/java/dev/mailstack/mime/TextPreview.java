@@ -7,7 +7,9 @@ import java.util.Locale;
  * A short plain-text preview of a message (IMAP PREVIEW, RFC 8970): the start of the first text
  * part a reader would see, decoded and with its white space collapsed. Only a bounded prefix of
  * that part is read, found by the offsets of the summary stored at delivery, so a preview costs
- * one small read and no MIME parse however large the message.
+ * one small read and no MIME parse however large the message. Text a reply quotes ('>' lines,
+ * HTML blockquotes) is left out when there is other text, as Dovecot's snippets do: a preview
+ * shows what is new.
  */
 public final class TextPreview {
     /** RFC 8970 §3: a preview is at most 256 characters. */
@@ -15,8 +17,8 @@ public final class TextPreview {
     /** Encoded octets read first: plenty for 256 characters of plain text in any charset and encoding. */
     static final int FIRST_READ = 8 * 1024;
     /**
-     * Read at most, when markup (a long &lt;style&gt; block, inline CSS) leaves too little text in
-     * the first read; the preview is then built from what this much holds.
+     * Read at most, when markup (a long &lt;style&gt; block, inline CSS) or a long quote leaves too
+     * little text in the first read; the preview is then built from what this much holds.
      */
     static final int MAX_READ = 64 * 1024;
 
@@ -32,16 +34,18 @@ public final class TextPreview {
         if (part == null || part.bodySize() == 0) {
             return "";
         }
-        String preview = "";
         for (long read = FIRST_READ; ; read = Math.min(read * 4, MAX_READ)) {
             long length = Math.min(read, part.bodySize());
             boolean cut = length < part.bodySize();
-            preview = preview(part, content.read(part.bodyOffset(), length), cut);
-            // Only HTML can hold little text in many octets; plain text always has enough by now.
-            if (!cut || preview.length() >= MAX_CHARS || read >= MAX_READ || !isHtml(part)) {
-                return preview;
+            Texts texts = texts(part, content.read(part.bodyOffset(), length), cut);
+            if (!cut || texts.fresh().length() >= MAX_CHARS || read >= MAX_READ) {
+                return texts.fresh().isEmpty() ? texts.all() : texts.fresh();
             }
         }
+    }
+
+    /** A prefix's text, collapsed: without what it quotes, and all of it. */
+    private record Texts(String fresh, String all) {
     }
 
     /**
@@ -78,8 +82,8 @@ public final class TextPreview {
         return p.subtype().equals("html");
     }
 
-    /** The preview from the first octets of a part's body; {@code cut}: the body goes on after them. */
-    private static String preview(MessageSummary.Part part, byte[] raw, boolean cut) {
+    /** The texts of the first octets of a part's body; {@code cut}: the body goes on after them. */
+    private static Texts texts(MessageSummary.Part part, byte[] raw, boolean cut) {
         String encoding = part.encoding() == null ? "" : part.encoding().strip().toLowerCase(Locale.ROOT);
         int length = raw.length;
         if (cut && encoding.equals("quoted-printable")) {
@@ -100,17 +104,35 @@ public final class TextPreview {
         if (cut) {
             text = stripTrailing(text, '\uFFFD');
         }
-        if (isHtml(part)) {
-            // markup that holds no text a reader sees: comments, styles and scripts (left open when the
-            // prefix ends inside one), and the head with its title (only when closed: HTML may omit
-            // the end tag, and then the body would go with it); then a tag cut off by the prefix's end
-            text = HtmlMarkup.dropInvisible(text);
-            if (cut) {
-                text = HtmlMarkup.dropOpenTagAtEnd(text);
-            }
-            text = TextExtractor.html(text);
+        if (!isHtml(part)) {
+            return new Texts(collapse(withoutQuotedLines(text)), collapse(text));
         }
-        return collapse(text);
+        // markup that holds no text a reader sees: comments, styles and scripts (left open when the
+        // prefix ends inside one), and the head with its title (only when closed: HTML may omit
+        // the end tag, and then the body would go with it); then a tag cut off by the prefix's end
+        text = HtmlMarkup.dropInvisible(text);
+        if (cut) {
+            text = HtmlMarkup.dropOpenTagAtEnd(text);
+        }
+        return new Texts(collapse(TextExtractor.html(HtmlMarkup.dropBlockquotes(text))), collapse(TextExtractor.html(text)));
+    }
+
+    /** Plain text without the lines a reply quotes: those starting with '>' (after blanks). */
+    static String withoutQuotedLines(String text) {
+        StringBuilder out = new StringBuilder(text.length());
+        for (int start = 0; start < text.length(); ) {
+            int lf = text.indexOf('\n', start);
+            int end = lf < 0 ? text.length() : lf + 1;
+            int first = start;
+            while (first < end && (text.charAt(first) == ' ' || text.charAt(first) == '\t')) {
+                first++;
+            }
+            if (first == end || text.charAt(first) != '>') {
+                out.append(text, start, end);
+            }
+            start = end;
+        }
+        return out.toString();
     }
 
     /**

@@ -132,4 +132,29 @@ class TextPreviewTest {
         assertEquals("Sale now on!", preview);
         assertFalse(preview.contains("\u200C"));
     }
+    /** A reply's preview is what it says, not what it quotes (as Dovecot's snippets); a quote alone is kept. */
+    @Test
+    void quotedLinesAndBlockquotesAreLeftOutWhenThereIsOtherText() throws IOException {
+        assertEquals("好的，周五见。 On Mon, Bob wrote:", preview(single("text/plain; charset=utf-8", "8bit",
+                "好的，周五见。\r\n\r\nOn Mon, Bob wrote:\r\n> 周五开会吗？\r\n  >> older\r\n")));
+        assertEquals("Bob wrote: Yes, Friday.", preview(single("text/plain", null,
+                "Bob wrote:\r\n> Meeting on Friday?\r\n>\r\nYes, Friday.\r\n")));
+        assertEquals("> only a quote > here", preview(single("text/plain", null, "> only a quote\r\n> here\r\n")));
+        String html = "<div>Sounds good</div><div class=gmail_quote>On Mon, Bob wrote:<BLOCKQUOTE type=cite>"
+                + "Lunch?<blockquote>Earlier</blockquote>Still quoted</blockquote>after</div><blockquotes>kept</blockquotes>";
+        assertEquals("Sounds good On Mon, Bob wrote: after kept", preview(single("text/html", null, html)));
+        assertEquals("Top", preview(single("text/html", null, "<p>Top</p><blockquote>cut off inside a quote")));
+        assertEquals("Lunch?", preview(single("text/html", null, "<blockquote>Lunch?</blockquote>")));
+    }
+
+    /** A bottom-posted answer after a quote longer than the first read is still found, by a bounded read. */
+    @Test
+    void anAnswerBelowALongQuoteIsReadFurther() throws IOException {
+        String body = "> quoted line of the earlier message\r\n".repeat(400) + "My answer.\r\n";
+        assertEquals("My answer.", preview(single("text/plain", null, body)));
+        reads.clear();
+        assertTrue(preview(single("text/plain", null, "> q\r\n".repeat(100_000))).startsWith("> q > q"));
+        long read = reads.stream().mapToLong(r -> Math.max(0, r[1])).sum();
+        assertTrue(read <= 2L * TextPreview.MAX_READ, "read " + read);
+    }
 }
