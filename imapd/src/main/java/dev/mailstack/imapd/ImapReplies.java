@@ -7,8 +7,15 @@ final class ImapReplies {
     private ImapReplies() {
     }
 
-    /** The one mapping from store failures to IMAP response codes (RFC 5530). */
+    /**
+     * The one mapping from store failures to IMAP response codes (RFC 5530). A temporary failure's
+     * own text (a database error, over several lines) is for the log, not the client: a line break
+     * in a response would end it early and desynchronise the client.
+     */
     static String forFailure(StoreException e) {
+        if (e.failure() == dev.mailstack.store.StoreFailure.TEMPORARY) {
+            return "[UNAVAILABLE] The mail store failed; try again later";
+        }
         String code = switch (e.failure()) {
             case NOT_FOUND -> "[NONEXISTENT]";
             case ALREADY_EXISTS -> "[ALREADYEXISTS]";
@@ -21,7 +28,7 @@ final class ImapReplies {
             case INVALID_NAME -> "[CANNOT]";
             case TEMPORARY -> "[UNAVAILABLE]";
         };
-        return code + " " + e.getMessage();
+        return code + " " + e.getMessage().replaceAll("[\\r\\n]+", " ");
     }
 
     /** The BYE a session of an account gets when the account is deleted (mailstack user del). */

@@ -18,6 +18,7 @@ import dev.mailstack.store.MessageRef;
 import dev.mailstack.store.MessageSpool;
 import dev.mailstack.store.NewMessage;
 import dev.mailstack.store.StoreException;
+import dev.mailstack.store.StoreFailure;
 import dev.mailstack.store.Quota;
 import dev.mailstack.store.StoreSession;
 import dev.mailstack.store.Transaction;
@@ -204,6 +205,9 @@ final class ImapSession {
         } catch (StoreException e) {
             forgetSavedResult(command instanceof ImapCommand.Search search && search.saves()
                     || command instanceof ImapCommand.Sort sort && sort.saves());
+            if (e.failure() == StoreFailure.TEMPORARY) {
+                LOG.log(Level.WARNING, "store failure conn={0}: {1}", connection.id(), e.getMessage());
+            }
             tagged(tag, "NO " + ImapReplies.forFailure(e));
         } finally {
             if (command instanceof ImapCommand.Append a) {
@@ -318,7 +322,14 @@ final class ImapSession {
                         readLiteral(size, crlf);
                         crlf.finish();
                     }
-                    MessageSpool.Spooled spooled = spool.finish();
+                    MessageSpool.Spooled spooled;
+                    try {
+                        spooled = spool.finish();
+                    } catch (MessageSpool.WriteFailed e) {
+                        LOG.log(Level.WARNING, "cannot store an APPEND conn={0}: {1}", connection.id(), e.getMessage());
+                        skipNonSyncLiterals(0, " after a message the server could not store");
+                        throw noRoom();
+                    }
                     if (spooled.size() > limit) {
                         // bare LFs made CRLF can take a message past the limit its literal was under
                         spooled.discard();
@@ -366,9 +377,20 @@ final class ImapSession {
                     throw new LiteralRefused("the message" + (spooledOctets > 0 ? "s" : "") + " would take the mailbox past its"
                             + " quota (" + room.getAsLong() + " bytes left)", false, "OVERQUOTA");
                 }
+                if (!store.diskSpace().hasRoomFor(spooledOctets + size)) {
+                    if (!synchronizing) {
+                        skipNonSyncLiterals(size, "");
+                    }
+                    throw noRoom();
+                }
                 spooledOctets += size;
             }
         };
+    }
+
+    /** The server's disk is (nearly) full: Dovecot's answer to ENOSPC, which Thunderbird shows as it is. */
+    private static LiteralRefused noRoom() {
+        return new LiteralRefused("Not enough disk space on the server; try again later", false, "OVERQUOTA");
     }
 
     private void refuseIfOver(long size, long limit, boolean synchronizing) throws IOException {

@@ -104,6 +104,30 @@ class MultiAppendTest {
         }
     }
 
+    /**
+     * store.min_free_bytes: an APPEND that would take the disk under it is refused as it is
+     * announced (NO [OVERQUOTA], Dovecot's answer to a full disk), a non-synchronizing literal is
+     * read and dropped so the session stays in step, and with room again the same APPEND is taken.
+     */
+    @Test
+    void aNearlyFullDiskRefusesAppendsUntilThereIsRoomAgain() throws IOException {
+        long free = imap.store.store().diskSpace().usable();
+        try (LineClient c = imap.login()) {
+            imap.store.store().diskSpace().keepFree(free);
+            c.send("a APPEND INBOX {" + size(ONE) + "}").expect("a NO \\[OVERQUOTA\\] Not enough disk space on the server; try again later");
+            c.sendRaw("b APPEND INBOX {" + size(ONE) + "+}\r\n" + ONE + " {" + size(TWO) + "+}\r\n" + TWO + "\r\n");
+            c.expect("b NO \\[OVERQUOTA\\] .*");
+            c.send("c STATUS INBOX (MESSAGES)").expect("\\* STATUS \"INBOX\" \\(MESSAGES 0\\)");
+            c.expect("c OK STATUS completed");
+            imap.store.store().diskSpace().keepFree(free / 2);
+            c.sendRaw("d APPEND INBOX {" + size(ONE) + "+}\r\n" + ONE + "\r\n");
+            c.expect("d OK \\[APPENDUID \\d+ \\d+\\] APPEND completed");
+        }
+        try (Stream<Path> left = Files.list(dir.resolve("data/contents/spool"))) {
+            assertEquals(0, left.count(), "nothing refused was left in the spool");
+        }
+    }
+
     /** RFC 3502 §6.3.11 with RFC 9208 §5.1: the quota is checked for the set, and a set over it appends nothing. */
     @Test
     void aSetOverTheQuotaAppendsNothing() throws IOException {

@@ -174,6 +174,10 @@ final class HttpEndpoints implements AutoCloseable {
         long stored = store.accounts().users().stream().mapToLong(Account::usedBytes).sum();
         m.append("# HELP mailstack_store_bytes Bytes of mail in all mailboxes.\n# TYPE mailstack_store_bytes gauge\n");
         m.append("mailstack_store_bytes ").append(stored).append('\n');
+        long free = store.diskSpace().usable();
+        m.append("# HELP mailstack_store_free_bytes Bytes free where message files are written; below store.min_free_bytes"
+                + " new mail is refused.\n# TYPE mailstack_store_free_bytes gauge\n");
+        m.append("mailstack_store_free_bytes ").append(free == Long.MAX_VALUE ? "NaN" : String.valueOf(free)).append('\n');
         MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
         MemoryUsage nonHeap = ManagementFactory.getMemoryMXBean().getNonHeapMemoryUsage();
         m.append("# HELP mailstack_jvm_nonheap_used_bytes JVM memory outside the heap in use (code, metaspace).\n"

@@ -96,6 +96,7 @@ public final class Server implements AutoCloseable {
                 Duration.ofSeconds(config.integer(ConfigKey.IDLE_TIMEOUT)), config.integer(ConfigKey.MAX_CONNECTIONS),
                 config.integer(ConfigKey.MAX_CONNECTIONS_PER_IP), config.integer(ConfigKey.MAX_COMMANDS_PER_SECOND),
                 config.integer(ConfigKey.MIN_DATA_RATE));
+        store.diskSpace().keepFree(config.number(ConfigKey.STORE_MIN_FREE_BYTES));
         Housekeeping.sweepAtStart(store);
         Optional<ControlSocket> control = ControlSocket.open(config.dataDir(), store, config.mimeLimits(), ControlSocket.IDLE);
         control.ifPresent(services::add);
@@ -190,6 +191,7 @@ public final class Server implements AutoCloseable {
             fresh = reread.get();
             frontEnds.apply(fresh);
             housekeeping.apply(Housekeeping.Retention.of(fresh));
+            store.diskSpace().keepFree(fresh.number(ConfigKey.STORE_MIN_FREE_BYTES));
         } catch (ConfigException | IllegalArgumentException e) {
             LOG.log(Level.ERROR, "reload: configuration not applied, the running one stays error=\"{0}\"", e.getMessage());
             return;

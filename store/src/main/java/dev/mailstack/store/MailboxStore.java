@@ -42,10 +42,12 @@ public final class MailboxStore implements AutoCloseable {
     private final SieveDuplicates sieveDuplicates;
     private final Greylist greylist;
     private final EmailIds emailIds;
+    private final DiskSpace diskSpace;
 
-    private MailboxStore(Database db, ContentFiles contents) {
+    private MailboxStore(Database db, ContentFiles contents, DiskSpace diskSpace) {
         this.db = db;
         this.contents = contents;
+        this.diskSpace = diskSpace;
         this.accounts = new Accounts(db, accountWriters, changes);
         this.queue = new MailQueue(this);
         this.domainPolicies = new DomainPolicies(db);
@@ -60,9 +62,10 @@ public final class MailboxStore implements AutoCloseable {
         try {
             Files.createDirectories(dataDir);
             ContentFiles files = new ContentFiles(dataDir.resolve("contents"));
+            DiskSpace space = new DiskSpace(dataDir.resolve("contents"));
             Database db = Database.open(jdbcUrl == null ? Database.defaultUrl(dataDir) : jdbcUrl);
             try {
-                return new MailboxStore(db, files);
+                return new MailboxStore(db, files, space);
             } catch (RuntimeException e) {
                 db.close();
                 throw e;
@@ -111,6 +114,11 @@ public final class MailboxStore implements AutoCloseable {
     /** The per-user context every mailbox operation goes through. */
     public StoreSession open(AccountId account) {
         return new StoreSession(this, account);
+    }
+
+    /** The free space message files are written to, and the part of it new mail leaves alone. */
+    public DiskSpace diskSpace() {
+        return diskSpace;
     }
 
     /** A temporary file to receive a message into, before it is appended or queued. */

@@ -16,6 +16,9 @@ import java.util.concurrent.CompletableFuture;
 /**
  * A message being written to a temporary file next to the content files, hashing as it goes, so
  * storing it later is a rename, not a copy. Close without {@link #finish()} to discard it.
+ * A write that fails (a full disk) does not throw: the octets after it are counted and dropped,
+ * so a protocol session can read the rest of what its client sends and stay in step, and
+ * {@link #finish()} then throws {@link WriteFailed}, to be answered as a temporary failure.
  */
 public final class MessageSpool extends OutputStream {
     private final Path file;
@@ -25,6 +28,8 @@ public final class MessageSpool extends OutputStream {
     private long size;
     private boolean finished;
     private boolean closed;
+    /** The first write that failed; nothing is written after it. */
+    private IOException failure;
 
     MessageSpool(Path dir) throws IOException {
         this.file = Files.createTempFile(dir, "spool-", ".eml");
@@ -38,17 +43,33 @@ public final class MessageSpool extends OutputStream {
     }
 
     @Override
-    public void write(int b) throws IOException {
-        out.write(b);
-        digest.update((byte) b);
+    public void write(int b) {
         size++;
+        if (failure != null) {
+            return;
+        }
+        try {
+            out.write(b);
+        } catch (IOException e) {
+            failure = e;
+            return;
+        }
+        digest.update((byte) b);
     }
 
     @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-        out.write(b, off, len);
-        digest.update(b, off, len);
+    public void write(byte[] b, int off, int len) {
         size += len;
+        if (failure != null) {
+            return;
+        }
+        try {
+            out.write(b, off, len);
+        } catch (IOException e) {
+            failure = e;
+            return;
+        }
+        digest.update(b, off, len);
     }
 
     public long size() {
@@ -62,7 +83,17 @@ public final class MessageSpool extends OutputStream {
      * client's message waits for the file's sync and its directory's at once, not one after the other.
      */
     public Spooled finish() throws IOException {
-        out.flush();
+        if (failure == null) {
+            try {
+                out.flush();
+            } catch (IOException e) {
+                failure = e;
+            }
+        }
+        if (failure != null) {
+            close();
+            throw new WriteFailed(failure);
+        }
         finished = true;
         closed = true;
         FileChannel ch = channel;
@@ -86,6 +117,13 @@ public final class MessageSpool extends OutputStream {
             if (!finished) {
                 Files.deleteIfExists(file);
             }
+        }
+    }
+
+    /** The spool file could not be written (a full disk, most often); the message is not kept. */
+    public static final class WriteFailed extends IOException {
+        WriteFailed(IOException cause) {
+            super("cannot write the message to the spool: " + cause.getMessage(), cause);
         }
     }
 

@@ -111,6 +111,9 @@ public final class SmtpReplies {
     }
 
     public static final SmtpReply STORE_BUSY = new SmtpReply(451, "4.3.0", "Temporary failure storing the message, try again later");
+    /** RFC 5321 §4.2.3 452, RFC 3463 4.3.1: refused before the server's disk is full, as Postfix below queue_minfree. */
+    public static final SmtpReply INSUFFICIENT_STORAGE = new SmtpReply(452, "4.3.1",
+            "Insufficient system storage: the server's disk is nearly full, try again later");
     public static final SmtpReply CHECKS_FAILED = new SmtpReply(451, "4.3.0", "Temporary failure checking the message, try again later");
     public static final SmtpReply TLS_UNAVAILABLE = new SmtpReply(454, "4.7.0", "TLS not available");
 
@@ -140,7 +143,8 @@ public final class SmtpReplies {
     public static final SmtpReply AUTH_CANCELLED = new SmtpReply(501, "5.0.0", "Authentication cancelled");
     public static final SmtpReply AUTH_MECHANISM = new SmtpReply(504, "5.5.4", "Unrecognized authentication type; use PLAIN or LOGIN");
     public static final SmtpReply NO_SUCH_USER = new SmtpReply(550, "5.1.1", "No such user here");
-    public static final SmtpReply RELAY_DENIED = new SmtpReply(554, "5.7.1", "Relay access denied");
+    public static final SmtpReply RELAY_DENIED = new SmtpReply(554, "5.7.1",
+            "Relay access denied: to send to other domains, log in first (AUTH, on the submission port)");
     public static final SmtpReply MESSAGE_TOO_BIG = new SmtpReply(552, "5.3.4", "Message size exceeds fixed limit");
     public static final SmtpReply BARE_NEWLINE = new SmtpReply(550, "5.5.2",
             "Bare LF or CR in message data; end every line with CRLF");

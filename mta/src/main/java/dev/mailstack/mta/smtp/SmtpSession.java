@@ -86,7 +86,8 @@ final class SmtpSession {
     }
 
     /** MAIL FROM parameters we act on (RFC 1870, 6152, 6531, 3461, 3030). */
-    record MailParams(boolean eightBitMime, boolean smtpUtf8, Optional<String> ret, Optional<String> envId) {
+    /** {@code size}: what MAIL's SIZE declared (RFC 1870), 0 without it. */
+    record MailParams(boolean eightBitMime, boolean smtpUtf8, Optional<String> ret, Optional<String> envId, long size) {
     }
 
     /** A message arriving in BDAT chunks (RFC 3030). */
@@ -302,6 +303,7 @@ final class SmtpSession {
         }
         boolean eightBit = false;
         boolean utf8 = false;
+        long declaredSize = 0;
         Optional<String> ret = Optional.empty();
         Optional<String> envId = Optional.empty();
         for (Map.Entry<String, String> p : m.params().entrySet()) {
@@ -310,7 +312,8 @@ final class SmtpSession {
                 case "SIZE" -> {
                     try {
                         // RFC 1870 §6: refuse at once when the declared size is over the limit.
-                        if (Long.parseLong(v) > settings.maxMessageBytes()) {
+                        declaredSize = Long.parseLong(v);
+                        if (declaredSize > settings.maxMessageBytes()) {
                             return error(SmtpReplies.tooBig(settings.maxMessageBytes()));
                         }
                     } catch (NumberFormatException e) {
@@ -356,6 +359,10 @@ final class SmtpSession {
         if (!utf8 && !MailAddress.isAscii(m.from())) {
             return error(SmtpReplies.NON_ASCII_WITHOUT_SMTPUTF8);
         }
+        if (!store.diskSpace().hasRoomFor(declaredSize)) {
+            // RFC 1870 §6.1: 452 for a size the server cannot take now but may later; not the client's error
+            return send(SmtpReplies.INSUFFICIENT_STORAGE);
+        }
         boolean owned;
         try {
             owned = user.isEmpty() || !settings.senderLoginMatch() || m.from().isEmpty() || ownsAddress(user.get(), m.from());
@@ -374,7 +381,7 @@ final class SmtpSession {
                 instanceof MilterVerdict.Refuse refuse) {
             return milterRefused(refuse);
         }
-        state = new InTransaction(g, m.from(), new MailParams(eightBit, utf8, ret, envId), List.of(), Optional.empty(),
+        state = new InTransaction(g, m.from(), new MailParams(eightBit, utf8, ret, envId, declaredSize), List.of(), Optional.empty(),
                 Duration.ZERO);
         return send(SmtpReplies.SENDER_OK);
     }
@@ -473,6 +480,12 @@ final class SmtpSession {
                 }
             }
             case AddressResolution.Deliver d -> {
+                if (full(d, t.params().size())) {
+                    // refused now, not bounced later to a sender who may be forged (backscatter); as
+                    // Dovecot's quota-status policy service does for Postfix
+                    LOG.log(Level.INFO, "mailbox full conn={0} rcpt={1} size={2}", connection.id(), to, t.params().size());
+                    return send(SmtpReplies.overQuota(r.to()));
+                }
                 Optional<SpfResult> spf = lmtp || isPostmaster(to) ? Optional.empty()
                         : spf(t).filter(settings.senderChecks()::refuses).or(() -> heloSpf(t));
                 if (spf.isPresent() && settings.senderChecks().refuses(spf.get())) {
@@ -689,8 +702,14 @@ final class SmtpSession {
             state = t.greeted();
             return milterRefused(refuse);
         }
+        MessageSpool opened;
+        try {
+            opened = store.spool();
+        } catch (IOException e) {
+            return storageFailed(e);
+        }
         send(SmtpReplies.START_DATA);
-        try (MessageSpool spool = store.spool()) {
+        try (MessageSpool spool = opened) {
             IncomingMessage message = begin(spool, t);
             boolean linesOk;
             // from the 354 to the final dot at net.min_data_rate (Postfix's smtpd_min_data_rate), not
@@ -718,7 +737,13 @@ final class SmtpSession {
                 state = t.greeted();
                 return milterRefused(refuse);
             }
-            MessageSpool spool = store.spool();
+            MessageSpool spool;
+            try {
+                spool = store.spool();
+            } catch (IOException e) {
+                skipChunk(b);
+                return storageFailed(e);
+            }
             chunks = new Chunks(spool, begin(spool, t));
             state = t.with(Optional.of(chunks));
         }
@@ -819,7 +844,12 @@ final class SmtpSession {
                     message.receivedFields());
             return error(SmtpReplies.tooManyHops(message.receivedFields() + 1));
         }
-        MessageSpool.Spooled spooled = spool.finish();
+        MessageSpool.Spooled spooled;
+        try {
+            spooled = spool.finish();
+        } catch (MessageSpool.WriteFailed e) {
+            return storageFailed(e);
+        }
         MessageSpool.Spooled marked = null;
         MessageSpool.Spooled edited = null;
         try {
@@ -909,6 +939,9 @@ final class SmtpSession {
                 // the queue's commit failed: not sent, so the hour keeps only what went
                 user.ifPresent(u -> rates.giveBack(u.id(), taken.get()));
                 throw e;
+            } catch (IOException e) {
+                user.ifPresent(u -> rates.giveBack(u.id(), taken.get()));
+                return storageFailed(e);
             }
             LOG.log(Level.INFO, "queued conn={0} queue={1} from=<{2}> rcpts={3} size={4,number,#}", connection.id(), id,
                     envelope.returnPath(), envelope.recipients().size(), accepted.size());
@@ -934,6 +967,32 @@ final class SmtpSession {
     }
 
     /** A copy of the message with the milters' header changes, and the Return-Path of the sender they set. */
+    /**
+     * Whether mail to this recipient would only be refused at delivery for its one account's quota
+     * (RFC 5321 §4.2.2 552): already full, or too full for the size MAIL declared. An alias with
+     * several targets is taken, and only a full one's copy refused.
+     */
+    private static boolean full(AddressResolution.Deliver d, long size) {
+        if (d.accounts().size() != 1 || !d.forwards().isEmpty()) {
+            return false;
+        }
+        Account account = d.accounts().getFirst();
+        return account.quotaBytes().isPresent()
+                && account.usedBytes() + Math.max(size, 1) > account.quotaBytes().getAsLong();
+    }
+
+    /**
+     * The message could not be written or made durable: a temporary failure, so the client sends
+     * it again later and nothing is lost; 452 when the disk is what ran out (it has no room for
+     * a message of the largest size taken, beside store.min_free_bytes).
+     */
+    private boolean storageFailed(IOException e) throws IOException {
+        state = state instanceof InTransaction t ? t.greeted() : state;
+        LOG.log(Level.WARNING, "cannot store the message conn={0}: {1}", connection.id(), e.getMessage());
+        return send(store.diskSpace().hasRoomFor(settings.maxMessageBytes()) ? SmtpReplies.STORE_BUSY
+                : SmtpReplies.INSUFFICIENT_STORAGE);
+    }
+
     private MessageSpool.Spooled edited(MessageSpool.Spooled message, List<MilterReply.HeaderChange> changes,
                                         Optional<String> newSender) throws IOException {
         try (MessageSpool copy = store.spool(); InputStream in = message.open()) {
