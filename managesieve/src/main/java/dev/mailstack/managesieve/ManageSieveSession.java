@@ -197,13 +197,14 @@ final class ManageSieveSession {
         if (state instanceof NotAuthenticated && connection.canStartTls()) {
             lines.add("\"STARTTLS\"");
         }
+        // §1.7: with enotify (RFC 5435) in SIEVE, its methods must be listed; ours is mailto (RFC 5436)
+        lines.add(capability("NOTIFY", "mailto"));
         lines.add(capability("MAXREDIRECTS", Integer.toString(settings.maxRedirects())));
         if (state instanceof Authenticated a) {
             lines.add(capability("OWNER", a.account().address())); // §1.7: after login, whose scripts these are
         }
         lines.add(capability("VERSION", "1.0"));
         lines.add("\"UNAUTHENTICATE\""); // RFC 5804 §2.14.1
-        // NOTIFY is left out: no notification methods (RFC 5435) are offered
         connection.lockOutput();
         try {
             for (String l : lines) {

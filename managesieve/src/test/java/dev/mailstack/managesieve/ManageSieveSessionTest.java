@@ -36,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The ManageSieve server on loopback over a real H2 store on disk: raw sockets as a telnet user, and a transcript. */
 class ManageSieveSessionTest {
     static final String PLAIN = Base64.getEncoder().encodeToString("\0alice@example.org\0secret".getBytes(StandardCharsets.UTF_8));
-    static final int CAPABILITY_LINES = 7; // IMPLEMENTATION SASL SIEVE STARTTLS MAXREDIRECTS VERSION UNAUTHENTICATE
+    static final int CAPABILITY_LINES = 8; // IMPLEMENTATION SASL SIEVE STARTTLS NOTIFY MAXREDIRECTS VERSION UNAUTHENTICATE
 
     @TempDir
     Path dir;
@@ -269,6 +269,7 @@ class ManageSieveSessionTest {
             c.expect("\"IMPLEMENTATION\" \"mailstack\""); // RFC 5804 §2.2: capabilities again
             c.expect("\"SASL\" \"PLAIN LOGIN\"");
             c.expect("\"SIEVE\" \"" + String.join(" ", SieveScript.EXTENSIONS) + "\"");
+            c.expect("\"NOTIFY\" \"mailto\""); // RFC 5804 §1.7: SIEVE lists enotify
             c.expect("\"MAXREDIRECTS\" \"4\""); // no STARTTLS any more
             c.expectEventually("OK");
             c.send("STARTTLS").expect("NO \"TLS already active\"");
@@ -276,6 +277,7 @@ class ManageSieveSessionTest {
             c.send("CAPABILITY").expect("\"IMPLEMENTATION\" \"mailstack\"");
             c.expect("\"SASL\" \"\"");
             c.expect("\"SIEVE\" \"" + String.join(" ", SieveScript.EXTENSIONS) + "\"");
+            c.expect("\"NOTIFY\" \"mailto\""); // RFC 5804 §1.7: SIEVE lists enotify
             c.expect("\"MAXREDIRECTS\" \"4\"");
             c.expect("\"OWNER\" \"alice@example\\.org\"");
             c.expectEventually("OK");
