@@ -96,6 +96,19 @@ final class ImapParser {
         return tag.isEmpty() || !tag.chars().allMatch(ImapParser::isTagChar) ? "*" : tag;
     }
 
+    /** The commands {@link #command()} knows, to tell a person who typed one without a tag what is missing. */
+    private static final java.util.Set<String> COMMANDS = java.util.Set.of("CAPABILITY", "NOOP", "LOGOUT", "STARTTLS",
+            "CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "IDLE", "NAMESPACE", "LOGIN", "AUTHENTICATE", "SELECT", "EXAMINE",
+            "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE", "LIST", "LSUB", "STATUS", "APPEND", "SEARCH", "SORT",
+            "THREAD", "FETCH", "STORE", "COPY", "MOVE", "UID", "ID", "ENABLE", "COMPRESS", "GETQUOTA", "GETQUOTAROOT",
+            "SETQUOTA");
+
+    /** "LOGIN alice secret" typed by hand: the command was taken for the tag (RFC 3501 §2.2.1). */
+    private static ImapSyntaxException untagged(String command) {
+        return new ImapSyntaxException("missing tag: every command starts with a tag of your choosing, e.g. a1 "
+                + command.toUpperCase(Locale.ROOT) + " ...");
+    }
+
     String tag() throws ImapSyntaxException {
         int start = pos;
         while (pos < line.length() && isTagChar(line.charAt(pos))) {
@@ -108,6 +121,10 @@ final class ImapParser {
     }
 
     ImapCommand command() throws ImapSyntaxException, IOException {
+        String tag = line.substring(0, pos);
+        if (pos == line.length() && COMMANDS.contains(tag.toUpperCase(Locale.ROOT))) {
+            throw untagged(tag);
+        }
         sp();
         String name = atom().toUpperCase(Locale.ROOT);
         ImapCommand c = switch (name) {
@@ -252,7 +269,8 @@ final class ImapParser {
                 skipList(0);
                 yield new ImapCommand.SetQuota(root);
             }
-            default -> throw new ImapSyntaxException("unknown command " + name);
+            default -> throw COMMANDS.contains(tag.toUpperCase(Locale.ROOT)) ? untagged(tag)
+                    : new ImapSyntaxException("unknown command " + name);
         };
         end();
         return c;
