@@ -929,6 +929,16 @@ final class ImapSession {
 
     // --- selected state
 
+    /** BAD for a message number past the last one the client was told of (UIDs may name any). */
+    private boolean pastTheEnd(String tag, SelectedMailbox m, SequenceSet set, boolean uid) throws IOException {
+        OptionalLong number = uid ? OptionalLong.empty() : m.numberPastTheEnd(set);
+        if (number.isPresent()) {
+            tagged(tag, "BAD No message " + number.getAsLong() + ": the mailbox has " + m.exists()
+                    + " (use * for the last, or UID commands)");
+        }
+        return number.isPresent();
+    }
+
     private void fetch(String tag, SelectedMailbox m, ImapCommand.Fetch f) throws IOException {
         if (f.vanished() && !qresync) {
             tagged(tag, "BAD VANISHED without ENABLE QRESYNC first (RFC 7162 §3.2.6)");
@@ -936,6 +946,9 @@ final class ImapSession {
         }
         if (f.changedSince().isPresent() || f.items().stream().anyMatch(i -> i instanceof FetchItem.ModSeq)) {
             enableCondstore();
+        }
+        if (pastTheEnd(tag, m, f.set(), f.uid())) {
+            return;
         }
         List<Integer> msns = m.resolve(f.set(), f.uid());
         if (f.vanished()) {
@@ -1029,6 +1042,9 @@ final class ImapSession {
         if (s.unchangedSince().isPresent()) {
             enableCondstore();
         }
+        if (pastTheEnd(tag, m, s.set(), s.uid())) {
+            return;
+        }
         List<Integer> msns = m.resolve(s.set(), s.uid());
         List<Uid> uids = new ArrayList<>();
         for (int msn : msns) {
@@ -1098,6 +1114,9 @@ final class ImapSession {
         Optional<MailboxInfo> box = userStore().find(target);
         if (box.isEmpty()) {
             tagged(tag, "NO " + ImapReplies.TRY_CREATE + target.path());
+            return;
+        }
+        if (pastTheEnd(tag, m, c.set(), c.uid())) {
             return;
         }
         List<Uid> uids = m.resolve(c.set(), c.uid()).stream().map(msn -> m.at(msn).uid()).toList();

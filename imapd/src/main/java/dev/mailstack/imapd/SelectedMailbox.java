@@ -14,6 +14,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.Map;
 import java.util.Set;
 
@@ -183,6 +184,23 @@ final class SelectedMailbox {
             out.add(msn);
         }
         return out;
+    }
+
+    /**
+     * A message number the set names that no message has, if any: a client's mistake (RFC 9051
+     * §2.3.1.2, numbers run from 1 to the last EXISTS), answered BAD, as Dovecot does. A range
+     * reaching {@code *} never counts: "1:*" of an empty mailbox selects nothing.
+     */
+    OptionalLong numberPastTheEnd(SequenceSet set) {
+        if (set.saved()) {
+            return OptionalLong.empty();
+        }
+        for (SequenceSet.Range r : set.ranges()) {
+            if (r.from() != SequenceSet.STAR && r.to() != SequenceSet.STAR && r.high(0) > messages.size()) {
+                return OptionalLong.of(r.high(0));
+            }
+        }
+        return OptionalLong.empty();
     }
 
     /**
