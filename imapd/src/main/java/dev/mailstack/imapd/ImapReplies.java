@@ -1,6 +1,7 @@
 package dev.mailstack.imapd;
 
 import dev.mailstack.store.StoreException;
+import dev.mailstack.store.StoreFailure;
 
 /** Response texts and codes that repeat across commands (STYLE.md R1, R4). */
 final class ImapReplies {
@@ -13,7 +14,7 @@ final class ImapReplies {
      * in a response would end it early and desynchronise the client.
      */
     static String forFailure(StoreException e) {
-        if (e.failure() == dev.mailstack.store.StoreFailure.TEMPORARY) {
+        if (e.failure() == StoreFailure.TEMPORARY) {
             return "[UNAVAILABLE] The mail store failed; try again later";
         }
         String code = switch (e.failure()) {
@@ -26,7 +27,7 @@ final class ImapReplies {
             case OVER_QUOTA -> "[OVERQUOTA]";
             case TOO_BIG -> "[TOOBIG]";
             case INVALID_NAME -> "[CANNOT]";
-            case TEMPORARY -> "[UNAVAILABLE]";
+            case TEMPORARY -> throw new IllegalStateException("answered above");
         };
         return code + " " + e.getMessage().replaceAll("[\\r\\n]+", " ");
     }

@@ -85,8 +85,7 @@ final class SmtpSession {
     private record SpfOf(String from, String helo, SpfResult result) {
     }
 
-    /** MAIL FROM parameters we act on (RFC 1870, 6152, 6531, 3461, 3030). */
-    /** {@code size}: what MAIL's SIZE declared (RFC 1870), 0 without it. */
+    /** MAIL FROM parameters we act on (RFC 1870, 6152, 6531, 3461, 3030); {@code size}: SIZE's value, 0 without it. */
     record MailParams(boolean eightBitMime, boolean smtpUtf8, Optional<String> ret, Optional<String> envId, long size) {
     }
 
