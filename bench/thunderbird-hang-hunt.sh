@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 mkdir -p /tmp/tb
 [ -f /tmp/tb/users.txt ] || { i=1; while [ $i -le 50 ]; do echo "user$i@example.test secret"; i=$((i + 1)); done > /tmp/tb/users.txt; }
 pkill -f "mail.example.test"; sleep 1
+rm -f /tmp/tb/server-s$run.log  # a log of an earlier run would say "ready" at once
 rm -rf /tmp/tb/fresh
 ./mailstack domain add example.test --data /tmp/tb/fresh >/dev/null || exit 1
 ./mailstack user import /tmp/tb/users.txt --data /tmp/tb/fresh >/dev/null || exit 1
