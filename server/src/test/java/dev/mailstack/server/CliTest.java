@@ -39,6 +39,56 @@ class CliTest {
         }
     }
 
+    /** A tab separates address and password as a space does; passwd-file's {PLAIN} is hashed, other schemes are named. */
+    @Test
+    void importTakesTabsAndPlainPasswdFileLines() throws Exception {
+        String data = dir.resolve("data").toString();
+        assertEquals(0, run("domain", "add", "example.org", "--data", data));
+        Path users = dir.resolve("users.txt");
+        Files.writeString(users, "carol@example.org\tpass word\n"
+                + "dave@example.org:{PLAIN}d-secret:1000:1000::/home/dave::\n"
+                + "erin@example.org:{BLF-CRYPT}$2y$05$abc:1000:1000::/home/erin::\n");
+        java.io.PrintStream stderr = System.err;
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        try {
+            System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals(1, run("user", "import", users.toString(), "--data", data), "one line refused");
+        } finally {
+            System.setErr(stderr);
+        }
+        assertTrue(err.toString(java.nio.charset.StandardCharsets.UTF_8).contains(
+                users + ":3: password scheme {BLF-CRYPT} is not supported"), err.toString());
+        try (MailboxStore store = MailboxStore.open(Path.of(data), null)) {
+            assertTrue(store.accounts().authenticate("carol@example.org", "pass word").isPresent());
+            assertTrue(store.accounts().authenticate("dave@example.org", "d-secret").isPresent());
+            assertTrue(store.accounts().find("erin@example.org").isEmpty());
+        }
+    }
+
+    /**
+     * picocli shows the first line of a description as the command's summary in its parent's list:
+     * each must be a whole sentence, and each further line a whole paragraph (picocli wraps them).
+     */
+    @Test
+    void everyCommandsSummaryAndParagraphsAreWholeSentences() {
+        java.util.ArrayDeque<picocli.CommandLine> todo = new java.util.ArrayDeque<>(List.of(new picocli.CommandLine(new Main())));
+        int seen = 0;
+        while (!todo.isEmpty()) {
+            picocli.CommandLine c = todo.pop();
+            todo.addAll(c.getSubcommands().values());
+            seen++;
+            String[] lines = c.getCommandSpec().usageMessage().description();
+            String name = c.getCommandSpec().qualifiedName();
+            assertTrue(lines.length > 0, name + " has no description");
+            for (String line : lines) {
+                line = line.replace("%n", ""); // picocli's own help command starts a paragraph with one
+                assertTrue(line.matches("(?s)[A-Z].*[.)]") && !line.endsWith("e.g.") && !line.endsWith("i.e."),
+                        name + ": '" + line + "' is not a whole sentence (a source line wrapped into its own element?)");
+            }
+        }
+        assertTrue(seen > 40, "walked " + seen + " commands");
+    }
+
     /** With no server running, user add, passwd and del write to the store themselves, as before the control socket. */
     @Test
     void passwordsAndDeletionsWithNoServerRunning() throws Exception {
