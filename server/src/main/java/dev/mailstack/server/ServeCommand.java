@@ -1,13 +1,20 @@
 package dev.mailstack.server;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Run the server: every enabled front-end on one shared store, until SIGTERM or Ctrl-C.")
+        description = {"Run the server: every enabled front-end on one shared store, until SIGTERM or Ctrl-C.",
+            "Every port has a configuration key and an environment variable besides the flags below: smtp.port"
+                    + " (MAILSTACK_SMTP_PORT), submission.port, submissions.port (465), pop3.port, pop3s.port (995),"
+                    + " imap.port, imaps.port (993), managesieve.port, lmtp.port and http.port (MAILSTACK_HTTP_PORT,"
+                    + " 80 or 8080). Each is a number, auto (the standard port when allowed to bind it, else the"
+                    + " unprivileged one) or off. Flags win over the environment, which wins over the file; see"
+                    + " docs/configuration.md."})
 final class ServeCommand implements Runnable {
     @Mixin
     StoreOptions options;
@@ -30,17 +37,23 @@ final class ServeCommand implements Runnable {
     @Option(names = "--lmtp-socket", paramLabel = "PATH", description = "LMTP on a Unix domain socket, for Postfix's lmtp:unix:PATH (default: none).")
     String lmtpSocket;
 
+    /** The flag that sets each port key; the TLS ports and HTTP have only their key and variable. */
+    private static final Map<ConfigKey, String> PORT_FLAGS = Map.of(ConfigKey.SMTP_PORT, "--smtp-port",
+            ConfigKey.SUBMISSION_PORT, "--submission-port", ConfigKey.POP3_PORT, "--pop3-port",
+            ConfigKey.IMAP_PORT, "--imap-port", ConfigKey.MANAGESIEVE_PORT, "--managesieve-port",
+            ConfigKey.LMTP_PORT, "--lmtp-port");
+
     /** The configuration as the file, the environment and this command line make it; again on each SIGHUP. */
     private Config config() {
         Config config = options.config();
         set(config, ConfigKey.HOSTNAME, hostname, "--hostname");
         set(config, ConfigKey.BIND, bind, "--bind");
-        set(config, ConfigKey.SMTP_PORT, smtpPort, "--smtp-port");
-        set(config, ConfigKey.SUBMISSION_PORT, submissionPort, "--submission-port");
-        set(config, ConfigKey.POP3_PORT, pop3Port, "--pop3-port");
-        set(config, ConfigKey.IMAP_PORT, imapPort, "--imap-port");
-        set(config, ConfigKey.MANAGESIEVE_PORT, manageSievePort, "--managesieve-port");
-        set(config, ConfigKey.LMTP_PORT, lmtpPort, "--lmtp-port");
+        set(config, ConfigKey.SMTP_PORT, smtpPort, PORT_FLAGS.get(ConfigKey.SMTP_PORT));
+        set(config, ConfigKey.SUBMISSION_PORT, submissionPort, PORT_FLAGS.get(ConfigKey.SUBMISSION_PORT));
+        set(config, ConfigKey.POP3_PORT, pop3Port, PORT_FLAGS.get(ConfigKey.POP3_PORT));
+        set(config, ConfigKey.IMAP_PORT, imapPort, PORT_FLAGS.get(ConfigKey.IMAP_PORT));
+        set(config, ConfigKey.MANAGESIEVE_PORT, manageSievePort, PORT_FLAGS.get(ConfigKey.MANAGESIEVE_PORT));
+        set(config, ConfigKey.LMTP_PORT, lmtpPort, PORT_FLAGS.get(ConfigKey.LMTP_PORT));
         set(config, ConfigKey.LMTP_SOCKET, lmtpSocket, "--lmtp-socket");
         return config;
     }
@@ -55,6 +68,8 @@ final class ServeCommand implements Runnable {
         Server server;
         try {
             server = Server.start(config, this::config);
+        } catch (ListenFailure e) {
+            throw new CommandFailure("cannot start: " + e.advice(PORT_FLAGS.get(e.key())));
         } catch (java.io.IOException e) {
             throw new CommandFailure("cannot start: " + e.getMessage());
         }
