@@ -342,6 +342,27 @@ class CliTest {
         }
     }
 
+    /** A missing folder or file is named as such, not as the bare path a NoSuchFileException carries. */
+    @Test
+    void backupAndRestoreSayWhichFolderOrFileIsMissing() throws Exception {
+        String data = dir.resolve("data").toString();
+        assertEquals(0, run("domain", "add", "example.org", "--data", data));
+        Path missing = dir.resolve("nonexistent");
+        java.io.PrintStream stderr = System.err;
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        try {
+            System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals(1, run("backup", missing.resolve("x.zip").toString(), "--data", data));
+            assertEquals(1, run("restore", dir.resolve("nonexist.zip").toString(), "--data", dir.resolve("r").toString()));
+        } finally {
+            System.setErr(stderr);
+        }
+        String said = err.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(said.contains("mailstack: no such folder: " + missing + " (create it first"), said);
+        assertTrue(said.contains("mailstack: no such file: " + dir.resolve("nonexist.zip") + "\n"), said);
+        assertTrue(Files.notExists(dir.resolve("r")), "a failed restore made no data folder");
+    }
+
     @Test
     void importParsesWithTheConfiguredMimeLimits() throws Exception {
         String data = dir.resolve("data").toString();
