@@ -65,6 +65,8 @@ public final class Config {
         } catch (IOException e) {
             throw new ConfigException(file + ": cannot read: " + e.getMessage());
         }
+        // every line is checked before any error is reported: a file with three mistakes is fixed in one go
+        List<String> errors = new java.util.ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i).strip();
             String where = file + ":" + (i + 1);
@@ -73,12 +75,24 @@ public final class Config {
             }
             int eq = line.indexOf('=');
             if (eq < 0) {
-                throw new ConfigException(where + ": expected 'key = value', got: " + line);
+                errors.add(where + ": expected 'key = value', got: " + line);
+                continue;
             }
             String key = line.substring(0, eq).strip();
-            ConfigKey k = ConfigKey.byKey(key).orElseThrow(() -> new ConfigException(where + ": unknown key '" + key
-                    + "' (see docs/configuration.md)"));
-            set(k, line.substring(eq + 1).strip(), where);
+            Optional<ConfigKey> k = ConfigKey.byKey(key);
+            if (k.isEmpty()) {
+                errors.add(where + ": unknown key '" + key + "'" + ConfigKey.closestTo(key).map(c -> ": did you mean " + c + "?")
+                        .orElse("") + " (see docs/configuration.md)");
+                continue;
+            }
+            try {
+                set(k.get(), line.substring(eq + 1).strip(), where);
+            } catch (ConfigException e) {
+                errors.add(e.getMessage());
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw new ConfigException(errors.size() == 1 ? errors.get(0) : String.join("\n", errors));
         }
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -26,6 +27,36 @@ class ConfigTest {
         assertEquals(file + ":4", c.effective().get(ConfigKey.HOSTNAME).origin());
         assertEquals(Optional.empty(), Config.load(Optional.empty(), Map.of("MAILSTACK_IMAP_PORT", "off"))
                 .port(ConfigKey.IMAP_PORT, 143, 1143));
+    }
+
+    /** Every mistaken line of a file at once, each with file, line and key; a misspelt key gets the one meant. */
+    @Test
+    void everyErrorOfAFileIsReportedWithTheKeyProbablyMeant() throws Exception {
+        Path file = dir.resolve("several.conf");
+        Files.writeString(file, "smtp.prot = 25\nhostname = mx.example.org\nimap.max_line_bytes = 9000\n"
+                + "smtp.port = 99999\nno equals sign\nmax_recipients = 10\nfrobnicate = 1\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
+        assertEquals(List.of(
+                file + ":1: unknown key 'smtp.prot': did you mean smtp.port? (see docs/configuration.md)",
+                file + ":3: unknown key 'imap.max_line_bytes': did you mean net.max_line_bytes? (see docs/configuration.md)",
+                file + ":4: smtp.port = 99999: a port is 0 to 65535, auto or off",
+                file + ":5: expected 'key = value', got: no equals sign",
+                file + ":6: unknown key 'max_recipients': did you mean smtp.max_recipients? (see docs/configuration.md)",
+                file + ":7: unknown key 'frobnicate' (see docs/configuration.md)"), e.getMessage().lines().toList());
+
+        // config check prints each on its own line, and exits 1
+        java.io.PrintStream stderr = System.err;
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        try {
+            System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals(1, Main.run("config", "check", "--config", file.toString()));
+        } finally {
+            System.setErr(stderr);
+        }
+        List<String> said = err.toString(java.nio.charset.StandardCharsets.UTF_8).lines().toList();
+        assertEquals(6, said.size(), said.toString());
+        assertEquals("mailstack: " + file + ":1: unknown key 'smtp.prot': did you mean smtp.port? (see docs/configuration.md)",
+                said.get(0));
     }
 
     @Test
