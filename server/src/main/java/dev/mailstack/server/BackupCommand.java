@@ -63,8 +63,10 @@ final class BackupCommand implements Runnable {
             if (!Files.isRegularFile(file)) {
                 throw new CommandFailure((Files.exists(file) ? "not a file: " : "no such file: ") + file);
             }
+            DataFolder folder = DataFolder.mayBeMade(options.config());
             try {
                 Backup.restore(file, options.config().dataDir());
+                folder.reportIfMade();
                 System.out.println("restored " + file + " into " + options.config().dataDir());
             } catch (IOException e) {
                 throw new CommandFailure("restore failed: " + describe(e));

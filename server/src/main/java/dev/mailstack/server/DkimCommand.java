@@ -61,6 +61,7 @@ final class DkimCommand {
         /** The domain, the selector and the key's file the options name for a key of {@code kind}, checked. */
         Target resolve(DkimKey.Kind kind) {
             Config config = options.config();
+            DataFolder.mustExist(config); // a key made elsewhere would sign nothing
             String s = selector(config, kind);
             String d = domain();
             return new Target(config.dataDir(), d, s, DkimSigner.keyFile(keys(config.dataDir()), d, s));
@@ -149,6 +150,7 @@ final class DkimCommand {
                 return;
             }
             Config config = target.options.config();
+            DataFolder.mustExist(config);
             String d = target.domain();
             Path folder = keys(config.dataDir()).resolve(d);
             DomainKeys chosen;

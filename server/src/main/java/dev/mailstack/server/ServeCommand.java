@@ -66,12 +66,15 @@ final class ServeCommand implements Runnable {
         HangupRequests hangups = new HangupRequests();
         Signals.onHangup(hangups::requested);
         Server server;
+        DataFolder folder = DataFolder.mayBeMade(config);
         try {
             server = Server.start(config, this::config);
         } catch (ListenFailure e) {
             throw new CommandFailure("cannot start: " + e.advice(PORT_FLAGS.get(e.key())));
         } catch (java.io.IOException e) {
             throw new CommandFailure("cannot start: " + e.getMessage());
+        } finally {
+            folder.reportIfMade();
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Duration grace = Duration.ofSeconds(config.integer(ConfigKey.SHUTDOWN_GRACE));

@@ -64,13 +64,22 @@ final class UserCommand {
      * the store, owning the data folder meanwhile ({@link StoreAccess}).
      */
     private static void change(StoreOptions options, Change change) {
+        change(options, change, false);
+    }
+
+    /** With {@code mayMake}, for user add: the first account may start a new data folder (and says so). */
+    private static void change(StoreOptions options, Change change, boolean mayMake) {
         String done;
         boolean throughServer;
-        try (StoreAccess access = StoreAccess.open(options, options.config(), "the command", "user")) {
+        Config config = options.config();
+        DataFolder folder = mayMake ? DataFolder.mayBeMade(config) : DataFolder.mustExist(config);
+        try (StoreAccess access = StoreAccess.openOrMake(options, config, "the command", "user")) {
             throughServer = access instanceof StoreAccess.ThroughServer;
             done = change.apply(access.accounts());
         } catch (IOException e) {
             throw new CommandFailure(e.getMessage());
+        } finally {
+            folder.reportIfMade();
         }
         System.out.println(done + (throughServer ? " (through the running server)" : ""));
     }
@@ -97,7 +106,7 @@ final class UserCommand {
             // password is asked for.
             OptionalLong bytes = quota == null ? OptionalLong.empty() : limit(spec, "--quota", quota);
             String hash = PasswordScheme.hash(readPassword(stdin));
-            change(options, accounts -> "added user " + accounts.addUser(address, hash, bytes));
+            change(options, accounts -> "added user " + accounts.addUser(address, hash, bytes), true);
         }
     }
 
@@ -224,14 +233,22 @@ final class UserCommand {
         @Override
         public void run() {
             try (MailboxStore store = options.openStore()) {
-                for (Account a : store.accounts().users()) {
-                    String quota = a.quotaBytes().isPresent() ? Long.toString(a.quotaBytes().getAsLong()) : "none";
+                List<Account> users = store.accounts().users();
+                if (users.isEmpty()) {
+                    // on standard error: a script reading the list still gets no lines
+                    System.err.println("mailstack: no users in " + options.config().dataDir().toAbsolutePath().normalize()
+                            + " yet: add one with mailstack user add ADDRESS");
+                }
+                for (Account a : users) {
                     if (json) {
                         System.out.printf("{\"address\":\"%s\",\"disabled\":%s,\"quota\":%s,\"used\":%d}%n", a.address(),
-                                a.disabled(), a.quotaBytes().isPresent() ? quota : "null", a.usedBytes());
+                                a.disabled(), a.quotaBytes().isPresent() ? Long.toString(a.quotaBytes().getAsLong()) : "null",
+                                a.usedBytes());
                     } else {
-                        System.out.printf("%-40s used=%d quota=%s%s%n", a.address(), a.usedBytes(), quota,
-                                a.disabled() ? " disabled" : "");
+                        // the quota as user quota takes it (2G); the use rounded, 1024-based too
+                        String quota = a.quotaBytes().isPresent() ? QuotaLimit.exact(a.quotaBytes().getAsLong()) : "none";
+                        System.out.printf("%-40s used=%s quota=%s%s%n", a.address(), QuotaLimit.approximate(a.usedBytes()),
+                                quota, a.disabled() ? " disabled" : "");
                     }
                 }
             }
@@ -261,7 +278,9 @@ final class UserCommand {
             int added = 0;
             int failed = 0;
             boolean throughServer;
-            try (StoreAccess access = StoreAccess.open(options, options.config(), "the command", "user")) {
+            Config config = options.config();
+            DataFolder folder = DataFolder.mayBeMade(config);
+            try (StoreAccess access = StoreAccess.openOrMake(options, config, "the command", "user")) {
                 throughServer = access instanceof StoreAccess.ThroughServer;
                 for (int i = 0; i < lines.size(); i++) {
                     String line = lines.get(i).strip();
@@ -279,6 +298,8 @@ final class UserCommand {
                 }
             } catch (IOException e) {
                 throw new CommandFailure(e.getMessage() + (added > 0 ? " (" + added + " user(s) were imported before that)" : ""));
+            } finally {
+                folder.reportIfMade();
             }
             System.out.println("imported " + added + " user(s)" + (failed > 0 ? ", " + failed + " failed" : "")
                     + (throughServer ? " (through the running server)" : ""));

@@ -89,6 +89,74 @@ class CliTest {
         assertTrue(seen > 40, "walked " + seen + " commands");
     }
 
+    /**
+     * Run from another folder, a command that only reads or changes what is there refuses instead
+     * of making a new empty store; the commands that start one say they made the folder.
+     */
+    @Test
+    void aMissingDataFolderIsRefusedOrAnnounced() throws Exception {
+        Path data = dir.resolve("sub/data");
+        String d = data.toString();
+        Path mbox = Files.writeString(dir.resolve("m.mbox"), "From x Tue Dec  1 10:00:00 2026\nSubject: s\n\nb\n");
+        java.io.PrintStream stdout = System.out;
+        java.io.PrintStream stderr = System.err;
+        java.io.InputStream stdin = System.in;
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        String said;
+        try {
+            System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+            System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+            System.setIn(new java.io.ByteArrayInputStream("pw\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            for (List<String> command : List.of(List.of("user", "list"), List.of("domain", "list"), List.of("alias", "list"),
+                    List.of("queue", "list"), List.of("user", "passwd", "a@example.org", "--password-stdin"),
+                    List.of("user", "quota", "a@example.org", "1G"), List.of("user", "vacation", "a@example.org"),
+                    List.of("user", "sieve", "a@example.org", "list"), List.of("domain", "del", "example.org"),
+                    List.of("backup", dir.resolve("b.zip").toString()), List.of("dkim", "keygen", "example.org"),
+                    List.of("import", "mbox", mbox.toString(), "--user", "a@example.org"))) {
+                List<String> args = new java.util.ArrayList<>(command);
+                args.addAll(List.of("--data", d));
+                err.reset();
+                assertEquals(1, run(args.toArray(String[]::new)), command.toString());
+                assertEquals("mailstack: no data folder at " + data + ": run from the folder you started the server in,"
+                        + " or pass --data\n", err.toString(java.nio.charset.StandardCharsets.UTF_8), command.toString());
+                assertTrue(Files.notExists(dir.resolve("sub")), command + " made nothing");
+            }
+            err.reset();
+            assertEquals(0, run("domain", "add", "example.org", "--data", d));
+            assertEquals(0, run("domain", "add", "example.net", "--data", d));
+            said = err.toString(java.nio.charset.StandardCharsets.UTF_8);
+            err.reset();
+            out.reset();
+            assertEquals(0, run("user", "list", "--data", d));
+            assertEquals("", out.toString(java.nio.charset.StandardCharsets.UTF_8), "nothing for a script to parse");
+            assertEquals("mailstack: no users in " + data + " yet: add one with mailstack user add ADDRESS\n",
+                    err.toString(java.nio.charset.StandardCharsets.UTF_8));
+            System.setIn(new java.io.ByteArrayInputStream("pw\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            assertEquals(0, run("user", "add", "a@example.org", "--password-stdin", "--quota", "2G", "--data", d));
+            out.reset();
+            assertEquals(0, run("user", "list", "--data", d));
+            assertTrue(out.toString(java.nio.charset.StandardCharsets.UTF_8).matches("a@example.org +used=0 quota=2G\n"), out.toString());
+
+            // user add and user import start a store as well
+            err.reset();
+            System.setIn(new java.io.ByteArrayInputStream("pw\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            assertEquals(1, run("user", "add", "b@example.org", "--password-stdin", "--data", dir.resolve("other").toString()),
+                    "no such domain there");
+            assertTrue(err.toString(java.nio.charset.StandardCharsets.UTF_8).contains("mailstack: created a new data folder at "
+                    + dir.resolve("other") + "\n"), err.toString());
+        } finally {
+            System.setOut(stdout);
+            System.setErr(stderr);
+            System.setIn(stdin);
+        }
+        assertEquals("mailstack: created a new data folder at " + data + "\n", said, "once, by the first domain add");
+        assertEquals("2G", QuotaLimit.exact(2L << 30));
+        assertEquals("1536", QuotaLimit.exact(1536));
+        assertEquals("1.5K", QuotaLimit.approximate(1536));
+        assertEquals("23M", QuotaLimit.approximate(23L << 20));
+    }
+
     /** With no server running, user add, passwd and del write to the store themselves, as before the control socket. */
     @Test
     void passwordsAndDeletionsWithNoServerRunning() throws Exception {
@@ -227,6 +295,7 @@ class CliTest {
     @Test
     void dkimKeysAndTheirDnsRecords() throws Exception {
         String data = dir.resolve("data").toString();
+        Files.createDirectories(Path.of(data)); // the server's: keys go into a data folder that is there
         java.io.PrintStream stdout = System.out;
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         try {
@@ -261,6 +330,7 @@ class CliTest {
     @Test
     void dkimEd25519KeysAndTheirDnsRecords() throws Exception {
         String data = dir.resolve("data").toString();
+        Files.createDirectories(Path.of(data)); // the server's: keys go into a data folder that is there
         java.io.PrintStream stdout = System.out;
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         String keygen;

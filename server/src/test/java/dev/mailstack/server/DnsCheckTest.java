@@ -46,6 +46,7 @@ class DnsCheckTest {
         Path conf = dir.resolve("mailstack.conf");
         Files.writeString(conf, "hostname = mail.example.org\n");
         config = conf.toString();
+        Files.createDirectories(Path.of(data)); // the server's data folder, where keygen puts its keys
         assertEquals(0, quietly("dkim", "keygen", "example.org", "--data", data));
         dkimRecord = published(DkimKey.read(dir.resolve("data/dkim/example.org/mailstack.pem"), "example.org", "mailstack"));
     }
