@@ -245,13 +245,41 @@ public final class Config {
     }
 
     public String hostname() {
-        return optional(ConfigKey.HOSTNAME).orElseGet(() -> {
-            try {
-                return InetAddress.getLocalHost().getCanonicalHostName().toLowerCase(Locale.ROOT);
-            } catch (UnknownHostException e) {
-                return "localhost";
-            }
-        });
+        return optional(ConfigKey.HOSTNAME).orElseGet(Config::machineName);
+    }
+
+    /**
+     * This machine's name for an unset hostname: the canonical name, else the local host name
+     * (hostname(1)), leaving out localhost and bare addresses, which are no name for other servers
+     * (a VM's /etc/hosts often maps its address to localhost first); "localhost" when that is all.
+     */
+    static String machineName() {
+        List<String> names = new java.util.ArrayList<>();
+        try {
+            InetAddress local = InetAddress.getLocalHost();
+            names.add(local.getCanonicalHostName());
+            names.add(local.getHostName());
+        } catch (UnknownHostException e) {
+            // no name resolves for this machine: only "localhost" is left
+        }
+        return machineName(names);
+    }
+
+    /** The first of {@code names} that is a name of this machine to others. */
+    static String machineName(List<String> names) {
+        return names.stream().map(n -> n.toLowerCase(Locale.ROOT)).filter(n -> !isLocalOnly(n)).findFirst()
+                .orElse("localhost");
+    }
+
+    /** localhost, localhost.localdomain, or an address literal instead of a name. */
+    private static boolean isLocalOnly(String name) {
+        return name.isBlank() || name.equals("localhost") || name.equals("localhost.localdomain")
+                || name.contains(":") || name.matches("[0-9.]+");
+    }
+
+    /** Whether a server name is one other servers can look up: a dotted name, not localhost or an address. */
+    static boolean isFullName(String hostname) {
+        return !isLocalOnly(hostname) && hostname.contains(".") && !hostname.endsWith(".localdomain");
     }
 
     public InetAddress bind() {

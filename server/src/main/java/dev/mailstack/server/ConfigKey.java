@@ -8,7 +8,7 @@ import java.util.Optional;
  * (a test keeps the two in step). Values are checked when the file is read.
  */
 public enum ConfigKey {
-    HOSTNAME("hostname", "", Type.STRING, "Name in greetings and Received: headers; empty means this machine's name."),
+    HOSTNAME("hostname", "", Type.STRING, "Name in greetings, Received: headers, Thunderbird autoconfig and the MX that dns check advises; empty means this machine's name: its canonical name, else its host name (hostname(1)), never localhost or an address. A name without a dot is warned about at start: set a full one (mail.example.org)."),
     DATA_DIR("data_dir", "data", Type.PATH, "Folder for the database and message files; relative to the working directory."),
     JDBC_URL("jdbc_url", "", Type.STRING, "Database URL; empty means an embedded H2 file in data_dir."),
     BIND("bind", "127.0.0.1", Type.ADDRESS, "Address every listener binds; 0.0.0.0 (or ::) serves the network."),

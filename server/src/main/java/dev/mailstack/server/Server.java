@@ -85,6 +85,13 @@ public final class Server implements AutoCloseable {
 
     private void startFrontEnds() throws IOException {
         String hostname = config.hostname();
+        if (!Config.isFullName(hostname)) {
+            LOG.log(Level.WARNING, "the server calls itself {0}, not a full domain name: greetings, Received: headers"
+                    + " and the Thunderbird autoconfig say so and other servers may refuse its mail; set hostname in the"
+                    + " configuration (e.g. hostname = mail.example.org, or --hostname) source=\"{1}\"", hostname,
+                    config.optional(ConfigKey.HOSTNAME).isPresent() ? config.effective().get(ConfigKey.HOSTNAME).origin()
+                            : "the name of this machine");
+        }
         tls = tls().orElse(null);
         if (tls != null) {
             watchCertificateFiles();

@@ -1,6 +1,7 @@
 package dev.mailstack.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -27,6 +28,21 @@ class ConfigTest {
         assertEquals(file + ":4", c.effective().get(ConfigKey.HOSTNAME).origin());
         assertEquals(Optional.empty(), Config.load(Optional.empty(), Map.of("MAILSTACK_IMAP_PORT", "off"))
                 .port(ConfigKey.IMAP_PORT, 143, 1143));
+    }
+
+    /** An unset hostname: the canonical name, else hostname(1)'s, never localhost or an address when a name is there. */
+    @Test
+    void anUnsetHostnameSkipsLocalhostAndAddresses() {
+        assertEquals("mail.example.org", Config.machineName(List.of("mail.example.org", "vm")));
+        assertEquals("vm", Config.machineName(List.of("localhost", "vm")), "a VM whose /etc/hosts maps it to localhost");
+        assertEquals("vm", Config.machineName(List.of("10.0.2.15", "VM")));
+        assertEquals("vm", Config.machineName(List.of("fe80:0:0:0:a00:27ff:fe4e:66a1%enp0s3", "vm")));
+        assertEquals("localhost", Config.machineName(List.of("localhost.localdomain", "127.0.0.1")));
+        assertEquals("localhost", Config.machineName(List.of()));
+        assertTrue(Config.isFullName("mail.example.org"));
+        for (String name : List.of("vm", "localhost", "localhost.localdomain", "vm.localdomain", "192.0.2.1", "::1")) {
+            assertFalse(Config.isFullName(name), name);
+        }
     }
 
     /** Every mistaken line of a file at once, each with file, line and key; a misspelt key gets the one meant. */

@@ -108,6 +108,7 @@ class ServeCommandTest {
         }
         c.set(ConfigKey.SUBMISSIONS_PORT, "2465", "test");
         c.set(ConfigKey.IMAPS_PORT, "1993", "test");
+        c.set(ConfigKey.HOSTNAME, "localhost", "test");
         try (Server server = Server.start(c)) {
             String all;
             synchronized (logged) {
@@ -115,6 +116,8 @@ class ServeCommandTest {
             }
             assertTrue(all.contains("STARTTLS is off and the implicit-TLS ports stay closed (submissions 2465, imaps 1993)"), all);
             assertFalse(all.contains("465, 993, 995"), all);
+            assertTrue(all.contains("the server calls itself localhost, not a full domain name") && all.contains(
+                    "set hostname in the configuration (e.g. hostname = mail.example.org, or --hostname) source=\"test\""), all);
             assertTrue(all.contains("listening=smtp:" + server.port("smtp") + ",http:" + server.port("http") + " "), all);
         } finally {
             logger.removeHandler(capture);
