@@ -40,7 +40,7 @@ class LauncherTest {
 
     /**
      * ./mailstack's first build, with a stand-in mvn on PATH that prints what it was given and
-     * writes colour codes as Maven 3.8 does unless jansi strips them: the launcher says the first
+     * writes colour codes as Maven 3.8 does unless told not to (jansi.strip, jansi.noreset): the launcher says the first
      * build takes a while and asks Maven for plain output.
      */
     @Test
@@ -50,7 +50,7 @@ class LauncherTest {
         Path bin = Files.createDirectories(dir.resolve("bin"));
         Path mvn = bin.resolve("mvn");
         Files.writeString(mvn, "#!/bin/sh\necho \"mvn $* MAVEN_OPTS=$MAVEN_OPTS\"\n"
-                + "case \"$MAVEN_OPTS\" in *-Djansi.strip=true*) ;; *) printf '\\033[0m\\033[0m\\n' ;; esac\n"
+                + "case \"$MAVEN_OPTS\" in *-Djansi.strip=true*-Djansi.noreset=true*) ;; *) printf '\\033[0m\\033[0m\\n' ;; esac\n"
                 + "mkdir -p server/target/lib\n");
         Files.setPosixFilePermissions(mvn, PosixFilePermissions.fromString("rwxr-xr-x"));
         ProcessBuilder pb = new ProcessBuilder(root.resolve("mailstack").toString(), "--version").redirectErrorStream(true);
