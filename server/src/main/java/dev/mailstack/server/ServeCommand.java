@@ -9,12 +9,12 @@ import picocli.CommandLine.Option;
 
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Run the server: every enabled front-end on one shared store, until SIGTERM or Ctrl-C.",
-            "Every port has a configuration key and an environment variable besides the flags below: smtp.port"
-                    + " (MAILSTACK_SMTP_PORT), submission.port, submissions.port (465), pop3.port, pop3s.port (995),"
-                    + " imap.port, imaps.port (993), managesieve.port, lmtp.port and http.port (MAILSTACK_HTTP_PORT,"
-                    + " 80 or 8080). Each is a number, auto (the standard port when allowed to bind it, else the"
-                    + " unprivileged one) or off. Flags win over the environment, which wins over the file; see"
-                    + " docs/configuration.md."})
+            "Every port also has a configuration key, NAME.port, and an environment variable,"
+                    + " MAILSTACK_NAME_PORT, where NAME is smtp, submission, submissions (465), imap, imaps (993),"
+                    + " pop3, pop3s (995), managesieve, lmtp or http (80, or 8080 unprivileged): the implicit-TLS"
+                    + " ports and HTTP have only those, no flag.",
+            "Each is a number, auto (the standard port when allowed to bind it, else the unprivileged one) or"
+                    + " off. Flags win over the environment, which wins over the file (docs/configuration.md)."})
 final class ServeCommand implements Runnable {
     @Mixin
     StoreOptions options;

@@ -68,8 +68,10 @@ class ServeCommandTest {
 
     @Test
     void helpSaysEveryPortHasAKeyAndAVariable() {
-        var help = new picocli.CommandLine(new Main()).getSubcommands().get("serve").getUsageMessage();
-        for (String key : List.of("submissions.port", "imaps.port", "pop3s.port", "http.port", "MAILSTACK_HTTP_PORT")) {
+        String help = String.join(" ", new picocli.CommandLine(new Main()).getSubcommands().get("serve").getCommandSpec()
+                .usageMessage().description());
+        for (String key : List.of("NAME.port", "MAILSTACK_NAME_PORT", "submissions (465)", "imaps (993)", "pop3s (995)",
+                "http (80, or 8080 unprivileged)")) {
             assertTrue(help.contains(key), key + " in " + help);
         }
     }
