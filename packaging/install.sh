@@ -1,17 +1,45 @@
 #!/bin/sh
 # Installs mailstack as a systemd service. Idempotent: run it again after an update.
-#   sudo packaging/install.sh [--hostname mail.example.org]
+#   sudo packaging/install.sh [--hostname mail.example.org]   (or --hostname=mail.example.org)
 # DESTDIR=/some/dir stages the same tree under that folder instead (packaging, tests): no user is
 # created, nothing is chowned, no private key is made (each host makes its own on its first run
 # without DESTDIR) and systemd is left alone.
 set -eu
 src="$(cd "$(dirname "$0")/.." && pwd)"
-hostname="$(hostname -f 2>/dev/null || hostname)"
-[ "${1:-}" = "--hostname" ] && hostname="$2"
+usage() {
+  echo "usage: sudo packaging/install.sh [--hostname NAME]" >&2
+  exit 2
+}
+hostname=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --hostname) [ $# -ge 2 ] && [ -n "$2" ] || usage; hostname="$2"; shift 2 ;;
+    --hostname=?*) hostname="${1#--hostname=}"; shift ;;
+    -h|--help) echo "usage: sudo packaging/install.sh [--hostname NAME]"; exit 0 ;;
+    *) echo "install.sh: unknown argument: $1" >&2; usage ;;
+  esac
+done
+[ -n "$hostname" ] || hostname="$(hostname -f 2>/dev/null || hostname)"
 root="${DESTDIR:-}"
 staged() { [ -n "$root" ]; }
 systemd_runs() { ! staged && [ -d /run/systemd/system ]; }
 
+# Built (or found built) first, and its JDK checked, before anything is made on this machine.
+(cd "$src" && ./mailstack --version >/dev/null)
+# The JDK the launcher found here, for the service: as user mailstack, with ProtectHome=true, it
+# can neither search nor read a JDK under /root or /home (SDKMAN's), so such a one is refused.
+java_bin="$(cd "$src" && ./mailstack --which-java)"
+java_real="$(readlink -f "$java_bin" 2>/dev/null || true)"
+[ -n "$java_real" ] || java_real="$java_bin"
+java_home="$(dirname "$(dirname "$java_real")")"
+case "$java_home/" in
+  /root/*|/home/*)
+    echo "install.sh: the JDK found, $java_home, is under a home folder, which the service cannot read" \
+      "(it runs as mailstack with ProtectHome=true): install a JDK 21 or newer outside /root and /home" \
+      "(apt-get install openjdk-21-jdk-headless, or unpack Temurin into /opt/java/) and run" \
+      "sudo JAVA_HOME=that-folder packaging/install.sh again" >&2
+    exit 1 ;;
+esac
 if staged; then
   owner=""
 else
@@ -22,14 +50,14 @@ else
   id -nG mailstack | tr ' ' '\n' | grep -qx mailstack-lmtp || usermod -aG mailstack-lmtp mailstack
   owner="-o mailstack -g mailstack"
 fi
+# no /var/log/mailstack: the service logs to the journal (journalctl -u mailstack)
 # shellcheck disable=SC2086 # owner is two options or none
-install -d $owner -m 0750 "$root/var/lib/mailstack" "$root/var/log/mailstack"
+install -d $owner -m 0750 "$root/var/lib/mailstack"
 install -d -m 0755 "$root/etc/mailstack" "$root/opt/mailstack" "$root/etc/systemd/system"
 
 # The program: built tree (classes + libraries) and the launcher. A running server loads classes
 # from this folder as it goes, so it is stopped (gracefully: SIGTERM) before the folder is replaced
 # and started again after, rather than left running on a half-replaced tree.
-(cd "$src" && ./mailstack --version >/dev/null)
 restart=no
 if systemd_runs && systemctl is-active --quiet mailstack.service; then
   echo "stopping the running mailstack for the update"
@@ -40,6 +68,8 @@ if systemd_runs && systemctl is-active --quiet mailstack.service; then
 fi
 rm -rf "$root/opt/mailstack.new" && mkdir -p "$root/opt/mailstack.new/server/target"
 cp -a "$src/mailstack" "$src/README.md" "$root/opt/mailstack.new/"
+# the configuration file and --help point at docs/configuration.md
+mkdir -p "$root/opt/mailstack.new/docs" && cp -a "$src/docs/configuration.md" "$root/opt/mailstack.new/docs/"
 cp -a "$src/server/target/classes" "$src/server/target/lib" "$root/opt/mailstack.new/server/target/"
 touch "$root/opt/mailstack.new/server/target/lib/.built"
 rm -rf "$root/opt/mailstack" && mv "$root/opt/mailstack.new" "$root/opt/mailstack"
@@ -47,7 +77,7 @@ rm -rf "$root/opt/mailstack" && mv "$root/opt/mailstack.new" "$root/opt/mailstac
 # a starter configuration, never overwritten
 if [ ! -f "$root/etc/mailstack/mailstack.conf" ]; then
   cat > "$root/etc/mailstack/mailstack.conf" <<CONF
-# mailstack configuration; every key: docs/configuration.md
+# mailstack configuration; every key: /opt/mailstack/docs/configuration.md
 hostname = $hostname
 data_dir = /var/lib/mailstack
 bind = 0.0.0.0
@@ -86,6 +116,9 @@ if ! staged && [ ! -f /etc/mailstack/privkey.pem ]; then
   chgrp mailstack /etc/mailstack/privkey.pem && chmod 0640 /etc/mailstack/privkey.pem
 fi
 
+# written at every run: the JDK found above, which the unit's EnvironmentFile hands to the launcher
+printf '# written by install.sh at each run: the JDK the service runs on\nJAVA_HOME=%s\n' "$java_home" \
+  > "$root/etc/mailstack/java.env"
 install -m 0644 "$src/packaging/systemd/mailstack.service" "$root/etc/systemd/system/mailstack.service"
 if systemd_runs; then
   systemctl daemon-reload

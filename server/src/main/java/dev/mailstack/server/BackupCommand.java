@@ -3,6 +3,10 @@ package dev.mailstack.server;
 import dev.mailstack.store.Backup;
 import dev.mailstack.store.MailboxStore;
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -18,12 +22,32 @@ final class BackupCommand implements Runnable {
 
     @Override
     public void run() {
+        // checked before the store opens: the zip is written beside a temporary name in that folder,
+        // whose name was all a missing folder's NoSuchFileException said
+        Path folder = file.toAbsolutePath().getParent();
+        if (!Files.isDirectory(folder)) {
+            throw new CommandFailure("no such folder: " + folder + " (create it first, or give FILE in another folder)");
+        }
         try (MailboxStore store = options.openStore()) {
             Backup.write(store, options.config().dataDir(), file.toAbsolutePath());
             System.out.println("backed up " + options.config().dataDir() + " to " + file);
         } catch (IOException e) {
-            throw new CommandFailure("backup failed: " + e.getMessage());
+            throw new CommandFailure("backup failed: " + describe(e));
         }
+    }
+
+    /** The JDK's file exceptions carry only the path as their message: say what happened to it. */
+    static String describe(IOException e) {
+        if (e instanceof NoSuchFileException n) {
+            return "no such file or folder: " + n.getFile();
+        }
+        if (e instanceof AccessDeniedException a) {
+            return "permission denied: " + a.getFile();
+        }
+        if (e instanceof FileAlreadyExistsException x) {
+            return "already exists: " + x.getFile();
+        }
+        return e.getMessage();
     }
 
     @Command(name = "restore", mixinStandardHelpOptions = true,
@@ -36,11 +60,16 @@ final class BackupCommand implements Runnable {
 
         @Override
         public void run() {
+            if (!Files.isRegularFile(file)) {
+                throw new CommandFailure((Files.exists(file) ? "not a file: " : "no such file: ") + file);
+            }
+            DataFolder folder = DataFolder.mayBeMade(options.config());
             try {
                 Backup.restore(file, options.config().dataDir());
+                folder.reportIfMade();
                 System.out.println("restored " + file + " into " + options.config().dataDir());
             } catch (IOException e) {
-                throw new CommandFailure("restore failed: " + e.getMessage());
+                throw new CommandFailure("restore failed: " + describe(e));
             }
         }
     }

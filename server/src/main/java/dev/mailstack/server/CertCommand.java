@@ -14,18 +14,19 @@ import java.util.Base64;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "cert", mixinStandardHelpOptions = true, description = "TLS certificates.",
+@Command(name = "cert", mixinStandardHelpOptions = true, description = "Make TLS certificates.",
         subcommands = {CertCommand.SelfSigned.class})
 final class CertCommand {
     @Command(name = "self-signed", mixinStandardHelpOptions = true, description = {
-        "Make a self-signed certificate for first runs: fullchain.pem and privkey.pem (PKCS#8, EC P-256)",
-        "in the Let's Encrypt layout that tls.certificate and tls.key expect. Clients will warn about it."})
+        "Make a self-signed certificate for first runs.",
+        "Writes fullchain.pem and privkey.pem (PKCS#8, EC P-256) in the Let's Encrypt layout that"
+                + " tls.certificate and tls.key expect. Clients will warn about it."})
     static final class SelfSigned implements Runnable {
         @Option(names = "--host", required = true, paramLabel = "NAME", description = "The server's name, e.g. mail.example.org.")
         String host;
         @Option(names = "--out", paramLabel = "DIR", description = "Where to write the files (default: current folder).")
         Path out = Path.of(".");
-        @Option(names = "--days", description = "Validity in days (default: 825).")
+        @Option(names = "--days", paramLabel = "N", description = "Validity in days (default: 825).")
         int days = 825;
 
         @Override

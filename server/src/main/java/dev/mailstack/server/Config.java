@@ -65,6 +65,8 @@ public final class Config {
         } catch (IOException e) {
             throw new ConfigException(file + ": cannot read: " + e.getMessage());
         }
+        // every line is checked before any error is reported: a file with three mistakes is fixed in one go
+        List<String> errors = new java.util.ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i).strip();
             String where = file + ":" + (i + 1);
@@ -73,12 +75,24 @@ public final class Config {
             }
             int eq = line.indexOf('=');
             if (eq < 0) {
-                throw new ConfigException(where + ": expected 'key = value', got: " + line);
+                errors.add(where + ": expected 'key = value', got: " + line);
+                continue;
             }
             String key = line.substring(0, eq).strip();
-            ConfigKey k = ConfigKey.byKey(key).orElseThrow(() -> new ConfigException(where + ": unknown key '" + key
-                    + "' (see docs/configuration.md)"));
-            set(k, line.substring(eq + 1).strip(), where);
+            Optional<ConfigKey> k = ConfigKey.byKey(key);
+            if (k.isEmpty()) {
+                errors.add(where + ": unknown key '" + key + "'" + ConfigKey.closestTo(key).map(c -> ": did you mean " + c + "?")
+                        .orElse("") + " (see docs/configuration.md)");
+                continue;
+            }
+            try {
+                set(k.get(), line.substring(eq + 1).strip(), where);
+            } catch (ConfigException e) {
+                errors.add(e.getMessage());
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw new ConfigException(errors.size() == 1 ? errors.get(0) : String.join("\n", errors));
         }
     }
 
@@ -231,13 +245,41 @@ public final class Config {
     }
 
     public String hostname() {
-        return optional(ConfigKey.HOSTNAME).orElseGet(() -> {
-            try {
-                return InetAddress.getLocalHost().getCanonicalHostName().toLowerCase(Locale.ROOT);
-            } catch (UnknownHostException e) {
-                return "localhost";
-            }
-        });
+        return optional(ConfigKey.HOSTNAME).orElseGet(Config::machineName);
+    }
+
+    /**
+     * This machine's name for an unset hostname: the canonical name, else the local host name
+     * (hostname(1)), leaving out localhost and bare addresses, which are no name for other servers
+     * (a VM's /etc/hosts often maps its address to localhost first); "localhost" when that is all.
+     */
+    static String machineName() {
+        List<String> names = new java.util.ArrayList<>();
+        try {
+            InetAddress local = InetAddress.getLocalHost();
+            names.add(local.getCanonicalHostName());
+            names.add(local.getHostName());
+        } catch (UnknownHostException e) {
+            // no name resolves for this machine: only "localhost" is left
+        }
+        return machineName(names);
+    }
+
+    /** The first of {@code names} that is a name of this machine to others. */
+    static String machineName(List<String> names) {
+        return names.stream().map(n -> n.toLowerCase(Locale.ROOT)).filter(n -> !isLocalOnly(n)).findFirst()
+                .orElse("localhost");
+    }
+
+    /** localhost, localhost.localdomain, or an address literal instead of a name. */
+    private static boolean isLocalOnly(String name) {
+        return name.isBlank() || name.equals("localhost") || name.equals("localhost.localdomain")
+                || name.contains(":") || name.matches("[0-9.]+");
+    }
+
+    /** Whether a server name is one other servers can look up: a dotted name, not localhost or an address. */
+    static boolean isFullName(String hostname) {
+        return !isLocalOnly(hostname) && hostname.contains(".") && !hostname.endsWith(".localdomain");
     }
 
     public InetAddress bind() {

@@ -8,7 +8,7 @@ import java.util.Optional;
  * (a test keeps the two in step). Values are checked when the file is read.
  */
 public enum ConfigKey {
-    HOSTNAME("hostname", "", Type.STRING, "Name in greetings and Received: headers; empty means this machine's name."),
+    HOSTNAME("hostname", "", Type.STRING, "Name in greetings, Received: headers, Thunderbird autoconfig and the MX that dns check advises; empty means this machine's name: its canonical name, else its host name (hostname(1)), never localhost or an address. A name without a dot is warned about at start: set a full one (mail.example.org)."),
     DATA_DIR("data_dir", "data", Type.PATH, "Folder for the database and message files; relative to the working directory."),
     JDBC_URL("jdbc_url", "", Type.STRING, "Database URL; empty means an embedded H2 file in data_dir."),
     BIND("bind", "127.0.0.1", Type.ADDRESS, "Address every listener binds; 0.0.0.0 (or ::) serves the network."),
@@ -191,5 +191,54 @@ public enum ConfigKey {
 
     public static Optional<ConfigKey> byKey(String key) {
         return Arrays.stream(values()).filter(k -> k.key.equals(key)).findFirst();
+    }
+
+    /**
+     * The key an unknown one was probably meant to be, for "did you mean": the nearest within two
+     * typed characters (smtp.prot), else the same name under another section (imap.max_line_bytes,
+     * or max_recipients with no section), at most three of them.
+     */
+    static Optional<String> closestTo(String unknown) {
+        String typed = unknown.toLowerCase(java.util.Locale.ROOT);
+        ConfigKey best = null;
+        int bestDistance = 3;
+        for (ConfigKey k : values()) {
+            int d = distance(typed, k.key);
+            if (d < bestDistance) {
+                best = k;
+                bestDistance = d;
+            }
+        }
+        if (best != null) {
+            return Optional.of(best.key);
+        }
+        String name = typed.substring(typed.lastIndexOf('.') + 1);
+        java.util.List<String> same = Arrays.stream(values()).map(ConfigKey::key)
+                .filter(k -> k.substring(k.lastIndexOf('.') + 1).equals(name)).toList();
+        if (same.isEmpty() || same.size() > 3) {
+            return Optional.empty();
+        }
+        return Optional.of(same.size() == 1 ? same.get(0)
+                : String.join(", ", same.subList(0, same.size() - 1)) + " or " + same.get(same.size() - 1));
+    }
+
+    /** Levenshtein distance: insertions, deletions and substitutions. */
+    private static int distance(String a, String b) {
+        int[] previous = new int[b.length() + 1];
+        int[] current = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            current[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int substitute = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                current[j] = Math.min(substitute, Math.min(previous[j], current[j - 1]) + 1);
+            }
+            int[] swap = previous;
+            previous = current;
+            current = swap;
+        }
+        return previous[b.length()];
     }
 }

@@ -19,10 +19,9 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "dkim", mixinStandardHelpOptions = true, description = {"DKIM signing keys (RFC 6376): RSA, and Ed25519 (RFC 8463).",
-        "Mail that logged-in clients send From: a domain with a key is signed, with both",
-        "kinds when the domain has both; receivers check each signature against the DNS",
-        "record these commands print."},
+@Command(name = "dkim", mixinStandardHelpOptions = true, description = {"Make and show DKIM signing keys (RFC 6376): RSA, and Ed25519 (RFC 8463).",
+        "Mail that logged-in clients send From: a domain with a key is signed, with both kinds when the"
+                + " domain has both; receivers check each signature against the DNS record these commands print."},
         subcommands = {DkimCommand.Keygen.class, DkimCommand.Show.class})
 final class DkimCommand {
     /** Where the keys live: one folder per domain, one SELECTOR.pem per key (DomainKeys says which sign). */
@@ -62,6 +61,7 @@ final class DkimCommand {
         /** The domain, the selector and the key's file the options name for a key of {@code kind}, checked. */
         Target resolve(DkimKey.Kind kind) {
             Config config = options.config();
+            DataFolder.mustExist(config); // a key made elsewhere would sign nothing
             String s = selector(config, kind);
             String d = domain();
             return new Target(config.dataDir(), d, s, DkimSigner.keyFile(keys(config.dataDir()), d, s));
@@ -79,11 +79,11 @@ final class DkimCommand {
 
     @Command(name = "keygen", mixinStandardHelpOptions = true, description = {
         "Make a key for DOMAIN and print the DNS TXT record to publish.",
-        "A 2048-bit RSA key, or with --type ed25519 an Ed25519 key (RFC 8463) under",
-        "SELECTOR-ed25519. A domain with both signs each message with both, as RFC 8463",
-        "advises: many receivers still know only RSA.",
-        "Signing starts at once (no restart): publish the record first, or send",
-        "nothing From: the domain until it is visible. An existing key is never replaced."})
+        "A 2048-bit RSA key, or with --type ed25519 an Ed25519 key (RFC 8463) under SELECTOR-ed25519."
+                + " A domain with both signs each message with both, as RFC 8463 advises: many receivers still"
+                + " know only RSA.",
+        "Signing starts at once (no restart): publish the record first, or send nothing From: the domain"
+                + " until it is visible. An existing key is never replaced."})
     static final class Keygen implements Runnable {
         @Mixin
         KeyOptions target;
@@ -150,6 +150,7 @@ final class DkimCommand {
                 return;
             }
             Config config = target.options.config();
+            DataFolder.mustExist(config);
             String d = target.domain();
             Path folder = keys(config.dataDir()).resolve(d);
             DomainKeys chosen;

@@ -19,7 +19,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "dns", mixinStandardHelpOptions = true, description = "The DNS records other mail servers look up for your domains.",
+@Command(name = "dns", mixinStandardHelpOptions = true, description = "Check the DNS records other mail servers look up for your domains.",
         subcommands = {DnsCommand.Check.class})
 final class DnsCommand {
     private static final Pattern IPV4 = Pattern.compile("(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
@@ -28,9 +28,9 @@ final class DnsCommand {
     private static final int MAX_ALIGNED = 64;
 
     @Command(name = "check", mixinStandardHelpOptions = true, description = {
-        "Check what other mail servers look up for DOMAIN: MX, this server's A/AAAA and",
-        "reverse DNS (PTR), SPF, the DKIM key (against the local one) and DMARC.",
-        "Prints one line per record with ok, warn or FAIL, and what to publish when not ok.",
+        "Check the DNS records other mail servers look up for DOMAIN.",
+        "MX, this server's A/AAAA and reverse DNS (PTR), SPF, the DKIM key (against the local one) and"
+                + " DMARC: one line per record with ok, warn or FAIL, and what to publish when not ok.",
         "Exit status 1 when something is FAIL; warnings alone exit 0. Only DNS is asked."})
     static final class Check implements Callable<Integer> {
         @Mixin

@@ -57,6 +57,10 @@ final class DnsRecordsCheck {
         }
     }
 
+    /** The advice while the server has no name to point MX at (hostname unset on a machine called localhost). */
+    static final String SET_HOSTNAME_FIRST = "set hostname in the configuration first (the name other servers reach"
+            + " this one by, e.g. hostname = mail.example.org)";
+
     private final DnsLookup dns;
     private final String hostname;
     private final Path keys;
@@ -78,9 +82,15 @@ final class DnsRecordsCheck {
         List<Finding> out = new ArrayList<>();
         out.add(mx(domain));
         List<InetAddress> own = new ArrayList<>();
-        out.addAll(addresses(own, ips));
+        if (Config.isFullName(hostname)) {
+            out.addAll(addresses(own, ips));
+        } else {
+            // no A record or reverse DNS to advise for "localhost": the name itself comes first
+            out.add(new Finding("A", "hostname = " + hostname + ", not a name other servers can look up", Status.FAIL,
+                    SET_HOSTNAME_FIRST));
+        }
         List<InetAddress> checked = ips.isEmpty() ? own : ips;
-        for (InetAddress ip : checked) {
+        for (InetAddress ip : Config.isFullName(hostname) ? checked : List.<InetAddress>of()) {
             out.add(ptr(ip, own));
         }
         out.addAll(spf(domain, checked));
@@ -96,7 +106,8 @@ final class DnsRecordsCheck {
         } catch (DnsFailure e) {
             return Finding.failedLookup("MX", domain, e);
         }
-        String publish = "publish " + domain + ". MX 10 " + hostname + ".";
+        String publish = Config.isFullName(hostname) ? "publish " + domain + ". MX 10 " + hostname + "."
+                : SET_HOSTNAME_FIRST + ", then publish " + domain + ". MX 10 that name.";
         if (records.isEmpty()) {
             return new Finding("MX", domain + " -> no MX record", Status.FAIL, publish);
         }

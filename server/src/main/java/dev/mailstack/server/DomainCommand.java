@@ -17,7 +17,7 @@ final class DomainCommand {
 
         @Override
         public void run() {
-            try (MailboxStore store = options.openStore()) {
+            try (MailboxStore store = options.openOrMakeStore()) {
                 store.accounts().addDomain(domain);
                 System.out.println("added domain " + domain.toLowerCase(java.util.Locale.ROOT));
             }

@@ -20,7 +20,8 @@ public final class Main {
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof ConfigException || e instanceof dev.mailstack.store.StoreException
                     || e instanceof CommandFailure) {
-                cmd.getErr().println("mailstack: " + e.getMessage());
+                // one line each when there are several (config check reports every error of a file)
+                String.valueOf(e.getMessage()).lines().forEach(line -> cmd.getErr().println("mailstack: " + line));
                 return 1;
             }
             throw e;

@@ -225,8 +225,8 @@ final class QueueCommand {
     }
 
     @Command(name = "hold", mixinStandardHelpOptions = true, description = {
-        "Keep the messages named (or ALL) in the queue without trying to deliver them until released",
-        "(Postfix: postsuper -h). While held a message is neither retried nor expired nor warned about."})
+        "Keep the messages named (or ALL) in the queue, undelivered, until released (Postfix: postsuper -h).",
+        "While held a message is neither retried nor expired nor warned about."})
     static final class Hold extends Change {
         @Override
         boolean apply(MailQueue queue, QueueId id) {
@@ -280,7 +280,7 @@ final class QueueCommand {
     }
 
     @Command(name = "delete", mixinStandardHelpOptions = true, description = {
-        "Remove the messages named (or ALL) from the queue without a bounce to the sender (Postfix: postsuper -d).",
+        "Remove the messages named (or ALL) from the queue, without a bounce (Postfix: postsuper -d).",
         "A message being delivered at that moment goes to no further domain and gets no report."})
     static final class Delete extends Change {
         @Override

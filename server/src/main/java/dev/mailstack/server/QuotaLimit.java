@@ -38,6 +38,34 @@ record QuotaLimit(OptionalLong bytes) {
 
     @Override
     public String toString() {
-        return bytes.isPresent() ? bytes.getAsLong() + " bytes" : "none";
+        if (bytes.isEmpty()) {
+            return "none";
+        }
+        String shown = exact(bytes.getAsLong());
+        return Character.isDigit(shown.charAt(shown.length() - 1)) ? shown + " bytes" : shown;
+    }
+
+    /** A limit as user quota takes it back: the largest of T, G, M, K that divides it exactly (2G), else bytes. */
+    static String exact(long bytes) {
+        for (int shift = 40; shift >= 10; shift -= 10) {
+            if (bytes > 0 && bytes % (1L << shift) == 0) {
+                return (bytes >> shift) + "KMGT".substring(shift / 10 - 1, shift / 10);
+            }
+        }
+        return Long.toString(bytes);
+    }
+
+    /** A size to read, not to type back: 1.5M, 23M, 900K, 512 (bytes), with the same 1024-based letters. */
+    static String approximate(long bytes) {
+        if (bytes < 1024) {
+            return Long.toString(bytes);
+        }
+        int shift = 10;
+        while (shift < 40 && bytes >= 1L << (shift + 10)) {
+            shift += 10;
+        }
+        double n = (double) bytes / (1L << shift);
+        String unit = "KMGT".substring(shift / 10 - 1, shift / 10);
+        return (n < 10 ? String.format(Locale.ROOT, "%.1f", n) : Long.toString(Math.round(n))) + unit;
     }
 }

@@ -1,13 +1,20 @@
 package dev.mailstack.server;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Run the server: every enabled front-end on one shared store, until SIGTERM or Ctrl-C.")
+        description = {"Run the server: every enabled front-end on one shared store, until SIGTERM or Ctrl-C.",
+            "Every port also has a configuration key, NAME.port, and an environment variable,"
+                    + " MAILSTACK_NAME_PORT, where NAME is smtp, submission, submissions (465), imap, imaps (993),"
+                    + " pop3, pop3s (995), managesieve, lmtp or http (80, or 8080 unprivileged): the implicit-TLS"
+                    + " ports and HTTP have only those, no flag.",
+            "Each is a number, auto (the standard port when allowed to bind it, else the unprivileged one) or"
+                    + " off. Flags win over the environment, which wins over the file (docs/configuration.md)."})
 final class ServeCommand implements Runnable {
     @Mixin
     StoreOptions options;
@@ -30,17 +37,23 @@ final class ServeCommand implements Runnable {
     @Option(names = "--lmtp-socket", paramLabel = "PATH", description = "LMTP on a Unix domain socket, for Postfix's lmtp:unix:PATH (default: none).")
     String lmtpSocket;
 
+    /** The flag that sets each port key; the TLS ports and HTTP have only their key and variable. */
+    private static final Map<ConfigKey, String> PORT_FLAGS = Map.of(ConfigKey.SMTP_PORT, "--smtp-port",
+            ConfigKey.SUBMISSION_PORT, "--submission-port", ConfigKey.POP3_PORT, "--pop3-port",
+            ConfigKey.IMAP_PORT, "--imap-port", ConfigKey.MANAGESIEVE_PORT, "--managesieve-port",
+            ConfigKey.LMTP_PORT, "--lmtp-port");
+
     /** The configuration as the file, the environment and this command line make it; again on each SIGHUP. */
     private Config config() {
         Config config = options.config();
         set(config, ConfigKey.HOSTNAME, hostname, "--hostname");
         set(config, ConfigKey.BIND, bind, "--bind");
-        set(config, ConfigKey.SMTP_PORT, smtpPort, "--smtp-port");
-        set(config, ConfigKey.SUBMISSION_PORT, submissionPort, "--submission-port");
-        set(config, ConfigKey.POP3_PORT, pop3Port, "--pop3-port");
-        set(config, ConfigKey.IMAP_PORT, imapPort, "--imap-port");
-        set(config, ConfigKey.MANAGESIEVE_PORT, manageSievePort, "--managesieve-port");
-        set(config, ConfigKey.LMTP_PORT, lmtpPort, "--lmtp-port");
+        set(config, ConfigKey.SMTP_PORT, smtpPort, PORT_FLAGS.get(ConfigKey.SMTP_PORT));
+        set(config, ConfigKey.SUBMISSION_PORT, submissionPort, PORT_FLAGS.get(ConfigKey.SUBMISSION_PORT));
+        set(config, ConfigKey.POP3_PORT, pop3Port, PORT_FLAGS.get(ConfigKey.POP3_PORT));
+        set(config, ConfigKey.IMAP_PORT, imapPort, PORT_FLAGS.get(ConfigKey.IMAP_PORT));
+        set(config, ConfigKey.MANAGESIEVE_PORT, manageSievePort, PORT_FLAGS.get(ConfigKey.MANAGESIEVE_PORT));
+        set(config, ConfigKey.LMTP_PORT, lmtpPort, PORT_FLAGS.get(ConfigKey.LMTP_PORT));
         set(config, ConfigKey.LMTP_SOCKET, lmtpSocket, "--lmtp-socket");
         return config;
     }
@@ -53,10 +66,15 @@ final class ServeCommand implements Runnable {
         HangupRequests hangups = new HangupRequests();
         Signals.onHangup(hangups::requested);
         Server server;
+        DataFolder folder = DataFolder.mayBeMade(config);
         try {
             server = Server.start(config, this::config);
+        } catch (ListenFailure e) {
+            throw new CommandFailure("cannot start: " + e.advice(PORT_FLAGS.get(e.key())));
         } catch (java.io.IOException e) {
             throw new CommandFailure("cannot start: " + e.getMessage());
+        } finally {
+            folder.reportIfMade();
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Duration grace = Duration.ofSeconds(config.integer(ConfigKey.SHUTDOWN_GRACE));

@@ -85,11 +85,15 @@ public final class Server implements AutoCloseable {
 
     private void startFrontEnds() throws IOException {
         String hostname = config.hostname();
+        if (!Config.isFullName(hostname)) {
+            LOG.log(Level.WARNING, "the server calls itself {0}, not a full domain name: greetings, Received: headers"
+                    + " and the Thunderbird autoconfig say so and other servers may refuse its mail; set hostname in the"
+                    + " configuration (e.g. hostname = mail.example.org, or --hostname) source=\"{1}\"", hostname,
+                    config.optional(ConfigKey.HOSTNAME).isPresent() ? config.effective().get(ConfigKey.HOSTNAME).origin()
+                            : "the name of this machine");
+        }
         tls = tls().orElse(null);
-        if (tls == null) {
-            LOG.log(Level.WARNING, "no TLS certificate configured: STARTTLS is off and the implicit-TLS ports"
-                    + " (465, 993, 995) stay closed; set tls.certificate and tls.key, or tls.certificates_dir");
-        } else {
+        if (tls != null) {
             watchCertificateFiles();
         }
         NetLimits limits = new NetLimits(config.integer(ConfigKey.MAX_LINE_BYTES),
@@ -105,15 +109,29 @@ public final class Server implements AutoCloseable {
         }
         AuthThrottle throttle = AuthThrottle.defaults();
         frontEnds = new FrontEnds(config, store, hostname, throttle);
+        List<String> closedForTls = new ArrayList<>();
         for (FrontEnds.Planned p : frontEnds.planned()) {
             Optional<Integer> port = config.port(p.portKey(), p.standardPort(), p.unprivilegedPort());
+            if (port.isPresent() && p.tls() == TlsMode.IMPLICIT && tls == null) {
+                closedForTls.add(p.name() + " " + port.get());
+            }
             if (port.isEmpty() || (p.tls() == TlsMode.IMPLICIT && tls == null)) {
                 continue;
             }
             // Without a certificate, STARTTLS endpoints run plain and do not offer the upgrade.
             TlsMode mode = tls == null ? TlsMode.NONE : p.tls();
             Endpoint endpoint = new Endpoint(p.name(), new InetSocketAddress(config.bind(), port.get()), mode);
-            listeners.add(TcpListener.start(endpoint, p.protocol(), limits, mode == TlsMode.NONE ? null : tls));
+            try {
+                listeners.add(TcpListener.start(endpoint, p.protocol(), limits, mode == TlsMode.NONE ? null : tls));
+            } catch (java.net.BindException e) {
+                throw new ListenFailure(p.name(), p.portKey(), endpoint.address(), e);
+            }
+        }
+        if (tls == null) {
+            // the ports this start would have opened (2465, 1993, 1995 without privilege), not the standard ones
+            LOG.log(Level.WARNING, "no TLS certificate configured: STARTTLS is off"
+                    + (closedForTls.isEmpty() ? "" : " and the implicit-TLS ports stay closed (" + String.join(", ", closedForTls) + ")")
+                    + "; set tls.certificate and tls.key, or tls.certificates_dir");
         }
         Optional<Path> lmtpSocket = config.optional(ConfigKey.LMTP_SOCKET).map(Path::of);
         if (lmtpSocket.isPresent()) {
@@ -132,12 +150,25 @@ public final class Server implements AutoCloseable {
         services.add(housekeeping);
         Optional<Integer> httpPort = config.port(ConfigKey.HTTP_PORT, 80, 8080);
         if (httpPort.isPresent()) {
-            http = new HttpEndpoints(new InetSocketAddress(config.bind(), httpPort.get()), store, hostname, listeners,
-                    frontEnds.counters(), throttle);
+            InetSocketAddress address = new InetSocketAddress(config.bind(), httpPort.get());
+            try {
+                http = new HttpEndpoints(address, store, hostname, listeners, frontEnds.counters(), throttle);
+            } catch (java.net.BindException e) {
+                throw new ListenFailure("http", ConfigKey.HTTP_PORT, address, e);
+            }
             services.add(0, http);
         }
-        LOG.log(Level.INFO, "ready hostname={0} data={1} listeners={2} control_socket={3}", hostname,
-                config.dataDir().toAbsolutePath(), listeners.size(), control.isPresent() ? "on" : "off");
+        // every port by name, HTTP among them: a count left the reader to guess which were open
+        List<String> open = new ArrayList<>();
+        for (TcpListener l : listeners) {
+            open.add(l.endpoint().name() + (l.endpoint().name().equals("lmtp-unix") ? "" : ":" + l.port()));
+        }
+        if (http != null) {
+            open.add("http:" + http.port());
+        }
+        LOG.log(Level.INFO, "ready hostname={0} data={1} listening={2} control_socket={3}", hostname,
+                config.dataDir().toAbsolutePath(), open.isEmpty() ? "-" : String.join(",", open),
+                control.isPresent() ? "on" : "off");
     }
 
     private Optional<TlsContext> tls() throws IOException {

@@ -188,8 +188,9 @@ final class SieveCommand implements Runnable {
     }
 
     @Command(name = "delete", mixinStandardHelpOptions = true, description = {
-        "Delete the script NAME. The active script cannot be deleted: deactivate it,",
-        "or activate another, first (as ManageSieve, RFC 5804 §2.10)."})
+        "Delete the script NAME.",
+        "The active script cannot be deleted: deactivate it, or activate another, first (as ManageSieve,"
+                + " RFC 5804 §2.10)."})
     static final class Delete implements Runnable {
         @ParentCommand
         SieveCommand parent;

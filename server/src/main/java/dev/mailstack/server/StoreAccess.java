@@ -94,6 +94,12 @@ sealed interface StoreAccess extends AutoCloseable {
      * import", "import").
      */
     static StoreAccess open(StoreOptions options, Config config, String what, String command) throws IOException {
+        DataFolder.mustExist(config);
+        return openOrMake(options, config, what, command);
+    }
+
+    /** The same for a command that may start a store (user add, user import): the data folder is made if missing. */
+    static StoreAccess openOrMake(StoreOptions options, Config config, String what, String command) throws IOException {
         Path data = config.dataDir();
         if (Files.exists(data) && !ownedByThisUser(data)) {
             // Root, say, with a Maildir only it may read: through the server or not at all.

@@ -21,12 +21,23 @@ final class StoreOptions {
         return c;
     }
 
+    /** The store of a command that only reads or changes what is there: refused when the data folder is missing. */
     MailboxStore openStore() {
         return openStore(config());
     }
 
     /** Opens the store of a configuration already loaded, for a command that needs more of it. */
     MailboxStore openStore(Config c) {
+        DataFolder.mustExist(c);
         return MailboxStore.open(c.dataDir(), c.optional(ConfigKey.JDBC_URL).orElse(null));
+    }
+
+    /** The store of a command that may start one (domain add): makes the data folder if needed, and says so. */
+    MailboxStore openOrMakeStore() {
+        Config c = config();
+        DataFolder folder = DataFolder.mayBeMade(c);
+        MailboxStore store = MailboxStore.open(c.dataDir(), c.optional(ConfigKey.JDBC_URL).orElse(null));
+        folder.reportIfMade();
+        return store;
     }
 }

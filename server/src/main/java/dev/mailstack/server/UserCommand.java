@@ -21,9 +21,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "user", mixinStandardHelpOptions = true, description = {"Manage mail accounts.",
-        "While the server runs, add, passwd, quota, del, disable, enable and import hand the",
-        "change to it (data/control/control.sock): the server makes it, and a deleted or",
-        "disabled account's IMAP, POP3, SMTP and ManageSieve sessions end at once."},
+        "While the server runs, add, passwd, quota, del, disable, enable and import hand the change to it"
+                + " (data/control/control.sock): the server makes it, and a deleted or disabled account's IMAP,"
+                + " POP3, SMTP and ManageSieve sessions end at once."},
         subcommands = {UserCommand.Add.class, UserCommand.Passwd.class, UserCommand.Quota.class, UserCommand.Del.class,
                 UserCommand.Disable.class, UserCommand.Enable.class, UserCommand.ListUsers.class,
                 UserCommand.Import.class, VacationCommand.class, SieveCommand.class})
@@ -64,13 +64,22 @@ final class UserCommand {
      * the store, owning the data folder meanwhile ({@link StoreAccess}).
      */
     private static void change(StoreOptions options, Change change) {
+        change(options, change, false);
+    }
+
+    /** With {@code mayMake}, for user add: the first account may start a new data folder (and says so). */
+    private static void change(StoreOptions options, Change change, boolean mayMake) {
         String done;
         boolean throughServer;
-        try (StoreAccess access = StoreAccess.open(options, options.config(), "the command", "user")) {
+        Config config = options.config();
+        DataFolder folder = mayMake ? DataFolder.mayBeMade(config) : DataFolder.mustExist(config);
+        try (StoreAccess access = StoreAccess.openOrMake(options, config, "the command", "user")) {
             throughServer = access instanceof StoreAccess.ThroughServer;
             done = change.apply(access.accounts());
         } catch (IOException e) {
             throw new CommandFailure(e.getMessage());
+        } finally {
+            folder.reportIfMade();
         }
         System.out.println(done + (throughServer ? " (through the running server)" : ""));
     }
@@ -97,7 +106,7 @@ final class UserCommand {
             // password is asked for.
             OptionalLong bytes = quota == null ? OptionalLong.empty() : limit(spec, "--quota", quota);
             String hash = PasswordScheme.hash(readPassword(stdin));
-            change(options, accounts -> "added user " + accounts.addUser(address, hash, bytes));
+            change(options, accounts -> "added user " + accounts.addUser(address, hash, bytes), true);
         }
     }
 
@@ -125,9 +134,9 @@ final class UserCommand {
 
     @Command(name = "quota", mixinStandardHelpOptions = true, description = {
         "Set or remove an account's storage limit.",
-        "Mail already stored stays when the limit goes below it; new mail is refused",
-        "(SMTP 552, IMAP [OVERQUOTA]) until there is room. IMAP clients see use and",
-        "limit (RFC 9208 QUOTA; Thunderbird's quota meter).",
+        "Mail already stored stays when the limit goes below it; new mail is refused (SMTP 552, IMAP"
+                + " [OVERQUOTA]) until there is room. IMAP clients see use and limit (RFC 9208 QUOTA;"
+                + " Thunderbird's quota meter).",
         "While the server runs, the server makes the change."})
     static final class Quota implements Runnable {
         @Mixin
@@ -159,9 +168,8 @@ final class UserCommand {
 
     @Command(name = "del", mixinStandardHelpOptions = true, description = {
         "Delete an account and all its mail.",
-        "While the server runs, the server deletes it and ends the account's IMAP,",
-        "POP3 and SMTP sessions at once (POP3 deletions not confirmed by QUIT are",
-        "dropped)."})
+        "While the server runs, the server deletes it and ends the account's IMAP, POP3 and SMTP sessions"
+                + " at once (POP3 deletions not confirmed by QUIT are dropped)."})
     static final class Del implements Runnable {
         @Mixin
         StoreOptions options;
@@ -178,10 +186,9 @@ final class UserCommand {
     }
 
     @Command(name = "disable", mixinStandardHelpOptions = true, description = {
-        "Stop an account from logging in (SMTP AUTH, IMAP, POP3, ManageSieve), e.g.",
-        "when its password was stolen: the running server ends its sessions at once.",
-        "Its mail is kept and still delivered; user enable lets it log in again",
-        "(after user passwd)."})
+        "Stop an account from logging in (SMTP AUTH, IMAP, POP3, ManageSieve); its mail is kept.",
+        "For when its password was stolen: the running server ends its sessions at once. Mail to it is"
+                + " still delivered; user enable lets it log in again (after user passwd)."})
     static final class Disable extends Switch {
         Disable() {
             super(true);
@@ -226,14 +233,22 @@ final class UserCommand {
         @Override
         public void run() {
             try (MailboxStore store = options.openStore()) {
-                for (Account a : store.accounts().users()) {
-                    String quota = a.quotaBytes().isPresent() ? Long.toString(a.quotaBytes().getAsLong()) : "none";
+                List<Account> users = store.accounts().users();
+                if (users.isEmpty()) {
+                    // on standard error: a script reading the list still gets no lines
+                    System.err.println("mailstack: no users in " + options.config().dataDir().toAbsolutePath().normalize()
+                            + " yet: add one with mailstack user add ADDRESS");
+                }
+                for (Account a : users) {
                     if (json) {
                         System.out.printf("{\"address\":\"%s\",\"disabled\":%s,\"quota\":%s,\"used\":%d}%n", a.address(),
-                                a.disabled(), a.quotaBytes().isPresent() ? quota : "null", a.usedBytes());
+                                a.disabled(), a.quotaBytes().isPresent() ? Long.toString(a.quotaBytes().getAsLong()) : "null",
+                                a.usedBytes());
                     } else {
-                        System.out.printf("%-40s used=%d quota=%s%s%n", a.address(), a.usedBytes(), quota,
-                                a.disabled() ? " disabled" : "");
+                        // the quota as user quota takes it (2G); the use rounded, 1024-based too
+                        String quota = a.quotaBytes().isPresent() ? QuotaLimit.exact(a.quotaBytes().getAsLong()) : "none";
+                        System.out.printf("%-40s used=%s quota=%s%s%n", a.address(), QuotaLimit.approximate(a.usedBytes()),
+                                quota, a.disabled() ? " disabled" : "");
                     }
                 }
             }
@@ -242,8 +257,9 @@ final class UserCommand {
 
     @Command(name = "import", mixinStandardHelpOptions = true, description = {
         "Create many accounts from FILE.",
-        "Each line is either 'address password' or a Dovecot passwd-file line",
-        "'address:{SHA512-CRYPT}$6$...:...'. Blank lines and # comments are skipped.",
+        "Each line is either 'address password' (a space or a tab between) or a Dovecot passwd-file line"
+                + " 'address:{SCHEME}value:...' whose SCHEME is SHA512-CRYPT or CRYPT (a $6$ hash, kept as it is)"
+                + " or PLAIN (hashed on import); other schemes are refused. Blank lines and # comments are skipped.",
         "While the server runs, the server creates them (through its control socket)."})
     static final class Import implements Runnable {
         @Mixin
@@ -262,7 +278,9 @@ final class UserCommand {
             int added = 0;
             int failed = 0;
             boolean throughServer;
-            try (StoreAccess access = StoreAccess.open(options, options.config(), "the command", "user")) {
+            Config config = options.config();
+            DataFolder folder = DataFolder.mayBeMade(config);
+            try (StoreAccess access = StoreAccess.openOrMake(options, config, "the command", "user")) {
                 throughServer = access instanceof StoreAccess.ThroughServer;
                 for (int i = 0; i < lines.size(); i++) {
                     String line = lines.get(i).strip();
@@ -280,6 +298,8 @@ final class UserCommand {
                 }
             } catch (IOException e) {
                 throw new CommandFailure(e.getMessage() + (added > 0 ? " (" + added + " user(s) were imported before that)" : ""));
+            } finally {
+                folder.reportIfMade();
             }
             System.out.println("imported " + added + " user(s)" + (failed > 0 ? ", " + failed + " failed" : "")
                     + (throughServer ? " (through the running server)" : ""));
@@ -288,18 +308,31 @@ final class UserCommand {
             }
         }
 
+        /** Dovecot's names for a password kept as it is typed (passwd-file {PLAIN}secret). */
+        private static final java.util.regex.Pattern PLAIN_SCHEME =
+                java.util.regex.Pattern.compile("(?i)\\{(PLAIN|CLEAR|CLEARTEXT)}(.*)");
+
         /** {address, stored hash} from one line. */
         static String[] parse(String line) {
             int colon = line.indexOf(':');
-            int space = line.indexOf(' ');
-            if (colon > 0 && (space < 0 || colon < space)) {
+            // a tab as well as a space: a spreadsheet's export puts tabs between the columns
+            int blank = line.replace('\t', ' ').indexOf(' ');
+            if (colon > 0 && (blank < 0 || colon < blank)) {
                 String[] fields = line.split(":", -1);
+                java.util.regex.Matcher plain = PLAIN_SCHEME.matcher(fields[1]);
+                if (plain.matches()) {
+                    if (plain.group(2).isEmpty()) {
+                        throw new IllegalArgumentException("an empty {" + plain.group(1) + "} password");
+                    }
+                    return new String[]{fields[0], PasswordScheme.hash(plain.group(2))};
+                }
                 return new String[]{fields[0], PasswordScheme.fromImport(fields[1])};
             }
-            if (space > 0) {
-                return new String[]{line.substring(0, space), PasswordScheme.hash(line.substring(space + 1).strip())};
+            if (blank > 0) {
+                return new String[]{line.substring(0, blank), PasswordScheme.hash(line.substring(blank + 1).strip())};
             }
-            throw new IllegalArgumentException("expected 'address password' or 'address:{SCHEME}hash:...'");
+            throw new IllegalArgumentException("expected 'address password' (a space or a tab between) or"
+                    + " 'address:{SCHEME}value:...' (SHA512-CRYPT, CRYPT or PLAIN)");
         }
     }
 }

@@ -26,11 +26,10 @@ import picocli.CommandLine.Spec;
 /** {@code mailstack user vacation}: an account's out-of-office reply, written into the store like aliases. */
 @Command(name = "vacation", mixinStandardHelpOptions = true, description = {
     "Show, set or clear an account's out-of-office reply.",
-    "With no option it shows the reply set. While it is on, mail delivered to the account",
-    "is answered with MESSAGE, once per sender per 7 days (RFC 5230), and only when the",
-    "account's address is in To or Cc: never to mailing lists, bulk or automatic mail",
-    "(Auto-Submitted, List-*, Precedence), junk, or bounces. Setting it again, or",
-    "--off, answers everyone afresh."})
+    "With no option it shows the reply set. While it is on, mail delivered to the account is answered"
+            + " with the message, once per sender per 7 days (RFC 5230), and only when the account's address"
+            + " is in To or Cc: never to mailing lists, bulk or automatic mail (Auto-Submitted, List-*,"
+            + " Precedence), junk, or bounces. Setting it again, or --off, answers everyone afresh."})
 final class VacationCommand implements Runnable {
     private static final DateTimeFormatter SHOWN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm z", Locale.ROOT);
 

@@ -39,6 +39,124 @@ class CliTest {
         }
     }
 
+    /** A tab separates address and password as a space does; passwd-file's {PLAIN} is hashed, other schemes are named. */
+    @Test
+    void importTakesTabsAndPlainPasswdFileLines() throws Exception {
+        String data = dir.resolve("data").toString();
+        assertEquals(0, run("domain", "add", "example.org", "--data", data));
+        Path users = dir.resolve("users.txt");
+        Files.writeString(users, "carol@example.org\tpass word\n"
+                + "dave@example.org:{PLAIN}d-secret:1000:1000::/home/dave::\n"
+                + "erin@example.org:{BLF-CRYPT}$2y$05$abc:1000:1000::/home/erin::\n");
+        java.io.PrintStream stderr = System.err;
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        try {
+            System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals(1, run("user", "import", users.toString(), "--data", data), "one line refused");
+        } finally {
+            System.setErr(stderr);
+        }
+        assertTrue(err.toString(java.nio.charset.StandardCharsets.UTF_8).contains(
+                users + ":3: password scheme {BLF-CRYPT} is not supported"), err.toString());
+        try (MailboxStore store = MailboxStore.open(Path.of(data), null)) {
+            assertTrue(store.accounts().authenticate("carol@example.org", "pass word").isPresent());
+            assertTrue(store.accounts().authenticate("dave@example.org", "d-secret").isPresent());
+            assertTrue(store.accounts().find("erin@example.org").isEmpty());
+        }
+    }
+
+    /**
+     * picocli shows the first line of a description as the command's summary in its parent's list:
+     * each must be a whole sentence, and each further line a whole paragraph (picocli wraps them).
+     */
+    @Test
+    void everyCommandsSummaryAndParagraphsAreWholeSentences() {
+        java.util.ArrayDeque<picocli.CommandLine> todo = new java.util.ArrayDeque<>(List.of(new picocli.CommandLine(new Main())));
+        int seen = 0;
+        while (!todo.isEmpty()) {
+            picocli.CommandLine c = todo.pop();
+            todo.addAll(c.getSubcommands().values());
+            seen++;
+            String[] lines = c.getCommandSpec().usageMessage().description();
+            String name = c.getCommandSpec().qualifiedName();
+            assertTrue(lines.length > 0, name + " has no description");
+            for (String line : lines) {
+                line = line.replace("%n", ""); // picocli's own help command starts a paragraph with one
+                assertTrue(line.matches("(?s)[A-Z].*[.)]") && !line.endsWith("e.g.") && !line.endsWith("i.e."),
+                        name + ": '" + line + "' is not a whole sentence (a source line wrapped into its own element?)");
+            }
+        }
+        assertTrue(seen > 40, "walked " + seen + " commands");
+    }
+
+    /**
+     * Run from another folder, a command that only reads or changes what is there refuses instead
+     * of making a new empty store; the commands that start one say they made the folder.
+     */
+    @Test
+    void aMissingDataFolderIsRefusedOrAnnounced() throws Exception {
+        Path data = dir.resolve("sub/data");
+        String d = data.toString();
+        Path mbox = Files.writeString(dir.resolve("m.mbox"), "From x Tue Dec  1 10:00:00 2026\nSubject: s\n\nb\n");
+        java.io.PrintStream stdout = System.out;
+        java.io.PrintStream stderr = System.err;
+        java.io.InputStream stdin = System.in;
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        String said;
+        try {
+            System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+            System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+            System.setIn(new java.io.ByteArrayInputStream("pw\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            for (List<String> command : List.of(List.of("user", "list"), List.of("domain", "list"), List.of("alias", "list"),
+                    List.of("queue", "list"), List.of("user", "passwd", "a@example.org", "--password-stdin"),
+                    List.of("user", "quota", "a@example.org", "1G"), List.of("user", "vacation", "a@example.org"),
+                    List.of("user", "sieve", "a@example.org", "list"), List.of("domain", "del", "example.org"),
+                    List.of("backup", dir.resolve("b.zip").toString()), List.of("dkim", "keygen", "example.org"),
+                    List.of("import", "mbox", mbox.toString(), "--user", "a@example.org"))) {
+                List<String> args = new java.util.ArrayList<>(command);
+                args.addAll(List.of("--data", d));
+                err.reset();
+                assertEquals(1, run(args.toArray(String[]::new)), command.toString());
+                assertEquals("mailstack: no data folder at " + data + ": run from the folder you started the server in,"
+                        + " or pass --data\n", err.toString(java.nio.charset.StandardCharsets.UTF_8), command.toString());
+                assertTrue(Files.notExists(dir.resolve("sub")), command + " made nothing");
+            }
+            err.reset();
+            assertEquals(0, run("domain", "add", "example.org", "--data", d));
+            assertEquals(0, run("domain", "add", "example.net", "--data", d));
+            said = err.toString(java.nio.charset.StandardCharsets.UTF_8);
+            err.reset();
+            out.reset();
+            assertEquals(0, run("user", "list", "--data", d));
+            assertEquals("", out.toString(java.nio.charset.StandardCharsets.UTF_8), "nothing for a script to parse");
+            assertEquals("mailstack: no users in " + data + " yet: add one with mailstack user add ADDRESS\n",
+                    err.toString(java.nio.charset.StandardCharsets.UTF_8));
+            System.setIn(new java.io.ByteArrayInputStream("pw\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            assertEquals(0, run("user", "add", "a@example.org", "--password-stdin", "--quota", "2G", "--data", d));
+            out.reset();
+            assertEquals(0, run("user", "list", "--data", d));
+            assertTrue(out.toString(java.nio.charset.StandardCharsets.UTF_8).matches("a@example.org +used=0 quota=2G\n"), out.toString());
+
+            // user add and user import start a store as well
+            err.reset();
+            System.setIn(new java.io.ByteArrayInputStream("pw\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            assertEquals(1, run("user", "add", "b@example.org", "--password-stdin", "--data", dir.resolve("other").toString()),
+                    "no such domain there");
+            assertTrue(err.toString(java.nio.charset.StandardCharsets.UTF_8).contains("mailstack: created a new data folder at "
+                    + dir.resolve("other") + "\n"), err.toString());
+        } finally {
+            System.setOut(stdout);
+            System.setErr(stderr);
+            System.setIn(stdin);
+        }
+        assertEquals("mailstack: created a new data folder at " + data + "\n", said, "once, by the first domain add");
+        assertEquals("2G", QuotaLimit.exact(2L << 30));
+        assertEquals("1536", QuotaLimit.exact(1536));
+        assertEquals("1.5K", QuotaLimit.approximate(1536));
+        assertEquals("23M", QuotaLimit.approximate(23L << 20));
+    }
+
     /** With no server running, user add, passwd and del write to the store themselves, as before the control socket. */
     @Test
     void passwordsAndDeletionsWithNoServerRunning() throws Exception {
@@ -177,6 +295,7 @@ class CliTest {
     @Test
     void dkimKeysAndTheirDnsRecords() throws Exception {
         String data = dir.resolve("data").toString();
+        Files.createDirectories(Path.of(data)); // the server's: keys go into a data folder that is there
         java.io.PrintStream stdout = System.out;
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         try {
@@ -211,6 +330,7 @@ class CliTest {
     @Test
     void dkimEd25519KeysAndTheirDnsRecords() throws Exception {
         String data = dir.resolve("data").toString();
+        Files.createDirectories(Path.of(data)); // the server's: keys go into a data folder that is there
         java.io.PrintStream stdout = System.out;
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         String keygen;
@@ -290,6 +410,27 @@ class CliTest {
             assertTrue(inbox.get(0).flags().has(dev.mailstack.store.Flag.SEEN) && inbox.get(0).flags().has(dev.mailstack.store.Flag.FLAGGED));
             assertEquals(1, alice.status(new dev.mailstack.store.MailboxName("Work/Projects")).messages());
         }
+    }
+
+    /** A missing folder or file is named as such, not as the bare path a NoSuchFileException carries. */
+    @Test
+    void backupAndRestoreSayWhichFolderOrFileIsMissing() throws Exception {
+        String data = dir.resolve("data").toString();
+        assertEquals(0, run("domain", "add", "example.org", "--data", data));
+        Path missing = dir.resolve("nonexistent");
+        java.io.PrintStream stderr = System.err;
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        try {
+            System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals(1, run("backup", missing.resolve("x.zip").toString(), "--data", data));
+            assertEquals(1, run("restore", dir.resolve("nonexist.zip").toString(), "--data", dir.resolve("r").toString()));
+        } finally {
+            System.setErr(stderr);
+        }
+        String said = err.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(said.contains("mailstack: no such folder: " + missing + " (create it first"), said);
+        assertTrue(said.contains("mailstack: no such file: " + dir.resolve("nonexist.zip") + "\n"), said);
+        assertTrue(Files.notExists(dir.resolve("r")), "a failed restore made no data folder");
     }
 
     @Test

@@ -1,11 +1,13 @@
 package dev.mailstack.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -26,6 +28,51 @@ class ConfigTest {
         assertEquals(file + ":4", c.effective().get(ConfigKey.HOSTNAME).origin());
         assertEquals(Optional.empty(), Config.load(Optional.empty(), Map.of("MAILSTACK_IMAP_PORT", "off"))
                 .port(ConfigKey.IMAP_PORT, 143, 1143));
+    }
+
+    /** An unset hostname: the canonical name, else hostname(1)'s, never localhost or an address when a name is there. */
+    @Test
+    void anUnsetHostnameSkipsLocalhostAndAddresses() {
+        assertEquals("mail.example.org", Config.machineName(List.of("mail.example.org", "vm")));
+        assertEquals("vm", Config.machineName(List.of("localhost", "vm")), "a VM whose /etc/hosts maps it to localhost");
+        assertEquals("vm", Config.machineName(List.of("10.0.2.15", "VM")));
+        assertEquals("vm", Config.machineName(List.of("fe80:0:0:0:a00:27ff:fe4e:66a1%enp0s3", "vm")));
+        assertEquals("localhost", Config.machineName(List.of("localhost.localdomain", "127.0.0.1")));
+        assertEquals("localhost", Config.machineName(List.of()));
+        assertTrue(Config.isFullName("mail.example.org"));
+        for (String name : List.of("vm", "localhost", "localhost.localdomain", "vm.localdomain", "192.0.2.1", "::1")) {
+            assertFalse(Config.isFullName(name), name);
+        }
+    }
+
+    /** Every mistaken line of a file at once, each with file, line and key; a misspelt key gets the one meant. */
+    @Test
+    void everyErrorOfAFileIsReportedWithTheKeyProbablyMeant() throws Exception {
+        Path file = dir.resolve("several.conf");
+        Files.writeString(file, "smtp.prot = 25\nhostname = mx.example.org\nimap.max_line_bytes = 9000\n"
+                + "smtp.port = 99999\nno equals sign\nmax_recipients = 10\nfrobnicate = 1\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
+        assertEquals(List.of(
+                file + ":1: unknown key 'smtp.prot': did you mean smtp.port? (see docs/configuration.md)",
+                file + ":3: unknown key 'imap.max_line_bytes': did you mean net.max_line_bytes? (see docs/configuration.md)",
+                file + ":4: smtp.port = 99999: a port is 0 to 65535, auto or off",
+                file + ":5: expected 'key = value', got: no equals sign",
+                file + ":6: unknown key 'max_recipients': did you mean smtp.max_recipients? (see docs/configuration.md)",
+                file + ":7: unknown key 'frobnicate' (see docs/configuration.md)"), e.getMessage().lines().toList());
+
+        // config check prints each on its own line, and exits 1
+        java.io.PrintStream stderr = System.err;
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        try {
+            System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals(1, Main.run("config", "check", "--config", file.toString()));
+        } finally {
+            System.setErr(stderr);
+        }
+        List<String> said = err.toString(java.nio.charset.StandardCharsets.UTF_8).lines().toList();
+        assertEquals(6, said.size(), said.toString());
+        assertEquals("mailstack: " + file + ":1: unknown key 'smtp.prot': did you mean smtp.port? (see docs/configuration.md)",
+                said.get(0));
     }
 
     @Test

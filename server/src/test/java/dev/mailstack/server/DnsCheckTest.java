@@ -1,6 +1,7 @@
 package dev.mailstack.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mailstack.mta.delivery.LocalDnsServer;
@@ -46,6 +47,7 @@ class DnsCheckTest {
         Path conf = dir.resolve("mailstack.conf");
         Files.writeString(conf, "hostname = mail.example.org\n");
         config = conf.toString();
+        Files.createDirectories(Path.of(data)); // the server's data folder, where keygen puts its keys
         assertEquals(0, quietly("dkim", "keygen", "example.org", "--data", data));
         dkimRecord = published(DkimKey.read(dir.resolve("data/dkim/example.org/mailstack.pem"), "example.org", "mailstack"));
     }
@@ -80,6 +82,21 @@ class DnsCheckTest {
         Output out = check(zone);
         assertEquals(1, out.status(), out.text());
         assertLine(out, "MX     example.org -> no MX record", "FAIL", "publish example.org. MX 10 mail.example.org.");
+    }
+
+    /** On a machine called localhost (hostname unset), the advice is to set hostname, not an MX pointing at localhost. */
+    @Test
+    void withoutAFullHostnameTheAdviceIsToSetItFirst() throws Exception {
+        Files.writeString(Path.of(config), "hostname = localhost\n");
+        Map<String, List<Record>> zone = zone();
+        zone.get("example.org").removeIf(r -> r instanceof Mx);
+        Output out = check(zone);
+        assertEquals(1, out.status(), out.text());
+        assertLine(out, "MX     example.org -> no MX record", "FAIL", "set hostname in the configuration first (the name"
+                + " other servers reach this one by, e.g. hostname = mail.example.org), then publish example.org. MX 10 that name.");
+        assertLine(out, "A      hostname = localhost, not a name other servers can look up", "FAIL", "set hostname in the");
+        assertFalse(out.text().contains("MX 10 localhost"), out.text());
+        assertFalse(out.text().contains("PTR"), out.text());
     }
 
     @Test

@@ -38,6 +38,34 @@ class LauncherTest {
         assertTrue(r.output().contains("while loading main class dev.mailstack.bench.Bench"), r.output());
     }
 
+    /**
+     * ./mailstack's first build, with a stand-in mvn on PATH that prints what it was given and
+     * writes colour codes as Maven 3.8 does unless told not to (jansi.strip, jansi.noreset): the launcher says the first
+     * build takes a while and asks Maven for plain output.
+     */
+    @Test
+    void theFirstBuildSaysItTakesAWhileAndAsksMavenForPlainOutput() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("checkout"));
+        Files.copy(Path.of("..", "mailstack"), root.resolve("mailstack"), StandardCopyOption.COPY_ATTRIBUTES);
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        Path mvn = bin.resolve("mvn");
+        Files.writeString(mvn, "#!/bin/sh\necho \"mvn $* MAVEN_OPTS=$MAVEN_OPTS\"\n"
+                + "case \"$MAVEN_OPTS\" in *-Djansi.strip=true*-Djansi.noreset=true*) ;; *) printf '\\033[0m\\033[0m\\n' ;; esac\n"
+                + "mkdir -p server/target/lib\n");
+        Files.setPosixFilePermissions(mvn, PosixFilePermissions.fromString("rwxr-xr-x"));
+        ProcessBuilder pb = new ProcessBuilder(root.resolve("mailstack").toString(), "--version").redirectErrorStream(true);
+        pb.environment().put("PATH", bin + ":/usr/sbin:/usr/bin:/sbin:/bin");
+        pb.environment().put("JAVA_HOME", Path.of(ProcessHandle.current().info().command().orElseThrow()).getParent().getParent().toString());
+        Process p = pb.start();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the launcher hung");
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(out.contains("mailstack: building (mvn package, tests skipped); the first build downloads the dependencies"
+                + " and takes a couple of minutes..."), out);
+        assertTrue(out.contains("mvn -q -B -Dstyle.color=never -DskipTests package"), out);
+        assertTrue(!out.contains("\u001b["), "no colour codes: " + out);
+        assertTrue(Files.exists(root.resolve("server/target/lib/.built")), "built once, not at every start");
+    }
+
     private record Run(int exit, String output) {
     }
 

@@ -474,25 +474,41 @@ class OperationsTest {
         Files.copy(Path.of("..", "packaging", "install.sh"), src.resolve("packaging/install.sh"));
         Files.copy(Path.of("..", "packaging", "systemd", "mailstack.service"), src.resolve("packaging/systemd/mailstack.service"));
         Files.copy(Path.of("..", "packaging", "whitelist_clients"), src.resolve("packaging/whitelist_clients"));
+        Files.createDirectories(src.resolve("docs"));
+        Files.copy(Path.of("..", "docs", "configuration.md"), src.resolve("docs/configuration.md"));
         Files.writeString(src.resolve("README.md"), "readme\n");
         Files.writeString(src.resolve("server/target/lib/app.jar"), "version 1");
         Path stub = src.resolve("mailstack");
         Files.writeString(stub, """
                 #!/bin/sh
-                # a stand-in for the launcher: --version, and cert self-signed --host H --out DIR
+                # a stand-in for the launcher: --version, --which-java, and cert self-signed --host H --out DIR
                 [ "$1" = --version ] && exit 0
+                [ "$1" = --which-java ] && { echo "$STUB_JAVA"; exit 0; }
                 echo "cert for $4" > "$6/fullchain.pem"; echo key > "$6/privkey.pem"
                 """);
         stub.toFile().setExecutable(true);
         Path root = dir.resolve("staged");
+        Path jdk = Path.of(ProcessHandle.current().info().command().orElseThrow()).toRealPath();
+        // usage errors, before anything is made
+        for (List<String> wrong : List.of(List.of("--bogus"), List.of("--hostname"), List.of("--hostname="),
+                List.of("--hostname=mail.example.test", "extra"))) {
+            Staging s = stage(src, root, jdk.toString(), wrong);
+            assertEquals(2, s.exit(), wrong + ": " + s.output());
+            assertTrue(s.output().contains("usage: sudo packaging/install.sh [--hostname NAME]"), s.output());
+            assertTrue(Files.notExists(root), wrong + " staged nothing");
+        }
+        // a JDK in a home folder: the service (ProtectHome=true) could not run it
+        Staging home = stage(src, root, "/home/admin/.sdkman/candidates/java/21.0.5-tem/bin/java", List.of());
+        assertEquals(1, home.exit(), home.output());
+        assertTrue(home.output().contains("install.sh: the JDK found, /home/admin/.sdkman/candidates/java/21.0.5-tem, is"
+                + " under a home folder, which the service cannot read"), home.output());
+        assertTrue(Files.notExists(root), "refused before anything was made");
         for (int run = 1; run <= 2; run++) {
-            ProcessBuilder pb = new ProcessBuilder("sh", src.resolve("packaging/install.sh").toString(), "--hostname",
-                    "mail.example.test").redirectErrorStream(true);
-            pb.environment().put("DESTDIR", root.toString());
-            Process p = pb.start();
-            String out = new String(p.getInputStream().readAllBytes());
-            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-            assertEquals(0, p.exitValue(), "run " + run + ": " + out);
+            // both forms of --hostname
+            Staging s = stage(src, root, jdk.toString(), run == 1 ? List.of("--hostname=mail.example.test")
+                    : List.of("--hostname", "mail.example.test"));
+            String out = s.output();
+            assertEquals(0, s.exit(), "run " + run + ": " + out);
             assertTrue(out.contains("staged under " + root), out);
             if (run == 1) {
                 Path conf = root.resolve("etc/mailstack/mailstack.conf");
@@ -515,6 +531,30 @@ class OperationsTest {
         assertEquals(Files.readString(Path.of("..", "packaging", "systemd", "mailstack.service")),
                 Files.readString(root.resolve("etc/systemd/system/mailstack.service")));
         assertTrue(Files.isDirectory(root.resolve("var/lib/mailstack")) && !Files.exists(root.resolve("opt/mailstack.new")));
+        assertEquals(Files.readString(Path.of("..", "docs", "configuration.md")),
+                Files.readString(root.resolve("opt/mailstack/docs/configuration.md")), "the file the configuration points at");
+        assertTrue(Files.readString(root.resolve("etc/mailstack/mailstack.conf")).contains("/opt/mailstack/docs/configuration.md"));
+        assertTrue(Files.notExists(root.resolve("var/log/mailstack")), "logs go to the journal");
+        assertTrue(Files.readString(root.resolve("etc/mailstack/java.env")).contains("\nJAVA_HOME="
+                + jdk.getParent().getParent() + "\n"), "the JDK recorded for the service");
+        String unit = Files.readString(root.resolve("etc/systemd/system/mailstack.service"));
+        assertTrue(unit.contains("EnvironmentFile=-/etc/mailstack/java.env") && !unit.contains("/var/log/mailstack"), unit);
+    }
+
+    private record Staging(int exit, String output) {
+    }
+
+    /** packaging/install.sh under DESTDIR={@code root}, its stand-in launcher reporting {@code jdk} as the java found. */
+    private static Staging stage(Path src, Path root, String jdk, List<String> args) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of("sh", src.resolve("packaging/install.sh").toString()));
+        command.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().put("DESTDIR", root.toString());
+        pb.environment().put("STUB_JAVA", jdk);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        return new Staging(p.exitValue(), out);
     }
 
     @Test
