@@ -72,8 +72,13 @@ public final class TcpListener implements AutoCloseable {
         this.server = new ServerSocket();
         this.unix = null;
         this.socketFile = null;
-        server.setReuseAddress(true);
-        server.bind(endpoint.address(), 128);
+        try {
+            server.setReuseAddress(true);
+            server.bind(endpoint.address(), 128);
+        } catch (IOException | RuntimeException e) {
+            server.close(); // a port taken is not the end of every caller: a test picks another
+            throw e;
+        }
         this.acceptor = Thread.ofVirtual().name(endpoint.name() + "-accept").unstarted(this::acceptLoop);
         this.watchdog = Thread.ofVirtual().name(endpoint.name() + "-write-watchdog").unstarted(this::watchWrites);
     }
