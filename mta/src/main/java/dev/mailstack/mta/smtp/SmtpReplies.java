@@ -128,6 +128,7 @@ public final class SmtpReplies {
     public static final SmtpReply AUTH_IN_TRANSACTION = new SmtpReply(503, "5.5.1", "AUTH not allowed during a mail transaction");
     public static final SmtpReply ALREADY_TLS = new SmtpReply(503, "5.5.1", "TLS already active");
     public static final SmtpReply BDAT_MIXED = new SmtpReply(503, "5.5.1", "DATA cannot follow BDAT; RSET first");
+    public static final SmtpReply RCPT_AFTER_BDAT = new SmtpReply(503, "5.5.1", "RCPT cannot follow BDAT; RSET first");
     /** BINARYMIME (RFC 3030 §3) is not announced; RFC 5321 §4.1.1.11: 555 for a parameter we do not implement. */
     public static final SmtpReply BINARY_UNSUPPORTED = new SmtpReply(555, "5.5.4",
             "BODY=BINARYMIME is not supported here; send base64 or quoted-printable parts with BODY=8BITMIME");

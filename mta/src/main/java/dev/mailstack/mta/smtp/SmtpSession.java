@@ -383,6 +383,12 @@ final class SmtpSession {
         if (!(state instanceof InTransaction t)) {
             return error(state instanceof Connected ? needHelo() : SmtpReplies.NEED_MAIL);
         }
+        if (t.chunks().isPresent()) {
+            // RFC 3030 §2: BDAT sends the message data, as DATA does, so the envelope is complete
+            // by then (Postfix: "RCPT after BDAT"). Taken, a late recipient would get a copy whose
+            // trace header names the first one "for" ("for" is written for one recipient only).
+            return error(SmtpReplies.RCPT_AFTER_BDAT);
+        }
         Optional<String> notify = Optional.empty();
         Optional<String> orcpt = Optional.empty();
         for (Map.Entry<String, String> p : r.params().entrySet()) {

@@ -375,6 +375,24 @@ class SmtpSessionTest {
         assertTrue(inboxText(0).endsWith("Subject: chunks\r\n\r\nabcd\r\n"), inboxText(0));
     }
 
+    /** RFC 3030 §2: once a chunk is in, the envelope is closed; a late RCPT would read the first recipient's "for". */
+    @Test
+    void rcptAfterABdatChunkIsRefusedAndTheMessageGoesOn() throws Exception {
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            c.send("EHLO client.test");
+            c.expectEventually("250 HELP");
+            c.send("MAIL FROM:<bob@remote.test>").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+            c.sendRaw("BDAT 21\r\nSubject: chunks\r\n\r\nab").expect("250 2.0.0 Ok: 21 octets.*");
+            c.send("RCPT TO:<alice+late@example.org>").expect("503 5.5.1 RCPT cannot follow BDAT.*");
+            c.sendRaw("BDAT 4 LAST\r\ncd\r\n").expect("250 2.0.0 Ok: queued as .*");
+        }
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+        String text = inboxText(0);
+        assertTrue(text.contains("\tfor <alice@example.org>;") && text.endsWith("Subject: chunks\r\n\r\nabcd\r\n"), text);
+    }
+
     /** A 1 s idle timeout and 100 bytes/s: Postfix's smtpd_min_data_rate, at a test's scale. */
     private void restartWithMinDataRate() throws IOException {
         mta.close();
