@@ -308,13 +308,15 @@ final class SmtpSession {
             String v = p.getValue();
             switch (p.getKey()) {
                 case "SIZE" -> {
-                    try {
-                        // RFC 1870 §6: refuse at once when the declared size is over the limit.
-                        if (Long.parseLong(v) > settings.maxMessageBytes()) {
-                            return error(SmtpReplies.tooBig(settings.maxMessageBytes()));
-                        }
-                    } catch (NumberFormatException e) {
+                    // RFC 1870 §4: size-value = 1*20DIGIT, so no sign ("-1" and "+5" are not sizes), and
+                    // 20 digits may be more than a long holds: that is over any limit, not a syntax error
+                    if (v.isEmpty() || v.length() > 20 || !v.chars().allMatch(c -> c >= '0' && c <= '9')) {
                         return error(SmtpReplies.syntax("SIZE=<number>"));
+                    }
+                    // RFC 1870 §6: refuse at once when the declared size is over the limit.
+                    String digits = v.replaceFirst("^0+(?=.)", "");
+                    if (digits.length() > 18 || Long.parseLong(digits) > settings.maxMessageBytes()) {
+                        return error(SmtpReplies.tooBig(settings.maxMessageBytes()));
                     }
                 }
                 case "BODY" -> {
@@ -396,7 +398,7 @@ final class SmtpSession {
                 case "NOTIFY" -> {
                     String v = p.getValue().toUpperCase(Locale.ROOT);
                     List<String> kinds = List.of("SUCCESS", "FAILURE", "DELAY");
-                    List<String> items = List.of(v.split(","));
+                    List<String> items = List.of(v.split(",", -1)); // -1: "SUCCESS,," has empty items, not none
                     boolean valid = v.equals("NEVER") || (!items.isEmpty() && kinds.containsAll(items));
                     if (!valid) {
                         return error(SmtpReplies.syntax("NOTIFY=NEVER or NOTIFY=SUCCESS,FAILURE,DELAY"));

@@ -152,6 +152,24 @@ class SmtpSessionTest {
         }
     }
 
+    /** RFC 1870 §4 size-value = 1*20DIGIT; RFC 3461 §4.1 NOTIFY items separated by single commas. */
+    @Test
+    void sizeAndNotifyValuesFollowTheirGrammar() throws Exception {
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            c.send("EHLO client.test");
+            c.expectEventually("250 HELP");
+            c.send("MAIL FROM:<bob@remote.test> SIZE=-1").expect("501 5.5.4 Syntax: SIZE=.*");
+            c.send("MAIL FROM:<bob@remote.test> SIZE=+5").expect("501 5.5.4 Syntax: SIZE=.*");
+            c.send("MAIL FROM:<bob@remote.test> SIZE=" + "9".repeat(20)).expect("552 5.3.4 .*");
+            c.send("MAIL FROM:<bob@remote.test> SIZE=" + "9".repeat(21)).expect("501 5.5.4 Syntax: SIZE=.*");
+            c.send("MAIL FROM:<bob@remote.test> SIZE=00000000000000000120").expect("250 2.1.0 .*");
+            c.send("RCPT TO:<alice@example.org> NOTIFY=SUCCESS,,").expect("501 5.5.4 .*NOTIFY.*");
+            c.send("RCPT TO:<alice@example.org> NOTIFY=,FAILURE").expect("501 5.5.4 .*NOTIFY.*");
+            c.send("RCPT TO:<alice@example.org> NOTIFY=SUCCESS,FAILURE").expect("250 2.1.5 .*");
+        }
+    }
+
     @Test
     void commandsInTheWrongOrderOrWithBadSyntaxGetClearErrors() throws Exception {
         try (LineClient c = mta.connect()) {
