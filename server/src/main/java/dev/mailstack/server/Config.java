@@ -1,6 +1,12 @@
 package dev.mailstack.server;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
@@ -58,13 +64,24 @@ public final class Config {
         return load(Optional.empty(), Map.of());
     }
 
+    /**
+     * No configuration comes near this (every key set is about 10 KB); a larger file, or /dev/zero,
+     * is the wrong file, and reading it whole would only run out of memory.
+     */
+    static final int MAX_FILE_BYTES = 1024 * 1024;
+
     private void readFile(Path file) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        byte[] bytes;
+        try (InputStream in = Files.newInputStream(file)) {
+            bytes = in.readNBytes(MAX_FILE_BYTES + 1);
         } catch (IOException e) {
             throw new ConfigException(file + ": cannot read: " + e.getMessage());
         }
+        if (bytes.length > MAX_FILE_BYTES) {
+            throw new ConfigException(file + ": larger than " + MAX_FILE_BYTES / 1024 + " KiB: not a configuration file?");
+        }
+        List<String> lines = text(file, bytes).lines().toList();
+        Map<ConfigKey, Integer> firstLine = new EnumMap<>(ConfigKey.class);
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i).strip();
             String where = file + ":" + (i + 1);
@@ -78,8 +95,40 @@ public final class Config {
             String key = line.substring(0, eq).strip();
             ConfigKey k = ConfigKey.byKey(key).orElseThrow(() -> new ConfigException(where + ": unknown key '" + key
                     + "' (see docs/configuration.md)"));
+            // a second line for a key is a mistake either way round: which one did the administrator mean?
+            Integer first = firstLine.putIfAbsent(k, i + 1);
+            if (first != null) {
+                throw new ConfigException(where + ": " + k.key() + " is set again (first on line " + first + ")");
+            }
             set(k, line.substring(eq + 1).strip(), where);
         }
+    }
+
+    /**
+     * The file as UTF-8, without the byte order mark Windows editors put first (it would be part of
+     * the first key, an "unknown key" whose difference does not show); bytes that are not UTF-8
+     * (a Latin-1 comment) are named by line, where Files.readAllLines only said "Input length = 1".
+     */
+    private static String text(Path file, byte[] bytes) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length);
+        CoderResult result = decoder.decode(in, out, true);
+        if (!result.isError()) {
+            result = decoder.flush(out);
+        }
+        if (result.isError()) {
+            int line = 1;
+            for (int i = 0; i < in.position(); i++) {
+                if (bytes[i] == '\n') {
+                    line++;
+                }
+            }
+            throw new ConfigException(file + ":" + line + ": not UTF-8 text: save the file as UTF-8");
+        }
+        String text = out.flip().toString();
+        return text.startsWith("\uFEFF") ? text.substring(1) : text;
     }
 
     /** Sets a value after checking it; {@code origin} ends up in error messages and config check. */
@@ -96,6 +145,10 @@ public final class Config {
             switch (key.type()) {
                 case STRING, PATH -> {
                     return null;
+                }
+                case HOSTNAME -> { // in every greeting and Received: line, where a blank or a control would break the syntax
+                    return v.chars().anyMatch(c -> c <= ' ' || c == 0x7f)
+                            ? "a host name is one word, without blanks or control characters" : null;
                 }
                 case ZONES -> {
                     DnsBlocklists.parseZones(v);

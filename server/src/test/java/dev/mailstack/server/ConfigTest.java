@@ -64,6 +64,37 @@ class ConfigTest {
         assertEquals(file + ":1: warm_up = yes: must be true or false", e.getMessage());
     }
 
+    /** Files an editor or a slip of the hand makes: each refused with the file and line named, none with a trace. */
+    @Test
+    void oddFilesAreRefusedNamingTheLine() throws Exception {
+        Path file = dir.resolve("odd.conf");
+        Files.write(file, "hostname = a\n# caf\u00e9 in Latin-1: ".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        Files.write(file, new byte[] {(byte) 0xe9, '\n', 's', 'm', 't', 'p', '.', 'p', 'o', 'r', 't', '=', '1', '\n'},
+                java.nio.file.StandardOpenOption.APPEND);
+        ConfigException e = assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
+        assertEquals(file + ":2: not UTF-8 text: save the file as UTF-8", e.getMessage());
+
+        Files.writeString(file, "\uFEFFhostname = mx.example.org\r\nsmtp.port = 2600\r\n"); // Notepad: BOM and CRLF
+        Config c = Config.load(Optional.of(file), Map.of());
+        assertEquals("mx.example.org", c.hostname());
+        assertEquals(Optional.of(2600), c.port(ConfigKey.SMTP_PORT, 25, 2525));
+
+        Files.writeString(file, "smtp.port = 2600\nhostname = a\nsmtp.port = 2700\n");
+        e = assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
+        assertEquals(file + ":3: smtp.port is set again (first on line 1)", e.getMessage());
+
+        // ManageSieve and POP3 refused it only at start, with an IllegalArgumentException's stack trace
+        Files.writeString(file, "hostname = mail example.org\n");
+        e = assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
+        assertEquals(file + ":1: hostname = mail example.org: a host name is one word, without blanks or control characters",
+                e.getMessage());
+        assertThrows(ConfigException.class, () -> Config.load(Optional.empty(), Map.of("MAILSTACK_HOSTNAME", "a\u0000b")));
+
+        Files.write(file, new byte[1024 * 1024 + 1]);
+        e = assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
+        assertTrue(e.getMessage().startsWith(file + ": larger than 1024 KiB"), e.getMessage());
+    }
+
     @Test
     void theConfigurationReferenceDocumentsEveryKeyWithItsDefault() throws Exception {
         Path doc = Path.of("..", "docs", "configuration.md");
