@@ -43,6 +43,10 @@ final class ImportCommand {
         }
         System.out.println("imported " + importer.imported() + " message(s) into " + into
                 + (throughServer ? " (through the running server)" : ""));
+        if (importer.skippedLines() > 0) {
+            System.out.println("skipped " + importer.skippedLines() + " line(s) of text before the first \"From \" line:"
+                    + " no message starts there");
+        }
     }
 
     @Command(name = "maildir", mixinStandardHelpOptions = true,
