@@ -75,6 +75,9 @@ final class HttpEndpoints implements AutoCloseable {
     }
 
     private void autoconfig(HttpExchange ex) throws IOException {
+        if (!readOnly(ex)) {
+            return;
+        }
         String query = Optional.ofNullable(ex.getRequestURI().getRawQuery()).orElse("");
         String email = "";
         for (String p : query.split("&")) {
@@ -124,6 +127,9 @@ final class HttpEndpoints implements AutoCloseable {
     }
 
     private void metrics(HttpExchange ex) throws IOException {
+        if (!readOnly(ex)) {
+            return;
+        }
         StringBuilder m = new StringBuilder();
         m.append("# HELP mailstack_connections_active Connections being served now.\n# TYPE mailstack_connections_active gauge\n");
         for (TcpListener l : listeners) {
@@ -189,12 +195,28 @@ final class HttpEndpoints implements AutoCloseable {
         m.append(name).append(labels == null ? "" : "{" + labels + "}").append(' ').append(value).append('\n');
     }
 
+    /** Both resources are read-only: GET and HEAD; anything else is answered 405 (RFC 9110 §15.5.6) and false. */
+    private static boolean readOnly(HttpExchange ex) throws IOException {
+        String method = ex.getRequestMethod();
+        if (method.equals("GET") || method.equals("HEAD")) {
+            return true;
+        }
+        ex.getResponseHeaders().set("Allow", "GET, HEAD");
+        send(ex, 405, "text/plain", "GET or HEAD only\n");
+        return false;
+    }
+
     private static void send(HttpExchange ex, int status, String type, String body) throws IOException {
         byte[] b = body.getBytes(StandardCharsets.UTF_8);
         ex.getResponseHeaders().set("Content-Type", type);
-        ex.sendResponseHeaders(status, b.length);
+        // RFC 9110 §9.3.2: HEAD gets GET's header without content. Given a length for it, the JDK
+        // server logs a WARNING per request (any client could fill the log) and refuses the body.
+        boolean head = ex.getRequestMethod().equals("HEAD");
+        ex.sendResponseHeaders(status, head ? -1 : b.length);
         try (OutputStream out = ex.getResponseBody()) {
-            out.write(b);
+            if (!head) {
+                out.write(b);
+            }
         }
     }
 
