@@ -117,6 +117,8 @@ public final class SmtpReplies {
     // --- 5xx syntax and sequence
     public static final SmtpReply UNKNOWN_COMMAND = new SmtpReply(500, "5.5.2", "Command not recognized; type HELP for the list");
     public static final SmtpReply LINE_TOO_LONG = new SmtpReply(500, "5.5.2", "Line too long");
+    /** Postfix's reply ("bad UTF-8 syntax") to a command line that is not UTF-8 (RFC 6531 §3.3). */
+    public static final SmtpReply NOT_UTF8 = new SmtpReply(500, "5.5.2", "Bad UTF-8 syntax");
     public static final SmtpReply NEED_HELO = new SmtpReply(503, "5.5.1", "Say EHLO (or HELO) first, e.g. EHLO my.host.name");
     public static final SmtpReply NEED_LHLO = new SmtpReply(503, "5.5.1", "Say LHLO first, e.g. LHLO my.host.name");
     public static final SmtpReply NEED_MAIL = new SmtpReply(503, "5.5.1", "Need MAIL FROM:<address> first");

@@ -176,6 +176,14 @@ final class SmtpSession {
                     return;
                 }
                 lfOnly &= connection.reader().lastEnding() == dev.mailstack.net.LineReader.Ending.LF;
+                if (!connection.reader().lastLineUtf8()) {
+                    // RFC 6531 §3.3: 8-bit addresses are UTF-8. Taken, the line's U+FFFD would have
+                    // made "b\xFF@..." the sender "b\uFFFD@...", where no bounce could ever arrive.
+                    if (!error(SmtpReplies.NOT_UTF8)) {
+                        return;
+                    }
+                    continue;
+                }
                 SmtpCommand command;
                 try {
                     command = SmtpParser.parse(line);

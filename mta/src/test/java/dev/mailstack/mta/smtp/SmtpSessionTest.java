@@ -152,6 +152,21 @@ class SmtpSessionTest {
         }
     }
 
+    /** RFC 6531 §3.3: with SMTPUTF8 an address is UTF-8; bytes that are not were taken as U+FFFD. */
+    @Test
+    void aCommandLineThatIsNotUtf8IsRefusedAndTheSessionGoesOn() throws Exception {
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            c.send("EHLO client.test");
+            c.expectEventually("250 HELP");
+            c.sendBytes(new byte[]{'M', 'A', 'I', 'L', ' ', 'F', 'R', 'O', 'M', ':', '<', 'b', (byte) 0xFF, '@', 'r', '.', 't', 'e', 's', 't',
+                '>', ' ', 'S', 'M', 'T', 'P', 'U', 'T', 'F', '8', '\r', '\n'});
+            c.expect("500 5.5.2 Bad UTF-8 syntax");
+            c.send("MAIL FROM:<b\u00fcb@remote.test> SMTPUTF8").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+        }
+    }
+
     /** RFC 1870 §4 size-value = 1*20DIGIT; RFC 3461 §4.1 NOTIFY items separated by single commas. */
     @Test
     void sizeAndNotifyValuesFollowTheirGrammar() throws Exception {
