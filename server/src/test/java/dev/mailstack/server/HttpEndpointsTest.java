@@ -114,4 +114,25 @@ class HttpEndpointsTest {
             }
         }
     }
+
+    @Test
+    void metricsCountTheQueueAndHeldMessages() throws IOException {
+        for (String rcpt : List.of("a@remote.test", "b@remote.test")) {
+            var spool = store.spool();
+            spool.write("Subject: q\r\n\r\nx\r\n".getBytes(StandardCharsets.US_ASCII));
+            var m = spool.finish();
+            var id = store.queue().enqueue(new dev.mailstack.store.MailEnvelope("a@example.org",
+                    List.of(dev.mailstack.store.MailEnvelope.Recipient.of(rcpt)), java.util.Optional.empty(),
+                    java.util.Optional.empty(), false, false, java.time.Instant.now()), m,
+                    new dev.mailstack.store.MessageFacts(m.size(), 12, 1, new byte[]{1}));
+            if (rcpt.startsWith("a")) {
+                assertTrue(store.queue().hold(id));
+            }
+        }
+        String metrics = exchange("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assertTrue(metrics.contains("\nmailstack_queue_messages 2\n"), metrics);
+        assertTrue(metrics.contains("\nmailstack_queue_held_messages 1\n"), metrics);
+        assertTrue(metrics.matches("(?s).*\nmailstack_queue_oldest_age_seconds \\d+\n.*"), metrics);
+        assertTrue(metrics.contains("\nmailstack_store_bytes 0\n"), metrics);
+    }
 }
