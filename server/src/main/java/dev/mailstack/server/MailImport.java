@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.EnumSet;
@@ -30,6 +31,7 @@ final class MailImport {
     private final ImportTarget target;
     private int imported;
     private int skippedLines;
+    private int skippedLinks;
 
     MailImport(ImportTarget target) {
         this.target = target;
@@ -137,8 +139,8 @@ final class MailImport {
         Map<Path, MailboxName> folders = new LinkedHashMap<>();
         folders.put(dir, MailboxName.INBOX);
         try (Stream<Path> subs = Files.list(dir)) {
-            for (Path sub : (Iterable<Path>) subs.filter(Files::isDirectory)
-                    .filter(p -> p.getFileName().toString().startsWith(".")).sorted()::iterator) {
+            for (Path sub : (Iterable<Path>) subs.filter(p -> p.getFileName().toString().startsWith("."))
+                    .filter(this::ownDirectory).sorted()::iterator) {
                 folders.put(sub, folderName(sub));
             }
         }
@@ -168,14 +170,15 @@ final class MailImport {
         target.ensure(mailbox);
         for (String part : List.of("cur", "new")) {
             Path d = dir.resolve(part);
-            if (!Files.isDirectory(d)) {
+            if (!ownDirectory(d)) {
                 continue;
             }
             try (Stream<Path> files = Files.list(d)) {
-                for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile).sorted()::iterator) {
-                    Instant date = Files.getLastModifiedTime(f).toInstant(); // before the draft: the file may go
+                for (Path f : (Iterable<Path>) files.filter(this::ownFile).sorted()::iterator) {
+                    Instant date = Files.getLastModifiedTime(f, LinkOption.NOFOLLOW_LINKS).toInstant(); // before the draft: the file may go
                     ImportTarget.Draft draft = target.draft();
-                    try (InputStream in = new BufferedInputStream(Files.newInputStream(f), 64 * 1024)) {
+                    // NOFOLLOW_LINKS again on open: a file swapped for a link after the look above is refused
+                    try (InputStream in = new BufferedInputStream(Files.newInputStream(f, LinkOption.NOFOLLOW_LINKS), 64 * 1024)) {
                         for (byte[] line; (line = line(in)) != null; ) {
                             draft.write(line);
                             draft.write(CRLF);
@@ -188,6 +191,33 @@ final class MailImport {
                 }
             }
         }
+    }
+
+    /**
+     * A Maildir's messages and folders are its own files and folders. An import runs as root or as
+     * the server, often over a user's own Maildir: followed, a link "cur/x -> /etc/shadow" or
+     * ".Other -> /home/someone/Maildir" would put a file its owner may not read into their mailbox.
+     * Links are skipped and counted (the folder given on the command line may itself be a link).
+     */
+    private boolean ownDirectory(Path p) {
+        if (Files.isSymbolicLink(p)) {
+            skippedLinks++;
+            return false;
+        }
+        return Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS);
+    }
+
+    private boolean ownFile(Path p) {
+        if (Files.isSymbolicLink(p)) {
+            skippedLinks++;
+            return false;
+        }
+        return Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS);
+    }
+
+    /** Symbolic links in a Maildir that were not followed. */
+    int skippedLinks() {
+        return skippedLinks;
     }
 
     /** The Maildir info letters of {@code flags} ("SF"), or "-" for none; {@link #flags} reads them back. */

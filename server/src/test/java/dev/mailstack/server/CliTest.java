@@ -346,6 +346,42 @@ class CliTest {
         }
     }
 
+    /** A user's own Maildir imported by root must not bring in what its links point at (/etc/shadow, another Maildir). */
+    @Test
+    void maildirImportSkipsSymbolicLinks() throws Exception {
+        String data = dir.resolve("data").toString();
+        run("domain", "add", "example.org", "--data", data);
+        Path users = dir.resolve("u.txt");
+        Files.writeString(users, "alice@example.org pw\n");
+        run("user", "import", users.toString(), "--data", data);
+        Path secret = Files.writeString(dir.resolve("secret"), "root:$6$hash:19000:0:99999:7:::\n");
+        Path other = dir.resolve("OtherMaildir");
+        Files.createDirectories(other.resolve("cur"));
+        Files.writeString(other.resolve("cur/1.host:2,S"), "Subject: someone else's\n\nx\n");
+        Path maildir = dir.resolve("Maildir");
+        Files.createDirectories(maildir.resolve("cur"));
+        Files.writeString(maildir.resolve("cur/1.host:2,S"), "Subject: mine\n\nx\n");
+        Files.createSymbolicLink(maildir.resolve("cur/2.host:2,S"), secret);
+        Files.createSymbolicLink(maildir.resolve(".Linked"), other);
+        Files.createDirectories(maildir.resolve(".Own"));
+        Files.createSymbolicLink(maildir.resolve(".Own/cur"), other.resolve("cur"));
+        java.io.PrintStream stdout = System.out;
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try {
+            System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals(0, run("import", "maildir", maildir.toString(), "--user", "alice@example.org", "--data", data));
+        } finally {
+            System.setOut(stdout);
+        }
+        assertTrue(out.toString(java.nio.charset.StandardCharsets.UTF_8).contains("skipped 3 symbolic link(s)"), out.toString());
+        try (MailboxStore store = MailboxStore.open(Path.of(data), null)) {
+            var alice = store.open(store.accounts().find("alice@example.org").orElseThrow().id());
+            assertEquals(1, alice.status(dev.mailstack.store.MailboxName.INBOX).messages());
+            assertTrue(alice.find(new dev.mailstack.store.MailboxName("Linked")).isEmpty());
+            assertEquals(0, alice.status(new dev.mailstack.store.MailboxName("Own")).messages());
+        }
+    }
+
     @Test
     void importParsesWithTheConfiguredMimeLimits() throws Exception {
         String data = dir.resolve("data").toString();
