@@ -167,6 +167,13 @@ class ConfigTest {
         e = assertThrows(ConfigException.class, () -> FrontEnds.sieveSettings(
                 Config.load(Optional.empty(), Map.of("MAILSTACK_SIEVE_GLOBAL_DIR", good.toString()))));
         assertEquals("sieve.global_dir: " + good + " is not a folder", e.getMessage());
+        // a wrong path (a log file, /dev/zero) is read no further than any script may go
+        Path huge = dir.resolve("huge.sieve");
+        Files.writeString(huge, "# " + "x".repeat(dev.mailstack.store.SieveLimits.MAX_SCRIPT_BYTES) + "\nkeep;\n");
+        e = assertThrows(ConfigException.class, () -> FrontEnds.sieveSettings(
+                Config.load(Optional.empty(), Map.of("MAILSTACK_SIEVE_BEFORE", huge.toString()))));
+        assertEquals("sieve.before: " + huge + " is larger than " + dev.mailstack.store.SieveLimits.MAX_SCRIPT_BYTES
+                + " bytes, more than any Sieve script may have", e.getMessage());
     }
 
     /** RFC 5235's scanners as Pigeonhole configures them: each key checked when read, the set when the settings are built. */
