@@ -141,6 +141,10 @@ public final class SmtpReplies {
             "Encryption required for password authentication: STARTTLS first");
     public static final SmtpReply AUTH_FAILED = new SmtpReply(535, "5.7.8", "Authentication credentials invalid");
     public static final SmtpReply AUTH_CANCELLED = new SmtpReply(501, "5.0.0", "Authentication cancelled");
+    /** RFC 4954 §4: a response that cannot be decoded MUST get 501 (Postfix: "Cannot decode response"). */
+    public static final SmtpReply AUTH_MALFORMED = new SmtpReply(501, "5.5.2", "Cannot decode the authentication response");
+    /** Postfix's reply to a SASL response over the line limit. */
+    public static final SmtpReply AUTH_RESPONSE_TOO_LONG = new SmtpReply(500, "5.5.6", "Authentication response too long");
     public static final SmtpReply AUTH_MECHANISM = new SmtpReply(504, "5.5.4", "Unrecognized authentication type; use PLAIN or LOGIN");
     public static final SmtpReply NO_SUCH_USER = new SmtpReply(550, "5.1.1", "No such user here");
     public static final SmtpReply RELAY_DENIED = new SmtpReply(554, "5.7.1", "Relay access denied");

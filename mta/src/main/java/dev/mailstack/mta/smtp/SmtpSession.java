@@ -1012,8 +1012,16 @@ final class SmtpSession {
         if (!authAllowedHere()) {
             return error(SmtpReplies.TLS_REQUIRED_FOR_AUTH);
         }
+        SaslExchange.Outcome outcome;
+        try {
+            outcome = SaslExchange.run(a.mechanism(), a.initialResponse(), this::challenge);
+        } catch (LineTooLongException e) {
+            // the response was read to its end: the session is in step, the client gets a reply (it
+            // was closed without one, the exception taken for a broken connection)
+            return error(SmtpReplies.AUTH_RESPONSE_TOO_LONG);
+        }
         Optional<SaslCredentials> credentials;
-        switch (SaslExchange.run(a.mechanism(), a.initialResponse(), this::challenge)) {
+        switch (outcome) {
             case SaslExchange.Outcome.Credentials c -> credentials = Optional.of(c.credentials());
             case SaslExchange.Outcome.Malformed m -> credentials = Optional.empty(); // a failed login, counted as one
             case SaslExchange.Outcome.Cancelled c -> {
@@ -1026,7 +1034,7 @@ final class SmtpSession {
         Optional<Account> account = credentials.flatMap(c -> store.accounts().authenticate(c.user(), c.password()));
         if (account.isEmpty()) {
             throttle.failedLogin(connection, "protocol=smtp mechanism=" + a.mechanism());
-            return error(SmtpReplies.AUTH_FAILED);
+            return error(credentials.isEmpty() ? SmtpReplies.AUTH_MALFORMED : SmtpReplies.AUTH_FAILED);
         }
         throttle.succeededLogin(connection);
         Account authenticated = account.get();

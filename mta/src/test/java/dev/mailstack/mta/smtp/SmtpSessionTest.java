@@ -249,6 +249,24 @@ class SmtpSessionTest {
         assertEquals(0, mta.alice().status(MailboxName.INBOX).messages());
     }
 
+    /** RFC 4954 §4: undecodable responses get 501; one over the line limit got no reply, the session closed. */
+    @Test
+    void malformedAndOverlongAuthResponsesAreAnsweredAndTheSessionGoesOn() throws Exception {
+        try (LineClient c = new LineClient(mta.submission.port())) {
+            c.expect("220 .*");
+            c.send("EHLO laptop");
+            c.expectEventually("250 HELP");
+            c.send("AUTH PLAIN !!!!").expect("501 5.5.2 Cannot decode .*");
+            c.send("AUTH PLAIN").expect("334 ");
+            c.send("A".repeat(9000)).expect("500 5.5.6 Authentication response too long");
+            c.send("AUTH LOGIN").expect("334 VXNlcm5hbWU6");
+            c.send(Base64.getEncoder().encodeToString("alice@example.org".getBytes(StandardCharsets.UTF_8)))
+                    .expect("334 UGFzc3dvcmQ6");
+            c.send("x".repeat(9000)).expect("500 5.5.6 .*");
+            c.send("AUTH PLAIN " + plain("alice@example.org", "secret")).expect("235 2.7.0 .*");
+        }
+    }
+
     @Test
     void submissionNeedsAuthAndAuthenticatedUsersMayRelay() throws Exception {
         try (LineClient c = new LineClient(mta.submission.port())) {
