@@ -38,6 +38,8 @@ public final class Config {
     public record Value(String text, String origin) {
     }
 
+    private static final System.Logger LOG = System.getLogger(Config.class.getName());
+
     private final Map<ConfigKey, Value> values = new EnumMap<>(ConfigKey.class);
 
     private Config() {
@@ -81,7 +83,7 @@ public final class Config {
             throw new ConfigException(file + ": larger than " + MAX_FILE_BYTES / 1024 + " KiB: not a configuration file?");
         }
         List<String> lines = text(file, bytes).lines().toList();
-        Map<ConfigKey, Integer> firstLine = new EnumMap<>(ConfigKey.class);
+        Map<ConfigKey, Integer> earlierLine = new EnumMap<>(ConfigKey.class);
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i).strip();
             String where = file + ":" + (i + 1);
@@ -95,10 +97,12 @@ public final class Config {
             String key = line.substring(0, eq).strip();
             ConfigKey k = ConfigKey.byKey(key).orElseThrow(() -> new ConfigException(where + ": unknown key '" + key
                     + "' (see docs/configuration.md)"));
-            // a second line for a key is a mistake either way round: which one did the administrator mean?
-            Integer first = firstLine.putIfAbsent(k, i + 1);
-            if (first != null) {
-                throw new ConfigException(where + ": " + k.key() + " is set again (first on line " + first + ")");
+            // Postfix's rule: the last line wins, with a warning (an administrator who appends a line
+            // to override one above means it), where before the earlier line was silently dropped
+            Integer earlier = earlierLine.put(k, i + 1);
+            if (earlier != null) {
+                LOG.log(System.Logger.Level.WARNING, "{0}: {1} is set again; this line wins over line {2,number,#}",
+                        where, k.key(), earlier);
             }
             set(k, line.substring(eq + 1).strip(), where);
         }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -79,9 +80,31 @@ class ConfigTest {
         assertEquals("mx.example.org", c.hostname());
         assertEquals(Optional.of(2600), c.port(ConfigKey.SMTP_PORT, 25, 2525));
 
+        // a line appended to override one above wins, as in Postfix's main.cf, with a warning naming both
         Files.writeString(file, "smtp.port = 2600\nhostname = a\nsmtp.port = 2700\n");
-        e = assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
-        assertEquals(file + ":3: smtp.port is set again (first on line 1)", e.getMessage());
+        java.util.logging.Logger jul = java.util.logging.Logger.getLogger(Config.class.getName());
+        List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                warnings.add(java.text.MessageFormat.format(r.getMessage(), r.getParameters()));
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        jul.addHandler(capture);
+        try {
+            assertEquals(Optional.of(2700), Config.load(Optional.of(file), Map.of()).port(ConfigKey.SMTP_PORT, 25, 2525));
+        } finally {
+            jul.removeHandler(capture);
+        }
+        assertEquals(List.of(file + ":3: smtp.port is set again; this line wins over line 1"), warnings);
 
         // ManageSieve and POP3 refused it only at start, with an IllegalArgumentException's stack trace
         Files.writeString(file, "hostname = mail example.org\n");
