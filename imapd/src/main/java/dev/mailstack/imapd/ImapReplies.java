@@ -36,6 +36,7 @@ final class ImapReplies {
     static final String ACCOUNT_DELETED = "This account was deleted or disabled; closing the connection";
     static final String NOT_AUTHENTICATED = "Log in first (LOGIN user password)";
     static final String NOT_SELECTED = "Select a mailbox first (SELECT INBOX)";
+    static final String NOT_UTF8 = "Strings must be UTF-8 (or modified UTF-7 for mailbox names)";
     static final String AUTH_FAILED = "[AUTHENTICATIONFAILED] Authentication failed";
     static final String PRIVACY_REQUIRED = "[PRIVACYREQUIRED] Password login needs TLS: use STARTTLS first";
     static final String READ_ONLY = "[READ-ONLY] Mailbox is open read-only (EXAMINE)";

@@ -96,6 +96,8 @@ final class ImapSession {
     /** From login to the session's end: the account's deletion ends the session (Accounts.watch). */
     private AccountWatch accountWatch = AccountWatch.NONE;
     private boolean utf8;
+    /** Whether a line of the command being read was not UTF-8 (LineReader.lastLineUtf8). */
+    private boolean commandNotUtf8;
     private boolean condstore;
     /** ENABLE QRESYNC (RFC 7162 §3.2.3): expunges go out as VANISHED UID sets. */
     private boolean qresync;
@@ -175,6 +177,7 @@ final class ImapSession {
     }
 
     private void handleCommand(String line) throws IOException {
+        commandNotUtf8 = !connection.reader().lastLineUtf8();
         String tag = ImapParser.tagOf(line);
         ImapCommand command;
         ImapParser parser = new ImapParser(line, source());
@@ -201,6 +204,12 @@ final class ImapSession {
             return;
         }
         try {
+            if (commandNotUtf8) {
+                // Only UTF-8 (and ASCII) is taken in strings (SEARCH's CHARSETS, RFC 6855 §3); a line
+                // is decoded with U+FFFD for bad bytes, which made CREATE "x\xFF" the mailbox "x\uFFFD"
+                tagged(tag, "BAD " + ImapReplies.NOT_UTF8);
+                return;
+            }
             execute(tag, command);
         } catch (StoreException e) {
             forgetSavedResult(command instanceof ImapCommand.Search search && search.saves()
@@ -283,7 +292,9 @@ final class ImapSession {
 
             @Override
             public String nextLine() throws IOException {
-                return connection.readContinuation(); // whole within the idle timeout, as the line before the literal
+                String next = connection.readContinuation(); // whole within the idle timeout, as the line before the literal
+                commandNotUtf8 |= !connection.reader().lastLineUtf8();
+                return next;
             }
 
             @Override

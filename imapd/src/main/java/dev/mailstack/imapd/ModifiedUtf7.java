@@ -3,8 +3,11 @@ package dev.mailstack.imapd;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
-/** Mailbox names on the wire (RFC 3501 §5.1.3): modified UTF-7, '&' shifts to modified base64 of UTF-16. */
-final class ModifiedUtf7 {
+/**
+ * Mailbox names on the wire (RFC 3501 §5.1.3): modified UTF-7, '&' shifts to modified base64 of UTF-16.
+ * Public for {@code mailstack import maildir}: Dovecot's Maildir++ folder names are in it too.
+ */
+public final class ModifiedUtf7 {
     private static final Base64.Encoder ENC = Base64.getEncoder().withoutPadding();
     private static final Base64.Decoder DEC = Base64.getDecoder();
 
@@ -37,7 +40,7 @@ final class ModifiedUtf7 {
     }
 
     /** Decodes; a malformed shift sequence is an error (the caller answers BAD/NO). */
-    static String decode(String wire) {
+    public static String decode(String wire) {
         StringBuilder out = new StringBuilder();
         for (int i = 0; i < wire.length(); i++) {
             char c = wire.charAt(i);

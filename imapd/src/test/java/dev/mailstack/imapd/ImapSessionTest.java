@@ -110,6 +110,24 @@ class ImapSessionTest {
         c.expectClosed();
     }
 
+    /** Bytes that are not UTF-8 became U+FFFD unseen: CREATE "x\\xFF" made the mailbox "x\\uFFFD". */
+    @Test
+    void aStringThatIsNotUtf8IsBadAndCreatesNothing() throws Exception {
+        try (LineClient c = imap.login()) {
+            c.sendBytes(new byte[]{'a', ' ', 'C', 'R', 'E', 'A', 'T', 'E', ' ', '"', 'x', (byte) 0xFF, '"', '\r', '\n'});
+            c.expect("a BAD Strings must be UTF-8 .*");
+            c.send("b ENABLE UTF8=ACCEPT").expectEventually("b OK .*");
+            c.sendBytes(new byte[]{'c', ' ', 'C', 'R', 'E', 'A', 'T', 'E', ' ', '{', '2', '+', '}', '\r', '\n', 'y', (byte) 0xC3, '\r', '\n'});
+            c.expect("c BAD Strings must be UTF-8 .*");
+            c.sendBytes(new byte[]{'d', ' ', 'C', 'R', 'E', 'A', 'T', 'E', ' ', '{', '1', '+', '}', '\r', '\n', 'z', ' ', (byte) 0xFF, '\r', '\n'});
+            c.expect("d BAD .*");
+            c.send("e CREATE \"\u00fcbrig\"").expect("e OK .*");
+            c.send("f NOOP").expect("f OK .*");
+        }
+        List<String> names = imap.store.session().list().stream().map(i -> i.name().path()).toList();
+        assertTrue(names.contains("\u00fcbrig") && names.stream().noneMatch(n -> n.contains("\uFFFD")), names.toString());
+    }
+
     @Test
     void anAppendTrickledUnderTheMinimumDataRateEndsWithByeAndAppendsNothing() throws Exception {
         try (ImapFixture slow = rated(); LineClient c = slow.login()) {

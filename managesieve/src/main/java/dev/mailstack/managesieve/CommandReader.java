@@ -96,6 +96,11 @@ final class CommandReader {
         int literals = 0;
         while (true) {
             Line parsed = tokenize(line, tokens);
+            if (error.isEmpty() && !connection.reader().lastLineUtf8()) {
+                // RFC 5804 §4: quoted strings are UTF-8 as literals are; the line's text has U+FFFD
+                // where it was not, which would have gone into a script's name unseen
+                error = Optional.of(ManageSieveReplies.NOT_UTF8);
+            }
             if (error.isEmpty()) {
                 error = parsed.error();
             }

@@ -342,6 +342,23 @@ class ManageSieveSessionTest {
         }
     }
 
+    /** RFC 5804 §4: a quoted string is UTF-8 as a literal is; "a\\xFF" was stored as the name "a\\uFFFD". */
+    @Test
+    void aQuotedStringThatIsNotUtf8IsRefusedAndNothingIsStored() throws IOException {
+        try (LineClient c = login()) {
+            c.sendBytes(new byte[]{'P', 'U', 'T', 'S', 'C', 'R', 'I', 'P', 'T', ' ', '"', 'a', (byte) 0xFF, '"', ' ', '{', '5', '+', '}',
+                '\r', '\n', 'k', 'e', 'e', 'p', ';', '\r', '\n'});
+            c.expect("NO \"Strings and scripts must be UTF-8 .*\"");
+            c.sendBytes(new byte[]{'P', 'U', 'T', 'S', 'C', 'R', 'I', 'P', 'T', ' ', '"', 'b', '"', ' ', '"', 'k', (byte) 0xC3, '"', '\r', '\n'});
+            c.expect("NO \"Strings and scripts must be UTF-8 .*\"");
+            // a U+FFFD the client did send is UTF-8, and a name like any other
+            c.sendBytes("PUTSCRIPT \"c\uFFFD\" \"keep;\"\r\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            c.expect("OK \"Script stored\"");
+            c.send("NOOP").expect("OK .*");
+        }
+        assertEquals(List.of("c\uFFFD"), scripts().stream().map(SieveScriptEntry::name).toList());
+    }
+
     @Test
     void tooManyBadCommandsEndTheSessionWithBye() throws IOException {
         restart(ManageSieveSettings.defaults("sieve.example.org").withMaxBadCommands(3));

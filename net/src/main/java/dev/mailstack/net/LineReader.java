@@ -4,6 +4,9 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -32,6 +35,7 @@ public final class LineReader {
     private int pos;
     private int limit;
     private Ending lastEnding = Ending.CRLF;
+    private boolean lastLineUtf8 = true;
 
     public LineReader(InputStream in, int maxLineBytes) {
         this.in = in;
@@ -52,7 +56,29 @@ public final class LineReader {
         if (line.ending() == Ending.LF && len > 0 && line.bytes()[len - 1] == '\r') {
             len--;
         }
-        return new String(line.bytes(), 0, len, StandardCharsets.UTF_8);
+        String text = new String(line.bytes(), 0, len, StandardCharsets.UTF_8);
+        // the decoding above puts U+FFFD for what is not UTF-8; only then is a strict look needed
+        lastLineUtf8 = text.indexOf('\uFFFD') < 0 || isUtf8(line.bytes(), len);
+        return text;
+    }
+
+    /**
+     * Whether the last command line from {@link #readLine()} was UTF-8. Its text has U+FFFD where it
+     * was not, which would otherwise pass unseen into a name (a script, a mailbox) that the client
+     * never sent; a protocol whose strings must be UTF-8 refuses such a line instead.
+     */
+    public boolean lastLineUtf8() {
+        return lastLineUtf8;
+    }
+
+    private static boolean isUtf8(byte[] bytes, int length) {
+        try {
+            StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes, 0, length));
+            return true;
+        } catch (CharacterCodingException e) {
+            return false;
+        }
     }
 
     /**

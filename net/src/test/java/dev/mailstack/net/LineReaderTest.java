@@ -39,4 +39,16 @@ class LineReaderTest {
         assertEquals("z".repeat(LineReader.TAIL_BYTES - 1), assertThrows(LineTooLongException.class, r::readLine).tail());
         assertEquals("QUIT", r.readLine());
     }
+
+    @Test
+    void aLineThatIsNotUtf8IsMarkedSoAndOnlyThatLine() throws IOException {
+        byte[] bytes = {'a', (byte) 0xFF, '\r', '\n', 'b', (byte) 0xEF, (byte) 0xBF, (byte) 0xBD, '\r', '\n', 'c', (byte) 0xC3, '\n'};
+        LineReader r = new LineReader(new ByteArrayInputStream(bytes), 1024);
+        assertEquals("a\uFFFD", r.readLine());
+        assertFalse(r.lastLineUtf8());
+        assertEquals("b\uFFFD", r.readLine());
+        assertTrue(r.lastLineUtf8(), "a U+FFFD that was sent is UTF-8");
+        assertEquals("c\uFFFD", r.readLine());
+        assertFalse(r.lastLineUtf8(), "a sequence cut short");
+    }
 }

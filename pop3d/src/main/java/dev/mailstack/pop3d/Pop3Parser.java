@@ -22,7 +22,7 @@ final class Pop3Parser {
         // Deviation from RFC 1939 §3 ("separated by a single SPACE"): surrounding blanks are
         // forgiven, as telnet users leave them.
         String trimmed = line.strip();
-        int sp = trimmed.indexOf(' ');
+        int sp = firstBlank(trimmed); // a TAB too, as between arguments: "LIST<TAB>1" was an unknown command
         String keyword = (sp < 0 ? trimmed : trimmed.substring(0, sp)).toUpperCase(Locale.ROOT);
         String rest = sp < 0 ? "" : trimmed.substring(sp + 1);
         return switch (keyword) {
@@ -70,6 +70,15 @@ final class Pop3Parser {
             }
             default -> throw new Pop3SyntaxException(Pop3Replies.UNKNOWN);
         };
+    }
+
+    private static int firstBlank(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) == ' ' || s.charAt(i) == '\t') {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static Pop3Command noArguments(String rest, Pop3Command command) throws Pop3SyntaxException {

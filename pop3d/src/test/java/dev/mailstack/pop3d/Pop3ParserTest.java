@@ -20,6 +20,10 @@ class Pop3ParserTest {
         assertEquals(new Pop3Command.Uidl(Optional.of(2)), Pop3Parser.parse("UIDL 2"));
         assertEquals(new Pop3Command.User("alice@example.org"), Pop3Parser.parse("USER alice@example.org"));
         assertEquals(new Pop3Command.Noop(), Pop3Parser.parse("  NOOP  "));
+        // a TAB after the keyword, as between arguments (telnet users)
+        assertEquals(new Pop3Command.List(Optional.of(1)), Pop3Parser.parse("LIST\t1"));
+        assertEquals(new Pop3Command.Top(1, 2), Pop3Parser.parse("TOP\t1\t2"));
+        assertEquals(new Pop3Command.Pass("secret"), Pop3Parser.parse("PASS\tsecret"));
     }
 
     @Test

@@ -1,6 +1,12 @@
 package dev.mailstack.server;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
@@ -32,6 +38,8 @@ public final class Config {
     public record Value(String text, String origin) {
     }
 
+    private static final System.Logger LOG = System.getLogger(Config.class.getName());
+
     private final Map<ConfigKey, Value> values = new EnumMap<>(ConfigKey.class);
 
     private Config() {
@@ -58,13 +66,24 @@ public final class Config {
         return load(Optional.empty(), Map.of());
     }
 
+    /**
+     * No configuration comes near this (every key set is about 10 KB); a larger file, or /dev/zero,
+     * is the wrong file, and reading it whole would only run out of memory.
+     */
+    static final int MAX_FILE_BYTES = 1024 * 1024;
+
     private void readFile(Path file) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        byte[] bytes;
+        try (InputStream in = Files.newInputStream(file)) {
+            bytes = in.readNBytes(MAX_FILE_BYTES + 1);
         } catch (IOException e) {
             throw new ConfigException(file + ": cannot read: " + e.getMessage());
         }
+        if (bytes.length > MAX_FILE_BYTES) {
+            throw new ConfigException(file + ": larger than " + MAX_FILE_BYTES / 1024 + " KiB: not a configuration file?");
+        }
+        List<String> lines = text(file, bytes).lines().toList();
+        Map<ConfigKey, Integer> earlierLine = new EnumMap<>(ConfigKey.class);
         // every line is checked before any error is reported: a file with three mistakes is fixed in one go
         List<String> errors = new java.util.ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {
@@ -85,6 +104,13 @@ public final class Config {
                         .orElse("") + " (see docs/configuration.md)");
                 continue;
             }
+            // Postfix's rule: the last line wins, with a warning (an administrator who appends a line
+            // to override one above means it), where before the earlier line was silently dropped
+            Integer earlier = earlierLine.put(k.get(), i + 1);
+            if (earlier != null) {
+                LOG.log(System.Logger.Level.WARNING, "{0}: {1} is set again; this line wins over line {2,number,#}",
+                        where, k.get().key(), earlier);
+            }
             try {
                 set(k.get(), line.substring(eq + 1).strip(), where);
             } catch (ConfigException e) {
@@ -94,6 +120,33 @@ public final class Config {
         if (!errors.isEmpty()) {
             throw new ConfigException(errors.size() == 1 ? errors.get(0) : String.join("\n", errors));
         }
+    }
+
+    /**
+     * The file as UTF-8, without the byte order mark Windows editors put first (it would be part of
+     * the first key, an "unknown key" whose difference does not show); bytes that are not UTF-8
+     * (a Latin-1 comment) are named by line, where Files.readAllLines only said "Input length = 1".
+     */
+    private static String text(Path file, byte[] bytes) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length);
+        CoderResult result = decoder.decode(in, out, true);
+        if (!result.isError()) {
+            result = decoder.flush(out);
+        }
+        if (result.isError()) {
+            int line = 1;
+            for (int i = 0; i < in.position(); i++) {
+                if (bytes[i] == '\n') {
+                    line++;
+                }
+            }
+            throw new ConfigException(file + ":" + line + ": not UTF-8 text: save the file as UTF-8");
+        }
+        String text = out.flip().toString();
+        return text.startsWith("\uFEFF") ? text.substring(1) : text;
     }
 
     /** Sets a value after checking it; {@code origin} ends up in error messages and config check. */
@@ -110,6 +163,10 @@ public final class Config {
             switch (key.type()) {
                 case STRING, PATH -> {
                     return null;
+                }
+                case HOSTNAME -> { // in every greeting and Received: line, where a blank or a control would break the syntax
+                    return v.chars().anyMatch(c -> c <= ' ' || c == 0x7f)
+                            ? "a host name is one word, without blanks or control characters" : null;
                 }
                 case ZONES -> {
                     DnsBlocklists.parseZones(v);

@@ -8,7 +8,7 @@ import java.util.Optional;
  * (a test keeps the two in step). Values are checked when the file is read.
  */
 public enum ConfigKey {
-    HOSTNAME("hostname", "", Type.STRING, "Name in greetings, Received: headers, Thunderbird autoconfig and the MX that dns check advises; empty means this machine's name: its canonical name, else its host name (hostname(1)), never localhost or an address. A name without a dot is warned about at start: set a full one (mail.example.org)."),
+    HOSTNAME("hostname", "", Type.HOSTNAME, "Name (one word) in greetings, Received: headers, Thunderbird autoconfig and the MX that dns check advises; empty means this machine's name: its canonical name, else its host name (hostname(1)), never localhost or an address. A name without a dot is warned about at start: set a full one (mail.example.org)."),
     DATA_DIR("data_dir", "data", Type.PATH, "Folder for the database and message files; relative to the working directory."),
     JDBC_URL("jdbc_url", "", Type.STRING, "Database URL; empty means an embedded H2 file in data_dir."),
     BIND("bind", "127.0.0.1", Type.ADDRESS, "Address every listener binds; 0.0.0.0 (or ::) serves the network."),
@@ -107,7 +107,7 @@ public enum ConfigKey {
     SIEVE_EDITHEADER_FORBID_DELETE("sieve.editheader_forbid_delete", "", Type.FIELD_NAMES, "Header fields Sieve scripts may not delete, as sieve.editheader_forbid_add (Pigeonhole's sieve_editheader_forbid_delete). Received, Auto-Submitted and Return-Path are never deleted; Subject cannot be forbidden."),
     DKIM_SELECTOR("dkim.selector", "mailstack", Type.SELECTOR, "DKIM selector (RFC 6376) a domain's keys are looked for under first, one of each kind: data_dir/dkim/DOMAIN/SELECTOR.pem for RSA, SELECTOR-ed25519.pem for Ed25519 (RFC 8463); else the domain's only key of that kind there (the kind is what the file holds; its name without .pem is its selector). A domain with both kinds signs with both, RSA's field on top (RFC 8463 §3: many verifiers know only RSA). Signed (rsa-sha256, ed25519-sha256; relaxed/relaxed): mail from a logged-in client From: one of its account's addresses, and mail from smtp.trusted_networks; never mail from other servers. mailstack dkim keygen DOMAIN [--type ed25519] makes a key and prints the DNS record to publish; a domain without a key sends unsigned.");
 
-    enum Type { STRING, SELECTOR, ZONES, PATH, ADDRESS, PORT, INT, LONG, BOOL, PLAINTEXT, BARE_LF, CIDRS, ROUTES, HOST_PORT, TLS_POLICY, TLS_POLICIES, MILTERS, MILTER_ACTION,
+    enum Type { STRING, HOSTNAME, SELECTOR, ZONES, PATH, ADDRESS, PORT, INT, LONG, BOOL, PLAINTEXT, BARE_LF, CIDRS, ROUTES, HOST_PORT, TLS_POLICY, TLS_POLICIES, MILTERS, MILTER_ACTION,
         SCANNER_FIELD, SCANNER_TYPE, SCANNER_TEXTS, DECIMAL, PERCENTS, FIELD_NAMES }
 
     /**

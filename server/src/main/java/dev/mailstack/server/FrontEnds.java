@@ -289,9 +289,16 @@ final class FrontEnds {
             }
             Path file = Path.of(name.strip());
             String text;
-            try {
+            try (java.io.InputStream in = Files.newInputStream(file)) {
+                // read no further than the largest script a user may store: a wrong path (a log file,
+                // /dev/zero) ran the server out of memory, at start or at a SIGHUP's reload
+                byte[] bytes = in.readNBytes(dev.mailstack.store.SieveLimits.MAX_SCRIPT_BYTES + 1);
+                if (bytes.length > dev.mailstack.store.SieveLimits.MAX_SCRIPT_BYTES) {
+                    throw new ConfigException(key.key() + ": " + file + " is larger than "
+                            + dev.mailstack.store.SieveLimits.MAX_SCRIPT_BYTES + " bytes, more than any Sieve script may have");
+                }
                 // RFC 5228 §2.1: scripts are UTF-8; a malformed file is refused, not guessed at
-                text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file))).toString();
+                text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
             } catch (IOException e) {
                 throw new ConfigException(key.key() + ": cannot read " + file + " as UTF-8: " + e.getMessage());
             }

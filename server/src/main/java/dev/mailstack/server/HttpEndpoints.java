@@ -6,9 +6,8 @@ import dev.mailstack.mta.queue.MailCounters;
 import dev.mailstack.net.AuthThrottle;
 import dev.mailstack.net.TcpListener;
 import dev.mailstack.net.TlsMode;
-import dev.mailstack.store.Account;
 import dev.mailstack.store.MailboxStore;
-import dev.mailstack.store.QueueEntry;
+import dev.mailstack.store.QueueTotals;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
@@ -75,6 +74,9 @@ final class HttpEndpoints implements AutoCloseable {
     }
 
     private void autoconfig(HttpExchange ex) throws IOException {
+        if (!readOnly(ex)) {
+            return;
+        }
         String query = Optional.ofNullable(ex.getRequestURI().getRawQuery()).orElse("");
         String email = "";
         for (String p : query.split("&")) {
@@ -124,6 +126,9 @@ final class HttpEndpoints implements AutoCloseable {
     }
 
     private void metrics(HttpExchange ex) throws IOException {
+        if (!readOnly(ex)) {
+            return;
+        }
         StringBuilder m = new StringBuilder();
         m.append("# HELP mailstack_connections_active Connections being served now.\n# TYPE mailstack_connections_active gauge\n");
         for (TcpListener l : listeners) {
@@ -162,16 +167,17 @@ final class HttpEndpoints implements AutoCloseable {
         }
         counter(m, "mailstack_messages_quarantined_total", "Messages accepted for the Junk mailbox (DMARC p=quarantine).", null,
                 counters.quarantines());
-        List<QueueEntry> queue = store.queue().list();
-        long oldest = queue.stream().map(QueueEntry::receivedAt).min(Instant::compareTo)
-                .map(t -> Duration.between(t, Instant.now()).toSeconds()).orElse(0L);
+        // counted by the database: the endpoint is public, and a scrape must not cost in proportion
+        // to the queue or the accounts (listing 20,000 queued messages took 0.3 s a request)
+        QueueTotals queue = store.queue().totals();
+        long oldest = queue.oldestReceivedAt().map(t -> Duration.between(t, Instant.now()).toSeconds()).orElse(0L);
         m.append("# HELP mailstack_queue_messages Messages waiting in the queue.\n# TYPE mailstack_queue_messages gauge\n");
-        m.append("mailstack_queue_messages ").append(queue.size()).append('\n');
+        m.append("mailstack_queue_messages ").append(queue.messages()).append('\n');
         m.append("# HELP mailstack_queue_held_messages Queued messages on hold (mailstack queue hold).\n# TYPE mailstack_queue_held_messages gauge\n");
-        m.append("mailstack_queue_held_messages ").append(queue.stream().filter(QueueEntry::held).count()).append('\n');
+        m.append("mailstack_queue_held_messages ").append(queue.held()).append('\n');
         m.append("# HELP mailstack_queue_oldest_age_seconds Age of the oldest queued message.\n# TYPE mailstack_queue_oldest_age_seconds gauge\n");
         m.append("mailstack_queue_oldest_age_seconds ").append(oldest).append('\n');
-        long stored = store.accounts().users().stream().mapToLong(Account::usedBytes).sum();
+        long stored = store.accounts().usedBytesTotal();
         m.append("# HELP mailstack_store_bytes Bytes of mail in all mailboxes.\n# TYPE mailstack_store_bytes gauge\n");
         m.append("mailstack_store_bytes ").append(stored).append('\n');
         long free = store.diskSpace().usable();
@@ -193,12 +199,28 @@ final class HttpEndpoints implements AutoCloseable {
         m.append(name).append(labels == null ? "" : "{" + labels + "}").append(' ').append(value).append('\n');
     }
 
+    /** Both resources are read-only: GET and HEAD; anything else is answered 405 (RFC 9110 §15.5.6) and false. */
+    private static boolean readOnly(HttpExchange ex) throws IOException {
+        String method = ex.getRequestMethod();
+        if (method.equals("GET") || method.equals("HEAD")) {
+            return true;
+        }
+        ex.getResponseHeaders().set("Allow", "GET, HEAD");
+        send(ex, 405, "text/plain", "GET or HEAD only\n");
+        return false;
+    }
+
     private static void send(HttpExchange ex, int status, String type, String body) throws IOException {
         byte[] b = body.getBytes(StandardCharsets.UTF_8);
         ex.getResponseHeaders().set("Content-Type", type);
-        ex.sendResponseHeaders(status, b.length);
+        // RFC 9110 §9.3.2: HEAD gets GET's header without content. Given a length for it, the JDK
+        // server logs a WARNING per request (any client could fill the log) and refuses the body.
+        boolean head = ex.getRequestMethod().equals("HEAD");
+        ex.sendResponseHeaders(status, head ? -1 : b.length);
         try (OutputStream out = ex.getResponseBody()) {
-            out.write(b);
+            if (!head) {
+                out.write(b);
+            }
         }
     }
 

@@ -43,6 +43,14 @@ final class ImportCommand {
         }
         System.out.println("imported " + importer.imported() + " message(s) into " + into
                 + (throughServer ? " (through the running server)" : ""));
+        if (importer.skippedLines() > 0) {
+            System.out.println("skipped " + importer.skippedLines() + " line(s) of text before the first \"From \" line:"
+                    + " no message starts there");
+        }
+        if (importer.skippedLinks() > 0) {
+            System.out.println("skipped " + importer.skippedLinks() + " symbolic link(s): only the Maildir's own files"
+                    + " and folders are imported");
+        }
     }
 
     @Command(name = "maildir", mixinStandardHelpOptions = true,

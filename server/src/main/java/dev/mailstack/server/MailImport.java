@@ -1,18 +1,25 @@
 package dev.mailstack.server;
 
+import dev.mailstack.imapd.ModifiedUtf7;
 import dev.mailstack.store.Flag;
 import dev.mailstack.store.Flags;
 import dev.mailstack.store.MailboxName;
+import dev.mailstack.store.StoreException;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -23,6 +30,8 @@ import java.util.stream.Stream;
 final class MailImport {
     private final ImportTarget target;
     private int imported;
+    private int skippedLines;
+    private int skippedLinks;
 
     MailImport(ImportTarget target) {
         this.target = target;
@@ -32,25 +41,42 @@ final class MailImport {
         return imported;
     }
 
-    /** mbox (mboxo and mboxrd): a "From " line starts each message; ">From " lines lose one '>'. */
+    /**
+     * mbox (mboxo and mboxrd): a From_ line starts each message; ">From " lines lose one '>'. RFC
+     * 4155 §2: a From_ line comes first in the file or after an empty line (the one that ends the
+     * message before it) and carries a timestamp; a body line "From here on..." that a writer
+     * failed to quote is text, not the start of a headerless message (Dovecot and mutt check the
+     * same). Text before the first From_ line is no message: it is counted, and a file with
+     * text but no From_ line at all is refused as no mbox.
+     */
     void mbox(Path file, MailboxName mailbox) throws IOException {
+        if (Files.isDirectory(file)) {
+            throw new CommandFailure(file + " is a folder, not an mbox file (import maildir takes folders)");
+        }
         target.ensure(mailbox);
+        int messagesBefore = imported;
         try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 64 * 1024)) {
             ImportTarget.Draft draft = null;
             Instant date = Instant.now();
+            boolean afterEmptyLine = true; // the start of the file counts as one
             try {
                 for (byte[] line; (line = line(in)) != null; ) {
-                    if (startsWith(line, 0, "From ")) {
+                    if (afterEmptyLine && isFromLine(line)) {
                         if (draft != null) {
                             store(draft, mailbox, Flags.NONE, date);
                             draft = null;
                         }
                         draft = target.draft();
                         date = Instant.now();
+                        afterEmptyLine = false;
                         continue;
                     }
+                    afterEmptyLine = line.length == 0;
                     if (draft == null) {
-                        continue; // text before the first separator is not a message
+                        if (line.length > 0) {
+                            skippedLines++; // text before the first separator is not a message
+                        }
+                        continue;
                     }
                     int start = 0;
                     while (start < line.length && line[start] == '>') {
@@ -70,17 +96,73 @@ final class MailImport {
                 }
             }
         }
+        if (imported == messagesBefore && skippedLines > 0) {
+            throw new CommandFailure(file + " has no \"From \" line starting a message: not an mbox file"
+                    + " (one message alone, an .eml file, needs a line such as \"From sender Mon Jan  1 00:00:00 2024\" first)");
+        }
     }
 
-    /** Maildir (and Maildir++ folders ".Sub.Folder"); flags from ":2,FRST" names, date from the file time. */
+    /** A time of day, as the timestamp of a From_ line has ("Tue Dec  1 10:00:00 2026"). */
+    private static final Pattern TIME = Pattern.compile("\\d:\\d\\d");
+
+    /** "From ", a sender, a space, then a timestamp with a time of day: RFC 4155's From_ line. */
+    private static boolean isFromLine(byte[] line) {
+        if (!startsWith(line, 0, "From ") || line.length < 6 || line[5] == ' ') {
+            return false;
+        }
+        int space = 5;
+        while (space < line.length && line[space] != ' ') {
+            space++;
+        }
+        // a fixed-length pattern found in a bounded piece: linear, whatever the line holds
+        return TIME.matcher(new String(line, space, Math.min(line.length - space, 200), StandardCharsets.ISO_8859_1)).find();
+    }
+
+    /** Lines of text before the first message of an mbox file, which no message took. */
+    int skippedLines() {
+        return skippedLines;
+    }
+
+    /**
+     * Maildir (and Maildir++ folders ".Sub.Folder", their names in modified UTF-7 as Dovecot writes
+     * them by default); flags from ":2,FRST" names, date from the file time. Every folder's name is
+     * checked before the first message is imported, so that a name we cannot take does not stop
+     * the import half done (running it again would import the first half twice).
+     */
     void maildir(Path dir) throws IOException {
-        folder(dir, MailboxName.INBOX);
+        if (!Files.isDirectory(dir)) {
+            throw new CommandFailure(dir + " is not a folder (a Maildir has cur/ and new/ in it)");
+        }
+        if (!Files.isDirectory(dir.resolve("cur")) && !Files.isDirectory(dir.resolve("new"))) {
+            throw new CommandFailure(dir + " is not a Maildir: it has neither cur/ nor new/ in it");
+        }
+        Map<Path, MailboxName> folders = new LinkedHashMap<>();
+        folders.put(dir, MailboxName.INBOX);
         try (Stream<Path> subs = Files.list(dir)) {
-            for (Path sub : (Iterable<Path>) subs.filter(Files::isDirectory)
-                    .filter(p -> p.getFileName().toString().startsWith(".")).sorted()::iterator) {
-                String name = sub.getFileName().toString().substring(1).replace('.', '/');
-                folder(sub, new MailboxName(name));
+            for (Path sub : (Iterable<Path>) subs.filter(p -> p.getFileName().toString().startsWith("."))
+                    .filter(this::ownDirectory).sorted()::iterator) {
+                folders.put(sub, folderName(sub));
             }
+        }
+        for (Map.Entry<Path, MailboxName> f : folders.entrySet()) {
+            folder(f.getKey(), f.getValue());
+        }
+    }
+
+    /** ".Work.Projects" is Work/Projects; "&APw-" is modified UTF-7 (RFC 3501 §5.1.3) for "ü". */
+    private static MailboxName folderName(Path sub) {
+        String raw = sub.getFileName().toString().substring(1);
+        String name;
+        try {
+            name = ModifiedUtf7.decode(raw);
+        } catch (IllegalArgumentException e) {
+            name = raw; // a layout with UTF-8 names (Dovecot's ":UTF-8"): as it is
+        }
+        try {
+            return new MailboxName(name.replace('.', MailboxName.SEPARATOR));
+        } catch (StoreException e) {
+            throw new CommandFailure("folder " + sub + ": " + e.getMessage() + "; nothing was imported (rename or move"
+                    + " the folder, then run the import again)");
         }
     }
 
@@ -88,14 +170,15 @@ final class MailImport {
         target.ensure(mailbox);
         for (String part : List.of("cur", "new")) {
             Path d = dir.resolve(part);
-            if (!Files.isDirectory(d)) {
+            if (!ownDirectory(d)) {
                 continue;
             }
             try (Stream<Path> files = Files.list(d)) {
-                for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile).sorted()::iterator) {
-                    Instant date = Files.getLastModifiedTime(f).toInstant(); // before the draft: the file may go
+                for (Path f : (Iterable<Path>) files.filter(this::ownFile).sorted()::iterator) {
+                    Instant date = Files.getLastModifiedTime(f, LinkOption.NOFOLLOW_LINKS).toInstant(); // before the draft: the file may go
                     ImportTarget.Draft draft = target.draft();
-                    try (InputStream in = new BufferedInputStream(Files.newInputStream(f), 64 * 1024)) {
+                    // NOFOLLOW_LINKS again on open: a file swapped for a link after the look above is refused
+                    try (InputStream in = new BufferedInputStream(Files.newInputStream(f, LinkOption.NOFOLLOW_LINKS), 64 * 1024)) {
                         for (byte[] line; (line = line(in)) != null; ) {
                             draft.write(line);
                             draft.write(CRLF);
@@ -108,6 +191,33 @@ final class MailImport {
                 }
             }
         }
+    }
+
+    /**
+     * A Maildir's messages and folders are its own files and folders. An import runs as root or as
+     * the server, often over a user's own Maildir: followed, a link "cur/x -> /etc/shadow" or
+     * ".Other -> /home/someone/Maildir" would put a file its owner may not read into their mailbox.
+     * Links are skipped and counted (the folder given on the command line may itself be a link).
+     */
+    private boolean ownDirectory(Path p) {
+        if (Files.isSymbolicLink(p)) {
+            skippedLinks++;
+            return false;
+        }
+        return Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS);
+    }
+
+    private boolean ownFile(Path p) {
+        if (Files.isSymbolicLink(p)) {
+            skippedLinks++;
+            return false;
+        }
+        return Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS);
+    }
+
+    /** Symbolic links in a Maildir that were not followed. */
+    int skippedLinks() {
+        return skippedLinks;
     }
 
     /** The Maildir info letters of {@code flags} ("SF"), or "-" for none; {@link #flags} reads them back. */

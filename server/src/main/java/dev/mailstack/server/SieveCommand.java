@@ -119,10 +119,15 @@ final class SieveCommand implements Runnable {
         /** The file as text; RFC 5228 §2.1: scripts are UTF-8, so anything else is refused, not guessed. */
         private static String read(Path file) {
             byte[] bytes;
-            try {
-                bytes = Files.readAllBytes(file);
+            try (java.io.InputStream in = Files.newInputStream(file)) {
+                // no further than the largest script the store takes: a wrong FILE (/dev/zero) ran out of memory
+                bytes = in.readNBytes(dev.mailstack.store.SieveLimits.MAX_SCRIPT_BYTES + 1);
             } catch (IOException e) {
                 throw new CommandFailure("cannot read " + file + ": " + e.getMessage());
+            }
+            if (bytes.length > dev.mailstack.store.SieveLimits.MAX_SCRIPT_BYTES) {
+                throw new CommandFailure(file + " is larger than " + dev.mailstack.store.SieveLimits.MAX_SCRIPT_BYTES
+                        + " bytes, more than any Sieve script may have");
             }
             try {
                 return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)

@@ -433,6 +433,96 @@ class CliTest {
         assertTrue(Files.notExists(dir.resolve("r")), "a failed restore made no data folder");
     }
 
+    /** RFC 4155 From_ lines, text that is no mbox, Dovecot's modified UTF-7 folders, a folder name we cannot take. */
+    @Test
+    void oddMboxAndMaildirInputIsSplitRightOrRefusedBeforeAnythingIsImported() throws Exception {
+        String data = dir.resolve("data").toString();
+        run("domain", "add", "example.org", "--data", data);
+        Path users = dir.resolve("u.txt");
+        Files.writeString(users, "alice@example.org pw\n");
+        run("user", "import", users.toString(), "--data", data);
+        Path mbox = dir.resolve("unquoted.mbox");
+        // an mboxo writer that did not quote: neither body line is a From_ line (no empty line before, no time)
+        Files.writeString(mbox, "Stray text before the first message\n\nFrom someone Tue Dec  1 10:00:00 2026\nSubject: one\n\n"
+                + "Regards,\nFrom the archive of 10:00 notes\n\nFrom here on, all is quiet\n\n"
+                + "From other Tue Dec  1 11:00:00 2026\nSubject: two\n\nbody\n");
+        java.io.PrintStream stdout = System.out;
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try {
+            System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals(0, run("import", "mbox", mbox.toString(), "--user", "alice@example.org", "--mailbox", "Old", "--data", data));
+        } finally {
+            System.setOut(stdout);
+        }
+        assertTrue(out.toString(java.nio.charset.StandardCharsets.UTF_8).contains("skipped 1 line(s) of text before the first"), out.toString());
+        Path eml = dir.resolve("one.eml");
+        Files.writeString(eml, "Subject: not an mbox\n\nhello\n");
+        assertEquals(1, run("import", "mbox", eml.toString(), "--user", "alice@example.org", "--mailbox", "Eml", "--data", data));
+
+        Path maildir = dir.resolve("Maildir");
+        Files.createDirectories(maildir.resolve("cur"));
+        Files.createDirectories(maildir.resolve(".Entw&APw-rfe/cur"));
+        Files.writeString(maildir.resolve("cur/1.host:2,S"), "Subject: in the inbox\n\nx\n");
+        Files.writeString(maildir.resolve(".Entw&APw-rfe/cur/2.host:2,S"), "Subject: draft\n\ny\n");
+        Path odd = Files.createDirectories(dir.resolve("Odd").resolve("cur"));
+        Files.writeString(odd.resolve("1.host"), "Subject: x\n\nx\n");
+        Files.createDirectories(odd.resolveSibling("..Empty.Level/cur")); // Work//Projects: no mailbox name
+        assertEquals(1, run("import", "maildir", odd.getParent().toString(), "--user", "alice@example.org", "--data", data));
+        assertEquals(1, run("import", "maildir", dir.resolve("u.txt").toString(), "--user", "alice@example.org", "--data", data));
+        assertEquals(1, run("import", "maildir", dir.resolve("data").toString(), "--user", "alice@example.org", "--data", data),
+                "no cur/ or new/: not a Maildir");
+        assertEquals(0, run("import", "maildir", maildir.toString(), "--user", "alice@example.org", "--data", data));
+        try (MailboxStore store = MailboxStore.open(Path.of(data), null)) {
+            var alice = store.open(store.accounts().find("alice@example.org").orElseThrow().id());
+            var old = alice.select(new dev.mailstack.store.MailboxName("Old")).messages();
+            assertEquals(2, old.size());
+            try (var in = alice.openContent(old.get(0))) {
+                assertEquals("Subject: one\r\n\r\nRegards,\r\nFrom the archive of 10:00 notes\r\n\r\nFrom here on, all is quiet\r\n\r\n",
+                        new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            }
+            assertEquals(0, alice.find(new dev.mailstack.store.MailboxName("Eml")).map(m -> alice.status(m.name()).messages())
+                    .orElse(0L).intValue());
+            assertEquals(1, alice.status(dev.mailstack.store.MailboxName.INBOX).messages(), "the odd Maildir imported nothing");
+            assertEquals(1, alice.status(new dev.mailstack.store.MailboxName("Entw\u00fcrfe")).messages());
+        }
+    }
+
+    /** A user's own Maildir imported by root must not bring in what its links point at (/etc/shadow, another Maildir). */
+    @Test
+    void maildirImportSkipsSymbolicLinks() throws Exception {
+        String data = dir.resolve("data").toString();
+        run("domain", "add", "example.org", "--data", data);
+        Path users = dir.resolve("u.txt");
+        Files.writeString(users, "alice@example.org pw\n");
+        run("user", "import", users.toString(), "--data", data);
+        Path secret = Files.writeString(dir.resolve("secret"), "root:$6$hash:19000:0:99999:7:::\n");
+        Path other = dir.resolve("OtherMaildir");
+        Files.createDirectories(other.resolve("cur"));
+        Files.writeString(other.resolve("cur/1.host:2,S"), "Subject: someone else's\n\nx\n");
+        Path maildir = dir.resolve("Maildir");
+        Files.createDirectories(maildir.resolve("cur"));
+        Files.writeString(maildir.resolve("cur/1.host:2,S"), "Subject: mine\n\nx\n");
+        Files.createSymbolicLink(maildir.resolve("cur/2.host:2,S"), secret);
+        Files.createSymbolicLink(maildir.resolve(".Linked"), other);
+        Files.createDirectories(maildir.resolve(".Own"));
+        Files.createSymbolicLink(maildir.resolve(".Own/cur"), other.resolve("cur"));
+        java.io.PrintStream stdout = System.out;
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try {
+            System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals(0, run("import", "maildir", maildir.toString(), "--user", "alice@example.org", "--data", data));
+        } finally {
+            System.setOut(stdout);
+        }
+        assertTrue(out.toString(java.nio.charset.StandardCharsets.UTF_8).contains("skipped 3 symbolic link(s)"), out.toString());
+        try (MailboxStore store = MailboxStore.open(Path.of(data), null)) {
+            var alice = store.open(store.accounts().find("alice@example.org").orElseThrow().id());
+            assertEquals(1, alice.status(dev.mailstack.store.MailboxName.INBOX).messages());
+            assertTrue(alice.find(new dev.mailstack.store.MailboxName("Linked")).isEmpty());
+            assertEquals(0, alice.status(new dev.mailstack.store.MailboxName("Own")).messages());
+        }
+    }
+
     @Test
     void importParsesWithTheConfiguredMimeLimits() throws Exception {
         String data = dir.resolve("data").toString();

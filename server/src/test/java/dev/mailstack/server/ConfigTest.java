@@ -111,6 +111,59 @@ class ConfigTest {
         assertEquals(file + ":1: warm_up = yes: must be true or false", e.getMessage());
     }
 
+    /** Files an editor or a slip of the hand makes: each refused with the file and line named, none with a trace. */
+    @Test
+    void oddFilesAreRefusedNamingTheLine() throws Exception {
+        Path file = dir.resolve("odd.conf");
+        Files.write(file, "hostname = a\n# caf\u00e9 in Latin-1: ".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        Files.write(file, new byte[] {(byte) 0xe9, '\n', 's', 'm', 't', 'p', '.', 'p', 'o', 'r', 't', '=', '1', '\n'},
+                java.nio.file.StandardOpenOption.APPEND);
+        ConfigException e = assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
+        assertEquals(file + ":2: not UTF-8 text: save the file as UTF-8", e.getMessage());
+
+        Files.writeString(file, "\uFEFFhostname = mx.example.org\r\nsmtp.port = 2600\r\n"); // Notepad: BOM and CRLF
+        Config c = Config.load(Optional.of(file), Map.of());
+        assertEquals("mx.example.org", c.hostname());
+        assertEquals(Optional.of(2600), c.port(ConfigKey.SMTP_PORT, 25, 2525));
+
+        // a line appended to override one above wins, as in Postfix's main.cf, with a warning naming both
+        Files.writeString(file, "smtp.port = 2600\nhostname = a\nsmtp.port = 2700\n");
+        java.util.logging.Logger jul = java.util.logging.Logger.getLogger(Config.class.getName());
+        List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                warnings.add(java.text.MessageFormat.format(r.getMessage(), r.getParameters()));
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        jul.addHandler(capture);
+        try {
+            assertEquals(Optional.of(2700), Config.load(Optional.of(file), Map.of()).port(ConfigKey.SMTP_PORT, 25, 2525));
+        } finally {
+            jul.removeHandler(capture);
+        }
+        assertEquals(List.of(file + ":3: smtp.port is set again; this line wins over line 1"), warnings);
+
+        // ManageSieve and POP3 refused it only at start, with an IllegalArgumentException's stack trace
+        Files.writeString(file, "hostname = mail example.org\n");
+        e = assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
+        assertEquals(file + ":1: hostname = mail example.org: a host name is one word, without blanks or control characters",
+                e.getMessage());
+        assertThrows(ConfigException.class, () -> Config.load(Optional.empty(), Map.of("MAILSTACK_HOSTNAME", "a\u0000b")));
+
+        Files.write(file, new byte[1024 * 1024 + 1]);
+        e = assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
+        assertTrue(e.getMessage().startsWith(file + ": larger than 1024 KiB"), e.getMessage());
+    }
+
     @Test
     void theConfigurationReferenceDocumentsEveryKeyWithItsDefault() throws Exception {
         Path doc = Path.of("..", "docs", "configuration.md");
@@ -183,6 +236,13 @@ class ConfigTest {
         e = assertThrows(ConfigException.class, () -> FrontEnds.sieveSettings(
                 Config.load(Optional.empty(), Map.of("MAILSTACK_SIEVE_GLOBAL_DIR", good.toString()))));
         assertEquals("sieve.global_dir: " + good + " is not a folder", e.getMessage());
+        // a wrong path (a log file, /dev/zero) is read no further than any script may go
+        Path huge = dir.resolve("huge.sieve");
+        Files.writeString(huge, "# " + "x".repeat(dev.mailstack.store.SieveLimits.MAX_SCRIPT_BYTES) + "\nkeep;\n");
+        e = assertThrows(ConfigException.class, () -> FrontEnds.sieveSettings(
+                Config.load(Optional.empty(), Map.of("MAILSTACK_SIEVE_BEFORE", huge.toString()))));
+        assertEquals("sieve.before: " + huge + " is larger than " + dev.mailstack.store.SieveLimits.MAX_SCRIPT_BYTES
+                + " bytes, more than any Sieve script may have", e.getMessage());
     }
 
     /** RFC 5235's scanners as Pigeonhole configures them: each key checked when read, the set when the settings are built. */

@@ -341,6 +341,18 @@ public final class Accounts {
         }
     }
 
+    /** Bytes of mail in every account together (/metrics), summed by the database rather than per account here. */
+    public long usedBytesTotal() {
+        try (Connection c = db.connect();
+             PreparedStatement ps = c.prepareStatement("SELECT COALESCE(SUM(used_bytes), 0) FROM accounts");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (SQLException e) {
+            throw db.failure(e, "sum used bytes");
+        }
+    }
+
     public List<Account> users() {
         List<Account> out = new ArrayList<>();
         try (Connection c = db.connect();

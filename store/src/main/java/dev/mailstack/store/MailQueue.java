@@ -650,6 +650,20 @@ public final class MailQueue {
         }
     }
 
+    /** How many messages wait, how many of them are held, and when the oldest came. */
+    public QueueTotals totals() {
+        try (Connection c = store.db().connect();
+             PreparedStatement ps = c.prepareStatement(
+                     "SELECT COUNT(*), COUNT(CASE WHEN held THEN 1 END), MIN(received_at) FROM queue_messages");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            java.sql.Timestamp oldest = rs.getTimestamp(3);
+            return new QueueTotals(rs.getLong(1), rs.getLong(2), Optional.ofNullable(oldest).map(java.sql.Timestamp::toInstant));
+        } catch (SQLException e) {
+            throw store.db().failure(e, "count queue");
+        }
+    }
+
     /** One entry, or with {@code id} null all of them. */
     private static List<QueueEntry> entries(Connection c, QueueId id) throws SQLException {
         List<QueueEntry> out = new ArrayList<>();

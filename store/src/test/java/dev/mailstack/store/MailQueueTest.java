@@ -270,6 +270,19 @@ class MailQueueTest {
         assertFalse(queue.hold(new QueueId(id.value() + 1)), "no such entry");
     }
 
+    /** /metrics reads these on a public endpoint: they must agree with the list they stand in for. */
+    @Test
+    void totalsCountWhatTheListShows() throws Exception {
+        assertEquals(new QueueTotals(0, 0, java.util.Optional.empty()), queue.totals());
+        QueueId first = enqueue("a@remote.test");
+        enqueue("b@remote.test");
+        assertTrue(queue.hold(first));
+        List<QueueEntry> entries = queue.list();
+        assertEquals(new QueueTotals(2, 1, java.util.Optional.of(entries.getFirst().receivedAt())), queue.totals());
+        assertEquals(f.store().accounts().users().stream().mapToLong(Account::usedBytes).sum(),
+                f.store().accounts().usedBytesTotal());
+    }
+
     @Test
     void holdingAMessageBeingDeliveredLetsThatAttemptEndAndKeepsItHeld() throws Exception {
         QueueId id = enqueue("a@remote.test");

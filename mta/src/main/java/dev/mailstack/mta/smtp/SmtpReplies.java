@@ -120,6 +120,8 @@ public final class SmtpReplies {
     // --- 5xx syntax and sequence
     public static final SmtpReply UNKNOWN_COMMAND = new SmtpReply(500, "5.5.2", "Command not recognized; type HELP for the list");
     public static final SmtpReply LINE_TOO_LONG = new SmtpReply(500, "5.5.2", "Line too long");
+    /** Postfix's reply ("bad UTF-8 syntax") to a command line that is not UTF-8 (RFC 6531 §3.3). */
+    public static final SmtpReply NOT_UTF8 = new SmtpReply(500, "5.5.2", "Bad UTF-8 syntax");
     public static final SmtpReply NEED_HELO = new SmtpReply(503, "5.5.1", "Say EHLO (or HELO) first, e.g. EHLO my.host.name");
     public static final SmtpReply NEED_LHLO = new SmtpReply(503, "5.5.1", "Say LHLO first, e.g. LHLO my.host.name");
     public static final SmtpReply NEED_MAIL = new SmtpReply(503, "5.5.1", "Need MAIL FROM:<address> first");
@@ -131,6 +133,7 @@ public final class SmtpReplies {
     public static final SmtpReply AUTH_IN_TRANSACTION = new SmtpReply(503, "5.5.1", "AUTH not allowed during a mail transaction");
     public static final SmtpReply ALREADY_TLS = new SmtpReply(503, "5.5.1", "TLS already active");
     public static final SmtpReply BDAT_MIXED = new SmtpReply(503, "5.5.1", "DATA cannot follow BDAT; RSET first");
+    public static final SmtpReply RCPT_AFTER_BDAT = new SmtpReply(503, "5.5.1", "RCPT cannot follow BDAT; RSET first");
     /** BINARYMIME (RFC 3030 §3) is not announced; RFC 5321 §4.1.1.11: 555 for a parameter we do not implement. */
     public static final SmtpReply BINARY_UNSUPPORTED = new SmtpReply(555, "5.5.4",
             "BODY=BINARYMIME is not supported here; send base64 or quoted-printable parts with BODY=8BITMIME");
@@ -141,6 +144,10 @@ public final class SmtpReplies {
             "Encryption required for password authentication: STARTTLS first");
     public static final SmtpReply AUTH_FAILED = new SmtpReply(535, "5.7.8", "Authentication credentials invalid");
     public static final SmtpReply AUTH_CANCELLED = new SmtpReply(501, "5.0.0", "Authentication cancelled");
+    /** RFC 4954 §4: a response that cannot be decoded MUST get 501 (Postfix: "Cannot decode response"). */
+    public static final SmtpReply AUTH_MALFORMED = new SmtpReply(501, "5.5.2", "Cannot decode the authentication response");
+    /** Postfix's reply to a SASL response over the line limit. */
+    public static final SmtpReply AUTH_RESPONSE_TOO_LONG = new SmtpReply(500, "5.5.6", "Authentication response too long");
     public static final SmtpReply AUTH_MECHANISM = new SmtpReply(504, "5.5.4", "Unrecognized authentication type; use PLAIN or LOGIN");
     public static final SmtpReply NO_SUCH_USER = new SmtpReply(550, "5.1.1", "No such user here");
     public static final SmtpReply RELAY_DENIED = new SmtpReply(554, "5.7.1",

@@ -176,6 +176,14 @@ final class SmtpSession {
                     return;
                 }
                 lfOnly &= connection.reader().lastEnding() == dev.mailstack.net.LineReader.Ending.LF;
+                if (!connection.reader().lastLineUtf8()) {
+                    // RFC 6531 §3.3: 8-bit addresses are UTF-8. Taken, the line's U+FFFD would have
+                    // made "b\xFF@..." the sender "b\uFFFD@...", where no bounce could ever arrive.
+                    if (!error(SmtpReplies.NOT_UTF8)) {
+                        return;
+                    }
+                    continue;
+                }
                 SmtpCommand command;
                 try {
                     command = SmtpParser.parse(line);
@@ -309,15 +317,17 @@ final class SmtpSession {
             String v = p.getValue();
             switch (p.getKey()) {
                 case "SIZE" -> {
-                    try {
-                        // RFC 1870 §6: refuse at once when the declared size is over the limit.
-                        declaredSize = Long.parseLong(v);
-                        if (declaredSize > settings.maxMessageBytes()) {
-                            return error(SmtpReplies.tooBig(settings.maxMessageBytes()));
-                        }
-                    } catch (NumberFormatException e) {
+                    // RFC 1870 §4: size-value = 1*20DIGIT, so no sign ("-1" and "+5" are not sizes), and
+                    // 20 digits may be more than a long holds: that is over any limit, not a syntax error
+                    if (v.isEmpty() || v.length() > 20 || !v.chars().allMatch(c -> c >= '0' && c <= '9')) {
                         return error(SmtpReplies.syntax("SIZE=<number>"));
                     }
+                    // RFC 1870 §6: refuse at once when the declared size is over the limit.
+                    String digits = v.replaceFirst("^0+(?=.)", "");
+                    if (digits.length() > 18 || Long.parseLong(digits) > settings.maxMessageBytes()) {
+                        return error(SmtpReplies.tooBig(settings.maxMessageBytes()));
+                    }
+                    declaredSize = Long.parseLong(digits);
                 }
                 case "BODY" -> {
                     switch (v.toUpperCase(Locale.ROOT)) {
@@ -389,6 +399,12 @@ final class SmtpSession {
         if (!(state instanceof InTransaction t)) {
             return error(state instanceof Connected ? needHelo() : SmtpReplies.NEED_MAIL);
         }
+        if (t.chunks().isPresent()) {
+            // RFC 3030 §2: BDAT sends the message data, as DATA does, so the envelope is complete
+            // by then (Postfix: "RCPT after BDAT"). Taken, a late recipient would get a copy whose
+            // trace header names the first one "for" ("for" is written for one recipient only).
+            return error(SmtpReplies.RCPT_AFTER_BDAT);
+        }
         Optional<String> notify = Optional.empty();
         Optional<String> orcpt = Optional.empty();
         for (Map.Entry<String, String> p : r.params().entrySet()) {
@@ -396,7 +412,7 @@ final class SmtpSession {
                 case "NOTIFY" -> {
                     String v = p.getValue().toUpperCase(Locale.ROOT);
                     List<String> kinds = List.of("SUCCESS", "FAILURE", "DELAY");
-                    List<String> items = List.of(v.split(","));
+                    List<String> items = List.of(v.split(",", -1)); // -1: "SUCCESS,," has empty items, not none
                     boolean valid = v.equals("NEVER") || (!items.isEmpty() && kinds.containsAll(items));
                     if (!valid) {
                         return error(SmtpReplies.syntax("NOTIFY=NEVER or NOTIFY=SUCCESS,FAILURE,DELAY"));
@@ -1054,8 +1070,16 @@ final class SmtpSession {
         if (!authAllowedHere()) {
             return error(SmtpReplies.TLS_REQUIRED_FOR_AUTH);
         }
+        SaslExchange.Outcome outcome;
+        try {
+            outcome = SaslExchange.run(a.mechanism(), a.initialResponse(), this::challenge);
+        } catch (LineTooLongException e) {
+            // the response was read to its end: the session is in step, the client gets a reply (it
+            // was closed without one, the exception taken for a broken connection)
+            return error(SmtpReplies.AUTH_RESPONSE_TOO_LONG);
+        }
         Optional<SaslCredentials> credentials;
-        switch (SaslExchange.run(a.mechanism(), a.initialResponse(), this::challenge)) {
+        switch (outcome) {
             case SaslExchange.Outcome.Credentials c -> credentials = Optional.of(c.credentials());
             case SaslExchange.Outcome.Malformed m -> credentials = Optional.empty(); // a failed login, counted as one
             case SaslExchange.Outcome.Cancelled c -> {
@@ -1068,7 +1092,7 @@ final class SmtpSession {
         Optional<Account> account = credentials.flatMap(c -> store.accounts().authenticate(c.user(), c.password()));
         if (account.isEmpty()) {
             throttle.failedLogin(connection, "protocol=smtp mechanism=" + a.mechanism());
-            return error(SmtpReplies.AUTH_FAILED);
+            return error(credentials.isEmpty() ? SmtpReplies.AUTH_MALFORMED : SmtpReplies.AUTH_FAILED);
         }
         throttle.succeededLogin(connection);
         Account authenticated = account.get();

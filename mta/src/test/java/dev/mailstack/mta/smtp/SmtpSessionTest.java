@@ -203,6 +203,39 @@ class SmtpSessionTest {
         }
     }
 
+    /** RFC 6531 §3.3: with SMTPUTF8 an address is UTF-8; bytes that are not were taken as U+FFFD. */
+    @Test
+    void aCommandLineThatIsNotUtf8IsRefusedAndTheSessionGoesOn() throws Exception {
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            c.send("EHLO client.test");
+            c.expectEventually("250 HELP");
+            c.sendBytes(new byte[]{'M', 'A', 'I', 'L', ' ', 'F', 'R', 'O', 'M', ':', '<', 'b', (byte) 0xFF, '@', 'r', '.', 't', 'e', 's', 't',
+                '>', ' ', 'S', 'M', 'T', 'P', 'U', 'T', 'F', '8', '\r', '\n'});
+            c.expect("500 5.5.2 Bad UTF-8 syntax");
+            c.send("MAIL FROM:<b\u00fcb@remote.test> SMTPUTF8").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+        }
+    }
+
+    /** RFC 1870 §4 size-value = 1*20DIGIT; RFC 3461 §4.1 NOTIFY items separated by single commas. */
+    @Test
+    void sizeAndNotifyValuesFollowTheirGrammar() throws Exception {
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            c.send("EHLO client.test");
+            c.expectEventually("250 HELP");
+            c.send("MAIL FROM:<bob@remote.test> SIZE=-1").expect("501 5.5.4 Syntax: SIZE=.*");
+            c.send("MAIL FROM:<bob@remote.test> SIZE=+5").expect("501 5.5.4 Syntax: SIZE=.*");
+            c.send("MAIL FROM:<bob@remote.test> SIZE=" + "9".repeat(20)).expect("552 5.3.4 .*");
+            c.send("MAIL FROM:<bob@remote.test> SIZE=" + "9".repeat(21)).expect("501 5.5.4 Syntax: SIZE=.*");
+            c.send("MAIL FROM:<bob@remote.test> SIZE=00000000000000000120").expect("250 2.1.0 .*");
+            c.send("RCPT TO:<alice@example.org> NOTIFY=SUCCESS,,").expect("501 5.5.4 .*NOTIFY.*");
+            c.send("RCPT TO:<alice@example.org> NOTIFY=,FAILURE").expect("501 5.5.4 .*NOTIFY.*");
+            c.send("RCPT TO:<alice@example.org> NOTIFY=SUCCESS,FAILURE").expect("250 2.1.5 .*");
+        }
+    }
+
     @Test
     void commandsInTheWrongOrderOrWithBadSyntaxGetClearErrors() throws Exception {
         try (LineClient c = mta.connect()) {
@@ -265,6 +298,24 @@ class SmtpSessionTest {
             c.send("MAIL FROM:<bob@remote.test>").expect("250 .*");
         }
         assertEquals(0, mta.alice().status(MailboxName.INBOX).messages());
+    }
+
+    /** RFC 4954 §4: undecodable responses get 501; one over the line limit got no reply, the session closed. */
+    @Test
+    void malformedAndOverlongAuthResponsesAreAnsweredAndTheSessionGoesOn() throws Exception {
+        try (LineClient c = new LineClient(mta.submission.port())) {
+            c.expect("220 .*");
+            c.send("EHLO laptop");
+            c.expectEventually("250 HELP");
+            c.send("AUTH PLAIN !!!!").expect("501 5.5.2 Cannot decode .*");
+            c.send("AUTH PLAIN").expect("334 ");
+            c.send("A".repeat(9000)).expect("500 5.5.6 Authentication response too long");
+            c.send("AUTH LOGIN").expect("334 VXNlcm5hbWU6");
+            c.send(Base64.getEncoder().encodeToString("alice@example.org".getBytes(StandardCharsets.UTF_8)))
+                    .expect("334 UGFzc3dvcmQ6");
+            c.send("x".repeat(9000)).expect("500 5.5.6 .*");
+            c.send("AUTH PLAIN " + plain("alice@example.org", "secret")).expect("235 2.7.0 .*");
+        }
     }
 
     @Test
@@ -424,6 +475,24 @@ class SmtpSessionTest {
         }
         mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
         assertTrue(inboxText(0).endsWith("Subject: chunks\r\n\r\nabcd\r\n"), inboxText(0));
+    }
+
+    /** RFC 3030 §2: once a chunk is in, the envelope is closed; a late RCPT would read the first recipient's "for". */
+    @Test
+    void rcptAfterABdatChunkIsRefusedAndTheMessageGoesOn() throws Exception {
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            c.send("EHLO client.test");
+            c.expectEventually("250 HELP");
+            c.send("MAIL FROM:<bob@remote.test>").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+            c.sendRaw("BDAT 21\r\nSubject: chunks\r\n\r\nab").expect("250 2.0.0 Ok: 21 octets.*");
+            c.send("RCPT TO:<alice+late@example.org>").expect("503 5.5.1 RCPT cannot follow BDAT.*");
+            c.sendRaw("BDAT 4 LAST\r\ncd\r\n").expect("250 2.0.0 Ok: queued as .*");
+        }
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+        String text = inboxText(0);
+        assertTrue(text.contains("\tfor <alice@example.org>;") && text.endsWith("Subject: chunks\r\n\r\nabcd\r\n"), text);
     }
 
     /** A 1 s idle timeout and 100 bytes/s: Postfix's smtpd_min_data_rate, at a test's scale. */
