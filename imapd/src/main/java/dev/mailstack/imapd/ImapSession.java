@@ -323,8 +323,18 @@ final class ImapSession {
                 long limit = state instanceof NotAuthenticated ? settings.preAuthLiteralLimit() : settings.appendLimit();
                 refuseIfOver(size, limit, synchronizing);
                 refuseIfPastQuota(size, synchronizing);
-                continueLiteral(synchronizing);
-                try (MessageSpool spool = store.spool()) {
+                MessageSpool opened;
+                try {
+                    opened = store.spool(); // before "+ Ready": a spool that cannot be made is a NO, not a dropped session
+                } catch (IOException e) {
+                    LOG.log(Level.WARNING, "cannot store an APPEND conn={0}: {1}", connection.id(), e.getMessage());
+                    if (!synchronizing) {
+                        skipNonSyncLiterals(size, "");
+                    }
+                    throw noRoom();
+                }
+                try (MessageSpool spool = opened) {
+                    continueLiteral(synchronizing);
                     if (literal8) {
                         readLiteral(size, spool);
                     } else {
@@ -388,7 +398,7 @@ final class ImapSession {
                     throw new LiteralRefused("the message" + (spooledOctets > 0 ? "s" : "") + " would take the mailbox past its"
                             + " quota (" + room.getAsLong() + " bytes left)", false, "OVERQUOTA");
                 }
-                if (!store.diskSpace().hasRoomFor(spooledOctets + size)) {
+                if (!store.diskSpace().hasRoomFor(size)) { // the messages before it are on the disk already
                     if (!synchronizing) {
                         skipNonSyncLiterals(size, "");
                     }

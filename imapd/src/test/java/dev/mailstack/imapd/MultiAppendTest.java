@@ -113,7 +113,7 @@ class MultiAppendTest {
     void aNearlyFullDiskRefusesAppendsUntilThereIsRoomAgain() throws IOException {
         long free = imap.store.store().diskSpace().usable();
         try (LineClient c = imap.login()) {
-            imap.store.store().diskSpace().keepFree(free);
+            imap.store.store().diskSpace().keepFree(Long.MAX_VALUE / 2);
             c.send("a APPEND INBOX {" + size(ONE) + "}").expect("a NO \\[OVERQUOTA\\] Not enough disk space on the server; try again later");
             c.sendRaw("b APPEND INBOX {" + size(ONE) + "+}\r\n" + ONE + " {" + size(TWO) + "+}\r\n" + TWO + "\r\n");
             c.expect("b NO \\[OVERQUOTA\\] .*");

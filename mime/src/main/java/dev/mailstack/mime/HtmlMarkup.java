@@ -80,17 +80,20 @@ final class HtmlMarkup {
                     out.append(html, copied, i).append(' '); // a block's edge separates words
                 }
             } else if (depth > 0 && --depth == 0) {
+                // the end tag's '>' (or the next tag, when it has none); the scan goes on after it,
+                // so every character is looked at once
                 copied = after;
-                for (int k = after; k < Math.min(html.length(), after + MAX_TAG); k++) { // bounded: one pass
-                    if (html.charAt(k) == '>') {
-                        copied = k + 1;
+                for (int k = after; k < Math.min(html.length(), after + MAX_TAG); k++) {
+                    if (html.charAt(k) == '>' || html.charAt(k) == '<') {
+                        copied = html.charAt(k) == '>' ? k + 1 : k;
                         break;
                     }
                 }
+                i = copied - 1;
             }
         }
         if (depth == 0) {
-            out.append(html, Math.min(copied, html.length()), html.length());
+            out.append(html, copied, html.length());
         }
         return out.toString();
     }

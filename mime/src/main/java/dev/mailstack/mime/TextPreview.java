@@ -30,6 +30,16 @@ public final class TextPreview {
      * meaningful preview is the zero-length string, not NIL) or when that part is blank.
      */
     public static String of(MessageSummary summary, ContentSource content) throws IOException {
+        try {
+            return fromTextPart(summary, content);
+        } catch (RuntimeException e) {
+            // mail is hostile input and never escapes as an exception (the parser's rule): a message
+            // this code cannot make a preview of has none, and its session goes on
+            return "";
+        }
+    }
+
+    private static String fromTextPart(MessageSummary summary, ContentSource content) throws IOException {
         MessageSummary.Part part = textPart(summary.root());
         if (part == null || part.bodySize() == 0) {
             return "";

@@ -145,6 +145,10 @@ class TextPreviewTest {
         assertEquals("Sounds good On Mon, Bob wrote: after kept", preview(single("text/html", null, html)));
         assertEquals("Top", preview(single("text/html", null, "<p>Top</p><blockquote>cut off inside a quote")));
         assertEquals("Lunch?", preview(single("text/html", null, "<blockquote>Lunch?</blockquote>")));
+        // an end tag without its '>', and a '<blockquote' inside an end tag's attributes
+        assertEquals("z", preview(single("text/html", null, "<blockquote>x</blockquote<blockquote>y</blockquote>z")));
+        // (the second opens a quote never closed: nothing is left outside it, so the preview is all the text)
+        assertEquals("q \">after", preview(single("text/html", null, "<blockquote>q</blockquote title=\"<blockquote>\">after")));
     }
 
     /** A bottom-posted answer after a quote longer than the first read is still found, by a bounded read. */

@@ -328,9 +328,9 @@ public final class Config {
                 .orElse("localhost");
     }
 
-    /** localhost, localhost.localdomain, or an address literal instead of a name. */
+    /** A loopback name (localhost, localhost.localdomain, Debian's ip6-localhost, localhost6...), or an address. */
     private static boolean isLocalOnly(String name) {
-        return name.isBlank() || name.equals("localhost") || name.equals("localhost.localdomain")
+        return name.isBlank() || name.matches("(localhost6?|ip6-localhost|ip6-loopback)(\\.localdomain6?)?")
                 || name.contains(":") || name.matches("[0-9.]+");
     }
 

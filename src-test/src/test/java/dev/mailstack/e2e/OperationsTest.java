@@ -488,7 +488,8 @@ class OperationsTest {
                 """);
         stub.toFile().setExecutable(true);
         Path root = dir.resolve("staged");
-        Path jdk = Path.of(ProcessHandle.current().info().command().orElseThrow()).toRealPath();
+        // a fixed path: the test JVM's own may be under a home folder (SDKMAN), which install.sh refuses
+        Path jdk = Path.of("/usr/lib/jvm/temurin-25-stand-in/bin/java");
         // usage errors, before anything is made
         for (List<String> wrong : List.of(List.of("--bogus"), List.of("--hostname"), List.of("--hostname="),
                 List.of("--hostname=mail.example.test", "extra"))) {

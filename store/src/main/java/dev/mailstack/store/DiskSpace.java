@@ -19,13 +19,22 @@ public final class DiskSpace {
     private static final long WARNING_INTERVAL = TimeUnit.MINUTES.toNanos(1);
 
     private final Path dir;
+    /** Null when the file system cannot be looked up (no /proc/mounts in some sandboxes): space unknown. */
     private final FileStore fileStore;
     private volatile long reserve;
     private final AtomicLong lastWarning = new AtomicLong(System.nanoTime() - WARNING_INTERVAL);
 
-    DiskSpace(Path dir) throws IOException {
+    DiskSpace(Path dir) {
         this.dir = dir;
-        this.fileStore = Files.getFileStore(dir);
+        FileStore found;
+        try {
+            found = Files.getFileStore(dir);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot find the file system of {0}, free space is not checked: {1}", dir,
+                    e.getMessage());
+            found = null;
+        }
+        this.fileStore = found;
     }
 
     /** Keeps {@code bytes} free: mail that would leave less is refused (0: only mail larger than what is free). */
@@ -39,6 +48,9 @@ public final class DiskSpace {
 
     /** Bytes this process may still write there; unknown counts as plenty, so a failed look refuses no mail. */
     public long usable() {
+        if (fileStore == null) {
+            return Long.MAX_VALUE;
+        }
         try {
             return fileStore.getUsableSpace();
         } catch (IOException e) {

@@ -135,10 +135,8 @@ public final class QueueIntake {
         }
 
         @Override
-        public void close() throws IOException {
-            for (MessageSpool.Spooled copy : copies) {
-                copy.discard();
-            }
+        public void close() {
+            copies.forEach(QueueIntake::discard);
         }
     }
 
@@ -226,10 +224,21 @@ public final class QueueIntake {
     record Prepared(MessageSource source, MessageFacts facts, Optional<MessageSpool.Spooled> labelled)
             implements AutoCloseable {
         @Override
-        public void close() throws IOException {
-            if (labelled.isPresent()) {
-                labelled.get().discard();
-            }
+        public void close() {
+            labelled.ifPresent(QueueIntake::discard);
+        }
+    }
+
+    /**
+     * Deletes a spool copy once the message is queued (or refused). A failure here must not fail
+     * the message: the queue may have committed it already, and a 4xx then would have the client
+     * send it again; the leftover sweep deletes the file later.
+     */
+    private static void discard(MessageSpool.Spooled copy) {
+        try {
+            copy.discard();
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "cannot delete a spool copy, the leftover sweep will: {0}", e.getMessage());
         }
     }
 

@@ -723,8 +723,8 @@ final class SmtpSession {
         } catch (IOException e) {
             return storageFailed(e);
         }
-        send(SmtpReplies.START_DATA);
         try (MessageSpool spool = opened) {
+            send(SmtpReplies.START_DATA);
             IncomingMessage message = begin(spool, t);
             boolean linesOk;
             // from the 354 to the final dot at net.min_data_rate (Postfix's smtpd_min_data_rate), not
@@ -981,19 +981,26 @@ final class SmtpSession {
         }
     }
 
-    /** A copy of the message with the milters' header changes, and the Return-Path of the sender they set. */
     /**
      * Whether mail to this recipient would only be refused at delivery for its one account's quota
      * (RFC 5321 §4.2.2 552): already full, or too full for the size MAIL declared. An alias with
-     * several targets is taken, and only a full one's copy refused.
+     * several targets is taken, and only a full one's copy refused; so is mail to an account with
+     * a Sieve script of its own, which may redirect or discard it rather than file it (an
+     * administrator's sieve.before script that does so for a full account is not seen here).
      */
-    private static boolean full(AddressResolution.Deliver d, long size) {
+    private boolean full(AddressResolution.Deliver d, long size) {
         if (d.accounts().size() != 1 || !d.forwards().isEmpty()) {
             return false;
         }
         Account account = d.accounts().getFirst();
-        return account.quotaBytes().isPresent()
-                && account.usedBytes() + Math.max(size, 1) > account.quotaBytes().getAsLong();
+        if (account.quotaBytes().isEmpty() || account.usedBytes() + Math.max(size, 1) <= account.quotaBytes().getAsLong()) {
+            return false;
+        }
+        try {
+            return store.sieveScripts().activeSieveScript(account.id()).isEmpty();
+        } catch (StoreException e) {
+            return false; // taken: delivery decides
+        }
     }
 
     /**
@@ -1008,6 +1015,7 @@ final class SmtpSession {
                 : SmtpReplies.INSUFFICIENT_STORAGE);
     }
 
+    /** A copy of the message with the milters' header changes, and the Return-Path of the sender they set. */
     private MessageSpool.Spooled edited(MessageSpool.Spooled message, List<MilterReply.HeaderChange> changes,
                                         Optional<String> newSender) throws IOException {
         try (MessageSpool copy = store.spool(); InputStream in = message.open()) {
