@@ -1,5 +1,6 @@
 package dev.mailstack.server;
 
+import dev.mailstack.store.AddressResolution;
 import dev.mailstack.store.Alias;
 import dev.mailstack.store.MailboxStore;
 import picocli.CommandLine.Command;
@@ -24,6 +25,15 @@ final class AliasCommand {
             try (MailboxStore store = options.openStore()) {
                 store.accounts().addAlias(address, target);
                 System.out.println("added alias " + address + " -> " + target);
+                // taken as asked, but an alias that can never act is most likely a typo: say so
+                if (!address.startsWith("@") && store.accounts().find(address).isPresent()) {
+                    System.err.println("mailstack: note: " + address + " is an account, whose own mailbox gets its mail:"
+                            + " this alias is not used while the account exists");
+                }
+                if (store.accounts().resolve(target) instanceof AddressResolution.NoSuchUser) {
+                    System.err.println("mailstack: note: " + target + " is no account or alias here yet: mail to "
+                            + address + " is refused (550 5.1.1) until it is");
+                }
             }
         }
     }

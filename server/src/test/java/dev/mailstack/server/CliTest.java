@@ -39,6 +39,31 @@ class CliTest {
         }
     }
 
+    /** An alias that can never act (its address is an account, its target is nobody) is added, with a note saying why. */
+    @Test
+    void aliasesThatCannotActAreAddedWithANote() throws Exception {
+        String data = dir.resolve("data").toString();
+        assertEquals(0, run("domain", "add", "example.org", "--data", data));
+        Path users = dir.resolve("users.txt");
+        Files.writeString(users, "alice@example.org pw\nbob@example.org pw\n");
+        assertEquals(0, run("user", "import", users.toString(), "--data", data));
+        java.io.PrintStream stderr = System.err;
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        try {
+            System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals(0, run("alias", "add", "sales@example.org", "bob@example.org", "--data", data));
+            assertEquals("", err.toString(java.nio.charset.StandardCharsets.UTF_8), "a working alias gets no note");
+            assertEquals(0, run("alias", "add", "alice@example.org", "bob@example.org", "--data", data));
+            assertEquals(0, run("alias", "add", "info@example.org", "nobody@example.org", "--data", data));
+        } finally {
+            System.setErr(stderr);
+        }
+        String said = err.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(said.contains("mailstack: note: alice@example.org is an account, whose own mailbox gets its mail"), said);
+        assertTrue(said.contains("mailstack: note: nobody@example.org is no account or alias here yet: mail to"
+                + " info@example.org is refused (550 5.1.1) until it is"), said);
+    }
+
     /** A tab separates address and password as a space does; passwd-file's {PLAIN} is hashed, other schemes are named. */
     @Test
     void importTakesTabsAndPlainPasswdFileLines() throws Exception {
