@@ -83,8 +83,14 @@ final class VacationCommand implements Runnable {
     private Vacation vacation() {
         String text = message;
         if (messageFile != null) {
-            try {
-                text = Files.readString(messageFile, StandardCharsets.UTF_8);
+            try (java.io.InputStream in = Files.newInputStream(messageFile)) {
+                // a reply is at most Vacation.MAX_BODY_CHARS: read no further than 4 octets a character
+                byte[] bytes = in.readNBytes(4 * Vacation.MAX_BODY_CHARS + 1);
+                if (bytes.length > 4 * Vacation.MAX_BODY_CHARS) {
+                    throw new CommandFailure(messageFile + ": longer than a vacation message may be ("
+                            + Vacation.MAX_BODY_CHARS + " characters)");
+                }
+                text = new String(bytes, StandardCharsets.UTF_8);
             } catch (IOException e) {
                 throw new CommandFailure("cannot read " + messageFile + ": " + e.getMessage());
             }

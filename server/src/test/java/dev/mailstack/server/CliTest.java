@@ -237,6 +237,18 @@ class CliTest {
                     text.toString(), "--data", data));
             assertEquals(1, run("user", "vacation", "nobody@example.org", "--message", "x", "--data", data), "no such user");
             assertEquals(1, run("user", "vacation", "nobody@example.org", "--data", data));
+            Path huge = Files.write(dir.resolve("huge.txt"), new byte[4 * dev.mailstack.store.Vacation.MAX_BODY_CHARS + 1]);
+            java.io.PrintStream stderr = System.err;
+            java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+            try {
+                System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+                assertEquals(1, run("user", "vacation", "alice@example.org", "--message-file", huge.toString(), "--data", data));
+            } finally {
+                System.setErr(stderr);
+            }
+            // the wrong file (far longer than a reply may be) is refused after a bounded read, not read whole
+            assertTrue(err.toString(java.nio.charset.StandardCharsets.UTF_8).contains(huge + ": longer than a vacation message"
+                    + " may be (65536 characters)"), err.toString(java.nio.charset.StandardCharsets.UTF_8));
             out.reset();
             assertEquals(0, run("user", "vacation", "alice@example.org", "--data", data));
         } finally {

@@ -42,12 +42,24 @@ final class WhitelistFile {
     private WhitelistFile() {
     }
 
-    /** The entries of {@code file}, stripped; {@link IOException} when it cannot be read as UTF-8. */
+    /**
+     * Larger than any real list (postgrey's whitelist_clients is about 20 KB): the wrong file (a log,
+     * /dev/zero) named by mistake, read at a SIGHUP, must not run the server out of memory.
+     */
+    static final int MAX_FILE_BYTES = 4 * 1024 * 1024;
+
+    /** The entries of {@code file}, stripped; {@link IOException} when it cannot be read as UTF-8 or is too large. */
     static List<Line> read(Path file) throws IOException {
         List<Line> out = new ArrayList<>();
         int number = 0;
-        String text = StandardCharsets.UTF_8.newDecoder()
-                .decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file))).toString();
+        byte[] bytes;
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            bytes = in.readNBytes(MAX_FILE_BYTES + 1);
+        }
+        if (bytes.length > MAX_FILE_BYTES) {
+            throw new IOException("larger than " + MAX_FILE_BYTES / (1024 * 1024) + " MiB: not a whitelist file?");
+        }
+        String text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
         for (String raw : text.split("\r?\n", -1)) {
             number++;
             String line = raw.strip();

@@ -49,4 +49,17 @@ class RecipientWhitelistTest {
             assertTrue(e.getMessage().startsWith(file + ":" + bad[1]), e.getMessage());
         }
     }
+    /** The wrong file named by mistake (a log, /dev/zero) is refused after a bounded read, not read whole. */
+    @Test
+    void aFileFarLargerThanAnyListIsRefusedUnread() throws Exception {
+        Path file = dir.resolve("huge");
+        try (var out = Files.newOutputStream(file)) {
+            byte[] line = "abuse@\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            for (int i = 0; i < (WhitelistFile.MAX_FILE_BYTES / line.length) + 1; i++) {
+                out.write(line);
+            }
+        }
+        java.io.IOException e = assertThrows(java.io.IOException.class, () -> RecipientWhitelist.read(file));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("not a whitelist file?"), e.getMessage());
+    }
 }
