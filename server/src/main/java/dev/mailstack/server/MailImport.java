@@ -17,7 +17,9 @@ import java.time.Instant;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -67,7 +69,7 @@ final class MailImport {
                             draft = null;
                         }
                         draft = target.draft();
-                        date = Instant.now();
+                        date = fromLineDate(line).orElseGet(Instant::now);
                         afterEmptyLine = false;
                         continue;
                     }
@@ -116,6 +118,36 @@ final class MailImport {
         }
         // a fixed-length pattern found in a bounded piece: linear, whatever the line holds
         return TIME.matcher(new String(line, space, Math.min(line.length - space, 200), StandardCharsets.ISO_8859_1)).find();
+    }
+
+    private static final List<String> MONTHS = List.of("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep",
+            "oct", "nov", "dec");
+
+    /**
+     * The delivery time of a From_ line, ctime's "Tue Dec  1 10:00:00 2026" after the sender (RFC
+     * 4155 §2: UTC), also with a zone name before the year or a numeric offset after it, as some
+     * writers add: the imported message's received date (IMAP INTERNALDATE), as Dovecot keeps it,
+     * so a mail client sorts the old mail by when it came. Empty when it cannot be read.
+     */
+    static Optional<Instant> fromLineDate(byte[] line) {
+        String text = new String(line, 0, Math.min(line.length, 300), StandardCharsets.ISO_8859_1);
+        String[] t = text.substring(text.indexOf(' ', 5) + 1).trim().split("\\s+");
+        try {
+            if (t.length < 5) {
+                return Optional.empty();
+            }
+            int month = MONTHS.indexOf(t[1].toLowerCase(Locale.ROOT)) + 1;
+            int day = Integer.parseInt(t[2]);
+            java.time.LocalTime time = java.time.LocalTime.parse(t[3].length() == 5 ? t[3] + ":00" : t[3]);
+            int at = t[4].matches("\\d{4}") ? 4 : 5; // "10:00:00 2026" or "10:00:00 CET 2026"
+            int year = Integer.parseInt(t[at]);
+            java.time.ZoneOffset offset = at + 1 < t.length && t[at + 1].matches("[+-]\\d{4}")
+                    ? java.time.ZoneOffset.of(t[at + 1]) : java.time.ZoneOffset.UTC;
+            Instant date = java.time.LocalDateTime.of(java.time.LocalDate.of(year, month, day), time).toInstant(offset);
+            return date.isAfter(Instant.now().plus(java.time.Duration.ofDays(1))) ? Optional.empty() : Optional.of(date);
+        } catch (RuntimeException e) {
+            return Optional.empty(); // java.time's and parseInt's refusals of what is no date
+        }
     }
 
     /** Lines of text before the first message of an mbox file, which no message took. */

@@ -414,6 +414,20 @@ class CliTest {
         assertTrue(Files.readString(out.resolve("privkey.pem")).startsWith("-----BEGIN PRIVATE KEY-----"));
     }
 
+    /** RFC 4155: a From_ line's timestamp is when the message came; it becomes its received date (INTERNALDATE). */
+    @Test
+    void fromLineDatesBecomeReceivedDates() {
+        java.util.function.Function<String, java.util.Optional<java.time.Instant>> date =
+                l -> MailImport.fromLineDate(l.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertEquals(java.util.Optional.of(java.time.Instant.parse("2026-12-01T10:00:00Z")), date.apply("From someone Tue Dec  1 10:00:00 2026"));
+        assertEquals(java.util.Optional.of(java.time.Instant.parse("2024-03-05T22:04:09Z")),
+                date.apply("From MAILER-DAEMON Tue Mar  5 23:04:09 2024 +0100"));
+        assertEquals(java.util.Optional.of(java.time.Instant.parse("2019-07-14T08:30:00Z")),
+                date.apply("From a@b.example  Sun Jul 14 08:30:00 CEST 2019"));
+        assertEquals(java.util.Optional.empty(), date.apply("From here on 10:00 we meet"));
+        assertEquals(java.util.Optional.empty(), date.apply("From x Tue Foo 31 10:00:00 2026"));
+    }
+
     @Test
     void mboxAndMaildirImportThenBackupAndRestore() throws Exception {
         String data = dir.resolve("data").toString();
@@ -439,6 +453,8 @@ class CliTest {
             var alice = store.open(store.accounts().find("alice@example.org").orElseThrow().id());
             var old = alice.select(new dev.mailstack.store.MailboxName("Old")).messages();
             assertEquals(2, old.size());
+            assertEquals(java.time.Instant.parse("2026-12-01T10:00:00Z"), old.get(0).internalDate(), "the From_ line's date");
+            assertEquals(java.time.Instant.parse("2026-12-01T11:00:00Z"), old.get(1).internalDate());
             try (var in = alice.openContent(old.get(0))) {
                 assertEquals("Subject: one\r\n\r\nFrom the archive\r\n\r\n", new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
             }
