@@ -14,9 +14,6 @@ final class ImapReplies {
      * in a response would end it early and desynchronise the client.
      */
     static String forFailure(StoreException e) {
-        if (e.failure() == StoreFailure.TEMPORARY) {
-            return "[UNAVAILABLE] The mail store failed; try again later";
-        }
         String code = switch (e.failure()) {
             case NOT_FOUND -> "[NONEXISTENT]";
             case ALREADY_EXISTS -> "[ALREADYEXISTS]";
@@ -27,9 +24,10 @@ final class ImapReplies {
             case OVER_QUOTA -> "[OVERQUOTA]";
             case TOO_BIG -> "[TOOBIG]";
             case INVALID_NAME -> "[CANNOT]";
-            case TEMPORARY -> throw new IllegalStateException("answered above");
+            case TEMPORARY -> "[UNAVAILABLE]";
         };
-        return code + " " + e.getMessage().replaceAll("[\\r\\n]+", " ");
+        return code + " " + (e.failure() == StoreFailure.TEMPORARY ? "The mail store failed; try again later"
+                : e.getMessage().replaceAll("[\\r\\n]+", " "));
     }
 
     /** The BYE a session of an account gets when the account is deleted (mailstack user del). */

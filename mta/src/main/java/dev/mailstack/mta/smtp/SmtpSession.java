@@ -324,10 +324,10 @@ final class SmtpSession {
                     }
                     // RFC 1870 §6: refuse at once when the declared size is over the limit.
                     String digits = v.replaceFirst("^0+(?=.)", "");
-                    if (digits.length() > 18 || Long.parseLong(digits) > settings.maxMessageBytes()) {
+                    declaredSize = digits.length() > 18 ? Long.MAX_VALUE : Long.parseLong(digits);
+                    if (declaredSize > settings.maxMessageBytes()) {
                         return error(SmtpReplies.tooBig(settings.maxMessageBytes()));
                     }
-                    declaredSize = Long.parseLong(digits);
                 }
                 case "BODY" -> {
                     switch (v.toUpperCase(Locale.ROOT)) {
