@@ -4,7 +4,9 @@ import java.io.IOException;
 
 /**
  * A line protocol served on an endpoint. {@link #serve} runs on the connection's own virtual
- * thread and returns when the session ends; the listener owns the socket and closes it.
+ * thread and returns when the session ends; the listener owns the socket and closes it. The three
+ * replies are sent as one line plus CRLF; an empty one means the connection is closed without a
+ * word (HTTP, where a reply nobody asked for would be read as the answer to the next request).
  */
 public interface Protocol {
     void serve(Connection connection) throws IOException;

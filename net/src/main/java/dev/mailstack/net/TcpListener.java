@@ -247,7 +247,7 @@ public final class TcpListener implements AutoCloseable {
         LOG.log(Level.WARNING, "connection refused conn={0} client={1} reason={2}", id,
                 socket.getInetAddress().getHostAddress(), reason);
         try (socket) {
-            if (endpoint.tls() != TlsMode.IMPLICIT) {
+            if (endpoint.tls() != TlsMode.IMPLICIT && !reply.isEmpty()) {
                 socket.getOutputStream().write((reply + "\r\n").getBytes(StandardCharsets.UTF_8));
                 socket.getOutputStream().flush();
             }
@@ -259,6 +259,9 @@ public final class TcpListener implements AutoCloseable {
     private void refuse(String id, SocketChannel channel, String reason, String reply) {
         LOG.log(Level.WARNING, "connection refused conn={0} client=local reason={1}", id, reason);
         try (channel) {
+            if (reply.isEmpty()) {
+                return;
+            }
             channel.write(java.nio.ByteBuffer.wrap((reply + "\r\n").getBytes(StandardCharsets.UTF_8)));
         } catch (IOException e) {
             // the client is gone already
@@ -361,14 +364,21 @@ public final class TcpListener implements AutoCloseable {
             protocol.serve(connection);
         } catch (SocketTimeoutException e) {
             LOG.log(Level.INFO, "idle timeout conn={0}", id);
-            connection.reply(protocol.idleTimeoutReply());
+            say(connection, protocol.idleTimeoutReply());
         } catch (ShutdownException e) {
-            connection.reply(protocol.shutdownReply());
+            say(connection, protocol.shutdownReply());
         } catch (SessionEndedException e) {
             LOG.log(Level.INFO, "session ended from outside conn={0}", id);
             if (e.goodbye().isPresent()) {
                 connection.reply(e.goodbye().get());
             }
+        }
+    }
+
+    /** One of the protocol's replies; an empty one is no reply at all ({@link Protocol}). */
+    private static void say(Connection connection, String reply) throws IOException {
+        if (!reply.isEmpty()) {
+            connection.reply(reply);
         }
     }
 
@@ -424,7 +434,8 @@ public final class TcpListener implements AutoCloseable {
                 if (c.awaitingCommand()) {
                     boolean said;
                     try {
-                        said = c.tryReply(protocol.shutdownReply());
+                        String reply = protocol.shutdownReply();
+                        said = reply.isEmpty() || c.tryReply(reply);
                     } catch (IOException e) {
                         said = false; // the client is gone already
                     }

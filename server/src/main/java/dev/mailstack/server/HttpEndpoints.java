@@ -1,15 +1,14 @@
 package dev.mailstack.server;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.mailstack.mta.queue.MailCounters;
 import dev.mailstack.net.AuthThrottle;
+import dev.mailstack.net.Endpoint;
+import dev.mailstack.net.NetLimits;
 import dev.mailstack.net.TcpListener;
 import dev.mailstack.net.TlsMode;
 import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.QueueTotals;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryUsage;
 import java.net.InetSocketAddress;
@@ -20,76 +19,94 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.Executors;
 
 /**
  * The small HTTP side: Mozilla autoconfig for Thunderbird's account wizard
  * (/mail/config-v1.1.xml and /.well-known/autoconfig/mail/config-v1.1.xml, for hosted domains only)
- * and Prometheus text metrics at /metrics.
+ * and Prometheus text metrics at /metrics, served on net's listener by {@link HttpSession}.
  */
 final class HttpEndpoints implements AutoCloseable {
-    private final HttpServer http;
+    /** Seconds a client has to send a request line, or its header fields (plus the data rate's credit), and may idle between requests. */
+    static final int REQUEST_SECONDS = 10;
+    static final int MAX_CONNECTIONS = 200;
+    /** Both resources answer in milliseconds: a handful at once from one address is plenty, a proxy in front included. */
+    static final int MAX_CONNECTIONS_PER_IP = 10;
+
+    private final TcpListener listener;
     private final MailboxStore store;
     private final String hostname;
+    private final List<TcpListener> mailListeners;
+    /** The mail endpoints and this one. */
     private final List<TcpListener> listeners;
     private final MailCounters counters;
     private final AuthThrottle throttle;
 
-    HttpEndpoints(InetSocketAddress address, MailboxStore store, String hostname, List<TcpListener> listeners,
-                  MailCounters counters, AuthThrottle throttle) throws IOException {
+    /**
+     * {@code mailListeners}: the mail endpoints, which autoconfig describes and metrics count beside
+     * this one; {@code limits}: {@link #limits(NetLimits)} of the mail ports' (tests pass shorter ones).
+     */
+    HttpEndpoints(InetSocketAddress address, MailboxStore store, String hostname, List<TcpListener> mailListeners,
+                  MailCounters counters, AuthThrottle throttle, NetLimits limits) throws IOException {
         this.counters = counters;
         this.throttle = throttle;
         this.store = store;
         this.hostname = hostname;
-        this.listeners = listeners;
-        limitClients();
-        this.http = HttpServer.create(address, 64);
-        http.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-        http.createContext("/mail/config-v1.1.xml", this::autoconfig);
-        http.createContext("/.well-known/autoconfig/mail/config-v1.1.xml", this::autoconfig);
-        http.createContext("/metrics", this::metrics);
-        http.start();
-        System.getLogger(HttpEndpoints.class.getName()).log(System.Logger.Level.INFO,
-                "listening endpoint=http address={0}:{1,number,#}", address.getAddress().getHostAddress(), port());
+        this.listener = TcpListener.start(new Endpoint("http", address, TlsMode.NONE), new HttpProtocol(this::respond),
+                limits, null);
+        this.mailListeners = List.copyOf(mailListeners);
+        this.listeners = java.util.stream.Stream.concat(mailListeners.stream(), java.util.stream.Stream.of(listener)).toList();
+    }
+
+    /**
+     * The public endpoint's limits (Thunderbird's wizard asks it before any login): short, as a
+     * request is a few hundred bytes and an answer takes milliseconds; the mail ports' pacing and
+     * data rate.
+     */
+    static NetLimits limits(NetLimits mail) {
+        return new NetLimits(8192, Duration.ofSeconds(REQUEST_SECONDS), MAX_CONNECTIONS, MAX_CONNECTIONS_PER_IP,
+                mail.commandsPerSecond(), mail.minDataRate());
+    }
+
+    TcpListener listener() {
+        return listener;
     }
 
     int port() {
-        return http.getAddress().getPort();
+        return listener.port();
     }
 
-    /** Seconds a client has to send its request (line, headers, body) before the connection is closed. */
-    static final int REQUEST_SECONDS = 10;
-    static final int MAX_CONNECTIONS = 200;
-
-    /**
-     * The JDK's server by default waits for ever for a request and takes any number of connections,
-     * so a client sending half a request line held a thread and a file descriptor for good (the
-     * endpoint is public: Thunderbird's wizard asks it). Its limits are process-wide properties,
-     * read when the first server is made; an administrator's own -D settings win.
-     */
-    private static void limitClients() {
-        System.getProperties().putIfAbsent("sun.net.httpserver.maxReqTime", Integer.toString(REQUEST_SECONDS)); // seconds
-        System.getProperties().putIfAbsent("sun.net.httpserver.maxRspTime", "60");
-        System.getProperties().putIfAbsent("jdk.httpserver.maxConnections", Integer.toString(MAX_CONNECTIONS));
+    private HttpResponse respond(HttpRequest request) {
+        return switch (request.path()) {
+            case "/mail/config-v1.1.xml", "/.well-known/autoconfig/mail/config-v1.1.xml" -> readOnly(request, this::autoconfig);
+            case "/metrics" -> readOnly(request, r -> metrics());
+            default -> HttpResponse.text(404, "Nothing here; /mail/config-v1.1.xml (autoconfig) and /metrics are.\n");
+        };
     }
 
-    private void autoconfig(HttpExchange ex) throws IOException {
-        if (!readOnly(ex)) {
-            return;
+    /** Both resources are read-only: GET and HEAD; anything else is answered 405 with Allow (RFC 9110 §15.5.6). */
+    private static HttpResponse readOnly(HttpRequest request, java.util.function.Function<HttpRequest, HttpResponse> resource) {
+        if (request.method().equals("GET") || request.isHead()) {
+            return resource.apply(request);
         }
-        String query = Optional.ofNullable(ex.getRequestURI().getRawQuery()).orElse("");
+        return HttpResponse.text(405, "GET or HEAD only\n").withHeader("Allow", "GET, HEAD");
+    }
+
+    private HttpResponse autoconfig(HttpRequest request) {
         String email = "";
-        for (String p : query.split("&")) {
+        for (String p : request.rawQuery().orElse("").split("&")) {
             if (p.startsWith("emailaddress=")) {
-                email = URLDecoder.decode(p.substring(13), StandardCharsets.UTF_8);
+                try {
+                    email = URLDecoder.decode(p.substring(13), StandardCharsets.UTF_8);
+                } catch (IllegalArgumentException e) {
+                    return HttpResponse.text(400, "emailaddress is not URL-encoded\n"); // a stray '%'
+                }
             }
         }
         String domain = email.contains("@") ? email.substring(email.lastIndexOf('@') + 1).toLowerCase(Locale.ROOT)
-                : Optional.ofNullable(ex.getRequestHeaders().getFirst("Host")).orElse("").replaceFirst(":.*", "")
+                : request.header("Host").orElse("").replaceFirst(":.*", "")
                         .replaceFirst("^autoconfig\\.", "").toLowerCase(Locale.ROOT);
         if (domain.isEmpty() || !store.accounts().isLocalDomain(domain)) {
-            send(ex, 404, "text/plain", "no mail service for this domain here\n");
-            return;
+            return HttpResponse.text(404, "no mail service for this domain here\n");
         }
         StringBuilder x = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<clientConfig version=\"1.1\">\n");
         x.append("  <emailProvider id=\"").append(domain).append("\">\n");
@@ -100,7 +117,7 @@ final class HttpEndpoints implements AutoCloseable {
         server(x, "incomingServer", "pop3", "pop3s", "pop3");
         server(x, "outgoingServer", "smtp", "submissions", "submission");
         x.append("  </emailProvider>\n</clientConfig>\n");
-        send(ex, 200, "text/xml; charset=utf-8", x.toString());
+        return HttpResponse.of(200, "text/xml; charset=utf-8", x.toString());
     }
 
     /** Prefers the implicit-TLS endpoint, then STARTTLS, then plain (loopback set-ups). */
@@ -122,13 +139,10 @@ final class HttpEndpoints implements AutoCloseable {
     }
 
     private Optional<TcpListener> find(String name) {
-        return listeners.stream().filter(l -> l.endpoint().name().equals(name)).findFirst();
+        return mailListeners.stream().filter(l -> l.endpoint().name().equals(name)).findFirst();
     }
 
-    private void metrics(HttpExchange ex) throws IOException {
-        if (!readOnly(ex)) {
-            return;
-        }
+    private HttpResponse metrics() {
         StringBuilder m = new StringBuilder();
         m.append("# HELP mailstack_connections_active Connections being served now.\n# TYPE mailstack_connections_active gauge\n");
         for (TcpListener l : listeners) {
@@ -141,7 +155,7 @@ final class HttpEndpoints implements AutoCloseable {
                     .append(l.acceptedConnections()).append('\n');
         }
         m.append("# HELP mailstack_auth_total Logins by endpoint and result.\n# TYPE mailstack_auth_total counter\n");
-        for (TcpListener l : listeners) {
+        for (TcpListener l : mailListeners) {
             String endpoint = l.endpoint().name();
             m.append("mailstack_auth_total{endpoint=\"").append(endpoint).append("\",result=\"ok\"} ")
                     .append(throttle.succeeded(endpoint)).append('\n');
@@ -191,7 +205,7 @@ final class HttpEndpoints implements AutoCloseable {
         m.append("mailstack_jvm_nonheap_used_bytes ").append(nonHeap.getUsed()).append('\n');
         m.append("# HELP mailstack_jvm_heap_used_bytes JVM heap in use.\n# TYPE mailstack_jvm_heap_used_bytes gauge\n");
         m.append("mailstack_jvm_heap_used_bytes ").append(heap.getUsed()).append('\n');
-        send(ex, 200, "text/plain; version=0.0.4", m.toString());
+        return HttpResponse.of(200, "text/plain; version=0.0.4; charset=utf-8", m.toString());
     }
 
     private static void counter(StringBuilder m, String name, String help, String labels, long value) {
@@ -199,33 +213,8 @@ final class HttpEndpoints implements AutoCloseable {
         m.append(name).append(labels == null ? "" : "{" + labels + "}").append(' ').append(value).append('\n');
     }
 
-    /** Both resources are read-only: GET and HEAD; anything else is answered 405 (RFC 9110 §15.5.6) and false. */
-    private static boolean readOnly(HttpExchange ex) throws IOException {
-        String method = ex.getRequestMethod();
-        if (method.equals("GET") || method.equals("HEAD")) {
-            return true;
-        }
-        ex.getResponseHeaders().set("Allow", "GET, HEAD");
-        send(ex, 405, "text/plain", "GET or HEAD only\n");
-        return false;
-    }
-
-    private static void send(HttpExchange ex, int status, String type, String body) throws IOException {
-        byte[] b = body.getBytes(StandardCharsets.UTF_8);
-        ex.getResponseHeaders().set("Content-Type", type);
-        // RFC 9110 §9.3.2: HEAD gets GET's header without content. Given a length for it, the JDK
-        // server logs a WARNING per request (any client could fill the log) and refuses the body.
-        boolean head = ex.getRequestMethod().equals("HEAD");
-        ex.sendResponseHeaders(status, head ? -1 : b.length);
-        try (OutputStream out = ex.getResponseBody()) {
-            if (!head) {
-                out.write(b);
-            }
-        }
-    }
-
     @Override
     public void close() {
-        http.stop(0);
+        listener.close();
     }
 }

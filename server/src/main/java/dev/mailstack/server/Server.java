@@ -152,19 +152,17 @@ public final class Server implements AutoCloseable {
         if (httpPort.isPresent()) {
             InetSocketAddress address = new InetSocketAddress(config.bind(), httpPort.get());
             try {
-                http = new HttpEndpoints(address, store, hostname, listeners, frontEnds.counters(), throttle);
+                http = new HttpEndpoints(address, store, hostname, List.copyOf(listeners), frontEnds.counters(), throttle,
+                        HttpEndpoints.limits(limits));
             } catch (java.net.BindException e) {
                 throw new ListenFailure("http", ConfigKey.HTTP_PORT, address, e);
             }
-            services.add(0, http);
+            listeners.add(http.listener()); // stopped with the others; its clients leave without a word
         }
         // every port by name, HTTP among them: a count left the reader to guess which were open
         List<String> open = new ArrayList<>();
         for (TcpListener l : listeners) {
             open.add(l.endpoint().name() + (l.endpoint().name().equals("lmtp-unix") ? "" : ":" + l.port()));
-        }
-        if (http != null) {
-            open.add("http:" + http.port());
         }
         LOG.log(Level.INFO, "ready hostname={0} data={1} listening={2} control_socket={3}", hostname,
                 config.dataDir().toAbsolutePath(), open.isEmpty() ? "-" : String.join(",", open),
@@ -272,9 +270,6 @@ public final class Server implements AutoCloseable {
 
     /** The port a named endpoint listens on ("smtp", "imap", ..., "http"). */
     public int port(String endpoint) {
-        if (endpoint.equals("http") && http != null) {
-            return http.port();
-        }
         return listeners.stream().filter(l -> l.endpoint().name().equals(endpoint)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no endpoint " + endpoint)).port();
     }

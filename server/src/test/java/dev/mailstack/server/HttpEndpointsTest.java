@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mailstack.mta.queue.MailCounters;
 import dev.mailstack.net.AuthThrottle;
+import dev.mailstack.net.NetLimits;
 import dev.mailstack.store.MailboxStore;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -17,12 +18,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
+import java.util.Locale;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,6 +28,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The public HTTP side, spoken to over a raw socket as a hostile or merely odd client would. */
 class HttpEndpointsTest {
+    /** One second to send a request and to idle between requests: the timeout tests wait that long, not ten. */
+    static final NetLimits LIMITS = new NetLimits(8192, Duration.ofSeconds(1), HttpEndpoints.MAX_CONNECTIONS,
+            HttpEndpoints.MAX_CONNECTIONS_PER_IP, 0, 500);
+
     @TempDir
     Path dir;
     MailboxStore store;
@@ -41,7 +43,7 @@ class HttpEndpointsTest {
         store.accounts().addDomain("example.org");
         http = new HttpEndpoints(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), store, "mail.example.org",
                 List.of(), new MailCounters(),
-                new AuthThrottle(Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMinutes(1), Clock.systemUTC()));
+                new AuthThrottle(Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMinutes(1), Clock.systemUTC()), LIMITS);
     }
 
     @AfterEach
@@ -50,67 +52,76 @@ class HttpEndpointsTest {
         store.close();
     }
 
-    /** Sends the requests in one write and reads until the server closes (the last one asks it to). */
+    private Socket connect() throws IOException {
+        Socket s = new Socket(InetAddress.getLoopbackAddress(), http.port());
+        s.setSoTimeout(10_000);
+        return s;
+    }
+
+    /** Sends the requests in one write and reads until the server closes. */
     private String exchange(String requests) throws IOException {
-        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), http.port())) {
-            s.setSoTimeout(10_000);
+        try (Socket s = connect()) {
             OutputStream out = s.getOutputStream();
             out.write(requests.getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
-            ByteArrayOutputStream got = new ByteArrayOutputStream();
-            InputStream in = s.getInputStream();
-            in.transferTo(got);
-            return got.toString(StandardCharsets.ISO_8859_1);
+            return readToEnd(s);
         }
     }
 
-    /**
-     * RFC 9110 §9.3.2: HEAD is GET without the content. Any client could make the JDK server log a
-     * WARNING per request (a content length given for HEAD) and the handler fail writing the body.
-     */
-    @Test
-    void headGetsTheHeaderOnlyWithoutWarningsAndTheConnectionGoesOn() throws IOException {
-        Logger jdk = Logger.getLogger("com.sun.net.httpserver");
-        List<LogRecord> warnings = new CopyOnWriteArrayList<>();
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
-                    warnings.add(r);
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        jdk.addHandler(capture);
-        try {
-            String reply = exchange("HEAD /mail/config-v1.1.xml?emailaddress=a%40example.org HTTP/1.1\r\nHost: x\r\n\r\n"
-                    + "GET /mail/config-v1.1.xml?emailaddress=a%40example.org HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-            String[] parts = reply.split("HTTP/1.1 ", -1);
-            assertEquals(3, parts.length, reply);
-            assertTrue(parts[1].startsWith("200 ") && parts[1].endsWith("\r\n\r\n"), "HEAD: headers, no body: " + parts[1]);
-            assertTrue(parts[2].startsWith("200 ") && parts[2].contains("<clientConfig"), parts[2]);
-            assertEquals(List.of(), warnings.stream().map(LogRecord::getMessage).toList());
-        } finally {
-            jdk.removeHandler(capture);
-        }
+    private static String readToEnd(Socket s) throws IOException {
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        InputStream in = s.getInputStream();
+        in.transferTo(got);
+        return got.toString(StandardCharsets.ISO_8859_1);
     }
 
-    /** RFC 9110 §15.5.6: 405 with Allow for a method the resource does not take. */
+    /** One response's header section, read byte by byte so the connection can go on. */
+    private static String readHead(InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("closed after: " + head);
+            }
+            head.append((char) b);
+        }
+        return head.toString();
+    }
+
+    private static int contentLength(String head) {
+        for (String line : head.split("\r\n")) {
+            if (line.toLowerCase(Locale.ROOT).startsWith("content-length:")) {
+                return Integer.parseInt(line.substring(15).strip());
+            }
+        }
+        throw new AssertionError("no Content-Length in " + head);
+    }
+
+    /** RFC 9110 §9.3.2: HEAD is GET without the content, its length announced; the connection goes on (RFC 9112 §9.3). */
     @Test
-    void otherMethodsGet405WithAllow() throws IOException {
+    void headGetsTheHeaderOnlyAndPipelinedRequestsAreAnsweredInOrder() throws IOException {
+        String reply = exchange("HEAD /mail/config-v1.1.xml?emailaddress=a%40example.org HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "GET /mail/config-v1.1.xml?emailaddress=a%40example.org HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        String[] parts = reply.split("HTTP/1.1 ", -1);
+        assertEquals(3, parts.length, reply);
+        assertTrue(parts[1].startsWith("200 ") && parts[1].endsWith("\r\n\r\n"), "HEAD: headers, no body: " + parts[1]);
+        assertTrue(parts[2].startsWith("200 ") && parts[2].contains("<clientConfig"), parts[2]);
+        String getBody = parts[2].substring(parts[2].indexOf("\r\n\r\n") + 4);
+        assertEquals(getBody.getBytes(StandardCharsets.UTF_8).length, contentLength(parts[1]), "HEAD announces GET's length");
+        assertTrue(parts[2].contains("\r\nConnection: close\r\n"), parts[2]);
+        assertTrue(parts[1].matches("(?s).*\r\nDate: \\w{3}, \\d{2} \\w{3} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT\r\n.*"), parts[1]);
+    }
+
+    /** RFC 9110 §15.5.6: 405 with Allow; the request's content is read past, so the next request is understood. */
+    @Test
+    void otherMethodsGet405WithAllowAndTheirContentIsSkipped() throws IOException {
         for (String method : List.of("POST", "PUT", "DELETE")) {
             for (String path : List.of("/mail/config-v1.1.xml?emailaddress=a%40example.org", "/metrics")) {
-                String reply = exchange(method + " " + path + " HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
-                        + "Connection: close\r\n\r\nabc");
+                String reply = exchange(method + " " + path + " HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+                        + "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
                 assertTrue(reply.startsWith("HTTP/1.1 405 "), method + " " + path + ": " + reply);
-                assertTrue(reply.toLowerCase(java.util.Locale.ROOT).contains("\r\nallow: get, head\r\n"), reply);
+                assertTrue(reply.toLowerCase(Locale.ROOT).contains("\r\nallow: get, head\r\n"), reply);
+                assertTrue(reply.contains("HTTP/1.1 200 OK\r\n") && reply.contains("mailstack_queue_messages"), reply);
             }
         }
     }
@@ -134,5 +145,116 @@ class HttpEndpointsTest {
         assertTrue(metrics.contains("\nmailstack_queue_held_messages 1\n"), metrics);
         assertTrue(metrics.matches("(?s).*\nmailstack_queue_oldest_age_seconds \\d+\n.*"), metrics);
         assertTrue(metrics.contains("\nmailstack_store_bytes 0\n"), metrics);
+        assertTrue(metrics.contains("\nmailstack_connections_active{endpoint=\"http\"} 1\n"), "this request's own: " + metrics);
+    }
+
+    /** RFC 9112's framing and grammar: each broken request gets its status and the connection closes. */
+    @Test
+    void malformedRequestsGetAClearStatusAndTheConnectionCloses() throws IOException {
+        record Case(String request, String status) {
+        }
+        List<Case> cases = List.of(
+                new Case("GET /metrics\r\n\r\n", "400"), // HTTP/0.9
+                new Case("GET  /metrics HTTP/1.1\r\nHost: x\r\n\r\n", "400"),
+                new Case("GET /metrics HTTP/1.1\r\n\r\n", "400"), // §3.2: no Host
+                new Case("GET /metrics HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", "400"),
+                new Case("GET /metrics HTTP/1.1\r\nHost : x\r\n\r\n", "400"), // §5.1: space before the colon
+                new Case("GET /metrics HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n folded\r\n\r\n", "400"), // §5.2 obs-fold
+                new Case("GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", "400"),
+                new Case("GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", "400"),
+                new Case("POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n", "413"),
+                new Case("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "505"),
+                new Case("GET metrics HTTP/1.1\r\nHost: x\r\n\r\n", "400"),
+                new Case("GET /" + "a".repeat(9000) + " HTTP/1.1\r\nHost: x\r\n\r\n", "414"),
+                new Case("GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + "b".repeat(9000) + "\r\n\r\n", "431"),
+                new Case("GET /metrics HTTP/1.1\r\nHost: x\r\n" + "X-A: 1\r\n".repeat(HttpSession.MAX_FIELDS) + "\r\n", "431"),
+                new Case("\r\n".repeat(10) + "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", "400"));
+        for (Case c : cases) {
+            String reply = exchange(c.request());
+            assertTrue(reply.startsWith("HTTP/1.1 " + c.status() + " "), c.request().lines().findFirst().orElse("") + " -> " + reply);
+            assertTrue(reply.contains("\r\nConnection: close\r\n"), reply);
+        }
+    }
+
+    /** What a server must also take (RFC 9112 §3.2.2 absolute-form, §2.2 a stray empty line), and what it answers 404. */
+    @Test
+    void absoluteFormsAndAStrayEmptyLineAreServedAndUnknownPathsAre404() throws IOException {
+        String reply = exchange("\r\nGET http://autoconfig.example.org/mail/config-v1.1.xml HTTP/1.1\r\nHost: autoconfig.example.org\r\n\r\n"
+                + "GET /.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=b%40nowhere.test HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "GET /favicon.ico HTTP/1.0\r\n\r\n");
+        String[] parts = reply.split("HTTP/1.1 ", -1);
+        assertEquals(4, parts.length, reply);
+        assertTrue(parts[1].startsWith("200 ") && parts[1].contains("<domain>example.org</domain>"), parts[1]);
+        assertTrue(parts[2].startsWith("404 "), "not a hosted domain: " + parts[2]);
+        assertTrue(parts[3].startsWith("404 ") && parts[3].contains("Connection: close"), "1.0 closes: " + parts[3]);
+    }
+
+    /**
+     * The endpoint is public (Thunderbird's wizard asks it before any login): one address holding
+     * connections open gets no more than its share, and a client elsewhere is still served. With
+     * the JDK's server, any client could take all 200.
+     */
+    @Test
+    void oneClientAddressCannotTakeEveryConnection() throws IOException {
+        List<Socket> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < HttpEndpoints.MAX_CONNECTIONS_PER_IP; i++) {
+                Socket s = connect();
+                s.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                readHead(s.getInputStream()); // served, and kept open
+                held.add(s);
+            }
+            try (Socket over = connect()) {
+                String refused = readToEnd(over);
+                assertTrue(refused.startsWith("HTTP/1.1 503 ") && refused.contains("Connection: close"), refused);
+            }
+            try (Socket other = new Socket()) { // 127.0.0.2 is this machine too (Linux loopback is a /8)
+                other.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.2"), 0));
+                other.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), http.port()));
+                other.setSoTimeout(10_000);
+                other.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+                assertTrue(readToEnd(other).startsWith("HTTP/1.1 200 "));
+            }
+        } finally {
+            for (Socket s : held) {
+                s.close();
+            }
+        }
+    }
+
+    /**
+     * A client that starts a request and trickles its header fields is cut off when the request's
+     * time is up (408), not after each field's own timeout; one idle between requests is closed
+     * without a word, as a response nobody asked for would answer its next request (RFC 9112 §9.5).
+     */
+    @Test
+    void aTricklingRequestGets408AndAnIdleConnectionIsClosedSilently() throws Exception {
+        try (Socket slow = connect()) {
+            OutputStream out = slow.getOutputStream();
+            out.write("GET /metrics HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
+            long started = System.nanoTime();
+            byte[] fields = "X-Trickle: 1\r\n".repeat(3).getBytes(StandardCharsets.US_ASCII);
+            try {
+                for (byte b : fields) { // 4 s of a byte each 100 ms, every field well-formed
+                    out.write(b);
+                    out.flush();
+                    Thread.sleep(100); // the client's pace is what is under test
+                }
+            } catch (IOException closed) {
+                // cut off while still sending: what is wanted
+            }
+            String reply = readToEnd(slow);
+            assertTrue(reply.startsWith("HTTP/1.1 408 "), reply);
+            assertTrue(Duration.ofNanos(System.nanoTime() - started).compareTo(Duration.ofSeconds(3)) < 0,
+                    "cut at the request's deadline, not per field");
+        }
+        try (Socket idle = connect()) {
+            idle.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            InputStream in = idle.getInputStream();
+            String head = readHead(in);
+            in.readNBytes(contentLength(head));
+            assertEquals(-1, in.read(), "closed after the idle timeout with nothing more sent");
+        }
     }
 }

@@ -1,0 +1,27 @@
+package dev.mailstack.server;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One HTTP/1.x request as the endpoint reads it (RFC 9112 §3): its method, the path and query of
+ * its target, and its header fields by lower-case name. Request content is never kept: both
+ * resources are read-only.
+ */
+record HttpRequest(String method, String path, Optional<String> rawQuery, Map<String, List<String>> headers) {
+    HttpRequest {
+        headers = Map.copyOf(headers);
+    }
+
+    /** The first value of a header field, by name in any case. */
+    Optional<String> header(String name) {
+        List<String> values = headers.get(name.toLowerCase(Locale.ROOT));
+        return values == null || values.isEmpty() ? Optional.empty() : Optional.of(values.getFirst());
+    }
+
+    boolean isHead() {
+        return method.equals("HEAD");
+    }
+}
