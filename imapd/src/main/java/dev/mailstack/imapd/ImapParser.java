@@ -50,6 +50,8 @@ final class ImapParser {
     private int searchKeys;
     /** RETURN (... SAVE ...) was read: a literal refused later in the command (NO) empties $ (RFC 5182 §2.1). */
     private boolean savesResult;
+    /** A literal string was not UTF-8: the session refuses the command, unless its charset was not UTF-8 to begin with. */
+    private boolean literalNotUtf8;
 
     ImapParser(String line, Source source) {
         this.line = line;
@@ -82,6 +84,11 @@ final class ImapParser {
             return Long.MAX_VALUE;
         }
         return n;
+    }
+
+    /** Whether a literal string of the command was not UTF-8 (its text has U+FFFD in its place). */
+    boolean literalNotUtf8() {
+        return literalNotUtf8;
     }
 
     /** Whether the command read so far asked SEARCH or SORT to SAVE its result (RFC 5182). */
@@ -1118,7 +1125,7 @@ final class ImapParser {
         String text = new String(bytes, StandardCharsets.UTF_8);
         // U+FFFD marks bytes that were not UTF-8 (or one that was sent): only then a strict look
         if (text.indexOf('\uFFFD') >= 0 && !isUtf8(bytes)) {
-            throw new ImapSyntaxException(ImapReplies.NOT_UTF8);
+            literalNotUtf8 = true;
         }
         return text;
     }

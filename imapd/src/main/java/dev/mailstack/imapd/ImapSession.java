@@ -204,7 +204,15 @@ final class ImapSession {
             return;
         }
         try {
-            if (commandNotUtf8) {
+            if (commandNotUtf8 || parser.literalNotUtf8()) {
+                // RFC 3501 §6.4.4: a search in a charset not supported is NO [BADCHARSET], never BAD,
+                // whatever its strings' bytes: the client tries again in UTF-8
+                Optional<String> charset = unsupportedCharset(command);
+                if (charset.isPresent()) {
+                    forgetSavedResult(parser.savesResult());
+                    tagged(tag, "NO " + ImapReplies.BAD_CHARSET + charset.get());
+                    return;
+                }
                 // Only UTF-8 (and ASCII) is taken in strings (SEARCH's CHARSETS, RFC 6855 §3); a line
                 // is decoded with U+FFFD for bad bytes, which made CREATE "x\xFF" the mailbox "x\uFFFD"
                 tagged(tag, "BAD " + ImapReplies.NOT_UTF8);
@@ -1185,6 +1193,17 @@ final class ImapSession {
             t.expunge(m.view().id(), doomed);
             t.commit();
         }
+    }
+
+    /** The charset a SEARCH, SORT or THREAD names when it is not one this server searches in. */
+    private static Optional<String> unsupportedCharset(ImapCommand command) {
+        return switch (command) {
+            case ImapCommand.Search s -> s.charsetSupported() ? Optional.empty() : s.charset();
+            case ImapCommand.Sort s -> ImapCommand.Search.supports(s.charset()) ? Optional.empty() : Optional.of(s.charset());
+            case ImapCommand.ThreadMessages t ->
+                    ImapCommand.Search.supports(t.charset()) ? Optional.empty() : Optional.of(t.charset());
+            default -> Optional.empty();
+        };
     }
 
     private void search(String tag, SelectedMailbox m, ImapCommand.Search s) throws IOException {

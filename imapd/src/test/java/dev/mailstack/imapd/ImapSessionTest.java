@@ -128,6 +128,35 @@ class ImapSessionTest {
         assertTrue(names.contains("\u00fcbrig") && names.stream().noneMatch(n -> n.contains("\uFFFD")), names.toString());
     }
 
+    /**
+     * RFC 3501 §6.4.4: a charset the server cannot search in is NO [BADCHARSET], whatever bytes its
+     * strings hold (a Latin-1 word, say), so the client tries again in UTF-8; in UTF-8 they are BAD.
+     */
+    @Test
+    void aSearchInAnotherCharsetIsBadcharsetEvenWithItsOwnBytes() throws Exception {
+        try (LineClient c = imap.login()) {
+            c.send("s SELECT INBOX").expectEventually("s OK .*");
+            byte[] cafe = {'c', 'a', 'f', (byte) 0xE9};
+            c.sendBytes(concat("a SEARCH CHARSET ISO-8859-1 SUBJECT {4+}\r\n", cafe, "\r\n"));
+            c.expect("a NO \\[BADCHARSET \\(UTF-8 US-ASCII\\)\\] .*ISO-8859-1");
+            c.sendBytes(concat("b UID SEARCH CHARSET ISO-8859-1 SUBJECT \"", cafe, "\"\r\n"));
+            c.expect("b NO \\[BADCHARSET .*");
+            c.sendBytes(concat("c SORT (DATE) ISO-8859-1 SUBJECT {4+}\r\n", cafe, "\r\n"));
+            c.expect("c NO \\[BADCHARSET .*");
+            c.sendBytes(concat("d SEARCH CHARSET UTF-8 SUBJECT {4+}\r\n", cafe, "\r\n"));
+            c.expect("d BAD Strings must be UTF-8 .*");
+            c.send("e SEARCH CHARSET UTF-8 SUBJECT \"caf\u00e9\"").expectEventually("e OK .*");
+        }
+    }
+
+    private static byte[] concat(String before, byte[] middle, String after) {
+        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+        all.writeBytes(before.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        all.writeBytes(middle);
+        all.writeBytes(after.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        return all.toByteArray();
+    }
+
     @Test
     void anAppendTrickledUnderTheMinimumDataRateEndsWithByeAndAppendsNothing() throws Exception {
         try (ImapFixture slow = rated(); LineClient c = slow.login()) {

@@ -203,6 +203,10 @@ public enum ConfigKey {
         ConfigKey best = null;
         int bestDistance = 3;
         for (ConfigKey k : values()) {
+            // a distance is at least the difference in length: a long line is never near a key (and costs nothing)
+            if (Math.abs(typed.length() - k.key.length()) >= bestDistance) {
+                continue;
+            }
             int d = distance(typed, k.key);
             if (d < bestDistance) {
                 best = k;

@@ -10,9 +10,14 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.SecureDirectoryStream;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -168,22 +173,91 @@ final class MailImport {
         if (!Files.isDirectory(dir.resolve("cur")) && !Files.isDirectory(dir.resolve("new"))) {
             throw new CommandFailure(dir + " is not a Maildir: it has neither cur/ nor new/ in it");
         }
-        Map<Path, MailboxName> folders = new LinkedHashMap<>();
-        folders.put(dir, MailboxName.INBOX);
-        try (Stream<Path> subs = Files.list(dir)) {
-            for (Path sub : (Iterable<Path>) subs.filter(p -> p.getFileName().toString().startsWith("."))
-                    .filter(this::ownDirectory).sorted()::iterator) {
-                folders.put(sub, folderName(sub));
+        try (SecureDirectoryStream<Path> root = openRoot(dir)) {
+            Path inbox = Path.of(".");
+            Map<Path, MailboxName> folders = new LinkedHashMap<>();
+            folders.put(inbox, MailboxName.INBOX);
+            for (Path sub : own(root, BasicFileAttributes::isDirectory)) {
+                if (sub.toString().startsWith(".")) {
+                    folders.put(sub, folderName(dir, sub));
+                }
+            }
+            for (Map.Entry<Path, MailboxName> f : folders.entrySet()) {
+                if (f.getKey() == inbox) {
+                    folder(root, f.getValue());
+                    continue;
+                }
+                try (SecureDirectoryStream<Path> sub = openOwn(root, f.getKey())) {
+                    if (sub != null) {
+                        folder(sub, f.getValue());
+                    }
+                }
             }
         }
-        for (Map.Entry<Path, MailboxName> f : folders.entrySet()) {
-            folder(f.getKey(), f.getValue());
+    }
+
+    /**
+     * The folder given on the command line (which may itself be a link), as a handle: everything in
+     * it is then listed and opened relative to that handle, without following links (openat with
+     * O_NOFOLLOW), so a folder swapped for a link after it was looked at is not followed either.
+     */
+    private static SecureDirectoryStream<Path> openRoot(Path dir) throws IOException {
+        DirectoryStream<Path> stream = Files.newDirectoryStream(dir);
+        if (stream instanceof SecureDirectoryStream<Path> secure) {
+            return secure;
+        }
+        stream.close();
+        throw new CommandFailure("import maildir needs a system that opens folders by handle (Linux, BSD, macOS)");
+    }
+
+    /** A folder inside {@code parent} by handle, or null (counted) when it is a link by now. */
+    private SecureDirectoryStream<Path> openOwn(SecureDirectoryStream<Path> parent, Path name) throws IOException {
+        try {
+            return parent.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS);
+        } catch (java.nio.file.FileSystemException e) {
+            BasicFileAttributes now = attributes(parent, name);
+            if (now != null && now.isSymbolicLink()) {
+                skippedLinks++;
+                return null;
+            }
+            if (now == null) {
+                return null; // gone meanwhile
+            }
+            throw e;
+        }
+    }
+
+    /** The names in {@code folder} that are what {@code kind} asks for, sorted; links are skipped and counted. */
+    private List<Path> own(SecureDirectoryStream<Path> folder, java.util.function.Predicate<BasicFileAttributes> kind)
+            throws IOException {
+        List<Path> names = new java.util.ArrayList<>();
+        for (Path entry : folder) {
+            Path name = entry.getFileName();
+            BasicFileAttributes a = attributes(folder, name);
+            if (a == null) {
+                continue;
+            }
+            if (a.isSymbolicLink()) {
+                skippedLinks++;
+            } else if (kind.test(a)) {
+                names.add(name);
+            }
+        }
+        names.sort(null);
+        return names;
+    }
+
+    private static BasicFileAttributes attributes(SecureDirectoryStream<Path> folder, Path name) throws IOException {
+        try {
+            return folder.getFileAttributeView(name, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).readAttributes();
+        } catch (java.nio.file.NoSuchFileException e) {
+            return null; // gone since it was listed
         }
     }
 
     /** ".Work.Projects" is Work/Projects; "&APw-" is modified UTF-7 (RFC 3501 §5.1.3) for "ü". */
-    private static MailboxName folderName(Path sub) {
-        String raw = sub.getFileName().toString().substring(1);
+    private static MailboxName folderName(Path dir, Path sub) {
+        String raw = sub.toString().substring(1);
         String name;
         try {
             name = ModifiedUtf7.decode(raw);
@@ -193,24 +267,41 @@ final class MailImport {
         try {
             return new MailboxName(name.replace('.', MailboxName.SEPARATOR));
         } catch (StoreException e) {
-            throw new CommandFailure("folder " + sub + ": " + e.getMessage() + "; nothing was imported (rename or move"
+            throw new CommandFailure("folder " + dir.resolve(sub) + ": " + e.getMessage() + "; nothing was imported (rename or move"
                     + " the folder, then run the import again)");
         }
     }
 
-    private void folder(Path dir, MailboxName mailbox) throws IOException {
+    /**
+     * A Maildir's messages and folders are its own files and folders. An import runs as root or as
+     * the server, often over a user's own Maildir: followed, a link "cur/x -> /etc/shadow" or
+     * ".Other -> /home/someone/Maildir" would put a file its owner may not read into their mailbox.
+     * Links are skipped and counted; files are opened by handle, see {@link #openRoot}.
+     */
+    private void folder(SecureDirectoryStream<Path> folder, MailboxName mailbox) throws IOException {
         target.ensure(mailbox);
         for (String part : List.of("cur", "new")) {
-            Path d = dir.resolve(part);
-            if (!ownDirectory(d)) {
+            BasicFileAttributes a = attributes(folder, Path.of(part));
+            if (a == null || !a.isDirectory()) {
+                if (a != null && a.isSymbolicLink()) {
+                    skippedLinks++;
+                }
                 continue;
             }
-            try (Stream<Path> files = Files.list(d)) {
-                for (Path f : (Iterable<Path>) files.filter(this::ownFile).sorted()::iterator) {
-                    Instant date = Files.getLastModifiedTime(f, LinkOption.NOFOLLOW_LINKS).toInstant(); // before the draft: the file may go
+            try (SecureDirectoryStream<Path> d = openOwn(folder, Path.of(part))) {
+                if (d == null) {
+                    continue;
+                }
+                for (Path name : own(d, BasicFileAttributes::isRegularFile)) {
+                    BasicFileAttributes file = attributes(d, name);
+                    if (file == null) {
+                        continue;
+                    }
+                    Instant date = file.lastModifiedTime().toInstant(); // before the draft: the file may go
                     ImportTarget.Draft draft = target.draft();
                     // NOFOLLOW_LINKS again on open: a file swapped for a link after the look above is refused
-                    try (InputStream in = new BufferedInputStream(Files.newInputStream(f, LinkOption.NOFOLLOW_LINKS), 64 * 1024)) {
+                    try (InputStream in = new BufferedInputStream(java.nio.channels.Channels.newInputStream(
+                            d.newByteChannel(name, Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS))), 64 * 1024)) {
                         for (byte[] line; (line = line(in)) != null; ) {
                             draft.write(line);
                             draft.write(CRLF);
@@ -219,32 +310,10 @@ final class MailImport {
                         draft.close();
                         throw e;
                     }
-                    store(draft, mailbox, flags(f.getFileName().toString()), date);
+                    store(draft, mailbox, flags(name.toString()), date);
                 }
             }
         }
-    }
-
-    /**
-     * A Maildir's messages and folders are its own files and folders. An import runs as root or as
-     * the server, often over a user's own Maildir: followed, a link "cur/x -> /etc/shadow" or
-     * ".Other -> /home/someone/Maildir" would put a file its owner may not read into their mailbox.
-     * Links are skipped and counted (the folder given on the command line may itself be a link).
-     */
-    private boolean ownDirectory(Path p) {
-        if (Files.isSymbolicLink(p)) {
-            skippedLinks++;
-            return false;
-        }
-        return Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS);
-    }
-
-    private boolean ownFile(Path p) {
-        if (Files.isSymbolicLink(p)) {
-            skippedLinks++;
-            return false;
-        }
-        return Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS);
     }
 
     /** Symbolic links in a Maildir that were not followed. */

@@ -90,7 +90,12 @@ final class VacationCommand implements Runnable {
                     throw new CommandFailure(messageFile + ": longer than a vacation message may be ("
                             + Vacation.MAX_BODY_CHARS + " characters)");
                 }
-                text = new String(bytes, StandardCharsets.UTF_8);
+                // strictly: a Latin-1 file decoded leniently put U+FFFD into every reply sent
+                text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                        .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+            } catch (java.nio.charset.CharacterCodingException e) {
+                throw new CommandFailure(messageFile + ": not UTF-8 text; convert it first (iconv -f LATIN1 -t UTF-8)");
             } catch (IOException e) {
                 throw new CommandFailure("cannot read " + messageFile + ": " + e.getMessage());
             }

@@ -243,6 +243,12 @@ class CliTest {
             try {
                 System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
                 assertEquals(1, run("user", "vacation", "alice@example.org", "--message-file", huge.toString(), "--data", data));
+                // a Latin-1 file: refused, where U+FFFD went into every reply
+                Path latin1 = Files.write(dir.resolve("latin1.txt"), "Abwesend bis M\u00e4rz\n".getBytes(
+                        java.nio.charset.StandardCharsets.ISO_8859_1));
+                assertEquals(1, run("user", "vacation", "alice@example.org", "--message-file", latin1.toString(), "--data", data));
+                assertTrue(err.toString(java.nio.charset.StandardCharsets.UTF_8).contains(latin1 + ": not UTF-8 text"),
+                        err.toString(java.nio.charset.StandardCharsets.UTF_8));
             } finally {
                 System.setErr(stderr);
             }

@@ -134,8 +134,18 @@ public final class MessageSpool extends OutputStream {
             return Files.newInputStream(file);
         }
 
-        public void discard() throws IOException {
-            Files.deleteIfExists(file);
+        /**
+         * Deletes the file. Never fails its caller: by now the message is committed (or refused),
+         * and an exception here would turn a 250 already due into a dropped session, and a resent
+         * message; a file left behind is removed by {@link MailboxStore#removeLeftovers}.
+         */
+        public void discard() {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException e) {
+                System.getLogger(MessageSpool.class.getName()).log(System.Logger.Level.WARNING,
+                        "cannot delete a spool file, the leftover sweep will file={0} error=\"{1}\"", file, e.getMessage());
+            }
         }
     }
 }

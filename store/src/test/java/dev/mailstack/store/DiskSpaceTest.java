@@ -36,6 +36,22 @@ class DiskSpaceTest {
     }
 
     /**
+     * Deleting a spool file after use never fails its caller: the SMTP 250 for a queued message
+     * may be waiting in the output buffer, and an exception would drop the session before it is
+     * sent (the client would send the message again). Here the delete fails for want of a file
+     * (a folder in its place); the leftover is the sweep's.
+     */
+    @Test
+    void aSpoolFileThatCannotBeDeletedIsLeftWithoutFailingTheCaller() throws IOException {
+        Path blocked = dir.resolve("blocked");
+        Files.createDirectories(blocked.resolve("inside"));
+        MessageSpool.Spooled spooled = new MessageSpool.Spooled(blocked, 0, "0".repeat(64),
+                java.util.concurrent.CompletableFuture.completedFuture(null));
+        spooled.discard();
+        assertTrue(Files.isDirectory(blocked.resolve("inside")), "nothing deleted, nothing thrown");
+    }
+
+    /**
      * ENOSPC for real, on a 1 MiB tmpfs (where this test may mount one: Linux, as root): the spool
      * takes every octet without throwing, so a session reads the rest of its client's message, and
      * finish says the write failed and leaves no file; a message that fits then spools as usual.

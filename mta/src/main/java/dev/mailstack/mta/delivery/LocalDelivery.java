@@ -251,11 +251,7 @@ public final class LocalDelivery {
         } finally {
             for (Optional<ParsedSource> e : edited) {
                 if (e.isPresent()) {
-                    try {
-                        e.get().spooled().discard(); // stored by now (moved into place) or not to be
-                    } catch (IOException ex) {
-                        LOG.log(Level.WARNING, "cannot delete the spool file of an edited copy: " + ex.getMessage());
-                    }
+                    e.get().spooled().discard(); // stored by now (moved into place) or not to be
                 }
             }
         }
@@ -384,11 +380,7 @@ public final class LocalDelivery {
         try {
             t.appendPastQuota(inbox, source.spooled(), source.facts(), Flags.NONE, Instant.now());
         } finally {
-            try {
-                source.spooled().discard(); // moved into place by now, or not to be
-            } catch (IOException e) {
-                LOG.log(Level.WARNING, "cannot delete the spool file of a quota warning: " + e.getMessage());
-            }
+            source.spooled().discard(); // moved into place by now, or not to be
         }
         return Optional.of(warning);
     }

@@ -547,12 +547,7 @@ public final class RemoteDelivery implements AutoCloseable {
         @Override
         public void close() {
             if (copy != null) {
-                try {
-                    copy.discard();
-                } catch (IOException e) {
-                    // the delivery's outcome stands; the spool's leftovers are swept
-                    LOG.log(Level.WARNING, "cannot delete the 7-bit copy of queue={0}: {1}", message.id(), e.getMessage());
-                }
+                copy.discard(); // the delivery's outcome stands; a file left is swept
             }
         }
     }

@@ -136,7 +136,7 @@ public final class QueueIntake {
 
         @Override
         public void close() {
-            copies.forEach(QueueIntake::discard);
+            copies.forEach(MessageSpool.Spooled::discard);
         }
     }
 
@@ -175,13 +175,7 @@ public final class QueueIntake {
             }
             return new Signed(sent, signed, facts(parsed), copies);
         } catch (IOException | RuntimeException e) {
-            for (MessageSpool.Spooled copy : copies) {
-                try {
-                    copy.discard();
-                } catch (IOException | RuntimeException suppressed) {
-                    e.addSuppressed(suppressed);
-                }
-            }
+            copies.forEach(MessageSpool.Spooled::discard);
             LOG.log(Level.WARNING, "dkim: queued unsigned, signing failed domain={0}: {1}", keys.getFirst().domain(), e.toString());
             return Signed.as(envelope, prepared);
         }
@@ -225,20 +219,7 @@ public final class QueueIntake {
             implements AutoCloseable {
         @Override
         public void close() {
-            labelled.ifPresent(QueueIntake::discard);
-        }
-    }
-
-    /**
-     * Deletes a spool copy once the message is queued (or refused). A failure here must not fail
-     * the message: the queue may have committed it already, and a 4xx then would have the client
-     * send it again; the leftover sweep deletes the file later.
-     */
-    private static void discard(MessageSpool.Spooled copy) {
-        try {
-            copy.discard();
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, "cannot delete a spool copy, the leftover sweep will: {0}", e.getMessage());
+            labelled.ifPresent(MessageSpool.Spooled::discard);
         }
     }
 

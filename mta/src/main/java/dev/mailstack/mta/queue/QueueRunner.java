@@ -754,18 +754,10 @@ public final class QueueRunner implements AutoCloseable {
     private record FollowUpFiles(MailQueue.FollowUp followUp, Optional<QueuedMessage.PendingRecipient> forRecipient,
                                  String what, MessageSpool.Spooled written, QueueIntake.Prepared prepared) {
         void close() {
-            try {
-                try {
-                    if (prepared != null) {
-                        prepared.close();
-                    }
-                } finally {
-                    written.discard();
-                }
-            } catch (IOException e) {
-                LOG.log(Level.WARNING, "cannot delete the spool file of a " + what + " queue="
-                        + (followUp == null ? "?" : followUp.about()) + ": " + e.getMessage());
+            if (prepared != null) {
+                prepared.close();
             }
+            written.discard();
         }
     }
 

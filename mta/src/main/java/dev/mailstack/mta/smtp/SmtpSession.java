@@ -125,6 +125,8 @@ final class SmtpSession {
     /** From AUTH to the session's end: the account's deletion ends the session (Accounts.watch). */
     private AccountWatch accountWatch = AccountWatch.NONE;
     private int errors;
+    /** The last command was a BDAT chunk that was refused, and not the last one (see {@link #bdat}). */
+    private boolean chunkRefused;
     /**
      * The client's forward-confirmed name, looked up when a greylisting whitelist of names first
      * needs it; null until then (empty: it has none).
@@ -212,6 +214,8 @@ final class SmtpSession {
 
     /** Returns false when the session is over. */
     private boolean execute(SmtpCommand command) throws IOException {
+        boolean afterRefusedChunk = chunkRefused;
+        chunkRefused = false;
         return switch (command) {
             case SmtpCommand.Helo h -> lmtp ? error(SmtpReplies.LMTP_ONLY) : greet(h.domain(), false);
             case SmtpCommand.Ehlo e -> lmtp ? error(SmtpReplies.LMTP_ONLY) : greet(e.domain(), true);
@@ -219,7 +223,7 @@ final class SmtpSession {
             case SmtpCommand.Mail m -> mail(m);
             case SmtpCommand.Rcpt r -> rcpt(r);
             case SmtpCommand.Data d -> data();
-            case SmtpCommand.Bdat b -> bdat(b);
+            case SmtpCommand.Bdat b -> bdat(b, afterRefusedChunk);
             case SmtpCommand.Rset r -> {
                 abandonChunks();
                 milters.abort();
@@ -737,12 +741,24 @@ final class SmtpSession {
         }
     }
 
-    private boolean bdat(SmtpCommand.Bdat b) throws IOException {
+    /**
+     * RFC 3030 §2: once a chunk is refused, the server "MUST be prepared to accept and discard"
+     * the chunks the client pipelined after it. They are read and refused, and do not count
+     * towards smtp.max_errors: a message of many chunks would otherwise end the session with 421.
+     */
+    private boolean bdat(SmtpCommand.Bdat b, boolean afterRefusedChunk) throws IOException {
+        boolean going = chunk(b, afterRefusedChunk);
+        chunkRefused = !b.last() && !(state instanceof InTransaction t && t.chunks().isPresent());
+        return going;
+    }
+
+    private boolean chunk(SmtpCommand.Bdat b, boolean afterRefusedChunk) throws IOException {
         if (!(state instanceof InTransaction t) || t.recipients().isEmpty()) {
             // RFC 3030 §2: the chunk must still be read so the session stays in step.
             skipChunk(b);
-            return error(state instanceof InTransaction ? noValidRecipients()
-                    : state instanceof Connected ? needHelo() : SmtpReplies.NEED_MAIL);
+            SmtpReply refused = state instanceof InTransaction ? noValidRecipients()
+                    : state instanceof Connected ? needHelo() : SmtpReplies.NEED_MAIL;
+            return afterRefusedChunk ? send(refused) : error(refused);
         }
         Chunks chunks = t.chunks().orElse(null);
         if (chunks == null) {
@@ -965,18 +981,12 @@ final class SmtpSession {
             LOG.log(Level.WARNING, "enqueue failed conn=" + connection.id() + ": " + e.getMessage());
             return send(SmtpReplies.STORE_BUSY);
         } finally {
-            try {
-                spooled.discard();
-            } finally {
-                try {
-                    if (marked != null) {
-                        marked.discard();
-                    }
-                } finally {
-                    if (edited != null) {
-                        edited.discard();
-                    }
-                }
+            spooled.discard(); // never throws: the 250 may be written already, waiting for a flush
+            if (marked != null) {
+                marked.discard();
+            }
+            if (edited != null) {
+                edited.discard();
             }
         }
     }

@@ -307,6 +307,45 @@ class SmtpSessionTest {
         assertEquals(0, mta.alice().status(MailboxName.INBOX).messages());
     }
 
+    /**
+     * RFC 3030 §2: after a refused chunk the server "MUST be prepared to accept and discard" the
+     * chunks pipelined behind it. Each is read and refused, but not counted as the client's error:
+     * with three errors allowed, a message of many chunks ended the session with 421.
+     */
+    @Test
+    void chunksPipelinedAfterARefusedOneAreDiscardedWithoutEndingTheSession() throws Exception {
+        mta.close();
+        SmtpSettings small = SmtpSettings.mx("mx.example.org");
+        small = new SmtpSettings(small.hostname(), false, 1000, small.maxRecipients(), 3,
+                small.plaintextAuth(), small.trustedNetworks(), false);
+        mta = new MtaFixture(dir.resolve("small"), java.util.Map.of(), small,
+                dev.mailstack.mta.queue.QueueSettings.defaults("mx.example.org"));
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            c.send("EHLO client.test");
+            c.expectEventually("250 HELP");
+            String chunk = "x".repeat(598) + "\r\n";
+            StringBuilder pipelined = new StringBuilder("MAIL FROM:<bob@remote.test>\r\nRCPT TO:<alice@example.org>\r\n");
+            for (int i = 0; i < 6; i++) {
+                pipelined.append("BDAT 600\r\n").append(chunk);
+            }
+            pipelined.append("BDAT 600 LAST\r\n").append(chunk);
+            c.sendRaw(pipelined.toString());
+            c.expect("250 .*");
+            c.expect("250 .*");
+            c.expect("250 2.0.0 Ok: 600 octets.*");
+            c.expect("552 5.3.4 .*");
+            for (int i = 0; i < 5; i++) {
+                c.expect("503 5.5.1 .*");
+            }
+            c.sendRaw("BDAT 3 LAST\r\nabc").expect("503 5.5.1 .*"); // a new one, not pipelined behind the refusal: an error
+            c.send("MAIL FROM:<bob@remote.test>").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+            c.sendRaw("BDAT 25 LAST\r\nSubject: small\r\n\r\nhello\r\n").expect("250 2.0.0 Ok: queued as .*");
+        }
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+    }
+
     /** RFC 4954 §4: undecodable responses get 501; one over the line limit got no reply, the session closed. */
     @Test
     void malformedAndOverlongAuthResponsesAreAnsweredAndTheSessionGoesOn() throws Exception {
