@@ -5,6 +5,7 @@ import dev.mailstack.net.AuthThrottle;
 import dev.mailstack.net.Endpoint;
 import dev.mailstack.net.NetLimits;
 import dev.mailstack.net.TcpListener;
+import dev.mailstack.net.TlsContext;
 import dev.mailstack.net.TlsMode;
 import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.QueueTotals;
@@ -32,29 +33,33 @@ final class HttpEndpoints implements AutoCloseable {
     /** Both resources answer in milliseconds: a handful at once from one address is plenty, a proxy in front included. */
     static final int MAX_CONNECTIONS_PER_IP = 10;
 
-    private final TcpListener listener;
     private final MailboxStore store;
     private final String hostname;
     private final List<TcpListener> mailListeners;
-    /** The mail endpoints and this one. */
-    private final List<TcpListener> listeners;
+    /** This side's own listeners (http, and https when configured). */
+    private final List<TcpListener> own = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final MailCounters counters;
     private final AuthThrottle throttle;
 
-    /**
-     * {@code mailListeners}: the mail endpoints, which autoconfig describes and metrics count beside
-     * this one; {@code limits}: {@link #limits(NetLimits)} of the mail ports' (tests pass shorter ones).
-     */
-    HttpEndpoints(InetSocketAddress address, MailboxStore store, String hostname, List<TcpListener> mailListeners,
-                  MailCounters counters, AuthThrottle throttle, NetLimits limits) throws IOException {
+    /** {@code mailListeners}: the mail endpoints, which autoconfig describes and metrics count beside this side's own. */
+    HttpEndpoints(MailboxStore store, String hostname, List<TcpListener> mailListeners, MailCounters counters,
+                  AuthThrottle throttle) {
         this.counters = counters;
         this.throttle = throttle;
         this.store = store;
         this.hostname = hostname;
-        this.listener = TcpListener.start(new Endpoint("http", address, TlsMode.NONE), new HttpProtocol(this::respond),
-                limits, null);
         this.mailListeners = List.copyOf(mailListeners);
-        this.listeners = java.util.stream.Stream.concat(mailListeners.stream(), java.util.stream.Stream.of(listener)).toList();
+    }
+
+    /**
+     * Serves the resources on one more endpoint: "http", or "https" with implicit TLS (Thunderbird
+     * asks https://autoconfig.DOMAIN/ first). {@code limits}: {@link #limits(NetLimits)} of the mail
+     * ports' (tests pass shorter ones).
+     */
+    TcpListener listen(Endpoint endpoint, NetLimits limits, TlsContext tls) throws IOException {
+        TcpListener listener = TcpListener.start(endpoint, new HttpProtocol(this::respond), limits, tls);
+        own.add(listener);
+        return listener;
     }
 
     /**
@@ -65,14 +70,6 @@ final class HttpEndpoints implements AutoCloseable {
     static NetLimits limits(NetLimits mail) {
         return new NetLimits(8192, Duration.ofSeconds(REQUEST_SECONDS), MAX_CONNECTIONS, MAX_CONNECTIONS_PER_IP,
                 mail.commandsPerSecond(), mail.minDataRate());
-    }
-
-    TcpListener listener() {
-        return listener;
-    }
-
-    int port() {
-        return listener.port();
     }
 
     private HttpResponse respond(HttpRequest request) {
@@ -145,12 +142,12 @@ final class HttpEndpoints implements AutoCloseable {
     private HttpResponse metrics() {
         StringBuilder m = new StringBuilder();
         m.append("# HELP mailstack_connections_active Connections being served now.\n# TYPE mailstack_connections_active gauge\n");
-        for (TcpListener l : listeners) {
+        for (TcpListener l : allListeners()) {
             m.append("mailstack_connections_active{endpoint=\"").append(l.endpoint().name()).append("\"} ")
                     .append(l.activeConnections()).append('\n');
         }
         m.append("# HELP mailstack_connections_total Connections accepted since start.\n# TYPE mailstack_connections_total counter\n");
-        for (TcpListener l : listeners) {
+        for (TcpListener l : allListeners()) {
             m.append("mailstack_connections_total{endpoint=\"").append(l.endpoint().name()).append("\"} ")
                     .append(l.acceptedConnections()).append('\n');
         }
@@ -208,6 +205,10 @@ final class HttpEndpoints implements AutoCloseable {
         return HttpResponse.of(200, "text/plain; version=0.0.4; charset=utf-8", m.toString());
     }
 
+    private List<TcpListener> allListeners() {
+        return java.util.stream.Stream.concat(mailListeners.stream(), own.stream()).toList();
+    }
+
     private static void counter(StringBuilder m, String name, String help, String labels, long value) {
         m.append("# HELP ").append(name).append(' ').append(help).append("\n# TYPE ").append(name).append(" counter\n");
         m.append(name).append(labels == null ? "" : "{" + labels + "}").append(' ').append(value).append('\n');
@@ -215,6 +216,6 @@ final class HttpEndpoints implements AutoCloseable {
 
     @Override
     public void close() {
-        listener.close();
+        own.forEach(TcpListener::close);
     }
 }

@@ -42,7 +42,6 @@ public final class Server implements AutoCloseable {
     private final List<AutoCloseable> services = new ArrayList<>();
     private TlsContext tls;
     private final java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
-    private HttpEndpoints http;
 
     private Server(Config config, java.util.function.Supplier<Config> reread, DataFolderLock owner, MailboxStore store) {
         this.config = config;
@@ -127,6 +126,12 @@ public final class Server implements AutoCloseable {
                 throw new ListenFailure(p.name(), p.portKey(), endpoint.address(), e);
             }
         }
+        // Thunderbird's first autoconfig lookup is https://autoconfig.DOMAIN/; off by default (a web server has 443)
+        Optional<Integer> httpsPort = config.port(ConfigKey.HTTPS_PORT, 443, 8443);
+        if (httpsPort.isPresent() && tls == null) {
+            closedForTls.add("https " + httpsPort.get());
+            httpsPort = Optional.empty();
+        }
         if (tls == null) {
             // the ports this start would have opened (2465, 1993, 1995 without privilege), not the standard ones
             LOG.log(Level.WARNING, "no TLS certificate configured: STARTTLS is off"
@@ -148,17 +153,9 @@ public final class Server implements AutoCloseable {
         housekeeping = Housekeeping.start(store, Housekeeping.intervalFor(limits.idleTimeout()),
                 Housekeeping.Retention.of(config), Clock.systemUTC());
         services.add(housekeeping);
-        Optional<Integer> httpPort = config.port(ConfigKey.HTTP_PORT, 80, 8080);
-        if (httpPort.isPresent()) {
-            InetSocketAddress address = new InetSocketAddress(config.bind(), httpPort.get());
-            try {
-                http = new HttpEndpoints(address, store, hostname, List.copyOf(listeners), frontEnds.counters(), throttle,
-                        HttpEndpoints.limits(limits));
-            } catch (java.net.BindException e) {
-                throw new ListenFailure("http", ConfigKey.HTTP_PORT, address, e);
-            }
-            listeners.add(http.listener()); // stopped with the others; its clients leave without a word
-        }
+        HttpEndpoints web = new HttpEndpoints(store, hostname, List.copyOf(listeners), frontEnds.counters(), throttle);
+        listenHttp(web, "http", ConfigKey.HTTP_PORT, config.port(ConfigKey.HTTP_PORT, 80, 8080), limits, null);
+        listenHttp(web, "https", ConfigKey.HTTPS_PORT, httpsPort, limits, tls);
         // every port by name, HTTP among them: a count left the reader to guess which were open
         List<String> open = new ArrayList<>();
         for (TcpListener l : listeners) {
@@ -167,6 +164,21 @@ public final class Server implements AutoCloseable {
         LOG.log(Level.INFO, "ready hostname={0} data={1} listening={2} control_socket={3}", hostname,
                 config.dataDir().toAbsolutePath(), open.isEmpty() ? "-" : String.join(",", open),
                 control.isPresent() ? "on" : "off");
+    }
+
+    /** One of the HTTP side's endpoints, if its port is on; stopped with the mail listeners, its idle clients without a word. */
+    private void listenHttp(HttpEndpoints web, String name, ConfigKey key, Optional<Integer> port, NetLimits limits,
+                            TlsContext tls) throws IOException {
+        if (port.isEmpty()) {
+            return;
+        }
+        Endpoint endpoint = new Endpoint(name, new InetSocketAddress(config.bind(), port.get()),
+                tls == null ? TlsMode.NONE : TlsMode.IMPLICIT);
+        try {
+            listeners.add(web.listen(endpoint, HttpEndpoints.limits(limits), tls));
+        } catch (java.net.BindException e) {
+            throw new ListenFailure(name, key, endpoint.address(), e);
+        }
     }
 
     private Optional<TlsContext> tls() throws IOException {
@@ -268,7 +280,7 @@ public final class Server implements AutoCloseable {
         return List.copyOf(listeners);
     }
 
-    /** The port a named endpoint listens on ("smtp", "imap", ..., "http"). */
+    /** The port a named endpoint listens on ("smtp", "imap", ..., "http", "https"). */
     public int port(String endpoint) {
         return listeners.stream().filter(l -> l.endpoint().name().equals(endpoint)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no endpoint " + endpoint)).port();

@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mailstack.mta.queue.MailCounters;
 import dev.mailstack.net.AuthThrottle;
+import dev.mailstack.net.Endpoint;
 import dev.mailstack.net.NetLimits;
+import dev.mailstack.net.TlsContext;
+import dev.mailstack.net.TlsMode;
 import dev.mailstack.store.MailboxStore;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -36,14 +39,16 @@ class HttpEndpointsTest {
     Path dir;
     MailboxStore store;
     HttpEndpoints http;
+    int port;
 
     @BeforeEach
     void start() throws IOException {
         store = MailboxStore.open(dir.resolve("data"), null);
         store.accounts().addDomain("example.org");
-        http = new HttpEndpoints(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), store, "mail.example.org",
-                List.of(), new MailCounters(),
-                new AuthThrottle(Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMinutes(1), Clock.systemUTC()), LIMITS);
+        http = new HttpEndpoints(store, "mail.example.org", List.of(), new MailCounters(),
+                new AuthThrottle(Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMinutes(1), Clock.systemUTC()));
+        port = http.listen(new Endpoint("http", new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), TlsMode.NONE),
+                LIMITS, null).port();
     }
 
     @AfterEach
@@ -53,7 +58,7 @@ class HttpEndpointsTest {
     }
 
     private Socket connect() throws IOException {
-        Socket s = new Socket(InetAddress.getLoopbackAddress(), http.port());
+        Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
         s.setSoTimeout(10_000);
         return s;
     }
@@ -210,7 +215,7 @@ class HttpEndpointsTest {
             }
             try (Socket other = new Socket()) { // 127.0.0.2 is this machine too (Linux loopback is a /8)
                 other.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.2"), 0));
-                other.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), http.port()));
+                other.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
                 other.setSoTimeout(10_000);
                 other.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
                         .getBytes(StandardCharsets.US_ASCII));
@@ -255,6 +260,40 @@ class HttpEndpointsTest {
             String head = readHead(in);
             in.readNBytes(contentLength(head));
             assertEquals(-1, in.read(), "closed after the idle timeout with nothing more sent");
+        }
+    }
+
+    /**
+     * Thunderbird asks https://autoconfig.DOMAIN/ first: the same resources with implicit TLS, on
+     * a certificate of the kind `mailstack cert self-signed` makes, and the metrics count the
+     * endpoint by its name.
+     */
+    @Test
+    void theSameResourcesAreServedOverTls() throws Exception {
+        Path tlsDir = dir.resolve("tls");
+        assertEquals(0, Main.run("cert", "self-signed", "--host", "autoconfig.example.org", "--out", tlsDir.toString()));
+        TlsContext tls = TlsContext.fromPem(tlsDir.resolve("fullchain.pem"), tlsDir.resolve("privkey.pem"));
+        int httpsPort = http.listen(new Endpoint("https", new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                TlsMode.IMPLICIT), LIMITS, tls).port();
+        java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        try (InputStream pem = java.nio.file.Files.newInputStream(tlsDir.resolve("fullchain.pem"))) {
+            trust.setCertificateEntry("server", java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(pem));
+        }
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+                javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        javax.net.ssl.SSLContext client = javax.net.ssl.SSLContext.getInstance("TLS");
+        client.init(null, tmf.getTrustManagers(), null);
+        try (Socket s = client.getSocketFactory().createSocket(InetAddress.getLoopbackAddress(), httpsPort)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("GET /mail/config-v1.1.xml?emailaddress=a%40example.org HTTP/1.1\r\n"
+                    + "Host: autoconfig.example.org\r\n\r\nGET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            String reply = readToEnd(s);
+            assertTrue(reply.startsWith("HTTP/1.1 200 ") && reply.contains("<domain>example.org</domain>"), reply);
+            assertTrue(reply.contains("\nmailstack_connections_active{endpoint=\"https\"} 1\n")
+                    && reply.contains("\nmailstack_connections_active{endpoint=\"http\"} 0\n"), reply);
         }
     }
 }
