@@ -11,8 +11,8 @@ import picocli.CommandLine.Option;
         description = {"Run the server: every enabled front-end on one shared store, until SIGTERM or Ctrl-C.",
             "Every port also has a configuration key, NAME.port, and an environment variable,"
                     + " MAILSTACK_NAME_PORT, where NAME is smtp, submission, submissions (465), imap, imaps (993),"
-                    + " pop3, pop3s (995), managesieve, lmtp or http (80, or 8080 unprivileged): the implicit-TLS"
-                    + " ports and HTTP have only those, no flag.",
+                    + " pop3, pop3s (995), managesieve, lmtp, http (80, or 8080 unprivileged) or https (443, or 8443;"
+                    + " off by default): the implicit-TLS ports and HTTP(S) have only those, no flag.",
             "Each is a number, auto (the standard port when allowed to bind it, else the unprivileged one) or"
                     + " off. Flags win over the environment, which wins over the file (docs/configuration.md)."})
 final class ServeCommand implements Runnable {

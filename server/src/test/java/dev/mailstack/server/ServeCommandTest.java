@@ -71,7 +71,7 @@ class ServeCommandTest {
         String help = String.join(" ", new picocli.CommandLine(new Main()).getSubcommands().get("serve").getCommandSpec()
                 .usageMessage().description());
         for (String key : List.of("NAME.port", "MAILSTACK_NAME_PORT", "submissions (465)", "imaps (993)", "pop3s (995)",
-                "http (80, or 8080 unprivileged)")) {
+                "http (80, or 8080 unprivileged)", "https (443, or 8443")) {
             assertTrue(help.contains(key), key + " in " + help);
         }
     }
