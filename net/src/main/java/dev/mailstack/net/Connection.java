@@ -567,7 +567,7 @@ public final class Connection {
         }
         flush();
         int dropped = reader.discardBuffered();
-        socket = tls.wrap(socket, true);
+        socket = tls.wrap(socket, true, java.time.Duration.ofNanos(idleTimeoutNanos));
         attachStreams();
         return dropped;
     }

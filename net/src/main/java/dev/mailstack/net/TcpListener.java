@@ -309,7 +309,10 @@ public final class TcpListener implements AutoCloseable {
             }
             Socket tcp = socket;
             if (endpoint.tls() == TlsMode.IMPLICIT) {
-                socket = tls.wrap(socket, true);
+                socket = tls.wrap(socket, true, limits.idleTimeout()); // the whole handshake within one idle timeout
+                if (closing) {
+                    return; // the server stopped during the handshake: a session now would outlive it
+                }
             }
             connection = new Connection(id, endpoint, tcp, socket, tls, limits);
             active.add(connection);

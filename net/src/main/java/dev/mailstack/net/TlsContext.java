@@ -299,14 +299,43 @@ public final class TlsContext {
         }
     }
 
-    /** Wraps an accepted socket (implicit TLS) or a live one (STARTTLS) and completes the handshake. */
-    Socket wrap(Socket plain, boolean autoClose) throws IOException {
+    /**
+     * Wraps an accepted socket (implicit TLS) or a live one (STARTTLS) and completes the handshake
+     * within {@code deadline}. Each handshake read has only the socket's timeout, so a client that
+     * sends a record a byte at a time, each just inside it, held its connection (and a connection
+     * permit) for hours; past the deadline the TCP socket is closed under the handshake, which then
+     * fails as a dropped connection.
+     */
+    Socket wrap(Socket plain, boolean autoClose, java.time.Duration deadline) throws IOException {
         SSLSocket ssl = (SSLSocket) context.get().getSocketFactory()
                 .createSocket(plain, plain.getInetAddress().getHostAddress(), plain.getPort(), autoClose);
         ssl.setUseClientMode(false);
         TlsSuites.apply(ssl);
         ssl.setSoTimeout(plain.getSoTimeout());
-        ssl.startHandshake();
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread guard = Thread.ofVirtual().name("tls-handshake-deadline").start(() -> {
+            try {
+                Thread.sleep(deadline);
+            } catch (InterruptedException e) {
+                return; // finished in time
+            }
+            if (!done.get()) {
+                System.getLogger(TlsContext.class.getName()).log(System.Logger.Level.INFO,
+                        "tls handshake not finished in {0} s client={1}; closing", deadline.toSeconds(),
+                        plain.getInetAddress().getHostAddress());
+                try {
+                    plain.close();
+                } catch (IOException ignored) {
+                    // closed either way
+                }
+            }
+        });
+        try {
+            ssl.startHandshake();
+        } finally {
+            done.set(true);
+            guard.interrupt();
+        }
         return ssl;
     }
 

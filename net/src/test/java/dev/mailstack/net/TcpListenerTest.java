@@ -319,6 +319,44 @@ class TcpListenerTest {
         }
     }
 
+    /**
+     * A TLS handshake must finish within one idle timeout, as a command line must: each read had
+     * only its own timeout, so a ClientHello sent a byte at a time held the connection for hours.
+     * For implicit TLS and for STARTTLS alike.
+     */
+    @Test
+    void aTrickledTlsHandshakeIsCutOffAtTheIdleTimeout() throws Exception {
+        for (TlsMode mode : new TlsMode[] {TlsMode.IMPLICIT, TlsMode.STARTTLS}) {
+            start(mode, new NetLimits(1024, Duration.ofSeconds(1), 10, 10));
+            try (java.net.Socket raw = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), listener.port())) {
+                raw.setSoTimeout(10_000);
+                java.io.InputStream in = raw.getInputStream();
+                java.io.OutputStream out = raw.getOutputStream();
+                if (mode == TlsMode.STARTTLS) {
+                    in.readNBytes("+OK echo ready\r\n".length());
+                    out.write("STARTTLS\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    in.readNBytes("+OK go ahead\r\n".length());
+                }
+                out.write(new byte[] {0x16, 0x03, 0x01, 0x01, (byte) 0xf4}); // a handshake record of 500 bytes...
+                long start = System.nanoTime();
+                try (Trickle trickle = Trickle.start(text -> {
+                    out.write(text.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)); // ...a byte each 400 ms, inside the 1 s timeout
+                    out.flush();
+                }, "\u0001", Duration.ofMillis(400))) {
+                    int got;
+                    do {
+                        got = in.read();
+                    } while (got >= 0);
+                }
+                long took = System.nanoTime() - start;
+                assertTrue(took < Duration.ofSeconds(4).toNanos(), mode + ": cut off only after " + took / 1_000_000 + " ms");
+            } catch (java.net.SocketException reset) {
+                // closed under the client: what is wanted, as long as it came in time (the read above would time out)
+            }
+            listener.close();
+        }
+    }
+
     @Test
     void sniChoosesTheCertificateOfTheNameTheClientAsksFor() throws Exception {
         Path[] defaults = TestTls.pemFiles(dir);

@@ -65,11 +65,12 @@ final class HttpEndpoints implements AutoCloseable {
     /**
      * The public endpoint's limits (Thunderbird's wizard asks it before any login): short, as a
      * request is a few hundred bytes and an answer takes milliseconds; the mail ports' pacing and
-     * data rate.
+     * data rate (the default rate where theirs is off).
      */
     static NetLimits limits(NetLimits mail) {
+        // the data rate even where the mail ports have none (0): without it, header fields would wait an idle timeout each
         return new NetLimits(8192, Duration.ofSeconds(REQUEST_SECONDS), MAX_CONNECTIONS, MAX_CONNECTIONS_PER_IP,
-                mail.commandsPerSecond(), mail.minDataRate());
+                mail.commandsPerSecond(), mail.minDataRate() == 0 ? NetLimits.DEFAULT_MIN_DATA_RATE : mail.minDataRate());
     }
 
     private HttpResponse respond(HttpRequest request) {
@@ -100,7 +101,7 @@ final class HttpEndpoints implements AutoCloseable {
             }
         }
         String domain = email.contains("@") ? email.substring(email.lastIndexOf('@') + 1).toLowerCase(Locale.ROOT)
-                : request.header("Host").orElse("").replaceFirst(":.*", "")
+                : request.host().orElse("").replaceFirst(":[0-9]*$", "")
                         .replaceFirst("^autoconfig\\.", "").toLowerCase(Locale.ROOT);
         if (domain.isEmpty() || !store.accounts().isLocalDomain(domain)) {
             return HttpResponse.text(404, "no mail service for this domain here\n");

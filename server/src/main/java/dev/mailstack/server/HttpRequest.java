@@ -6,11 +6,12 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * One HTTP/1.x request as the endpoint reads it (RFC 9112 §3): its method, the path and query of
- * its target, and its header fields by lower-case name. Request content is never kept: both
+ * One HTTP/1.x request as the endpoint reads it (RFC 9112 §3): its method, the authority (when the
+ * target is in absolute form), path and query of its target, and its header fields by lower-case name. Request content is never kept: both
  * resources are read-only.
  */
-record HttpRequest(String method, String path, Optional<String> rawQuery, Map<String, List<String>> headers) {
+record HttpRequest(String method, Optional<String> authority, String path, Optional<String> rawQuery,
+                   Map<String, List<String>> headers) {
     HttpRequest {
         headers = Map.copyOf(headers);
     }
@@ -19,6 +20,11 @@ record HttpRequest(String method, String path, Optional<String> rawQuery, Map<St
     Optional<String> header(String name) {
         List<String> values = headers.get(name.toLowerCase(Locale.ROOT));
         return values == null || values.isEmpty() ? Optional.empty() : Optional.of(values.getFirst());
+    }
+
+    /** The host the request is for: an absolute-form target's authority, else the Host field (RFC 9112 §3.2.2). */
+    Optional<String> host() {
+        return authority.or(() -> header("Host"));
     }
 
     boolean isHead() {

@@ -46,6 +46,8 @@ final class HttpSession {
 
     private final Connection connection;
     private final Function<HttpRequest, HttpResponse> resources;
+    /** The method of the request being read, once its line parsed: a refusal of HEAD has no content either. */
+    private String method = "";
 
     HttpSession(Connection connection, Function<HttpRequest, HttpResponse> resources) {
         this.connection = connection;
@@ -76,6 +78,7 @@ final class HttpSession {
                 continue;
             }
             empty = 0;
+            method = "";
             if (serve(line) == Next.CLOSE) {
                 return;
             }
@@ -89,6 +92,7 @@ final class HttpSession {
         if (parts.length != 3 || !TOKEN.matcher(parts[0]).matches()) {
             return refuse(400, "Not an HTTP request line.\n");
         }
+        method = parts[0];
         Matcher version = VERSION.matcher(parts[2]);
         if (!version.matches()) {
             return refuse(400, "Not an HTTP request line.\n");
@@ -97,7 +101,7 @@ final class HttpSession {
             return refuse(505, "HTTP/1.1 only.\n");
         }
         boolean http11 = !version.group(2).equals("0");
-        Optional<String> target = originForm(parts[1]);
+        Optional<Target> target = Target.parse(parts[1]);
         if (target.isEmpty()) {
             return refuse(400, "The request target is not a path.\n");
         }
@@ -118,30 +122,37 @@ final class HttpSession {
                     return refuse(431, "Too many or too long header fields.\n");
                 }
                 int colon = field.indexOf(':');
-                // §5.1: no whitespace before the colon; §5.2: obsolete line folding may be refused with 400
-                if (colon <= 0 || !TOKEN.matcher(field.substring(0, colon)).matches()) {
+                // §5.1: no whitespace before the colon; §5.2: obsolete line folding may be refused with
+                // 400; RFC 9110 §5.5: a value with CR or NUL is refused, not passed on
+                if (colon <= 0 || !TOKEN.matcher(field.substring(0, colon)).matches()
+                        || field.indexOf('\r') >= 0 || field.indexOf('\0') >= 0) {
                     return refuse(400, "Malformed header field.\n");
                 }
                 fields.computeIfAbsent(field.substring(0, colon).toLowerCase(Locale.ROOT), k -> new ArrayList<>())
-                        .add(field.substring(colon + 1).strip());
+                        .add(trimOws(field.substring(colon + 1)));
             }
             // §3.2: a 1.1 request has exactly one Host
             List<String> host = fields.getOrDefault("host", List.of());
-            if (host.size() > 1 || (http11 && host.isEmpty())) {
-                return refuse(400, "A request needs one Host header field.\n");
+            if (host.size() > 1 || (http11 && host.isEmpty()) || (host.size() == 1 && !HOST.matcher(host.getFirst()).matches())) {
+                return refuse(400, "A request needs one Host header field, a host name and maybe a port.\n");
             }
             if (tokens(fields, "connection").contains("close")) {
                 next = Next.CLOSE;
             }
+            // RFC 9110 §10.1.1: a client waiting for 100 Continue gets the final status at once instead,
+            // its content unread (no resource here takes any), and the connection closes
+            boolean expectsContinue = tokens(fields, "expect").contains("100-continue");
             // §6.3: the content's length decides where the next request starts
-            if (fields.containsKey("transfer-encoding")) {
+            if (expectsContinue && (fields.containsKey("transfer-encoding") || fields.containsKey("content-length"))) {
+                next = Next.CLOSE;
+            } else if (fields.containsKey("transfer-encoding")) {
                 if (!http11) {
                     return refuse(400, "Transfer-Encoding in an HTTP/1.0 request.\n");
                 }
                 next = Next.CLOSE; // no resource here takes content: answer, then close instead of decoding it
             } else if (fields.containsKey("content-length")) {
                 List<String> lengths = fields.get("content-length").stream()
-                        .flatMap(v -> java.util.Arrays.stream(v.split(",", -1))).map(String::strip).distinct().toList();
+                        .flatMap(v -> java.util.Arrays.stream(v.split(",", -1))).map(HttpSession::trimOws).distinct().toList();
                 if (lengths.size() != 1 || !lengths.getFirst().matches("[0-9]{1,18}")) {
                     return refuse(400, "Invalid Content-Length.\n");
                 }
@@ -156,10 +167,7 @@ final class HttpSession {
         } catch (SocketTimeoutException e) {
             return refuse(408, "The request did not arrive in time.\n");
         }
-        String path = target.get();
-        int query = path.indexOf('?');
-        HttpRequest request = new HttpRequest(parts[0], query < 0 ? path : path.substring(0, query),
-                query < 0 ? Optional.empty() : Optional.of(path.substring(query + 1)), fields);
+        HttpRequest request = new HttpRequest(parts[0], target.get().authority(), target.get().path(), target.get().query(), fields);
         HttpResponse response;
         try {
             response = resources.apply(request);
@@ -171,37 +179,66 @@ final class HttpSession {
         return next;
     }
 
+    /** RFC 9110 §7.2: Host is uri-host [ ":" port ]: a name or address (RFC 3986 §3.2.2), no spaces, no path. */
+    private static final Pattern HOST = Pattern.compile("(\\[[0-9A-Fa-f:.]+]|[A-Za-z0-9._~%!$&'()*+,;=-]*)(:[0-9]*)?");
+
     /**
-     * §3.2: origin-form ({@code /path?query}) or, as a server must accept it, absolute-form
-     * ({@code http://host/path}), reduced to the path and query; anything else is not ours.
+     * §3.2's request target reduced to what the resources look at: origin-form ({@code /path?query})
+     * or, as a server must accept it, absolute-form ({@code http://host/path}, whose authority then
+     * stands instead of the Host field, §3.2.2); anything else is not ours.
      */
-    private static Optional<String> originForm(String target) {
-        String t = target;
-        String lower = t.toLowerCase(Locale.ROOT);
-        for (String scheme : List.of("http://", "https://")) {
-            if (lower.startsWith(scheme)) {
-                int slash = t.indexOf('/', scheme.length());
-                int question = t.indexOf('?', scheme.length());
-                t = slash >= 0 && (question < 0 || slash < question) ? t.substring(slash)
-                        : "/" + (question >= 0 ? t.substring(question) : "");
+    private record Target(Optional<String> authority, String path, Optional<String> query) {
+        static Optional<Target> parse(String target) {
+            String t = target;
+            Optional<String> authority = Optional.empty();
+            String lower = t.toLowerCase(Locale.ROOT);
+            for (String scheme : List.of("http://", "https://")) {
+                if (lower.startsWith(scheme)) {
+                    int end = scheme.length();
+                    while (end < t.length() && "/?#".indexOf(t.charAt(end)) < 0) {
+                        end++;
+                    }
+                    String host = t.substring(scheme.length(), end);
+                    if (host.isEmpty() || host.indexOf('@') >= 0 || !HOST.matcher(host).matches()) {
+                        return Optional.empty(); // §3.2.2: no userinfo
+                    }
+                    authority = Optional.of(host);
+                    t = end < t.length() && t.charAt(end) == '/' ? t.substring(end) : "/" + t.substring(end);
+                }
             }
+            if (!t.startsWith("/") || t.indexOf('#') >= 0) {
+                return Optional.empty();
+            }
+            int query = t.indexOf('?');
+            return Optional.of(new Target(authority, query < 0 ? t : t.substring(0, query),
+                    query < 0 ? Optional.empty() : Optional.of(t.substring(query + 1))));
         }
-        if (!t.startsWith("/") || t.indexOf('#') >= 0) {
-            return Optional.empty();
+    }
+
+    /** RFC 9110 §5.5: a field value without the spaces and tabs around it (OWS), and only those. */
+    private static String trimOws(String value) {
+        int start = 0;
+        int end = value.length();
+        while (start < end && (value.charAt(start) == ' ' || value.charAt(start) == '\t')) {
+            start++;
         }
-        return Optional.of(t);
+        while (end > start && (value.charAt(end - 1) == ' ' || value.charAt(end - 1) == '\t')) {
+            end--;
+        }
+        return value.substring(start, end);
     }
 
     /** The comma-separated tokens of a header field, lower-case (the Connection field's options, §9.6). */
     private static List<String> tokens(Map<String, List<String>> fields, String name) {
         return fields.getOrDefault(name, List.of()).stream().flatMap(v -> java.util.Arrays.stream(v.split(",")))
-                .map(s -> s.strip().toLowerCase(Locale.ROOT)).toList();
+                .map(v -> trimOws(v).toLowerCase(Locale.ROOT)).toList();
     }
 
     private Next refuse(int status, String text) throws IOException {
         send(null, HttpResponse.text(status, text), Next.CLOSE);
         return Next.CLOSE;
     }
+
 
     /** The response, its content left out for HEAD (RFC 9110 §9.3.2), with Date (§6.6.1) and, if closing, Connection: close. */
     private void send(HttpRequest request, HttpResponse response, Next next) throws IOException {
@@ -215,7 +252,7 @@ final class HttpSession {
             head.append("Connection: close\r\n");
         }
         head.append("\r\n");
-        boolean withContent = request == null || !request.isHead();
+        boolean withContent = !(request == null ? method : request.method()).equals("HEAD"); // RFC 9110 §9.3.2
         connection.lockOutput();
         try {
             connection.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));

@@ -267,33 +267,45 @@ final class UserCommand {
         @Parameters(paramLabel = "FILE")
         Path file;
 
+        /** Longer than any address and hash: a line past it is not a user (the wrong file, say), and is not kept whole. */
+        static final int MAX_LINE_CHARS = 4096; // bytes
+
         @Override
         public void run() {
-            List<String> lines;
+            java.io.BufferedInputStream in;
             try {
-                lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+                // read as it is imported, never whole: the wrong file (a log, an mbox) costs no more memory than a line
+                in = new java.io.BufferedInputStream(Files.newInputStream(file));
             } catch (IOException e) {
                 throw new CommandFailure("cannot read " + file + ": " + e.getMessage());
             }
             int added = 0;
             int failed = 0;
+            int number = 0;
             boolean throughServer;
             Config config = options.config();
             DataFolder folder = DataFolder.mayBeMade(config);
-            try (StoreAccess access = StoreAccess.openOrMake(options, config, "the command", "user")) {
+            try (in; StoreAccess access = StoreAccess.openOrMake(options, config, "the command", "user")) {
                 throughServer = access instanceof StoreAccess.ThroughServer;
-                for (int i = 0; i < lines.size(); i++) {
-                    String line = lines.get(i).strip();
+                for (Line read; (read = Line.next(in)) != null; ) {
+                    number++;
+                    String line = read.text().strip();
                     if (line.isEmpty() || line.startsWith("#")) {
                         continue;
                     }
                     try {
+                        if (read.tooLong()) {
+                            throw new IllegalArgumentException("a line longer than " + MAX_LINE_CHARS + " bytes is no user");
+                        }
+                        if (read.notUtf8()) {
+                            throw new IllegalArgumentException("not UTF-8 text; convert the file first (iconv -f LATIN1 -t UTF-8)");
+                        }
                         String[] entry = parse(line);
                         access.accounts().addUser(entry[0], entry[1], OptionalLong.empty());
                         added++;
                     } catch (StoreException | IllegalArgumentException | CommandFailure e) {
                         failed++; // the server's refusal of one line, like the store's
-                        System.err.println(file + ":" + (i + 1) + ": " + e.getMessage());
+                        System.err.println(file + ":" + number + ": " + e.getMessage());
                     }
                 }
             } catch (IOException e) {
@@ -305,6 +317,40 @@ final class UserCommand {
                     + (throughServer ? " (through the running server)" : ""));
             if (failed > 0) {
                 throw new CommandFailure(failed + " line(s) of " + file + " were not imported");
+            }
+        }
+
+        /** One line of the file, at most {@link #MAX_LINE_CHARS} bytes of it kept, decoded strictly. */
+        record Line(String text, boolean tooLong, boolean notUtf8) {
+            /** The next line (the last may have no end), or null at the end of the file. */
+            static Line next(java.io.BufferedInputStream in) throws IOException {
+                java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+                boolean tooLong = false;
+                int b = in.read();
+                if (b < 0) {
+                    return null;
+                }
+                // LF, CRLF or a bare CR ends a line, as Files.readAllLines had it (a classic Mac file)
+                for (; b >= 0 && b != '\n' && b != '\r'; b = in.read()) {
+                    if (bytes.size() < MAX_LINE_CHARS) {
+                        bytes.write(b);
+                    } else {
+                        tooLong = true;
+                    }
+                }
+                if (b == '\r') {
+                    in.mark(1);
+                    if (in.read() != '\n') {
+                        in.reset();
+                    }
+                }
+                try {
+                    return new Line(StandardCharsets.UTF_8.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                            .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                            .decode(java.nio.ByteBuffer.wrap(bytes.toByteArray())).toString(), tooLong, false);
+                } catch (java.nio.charset.CharacterCodingException e) {
+                    return new Line(bytes.toString(StandardCharsets.ISO_8859_1), tooLong, true); // a comment still is one
+                }
             }
         }
 

@@ -654,4 +654,40 @@ class CliTest {
             assertEquals(1, store.accounts().users().size(), "the good line was imported");
         }
     }
+
+    /**
+     * The file is read a line at a time, each line bounded: the wrong file (a log of one huge line)
+     * is refused line by line, not read whole; a line that is not UTF-8 is refused with its number
+     * and what to do, and the others are imported.
+     */
+    @Test
+    void importReadsBoundedLinesAndNamesALineThatIsNotUtf8() throws Exception {
+        String data = dir.resolve("data").toString();
+        run("domain", "add", "example.org", "--data", data);
+        Path users = dir.resolve("users.txt");
+        Files.writeString(users, "dave@example.org pw\n" + "x".repeat(3 * UserCommand.Import.MAX_LINE_CHARS)
+                + " pw\r\nerin@example.org pw\r\n");
+        java.io.PrintStream stderr = System.err;
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        try {
+            System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals(1, run("user", "import", users.toString(), "--data", data));
+            assertTrue(err.toString(java.nio.charset.StandardCharsets.UTF_8).contains(users + ":2: a line longer than 4096"
+                    + " bytes is no user"), err.toString(java.nio.charset.StandardCharsets.UTF_8));
+            Path latin1 = dir.resolve("latin1.txt");
+            Files.write(latin1, "frank@example.org pw\ngr\u00e9ta@example.org pw\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            err.reset();
+            assertEquals(1, run("user", "import", latin1.toString(), "--data", data));
+            assertTrue(err.toString(java.nio.charset.StandardCharsets.UTF_8).contains(latin1 + ":2: not UTF-8 text"),
+                    err.toString(java.nio.charset.StandardCharsets.UTF_8));
+        } finally {
+            System.setErr(stderr);
+        }
+        Path mac = Files.writeString(dir.resolve("mac.txt"), "gina@example.org pw1\rhank@example.org pw2\r");
+        assertEquals(0, run("user", "import", mac.toString(), "--data", data), "a bare CR ends a line as LF does");
+        try (MailboxStore store = MailboxStore.open(Path.of(data), null)) {
+            assertEquals(List.of("dave@example.org", "erin@example.org", "frank@example.org", "gina@example.org", "hank@example.org"),
+                    store.accounts().users().stream().map(a -> a.address()).sorted().toList());
+        }
+    }
 }

@@ -173,7 +173,13 @@ class HttpEndpointsTest {
                 new Case("GET /" + "a".repeat(9000) + " HTTP/1.1\r\nHost: x\r\n\r\n", "414"),
                 new Case("GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + "b".repeat(9000) + "\r\n\r\n", "431"),
                 new Case("GET /metrics HTTP/1.1\r\nHost: x\r\n" + "X-A: 1\r\n".repeat(HttpSession.MAX_FIELDS) + "\r\n", "431"),
-                new Case("\r\n".repeat(10) + "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", "400"));
+                new Case("\r\n".repeat(10) + "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", "400"),
+                // RFC 9110 §5.5: only spaces and tabs are OWS; a vertical tab or U+3000 makes the length invalid
+                new Case("POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 3\u000b\r\n\r\nabc", "400"),
+                new Case("POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: \u00e3\u0080\u00803\r\n\r\nabc", "400"),
+                new Case("GET /metrics HTTP/1.1\r\nHost: x\rX-Smuggled: 1\r\n\r\n", "400"), // §5.5: CR inside a field
+                new Case("GET /metrics HTTP/1.1\r\nHost: a b c\r\n\r\n", "400"), // RFC 9110 §7.2
+                new Case("GET http://user@autoconfig.example.org/metrics HTTP/1.1\r\nHost: x\r\n\r\n", "400"));
         for (Case c : cases) {
             String reply = exchange(c.request());
             assertTrue(reply.startsWith("HTTP/1.1 " + c.status() + " "), c.request().lines().findFirst().orElse("") + " -> " + reply);
@@ -181,10 +187,29 @@ class HttpEndpointsTest {
         }
     }
 
+    /**
+     * RFC 9110 §10.1.1: a client that waits for 100 Continue gets the final status at once, not
+     * a 408 after the request timeout; RFC 9110 §9.3.2: a refusal of HEAD has no content either.
+     */
+    @Test
+    void expectContinueIsAnsweredAtOnceAndAHeadRefusalHasNoContent() throws IOException {
+        try (Socket s = connect()) {
+            s.getOutputStream().write("POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            long start = System.nanoTime();
+            String reply = readToEnd(s); // the content is never sent: the server must not wait for it
+            assertTrue(reply.startsWith("HTTP/1.1 405 ") && reply.contains("Connection: close"), reply);
+            assertTrue(System.nanoTime() - start < Duration.ofMillis(900).toNanos(), "answered before the request timeout");
+        }
+        String head = exchange("HEAD /metrics HTTP/1.1\r\n\r\n");
+        assertTrue(head.startsWith("HTTP/1.1 400 ") && head.endsWith("\r\n\r\n") && contentLength(head) > 0, head);
+    }
+
     /** What a server must also take (RFC 9112 §3.2.2 absolute-form, §2.2 a stray empty line), and what it answers 404. */
     @Test
     void absoluteFormsAndAStrayEmptyLineAreServedAndUnknownPathsAre404() throws IOException {
-        String reply = exchange("\r\nGET http://autoconfig.example.org/mail/config-v1.1.xml HTTP/1.1\r\nHost: autoconfig.example.org\r\n\r\n"
+        // §3.2.2: the target's authority stands instead of the Host field
+        String reply = exchange("\r\nGET http://autoconfig.example.org/mail/config-v1.1.xml HTTP/1.1\r\nHost: elsewhere.test\r\n\r\n"
                 + "GET /.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=b%40nowhere.test HTTP/1.1\r\nHost: x\r\n\r\n"
                 + "GET /favicon.ico HTTP/1.0\r\n\r\n");
         String[] parts = reply.split("HTTP/1.1 ", -1);
