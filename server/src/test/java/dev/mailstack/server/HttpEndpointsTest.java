@@ -321,4 +321,65 @@ class HttpEndpointsTest {
                     && reply.contains("\nmailstack_connections_active{endpoint=\"http\"} 0\n"), reply);
         }
     }
+
+    /**
+     * Mutated requests (bytes flipped, dropped, repeated, cut short), 300 of them from 20 client
+     * addresses at once: each connection ends with a well-formed response or a clean close,
+     * within the request deadline, never a hang; and the endpoint still serves a good request.
+     */
+    @Test
+    void mutatedRequestsGetAnAnswerOrACloseAndNeverAHang() throws Exception {
+        byte[] good = ("GET /mail/config-v1.1.xml?emailaddress=a%40example.org HTTP/1.1\r\nHost: autoconfig.example.org\r\n"
+                + "Content-Length: 0\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+        java.util.Random random = new java.util.Random(20261207);
+        List<byte[]> requests = new ArrayList<>();
+        for (int round = 0; round < 300; round++) {
+            java.io.ByteArrayOutputStream mutated = new java.io.ByteArrayOutputStream();
+            for (int i = 0; i < good.length; i++) {
+                int dice = random.nextInt(100);
+                if (dice < 3) {
+                    mutated.write(random.nextInt(256)); // a byte changed
+                } else if (dice < 5) {
+                    continue; // a byte dropped
+                } else if (dice < 6) {
+                    mutated.write(good, i, Math.min(good.length - i, 1 + random.nextInt(20))); // a run repeated
+                    mutated.write(good[i]);
+                } else {
+                    mutated.write(good[i]);
+                }
+            }
+            byte[] request = mutated.toByteArray();
+            requests.add(random.nextInt(10) == 0 ? java.util.Arrays.copyOf(request, random.nextInt(request.length + 1)) : request);
+        }
+        List<String> wrong = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (var workers = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int w = 0; w < 20; w++) {
+                InetAddress from = InetAddress.getByName("127.0.1." + (w + 1)); // loopback: a client address each
+                List<byte[]> mine = requests.subList(w * 15, w * 15 + 15);
+                workers.submit(() -> {
+                    for (byte[] request : mine) {
+                        try (Socket s = new Socket()) {
+                            s.bind(new InetSocketAddress(from, 0));
+                            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+                            s.setSoTimeout(5_000); // the request deadline is 1 s here, the idle close 1 s more
+                            s.getOutputStream().write(request);
+                            s.getOutputStream().flush();
+                            String reply = readToEnd(s);
+                            if (!reply.isEmpty() && !reply.startsWith("HTTP/1.1 ")) {
+                                wrong.add(new String(request, StandardCharsets.ISO_8859_1) + " -> " + reply);
+                            }
+                        } catch (java.net.SocketTimeoutException hang) {
+                            wrong.add(new String(request, StandardCharsets.ISO_8859_1) + " -> no end within 5 s");
+                        } catch (IOException reset) {
+                            // closed before all was sent or read: an answer of sorts, and no hang
+                        }
+                    }
+                    return null;
+                });
+            }
+        }
+        assertEquals(List.of(), wrong);
+        String after = exchange("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assertTrue(after.startsWith("HTTP/1.1 200 "), after);
+    }
 }
