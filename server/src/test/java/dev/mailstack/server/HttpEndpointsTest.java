@@ -352,6 +352,25 @@ class HttpEndpointsTest {
             requests.add(random.nextInt(10) == 0 ? java.util.Arrays.copyOf(request, random.nextInt(request.length + 1)) : request);
         }
         List<String> wrong = new java.util.concurrent.CopyOnWriteArrayList<>();
+        // a session that fails on an exception is logged at ERROR (SEVERE) and closed: a crash all the same
+        java.util.logging.Logger ours = java.util.logging.Logger.getLogger("dev.mailstack");
+        java.util.logging.Handler errors = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getLevel().intValue() >= java.util.logging.Level.SEVERE.intValue()) {
+                    wrong.add("logged: " + r.getMessage() + " " + r.getThrown());
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        ours.addHandler(errors);
         try (var workers = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
             for (int w = 0; w < 20; w++) {
                 InetAddress from = InetAddress.getByName("127.0.1." + (w + 1)); // loopback: a client address each
@@ -378,6 +397,7 @@ class HttpEndpointsTest {
                 });
             }
         }
+        ours.removeHandler(errors);
         assertEquals(List.of(), wrong);
         String after = exchange("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         assertTrue(after.startsWith("HTTP/1.1 200 "), after);
