@@ -286,14 +286,19 @@ class SmtpSessionTest {
         }
     }
 
-    @Test
-    void oversizedMessagesAreReadToTheEndThenRefused() throws Exception {
+    /** The MX again, taking messages of at most 1,000 octets, with {@code maxErrors}. */
+    private void restartWithSmallMessages(int maxErrors) throws IOException {
         mta.close();
-        SmtpSettings small = SmtpSettings.mx("mx.example.org");
-        small = new SmtpSettings(small.hostname(), false, 1000, small.maxRecipients(), small.maxErrors(),
-                small.plaintextAuth(), small.trustedNetworks(), false);
+        SmtpSettings mx = SmtpSettings.mx("mx.example.org");
+        SmtpSettings small = new SmtpSettings(mx.hostname(), false, 1000, mx.maxRecipients(), maxErrors,
+                mx.plaintextAuth(), mx.trustedNetworks(), false);
         mta = new MtaFixture(dir.resolve("small"), java.util.Map.of(), small,
                 dev.mailstack.mta.queue.QueueSettings.defaults("mx.example.org"));
+    }
+
+    @Test
+    void oversizedMessagesAreReadToTheEndThenRefused() throws Exception {
+        restartWithSmallMessages(SmtpSettings.mx("mx.example.org").maxErrors());
         try (LineClient c = mta.connect()) {
             c.expect("220 .*");
             c.send("EHLO client.test");
@@ -314,12 +319,7 @@ class SmtpSessionTest {
      */
     @Test
     void chunksPipelinedAfterARefusedOneAreDiscardedWithoutEndingTheSession() throws Exception {
-        mta.close();
-        SmtpSettings small = SmtpSettings.mx("mx.example.org");
-        small = new SmtpSettings(small.hostname(), false, 1000, small.maxRecipients(), 3,
-                small.plaintextAuth(), small.trustedNetworks(), false);
-        mta = new MtaFixture(dir.resolve("small"), java.util.Map.of(), small,
-                dev.mailstack.mta.queue.QueueSettings.defaults("mx.example.org"));
+        restartWithSmallMessages(3);
         try (LineClient c = mta.connect()) {
             c.expect("220 .*");
             c.send("EHLO client.test");
