@@ -616,6 +616,38 @@ public final class Connection {
         return awaitingCommand;
     }
 
+    /**
+     * Closes in stages, as RFC 9112 §9.6 asks of an HTTP server that closes while the client may
+     * still be sending (a request's content it refused, a pipelined request): what was written is
+     * flushed, the sending side shut, then what the client goes on sending is read and dropped, up
+     * to {@code maxBytes} or {@code wait}, until it closes too. Closed at once instead, unread bytes
+     * would be answered with a reset, which can destroy the response before the client reads it.
+     * Plain TCP only: a TLS connection (or a Unix domain socket) simply closes.
+     */
+    public void closeLingering(Duration wait, long maxBytes) {
+        try {
+            flush();
+            if (tcp != null && socket == tcp) {
+                tcp.shutdownOutput();
+                long deadline = System.nanoTime() + wait.toNanos();
+                byte[] drop = new byte[8192];
+                long dropped = 0;
+                java.io.InputStream in = tcp.getInputStream();
+                for (long left = wait.toMillis(); left > 0 && dropped < maxBytes; left = (deadline - System.nanoTime()) / 1_000_000) {
+                    tcp.setSoTimeout((int) Math.max(1, left));
+                    int n = in.read(drop);
+                    if (n < 0) {
+                        break;
+                    }
+                    dropped += n;
+                }
+            }
+        } catch (IOException e) {
+            // gone, or quiet until the wait ran out: closing is all that is left
+        }
+        close();
+    }
+
     void close() {
         try {
             if (channel != null) {

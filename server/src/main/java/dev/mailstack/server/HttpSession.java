@@ -36,6 +36,9 @@ final class HttpSession {
     static final int MAX_HEADER_BYTES = 16 * 1024;
     /** Request content read and dropped to keep a connection; more closes it. */
     static final int MAX_DISCARDED_CONTENT = 64 * 1024;
+    /** How long, and how much, of what a client sends after the last response is read and dropped before closing (RFC 9112 §9.6). */
+    private static final java.time.Duration LINGER = java.time.Duration.ofSeconds(2);
+    private static final long MAX_LINGER_BYTES = 256 * 1024;
     /** RFC 9112 §2.2: empty lines before a request line are ignored, but not without end. */
     private static final int MAX_EMPTY_LINES = 4;
     private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
@@ -65,6 +68,7 @@ final class HttpSession {
                 line = connection.readCommand(); // between requests an idle client is closed without a word (§9.5)
             } catch (LineTooLongException e) {
                 send(null, HttpResponse.text(414, "The request line is too long.\n"), Next.CLOSE);
+                connection.closeLingering(LINGER, MAX_LINGER_BYTES);
                 return;
             }
             if (line == null) {
@@ -73,6 +77,7 @@ final class HttpSession {
             if (line.isEmpty()) {
                 if (++empty > MAX_EMPTY_LINES) {
                     send(null, HttpResponse.text(400, "Expected a request line, got empty lines.\n"), Next.CLOSE);
+                    connection.closeLingering(LINGER, MAX_LINGER_BYTES);
                     return;
                 }
                 continue;
@@ -80,6 +85,7 @@ final class HttpSession {
             empty = 0;
             method = "";
             if (serve(line) == Next.CLOSE) {
+                connection.closeLingering(LINGER, MAX_LINGER_BYTES); // what the client still sends must not reset the answer away
                 return;
             }
         }

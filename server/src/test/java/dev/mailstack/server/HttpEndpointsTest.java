@@ -205,6 +205,32 @@ class HttpEndpointsTest {
         assertTrue(head.startsWith("HTTP/1.1 400 ") && head.endsWith("\r\n\r\n") && contentLength(head) > 0, head);
     }
 
+    /**
+     * RFC 9112 §9.6: refusing content it will not read, the server closes in stages, reading what
+     * the client still sends, so the client's writes end cleanly and it reads the 413 whole,
+     * instead of a reset that may destroy the answer first.
+     */
+    @Test
+    void contentRefusedWhileTheClientStillSendsItIsAnsweredAndTheCloseIsClean() throws Exception {
+        try (Socket s = connect()) {
+            OutputStream out = s.getOutputStream();
+            out.write("POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 600000\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            var sender = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    for (int i = 0; i < 100; i++) {
+                        out.write(new byte[2000]); // 200 KB of the 600 KB, then the client waits for the answer
+                    }
+                    out.flush();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            sender.get(10, java.util.concurrent.TimeUnit.SECONDS); // every write went through: nothing was reset
+            String reply = readToEnd(s);
+            assertTrue(reply.startsWith("HTTP/1.1 413 ") && reply.contains("Connection: close"), reply);
+        }
+    }
+
     /** What a server must also take (RFC 9112 §3.2.2 absolute-form, §2.2 a stray empty line), and what it answers 404. */
     @Test
     void absoluteFormsAndAStrayEmptyLineAreServedAndUnknownPathsAre404() throws IOException {
@@ -265,19 +291,23 @@ class HttpEndpointsTest {
             out.write("GET /metrics HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
             long started = System.nanoTime();
             byte[] fields = "X-Trickle: 1\r\n".repeat(3).getBytes(StandardCharsets.US_ASCII);
-            try {
-                for (byte b : fields) { // 4 s of a byte each 100 ms, every field well-formed
-                    out.write(b);
-                    out.flush();
-                    Thread.sleep(100); // the client's pace is what is under test
+            Thread trickle = Thread.ofVirtual().start(() -> {
+                try {
+                    for (byte b : fields) { // 4 s of a byte each 100 ms, every field well-formed
+                        out.write(b);
+                        out.flush();
+                        Thread.sleep(100); // the client's pace is what is under test
+                    }
+                } catch (IOException | InterruptedException closed) {
+                    // cut off while still sending: what is wanted
                 }
-            } catch (IOException closed) {
-                // cut off while still sending: what is wanted
-            }
-            String reply = readToEnd(slow);
+            });
+            String reply = readToEnd(slow); // to the server's end of sending, which follows the 408
+            long took = System.nanoTime() - started;
+            trickle.interrupt();
+            trickle.join();
             assertTrue(reply.startsWith("HTTP/1.1 408 "), reply);
-            assertTrue(Duration.ofNanos(System.nanoTime() - started).compareTo(Duration.ofSeconds(3)) < 0,
-                    "cut at the request's deadline, not per field");
+            assertTrue(Duration.ofNanos(took).compareTo(Duration.ofSeconds(3)) < 0, "cut at the request's deadline, not per field");
         }
         try (Socket idle = connect()) {
             idle.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
