@@ -245,7 +245,6 @@ final class HttpSession {
         return Next.CLOSE;
     }
 
-
     /** The response, its content left out for HEAD (RFC 9110 §9.3.2), with Date (§6.6.1) and, if closing, Connection: close. */
     private void send(HttpRequest request, HttpResponse response, Next next) throws IOException {
         StringBuilder head = new StringBuilder(256);
