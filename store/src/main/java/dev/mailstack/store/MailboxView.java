@@ -167,18 +167,8 @@ public final class MailboxView implements AutoCloseable {
      * committed in order, so everything above the last UID this view has seen is new to it.
      */
     private List<MessageRef> readAbove(Connection c, long uid) throws SQLException {
-        List<MessageRef> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + Mailboxes.MESSAGE_COLUMNS + Mailboxes.MESSAGE_FROM
-                + " WHERE m.id > ? AND m.id < ? ORDER BY m.id")) {
-            ps.setLong(1, Mailboxes.messageKey(info.id(), uid));
-            ps.setLong(2, Mailboxes.keyAfter(info.id()));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(Mailboxes.readMessage(rs));
-                }
-            }
-        }
-        return out;
+        return Mailboxes.readMessages(c, store.contentKeys(), Mailboxes.messageKey(info.id(), uid) + 1,
+                Mailboxes.keyAfter(info.id()) - 1, Long.MIN_VALUE);
     }
 
     /** The UID ranges the flag change log names between this view's modseq and {@code highest}, merged. */
@@ -221,18 +211,9 @@ public final class MailboxView implements AutoCloseable {
         if (ranges.size() > MAX_RANGE_LOOKUPS) {
             ranges = List.of(new long[]{ranges.get(0)[0], ranges.get(ranges.size() - 1)[1]});
         }
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + Mailboxes.MESSAGE_COLUMNS + Mailboxes.MESSAGE_FROM
-                + " WHERE m.id BETWEEN ? AND ? AND m.modseq > ? ORDER BY m.id")) {
-            for (long[] r : ranges) {
-                ps.setLong(1, Mailboxes.messageKey(info.id(), r[0]));
-                ps.setLong(2, Mailboxes.messageKey(info.id(), r[1]));
-                ps.setLong(3, modSeq);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(Mailboxes.readMessage(rs));
-                    }
-                }
-            }
+        for (long[] r : ranges) {
+            out.addAll(Mailboxes.readMessages(c, store.contentKeys(), Mailboxes.messageKey(info.id(), r[0]),
+                    Mailboxes.messageKey(info.id(), r[1]), modSeq));
         }
         return out;
     }

@@ -582,6 +582,32 @@ class MailboxStoreTest {
     }
 
     @Test
+    void messagesAreReadWholeWhenTheSharedContentKeysHoldFewerThanTheMailbox() throws Exception {
+        StoreSession s = f.session();
+        MailboxId inbox = f.inbox();
+        List<Uid> uids = appendNumbered(s, inbox, 400);
+        List<MessageRef> expected;
+        try (MailboxView view = s.select(MailboxName.INBOX)) {
+            expected = view.messages();
+        }
+        assertEquals(400, expected.size());
+        ContentKeys small = new ContentKeys(16); // evicts while a read of 400 fills it
+        try (var c = f.store().db().connect()) {
+            List<MessageRef> read = Mailboxes.readMessages(c, small, Mailboxes.messageKey(inbox, 1),
+                    Mailboxes.messageKey(inbox, uids.get(399).value()), Long.MIN_VALUE);
+            assertEquals(expected, read, "cold: one pass with the join");
+            read = Mailboxes.readMessages(c, small, Mailboxes.messageKey(inbox, 1),
+                    Mailboxes.messageKey(inbox, uids.get(99).value()), Long.MIN_VALUE);
+            assertEquals(expected.subList(0, 100), read, "partly kept: the rest by id");
+        }
+        for (MessageRef r : expected) {
+            try (InputStream in = s.openContent(r)) {
+                assertEquals(r.size(), in.readAllBytes().length);
+            }
+        }
+    }
+
+    @Test
     void theExpungeLogKeepsOnlyWhatOpenViewsHaveNotRead() throws Exception {
         StoreSession s = f.session();
         MailboxId inbox = f.inbox();
