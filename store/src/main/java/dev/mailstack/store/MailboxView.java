@@ -126,6 +126,31 @@ public final class MailboxView implements AutoCloseable {
         messages.computeIfPresent(message.uid(), (k, v) -> message);
     }
 
+    /**
+     * Takes in this session's own flag change once it is committed: what {@link Transaction#setFlags}
+     * returned, from a transaction that changed nothing else in this mailbox. Each message gets its
+     * new state, and when the commit's modseq (every changed message has it) comes right after the
+     * last one this view has read, no other writer's commit lies between, so the view is caught up
+     * to it: the next refresh does not read back the rows this session has just written (on a
+     * 100,000-message STORE 1:* that was a quarter of the command). Otherwise the refresh reads
+     * them, with whatever the other writers did.
+     */
+    public void committed(List<MessageRef> changed) {
+        if (changed.isEmpty()) {
+            return;
+        }
+        long committedAt = changed.get(0).modSeq();
+        for (MessageRef r : changed) {
+            if (r.modSeq() != committedAt || !r.mailbox().equals(info.id())) {
+                throw new IllegalArgumentException("not one commit's flag changes to this mailbox");
+            }
+            update(r);
+        }
+        if (modSeq == committedAt - 1) {
+            modSeq = committedAt;
+        }
+    }
+
     /** The modseq this view has caught up to; 0 until it has read the mailbox. */
     long caughtUpTo() {
         return modSeq;

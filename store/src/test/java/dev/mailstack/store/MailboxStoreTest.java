@@ -582,6 +582,42 @@ class MailboxStoreTest {
     }
 
     @Test
+    void aViewThatTookInItsOwnCommitReadsNothingBackButStillReadsAnotherWritersChange() throws Exception {
+        StoreSession s = f.session();
+        MailboxId inbox = f.inbox();
+        List<Uid> uids = appendNumbered(s, inbox, 20);
+        FlagChange seen = new FlagChange(FlagChange.Mode.ADD, Flags.of(Flag.SEEN));
+        try (MailboxView mine = s.select(MailboxName.INBOX); MailboxView other = s.select(MailboxName.INBOX)) {
+            List<MessageRef> changed;
+            try (Transaction t = s.begin()) {
+                changed = t.setFlags(inbox, uids, seen);
+                t.commit();
+            }
+            assertEquals(20, changed.size());
+            long committedAt = changed.get(0).modSeq();
+            assertTrue(changed.stream().allMatch(r -> r.modSeq() == committedAt), "one STORE, one modseq (RFC 7162 §3.1.3)");
+            mine.committed(changed);
+            assertEquals(committedAt, mine.highestModSeq());
+            assertEquals(List.of(), mine.refresh(), "its own change is not read back");
+            assertTrue(mine.messages().stream().allMatch(r -> r.flags().has(Flag.SEEN) && r.modSeq() == committedAt));
+            List<MailboxChange> told = other.refresh();
+            assertEquals(uids, told.stream().map(MailboxChange::uid).toList(), "every other view reads each message once");
+            assertTrue(other.messages().stream().allMatch(r -> r.flags().has(Flag.SEEN) && r.modSeq() == committedAt));
+
+            setFlags(s, inbox, List.of(uids.get(4)), new FlagChange(FlagChange.Mode.ADD, Flags.of(Flag.FLAGGED)));
+            try (Transaction t = s.begin()) {
+                changed = t.setFlags(inbox, List.of(uids.get(2)), new FlagChange(FlagChange.Mode.REMOVE, Flags.of(Flag.SEEN)));
+                t.commit();
+            }
+            mine.committed(changed);
+            assertTrue(mine.highestModSeq() < changed.get(0).modSeq(), "another commit came between: not caught up");
+            List<MailboxChange> caught = mine.refresh();
+            assertEquals(List.of(uids.get(2), uids.get(4)), caught.stream().map(MailboxChange::uid).toList());
+            assertEquals(changed.get(0).modSeq(), mine.highestModSeq());
+        }
+    }
+
+    @Test
     void messagesAreReadWholeWhenTheSharedContentKeysHoldFewerThanTheMailbox() throws Exception {
         StoreSession s = f.session();
         MailboxId inbox = f.inbox();
