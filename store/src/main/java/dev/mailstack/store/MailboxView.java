@@ -5,6 +5,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.NavigableMap;
@@ -34,13 +35,17 @@ public final class MailboxView implements AutoCloseable {
         this.store = store;
         this.session = session;
         this.info = info;
-        store.openViews().add(this);
+        OpenViews.Snapshot start = store.openViews().add(this);
         this.subscription = store.changes().subscribe(info.id(), changes -> {
             pending = true;
             onChange.run();
         });
         try {
-            load();
+            if (start != null) {
+                resume(start);
+            } else {
+                load();
+            }
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -170,6 +175,18 @@ public final class MailboxView implements AutoCloseable {
         });
     }
 
+    /**
+     * Starts from what the last view of this large mailbox to close had read, then catches up as a
+     * refresh does: the changes since its modseq, which the logs keep while the snapshot is held
+     * ({@link OpenViews#prunableUpTo}), not every message again.
+     */
+    private void resume(OpenViews.Snapshot start) {
+        messages.putAll(start.messages()); // from a sorted map with the same order: built in one pass
+        lastUid = start.lastUid();
+        modSeq = start.modSeq();
+        refresh();
+    }
+
     private long highestModSeq(Connection c) throws SQLException {
         return mailboxCounter(c, "highest_modseq");
     }
@@ -245,7 +262,11 @@ public final class MailboxView implements AutoCloseable {
 
     @Override
     public void close() {
-        store.openViews().remove(this);
+        long at = modSeq;
+        OpenViews.Snapshot last = at > 0 && messages.size() >= store.openViews().minSnapshotMessages
+                ? new OpenViews.Snapshot(at, lastUid, Collections.unmodifiableNavigableMap(new TreeMap<>(messages)))
+                : null;
+        store.openViews().remove(this, last);
         try {
             subscription.close();
         } catch (Exception e) {

@@ -644,6 +644,45 @@ class MailboxStoreTest {
     }
 
     @Test
+    void aLargeMailboxOpensFromTheLastClosedViewAndCatchesUpWithWhatChangedSince() throws Exception {
+        f.store().openViews().minSnapshotMessages = 20; // as a mailbox of thousands would
+        StoreSession s = f.session();
+        MailboxId inbox = f.inbox();
+        List<Uid> uids = appendNumbered(s, inbox, 30);
+        FlagChange flagged = new FlagChange(FlagChange.Mode.ADD, Flags.of(Flag.FLAGGED));
+        try (MailboxView first = s.select(MailboxName.INBOX)) {
+            assertEquals(30, first.size());
+        }
+        assertEquals(java.util.Set.of(inbox), f.store().openViews().snapshotted());
+
+        expunge(s, inbox, uids.get(2));
+        setFlags(s, inbox, List.of(uids.get(4), uids.get(5)), flagged);
+        setFlags(s, inbox, List.of(uids.get(9)), flagged);
+        Uid late = TestMessages.append(s, inbox, "Subject: late\r\n\r\nx\r\n");
+        assertEquals(2, logRows(inbox), "no view is open, but the snapshot still needs the log");
+        assertEquals(1, rows("expunged", inbox));
+
+        List<MessageRef> expected;
+        try (var c = f.store().db().connect()) {
+            expected = Mailboxes.readMessages(c, new ContentKeys(), Mailboxes.messageKey(inbox, 1),
+                    Mailboxes.keyAfter(inbox) - 1, Long.MIN_VALUE);
+        }
+        assertEquals(30, expected.size());
+        try (MailboxView second = s.select(MailboxName.INBOX)) {
+            assertEquals(expected, second.messages(), "what the snapshot had, less the expunge, with the flags, and the new one");
+            assertEquals(late, second.messages().get(29).uid());
+            assertEquals(s.require(MailboxName.INBOX).highestModSeq(), second.highestModSeq());
+            assertEquals(List.of(), second.refresh());
+            setFlags(s, inbox, List.of(uids.get(0)), flagged);
+            assertEquals(3, logRows(inbox), "the first view's snapshot still holds the log from its modseq");
+        }
+        setFlags(s, inbox, List.of(uids.get(1)), flagged);
+        assertEquals(2, logRows(inbox), "the second view's snapshot, which replaced it, needs only the change it had not read");
+        s.delete(new MailboxName("Trash")); // another mailbox's deletion leaves this one's snapshot
+        assertEquals(java.util.Set.of(inbox), f.store().openViews().snapshotted());
+    }
+
+    @Test
     void theExpungeLogKeepsOnlyWhatOpenViewsHaveNotRead() throws Exception {
         StoreSession s = f.session();
         MailboxId inbox = f.inbox();
