@@ -30,10 +30,12 @@ final class OpenViews {
     private final Map<MailboxId, Set<MailboxView>> views = new ConcurrentHashMap<>();
     /** Guards {@link #snapshots}, and orders taking a snapshot against computing what may be pruned. */
     private final ReentrantLock lock = new ReentrantLock();
-    private final LinkedHashMap<MailboxId, Snapshot> snapshots = new LinkedHashMap<>(16, 0.75f, true);
+    /** In the order their mailboxes were last opened (not looked at: a prune's lookup does not count). */
+    private final LinkedHashMap<MailboxId, Snapshot> snapshots = new LinkedHashMap<>();
     private long snapshotMessages;
-    /** For tests: snapshots of smaller mailboxes too. */
+    /** For tests: snapshots of smaller mailboxes too, and fewer of them. */
     volatile int minSnapshotMessages = MIN_SNAPSHOT_MESSAGES;
+    volatile long snapshotCapacity = SNAPSHOT_CAPACITY;
 
     /**
      * Called before the view reads the mailbox, so that nothing it will need is pruned meanwhile
@@ -44,7 +46,11 @@ final class OpenViews {
         lock.lock();
         try {
             views.computeIfAbsent(view.id(), k -> ConcurrentHashMap.newKeySet()).add(view);
-            return snapshots.get(view.id());
+            Snapshot s = snapshots.remove(view.id());
+            if (s != null) {
+                snapshots.put(view.id(), s); // now the most recently opened
+            }
+            return s;
         } finally {
             lock.unlock();
         }
@@ -72,11 +78,12 @@ final class OpenViews {
     private void keep(MailboxId mailbox, Snapshot replaced, Snapshot last) {
         if (replaced != null) {
             snapshotMessages -= replaced.messages().size();
+            snapshots.remove(mailbox);
         }
         snapshots.put(mailbox, last);
         snapshotMessages += last.messages().size();
         for (Iterator<Map.Entry<MailboxId, Snapshot>> it = snapshots.entrySet().iterator();
-             snapshotMessages > SNAPSHOT_CAPACITY && it.hasNext(); ) {
+             snapshotMessages > snapshotCapacity && it.hasNext(); ) {
             Map.Entry<MailboxId, Snapshot> e = it.next();
             if (!e.getKey().equals(mailbox)) {
                 snapshotMessages -= e.getValue().messages().size();

@@ -683,6 +683,44 @@ class MailboxStoreTest {
     }
 
     @Test
+    void theLeastRecentlyOpenedSnapshotGoesFirstAndNoLongerHoldsItsLog() throws Exception {
+        f.store().openViews().minSnapshotMessages = 5;
+        f.store().openViews().snapshotCapacity = 25;
+        StoreSession s = f.session();
+        List<MailboxName> names = List.of(MailboxName.INBOX, new MailboxName("Archive"), new MailboxName("Sent"));
+        List<MailboxId> ids = new ArrayList<>();
+        for (MailboxName name : names) {
+            ids.add(s.require(name).id());
+            appendNumbered(s, ids.get(ids.size() - 1), 10);
+        }
+        try (MailboxView v = s.select(names.get(0))) {
+            assertEquals(10, v.size());
+        }
+        try (MailboxView v = s.select(names.get(1))) {
+            assertEquals(10, v.size());
+        }
+        try (MailboxView v = s.select(names.get(0))) { // INBOX opened again: Archive is now the older
+            assertEquals(10, v.size());
+        }
+        assertEquals(java.util.Set.of(ids.get(0), ids.get(1)), f.store().openViews().snapshotted());
+        FlagChange flagged = new FlagChange(FlagChange.Mode.ADD, Flags.of(Flag.FLAGGED));
+        setFlags(s, ids.get(1), List.of(new Uid(1)), flagged);
+        setFlags(s, ids.get(1), List.of(new Uid(2)), flagged);
+        assertEquals(2, logRows(ids.get(1)), "Archive's snapshot holds its log");
+
+        try (MailboxView v = s.select(names.get(2))) {
+            assertEquals(10, v.size());
+        }
+        assertEquals(java.util.Set.of(ids.get(0), ids.get(2)), f.store().openViews().snapshotted(), "30 > 25: Archive's went");
+        setFlags(s, ids.get(1), List.of(new Uid(3)), flagged);
+        assertEquals(1, logRows(ids.get(1)), "nothing holds Archive's log now");
+        try (MailboxView v = s.select(names.get(1))) {
+            assertEquals(List.of(true, true, true, false), v.messages().subList(0, 4).stream()
+                    .map(r -> r.flags().has(Flag.FLAGGED)).toList(), "read whole again");
+        }
+    }
+
+    @Test
     void theExpungeLogKeepsOnlyWhatOpenViewsHaveNotRead() throws Exception {
         StoreSession s = f.session();
         MailboxId inbox = f.inbox();
