@@ -1009,13 +1009,13 @@ final class ImapSession {
                 }
             }
             if (!unseen.isEmpty()) {
+                List<MessageRef> changed;
                 try (Transaction t = userStore().begin()) {
-                    for (MessageRef changed : t.setFlags(m.view().id(), unseen,
-                            new FlagChange(FlagChange.Mode.ADD, dev.mailstack.store.Flags.of(dev.mailstack.store.Flag.SEEN)))) {
-                        m.update(changed);
-                    }
+                    changed = t.setFlags(m.view().id(), unseen,
+                            new FlagChange(FlagChange.Mode.ADD, dev.mailstack.store.Flags.of(dev.mailstack.store.Flag.SEEN)));
                     t.commit();
                 }
+                m.committed(changed);
             }
         }
         for (int from = 0; from < msns.size(); from += 1000) {
@@ -1096,9 +1096,7 @@ final class ImapSession {
         for (Uid uid : stored.modified()) {
             modified.add(s.uid() ? uid.value() : m.msnOf(uid));
         }
-        for (MessageRef r : changed) {
-            m.update(r);
-        }
+        m.committed(changed);
         java.util.Set<Uid> changedUids = new java.util.HashSet<>();
         for (MessageRef r : changed) {
             changedUids.add(r.uid());

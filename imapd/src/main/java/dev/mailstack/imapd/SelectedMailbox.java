@@ -252,13 +252,18 @@ final class SelectedMailbox {
         return lo;
     }
 
-    /** Replaces a message's state after this session changed it (STORE), keeping its number. */
-    void update(MessageRef changed) {
-        Integer i = index.get(changed.uid());
-        if (i != null) {
-            messages.set(i, changed);
+    /**
+     * Replaces the state of messages this session changed (STORE, a FETCH that sets \Seen), keeping
+     * their numbers, once the change is committed: {@link MailboxView#committed}.
+     */
+    void committed(List<MessageRef> changed) {
+        for (MessageRef r : changed) {
+            Integer i = index.get(r.uid());
+            if (i != null) {
+                messages.set(i, r);
+            }
         }
-        view.update(changed);
+        view.committed(changed);
     }
 
     /**

@@ -439,6 +439,90 @@ class ImapSessionTest {
         }
     }
 
+    /**
+     * RFC 7162 §3.1.3/§3.1.4: a STORE over many messages gives every message it changes the same new
+     * modseq, leaves the one changed since UNCHANGEDSINCE to MODIFIED and the one that already had the
+     * flag at its modseq; an idling session hears of each changed message once with that modseq, and
+     * the storing session, which takes in its own change without reading it back, still learns of a
+     * change another session makes right after.
+     */
+    @Test
+    void aStoreAcrossManyMessagesGivesEachTheCommandsModseqAndTellsAnotherSessionOfEach() throws Exception {
+        for (int i = 4; i <= 300; i++) {
+            imap.deliver(MailboxName.INBOX, "Subject: n" + i + "\r\n\r\nbody " + i + "\r\n");
+        }
+        try (LineClient a = imap.login(); LineClient b = imap.login(); LineClient idler = imap.login()) {
+            a.send("s SELECT INBOX (CONDSTORE)");
+            long before = firstNumber(a.expectEventually("\\* OK \\[HIGHESTMODSEQ \\d+\\].*"));
+            a.expectEventually("s OK .*");
+            b.send("s SELECT INBOX").expectEventually("s OK .*");
+            b.send("f STORE 150 +FLAGS.SILENT (\\Seen)").expectEventually("f OK .*");
+            b.send("g STORE 200 +FLAGS.SILENT (\\Flagged)").expectEventually("g OK .*");
+            idler.send("e ENABLE CONDSTORE").expectEventually("e OK .*");
+            idler.send("s SELECT INBOX").expectEventually("s OK .*");
+            idler.send("i IDLE").expect("\\+ idling");
+
+            a.send("c UID STORE 1:* (UNCHANGEDSINCE " + before + ") +FLAGS (\\Seen)");
+            java.util.Map<Long, String> told = new java.util.TreeMap<>();
+            String line;
+            while (!(line = a.readLine()).startsWith("c ")) {
+                if (line.matches("\\* \\d+ FETCH .*")) {
+                    assertEquals(null, told.put(firstNumber(line), line), "once: " + line);
+                }
+            }
+            // 150 and 200 were changed by b after UNCHANGEDSINCE's modseq (\Seen already, \Flagged): refused
+            assertEquals("c OK [MODIFIED 150,200] Conditional STORE failed for some messages", line);
+            java.util.Set<Long> expected = new java.util.TreeSet<>();
+            for (long i = 1; i <= 300; i++) {
+                expected.add(i);
+            }
+            expected.remove(150L);
+            expected.remove(200L);
+            long stored = modSeq(told.get(1L));
+            assertTrue(stored > before);
+            for (long i : expected) {
+                String fetch = told.get(i);
+                assertTrue(fetch != null && fetch.matches("\\* " + i + " FETCH \\(UID " + i
+                        + " FLAGS \\(\\\\Seen \\\\Recent\\) MODSEQ \\(" + stored + "\\)\\)"), i + ": " + fetch);
+            }
+            // b's own changes reach a too, at their own (lower) modseqs, with 200 left without \Seen
+            assertTrue(told.get(150L).matches("\\* 150 FETCH \\(UID 150 FLAGS \\(\\\\Seen \\\\Recent\\) MODSEQ \\(\\d+\\)\\)"), told.get(150L));
+            assertTrue(told.get(200L).matches("\\* 200 FETCH \\(UID 200 FLAGS \\(\\\\Flagged \\\\Recent\\) MODSEQ \\(\\d+\\)\\)"), told.get(200L));
+            assertTrue(modSeq(told.get(150L)) < stored && modSeq(told.get(200L)) < stored);
+
+            idler.setTimeout(Duration.ofSeconds(10));
+            java.util.Map<Long, Long> heard = new java.util.TreeMap<>();
+            while (heard.size() < 298) {
+                line = idler.readLine();
+                if (line.matches("\\* \\d+ FETCH .*") && line.contains("MODSEQ (" + stored + ")")) {
+                    assertTrue(line.matches("\\* (\\d+) FETCH \\(UID \\1 FLAGS \\(\\\\Seen\\) MODSEQ \\(\\d+\\)\\)"), line);
+                    assertEquals(null, heard.put(firstNumber(line.substring(2)), modSeq(line)), "once: " + line);
+                }
+            }
+            assertEquals(expected, heard.keySet());
+            idler.send("DONE").expectEventually("i OK IDLE terminated");
+
+            a.send("m FETCH 149:151 (MODSEQ FLAGS)");
+            assertEquals(stored, modSeq(a.expect("\\* 149 FETCH .*\\\\Seen.*")));
+            assertTrue(modSeq(a.expect("\\* 150 FETCH .*\\\\Seen.*")) < stored, "b's change to 150 stands");
+            assertEquals(stored, modSeq(a.expect("\\* 151 FETCH .*\\\\Seen.*")));
+            a.expect("m OK FETCH completed");
+
+            // a has read everything: its next STORE is taken in without reading it back, and a change
+            // b makes right after still reaches it
+            a.send("r STORE 1:* -FLAGS.SILENT (\\Seen)").expectEventually("r OK STORE completed");
+            b.send("h STORE 7 +FLAGS.SILENT (\\Draft)").expectEventually("h OK .*");
+            a.send("n NOOP").expect("\\* 7 FETCH \\(UID 7 FLAGS \\(\\\\Draft \\\\Recent\\) MODSEQ \\(\\d+\\)\\)");
+            a.expect("n OK NOOP completed");
+            a.send("u FETCH 1:* (FLAGS)");
+            for (int i = 1; i <= 300; i++) {
+                a.expect("\\* " + i + " FETCH \\(.*FLAGS \\(" + (i == 7 ? "\\\\Draft " : i == 200 ? "\\\\Flagged " : "")
+                        + "\\\\Recent\\).*\\)");
+            }
+            a.expect("u OK FETCH completed");
+        }
+    }
+
     /** RFC 7162 §3.2: a client back after a while learns in its SELECT what vanished and what changed. */
     @Test
     void qresyncTellsAReturningClientWhatVanishedAndWhatChanged() throws Exception {

@@ -31,6 +31,7 @@ public final class MailboxStore implements AutoCloseable {
     private final ContentFiles contents;
     private final ChangeBus changes = new ChangeBus();
     private final OpenViews openViews = new OpenViews();
+    private final ContentKeys contentKeys = new ContentKeys();
     private final ReentrantReadWriteLock contentUse = new ReentrantReadWriteLock();
     private final AccountWriters accountWriters = new AccountWriters();
     /** Contents the previous {@link #sweepContents} found unused; the next one removes those still unused. */
@@ -109,6 +110,11 @@ public final class MailboxStore implements AutoCloseable {
 
     OpenViews openViews() {
         return openViews;
+    }
+
+    /** Each content's size and file key, for reading messages without their contents rows. */
+    ContentKeys contentKeys() {
+        return contentKeys;
     }
 
     /** The per-user context every mailbox operation goes through. */
@@ -366,6 +372,7 @@ public final class MailboxStore implements AutoCloseable {
         } catch (SQLException e) {
             throw db.failure(e, "collect garbage");
         }
+        contentKeys.keySet().forEach(id -> this.contentKeys.forget(id));
         for (String key : contentKeys.values()) {
             try {
                 contents.delete(key);

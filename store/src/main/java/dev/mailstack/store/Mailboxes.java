@@ -6,8 +6,14 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /** SQL on the mailboxes table, shared by account creation and sessions. */
 final class Mailboxes {
@@ -101,13 +107,54 @@ final class Mailboxes {
         return messageKey(mailbox, Uid.MAX + 1);
     }
 
-    static final String MESSAGE_COLUMNS =
-            "m.mailbox_id, m.uid, m.modseq, c.size, m.internal_date, m.flags, m.keywords, c.id, c.sha256, m.saved_at";
+    /** A join of each message to its content, for the sums of sizes; message reads go through {@link #readMessages}. */
     static final String MESSAGE_FROM = " FROM messages m JOIN contents c ON c.id = m.content_id";
 
-    static MessageRef readMessage(ResultSet rs) throws SQLException {
-        return new MessageRef(new MailboxId(rs.getLong(1)), new Uid(rs.getLong(2)), rs.getLong(3), rs.getLong(4),
-                rs.getTimestamp(5).toInstant(), Flags.fromColumns(rs.getInt(6), rs.getString(7)),
-                new ContentId(rs.getLong(8)), rs.getString(9).trim(), rs.getTimestamp(10).toInstant());
+    /**
+     * The messages whose keys are in {@code [lowKey, highKey]} and whose modseq is above
+     * {@code aboveModSeq}, in UID order. The messages table alone is read; each content's size and
+     * key come from {@code keys} ({@link ContentKeys}: the join they came from before read every
+     * summary too). A message whose content row is gone is left out, as the join left it out.
+     */
+    static List<MessageRef> readMessages(Connection c, ContentKeys keys, long lowKey, long highKey, long aboveModSeq)
+            throws SQLException {
+        List<Row> rows = new ArrayList<>();
+        Set<Long> contentIds = new HashSet<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT mailbox_id, uid, modseq, internal_date, flags, keywords,"
+                + " content_id, saved_at FROM messages WHERE id BETWEEN ? AND ?"
+                + (aboveModSeq > Long.MIN_VALUE ? " AND modseq > ?" : "") + " ORDER BY id")) {
+            ps.setLong(1, lowKey);
+            ps.setLong(2, highKey);
+            if (aboveModSeq > Long.MIN_VALUE) {
+                ps.setLong(3, aboveModSeq);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Row r = new Row(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getTimestamp(4).toInstant(),
+                            Flags.fromColumns(rs.getInt(5), rs.getString(6)), rs.getLong(7), rs.getTimestamp(8).toInstant());
+                    rows.add(r);
+                    contentIds.add(r.contentId);
+                }
+            }
+        }
+        Map<Long, ContentKeys.Entry> contents = keys.resolve(c, contentIds, lowKey, highKey);
+        List<MessageRef> out = new ArrayList<>(rows.size());
+        MailboxId mailbox = null;
+        for (Row r : rows) {
+            ContentKeys.Entry content = contents.get(r.contentId);
+            if (content == null) {
+                continue;
+            }
+            if (mailbox == null || mailbox.value() != r.mailboxId) {
+                mailbox = new MailboxId(r.mailboxId);
+            }
+            out.add(new MessageRef(mailbox, new Uid(r.uid), r.modSeq, content.size(), r.internalDate, r.flags,
+                    new ContentId(r.contentId), content.key(), r.savedAt));
+        }
+        return out;
+    }
+
+    private record Row(long mailboxId, long uid, long modSeq, Instant internalDate, Flags flags, long contentId,
+                       Instant savedAt) {
     }
 }

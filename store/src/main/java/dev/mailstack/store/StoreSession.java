@@ -133,6 +133,7 @@ public final class StoreSession {
                 c.rollback();
                 throw e;
             }
+            store.openViews().forget(info.id()); // its id comes back never: only the memory is given back
             return null;
         });
     }

@@ -615,23 +615,13 @@ public final class Transaction implements AutoCloseable {
 
     /** Every message from the lowest to the highest of {@code uids}, requested or not, in UID order. */
     private List<MessageRef> loadRange(MailboxId mailbox, Collection<Uid> uids) throws SQLException {
-        List<MessageRef> out = new ArrayList<>();
         if (uids.isEmpty()) {
-            return out;
+            return new ArrayList<>();
         }
         Uid low = java.util.Collections.min(uids);
         Uid high = java.util.Collections.max(uids);
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + Mailboxes.MESSAGE_COLUMNS + Mailboxes.MESSAGE_FROM
-                + " WHERE m.id BETWEEN ? AND ? ORDER BY m.id")) {
-            ps.setLong(1, Mailboxes.messageKey(mailbox, low.value()));
-            ps.setLong(2, Mailboxes.messageKey(mailbox, high.value()));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(Mailboxes.readMessage(rs));
-                }
-            }
-        }
-        return out;
+        return Mailboxes.readMessages(c, store.contentKeys(), Mailboxes.messageKey(mailbox, low.value()),
+                Mailboxes.messageKey(mailbox, high.value()), Long.MIN_VALUE);
     }
 
     /** The listed messages that exist, in UID order. */

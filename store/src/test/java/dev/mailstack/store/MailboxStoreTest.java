@@ -582,6 +582,145 @@ class MailboxStoreTest {
     }
 
     @Test
+    void aViewThatTookInItsOwnCommitReadsNothingBackButStillReadsAnotherWritersChange() throws Exception {
+        StoreSession s = f.session();
+        MailboxId inbox = f.inbox();
+        List<Uid> uids = appendNumbered(s, inbox, 20);
+        FlagChange seen = new FlagChange(FlagChange.Mode.ADD, Flags.of(Flag.SEEN));
+        try (MailboxView mine = s.select(MailboxName.INBOX); MailboxView other = s.select(MailboxName.INBOX)) {
+            List<MessageRef> changed;
+            try (Transaction t = s.begin()) {
+                changed = t.setFlags(inbox, uids, seen);
+                t.commit();
+            }
+            assertEquals(20, changed.size());
+            long committedAt = changed.get(0).modSeq();
+            assertTrue(changed.stream().allMatch(r -> r.modSeq() == committedAt), "one STORE, one modseq (RFC 7162 §3.1.3)");
+            mine.committed(changed);
+            assertEquals(committedAt, mine.highestModSeq());
+            assertEquals(List.of(), mine.refresh(), "its own change is not read back");
+            assertTrue(mine.messages().stream().allMatch(r -> r.flags().has(Flag.SEEN) && r.modSeq() == committedAt));
+            List<MailboxChange> told = other.refresh();
+            assertEquals(uids, told.stream().map(MailboxChange::uid).toList(), "every other view reads each message once");
+            assertTrue(other.messages().stream().allMatch(r -> r.flags().has(Flag.SEEN) && r.modSeq() == committedAt));
+
+            setFlags(s, inbox, List.of(uids.get(4)), new FlagChange(FlagChange.Mode.ADD, Flags.of(Flag.FLAGGED)));
+            try (Transaction t = s.begin()) {
+                changed = t.setFlags(inbox, List.of(uids.get(2)), new FlagChange(FlagChange.Mode.REMOVE, Flags.of(Flag.SEEN)));
+                t.commit();
+            }
+            mine.committed(changed);
+            assertTrue(mine.highestModSeq() < changed.get(0).modSeq(), "another commit came between: not caught up");
+            List<MailboxChange> caught = mine.refresh();
+            assertEquals(List.of(uids.get(2), uids.get(4)), caught.stream().map(MailboxChange::uid).toList());
+            assertEquals(changed.get(0).modSeq(), mine.highestModSeq());
+        }
+    }
+
+    @Test
+    void messagesAreReadWholeWhenTheSharedContentKeysHoldFewerThanTheMailbox() throws Exception {
+        StoreSession s = f.session();
+        MailboxId inbox = f.inbox();
+        List<Uid> uids = appendNumbered(s, inbox, 400);
+        List<MessageRef> expected;
+        try (MailboxView view = s.select(MailboxName.INBOX)) {
+            expected = view.messages();
+        }
+        assertEquals(400, expected.size());
+        ContentKeys small = new ContentKeys(16); // evicts while a read of 400 fills it
+        try (var c = f.store().db().connect()) {
+            List<MessageRef> read = Mailboxes.readMessages(c, small, Mailboxes.messageKey(inbox, 1),
+                    Mailboxes.messageKey(inbox, uids.get(399).value()), Long.MIN_VALUE);
+            assertEquals(expected, read, "cold: one pass with the join");
+            read = Mailboxes.readMessages(c, small, Mailboxes.messageKey(inbox, 1),
+                    Mailboxes.messageKey(inbox, uids.get(99).value()), Long.MIN_VALUE);
+            assertEquals(expected.subList(0, 100), read, "partly kept: the rest by id");
+        }
+        for (MessageRef r : expected) {
+            try (InputStream in = s.openContent(r)) {
+                assertEquals(r.size(), in.readAllBytes().length);
+            }
+        }
+    }
+
+    @Test
+    void aLargeMailboxOpensFromTheLastClosedViewAndCatchesUpWithWhatChangedSince() throws Exception {
+        f.store().openViews().minSnapshotMessages = 20; // as a mailbox of thousands would
+        StoreSession s = f.session();
+        MailboxId inbox = f.inbox();
+        List<Uid> uids = appendNumbered(s, inbox, 30);
+        FlagChange flagged = new FlagChange(FlagChange.Mode.ADD, Flags.of(Flag.FLAGGED));
+        try (MailboxView first = s.select(MailboxName.INBOX)) {
+            assertEquals(30, first.size());
+        }
+        assertEquals(java.util.Set.of(inbox), f.store().openViews().snapshotted());
+
+        expunge(s, inbox, uids.get(2));
+        setFlags(s, inbox, List.of(uids.get(4), uids.get(5)), flagged);
+        setFlags(s, inbox, List.of(uids.get(9)), flagged);
+        Uid late = TestMessages.append(s, inbox, "Subject: late\r\n\r\nx\r\n");
+        assertEquals(2, logRows(inbox), "no view is open, but the snapshot still needs the log");
+        assertEquals(1, rows("expunged", inbox));
+
+        List<MessageRef> expected;
+        try (var c = f.store().db().connect()) {
+            expected = Mailboxes.readMessages(c, new ContentKeys(), Mailboxes.messageKey(inbox, 1),
+                    Mailboxes.keyAfter(inbox) - 1, Long.MIN_VALUE);
+        }
+        assertEquals(30, expected.size());
+        try (MailboxView second = s.select(MailboxName.INBOX)) {
+            assertEquals(expected, second.messages(), "what the snapshot had, less the expunge, with the flags, and the new one");
+            assertEquals(late, second.messages().get(29).uid());
+            assertEquals(s.require(MailboxName.INBOX).highestModSeq(), second.highestModSeq());
+            assertEquals(List.of(), second.refresh());
+            setFlags(s, inbox, List.of(uids.get(0)), flagged);
+            assertEquals(3, logRows(inbox), "the first view's snapshot still holds the log from its modseq");
+        }
+        setFlags(s, inbox, List.of(uids.get(1)), flagged);
+        assertEquals(2, logRows(inbox), "the second view's snapshot, which replaced it, needs only the change it had not read");
+        s.delete(new MailboxName("Trash")); // another mailbox's deletion leaves this one's snapshot
+        assertEquals(java.util.Set.of(inbox), f.store().openViews().snapshotted());
+    }
+
+    @Test
+    void theLeastRecentlyOpenedSnapshotGoesFirstAndNoLongerHoldsItsLog() throws Exception {
+        f.store().openViews().minSnapshotMessages = 5;
+        f.store().openViews().snapshotCapacity = 25;
+        StoreSession s = f.session();
+        List<MailboxName> names = List.of(MailboxName.INBOX, new MailboxName("Archive"), new MailboxName("Sent"));
+        List<MailboxId> ids = new ArrayList<>();
+        for (MailboxName name : names) {
+            ids.add(s.require(name).id());
+            appendNumbered(s, ids.get(ids.size() - 1), 10);
+        }
+        try (MailboxView v = s.select(names.get(0))) {
+            assertEquals(10, v.size());
+        }
+        try (MailboxView v = s.select(names.get(1))) {
+            assertEquals(10, v.size());
+        }
+        try (MailboxView v = s.select(names.get(0))) { // INBOX opened again: Archive is now the older
+            assertEquals(10, v.size());
+        }
+        assertEquals(java.util.Set.of(ids.get(0), ids.get(1)), f.store().openViews().snapshotted());
+        FlagChange flagged = new FlagChange(FlagChange.Mode.ADD, Flags.of(Flag.FLAGGED));
+        setFlags(s, ids.get(1), List.of(new Uid(1)), flagged);
+        setFlags(s, ids.get(1), List.of(new Uid(2)), flagged);
+        assertEquals(2, logRows(ids.get(1)), "Archive's snapshot holds its log");
+
+        try (MailboxView v = s.select(names.get(2))) {
+            assertEquals(10, v.size());
+        }
+        assertEquals(java.util.Set.of(ids.get(0), ids.get(2)), f.store().openViews().snapshotted(), "30 > 25: Archive's went");
+        setFlags(s, ids.get(1), List.of(new Uid(3)), flagged);
+        assertEquals(1, logRows(ids.get(1)), "nothing holds Archive's log now");
+        try (MailboxView v = s.select(names.get(1))) {
+            assertEquals(List.of(true, true, true, false), v.messages().subList(0, 4).stream()
+                    .map(r -> r.flags().has(Flag.FLAGGED)).toList(), "read whole again");
+        }
+    }
+
+    @Test
     void theExpungeLogKeepsOnlyWhatOpenViewsHaveNotRead() throws Exception {
         StoreSession s = f.session();
         MailboxId inbox = f.inbox();
