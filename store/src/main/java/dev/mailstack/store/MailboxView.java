@@ -30,6 +30,8 @@ public final class MailboxView implements AutoCloseable {
     private volatile long modSeq;
     /** The highest UID this view has read; anything above it is new. */
     private long lastUid;
+    /** Held while a refresh changes {@link #messages}, which may run on an IDLE notifier's thread, and while it is copied. */
+    private final java.util.concurrent.locks.ReentrantLock reading = new java.util.concurrent.locks.ReentrantLock();
 
     MailboxView(MailboxStore store, StoreSession session, MailboxInfo info) {
         this.store = store;
@@ -90,6 +92,15 @@ public final class MailboxView implements AutoCloseable {
 
     /** Catches up with committed changes and returns them, expunges first, then flag changes and adds by UID. */
     public List<MailboxChange> refresh() {
+        reading.lock();
+        try {
+            return catchUp();
+        } finally {
+            reading.unlock();
+        }
+    }
+
+    private List<MailboxChange> catchUp() {
         pending = false;
         return session.query("refresh mailbox", c -> {
             long highest = highestModSeq(c);
@@ -145,13 +156,16 @@ public final class MailboxView implements AutoCloseable {
             return;
         }
         long committedAt = changed.get(0).modSeq();
+        boolean oneCommit = true;
         for (MessageRef r : changed) {
-            if (r.modSeq() != committedAt || !r.mailbox().equals(info.id())) {
-                throw new IllegalArgumentException("not one commit's flag changes to this mailbox");
+            // never thrown after the commit: a change that is not one commit's to this mailbox is
+            // still taken in, and the next refresh reads what it has to
+            oneCommit &= r.modSeq() == committedAt && r.mailbox().equals(info.id());
+            if (r.mailbox().equals(info.id())) {
+                update(r);
             }
-            update(r);
         }
-        if (modSeq == committedAt - 1) {
+        if (oneCommit && modSeq == committedAt - 1) {
             modSeq = committedAt;
         }
     }
@@ -263,14 +277,34 @@ public final class MailboxView implements AutoCloseable {
     @Override
     public void close() {
         long at = modSeq;
-        OpenViews.Snapshot last = at > 0 && messages.size() >= store.openViews().minSnapshotMessages
-                ? new OpenViews.Snapshot(at, lastUid, Collections.unmodifiableNavigableMap(new TreeMap<>(messages)))
-                : null;
-        store.openViews().remove(this, last);
+        OpenViews.Snapshot last = null;
         try {
-            subscription.close();
-        } catch (Exception e) {
-            throw new IllegalStateException("unsubscribe cannot fail", e);
+            last = snapshot(at);
+        } finally {
+            // whatever became of the copy: a view left registered would hold its mailbox's logs for good
+            store.openViews().remove(this, at, last);
+            try {
+                subscription.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("unsubscribe cannot fail", e);
+            }
+        }
+    }
+
+    /**
+     * What this view has read, for the next view of its mailbox to start from; null when it would
+     * not be kept, or when a refresh is under way on another thread (an IDLE notifier not yet
+     * joined): a copy taken meanwhile could miss messages, and every later view would then lack them.
+     */
+    private OpenViews.Snapshot snapshot(long at) {
+        if (!store.openViews().wouldKeep(info.id(), at, messages.size()) || !reading.tryLock()) {
+            return null;
+        }
+        try {
+            return modSeq == at ? new OpenViews.Snapshot(at, lastUid, Collections.unmodifiableNavigableMap(new TreeMap<>(messages)))
+                    : null;
+        } finally {
+            reading.unlock();
         }
     }
 }

@@ -668,7 +668,9 @@ class MailboxStoreTest {
                     Mailboxes.keyAfter(inbox) - 1, Long.MIN_VALUE);
         }
         assertEquals(30, expected.size());
+        long resumedBefore = f.store().openViews().resumed();
         try (MailboxView second = s.select(MailboxName.INBOX)) {
+            assertEquals(resumedBefore + 1, f.store().openViews().resumed(), "started from the snapshot, not read whole");
             assertEquals(expected, second.messages(), "what the snapshot had, less the expunge, with the flags, and the new one");
             assertEquals(late, second.messages().get(29).uid());
             assertEquals(s.require(MailboxName.INBOX).highestModSeq(), second.highestModSeq());
@@ -680,6 +682,43 @@ class MailboxStoreTest {
         assertEquals(2, logRows(inbox), "the second view's snapshot, which replaced it, needs only the change it had not read");
         s.delete(new MailboxName("Trash")); // another mailbox's deletion leaves this one's snapshot
         assertEquals(java.util.Set.of(inbox), f.store().openViews().snapshotted());
+    }
+
+    /**
+     * A snapshot holds its mailbox's logs, so it must end: when a newer view closes with the
+     * mailbox shrunk below the size worth one (it would otherwise never be replaced), and when it
+     * is older than its maximum age (a mailbox nobody opens).
+     */
+    @Test
+    void aSnapshotEndsWhenItsMailboxShrinksOrItGrowsOld() throws Exception {
+        f.store().openViews().minSnapshotMessages = 20;
+        StoreSession s = f.session();
+        MailboxId inbox = f.inbox();
+        List<Uid> uids = appendNumbered(s, inbox, 25);
+        try (MailboxView v = s.select(MailboxName.INBOX)) {
+            assertEquals(25, v.size());
+        }
+        assertEquals(java.util.Set.of(inbox), f.store().openViews().snapshotted());
+        for (int i = 0; i < 10; i++) {
+            expunge(s, inbox, uids.get(i));
+        }
+        assertEquals(10, rows("expunged", inbox), "the snapshot holds the expunge log");
+        try (MailboxView v = s.select(MailboxName.INBOX)) {
+            assertEquals(15, v.size());
+        }
+        assertEquals(java.util.Set.of(), f.store().openViews().snapshotted(), "15 < 20: the old snapshot went, none replaced it");
+        expunge(s, inbox, uids.get(10));
+        assertEquals(1, rows("expunged", inbox), "nothing holds the log now");
+
+        appendNumbered(s, inbox, 10);
+        try (MailboxView v = s.select(MailboxName.INBOX)) {
+            assertEquals(24, v.size());
+        }
+        assertEquals(java.util.Set.of(inbox), f.store().openViews().snapshotted());
+        f.store().openViews().maxAge = java.time.Duration.ZERO; // as an hour later
+        expunge(s, inbox, uids.get(11));
+        assertEquals(java.util.Set.of(), f.store().openViews().snapshotted(), "too old: dropped at the next prune");
+        assertEquals(1, rows("expunged", inbox));
     }
 
     @Test
