@@ -100,14 +100,19 @@ public final class MailboxView implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads everything first and changes the view only once every read has succeeded: a failure
+     * half-way (the database busy, say) used to leave expunges applied to the view that were never
+     * returned, so the session never told its client and kept numbering a message that was gone.
+     */
     private List<MailboxChange> catchUp() {
         pending = false;
-        return session.query("refresh mailbox", c -> {
+        Changes read = session.query("refresh mailbox", c -> {
             long highest = highestModSeq(c);
-            List<MailboxChange> out = new ArrayList<>();
             if (highest == modSeq) {
-                return out;
+                return null;
             }
+            List<MailboxChange.Expunged> expunged = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement(
                     "SELECT uid, modseq FROM expunged WHERE mailbox_id = ? AND modseq > ? AND modseq <= ? ORDER BY uid")) {
                 ps.setLong(1, info.id().value());
@@ -115,26 +120,37 @@ public final class MailboxView implements AutoCloseable {
                 ps.setLong(3, highest);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        Uid uid = new Uid(rs.getLong(1));
-                        if (messages.remove(uid) != null) {
-                            out.add(new MailboxChange.Expunged(uid, rs.getLong(2)));
-                        }
+                        expunged.add(new MailboxChange.Expunged(new Uid(rs.getLong(1)), rs.getLong(2)));
                     }
                 }
             }
-            for (MessageRef r : changedSince(c, changedRanges(c, highest))) {
-                if (messages.replace(r.uid(), r) != null) {
-                    out.add(new MailboxChange.FlagsChanged(r));
-                }
-            }
-            for (MessageRef r : readAbove(c, lastUid)) {
-                messages.put(r.uid(), r);
-                lastUid = r.uid().value();
-                out.add(new MailboxChange.Added(r));
-            }
-            modSeq = highest;
-            return out;
+            return new Changes(highest, expunged, changedSince(c, changedRanges(c, highest)), readAbove(c, lastUid));
         });
+        List<MailboxChange> out = new ArrayList<>();
+        if (read == null) {
+            return out;
+        }
+        for (MailboxChange.Expunged e : read.expunged()) {
+            if (messages.remove(e.uid()) != null) {
+                out.add(e);
+            }
+        }
+        for (MessageRef r : read.changed()) {
+            if (messages.replace(r.uid(), r) != null) {
+                out.add(new MailboxChange.FlagsChanged(r));
+            }
+        }
+        for (MessageRef r : read.added()) {
+            messages.put(r.uid(), r);
+            lastUid = r.uid().value();
+            out.add(new MailboxChange.Added(r));
+        }
+        modSeq = read.highest();
+        return out;
+    }
+
+    /** What one refresh read, before any of it is applied. */
+    private record Changes(long highest, List<MailboxChange.Expunged> expunged, List<MessageRef> changed, List<MessageRef> added) {
     }
 
     /** Replaces one message's state after this session changed it, without waiting for refresh. */

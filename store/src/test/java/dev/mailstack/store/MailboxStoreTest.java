@@ -685,6 +685,37 @@ class MailboxStoreTest {
     }
 
     /**
+     * A refresh that fails half-way changes nothing: the expunge it had read before the failure is
+     * returned by the next one. It used to be applied to the view and lost, so the session never
+     * told its client and went on numbering a message that was gone.
+     */
+    @Test
+    void aRefreshThatFailsHalfWayLosesNoExpunge() throws Exception {
+        StoreSession s = f.session();
+        MailboxId inbox = f.inbox();
+        List<Uid> uids = appendNumbered(s, inbox, 3);
+        try (MailboxView view = s.select(MailboxName.INBOX)) {
+            expunge(s, inbox, uids.get(1));
+            setFlags(s, inbox, List.of(uids.get(2)), new FlagChange(FlagChange.Mode.ADD, Flags.of(Flag.FLAGGED)));
+            try (var c = f.store().db().connect(); var st = c.createStatement()) {
+                st.execute("ALTER TABLE flag_changes RENAME TO flag_changes_away"); // the read after the expunges fails
+            }
+            try {
+                assertThrows(StoreException.class, view::refresh);
+            } finally {
+                try (var c = f.store().db().connect(); var st = c.createStatement()) {
+                    st.execute("ALTER TABLE flag_changes_away RENAME TO flag_changes");
+                }
+            }
+            assertEquals(3, view.size(), "nothing applied");
+            List<MailboxChange> changes = view.refresh();
+            assertEquals(List.of(uids.get(1), uids.get(2)), changes.stream().map(MailboxChange::uid).toList());
+            assertTrue(changes.get(0) instanceof MailboxChange.Expunged && changes.get(1) instanceof MailboxChange.FlagsChanged);
+            assertEquals(2, view.size());
+        }
+    }
+
+    /**
      * A snapshot holds its mailbox's logs, so it must end: when a newer view closes with the
      * mailbox shrunk below the size worth one (it would otherwise never be replaced), and when it
      * is older than its maximum age (a mailbox nobody opens).
