@@ -1124,20 +1124,10 @@ final class ImapParser {
         pos = 0;
         String text = new String(bytes, StandardCharsets.UTF_8);
         // U+FFFD marks bytes that were not UTF-8 (or one that was sent): only then a strict look
-        if (text.indexOf('\uFFFD') >= 0 && !isUtf8(bytes)) {
+        if (text.indexOf('\uFFFD') >= 0 && !dev.mailstack.mime.MailCharset.isUtf8(bytes, 0, bytes.length)) {
             literalNotUtf8 = true;
         }
         return text;
-    }
-
-    private static boolean isUtf8(byte[] bytes) {
-        try {
-            StandardCharsets.UTF_8.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(bytes));
-            return true;
-        } catch (java.nio.charset.CharacterCodingException e) {
-            return false;
-        }
     }
 
     private static int indexOf(byte[] b, byte v) {

@@ -135,6 +135,19 @@ public final class MailCharset {
         return decodesCleanly(bytes, off, len, StandardCharsets.UTF_8);
     }
 
+    /**
+     * The bytes as UTF-8 text, or empty when they are not UTF-8: strictly, where a lenient decode
+     * would put U+FFFD into a name, a script or a reply that nobody wrote that way.
+     */
+    public static java.util.Optional<String> decodeUtf8(byte[] bytes, int off, int len) {
+        try {
+            return java.util.Optional.of(StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes, off, len)).toString());
+        } catch (CharacterCodingException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
     private static boolean decodesCleanly(byte[] bytes, int off, int len, Charset c) {
         try {
             c.newDecoder().onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)

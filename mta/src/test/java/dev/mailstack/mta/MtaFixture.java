@@ -105,6 +105,20 @@ public final class MtaFixture implements AutoCloseable {
         return new LineClient(smtp.port());
     }
 
+    /** A connection to the MX that has been greeted and has said EHLO, as most SMTP tests begin. */
+    public LineClient connectEhlo() throws IOException {
+        LineClient c = connect();
+        try {
+            c.expect("220 .*");
+            c.send("EHLO client.test");
+            c.expectEventually("250 HELP");
+            return c;
+        } catch (IOException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+
     public StoreSession alice() {
         return store.session();
     }

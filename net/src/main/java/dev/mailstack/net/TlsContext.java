@@ -313,6 +313,8 @@ public final class TlsContext {
         TlsSuites.apply(ssl);
         ssl.setSoTimeout(plain.getSoTimeout());
         java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        // a virtual thread asleep for the deadline: SSLSocket has no handshake timeout of its own, and
+        // the listener's watchdog sees a connection only once its handshake is done
         Thread guard = Thread.ofVirtual().name("tls-handshake-deadline").start(() -> {
             try {
                 Thread.sleep(deadline);

@@ -7,9 +7,6 @@ import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.SieveScriptEntry;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -129,12 +126,8 @@ final class SieveCommand implements Runnable {
                 throw new CommandFailure(file + " is larger than " + dev.mailstack.store.SieveLimits.MAX_SCRIPT_BYTES
                         + " bytes, more than any Sieve script may have");
             }
-            try {
-                return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
-            } catch (CharacterCodingException e) {
-                throw new CommandFailure(file + " is not UTF-8; Sieve scripts are (RFC 5228 §2.1)");
-            }
+            return dev.mailstack.mime.MailCharset.decodeUtf8(bytes, 0, bytes.length)
+                    .orElseThrow(() -> new CommandFailure(file + " is not UTF-8; Sieve scripts are (RFC 5228 §2.1)"));
         }
     }
 

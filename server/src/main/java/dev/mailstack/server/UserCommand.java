@@ -344,13 +344,10 @@ final class UserCommand {
                         in.reset();
                     }
                 }
-                try {
-                    return new Line(StandardCharsets.UTF_8.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
-                            .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
-                            .decode(java.nio.ByteBuffer.wrap(bytes.toByteArray())).toString(), tooLong, false);
-                } catch (java.nio.charset.CharacterCodingException e) {
-                    return new Line(bytes.toString(StandardCharsets.ISO_8859_1), tooLong, true); // a comment still is one
-                }
+                byte[] line = bytes.toByteArray();
+                boolean cut = tooLong;
+                return dev.mailstack.mime.MailCharset.decodeUtf8(line, 0, line.length).map(text -> new Line(text, cut, false))
+                        .orElseGet(() -> new Line(bytes.toString(StandardCharsets.ISO_8859_1), cut, true)); // a comment still is one
             }
         }
 

@@ -3,7 +3,6 @@ package dev.mailstack.server;
 import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.Vacation;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -91,11 +90,8 @@ final class VacationCommand implements Runnable {
                             + Vacation.MAX_BODY_CHARS + " characters)");
                 }
                 // strictly: a Latin-1 file decoded leniently put U+FFFD into every reply sent
-                text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
-                        .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
-            } catch (java.nio.charset.CharacterCodingException e) {
-                throw new CommandFailure(messageFile + ": not UTF-8 text; convert it first (iconv -f LATIN1 -t UTF-8)");
+                text = dev.mailstack.mime.MailCharset.decodeUtf8(bytes, 0, bytes.length).orElseThrow(() ->
+                        new CommandFailure(messageFile + ": not UTF-8 text; convert it first (iconv -f LATIN1 -t UTF-8)"));
             } catch (IOException e) {
                 throw new CommandFailure("cannot read " + messageFile + ": " + e.getMessage());
             }

@@ -18,6 +18,27 @@ class CliTest {
         return Main.run(args);
     }
 
+    /** What a command printed, and its exit status. */
+    private record Ran(int exit, String out, String err) {
+    }
+
+    /** Runs a command as {@link #run} does, capturing what it prints on standard output and error. */
+    private Ran capture(String... args) {
+        java.io.PrintStream stdout = System.out;
+        java.io.PrintStream stderr = System.err;
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        try {
+            System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+            System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+            int exit = run(args);
+            return new Ran(exit, out.toString(java.nio.charset.StandardCharsets.UTF_8), err.toString(java.nio.charset.StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(stdout);
+            System.setErr(stderr);
+        }
+    }
+
     @Test
     void domainsUsersAndAliasesFromTheCommandLine() throws Exception {
         String data = dir.resolve("data").toString();
@@ -47,18 +68,14 @@ class CliTest {
         Path users = dir.resolve("users.txt");
         Files.writeString(users, "alice@example.org pw\nbob@example.org pw\n");
         assertEquals(0, run("user", "import", users.toString(), "--data", data));
-        java.io.PrintStream stderr = System.err;
-        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
-        try {
-            System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
-            assertEquals(0, run("alias", "add", "sales@example.org", "bob@example.org", "--data", data));
-            assertEquals("", err.toString(java.nio.charset.StandardCharsets.UTF_8), "a working alias gets no note");
-            assertEquals(0, run("alias", "add", "alice@example.org", "bob@example.org", "--data", data));
-            assertEquals(0, run("alias", "add", "info@example.org", "nobody@example.org", "--data", data));
-        } finally {
-            System.setErr(stderr);
-        }
-        String said = err.toString(java.nio.charset.StandardCharsets.UTF_8);
+        Ran working = capture("alias", "add", "sales@example.org", "bob@example.org", "--data", data);
+        assertEquals(0, working.exit());
+        assertEquals("", working.err(), "a working alias gets no note");
+        Ran account = capture("alias", "add", "alice@example.org", "bob@example.org", "--data", data);
+        Ran nobody = capture("alias", "add", "info@example.org", "nobody@example.org", "--data", data);
+        assertEquals(0, account.exit());
+        assertEquals(0, nobody.exit());
+        String said = account.err() + nobody.err();
         assertTrue(said.contains("mailstack: note: alice@example.org is an account, whose own mailbox gets its mail"), said);
         assertTrue(said.contains("mailstack: note: nobody@example.org is no account or alias here yet: mail to"
                 + " info@example.org is refused (550 5.1.1) until it is"), said);
@@ -73,16 +90,9 @@ class CliTest {
         Files.writeString(users, "carol@example.org\tpass word\n"
                 + "dave@example.org:{PLAIN}d-secret:1000:1000::/home/dave::\n"
                 + "erin@example.org:{BLF-CRYPT}$2y$05$abc:1000:1000::/home/erin::\n");
-        java.io.PrintStream stderr = System.err;
-        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
-        try {
-            System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
-            assertEquals(1, run("user", "import", users.toString(), "--data", data), "one line refused");
-        } finally {
-            System.setErr(stderr);
-        }
-        assertTrue(err.toString(java.nio.charset.StandardCharsets.UTF_8).contains(
-                users + ":3: password scheme {BLF-CRYPT} is not supported"), err.toString());
+        Ran imported = capture("user", "import", users.toString(), "--data", data);
+        assertEquals(1, imported.exit(), "one line refused");
+        assertTrue(imported.err().contains(users + ":3: password scheme {BLF-CRYPT} is not supported"), imported.err());
         try (MailboxStore store = MailboxStore.open(Path.of(data), null)) {
             assertTrue(store.accounts().authenticate("carol@example.org", "pass word").isPresent());
             assertTrue(store.accounts().authenticate("dave@example.org", "d-secret").isPresent());
@@ -477,16 +487,11 @@ class CliTest {
         String data = dir.resolve("data").toString();
         assertEquals(0, run("domain", "add", "example.org", "--data", data));
         Path missing = dir.resolve("nonexistent");
-        java.io.PrintStream stderr = System.err;
-        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
-        try {
-            System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
-            assertEquals(1, run("backup", missing.resolve("x.zip").toString(), "--data", data));
-            assertEquals(1, run("restore", dir.resolve("nonexist.zip").toString(), "--data", dir.resolve("r").toString()));
-        } finally {
-            System.setErr(stderr);
-        }
-        String said = err.toString(java.nio.charset.StandardCharsets.UTF_8);
+        Ran backup = capture("backup", missing.resolve("x.zip").toString(), "--data", data);
+        Ran restore = capture("restore", dir.resolve("nonexist.zip").toString(), "--data", dir.resolve("r").toString());
+        assertEquals(1, backup.exit());
+        assertEquals(1, restore.exit());
+        String said = backup.err() + restore.err();
         assertTrue(said.contains("mailstack: no such folder: " + missing + " (create it first"), said);
         assertTrue(said.contains("mailstack: no such file: " + dir.resolve("nonexist.zip") + "\n"), said);
         assertTrue(Files.notExists(dir.resolve("r")), "a failed restore made no data folder");
@@ -505,15 +510,9 @@ class CliTest {
         Files.writeString(mbox, "Stray text before the first message\n\nFrom someone Tue Dec  1 10:00:00 2026\nSubject: one\n\n"
                 + "Regards,\nFrom the archive of 10:00 notes\n\nFrom here on, all is quiet\n\n"
                 + "From other Tue Dec  1 11:00:00 2026\nSubject: two\n\nbody\n");
-        java.io.PrintStream stdout = System.out;
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        try {
-            System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
-            assertEquals(0, run("import", "mbox", mbox.toString(), "--user", "alice@example.org", "--mailbox", "Old", "--data", data));
-        } finally {
-            System.setOut(stdout);
-        }
-        assertTrue(out.toString(java.nio.charset.StandardCharsets.UTF_8).contains("skipped 1 line(s) of text before the first"), out.toString());
+        Ran imported = capture("import", "mbox", mbox.toString(), "--user", "alice@example.org", "--mailbox", "Old", "--data", data);
+        assertEquals(0, imported.exit());
+        assertTrue(imported.out().contains("skipped 1 line(s) of text before the first"), imported.out());
         Path eml = dir.resolve("one.eml");
         Files.writeString(eml, "Subject: not an mbox\n\nhello\n");
         assertEquals(1, run("import", "mbox", eml.toString(), "--user", "alice@example.org", "--mailbox", "Eml", "--data", data));
@@ -565,15 +564,9 @@ class CliTest {
         Files.createSymbolicLink(maildir.resolve(".Linked"), other);
         Files.createDirectories(maildir.resolve(".Own"));
         Files.createSymbolicLink(maildir.resolve(".Own/cur"), other.resolve("cur"));
-        java.io.PrintStream stdout = System.out;
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        try {
-            System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
-            assertEquals(0, run("import", "maildir", maildir.toString(), "--user", "alice@example.org", "--data", data));
-        } finally {
-            System.setOut(stdout);
-        }
-        assertTrue(out.toString(java.nio.charset.StandardCharsets.UTF_8).contains("skipped 3 symbolic link(s)"), out.toString());
+        Ran imported = capture("import", "maildir", maildir.toString(), "--user", "alice@example.org", "--data", data);
+        assertEquals(0, imported.exit());
+        assertTrue(imported.out().contains("skipped 3 symbolic link(s)"), imported.out());
         try (MailboxStore store = MailboxStore.open(Path.of(data), null)) {
             var alice = store.open(store.accounts().find("alice@example.org").orElseThrow().id());
             assertEquals(1, alice.status(dev.mailstack.store.MailboxName.INBOX).messages());
@@ -667,22 +660,14 @@ class CliTest {
         Path users = dir.resolve("users.txt");
         Files.writeString(users, "dave@example.org pw\n" + "x".repeat(3 * UserCommand.Import.MAX_LINE_CHARS)
                 + " pw\r\nerin@example.org pw\r\n");
-        java.io.PrintStream stderr = System.err;
-        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
-        try {
-            System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
-            assertEquals(1, run("user", "import", users.toString(), "--data", data));
-            assertTrue(err.toString(java.nio.charset.StandardCharsets.UTF_8).contains(users + ":2: a line longer than 4096"
-                    + " bytes is no user"), err.toString(java.nio.charset.StandardCharsets.UTF_8));
-            Path latin1 = dir.resolve("latin1.txt");
-            Files.write(latin1, "frank@example.org pw\ngr\u00e9ta@example.org pw\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
-            err.reset();
-            assertEquals(1, run("user", "import", latin1.toString(), "--data", data));
-            assertTrue(err.toString(java.nio.charset.StandardCharsets.UTF_8).contains(latin1 + ":2: not UTF-8 text"),
-                    err.toString(java.nio.charset.StandardCharsets.UTF_8));
-        } finally {
-            System.setErr(stderr);
-        }
+        Ran longLine = capture("user", "import", users.toString(), "--data", data);
+        assertEquals(1, longLine.exit());
+        assertTrue(longLine.err().contains(users + ":2: a line longer than 4096 bytes is no user"), longLine.err());
+        Path latin1 = dir.resolve("latin1.txt");
+        Files.write(latin1, "frank@example.org pw\ngr\u00e9ta@example.org pw\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        Ran notUtf8 = capture("user", "import", latin1.toString(), "--data", data);
+        assertEquals(1, notUtf8.exit());
+        assertTrue(notUtf8.err().contains(latin1 + ":2: not UTF-8 text"), notUtf8.err());
         Path mac = Files.writeString(dir.resolve("mac.txt"), "gina@example.org pw1\rhank@example.org pw2\r");
         assertEquals(0, run("user", "import", mac.toString(), "--data", data), "a bare CR ends a line as LF does");
         try (MailboxStore store = MailboxStore.open(Path.of(data), null)) {

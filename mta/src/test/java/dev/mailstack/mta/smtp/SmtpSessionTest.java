@@ -105,10 +105,7 @@ class SmtpSessionTest {
     @Test
     void aNearlyFullDiskRefusesNewMailForNowAndTheSessionGoesOn() throws Exception {
         long free = mta.store.store().diskSpace().usable();
-        try (LineClient c = mta.connect()) {
-            c.expect("220 .*");
-            c.send("EHLO client.test");
-            c.expectEventually("250 HELP");
+        try (LineClient c = mta.connectEhlo()) {
             // only the declared size takes it under the reserve (and would, unless 24 MB were freed meanwhile)
             mta.store.store().diskSpace().keepFree(free - 1_000_000);
             c.send("MAIL FROM:<bob@remote.test> SIZE=25000000").expect("452 4.3.1 Insufficient system storage: .*");
@@ -213,10 +210,7 @@ class SmtpSessionTest {
     /** RFC 6531 §3.3: with SMTPUTF8 an address is UTF-8; bytes that are not were taken as U+FFFD. */
     @Test
     void aCommandLineThatIsNotUtf8IsRefusedAndTheSessionGoesOn() throws Exception {
-        try (LineClient c = mta.connect()) {
-            c.expect("220 .*");
-            c.send("EHLO client.test");
-            c.expectEventually("250 HELP");
+        try (LineClient c = mta.connectEhlo()) {
             c.sendBytes(new byte[]{'M', 'A', 'I', 'L', ' ', 'F', 'R', 'O', 'M', ':', '<', 'b', (byte) 0xFF, '@', 'r', '.', 't', 'e', 's', 't',
                 '>', ' ', 'S', 'M', 'T', 'P', 'U', 'T', 'F', '8', '\r', '\n'});
             c.expect("500 5.5.2 Bad UTF-8 syntax");
@@ -228,10 +222,7 @@ class SmtpSessionTest {
     /** RFC 1870 §4 size-value = 1*20DIGIT; RFC 3461 §4.1 NOTIFY items separated by single commas. */
     @Test
     void sizeAndNotifyValuesFollowTheirGrammar() throws Exception {
-        try (LineClient c = mta.connect()) {
-            c.expect("220 .*");
-            c.send("EHLO client.test");
-            c.expectEventually("250 HELP");
+        try (LineClient c = mta.connectEhlo()) {
             c.send("MAIL FROM:<bob@remote.test> SIZE=-1").expect("501 5.5.4 Syntax: SIZE=.*");
             c.send("MAIL FROM:<bob@remote.test> SIZE=+5").expect("501 5.5.4 Syntax: SIZE=.*");
             c.send("MAIL FROM:<bob@remote.test> SIZE=" + "9".repeat(20)).expect("552 5.3.4 .*");
@@ -299,10 +290,7 @@ class SmtpSessionTest {
     @Test
     void oversizedMessagesAreReadToTheEndThenRefused() throws Exception {
         restartWithSmallMessages(SmtpSettings.mx("mx.example.org").maxErrors());
-        try (LineClient c = mta.connect()) {
-            c.expect("220 .*");
-            c.send("EHLO client.test");
-            c.expectEventually("250 HELP");
+        try (LineClient c = mta.connectEhlo()) {
             c.send("MAIL FROM:<bob@remote.test>").expect("250 .*");
             c.send("RCPT TO:<alice@example.org>").expect("250 .*");
             c.send("DATA").expect("354 .*");
@@ -320,10 +308,7 @@ class SmtpSessionTest {
     @Test
     void chunksPipelinedAfterARefusedOneAreDiscardedWithoutEndingTheSession() throws Exception {
         restartWithSmallMessages(3);
-        try (LineClient c = mta.connect()) {
-            c.expect("220 .*");
-            c.send("EHLO client.test");
-            c.expectEventually("250 HELP");
+        try (LineClient c = mta.connectEhlo()) {
             String chunk = "x".repeat(598) + "\r\n";
             StringBuilder pipelined = new StringBuilder("MAIL FROM:<bob@remote.test>\r\nRCPT TO:<alice@example.org>\r\n");
             for (int i = 0; i < 6; i++) {
@@ -509,10 +494,7 @@ class SmtpSessionTest {
 
     @Test
     void bdatChunksMakeOneMessage() throws Exception {
-        try (LineClient c = mta.connect()) {
-            c.expect("220 .*");
-            c.send("EHLO client.test");
-            c.expectEventually("250 HELP");
+        try (LineClient c = mta.connectEhlo()) {
             c.send("MAIL FROM:<bob@remote.test> BODY=BINARYMIME").expect("555 5.5.4 BODY=BINARYMIME is not supported.*");
             c.send("MAIL FROM:<bob@remote.test> BODY=8BITMIME").expect("250 .*");
             c.send("RCPT TO:<alice@example.org>").expect("250 .*");
@@ -526,10 +508,7 @@ class SmtpSessionTest {
     /** RFC 3030 §2: once a chunk is in, the envelope is closed; a late RCPT would read the first recipient's "for". */
     @Test
     void rcptAfterABdatChunkIsRefusedAndTheMessageGoesOn() throws Exception {
-        try (LineClient c = mta.connect()) {
-            c.expect("220 .*");
-            c.send("EHLO client.test");
-            c.expectEventually("250 HELP");
+        try (LineClient c = mta.connectEhlo()) {
             c.send("MAIL FROM:<bob@remote.test>").expect("250 .*");
             c.send("RCPT TO:<alice@example.org>").expect("250 .*");
             c.sendRaw("BDAT 21\r\nSubject: chunks\r\n\r\nab").expect("250 2.0.0 Ok: 21 octets.*");
@@ -805,10 +784,7 @@ class SmtpSessionTest {
 
     @Test
     void anSmtpUtf8MessageKeepsItsUtf8HeaderAndMailWithoutItGetsEncodedWords() throws Exception {
-        try (LineClient c = mta.connect()) {
-            c.expect("220 .*");
-            c.send("EHLO client.test");
-            c.expectEventually("250 HELP");
+        try (LineClient c = mta.connectEhlo()) {
             c.send("MAIL FROM:<bob@remote.test> SMTPUTF8").expect("250 .*");
             c.send("RCPT TO:<alice@example.org>").expect("250 .*");
             c.send("DATA").expect("354 .*");
