@@ -389,6 +389,10 @@ public final class Bench {
         int m = Integer.parseInt(o("mailbox-size", "10000"));
         try (Wire w = imapLogin(user)) {
             long have = status(w, "c");
+            if (have > m) { // a mailbox left bigger by an earlier run would make two servers' figures incomparable
+                throw new IllegalStateException(user + "'s INBOX holds " + have + " messages, more than --mailbox-size "
+                        + m + ": empty it first, or measure with --mailbox-size " + have);
+            }
             long t0 = System.nanoTime();
             for (long i = have; i < m; i++) {
                 byte[] msg = message((int) i, 2000 + (int) (i % 7) * 1500);

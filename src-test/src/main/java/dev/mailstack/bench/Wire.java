@@ -91,20 +91,107 @@ final class Wire implements AutoCloseable {
         bytesRead += n;
     }
 
-    /** Reads an IMAP response up to the tagged line, skipping literal octets; returns the tagged line. */
+    /**
+     * Reads an IMAP response up to the tagged line, skipping literal octets; returns the tagged line.
+     * Untagged lines are looked at in the buffer, never made into Strings: a FETCH 1:* answer is
+     * tens of thousands of lines, and decoding each one made the client, not the server, what
+     * BODYSTRUCTURE and FLAGS of a big mailbox measured.
+     */
     String imapUntil(String tag) throws IOException {
+        byte[] tagged = (tag + " ").getBytes(StandardCharsets.US_ASCII);
         while (true) {
-            String l = line();
-            int brace = l.endsWith("}") ? l.lastIndexOf('{') : -1;
-            if (brace >= 0) {
-                skip(Long.parseLong(l.substring(brace + 1, l.length() - 1).replace("+", "")));
+            int end = bufferedLineEnd();
+            if (end < 0) { // a line longer than the buffer: rare enough to take as a String
+                String l = line();
+                int brace = l.endsWith("}") ? l.lastIndexOf('{') : -1;
+                if (brace >= 0) {
+                    skip(Long.parseLong(l.substring(brace + 1, l.length() - 1).replace("+", "")));
+                } else if (l.startsWith(tag + " ")) {
+                    return taggedOk(l);
+                }
                 continue;
             }
-            if (l.startsWith(tag + " ")) {
-                if (!l.startsWith(tag + " OK")) {
-                    throw new IOException("IMAP error: " + l);
+            int last = end > pos && buf[end - 1] == '\r' ? end - 1 : end;
+            long literal = literalAt(pos, last);
+            if (literal >= 0) {
+                consume(end + 1);
+                skip(literal);
+            } else if (startsWith(tagged, pos, last)) {
+                String l = text(buf, pos, end);
+                consume(end + 1);
+                return taggedOk(l);
+            } else {
+                consume(end + 1);
+            }
+        }
+    }
+
+    private static String taggedOk(String line) throws IOException {
+        if (!line.substring(line.indexOf(' ') + 1).startsWith("OK")) {
+            throw new IOException("IMAP error: " + line);
+        }
+        return line;
+    }
+
+    /** The octet count of a literal announced at the end of buf[from, to) ({n} or {n+}), or -1. */
+    private long literalAt(int from, int to) {
+        if (to <= from || buf[to - 1] != '}') {
+            return -1;
+        }
+        long n = 0;
+        int digits = 0;
+        for (int i = to - 2; i >= from; i--) {
+            byte b = buf[i];
+            if (b == '{') {
+                return digits > 0 ? n : -1;
+            }
+            if (b == '+' && i == to - 2) {
+                continue;
+            }
+            if (b < '0' || b > '9' || digits == 18) {
+                return -1;
+            }
+            n += (b - '0') * POWERS[digits++];
+        }
+        return -1;
+    }
+
+    private static final long[] POWERS = new long[18];
+
+    static {
+        POWERS[0] = 1;
+        for (int i = 1; i < POWERS.length; i++) {
+            POWERS[i] = POWERS[i - 1] * 10;
+        }
+    }
+
+    private boolean startsWith(byte[] prefix, int from, int to) {
+        if (to - from < prefix.length) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length; i++) {
+            if (buf[from + i] != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The index of the next '\n', reading more until the line is in the buffer; -1 if it cannot fit. */
+    private int bufferedLineEnd() throws IOException {
+        int scanned = 0;
+        while (true) {
+            for (int i = pos + scanned; i < lim; i++) {
+                if (buf[i] == '\n') {
+                    return i;
                 }
-                return l;
+            }
+            scanned = lim - pos;
+            if (pos == 0 && lim == buf.length) {
+                return -1;
+            }
+            if (!fill()) {
+                throw new IOException("connection closed in an IMAP response");
             }
         }
     }

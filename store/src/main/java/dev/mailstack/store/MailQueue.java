@@ -79,11 +79,18 @@ public final class MailQueue {
         Entry entry = new Entry(envelope, source, facts, durable, claimFor);
         waiting.add(entry);
         // Group commit: whoever holds the lock commits every entry waiting by then in one
-        // transaction, so 32 SMTP sessions finishing DATA together cost one commit, not 32.
+        // transaction, so 32 SMTP sessions finishing DATA together cost one commit, not 32. A group
+        // is at most MAX_GROUP from the head of the line, and the lock is not taken in the order
+        // entries joined it: commit until this entry's group is done, never return before it.
         committer.lock();
         try {
-            if (!entry.done) {
-                commitGroup(drainWaiting());
+            while (!entry.done) {
+                List<Entry> group = drainWaiting();
+                if (group.isEmpty()) { // taken by a commit that died of an Error before it got an answer
+                    fail(entry, new StoreException(StoreFailure.TEMPORARY, "enqueue was interrupted; try again"));
+                    break;
+                }
+                commitGroup(group);
             }
         } finally {
             committer.unlock();

@@ -2,6 +2,7 @@ package dev.mailstack.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -185,6 +186,49 @@ class MailQueueTest {
         assertEquals(Optional.empty(), queue.recordSome(id, List.of(new RecipientOutcome.Delivered(1, "250 ok")),
                 List.of(report(id, false))), "gone: nothing recorded, no notice");
         assertEquals(List.of("sender@example.org", "sender@example.org"), queuedTo());
+    }
+
+    /**
+     * More writers than one group commit takes, arriving all the time: each caller returns only once
+     * its own message is committed, with its id. A caller that took the lock ahead of its turn used
+     * to commit the group at the head of the line and return without its own (no id: its client got
+     * no reply and would send the message again, as the entry was committed later all the same).
+     */
+    @Test
+    void everyEnqueueReturnsItsOwnCommittedMessageUnderABurst() throws Exception {
+        int writers = 2 * MailQueue.MAX_GROUP + 8;
+        int each = 6;
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        List<java.util.concurrent.Future<List<QueueId>>> results = new java.util.ArrayList<>();
+        try (var threads = java.util.concurrent.Executors.newThreadPerTaskExecutor(Thread.ofPlatform().factory())) {
+            for (int w = 0; w < writers; w++) {
+                int writer = w;
+                results.add(threads.submit(() -> {
+                    List<MessageSpool.Spooled> spooled = new java.util.ArrayList<>();
+                    for (int i = 0; i < each; i++) {
+                        spooled.add(TestMessages.spool(f.store(), "Subject: " + writer + "." + i + "\r\n\r\nx\r\n"));
+                    }
+                    go.await();
+                    List<QueueId> ids = new java.util.ArrayList<>();
+                    for (MessageSpool.Spooled m : spooled) {
+                        ids.add(queue.enqueue(new MailEnvelope("sender@example.org", List.of(MailEnvelope.Recipient.of("a@remote.test")),
+                                Optional.empty(), Optional.empty(), false, false, Instant.now()), m, TestMessages.facts(m)));
+                    }
+                    return ids;
+                }));
+            }
+            go.countDown();
+        }
+        java.util.Set<QueueId> distinct = new java.util.HashSet<>();
+        for (var r : results) {
+            for (QueueId id : r.get()) {
+                assertNotNull(id, "returned before its message was committed");
+                distinct.add(id);
+            }
+        }
+        assertEquals(writers * each, distinct.size());
+        assertEquals(writers * each, queue.claimDue(Instant.now(), Duration.ofMinutes(5), 2 * writers * each).size(),
+                "every one committed");
     }
 
     @Test
