@@ -138,6 +138,10 @@ public final class Connection {
     private java.io.InputStream rawInput() throws IOException {
         if (channel == null) {
             Socket s = socket;
+            // Under TLS one read waits for a whole record, each of whose bytes gets SO_TIMEOUT anew: a
+            // record trickled a byte at a time would hold the read for weeks. The listener's watchdog
+            // ends such a read (TLS_GRACE after its time), as it does a Unix domain socket's.
+            boolean watched = s != tcp;
             return new TimedInput(s.getInputStream()) {
                 @Override
                 public int read(byte[] b, int off, int len) throws IOException {
@@ -146,7 +150,26 @@ public final class Connection {
                         s.setSoTimeout(soTimeout(wait)); // the idle timeout is set back when the request ends
                     }
                     long start = System.nanoTime();
-                    int n = super.read(b, off, len);
+                    if (!watched) {
+                        int n = super.read(b, off, len);
+                        readDone(start, n);
+                        return n;
+                    }
+                    readWaitNanos = wait; // before its start time: the watchdog that sees one sees both
+                    long since = start | 1;
+                    readingSince.set(since);
+                    int n;
+                    try {
+                        n = super.read(b, off, len);
+                    } catch (IOException e) {
+                        if (!readingSince.compareAndSet(since, 0)) {
+                            throw tlsReadTimedOut(e); // the watchdog closed the socket under it
+                        }
+                        throw e;
+                    }
+                    if (!readingSince.compareAndSet(since, 0)) {
+                        throw tlsReadTimedOut(null);
+                    }
                     readDone(start, n);
                     return n;
                 }
@@ -300,14 +323,16 @@ public final class Connection {
             if (goodbye.get() != null) {
                 throw ended(); // read while the goodbye went out: not run
             }
+            if (shuttingDown) {
+                // read while the shutdown's goodbye may have gone out: not run (a POP3 QUIT told its
+                // session was cut off must not then delete, RFC 1939 §6)
+                throw new ShutdownException();
+            }
             try {
                 pacer.pace();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new java.io.InterruptedIOException("interrupted while pacing commands");
-            }
-            if (shuttingDown && line == null) {
-                throw new ShutdownException();
             }
             return line;
         } catch (SessionEndedException | ShutdownException e) {
@@ -617,6 +642,14 @@ public final class Connection {
     }
 
     /**
+     * Whether the caller may say the session's last words: the first to ask of this thread, the
+     * listener's shutdown and {@link #end}; so a session never gets two goodbyes.
+     */
+    boolean takeGoodbye() {
+        return goodbyeTaken.compareAndSet(false, true);
+    }
+
+    /**
      * Closes in stages, as RFC 9112 §9.6 asks of an HTTP server that closes while the client may
      * still be sending (a request's content it refused, a pipelined request): what was written is
      * flushed, the sending side shut, then what the client goes on sending is read and dropped, up
@@ -627,31 +660,51 @@ public final class Connection {
     public void closeLingering(Duration wait, long maxBytes) {
         try {
             flush();
-            if (tcp != null && socket == tcp) {
-                tcp.shutdownOutput();
-                long deadline = System.nanoTime() + wait.toNanos();
-                byte[] drop = new byte[8192];
-                long dropped = 0;
-                java.io.InputStream in = tcp.getInputStream();
-                for (long left = wait.toMillis(); left > 0 && dropped < maxBytes; left = (deadline - System.nanoTime()) / 1_000_000) {
-                    tcp.setSoTimeout((int) Math.max(1, left));
-                    int n = in.read(drop);
-                    if (n < 0) {
-                        break;
-                    }
-                    dropped += n;
+        } catch (IOException e) {
+            close(); // gone: closing is all that is left
+            return;
+        }
+        if (tcp != null && socket == tcp) {
+            drainThenClose(tcp, wait, maxBytes);
+        } else {
+            close();
+        }
+    }
+
+    /**
+     * Shuts the sending side of a plain TCP socket whose answer is written, reads and drops what
+     * the client still sends (up to {@code maxBytes}, for at most {@code wait}, until it closes too),
+     * then closes it (RFC 9112 §9.6).
+     */
+    static void drainThenClose(Socket tcp, Duration wait, long maxBytes) {
+        try (tcp) {
+            tcp.shutdownOutput();
+            long deadline = System.nanoTime() + wait.toNanos();
+            byte[] drop = new byte[8192];
+            long dropped = 0;
+            java.io.InputStream in = tcp.getInputStream();
+            for (long left = wait.toMillis(); left > 0 && dropped < maxBytes; left = (deadline - System.nanoTime()) / 1_000_000) {
+                tcp.setSoTimeout((int) Math.max(1, left));
+                int n = in.read(drop);
+                if (n < 0) {
+                    break;
                 }
+                dropped += n;
             }
         } catch (IOException e) {
             // gone, or quiet until the wait ran out: closing is all that is left
         }
-        close();
     }
 
     void close() {
         try {
             if (channel != null) {
                 channel.close();
+            } else if (socket != tcp) {
+                // TLS says close_notify first, a write with no timeout of its own to a client that may
+                // not read: the watchdog sees it as a write and ends it as one (abort)
+                writingSince = System.nanoTime() | 1;
+                socket.close();
             } else {
                 socket.close();
             }
@@ -665,7 +718,22 @@ public final class Connection {
      * (TCP's reads end by SO_TIMEOUT and are never reported here).
      */
     boolean readStalled(long nowNanos) {
-        return channel != null && stalled(readingSince.get(), nowNanos);
+        if (channel != null) {
+            return stalled(readingSince.get(), nowNanos);
+        }
+        // a TLS read that SO_TIMEOUT would have ended by now, had its bytes not trickled in
+        return socket != tcp && stalled(readingSince.get(), nowNanos - TLS_GRACE_NANOS);
+    }
+
+    /** What a TLS read gets beyond its time before the watchdog ends it: SO_TIMEOUT's quiet goodbye comes first. */
+    private static final long TLS_GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+    private SocketTimeoutException tlsReadTimedOut(IOException cause) {
+        SocketTimeoutException e = new SocketTimeoutException("TLS record not complete within the time left to read");
+        if (cause != null) {
+            e.initCause(cause);
+        }
+        return e;
     }
 
     /** A read begun at {@code since} has waited past the idle timeout, or past what was left of its request's time. */
@@ -680,7 +748,11 @@ public final class Connection {
     void timeOutRead(long nowNanos) {
         long since = readingSince.get();
         // only the read that is still the stalled one: one that returned meanwhile took its start time back
-        if (!stalled(since, nowNanos) || !readingSince.compareAndSet(since, TIMED_OUT)) {
+        if (!readStalled(nowNanos) || !readingSince.compareAndSet(since, TIMED_OUT)) {
+            return;
+        }
+        if (channel == null) {
+            abort(); // TLS: nothing more can be read or said on a record cut in half
             return;
         }
         readTimedOut = true;

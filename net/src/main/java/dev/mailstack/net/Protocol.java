@@ -14,6 +14,15 @@ public interface Protocol {
     /** Sent to a client turned away by a connection limit, e.g. {@code 421 4.7.0 Too many connections}. */
     String tooManyConnectionsReply();
 
+    /**
+     * True where the client sends its request without waiting for a greeting (HTTP): a refused
+     * client's request is then read and dropped after the refusal, since closing with it unread
+     * would reset the connection, which can destroy the refusal before the client reads it.
+     */
+    default boolean clientSpeaksFirst() {
+        return false;
+    }
+
     /** Sent before closing an idle connection. */
     String idleTimeoutReply();
 

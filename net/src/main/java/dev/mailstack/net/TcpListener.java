@@ -40,6 +40,9 @@ import java.lang.System.Logger.Level;
  */
 public final class TcpListener implements AutoCloseable {
     private static final Logger LOG = System.getLogger(TcpListener.class.getName());
+    private static final int MAX_LINGERING_REFUSALS = 64;
+    private static final Duration REFUSAL_LINGER = Duration.ofSeconds(1);
+    private static final long REFUSAL_LINGER_BYTES = 64 * 1024;
     private static final AtomicLong IDS = new AtomicLong(Instant.now().getEpochSecond() % 1_000_000 * 1000);
 
     private final Endpoint endpoint;
@@ -59,6 +62,8 @@ public final class TcpListener implements AutoCloseable {
     private final CountDownLatch closed = new CountDownLatch(1);
     private volatile boolean closing;
     private final AtomicLong accepted = new AtomicLong();
+    /** Refused connections whose request is being drained before they close (see {@link #refuse}). */
+    private final Semaphore lingering = new Semaphore(MAX_LINGERING_REFUSALS);
 
     private TcpListener(Endpoint endpoint, Protocol protocol, NetLimits limits, TlsContext tls) throws IOException {
         if (endpoint.tls() != TlsMode.NONE && tls == null) {
@@ -242,17 +247,41 @@ public final class TcpListener implements AutoCloseable {
         }
     }
 
-    /** A clean reply where the protocol's first bytes are ours to send (not under implicit TLS), then close. */
+    /**
+     * A clean reply where the protocol's first bytes are ours to send (not under implicit TLS), then
+     * close; where the client speaks first, what it sent is drained on a thread of its own first,
+     * a bounded number at once (past that, closed at once as before).
+     */
     private void refuse(String id, Socket socket, String reason, String reply) {
         LOG.log(Level.WARNING, "connection refused conn={0} client={1} reason={2}", id,
                 socket.getInetAddress().getHostAddress(), reason);
-        try (socket) {
-            if (endpoint.tls() != TlsMode.IMPLICIT && !reply.isEmpty()) {
+        boolean plain = endpoint.tls() != TlsMode.IMPLICIT;
+        try {
+            if (plain && !reply.isEmpty()) {
                 socket.getOutputStream().write((reply + "\r\n").getBytes(StandardCharsets.UTF_8));
                 socket.getOutputStream().flush();
             }
+            if (plain && protocol.clientSpeaksFirst() && lingering.tryAcquire()) {
+                try {
+                    Thread.ofVirtual().name(endpoint.name() + "-" + id + "-refused").start(() -> {
+                        try {
+                            Connection.drainThenClose(socket, REFUSAL_LINGER, REFUSAL_LINGER_BYTES);
+                        } finally {
+                            lingering.release();
+                        }
+                    });
+                    return;
+                } catch (RuntimeException e) {
+                    lingering.release(); // no thread to drain on: close at once below
+                }
+            }
         } catch (IOException e) {
-            // the client is gone already
+            // the client is gone already: close below
+        }
+        try {
+            socket.close();
+        } catch (IOException e) {
+            // closing is all we wanted
         }
     }
 
@@ -284,7 +313,7 @@ public final class TcpListener implements AutoCloseable {
                         LOG.log(Level.INFO, "write timeout conn={0}: the client stopped reading; closing", c.id());
                         c.abort();
                     } else if (c.readStalled(now)) {
-                        c.timeOutRead(now); // a Unix domain socket has no SO_TIMEOUT: its idle timeout is kept here
+                        c.timeOutRead(now); // a Unix domain socket has no SO_TIMEOUT, a TLS record's bytes each get it anew: kept here
                     }
                 }
             }
@@ -303,7 +332,9 @@ public final class TcpListener implements AutoCloseable {
             socket.setTcpNoDelay(true);
             socket.setSoTimeout((int) limits.idleTimeout().toMillis());
             if (count > limits.maxConnectionsPerIp() || closing) {
-                refuse(id, socket, closing ? "shutting-down" : "max-connections-per-ip",
+                Socket refused = socket;
+                socket = null; // refuse closes it, perhaps later
+                refuse(id, refused, closing ? "shutting-down" : "max-connections-per-ip",
                         closing ? protocol.shutdownReply() : protocol.tooManyConnectionsReply());
                 return;
             }
@@ -355,7 +386,9 @@ public final class TcpListener implements AutoCloseable {
             return;
         }
         try {
-            accepted.close();
+            if (accepted != null) { // null: handed to refuse, which closes it
+                accepted.close();
+            }
         } catch (IOException ignored) {
             // already gone
         }
@@ -369,7 +402,9 @@ public final class TcpListener implements AutoCloseable {
             LOG.log(Level.INFO, "idle timeout conn={0}", id);
             say(connection, protocol.idleTimeoutReply());
         } catch (ShutdownException e) {
-            say(connection, protocol.shutdownReply());
+            if (connection.takeGoodbye()) { // unless the shutdown said it while this session read its last line
+                say(connection, protocol.shutdownReply());
+            }
         } catch (SessionEndedException e) {
             LOG.log(Level.INFO, "session ended from outside conn={0}", id);
             if (e.goodbye().isPresent()) {
@@ -434,7 +469,7 @@ public final class TcpListener implements AutoCloseable {
         }
         while (!active.isEmpty() && Instant.now().isBefore(deadline)) {
             for (Connection c : active) {
-                if (c.awaitingCommand()) {
+                if (c.awaitingCommand() && c.takeGoodbye()) {
                     boolean said;
                     try {
                         String reply = protocol.shutdownReply();

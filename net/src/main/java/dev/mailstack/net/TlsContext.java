@@ -31,6 +31,15 @@ import javax.net.ssl.SSLSocket;
 public final class TlsContext {
     private static final String DEFAULT_ALIAS = "default";
 
+    static {
+        // A client may not renegotiate a TLS 1.2 session (RFC 5746 makes it safe, not free): each one
+        // costs the server a signature, as often as the client likes and outside the handshake's
+        // deadline. No mail client needs it. Read once, at the first server handshake: set before.
+        if (System.getProperty("jdk.tls.rejectClientInitiatedRenegotiation") == null) {
+            System.setProperty("jdk.tls.rejectClientInitiatedRenegotiation", "true");
+        }
+    }
+
     /** Null with {@link #fromFolder}: the default pair is then picked from {@code byNameDir} at each reload. */
     private final Path chainFile;
     private final Path keyFile;

@@ -357,6 +357,47 @@ class TcpListenerTest {
         }
     }
 
+    /**
+     * After the handshake, one read under TLS waits for a whole record, and SO_TIMEOUT starts anew
+     * with each of its bytes: a record of 16 KiB announced and sent a byte at a time held the
+     * connection for weeks. The watchdog ends it soon after the time left to read.
+     */
+    @Test
+    void aTrickledTlsRecordIsCutOffSoonAfterTheIdleTimeout() throws Exception {
+        for (TlsMode mode : new TlsMode[] {TlsMode.IMPLICIT, TlsMode.STARTTLS}) {
+            start(mode, new NetLimits(1024, Duration.ofSeconds(1), 10, 10));
+            try (java.net.Socket raw = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), listener.port())) {
+                raw.setSoTimeout(10_000);
+                java.io.InputStream in = raw.getInputStream();
+                java.io.OutputStream out = raw.getOutputStream();
+                if (mode == TlsMode.STARTTLS) {
+                    in.readNBytes("+OK echo ready\r\n".length());
+                    out.write("STARTTLS\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    in.readNBytes("+OK go ahead\r\n".length());
+                }
+                javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) TestTls.clientContext().getSocketFactory()
+                        .createSocket(raw, "localhost", listener.port(), false);
+                tls.startHandshake();
+                out.write(new byte[] {0x17, 0x03, 0x03, 0x40, 0x00}); // application data, 16 KiB...
+                long start = System.nanoTime();
+                try (Trickle trickle = Trickle.start(text -> {
+                    out.write(text.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)); // ...a byte each 400 ms
+                    out.flush();
+                }, "\u0001", Duration.ofMillis(400))) {
+                    int got;
+                    do {
+                        got = in.read(); // the greeting and tickets, then the end when the server closes
+                    } while (got >= 0);
+                }
+                long took = System.nanoTime() - start;
+                assertTrue(took < Duration.ofSeconds(6).toNanos(), mode + ": cut off only after " + took / 1_000_000 + " ms");
+            } catch (java.net.SocketException reset) {
+                // closed under the client: what is wanted, as long as it came in time (the read above would time out)
+            }
+            listener.close();
+        }
+    }
+
     @Test
     void sniChoosesTheCertificateOfTheNameTheClientAsksFor() throws Exception {
         Path[] defaults = TestTls.pemFiles(dir);

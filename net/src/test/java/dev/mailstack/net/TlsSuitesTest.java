@@ -92,6 +92,32 @@ class TlsSuitesTest {
         assertEquals("TLS_AES_128_GCM_SHA256", tls13.getCipherSuite()); // the server's first choice
     }
 
+    /** A renegotiation asked by the client costs the server a handshake outside any deadline: refused. */
+    @Test
+    void aTls12ClientMayNotRenegotiate() throws Exception {
+        int port = start(TlsMode.IMPLICIT);
+        try (SSLSocket s = (SSLSocket) TestTls.clientContext().getSocketFactory()
+                .createSocket(InetAddress.getLoopbackAddress(), port)) {
+            s.setSoTimeout(10_000);
+            SSLParameters p = s.getSSLParameters();
+            p.setProtocols(new String[]{"TLSv1.2"});
+            s.setSSLParameters(p);
+            s.startHandshake();
+            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(),
+                    StandardCharsets.US_ASCII));
+            assertEquals("+OK echo ready", in.readLine());
+            s.startHandshake(); // on an established TLS 1.2 session: a new ClientHello, a renegotiation
+            s.getOutputStream().write("SECURE\r\n".getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> {
+                String answer = in.readLine();
+                if (answer == null) {
+                    throw new java.io.EOFException("closed"); // refused with a close rather than an alert: as good
+                }
+            }, "a renegotiated session went on");
+        }
+    }
+
     private static RawClientHello.Answer implicit(int port, byte[] hello) throws Exception {
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
             s.setSoTimeout(10_000);

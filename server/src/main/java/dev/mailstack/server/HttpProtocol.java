@@ -24,6 +24,11 @@ final class HttpProtocol implements Protocol {
         return "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nContent-Length: 0\r\nConnection: close\r\n";
     }
 
+    @Override
+    public boolean clientSpeaksFirst() {
+        return true;
+    }
+
     /** RFC 9112 §9.5: an idle persistent connection is closed; a response nobody asked for would answer the next request. */
     @Override
     public String idleTimeoutReply() {
