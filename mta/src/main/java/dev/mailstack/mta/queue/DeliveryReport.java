@@ -12,6 +12,8 @@ import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A delivery status notification (RFC 3464, multipart/report of RFC 6522) telling the sender
@@ -21,6 +23,8 @@ final class DeliveryReport {
     static final DateTimeFormatter DATE = DateTimeFormatter.ofPattern("EEE, d MMM yyyy HH:mm:ss Z", Locale.ROOT);
     /** Above this size only the header goes back, whatever RET says (Postfix: bounce_size_limit 50000). */
     static final long FULL_RETURN_LIMIT = 50_000;
+    /** A reply code, then an enhanced status code (RFC 2034 §4, RFC 3463 §2: class.subject.detail). */
+    private static final Pattern ENHANCED = Pattern.compile("^([245])\\d\\d[ -]([245]\\.\\d{1,3}\\.\\d{1,3})(?!\\d|\\.\\d)");
 
     /** RFC 3464 §2.3.3 actions; DELIVERED and RELAYED only for recipients that asked (NOTIFY=SUCCESS). */
     enum Action { FAILED, DELAYED, DELIVERED, RELAYED }
@@ -88,11 +92,15 @@ final class DeliveryReport {
         out.write(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.US_ASCII));
     }
 
-    /** The enhanced status in a reply ("550 5.1.1 ..."), or a generic one. */
+    /**
+     * The enhanced status of a reply: RFC 2034 §4 puts it right after the reply code, and RFC
+     * 3463 §2 has its class be the code's first digit. Digits anywhere else in the text ("550
+     * listed by 192.2.0.1") are no status; without one, the generic status of the action.
+     */
     static String status(String reply, Action action) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\b([245])\\.(\\d{1,3})\\.(\\d{1,3})\\b").matcher(reply);
-        if (m.find()) {
-            return m.group();
+        Matcher m = ENHANCED.matcher(reply);
+        if (m.find() && m.group(1).charAt(0) == m.group(2).charAt(0)) {
+            return m.group(2);
         }
         return switch (action) {
             case FAILED -> "5.0.0";
