@@ -804,7 +804,7 @@ public final class QueueRunner implements AutoCloseable {
                         sender = srs.forward(sender, domain);
                     }
                     // RFC 3461 §5.2.7: the sender's NOTIFY goes with the forward, and ORCPT names what it wrote
-                    Optional<String> orcpt = Optional.of(via.orcpt().orElse("rfc822;" + xtext(via.address())));
+                    Optional<String> orcpt = Optional.of(via.orcpt().orElse("rfc822;" + Xtext.encode(via.address())));
                     MailEnvelope envelope = new MailEnvelope(sender,
                             targets.stream().map(to -> new MailEnvelope.Recipient(to, via.dsnNotify(), orcpt)).toList(),
                             message.envelope().envId(),
@@ -830,20 +830,6 @@ public final class QueueRunner implements AutoCloseable {
     /** The octets to send on: the queued message, or the copy a Sieve script edited (RFC 5293). */
     private InputStream open(QueuedMessage message, Optional<EditedCopy> edited) throws IOException {
         return edited.isPresent() ? edited.get().open(store, message.contentKey()) : store.openContent(message.contentKey(), 0);
-    }
-
-    /** RFC 3461 §4: '+', '=' and what is not printable ASCII as "+XX". */
-    static String xtext(String address) {
-        StringBuilder out = new StringBuilder();
-        for (byte b : address.getBytes(StandardCharsets.UTF_8)) {
-            int c = b & 0xff;
-            if (c < 33 || c > 126 || c == '+' || c == '=') {
-                out.append('+').append(String.format("%02X", c));
-            } else {
-                out.append((char) c);
-            }
-        }
-        return out.toString();
     }
 
     /** Stops the workers after their current message; an interrupted delivery is retried after a restart. */
