@@ -544,6 +544,29 @@ class RemoteDeliveryTest {
         }
     }
 
+    @Test
+    void aUtf8AddressGoesWithSmtpUtf8EvenWhenTheEnvelopeWasQueuedWithout() throws Exception {
+        // a report to, or a forward from, an internationalized address: queued without the flag before
+        peer(acceptingPeer("SMTPUTF8"));
+        QueuedMessage m = queued(false, "Subject: plain\r\n\r\nbody\r\n", "jörg@peer.test");
+        try (RemoteDelivery remote = toPeer(TlsPolicy.MAY)) {
+            assertEquals(List.of(250), codes(remote.deliver(m, "peer.test", m.pending())), "" + transcript);
+        }
+        awaitPeer();
+        assertTrue(transcript.contains("1: MAIL FROM:<bob@example.org> SMTPUTF8"), "RFC 6531 §3.4: " + transcript);
+        f.store().queue().record(m.id(), List.of(new dev.mailstack.store.RecipientOutcome.Delivered(0, "250")));
+
+        transcript.clear();
+        peer(acceptingPeer());
+        QueuedMessage again = queued(false, "Subject: plain\r\n\r\nbody\r\n", "jörg@peer.test");
+        try (RemoteDelivery remote = toPeer(TlsPolicy.MAY)) {
+            RemoteDelivery.Outcome o = remote.deliver(again, "peer.test", again.pending()).getFirst();
+            assertEquals(553, o.code(), "no UTF-8 RCPT to a hop without SMTPUTF8: " + o.reply());
+        }
+        awaitPeer();
+        assertTrue(transcript.stream().noneMatch(l -> l.startsWith("1: RCPT")), "" + transcript);
+    }
+
     /**
      * Mail exchangers on 127.0.0.1, 127.0.0.2, ... (all of 127/8 is loopback), on one port as MX
      * hosts share one: each greets every connection with {@code greeting} and hangs up, noting in
