@@ -198,7 +198,7 @@ public final class RemoteDelivery implements AutoCloseable {
                 } catch (IOException | RuntimeException e) {
                     // before the message went out (a loss after DATA's 354 is answered inside
                     // transaction): this session is spent, a new connection below takes the message
-                    client.close();
+                    client.abort();
                     LOG.log(Level.INFO, "kept session failed, connecting again queue={0} route={1}: {2}", message.id(),
                             route, e.getMessage());
                     break;
@@ -469,7 +469,7 @@ public final class RemoteDelivery implements AutoCloseable {
             } catch (IOException e) {
                 // The message may have reached the server whole: no other address gets it now, the
                 // next attempt does (a duplicate then is SMTP's own risk, RFC 5321 §6.1).
-                client.close();
+                client.abort();
                 end = new SmtpClient.Reply(451, List.of("4.4.2 " + route + ": connection lost while sending the message: "
                         + e.getMessage()));
             }
