@@ -198,7 +198,7 @@ public final class RemoteDelivery implements AutoCloseable {
                 } catch (IOException | RuntimeException e) {
                     // before the message went out (a loss after DATA's 354 is answered inside
                     // transaction): this session is spent, a new connection below takes the message
-                    client.close();
+                    client.abort();
                     LOG.log(Level.INFO, "kept session failed, connecting again queue={0} route={1}: {2}", message.id(),
                             route, e.getMessage());
                     break;
@@ -366,7 +366,11 @@ public final class RemoteDelivery implements AutoCloseable {
 
     private List<Outcome> transaction(SmtpClient client, QueuedMessage message, List<QueuedMessage.PendingRecipient> recipients,
                                       Route route, SevenBitCopy sevenBit) throws IOException, Unsuitable {
-        boolean utf8Needed = message.envelope().smtpUtf8() && needsSmtpUtf8(message, recipients);
+        // RFC 6531 §3.4: a UTF-8 address goes only with SMTPUTF8, whether or not the envelope was
+        // queued asking for it (a report to, or a forward from, such an address); UTF-8 in the
+        // header only when it was, the mail of a client that used SMTPUTF8
+        boolean utf8Needed = !asciiAddresses(message, recipients)
+                || message.envelope().smtpUtf8() && utf8Header(message);
         if (utf8Needed && !client.has("SMTPUTF8")) {
             // RFC 6531 §3.2: a message that needs SMTPUTF8 cannot go to a server without it.
             throw new Unsuitable(553, "553 5.6.7 " + route + " does not support SMTPUTF8");
@@ -465,7 +469,7 @@ public final class RemoteDelivery implements AutoCloseable {
             } catch (IOException e) {
                 // The message may have reached the server whole: no other address gets it now, the
                 // next attempt does (a duplicate then is SMTP's own risk, RFC 5321 §6.1).
-                client.close();
+                client.abort();
                 end = new SmtpClient.Reply(451, List.of("4.4.2 " + route + ": connection lost while sending the message: "
                         + e.getMessage()));
             }
@@ -482,18 +486,17 @@ public final class RemoteDelivery implements AutoCloseable {
         return out;
     }
 
+    /** Whether this delivery's addresses are all ASCII: a UTF-8 one at another domain is not this hop's business. */
+    private static boolean asciiAddresses(QueuedMessage message, List<QueuedMessage.PendingRecipient> recipients) {
+        return isAscii(message.envelope().returnPath()) && recipients.stream().allMatch(r -> isAscii(r.recipient().address()));
+    }
+
     /**
-     * Whether a message sent with SMTPUTF8 really needs it (RFC 6531 §3.2): a UTF-8 address or a
-     * UTF-8 header. Clients often ask for SMTPUTF8 on plain ASCII mail; such mail still goes to a
-     * next hop without SMTPUTF8 instead of bouncing (as Postfix's smtputf8_autodetect does).
+     * Whether the header of a message sent with SMTPUTF8 has UTF-8 (RFC 6531 §3.2). Clients often
+     * ask for SMTPUTF8 on plain ASCII mail; such mail still goes to a next hop without SMTPUTF8
+     * instead of bouncing (as Postfix's smtputf8_autodetect does).
      */
-    private boolean needsSmtpUtf8(QueuedMessage message, List<QueuedMessage.PendingRecipient> recipients)
-            throws IOException {
-        // only this delivery's recipients: a UTF-8 address at another domain is not this hop's business
-        if (!isAscii(message.envelope().returnPath())
-                || recipients.stream().anyMatch(r -> !isAscii(r.recipient().address()))) {
-            return true;
-        }
+    private boolean utf8Header(QueuedMessage message) throws IOException {
         long header = store.facts(message.content()).headerSize();
         try (InputStream in = new BufferedInputStream(store.openContent(message.contentKey(), 0, header))) {
             for (int b; (b = in.read()) >= 0; ) {

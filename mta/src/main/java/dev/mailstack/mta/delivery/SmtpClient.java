@@ -24,6 +24,8 @@ import javax.net.ssl.SSLSocket;
  * time limit RFC 5321 §4.5.3.2 gives it.
  */
 final class SmtpClient implements AutoCloseable {
+    /** The longest wait for the reply to QUIT. */
+    static final java.time.Duration QUIT_REPLY = java.time.Duration.ofSeconds(5);
 
     /** A multi-line reply reduced to what we keep. */
     record Reply(int code, List<String> lines) {
@@ -301,16 +303,30 @@ final class SmtpClient implements AutoCloseable {
         }
     }
 
+    /**
+     * QUIT, and the 221 waited for (RFC 5321 §4.1.1.10: the sender SHOULD NOT close before it),
+     * for at most {@link #QUIT_REPLY} or the connect time limit: a server that does not answer
+     * holds up no shutdown.
+     */
     @Override
     public void close() {
         try {
             if (!socket.isClosed()) {
                 out.write("QUIT\r\n".getBytes(StandardCharsets.US_ASCII));
                 out.flush();
+                readWithin(QUIT_REPLY.compareTo(timeouts.connect()) < 0 ? QUIT_REPLY : timeouts.connect());
             }
         } catch (IOException ignored) {
             // closing anyway
         }
+        abort();
+    }
+
+    /**
+     * Closes without QUIT: for a session that broke mid-command (in DATA a QUIT would be message
+     * text), where no reply is coming.
+     */
+    void abort() {
         try {
             socket.close();
         } catch (IOException ignored) {

@@ -12,6 +12,8 @@ import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A delivery status notification (RFC 3464, multipart/report of RFC 6522) telling the sender
@@ -21,6 +23,15 @@ final class DeliveryReport {
     static final DateTimeFormatter DATE = DateTimeFormatter.ofPattern("EEE, d MMM yyyy HH:mm:ss Z", Locale.ROOT);
     /** Above this size only the header goes back, whatever RET says (Postfix: bounce_size_limit 50000). */
     static final long FULL_RETURN_LIMIT = 50_000;
+    /**
+     * What of a reply a report repeats, in octets: one joined from a next hop's multi-line reply
+     * (up to a thousand lines) could be half a megabyte.
+     */
+    static final int MAX_REPLY_OCTETS = 900;
+    /** RFC 5322 §2.1.1: lines SHOULD be no longer than 78 characters. */
+    private static final int LINE = 78;
+    /** A reply code, then an enhanced status code (RFC 2034 §4, RFC 3463 §2: class.subject.detail). */
+    private static final Pattern ENHANCED = Pattern.compile("^([245])\\d\\d[ -]([245]\\.\\d{1,3}\\.\\d{1,3})(?!\\d|\\.\\d)");
 
     /** RFC 3464 §2.3.3 actions; DELIVERED and RELAYED only for recipients that asked (NOTIFY=SUCCESS). */
     enum Action { FAILED, DELAYED, DELIVERED, RELAYED }
@@ -37,6 +48,11 @@ final class DeliveryReport {
                       InputStream original) throws IOException {
         boolean failed = entries.stream().anyMatch(e -> e.action() == Action.FAILED);
         boolean delayed = !failed && entries.stream().anyMatch(e -> e.action() == Action.DELAYED);
+        List<String> recipientFields = entries.stream().map(DeliveryReport::recipientFields).toList();
+        // RFC 6533 §6: a report naming a UTF-8 address is a global one, whose status part may carry UTF-8;
+        // RFC 6522 §3: the report-type is the subtype of that part
+        boolean global = recipientFields.stream().anyMatch(f -> !isAscii(f));
+        String statusType = global ? "global-delivery-status" : "delivery-status";
         String boundary = "=_mailstack_" + UUID.randomUUID();
         String now = ZonedDateTime.now(ZoneId.systemDefault()).format(DATE);
         StringBuilder h = new StringBuilder();
@@ -50,8 +66,8 @@ final class DeliveryReport {
         h.append("Message-ID: <").append(UUID.randomUUID()).append('@').append(hostname).append(">\r\n");
         h.append("Auto-Submitted: auto-replied\r\n"); // RFC 3834: no replies to this
         h.append("MIME-Version: 1.0\r\n");
-        h.append("Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"").append(boundary)
-                .append("\"\r\n\r\n");
+        h.append("Content-Type: multipart/report; report-type=").append(statusType).append(";\r\n\tboundary=\"")
+                .append(boundary).append("\"\r\n\r\n");
         h.append("This is a MIME-encapsulated delivery status notification.\r\n\r\n");
         h.append("--").append(boundary).append("\r\n");
         // 8bit: a reply may carry UTF-8 (a Sieve reject's reason, an SMTPUTF8 address); the queue
@@ -63,22 +79,22 @@ final class DeliveryReport {
                 : "Your message was delivered to the recipients below, as you asked.\r\n");
         h.append("\r\n");
         for (Entry e : entries) {
-            h.append("<").append(e.recipient().address()).append(">: ").append(e.reply()).append("\r\n");
+            h.append(folded("<" + e.recipient().address() + ">:", reported(e.reply()), "    ")).append("\r\n");
         }
         h.append("\r\n--").append(boundary).append("\r\n");
-        h.append("Content-Type: message/delivery-status\r\n\r\n");
+        h.append("Content-Type: message/").append(statusType).append("\r\n\r\n");
         h.append("Reporting-MTA: dns; ").append(hostname).append("\r\n");
-        message.envelope().envId().ifPresent(id -> h.append("Original-Envelope-Id: ").append(id).append("\r\n"));
+        message.envelope().envId().ifPresent(id -> h.append("Original-Envelope-Id: ").append(envelopeId(id)).append("\r\n"));
         h.append("Arrival-Date: ").append(message.receivedAt().atZone(ZoneId.systemDefault()).format(DATE)).append("\r\n");
-        for (Entry e : entries) {
-            h.append("\r\n");
-            e.recipient().orcpt().ifPresent(o -> h.append("Original-Recipient: ").append(o.replaceFirst(";", "; ")).append("\r\n"));
-            h.append("Final-Recipient: rfc822; ").append(e.recipient().address()).append("\r\n");
-            h.append("Action: ").append(e.action().name().toLowerCase(java.util.Locale.ROOT)).append("\r\n");
+        for (int i = 0; i < entries.size(); i++) {
+            Entry e = entries.get(i);
+            h.append("\r\n").append(recipientFields.get(i));
+            h.append("Action: ").append(e.action().name().toLowerCase(Locale.ROOT)).append("\r\n");
             h.append("Status: ").append(status(e.reply(), e.action())).append("\r\n");
-            // RFC 3464 §2.1.2: message/delivery-status is US-ASCII; the reply in full is in the text part
-            h.append("Diagnostic-Code: smtp; ").append(e.reply().replaceAll("[\r\n]+", " ")
-                    .replaceAll("[^\\x20-\\x7e]", "?")).append("\r\n");
+            // RFC 3464 §2.3.6: a structured field, folded where it has spaces (RFC 5322 §2.2.3), of
+            // US-ASCII (§2.1.2): the reply in full is in the text part
+            h.append(folded("Diagnostic-Code: smtp;", reported(e.reply()).replaceAll("[^\\x20-\\x7e]", "?"), " "))
+                    .append("\r\n");
         }
         h.append("\r\n--").append(boundary).append("\r\n");
         boolean full = "FULL".equals(message.envelope().ret().orElse("")) && message.size() <= FULL_RETURN_LIMIT;
@@ -88,11 +104,99 @@ final class DeliveryReport {
         out.write(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.US_ASCII));
     }
 
-    /** The enhanced status in a reply ("550 5.1.1 ..."), or a generic one. */
+    /**
+     * Original-Recipient (when the sender gave ORCPT) and Final-Recipient, each ending in CRLF. RFC
+     * 3461 §6.3 (d) takes the first from the ORCPT parameter, whose address travels as xtext
+     * (§4.2): the field, a generic-address of RFC 3464 §2.3.1, has it decoded. An rfc822 address
+     * that is UTF-8, there or as the final recipient, is of RFC 6533 §3's utf-8 type instead; one
+     * that decodes to what a field cannot hold (a line break, octets that are no UTF-8) stays as
+     * it came, still xtext.
+     */
+    static String recipientFields(Entry e) {
+        StringBuilder f = new StringBuilder();
+        e.recipient().orcpt().ifPresent(orcpt -> {
+            int semicolon = orcpt.indexOf(';');
+            String type = orcpt.substring(0, semicolon);
+            String encoded = orcpt.substring(semicolon + 1);
+            String address = Xtext.decode(encoded).filter(DeliveryReport::fieldText).orElse(encoded);
+            f.append("Original-Recipient: ").append(type.equalsIgnoreCase("rfc822") && !isAscii(address) ? "utf-8" : type)
+                    .append("; ").append(address).append("\r\n");
+        });
+        String address = e.recipient().address();
+        f.append("Final-Recipient: ").append(isAscii(address) ? "rfc822" : "utf-8").append("; ").append(address).append("\r\n");
+        return f.toString();
+    }
+
+    /**
+     * RFC 3461 §6.3 (a): the ENVID the sender gave, decoded from the xtext it travels in (§4.4),
+     * as RFC 3464 §2.2.1's envelope-id of US-ASCII text; an ENVID that decodes to anything else
+     * stays as it came.
+     */
+    static String envelopeId(String envId) {
+        return Xtext.decode(envId).filter(id -> isAscii(id) && fieldText(id)).orElse(envId);
+    }
+
+    /** No control characters: nothing that would end a field or break a line. */
+    private static boolean fieldText(String s) {
+        return s.chars().noneMatch(c -> c < 0x20 || c == 0x7f);
+    }
+
+    private static boolean isAscii(String s) {
+        return s.chars().allMatch(c -> c < 0x80);
+    }
+
+    /**
+     * The reply as a report repeats it: on one line, whitespace runs as one space, control
+     * characters as '?', and cut to {@link #MAX_REPLY_OCTETS}.
+     */
+    static String reported(String reply) {
+        String text = reply.replaceAll("\\s+", " ").strip().replaceAll("\\p{Cntrl}", "?");
+        byte[] octets = text.getBytes(StandardCharsets.UTF_8);
+        if (octets.length <= MAX_REPLY_OCTETS) {
+            return text;
+        }
+        String more = " [...]";
+        int end = MAX_REPLY_OCTETS - more.length();
+        while ((octets[end] & 0xc0) == 0x80) {
+            end--; // not inside a UTF-8 sequence
+        }
+        return new String(octets, 0, end, StandardCharsets.UTF_8) + more;
+    }
+
+    /**
+     * {@code first}, then the words of {@code text} after a space each, lines broken before a
+     * word that would take one past {@link #LINE} characters and the next line begun with
+     * {@code indent}. With a single space as the indent this is RFC 5322 §2.2.3's folding, which
+     * unfolds to the same value. A word longer than a line gets one of its own: none is longer
+     * than {@link #MAX_REPLY_OCTETS}, so no line comes near 998 octets (§2.1.1).
+     */
+    static String folded(String first, String text, String indent) {
+        StringBuilder out = new StringBuilder(first);
+        int lineStart = 0;
+        for (String word : text.split(" ")) {
+            if (word.isEmpty()) {
+                continue;
+            }
+            if (out.length() - lineStart + 1 + word.length() > LINE) {
+                out.append("\r\n");
+                lineStart = out.length();
+                out.append(indent).append(word);
+            } else {
+                out.append(' ').append(word);
+            }
+        }
+        return out.toString();
+    }
+
+    /**
+     * The enhanced status of a reply: RFC 2034 §4 puts it right after the reply code, and RFC
+     * 3463 §2 has its class be the code's first digit. Digits anywhere else in the text ("550
+     * listed by 192.2.0.1") are no status; without one, the generic status of the action.
+     */
     static String status(String reply, Action action) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\b([245])\\.(\\d{1,3})\\.(\\d{1,3})\\b").matcher(reply);
-        if (m.find()) {
-            return m.group();
+        Matcher m = ENHANCED.matcher(reply);
+        if (m.find() && m.group(1).charAt(0) == m.group(2).charAt(0)) {
+            return m.group(2);
         }
         return switch (action) {
             case FAILED -> "5.0.0";

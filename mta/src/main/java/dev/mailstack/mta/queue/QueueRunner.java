@@ -680,8 +680,10 @@ public final class QueueRunner implements AutoCloseable {
                 DeliveryReport.write(spool, settings.hostname(), message, to, List.copyOf(entries), original);
             }
             written = spool.finish();
+            // RFC 6531 §3.4: a UTF-8 address (the sender's, in the envelope and the report's To)
+            // needs SMTPUTF8 all the way, as VacationResponder's replies do
             MailEnvelope envelope = new MailEnvelope("", List.of(MailEnvelope.Recipient.of(to)),
-                    Optional.empty(), Optional.empty(), false, true, Instant.now());
+                    Optional.empty(), Optional.empty(), !isAscii(to), true, Instant.now());
             QueueIntake.Prepared prepared = intake.prepare(envelope, written);
             return Optional.of(new FollowUpFiles(
                     new MailQueue.FollowUp(message.id(), delay, envelope, prepared.source(), prepared.facts()),
@@ -804,11 +806,13 @@ public final class QueueRunner implements AutoCloseable {
                         sender = srs.forward(sender, domain);
                     }
                     // RFC 3461 §5.2.7: the sender's NOTIFY goes with the forward, and ORCPT names what it wrote
-                    Optional<String> orcpt = Optional.of(via.orcpt().orElse("rfc822;" + xtext(via.address())));
+                    Optional<String> orcpt = Optional.of(via.orcpt().orElse("rfc822;" + Xtext.encode(via.address())));
+                    // RFC 6531 §3.4: a target with a UTF-8 address needs SMTPUTF8, whatever the message came with
+                    boolean utf8 = message.envelope().smtpUtf8() || !isAscii(sender) || !targets.stream().allMatch(QueueRunner::isAscii);
                     MailEnvelope envelope = new MailEnvelope(sender,
                             targets.stream().map(to -> new MailEnvelope.Recipient(to, via.dsnNotify(), orcpt)).toList(),
                             message.envelope().envId(),
-                            message.envelope().ret(), message.envelope().smtpUtf8(), message.envelope().body8bit(), Instant.now(),
+                            message.envelope().ret(), utf8, message.envelope().body8bit(), Instant.now(),
                             message.envelope().junk());
                     QueueIntake.Prepared ready = intake.prepare(envelope, copy);
                     sends.add(new FollowUpFiles(new MailQueue.FollowUp(message.id(), false, envelope, ready.source(),
@@ -832,18 +836,8 @@ public final class QueueRunner implements AutoCloseable {
         return edited.isPresent() ? edited.get().open(store, message.contentKey()) : store.openContent(message.contentKey(), 0);
     }
 
-    /** RFC 3461 §4: '+', '=' and what is not printable ASCII as "+XX". */
-    static String xtext(String address) {
-        StringBuilder out = new StringBuilder();
-        for (byte b : address.getBytes(StandardCharsets.UTF_8)) {
-            int c = b & 0xff;
-            if (c < 33 || c > 126 || c == '+' || c == '=') {
-                out.append('+').append(String.format("%02X", c));
-            } else {
-                out.append((char) c);
-            }
-        }
-        return out.toString();
+    private static boolean isAscii(String address) {
+        return StandardCharsets.US_ASCII.newEncoder().canEncode(address);
     }
 
     /** Stops the workers after their current message; an interrupted delivery is retried after a restart. */

@@ -1,6 +1,7 @@
 package dev.mailstack.mta.delivery;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mailstack.mime.MessageSummary;
@@ -496,6 +497,64 @@ class RemoteDeliveryTest {
                 "one connection, closed with QUIT when the delivery closes: " + transcript);
     }
 
+    /** Takes one message, then reads QUIT, says it did, and answers when {@code answer} opens (or never). */
+    private Script quitAnsweredWhen(CountDownLatch quitRead, CountDownLatch answer) {
+        return (in, out, socket) -> {
+            hello(in, out);
+            for (String line; !(line = in.readLine()).equals("QUIT"); ) {
+                if (line.equals("DATA")) {
+                    say(out, "354 go ahead");
+                    while (!in.readLine().equals(".")) {
+                        // the message
+                    }
+                }
+                say(out, line.equals("DATA") ? "250 2.0.0 queued" : "250 ok");
+            }
+            quitRead.countDown();
+            try {
+                answer.await();
+            } catch (InterruptedException e) {
+                return;
+            }
+            say(out, "221 bye");
+            transcript.add(in.readLine() == null ? "closed after the 221" : "more after QUIT");
+        };
+    }
+
+    private RemoteDelivery deliveredOne(SmtpTimeouts timeouts) throws IOException {
+        RemoteDelivery remote = new RemoteDelivery(f.store(), new Router(Map.of("peer.test",
+                new Route("127.0.0.1", mx.getLocalPort())), Optional.empty(), null), "mx.example.org", timeouts, 20);
+        QueuedMessage m = queuedTo("carol@peer.test");
+        assertEquals(List.of(250), codes(remote.deliver(m, "peer.test", m.pending())), "" + transcript);
+        f.store().queue().record(m.id(), List.of(new dev.mailstack.store.RecipientOutcome.Delivered(0, "250")));
+        return remote;
+    }
+
+    @Test
+    void closingASessionWaitsForTheReplyToQuitButNotForever() throws Exception {
+        CountDownLatch quitRead = new CountDownLatch(1);
+        CountDownLatch answer = new CountDownLatch(1);
+        peer(quitAnsweredWhen(quitRead, answer));
+        RemoteDelivery remote = deliveredOne(new SmtpTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(5),
+                Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(5)));
+        Thread closing = Thread.ofVirtual().start(remote::close);
+        assertTrue(quitRead.await(10, TimeUnit.SECONDS), "no QUIT: " + transcript);
+        assertFalse(closing.join(Duration.ofMillis(500)), "RFC 5321 §4.1.1.10: the client waits for the 221");
+        answer.countDown();
+        assertTrue(closing.join(Duration.ofSeconds(5)), "closed once the 221 came");
+        awaitPeer();
+        assertTrue(transcript.contains("closed after the 221"), "" + transcript);
+
+        // a server that never answers QUIT: the wait ends with the connect time limit, 1 s here
+        CountDownLatch silentQuitRead = new CountDownLatch(1);
+        peer(quitAnsweredWhen(silentQuitRead, testOver));
+        RemoteDelivery silent = deliveredOne(new SmtpTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(5),
+                Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(5)));
+        Thread closingSilent = Thread.ofVirtual().start(silent::close);
+        assertTrue(silentQuitRead.await(10, TimeUnit.SECONDS), "no QUIT: " + transcript);
+        assertTrue(closingSilent.join(Duration.ofSeconds(4)), "closed without a 221 after at most the connect time limit");
+    }
+
     @Test
     void aSessionTheServerClosedMeanwhileIsReplacedByANewOne() throws Exception {
         Script oneMessageThenHangUp = (in, out, socket) -> {
@@ -542,6 +601,29 @@ class RemoteDeliveryTest {
             RemoteDelivery.Outcome o = remote.deliver(utf8, "peer.test", utf8.pending()).getFirst();
             assertEquals(553, o.code(), "a UTF-8 header cannot go to a hop without SMTPUTF8 (RFC 6531 §3.2): " + o.reply());
         }
+    }
+
+    @Test
+    void aUtf8AddressGoesWithSmtpUtf8EvenWhenTheEnvelopeWasQueuedWithout() throws Exception {
+        // a report to, or a forward from, an internationalized address: queued without the flag before
+        peer(acceptingPeer("SMTPUTF8"));
+        QueuedMessage m = queued(false, "Subject: plain\r\n\r\nbody\r\n", "jörg@peer.test");
+        try (RemoteDelivery remote = toPeer(TlsPolicy.MAY)) {
+            assertEquals(List.of(250), codes(remote.deliver(m, "peer.test", m.pending())), "" + transcript);
+        }
+        awaitPeer();
+        assertTrue(transcript.contains("1: MAIL FROM:<bob@example.org> SMTPUTF8"), "RFC 6531 §3.4: " + transcript);
+        f.store().queue().record(m.id(), List.of(new dev.mailstack.store.RecipientOutcome.Delivered(0, "250")));
+
+        transcript.clear();
+        peer(acceptingPeer());
+        QueuedMessage again = queued(false, "Subject: plain\r\n\r\nbody\r\n", "jörg@peer.test");
+        try (RemoteDelivery remote = toPeer(TlsPolicy.MAY)) {
+            RemoteDelivery.Outcome o = remote.deliver(again, "peer.test", again.pending()).getFirst();
+            assertEquals(553, o.code(), "no UTF-8 RCPT to a hop without SMTPUTF8: " + o.reply());
+        }
+        awaitPeer();
+        assertTrue(transcript.stream().noneMatch(l -> l.startsWith("1: RCPT")), "" + transcript);
     }
 
     /**

@@ -47,6 +47,8 @@ class DeliveryReportsTest {
     MailboxStore store;
     QueueRunner runner;
     QueueIntake intake;
+    /** The mail server of utf8.test, whose users have internationalized addresses. */
+    ServerSocket utf8Server;
 
     @BeforeEach
     void open() throws Exception {
@@ -57,16 +59,19 @@ class DeliveryReportsTest {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             closed = s.getLocalPort();
         }
+        utf8Server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
         MailCounters counters = new MailCounters();
         runner = new QueueRunner(store, QueueSettings.defaults("mx.example.org"), new LocalDelivery(store),
-                new RemoteDelivery(store, new Router(Map.of("remote.test", new Route("127.0.0.1", closed)), Optional.empty(),
+                new RemoteDelivery(store, new Router(Map.of("remote.test", new Route("127.0.0.1", closed),
+                        "utf8.test", new Route("127.0.0.1", utf8Server.getLocalPort())), Optional.empty(),
                         null), "mx.example.org"), counters);
         intake = new QueueIntake(store, MimeLimits.defaults(), MailCharset.DEFAULT_FALLBACK, () -> { }, counters);
         runner.useIntake(intake);
     }
 
     @AfterEach
-    void close() {
+    void close() throws Exception {
+        utf8Server.close();
         f.close();
     }
 
@@ -129,7 +134,7 @@ class DeliveryReportsTest {
         pass();
         List<String> mail = bobsMail();
         assertEquals(1, mail.size());
-        String bounce = mail.getFirst();
+        String bounce = mail.getFirst().replaceAll("\r\n[ \t]+", " "); // long lines folded (RFC 5322 §2.2.3)
         assertTrue(bounce.contains("Subject: Undelivered Mail Returned to Sender"), bounce);
         assertTrue(bounce.contains("Action: failed") && bounce.contains("gave up after 120 hours"), bounce);
         assertTrue(bounce.contains("Content-Type: text/rfc822-headers") && bounce.contains("Subject: the original"), bounce);
@@ -151,5 +156,48 @@ class DeliveryReportsTest {
         pass();
         assertEquals(List.of(), bobsMail(), "NEVER: no bounce; FAILURE only: no delay warning (RFC 3461 §4.1)");
         assertEquals(1, store.queue().list().size(), "the bounced one is gone, the delayed one waits");
+    }
+
+    @Test
+    void aBounceToAnInternationalizedSenderGoesWithSmtpUtf8() throws Exception {
+        List<String> heard = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.CountDownLatch bounced = new java.util.concurrent.CountDownLatch(1);
+        Thread.ofVirtual().start(() -> {
+            try (java.net.Socket s = utf8Server.accept()) {
+                dev.mailstack.net.LineReader in = new dev.mailstack.net.LineReader(s.getInputStream(), 8192);
+                java.io.OutputStream out = s.getOutputStream();
+                out.write("220 utf8.test ESMTP\r\n".getBytes(StandardCharsets.US_ASCII));
+                boolean data = false;
+                for (String line; (line = in.readLine()) != null; ) {
+                    heard.add(line);
+                    String reply = data ? line.equals(".") ? "250 2.0.0 queued" : null
+                            : line.startsWith("EHLO") ? "250-utf8.test\r\n250-8BITMIME\r\n250 SMTPUTF8"
+                            : line.equals("DATA") ? "354 go ahead" : line.equals("QUIT") ? "221 bye" : "250 ok";
+                    data = data ? !line.equals(".") : line.equals("DATA");
+                    if (reply != null) {
+                        out.write((reply + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                    }
+                    if (line.equals(".")) {
+                        bounced.countDown();
+                    }
+                }
+            } catch (java.io.IOException e) {
+                // the test is over
+            }
+        });
+        MessageSpool.Spooled m = TestMessages.spool(store, "From: <jörg@utf8.test>\r\nSubject: the original\r\n\r\nbody\r\n");
+        try {
+            intake.accept(new MailEnvelope("jörg@utf8.test", List.of(MailEnvelope.Recipient.of("carol@remote.test")),
+                    Optional.empty(), Optional.empty(), true, false, Instant.now().minus(Duration.ofDays(6))), m);
+        } finally {
+            m.discard();
+        }
+        pass(); // the attempt fails for good: a bounce to jörg is queued
+        pass(); // the bounce goes to utf8.test
+        assertTrue(bounced.await(10, java.util.concurrent.TimeUnit.SECONDS), "no bounce arrived: " + heard);
+        assertTrue(heard.stream().anyMatch(l -> l.startsWith("MAIL FROM:<> ") && l.endsWith(" SMTPUTF8")),
+                "RFC 6531 §3.4: " + heard);
+        assertTrue(heard.contains("RCPT TO:<jörg@utf8.test>"), "" + heard);
+        assertTrue(heard.contains("To: <jörg@utf8.test>"), "the header as it is, RFC 6532: " + heard);
     }
 }

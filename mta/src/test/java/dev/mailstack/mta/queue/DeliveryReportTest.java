@@ -1,0 +1,115 @@
+package dev.mailstack.mta.queue;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mailstack.store.ContentId;
+import dev.mailstack.store.MailEnvelope;
+import dev.mailstack.store.QueueId;
+import dev.mailstack.store.QueuedMessage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** The report itself, as {@link DeliveryReport#write} puts it together (RFC 3464, RFC 6533). */
+class DeliveryReportTest {
+
+    /** A report on one recipient of a message with this envelope. */
+    private static String report(Optional<String> envId, MailEnvelope.Recipient recipient, DeliveryReport.Action action,
+                                 String reply) throws Exception {
+        MailEnvelope envelope = new MailEnvelope("bob@example.org", List.of(recipient), envId, Optional.empty(),
+                false, false, Instant.now());
+        QueuedMessage message = new QueuedMessage(new QueueId(1), envelope, List.of(), new ContentId(1), "k", 40, false,
+                Instant.now());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        DeliveryReport.write(out, "mx.example.org", message, "bob@example.org",
+                List.of(new DeliveryReport.Entry(recipient, action, reply)),
+                new ByteArrayInputStream("Subject: hi\r\n\r\nbody\r\n".getBytes(StandardCharsets.US_ASCII)));
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private static String field(String report, String name) {
+        Matcher m = Pattern.compile("(?m)^" + name + ": (.*(?:\r\n[ \t].*)*)$").matcher(report);
+        assertTrue(m.find(), name + " in " + report);
+        return m.group(1);
+    }
+
+    @Test
+    void theStatusIsTheEnhancedCodeRightAfterTheReplyCodeAndOfItsClass() {
+        assertEquals("5.1.1", DeliveryReport.status("550 5.1.1 <carol@remote.test>: no such user", DeliveryReport.Action.FAILED));
+        assertEquals("4.7.1", DeliveryReport.status("451 4.7.1 greylisted, try again", DeliveryReport.Action.DELAYED));
+        assertEquals("5.0.0", DeliveryReport.status("550 rejected, listed by 192.2.0.1", DeliveryReport.Action.FAILED),
+                "an address in the text is no status");
+        assertEquals("5.0.0", DeliveryReport.status("550 2.0.1 odd", DeliveryReport.Action.FAILED),
+                "RFC 3463 §2: a status of another class than the reply's is none");
+        assertEquals("4.0.0", DeliveryReport.status("421 service busy; 4.2.2 mailbox full", DeliveryReport.Action.DELAYED),
+                "only right after the code (RFC 2034 §4)");
+    }
+
+    @Test
+    void aReportOfALongReplyHasNoLinePastTheLimitAndItsDiagnosticCodeUnfoldsToTheReply() throws Exception {
+        StringBuilder reply = new StringBuilder("550 5.7.1");
+        for (int i = 0; i < 400; i++) {
+            reply.append(" line ").append(i).append(" of a long explanation");
+        }
+        String report = report(Optional.empty(), MailEnvelope.Recipient.of("carol@remote.test"), DeliveryReport.Action.FAILED,
+                reply.toString());
+        for (String line : report.split("\r\n")) {
+            assertTrue(line.getBytes(StandardCharsets.UTF_8).length <= 78, "RFC 5322 §2.1.1: " + line);
+        }
+        String diagnostic = field(report, "Diagnostic-Code").replace("\r\n", "");
+        assertTrue(diagnostic.startsWith("smtp; 550 5.7.1 line 0 of a long explanation line 1 "), diagnostic);
+        assertTrue(diagnostic.endsWith(" [...]") && diagnostic.length() <= "smtp; ".length() + DeliveryReport.MAX_REPLY_OCTETS,
+                "cut, and said to be: " + diagnostic.length());
+        assertTrue(report.contains("<carol@remote.test>: 550 5.7.1 line 0"), report);
+        assertEquals("5.7.1", field(report, "Status"));
+    }
+
+    @Test
+    void aWordLongerThanALineIsCutNotLeftPastTheLineLimit() throws Exception {
+        String report = report(Optional.empty(), MailEnvelope.Recipient.of("carol@remote.test"), DeliveryReport.Action.FAILED,
+                "554 " + "x".repeat(5000));
+        for (String line : report.split("\r\n")) {
+            assertTrue(line.length() <= 998, "RFC 5322 §2.1.1: " + line.length());
+        }
+    }
+
+    @Test
+    void envelopeIdAndOriginalRecipientAreWrittenDecodedFromXtext() throws Exception {
+        String report = report(Optional.of("QQ+2B314159"),
+                new MailEnvelope.Recipient("carol@remote.test", Optional.empty(), Optional.of("rfc822;a+2Bb+3Dc@remote.test")),
+                DeliveryReport.Action.FAILED, "550 5.1.1 no");
+        assertEquals("QQ+314159", field(report, "Original-Envelope-Id"), "RFC 3461 §6.3 (a)");
+        assertEquals("rfc822; a+b=c@remote.test", field(report, "Original-Recipient"), "RFC 3461 §6.3 (d)");
+        assertEquals("rfc822; carol@remote.test", field(report, "Final-Recipient"));
+        assertTrue(report.contains("Content-Type: message/delivery-status\r\n"), report);
+    }
+
+    @Test
+    void xtextThatDecodesToALineBreakStaysEncoded() throws Exception {
+        String report = report(Optional.of("a+0D+0AX-Injected:+20yes"),
+                new MailEnvelope.Recipient("carol@remote.test", Optional.empty(), Optional.of("rfc822;c+0D+0Ad@remote.test")),
+                DeliveryReport.Action.FAILED, "550 5.1.1 no");
+        assertEquals("a+0D+0AX-Injected:+20yes", field(report, "Original-Envelope-Id"));
+        assertEquals("rfc822; c+0D+0Ad@remote.test", field(report, "Original-Recipient"));
+        assertFalse(report.contains("\r\nX-Injected"), report);
+    }
+
+    @Test
+    void aUtf8AddressMakesAGlobalReportWithTheUtf8AddressType() throws Exception {
+        String report = report(Optional.empty(),
+                new MailEnvelope.Recipient("jörg@bücher.test", Optional.empty(), Optional.of("rfc822;" + Xtext.encode("jörg@bücher.test"))),
+                DeliveryReport.Action.FAILED, "550 5.1.1 no");
+        assertTrue(report.contains("report-type=global-delivery-status;"), report);
+        assertTrue(report.contains("Content-Type: message/global-delivery-status\r\n"), "RFC 6533 §6: " + report);
+        assertEquals("utf-8; jörg@bücher.test", field(report, "Final-Recipient"), "RFC 6533 §3");
+        assertEquals("utf-8; jörg@bücher.test", field(report, "Original-Recipient"));
+    }
+}
