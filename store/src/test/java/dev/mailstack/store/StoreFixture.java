@@ -43,6 +43,16 @@ public record StoreFixture(MailboxStore store, Account user) implements AutoClos
     }
 
     /**
+     * Runs one SQL statement on the store's database, for a test that makes the database fail as a
+     * busy or broken one would (a table renamed away, then back).
+     */
+    public void execute(String sql) throws SQLException {
+        try (Connection c = store.db().connect(); java.sql.Statement st = c.createStatement()) {
+            st.execute(sql);
+        }
+    }
+
+    /**
      * Makes the content with SHA-256 {@code sha256} durable only once {@code release} completes, as
      * a disk slow to sync it would; {@code started} completes when its put begins. Other contents
      * are not held. Through a hook of the content files that only tests set.

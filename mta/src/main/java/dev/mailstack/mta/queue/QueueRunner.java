@@ -338,9 +338,61 @@ public final class QueueRunner implements AutoCloseable {
             }
             recordDone(attempt, done);
         }
-        Set<QueueId> recorded = record(Map.of(message.id(), attempt.outcomes), message.claimedAt(), endFollowUps(attempt));
+        Set<QueueId> recorded = recordAfterTransfer(message, attempt.outcomes, endFollowUps(attempt));
         ended(message);
         recorded(attempt, recorded);
+    }
+
+    /**
+     * The end of an attempt in which other servers took the message: their 250s are recorded however
+     * long the database takes to accept them (busy, a full disk), the message still in flight and its
+     * lease renewed meanwhile. Left to its lease's expiry, the attempt would be made again, and the
+     * servers that accepted the message would get it twice. Only a stop gives up (a duplicate then
+     * is what RFC 5321 §6.1 accepts of a crash).
+     */
+    private Set<QueueId> recordAfterTransfer(QueuedMessage message, List<RecipientOutcome> outcomes,
+                                             List<FollowUpFiles> followUps) {
+        Map<QueueId, List<RecipientOutcome>> byId = Map.of(message.id(), outcomes);
+        boolean accepted = outcomes.stream().anyMatch(o -> o instanceof RecipientOutcome.Delivered);
+        try {
+            for (Duration wait = RECORD_RETRY_FIRST; ; wait = min(wait.multipliedBy(2), RECORD_RETRY_MAX)) {
+                try {
+                    return recordOrSplit(byId, message.claimedAt(), followUps);
+                } catch (StoreException e) {
+                    if (!accepted || stopping) {
+                        throw e;
+                    }
+                    LOG.log(Level.WARNING, "cannot record the outcome of queue={0}, which the next hop accepted;"
+                            + " trying again in {1} ms: {2}", message.id(), wait.toMillis(), e.getMessage());
+                    if (!pauseUnlessStopping(wait)) {
+                        throw e;
+                    }
+                }
+            }
+        } finally {
+            followUps.forEach(FollowUpFiles::close);
+        }
+    }
+
+    private static final Duration RECORD_RETRY_FIRST = Duration.ofMillis(500);
+    private static final Duration RECORD_RETRY_MAX = Duration.ofMinutes(1);
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
+    }
+
+    /** Waits {@code d}, or less when the runner begins to stop; false if it did. */
+    private boolean pauseUnlessStopping(Duration d) {
+        long end = System.nanoTime() + d.toNanos();
+        try {
+            for (long left = d.toNanos(); left > 0 && !stopping; left = end - System.nanoTime()) {
+                Thread.sleep(Math.min(TimeUnit.NANOSECONDS.toMillis(left) + 1, 200)); // a backoff: stop is looked at every 200 ms
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        return !stopping;
     }
 
     /**

@@ -185,6 +185,65 @@ class QueueLeaseTest {
         assertEquals(1, counters.delivered.get());
     }
 
+    /**
+     * The next hop said 250, then the database would not take the outcome (busy, a full disk): the
+     * attempt goes on trying to record it, its lease renewed, instead of leaving the message to its
+     * lease's expiry and so sending it to the next hop a second time.
+     */
+    @Test
+    void aDeliveryWhoseOutcomeCannotBeRecordedAtOnceIsNotSentAgain() throws Exception {
+        Duration lease = Duration.ofSeconds(3);
+        java.util.concurrent.CountDownLatch failedToRecord = new java.util.concurrent.CountDownLatch(2);
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger(QueueRunner.class.getName());
+        java.util.logging.Handler watch = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getMessage() != null && r.getMessage().startsWith("cannot record the outcome")) {
+                    failedToRecord.countDown();
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        log.addHandler(watch);
+        AtomicInteger received = serve(first, () -> {
+            sql("ALTER TABLE queue_recipients RENAME TO queue_recipients_away"); // the record after this 250 fails
+            return "250 2.0.0 queued";
+        });
+        try (QueueRunner runner = runner(withLease(2, lease))) {
+            runner.start();
+            send("carol@first.test");
+            runner.wake();
+            // past a lease: a message left to its lease's expiry would be claimed and sent again by now
+            assertTrue(failedToRecord.await(20, java.util.concurrent.TimeUnit.SECONDS), "the outcome's record was not retried");
+            Instant pastLease = Instant.now().plus(lease.multipliedBy(2));
+            while (Instant.now().isBefore(pastLease)) {
+                assertEquals(1, received.get(), "sent again while its outcome waited to be recorded");
+                Thread.sleep(50); // watching that nothing happens for two leases: there is no event to await
+            }
+            sql("ALTER TABLE queue_recipients_away RENAME TO queue_recipients");
+            awaitQueueEmpty();
+        } finally {
+            log.removeHandler(watch);
+            sql("ALTER TABLE IF EXISTS queue_recipients_away RENAME TO queue_recipients");
+        }
+        assertEquals(1, received.get(), "the next hop was sent the message once");
+    }
+
+    private void sql(String statement) {
+        try {
+            f.execute(statement);
+        } catch (java.sql.SQLException e) {
+            throw new AssertionError(statement, e);
+        }
+    }
+
     @Test
     void aNewClaimIsStillRenewedWhenTheBatchOfAnEarlierOneEnds() throws Exception {
         Duration lease = Duration.ofSeconds(3);
