@@ -286,13 +286,14 @@ final class Pop3Session {
 
     /** Checks the password, takes the maildrop lock and the INBOX snapshot (RFC 1939 §4). */
     private void login(String user, String password, String method) throws IOException {
+        throttle.awaitTurn(connection); // the network's turn, however many connections it guesses on
         Optional<Account> account = store.accounts().authenticate(user, password);
         if (account.isEmpty()) {
-            throttle.failedLogin(connection, "protocol=pop3 method=" + method + " user=" + loggable(user));
+            throttle.failedLogin(connection, user, "protocol=pop3 method=" + method + " user=" + loggable(user));
             reply(Pop3Replies.AUTH_FAILED);
             return;
         }
-        throttle.succeededLogin(connection);
+        throttle.succeededLogin(connection, user);
         Account a = account.get();
         Optional<MaildropLocks.Lease> lease = locks.tryLock(a.id());
         if (lease.isEmpty()) {
