@@ -295,24 +295,37 @@ final class Pop3Session {
         }
         throttle.succeededLogin(connection, user);
         Account a = account.get();
-        Optional<MaildropLocks.Lease> lease = locks.tryLock(a.id());
-        if (lease.isEmpty()) {
+        // the lock is let go on every path but this method's return, an Error included
+        Optional<Maildrop> opened = locks.open(a.id(), lease -> enterTransaction(a, lease));
+        if (opened.isEmpty()) {
             LOG.log(Level.INFO, "maildrop in use conn={0} user={1}", connection.id(), a.address());
             reply(Pop3Replies.IN_USE);
             return;
         }
-        Maildrop drop = Maildrop.open(store, a, lease.get()); // releases the lease itself if it throws
-        try {
-            accountWatch = store.accounts().watch(a.id(), () -> accountDeleted(a));
-        } catch (RuntimeException e) {
-            drop.close(); // not logged in: the -ERR for the failure must not leave a maildrop held
-            throw e;
-        }
+        Maildrop drop = opened.get();
         state = new Transaction(drop);
         connection.setIdleTimeout(settings.idleTimeout());
         LOG.log(Level.INFO, "login conn={0} user={1} method={2} tls={3} messages={4,number,#} octets={5,number,#}", connection.id(),
                 a.address(), method, connection.isSecure(), drop.size(), drop.liveOctets());
         reply(Pop3Replies.loggedIn(a.address(), drop.liveCount(), drop.liveOctets()));
+    }
+
+    /**
+     * The INBOX snapshot and the watch on the account. When the watch fails (a StoreException,
+     * answered -ERR, or an Error) the snapshot is closed again: no one is logged in.
+     */
+    private Maildrop enterTransaction(Account a, MaildropLocks.Lease lease) {
+        Maildrop drop = Maildrop.open(store, a, lease);
+        boolean watched = false;
+        try {
+            accountWatch = store.accounts().watch(a.id(), () -> accountDeleted(a));
+            watched = true;
+            return drop;
+        } finally {
+            if (!watched) {
+                drop.close();
+            }
+        }
     }
 
     /**
