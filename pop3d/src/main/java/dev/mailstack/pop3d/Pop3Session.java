@@ -79,6 +79,7 @@ final class Pop3Session {
                     line = connection.readCommand();
                 } catch (LineTooLongException e) {
                     LOG.log(Level.INFO, "line too long conn={0}", connection.id());
+                    forgetUser();
                     if (!badCommand(Pop3Replies.LINE_TOO_LONG)) {
                         return;
                     }
@@ -113,7 +114,11 @@ final class Pop3Session {
         try {
             command = Pop3Parser.parse(line);
         } catch (Pop3SyntaxException e) {
+            forgetUser();
             return badCommand(e.reply());
+        }
+        if (!(command instanceof Pop3Command.Pass)) {
+            forgetUser();
         }
         try {
             return switch (state) {
@@ -126,6 +131,17 @@ final class Pop3Session {
                     e.getMessage());
             reply(Pop3Replies.forFailure(e.failure()));
             return true;
+        }
+    }
+
+    /**
+     * RFC 1939 §7: PASS is valid only immediately after a successful USER, so any other line in
+     * between (CAPA, a command refused before login, a bad line) forgets the name. Clients send CAPA
+     * before USER, not between (Thunderbird: CAPA, USER, PASS).
+     */
+    private void forgetUser() {
+        if (state instanceof Authorization) {
+            state = Authorization.START;
         }
     }
 
@@ -160,7 +176,6 @@ final class Pop3Session {
                 login(a.user().get(), p.password(), "USER");
             }
             case Pop3Command.Auth auth -> {
-                state = Authorization.START;
                 return authenticate(auth);
             }
             case Pop3Command.Stls s -> {

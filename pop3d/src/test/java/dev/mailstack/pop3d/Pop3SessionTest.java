@@ -628,6 +628,26 @@ class Pop3SessionTest {
         }
     }
 
+    @Test
+    void passCountsOnlyImmediatelyAfterUser() throws Exception {
+        try (LineClient c = new LineClient(listener.port())) {
+            c.expect("\\+OK .*");
+            // RFC 1939 §7: any command between USER and PASS, accepted or not, forgets the name
+            c.send("USER " + USER).expect("\\+OK .*");
+            c.send("NOOP").expect("-ERR Not valid before login.*");
+            c.send("PASS secret").expect("-ERR USER first");
+            c.send("USER " + USER).expect("\\+OK .*");
+            c.send("CAPA").expect("\\+OK.*");
+            c.expectEventually("\\.");
+            c.send("PASS secret").expect("-ERR USER first");
+            c.send("USER " + USER).expect("\\+OK .*");
+            c.send("FROB").expect("-ERR Unknown command; try CAPA");
+            c.send("PASS secret").expect("-ERR USER first");
+            c.send("USER " + USER).expect("\\+OK .*");
+            c.send("PASS secret").expect("\\+OK alice@example.org has .*");
+        }
+    }
+
     // --- limits
 
     @Test
