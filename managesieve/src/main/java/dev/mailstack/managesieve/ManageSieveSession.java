@@ -76,7 +76,7 @@ final class ManageSieveSession {
                 boolean goOn = switch (read) {
                     case CommandReader.End e -> false;
                     case CommandReader.Fatal f -> {
-                        LOG.log(Level.INFO, "string too long, closing conn={0}", connection.id());
+                        LOG.log(Level.INFO, "command too long, closing conn={0}", connection.id());
                         reply(f.response());
                         yield false;
                     }

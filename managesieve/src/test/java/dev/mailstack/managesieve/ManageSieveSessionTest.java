@@ -341,6 +341,26 @@ class ManageSieveSessionTest {
         }
     }
 
+    @Test
+    void anOverlongLineIsDroppedWithEveryLiteralOfItsCommand() throws IOException {
+        try (LineClient c = login()) {
+            // RFC 5804 §4: after its literal the command goes on, here into a second literal, whose
+            // octets are the client's data, never commands
+            c.sendRaw("PUTSCRIPT \"" + "n".repeat(10_000) + "\" {4+}\r\nabcd {16+}\r\nLOGOUT\r\nLOGOUT\r\n\r\n");
+            c.expect("NO \"Line too long\"");
+            c.send("NOOP").expect("OK.*");
+        }
+    }
+
+    @Test
+    void aSecondOverlongLineAfterALiteralIsAnsweredWithByeAndTheConnectionClosed() throws IOException {
+        try (LineClient c = login()) {
+            c.sendRaw("PUTSCRIPT \"" + "n".repeat(10_000) + "\" {4+}\r\nabcd" + "x".repeat(10_000) + "\r\n");
+            c.expect("BYE \"Line too long after a literal; closing the connection\"");
+            c.expectClosed();
+        }
+    }
+
     /** RFC 5804 §4: a quoted string is UTF-8 as a literal is; "a\\xFF" was stored as the name "a\\uFFFD". */
     @Test
     void aQuotedStringThatIsNotUtf8IsRefusedAndNothingIsStored() throws IOException {
