@@ -710,13 +710,14 @@ final class ImapSession {
     }
 
     private void completeLogin(String tag, String user, String password) throws IOException {
+        throttle.awaitTurn(connection); // the network's turn, however many connections it guesses on
         Optional<Account> account = store.accounts().authenticate(user, password);
         if (account.isEmpty()) {
-            throttle.failedLogin(connection, "protocol=imap");
+            throttle.failedLogin(connection, user, "protocol=imap");
             tagged(tag, "NO " + ImapReplies.AUTH_FAILED);
             return;
         }
-        throttle.succeededLogin(connection);
+        throttle.succeededLogin(connection, user);
         Account a = account.get();
         // the watch first: if it fails (a StoreException, answered NO), no one is logged in
         accountWatch = store.accounts().watch(a.id(), () -> accountDeleted(a));

@@ -150,18 +150,34 @@ final class CommandReader {
     }
 
     /**
-     * An over-long line was consumed; if it ended in a literal, that is dropped too, so the client's
-     * script is not read as commands.
+     * An over-long line was consumed. If it ended in a literal, the rest of the command is dropped
+     * as {@link #read} would take it (RFC 5804 §4: after a literal the command goes on, and may end
+     * in another literal), within the same limits, so the client's script is not read as commands.
+     * A line after a literal that is too long as well leaves no way to find where the command ends:
+     * BYE.
      */
     private Read lineTooLong(LineTooLongException e, long maxStringBytes, long drainLimit) throws IOException {
+        long drainable = Math.max(maxStringBytes, drainLimit);
+        long octetsSoFar = 0;
+        int literals = 0;
         Matcher m = LITERAL.matcher(e.tail());
-        if (m.find()) {
+        while (m.find()) {
             long octets = octets(m.group(1));
-            if (octets > Math.max(maxStringBytes, drainLimit)) {
-                return new Fatal(ManageSieveReplies.stringTooLongClosing(octets, maxStringBytes));
+            if (octets > drainable || ++literals > MAX_LITERALS || (octetsSoFar += octets) > drainable + NAME_ROOM) {
+                return new Fatal(drainLimit == 0 ? ManageSieveReplies.STRING_TOO_LONG_BEFORE_LOGIN
+                        : ManageSieveReplies.stringTooLongClosing(Math.max(octets, octetsSoFar), maxStringBytes));
             }
             skipLiteral(octets);
-            connection.readContinuation();
+            String line;
+            try {
+                line = connection.readContinuation();
+            } catch (LineTooLongException again) {
+                return new Fatal(ManageSieveReplies.LINE_TOO_LONG_CLOSING);
+            }
+            if (line == null) {
+                return new End();
+            }
+            m = LITERAL.matcher(line);
         }
         return new Bad(ManageSieveReplies.LINE_TOO_LONG);
     }

@@ -16,6 +16,7 @@ final class ManageSieveReplies {
     static final SieveResponse TOO_MANY_ERRORS = SieveResponse.bye("Too many bad commands; closing the connection");
     static final SieveResponse ACCOUNT_DELETED = SieveResponse.bye("This account was deleted or disabled; closing the connection");
     static final SieveResponse LINE_TOO_LONG = SieveResponse.no("Line too long");
+    static final SieveResponse LINE_TOO_LONG_CLOSING = SieveResponse.bye("Line too long after a literal; closing the connection");
     static final SieveResponse LOGOUT = SieveResponse.ok("Logout completed");
 
     // --- syntax (CommandReader, ManageSieveParser)

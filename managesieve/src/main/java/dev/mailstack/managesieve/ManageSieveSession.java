@@ -76,7 +76,7 @@ final class ManageSieveSession {
                 boolean goOn = switch (read) {
                     case CommandReader.End e -> false;
                     case CommandReader.Fatal f -> {
-                        LOG.log(Level.INFO, "string too long, closing conn={0}", connection.id());
+                        LOG.log(Level.INFO, "command too long, closing conn={0}", connection.id());
                         reply(f.response());
                         yield false;
                     }
@@ -275,13 +275,14 @@ final class ManageSieveSession {
     }
 
     private void login(SaslCredentials credentials, String method) throws IOException {
+        throttle.awaitTurn(connection); // the network's turn, however many connections it guesses on
         Optional<Account> account = store.accounts().authenticate(credentials.user(), credentials.password());
         if (account.isEmpty()) {
-            throttle.failedLogin(connection, "protocol=managesieve method=" + method + " user=" + loggable(credentials.user()));
+            throttle.failedLogin(connection, credentials.user(), "protocol=managesieve method=" + method + " user=" + loggable(credentials.user()));
             reply(ManageSieveReplies.AUTH_FAILED);
             return;
         }
-        throttle.succeededLogin(connection);
+        throttle.succeededLogin(connection, credentials.user());
         Account a = account.get();
         accountWatch = store.accounts().watch(a.id(), () -> {
             LOG.log(Level.INFO, "account deleted, ending the session conn={0} user={1}", connection.id(), a.address());

@@ -4,35 +4,90 @@ import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Growing delays after failed logins, per client address and shared by SMTP AUTH, POP3 and IMAP
- * (so a guesser cannot switch protocols). The delay doubles with each failure from
- * {@code firstDelay} up to {@code maxDelay}; a success or {@code forgetAfter} of quiet resets it.
- * Sessions wait the delay before answering a failure, like Dovecot's auth_failure_delay.
+ * Growing delays after failed logins, per client network ({@link Cidr#clientNetwork}: an IPv4
+ * address, an IPv6 /64) and shared by SMTP AUTH, POP3, IMAP and ManageSieve (so a guesser cannot
+ * switch protocols). The delay doubles with each failure from {@code firstDelay} up to
+ * {@code maxDelay}; {@code forgetAfter} without a failure forgets the network.
+ *
+ * <p>Two waits, both on the session's own virtual thread (other clients go on):
+ * <ul>
+ * <li>the failing connection waits the delay before it answers the failure, like Dovecot's
+ *     auth_failure_delay;</li>
+ * <li>every login attempt from a network with failures on record waits its turn before its
+ *     credentials are checked ({@link #awaitTurn}), and turns are spaced the delay apart across all
+ *     of the network's connections, like Dovecot's auth penalty (looked up before the passdb). Without
+ *     the spacing, 50 parallel connections would each wait alone and together guess 50 times per
+ *     delay.</li>
+ * </ul>
+ *
+ * <p>A success forgives only the failures counted against the name that logged in. Dovecot
+ * resets an address's whole penalty on a success, so an attacker who owns one account could log in
+ * with it between guesses at others and never be slowed; forgiving per name still lets a user who
+ * mistyped their own password go on at once, while guesses at other names stay counted until the
+ * quiet period passes (Postfix's anvil, for smtpd_client_auth_rate_limit, likewise counts a
+ * client's AUTH commands over its time unit whether they succeed or not).
  */
 public final class AuthThrottle {
-    private record Failures(int count, Instant last) {
+    /** Networks remembered at once by default; past it the one whose last failure is oldest is forgotten. */
+    public static final int DEFAULT_MAX_NETWORKS = 100_000;
+    /**
+     * Names whose failures a network's record tells apart. Failures for more names are still
+     * counted, but no success forgives them: a guesser spraying names gains nothing, and the record
+     * stays small.
+     */
+    static final int MAX_NAMES_PER_NETWORK = 8;
+    /** Longer names are remembered by their start (an address is at most 254 octets, RFC 5321 §4.5.3.1.3). */
+    private static final int MAX_NAME_CHARS = 256;
+
+    /**
+     * One network's failures: how many, the last one's time, the earliest time the network's next
+     * attempt may be checked, and how many failures were for each of a few names.
+     */
+    private record Penalty(int count, Instant last, Instant nextTurn, Map<String, Integer> byName) {
     }
 
     private final Duration firstDelay;
     private final Duration maxDelay;
     private final Duration forgetAfter;
     private final Clock clock;
-    private final Map<InetAddress, Failures> failures = new ConcurrentHashMap<>();
-    private final java.util.concurrent.atomic.AtomicLong failedTotal = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.atomic.AtomicLong succeededTotal = new java.util.concurrent.atomic.AtomicLong();
+    private final int maxNetworks;
+    /**
+     * In the order of each network's last failure (a failure takes its network out and puts it back
+     * at the end), so the eldest entry is the one to forget: expired or evicted in O(1), never a scan.
+     * Every access is under {@link #lock}: a few map operations, no I/O.
+     */
+    private final LinkedHashMap<Cidr, Penalty> penalties = new LinkedHashMap<>();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final AtomicLong failedTotal = new AtomicLong();
+    private final AtomicLong succeededTotal = new AtomicLong();
     /** Logins by endpoint name ("imap", "submission", ...), for metrics. */
-    private final Map<String, java.util.concurrent.atomic.LongAdder> okByEndpoint = new ConcurrentHashMap<>();
-    private final Map<String, java.util.concurrent.atomic.LongAdder> failedByEndpoint = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder> okByEndpoint = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder> failedByEndpoint = new ConcurrentHashMap<>();
 
     public AuthThrottle(Duration firstDelay, Duration maxDelay, Duration forgetAfter, Clock clock) {
+        this(firstDelay, maxDelay, forgetAfter, clock, DEFAULT_MAX_NETWORKS);
+    }
+
+    AuthThrottle(Duration firstDelay, Duration maxDelay, Duration forgetAfter, Clock clock, int maxNetworks) {
+        if (maxNetworks < 1) {
+            throw new IllegalArgumentException("maxNetworks must be at least 1: " + maxNetworks);
+        }
         this.firstDelay = firstDelay;
         this.maxDelay = maxDelay;
         this.forgetAfter = forgetAfter;
         this.clock = clock;
+        this.maxNetworks = maxNetworks;
     }
 
     /** 1 s after the first failure, doubling to 30 s; forgotten after 15 quiet minutes. */
@@ -40,36 +95,145 @@ public final class AuthThrottle {
         return new AuthThrottle(Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofMinutes(15), Clock.systemUTC());
     }
 
-    /** Records a failure and returns how long to wait before answering it. */
-    public Duration failed(InetAddress client) {
+    /**
+     * Takes the next turn of {@code client}'s network to have credentials checked and returns how
+     * long to wait for it: zero for a network without recent failures, else until the network's
+     * previous turn plus the current delay.
+     */
+    public Duration admit(InetAddress client) {
+        Cidr network = Cidr.clientNetwork(client);
+        lock.lock();
+        try {
+            Instant now = clock.instant();
+            Penalty p = live(network, now);
+            if (p == null) {
+                return Duration.ZERO;
+            }
+            Instant turn = later(now, p.nextTurn());
+            // put on a present key keeps its place: the eviction order stays that of the last failure
+            penalties.put(network, new Penalty(p.count(), p.last(), turn.plus(delayFor(p.count())), p.byName()));
+            return Duration.between(now, turn);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Records a failure for {@code user} from {@code client} and returns how long to wait before answering it. */
+    public Duration failed(InetAddress client, String user) {
         failedTotal.incrementAndGet();
-        Instant now = clock.instant();
-        Failures f = failures.compute(client, (k, old) -> old == null || old.last().plus(forgetAfter).isBefore(now)
-                ? new Failures(1, now) : new Failures(old.count() + 1, now));
-        if (failures.size() > 100_000) {
-            failures.entrySet().removeIf(e -> e.getValue().last().plus(forgetAfter).isBefore(now));
+        Cidr network = Cidr.clientNetwork(client);
+        String name = name(user);
+        lock.lock();
+        try {
+            Instant now = clock.instant();
+            Penalty old = live(network, now);
+            int count = old == null ? 1 : old.count() + 1;
+            Map<String, Integer> byName = old == null ? Map.of() : old.byName();
+            if (byName.containsKey(name) || byName.size() < MAX_NAMES_PER_NETWORK) {
+                Map<String, Integer> more = new HashMap<>(byName);
+                more.merge(name, 1, Integer::sum);
+                byName = Map.copyOf(more);
+            }
+            Duration delay = delayFor(count);
+            Instant nextTurn = later(now.plus(delay), old == null ? now : old.nextTurn());
+            penalties.remove(network); // and put back last: the most recent failure
+            penalties.put(network, new Penalty(count, now, nextTurn, byName));
+            forgetOldest(now);
+            return delay;
+        } finally {
+            lock.unlock();
         }
-        return delayFor(f.count());
     }
 
-    /** The delay owed before even trying, for an address that keeps failing (0 when none). */
-    public Duration pending(InetAddress client) {
-        Failures f = failures.get(client);
-        if (f == null || f.last().plus(forgetAfter).isBefore(clock.instant())) {
-            return Duration.ZERO;
-        }
-        return f.count() >= 3 ? delayFor(f.count() - 2) : Duration.ZERO;
-    }
-
-    public void succeeded(InetAddress client) {
+    /** {@code user} logged in from {@code client}: the failures counted against that name are forgiven, no others. */
+    public void succeeded(InetAddress client, String user) {
         succeededTotal.incrementAndGet();
-        failures.remove(client);
+        Cidr network = Cidr.clientNetwork(client);
+        String name = name(user);
+        lock.lock();
+        try {
+            Penalty p = live(network, clock.instant());
+            if (p == null || !p.byName().containsKey(name)) {
+                return;
+            }
+            int count = p.count() - p.byName().get(name);
+            if (count <= 0) {
+                penalties.remove(network);
+                return;
+            }
+            Map<String, Integer> rest = new HashMap<>(p.byName());
+            rest.remove(name);
+            penalties.put(network, new Penalty(count, p.last(), p.nextTurn(), Map.copyOf(rest)));
+        } finally {
+            lock.unlock();
+        }
     }
 
-    /** A successful login on {@code connection}: counted for its endpoint, and its address's failures forgotten. */
-    public void succeededLogin(Connection connection) {
-        okByEndpoint.computeIfAbsent(connection.endpoint().name(), k -> new java.util.concurrent.atomic.LongAdder()).increment();
-        succeeded(connection.clientAddress());
+    /** Networks on record, expired ones not yet dropped included (for tests). */
+    int tracked() {
+        lock.lock();
+        try {
+            return penalties.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The network's record, or null when there is none or it has been forgotten (then it is dropped). */
+    private Penalty live(Cidr network, Instant now) {
+        Penalty p = penalties.get(network);
+        if (p != null && expired(p, now)) {
+            penalties.remove(network);
+            return null;
+        }
+        return p;
+    }
+
+    private boolean expired(Penalty p, Instant now) {
+        return p.last().plus(forgetAfter).isBefore(now);
+    }
+
+    /** Drops expired records from the front (oldest failures first), then any over the bound. */
+    private void forgetOldest(Instant now) {
+        Iterator<Penalty> oldestFirst = penalties.values().iterator();
+        while (oldestFirst.hasNext()) {
+            Penalty p = oldestFirst.next();
+            if (!expired(p, now) && penalties.size() <= maxNetworks) {
+                return;
+            }
+            oldestFirst.remove();
+        }
+    }
+
+    /** Names are told apart as logins compare them: without case (user@example.org is USER@example.org). */
+    private static String name(String user) {
+        String cut = user.length() > MAX_NAME_CHARS ? user.substring(0, MAX_NAME_CHARS) : user;
+        return cut.toLowerCase(Locale.ROOT);
+    }
+
+    private static Instant later(Instant a, Instant b) {
+        return a.isAfter(b) ? a : b;
+    }
+
+    /**
+     * Before checking credentials from {@code connection}: waits its network's turn on the session's
+     * own thread ({@link #admit}); other sessions, and other networks' logins, go on.
+     */
+    public void awaitTurn(Connection connection) {
+        Duration wait = admit(connection.clientAddress());
+        if (wait.isZero()) {
+            return;
+        }
+        System.getLogger(AuthThrottle.class.getName()).log(System.Logger.Level.INFO,
+                "auth delayed conn={0} client={1} wait_ms={2,number,#}", connection.id(),
+                connection.clientAddress().getHostAddress(), wait.toMillis());
+        sleep(wait);
+    }
+
+    /** A successful login of {@code user} on {@code connection}: counted for its endpoint, that name's failures forgiven. */
+    public void succeededLogin(Connection connection, String user) {
+        okByEndpoint.computeIfAbsent(connection.endpoint().name(), k -> new LongAdder()).increment();
+        succeeded(connection.clientAddress(), user);
     }
 
     /** Successful logins since start on one endpoint. */
@@ -100,13 +264,14 @@ public final class AuthThrottle {
     }
 
     /**
-     * A failed login on {@code connection}: counts it, logs it with the connection id, and waits
-     * the delay on the session's own thread before the caller answers (other sessions go on).
+     * A failed login of {@code user} ("" when the client gave none that could be read) on
+     * {@code connection}: counts it, logs it with the connection id ({@code what}: never a
+     * password), and waits the delay on the session's own thread before the caller answers (other
+     * sessions go on).
      */
-    public void failedLogin(Connection connection, String what) {
-        failedByEndpoint.computeIfAbsent(connection.endpoint().name(), k -> new java.util.concurrent.atomic.LongAdder())
-                .increment();
-        Duration delay = failed(connection.clientAddress());
+    public void failedLogin(Connection connection, String user, String what) {
+        Duration delay = failed(connection.clientAddress(), user); // first: once counted, the penalty is in force
+        failedByEndpoint.computeIfAbsent(connection.endpoint().name(), k -> new LongAdder()).increment();
         System.getLogger(AuthThrottle.class.getName()).log(System.Logger.Level.INFO,
                 "auth failed conn={0} client={1} {2} delay_ms={3,number,#}", connection.id(),
                 connection.clientAddress().getHostAddress(), what, delay.toMillis());

@@ -31,6 +31,22 @@ public record Cidr(byte[] network, int prefix) {
         }
     }
 
+    /**
+     * The network a client stands for when it is counted or penalized: an IPv4 address itself, an
+     * IPv6 address's /64. One IPv6 subscriber is given at least a /64 (RFC 6177 §2) and picks
+     * addresses in it at will (RFC 8981 temporary addresses), so counting single IPv6 addresses
+     * would give one client a fresh, uncounted address per connection. Dovecot's auth penalty
+     * groups IPv6 by /48; /64 is what one host or home can be sure to own.
+     */
+    public static Cidr clientNetwork(InetAddress address) {
+        byte[] a = address.getAddress();
+        if (a.length == 16) {
+            java.util.Arrays.fill(a, 8, 16, (byte) 0);
+            return new Cidr(a, 64);
+        }
+        return new Cidr(a, 32);
+    }
+
     public boolean contains(InetAddress address) {
         byte[] a = address.getAddress();
         if (a.length != network.length) {
@@ -53,5 +69,15 @@ public record Cidr(byte[] network, int prefix) {
     @Override
     public int hashCode() {
         return java.util.Arrays.hashCode(network) * 31 + prefix;
+    }
+
+    /** As written in configuration, e.g. 2001:db8:1:2:0:0:0:0/64, for logs. */
+    @Override
+    public String toString() {
+        try {
+            return InetAddress.getByAddress(network).getHostAddress() + "/" + prefix;
+        } catch (UnknownHostException e) {
+            return java.util.Arrays.toString(network) + "/" + prefix; // not 4 or 16 bytes: never from parse
+        }
     }
 }

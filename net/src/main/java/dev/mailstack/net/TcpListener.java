@@ -50,7 +50,8 @@ public final class TcpListener implements AutoCloseable {
     private final NetLimits limits;
     private final TlsContext tls;
     private final Semaphore permits;
-    private final Map<InetAddress, AtomicInteger> perAddress = new ConcurrentHashMap<>();
+    /** Connections per client network (an IPv6 client owns a /64: {@link Cidr#clientNetwork}). */
+    private final Map<Cidr, AtomicInteger> perAddress = new ConcurrentHashMap<>();
     private final Set<Connection> active = ConcurrentHashMap.newKeySet();
     /** The TCP socket; null on a Unix domain socket. */
     private final ServerSocket server;
@@ -325,7 +326,8 @@ public final class TcpListener implements AutoCloseable {
     /** Serves one connection holding a permit, which it gives back on every path. */
     private void handle(String id, Socket socket) {
         InetAddress address = socket.getInetAddress();
-        AtomicInteger fromAddress = perAddress.computeIfAbsent(address, a -> new AtomicInteger());
+        Cidr network = Cidr.clientNetwork(address);
+        AtomicInteger fromAddress = perAddress.computeIfAbsent(network, a -> new AtomicInteger());
         int count = fromAddress.incrementAndGet();
         Connection connection = null;
         try {
@@ -354,7 +356,7 @@ public final class TcpListener implements AutoCloseable {
         } finally {
             close(id, connection, socket);
             if (fromAddress.decrementAndGet() == 0) {
-                perAddress.remove(address, fromAddress);
+                perAddress.remove(network, fromAddress);
             }
             permits.release();
             // last: once a connection is no longer counted active, its limits are released too

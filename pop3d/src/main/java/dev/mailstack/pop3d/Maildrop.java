@@ -59,19 +59,29 @@ final class Maildrop implements AutoCloseable {
         this.lease = lease;
     }
 
-    /** Takes the snapshot; on failure the lease is released before the exception leaves. */
+    /**
+     * Takes the snapshot. On failure, whatever was thrown (an Error too), the view and the lease
+     * are released before it leaves: an account left locked would get [IN-USE] until a restart.
+     */
     static Maildrop open(MailboxStore store, Account account, MaildropLocks.Lease lease) {
         MailboxView view = null;
+        boolean opened = false;
         try {
             StoreSession session = store.open(account.id());
             view = session.select(MailboxName.INBOX);
-            return new Maildrop(account, session, view, lease);
-        } catch (RuntimeException e) {
-            if (view != null) {
-                view.close();
+            Maildrop drop = new Maildrop(account, session, view, lease);
+            opened = true;
+            return drop;
+        } finally {
+            if (!opened) {
+                try {
+                    if (view != null) {
+                        view.close();
+                    }
+                } finally {
+                    lease.close();
+                }
             }
-            lease.close();
-            throw e;
         }
     }
 

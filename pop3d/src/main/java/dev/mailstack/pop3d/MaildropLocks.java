@@ -5,6 +5,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 
 /**
  * One POP3 session per maildrop at a time (RFC 1939 §4 "exclusive-access lock", RFC 2449 §8.1.2
@@ -15,8 +16,31 @@ final class MaildropLocks {
     private final Set<AccountId> held = ConcurrentHashMap.newKeySet();
 
     /** The lock, or empty when another session holds it. */
-    Optional<Lease> tryLock(AccountId account) {
+    private Optional<Lease> tryLock(AccountId account) {
         return held.add(account) ? Optional.of(new Lease(account)) : Optional.empty();
+    }
+
+    /**
+     * Opens the account's maildrop under its lock: empty when another session holds it. The lock
+     * stays held only when {@code open} returns a maildrop, which then owns it; on every other path,
+     * an Error (OutOfMemoryError, StackOverflowError) included, it is released, or the account would
+     * get [IN-USE] until a restart.
+     */
+    Optional<Maildrop> open(AccountId account, Function<Lease, Maildrop> open) {
+        Optional<Lease> lease = tryLock(account);
+        if (lease.isEmpty()) {
+            return Optional.empty();
+        }
+        boolean opened = false;
+        try {
+            Maildrop drop = open.apply(lease.get());
+            opened = true;
+            return Optional.of(drop);
+        } finally {
+            if (!opened) {
+                lease.get().close();
+            }
+        }
     }
 
     boolean isHeld(AccountId account) {

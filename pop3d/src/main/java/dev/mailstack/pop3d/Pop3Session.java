@@ -79,6 +79,7 @@ final class Pop3Session {
                     line = connection.readCommand();
                 } catch (LineTooLongException e) {
                     LOG.log(Level.INFO, "line too long conn={0}", connection.id());
+                    forgetUser();
                     if (!badCommand(Pop3Replies.LINE_TOO_LONG)) {
                         return;
                     }
@@ -113,7 +114,11 @@ final class Pop3Session {
         try {
             command = Pop3Parser.parse(line);
         } catch (Pop3SyntaxException e) {
+            forgetUser();
             return badCommand(e.reply());
+        }
+        if (!(command instanceof Pop3Command.Pass)) {
+            forgetUser();
         }
         try {
             return switch (state) {
@@ -126,6 +131,17 @@ final class Pop3Session {
                     e.getMessage());
             reply(Pop3Replies.forFailure(e.failure()));
             return true;
+        }
+    }
+
+    /**
+     * RFC 1939 §7: PASS is valid only immediately after a successful USER, so any other line in
+     * between (CAPA, a command refused before login, a bad line) forgets the name. Clients send CAPA
+     * before USER, not between (Thunderbird: CAPA, USER, PASS).
+     */
+    private void forgetUser() {
+        if (state instanceof Authorization) {
+            state = Authorization.START;
         }
     }
 
@@ -160,7 +176,6 @@ final class Pop3Session {
                 login(a.user().get(), p.password(), "USER");
             }
             case Pop3Command.Auth auth -> {
-                state = Authorization.START;
                 return authenticate(auth);
             }
             case Pop3Command.Stls s -> {
@@ -286,32 +301,46 @@ final class Pop3Session {
 
     /** Checks the password, takes the maildrop lock and the INBOX snapshot (RFC 1939 §4). */
     private void login(String user, String password, String method) throws IOException {
+        throttle.awaitTurn(connection); // the network's turn, however many connections it guesses on
         Optional<Account> account = store.accounts().authenticate(user, password);
         if (account.isEmpty()) {
-            throttle.failedLogin(connection, "protocol=pop3 method=" + method + " user=" + loggable(user));
+            throttle.failedLogin(connection, user, "protocol=pop3 method=" + method + " user=" + loggable(user));
             reply(Pop3Replies.AUTH_FAILED);
             return;
         }
-        throttle.succeededLogin(connection);
+        throttle.succeededLogin(connection, user);
         Account a = account.get();
-        Optional<MaildropLocks.Lease> lease = locks.tryLock(a.id());
-        if (lease.isEmpty()) {
+        // the lock is let go on every path but this method's return, an Error included
+        Optional<Maildrop> opened = locks.open(a.id(), lease -> enterTransaction(a, lease));
+        if (opened.isEmpty()) {
             LOG.log(Level.INFO, "maildrop in use conn={0} user={1}", connection.id(), a.address());
             reply(Pop3Replies.IN_USE);
             return;
         }
-        Maildrop drop = Maildrop.open(store, a, lease.get()); // releases the lease itself if it throws
-        try {
-            accountWatch = store.accounts().watch(a.id(), () -> accountDeleted(a));
-        } catch (RuntimeException e) {
-            drop.close(); // not logged in: the -ERR for the failure must not leave a maildrop held
-            throw e;
-        }
+        Maildrop drop = opened.get();
         state = new Transaction(drop);
         connection.setIdleTimeout(settings.idleTimeout());
         LOG.log(Level.INFO, "login conn={0} user={1} method={2} tls={3} messages={4,number,#} octets={5,number,#}", connection.id(),
                 a.address(), method, connection.isSecure(), drop.size(), drop.liveOctets());
         reply(Pop3Replies.loggedIn(a.address(), drop.liveCount(), drop.liveOctets()));
+    }
+
+    /**
+     * The INBOX snapshot and the watch on the account. When the watch fails (a StoreException,
+     * answered -ERR, or an Error) the snapshot is closed again: no one is logged in.
+     */
+    private Maildrop enterTransaction(Account a, MaildropLocks.Lease lease) {
+        Maildrop drop = Maildrop.open(store, a, lease);
+        boolean watched = false;
+        try {
+            accountWatch = store.accounts().watch(a.id(), () -> accountDeleted(a));
+            watched = true;
+            return drop;
+        } finally {
+            if (!watched) {
+                drop.close();
+            }
+        }
     }
 
     /**

@@ -73,8 +73,11 @@ class Pop3SessionTest {
 
     /** Port 110 style (STLS) and port 995 style (implicit TLS) endpoints sharing one protocol, as the server wires them. */
     private void listen(Pop3Settings settings) throws IOException {
-        AuthThrottle throttle = new AuthThrottle(Duration.ofMillis(10), Duration.ofMillis(40), Duration.ofMinutes(1),
-                Clock.systemUTC());
+        listen(settings, new AuthThrottle(Duration.ofMillis(10), Duration.ofMillis(40), Duration.ofMinutes(1),
+                Clock.systemUTC()));
+    }
+
+    private void listen(Pop3Settings settings, AuthThrottle throttle) throws IOException {
         protocol = new Pop3Protocol(store.store(), settings, throttle);
         var tls = TestTls.serverContext(Files.createDirectories(dir.resolve("tls")));
         listener = TcpListener.start(new Endpoint("pop3", new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
@@ -87,6 +90,12 @@ class Pop3SessionTest {
         listener.close();
         implicitTls.close();
         listen(settings);
+    }
+
+    private void restart(Pop3Settings settings, AuthThrottle throttle) throws IOException {
+        listener.close();
+        implicitTls.close();
+        listen(settings, throttle);
     }
 
     @AfterEach
@@ -595,6 +604,47 @@ class Pop3SessionTest {
             }
             c.send("USER " + USER).expect("\\+OK .*");
             c.send("PASS secret").expect("\\+OK .*");
+        }
+    }
+
+    @Test
+    void aFailureMakesALoginOnAnotherConnectionFromTheAddressWaitItsTurn() throws Exception {
+        AuthThrottle throttle = new AuthThrottle(Duration.ofMillis(500), Duration.ofMillis(500), Duration.ofMinutes(1),
+                Clock.systemUTC());
+        restart(Pop3Settings.defaults("pop.example.org"), throttle);
+        try (LineClient guesser = new LineClient(listener.port()); LineClient other = new LineClient(listener.port())) {
+            guesser.expect("\\+OK .*");
+            other.expect("\\+OK .*");
+            guesser.send("USER " + USER).expect("\\+OK .*");
+            other.send("USER " + USER).expect("\\+OK .*");
+            long t0 = System.nanoTime();
+            guesser.send("PASS wrong"); // answered after 500 ms; meanwhile the other connection tries
+            await(() -> throttle.failed("pop3") == 1, "the failure to be counted");
+            other.send("PASS secret").expect("\\+OK alice@example.org has .*");
+            long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            // its password was checked only at the address's next turn, 500 ms after the failure
+            assertTrue(waited >= 450, "the login on another connection waited only " + waited + " ms");
+            guesser.expect("-ERR \\[AUTH\\] Authentication failed");
+        }
+    }
+
+    @Test
+    void passCountsOnlyImmediatelyAfterUser() throws Exception {
+        try (LineClient c = new LineClient(listener.port())) {
+            c.expect("\\+OK .*");
+            // RFC 1939 §7: any command between USER and PASS, accepted or not, forgets the name
+            c.send("USER " + USER).expect("\\+OK .*");
+            c.send("NOOP").expect("-ERR Not valid before login.*");
+            c.send("PASS secret").expect("-ERR USER first");
+            c.send("USER " + USER).expect("\\+OK .*");
+            c.send("CAPA").expect("\\+OK.*");
+            c.expectEventually("\\.");
+            c.send("PASS secret").expect("-ERR USER first");
+            c.send("USER " + USER).expect("\\+OK .*");
+            c.send("FROB").expect("-ERR Unknown command; try CAPA");
+            c.send("PASS secret").expect("-ERR USER first");
+            c.send("USER " + USER).expect("\\+OK .*");
+            c.send("PASS secret").expect("\\+OK alice@example.org has .*");
         }
     }
 

@@ -35,7 +35,7 @@ public enum ConfigKey {
     MAX_CONNECTIONS_PER_IP("net.max_connections_per_ip", "50", Type.INT, "Connections at once from one client address per listener."),
     MAX_LINE_BYTES("net.max_line_bytes", "8192", Type.INT, "Longest command line; at least 512."),
     MAX_COMMANDS_PER_SECOND("net.max_commands_per_second", "10000", Type.INT, "Commands one connection may send per second; faster clients are slowed down, not cut off (0: no limit)."),
-    IDLE_TIMEOUT("net.idle_timeout_seconds", "300", Type.INT, "Seconds a client may stay silent (IMAP after login: 1800), or leave a reply unread."),
+    IDLE_TIMEOUT("net.idle_timeout_seconds", "300", Type.INT, "Seconds a client may stay silent (IMAP after login: 1800; POP3 after login: 600), or leave a reply unread."),
     MIN_DATA_RATE("net.min_data_rate", "500", Type.INT, "Bytes per second a client must average while it sends a message or a literal (SMTP and LMTP DATA and BDAT, IMAP APPEND and literals, ManageSieve literals), as Postfix's smtpd_min_data_rate: the payload has the idle timeout, and each byte adds 1/rate s, up to the idle timeout again. 0: only each read waits the idle timeout."),
     SHUTDOWN_GRACE("net.shutdown_grace_seconds", "20", Type.INT, "Seconds sessions get to finish when the server stops."),
     AUTOEXPUNGE_TRASH("mailbox.autoexpunge_trash_days", "0", Type.INT, "Days mail stays in each account's Trash (special-use \\Trash), counted from when it was put there, before it is expunged for good, as Dovecot's autoexpunge; checked hourly. 0: kept until the user empties it."),

@@ -1107,12 +1107,14 @@ final class SmtpSession {
                 return error(SmtpReplies.AUTH_MECHANISM);
             }
         }
+        throttle.awaitTurn(connection); // the network's turn, however many connections it guesses on
         Optional<Account> account = credentials.flatMap(c -> store.accounts().authenticate(c.user(), c.password()));
+        String name = credentials.map(SaslCredentials::user).orElse("");
         if (account.isEmpty()) {
-            throttle.failedLogin(connection, "protocol=smtp mechanism=" + a.mechanism());
+            throttle.failedLogin(connection, name, "protocol=smtp mechanism=" + a.mechanism());
             return error(credentials.isEmpty() ? SmtpReplies.AUTH_MALFORMED : SmtpReplies.AUTH_FAILED);
         }
-        throttle.succeededLogin(connection);
+        throttle.succeededLogin(connection, name);
         Account authenticated = account.get();
         unwatchAccount();
         accountWatch = store.accounts().watch(authenticated.id(), () -> accountDeleted(authenticated));
