@@ -24,11 +24,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * <ul>
  * <li>the failing connection waits the delay before it answers the failure, like Dovecot's
  *     auth_failure_delay;</li>
- * <li>every login attempt from a network with failures on record waits its turn before its
- *     credentials are checked ({@link #awaitTurn}), and turns are spaced the delay apart across all
- *     of the network's connections, like Dovecot's auth penalty (looked up before the passdb). Without
- *     the spacing, 50 parallel connections would each wait alone and together guess 50 times per
- *     delay.</li>
+ * <li>every login attempt from a network with failures on record, on any of its connections,
+ *     waits until the last failure's delay is over before its credentials are checked
+ *     ({@link #awaitTurn}), like Dovecot's auth penalty (looked up before the passdb): a guesser
+ *     on parallel connections gets one round of guesses per delay, not one per answer.</li>
  * </ul>
  *
  * <p>A success forgives only the failures counted against the name that logged in. Dovecot
@@ -96,9 +95,10 @@ public final class AuthThrottle {
     }
 
     /**
-     * Takes the next turn of {@code client}'s network to have credentials checked and returns how
-     * long to wait for it: zero for a network without recent failures, else until the network's
-     * previous turn plus the current delay.
+     * How long an attempt from {@code client}'s network waits before its credentials are checked:
+     * zero for a network without recent failures, else until its last failure's delay is over.
+     * Attempts are not queued one delay apart: behind one NAT address a phone with a stale password
+     * would then hold every other user's login back by a delay per login before it.
      */
     public Duration admit(InetAddress client) {
         Cidr network = Cidr.clientNetwork(client);
@@ -109,10 +109,7 @@ public final class AuthThrottle {
             if (p == null) {
                 return Duration.ZERO;
             }
-            Instant turn = later(now, p.nextTurn());
-            // put on a present key keeps its place: the eviction order stays that of the last failure
-            penalties.put(network, new Penalty(p.count(), p.last(), turn.plus(delayFor(p.count())), p.byName()));
-            return Duration.between(now, turn);
+            return Duration.between(now, later(now, p.nextTurn()));
         } finally {
             lock.unlock();
         }

@@ -39,7 +39,6 @@ import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -70,6 +69,9 @@ public final class QueueRunner implements AutoCloseable {
     private final List<Thread> workers = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Messages being delivered, whose leases the keeper renews, with the time of their claim. */
     private final Map<QueueId, Instant> inFlight = new ConcurrentHashMap<>();
+    private final Semaphore remoteSlots = new Semaphore(MAX_REMOTE_DELIVERIES);
+    /** The remote deliveries under way, which a stop waits for as it does for the workers. */
+    private final Set<Thread> remoteThreads = ConcurrentHashMap.newKeySet();
     /**
      * Messages among them deleted by an administrator meanwhile (no further domain, no report),
      * with the claim it applies to: a later claim of the same entry is another attempt.
@@ -210,7 +212,7 @@ public final class QueueRunner implements AutoCloseable {
                     batch = store.queue().claimDue(Instant.now(), settings.lease(), BATCH);
                 }
                 if (!batch.isEmpty()) {
-                    deliver(batch);
+                    dispatch(batch);
                     continue;
                 }
                 work.tryAcquire(POLL.toMillis(), TimeUnit.MILLISECONDS);
@@ -236,14 +238,71 @@ public final class QueueRunner implements AutoCloseable {
      * One delivery attempt for a batch of claimed messages. Messages for local mailboxes only are
      * delivered together (one store transaction per account, one queue update for the batch);
      * each message with a remote recipient gets its own thread, so a slow next hop holds up no
-     * other message while its lease runs.
+     * other message while its lease runs. Returns when all are done (tests drive the runner through
+     * it); the workers {@link #dispatch} and go on.
      */
     void deliver(List<QueuedMessage> batch) {
+        for (Thread remote : dispatch(batch)) {
+            try {
+                remote.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /**
+     * Delivers the batch's messages for local mailboxes now, and starts each message with a remote
+     * recipient on a thread of its own, which it does not wait for: a next hop that takes minutes
+     * to answer (RFC 5321 §4.5.3.2 allows ten after the final dot) must not hold a worker, or a few
+     * slow servers would stop all delivery, local mail included. At most
+     * {@link #MAX_REMOTE_DELIVERIES} at once; past that the worker waits for one to end.
+     *
+     * @return the threads started
+     */
+    private List<Thread> dispatch(List<QueuedMessage> batch) {
         batch.forEach(m -> inFlight.put(m.id(), m.claimedAt()));
+        List<Thread> started = new ArrayList<>();
+        Set<QueueId> handedOver = new HashSet<>();
         try {
-            deliverClaimed(batch);
+            Map<String, AddressResolution> routes = new HashMap<>();
+            for (QueuedMessage m : deliverLocalOnly(batch, routes)) {
+                remoteSlots.acquireUninterruptibly();
+                if (stopping) {
+                    remoteSlots.release();
+                    break; // the rest wait for the next start, which releases their leases
+                }
+                Thread t = Thread.ofVirtual().name("queue-remote-" + m.id()).unstarted(() -> deliverRemote(m, routes));
+                remoteThreads.add(t); // before it starts: a stop that looks now waits for it
+                try {
+                    t.start();
+                } catch (RuntimeException e) {
+                    remoteThreads.remove(t);
+                    remoteSlots.release(); // no thread: the lease's expiry retries it
+                    throw e;
+                }
+                started.add(t);
+                handedOver.add(m.id());
+            }
         } finally {
-            batch.forEach(this::ended); // those whose delivery failed with an exception
+            batch.stream().filter(m -> !handedOver.contains(m.id())).forEach(this::ended); // incl. those that failed
+        }
+        return started;
+    }
+
+    /** Remote deliveries under way at once, each on its own thread (Postfix's default_process_limit for smtp). */
+    static final int MAX_REMOTE_DELIVERIES = 100;
+
+    private void deliverRemote(QueuedMessage m, Map<String, AddressResolution> routes) {
+        try {
+            deliverWithRemote(m, routes);
+        } catch (RuntimeException e) {
+            LOG.log(Level.ERROR, "delivery of queue=" + m.id() + " failed; its lease will run out and it is retried", e);
+        } finally {
+            ended(m);
+            remoteThreads.remove(Thread.currentThread());
+            remoteSlots.release();
         }
     }
 
@@ -257,8 +316,8 @@ public final class QueueRunner implements AutoCloseable {
         return m.claimedAt().equals(deleted.get(m.id()));
     }
 
-    private void deliverClaimed(List<QueuedMessage> batch) {
-        Map<String, AddressResolution> routes = new HashMap<>();
+    /** Delivers the messages of {@code batch} that have local recipients only; returns the others. */
+    private List<QueuedMessage> deliverLocalOnly(List<QueuedMessage> batch, Map<String, AddressResolution> routes) {
         List<QueuedMessage> localOnly = new ArrayList<>();
         List<QueuedMessage> withRemote = new ArrayList<>();
         for (QueuedMessage m : batch) {
@@ -279,21 +338,7 @@ public final class QueueRunner implements AutoCloseable {
             localOnly.forEach(this::ended);
             attempts.forEach(a -> recorded(a, recorded));
         }
-        if (withRemote.size() == 1) {
-            deliverWithRemote(withRemote.getFirst(), routes);
-        } else if (!withRemote.isEmpty()) {
-            try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
-                for (QueuedMessage m : withRemote) {
-                    threads.execute(() -> {
-                        try {
-                            deliverWithRemote(m, routes);
-                        } catch (RuntimeException e) {
-                            LOG.log(Level.ERROR, "delivery of queue=" + m.id() + " failed; its lease will run out and it is retried", e);
-                        }
-                    });
-                }
-            }
-        }
+        return withRemote;
     }
 
     /**
@@ -892,6 +937,15 @@ public final class QueueRunner implements AutoCloseable {
         return StandardCharsets.US_ASCII.newEncoder().canEncode(address);
     }
 
+    private static void join(Thread t, Instant deadline) {
+        try {
+            t.join(Duration.between(Instant.now(), deadline).isNegative() ? Duration.ofMillis(1)
+                    : Duration.between(Instant.now(), deadline));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Stops the workers after their current message; an interrupted delivery is retried after a restart. */
     @Override
     public void close() {
@@ -900,12 +954,13 @@ public final class QueueRunner implements AutoCloseable {
         if (leaseKeeper != null) {
             leaseKeeper.interrupt();
         }
-        for (Thread t : workers) {
-            try {
-                t.join(Duration.ofSeconds(30));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        Instant deadline = Instant.now().plusSeconds(30);
+        List<Thread> running = new ArrayList<>(workers);
+        for (Thread t : running) {
+            join(t, deadline);
+        }
+        for (Thread t : List.copyOf(remoteThreads)) { // the workers have stopped: no more start
+            join(t, deadline);
         }
         remote.close(); // the sessions kept for the next message say QUIT
     }

@@ -244,6 +244,48 @@ class QueueLeaseTest {
         }
     }
 
+    /**
+     * A next hop that holds its answer holds no worker: with one worker, mail for a local mailbox
+     * queued behind it is delivered while the next hop still thinks (RFC 5321 §4.5.3.2 gives it ten
+     * minutes after the final dot).
+     */
+    @Test
+    void aSlowNextHopDoesNotHoldUpLocalDelivery() throws Exception {
+        java.util.concurrent.CompletableFuture<Void> answer = new java.util.concurrent.CompletableFuture<>();
+        AtomicInteger received = serve(first, () -> {
+            answer.join();
+            return "250 2.0.0 at last";
+        });
+        try (QueueRunner runner = runner(withLease(1, Duration.ofMinutes(5)))) {
+            runner.start();
+            send("carol@first.test");
+            runner.wake();
+            Instant deadline = Instant.now().plusSeconds(20);
+            while (received.get() == 0) {
+                assertTrue(Instant.now().isBefore(deadline), "the next hop never got the message");
+                Thread.sleep(20); // the peer counts what it is sent: poll it
+            }
+            send("bob@example.org");
+            runner.wake();
+            StoreSession bob = store.open(store.accounts().find("bob@example.org").orElseThrow().id());
+            while (inboxSize(bob) == 0) {
+                assertTrue(Instant.now().isBefore(deadline), "local mail waited for the slow next hop");
+                Thread.sleep(20); // the mailbox lives in the database: poll it
+            }
+            answer.complete(null);
+            awaitQueueEmpty();
+        } finally {
+            answer.complete(null);
+        }
+        assertEquals(1, received.get());
+    }
+
+    private static int inboxSize(StoreSession session) {
+        try (var view = session.select(MailboxName.INBOX)) {
+            return view.size();
+        }
+    }
+
     @Test
     void aNewClaimIsStillRenewedWhenTheBatchOfAnEarlierOneEnds() throws Exception {
         Duration lease = Duration.ofSeconds(3);
