@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
  * is closed, which fails the write.
  */
 final class SendDeadline extends FilterOutputStream {
-    private static final ScheduledThreadPoolExecutor TIMER = timer();
+    /** Also the reply deadlines of {@link SmtpClient}: one timer thread for every limit on the next hop. */
+    static final ScheduledThreadPoolExecutor TIMER = timer();
     private final Socket tcp;
     private final Duration limit;
     private volatile boolean expired;

@@ -9,6 +9,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashSet;
@@ -106,7 +107,9 @@ final class SmtpClient implements AutoCloseable {
     private void handshake() throws IOException {
         try {
             // the route's host name: SNI, so the server can choose its certificate, and what it must name
-            attach(tlsa.isPresent() ? trust.handshake(socket, serverName, tlsa.get()) : trust.handshake(socket, serverName, verify));
+            Socket plain = socket;
+            attach(within(timeouts.reply(), "to finish the TLS handshake", () -> tlsa.isPresent()
+                    ? trust.handshake(plain, serverName, tlsa.get()) : trust.handshake(plain, serverName, verify)));
         } catch (javax.net.ssl.SSLHandshakeException e) {
             throw new TlsHandshakeFailed(tlsa.isPresent() ? "DANE (RFC 7672): certificate of " + serverName
                     + " not accepted under its TLSA records" : verify ? "certificate of " + serverName + " not accepted (trusted: " + trust
@@ -277,7 +280,50 @@ final class SmtpClient implements AutoCloseable {
         }
     }
 
+    /**
+     * One reply, whole within the time each of its reads has (SO_TIMEOUT, the command's time of RFC
+     * 5321 §4.5.3.2): a server that trickles continuation lines, or a line a byte at a time, would
+     * otherwise hold the attempt, its lease renewed, for ever.
+     */
     private Reply read() throws IOException {
+        return within(Duration.ofMillis(socket.getSoTimeout()), "to finish its reply", this::readLines);
+    }
+
+    @FunctionalInterface
+    private interface Exchange<T> {
+        T run() throws IOException;
+    }
+
+    /** {@code work}, or a timeout once {@code limit} has passed: the TCP socket (under any TLS) is closed under it. */
+    private <T> T within(Duration limit, String what, Exchange<T> work) throws IOException {
+        if (limit.isZero()) {
+            return work.run(); // no limit set (SO_TIMEOUT 0): none to keep
+        }
+        java.util.concurrent.atomic.AtomicBoolean expired = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.ScheduledFuture<?> alarm = SendDeadline.TIMER.schedule(() -> {
+            expired.set(true);
+            try {
+                tcp.close();
+            } catch (IOException ignored) {
+                // closed is what we wanted
+            }
+        }, limit.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        try {
+            return work.run();
+        } catch (IOException e) {
+            if (expired.get()) {
+                java.net.SocketTimeoutException t = new java.net.SocketTimeoutException("the server took more than "
+                        + limit.toSeconds() + " s " + what);
+                t.initCause(e);
+                throw t;
+            }
+            throw e;
+        } finally {
+            alarm.cancel(false);
+        }
+    }
+
+    private Reply readLines() throws IOException {
         List<String> lines = new ArrayList<>();
         while (true) {
             String line = in.readLine();

@@ -112,6 +112,34 @@ class RemoteDeliveryTest {
         assertTrue(outcomes.getFirst().reply().contains("read nothing for 1 s"), outcomes.getFirst().reply());
     }
 
+    /**
+     * A tarpit: each line of its greeting comes within the reply's time, but the greeting never
+     * ends. The whole reply must come within that time (RFC 5321 §4.5.3.2), or the attempt (and its
+     * lease, renewed all along) is held for ever.
+     */
+    @Test
+    void aReplyTrickledLineByLineIsCutOffAtItsTimeLimit() throws Exception {
+        peer((in, out, socket) -> {
+            try {
+                while (!testOver.await(300, TimeUnit.MILLISECONDS)) { // a line each 300 ms, inside the 1 s limit
+                    say(out, "220-peer.test still greeting");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        QueuedMessage m = queuedTo("carol@peer.test");
+        RemoteDelivery remote = new RemoteDelivery(f.store(), new Router(Map.of("peer.test",
+                new Route("127.0.0.1", mx.getLocalPort())), Optional.empty(), null), "mx.example.org",
+                new SmtpTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(5),
+                        Duration.ofSeconds(5)), 20);
+        java.util.concurrent.CompletableFuture<List<RemoteDelivery.Outcome>> attempt =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> remote.deliver(m, "peer.test", m.pending()));
+        List<RemoteDelivery.Outcome> outcomes = attempt.get(10, TimeUnit.SECONDS);
+        assertEquals(451, outcomes.getFirst().code(), "a temporary failure, to be retried: " + outcomes);
+        assertTrue(outcomes.getFirst().reply().contains("more than 1 s to finish its reply"), outcomes.getFirst().reply());
+    }
+
     @Test
     void aDomainThatDoesNotExistIsRefusedAtOnceButAFailingResolverIsRetried() throws Exception {
         QueuedMessage m = queued("carol@nowhere.example", TestMessages.spool(f.store(), "Subject: typo\r\n\r\nx\r\n"));
