@@ -12,12 +12,14 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The store's upkeep while the server runs, at one interval: mail left in Trash and Junk past the
- * configured days is expunged (Dovecot's autoexpunge), lapsed vacation replies, Sieve duplicate
- * IDs and greylist entries are pruned, and the message files no mailbox or queue entry uses any
- * more (expunged mail, deleted users' mail) are removed through {@link MailboxStore#sweepContents},
- * where a content goes at the second sweep that finds it unused. The interval is twice the longest a session may stay
- * silent, so no session can still hold a message it has not yet seen expunged. At start, before
- * any client uses the store, every unused file goes at once.
+ * configured days is expunged (Dovecot's autoexpunge); lapsed vacation replies, Sieve duplicate
+ * IDs and greylist entries are pruned, and so are the delivery records of queue entries that are
+ * gone (a record only keeps a retry of its entry from delivering twice); and the message files no
+ * mailbox or queue entry uses any more (expunged mail, deleted users' mail) are removed through
+ * {@link MailboxStore#sweepContents}, where a content goes at the second sweep that finds it unused.
+ * The interval is twice the longest a session may stay silent, so no session can still hold a
+ * message it has not yet seen expunged. At start, before any client uses the store, every unused
+ * file goes at once.
  */
 final class Housekeeping implements AutoCloseable {
     private static final Logger LOG = System.getLogger(Housekeeping.class.getName());
@@ -113,8 +115,8 @@ final class Housekeeping implements AutoCloseable {
         try {
             store.pruneExpiredTracking(clock.instant());
         } catch (RuntimeException e) { // StoreException, or a bug: the thread must outlive it, or nothing is swept again
-            LOG.log(Level.WARNING, "prune: lapsed vacation replies, duplicate IDs and greylist entries stay until the next round"
-                    + " error=\"{0}\"", e.getMessage());
+            LOG.log(Level.WARNING, "prune: lapsed vacation replies, duplicate IDs, greylist entries and the delivery"
+                    + " records of finished queue entries stay until the next round error=\"{0}\"", e.getMessage());
         }
     }
 

@@ -20,7 +20,7 @@ public final class Database implements AutoCloseable {
     static final int DEFAULT_CONNECTIONS = 8;
     static final String[] MIGRATIONS = {"classpath:db/migration/store", "classpath:db/migration/queue"};
     /** Migrations in Java, between the SQL ones by version: what SQL shared by H2 and PostgreSQL cannot do. */
-    private static final List<JavaMigration> JAVA_MIGRATIONS = List.of(new RandomMailboxIds());
+    private static final List<JavaMigration> JAVA_MIGRATIONS = List.of(new RandomMailboxIds(), new DeliveryQueueIds());
 
     private final ConnectionPool pool;
     private final SqlDialect dialect;

@@ -42,6 +42,7 @@ public final class MailboxStore implements AutoCloseable {
     private final SieveScripts sieveScripts;
     private final SieveDuplicates sieveDuplicates;
     private final Greylist greylist;
+    private final Deliveries deliveries = new Deliveries();
     private final EmailIds emailIds;
     private final DiskSpace diskSpace;
 
@@ -211,7 +212,8 @@ public final class MailboxStore implements AutoCloseable {
     /**
      * Deletes the vacation replies and Sieve duplicate IDs that lapsed before {@code now}, of every
      * account (each account prunes its own when it next gets mail, this is for those that get none),
-     * and the greylist's lapsed triplets and client networks (a greylist check never deletes).
+     * the greylist's lapsed triplets and client networks (a greylist check never deletes), and the
+     * delivery records of queue entries that are gone ({@link Deliveries}).
      */
     public int pruneExpiredTracking(Instant now) {
         try (Connection c = db.connect()) {
@@ -231,12 +233,17 @@ public final class MailboxStore implements AutoCloseable {
             } catch (SQLException e) {
                 failed = e;
             }
+            try {
+                pruned += deliveries.prune(c);
+            } catch (SQLException e) {
+                failed = e;
+            }
             if (failed != null) {
                 throw failed;
             }
             return pruned;
         } catch (SQLException e) {
-            throw db.failure(e, "prune lapsed vacation replies, duplicate IDs and greylist entries");
+            throw db.failure(e, "prune lapsed vacation replies, duplicate IDs, greylist entries and delivery records");
         }
     }
 

@@ -201,10 +201,11 @@ public final class Transaction implements AutoCloseable {
         Instant saved = insertMessage(mailbox, m, uid, content, size, internalDate, flags);
         if (key.isPresent()) {
             try (PreparedStatement ps = c.prepareStatement(
-                    "INSERT INTO deliveries (mailbox_id, delivery_key, uid) VALUES (?, ?, ?)")) {
+                    "INSERT INTO deliveries (mailbox_id, delivery_key, queue_id, uid) VALUES (?, ?, ?, ?)")) {
                 ps.setLong(1, mailbox.value());
                 ps.setString(2, key.get().text());
-                ps.setLong(3, uid.value());
+                ps.setLong(3, key.get().queueId().value()); // for the prune once the entry is gone (Deliveries)
+                ps.setLong(4, uid.value());
                 ps.executeUpdate();
             }
         }

@@ -128,6 +128,60 @@ class MigrationTest {
     }
 
     @Test
+    void deliveryRecordsOfVersion18KeepThoseOfQueuedEntriesWithTheirQueueIdsUntilTheEntryIsGone() throws Exception {
+        String url = Database.defaultUrl(dir);
+        long queued;
+        long gone;
+        try (Database old = Database.open(url, "18.1"); Connection c = old.connect(); var st = c.createStatement()) {
+            addUser(st);
+            st.executeUpdate("INSERT INTO mailboxes (account_id, name, uid_validity, uid_next, highest_modseq, object_id)"
+                    + " SELECT id, 'INBOX', 7, 4, 1, 'F" + "x".repeat(22) + "' FROM accounts");
+            addContents(st);
+            for (int i = 0; i < 12; i++) { // ids past 9, so that their keys are in hex
+                st.executeUpdate("INSERT INTO queue_messages (content_id, return_path, received_at, next_attempt_at)"
+                        + " SELECT id, 'bob@remote.test', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM contents"
+                        + " WHERE sha256 = REPEAT('a', 64)");
+            }
+            try (ResultSet rs = st.executeQuery("SELECT MIN(id) + 10, MAX(id) FROM queue_messages")) {
+                rs.next();
+                queued = rs.getLong(1);
+                gone = rs.getLong(2);
+            }
+            st.executeUpdate("DELETE FROM queue_messages WHERE id <> " + queued); // delivered to all
+            // keys as DeliveryKey.text() wrote them; the last one no key makes (matched by no check)
+            st.executeUpdate("INSERT INTO deliveries (mailbox_id, delivery_key, uid) SELECT mb.id, v.k, v.uid"
+                    + " FROM mailboxes mb, (VALUES ('" + new QueueId(queued) + ":u@old.test', 1),"
+                    + " ('" + new QueueId(gone) + ":u@old.test', 2), ('odd', 3)) v(k, uid)");
+        }
+        try (MailboxStore store = MailboxStore.open(dir, url)) {
+            try (Connection c = store.db().connect(); var st = c.createStatement()) {
+                try (ResultSet rs = st.executeQuery("SELECT queue_id, uid FROM deliveries")) {
+                    assertTrue(rs.next());
+                    assertEquals(List.of(queued, 1L), List.of(rs.getLong(1), rs.getLong(2)),
+                            "the record of the entry still queued, with its queue id");
+                    assertFalse(rs.next(), "those of the entry that is gone and of the odd key are deleted");
+                }
+                try (ResultSet rs = st.executeQuery("SELECT IS_NULLABLE FROM INFORMATION_SCHEMA.COLUMNS"
+                        + " WHERE TABLE_NAME = 'DELIVERIES' AND COLUMN_NAME = 'QUEUE_ID'")) {
+                    rs.next();
+                    assertEquals("NO", rs.getString(1));
+                }
+            }
+            StoreSession s = store.open(store.accounts().authenticate("u@old.test", "pw").orElseThrow().id());
+            MessageSpool.Spooled m = TestMessages.spool(store, "Subject: retried\r\n\r\nx\r\n");
+            try (Transaction t = s.begin()) {
+                assertEquals(Optional.empty(), t.append(s.require(MailboxName.INBOX).id(), m, TestMessages.facts(m),
+                        Flags.NONE, Instant.now(), Optional.of(new DeliveryKey(new QueueId(queued), "U@old.test"))),
+                        "a retry of the entry still queued stores nothing");
+                t.commit();
+            }
+            assertEquals(0, store.pruneExpiredTracking(Instant.now()), "its entry is still queued");
+            assertTrue(store.queue().delete(new QueueId(queued)));
+            assertEquals(1, store.pruneExpiredTracking(Instant.now()), "its entry is gone now");
+        }
+    }
+
+    @Test
     void repliesOfVersion13AreTrackedPerHandleAfterTheUpgrade() throws Exception {
         String url = Database.defaultUrl(dir);
         try (Database old = Database.open(url, "13"); Connection c = old.connect(); var st = c.createStatement()) {

@@ -1,0 +1,12 @@
+-- The queue entry each delivery record belongs to, so housekeeping can delete the records of
+-- entries that are gone: a record only stops a retry of its entry from delivering twice, and an
+-- entry once deleted (delivered to all, bounced, expired or deleted by hand) is never tried again,
+-- while queue ids are never handed out twice (an identity column). Rows from before this version
+-- of entries still queued get theirs from their key's "Q<hex>:" prefix in version 19.1
+-- (DeliveryQueueIds, a Java migration: SQL that reads hex is not shared by H2 and PostgreSQL),
+-- which deletes the others and then makes the column NOT NULL. No index on it: the prune reads
+-- the table (by then only the rows of entries still queued and of an interval's deliveries) and
+-- probes queue_messages by its key, and an index would cost every delivery a second insert for no
+-- query. IF NOT EXISTS: as in V16, a server killed before Flyway recorded the version runs this
+-- again at its next start.
+ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS queue_id BIGINT;
