@@ -710,10 +710,10 @@ final class ImapSession {
     }
 
     private void completeLogin(String tag, String user, String password) throws IOException {
-        throttle.awaitTurn(connection); // the network's turn, however many connections it guesses on
+        throttle.awaitTurn(connection); // waits out its network's penalty, on whichever connection
         Optional<Account> account = store.accounts().authenticate(user, password);
         if (account.isEmpty()) {
-            throttle.failedLogin(connection, user, "protocol=imap");
+            throttle.failedLogin(connection, user, password, "protocol=imap");
             tagged(tag, "NO " + ImapReplies.AUTH_FAILED);
             return;
         }
@@ -1174,22 +1174,26 @@ final class ImapSession {
         }
     }
 
+    /**
+     * The messages of the view (of the UID set, for UID EXPUNGE) whose committed flags include
+     * \Deleted go: not those this session last saw with it, as another session may have cleared
+     * or set it since (the store decides under the mailbox's lock).
+     */
     private void expungeDeleted(Selected s, Optional<SequenceSet> uidSet) {
         SelectedMailbox m = s.mailbox();
-        List<Uid> doomed = new ArrayList<>();
+        List<Uid> candidates = new ArrayList<>();
         List<MessageRef> messages = m.messages();
         BitSet chosen = uidSet.map(set -> m.selection(set, true)).orElse(null);
         for (int i = 0; i < messages.size(); i++) {
-            MessageRef r = messages.get(i);
-            if (r.flags().has(dev.mailstack.store.Flag.DELETED) && (chosen == null || chosen.get(i + 1))) {
-                doomed.add(r.uid());
+            if (chosen == null || chosen.get(i + 1)) {
+                candidates.add(messages.get(i).uid());
             }
         }
-        if (doomed.isEmpty()) {
+        if (candidates.isEmpty()) {
             return;
         }
         try (Transaction t = s.store().begin()) {
-            t.expunge(m.view().id(), doomed);
+            t.expungeDeleted(m.view().id(), candidates);
             t.commit();
         }
     }

@@ -349,6 +349,24 @@ class ImapSessionTest {
         }
     }
 
+    /**
+     * RFC 3501 §6.4.3: EXPUNGE removes the messages that have \Deleted, as committed: one another
+     * session undeleted since this session last heard stays, and one another session deleted goes.
+     */
+    @Test
+    void expungeGoesByTheCommittedDeletedFlagNotTheSessionsLastView() throws Exception {
+        try (LineClient a = selectedInbox(); LineClient b = selectedInbox()) {
+            a.send("t STORE 1 +FLAGS.SILENT (\\Deleted)").expect("t OK STORE completed");
+            b.send("u STORE 1 -FLAGS.SILENT (\\Deleted)").expectEventually("u OK STORE completed"); // b's undo
+            b.send("v STORE 2 +FLAGS.SILENT (\\Deleted)").expectEventually("v OK STORE completed");
+            a.send("x EXPUNGE").expectEventually("\\* 2 EXPUNGE");
+            a.expectEventually("x OK EXPUNGE completed");
+            a.send("f FETCH 1:* (UID)").expect("\\* 1 FETCH \\(UID 1\\)");
+            a.expect("\\* 2 FETCH \\(UID 3\\)");
+            a.expect("f OK FETCH completed");
+        }
+    }
+
     @Test
     void aFetchOfManyMessagesComesInOrderAcrossItsWriteBatchesAndBeforeItsTaggedReply() throws Exception {
         for (int i = 4; i <= 900; i++) {

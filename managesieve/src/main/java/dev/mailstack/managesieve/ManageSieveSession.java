@@ -275,10 +275,10 @@ final class ManageSieveSession {
     }
 
     private void login(SaslCredentials credentials, String method) throws IOException {
-        throttle.awaitTurn(connection); // the network's turn, however many connections it guesses on
+        throttle.awaitTurn(connection); // waits out its network's penalty, on whichever connection
         Optional<Account> account = store.accounts().authenticate(credentials.user(), credentials.password());
         if (account.isEmpty()) {
-            throttle.failedLogin(connection, credentials.user(), "protocol=managesieve method=" + method + " user=" + loggable(credentials.user()));
+            throttle.failedLogin(connection, credentials.user(), credentials.password(), "protocol=managesieve method=" + method + " user=" + loggable(credentials.user()));
             reply(ManageSieveReplies.AUTH_FAILED);
             return;
         }

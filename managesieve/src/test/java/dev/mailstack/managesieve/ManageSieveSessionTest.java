@@ -304,10 +304,10 @@ class ManageSieveSessionTest {
 
     @Test
     void failedLoginsAreThrottledAndCounted() throws IOException {
-        String wrong = Base64.getEncoder().encodeToString("\0alice@example.org\0wrong".getBytes(StandardCharsets.UTF_8));
         try (LineClient c = connect()) {
             long start = System.nanoTime();
-            for (int i = 0; i < 3; i++) {
+            for (int i = 0; i < 3; i++) { // three guesses (one wrong password repeated would not grow the delay)
+                String wrong = Base64.getEncoder().encodeToString(("\0alice@example.org\0wrong" + i).getBytes(StandardCharsets.UTF_8));
                 c.send("AUTHENTICATE \"PLAIN\" \"" + wrong + "\"").expect("NO \"Authentication failed\"");
             }
             // 10 + 20 + 40 ms, each waited before the NO

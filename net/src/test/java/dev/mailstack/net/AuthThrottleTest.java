@@ -46,6 +46,21 @@ class AuthThrottleTest {
         assertEquals(Duration.ZERO, t.admit(a), "the delay is over");
     }
 
+    /** A stale saved password retried is not a guess: Dovecot's auth penalty does not grow on it either. */
+    @Test
+    void theSameNameAndPasswordFailingAgainDoesNotGrowThePenalty() throws Exception {
+        InetAddress office = ip("192.0.2.1");
+        assertEquals(Duration.ofSeconds(1), t.failed(office, "phone@example.org", "old password"));
+        assertEquals(Duration.ofSeconds(1), t.failed(office, "phone@example.org", "old password"), "a repeat");
+        assertEquals(Duration.ofSeconds(1), t.failed(office, "Phone@Example.org", "old password"), "names compare without case");
+        assertEquals(Duration.ofSeconds(2), t.failed(office, "phone@example.org", "another guess"));
+        assertEquals(Duration.ofSeconds(4), t.failed(office, "phone@example.org", "old password"), "not right after itself");
+        assertEquals(Duration.ofSeconds(8), t.failed(office, "other@example.org", "another guess"), "another name");
+        InetAddress other = ip("192.0.2.2");
+        assertEquals(Duration.ofSeconds(1), t.failed(other, "x", null));
+        assertEquals(Duration.ofSeconds(2), t.failed(other, "x", null), "no password known is never a repeat");
+    }
+
     @Test
     void aConnectionThatFailsAloneWaitsOnlyItsAnswerDelay() throws Exception {
         InetAddress a = ip("192.0.2.1");

@@ -301,10 +301,10 @@ final class Pop3Session {
 
     /** Checks the password, takes the maildrop lock and the INBOX snapshot (RFC 1939 §4). */
     private void login(String user, String password, String method) throws IOException {
-        throttle.awaitTurn(connection); // the network's turn, however many connections it guesses on
+        throttle.awaitTurn(connection); // waits out its network's penalty, on whichever connection
         Optional<Account> account = store.accounts().authenticate(user, password);
         if (account.isEmpty()) {
-            throttle.failedLogin(connection, user, "protocol=pop3 method=" + method + " user=" + loggable(user));
+            throttle.failedLogin(connection, user, password, "protocol=pop3 method=" + method + " user=" + loggable(user));
             reply(Pop3Replies.AUTH_FAILED);
             return;
         }

@@ -67,8 +67,10 @@ final class Housekeeping implements AutoCloseable {
 
     private static void removeLeftovers(MailboxStore store) {
         try {
-            int removed = store.removeLeftovers(LEFTOVER_AGE);
-            if (removed > 0) {
+            int removed = store.removeLeftovers(LEFTOVER_AGE, LOCK_WAIT);
+            if (removed < 0) {
+                LOG.log(Level.INFO, "sweep: deliveries kept the store busy; leftover files wait for the next round");
+            } else if (removed > 0) {
                 LOG.log(Level.INFO, "sweep: removed files a stopped or refused write left behind count={0}", removed);
             }
         } catch (RuntimeException e) {

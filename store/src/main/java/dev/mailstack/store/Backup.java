@@ -47,7 +47,7 @@ public final class Backup {
                 try (Stream<Path> files = Files.walk(contents)) {
                     for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)
                             .filter(f -> !f.getParent().getFileName().toString().equals("spool"))::iterator) {
-                        add(zip, "contents/" + contents.relativize(f).toString().replace('\\', '/'), f);
+                        addUnlessGone(zip, "contents/" + contents.relativize(f).toString().replace('\\', '/'), f);
                     }
                 }
                 for (String folder : SECRETS) {
@@ -68,6 +68,26 @@ public final class Backup {
 
     private static boolean isSecret(String entry) {
         return SECRETS.stream().anyMatch(folder -> entry.startsWith(folder + "/"));
+    }
+
+    /**
+     * A content file the running server's sweep removed between the listing and now is skipped, not
+     * a failed backup: the sweep takes only files unused at two looks a sweep interval apart, so the
+     * database copy, taken before the listing, names it only when the backup has run longer than
+     * that interval (the IMAP idle timeout, 30 minutes by default).
+     */
+    private static void addUnlessGone(ZipOutputStream zip, String name, Path file) throws IOException {
+        InputStream in;
+        try {
+            in = Files.newInputStream(file);
+        } catch (java.nio.file.NoSuchFileException gone) {
+            return;
+        }
+        try (in) {
+            zip.putNextEntry(new ZipEntry(name));
+            in.transferTo(zip);
+            zip.closeEntry();
+        }
     }
 
     private static void add(ZipOutputStream zip, String name, Path file) throws IOException {

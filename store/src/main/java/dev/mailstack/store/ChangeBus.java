@@ -18,13 +18,17 @@ public final class ChangeBus {
 
     /** Listens to one mailbox until the returned handle is closed. */
     public AutoCloseable subscribe(MailboxId mailbox, Consumer<List<MailboxChange>> listener) {
-        listeners.computeIfAbsent(mailbox, k -> new CopyOnWriteArrayList<>()).add(listener);
-        return () -> {
-            List<Consumer<List<MailboxChange>>> l = listeners.get(mailbox);
-            if (l != null) {
-                l.remove(listener);
-            }
-        };
+        // as for accounts below: inside the map's compute, and an emptied list goes (every mailbox
+        // ever selected kept an entry)
+        listeners.compute(mailbox, (k, l) -> {
+            List<Consumer<List<MailboxChange>>> held = l == null ? new CopyOnWriteArrayList<>() : l;
+            held.add(listener);
+            return held;
+        });
+        return () -> listeners.computeIfPresent(mailbox, (k, l) -> {
+            l.remove(listener);
+            return l.isEmpty() ? null : l;
+        });
     }
 
     void publish(MailboxId mailbox, List<MailboxChange> changes) {

@@ -128,7 +128,10 @@ final class ContentFiles {
     private CompletableFuture<Void> place(MessageSource source, Path target) throws IOException {
         boolean suspect = unsynced.contains(source.sha256());
         if (!suspect && Files.exists(target)) {
-            return DURABLE;
+            if (reused(target, source)) {
+                return DURABLE;
+            }
+            suspect = true; // cut short by a power cut before its sync (the set above is lost with the process): replace
         }
         if (!Files.isDirectory(target.getParent())) {
             // createDirectories alone throws and catches an exception for a directory that exists
@@ -141,7 +144,10 @@ final class ContentFiles {
                 Files.createLink(target, s.file());
                 linked = true;
             } catch (FileAlreadyExistsException e) {
-                return DURABLE;
+                if (reused(target, source)) {
+                    return DURABLE;
+                }
+                throw new IOException("a content file of the wrong size is in the way: " + target, e);
             } catch (IOException | UnsupportedOperationException e) {
                 linked = false; // a filesystem without hard links: copy below
             }
@@ -168,6 +174,24 @@ final class ContentFiles {
         syncDirectory(target.getParent());
         unsynced.remove(source.sha256());
         return DURABLE;
+    }
+
+    /**
+     * Whether the content file already at {@code target} can stand for {@code source}: it has its
+     * size (a file whose sync a power cut stopped is usually empty or short). Its time is set to now,
+     * so that the sweep of leftovers, which goes by age, does not take an old file no row named yet
+     * (an APPEND refused at its commit) while this writer is about to commit a row that names it.
+     */
+    private static boolean reused(Path target, MessageSource source) throws IOException {
+        if (Files.size(target) != source.size()) {
+            return false;
+        }
+        try {
+            Files.setLastModifiedTime(target, java.nio.file.attribute.FileTime.from(Instant.now()));
+        } catch (IOException e) {
+            // the leftover sweep also waits for writers in flight: this is the second guard
+        }
+        return true;
     }
 
     /**

@@ -36,6 +36,13 @@ public final class MailboxStore implements AutoCloseable {
     private final AccountWriters accountWriters = new AccountWriters();
     /** Contents the previous {@link #sweepContents} found unused; the next one removes those still unused. */
     private BitSet unusedAtLastSweep = new BitSet();
+    /**
+     * Contents a writer found stored already and named again since the last sweep: unused then, they
+     * may be unused again at the next one without having been unused all the interval between (a
+     * POP3 session, which never refreshes, may list the new message). The sweep takes them out of
+     * {@link #unusedAtLastSweep}.
+     */
+    private final java.util.Set<Integer> reusedSinceSweep = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final Accounts accounts;
     private final MailQueue queue;
     private final DomainPolicies domainPolicies;
@@ -267,8 +274,27 @@ public final class MailboxStore implements AutoCloseable {
      * files, and content files no content row names (a process killed between writing a message's
      * file and committing the rows that point at it; an APPEND refused at its commit). Files newer
      * than that are left, as another process (the CLI) may be between its write and its commit.
+     * Runs with the writers of this process held off, as {@link #sweepContents} does (a writer may
+     * be reusing an old unnamed file it is about to commit a row for); waits at most {@code
+     * lockWait} for those in flight and returns -1 when it gave up.
      */
-    public int removeLeftovers(Duration minAge) {
+    public int removeLeftovers(Duration minAge, Duration lockWait) {
+        try {
+            if (!contentUse.writeLock().tryLock(lockWait.toMillis(), TimeUnit.MILLISECONDS)) {
+                return -1;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+        try {
+            return removeLeftoversHolding(minAge);
+        } finally {
+            contentUse.writeLock().unlock();
+        }
+    }
+
+    private int removeLeftoversHolding(Duration minAge) {
         try (Connection c = db.connect();
              PreparedStatement ps = c.prepareStatement("SELECT sha256 FROM contents WHERE sha256 >= ? AND sha256 < ?")) {
             return contents.removeLeftovers(Instant.now().minus(minAge), prefix -> {
@@ -313,6 +339,10 @@ public final class MailboxStore implements AutoCloseable {
         try {
             Map<Integer, String> due = new HashMap<>();
             BitSet stillUnused = new BitSet();
+            for (java.util.Iterator<Integer> reused = reusedSinceSweep.iterator(); reused.hasNext(); ) {
+                unusedAtLastSweep.clear(reused.next());
+                reused.remove();
+            }
             unusedContents(Instant.now()).forEach((id, key) -> {
                 if (unusedAtLastSweep.get(id)) {
                     due.put(id, key);
@@ -434,7 +464,9 @@ public final class MailboxStore implements AutoCloseable {
                 ps.setString(1, sha256);
                 try (ResultSet rs = ps.executeQuery()) {
                     if (rs.next()) {
-                        return new ContentId(rs.getLong(1));
+                        long id = rs.getLong(1);
+                        reusedSinceSweep.add((int) id);
+                        return new ContentId(id);
                     }
                 }
             }

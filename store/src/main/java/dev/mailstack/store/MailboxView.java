@@ -106,8 +106,19 @@ public final class MailboxView implements AutoCloseable {
      * returned, so the session never told its client and kept numbering a message that was gone.
      */
     private List<MailboxChange> catchUp() {
-        pending = false;
-        Changes read = session.query("refresh mailbox", c -> {
+        pending = false; // before the reads: a change committed during them marks it again
+        Changes read;
+        try {
+            read = readChanges();
+        } catch (RuntimeException e) {
+            pending = true; // nothing was applied: what was pending still is (HIGHESTMODSEQ is held back for it)
+            throw e;
+        }
+        return apply(read);
+    }
+
+    private Changes readChanges() {
+        return session.query("refresh mailbox", c -> {
             long highest = highestModSeq(c);
             if (highest == modSeq) {
                 return null;
@@ -126,6 +137,9 @@ public final class MailboxView implements AutoCloseable {
             }
             return new Changes(highest, expunged, changedSince(c, changedRanges(c, highest)), readAbove(c, lastUid));
         });
+    }
+
+    private List<MailboxChange> apply(Changes read) {
         List<MailboxChange> out = new ArrayList<>();
         if (read == null) {
             return out;

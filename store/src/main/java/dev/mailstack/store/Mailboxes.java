@@ -118,11 +118,18 @@ final class Mailboxes {
      */
     static List<MessageRef> readMessages(Connection c, ContentKeys keys, long lowKey, long highKey, long aboveModSeq)
             throws SQLException {
+        return readMessages(c, keys, lowKey, highKey, aboveModSeq, null);
+    }
+
+    /** As above, only the rows that also meet {@code condition} (an SQL condition on the messages table), if not null. */
+    static List<MessageRef> readMessages(Connection c, ContentKeys keys, long lowKey, long highKey, long aboveModSeq,
+                                         String condition) throws SQLException {
         List<Row> rows = new ArrayList<>();
         Set<Long> contentIds = new HashSet<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT mailbox_id, uid, modseq, internal_date, flags, keywords,"
                 + " content_id, saved_at FROM messages WHERE id BETWEEN ? AND ?"
-                + (aboveModSeq > Long.MIN_VALUE ? " AND modseq > ?" : "") + " ORDER BY id")) {
+                + (aboveModSeq > Long.MIN_VALUE ? " AND modseq > ?" : "")
+                + (condition != null ? " AND " + condition : "") + " ORDER BY id")) {
             ps.setLong(1, lowKey);
             ps.setLong(2, highKey);
             if (aboveModSeq > Long.MIN_VALUE) {

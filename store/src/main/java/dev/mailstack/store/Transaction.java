@@ -408,6 +408,29 @@ public final class Transaction implements AutoCloseable {
         }
     }
 
+    /**
+     * RFC 3501 §6.4.3 EXPUNGE, §6.4.2 CLOSE and RFC 4315 §2.1 UID EXPUNGE: removes those of
+     * {@code uids} that have \Deleted as committed, read under the mailbox's lock. The asking
+     * session's view may predate another session's STORE that cleared the flag (the user's undo)
+     * or set it.
+     */
+    public List<Uid> expungeDeleted(MailboxId mailbox, Collection<Uid> uids) {
+        return run("expunge", () -> {
+            Locked m = lock(mailbox);
+            if (uids.isEmpty()) {
+                return List.of();
+            }
+            java.util.Set<Uid> wanted = new java.util.HashSet<>(uids);
+            List<MessageRef> rows = Mailboxes.readMessages(c, store.contentKeys(),
+                    Mailboxes.messageKey(mailbox, java.util.Collections.min(uids).value()),
+                    Mailboxes.messageKey(mailbox, java.util.Collections.max(uids).value()), Long.MIN_VALUE,
+                    store.db().dialect().bitAnd("flags", Integer.toString(Flag.DELETED.bit())) + " <> 0")
+                    .stream().filter(r -> wanted.contains(r.uid())).toList();
+            removeRows(mailbox, m, rows, true);
+            return rows.stream().map(MessageRef::uid).toList();
+        });
+    }
+
     /** Removes messages for good; UIDs that are already gone are ignored. */
     public List<Uid> expunge(MailboxId mailbox, Collection<Uid> uids) {
         return run("expunge", () -> {

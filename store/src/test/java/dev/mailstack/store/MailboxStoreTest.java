@@ -922,6 +922,33 @@ class MailboxStoreTest {
         assertEquals(1, b.status(MailboxName.INBOX).messages());
     }
 
+    /**
+     * A content unused at one look, named again by a new message and unused again by the next look
+     * was not unused the whole interval between: a session that listed the new message (POP3 never
+     * refreshes) may still read it. It goes at the look after.
+     */
+    @Test
+    void aContentUsedAgainBetweenTwoLooksIsNotTakenAtTheSecondEvenIfUnusedByThen() throws Exception {
+        StoreSession s = f.session();
+        String text = "Subject: twice\r\n\r\nx\r\n";
+        Uid first = TestMessages.append(s, f.inbox(), text);
+        MessageRef ref = s.select(MailboxName.INBOX).messages().getFirst();
+        try (Transaction t = s.begin()) {
+            t.expunge(f.inbox(), List.of(first));
+            t.commit();
+        }
+        assertEquals(0, f.store().sweepContents(Duration.ofSeconds(5)), "the first look only notes it");
+        Uid again = TestMessages.append(s, f.inbox(), text); // the same octets: its content again
+        try (Transaction t = s.begin()) {
+            t.expunge(f.inbox(), List.of(again));
+            t.commit();
+        }
+        assertEquals(0, f.store().sweepContents(Duration.ofSeconds(5)), "used again since the first look");
+        assertTrue(Files.exists(contentFile(ref)));
+        assertEquals(1, f.store().sweepContents(Duration.ofSeconds(5)), "unused at two looks with no use between");
+        assertTrue(Files.notExists(contentFile(ref)));
+    }
+
     @Test
     void theLiveSweepRemovesAContentAtTheSecondLookThatFindsItUnused() throws Exception {
         StoreSession s = f.session();
@@ -981,6 +1008,8 @@ class MailboxStoreTest {
                     new NewMessage(two, TestMessages.facts(two), Flags.NONE, Instant.now()))));
             syncing.get(10, TimeUnit.SECONDS);
             assertEquals(-1, f.store().sweepContents(Duration.ofMillis(50)), "the set's files are held from the sweep");
+            assertEquals(-1, f.store().removeLeftovers(Duration.ZERO, Duration.ofMillis(50)),
+                    "and from the sweep of leftovers (one of them may be an old file no row names yet)");
             assertEquals(new Uid(1), TestMessages.append(s, f.inbox(), "Subject: meanwhile\r\n\r\nm\r\n"),
                     "the mailbox and the account are free while the set's contents sync");
             release.complete(null);
@@ -1141,6 +1170,28 @@ class MailboxStoreTest {
     }
 
     /**
+     * A content file at a message's address that is shorter than the message (its sync cut off by a
+     * power cut: the set of files not yet synced was lost with the process) is not taken for the
+     * message, but written again; a whole one is taken, and its time made new, so the sweep of
+     * leftovers does not take it for one.
+     */
+    @Test
+    void aContentFileCutShortIsWrittenAgainAndAWholeOneIsTakenAsNew() throws Exception {
+        String text = "Subject: again\r\n\r\nthe same bytes as before the power cut\r\n";
+        String key = TestMessages.spool(f.store(), text).sha256();
+        Path file = Files.createDirectories(dir.resolve("contents").resolve(key.substring(0, 2))).resolve(key);
+        Files.writeString(file, "");
+        TestMessages.append(f.session(), f.inbox(), text);
+        try (var in = f.session().openContent(f.session().select(MailboxName.INBOX).messages().getFirst())) {
+            assertEquals(text, new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+        }
+        java.nio.file.attribute.FileTime old = java.nio.file.attribute.FileTime.from(Instant.now().minus(Duration.ofHours(2)));
+        Files.setLastModifiedTime(file, old);
+        TestMessages.append(f.session(), f.inbox(), text);
+        assertTrue(Files.getLastModifiedTime(file).compareTo(old) > 0, "a reused file's time is made new");
+    }
+
+    /**
      * What a killed writer or a refused APPEND leaves (a spool file, a content file no row names) goes
      * once it is older than the age a writer may take; referenced files and young files stay.
      */
@@ -1163,7 +1214,7 @@ class MailboxStoreTest {
         }
         Path youngSpool = TestMessages.spool(f.store(), "Subject: arriving\r\n\r\n").file();
 
-        assertEquals(2, f.store().removeLeftovers(Duration.ofHours(1)));
+        assertEquals(2, f.store().removeLeftovers(Duration.ofHours(1), Duration.ofSeconds(5)));
         assertFalse(Files.exists(orphan));
         assertFalse(Files.exists(oldSpool.file()));
         assertTrue(Files.exists(kept), "a content a message points at stays, however old");

@@ -1107,11 +1107,12 @@ final class SmtpSession {
                 return error(SmtpReplies.AUTH_MECHANISM);
             }
         }
-        throttle.awaitTurn(connection); // the network's turn, however many connections it guesses on
+        throttle.awaitTurn(connection); // waits out its network's penalty, on whichever connection
         Optional<Account> account = credentials.flatMap(c -> store.accounts().authenticate(c.user(), c.password()));
         String name = credentials.map(SaslCredentials::user).orElse("");
         if (account.isEmpty()) {
-            throttle.failedLogin(connection, name, "protocol=smtp mechanism=" + a.mechanism());
+            throttle.failedLogin(connection, name, credentials.map(SaslCredentials::password).orElse(null),
+                    "protocol=smtp mechanism=" + a.mechanism());
             return error(credentials.isEmpty() ? SmtpReplies.AUTH_MALFORMED : SmtpReplies.AUTH_FAILED);
         }
         throttle.succeededLogin(connection, name);
