@@ -319,6 +319,38 @@ class TcpListenerTest {
         }
     }
 
+    /** A plain socket to the listener, past the STARTTLS exchange where {@code mode} has one: the next bytes are TLS. */
+    private java.net.Socket readyForTls(TlsMode mode) throws java.io.IOException {
+        java.net.Socket raw = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), listener.port());
+        raw.setSoTimeout(10_000);
+        if (mode == TlsMode.STARTTLS) {
+            raw.getInputStream().readNBytes("+OK echo ready\r\n".length());
+            raw.getOutputStream().write("STARTTLS\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            raw.getInputStream().readNBytes("+OK go ahead\r\n".length());
+        }
+        return raw;
+    }
+
+    /**
+     * Sends a TLS record's {@code header}, then its body a byte each 400 ms (inside a 1 s idle
+     * timeout), reading what the server sends until it closes; returns the nanoseconds that took.
+     */
+    private static long trickledUntilClosed(java.net.Socket raw, byte[] header) throws Exception {
+        java.io.OutputStream out = raw.getOutputStream();
+        out.write(header);
+        long start = System.nanoTime();
+        try (Trickle trickle = Trickle.start(text -> {
+            out.write(text.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            out.flush();
+        }, "\u0001", Duration.ofMillis(400))) {
+            java.io.InputStream in = raw.getInputStream();
+            while (in.read() >= 0) {
+                // what the server says (a greeting, session tickets), then the end when it closes
+            }
+        }
+        return System.nanoTime() - start;
+    }
+
     /**
      * A TLS handshake must finish within one idle timeout, as a command line must: each read had
      * only its own timeout, so a ClientHello sent a byte at a time held the connection for hours.
@@ -328,27 +360,8 @@ class TcpListenerTest {
     void aTrickledTlsHandshakeIsCutOffAtTheIdleTimeout() throws Exception {
         for (TlsMode mode : new TlsMode[] {TlsMode.IMPLICIT, TlsMode.STARTTLS}) {
             start(mode, new NetLimits(1024, Duration.ofSeconds(1), 10, 10));
-            try (java.net.Socket raw = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), listener.port())) {
-                raw.setSoTimeout(10_000);
-                java.io.InputStream in = raw.getInputStream();
-                java.io.OutputStream out = raw.getOutputStream();
-                if (mode == TlsMode.STARTTLS) {
-                    in.readNBytes("+OK echo ready\r\n".length());
-                    out.write("STARTTLS\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-                    in.readNBytes("+OK go ahead\r\n".length());
-                }
-                out.write(new byte[] {0x16, 0x03, 0x01, 0x01, (byte) 0xf4}); // a handshake record of 500 bytes...
-                long start = System.nanoTime();
-                try (Trickle trickle = Trickle.start(text -> {
-                    out.write(text.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)); // ...a byte each 400 ms, inside the 1 s timeout
-                    out.flush();
-                }, "\u0001", Duration.ofMillis(400))) {
-                    int got;
-                    do {
-                        got = in.read();
-                    } while (got >= 0);
-                }
-                long took = System.nanoTime() - start;
+            try (java.net.Socket raw = readyForTls(mode)) {
+                long took = trickledUntilClosed(raw, new byte[] {0x16, 0x03, 0x01, 0x01, (byte) 0xf4}); // a handshake record of 500 bytes
                 assertTrue(took < Duration.ofSeconds(4).toNanos(), mode + ": cut off only after " + took / 1_000_000 + " ms");
             } catch (java.net.SocketException reset) {
                 // closed under the client: what is wanted, as long as it came in time (the read above would time out)
@@ -366,30 +379,11 @@ class TcpListenerTest {
     void aTrickledTlsRecordIsCutOffSoonAfterTheIdleTimeout() throws Exception {
         for (TlsMode mode : new TlsMode[] {TlsMode.IMPLICIT, TlsMode.STARTTLS}) {
             start(mode, new NetLimits(1024, Duration.ofSeconds(1), 10, 10));
-            try (java.net.Socket raw = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), listener.port())) {
-                raw.setSoTimeout(10_000);
-                java.io.InputStream in = raw.getInputStream();
-                java.io.OutputStream out = raw.getOutputStream();
-                if (mode == TlsMode.STARTTLS) {
-                    in.readNBytes("+OK echo ready\r\n".length());
-                    out.write("STARTTLS\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-                    in.readNBytes("+OK go ahead\r\n".length());
-                }
+            try (java.net.Socket raw = readyForTls(mode)) {
                 javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) TestTls.clientContext().getSocketFactory()
                         .createSocket(raw, "localhost", listener.port(), false);
                 tls.startHandshake();
-                out.write(new byte[] {0x17, 0x03, 0x03, 0x40, 0x00}); // application data, 16 KiB...
-                long start = System.nanoTime();
-                try (Trickle trickle = Trickle.start(text -> {
-                    out.write(text.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)); // ...a byte each 400 ms
-                    out.flush();
-                }, "\u0001", Duration.ofMillis(400))) {
-                    int got;
-                    do {
-                        got = in.read(); // the greeting and tickets, then the end when the server closes
-                    } while (got >= 0);
-                }
-                long took = System.nanoTime() - start;
+                long took = trickledUntilClosed(raw, new byte[] {0x17, 0x03, 0x03, 0x40, 0x00}); // application data, 16 KiB
                 assertTrue(took < Duration.ofSeconds(6).toNanos(), mode + ": cut off only after " + took / 1_000_000 + " ms");
             } catch (java.net.SocketException reset) {
                 // closed under the client: what is wanted, as long as it came in time (the read above would time out)

@@ -32,7 +32,7 @@ public enum ConfigKey {
     TLS_RELOAD_CHECK("tls.reload_check_seconds", "10", Type.INT, "Seconds between looks at the certificate files; a change (a certbot renewal) reloads them. 0: only on SIGHUP."),
     PLAINTEXT_AUTH("auth.plaintext", "loopback", Type.PLAINTEXT, "Password logins without TLS: never, loopback (telnet on this machine) or always."),
     MAX_CONNECTIONS("net.max_connections", "1000", Type.INT, "Connections served at once per listener."),
-    MAX_CONNECTIONS_PER_IP("net.max_connections_per_ip", "50", Type.INT, "Connections at once from one client address per listener."),
+    MAX_CONNECTIONS_PER_IP("net.max_connections_per_ip", "50", Type.INT, "Connections at once from one client address per listener (an IPv6 client counts by its /64, which it may use in full)."),
     MAX_LINE_BYTES("net.max_line_bytes", "8192", Type.INT, "Longest command line; at least 512."),
     MAX_COMMANDS_PER_SECOND("net.max_commands_per_second", "10000", Type.INT, "Commands one connection may send per second; faster clients are slowed down, not cut off (0: no limit)."),
     IDLE_TIMEOUT("net.idle_timeout_seconds", "300", Type.INT, "Seconds a client may stay silent (IMAP after login: 1800; POP3 after login: 600), or leave a reply unread."),

@@ -8,9 +8,7 @@ import java.sql.Statement;
 import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
-import org.flywaydb.core.api.MigrationVersion;
 import org.flywaydb.core.api.migration.Context;
-import org.flywaydb.core.api.migration.JavaMigration;
 
 /**
  * Schema version 19.1: the queue id of each delivery record from before version 19 whose entry is
@@ -22,27 +20,11 @@ import org.flywaydb.core.api.migration.JavaMigration;
  * do not share. Run again after a crash before Flyway recorded it, it does the same to what is
  * still empty. Registered in {@link Database#open}, as {@link RandomMailboxIds}.
  */
-final class DeliveryQueueIds implements JavaMigration {
+final class DeliveryQueueIds extends JavaMigrationStep {
     private static final int BATCH = 1000;
 
-    @Override
-    public MigrationVersion getVersion() {
-        return MigrationVersion.fromVersion("19.1");
-    }
-
-    @Override
-    public String getDescription() {
-        return "delivery queue ids";
-    }
-
-    @Override
-    public Integer getChecksum() {
-        return null;
-    }
-
-    @Override
-    public boolean canExecuteInTransaction() {
-        return true;
+    DeliveryQueueIds() {
+        super("19.1", "delivery queue ids");
     }
 
     @Override

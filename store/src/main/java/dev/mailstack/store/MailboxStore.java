@@ -279,12 +279,7 @@ public final class MailboxStore implements AutoCloseable {
      * lockWait} for those in flight and returns -1 when it gave up.
      */
     public int removeLeftovers(Duration minAge, Duration lockWait) {
-        try {
-            if (!contentUse.writeLock().tryLock(lockWait.toMillis(), TimeUnit.MILLISECONDS)) {
-                return -1;
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (!holdOffWriters(lockWait)) {
             return -1;
         }
         try {
@@ -328,12 +323,7 @@ public final class MailboxStore implements AutoCloseable {
      * the next interval.
      */
     public int sweepContents(Duration lockWait) {
-        try {
-            if (!contentUse.writeLock().tryLock(lockWait.toMillis(), TimeUnit.MILLISECONDS)) {
-                return -1;
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (!holdOffWriters(lockWait)) {
             return -1;
         }
         try {
@@ -354,6 +344,16 @@ public final class MailboxStore implements AutoCloseable {
             return remove(due);
         } finally {
             contentUse.writeLock().unlock();
+        }
+    }
+
+    /** Takes {@link #contentUse} exclusively once the writers in flight are done, waiting at most {@code lockWait}. */
+    private boolean holdOffWriters(Duration lockWait) {
+        try {
+            return contentUse.writeLock().tryLock(lockWait.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 

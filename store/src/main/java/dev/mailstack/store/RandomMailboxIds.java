@@ -7,9 +7,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import org.flywaydb.core.api.MigrationVersion;
 import org.flywaydb.core.api.migration.Context;
-import org.flywaydb.core.api.migration.JavaMigration;
 
 /**
  * Schema version 18.1: a random MAILBOXID (RFC 8474) for every mailbox from before version 18, made
@@ -21,27 +19,11 @@ import org.flywaydb.core.api.migration.JavaMigration;
  * recorded it, it fills only what is still empty. Registered in {@link Database#open}, not found by
  * a classpath scan, so it can keep a Java name and the package stays out of Flyway's locations.
  */
-final class RandomMailboxIds implements JavaMigration {
+final class RandomMailboxIds extends JavaMigrationStep {
     private static final int BATCH = 1000;
 
-    @Override
-    public MigrationVersion getVersion() {
-        return MigrationVersion.fromVersion("18.1");
-    }
-
-    @Override
-    public String getDescription() {
-        return "random mailbox ids";
-    }
-
-    @Override
-    public Integer getChecksum() {
-        return null;
-    }
-
-    @Override
-    public boolean canExecuteInTransaction() {
-        return true;
+    RandomMailboxIds() {
+        super("18.1", "random mailbox ids");
     }
 
     @Override
