@@ -33,8 +33,11 @@ final class DeliveryReport {
     /** A reply code, then an enhanced status code (RFC 2034 §4, RFC 3463 §2: class.subject.detail). */
     private static final Pattern ENHANCED = Pattern.compile("^([245])\\d\\d[ -]([245]\\.\\d{1,3}\\.\\d{1,3})(?!\\d|\\.\\d)");
 
-    /** RFC 3464 §2.3.3 actions; DELIVERED and RELAYED only for recipients that asked (NOTIFY=SUCCESS). */
-    enum Action { FAILED, DELAYED, DELIVERED, RELAYED }
+    /**
+     * RFC 3464 §2.3.3 actions; DELIVERED, RELAYED and EXPANDED only for recipients that asked
+     * (NOTIFY=SUCCESS). EXPANDED: delivered to the address and sent on to several more (an alias).
+     */
+    enum Action { FAILED, DELAYED, DELIVERED, RELAYED, EXPANDED }
 
     record Entry(MailEnvelope.Recipient recipient, Action action, String reply) {
     }
@@ -201,7 +204,7 @@ final class DeliveryReport {
         return switch (action) {
             case FAILED -> "5.0.0";
             case DELAYED -> "4.0.0";
-            case DELIVERED, RELAYED -> "2.0.0";
+            case DELIVERED, RELAYED, EXPANDED -> "2.0.0";
         };
     }
 

@@ -665,7 +665,8 @@ public final class QueueRunner implements AutoCloseable {
                         List<String> redirectedNow = new ArrayList<>();
                         if (!retry && !d.forwards().isEmpty()) {
                             String domain = address.substring(address.lastIndexOf('@') + 1);
-                            Optional<String> failed = resend(a.message, Optional.empty(), r, d.forwards(), domain, "forward", sends);
+                            Optional<String> failed = resend(a.message, Optional.empty(), r, d.forwards(), domain, "forward",
+                                    forwardedNotify(r.recipient(), d), sends);
                             retry = failed.filter(f -> f.startsWith("4")).isPresent();
                             worst = failed.orElse(worst);
                         }
@@ -681,7 +682,8 @@ public final class QueueRunner implements AutoCloseable {
                             }
                             // RFC 5293 §7: the message as the account's script edited it
                             Optional<String> failed = resend(a.message, e.getValue().edited(), r, targets,
-                                    own.substring(own.lastIndexOf('@') + 1), "Sieve redirect of " + own, sends);
+                                    own.substring(own.lastIndexOf('@') + 1), "Sieve redirect of " + own,
+                                    r.recipient().dsnNotify(), sends);
                             retry = failed.filter(f -> f.startsWith("4")).isPresent();
                             worst = failed.orElse(worst);
                             if (failed.isEmpty()) {
@@ -692,7 +694,7 @@ public final class QueueRunner implements AutoCloseable {
                             }
                         }
                         RecipientOutcome outcome = classify(a, r, worst == null ? "250 2.0.0 delivered" : worst,
-                                retry ? 451 : worst == null ? 250 : 550, DeliveryReport.Action.DELIVERED);
+                                retry ? 451 : worst == null ? 250 : 550, successAction(d));
                         a.outcomes.add(outcome);
                         if (outcome instanceof RecipientOutcome.Deferred) {
                             sends.forEach(FollowUpFiles::close); // all of them go with the attempt that delivers it
@@ -753,6 +755,32 @@ public final class QueueRunner implements AutoCloseable {
             a.delays.add(new DeliveryReport.Entry(r.recipient(), DeliveryReport.Action.DELAYED, reply));
         }
         return new RecipientOutcome.Deferred(r.position(), reply, next);
+    }
+
+    /**
+     * The success notice an address that resolved to {@code d} gives (RFC 3461 §5.2.7): none for an
+     * alias that only forwards, to one address (the next hop reports, as the sender's NOTIFY goes
+     * on with the copy); "expanded" for one that also goes to more (its copies then ask for no
+     * success notice of their own); "delivered" for mailboxes here only.
+     */
+    private static DeliveryReport.Action successAction(AddressResolution.Deliver d) {
+        if (d.forwards().isEmpty()) {
+            return DeliveryReport.Action.DELIVERED;
+        }
+        return d.accounts().isEmpty() && d.forwards().size() == 1 ? null : DeliveryReport.Action.EXPANDED;
+    }
+
+    /**
+     * The NOTIFY an alias's forwards carry (RFC 3461 §5.2.7): the sender's, for a single forward
+     * that stands in for the address; without SUCCESS where the address expanded to several, which
+     * the "expanded" notice here has answered (NEVER when nothing is left).
+     */
+    private static Optional<String> forwardedNotify(MailEnvelope.Recipient via, AddressResolution.Deliver d) {
+        if (successAction(d) != DeliveryReport.Action.EXPANDED || via.dsnNotify().isEmpty()) {
+            return via.dsnNotify();
+        }
+        List<String> rest = List.of(via.dsnNotify().get().split(",")).stream().filter(n -> !n.equals("SUCCESS")).toList();
+        return Optional.of(rest.isEmpty() ? "NEVER" : String.join(",", rest));
     }
 
     /** RFC 3461 §4.1: NOTIFY=NEVER or a list without the event means no report. */
@@ -871,7 +899,7 @@ public final class QueueRunner implements AutoCloseable {
      */
     private Optional<String> resend(QueuedMessage message, Optional<EditedCopy> edited,
                                     QueuedMessage.PendingRecipient recipient, List<String> targets,
-                                    String domain, String what, List<FollowUpFiles> sends) {
+                                    String domain, String what, Optional<String> notify, List<FollowUpFiles> sends) {
         if (intake == null) {
             return Optional.empty();
         }
@@ -902,12 +930,12 @@ public final class QueueRunner implements AutoCloseable {
                     if (at > 0 && !store.accounts().isLocalDomain(sender.substring(at + 1))) {
                         sender = srs.forward(sender, domain);
                     }
-                    // RFC 3461 §5.2.7: the sender's NOTIFY goes with the forward, and ORCPT names what it wrote
+                    // RFC 3461 §5.2.7: the NOTIFY chosen for it goes with the forward, and ORCPT names what it wrote
                     Optional<String> orcpt = Optional.of(via.orcpt().orElse("rfc822;" + Xtext.encode(via.address())));
                     // RFC 6531 §3.4: a target with a UTF-8 address needs SMTPUTF8, whatever the message came with
                     boolean utf8 = message.envelope().smtpUtf8() || !isAscii(sender) || !targets.stream().allMatch(QueueRunner::isAscii);
                     MailEnvelope envelope = new MailEnvelope(sender,
-                            targets.stream().map(to -> new MailEnvelope.Recipient(to, via.dsnNotify(), orcpt)).toList(),
+                            targets.stream().map(to -> new MailEnvelope.Recipient(to, notify, orcpt)).toList(),
                             message.envelope().envId(),
                             message.envelope().ret(), utf8, message.envelope().body8bit(), Instant.now(),
                             message.envelope().junk());

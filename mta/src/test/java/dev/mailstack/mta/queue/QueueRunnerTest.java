@@ -200,6 +200,44 @@ class QueueRunnerTest {
     }
 
     /**
+     * RFC 3461 §5.2.7: an alias that stands for one address elsewhere passes the sender's NOTIFY on
+     * and reports nothing itself (the next hop will); one that expands to several says "expanded"
+     * and its copies ask for no success notice of their own (the sender would get one per copy).
+     */
+    @Test
+    void successNoticesForAliasesFollowRfc3461() throws Exception {
+        store.accounts().addAlias("one@example.org", "someone@remote.test");
+        store.accounts().addAlias("list@example.org", "alice@example.org");
+        store.accounts().addAlias("list@example.org", "someone@remote.test");
+        enqueue("bob@example.org", new MailEnvelope.Recipient("one@example.org", Optional.of("SUCCESS,FAILURE"),
+                Optional.empty()), "to one", 10);
+        runner.deliver(store.queue().claimDue(Instant.now(), QueueSettings.defaults("x").lease(), 10));
+        List<QueuedMessage> forwarded = store.queue().claimDue(Instant.now(), QueueSettings.defaults("x").lease(), 10);
+        assertEquals(1, forwarded.size());
+        assertEquals(Optional.of("SUCCESS,FAILURE"), forwarded.getFirst().pending().getFirst().recipient().dsnNotify(),
+                "the sender's request goes on with the one copy");
+        StoreSession bob = store.open(store.accounts().find("bob@example.org").orElseThrow().id());
+        assertEquals(List.of(), subjects(bob), "no notice from here: the next hop reports");
+        store.queue().delete(forwarded.getFirst().id());
+
+        enqueue("bob@example.org", new MailEnvelope.Recipient("list@example.org", Optional.of("SUCCESS,FAILURE"),
+                Optional.empty()), "to the list", 10);
+        runner.deliver(store.queue().claimDue(Instant.now(), QueueSettings.defaults("x").lease(), 10));
+        forwarded = store.queue().claimDue(Instant.now(), QueueSettings.defaults("x").lease(), 10);
+        List<QueuedMessage> copies = forwarded.stream().filter(q -> q.envelope().recipients().getFirst().address()
+                .equals("someone@remote.test")).toList();
+        assertEquals(1, copies.size(), "" + forwarded);
+        assertEquals(Optional.of("FAILURE"), copies.getFirst().pending().getFirst().recipient().dsnNotify(),
+                "the copy asks for no success notice of its own");
+        runner.deliver(forwarded.stream().filter(q -> !copies.contains(q)).toList()); // the notice to bob
+        assertEquals(List.of("Successful Mail Delivery Report"), subjects(bob));
+        try (var view = bob.select(MailboxName.INBOX); var in = bob.openContent(view.messages().getFirst())) {
+            String report = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(report.contains("Action: expanded\r\nStatus: 2.0.0"), report);
+        }
+    }
+
+    /**
      * A message for a local account whose Sieve script redirects, and for a remote domain: the
      * redirect is queued with the local delivery's record, before the remote attempt, so the
      * retries of the remote recipient send it no second time.
