@@ -90,6 +90,8 @@ public final class QueueRunner implements AutoCloseable {
     /** Sieve notifications (RFC 5435) about what is delivered locally; none until there is an intake. */
     private Notifier notifier;
     private volatile boolean stopping;
+    /** Counted down by {@link #close}: what a backoff waits on, so a stop ends it at once. */
+    private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
     private final MailCounters counters;
     private volatile SenderRewriting srs = SenderRewriting.OFF;
 
@@ -428,16 +430,12 @@ public final class QueueRunner implements AutoCloseable {
 
     /** Waits {@code d}, or less when the runner begins to stop; false if it did. */
     private boolean pauseUnlessStopping(Duration d) {
-        long end = System.nanoTime() + d.toNanos();
         try {
-            for (long left = d.toNanos(); left > 0 && !stopping; left = end - System.nanoTime()) {
-                Thread.sleep(Math.min(TimeUnit.NANOSECONDS.toMillis(left) + 1, 200)); // a backoff: stop is looked at every 200 ms
-            }
+            return !stopped.await(d.toMillis(), TimeUnit.MILLISECONDS) && !stopping;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
         }
-        return !stopping;
     }
 
     /**
@@ -978,6 +976,7 @@ public final class QueueRunner implements AutoCloseable {
     @Override
     public void close() {
         stopping = true;
+        stopped.countDown();
         work.release(settings.workers());
         if (leaseKeeper != null) {
             leaseKeeper.interrupt();

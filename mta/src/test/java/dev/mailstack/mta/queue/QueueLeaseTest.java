@@ -160,10 +160,16 @@ class QueueLeaseTest {
     }
 
     private void awaitQueueEmpty() throws InterruptedException {
-        Instant deadline = Instant.now().plusSeconds(40);
-        while (!store.queue().list().isEmpty()) {
-            assertTrue(Instant.now().isBefore(deadline), "the queue never emptied: " + store.queue().list());
-            Thread.sleep(20); // the queue's state lives in the database: poll it
+        await(() -> store.queue().list().isEmpty(), Duration.ofSeconds(40), () -> "the queue never emptied: " + store.queue().list());
+    }
+
+    /** Until {@code done} holds, failing with {@code what} after {@code limit}; the state lives in the database or a peer: polled. */
+    private static void await(java.util.function.BooleanSupplier done, Duration limit, Supplier<String> what)
+            throws InterruptedException {
+        Instant deadline = Instant.now().plus(limit);
+        while (!done.getAsBoolean()) {
+            assertTrue(Instant.now().isBefore(deadline), what);
+            Thread.sleep(20);
         }
     }
 
@@ -260,18 +266,11 @@ class QueueLeaseTest {
             runner.start();
             send("carol@first.test");
             runner.wake();
-            Instant deadline = Instant.now().plusSeconds(20);
-            while (received.get() == 0) {
-                assertTrue(Instant.now().isBefore(deadline), "the next hop never got the message");
-                Thread.sleep(20); // the peer counts what it is sent: poll it
-            }
+            await(() -> received.get() > 0, Duration.ofSeconds(20), () -> "the next hop never got the message");
             send("bob@example.org");
             runner.wake();
             StoreSession bob = store.open(store.accounts().find("bob@example.org").orElseThrow().id());
-            while (inboxSize(bob) == 0) {
-                assertTrue(Instant.now().isBefore(deadline), "local mail waited for the slow next hop");
-                Thread.sleep(20); // the mailbox lives in the database: poll it
-            }
+            await(() -> inboxSize(bob) > 0, Duration.ofSeconds(20), () -> "local mail waited for the slow next hop");
             answer.complete(null);
             awaitQueueEmpty();
         } finally {
@@ -304,11 +303,7 @@ class QueueLeaseTest {
             List<QueuedMessage> batch = store.queue().claimDue(Instant.now(), lease, 10);
             assertEquals(2, batch.size(), "one claim holds both");
             workers.execute(() -> runner.deliver(batch));
-            Instant deadline = Instant.now().plusSeconds(20);
-            while (recipient(x, "carol@first.test").attempts() == 0) {
-                assertTrue(Instant.now().isBefore(deadline), "X was never tried");
-                Thread.sleep(20); // the attempt count lives in the database: poll it
-            }
+            await(() -> recipient(x, "carol@first.test").attempts() > 0, Duration.ofSeconds(20), () -> "X was never tried");
             assertTrue(store.queue().retryNow(x)); // mailstack queue retry X
             List<QueuedMessage> again = store.queue().claimDue(Instant.now(), lease, 10);
             assertEquals(List.of(x), again.stream().map(QueuedMessage::id).toList());
