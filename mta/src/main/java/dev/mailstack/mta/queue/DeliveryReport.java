@@ -101,10 +101,23 @@ final class DeliveryReport {
         }
         h.append("\r\n--").append(boundary).append("\r\n");
         boolean full = "FULL".equals(message.envelope().ret().orElse("")) && message.size() <= FULL_RETURN_LIMIT;
-        h.append("Content-Type: ").append(full ? "message/rfc822" : "text/rfc822-headers").append("\r\n\r\n");
+        h.append("Content-Type: ").append(returnedType(message.envelope().smtpUtf8(), full)).append("\r\n\r\n");
         out.write(h.toString().getBytes(StandardCharsets.UTF_8));
         copyOriginal(original, out, full);
         out.write(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /**
+     * The media type of the returned message or header. An SMTPUTF8 message may have UTF-8 in its
+     * header, which message/rfc822 and text/rfc822-headers cannot carry: RFC 6533 returns it as
+     * message/global or message/global-headers, types that RFC 6532 §3.7 lets a downgrade for a
+     * hop without 8BITMIME encode (base64), as it may not encode message/rfc822 (RFC 2045 §6.4).
+     */
+    static String returnedType(boolean smtpUtf8, boolean full) {
+        if (smtpUtf8) {
+            return full ? "message/global" : "message/global-headers";
+        }
+        return full ? "message/rfc822" : "text/rfc822-headers";
     }
 
     /**

@@ -24,14 +24,19 @@ class DeliveryReportTest {
     /** A report on one recipient of a message with this envelope. */
     private static String report(Optional<String> envId, MailEnvelope.Recipient recipient, DeliveryReport.Action action,
                                  String reply) throws Exception {
-        MailEnvelope envelope = new MailEnvelope("bob@example.org", List.of(recipient), envId, Optional.empty(),
-                false, false, Instant.now());
+        return report(new MailEnvelope("bob@example.org", List.of(recipient), envId, Optional.empty(),
+                false, false, Instant.now()), action, reply, "Subject: hi\r\n\r\nbody\r\n");
+    }
+
+    private static String report(MailEnvelope envelope, DeliveryReport.Action action, String reply, String original)
+            throws Exception {
+        MailEnvelope.Recipient recipient = envelope.recipients().getFirst();
         QueuedMessage message = new QueuedMessage(new QueueId(1), envelope, List.of(), new ContentId(1), "k", 40, false,
                 Instant.now());
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         DeliveryReport.write(out, "mx.example.org", message, "bob@example.org",
                 List.of(new DeliveryReport.Entry(recipient, action, reply)),
-                new ByteArrayInputStream("Subject: hi\r\n\r\nbody\r\n".getBytes(StandardCharsets.US_ASCII)));
+                new ByteArrayInputStream(original.getBytes(StandardCharsets.UTF_8)));
         return out.toString(StandardCharsets.UTF_8);
     }
 
@@ -111,5 +116,23 @@ class DeliveryReportTest {
         assertTrue(report.contains("Content-Type: message/global-delivery-status\r\n"), "RFC 6533 §6: " + report);
         assertEquals("utf-8; jörg@bücher.test", field(report, "Final-Recipient"), "RFC 6533 §3");
         assertEquals("utf-8; jörg@bücher.test", field(report, "Original-Recipient"));
+    }
+
+    @Test
+    void anSmtpUtf8MessageGoesBackAsMessageGlobalOrItsHeaderAsGlobalHeaders() throws Exception {
+        String original = "From: 张三 <zhang@例子.test>\r\nSubject: 你好\r\n\r\nbody\r\n";
+        MailEnvelope.Recipient carol = MailEnvelope.Recipient.of("carol@remote.test");
+        String headersOnly = report(new MailEnvelope("bob@example.org", List.of(carol), Optional.empty(), Optional.empty(),
+                true, true, Instant.now()), DeliveryReport.Action.FAILED, "550 5.1.1 no", original);
+        assertTrue(headersOnly.contains("Content-Type: message/global-headers\r\n\r\nFrom: 张三 <zhang@例子.test>\r\nSubject: 你好\r\n"),
+                "RFC 6533: " + headersOnly);
+        assertFalse(headersOnly.contains("rfc822-headers") || headersOnly.contains("\r\nbody\r\n"), headersOnly);
+        String full = report(new MailEnvelope("bob@example.org", List.of(carol), Optional.empty(), Optional.of("FULL"),
+                true, true, Instant.now()), DeliveryReport.Action.FAILED, "550 5.1.1 no", original);
+        assertTrue(full.contains("Content-Type: message/global\r\n\r\nFrom: 张三 <zhang@例子.test>\r\nSubject: 你好\r\n\r\nbody\r\n"),
+                "RFC 6533: " + full);
+        String ascii = report(new MailEnvelope("bob@example.org", List.of(carol), Optional.empty(), Optional.of("FULL"),
+                false, false, Instant.now()), DeliveryReport.Action.FAILED, "550 5.1.1 no", "Subject: hi\r\n\r\nbody\r\n");
+        assertTrue(ascii.contains("Content-Type: message/rfc822\r\n\r\nSubject: hi\r\n"), ascii);
     }
 }
