@@ -156,7 +156,7 @@ sealed interface StoreAccess extends AutoCloseable {
 
     private static StoreAccess owning(DataFolderLock owner, StoreOptions options, Config config) throws IOException {
         try {
-            return new Owner(owner, options.openStore(config), config.mimeLimits());
+            return new Owner(owner, options.openOwned(config), config.mimeLimits());
         } catch (RuntimeException e) {
             try {
                 owner.close();

@@ -29,15 +29,31 @@ final class StoreOptions {
     /** Opens the store of a configuration already loaded, for a command that needs more of it. */
     MailboxStore openStore(Config c) {
         DataFolder.mustExist(c);
-        return MailboxStore.open(c.dataDir(), c.optional(ConfigKey.JDBC_URL).orElse(null));
+        return besideOrAlone(c);
     }
 
     /** The store of a command that may start one (domain add): makes the data folder if needed, and says so. */
     MailboxStore openOrMakeStore() {
         Config c = config();
         DataFolder folder = DataFolder.mayBeMade(c);
-        MailboxStore store = MailboxStore.open(c.dataDir(), c.optional(ConfigKey.JDBC_URL).orElse(null));
+        MailboxStore store = besideOrAlone(c);
         folder.reportIfMade();
         return store;
+    }
+
+    /** The store of a command that owns the data folder ({@link StoreAccess.Owner}): migrated, as a server does. */
+    MailboxStore openOwned(Config c) {
+        return MailboxStore.open(c.dataDir(), c.optional(ConfigKey.JDBC_URL).orElse(null));
+    }
+
+    /**
+     * Beside a running server (it holds the data folder) the database is opened as it is: the
+     * schema is the server's to upgrade, as it starts, and one this mailstack does not share is
+     * refused with what to do. With none, the command migrates it as a server would.
+     */
+    private static MailboxStore besideOrAlone(Config c) {
+        String url = c.optional(ConfigKey.JDBC_URL).orElse(null);
+        return DataFolderLock.heldByAnother(c.dataDir()) ? MailboxStore.openAsItIs(c.dataDir(), url)
+                : MailboxStore.open(c.dataDir(), url);
     }
 }

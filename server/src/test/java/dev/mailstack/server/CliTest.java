@@ -675,4 +675,24 @@ class CliTest {
                     store.accounts().users().stream().map(a -> a.address()).sorted().toList());
         }
     }
+
+    /**
+     * An upgrade installed while the old server still runs: a command of the new mailstack must not
+     * migrate the database under that server; it says to restart it. With no server, it migrates.
+     */
+    @Test
+    void besideARunningServerACommandLeavesTheSchemaToTheServer() throws Exception {
+        Path data = dir.resolve("data");
+        dev.mailstack.store.Database.open(dev.mailstack.store.Database.defaultUrl(data), "18").close();
+        try (DataFolderLock olderServer = DataFolderLock.tryTake(data).orElseThrow()) {
+            Ran beside = capture("queue", "list", "--data", data.toString());
+            assertEquals(1, beside.exit(), beside.out());
+            assertTrue(beside.err().contains("mailstack: the database is at schema version 18, older than this mailstack's")
+                    && beside.err().contains("Restart it (systemctl restart mailstack)"), beside.err());
+            assertEquals(1, capture("domain", "add", "example.org", "--data", data.toString()).exit());
+        }
+        Ran alone = capture("queue", "list", "--data", data.toString());
+        assertEquals(0, alone.exit(), alone.err());
+        assertEquals(0, run("domain", "add", "example.org", "--data", data.toString()));
+    }
 }

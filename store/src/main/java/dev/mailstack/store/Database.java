@@ -5,10 +5,14 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.MigrationInfo;
+import org.flywaydb.core.api.MigrationInfoService;
+import org.flywaydb.core.api.MigrationState;
 import org.flywaydb.core.api.migration.JavaMigration;
 
 /**
@@ -40,6 +44,21 @@ public final class Database implements AutoCloseable {
 
     /** Opens and migrates up to {@code targetVersion} (null: latest); tests use it to build old schemas. */
     public static Database open(String jdbcUrl, String targetVersion) {
+        return open(jdbcUrl, targetVersion, true);
+    }
+
+    /**
+     * Opens the database without migrating it: for a command beside a running server, which owns
+     * the schema. A schema of another version than this build's is refused, saying which side is
+     * older: migrating it from here would change the tables under a server that does not know the
+     * new ones (an upgrade installed, the service not restarted yet), and writing to a newer one
+     * would leave out what its server needs.
+     */
+    public static Database openAsItIs(String jdbcUrl) {
+        return open(jdbcUrl, null, false);
+    }
+
+    private static Database open(String jdbcUrl, String targetVersion, boolean migrate) {
         if (!jdbcUrl.startsWith("jdbc:h2:")) {
             throw new StoreException(StoreFailure.TEMPORARY,
                     "unsupported JDBC URL " + jdbcUrl + ": this build supports H2 (jdbc:h2:...)");
@@ -56,7 +75,14 @@ public final class Database implements AutoCloseable {
         }
         try (java.sql.Connection c = pool.lend(() -> { })) {
             // A configured connection stays open in the pool, and with it the database, while Flyway works.
-            flyway.load().migrate();
+            if (migrate) {
+                flyway.load().migrate();
+            } else {
+                requireCurrentSchema(flyway.load().info());
+            }
+        } catch (StoreException e) {
+            pool.close();
+            throw e;
         } catch (java.sql.SQLException e) {
             pool.close();
             throw new StoreException(StoreFailure.TEMPORARY, "cannot open " + jdbcUrl + ": " + e.getMessage(), e);
@@ -65,6 +91,23 @@ public final class Database implements AutoCloseable {
             throw new StoreException(StoreFailure.TEMPORARY, "cannot open or migrate " + jdbcUrl + ": " + e.getMessage(), e);
         }
         return new Database(pool, dialect, DEFAULT_CONNECTIONS);
+    }
+
+    private static void requireCurrentSchema(MigrationInfoService info) {
+        MigrationInfo current = info.current();
+        String version = current == null ? "none" : current.getVersion().getVersion();
+        if (info.pending().length > 0) {
+            String latest = info.pending()[info.pending().length - 1].getVersion().getVersion();
+            throw new StoreException(StoreFailure.TEMPORARY, "the database is at schema version " + version
+                    + ", older than this mailstack's (" + latest + "): the server that runs on it is an older mailstack."
+                    + " Restart it (systemctl restart mailstack) so that it upgrades the database as it starts, then"
+                    + " run this again");
+        }
+        if (Arrays.stream(info.applied()).anyMatch(m -> m.getState() == MigrationState.FUTURE_SUCCESS)) {
+            throw new StoreException(StoreFailure.TEMPORARY, "the database is at schema version " + version
+                    + ", newer than this mailstack knows: the server that runs on it is a newer mailstack; use its"
+                    + " mailstack command");
+        }
     }
 
     public static String defaultUrl(Path dataDir) {

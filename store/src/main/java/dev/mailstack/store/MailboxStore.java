@@ -68,11 +68,20 @@ public final class MailboxStore implements AutoCloseable {
 
     /** Opens the store in {@code dataDir}; {@code jdbcUrl} null means the embedded H2 file there. */
     public static MailboxStore open(Path dataDir, String jdbcUrl) {
+        return open(dataDir, jdbcUrl, Database::open);
+    }
+
+    /** The store of a database whose schema another process owns: not migrated ({@link Database#openAsItIs}). */
+    public static MailboxStore openAsItIs(Path dataDir, String jdbcUrl) {
+        return open(dataDir, jdbcUrl, Database::openAsItIs);
+    }
+
+    private static MailboxStore open(Path dataDir, String jdbcUrl, java.util.function.Function<String, Database> opening) {
         try {
             Files.createDirectories(dataDir);
             ContentFiles files = new ContentFiles(dataDir.resolve("contents"));
             DiskSpace space = new DiskSpace(dataDir.resolve("contents"));
-            Database db = Database.open(jdbcUrl == null ? Database.defaultUrl(dataDir) : jdbcUrl);
+            Database db = opening.apply(jdbcUrl == null ? Database.defaultUrl(dataDir) : jdbcUrl);
             try {
                 return new MailboxStore(db, files, space);
             } catch (RuntimeException e) {

@@ -2,6 +2,7 @@ package dev.mailstack.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -64,6 +65,37 @@ class MigrationTest {
             assertEquals("Back on Monday.", store.accounts().vacation(f.user().id()).orElseThrow().body());
             assertEquals(Optional.of("# 中文\r\nkeep;\r\n"), store.sieveScripts().activeSieveScript(f.user().id()));
             assertEquals(List.of(new SieveScriptEntry("过滤", true)), store.sieveScripts().list(f.user().id()));
+        }
+    }
+
+    /** What a command beside a running server does: the schema is the server's, so it is checked, never migrated. */
+    @Test
+    void openedAsItIsADatabaseOfAnotherSchemaIsRefusedAndLeftAsItIs() throws Exception {
+        String url = Database.defaultUrl(dir);
+        Database.open(url, "18").close();
+        StoreException older = assertThrows(StoreException.class, () -> Database.openAsItIs(url));
+        assertTrue(older.getMessage().startsWith("the database is at schema version 18, older than this mailstack's"),
+                older.getMessage());
+        assertEquals("18", schemaVersion(url), "not migrated");
+        Database.open(url).close();
+        assertFalse(schemaVersion(url).equals("18"), "migrated by an open that may");
+        Database.openAsItIs(url).close(); // this build's schema: opened
+        try (Connection c = java.sql.DriverManager.getConnection(url, "mailstack", ""); Statement st = c.createStatement()) {
+            st.executeUpdate("INSERT INTO \"flyway_schema_history\" (\"installed_rank\", \"version\", \"description\","
+                    + " \"type\", \"script\", \"checksum\", \"installed_by\", \"installed_on\", \"execution_time\", \"success\")"
+                    + " VALUES (1000, '999', 'from a newer mailstack', 'SQL', 'V999__newer.sql', 0, 'mailstack',"
+                    + " CURRENT_TIMESTAMP, 0, TRUE)");
+        }
+        StoreException newer = assertThrows(StoreException.class, () -> Database.openAsItIs(url));
+        assertTrue(newer.getMessage().contains("newer than this mailstack knows"), newer.getMessage());
+    }
+
+    private static String schemaVersion(String url) throws Exception {
+        try (Connection c = java.sql.DriverManager.getConnection(url, "mailstack", ""); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT \"version\" FROM \"flyway_schema_history\" WHERE \"success\""
+                     + " ORDER BY \"installed_rank\" DESC LIMIT 1")) {
+            assertTrue(rs.next());
+            return rs.getString(1);
         }
     }
 
