@@ -102,14 +102,15 @@ public final class LineReader {
                     return null;
                 }
                 if (tooLong) {
-                    throw new LineTooLongException(max, tailText(tail, tailCount));
+                    throw new LineTooLongException(max, tailText(tail, tailCount), Ending.NONE);
                 }
                 return new RawLine(out, n, Ending.NONE);
             }
             byte b = buffer[pos++];
             if (b == '\n') {
                 if (tooLong) {
-                    throw new LineTooLongException(max, tailText(tail, tailCount));
+                    boolean crlf = tail[(int) ((tailCount - 1) % TAIL_BYTES)] == '\r';
+                    throw new LineTooLongException(max, tailText(tail, tailCount), crlf ? Ending.CRLF : Ending.LF);
                 }
                 if (n > 0 && out[n - 1] == '\r') {
                     return new RawLine(out, n - 1, Ending.CRLF);

@@ -33,7 +33,12 @@ final class DataReader {
                 line = reader.readRawLine(MAX_LINE);
             } catch (LineTooLongException e) {
                 linesOk = false;
-                afterCrlf = true;
+                // a "." after it ends the message only as after any line: when it ended with CRLF
+                if (e.ending() == LineReader.Ending.NONE) {
+                    throw new EOFException("connection closed during DATA");
+                }
+                afterCrlf = e.ending() == LineReader.Ending.CRLF;
+                allLf &= e.ending() == LineReader.Ending.LF;
                 continue;
             }
             if (line == null) {

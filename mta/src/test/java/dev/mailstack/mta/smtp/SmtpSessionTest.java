@@ -168,6 +168,33 @@ class SmtpSessionTest {
         }
     }
 
+    /**
+     * A line past the data limit is dropped, but how it ended still counts: after one ended by a
+     * bare LF, ".\r\n" is content, as after any other line; after one ended by CRLF it is the end.
+     */
+    @Test
+    void aDotAfterAnOverlongLineEndsTheMessageOnlyAfterCrlf() throws Exception {
+        String overlong = "x".repeat(DataReader.MAX_LINE + 10);
+        try (LineClient c = mta.connect()) {
+            c.expect("220 .*");
+            c.send("HELO client.test").expect("250 .*");
+            c.send("MAIL FROM:<bob@remote.test>").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+            c.send("DATA").expect("354 .*");
+            c.sendRaw("Subject: carrier\r\n\r\n" + overlong + "\n.\r\n"
+                    + "MAIL FROM:<ceo@bank.test>\r\nRCPT TO:<alice@example.org>\r\nDATA\r\n"
+                    + "Subject: smuggled\r\n\r\nsmuggled\r\n.\r\n");
+            c.expect("500 5.5.2 Line too long"); // the one reply, at the real end: nothing was read as commands
+            c.send("MAIL FROM:<bob@remote.test>").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+            c.send("DATA").expect("354 .*");
+            c.sendRaw("Subject: carrier\r\n\r\n" + overlong + "\r\n.\r\n");
+            c.expect("500 5.5.2 Line too long");
+            c.send("QUIT").expect("221 .*");
+        }
+        assertEquals(0, mta.alice().status(MailboxName.INBOX).messages(), "nothing smuggled, nothing accepted");
+    }
+
     /** RFC 5321 §6.3: a message that has passed 100 hosts is going round in a loop; 99 is still mail. */
     @Test
     void aMessageWithAHundredHopsIsRefusedAsALoop() throws Exception {
