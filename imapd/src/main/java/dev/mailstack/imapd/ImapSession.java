@@ -35,7 +35,6 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.regex.Pattern;
 
 /** One IMAP connection (RFC 3501 with the extensions in {@link #capabilities()}): state and dispatch. */
 final class ImapSession {
@@ -867,14 +866,14 @@ final class ImapSession {
             return;
         }
         List<MailboxInfo> all = user.list();
-        List<Pattern> patterns = new ArrayList<>();
+        List<MailboxPattern> patterns = new ArrayList<>();
         String reference = decoded(l.reference());
         for (String p : l.patterns()) {
-            patterns.add(MailboxLister.pattern(reference, decoded(p)));
+            patterns.add(MailboxPattern.of(reference, decoded(p)));
         }
         for (MailboxInfo box : all) {
             String path = box.name().path();
-            if (patterns.stream().noneMatch(p -> p.matcher(path).matches())) {
+            if (patterns.stream().noneMatch(p -> p.matches(path))) {
                 continue;
             }
             boolean childInfo = l.recursiveMatch() && MailboxLister.hasSelectedDescendant(box, all, l);

@@ -4,30 +4,10 @@ import dev.mailstack.store.MailboxInfo;
 import dev.mailstack.store.MailboxName;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /** LIST/LSUB (RFC 3501 §6.3.8-9, RFC 5258, RFC 6154): pattern matching and attributes. */
 final class MailboxLister {
     private MailboxLister() {
-    }
-
-    /** '*' matches anything, '%' anything but the separator; INBOX matches without regard to case. */
-    static Pattern pattern(String reference, String pattern) {
-        String full = reference.isEmpty() || pattern.startsWith("/") ? pattern
-                : reference.endsWith("/") ? reference + pattern : reference + "/" + pattern;
-        StringBuilder re = new StringBuilder();
-        if (full.regionMatches(true, 0, "INBOX", 0, 5) && (full.length() == 5 || "/*%".indexOf(full.charAt(5)) >= 0)) {
-            re.append("INBOX");
-            full = full.substring(5);
-        }
-        for (char c : full.toCharArray()) {
-            switch (c) {
-                case '*' -> re.append(".*");
-                case '%' -> re.append("[^/]*");
-                default -> re.append(Pattern.quote(String.valueOf(c)));
-            }
-        }
-        return Pattern.compile(re.toString(), Pattern.DOTALL);
     }
 
     /**
