@@ -1,10 +1,9 @@
-package dev.mailstack.mta.review;
+package dev.mailstack.mta.delivery;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mailstack.mta.MtaFixture;
-import dev.mailstack.mta.delivery.SieveSettings;
 import dev.mailstack.net.LineClient;
 import dev.mailstack.sieve.AdminScripts;
 import dev.mailstack.store.Account;
@@ -28,12 +27,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Review (wt-rsmtp): side effects of Sieve at local delivery that are repeated or lost across
- * attempts. Each test asserts what SHOULD happen; they fail today. Retries are forced as
- * SieveDeliveryTest does: a CHECK constraint refusing to mark alice's recipient DELIVERED, or a
- * global include that cannot be read (TryLater).
+ * What a Sieve script asks for besides filing (redirects, notifications, the duplicate test's
+ * memory) across the attempts at one message and the addresses it reaches an account through:
+ * done once, never repeated by a retry, never lost by one. Retries are forced as SieveDeliveryTest
+ * does: a CHECK constraint refusing to mark alice's recipient DELIVERED (as a full disk would), or
+ * a global include that cannot be read (TryLater).
  */
-class ReviewSieveRetryTest {
+class SieveActionsAcrossAttemptsTest {
     @TempDir
     Path dir;
     MtaFixture mta;
@@ -83,13 +83,19 @@ class ReviewSieveRetryTest {
         return DriverManager.getConnection(Database.defaultUrl(dir.resolve("data")), "mailstack", "");
     }
 
+    /**
+     * Everything the message called for is delivered: what a delivery calls for is queued in the
+     * transaction that records it, so an empty queue has nothing more coming.
+     */
     private void settle() throws Exception {
-        mta.awaitQueueEmpty();
-        Thread.sleep(300);
         mta.awaitQueueEmpty();
     }
 
-    /** Open point (b): a script that discards (here: redirect without :copy) and notifies notifies again on the retry. */
+    /**
+     * RFC 5435 §3.8 (a notification per action, for the message delivered): a script that discards
+     * (a redirect without :copy) and notifies, whose first attempt cannot be recorded, notifies with
+     * the attempt that records the delivery, once.
+     */
     @Test
     void aDiscardingScriptsNotificationIsNotRepeatedByTheRetry() throws Exception {
         script(mta.store.user(), "require [\"enotify\"]; notify \"mailto:bob@example.org\"; redirect \"carol@example.org\";");
@@ -108,10 +114,10 @@ class ReviewSieveRetryTest {
         mta.awaitMessages(session(carol), MailboxName.INBOX, 1);
         settle();
         assertEquals(1, count(session(carol), "INBOX"), "redirected once");
-        assertEquals(1, count(session(bob), "INBOX"), "one notification for one message (today: one per attempt)");
+        assertEquals(1, count(session(bob), "INBOX"), "one notification for one message, not one per attempt");
     }
 
-    /** A discarding, notifying script reached through alice@ and alice+news@ in one message notifies twice. */
+    /** A discarding, notifying script reached through alice@ and alice+news@ in one message notifies once. */
     @Test
     void twoAddressesOfOneAccountNotifyOnce() throws Exception {
         script(mta.store.user(), "require [\"enotify\"]; notify \"mailto:bob@example.org\"; discard;");
@@ -122,9 +128,9 @@ class ReviewSieveRetryTest {
     }
 
     /**
-     * A redirect goes twice: the message reaches alice through alice@ (delivered, redirect queued with
-     * it) and through team@ (alias of alice and bob; bob's delivery is deferred). The retry of team@
-     * runs alice's script again, and Attempt.redirected, which kept it to one, is per attempt.
+     * RFC 5228 §4.2: the message reaches alice through alice@ (delivered, the redirect queued with it)
+     * and through team@ (an alias of alice and bob; bob's delivery is deferred). The retry of team@
+     * runs alice's script again; the redirect it asks for was sent already and goes no second time.
      */
     @Test
     void aRedirectIsNotRepeatedWhenAnotherAddressOfTheAccountIsTriedAgain() throws Exception {
@@ -149,13 +155,13 @@ class ReviewSieveRetryTest {
         mta.awaitMessages(session(bob), MailboxName.INBOX, 1);
         settle();
         assertEquals(1, count(mta.alice(), "INBOX"), "alice: one copy");
-        assertEquals(1, count(session(carol), "INBOX"), "redirected once (today: again with team@'s retry)");
+        assertEquals(1, count(session(carol), "INBOX"), "redirected once, not again with team@'s retry");
     }
 
     /**
-     * Open point (a), still open for :last. Q's first attempt files it and records its ID (under Q)
-     * but cannot queue its redirect; P, the same Message-ID, is a duplicate and its :last moves the
-     * row to P; Q's retry now finds the ID "seen" by P and never redirects: carol gets no copy.
+     * RFC 7352 §3: Q's first attempt files it and tracks its ID but cannot queue its redirect; P, the
+     * same Message-ID, is a duplicate (its :last renews the tracking); Q's retry still gets the
+     * answer Q's first run got, not a duplicate, and the redirect goes: carol gets her copy.
      */
     @Test
     void aDeferredRedirectAfterDuplicateLastIsNotLostToALaterCopy() throws Exception {
@@ -177,7 +183,7 @@ class ReviewSieveRetryTest {
         assertTrue(mta.store.store().queue().retryNow(q));
         mta.runner.wake();
         settle();
-        assertEquals(1, count(session(carol), "INBOX"), "the first copy's redirect goes (today: lost)");
+        assertEquals(1, count(session(carol), "INBOX"), "the first copy's redirect goes, not lost to the later copy");
     }
 
     /** RFC 7352: a message is no duplicate of itself, also when it reaches the account through two addresses. */
@@ -187,7 +193,7 @@ class ReviewSieveRetryTest {
         send("Message-ID: <self@remote.test>\r\nSubject: once\r\n", "alice@example.org", "alice+news@example.org");
         mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
         settle();
-        assertEquals(0, count(mta.alice(), "Dups"), "not filed as a duplicate of itself (today: a second copy in Dups)");
+        assertEquals(0, count(mta.alice(), "Dups"), "not filed as a duplicate of itself");
         assertEquals(1, count(mta.alice(), "INBOX"));
     }
 }
