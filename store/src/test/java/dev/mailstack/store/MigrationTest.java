@@ -41,6 +41,13 @@ class MigrationTest {
                         Optional.of(new DeliveryKey(q, "alice@example.org")));
                 t.commit();
             }
+            // a Sieve redirect's mark (V20), written with the redirect it keeps to one
+            MessageSpool.Spooled redirect = TestMessages.spool(store, "Subject: redirected\r\n\r\nz\r\n");
+            assertTrue(store.queue().recordSome(q, List.of(), List.of(new MailQueue.FollowUp(q, false,
+                    new MailEnvelope("bob@remote.test", List.of(MailEnvelope.Recipient.of("carol@remote.test")),
+                            Optional.empty(), Optional.empty(), false, false, Instant.now()), redirect,
+                    TestMessages.facts(redirect), List.of(new MailQueue.Guard.Once(f.user().id(), "redirect\0carol@remote.test")))))
+                    .orElseThrow().getFirst().isPresent());
             store.domainPolicies().put(new DomainPolicy("example.net", "1", "version: STSv1\nmode: enforce\n",
                     Instant.now(), Instant.now().plus(Duration.ofDays(1))));
             store.accounts().setVacation("alice@example.org", Optional.of(new Vacation("Away", "Back on Monday.",
@@ -51,7 +58,7 @@ class MigrationTest {
             try (Connection c = store.db().connect(); Statement st = c.createStatement()) {
                 for (String table : List.of("domains", "accounts", "aliases", "mailboxes", "contents", "messages",
                         "queue_messages", "queue_recipients", "expunged", "deliveries", "domain_policies",
-                        "vacations", "vacation_replies", "sieve_scripts", "server_keys")) {
+                        "vacations", "vacation_replies", "sieve_scripts", "server_keys", "follow_ups_sent")) {
                     try (ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + table)) {
                         rs.next();
                         assertTrue(rs.getLong(1) > 0, table + " holds the row written through the API");

@@ -58,10 +58,14 @@ class SieveActionsAcrossAttemptsTest {
     }
 
     private void send(String header, String... rcpts) throws Exception {
+        sendFrom("dave@remote.test", header, rcpts);
+    }
+
+    private void sendFrom(String sender, String header, String... rcpts) throws Exception {
         try (LineClient c = mta.connect()) {
             c.expect("220 .*");
             c.send("HELO client.test").expect("250 .*");
-            c.send("MAIL FROM:<dave@remote.test>").expect("250 .*");
+            c.send("MAIL FROM:<" + sender + ">").expect("250 .*");
             for (String r : rcpts) {
                 c.send("RCPT TO:<" + r + ">").expect("250 .*");
             }
@@ -125,6 +129,48 @@ class SieveActionsAcrossAttemptsTest {
         mta.awaitMessages(session(bob), MailboxName.INBOX, 1);
         settle();
         assertEquals(1, count(session(bob), "INBOX"), "one notification (a redirect goes once in the same case)");
+    }
+
+    /**
+     * RFC 5230 §4.6 with RFC 6131's :seconds 0, where the once-per-interval claim holds nothing
+     * back: a message that reaches alice through two addresses gets one reply, not one per address.
+     */
+    @Test
+    void twoAddressesOfOneAccountSendOneVacationReply() throws Exception {
+        script(mta.store.user(), "require [\"vacation\", \"vacation-seconds\"]; vacation :seconds 0 \"Away.\"; discard;");
+        sendFrom("bob@example.org", "Message-ID: <v1@example.org>\r\nTo: alice@example.org\r\nSubject: lunch\r\n",
+                "alice@example.org", "alice+news@example.org");
+        mta.awaitMessages(session(bob), MailboxName.INBOX, 1);
+        settle();
+        assertEquals(1, count(session(bob), "INBOX"), "one reply for one message");
+    }
+
+    /**
+     * RFC 5230 §4.6: the reply and the claim that it was sent are written together, with the
+     * delivery: a first attempt that cannot record alice's delivery sends no reply and claims
+     * nothing, and the retry replies (before, its claim was kept and the reply lost for :days).
+     */
+    @Test
+    void aVacationReplyGoesWithTheAttemptThatRecordsTheDelivery() throws Exception {
+        script(mta.store.user(), "require \"vacation\"; vacation \"Away.\";");
+        QueueId id;
+        try (Connection db = db(); Statement sql = db.createStatement()) {
+            sql.execute("ALTER TABLE queue_recipients ADD CONSTRAINT refuse_alice CHECK"
+                    + " (state <> 'DELIVERED' OR address <> 'alice@example.org')");
+            sendFrom("bob@example.org", "Message-ID: <v2@example.org>\r\nTo: alice@example.org\r\nSubject: lunch\r\n",
+                    "alice@example.org");
+            id = mta.store.store().queue().list().getFirst().id();
+            mta.awaitQueue("the attempt ended", () -> mta.store.store().queue().details(id)
+                    .map(d -> d.recipients().getFirst().attempts() == 1).orElse(false));
+            assertEquals(1, mta.store.store().queue().list().size(), "no reply queued without the delivery's record");
+            sql.execute("ALTER TABLE queue_recipients DROP CONSTRAINT refuse_alice");
+        }
+        assertTrue(mta.store.store().queue().retryNow(id));
+        mta.runner.wake();
+        mta.awaitMessages(session(bob), MailboxName.INBOX, 1);
+        settle();
+        assertEquals(1, count(session(bob), "INBOX"), "one reply, with the retry");
+        assertEquals(1, count(mta.alice(), "INBOX"));
     }
 
     /**
