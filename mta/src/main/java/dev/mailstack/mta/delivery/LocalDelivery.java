@@ -12,6 +12,7 @@ import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.MessageFacts;
 import dev.mailstack.store.MessageSpool;
+import dev.mailstack.store.QueueId;
 import dev.mailstack.store.QueuedMessage;
 import dev.mailstack.store.QuotaChange;
 import dev.mailstack.store.SpecialUse;
@@ -185,15 +186,17 @@ public final class LocalDelivery {
         Account account = batch.getFirst().account();
         StoreSession session = store.open(account.id());
         List<SieveFilter.Disposition> dispositions = new ArrayList<>();
-        // the IDs the batch's earlier messages will be remembered by: two copies of one message in a
-        // batch (a list's and the sender's own) are duplicates although neither is recorded yet
-        Set<String> earlier = new HashSet<>();
+        // the IDs the batch's earlier messages will be remembered by, with the messages: two copies of
+        // one message in a batch (a list's and the sender's own) are duplicates although neither is
+        // recorded yet, while one message to two addresses of the account is none of itself (RFC 7352 §3)
+        Map<String, Set<QueueId>> earlier = new HashMap<>();
         try {
             for (Request r : batch) {
                 SieveFilter.Disposition d = filter.decide(r.message(), account, r.recipient(), session, earlier);
                 dispositions.add(d);
                 if (d.rejection().isEmpty()) {
-                    d.duplicates().forEach(m -> earlier.add(SieveFilter.duplicateKey(m.handle(), m.id())));
+                    d.duplicates().forEach(m -> earlier.computeIfAbsent(SieveFilter.duplicateKey(m.handle(), m.id()),
+                            k -> new HashSet<>()).add(r.message().id()));
                 }
             }
             try {

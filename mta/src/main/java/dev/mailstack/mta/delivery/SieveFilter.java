@@ -141,16 +141,17 @@ public final class SieveFilter {
      */
     public Disposition decide(QueuedMessage message, Account account, String recipient, StoreSession session)
             throws IOException {
-        return decide(message, account, recipient, session, Set.of());
+        return decide(message, account, recipient, session, Map.of());
     }
 
     /**
      * {@link #decide(QueuedMessage, Account, String, StoreSession)}, where the duplicate test also
      * finds the IDs in {@code earlier} ({@link #duplicateKey}): those of messages delivered in the
-     * same batch, not recorded yet.
+     * same batch, not recorded yet, each with the messages that had it; the message's own entries
+     * (it reaches the account through two of its addresses) are not earlier ones (RFC 7352 §3).
      */
     public Disposition decide(QueuedMessage message, Account account, String recipient, StoreSession session,
-                              Set<String> earlier) throws IOException {
+                              Map<String, Set<QueueId>> earlier) throws IOException {
         SieveSettings site = settings;
         AdminScripts admin = site.adminScripts();
         Optional<SieveScripts.ActiveScript> active = store.sieveScripts().activeScript(account.id());
@@ -313,13 +314,13 @@ public final class SieveFilter {
         private final StoreSession session;
         private final Optional<java.nio.file.Path> globalDir;
         private final QueueId delivering;
-        private final Set<String> earlier;
+        private final Map<String, Set<QueueId>> earlier;
         /** Lookups of one run, each asked of the store once however often (and from however many includes) a test asks. */
         private final Map<String, Boolean> exists = new HashMap<>();
         private List<MailboxInfo> mailboxes;
 
         Recipient(Account account, StoreSession session, Optional<java.nio.file.Path> globalDir, QueueId delivering,
-                  Set<String> earlier) {
+                  Map<String, Set<QueueId>> earlier) {
             this.account = account;
             this.session = session;
             this.globalDir = globalDir;
@@ -366,7 +367,7 @@ public final class SieveFilter {
 
         @Override
         public boolean seenBefore(String handle, String id) {
-            return earlier.contains(duplicateKey(handle, id))
+            return earlier.getOrDefault(duplicateKey(handle, id), Set.of()).stream().anyMatch(q -> !q.equals(delivering))
                     || store.sieveDuplicates().seen(account.id(), handle, id, java.time.Instant.now(), delivering);
         }
 
