@@ -335,6 +335,9 @@ public final class LocalDelivery {
                 }
                 delivered.add(new Delivered(filed.isEmpty() ? "250 2.0.0 discarded by the Sieve filter of " + account.address()
                         : "250 2.0.0 delivered to " + account.address(), filed, dispositions.get(i)));
+                // RFC 7352 §3: the IDs its duplicate tests looked at are kept once it is delivered
+                // (discarded by the script counts; refused does not), with the copy or not at all
+                t.trackDuplicates(dispositions.get(i).duplicates(), message.id(), Instant.now());
             }
             boolean stored = delivered.stream().anyMatch(r -> r instanceof Delivered d
                     && d.filed().stream().anyMatch(f -> f.uid().isPresent()));
@@ -347,7 +350,6 @@ public final class LocalDelivery {
                         batch.getFirst().message().id(), account.address(), warned.get().percent(),
                         warned.get().usedBytes(), warned.get().limitBytes());
             }
-            remember(account, batch, delivered);
             return delivered;
         }
     }
@@ -386,27 +388,6 @@ public final class LocalDelivery {
             source.spooled().discard(); // moved into place by now, or not to be
         }
         return Optional.of(warning);
-    }
-
-    /**
-     * RFC 7352 §3: the IDs a script's duplicate test looked at are kept once the message is
-     * delivered (discarded by the script counts; refused does not). After the commit, so a failed
-     * or deferred delivery is not its own duplicate when it is tried again; a failure to record is
-     * logged and costs at most one duplicate let through later.
-     */
-    private void remember(Account account, List<Request> batch, List<Result> results) {
-        for (int i = 0; i < results.size(); i++) {
-            if (!(results.get(i) instanceof Delivered d) || d.disposition().duplicates().isEmpty()) {
-                continue;
-            }
-            try {
-                store.sieveDuplicates().record(account.id(), d.disposition().duplicates(), Instant.now(),
-                        batch.get(i).message().id());
-            } catch (StoreException e) {
-                LOG.log(Level.WARNING, "sieve: duplicate tracking not recorded user={0}: {1}", account.address(),
-                        e.getMessage());
-            }
-        }
     }
 
     /**
