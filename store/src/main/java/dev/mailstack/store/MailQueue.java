@@ -383,38 +383,52 @@ public final class MailQueue {
         return holdingContentsFor(followUps, () -> recordHolding(outcomesById, claimedAt, followUps));
     }
 
-    /**
-     * As enqueue: with follow-ups to write, no sweep of their files before their rows commit. As the
-     * one writer of each account whose vacation replies a follow-up claims ({@link AccountWriters}:
-     * those rows are the account's), taken in the order of their ids so two recorders cannot wait on
-     * each other, after the content lock as a delivery takes them.
-     */
+    /** As enqueue: with follow-ups to write, no sweep of their files before their rows commit. */
     private <T> T holdingContentsFor(List<FollowUp> followUps, java.util.function.Supplier<T> work) {
         if (followUps.isEmpty()) {
             return work.get();
         }
+        store.contentWriters().lock();
+        try {
+            return work.get();
+        } finally {
+            store.contentWriters().unlock();
+        }
+    }
+
+    /**
+     * Makes the transaction the one writer ({@link AccountWriters}) of each account whose vacation
+     * replies a follow-up claims (those rows are the account's), until the caller's {@link
+     * #unlock}: taken once it holds its connection, as AccountWriters asks, and in the order of the
+     * accounts' ids, so two recorders cannot wait on each other.
+     */
+    private List<AccountId> lockClaiming(List<FollowUp> followUps) {
         List<AccountId> claiming = followUps.stream().flatMap(f -> f.guards().stream())
                 .flatMap(g -> g instanceof Guard.VacationReply v ? Stream.of(v.account()) : Stream.empty())
                 .distinct().sorted(java.util.Comparator.comparingLong(AccountId::value)).toList();
-        store.contentWriters().lock();
         List<AccountId> locked = new ArrayList<>();
         try {
             for (AccountId a : claiming) {
                 store.accountWriters().lock(a);
                 locked.add(a);
             }
-            return work.get();
-        } finally {
-            for (AccountId a : locked.reversed()) {
-                store.accountWriters().unlock(a);
-            }
-            store.contentWriters().unlock();
+            return locked;
+        } catch (RuntimeException e) {
+            unlock(locked);
+            throw e;
+        }
+    }
+
+    private void unlock(List<AccountId> locked) {
+        for (AccountId a : locked.reversed()) {
+            store.accountWriters().unlock(a);
         }
     }
 
     private Recorded recordHolding(Map<QueueId, List<RecipientOutcome>> outcomesById, Instant claimedAt, List<FollowUp> followUps) {
         try (Connection c = store.db().connect()) {
             c.setAutoCommit(false);
+            List<AccountId> locked = lockClaiming(followUps);
             try {
                 updateRecipients(c, outcomesById);
                 List<Boolean> due = guardsHold(c, followUps); // before an entry done with goes, and its marks with it
@@ -462,6 +476,8 @@ public final class MailQueue {
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
                 throw e;
+            } finally {
+                unlock(locked);
             }
         } catch (SQLException e) {
             throw store.db().failure(e, "record delivery outcome");
@@ -597,6 +613,7 @@ public final class MailQueue {
     private Optional<List<Optional<QueueId>>> recordSomeHolding(QueueId id, List<RecipientOutcome> outcomes, List<FollowUp> followUps) {
         try (Connection c = store.db().connect()) {
             c.setAutoCommit(false);
+            List<AccountId> locked = lockClaiming(followUps);
             try {
                 int updated = updateRecipients(c, Map.of(id, outcomes));
                 if (updated == 0 && !outcomes.isEmpty()) {
@@ -609,6 +626,8 @@ public final class MailQueue {
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
                 throw e;
+            } finally {
+                unlock(locked);
             }
         } catch (SQLException e) {
             throw store.db().failure(e, "record delivery outcome");
