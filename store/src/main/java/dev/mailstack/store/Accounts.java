@@ -576,43 +576,50 @@ public final class Accounts {
      * Lapsed answers are forgotten on the way.
      */
     public boolean claimVacationReply(AccountId account, String sender, String handle, Instant now, Duration interval) {
-        String s = sender.trim().toLowerCase(Locale.ROOT);
-        String h = handleKey(handle);
         try (Connection c = db.connect()) {
-            return asWriter(c, account, () -> {
-                try (PreparedStatement prune = c.prepareStatement(
-                        "DELETE FROM vacation_replies WHERE account_id = ? AND lapses_at <= ?")) {
-                    prune.setLong(1, account.value());
-                    prune.setTimestamp(2, Timestamp.from(now));
-                    prune.executeUpdate();
-                }
-                try (PreparedStatement find = c.prepareStatement(
-                        "SELECT 1 FROM vacation_replies WHERE account_id = ? AND sender = ? AND handle = ?")) {
-                    find.setLong(1, account.value());
-                    find.setString(2, s);
-                    find.setString(3, h);
-                    try (ResultSet rs = find.executeQuery()) {
-                        if (rs.next()) {
-                            return false;
-                        }
-                    }
-                }
-                try (PreparedStatement insert = c.prepareStatement(
-                        "INSERT INTO vacation_replies (account_id, sender, handle, lapses_at) VALUES (?, ?, ?, ?)")) {
-                    insert.setLong(1, account.value());
-                    insert.setString(2, s);
-                    insert.setString(3, h);
-                    insert.setTimestamp(4, Timestamp.from(now.plus(interval)));
-                    insert.executeUpdate();
-                }
-                return true;
-            });
+            return asWriter(c, account, () -> claimVacationReply(c, account, sender, handle, now, interval));
         } catch (SQLException e) {
             if (db.dialect().isUniqueViolation(e)) {
                 return false; // another process answered them first (read committed); rolled back
             }
             throw db.failure(e, "record a vacation reply");
         }
+    }
+
+    /**
+     * {@link #claimVacationReply(AccountId, String, String, Instant, Duration)} in the caller's
+     * transaction, which holds the account's writer lock: the queue claims with the reply it queues.
+     */
+    static boolean claimVacationReply(Connection c, AccountId account, String sender, String handle, Instant now,
+                                      Duration interval) throws SQLException {
+        String s = sender.trim().toLowerCase(Locale.ROOT);
+        String h = handleKey(handle);
+        try (PreparedStatement prune = c.prepareStatement(
+                "DELETE FROM vacation_replies WHERE account_id = ? AND lapses_at <= ?")) {
+            prune.setLong(1, account.value());
+            prune.setTimestamp(2, Timestamp.from(now));
+            prune.executeUpdate();
+        }
+        try (PreparedStatement find = c.prepareStatement(
+                "SELECT 1 FROM vacation_replies WHERE account_id = ? AND sender = ? AND handle = ?")) {
+            find.setLong(1, account.value());
+            find.setString(2, s);
+            find.setString(3, h);
+            try (ResultSet rs = find.executeQuery()) {
+                if (rs.next()) {
+                    return false;
+                }
+            }
+        }
+        try (PreparedStatement insert = c.prepareStatement(
+                "INSERT INTO vacation_replies (account_id, sender, handle, lapses_at) VALUES (?, ?, ?, ?)")) {
+            insert.setLong(1, account.value());
+            insert.setString(2, s);
+            insert.setString(3, h);
+            insert.setTimestamp(4, Timestamp.from(now.plus(interval)));
+            insert.executeUpdate();
+        }
+        return true;
     }
 
     /** A handle as the column holds it: a script's own is any length, so a long one is kept as its SHA-256. */

@@ -15,6 +15,7 @@ import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Queue;
 import java.util.Set;
@@ -321,7 +322,51 @@ public final class MailQueue {
      * A {@code delayWarning} marks {@code about} as warned in that transaction: one warning per message.
      */
     public record FollowUp(QueueId about, boolean delayWarning, MailEnvelope envelope, MessageSource source,
-                         MessageFacts facts) {
+                         MessageFacts facts, List<Guard> guards) {
+        public FollowUp {
+            guards = List.copyOf(guards);
+        }
+
+        /** One that its outcomes always call for: a report, an alias's forward. */
+        public FollowUp(QueueId about, boolean delayWarning, MailEnvelope envelope, MessageSource source, MessageFacts facts) {
+            this(about, delayWarning, envelope, source, facts, List.of());
+        }
+    }
+
+    /**
+     * What must hold for a follow-up to be queued, checked and written down in the transaction that
+     * would queue it, so that it is queued once and its mark is never written without it.
+     */
+    public sealed interface Guard {
+        /**
+         * Sent once for the account per queue entry ({@code action} names it: "redirect" and its
+         * targets, say): the entry reaches the account through several recipients (alice@,
+         * alice+tag@, an alias of hers), each attempted on its own and each running the account's
+         * Sieve script, and the first whose delivery is recorded sends it (V20's follow_ups_sent).
+         */
+        record Once(AccountId account, String action) implements Guard {
+            public Once {
+                Objects.requireNonNull(action, "action");
+            }
+
+            /** The action as the table keeps it: SHA-256, hex, a fixed size for a target or URI of any length. */
+            String hash() {
+                try {
+                    return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                            .digest(action.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                } catch (java.security.NoSuchAlgorithmException e) {
+                    throw new IllegalStateException("every JDK has SHA-256", e);
+                }
+            }
+        }
+
+        /**
+         * RFC 5230 §4.6, RFC 3834 §2: a vacation reply, sent only when the account's action
+         * {@code handle} has not answered {@code sender} within {@code interval}; the claim is
+         * written with the reply queued, so a reply that cannot be queued claims nothing.
+         */
+        record VacationReply(AccountId account, String sender, String handle, Duration interval) implements Guard {
+        }
     }
 
     /** What {@link #record(Map, Instant, List)} did: the entries still queued, and each follow-up's new entry. */
@@ -332,7 +377,7 @@ public final class MailQueue {
      * {@link #record(Map, Instant)}, queuing {@code followUps} in the same transaction.
      *
      * @return the entries still queued, and for each follow-up (in order) its queue id, or empty
-     *         when the entry it follows from was deleted and it was not queued
+     *         when the entry it follows from was deleted, or its guards held it back, and it was not queued
      */
     public Recorded record(Map<QueueId, List<RecipientOutcome>> outcomesById, Instant claimedAt, List<FollowUp> followUps) {
         return holdingContentsFor(followUps, () -> recordHolding(outcomesById, claimedAt, followUps));
@@ -351,11 +396,42 @@ public final class MailQueue {
         }
     }
 
+    /**
+     * Makes the transaction the one writer ({@link AccountWriters}) of each account whose vacation
+     * replies a follow-up claims (those rows are the account's), until the caller's {@link
+     * #unlock}: taken once it holds its connection, as AccountWriters asks, and in the order of the
+     * accounts' ids, so two recorders cannot wait on each other.
+     */
+    private List<AccountId> lockClaiming(List<FollowUp> followUps) {
+        List<AccountId> claiming = followUps.stream().flatMap(f -> f.guards().stream())
+                .flatMap(g -> g instanceof Guard.VacationReply v ? Stream.of(v.account()) : Stream.empty())
+                .distinct().sorted(java.util.Comparator.comparingLong(AccountId::value)).toList();
+        List<AccountId> locked = new ArrayList<>();
+        try {
+            for (AccountId a : claiming) {
+                store.accountWriters().lock(a);
+                locked.add(a);
+            }
+            return locked;
+        } catch (RuntimeException e) {
+            unlock(locked);
+            throw e;
+        }
+    }
+
+    private void unlock(List<AccountId> locked) {
+        for (AccountId a : locked.reversed()) {
+            store.accountWriters().unlock(a);
+        }
+    }
+
     private Recorded recordHolding(Map<QueueId, List<RecipientOutcome>> outcomesById, Instant claimedAt, List<FollowUp> followUps) {
         try (Connection c = store.db().connect()) {
             c.setAutoCommit(false);
+            List<AccountId> locked = lockClaiming(followUps);
             try {
                 updateRecipients(c, outcomesById);
+                List<Boolean> due = guardsHold(c, followUps); // before an entry done with goes, and its marks with it
                 Set<QueueId> queued = new HashSet<>();
                 try (PreparedStatement count = c.prepareStatement("SELECT COUNT(*),"
                         + " COALESCE(SUM(CASE WHEN state = ? THEN 1 ELSE 0 END), 0) FROM queue_recipients WHERE queue_id = ?");
@@ -394,12 +470,14 @@ public final class MailQueue {
                     delete.executeBatch();
                     reschedule.executeBatch();
                 }
-                List<Optional<QueueId>> ids = insertFollowUps(c, followUps, queued::contains);
+                List<Optional<QueueId>> ids = insertFollowUps(c, followUps, due, queued::contains);
                 c.commit();
                 return new Recorded(queued, ids);
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
                 throw e;
+            } finally {
+                unlock(locked);
             }
         } catch (SQLException e) {
             throw store.db().failure(e, "record delivery outcome");
@@ -411,12 +489,13 @@ public final class MailQueue {
      * once the outcomes' updates hold the entries' rows, so none of them can be deleted before the
      * commit and no follow-up's file is written for an entry that is gone.
      */
-    private List<Optional<QueueId>> insertFollowUps(Connection c, List<FollowUp> followUps, Predicate<QueueId> kept)
-            throws SQLException {
+    private List<Optional<QueueId>> insertFollowUps(Connection c, List<FollowUp> followUps, List<Boolean> due,
+                                                    Predicate<QueueId> kept) throws SQLException {
         List<CompletableFuture<Void>> durable = new ArrayList<>();
-        for (FollowUp r : followUps) {
+        for (int i = 0; i < followUps.size(); i++) {
+            FollowUp r = followUps.get(i);
             try {
-                durable.add(kept.test(r.about()) ? store.contents().putStarted(r.source()) : null);
+                durable.add(kept.test(r.about()) && due.get(i) ? store.contents().putStarted(r.source()) : null);
             } catch (IOException e) {
                 throw new StoreException(StoreFailure.TEMPORARY, "cannot write a message to queue: " + e.getMessage(), e);
             }
@@ -445,6 +524,71 @@ public final class MailQueue {
     }
 
     /**
+     * For each follow-up, whether its guards let it be queued now; the marks of those that do are
+     * written in {@code c}'s transaction, so they commit with them or not at all. Run before the
+     * outcomes delete an entry done with (its marks go with it), and only for entries still there:
+     * a vacation reply to a message deleted meanwhile claims nothing.
+     */
+    private static List<Boolean> guardsHold(Connection c, List<FollowUp> followUps) throws SQLException {
+        List<Boolean> due = new ArrayList<>();
+        Set<String> sentNow = new HashSet<>();
+        for (FollowUp r : followUps) {
+            due.add(r.guards().isEmpty() || entryExists(c, r.about()) && due(c, r, sentNow));
+        }
+        return due;
+    }
+
+    private static boolean entryExists(Connection c, QueueId id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM queue_messages WHERE id = ?")) {
+            ps.setLong(1, id.value());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    /** {@code sentNow}: the once-keys of this transaction's follow-ups so far. */
+    private static boolean due(Connection c, FollowUp r, Set<String> sentNow) throws SQLException {
+        List<Guard.Once> once = r.guards().stream().flatMap(g -> g instanceof Guard.Once o ? Stream.of(o) : Stream.empty()).toList();
+        try (PreparedStatement find = c.prepareStatement(
+                "SELECT 1 FROM follow_ups_sent WHERE queue_id = ? AND account_id = ? AND action_hash = ?")) {
+            for (Guard.Once o : once) {
+                String hash = o.hash();
+                if (sentNow.contains(o.account().value() + " " + hash)) {
+                    return false;
+                }
+                find.setLong(1, r.about().value());
+                find.setLong(2, o.account().value());
+                find.setString(3, hash);
+                try (ResultSet rs = find.executeQuery()) {
+                    if (rs.next()) {
+                        return false;
+                    }
+                }
+            }
+        }
+        Instant now = Instant.now();
+        for (Guard g : r.guards()) {
+            if (g instanceof Guard.VacationReply v
+                    && !Accounts.claimVacationReply(c, v.account(), v.sender(), v.handle(), now, v.interval())) {
+                return false;
+            }
+        }
+        try (PreparedStatement insert = c.prepareStatement(
+                "INSERT INTO follow_ups_sent (queue_id, account_id, action_hash) VALUES (?, ?, ?)")) {
+            for (Guard.Once o : once) {
+                String hash = o.hash();
+                sentNow.add(o.account().value() + " " + hash);
+                insert.setLong(1, r.about().value());
+                insert.setLong(2, o.account().value());
+                insert.setString(3, hash);
+                insert.executeUpdate();
+            }
+        }
+        return true;
+    }
+
+    /**
      * Records outcomes of some recipients of an entry still being delivered, keeping its lease: a
      * message to several domains is marked delivered at each one as soon as it has it, so a crash or
      * a lost lease before the last domain does not send it to the first ones again.
@@ -459,27 +603,31 @@ public final class MailQueue {
      * {@link #recordSome(QueueId, List)}, queuing {@code followUps} (the success notices and
      * forwards these deliveries call for) in the same transaction.
      *
-     * @return the follow-ups' queue ids, in order; empty when the entry is gone and nothing was recorded
+     * @return the follow-ups' queue ids, in order (empty for one its guards held back); empty when
+     *         the entry is gone and nothing was recorded
      */
-    public Optional<List<QueueId>> recordSome(QueueId id, List<RecipientOutcome> outcomes, List<FollowUp> followUps) {
+    public Optional<List<Optional<QueueId>>> recordSome(QueueId id, List<RecipientOutcome> outcomes, List<FollowUp> followUps) {
         return holdingContentsFor(followUps, () -> recordSomeHolding(id, outcomes, followUps));
     }
 
-    private Optional<List<QueueId>> recordSomeHolding(QueueId id, List<RecipientOutcome> outcomes, List<FollowUp> followUps) {
+    private Optional<List<Optional<QueueId>>> recordSomeHolding(QueueId id, List<RecipientOutcome> outcomes, List<FollowUp> followUps) {
         try (Connection c = store.db().connect()) {
             c.setAutoCommit(false);
+            List<AccountId> locked = lockClaiming(followUps);
             try {
                 int updated = updateRecipients(c, Map.of(id, outcomes));
                 if (updated == 0 && !outcomes.isEmpty()) {
                     c.rollback();
                     return Optional.empty();
                 }
-                List<Optional<QueueId>> ids = insertFollowUps(c, followUps, about -> true);
+                List<Optional<QueueId>> ids = insertFollowUps(c, followUps, guardsHold(c, followUps), about -> true);
                 c.commit();
-                return Optional.of(ids.stream().map(Optional::orElseThrow).toList());
+                return Optional.of(ids);
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
                 throw e;
+            } finally {
+                unlock(locked);
             }
         } catch (SQLException e) {
             throw store.db().failure(e, "record delivery outcome");

@@ -140,6 +140,25 @@ public final class Transaction implements AutoCloseable {
     }
 
     /**
+     * RFC 7352 §3: the IDs the Sieve duplicate tests of {@code delivered}'s run looked at, tracked
+     * in this transaction, so with its copy or not at all: a message that is filed is tracked even if
+     * its outcome is never recorded, and one whose copy did not go in is not.
+     */
+    public void trackDuplicates(List<SieveDuplicates.Mark> marks, QueueId delivered, Instant now) {
+        if (marks.isEmpty()) {
+            return;
+        }
+        run("record sieve duplicate tracking", () -> {
+            if (!writing) {
+                store.accountWriters().lock(account);
+                writing = true;
+            }
+            SieveDuplicates.write(c, account, marks, now, delivered);
+            return null;
+        });
+    }
+
+    /**
      * The account's limit and its use before and with this transaction's changes so far, read as the
      * account's writer: no other writer's change to its use can come between this and the commit.
      */

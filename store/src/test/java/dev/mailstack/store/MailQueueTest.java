@@ -168,6 +168,69 @@ class MailQueueTest {
                 .pending().size(), "the recipient still pending");
     }
 
+    private MailQueue.FollowUp guarded(QueueId about, MailQueue.Guard... guards) throws Exception {
+        MailQueue.FollowUp r = report(about, false);
+        return new MailQueue.FollowUp(about, false, r.envelope(), r.source(), r.facts(), List.of(guards));
+    }
+
+    /**
+     * A follow-up sent once per entry and account (a Sieve redirect, V20): not again in the same
+     * transaction, nor by a later one for another recipient of the entry; another account's goes.
+     */
+    @Test
+    void aFollowUpGuardedOnceIsQueuedOnceForItsEntryAndAccount() throws Exception {
+        QueueId id = enqueue("a@example.org", "b@example.org", "c@example.org");
+        MailQueue.Guard.Once alice = new MailQueue.Guard.Once(f.user().id(), "redirect\0carol@example.org");
+        Account other = f.store().accounts().addUser("bob@example.org", PasswordScheme.hash("pw"));
+        List<Optional<QueueId>> first = queue.recordSome(id, List.of(new RecipientOutcome.Delivered(0, "250 ok")),
+                List.of(guarded(id, alice), guarded(id, alice))).orElseThrow();
+        assertTrue(first.get(0).isPresent());
+        assertEquals(Optional.empty(), first.get(1), "the same transaction's second one");
+        MailQueue.Recorded later = queue.record(java.util.Map.of(id, List.of(new RecipientOutcome.Delivered(1, "250 ok"))),
+                null, List.of(guarded(id, alice), guarded(id, new MailQueue.Guard.Once(other.id(), alice.action()))));
+        assertEquals(Optional.empty(), later.followUps().get(0), "sent by the earlier attempt");
+        assertTrue(later.followUps().get(1).isPresent(), "another account's own");
+        MailQueue.Recorded last = queue.record(java.util.Map.of(id, List.of(new RecipientOutcome.Delivered(2, "250 ok"))),
+                null, List.of(guarded(id, alice)));
+        assertEquals(Optional.empty(), last.followUps().get(0), "also in the transaction that ends the entry");
+        try (Connection c = f.store().db().connect(); ResultSet rs = c.createStatement().executeQuery(
+                "SELECT COUNT(*) FROM follow_ups_sent")) {
+            rs.next();
+            assertEquals(0, rs.getLong(1), "the marks went with the entry");
+        }
+    }
+
+    /** RFC 5230 §4.6: the reply's claim is written with the reply queued, never without it. */
+    @Test
+    void aVacationReplyClaimsItsSenderOnlyWithTheReplyQueued() throws Exception {
+        QueueId id = enqueue("a@example.org", "b@example.org");
+        MailQueue.Guard.VacationReply claim = new MailQueue.Guard.VacationReply(f.user().id(), "dave@remote.test", "",
+                Duration.ofDays(7));
+        MailQueue.FollowUp reply = guarded(id, claim);
+        MailQueue.FollowUp unreadable = new MailQueue.FollowUp(id, false, reply.envelope(), new MessageSource() {
+            @Override
+            public long size() {
+                return reply.source().size();
+            }
+
+            @Override
+            public String sha256() {
+                return "1".repeat(64);
+            }
+
+            @Override
+            public java.io.InputStream open() throws java.io.IOException {
+                throw new java.io.IOException("disk gone");
+            }
+        }, reply.facts(), List.of(claim));
+        org.junit.jupiter.api.Assertions.assertThrows(StoreException.class, () -> queue.recordSome(id,
+                List.of(new RecipientOutcome.Delivered(0, "250 ok")), List.of(unreadable)));
+        assertTrue(queue.recordSome(id, List.of(new RecipientOutcome.Delivered(0, "250 ok")), List.of(reply))
+                .orElseThrow().getFirst().isPresent(), "the failed attempt claimed nothing");
+        assertEquals(Optional.empty(), queue.recordSome(id, List.of(new RecipientOutcome.Delivered(1, "250 ok")),
+                List.of(guarded(id, claim))).orElseThrow().getFirst(), "answered within the interval");
+    }
+
     @Test
     void aSuccessNoticeGoesWithTheDeliveriesRecordedEarlyAndADelayWarningIsSentOnce() throws Exception {
         QueueId id = enqueue("a@one.test", "b@two.test");

@@ -42,6 +42,15 @@ class MigrationTest {
                         Optional.of(new DeliveryKey(q, "alice@example.org")));
                 t.commit();
             }
+            // a Sieve redirect's mark (V20), written with the redirect it keeps to one
+            MessageSpool.Spooled redirect = TestMessages.spool(store, "Subject: redirected\r\n\r\nz\r\n");
+            assertTrue(store.queue().recordSome(q, List.of(), List.of(new MailQueue.FollowUp(q, false,
+                    new MailEnvelope("bob@remote.test", List.of(MailEnvelope.Recipient.of("carol@remote.test")),
+                            Optional.empty(), Optional.empty(), false, false, Instant.now()), redirect,
+                    TestMessages.facts(redirect), List.of(new MailQueue.Guard.Once(f.user().id(), "redirect\0carol@remote.test")))))
+                    .orElseThrow().getFirst().isPresent());
+            store.sieveDuplicates().record(f.user().id(), List.of(new SieveDuplicates.Mark("", "<dup@x>",
+                    Duration.ofDays(1), false, true)), Instant.now(), q);
             store.domainPolicies().put(new DomainPolicy("example.net", "1", "version: STSv1\nmode: enforce\n",
                     Instant.now(), Instant.now().plus(Duration.ofDays(1))));
             store.accounts().setVacation("alice@example.org", Optional.of(new Vacation("Away", "Back on Monday.",
@@ -52,7 +61,7 @@ class MigrationTest {
             try (Connection c = store.db().connect(); Statement st = c.createStatement()) {
                 for (String table : List.of("domains", "accounts", "aliases", "mailboxes", "contents", "messages",
                         "queue_messages", "queue_recipients", "expunged", "deliveries", "domain_policies",
-                        "vacations", "vacation_replies", "sieve_scripts", "server_keys")) {
+                        "vacations", "vacation_replies", "sieve_scripts", "server_keys", "follow_ups_sent", "sieve_duplicates")) {
                     try (ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + table)) {
                         rs.next();
                         assertTrue(rs.getLong(1) > 0, table + " holds the row written through the API");
@@ -345,6 +354,30 @@ class MigrationTest {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * V21: the duplicate test's rows of version 20 are kept, each the answer "not a duplicate" of the
+     * message that wrote it, so that message's retry is none and another message's copy is one.
+     */
+    @Test
+    void sieveDuplicatesOfVersion20AreKeptAsAnswersOfTheirMessages() throws Exception {
+        String url = Database.defaultUrl(dir);
+        Instant later = Instant.now().plus(Duration.ofDays(1));
+        try (Database old = Database.open(url, "20"); Connection c = old.connect(); var st = c.createStatement()) {
+            addUser(st);
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO sieve_duplicates (account_id, id_hash, expires_at,"
+                    + " queue_id) SELECT id, ?, ?, 7 FROM accounts")) {
+                ps.setString(1, SieveDuplicates.hash("", "<old@x>"));
+                ps.setTimestamp(2, java.sql.Timestamp.from(later));
+                ps.executeUpdate();
+            }
+        }
+        try (MailboxStore store = MailboxStore.open(dir, url)) {
+            AccountId u = store.accounts().authenticate("u@old.test", "pw").orElseThrow().id();
+            assertEquals(Optional.of(false), store.sieveDuplicates().answered(u, "", "<old@x>", new QueueId(7)));
+            assertTrue(store.sieveDuplicates().seen(u, "", "<old@x>", Instant.now(), new QueueId(8)));
         }
     }
 

@@ -10,7 +10,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The duplicate test's memory (RFC 7352): per account and handle, until expiry; :last moves the expiry. */
+/**
+ * The duplicate test's memory (RFC 7352): per account and handle, until expiry; :last moves the
+ * expiry; a message asked again gets the answer it got the first time.
+ */
 class SieveDuplicatesTest {
     @TempDir
     Path dir;
@@ -64,6 +67,42 @@ class SieveDuplicatesTest {
             d.record(alice, List.of(new SieveDuplicates.Mark("", "<a@x>", Duration.ofHours(1), false)), t0, FIRST);
             assertFalse(d.seen(alice, "", "<a@x>", t0.plusSeconds(1), FIRST), "its own retry");
             assertTrue(d.seen(alice, "", "<a@x>", t0.plusSeconds(1), LATER), "another copy");
+        }
+    }
+
+    /**
+     * RFC 7352 §3 across a retry: the first copy was filed and tracked (not a duplicate) but must be
+     * tried again; a later copy is a duplicate and renews the tracking with :last; the first copy's
+     * retry still gets its own answer, not "seen by the later copy", and a third copy is a duplicate.
+     */
+    @Test
+    void aRetryGetsItsOwnAnswerAgainWhateverLaterCopiesDid() {
+        try (StoreFixture f = StoreFixture.create(dir)) {
+            SieveDuplicates d = f.store().sieveDuplicates();
+            AccountId alice = f.user().id();
+            Instant t0 = Instant.parse("2026-01-01T00:00:00Z");
+            d.record(alice, List.of(new SieveDuplicates.Mark("", "<a@x>", Duration.ofHours(1), true, false)), t0, FIRST);
+            assertTrue(d.seen(alice, "", "<a@x>", t0.plusSeconds(1), LATER));
+            Instant t1 = t0.plus(Duration.ofMinutes(30));
+            d.record(alice, List.of(new SieveDuplicates.Mark("", "<a@x>", Duration.ofHours(1), true, true)), t1, LATER);
+            assertFalse(d.seen(alice, "", "<a@x>", t1.plusSeconds(1), FIRST), "the first copy's retry: as before");
+            assertTrue(d.seen(alice, "", "<a@x>", t1.plusSeconds(1), LATER), "the later copy's retry: as before");
+            assertTrue(d.seen(alice, "", "<a@x>", t0.plus(Duration.ofMinutes(61)), new QueueId(3)),
+                    ":last: tracked an hour from the later copy");
+        }
+    }
+
+    /** Without :last a later copy's row does not make the ID last longer than its first sighting. */
+    @Test
+    void withoutLastALaterCopyKeepsTheFirstSightingsExpiry() {
+        try (StoreFixture f = StoreFixture.create(dir)) {
+            SieveDuplicates d = f.store().sieveDuplicates();
+            AccountId alice = f.user().id();
+            Instant t0 = Instant.parse("2026-01-01T00:00:00Z");
+            d.record(alice, List.of(new SieveDuplicates.Mark("", "<a@x>", Duration.ofHours(1), false)), t0, FIRST);
+            d.record(alice, List.of(new SieveDuplicates.Mark("", "<a@x>", Duration.ofHours(1), false, true)),
+                    t0.plus(Duration.ofMinutes(50)), LATER);
+            assertFalse(d.seen(alice, "", "<a@x>", t0.plus(Duration.ofMinutes(61)), new QueueId(3)));
         }
     }
 }

@@ -12,6 +12,7 @@ import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.MessageFacts;
 import dev.mailstack.store.MessageSpool;
+import dev.mailstack.store.QueueId;
 import dev.mailstack.store.QueuedMessage;
 import dev.mailstack.store.QuotaChange;
 import dev.mailstack.store.SpecialUse;
@@ -185,15 +186,17 @@ public final class LocalDelivery {
         Account account = batch.getFirst().account();
         StoreSession session = store.open(account.id());
         List<SieveFilter.Disposition> dispositions = new ArrayList<>();
-        // the IDs the batch's earlier messages will be remembered by: two copies of one message in a
-        // batch (a list's and the sender's own) are duplicates although neither is recorded yet
-        Set<String> earlier = new HashSet<>();
+        // the IDs the batch's earlier messages will be remembered by, with the messages: two copies of
+        // one message in a batch (a list's and the sender's own) are duplicates although neither is
+        // recorded yet, while one message to two addresses of the account is none of itself (RFC 7352 §3)
+        Map<String, Set<QueueId>> earlier = new HashMap<>();
         try {
             for (Request r : batch) {
                 SieveFilter.Disposition d = filter.decide(r.message(), account, r.recipient(), session, earlier);
                 dispositions.add(d);
                 if (d.rejection().isEmpty()) {
-                    d.duplicates().forEach(m -> earlier.add(SieveFilter.duplicateKey(m.handle(), m.id())));
+                    d.duplicates().forEach(m -> earlier.computeIfAbsent(SieveFilter.duplicateKey(m.handle(), m.id()),
+                            k -> new HashSet<>()).add(r.message().id()));
                 }
             }
             try {
@@ -332,6 +335,9 @@ public final class LocalDelivery {
                 }
                 delivered.add(new Delivered(filed.isEmpty() ? "250 2.0.0 discarded by the Sieve filter of " + account.address()
                         : "250 2.0.0 delivered to " + account.address(), filed, dispositions.get(i)));
+                // RFC 7352 §3: the IDs its duplicate tests looked at are kept once it is delivered
+                // (discarded by the script counts; refused does not), with the copy or not at all
+                t.trackDuplicates(dispositions.get(i).duplicates(), message.id(), Instant.now());
             }
             boolean stored = delivered.stream().anyMatch(r -> r instanceof Delivered d
                     && d.filed().stream().anyMatch(f -> f.uid().isPresent()));
@@ -344,7 +350,6 @@ public final class LocalDelivery {
                         batch.getFirst().message().id(), account.address(), warned.get().percent(),
                         warned.get().usedBytes(), warned.get().limitBytes());
             }
-            remember(account, batch, delivered);
             return delivered;
         }
     }
@@ -383,27 +388,6 @@ public final class LocalDelivery {
             source.spooled().discard(); // moved into place by now, or not to be
         }
         return Optional.of(warning);
-    }
-
-    /**
-     * RFC 7352 §3: the IDs a script's duplicate test looked at are kept once the message is
-     * delivered (discarded by the script counts; refused does not). After the commit, so a failed
-     * or deferred delivery is not its own duplicate when it is tried again; a failure to record is
-     * logged and costs at most one duplicate let through later.
-     */
-    private void remember(Account account, List<Request> batch, List<Result> results) {
-        for (int i = 0; i < results.size(); i++) {
-            if (!(results.get(i) instanceof Delivered d) || d.disposition().duplicates().isEmpty()) {
-                continue;
-            }
-            try {
-                store.sieveDuplicates().record(account.id(), d.disposition().duplicates(), Instant.now(),
-                        batch.get(i).message().id());
-            } catch (StoreException e) {
-                LOG.log(Level.WARNING, "sieve: duplicate tracking not recorded user={0}: {1}", account.address(),
-                        e.getMessage());
-            }
-        }
     }
 
     /**

@@ -141,16 +141,17 @@ public final class SieveFilter {
      */
     public Disposition decide(QueuedMessage message, Account account, String recipient, StoreSession session)
             throws IOException {
-        return decide(message, account, recipient, session, Set.of());
+        return decide(message, account, recipient, session, Map.of());
     }
 
     /**
      * {@link #decide(QueuedMessage, Account, String, StoreSession)}, where the duplicate test also
      * finds the IDs in {@code earlier} ({@link #duplicateKey}): those of messages delivered in the
-     * same batch, not recorded yet.
+     * same batch, not recorded yet, each with the messages that had it; the message's own entries
+     * (it reaches the account through two of its addresses) are not earlier ones (RFC 7352 §3).
      */
     public Disposition decide(QueuedMessage message, Account account, String recipient, StoreSession session,
-                              Set<String> earlier) throws IOException {
+                              Map<String, Set<QueueId>> earlier) throws IOException {
         SieveSettings site = settings;
         AdminScripts admin = site.adminScripts();
         Optional<SieveScripts.ActiveScript> active = store.sieveScripts().activeScript(account.id());
@@ -169,9 +170,10 @@ public final class SieveFilter {
                 || admin.before().stream().anyMatch(SieveFilter::needsBody)
                 || admin.after().stream().anyMatch(SieveFilter::needsBody);
         SieveOutcome outcome;
+        Recipient asked = new Recipient(account, session, site.globalDir(), message.id(), earlier);
         try {
             outcome = admin.run(script, active.map(SieveScripts.ActiveScript::name), sieveMessage(needsBody, message, header, recipient),
-                    new Recipient(account, session, site.globalDir(), message.id(), earlier),
+                    asked,
                     new SieveEnvironment(Clock.systemDefaultZone(), domain, hostname, "", "", "")
                             .withScanners(site.spamTest(), site.virusTest()).withEditHeader(site.editHeader()));
         } catch (UncheckedIOException e) {
@@ -185,7 +187,7 @@ public final class SieveFilter {
         Disposition d = disposition(outcome);
         List<SieveDuplicates.Mark> duplicates = outcome.duplicates().stream().map(c -> new SieveDuplicates.Mark(c.handle(),
                 c.id(), c.period().compareTo(site.duplicateMaxPeriod()) > 0 ? site.duplicateMaxPeriod() : c.period(),
-                c.last())).toList();
+                c.last(), asked.answered(c.handle(), c.id()))).toList();
         if (message.envelope().junk() && (!d.redirects().isEmpty() || d.rejection().isPresent()
                 || d.placements().stream().anyMatch(p -> p.mailbox().isPresent()))) {
             // Quarantined because its From fails DMARC (a forgery, likely phishing): a rule matching its
@@ -313,13 +315,15 @@ public final class SieveFilter {
         private final StoreSession session;
         private final Optional<java.nio.file.Path> globalDir;
         private final QueueId delivering;
-        private final Set<String> earlier;
+        private final Map<String, Set<QueueId>> earlier;
         /** Lookups of one run, each asked of the store once however often (and from however many includes) a test asks. */
         private final Map<String, Boolean> exists = new HashMap<>();
+        /** The duplicate tests' answers of this run ({@link #duplicateKey}). */
+        private final Map<String, Boolean> answers = new HashMap<>();
         private List<MailboxInfo> mailboxes;
 
         Recipient(Account account, StoreSession session, Optional<java.nio.file.Path> globalDir, QueueId delivering,
-                  Set<String> earlier) {
+                  Map<String, Set<QueueId>> earlier) {
             this.account = account;
             this.session = session;
             this.globalDir = globalDir;
@@ -366,8 +370,18 @@ public final class SieveFilter {
 
         @Override
         public boolean seenBefore(String handle, String id) {
-            return earlier.contains(duplicateKey(handle, id))
-                    || store.sieveDuplicates().seen(account.id(), handle, id, java.time.Instant.now(), delivering);
+            // the message's own earlier answer first: copies that came meanwhile, in this batch or
+            // before it, must not turn a retry of the first copy into a duplicate of the later ones
+            boolean seen = store.sieveDuplicates().answered(account.id(), handle, id, delivering).orElseGet(() ->
+                    earlier.getOrDefault(duplicateKey(handle, id), Set.of()).stream().anyMatch(q -> !q.equals(delivering))
+                    || store.sieveDuplicates().seen(account.id(), handle, id, java.time.Instant.now(), delivering));
+            answers.put(duplicateKey(handle, id), seen);
+            return seen;
+        }
+
+        /** What {@link #seenBefore} answered for the ID in this run, kept with its mark for a retry to get again. */
+        boolean answered(String handle, String id) {
+            return answers.getOrDefault(duplicateKey(handle, id), false);
         }
 
         @Override

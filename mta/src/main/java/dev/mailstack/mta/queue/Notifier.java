@@ -10,7 +10,7 @@ import dev.mailstack.store.Account;
 import dev.mailstack.store.AddressResolution;
 import dev.mailstack.store.MailEnvelope;
 import dev.mailstack.store.MailboxStore;
-import dev.mailstack.store.QueueId;
+import dev.mailstack.store.MailQueue;
 import dev.mailstack.store.QueuedMessage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -44,21 +44,23 @@ final class Notifier {
     static final int MAX_SUMMARY_VALUE = 200;
 
     private final MailboxStore store;
-    private final QueueIntake intake;
 
-    Notifier(MailboxStore store, QueueIntake intake) {
+    Notifier(MailboxStore store) {
         this.store = store;
-        this.intake = intake;
     }
 
     /**
-     * Sends the notifications {@code disposition} asks for about {@code message}, newly delivered
-     * to {@code account}. Never throws: one that cannot be sent is logged, and the delivery stands.
+     * The notifications {@code disposition} asks for about {@code message}, delivered to {@code
+     * account}, written and ready to be queued with that delivery's outcome. Each is sent once per
+     * message and account ({@link MailQueue.Guard.Once}): the message may reach the account through
+     * several addresses and attempts, each running its script, and it was delivered once. Never
+     * throws: one that cannot be written is logged and left out, and the delivery stands.
      */
-    void notifyOf(QueuedMessage message, Account account, SieveFilter.Disposition disposition) {
+    List<AutomaticMessage> notificationsOf(QueuedMessage message, Account account, SieveFilter.Disposition disposition) {
         if (disposition.notifications().isEmpty()) {
-            return;
+            return List.of();
         }
+        List<AutomaticMessage> written = new ArrayList<>();
         try {
             VacationResponder.Header header;
             try {
@@ -66,7 +68,7 @@ final class Notifier {
             } catch (HeaderFields.TooLong e) {
                 LOG.log(Level.INFO, "notify: none, header over {0} octets queue={1} user={2}", HEADER_LIMIT, message.id(),
                         account.address());
-                return;
+                return List.of();
             }
             // RFC 5436 §2.7 (and RFC 3834 §2): nothing is sent about mail a program sent, notifications
             // and auto-replies among it, so that two notifying accounts cannot feed each other
@@ -74,7 +76,7 @@ final class Notifier {
             if (autoSubmitted.isPresent()) {
                 LOG.log(Level.INFO, "notify: none about automatic mail queue={0} user={1} auto-submitted=\"{2}\"",
                         message.id(), account.address(), autoSubmitted.get());
-                return;
+                return List.of();
             }
             for (SieveAction.Notify n : disposition.notifications()) {
                 Optional<MailtoUri> uri = MailtoUri.parse(n.method());
@@ -82,16 +84,17 @@ final class Notifier {
                     LOG.log(Level.WARNING, "notify: method not supported queue={0} user={1}", message.id(), account.address());
                     continue;
                 }
-                send(message, account, n, uri.get(), header);
+                written.add(notification(account, n, uri.get(), header));
             }
         } catch (IOException | RuntimeException e) {
             LOG.log(e instanceof IOException ? Level.WARNING : Level.ERROR,
-                    "notify: cannot send queue=" + message.id() + " user=" + account.address() + ": " + e, e);
+                    "notify: cannot write queue=" + message.id() + " user=" + account.address() + ": " + e, e);
         }
+        return written;
     }
 
-    private void send(QueuedMessage message, Account account, SieveAction.Notify n, MailtoUri uri,
-                      VacationResponder.Header original) throws IOException {
+    private AutomaticMessage notification(Account account, SieveAction.Notify n, MailtoUri uri,
+                                          VacationResponder.Header original) {
         String from = from(account, n.from());
         byte[] written = write(from, account.address(), n, uri, original);
         List<String> recipients = new ArrayList<>(uri.to());
@@ -101,9 +104,11 @@ final class Notifier {
         // RFC 5436 §2.7: the null reverse-path, as for any automatic message (RFC 3834 §3.3)
         MailEnvelope envelope = new MailEnvelope("", recipients.stream().map(MailEnvelope.Recipient::of).toList(),
                 Optional.empty(), Optional.empty(), utf8, false, Instant.now());
-        QueueId id = intake.accept(envelope, written, new Origin.LoggedIn(account.id()));
-        LOG.log(Level.INFO, "notification queued queue={0} user={1} to={2} notification={3}", message.id(),
-                account.address(), String.join(",", recipients), id);
+        // the action as the script wrote it: two equal notify actions in one run are one notification
+        String action = String.join("\0", "notify", n.method(), n.from().orElse(""), n.message().orElse(""),
+                Integer.toString(n.importance()), String.join(",", n.options()));
+        return new AutomaticMessage(account.id(), envelope, written, "Sieve notification of " + account.address(),
+                List.of(new MailQueue.Guard.Once(account.id(), action)));
     }
 
     /**

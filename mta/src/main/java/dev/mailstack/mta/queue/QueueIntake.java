@@ -92,18 +92,35 @@ public final class QueueIntake {
     }
 
     /**
-     * A message the server writes itself (an auto-reply, a notification), spooled and queued as
-     * {@link #accept(MailEnvelope, MessageSource, Origin)} queues any; the spool file goes after.
+     * {@code message} spooled, labelled and signed as {@link #accept(MailEnvelope, MessageSource,
+     * Origin)} would queue it from its account, to be queued with the outcome that calls for it.
+     * Closing it deletes its files (once queued, the queue holds its own).
      */
-    QueueId accept(MailEnvelope envelope, byte[] octets, Origin origin) throws IOException {
-        try (MessageSpool spool = store.spool()) {
-            spool.write(octets);
-            MessageSpool.Spooled spooled = spool.finish();
-            try {
-                return accept(envelope, spooled, origin);
-            } finally {
-                spooled.discard();
+    Ready ready(AutomaticMessage message) throws IOException {
+        List<MessageSpool.Spooled> files = new ArrayList<>();
+        try {
+            try (MessageSpool spool = store.spool()) {
+                spool.write(message.octets());
+                files.add(spool.finish());
             }
+            Prepared prepared = prepare(message.envelope(), files.getFirst());
+            prepared.labelled().ifPresent(files::add);
+            List<DkimKey> keys = signingKeys(new Origin.LoggedIn(message.account()), prepared.facts());
+            Signed signed = keys.isEmpty() ? Signed.as(message.envelope(), prepared) : sign(message.envelope(), prepared, keys);
+            files.addAll(signed.copies());
+            return new Ready(signed.envelope(), signed.source(), signed.facts(), files);
+        } catch (IOException | RuntimeException e) {
+            files.forEach(MessageSpool.Spooled::discard);
+            throw e;
+        }
+    }
+
+    /** A message ready for the queue ({@link #ready}) and the spool files that go when it is closed. */
+    record Ready(MailEnvelope envelope, MessageSource source, MessageFacts facts, List<MessageSpool.Spooled> files)
+            implements AutoCloseable {
+        @Override
+        public void close() {
+            files.forEach(MessageSpool.Spooled::discard);
         }
     }
 

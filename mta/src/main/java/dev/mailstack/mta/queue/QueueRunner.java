@@ -108,8 +108,8 @@ public final class QueueRunner implements AutoCloseable {
     public void useIntake(QueueIntake intake) {
         this.intake = intake;
         intake.handOffTo(this);
-        this.vacations = new VacationResponder(store, intake);
-        this.notifier = new Notifier(store, intake);
+        this.vacations = new VacationResponder(store);
+        this.notifier = new Notifier(store);
     }
 
     /** How forwards to other servers say who sent them ({@link SenderRewriting}); off unless set. */
@@ -525,12 +525,12 @@ public final class QueueRunner implements AutoCloseable {
         List<FollowUpFiles> followUps = new ArrayList<>(notices);
         followUps.addAll(sends);
         try {
-            Optional<List<QueueId>> recorded;
+            Optional<List<Optional<QueueId>>> recorded;
             List<RecipientOutcome> now = done;
             try {
                 recorded = store.queue().recordSome(id, done, followUps.stream().map(FollowUpFiles::followUp).toList());
                 recorded.ifPresent(ids -> {
-                    queued(followUps, ids.stream().map(Optional::of).toList());
+                    queued(followUps, ids);
                     attempt.successes.removeAll(noticed);
                 });
                 sends.forEach(FollowUpFiles::close); // queued, or dropped with the deleted entry
@@ -627,6 +627,7 @@ public final class QueueRunner implements AutoCloseable {
                         String worst = null;
                         boolean retry = false;
                         Map<Account, SieveFilter.Disposition> redirects = new LinkedHashMap<>();
+                        Map<Account, SieveFilter.Disposition> delivered = new LinkedHashMap<>();
                         for (Account account : d.accounts()) {
                             switch (results.next()) {
                                 case LocalDelivery.Delivered ok -> {
@@ -642,13 +643,7 @@ public final class QueueRunner implements AutoCloseable {
                                     if (!ok.disposition().redirects().isEmpty()) {
                                         redirects.put(account, ok.disposition());
                                     }
-                                    // Only a new copy is answered: a repeat of an earlier attempt's was already.
-                                    if (ok.fresh() && vacations != null) {
-                                        vacations.answer(a.message, account, address, ok.disposition());
-                                    }
-                                    if (ok.fresh() && notifier != null) {
-                                        notifier.notifyOf(a.message, account, ok.disposition());
-                                    }
+                                    delivered.put(account, ok.disposition());
                                 }
                                 case LocalDelivery.TryLater later -> {
                                     retry = true;
@@ -664,7 +659,7 @@ public final class QueueRunner implements AutoCloseable {
                         if (!retry && !d.forwards().isEmpty()) {
                             String domain = address.substring(address.lastIndexOf('@') + 1);
                             Optional<String> failed = resend(a.message, Optional.empty(), r, d.forwards(), domain, "forward",
-                                    forwardedNotify(r.recipient(), d), sends);
+                                    forwardedNotify(r.recipient(), d), List.of(), sends);
                             retry = failed.filter(f -> f.startsWith("4")).isPresent();
                             worst = failed.orElse(worst);
                         }
@@ -678,10 +673,14 @@ public final class QueueRunner implements AutoCloseable {
                             if (targets.isEmpty()) {
                                 continue;
                             }
-                            // RFC 5293 §7: the message as the account's script edited it
+                            // RFC 5293 §7: the message as the account's script edited it. RFC 5228 §4.2: one
+                            // redirect to a target per message, also when an earlier attempt, for another
+                            // address of the account, sent it (its mark is in the queue, V20)
+                            List<MailQueue.Guard> once = targets.stream().<MailQueue.Guard>map(t -> new MailQueue.Guard.Once(
+                                    e.getKey().id(), "redirect\0" + t.toLowerCase(Locale.ROOT))).toList();
                             Optional<String> failed = resend(a.message, e.getValue().edited(), r, targets,
                                     own.substring(own.lastIndexOf('@') + 1), "Sieve redirect of " + own,
-                                    r.recipient().dsnNotify(), sends);
+                                    r.recipient().dsnNotify(), once, sends);
                             retry = failed.filter(f -> f.startsWith("4")).isPresent();
                             worst = failed.orElse(worst);
                             if (failed.isEmpty()) {
@@ -699,6 +698,7 @@ public final class QueueRunner implements AutoCloseable {
                         } else {
                             a.resends.addAll(sends);
                             a.redirected.addAll(redirectedNow);
+                            a.resends.addAll(automaticReplies(a, r, delivered));
                         }
                     }
                     case AddressResolution.NoSuchUser n -> a.outcomes.add(classify(a, r,
@@ -709,6 +709,39 @@ public final class QueueRunner implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * The vacation replies (RFC 5230) and Sieve notifications (RFC 5435) that the deliveries to
+     * {@code accounts} through {@code r} call for, ready to be queued with r's outcome as its
+     * redirects are: not before (a crash then would send them with nothing recorded, and the retry
+     * again), not on their own (nothing would send them after a crash before the outcome), and once
+     * per message and account, which their guards see to in the queue's transaction, for this
+     * attempt's other addresses of the account and for later attempts alike. Ones that cannot be
+     * written are logged and left out: the delivery stands.
+     */
+    private List<FollowUpFiles> automaticReplies(Attempt a, QueuedMessage.PendingRecipient r,
+                                                 Map<Account, SieveFilter.Disposition> accounts) {
+        List<FollowUpFiles> ready = new ArrayList<>();
+        if (intake == null) {
+            return ready;
+        }
+        for (Map.Entry<Account, SieveFilter.Disposition> e : accounts.entrySet()) {
+            List<AutomaticMessage> written = new ArrayList<>();
+            vacations.replyTo(a.message, e.getKey(), r.recipient().address(), e.getValue()).ifPresent(written::add);
+            written.addAll(notifier.notificationsOf(a.message, e.getKey(), e.getValue()));
+            for (AutomaticMessage m : written) {
+                try {
+                    QueueIntake.Ready files = intake.ready(m);
+                    ready.add(new FollowUpFiles(new MailQueue.FollowUp(a.message.id(), false, files.envelope(),
+                            files.source(), files.facts(), m.guards()), Optional.of(r), m.what(), files::close));
+                } catch (IOException | RuntimeException ex) {
+                    LOG.log(ex instanceof IOException || ex instanceof StoreException ? Level.WARNING : Level.ERROR,
+                            "cannot write the " + m.what() + " queue=" + a.message.id() + ": " + ex, ex);
+                }
+            }
+        }
+        return ready;
     }
 
     /**
@@ -808,7 +841,7 @@ public final class QueueRunner implements AutoCloseable {
             MailEnvelope envelope = new MailEnvelope("", List.of(MailEnvelope.Recipient.of(to)),
                     Optional.empty(), Optional.empty(), !isAscii(to), true, Instant.now());
             QueueIntake.Prepared prepared = intake.prepare(envelope, written);
-            return Optional.of(new FollowUpFiles(
+            return Optional.of(FollowUpFiles.of(
                     new MailQueue.FollowUp(message.id(), delay, envelope, prepared.source(), prepared.facts()),
                     Optional.empty(), "report", written, prepared));
         } catch (IOException | RuntimeException e) {
@@ -817,7 +850,7 @@ public final class QueueRunner implements AutoCloseable {
             LOG.log(e instanceof IOException || e instanceof StoreException ? Level.WARNING : Level.ERROR,
                     "cannot write a delivery report queue=" + message.id() + ": " + e, e);
             if (written != null) {
-                new FollowUpFiles(null, Optional.empty(), "report", written, null).close();
+                written.discard();
             }
             return Optional.empty();
         }
@@ -851,6 +884,10 @@ public final class QueueRunner implements AutoCloseable {
         int count = 0;
         for (int i = 0; i < ids.size(); i++) { // none when the outcomes went without them
             if (ids.get(i).isEmpty()) {
+                if (!followUps.get(i).followUp().guards().isEmpty()) {
+                    LOG.log(Level.INFO, "{0} not queued queue={1}: sent already, or not due", followUps.get(i).what(),
+                            followUps.get(i).followUp().about());
+                }
                 continue;
             }
             FollowUpFiles f = followUps.get(i);
@@ -872,17 +909,24 @@ public final class QueueRunner implements AutoCloseable {
     }
 
     /**
-     * A message ready to queue with outcomes — a report, or a copy sent on for {@code forRecipient}
-     * ({@code what}: "forward", "Sieve redirect of ...") — and the spool files to delete once it is
-     * queued (or not).
+     * A message ready to queue with outcomes — a report, or one that the delivery to {@code
+     * forRecipient} calls for ({@code what}: "forward", "Sieve redirect of ...", "Sieve notification
+     * of ...", "vacation reply of ...") — and what deletes its spool files once it is queued (or not).
      */
     private record FollowUpFiles(MailQueue.FollowUp followUp, Optional<QueuedMessage.PendingRecipient> forRecipient,
-                                 String what, MessageSpool.Spooled written, QueueIntake.Prepared prepared) {
+                                 String what, Runnable discard) {
+        static FollowUpFiles of(MailQueue.FollowUp followUp, Optional<QueuedMessage.PendingRecipient> forRecipient,
+                                String what, MessageSpool.Spooled written, QueueIntake.Prepared prepared) {
+            return new FollowUpFiles(followUp, forRecipient, what, () -> {
+                if (prepared != null) {
+                    prepared.close();
+                }
+                written.discard();
+            });
+        }
+
         void close() {
-            if (prepared != null) {
-                prepared.close();
-            }
-            written.discard();
+            discard.run();
         }
     }
 
@@ -892,12 +936,14 @@ public final class QueueRunner implements AutoCloseable {
      * prepared in {@code sends} to be queued with the outcome of {@code recipient}. It leaves from
      * the original sender, or with SRS from an address of {@code domain} when the sender is
      * someone else's (their SPF does not list us), with a Received field of ours on top (RFC 5321
-     * §4.4), whose count ends a loop (§6.3). Empty when prepared; else the reply for the
-     * recipient: 451 to try again, 554 for a loop.
+     * §4.4), whose count ends a loop (§6.3). {@code guards}: what keeps it to one (a redirect is sent
+     * once per message and account). Empty when prepared; else the reply for the recipient: 451 to
+     * try again, 554 for a loop.
      */
     private Optional<String> resend(QueuedMessage message, Optional<EditedCopy> edited,
                                     QueuedMessage.PendingRecipient recipient, List<String> targets,
-                                    String domain, String what, Optional<String> notify, List<FollowUpFiles> sends) {
+                                    String domain, String what, Optional<String> notify, List<MailQueue.Guard> guards,
+                                    List<FollowUpFiles> sends) {
         if (intake == null) {
             return Optional.empty();
         }
@@ -938,8 +984,8 @@ public final class QueueRunner implements AutoCloseable {
                             message.envelope().ret(), utf8, message.envelope().body8bit(), Instant.now(),
                             message.envelope().junk());
                     QueueIntake.Prepared ready = intake.prepare(envelope, copy);
-                    sends.add(new FollowUpFiles(new MailQueue.FollowUp(message.id(), false, envelope, ready.source(),
-                            ready.facts()), Optional.of(recipient), what, copy, ready));
+                    sends.add(FollowUpFiles.of(new MailQueue.FollowUp(message.id(), false, envelope, ready.source(),
+                            ready.facts(), guards), Optional.of(recipient), what, copy, ready));
                     prepared = true;
                     return Optional.empty();
                 } finally {

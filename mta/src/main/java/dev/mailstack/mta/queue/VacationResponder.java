@@ -10,7 +10,7 @@ import dev.mailstack.store.Account;
 import dev.mailstack.store.AddressResolution;
 import dev.mailstack.store.MailEnvelope;
 import dev.mailstack.store.MailboxStore;
-import dev.mailstack.store.QueueId;
+import dev.mailstack.store.MailQueue;
 import dev.mailstack.store.QueuedMessage;
 import dev.mailstack.store.Vacation;
 import java.io.BufferedInputStream;
@@ -70,11 +70,9 @@ final class VacationResponder {
     private static final Pattern FIELD_START = Pattern.compile("[!-9;-~]+:");
 
     private final MailboxStore store;
-    private final QueueIntake intake;
 
-    VacationResponder(MailboxStore store, QueueIntake intake) {
+    VacationResponder(MailboxStore store) {
         this.store = store;
-        this.intake = intake;
     }
 
     /**
@@ -109,26 +107,34 @@ final class VacationResponder {
     }
 
     /**
-     * Answers {@code message}, newly delivered to {@code account} through the envelope recipient
+     * The reply to {@code message}, delivered to {@code account} through the envelope recipient
      * {@code recipient}, with the vacation action of the account's Sieve script, or else the
-     * administrator's, when there is one and the rules allow. Never throws: a reply that cannot be
-     * sent is logged, and the delivery stands.
+     * administrator's, when there is one and the rules allow; to be queued with that delivery's
+     * outcome. The reply's guards claim it (RFC 5230 §4.6: once per sender and interval) in the
+     * transaction that queues it, so a reply that cannot be queued claims nothing, and send it once
+     * per message however many of the account's addresses and attempts the message takes. Never
+     * throws: a reply that cannot be written is logged and left out, and the delivery stands.
      */
-    void answer(QueuedMessage message, Account account, String recipient, SieveFilter.Disposition disposition) {
+    Optional<AutomaticMessage> replyTo(QueuedMessage message, Account account, String recipient,
+                                       SieveFilter.Disposition disposition) {
         try {
             Optional<AutoReply> vacation = disposition.vacation().map(AutoReply::of)
                     .or(() -> store.accounts().vacation(account.id()).map(AutoReply::of));
             if (vacation.isEmpty()) {
-                return;
+                return Optional.empty();
             }
-            switch (decide(message, account, recipient, vacation.get(), disposition)) {
-                case Verdict.Silent s -> LOG.log(Level.DEBUG, "vacation: no reply queue={0} user={1} why={2}",
-                        message.id(), account.address(), s.why());
-                case Verdict.Reply r -> send(message, account, r);
-            }
+            return switch (decide(message, account, recipient, vacation.get(), disposition)) {
+                case Verdict.Silent s -> {
+                    LOG.log(Level.DEBUG, "vacation: no reply queue={0} user={1} why={2}", message.id(), account.address(),
+                            s.why());
+                    yield Optional.empty();
+                }
+                case Verdict.Reply r -> Optional.of(reply(message, account, r));
+            };
         } catch (IOException | RuntimeException e) {
             LOG.log(e instanceof IOException ? Level.WARNING : Level.ERROR,
                     "vacation: cannot reply queue=" + message.id() + " user=" + account.address() + ": " + e, e);
+            return Optional.empty();
         }
     }
 
@@ -187,14 +193,11 @@ final class VacationResponder {
         if (!named) {
             return new Verdict.Silent("the account is in neither To nor Cc");
         }
-        // Last: the claim records a reply, and only a message that gets one may count.
-        if (!store.accounts().claimVacationReply(account.id(), sender, vacation.handle(), Instant.now(), vacation.interval())) {
-            return new Verdict.Silent("answered within " + vacation.interval());
-        }
+        // the claim (once per sender and interval) is the reply's guard, written with it in the queue
         return new Verdict.Reply(vacation, header, from);
     }
 
-    private void send(QueuedMessage message, Account account, Verdict.Reply reply) throws IOException {
+    private AutomaticMessage reply(QueuedMessage message, Account account, Verdict.Reply reply) {
         String sender = message.envelope().returnPath();
         byte[] written = write(reply.from(), sender, reply.vacation(), reply.original());
         // RFC 6531: a non-ASCII address in the envelope or the header needs SMTPUTF8 all the way.
@@ -203,9 +206,11 @@ final class VacationResponder {
         // RFC 3834 §3.3: the reply goes with the null reverse-path, so nothing answers it in turn.
         MailEnvelope envelope = new MailEnvelope("", List.of(MailEnvelope.Recipient.of(sender)), Optional.empty(),
                 Optional.empty(), utf8, eightBit, Instant.now());
-        QueueId id = intake.accept(envelope, written, new Origin.LoggedIn(account.id()));
-        LOG.log(Level.INFO, "vacation reply queued queue={0} user={1} to={2} reply={3}", message.id(), account.address(),
-                sender, id);
+        AutoReply v = reply.vacation();
+        return new AutomaticMessage(account.id(), envelope, written, "vacation reply of " + account.address(), List.of(
+                // once per message, also for :seconds 0, which the claim alone would let through again
+                new MailQueue.Guard.Once(account.id(), "vacation\0" + v.handle()),
+                new MailQueue.Guard.VacationReply(account.id(), sender, v.handle(), v.interval())));
     }
 
     /** The reply as octets: a 7-bit text/plain message (RFC 3834 §3.1, RFC 5230 §5). */
