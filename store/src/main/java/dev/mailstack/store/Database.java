@@ -24,7 +24,8 @@ public final class Database implements AutoCloseable {
     static final int DEFAULT_CONNECTIONS = 8;
     static final String[] MIGRATIONS = {"classpath:db/migration/store", "classpath:db/migration/queue"};
     /** Migrations in Java, between the SQL ones by version: what SQL shared by H2 and PostgreSQL cannot do. */
-    private static final List<JavaMigration> JAVA_MIGRATIONS = List.of(new RandomMailboxIds(), new DeliveryQueueIds());
+    private static final List<JavaMigration> JAVA_MIGRATIONS = List.of(new RandomMailboxIds(), new DeliveryQueueIds(),
+            new SieveDuplicatesPerMessage());
 
     private final ConnectionPool pool;
     private final SqlDialect dialect;

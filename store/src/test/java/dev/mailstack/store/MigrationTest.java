@@ -381,6 +381,37 @@ class MigrationTest {
         }
     }
 
+    /**
+     * V21 done half way by a server killed before Flyway recorded it (each of its statements
+     * commits on its own in H2): the next start goes on from there, and nothing is lost.
+     */
+    @Test
+    void version21KilledHalfWayIsFinishedAtTheNextStart() throws Exception {
+        String url = Database.defaultUrl(dir);
+        Instant later = Instant.now().plus(Duration.ofDays(1));
+        try (Database old = Database.open(url, "20"); Connection c = old.connect(); var st = c.createStatement()) {
+            addUser(st);
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO sieve_duplicates (account_id, id_hash, expires_at,"
+                    + " queue_id) SELECT id, ?, ?, 7 FROM accounts")) {
+                ps.setString(1, SieveDuplicates.hash("", "<old@x>"));
+                ps.setTimestamp(2, java.sql.Timestamp.from(later));
+                ps.executeUpdate();
+            }
+            // the new table made and filled, the old one dropped; killed before the rename
+            st.executeUpdate("CREATE TABLE sieve_duplicates_v21 (account_id BIGINT NOT NULL REFERENCES accounts (id),"
+                    + " id_hash CHAR(64) NOT NULL, queue_id BIGINT NOT NULL, expires_at TIMESTAMP WITH TIME ZONE NOT NULL,"
+                    + " was_duplicate BOOLEAN NOT NULL, PRIMARY KEY (account_id, id_hash, queue_id))");
+            st.executeUpdate("INSERT INTO sieve_duplicates_v21 SELECT account_id, id_hash, queue_id, expires_at, FALSE"
+                    + " FROM sieve_duplicates");
+            st.executeUpdate("DROP TABLE sieve_duplicates");
+        }
+        try (MailboxStore store = MailboxStore.open(dir, url)) {
+            AccountId u = store.accounts().authenticate("u@old.test", "pw").orElseThrow().id();
+            assertEquals(Optional.of(false), store.sieveDuplicates().answered(u, "", "<old@x>", new QueueId(7)));
+            assertTrue(store.sieveDuplicates().seen(u, "", "<old@x>", Instant.now(), new QueueId(8)));
+        }
+    }
+
     /** User u@old.test (password "pw") in domain old.test, as any schema version stores them. */
     private static void addUser(Statement st) throws Exception {
         st.executeUpdate("INSERT INTO domains (name, created_at) VALUES ('old.test', CURRENT_TIMESTAMP)");
