@@ -1,0 +1,143 @@
+package dev.mailstack.imapd;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mailstack.net.LineClient;
+import dev.mailstack.store.MailboxName;
+import dev.mailstack.store.Uid;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Findings of the wt-rimap read-only review of imapd, each as a test that fails on the code as
+ * reviewed (920a7c7) and passes once the finding is fixed.
+ */
+class ReviewRimapTest {
+    @TempDir
+    Path dir;
+    ImapFixture imap;
+    Uid first;
+
+    @BeforeEach
+    void start() throws IOException {
+        imap = new ImapFixture(dir);
+        first = imap.deliver(MailboxName.INBOX, ImapSessionTest.PLAIN);
+        imap.deliver(MailboxName.INBOX, ImapSessionTest.MULTIPART);
+    }
+
+    @AfterEach
+    void stop() {
+        imap.close();
+    }
+
+    /**
+     * LIST patterns become java.util.regex patterns with one "[^/]*" per '%' (".*" per '*'), which
+     * backtrack polynomially in the name's length with the number of wildcards: one 40-character
+     * mailbox and a 9-character pattern take seconds of CPU on a carrier thread; 255 characters and
+     * 20 wildcards take longer than the server will live. RFC 3501 §6.3.8 wildcards need no
+     * backtracking matcher (Dovecot's imap_match is linear per '*').
+     */
+    @Test
+    void listWildcardsDoNotBacktrackForSeconds() throws IOException {
+        try (LineClient c = imap.login()) {
+            c.setTimeout(Duration.ofSeconds(60));
+            c.send("c CREATE " + "a".repeat(40)).expect("c OK .*CREATE completed");
+            long start = System.nanoTime();
+            c.send("l LIST \"\" \"%%%%%%%%x\"").expect("l OK LIST completed");
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(millis < 1000, "LIST of 8 wildcards over one 40-character name took " + millis + " ms");
+        }
+    }
+
+    /**
+     * A NUL in a non-synchronizing string literal is refused after the literal was read, while the
+     * parser still holds the line that announced it: the session then "skips" that literal again
+     * (pendingNonSyncLiteral), eating the CRLF, the next command's tag and its line.
+     */
+    @Test
+    void nulInANonSynchronizingLiteralDoesNotSwallowTheNextCommand() throws IOException {
+        try (LineClient c = imap.login()) {
+            c.setTimeout(Duration.ofSeconds(5));
+            c.sendBytes("a SELECT {3+}\r\nx\0y\r\nb NOOP\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            c.expect("a BAD .*");
+            c.expect("b OK NOOP completed");
+        }
+    }
+
+    /**
+     * COPY/MOVE of messages another session expunged (still in this session's view, RFC 3501
+     * §7.4.1) copies nothing, and the store still returns an Assigned with empty UID lists: the
+     * response code is "COPYUID v  ", which RFC 4315 §3 (uid-set is 1*) does not allow.
+     */
+    @Test
+    void copyOfMessagesExpungedElsewhereSaysNoEmptyCopyUid() throws IOException {
+        try (LineClient a = imap.login(); LineClient b = imap.login()) {
+            a.setTimeout(Duration.ofSeconds(5));
+            b.setTimeout(Duration.ofSeconds(5));
+            a.send("c CREATE Bin").expect("c OK .*");
+            a.send("s SELECT INBOX").expectEventually("s OK .*");
+            b.send("s SELECT INBOX").expectEventually("s OK .*");
+            b.send("t UID STORE " + first.value() + " +FLAGS.SILENT (\\Deleted)").expectEventually("t OK .*");
+            b.send("e EXPUNGE").expectEventually("e OK .*");
+            String copy = a.send("k UID COPY " + first.value() + " Bin").expectEventually("k .*");
+            assertFalse(copy.matches(".*COPYUID \\d+ +\\].*"), copy);
+            a.send("m UID MOVE " + first.value() + " Bin");
+            for (String line = a.readLine(); line != null && !line.startsWith("m "); line = a.readLine()) {
+                assertFalse(line.matches(".*COPYUID \\d+ +\\].*"), line);
+            }
+        }
+    }
+
+    /**
+     * Before login the parser still takes APPEND's message literal: "+ Ready", then the octets go
+     * to a spool file on disk (fsynced in the background), up to 1000 messages of 8 KiB per command,
+     * for a command that can only be refused.
+     */
+    @Test
+    void appendBeforeLoginIsNotGoAheadForItsLiteral() throws IOException {
+        try (LineClient c = imap.connect()) {
+            c.setTimeout(Duration.ofSeconds(5));
+            String reply = c.send("a APPEND INBOX {10}").readLine();
+            assertFalse(reply.startsWith("+"), "an unauthenticated APPEND was told: " + reply);
+        }
+    }
+
+    /** RFC 3501 §9 note 3: "Jan" etc. are case-insensitive like every alphabetic token of the grammar. */
+    @Test
+    void searchDateMonthsAreCaseInsensitive() throws IOException {
+        try (LineClient c = imap.login()) {
+            c.setTimeout(Duration.ofSeconds(5));
+            c.send("s SELECT INBOX").expectEventually("s OK .*");
+            c.send("f SEARCH SINCE 1-JAN-2020").expect("\\* SEARCH 1 2");
+            c.expect("f OK SEARCH completed");
+        }
+    }
+
+    /**
+     * SEARCH BODY/TEXT lower-cases the message's whole decoded text again for every key
+     * (Searcher.contains): 999 keys over one 4 MiB text body are 999 copies and case-maps of it, CPU
+     * on a carrier thread that no limit bounds (MAX_SEARCH_KEYS bounds the keys, not their cost).
+     */
+    @Test
+    void manyBodyKeysDoNotCaseMapTheBodyOncePerKey() throws IOException {
+        String body = "abc def ghi jkl\r\n".repeat(4 * 1024 * 1024 / 17);
+        imap.deliver(MailboxName.INBOX, "From: x@remote.test\r\nSubject: big\r\n\r\n" + body);
+        try (LineClient c = imap.login()) {
+            c.setTimeout(Duration.ofSeconds(120));
+            c.send("s SELECT INBOX").expectEventually("s OK .*");
+            String keys = " BODY a".repeat(999);
+            long start = System.nanoTime();
+            c.send("f SEARCH 3" + keys.substring(0, keys.length() - 7)).expect("\\* SEARCH 3");
+            c.expect("f OK SEARCH completed");
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(millis < 1000, "SEARCH of 998 BODY keys over one 4 MiB message took " + millis + " ms");
+        }
+    }
+}
