@@ -69,7 +69,10 @@ final class ImapSession {
 
     static final class LiteralRefused extends IOException {
         final boolean endsSession;
-        /** The response code of the tagged NO: TOOBIG (RFC 7889 §4), OVERQUOTA (RFC 9208 §5.1) or LIMIT (RFC 5530 §3). */
+        /**
+         * The response code of the tagged NO: TOOBIG (RFC 7889 §4), OVERQUOTA (RFC 9208 §5.1) or LIMIT
+         * (RFC 5530 §3); null for none.
+         */
         final String code;
 
         LiteralRefused(String message, boolean endsSession) {
@@ -80,6 +83,16 @@ final class ImapSession {
             super(message);
             this.endsSession = endsSession;
             this.code = code;
+        }
+
+        /** An APPEND's message before login: answered as any command of the wrong state is (withUser). */
+        static LiteralRefused notAuthenticated() {
+            return new LiteralRefused(ImapReplies.NOT_AUTHENTICATED, false, null);
+        }
+
+        /** The text after the tag: "NO [code] message". */
+        String response() {
+            return "NO " + (code == null ? "" : "[" + code + "] ") + getMessage();
         }
     }
 
@@ -199,7 +212,7 @@ final class ImapSession {
                 endSession(e);
             } else {
                 forgetSavedResult(parser.savesResult()); // §2.1: a SAVE answered NO empties $
-                tagged(tag, "NO [" + e.code + "] " + e.getMessage());
+                tagged(tag, e.response());
             }
             return;
         }
@@ -328,7 +341,16 @@ final class ImapSession {
             @Override
             public MessageSpool.Spooled messageLiteral(long size, boolean synchronizing, boolean literal8)
                     throws IOException {
-                long limit = state instanceof NotAuthenticated ? settings.preAuthLiteralLimit() : settings.appendLimit();
+                if (state instanceof NotAuthenticated) {
+                    // RFC 3501 §6.3.11: APPEND belongs to the authenticated state, so before login its message
+                    // is refused as it is announced: no "+" for a synchronizing literal, and a non-synchronizing
+                    // one, which comes anyway (RFC 7888 §4), is skipped within the pre-login limit, never spooled
+                    if (!synchronizing) {
+                        skipNonSyncLiterals(size, "");
+                    }
+                    throw LiteralRefused.notAuthenticated();
+                }
+                long limit = settings.appendLimit();
                 refuseIfOver(size, limit, synchronizing);
                 refuseIfPastQuota(size, synchronizing);
                 MessageSpool opened;

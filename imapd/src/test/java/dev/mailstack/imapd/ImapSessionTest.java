@@ -186,6 +186,26 @@ class ImapSessionTest {
     }
 
     /**
+     * APPEND before login can only be refused (RFC 3501 §6.3.11: authenticated state), so its message
+     * literal is refused as it is announced: no "+" for a synchronizing one, and a non-synchronizing
+     * one (RFC 7888 §4) is skipped, not spooled, with the session in step after it; past the
+     * pre-login literal limit the session ends rather than read it.
+     */
+    @Test
+    void anAppendBeforeLoginGetsNoGoAheadAndItsNonSynchronizingLiteralIsSkipped() throws Exception {
+        try (LineClient c = imap.connect()) {
+            c.setTimeout(Duration.ofSeconds(5));
+            c.send("a APPEND INBOX {10}").expect("a NO Log in first.*");
+            c.sendRaw("b APPEND INBOX (\\Seen) {10+}\r\nb NOOP xyz\r\n");
+            c.expect("b NO Log in first.*");
+            c.send("c NOOP").expect("c OK NOOP completed"); // "b NOOP xyz" was the literal, not a command
+            c.send("d APPEND INBOX {9000+}").expect("\\* BYE literal of 9000 bytes is over the limit of 8192.*");
+            c.expectClosed();
+        }
+        assertEquals(3, imap.store.session().status(MailboxName.INBOX).messages());
+    }
+
+    /**
      * The rest of a command line after a literal must come whole within the idle timeout, as the
      * line before it: trickled a byte every 200 ms it ends with BYE, where each read alone would
      * have waited a whole idle timeout, max_line_bytes times over. A client at an ordinary pace logs in.
