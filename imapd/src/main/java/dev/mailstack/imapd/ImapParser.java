@@ -1114,14 +1114,17 @@ final class ImapParser {
             throw new ImapSyntaxException("literal too long for a string (max 65536)");
         }
         byte[] bytes = source.literal(header[0], header[1] == 0);
-        if (indexOf(bytes, (byte) 0) >= 0) {
-            throw new ImapSyntaxException("NUL in a literal string");
-        }
+        // The rest of the line is read before the literal's octets are judged: a refusal then leaves the
+        // parser on that line, so only a literal it announces is still to be skipped (RFC 7888 §4), not
+        // the one just read, and nothing of it is left to be read as a command.
         line = source.nextLine();
         if (line == null) {
             throw new IOException("connection closed inside a command");
         }
         pos = 0;
+        if (indexOf(bytes, (byte) 0) >= 0) {
+            throw new ImapSyntaxException("NUL in a literal string"); // RFC 3501 §9: CHAR8 excludes NUL
+        }
         String text = new String(bytes, StandardCharsets.UTF_8);
         // U+FFFD marks bytes that were not UTF-8 (or one that was sent): only then a strict look
         if (text.indexOf('\uFFFD') >= 0 && !dev.mailstack.mime.MailCharset.isUtf8(bytes, 0, bytes.length)) {

@@ -8,6 +8,7 @@ import dev.mailstack.net.TranscriptRunner;
 import dev.mailstack.store.MailboxName;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -1107,6 +1108,29 @@ class ImapSessionTest {
             c.sendRaw("c APPEND INBOX {3+}\r\nabc " + "y".repeat(10_000) + "\r\n");
             c.expect("c BAD line too long");
             c.send("m NOOP").expectEventually("m OK NOOP completed");
+        }
+    }
+
+    /**
+     * A string literal refused for what it holds (a NUL, RFC 3501 §9 CHAR8) is refused once the rest
+     * of its line is read: a non-synchronizing one is not "skipped" again, which ate the next
+     * command, and after a synchronizing one the rest of the line is not read as a command of its
+     * own; a literal the rest of the line announces is still skipped (RFC 7888 §4).
+     */
+    @Test
+    void aNulInAStringLiteralIsBadAndTheNextCommandIsAnswered() throws Exception {
+        try (LineClient c = imap.login()) {
+            c.setTimeout(Duration.ofSeconds(5));
+            c.sendBytes("a SELECT {3+}\r\nx\0y\r\nb NOOP\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            c.expect("a BAD NUL in a literal string");
+            c.expect("b OK NOOP completed");
+            c.send("c SELECT {3}").expect("\\+ Ready for literal data");
+            c.sendBytes("x\0y (CONDSTORE)\r\nd NOOP\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            c.expect("c BAD NUL in a literal string");
+            c.expect("d OK NOOP completed");
+            c.sendBytes("e LOGIN {3+}\r\nx\0y {4+}\r\nf OK\r\ng NOOP\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            c.expect("e BAD NUL in a literal string");
+            c.expect("g OK NOOP completed"); // "f OK" was the second literal
         }
     }
 

@@ -38,21 +38,6 @@ class ReviewRimapTest {
     }
 
     /**
-     * A NUL in a non-synchronizing string literal is refused after the literal was read, while the
-     * parser still holds the line that announced it: the session then "skips" that literal again
-     * (pendingNonSyncLiteral), eating the CRLF, the next command's tag and its line.
-     */
-    @Test
-    void nulInANonSynchronizingLiteralDoesNotSwallowTheNextCommand() throws IOException {
-        try (LineClient c = imap.login()) {
-            c.setTimeout(Duration.ofSeconds(5));
-            c.sendBytes("a SELECT {3+}\r\nx\0y\r\nb NOOP\r\n".getBytes(StandardCharsets.ISO_8859_1));
-            c.expect("a BAD .*");
-            c.expect("b OK NOOP completed");
-        }
-    }
-
-    /**
      * COPY/MOVE of messages another session expunged (still in this session's view, RFC 3501
      * §7.4.1) copies nothing, and the store still returns an Assigned with empty UID lists: the
      * response code is "COPYUID v  ", which RFC 4315 §3 (uid-set is 1*) does not allow.
