@@ -1175,24 +1175,40 @@ final class ImapSession {
             tagged(tag, "OK " + verb + " completed (nothing matched)");
             return;
         }
-        CommitResult result;
+        // Messages of this session's view that another session expunged (RFC 3501 §7.4.1 keeps them in
+        // the view until it is told) are gone from the store: the store copies the others.
+        Optional<CommitResult.Assigned> copied = Optional.empty();
+        boolean expungedElsewhere;
         try (Transaction t = userStore().begin()) {
-            if (c.move()) {
-                t.move(m.view().id(), uids, box.get().id());
-            } else {
-                t.copy(m.view().id(), uids, box.get().id());
+            List<Uid> newUids = c.move() ? t.move(m.view().id(), uids, box.get().id())
+                    : t.copy(m.view().id(), uids, box.get().id());
+            expungedElsewhere = newUids.size() < uids.size();
+            // RFC 3501 §6.4.7: a COPY that fails leaves the target as it was. A COPY by sequence numbers
+            // that names a message no longer there fails whole, as Dovecot's does; a UID that no longer
+            // exists is ignored (§6.4.8), so a UID COPY copies what is left, if anything.
+            if (!newUids.isEmpty() && !(expungedElsewhere && !c.uid())) {
+                copied = Optional.of(t.commit().assigned().get(0));
             }
-            result = t.commit();
         }
-        CommitResult.Assigned a = result.assigned().get(0);
-        String copyUid = "COPYUID " + a.uidValidity() + " " + compactUids(a.sourceUids()) + " " + compactUids(a.uids());
+        if (expungedElsewhere && !c.uid()) {
+            sync(false);
+            tagged(tag, "NO [EXPUNGEISSUED] Some of the messages were expunged by another session; nothing was "
+                    + (c.move() ? "moved" : "copied")); // RFC 5530 §3
+            return;
+        }
+        // RFC 4315 §3: COPYUID's uid-sets are never empty, so it goes only with what was copied
+        Optional<String> copyUid = copied.map(a -> "[COPYUID " + a.uidValidity() + " " + compactUids(a.sourceUids()) + " "
+                + compactUids(a.uids()) + "] ");
+        String nothing = copied.isEmpty() ? " (the messages were expunged by another session)" : "";
         if (c.move()) {
-            untagged("OK [" + copyUid + "] Moved"); // RFC 6851 §4.3
+            if (copyUid.isPresent()) {
+                untagged("OK " + copyUid.get() + "Moved"); // RFC 6851 §4.3
+            }
             sync(true);
-            tagged(tag, "OK " + verb + " completed");
+            tagged(tag, "OK " + verb + " completed" + nothing);
         } else {
             sync(c.uid());
-            tagged(tag, "OK [" + copyUid + "] " + verb + " completed");
+            tagged(tag, "OK " + copyUid.orElse("") + verb + " completed" + nothing);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.mailstack.imapd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mailstack.net.LineClient;
@@ -368,6 +369,39 @@ class ImapSessionTest {
             a.send("f FETCH 1 (UID)").expect("\\* 1 FETCH \\(UID 2\\)");
             a.expect("f OK FETCH completed");
         }
+    }
+
+    /**
+     * Messages another session expunged stay in this session's view until it is told (RFC 3501
+     * §7.4.1). A COPY by sequence numbers naming one fails whole with EXPUNGEISSUED (RFC 5530 §3,
+     * as Dovecot answers) and copies nothing (§6.4.7); UID COPY and UID MOVE pass over the UIDs
+     * gone (§6.4.8) and name only what they copied in COPYUID, none when nothing was: RFC 4315 §3
+     * has no empty uid-set, where "COPYUID v  " was sent.
+     */
+    @Test
+    void aCopyOfMessagesExpungedElsewhereFailsByNumberAndByUidCopiesTheRestWithNoEmptyCopyUid() throws Exception {
+        imap.deliver(MailboxName.INBOX, PLAIN);
+        try (LineClient a = selectedInbox(); LineClient b = selectedInbox()) {
+            a.send("c CREATE Bin").expectEventually("c OK .*");
+            expungeElsewhere(b, 1);
+            a.send("c COPY 1:2 Bin").expectEventually("c NO \\[EXPUNGEISSUED\\] .*nothing was copied");
+            b.send("s STATUS Bin (MESSAGES)").expectEventually("\\* STATUS \"Bin\" \\(MESSAGES 0\\)");
+            a.send("k UID COPY 1:2 Bin").expectEventually("k OK \\[COPYUID \\d+ 2 1\\] UID COPY completed");
+            expungeElsewhere(b, 3);
+            assertEquals("l OK UID COPY completed (the messages were expunged by another session)",
+                    a.send("l UID COPY 3 Bin").expectEventually("l .*"));
+            expungeElsewhere(b, 4);
+            a.send("m UID MOVE 4 Bin");
+            for (String line = a.readLine(); !line.startsWith("m "); line = a.readLine()) {
+                assertFalse(line.contains("COPYUID"), line);
+            }
+            b.send("t STATUS Bin (MESSAGES)").expectEventually("\\* STATUS \"Bin\" \\(MESSAGES 1\\)");
+        }
+    }
+
+    private static void expungeElsewhere(LineClient c, int uid) throws IOException {
+        c.send("d UID STORE " + uid + " +FLAGS.SILENT (\\Deleted)").expectEventually("d OK .*");
+        c.send("e EXPUNGE").expectEventually("e OK EXPUNGE completed");
     }
 
     /**
