@@ -9,7 +9,9 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
 import java.time.format.DateTimeParseException;
+import java.time.format.ResolverStyle;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashSet;
@@ -41,8 +43,19 @@ final class ImapParser {
      * the APPEND limit; this bounds how many files one command holds before the quota is checked.
      */
     static final int MAX_APPEND_MESSAGES = 1000;
-    static final DateTimeFormatter DATE = DateTimeFormatter.ofPattern("d-MMM-yyyy", Locale.ROOT);
-    static final DateTimeFormatter DATE_TIME = DateTimeFormatter.ofPattern("d-MMM-yyyy HH:mm:ss Z", Locale.ROOT);
+    /** RFC 3501 §9 date (SEARCH): the month in any case (note 3: the grammar's letters are case-insensitive). */
+    static final DateTimeFormatter DATE = dateFormat("d-MMM-uuuu");
+    /** RFC 3501 §9 date-time (APPEND), its day-of-month's leading space stripped before. */
+    static final DateTimeFormatter DATE_TIME = dateFormat("d-MMM-uuuu HH:mm:ss Z");
+
+    /**
+     * STRICT: 31-Feb-2026 is no date, where the default SMART resolver made it 28 Feb; "uuuu", the
+     * proleptic year, as STRICT would want an era to go with "yyyy", the year of an era.
+     */
+    private static DateTimeFormatter dateFormat(String pattern) {
+        return new DateTimeFormatterBuilder().parseCaseInsensitive().appendPattern(pattern).toFormatter(Locale.ROOT)
+                .withResolverStyle(ResolverStyle.STRICT);
+    }
 
     private final Source source;
     private String line;
