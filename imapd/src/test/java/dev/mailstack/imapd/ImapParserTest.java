@@ -101,6 +101,16 @@ class ImapParserTest {
         assertEquals(FetchItem.Text.MIME, mime.text());
     }
 
+    /** RFC 3501 §9 header-fld-name is an astring: a name that is no atom goes back quoted, not as two names or none. */
+    @Test
+    void headerFieldNamesGoBackInTheFormTheRequestNeeded() throws Exception {
+        var f = assertInstanceOf(ImapCommand.Fetch.class,
+                parse("a1 FETCH 1 (BODY.PEEK[HEADER.FIELDS (\"X Y\" \"\" Subject {3}\r\na\"b)])\r\n"));
+        var section = assertInstanceOf(FetchItem.Section.class, f.items().get(0));
+        assertEquals(List.of("X Y", "", "SUBJECT", "A\"B"), section.fields());
+        assertEquals("BODY[HEADER.FIELDS (\"X Y\" \"\" SUBJECT \"A\\\"B\")]", section.responseName());
+    }
+
     @Test
     void storeSearchListAndStatusForms() throws Exception {
         var store = assertInstanceOf(ImapCommand.Store.class, parse("a1 uid store 1:3,7 +FLAGS.SILENT (\\Deleted \\Seen $Label1)\r\n"));

@@ -355,6 +355,17 @@ class ImapSessionTest {
         }
     }
 
+    /** The response names a HEADER.FIELDS section as the request did: "X Y" is one name, "" an empty one. */
+    @Test
+    void aHeaderFieldNameThatIsNoAtomIsAnsweredQuoted() throws Exception {
+        try (LineClient c = selectedInbox()) {
+            c.send("g FETCH 1 (BODY.PEEK[HEADER.FIELDS (\"X Y\" \"\" Subject)])")
+                    .expect("\\* 1 FETCH \\(BODY\\[HEADER.FIELDS \\(\"X Y\" \"\" SUBJECT\\)\\] \\{18\\}");
+            c.expect("Subject: hello");
+            c.expectEventually("g OK FETCH completed");
+        }
+    }
+
     @Test
     void twoSessionsSeeEachOthersChangesAtSafePoints() throws Exception {
         try (LineClient a = selectedInbox(); LineClient b = selectedInbox()) {
