@@ -85,7 +85,12 @@ sealed interface FetchItem {
                 sb.append(part.isEmpty() ? "" : ".").append(t);
             }
             if (!fields.isEmpty()) {
-                sb.append(" (").append(String.join(" ", fields)).append(')');
+                // RFC 3501 §9 header-fld-name is an astring: each name goes back in the form the request needed
+                sb.append(" (");
+                for (int i = 0; i < fields.size(); i++) {
+                    sb.append(i > 0 ? " " : "").append(ImapSyntax.astring(fields.get(i)));
+                }
+                sb.append(')');
             }
             sb.append(']');
             if (offset != WHOLE) {

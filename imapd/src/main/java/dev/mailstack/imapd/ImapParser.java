@@ -9,7 +9,9 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
 import java.time.format.DateTimeParseException;
+import java.time.format.ResolverStyle;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashSet;
@@ -41,8 +43,19 @@ final class ImapParser {
      * the APPEND limit; this bounds how many files one command holds before the quota is checked.
      */
     static final int MAX_APPEND_MESSAGES = 1000;
-    static final DateTimeFormatter DATE = DateTimeFormatter.ofPattern("d-MMM-yyyy", Locale.ROOT);
-    static final DateTimeFormatter DATE_TIME = DateTimeFormatter.ofPattern("d-MMM-yyyy HH:mm:ss Z", Locale.ROOT);
+    /** RFC 3501 §9 date (SEARCH): the month in any case (note 3: the grammar's letters are case-insensitive). */
+    static final DateTimeFormatter DATE = dateFormat("d-MMM-uuuu");
+    /** RFC 3501 §9 date-time (APPEND), its day-of-month's leading space stripped before. */
+    static final DateTimeFormatter DATE_TIME = dateFormat("d-MMM-uuuu HH:mm:ss Z");
+
+    /**
+     * STRICT: 31-Feb-2026 is no date, where the default SMART resolver made it 28 Feb; "uuuu", the
+     * proleptic year, as STRICT would want an era to go with "yyyy", the year of an era.
+     */
+    private static DateTimeFormatter dateFormat(String pattern) {
+        return new DateTimeFormatterBuilder().parseCaseInsensitive().appendPattern(pattern).toFormatter(Locale.ROOT)
+                .withResolverStyle(ResolverStyle.STRICT);
+    }
 
     private final Source source;
     private String line;
@@ -1114,14 +1127,17 @@ final class ImapParser {
             throw new ImapSyntaxException("literal too long for a string (max 65536)");
         }
         byte[] bytes = source.literal(header[0], header[1] == 0);
-        if (indexOf(bytes, (byte) 0) >= 0) {
-            throw new ImapSyntaxException("NUL in a literal string");
-        }
+        // The rest of the line is read before the literal's octets are judged: a refusal then leaves the
+        // parser on that line, so only a literal it announces is still to be skipped (RFC 7888 §4), not
+        // the one just read, and nothing of it is left to be read as a command.
         line = source.nextLine();
         if (line == null) {
             throw new IOException("connection closed inside a command");
         }
         pos = 0;
+        if (indexOf(bytes, (byte) 0) >= 0) {
+            throw new ImapSyntaxException("NUL in a literal string"); // RFC 3501 §9: CHAR8 excludes NUL
+        }
         String text = new String(bytes, StandardCharsets.UTF_8);
         // U+FFFD marks bytes that were not UTF-8 (or one that was sent): only then a strict look
         if (text.indexOf('\uFFFD') >= 0 && !dev.mailstack.mime.MailCharset.isUtf8(bytes, 0, bytes.length)) {

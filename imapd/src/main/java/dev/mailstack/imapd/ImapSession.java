@@ -68,7 +68,10 @@ final class ImapSession {
 
     static final class LiteralRefused extends IOException {
         final boolean endsSession;
-        /** The response code of the tagged NO: TOOBIG (RFC 7889 §4), OVERQUOTA (RFC 9208 §5.1) or LIMIT (RFC 5530 §3). */
+        /**
+         * The response code of the tagged NO: TOOBIG (RFC 7889 §4), OVERQUOTA (RFC 9208 §5.1) or LIMIT
+         * (RFC 5530 §3); null for none.
+         */
         final String code;
 
         LiteralRefused(String message, boolean endsSession) {
@@ -79,6 +82,16 @@ final class ImapSession {
             super(message);
             this.endsSession = endsSession;
             this.code = code;
+        }
+
+        /** An APPEND's message before login: answered as any command of the wrong state is (withUser). */
+        static LiteralRefused notAuthenticated() {
+            return new LiteralRefused(ImapReplies.NOT_AUTHENTICATED, false, null);
+        }
+
+        /** The text after the tag: "NO [code] message". */
+        String response() {
+            return "NO " + (code == null ? "" : "[" + code + "] ") + getMessage();
         }
     }
 
@@ -198,7 +211,7 @@ final class ImapSession {
                 endSession(e);
             } else {
                 forgetSavedResult(parser.savesResult()); // §2.1: a SAVE answered NO empties $
-                tagged(tag, "NO [" + e.code + "] " + e.getMessage());
+                tagged(tag, e.response());
             }
             return;
         }
@@ -327,7 +340,16 @@ final class ImapSession {
             @Override
             public MessageSpool.Spooled messageLiteral(long size, boolean synchronizing, boolean literal8)
                     throws IOException {
-                long limit = state instanceof NotAuthenticated ? settings.preAuthLiteralLimit() : settings.appendLimit();
+                if (state instanceof NotAuthenticated) {
+                    // RFC 3501 §6.3.11: APPEND belongs to the authenticated state, so before login its message
+                    // is refused as it is announced: no "+" for a synchronizing literal, and a non-synchronizing
+                    // one, which comes anyway (RFC 7888 §4), is skipped within the pre-login limit, never spooled
+                    if (!synchronizing) {
+                        skipNonSyncLiterals(size, "");
+                    }
+                    throw LiteralRefused.notAuthenticated();
+                }
+                long limit = settings.appendLimit();
                 refuseIfOver(size, limit, synchronizing);
                 refuseIfPastQuota(size, synchronizing);
                 MessageSpool opened;
@@ -1152,24 +1174,40 @@ final class ImapSession {
             tagged(tag, "OK " + verb + " completed (nothing matched)");
             return;
         }
-        CommitResult result;
+        // Messages of this session's view that another session expunged (RFC 3501 §7.4.1 keeps them in
+        // the view until it is told) are gone from the store: the store copies the others.
+        Optional<CommitResult.Assigned> copied = Optional.empty();
+        boolean expungedElsewhere;
         try (Transaction t = userStore().begin()) {
-            if (c.move()) {
-                t.move(m.view().id(), uids, box.get().id());
-            } else {
-                t.copy(m.view().id(), uids, box.get().id());
+            List<Uid> newUids = c.move() ? t.move(m.view().id(), uids, box.get().id())
+                    : t.copy(m.view().id(), uids, box.get().id());
+            expungedElsewhere = newUids.size() < uids.size();
+            // RFC 3501 §6.4.7: a COPY that fails leaves the target as it was. A COPY by sequence numbers
+            // that names a message no longer there fails whole, as Dovecot's does; a UID that no longer
+            // exists is ignored (§6.4.8), so a UID COPY copies what is left, if anything.
+            if (!newUids.isEmpty() && !(expungedElsewhere && !c.uid())) {
+                copied = Optional.of(t.commit().assigned().get(0));
             }
-            result = t.commit();
         }
-        CommitResult.Assigned a = result.assigned().get(0);
-        String copyUid = "COPYUID " + a.uidValidity() + " " + compactUids(a.sourceUids()) + " " + compactUids(a.uids());
+        if (expungedElsewhere && !c.uid()) {
+            sync(false);
+            tagged(tag, "NO [EXPUNGEISSUED] Some of the messages were expunged by another session; nothing was "
+                    + (c.move() ? "moved" : "copied")); // RFC 5530 §3
+            return;
+        }
+        // RFC 4315 §3: COPYUID's uid-sets are never empty, so it goes only with what was copied
+        Optional<String> copyUid = copied.map(a -> "[COPYUID " + a.uidValidity() + " " + compactUids(a.sourceUids()) + " "
+                + compactUids(a.uids()) + "] ");
+        String nothing = copied.isEmpty() ? " (the messages were expunged by another session)" : "";
         if (c.move()) {
-            untagged("OK [" + copyUid + "] Moved"); // RFC 6851 §4.3
+            if (copyUid.isPresent()) {
+                untagged("OK " + copyUid.get() + "Moved"); // RFC 6851 §4.3
+            }
             sync(true);
-            tagged(tag, "OK " + verb + " completed");
+            tagged(tag, "OK " + verb + " completed" + nothing);
         } else {
             sync(c.uid());
-            tagged(tag, "OK [" + copyUid + "] " + verb + " completed");
+            tagged(tag, "OK " + copyUid.orElse("") + verb + " completed" + nothing);
         }
     }
 

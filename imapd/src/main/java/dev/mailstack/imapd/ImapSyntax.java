@@ -28,6 +28,17 @@ final class ImapSyntax {
         return nstring(s);
     }
 
+    /**
+     * RFC 3501 §9 astring: an atom as it is, otherwise a string ({@link #nstring}), so that "X Y" and
+     * "" go back as they came, not as two names or none.
+     */
+    static String astring(String s) {
+        if (!s.isEmpty() && s.chars().allMatch(ImapParser::isAtomChar)) {
+            return s;
+        }
+        return nstring(s);
+    }
+
     static boolean isAscii(String s) {
         for (int i = 0; i < s.length(); i++) {
             if (s.charAt(i) >= 0x80) {

@@ -40,10 +40,15 @@ final class Searcher {
     private int window;
     // The message being matched, read once however many keys look at it, then let go: a mailbox's
     // decoded texts are never all in memory together.
+    // BODY and TEXT compare lower-cased: each text lower-cased once, however many keys look at it
     private final Map<Integer, String> headers = new HashMap<>();
-    private final Map<Integer, String> decodedHeaders = new HashMap<>();
-    private final Map<Integer, String> texts = new HashMap<>();
+    private final Map<Integer, String> foldedHeaders = new HashMap<>();
+    private final Map<Integer, String> foldedTexts = new HashMap<>();
+    /** Each key's string lower-cased once per search, by key object (two keys may have equal strings). */
+    private final Map<SearchKey, String> needles = new IdentityHashMap<>();
     private final Map<SequenceSet, BitSet> selections = new IdentityHashMap<>();
+    /** Characters lower-cased so far: the work {@link #folded} does, which the tests bound. */
+    private long foldedChars;
 
     Searcher(SummaryCache summaries, StoreSession store, SelectedMailbox mailbox) {
         this.summaries = summaries;
@@ -58,8 +63,8 @@ final class Searcher {
                 out.add(msn);
             }
             headers.clear();
-            decodedHeaders.clear();
-            texts.clear();
+            foldedHeaders.clear();
+            foldedTexts.clear();
         }
         return out;
     }
@@ -98,8 +103,8 @@ final class Searcher {
             case SearchKey.ObjectId o -> !o.thread() && o.id().equals(store.emailId(r));
             case SearchKey.Size s -> s.larger() ? r.size() > s.size() : r.size() < s.size();
             case SearchKey.Header h -> headerMatches(msn, h.field(), h.value());
-            case SearchKey.Body b -> contains(text(msn, false), b.text());
-            case SearchKey.Text t -> contains(decodedHeader(msn), t.text()) || contains(text(msn, false), t.text());
+            case SearchKey.Body b -> foldedText(msn).contains(needle(b, b.text()));
+            case SearchKey.Text t -> foldedHeader(msn).contains(needle(t, t.text())) || foldedText(msn).contains(needle(t, t.text()));
             case SearchKey.Uids u -> selection(u.set(), true).get(msn);
             case SearchKey.Sequence s -> selection(s.set(), false).get(msn);
             case SearchKey.ModSeq m -> r.modSeq() >= m.modSeq();
@@ -114,8 +119,23 @@ final class Searcher {
         return selections.computeIfAbsent(set, k -> mailbox.selection(set, uid));
     }
 
-    private static boolean contains(String haystack, String needle) {
-        return haystack.toLowerCase(Locale.ROOT).contains(needle.toLowerCase(Locale.ROOT));
+    /** RFC 3501 §6.4.4: "case-insensitive substring": both sides lower-cased, as they always were here. */
+    private boolean contains(String haystack, String needle) {
+        return folded(haystack).contains(folded(needle));
+    }
+
+    private String folded(String text) {
+        foldedChars += text.length();
+        return text.toLowerCase(Locale.ROOT);
+    }
+
+    private String needle(SearchKey key, String text) {
+        return needles.computeIfAbsent(key, k -> folded(text));
+    }
+
+    /** For tests: the characters this search lower-cased, each message's texts once and each key's string once. */
+    long foldedChars() {
+        return foldedChars;
     }
 
     private boolean headerMatches(int msn, String field, String value) {
@@ -180,23 +200,26 @@ final class Searcher {
 
     /**
      * The header as TEXT searches it: unfolded and with RFC 2047 words decoded, so a subject sent
-     * as =?UTF-8?...?= words is found by the words it spells, as SUBJECT finds it.
+     * as =?UTF-8?...?= words is found by the words it spells, as SUBJECT finds it; lower-cased.
      */
-    private String decodedHeader(int msn) {
-        return decodedHeaders.computeIfAbsent(msn, n -> MessageText.decodeHeader(MessageText.unfold(header(n))));
+    private String foldedHeader(int msn) {
+        return foldedHeaders.computeIfAbsent(msn, n -> folded(MessageText.decodeHeader(MessageText.unfold(header(n)))));
     }
 
-    private String text(int msn, boolean unused) {
-        return texts.computeIfAbsent(msn, n -> {
-            MessageRef r = mailbox.at(n);
-            Optional<dev.mailstack.mime.MessageSummary> summary = summary(n);
-            try {
-                return summary.isEmpty() ? "" : MessageText.bodyText(store, r, summary.get());
-            } catch (NoSuchFileException e) {
-                return ""; // swept away between its summary and its text
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
+    /** The decoded text of every text part, lower-cased. */
+    private String foldedText(int msn) {
+        return foldedTexts.computeIfAbsent(msn, n -> folded(text(n)));
+    }
+
+    private String text(int msn) {
+        MessageRef r = mailbox.at(msn);
+        Optional<dev.mailstack.mime.MessageSummary> summary = summary(msn);
+        try {
+            return summary.isEmpty() ? "" : MessageText.bodyText(store, r, summary.get());
+        } catch (NoSuchFileException e) {
+            return ""; // swept away between its summary and its text
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }

@@ -18,26 +18,64 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * Decoded message summaries shared by every IMAP session of the process, each with the
  * BODYSTRUCTURE text rendered from it once asked for. A content never changes once stored, so an
- * entry never goes stale; the least recently used are dropped past {@link #CAPACITY}. Like
+ * entry never goes stale; the least recently used are dropped past {@link #MAX_BYTES}. Like
  * Dovecot's cache, it is what makes a second header sync or BODYSTRUCTURE of a big mailbox cheap,
- * so it holds as many as a twentieth of the heap takes (an entry weighs about 2 KB: 150,000 in the
- * 6 GB a JVM takes by default on a 24 GB machine, the most it holds), and never fewer than 20,000:
- * a mailbox bigger than the cache is read from the database on every full sync, each time.
+ * so it may take a twentieth of the heap, between 40 MB and 300 MB (20,000 to 150,000 entries of
+ * an ordinary message's 2 KB). It is bounded by an estimate of what its entries weigh, not by
+ * their number: a summary keeps a header of up to 32 KiB and a part tree of up to MimeLimits'
+ * parts, so counted entries could weigh many times the bound.
  */
 final class SummaryCache {
-    static final int CAPACITY = Math.clamp(Runtime.getRuntime().maxMemory() / 20 / 2048, 20_000, 150_000);
+    static final long MAX_BYTES = Math.clamp(Runtime.getRuntime().maxMemory() / 20, 20_000L * 2048, 150_000L * 2048);
+    /** An entry's map node, keys, records and lists beyond the octets its stored form counts. */
+    static final long ENTRY_OVERHEAD = 1024;
+
+    private record Entry(StoredStructure structure, long weight) {
+    }
 
     private final MailboxStore store;
+    private final long maxBytes;
     private final ReentrantLock lock = new ReentrantLock();
-    private final LinkedHashMap<ContentId, StoredStructure> entries = new LinkedHashMap<>(1024, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<ContentId, StoredStructure> eldest) {
-            return size() > CAPACITY;
-        }
-    };
+    /** Guarded by {@link #lock}, as {@link #bytes} is. */
+    private final LinkedHashMap<ContentId, Entry> entries = new LinkedHashMap<>(1024, 0.75f, true);
+    private long bytes;
 
     SummaryCache(MailboxStore store) {
+        this(store, MAX_BYTES);
+    }
+
+    /** With a bound of its own, for tests. */
+    SummaryCache(MailboxStore store, long maxBytes) {
         this.store = store;
+        this.maxBytes = maxBytes;
+    }
+
+    /**
+     * What an entry takes in the heap, estimated from its stored form: the decoded strings take up
+     * to twice its octets (UTF-16), and the BODYSTRUCTURE and BODY rendered from it later about as
+     * many again, as they spell out the same part tree (the preview adds at most 256 characters).
+     */
+    static long weight(byte[] stored) {
+        return ENTRY_OVERHEAD + 4L * stored.length;
+    }
+
+    /** The estimated bytes of the entries held. */
+    long bytes() {
+        lock.lock();
+        try {
+            return bytes;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    int size() {
+        lock.lock();
+        try {
+            return entries.size();
+        } finally {
+            lock.unlock();
+        }
     }
 
     MessageSummary get(MessageRef r) {
@@ -64,8 +102,9 @@ final class SummaryCache {
     StoredStructure structure(MessageRef r) {
         StoredStructure s = cached(r.content());
         if (s == null) {
-            s = StoredStructure.of(MessageSummary.decode(store.facts(r.content()).summary()));
-            put(r.content(), s);
+            byte[] stored = store.facts(r.content()).summary();
+            s = StoredStructure.of(MessageSummary.decode(stored));
+            put(r.content(), s, weight(stored));
         }
         return s;
     }
@@ -87,23 +126,34 @@ final class SummaryCache {
             return;
         }
         for (Map.Entry<ContentId, MessageFacts> e : store.facts(missing).entrySet()) {
-            put(e.getKey(), StoredStructure.of(MessageSummary.decode(e.getValue().summary())));
+            byte[] stored = e.getValue().summary();
+            put(e.getKey(), StoredStructure.of(MessageSummary.decode(stored)), weight(stored));
         }
     }
 
     private StoredStructure cached(ContentId id) {
         lock.lock();
         try {
-            return entries.get(id);
+            Entry e = entries.get(id);
+            return e == null ? null : e.structure();
         } finally {
             lock.unlock();
         }
     }
 
-    private void put(ContentId id, StoredStructure s) {
+    /** Keeps the entry, dropping the least recently used past the bound; one heavier than the bound alone is not kept. */
+    private void put(ContentId id, StoredStructure s, long weight) {
+        if (weight > maxBytes) {
+            return;
+        }
         lock.lock();
         try {
-            entries.put(id, s);
+            Entry old = entries.put(id, new Entry(s, weight));
+            bytes += weight - (old == null ? 0 : old.weight());
+            for (var eldest = entries.entrySet().iterator(); bytes > maxBytes; ) {
+                bytes -= eldest.next().getValue().weight();
+                eldest.remove();
+            }
         } finally {
             lock.unlock();
         }

@@ -101,6 +101,16 @@ class ImapParserTest {
         assertEquals(FetchItem.Text.MIME, mime.text());
     }
 
+    /** RFC 3501 §9 header-fld-name is an astring: a name that is no atom goes back quoted, not as two names or none. */
+    @Test
+    void headerFieldNamesGoBackInTheFormTheRequestNeeded() throws Exception {
+        var f = assertInstanceOf(ImapCommand.Fetch.class,
+                parse("a1 FETCH 1 (BODY.PEEK[HEADER.FIELDS (\"X Y\" \"\" Subject {3}\r\na\"b)])\r\n"));
+        var section = assertInstanceOf(FetchItem.Section.class, f.items().get(0));
+        assertEquals(List.of("X Y", "", "SUBJECT", "A\"B"), section.fields());
+        assertEquals("BODY[HEADER.FIELDS (\"X Y\" \"\" SUBJECT \"A\\\"B\")]", section.responseName());
+    }
+
     @Test
     void storeSearchListAndStatusForms() throws Exception {
         var store = assertInstanceOf(ImapCommand.Store.class, parse("a1 uid store 1:3,7 +FLAGS.SILENT (\\Deleted \\Seen $Label1)\r\n"));
@@ -140,6 +150,25 @@ class ImapParserTest {
         assertThrows(ImapSyntaxException.class, () -> parse("a1 STATUS INBOX (MESSAGES BOGUS)\r\n"));
         assertThrows(ImapSyntaxException.class, () -> parse("a1 STATUS INBOX ()\r\n"));
         assertThrows(ImapSyntaxException.class, () -> parse("a1 LIST \"\" \"*\" RETURN (STATUS (BOGUS))\r\n"));
+    }
+
+    /**
+     * RFC 3501 §9 note 3: a date's month is case-insensitive, like every letter of the grammar; a day
+     * the month does not have is a syntax error, not the month's last day (31-Feb became 28-Feb).
+     */
+    @Test
+    void datesTakeTheMonthInAnyCaseAndRefuseDaysThatDoNotExist() throws Exception {
+        for (String date : List.of("1-Jan-2020", "1-JAN-2020", "01-jan-2020", "\"1-jAN-2020\"")) {
+            var search = assertInstanceOf(ImapCommand.Search.class, parse("a1 SEARCH SINCE " + date + "\r\n"));
+            assertEquals(new SearchKey.Date(SearchKey.DateOp.SINCE, java.time.LocalDate.of(2020, 1, 1),
+                    SearchKey.DateField.INTERNAL), search.key(), date);
+        }
+        assertInstanceOf(ImapCommand.Search.class, parse("a1 SEARCH SENTON 29-Feb-2024\r\n"));
+        for (String bad : List.of("SEARCH SINCE 31-Feb-2026", "SEARCH BEFORE 29-Feb-2026", "SEARCH ON 31-Apr-2026",
+                "SEARCH ON 0-Jan-2026", "APPEND INBOX \"31-FEB-2026 10:00:00 +0000\" {1}",
+                "APPEND INBOX \"1-Jan-2026 24:00:00 +0000\" {1}")) {
+            assertThrows(ImapSyntaxException.class, () -> parse("a1 " + bad + "\r\nx\r\n"), bad);
+        }
     }
 
     /** Found by fuzzing: a keyword over the store's limit threw IllegalArgumentException out of the parser. */

@@ -1,6 +1,7 @@
 package dev.mailstack.imapd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mailstack.net.LineClient;
@@ -8,6 +9,7 @@ import dev.mailstack.net.TranscriptRunner;
 import dev.mailstack.store.MailboxName;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -186,6 +188,26 @@ class ImapSessionTest {
     }
 
     /**
+     * APPEND before login can only be refused (RFC 3501 §6.3.11: authenticated state), so its message
+     * literal is refused as it is announced: no "+" for a synchronizing one, and a non-synchronizing
+     * one (RFC 7888 §4) is skipped, not spooled, with the session in step after it; past the
+     * pre-login literal limit the session ends rather than read it.
+     */
+    @Test
+    void anAppendBeforeLoginGetsNoGoAheadAndItsNonSynchronizingLiteralIsSkipped() throws Exception {
+        try (LineClient c = imap.connect()) {
+            c.setTimeout(Duration.ofSeconds(5));
+            c.send("a APPEND INBOX {10}").expect("a NO Log in first.*");
+            c.sendRaw("b APPEND INBOX (\\Seen) {10+}\r\nb NOOP xyz\r\n");
+            c.expect("b NO Log in first.*");
+            c.send("c NOOP").expect("c OK NOOP completed"); // "b NOOP xyz" was the literal, not a command
+            c.send("d APPEND INBOX {9000+}").expect("\\* BYE literal of 9000 bytes is over the limit of 8192.*");
+            c.expectClosed();
+        }
+        assertEquals(3, imap.store.session().status(MailboxName.INBOX).messages());
+    }
+
+    /**
      * The rest of a command line after a literal must come whole within the idle timeout, as the
      * line before it: trickled a byte every 200 ms it ends with BYE, where each read alone would
      * have waited a whole idle timeout, max_line_bytes times over. A client at an ordinary pace logs in.
@@ -333,6 +355,17 @@ class ImapSessionTest {
         }
     }
 
+    /** The response names a HEADER.FIELDS section as the request did: "X Y" is one name, "" an empty one. */
+    @Test
+    void aHeaderFieldNameThatIsNoAtomIsAnsweredQuoted() throws Exception {
+        try (LineClient c = selectedInbox()) {
+            c.send("g FETCH 1 (BODY.PEEK[HEADER.FIELDS (\"X Y\" \"\" Subject)])")
+                    .expect("\\* 1 FETCH \\(BODY\\[HEADER.FIELDS \\(\"X Y\" \"\" SUBJECT\\)\\] \\{18\\}");
+            c.expect("Subject: hello");
+            c.expectEventually("g OK FETCH completed");
+        }
+    }
+
     @Test
     void twoSessionsSeeEachOthersChangesAtSafePoints() throws Exception {
         try (LineClient a = selectedInbox(); LineClient b = selectedInbox()) {
@@ -347,6 +380,39 @@ class ImapSessionTest {
             a.send("f FETCH 1 (UID)").expect("\\* 1 FETCH \\(UID 2\\)");
             a.expect("f OK FETCH completed");
         }
+    }
+
+    /**
+     * Messages another session expunged stay in this session's view until it is told (RFC 3501
+     * §7.4.1). A COPY by sequence numbers naming one fails whole with EXPUNGEISSUED (RFC 5530 §3,
+     * as Dovecot answers) and copies nothing (§6.4.7); UID COPY and UID MOVE pass over the UIDs
+     * gone (§6.4.8) and name only what they copied in COPYUID, none when nothing was: RFC 4315 §3
+     * has no empty uid-set, where "COPYUID v  " was sent.
+     */
+    @Test
+    void aCopyOfMessagesExpungedElsewhereFailsByNumberAndByUidCopiesTheRestWithNoEmptyCopyUid() throws Exception {
+        imap.deliver(MailboxName.INBOX, PLAIN);
+        try (LineClient a = selectedInbox(); LineClient b = selectedInbox()) {
+            a.send("c CREATE Bin").expectEventually("c OK .*");
+            expungeElsewhere(b, 1);
+            a.send("c COPY 1:2 Bin").expectEventually("c NO \\[EXPUNGEISSUED\\] .*nothing was copied");
+            b.send("s STATUS Bin (MESSAGES)").expectEventually("\\* STATUS \"Bin\" \\(MESSAGES 0\\)");
+            a.send("k UID COPY 1:2 Bin").expectEventually("k OK \\[COPYUID \\d+ 2 1\\] UID COPY completed");
+            expungeElsewhere(b, 3);
+            assertEquals("l OK UID COPY completed (the messages were expunged by another session)",
+                    a.send("l UID COPY 3 Bin").expectEventually("l .*"));
+            expungeElsewhere(b, 4);
+            a.send("m UID MOVE 4 Bin");
+            for (String line = a.readLine(); !line.startsWith("m "); line = a.readLine()) {
+                assertFalse(line.contains("COPYUID"), line);
+            }
+            b.send("t STATUS Bin (MESSAGES)").expectEventually("\\* STATUS \"Bin\" \\(MESSAGES 1\\)");
+        }
+    }
+
+    private static void expungeElsewhere(LineClient c, int uid) throws IOException {
+        c.send("d UID STORE " + uid + " +FLAGS.SILENT (\\Deleted)").expectEventually("d OK .*");
+        c.send("e EXPUNGE").expectEventually("e OK EXPUNGE completed");
     }
 
     /**
@@ -1087,6 +1153,29 @@ class ImapSessionTest {
             c.sendRaw("c APPEND INBOX {3+}\r\nabc " + "y".repeat(10_000) + "\r\n");
             c.expect("c BAD line too long");
             c.send("m NOOP").expectEventually("m OK NOOP completed");
+        }
+    }
+
+    /**
+     * A string literal refused for what it holds (a NUL, RFC 3501 §9 CHAR8) is refused once the rest
+     * of its line is read: a non-synchronizing one is not "skipped" again, which ate the next
+     * command, and after a synchronizing one the rest of the line is not read as a command of its
+     * own; a literal the rest of the line announces is still skipped (RFC 7888 §4).
+     */
+    @Test
+    void aNulInAStringLiteralIsBadAndTheNextCommandIsAnswered() throws Exception {
+        try (LineClient c = imap.login()) {
+            c.setTimeout(Duration.ofSeconds(5));
+            c.sendBytes("a SELECT {3+}\r\nx\0y\r\nb NOOP\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            c.expect("a BAD NUL in a literal string");
+            c.expect("b OK NOOP completed");
+            c.send("c SELECT {3}").expect("\\+ Ready for literal data");
+            c.sendBytes("x\0y (CONDSTORE)\r\nd NOOP\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            c.expect("c BAD NUL in a literal string");
+            c.expect("d OK NOOP completed");
+            c.sendBytes("e LOGIN {3+}\r\nx\0y {4+}\r\nf OK\r\ng NOOP\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            c.expect("e BAD NUL in a literal string");
+            c.expect("g OK NOOP completed"); // "f OK" was the second literal
         }
     }
 

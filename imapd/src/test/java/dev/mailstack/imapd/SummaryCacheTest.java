@@ -1,0 +1,74 @@
+package dev.mailstack.imapd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mailstack.store.MailboxName;
+import dev.mailstack.store.MessageRef;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@link SummaryCache} over a real store: what it keeps, by weight. */
+class SummaryCacheTest {
+    private static final long BOUND = 1024 * 1024;
+
+    @TempDir
+    Path dir;
+    ImapFixture imap;
+    List<MessageRef> messages;
+
+    /** Ten messages with a 30 KB header each (kept whole in the summary), then twenty ordinary ones. */
+    @BeforeEach
+    void start() throws IOException {
+        imap = new ImapFixture(dir);
+        String references = "References:" + "\r\n <a-long-message-id-for-references@remote.test>".repeat(600) + "\r\n";
+        for (int i = 0; i < 10; i++) {
+            imap.deliver(MailboxName.INBOX, "From: x@remote.test\r\nSubject: heavy " + i + "\r\n" + references + "\r\nbody\r\n");
+        }
+        for (int i = 0; i < 20; i++) {
+            imap.deliver(MailboxName.INBOX, ImapSessionTest.PLAIN.replace("hello", "light " + i));
+        }
+        messages = imap.store.session().select(MailboxName.INBOX).messages();
+    }
+
+    @AfterEach
+    void stop() {
+        imap.close();
+    }
+
+    /**
+     * The cache is bounded by what its entries weigh, not by their number: summaries that keep a 30 KB
+     * header each weigh some 60 times an ordinary one's, and counted at 2 KB apiece (20,000 of them at
+     * least, whatever they weighed) they took many times the memory meant for the cache.
+     */
+    @Test
+    void heavySummariesAreHeldWithinTheBoundAndTheMostRecentlyUsedStay() throws IOException {
+        SummaryCache cache = new SummaryCache(imap.store.store(), BOUND);
+        cache.load(messages.subList(0, 10));
+        assertTrue(cache.bytes() <= BOUND, cache.bytes() + " bytes held");
+        assertTrue(cache.size() < 10 && cache.size() > 0, cache.size() + " heavy entries held");
+        cache.load(messages.subList(10, 30));
+        assertTrue(cache.bytes() <= BOUND, cache.bytes() + " bytes held");
+        int before = cache.size();
+        cache.load(messages.subList(10, 30)); // ordinary ones just loaded: all held, nothing read or dropped
+        assertEquals(before, cache.size());
+        assertTrue(before >= 20, before + " entries held");
+        // heavy 0, the least recently used, made room long ago: asked for again, it is read and kept within the bound
+        assertEquals("heavy 0", cache.get(messages.get(0)).envelope().subject());
+        assertTrue(cache.bytes() <= BOUND, cache.bytes() + " bytes held");
+    }
+
+    @Test
+    void aSummaryHeavierThanTheWholeBoundIsServedButNotKept() throws IOException {
+        SummaryCache cache = new SummaryCache(imap.store.store(), 64 * 1024);
+        assertEquals("heavy 3", cache.get(messages.get(3)).envelope().subject());
+        assertEquals(0, cache.size());
+        assertEquals("light 0", cache.get(messages.get(10)).envelope().subject());
+        assertEquals(1, cache.size());
+    }
+}
