@@ -36,10 +36,13 @@ run imap --label dovecot --imap-port 20143 --user user1@example.test --mailbox-s
 run pop3 --label mailstack --pop3-port 12110 --user user1@example.test --repeat 3
 run pop3 --label dovecot --pop3-port 20110 --user user1@example.test --repeat 3
 # The same for SMTP: an unrecorded round of each size at 32 clients to another user, so the JIT has
-# compiled the intake and delivery paths before the measured rounds (it is still compiling them
-# two thousand messages in). Postfix gets one too, and its queue is drained before its measured run.
+# compiled the intake and delivery paths before the measured rounds, as in a server that has been
+# running. It takes long: with 6,000 messages behind it the compiler still had 40% of the server's
+# CPU during a 32-client round (async-profiler) and 14% with 40,000; 2 KB at 32 clients went from
+# about 960 msg/s after 6,000 to 1,180-1,280 after 40,000 (NOTES.md, twenty-second session).
+# Postfix gets one too, and its queue is drained before its measured run.
 ./mailstack-bench smtp --label warmup --smtp-port 12525 --imap-port 12143 --rcpt user4@example.test \
-  --messages 3000 --clients 32 > /dev/null
+  --messages 30000 --clients 32 > /dev/null
 ./mailstack-bench smtp --label warmup --smtp-port 20025 --imap-port 20143 --rcpt user4@example.test \
   --messages 500 --clients 32 > /dev/null
 run smtp --label mailstack --smtp-port 12525 --imap-port 12143 --rcpt user2@example.test --messages 1000

@@ -366,13 +366,7 @@ class MigrationTest {
         String url = Database.defaultUrl(dir);
         Instant later = Instant.now().plus(Duration.ofDays(1));
         try (Database old = Database.open(url, "20"); Connection c = old.connect(); var st = c.createStatement()) {
-            addUser(st);
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO sieve_duplicates (account_id, id_hash, expires_at,"
-                    + " queue_id) SELECT id, ?, ?, 7 FROM accounts")) {
-                ps.setString(1, SieveDuplicates.hash("", "<old@x>"));
-                ps.setTimestamp(2, java.sql.Timestamp.from(later));
-                ps.executeUpdate();
-            }
+            addUserWithAVersion20Duplicate(c, st, later);
         }
         try (MailboxStore store = MailboxStore.open(dir, url)) {
             AccountId u = store.accounts().authenticate("u@old.test", "pw").orElseThrow().id();
@@ -390,13 +384,7 @@ class MigrationTest {
         String url = Database.defaultUrl(dir);
         Instant later = Instant.now().plus(Duration.ofDays(1));
         try (Database old = Database.open(url, "20"); Connection c = old.connect(); var st = c.createStatement()) {
-            addUser(st);
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO sieve_duplicates (account_id, id_hash, expires_at,"
-                    + " queue_id) SELECT id, ?, ?, 7 FROM accounts")) {
-                ps.setString(1, SieveDuplicates.hash("", "<old@x>"));
-                ps.setTimestamp(2, java.sql.Timestamp.from(later));
-                ps.executeUpdate();
-            }
+            addUserWithAVersion20Duplicate(c, st, later);
             // the new table made and filled, the old one dropped; killed before the rename
             st.executeUpdate("CREATE TABLE sieve_duplicates_v21 (account_id BIGINT NOT NULL REFERENCES accounts (id),"
                     + " id_hash CHAR(64) NOT NULL, queue_id BIGINT NOT NULL, expires_at TIMESTAMP WITH TIME ZONE NOT NULL,"
@@ -409,6 +397,17 @@ class MigrationTest {
             AccountId u = store.accounts().authenticate("u@old.test", "pw").orElseThrow().id();
             assertEquals(Optional.of(false), store.sieveDuplicates().answered(u, "", "<old@x>", new QueueId(7)));
             assertTrue(store.sieveDuplicates().seen(u, "", "<old@x>", Instant.now(), new QueueId(8)));
+        }
+    }
+
+    /** {@link #addUser}, and a duplicate test's row of version 20: "<old@x>" seen by queue entry 7 until {@code expires}. */
+    private static void addUserWithAVersion20Duplicate(Connection c, Statement st, Instant expires) throws Exception {
+        addUser(st);
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO sieve_duplicates (account_id, id_hash, expires_at,"
+                + " queue_id) SELECT id, ?, ?, 7 FROM accounts")) {
+            ps.setString(1, SieveDuplicates.hash("", "<old@x>"));
+            ps.setTimestamp(2, java.sql.Timestamp.from(expires));
+            ps.executeUpdate();
         }
     }
 
