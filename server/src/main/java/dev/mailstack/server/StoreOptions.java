@@ -49,11 +49,49 @@ final class StoreOptions {
     /**
      * Beside a running server (it holds the data folder) the database is opened as it is: the
      * schema is the server's to upgrade, as it starts, and one this mailstack does not share is
-     * refused with what to do. With none, the command migrates it as a server would.
+     * refused with what to do. With none, the command holds the folder while its store is open, as
+     * a server would, and migrates it: a server that started meanwhile would otherwise have opened
+     * the database through this short-lived process (H2's auto-server) and lost it when the command
+     * ended. A folder of another user is opened without taking it (the lock file would be this
+     * user's); such commands belong to the server's user.
      */
     private static MailboxStore besideOrAlone(Config c) {
         String url = c.optional(ConfigKey.JDBC_URL).orElse(null);
-        return DataFolderLock.heldByAnother(c.dataDir()) ? MailboxStore.openAsItIs(c.dataDir(), url)
-                : MailboxStore.open(c.dataDir(), url);
+        Path dir = c.dataDir();
+        if (DataFolderLock.heldByAnother(dir)) {
+            return MailboxStore.openAsItIs(dir, url);
+        }
+        Optional<DataFolderLock> held = ownedByThisUser(dir) ? take(dir) : Optional.empty();
+        if (held.isEmpty()) {
+            return DataFolderLock.heldByAnother(dir) ? MailboxStore.openAsItIs(dir, url) : MailboxStore.open(dir, url);
+        }
+        try {
+            return MailboxStore.open(dir, url).closingAlso(held.get());
+        } catch (RuntimeException e) {
+            try {
+                held.get().close();
+            } catch (java.io.IOException closing) {
+                e.addSuppressed(closing);
+            }
+            throw e;
+        }
+    }
+
+    private static Optional<DataFolderLock> take(Path dir) {
+        try {
+            return DataFolderLock.tryTake(dir);
+        } catch (java.io.IOException e) {
+            throw new CommandFailure("cannot lock the data folder " + dir + ": " + e.getMessage());
+        }
+    }
+
+    /** By uid, as {@link StoreAccess} tells the folder's owner; a folder not made yet is this user's to make. */
+    private static boolean ownedByThisUser(Path dir) {
+        try {
+            return !java.nio.file.Files.exists(dir) || (Integer) java.nio.file.Files.getAttribute(dir, "unix:uid")
+                    == new com.sun.security.auth.module.UnixSystem().getUid();
+        } catch (java.io.IOException | UnsupportedOperationException e) {
+            return false;
+        }
     }
 }

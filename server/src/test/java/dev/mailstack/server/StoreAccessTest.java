@@ -157,4 +157,23 @@ class StoreAccessTest {
         }
         return String.join(File.pathSeparator, entries);
     }
+
+    /**
+     * A command with no server running (domain add, queue list, backup) holds the data folder while
+     * its store is open: a server started meanwhile refuses, instead of opening the database through
+     * the command's process (H2's auto-server) and losing it when the command ends.
+     */
+    @Test
+    void aCommandAloneHoldsTheDataFolderWhileItsStoreIsOpen() throws Exception {
+        Path data = dir.resolve("data");
+        StoreOptions options = new StoreOptions();
+        options.data = data;
+        try (MailboxStore store = options.openOrMakeStore()) {
+            store.accounts().addDomain("example.org");
+            assertTrue(DataFolderLock.tryTake(data).isEmpty(), "held by the command: a server starting now refuses");
+        }
+        try (DataFolderLock released = DataFolderLock.tryTake(data).orElseThrow()) {
+            assertTrue(DataFolderLock.heldByAnother(data), "taken again once the command's store closed");
+        }
+    }
 }

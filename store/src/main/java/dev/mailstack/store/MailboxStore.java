@@ -28,6 +28,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  */
 public final class MailboxStore implements AutoCloseable {
     private final Database db;
+    /** What its opener holds while the store is open, closed after it ({@link #closingAlso}). */
+    private volatile AutoCloseable after;
     private final ContentFiles contents;
     private final ChangeBus changes = new ChangeBus();
     private final OpenViews openViews = new OpenViews();
@@ -453,7 +455,29 @@ public final class MailboxStore implements AutoCloseable {
 
     @Override
     public void close() {
-        db.close();
+        try {
+            db.close();
+        } finally {
+            AutoCloseable then = after;
+            after = null;
+            if (then != null) {
+                try {
+                    then.close();
+                } catch (Exception e) {
+                    System.getLogger(MailboxStore.class.getName()).log(System.Logger.Level.WARNING,
+                            "releasing what the store's opener held failed error=\"{0}\"", e.getMessage());
+                }
+            }
+        }
+    }
+
+    /**
+     * Closes {@code then} once this store is closed: what its opener holds for as long as the store
+     * is open (a command's hold on the data folder, so that no server starts on it meanwhile).
+     */
+    public MailboxStore closingAlso(AutoCloseable then) {
+        this.after = then;
+        return this;
     }
 
     // --- shared with Transaction and MailQueue
