@@ -16,7 +16,12 @@ final class ConfigCommand {
         @Override
         public void run() {
             Config config = options.config();
-            FrontEnds.router(config); // keys that only make sense together: a relay login needs its password file
+            FrontEnds.check(config); // keys that only make sense together, and the files they name
+            try {
+                Server.tls(config);
+            } catch (java.io.IOException e) {
+                throw new ConfigException("tls: " + e.getMessage());
+            }
             Map<ConfigKey, Config.Value> values = config.effective();
             for (ConfigKey k : ConfigKey.values()) {
                 Config.Value v = values.get(k);

@@ -182,6 +182,11 @@ public final class Server implements AutoCloseable {
     }
 
     private Optional<TlsContext> tls() throws IOException {
+        return tls(config);
+    }
+
+    /** The certificates the configuration names, loaded (mailstack config check loads them too). */
+    static Optional<TlsContext> tls(Config config) throws IOException {
         Optional<String> cert = config.optional(ConfigKey.TLS_CERTIFICATE);
         Optional<String> key = config.optional(ConfigKey.TLS_KEY);
         Optional<Path> byName = config.optional(ConfigKey.TLS_CERTIFICATES_DIR).map(Path::of);

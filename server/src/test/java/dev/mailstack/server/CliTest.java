@@ -695,4 +695,30 @@ class CliTest {
         assertEquals(0, alone.exit(), alone.err());
         assertEquals(0, run("domain", "add", "example.org", "--data", data.toString()));
     }
+
+    /**
+     * config check refuses what serve and a reload would: the files the keys name (a Sieve script
+     * run before the users', the certificate) and keys that go together, not only the syntax.
+     */
+    @Test
+    void configCheckRefusesWhatAStartWouldRefuse() throws Exception {
+        Path conf = dir.resolve("mailstack.conf");
+        Files.writeString(conf, "sieve.before = " + dir.resolve("missing.sieve") + "\n");
+        Ran sieve = capture("config", "check", "--config", conf.toString());
+        assertEquals(1, sieve.exit(), sieve.out());
+        assertTrue(sieve.err().startsWith("mailstack: sieve.before") && sieve.err().contains("missing.sieve"), sieve.err());
+
+        Files.writeString(conf, "tls.certificate = " + dir.resolve("fullchain.pem") + "\n");
+        Ran half = capture("config", "check", "--config", conf.toString());
+        assertEquals(1, half.exit(), half.out());
+        assertTrue(half.err().contains("tls.certificate and tls.key go together"), half.err());
+
+        Files.writeString(conf, "tls.certificate = " + dir.resolve("fullchain.pem") + "\ntls.key = " + dir.resolve("privkey.pem") + "\n");
+        Ran missing = capture("config", "check", "--config", conf.toString());
+        assertEquals(1, missing.exit(), missing.out());
+        assertTrue(missing.err().contains("fullchain.pem"), missing.err());
+
+        Files.writeString(conf, "smtp.max_recipients = 50\n");
+        assertEquals(0, capture("config", "check", "--config", conf.toString()).exit());
+    }
 }
