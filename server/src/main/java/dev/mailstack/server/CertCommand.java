@@ -5,12 +5,15 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.Key;
 import java.security.KeyStore;
+import java.security.SecureRandom;
 import java.security.cert.Certificate;
 import java.util.Base64;
+import java.util.HexFormat;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -29,45 +32,72 @@ final class CertCommand {
         @Option(names = "--days", paramLabel = "N", description = "Validity in days (default: 825).")
         int days = 825;
 
+        private static final java.nio.file.attribute.FileAttribute<?> PRIVATE_FOLDER =
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
+
         @Override
         public void run() {
             try {
                 Files.createDirectories(out);
-                Path store = Files.createTempFile("mailstack-cert", ".p12");
-                Files.delete(store);
+                // keytool's key store only ever in a folder of this user's alone, under a password made
+                // now and passed in the environment (not in ps): root writes this for the service
+                Path work = Files.createTempDirectory("mailstack-cert", PRIVATE_FOLDER);
+                Path store = work.resolve("key.p12");
+                byte[] secret = new byte[16];
+                new SecureRandom().nextBytes(secret);
+                String password = HexFormat.of().formatHex(secret);
                 try {
                     String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
-                    Process p = new ProcessBuilder(keytool, "-genkeypair", "-alias", "mailstack", "-keyalg", "EC",
+                    ProcessBuilder pb = new ProcessBuilder(keytool, "-genkeypair", "-alias", "mailstack", "-keyalg", "EC",
                             "-groupname", "secp256r1", "-sigalg", "SHA256withECDSA", "-dname", "CN=" + host,
                             "-ext", "SAN=dns:" + host, "-validity", Integer.toString(days), "-keystore", store.toString(),
-                            "-storetype", "PKCS12", "-storepass", "mailstack").redirectErrorStream(true).start();
+                            "-storetype", "PKCS12", "-storepass:env", "MAILSTACK_KEYSTORE_PASSWORD").redirectErrorStream(true);
+                    pb.environment().put("MAILSTACK_KEYSTORE_PASSWORD", password);
+                    Process p = pb.start();
                     String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
                     if (p.waitFor() != 0) {
                         throw new CommandFailure("keytool failed: " + output.strip());
                     }
                     KeyStore ks = KeyStore.getInstance("PKCS12");
                     try (InputStream in = Files.newInputStream(store)) {
-                        ks.load(in, "mailstack".toCharArray());
+                        ks.load(in, password.toCharArray());
                     }
-                    Key key = ks.getKey("mailstack", "mailstack".toCharArray());
+                    Key key = ks.getKey("mailstack", password.toCharArray());
                     Certificate cert = ks.getCertificate("mailstack");
                     Path keyFile = out.resolve("privkey.pem");
                     Files.writeString(out.resolve("fullchain.pem"), pem("CERTIFICATE", cert.getEncoded()));
-                    Files.writeString(keyFile, pem("PRIVATE KEY", key.getEncoded()));
-                    try {
-                        Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString("rw-------"));
-                    } catch (UnsupportedOperationException ignored) {
-                        // not a POSIX file system
-                    }
+                    writePrivately(keyFile, pem("PRIVATE KEY", key.getEncoded()));
                     System.out.println("wrote " + out.resolve("fullchain.pem") + " and " + keyFile + " for " + host);
                 } finally {
                     Files.deleteIfExists(store);
+                    Files.deleteIfExists(work);
                 }
             } catch (IOException | GeneralSecurityException e) {
                 throw new CommandFailure("cannot make a certificate: " + e.getMessage());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new CommandFailure("interrupted");
+            }
+        }
+
+        /**
+         * The key, readable by its owner only from the moment it exists: written to a new file made
+         * rw------- in the same folder, then moved over the old one, never a file of the umask's mode
+         * first and restricted after.
+         */
+        private static void writePrivately(Path target, String text) throws IOException {
+            Path temp;
+            try {
+                temp = Files.createTempFile(target.getParent(), ".privkey", ".tmp",
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            } catch (UnsupportedOperationException e) {
+                temp = Files.createTempFile(target.getParent(), ".privkey", ".tmp"); // not a POSIX file system
+            }
+            try {
+                Files.writeString(temp, text);
+                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(temp);
             }
         }
 

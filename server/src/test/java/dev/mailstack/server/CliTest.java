@@ -428,6 +428,15 @@ class CliTest {
         var tls = dev.mailstack.net.TlsContext.fromPem(out.resolve("fullchain.pem"), out.resolve("privkey.pem"));
         assertTrue(tls.sslContext() != null);
         assertTrue(Files.readString(out.resolve("privkey.pem")).startsWith("-----BEGIN PRIVATE KEY-----"));
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(out.resolve("privkey.pem"))), "the key is its owner's alone");
+        try (var left = Files.list(out)) {
+            assertEquals(List.of("fullchain.pem", "privkey.pem"), left.map(f -> f.getFileName().toString()).sorted().toList());
+        }
+        // made again over the old files (a renewal of the first-run certificate): the key stays private
+        assertEquals(0, run("cert", "self-signed", "--host", "mail.example.org", "--out", out.toString()));
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(out.resolve("privkey.pem"))));
     }
 
     /** RFC 4155: a From_ line's timestamp is when the message came; it becomes its received date (INTERNALDATE). */
