@@ -1,0 +1,130 @@
+package dev.mailstack.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.Random;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Confirming tests of the server review (wt-rserver): each fails until its finding is fixed.
+ */
+class ReviewFindingsTest {
+    @TempDir
+    Path dir;
+
+    private record Ran(int exit, String out, String err) {
+    }
+
+    private Ran capture(String... args) {
+        java.io.PrintStream stdout = System.out;
+        java.io.PrintStream stderr = System.err;
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        try {
+            System.setOut(new java.io.PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+            int exit = Main.run(args);
+            return new Ran(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(stdout);
+            System.setErr(stderr);
+        }
+    }
+
+    /** A data folder with one user and one large message whose body does not compress. */
+    private String dataWithMail() throws Exception {
+        String data = dir.resolve("data").toString();
+        assertEquals(0, capture("domain", "add", "example.org", "--data", data).exit());
+        Path users = dir.resolve("u.txt");
+        Files.writeString(users, "alice@example.org pw\n");
+        assertEquals(0, capture("user", "import", users.toString(), "--data", data).exit());
+        byte[] noise = new byte[300_000];
+        new Random(1).nextBytes(noise);
+        String body = java.util.Base64.getMimeEncoder().encodeToString(noise);
+        Path mbox = dir.resolve("big.mbox");
+        Files.writeString(mbox, "From someone Tue Dec  1 10:00:00 2026\nSubject: big\n\n" + body + "\n");
+        assertEquals(0, capture("import", "mbox", mbox.toString(), "--user", "alice@example.org", "--data", data).exit());
+        return data;
+    }
+
+    /**
+     * Finding: restore accepts any zip, even one without the database, and says "restored": the
+     * administrator learns that the archive was not a backup only when the server starts empty.
+     */
+    @Test
+    void restoreRefusesAnArchiveWithoutTheDatabase() throws Exception {
+        Path zip = dir.resolve("not-a-backup.zip");
+        try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(zip))) {
+            z.putNextEntry(new ZipEntry("contents/ab/cdef"));
+            z.write("hello".getBytes(StandardCharsets.US_ASCII));
+            z.closeEntry();
+        }
+        Path restored = dir.resolve("restored");
+        Ran r = capture("restore", zip.toString(), "--data", restored.toString());
+        assertEquals(1, r.exit(), "a zip with no database.zip is no backup: " + r.out() + r.err());
+    }
+
+    /**
+     * Finding: a truncated archive (a backup cut short by a full disk, a copy interrupted) is
+     * unpacked database first; the restore then fails in the message files but leaves
+     * mailstack.mv.db behind, so the data folder now "holds a store" whose messages have no files,
+     * and a second restore of an intact copy is refused.
+     */
+    @Test
+    void aFailedRestoreLeavesNoHalfStoreBehind() throws Exception {
+        String data = dataWithMail();
+        Path backup = dir.resolve("backup.zip");
+        assertEquals(0, capture("backup", backup.toString(), "--data", data).exit());
+        byte[] whole = Files.readAllBytes(backup);
+        Path cut = dir.resolve("cut.zip");
+        Files.write(cut, java.util.Arrays.copyOf(whole, whole.length - 100_000));
+        Path restored = dir.resolve("restored");
+        Ran failed = capture("restore", cut.toString(), "--data", restored.toString());
+        assertEquals(1, failed.exit(), failed.out() + failed.err());
+        Ran again = capture("restore", backup.toString(), "--data", restored.toString());
+        assertEquals(0, again.exit(), "the intact backup restores after a failed attempt: " + again.err());
+    }
+
+    /**
+     * Finding: the backup (every password hash, the DKIM and SRS keys, all mail) is created with
+     * the umask's mode, 0644 under the usual 022: readable by every local user, while restore
+     * takes care to make the same secrets rw-------.
+     */
+    @Test
+    void theBackupFileIsNotReadableByOtherUsers() throws Exception {
+        String data = dataWithMail();
+        Path backup = dir.resolve("backup.zip");
+        assertEquals(0, capture("backup", backup.toString(), "--data", data).exit());
+        var mode = Files.getPosixFilePermissions(backup);
+        assertFalse(mode.contains(PosixFilePermission.OTHERS_READ), "backup mode " + mode);
+    }
+
+    /**
+     * Finding: config check exits 0 for files the server refuses at start and that a SIGHUP
+     * refuses to apply: a sieve.before file that does not exist.
+     */
+    @Test
+    void configCheckRefusesAMissingSieveBeforeScript() throws Exception {
+        Path sieve = dir.resolve("sieve.conf");
+        Files.writeString(sieve, "sieve.before = " + dir.resolve("no-such.sieve") + "\n");
+        Ran s = capture("config", "check", "--config", sieve.toString());
+        assertEquals(1, s.exit(), "a missing sieve.before script stops serve; config check said: " + s.err());
+    }
+
+    /** Finding: the same for tls.certificate without tls.key, which Server.tls() refuses at start. */
+    @Test
+    void configCheckRefusesACertificateWithoutItsKey() throws Exception {
+        Path tls = dir.resolve("tls.conf");
+        Files.writeString(tls, "tls.certificate = " + dir.resolve("fullchain.pem") + "\n");
+        Ran t = capture("config", "check", "--config", tls.toString());
+        assertEquals(1, t.exit(), "tls.certificate without tls.key stops serve; config check said: " + t.err());
+    }
+}
