@@ -2,21 +2,20 @@ package dev.mailstack.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Random;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/**
- * Confirming tests of the server review (wt-rserver): each fails until its finding is fixed.
- */
-class ReviewFindingsTest {
+/** {@code mailstack backup} and {@code mailstack restore} as an administrator runs them. */
+class BackupCommandTest {
     @TempDir
     Path dir;
 
@@ -55,9 +54,16 @@ class ReviewFindingsTest {
         return data;
     }
 
+    /** Nothing of a store: what a second restore needs, and what a server must not start on. */
+    private static void assertNoStoreIn(Path data) {
+        for (String part : new String[] {"mailstack.mv.db", "contents", "dkim", "srs", "restore-tmp"}) {
+            assertFalse(Files.exists(data.resolve(part)), part + " left in " + data);
+        }
+    }
+
     /**
-     * Finding: restore accepts any zip, even one without the database, and says "restored": the
-     * administrator learns that the archive was not a backup only when the server starts empty.
+     * Any zip used to be restored, even one without the database, with "restored": the
+     * administrator learnt that the archive was no backup only when the server started empty.
      */
     @Test
     void restoreRefusesAnArchiveWithoutTheDatabase() throws Exception {
@@ -70,13 +76,14 @@ class ReviewFindingsTest {
         Path restored = dir.resolve("restored");
         Ran r = capture("restore", zip.toString(), "--data", restored.toString());
         assertEquals(1, r.exit(), "a zip with no database.zip is no backup: " + r.out() + r.err());
+        assertTrue(r.err().contains(zip + " holds no database.zip"), r.err());
+        assertNoStoreIn(restored);
     }
 
     /**
-     * Finding: a truncated archive (a backup cut short by a full disk, a copy interrupted) is
-     * unpacked database first; the restore then fails in the message files but leaves
-     * mailstack.mv.db behind, so the data folder now "holds a store" whose messages have no files,
-     * and a second restore of an intact copy is refused.
+     * A truncated archive (a backup cut short by a full disk, a copy interrupted) used to be
+     * unpacked database first and to fail in the message files, leaving mailstack.mv.db behind: the
+     * folder then "held a store" whose messages had no files, and restoring an intact copy was refused.
      */
     @Test
     void aFailedRestoreLeavesNoHalfStoreBehind() throws Exception {
@@ -89,21 +96,21 @@ class ReviewFindingsTest {
         Path restored = dir.resolve("restored");
         Ran failed = capture("restore", cut.toString(), "--data", restored.toString());
         assertEquals(1, failed.exit(), failed.out() + failed.err());
+        assertTrue(failed.err().contains(cut + " is not a complete zip archive"), failed.err());
+        assertNoStoreIn(restored);
         Ran again = capture("restore", backup.toString(), "--data", restored.toString());
         assertEquals(0, again.exit(), "the intact backup restores after a failed attempt: " + again.err());
     }
 
     /**
-     * Finding: the backup (every password hash, the DKIM and SRS keys, all mail) is created with
-     * the umask's mode, 0644 under the usual 022: readable by every local user, while restore
-     * takes care to make the same secrets rw-------.
+     * The backup (every password hash, the DKIM and SRS keys, all mail) used to be created with
+     * the umask's mode, 0644 under the usual 022: readable by every local user.
      */
     @Test
     void theBackupFileIsNotReadableByOtherUsers() throws Exception {
         String data = dataWithMail();
         Path backup = dir.resolve("backup.zip");
         assertEquals(0, capture("backup", backup.toString(), "--data", data).exit());
-        var mode = Files.getPosixFilePermissions(backup);
-        assertFalse(mode.contains(PosixFilePermission.OTHERS_READ), "backup mode " + mode);
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(backup)));
     }
 }
