@@ -113,4 +113,20 @@ class BackupCommandTest {
         assertEquals(0, capture("backup", backup.toString(), "--data", data).exit());
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(backup)));
     }
+
+    /** A server started during a restore (systemd restarts one that failed) would open a database being written. */
+    @Test
+    void restoreRefusesWhileAnotherProcessOwnsTheDataFolder() throws Exception {
+        String data = dataWithMail();
+        Path backup = dir.resolve("backup.zip");
+        assertEquals(0, capture("backup", backup.toString(), "--data", data).exit());
+        Path restored = dir.resolve("restored");
+        try (DataFolderLock server = DataFolderLock.tryTake(restored).orElseThrow()) {
+            Ran r = capture("restore", backup.toString(), "--data", restored.toString());
+            assertEquals(1, r.exit(), r.out() + r.err());
+            assertTrue(r.err().contains("another mailstack process owns " + restored), r.err());
+            assertNoStoreIn(restored);
+        }
+        assertEquals(0, capture("restore", backup.toString(), "--data", restored.toString()).exit(), "once it is free");
+    }
 }
