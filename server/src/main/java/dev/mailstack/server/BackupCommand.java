@@ -63,13 +63,23 @@ final class BackupCommand implements Runnable {
             if (!Files.isRegularFile(file)) {
                 throw new CommandFailure((Files.exists(file) ? "not a file: " : "no such file: ") + file);
             }
+            Path data = options.config().dataDir();
             DataFolder folder = DataFolder.mayBeMade(options.config());
+            // The folder's owner for the whole restore: a server started meanwhile (systemd's
+            // Restart=on-failure) would otherwise open the database while it is being written.
             try {
-                Backup.restore(file, options.config().dataDir());
-                folder.reportIfMade();
-                System.out.println("restored " + file + " into " + options.config().dataDir());
+                DataFolderLock owner = DataFolderLock.tryTake(data).orElseThrow(() -> new CommandFailure(
+                        "another mailstack process owns " + data + " (" + data.resolve("control/owner.lock") + " is"
+                                + " locked): a running server (stop it first: systemctl stop mailstack) or an import;"
+                                + " nothing restored"));
+                try (owner) {
+                    Backup.restore(file, data);
+                }
+                System.out.println("restored " + file + " into " + data);
             } catch (IOException e) {
                 throw new CommandFailure("restore failed: " + describe(e));
+            } finally {
+                folder.reportIfMade();
             }
         }
     }
