@@ -2,6 +2,7 @@ package dev.mailstack.server;
 
 import dev.mailstack.mta.queue.MailCounters;
 import dev.mailstack.net.AuthThrottle;
+import dev.mailstack.net.Cidr;
 import dev.mailstack.net.Endpoint;
 import dev.mailstack.net.NetLimits;
 import dev.mailstack.net.TcpListener;
@@ -40,10 +41,16 @@ final class HttpEndpoints implements AutoCloseable {
     private final List<TcpListener> own = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final MailCounters counters;
     private final AuthThrottle throttle;
+    /** Who may read /metrics (http.metrics_networks). */
+    private final List<Cidr> metricsNetworks;
 
-    /** {@code mailListeners}: the mail endpoints, which autoconfig describes and metrics count beside this side's own. */
+    /**
+     * {@code mailListeners}: the mail endpoints, which autoconfig describes and metrics count beside
+     * this side's own; {@code metricsNetworks}: the clients that may read the metrics.
+     */
     HttpEndpoints(MailboxStore store, String hostname, List<TcpListener> mailListeners, MailCounters counters,
-                  AuthThrottle throttle) {
+                  AuthThrottle throttle, List<Cidr> metricsNetworks) {
+        this.metricsNetworks = List.copyOf(metricsNetworks);
         this.counters = counters;
         this.throttle = throttle;
         this.store = store;
@@ -76,7 +83,8 @@ final class HttpEndpoints implements AutoCloseable {
     private HttpResponse respond(HttpRequest request) {
         return switch (request.path()) {
             case "/mail/config-v1.1.xml", "/.well-known/autoconfig/mail/config-v1.1.xml" -> readOnly(request, this::autoconfig);
-            case "/metrics" -> readOnly(request, r -> metrics());
+            case "/metrics" -> readOnly(request, r -> metricsNetworks.stream().anyMatch(n -> n.contains(r.client())) ? metrics()
+                    : HttpResponse.text(403, "Metrics are for the networks of http.metrics_networks.\n"));
             default -> HttpResponse.text(404, "Nothing here; /mail/config-v1.1.xml (autoconfig) and /metrics are.\n");
         };
     }

@@ -1,16 +1,17 @@
 package dev.mailstack.server;
 
+import java.net.InetAddress;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * One HTTP/1.x request as the endpoint reads it (RFC 9112 §3): its method, the authority (when the
- * target is in absolute form), path and query of its target, and its header fields by lower-case name. Request content is never kept: both
- * resources are read-only.
+ * One HTTP/1.x request as the endpoint reads it (RFC 9112 §3): the client's address, its method,
+ * the authority (when the target is in absolute form), path and query of its target, and its header
+ * fields by lower-case name. Request content is never kept: both resources are read-only.
  */
-record HttpRequest(String method, Optional<String> authority, String path, Optional<String> rawQuery,
+record HttpRequest(InetAddress client, String method, Optional<String> authority, String path, Optional<String> rawQuery,
                    Map<String, List<String>> headers) {
     HttpRequest {
         headers = Map.copyOf(headers);

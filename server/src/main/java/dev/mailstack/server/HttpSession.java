@@ -173,7 +173,8 @@ final class HttpSession {
         } catch (SocketTimeoutException e) {
             return refuse(408, "The request did not arrive in time.\n");
         }
-        HttpRequest request = new HttpRequest(parts[0], target.get().authority(), target.get().path(), target.get().query(), fields);
+        HttpRequest request = new HttpRequest(connection.clientAddress(), parts[0], target.get().authority(),
+                target.get().path(), target.get().query(), fields);
         HttpResponse response;
         try {
             response = resources.apply(request);

@@ -153,7 +153,8 @@ public final class Server implements AutoCloseable {
         housekeeping = Housekeeping.start(store, Housekeeping.intervalFor(limits.idleTimeout()),
                 Housekeeping.Retention.of(config), Clock.systemUTC());
         services.add(housekeeping);
-        HttpEndpoints web = new HttpEndpoints(store, hostname, List.copyOf(listeners), frontEnds.counters(), throttle);
+        HttpEndpoints web = new HttpEndpoints(store, hostname, List.copyOf(listeners), frontEnds.counters(), throttle,
+                dev.mailstack.net.Cidr.parseList(config.string(ConfigKey.METRICS_NETWORKS)));
         listenHttp(web, "http", ConfigKey.HTTP_PORT, config.port(ConfigKey.HTTP_PORT, 80, 8080), limits, null);
         listenHttp(web, "https", ConfigKey.HTTPS_PORT, httpsPort, limits, tls);
         // every port by name, HTTP among them: a count left the reader to guess which were open

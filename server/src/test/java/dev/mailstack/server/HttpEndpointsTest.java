@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mailstack.mta.queue.MailCounters;
 import dev.mailstack.net.AuthThrottle;
+import dev.mailstack.net.Cidr;
 import dev.mailstack.net.Endpoint;
 import dev.mailstack.net.NetLimits;
 import dev.mailstack.net.TlsContext;
@@ -46,7 +47,8 @@ class HttpEndpointsTest {
         store = MailboxStore.open(dir.resolve("data"), null);
         store.accounts().addDomain("example.org");
         http = new HttpEndpoints(store, "mail.example.org", List.of(), new MailCounters(),
-                new AuthThrottle(Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMinutes(1), Clock.systemUTC()));
+                new AuthThrottle(Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMinutes(1), Clock.systemUTC()),
+                Cidr.parseList(ConfigKey.METRICS_NETWORKS.defaultValue()));
         port = http.listen(new Endpoint("http", new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), TlsMode.NONE),
                 LIMITS, null).port();
     }
@@ -440,5 +442,33 @@ class HttpEndpointsTest {
         assertEquals(List.of(), wrong);
         String after = exchange("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         assertTrue(after.startsWith("HTTP/1.1 200 "), after);
+    }
+
+    /** http.metrics_networks: /metrics for the networks named (this machine by default), 403 for others; autoconfig for all. */
+    @Test
+    void metricsAreOnlyForTheNetworksNamed() throws Exception {
+        try (HttpEndpoints narrow = new HttpEndpoints(store, "mail.example.org", List.of(), new MailCounters(),
+                new AuthThrottle(Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMinutes(1), Clock.systemUTC()),
+                Cidr.parseList("127.0.0.1/32"))) {
+            int narrowPort = narrow.listen(new Endpoint("http", new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                    TlsMode.NONE), LIMITS, null).port();
+            assertTrue(getFrom("127.0.0.1", narrowPort, "/metrics").startsWith("HTTP/1.1 200 "));
+            String refused = getFrom("127.0.0.2", narrowPort, "/metrics");
+            assertTrue(refused.startsWith("HTTP/1.1 403 ") && !refused.contains("mailstack_"), refused);
+            assertTrue(getFrom("127.0.0.2", narrowPort, "/mail/config-v1.1.xml?emailaddress=a%40example.org")
+                    .startsWith("HTTP/1.1 200 "));
+        }
+    }
+
+    /** A GET of {@code path} from the local address {@code from} (Linux's loopback is a /8), read to its end. */
+    private static String getFrom(String from, int port, String path) throws IOException {
+        try (Socket s = new Socket()) {
+            s.bind(new InetSocketAddress(InetAddress.getByName(from), 0));
+            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            return readToEnd(s);
+        }
     }
 }
