@@ -365,14 +365,21 @@ final class MailImport {
     /** Longer lines (no mail has them) are split here, which keeps an import's memory bounded. */
     static final int MAX_LINE = 1024 * 1024;
 
-    /** One line without its LF or CRLF, at most {@link #MAX_LINE} bytes; null at the end. */
-    private static byte[] line(InputStream in) throws IOException {
+    /**
+     * One line without its LF or CRLF, at most {@link #MAX_LINE} bytes; null at the end. A line cut
+     * at the limit takes the line end that follows right after it (CR LF or LF) as its own: read as
+     * a line of its own it would add an empty line, which in a header ends the header.
+     * {@code in} must support mark (a BufferedInputStream).
+     */
+    static byte[] line(InputStream in) throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream(128);
         int c;
         boolean any = false;
+        boolean ended = false;
         while (b.size() < MAX_LINE && (c = in.read()) >= 0) {
             any = true;
             if (c == '\n') {
+                ended = true;
                 break;
             }
             b.write(c);
@@ -381,6 +388,18 @@ final class MailImport {
             return null;
         }
         byte[] out = b.toByteArray();
+        if (!ended && out.length == MAX_LINE) {
+            in.mark(2);
+            int next = in.read();
+            if (next == '\n') {
+                ended = true;
+            } else if (next == '\r' && in.read() == '\n') {
+                return out; // the CR is the line end's, not the line's
+            } else {
+                in.reset();
+                return out;
+            }
+        }
         return out.length > 0 && out[out.length - 1] == '\r' ? java.util.Arrays.copyOf(out, out.length - 1) : out;
     }
 
