@@ -170,8 +170,30 @@ final class MimeParser {
                     headers.get("content-description"), encoding(), headers.get("content-md5"),
                     disposition == null || disposition.value().isEmpty() ? null
                             : new MessageSummary.Disposition(disposition.value(), disposition.params()),
-                    language == null ? List.of() : List.of(language.split("\\s*,\\s*")), headers.get("content-location"),
+                    languages(language), headers.get("content-location"),
                     start, bodyStart - start, bodyStart, Math.max(0, end - bodyStart), lines(), explicitType, children, embedded);
+        }
+
+        /**
+         * Content-Language's tags (RFC 3282 §2: a comma-separated list), at most as many as a header
+         * may have parameters. Split by hand: the regular expression split before backtracked over
+         * a run of white space, minutes for one folded header of spaces (a hostile message stalled intake).
+         */
+        private List<String> languages(String value) {
+            if (value == null) {
+                return List.of();
+            }
+            List<String> tags = new ArrayList<>();
+            for (int start = 0; start <= value.length() && tags.size() < limits.maxParamsPerHeader(); ) {
+                int comma = value.indexOf(',', start);
+                int end = comma < 0 ? value.length() : comma;
+                String tag = value.substring(start, end).strip();
+                if (!tag.isEmpty()) {
+                    tags.add(tag);
+                }
+                start = end + 1;
+            }
+            return List.copyOf(tags);
         }
 
         String encoding() {

@@ -36,6 +36,29 @@ class MessageSummaryTest {
         return new String(b, (int) offset, (int) length, StandardCharsets.UTF_8);
     }
 
+    /** RFC 3282 §2: a comma-separated list of tags; empty items are none. */
+    @Test
+    void contentLanguageIsAListOfTags() throws Exception {
+        assertEquals(List.of("zh-CN", "en"), parse("Content-Language: zh-CN ,  en,\r\n\r\nx\r\n").summary().root().language());
+        assertEquals(List.of(), parse("Content-Language: \r\n\r\nx\r\n").summary().root().language());
+    }
+
+    /**
+     * A regular expression split backtracked over a run of white space: a 600 KB header of folded
+     * spaces took minutes at intake (found by review). The bound is for a hang, not a speed goal:
+     * the parse takes milliseconds.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(value = 60, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    void aContentLanguageOfFoldedSpacesIsParsedInOnePass() throws Exception {
+        StringBuilder m = new StringBuilder("Subject: x\r\nContent-Language: a\r\n");
+        for (int i = 0; i < 600; i++) {
+            m.append(" ".repeat(1000)).append("\r\n");
+        }
+        m.append(" b\r\n\r\nbody\r\n");
+        assertEquals(1, parse(m.toString()).summary().root().language().size());
+    }
+
     @Test
     void partOffsetsPointAtExactlyEachPartsBytes() throws Exception {
         MessageSummary.ParsedMessage p = parse(NESTED);

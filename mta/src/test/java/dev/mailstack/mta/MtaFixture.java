@@ -123,6 +123,12 @@ public final class MtaFixture implements AutoCloseable {
         return store.session();
     }
 
+    /** Stores {@code text} as the account's script "main" and makes it the active one, as ManageSieve and the CLI do. */
+    public void activeScript(dev.mailstack.store.AccountId account, String text) {
+        store.store().sieveScripts().put(account, "main", text, dev.mailstack.store.SieveLimits.defaults());
+        store.store().sieveScripts().activate(account, "main");
+    }
+
     /** Waits (on the change bus, not a sleep) until {@code mailbox} holds {@code count} messages. */
     public void awaitMessages(StoreSession session, MailboxName mailbox, int count) throws Exception {
         var id = session.require(mailbox).id();

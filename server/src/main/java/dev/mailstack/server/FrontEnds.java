@@ -324,6 +324,11 @@ final class FrontEnds {
         return planned;
     }
 
+    /** A stop has begun: no delivery to another server starts, those under way get {@link QueueRunner#STOP_BUDGET}. */
+    void beginStop() {
+        runner.beginStop(QueueRunner.STOP_BUDGET);
+    }
+
     /** Background services (the queue runner) to stop after the listeners. */
     List<AutoCloseable> services() {
         return services;

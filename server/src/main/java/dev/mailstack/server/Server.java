@@ -291,6 +291,9 @@ public final class Server implements AutoCloseable {
         if (!stopped.compareAndSet(false, true)) {
             return; // the folder may belong to another server by now: touch nothing
         }
+        if (frontEnds != null) {
+            frontEnds.beginStop(); // deliveries to other servers get their time beside the sessions' grace
+        }
         List<Thread> stopping = new ArrayList<>();
         for (TcpListener l : listeners) {
             stopping.add(Thread.ofVirtual().start(() -> l.shutdown(grace)));

@@ -90,6 +90,8 @@ public final class QueueRunner implements AutoCloseable {
     /** Sieve notifications (RFC 5435) about what is delivered locally; none until there is an intake. */
     private Notifier notifier;
     private volatile boolean stopping;
+    /** Set by {@link #beginStop}: when the deliveries to other servers under way must be over; null until then. */
+    private volatile Instant stopBy;
     /** Counted down by {@link #close}: what a backoff waits on, so a stop ends it at once. */
     private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
     private final MailCounters counters;
@@ -271,7 +273,7 @@ public final class QueueRunner implements AutoCloseable {
             Map<String, AddressResolution> routes = new HashMap<>();
             for (QueuedMessage m : deliverLocalOnly(batch, routes)) {
                 remoteSlots.acquireUninterruptibly();
-                if (stopping) {
+                if (stopping || stopBy != null) {
                     remoteSlots.release();
                     break; // the rest wait for the next start, which releases their leases
                 }
@@ -292,6 +294,9 @@ public final class QueueRunner implements AutoCloseable {
         }
         return started;
     }
+
+    /** How long a stop gives the deliveries under way (systemd's TimeoutStopSec in the unit leaves room for it). */
+    public static final Duration STOP_BUDGET = Duration.ofSeconds(30);
 
     /** Remote deliveries under way at once, each on its own thread (Postfix's default_process_limit for smtp). */
     static final int MAX_REMOTE_DELIVERIES = 100;
@@ -1009,12 +1014,29 @@ public final class QueueRunner implements AutoCloseable {
         return StandardCharsets.US_ASCII.newEncoder().canEncode(address);
     }
 
+    private static Instant max(Instant a, Instant b) {
+        return a.isAfter(b) ? a : b;
+    }
+
     private static void join(Thread t, Instant deadline) {
         try {
             t.join(Duration.between(Instant.now(), deadline).isNegative() ? Duration.ofMillis(1)
                     : Duration.between(Instant.now(), deadline));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * A stop's first step, taken as the listeners begin to drain: no delivery to another server
+     * starts from now on, and those under way have {@code budget} from now ({@link #close} keeps to
+     * it), beside the sessions' grace rather than after it: one after the other, the two outlasted
+     * systemd's TimeoutStopSec, whose SIGKILL left a delivery the next hop had taken unrecorded, to
+     * be made again. Local delivery goes on for the mail the sessions still finish.
+     */
+    public void beginStop(Duration budget) {
+        if (stopBy == null) {
+            stopBy = Instant.now().plus(budget);
         }
     }
 
@@ -1027,7 +1049,9 @@ public final class QueueRunner implements AutoCloseable {
         if (leaseKeeper != null) {
             leaseKeeper.interrupt();
         }
-        Instant deadline = Instant.now().plusSeconds(30);
+        Instant begun = stopBy;
+        // the workers' current local batch gets a few seconds even when the remote budget is spent
+        Instant deadline = begun == null ? Instant.now().plus(STOP_BUDGET) : max(begun, Instant.now().plusSeconds(5));
         List<Thread> running = new ArrayList<>(workers);
         for (Thread t : running) {
             join(t, deadline);

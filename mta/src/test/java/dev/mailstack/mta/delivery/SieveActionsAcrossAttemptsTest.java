@@ -11,7 +11,6 @@ import dev.mailstack.store.Database;
 import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.PasswordScheme;
 import dev.mailstack.store.QueueId;
-import dev.mailstack.store.SieveLimits;
 import dev.mailstack.store.StoreSession;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,8 +52,7 @@ class SieveActionsAcrossAttemptsTest {
     }
 
     private void script(Account account, String text) {
-        mta.store.store().sieveScripts().put(account.id(), "main", text, SieveLimits.defaults());
-        mta.store.store().sieveScripts().activate(account.id(), "main");
+        mta.activeScript(account.id(), text);
     }
 
     private void send(String header, String... rcpts) throws Exception {

@@ -64,8 +64,7 @@ class SieveDeliveryTest {
     }
 
     private void script(Account account, String text) {
-        mta.store.store().sieveScripts().put(account.id(), "main", text, SieveLimits.defaults());
-        mta.store.store().sieveScripts().activate(account.id(), "main");
+        mta.activeScript(account.id(), text);
     }
 
     private void send(String from, String rcpt, String header) throws IOException {

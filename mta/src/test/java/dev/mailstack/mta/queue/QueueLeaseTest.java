@@ -279,6 +279,39 @@ class QueueLeaseTest {
         assertEquals(1, received.get());
     }
 
+    /**
+     * A stop's first step (taken as the listeners drain): nothing new goes to another server, local
+     * mail still goes in, and the delivery under way has the stop's budget, beside the sessions'
+     * grace instead of 30 s after it.
+     */
+    @Test
+    void onceAStopHasBegunNoDeliveryToAnotherServerStartsButLocalMailStillGoesIn() throws Exception {
+        java.util.concurrent.CompletableFuture<Void> answer = new java.util.concurrent.CompletableFuture<>();
+        AtomicInteger received = serve(first, () -> {
+            answer.join();
+            return "250 2.0.0 at last";
+        });
+        QueueId later;
+        try {
+            try (QueueRunner runner = runner(withLease(1, Duration.ofMinutes(5)))) {
+                runner.start();
+                send("carol@first.test");
+                runner.wake();
+                await(() -> received.get() > 0, Duration.ofSeconds(20), () -> "the next hop never got the message");
+                runner.beginStop(Duration.ofMillis(200));
+                later = send("dave@first.test");
+                send("bob@example.org");
+                runner.wake();
+                StoreSession bob = store.open(store.accounts().find("bob@example.org").orElseThrow().id());
+                await(() -> inboxSize(bob) > 0, Duration.ofSeconds(20), () -> "local mail stopped with the remote");
+            } // close: the worker's batch is over when it returns
+            assertEquals(1, received.get(), "the message queued after the stop began went nowhere");
+            assertTrue(store.queue().list().stream().anyMatch(e -> e.id().equals(later)), "it waits for the next start");
+        } finally {
+            answer.complete(null);
+        }
+    }
+
     private static int inboxSize(StoreSession session) {
         try (var view = session.select(MailboxName.INBOX)) {
             return view.size();
