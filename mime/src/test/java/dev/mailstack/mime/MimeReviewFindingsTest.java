@@ -28,23 +28,6 @@ class MimeReviewFindingsTest {
     }
 
     /**
-     * Finding 3: a body labelled quoted-printable (or base64) that also carries raw 8-bit octets
-     * (common from broken Chinese mailers) is encoded a second time, so a reader that decodes once
-     * sees the first encoding as text ("Caf=C3=A9").
-     */
-    @Test
-    void downgradeDoesNotEncodeAQuotedPrintableBodyTwice() throws Exception {
-        byte[] raw = ("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                + "Content-Transfer-Encoding: quoted-printable\r\n\r\nCaf=C3=A9 and raw 中文 line\r\n")
-                .getBytes(StandardCharsets.UTF_8);
-        byte[] seven = downgrade(raw);
-        MessageSummary.Part root = parse(seven).summary().root();
-        byte[] body = Arrays.copyOfRange(seven, (int) root.bodyOffset(), (int) (root.bodyOffset() + root.bodySize()));
-        assertEquals("Café and raw 中文 line\r\n",
-                new String(TransferEncoding.decode(body, root.encoding()), StandardCharsets.UTF_8));
-    }
-
-    /**
      * Finding 6: the streaming decoder cuts quoted-printable after the last LF of a chunk, or
      * anywhere when a 64 KiB chunk has none: an escape cut in two comes out literally, unlike the
      * array decoder (IMAP BINARY of a long-lined HTML part).

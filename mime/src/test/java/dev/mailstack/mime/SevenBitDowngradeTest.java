@@ -148,6 +148,31 @@ class SevenBitDowngradeTest {
         assertEquals("报告.pdf", plainOnly.get("filename"), "the encoded-word copy for readers without RFC 2231");
     }
 
+    /**
+     * A body labelled quoted-printable or base64 that also carries raw 8-bit octets (broken
+     * senders) keeps its label: a second encoding made readers, who decode once, see "Caf=C3=A9"
+     * or an attachment still in base64.
+     */
+    @Test
+    void downgradeDoesNotEncodeAQuotedPrintableBodyTwice() throws Exception {
+        String longLine = "中文".repeat(40);
+        byte[] raw = ("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+                + "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+                + "Caf=C3=A9 and raw 中文 line\r\n" + longLine + "=\r\n end\r\n--b\r\n"
+                + "Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                + "AAEC中/v8=\r\n--b--\r\n").getBytes(StandardCharsets.UTF_8);
+        byte[] seven = downgrade(raw);
+        assertSevenBit(seven);
+        for (String line : new String(seven, StandardCharsets.US_ASCII).split("\r\n")) {
+            assertTrue(line.length() <= 76, line);
+        }
+        assertEquals("quoted-printable", part(seven, List.of(1)).encoding());
+        assertEquals("Café and raw 中文 line\r\n" + longLine + " end", // the CRLF before a boundary belongs to it (RFC 2046 §5.1.1)
+                new String(decodedBody(seven, List.of(1)), StandardCharsets.UTF_8));
+        assertEquals("base64", part(seven, List.of(2)).encoding());
+        assertArrayEquals(new byte[]{0, 1, 2, (byte) 0xfe, (byte) 0xff}, decodedBody(seven, List.of(2)));
+    }
+
     @Test
     void aSevenBitMessagePassesByteForByte() throws Exception {
         for (String name : List.of("02-alternative-qp.eml", "04-message-rfc822.eml", "09-missing-final-boundary.eml")) {
