@@ -1,8 +1,13 @@
 package dev.mailstack.mime;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 
 /** Turns header lines carrying raw 8-bit text into RFC 2047 encoded-words (RFC 6152 §3, RFC 2047 §5). */
 final class HeaderRewriter {
@@ -22,12 +27,13 @@ final class HeaderRewriter {
      * Rewrites a header block (ending with its blank line, or not). Each field with 8-bit octets is
      * re-encoded as encoded-words in the charset its bytes are valid in. {@code extra} lines are
      * inserted before the blank line; a field named in {@code drop} (lower case, with ':') is left out.
+     * Built as octets: text that no encoding may replace keeps its 8-bit octets (never '?').
      */
     static byte[] rewrite(byte[] header, List<Charset> fallback, List<String> extra, List<String> drop) {
-        StringBuilder out = new StringBuilder();
+        ByteArrayOutputStream out = new ByteArrayOutputStream(header.length + 256);
         int i = 0;
         boolean blankSeen = false;
-        java.io.ByteArrayOutputStream field = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream field = new ByteArrayOutputStream();
         while (i < header.length) {
             int end = i;
             while (end < header.length && header[end] != '\n') {
@@ -52,57 +58,126 @@ final class HeaderRewriter {
         }
         emitField(out, field.toByteArray(), fallback, drop);
         for (String line : extra) {
-            out.append(line).append("\r\n");
+            out.writeBytes((line + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
         }
         if (blankSeen) {
-            out.append("\r\n");
+            out.writeBytes(new byte[]{'\r', '\n'});
         }
-        return out.toString().getBytes(StandardCharsets.ISO_8859_1);
+        return out.toByteArray();
     }
 
     /** Fields whose value is an address list (RFC 5322 §3.6.2-3.6.3, §3.6.6): quoted names are phrases. */
-    private static final java.util.Set<String> ADDRESS_FIELDS = java.util.Set.of("from", "sender", "reply-to", "to", "cc",
+    private static final Set<String> ADDRESS_FIELDS = Set.of("from", "sender", "reply-to", "to", "cc",
             "bcc", "resent-from", "resent-sender", "resent-to", "resent-cc", "resent-bcc", "disposition-notification-to");
 
+    /** Fields with MIME parameters (RFC 2045 §5.1, RFC 2183 §2), rewritten parameter by parameter. */
+    private static final Set<String> PARAMETER_FIELDS = Set.of("content-type", "content-disposition");
+
     /**
-     * The value of a field with non-ASCII text, folded at 78 columns: runs of words with non-ASCII
-     * text become encoded-words (RFC 2047 §5; a run is encoded as one piece so the spaces inside it
-     * survive §6.2's rule that whitespace between encoded-words is dropped), ASCII words stay as
-     * they are so addresses like {@code <a@b>} remain readable. In an address field a quoted
-     * display name with non-ASCII text is encoded without its quotes (§5(3): an encoded-word must
-     * not appear inside a quoted-string); a non-ASCII token that holds an address itself cannot be
-     * encoded and is left alone. {@code used} is the columns the field name and ": " take.
+     * The words of a field with non-ASCII text: runs of words with non-ASCII text become
+     * encoded-words (RFC 2047 §5; a run is encoded as one piece so the spaces inside it survive
+     * §6.2's rule that whitespace between encoded-words is dropped), ASCII words stay as they are.
+     * In an address field only an angle-addr or addr-spec is an address: it cannot hold an
+     * encoded-word (§5), so a non-ASCII one keeps its octets (an RFC 6531 address: still 8-bit
+     * mail, which QueueIntake.sign sees). A quoted display name is a phrase and is encoded without
+     * its quotes, '@' inside or not (§5(3): no encoded-word inside a quoted-string); a comment is
+     * encoded inside its parentheses (§5(2)).
      */
-    static String encodeWords(String field, String text, Charset cs, int used) {
-        boolean addresses = ADDRESS_FIELDS.contains(field.toLowerCase(java.util.Locale.ROOT));
+    private static void words(FoldedField out, String text, Charset cs, boolean addresses) {
         List<String> tokens = tokens(addresses ? text.replaceAll("([^\\s<])<", "$1 <") : text, addresses);
-        StringBuilder out = new StringBuilder();
-        int[] column = {used};
         StringBuilder run = new StringBuilder();
         for (String t : tokens) {
-            boolean ascii = t.chars().allMatch(c -> c < 0x80);
-            boolean address = addresses && (t.indexOf('@') >= 0 || t.indexOf('<') >= 0);
-            if (!ascii && !address) {
-                String content = addresses && t.length() >= 2 && t.startsWith("\"") && t.endsWith("\"")
-                        ? HeaderSyntax.unescape(t.substring(1, t.length() - 1)) : t;
-                run.append(run.isEmpty() ? "" : " ").append(content);
-                continue;
+            if (isAscii(t)) {
+                flushRun(out, run, cs);
+                out.place(t);
+            } else if (!addresses) {
+                run.append(run.isEmpty() ? "" : " ").append(t);
+            } else if (t.length() >= 2 && t.startsWith("\"") && t.endsWith("\"")) {
+                run.append(run.isEmpty() ? "" : " ").append(HeaderSyntax.unescape(t.substring(1, t.length() - 1)));
+            } else if (t.startsWith("(")) {
+                flushRun(out, run, cs);
+                comment(out, t, cs);
+            } else if (t.startsWith("<") || t.indexOf('@') >= 0) {
+                flushRun(out, run, cs);
+                out.place(t.getBytes(cs)); // the octets it came in: decoded with cs, they encode back the same
+            } else {
+                run.append(run.isEmpty() ? "" : " ").append(t);
             }
-            flushRun(out, run, cs, column);
-            place(out, t, column);
         }
-        flushRun(out, run, cs, column);
-        return out.toString();
+        flushRun(out, run, cs);
     }
 
-    private static void flushRun(StringBuilder out, StringBuilder run, Charset cs, int[] column) {
+    private static boolean isAscii(String t) {
+        return t.chars().allMatch(c -> c < 0x80);
+    }
+
+    private static void flushRun(FoldedField out, StringBuilder run, Charset cs) {
         if (run.isEmpty()) {
             return;
         }
-        for (String w : Rfc2047.words(run.toString(), cs, Rfc2047.FOLD_AT - column[0] - (out.isEmpty() ? 0 : 1))) {
-            place(out, w, column);
+        for (String w : Rfc2047.words(run.toString(), cs, Rfc2047.FOLD_AT - out.column() - 1)) {
+            out.place(w);
         }
         run.setLength(0);
+    }
+
+    /** RFC 2047 §5(2): "(text)" becomes "(=?cs?B?...?=)", the words inside the parentheses. */
+    private static void comment(FoldedField out, String t, Charset cs) {
+        String inner = HeaderSyntax.unescape(t.substring(1, t.endsWith(")") ? t.length() - 1 : t.length()));
+        List<String> w = Rfc2047.words(inner, cs, Rfc2047.FOLD_AT - out.column() - 2);
+        for (int i = 0; i < w.size(); i++) {
+            out.place((i == 0 ? "(" : "") + w.get(i) + (i == w.size() - 1 ? ")" : ""));
+        }
+    }
+
+    /**
+     * Content-Type or Content-Disposition with non-ASCII text, parameter by parameter: RFC 2047 §5
+     * forbids encoded-words in a parameter, so a non-ASCII value becomes RFC 2231 §4
+     * {@code name*=charset''%XX} (in sections when long), in the charset its octets came in, so they
+     * pass unchanged. Before it goes {@code name="=?cs?B?...?="}: not RFC 2047, but what Outlook,
+     * older Apple Mail and many webmail readers show as the attachment name, while Thunderbird, our
+     * own {@link Rfc2231} and other RFC 2231 readers take the {@code name*} form when both are there
+     * (Outlook and Gmail also send both). The parameter name itself is never encoded. A value
+     * that cannot be rewritten (its name is already an RFC 2231 one) keeps its octets.
+     */
+    private static void parameters(FoldedField out, String text, Charset cs) {
+        List<String> parts = new ArrayList<>();
+        int pos = 0;
+        while (pos <= text.length()) {
+            int semi = HeaderSyntax.indexOutsideQuotes(text, ';', pos);
+            String part = (semi < 0 ? text.substring(pos) : text.substring(pos, semi)).strip();
+            if (!part.isEmpty() || parts.isEmpty()) {
+                parts.add(part);
+            }
+            pos = semi < 0 ? text.length() + 1 : semi + 1;
+        }
+        for (int i = 0; i < parts.size(); i++) {
+            String part = parts.get(i);
+            String end = i < parts.size() - 1 ? ";" : "";
+            int eq = part.indexOf('=');
+            String name = eq > 0 ? part.substring(0, eq).strip() : "";
+            if (i == 0 || isAscii(part) || name.isEmpty() || !isAscii(name) || name.contains("*")) {
+                out.place((part + end).getBytes(cs));
+                continue;
+            }
+            String value = part.substring(eq + 1).strip();
+            if (value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"")) {
+                value = HeaderSyntax.unescape(value.substring(1, value.length() - 1));
+            }
+            String head = name + "=\"";
+            int room = Rfc2047.FOLD_AT - out.column() - 1 - head.length();
+            if (room < 40) {
+                room = Rfc2047.FOLD_AT - 1 - head.length(); // too little left: the first word goes to the next line
+            }
+            List<String> w = Rfc2047.words(value, cs, room);
+            for (int k = 0; k < w.size(); k++) {
+                out.place((k == 0 ? head : "") + w.get(k) + (k == w.size() - 1 ? "\";" : ""));
+            }
+            List<String> sections = Rfc2231.encode(name, value.getBytes(cs), cs, Rfc2047.FOLD_AT - 2);
+            for (int k = 0; k < sections.size(); k++) {
+                out.place(sections.get(k) + (k == sections.size() - 1 ? end : ";"));
+            }
+        }
     }
 
     /**
@@ -135,66 +210,73 @@ final class HeaderRewriter {
         return out.append(field, lineStart, field.length()).toString();
     }
 
-    /** Appends a token after a space, or on a new folded line when it would pass 78 columns (RFC 5322 §2.2.3). */
-    private static void place(StringBuilder out, String token, int[] column) {
-        if (out.isEmpty()) {
-            out.append(token);
-            column[0] += token.length();
-        } else if (column[0] + 1 + token.length() > Rfc2047.FOLD_AT) {
-            out.append("\r\n ").append(token);
-            column[0] = 1 + token.length();
-        } else {
-            out.append(' ').append(token);
-            column[0] += 1 + token.length();
-        }
-    }
-
-    /** Splits on whitespace; with {@code quotes}, a quoted-string is one token even with spaces inside. */
-    private static List<String> tokens(String text, boolean quotes) {
-        List<String> out = new java.util.ArrayList<>();
+    /**
+     * Splits on whitespace; with {@code structured}, a quoted-string is one token even with spaces
+     * inside, and a comment (RFC 5322 §3.2.2, nested or not) is a token of its own.
+     */
+    private static List<String> tokens(String text, boolean structured) {
+        List<String> out = new ArrayList<>();
         StringBuilder t = new StringBuilder();
         boolean quoted = false;
+        int depth = 0;
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
-            if (quotes && c == '\\' && quoted && i + 1 < text.length()) {
+            if (structured && c == '\\' && (quoted || depth > 0) && i + 1 < text.length()) {
                 t.append(c).append(text.charAt(++i));
                 continue;
             }
-            if (quotes && c == '"') {
+            if (structured && !quoted && c == '(') {
+                if (depth++ == 0) {
+                    cut(t, out);
+                }
+            } else if (structured && depth == 0 && c == '"') {
                 quoted = !quoted;
             }
-            if (!quoted && (c == ' ' || c == '\t')) {
-                if (!t.isEmpty()) {
-                    out.add(t.toString());
-                    t.setLength(0);
-                }
+            if (!quoted && depth == 0 && (c == ' ' || c == '\t')) {
+                cut(t, out);
             } else {
                 t.append(c);
             }
+            if (structured && depth > 0 && c == ')' && --depth == 0) {
+                cut(t, out);
+            }
         }
-        if (!t.isEmpty()) {
-            out.add(t.toString());
-        }
+        cut(t, out);
         return out;
     }
 
-    private static void emitField(StringBuilder out, byte[] field, List<Charset> fallback, List<String> drop) {
+    private static void cut(StringBuilder t, List<String> out) {
+        if (!t.isEmpty()) {
+            out.add(t.toString());
+            t.setLength(0);
+        }
+    }
+
+    private static void emitField(ByteArrayOutputStream out, byte[] field, List<Charset> fallback, List<String> drop) {
         if (field.length == 0) {
             return;
         }
         String latin = new String(field, StandardCharsets.ISO_8859_1);
         int colon = latin.indexOf(':');
         String name = colon < 0 ? latin : latin.substring(0, colon);
-        if (drop.contains(name.strip().toLowerCase(java.util.Locale.ROOT) + ":")) {
+        String key = name.strip().toLowerCase(Locale.ROOT);
+        if (drop.contains(key + ":")) {
             return;
         }
         if (!hasEightBit(field, 0, field.length) || colon < 0) {
-            out.append(latin).append("\r\n");
+            out.writeBytes(field);
+            out.writeBytes(new byte[]{'\r', '\n'});
             return;
         }
-        byte[] value = latin.substring(colon + 1).getBytes(StandardCharsets.ISO_8859_1);
+        byte[] value = Arrays.copyOfRange(field, colon + 1, field.length);
         Charset cs = MailCharset.detect(value, 0, value.length, fallback);
         String text = new String(value, cs).replaceAll("\r\n[ \t]", " ").strip();
-        out.append(name).append(": ").append(encodeWords(name.strip(), text, cs, name.length() + 2)).append("\r\n");
+        FoldedField folded = new FoldedField(name);
+        if (PARAMETER_FIELDS.contains(key)) {
+            parameters(folded, text, cs);
+        } else {
+            words(folded, text, cs, ADDRESS_FIELDS.contains(key));
+        }
+        out.writeBytes(folded.bytes());
     }
 }

@@ -29,6 +29,10 @@ public final class MailCharset {
             Map.entry("gb2312", "GB18030"), Map.entry("gbk", "GB18030"), Map.entry("x-gbk", "GB18030"),
             Map.entry("cp936", "GB18030"), Map.entry("ms936", "GB18030"), Map.entry("gb_2312-80", "GB18030"),
             Map.entry("euc-cn", "GB18030"), Map.entry("csgb2312", "GB18030"), Map.entry("chinese", "GB18030"),
+            // the JDK's other names for strict GB2312 (EUC_CN), where GBK characters would become U+FFFD
+            Map.entry("gb2312-80", "GB18030"), Map.entry("gb2312-1980", "GB18030"), Map.entry("euccn", "GB18030"),
+            Map.entry("x-euc-cn", "GB18030"), Map.entry("euc_cn", "GB18030"), Map.entry("windows-936", "GB18030"),
+            Map.entry("cp949", "x-windows-949"), Map.entry("cp950", "x-windows-950"),
             Map.entry("ks_c_5601-1987", "x-windows-949"), Map.entry("ks_c_5601", "x-windows-949"),
             Map.entry("euc-kr", "x-windows-949"), Map.entry("utf8", "UTF-8"), Map.entry("utf-8", "UTF-8"),
             Map.entry("big5", "Big5-HKSCS"), Map.entry("iso-8859-8-i", "ISO-8859-8"),

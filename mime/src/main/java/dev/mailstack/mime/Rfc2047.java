@@ -11,7 +11,8 @@ import java.util.regex.Pattern;
 
 /**
  * RFC 2047 encoded-words in headers. Decoding joins adjacent words of one charset at the byte
- * level before converting (senders split a multi-byte character across two words), drops the
+ * level before converting (senders split a multi-byte character across two words), and their
+ * base64 text when a sender split it mid-quantum, drops the
  * whitespace between encoded-words (§6.2), and accepts the usual breakage: lower-case b/q,
  * words glued to text, and unknown charsets (guessed).
  */
@@ -32,35 +33,61 @@ public final class Rfc2047 {
         int last = 0;
         String pendingCharset = null;
         ByteArrayOutputStream pending = new ByteArrayOutputStream();
+        List<String> pendingBase64 = new ArrayList<>();
         while (m.find()) {
             String gap = value.substring(last, m.start());
             boolean adjacent = pendingCharset != null && gap.isBlank();
             String charset = m.group(1);
+            boolean b = m.group(2).equalsIgnoreCase("B");
             if (!adjacent || !charset.equalsIgnoreCase(pendingCharset)) {
-                flush(out, pending, pendingCharset);
+                flush(out, pending, pendingBase64, pendingCharset);
                 pendingCharset = null;
                 if (!adjacent) {
                     out.append(gap);
                 }
             }
-            byte[] text = m.group(3).getBytes(StandardCharsets.ISO_8859_1);
-            byte[] bytes = m.group(2).equalsIgnoreCase("B") ? TransferEncoding.base64(text, 0, text.length)
-                    : TransferEncoding.quotedPrintable(text, 0, text.length, true);
-            pending.write(bytes, 0, bytes.length);
+            if (b) {
+                pendingBase64.add(m.group(3));
+            } else {
+                base64(pendingBase64, pending);
+                byte[] text = m.group(3).getBytes(StandardCharsets.ISO_8859_1);
+                pending.writeBytes(TransferEncoding.quotedPrintable(text, 0, text.length, true));
+            }
             pendingCharset = charset;
             last = m.end();
         }
-        flush(out, pending, pendingCharset);
+        flush(out, pending, pendingBase64, pendingCharset);
         out.append(value.substring(last));
         return out.toString();
     }
 
-    private static void flush(StringBuilder out, ByteArrayOutputStream pending, String charset) {
+    private static void flush(StringBuilder out, ByteArrayOutputStream pending, List<String> pendingBase64, String charset) {
+        base64(pendingBase64, pending);
         if (charset != null && pending.size() > 0) {
             byte[] b = pending.toByteArray();
             out.append(MailCharset.decode(b, 0, b.length, charset));
         }
         pending.reset();
+    }
+
+    /**
+     * The text of adjacent B-words of one charset, decoded. Broken senders split the base64 of
+     * the whole text into words at any character, mid-quantum ("5Lit5paH5r" "WL6K+V"): when some
+     * word is not whole quanta and the joined text is, the text is decoded joined. Otherwise each
+     * word is decoded on its own, as RFC 2047 §5 has it (a word missing only its padding still gives
+     * its octets).
+     */
+    private static void base64(List<String> words, ByteArrayOutputStream pending) {
+        if (words.isEmpty()) {
+            return;
+        }
+        String joined = String.join("", words);
+        boolean split = words.stream().anyMatch(w -> w.length() % 4 != 0);
+        for (String w : split && joined.length() % 4 == 0 ? List.of(joined) : words) {
+            byte[] text = w.getBytes(StandardCharsets.ISO_8859_1);
+            pending.writeBytes(TransferEncoding.base64(text, 0, text.length));
+        }
+        words.clear();
     }
 
     /** {@link #encode(String, Charset, int)} for a value that starts a line (column 0). */

@@ -75,6 +75,48 @@ public final class Rfc2231 {
         return decode(bytes.toByteArray(), cs[0]);
     }
 
+    /** RFC 2231 §7 attribute-char: what a section may carry unescaped (no tspecials, '*', ' or '%'). */
+    private static final String ATTRIBUTE_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+-.^_`|~";
+
+    /**
+     * The parameter {@code name} with a value of {@code octets} in {@code charset}, written as
+     * RFC 2231 §4 {@code name*=charset''%E6%8A%A5}, or as numbered sections {@code name*0*=},
+     * {@code name*1*=}, ... (§3, §4.1) when that does not fit a folded line: each returned token
+     * is at most {@code lineRoom} characters, and a %XX escape is never cut.
+     */
+    static java.util.List<String> encode(String name, byte[] octets, java.nio.charset.Charset charset, int lineRoom) {
+        StringBuilder escaped = new StringBuilder();
+        for (byte b : octets) {
+            int c = b & 0xff;
+            if (c < 0x80 && ATTRIBUTE_CHARS.indexOf(c) >= 0) {
+                escaped.append((char) c);
+            } else {
+                escaped.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+            }
+        }
+        String prefix = charset.name() + "''";
+        String whole = name + "*=" + prefix + escaped;
+        if (whole.length() <= lineRoom) {
+            return java.util.List.of(whole);
+        }
+        java.util.List<String> sections = new java.util.ArrayList<>();
+        int i = 0;
+        while (i < escaped.length()) {
+            String head = name + "*" + sections.size() + "*=" + (sections.isEmpty() ? prefix : "");
+            int end = Math.min(escaped.length(), i + Math.max(3, lineRoom - head.length()));
+            if (end < escaped.length()) {
+                int percent = escaped.lastIndexOf("%", end - 1);
+                if (percent > i && percent > end - 3) {
+                    end = percent; // keep %XX whole
+                }
+            }
+            sections.add(head + escaped.substring(i, end));
+            i = end;
+        }
+        return sections;
+    }
+
     /** RFC 2231 §4.1: only the first section names the charset; encoded sections are percent-decoded. */
     private static String joined(TreeMap<Integer, Piece> sections) {
         String charset = null;

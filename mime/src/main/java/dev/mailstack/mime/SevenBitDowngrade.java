@@ -16,7 +16,8 @@ import java.util.Locale;
  * "8bit" or "binary" label on a part that is now 7-bit becomes "7bit"; everything else,
  * multipart structure included, is copied byte for byte, except that 8-bit octets in a preamble or
  * epilogue become '?' (RFC 2046 §5.1.1: readers ignore that text, and it has no charset to encode
- * it in). A message without 8-bit octets comes out identical. Streaming: memory does not grow with the message or part size (each 8-bit part is
+ * it in). A part already labelled quoted-printable or base64 keeps its label: its stray 8-bit
+ * octets are escaped (quoted-printable) or dropped (base64, where decoders ignore them). A message without 8-bit octets comes out identical. Streaming: memory does not grow with the message or part size (each 8-bit part is
  * read three times from the content source: check, measure, encode).
  */
 public final class SevenBitDowngrade {
@@ -57,6 +58,18 @@ public final class SevenBitDowngrade {
         if (!eightBit(c.content, p.bodyOffset(), p.bodySize())) {
             c.write(rewrite(header, p, null));
             return; // the body is copied as it is by the next copyTo
+        }
+        String declared = p.encoding().toLowerCase(Locale.ROOT);
+        if (declared.equals("quoted-printable") || declared.equals("base64")) {
+            // Already encoded, yet with raw 8-bit octets (broken senders, common among Chinese
+            // mailers): a second encoding would make readers, who decode once, see the first one
+            // as text. The octets are repaired where they stand and the label kept.
+            c.write(rewrite(header, p, null));
+            try (InputStream in = new BufferedInputStream(c.content.open(p.bodyOffset()), BUFFER)) {
+                copy(in, declared.equals("base64") ? new Base64Repair(c.out) : new QuotedPrintableRepair(c.out), p.bodySize());
+            }
+            c.skipTo(p.bodyOffset() + p.bodySize());
+            return;
         }
         long base64 = base64Length(p.bodySize());
         boolean useQp = p.isText() && quotedPrintableLength(c.content, p.bodyOffset(), p.bodySize()) <= base64;
@@ -272,6 +285,83 @@ public final class SevenBitDowngrade {
                 out.write('\n');
                 column = 0;
             }
+        }
+    }
+
+    /**
+     * A body labelled quoted-printable with raw 8-bit octets in it: each such octet becomes its
+     * =XX escape (RFC 2045 §6.7 rule 1, what the sender should have written), everything else is
+     * kept, and a line the escapes make longer than 76 characters gets soft line breaks (rule 5),
+     * never inside an escape the sender wrote.
+     */
+    static final class QuotedPrintableRepair extends OutputStream {
+        private static final byte[] HEX = "0123456789ABCDEF".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        private final OutputStream out;
+        private int column;
+        private int escapeLeft;
+
+        QuotedPrintableRepair(OutputStream out) {
+            this.out = out;
+        }
+
+        @Override
+        public void write(int value) throws IOException {
+            int b = value & 0xff;
+            if (b == '\r' || b == '\n') {
+                out.write(b);
+                column = b == '\n' ? 0 : column;
+                escapeLeft = 0;
+                return;
+            }
+            boolean eightBit = b >= 0x80;
+            if (escapeLeft == 0 && column + (eightBit || b == '=' ? 3 : 1) > 75) {
+                out.write('=');
+                out.write('\r');
+                out.write('\n');
+                column = 0;
+            }
+            if (eightBit) {
+                out.write('=');
+                out.write(HEX[b >> 4]);
+                out.write(HEX[b & 0xf]);
+                column += 3;
+                escapeLeft = 0;
+            } else {
+                out.write(b);
+                column++;
+                escapeLeft = b == '=' ? 2 : Math.max(0, escapeLeft - 1);
+            }
+        }
+    }
+
+    /**
+     * A body labelled base64 with raw 8-bit octets in it: those octets are outside the base64
+     * alphabet, which decoders ignore (RFC 2045 §6.8), so they are dropped and the rest kept.
+     */
+    static final class Base64Repair extends OutputStream {
+        private final OutputStream out;
+
+        Base64Repair(OutputStream out) {
+            this.out = out;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            if ((b & 0x80) == 0) {
+                out.write(b);
+            }
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            int start = off;
+            for (int i = off; i < off + len; i++) {
+                if (b[i] < 0) {
+                    out.write(b, start, i - start);
+                    start = i + 1;
+                }
+            }
+            out.write(b, start, off + len - start);
         }
     }
 

@@ -121,7 +121,8 @@ public final class TransferEncoding {
     /**
      * {@link #decode(byte[], String)} for a body of any size in bounded memory: the body is read in
      * chunks, base64 with its state carried over and quoted-printable cut after a line end (an
-     * escape or soft line break never spans lines), so the output is the same. Returns the octets written.
+     * escape or soft line break never spans lines), or before an escape when a chunk has no line
+     * end, so the output is the same. Returns the octets written.
      */
     public static long decode(InputStream body, String encoding, OutputStream out) throws IOException {
         String e = encoding == null ? "" : encoding.strip().toLowerCase(java.util.Locale.ROOT);
@@ -143,7 +144,9 @@ public final class TransferEncoding {
             int cut = have;
             if (!eof && e.equals("quoted-printable")) {
                 int lf = lastIndexOf(buf, (byte) '\n', have);
-                cut = lf >= 0 ? lf + 1 : have;
+                // a chunk with no line end (a long HTML line): cut before a trailing "=" or "=X",
+                // so that no escape or soft line break (RFC 2045 §6.7) is split between chunks
+                cut = lf >= 0 ? lf + 1 : buf[have - 1] == '=' ? have - 1 : buf[have - 2] == '=' ? have - 2 : have;
             }
             if (e.equals("base64")) {
                 base64.decode(buf, 0, cut, decoded);

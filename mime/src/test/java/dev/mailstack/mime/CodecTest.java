@@ -42,6 +42,26 @@ class CodecTest {
         assertEquals("很长的中文主题".repeat(6), Rfc2047.decode(encoded.replace("\r\n", "")));
     }
 
+    /** Broken senders split the base64 of a text into B-words mid-quantum: joined, it decodes. */
+    @Test
+    void base64EncodedWordsSplitMidQuantumAreJoinedBeforeDecoding() {
+        assertEquals("中文测试", Rfc2047.decode("=?utf-8?B?5Lit5paH5r?= =?utf-8?B?WL6K+V?="));
+        assertEquals("中文测试", Rfc2047.decode("=?utf-8?B?5Lit5p?=\r\n =?UTF-8?B?aH5rWL6K?= =?utf-8?B?+V?="));
+        assertEquals("abab", Rfc2047.decode("=?utf-8?B?YWI?= =?utf-8?B?YWI?="), "words only missing padding stay apart");
+    }
+
+    /** Names the JDK maps to strict GB2312 or does not know, which mail readers treat as the superset. */
+    @Test
+    void everyGb2312AliasDecodesGbkCharacters() {
+        byte[] gbk = "朱镕基".getBytes(GBK); // 镕 is in GBK, not in GB2312
+        for (String name : List.of("gb2312-80", "gb2312-1980", "euccn", "x-euc-cn", "euc_cn", "windows-936")) {
+            assertEquals("GB18030", MailCharset.lookup(name).orElseThrow().name(), name);
+            assertEquals("朱镕基", MailCharset.decode(gbk, 0, gbk.length, name), name);
+        }
+        assertEquals("x-windows-949", MailCharset.lookup("cp949").orElseThrow().name());
+        assertEquals("x-windows-950", MailCharset.lookup("cp950").orElseThrow().name());
+    }
+
     @Test
     void charsetsAreMappedAsMailReadersDo() {
         assertEquals("GB18030", MailCharset.lookup("gb2312").orElseThrow().name());

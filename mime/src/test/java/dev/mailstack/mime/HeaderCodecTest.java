@@ -129,6 +129,40 @@ class HeaderCodecTest {
                 Rfc2047.decode(MessageText.unfold(out, "Subject")));
     }
 
+    /**
+     * Only an angle-addr or addr-spec is an address: a quoted display name with '@' is a phrase and
+     * is encoded (RFC 2047 §5(3)); an internationalised address, which no encoding may replace,
+     * keeps its UTF-8 octets. Both used to come out as '?' (text written as ISO-8859-1).
+     */
+    @Test
+    void headerRewriteNeverTurnsAddressTextIntoQuestionMarks() throws Exception {
+        byte[] raw = ("From: a@b.c\r\nTo: \"张三@公司\" <z@b.c>\r\nCc: <zhang@例子.中国>\r\nSubject: x\r\n\r\nbody 中\r\n")
+                .getBytes(StandardCharsets.UTF_8);
+        byte[] seven = SevenBitDowngradeTest.downgrade(raw);
+        String text = new String(seven, StandardCharsets.UTF_8);
+        assertTrue(text.contains("Cc: <zhang@例子.中国>\r\n"), text);
+        assertFalse(text.contains("?@"), text);
+        MessageSummary.Envelope e = MessageSummary.parse(new java.io.ByteArrayInputStream(seven), MimeLimits.defaults())
+                .summary().envelope();
+        AddressList.Address to = AddressList.parse(e.to()).getFirst();
+        assertTrue(to.name().startsWith("=?UTF-8?B?"), e.to());
+        assertEquals("张三@公司", Rfc2047.decode(to.name()), e.to());
+        assertEquals("z", to.mailbox(), e.to());
+        assertEquals("例子.中国", AddressList.parse(e.cc()).getFirst().host(), e.cc());
+    }
+
+    /** RFC 2047 §5(2): the encoded-word goes inside the comment, so the comment stays one. */
+    @Test
+    void headerRewriteKeepsACommentAComment() throws Exception {
+        byte[] raw = "From: zhang@example.com (张三)\r\nSubject: x\r\n\r\nbody 中\r\n".getBytes(StandardCharsets.UTF_8);
+        byte[] seven = SevenBitDowngradeTest.downgrade(raw);
+        String from = MessageSummary.parse(new java.io.ByteArrayInputStream(seven), MimeLimits.defaults()).summary().envelope().from();
+        assertTrue(from.startsWith("zhang@example.com (=?UTF-8?B?"), from);
+        AddressList.Address a = AddressList.parse(from).getFirst();
+        assertEquals("example.com", a.host(), from);
+        assertEquals("张三", Rfc2047.decode(a.name()), from);
+    }
+
     @Test
     void longTraceFieldsFoldAtWhitespace() {
         String field = "Received: from client.example.org (client.example.org [192.0.2.10]) by mx.example.net "

@@ -11,6 +11,7 @@ import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.List;
+import dev.mailstack.mime.HeaderCodecTest.MessageText;
 import org.junit.jupiter.api.Test;
 
 class SevenBitDowngradeTest {
@@ -109,6 +110,67 @@ class SevenBitDowngradeTest {
         assertEquals("7bit", message.encoding(), "an 8bit label on what is now 7-bit becomes 7bit");
         assertEquals("内部主题", Rfc2047.decode(message.embedded().envelope().subject()));
         assertTrue(TextExtractor.bodyText(after, CodecTest.source(seven)).contains("内部正文"));
+    }
+
+    /**
+     * RFC 2047 §5 allows no encoded-word in a parameter, and RFC 6152 §3 wants the content kept:
+     * a raw UTF-8 attachment name becomes an RFC 2231 parameter (in sections when long), never an
+     * encoded-word that swallows "filename=" (which lost the name).
+     */
+    @Test
+    void downgradeKeepsANonAsciiAttachmentName() throws Exception {
+        String longName = "二〇二五年第三季度华东区销售业绩分析报告（最终修订版，请勿外传）附件.pdf";
+        byte[] raw = ("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+                + "Content-Type: text/plain; charset=utf-8\r\n\r\n中文\r\n--b\r\n"
+                + "Content-Type: application/pdf; name=\"报告.pdf\"\r\n"
+                + "Content-Disposition: attachment; filename=\"报告.pdf\"\r\n"
+                + "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--b\r\n"
+                + "Content-Type: application/pdf\r\n"
+                + "Content-Disposition: attachment; filename=\"" + longName + "\"; size=6\r\n"
+                + "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--b--\r\n").getBytes(StandardCharsets.UTF_8);
+        byte[] seven = downgrade(raw);
+        String text = new String(seven, StandardCharsets.ISO_8859_1);
+        assertSevenBit(seven);
+        for (String line : text.split("\r\n")) {
+            assertTrue(line.length() <= 78, line);
+        }
+        assertTrue(text.contains("filename*=UTF-8''%E6%8A%A5%E5%91%8A.pdf"), text);
+        assertTrue(text.contains("filename*0*=UTF-8''%E4%BA%8C"), text);
+        MessageSummary.Part pdf = part(seven, List.of(2));
+        assertEquals("报告.pdf", pdf.params().get("name"), text);
+        assertEquals("报告.pdf", pdf.disposition().params().get("filename"), text);
+        MessageSummary.Part second = part(seven, List.of(3));
+        assertEquals(longName, second.disposition().params().get("filename"), text);
+        assertEquals("6", second.disposition().params().get("size"), text);
+        java.util.Map<String, String> plainOnly = HeaderValue.parse(
+                MessageText.unfold(text.substring(text.indexOf("--b\r\nContent-Type: application/pdf;")), "Content-Disposition")
+                        .replaceAll("filename\\*=[^;]*", ""), 10).params();
+        assertEquals("报告.pdf", plainOnly.get("filename"), "the encoded-word copy for readers without RFC 2231");
+    }
+
+    /**
+     * A body labelled quoted-printable or base64 that also carries raw 8-bit octets (broken
+     * senders) keeps its label: a second encoding made readers, who decode once, see "Caf=C3=A9"
+     * or an attachment still in base64.
+     */
+    @Test
+    void downgradeDoesNotEncodeAQuotedPrintableBodyTwice() throws Exception {
+        String longLine = "中文".repeat(40);
+        byte[] raw = ("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+                + "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+                + "Caf=C3=A9 and raw 中文 line\r\n" + longLine + "=\r\n end\r\n--b\r\n"
+                + "Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                + "AAEC中/v8=\r\n--b--\r\n").getBytes(StandardCharsets.UTF_8);
+        byte[] seven = downgrade(raw);
+        assertSevenBit(seven);
+        for (String line : new String(seven, StandardCharsets.US_ASCII).split("\r\n")) {
+            assertTrue(line.length() <= 76, line);
+        }
+        assertEquals("quoted-printable", part(seven, List.of(1)).encoding());
+        assertEquals("Café and raw 中文 line\r\n" + longLine + " end", // the CRLF before a boundary belongs to it (RFC 2046 §5.1.1)
+                new String(decodedBody(seven, List.of(1)), StandardCharsets.UTF_8));
+        assertEquals("base64", part(seven, List.of(2)).encoding());
+        assertArrayEquals(new byte[]{0, 1, 2, (byte) 0xfe, (byte) 0xff}, decodedBody(seven, List.of(2)));
     }
 
     @Test

@@ -65,6 +65,20 @@ class TransferEncodingStreamTest {
         }
     }
 
+    /**
+     * A quoted-printable line longer than the 64 KiB chunk (a long-lined HTML part read by IMAP
+     * BINARY) has no line end to cut after: an escape cut in two used to come out literally.
+     */
+    @Test
+    void streamingQuotedPrintableMatchesTheArrayDecoderOnLongLines() throws IOException {
+        for (int shift = 0; shift < 3; shift++) {
+            byte[] encoded = ("x".repeat(shift) + "=41".repeat(70_000)).getBytes(StandardCharsets.US_ASCII);
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            TransferEncoding.decode(new java.io.ByteArrayInputStream(encoded), "quoted-printable", out);
+            assertEquals("x".repeat(shift) + "A".repeat(70_000), out.toString(StandardCharsets.US_ASCII), "shift " + shift);
+        }
+    }
+
     @Test
     void otherEncodingsPassThrough() throws IOException {
         byte[] raw = "8bit \u00e4 text\r\n".getBytes(StandardCharsets.UTF_8);

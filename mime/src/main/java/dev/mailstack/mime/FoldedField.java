@@ -1,0 +1,52 @@
+package dev.mailstack.mime;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * One header field being written token by token as octets, folded before a token that would take
+ * its line past 78 columns (RFC 5322 §2.1.1, §2.2.3: folding inserts CRLF before whitespace). A
+ * token longer than a line stays whole. Tokens are ASCII text, or octets kept as they came
+ * (8-bit text that no encoding may replace, such as an internationalised address).
+ */
+final class FoldedField {
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private int column;
+    private boolean empty = true;
+
+    /** Starts the field with {@code name} and its colon. */
+    FoldedField(String name) {
+        byte[] head = (name + ":").getBytes(StandardCharsets.ISO_8859_1);
+        out.writeBytes(head);
+        column = head.length;
+    }
+
+    /** The columns used on the current line. */
+    int column() {
+        return column;
+    }
+
+    void place(String ascii) {
+        place(ascii.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /** Appends a token after a space, or on a new folded line when it would pass 78 columns. */
+    void place(byte[] token) {
+        if (!empty && column + 1 + token.length > Rfc2047.FOLD_AT) {
+            out.write('\r');
+            out.write('\n');
+            column = 0;
+        }
+        out.write(' ');
+        out.writeBytes(token);
+        column += 1 + token.length;
+        empty = false;
+    }
+
+    /** The field with its line end. */
+    byte[] bytes() {
+        out.write('\r');
+        out.write('\n');
+        return out.toByteArray();
+    }
+}
