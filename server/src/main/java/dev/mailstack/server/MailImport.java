@@ -66,14 +66,18 @@ final class MailImport {
             ImportTarget.Draft draft = null;
             Instant date = Instant.now();
             boolean afterEmptyLine = true; // the start of the file counts as one
+            long lineNumber = 0;
+            long messageLine = 0; // the From_ line of the message being read, which a failure names
             try {
                 for (byte[] line; (line = line(in)) != null; ) {
+                    lineNumber++;
                     if (afterEmptyLine && isFromLine(line)) {
                         if (draft != null) {
-                            store(draft, mailbox, Flags.NONE, date);
+                            store(draft, mailbox, Flags.NONE, date, file + ":" + messageLine);
                             draft = null;
                         }
                         draft = target.draft();
+                        messageLine = lineNumber;
                         date = fromLineDate(line).orElseGet(Instant::now);
                         afterEmptyLine = false;
                         continue;
@@ -94,7 +98,7 @@ final class MailImport {
                     draft.write(CRLF);
                 }
                 if (draft != null) {
-                    store(draft, mailbox, Flags.NONE, date);
+                    store(draft, mailbox, Flags.NONE, date, file + ":" + messageLine);
                     draft = null;
                 }
             } finally {
@@ -310,7 +314,8 @@ final class MailImport {
                         draft.close();
                         throw e;
                     }
-                    store(draft, mailbox, flags(name.toString()), date);
+                    store(draft, mailbox, flags(name.toString()), date,
+                            "message " + part + "/" + name + " of mailbox " + mailbox.path());
                 }
             }
         }
@@ -354,9 +359,15 @@ final class MailImport {
         return new Flags(set, Set.of());
     }
 
-    private void store(ImportTarget.Draft draft, MailboxName mailbox, Flags flags, Instant date) throws IOException {
+    /**
+     * Stores one message; a failure names it ({@code where}: the mbox file and line of its From_
+     * line, or the Maildir file), so an administrator can look at that message and run the rest.
+     */
+    private void store(ImportTarget.Draft draft, MailboxName mailbox, Flags flags, Instant date, String where) {
         try (draft) {
             draft.store(mailbox, flags, date);
+        } catch (IOException | RuntimeException e) {
+            throw new CommandFailure(where + ": " + (e.getMessage() != null ? e.getMessage() : e.toString()));
         }
         imported++;
     }

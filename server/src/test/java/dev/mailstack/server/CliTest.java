@@ -730,4 +730,22 @@ class CliTest {
         Files.writeString(conf, "smtp.max_recipients = 50\n");
         assertEquals(0, capture("config", "check", "--config", conf.toString()).exit());
     }
+
+    /** An import that fails part way names the message it failed on (mbox: its From_ line) and how many went in before. */
+    @Test
+    void anImportThatFailsNamesTheMessage() throws Exception {
+        String data = dir.resolve("data").toString();
+        run("domain", "add", "example.org", "--data", data);
+        Path users = dir.resolve("u.txt");
+        Files.writeString(users, "alice@example.org pw\n");
+        run("user", "import", users.toString(), "--data", data);
+        assertEquals(0, run("user", "quota", "alice@example.org", "2K", "--data", data));
+        Path mbox = dir.resolve("old.mbox");
+        Files.writeString(mbox, "From someone Tue Dec  1 10:00:00 2026\nSubject: one\n\nsmall\n\n"
+                + "From other Tue Dec  1 11:00:00 2026\nSubject: two\n\n" + "x".repeat(4000) + "\n");
+        Ran failed = capture("import", "mbox", mbox.toString(), "--user", "alice@example.org", "--data", data);
+        assertEquals(1, failed.exit(), failed.out());
+        assertTrue(failed.err().startsWith("mailstack: " + mbox + ":6: ")
+                && failed.err().contains("(1 message(s) were imported before that)"), failed.err());
+    }
 }
