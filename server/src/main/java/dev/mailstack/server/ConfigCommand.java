@@ -19,6 +19,12 @@ final class ConfigCommand {
             FrontEnds.check(config); // keys that only make sense together, and the files they name
             try {
                 Server.tls(config);
+            } catch (java.nio.file.AccessDeniedException e) {
+                // the key is the server user's alone (rw-------): a check by someone else cannot read it
+                throw new ConfigException("tls: cannot read " + e.getFile() + " (permission denied): check as the user"
+                        + " the server runs as (sudo -u mailstack mailstack config check ...), who must be able to read it");
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new ConfigException("tls: no such file " + e.getFile());
             } catch (java.io.IOException e) {
                 throw new ConfigException("tls: " + e.getMessage());
             }
