@@ -73,7 +73,7 @@ public record MessageSummary(Envelope envelope, Part root, byte[] header) {
      * inside a multipart it stops before the CRLF that precedes the next boundary (RFC 2046
      * §5.1.1). {@code bodyLines} counts the LFs inside that body, as Dovecot does (imapd prints it
      * for text/* and message/rfc822 only). {@code params} are decoded (RFC 2231, names lower case,
-     * header order); text/* without parameters has charset=us-ascii (RFC 2045 §5.2).
+     * header order); text/* without a charset has charset=us-ascii, last (RFC 2046 §4.1.2).
      * {@code explicitType} is false when the part had no usable Content-Type (the RFC 2045 or
      * digest default applies). {@code embedded} is the enclosed message of a message/rfc822 part
      * (null when it was not parsed: base64/QP encoded, or past a limit).

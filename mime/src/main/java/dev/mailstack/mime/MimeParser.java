@@ -226,9 +226,12 @@ final class MimeParser {
             type = new HeaderValue(inDigest ? "message/rfc822" : "text/plain",
                     inDigest ? Map.of() : Map.of("charset", "us-ascii"));
         }
-        if (type.value().startsWith("text/") && type.params().isEmpty()) {
-            // RFC 2045 §5.2: text without parameters is us-ascii; Dovecot lists it that way too
-            type = new HeaderValue(type.value(), Map.of("charset", "us-ascii"));
+        if (type.value().startsWith("text/") && !type.params().containsKey("charset")) {
+            // RFC 2046 §4.1.2: text without a charset is us-ascii; Dovecot lists it that way too,
+            // after the parameters there are ("format" "flowed" "charset" "us-ascii")
+            Map<String, String> params = new LinkedHashMap<>(type.params());
+            params.put("charset", "us-ascii");
+            type = new HeaderValue(type.value(), java.util.Collections.unmodifiableMap(params));
         }
         b.type = type;
         String boundary = type.params().get("boundary");

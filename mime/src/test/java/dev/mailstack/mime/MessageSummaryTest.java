@@ -36,6 +36,17 @@ class MessageSummaryTest {
         return new String(b, (int) offset, (int) length, StandardCharsets.UTF_8);
     }
 
+    /** RFC 2046 §4.1.2: text without a charset is us-ascii, listed after its other parameters as Dovecot lists it. */
+    @Test
+    void textWithoutACharsetIsUsAsciiAfterItsOtherParameters() throws Exception {
+        assertEquals(List.of("format", "charset"), List.copyOf(parse("Content-Type: text/plain; format=flowed\r\n\r\nx\r\n")
+                .summary().root().params().keySet()));
+        assertEquals("us-ascii", parse("Content-Type: text/plain; format=flowed\r\n\r\nx\r\n").summary().root().params().get("charset"));
+        assertEquals(Map.of("charset", "gbk"), parse("Content-Type: text/plain; charset=gbk\r\n\r\nx\r\n").summary().root().params());
+        assertEquals(Map.of("name", "a.bin"), parse("Content-Type: application/octet-stream; name=a.bin\r\n\r\nx\r\n")
+                .summary().root().params(), "only text has a default charset");
+    }
+
     /** RFC 3282 §2: a comma-separated list of tags; empty items are none. */
     @Test
     void contentLanguageIsAListOfTags() throws Exception {
