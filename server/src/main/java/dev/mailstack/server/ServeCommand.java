@@ -16,6 +16,8 @@ import picocli.CommandLine.Option;
             "Each is a number, auto (the standard port when allowed to bind it, else the unprivileged one) or"
                     + " off. Flags win over the environment, which wins over the file (docs/configuration.md)."})
 final class ServeCommand implements Runnable {
+    private static final System.Logger LOG = System.getLogger(ServeCommand.class.getName());
+
     @Mixin
     StoreOptions options;
     @Option(names = "--hostname", paramLabel = "NAME", description = "Name in greetings and Received: headers.")
@@ -65,6 +67,19 @@ final class ServeCommand implements Runnable {
         // a reload can be sent the moment systemd or a script sees the port.
         HangupRequests hangups = new HangupRequests();
         Signals.onHangup(hangups::requested);
+        // SIGTERM's handler too: one during the start (a long schema upgrade, the warm-up) would
+        // otherwise end the JVM under the migration, exit 143. It is kept, and the stop runs once
+        // the server is up.
+        java.util.concurrent.atomic.AtomicReference<Runnable> stopWhenUp = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean stopAsked = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable onTerminate = () -> {
+            stopAsked.set(true);
+            Runnable up = stopWhenUp.get();
+            if (up != null) {
+                up.run();
+            }
+        };
+        boolean handled = Signals.onTerminate(onTerminate);
         Server server;
         DataFolder folder = DataFolder.mayBeMade(config);
         try {
@@ -78,7 +93,11 @@ final class ServeCommand implements Runnable {
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Duration grace = Duration.ofSeconds(config.integer(ConfigKey.SHUTDOWN_GRACE));
+        java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
         Runnable stop = () -> {
+            if (!once.compareAndSet(false, true)) {
+                return; // the signal and the check after the start both saw it: one stop
+            }
             server.stop(grace);
             stopped.countDown();
             // java.util.logging resets itself in its own shutdown hook, so this last line goes direct.
@@ -86,8 +105,13 @@ final class ServeCommand implements Runnable {
             // A requested stop (SIGTERM, Ctrl-C) that completed is success: exit 0, not 143.
             Runtime.getRuntime().halt(0);
         };
-        if (!Signals.onTerminate(stop)) {
+        if (!handled) {
             Runtime.getRuntime().addShutdownHook(new Thread(stop, "shutdown"));
+        }
+        stopWhenUp.set(stop);
+        if (stopAsked.get()) {
+            LOG.log(System.Logger.Level.INFO, "stop: asked during the start, stopping now that it is up");
+            stop.run();
         }
         SystemdNotify.ready();
         hangups.started(server::reload); // last: a failing replayed reload must not keep the stop handler or READY away

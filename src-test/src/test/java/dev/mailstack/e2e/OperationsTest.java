@@ -173,6 +173,31 @@ class OperationsTest {
         }
     }
 
+    /**
+     * A SIGTERM while the server starts (a schema upgrade, the warm-up) is kept and answered once it
+     * is up: a clean stop and exit 0, not the JVM ending under a migration with 143.
+     */
+    @Test
+    void aSigtermDuringTheStartStopsCleanlyOnceTheServerIsUp() throws Exception {
+        Path data = dataWithAlice();
+        Path log = dir.resolve("server.log");
+        Process server = ServerProcess.builder(data, RelayTest.freePort()).redirectOutput(log.toFile()).start();
+        try {
+            // the data folder is taken first thing; opening the store and the warm-up (a second or
+            // more) come after it, the listeners and "ready" last
+            Await.until("the start to take the data folder", Duration.ofSeconds(60),
+                    () -> Files.exists(data.resolve("control/owner.lock")));
+            new ProcessBuilder("kill", "-TERM", Long.toString(server.pid())).start().waitFor();
+            assertTrue(server.waitFor(60, TimeUnit.SECONDS));
+            String said = Files.readString(log);
+            assertEquals(0, server.exitValue(), said);
+            assertTrue(said.contains("stop: asked during the start, stopping now that it is up")
+                    && said.contains("mailstack stopped cleanly"), said);
+        } finally {
+            server.destroyForcibly();
+        }
+    }
+
     @Test
     void sigtermLetsAMessageInFlightFinishThenExitsZeroAndSighupReloads() throws Exception {
         Path data = dataWithAlice();
