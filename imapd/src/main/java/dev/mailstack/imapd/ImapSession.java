@@ -890,7 +890,7 @@ final class ImapSession {
         List<MailboxInfo> all = user.list();
         List<MailboxPattern> patterns = new ArrayList<>();
         String reference = decoded(l.reference());
-        for (String p : l.patterns()) {
+        for (String p : new java.util.LinkedHashSet<>(l.patterns())) { // one of each: a command may repeat a pattern thousands of times
             patterns.add(MailboxPattern.of(reference, decoded(p)));
         }
         for (MailboxInfo box : all) {

@@ -1,5 +1,6 @@
 package dev.mailstack.imapd;
 
+import dev.mailstack.store.MailboxName;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -13,26 +14,51 @@ import java.util.Map;
  * stopped every session of the server.
  */
 final class MailboxPattern {
+    /**
+     * A name has at most this many UTF-16 units (the store's limit of code points, each at most
+     * two): a pattern with more characters than that besides its wildcards matches no name.
+     */
+    private static final int MAX_NAME_UNITS = 2 * MailboxName.MAX_LENGTH;
+    /** The pattern that matches nothing. */
+    private static final MailboxPattern NONE = new MailboxPattern("\0", true);
+
     private final int length;
+    private final boolean none;
     /** Positions holding '*', '%', and either. */
     private final long[] star;
     private final long[] percent;
     private final long[] wild;
-    /** For each character of the pattern, the positions holding it. */
-    private final Map<Character, long[]> literal = new HashMap<>();
+    /**
+     * For each character of the pattern, the positions holding it: all of them together as many as
+     * the pattern is long (a bit mask per character would cost the pattern's length for each of
+     * its distinct characters: megabytes for a long pattern of many scripts), its mask made when a
+     * name's character asks for it.
+     */
+    private final Map<Character, int[]> literal = new HashMap<>();
 
-    private MailboxPattern(String pattern) {
+    private MailboxPattern(String pattern, boolean none) {
+        this.none = none;
         length = pattern.length();
         int words = (length + 1 + 63) / 64; // one bit per position, and one for "all of it matched"
         star = new long[words];
         percent = new long[words];
         wild = new long[words];
+        Map<Character, Integer> counts = new HashMap<>();
         for (int i = 0; i < length; i++) {
             char c = pattern.charAt(i);
-            long[] bits = c == '*' ? star : c == '%' ? percent : literal.computeIfAbsent(c, k -> new long[words]);
-            bits[i >>> 6] |= 1L << i;
             if (c == '*' || c == '%') {
+                (c == '*' ? star : percent)[i >>> 6] |= 1L << i;
                 wild[i >>> 6] |= 1L << i;
+            } else {
+                counts.merge(c, 1, Integer::sum);
+            }
+        }
+        Map<Character, Integer> filled = new HashMap<>();
+        for (int i = 0; i < length; i++) {
+            char c = pattern.charAt(i);
+            if (c != '*' && c != '%') {
+                int[] at = literal.computeIfAbsent(c, k -> new int[counts.get(k)]);
+                at[filled.merge(c, 1, Integer::sum) - 1] = i;
             }
         }
     }
@@ -44,7 +70,9 @@ final class MailboxPattern {
         if (full.regionMatches(true, 0, "INBOX", 0, 5) && (full.length() == 5 || "/*%".indexOf(full.charAt(5)) >= 0)) {
             full = "INBOX" + full.substring(5);
         }
-        return new MailboxPattern(collapsed(full));
+        String compact = collapsed(full);
+        long literals = compact.chars().filter(c -> c != '*' && c != '%').count();
+        return literals > MAX_NAME_UNITS ? NONE : new MailboxPattern(compact, false);
     }
 
     /** Runs of wildcards as one: "%%" is "%", and a run with a '*' in it is "*". Same matches, fewer positions. */
@@ -67,6 +95,10 @@ final class MailboxPattern {
     }
 
     boolean matches(String name) {
+        if (none) {
+            return false;
+        }
+        long[] same = new long[star.length];
         long[] at = new long[star.length];
         at[0] = 1L; // nothing of the name read, nothing of the pattern used
         orShifted(at, at, wild); // a wildcard may match nothing
@@ -77,8 +109,12 @@ final class MailboxPattern {
             for (int w = 0; w < at.length; w++) {
                 next[w] = at[w] & star[w] | (c == '/' ? 0 : at[w] & percent[w]); // a wildcard takes c, stays
             }
-            long[] same = literal.get(c);
-            if (same != null) {
+            int[] positions = literal.get(c);
+            if (positions != null) {
+                java.util.Arrays.fill(same, 0L);
+                for (int i : positions) {
+                    same[i >>> 6] |= 1L << i;
+                }
                 orShifted(next, at, same); // a position holding c takes it, moves on
             }
             orShifted(next, next, wild); // no two wildcards in a row (collapsed): one step reaches past them

@@ -67,4 +67,14 @@ class MailboxPatternTest {
         assertFalse(MailboxPattern.of("", "*a".repeat(2000) + "x").matches(name));
         assertTrue(MailboxPattern.of("", "*a".repeat(100) + "*").matches(name));
     }
+
+    /** Longer than any name can be (255 code points, 510 UTF-16 units) besides its wildcards: it matches nothing, and costs nothing. */
+    @Test
+    void aPatternLongerThanAnyNameMatchesNothing() {
+        String longest = "😀".repeat(255);
+        assertTrue(MailboxPattern.of("", longest).matches(longest));
+        assertTrue(MailboxPattern.of("", "%" + longest + "*").matches(longest));
+        assertFalse(MailboxPattern.of("", longest + "a").matches(longest + "a"));
+        assertFalse(MailboxPattern.of("中".repeat(30_000), "%").matches("中".repeat(30_000) + "/x"));
+    }
 }

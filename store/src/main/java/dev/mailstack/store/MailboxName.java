@@ -9,7 +9,7 @@ import java.util.Locale;
 public record MailboxName(String path) {
     public static final char SEPARATOR = '/';
     public static final MailboxName INBOX = new MailboxName("INBOX");
-    static final int MAX_LENGTH = 255;
+    public static final int MAX_LENGTH = 255;
 
     public MailboxName {
         if (path.equalsIgnoreCase("INBOX")) {
