@@ -212,7 +212,9 @@ public final class QueueRunner implements AutoCloseable {
         while (!stopping) {
             try {
                 List<QueuedMessage> batch = takeHandedOff();
-                if (batch.isEmpty()) {
+                if (batch.isEmpty() && stopBy == null) {
+                    // once a stop has begun, claimed entries for other servers would only be dropped
+                    // again, each claim a write (and a pending retry request lost): local mail only
                     batch = store.queue().claimDue(Instant.now(), settings.lease(), BATCH);
                 }
                 if (!batch.isEmpty()) {
