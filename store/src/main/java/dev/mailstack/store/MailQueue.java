@@ -547,6 +547,15 @@ public final class MailQueue {
         }
     }
 
+    /**
+     * The key of a once-guard as follow_ups_sent's primary key has it: entry, account and action. A
+     * batch records many entries in one transaction, each with its own redirect to the same target
+     * (alice forwards all her mail): without the entry, the second message's was taken for sent.
+     */
+    private static String onceKey(FollowUp r, Guard.Once o, String hash) {
+        return r.about().value() + " " + o.account().value() + " " + hash;
+    }
+
     /** {@code sentNow}: the once-keys of this transaction's follow-ups so far. */
     private static boolean due(Connection c, FollowUp r, Set<String> sentNow) throws SQLException {
         List<Guard.Once> once = r.guards().stream().flatMap(g -> g instanceof Guard.Once o ? Stream.of(o) : Stream.empty()).toList();
@@ -554,7 +563,7 @@ public final class MailQueue {
                 "SELECT 1 FROM follow_ups_sent WHERE queue_id = ? AND account_id = ? AND action_hash = ?")) {
             for (Guard.Once o : once) {
                 String hash = o.hash();
-                if (sentNow.contains(o.account().value() + " " + hash)) {
+                if (sentNow.contains(onceKey(r, o, hash))) {
                     return false;
                 }
                 find.setLong(1, r.about().value());
@@ -578,7 +587,7 @@ public final class MailQueue {
                 "INSERT INTO follow_ups_sent (queue_id, account_id, action_hash) VALUES (?, ?, ?)")) {
             for (Guard.Once o : once) {
                 String hash = o.hash();
-                sentNow.add(o.account().value() + " " + hash);
+                sentNow.add(onceKey(r, o, hash));
                 insert.setLong(1, r.about().value());
                 insert.setLong(2, o.account().value());
                 insert.setString(3, hash);

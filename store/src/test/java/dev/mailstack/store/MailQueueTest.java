@@ -200,6 +200,24 @@ class MailQueueTest {
         }
     }
 
+    /**
+     * A batch records several messages in one transaction: each message's own redirect to the same
+     * target goes (an account that forwards all its mail), once per message.
+     */
+    @Test
+    void eachMessageOfABatchGetsItsOwnFollowUpGuardedOnce() throws Exception {
+        QueueId first = enqueue("a@example.org", "b@example.org");
+        QueueId second = enqueue("a@example.org", "b@example.org");
+        MailQueue.Guard.Once alice = new MailQueue.Guard.Once(f.user().id(), "redirect\0carol@remote.test");
+        MailQueue.Recorded both = queue.record(java.util.Map.of(
+                        first, List.of(new RecipientOutcome.Delivered(0, "250 ok")),
+                        second, List.of(new RecipientOutcome.Delivered(0, "250 ok"))),
+                null, List.of(guarded(first, alice), guarded(second, alice), guarded(second, alice)));
+        assertTrue(both.followUps().get(0).isPresent(), "the first message's");
+        assertTrue(both.followUps().get(1).isPresent(), "the second message's, in the same transaction");
+        assertEquals(Optional.empty(), both.followUps().get(2), "the second message's again: once");
+    }
+
     /** RFC 5230 §4.6: the reply's claim is written with the reply queued, never without it. */
     @Test
     void aVacationReplyClaimsItsSenderOnlyWithTheReplyQueued() throws Exception {
