@@ -106,9 +106,12 @@ public final class Rfc2231 {
             String head = name + "*" + sections.size() + "*=" + (sections.isEmpty() ? prefix : "");
             int end = Math.min(escaped.length(), i + Math.max(3, lineRoom - head.length()));
             if (end < escaped.length()) {
-                int percent = escaped.lastIndexOf("%", end - 1);
-                if (percent > i && percent > end - 3) {
-                    end = percent; // keep %XX whole
+                // keep %XX whole: only the last two places can hold a cut escape's '%' (looking back
+                // further for one, as lastIndexOf did, was quadratic on a long run without escapes)
+                if (escaped.charAt(end - 1) == '%') {
+                    end -= 1;
+                } else if (end - 2 > i && escaped.charAt(end - 2) == '%') {
+                    end -= 2;
                 }
             }
             sections.add(head + escaped.substring(i, end));

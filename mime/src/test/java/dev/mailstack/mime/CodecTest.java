@@ -171,4 +171,23 @@ class CodecTest {
                 plain.length, same);
         assertArrayEquals(plain, same.toByteArray(), "a 7-bit message passes byte for byte");
     }
+
+    /**
+     * RFC 2231 sections of a long value: none longer than the line allows, no %XX cut, and they
+     * join back to the value. A long run without escapes once made each cut look back over the
+     * whole value for a '%' (quadratic: 2 MB took 22 s); the bound is for that, the work is linear.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(value = 60, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    void rfc2231SectionsKeepEscapesWholeAndComeInOnePass() {
+        String value = "报告" + "a".repeat(37) + "é".repeat(40) + "b".repeat(50);
+        List<String> sections = Rfc2231.encode("filename", value.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8, 70);
+        for (String section : sections) {
+            assertTrue(section.length() <= 70, section);
+            assertFalse(section.matches(".*%.?$"), "an escape cut at the end of " + section);
+        }
+        assertEquals(value, HeaderValue.parse("attachment; " + String.join("; ", sections), 100).params().get("filename"));
+        byte[] long_ = ("é" + "a".repeat(4_000_000)).getBytes(StandardCharsets.UTF_8);
+        assertTrue(Rfc2231.encode("filename", long_, StandardCharsets.UTF_8, 76).size() > 50_000);
+    }
 }
