@@ -30,8 +30,41 @@ final class FoldedField {
         place(ascii.getBytes(StandardCharsets.US_ASCII));
     }
 
-    /** Appends a token after a space, or on a new folded line when it would pass 78 columns. */
+    /** RFC 5322 §2.1.1: no line may be longer than 998 octets, whatever the folding at 78 does. */
+    private static final int MAX_LINE = 998;
+
+    /**
+     * Appends a token after a space, or on a new folded line when it would pass 78 columns. A token
+     * that would not fit even on a line of its own (a comment or quoted string the sender folded,
+     * unfolded into one) is folded at its own white space, which RFC 5322 §3.2.2 and §3.2.4 allow
+     * inside comments and quoted strings: each run of it becomes one fold.
+     */
     void place(byte[] token) {
+        if (1 + token.length > MAX_LINE && hasSpace(token)) {
+            int start = 0;
+            for (int i = 0; i <= token.length; i++) {
+                if (i == token.length || token[i] == ' ' || token[i] == '\t') {
+                    if (i > start) {
+                        placeWhole(java.util.Arrays.copyOfRange(token, start, i));
+                    }
+                    start = i + 1;
+                }
+            }
+            return;
+        }
+        placeWhole(token);
+    }
+
+    private static boolean hasSpace(byte[] token) {
+        for (byte b : token) {
+            if (b == ' ' || b == '\t') {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void placeWhole(byte[] token) {
         if (!empty && column + 1 + token.length > Rfc2047.FOLD_AT) {
             out.write('\r');
             out.write('\n');

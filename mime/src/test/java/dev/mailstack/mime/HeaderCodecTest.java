@@ -163,6 +163,23 @@ class HeaderCodecTest {
         assertEquals("张三", Rfc2047.decode(a.name()), from);
     }
 
+    /**
+     * RFC 5322 §2.1.1: a comment or quoted parameter the sender folded, unfolded into one token by
+     * the rewrite, is folded again at its own white space: no line past 998 octets.
+     */
+    @Test
+    void aRewrittenFieldHasNoLinePast998Octets() throws Exception {
+        String folded = "a".repeat(500) + "\r\n " + "b".repeat(500);
+        byte[] raw = ("To: (" + folded + ") <a@b.example>, Jörg <j@x.de>\r\n"
+                + "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n"
+                + "Content-Type: application/pdf; name=\"Jörg.pdf\"; x=\"" + folded + "\"\r\n\r\nbody\r\n--x--\r\n")
+                .getBytes(StandardCharsets.UTF_8);
+        byte[] seven = SevenBitDowngradeTest.downgrade(raw);
+        for (String line : new String(seven, StandardCharsets.ISO_8859_1).split("\r\n")) {
+            assertTrue(line.length() <= 998, () -> line.length() + " octets: " + line.substring(0, 60));
+        }
+    }
+
     @Test
     void longTraceFieldsFoldAtWhitespace() {
         String field = "Received: from client.example.org (client.example.org [192.0.2.10]) by mx.example.net "
