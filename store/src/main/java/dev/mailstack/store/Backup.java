@@ -142,7 +142,16 @@ public final class Backup {
         }
         UserPrincipal owner = Files.getOwner(dataDir);
         if (!Files.getOwner(dir, LinkOption.NOFOLLOW_LINKS).equals(owner)) {
-            Files.setOwner(dir, owner);
+            // lchown, never through a link: the folder's owner could swap the new folder for a link to
+            // a root file between the look above and this change, and root would give that file away
+            var view = Files.getFileAttributeView(dir, java.nio.file.attribute.PosixFileAttributeView.class,
+                    LinkOption.NOFOLLOW_LINKS);
+            if (view != null) { // none: not a POSIX file system, no owners to match
+                view.setOwner(owner);
+            }
+            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                throw new IOException(dir + " must be a folder (not a link): remove it, mailstack backup makes it again");
+            }
         }
         return dir;
     }
