@@ -49,7 +49,7 @@ public final class Rfc2047 {
             if (b) {
                 pendingBase64.add(m.group(3));
             } else {
-                base64(pendingBase64, pending);
+                base64(pendingBase64, pending, charset);
                 byte[] text = m.group(3).getBytes(StandardCharsets.ISO_8859_1);
                 pending.writeBytes(TransferEncoding.quotedPrintable(text, 0, text.length, true));
             }
@@ -62,7 +62,7 @@ public final class Rfc2047 {
     }
 
     private static void flush(StringBuilder out, ByteArrayOutputStream pending, List<String> pendingBase64, String charset) {
-        base64(pendingBase64, pending);
+        base64(pendingBase64, pending, charset);
         if (charset != null && pending.size() > 0) {
             byte[] b = pending.toByteArray();
             out.append(MailCharset.decode(b, 0, b.length, charset));
@@ -72,22 +72,38 @@ public final class Rfc2047 {
 
     /**
      * The text of adjacent B-words of one charset, decoded. Broken senders split the base64 of
-     * the whole text into words at any character, mid-quantum ("5Lit5paH5r" "WL6K+V"): when some
-     * word is not whole quanta and the joined text is, the text is decoded joined. Otherwise each
-     * word is decoded on its own, as RFC 2047 §5 has it (a word missing only its padding still gives
-     * its octets).
+     * the whole text into words at any character, mid-quantum ("5Lit5paH5r" "WL6K+V"), and others
+     * leave out each word's padding ("QQ" "QQ", "AA"): both are valid base64 word by word and
+     * joined. Each word on its own is RFC 2047 §5's reading; the joined text is taken instead only
+     * when it reads better in the charset (fewer undecodable octets and control characters), which
+     * a split character makes plain.
      */
-    private static void base64(List<String> words, ByteArrayOutputStream pending) {
+    private static void base64(List<String> words, ByteArrayOutputStream pending, String charset) {
         if (words.isEmpty()) {
             return;
         }
-        String joined = String.join("", words);
-        boolean split = words.stream().anyMatch(w -> w.length() % 4 != 0);
-        for (String w : split && joined.length() % 4 == 0 ? List.of(joined) : words) {
+        ByteArrayOutputStream each = new ByteArrayOutputStream();
+        for (String w : words) {
             byte[] text = w.getBytes(StandardCharsets.ISO_8859_1);
-            pending.writeBytes(TransferEncoding.base64(text, 0, text.length));
+            each.writeBytes(TransferEncoding.base64(text, 0, text.length));
         }
+        byte[] chosen = each.toByteArray();
+        String joined = String.join("", words);
+        if (words.stream().anyMatch(w -> w.length() % 4 != 0) && joined.length() % 4 == 0) {
+            byte[] text = joined.getBytes(StandardCharsets.ISO_8859_1);
+            byte[] whole = TransferEncoding.base64(text, 0, text.length);
+            if (flaws(whole, charset) < flaws(chosen, charset)) {
+                chosen = whole;
+            }
+        }
+        pending.writeBytes(chosen);
         words.clear();
+    }
+
+    /** How badly octets read in a charset: characters it cannot decode, and control characters. */
+    private static long flaws(byte[] octets, String charset) {
+        return MailCharset.decode(octets, 0, octets.length, charset).chars()
+                .filter(c -> c == '\uFFFD' || c < 0x20 && c != '\t' && c != '\r' && c != '\n').count();
     }
 
     /** {@link #encode(String, Charset, int)} for a value that starts a line (column 0). */

@@ -48,6 +48,8 @@ class CodecTest {
         assertEquals("中文测试", Rfc2047.decode("=?utf-8?B?5Lit5paH5r?= =?utf-8?B?WL6K+V?="));
         assertEquals("中文测试", Rfc2047.decode("=?utf-8?B?5Lit5p?=\r\n =?UTF-8?B?aH5rWL6K?= =?utf-8?B?+V?="));
         assertEquals("abab", Rfc2047.decode("=?utf-8?B?YWI?= =?utf-8?B?YWI?="), "words only missing padding stay apart");
+        assertEquals("AA", Rfc2047.decode("=?UTF-8?B?QQ?= =?UTF-8?B?QQ?="), "two words of one letter each, padding left out");
+        assertEquals("中文", Rfc2047.decode("=?GBK?B?1tA?= =?GBK?B?zsQ?="), "GBK characters, each word whole but unpadded");
     }
 
     /** Names the JDK maps to strict GB2312 or does not know, which mail readers treat as the superset. */
