@@ -374,6 +374,9 @@ public final class QueueRunner implements AutoCloseable {
         recordDone(attempt, localDone);
         int left = attempt.remote.size();
         for (Map.Entry<String, List<QueuedMessage.PendingRecipient>> group : attempt.remote.entrySet()) {
+            if (left < attempt.remote.size() && stopBy != null) {
+                break; // a stop has begun: no new transfer (beginStop); the domains left wait for the next start
+            }
             if (left < attempt.remote.size() && !store.queue().renewLeases(List.of(message.id()),
                     Instant.now().plus(settings.lease())).isEmpty()) {
                 deleted.put(message.id(), message.claimedAt());
