@@ -203,7 +203,11 @@ public final class Backup {
         Files.createDirectory(unpacked, OWNER_ONLY_FOLDER);
         try {
             unpack(backup, unpacked);
+            // on disk before anything takes its name in the data folder: a power cut after "restored"
+            // must not leave an empty or short file there under a good name
+            syncTree(unpacked);
             moveInto(unpacked, dataDir);
+            sync(dataDir); // the renames themselves
         } catch (IOException | RuntimeException e) {
             try {
                 deleteTree(unpacked);
@@ -327,6 +331,24 @@ public final class Backup {
                 }
             }
             throw e;
+        }
+    }
+
+    /** Every file and folder below {@code root}, and it, synced to the device (files before their folders). */
+    private static void syncTree(Path root) throws IOException {
+        List<Path> all;
+        try (Stream<Path> walk = Files.walk(root)) {
+            all = new ArrayList<>(walk.toList());
+        }
+        Collections.reverse(all); // children before the folder that names them
+        for (Path p : all) {
+            sync(p);
+        }
+    }
+
+    private static void sync(Path p) throws IOException {
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+            ch.force(true);
         }
     }
 
