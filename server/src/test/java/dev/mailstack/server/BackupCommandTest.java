@@ -19,23 +19,8 @@ class BackupCommandTest {
     @TempDir
     Path dir;
 
-    private record Ran(int exit, String out, String err) {
-    }
-
-    private Ran capture(String... args) {
-        java.io.PrintStream stdout = System.out;
-        java.io.PrintStream stderr = System.err;
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
-        try {
-            System.setOut(new java.io.PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
-            int exit = Main.run(args);
-            return new Ran(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(stdout);
-            System.setErr(stderr);
-        }
+    private static CommandRun capture(String... args) {
+        return CommandRun.of(args);
     }
 
     /** A data folder with one user and one large message whose body does not compress. */
@@ -74,7 +59,7 @@ class BackupCommandTest {
             z.closeEntry();
         }
         Path restored = dir.resolve("restored");
-        Ran r = capture("restore", zip.toString(), "--data", restored.toString());
+        CommandRun r = capture("restore", zip.toString(), "--data", restored.toString());
         assertEquals(1, r.exit(), "a zip with no database.zip is no backup: " + r.out() + r.err());
         assertTrue(r.err().contains(zip + " holds no database.zip"), r.err());
         assertNoStoreIn(restored);
@@ -94,11 +79,11 @@ class BackupCommandTest {
         Path cut = dir.resolve("cut.zip");
         Files.write(cut, java.util.Arrays.copyOf(whole, whole.length - 100_000));
         Path restored = dir.resolve("restored");
-        Ran failed = capture("restore", cut.toString(), "--data", restored.toString());
+        CommandRun failed = capture("restore", cut.toString(), "--data", restored.toString());
         assertEquals(1, failed.exit(), failed.out() + failed.err());
         assertTrue(failed.err().contains(cut + " is not a complete zip archive"), failed.err());
         assertNoStoreIn(restored);
-        Ran again = capture("restore", backup.toString(), "--data", restored.toString());
+        CommandRun again = capture("restore", backup.toString(), "--data", restored.toString());
         assertEquals(0, again.exit(), "the intact backup restores after a failed attempt: " + again.err());
     }
 
@@ -122,7 +107,7 @@ class BackupCommandTest {
         assertEquals(0, capture("backup", backup.toString(), "--data", data).exit());
         Path restored = dir.resolve("restored");
         try (DataFolderLock server = DataFolderLock.tryTake(restored).orElseThrow()) {
-            Ran r = capture("restore", backup.toString(), "--data", restored.toString());
+            CommandRun r = capture("restore", backup.toString(), "--data", restored.toString());
             assertEquals(1, r.exit(), r.out() + r.err());
             assertTrue(r.err().contains("another mailstack process owns " + restored), r.err());
             assertNoStoreIn(restored);

@@ -18,25 +18,8 @@ class CliTest {
         return Main.run(args);
     }
 
-    /** What a command printed, and its exit status. */
-    private record Ran(int exit, String out, String err) {
-    }
-
-    /** Runs a command as {@link #run} does, capturing what it prints on standard output and error. */
-    private Ran capture(String... args) {
-        java.io.PrintStream stdout = System.out;
-        java.io.PrintStream stderr = System.err;
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
-        try {
-            System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
-            System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
-            int exit = run(args);
-            return new Ran(exit, out.toString(java.nio.charset.StandardCharsets.UTF_8), err.toString(java.nio.charset.StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(stdout);
-            System.setErr(stderr);
-        }
+    private static CommandRun capture(String... args) {
+        return CommandRun.of(args);
     }
 
     @Test
@@ -68,11 +51,11 @@ class CliTest {
         Path users = dir.resolve("users.txt");
         Files.writeString(users, "alice@example.org pw\nbob@example.org pw\n");
         assertEquals(0, run("user", "import", users.toString(), "--data", data));
-        Ran working = capture("alias", "add", "sales@example.org", "bob@example.org", "--data", data);
+        CommandRun working = capture("alias", "add", "sales@example.org", "bob@example.org", "--data", data);
         assertEquals(0, working.exit());
         assertEquals("", working.err(), "a working alias gets no note");
-        Ran account = capture("alias", "add", "alice@example.org", "bob@example.org", "--data", data);
-        Ran nobody = capture("alias", "add", "info@example.org", "nobody@example.org", "--data", data);
+        CommandRun account = capture("alias", "add", "alice@example.org", "bob@example.org", "--data", data);
+        CommandRun nobody = capture("alias", "add", "info@example.org", "nobody@example.org", "--data", data);
         assertEquals(0, account.exit());
         assertEquals(0, nobody.exit());
         String said = account.err() + nobody.err();
@@ -90,7 +73,7 @@ class CliTest {
         Files.writeString(users, "carol@example.org\tpass word\n"
                 + "dave@example.org:{PLAIN}d-secret:1000:1000::/home/dave::\n"
                 + "erin@example.org:{BLF-CRYPT}$2y$05$abc:1000:1000::/home/erin::\n");
-        Ran imported = capture("user", "import", users.toString(), "--data", data);
+        CommandRun imported = capture("user", "import", users.toString(), "--data", data);
         assertEquals(1, imported.exit(), "one line refused");
         assertTrue(imported.err().contains(users + ":3: password scheme {BLF-CRYPT} is not supported"), imported.err());
         try (MailboxStore store = MailboxStore.open(Path.of(data), null)) {
@@ -496,8 +479,8 @@ class CliTest {
         String data = dir.resolve("data").toString();
         assertEquals(0, run("domain", "add", "example.org", "--data", data));
         Path missing = dir.resolve("nonexistent");
-        Ran backup = capture("backup", missing.resolve("x.zip").toString(), "--data", data);
-        Ran restore = capture("restore", dir.resolve("nonexist.zip").toString(), "--data", dir.resolve("r").toString());
+        CommandRun backup = capture("backup", missing.resolve("x.zip").toString(), "--data", data);
+        CommandRun restore = capture("restore", dir.resolve("nonexist.zip").toString(), "--data", dir.resolve("r").toString());
         assertEquals(1, backup.exit());
         assertEquals(1, restore.exit());
         String said = backup.err() + restore.err();
@@ -519,7 +502,7 @@ class CliTest {
         Files.writeString(mbox, "Stray text before the first message\n\nFrom someone Tue Dec  1 10:00:00 2026\nSubject: one\n\n"
                 + "Regards,\nFrom the archive of 10:00 notes\n\nFrom here on, all is quiet\n\n"
                 + "From other Tue Dec  1 11:00:00 2026\nSubject: two\n\nbody\n");
-        Ran imported = capture("import", "mbox", mbox.toString(), "--user", "alice@example.org", "--mailbox", "Old", "--data", data);
+        CommandRun imported = capture("import", "mbox", mbox.toString(), "--user", "alice@example.org", "--mailbox", "Old", "--data", data);
         assertEquals(0, imported.exit());
         assertTrue(imported.out().contains("skipped 1 line(s) of text before the first"), imported.out());
         Path eml = dir.resolve("one.eml");
@@ -573,7 +556,7 @@ class CliTest {
         Files.createSymbolicLink(maildir.resolve(".Linked"), other);
         Files.createDirectories(maildir.resolve(".Own"));
         Files.createSymbolicLink(maildir.resolve(".Own/cur"), other.resolve("cur"));
-        Ran imported = capture("import", "maildir", maildir.toString(), "--user", "alice@example.org", "--data", data);
+        CommandRun imported = capture("import", "maildir", maildir.toString(), "--user", "alice@example.org", "--data", data);
         assertEquals(0, imported.exit());
         assertTrue(imported.out().contains("skipped 3 symbolic link(s)"), imported.out());
         try (MailboxStore store = MailboxStore.open(Path.of(data), null)) {
@@ -669,12 +652,12 @@ class CliTest {
         Path users = dir.resolve("users.txt");
         Files.writeString(users, "dave@example.org pw\n" + "x".repeat(3 * UserCommand.Import.MAX_LINE_CHARS)
                 + " pw\r\nerin@example.org pw\r\n");
-        Ran longLine = capture("user", "import", users.toString(), "--data", data);
+        CommandRun longLine = capture("user", "import", users.toString(), "--data", data);
         assertEquals(1, longLine.exit());
         assertTrue(longLine.err().contains(users + ":2: a line longer than 4096 bytes is no user"), longLine.err());
         Path latin1 = dir.resolve("latin1.txt");
         Files.write(latin1, "frank@example.org pw\ngr\u00e9ta@example.org pw\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
-        Ran notUtf8 = capture("user", "import", latin1.toString(), "--data", data);
+        CommandRun notUtf8 = capture("user", "import", latin1.toString(), "--data", data);
         assertEquals(1, notUtf8.exit());
         assertTrue(notUtf8.err().contains(latin1 + ":2: not UTF-8 text"), notUtf8.err());
         Path mac = Files.writeString(dir.resolve("mac.txt"), "gina@example.org pw1\rhank@example.org pw2\r");
@@ -694,13 +677,13 @@ class CliTest {
         Path data = dir.resolve("data");
         dev.mailstack.store.Database.open(dev.mailstack.store.Database.defaultUrl(data), "18").close();
         try (DataFolderLock olderServer = DataFolderLock.tryTake(data).orElseThrow()) {
-            Ran beside = capture("queue", "list", "--data", data.toString());
+            CommandRun beside = capture("queue", "list", "--data", data.toString());
             assertEquals(1, beside.exit(), beside.out());
             assertTrue(beside.err().contains("mailstack: the database is at schema version 18, older than this mailstack's")
                     && beside.err().contains("Restart it (systemctl restart mailstack)"), beside.err());
             assertEquals(1, capture("domain", "add", "example.org", "--data", data.toString()).exit());
         }
-        Ran alone = capture("queue", "list", "--data", data.toString());
+        CommandRun alone = capture("queue", "list", "--data", data.toString());
         assertEquals(0, alone.exit(), alone.err());
         assertEquals(0, run("domain", "add", "example.org", "--data", data.toString()));
     }
@@ -713,17 +696,17 @@ class CliTest {
     void configCheckRefusesWhatAStartWouldRefuse() throws Exception {
         Path conf = dir.resolve("mailstack.conf");
         Files.writeString(conf, "sieve.before = " + dir.resolve("missing.sieve") + "\n");
-        Ran sieve = capture("config", "check", "--config", conf.toString());
+        CommandRun sieve = capture("config", "check", "--config", conf.toString());
         assertEquals(1, sieve.exit(), sieve.out());
         assertTrue(sieve.err().startsWith("mailstack: sieve.before") && sieve.err().contains("missing.sieve"), sieve.err());
 
         Files.writeString(conf, "tls.certificate = " + dir.resolve("fullchain.pem") + "\n");
-        Ran half = capture("config", "check", "--config", conf.toString());
+        CommandRun half = capture("config", "check", "--config", conf.toString());
         assertEquals(1, half.exit(), half.out());
         assertTrue(half.err().contains("tls.certificate and tls.key go together"), half.err());
 
         Files.writeString(conf, "tls.certificate = " + dir.resolve("fullchain.pem") + "\ntls.key = " + dir.resolve("privkey.pem") + "\n");
-        Ran missing = capture("config", "check", "--config", conf.toString());
+        CommandRun missing = capture("config", "check", "--config", conf.toString());
         assertEquals(1, missing.exit(), missing.out());
         assertTrue(missing.err().contains("fullchain.pem"), missing.err());
 
@@ -743,7 +726,7 @@ class CliTest {
         Path mbox = dir.resolve("old.mbox");
         Files.writeString(mbox, "From someone Tue Dec  1 10:00:00 2026\nSubject: one\n\nsmall\n\n"
                 + "From other Tue Dec  1 11:00:00 2026\nSubject: two\n\n" + "x".repeat(4000) + "\n");
-        Ran failed = capture("import", "mbox", mbox.toString(), "--user", "alice@example.org", "--data", data);
+        CommandRun failed = capture("import", "mbox", mbox.toString(), "--user", "alice@example.org", "--data", data);
         assertEquals(1, failed.exit(), failed.out());
         assertTrue(failed.err().startsWith("mailstack: " + mbox + ":6: ")
                 && failed.err().contains("(1 message(s) were imported before that)"), failed.err());
