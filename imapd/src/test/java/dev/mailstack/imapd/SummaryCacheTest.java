@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@link SummaryCache} over a real store: what it keeps, by weight. */
 class SummaryCacheTest {
-    private static final long BOUND = 1024 * 1024;
+    private static final long BOUND = 512 * 1024;
 
     @TempDir
     Path dir;
@@ -43,7 +43,7 @@ class SummaryCacheTest {
 
     /**
      * The cache is bounded by what its entries weigh, not by their number: summaries that keep a 30 KB
-     * header each weigh some 60 times an ordinary one's, and counted at 2 KB apiece (20,000 of them at
+     * header each weigh some 30 times an ordinary one's, and counted at 2 KB apiece (20,000 of them at
      * least, whatever they weighed) they took many times the memory meant for the cache.
      */
     @Test
@@ -65,7 +65,7 @@ class SummaryCacheTest {
 
     @Test
     void aSummaryHeavierThanTheWholeBoundIsServedButNotKept() throws IOException {
-        SummaryCache cache = new SummaryCache(imap.store.store(), 64 * 1024);
+        SummaryCache cache = new SummaryCache(imap.store.store(), 32 * 1024);
         assertEquals("heavy 3", cache.get(messages.get(3)).envelope().subject());
         assertEquals(0, cache.size());
         assertEquals("light 0", cache.get(messages.get(10)).envelope().subject());
