@@ -51,7 +51,7 @@ final class BackupCommand implements Runnable {
     }
 
     @Command(name = "restore", mixinStandardHelpOptions = true,
-            description = "Unpack a backup FILE into the (empty) data folder; start the server afterwards.")
+            description = "Unpack a backup FILE into the (empty) data folder, with the server stopped; start it afterwards.")
     static final class Restore implements Runnable {
         @Mixin
         StoreOptions options;

@@ -171,7 +171,7 @@ sealed interface StoreAccess extends AutoCloseable {
      * By uid, not by name: a container's uid often has no passwd entry, and then the JDK names
      * this process's user "?" while the folder's owner shows as the number, so names never match.
      */
-    private static boolean ownedByThisUser(Path data) throws IOException {
+    static boolean ownedByThisUser(Path data) throws IOException {
         int folder = (Integer) Files.getAttribute(data, "unix:uid");
         return folder == new UnixSystem().getUid();
     }

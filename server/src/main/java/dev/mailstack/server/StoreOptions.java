@@ -85,11 +85,10 @@ final class StoreOptions {
         }
     }
 
-    /** By uid, as {@link StoreAccess} tells the folder's owner; a folder not made yet is this user's to make. */
+    /** {@link StoreAccess#ownedByThisUser}; a folder not made yet is this user's to make. */
     private static boolean ownedByThisUser(Path dir) {
         try {
-            return !java.nio.file.Files.exists(dir) || (Integer) java.nio.file.Files.getAttribute(dir, "unix:uid")
-                    == new com.sun.security.auth.module.UnixSystem().getUid();
+            return !java.nio.file.Files.exists(dir) || StoreAccess.ownedByThisUser(dir);
         } catch (java.io.IOException | UnsupportedOperationException e) {
             return false;
         }

@@ -169,7 +169,7 @@ class QueueLeaseTest {
         Instant deadline = Instant.now().plus(limit);
         while (!done.getAsBoolean()) {
             assertTrue(Instant.now().isBefore(deadline), what);
-            Thread.sleep(20);
+            Thread.sleep(20); // the poll's interval: no event tells of a change in the database or at the peer
         }
     }
 
