@@ -352,17 +352,8 @@ final class ImapSession {
                 long limit = settings.appendLimit();
                 refuseIfOver(size, limit, synchronizing);
                 refuseIfPastQuota(size, synchronizing);
-                MessageSpool opened;
-                try {
-                    opened = store.spool(); // before "+ Ready": a spool that cannot be made is a NO, not a dropped session
-                } catch (IOException e) {
-                    LOG.log(Level.WARNING, "cannot store an APPEND conn={0}: {1}", connection.id(), e.getMessage());
-                    if (!synchronizing) {
-                        skipNonSyncLiterals(size, "");
-                    }
-                    throw noRoom();
-                }
-                try (MessageSpool spool = opened) {
+                // a spool whose file cannot be made (a full disk) fails at finish, below: a NO, not a dropped session
+                try (MessageSpool spool = store.spool()) {
                     continueLiteral(synchronizing);
                     if (literal8) {
                         readLiteral(size, spool);

@@ -415,7 +415,9 @@ class ControlSocketTest {
             ControlSocket control = open(data, store, ControlSocket.IDLE);
             try (Raw half = new Raw(socket)) {
                 assertEquals("OK", half.send("IMPORT alice@example.org\n"));
-                half.out.write("MESSAGE\nDATA 100\nonly part".getBytes(StandardCharsets.US_ASCII));
+                // past what is held in memory, so that the spool file shows the server reading it
+                int part = dev.mailstack.store.MessageSpool.IN_MEMORY_MAX + 100;
+                half.out.write(("MESSAGE\nDATA " + 2 * part + "\n" + "x".repeat(part)).getBytes(StandardCharsets.US_ASCII));
                 half.out.flush();
                 long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
                 while (spoolFiles(data) == 0) {

@@ -111,25 +111,41 @@ class OperationsTest {
                 c.send("EHLO x");
                 c.expectEventually("250 HELP");
                 sendOne(c, "alice@example.org", "soon deleted");
+                sendOne(c, "alice@example.org", "soon deleted, and large", "x".repeat(100).concat("\r\n").repeat(400));
             }
             var alice = mx.server.store().accounts().find("alice@example.org").orElseThrow();
             Await.until("the delivery", Duration.ofSeconds(20),
-                    () -> mx.server.store().open(alice.id()).status(MailboxName.INBOX).messages() == 1
+                    () -> mx.server.store().open(alice.id()).status(MailboxName.INBOX).messages() == 2
                             && mx.server.store().queue().list().isEmpty());
             mx.server.store().accounts().removeUser("alice@example.org");
         }
-        assertEquals(1, contentFiles(data), "the deleted account's message is still on disk");
+        assertEquals(1, contentFiles(data), "the deleted account's large message is still on disk");
+        assertEquals(1, keptInDatabase(data), "and its small one in the database");
         try (RunningServer mx = RunningServer.start(data, "example.org", Map.of())) {
             assertEquals(0, contentFiles(data));
+            assertEquals(0, keptInDatabase(data));
+        }
+    }
+
+    /** Small messages' octets, kept in the database (the store's content_octets table). */
+    private static long keptInDatabase(Path data) throws java.sql.SQLException {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(dev.mailstack.store.Database.defaultUrl(data), "mailstack", "");
+             java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT COUNT(*) FROM content_octets")) {
+            rs.next();
+            return rs.getLong(1);
         }
     }
 
     /** One message through an SMTP session that has said EHLO. */
     private static void sendOne(LineClient c, String rcpt, String subject) throws IOException {
+        sendOne(c, rcpt, subject, "x\r\n");
+    }
+
+    private static void sendOne(LineClient c, String rcpt, String subject, String body) throws IOException {
         c.send("MAIL FROM:<a@remote.test>").expect("250 .*");
         c.send("RCPT TO:<" + rcpt + ">").expect("250 .*");
         c.send("DATA").expect("354 .*");
-        c.send("Subject: " + subject + "\r\n\r\nx\r\n.").expect("250 .*");
+        c.send("Subject: " + subject + "\r\n\r\n" + body + ".").expect("250 .*");
     }
 
     /** Message files: named by their SHA-256 under contents/, the spool folder aside. */

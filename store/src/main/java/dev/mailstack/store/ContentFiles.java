@@ -23,7 +23,8 @@ import java.util.function.Function;
 /**
  * Message octets on disk, one file per distinct content, named by its SHA-256. Files are written
  * and synced before the row that points at them commits, so a committed row always finds its file;
- * a crash can only leave an unreferenced file behind, never a dangling row.
+ * a crash can only leave an unreferenced file behind, never a dangling row. Small messages have no
+ * file: their octets are kept in the database ({@link ContentOctets}).
  */
 final class ContentFiles {
     private final Path root;
@@ -33,10 +34,10 @@ final class ContentFiles {
     /** Contents whose file is there but not known to be on disk ({@link #forgetUnsynced}). */
     private final Set<String> unsynced = ConcurrentHashMap.newKeySet();
     /**
-     * Test hook, null outside tests (set by the test fixture StoreFixture): given a content's address
-     * as its put begins, a moment its durability also waits for, as if the disk were slow to sync it.
+     * Test hook, null outside tests (set by the test fixture StoreFixture): given a content as its put
+     * begins, a moment its durability also waits for, as if the disk were slow to sync it.
      */
-    volatile Function<String, CompletableFuture<Void>> slowSync;
+    volatile Function<MessageSource, CompletableFuture<Void>> slowSync;
 
     ContentFiles(Path root) throws IOException {
         this.root = root;
@@ -44,7 +45,7 @@ final class ContentFiles {
         Files.createDirectories(spoolDir);
     }
 
-    MessageSpool spool() throws IOException {
+    MessageSpool spool() {
         return new MessageSpool(spoolDir);
     }
 
@@ -74,6 +75,10 @@ final class ContentFiles {
      */
     CompletableFuture<Void> putStarted(MessageSource source) throws IOException {
         String sha256 = source.sha256();
+        if (source instanceof MessageSpool.Spooled.InMemory) { // its octets go in with its row (ContentOctets)
+            Function<MessageSource, CompletableFuture<Void>> slow = slowSync;
+            return slow != null ? slow.apply(source) : DURABLE;
+        }
         // The same content from two writers at once: the second must wait for the first's sync,
         // not take the file it finds for durable and commit before the bytes are on disk.
         CompletableFuture<Void> mine = new CompletableFuture<>();
@@ -84,9 +89,9 @@ final class ContentFiles {
         CompletableFuture<Void> durable;
         try {
             durable = place(source, pathOf(sha256));
-            Function<String, CompletableFuture<Void>> slow = slowSync;
+            Function<MessageSource, CompletableFuture<Void>> slow = slowSync;
             if (slow != null) {
-                durable = CompletableFuture.allOf(durable, slow.apply(sha256));
+                durable = CompletableFuture.allOf(durable, slow.apply(source));
             }
         } catch (IOException | RuntimeException e) {
             syncing.remove(sha256, mine);
@@ -137,7 +142,7 @@ final class ContentFiles {
             // createDirectories alone throws and catches an exception for a directory that exists
             Files.createDirectories(target.getParent());
         }
-        if (!suspect && source instanceof MessageSpool.Spooled s && s.file().getParent().equals(spoolDir)) {
+        if (!suspect && source instanceof MessageSpool.Spooled.OnDisk s && s.file().getParent().equals(spoolDir)) {
             // A hard link shares the spool's bytes: no copy, and the caller keeps its spool.
             boolean linked;
             try {

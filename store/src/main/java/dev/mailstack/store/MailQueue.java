@@ -202,7 +202,7 @@ public final class MailQueue {
     /** The entry's rows; what a claim made with them reads (claimDue's read() of the same rows). */
     private QueuedMessage insert(Connection c, Entry entry) throws SQLException {
         MailEnvelope envelope = entry.envelope;
-        ContentId content = store.ensureContent(c, entry.source.sha256(), entry.facts);
+        ContentId content = store.ensureContent(c, entry.source, entry.facts);
         Instant now = Instant.now();
         long id;
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO queue_messages (content_id, return_path, envid,"

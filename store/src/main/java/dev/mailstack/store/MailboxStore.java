@@ -17,6 +17,7 @@ import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -54,10 +55,12 @@ public final class MailboxStore implements AutoCloseable {
     private final Deliveries deliveries = new Deliveries();
     private final EmailIds emailIds;
     private final DiskSpace diskSpace;
+    private final ContentOctets octets;
 
     private MailboxStore(Database db, ContentFiles contents, DiskSpace diskSpace) {
         this.db = db;
         this.contents = contents;
+        this.octets = new ContentOctets(db);
         this.diskSpace = diskSpace;
         this.accounts = new Accounts(db, accountWriters, changes);
         this.queue = new MailQueue(this);
@@ -146,19 +149,20 @@ public final class MailboxStore implements AutoCloseable {
         return diskSpace;
     }
 
-    /** A temporary file to receive a message into, before it is appended or queued. */
-    public MessageSpool spool() throws IOException {
+    /** Where a message is received before it is appended or queued: memory when small, else a temporary file. */
+    public MessageSpool spool() {
         return contents.spool();
     }
 
     /** The message octets from {@code offset}; the caller closes the stream. */
     public InputStream openContent(String contentKey, long offset) throws IOException {
-        return contents.open(contentKey, offset, Long.MAX_VALUE);
+        return openContent(contentKey, offset, Long.MAX_VALUE);
     }
 
     /** At most {@code length} bytes of the content from {@code offset}: reading stops there without asking the file. */
     public InputStream openContent(String contentKey, long offset, long length) throws IOException {
-        return contents.open(contentKey, offset, length);
+        Optional<InputStream> kept = octets.open(contentKey, offset, length);
+        return kept.isPresent() ? kept.get() : contents.open(contentKey, offset, length);
     }
 
     /** The message's RFC 8474 EMAILID: the same for all its copies, kept across restarts (see {@link EmailIds}). */
@@ -490,8 +494,12 @@ public final class MailboxStore implements AutoCloseable {
         return contents;
     }
 
-    /** The content row for {@code sha256}, inserted if new; the file must already be in place. */
-    ContentId ensureContent(Connection c, String sha256, MessageFacts facts) throws SQLException {
+    /**
+     * The content row for {@code source}, inserted if new, with its octets when it is small
+     * ({@link ContentOctets}); a larger one's file must already be in place.
+     */
+    ContentId ensureContent(Connection c, MessageSource source, MessageFacts facts) throws SQLException {
+        String sha256 = source.sha256();
         for (int attempt = 0; ; attempt++) {
             try (PreparedStatement ps = c.prepareStatement("SELECT id FROM contents WHERE sha256 = ?")) {
                 ps.setString(1, sha256);
@@ -513,10 +521,15 @@ public final class MailboxStore implements AutoCloseable {
                 ps.setBytes(5, facts.summary());
                 ps.setTimestamp(6, Timestamp.from(Instant.now()));
                 ps.executeUpdate();
+                ContentId id;
                 try (ResultSet rs = ps.getGeneratedKeys()) {
                     rs.next();
-                    return new ContentId(rs.getLong(1));
+                    id = new ContentId(rs.getLong(1));
                 }
+                if (source instanceof MessageSpool.Spooled.InMemory m) {
+                    ContentOctets.insert(c, id, m.octets());
+                }
+                return id;
             } catch (SQLException e) {
                 // Another writer stored the same content meanwhile: use its row.
                 if (!db.dialect().isUniqueViolation(e) || attempt > 0) {

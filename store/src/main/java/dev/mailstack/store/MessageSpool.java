@@ -14,16 +14,31 @@ import java.util.HexFormat;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * A message being written to a temporary file next to the content files, hashing as it goes, so
- * storing it later is a rename, not a copy. Close without {@link #finish()} to discard it.
+ * A message being received, hashing as it goes. Up to {@link #IN_MEMORY_MAX} octets it is held in
+ * memory, and stored in the database with the rows that point at it ({@link ContentOctets}); past
+ * that it goes to a temporary file next to the content files, so storing it later is a link, not a
+ * copy. Close without {@link #finish()} to discard it.
  * A write that fails (a full disk) does not throw: the octets after it are counted and dropped,
  * so a protocol session can read the rest of what its client sends and stay in step, and
  * {@link #finish()} then throws {@link WriteFailed}, to be answered as a temporary failure.
  */
 public final class MessageSpool extends OutputStream {
-    private final Path file;
-    private final FileChannel channel;
-    private final OutputStream out;
+    /**
+     * The largest message kept in memory and then in the database. A file of its own costs a small
+     * message more than everything else the store does for it: creating the inode (ext4 looks
+     * through recently freed ones for each), syncing the file and then its folder, linking and
+     * unlinking; in the database its octets are written and synced with its rows, in the commit
+     * the message needs anyway. A receiving session holds at most this much in memory.
+     */
+    public static final int IN_MEMORY_MAX = 32 * 1024;
+
+    private final Path dir;
+    /** The octets so far while the message is small; null once it went to a file. */
+    private byte[] held = new byte[4096];
+    private int heldLength;
+    private Path file;
+    private FileChannel channel;
+    private OutputStream out;
     private final MessageDigest digest;
     private long size;
     private boolean finished;
@@ -31,10 +46,8 @@ public final class MessageSpool extends OutputStream {
     /** The first write that failed; nothing is written after it. */
     private IOException failure;
 
-    MessageSpool(Path dir) throws IOException {
-        this.file = Files.createTempFile(dir, "spool-", ".eml");
-        this.channel = FileChannel.open(file, StandardOpenOption.WRITE);
-        this.out = new java.io.BufferedOutputStream(Channels.newOutputStream(channel), 64 * 1024);
+    MessageSpool(Path dir) {
+        this.dir = dir;
         try {
             this.digest = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
@@ -44,27 +57,30 @@ public final class MessageSpool extends OutputStream {
 
     @Override
     public void write(int b) {
-        size++;
-        if (failure != null) {
+        if (held != null && heldLength < held.length && failure == null && !closed) {
+            held[heldLength++] = (byte) b;
+            size++;
+            digest.update((byte) b);
             return;
         }
-        try {
-            out.write(b);
-        } catch (IOException e) {
-            failure = e;
-            return;
-        }
-        digest.update((byte) b);
+        write(new byte[] {(byte) b}, 0, 1);
     }
 
     @Override
     public void write(byte[] b, int off, int len) {
         size += len;
-        if (failure != null) {
+        if (failure != null || closed) {
             return;
         }
         try {
-            out.write(b, off, len);
+            if (held != null && heldLength + len <= IN_MEMORY_MAX) {
+                hold(b, off, len);
+            } else {
+                if (held != null) {
+                    toFile();
+                }
+                out.write(b, off, len);
+            }
         } catch (IOException e) {
             failure = e;
             return;
@@ -72,18 +88,37 @@ public final class MessageSpool extends OutputStream {
         digest.update(b, off, len);
     }
 
+    private void hold(byte[] b, int off, int len) {
+        if (heldLength + len > held.length) {
+            held = java.util.Arrays.copyOf(held, Math.min(IN_MEMORY_MAX, Math.max(held.length * 2, heldLength + len)));
+        }
+        System.arraycopy(b, off, held, heldLength, len);
+        heldLength += len;
+    }
+
+    /** The message outgrew memory: what was held goes first into its file. */
+    private void toFile() throws IOException {
+        file = Files.createTempFile(dir, "spool-", ".eml");
+        channel = FileChannel.open(file, StandardOpenOption.WRITE);
+        out = new java.io.BufferedOutputStream(Channels.newOutputStream(channel), 64 * 1024);
+        byte[] before = held;
+        held = null;
+        out.write(before, 0, heldLength);
+    }
+
     public long size() {
         return size;
     }
 
     /**
-     * Flushes the bytes and returns them as a source for the store, their sync to disk under way:
-     * the store waits for it before the rows that make the message count are committed
-     * ({@link ContentFiles#put}), and meanwhile the message is parsed and linked into place. One
-     * client's message waits for the file's sync and its directory's at once, not one after the other.
+     * Returns the message as a source for the store. A file's bytes are flushed and their sync to
+     * disk is under way: the store waits for it before the rows that make the message count are
+     * committed ({@link ContentFiles#put}), and meanwhile the message is parsed and linked into
+     * place. One client's message waits for the file's sync and its directory's at once, not one
+     * after the other.
      */
     public Spooled finish() throws IOException {
-        if (failure == null) {
+        if (failure == null && out != null) {
             try {
                 out.flush();
             } catch (IOException e) {
@@ -96,13 +131,19 @@ public final class MessageSpool extends OutputStream {
         }
         finished = true;
         closed = true;
+        String sha256 = HexFormat.of().formatHex(digest.digest());
+        if (held != null) {
+            byte[] octets = java.util.Arrays.copyOf(held, heldLength);
+            held = null;
+            return new Spooled.InMemory(octets, sha256);
+        }
         FileChannel ch = channel;
         CompletableFuture<Void> synced = BackgroundSync.start("spool-sync", () -> {
             try (ch) {
                 ch.force(false);
             }
         });
-        return new Spooled(file, size, HexFormat.of().formatHex(digest.digest()), synced);
+        return new Spooled.OnDisk(file, size, sha256, synced);
     }
 
     @Override
@@ -111,6 +152,10 @@ public final class MessageSpool extends OutputStream {
             return;
         }
         closed = true;
+        held = null;
+        if (channel == null) {
+            return;
+        }
         try {
             channel.close();
         } finally {
@@ -127,24 +172,48 @@ public final class MessageSpool extends OutputStream {
         }
     }
 
-    /** A finished spool file. Deleting it after use is the owner's job ({@link #discard()}). */
-    public record Spooled(Path file, long size, String sha256, CompletableFuture<Void> synced) implements MessageSource {
-        @Override
-        public InputStream open() throws IOException {
-            return Files.newInputStream(file);
+    /** A received message, ready to store. Deleting its file after use is the owner's job ({@link #discard()}). */
+    public sealed interface Spooled extends MessageSource {
+        /**
+         * Deletes its file, if it has one. Never fails its caller: by now the message is committed
+         * (or refused), and an exception here would turn a 250 already due into a dropped session,
+         * and a resent message; a file left behind is removed by {@link MailboxStore#removeLeftovers}.
+         */
+        void discard();
+
+        /** A small message, in memory until it is stored in the database with its rows. */
+        record InMemory(byte[] octets, String sha256) implements Spooled {
+            @Override
+            public long size() {
+                return octets.length;
+            }
+
+            @Override
+            public InputStream open() {
+                return new java.io.ByteArrayInputStream(octets);
+            }
+
+            @Override
+            public void discard() {
+                // nothing on disk
+            }
         }
 
-        /**
-         * Deletes the file. Never fails its caller: by now the message is committed (or refused),
-         * and an exception here would turn a 250 already due into a dropped session, and a resent
-         * message; a file left behind is removed by {@link MailboxStore#removeLeftovers}.
-         */
-        public void discard() {
-            try {
-                Files.deleteIfExists(file);
-            } catch (IOException e) {
-                System.getLogger(MessageSpool.class.getName()).log(System.Logger.Level.WARNING,
-                        "cannot delete a spool file, the leftover sweep will file={0} error=\"{1}\"", file, e.getMessage());
+        /** A larger message in a spool file, {@code synced} once the file is on disk. */
+        record OnDisk(Path file, long size, String sha256, CompletableFuture<Void> synced) implements Spooled {
+            @Override
+            public InputStream open() throws IOException {
+                return Files.newInputStream(file);
+            }
+
+            @Override
+            public void discard() {
+                try {
+                    Files.deleteIfExists(file);
+                } catch (IOException e) {
+                    System.getLogger(MessageSpool.class.getName()).log(System.Logger.Level.WARNING,
+                            "cannot delete a spool file, the leftover sweep will file={0} error=\"{1}\"", file, e.getMessage());
+                }
             }
         }
     }

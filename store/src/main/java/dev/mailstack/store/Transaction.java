@@ -205,7 +205,7 @@ public final class Transaction implements AutoCloseable {
 
     /** The content's row, for a file already durable; the commit then syncs the database too. */
     private ContentId recordContent(MessageSource source, MessageFacts facts) {
-        ContentId content = run("store content", () -> store.ensureContent(c, source.sha256(), facts));
+        ContentId content = run("store content", () -> store.ensureContent(c, source, facts));
         storedContent = true;
         return content;
     }

@@ -67,7 +67,7 @@ class ContentFilesTest {
     /** A finished spool file in the store's spool folder whose sync ends when the test says. */
     private MessageSpool.Spooled spooled(String name, CompletableFuture<Void> synced) throws Exception {
         Path file = Files.write(dir.resolve("spool").resolve(name + ".eml"), MESSAGE);
-        return new MessageSpool.Spooled(file, MESSAGE.length, sha256(), synced);
+        return new MessageSpool.Spooled.OnDisk(file, MESSAGE.length, sha256(), synced);
     }
 
     private static String sha256() throws Exception {

@@ -45,7 +45,7 @@ class DiskSpaceTest {
     void aSpoolFileThatCannotBeDeletedIsLeftWithoutFailingTheCaller() throws IOException {
         Path blocked = dir.resolve("blocked");
         Files.createDirectories(blocked.resolve("inside"));
-        MessageSpool.Spooled spooled = new MessageSpool.Spooled(blocked, 0, "0".repeat(64),
+        MessageSpool.Spooled spooled = new MessageSpool.Spooled.OnDisk(blocked, 0, "0".repeat(64),
                 java.util.concurrent.CompletableFuture.completedFuture(null));
         spooled.discard();
         assertTrue(Files.isDirectory(blocked.resolve("inside")), "nothing deleted, nothing thrown");
@@ -76,10 +76,11 @@ class DiskSpaceTest {
                 assertEquals(0, left.count(), "the failed spool file is deleted");
             }
             try (MessageSpool spool = files.spool()) {
-                spool.write("Subject: fits\r\n\r\nsmall\r\n".getBytes());
-                MessageSpool.Spooled spooled = spool.finish();
+                byte[] fits = ("Subject: fits\r\n\r\n" + "x".repeat(MessageSpool.IN_MEMORY_MAX) + "\r\n").getBytes();
+                spool.write(fits);
+                MessageSpool.Spooled.OnDisk spooled = (MessageSpool.Spooled.OnDisk) spool.finish();
                 spooled.synced().get(10, TimeUnit.SECONDS);
-                assertEquals(24, Files.size(spooled.file()));
+                assertEquals(fits.length, Files.size(spooled.file()));
             }
         } finally {
             assertTrue(run("umount", small.toString()) || run("umount", "-l", small.toString()), "unmounted");

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -157,21 +158,60 @@ class MailboxStoreTest {
         assertEquals(0, f.store().accountWriters().busy());
     }
 
+    /** Small contents are kept in the database, larger ones in a file: either way once. */
     @Test
     void identicalContentIsStoredOnce() throws Exception {
         f.store().accounts().addUser("bob@example.org", PasswordScheme.hash("x"));
         StoreSession bob = f.store().open(f.store().accounts().find("bob@example.org").orElseThrow().id());
-        String text = "Subject: same\r\n\r\nthe very same bytes\r\n";
-        TestMessages.append(f.session(), f.inbox(), text);
-        TestMessages.append(bob, bob.require(MailboxName.INBOX).id(), text);
-        MessageRef a = f.session().select(MailboxName.INBOX).messages().get(0);
-        MessageRef b = bob.select(MailboxName.INBOX).messages().get(0);
-        assertEquals(a.content(), b.content());
-        try (var files = Files.walk(dir.resolve("contents"))) {
-            assertEquals(1, files.filter(p -> p.getFileName().toString().matches("[0-9a-f]{64}")).count());
+        String small = "Subject: same\r\n\r\nthe very same bytes\r\n";
+        String large = "Subject: same and large\r\n\r\n" + pastMemory();
+        for (String text : List.of(small, large)) {
+            TestMessages.append(f.session(), f.inbox(), text);
+            TestMessages.append(bob, bob.require(MailboxName.INBOX).id(), text);
         }
-        try (InputStream in = bob.openContent(b)) {
-            assertEquals(text, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        List<MessageRef> mine = f.session().select(MailboxName.INBOX).messages();
+        List<MessageRef> bobs = bob.select(MailboxName.INBOX).messages();
+        assertEquals(mine.get(0).content(), bobs.get(0).content());
+        assertEquals(mine.get(1).content(), bobs.get(1).content());
+        try (var files = Files.walk(dir.resolve("contents"))) {
+            assertEquals(List.of(mine.get(1).contentKey()), files.map(p -> p.getFileName().toString())
+                    .filter(n -> n.matches("[0-9a-f]{64}")).toList(), "the large one in a file");
+        }
+        assertEquals(1, keptOctets(), "the small one in the database");
+        for (int i = 0; i < 2; i++) {
+            try (InputStream in = bob.openContent(bobs.get(i))) {
+                assertEquals(i == 0 ? small : large, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            }
+            try (InputStream in = f.store().openContent(bobs.get(i).contentKey(), 6, 4)) {
+                assertEquals("t: s", new String(in.readAllBytes(), StandardCharsets.UTF_8), "a range of either");
+            }
+        }
+    }
+
+    /** The sweep removes a small content's octets with its row; nothing of it is left to read. */
+    @Test
+    void aSmallContentsOctetsGoWithItsRow() throws Exception {
+        StoreSession s = f.session();
+        Uid gone = TestMessages.append(s, f.inbox(), "Subject: small and gone\r\n\r\nx\r\n");
+        TestMessages.append(s, f.inbox(), "Subject: small and kept\r\n\r\ny\r\n");
+        MessageRef goneRef = s.select(MailboxName.INBOX).messages().getFirst();
+        try (Transaction t = s.begin()) {
+            t.expunge(f.inbox(), List.of(gone));
+            t.commit();
+        }
+        assertEquals(2, keptOctets());
+        assertEquals(0, f.store().sweepContents(Duration.ofSeconds(5)), "the first look only notes it");
+        assertEquals(1, f.store().sweepContents(Duration.ofSeconds(5)));
+        assertEquals(1, keptOctets(), "the kept message's octets stay");
+        assertThrows(IOException.class, () -> f.store().openContent(goneRef.contentKey(), 0).close());
+    }
+
+    /** Contents kept in the database, as rows of content_octets. */
+    private long keptOctets() throws Exception {
+        try (java.sql.Connection c = f.store().db().connect();
+             java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT COUNT(*) FROM content_octets")) {
+            rs.next();
+            return rs.getLong(1);
         }
     }
 
@@ -930,7 +970,7 @@ class MailboxStoreTest {
     @Test
     void aContentUsedAgainBetweenTwoLooksIsNotTakenAtTheSecondEvenIfUnusedByThen() throws Exception {
         StoreSession s = f.session();
-        String text = "Subject: twice\r\n\r\nx\r\n";
+        String text = "Subject: twice\r\n\r\n" + pastMemory();
         Uid first = TestMessages.append(s, f.inbox(), text);
         MessageRef ref = s.select(MailboxName.INBOX).messages().getFirst();
         try (Transaction t = s.begin()) {
@@ -952,8 +992,8 @@ class MailboxStoreTest {
     @Test
     void theLiveSweepRemovesAContentAtTheSecondLookThatFindsItUnused() throws Exception {
         StoreSession s = f.session();
-        Uid gone = TestMessages.append(s, f.inbox(), "Subject: gone\r\n\r\nx\r\n");
-        Uid back = TestMessages.append(s, f.inbox(), "Subject: back\r\n\r\ny\r\n");
+        Uid gone = TestMessages.append(s, f.inbox(), "Subject: gone\r\n\r\n" + pastMemory());
+        Uid back = TestMessages.append(s, f.inbox(), "Subject: back\r\n\r\n" + pastMemory());
         TestMessages.append(s, f.inbox(), "Subject: kept\r\n\r\nz\r\n");
         List<MessageRef> before = s.select(MailboxName.INBOX).messages();
         try (Transaction t = s.begin()) {
@@ -962,7 +1002,7 @@ class MailboxStoreTest {
         }
         assertEquals(0, f.store().sweepContents(Duration.ofSeconds(5)), "the first look only notes them");
         assertTrue(Files.exists(contentFile(before.get(0))));
-        TestMessages.append(s, f.inbox(), "Subject: back\r\n\r\ny\r\n"); // the same octets: the content is used again
+        TestMessages.append(s, f.inbox(), "Subject: back\r\n\r\n" + pastMemory()); // the same octets: the content is used again
         assertEquals(1, f.store().sweepContents(Duration.ofSeconds(5)));
         assertTrue(Files.notExists(contentFile(before.get(0))), "unused at both looks");
         assertTrue(Files.exists(contentFile(before.get(1))), "used again between the looks");
@@ -1177,7 +1217,7 @@ class MailboxStoreTest {
      */
     @Test
     void aContentFileCutShortIsWrittenAgainAndAWholeOneIsTakenAsNew() throws Exception {
-        String text = "Subject: again\r\n\r\nthe same bytes as before the power cut\r\n";
+        String text = "Subject: again\r\n\r\nthe same bytes as before the power cut\r\n" + pastMemory();
         String key = TestMessages.spool(f.store(), text).sha256();
         Path file = Files.createDirectories(dir.resolve("contents").resolve(key.substring(0, 2))).resolve(key);
         Files.writeString(file, "");
@@ -1197,7 +1237,7 @@ class MailboxStoreTest {
      */
     @Test
     void leftoverFilesGoOnceOldAndReferencedOrYoungOnesStay() throws Exception {
-        String text = "Subject: kept\r\n\r\nkept\r\n";
+        String text = "Subject: kept\r\n\r\n" + pastMemory();
         TestMessages.append(f.session(), f.inbox(), text);
         String keptKey = TestMessages.spool(f.store(), text).sha256();
         Path contents = dir.resolve("contents");
@@ -1207,12 +1247,12 @@ class MailboxStoreTest {
         Files.writeString(orphan, "Subject: nobody's\r\n\r\n");
         Path young = contents.resolve("ab").resolve("ab" + "1".repeat(62));
         Files.writeString(young, "Subject: being written\r\n\r\n");
-        MessageSpool.Spooled oldSpool = TestMessages.spool(f.store(), "Subject: killed mid-DATA\r\n\r\n");
+        var oldSpool = (MessageSpool.Spooled.OnDisk) TestMessages.spool(f.store(), "Subject: killed mid-DATA\r\n\r\n" + pastMemory());
         java.nio.file.attribute.FileTime twoHoursAgo = java.nio.file.attribute.FileTime.from(Instant.now().minus(Duration.ofHours(2)));
         for (Path p : List.of(kept, orphan, oldSpool.file())) {
             Files.setLastModifiedTime(p, twoHoursAgo);
         }
-        Path youngSpool = TestMessages.spool(f.store(), "Subject: arriving\r\n\r\n").file();
+        Path youngSpool = ((MessageSpool.Spooled.OnDisk) TestMessages.spool(f.store(), "Subject: arriving\r\n\r\n" + pastMemory())).file();
 
         assertEquals(2, f.store().removeLeftovers(Duration.ofHours(1), Duration.ofSeconds(5)));
         assertFalse(Files.exists(orphan));
@@ -1222,5 +1262,10 @@ class MailboxStoreTest {
         try (var in = f.session().openContent(f.session().select(MailboxName.INBOX).messages().getFirst())) {
             assertEquals(text, new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
         }
+    }
+
+    /** A body too large to be kept in memory and the database: the message gets a file. */
+    private static String pastMemory() {
+        return "x".repeat(70).concat("\r\n").repeat(MessageSpool.IN_MEMORY_MAX / 72 + 1);
     }
 }

@@ -61,7 +61,8 @@ class MigrationTest {
             try (Connection c = store.db().connect(); Statement st = c.createStatement()) {
                 for (String table : List.of("domains", "accounts", "aliases", "mailboxes", "contents", "messages",
                         "queue_messages", "queue_recipients", "expunged", "deliveries", "domain_policies",
-                        "vacations", "vacation_replies", "sieve_scripts", "server_keys", "follow_ups_sent", "sieve_duplicates")) {
+                        "vacations", "vacation_replies", "sieve_scripts", "server_keys", "follow_ups_sent", "sieve_duplicates",
+                        "content_octets")) {
                     try (ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + table)) {
                         rs.next();
                         assertTrue(rs.getLong(1) > 0, table + " holds the row written through the API");

@@ -3,7 +3,6 @@ package dev.mailstack.store;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -58,8 +57,8 @@ public record StoreFixture(MailboxStore store, Account user) implements AutoClos
      * are not held. Through a hook of the content files that only tests set.
      */
     public void slowContentSync(String sha256, CompletableFuture<Void> started, CompletableFuture<Void> release) {
-        store.contents().slowSync = key -> {
-            if (!key.equals(sha256)) {
+        store.contents().slowSync = source -> {
+            if (!source.sha256().equals(sha256)) {
                 return CompletableFuture.completedFuture(null);
             }
             started.complete(null);
@@ -72,10 +71,10 @@ public record StoreFixture(MailboxStore store, Account user) implements AutoClos
      * for a content the server writes itself (a Sieve-edited copy), whose address a test cannot know.
      */
     public void slowContentSyncOf(String marker, CompletableFuture<Void> started, CompletableFuture<Void> release) {
-        store.contents().slowSync = key -> {
+        store.contents().slowSync = source -> {
             String octets;
-            try {
-                octets = Files.readString(store.contents().pathOf(key), StandardCharsets.ISO_8859_1);
+            try (java.io.InputStream in = source.open()) {
+                octets = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

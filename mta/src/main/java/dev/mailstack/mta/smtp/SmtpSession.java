@@ -721,13 +721,7 @@ final class SmtpSession {
             state = t.greeted();
             return milterRefused(refuse);
         }
-        MessageSpool opened;
-        try {
-            opened = store.spool();
-        } catch (IOException e) {
-            return storageFailed(e);
-        }
-        try (MessageSpool spool = opened) {
+        try (MessageSpool spool = store.spool()) {
             send(SmtpReplies.START_DATA);
             IncomingMessage message = begin(spool, t);
             boolean linesOk;
@@ -768,13 +762,7 @@ final class SmtpSession {
                 state = t.greeted();
                 return milterRefused(refuse);
             }
-            MessageSpool spool;
-            try {
-                spool = store.spool();
-            } catch (IOException e) {
-                skipChunk(b);
-                return storageFailed(e);
-            }
+            MessageSpool spool = store.spool();
             chunks = new Chunks(spool, begin(spool, t));
             state = t.with(Optional.of(chunks));
         }
