@@ -184,6 +184,7 @@ public final class Database implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "database closes when its " + (DEFAULT_CONNECTIONS - permits.availablePermits())
                     + " connection(s) in use come back");
         }
+        dialect.close();
     }
 
     private static final System.Logger LOG = System.getLogger(Database.class.getName());

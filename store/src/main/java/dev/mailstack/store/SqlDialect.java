@@ -38,4 +38,8 @@ public interface SqlDialect {
      * process that reaches another's database (the CLI beside a running server) leaves it alone.
      */
     void shutdown(java.sql.Connection c) throws SQLException;
+
+    /** Gives back what the dialect holds for the open database (H2: the file it syncs). */
+    default void close() {
+    }
 }

@@ -1,12 +1,20 @@
 package dev.mailstack.store.h2;
 
 import dev.mailstack.store.SqlDialect;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Optional;
 
 /** Everything H2-specific in one place: the default URL, durability settings, error codes. */
 public final class H2Dialect implements SqlDialect {
+    /** The database file syncCommitted syncs; null until first needed, empty when there is none to open. */
+    private volatile Optional<FileChannel> file;
+
     /**
      * WRITE_DELAY=0: H2 otherwise acknowledges a commit up to 500 ms before writing it
      * (Constants.DEFAULT_WRITE_DELAY), and a SIGKILL in that window loses mail we said 250 to.
@@ -44,13 +52,76 @@ public final class H2Dialect implements SqlDialect {
     }
 
     /**
-     * H2 writes each commit to the file (WRITE_DELAY=0) but never fsyncs it; CHECKPOINT SYNC forces
-     * the file to the device, about 0.3 ms here, once per group of commits.
+     * H2 writes each commit to the file in the committing thread (WRITE_DELAY=0: MVStore.commit
+     * stores the chunk before the commit returns) but never syncs it. CHECKPOINT SYNC would store
+     * once more (a chunk of whatever other sessions changed meanwhile, under H2's store lock) and
+     * then sync, inside a method synchronized on the whole database, so that every committer waited
+     * for every sync; an fdatasync of the file makes the same commits durable without either. Where
+     * the URL names no file this process can open (tcp:, mem:, a path from ~), CHECKPOINT SYNC.
      */
     @Override
     public void syncCommitted(java.sql.Connection c) throws SQLException {
+        Optional<FileChannel> file = databaseFile(c);
+        if (file.isPresent()) {
+            try {
+                file.get().force(false);
+                return;
+            } catch (IOException e) {
+                // closed with the database, or the file is gone: H2's own way below
+            }
+        }
         try (java.sql.Statement s = c.createStatement()) {
             s.execute("CHECKPOINT SYNC");
+        }
+    }
+
+    private Optional<FileChannel> databaseFile(java.sql.Connection c) throws SQLException {
+        Optional<FileChannel> known = file;
+        if (known == null) {
+            synchronized (this) {
+                known = file;
+                if (known == null) {
+                    known = fileOf(c.getMetaData().getURL()).flatMap(H2Dialect::openToSync);
+                    file = known;
+                }
+            }
+        }
+        return known;
+    }
+
+    /** The .mv.db file of a {@code jdbc:h2:file:} URL, when it is there. */
+    static Optional<Path> fileOf(String url) {
+        String prefix = "jdbc:h2:file:";
+        if (url == null || !url.startsWith(prefix)) {
+            return Optional.empty();
+        }
+        String name = url.substring(prefix.length());
+        int settings = name.indexOf(';');
+        name = settings < 0 ? name : name.substring(0, settings);
+        if (name.isEmpty() || name.startsWith("~")) {
+            return Optional.empty();
+        }
+        Path path = Path.of(name + ".mv.db");
+        return Files.isRegularFile(path) ? Optional.of(path) : Optional.empty();
+    }
+
+    private static Optional<FileChannel> openToSync(Path path) {
+        try {
+            return Optional.of(FileChannel.open(path, StandardOpenOption.READ));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public void close() {
+        Optional<FileChannel> known = file;
+        if (known != null && known.isPresent()) {
+            try {
+                known.get().close();
+            } catch (IOException e) {
+                // nothing was written through it
+            }
         }
     }
 
