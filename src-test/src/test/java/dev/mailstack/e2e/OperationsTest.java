@@ -111,7 +111,7 @@ class OperationsTest {
                 c.send("EHLO x");
                 c.expectEventually("250 HELP");
                 sendOne(c, "alice@example.org", "soon deleted");
-                sendOne(c, "alice@example.org", "soon deleted, and large", "x".repeat(100).concat("\r\n").repeat(400));
+                sendOne(c, "alice@example.org", "soon deleted, and large", "x".repeat(100).concat("\r\n").repeat(dev.mailstack.store.MessageSpool.IN_MEMORY_MAX / 100));
             }
             var alice = mx.server.store().accounts().find("alice@example.org").orElseThrow();
             Await.until("the delivery", Duration.ofSeconds(20),

@@ -29,6 +29,9 @@ import java.util.function.Function;
 final class ContentFiles {
     private final Path root;
     private final Path spoolDir;
+    /** What messages being received may hold in memory at once, all together (MessageSpool). */
+    static final long MEMORY_BUDGET = Math.max(MessageSpool.IN_MEMORY_MAX, Runtime.getRuntime().maxMemory() / 16);
+    private final java.util.concurrent.atomic.AtomicLong heldInMemory = new java.util.concurrent.atomic.AtomicLong();
     /** Contents placed whose sync to disk is still under way, by address. */
     private final Map<String, CompletableFuture<Void>> syncing = new ConcurrentHashMap<>();
     /** Contents whose file is there but not known to be on disk ({@link #forgetUnsynced}). */
@@ -46,7 +49,7 @@ final class ContentFiles {
     }
 
     MessageSpool spool() {
-        return new MessageSpool(spoolDir);
+        return new MessageSpool(spoolDir, heldInMemory, MEMORY_BUDGET);
     }
 
     /** Makes the content durable under its address; copies only when the source is not our own spool file. */

@@ -12,6 +12,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A message being received, hashing as it goes. Up to {@link #IN_MEMORY_MAX} octets it is held in
@@ -28,11 +29,21 @@ public final class MessageSpool extends OutputStream {
      * message more than everything else the store does for it: creating the inode (ext4 looks
      * through recently freed ones for each), syncing the file and then its folder, linking and
      * unlinking; in the database its octets are written and synced with its rows, in the commit
-     * the message needs anyway. A receiving session holds at most this much in memory.
+     * the message needs anyway. A receiving session holds at most this much in memory, and all of
+     * them together at most the store's budget (a sixteenth of the heap).
      */
-    public static final int IN_MEMORY_MAX = 32 * 1024;
+    public static final int IN_MEMORY_MAX = 128 * 1024;
 
     private final Path dir;
+    /**
+     * Octets held in memory by every spool of the store beyond each one's first block, against
+     * {@code memoryBudget}: a spool that would pass it goes to its file, so that many slow senders
+     * at once cost disk, not the heap.
+     */
+    private final AtomicLong inMemory;
+    private final long memoryBudget;
+    /** This spool's share of {@code inMemory}. */
+    private long reserved;
     /** The octets so far while the message is small; null once it went to a file. */
     private byte[] held = new byte[4096];
     private int heldLength;
@@ -46,8 +57,10 @@ public final class MessageSpool extends OutputStream {
     /** The first write that failed; nothing is written after it. */
     private IOException failure;
 
-    MessageSpool(Path dir) {
+    MessageSpool(Path dir, AtomicLong inMemory, long memoryBudget) {
         this.dir = dir;
+        this.inMemory = inMemory;
+        this.memoryBudget = memoryBudget;
         try {
             this.digest = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
@@ -73,8 +86,9 @@ public final class MessageSpool extends OutputStream {
             return;
         }
         try {
-            if (held != null && heldLength + len <= IN_MEMORY_MAX) {
-                hold(b, off, len);
+            if (held != null && heldLength + len <= IN_MEMORY_MAX && roomFor(len)) {
+                System.arraycopy(b, off, held, heldLength, len);
+                heldLength += len;
             } else {
                 if (held != null) {
                     toFile();
@@ -88,12 +102,32 @@ public final class MessageSpool extends OutputStream {
         digest.update(b, off, len);
     }
 
-    private void hold(byte[] b, int off, int len) {
-        if (heldLength + len > held.length) {
-            held = java.util.Arrays.copyOf(held, Math.min(IN_MEMORY_MAX, Math.max(held.length * 2, heldLength + len)));
+    /** Whether {@code len} more octets fit in memory, the buffer grown within the store's budget. */
+    private boolean roomFor(int len) {
+        if (heldLength + len <= held.length) {
+            return true;
         }
-        System.arraycopy(b, off, held, heldLength, len);
-        heldLength += len;
+        int grown = Math.min(IN_MEMORY_MAX, Math.max(held.length * 2, heldLength + len));
+        long more = grown - held.length;
+        for (long now = inMemory.get(); ; now = inMemory.get()) {
+            if (now + more > memoryBudget) {
+                return false;
+            }
+            if (inMemory.compareAndSet(now, now + more)) {
+                break;
+            }
+        }
+        reserved += more;
+        held = java.util.Arrays.copyOf(held, grown);
+        return true;
+    }
+
+    /** The memory this spool held goes back to the store's budget. */
+    private void release() {
+        if (reserved > 0) {
+            inMemory.addAndGet(-reserved);
+            reserved = 0;
+        }
     }
 
     /** The message outgrew memory: what was held goes first into its file. */
@@ -103,6 +137,7 @@ public final class MessageSpool extends OutputStream {
         out = new java.io.BufferedOutputStream(Channels.newOutputStream(channel), 64 * 1024);
         byte[] before = held;
         held = null;
+        release();
         out.write(before, 0, heldLength);
     }
 
@@ -135,6 +170,7 @@ public final class MessageSpool extends OutputStream {
         if (held != null) {
             byte[] octets = java.util.Arrays.copyOf(held, heldLength);
             held = null;
+            release();
             return new Spooled.InMemory(octets, sha256);
         }
         FileChannel ch = channel;
@@ -153,6 +189,7 @@ public final class MessageSpool extends OutputStream {
         }
         closed = true;
         held = null;
+        release();
         if (channel == null) {
             return;
         }
