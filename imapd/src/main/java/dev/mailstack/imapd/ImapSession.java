@@ -418,7 +418,7 @@ final class ImapSession {
                     throw new LiteralRefused("the message" + (spooledOctets > 0 ? "s" : "") + " would take the mailbox past its"
                             + " quota (" + room.getAsLong() + " bytes left)", false, "OVERQUOTA");
                 }
-                if (!store.diskSpace().hasRoomFor(size)) { // the messages before it are on the disk already
+                if (!store.diskSpace().hasRoomFor(size)) { // the messages before it are spooled already (in memory when small)
                     if (!synchronizing) {
                         skipNonSyncLiterals(size, "");
                     }

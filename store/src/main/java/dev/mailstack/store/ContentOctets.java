@@ -48,9 +48,7 @@ final class ContentOctets {
                 int from = (int) Math.min(Math.max(0, offset), octets.length);
                 return Optional.of(new ByteArrayInputStream(octets, from, (int) Math.min(length, octets.length - from)));
             }
-        } catch (SQLException e) {
-            throw new IOException("cannot read message content sha256=" + sha256 + ": " + e.getMessage(), e);
-        } catch (StoreException e) { // no connection: the database is busy or closed
+        } catch (SQLException | StoreException e) { // StoreException: no connection, the database is busy or closed
             throw new IOException("cannot read message content sha256=" + sha256 + ": " + e.getMessage(), e);
         }
     }

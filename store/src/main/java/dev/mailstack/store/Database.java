@@ -177,6 +177,7 @@ public final class Database implements AutoCloseable {
         if (permits.tryAcquire(DEFAULT_CONNECTIONS)) {
             try {
                 pool.shutdownDatabase();
+                dialect.close(); // only once H2 is shut: see H2Dialect.syncCommitted
             } catch (SQLException e) {
                 LOG.log(System.Logger.Level.WARNING, "database shutdown: " + e.getMessage());
             }
@@ -184,7 +185,6 @@ public final class Database implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "database closes when its " + (DEFAULT_CONNECTIONS - permits.availablePermits())
                     + " connection(s) in use come back");
         }
-        dialect.close();
     }
 
     private static final System.Logger LOG = System.getLogger(Database.class.getName());

@@ -153,6 +153,9 @@ public final class MessageSpool extends OutputStream {
      * after the other.
      */
     public Spooled finish() throws IOException {
+        if (closed) {
+            throw new IllegalStateException("spool already finished or closed");
+        }
         if (failure == null && out != null) {
             try {
                 out.flush();
@@ -168,10 +171,13 @@ public final class MessageSpool extends OutputStream {
         closed = true;
         String sha256 = HexFormat.of().formatHex(digest.digest());
         if (held != null) {
-            byte[] octets = java.util.Arrays.copyOf(held, heldLength);
+            byte[] octets = heldLength == held.length ? held : java.util.Arrays.copyOf(held, heldLength);
             held = null;
-            release();
-            return new Spooled.InMemory(octets, sha256);
+            // its share of the budget stays taken until the message is stored and discarded: a
+            // MULTIAPPEND holds every finished message of the command in memory until its commit
+            Spooled.InMemory kept = new Spooled.InMemory(octets, sha256, inMemory, reserved);
+            reserved = 0;
+            return kept;
         }
         FileChannel ch = channel;
         CompletableFuture<Void> synced = BackgroundSync.start("spool-sync", () -> {
@@ -190,13 +196,12 @@ public final class MessageSpool extends OutputStream {
         closed = true;
         held = null;
         release();
-        if (channel == null) {
-            return;
-        }
         try {
-            channel.close();
+            if (channel != null) {
+                channel.close();
+            }
         } finally {
-            if (!finished) {
+            if (!finished && file != null) { // also one made whose channel did not open
                 Files.deleteIfExists(file);
             }
         }
@@ -209,17 +214,42 @@ public final class MessageSpool extends OutputStream {
         }
     }
 
-    /** A received message, ready to store. Deleting its file after use is the owner's job ({@link #discard()}). */
+    /**
+     * A received message, ready to store. Discarding it after use is the owner's job ({@link
+     * #discard()}): deleting its file, or giving its memory back to the store's budget.
+     */
     public sealed interface Spooled extends MessageSource {
         /**
-         * Deletes its file, if it has one. Never fails its caller: by now the message is committed
+         * Deletes its file, or gives its memory back. Never fails its caller: by now the message is committed
          * (or refused), and an exception here would turn a 250 already due into a dropped session,
          * and a resent message; a file left behind is removed by {@link MailboxStore#removeLeftovers}.
          */
         void discard();
 
         /** A small message, in memory until it is stored in the database with its rows. */
-        record InMemory(byte[] octets, String sha256) implements Spooled {
+        final class InMemory implements Spooled {
+            private final byte[] octets;
+            private final String sha256;
+            private final AtomicLong budget;
+            private final AtomicLong share;
+
+            InMemory(byte[] octets, String sha256, AtomicLong budget, long share) {
+                this.octets = octets;
+                this.sha256 = sha256;
+                this.budget = budget;
+                this.share = new AtomicLong(share);
+            }
+
+            /** The message's octets; not to be changed. */
+            public byte[] octets() {
+                return octets;
+            }
+
+            @Override
+            public String sha256() {
+                return sha256;
+            }
+
             @Override
             public long size() {
                 return octets.length;
@@ -232,7 +262,10 @@ public final class MessageSpool extends OutputStream {
 
             @Override
             public void discard() {
-                // nothing on disk
+                long given = share.getAndSet(0);
+                if (given > 0) {
+                    budget.addAndGet(-given);
+                }
             }
         }
 

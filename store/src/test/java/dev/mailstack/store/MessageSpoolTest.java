@@ -3,6 +3,8 @@ package dev.mailstack.store;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -48,8 +50,8 @@ class MessageSpoolTest {
     }
 
     /**
-     * Spools being written hold at most the budget together beyond their first blocks: one that
-     * would pass it goes to its file, and a finished spool's share is free for the next.
+     * Spools hold at most the budget together beyond their first blocks, from their first octet
+     * until the message is discarded (stored): one that would pass it goes to its file.
      */
     @Test
     void spoolsTogetherHoldNoMoreThanTheBudget() throws Exception {
@@ -60,10 +62,46 @@ class MessageSpoolTest {
         assertEquals(8 * 1024, inMemory.get(), "grown from its first 4 KiB to 12 KiB");
         MessageSpool.Spooled second = spool(twelve, budget);
         assertInstanceOf(MessageSpool.Spooled.OnDisk.class, second, "no room left in memory");
-        assertInstanceOf(MessageSpool.Spooled.InMemory.class, first.finish());
-        assertEquals(0, inMemory.get());
-        assertInstanceOf(MessageSpool.Spooled.InMemory.class, spool(twelve, budget), "room again");
+        MessageSpool.Spooled firstDone = first.finish();
+        assertInstanceOf(MessageSpool.Spooled.InMemory.class, firstDone);
+        assertEquals(8 * 1024, inMemory.get(), "a finished message not yet stored still counts");
+        assertInstanceOf(MessageSpool.Spooled.OnDisk.class, spool(twelve, budget), "still no room");
+        firstDone.discard();
+        firstDone.discard();
+        assertEquals(0, inMemory.get(), "given back once");
+        MessageSpool.Spooled third = spool(twelve, budget);
+        assertInstanceOf(MessageSpool.Spooled.InMemory.class, third, "room again");
+        third.discard();
         second.discard();
+        assertEquals(0, inMemory.get());
+    }
+
+    /** Octet by octet as in pieces; a spool closed unfinished, or whose file cannot be made, gives its memory back. */
+    @Test
+    void singleOctetsAnUnfinishedSpoolAndAFailedFile() throws Exception {
+        byte[] octets = octets(10_000);
+        try (MessageSpool spool = new MessageSpool(dir, inMemory, Long.MAX_VALUE)) {
+            for (byte b : octets) {
+                spool.write(b);
+            }
+            MessageSpool.Spooled done = spool.finish();
+            try (InputStream in = done.open()) {
+                assertArrayEquals(octets, in.readAllBytes());
+            }
+            done.discard();
+        }
+        try (MessageSpool spool = new MessageSpool(dir, inMemory, Long.MAX_VALUE)) {
+            spool.write(octets);
+            assertTrue(inMemory.get() > 0, "held while it is written");
+        }
+        assertEquals(0, inMemory.get(), "closed unfinished");
+        MessageSpool gone = new MessageSpool(dir.resolve("no such folder"), inMemory, Long.MAX_VALUE);
+        gone.write(octets(MessageSpool.IN_MEMORY_MAX + 1));
+        assertThrows(MessageSpool.WriteFailed.class, gone::finish);
+        assertEquals(0, inMemory.get(), "the file could not be made");
+        try (Stream<Path> left = Files.list(dir)) {
+            assertEquals(0, left.count());
+        }
     }
 
     private MessageSpool.Spooled spool(byte[] octets, long budget) throws Exception {

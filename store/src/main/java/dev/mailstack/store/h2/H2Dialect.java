@@ -2,10 +2,9 @@ package dev.mailstack.store.h2;
 
 import dev.mailstack.store.SqlDialect;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
+import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Optional;
@@ -13,7 +12,7 @@ import java.util.Optional;
 /** Everything H2-specific in one place: the default URL, durability settings, error codes. */
 public final class H2Dialect implements SqlDialect {
     /** The database file syncCommitted syncs; null until first needed, empty when there is none to open. */
-    private volatile Optional<FileChannel> file;
+    private volatile Optional<RandomAccessFile> file;
 
     /**
      * WRITE_DELAY=0: H2 otherwise acknowledges a commit up to 500 ms before writing it
@@ -56,18 +55,21 @@ public final class H2Dialect implements SqlDialect {
      * stores the chunk before the commit returns) but never syncs it. CHECKPOINT SYNC would store
      * once more (a chunk of whatever other sessions changed meanwhile, under H2's store lock) and
      * then sync, inside a method synchronized on the whole database, so that every committer waited
-     * for every sync; an fdatasync of the file makes the same commits durable without either. Where
+     * for every sync; an fsync of the file makes the same commits durable without either. Where
      * the URL names no file this process can open (tcp:, mem:, a path from ~), CHECKPOINT SYNC.
+     * Through a RandomAccessFile's descriptor, not a FileChannel: an interrupted thread closes a
+     * channel under it, and closing any descriptor of the file drops H2's lock on it (POSIX locks
+     * belong to the process and the file), so this one is closed only once H2 is shut.
      */
     @Override
     public void syncCommitted(java.sql.Connection c) throws SQLException {
-        Optional<FileChannel> file = databaseFile(c);
+        Optional<RandomAccessFile> file = databaseFile(c);
         if (file.isPresent()) {
             try {
-                file.get().force(false);
+                file.get().getFD().sync();
                 return;
             } catch (IOException e) {
-                // closed with the database, or the file is gone: H2's own way below
+                // the file is gone or closed with the database: H2's own way below
             }
         }
         try (java.sql.Statement s = c.createStatement()) {
@@ -75,8 +77,8 @@ public final class H2Dialect implements SqlDialect {
         }
     }
 
-    private Optional<FileChannel> databaseFile(java.sql.Connection c) throws SQLException {
-        Optional<FileChannel> known = file;
+    private Optional<RandomAccessFile> databaseFile(java.sql.Connection c) throws SQLException {
+        Optional<RandomAccessFile> known = file;
         if (known == null) {
             synchronized (this) {
                 known = file;
@@ -105,17 +107,24 @@ public final class H2Dialect implements SqlDialect {
         return Files.isRegularFile(path) ? Optional.of(path) : Optional.empty();
     }
 
-    private static Optional<FileChannel> openToSync(Path path) {
+    private static Optional<RandomAccessFile> openToSync(Path path) {
         try {
-            return Optional.of(FileChannel.open(path, StandardOpenOption.READ));
+            return Optional.of(new RandomAccessFile(path.toFile(), "r"));
         } catch (IOException e) {
             return Optional.empty();
         }
     }
 
+    /** Whether commits are synced through the database file (else through CHECKPOINT SYNC). */
+    boolean syncsThroughFile() {
+        Optional<RandomAccessFile> known = file;
+        return known != null && known.isPresent();
+    }
+
+    /** Called once H2 is shut (see syncCommitted on closing the file). */
     @Override
     public void close() {
-        Optional<FileChannel> known = file;
+        Optional<RandomAccessFile> known = file;
         if (known != null && known.isPresent()) {
             try {
                 known.get().close();

@@ -48,6 +48,7 @@ class H2DialectTest {
                         s.execute("INSERT INTO t VALUES (" + i + ")");
                         c.commit();
                         dialect.syncCommitted(c);
+                        assertEquals(url.contains(":file:"), dialect.syncsThroughFile(), url);
                         dialect.close(); // the second round syncs through CHECKPOINT SYNC
                     }
                     try (ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM t")) {
