@@ -18,6 +18,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
@@ -31,7 +32,7 @@ final class ContentFiles {
     private final Path spoolDir;
     /** What messages being received may hold in memory at once, all together (MessageSpool). */
     static final long MEMORY_BUDGET = Math.max(MessageSpool.IN_MEMORY_MAX, Runtime.getRuntime().maxMemory() / 16);
-    private final java.util.concurrent.atomic.AtomicLong heldInMemory = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong heldInMemory = new AtomicLong();
     /** Contents placed whose sync to disk is still under way, by address. */
     private final Map<String, CompletableFuture<Void>> syncing = new ConcurrentHashMap<>();
     /** Contents whose file is there but not known to be on disk ({@link #forgetUnsynced}). */

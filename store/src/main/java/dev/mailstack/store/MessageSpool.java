@@ -70,13 +70,23 @@ public final class MessageSpool extends OutputStream {
 
     @Override
     public void write(int b) {
-        if (held != null && heldLength < held.length && failure == null && !closed) {
+        boolean open = failure == null && !closed;
+        if (open && held != null && heldLength < held.length) {
             held[heldLength++] = (byte) b;
             size++;
             digest.update((byte) b);
-            return;
+        } else if (open && held == null && out != null) {
+            size++;
+            try {
+                out.write(b);
+            } catch (IOException e) {
+                failure = e;
+                return;
+            }
+            digest.update((byte) b);
+        } else {
+            write(new byte[] {(byte) b}, 0, 1); // a buffer to grow, a file to make, or a failure to count past
         }
-        write(new byte[] {(byte) b}, 0, 1);
     }
 
     @Override

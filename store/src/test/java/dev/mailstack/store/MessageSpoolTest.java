@@ -90,6 +90,17 @@ class MessageSpoolTest {
             }
             done.discard();
         }
+        byte[] large = octets(MessageSpool.IN_MEMORY_MAX + 5000);
+        try (MessageSpool spool = new MessageSpool(dir, inMemory, Long.MAX_VALUE)) {
+            for (byte b : large) { // past memory into the file, octet by octet
+                spool.write(b);
+            }
+            var done = assertInstanceOf(MessageSpool.Spooled.OnDisk.class, spool.finish());
+            done.synced().get();
+            assertArrayEquals(large, Files.readAllBytes(done.file()));
+            assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(large)), done.sha256());
+            done.discard();
+        }
         try (MessageSpool spool = new MessageSpool(dir, inMemory, Long.MAX_VALUE)) {
             spool.write(octets);
             assertTrue(inMemory.get() > 0, "held while it is written");
