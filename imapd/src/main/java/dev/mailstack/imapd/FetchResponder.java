@@ -181,7 +181,7 @@ final class FetchResponder {
     private String preview(MessageRef r, StoredStructure structure, boolean utf8) throws IOException {
         String preview;
         try {
-            preview = structure.preview(offset -> store.openContent(r.contentKey(), offset, Math.max(0, r.size() - offset)));
+            preview = structure.preview(offset -> store.openContent(r, offset, Math.max(0, r.size() - offset)));
         } catch (NoSuchFileException swept) {
             return "NIL";
         }
@@ -337,7 +337,7 @@ final class FetchResponder {
             connection.write("{0}\r\n");
             return;
         }
-        InputStream opened = store.openContent(r.contentKey(), from, len); // before the literal: see write()
+        InputStream opened = store.openContent(r, from, len); // before the literal: see write()
         connection.write("{" + len + "}\r\n");
         try (InputStream in = opened) {
             byte[] buf = copyBuffer == null ? copyBuffer = new byte[16 * 1024] : copyBuffer;
@@ -382,13 +382,13 @@ final class FetchResponder {
     private Decoded decodedLength(MessageRef r, BinarySource b) throws IOException {
         if (b.bodyLength() <= BINARY_IN_MEMORY) {
             byte[] raw;
-            try (InputStream in = store.openContent(r.contentKey(), b.bodyStart(), b.bodyLength())) {
+            try (InputStream in = store.openContent(r, b.bodyStart(), b.bodyLength())) {
                 raw = in.readNBytes((int) b.bodyLength());
             }
             byte[] decoded = TransferEncoding.decode(raw, b.encoding());
             return new Decoded(b.prefixLength() + decoded.length, decoded);
         }
-        try (InputStream in = store.openContent(r.contentKey(), b.bodyStart(), b.bodyLength())) {
+        try (InputStream in = store.openContent(r, b.bodyStart(), b.bodyLength())) {
             return new Decoded(b.prefixLength() + TransferEncoding.decode(in, b.encoding(), OutputStream.nullOutputStream()),
                     null);
         }
@@ -409,9 +409,9 @@ final class FetchResponder {
             len = Math.min(d.length() - from, s.length());
         }
         InputStream prefix = b.prefixLength() == 0 ? InputStream.nullInputStream()
-                : store.openContent(r.contentKey(), b.prefixStart(), b.prefixLength());
+                : store.openContent(r, b.prefixStart(), b.prefixLength());
         try (prefix; InputStream body = d.small() != null ? InputStream.nullInputStream()
-                : store.openContent(r.contentKey(), b.bodyStart(), b.bodyLength())) {
+                : store.openContent(r, b.bodyStart(), b.bodyLength())) {
             connection.write("~{" + len + "}\r\n");
             OutputStream out = new Slice(connection.output(), from, len);
             prefix.transferTo(out);
@@ -493,7 +493,7 @@ final class FetchResponder {
 
     /** The header block from {@code start}: up to and including the blank line, read without a parse. */
     private byte[] readHeader(MessageRef r, long start, long max) throws IOException {
-        try (InputStream in = store.openContent(r.contentKey(), start)) {
+        try (InputStream in = store.openContent(r, start, Math.max(0, r.size() - start))) {
             return headerBlock(in, max);
         }
     }
@@ -535,7 +535,7 @@ final class FetchResponder {
     }
 
     private byte[] readRange(MessageRef r, long start, long length) throws IOException {
-        try (InputStream in = store.openContent(r.contentKey(), start)) {
+        try (InputStream in = store.openContent(r, start, Math.max(0, r.size() - start))) {
             return in.readNBytes((int) Math.min(length, MAX_HEADER_BYTES));
         }
     }

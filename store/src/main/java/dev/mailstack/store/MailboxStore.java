@@ -165,6 +165,16 @@ public final class MailboxStore implements AutoCloseable {
         return kept.isPresent() ? kept.get() : contents.open(contentKey, offset, length);
     }
 
+    /**
+     * At most {@code length} bytes of a mailbox message's content from {@code offset}. Only a spool
+     * held in memory is kept in the database, so a message past {@link MessageSpool#IN_MEMORY_MAX}
+     * is read from its file without a query (nor one of the connections readers share).
+     */
+    public InputStream openContent(MessageRef message, long offset, long length) throws IOException {
+        return message.size() > MessageSpool.IN_MEMORY_MAX ? contents.open(message.contentKey(), offset, length)
+                : openContent(message.contentKey(), offset, length);
+    }
+
     /** The message's RFC 8474 EMAILID: the same for all its copies, kept across restarts (see {@link EmailIds}). */
     public String emailId(MessageRef message) {
         return emailIds.of(message.contentKey());

@@ -380,11 +380,11 @@ public final class StoreSession {
     }
 
     public InputStream openContent(MessageRef message) throws IOException {
-        return store.openContent(message.contentKey(), 0, message.size());
+        return store.openContent(message, 0, message.size());
     }
 
     public InputStream openContent(MessageRef message, long offset) throws IOException {
-        return store.openContent(message.contentKey(), offset, Math.max(0, message.size() - offset));
+        return store.openContent(message, offset, Math.max(0, message.size() - offset));
     }
 
     /** The message's RFC 8474 EMAILID ({@link MailboxStore#emailId}). */

@@ -188,6 +188,30 @@ class MailboxStoreTest {
         }
     }
 
+    /**
+     * A message too large to be kept in the database is read from its file without a connection:
+     * while readers hold every one, it is still served (a small one would wait for a connection).
+     */
+    @Test
+    void aLargeMessageIsReadWithoutADatabaseConnection() throws Exception {
+        String large = "Subject: large\r\n\r\n" + pastMemory();
+        TestMessages.append(f.session(), f.inbox(), large);
+        MessageRef ref = f.session().select(MailboxName.INBOX).messages().getFirst();
+        List<java.sql.Connection> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < Database.DEFAULT_CONNECTIONS; i++) {
+                held.add(f.store().db().connect());
+            }
+            try (InputStream in = f.session().openContent(ref, 9)) {
+                assertEquals(large.substring(9), new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            }
+        } finally {
+            for (java.sql.Connection c : held) {
+                c.close();
+            }
+        }
+    }
+
     /** The sweep removes a small content's octets with its row; nothing of it is left to read. */
     @Test
     void aSmallContentsOctetsGoWithItsRow() throws Exception {
