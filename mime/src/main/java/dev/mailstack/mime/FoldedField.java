@@ -65,7 +65,9 @@ final class FoldedField {
     }
 
     private void placeWhole(byte[] token) {
-        if (!empty && column + 1 + token.length > Rfc2047.FOLD_AT) {
+        // the first token too goes to a line of its own after a long field name, when it fits there
+        // ("Name:" CRLF SP token: RFC 5322 §3.2.2's FWS may start an unstructured field body)
+        if (column + 1 + token.length > Rfc2047.FOLD_AT && (!empty || 1 + token.length <= Rfc2047.FOLD_AT)) {
             out.write('\r');
             out.write('\n');
             column = 0;

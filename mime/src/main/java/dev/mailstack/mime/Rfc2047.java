@@ -115,13 +115,14 @@ public final class Rfc2047 {
      * Encodes text as B encoded-words in {@code cs}, never splitting a character (RFC 2047 §5:
      * each word must decode on its own), each word at most 75 characters (§2), words separated by
      * CRLF SP so that no line passes 78 columns (RFC 5322 §2.1.1) when the value is written after
-     * {@code firstLineUsed} columns (the field name, colon and space).
+     * {@code firstLineUsed} columns (the field name, colon and space). After a name too long to
+     * leave room for one word the value starts with CRLF SP, its first word on a line of its own.
      */
     public static String encode(String text, Charset cs, int firstLineUsed) {
         StringBuilder out = new StringBuilder();
         List<String> words = words(text, cs, FOLD_AT - firstLineUsed);
         for (String w : words) {
-            if (!out.isEmpty()) {
+            if (!out.isEmpty() || firstLineUsed > 0 && firstLineUsed + w.length() > FOLD_AT) {
                 out.append("\r\n ");
             }
             out.append(w);

@@ -64,6 +64,26 @@ class HeaderCodecTest {
                 "surrogate pairs are never split");
     }
 
+    /** After a field name that leaves no room for a word, the first word goes to a line of its own. */
+    @Test
+    void theFirstWordAfterALongFieldNameIsFoldedToo() {
+        String name = "X-A-Rather-Long-Field-Name-That-Takes-Most-Of-The-Line-By-Itself";
+        String value = Rfc2047.encode("一个很长的中文主题", StandardCharsets.UTF_8, name.length() + 2);
+        assertTrue(value.startsWith("\r\n =?UTF-8?B?"), value);
+        assertEquals("一个很长的中文主题", Rfc2047.decode(value.replace("\r\n", "").strip()));
+        for (String line : (name + ": " + value).split("\r\n")) {
+            assertTrue(line.length() <= 78, line);
+        }
+        byte[] header = (name + ": 关于下一季度预算的讨论会议安排 and more\r\n\r\n").getBytes(GBK);
+        String out = new String(HeaderRewriter.rewrite(header, MailCharset.DEFAULT_FALLBACK, List.of(), List.of()),
+                StandardCharsets.US_ASCII);
+        assertTrue(out.startsWith(name + ":\r\n =?"), out);
+        for (String line : out.split("\r\n")) {
+            assertTrue(line.length() <= 78, line);
+        }
+        assertEquals("关于下一季度预算的讨论会议安排 and more", Rfc2047.decode(MessageText.unfold(out, name)));
+    }
+
     @Test
     void rfc2231ContinuationsCharsetAndOrder() {
         Map<String, String> raw = new LinkedHashMap<>();
