@@ -1,12 +1,16 @@
 package dev.mailstack.server;
 
+import dev.mailstack.store.Backup;
 import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.SpecialUse;
 import dev.mailstack.store.StoreException;
+import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -19,7 +23,8 @@ import java.util.concurrent.TimeUnit;
  * {@link MailboxStore#sweepContents}, where a content goes at the second sweep that finds it unused.
  * The interval is twice the longest a session may stay silent, so no session can still hold a
  * message it has not yet seen expunged. At start, before any client uses the store, every unused
- * file goes at once.
+ * file goes at once, and so does every database copy a killed backup left in the data folder
+ * (while running, those a day old: no backup of this store is still writing or reading one then).
  */
 final class Housekeeping implements AutoCloseable {
     private static final Logger LOG = System.getLogger(Housekeeping.class.getName());
@@ -34,6 +39,7 @@ final class Housekeeping implements AutoCloseable {
     }
 
     private final MailboxStore store;
+    private final Path dataDir;
     private final Duration interval;
     private final Clock clock;
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -41,8 +47,9 @@ final class Housekeeping implements AutoCloseable {
     /** Replaced by a SIGHUP; read at each round. */
     private volatile Retention retention;
 
-    private Housekeeping(MailboxStore store, Duration interval, Retention retention, Clock clock) {
+    private Housekeeping(MailboxStore store, Path dataDir, Duration interval, Retention retention, Clock clock) {
         this.store = store;
+        this.dataDir = dataDir;
         this.interval = interval;
         this.clock = clock;
         this.retention = retention;
@@ -51,7 +58,7 @@ final class Housekeeping implements AutoCloseable {
     }
 
     /** Before the queue runner and the listeners start: nothing can be about to read an unused content. */
-    static void sweepAtStart(MailboxStore store) {
+    static void sweepAtStart(MailboxStore store, Path dataDir) {
         try {
             report(store.collectGarbage(Duration.ZERO));
         } catch (StoreException e) {
@@ -60,6 +67,23 @@ final class Housekeeping implements AutoCloseable {
                     e.getMessage());
         }
         removeLeftovers(store);
+        // the data folder is this process's now (DataFolderLock): no backup of it runs
+        removeAbandonedBackupCopies(dataDir, Instant.now());
+    }
+
+    /** How old a backup's database copy must be for a running server to take it for abandoned. */
+    static final Duration ABANDONED_BACKUP_AGE = Duration.ofDays(1);
+
+    private static void removeAbandonedBackupCopies(Path dataDir, Instant cutoff) {
+        try {
+            int removed = Backup.removeAbandonedCopies(dataDir, cutoff);
+            if (removed > 0) {
+                LOG.log(Level.INFO, "sweep: removed database copies killed backups left behind count={0}", removed);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "sweep: database copies of killed backups stay until the next round error=\"{0}\"",
+                    e.getMessage());
+        }
     }
 
     /** A file a writer has not committed within this long was left by one that died (or was refused). */
@@ -82,8 +106,8 @@ final class Housekeeping implements AutoCloseable {
      * A round at once (autoexpunge does not wait an interval after a restart), then every {@code
      * interval}; {@link #close} lets a round under way finish, the first one included.
      */
-    static Housekeeping start(MailboxStore store, Duration interval, Retention retention, Clock clock) {
-        Housekeeping h = new Housekeeping(store, interval, retention, clock);
+    static Housekeeping start(MailboxStore store, Path dataDir, Duration interval, Retention retention, Clock clock) {
+        Housekeeping h = new Housekeeping(store, dataDir, interval, retention, clock);
         h.thread.start();
         return h;
     }
@@ -101,8 +125,10 @@ final class Housekeeping implements AutoCloseable {
     private void run() {
         try {
             expireAndPrune();
+            removeAbandonedBackupCopies(dataDir, clock.instant().minus(ABANDONED_BACKUP_AGE));
             while (!stopped.await(interval.toMillis(), TimeUnit.MILLISECONDS)) {
                 expireAndPrune();
+                removeAbandonedBackupCopies(dataDir, clock.instant().minus(ABANDONED_BACKUP_AGE));
                 sweep();
             }
         } catch (InterruptedException e) {

@@ -100,7 +100,7 @@ public final class Server implements AutoCloseable {
                 config.integer(ConfigKey.MAX_CONNECTIONS_PER_IP), config.integer(ConfigKey.MAX_COMMANDS_PER_SECOND),
                 config.integer(ConfigKey.MIN_DATA_RATE));
         store.diskSpace().keepFree(config.number(ConfigKey.STORE_MIN_FREE_BYTES));
-        Housekeeping.sweepAtStart(store);
+        Housekeeping.sweepAtStart(store, config.dataDir());
         Optional<ControlSocket> control = ControlSocket.open(config.dataDir(), store, config.mimeLimits(), ControlSocket.IDLE);
         control.ifPresent(services::add);
         if (config.flag(ConfigKey.WARM_UP)) {
@@ -150,7 +150,7 @@ public final class Server implements AutoCloseable {
             }
         }
         services.addAll(frontEnds.services());
-        housekeeping = Housekeeping.start(store, Housekeeping.intervalFor(limits.idleTimeout()),
+        housekeeping = Housekeeping.start(store, config.dataDir(), Housekeeping.intervalFor(limits.idleTimeout()),
                 Housekeeping.Retention.of(config), Clock.systemUTC());
         services.add(housekeeping);
         HttpEndpoints web = new HttpEndpoints(store, hostname, List.copyOf(listeners), frontEnds.counters(), throttle,

@@ -1,6 +1,8 @@
 package dev.mailstack.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mailstack.mime.MessageSummary;
 import dev.mailstack.mime.MimeLimits;
@@ -17,6 +19,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -43,7 +46,7 @@ class HousekeepingTest {
             }
             // two days from now, as far as the round can tell: what was put in Trash today is a day past its period
             Clock later = Clock.offset(Clock.systemUTC(), Duration.ofDays(2));
-            try (Housekeeping h = Housekeeping.start(store, Duration.ofHours(1), Housekeeping.Retention.of(config), later)) {
+            try (Housekeeping h = Housekeeping.start(store, dir.resolve("data"), Duration.ofHours(1), Housekeeping.Retention.of(config), later)) {
                 // close() waits for the round under way, the first one included
             }
             assertEquals(0, s.status(new MailboxName("Trash")).messages(), "a day past its period");
@@ -60,11 +63,39 @@ class HousekeepingTest {
             StoreSession s = store.open(alice.id());
             append(store, s, "Trash", "Subject: old\r\n\r\nbody\r\n");
             Clock muchLater = Clock.offset(Clock.systemUTC(), Duration.ofDays(3650));
-            try (Housekeeping h = Housekeeping.start(store, Duration.ofHours(1), Housekeeping.Retention.of(Config.defaults()),
+            try (Housekeeping h = Housekeeping.start(store, dir.resolve("data"), Duration.ofHours(1), Housekeeping.Retention.of(Config.defaults()),
                     muchLater)) {
                 // the first round
             }
             assertEquals(1, s.status(new MailboxName("Trash")).messages());
+        }
+    }
+
+    /**
+     * A database copy a killed backup left in data/backup-tmp goes at the next start, and while the
+     * server runs once it is a day old; a younger one may be a running backup's and stays.
+     */
+    @Test
+    void databaseCopiesOfKilledBackupsAreRemoved() throws Exception {
+        Path data = dir.resolve("data");
+        try (MailboxStore store = MailboxStore.open(data, null)) {
+            Path copies = Files.createDirectories(data.resolve("backup-tmp"));
+            Path killed = Files.writeString(copies.resolve("database-1.zip"), "left by a killed backup");
+            Housekeeping.sweepAtStart(store, data);
+            assertFalse(Files.exists(killed), "at start no backup of the store runs");
+
+            Path old = Files.writeString(copies.resolve("database-2.zip"), "two days old");
+            Files.setLastModifiedTime(old, FileTime.from(Instant.now().minus(Duration.ofDays(2))));
+            Path young = Files.writeString(copies.resolve("database-3.zip"), "a backup under way");
+            Path other = Files.writeString(copies.resolve("notes.txt"), "not a copy");
+            Files.setLastModifiedTime(other, FileTime.from(Instant.now().minus(Duration.ofDays(2))));
+            try (Housekeeping h = Housekeeping.start(store, data, Duration.ofHours(1), Housekeeping.Retention.of(Config.defaults()),
+                    Clock.systemUTC())) {
+                // the first round
+            }
+            assertFalse(Files.exists(old), "a day past any backup");
+            assertTrue(Files.exists(young), "perhaps a running backup's");
+            assertTrue(Files.exists(other), "only database copies are taken");
         }
     }
 

@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -19,6 +20,7 @@ import java.nio.file.attribute.UserPrincipal;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -154,6 +156,29 @@ public final class Backup {
             }
         }
         return dir;
+    }
+
+    /**
+     * Removes the database copies in {@link #DATABASE_COPY_FOLDER} last written before {@code cutoff}:
+     * a backup deletes its copy when it ends, however it ends, so one still there was left by a
+     * backup that was killed (each as large as the database). Returns how many went.
+     */
+    public static int removeAbandonedCopies(Path dataDir, Instant cutoff) throws IOException {
+        Path dir = dataDir.toAbsolutePath().resolve(DATABASE_COPY_FOLDER);
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return 0;
+        }
+        int removed = 0;
+        try (DirectoryStream<Path> copies = Files.newDirectoryStream(dir, "database-*.zip")) {
+            for (Path copy : copies) {
+                if (Files.isRegularFile(copy, LinkOption.NOFOLLOW_LINKS)
+                        && Files.getLastModifiedTime(copy, LinkOption.NOFOLLOW_LINKS).toInstant().isBefore(cutoff)
+                        && Files.deleteIfExists(copy)) {
+                    removed++;
+                }
+            }
+        }
+        return removed;
     }
 
     /**
