@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.mailstack.net.LineClient;
 import dev.mailstack.net.TranscriptRunner;
 import dev.mailstack.store.MailboxName;
+import dev.mailstack.store.MessageSpool;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -1403,7 +1404,7 @@ class ImapSessionTest {
      * from the file, read up to the blank line only.
      */
     @Test
-    void referencesBeyondTheKeptHeaderAreReadFromTheFile() throws Exception {
+    void referencesBeyondTheKeptHeaderAreReadFromTheMessage() throws Exception {
         deliverThreadingMessages("t01");
         imap.deliver(MailboxName.INBOX, "From: bob@remote.test\r\nSubject: long header\r\n"
                 + ("X-Padding: " + "x".repeat(70) + "\r\n").repeat(600)
@@ -1444,20 +1445,28 @@ class ImapSessionTest {
     }
 
     /**
-     * Sort values and threading links come from what was stored at delivery: with every message
-     * file gone, SORT and THREAD still answer (FETCH BODY[] would not).
+     * Sort values and threading links come from what was stored at delivery: with every message's
+     * octets gone (a small one's from the database, a large one's file), SORT and THREAD still
+     * answer (FETCH BODY[] would not).
      */
     @Test
     void sortAndThreadReadNoMessageFile() throws Exception {
         deliverThreadingMessages("t01", "t02", "t03", "t04");
-        try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(dir.resolve("data/contents"))) {
-            for (Path f : files.filter(java.nio.file.Files::isRegularFile).toList()) {
+        imap.deliver(MailboxName.INBOX, "From: bob@remote.test\r\nSubject: large\r\nDate: Tue, 1 Jan 2030 10:00:00 +0000\r\nMessage-ID: <large@thread.test>\r\n\r\n"
+                + ("x".repeat(76) + "\r\n").repeat(MessageSpool.IN_MEMORY_MAX / 78 + 1));
+        // small messages' octets are kept in the database, a large one's in its file: both taken away
+        imap.store.execute("DELETE FROM content_octets");
+        int files = 0;
+        try (java.util.stream.Stream<Path> walk = java.nio.file.Files.walk(dir.resolve("data/contents"))) {
+            for (Path f : walk.filter(java.nio.file.Files::isRegularFile).toList()) {
                 java.nio.file.Files.delete(f);
+                files++;
             }
         }
+        assertEquals(1, files, "the large message's file");
         try (LineClient c = selectedInbox()) {
-            answer(c, "a", "UID THREAD REFERENCES UTF-8 ALL", "* THREAD (1)(3)(2)(4 (5 6)(7))");
-            answer(c, "b", "SORT (REVERSE SUBJECT) UTF-8 ALL", "* SORT 4 5 6 7 2 3 1");
+            answer(c, "a", "UID THREAD REFERENCES UTF-8 ALL", "* THREAD (1)(3)(2)(4 (5 6)(7))(8)");
+            answer(c, "b", "SORT (REVERSE SUBJECT) UTF-8 ALL", "* SORT 4 5 6 7 2 3 8 1");
         }
     }
 
