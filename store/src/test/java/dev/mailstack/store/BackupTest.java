@@ -24,10 +24,12 @@ class BackupTest {
 
     @Test
     void aBackupTakenWhileOpenRestoresEveryMessage() throws Exception {
+        String large = "Subject: large\r\n\r\n" + ("大文件的一行" + "x".repeat(58) + "\r\n").repeat(MessageSpool.IN_MEMORY_MAX / 64);
         Path data = dir.resolve("data");
         Path file = dir.resolve("backup.zip");
         try (StoreFixture f = StoreFixture.create(data)) {
             TestMessages.append(f.session(), f.inbox(), "Subject: kept\r\n\r\n备份\r\n");
+            TestMessages.append(f.session(), f.inbox(), large); // a file of its own, not a database row
             java.nio.file.Files.createDirectories(data.resolve("dkim/example.org"));
             java.nio.file.Files.writeString(data.resolve("dkim/example.org/mailstack.pem"), "the signing key");
             java.nio.file.Files.createDirectories(data.resolve("srs"));
@@ -46,10 +48,13 @@ class BackupTest {
         try (MailboxStore store = MailboxStore.open(restored, null)) {
             Account alice = store.accounts().authenticate("alice@example.org", StoreFixture.PASSWORD).orElseThrow();
             StoreSession s = store.open(alice.id());
-            assertEquals(1, s.status(MailboxName.INBOX).messages());
-            MessageRef m = s.select(MailboxName.INBOX).messages().get(0);
-            try (var in = s.openContent(m)) {
+            assertEquals(2, s.status(MailboxName.INBOX).messages());
+            List<MessageRef> m = s.select(MailboxName.INBOX).messages();
+            try (var in = s.openContent(m.get(0))) {
                 assertTrue(new String(in.readAllBytes(), StandardCharsets.UTF_8).contains("备份"));
+            }
+            try (var in = s.openContent(m.get(1))) {
+                assertEquals(large, new String(in.readAllBytes(), StandardCharsets.UTF_8), "the large one's file came back");
             }
         }
         assertEquals(StoreFailure.ALREADY_EXISTS, assertThrows(StoreException.class, () -> Backup.restore(file, restored)).failure());

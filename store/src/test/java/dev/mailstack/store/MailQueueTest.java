@@ -2,6 +2,7 @@ package dev.mailstack.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -127,8 +128,8 @@ class MailQueueTest {
                 failed, List.of(new RecipientOutcome.Failed(0, "550 no")),
                 deleted, List.of(new RecipientOutcome.Failed(0, "550 no"))), m.claimedAt(),
                 List.of(report(failed, false), unwanted));
-        assertFalse(java.nio.file.Files.exists(f.store().contents().pathOf(unwanted.source().sha256())),
-                "no content file for it either (no row would ever point at it)");
+        assertThrows(java.nio.file.NoSuchFileException.class, () -> f.store().openContent(unwanted.source().sha256(), 0),
+                "no content for it either, in the database or a file (no row would ever point at it)");
         assertEquals(java.util.Set.of(failed), recorded.queued());
         assertTrue(recorded.followUps().get(0).isPresent());
         assertEquals(Optional.empty(), recorded.followUps().get(1), "a deleted entry gets no report");

@@ -364,6 +364,8 @@ class MailboxStoreTest {
         }
         assertEquals(0, s.status(MailboxName.INBOX).messages());
         assertEquals(1, s.require(MailboxName.INBOX).uidNext());
+        assertEquals(0, keptOctets(), "its octets were to go in with its content row");
+        assertThrows(java.nio.file.NoSuchFileException.class, () -> f.store().openContent(m.sha256(), 0));
     }
 
     @Test
@@ -1061,7 +1063,8 @@ class MailboxStoreTest {
     void aSetAppendedTogetherHoldsTheContentsButNotTheMailboxWhileItsContentsSync() throws Exception {
         StoreSession s = f.session();
         MessageSpool.Spooled one = TestMessages.spool(f.store(), "Subject: one\r\n\r\n1\r\n");
-        MessageSpool.Spooled two = TestMessages.spool(f.store(), "Subject: two\r\n\r\n2\r\n");
+        // past the memory limit: a file of its own, linked and synced into place while the set waits
+        MessageSpool.Spooled two = TestMessages.spool(f.store(), "Subject: two\r\n\r\n" + pastMemory());
         CompletableFuture<Void> syncing = new CompletableFuture<>();
         CompletableFuture<Void> release = new CompletableFuture<>();
         f.slowContentSync(two.sha256(), syncing, release);
@@ -1071,7 +1074,7 @@ class MailboxStoreTest {
                     new NewMessage(one, TestMessages.facts(one), Flags.of(Flag.SEEN), Instant.now()),
                     new NewMessage(two, TestMessages.facts(two), Flags.NONE, Instant.now()))));
             syncing.get(10, TimeUnit.SECONDS);
-            assertEquals(-1, f.store().sweepContents(Duration.ofMillis(50)), "the set's files are held from the sweep");
+            assertEquals(-1, f.store().sweepContents(Duration.ofMillis(50)), "the set's contents are held from the sweep");
             assertEquals(-1, f.store().removeLeftovers(Duration.ZERO, Duration.ofMillis(50)),
                     "and from the sweep of leftovers (one of them may be an old file no row names yet)");
             assertEquals(new Uid(1), TestMessages.append(s, f.inbox(), "Subject: meanwhile\r\n\r\nm\r\n"),
@@ -1094,7 +1097,8 @@ class MailboxStoreTest {
     void aSetWithAContentThatFailsToSyncAppendsNothing() throws Exception {
         StoreSession s = f.session();
         MessageSpool.Spooled one = TestMessages.spool(f.store(), "Subject: one\r\n\r\n1\r\n");
-        MessageSpool.Spooled two = TestMessages.spool(f.store(), "Subject: two\r\n\r\n2\r\n");
+        // past the memory limit: a file of its own, linked and synced into place while the set waits
+        MessageSpool.Spooled two = TestMessages.spool(f.store(), "Subject: two\r\n\r\n" + pastMemory());
         CompletableFuture<Void> release = new CompletableFuture<>();
         release.completeExceptionally(new java.io.IOException("device gone"));
         f.slowContentSync(two.sha256(), new CompletableFuture<>(), release);
@@ -1104,6 +1108,7 @@ class MailboxStoreTest {
         assertEquals(StoreFailure.TEMPORARY, e.failure());
         assertEquals(0, s.status(MailboxName.INBOX).messages());
         assertEquals(0, f.store().sweepContents(Duration.ofMillis(50)), "no hold is left behind");
+        assertEquals(0, keptOctets(), "nor the small one's octets");
         one.discard();
         two.discard();
     }
