@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.mailstack.net.LineClient;
 import dev.mailstack.store.MailboxName;
+import dev.mailstack.store.MessageSpool;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -162,6 +164,41 @@ class MultiAppendTest {
         assertEquals(used, imap.store.session().quota().usedBytes());
         try (Stream<Path> left = Files.list(dir.resolve("data/contents/spool"))) {
             assertEquals(0, left.count(), "the spooled messages of a refused set are deleted");
+        }
+    }
+
+    /**
+     * Messages past the memory limit spool to files (smaller ones never make one): a set cancelled
+     * by a zero-length literal, and one refused at its commit (bare LFs made CRLF take it past the
+     * quota), leave no spool file behind, and the files put under the contents' addresses for the
+     * refused commit go at the next sweep of leftovers.
+     */
+    @Test
+    void theFilesOfLargeMessagesInARefusedSetAreDeleted() throws IOException {
+        String big = "Subject: big\r\n\r\n" + "line of a large message\r\n".repeat(MessageSpool.IN_MEMORY_MAX / 25 + 1);
+        String bareLf = "Subject: bare\n\n" + "line of a large message\n".repeat(MessageSpool.IN_MEMORY_MAX / 24 + 1);
+        try (ImapFixture large = new ImapFixture(dir.resolve("large"))) {
+            long used = large.store.session().quota().usedBytes();
+            large.store.store().accounts().setQuota("alice@example.org", used + size(big) + size(bareLf));
+            try (LineClient c = large.login()) {
+                c.sendRaw("a APPEND INBOX {" + size(big) + "+}\r\n" + big + " {0}\r\n");
+                c.expect("\\+ .*");
+                c.sendRaw("\r\n");
+                c.expect("a NO Zero-length message literal; nothing appended");
+                c.sendRaw("b APPEND INBOX {" + size(big) + "+}\r\n" + big + " {" + size(bareLf) + "+}\r\n" + bareLf + "\r\n");
+                c.expect("b NO \\[OVERQUOTA\\] .*");
+                c.send("c STATUS INBOX (MESSAGES)").expect("\\* STATUS \"INBOX\" \\(MESSAGES 0\\)");
+                c.expect("c OK STATUS completed");
+            }
+            try (Stream<Path> left = Files.list(dir.resolve("large/data/contents/spool"))) {
+                assertEquals(List.of(), left.toList(), "no spool file is left");
+            }
+            // the files put under their addresses before the refused commit, which no row names, are
+            // the leftover sweep's (it holds writers off: another set may be about to name the same one)
+            assertEquals(2, large.store.store().removeLeftovers(java.time.Duration.ZERO, java.time.Duration.ofSeconds(5)));
+            try (Stream<Path> left = Files.walk(dir.resolve("large/data/contents"))) {
+                assertEquals(List.of(), left.filter(Files::isRegularFile).toList(), "no content file is left");
+            }
         }
     }
 

@@ -99,7 +99,8 @@ class ControlSocketTest {
             Path socket = ControlSocket.path(data);
             assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket.getParent())),
                     "only the server's user and root reach the socket");
-            String message = "Subject: hi\r\n\r\nhello\r\n";
+            // past the memory limit: each message spools to a file, which every ending must take away
+            String message = "Subject: hi\r\n\r\n" + "hello\r\n".repeat(dev.mailstack.store.MessageSpool.IN_MEMORY_MAX / 7 + 1);
             try (Raw c = new Raw(socket)) {
                 assertEquals("ERR IMPORT address first", c.send("MAILBOX Old\n"));
                 assertEquals("ERR IMPORT address first", c.send(chunked(message, "END 0 - INBOX")), "its chunks are skipped");
