@@ -88,6 +88,40 @@ class BackupCommandTest {
     }
 
     /**
+     * A backup whose zip is whole but one of whose message files was damaged (a flipped bit on the
+     * backup disk) is refused, since the entry does not match its checksum, and leaves nothing.
+     */
+    @Test
+    void aDamagedMessageFileIsRefusedAndLeavesNoHalfStoreBehind() throws Exception {
+        String data = dataWithMail();
+        Path backup = dir.resolve("backup.zip");
+        assertEquals(0, capture("backup", backup.toString(), "--data", data).exit());
+        byte[] bytes = Files.readAllBytes(backup);
+        String name;
+        long compressed;
+        try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(backup.toFile())) {
+            java.util.zip.ZipEntry file = java.util.Collections.list(zip.entries()).stream()
+                    .filter(e -> e.getName().startsWith("contents/") && !e.isDirectory()).findFirst().orElseThrow();
+            name = file.getName();
+            compressed = file.getCompressedSize();
+        }
+        // the entry's local header (30 octets, its name, its extra field), then its data: one octet in the middle changed
+        int header = new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1).indexOf(name) - 30;
+        int nameLength = bytes[header + 26] & 0xff | (bytes[header + 27] & 0xff) << 8;
+        int extraLength = bytes[header + 28] & 0xff | (bytes[header + 29] & 0xff) << 8;
+        bytes[(int) (header + 30 + nameLength + extraLength + compressed / 2)] ^= 0x10;
+        Path damaged = dir.resolve("damaged.zip");
+        Files.write(damaged, bytes);
+        Path restored = dir.resolve("restored");
+        CommandRun failed = capture("restore", damaged.toString(), "--data", restored.toString());
+        assertEquals(1, failed.exit(), failed.out() + failed.err());
+        assertTrue(failed.err().contains(damaged + " is damaged: " + name), failed.err());
+        assertNoStoreIn(restored);
+        CommandRun again = capture("restore", backup.toString(), "--data", restored.toString());
+        assertEquals(0, again.exit(), "the intact backup restores after a failed attempt: " + again.err());
+    }
+
+    /**
      * The backup (every password hash, the DKIM and SRS keys, all mail) used to be created with
      * the umask's mode, 0644 under the usual 022: readable by every local user.
      */
