@@ -11,8 +11,10 @@ public final class DurabilityChild {
         StoreFixture f = StoreFixture.create(Path.of(args[0]));
         StoreSession s = f.session();
         MailboxId inbox = f.inbox();
+        // every other message past the memory limit: kept in a file of its own, not in the database
+        String large = "x".repeat(76).concat("\r\n").repeat(MessageSpool.IN_MEMORY_MAX / 78 + 1);
         for (int i = 0; ; i++) {
-            Uid uid = TestMessages.append(s, inbox, "Subject: durable\r\n\r\nnumber " + i + "\r\n");
+            Uid uid = TestMessages.append(s, inbox, "Subject: durable\r\n\r\nnumber " + i + "\r\n" + (i % 2 == 1 ? large : ""));
             System.out.println("committed " + uid.value());
             System.out.flush();
         }
