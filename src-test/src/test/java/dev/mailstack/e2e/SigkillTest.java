@@ -85,9 +85,9 @@ class SigkillTest {
                 c.send("HELO client").expect("250 .*");
                 unfinished.send("HELO client").expect("250 .*");
                 begin(unfinished, "never finished");
-                unfinished.send("half of a message");
+                unfinished.send(LARGE_BODY); // both past the memory limit: each spooled to a file
                 begin(c, "acknowledged");
-                c.send("body");
+                c.send(LARGE_BODY);
                 c.send(".");
                 c.expect("250 2.0.0 Ok: queued as .*");
                 server.destroyForcibly(); // SIGKILL the moment the client was told 250
@@ -106,5 +106,15 @@ class SigkillTest {
             restarted.destroy();
             assertTrue(restarted.waitFor(30, TimeUnit.SECONDS));
         }
+        try (MailboxStore store = MailboxStore.open(data, null)) {
+            var alice = store.open(store.accounts().find("alice@example.org").orElseThrow().id());
+            try (var in = alice.openContent(alice.select(MailboxName.INBOX).messages().getFirst())) {
+                String text = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+                assertTrue(text.contains("Subject: acknowledged\r\n") && text.endsWith(LARGE_BODY + "\r\n"), "the whole message");
+            }
+        }
     }
+
+    /** Past MessageSpool.IN_MEMORY_MAX: a message with it is written to a spool file as it comes. */
+    private static final String LARGE_BODY = ("x".repeat(76) + "\r\n").repeat(1700) + "the end of the body";
 }
