@@ -10,6 +10,7 @@ import dev.mailstack.store.Account;
 import dev.mailstack.store.Flag;
 import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.MessageRef;
+import dev.mailstack.store.MessageSpool;
 import dev.mailstack.store.PasswordScheme;
 import dev.mailstack.store.SieveLimits;
 import dev.mailstack.store.StoreSession;
@@ -627,7 +628,8 @@ class SieveDeliveryTest {
         CompletableFuture<Void> release = new CompletableFuture<>();
         mta.store.slowContentSyncOf("X-Seen-By: alice's filter", syncing, release);
         try (ExecutorService meanwhile = Executors.newVirtualThreadPerTaskExecutor()) {
-            send("dave@remote.test", "alice@example.org", "Subject: edited\r\n");
+            // past the memory limit: the copy is a file of its own, linked and synced into place
+            send("dave@remote.test", "alice@example.org", "Subject: edited\r\n", ("x".repeat(76) + "\r\n").repeat(1700));
             syncing.get(10, TimeUnit.SECONDS);
             StoreSession alice = mta.alice();
             Future<Uid> saved = meanwhile.submit(() -> TestMessages.append(alice, alice.require(MailboxName.INBOX).id(),
@@ -641,7 +643,8 @@ class SieveDeliveryTest {
         mta.awaitQueueEmpty();
         StoreSession alice = mta.alice();
         MessageRef delivered = alice.select(MailboxName.INBOX).messages().get(1);
-        assertTrue(text(alice, delivered).contains("\r\nX-Seen-By: alice's filter\r\n"));
+        String text = text(alice, delivered);
+        assertTrue(text.contains("\r\nX-Seen-By: alice's filter\r\n") && text.length() > MessageSpool.IN_MEMORY_MAX);
     }
 
     /**
