@@ -72,6 +72,7 @@ class DamagedMailTest {
     @Test
     void everyWayOfFetchingDamagedMailCompletesAndBodyIsTheOctetsDelivered() throws Exception {
         LineMutator mutator = new LineMutator(Long.getLong("damaged.seed", 20261205L), TOKENS); // -Ddamaged.seed=N: another sequence
+        int fetched = 0;
         try (Wire w = selectedInbox()) {
             for (int i = 0; i < 200; i++) {
                 byte[] message = mutator.mutate(mutator.pick(SAMPLES));
@@ -81,6 +82,7 @@ class DamagedMailTest {
                 Response f = w.command("f" + i + " UID FETCH " + uid.value() + FETCH);
                 assertTrue(f.status().startsWith("OK") || f.status().startsWith("NO [UNKNOWN-CTE]"), f.status() + " for " + where);
                 if (f.status().startsWith("OK")) {
+                    fetched++;
                     Matcher size = Pattern.compile("RFC822\\.SIZE (\\d+)").matcher(f.text());
                     assertTrue(size.find(), where);
                     assertEquals(message.length, Long.parseLong(size.group(1)), where);
@@ -94,6 +96,8 @@ class DamagedMailTest {
                 assertTrue(w.command("b" + i + " UID SEARCH BODY plain SUBJECT x").status().startsWith("OK"), where);
             }
         }
+        // NO [UNKNOWN-CTE] (BINARY of a part we cannot decode) is rare: 197 of 200 are OK with this seed, 192 and 194 with others
+        assertTrue(fetched >= 150, fetched + " of 200 fetched with OK: too few for the size and BODY[] checks above");
     }
 
     /** RFC 3501 §4.3: no NUL even in a literal, so a header's NUL is replaced in ENVELOPE and BODYSTRUCTURE. */

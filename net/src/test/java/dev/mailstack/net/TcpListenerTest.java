@@ -236,9 +236,10 @@ class TcpListenerTest {
             }
             a.send("still here").expect("\\+OK still here");
         }
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (listener.activeConnections() > 0 && System.nanoTime() < deadline) {
-            Thread.onSpinWait(); // the server notices the closed sockets on its own threads
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (listener.activeConnections() > 0) {
+            assertTrue(System.nanoTime() < deadline, "closed connections still counted: " + listener.activeConnections());
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5)); // the server notices the closed sockets on its own threads
         }
         try (LineClient again = new LineClient(listener.port())) {
             again.expect("\\+OK echo ready");

@@ -412,11 +412,13 @@ class HttpEndpointsTest {
             }
         };
         ours.addHandler(errors);
+        java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
         try (var workers = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            List<java.util.concurrent.Future<?>> done = new ArrayList<>();
             for (int w = 0; w < 20; w++) {
                 InetAddress from = InetAddress.getByName("127.0.1." + (w + 1)); // loopback: a client address each
                 List<byte[]> mine = requests.subList(w * 15, w * 15 + 15);
-                workers.submit(() -> {
+                done.add(workers.submit(() -> {
                     for (byte[] request : mine) {
                         try (Socket s = new Socket()) {
                             s.bind(new InetSocketAddress(from, 0));
@@ -425,9 +427,13 @@ class HttpEndpointsTest {
                             s.getOutputStream().write(request);
                             s.getOutputStream().flush();
                             String reply = readToEnd(s);
-                            if (!reply.isEmpty() && !reply.startsWith("HTTP/1.1 ")) {
+                            if (reply.startsWith("HTTP/1.1 ")) {
+                                answered.incrementAndGet();
+                            } else if (!reply.isEmpty()) {
                                 wrong.add(new String(request, StandardCharsets.ISO_8859_1) + " -> " + reply);
                             }
+                        } catch (java.net.ConnectException refused) {
+                            wrong.add(new String(request, StandardCharsets.ISO_8859_1) + " -> connection refused: " + refused);
                         } catch (java.net.SocketTimeoutException hang) {
                             wrong.add(new String(request, StandardCharsets.ISO_8859_1) + " -> no end within 5 s");
                         } catch (IOException reset) {
@@ -435,11 +441,17 @@ class HttpEndpointsTest {
                         }
                     }
                     return null;
-                });
+                }));
             }
+            for (java.util.concurrent.Future<?> f : done) {
+                f.get(); // a worker that failed on something unexpected fails the test
+            }
+        } finally {
+            ours.removeHandler(errors);
         }
-        ours.removeHandler(errors);
         assertEquals(List.of(), wrong);
+        // most mutated requests still get an HTTP answer, if only a 400 or a 408: 285 of 300 with this seed
+        assertTrue(answered.get() >= 250, answered.get() + " of 300 answered");
         String after = exchange("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         assertTrue(after.startsWith("HTTP/1.1 200 "), after);
     }

@@ -393,5 +393,14 @@ class DateTest {
     @Test
     void variableZoneAndPartAreCheckedOnlyAtRunTime() throws SieveException {
         SieveScript.parse(REQUIRE + "if date :zone \"${z}\" \"date\" \"${part}\" \"1\" { }");
+        // at run time neither fails the script: a part that is none makes the test false, a zone that
+        // is none shows the local zone (the hour 08 in Berlin, where +0000 shows 06)
+        String test = "if date :is :zone \"${z}\" \"date\" \"${part}\" \"08\" { fileinto \"yes\"; }";
+        SieveMessage m = message("Date: " + DATE);
+        assertEquals(List.of(), filed(REQUIRE + "set \"z\" \"+0000\"; set \"part\" \"hour\";\n" + test, m, ENV));
+        assertEquals(List.of("yes"), filed(REQUIRE + "set \"z\" \"+0060\"; set \"part\" \"hour\";\n" + test, m, ENV));
+        assertEquals(List.of("yes"), filed(REQUIRE + "set \"part\" \"hour\";\n" + test, m, ENV), "an empty zone");
+        assertEquals(List.of(), filed(REQUIRE + "set \"z\" \"+0200\"; set \"part\" \"hours\";\n" + test, m, ENV));
+        assertEquals(List.of(), filed(REQUIRE + test, m, ENV), "both empty");
     }
 }

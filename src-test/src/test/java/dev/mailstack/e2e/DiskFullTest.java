@@ -51,9 +51,7 @@ class DiskFullTest {
                 c.expect("250 2.0.0 .*");
                 c.send("QUIT").expect("221 .*");
             }
-            var alice = mx.server.store().open(mx.server.store().accounts().find("alice@example.org").orElseThrow().id());
-            Await.until("the small message delivered", java.time.Duration.ofSeconds(30),
-                    () -> alice.status(dev.mailstack.store.MailboxName.INBOX).messages() == 1);
+            mx.awaitMessages("alice@example.org", dev.mailstack.store.MailboxName.INBOX, 1); // the small message delivered
             try (LineClient c = new LineClient(mx.port("imap"))) {
                 c.expect("\\* OK .*");
                 c.send("a LOGIN alice@example.org secret").expect("a OK .*");

@@ -17,7 +17,6 @@ import jakarta.mail.internet.MimeMessage;
 import jakarta.mail.internet.MimeMultipart;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -59,11 +58,6 @@ class EndToEndTest {
         return Session.getInstance(p);
     }
 
-    private long inbox(String user) {
-        var account = mx.server.store().accounts().find(user).orElseThrow();
-        return mx.server.store().open(account.id()).status(MailboxName.INBOX).messages();
-    }
-
     @Test
     void submittedGbkMailIsReadBackOverImapAndPop3() throws Exception {
         Session s = session();
@@ -80,7 +74,7 @@ class EndToEndTest {
         m.setContent(mp);
         Transport.send(m, "alice@example.org", "secret");
 
-        Await.until("delivery to bob", Duration.ofSeconds(20), () -> inbox("bob@example.org") == 1);
+        mx.awaitMessages("bob@example.org", MailboxName.INBOX, 1);
 
         Store imap = s.getStore("imap");
         imap.connect("bob@example.org", "secret");
@@ -144,7 +138,7 @@ class EndToEndTest {
                 smtp.send("DATA").expect("354 .*");
                 smtp.send("Subject: follow me\r\n\r\nthrough the logs\r\n.").expect("250 .*");
             }
-            Await.until("delivery to bob", Duration.ofSeconds(20), () -> inbox("bob@example.org") == 1);
+            mx.awaitMessages("bob@example.org", MailboxName.INBOX, 1);
             try (LineClient imap = new LineClient(mx.port("imap"))) {
                 imap.expect("\\* OK .*");
                 imap.send("a LOGIN bob@example.org secret").expect("a OK .*");
@@ -178,7 +172,7 @@ class EndToEndTest {
             c.sendBytes("Subject: 国标\r\n\r\n国标编码的正文\r\n.\r\n".getBytes(java.nio.charset.Charset.forName("GBK")));
             c.expect("250 .*");
         }
-        Await.until("two deliveries", Duration.ofSeconds(20), () -> inbox("alice@example.org") == 2);
+        mx.awaitMessages("alice@example.org", MailboxName.INBOX, 2);
         Store imap = session().getStore("imap");
         imap.connect("alice@example.org", "secret");
         try {

@@ -3,11 +3,15 @@ package dev.mailstack.e2e;
 import dev.mailstack.server.Config;
 import dev.mailstack.server.ConfigKey;
 import dev.mailstack.server.Server;
+import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.PasswordScheme;
+import dev.mailstack.store.StoreSession;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /** A whole mailstack server in this JVM: loopback only, every port ephemeral, data in a temp folder. */
@@ -79,6 +83,29 @@ final class RunningServer implements AutoCloseable {
 
     int port(String endpoint) {
         return server.port(endpoint);
+    }
+
+    /**
+     * Waits until {@code mailbox} of the user {@code address} holds {@code count} messages, for at
+     * most 30 s: woken by the store's change events, as IMAP sessions are, not by polling.
+     */
+    void awaitMessages(String address, MailboxName mailbox, long count) throws Exception {
+        StoreSession session = server.store().open(server.store().accounts().find(address).orElseThrow().id());
+        Semaphore changed = new Semaphore(0);
+        try (AutoCloseable sub = server.store().changes().subscribe(session.require(mailbox).id(), c -> changed.release())) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            long messages;
+            while ((messages = session.status(mailbox).messages()) < count) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || !changed.tryAcquire(left, TimeUnit.NANOSECONDS)) {
+                    throw new AssertionError(address + " " + mailbox.path() + " has " + session.status(mailbox).messages()
+                            + " messages after 30 s, expected " + count);
+                }
+            }
+            if (messages > count) {
+                throw new AssertionError(address + " " + mailbox.path() + " has " + messages + " messages, expected " + count);
+            }
+        }
     }
 
     @Override

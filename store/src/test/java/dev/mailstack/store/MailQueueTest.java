@@ -322,16 +322,20 @@ class MailQueueTest {
         java.util.Set<QueueId> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
         java.util.concurrent.atomic.AtomicInteger claimed = new java.util.concurrent.atomic.AtomicInteger();
         try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            List<java.util.concurrent.Future<?>> runners = new java.util.ArrayList<>();
             for (int t = 0; t < 4; t++) {
-                threads.submit(() -> {
+                runners.add(threads.submit(() -> {
                     List<QueuedMessage> batch;
                     while (!(batch = queue.claimDue(now, Duration.ofMinutes(5), 4)).isEmpty()) {
-                        assertTrue(batch.size() <= 4);
+                        assertTrue(batch.size() <= 4, "a batch of " + batch.size());
                         batch.forEach(m -> seen.add(m.id()));
                         claimed.addAndGet(batch.size());
                     }
                     return null;
-                });
+                }));
+            }
+            for (java.util.concurrent.Future<?> runner : runners) {
+                runner.get(); // a runner's failed assertion or exception fails the test
             }
         }
         assertEquals(30, claimed.get(), "each message claimed exactly once");
