@@ -31,7 +31,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 /** A real MTA on loopback: store on disk, queue runner, SMTP on port 0 (MX) and submission. */
@@ -132,8 +132,9 @@ public final class MtaFixture implements AutoCloseable {
     /** Waits (on the change bus, not a sleep) until {@code mailbox} holds {@code count} messages. */
     public void awaitMessages(StoreSession session, MailboxName mailbox, int count) throws Exception {
         var id = session.require(mailbox).id();
-        CountDownLatch changed = new CountDownLatch(1);
-        try (AutoCloseable sub = store.store().changes().subscribe(id, c -> changed.countDown())) {
+        // a permit per change: each wait ends at the next one (a latch, once open, would spin)
+        Semaphore changed = new Semaphore(0);
+        try (AutoCloseable sub = store.store().changes().subscribe(id, c -> changed.release())) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             while (session.status(mailbox).messages() < count) {
                 long left = deadline - System.nanoTime();
@@ -141,7 +142,7 @@ public final class MtaFixture implements AutoCloseable {
                     throw new AssertionError("mailbox " + mailbox.path() + " has " + session.status(mailbox).messages()
                             + " messages, expected " + count);
                 }
-                changed.await(Math.min(left, TimeUnit.MILLISECONDS.toNanos(200)), TimeUnit.NANOSECONDS);
+                changed.tryAcquire(Math.min(left, TimeUnit.MILLISECONDS.toNanos(200)), TimeUnit.NANOSECONDS);
             }
         }
     }
