@@ -168,11 +168,18 @@ public final class MailboxStore implements AutoCloseable {
     /**
      * At most {@code length} bytes of a mailbox message's content from {@code offset}. Only a spool
      * held in memory is kept in the database, so a message past {@link MessageSpool#IN_MEMORY_MAX}
-     * is read from its file without a query (nor one of the connections readers share).
+     * is read from its file without a query (nor one of the connections readers share), unless it
+     * has none: a build with a higher limit (128 KiB for a while) kept it in the database.
      */
     public InputStream openContent(MessageRef message, long offset, long length) throws IOException {
-        return message.size() > MessageSpool.IN_MEMORY_MAX ? contents.open(message.contentKey(), offset, length)
-                : openContent(message.contentKey(), offset, length);
+        if (message.size() > MessageSpool.IN_MEMORY_MAX) {
+            try {
+                return contents.open(message.contentKey(), offset, length);
+            } catch (java.nio.file.NoSuchFileException e) {
+                // in the database, or gone: the query says which
+            }
+        }
+        return openContent(message.contentKey(), offset, length);
     }
 
     /** The message's RFC 8474 EMAILID: the same for all its copies, kept across restarts (see {@link EmailIds}). */

@@ -212,6 +212,27 @@ class MailboxStoreTest {
         }
     }
 
+    /**
+     * A build whose limit was higher kept messages of up to 128 KiB in the database: one past
+     * today's limit with no file is still read, from there.
+     */
+    @Test
+    void aMessagePastTheLimitThatAnEarlierBuildKeptInTheDatabaseIsRead() throws Exception {
+        String large = "Subject: kept by an earlier build\r\n\r\n" + pastMemory();
+        TestMessages.append(f.session(), f.inbox(), large);
+        MessageRef ref = f.session().select(MailboxName.INBOX).messages().getFirst();
+        try (java.sql.Connection c = f.store().db().connect();
+             java.sql.PreparedStatement ps = c.prepareStatement("INSERT INTO content_octets (content_id, octets) VALUES (?, ?)")) {
+            ps.setLong(1, ref.content().value());
+            ps.setBytes(2, large.getBytes(StandardCharsets.UTF_8));
+            ps.executeUpdate();
+        }
+        Files.delete(f.store().contents().pathOf(ref.contentKey()));
+        try (InputStream in = f.session().openContent(ref, 9)) {
+            assertEquals(large.substring(9), new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        }
+    }
+
     /** The sweep removes a small content's octets with its row; nothing of it is left to read. */
     @Test
     void aSmallContentsOctetsGoWithItsRow() throws Exception {
