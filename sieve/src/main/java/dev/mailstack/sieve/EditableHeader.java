@@ -167,6 +167,9 @@ final class EditableHeader {
             if (i == first) {
                 String text = String.join(" ", java.util.Arrays.copyOfRange(words, first, lastWord + 1));
                 piece = Rfc2047.encode(text, StandardCharsets.UTF_8, column + (out.isEmpty() ? 0 : 1));
+                if (!out.isEmpty() && piece.startsWith("\r\n ")) {
+                    piece = piece.substring(3); // no room left on this line: the fold below goes before it
+                }
                 i = lastWord;
             } else {
                 piece = words[i];

@@ -87,6 +87,22 @@ class EditHeaderTest {
         assertTrue(h.contains("X-Long: word word"), h);
     }
 
+    /**
+     * Non-ASCII text after ASCII words that leave it no room on their line starts the next line:
+     * one fold, no line of white space only, the text read back as it was given.
+     */
+    @Test
+    void anEncodedStretchWithNoRoomLeftGoesToTheNextLine() {
+        for (String value : List.of("a".repeat(60) + " déjà vu", "a".repeat(80) + " déjà vu")) {
+            String encoded = EditableHeader.encode(value, "X-Note: ".length());
+            for (String line : ("X-Note: " + encoded).split("\r\n")) {
+                assertFalse(line.isBlank(), "a line of white space only: " + encoded);
+                assertFalse(line.endsWith(" "), "white space before a fold doubles it: " + encoded);
+            }
+            assertEquals(value, Rfc2047.decode(encoded.replace("\r\n", "")));
+        }
+    }
+
     @Test
     void laterTestsSeeTheEditedHeader() {
         // RFC 5293 §7: tests examine the current state of the header
