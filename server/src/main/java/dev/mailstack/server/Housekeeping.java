@@ -23,8 +23,10 @@ import java.util.concurrent.TimeUnit;
  * {@link MailboxStore#sweepContents}, where a content goes at the second sweep that finds it unused.
  * The interval is twice the longest a session may stay silent, so no session can still hold a
  * message it has not yet seen expunged. At start, before any client uses the store, every unused
- * file goes at once, and so does every database copy a killed backup left in the data folder
- * (while running, those a day old: no backup of this store is still writing or reading one then).
+ * file goes at once. A database copy a killed backup left in the data folder goes once it is a
+ * day old, at start as while running: a backup may run while the server starts (root's, which
+ * takes no lock, or one begun beside the server that stopped), and none is still writing or
+ * reading its copy a day later.
  */
 final class Housekeeping implements AutoCloseable {
     private static final Logger LOG = System.getLogger(Housekeeping.class.getName());
@@ -67,8 +69,7 @@ final class Housekeeping implements AutoCloseable {
                     e.getMessage());
         }
         removeLeftovers(store);
-        // the data folder is this process's now (DataFolderLock): no backup of it runs
-        removeAbandonedBackupCopies(dataDir, Instant.now());
+        removeAbandonedBackupCopies(dataDir, Instant.now().minus(ABANDONED_BACKUP_AGE));
     }
 
     /** How old a backup's database copy must be for a running server to take it for abandoned. */

@@ -171,10 +171,14 @@ public final class Backup {
         int removed = 0;
         try (DirectoryStream<Path> copies = Files.newDirectoryStream(dir, "database-*.zip")) {
             for (Path copy : copies) {
-                if (Files.isRegularFile(copy, LinkOption.NOFOLLOW_LINKS)
-                        && Files.getLastModifiedTime(copy, LinkOption.NOFOLLOW_LINKS).toInstant().isBefore(cutoff)
-                        && Files.deleteIfExists(copy)) {
-                    removed++;
+                try {
+                    if (Files.isRegularFile(copy, LinkOption.NOFOLLOW_LINKS)
+                            && Files.getLastModifiedTime(copy, LinkOption.NOFOLLOW_LINKS).toInstant().isBefore(cutoff)
+                            && Files.deleteIfExists(copy)) {
+                        removed++;
+                    }
+                } catch (java.nio.file.NoSuchFileException e) {
+                    // its backup ended meanwhile and removed it
                 }
             }
         }
