@@ -36,10 +36,24 @@ final class ContentOctets {
      * kept here; empty when it is a file's.
      */
     Optional<InputStream> open(String sha256, long offset, long length) throws IOException {
-        try (Connection c = db.connect();
-             PreparedStatement ps = c.prepareStatement("SELECT o.octets FROM contents ct"
-                     + " JOIN content_octets o ON o.content_id = ct.id WHERE ct.sha256 = ?")) {
-            ps.setString(1, sha256);
+        return open("SELECT o.octets FROM contents ct JOIN content_octets o ON o.content_id = ct.id WHERE ct.sha256 = ?",
+                ps -> ps.setString(1, sha256), "sha256=" + sha256, offset, length);
+    }
+
+    /** As {@link #open(String, long, long)}, by the content's id: one lookup by key (what mailbox messages know). */
+    Optional<InputStream> open(ContentId content, long offset, long length) throws IOException {
+        return open("SELECT octets FROM content_octets WHERE content_id = ?", ps -> ps.setLong(1, content.value()),
+                "id=" + content.value(), offset, length);
+    }
+
+    private interface Parameters {
+        void set(PreparedStatement ps) throws SQLException;
+    }
+
+    private Optional<InputStream> open(String sql, Parameters parameters, String which, long offset, long length)
+            throws IOException {
+        try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(sql)) {
+            parameters.set(ps);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
                     return Optional.empty();
@@ -49,7 +63,7 @@ final class ContentOctets {
                 return Optional.of(new ByteArrayInputStream(octets, from, (int) Math.min(length, octets.length - from)));
             }
         } catch (SQLException | StoreException e) { // StoreException: no connection, the database is busy or closed
-            throw new IOException("cannot read message content sha256=" + sha256 + ": " + e.getMessage(), e);
+            throw new IOException("cannot read message content " + which + ": " + e.getMessage(), e);
         }
     }
 }

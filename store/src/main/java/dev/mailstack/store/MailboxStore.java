@@ -179,7 +179,8 @@ public final class MailboxStore implements AutoCloseable {
                 // in the database, or gone: the query says which
             }
         }
-        return openContent(message.contentKey(), offset, length);
+        Optional<InputStream> kept = octets.open(message.content(), offset, length);
+        return kept.isPresent() ? kept.get() : contents.open(message.contentKey(), offset, length);
     }
 
     /** The message's RFC 8474 EMAILID: the same for all its copies, kept across restarts (see {@link EmailIds}). */
