@@ -221,24 +221,39 @@ final class DeliveryReport {
         };
     }
 
+    /**
+     * The original message, or (RET=HDRS, the default) its header ending in its last CRLF. The CR
+     * that may begin the blank line is held back until the next octet says whether it does: the
+     * CRLF CRLF may be split across reads, and a CR written before the LF that ends the header
+     * was read would be left bare in the report.
+     */
     private static void copyOriginal(InputStream in, OutputStream out, boolean full) throws IOException {
+        if (full) {
+            in.transferTo(out);
+            return;
+        }
         byte[] buf = new byte[8192];
         int state = 0; // counts CR LF CR LF to find the end of the header
         for (int n; (n = in.read(buf)) > 0; ) {
-            if (full) {
-                out.write(buf, 0, n);
-                continue;
-            }
+            int from = 0;
             for (int i = 0; i < n; i++) {
                 byte b = buf[i];
+                boolean heldCr = state == 3;
                 state = (b == '\r' && (state == 0 || state == 2)) || (b == '\n' && (state == 1 || state == 3))
                         ? state + 1 : (b == '\r' ? 1 : 0);
-                if (state == 4) {
-                    out.write(buf, 0, Math.max(0, i - 1)); // the header, ending in its last CRLF
-                    return;
+                if (state == 3) { // the CR after a CRLF: written once it turns out not to start the blank line
+                    out.write(buf, from, i - from);
+                    from = i + 1;
+                } else if (state == 4) {
+                    return; // everything before the held CR is out: the header, ending in its last CRLF
+                } else if (heldCr) {
+                    out.write('\r');
                 }
             }
-            out.write(buf, 0, n);
+            out.write(buf, from, n - from);
+        }
+        if (state == 3) {
+            out.write('\r'); // a header with no body after it ends in CRLF CR: kept as it came
         }
     }
 }

@@ -10,6 +10,7 @@ import dev.mailstack.store.QueueId;
 import dev.mailstack.store.QueuedMessage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
@@ -44,6 +45,35 @@ class DeliveryReportTest {
         Matcher m = Pattern.compile("(?m)^" + name + ": (.*(?:\r\n[ \t].*)*)$").matcher(report);
         assertTrue(m.find(), name + " in " + report);
         return m.group(1);
+    }
+
+    /**
+     * RET=HDRS returns the header up to its last CRLF, however the message arrives in reads: the
+     * blank line's CR read before its LF (split between two reads) used to be left bare.
+     */
+    @Test
+    void theReturnedHeaderEndsInItsLastCrlfWhereverTheReadsSplitIt() throws Exception {
+        String original = "Subject: hi\r\nX-Other: 1\r\n\r\nbody\r\n\r\nmore\r\n";
+        MailEnvelope envelope = new MailEnvelope("bob@example.org", List.of(MailEnvelope.Recipient.of("carol@remote.test")),
+                Optional.empty(), Optional.empty(), false, false, Instant.now());
+        QueuedMessage message = new QueuedMessage(new QueueId(1), envelope, List.of(), new ContentId(1), "k", 40, false,
+                Instant.now());
+        for (int chunk = 1; chunk <= original.length(); chunk++) {
+            int size = chunk;
+            InputStream inChunks = new ByteArrayInputStream(original.getBytes(StandardCharsets.US_ASCII)) {
+                @Override
+                public synchronized int read(byte[] b, int off, int len) {
+                    return super.read(b, off, Math.min(len, size));
+                }
+            };
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            DeliveryReport.write(out, "mx.example.org", message, "bob@example.org", List.of(new DeliveryReport.Entry(
+                    envelope.recipients().getFirst(), DeliveryReport.Action.FAILED, "550 5.1.1 no")), inChunks);
+            String report = out.toString(StandardCharsets.US_ASCII);
+            String returned = report.substring(report.indexOf("text/rfc822-headers\r\n\r\n") + "text/rfc822-headers\r\n\r\n".length());
+            assertTrue(returned.startsWith("Subject: hi\r\nX-Other: 1\r\n\r\n--"), "reads of " + size + ": " + returned);
+            assertFalse(report.matches("(?s).*\r(?!\n).*"), "no bare CR with reads of " + size);
+        }
     }
 
     @Test
