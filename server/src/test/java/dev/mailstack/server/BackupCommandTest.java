@@ -39,6 +39,14 @@ class BackupCommandTest {
         return data;
     }
 
+    /** A backup of {@link #dataWithMail}, taken by the command. */
+    private Path backupOfMail() throws Exception {
+        String data = dataWithMail();
+        Path backup = dir.resolve("backup.zip");
+        assertEquals(0, capture("backup", backup.toString(), "--data", data).exit());
+        return backup;
+    }
+
     /** Nothing of a store: what a second restore needs, and what a server must not start on. */
     private static void assertNoStoreIn(Path data) {
         for (String part : new String[] {"mailstack.mv.db", "contents", "dkim", "srs", "restore-tmp"}) {
@@ -72,18 +80,21 @@ class BackupCommandTest {
      */
     @Test
     void aFailedRestoreLeavesNoHalfStoreBehind() throws Exception {
-        String data = dataWithMail();
-        Path backup = dir.resolve("backup.zip");
-        assertEquals(0, capture("backup", backup.toString(), "--data", data).exit());
+        Path backup = backupOfMail();
         byte[] whole = Files.readAllBytes(backup);
         Path cut = dir.resolve("cut.zip");
         Files.write(cut, java.util.Arrays.copyOf(whole, whole.length - 100_000));
+        refusedThenIntactRestores(cut, cut + " is not a complete zip archive", backup);
+    }
+
+    /** A restore of {@code spoiled} fails with {@code error} and leaves nothing; {@code intact} then restores. */
+    private void refusedThenIntactRestores(Path spoiled, String error, Path intact) throws Exception {
         Path restored = dir.resolve("restored");
-        CommandRun failed = capture("restore", cut.toString(), "--data", restored.toString());
+        CommandRun failed = capture("restore", spoiled.toString(), "--data", restored.toString());
         assertEquals(1, failed.exit(), failed.out() + failed.err());
-        assertTrue(failed.err().contains(cut + " is not a complete zip archive"), failed.err());
+        assertTrue(failed.err().contains(error), failed.err());
         assertNoStoreIn(restored);
-        CommandRun again = capture("restore", backup.toString(), "--data", restored.toString());
+        CommandRun again = capture("restore", intact.toString(), "--data", restored.toString());
         assertEquals(0, again.exit(), "the intact backup restores after a failed attempt: " + again.err());
     }
 
@@ -93,9 +104,7 @@ class BackupCommandTest {
      */
     @Test
     void aDamagedMessageFileIsRefusedAndLeavesNoHalfStoreBehind() throws Exception {
-        String data = dataWithMail();
-        Path backup = dir.resolve("backup.zip");
-        assertEquals(0, capture("backup", backup.toString(), "--data", data).exit());
+        Path backup = backupOfMail();
         byte[] bytes = Files.readAllBytes(backup);
         String name;
         long compressed;
@@ -112,13 +121,7 @@ class BackupCommandTest {
         bytes[(int) (header + 30 + nameLength + extraLength + compressed / 2)] ^= 0x10;
         Path damaged = dir.resolve("damaged.zip");
         Files.write(damaged, bytes);
-        Path restored = dir.resolve("restored");
-        CommandRun failed = capture("restore", damaged.toString(), "--data", restored.toString());
-        assertEquals(1, failed.exit(), failed.out() + failed.err());
-        assertTrue(failed.err().contains(damaged + " is damaged: " + name), failed.err());
-        assertNoStoreIn(restored);
-        CommandRun again = capture("restore", backup.toString(), "--data", restored.toString());
-        assertEquals(0, again.exit(), "the intact backup restores after a failed attempt: " + again.err());
+        refusedThenIntactRestores(damaged, damaged + " is damaged: " + name, backup);
     }
 
     /**
