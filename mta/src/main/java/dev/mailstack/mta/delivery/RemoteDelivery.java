@@ -30,7 +30,7 @@ public final class RemoteDelivery implements AutoCloseable {
     private static final Logger LOG = System.getLogger(RemoteDelivery.class.getName());
 
     /**
-     * The SMTP-style reply one recipient got; 2xx delivered, 4xx try later, 5xx refused.
+     * The SMTP-style reply one recipient got; 2xx delivered, 4xx try later, 5xx refused (never another code).
      * {@code nextHopReports}: the next hop took the DSN request (RFC 3461 §5.2.2), so a success
      * notice is its to send; otherwise ours says "relayed".
      */
@@ -303,6 +303,9 @@ public final class RemoteDelivery implements AutoCloseable {
             return u.failure;
         } catch (SmtpClient.TlsHandshakeFailed e) {
             return new Failure(451, "451 4.7.5 " + route + ": " + e.getMessage(), true);
+        } catch (SmtpClient.ProtocolError e) {
+            // RFC 5321 §4.2.1: the session is over; the message waits for a retry (RFC 3463 X.5.0)
+            return new Failure(451, "451 4.5.0 " + route + ": " + e.getMessage());
         } catch (IOException e) {
             return new Failure(451, "451 4.4.1 " + route + ": " + e.getMessage());
         } finally {
@@ -325,11 +328,11 @@ public final class RemoteDelivery implements AutoCloseable {
 
     /** Greeting, EHLO, TLS as the policy wants, and the relay login; null when the session is ready for mail. */
     private Failure open(SmtpClient client, Route route, InetAddress address, TlsPolicy tls) throws IOException {
-        SmtpClient.Reply greeting = client.greeting();
+        SmtpClient.Reply greeting = client.expect("the greeting", client.greeting(), SmtpClient.POSITIVE);
         if (!greeting.ok()) {
             return new Failure(greeting.code(), greeting.text() + " (greeting of " + route + ")");
         }
-        SmtpClient.Reply hello = client.hello(hostname, tls);
+        SmtpClient.Reply hello = client.expect("EHLO/HELO", client.hello(hostname, tls), SmtpClient.POSITIVE);
         if (!hello.ok()) {
             return new Failure(hello.code(), hello.text() + " (reply to EHLO/HELO from " + route + ")");
         }
@@ -355,7 +358,9 @@ public final class RemoteDelivery implements AutoCloseable {
             if (auth == null) {
                 return new Failure(451, "451 4.7.4 " + route + " offers no AUTH PLAIN or LOGIN for queue.relay_host_user");
             }
-            if (!auth.ok()) {
+            if (auth.code() != 235) {
+                // RFC 4954 §6: 235 is the only success; a 334 to our last response would want more
+                // than we have (the session then ends, unused)
                 // Postfix defers too (smtp_sasl_auth_soft_bounce): a fixed password must not bounce the queue.
                 return new Failure(451, "451 4.7.0 " + route + " refused our login (" + auth.text()
                         + "); check queue.relay_host_user and queue.relay_host_password_file");
@@ -438,13 +443,15 @@ public final class RemoteDelivery implements AutoCloseable {
                 }
             }
         }
-        SmtpClient.Reply from = replies.getFirst();
+        // RFC 5321 §4.3.2: MAIL and RCPT succeed with 2yz, DATA with 354; any other positive or
+        // intermediate reply means the server is out of step, and ends the session
+        SmtpClient.Reply from = client.expect("MAIL", replies.getFirst(), SmtpClient.POSITIVE);
         Map<Integer, Outcome> outcomes = new LinkedHashMap<>();
         List<QueuedMessage.PendingRecipient> accepted = new ArrayList<>();
         if (from.ok()) {
             for (int i = 0; i < recipients.size(); i++) {
                 QueuedMessage.PendingRecipient r = recipients.get(i);
-                SmtpClient.Reply reply = replies.get(i + 1);
+                SmtpClient.Reply reply = client.expect("RCPT", replies.get(i + 1), SmtpClient.POSITIVE);
                 if (reply.ok()) {
                     accepted.add(r);
                 } else {
@@ -454,6 +461,9 @@ public final class RemoteDelivery implements AutoCloseable {
         }
         if (go == null && !accepted.isEmpty()) {
             go = client.dataCommand();
+        }
+        if (go != null) {
+            go = client.expect("DATA", go, code -> code == 354);
         }
         if (go != null && go.code() == 354 && accepted.isEmpty()) {
             // RFC 2920 §3.1: a server that took DATA with no recipient gets an empty message to close it
@@ -465,7 +475,11 @@ public final class RemoteDelivery implements AutoCloseable {
         if (!accepted.isEmpty()) {
             SmtpClient.Reply end;
             try {
-                end = go.code() != 354 ? go : sevenBit.isPresent() ? send(client, sevenBit.get()) : sendAsIs(client, message);
+                end = go.code() != 354 ? go : client.expect("the end of the data",
+                        sevenBit.isPresent() ? send(client, sevenBit.get()) : sendAsIs(client, message), SmtpClient.POSITIVE);
+            } catch (SmtpClient.ProtocolError e) {
+                // after the data no other address gets it either (see below); the session has ended
+                end = new SmtpClient.Reply(451, List.of("4.5.0 " + route + ": " + e.getMessage()));
             } catch (IOException e) {
                 // The message may have reached the server whole: no other address gets it now, the
                 // next attempt does (a duplicate then is SMTP's own risk, RFC 5321 §6.1).

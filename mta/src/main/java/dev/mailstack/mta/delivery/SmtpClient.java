@@ -28,14 +28,38 @@ final class SmtpClient implements AutoCloseable {
     /** The longest wait for the reply to QUIT. */
     static final java.time.Duration QUIT_REPLY = java.time.Duration.ofSeconds(5);
 
-    /** A multi-line reply reduced to what we keep. */
+    /** A multi-line reply reduced to what we keep; its code is 2yz to 5yz ({@link #readLines} checks). */
     record Reply(int code, List<String> lines) {
+        /**
+         * 2yz, positive completion (RFC 5321 §4.2.1): the only success of a command that has no
+         * intermediate reply (MAIL, RCPT, RSET, the end of the data). 3yz is success only where the
+         * command asks for more (354 to DATA, 334 to AUTH), which its caller checks by code.
+         */
         boolean ok() {
-            return code >= 200 && code < 400;
+            return code / 100 == 2;
+        }
+
+        /** 4yz or 5yz: the command failed, and the session is still in step. */
+        boolean failed() {
+            return code >= 400;
         }
 
         String text() {
             return code + " " + String.join(" ", lines);
+        }
+    }
+
+    /** 2yz: the success of every command but DATA and AUTH (RFC 5321 §4.3.2). */
+    static final java.util.function.IntPredicate POSITIVE = code -> code / 100 == 2;
+
+    /**
+     * The server broke the protocol: a reply that is no reply (RFC 5321 §4.2), one too long, or
+     * one no command expects where it came. The session is out of step and ends here (the
+     * socket is closed, no QUIT); the attempt fails for a retry, as for a lost connection.
+     */
+    static final class ProtocolError extends IOException {
+        ProtocolError(String what) {
+            super(what);
         }
     }
 
@@ -167,6 +191,19 @@ final class SmtpClient implements AutoCloseable {
 
     boolean closed() {
         return socket.isClosed();
+    }
+
+    /**
+     * {@code r} when it is a reply {@code command} may get: {@code success}, or a 4yz or 5yz
+     * failure. Anything else (a 3yz to MAIL, a 250 to DATA) means the server is out of step with
+     * us (RFC 5321 §4.3.2 lists the replies each command has): the session ends.
+     */
+    Reply expect(String command, Reply r, java.util.function.IntPredicate success) throws ProtocolError {
+        if (success.test(r.code()) || r.failed()) {
+            return r;
+        }
+        abort();
+        throw new ProtocolError("unexpected reply to " + command + ": " + r.text());
     }
 
     /** Whether this session was opened under {@code current} (a reload may have changed the authorities). */
@@ -330,23 +367,38 @@ final class SmtpClient implements AutoCloseable {
             if (line == null) {
                 throw new IOException("connection closed by the server");
             }
-            if (line.length() < 3) {
-                throw new IOException("malformed reply: " + line);
+            if (lines.size() >= 1000) {
+                throw protocolError("reply too long");
             }
-            int code;
-            try {
-                code = Integer.parseInt(line.substring(0, 3));
-            } catch (NumberFormatException e) {
-                throw new IOException("malformed reply: " + line);
-            }
+            int code = code(line);
             lines.add(line.length() > 4 ? line.substring(4) : "");
-            if (line.length() == 3 || line.charAt(3) != '-') {
+            if (line.length() == 3 || line.charAt(3) == ' ') {
                 return new Reply(code, lines);
             }
-            if (lines.size() > 1000) {
-                throw new IOException("reply too long");
-            }
         }
+    }
+
+    /**
+     * RFC 5321 §4.2: Reply-code = %x32-35 %x30-35 %x30-39, then SP or "-" (or, from an old
+     * server, nothing). Anything else ("100", "099", "-12", "+25", text) is no reply: a
+     * protocol error that ends the session (§4.2.1, "the client SHOULD ... terminate").
+     */
+    private int code(String line) throws ProtocolError {
+        boolean wellFormed = line.length() >= 3
+                && line.charAt(0) >= '2' && line.charAt(0) <= '5'
+                && line.charAt(1) >= '0' && line.charAt(1) <= '5'
+                && line.charAt(2) >= '0' && line.charAt(2) <= '9'
+                && (line.length() == 3 || line.charAt(3) == ' ' || line.charAt(3) == '-');
+        if (!wellFormed) {
+            String shown = line.length() > 80 ? line.substring(0, 80) + "..." : line;
+            throw protocolError("malformed reply: " + shown);
+        }
+        return (line.charAt(0) - '0') * 100 + (line.charAt(1) - '0') * 10 + (line.charAt(2) - '0');
+    }
+
+    private ProtocolError protocolError(String what) {
+        abort();
+        return new ProtocolError(what);
     }
 
     /**

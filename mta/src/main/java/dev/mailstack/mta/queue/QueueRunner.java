@@ -773,7 +773,13 @@ public final class QueueRunner implements AutoCloseable {
     private RecipientOutcome classify(Attempt a, QueuedMessage.PendingRecipient r, String reply, int code,
                                       DeliveryReport.Action success) {
         QueuedMessage message = a.message;
-        if (code < 400) {
+        if (code < 200 || code >= 600 || code / 100 == 3) {
+            // only 2yz is success (RFC 5321 §4.2.1); anything else a delivery passes on is a fault
+            // of ours or the next hop's, and waits for a retry, never counting as delivered
+            reply = "451 4.5.0 unexpected reply (" + reply + ")";
+            code = 451;
+        }
+        if (code < 300) {
             // RFC 3461 §4.1: NOTIFY=SUCCESS asks for a notice on delivery; without NOTIFY, none.
             if (success != null && notifies(r.recipient(), "SUCCESS", false)) {
                 a.successes.add(new DeliveryReport.Entry(r.recipient(), success, reply));

@@ -785,4 +785,111 @@ class RemoteDeliveryTest {
         assertEquals("1: .", transcript.get(second + 1), "an empty message closes the DATA taken anyway: " + transcript);
         assertTrue(transcript.contains("1: Subject: out") && transcript.getLast().equals("1: QUIT"), "" + transcript);
     }
+
+    /**
+     * A next hop without PIPELINING that answers 250 to everything (354 to DATA), except that
+     * {@code command} ("MAIL", "RCPT", "DATA" or "." for the end of the data) gets {@code reply};
+     * after that it only reads, until the client hangs up.
+     */
+    private Script answeringWith(String command, String reply) {
+        return (in, out, socket) -> {
+            hello(in, out);
+            for (String line; (line = in.readLine()) != null; ) {
+                boolean data = line.equals("DATA");
+                if (data && !command.equals("DATA")) {
+                    say(out, "354 go ahead");
+                    while (!(line = in.readLine()).equals(".")) {
+                        // the message, in the transcript
+                    }
+                }
+                if (line.startsWith(command) || line.equals("QUIT")) {
+                    say(out, line.equals("QUIT") ? "221 bye" : reply);
+                    while (in.readLine() != null) {
+                        // what the client sends after it, if anything, in the transcript
+                    }
+                    return;
+                }
+                say(out, "250 ok");
+            }
+        };
+    }
+
+    /**
+     * RFC 5321 §4.2: a reply is three digits, the first 2 to 5, then SP or "-"; §4.3.2: MAIL and
+     * RCPT succeed with 2yz only, DATA with 354 only, the end of the data with 2yz only. Anything
+     * else is a protocol error: the session ends and the message waits for a retry. It used to
+     * be passed on as the recipients' reply, and every code below 400 counted as delivered.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0} answered with \"{1}\"")
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+        "MAIL | 199 sure",
+        "MAIL | 100 fine",
+        "MAIL | 099 fine",
+        "MAIL | -12 fine",
+        "MAIL | +25 fine",
+        "MAIL | 354 go on",
+        "MAIL | 2500 ok",
+        "MAIL | 260 ok",
+        "MAIL | hello",
+        "RCPT | 334 what",
+        "DATA | 250 ok",
+        "DATA | 334 go on",
+        "DATA | 220 go on",
+        ". | 354 more please",
+    })
+    void aReplyThatIsNoReplyOrNotTheCommandsIsAProtocolErrorThatDefers(String command, String reply) throws Exception {
+        peer(answeringWith(command, reply));
+        QueuedMessage m = queuedTo("carol@peer.test");
+        RemoteDelivery.Outcome o;
+        try (RemoteDelivery remote = toPeer(TlsPolicy.MAY)) {
+            o = remote.deliver(m, "peer.test", m.pending()).getFirst();
+        }
+        assertEquals(451, o.code(), o.reply());
+        assertTrue(o.reply().startsWith("451 4.5.0 ") && o.reply().contains(reply.substring(0, 3)), o.reply());
+        awaitPeer();
+        int at = transcript.size() - 1;
+        while (!transcript.get(at).startsWith("1: " + command)) {
+            at--;
+        }
+        assertEquals(List.of("1: null"), transcript.subList(at + 1, transcript.size()),
+                "RFC 5321 §4.2.1: the session ends right there, without another command: " + transcript);
+        if (!command.equals(".")) {
+            assertFalse(transcript.contains("1: Subject: out"), "nothing was sent: " + transcript);
+        }
+    }
+
+    /** RFC 4954 §6: only 235 logs in; a 334 to AUTH PLAIN with its initial response is no login. */
+    @Test
+    void aContinuationToAuthPlainIsNoLogin() throws Exception {
+        Script wantsMore = (in, out, socket) -> {
+            hello(in, out, "AUTH PLAIN");
+            String auth = in.readLine();
+            say(out, auth.startsWith("AUTH PLAIN ") ? "334 " : "500 5.5.2 unexpected");
+            for (String line; (line = in.readLine()) != null; ) {
+                if (line.equals("QUIT")) {
+                    say(out, "221 bye");
+                    return;
+                }
+                if (line.equals("DATA")) {
+                    say(out, "354 go ahead");
+                    while (!in.readLine().equals(".")) {
+                        // the message
+                    }
+                }
+                say(out, "250 ok");
+            }
+        };
+        peer(wantsMore);
+        QueuedMessage m = queuedTo("alice@example.org");
+        Route relay = new Route("127.0.0.1", mx.getLocalPort()).with(new RelayLogin("alice@example.org", "secret", false));
+        RemoteDelivery.Outcome o;
+        try (RemoteDelivery remote = new RemoteDelivery(f.store(), new Router(Map.of(), Optional.of(relay), null),
+                "mx.example.org")) {
+            o = remote.deliver(m, "example.org", m.pending()).getFirst();
+        }
+        assertEquals(451, o.code(), o.reply());
+        assertTrue(o.reply().contains("refused our login (334"), o.reply());
+        awaitPeer();
+        assertTrue(transcript.stream().noneMatch(l -> l.contains("MAIL FROM")), "no mail without a login: " + transcript);
+    }
 }

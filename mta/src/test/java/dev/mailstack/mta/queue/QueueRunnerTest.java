@@ -356,4 +356,50 @@ class QueueRunnerTest {
             assertEquals(pairs, dups.messages().size(), "the other in Dups");
         }
     }
+
+    /** A runner whose remote deliveries go by {@code router}. */
+    private QueueRunner runnerVia(Router router) {
+        QueueRunner r = new QueueRunner(store, QueueSettings.defaults("mx.example.org"), new LocalDelivery(store),
+                new RemoteDelivery(store, router, "mx.example.org"), new MailCounters());
+        r.useIntake(intake);
+        return r;
+    }
+
+    private dev.mailstack.store.QueueDetails.Recipient onlyRecipient() {
+        return store.queue().details(store.queue().list().getFirst().id()).orElseThrow().recipients().getFirst();
+    }
+
+    /**
+     * A next hop that answers MAIL with "199" (no SMTP reply: RFC 5321 §4.2 has 2 to 5 first):
+     * the recipient used to be recorded as delivered, every code below 400 counting as success.
+     * Now it waits for a retry, with the attempt counted.
+     */
+    @Test
+    void aNextHopReplyThatIsNoSuccessLeavesTheRecipientToARetry() throws Exception {
+        try (var peer = new java.net.ServerSocket(0, 5, java.net.InetAddress.getLoopbackAddress())) {
+            Thread.ofVirtual().start(() -> {
+                try (var s = peer.accept()) {
+                    var in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+                    var out = s.getOutputStream();
+                    out.write("220 peer.test ESMTP\r\n".getBytes(StandardCharsets.US_ASCII));
+                    in.readLine(); // EHLO
+                    out.write("250 peer.test\r\n".getBytes(StandardCharsets.US_ASCII));
+                    in.readLine(); // MAIL
+                    out.write("199 sure\r\n".getBytes(StandardCharsets.US_ASCII));
+                    while (in.readLine() != null) {
+                        // until the client hangs up
+                    }
+                } catch (java.io.IOException e) {
+                    // the test is over
+                }
+            });
+            enqueue("bob@example.org", "carol@remote.test", "out", 10);
+            runnerVia(new Router(Map.of("remote.test", new dev.mailstack.mta.delivery.Route("127.0.0.1", peer.getLocalPort())),
+                    Optional.empty(), null)).deliver(store.queue().claimDue(Instant.now(), QueueSettings.defaults("x").lease(), 10));
+        }
+        var carol = onlyRecipient();
+        assertEquals("pending", carol.state(), "" + carol);
+        assertEquals(1, carol.attempts(), "" + carol);
+        assertTrue(carol.lastReply().startsWith("451 4.5.0 "), carol.lastReply());
+    }
 }
