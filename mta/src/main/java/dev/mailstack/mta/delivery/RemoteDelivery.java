@@ -451,7 +451,7 @@ public final class RemoteDelivery implements AutoCloseable {
         if (from.ok()) {
             for (int i = 0; i < recipients.size(); i++) {
                 QueuedMessage.PendingRecipient r = recipients.get(i);
-                SmtpClient.Reply reply = client.expect("RCPT", replies.get(i + 1), SmtpClient.POSITIVE);
+                SmtpClient.Reply reply = tooManyRecipients(client.expect("RCPT", replies.get(i + 1), SmtpClient.POSITIVE));
                 if (reply.ok()) {
                     accepted.add(r);
                 } else {
@@ -498,6 +498,22 @@ public final class RemoteDelivery implements AutoCloseable {
             out.add(outcomes.get(r.position()));
         }
         return out;
+    }
+
+    /**
+     * RFC 5321 §4.5.3.1.10: a 552 to RCPT is the "too many recipients" of RFC 821 usage, to be
+     * taken as 452, a temporary failure, whatever its text says; Postfix does the same, enhanced
+     * code included (5.x.y becomes 4.x.y).
+     */
+    private static SmtpClient.Reply tooManyRecipients(SmtpClient.Reply rcpt) {
+        if (rcpt.code() != 552) {
+            return rcpt;
+        }
+        List<String> lines = new ArrayList<>(rcpt.lines());
+        if (lines.getFirst().startsWith("5.")) {
+            lines.set(0, "4" + lines.getFirst().substring(1));
+        }
+        return new SmtpClient.Reply(452, List.copyOf(lines));
     }
 
     /** Whether this delivery's addresses are all ASCII: a UTF-8 one at another domain is not this hop's business. */

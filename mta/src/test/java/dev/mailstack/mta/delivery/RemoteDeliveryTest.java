@@ -892,4 +892,36 @@ class RemoteDeliveryTest {
         awaitPeer();
         assertTrue(transcript.stream().noneMatch(l -> l.contains("MAIL FROM")), "no mail without a login: " + transcript);
     }
+
+    /**
+     * RFC 5321 §4.5.3.1.10: 552 to RCPT means "too many recipients" in RFC 821 usage and is taken
+     * as 452, a temporary failure; it used to bounce the recipient. A 552 after the data (the
+     * message too big, RFC 3463 5.3.4) stays permanent.
+     */
+    @Test
+    void a552ToRcptIsTakenAsTemporary() throws Exception {
+        peer((in, out, socket) -> {
+            hello(in, out, "PIPELINING");
+            List<String> group = group(in);
+            say(out, "250 2.1.0 ok");
+            for (String rcpt : group.subList(1, group.size())) {
+                say(out, rcpt.contains("many@") ? "552 5.5.3 too many recipients" : "250 2.1.5 ok");
+            }
+            say(out, "354 go ahead");
+            while (!in.readLine().equals(".")) {
+                // the message
+            }
+            say(out, "552 5.3.4 message too big");
+            in.readLine(); // QUIT
+            say(out, "221 bye");
+        });
+        QueuedMessage m = queuedTo("carol@peer.test", "many@peer.test");
+        List<RemoteDelivery.Outcome> outcomes;
+        try (RemoteDelivery remote = toPeer(TlsPolicy.MAY)) {
+            outcomes = remote.deliver(m, "peer.test", m.pending());
+        }
+        assertEquals(List.of(552, 452), codes(outcomes), "" + outcomes);
+        assertEquals("452 4.5.3 too many recipients", outcomes.get(1).reply());
+        assertEquals("552 5.3.4 message too big", outcomes.get(0).reply());
+    }
 }
