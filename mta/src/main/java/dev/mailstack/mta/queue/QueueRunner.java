@@ -385,7 +385,7 @@ public final class QueueRunner implements AutoCloseable {
                 break;
             }
             boolean last = --left == 0;
-            List<RemoteDelivery.Outcome> results = remote.deliver(message, group.getKey(), group.getValue());
+            List<RemoteDelivery.Outcome> results = remoteAttempt(message, group.getKey(), group.getValue());
             List<RecipientOutcome> done = new ArrayList<>();
             for (int i = 0; i < results.size(); i++) {
                 RemoteDelivery.Outcome o = results.get(i);
@@ -398,6 +398,25 @@ public final class QueueRunner implements AutoCloseable {
         Set<QueueId> recorded = recordAfterTransfer(message, attempt.outcomes, endFollowUps(attempt));
         ended(message);
         recorded(attempt, recorded);
+    }
+
+    /**
+     * One domain's remote delivery, where a bug that throws (a RuntimeException) becomes 451 4.3.0
+     * for each recipient: recorded as any temporary failure, so the attempt counts and the message
+     * is retried, warned about and in the end expired and bounced like others. Left to the lease,
+     * the message was tried again and again, no attempt ever counted, and never expired.
+     */
+    private List<RemoteDelivery.Outcome> remoteAttempt(QueuedMessage message, String domain,
+                                                       List<QueuedMessage.PendingRecipient> recipients) {
+        try {
+            return remote.deliver(message, domain, recipients);
+        } catch (RuntimeException e) {
+            LOG.log(Level.ERROR, "remote delivery failed unexpectedly queue=" + message.id() + " domain=" + domain
+                    + "; deferred as 451 4.3.0", e);
+            String reply = "451 4.3.0 internal error delivering to " + domain + " (" + e.getClass().getSimpleName()
+                    + "); see the server log";
+            return recipients.stream().map(r -> new RemoteDelivery.Outcome(r.position(), 451, reply, false)).toList();
+        }
     }
 
     /**

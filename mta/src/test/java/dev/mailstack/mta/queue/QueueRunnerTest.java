@@ -402,4 +402,20 @@ class QueueRunnerTest {
         assertEquals(1, carol.attempts(), "" + carol);
         assertTrue(carol.lastReply().startsWith("451 4.5.0 "), carol.lastReply());
     }
+
+    /**
+     * A bug that throws during a remote attempt (here a port out of range, which only the JDK's
+     * socket address noticed) used to leave the message claimed, its attempt never recorded, so
+     * it neither counted towards the retries nor ever expired. It is a temporary failure now.
+     */
+    @Test
+    void aFaultDuringARemoteAttemptIsRecordedAsATemporaryFailure() throws Exception {
+        enqueue("bob@example.org", "carol@[127.0.0.1]", "out", 10);
+        runnerVia(new Router(Map.of(), Optional.empty(), null, 70_000))
+                .deliver(store.queue().claimDue(Instant.now(), QueueSettings.defaults("x").lease(), 10));
+        var carol = onlyRecipient();
+        assertEquals("pending", carol.state(), "" + carol);
+        assertEquals(1, carol.attempts(), "counted: the message expires after its lifetime as any other: " + carol);
+        assertTrue(carol.lastReply().startsWith("451 4.3.0 "), carol.lastReply());
+    }
 }
