@@ -187,9 +187,16 @@ public final class RemoteDelivery implements AutoCloseable {
             if (kept.isPresent()) {
                 SmtpClient client = kept.get();
                 try {
-                    List<Outcome> outcomes = transaction(client, message, recipients, route, sevenBit);
+                    List<Outcome> outcomes = transaction(client, message, recipients, route, sevenBit, true);
                     sessions.put(route, client);
                     return outcomes;
+                } catch (KeptSessionRefused r) {
+                    // "421 too many messages on this connection", "451 4.7.0": often about the session,
+                    // not the message; a new connection below tries once before the message waits
+                    client.close();
+                    LOG.log(Level.INFO, "kept session refused MAIL, connecting again queue={0} route={1}: {2}",
+                            message.id(), route, r.reply.text());
+                    break;
                 } catch (Unsuitable u) {
                     sessions.put(route, client); // fine for other mail; this message tries the other hosts
                     last = u.failure;
@@ -270,6 +277,16 @@ public final class RemoteDelivery implements AutoCloseable {
         }
     }
 
+    /** A kept session's MAIL got 4yz: the session goes, and a new connection is tried before the message waits. */
+    private static final class KeptSessionRefused extends Exception {
+        final SmtpClient.Reply reply;
+
+        KeptSessionRefused(SmtpClient.Reply reply) {
+            super(reply.text(), null, false, false);
+            this.reply = reply;
+        }
+    }
+
     /**
      * A host that lacks what this message needs (SMTPUTF8, or 8BITMIME for 8-bit octets no
      * conversion can encode): said of this host only, so the other MX hosts are tried, and the
@@ -293,7 +310,7 @@ public final class RemoteDelivery implements AutoCloseable {
             if (refused != null) {
                 return refused;
             }
-            Done done = new Done(transaction(client, message, recipients, route, sevenBit));
+            Done done = new Done(transaction(client, message, recipients, route, sevenBit, false));
             sessions.put(route, client); // kept for the next message to this route
             client = null;
             return done;
@@ -301,6 +318,8 @@ public final class RemoteDelivery implements AutoCloseable {
             sessions.put(route, client); // no transaction began: fine for the next message
             client = null;
             return u.failure;
+        } catch (KeptSessionRefused r) {
+            throw new AssertionError("only a kept session's transaction ends this way", r); // kept is false here
         } catch (SmtpClient.TlsHandshakeFailed e) {
             return new Failure(451, "451 4.7.5 " + route + ": " + e.getMessage(), true);
         } catch (SmtpClient.ProtocolError e) {
@@ -369,8 +388,10 @@ public final class RemoteDelivery implements AutoCloseable {
         return null;
     }
 
+    /** {@code kept}: the session carried an earlier message (see {@link KeptSessionRefused}). */
     private List<Outcome> transaction(SmtpClient client, QueuedMessage message, List<QueuedMessage.PendingRecipient> recipients,
-                                      Route route, SevenBitCopy sevenBit) throws IOException, Unsuitable {
+                                      Route route, SevenBitCopy sevenBit, boolean kept)
+            throws IOException, Unsuitable, KeptSessionRefused {
         // RFC 6531 §3.4: a UTF-8 address goes only with SMTPUTF8, whether or not the envelope was
         // queued asking for it (a report to, or a forward from, such an address); UTF-8 in the
         // header only when it was, the mail of a client that used SMTPUTF8
@@ -382,7 +403,7 @@ public final class RemoteDelivery implements AutoCloseable {
         }
         boolean eightBit = message.envelope().body8bit();
         if (!eightBit || client.has("8BITMIME")) {
-            return transaction(client, message, recipients, route, utf8Needed, eightBit, Optional.empty());
+            return transaction(client, message, recipients, route, utf8Needed, eightBit, Optional.empty(), kept);
         }
         // Converted before the envelope goes out: a message the conversion cannot make all 7-bit
         // (8-bit octets in an address, a field name, a line that is no field: malformed mail) is
@@ -393,13 +414,14 @@ public final class RemoteDelivery implements AutoCloseable {
             throw new Unsuitable(554, "554 5.6.3 " + route + " does not support 8BITMIME and the message"
                     + " has 8-bit octets that cannot be converted to 7 bits");
         }
-        return transaction(client, message, recipients, route, utf8Needed, false, converted);
+        return transaction(client, message, recipients, route, utf8Needed, false, converted, kept);
     }
 
     /** One SMTP transaction; {@code sevenBit}, when present, is what DATA sends (RFC 6152 §3's downgrade). */
     private List<Outcome> transaction(SmtpClient client, QueuedMessage message, List<QueuedMessage.PendingRecipient> recipients,
                                       Route route, boolean utf8Needed, boolean eightBit,
-                                      Optional<MessageSpool.Spooled> sevenBit) throws IOException {
+                                      Optional<MessageSpool.Spooled> sevenBit, boolean kept)
+            throws IOException, KeptSessionRefused {
         StringBuilder mail = new StringBuilder("MAIL FROM:<").append(message.envelope().returnPath()).append('>');
         if (client.has("SIZE")) {
             mail.append(" SIZE=").append(sevenBit.isPresent() ? sevenBit.get().size() : message.size()); // what DATA sends
@@ -470,6 +492,9 @@ public final class RemoteDelivery implements AutoCloseable {
             client.content(InputStream.nullInputStream());
         }
         if (!from.ok()) {
+            if (kept && from.code() < 500) {
+                throw new KeptSessionRefused(from);
+            }
             return all(recipients, from.code(), from.text());
         }
         if (!accepted.isEmpty()) {

@@ -81,6 +81,8 @@ final class SmtpClient implements AutoCloseable {
     private final Set<String> extensions = new HashSet<>();
     private final Set<String> authMechanisms = new HashSet<>();
     private int uses;
+    /** The server said 421: it is closing the session (RFC 5321 §3.8), which carries no more mail. */
+    private boolean closing;
     /** The host name the route gave (an MX or relay host), for SNI; an address when it gave one. */
     private final String serverName;
     private final NextHopTrust trust;
@@ -189,8 +191,9 @@ final class SmtpClient implements AutoCloseable {
         return ++uses;
     }
 
+    /** Closed, or closing because the server said 421 (RFC 5321 §3.8): of no use for another message. */
     boolean closed() {
-        return socket.isClosed();
+        return closing || socket.isClosed();
     }
 
     /**
@@ -373,6 +376,7 @@ final class SmtpClient implements AutoCloseable {
             int code = code(line);
             lines.add(line.length() > 4 ? line.substring(4) : "");
             if (line.length() == 3 || line.charAt(3) == ' ') {
+                closing |= code == 421;
                 return new Reply(code, lines);
             }
         }
@@ -409,7 +413,7 @@ final class SmtpClient implements AutoCloseable {
     @Override
     public void close() {
         try {
-            if (!socket.isClosed()) {
+            if (!closed()) { // after a 421 the server closes: no QUIT to wait for an answer to
                 out.write("QUIT\r\n".getBytes(StandardCharsets.US_ASCII));
                 out.flush();
                 readWithin(QUIT_REPLY.compareTo(timeouts.connect()) < 0 ? QUIT_REPLY : timeouts.connect());

@@ -751,6 +751,13 @@ class RemoteDeliveryTest {
             answer(out, group(in), "452 4.3.1 insufficient system storage", "503 5.5.1 need MAIL");
             say(out, "354 go ahead"); // a lax server takes DATA anyway: the client must close it with an empty message
             say(out, in.readLine().equals(".") ? "554 5.5.1 no valid recipients" : "500 5.5.2 out of step");
+            // a 4xx to MAIL on a kept session: that session goes, with QUIT, and a new one is tried
+            say(out, in.readLine().equals("QUIT") ? "221 bye" : "500 5.5.2 out of step");
+        }, (in, out, socket) -> {
+            hello(in, out, "PIPELINING");
+            answer(out, group(in), "452 4.3.1 insufficient system storage", "503 5.5.1 need MAIL");
+            say(out, "354 go ahead");
+            say(out, in.readLine().equals(".") ? "554 5.5.1 no valid recipients" : "500 5.5.2 out of step");
             say(out, in.readLine().equals("RSET") ? "250 2.0.0 ok" : "500 5.5.2 out of step");
             answer(out, group(in), "250 2.1.0 ok", "250 2.1.5 ok");
             say(out, "354 go ahead");
@@ -776,14 +783,18 @@ class RemoteDeliveryTest {
             assertEquals(List.of(250, 250), codes(remote.deliver(fine, "peer.test", fine.pending())), "" + transcript);
         }
         awaitPeer();
-        assertTrue(transcript.stream().noneMatch(l -> l.startsWith("2:") || l.startsWith("peer:")),
-                "one connection, each reply read by the command it answers: " + transcript);
-        assertEquals(2, transcript.stream().filter(l -> l.equals("1: RSET")).count(), "" + transcript);
+        assertTrue(transcript.stream().noneMatch(l -> l.startsWith("3:") || l.startsWith("peer:")),
+                "each reply read by the command it answers: " + transcript);
+        assertEquals(List.of("1: RSET", "2: RSET"), transcript.stream().filter(l -> l.endsWith(": RSET")).toList(),
+                "" + transcript);
         int data = transcript.indexOf("1: DATA");
         assertEquals("1: RSET", transcript.get(data + 1), "no message after a refused MAIL: " + transcript);
         int second = transcript.subList(data + 1, transcript.size()).indexOf("1: DATA") + data + 1;
-        assertEquals("1: .", transcript.get(second + 1), "an empty message closes the DATA taken anyway: " + transcript);
-        assertTrue(transcript.contains("1: Subject: out") && transcript.getLast().equals("1: QUIT"), "" + transcript);
+        assertEquals(List.of("1: .", "1: QUIT"), transcript.subList(second + 1, second + 3),
+                "an empty message closes the DATA taken anyway: " + transcript);
+        int third = transcript.indexOf("2: DATA");
+        assertEquals("2: .", transcript.get(third + 1), "" + transcript);
+        assertTrue(transcript.contains("2: Subject: out") && transcript.getLast().equals("2: QUIT"), "" + transcript);
     }
 
     /**
@@ -923,5 +934,66 @@ class RemoteDeliveryTest {
         assertEquals(List.of(552, 452), codes(outcomes), "" + outcomes);
         assertEquals("452 4.5.3 too many recipients", outcomes.get(1).reply());
         assertEquals("552 5.3.4 message too big", outcomes.get(0).reply());
+    }
+
+    /**
+     * "421 too many messages on this connection" or "451 4.7.0" to MAIL on a kept session is
+     * often about the session, not the message: the session goes (QUIT) and a new connection is
+     * tried once before the message waits. It used to defer the message on the spot.
+     */
+    @Test
+    void aTemporaryRefusalOfMailOnAKeptSessionIsTriedOnceOnANewConnection() throws Exception {
+        peer((in, out, socket) -> {
+            hello(in, out);
+            for (String line; !(line = in.readLine()).equals("QUIT"); ) {
+                if (line.equals("DATA")) {
+                    say(out, "354 go ahead");
+                    while (!in.readLine().equals(".")) {
+                        // the message
+                    }
+                    say(out, "250 2.0.0 queued");
+                } else {
+                    say(out, line.startsWith("MAIL") && transcript.contains("1: RSET")
+                            ? "451 4.7.0 one message per connection" : "250 ok");
+                }
+            }
+            say(out, "221 bye");
+        }, acceptingPeer());
+        try (RemoteDelivery remote = toPeer(TlsPolicy.MAY)) {
+            for (int i = 0; i < 2; i++) {
+                QueuedMessage m = queuedTo("carol" + i + "@peer.test");
+                assertEquals(List.of(250), codes(remote.deliver(m, "peer.test", m.pending())), "" + transcript);
+                f.store().queue().record(m.id(), List.of(new dev.mailstack.store.RecipientOutcome.Delivered(0, "250")));
+            }
+        }
+        awaitPeer();
+        assertTrue(transcript.containsAll(List.of("1: RSET", "1: QUIT", "2: MAIL FROM:<bob@example.org>",
+                "2: RCPT TO:<carol1@peer.test>")), "" + transcript);
+    }
+
+    /**
+     * RFC 5321 §3.8: a server that says 421 closes the session. One that said it to a RCPT (and
+     * kept answering, as some do until they close) used to be kept for the next message.
+     */
+    @Test
+    void aSessionThatGot421IsNotKeptForTheNextMessage() throws Exception {
+        peer((in, out, socket) -> {
+            hello(in, out);
+            for (String line; (line = in.readLine()) != null; ) {
+                say(out, line.startsWith("RCPT") ? "421 4.7.0 too many errors, closing"
+                        : line.equals("DATA") ? "554 5.5.1 no valid recipients" : line.equals("QUIT") ? "221 bye" : "250 ok");
+            }
+        }, acceptingPeer());
+        try (RemoteDelivery remote = toPeer(TlsPolicy.MAY)) {
+            QueuedMessage first = queuedTo("carol@peer.test");
+            assertEquals(List.of(421), codes(remote.deliver(first, "peer.test", first.pending())), "" + transcript);
+            f.store().queue().record(first.id(), List.of(new dev.mailstack.store.RecipientOutcome.Failed(0, "421")));
+            QueuedMessage second = queuedTo("dave@peer.test");
+            assertEquals(List.of(250), codes(remote.deliver(second, "peer.test", second.pending())), "" + transcript);
+        }
+        awaitPeer();
+        assertTrue(transcript.stream().noneMatch(l -> l.startsWith("1: RSET") || l.startsWith("1: QUIT")),
+                "closed without RSET, and without QUIT after the 421: " + transcript);
+        assertTrue(transcript.contains("2: RCPT TO:<dave@peer.test>"), "" + transcript);
     }
 }
