@@ -28,6 +28,13 @@ final class SmtpClient implements AutoCloseable {
     /** The longest wait for the reply to QUIT. */
     static final java.time.Duration QUIT_REPLY = java.time.Duration.ofSeconds(5);
 
+    /**
+     * The most octets one reply may have, its lines and their CRLFs together. RFC 5321 §4.5.3.1.5
+     * puts a reply line at 512 octets; the longest honest replies (an EHLO with many extensions)
+     * are a few KiB. Without it a server could send 1000 lines of 8 KiB, 8 MiB, for each reply.
+     */
+    static final int MAX_REPLY_BYTES = 64 * 1024;
+
     /** A multi-line reply reduced to what we keep; its code is 2yz to 5yz ({@link #readLines} checks). */
     record Reply(int code, List<String> lines) {
         /**
@@ -365,13 +372,15 @@ final class SmtpClient implements AutoCloseable {
 
     private Reply readLines() throws IOException {
         List<String> lines = new ArrayList<>();
+        long bytes = 0;
         while (true) {
             String line = in.readLine();
             if (line == null) {
                 throw new IOException("connection closed by the server");
             }
-            if (lines.size() >= 1000) {
-                throw protocolError("reply too long");
+            bytes += line.length() + 2;
+            if (bytes > MAX_REPLY_BYTES) {
+                throw protocolError("reply longer than " + MAX_REPLY_BYTES + " bytes");
             }
             int code = code(line);
             lines.add(line.length() > 4 ? line.substring(4) : "");

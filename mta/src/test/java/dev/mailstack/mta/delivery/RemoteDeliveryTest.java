@@ -996,4 +996,31 @@ class RemoteDeliveryTest {
                 "closed without RSET, and without QUIT after the 421: " + transcript);
         assertTrue(transcript.contains("2: RCPT TO:<dave@peer.test>"), "" + transcript);
     }
+
+    /**
+     * A hostile next hop's greeting of many long lines (it could be 1000 lines of 8 KiB, for
+     * every reply): past SmtpClient.MAX_REPLY_BYTES it is a protocol error, and the attempt
+     * fails for a retry instead of the client holding megabytes per reply.
+     */
+    @Test
+    void aReplyLongerThanTheLimitIsAProtocolError() throws Exception {
+        Script accepting = acceptingPeer();
+        peer((in, out, socket) -> {
+            String filler = "x".repeat(4000);
+            for (int i = 0; i < SmtpClient.MAX_REPLY_BYTES / filler.length() + 1; i++) {
+                out.write(("220-" + filler + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            }
+            // then a server like any other, which an unlimited client would go on to send the message to
+            accepting.run(in, out, socket);
+        });
+        QueuedMessage m = queuedTo("carol@peer.test");
+        RemoteDelivery.Outcome o;
+        try (RemoteDelivery remote = toPeer(TlsPolicy.MAY)) {
+            o = remote.deliver(m, "peer.test", m.pending()).getFirst();
+        }
+        assertEquals(451, o.code(), o.reply());
+        assertTrue(o.reply().startsWith("451 4.5.0 ") && o.reply().contains("reply longer than 65536 bytes"), o.reply());
+        awaitPeer();
+        assertTrue(transcript.stream().noneMatch(l -> l.contains("MAIL")), "" + transcript);
+    }
 }
