@@ -366,6 +366,7 @@ class QueueRunnerTest {
     }
 
     private dev.mailstack.store.QueueDetails.Recipient onlyRecipient() {
+        assertEquals(1, store.queue().list().size(), "still queued, not recorded as delivered");
         return store.queue().details(store.queue().list().getFirst().id()).orElseThrow().recipients().getFirst();
     }
 
