@@ -32,9 +32,14 @@ public final class RemoteDelivery implements AutoCloseable {
     /**
      * The SMTP-style reply one recipient got; 2xx delivered, 4xx try later, 5xx refused (never another code).
      * {@code nextHopReports}: the next hop took the DSN request (RFC 3461 §5.2.2), so a success
-     * notice is its to send; otherwise ours says "relayed".
+     * notice is its to send; otherwise ours says "relayed". {@code attempted}: false when the
+     * destination had no turn for this delivery (its queue.destination_concurrency deliveries
+     * were all under way), so nothing was tried and the attempt does not count.
      */
-    public record Outcome(int position, int code, String reply, boolean nextHopReports) {
+    public record Outcome(int position, int code, String reply, boolean nextHopReports, boolean attempted) {
+        public Outcome(int position, int code, String reply, boolean nextHopReports) {
+            this(position, code, reply, nextHopReports, true);
+        }
     }
 
     private final MailboxStore store;
@@ -131,8 +136,9 @@ public final class RemoteDelivery implements AutoCloseable {
         }
         String destination = current.destination(domain);
         if (!limits.acquire(destination, TURN_WAIT)) {
-            return all(recipients, 451, "451 4.4.5 no turn for " + destination + " in " + TURN_WAIT.toSeconds()
-                    + " s: it already has queue.destination_concurrency deliveries under way; trying later");
+            String reply = "451 4.4.5 no turn for " + destination + " in " + TURN_WAIT.toSeconds()
+                    + " s: it already has queue.destination_concurrency deliveries under way; trying later";
+            return recipients.stream().map(r -> new Outcome(r.position(), 451, reply, false, false)).toList();
         }
         try {
             return deliver(message, recipients, routes, current);

@@ -389,7 +389,8 @@ public final class QueueRunner implements AutoCloseable {
             List<RecipientOutcome> done = new ArrayList<>();
             for (int i = 0; i < results.size(); i++) {
                 RemoteDelivery.Outcome o = results.get(i);
-                RecipientOutcome outcome = classify(attempt, group.getValue().get(i), o.reply(), o.code(),
+                RecipientOutcome outcome = !o.attempted() ? noTurn(attempt, group.getValue().get(i), o.reply())
+                        : classify(attempt, group.getValue().get(i), o.reply(), o.code(),
                         o.nextHopReports() ? null : DeliveryReport.Action.RELAYED);
                 (outcome instanceof RecipientOutcome.Delivered && !last ? done : attempt.outcomes).add(outcome);
             }
@@ -786,6 +787,20 @@ public final class QueueRunner implements AutoCloseable {
         write(a.message, a.successes, false).ifPresent(followUps::add);
         followUps.addAll(a.resends);
         return followUps;
+    }
+
+    /** How soon a delivery that got no turn at its destination is tried again. */
+    static final Duration NO_TURN_RETRY = Duration.ofMinutes(1);
+
+    /**
+     * Our own per-destination limit gave no turn: nothing was tried, so the recipient is tried again
+     * shortly, without an attempt counted, a longer backoff or a delay warning (Postfix keeps such
+     * mail in its active queue until the destination has a free slot).
+     */
+    private RecipientOutcome noTurn(Attempt a, QueuedMessage.PendingRecipient r, String reply) {
+        Instant next = a.now.plus(NO_TURN_RETRY);
+        LOG.log(Level.INFO, "postponed queue={0} rcpt={1} reply={2} next={3}", a.message.id(), r.recipient().address(), reply, next);
+        return new RecipientOutcome.Deferred(r.position(), reply, next, false);
     }
 
     /** {@code success}: what a success notice would say (null: none is ours to send). */

@@ -419,4 +419,65 @@ class QueueRunnerTest {
         assertEquals(1, carol.attempts(), "counted: the message expires after its lifetime as any other: " + carol);
         assertTrue(carol.lastReply().startsWith("451 4.3.0 "), carol.lastReply());
     }
+
+    /**
+     * "451 4.4.5 no turn": our own per-destination limit (queue.destination_concurrency, here 1)
+     * gave a delivery no turn, so nothing was tried. It used to count as a failed attempt, growing
+     * the backoff; now the message is tried again shortly and no attempt is counted. The wait for
+     * the turn is RemoteDelivery.TURN_WAIT, 10 s, which this test spends.
+     */
+    @Test
+    void aDeliveryThatGotNoTurnAtItsDestinationIsTriedSoonWithoutCountingAnAttempt() throws Exception {
+        java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        try (var peer = new java.net.ServerSocket(0, 5, java.net.InetAddress.getLoopbackAddress())) {
+            Thread.ofVirtual().start(() -> {
+                try (var s = peer.accept()) {
+                    var in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+                    var out = s.getOutputStream();
+                    out.write("220 peer.test ESMTP\r\n".getBytes(StandardCharsets.US_ASCII));
+                    for (String line; (line = in.readLine()) != null; ) {
+                        if (line.equals("DATA")) {
+                            out.write("354 go ahead\r\n".getBytes(StandardCharsets.US_ASCII));
+                            while (!".".equals(in.readLine())) {
+                                // the message
+                            }
+                            holding.countDown(); // the turn is held until the test has seen the other message wait
+                            release.await();
+                        }
+                        out.write((line.equals("QUIT") ? "221 bye\r\n" : "250 ok\r\n").getBytes(StandardCharsets.US_ASCII));
+                    }
+                } catch (java.io.IOException | InterruptedException e) {
+                    // the test is over
+                }
+            });
+            enqueue("bob@example.org", "carol@remote.test", "first", 10);
+            enqueue("bob@example.org", "dave@remote.test", "second", 10);
+            var router = new Router(Map.of("remote.test", new dev.mailstack.mta.delivery.Route("127.0.0.1", peer.getLocalPort())),
+                    Optional.empty(), null);
+            try (RemoteDelivery remote = new RemoteDelivery(store, router, "mx.example.org",
+                    dev.mailstack.mta.delivery.SmtpTimeouts.rfc5321(), 1)) {
+                QueueRunner oneAtATime = new QueueRunner(store, QueueSettings.defaults("mx.example.org"), new LocalDelivery(store),
+                        remote, new MailCounters());
+                oneAtATime.useIntake(intake);
+                var first = store.queue().claimDue(Instant.now(), QueueSettings.defaults("x").lease(), 1);
+                Thread sending = Thread.ofVirtual().start(() -> oneAtATime.deliver(first));
+                assertTrue(holding.await(10, java.util.concurrent.TimeUnit.SECONDS), "the first message holds the turn");
+                Instant before = Instant.now();
+                oneAtATime.deliver(store.queue().claimDue(Instant.now(), QueueSettings.defaults("x").lease(), 1));
+                var second = store.queue().list().stream().filter(e -> e.id().value() != first.getFirst().id().value())
+                        .findFirst().orElseThrow();
+                var dave = store.queue().details(second.id()).orElseThrow().recipients().getFirst();
+                assertEquals("pending", dave.state(), "" + dave);
+                assertEquals(0, dave.attempts(), "no attempt began, none is counted: " + dave);
+                assertTrue(dave.lastReply().startsWith("451 4.4.5 no turn"), dave.lastReply());
+                assertTrue(second.nextAttempt().isBefore(before.plus(java.time.Duration.ofMinutes(2))),
+                        "tried again shortly, not after the backoff: " + second.nextAttempt());
+                release.countDown();
+                assertTrue(sending.join(java.time.Duration.ofSeconds(10)), "the first message's delivery ends");
+            } finally {
+                release.countDown();
+            }
+        }
+    }
 }
