@@ -9,7 +9,7 @@ import java.util.Optional;
  */
 public record Route(String host, int port, TlsPolicy tls, Optional<RelayLogin> login, Optional<TlsaRecords> tlsa) {
     public Route {
-        // TCP has ports 1 to 65535 (RFC 793 §3.1, 0 is reserved): anything else used to pass here and
+        // TCP ports are 16 bits and 0 is reserved (IANA): anything else used to pass here and
         // throw only when the socket address was made, in the middle of a delivery attempt
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("port " + port + " of " + host + " is not 1 to 65535");

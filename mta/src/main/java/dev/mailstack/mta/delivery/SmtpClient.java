@@ -394,7 +394,8 @@ final class SmtpClient implements AutoCloseable {
     /**
      * RFC 5321 §4.2: Reply-code = %x32-35 %x30-35 %x30-39, then SP or "-" (or, from an old
      * server, nothing). Anything else ("100", "099", "-12", "+25", text) is no reply: a
-     * protocol error that ends the session (§4.2.1, "the client SHOULD ... terminate").
+     * protocol error that ends the session (§4.2.1: such codes are to be treated "as fatal
+     * errors" that "terminate the mail transaction").
      */
     private int code(String line) throws ProtocolError {
         boolean wellFormed = line.length() >= 3
