@@ -190,6 +190,14 @@ class ConfigTest {
         assertTrue(e.getMessage().contains("expected domain=host:port"), e.getMessage());
         Files.writeString(file, "queue.relay_host = smart.example:x\n");
         assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()));
+        // a port out of range is the config check's error, naming the key, not a fault at delivery
+        for (String bad : List.of("queue.relay_host = smart.example:70000", "queue.relay_host = smart.example:0",
+                "queue.relay_host = smart.example:-1", "queue.static_routes = example.net=127.0.0.1:65536")) {
+            Files.writeString(file, bad + "\n");
+            e = assertThrows(ConfigException.class, () -> Config.load(Optional.of(file), Map.of()), bad);
+            assertTrue(e.getMessage().startsWith(file + ":1: " + bad + ": port ") && e.getMessage().endsWith("is not 1 to 65535"),
+                    e.getMessage());
+        }
 
         Files.writeString(file, "queue.relay_host = smart.example:587\nqueue.relay_host_user = me@example.org\n");
         Config noPassword = Config.load(Optional.of(file), Map.of());

@@ -646,7 +646,7 @@ public final class MailQueue {
     /** The recipients' new states; the number of rows changed. */
     private static int updateRecipients(Connection c, Map<QueueId, List<RecipientOutcome>> outcomesById) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("UPDATE queue_recipients SET state = ?,"
-                + " attempts = attempts + 1, last_reply = ? WHERE queue_id = ? AND position = ?")) {
+                + " attempts = attempts + ?, last_reply = ? WHERE queue_id = ? AND position = ?")) {
             for (Map.Entry<QueueId, List<RecipientOutcome>> entry : outcomesById.entrySet()) {
                 for (RecipientOutcome o : entry.getValue()) {
                     String[] stateAndReply = switch (o) {
@@ -655,9 +655,10 @@ public final class MailQueue {
                         case RecipientOutcome.Failed f -> new String[]{State.FAILED.name(), f.reply()};
                     };
                     ps.setString(1, stateAndReply[0]);
-                    ps.setString(2, truncate(stateAndReply[1]));
-                    ps.setLong(3, entry.getKey().value());
-                    ps.setInt(4, o.position());
+                    ps.setInt(2, o instanceof RecipientOutcome.Deferred d && !d.attempted() ? 0 : 1);
+                    ps.setString(3, truncate(stateAndReply[1]));
+                    ps.setLong(4, entry.getKey().value());
+                    ps.setInt(5, o.position());
                     ps.addBatch();
                 }
             }

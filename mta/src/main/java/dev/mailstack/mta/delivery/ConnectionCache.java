@@ -59,10 +59,14 @@ final class ConnectionCache implements AutoCloseable {
         }
     }
 
-    /** Keeps a session that just finished a transaction, or closes it when full of years or the cache is closed. */
+    /**
+     * Keeps a session that just finished a transaction, or closes it when full of years, closing
+     * (a 421), or the cache is closed.
+     */
     void put(Route route, SmtpClient client) {
         if (client.closed()) {
-            return; // lost while sending: nothing to keep
+            client.abort(); // lost while sending, or the server said 421 and closes it (RFC 5321 §3.8)
+            return;
         }
         if (client.markUsed() < MAX_USES) {
             synchronized (this) {

@@ -30,11 +30,16 @@ public final class RemoteDelivery implements AutoCloseable {
     private static final Logger LOG = System.getLogger(RemoteDelivery.class.getName());
 
     /**
-     * The SMTP-style reply one recipient got; 2xx delivered, 4xx try later, 5xx refused.
+     * The SMTP-style reply one recipient got; 2xx delivered, 4xx try later, 5xx refused (never another code).
      * {@code nextHopReports}: the next hop took the DSN request (RFC 3461 §5.2.2), so a success
-     * notice is its to send; otherwise ours says "relayed".
+     * notice is its to send; otherwise ours says "relayed". {@code attempted}: false when the
+     * destination had no turn for this delivery (its queue.destination_concurrency deliveries
+     * were all under way), so nothing was tried and the attempt does not count.
      */
-    public record Outcome(int position, int code, String reply, boolean nextHopReports) {
+    public record Outcome(int position, int code, String reply, boolean nextHopReports, boolean attempted) {
+        public Outcome(int position, int code, String reply, boolean nextHopReports) {
+            this(position, code, reply, nextHopReports, true);
+        }
     }
 
     private final MailboxStore store;
@@ -131,8 +136,9 @@ public final class RemoteDelivery implements AutoCloseable {
         }
         String destination = current.destination(domain);
         if (!limits.acquire(destination, TURN_WAIT)) {
-            return all(recipients, 451, "451 4.4.5 no turn for " + destination + " in " + TURN_WAIT.toSeconds()
-                    + " s: it already has queue.destination_concurrency deliveries under way; trying later");
+            String reply = "451 4.4.5 no turn for " + destination + " in " + TURN_WAIT.toSeconds()
+                    + " s: it already has queue.destination_concurrency deliveries under way; trying later";
+            return recipients.stream().map(r -> new Outcome(r.position(), 451, reply, false, false)).toList();
         }
         try {
             return deliver(message, recipients, routes, current);
@@ -187,9 +193,16 @@ public final class RemoteDelivery implements AutoCloseable {
             if (kept.isPresent()) {
                 SmtpClient client = kept.get();
                 try {
-                    List<Outcome> outcomes = transaction(client, message, recipients, route, sevenBit);
+                    List<Outcome> outcomes = transaction(client, message, recipients, route, sevenBit, true);
                     sessions.put(route, client);
                     return outcomes;
+                } catch (KeptSessionRefused r) {
+                    // "421 too many messages on this connection", "451 4.7.0": often about the session,
+                    // not the message; a new connection below tries once before the message waits
+                    client.close();
+                    LOG.log(Level.INFO, "kept session refused MAIL, connecting again queue={0} route={1}: {2}",
+                            message.id(), route, r.reply.text());
+                    break;
                 } catch (Unsuitable u) {
                     sessions.put(route, client); // fine for other mail; this message tries the other hosts
                     last = u.failure;
@@ -270,6 +283,16 @@ public final class RemoteDelivery implements AutoCloseable {
         }
     }
 
+    /** A kept session's MAIL got 4yz: the session goes, and a new connection is tried before the message waits. */
+    private static final class KeptSessionRefused extends Exception {
+        final SmtpClient.Reply reply;
+
+        KeptSessionRefused(SmtpClient.Reply reply) {
+            super(reply.text(), null, false, false);
+            this.reply = reply;
+        }
+    }
+
     /**
      * A host that lacks what this message needs (SMTPUTF8, or 8BITMIME for 8-bit octets no
      * conversion can encode): said of this host only, so the other MX hosts are tried, and the
@@ -293,7 +316,7 @@ public final class RemoteDelivery implements AutoCloseable {
             if (refused != null) {
                 return refused;
             }
-            Done done = new Done(transaction(client, message, recipients, route, sevenBit));
+            Done done = new Done(transaction(client, message, recipients, route, sevenBit, false));
             sessions.put(route, client); // kept for the next message to this route
             client = null;
             return done;
@@ -301,8 +324,13 @@ public final class RemoteDelivery implements AutoCloseable {
             sessions.put(route, client); // no transaction began: fine for the next message
             client = null;
             return u.failure;
+        } catch (KeptSessionRefused r) {
+            throw new AssertionError("only a kept session's transaction ends this way", r); // kept is false here
         } catch (SmtpClient.TlsHandshakeFailed e) {
             return new Failure(451, "451 4.7.5 " + route + ": " + e.getMessage(), true);
+        } catch (SmtpClient.ProtocolError e) {
+            // RFC 5321 §4.2.1: the session is over; the message waits for a retry (RFC 3463 X.5.0)
+            return new Failure(451, "451 4.5.0 " + route + ": " + e.getMessage());
         } catch (IOException e) {
             return new Failure(451, "451 4.4.1 " + route + ": " + e.getMessage());
         } finally {
@@ -325,11 +353,11 @@ public final class RemoteDelivery implements AutoCloseable {
 
     /** Greeting, EHLO, TLS as the policy wants, and the relay login; null when the session is ready for mail. */
     private Failure open(SmtpClient client, Route route, InetAddress address, TlsPolicy tls) throws IOException {
-        SmtpClient.Reply greeting = client.greeting();
+        SmtpClient.Reply greeting = client.expect("the greeting", client.greeting(), SmtpClient.POSITIVE);
         if (!greeting.ok()) {
             return new Failure(greeting.code(), greeting.text() + " (greeting of " + route + ")");
         }
-        SmtpClient.Reply hello = client.hello(hostname, tls);
+        SmtpClient.Reply hello = client.expect("EHLO/HELO", client.hello(hostname, tls), SmtpClient.POSITIVE);
         if (!hello.ok()) {
             return new Failure(hello.code(), hello.text() + " (reply to EHLO/HELO from " + route + ")");
         }
@@ -355,7 +383,9 @@ public final class RemoteDelivery implements AutoCloseable {
             if (auth == null) {
                 return new Failure(451, "451 4.7.4 " + route + " offers no AUTH PLAIN or LOGIN for queue.relay_host_user");
             }
-            if (!auth.ok()) {
+            if (auth.code() != 235) {
+                // RFC 4954 §6: 235 is the only success; a 334 to our last response would want more
+                // than we have (the session then ends, unused)
                 // Postfix defers too (smtp_sasl_auth_soft_bounce): a fixed password must not bounce the queue.
                 return new Failure(451, "451 4.7.0 " + route + " refused our login (" + auth.text()
                         + "); check queue.relay_host_user and queue.relay_host_password_file");
@@ -364,8 +394,10 @@ public final class RemoteDelivery implements AutoCloseable {
         return null;
     }
 
+    /** {@code kept}: the session carried an earlier message (see {@link KeptSessionRefused}). */
     private List<Outcome> transaction(SmtpClient client, QueuedMessage message, List<QueuedMessage.PendingRecipient> recipients,
-                                      Route route, SevenBitCopy sevenBit) throws IOException, Unsuitable {
+                                      Route route, SevenBitCopy sevenBit, boolean kept)
+            throws IOException, Unsuitable, KeptSessionRefused {
         // RFC 6531 §3.4: a UTF-8 address goes only with SMTPUTF8, whether or not the envelope was
         // queued asking for it (a report to, or a forward from, such an address); UTF-8 in the
         // header only when it was, the mail of a client that used SMTPUTF8
@@ -377,7 +409,7 @@ public final class RemoteDelivery implements AutoCloseable {
         }
         boolean eightBit = message.envelope().body8bit();
         if (!eightBit || client.has("8BITMIME")) {
-            return transaction(client, message, recipients, route, utf8Needed, eightBit, Optional.empty());
+            return transaction(client, message, recipients, route, utf8Needed, eightBit, Optional.empty(), kept);
         }
         // Converted before the envelope goes out: a message the conversion cannot make all 7-bit
         // (8-bit octets in an address, a field name, a line that is no field: malformed mail) is
@@ -388,13 +420,14 @@ public final class RemoteDelivery implements AutoCloseable {
             throw new Unsuitable(554, "554 5.6.3 " + route + " does not support 8BITMIME and the message"
                     + " has 8-bit octets that cannot be converted to 7 bits");
         }
-        return transaction(client, message, recipients, route, utf8Needed, false, converted);
+        return transaction(client, message, recipients, route, utf8Needed, false, converted, kept);
     }
 
     /** One SMTP transaction; {@code sevenBit}, when present, is what DATA sends (RFC 6152 §3's downgrade). */
     private List<Outcome> transaction(SmtpClient client, QueuedMessage message, List<QueuedMessage.PendingRecipient> recipients,
                                       Route route, boolean utf8Needed, boolean eightBit,
-                                      Optional<MessageSpool.Spooled> sevenBit) throws IOException {
+                                      Optional<MessageSpool.Spooled> sevenBit, boolean kept)
+            throws IOException, KeptSessionRefused {
         StringBuilder mail = new StringBuilder("MAIL FROM:<").append(message.envelope().returnPath()).append('>');
         if (client.has("SIZE")) {
             mail.append(" SIZE=").append(sevenBit.isPresent() ? sevenBit.get().size() : message.size()); // what DATA sends
@@ -438,13 +471,15 @@ public final class RemoteDelivery implements AutoCloseable {
                 }
             }
         }
-        SmtpClient.Reply from = replies.getFirst();
+        // RFC 5321 §4.3.2: MAIL and RCPT succeed with 2yz, DATA with 354; any other positive or
+        // intermediate reply means the server is out of step, and ends the session
+        SmtpClient.Reply from = client.expect("MAIL", replies.getFirst(), SmtpClient.POSITIVE);
         Map<Integer, Outcome> outcomes = new LinkedHashMap<>();
         List<QueuedMessage.PendingRecipient> accepted = new ArrayList<>();
         if (from.ok()) {
             for (int i = 0; i < recipients.size(); i++) {
                 QueuedMessage.PendingRecipient r = recipients.get(i);
-                SmtpClient.Reply reply = replies.get(i + 1);
+                SmtpClient.Reply reply = tooManyRecipients(client.expect("RCPT", replies.get(i + 1), SmtpClient.POSITIVE));
                 if (reply.ok()) {
                     accepted.add(r);
                 } else {
@@ -455,17 +490,27 @@ public final class RemoteDelivery implements AutoCloseable {
         if (go == null && !accepted.isEmpty()) {
             go = client.dataCommand();
         }
+        if (go != null) {
+            go = client.expect("DATA", go, code -> code == 354);
+        }
         if (go != null && go.code() == 354 && accepted.isEmpty()) {
             // RFC 2920 §3.1: a server that took DATA with no recipient gets an empty message to close it
             client.content(InputStream.nullInputStream());
         }
         if (!from.ok()) {
+            if (kept && from.code() < 500) {
+                throw new KeptSessionRefused(from);
+            }
             return all(recipients, from.code(), from.text());
         }
         if (!accepted.isEmpty()) {
             SmtpClient.Reply end;
             try {
-                end = go.code() != 354 ? go : sevenBit.isPresent() ? send(client, sevenBit.get()) : sendAsIs(client, message);
+                end = go.code() != 354 ? go : client.expect("the end of the data",
+                        sevenBit.isPresent() ? send(client, sevenBit.get()) : sendAsIs(client, message), SmtpClient.POSITIVE);
+            } catch (SmtpClient.ProtocolError e) {
+                // after the data no other address gets it either (see below); the session has ended
+                end = new SmtpClient.Reply(451, List.of("4.5.0 " + route + ": " + e.getMessage()));
             } catch (IOException e) {
                 // The message may have reached the server whole: no other address gets it now, the
                 // next attempt does (a duplicate then is SMTP's own risk, RFC 5321 §6.1).
@@ -484,6 +529,22 @@ public final class RemoteDelivery implements AutoCloseable {
             out.add(outcomes.get(r.position()));
         }
         return out;
+    }
+
+    /**
+     * RFC 5321 §4.5.3.1.10: a 552 to RCPT is the "too many recipients" of RFC 821 usage, to be
+     * taken as 452, a temporary failure, whatever its text says; Postfix does the same, enhanced
+     * code included (5.x.y becomes 4.x.y).
+     */
+    private static SmtpClient.Reply tooManyRecipients(SmtpClient.Reply rcpt) {
+        if (rcpt.code() != 552) {
+            return rcpt;
+        }
+        List<String> lines = new ArrayList<>(rcpt.lines());
+        if (lines.getFirst().startsWith("5.")) {
+            lines.set(0, "4" + lines.getFirst().substring(1));
+        }
+        return new SmtpClient.Reply(452, List.copyOf(lines));
     }
 
     /** Whether this delivery's addresses are all ASCII: a UTF-8 one at another domain is not this hop's business. */

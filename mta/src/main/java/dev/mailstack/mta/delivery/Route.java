@@ -8,6 +8,14 @@ import java.util.Optional;
  * certificate must match.
  */
 public record Route(String host, int port, TlsPolicy tls, Optional<RelayLogin> login, Optional<TlsaRecords> tlsa) {
+    public Route {
+        // TCP ports are 16 bits and 0 is reserved (IANA): anything else used to pass here and
+        // throw only when the socket address was made, in the middle of a delivery attempt
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("port " + port + " of " + host + " is not 1 to 65535");
+        }
+    }
+
     public Route(String host, int port) {
         this(host, port, TlsPolicy.MAY, Optional.empty());
     }

@@ -28,14 +28,45 @@ final class SmtpClient implements AutoCloseable {
     /** The longest wait for the reply to QUIT. */
     static final java.time.Duration QUIT_REPLY = java.time.Duration.ofSeconds(5);
 
-    /** A multi-line reply reduced to what we keep. */
+    /**
+     * The most octets one reply may have, its lines and their CRLFs together. RFC 5321 §4.5.3.1.5
+     * puts a reply line at 512 octets; the longest honest replies (an EHLO with many extensions)
+     * are a few KiB. Without it a server could send 1000 lines of 8 KiB, 8 MiB, for each reply.
+     */
+    static final int MAX_REPLY_BYTES = 64 * 1024;
+
+    /** A multi-line reply reduced to what we keep; its code is 2yz to 5yz ({@link #readLines} checks). */
     record Reply(int code, List<String> lines) {
+        /**
+         * 2yz, positive completion (RFC 5321 §4.2.1): the only success of a command that has no
+         * intermediate reply (MAIL, RCPT, RSET, the end of the data). 3yz is success only where the
+         * command asks for more (354 to DATA, 334 to AUTH), which its caller checks by code.
+         */
         boolean ok() {
-            return code >= 200 && code < 400;
+            return code / 100 == 2;
+        }
+
+        /** 4yz or 5yz: the command failed, and the session is still in step. */
+        boolean failed() {
+            return code >= 400;
         }
 
         String text() {
             return code + " " + String.join(" ", lines);
+        }
+    }
+
+    /** 2yz: the success of every command but DATA and AUTH (RFC 5321 §4.3.2). */
+    static final java.util.function.IntPredicate POSITIVE = code -> code / 100 == 2;
+
+    /**
+     * The server broke the protocol: a reply that is no reply (RFC 5321 §4.2), one too long, or
+     * one no command expects where it came. The session is out of step and ends here (the
+     * socket is closed, no QUIT); the attempt fails for a retry, as for a lost connection.
+     */
+    static final class ProtocolError extends IOException {
+        ProtocolError(String what) {
+            super(what);
         }
     }
 
@@ -57,6 +88,8 @@ final class SmtpClient implements AutoCloseable {
     private final Set<String> extensions = new HashSet<>();
     private final Set<String> authMechanisms = new HashSet<>();
     private int uses;
+    /** The server said 421: it is closing the session (RFC 5321 §3.8), which carries no more mail. */
+    private boolean closing;
     /** The host name the route gave (an MX or relay host), for SNI; an address when it gave one. */
     private final String serverName;
     private final NextHopTrust trust;
@@ -165,8 +198,22 @@ final class SmtpClient implements AutoCloseable {
         return ++uses;
     }
 
+    /** Closed, or closing because the server said 421 (RFC 5321 §3.8): of no use for another message. */
     boolean closed() {
-        return socket.isClosed();
+        return closing || socket.isClosed();
+    }
+
+    /**
+     * {@code r} when it is a reply {@code command} may get: {@code success}, or a 4yz or 5yz
+     * failure. Anything else (a 3yz to MAIL, a 250 to DATA) means the server is out of step with
+     * us (RFC 5321 §4.3.2 lists the replies each command has): the session ends.
+     */
+    Reply expect(String command, Reply r, java.util.function.IntPredicate success) throws ProtocolError {
+        if (success.test(r.code()) || r.failed()) {
+            return r;
+        }
+        abort();
+        throw new ProtocolError("unexpected reply to " + command + ": " + r.text());
     }
 
     /** Whether this session was opened under {@code current} (a reload may have changed the authorities). */
@@ -325,28 +372,47 @@ final class SmtpClient implements AutoCloseable {
 
     private Reply readLines() throws IOException {
         List<String> lines = new ArrayList<>();
+        long bytes = 0;
         while (true) {
             String line = in.readLine();
             if (line == null) {
                 throw new IOException("connection closed by the server");
             }
-            if (line.length() < 3) {
-                throw new IOException("malformed reply: " + line);
+            bytes += line.length() + 2;
+            if (bytes > MAX_REPLY_BYTES) {
+                throw protocolError("reply longer than " + MAX_REPLY_BYTES + " bytes");
             }
-            int code;
-            try {
-                code = Integer.parseInt(line.substring(0, 3));
-            } catch (NumberFormatException e) {
-                throw new IOException("malformed reply: " + line);
-            }
+            int code = code(line);
             lines.add(line.length() > 4 ? line.substring(4) : "");
-            if (line.length() == 3 || line.charAt(3) != '-') {
+            if (line.length() == 3 || line.charAt(3) == ' ') {
+                closing |= code == 421;
                 return new Reply(code, lines);
             }
-            if (lines.size() > 1000) {
-                throw new IOException("reply too long");
-            }
         }
+    }
+
+    /**
+     * RFC 5321 §4.2: Reply-code = %x32-35 %x30-35 %x30-39, then SP or "-" (or, from an old
+     * server, nothing). Anything else ("100", "099", "-12", "+25", text) is no reply: a
+     * protocol error that ends the session (§4.2.1: such codes are to be treated "as fatal
+     * errors" that "terminate the mail transaction").
+     */
+    private int code(String line) throws ProtocolError {
+        boolean wellFormed = line.length() >= 3
+                && line.charAt(0) >= '2' && line.charAt(0) <= '5'
+                && line.charAt(1) >= '0' && line.charAt(1) <= '5'
+                && line.charAt(2) >= '0' && line.charAt(2) <= '9'
+                && (line.length() == 3 || line.charAt(3) == ' ' || line.charAt(3) == '-');
+        if (!wellFormed) {
+            String shown = line.length() > 80 ? line.substring(0, 80) + "..." : line;
+            throw protocolError("malformed reply: " + shown);
+        }
+        return (line.charAt(0) - '0') * 100 + (line.charAt(1) - '0') * 10 + (line.charAt(2) - '0');
+    }
+
+    private ProtocolError protocolError(String what) {
+        abort();
+        return new ProtocolError(what);
     }
 
     /**
@@ -357,7 +423,7 @@ final class SmtpClient implements AutoCloseable {
     @Override
     public void close() {
         try {
-            if (!socket.isClosed()) {
+            if (!closed()) { // after a 421 the server closes: no QUIT to wait for an answer to
                 out.write("QUIT\r\n".getBytes(StandardCharsets.US_ASCII));
                 out.flush();
                 readWithin(QUIT_REPLY.compareTo(timeouts.connect()) < 0 ? QUIT_REPLY : timeouts.connect());

@@ -385,11 +385,12 @@ public final class QueueRunner implements AutoCloseable {
                 break;
             }
             boolean last = --left == 0;
-            List<RemoteDelivery.Outcome> results = remote.deliver(message, group.getKey(), group.getValue());
+            List<RemoteDelivery.Outcome> results = remoteAttempt(message, group.getKey(), group.getValue());
             List<RecipientOutcome> done = new ArrayList<>();
             for (int i = 0; i < results.size(); i++) {
                 RemoteDelivery.Outcome o = results.get(i);
-                RecipientOutcome outcome = classify(attempt, group.getValue().get(i), o.reply(), o.code(),
+                RecipientOutcome outcome = !o.attempted() ? noTurn(attempt, group.getValue().get(i), o.reply())
+                        : classify(attempt, group.getValue().get(i), o.reply(), o.code(),
                         o.nextHopReports() ? null : DeliveryReport.Action.RELAYED);
                 (outcome instanceof RecipientOutcome.Delivered && !last ? done : attempt.outcomes).add(outcome);
             }
@@ -398,6 +399,25 @@ public final class QueueRunner implements AutoCloseable {
         Set<QueueId> recorded = recordAfterTransfer(message, attempt.outcomes, endFollowUps(attempt));
         ended(message);
         recorded(attempt, recorded);
+    }
+
+    /**
+     * One domain's remote delivery, where a bug that throws (a RuntimeException) becomes 451 4.3.0
+     * for each recipient: recorded as any temporary failure, so the attempt counts and the message
+     * is retried, warned about and in the end expired and bounced like others. Left to the lease,
+     * the message was tried again and again, no attempt ever counted, and never expired.
+     */
+    private List<RemoteDelivery.Outcome> remoteAttempt(QueuedMessage message, String domain,
+                                                       List<QueuedMessage.PendingRecipient> recipients) {
+        try {
+            return remote.deliver(message, domain, recipients);
+        } catch (RuntimeException e) {
+            LOG.log(Level.ERROR, "remote delivery failed unexpectedly queue=" + message.id() + " domain=" + domain
+                    + "; deferred as 451 4.3.0", e);
+            String reply = "451 4.3.0 internal error delivering to " + domain + " (" + e.getClass().getSimpleName()
+                    + "); see the server log";
+            return recipients.stream().map(r -> new RemoteDelivery.Outcome(r.position(), 451, reply, false)).toList();
+        }
     }
 
     /**
@@ -769,11 +789,31 @@ public final class QueueRunner implements AutoCloseable {
         return followUps;
     }
 
+    /** How soon a delivery that got no turn at its destination is tried again. */
+    static final Duration NO_TURN_RETRY = Duration.ofMinutes(1);
+
+    /**
+     * Our own per-destination limit gave no turn: nothing was tried, so the recipient is tried again
+     * shortly, without an attempt counted, a longer backoff or a delay warning (Postfix keeps such
+     * mail in its active queue until the destination has a free slot).
+     */
+    private RecipientOutcome noTurn(Attempt a, QueuedMessage.PendingRecipient r, String reply) {
+        Instant next = a.now.plus(NO_TURN_RETRY);
+        LOG.log(Level.INFO, "postponed queue={0} rcpt={1} reply={2} next={3}", a.message.id(), r.recipient().address(), reply, next);
+        return new RecipientOutcome.Deferred(r.position(), reply, next, false);
+    }
+
     /** {@code success}: what a success notice would say (null: none is ours to send). */
     private RecipientOutcome classify(Attempt a, QueuedMessage.PendingRecipient r, String reply, int code,
                                       DeliveryReport.Action success) {
         QueuedMessage message = a.message;
-        if (code < 400) {
+        if (code < 200 || code >= 600 || code / 100 == 3) {
+            // only 2yz is success (RFC 5321 §4.2.1); anything else a delivery passes on is a fault
+            // of ours or the next hop's, and waits for a retry, never counting as delivered
+            reply = "451 4.5.0 unexpected reply (" + reply + ")";
+            code = 451;
+        }
+        if (code < 300) {
             // RFC 3461 §4.1: NOTIFY=SUCCESS asks for a notice on delivery; without NOTIFY, none.
             if (success != null && notifies(r.recipient(), "SUCCESS", false)) {
                 a.successes.add(new DeliveryReport.Entry(r.recipient(), success, reply));

@@ -751,6 +751,13 @@ class RemoteDeliveryTest {
             answer(out, group(in), "452 4.3.1 insufficient system storage", "503 5.5.1 need MAIL");
             say(out, "354 go ahead"); // a lax server takes DATA anyway: the client must close it with an empty message
             say(out, in.readLine().equals(".") ? "554 5.5.1 no valid recipients" : "500 5.5.2 out of step");
+            // a 4xx to MAIL on a kept session: that session goes, with QUIT, and a new one is tried
+            say(out, in.readLine().equals("QUIT") ? "221 bye" : "500 5.5.2 out of step");
+        }, (in, out, socket) -> {
+            hello(in, out, "PIPELINING");
+            answer(out, group(in), "452 4.3.1 insufficient system storage", "503 5.5.1 need MAIL");
+            say(out, "354 go ahead");
+            say(out, in.readLine().equals(".") ? "554 5.5.1 no valid recipients" : "500 5.5.2 out of step");
             say(out, in.readLine().equals("RSET") ? "250 2.0.0 ok" : "500 5.5.2 out of step");
             answer(out, group(in), "250 2.1.0 ok", "250 2.1.5 ok");
             say(out, "354 go ahead");
@@ -776,13 +783,244 @@ class RemoteDeliveryTest {
             assertEquals(List.of(250, 250), codes(remote.deliver(fine, "peer.test", fine.pending())), "" + transcript);
         }
         awaitPeer();
-        assertTrue(transcript.stream().noneMatch(l -> l.startsWith("2:") || l.startsWith("peer:")),
-                "one connection, each reply read by the command it answers: " + transcript);
-        assertEquals(2, transcript.stream().filter(l -> l.equals("1: RSET")).count(), "" + transcript);
+        assertTrue(transcript.stream().noneMatch(l -> l.startsWith("3:") || l.startsWith("peer:")),
+                "each reply read by the command it answers: " + transcript);
+        assertEquals(List.of("1: RSET", "2: RSET"), transcript.stream().filter(l -> l.endsWith(": RSET")).toList(),
+                "" + transcript);
         int data = transcript.indexOf("1: DATA");
         assertEquals("1: RSET", transcript.get(data + 1), "no message after a refused MAIL: " + transcript);
         int second = transcript.subList(data + 1, transcript.size()).indexOf("1: DATA") + data + 1;
-        assertEquals("1: .", transcript.get(second + 1), "an empty message closes the DATA taken anyway: " + transcript);
-        assertTrue(transcript.contains("1: Subject: out") && transcript.getLast().equals("1: QUIT"), "" + transcript);
+        assertEquals(List.of("1: .", "1: QUIT"), transcript.subList(second + 1, second + 3),
+                "an empty message closes the DATA taken anyway: " + transcript);
+        int third = transcript.indexOf("2: DATA");
+        assertEquals("2: .", transcript.get(third + 1), "" + transcript);
+        assertTrue(transcript.contains("2: Subject: out") && transcript.getLast().equals("2: QUIT"), "" + transcript);
+    }
+
+    /**
+     * A next hop without PIPELINING that answers 250 to everything (354 to DATA), except that
+     * {@code command} ("MAIL", "RCPT", "DATA" or "." for the end of the data) gets {@code reply};
+     * after that it only reads, until the client hangs up.
+     */
+    private Script answeringWith(String command, String reply) {
+        return (in, out, socket) -> {
+            hello(in, out);
+            for (String line; (line = in.readLine()) != null; ) {
+                boolean data = line.equals("DATA");
+                if (data && !command.equals("DATA")) {
+                    say(out, "354 go ahead");
+                    while (!(line = in.readLine()).equals(".")) {
+                        // the message, in the transcript
+                    }
+                }
+                if (line.startsWith(command) || line.equals("QUIT")) {
+                    say(out, line.equals("QUIT") ? "221 bye" : reply);
+                    while (in.readLine() != null) {
+                        // what the client sends after it, if anything, in the transcript
+                    }
+                    return;
+                }
+                say(out, "250 ok");
+            }
+        };
+    }
+
+    /**
+     * RFC 5321 §4.2: a reply is three digits, the first 2 to 5, then SP or "-"; §4.3.2: MAIL and
+     * RCPT succeed with 2yz only, DATA with 354 only, the end of the data with 2yz only. Anything
+     * else is a protocol error: the session ends and the message waits for a retry. It used to
+     * be passed on as the recipients' reply, and every code below 400 counted as delivered.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0} answered with \"{1}\"")
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+        "MAIL | 199 sure",
+        "MAIL | 100 fine",
+        "MAIL | 099 fine",
+        "MAIL | -12 fine",
+        "MAIL | +25 fine",
+        "MAIL | 354 go on",
+        "MAIL | 2500 ok",
+        "MAIL | 260 ok",
+        "MAIL | hello",
+        "RCPT | 334 what",
+        "DATA | 250 ok",
+        "DATA | 334 go on",
+        "DATA | 220 go on",
+        ". | 354 more please",
+    })
+    void aReplyThatIsNoReplyOrNotTheCommandsIsAProtocolErrorThatDefers(String command, String reply) throws Exception {
+        peer(answeringWith(command, reply));
+        QueuedMessage m = queuedTo("carol@peer.test");
+        RemoteDelivery.Outcome o;
+        try (RemoteDelivery remote = toPeer(TlsPolicy.MAY)) {
+            o = remote.deliver(m, "peer.test", m.pending()).getFirst();
+        }
+        assertEquals(451, o.code(), o.reply());
+        assertTrue(o.reply().startsWith("451 4.5.0 ") && o.reply().contains(reply.substring(0, 3)), o.reply());
+        awaitPeer();
+        int at = transcript.size() - 1;
+        while (!transcript.get(at).startsWith("1: " + command)) {
+            at--;
+        }
+        assertEquals(List.of("1: null"), transcript.subList(at + 1, transcript.size()),
+                "RFC 5321 §4.2.1: the session ends right there, without another command: " + transcript);
+        if (!command.equals(".")) {
+            assertFalse(transcript.contains("1: Subject: out"), "nothing was sent: " + transcript);
+        }
+    }
+
+    /** RFC 4954 §6: only 235 logs in; a 334 to AUTH PLAIN with its initial response is no login. */
+    @Test
+    void aContinuationToAuthPlainIsNoLogin() throws Exception {
+        Script wantsMore = (in, out, socket) -> {
+            hello(in, out, "AUTH PLAIN");
+            String auth = in.readLine();
+            say(out, auth.startsWith("AUTH PLAIN ") ? "334 " : "500 5.5.2 unexpected");
+            for (String line; (line = in.readLine()) != null; ) {
+                if (line.equals("QUIT")) {
+                    say(out, "221 bye");
+                    return;
+                }
+                if (line.equals("DATA")) {
+                    say(out, "354 go ahead");
+                    while (!in.readLine().equals(".")) {
+                        // the message
+                    }
+                }
+                say(out, "250 ok");
+            }
+        };
+        peer(wantsMore);
+        QueuedMessage m = queuedTo("alice@example.org");
+        Route relay = new Route("127.0.0.1", mx.getLocalPort()).with(new RelayLogin("alice@example.org", "secret", false));
+        RemoteDelivery.Outcome o;
+        try (RemoteDelivery remote = new RemoteDelivery(f.store(), new Router(Map.of(), Optional.of(relay), null),
+                "mx.example.org")) {
+            o = remote.deliver(m, "example.org", m.pending()).getFirst();
+        }
+        assertEquals(451, o.code(), o.reply());
+        assertTrue(o.reply().contains("refused our login (334"), o.reply());
+        awaitPeer();
+        assertTrue(transcript.stream().noneMatch(l -> l.contains("MAIL FROM")), "no mail without a login: " + transcript);
+    }
+
+    /**
+     * RFC 5321 §4.5.3.1.10: 552 to RCPT means "too many recipients" in RFC 821 usage and is taken
+     * as 452, a temporary failure; it used to bounce the recipient. A 552 after the data (the
+     * message too big, RFC 3463 5.3.4) stays permanent.
+     */
+    @Test
+    void a552ToRcptIsTakenAsTemporary() throws Exception {
+        peer((in, out, socket) -> {
+            hello(in, out, "PIPELINING");
+            List<String> group = group(in);
+            say(out, "250 2.1.0 ok");
+            for (String rcpt : group.subList(1, group.size())) {
+                say(out, rcpt.contains("many@") ? "552 5.5.3 too many recipients" : "250 2.1.5 ok");
+            }
+            say(out, "354 go ahead");
+            while (!in.readLine().equals(".")) {
+                // the message
+            }
+            say(out, "552 5.3.4 message too big");
+            in.readLine(); // QUIT
+            say(out, "221 bye");
+        });
+        QueuedMessage m = queuedTo("carol@peer.test", "many@peer.test");
+        List<RemoteDelivery.Outcome> outcomes;
+        try (RemoteDelivery remote = toPeer(TlsPolicy.MAY)) {
+            outcomes = remote.deliver(m, "peer.test", m.pending());
+        }
+        assertEquals(List.of(552, 452), codes(outcomes), "" + outcomes);
+        assertEquals("452 4.5.3 too many recipients", outcomes.get(1).reply());
+        assertEquals("552 5.3.4 message too big", outcomes.get(0).reply());
+    }
+
+    /**
+     * "421 too many messages on this connection" or "451 4.7.0" to MAIL on a kept session is
+     * often about the session, not the message: the session goes (QUIT) and a new connection is
+     * tried once before the message waits. It used to defer the message on the spot.
+     */
+    @Test
+    void aTemporaryRefusalOfMailOnAKeptSessionIsTriedOnceOnANewConnection() throws Exception {
+        peer((in, out, socket) -> {
+            hello(in, out);
+            for (String line; !(line = in.readLine()).equals("QUIT"); ) {
+                if (line.equals("DATA")) {
+                    say(out, "354 go ahead");
+                    while (!in.readLine().equals(".")) {
+                        // the message
+                    }
+                    say(out, "250 2.0.0 queued");
+                } else {
+                    say(out, line.startsWith("MAIL") && transcript.contains("1: RSET")
+                            ? "451 4.7.0 one message per connection" : "250 ok");
+                }
+            }
+            say(out, "221 bye");
+        }, acceptingPeer());
+        try (RemoteDelivery remote = toPeer(TlsPolicy.MAY)) {
+            for (int i = 0; i < 2; i++) {
+                QueuedMessage m = queuedTo("carol" + i + "@peer.test");
+                assertEquals(List.of(250), codes(remote.deliver(m, "peer.test", m.pending())), "" + transcript);
+                f.store().queue().record(m.id(), List.of(new dev.mailstack.store.RecipientOutcome.Delivered(0, "250")));
+            }
+        }
+        awaitPeer();
+        assertTrue(transcript.containsAll(List.of("1: RSET", "1: QUIT", "2: MAIL FROM:<bob@example.org>",
+                "2: RCPT TO:<carol1@peer.test>")), "" + transcript);
+    }
+
+    /**
+     * RFC 5321 §3.8: a server that says 421 closes the session. One that said it to a RCPT (and
+     * kept answering, as some do until they close) used to be kept for the next message.
+     */
+    @Test
+    void aSessionThatGot421IsNotKeptForTheNextMessage() throws Exception {
+        peer((in, out, socket) -> {
+            hello(in, out);
+            for (String line; (line = in.readLine()) != null; ) {
+                say(out, line.startsWith("RCPT") ? "421 4.7.0 too many errors, closing"
+                        : line.equals("DATA") ? "554 5.5.1 no valid recipients" : line.equals("QUIT") ? "221 bye" : "250 ok");
+            }
+        }, acceptingPeer());
+        try (RemoteDelivery remote = toPeer(TlsPolicy.MAY)) {
+            QueuedMessage first = queuedTo("carol@peer.test");
+            assertEquals(List.of(421), codes(remote.deliver(first, "peer.test", first.pending())), "" + transcript);
+            f.store().queue().record(first.id(), List.of(new dev.mailstack.store.RecipientOutcome.Failed(0, "421")));
+            QueuedMessage second = queuedTo("dave@peer.test");
+            assertEquals(List.of(250), codes(remote.deliver(second, "peer.test", second.pending())), "" + transcript);
+        }
+        awaitPeer();
+        assertTrue(transcript.stream().noneMatch(l -> l.startsWith("1: RSET") || l.startsWith("1: QUIT")),
+                "closed without RSET, and without QUIT after the 421: " + transcript);
+        assertTrue(transcript.contains("2: RCPT TO:<dave@peer.test>"), "" + transcript);
+    }
+
+    /**
+     * A hostile next hop's greeting of many long lines (it could be 1000 lines of 8 KiB, for
+     * every reply): past SmtpClient.MAX_REPLY_BYTES it is a protocol error, and the attempt
+     * fails for a retry instead of the client holding megabytes per reply.
+     */
+    @Test
+    void aReplyLongerThanTheLimitIsAProtocolError() throws Exception {
+        Script accepting = acceptingPeer();
+        peer((in, out, socket) -> {
+            String filler = "x".repeat(4000);
+            for (int i = 0; i < SmtpClient.MAX_REPLY_BYTES / filler.length() + 1; i++) {
+                out.write(("220-" + filler + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            }
+            // then a server like any other, which an unlimited client would go on to send the message to
+            accepting.run(in, out, socket);
+        });
+        QueuedMessage m = queuedTo("carol@peer.test");
+        RemoteDelivery.Outcome o;
+        try (RemoteDelivery remote = toPeer(TlsPolicy.MAY)) {
+            o = remote.deliver(m, "peer.test", m.pending()).getFirst();
+        }
+        assertEquals(451, o.code(), o.reply());
+        assertTrue(o.reply().startsWith("451 4.5.0 ") && o.reply().contains("reply longer than 65536 bytes"), o.reply());
+        awaitPeer();
+        assertTrue(transcript.stream().noneMatch(l -> l.contains("MAIL")), "" + transcript);
     }
 }

@@ -356,4 +356,128 @@ class QueueRunnerTest {
             assertEquals(pairs, dups.messages().size(), "the other in Dups");
         }
     }
+
+    /** A runner whose remote deliveries go by {@code router}. */
+    private QueueRunner runnerVia(Router router) {
+        QueueRunner r = new QueueRunner(store, QueueSettings.defaults("mx.example.org"), new LocalDelivery(store),
+                new RemoteDelivery(store, router, "mx.example.org"), new MailCounters());
+        r.useIntake(intake);
+        return r;
+    }
+
+    private dev.mailstack.store.QueueDetails.Recipient onlyRecipient() {
+        assertEquals(1, store.queue().list().size(), "still queued, not recorded as delivered");
+        return store.queue().details(store.queue().list().getFirst().id()).orElseThrow().recipients().getFirst();
+    }
+
+    /**
+     * A next hop that answers MAIL with "199" (no SMTP reply: RFC 5321 §4.2 has 2 to 5 first):
+     * the recipient used to be recorded as delivered, every code below 400 counting as success.
+     * Now it waits for a retry, with the attempt counted.
+     */
+    @Test
+    void aNextHopReplyThatIsNoSuccessLeavesTheRecipientToARetry() throws Exception {
+        try (var peer = new java.net.ServerSocket(0, 5, java.net.InetAddress.getLoopbackAddress())) {
+            Thread.ofVirtual().start(() -> {
+                try (var s = peer.accept()) {
+                    var in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+                    var out = s.getOutputStream();
+                    out.write("220 peer.test ESMTP\r\n".getBytes(StandardCharsets.US_ASCII));
+                    in.readLine(); // EHLO
+                    out.write("250 peer.test\r\n".getBytes(StandardCharsets.US_ASCII));
+                    in.readLine(); // MAIL
+                    out.write("199 sure\r\n".getBytes(StandardCharsets.US_ASCII));
+                    while (in.readLine() != null) {
+                        // until the client hangs up
+                    }
+                } catch (java.io.IOException e) {
+                    // the test is over
+                }
+            });
+            enqueue("bob@example.org", "carol@remote.test", "out", 10);
+            runnerVia(new Router(Map.of("remote.test", new dev.mailstack.mta.delivery.Route("127.0.0.1", peer.getLocalPort())),
+                    Optional.empty(), null)).deliver(store.queue().claimDue(Instant.now(), QueueSettings.defaults("x").lease(), 10));
+        }
+        var carol = onlyRecipient();
+        assertEquals("pending", carol.state(), "" + carol);
+        assertEquals(1, carol.attempts(), "" + carol);
+        assertTrue(carol.lastReply().startsWith("451 4.5.0 "), carol.lastReply());
+    }
+
+    /**
+     * A bug that throws during a remote attempt (here a port out of range, which only the JDK's
+     * socket address noticed) used to leave the message claimed, its attempt never recorded, so
+     * it neither counted towards the retries nor ever expired. It is a temporary failure now.
+     */
+    @Test
+    void aFaultDuringARemoteAttemptIsRecordedAsATemporaryFailure() throws Exception {
+        enqueue("bob@example.org", "carol@[127.0.0.1]", "out", 10);
+        runnerVia(new Router(Map.of(), Optional.empty(), null, 70_000))
+                .deliver(store.queue().claimDue(Instant.now(), QueueSettings.defaults("x").lease(), 10));
+        var carol = onlyRecipient();
+        assertEquals("pending", carol.state(), "" + carol);
+        assertEquals(1, carol.attempts(), "counted: the message expires after its lifetime as any other: " + carol);
+        assertTrue(carol.lastReply().startsWith("451 4.3.0 "), carol.lastReply());
+    }
+
+    /**
+     * "451 4.4.5 no turn": our own per-destination limit (queue.destination_concurrency, here 1)
+     * gave a delivery no turn, so nothing was tried. It used to count as a failed attempt, growing
+     * the backoff; now the message is tried again shortly and no attempt is counted. The wait for
+     * the turn is RemoteDelivery.TURN_WAIT, 10 s, which this test spends.
+     */
+    @Test
+    void aDeliveryThatGotNoTurnAtItsDestinationIsTriedSoonWithoutCountingAnAttempt() throws Exception {
+        java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        try (var peer = new java.net.ServerSocket(0, 5, java.net.InetAddress.getLoopbackAddress())) {
+            Thread.ofVirtual().start(() -> {
+                try (var s = peer.accept()) {
+                    var in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+                    var out = s.getOutputStream();
+                    out.write("220 peer.test ESMTP\r\n".getBytes(StandardCharsets.US_ASCII));
+                    for (String line; (line = in.readLine()) != null; ) {
+                        if (line.equals("DATA")) {
+                            out.write("354 go ahead\r\n".getBytes(StandardCharsets.US_ASCII));
+                            while (!".".equals(in.readLine())) {
+                                // the message
+                            }
+                            holding.countDown(); // the turn is held until the test has seen the other message wait
+                            release.await();
+                        }
+                        out.write((line.equals("QUIT") ? "221 bye\r\n" : "250 ok\r\n").getBytes(StandardCharsets.US_ASCII));
+                    }
+                } catch (java.io.IOException | InterruptedException e) {
+                    // the test is over
+                }
+            });
+            enqueue("bob@example.org", "carol@remote.test", "first", 10);
+            enqueue("bob@example.org", "dave@remote.test", "second", 10);
+            var router = new Router(Map.of("remote.test", new dev.mailstack.mta.delivery.Route("127.0.0.1", peer.getLocalPort())),
+                    Optional.empty(), null);
+            try (RemoteDelivery remote = new RemoteDelivery(store, router, "mx.example.org",
+                    dev.mailstack.mta.delivery.SmtpTimeouts.rfc5321(), 1)) {
+                QueueRunner oneAtATime = new QueueRunner(store, QueueSettings.defaults("mx.example.org"), new LocalDelivery(store),
+                        remote, new MailCounters());
+                oneAtATime.useIntake(intake);
+                var first = store.queue().claimDue(Instant.now(), QueueSettings.defaults("x").lease(), 1);
+                Thread sending = Thread.ofVirtual().start(() -> oneAtATime.deliver(first));
+                assertTrue(holding.await(10, java.util.concurrent.TimeUnit.SECONDS), "the first message holds the turn");
+                Instant before = Instant.now();
+                oneAtATime.deliver(store.queue().claimDue(Instant.now(), QueueSettings.defaults("x").lease(), 1));
+                var second = store.queue().list().stream().filter(e -> e.id().value() != first.getFirst().id().value())
+                        .findFirst().orElseThrow();
+                var dave = store.queue().details(second.id()).orElseThrow().recipients().getFirst();
+                assertEquals("pending", dave.state(), "" + dave);
+                assertEquals(0, dave.attempts(), "no attempt began, none is counted: " + dave);
+                assertTrue(dave.lastReply().startsWith("451 4.4.5 no turn"), dave.lastReply());
+                assertTrue(second.nextAttempt().isBefore(before.plus(java.time.Duration.ofMinutes(2))),
+                        "tried again shortly, not after the backoff: " + second.nextAttempt());
+                release.countDown();
+                assertTrue(sending.join(java.time.Duration.ofSeconds(10)), "the first message's delivery ends");
+            } finally {
+                release.countDown();
+            }
+        }
+    }
 }
