@@ -141,10 +141,50 @@ public final class RemoteDelivery implements AutoCloseable {
             return recipients.stream().map(r -> new Outcome(r.position(), 451, reply, false, false)).toList();
         }
         try {
-            return deliver(message, recipients, routes, current);
+            return inTransactions(message, recipients, routes, current);
         } finally {
             limits.release(destination);
         }
+    }
+
+    /**
+     * Recipients per transaction: RFC 5321 §4.5.3.1.8 has every server take at least 100, and many
+     * (large providers among them) take no more, answering the rest 452.
+     */
+    static final int RECIPIENTS_PER_TRANSACTION = 100;
+
+    /**
+     * The recipients in transactions of at most {@link #RECIPIENTS_PER_TRANSACTION}, one after the
+     * other (a later one on the session the one before kept). Those a server refused as too many
+     * ("452 4.5.3", RFC 5321 §4.5.3.1.10) while it took others go again at once in the next
+     * transaction, as Postfix does, instead of waiting the queue's backoff. Outcomes in recipient order.
+     */
+    private List<Outcome> inTransactions(QueuedMessage message, List<QueuedMessage.PendingRecipient> recipients,
+                                         List<Route> routes, Router router) {
+        Map<Integer, Outcome> byPosition = new java.util.HashMap<>();
+        List<QueuedMessage.PendingRecipient> left = recipients;
+        while (!left.isEmpty()) {
+            List<QueuedMessage.PendingRecipient> batch = left.subList(0, Math.min(left.size(), RECIPIENTS_PER_TRANSACTION));
+            List<Outcome> got = deliver(message, batch, routes, router);
+            boolean someTaken = got.stream().anyMatch(o -> o.code() / 100 == 2);
+            List<QueuedMessage.PendingRecipient> again = new ArrayList<>();
+            for (int i = 0; i < batch.size(); i++) {
+                if (someTaken && tooMany(got.get(i))) {
+                    again.add(batch.get(i));
+                } else {
+                    byPosition.put(batch.get(i).position(), got.get(i));
+                }
+            }
+            again.addAll(left.subList(batch.size(), left.size()));
+            left = again;
+        }
+        return recipients.stream().map(r -> byPosition.get(r.position())).toList();
+    }
+
+    /** RFC 3463 X.5.3, "too many recipients": a reply about the transaction, not the recipient. */
+    private static boolean tooMany(Outcome o) {
+        return o.code() == 452 && (o.reply().startsWith("452 4.5.3")
+                || o.reply().toLowerCase(java.util.Locale.ROOT).contains("too many recipients"));
     }
 
     /**

@@ -22,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -934,6 +935,62 @@ class RemoteDeliveryTest {
         assertEquals(List.of(552, 452), codes(outcomes), "" + outcomes);
         assertEquals("452 4.5.3 too many recipients", outcomes.get(1).reply());
         assertEquals("552 5.3.4 message too big", outcomes.get(0).reply());
+    }
+
+    /**
+     * At most 100 recipients per transaction (RFC 5321 §4.5.3.1.8), and those a server refuses as
+     * too many (here past 60 a transaction) go again at once in the next one on the same session:
+     * 150 recipients, three transactions, each delivered once, none left to the queue's backoff.
+     */
+    @Test
+    void recipientsGoInTransactionsOfAHundredAndThoseRefusedAsTooManyGoAgainAtOnce() throws Exception {
+        List<Integer> perTransaction = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> delivered = new java.util.concurrent.CopyOnWriteArrayList<>();
+        peer((in, out, socket) -> {
+            hello(in, out);
+            List<String> taken = new ArrayList<>();
+            int offered = 0;
+            for (String line; !(line = in.readLine()).equals("QUIT"); ) {
+                if (line.startsWith("RCPT")) {
+                    offered++;
+                    boolean room = taken.size() < 60;
+                    if (room) {
+                        taken.add(line);
+                    }
+                    say(out, room ? "250 2.1.5 ok" : "452 4.5.3 Error: too many recipients");
+                } else if (line.equals("DATA")) {
+                    say(out, "354 go ahead");
+                    while (!in.readLine().equals(".")) {
+                        // the message
+                    }
+                    perTransaction.add(offered);
+                    delivered.addAll(taken);
+                    say(out, "250 2.0.0 queued");
+                } else {
+                    if (line.startsWith("MAIL") || line.startsWith("RSET")) {
+                        taken.clear();
+                        offered = 0;
+                    }
+                    say(out, "250 2.0.0 ok");
+                }
+            }
+            say(out, "221 bye");
+        });
+        String[] addresses = new String[150];
+        for (int i = 0; i < addresses.length; i++) {
+            addresses[i] = "user" + i + "@peer.test";
+        }
+        QueuedMessage m = queuedTo(addresses);
+        List<RemoteDelivery.Outcome> outcomes;
+        try (RemoteDelivery remote = toPeer(TlsPolicy.MAY)) {
+            outcomes = remote.deliver(m, "peer.test", m.pending());
+        }
+        assertEquals(java.util.Collections.nCopies(150, 250), codes(outcomes));
+        assertEquals(m.pending().stream().map(QueuedMessage.PendingRecipient::position).toList(),
+                outcomes.stream().map(RemoteDelivery.Outcome::position).toList(), "in recipient order");
+        assertEquals(List.of(100, 90, 30), perTransaction, "100, then the 40 refused and the other 50, then 30");
+        assertEquals(150, new java.util.HashSet<>(delivered).size());
+        assertEquals(150, delivered.size(), "each once");
     }
 
     /**
