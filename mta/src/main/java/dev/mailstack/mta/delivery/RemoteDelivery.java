@@ -167,6 +167,15 @@ public final class RemoteDelivery implements AutoCloseable {
             List<QueuedMessage.PendingRecipient> batch = left.subList(0, Math.min(left.size(), RECIPIENTS_PER_TRANSACTION));
             List<Outcome> got = deliver(message, batch, routes, router);
             boolean someTaken = got.stream().anyMatch(o -> o.code() / 100 == 2);
+            if (!someTaken && left.size() > batch.size() && got.stream().map(Outcome::reply).distinct().count() == 1
+                    && got.getFirst().code() / 100 == 4) {
+                // the destination, not a recipient, failed (no connection, a refused session): the
+                // rest would only meet the same, one connection timeout after another
+                Outcome first = got.getFirst();
+                left.forEach(r -> byPosition.put(r.position(),
+                        new Outcome(r.position(), first.code(), first.reply(), first.nextHopReports(), first.attempted())));
+                break;
+            }
             List<QueuedMessage.PendingRecipient> again = new ArrayList<>();
             for (int i = 0; i < batch.size(); i++) {
                 if (someTaken && tooMany(got.get(i))) {

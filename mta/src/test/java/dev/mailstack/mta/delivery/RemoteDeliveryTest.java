@@ -993,6 +993,27 @@ class RemoteDeliveryTest {
         assertEquals(150, delivered.size(), "each once");
     }
 
+    /** A destination that fails as a whole is tried once, not once per transaction of recipients. */
+    @Test
+    void aDestinationThatRefusesTheSessionIsTriedOnceForAllItsRecipients() throws Exception {
+        peer((in, out, socket) -> {
+            say(out, "421 4.3.2 peer.test busy, closing");
+        });
+        String[] addresses = new String[250];
+        for (int i = 0; i < addresses.length; i++) {
+            addresses[i] = "user" + i + "@peer.test";
+        }
+        QueuedMessage m = queuedTo(addresses);
+        List<RemoteDelivery.Outcome> outcomes;
+        try (RemoteDelivery remote = toPeer(TlsPolicy.MAY)) {
+            outcomes = remote.deliver(m, "peer.test", m.pending());
+        }
+        assertEquals(java.util.Collections.nCopies(250, 451), codes(outcomes), "a refused greeting waits for a retry");
+        assertEquals(List.of(outcomes.getFirst().reply()), outcomes.stream().map(RemoteDelivery.Outcome::reply).distinct().toList(),
+                "the one session's reply for all: no second connection was tried");
+        assertTrue(outcomes.getFirst().reply().contains("421 4.3.2 peer.test busy"), outcomes.getFirst().reply());
+    }
+
     /**
      * "421 too many messages on this connection" or "451 4.7.0" to MAIL on a kept session is
      * often about the session, not the message: the session goes (QUIT) and a new connection is
