@@ -276,8 +276,15 @@ public final class RemoteDelivery implements AutoCloseable {
             try {
                 addresses = router.addresses(route.host());
             } catch (UnknownHostException e) {
-                last = new Failure(451, "451 4.4.4 " + route.host() + ": no address for this mail exchanger");
+                // RFC 3463 X.4.3: the directory server failed; it may answer next time
+                last = new Failure(451, "451 4.4.3 " + route.host() + ": address lookup failed (" + e.getMessage() + ")");
                 every5xx = false;
+                continue;
+            }
+            if (addresses.isEmpty()) {
+                // RFC 5321 §5.1: an unusable MX, or an implicit MX without an address, is an error;
+                // it stays a refusal only if no other host is merely unreachable for now
+                last = new Failure(550, "550 5.4.4 " + route.host() + ": no such host (DNS has no A or AAAA record for it)");
                 continue;
             }
             for (InetAddress address : addresses) {
@@ -400,15 +407,47 @@ public final class RemoteDelivery implements AutoCloseable {
         sessions.close();
     }
 
+    /**
+     * Whether a greeting or EHLO reply starts with our own name (RFC 5321 §4.3.1 and §4.1.1.1: the
+     * server's name comes first): the next hop is this server, or another with its name.
+     */
+    private boolean namesUs(SmtpClient.Reply reply) {
+        if (reply.lines().isEmpty()) {
+            return false;
+        }
+        String first = reply.lines().getFirst().strip();
+        int space = first.indexOf(' ');
+        return (space < 0 ? first : first.substring(0, space)).equalsIgnoreCase(hostname);
+    }
+
+    /**
+     * Mail sent back to ourselves would come in as relaying (554 "relay access denied") or go round
+     * until the hop count stops it; Postfix's clearer "loops back to myself" (RFC 3463 X.4.6,
+     * routing loop) says what to fix.
+     */
+    private Failure loop(Route route, InetAddress address, String how) {
+        LOG.log(Level.WARNING, "mail loops back to this server: {0} ({1}) {2} with our own name {3}; add its domain to"
+                + " the local domains, or correct its MX record or queue.static_routes", route, address.getHostAddress(),
+                how, hostname);
+        return new Failure(554, "554 5.4.6 mail for " + route.host() + " loops back to myself (it " + how
+                + " with my own name " + hostname + ")");
+    }
+
     /** Greeting, EHLO, TLS as the policy wants, and the relay login; null when the session is ready for mail. */
     private Failure open(SmtpClient client, Route route, InetAddress address, TlsPolicy tls) throws IOException {
         SmtpClient.Reply greeting = client.expect("the greeting", client.greeting(), SmtpClient.POSITIVE);
         if (!greeting.ok()) {
             return new Failure(greeting.code(), greeting.text() + " (greeting of " + route + ")");
         }
+        if (namesUs(greeting)) {
+            return loop(route, address, "greeted us");
+        }
         SmtpClient.Reply hello = client.expect("EHLO/HELO", client.hello(hostname, tls), SmtpClient.POSITIVE);
         if (!hello.ok()) {
             return new Failure(hello.code(), hello.text() + " (reply to EHLO/HELO from " + route + ")");
+        }
+        if (namesUs(hello)) {
+            return loop(route, address, "answered EHLO");
         }
         if (!client.secure() && !tls.plaintextAllowed()) {
             return new Failure(451, "451 4.7.4 " + route + " does not offer STARTTLS, and the TLS policy for it is "

@@ -292,29 +292,48 @@ public final class Router {
     }
 
     /**
-     * The addresses of {@code host}: from the system's resolver, or with a {@code dnsServer} (tests)
-     * from its A and AAAA records, the system's only for names it does not know (localhost).
+     * The addresses of {@code host}; none when DNS says it has none (no such name, or neither A nor
+     * AAAA records), which RFC 5321 §5.1 has reported as an error, not retried. The system's
+     * resolver is asked first (it knows /etc/hosts); it cannot tell a missing name from a failed
+     * lookup, so when it finds nothing DNS is asked itself. A {@code dnsServer} (tests) is the only
+     * source, but for localhost: no test asks a resolver beyond this machine.
+     *
+     * @throws UnknownHostException when the lookup failed (no answer, SERVFAIL): worth a retry
      */
     List<InetAddress> addresses(String host) throws UnknownHostException {
-        if (dnsServer == null || IPV4.matcher(host).matches() || host.contains(":")) {
-            return List.of(InetAddress.getAllByName(host));
+        if (IPV4.matcher(host).matches() || host.contains(":") || isLocalhost(host)) {
+            return List.of(InetAddress.getAllByName(host)); // no DNS asked (RFC 6761 §6.3 for localhost)
         }
-        List<InetAddress> out = new ArrayList<>();
-        try {
-            InitialDirContext ctx = dns();
+        if (dnsServer == null) {
             try {
-                for (String type : new String[]{"A", "AAAA"}) { // one query each: JNDI asks ANY for several
-                    Attribute records = ctx.getAttributes(ascii(host), new String[]{type}).get(type);
-                    for (int i = 0; records != null && i < records.size(); i++) {
-                        out.add(InetAddress.getByAddress(host, InetAddress.getByName(records.get(i).toString()).getAddress()));
-                    }
-                }
-            } finally {
-                ctx.close();
+                return List.of(InetAddress.getAllByName(host));
+            } catch (UnknownHostException e) {
+                // not found or not answered: DNS tells which below
             }
-        } catch (NamingException e) {
-            // not known there: the system's resolver below
         }
-        return out.isEmpty() ? List.of(InetAddress.getAllByName(host)) : out;
+        List<InetAddress> found = new ArrayList<>();
+        String failed = null;
+        DnsLookup dns = new DnsLookup(dnsServer);
+        for (boolean ipv6 : new boolean[]{false, true}) {
+            try {
+                for (InetAddress a : dns.addresses(host, ipv6)) {
+                    found.add(InetAddress.getByAddress(host, a.getAddress()));
+                }
+            } catch (DnsLookup.DnsFailure e) {
+                failed = e.getMessage();
+            }
+        }
+        if (!found.isEmpty()) {
+            return found;
+        }
+        if (failed != null) {
+            throw new UnknownHostException(failed);
+        }
+        return List.of();
+    }
+
+    private static boolean isLocalhost(String host) {
+        String h = host.toLowerCase(Locale.ROOT);
+        return h.equals("localhost") || h.endsWith(".localhost");
     }
 }

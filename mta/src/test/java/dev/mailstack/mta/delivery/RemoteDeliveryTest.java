@@ -161,6 +161,56 @@ class RemoteDeliveryTest {
                 "no answer from the resolver is a reason to try later, not to bounce");
     }
 
+    @Test
+    void aHostDnsHasNoAddressForIsRefusedButOneWhoseLookupFailsIsRetried() throws Exception {
+        QueuedMessage m = queuedTo("carol@bare.test");
+        try (LocalDnsServer dns = new LocalDnsServer(Map.of(
+                // exists (a TXT record), but has neither MX nor address: its implicit MX is unusable
+                "bare.test", List.of(new LocalDnsServer.Txt("v=spf1 -all")),
+                "dead.test", mxRecords("gone.dead.test"), // an MX host DNS has no name for
+                "flaky.test", mxRecords("mx.flaky.test"),
+                "mx.flaky.test", List.of(new LocalDnsServer.ServFail())));
+             RemoteDelivery remote = new RemoteDelivery(f.store(), new Router(Map.of(), Optional.empty(), dns.url(),
+                     mx.getLocalPort()), "mx.example.org")) {
+            RemoteDelivery.Outcome bare = remote.deliver(m, "bare.test", m.pending()).getFirst();
+            assertEquals(550, bare.code(), bare.reply());
+            assertTrue(bare.reply().startsWith("550 5.4.4 bare.test: no such host"), bare.reply());
+            RemoteDelivery.Outcome dead = remote.deliver(m, "dead.test", m.pending()).getFirst();
+            assertEquals(550, dead.code(), dead.reply());
+            assertTrue(dead.reply().startsWith("550 5.4.4 gone.dead.test: no such host"), dead.reply());
+            RemoteDelivery.Outcome flaky = remote.deliver(m, "flaky.test", m.pending()).getFirst();
+            assertEquals(451, flaky.code(), "a lookup that failed is worth a retry: " + flaky.reply());
+            assertTrue(flaky.reply().startsWith("451 4.4.3 mx.flaky.test: address lookup failed"), flaky.reply());
+        }
+    }
+
+    @Test
+    void aNextHopThatIsThisServerIsALoopNotARelayRefusal() throws Exception {
+        // the MX points back here (a domain missing from the local domains): our own greeting, then
+        // a server that greets with another name but answers EHLO with ours
+        peer((in, out, socket) -> {
+                    say(out, "220 mx.example.org ESMTP mailstack");
+                    in.readLine(); // QUIT
+                },
+                (in, out, socket) -> {
+                    say(out, "220 ready");
+                    in.readLine(); // EHLO
+                    say(out, "250-MX.example.org hello");
+                    say(out, "250 PIPELINING");
+                    in.readLine(); // QUIT
+                });
+        QueuedMessage m = queuedTo("carol@peer.test");
+        for (String how : List.of("greeted us", "answered EHLO")) {
+            RemoteDelivery.Outcome loop = toPeer(TlsPolicy.MAY).deliver(m, "peer.test", m.pending()).getFirst();
+            assertEquals(554, loop.code(), loop.reply());
+            assertEquals("554 5.4.6 mail for 127.0.0.1 loops back to myself (it " + how + " with my own name"
+                    + " mx.example.org)", loop.reply());
+        }
+        awaitPeer();
+        assertTrue(transcript.stream().noneMatch(l -> l.contains("MAIL")), "" + transcript);
+        assertEquals(List.of("1: QUIT", "2: EHLO mx.example.org", "2: QUIT"), transcript);
+    }
+
     /** One scripted connection of a peer: reads the client's lines and answers as the test wants. */
     private interface Script {
         void run(PeerInput in, OutputStream out, Socket socket) throws IOException;
@@ -476,14 +526,14 @@ class RemoteDeliveryTest {
                     java.nio.file.Files.createDirectories(dir.resolve("ca")))[0]);
             RemoteDelivery wrong = new RemoteDelivery(f.store(), new Router(Map.of(),
                     Optional.of(submission.with(new RelayLogin("alice@example.org", "wrong"))), null, 25, Map.of(), trust),
-                    "mx.example.org");
+                    "out.example.org"); // the relay is mx.example.org
             RemoteDelivery.Outcome refused = wrong.deliver(m, "example.org", m.pending()).getFirst();
             assertEquals(451, refused.code(), "a bad password must not bounce the queue: " + refused.reply());
             assertTrue(refused.reply().contains("refused our login (535"), refused.reply());
 
             RemoteDelivery right = new RemoteDelivery(f.store(), new Router(Map.of(),
                     Optional.of(submission.with(new RelayLogin("alice@example.org", StoreFixture.PASSWORD))), null, 25,
-                    Map.of(), trust), "mx.example.org");
+                    Map.of(), trust), "out.example.org");
             RemoteDelivery.Outcome sent = right.deliver(m, "example.org", m.pending()).getFirst();
             assertEquals(250, sent.code(), sent.reply());
             relay.awaitMessages(relay.alice(), dev.mailstack.store.MailboxName.INBOX, 1);

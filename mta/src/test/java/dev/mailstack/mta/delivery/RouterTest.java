@@ -31,8 +31,8 @@ class RouterTest {
             b.store.store().accounts().addUser("bob@example.net", dev.mailstack.store.PasswordScheme.hash("x"));
             Router router = new Router(Map.of(), Optional.empty(), dns.url(), b.smtp.port());
             try (dev.mailstack.mta.MtaFixture a = new dev.mailstack.mta.MtaFixture(dir.resolve("a"), router,
-                    dev.mailstack.mta.smtp.SmtpSettings.mx("mx.example.org"),
-                    dev.mailstack.mta.queue.QueueSettings.defaults("mx.example.org"));
+                    dev.mailstack.mta.smtp.SmtpSettings.mx("a.example.org"),
+                    dev.mailstack.mta.queue.QueueSettings.defaults("a.example.org")); // b is mx.example.org
                  dev.mailstack.net.LineClient c = new dev.mailstack.net.LineClient(a.submission.port())) {
                 c.expect("220 .*");
                 c.send("EHLO laptop");

@@ -52,7 +52,7 @@ class VacationResponderTest {
         peer.store.store().accounts().addDomain("remote.test");
         peer.store.store().accounts().addAlias("@remote.test", "alice@example.org");
         home = new MtaFixture(dir.resolve("home"), Map.of("remote.test", new Route("127.0.0.1", peer.smtp.port())),
-                SmtpSettings.mx("mx.example.org"), QueueSettings.defaults("mx.example.org"));
+                SmtpSettings.mx("home.example.org"), QueueSettings.defaults("home.example.org")); // peer is mx.example.org
         away(Optional.empty());
     }
 
