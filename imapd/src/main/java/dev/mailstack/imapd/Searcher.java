@@ -44,6 +44,8 @@ final class Searcher {
     private final Map<Integer, String> headers = new HashMap<>();
     private final Map<Integer, String> foldedHeaders = new HashMap<>();
     private final Map<Integer, String> foldedTexts = new HashMap<>();
+    /** The current message's header fields as the header keys compare them, by field name. */
+    private final Map<String, List<String>> foldedFields = new HashMap<>();
     /** Each key's string lower-cased once per search, by key object (two keys may have equal strings). */
     private final Map<SearchKey, String> needles = new IdentityHashMap<>();
     private final Map<SequenceSet, BitSet> selections = new IdentityHashMap<>();
@@ -65,6 +67,7 @@ final class Searcher {
             headers.clear();
             foldedHeaders.clear();
             foldedTexts.clear();
+            foldedFields.clear();
         }
         return out;
     }
@@ -102,7 +105,7 @@ final class Searcher {
             // as sent); no message has a THREADID here (§5.2's NIL), so THREADID matches none
             case SearchKey.ObjectId o -> !o.thread() && o.id().equals(store.emailId(r));
             case SearchKey.Size s -> s.larger() ? r.size() > s.size() : r.size() < s.size();
-            case SearchKey.Header h -> headerMatches(msn, h.field(), h.value());
+            case SearchKey.Header h -> headerMatches(msn, h);
             case SearchKey.Body b -> foldedText(msn).contains(needle(b, b.text()));
             case SearchKey.Text t -> foldedHeader(msn).contains(needle(t, t.text())) || foldedText(msn).contains(needle(t, t.text()));
             case SearchKey.Uids u -> selection(u.set(), true).get(msn);
@@ -120,10 +123,6 @@ final class Searcher {
     }
 
     /** RFC 3501 §6.4.4: "case-insensitive substring": both sides lower-cased, as they always were here. */
-    private boolean contains(String haystack, String needle) {
-        return folded(haystack).contains(folded(needle));
-    }
-
     private String folded(String text) {
         foldedChars += text.length();
         return text.toLowerCase(Locale.ROOT);
@@ -138,30 +137,43 @@ final class Searcher {
         return foldedChars;
     }
 
-    private boolean headerMatches(int msn, String field, String value) {
-        // The envelope fields are in the stored summary: no need to read the message.
-        Optional<dev.mailstack.mime.MessageSummary> summary = summary(msn);
-        if (summary.isEmpty()) {
-            return false;
-        }
-        dev.mailstack.mime.MessageSummary.Envelope e = summary.get().envelope();
-        String fromSummary = switch (field) {
-            case "FROM" -> e.from();
-            case "TO" -> e.to();
-            case "CC" -> e.cc();
-            case "BCC" -> e.bcc();
-            case "SUBJECT" -> e.subject();
-            default -> null;
-        };
-        if (List.of("FROM", "TO", "CC", "BCC", "SUBJECT").contains(field)) {
-            return fromSummary != null && contains(MessageText.decodeHeader(fromSummary), value);
-        }
-        for (String v : MessageText.headerValues(header(msn), field)) {
-            if (contains(MessageText.decodeHeader(v), value)) {
+    private boolean headerMatches(int msn, SearchKey.Header key) {
+        String needle = needle(key, key.value());
+        for (String v : foldedField(msn, key.field())) {
+            if (v.contains(needle)) {
                 return true;
             }
         }
         return false;
+    }
+
+    /**
+     * A header field's values as the header keys compare them: RFC 2047 words decoded, lower-cased;
+     * none when the message lacks the field. Worked out once per message and field, however many
+     * keys name it.
+     */
+    private List<String> foldedField(int msn, String field) {
+        return foldedFields.computeIfAbsent(field, f -> {
+            // The envelope fields are in the stored summary: no need to read the message.
+            Optional<dev.mailstack.mime.MessageSummary> summary = summary(msn);
+            if (summary.isEmpty()) {
+                return List.of();
+            }
+            dev.mailstack.mime.MessageSummary.Envelope e = summary.get().envelope();
+            List<String> values = switch (f) {
+                case "FROM" -> optional(e.from());
+                case "TO" -> optional(e.to());
+                case "CC" -> optional(e.cc());
+                case "BCC" -> optional(e.bcc());
+                case "SUBJECT" -> optional(e.subject());
+                default -> MessageText.headerValues(header(msn), f);
+            };
+            return values.stream().map(v -> folded(MessageText.decodeHeader(v))).toList();
+        });
+    }
+
+    private static List<String> optional(String value) {
+        return value == null ? List.of() : List.of(value);
     }
 
     private Optional<LocalDate> sentDate(int msn) {

@@ -58,4 +58,17 @@ class SearcherTest {
         long texts = 2 * BODY.length(); // both messages' headers and texts are far shorter than BODY
         assertTrue(searcher.foldedChars() < texts, searcher.foldedChars() + " characters case-mapped");
     }
+
+    /** The same for header keys: a field is decoded and case-mapped once per message, not once per key naming it. */
+    @Test
+    void aHeaderFieldIsCaseMappedOnceHoweverManyKeysNameIt() throws Exception {
+        String note = "Lorem ipsum dolor sit amet\r\n ".repeat(400);
+        imap.deliver(MailboxName.INBOX, "From: x@remote.test\r\nSubject: Noted\r\nX-Note: " + note + "end\r\n\r\nx\r\n");
+        Searcher searcher = searcher();
+        assertEquals(List.of(3), search(searcher, "HEADER X-Note END" + " HEADER x-note IPSUM".repeat(200)
+                + " SUBJECT noted SUBJECT NOTED"));
+        assertTrue(searcher.foldedChars() < 3 * note.length() / 2, searcher.foldedChars() + " characters case-mapped");
+        assertEquals(List.of(), search(searcher(), "HEADER X-Note absent HEADER x-note IPSUM"));
+        assertEquals(List.of(3), search(searcher(), "HEADER X-NOTE \"\""), "an empty string: every message with the field");
+    }
 }

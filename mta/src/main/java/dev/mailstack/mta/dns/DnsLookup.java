@@ -112,6 +112,20 @@ public final class DnsLookup {
         }
     }
 
+    /**
+     * Whether {@code name} can be asked at all: it has an A-label form of at most 253 octets with no
+     * label past 63 (RFC 1035 §2.3.4). One that cannot has no records, which callers walking a
+     * tree of names need to tell from a lookup that failed.
+     */
+    public static boolean queryable(String name) {
+        try {
+            ascii(name);
+            return true;
+        } catch (DnsFailure e) {
+            return false;
+        }
+    }
+
     /** RFC 6531 §3.2: DNS knows only A-labels; a name that has none is a failure, not an empty answer. */
     private static String ascii(String name) throws DnsFailure {
         try {

@@ -107,7 +107,7 @@ public final class DmarcCheck {
 
     /** RFC 9989 §3.2.10: a domain exists for mail when it has an A, AAAA or MX record. */
     private boolean exists(String domain) throws DnsLookup.DnsFailure {
-        return !dns.addresses(domain, false).isEmpty() || !dns.addresses(domain, true).isEmpty() || !dns.mx(domain).isEmpty();
+        return DnsLookup.queryable(domain) && !dns.addresses(domain, false).isEmpty() || !dns.addresses(domain, true).isEmpty() || !dns.mx(domain).isEmpty();
     }
 
     /** RFC 7489 §3.1.1/§3.1.2: strict is the same name; relaxed, the same organizational domain. */
@@ -167,6 +167,11 @@ public final class DmarcCheck {
 
     /** The one DMARC record at _dmarc.{@code domain}; none when there is none or more than one (RFC 7489 §6.6.3). */
     private Optional<Record> record(String domain) throws DnsLookup.DnsFailure {
+        if (!DnsLookup.queryable("_dmarc." + domain)) {
+            // a name DNS cannot hold has no record: the walk goes on up to the domain's policy, or a
+            // From with a long enough subdomain would turn its p=reject into a temporary error
+            return Optional.empty();
+        }
         List<Record> records = new ArrayList<>();
         for (String txt : dns.txt("_dmarc." + domain)) {
             Optional<Map<String, String>> tags = tags(txt);
@@ -175,7 +180,10 @@ public final class DmarcCheck {
         return records.size() == 1 ? Optional.of(records.getFirst()) : Optional.empty();
     }
 
-    /** A record's tags when it is a DMARC record: v=DMARC1 first (RFC 7489 §6.4); unknown tags ignored. */
+    /**
+     * A record's tags when it is a DMARC record: v=DMARC1 first (RFC 7489 §6.4), before any other
+     * tag, empty entries or not; unknown tags ignored.
+     */
     static Optional<Map<String, String>> tags(String txt) {
         Map<String, String> tags = new HashMap<>();
         String[] entries = txt.split(";");
@@ -189,7 +197,7 @@ public final class DmarcCheck {
             }
             String name = entries[i].substring(0, eq).strip().toLowerCase(Locale.ROOT);
             String value = entries[i].substring(eq + 1).strip();
-            if (i == 0 && !(name.equals("v") && value.equals("DMARC1"))) {
+            if (tags.isEmpty() && !(name.equals("v") && value.equals("DMARC1"))) {
                 return Optional.empty();
             }
             tags.putIfAbsent(name, value);

@@ -31,6 +31,8 @@ final class MilterConnection implements AutoCloseable {
     final List<MilterReply.EnvelopeChange> envelopeChanges = new ArrayList<>();
     /** Octets of names and values in {@link #changes}, bounded like a header. */
     private int changedBytes;
+    /** Header changes one milter may ask for in one message. */
+    static final int MAX_HEADER_CHANGES = 1000;
     /** How many timeouts of a step SMFIR_PROGRESS replies may stretch it to. */
     static final int MAX_PROGRESS = 10;
     Optional<String> quarantine = Optional.empty();
@@ -116,8 +118,14 @@ final class MilterConnection implements AutoCloseable {
         }
         channel.send(MilterPacket.endOfBody(), timeout);
         int recipientChanges = 0;
+        // the whole exchange gets what one step may stretch to: modifications, unlike progress
+        // replies, would otherwise restart the timeout for ever
+        long deadline = System.nanoTime() + timeout.multipliedBy(MAX_PROGRESS).toNanos();
         while (true) {
             MilterReply r = next(timeout);
+            if (!(r instanceof Decision) && System.nanoTime() - deadline > 0) {
+                throw new MilterProtocolException("still changing the message after " + MAX_PROGRESS + " timeouts");
+            }
             switch (r) {
                 case MilterReply.HeaderChange c -> {
                     int needed = c instanceof MilterReply.ChangeHeader ? MilterOptions.CHGHDRS : MilterOptions.ADDHDRS;
@@ -127,6 +135,10 @@ final class MilterConnection implements AutoCloseable {
                     changedBytes += c.name().length() + c.value().length();
                     if (changedBytes > MilterSession.MAX_HEADER_BYTES) {
                         throw new MilterProtocolException("header changes past " + MilterSession.MAX_HEADER_BYTES + " octets");
+                    }
+                    if (changes.size() >= MAX_HEADER_CHANGES) {
+                        // each costs a pass over the header when applied (EditedHeader)
+                        throw new MilterProtocolException("more than " + MAX_HEADER_CHANGES + " header changes");
                     }
                     changes.add(leadingSpace(c));
                 }
@@ -146,6 +158,10 @@ final class MilterConnection implements AutoCloseable {
                     }
                     if (!(c instanceof MilterReply.ChangeSender) && ++recipientChanges > rules.maxRecipientChanges()) {
                         throw new MilterProtocolException("more than " + rules.maxRecipientChanges() + " recipients added or removed");
+                    }
+                    if (c instanceof MilterReply.ChangeSender) {
+                        // the last one is the sender, as in Postfix; earlier ones need not be kept
+                        envelopeChanges.removeIf(e -> e instanceof MilterReply.ChangeSender);
                     }
                     envelopeChanges.add(c);
                 }

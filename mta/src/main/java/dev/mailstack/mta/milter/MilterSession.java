@@ -40,7 +40,11 @@ public final class MilterSession implements AutoCloseable {
     private final MilterSettings settings;
     private final Client client;
     private final List<MilterConnection> milters = new ArrayList<>();
-    /** A refusal at CONNECT, or a failed milter with a default action that refuses: every MAIL gets it. */
+    /**
+     * A refusal at CONNECT, or a failed milter with a default action that refuses: every later
+     * MAIL, RCPT, DATA and end of data gets it, as Postfix's milter_default_action refuses the
+     * session's further commands; a message the milter never saw must not pass.
+     */
     private MilterVerdict.Refuse sessionRefusal;
     /** A milter discarded the message under way at MAIL or RCPT. */
     private String discardedBy;
@@ -123,6 +127,9 @@ public final class MilterSession implements AutoCloseable {
     }
 
     public MilterVerdict rcpt(String to, List<String> params) {
+        if (sessionRefusal != null) {
+            return sessionRefusal; // a milter failed earlier in this transaction: nothing more gets past it unseen
+        }
         Map<String, String> macros = new LinkedHashMap<>();
         macros.put("i", messageId);
         macros.put("{rcpt_addr}", to);
@@ -135,6 +142,9 @@ public final class MilterSession implements AutoCloseable {
 
     /** The DATA command (or the first BDAT), before the content: SMFIC_DATA. */
     public MilterVerdict data() {
+        if (sessionRefusal != null) {
+            return sessionRefusal;
+        }
         return each("data", false, m -> m.ask(MilterOptions.NODATA, MilterOptions.NR_DATA, Map.of("i", messageId),
                 MilterPacket.dataCommand(), settings.commandTimeout()));
     }
@@ -145,6 +155,9 @@ public final class MilterSession implements AutoCloseable {
      * chunks, end of message.
      */
     public MilterVerdict.OfMessage endOfMessage(MessageSource message, EnvelopeRules rules) {
+        if (sessionRefusal != null) {
+            return MilterVerdict.OfMessage.only(sessionRefusal);
+        }
         if (discardedBy != null) {
             return MilterVerdict.OfMessage.only(new MilterVerdict.Discard(discardedBy));
         }

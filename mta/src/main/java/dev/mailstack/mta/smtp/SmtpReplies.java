@@ -74,9 +74,15 @@ public final class SmtpReplies {
         return new SmtpReply(refuse.code(), refuse.status(), refuse.text());
     }
 
-    /** A milter's reply (SMFIR_REPLYCODE, or the defaults for reject and tempfail), passed on as it is. */
+    /**
+     * A milter's reply (SMFIR_REPLYCODE, or the defaults for reject and tempfail), passed on as it
+     * is but for what SMTP cannot carry: octets past ASCII (RFC 5321 §4.2's textstring) become '?',
+     * and a reply without an enhanced code gets X.7.1, since ENHANCEDSTATUSCODES promised one on
+     * every reply (RFC 2034 §3).
+     */
     public static SmtpReply milter(int code, String enhanced, String text) {
-        return new SmtpReply(code, enhanced, text.isEmpty() ? " " : text);
+        String ascii = text.replaceAll("[^\\x00-\\x7f]", "?");
+        return new SmtpReply(code, enhanced != null ? enhanced : code / 100 + ".7.1", ascii.isEmpty() ? " " : ascii);
     }
 
     /** A message a milter discarded: accepted, delivered to no one; the client is not told (Postfix says "queued"). */

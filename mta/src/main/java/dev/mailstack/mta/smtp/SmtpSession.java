@@ -1025,7 +1025,13 @@ final class SmtpSession {
     /** A milter's refusal (or its default action) as the reply to the command under way. */
     private boolean milterRefused(MilterVerdict.Refuse refuse) throws IOException {
         intake.counters().refused(MailCounters.Refusal.MILTER);
-        return error(SmtpReplies.milter(refuse.code(), refuse.enhanced(), refuse.text()));
+        SmtpReply reply = SmtpReplies.milter(refuse.code(), refuse.enhanced(), refuse.text());
+        if (reply.code() == 421) {
+            // RFC 5321 §3.8: 421 closes the channel; a client told so and kept talking to would be out of step
+            send(reply);
+            return false;
+        }
+        return error(reply);
     }
 
     /** A copy of the message with our Authentication-Results at its top (forged ones were left out on arrival). */

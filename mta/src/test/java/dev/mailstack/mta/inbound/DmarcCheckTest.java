@@ -99,11 +99,15 @@ class DmarcCheckTest {
         zone.put("_dmarc.two.example", List.of(new LocalDnsServer.Txt("v=DMARC1; p=reject"), new LocalDnsServer.Txt("v=DMARC1; p=none")));
         zone.put("_dmarc.spf.example", List.of(new LocalDnsServer.Txt("v=spf1 -all")));
         zone.put("_dmarc.late.example", List.of(new LocalDnsServer.Txt("p=reject; v=DMARC1")));
-        for (String domain : List.of("nothing.example", "two.example", "spf.example", "late.example")) {
+        // an empty entry first does not make the next tag the first: v=DMARC1 still must lead
+        zone.put("_dmarc.headless.example", List.of(new LocalDnsServer.Txt("; p=reject")));
+        zone.put("_dmarc.spaced.example", List.of(new LocalDnsServer.Txt(" ;v=spf1 -all"), new LocalDnsServer.Txt("v=DMARC1; p=reject")));
+        for (String domain : List.of("nothing.example", "two.example", "spf.example", "late.example", "headless.example")) {
             DmarcResult r = check(domain, null);
             assertEquals(Kind.NONE, r.kind(), domain);
             assertEquals(Policy.NONE, r.policy());
         }
+        assertEquals(Policy.REJECT, check("spaced.example", null).policy(), "the other TXT record is not a second DMARC record");
     }
 
     @Test
@@ -137,5 +141,17 @@ class DmarcCheckTest {
         assertEquals(8, asked.size(), asked.toString());
         assertTrue(asked.contains("_dmarc.a.b.c.d.e.f.g.h.example.com/16"), asked.toString());
         assertTrue(asked.contains("_dmarc.d.e.f.g.h.example.com/16"), "past eight labels, straight to the last seven: " + asked);
+    }
+
+    /** A From subdomain too long for _dmarc. in front (over 253 octets): that name has no record, the walk goes on. */
+    @Test
+    void aSubdomainTooLongToAskAboutStillGetsTheDomainsPolicy() throws IOException {
+        record("bank.example", "v=DMARC1; p=reject");
+        String label = "a".repeat(60);
+        String from = String.join(".", label, label, label, "a".repeat(56)) + ".bank.example"; // 259 octets with _dmarc.
+        assertTrue(("_dmarc." + from).length() > 253 && from.length() <= 253, from);
+        DmarcResult r = check(from, null);
+        assertEquals(Kind.FAIL, r.kind(), r.reason());
+        assertEquals(Policy.REJECT, r.policy());
     }
 }

@@ -546,4 +546,89 @@ class SmtpMilterTest {
         }
         assertEquals(List.of(), mta.store.store().queue().list(), "nothing queued");
     }
+
+    /** As Postfix's milter_default_action: after a milter broke at RCPT, nothing in that transaction gets past it unseen. */
+    @Test
+    void aMilterThatBreaksAtRcptRefusesTheRestOfTheTransaction() throws Exception {
+        TestMilter m = milter(ALL_ACTIONS, 0, r -> r.code() == 'R' && r.text().contains("spamtrap")
+                ? List.of(TestMilter.packet('Z', "garbage".getBytes(StandardCharsets.US_ASCII))) : null);
+        start(m.address());
+        try (LineClient c = greeted()) {
+            c.send("MAIL FROM:<bob@example.net>").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("250 .*");
+            c.send("RCPT TO:<spamtrap@example.org>").expect("451 4\\.3\\.5 .*");
+            c.send("RCPT TO:<alice+later@example.org>").expect("451 4\\.3\\.5 .*");
+            c.send("DATA").expect("451 4\\.3\\.5 .*");
+            c.send("NOOP").expect("250 .*");
+        }
+        assertEquals(List.of(), mta.store.store().queue().list(), "nothing queued");
+        assertEquals(0, mta.alice().status(MailboxName.INBOX).messages());
+    }
+
+    @Test
+    void a421FromAMilterClosesTheSession() throws Exception {
+        TestMilter m = milter(ALL_ACTIONS, 0, r -> r.code() == 'R' ? List.of(TestMilter.replyCode("421 4.7.0 Go away")) : null);
+        start(m.address());
+        try (LineClient c = greeted()) {
+            c.send("MAIL FROM:<bob@example.net>").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("421 4\\.7\\.0 Go away");
+            assertEquals(null, c.readLine(), "RFC 5321 §3.8: the server closes the connection after 421");
+        }
+    }
+
+    @Test
+    void aMilterReplyIsMadeAsciiAndGetsAnEnhancedCode() throws Exception {
+        TestMilter m = milter(ALL_ACTIONS, 0, r -> r.code() == 'R' ? List.of(TestMilter.replyCode("550 Zugriff f\u00fcr Sie verweigert")) : null);
+        start(m.address());
+        try (LineClient c = greeted()) {
+            c.send("MAIL FROM:<bob@example.net>").expect("250 .*");
+            c.send("RCPT TO:<alice@example.org>").expect("550 5\\.7\\.1 Zugriff f\\?r Sie verweigert");
+        }
+    }
+
+    @Test
+    void aSecondSenderChangeReplacesTheFirst() throws Exception {
+        TestMilter m = atEnd(TestMilter.strings('e', "<first@lists.example.net>"), TestMilter.strings('e', "<second@lists.example.net>"));
+        start(m.address());
+        try (LineClient c = greeted()) {
+            send(c, "two senders");
+            c.expect("250 2\\.0\\.0 Ok: queued as .*");
+        }
+        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
+        String stored = text(MailboxName.INBOX, 0);
+        assertTrue(stored.startsWith("Return-Path: <second@lists.example.net>\r\n"), stored);
+    }
+
+    /** Each change costs a pass over the header when applied: their number is bounded, not only their octets. */
+    @Test
+    void moreHeaderChangesThanTheLimitAreAProtocolError() throws Exception {
+        byte[][] many = new byte[MilterConnection.MAX_HEADER_CHANGES + 1][];
+        java.util.Arrays.fill(many, TestMilter.addHeader("X-N", "n"));
+        TestMilter m = atEnd(many);
+        start(m.address());
+        try (LineClient c = greeted()) {
+            send(c, "too many changes");
+            c.expect("451 4\\.3\\.5 .*");
+        }
+        assertEquals(List.of(), mta.store.store().queue().list(), "nothing queued");
+    }
+
+    /**
+     * Modifications, each inside the timeout, do not hold the session for ever: the end of the
+     * message gets as long as ten timeouts (MilterConnection.MAX_PROGRESS), as progress replies do.
+     */
+    @Test
+    void aMilterTricklingChangesIsCutOffAfterTenTimeouts() throws Exception {
+        byte[][] trickle = new byte[60][]; // 60 x 250 ms: 15 s, past the 5 s the end of the message may take
+        java.util.Arrays.fill(trickle, TestMilter.addHeader("X-N", "n"));
+        TestMilter m = atEnd(trickle);
+        m.trickled = 'E';
+        m.gap = Duration.ofMillis(250);
+        start(MilterSettings.DefaultAction.TEMPFAIL, Duration.ofMillis(500), m.address());
+        try (LineClient c = greeted()) {
+            send(c, "trickled");
+            c.expect("451 4\\.3\\.5 .*");
+        }
+        assertEquals(List.of(), mta.store.store().queue().list(), "nothing queued");
+    }
 }

@@ -8,6 +8,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -49,6 +50,10 @@ final class TestMilter implements AutoCloseable {
     private final LinkedBlockingQueue<Received> arrivals = new LinkedBlockingQueue<>();
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private final Thread acceptor;
+    private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+    /** When set, the time between the packets of the answer to command {@link #trickled}. */
+    volatile Duration gap;
+    volatile char trickled;
 
     TestMilter(int actions, int protocol, Function<Received, List<byte[]>> script) throws IOException {
         this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -96,11 +101,20 @@ final class TestMilter implements AutoCloseable {
                 }
                 for (byte[] a : answer) {
                     out.write(a);
+                    Duration pause = gap;
+                    if (pause != null && code == trickled) { // a milter that trickles its answer, each packet inside the timeout
+                        out.flush();
+                        if (closed.await(pause.toMillis(), TimeUnit.MILLISECONDS)) {
+                            return;
+                        }
+                    }
                 }
                 out.flush();
             }
         } catch (IOException e) {
             // the MTA closed the connection, or the test ended
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -215,6 +229,7 @@ final class TestMilter implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        closed.countDown();
         server.close();
         for (Socket s : sockets) {
             s.close();
