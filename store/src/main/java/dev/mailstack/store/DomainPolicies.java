@@ -75,6 +75,17 @@ public final class DomainPolicies {
         }
     }
 
+    /** Forgets the domain's policy, committed on return: it withdrew it (RFC 8461 §8.3, max_age 0). */
+    public void remove(String domain) {
+        try (Connection c = db.connect();
+             PreparedStatement ps = c.prepareStatement("DELETE FROM domain_policies WHERE domain = ?")) {
+            ps.setString(1, domain);
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw db.failure(e, "forget the policy of " + domain);
+        }
+    }
+
     private static void prune(Connection c, Instant now) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("DELETE FROM domain_policies WHERE expires_at <= ?")) {
             ps.setTimestamp(1, Timestamp.from(now));

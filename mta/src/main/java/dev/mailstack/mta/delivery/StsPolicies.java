@@ -15,6 +15,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import javax.naming.NamingException;
 
 /**
@@ -132,7 +135,7 @@ public final class StsPolicies {
         CompletableFuture<Optional<StsPolicy>> mine = new CompletableFuture<>();
         CompletableFuture<Optional<StsPolicy>> underWay = fetching.putIfAbsent(d, mine);
         if (underWay != null) {
-            return cached.isPresent() ? cached.map(Cached::policy) : underWay.join();
+            return cached.isPresent() ? cached.map(Cached::policy) : awaitFetch(d, underWay);
         }
         try {
             Optional<StsPolicy> result = fetch(d, id.get(), cached, refresh, now, router);
@@ -146,6 +149,25 @@ public final class StsPolicies {
         }
     }
 
+    /**
+     * Another delivery's fetch for the domain: its policy once it ends, or, should it take longer
+     * than a fetch may (its own limit is {@link StsPolicyClient#TIMEOUT}, DNS comes on top), none:
+     * discovery fails soft (RFC 8461 §5.1), and no delivery waits without end.
+     */
+    private static Optional<StsPolicy> awaitFetch(String domain, CompletableFuture<Optional<StsPolicy>> underWay) {
+        try {
+            return underWay.get(StsPolicyClient.TIMEOUT.multipliedBy(3).toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            LOG.log(Level.WARNING, "MTA-STS fetch under way took too long, going without a policy domain={0}", domain);
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        } catch (ExecutionException e) {
+            throw new java.util.concurrent.CompletionException(e.getCause());
+        }
+    }
+
     private Optional<StsPolicy> fetch(String d, String id, Optional<Cached> cached, boolean refresh, Instant now,
                                       Router router) {
         try {
@@ -155,6 +177,7 @@ public final class StsPolicies {
             Cached fresh = new Cached(id, policy, now, now.plus(policy.maxAge()));
             byDomain.put(d, fresh);
             failures.remove(d);
+            forgetExpired(now);
             keep(d, fresh, text);
             LOG.log(Level.INFO, "MTA-STS policy {0} domain={1} id={2} policy={3}", refresh ? "refreshed" : "fetched", d,
                     id, policy);
@@ -162,18 +185,37 @@ public final class StsPolicies {
         } catch (IOException | IllegalArgumentException e) {
             // IllegalArgumentException: the body is no valid policy, which counts as none (RFC 8461 §3.3)
             failures.put(d, new Failed(id, now.plus(FAILURE_MEMORY)));
+            forgetExpired(now);
             LOG.log(Level.WARNING, "MTA-STS policy unavailable domain={0} id={1} cached={2} retry_after={3}: {4}", d, id,
                     cached.isPresent(), FAILURE_MEMORY.toSeconds() + "s", e.getMessage());
             return cached.map(Cached::policy);
         }
     }
 
-    /** Written through to the store; when that fails the policy still counts, until a restart. */
+    /**
+     * Drops policies past their max_age and failures past their memory: mail to ever new domains
+     * (wildcard records, bounces to made-up subdomains) must not grow these maps for good. A fetch
+     * is a network round trip; a pass over the maps costs nothing beside it.
+     */
+    private void forgetExpired(Instant now) {
+        byDomain.values().removeIf(c -> !c.expires().isAfter(now));
+        failures.values().removeIf(f -> !f.until().isAfter(now));
+    }
+
+    /**
+     * Written through to the store; when that fails the policy still counts, until a restart. A
+     * policy with max_age 0 withdraws the one kept before (RFC 8461 §8.3): a restart must not bring
+     * it back.
+     */
     private void keep(String domain, Cached fresh, String text) {
-        if (durable.isEmpty() || !fresh.expires().isAfter(fresh.fetched())) {
-            return; // max_age 0: the domain asks us not to keep it
+        if (durable.isEmpty()) {
+            return;
         }
         try {
+            if (!fresh.expires().isAfter(fresh.fetched())) {
+                durable.get().remove(domain);
+                return;
+            }
             durable.get().put(new DomainPolicy(domain, fresh.id(), text, fresh.fetched(), fresh.expires()));
         } catch (StoreException | IllegalArgumentException e) {
             LOG.log(Level.WARNING, "MTA-STS policy not kept on disk domain={0} id={1}: {2}", domain, fresh.id(), e.getMessage());

@@ -32,8 +32,10 @@ public record StsPolicy(Mode mode, List<String> mxPatterns, Duration maxAge) {
     }
 
     // RFC 8461 §3.2: sts-policy-field-name, sts-policy-value: printable ASCII and spaces
-    private static final Pattern FIELD_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,31}");
+    // (sts-policy-ext-name: a letter or digit, then up to 31 of letters, digits, '_', '-' and '.')
+    private static final Pattern FIELD_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,31}");
     private static final Pattern MX_PATTERN = Pattern.compile("(\\*\\.)?[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*\\.?");
+    private static final Pattern STS_VERSION = Pattern.compile("v=STSv1([ \\t]*;|[ \\t]*$)");
     private static final Pattern DIGITS = Pattern.compile("[0-9]{1,10}");
 
     /**
@@ -119,7 +121,8 @@ public record StsPolicy(Mode mode, List<String> mxPatterns, Duration maxAge) {
      * the domain has no policy.
      */
     public static Optional<String> recordId(List<String> txtRecords) {
-        List<String> ours = txtRecords.stream().filter(r -> r.startsWith("v=STSv1;") || r.equals("v=STSv1")).toList();
+        // sts-field-delim = *WSP ";" *WSP
+        List<String> ours = txtRecords.stream().filter(r -> STS_VERSION.matcher(r).lookingAt()).toList();
         if (ours.size() != 1) {
             return Optional.empty();
         }

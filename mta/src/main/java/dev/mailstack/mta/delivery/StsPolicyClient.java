@@ -12,6 +12,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLSocket;
 
 /**
@@ -24,35 +28,78 @@ final class StsPolicyClient {
     static final Duration TIMEOUT = Duration.ofSeconds(10);
     /** RFC 8461 §3.3: a policy body larger than 64 KiB is not read. */
     static final int MAX_BODY = 64 * 1024;
+    /** Interim (1xx) responses read past before the final one. */
+    static final int MAX_INTERIM = 5;
     /** Status line and header fields together; a policy server has no reason for more. */
     static final int MAX_HEAD = 16 * 1024;
 
     private StsPolicyClient() {
     }
 
-    /** The body, or an IOException saying why there is none (the domain then has no fetched policy). */
+    /** Addresses of the policy host tried at most, as for an MX host (RemoteDelivery.MAX_ADDRESSES). */
+    static final int MAX_ADDRESSES = 5;
+
+    /**
+     * The body, or an IOException saying why there is none (the domain then has no fetched policy).
+     * The whole fetch, every address and the TLS handshake included, ends at {@link #TIMEOUT}: the
+     * socket in use is closed under it then, so a server that sends its handshake a byte at a time,
+     * or DNS naming many addresses that never answer, cannot hold the deliveries waiting for it.
+     */
     static String fetch(String domain, List<InetAddress> addresses, int port, NextHopTrust trust) throws IOException {
+        return fetch(domain, addresses, port, trust, TIMEOUT);
+    }
+
+    /** With a time limit of its own (tests). */
+    static String fetch(String domain, List<InetAddress> addresses, int port, NextHopTrust trust, Duration timeout)
+            throws IOException {
         String host = "mta-sts." + domain;
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        AtomicReference<Socket> current = new AtomicReference<>();
+        AtomicBoolean expired = new AtomicBoolean();
+        ScheduledFuture<?> alarm = SendDeadline.TIMER.schedule(() -> {
+            expired.set(true);
+            Socket s = current.get();
+            if (s != null) {
+                close(s);
+            }
+        }, timeout.toMillis(), TimeUnit.MILLISECONDS);
         IOException last = new IOException(host + " has no address");
-        for (InetAddress address : addresses) {
-            Socket plain = new Socket();
-            try {
-                plain.connect(new InetSocketAddress(address, port), (int) TIMEOUT.toMillis());
-                plain.setSoTimeout((int) TIMEOUT.toMillis());
-                // RFC 8461 §3.3: the certificate must chain to a trusted authority and name the policy host
-                try (SSLSocket ssl = trust.handshake(plain, host, true)) {
-                    return get(ssl, host, deadline);
-                }
-            } catch (IOException e) {
-                last = new IOException("https://" + host + ":" + port + " (" + address.getHostAddress() + "): " + e.getMessage(), e);
-                plain.close();
-                if (e instanceof PolicyRefused) {
-                    throw last; // the server answered: another address of it would say the same
+        try {
+            for (InetAddress address : addresses.subList(0, Math.min(addresses.size(), MAX_ADDRESSES))) {
+                Socket plain = new Socket();
+                current.set(plain);
+                try {
+                    if (expired.get()) {
+                        throw new SocketTimeoutException("no policy within " + timeout.toSeconds() + " s");
+                    }
+                    long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+                    plain.connect(new InetSocketAddress(address, port), (int) Math.min(left, timeout.toMillis()));
+                    plain.setSoTimeout((int) timeout.toMillis());
+                    // RFC 8461 §3.3: the certificate must chain to a trusted authority and name the policy host
+                    try (SSLSocket ssl = trust.handshake(plain, host, true)) {
+                        return get(ssl, host, deadline);
+                    }
+                } catch (IOException e) {
+                    String why = expired.get() ? "no policy within " + timeout.toSeconds() + " s" : e.getMessage();
+                    last = new IOException("https://" + host + ":" + port + " (" + address.getHostAddress() + "): " + why, e);
+                    close(plain);
+                    if (e instanceof PolicyRefused || expired.get()) {
+                        throw last; // the server answered (another address of it would say the same), or time is up
+                    }
                 }
             }
+            throw last;
+        } finally {
+            alarm.cancel(false);
         }
-        throw last;
+    }
+
+    private static void close(Socket s) {
+        try {
+            s.close();
+        } catch (IOException e) {
+            // closed is what we wanted
+        }
     }
 
     /** The server's answer was no policy (status, media type, size). */
@@ -69,6 +116,21 @@ final class StsPolicyClient {
         out.flush();
         InputStream in = new Limited(new java.io.BufferedInputStream(ssl.getInputStream()), deadline);
         String status = line(in);
+        int head = status.length();
+        // RFC 9110 §15.2: a client reads past interim responses (100, 103 Early Hints) to the final one
+        for (int interim = 0; status.matches("HTTP/1\\.[01] 1[0-9][0-9]( .*)?"); interim++) {
+            if (interim == MAX_INTERIM) {
+                throw new PolicyRefused("more than " + MAX_INTERIM + " interim responses");
+            }
+            for (String field; !(field = line(in)).isEmpty(); ) {
+                head += field.length();
+                if (head > MAX_HEAD) {
+                    throw new PolicyRefused("header larger than " + MAX_HEAD + " bytes");
+                }
+            }
+            status = line(in);
+            head += status.length();
+        }
         // RFC 8461 §3.3: only 200; a 3xx is not followed
         if (!status.matches("HTTP/1\\.[01] 200( .*)?")) {
             throw new PolicyRefused("answered " + status + ", not 200");
@@ -76,7 +138,6 @@ final class StsPolicyClient {
         long length = -1;
         boolean chunked = false;
         String mediaType = null;
-        int head = status.length();
         for (String field; !(field = line(in)).isEmpty(); ) {
             head += field.length();
             if (head > MAX_HEAD) {
@@ -140,6 +201,9 @@ final class StsPolicyClient {
             } catch (NumberFormatException e) {
                 throw new IOException("bad chunk size " + size);
             }
+            if (n < 0) {
+                throw new IOException("bad chunk size " + size);
+            }
             if (n == 0) {
                 return body.toByteArray(); // trailers, if any, are left unread: the connection closes
             }
@@ -178,7 +242,7 @@ final class StsPolicyClient {
 
         private void check() throws SocketTimeoutException {
             if (System.nanoTime() - deadline > 0) {
-                throw new SocketTimeoutException("no policy within " + TIMEOUT.toSeconds() + " s");
+                throw new SocketTimeoutException("no policy in the time a fetch has");
             }
         }
 

@@ -333,6 +333,23 @@ class MtaStsDeliveryTest {
         next.awaitMessages(next.alice(), MailboxName.INBOX, 2);
     }
 
+    /** RFC 8461 §8.3: max_age 0 withdraws the policy; the copy kept on disk goes too. */
+    @Test
+    void aPolicyWithdrawnWithMaxAgeZeroIsNotBroughtBackByARestart() throws Exception {
+        StsPolicies policies = new StsPolicies(java.time.Clock.systemUTC(), sender.store().domainPolicies());
+        try (RemoteDelivery remote = sender.remote(router(dns(sts("v=STSv1; id=1"), "mx.sts.test")), policies)) {
+            assertEquals(250, deliver(remote).code());
+        }
+        assertEquals(1, sender.store().domainPolicies().unexpired(java.time.Instant.now()).size(), "kept");
+        policy = "version: STSv1\r\nmode: none\r\nmax_age: 0\r\n";
+        try (RemoteDelivery remote = sender.remote(router(dns(sts("v=STSv1; id=2"), "mx.sts.test")), policies)) {
+            assertEquals(250, deliver(remote).code());
+        }
+        assertEquals(2, policyRequests.get());
+        assertEquals(List.of(), sender.store().domainPolicies().unexpired(java.time.Instant.now()), "withdrawn");
+        next.awaitMessages(next.alice(), MailboxName.INBOX, 2);
+    }
+
     @Test
     void aFailedFetchIsRememberedForItsRecordIdAndNotTriedAgainForFiveMinutes() throws Exception {
         status = 503;

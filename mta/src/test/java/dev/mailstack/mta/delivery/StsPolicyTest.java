@@ -72,5 +72,16 @@ class StsPolicyTest {
         assertEquals(Optional.empty(), StsPolicy.recordId(List.of("v=STSv1; id=has-dash")), "id is letters and digits");
         assertEquals(Optional.empty(), StsPolicy.recordId(List.of("v=STSv1;")), "no id");
         assertEquals(Optional.empty(), StsPolicy.recordId(List.of("v=STSv10; id=a")), "another version");
+        // RFC 8461 §3.1: sts-field-delim = *WSP ";" *WSP
+        assertEquals(Optional.of("abc"), StsPolicy.recordId(List.of("v=STSv1 ;id=abc")));
+        assertEquals(Optional.of("abc"), StsPolicy.recordId(List.of("v=STSv1\t; id=abc")));
+        assertEquals(Optional.empty(), StsPolicy.recordId(List.of("v=STSv1x; id=abc")), "another version");
+    }
+
+    @Test
+    void anExtensionFieldMayHoldDots() {
+        // RFC 8461 §3.2: sts-policy-ext-name allows '.'; a valid enforce policy must not be lost to it
+        StsPolicy p = StsPolicy.parse("version: STSv1\nmode: enforce\nmx: mx.example.com\nmax_age: 86400\nx.vendor.hint: 1\n");
+        assertEquals(StsPolicy.Mode.ENFORCE, p.mode());
     }
 }
