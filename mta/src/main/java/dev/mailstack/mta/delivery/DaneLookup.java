@@ -147,6 +147,7 @@ final class DaneLookup {
      */
     private Route apply(String domain, Route route, DnssecResolver.Deadline by) throws IOException {
         String host = route.host().toLowerCase(Locale.ROOT);
+        String expanded = host;
         for (int type : new int[]{DnsMessage.A, DnsMessage.AAAA}) {
             DnsMessage.Response addresses = resolver.query(host, type, by);
             if (!answered(addresses)) {
@@ -155,17 +156,30 @@ final class DaneLookup {
             if (!addresses.authenticated()) {
                 return route; // RFC 7672 §2.2.2: insecure addresses, no TLSA lookup
             }
+            if (type == DnsMessage.A) {
+                expanded = hostName(addresses.expanded(host));
+            }
         }
-        // RFC 6698 §3: _port._tcp.host; for MX hosts the port is 25 (RFC 7672 §2.2.3), tests use another
-        String name = "_" + route.port() + "._tcp." + host;
-        DnsMessage.Response tlsa = resolver.query(name, DnsMessage.TLSA, by);
-        if (!answered(tlsa)) {
-            throw new IOException("TLSA lookup of " + name + " answered rcode=" + tlsa.rcode());
+        // RFC 7672 §2.2.2: an MX host that is a (secure) alias has its TLSA records looked for at
+        // the fully expanded name first, then at its own; either name may be the certificate's
+        List<String> bases = expanded.equals(host) ? List.of(host) : List.of(expanded, host);
+        List<DnsMessage.Answer> answers = List.of();
+        String base = host;
+        for (String candidate : bases) {
+            // RFC 6698 §3: _port._tcp.host; for MX hosts the port is 25 (RFC 7672 §2.2.3), tests use another
+            String name = "_" + route.port() + "._tcp." + candidate;
+            DnsMessage.Response tlsa = resolver.query(name, DnsMessage.TLSA, by);
+            if (!answered(tlsa)) {
+                throw new IOException("TLSA lookup of " + name + " answered rcode=" + tlsa.rcode());
+            }
+            if (tlsa.authenticated()) { // insecure TLSA records are ignored (RFC 7672 §2.2.3)
+                answers = tlsa.records(name, DnsMessage.TLSA);
+                if (!answers.isEmpty()) {
+                    base = candidate;
+                    break;
+                }
+            }
         }
-        if (!tlsa.authenticated()) {
-            return route; // insecure TLSA records are ignored (RFC 7672 §2.2.3)
-        }
-        List<DnsMessage.Answer> answers = tlsa.records(name, DnsMessage.TLSA);
         if (answers.isEmpty()) {
             return route; // a validated denial: no DANE for this host, opportunistic TLS as before
         }
@@ -176,7 +190,7 @@ final class DaneLookup {
             } catch (DnsMessage.MalformedDnsException e) {
                 // RFC 7672 §2.2: a malformed record is unusable, not a failed lookup; it counts
                 // among the records present, so the host is still reached with TLS
-                LOG.log(Level.INFO, "DANE: malformed TLSA record ignored domain={0} host={1}: {2}", domain, host,
+                LOG.log(Level.INFO, "DANE: malformed TLSA record ignored domain={0} host={1}: {2}", domain, base,
                         e.getMessage());
             }
         }
@@ -187,7 +201,9 @@ final class DaneLookup {
                     domain, host);
             return route.with(TlsPolicy.ENCRYPT);
         }
-        return route.with(new TlsaRecords(usable, List.of(host, domain)));
+        List<String> names = new ArrayList<>(List.of(base, host, domain));
+        names.addAll(bases); // RFC 7672 §3.2.2: the expanded name and the MX host's own both identify it
+        return route.with(new TlsaRecords(usable, names.stream().distinct().toList()));
     }
 
     /** Whether the resolver answered at all (a name that does not exist is an answer). */

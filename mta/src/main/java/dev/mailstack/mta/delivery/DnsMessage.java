@@ -88,8 +88,17 @@ final class DnsMessage {
          * nothing. A chain longer than {@link #MAX_CNAMES} or with a loop is malformed.
          */
         List<Answer> records(String name, int type) throws MalformedDnsException {
+            String target = type == CNAME ? canonical(name) : expanded(name);
+            return answers.stream().filter(a -> a.type() == type && a.owner().equals(target)).toList();
+        }
+
+        /**
+         * {@code name} with the CNAME chain that starts at it in this answer followed to its end
+         * (RFC 7672 §2.2.2's "fully CNAME-expanded" name); the name itself when it is no alias.
+         */
+        String expanded(String name) throws MalformedDnsException {
             String owner = canonical(name);
-            for (int links = 0; type != CNAME; links++) {
+            for (int links = 0; ; links++) {
                 String at = owner;
                 List<Answer> alias = answers.stream().filter(a -> a.type() == CNAME && a.owner().equals(at)).toList();
                 if (alias.isEmpty()) {
@@ -101,8 +110,7 @@ final class DnsMessage {
                 }
                 owner = cname(alias.getFirst());
             }
-            String target = owner;
-            return answers.stream().filter(a -> a.type() == type && a.owner().equals(target)).toList();
+            return owner;
         }
     }
 

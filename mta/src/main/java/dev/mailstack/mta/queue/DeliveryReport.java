@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  */
 final class DeliveryReport {
     static final DateTimeFormatter DATE = DateTimeFormatter.ofPattern("EEE, d MMM yyyy HH:mm:ss Z", Locale.ROOT);
-    /** Above this size only the header goes back, whatever RET says (Postfix: bounce_size_limit 50000). */
+    /** Above this size only the header goes back, whatever RET says, and at most this much of it (Postfix: bounce_size_limit 50000). */
     static final long FULL_RETURN_LIMIT = 50_000;
     /**
      * What of a reply a report repeats, in octets: one joined from a next hop's multi-line reply
@@ -222,38 +222,39 @@ final class DeliveryReport {
     }
 
     /**
-     * The original message, or (RET=HDRS, the default) its header ending in its last CRLF. The CR
-     * that may begin the blank line is held back until the next octet says whether it does: the
-     * CRLF CRLF may be split across reads, and a CR written before the LF that ends the header
-     * was read would be left bare in the report.
+     * The original message, or (RET=HDRS, the default) its header ending in its last CRLF, cut
+     * after the last whole field within {@link #FULL_RETURN_LIMIT} octets when it is longer (as
+     * Postfix's bounce_size_limit): a forger's megabyte of header fields is not reflected to the
+     * address it names as the sender.
      */
-    private static void copyOriginal(InputStream in, OutputStream out, boolean full) throws IOException {
+    private static void copyOriginal(InputStream raw, OutputStream out, boolean full) throws IOException {
         if (full) {
-            in.transferTo(out);
+            raw.transferTo(out);
             return;
         }
-        byte[] buf = new byte[8192];
+        InputStream in = new java.io.BufferedInputStream(raw, 8192);
+        byte[] head = new byte[(int) FULL_RETURN_LIMIT + 1];
+        int n = 0;
         int state = 0; // counts CR LF CR LF to find the end of the header
-        for (int n; (n = in.read(buf)) > 0; ) {
-            int from = 0;
-            for (int i = 0; i < n; i++) {
-                byte b = buf[i];
-                boolean heldCr = state == 3;
-                state = (b == '\r' && (state == 0 || state == 2)) || (b == '\n' && (state == 1 || state == 3))
-                        ? state + 1 : (b == '\r' ? 1 : 0);
-                if (state == 3) { // the CR after a CRLF: written once it turns out not to start the blank line
-                    out.write(buf, from, i - from);
-                    from = i + 1;
-                } else if (state == 4) {
-                    return; // everything before the held CR is out: the header, ending in its last CRLF
-                } else if (heldCr) {
-                    out.write('\r');
-                }
+        for (int b; n < head.length && (b = in.read()) >= 0; ) {
+            head[n++] = (byte) b;
+            state = (b == '\r' && (state == 0 || state == 2)) || (b == '\n' && (state == 1 || state == 3))
+                    ? state + 1 : (b == '\r' ? 1 : 0);
+            if (state == 4) {
+                out.write(head, 0, n - 2); // the header, ending in its last CRLF: not the blank line's
+                return;
             }
-            out.write(buf, from, n - from);
         }
-        if (state == 3) {
-            out.write('\r'); // a header with no body after it ends in CRLF CR: kept as it came
+        if (n < head.length) {
+            out.write(head, 0, n); // a message that is all header (even one ending in CRLF CR): as it came
+            return;
         }
+        int cut = 0;
+        for (int i = 2; i < n; i++) {
+            if (head[i - 2] == '\r' && head[i - 1] == '\n' && head[i] != ' ' && head[i] != '\t') {
+                cut = i; // a field begins here: everything before it is whole fields
+            }
+        }
+        out.write(head, 0, cut);
     }
 }

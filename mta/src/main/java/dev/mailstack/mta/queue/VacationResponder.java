@@ -65,7 +65,8 @@ final class VacationResponder {
     /** RFC 2369 and RFC 2919 list fields: any of them marks mail from a list. */
     private static final Set<String> LIST_FIELDS = Set.of("list-id", "list-help", "list-subscribe", "list-unsubscribe",
             "list-post", "list-owner", "list-archive");
-    private static final Pattern MESSAGE_ID = Pattern.compile("<[^<>\\s]+>");
+    /** A message id, of a length a header line can carry: a longer one is left out of In-Reply-To and References. */
+    private static final Pattern MESSAGE_ID = Pattern.compile("<[^<>\\s]{1,250}>");
     /** RFC 5322 §3.6.8: a field name (printable ASCII but ':') and its colon. */
     private static final Pattern FIELD_START = Pattern.compile("[!-9;-~]+:");
 
@@ -151,17 +152,17 @@ final class VacationResponder {
             return new Verdict.Silent("sender is a program or a list");
         }
         Set<String> own = new HashSet<>(List.of(untagged(account.address()), untagged(recipient)));
+        vacation.addresses().forEach(a -> own.add(untagged(a))); // :addresses are the user's too (RFC 5230 §4.5)
         if (own.contains(untagged(sender))) {
             return new Verdict.Silent("sent by the account itself"); // RFC 5230 §4.6
         }
         // RFC 5230 §4.2: :from may name another of the user's addresses; not someone else's, so the
         // reply cannot be made to come from anyone (nor a line break carry another field into it).
         String from = vacation.from().flatMap(VacationResponder::address)
-                .filter(a -> own.contains(untagged(a)) || vacation.addresses().stream().anyMatch(x -> untagged(x).equals(untagged(a))))
+                .filter(a -> own.contains(untagged(a)))
                 .filter(a -> store.accounts().resolve(a) instanceof AddressResolution.Deliver d
                         && d.accounts().stream().anyMatch(x -> x.id().equals(account.id())))
                 .orElse(account.address());
-        vacation.addresses().forEach(a -> own.add(untagged(a)));
         Header header;
         try {
             header = Header.of(store, message, disposition, HEADER_LIMIT);
@@ -181,9 +182,10 @@ final class VacationResponder {
         if (precedence.isPresent() && Set.of("bulk", "list", "junk").contains(keyword(precedence.get()))) {
             return new Verdict.Silent("Precedence: " + precedence.get());
         }
-        // RFC 5230 §4.5: only mail sent to the user, not a Bcc or a list's copy.
+        // RFC 5230 §4.5: only mail sent to the user (named in To, Cc, Bcc or their Resent- forms),
+        // not a blind or a list's copy.
         boolean named = false;
-        for (String field : List.of("to", "cc")) {
+        for (String field : List.of("to", "cc", "bcc", "resent-to", "resent-cc", "resent-bcc")) {
             for (String value : header.values(field)) {
                 for (AddressList.Address a : AddressList.parse(value)) {
                     named |= a.host() != null && a.mailbox() != null && own.contains(untagged(a.mailbox() + "@" + a.host()));
@@ -191,7 +193,7 @@ final class VacationResponder {
             }
         }
         if (!named) {
-            return new Verdict.Silent("the account is in neither To nor Cc");
+            return new Verdict.Silent("the account is in none of To, Cc, Bcc and their Resent- forms");
         }
         // the claim (once per sender and interval) is the reply's guard, written with it in the queue
         return new Verdict.Reply(vacation, header, from);

@@ -83,7 +83,16 @@ public final class DnsBlocklists {
                 try {
                     Optional<Listing> found = asked.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
                     if (found.isPresent()) {
-                        return found;
+                        // the A record decided (as Postfix's reject_rbl_client); its TXT text is a
+                        // courtesy, asked with what is left of the budget, never a reason to let the client in
+                        String name = reversed + found.get().zone();
+                        Future<String> reason = threads.submit(() -> reason(name));
+                        try {
+                            return Optional.of(new Listing(found.get().zone(),
+                                    reason.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)));
+                        } catch (TimeoutException | ExecutionException e) {
+                            return found;
+                        }
                     }
                 } catch (TimeoutException e) {
                     unanswered(zones.get(i).name(), "no answer within " + BUDGET.toSeconds() + " s");
@@ -111,7 +120,7 @@ public final class DnsBlocklists {
         if (until != null && System.nanoTime() - until < 0) {
             return Optional.empty();
         }
-        return listed(name, zone) ? Optional.of(new Listing(zone.name(), reason(name))) : Optional.empty(); // NXDOMAIN: no answers
+        return listed(name, zone) ? Optional.of(new Listing(zone.name(), "")) : Optional.empty(); // NXDOMAIN: no answers
     }
 
     /** Left out for a while, and logged then: each connection would otherwise wait on it and log it again. */

@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
  * whitelist_recipients (--whitelist-recipients): {@code user@domain} (that address),
  * {@code domain} (every address of the domain and of the domains under it), {@code user@} (that
  * local part in any domain, as postgrey's {@code postmaster@} and {@code abuse@}), or a
- * {@code /regex/} searched for in the address. Addresses are compared as the client wrote them in
+ * {@code /regex/} searched for in the address; {@code user@domain} and {@code user@} take
+ * {@code user+tag} too, as postgrey's. Addresses are compared as the client wrote them in
  * RCPT, lowercased; expressions ignore case, as postgrey's. A hash lookup per form and a search
  * per expression, compiled when the file is read.
  */
@@ -80,6 +81,15 @@ public final class RecipientWhitelist {
         String entry = addresses.get(r);
         if (entry == null && at > 0) {
             entry = localParts.get(r.substring(0, at));
+        }
+        // postgrey's user@domain and user@ take user+tag too (^user(?:\+[^@]+)?@), as the greylist's triplet does
+        int plus = r.indexOf('+');
+        if (entry == null && plus > 0 && plus < at) {
+            String user = r.substring(0, plus);
+            entry = addresses.get(user + r.substring(at));
+            if (entry == null) {
+                entry = localParts.get(user);
+            }
         }
         for (String domain = at < 0 ? "" : r.substring(at + 1); entry == null && !domain.isEmpty(); ) {
             entry = domains.get(domain);

@@ -11,8 +11,8 @@ import java.util.regex.PatternSyntaxException;
 
 /**
  * The lines of one of postgrey's whitelist files (whitelist_clients, whitelist_recipients): one
- * entry a line, {@code #} comments and blank lines ignored, {@code /regex/} for a regular
- * expression. Read once, at start and on SIGHUP; a line that is no entry is an error naming the
+ * entry a line, {@code #} comments (whole lines or after an entry) and blank lines ignored,
+ * {@code /regex/} for a regular expression. Read once, at start and on SIGHUP; a line that is no entry is an error naming the
  * file and the line, so a typo cannot silently whitelist nothing (or everything).
  */
 final class WhitelistFile {
@@ -31,6 +31,9 @@ final class WhitelistFile {
          * expressions read Perl's common syntax the same way, and what they do not know is an error here.
          */
         Pattern regex() {
+            if (text.length() == 2) {
+                throw error("an empty expression matches everything"); // postgrey wants ^/(\S+)/$
+            }
             try {
                 return Pattern.compile(text.substring(1, text.length() - 1), Pattern.CASE_INSENSITIVE);
             } catch (PatternSyntaxException e) {
@@ -60,10 +63,15 @@ final class WhitelistFile {
             throw new IOException("larger than " + MAX_FILE_BYTES / (1024 * 1024) + " MiB: not a whitelist file?");
         }
         String text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+        if (text.startsWith("\uFEFF")) {
+            text = text.substring(1); // a byte order mark some editors write
+        }
         for (String raw : text.split("\r?\n", -1)) {
             number++;
-            String line = raw.strip();
-            if (!line.isEmpty() && !line.startsWith("#")) {
+            // as postgrey (s/#.*$//): a comment may follow an entry on its line
+            int hash = raw.indexOf('#');
+            String line = (hash < 0 ? raw : raw.substring(0, hash)).strip();
+            if (!line.isEmpty()) {
                 out.add(new Line(file, number, line));
             }
         }

@@ -197,6 +197,33 @@ class DaneLookupTest {
         assertEquals(List.of(new TlsaRecord(3, 1, 1, DIGEST)), route.tlsa().orElseThrow().records());
     }
 
+    /**
+     * RFC 7672 §2.2.2: an MX host that is an alias (a provider's host) has its TLSA records at the
+     * expanded name looked for first, then at its own name; both names identify it (§3.2.2).
+     */
+    @Test
+    void anMxHostThatIsAnAliasIsLookedUpAtItsExpandedNameFirst() throws Exception {
+        for (boolean atTarget : new boolean[]{true, false}) {
+            Map<String, List<LocalDnsServer.Record>> zone = new HashMap<>();
+            zone.put("dane.test", List.of(new LocalDnsServer.Mx(10, "mx.dane.test.")));
+            zone.put("mx.dane.test", List.of(new LocalDnsServer.Cname("mx.provider.test.")));
+            zone.put("mx.provider.test", List.of(new LocalDnsServer.A("127.0.0.1")));
+            zone.put(atTarget ? "_25._tcp.mx.provider.test" : "_25._tcp.mx.dane.test",
+                    List.of(new LocalDnsServer.Tlsa(3, 1, 1, DIGEST)));
+            try (LocalDnsServer dns = new LocalDnsServer(zone, true)) {
+                DaneLookup.Secure secure = assertInstanceOf(DaneLookup.Secure.class, lookup(dns).apply("dane.test", List.of(MX)));
+                Route route = secure.routes().getFirst();
+                assertEquals(TlsPolicy.DANE, route.tls(), "records at " + (atTarget ? "the expanded name" : "the MX host's own"));
+                assertEquals(List.of(new TlsaRecord(3, 1, 1, DIGEST)), route.tlsa().orElseThrow().records());
+                assertTrue(route.tlsa().get().names().containsAll(List.of("mx.provider.test", "mx.dane.test", "dane.test")),
+                        "" + route.tlsa().get().names());
+                List<String> tlsaAsked = dns.queries.stream().filter(q -> q.endsWith("/52")).toList();
+                assertEquals(atTarget ? List.of("_25._tcp.mx.provider.test/52")
+                        : List.of("_25._tcp.mx.provider.test/52", "_25._tcp.mx.dane.test/52"), tlsaAsked);
+            }
+        }
+    }
+
     @Test
     void malformedTlsaRecordsAreUnusableAndDoNotLeaveTheHostOut() throws Exception {
         // RFC 7672 §2.2: too short to hold the three fields, or no data at all: unusable, not a failed lookup

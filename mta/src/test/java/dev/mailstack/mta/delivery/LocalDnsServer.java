@@ -184,6 +184,17 @@ public final class LocalDnsServer implements AutoCloseable {
         }
     }
 
+    /** Not a record: queries for the name's records of type {@code silent} get no answer, others as usual. */
+    public record SilentFor(int silent) implements Record {
+        public int type() {
+            return -1;
+        }
+
+        public byte[] data() {
+            return new byte[0];
+        }
+    }
+
     /** Not a record: every query for the name fails with SERVFAIL (RFC 1035 §4.1.1 RCODE 2), as a blocked lookup does. */
     public record ServFail() implements Record {
         public int type() {
@@ -307,7 +318,7 @@ public final class LocalDnsServer implements AutoCloseable {
         int questionEnd = pos + 4;
         List<? extends Record> records = zone.get(name.toString().toLowerCase(Locale.ROOT));
         queries.add(name.toString().toLowerCase(Locale.ROOT) + "/" + type);
-        if (records != null && records.stream().anyMatch(r -> r instanceof Silent)) {
+        if (records != null && records.stream().anyMatch(r -> r instanceof Silent || r instanceof SilentFor f && f.silent() == type)) {
             return null;
         }
         String owner = name.toString().toLowerCase(Locale.ROOT);

@@ -76,6 +76,25 @@ class DeliveryReportTest {
         }
     }
 
+    /** A forged sender gets no megabyte of header fields back (backscatter): whole fields up to the limit. */
+    @Test
+    void aReturnedHeaderIsCutAfterTheLastWholeFieldWithinTheLimit() throws Exception {
+        StringBuilder header = new StringBuilder("Subject: hi\r\n");
+        for (int i = 0; header.length() < 3 * DeliveryReport.FULL_RETURN_LIMIT; i++) {
+            header.append("X-Filler-").append(i).append(": ").append("x".repeat(60)).append("\r\n\tcontinued\r\n");
+        }
+        String report = report(new MailEnvelope("bob@example.org", List.of(MailEnvelope.Recipient.of("carol@remote.test")),
+                Optional.empty(), Optional.empty(), false, false, Instant.now()), DeliveryReport.Action.FAILED,
+                "550 5.1.1 no", header + "\r\nthe body\r\n");
+        String returned = report.substring(report.indexOf("text/rfc822-headers\r\n\r\n") + "text/rfc822-headers\r\n\r\n".length(),
+                report.lastIndexOf("\r\n--"));
+        assertTrue(returned.length() <= DeliveryReport.FULL_RETURN_LIMIT && returned.length() > DeliveryReport.FULL_RETURN_LIMIT - 200,
+                returned.length() + " octets");
+        assertTrue(returned.startsWith("Subject: hi\r\n") && returned.endsWith("\r\n\tcontinued\r\n"),
+                "whole fields, folding and all: " + returned.substring(returned.length() - 100));
+        assertFalse(report.contains("the body"));
+    }
+
     @Test
     void theStatusIsTheEnhancedCodeRightAfterTheReplyCodeAndOfItsClass() {
         assertEquals("5.1.1", DeliveryReport.status("550 5.1.1 <carol@remote.test>: no such user", DeliveryReport.Action.FAILED));

@@ -271,6 +271,31 @@ class VacationResponderTest {
         assertEquals(SUBJECT, Rfc2047.decode(field(replies.get(1), "Subject")));
     }
 
+    /**
+     * RFC 5230 §4.5: mail from one of the user's :addresses gets no reply; mail that names her only
+     * in Resent-To gets one. A message id too long for a header line is left out of the reply's
+     * In-Reply-To and References instead of making a line past 998 octets.
+     */
+    @Test
+    void theUsersOtherAddressesGetNoReplyAndResentMailGetsOne() throws Exception {
+        var sieve = home.store.store().sieveScripts();
+        var alice = home.store.user().id();
+        sieve.put(alice, "away", """
+                require "vacation";
+                vacation :addresses ["team@remote.test"] "Away.";
+                """, dev.mailstack.store.SieveLimits.defaults());
+        sieve.activate(alice, "away");
+        deliver("team@remote.test", "alice@example.org", header("team@remote.test", "alice@example.org", "a1@remote.test"));
+        String longId = "x".repeat(300) + "@remote.test";
+        deliver("bob@remote.test", "alice@example.org", header("bob@remote.test", "friends@remote.test", longId,
+                "Resent-To: alice@example.org"));
+        List<String> replies = repliesOnceSettled(1);
+        assertEquals(1, replies.size(), "" + replies);
+        assertEquals("<bob@remote.test>", field(replies.getFirst(), "To"));
+        String header = replies.getFirst().substring(0, replies.getFirst().indexOf("\r\n\r\n"));
+        assertFalse(header.contains("In-Reply-To") || header.contains(longId), header);
+    }
+
     /** RFC 5230 :mime: the reason's Content-* fields make the reply's entity; any other field it holds is dropped. */
     @Test
     void aMimeReasonBringsOnlyItsContentFields() {

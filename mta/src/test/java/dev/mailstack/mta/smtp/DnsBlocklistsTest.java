@@ -43,6 +43,19 @@ class DnsBlocklistsTest {
         }
     }
 
+    /** The A record decides, as Postfix's reject_rbl_client: a reason text that does not come lets no listed client in. */
+    @Test
+    void aListedClientWhoseReasonDoesNotComeIsStillRefused() throws Exception {
+        try (LocalDnsServer dns = new LocalDnsServer(Map.of("99.2.0.192.slow.test", List.of(new LocalDnsServer.A("127.0.0.2"),
+                new LocalDnsServer.SilentFor(16))))) {
+            DnsBlocklists lists = new DnsBlocklists(List.of("slow.test"), dns.url());
+            assertEquals(Optional.of(new DnsBlocklists.Listing("slow.test", "")), org.junit.jupiter.api.Assertions
+                    .assertTimeoutPreemptively(DnsBlocklists.BUDGET.plusSeconds(3), () -> lists.listing(LISTED)));
+            assertEquals(Optional.of(new DnsBlocklists.Listing("slow.test", "")), lists.listing(LISTED),
+                    "the zone was not left out as one that does not answer");
+        }
+    }
+
     /**
      * A list nobody answers for lets mail through once the check's budget is spent, and is left
      * out for a while after, so the next connection does not wait on it again.

@@ -35,6 +35,18 @@ class RecipientWhitelistTest {
         assertEquals(Optional.empty(), list.find("alice@example.org"));
     }
 
+    /** As postgrey (^user(?:\+[^@]+)?@domain$): user@domain and user@ take the user's +tag addresses too. */
+    @Test
+    void anAddressOrLocalPartTakesItsPlusTags() throws Exception {
+        RecipientWhitelist list = RecipientWhitelist.read(Files.writeString(dir.resolve("whitelist_recipients"),
+                "\uFEFFabuse@   # a comment after the entry, as postgrey reads it\nalice@example.org\n"));
+        assertEquals(Optional.of("alice@example.org"), list.find("alice+shop@example.org"));
+        assertEquals(Optional.of("abuse@"), list.find("abuse+x@anywhere.test"), "the byte order mark is no part of the entry");
+        assertEquals(Optional.empty(), list.find("alice+shop@example.net"));
+        assertEquals(Optional.empty(), list.find("alicex@example.org"));
+        assertEquals(Optional.empty(), list.find("+alice@example.org"), "no local part before the tag");
+    }
+
     @Test
     void aBadLineIsAnErrorNamingFileAndLine() throws Exception {
         Path file = dir.resolve("whitelist_recipients");
@@ -43,7 +55,8 @@ class RecipientWhitelistTest {
                 {"alice@example org\n", "1: alice@example org: not an address"},
                 {"/(unclosed/\n", "1: /(unclosed/: not a regular expression"},
                 {"alice@bad_domain!\n", "1: alice@bad_domain!: the part after @ is not a domain"},
-                {"example..org\n", "1: example..org: not a domain"}}) {
+                {"example..org\n", "1: example..org: not a domain"},
+                {"// # matches everything\n", "1: //: an empty expression matches everything"}}) {
             Files.writeString(file, bad[0]);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RecipientWhitelist.read(file));
             assertTrue(e.getMessage().startsWith(file + ":" + bad[1]), e.getMessage());
