@@ -201,9 +201,8 @@ final class DaneLookup {
                     domain, host);
             return route.with(TlsPolicy.ENCRYPT);
         }
-        List<String> names = new ArrayList<>(List.of(base, host, domain));
-        names.addAll(bases); // RFC 7672 §3.2.2: the expanded name and the MX host's own both identify it
-        return route.with(new TlsaRecords(usable, names.stream().distinct().toList()));
+        // RFC 7672 §3.2.2: the TLSA base domain, and the MX host's own name when that was expanded
+        return route.with(new TlsaRecords(usable, java.util.stream.Stream.of(base, host, domain).distinct().toList()));
     }
 
     /** Whether the resolver answered at all (a name that does not exist is an answer). */

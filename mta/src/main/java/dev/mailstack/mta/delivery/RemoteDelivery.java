@@ -281,6 +281,12 @@ public final class RemoteDelivery implements AutoCloseable {
                 every5xx = false;
                 continue;
             }
+            if (addresses.isEmpty() && router.configured(route)) {
+                last = new Failure(451, "451 4.3.5 " + route + ", the next hop configured in queue.relay_host or"
+                        + " queue.static_routes, does not resolve (DNS has no A or AAAA record for it)");
+                every5xx = false;
+                continue;
+            }
             if (addresses.isEmpty()) {
                 // RFC 5321 §5.1: an unusable MX, or an implicit MX without an address, is an error;
                 // it stays a refusal only if no other host is merely unreachable for now
@@ -299,10 +305,14 @@ public final class RemoteDelivery implements AutoCloseable {
                             message.id(), route, address.getHostAddress(), f.reply());
                     attempt = attempt(message, recipients, route, address, TlsPolicy.NONE, trust, sevenBit);
                 }
+                if (attempt instanceof Looped looped) {
+                    attempt = loop(route, address, looped.how(), router.configured(route));
+                }
                 switch (attempt) {
                     case Done done -> {
                         return done.outcomes();
                     }
+                    case Looped looped -> throw new AssertionError("made a Failure above");
                     case Failure f -> {
                         LOG.log(Level.INFO, "delivery attempt failed queue={0} route={1} address={2}: {3}", message.id(),
                                 route, address.getHostAddress(), f.reply());
@@ -339,6 +349,10 @@ public final class RemoteDelivery implements AutoCloseable {
         }
     }
 
+    /** The next hop greeted us, or answered EHLO, with our own name: it is this server. */
+    private record Looped(String how) implements Attempt {
+    }
+
     /** A kept session's MAIL got 4yz: the session goes, and a new connection is tried before the message waits. */
     private static final class KeptSessionRefused extends Exception {
         final SmtpClient.Reply reply;
@@ -368,7 +382,7 @@ public final class RemoteDelivery implements AutoCloseable {
         SmtpClient client = null;
         try {
             client = SmtpClient.connect(new InetSocketAddress(address, route.port()), route, tls, trust, timeouts);
-            Failure refused = open(client, route, address, tls);
+            Attempt refused = open(client, route, address, tls);
             if (refused != null) {
                 return refused;
             }
@@ -423,31 +437,39 @@ public final class RemoteDelivery implements AutoCloseable {
     /**
      * Mail sent back to ourselves would come in as relaying (554 "relay access denied") or go round
      * until the hop count stops it; Postfix's clearer "loops back to myself" (RFC 3463 X.4.6,
-     * routing loop) says what to fix.
+     * routing loop) says what to fix. A next hop the configuration names (relay host, static
+     * route) is the administrator's to fix: its mail waits (4.3.5, as Postfix) instead of bouncing.
      */
-    private Failure loop(Route route, InetAddress address, String how) {
-        LOG.log(Level.WARNING, "mail loops back to this server: {0} ({1}) {2} with our own name {3}; add its domain to"
-                + " the local domains, or correct its MX record or queue.static_routes", route, address.getHostAddress(),
-                how, hostname);
-        return new Failure(554, "554 5.4.6 mail for " + route.host() + " loops back to myself (it " + how
-                + " with my own name " + hostname + ")");
+    private Failure loop(Route route, InetAddress address, String how, boolean configured) {
+        LOG.log(Level.WARNING, "mail loops back to this server: {0} ({1}) {2} with our own name {3}; {4}", route,
+                address.getHostAddress(), how, hostname, configured
+                        ? "correct queue.relay_host or queue.static_routes, or give this server another hostname"
+                        : "add its domain to the local domains, or correct its MX record");
+        return configured
+                ? new Failure(451, "451 4.3.5 mail for " + route + ", the next hop configured in queue.relay_host or"
+                        + " queue.static_routes, loops back to myself (it " + how + " with my own name " + hostname + ")")
+                : new Failure(554, "554 5.4.6 mail for " + route.host() + " loops back to myself (it " + how
+                        + " with my own name " + hostname + ")");
     }
 
-    /** Greeting, EHLO, TLS as the policy wants, and the relay login; null when the session is ready for mail. */
-    private Failure open(SmtpClient client, Route route, InetAddress address, TlsPolicy tls) throws IOException {
+    /**
+     * Greeting, EHLO, TLS as the policy wants, and the relay login; null when the session is ready
+     * for mail, else a {@link Failure} or, when the next hop is this server, {@link Looped}.
+     */
+    private Attempt open(SmtpClient client, Route route, InetAddress address, TlsPolicy tls) throws IOException {
         SmtpClient.Reply greeting = client.expect("the greeting", client.greeting(), SmtpClient.POSITIVE);
         if (!greeting.ok()) {
             return new Failure(greeting.code(), greeting.text() + " (greeting of " + route + ")");
         }
         if (namesUs(greeting)) {
-            return loop(route, address, "greeted us");
+            return new Looped("greeted us");
         }
         SmtpClient.Reply hello = client.expect("EHLO/HELO", client.hello(hostname, tls), SmtpClient.POSITIVE);
         if (!hello.ok()) {
             return new Failure(hello.code(), hello.text() + " (reply to EHLO/HELO from " + route + ")");
         }
         if (namesUs(hello)) {
-            return loop(route, address, "answered EHLO");
+            return new Looped("answered EHLO");
         }
         if (!client.secure() && !tls.plaintextAllowed()) {
             return new Failure(451, "451 4.7.4 " + route + " does not offer STARTTLS, and the TLS policy for it is "

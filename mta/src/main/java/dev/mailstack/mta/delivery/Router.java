@@ -134,6 +134,16 @@ public final class Router {
         return d;
     }
 
+    /**
+     * Whether {@code route} is a next hop the configuration names (queue.relay_host or a static
+     * route) rather than one DNS gave: a problem with it is the administrator's to fix, and mail
+     * waits for that instead of bouncing (as Postfix defers with 4.3.5).
+     */
+    boolean configured(Route route) {
+        java.util.function.Predicate<Route> same = r -> r.host().equalsIgnoreCase(route.host()) && r.port() == route.port();
+        return relayHost.filter(same).isPresent() || staticRoutes.values().stream().anyMatch(same);
+    }
+
     private boolean routedByMxAlone(String domain) {
         String d = domain.toLowerCase(Locale.ROOT);
         return relayHost.isEmpty() && !staticRoutes.containsKey(d) && !tlsPolicies.containsKey(d)
@@ -308,6 +318,11 @@ public final class Router {
             try {
                 return List.of(InetAddress.getAllByName(host));
             } catch (UnknownHostException e) {
+                if (!host.contains(".") || host.toLowerCase(Locale.ROOT).endsWith(".local")) {
+                    // a name the system's resolver may find otherwise (resolv.conf's search list,
+                    // mDNS): DNS saying it has no such name proves nothing, so this stays a failure
+                    throw e;
+                }
                 // not found or not answered: DNS tells which below
             }
         }

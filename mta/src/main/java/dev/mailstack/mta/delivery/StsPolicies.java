@@ -36,6 +36,12 @@ public final class StsPolicies {
      * after a failure "to a period of five minutes or longer per version ID".
      */
     static final Duration FAILURE_MEMORY = Duration.ofMinutes(5);
+    /**
+     * How long a delivery waits for another's fetch of the same policy: the fetch itself ends
+     * within {@link StsPolicyClient#TIMEOUT}, but its host's address lookup comes first (the system
+     * resolver, then DNS); RFC 8461 §3.3 suggests a minute for the whole.
+     */
+    static final Duration FETCH_WAIT = Duration.ofMinutes(1);
     /** A cached policy is fetched again after a day at the latest (RFC 8461 §5.1's example). */
     static final Duration REFRESH_AT_MOST = Duration.ofDays(1);
 
@@ -150,13 +156,12 @@ public final class StsPolicies {
     }
 
     /**
-     * Another delivery's fetch for the domain: its policy once it ends, or, should it take longer
-     * than a fetch may (its own limit is {@link StsPolicyClient#TIMEOUT}, DNS comes on top), none:
-     * discovery fails soft (RFC 8461 §5.1), and no delivery waits without end.
+     * Another delivery's fetch for the domain: its policy once it ends, or none after {@link
+     * #FETCH_WAIT}: discovery fails soft (RFC 8461 §5.1), and no delivery waits without end.
      */
     private static Optional<StsPolicy> awaitFetch(String domain, CompletableFuture<Optional<StsPolicy>> underWay) {
         try {
-            return underWay.get(StsPolicyClient.TIMEOUT.multipliedBy(3).toMillis(), TimeUnit.MILLISECONDS);
+            return underWay.get(FETCH_WAIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             LOG.log(Level.WARNING, "MTA-STS fetch under way took too long, going without a policy domain={0}", domain);
             return Optional.empty();

@@ -107,7 +107,8 @@ public final class DmarcCheck {
 
     /** RFC 9989 §3.2.10: a domain exists for mail when it has an A, AAAA or MX record. */
     private boolean exists(String domain) throws DnsLookup.DnsFailure {
-        return DnsLookup.queryable(domain) && !dns.addresses(domain, false).isEmpty() || !dns.addresses(domain, true).isEmpty() || !dns.mx(domain).isEmpty();
+        return DnsLookup.queryable(domain) && (!dns.addresses(domain, false).isEmpty()
+                || !dns.addresses(domain, true).isEmpty() || !dns.mx(domain).isEmpty());
     }
 
     /** RFC 7489 §3.1.1/§3.1.2: strict is the same name; relaxed, the same organizational domain. */

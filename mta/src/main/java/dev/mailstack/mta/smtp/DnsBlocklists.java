@@ -92,6 +92,9 @@ public final class DnsBlocklists {
                                     reason.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)));
                         } catch (TimeoutException | ExecutionException e) {
                             return found;
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            return found; // listed all the same
                         }
                     }
                 } catch (TimeoutException e) {

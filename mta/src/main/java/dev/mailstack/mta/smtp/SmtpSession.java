@@ -1029,6 +1029,7 @@ final class SmtpSession {
         if (reply.code() == 421) {
             // RFC 5321 §3.8: 421 closes the channel; a client told so and kept talking to would be out of step
             send(reply);
+            connection.flush(); // pipelined commands may be waiting: send() left the replies buffered
             return false;
         }
         return error(reply);

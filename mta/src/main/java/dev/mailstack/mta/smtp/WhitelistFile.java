@@ -11,7 +11,7 @@ import java.util.regex.PatternSyntaxException;
 
 /**
  * The lines of one of postgrey's whitelist files (whitelist_clients, whitelist_recipients): one
- * entry a line, {@code #} comments (whole lines or after an entry) and blank lines ignored,
+ * entry a line, {@code #} comments (whole lines, or after an entry and a space) and blank lines ignored,
  * {@code /regex/} for a regular expression. Read once, at start and on SIGHUP; a line that is no entry is an error naming the
  * file and the line, so a typo cannot silently whitelist nothing (or everything).
  */
@@ -50,6 +50,8 @@ final class WhitelistFile {
      * /dev/zero) named by mistake, read at a SIGHUP, must not run the server out of memory.
      */
     static final int MAX_FILE_BYTES = 4 * 1024 * 1024;
+    /** A '#' at the start of a line or after white space begins a comment. */
+    private static final Pattern COMMENT = Pattern.compile("(^|\\s)#");
 
     /** The entries of {@code file}, stripped; {@link IOException} when it cannot be read as UTF-8 or is too large. */
     static List<Line> read(Path file) throws IOException {
@@ -68,9 +70,10 @@ final class WhitelistFile {
         }
         for (String raw : text.split("\r?\n", -1)) {
             number++;
-            // as postgrey (s/#.*$//): a comment may follow an entry on its line
-            int hash = raw.indexOf('#');
-            String line = (hash < 0 ? raw : raw.substring(0, hash)).strip();
+            // a comment may follow an entry, after a space (postgrey cuts at any '#'; here a '#'
+            // inside a /regex/ stays part of it)
+            java.util.regex.Matcher comment = COMMENT.matcher(raw);
+            String line = (comment.find() ? raw.substring(0, comment.start()) : raw).strip();
             if (!line.isEmpty()) {
                 out.add(new Line(file, number, line));
             }

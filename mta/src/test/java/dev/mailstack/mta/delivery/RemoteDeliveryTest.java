@@ -186,8 +186,8 @@ class RemoteDeliveryTest {
 
     @Test
     void aNextHopThatIsThisServerIsALoopNotARelayRefusal() throws Exception {
-        // the MX points back here (a domain missing from the local domains): our own greeting, then
-        // a server that greets with another name but answers EHLO with ours
+        // the MX points back here (a domain missing from the local domains): our own greeting; then a
+        // static route to a server that greets with another name but answers EHLO with ours
         peer((in, out, socket) -> {
                     say(out, "220 mx.example.org ESMTP mailstack");
                     in.readLine(); // QUIT
@@ -199,16 +199,35 @@ class RemoteDeliveryTest {
                     say(out, "250 PIPELINING");
                     in.readLine(); // QUIT
                 });
-        QueuedMessage m = queuedTo("carol@peer.test");
-        for (String how : List.of("greeted us", "answered EHLO")) {
-            RemoteDelivery.Outcome loop = toPeer(TlsPolicy.MAY).deliver(m, "peer.test", m.pending()).getFirst();
-            assertEquals(554, loop.code(), loop.reply());
-            assertEquals("554 5.4.6 mail for 127.0.0.1 loops back to myself (it " + how + " with my own name"
-                    + " mx.example.org)", loop.reply());
+        QueuedMessage m = queuedTo("carol@loop.test");
+        try (LocalDnsServer dns = new LocalDnsServer(Map.of("loop.test", mxRecords("127.0.0.1")));
+             RemoteDelivery remote = new RemoteDelivery(f.store(), new Router(Map.of(), Optional.empty(), dns.url(),
+                     mx.getLocalPort()), "mx.example.org")) {
+            RemoteDelivery.Outcome loop = remote.deliver(m, "loop.test", m.pending()).getFirst();
+            assertEquals("554 5.4.6 mail for 127.0.0.1 loops back to myself (it greeted us with my own name mx.example.org)",
+                    loop.reply());
         }
+        // a next hop the configuration names is the administrator's to fix: the mail waits
+        RemoteDelivery.Outcome configured = toPeer(TlsPolicy.MAY).deliver(m, "peer.test", m.pending()).getFirst();
+        assertEquals(451, configured.code(), configured.reply());
+        assertTrue(configured.reply().startsWith("451 4.3.5 mail for 127.0.0.1:" + mx.getLocalPort() + ", the next hop"
+                + " configured in queue.relay_host or queue.static_routes, loops back to myself (it answered EHLO"),
+                configured.reply());
         awaitPeer();
         assertTrue(transcript.stream().noneMatch(l -> l.contains("MAIL")), "" + transcript);
         assertEquals(List.of("1: QUIT", "2: EHLO mx.example.org", "2: QUIT"), transcript);
+    }
+
+    @Test
+    void aConfiguredNextHopWithNoAddressDefersInsteadOfBouncing() throws Exception {
+        QueuedMessage m = queuedTo("carol@peer.test");
+        try (LocalDnsServer dns = new LocalDnsServer(Map.of())) { // NXDOMAIN for every name
+            RemoteDelivery remote = new RemoteDelivery(f.store(), new Router(Map.of("peer.test",
+                    new Route("relay.gone.test", 2525)), Optional.empty(), dns.url()), "mx.example.org");
+            RemoteDelivery.Outcome o = remote.deliver(m, "peer.test", m.pending()).getFirst();
+            assertEquals(451, o.code(), "a typo in the configuration must not bounce every message: " + o.reply());
+            assertTrue(o.reply().startsWith("451 4.3.5 relay.gone.test:2525, the next hop configured in"), o.reply());
+        }
     }
 
     /** One scripted connection of a peer: reads the client's lines and answers as the test wants. */

@@ -153,5 +153,10 @@ class DmarcCheckTest {
         DmarcResult r = check(from, null);
         assertEquals(Kind.FAIL, r.kind(), r.reason());
         assertEquals(Policy.REJECT, r.policy());
+        // a name DNS cannot hold does not exist either: np= applies (RFC 9989 §4.7), no lookup fails
+        record("shop.example", "v=DMARC1; p=none; np=reject");
+        DmarcResult np = check(from.replace("bank.example", "shop.example"), null);
+        assertEquals(Kind.FAIL, np.kind(), np.reason());
+        assertEquals(Policy.REJECT, np.policy());
     }
 }

@@ -570,8 +570,10 @@ class SmtpMilterTest {
         TestMilter m = milter(ALL_ACTIONS, 0, r -> r.code() == 'R' ? List.of(TestMilter.replyCode("421 4.7.0 Go away")) : null);
         start(m.address());
         try (LineClient c = greeted()) {
-            c.send("MAIL FROM:<bob@example.net>").expect("250 .*");
-            c.send("RCPT TO:<alice@example.org>").expect("421 4\\.7\\.0 Go away");
+            // pipelined (RFC 2920), as MTAs send: the replies before the 421 and the 421 itself arrive
+            c.sendRaw("MAIL FROM:<bob@example.net>\r\nRCPT TO:<alice@example.org>\r\nDATA\r\n");
+            c.expect("250 .*");
+            c.expect("421 4\\.7\\.0 Go away");
             assertEquals(null, c.readLine(), "RFC 5321 §3.8: the server closes the connection after 421");
         }
     }
@@ -619,15 +621,19 @@ class SmtpMilterTest {
      */
     @Test
     void aMilterTricklingChangesIsCutOffAfterTenTimeouts() throws Exception {
-        byte[][] trickle = new byte[60][]; // 60 x 250 ms: 15 s, past the 5 s the end of the message may take
+        byte[][] trickle = new byte[75][]; // 75 x 200 ms: 15 s, past the 10 s the end of the message may take
         java.util.Arrays.fill(trickle, TestMilter.addHeader("X-N", "n"));
         TestMilter m = atEnd(trickle);
         m.trickled = 'E';
-        m.gap = Duration.ofMillis(250);
-        start(MilterSettings.DefaultAction.TEMPFAIL, Duration.ofMillis(500), m.address());
+        m.gap = Duration.ofMillis(200); // each change well inside the 1 s step timeout
+        start(MilterSettings.DefaultAction.TEMPFAIL, Duration.ofSeconds(1), m.address());
         try (LineClient c = greeted()) {
+            c.setTimeout(Duration.ofSeconds(30)); // the reply comes after ten step timeouts, by design
+            long start = System.nanoTime();
             send(c, "trickled");
             c.expect("451 4\\.3\\.5 .*");
+            long took = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertTrue(took >= 9000, "cut off by the whole exchange's limit, not a step's timeout: " + took + " ms");
         }
         assertEquals(List.of(), mta.store.store().queue().list(), "nothing queued");
     }

@@ -39,7 +39,8 @@ class RecipientWhitelistTest {
     @Test
     void anAddressOrLocalPartTakesItsPlusTags() throws Exception {
         RecipientWhitelist list = RecipientWhitelist.read(Files.writeString(dir.resolve("whitelist_recipients"),
-                "\uFEFFabuse@   # a comment after the entry, as postgrey reads it\nalice@example.org\n"));
+                "\uFEFFabuse@   # a comment after the entry, as postgrey reads it\nalice@example.org\n/^news#[0-9]+@/\n"));
+        assertEquals(Optional.of("/^news#[0-9]+@/"), list.find("news#42@example.com"), "a '#' inside an expression is no comment");
         assertEquals(Optional.of("alice@example.org"), list.find("alice+shop@example.org"));
         assertEquals(Optional.of("abuse@"), list.find("abuse+x@anywhere.test"), "the byte order mark is no part of the entry");
         assertEquals(Optional.empty(), list.find("alice+shop@example.net"));
