@@ -327,13 +327,19 @@ public final class TcpListener implements AutoCloseable {
     private void handle(String id, Socket socket) {
         InetAddress address = socket.getInetAddress();
         Cidr network = Cidr.clientNetwork(address);
-        AtomicInteger fromAddress = perAddress.computeIfAbsent(network, a -> new AtomicInteger());
-        int count = fromAddress.incrementAndGet();
+        // counted and uncounted inside the map's compute, so that a counter dropped at zero by a
+        // closing connection is never the one a new connection counts itself in
+        int[] count = new int[1];
+        perAddress.compute(network, (a, n) -> {
+            AtomicInteger c = n == null ? new AtomicInteger() : n;
+            count[0] = c.incrementAndGet();
+            return c;
+        });
         Connection connection = null;
         try {
             socket.setTcpNoDelay(true);
             socket.setSoTimeout((int) limits.idleTimeout().toMillis());
-            if (count > limits.maxConnectionsPerIp() || closing) {
+            if (count[0] > limits.maxConnectionsPerIp() || closing) {
                 Socket refused = socket;
                 socket = null; // refuse closes it, perhaps later
                 refuse(id, refused, closing ? "shutting-down" : "max-connections-per-ip",
@@ -355,9 +361,7 @@ public final class TcpListener implements AutoCloseable {
             ended(id, e);
         } finally {
             close(id, connection, socket);
-            if (fromAddress.decrementAndGet() == 0) {
-                perAddress.remove(network, fromAddress);
-            }
+            perAddress.computeIfPresent(network, (a, n) -> n.decrementAndGet() == 0 ? null : n);
             permits.release();
             // last: once a connection is no longer counted active, its limits are released too
             if (connection != null) {

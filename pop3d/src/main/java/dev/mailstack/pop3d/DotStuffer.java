@@ -36,6 +36,7 @@ final class DotStuffer {
         boolean lineHasText = false;
         boolean inBody = false;
         long bodyLinesSent = 0;
+        int beforeLast = '\r';
         int last = '\n';
         long octets = 0;
         reading:
@@ -68,21 +69,32 @@ final class DotStuffer {
                 } else if (b != '\r') {
                     lineHasText = true;
                 }
+                beforeLast = last;
                 last = b;
             }
             out.write(buffer, from, n - from);
             octets += n - from;
         }
-        if (last != '\n') {
-            out.write(CRLF); // the terminator must start a line even if the message does not end with one
-        }
+        endLine(out, beforeLast, last);
         out.write(TERMINATOR);
         return octets;
+    }
+
+    /**
+     * The terminator must start a line after a CRLF (RFC 1939 §3): a message (or a TOP cut) that
+     * does not end in one, a bare LF included (damaged mail), gets one first, or a client looking
+     * for CRLF.CRLF would wait for ever.
+     */
+    private static void endLine(OutputStream out, int beforeLast, int last) throws IOException {
+        if (last != '\n' || beforeLast != '\r') {
+            out.write(CRLF);
+        }
     }
 
     /** RETR: only a line-feed followed by a dot needs attention, so that is all the loop looks for. */
     private long copyWhole(InputStream in, OutputStream out) throws IOException {
         boolean lineStart = true;
+        int beforeLast = '\r';
         int last = '\n';
         long octets = 0;
         for (int n; (n = in.read(buffer)) >= 0; ) {
@@ -102,12 +114,11 @@ final class DotStuffer {
             }
             out.write(buffer, from, n - from);
             octets += n;
+            beforeLast = n >= 2 ? buffer[n - 2] : last;
             last = buffer[n - 1];
             lineStart = last == '\n';
         }
-        if (last != '\n') {
-            out.write(CRLF); // the terminator must start a line even if the message does not end with one
-        }
+        endLine(out, beforeLast, last);
         out.write(TERMINATOR);
         return octets;
     }

@@ -59,6 +59,8 @@ final class Pop3Session {
     /** From login to the session's end: the account's deletion ends the session (Accounts.watch). */
     private AccountWatch accountWatch = AccountWatch.NONE;
     private int badCommands;
+    /** Why the last SASL exchange ended without credentials: the -ERR to answer it with. */
+    private Pop3Reply saslEnded = Pop3Replies.AUTH_CANCELLED;
 
     Pop3Session(Connection connection, MailboxStore store, Pop3Settings settings, AuthThrottle throttle,
                 MaildropLocks locks) {
@@ -263,7 +265,9 @@ final class Pop3Session {
         switch (SaslExchange.run(auth.mechanism().get(), auth.initialResponse(), this::challenge)) {
             case SaslExchange.Outcome.Credentials c -> credentials = c.credentials();
             case SaslExchange.Outcome.Cancelled c -> {
-                return true; // cancelled, already answered
+                // an overlong or cancelled answer counts like any bad line (RFC 5034 §4's -ERR),
+                // or AUTH with an 8 KB line could be repeated for ever
+                return badCommand(saslEnded);
             }
             case SaslExchange.Outcome.Malformed m -> {
                 return badCommand(Pop3Replies.AUTH_MALFORMED);
@@ -278,7 +282,8 @@ final class Pop3Session {
 
     /**
      * Sends a SASL challenge ("+ " base64, RFC 5034 §4) and reads the answer; empty when the
-     * client cancelled with "*" or the answer was too long (both already answered with -ERR).
+     * client cancelled with "*" or the answer was too long ({@link #saslEnded} says which, for the
+     * -ERR the caller sends).
      */
     private Optional<String> challenge(String base64) throws IOException {
         connection.reply(Pop3Replies.challenge(base64));
@@ -286,14 +291,14 @@ final class Pop3Session {
         try {
             line = connection.readContinuation(); // part of the AUTH command, not the next one
         } catch (LineTooLongException e) {
-            reply(Pop3Replies.AUTH_RESPONSE_TOO_LONG);
+            saslEnded = Pop3Replies.AUTH_RESPONSE_TOO_LONG;
             return Optional.empty();
         }
         if (line == null) {
             throw new EOFException("connection closed during AUTH");
         }
         if (line.strip().equals("*")) {
-            reply(Pop3Replies.AUTH_CANCELLED); // RFC 5034 §4: the server MUST reject with -ERR
+            saslEnded = Pop3Replies.AUTH_CANCELLED; // RFC 5034 §4: the server MUST reject with -ERR
             return Optional.empty();
         }
         return Optional.of(line.strip());

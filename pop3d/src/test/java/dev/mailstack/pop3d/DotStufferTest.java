@@ -42,6 +42,12 @@ class DotStufferTest {
     void aMessageWithoutFinalLineEndStillEndsWithCrlfDot() throws IOException {
         assertEquals("a: b\r\n\r\nbody\r\n.\r\n", copy("a: b\r\n\r\nbody", DotStuffer.WHOLE_MESSAGE, 8));
         assertEquals(".\r\n", copy("", DotStuffer.WHOLE_MESSAGE, 8));
+        // damaged mail ending in a bare LF: the terminator still follows a CRLF (RFC 1939 §3)
+        for (int size = 1; size <= 12; size++) {
+            assertEquals("a: b\r\n\r\nbody\n\r\n.\r\n", copy("a: b\r\n\r\nbody\n", DotStuffer.WHOLE_MESSAGE, size), "buffer " + size);
+            assertEquals("a: b\r\n\r\nbody\n\r\n.\r\n", copy("a: b\r\n\r\nbody\n", 5, size), "TOP, buffer " + size);
+            assertEquals("a: b\r\n\r\nbody\r\n.\r\n", copy("a: b\r\n\r\nbody\r\n", DotStuffer.WHOLE_MESSAGE, size), "buffer " + size);
+        }
     }
 
     @Test

@@ -662,6 +662,22 @@ class Pop3SessionTest {
         }
     }
 
+    /** An overlong or cancelled SASL answer is bad input too: AUTH cannot be repeated with 8 KB lines for ever. */
+    @Test
+    void overlongAndCancelledSaslAnswersCountAsBadCommands() throws Exception {
+        restart(Pop3Settings.defaults("pop.example.org").withMaxBadCommands(3));
+        try (LineClient c = new LineClient(listener.port())) {
+            c.expect("\\+OK .*");
+            c.send("AUTH PLAIN").expect("\\+ ");
+            c.send("x".repeat(10000)).expect("-ERR SASL response too long; authentication cancelled");
+            c.send("AUTH PLAIN").expect("\\+ ");
+            c.send("*").expect("-ERR Authentication cancelled");
+            c.send("AUTH PLAIN").expect("\\+ ");
+            c.send("x".repeat(10000)).expect("-ERR Too many bad commands; closing the connection");
+            c.expectClosed();
+        }
+    }
+
     @Test
     void anIdleLoggedInSessionIsLoggedOutAndDeletesNothing() throws Exception {
         restart(Pop3Settings.defaults("pop.example.org").withIdleTimeout(Duration.ofMillis(300)));

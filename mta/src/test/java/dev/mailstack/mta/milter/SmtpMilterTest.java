@@ -476,16 +476,21 @@ class SmtpMilterTest {
         assertEquals(0, session(bob).status(MailboxName.INBOX).messages());
     }
 
-    @Test
-    void aChangedSenderIsTheStoredReturnPath() throws Exception {
-        TestMilter m = atEnd(TestMilter.strings('e', "<bounces@lists.example.net>", "RET=HDRS"));
+    /** Sends a message through a milter that answers its end with {@code replies}; the message as alice's INBOX got it. */
+    private String storedThrough(byte[]... replies) throws Exception {
+        TestMilter m = atEnd(replies);
         start(m.address());
         try (LineClient c = greeted()) {
             send(c, "new sender");
             c.expect("250 2\\.0\\.0 Ok: queued as .*");
         }
         mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
-        String stored = text(MailboxName.INBOX, 0);
+        return text(MailboxName.INBOX, 0);
+    }
+
+    @Test
+    void aChangedSenderIsTheStoredReturnPath() throws Exception {
+        String stored = storedThrough(TestMilter.strings('e', "<bounces@lists.example.net>", "RET=HDRS"));
         assertTrue(stored.startsWith("Return-Path: <bounces@lists.example.net>\r\nReceived: "), stored);
     }
 
@@ -590,14 +595,8 @@ class SmtpMilterTest {
 
     @Test
     void aSecondSenderChangeReplacesTheFirst() throws Exception {
-        TestMilter m = atEnd(TestMilter.strings('e', "<first@lists.example.net>"), TestMilter.strings('e', "<second@lists.example.net>"));
-        start(m.address());
-        try (LineClient c = greeted()) {
-            send(c, "two senders");
-            c.expect("250 2\\.0\\.0 Ok: queued as .*");
-        }
-        mta.awaitMessages(mta.alice(), MailboxName.INBOX, 1);
-        String stored = text(MailboxName.INBOX, 0);
+        String stored = storedThrough(TestMilter.strings('e', "<first@lists.example.net>"),
+                TestMilter.strings('e', "<second@lists.example.net>"));
         assertTrue(stored.startsWith("Return-Path: <second@lists.example.net>\r\n"), stored);
     }
 
