@@ -47,6 +47,8 @@ class DotStufferTest {
             assertEquals("a: b\r\n\r\nbody\n\r\n.\r\n", copy("a: b\r\n\r\nbody\n", DotStuffer.WHOLE_MESSAGE, size), "buffer " + size);
             assertEquals("a: b\r\n\r\nbody\n\r\n.\r\n", copy("a: b\r\n\r\nbody\n", 5, size), "TOP, buffer " + size);
             assertEquals("a: b\r\n\r\nbody\r\n.\r\n", copy("a: b\r\n\r\nbody\r\n", DotStuffer.WHOLE_MESSAGE, size), "buffer " + size);
+            assertEquals("a: b\r\n\r\nl1\n\r\n.\r\n", copy("a: b\r\n\r\nl1\nl2\r\n", 1, size), "TOP cut after a bare LF, buffer " + size);
+            assertEquals("a: b\r\n\r\nl1\r\n.\r\n", copy("a: b\r\n\r\nl1\r\nl2\n", 1, size), "TOP cut after a CRLF, buffer " + size);
         }
     }
 

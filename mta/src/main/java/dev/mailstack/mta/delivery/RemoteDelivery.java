@@ -141,7 +141,7 @@ public final class RemoteDelivery implements AutoCloseable {
             return recipients.stream().map(r -> new Outcome(r.position(), 451, reply, false, false)).toList();
         }
         try {
-            return inTransactions(message, recipients, routes, current);
+            return inTransactions(message, recipients, routes, current, current.configured(domain));
         } finally {
             limits.release(destination);
         }
@@ -160,12 +160,12 @@ public final class RemoteDelivery implements AutoCloseable {
      * transaction, as Postfix does, instead of waiting the queue's backoff. Outcomes in recipient order.
      */
     private List<Outcome> inTransactions(QueuedMessage message, List<QueuedMessage.PendingRecipient> recipients,
-                                         List<Route> routes, Router router) {
+                                         List<Route> routes, Router router, boolean configured) {
         Map<Integer, Outcome> byPosition = new java.util.HashMap<>();
         List<QueuedMessage.PendingRecipient> left = recipients;
         while (!left.isEmpty()) {
             List<QueuedMessage.PendingRecipient> batch = left.subList(0, Math.min(left.size(), RECIPIENTS_PER_TRANSACTION));
-            List<Outcome> got = deliver(message, batch, routes, router);
+            List<Outcome> got = deliver(message, batch, routes, router, configured);
             boolean someTaken = got.stream().anyMatch(o -> o.code() / 100 == 2);
             if (!someTaken && left.size() > batch.size() && got.stream().map(Outcome::reply).distinct().count() == 1
                     && got.getFirst().code() / 100 == 4) {
@@ -225,15 +225,16 @@ public final class RemoteDelivery implements AutoCloseable {
         };
     }
 
+    /** {@code configured}: the routes are the relay host or a static route, not what DNS gave ({@link Router#configured}). */
     private List<Outcome> deliver(QueuedMessage message, List<QueuedMessage.PendingRecipient> recipients, List<Route> routes,
-                                  Router router) {
+                                  Router router, boolean configured) {
         try (SevenBitCopy sevenBit = new SevenBitCopy(message)) {
-            return deliver(message, recipients, routes, router, sevenBit);
+            return deliver(message, recipients, routes, router, sevenBit, configured);
         }
     }
 
     private List<Outcome> deliver(QueuedMessage message, List<QueuedMessage.PendingRecipient> recipients, List<Route> routes,
-                                  Router router, SevenBitCopy sevenBit) {
+                                  Router router, SevenBitCopy sevenBit, boolean configured) {
         NextHopTrust trust = router.trust();
         Failure last = new Failure(451, "451 4.4.1 no route");
         boolean every5xx = true;
@@ -274,14 +275,14 @@ public final class RemoteDelivery implements AutoCloseable {
             }
             List<InetAddress> addresses;
             try {
-                addresses = router.addresses(route.host());
+                addresses = router.addresses(route.host(), configured);
             } catch (UnknownHostException e) {
                 // RFC 3463 X.4.3: the directory server failed; it may answer next time
                 last = new Failure(451, "451 4.4.3 " + route.host() + ": address lookup failed (" + e.getMessage() + ")");
                 every5xx = false;
                 continue;
             }
-            if (addresses.isEmpty() && router.configured(route)) {
+            if (addresses.isEmpty() && configured) {
                 last = new Failure(451, "451 4.3.5 " + route + ", the next hop configured in queue.relay_host or"
                         + " queue.static_routes, does not resolve (DNS has no A or AAAA record for it)");
                 every5xx = false;
@@ -306,7 +307,7 @@ public final class RemoteDelivery implements AutoCloseable {
                     attempt = attempt(message, recipients, route, address, TlsPolicy.NONE, trust, sevenBit);
                 }
                 if (attempt instanceof Looped looped) {
-                    attempt = loop(route, address, looped.how(), router.configured(route));
+                    attempt = loop(route, address, looped.how(), configured);
                 }
                 switch (attempt) {
                     case Done done -> {

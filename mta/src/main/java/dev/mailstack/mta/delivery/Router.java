@@ -135,13 +135,12 @@ public final class Router {
     }
 
     /**
-     * Whether {@code route} is a next hop the configuration names (queue.relay_host or a static
-     * route) rather than one DNS gave: a problem with it is the administrator's to fix, and mail
-     * waits for that instead of bouncing (as Postfix defers with 4.3.5).
+     * Whether mail for {@code domain} goes to a next hop the configuration names (queue.relay_host or
+     * a static route) rather than one DNS gave: a problem with it is the administrator's to fix, and
+     * mail waits for that instead of bouncing (as Postfix defers with 4.3.5).
      */
-    boolean configured(Route route) {
-        java.util.function.Predicate<Route> same = r -> r.host().equalsIgnoreCase(route.host()) && r.port() == route.port();
-        return relayHost.filter(same).isPresent() || staticRoutes.values().stream().anyMatch(same);
+    boolean configured(String domain) {
+        return relayHost.isPresent() || staticRoutes.containsKey(domain.toLowerCase(Locale.ROOT));
     }
 
     private boolean routedByMxAlone(String domain) {
@@ -311,6 +310,14 @@ public final class Router {
      * @throws UnknownHostException when the lookup failed (no answer, SERVFAIL): worth a retry
      */
     List<InetAddress> addresses(String host) throws UnknownHostException {
+        return addresses(host, false);
+    }
+
+    /**
+     * As {@link #addresses(String)}; {@code typed}: the name is one an administrator wrote (relay
+     * host, static route), which the system's resolver may find by means DNS does not have.
+     */
+    List<InetAddress> addresses(String host, boolean typed) throws UnknownHostException {
         if (IPV4.matcher(host).matches() || host.contains(":") || isLocalhost(host)) {
             return List.of(InetAddress.getAllByName(host)); // no DNS asked (RFC 6761 §6.3 for localhost)
         }
@@ -318,7 +325,7 @@ public final class Router {
             try {
                 return List.of(InetAddress.getAllByName(host));
             } catch (UnknownHostException e) {
-                if (!host.contains(".") || host.toLowerCase(Locale.ROOT).endsWith(".local")) {
+                if (typed && (!host.contains(".") || host.toLowerCase(Locale.ROOT).endsWith(".local"))) {
                     // a name the system's resolver may find otherwise (resolv.conf's search list,
                     // mDNS): DNS saying it has no such name proves nothing, so this stays a failure
                     throw e;

@@ -227,6 +227,10 @@ class RemoteDeliveryTest {
             RemoteDelivery.Outcome o = remote.deliver(m, "peer.test", m.pending()).getFirst();
             assertEquals(451, o.code(), "a typo in the configuration must not bounce every message: " + o.reply());
             assertTrue(o.reply().startsWith("451 4.3.5 relay.gone.test:2525, the next hop configured in"), o.reply());
+            RemoteDelivery viaRelay = new RemoteDelivery(f.store(), new Router(Map.of(),
+                    Optional.of(new Route("smart.gone.test", 587)), dns.url()), "mx.example.org");
+            RemoteDelivery.Outcome relayed = viaRelay.deliver(m, "elsewhere.test", m.pending()).getFirst();
+            assertTrue(relayed.reply().startsWith("451 4.3.5 smart.gone.test:587, the next hop configured in"), relayed.reply());
         }
     }
 
