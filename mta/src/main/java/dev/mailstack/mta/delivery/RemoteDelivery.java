@@ -298,22 +298,18 @@ public final class RemoteDelivery implements AutoCloseable {
                 if (++tried > MAX_ADDRESSES) {
                     break;
                 }
-                Attempt attempt = attempt(message, recipients, route, address, route.tls(), trust, sevenBit);
+                Attempt attempt = attempt(message, recipients, route, address, route.tls(), trust, sevenBit, configured);
                 // not when the certificate had to be verified: plaintext would only hand the
                 // password to whoever made the handshake fail
                 if (attempt instanceof Failure f && f.tlsBroken() && route.tls().plaintextAllowed() && !route.verifies()) {
                     LOG.log(Level.INFO, "TLS failed, trying again without it queue={0} route={1} address={2}: {3}",
                             message.id(), route, address.getHostAddress(), f.reply());
-                    attempt = attempt(message, recipients, route, address, TlsPolicy.NONE, trust, sevenBit);
-                }
-                if (attempt instanceof Looped looped) {
-                    attempt = loop(route, address, looped.how(), configured);
+                    attempt = attempt(message, recipients, route, address, TlsPolicy.NONE, trust, sevenBit, configured);
                 }
                 switch (attempt) {
                     case Done done -> {
                         return done.outcomes();
                     }
-                    case Looped looped -> throw new AssertionError("made a Failure above");
                     case Failure f -> {
                         LOG.log(Level.INFO, "delivery attempt failed queue={0} route={1} address={2}: {3}", message.id(),
                                 route, address.getHostAddress(), f.reply());
@@ -350,10 +346,6 @@ public final class RemoteDelivery implements AutoCloseable {
         }
     }
 
-    /** The next hop greeted us, or answered EHLO, with our own name: it is this server. */
-    private record Looped(String how) implements Attempt {
-    }
-
     /** A kept session's MAIL got 4yz: the session goes, and a new connection is tried before the message waits. */
     private static final class KeptSessionRefused extends Exception {
         final SmtpClient.Reply reply;
@@ -379,11 +371,12 @@ public final class RemoteDelivery implements AutoCloseable {
     }
 
     private Attempt attempt(QueuedMessage message, List<QueuedMessage.PendingRecipient> recipients, Route route,
-                            InetAddress address, TlsPolicy tls, NextHopTrust trust, SevenBitCopy sevenBit) {
+                            InetAddress address, TlsPolicy tls, NextHopTrust trust, SevenBitCopy sevenBit,
+                            boolean configured) {
         SmtpClient client = null;
         try {
             client = SmtpClient.connect(new InetSocketAddress(address, route.port()), route, tls, trust, timeouts);
-            Attempt refused = open(client, route, address, tls);
+            Failure refused = open(client, route, address, tls, configured);
             if (refused != null) {
                 return refused;
             }
@@ -455,22 +448,24 @@ public final class RemoteDelivery implements AutoCloseable {
 
     /**
      * Greeting, EHLO, TLS as the policy wants, and the relay login; null when the session is ready
-     * for mail, else a {@link Failure} or, when the next hop is this server, {@link Looped}.
+     * for mail, else why not ({@link #loop} when the next hop is this server; {@code configured}:
+     * the route is the relay host or a static route).
      */
-    private Attempt open(SmtpClient client, Route route, InetAddress address, TlsPolicy tls) throws IOException {
+    private Failure open(SmtpClient client, Route route, InetAddress address, TlsPolicy tls, boolean configured)
+            throws IOException {
         SmtpClient.Reply greeting = client.expect("the greeting", client.greeting(), SmtpClient.POSITIVE);
         if (!greeting.ok()) {
             return new Failure(greeting.code(), greeting.text() + " (greeting of " + route + ")");
         }
         if (namesUs(greeting)) {
-            return new Looped("greeted us");
+            return loop(route, address, "greeted us", configured);
         }
         SmtpClient.Reply hello = client.expect("EHLO/HELO", client.hello(hostname, tls), SmtpClient.POSITIVE);
         if (!hello.ok()) {
             return new Failure(hello.code(), hello.text() + " (reply to EHLO/HELO from " + route + ")");
         }
         if (namesUs(hello)) {
-            return new Looped("answered EHLO");
+            return loop(route, address, "answered EHLO", configured);
         }
         if (!client.secure() && !tls.plaintextAllowed()) {
             return new Failure(451, "451 4.7.4 " + route + " does not offer STARTTLS, and the TLS policy for it is "

@@ -86,6 +86,9 @@ final class StsPolicyClient {
                     if (e instanceof PolicyRefused || expired.get()) {
                         throw last; // the server answered (another address of it would say the same), or time is up
                     }
+                } catch (RuntimeException e) {
+                    close(plain); // not left open until the collector finds it
+                    throw e;
                 }
             }
             throw last;

@@ -83,6 +83,14 @@ class StsPolicyClientTest {
     }
 
     @Test
+    void moreInterimResponsesThanTheLimitAreNoPolicy() throws IOException {
+        int port = policyHost("HTTP/1.1 103 Early Hints\r\n\r\n".repeat(StsPolicyClient.MAX_INTERIM + 1)
+                + "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n");
+        IOException e = assertThrows(IOException.class, () -> StsPolicyClient.fetch("sts.test", LOOPBACK, port, testCa));
+        assertTrue(e.getMessage().contains("more than " + StsPolicyClient.MAX_INTERIM + " interim responses"), e.getMessage());
+    }
+
+    @Test
     void aNegativeChunkSizeIsAFailedFetch() throws IOException {
         int port = policyHost("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n");
         IOException e = assertThrows(IOException.class, () -> StsPolicyClient.fetch("sts.test", LOOPBACK, port, testCa));
