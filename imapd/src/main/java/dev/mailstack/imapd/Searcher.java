@@ -38,6 +38,8 @@ final class Searcher {
     private static final int WINDOW = 1000;
     /** The first message of the window whose summaries were loaded; 0 before the first. */
     private int window;
+    /** The window's structures, from {@link #window} on; empty for a message whose content is gone. */
+    private List<Optional<StoredStructure>> structures = List.of();
     // The message being matched, read once however many keys look at it, then let go: a mailbox's
     // decoded texts are never all in memory together.
     // BODY and TEXT compare lower-cased: each text lower-cased once, however many keys look at it
@@ -122,9 +124,13 @@ final class Searcher {
         return selections.computeIfAbsent(set, k -> mailbox.selection(set, uid));
     }
 
-    /** RFC 3501 §6.4.4: "case-insensitive substring": both sides lower-cased, as they always were here. */
     private String folded(String text) {
         foldedChars += text.length();
+        return fold(text);
+    }
+
+    /** RFC 3501 §6.4.4: "case-insensitive substring": both sides lower-cased, as they always were here. */
+    static String fold(String text) {
         return text.toLowerCase(Locale.ROOT);
     }
 
@@ -154,26 +160,14 @@ final class Searcher {
      */
     private List<String> foldedField(int msn, String field) {
         return foldedFields.computeIfAbsent(field, f -> {
-            // The envelope fields are in the stored summary: no need to read the message.
-            Optional<dev.mailstack.mime.MessageSummary> summary = summary(msn);
-            if (summary.isEmpty()) {
+            // The envelope fields are in the stored summary, kept decoded there: no need to read the message.
+            Optional<StoredStructure> structure = structure(msn);
+            if (structure.isEmpty()) {
                 return List.of();
             }
-            dev.mailstack.mime.MessageSummary.Envelope e = summary.get().envelope();
-            List<String> values = switch (f) {
-                case "FROM" -> optional(e.from());
-                case "TO" -> optional(e.to());
-                case "CC" -> optional(e.cc());
-                case "BCC" -> optional(e.bcc());
-                case "SUBJECT" -> optional(e.subject());
-                default -> MessageText.headerValues(header(msn), f);
-            };
-            return values.stream().map(v -> folded(MessageText.decodeHeader(v))).toList();
+            return structure.get().searchedField(f).orElseGet(
+                    () -> MessageText.headerValues(header(msn), f).stream().map(v -> folded(MessageText.decodeHeader(v))).toList());
         });
-    }
-
-    private static List<String> optional(String value) {
-        return value == null ? List.of() : List.of(value);
     }
 
     private Optional<LocalDate> sentDate(int msn) {
@@ -187,11 +181,15 @@ final class Searcher {
      * goes on (as FETCH sends such a body as NIL, and SORT takes it as one without headers).
      */
     private Optional<dev.mailstack.mime.MessageSummary> summary(int msn) {
-        if (window == 0 || msn < window || msn >= window + WINDOW) {
+        return structure(msn).map(StoredStructure::summary);
+    }
+
+    private Optional<StoredStructure> structure(int msn) {
+        if (window == 0 || msn < window || msn >= window + structures.size()) {
             window = msn;
-            summaries.load(mailbox.messages().subList(msn - 1, Math.min(mailbox.exists(), msn - 1 + WINDOW)));
+            structures = summaries.structures(mailbox.messages().subList(msn - 1, Math.min(mailbox.exists(), msn - 1 + WINDOW)));
         }
-        return summaries.stored(mailbox.at(msn));
+        return structures.get(msn - window);
     }
 
     /** The raw header of a message (decoded as Latin-1 so no byte is lost), read once per search. */

@@ -9,6 +9,7 @@ import dev.mailstack.store.StoreException;
 import dev.mailstack.store.StoreFailure;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -114,24 +115,46 @@ final class SummaryCache {
 
     /** Loads the summaries of these messages that are not cached yet, in bulk. */
     void load(Collection<MessageRef> messages) {
+        structures(messages);
+    }
+
+    /**
+     * The structures of these messages, in their order, those not cached yet read in bulk; empty
+     * for a message whose content is gone (see {@link #stored}). One look-up in the cache per
+     * message, where a load followed by {@link #stored} for each took two, each under the lock: a
+     * search of a large mailbox spent a fifth of its time there.
+     */
+    List<Optional<StoredStructure>> structures(Collection<MessageRef> messages) {
+        List<StoredStructure> found = new ArrayList<>(messages.size());
         List<ContentId> missing = new ArrayList<>();
         lock.lock();
         try {
             for (MessageRef r : messages) {
-                if (!entries.containsKey(r.content())) {
+                Entry e = entries.get(r.content());
+                found.add(e == null ? null : e.structure());
+                if (e == null) {
                     missing.add(r.content());
                 }
             }
         } finally {
             lock.unlock();
         }
-        if (missing.isEmpty()) {
-            return;
+        Map<ContentId, StoredStructure> read = new HashMap<>();
+        if (!missing.isEmpty()) {
+            for (Map.Entry<ContentId, MessageFacts> e : store.facts(missing).entrySet()) {
+                byte[] stored = e.getValue().summary();
+                StoredStructure s = StoredStructure.of(MessageSummary.decode(stored));
+                read.put(e.getKey(), s);
+                put(e.getKey(), s, weight(stored));
+            }
         }
-        for (Map.Entry<ContentId, MessageFacts> e : store.facts(missing).entrySet()) {
-            byte[] stored = e.getValue().summary();
-            put(e.getKey(), StoredStructure.of(MessageSummary.decode(stored)), weight(stored));
+        List<Optional<StoredStructure>> out = new ArrayList<>(found.size());
+        int i = 0;
+        for (MessageRef r : messages) {
+            StoredStructure s = found.get(i++);
+            out.add(Optional.ofNullable(s != null ? s : read.get(r.content())));
         }
+        return out;
     }
 
     private StoredStructure cached(ContentId id) {

@@ -71,4 +71,16 @@ class SummaryCacheTest {
         assertEquals("light 0", cache.get(messages.get(10)).envelope().subject());
         assertEquals(1, cache.size());
     }
+
+    /** One look-up per message: cached, read now and too heavy to keep, each in its message's place. */
+    @Test
+    void structuresComeInTheMessagesOrderWhetherCachedReadOrTooHeavyToKeep() throws IOException {
+        SummaryCache cache = new SummaryCache(imap.store.store(), 32 * 1024);
+        cache.load(messages.subList(11, 12));
+        List<MessageRef> asked = List.of(messages.get(12), messages.get(3), messages.get(11), messages.get(10));
+        List<String> subjects = cache.structures(asked).stream()
+                .map(s -> s.orElseThrow().summary().envelope().subject()).toList();
+        assertEquals(List.of("light 2", "heavy 3", "light 1", "light 0"), subjects);
+        assertEquals(3, cache.size(), "the heavy one served, not kept");
+    }
 }
