@@ -55,7 +55,8 @@ final class SummaryCache {
      * What an entry takes in the heap, estimated from its stored form: the decoded strings about its
      * octets again (Java keeps ASCII and Latin-1 text a byte per character), and the BODYSTRUCTURE
      * and BODY rendered from it later about as many, as they spell out the same part tree (the
-     * preview adds at most 256 characters). An ordinary message's summary is about 730 octets (the
+     * preview adds at most 256 characters, a search the envelope fields it compares, decoded: less
+     * than the summary's header). An ordinary message's summary is about 730 octets (the
      * benchmark's 10,000-message corpus): some 2 KB an entry, the figure the count bound was made
      * for, so a cache of ordinary mail holds as many as before (150,000 in 300 MB).
      */

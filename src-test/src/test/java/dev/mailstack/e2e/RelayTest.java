@@ -86,6 +86,9 @@ class RelayTest {
                 assertTrue(dsn.contains("Content-Type: multipart/report; report-type=delivery-status"), dsn);
                 assertTrue(dsn.contains("Final-Recipient: rfc822; nobody@example.net"), dsn);
                 assertTrue(dsn.contains("Action: failed") && dsn.contains("Status: 5.1.1"), dsn);
+                // RFC 3464 §2.3.5 and §2.3.6: B's own reply, and B named as the host that gave it
+                assertTrue(dsn.contains("Remote-MTA: dns; 127.0.0.1\r\nDiagnostic-Code: smtp; 550 5.1.1"), dsn);
+                assertTrue(dsn.contains("<nobody@example.net>: host 127.0.0.1 said: 550 5.1.1"), dsn);
                 assertTrue(dsn.contains("Return-Path: <>"), "reports go with the null sender: " + dsn);
                 assertEquals(1, count(b, "bob@example.net"));
             }

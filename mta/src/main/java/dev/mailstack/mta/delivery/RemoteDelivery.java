@@ -34,11 +34,14 @@ public final class RemoteDelivery implements AutoCloseable {
      * {@code nextHopReports}: the next hop took the DSN request (RFC 3461 §5.2.2), so a success
      * notice is its to send; otherwise ours says "relayed". {@code attempted}: false when the
      * destination had no turn for this delivery (its queue.destination_concurrency deliveries
-     * were all under way), so nothing was tried and the attempt does not count.
+     * were all under way), so nothing was tried and the attempt does not count. {@code remoteMta}:
+     * the host whose SMTP reply this is (RFC 3464 §2.3.5's Remote-MTA); empty when the reply is our
+     * own account of what went wrong (no address, no connection, a policy, a broken session).
      */
-    public record Outcome(int position, int code, String reply, boolean nextHopReports, boolean attempted) {
+    public record Outcome(int position, int code, String reply, Optional<String> remoteMta, boolean nextHopReports,
+                          boolean attempted) {
         public Outcome(int position, int code, String reply, boolean nextHopReports) {
-            this(position, code, reply, nextHopReports, true);
+            this(position, code, reply, Optional.empty(), nextHopReports, true);
         }
     }
 
@@ -138,7 +141,7 @@ public final class RemoteDelivery implements AutoCloseable {
         if (!limits.acquire(destination, TURN_WAIT)) {
             String reply = "451 4.4.5 no turn for " + destination + " in " + TURN_WAIT.toSeconds()
                     + " s: it already has queue.destination_concurrency deliveries under way; trying later";
-            return recipients.stream().map(r -> new Outcome(r.position(), 451, reply, false, false)).toList();
+            return recipients.stream().map(r -> new Outcome(r.position(), 451, reply, Optional.empty(), false, false)).toList();
         }
         try {
             return inTransactions(message, recipients, routes, current, current.configured(domain));
@@ -172,8 +175,8 @@ public final class RemoteDelivery implements AutoCloseable {
                 // the destination, not a recipient, failed (no connection, a refused session): the
                 // rest would only meet the same, one connection timeout after another
                 Outcome first = got.getFirst();
-                left.forEach(r -> byPosition.put(r.position(),
-                        new Outcome(r.position(), first.code(), first.reply(), first.nextHopReports(), first.attempted())));
+                left.forEach(r -> byPosition.put(r.position(), new Outcome(r.position(), first.code(), first.reply(),
+                        first.remoteMta(), first.nextHopReports(), first.attempted())));
                 break;
             }
             List<QueuedMessage.PendingRecipient> again = new ArrayList<>();
@@ -321,8 +324,9 @@ public final class RemoteDelivery implements AutoCloseable {
         }
         // A host that refuses us outright (5xx greeting) is skipped for the next, as Postfix does; only
         // when every one of them refuses is the mail refused, otherwise it waits for a retry.
-        return every5xx ? all(recipients, last.code(), last.reply())
-                : all(recipients, 451, last.code() < 500 ? last.reply() : "451 4.4.0 " + last.reply());
+        return every5xx ? all(recipients, last.code(), last.reply(), last.remoteMta())
+                : last.code() < 500 ? all(recipients, 451, last.reply(), last.remoteMta())
+                : all(recipients, 451, "451 4.4.0 " + last.reply());
     }
 
     /** Addresses tried in one delivery at most, over every route (Postfix's smtp_mx_address_limit). */
@@ -338,11 +342,20 @@ public final class RemoteDelivery implements AutoCloseable {
 
     /**
      * No transaction with this host (no connection, refused greeting or EHLO, TLS or login trouble,
-     * an extension this message needs missing): try the next.
+     * an extension this message needs missing): try the next. {@code remoteMta} as in {@link Outcome}.
      */
-    private record Failure(int code, String reply, boolean tlsBroken) implements Attempt {
+    private record Failure(int code, String reply, boolean tlsBroken, Optional<String> remoteMta) implements Attempt {
         Failure(int code, String reply) {
-            this(code, reply, false);
+            this(code, reply, false, Optional.empty());
+        }
+
+        Failure(int code, String reply, boolean tlsBroken) {
+            this(code, reply, tlsBroken, Optional.empty());
+        }
+
+        /** The host's own refusal, with what we asked. */
+        static Failure saidBy(Route route, SmtpClient.Reply reply, String asked) {
+            return new Failure(reply.code(), reply.text() + " (" + asked + ")", false, Optional.of(route.host()));
         }
     }
 
@@ -455,14 +468,14 @@ public final class RemoteDelivery implements AutoCloseable {
             throws IOException {
         SmtpClient.Reply greeting = client.expect("the greeting", client.greeting(), SmtpClient.POSITIVE);
         if (!greeting.ok()) {
-            return new Failure(greeting.code(), greeting.text() + " (greeting of " + route + ")");
+            return Failure.saidBy(route, greeting, "greeting of " + route);
         }
         if (namesUs(greeting)) {
             return loop(route, address, "greeted us", configured);
         }
         SmtpClient.Reply hello = client.expect("EHLO/HELO", client.hello(hostname, tls), SmtpClient.POSITIVE);
         if (!hello.ok()) {
-            return new Failure(hello.code(), hello.text() + " (reply to EHLO/HELO from " + route + ")");
+            return Failure.saidBy(route, hello, "reply to EHLO/HELO from " + route);
         }
         if (namesUs(hello)) {
             return loop(route, address, "answered EHLO", configured);
@@ -580,6 +593,7 @@ public final class RemoteDelivery implements AutoCloseable {
         // RFC 5321 §4.3.2: MAIL and RCPT succeed with 2yz, DATA with 354; any other positive or
         // intermediate reply means the server is out of step, and ends the session
         SmtpClient.Reply from = client.expect("MAIL", replies.getFirst(), SmtpClient.POSITIVE);
+        Optional<String> answered = Optional.of(route.host()); // the replies below are the host's own
         Map<Integer, Outcome> outcomes = new LinkedHashMap<>();
         List<QueuedMessage.PendingRecipient> accepted = new ArrayList<>();
         if (from.ok()) {
@@ -589,7 +603,7 @@ public final class RemoteDelivery implements AutoCloseable {
                 if (reply.ok()) {
                     accepted.add(r);
                 } else {
-                    outcomes.put(r.position(), new Outcome(r.position(), reply.code(), reply.text(), false));
+                    outcomes.put(r.position(), new Outcome(r.position(), reply.code(), reply.text(), answered, false, true));
                 }
             }
         }
@@ -607,25 +621,28 @@ public final class RemoteDelivery implements AutoCloseable {
             if (kept && from.code() < 500) {
                 throw new KeptSessionRefused(from);
             }
-            return all(recipients, from.code(), from.text());
+            return all(recipients, from.code(), from.text(), answered);
         }
         if (!accepted.isEmpty()) {
             SmtpClient.Reply end;
+            Optional<String> endedBy = answered;
             try {
                 end = go.code() != 354 ? go : client.expect("the end of the data",
                         sevenBit.isPresent() ? send(client, sevenBit.get()) : sendAsIs(client, message), SmtpClient.POSITIVE);
             } catch (SmtpClient.ProtocolError e) {
                 // after the data no other address gets it either (see below); the session has ended
                 end = new SmtpClient.Reply(451, List.of("4.5.0 " + route + ": " + e.getMessage()));
+                endedBy = Optional.empty();
             } catch (IOException e) {
                 // The message may have reached the server whole: no other address gets it now, the
                 // next attempt does (a duplicate then is SMTP's own risk, RFC 5321 §6.1).
                 client.abort();
+                endedBy = Optional.empty();
                 end = new SmtpClient.Reply(451, List.of("4.4.2 " + route + ": connection lost while sending the message: "
                         + e.getMessage()));
             }
             for (QueuedMessage.PendingRecipient r : accepted) {
-                outcomes.put(r.position(), new Outcome(r.position(), end.code(), end.text(), dsn && end.ok()));
+                outcomes.put(r.position(), new Outcome(r.position(), end.code(), end.text(), endedBy, dsn && end.ok(), true));
             }
             LOG.log(Level.INFO, "relayed queue={0} route={1} tls={2} pipelined={3} reply={4} recipients={5}", message.id(),
                     route, client.secure() ? "on" : "off", pipelining, end.text(), accepted.size());
@@ -769,6 +786,11 @@ public final class RemoteDelivery implements AutoCloseable {
     }
 
     private static List<Outcome> all(List<QueuedMessage.PendingRecipient> recipients, int code, String reply) {
-        return recipients.stream().map(r -> new Outcome(r.position(), code, reply, false)).toList();
+        return all(recipients, code, reply, Optional.empty());
+    }
+
+    private static List<Outcome> all(List<QueuedMessage.PendingRecipient> recipients, int code, String reply,
+                                     Optional<String> remoteMta) {
+        return recipients.stream().map(r -> new Outcome(r.position(), code, reply, remoteMta, false, true)).toList();
     }
 }

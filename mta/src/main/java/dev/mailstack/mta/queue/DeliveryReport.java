@@ -11,6 +11,7 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -39,8 +40,21 @@ final class DeliveryReport {
      */
     enum Action { FAILED, DELAYED, DELIVERED, RELAYED, EXPANDED }
 
-    record Entry(MailEnvelope.Recipient recipient, Action action, String reply) {
+    /**
+     * {@code remoteMta}: the host that gave the reply (RFC 3464 §2.3.5); empty when it is this
+     * server's own, from local delivery or about a next hop that never answered.
+     */
+    record Entry(MailEnvelope.Recipient recipient, Action action, String reply, Optional<String> remoteMta) {
+        Entry(MailEnvelope.Recipient recipient, Action action, String reply) {
+            this(recipient, action, reply, Optional.empty());
+        }
     }
+
+    /**
+     * RFC 3464 §2.3.6's diagnostic-type of a reply this server made itself: "smtp" is for replies
+     * an SMTP server sent, and an X- type names any other (Postfix's own are "X-Postfix").
+     */
+    static final String OWN_DIAGNOSTIC = "X-mailstack";
 
     private DeliveryReport() {
     }
@@ -82,7 +96,8 @@ final class DeliveryReport {
                 : "Your message was delivered to the recipients below, as you asked.\r\n");
         h.append("\r\n");
         for (Entry e : entries) {
-            h.append(folded("<" + e.recipient().address() + ">:", reported(e.reply()), "    ")).append("\r\n");
+            String said = e.remoteMta().map(host -> "host " + host + " said: ").orElse("");
+            h.append(folded("<" + e.recipient().address() + ">:", said + reported(e.reply()), "    ")).append("\r\n");
         }
         h.append("\r\n--").append(boundary).append("\r\n");
         h.append("Content-Type: message/").append(statusType).append("\r\n\r\n");
@@ -94,9 +109,11 @@ final class DeliveryReport {
             h.append("\r\n").append(recipientFields.get(i));
             h.append("Action: ").append(e.action().name().toLowerCase(Locale.ROOT)).append("\r\n");
             h.append("Status: ").append(status(e.reply(), e.action())).append("\r\n");
+            e.remoteMta().ifPresent(host -> h.append("Remote-MTA: dns; ").append(host.replaceAll("[^\\x21-\\x7e]", "?")).append("\r\n"));
             // RFC 3464 §2.3.6: a structured field, folded where it has spaces (RFC 5322 §2.2.3), of
             // US-ASCII (§2.1.2): the reply in full is in the text part
-            h.append(folded("Diagnostic-Code: smtp;", reported(e.reply()).replaceAll("[^\\x20-\\x7e]", "?"), " "))
+            String type = e.remoteMta().isPresent() ? "smtp" : OWN_DIAGNOSTIC;
+            h.append(folded("Diagnostic-Code: " + type + ";", reported(e.reply()).replaceAll("[^\\x20-\\x7e]", "?"), " "))
                     .append("\r\n");
         }
         h.append("\r\n--").append(boundary).append("\r\n");

@@ -390,7 +390,7 @@ public final class QueueRunner implements AutoCloseable {
             for (int i = 0; i < results.size(); i++) {
                 RemoteDelivery.Outcome o = results.get(i);
                 RecipientOutcome outcome = !o.attempted() ? noTurn(attempt, group.getValue().get(i), o.reply())
-                        : classify(attempt, group.getValue().get(i), o.reply(), o.code(),
+                        : classify(attempt, group.getValue().get(i), o.reply(), o.code(), o.remoteMta(),
                         o.nextHopReports() ? null : DeliveryReport.Action.RELAYED);
                 (outcome instanceof RecipientOutcome.Delivered && !last ? done : attempt.outcomes).add(outcome);
             }
@@ -721,7 +721,7 @@ public final class QueueRunner implements AutoCloseable {
                             }
                         }
                         RecipientOutcome outcome = classify(a, r, worst == null ? "250 2.0.0 delivered" : worst,
-                                retry ? 451 : worst == null ? 250 : 550, successAction(d));
+                                retry ? 451 : worst == null ? 250 : 550, Optional.empty(), successAction(d));
                         a.outcomes.add(outcome);
                         if (outcome instanceof RecipientOutcome.Deferred) {
                             sends.forEach(FollowUpFiles::close); // all of them go with the attempt that delivers it
@@ -732,7 +732,7 @@ public final class QueueRunner implements AutoCloseable {
                         }
                     }
                     case AddressResolution.NoSuchUser n -> a.outcomes.add(classify(a, r,
-                            "550 5.1.1 <" + address + ">: no such user here", 550, null));
+                            "550 5.1.1 <" + address + ">: no such user here", 550, Optional.empty(), null));
                     case AddressResolution.NotLocal n -> a.remote
                             .computeIfAbsent(address.substring(address.lastIndexOf('@') + 1).toLowerCase(Locale.ROOT),
                                     k -> new ArrayList<>()).add(r);
@@ -803,9 +803,12 @@ public final class QueueRunner implements AutoCloseable {
         return new RecipientOutcome.Deferred(r.position(), reply, next, false);
     }
 
-    /** {@code success}: what a success notice would say (null: none is ours to send). */
+    /**
+     * {@code remoteMta}: the host whose reply this is (none for local delivery's and our own);
+     * {@code success}: what a success notice would say (null: none is ours to send).
+     */
     private RecipientOutcome classify(Attempt a, QueuedMessage.PendingRecipient r, String reply, int code,
-                                      DeliveryReport.Action success) {
+                                      Optional<String> remoteMta, DeliveryReport.Action success) {
         QueuedMessage message = a.message;
         if (code < 200 || code >= 600 || code / 100 == 3) {
             // only 2yz is success (RFC 5321 §4.2.1); anything else a delivery passes on is a fault
@@ -816,7 +819,7 @@ public final class QueueRunner implements AutoCloseable {
         if (code < 300) {
             // RFC 3461 §4.1: NOTIFY=SUCCESS asks for a notice on delivery; without NOTIFY, none.
             if (success != null && notifies(r.recipient(), "SUCCESS", false)) {
-                a.successes.add(new DeliveryReport.Entry(r.recipient(), success, reply));
+                a.successes.add(new DeliveryReport.Entry(r.recipient(), success, reply, remoteMta));
             }
             return new RecipientOutcome.Delivered(r.position(), reply);
         }
@@ -825,7 +828,7 @@ public final class QueueRunner implements AutoCloseable {
             String why = code >= 500 ? reply : reply + " (gave up after " + settings.maxLifetime().toHours() + " hours)";
             LOG.log(Level.INFO, "failed queue={0} rcpt={1} reply={2}", message.id(), r.recipient().address(), why);
             if (notifies(r.recipient(), "FAILURE", true)) {
-                a.failures.add(new DeliveryReport.Entry(r.recipient(), DeliveryReport.Action.FAILED, why));
+                a.failures.add(new DeliveryReport.Entry(r.recipient(), DeliveryReport.Action.FAILED, why, remoteMta));
             }
             return new RecipientOutcome.Failed(r.position(), why);
         }
@@ -833,7 +836,7 @@ public final class QueueRunner implements AutoCloseable {
         LOG.log(Level.INFO, "deferred queue={0} rcpt={1} reply={2} next={3}", message.id(), r.recipient().address(), reply, next);
         if (!settings.delayWarning().isZero() && age.compareTo(settings.delayWarning()) >= 0
                 && notifies(r.recipient(), "DELAY", true)) {
-            a.delays.add(new DeliveryReport.Entry(r.recipient(), DeliveryReport.Action.DELAYED, reply));
+            a.delays.add(new DeliveryReport.Entry(r.recipient(), DeliveryReport.Action.DELAYED, reply, remoteMta));
         }
         return new RecipientOutcome.Deferred(r.position(), reply, next);
     }

@@ -210,7 +210,7 @@ class SieveDeliveryTest {
         assertTrue(report.contains("<alice@example.org>: 550 5.7.1 <alice@example.org>: refused by the recipient's filter:"
                 + " 我不收垃圾邮件 - no spam, please"), report);
         assertTrue(report.contains("Status: 5.7.1"), report);
-        assertTrue(report.contains("Diagnostic-Code: smtp; 550 5.7.1 <alice@example.org>: refused by the recipient's"
+        assertTrue(report.contains("Diagnostic-Code: X-mailstack; 550 5.7.1 <alice@example.org>: refused by the recipient's"
                 + " filter: ??????? - no spam, please"), report);
     }
 

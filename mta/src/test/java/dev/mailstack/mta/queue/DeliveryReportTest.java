@@ -31,12 +31,18 @@ class DeliveryReportTest {
 
     private static String report(MailEnvelope envelope, DeliveryReport.Action action, String reply, String original)
             throws Exception {
+        return report(envelope, action, reply, Optional.empty(), original);
+    }
+
+    /** {@code remoteMta}: the host that gave the reply, empty for one of our own. */
+    private static String report(MailEnvelope envelope, DeliveryReport.Action action, String reply,
+                                 Optional<String> remoteMta, String original) throws Exception {
         MailEnvelope.Recipient recipient = envelope.recipients().getFirst();
         QueuedMessage message = new QueuedMessage(new QueueId(1), envelope, List.of(), new ContentId(1), "k", 40, false,
                 Instant.now());
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         DeliveryReport.write(out, "mx.example.org", message, "bob@example.org",
-                List.of(new DeliveryReport.Entry(recipient, action, reply)),
+                List.of(new DeliveryReport.Entry(recipient, action, reply, remoteMta)),
                 new ByteArrayInputStream(original.getBytes(StandardCharsets.UTF_8)));
         return out.toString(StandardCharsets.UTF_8);
     }
@@ -113,8 +119,8 @@ class DeliveryReportTest {
         for (int i = 0; i < 400; i++) {
             reply.append(" line ").append(i).append(" of a long explanation");
         }
-        String report = report(Optional.empty(), MailEnvelope.Recipient.of("carol@remote.test"), DeliveryReport.Action.FAILED,
-                reply.toString());
+        String report = report(envelopeTo("carol@remote.test"), DeliveryReport.Action.FAILED, reply.toString(),
+                Optional.of("mx.remote.test"), "Subject: hi\r\n\r\nbody\r\n");
         for (String line : report.split("\r\n")) {
             assertTrue(line.getBytes(StandardCharsets.UTF_8).length <= 78, "RFC 5322 §2.1.1: " + line);
         }
@@ -122,8 +128,29 @@ class DeliveryReportTest {
         assertTrue(diagnostic.startsWith("smtp; 550 5.7.1 line 0 of a long explanation line 1 "), diagnostic);
         assertTrue(diagnostic.endsWith(" [...]") && diagnostic.length() <= "smtp; ".length() + DeliveryReport.MAX_REPLY_OCTETS,
                 "cut, and said to be: " + diagnostic.length());
-        assertTrue(report.contains("<carol@remote.test>: 550 5.7.1 line 0"), report);
+        assertTrue(report.contains("<carol@remote.test>: host mx.remote.test said: 550 5.7.1 line 0"), report);
         assertEquals("5.7.1", field(report, "Status"));
+        assertEquals("dns; mx.remote.test", field(report, "Remote-MTA"));
+    }
+
+    /**
+     * RFC 3464 §2.3.6: "smtp" names a reply an SMTP server sent; ours (local delivery's, or about a
+     * host that never answered) go as X-mailstack, as Postfix's go as X-Postfix, and name no Remote-MTA.
+     */
+    @Test
+    void aReplyOfOurOwnIsNoSmtpDiagnosticAndNamesNoRemoteMta() throws Exception {
+        String report = report(envelopeTo("carol@remote.test"), DeliveryReport.Action.FAILED,
+                "550 5.4.4 mx.remote.test: no such host (DNS has no A or AAAA record for it)", Optional.empty(),
+                "Subject: hi\r\n\r\nbody\r\n");
+        assertTrue(field(report, "Diagnostic-Code").startsWith("X-mailstack; 550 5.4.4 mx.remote.test: no such host"), report);
+        assertFalse(report.contains("Remote-MTA"), report);
+        assertTrue(report.contains("<carol@remote.test>: 550 5.4.4 mx.remote.test: no such host"), report);
+        assertEquals("5.4.4", field(report, "Status"));
+    }
+
+    private static MailEnvelope envelopeTo(String address) {
+        return new MailEnvelope("bob@example.org", List.of(MailEnvelope.Recipient.of(address)), Optional.empty(),
+                Optional.empty(), false, false, Instant.now());
     }
 
     @Test

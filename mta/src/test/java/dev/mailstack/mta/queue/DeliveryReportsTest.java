@@ -1,6 +1,7 @@
 package dev.mailstack.mta.queue;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mailstack.mime.MailCharset;
@@ -119,6 +120,9 @@ class DeliveryReportsTest {
         assertTrue(report.contains("Original-Envelope-Id: env-42"), "RFC 3464 §2.2.1: " + report);
         assertTrue(report.contains("Original-Recipient: rfc822; carol@remote.test"), report);
         assertTrue(report.contains("Action: delayed") && report.contains("Status: 4."), report);
+        // no host answered (the port is closed): the reply is ours, of no SMTP server (RFC 3464 §2.3.6)
+        assertTrue(report.contains("Diagnostic-Code: X-mailstack; 451 4.4.1 127.0.0.1:"), report);
+        assertFalse(report.contains("Remote-MTA:"), report);
         assertTrue(report.contains("Return-Path: <>"), "reports go with the null sender: " + report);
         assertTrue(store.queue().retryNow(id));
         pass();
