@@ -111,6 +111,7 @@ class RemoteDeliveryTest {
         assertEquals(1, outcomes.size());
         assertEquals(451, outcomes.getFirst().code(), "a temporary failure, to be retried");
         assertTrue(outcomes.getFirst().reply().contains("read nothing for 1 s"), outcomes.getFirst().reply());
+        assertEquals(Optional.empty(), outcomes.getFirst().remoteMta(), "our account of the failure, no reply of the host's");
     }
 
     /**
@@ -369,6 +370,7 @@ class RemoteDeliveryTest {
         assertEquals(List.of(250, 550), codes(outcomes), "" + outcomes);
         awaitPeer();
         assertTrue(outcomes.get(1).reply().contains("5.1.1"), outcomes.get(1).reply());
+        assertEquals(Optional.of("127.0.0.1"), outcomes.get(1).remoteMta(), "the host's own reply (RFC 3464 §2.3.5)");
         assertTrue(transcript.containsAll(List.of("1: MAIL FROM:<bob@example.org>", "1: RCPT TO:<carol@peer.test>",
                 "1: RCPT TO:<ghost@peer.test>", "1: DATA", "1: Subject: out")), "" + transcript);
     }
@@ -537,6 +539,7 @@ class RemoteDeliveryTest {
         assertTrue(busy.reply().contains("421 4.3.2 busy"), busy.reply());
         RemoteDelivery.Outcome refused = toPeer(TlsPolicy.MAY).deliver(m, "peer.test", m.pending()).getFirst();
         assertEquals(554, refused.code(), refused.reply());
+        assertEquals(Optional.of("127.0.0.1"), refused.remoteMta(), refused.reply());
     }
 
     @Test
