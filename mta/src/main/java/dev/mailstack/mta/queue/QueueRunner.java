@@ -815,6 +815,7 @@ public final class QueueRunner implements AutoCloseable {
             // of ours or the next hop's, and waits for a retry, never counting as delivered
             reply = "451 4.5.0 unexpected reply (" + reply + ")";
             code = 451;
+            remoteMta = Optional.empty(); // our account of it now, not an SMTP reply
         }
         if (code < 300) {
             // RFC 3461 §4.1: NOTIFY=SUCCESS asks for a notice on delivery; without NOTIFY, none.
