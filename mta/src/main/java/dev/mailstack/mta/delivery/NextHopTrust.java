@@ -95,8 +95,8 @@ public final class NextHopTrust {
 
     /**
      * A client handshake under DANE: the certificate must match one of {@code tlsa}'s records
-     * ({@link DaneTrustManager}); these authorities play no part (RFC 7672 §3.1). SNI names the
-     * MX host, the TLSA base domain (RFC 7672 §8.1).
+     * ({@link DaneTrustManager}); these authorities play no part (RFC 7672 §3.1). {@code host} is
+     * the TLSA base domain, which SNI names (RFC 7672 §8.1).
      */
     SSLSocket handshake(Socket socket, String host, TlsaRecords tlsa) throws IOException {
         try {

@@ -139,10 +139,13 @@ final class SmtpClient implements AutoCloseable {
 
     private void handshake() throws IOException {
         try {
-            // the route's host name: SNI, so the server can choose its certificate, and what it must name
+            // the route's host name: SNI, so the server can choose its certificate, and what it must
+            // name; under DANE the TLSA base domain (RFC 7672 §8.1), which for an MX host that is an
+            // alias may be the name it expands to (§2.2.2)
             Socket plain = socket;
+            String sni = tlsa.map(t -> t.names().getFirst()).orElse(serverName);
             attach(within(timeouts.reply(), "to finish the TLS handshake", () -> tlsa.isPresent()
-                    ? trust.handshake(plain, serverName, tlsa.get()) : trust.handshake(plain, serverName, verify)));
+                    ? trust.handshake(plain, sni, tlsa.get()) : trust.handshake(plain, serverName, verify)));
         } catch (javax.net.ssl.SSLHandshakeException e) {
             throw new TlsHandshakeFailed(tlsa.isPresent() ? "DANE (RFC 7672): certificate of " + serverName
                     + " not accepted under its TLSA records" : verify ? "certificate of " + serverName + " not accepted (trusted: " + trust

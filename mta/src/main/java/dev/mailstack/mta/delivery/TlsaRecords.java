@@ -4,8 +4,10 @@ import java.util.List;
 
 /**
  * The usable TLSA records of one MX host (RFC 7672 §2.2.3), which its certificate must match, and
- * the names a certificate vouched for by a DANE-TA record must carry: the MX host first, then the
- * next-hop domain (RFC 7672 §3.2.2). A certificate matched by a DANE-EE record needs no name.
+ * the names a certificate vouched for by a DANE-TA record must carry: the TLSA base domain first
+ * (the MX host, or the name it expands to), which SNI names (RFC 7672 §8.1), then the MX host's
+ * own name when that differs and the next-hop domain (§3.2.2). A certificate matched by a DANE-EE
+ * record needs no name.
  */
 record TlsaRecords(List<TlsaRecord> records, List<String> names) {
     TlsaRecords {

@@ -187,6 +187,41 @@ class DaneDeliveryTest {
         }
     }
 
+    /**
+     * RFC 7672 §8.1: under DANE the client names the TLSA base domain in SNI. An MX host that is an
+     * alias of a provider's host, whose TLSA records are at the expanded name (§2.2.2), is asked
+     * for by that name: a next hop that picks its certificate by SNI then serves the one the
+     * records match, where the MX host's own name got its default certificate, which they do not.
+     */
+    @Test
+    void sniNamesTheTlsaBaseDomainOfAnMxHostThatIsAnAlias() throws Exception {
+        Path byName = Files.createDirectories(dir.resolve("by-name").resolve("mx.provider.test"));
+        Files.copy(dir.resolve("sts").resolve("sts-fullchain.pem"), byName.resolve("fullchain.pem"));
+        Files.copy(dir.resolve("sts").resolve("sts-privkey.pem"), byName.resolve("privkey.pem"));
+        Path defaults = Files.createDirectories(dir.resolve("default"));
+        for (String name : List.of("fullchain.pem", "privkey.pem")) {
+            try (InputStream in = getClass().getResourceAsStream("/dane/default-" + name)) {
+                Files.copy(in, defaults.resolve(name));
+            }
+        }
+        try (MtaFixture provider = new MtaFixture(dir.resolve("provider"), new Router(Map.of(), Optional.empty(), null),
+                SmtpSettings.mx("mx.example.org"), QueueSettings.defaults("mx.example.org"), TlsContext.fromPem(
+                        defaults.resolve("fullchain.pem"), defaults.resolve("privkey.pem"), dir.resolve("by-name")))) {
+            Map<String, List<LocalDnsServer.Record>> zone = new HashMap<>();
+            zone.put(DOMAIN, List.of(new LocalDnsServer.Mx(10, "mx.dane.test.")));
+            zone.put("mx.dane.test", List.of(new LocalDnsServer.Cname("mx.provider.test.")));
+            zone.put("mx.provider.test", List.of(new LocalDnsServer.A("127.0.0.1")));
+            zone.put("_" + provider.smtp.port() + "._tcp.mx.provider.test", List.of(eeSpki()));
+            try (LocalDnsServer signed = new LocalDnsServer(zone, true)) {
+                Router router = new Router(Map.of(), Optional.empty(), signed.url(), provider.smtp.port(), Map.of(),
+                        NextHopTrust.system(), false, Router.HTTPS_PORT, true);
+                RemoteDelivery.Outcome sent = sender.deliver(router, DOMAIN);
+                assertEquals(250, sent.code(), sent.reply());
+            }
+            provider.awaitMessages(provider.alice(), MailboxName.INBOX, 1);
+        }
+    }
+
     @Test
     void withoutTheAdBitTlsaRecordsAreIgnoredAndMailGoesAsBefore() throws Exception {
         LocalDnsServer unsigned = dns(false, Map.of(MX, List.of(noMatch(3))), MX);
