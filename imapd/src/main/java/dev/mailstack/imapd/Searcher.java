@@ -36,6 +36,12 @@ final class Searcher {
      * of a 100,000-message mailbox at once would not fit the shared cache and be read twice.
      */
     private static final int WINDOW = 1000;
+    /**
+     * What a window's structures weigh at most ({@link SummaryCache#weight}): a search holds them
+     * while it works through the window, outside the cache's bound. A thousand ordinary messages
+     * weigh some 2 MB; a thousand that each keep a 32 KiB header would weigh 70 MB.
+     */
+    private static final long WINDOW_BYTES = 4L * 1024 * 1024;
     /** The first message of the window whose summaries were loaded; 0 before the first. */
     private int window;
     /** The window's structures, from {@link #window} on; empty for a message whose content is gone. */
@@ -187,7 +193,8 @@ final class Searcher {
     private Optional<StoredStructure> structure(int msn) {
         if (window == 0 || msn < window || msn >= window + structures.size()) {
             window = msn;
-            structures = summaries.structures(mailbox.messages().subList(msn - 1, Math.min(mailbox.exists(), msn - 1 + WINDOW)));
+            structures = summaries.structures(mailbox.messages().subList(msn - 1, Math.min(mailbox.exists(), msn - 1 + WINDOW)),
+                    WINDOW_BYTES);
         }
         return structures.get(msn - window);
     }

@@ -32,16 +32,15 @@ final class StoredStructure {
      */
     private volatile String preview;
     /**
-     * The envelope's address and subject fields as SEARCH compares them, made on the first search
-     * that names one and kept: decoding RFC 2047 words was half of what a SEARCH SUBJECT of a large
-     * mailbox did, again on every search.
+     * The envelope's address and subject fields as SEARCH compares them ({@link #searchedField}),
+     * each made on the first search that names it and kept: decoding RFC 2047 words was half of
+     * what a SEARCH SUBJECT of a large mailbox did, again on every search.
      */
-    private volatile SearchedFields searched;
-
-    /** Each field's values, decoded and case-folded ({@link Searcher#fold}); none when the message lacks it. */
-    private record SearchedFields(List<String> from, List<String> to, List<String> cc, List<String> bcc,
-                                  List<String> subject) {
-    }
+    private volatile List<String> searchedFrom;
+    private volatile List<String> searchedTo;
+    private volatile List<String> searchedCc;
+    private volatile List<String> searchedBcc;
+    private volatile List<String> searchedSubject;
 
     private StoredStructure(MessageSummary summary) {
         this.summary = summary;
@@ -66,29 +65,24 @@ final class StoredStructure {
     }
 
     /**
-     * FROM, TO, CC, BCC or SUBJECT (RFC 3501 §6.4.4) as a search compares it; empty for any other
-     * field, which is read from the message's header instead.
+     * FROM, TO, CC, BCC or SUBJECT (RFC 3501 §6.4.4) as a search compares it: decoded and
+     * case-folded ({@link Searcher#fold}), none when the message lacks the field; empty for any
+     * other field, which is read from the message's header instead. A race only decodes twice.
      */
     Optional<List<String>> searchedField(String field) {
-        SearchedFields f = searched;
-        if (f == null) {
-            MessageSummary.Envelope e = summary.envelope();
-            f = new SearchedFields(searchable(e.from()), searchable(e.to()), searchable(e.cc()), searchable(e.bcc()),
-                    searchable(e.subject()));
-            searched = f;
-        }
+        MessageSummary.Envelope e = summary.envelope();
         return Optional.ofNullable(switch (field) {
-            case "FROM" -> f.from();
-            case "TO" -> f.to();
-            case "CC" -> f.cc();
-            case "BCC" -> f.bcc();
-            case "SUBJECT" -> f.subject();
+            case "FROM" -> searchedFrom != null ? searchedFrom : (searchedFrom = searchable(e.from()));
+            case "TO" -> searchedTo != null ? searchedTo : (searchedTo = searchable(e.to()));
+            case "CC" -> searchedCc != null ? searchedCc : (searchedCc = searchable(e.cc()));
+            case "BCC" -> searchedBcc != null ? searchedBcc : (searchedBcc = searchable(e.bcc()));
+            case "SUBJECT" -> searchedSubject != null ? searchedSubject : (searchedSubject = searchable(e.subject()));
             default -> null;
         });
     }
 
     private static List<String> searchable(String value) {
-        return value == null ? List.of() : List.of(Searcher.fold(Rfc2047.decode(value)));
+        return value == null ? List.of() : List.of(Searcher.fold(MessageText.decodeHeader(value)));
     }
 
     String envelope(boolean utf8) {

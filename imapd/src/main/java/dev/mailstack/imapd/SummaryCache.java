@@ -28,8 +28,11 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class SummaryCache {
     static final long MAX_BYTES = Math.clamp(Runtime.getRuntime().maxMemory() / 20, 20_000L * 2048, 150_000L * 2048);
-    /** An entry's map node, keys, records and lists beyond the octets its stored form counts. */
-    static final long ENTRY_OVERHEAD = 512;
+    /**
+     * An entry's map node, keys, records and lists beyond the octets its stored form counts, and
+     * the fields a search decodes and keeps (a subject and a sender, some 128 octets, for ordinary mail).
+     */
+    static final long ENTRY_OVERHEAD = 640;
 
     private record Entry(StoredStructure structure, long weight) {
     }
@@ -55,10 +58,9 @@ final class SummaryCache {
      * What an entry takes in the heap, estimated from its stored form: the decoded strings about its
      * octets again (Java keeps ASCII and Latin-1 text a byte per character), and the BODYSTRUCTURE
      * and BODY rendered from it later about as many, as they spell out the same part tree (the
-     * preview adds at most 256 characters, a search the envelope fields it compares, decoded: less
-     * than the summary's header). An ordinary message's summary is about 730 octets (the
+     * preview adds at most 256 characters). An ordinary message's summary is about 730 octets (the
      * benchmark's 10,000-message corpus): some 2 KB an entry, the figure the count bound was made
-     * for, so a cache of ordinary mail holds as many as before (150,000 in 300 MB).
+     * for, so a cache of ordinary mail holds about as many as before (nearly 150,000 in 300 MB).
      */
     static long weight(byte[] stored) {
         return ENTRY_OVERHEAD + 2L * stored.length;
@@ -116,23 +118,25 @@ final class SummaryCache {
 
     /** Loads the summaries of these messages that are not cached yet, in bulk. */
     void load(Collection<MessageRef> messages) {
-        structures(messages);
+        structures(messages, Long.MAX_VALUE);
     }
 
     /**
-     * The structures of these messages, in their order, those not cached yet read in bulk; empty
-     * for a message whose content is gone (see {@link #stored}). One look-up in the cache per
-     * message, where a load followed by {@link #stored} for each took two, each under the lock: a
-     * search of a large mailbox spent a fifth of its time there.
+     * The structures of the first of these messages, in their order, those not cached yet read in
+     * bulk; empty for a message whose content is gone (see {@link #stored}). One look-up in the
+     * cache per message, where a load followed by {@link #stored} for each took two, each under
+     * the lock: a search of a large mailbox spent a fifth of its time there. As many as weigh
+     * {@code maxBytes} at most ({@link #weight}), and always the first: the caller holds them,
+     * the cache's bound aside, for as long as it works on them.
      */
-    List<Optional<StoredStructure>> structures(Collection<MessageRef> messages) {
-        List<StoredStructure> found = new ArrayList<>(messages.size());
+    List<Optional<StoredStructure>> structures(Collection<MessageRef> messages, long maxBytes) {
+        List<Entry> found = new ArrayList<>(messages.size());
         List<ContentId> missing = new ArrayList<>();
         lock.lock();
         try {
             for (MessageRef r : messages) {
                 Entry e = entries.get(r.content());
-                found.add(e == null ? null : e.structure());
+                found.add(e);
                 if (e == null) {
                     missing.add(r.content());
                 }
@@ -140,20 +144,26 @@ final class SummaryCache {
         } finally {
             lock.unlock();
         }
-        Map<ContentId, StoredStructure> read = new HashMap<>();
+        Map<ContentId, Entry> read = new HashMap<>();
         if (!missing.isEmpty()) {
             for (Map.Entry<ContentId, MessageFacts> e : store.facts(missing).entrySet()) {
                 byte[] stored = e.getValue().summary();
-                StoredStructure s = StoredStructure.of(MessageSummary.decode(stored));
-                read.put(e.getKey(), s);
-                put(e.getKey(), s, weight(stored));
+                Entry entry = new Entry(StoredStructure.of(MessageSummary.decode(stored)), weight(stored));
+                read.put(e.getKey(), entry);
+                put(e.getKey(), entry.structure(), entry.weight());
             }
         }
         List<Optional<StoredStructure>> out = new ArrayList<>(found.size());
+        long bytes = 0;
         int i = 0;
         for (MessageRef r : messages) {
-            StoredStructure s = found.get(i++);
-            out.add(Optional.ofNullable(s != null ? s : read.get(r.content())));
+            Entry e = found.get(i++);
+            e = e != null ? e : read.get(r.content());
+            bytes += e == null ? 0 : e.weight();
+            if (bytes > maxBytes && !out.isEmpty()) {
+                break;
+            }
+            out.add(Optional.ofNullable(e).map(Entry::structure));
         }
         return out;
     }

@@ -1,6 +1,7 @@
 package dev.mailstack.imapd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mailstack.store.MailboxName;
@@ -8,6 +9,7 @@ import dev.mailstack.store.StoreSession;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -70,5 +72,24 @@ class SearcherTest {
         assertTrue(searcher.foldedChars() < 3 * note.length() / 2, searcher.foldedChars() + " characters case-mapped");
         assertEquals(List.of(), search(searcher(), "HEADER X-Note absent HEADER x-note IPSUM"));
         assertEquals(List.of(3), search(searcher(), "HEADER X-NOTE \"\""), "an empty string: every message with the field");
+    }
+
+    /**
+     * The envelope fields SEARCH compares are decoded and case-folded once per message and kept
+     * with its cached structure: a later search, in this session or another, does not decode them again.
+     */
+    @Test
+    void envelopeFieldsAreDecodedOnceAndKeptForLaterSearches() throws Exception {
+        imap.deliver(MailboxName.INBOX, "From: x@remote.test\r\nSubject: =?UTF-8?B?5Lit5paH?= Report\r\n\r\nx\r\n");
+        SummaryCache cache = new SummaryCache(imap.store.store());
+        StoreSession s = imap.store.session();
+        SelectedMailbox m = new SelectedMailbox(s, s.select(MailboxName.INBOX), true, false, true);
+        assertEquals(List.of(3), search(new Searcher(cache, s, m), "SUBJECT REPORT"));
+        StoredStructure kept = cache.structure(m.at(3));
+        List<String> subject = kept.searchedField("SUBJECT").orElseThrow();
+        assertEquals(List.of("\u4e2d\u6587 report"), subject, "RFC 2047 words decoded, lower-cased");
+        assertEquals(List.of(3), search(new Searcher(cache, s, m), "SUBJECT rEpOrT"));
+        assertSame(subject, kept.searchedField("SUBJECT").orElseThrow(), "not decoded again");
+        assertEquals(Optional.empty(), kept.searchedField("X-NOTE"), "other fields are read from the header");
     }
 }

@@ -5,9 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mailstack.store.MailboxName;
 import dev.mailstack.store.MessageRef;
+import dev.mailstack.store.StoreSession;
+import dev.mailstack.store.Transaction;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -78,9 +82,30 @@ class SummaryCacheTest {
         SummaryCache cache = new SummaryCache(imap.store.store(), 32 * 1024);
         cache.load(messages.subList(11, 12));
         List<MessageRef> asked = List.of(messages.get(12), messages.get(3), messages.get(11), messages.get(10));
-        List<String> subjects = cache.structures(asked).stream()
+        List<String> subjects = cache.structures(asked, Long.MAX_VALUE).stream()
                 .map(s -> s.orElseThrow().summary().envelope().subject()).toList();
         assertEquals(List.of("light 2", "heavy 3", "light 1", "light 0"), subjects);
         assertEquals(3, cache.size(), "the heavy one served, not kept");
+        assertEquals(1, cache.structures(asked, 1).size(), "within the weight asked for, and always the first");
+        SummaryCache fresh = new SummaryCache(imap.store.store());
+        List<MessageRef> three = List.of(messages.get(12), messages.get(11), messages.get(10));
+        fresh.load(three);
+        assertEquals(3, fresh.structures(three, fresh.bytes()).size(), "all three weigh what the cache holds");
+        assertEquals(2, fresh.structures(three, fresh.bytes() - 1).size(), "an octet less: not the third");
+    }
+
+    /** A message whose content another session's expunge and the sweep took away: empty, in its place. */
+    @Test
+    void aStructureWhoseContentIsGoneIsEmptyInItsPlace() throws IOException {
+        StoreSession s = imap.store.session();
+        try (Transaction t = s.begin()) {
+            t.expunge(imap.store.inbox(), List.of(messages.get(11).uid()));
+            t.commit();
+        }
+        assertEquals(0, imap.store.store().sweepContents(Duration.ofSeconds(5)), "the first look only notes it");
+        assertEquals(1, imap.store.store().sweepContents(Duration.ofSeconds(5)));
+        List<Optional<StoredStructure>> got = new SummaryCache(imap.store.store())
+                .structures(List.of(messages.get(10), messages.get(11), messages.get(12)), Long.MAX_VALUE);
+        assertEquals(List.of(true, false, true), got.stream().map(Optional::isPresent).toList());
     }
 }

@@ -34,15 +34,22 @@ public final class RemoteDelivery implements AutoCloseable {
      * {@code nextHopReports}: the next hop took the DSN request (RFC 3461 §5.2.2), so a success
      * notice is its to send; otherwise ours says "relayed". {@code attempted}: false when the
      * destination had no turn for this delivery (its queue.destination_concurrency deliveries
-     * were all under way), so nothing was tried and the attempt does not count. {@code remoteMta}:
-     * the host whose SMTP reply this is (RFC 3464 §2.3.5's Remote-MTA); empty when the reply is our
-     * own account of what went wrong (no address, no connection, a policy, a broken session).
+     * were all under way), so nothing was tried and the attempt does not count. {@code said}: the
+     * host's own reply, when {@code reply} is or quotes one; empty when the reply is our own account
+     * of what went wrong (no address, no connection, a policy, a broken session).
      */
-    public record Outcome(int position, int code, String reply, Optional<String> remoteMta, boolean nextHopReports,
+    public record Outcome(int position, int code, String reply, Optional<HostReply> said, boolean nextHopReports,
                           boolean attempted) {
         public Outcome(int position, int code, String reply, boolean nextHopReports) {
             this(position, code, reply, Optional.empty(), nextHopReports, true);
         }
+    }
+
+    /**
+     * A reply as a next hop sent it (RFC 3464 §2.3.5's Remote-MTA and §2.3.6's smtp diagnostic):
+     * {@code text} without what we add to it (the command it answered, a 552 to RCPT taken as 452).
+     */
+    public record HostReply(String host, String text) {
     }
 
     private final MailboxStore store;
@@ -176,7 +183,7 @@ public final class RemoteDelivery implements AutoCloseable {
                 // rest would only meet the same, one connection timeout after another
                 Outcome first = got.getFirst();
                 left.forEach(r -> byPosition.put(r.position(), new Outcome(r.position(), first.code(), first.reply(),
-                        first.remoteMta(), first.nextHopReports(), first.attempted())));
+                        first.said(), first.nextHopReports(), first.attempted())));
                 break;
             }
             List<QueuedMessage.PendingRecipient> again = new ArrayList<>();
@@ -324,8 +331,8 @@ public final class RemoteDelivery implements AutoCloseable {
         }
         // A host that refuses us outright (5xx greeting) is skipped for the next, as Postfix does; only
         // when every one of them refuses is the mail refused, otherwise it waits for a retry.
-        return every5xx ? all(recipients, last.code(), last.reply(), last.remoteMta())
-                : last.code() < 500 ? all(recipients, 451, last.reply(), last.remoteMta())
+        return every5xx ? all(recipients, last.code(), last.reply(), last.said())
+                : last.code() < 500 ? all(recipients, 451, last.reply(), last.said())
                 : all(recipients, 451, "451 4.4.0 " + last.reply());
     }
 
@@ -342,9 +349,9 @@ public final class RemoteDelivery implements AutoCloseable {
 
     /**
      * No transaction with this host (no connection, refused greeting or EHLO, TLS or login trouble,
-     * an extension this message needs missing): try the next. {@code remoteMta} as in {@link Outcome}.
+     * an extension this message needs missing): try the next. {@code said} as in {@link Outcome}.
      */
-    private record Failure(int code, String reply, boolean tlsBroken, Optional<String> remoteMta) implements Attempt {
+    private record Failure(int code, String reply, boolean tlsBroken, Optional<HostReply> said) implements Attempt {
         Failure(int code, String reply) {
             this(code, reply, false, Optional.empty());
         }
@@ -355,7 +362,8 @@ public final class RemoteDelivery implements AutoCloseable {
 
         /** The host's own refusal, with what we asked. */
         static Failure saidBy(Route route, SmtpClient.Reply reply, String asked) {
-            return new Failure(reply.code(), reply.text() + " (" + asked + ")", false, Optional.of(route.host()));
+            return new Failure(reply.code(), reply.text() + " (" + asked + ")", false,
+                    Optional.of(new HostReply(route.host(), reply.text())));
         }
     }
 
@@ -593,17 +601,18 @@ public final class RemoteDelivery implements AutoCloseable {
         // RFC 5321 §4.3.2: MAIL and RCPT succeed with 2yz, DATA with 354; any other positive or
         // intermediate reply means the server is out of step, and ends the session
         SmtpClient.Reply from = client.expect("MAIL", replies.getFirst(), SmtpClient.POSITIVE);
-        Optional<String> answered = Optional.of(route.host()); // the replies below are the host's own
         Map<Integer, Outcome> outcomes = new LinkedHashMap<>();
         List<QueuedMessage.PendingRecipient> accepted = new ArrayList<>();
         if (from.ok()) {
             for (int i = 0; i < recipients.size(); i++) {
                 QueuedMessage.PendingRecipient r = recipients.get(i);
-                SmtpClient.Reply reply = tooManyRecipients(client.expect("RCPT", replies.get(i + 1), SmtpClient.POSITIVE));
+                SmtpClient.Reply sent = client.expect("RCPT", replies.get(i + 1), SmtpClient.POSITIVE);
+                SmtpClient.Reply reply = tooManyRecipients(sent);
                 if (reply.ok()) {
                     accepted.add(r);
                 } else {
-                    outcomes.put(r.position(), new Outcome(r.position(), reply.code(), reply.text(), answered, false, true));
+                    outcomes.put(r.position(), new Outcome(r.position(), reply.code(), reply.text(),
+                            Optional.of(new HostReply(route.host(), sent.text())), false, true));
                 }
             }
         }
@@ -621,28 +630,29 @@ public final class RemoteDelivery implements AutoCloseable {
             if (kept && from.code() < 500) {
                 throw new KeptSessionRefused(from);
             }
-            return all(recipients, from.code(), from.text(), answered);
+            return all(recipients, from.code(), from.text(), Optional.of(new HostReply(route.host(), from.text())));
         }
         if (!accepted.isEmpty()) {
             SmtpClient.Reply end;
-            Optional<String> endedBy = answered;
+            boolean hostSaid = true;
             try {
                 end = go.code() != 354 ? go : client.expect("the end of the data",
                         sevenBit.isPresent() ? send(client, sevenBit.get()) : sendAsIs(client, message), SmtpClient.POSITIVE);
             } catch (SmtpClient.ProtocolError e) {
                 // after the data no other address gets it either (see below); the session has ended
                 end = new SmtpClient.Reply(451, List.of("4.5.0 " + route + ": " + e.getMessage()));
-                endedBy = Optional.empty();
+                hostSaid = false;
             } catch (IOException e) {
                 // The message may have reached the server whole: no other address gets it now, the
                 // next attempt does (a duplicate then is SMTP's own risk, RFC 5321 §6.1).
                 client.abort();
-                endedBy = Optional.empty();
+                hostSaid = false;
                 end = new SmtpClient.Reply(451, List.of("4.4.2 " + route + ": connection lost while sending the message: "
                         + e.getMessage()));
             }
             for (QueuedMessage.PendingRecipient r : accepted) {
-                outcomes.put(r.position(), new Outcome(r.position(), end.code(), end.text(), endedBy, dsn && end.ok(), true));
+                outcomes.put(r.position(), new Outcome(r.position(), end.code(), end.text(),
+                        hostSaid ? Optional.of(new HostReply(route.host(), end.text())) : Optional.empty(), dsn && end.ok(), true));
             }
             LOG.log(Level.INFO, "relayed queue={0} route={1} tls={2} pipelined={3} reply={4} recipients={5}", message.id(),
                     route, client.secure() ? "on" : "off", pipelining, end.text(), accepted.size());
@@ -790,7 +800,7 @@ public final class RemoteDelivery implements AutoCloseable {
     }
 
     private static List<Outcome> all(List<QueuedMessage.PendingRecipient> recipients, int code, String reply,
-                                     Optional<String> remoteMta) {
-        return recipients.stream().map(r -> new Outcome(r.position(), code, reply, remoteMta, false, true)).toList();
+                                     Optional<HostReply> said) {
+        return recipients.stream().map(r -> new Outcome(r.position(), code, reply, said, false, true)).toList();
     }
 }

@@ -1,5 +1,6 @@
 package dev.mailstack.mta.queue;
 
+import dev.mailstack.mta.delivery.RemoteDelivery;
 import dev.mailstack.store.MailEnvelope;
 import dev.mailstack.store.QueuedMessage;
 import java.io.IOException;
@@ -41,10 +42,11 @@ final class DeliveryReport {
     enum Action { FAILED, DELAYED, DELIVERED, RELAYED, EXPANDED }
 
     /**
-     * {@code remoteMta}: the host that gave the reply (RFC 3464 §2.3.5); empty when it is this
-     * server's own, from local delivery or about a next hop that never answered.
+     * {@code said}: the next hop's own reply, which {@code reply} is or quotes (RFC 3464 §2.3.5,
+     * §2.3.6); empty when the reply is this server's own, from local delivery or about a next hop
+     * that never answered.
      */
-    record Entry(MailEnvelope.Recipient recipient, Action action, String reply, Optional<String> remoteMta) {
+    record Entry(MailEnvelope.Recipient recipient, Action action, String reply, Optional<RemoteDelivery.HostReply> said) {
         Entry(MailEnvelope.Recipient recipient, Action action, String reply) {
             this(recipient, action, reply, Optional.empty());
         }
@@ -96,8 +98,8 @@ final class DeliveryReport {
                 : "Your message was delivered to the recipients below, as you asked.\r\n");
         h.append("\r\n");
         for (Entry e : entries) {
-            String said = e.remoteMta().map(host -> "host " + host + " said: ").orElse("");
-            h.append(folded("<" + e.recipient().address() + ">:", said + reported(e.reply()), "    ")).append("\r\n");
+            String host = e.said().map(r -> "host " + r.host() + " said: ").orElse("");
+            h.append(folded("<" + e.recipient().address() + ">:", host + reported(e.reply()), "    ")).append("\r\n");
         }
         h.append("\r\n--").append(boundary).append("\r\n");
         h.append("Content-Type: message/").append(statusType).append("\r\n\r\n");
@@ -109,12 +111,12 @@ final class DeliveryReport {
             h.append("\r\n").append(recipientFields.get(i));
             h.append("Action: ").append(e.action().name().toLowerCase(Locale.ROOT)).append("\r\n");
             h.append("Status: ").append(status(e.reply(), e.action())).append("\r\n");
-            e.remoteMta().ifPresent(host -> h.append("Remote-MTA: dns; ").append(host.replaceAll("[^\\x21-\\x7e]", "?")).append("\r\n"));
+            e.said().ifPresent(r -> h.append("Remote-MTA: dns; ").append(r.host().replaceAll("[^\\x21-\\x7e]", "?")).append("\r\n"));
             // RFC 3464 §2.3.6: a structured field, folded where it has spaces (RFC 5322 §2.2.3), of
-            // US-ASCII (§2.1.2): the reply in full is in the text part
-            String type = e.remoteMta().isPresent() ? "smtp" : OWN_DIAGNOSTIC;
-            h.append(folded("Diagnostic-Code: " + type + ";", reported(e.reply()).replaceAll("[^\\x20-\\x7e]", "?"), " "))
-                    .append("\r\n");
+            // US-ASCII (§2.1.2): the reply in full is in the text part. "smtp" is the next hop's
+            // reply as it sent it, without what we add to it.
+            String diagnostic = e.said().map(r -> "smtp; " + reported(r.text())).orElse(OWN_DIAGNOSTIC + "; " + reported(e.reply()));
+            h.append(folded("Diagnostic-Code:", diagnostic.replaceAll("[^\\x20-\\x7e]", "?"), " ")).append("\r\n");
         }
         h.append("\r\n--").append(boundary).append("\r\n");
         boolean full = "FULL".equals(message.envelope().ret().orElse("")) && message.size() <= FULL_RETURN_LIMIT;
@@ -267,11 +269,17 @@ final class DeliveryReport {
             return;
         }
         int cut = 0;
+        int lines = 0;
         for (int i = 2; i < n; i++) {
-            if (head[i - 2] == '\r' && head[i - 1] == '\n' && head[i] != ' ' && head[i] != '\t') {
-                cut = i; // a field begins here: everything before it is whole fields
+            if (head[i - 2] == '\r' && head[i - 1] == '\n') {
+                lines = i;
+                if (head[i] != ' ' && head[i] != '\t') {
+                    cut = i; // a field begins here: everything before it is whole fields
+                }
             }
         }
-        out.write(head, 0, cut);
+        // a first field longer than the limit: the lines of it that fit, a shorter field of the
+        // same name, rather than an empty header
+        out.write(head, 0, cut > 0 ? cut : lines);
     }
 }

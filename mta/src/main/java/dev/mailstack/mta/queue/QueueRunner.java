@@ -390,7 +390,7 @@ public final class QueueRunner implements AutoCloseable {
             for (int i = 0; i < results.size(); i++) {
                 RemoteDelivery.Outcome o = results.get(i);
                 RecipientOutcome outcome = !o.attempted() ? noTurn(attempt, group.getValue().get(i), o.reply())
-                        : classify(attempt, group.getValue().get(i), o.reply(), o.code(), o.remoteMta(),
+                        : classify(attempt, group.getValue().get(i), o.reply(), o.code(), o.said(),
                         o.nextHopReports() ? null : DeliveryReport.Action.RELAYED);
                 (outcome instanceof RecipientOutcome.Delivered && !last ? done : attempt.outcomes).add(outcome);
             }
@@ -804,23 +804,24 @@ public final class QueueRunner implements AutoCloseable {
     }
 
     /**
-     * {@code remoteMta}: the host whose reply this is (none for local delivery's and our own);
+     * {@code said}: the next hop's own reply, which {@code reply} is or quotes (none for local
+     * delivery's and our own);
      * {@code success}: what a success notice would say (null: none is ours to send).
      */
     private RecipientOutcome classify(Attempt a, QueuedMessage.PendingRecipient r, String reply, int code,
-                                      Optional<String> remoteMta, DeliveryReport.Action success) {
+                                      Optional<RemoteDelivery.HostReply> said, DeliveryReport.Action success) {
         QueuedMessage message = a.message;
         if (code < 200 || code >= 600 || code / 100 == 3) {
             // only 2yz is success (RFC 5321 §4.2.1); anything else a delivery passes on is a fault
             // of ours or the next hop's, and waits for a retry, never counting as delivered
             reply = "451 4.5.0 unexpected reply (" + reply + ")";
             code = 451;
-            remoteMta = Optional.empty(); // our account of it now, not an SMTP reply
+            said = Optional.empty(); // our account of it now, no reply SMTP allows
         }
         if (code < 300) {
             // RFC 3461 §4.1: NOTIFY=SUCCESS asks for a notice on delivery; without NOTIFY, none.
             if (success != null && notifies(r.recipient(), "SUCCESS", false)) {
-                a.successes.add(new DeliveryReport.Entry(r.recipient(), success, reply, remoteMta));
+                a.successes.add(new DeliveryReport.Entry(r.recipient(), success, reply, said));
             }
             return new RecipientOutcome.Delivered(r.position(), reply);
         }
@@ -829,7 +830,7 @@ public final class QueueRunner implements AutoCloseable {
             String why = code >= 500 ? reply : reply + " (gave up after " + settings.maxLifetime().toHours() + " hours)";
             LOG.log(Level.INFO, "failed queue={0} rcpt={1} reply={2}", message.id(), r.recipient().address(), why);
             if (notifies(r.recipient(), "FAILURE", true)) {
-                a.failures.add(new DeliveryReport.Entry(r.recipient(), DeliveryReport.Action.FAILED, why, remoteMta));
+                a.failures.add(new DeliveryReport.Entry(r.recipient(), DeliveryReport.Action.FAILED, why, said));
             }
             return new RecipientOutcome.Failed(r.position(), why);
         }
@@ -837,7 +838,7 @@ public final class QueueRunner implements AutoCloseable {
         LOG.log(Level.INFO, "deferred queue={0} rcpt={1} reply={2} next={3}", message.id(), r.recipient().address(), reply, next);
         if (!settings.delayWarning().isZero() && age.compareTo(settings.delayWarning()) >= 0
                 && notifies(r.recipient(), "DELAY", true)) {
-            a.delays.add(new DeliveryReport.Entry(r.recipient(), DeliveryReport.Action.DELAYED, reply, remoteMta));
+            a.delays.add(new DeliveryReport.Entry(r.recipient(), DeliveryReport.Action.DELAYED, reply, said));
         }
         return new RecipientOutcome.Deferred(r.position(), reply, next);
     }

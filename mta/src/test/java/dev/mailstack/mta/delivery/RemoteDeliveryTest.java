@@ -111,7 +111,7 @@ class RemoteDeliveryTest {
         assertEquals(1, outcomes.size());
         assertEquals(451, outcomes.getFirst().code(), "a temporary failure, to be retried");
         assertTrue(outcomes.getFirst().reply().contains("read nothing for 1 s"), outcomes.getFirst().reply());
-        assertEquals(Optional.empty(), outcomes.getFirst().remoteMta(), "our account of the failure, no reply of the host's");
+        assertEquals(Optional.empty(), outcomes.getFirst().said(), "our account of the failure, no reply of the host's");
     }
 
     /**
@@ -370,7 +370,8 @@ class RemoteDeliveryTest {
         assertEquals(List.of(250, 550), codes(outcomes), "" + outcomes);
         awaitPeer();
         assertTrue(outcomes.get(1).reply().contains("5.1.1"), outcomes.get(1).reply());
-        assertEquals(Optional.of("127.0.0.1"), outcomes.get(1).remoteMta(), "the host's own reply (RFC 3464 §2.3.5)");
+        assertEquals(Optional.of(new RemoteDelivery.HostReply("127.0.0.1", outcomes.get(1).reply())), outcomes.get(1).said(),
+                "the host's own reply (RFC 3464 §2.3.5)");
         assertTrue(transcript.containsAll(List.of("1: MAIL FROM:<bob@example.org>", "1: RCPT TO:<carol@peer.test>",
                 "1: RCPT TO:<ghost@peer.test>", "1: DATA", "1: Subject: out")), "" + transcript);
     }
@@ -539,7 +540,8 @@ class RemoteDeliveryTest {
         assertTrue(busy.reply().contains("421 4.3.2 busy"), busy.reply());
         RemoteDelivery.Outcome refused = toPeer(TlsPolicy.MAY).deliver(m, "peer.test", m.pending()).getFirst();
         assertEquals(554, refused.code(), refused.reply());
-        assertEquals(Optional.of("127.0.0.1"), refused.remoteMta(), refused.reply());
+        assertEquals(Optional.of(new RemoteDelivery.HostReply("127.0.0.1", "554 5.7.1 no mail from you")), refused.said(),
+                "the greeting as it came, without the words that say it was the greeting: " + refused.reply());
     }
 
     @Test
@@ -1010,6 +1012,7 @@ class RemoteDeliveryTest {
         }
         assertEquals(List.of(552, 452), codes(outcomes), "" + outcomes);
         assertEquals("452 4.5.3 too many recipients", outcomes.get(1).reply());
+        assertEquals("552 5.5.3 too many recipients", outcomes.get(1).said().orElseThrow().text(), "as the host sent it");
         assertEquals("552 5.3.4 message too big", outcomes.get(0).reply());
     }
 
@@ -1174,6 +1177,7 @@ class RemoteDeliveryTest {
         }
         assertEquals(451, o.code(), o.reply());
         assertTrue(o.reply().startsWith("451 4.5.0 ") && o.reply().contains("reply longer than 65536 bytes"), o.reply());
+        assertEquals(Optional.empty(), o.said(), "our account of a broken session");
         awaitPeer();
         assertTrue(transcript.stream().noneMatch(l -> l.contains("MAIL")), "" + transcript);
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mailstack.mta.delivery.RemoteDelivery;
 import dev.mailstack.store.ContentId;
 import dev.mailstack.store.MailEnvelope;
 import dev.mailstack.store.QueueId;
@@ -34,15 +35,15 @@ class DeliveryReportTest {
         return report(envelope, action, reply, Optional.empty(), original);
     }
 
-    /** {@code remoteMta}: the host that gave the reply, empty for one of our own. */
+    /** {@code said}: the next hop's own reply, empty for one of our own. */
     private static String report(MailEnvelope envelope, DeliveryReport.Action action, String reply,
-                                 Optional<String> remoteMta, String original) throws Exception {
+                                 Optional<RemoteDelivery.HostReply> said, String original) throws Exception {
         MailEnvelope.Recipient recipient = envelope.recipients().getFirst();
         QueuedMessage message = new QueuedMessage(new QueueId(1), envelope, List.of(), new ContentId(1), "k", 40, false,
                 Instant.now());
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         DeliveryReport.write(out, "mx.example.org", message, "bob@example.org",
-                List.of(new DeliveryReport.Entry(recipient, action, reply, remoteMta)),
+                List.of(new DeliveryReport.Entry(recipient, action, reply, said)),
                 new ByteArrayInputStream(original.getBytes(StandardCharsets.UTF_8)));
         return out.toString(StandardCharsets.UTF_8);
     }
@@ -101,6 +102,21 @@ class DeliveryReportTest {
         assertFalse(report.contains("the body"));
     }
 
+    /** A first field longer than the whole limit comes back as the lines of it that fit, not as an empty header. */
+    @Test
+    void aFirstFieldLongerThanTheLimitComesBackAsTheLinesOfItThatFit() throws Exception {
+        String huge = "References: <first@remote.test>\r\n" + " <another-message-id@remote.test>\r\n".repeat(3000);
+        String report = report(envelopeTo("carol@remote.test"), DeliveryReport.Action.FAILED, "550 5.1.1 no",
+                huge + "Subject: hi\r\n\r\nthe body\r\n");
+        String returned = report.substring(report.indexOf("text/rfc822-headers\r\n\r\n") + "text/rfc822-headers\r\n\r\n".length(),
+                report.lastIndexOf("\r\n--"));
+        assertTrue(returned.length() <= DeliveryReport.FULL_RETURN_LIMIT && returned.length() > DeliveryReport.FULL_RETURN_LIMIT - 100,
+                returned.length() + " octets");
+        assertTrue(returned.startsWith("References: <first@remote.test>\r\n <another-message-id@remote.test>\r\n"), returned);
+        assertTrue(returned.endsWith("@remote.test>\r\n"), "whole lines: " + returned.substring(returned.length() - 60));
+        assertFalse(report.contains("Subject: hi") || report.contains("the body"));
+    }
+
     @Test
     void theStatusIsTheEnhancedCodeRightAfterTheReplyCodeAndOfItsClass() {
         assertEquals("5.1.1", DeliveryReport.status("550 5.1.1 <carol@remote.test>: no such user", DeliveryReport.Action.FAILED));
@@ -120,7 +136,7 @@ class DeliveryReportTest {
             reply.append(" line ").append(i).append(" of a long explanation");
         }
         String report = report(envelopeTo("carol@remote.test"), DeliveryReport.Action.FAILED, reply.toString(),
-                Optional.of("mx.remote.test"), "Subject: hi\r\n\r\nbody\r\n");
+                Optional.of(new RemoteDelivery.HostReply("mx.remote.test", reply.toString())), "Subject: hi\r\n\r\nbody\r\n");
         for (String line : report.split("\r\n")) {
             assertTrue(line.getBytes(StandardCharsets.UTF_8).length <= 78, "RFC 5322 §2.1.1: " + line);
         }
@@ -131,6 +147,21 @@ class DeliveryReportTest {
         assertTrue(report.contains("<carol@remote.test>: host mx.remote.test said: 550 5.7.1 line 0"), report);
         assertEquals("5.7.1", field(report, "Status"));
         assertEquals("dns; mx.remote.test", field(report, "Remote-MTA"));
+    }
+
+    /**
+     * The smtp diagnostic is the next hop's reply as it came (RFC 3464 §2.3.6), without what we
+     * added to it for the reader: which command it answered, that we gave up.
+     */
+    @Test
+    void theSmtpDiagnosticIsTheHostsReplyWithoutWhatWeAddedToIt() throws Exception {
+        String report = report(envelopeTo("carol@remote.test"), DeliveryReport.Action.FAILED,
+                "554 5.7.1 no mail from you (greeting of mx.remote.test:25)",
+                Optional.of(new RemoteDelivery.HostReply("mx.remote.test", "554 5.7.1 no mail from you")),
+                "Subject: hi\r\n\r\nbody\r\n");
+        assertEquals("smtp; 554 5.7.1 no mail from you", field(report, "Diagnostic-Code"));
+        assertTrue(report.replaceAll("\r\n[ \t]+", " ") // its lines folded at 78 columns
+                .contains("<carol@remote.test>: host mx.remote.test said: 554 5.7.1 no mail from you (greeting of"), report);
     }
 
     /**
