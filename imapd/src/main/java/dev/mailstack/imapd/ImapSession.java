@@ -684,10 +684,14 @@ final class ImapSession {
         return new MailboxName(decoded(wire));
     }
 
-    /** A mailbox name or LIST pattern as sent: modified UTF-7 unless UTF8=ACCEPT (RFC 3501 §5.1.3). */
+    /**
+     * A mailbox name or LIST pattern as sent: modified UTF-7 unless UTF8=ACCEPT (RFC 3501 §5.1.3),
+     * in NFC as the store keeps names (RFC 6855 §3), so that a pattern matches what it spells.
+     */
     private String decoded(String wire) {
         try {
-            return utf8 ? wire : ModifiedUtf7.decode(wire);
+            String text = utf8 ? wire : ModifiedUtf7.decode(wire);
+            return java.text.Normalizer.normalize(text, java.text.Normalizer.Form.NFC);
         } catch (IllegalArgumentException e) {
             throw new StoreException(dev.mailstack.store.StoreFailure.INVALID_NAME, e.getMessage());
         }
@@ -950,7 +954,8 @@ final class ImapSession {
         MailboxName name = name(a.mailbox());
         Optional<MailboxInfo> box = user.find(name);
         if (box.isEmpty()) {
-            tagged(tag, "NO " + ImapReplies.TRY_CREATE + name.path());
+            // as the client spells names: 7-bit text for a rev1 client (RFC 3501 §9)
+            tagged(tag, "NO " + ImapReplies.TRY_CREATE + ImapSyntax.mailbox(name.path(), utf8));
             return;
         }
         Instant now = Instant.now();
@@ -1153,7 +1158,7 @@ final class ImapSession {
         MailboxName target = name(c.mailbox());
         Optional<MailboxInfo> box = userStore().find(target);
         if (box.isEmpty()) {
-            tagged(tag, "NO " + ImapReplies.TRY_CREATE + target.path());
+            tagged(tag, "NO " + ImapReplies.TRY_CREATE + ImapSyntax.mailbox(target.path(), utf8));
             return;
         }
         if (pastTheEnd(tag, m, c.set(), c.uid())) {

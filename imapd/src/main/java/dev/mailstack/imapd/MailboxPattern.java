@@ -67,7 +67,7 @@ final class MailboxPattern {
     static MailboxPattern of(String reference, String pattern) {
         String full = reference.isEmpty() || pattern.startsWith("/") ? pattern
                 : reference.endsWith("/") ? reference + pattern : reference + "/" + pattern;
-        if (full.regionMatches(true, 0, "INBOX", 0, 5) && (full.length() == 5 || "/*%".indexOf(full.charAt(5)) >= 0)) {
+        if (MailboxName.startsWithInbox(full) && (full.length() == 5 || "/*%".indexOf(full.charAt(5)) >= 0)) {
             full = "INBOX" + full.substring(5);
         }
         String compact = collapsed(full);

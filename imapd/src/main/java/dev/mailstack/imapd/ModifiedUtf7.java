@@ -1,5 +1,8 @@
 package dev.mailstack.imapd;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
@@ -39,16 +42,20 @@ public final class ModifiedUtf7 {
         pending.setLength(0);
     }
 
-    /** Decodes; a malformed shift sequence is an error (the caller answers BAD/NO). */
+    /**
+     * Decodes; a malformed shift sequence is an error (the caller answers NO). RFC 3501 §5.1.3 gives
+     * each name one spelling: printable ASCII is never shifted, a shift is not followed by another,
+     * and its modified base64 is the shortest (no padding, no bits left over). Names spelled
+     * otherwise are refused rather than read, so that "a&AC8-b" cannot stand for "a/b" nor two
+     * spellings for one mailbox. Raw 8-bit text outside a shift is kept as Unicode (a client that
+     * sends UTF-8 without UTF8=ACCEPT).
+     */
     public static String decode(String wire) {
         StringBuilder out = new StringBuilder();
+        int lastShiftEnd = -2;
         for (int i = 0; i < wire.length(); i++) {
             char c = wire.charAt(i);
             if (c != '&') {
-                if (c > 0x7e) {
-                    out.append(c); // already Unicode (a client that sends UTF-8): keep it
-                    continue;
-                }
                 out.append(c);
                 continue;
             }
@@ -59,14 +66,33 @@ public final class ModifiedUtf7 {
             if (end == i + 1) {
                 out.append('&');
             } else {
-                byte[] utf16 = DEC.decode(wire.substring(i + 1, end).replace(',', '/'));
-                if (utf16.length % 2 != 0) {
-                    throw new IllegalArgumentException("bad modified UTF-7 in mailbox name");
+                if (lastShiftEnd == i - 1) {
+                    throw new IllegalArgumentException("two modified UTF-7 shifts in a row in mailbox name (one is the form)");
                 }
-                out.append(new String(utf16, StandardCharsets.UTF_16BE));
+                out.append(shifted(wire.substring(i + 1, end)));
+                lastShiftEnd = end;
             }
             i = end;
         }
         return out.toString();
+    }
+
+    /** The text of one shift's modified base64, if it is the one form RFC 3501 §5.1.3 allows. */
+    private static String shifted(String base64) {
+        byte[] utf16 = DEC.decode(base64.replace(',', '/')); // IllegalArgumentException on a foreign character
+        if (utf16.length % 2 != 0 || !ENC.encodeToString(utf16).replace('/', ',').equals(base64)) {
+            throw new IllegalArgumentException("bad modified UTF-7 in mailbox name");
+        }
+        String text;
+        try {
+            text = StandardCharsets.UTF_16BE.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(utf16)).toString();
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException("modified UTF-7 with a lone surrogate in mailbox name");
+        }
+        if (text.chars().anyMatch(ch -> ch >= 0x20 && ch <= 0x7e)) {
+            throw new IllegalArgumentException("printable ASCII in a modified UTF-7 shift in mailbox name (send it as is)");
+        }
+        return text;
     }
 }

@@ -193,4 +193,27 @@ class Imap4rev2Test {
             rev1.send("d DELETE " + FINANCE_UTF7).expect("d NO \\[HASCHILDREN\\] .*");
         }
     }
+
+    /**
+     * RFC 6855 §3: names are Net-Unicode, so "Café" sent decomposed is the mailbox made composed,
+     * and a C1 control is refused; RFC 3501 §5.1.3: a name in modified UTF-7 has one spelling.
+     */
+    @Test
+    void namesAreOneMailboxWhateverTheirUnicodeFormAndOneSpellingInModifiedUtf7() throws IOException {
+        try (LineClient c = rev2(); LineClient rev1 = imap.login()) {
+            c.send("a CREATE \"Caf\u00e9\"").expect("a OK .*CREATE completed");
+            c.send("b CREATE \"Cafe\u0301\"").expect("b NO \\[ALREADYEXISTS\\] .*");
+            c.send("s STATUS \"Cafe\u0301\" (MESSAGES)").expect("\\* STATUS \"Caf\u00e9\" \\(MESSAGES 0\\)");
+            c.expect("s OK STATUS completed");
+            c.send("l LIST \"\" \"Cafe\u0301*\"").expect("\\* LIST \\(.*\\) \"/\" \"Caf\u00e9\"");
+            c.expect("l OK LIST completed");
+            c.send("x CREATE \"a\u0085b\"").expect("x NO .*control characters.*");
+
+            rev1.send("s STATUS Caf&AOk- (MESSAGES)").expect("\\* STATUS \"Caf&AOk-\" \\(MESSAGES 0\\)");
+            rev1.expect("s OK STATUS completed");
+            rev1.send("e STATUS &AEMAYQBmAOk- (MESSAGES)").expect("e NO .*printable ASCII.*");
+            rev1.send("f CREATE a&AC8-b").expect("f NO .*");
+            rev1.send("g LIST \"\" a*").expect("g OK LIST completed"); // nothing named a/b was made
+        }
+    }
 }

@@ -201,6 +201,18 @@ class ImapParserTest {
         assertEquals("~peter/mail/&U,BTFw-/&ZeVnLIqe-", ModifiedUtf7.encode("~peter/mail/台北/日本語"));
     }
 
+    /** RFC 3501 §5.1.3: one spelling per name; the others are refused, not read. */
+    @Test
+    void modifiedUtf7RefusesEverySpellingButTheShortestOne() {
+        assertEquals("~peter/mail/台北/日本語", ModifiedUtf7.decode("~peter/mail/&U,BTFw-/&ZeVnLIqe-"));
+        assertEquals("éé", ModifiedUtf7.decode("&AOkA6Q-"));
+        for (String wire : List.of("&AGE-", "a&AC8-b", "&AOk-&AOk-", "&AOk=-", "&AOl-", "&U/BTFw-", "&2AA-", "&XeVPXA",
+                "&XeVP-", "&*-")) {
+            assertThrows(IllegalArgumentException.class, () -> ModifiedUtf7.decode(wire), wire);
+        }
+        assertEquals("Caf&AOk- &- Bar", ModifiedUtf7.encode(ModifiedUtf7.decode("Caf&AOk- &- Bar")));
+    }
+
     /** RFC 7162 §3.2.5 and §3.2.6: QRESYNC's SELECT parameter and FETCH's VANISHED modifier. */
     @Test
     void qresyncParametersParseAndMalformedOnesAreRefused() throws Exception {

@@ -25,7 +25,7 @@ public final class Database implements AutoCloseable {
     static final String[] MIGRATIONS = {"classpath:db/migration/store", "classpath:db/migration/queue"};
     /** Migrations in Java, between the SQL ones by version: what SQL shared by H2 and PostgreSQL cannot do. */
     private static final List<JavaMigration> JAVA_MIGRATIONS = List.of(new RandomMailboxIds(), new DeliveryQueueIds(),
-            new SieveDuplicatesPerMessage());
+            new SieveDuplicatesPerMessage(), new MailboxNamesNetUnicode());
 
     private final ConnectionPool pool;
     private final SqlDialect dialect;

@@ -414,6 +414,21 @@ class MailboxStoreTest {
     }
 
     @Test
+    void aRenameThatWouldMakeAChildNameTooLongIsRefusedWhole() {
+        StoreSession s = f.session();
+        s.create(new MailboxName("a/b"), Optional.empty());
+        MailboxName longName = new MailboxName("x".repeat(MailboxName.MAX_LENGTH - 1)); // fits; "…/b" does not
+        StoreException e = assertThrows(StoreException.class, () -> s.rename(new MailboxName("a"), longName));
+        assertEquals(StoreFailure.INVALID_NAME, e.failure());
+        // nothing moved, and the account's mailboxes can still all be listed
+        List<String> names = s.list().stream().map(m -> m.name().path()).toList();
+        assertTrue(names.containsAll(List.of("a", "a/b")), names.toString());
+        assertTrue(names.stream().noneMatch(n -> n.startsWith("x")), names.toString());
+        s.rename(new MailboxName("a"), new MailboxName("x".repeat(MailboxName.MAX_LENGTH - 2)));
+        assertTrue(s.find(new MailboxName("x".repeat(MailboxName.MAX_LENGTH - 2) + "/b")).isPresent());
+    }
+
+    @Test
     void mailboxesCreateRenameDeleteWithHierarchyAndUnicode() {
         StoreSession s = f.session();
         s.create(new MailboxName("工作/项目"), Optional.empty());

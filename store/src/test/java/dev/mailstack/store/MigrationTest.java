@@ -169,6 +169,35 @@ class MigrationTest {
         }
     }
 
+    /** RFC 6855 §3: names stored before version 22.1 become Net-Unicode, and every one of them can be listed. */
+    @Test
+    void mailboxNamesOfVersion22AreMadeNfcWithoutControlCharacters() throws Exception {
+        String url = Database.defaultUrl(dir);
+        String decomposed = "Cafe\u0301";
+        try (Database old = Database.open(url, "22"); Connection c = old.connect(); var st = c.createStatement()) {
+            addUser(st);
+            int n = 0;
+            for (String name : List.of("INBOX", "Café", decomposed, decomposed + "/Menu", "Né" + "e\u0301", "a\u0085b\u2028c")) {
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO mailboxes (account_id, name, uid_validity,"
+                        + " uid_next, highest_modseq, object_id) SELECT id, ?, 7, 1, 1, ? FROM accounts")) {
+                    ps.setString(1, name);
+                    ps.setString(2, "F" + String.valueOf(n++).repeat(22));
+                    ps.executeUpdate();
+                }
+            }
+        }
+        try (MailboxStore store = MailboxStore.open(dir, url)) {
+            StoreSession s = store.open(store.accounts().authenticate("u@old.test", "pw").orElseThrow().id());
+            List<String> names = s.list().stream().map(m -> m.name().path()).toList();
+            MailboxId twin = s.list().stream().filter(m -> m.name().path().startsWith("Café (")).findFirst()
+                    .orElseThrow(() -> new AssertionError(names.toString())).id();
+            assertEquals(java.util.Set.of("INBOX", "Café", "Café (" + twin.value() + ")", "Café/Menu", "Néé", "a\uFFFDb\uFFFDc"),
+                    java.util.Set.copyOf(names));
+            assertEquals("Café", s.find(new MailboxName(decomposed)).orElseThrow().name().path(),
+                    "a decomposed name finds the composed mailbox");
+        }
+    }
+
     @Test
     void deliveryRecordsOfVersion18KeepThoseOfQueuedEntriesWithTheirQueueIdsUntilTheEntryIsGone() throws Exception {
         String url = Database.defaultUrl(dir);
