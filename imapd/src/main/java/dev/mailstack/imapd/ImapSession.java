@@ -680,6 +680,14 @@ final class ImapSession {
         }
     }
 
+    /**
+     * A name in a reply's text as the client spells it: modified UTF-7 for a rev1 client, whose
+     * text is 7-bit (RFC 3501 §9); never a literal, which a text may not hold.
+     */
+    private String spelled(MailboxName name) {
+        return utf8 ? name.path() : ModifiedUtf7.encode(name.path());
+    }
+
     private MailboxName name(String wire) {
         return new MailboxName(decoded(wire));
     }
@@ -954,8 +962,7 @@ final class ImapSession {
         MailboxName name = name(a.mailbox());
         Optional<MailboxInfo> box = user.find(name);
         if (box.isEmpty()) {
-            // as the client spells names: 7-bit text for a rev1 client (RFC 3501 §9)
-            tagged(tag, "NO " + ImapReplies.TRY_CREATE + ImapSyntax.mailbox(name.path(), utf8));
+            tagged(tag, "NO " + ImapReplies.TRY_CREATE + spelled(name));
             return;
         }
         Instant now = Instant.now();
@@ -1158,7 +1165,7 @@ final class ImapSession {
         MailboxName target = name(c.mailbox());
         Optional<MailboxInfo> box = userStore().find(target);
         if (box.isEmpty()) {
-            tagged(tag, "NO " + ImapReplies.TRY_CREATE + ImapSyntax.mailbox(target.path(), utf8));
+            tagged(tag, "NO " + ImapReplies.TRY_CREATE + spelled(target));
             return;
         }
         if (pastTheEnd(tag, m, c.set(), c.uid())) {

@@ -43,12 +43,12 @@ public final class ModifiedUtf7 {
     }
 
     /**
-     * Decodes; a malformed shift sequence is an error (the caller answers NO). RFC 3501 §5.1.3 gives
-     * each name one spelling: printable ASCII is never shifted, a shift is not followed by another,
-     * and its modified base64 is the shortest (no padding, no bits left over). Names spelled
-     * otherwise are refused rather than read, so that "a&AC8-b" cannot stand for "a/b" nor two
-     * spellings for one mailbox. Raw 8-bit text outside a shift is kept as Unicode (a client that
-     * sends UTF-8 without UTF8=ACCEPT).
+     * Decodes; a malformed shift sequence is an error (the caller answers NO). RFC 3501 §5.1.3 says
+     * printable ASCII MUST NOT be shifted (so "a&AC8-b" cannot stand for "a/b"); beyond it, and on
+     * purpose, a name is read only in the one form {@link #encode} writes (no shift right after
+     * another, the shortest modified base64: no padding, no bits left over), so that no mailbox
+     * has two spellings. Raw 8-bit text outside a shift is kept as Unicode (a client that sends
+     * UTF-8 without UTF8=ACCEPT).
      */
     public static String decode(String wire) {
         StringBuilder out = new StringBuilder();
@@ -77,7 +77,7 @@ public final class ModifiedUtf7 {
         return out.toString();
     }
 
-    /** The text of one shift's modified base64, if it is the one form RFC 3501 §5.1.3 allows. */
+    /** The text of one shift's modified base64, if it is in the one form we read. */
     private static String shifted(String base64) {
         byte[] utf16 = DEC.decode(base64.replace(',', '/')); // IllegalArgumentException on a foreign character
         if (utf16.length % 2 != 0 || !ENC.encodeToString(utf16).replace('/', ',').equals(base64)) {

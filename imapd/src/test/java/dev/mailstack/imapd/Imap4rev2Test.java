@@ -214,6 +214,9 @@ class Imap4rev2Test {
             rev1.send("e STATUS &AEMAYQBmAOk- (MESSAGES)").expect("e NO .*printable ASCII.*");
             rev1.send("f CREATE a&AC8-b").expect("f NO .*");
             rev1.send("g LIST \"\" a*").expect("g OK LIST completed"); // nothing named a/b was made
+            // RFC 3501 §9: a rev1 client's text is 7-bit, the missing name as it spelled it
+            rev1.send("i APPEND T&AOk-st {1+}\r\nx").expect("i NO \\[TRYCREATE\\] No such mailbox: T&AOk-st");
+            c.send("j APPEND \"T\u00e9st\" {1+}\r\nx").expect("j NO \\[TRYCREATE\\] No such mailbox: T\u00e9st");
         }
     }
 }

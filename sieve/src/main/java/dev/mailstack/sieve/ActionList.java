@@ -84,12 +84,21 @@ final class ActionList {
         fileInto(mailbox, flags, create, Optional.empty(), copy);
     }
 
+    /**
+     * INBOX in any ASCII case (RFC 3501 §5.1), as the store matches it: not {@code equalsIgnoreCase},
+     * whose Unicode folding takes a Turkish dotless "ınbox" for INBOX too.
+     */
+    static boolean isInbox(String mailbox) {
+        return mailbox.length() == 5 && mailbox.chars().allMatch(c -> c < 0x80)
+                && mailbox.equalsIgnoreCase("INBOX");
+    }
+
     /** {@code specialUse}: the attribute a mailbox made by :create gets (RFC 8579 §4). */
     void fileInto(String mailbox, List<String> flags, boolean create, Optional<String> specialUse, boolean copy)
             throws LimitReached {
         refuseWithReject("fileinto");
         // RFC 3501 §5.1: INBOX is case-insensitive; filing there is a keep
-        if (mailbox.equalsIgnoreCase("INBOX")) {
+        if (isInbox(mailbox)) {
             boolean cancelled = implicitKeepCancelled;
             keep(flags);
             implicitKeepCancelled = cancelled || !copy;

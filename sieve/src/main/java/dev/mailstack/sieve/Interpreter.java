@@ -462,7 +462,7 @@ final class Interpreter {
             case "mailboxexists" -> {
                 // RFC 5490 §3.1: true only if every named mailbox exists
                 for (String name : expandAll(a.positionalStrings(0))) {
-                    if (!(name.equalsIgnoreCase("INBOX") || run.account.mailboxExists(name))) {
+                    if (!(ActionList.isInbox(name) || run.account.mailboxExists(name))) {
                         yield false;
                     }
                 }

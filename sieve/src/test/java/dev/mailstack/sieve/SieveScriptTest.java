@@ -128,6 +128,15 @@ class SieveScriptTest {
         assertFalse(other.implicitKeep(), "fileinto \"INBOX\" is an explicit keep");
     }
 
+    /** RFC 3501 §5.1: INBOX in ASCII case only, as the store matches it; a Turkish "ınbox" is a mailbox of its own. */
+    @Test
+    void fileintoInboxIsAKeepInAsciiCaseOnly() {
+        SieveOutcome ascii = SampleMessage.run("require \"fileinto\"; fileinto \"inBox\";", mail("From: x@y.test\n"));
+        assertEquals(List.of(keep()), ascii.actions());
+        SieveOutcome dotless = SampleMessage.run("require \"fileinto\"; fileinto \"\u0131nbox\";", mail("From: x@y.test\n"));
+        assertEquals(List.of(fileinto("\u0131nbox")), dotless.actions());
+    }
+
     /** RFC 5228 §3.3's stop example: stop ends the script, the implicit keep still happens. */
     @Test
     void stopEndsTheScriptButKeepsImplicitly() {

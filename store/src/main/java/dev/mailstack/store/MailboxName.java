@@ -4,8 +4,8 @@ import java.text.Normalizer;
 import java.util.Locale;
 
 /**
- * A mailbox path in Unicode with '/' as the hierarchy separator. INBOX is matched without regard
- * to case and always stored as "INBOX" (RFC 3501 §5.1). Names are Net-Unicode (RFC 6855 §3, RFC
+ * A mailbox path in Unicode with '/' as the hierarchy separator. INBOX is matched in any ASCII
+ * case and always stored as "INBOX" (RFC 3501 §5.1). Names are Net-Unicode (RFC 6855 §3, RFC
  * 5198 §2): kept in NFC, so that "Café" typed composed or decomposed is one mailbox, and without
  * control characters, line or paragraph separators.
  */

@@ -183,7 +183,7 @@ public final class StoreSession {
                 try (PreparedStatement ps = c.prepareStatement("UPDATE mailboxes SET name = ? WHERE id = ?")) {
                     for (MailboxInfo m : moving) {
                         // RFC 3501 §6.3.5 renames the children too; each new name must be one (255
-                        // characters at most), or the account's every LIST would meet a name it refuses
+                        // code points at most), or the account's every LIST would meet a name it refuses
                         MailboxName renamed = new MailboxName(to.path() + m.name().path().substring(from.path().length()));
                         ps.setString(1, renamed.path());
                         ps.setLong(2, m.id().value());
