@@ -67,7 +67,7 @@ public final class ModifiedUtf7 {
                 out.append('&');
             } else {
                 if (lastShiftEnd == i - 1) {
-                    throw new IllegalArgumentException("two modified UTF-7 shifts in a row in mailbox name (one is the form)");
+                    throw new IllegalArgumentException("two modified UTF-7 shifts in a row in mailbox name: send them as one &...-");
                 }
                 out.append(shifted(wire.substring(i + 1, end)));
                 lastShiftEnd = end;
@@ -79,7 +79,12 @@ public final class ModifiedUtf7 {
 
     /** The text of one shift's modified base64, if it is in the one form we read. */
     private static String shifted(String base64) {
-        byte[] utf16 = DEC.decode(base64.replace(',', '/')); // IllegalArgumentException on a foreign character
+        byte[] utf16;
+        try {
+            utf16 = DEC.decode(base64.replace(',', '/'));
+        } catch (IllegalArgumentException e) { // "Illegal base64 character 2a" alone would not say of what
+            throw new IllegalArgumentException("bad modified UTF-7 in mailbox name: " + e.getMessage());
+        }
         if (utf16.length % 2 != 0 || !ENC.encodeToString(utf16).replace('/', ',').equals(base64)) {
             throw new IllegalArgumentException("bad modified UTF-7 in mailbox name");
         }

@@ -28,7 +28,7 @@ public record MailboxName(String path) {
             throw new StoreException(StoreFailure.INVALID_NAME, "mailbox name has an empty level: " + path);
         }
         if (path.chars().anyMatch(MailboxName::forbidden)) {
-            throw new StoreException(StoreFailure.INVALID_NAME, "mailbox name has control characters");
+            throw new StoreException(StoreFailure.INVALID_NAME, "mailbox name has control characters or line separators");
         }
     }
 

@@ -114,7 +114,7 @@ final class MailboxNamesNetUnicode extends JavaMigrationStep {
         }
     }
 
-    static String netUnicode(String name) {
+    private static String netUnicode(String name) {
         String nfc = Normalizer.normalize(name, Normalizer.Form.NFC);
         StringBuilder out = new StringBuilder(nfc.length());
         nfc.chars().forEach(ch -> out.append(MailboxName.forbidden(ch) ? '\uFFFD' : (char) ch));
