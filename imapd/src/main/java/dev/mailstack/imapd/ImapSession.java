@@ -837,7 +837,7 @@ final class ImapSession {
         if (rev2) {
             // RFC 9051 §6.3.2: a LIST response with the mailbox's name and accurate attributes; no
             // RECENT (the \Recent flag is gone) and no UNSEEN code (a client asks SEARCH UNSEEN)
-            untagged("LIST (" + String.join(" ", MailboxLister.attributes(info, boxes, false)) + ") \"/\" "
+            untagged("LIST (" + String.join(" ", MailboxLister.attributes(info, boxes)) + ") \"/\" "
                     + ImapSyntax.mailbox(info.name().path(), utf8));
         } else {
             untagged(m.recentCount() + " RECENT");
@@ -890,28 +890,21 @@ final class ImapSession {
             tagged(tag, "OK " + verb + " completed");
             return;
         }
-        List<MailboxInfo> all = user.list();
         List<MailboxPattern> patterns = new ArrayList<>();
         String reference = decoded(l.reference());
         for (String p : new java.util.LinkedHashSet<>(l.patterns())) { // one of each: a command may repeat a pattern thousands of times
             patterns.add(MailboxPattern.of(reference, decoded(p)));
         }
-        for (MailboxInfo box : all) {
-            String path = box.name().path();
-            if (patterns.stream().noneMatch(p -> p.matches(path))) {
-                continue;
-            }
-            boolean childInfo = l.recursiveMatch() && MailboxLister.hasSelectedDescendant(box, all, l);
-            if (!MailboxLister.selected(box, l) && !childInfo) {
-                continue;
-            }
-            List<String> attrs = MailboxLister.attributes(box, all, l.returnSubscribed() || l.lsub());
+        MailboxLister lister = new MailboxLister(user.list(),
+                MailboxLister.bySubscription(l) ? user.subscriptions() : List.of(), l);
+        for (MailboxLister.Listed listed : lister.list(patterns)) {
             // RFC 5258 §3.5: CHILDINFO names the selection option a descendant meets; SUBSCRIBED is
             // the only one RECURSIVEMATCH is accepted with
-            untagged(verb + " (" + String.join(" ", attrs) + ") \"/\" " + ImapSyntax.mailbox(path, utf8)
-                    + (childInfo ? " (\"CHILDINFO\" (\"SUBSCRIBED\"))" : ""));
-            if (!l.statusItems().isEmpty()) {
-                untagged("STATUS " + ImapSyntax.mailbox(path, utf8) + " " + status(user, box.name(), l.statusItems()));
+            untagged(verb + " (" + String.join(" ", listed.attributes()) + ") \"/\" " + ImapSyntax.mailbox(listed.path(), utf8)
+                    + (listed.childInfo() ? " (\"CHILDINFO\" (\"SUBSCRIBED\"))" : ""));
+            if (!l.statusItems().isEmpty() && listed.statusOf().isPresent()) {
+                // RFC 5819 §2: no STATUS for a name that is no mailbox (\NonExistent)
+                untagged("STATUS " + ImapSyntax.mailbox(listed.path(), utf8) + " " + status(user, listed.statusOf().get(), l.statusItems()));
             }
         }
         tagged(tag, "OK " + verb + " completed");

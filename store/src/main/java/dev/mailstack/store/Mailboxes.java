@@ -17,24 +17,28 @@ import java.util.Set;
 
 /** SQL on the mailboxes table, shared by account creation and sessions. */
 final class Mailboxes {
-    static final String COLUMNS = "id, name, uid_validity, uid_next, highest_modseq, special_use, subscribed, object_id";
+    static final String COLUMNS = "id, name, uid_validity, uid_next, highest_modseq, special_use, "
+            + Subscriptions.SUBSCRIBED + ", object_id";
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private Mailboxes() {
     }
 
+    /**
+     * {@code subscribe}: subscribes the name too. A name subscribed before (a mailbox deleted and
+     * made again) stays subscribed either way.
+     */
     static MailboxInfo create(Connection c, AccountId account, MailboxName name, Optional<SpecialUse> use,
-                              boolean subscribed) throws SQLException {
+                              boolean subscribe) throws SQLException {
         long id;
         String objectId = newObjectId();
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO mailboxes"
-                + " (account_id, name, uid_validity, uid_next, highest_modseq, special_use, subscribed, object_id)"
-                + " VALUES (?, ?, 0, 1, 1, ?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
+                + " (account_id, name, uid_validity, uid_next, highest_modseq, special_use, object_id)"
+                + " VALUES (?, ?, 0, 1, 1, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
             ps.setLong(1, account.value());
             ps.setString(2, name.key());
             ps.setString(3, use.map(Enum::name).orElse(null));
-            ps.setBoolean(4, subscribed);
-            ps.setString(5, objectId);
+            ps.setString(4, objectId);
             ps.executeUpdate();
             try (ResultSet rs = ps.getGeneratedKeys()) {
                 rs.next();
@@ -49,7 +53,11 @@ final class Mailboxes {
             ps.setLong(2, id);
             ps.executeUpdate();
         }
-        return new MailboxInfo(new MailboxId(id), name, uidValidity, 1, 1, use, subscribed, objectId);
+        if (subscribe) {
+            Subscriptions.add(c, account, name);
+        }
+        return new MailboxInfo(new MailboxId(id), name, uidValidity, 1, 1, use,
+                subscribe || Subscriptions.has(c, account, name), objectId);
     }
 
     /**

@@ -80,7 +80,10 @@ public final class StoreSession {
         });
     }
 
-    /** Deletes an empty-of-children mailbox and its messages. INBOX cannot be deleted (RFC 3501 §6.3.4). */
+    /**
+     * Deletes an empty-of-children mailbox and its messages. INBOX cannot be deleted (RFC 3501
+     * §6.3.4). A subscription to the name stays: the server must not remove it (§6.3.6).
+     */
     public void delete(MailboxName name) {
         if (name.isInbox()) {
             throw new StoreException(StoreFailure.NO_PERMISSION, "INBOX cannot be deleted");
@@ -191,6 +194,7 @@ public final class StoreSession {
                     }
                     ps.executeBatch();
                 }
+                Subscriptions.rename(c, account, from, to);
                 c.commit();
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
@@ -200,19 +204,25 @@ public final class StoreSession {
         });
     }
 
+    /**
+     * SUBSCRIBE needs the mailbox (RFC 3501 §6.3.6 lets a server check); UNSUBSCRIBE takes any name
+     * that is subscribed, also one whose mailbox is gone, which is how such a name is got rid of.
+     */
     public void subscribe(MailboxName name, boolean subscribed) {
         write("subscribe", c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE mailboxes SET subscribed = ? WHERE account_id = ? AND name = ?")) {
-                ps.setBoolean(1, subscribed);
-                ps.setLong(2, account.value());
-                ps.setString(3, name.key());
-                if (ps.executeUpdate() == 0) {
-                    throw new StoreException(StoreFailure.NOT_FOUND, "no mailbox " + name.path());
-                }
+            boolean exists = Mailboxes.find(c, account, name).isPresent();
+            if (subscribed && exists) {
+                Subscriptions.add(c, account, name);
+            } else if (subscribed || (!Subscriptions.remove(c, account, name) && !exists)) {
+                throw new StoreException(StoreFailure.NOT_FOUND, "no mailbox " + name.path());
             }
             return null;
         });
+    }
+
+    /** The account's subscribed names, sorted: those of mailboxes that are gone too (LSUB, LIST (SUBSCRIBED)). */
+    public List<MailboxName> subscriptions() {
+        return query("list subscriptions", c -> Subscriptions.list(c, account));
     }
 
     /** Counts without loading the messages (recent left at 0: {@link #status(MailboxName, boolean)}). */

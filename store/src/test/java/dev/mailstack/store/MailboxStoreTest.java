@@ -428,6 +428,50 @@ class MailboxStoreTest {
         assertTrue(s.find(new MailboxName("x".repeat(MailboxName.MAX_LENGTH - 2) + "/b")).isPresent());
     }
 
+    /** RFC 3501 §6.3.6: the server must not remove a subscription because its mailbox is gone. */
+    @Test
+    void aSubscriptionOutlivesItsMailboxUntilTheUserUnsubscribes() {
+        StoreSession s = f.session();
+        MailboxName work = new MailboxName("工作/2026");
+        s.create(work, Optional.empty());
+        assertFalse(s.require(work).subscribed(), "a new mailbox is not subscribed on its own");
+        s.subscribe(work, true);
+        s.subscribe(work, true); // twice is once
+        assertTrue(s.require(work).subscribed());
+        s.delete(work);
+        assertTrue(s.subscriptions().contains(work), s.subscriptions().toString());
+        assertFalse(s.subscriptions().contains(new MailboxName("工作")), "the parent was never subscribed");
+        s.create(work, Optional.empty());
+        assertTrue(s.require(work).subscribed(), "made again under its old name, it is subscribed again");
+        s.delete(work);
+        s.subscribe(work, false); // a subscription whose mailbox is gone can be dropped
+        assertFalse(s.subscriptions().contains(work));
+        assertEquals(StoreFailure.NOT_FOUND,
+                assertThrows(StoreException.class, () -> s.subscribe(work, false)).failure());
+        assertEquals(StoreFailure.NOT_FOUND,
+                assertThrows(StoreException.class, () -> s.subscribe(work, true)).failure(), "only a mailbox is subscribed to");
+        s.subscribe(new MailboxName("工作"), false); // a mailbox that was not subscribed: nothing to do, no error
+    }
+
+    @Test
+    void aRenameTakesTheSubscriptionsAtAndBelowTheNameAlong() {
+        StoreSession s = f.session();
+        for (String name : List.of("a/b/c", "a/b/gone", "ab")) {
+            s.create(new MailboxName(name), Optional.empty());
+            s.subscribe(new MailboxName(name), true);
+        }
+        s.subscribe(new MailboxName("a/b"), true);
+        s.delete(new MailboxName("a/b/gone"));
+        s.rename(new MailboxName("a/b"), new MailboxName("z"));
+        assertEquals(List.of("Archive", "Drafts", "INBOX", "Junk", "Sent", "Trash", "ab", "z", "z/c", "z/gone"),
+                s.subscriptions().stream().map(MailboxName::path).toList());
+        assertTrue(s.require(new MailboxName("z/c")).subscribed());
+        assertFalse(s.require(new MailboxName("a")).subscribed());
+        s.rename(MailboxName.INBOX, new MailboxName("Old mail"));
+        assertTrue(s.require(MailboxName.INBOX).subscribed(), "INBOX stays, and so does its subscription");
+        assertFalse(s.require(new MailboxName("Old mail")).subscribed());
+    }
+
     @Test
     void mailboxesCreateRenameDeleteWithHierarchyAndUnicode() {
         StoreSession s = f.session();

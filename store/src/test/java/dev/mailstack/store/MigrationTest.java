@@ -62,7 +62,7 @@ class MigrationTest {
                 for (String table : List.of("domains", "accounts", "aliases", "mailboxes", "contents", "messages",
                         "queue_messages", "queue_recipients", "expunged", "deliveries", "domain_policies",
                         "vacations", "vacation_replies", "sieve_scripts", "server_keys", "follow_ups_sent", "sieve_duplicates",
-                        "content_octets")) {
+                        "content_octets", "subscriptions")) {
                     try (ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + table)) {
                         rs.next();
                         assertTrue(rs.getLong(1) > 0, table + " holds the row written through the API");
@@ -201,6 +201,33 @@ class MigrationTest {
                     longParent + "/yyyy"), java.util.Set.copyOf(names));
             assertEquals("Café", s.find(new MailboxName(decomposed)).orElseThrow().name().path(),
                     "a decomposed name finds the composed mailbox");
+        }
+    }
+
+    /** Version 23 keeps subscriptions apart from mailboxes; those of version 22 lived on the rows. */
+    @Test
+    void subscriptionsOfVersion22AreKeptAndNowOutliveTheirMailboxes() throws Exception {
+        String url = Database.defaultUrl(dir);
+        try (Database old = Database.open(url, "22.1"); Connection c = old.connect(); var st = c.createStatement()) {
+            addUser(st);
+            int n = 0;
+            for (String name : List.of("INBOX", "订阅", "Not subscribed")) {
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO mailboxes (account_id, name, uid_validity,"
+                        + " uid_next, highest_modseq, subscribed, object_id) SELECT id, ?, 7, 1, 1, ?, ? FROM accounts")) {
+                    ps.setString(1, name);
+                    ps.setBoolean(2, !name.startsWith("Not"));
+                    ps.setString(3, "F" + String.valueOf(n++).repeat(22));
+                    ps.executeUpdate();
+                }
+            }
+        }
+        try (MailboxStore store = MailboxStore.open(dir, url)) {
+            StoreSession s = store.open(store.accounts().authenticate("u@old.test", "pw").orElseThrow().id());
+            assertEquals(List.of("INBOX", "订阅"), s.subscriptions().stream().map(MailboxName::path).toList());
+            assertTrue(s.require(new MailboxName("订阅")).subscribed());
+            assertFalse(s.require(new MailboxName("Not subscribed")).subscribed());
+            s.delete(new MailboxName("订阅"));
+            assertEquals(List.of("INBOX", "订阅"), s.subscriptions().stream().map(MailboxName::path).toList());
         }
     }
 

@@ -1,0 +1,97 @@
+package dev.mailstack.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * SQL on the subscriptions table (V23): an account's subscribed names, which outlive their
+ * mailboxes (RFC 3501 §6.3.6: the server must not remove a name on its own).
+ */
+final class Subscriptions {
+    /** For {@link Mailboxes#COLUMNS}: whether the mailbox row's own name is subscribed. */
+    static final String SUBSCRIBED = "EXISTS (SELECT 1 FROM subscriptions s"
+            + " WHERE s.account_id = mailboxes.account_id AND s.name = mailboxes.name)";
+
+    private Subscriptions() {
+    }
+
+    static boolean has(Connection c, AccountId account, MailboxName name) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM subscriptions WHERE account_id = ? AND name = ?")) {
+            ps.setLong(1, account.value());
+            ps.setString(2, name.key());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    /** Adds {@code name} unless it is there already. */
+    static void add(Connection c, AccountId account, MailboxName name) throws SQLException {
+        if (has(c, account, name)) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO subscriptions (account_id, name) VALUES (?, ?)")) {
+            ps.setLong(1, account.value());
+            ps.setString(2, name.key());
+            ps.executeUpdate();
+        }
+    }
+
+    /** Whether {@code name} was subscribed. */
+    static boolean remove(Connection c, AccountId account, MailboxName name) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM subscriptions WHERE account_id = ? AND name = ?")) {
+            ps.setLong(1, account.value());
+            ps.setString(2, name.key());
+            return ps.executeUpdate() > 0;
+        }
+    }
+
+    /** The account's subscribed names, sorted; those of mailboxes that are gone too. */
+    static List<MailboxName> list(Connection c, AccountId account) throws SQLException {
+        List<MailboxName> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT name FROM subscriptions WHERE account_id = ? ORDER BY name")) {
+            ps.setLong(1, account.value());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new MailboxName(rs.getString(1)));
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * A RENAME takes the subscriptions of {@code from} and every name below it along (as the
+     * subscription used to live on the mailbox row, and as Thunderbird expects); one whose new name
+     * would be too long stays where it was, since it may name no mailbox at all.
+     */
+    static void rename(Connection c, AccountId account, MailboxName from, MailboxName to) throws SQLException {
+        List<MailboxName> moving = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT name FROM subscriptions"
+                + " WHERE account_id = ? AND (name = ? OR name LIKE ? ESCAPE '\\')")) {
+            ps.setLong(1, account.value());
+            ps.setString(2, from.key());
+            ps.setString(3, StoreSession.likePrefix(from.path() + "/"));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    moving.add(new MailboxName(rs.getString(1)));
+                }
+            }
+        }
+        for (MailboxName old : moving) {
+            MailboxName renamed;
+            try {
+                renamed = new MailboxName(to.path() + old.path().substring(from.path().length()));
+            } catch (StoreException tooLong) {
+                continue;
+            }
+            remove(c, account, old);
+            add(c, account, renamed);
+        }
+    }
+}
