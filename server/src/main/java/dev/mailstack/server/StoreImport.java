@@ -29,10 +29,15 @@ final class StoreImport implements ImportTarget {
         this.limits = limits;
     }
 
+    /**
+     * A folder the import makes is subscribed too, as Dovecot's autosubscribe does: Thunderbird
+     * shows only subscribed folders, and the user's imported mail must not be hidden in one.
+     */
     @Override
     public void ensure(MailboxName mailbox) {
         if (user.find(mailbox).isEmpty()) {
             user.create(mailbox, Optional.empty());
+            user.subscribe(mailbox, true);
         }
     }
 

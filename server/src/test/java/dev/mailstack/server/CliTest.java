@@ -470,6 +470,10 @@ class CliTest {
             assertEquals(1, inbox.size());
             assertTrue(inbox.get(0).flags().has(dev.mailstack.store.Flag.SEEN) && inbox.get(0).flags().has(dev.mailstack.store.Flag.FLAGGED));
             assertEquals(1, alice.status(new dev.mailstack.store.MailboxName("Work/Projects")).messages());
+            // subscribed, or Thunderbird would not show the imported folders
+            assertEquals(java.util.Set.of("Old", "Work/Projects"), alice.list().stream()
+                    .filter(m -> m.subscribed() && m.specialUse().isEmpty() && !m.name().isInbox())
+                    .map(m -> m.name().path()).collect(java.util.stream.Collectors.toSet()));
         }
     }
 
