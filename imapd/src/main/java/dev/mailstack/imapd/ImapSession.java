@@ -1535,8 +1535,9 @@ final class ImapSession {
         connection.write("* " + text + "\r\n");
     }
 
+    /** A status response; its text 7-bit unless the client takes UTF-8 (ModifiedUtf7#inText). */
     private void tagged(String tag, String text) throws IOException {
-        connection.write(tag + " " + text + "\r\n");
+        connection.write(tag + " " + (utf8 ? text : ModifiedUtf7.inText(text)) + "\r\n");
     }
 
     static String compactUids(List<Uid> uids) {

@@ -4,9 +4,11 @@ import dev.mailstack.store.MailboxInfo;
 import dev.mailstack.store.MailboxName;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.NavigableMap;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -26,19 +28,30 @@ final class MailboxLister {
     private final NavigableMap<String, Candidate> candidates = new TreeMap<>();
     private final ImapCommand.ListMailboxes l;
 
-    /** {@code subscriptions}: the account's subscribed names; read only when {@link #bySubscription}. */
+    /**
+     * {@code subscriptions}: the account's subscribed names, read only when {@link #bySubscription};
+     * then they, not the mailboxes' own flags (read apart, a moment earlier), say what is subscribed.
+     */
     MailboxLister(List<MailboxInfo> mailboxes, List<MailboxName> subscriptions, ImapCommand.ListMailboxes l) {
         this.l = l;
-        for (MailboxInfo box : mailboxes) {
-            candidates.put(box.name().path(), new Candidate(box.name().path(), Optional.of(box), box.subscribed()));
-        }
+        Set<String> subscribed = new HashSet<>();
         for (MailboxName name : subscriptions) {
-            candidates.putIfAbsent(name.path(), new Candidate(name.path(), Optional.empty(), true));
+            subscribed.add(name.path());
+            add(new Candidate(name.path(), Optional.empty(), true));
             for (Optional<MailboxName> p = name.parent(); p.isPresent(); p = p.get().parent()) {
                 // a parent is listed for CHILDINFO (RFC 5258 §3.5) or as LSUB's \Noselect (RFC 3501 §6.3.9)
-                candidates.putIfAbsent(p.get().path(), new Candidate(p.get().path(), Optional.empty(), false));
+                add(new Candidate(p.get().path(), Optional.empty(), false));
             }
         }
+        for (MailboxInfo box : mailboxes) {
+            String path = box.name().path();
+            add(new Candidate(path, Optional.of(box), bySubscription(l) ? subscribed.contains(path) : box.subscribed()));
+        }
+    }
+
+    /** One candidate per name, whatever order names come in: a mailbox and a subscription of one name merge. */
+    private void add(Candidate c) {
+        candidates.merge(c.path(), c, (a, b) -> new Candidate(a.path(), a.box().or(b::box), a.subscribed() || b.subscribed()));
     }
 
     /** Whether the listing selects by subscription (LSUB, LIST (SUBSCRIBED)) and needs the subscribed names. */
@@ -56,14 +69,18 @@ final class MailboxLister {
             boolean meets = meets(c);
             boolean childInfo = l.recursiveMatch() && below(c.path()).stream().anyMatch(this::meets);
             // RFC 3501 §6.3.9: when a "%" stops above a subscribed name, LSUB shows the parent it stops
-            // at, flagged \Noselect, whether or not that parent is a mailbox
-            boolean lsubParent = l.lsub() && !c.subscribed() && below(c.path()).stream()
+            // at, flagged \Noselect, whether or not that parent is a mailbox; only for a pattern that
+            // ends in "%" (as Dovecot): LSUB "" "Work" is not asked about what lies below Work
+            boolean lsubParent = l.lsub() && !c.subscribed() && patterns.stream()
+                    .anyMatch(p -> p.endsInPercent() && p.matches(c.path())) && below(c.path()).stream()
                     .anyMatch(d -> d.subscribed() && patterns.stream().noneMatch(p -> p.matches(d.path())));
             if (!meets && !childInfo && !lsubParent) {
                 continue;
             }
+            // RFC 5819 §2: STATUS for the mailboxes that meet the selection, not for one listed only
+            // for a descendant's sake (CHILDINFO, LSUB's \Noselect parent), nor for a name without one
             out.add(new Listed(c.path(), attributes(c, lsubParent), childInfo,
-                    lsubParent ? Optional.empty() : c.box().map(MailboxInfo::name)));
+                    meets ? c.box().map(MailboxInfo::name) : Optional.empty()));
         }
         return out;
     }
@@ -93,7 +110,7 @@ final class MailboxLister {
             attrs.add("\\Noselect");
         }
         boolean children = below(c.path()).stream().anyMatch(d -> d.box().isPresent());
-        if (children || c.box().isPresent()) {
+        if (children || c.box().isPresent() || l.returnChildren()) {
             attrs.add(children ? "\\HasChildren" : "\\HasNoChildren"); // RFC 3348 CHILDREN
         }
         if ((l.returnSubscribed() || l.lsub()) && c.subscribed()) {

@@ -24,6 +24,8 @@ final class MailboxPattern {
 
     private final int length;
     private final boolean none;
+    /** Whether the pattern's last character is '%': LSUB's parent rule is for such a pattern (RFC 3501 §6.3.9). */
+    private final boolean endsInPercent;
     /** Positions holding '*', '%', and either. */
     private final long[] star;
     private final long[] percent;
@@ -39,6 +41,7 @@ final class MailboxPattern {
     private MailboxPattern(String pattern, boolean none) {
         this.none = none;
         length = pattern.length();
+        endsInPercent = !none && pattern.endsWith("%");
         int words = (length + 1 + 63) / 64; // one bit per position, and one for "all of it matched"
         star = new long[words];
         percent = new long[words];
@@ -61,6 +64,10 @@ final class MailboxPattern {
                 at[filled.merge(c, 1, Integer::sum) - 1] = i;
             }
         }
+    }
+
+    boolean endsInPercent() {
+        return endsInPercent;
     }
 
     /** The pattern of LIST {@code reference} {@code pattern}, the two joined as RFC 3501 §6.3.8 has it. */

@@ -30,15 +30,16 @@ final class StoreImport implements ImportTarget {
     }
 
     /**
-     * A folder the import makes is subscribed too, as Dovecot's autosubscribe does: Thunderbird
-     * shows only subscribed folders, and the user's imported mail must not be hidden in one.
+     * A folder the import fills is subscribed too, as Dovecot's autosubscribe does: Thunderbird
+     * shows only subscribed folders, and imported mail must not land in one it hides (a parent an
+     * earlier import made for its child, say). An import run again after a failure subscribes it then.
      */
     @Override
     public void ensure(MailboxName mailbox) {
         if (user.find(mailbox).isEmpty()) {
             user.create(mailbox, Optional.empty());
-            user.subscribe(mailbox, true);
         }
+        user.subscribe(mailbox, true);
     }
 
     @Override

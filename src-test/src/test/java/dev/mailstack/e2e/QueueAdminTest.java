@@ -75,10 +75,8 @@ class QueueAdminTest {
             assertEquals(1, retryHeld.exit(), "a retry does not end a hold: " + retryHeld.output());
             assertTrue(retryHeld.output().contains(held + " is held: mailstack queue release " + held), retryHeld.output());
 
-            try (RunningServer b = RunningServer.start(dir.resolve("b"), "example.net",
-                    Map.of(ConfigKey.SMTP_PORT, Integer.toString(bPort)))) {
-                b.addUser("bob", "secret");
-                b.addUser("held", "secret");
+            try (RunningServer b = RunningServer.startWithUsers(dir.resolve("b"), "example.net",
+                    Map.of(ConfigKey.SMTP_PORT, Integer.toString(bPort)), "bob", "held")) {
                 Await.until("the message not held is delivered", Duration.ofSeconds(30),
                         () -> RelayTest.count(b, "bob@example.net") == 1);
                 Await.until("its queue entry is gone", Duration.ofSeconds(10),

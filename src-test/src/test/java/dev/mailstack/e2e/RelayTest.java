@@ -105,9 +105,8 @@ class RelayTest {
                     () -> a.server.store().queue().list().stream().anyMatch(e -> e.lastReply() != null));
             assertTrue(a.server.store().queue().list().get(0).lastReply().contains("4.4.1"),
                     a.server.store().queue().list().get(0).lastReply());
-            try (RunningServer b = RunningServer.start(dir.resolve("b"), "example.net",
-                    Map.of(ConfigKey.SMTP_PORT, Integer.toString(bPort)))) {
-                b.addUser("bob", "secret");
+            try (RunningServer b = RunningServer.startWithUsers(dir.resolve("b"), "example.net",
+                    Map.of(ConfigKey.SMTP_PORT, Integer.toString(bPort)), "bob")) {
                 Await.until("the retry delivers", Duration.ofSeconds(30), () -> count(b, "bob@example.net") == 1);
                 Await.until("A's queue empties", Duration.ofSeconds(10), () -> a.server.store().queue().list().isEmpty());
                 assertEquals(1, count(b, "bob@example.net"));

@@ -4,6 +4,7 @@ import dev.mailstack.server.Config;
 import dev.mailstack.server.ConfigKey;
 import dev.mailstack.server.Server;
 import dev.mailstack.store.MailboxName;
+import dev.mailstack.store.MailboxStore;
 import dev.mailstack.store.PasswordScheme;
 import dev.mailstack.store.StoreSession;
 import java.io.IOException;
@@ -30,6 +31,22 @@ final class RunningServer implements AutoCloseable {
         this.data = data;
         this.extra = extra;
         this.reread = reread;
+    }
+
+    /**
+     * A server whose domain and users (password "secret") are in its store before it listens: a
+     * peer's retry that arrives the moment it listens must find them, not a 550 for a user that
+     * {@link #addUser} would add a moment later.
+     */
+    static RunningServer startWithUsers(Path data, String domain, Map<ConfigKey, String> extra, String... users)
+            throws IOException {
+        try (MailboxStore store = MailboxStore.open(data, null)) {
+            store.accounts().addDomain(domain);
+            for (String local : users) {
+                store.accounts().addUser(local + "@" + domain, PasswordScheme.hash("secret"));
+            }
+        }
+        return start(data, domain, extra);
     }
 
     static RunningServer start(Path data, String domain, Map<ConfigKey, String> extra) throws IOException {

@@ -191,10 +191,15 @@ public final class StoreSession {
                         ps.setString(1, renamed.path());
                         ps.setLong(2, m.id().value());
                         ps.addBatch();
+                        // a mailbox's subscription goes with it (what Thunderbird expects after a RENAME);
+                        // one of a name with no mailbox stays: it is the user's, not the server's (§6.3.6)
+                        if (m.subscribed()) {
+                            Subscriptions.remove(c, account, m.name());
+                            Subscriptions.add(c, account, renamed);
+                        }
                     }
                     ps.executeBatch();
                 }
-                Subscriptions.rename(c, account, from, to);
                 c.commit();
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
@@ -211,10 +216,16 @@ public final class StoreSession {
     public void subscribe(MailboxName name, boolean subscribed) {
         write("subscribe", c -> {
             boolean exists = Mailboxes.find(c, account, name).isPresent();
-            if (subscribed && exists) {
+            if (subscribed) {
+                if (!exists) {
+                    throw new StoreException(StoreFailure.NOT_FOUND, "no mailbox " + name.path());
+                }
                 Subscriptions.add(c, account, name);
-            } else if (subscribed || (!Subscriptions.remove(c, account, name) && !exists)) {
-                throw new StoreException(StoreFailure.NOT_FOUND, "no mailbox " + name.path());
+                return null;
+            }
+            boolean removed = Subscriptions.remove(c, account, name);
+            if (!removed && !exists) {
+                throw new StoreException(StoreFailure.NOT_FOUND, "no mailbox " + name.path() + " and no subscription to it");
             }
             return null;
         });

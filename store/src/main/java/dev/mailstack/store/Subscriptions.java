@@ -12,7 +12,10 @@ import java.util.List;
  * mailboxes (RFC 3501 §6.3.6: the server must not remove a name on its own).
  */
 final class Subscriptions {
-    /** For {@link Mailboxes#COLUMNS}: whether the mailbox row's own name is subscribed. */
+    /**
+     * For {@link Mailboxes#COLUMNS}: whether the mailbox row's own name is subscribed. It names the
+     * table, so those columns are read {@code FROM mailboxes} without an alias.
+     */
     static final String SUBSCRIBED = "EXISTS (SELECT 1 FROM subscriptions s"
             + " WHERE s.account_id = mailboxes.account_id AND s.name = mailboxes.name)";
 
@@ -29,7 +32,10 @@ final class Subscriptions {
         }
     }
 
-    /** Adds {@code name} unless it is there already. */
+    /**
+     * Adds {@code name} unless it is there already. Callers hold the account's writer turn
+     * ({@link AccountWriters}) or make the account, so nothing adds the name between look and insert.
+     */
     static void add(Connection c, AccountId account, MailboxName name) throws SQLException {
         if (has(c, account, name)) {
             return;
@@ -63,35 +69,5 @@ final class Subscriptions {
             }
         }
         return out;
-    }
-
-    /**
-     * A RENAME takes the subscriptions of {@code from} and every name below it along (as the
-     * subscription used to live on the mailbox row, and as Thunderbird expects); one whose new name
-     * would be too long stays where it was, since it may name no mailbox at all.
-     */
-    static void rename(Connection c, AccountId account, MailboxName from, MailboxName to) throws SQLException {
-        List<MailboxName> moving = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT name FROM subscriptions"
-                + " WHERE account_id = ? AND (name = ? OR name LIKE ? ESCAPE '\\')")) {
-            ps.setLong(1, account.value());
-            ps.setString(2, from.key());
-            ps.setString(3, StoreSession.likePrefix(from.path() + "/"));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    moving.add(new MailboxName(rs.getString(1)));
-                }
-            }
-        }
-        for (MailboxName old : moving) {
-            MailboxName renamed;
-            try {
-                renamed = new MailboxName(to.path() + old.path().substring(from.path().length()));
-            } catch (StoreException tooLong) {
-                continue;
-            }
-            remove(c, account, old);
-            add(c, account, renamed);
-        }
     }
 }

@@ -453,19 +453,23 @@ class MailboxStoreTest {
         s.subscribe(new MailboxName("工作"), false); // a mailbox that was not subscribed: nothing to do, no error
     }
 
+    /** A mailbox's subscription goes with it; one whose mailbox is gone is the user's and stays (RFC 3501 §6.3.6). */
     @Test
-    void aRenameTakesTheSubscriptionsAtAndBelowTheNameAlong() {
+    void aRenameTakesTheSubscriptionsOfTheMailboxesItMovesAlong() {
         StoreSession s = f.session();
-        for (String name : List.of("a/b/c", "a/b/gone", "ab")) {
+        for (String name : List.of("a/b/c", "a/b/gone", "ab", "y")) {
             s.create(new MailboxName(name), Optional.empty());
             s.subscribe(new MailboxName(name), true);
         }
         s.subscribe(new MailboxName("a/b"), true);
         s.delete(new MailboxName("a/b/gone"));
+        s.delete(new MailboxName("y"));
         s.rename(new MailboxName("a/b"), new MailboxName("z"));
-        assertEquals(List.of("Archive", "Drafts", "INBOX", "Junk", "Sent", "Trash", "ab", "z", "z/c", "z/gone"),
+        s.rename(new MailboxName("ab"), new MailboxName("y")); // onto a name still subscribed from before
+        assertEquals(List.of("Archive", "Drafts", "INBOX", "Junk", "Sent", "Trash", "a/b/gone", "y", "z", "z/c"),
                 s.subscriptions().stream().map(MailboxName::path).toList());
         assertTrue(s.require(new MailboxName("z/c")).subscribed());
+        assertTrue(s.require(new MailboxName("y")).subscribed());
         assertFalse(s.require(new MailboxName("a")).subscribed());
         s.rename(MailboxName.INBOX, new MailboxName("Old mail"));
         assertTrue(s.require(MailboxName.INBOX).subscribed(), "INBOX stays, and so does its subscription");
