@@ -818,7 +818,7 @@ final class ImapSession {
         state = new Authenticated(account, user);
         MailboxName name = name(s.mailbox());
         // for IMAP4rev2's LIST response, read before the view opens: a failure then leaves nothing open
-        List<MailboxInfo> boxes = rev2 ? user.list() : List.of();
+        boolean children = rev2 && user.hasChildren(name);
         var view = user.select(name);
         SelectedMailbox m;
         try {
@@ -837,7 +837,7 @@ final class ImapSession {
         if (rev2) {
             // RFC 9051 §6.3.2: a LIST response with the mailbox's name and accurate attributes; no
             // RECENT (the \Recent flag is gone) and no UNSEEN code (a client asks SEARCH UNSEEN)
-            untagged("LIST (" + String.join(" ", MailboxLister.attributes(info, boxes)) + ") \"/\" "
+            untagged("LIST (" + String.join(" ", MailboxLister.attributes(info, children)) + ") \"/\" "
                     + ImapSyntax.mailbox(info.name().path(), utf8));
         } else {
             untagged(m.recentCount() + " RECENT");

@@ -120,11 +120,10 @@ final class MailboxLister {
         return attrs;
     }
 
-    /** The attributes of one mailbox given all of the account's (IMAP4rev2 SELECT's LIST response). */
-    static List<String> attributes(MailboxInfo box, List<MailboxInfo> all) {
+    /** The attributes of one mailbox (IMAP4rev2 SELECT's LIST response). */
+    static List<String> attributes(MailboxInfo box, boolean hasChildren) {
         List<String> attrs = new ArrayList<>();
-        String prefix = box.name().path() + MailboxName.SEPARATOR;
-        attrs.add(all.stream().anyMatch(m -> m.name().path().startsWith(prefix)) ? "\\HasChildren" : "\\HasNoChildren");
+        attrs.add(hasChildren ? "\\HasChildren" : "\\HasNoChildren");
         box.specialUse().ifPresent(u -> attrs.add(u.attribute()));
         return attrs;
     }

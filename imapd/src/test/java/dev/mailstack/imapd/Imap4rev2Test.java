@@ -124,6 +124,11 @@ class Imap4rev2Test {
             c.expect("\\* 4 EXISTS");
             c.expect("\\* LIST \\(\\\\HasNoChildren\\) \"/\" \"INBOX\"");
             c.expectEventually("x OK \\[READ-ONLY\\] EXAMINE completed");
+            c.send("c CREATE Work/2026").expectEventually("c OK .*");
+            c.send("w EXAMINE Work").expectEventually("\\* LIST \\(\\\\HasChildren\\) \"/\" \"Work\"");
+            c.expectEventually("w OK \\[READ-ONLY\\] EXAMINE completed");
+            c.send("w2 EXAMINE Work/2026").expectEventually("\\* LIST \\(\\\\HasNoChildren\\) \"/\" \"Work/2026\"");
+            c.expectEventually("w2 OK \\[READ-ONLY\\] EXAMINE completed");
         }
         try (LineClient rev1 = imap.login()) {
             rev1.send("s SELECT INBOX").expect("\\* FLAGS \\(.*\\)");

@@ -42,6 +42,20 @@ public final class StoreSession {
         });
     }
 
+    /** Whether a mailbox of the account is below {@code name} (a LIST's \HasChildren for one mailbox). */
+    public boolean hasChildren(MailboxName name) {
+        return query("look for children", c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM mailboxes WHERE account_id = ?"
+                    + " AND name LIKE ? ESCAPE '\\' FETCH FIRST 1 ROWS ONLY")) {
+                ps.setLong(1, account.value());
+                ps.setString(2, likePrefix(name.path() + "/"));
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next();
+                }
+            }
+        });
+    }
+
     public Optional<MailboxInfo> find(MailboxName name) {
         return query("find mailbox", c -> Mailboxes.find(c, account, name));
     }
