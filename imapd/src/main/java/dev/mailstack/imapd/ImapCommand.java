@@ -45,9 +45,9 @@ sealed interface ImapCommand {
     record Subscribe(String mailbox, boolean subscribe) implements ImapCommand {
     }
 
-    /** LIST and LSUB; RFC 5258 selection and return options, RFC 5819 LIST-STATUS. */
     /**
-     * LIST and LSUB. Selection options (RFC 5258 §3): {@code subscribedOnly} (SUBSCRIBED),
+     * LIST and LSUB, with RFC 5258's selection and return options and RFC 5819's LIST-STATUS.
+     * Selection options (RFC 5258 §3): {@code subscribedOnly} (SUBSCRIBED),
      * {@code specialUseOnly} (SPECIAL-USE, RFC 6154 §5.1) and {@code recursiveMatch}
      * (RECURSIVEMATCH, which the parser accepts only beside SUBSCRIBED).
      */

@@ -523,7 +523,7 @@ final class ImapParser {
             }
             expect(')');
             if (vanished && (!uid || changedSince.isEmpty())) {
-                throw new ImapSyntaxException("VANISHED goes with UID FETCH and CHANGEDSINCE (RFC 7162 §3.2.6)");
+                throw new ImapSyntaxException("VANISHED goes with UID FETCH and CHANGEDSINCE (RFC 7162 section 3.2.6)");
             }
         }
         if (uid && items.stream().noneMatch(i -> i instanceof FetchItem.Uid)) {

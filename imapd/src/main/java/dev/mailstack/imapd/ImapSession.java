@@ -608,7 +608,8 @@ final class ImapSession {
             case ImapCommand.GetQuota q -> withUser(tag, u -> {
                 Optional<QuotaRoot> root = QuotaRoot.of(u.quota());
                 if (root.isEmpty() || !q.root().equals(QuotaRoot.NAME)) {
-                    tagged(tag, "NO [NONEXISTENT] No quota root " + ImapSyntax.nstring(q.root())
+                    // not the root as the client sent it: a text holds no literal, nor a line end (RFC 3501 §9)
+                    tagged(tag, "NO [NONEXISTENT] No such quota root"
                             + (root.isEmpty() ? "; this account has no quota" : "; the account's root is \"" + QuotaRoot.NAME + "\""));
                     return;
                 }
@@ -678,14 +679,6 @@ final class ImapSession {
             case NotAuthenticated n -> tagged(tag, "NO " + ImapReplies.NOT_AUTHENTICATED);
             case Logout l -> tagged(tag, "BAD logging out");
         }
-    }
-
-    /**
-     * A name in a reply's text as the client spells it: modified UTF-7 for a rev1 client, whose
-     * text is 7-bit (RFC 3501 §9); never a literal, which a text may not hold.
-     */
-    private String spelled(MailboxName name) {
-        return utf8 ? name.path() : ModifiedUtf7.encode(name.path());
     }
 
     private MailboxName name(String wire) {
@@ -808,7 +801,7 @@ final class ImapSession {
             }
         }
         if (s.qresync().isPresent() && !qresync) {
-            tagged(tag, "BAD QRESYNC parameter without ENABLE QRESYNC first (RFC 7162 §3.2.5)");
+            tagged(tag, "BAD QRESYNC parameter without ENABLE QRESYNC first (RFC 7162 section 3.2.5)");
             return;
         }
         if (state instanceof Selected) {
@@ -898,13 +891,24 @@ final class ImapSession {
         MailboxLister lister = new MailboxLister(user.list(),
                 MailboxLister.bySubscription(l) ? user.subscriptions() : List.of(), l);
         for (MailboxLister.Listed listed : lister.list(patterns)) {
+            // RFC 5819 §2: no STATUS for a name that is no mailbox (\NonExistent); one deleted since
+            // the listing was read is listed, without STATUS, rather than failing the whole command
+            Optional<String> status = Optional.empty();
+            if (!l.statusItems().isEmpty() && listed.statusOf().isPresent()) {
+                try {
+                    status = Optional.of(status(user, listed.statusOf().get(), l.statusItems()));
+                } catch (StoreException e) {
+                    if (e.failure() != StoreFailure.NOT_FOUND) {
+                        throw e;
+                    }
+                }
+            }
             // RFC 5258 §3.5: CHILDINFO names the selection option a descendant meets; SUBSCRIBED is
             // the only one RECURSIVEMATCH is accepted with
             untagged(verb + " (" + String.join(" ", listed.attributes()) + ") \"/\" " + ImapSyntax.mailbox(listed.path(), utf8)
                     + (listed.childInfo() ? " (\"CHILDINFO\" (\"SUBSCRIBED\"))" : ""));
-            if (!l.statusItems().isEmpty() && listed.statusOf().isPresent()) {
-                // RFC 5819 §2: no STATUS for a name that is no mailbox (\NonExistent)
-                untagged("STATUS " + ImapSyntax.mailbox(listed.path(), utf8) + " " + status(user, listed.statusOf().get(), l.statusItems()));
+            if (status.isPresent()) {
+                untagged("STATUS " + ImapSyntax.mailbox(listed.path(), utf8) + " " + status.get());
             }
         }
         tagged(tag, "OK " + verb + " completed");
@@ -955,7 +959,7 @@ final class ImapSession {
         MailboxName name = name(a.mailbox());
         Optional<MailboxInfo> box = user.find(name);
         if (box.isEmpty()) {
-            tagged(tag, "NO " + ImapReplies.TRY_CREATE + spelled(name));
+            tagged(tag, "NO " + ImapReplies.TRY_CREATE + name.path());
             return;
         }
         Instant now = Instant.now();
@@ -988,7 +992,7 @@ final class ImapSession {
 
     private void fetch(String tag, SelectedMailbox m, ImapCommand.Fetch f) throws IOException {
         if (f.vanished() && !qresync) {
-            tagged(tag, "BAD VANISHED without ENABLE QRESYNC first (RFC 7162 §3.2.6)");
+            tagged(tag, "BAD VANISHED without ENABLE QRESYNC first (RFC 7162 section 3.2.6)");
             return;
         }
         if (f.changedSince().isPresent() || f.items().stream().anyMatch(i -> i instanceof FetchItem.ModSeq)) {
@@ -1158,7 +1162,7 @@ final class ImapSession {
         MailboxName target = name(c.mailbox());
         Optional<MailboxInfo> box = userStore().find(target);
         if (box.isEmpty()) {
-            tagged(tag, "NO " + ImapReplies.TRY_CREATE + spelled(target));
+            tagged(tag, "NO " + ImapReplies.TRY_CREATE + target.path());
             return;
         }
         if (pastTheEnd(tag, m, c.set(), c.uid())) {
@@ -1535,9 +1539,14 @@ final class ImapSession {
         connection.write("* " + text + "\r\n");
     }
 
-    /** A status response; its text 7-bit unless the client takes UTF-8 (ModifiedUtf7#inText). */
+    /**
+     * A status response. Its text is 7-bit for a client without UTF-8 (RFC 3501 §9), a name in it
+     * in modified UTF-7 as the client spells it. A client that enabled UTF8=ACCEPT gets names in
+     * UTF-8, as it spells them, though RFC 9755 widens only quoted strings, not text (IMAP4rev2's
+     * grammar has UTF-8 text): a name shown to the user as it was typed is worth that.
+     */
     private void tagged(String tag, String text) throws IOException {
-        connection.write(tag + " " + (utf8 ? text : ModifiedUtf7.inText(text)) + "\r\n");
+        connection.write(tag + " " + (utf8 ? text : ModifiedUtf7.encode(text)) + "\r\n");
     }
 
     static String compactUids(List<Uid> uids) {

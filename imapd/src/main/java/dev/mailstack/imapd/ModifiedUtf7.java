@@ -17,7 +17,14 @@ public final class ModifiedUtf7 {
     private ModifiedUtf7() {
     }
 
+    /**
+     * Also a status response's text for a client without UTF8=ACCEPT, whose text is 7-bit (RFC
+     * 3501 §9 TEXT-CHAR): a mailbox name in it (a store error's) then reads as the client spells it.
+     */
     static String encode(String name) {
+        if (name.chars().allMatch(c -> c >= 0x20 && c <= 0x7e && c != '&')) {
+            return name;
+        }
         StringBuilder out = new StringBuilder();
         StringBuilder pending = new StringBuilder();
         for (int i = 0; i < name.length(); i++) {
@@ -25,31 +32,6 @@ public final class ModifiedUtf7 {
             if (c >= 0x20 && c <= 0x7e) {
                 flush(out, pending);
                 out.append(c == '&' ? "&-" : String.valueOf(c));
-            } else {
-                pending.append(c);
-            }
-        }
-        flush(out, pending);
-        return out.toString();
-    }
-
-    /**
-     * A reply's text for a client without UTF8=ACCEPT, whose text is 7-bit (RFC 3501 §9
-     * TEXT-CHAR): each run of other characters (a mailbox name in a store error, a line the client
-     * typed, echoed) as a modified UTF-7 shift, so a name reads as the client spells it; '&' stays
-     * as it is, so that a name already {@link #encode}d is not encoded twice.
-     */
-    static String inText(String text) {
-        if (text.chars().allMatch(c -> c >= 0x20 && c <= 0x7e)) {
-            return text;
-        }
-        StringBuilder out = new StringBuilder();
-        StringBuilder pending = new StringBuilder();
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c >= 0x20 && c <= 0x7e) {
-                flush(out, pending);
-                out.append(c);
             } else {
                 pending.append(c);
             }

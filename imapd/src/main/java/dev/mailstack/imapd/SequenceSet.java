@@ -31,7 +31,7 @@ record SequenceSet(List<Range> ranges, boolean saved) {
     SequenceSet {
         ranges = List.copyOf(ranges);
         if (saved && !ranges.isEmpty()) {
-            throw new IllegalArgumentException("$ stands alone (RFC 5182 §3)");
+            throw new IllegalArgumentException("$ stands alone (RFC 5182 section 3)");
         }
     }
 

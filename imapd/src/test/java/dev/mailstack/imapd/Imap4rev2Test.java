@@ -95,6 +95,16 @@ class Imap4rev2Test {
         }
     }
 
+    /** EXAMINE in a rev2 session: its LIST response right after EXISTS (RFC 9051 §6.3.2) with {@code attribute}. */
+    private static void examineShowsList(LineClient c, String box, String attribute) throws IOException {
+        c.send("w EXAMINE " + box).expect("\\* OK \\[CLOSED\\] .*");
+        c.expect("\\* FLAGS \\(.*\\)");
+        c.expect("\\* OK \\[PERMANENTFLAGS \\(.*\\)\\] .*");
+        c.expect("\\* 0 EXISTS");
+        c.expect("\\* LIST \\(\\\\" + attribute + "\\) \"/\" \"" + java.util.regex.Pattern.quote(box) + "\"");
+        c.expectEventually("w OK \\[READ-ONLY\\] EXAMINE completed");
+    }
+
     /**
      * RFC 9051 §6.3.2: SELECT tells no RECENT and no UNSEEN but LIST; no \Recent in FLAGS, no RECENT
      * after EXISTS. The rev2 session claims no message as recent, so a rev1 session still gets them.
@@ -124,11 +134,12 @@ class Imap4rev2Test {
             c.expect("\\* 4 EXISTS");
             c.expect("\\* LIST \\(\\\\HasNoChildren\\) \"/\" \"INBOX\"");
             c.expectEventually("x OK \\[READ-ONLY\\] EXAMINE completed");
-            c.send("c CREATE Work/2026").expectEventually("c OK .*");
-            c.send("w EXAMINE Work").expectEventually("\\* LIST \\(\\\\HasChildren\\) \"/\" \"Work\"");
-            c.expectEventually("w OK \\[READ-ONLY\\] EXAMINE completed");
-            c.send("w2 EXAMINE Work/2026").expectEventually("\\* LIST \\(\\\\HasNoChildren\\) \"/\" \"Work/2026\"");
-            c.expectEventually("w2 OK \\[READ-ONLY\\] EXAMINE completed");
+            c.send("c CREATE Work_/2026").expect("c OK .*");
+            c.send("c2 CREATE Workx/2026").expect("c2 OK .*"); // "_" is no LIKE wildcard to the store
+            examineShowsList(c, "Work_/2026", "HasNoChildren");
+            examineShowsList(c, "Work_", "HasChildren");
+            c.send("c3 DELETE Work_/2026").expect("c3 OK .*");
+            examineShowsList(c, "Work_", "HasNoChildren");
         }
         try (LineClient rev1 = imap.login()) {
             rev1.send("s SELECT INBOX").expect("\\* FLAGS \\(.*\\)");

@@ -1285,6 +1285,9 @@ class ImapSessionTest {
             c.send("e GETQUOTA \"User quota\"").expect(quota);
             c.expect("e OK GETQUOTA completed");
             c.send("f GETQUOTA \"\"").expect("f NO \\[NONEXISTENT\\] .*");
+            // a root with a line end in it is not echoed: the reply stays one line, the session in step
+            c.send("f2 GETQUOTA {10+}\r\nx\r\nf3 NOOP").expect("f2 NO \\[NONEXISTENT\\] No such quota root; .*");
+            c.send("f4 NOOP").expect("f4 OK NOOP completed");
             c.send("g SETQUOTA \"User quota\" (STORAGE 100000)").expect("g NO \\[NOPERM\\] .*");
             c.send("h SETQUOTA \"User quota\"").expect("h BAD .*");
 

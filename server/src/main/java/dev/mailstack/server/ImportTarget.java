@@ -13,7 +13,7 @@ import java.time.Instant;
  * sessions hear of the new mail.
  */
 interface ImportTarget {
-    /** Creates the mailbox, subscribed, unless it exists. */
+    /** Creates the mailbox unless it exists (subscribed once mail is stored in it). */
     void ensure(MailboxName mailbox) throws IOException;
 
     /** A new message: its octets are written to the draft, then it is stored or closed unstored. */

@@ -13,8 +13,10 @@ import dev.mailstack.store.StoreSession;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /** Imported messages into one user's mailboxes: spooled, parsed once, appended in a transaction each. */
 final class StoreImport implements ImportTarget {
@@ -22,6 +24,8 @@ final class StoreImport implements ImportTarget {
     private final StoreSession user;
     /** The configured mime.* limits, as SMTP intake and IMAP APPEND parse with (STYLE.md R6). */
     private final MimeLimits limits;
+    /** The folders this import has subscribed already. */
+    private final Set<MailboxName> subscribed = new HashSet<>();
 
     StoreImport(MailboxStore store, StoreSession user, MimeLimits limits) {
         this.store = store;
@@ -29,17 +33,22 @@ final class StoreImport implements ImportTarget {
         this.limits = limits;
     }
 
-    /**
-     * A folder the import fills is subscribed too, as Dovecot's autosubscribe does: Thunderbird
-     * shows only subscribed folders, and imported mail must not land in one it hides (a parent an
-     * earlier import made for its child, say). An import run again after a failure subscribes it then.
-     */
     @Override
     public void ensure(MailboxName mailbox) {
         if (user.find(mailbox).isEmpty()) {
             user.create(mailbox, Optional.empty());
         }
-        user.subscribe(mailbox, true);
+    }
+
+    /**
+     * A folder the import puts mail in is subscribed, as Dovecot's autosubscribe does: Thunderbird
+     * shows only subscribed folders, and imported mail must not land in one it hides (a parent an
+     * earlier import made for its child, say). One it leaves empty is left as it was.
+     */
+    private void subscribeOnce(MailboxName mailbox) {
+        if (subscribed.add(mailbox)) {
+            user.subscribe(mailbox, true);
+        }
     }
 
     @Override
@@ -77,6 +86,7 @@ final class StoreImport implements ImportTarget {
                 // content synced before the mailbox is locked: an import beside a running server
                 // does not hold up the user's mail program or deliveries for each file's sync
                 user.append(target, List.of(new NewMessage(m, facts, flags, internalDate)));
+                subscribeOnce(mailbox);
             } finally {
                 m.discard();
             }

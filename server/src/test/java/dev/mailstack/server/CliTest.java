@@ -453,6 +453,10 @@ class CliTest {
         Files.writeString(maildir.resolve("cur/1.host:2,SF"), "Subject: read and flagged\n\nx\n");
         Files.writeString(maildir.resolve(".Work.Projects/new/2.host"), "Subject: new\n\ny\n");
         assertEquals(0, run("import", "maildir", maildir.toString(), "--user", "alice@example.org", "--data", data));
+        // Work, made by the Maildir import as Work/Projects' parent and left empty, so unsubscribed, gets mail now
+        Path work = dir.resolve("work.mbox");
+        Files.writeString(work, "From someone Tue Dec  1 12:00:00 2026\nSubject: three\n\nfor Work\n");
+        assertEquals(0, run("import", "mbox", work.toString(), "--user", "alice@example.org", "--mailbox", "Work", "--data", data));
         Path backup = dir.resolve("backup.zip");
         assertEquals(0, run("backup", backup.toString(), "--data", data));
         Path restored = dir.resolve("restored");
@@ -470,8 +474,8 @@ class CliTest {
             assertEquals(1, inbox.size());
             assertTrue(inbox.get(0).flags().has(dev.mailstack.store.Flag.SEEN) && inbox.get(0).flags().has(dev.mailstack.store.Flag.FLAGGED));
             assertEquals(1, alice.status(new dev.mailstack.store.MailboxName("Work/Projects")).messages());
-            // subscribed, or Thunderbird would not show the imported folders
-            assertEquals(java.util.Set.of("Old", "Work/Projects"), alice.list().stream()
+            // the folders that got mail subscribed, or Thunderbird would not show them
+            assertEquals(java.util.Set.of("Old", "Work", "Work/Projects"), alice.list().stream()
                     .filter(m -> m.subscribed() && m.specialUse().isEmpty() && !m.name().isInbox())
                     .map(m -> m.name().path()).collect(java.util.stream.Collectors.toSet()));
         }
