@@ -24,6 +24,7 @@ final class ImapReplies {
             case OVER_QUOTA -> "[OVERQUOTA]";
             case TOO_BIG -> "[TOOBIG]";
             case INVALID_NAME -> "[CANNOT]";
+            case LIMIT -> "[LIMIT]"; // RFC 5530 §3: a server limit, not the user's quota
             case TEMPORARY -> "[UNAVAILABLE]";
         };
         return code + " " + (e.failure() == StoreFailure.TEMPORARY ? "The mail store failed; try again later"

@@ -1266,6 +1266,20 @@ class ImapSessionTest {
      * and GETQUOTA report use (rounded up) and limit in KiB, STATUS DELETED-STORAGE what an EXPUNGE
      * gives back, an APPEND past the limit gets [OVERQUOTA], and SETQUOTA is the administrator's.
      */
+    /** store.max_mailboxes: past it CREATE and SUBSCRIBE get NO [LIMIT] (RFC 5530 §3) and the session goes on. */
+    @Test
+    void anAccountPastItsMailboxLimitGetsLimit() throws Exception {
+        imap.store.store().limitMailboxes(6); // the mailboxes every account starts with
+        try (LineClient c = imap.login()) {
+            c.send("a CREATE Projects").expect("a NO \\[LIMIT\\] the account has 6 mailboxes and may have 6 \\(store.max_mailboxes\\).*");
+            c.send("b NOOP").expect("b OK NOOP completed");
+            imap.store.store().limitMailboxes(7);
+            c.send("c CREATE Projects").expect("c OK .*");
+            imap.store.store().limitMailboxes(6); // as many as the account subscribes to
+            c.send("d SUBSCRIBE Projects").expect("d NO \\[LIMIT\\] .*unsubscribe some first");
+        }
+    }
+
     @Test
     void quotaIsReportedOverImap() throws Exception {
         try (LineClient c = selectedInbox()) {

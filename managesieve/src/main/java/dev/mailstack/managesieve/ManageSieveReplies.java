@@ -108,7 +108,7 @@ final class ManageSieveReplies {
             case NO_PERMISSION -> SieveResponse.no(Code.ACTIVE, text);
             case OVER_QUOTA -> SieveResponse.no(Code.QUOTA_MAXSCRIPTS, text);
             case TOO_BIG -> SieveResponse.no(Code.QUOTA_MAXSIZE, text);
-            case INVALID_NAME, HAS_CHILDREN -> SieveResponse.no(text);
+            case INVALID_NAME, HAS_CHILDREN, LIMIT -> SieveResponse.no(text);
             case TEMPORARY -> SieveResponse.no(Code.TRYLATER, "Temporary server failure, try again later");
         };
     }

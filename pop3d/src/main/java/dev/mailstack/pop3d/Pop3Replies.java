@@ -121,7 +121,7 @@ final class Pop3Replies {
             case NO_PERMISSION -> Pop3Reply.err(Code.SYS_PERM, "Not permitted");
             case OVER_QUOTA -> Pop3Reply.err(Code.SYS_PERM, "Mailbox over quota");
             case TOO_BIG -> Pop3Reply.err(Code.SYS_PERM, "Too big");
-            case INVALID_NAME, ALREADY_EXISTS, HAS_CHILDREN -> Pop3Reply.err(Code.SYS_PERM, "Mail store refused the operation");
+            case INVALID_NAME, ALREADY_EXISTS, HAS_CHILDREN, LIMIT -> Pop3Reply.err(Code.SYS_PERM, "Mail store refused the operation");
         };
     }
 }

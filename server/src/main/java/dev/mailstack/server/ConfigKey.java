@@ -43,6 +43,7 @@ public enum ConfigKey {
     AUTOEXPUNGE_JUNK("mailbox.autoexpunge_junk_days", "0", Type.INT, "Days mail stays in each account's Junk (special-use \\Junk), counted from when it was put there (delivered as spam, or moved there); 30 is common. 0: kept for ever."),
     QUOTA_WARNING_PERCENT("mailbox.quota_warning_percent", "90", Type.PERCENTS, "Shares of an account's quota, in percent (1 to 99, comma-separated, at most 5, e.g. 80,95), at which a delivery that takes the account's use from below to at or above one puts a short warning into its INBOX, as Dovecot's quota_warning: once per crossing, only the highest share crossed; accounts without a quota never. Empty: no warnings."),
     STORE_MIN_FREE_BYTES("store.min_free_bytes", "104857600", Type.LONG, "Bytes kept free on the file system of data_dir: mail that would leave less is refused for now, as Postfix's queue_minfree (SMTP and LMTP MAIL with 452 4.3.1, counting its SIZE; IMAP APPEND with NO [OVERQUOTA]), and a warning logged at most once a minute, so that the database and the mail already accepted keep room when the disk fills; senders try again later. Mail whose writing fails all the same (the disk filled meanwhile) gets the same answer. 0: none kept (mail larger than what is free is still refused). 100 MiB."),
+    STORE_MAX_MAILBOXES("store.max_mailboxes", "10000", Type.INT, "Mailboxes one account may have, and names it may subscribe to: past it IMAP CREATE (parents counted), RENAME to new parents and SUBSCRIBE get NO [LIMIT] (RFC 5530), a Sieve fileinto :create keeps the mail in INBOX, an import stops. Every LIST reads all of an account's mailboxes, so they are bounded as every read is; 10,000 is far more folders than a person keeps. At least 1."),
     MAX_MESSAGE_BYTES("smtp.max_message_bytes", "26214400", Type.LONG, "Largest message accepted (SIZE, RFC 1870); 25 MiB."),
     MAX_RECIPIENTS("smtp.max_recipients", "1000", Type.INT, "Recipients per message (Postfix's default)."),
     MAX_RECIPIENTS_PER_HOUR("smtp.max_recipients_per_hour", "1000", Type.INT, "Recipients one logged-in account may send to in any hour, on all SMTP ports together; past it each RCPT gets 450 4.7.1 (try again later), as does a message whose recipients no longer fit when it is queued (sessions side by side), and a warning is logged, since a stolen password is the usual cause (as rspamd's user ratelimit). Counted in memory, in one-minute steps; relaying from smtp.trusted_networks is not counted. 0: no limit."),
@@ -126,7 +127,7 @@ public enum ConfigKey {
             case GREYLIST, GREYLIST_DELAY, GREYLIST_RETRY_WINDOW, GREYLIST_MAX_AGE, GREYLIST_AUTO_WHITELIST,
                  GREYLIST_WHITELIST_CLIENTS, GREYLIST_WHITELIST_RECIPIENTS -> true;
             case SIEVE_BEFORE, SIEVE_AFTER, SIEVE_GLOBAL_DIR, SIEVE_DUPLICATE_MAX_PERIOD -> true;
-            case AUTOEXPUNGE_TRASH, AUTOEXPUNGE_JUNK, QUOTA_WARNING_PERCENT, STORE_MIN_FREE_BYTES -> true;
+            case AUTOEXPUNGE_TRASH, AUTOEXPUNGE_JUNK, QUOTA_WARNING_PERCENT, STORE_MIN_FREE_BYTES, STORE_MAX_MAILBOXES -> true;
             case SIEVE_SPAMTEST_STATUS_HEADER, SIEVE_SPAMTEST_STATUS_TYPE, SIEVE_SPAMTEST_MAX_VALUE, SIEVE_SPAMTEST_MAX_HEADER,
                  SIEVE_SPAMTEST_TEXT_VALUES, SIEVE_VIRUSTEST_STATUS_HEADER, SIEVE_VIRUSTEST_STATUS_TYPE,
                  SIEVE_VIRUSTEST_MAX_VALUE, SIEVE_VIRUSTEST_MAX_HEADER, SIEVE_VIRUSTEST_TEXT_VALUES,
@@ -141,7 +142,7 @@ public enum ConfigKey {
             case MAX_LINE_BYTES -> 512; // RFC 5321 §4.5.3.1.4: a command line is up to 512 octets
             case MAX_CONNECTIONS, MAX_CONNECTIONS_PER_IP, IDLE_TIMEOUT, DESTINATION_CONCURRENCY, SIEVE_MAX_SCRIPTS,
                  SIEVE_MAX_SCRIPT_BYTES, MILTER_CONNECT_TIMEOUT, MILTER_COMMAND_TIMEOUT, MILTER_CONTENT_TIMEOUT,
-                 GREYLIST_DELAY, GREYLIST_RETRY_WINDOW, GREYLIST_MAX_AGE -> 1;
+                 GREYLIST_DELAY, GREYLIST_RETRY_WINDOW, GREYLIST_MAX_AGE, STORE_MAX_MAILBOXES -> 1;
             default -> 0;
         };
     }

@@ -100,6 +100,7 @@ public final class Server implements AutoCloseable {
                 config.integer(ConfigKey.MAX_CONNECTIONS_PER_IP), config.integer(ConfigKey.MAX_COMMANDS_PER_SECOND),
                 config.integer(ConfigKey.MIN_DATA_RATE));
         store.diskSpace().keepFree(config.number(ConfigKey.STORE_MIN_FREE_BYTES));
+        store.limitMailboxes(config.integer(ConfigKey.STORE_MAX_MAILBOXES));
         Housekeeping.sweepAtStart(store, config.dataDir());
         Optional<ControlSocket> control = ControlSocket.open(config.dataDir(), store, config.mimeLimits(), ControlSocket.IDLE);
         control.ifPresent(services::add);
@@ -239,6 +240,7 @@ public final class Server implements AutoCloseable {
             frontEnds.apply(fresh);
             housekeeping.apply(Housekeeping.Retention.of(fresh));
             store.diskSpace().keepFree(fresh.number(ConfigKey.STORE_MIN_FREE_BYTES));
+            store.limitMailboxes(fresh.integer(ConfigKey.STORE_MAX_MAILBOXES));
         } catch (ConfigException | IllegalArgumentException e) {
             LOG.log(Level.ERROR, "reload: configuration not applied, the running one stays error=\"{0}\"", e.getMessage());
             return;

@@ -55,6 +55,8 @@ public final class MailboxStore implements AutoCloseable {
     private final Deliveries deliveries = new Deliveries();
     private final EmailIds emailIds;
     private final DiskSpace diskSpace;
+    /** Far more folders than a person keeps; Thunderbird lists every one at start. */
+    private volatile int maxMailboxes = 10_000;
     private final ContentOctets octets;
 
     private MailboxStore(Database db, ContentFiles contents, DiskSpace diskSpace) {
@@ -142,6 +144,21 @@ public final class MailboxStore implements AutoCloseable {
     /** The per-user context every mailbox operation goes through. */
     public StoreSession open(AccountId account) {
         return new StoreSession(this, account);
+    }
+
+    /**
+     * The most mailboxes an account may have, and the most names it may subscribe to (config
+     * store.max_mailboxes): a LIST reads them all, so they are bounded as every read is.
+     */
+    public void limitMailboxes(int most) {
+        if (most < 1) {
+            throw new IllegalArgumentException("at least one mailbox (INBOX): " + most);
+        }
+        maxMailboxes = most;
+    }
+
+    int maxMailboxes() {
+        return maxMailboxes;
     }
 
     /** The free space message files are written to, and the part of it new mail leaves alone. */

@@ -60,6 +60,24 @@ final class Mailboxes {
                 subscribe || Subscriptions.has(c, account, name), objectId);
     }
 
+    /** Refuses (LIMIT) {@code adding} more mailboxes when the account would then have more than {@code most}. */
+    static void checkRoom(Connection c, AccountId account, int adding, int most) throws SQLException {
+        if (adding == 0) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM mailboxes WHERE account_id = ?")) {
+            ps.setLong(1, account.value());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                long has = rs.getLong(1);
+                if (has + adding > most) {
+                    throw new StoreException(StoreFailure.LIMIT, "the account has " + has + " mailboxes and may have "
+                            + most + " (store.max_mailboxes); delete some first");
+                }
+            }
+        }
+    }
+
     /**
      * RFC 8474 §4: a MAILBOXID (1 to 255 of A-Z a-z 0-9 _ -) that no other mailbox ever had. 128
      * random bits make a repeat as unlikely as a UUID's, also across restored backups, and tell a

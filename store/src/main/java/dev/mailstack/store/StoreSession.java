@@ -74,12 +74,13 @@ public final class StoreSession {
                 }
                 List<MailboxName> parents = new ArrayList<>();
                 for (Optional<MailboxName> p = name.parent(); p.isPresent(); p = p.get().parent()) {
-                    parents.add(0, p.get());
-                }
-                for (MailboxName p : parents) {
-                    if (Mailboxes.find(c, account, p).isEmpty()) {
-                        Mailboxes.create(c, account, p, Optional.empty(), false);
+                    if (Mailboxes.find(c, account, p.get()).isEmpty()) {
+                        parents.add(0, p.get());
                     }
+                }
+                Mailboxes.checkRoom(c, account, parents.size() + 1, store.maxMailboxes());
+                for (MailboxName p : parents) {
+                    Mailboxes.create(c, account, p, Optional.empty(), false);
                 }
                 MailboxInfo info = Mailboxes.create(c, account, name, use, false);
                 c.commit();
@@ -180,10 +181,15 @@ public final class StoreSession {
                 if (Mailboxes.find(c, account, to).isPresent()) {
                     throw new StoreException(StoreFailure.ALREADY_EXISTS, "mailbox " + to.path() + " exists already");
                 }
+                List<MailboxName> parents = new ArrayList<>();
                 for (Optional<MailboxName> p = to.parent(); p.isPresent(); p = p.get().parent()) {
                     if (Mailboxes.find(c, account, p.get()).isEmpty()) {
-                        Mailboxes.create(c, account, p.get(), Optional.empty(), false);
+                        parents.add(0, p.get());
                     }
+                }
+                Mailboxes.checkRoom(c, account, parents.size(), store.maxMailboxes());
+                for (MailboxName p : parents) {
+                    Mailboxes.create(c, account, p, Optional.empty(), false);
                 }
                 List<MailboxInfo> moving = new ArrayList<>();
                 try (PreparedStatement ps = c.prepareStatement("SELECT " + Mailboxes.COLUMNS
@@ -233,6 +239,10 @@ public final class StoreSession {
             if (subscribed) {
                 if (!exists) {
                     throw new StoreException(StoreFailure.NOT_FOUND, "no mailbox " + name.path());
+                }
+                if (!Subscriptions.has(c, account, name) && Subscriptions.count(c, account) >= store.maxMailboxes()) {
+                    throw new StoreException(StoreFailure.LIMIT, "the account has " + store.maxMailboxes()
+                            + " subscriptions, the most this server keeps (store.max_mailboxes); unsubscribe some first");
                 }
                 Subscriptions.add(c, account, name);
                 return null;

@@ -32,6 +32,16 @@ final class Subscriptions {
         }
     }
 
+    static long count(Connection c, AccountId account) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM subscriptions WHERE account_id = ?")) {
+            ps.setLong(1, account.value());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
     /**
      * Adds {@code name} unless it is there already. Callers hold the account's writer turn
      * ({@link AccountWriters}) or make the account, so nothing adds the name between look and insert.

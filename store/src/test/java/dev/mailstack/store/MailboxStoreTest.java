@@ -453,6 +453,36 @@ class MailboxStoreTest {
         s.subscribe(new MailboxName("工作"), false); // a mailbox that was not subscribed: nothing to do, no error
     }
 
+    /** store.max_mailboxes: a LIST reads every mailbox and LSUB every subscription, so both are bounded. */
+    @Test
+    void anAccountsMailboxesAndSubscriptionsAreBounded() {
+        StoreSession s = f.session();
+        f.store().limitMailboxes(9); // the six every account starts with, and three
+        s.create(new MailboxName("a/b"), Optional.empty()); // its parent counts: 8
+        StoreException parents = assertThrows(StoreException.class, () -> s.create(new MailboxName("c/d"), Optional.empty()));
+        assertEquals(StoreFailure.LIMIT, parents.failure());
+        assertTrue(parents.getMessage().contains("store.max_mailboxes"), parents.getMessage());
+        assertTrue(s.find(new MailboxName("c")).isEmpty(), "refused whole, its parent too");
+        s.create(new MailboxName("c"), Optional.empty()); // 9
+        assertEquals(StoreFailure.LIMIT,
+                assertThrows(StoreException.class, () -> s.create(new MailboxName("e"), Optional.empty())).failure());
+        assertEquals(StoreFailure.LIMIT, assertThrows(StoreException.class,
+                () -> s.rename(new MailboxName("c"), new MailboxName("x/c"))).failure(), "a new parent counts");
+        s.rename(new MailboxName("c"), new MailboxName("a/c")); // no new parent
+        for (String name : List.of("a", "a/b", "a/c")) {
+            s.subscribe(new MailboxName(name), true); // 9 subscriptions
+        }
+        s.subscribe(new MailboxName("a"), true); // one already there takes no room
+        s.delete(new MailboxName("a/c"));
+        s.create(new MailboxName("w"), Optional.empty());
+        StoreException subscriptions = assertThrows(StoreException.class, () -> s.subscribe(new MailboxName("w"), true));
+        assertEquals(StoreFailure.LIMIT, subscriptions.failure());
+        s.subscribe(new MailboxName("a/c"), false); // the one whose mailbox is gone, dropped: room again
+        s.subscribe(new MailboxName("w"), true);
+        assertTrue(s.require(new MailboxName("w")).subscribed());
+        assertThrows(IllegalArgumentException.class, () -> f.store().limitMailboxes(0));
+    }
+
     /** A mailbox's subscription goes with it; one whose mailbox is gone is the user's and stays (RFC 3501 §6.3.6). */
     @Test
     void aRenameTakesTheSubscriptionsOfTheMailboxesItMovesAlong() {

@@ -227,7 +227,7 @@ public final class LocalDelivery {
             return List.of(switch (e.failure()) {
                 case OVER_QUOTA -> new Refused("552 5.2.2 <" + account.address() + ">: mailbox full");
                 case TOO_BIG -> new Refused("552 5.3.4 <" + account.address() + ">: message too big for the mailbox");
-                case NOT_FOUND, EXPUNGED, NO_PERMISSION, HAS_CHILDREN, INVALID_NAME, ALREADY_EXISTS ->
+                case NOT_FOUND, EXPUNGED, NO_PERMISSION, HAS_CHILDREN, INVALID_NAME, ALREADY_EXISTS, LIMIT ->
                         new Refused("550 5.1.1 <" + account.address() + ">: mailbox unavailable");
                 case TEMPORARY -> new TryLater("451 4.3.0 <" + account.address() + ">: store busy: " + e.getMessage());
             });
