@@ -240,9 +240,10 @@ public final class StoreSession {
                 if (!exists) {
                     throw new StoreException(StoreFailure.NOT_FOUND, "no mailbox " + name.path());
                 }
-                if (!Subscriptions.has(c, account, name) && Subscriptions.count(c, account) >= store.maxMailboxes()) {
-                    throw new StoreException(StoreFailure.LIMIT, "the account has " + store.maxMailboxes()
-                            + " subscriptions, the most this server keeps (store.max_mailboxes); unsubscribe some first");
+                long has = Subscriptions.has(c, account, name) ? 0 : Subscriptions.count(c, account);
+                if (has >= store.maxMailboxes()) {
+                    throw new StoreException(StoreFailure.LIMIT, "the account has " + has + " subscriptions and may have "
+                            + store.maxMailboxes() + " (store.max_mailboxes); unsubscribe some first");
                 }
                 Subscriptions.add(c, account, name);
                 return null;
