@@ -47,6 +47,11 @@ final class ImportCommand {
             System.out.println("skipped " + importer.skippedLines() + " line(s) of text before the first \"From \" line:"
                     + " no message starts there");
         }
+        if (!importer.namesAsWritten().isEmpty()) {
+            System.out.println("kept " + importer.namesAsWritten().size() + " folder name(s) as written, not read as modified"
+                    + " UTF-7 (RFC 3501 5.1.3): " + String.join(", ", importer.namesAsWritten())
+                    + "; rename them in your mail program if they look wrong");
+        }
         if (importer.skippedLinks() > 0) {
             System.out.println("skipped " + importer.skippedLinks() + " symbolic link(s): only the Maildir's own files"
                     + " and folders are imported");

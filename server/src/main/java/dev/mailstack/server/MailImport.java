@@ -19,6 +19,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,6 +40,8 @@ final class MailImport {
     private int imported;
     private int skippedLines;
     private int skippedLinks;
+    /** Maildir folder names with a '&' that is not modified UTF-7 in its one form, kept as written. */
+    private final List<String> namesAsWritten = new ArrayList<>();
 
     MailImport(ImportTarget target) {
         this.target = target;
@@ -260,13 +263,16 @@ final class MailImport {
     }
 
     /** ".Work.Projects" is Work/Projects; "&APw-" is modified UTF-7 (RFC 3501 §5.1.3) for "ü". */
-    private static MailboxName folderName(Path dir, Path sub) {
+    private MailboxName folderName(Path dir, Path sub) {
         String raw = sub.toString().substring(1);
         String name;
         try {
             name = ModifiedUtf7.decode(raw);
         } catch (IllegalArgumentException e) {
-            name = raw; // a layout with UTF-8 names (Dovecot's ":UTF-8"): as it is
+            // a layout with UTF-8 names (Dovecot's ":UTF-8") that has a '&', or a writer's modified
+            // UTF-7 in another form than the one IMAP reads: as it is, and the import says so
+            name = raw;
+            namesAsWritten.add(raw);
         }
         try {
             return new MailboxName(name.replace('.', MailboxName.SEPARATOR));
@@ -322,6 +328,11 @@ final class MailImport {
     }
 
     /** Symbolic links in a Maildir that were not followed. */
+    /** The Maildir folders whose names were kept as written, not read as modified UTF-7. */
+    List<String> namesAsWritten() {
+        return List.copyOf(namesAsWritten);
+    }
+
     int skippedLinks() {
         return skippedLinks;
     }

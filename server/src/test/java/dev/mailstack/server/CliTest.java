@@ -529,9 +529,14 @@ class CliTest {
         assertEquals(1, run("import", "maildir", dir.resolve("u.txt").toString(), "--user", "alice@example.org", "--data", data));
         assertEquals(1, run("import", "maildir", dir.resolve("data").toString(), "--user", "alice@example.org", "--data", data),
                 "no cur/ or new/: not a Maildir");
-        assertEquals(0, run("import", "maildir", maildir.toString(), "--user", "alice@example.org", "--data", data));
+        Files.createDirectories(maildir.resolve(".&AGE-/cur")); // "a" shifted: not modified UTF-7's one form
+        CommandRun maildirImport = capture("import", "maildir", maildir.toString(), "--user", "alice@example.org", "--data", data);
+        assertEquals(0, maildirImport.exit(), maildirImport.err());
+        assertTrue(maildirImport.out().contains("kept 1 folder name(s) as written, not read as modified UTF-7 (RFC 3501 5.1.3):"
+                + " &AGE-; rename them"), maildirImport.out());
         try (MailboxStore store = MailboxStore.open(Path.of(data), null)) {
             var alice = store.open(store.accounts().find("alice@example.org").orElseThrow().id());
+            assertTrue(alice.find(new dev.mailstack.store.MailboxName("&AGE-")).isPresent(), "kept under its name as written");
             var old = alice.select(new dev.mailstack.store.MailboxName("Old")).messages();
             assertEquals(2, old.size());
             try (var in = alice.openContent(old.get(0))) {
