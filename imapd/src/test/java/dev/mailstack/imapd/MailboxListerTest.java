@@ -33,7 +33,7 @@ class MailboxListerTest {
     @Test
     void everyRowOfTheTableWhenSelectingBySubscription() {
         List<MailboxInfo> boxes = List.of(box("Exists", false), box("Exists/Sub", true), box("Both", true),
-                box("Both/Sub", true));
+                box("Both/Sub", true), box("Plain", false)); // Plain: exists, neither it nor a child meets: not listed
         List<String> subscribed = List.of("Both", "Both/Sub", "Exists/Sub", "Gone", "Gone/Sub", "None/Sub");
         assertEquals(List.of(
                         "Both [\\HasChildren, \\Subscribed] CHILDINFO STATUS", // exists, meets, child meets
