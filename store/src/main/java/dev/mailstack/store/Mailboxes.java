@@ -60,6 +60,18 @@ final class Mailboxes {
                 subscribe || Subscriptions.has(c, account, name), objectId);
     }
 
+    /** Whether a mailbox of the account is below {@code name}. */
+    static boolean hasChildren(Connection c, AccountId account, MailboxName name) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM mailboxes WHERE account_id = ?"
+                + " AND name LIKE ? ESCAPE '\\' FETCH FIRST 1 ROWS ONLY")) {
+            ps.setLong(1, account.value());
+            ps.setString(2, StoreSession.likePrefix(name.path() + "/"));
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
     /** Refuses (LIMIT) {@code adding} more mailboxes when the account would then have more than {@code most}. */
     static void checkRoom(Connection c, AccountId account, int adding, int most) throws SQLException {
         if (adding == 0) {

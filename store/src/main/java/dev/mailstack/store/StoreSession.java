@@ -44,16 +44,7 @@ public final class StoreSession {
 
     /** Whether a mailbox of the account is below {@code name} (a LIST's \HasChildren for one mailbox). */
     public boolean hasChildren(MailboxName name) {
-        return query("look for children", c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM mailboxes WHERE account_id = ?"
-                    + " AND name LIKE ? ESCAPE '\\' FETCH FIRST 1 ROWS ONLY")) {
-                ps.setLong(1, account.value());
-                ps.setString(2, likePrefix(name.path() + "/"));
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next();
-                }
-            }
-        });
+        return query("look for children", c -> Mailboxes.hasChildren(c, account, name));
     }
 
     public Optional<MailboxInfo> find(MailboxName name) {
@@ -106,17 +97,8 @@ public final class StoreSession {
         write("delete mailbox", c -> {
             MailboxInfo info = Mailboxes.find(c, account, name)
                     .orElseThrow(() -> new StoreException(StoreFailure.NOT_FOUND, "no mailbox " + name.path()));
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT COUNT(*) FROM mailboxes WHERE account_id = ? AND name LIKE ? ESCAPE '\\'")) {
-                ps.setLong(1, account.value());
-                ps.setString(2, likePrefix(name.path() + "/"));
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    if (rs.getLong(1) > 0) {
-                        throw new StoreException(StoreFailure.HAS_CHILDREN,
-                                "mailbox " + name.path() + " has children: delete them first");
-                    }
-                }
+            if (Mailboxes.hasChildren(c, account, name)) {
+                throw new StoreException(StoreFailure.HAS_CHILDREN, "mailbox " + name.path() + " has children: delete them first");
             }
             c.setAutoCommit(false);
             try {
